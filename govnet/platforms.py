@@ -1,0 +1,52 @@
+"""The platform table: vendor differences as data (govnet/data/platforms.yaml)."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Platform(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    label: str
+    netmiko: str | None
+    templates: str | None
+    hier_config: str | None
+    comment: str
+    commands: dict[str, str]
+    config_enter: str | None
+    config_exit: str | None
+    save: str | None
+    volatile: list[str] = Field(default_factory=list)
+
+    def command(self, what: str) -> str | None:
+        """The command that fetches ``what`` (running_config, arp, mac, …) or None."""
+        return self.commands.get(what)
+
+    @property
+    def volatile_re(self) -> re.Pattern[str] | None:
+        return re.compile("|".join(f"(?:{v})" for v in self.volatile)) if self.volatile else None
+
+
+@cache
+def platforms() -> dict[str, Platform]:
+    text = resources.files("govnet").joinpath("data/platforms.yaml").read_text(encoding="utf-8")
+    raw = yaml.safe_load(text)["platforms"]
+    return {name: Platform(name=name, **row) for name, row in raw.items()}
+
+
+def get_platform(name: str) -> Platform:
+    try:
+        return platforms()[name]
+    except KeyError:
+        known = ", ".join(sorted(platforms()))
+        raise KeyError(f"unknown platform {name!r} (known: {known})") from None
+
+
+PLATFORM_NAMES: tuple[str, ...] = tuple(platforms())
