@@ -24,7 +24,7 @@ ROLES = ("core", "aggregation", "access", "firewall", "gap", "router", "server",
 Role = Literal["core", "aggregation", "access", "firewall", "gap", "router", "server", "ups", "env"]
 SiteLevel = Literal["province", "city", "county", "district", "town", "village"]
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _MAC_RE = re.compile(
     r"^(?:[0-9a-f]{2}([:\-]?)(?:[0-9a-f]{2}\1){4}[0-9a-f]{2}|[0-9a-f]{4}([.\-])[0-9a-f]{4}\2[0-9a-f]{4})$"
 )
@@ -49,7 +49,7 @@ MacAddress = Annotated[str, BeforeValidator(_mac)]
 
 
 def _name(value: Any) -> str:
-    if not isinstance(value, str) or not _NAME_RE.match(value):
+    if not isinstance(value, str) or not NAME_RE.match(value):
         raise ValueError(
             f"bad name {value!r}: use ASCII letters, digits, '-', '_' and '.' (labels carry zh/en)"
         )
@@ -163,11 +163,6 @@ class SnmpProfileSpec(Strict):
     port: int = Field(default=161, ge=1, le=65535)
     timeout: float = Field(default=2.0, gt=0, le=60)
     retries: int = Field(default=1, ge=0, le=10)
-
-    @field_validator("priv_key")
-    @classmethod
-    def _priv_needs_auth(cls, v: SecretRef | None, info: Any) -> SecretRef | None:
-        return v
 
     def problems(self) -> list[tuple[str, str]]:
         """(field, message) for combinations a single field cannot judge."""
@@ -378,9 +373,7 @@ class Inventory:
         return chain
 
     def children(self, site: str | None) -> list[Site]:
-        return sorted(
-            (s for s in self.sites.values() if s.parent == site), key=lambda s: s.name
-        )
+        return sorted((s for s in self.sites.values() if s.parent == site), key=lambda s: s.name)
 
     def terminal_by_mac(self) -> dict[str, Terminal]:
         return {t.mac: t for t in self.terminals.values()}

@@ -1,0 +1,162 @@
+"""``govnet inventory validate|list|show|tree``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
+from govnet.errors import GovnetError
+from govnet.i18n import pick
+from govnet.inventory import select_devices, select_terminals
+from govnet.inventory.views import device_row, site_tree
+from govnet.report.inventory import site_tree as render_tree
+from govnet.report.tabular import Column, emit_rows, to_json
+
+DEVICE_COLUMNS = [
+    Column("name", "Device", "设备"),
+    Column("zone", "Zone", "网络"),
+    Column("site", "Site", "地点"),
+    Column("unit", "Unit", "单位"),
+    Column("role", "Role", "角色"),
+    Column("platform", "Platform", "平台"),
+    Column("address", "Address", "地址"),
+    Column("ssh", "SSH", "SSH"),
+    Column("snmp", "SNMP", "SNMP"),
+    Column("tags", "Tags", "标签"),
+]
+TERMINAL_COLUMNS = [
+    Column("name", "Terminal", "终端"),
+    Column("zone", "Zone", "网络"),
+    Column("unit", "Unit", "单位"),
+    Column("kind", "Kind", "类型"),
+    Column("mac", "MAC", "MAC"),
+    Column("ip", "IP", "IP"),
+    Column("owner", "Owner", "使用人"),
+    Column("os", "OS", "操作系统"),
+]
+
+
+@click.group()
+def inventory() -> None:
+    """Inspect and validate the inventory (zones, sites, units, devices, terminals)."""
+
+
+@inventory.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@pass_app
+def validate(app: App, paths: tuple[Path, ...]) -> None:
+    """Validate inventory files; print every error as FILE:LINE:COL and exit 2 if any."""
+    from govnet.inventory import load_inventory
+
+    inv = load_inventory(list(paths)) if paths else app.inventory()
+    for warning in inv.warnings:
+        app.err.print(str(warning), style="yellow", markup=False, highlight=False, soft_wrap=True)
+    summary = pick(
+        app.lang,
+        f"OK: {len(inv.zones)} zones, {len(inv.sites)} sites, {len(inv.units)} units, "
+        f"{len(inv.devices)} devices, {len(inv.terminals)} terminals, {len(inv.links)} links",
+        f"校验通过：{len(inv.zones)} 个网络，{len(inv.sites)} 个地点，{len(inv.units)} 个单位，"
+        f"{len(inv.devices)} 台设备，{len(inv.terminals)} 个终端，{len(inv.links)} 条链路",
+    )
+    if inv.warnings:
+        summary += pick(
+            app.lang, f" ({len(inv.warnings)} warnings)", f"（{len(inv.warnings)} 条警告）"
+        )
+    app.console.print(summary, markup=False, highlight=False)
+
+
+@inventory.command("list")
+@click.option(
+    "--terminals", "what", flag_value="terminals", help="List terminals instead of devices."
+)
+@click.option("--devices", "what", flag_value="devices", default=True, hidden=True)
+@filter_options
+@format_option("table", "json", "csv")
+@pass_app
+def list_(app: App, what: str, fmt: str, output: Path | None, **kwargs: Any) -> None:
+    """List devices (or --terminals) matching the filters."""
+    inv = app.inventory()
+    filters = filters_from(kwargs)
+    if what == "terminals":
+        rows = [t.to_dict() for t in select_terminals(inv, filters)]
+        columns = TERMINAL_COLUMNS
+    else:
+        rows = [device_row(inv, d) for d in select_devices(inv, filters)]
+        columns = DEVICE_COLUMNS
+    text = emit_rows(app.console, rows, columns, fmt, app.lang)
+    if text is not None:
+        app.write(text, output)
+
+
+@inventory.command()
+@click.argument("name")
+@format_option("table", "json")
+@pass_app
+def show(app: App, name: str, fmt: str, output: Path | None) -> None:
+    """Show one device, terminal, unit, site or zone with every inherited value resolved."""
+    inv = app.inventory()
+    data: dict[str, Any]
+    if name in inv.devices:
+        d = inv.devices[name]
+        data = {"kind": "device", **d.to_dict(), "vars": d.vars}
+        data["links"] = [
+            f"{lk.a_device}:{lk.a_port} — {lk.b_device}:{lk.b_port}"
+            for lk in inv.links
+            if name in (lk.a_device, lk.b_device)
+        ]
+    elif name in inv.terminals:
+        data = {"kind": "terminal", **inv.terminals[name].to_dict()}
+    elif name in inv.units:
+        u = inv.units[name]
+        data = {"kind": "unit", "name": u.name, "label": u.label.model_dump(), "site": u.site,
+                "zones": list(u.zones), "contact": u.contact,
+                "devices": sorted(d.name for d in inv.devices.values() if d.unit == name),
+                "terminals": sum(1 for t in inv.terminals.values() if t.unit == name)}  # fmt: skip
+    elif name in inv.sites:
+        s = inv.sites[name]
+        data = {"kind": "site", "name": s.name, "label": s.label.model_dump(), "level": s.level,
+                "parent": s.parent, "path": list(reversed(inv.site_chain(name))),
+                "children": [c.name for c in inv.children(name)]}  # fmt: skip
+    elif name in inv.zones:
+        z = inv.zones[name]
+        data = {"kind": "zone", "name": z.name, "label": z.label.model_dump(),
+                "isolated_from": sorted(z.isolated_from),
+                "prefixes": [str(p) for p in z.pools.prefixes],
+                "vlans": [f"{a}-{b}" if a != b else str(a) for a, b in z.pools.vlans],
+                "canaries": [c.model_dump(mode="json") for c in z.canaries]}  # fmt: skip
+    else:
+        raise GovnetError(f"{name!r}: no device, terminal, unit, site or zone of that name")
+    if fmt == "json":
+        app.write(to_json(data), output)
+        return
+    from rich.table import Table
+
+    table = Table(show_header=False, box=None)
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in data.items():
+        if isinstance(value, list):
+            value = "\n".join(str(v) for v in value) if value else "-"
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
+        table.add_row(key, "-" if value is None else str(value))
+    app.console.print(table)
+
+
+@inventory.command()
+@filter_options
+@format_option("table", "json")
+@pass_app
+def tree(app: App, fmt: str, output: Path | None, **kwargs: Any) -> None:
+    """Draw city → county → town with device and terminal counts per zone."""
+    inv = app.inventory()
+    filters = filters_from(kwargs)
+    roots = site_tree(inv, select_devices(inv, filters), select_terminals(inv, filters))
+    if fmt == "json":
+        app.write(to_json([r.to_dict() for r in roots]), output)
+        return
+    title = pick(app.lang, "Sites (devices / terminals per zone)", "地点（各网络设备数 / 终端数）")
+    app.console.print(render_tree(roots, app.lang, title))

@@ -1,0 +1,73 @@
+"""The ``govnet`` command."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from govnet import __version__
+from govnet.cli.common import App, GovnetGroup, internal_error
+from govnet.i18n import default_lang
+
+
+@click.group(cls=GovnetGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-i",
+    "--inventory",
+    type=click.Path(path_type=Path),
+    envvar="GOVNET_INVENTORY",
+    help="Inventory YAML file or directory [env GOVNET_INVENTORY; default inventory/lab.yaml].",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default=None,
+    help="Label language (default from LANG).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars or chatter (cron).")
+@click.option("--no-color", is_flag=True, help="Plain output even on a terminal.")
+@click.version_option(__version__, prog_name="govnet")
+@click.pass_context
+def cli(
+    ctx: click.Context, inventory: Path | None, lang: str | None, quiet: bool, no_color: bool
+) -> None:
+    """govnet: run city and county e-government networks (政务内网 / 政务外网).
+
+    Exit codes: 0 all good; 1 findings at or above --fail-on (or alerts); 2 usage or input
+    error; 3 some devices could not be reached or read; 4 internal error (a bug).
+    """
+    from rich.console import Console
+
+    if no_color:
+        os.environ["NO_COLOR"] = "1"
+    ctx.obj = App(
+        inventory_path=inventory,
+        lang=lang or default_lang(),  # type: ignore[arg-type]
+        quiet=quiet or not sys.stderr.isatty(),
+        # off a terminal (cron, pipes) rich would squeeze tables into 80 columns
+        console=Console(no_color=no_color or None, width=None if sys.stdout.isatty() else 200),
+        err=Console(stderr=True, no_color=no_color or None),
+    )
+
+
+def _register() -> None:
+    from govnet.cli import inventory as inventory_cmds
+    from govnet.cli import lab as lab_cmds
+
+    cli.add_command(inventory_cmds.inventory)
+    cli.add_command(lab_cmds.lab)
+
+
+_register()
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="govnet")
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug: never a raw traceback for the admin
+        sys.exit(internal_error(exc))

@@ -1,0 +1,710 @@
+"""YAML (+ CSV terminals) → validated :class:`Inventory`, with every error located.
+
+All problems are collected and raised together as one :class:`InventoryError`; each names the
+file, line, column and key path, e.g.
+``inventory/city.yaml:42:7: devices.int-core-1.zone: unknown zone 'intranet' (known: …)``.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import ipaddress
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from govnet.errors import Diagnostic, InventoryError
+from govnet.inventory.model import (
+    NAME_RE,
+    CredentialSpec,
+    Device,
+    DeviceSpec,
+    DeviceValues,
+    GroupSpec,
+    Inventory,
+    Label,
+    Link,
+    LinkSpec,
+    SiteSpec,
+    SnmpProfileSpec,
+    Terminal,
+    TerminalSpec,
+    UnitSpec,
+    Zone,
+    ZoneSpec,
+)
+from govnet.platforms import platforms
+from govnet.yamlsrc import Path_, SourceDoc, load_yaml_file
+
+NAMED_SECTIONS: dict[str, type[BaseModel]] = {
+    "zones": ZoneSpec,
+    "sites": SiteSpec,
+    "units": UnitSpec,
+    "credentials": CredentialSpec,
+    "snmp_profiles": SnmpProfileSpec,
+    "groups": GroupSpec,
+    "devices": DeviceSpec,
+}
+LIST_SECTIONS = ("terminals", "links", "terminals_csv")
+SECTIONS = (*NAMED_SECTIONS, "defaults", *LIST_SECTIONS)
+SECRET_KEYS = ("password", "secret", "community", "auth_key", "priv_key")
+DEFAULT_TIMEOUT = 15.0
+
+# CSV headers admins actually export (Chinese spreadsheets) → our column names.
+CSV_ALIASES = {
+    "name": "name", "hostname": "name", "名称": "name", "终端名称": "name", "计算机名": "name",
+    "主机名": "name",
+    "mac": "mac", "mac地址": "mac", "物理地址": "mac",
+    "ip": "ip", "ip地址": "ip",
+    "unit": "unit", "单位": "unit", "所属单位": "unit",
+    "zone": "zone", "网络": "zone", "所属网络": "zone", "区域": "zone",
+    "kind": "kind", "类型": "kind", "设备类型": "kind",
+    "owner": "owner", "使用人": "owner", "责任人": "owner",
+    "os": "os", "操作系统": "os",
+}  # fmt: skip
+CSV_REQUIRED = ("name", "mac", "unit", "zone")
+
+
+@dataclass
+class _Entry:
+    doc: SourceDoc
+    path: Path_
+    raw: Any
+
+
+@dataclass
+class _State:
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    named: dict[str, dict[str, _Entry]] = field(
+        default_factory=lambda: {s: {} for s in NAMED_SECTIONS}
+    )
+    defaults: dict[str, _Entry] = field(default_factory=dict)
+    lists: dict[str, list[_Entry]] = field(default_factory=lambda: {s: [] for s in LIST_SECTIONS})
+
+    def error(self, doc: SourceDoc, path: Path_, message: str) -> None:
+        self.diagnostics.append(doc.diag(path, message))
+
+    def warn(self, doc: SourceDoc, path: Path_, message: str) -> None:
+        self.diagnostics.append(doc.diag(path, message, "warning"))
+
+
+def _suggest(name: object, known: Iterable[str]) -> str:
+    known = sorted(known)
+    close = difflib.get_close_matches(str(name), known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    listing = ", ".join(known[:12]) + (", …" if len(known) > 12 else "")
+    return f" (known: {listing or 'none'}){hint}"
+
+
+def inventory_files(path: Path) -> list[Path]:
+    """A file, or every ``*.yaml``/``*.yml`` directly inside a directory (sorted)."""
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    return [path]
+
+
+def load_inventory(paths: Path | Sequence[Path]) -> Inventory:
+    """Load and validate; raise :class:`InventoryError` carrying every problem found."""
+    roots = [paths] if isinstance(paths, Path) else list(paths)
+    state = _State()
+    files: list[Path] = []
+    for root in roots:
+        if not root.exists():
+            state.diagnostics.append(
+                Diagnostic(str(root), 0, 0, "", "no such file or directory; pass -i PATH")
+            )
+            continue
+        found = inventory_files(root)
+        if not found:
+            state.diagnostics.append(Diagnostic(str(root), 0, 0, "", "no *.yaml files here"))
+        files.extend(found)
+    for file in files:
+        doc, diags = load_yaml_file(file)
+        state.diagnostics.extend(diags)
+        if doc is not None:
+            _collect(state, doc)
+    inventory = _build(state)
+    errors = [d for d in state.diagnostics if d.severity == "error"]
+    if errors or inventory is None:
+        raise InventoryError(state.diagnostics)
+    inventory.sources = [str(f) for f in files]
+    inventory.warnings = sorted(d for d in state.diagnostics if d.severity == "warning")
+    return inventory
+
+
+def _collect(state: _State, doc: SourceDoc) -> None:
+    if not isinstance(doc.data, dict):
+        state.error(doc, (), "the top level must be a mapping of sections")
+        return
+    base = Path(doc.file).parent
+    for section, body in doc.data.items():
+        if section not in SECTIONS:
+            state.error(
+                doc, (section,), f"unknown section {section!r}" + _suggest(section, SECTIONS)
+            )
+            continue
+        if section in LIST_SECTIONS:
+            if not isinstance(body, list):
+                state.error(doc, (section,), "must be a list")
+                continue
+            state.lists[section].extend(
+                _Entry(doc, (section, i), item) for i, item in enumerate(body)
+            )
+            continue
+        if body is None:
+            continue
+        if not isinstance(body, dict):
+            state.error(doc, (section,), "must be a mapping of names to entries")
+            continue
+        target = state.defaults if section == "defaults" else state.named[section]
+        for name, raw in body.items():
+            path: Path_ = (section, name)
+            if name in target:
+                first = target[name]
+                line = first.doc.where(first.path)[0]
+                state.error(
+                    doc, path, f"{name!r} is defined twice (first at {first.doc.file}:{line})"
+                )
+                continue
+            if section in ("credentials", "snmp_profiles") and isinstance(raw, dict):
+                raw = _anchor_secret_files(raw, base)
+            target[str(name)] = _Entry(doc, path, raw)
+
+
+def _anchor_secret_files(raw: dict[str, Any], base: Path) -> dict[str, Any]:
+    """``file:relative`` secret references are relative to the YAML file that holds them."""
+    out = dict(raw)
+    for key in SECRET_KEYS:
+        value = out.get(key)
+        if isinstance(value, str) and value.startswith("file:"):
+            target = Path(value[5:])
+            if not target.is_absolute() and not value[5:].startswith("~"):
+                out[key] = f"file:{(base / target).resolve()}"
+    return out
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _validate(state: _State, model: type[M], entry: _Entry, raw: Any | None = None) -> M | None:
+    data = entry.raw if raw is None else raw
+    if data is None:
+        data = {}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        seen: set[Path_] = set()
+        for err in exc.errors():
+            loc: Path_ = (*entry.path, *_clean_loc(err["loc"]))
+            if loc not in seen:  # a union (IPv4 | IPv6) fails once per member: report once
+                seen.add(loc)
+                state.error(entry.doc, loc, _message(err, model))
+        return None
+
+
+def _clean_loc(loc: Iterable[Any]) -> list[str | int]:
+    """Drop pydantic's union/validator tags from an error location, keep the key path."""
+    return [p for p in loc if isinstance(p, int) or (isinstance(p, str) and "[" not in p)]
+
+
+def _message(err: Any, model: type[BaseModel]) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        key = err["loc"][-1]
+        return "unknown key" + _suggest(key, model.model_fields)
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "model_type":
+        return "must be a mapping"
+    msg = str(err["msg"])
+    if kind.startswith("ip_v"):
+        kind, msg = (
+            "ip_any",
+            "not a valid IP address" if "address" in kind else "not a valid IP prefix",
+        )
+    for prefix in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(prefix)
+    value = err.get("input")
+    if kind.startswith(
+        ("ip_", "literal_", "int_", "float_", "bool_", "string_")
+    ) and not isinstance(value, dict | list):
+        msg = f"{msg}, got {value!r}"
+    return msg
+
+
+def _build(state: _State) -> Inventory | None:
+    specs: dict[str, dict[str, Any]] = {}
+    for section, model in NAMED_SECTIONS.items():
+        specs[section] = {}
+        for name, entry in state.named[section].items():
+            if section != "credentials" and section != "snmp_profiles":
+                name_check = _validate_name(state, entry, name)
+                if not name_check:
+                    continue
+            spec = _validate(state, model, entry)
+            if spec is not None:
+                specs[section][name] = spec
+    defaults = _validate_defaults(state)
+
+    zones = _build_zones(state, specs["zones"])
+    sites = _build_sites(state, specs["sites"], zones)
+    units = _build_units(state, specs["units"], sites, zones)
+    for name, profile in specs["snmp_profiles"].items():
+        entry = state.named["snmp_profiles"][name]
+        for key, message in profile.problems():
+            state.error(entry.doc, (*entry.path, key), message)
+    groups: dict[str, GroupSpec] = specs["groups"]
+    refs = _Refs(zones, sites, units, specs["credentials"], specs["snmp_profiles"], state.named)
+    for name, group in groups.items():
+        _check_refs(state, state.named["groups"][name], group, refs)
+    if defaults is not None:
+        first = next(iter(state.defaults.values()))
+        _check_refs(state, _Entry(first.doc, ("defaults",), None), defaults, refs)
+    devices = _build_devices(state, specs["devices"], groups, defaults or DeviceValues(), refs)
+    terminals = _build_terminals(state, zones, units)
+    links = _build_links(state, devices)
+    return Inventory(
+        zones=zones, sites=sites, units=units, devices=devices, terminals=terminals, links=links
+    )
+
+
+def _validate_name(state: _State, entry: _Entry, name: str) -> bool:
+    if not NAME_RE.match(str(name)):
+        state.error(
+            entry.doc,
+            entry.path,
+            f"bad name {name!r}: use ASCII letters, digits, '-', '_', '.' (put zh text in label)",
+        )
+        return False
+    return True
+
+
+def _validate_defaults(state: _State) -> DeviceValues | None:
+    if not state.defaults:
+        return DeviceValues()
+    first = next(iter(state.defaults.values()))
+    raw = {k: e.raw for k, e in state.defaults.items()}
+    return _validate(state, DeviceValues, _Entry(first.doc, ("defaults",), raw))
+
+
+@dataclass
+class _Refs:
+    zones: dict[str, Zone]
+    sites: dict[str, Any]
+    units: dict[str, Any]
+    credentials: dict[str, CredentialSpec]
+    snmp_profiles: dict[str, SnmpProfileSpec]
+    defined: dict[str, dict[str, _Entry]]
+
+    def table(self, key: str) -> Iterable[str] | None:
+        """Names that exist (valid or not: an invalid entry is reported once, where it is)."""
+        section = {
+            "zone": "zones",
+            "site": "sites",
+            "unit": "units",
+            "credentials": "credentials",
+            "snmp_profile": "snmp_profiles",
+        }.get(key)
+        return platforms() if key == "platform" else self.defined[section] if section else None
+
+    def valid(self, key: str, value: str) -> bool:
+        return (
+            value
+            in {
+                "zone": self.zones,
+                "site": self.sites,
+                "unit": self.units,
+                "credentials": self.credentials,
+                "snmp_profile": self.snmp_profiles,
+                "platform": platforms(),
+            }[key]
+        )
+
+
+_REF_LABEL = {"snmp_profile": "SNMP profile", "credentials": "credentials"}
+
+
+def _check_refs(state: _State, entry: _Entry, values: DeviceValues, refs: _Refs) -> None:
+    for key in ("zone", "site", "unit", "credentials", "snmp_profile", "platform"):
+        value = getattr(values, key)
+        known = refs.table(key)
+        if value is not None and known is not None and value not in known:
+            state.error(
+                entry.doc,
+                (*entry.path, key),
+                f"unknown {_REF_LABEL.get(key, key)} {value!r}" + _suggest(value, known),
+            )
+
+
+def _build_zones(state: _State, specs: dict[str, ZoneSpec]) -> dict[str, Zone]:
+    isolated: dict[str, set[str]] = {name: set() for name in specs}
+    for name, spec in specs.items():
+        entry = state.named["zones"][name]
+        for i, other in enumerate(spec.isolated_from):
+            if other not in specs:
+                state.error(
+                    entry.doc,
+                    (*entry.path, "isolated_from", i),
+                    f"unknown zone {other!r}" + _suggest(other, specs),
+                )
+            elif other == name:
+                state.error(
+                    entry.doc,
+                    (*entry.path, "isolated_from", i),
+                    "a zone cannot be isolated from itself",
+                )
+            else:  # isolation is symmetric: declaring it on one side is enough
+                isolated[name].add(other)
+                isolated[other].add(name)
+    return {
+        name: Zone(name, spec.label, frozenset(isolated[name]), spec.pools, tuple(spec.canaries))
+        for name, spec in specs.items()
+    }
+
+
+def _build_sites(
+    state: _State, specs: dict[str, SiteSpec], zones: dict[str, Zone]
+) -> dict[str, Any]:
+    from govnet.inventory.model import Site
+
+    sites: dict[str, Site] = {}
+    for name, spec in specs.items():
+        entry = state.named["sites"][name]
+        parent = spec.parent
+        if parent is not None and parent not in specs:
+            state.error(
+                entry.doc,
+                (*entry.path, "parent"),
+                f"unknown site {parent!r}" + _suggest(parent, specs),
+            )
+            parent = None
+        sites[name] = Site(name, spec.label, spec.level, parent)
+    reported: set[str] = set()
+    for name in sites:
+        seen: list[str] = []
+        current: str | None = name
+        while current is not None and current not in seen:
+            seen.append(current)
+            current = sites[current].parent
+        if current is not None and current == name and name not in reported:
+            cycle = seen[seen.index(current) :] + [current]
+            reported.update(cycle)
+            entry = state.named["sites"][name]
+            state.error(
+                entry.doc,
+                (*entry.path, "parent"),
+                "site parents form a cycle: " + " → ".join(cycle),
+            )
+    return sites
+
+
+def _build_units(
+    state: _State, specs: dict[str, UnitSpec], sites: dict[str, Any], zones: dict[str, Zone]
+) -> dict[str, Any]:
+    from govnet.inventory.model import Unit
+
+    units = {}
+    for name, spec in specs.items():
+        entry = state.named["units"][name]
+        if spec.site not in sites:
+            state.error(
+                entry.doc,
+                (*entry.path, "site"),
+                f"unknown site {spec.site!r}" + _suggest(spec.site, sites),
+            )
+        for i, zone in enumerate(spec.zones):
+            if zone not in zones:
+                state.error(
+                    entry.doc,
+                    (*entry.path, "zones", i),
+                    f"unknown zone {zone!r}" + _suggest(zone, zones),
+                )
+        units[name] = Unit(name, spec.label, spec.site, tuple(spec.zones), spec.contact)
+    return units
+
+
+_INHERITED = (
+    "platform",
+    "role",
+    "zone",
+    "site",
+    "unit",
+    "port",
+    "credentials",
+    "snmp_profile",
+    "snmp_port",
+    "timeout",
+)
+_REQUIRED = ("platform", "role", "zone", "site")
+
+
+def _build_devices(
+    state: _State,
+    specs: dict[str, DeviceSpec],
+    groups: dict[str, GroupSpec],
+    defaults: DeviceValues,
+    refs: _Refs,
+) -> dict[str, Device]:
+    devices: dict[str, Device] = {}
+    endpoints: dict[tuple[str, int], str] = {}
+    for name, spec in specs.items():
+        entry = state.named["devices"][name]
+        chain: list[DeviceValues] = [spec]
+        ok = True
+        for i, group in enumerate(spec.groups):
+            if group not in groups:
+                state.error(
+                    entry.doc,
+                    (*entry.path, "groups", i),
+                    f"unknown group {group!r}" + _suggest(group, groups),
+                )
+                ok = False
+            else:
+                chain.append(groups[group])
+        chain.append(defaults)
+        values: dict[str, Any] = {}
+        for key in _INHERITED:
+            values[key] = next(
+                (getattr(v, key) for v in chain if getattr(v, key) is not None), None
+            )
+        _check_refs(state, entry, spec, refs)  # inherited values were checked where set
+        for key in _REQUIRED:
+            if values[key] is None:
+                state.error(
+                    entry.doc,
+                    (*entry.path, key),
+                    f"no {key}: set it on the device, one of its groups or defaults",
+                )
+                ok = False
+        host = spec.host or (str(spec.address) if spec.address else None)
+        if host is None:
+            state.error(entry.doc, entry.path, "needs host (where to connect) or address")
+            ok = False
+        if not ok or any(
+            values[k] is not None and not refs.valid(k, values[k])
+            for k in ("zone", "site", "unit", "credentials", "snmp_profile", "platform")
+        ):
+            continue
+        tags: set[str] = set()
+        merged_vars: dict[str, Any] = {}
+        for v in reversed(chain):
+            tags.update(v.tags)
+            merged_vars.update(v.vars)
+        profile = refs.snmp_profiles.get(values["snmp_profile"]) if values["snmp_profile"] else None
+        zone = refs.zones[values["zone"]]
+        if (
+            spec.address is not None
+            and zone.pools.prefixes
+            and not zone.pools.contains(spec.address)
+        ):
+            nets = ", ".join(str(n) for n in zone.pools.prefixes)
+            state.warn(
+                entry.doc,
+                (*entry.path, "address"),
+                f"{spec.address} is outside zone {zone.name}'s pools ({nets})",
+            )
+        port = values["port"] or 22
+        assert host is not None
+        if spec.port is not None or values["platform"] != "snmp":
+            other = endpoints.get((host, port))
+            if other and values["platform"] != "snmp":
+                state.warn(
+                    entry.doc, (*entry.path, "port"), f"same host and port as device {other!r}"
+                )
+            endpoints[(host, port)] = name
+        devices[name] = Device(
+            name=name,
+            host=host,
+            platform=values["platform"],
+            role=values["role"],
+            zone=values["zone"],
+            site=values["site"],
+            unit=values["unit"],
+            address=spec.address,
+            mac=spec.mac,
+            port=port,
+            credentials=refs.credentials.get(values["credentials"])
+            if values["credentials"]
+            else None,
+            snmp=profile,
+            snmp_port=values["snmp_port"] or (profile.port if profile else 161),
+            tags=frozenset(tags),
+            groups=tuple(spec.groups),
+            vars=merged_vars,
+            timeout=values["timeout"] or DEFAULT_TIMEOUT,
+            description=spec.description,
+        )
+    return devices
+
+
+def _lookup(value: str, table: dict[str, Any]) -> str | None:
+    """A zone or unit by name, or by its zh/en label (CSV exports carry Chinese names)."""
+    if value in table:
+        return value
+    for name, item in table.items():
+        label: Label = item.label
+        if value in (label.zh, label.en):
+            return name
+    return None
+
+
+def _build_terminals(
+    state: _State, zones: dict[str, Zone], units: dict[str, Any]
+) -> dict[str, Terminal]:
+    terminals: dict[str, Terminal] = {}
+    by_mac: dict[str, str] = {}
+
+    def add(spec: TerminalSpec, where: str, report: Callable[[str, str], None]) -> None:
+        zone = _lookup(spec.zone, zones)
+        unit = _lookup(spec.unit, units)
+        if zone is None:
+            report("zone", f"unknown zone {spec.zone!r}" + _suggest(spec.zone, zones))
+        if unit is None:
+            report("unit", f"unknown unit {spec.unit!r}" + _suggest(spec.unit, units))
+        if spec.name in terminals:
+            report(
+                "name",
+                f"terminal {spec.name!r} is defined twice (first at {terminals[spec.name].source})",
+            )
+            return
+        if spec.mac in by_mac:
+            report("mac", f"MAC {spec.mac} is already terminal {by_mac[spec.mac]!r}")
+            return
+        if zone is None or unit is None:
+            return
+        if (
+            spec.ip is not None
+            and zones[zone].pools.prefixes
+            and not zones[zone].pools.contains(spec.ip)
+        ):
+            report("ip", f"warning: {spec.ip} is outside zone {zone}'s pools")
+        terminals[spec.name] = Terminal(
+            spec.name, spec.mac, unit, zone, spec.ip, spec.kind, spec.owner, spec.os, where
+        )
+        by_mac[spec.mac] = spec.name
+
+    for entry in state.lists["terminals"]:
+        spec = _validate(state, TerminalSpec, entry)
+        if spec is not None:
+            line = entry.doc.where(entry.path)[0]
+
+            def report_yaml(key: str, message: str, entry: _Entry = entry) -> None:
+                if message.startswith("warning: "):
+                    state.warn(entry.doc, (*entry.path, key), message.removeprefix("warning: "))
+                else:
+                    state.error(entry.doc, (*entry.path, key), message)
+
+            add(spec, f"{entry.doc.file}:{line}", report_yaml)
+
+    for entry in state.lists["terminals_csv"]:
+        if not isinstance(entry.raw, str):
+            state.error(entry.doc, entry.path, "must be a CSV file path")
+            continue
+        csv_path = Path(entry.raw)
+        if not csv_path.is_absolute():
+            csv_path = Path(entry.doc.file).parent / csv_path
+        _read_terminal_csv(state, entry, csv_path, add)
+    return terminals
+
+
+def decode_text(raw: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030 (a superset of GBK, what consoles export)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("gb18030")
+
+
+def _read_terminal_csv(
+    state: _State,
+    entry: _Entry,
+    path: Path,
+    add: Callable[[TerminalSpec, str, Callable[[str, str], None]], None],
+) -> None:
+    name = str(path)
+    try:
+        text = decode_text(path.read_bytes())
+    except OSError as exc:
+        state.error(entry.doc, entry.path, f"cannot read terminals CSV {name}: {exc.strerror}")
+        return
+    except UnicodeDecodeError:
+        state.error(entry.doc, entry.path, f"{name} is neither UTF-8 nor GBK text")
+        return
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        state.diagnostics.append(Diagnostic(name, 1, 1, "", "empty CSV: expected a header row"))
+        return
+    columns: list[str | None] = []
+    for i, col in enumerate(header, start=1):
+        key = CSV_ALIASES.get(col.strip().lower().replace(" ", ""))
+        if key is None and col.strip():
+            state.diagnostics.append(
+                Diagnostic(
+                    name,
+                    1,
+                    i,
+                    "header",
+                    f"unknown column {col!r}" + _suggest(col, set(CSV_ALIASES.values())),
+                )
+            )
+        columns.append(key)
+    missing = [c for c in CSV_REQUIRED if c not in columns]
+    if missing:
+        state.diagnostics.append(
+            Diagnostic(name, 1, 1, "header", f"missing column(s): {', '.join(missing)}")
+        )
+        return
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        data = {k: v.strip() for k, v in zip(columns, row, strict=False) if k and v.strip()}
+        try:
+            spec = TerminalSpec.model_validate(data)
+        except ValidationError as exc:
+            for err in exc.errors():
+                col = str(_clean_loc(err["loc"])[0]) if err["loc"] else ""
+                colno = columns.index(col) + 1 if col in columns else 1
+                state.diagnostics.append(
+                    Diagnostic(name, line, colno, col, _message(err, TerminalSpec))
+                )
+            continue
+
+        def report(key: str, message: str, line: int = line) -> None:
+            colno = columns.index(key) + 1 if key in columns else 1
+            severity = "warning" if message.startswith("warning: ") else "error"
+            state.diagnostics.append(
+                Diagnostic(name, line, colno, key, message.removeprefix("warning: "), severity)
+            )
+
+        add(spec, f"{name}:{line}", report)
+
+
+def _build_links(state: _State, devices: dict[str, Device]) -> list[Link]:
+    links: list[Link] = []
+    known = set(state.named["devices"])
+    for entry in state.lists["links"]:
+        spec = _validate(state, LinkSpec, entry)
+        if spec is None:
+            continue
+        ends = []
+        for key, value in (("a", spec.a), ("b", spec.b)):
+            dev, port = value.split(":", 1)
+            if dev not in known:
+                state.error(
+                    entry.doc, (*entry.path, key), f"unknown device {dev!r}" + _suggest(dev, known)
+                )
+            ends.append((dev, port))
+        links.append(Link(ends[0][0], ends[0][1], ends[1][0], ends[1][1], spec.description))
+    return links
+
+
+def parse_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    return ipaddress.ip_address(text)

@@ -1,0 +1,1 @@
+"""Rendering: one result model, many formats (table, JSON, CSV, JUnit, HTML)."""

@@ -1,0 +1,34 @@
+"""Inventory renderings: the site tree and a device's details."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.tree import Tree
+
+from govnet.i18n import pick
+from govnet.inventory.views import SiteNode
+
+
+def _counts(label: str, counts: Counter[str]) -> str:
+    if not counts:
+        return ""
+    inner = " ".join(f"{zone}={n}" for zone, n in sorted(counts.items()))
+    return f"{label} {inner}"
+
+
+def site_tree(roots: list[SiteNode], lang: str, title: str) -> Tree:
+    tree = Tree(title)
+
+    def add(parent: Tree, node: SiteNode) -> None:
+        label = node.label_zh if lang == "zh" else node.label_en
+        devs = _counts(pick(lang, "devices", "设备"), node.total("devices"))
+        terms = _counts(pick(lang, "terminals", "终端"), node.total("terminals"))
+        detail = "  ".join(x for x in (devs, terms) if x)
+        branch = parent.add(f"[bold]{label}[/] ({node.name}, {node.level})  {detail}")
+        for child in node.children:
+            add(branch, child)
+
+    for root in roots:
+        add(tree, root)
+    return tree
