@@ -23,6 +23,7 @@ class Platform(BaseModel):
     config_enter: str | None
     config_exit: str | None
     save: str | None
+    errors: str | None = None  # regex matching the vendor's error text in command output
     volatile: list[str] = Field(default_factory=list)
 
     def command(self, what: str) -> str | None:

@@ -91,7 +91,9 @@ class SecretRef:
             try:
                 value = path.read_text(encoding="utf-8").rstrip("\r\n")
             except OSError as exc:
-                raise SecretError(f"{what}: cannot read secret file {path}: {exc.strerror}") from exc
+                raise SecretError(
+                    f"{what}: cannot read secret file {path}: {exc.strerror}"
+                ) from exc
         else:
             try:
                 value = getpass.getpass(f"{what}: ")

@@ -75,7 +75,10 @@ class _Builder:
                     line = self.positions[child][0]
                     self._diag(key_node, child, f"duplicate key {key!r} (first at line {line})")
                     continue
-                self.positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                self.positions[child] = (
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
                 out[key] = self.build(value_node, child)
             return out
         if isinstance(node, yaml.SequenceNode):
@@ -95,7 +98,11 @@ class _Builder:
     def _diag(self, node: yaml.Node, path: Path_, message: str) -> None:
         self.diagnostics.append(
             Diagnostic(
-                self.file, node.start_mark.line + 1, node.start_mark.column + 1, dotted(path), message
+                self.file,
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+                dotted(path),
+                message,
             )
         )
 
@@ -125,7 +132,9 @@ def load_yaml(text: str, file: str) -> tuple[SourceDoc | None, list[Diagnostic]]
     return SourceDoc(file, data, builder.positions), builder.diagnostics
 
 
-def load_yaml_file(path: Path, display: str | None = None) -> tuple[SourceDoc | None, list[Diagnostic]]:
+def load_yaml_file(
+    path: Path, display: str | None = None
+) -> tuple[SourceDoc | None, list[Diagnostic]]:
     name = display or str(path)
     try:
         raw = path.read_bytes()
@@ -134,5 +143,7 @@ def load_yaml_file(path: Path, display: str | None = None) -> tuple[SourceDoc | 
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return None, [Diagnostic(name, 0, 0, "", f"not UTF-8 text (byte {exc.start}); save it as UTF-8")]
+        return None, [
+            Diagnostic(name, 0, 0, "", f"not UTF-8 text (byte {exc.start}); save it as UTF-8")
+        ]
     return load_yaml(text, name)

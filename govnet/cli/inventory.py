@@ -76,7 +76,7 @@ def validate(app: App, paths: tuple[Path, ...]) -> None:
 @filter_options
 @format_option("table", "json", "csv")
 @pass_app
-def list_(app: App, what: str, fmt: str, output: Path | None, **kwargs: Any) -> None:
+def list_(app: App, /, what: str, fmt: str, output: Path | None, **kwargs: Any) -> None:
     """List devices (or --terminals) matching the filters."""
     inv = app.inventory()
     filters = filters_from(kwargs)
@@ -150,7 +150,7 @@ def show(app: App, name: str, fmt: str, output: Path | None) -> None:
 @filter_options
 @format_option("table", "json")
 @pass_app
-def tree(app: App, fmt: str, output: Path | None, **kwargs: Any) -> None:
+def tree(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> None:
     """Draw city → county → town with device and terminal counts per zone."""
     inv = app.inventory()
     filters = filters_from(kwargs)

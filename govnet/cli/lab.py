@@ -2,9 +2,88 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import click
+
+from govnet.cli.common import App, format_option, pass_app
+from govnet.errors import ExitCode
+from govnet.i18n import pick
+from govnet.lab import launcher
+from govnet.report.tabular import Column, emit_rows, to_json
+
+state_dir_option = click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="GOVNET_LAB_DIR",
+    help="Where the lab keeps device state, pid and log [env GOVNET_LAB_DIR; "
+    "default ~/.local/state/govnet/lab].",
+)
+
+STATUS_COLUMNS = [
+    Column("name", "Device", "设备"),
+    Column("platform", "Platform", "平台"),
+    Column("ssh", "SSH", "SSH"),
+    Column("ssh_state", "SSH state", "SSH 状态"),
+    Column("snmp", "SNMP", "SNMP"),
+    Column("snmp_state", "SNMP state", "SNMP 状态"),
+]
 
 
 @click.group()
 def lab() -> None:
     """Run the embedded lab: simulated SSH devices and SNMP agents on 127.0.0.1."""
+
+
+@lab.command()
+@state_dir_option
+@pass_app
+def up(app: App, state_dir: Path | None) -> None:
+    """Start the lab for the inventory's loopback devices (returns when all listen)."""
+    inv = app.inventory()
+    _served, refused = launcher.lab_devices(inv)
+    for line in refused:
+        app.err.print(f"govnet: lab: skipping {line}", style="yellow", markup=False)
+    path = app.inventory_path or Path("inventory/lab.yaml")
+    st = launcher.up(path, state_dir)
+    app.console.print(
+        pick(
+            app.lang,
+            f"lab up: {len(st.devices)} devices (pid {st.pid}, state {st.state_dir})",
+            f"实验网络已启动：{len(st.devices)} 台设备（进程 {st.pid}，状态目录 {st.state_dir}）",
+        ),
+        markup=False,
+        highlight=False,
+    )
+
+
+@lab.command()
+@state_dir_option
+@pass_app
+def down(app: App, state_dir: Path | None) -> None:
+    """Stop the lab (device state is kept for the next 'up')."""
+    stopped = launcher.down(state_dir)
+    msg = ("lab down", "实验网络已停止") if stopped else ("lab was not running", "实验网络未在运行")
+    app.console.print(pick(app.lang, *msg), markup=False)
+
+
+@lab.command()
+@state_dir_option
+@format_option("table", "json")
+@pass_app
+def status(app: App, state_dir: Path | None, fmt: str, output: Path | None) -> None:
+    """Show whether the lab runs and probe each device (exit 3 if the lab is down)."""
+    from govnet.lab.probe import probe_devices
+
+    st = launcher.status(state_dir)
+    rows: list[dict[str, Any]] = probe_devices(st.devices) if st.running else []
+    if fmt == "json":
+        app.write(to_json({**st.to_dict(), "devices": rows}), output)
+    elif not st.running:
+        app.console.print(pick(app.lang, "lab is not running", "实验网络未在运行"))
+    else:
+        title = pick(app.lang, f"lab (pid {st.pid})", f"实验网络（进程 {st.pid}）")
+        emit_rows(app.console, rows, STATUS_COLUMNS, "table", app.lang, title=title)
+    if not st.running:
+        raise SystemExit(ExitCode.UNREACHABLE)

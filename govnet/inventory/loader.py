@@ -392,7 +392,7 @@ def _build_sites(
             seen.append(current)
             current = sites[current].parent
         if current is not None and current == name and name not in reported:
-            cycle = seen[seen.index(current) :] + [current]
+            cycle = [*seen[seen.index(current):], current]
             reported.update(cycle)
             entry = state.named["sites"][name]
             state.error(

@@ -1,0 +1,238 @@
+"""Start, stop and inspect the embedded lab.
+
+``govnet lab up`` starts one detached server process (``python -m govnet.lab.server``) that
+serves every loopback device of the inventory: SSH devices (asyncssh) and SNMP agents, all in
+one asyncio loop. The process writes ``ready.json`` once every listener is up; ``down`` sends
+SIGTERM and waits (SIGKILL after a grace period). Being one process, a crash leaves nothing
+behind; a stale pid file is detected and cleaned.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from govnet.errors import LabError
+from govnet.inventory.model import Device, Inventory
+
+READY = "ready.json"
+PIDFILE = "lab.pid"
+LOGFILE = "lab.log"
+
+
+def default_state_dir() -> Path:
+    env = os.environ.get("GOVNET_LAB_DIR")
+    if env:
+        return Path(env)
+    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return base / "govnet" / "lab"
+
+
+def data_dir_for(inventory_path: Path) -> Path:
+    """Lab data lives beside the inventory: ``<inventory dir>/lab-data/<device>/``."""
+    base = inventory_path if inventory_path.is_dir() else inventory_path.parent
+    return base / "lab-data"
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+@dataclass(frozen=True)
+class LabDevice:
+    """What the lab serves for one inventory device."""
+
+    name: str
+    ssh_port: int | None
+    snmp_port: int | None
+
+
+def lab_devices(inv: Inventory) -> tuple[list[LabDevice], list[str]]:
+    """Devices the lab serves (loopback hosts only) and the names it refuses, with why."""
+    served: list[LabDevice] = []
+    refused: list[str] = []
+    for d in sorted(inv.devices.values(), key=lambda d: d.name):
+        if not is_loopback(d.host):
+            refused.append(
+                f"{d.name}: host {d.host} is not on 127.0.0.0/8; the lab serves loopback only"
+            )
+            continue
+        ssh = d.port if has_ssh(d) else None
+        snmp = d.snmp_port if d.snmp is not None else None
+        if ssh is None and snmp is None:
+            continue
+        served.append(LabDevice(d.name, ssh, snmp))
+    return served, refused
+
+
+def has_ssh(d: Device) -> bool:
+    from govnet.platforms import platforms
+
+    plat = platforms().get(d.platform)
+    return bool(plat and plat.netmiko) and d.credentials is not None
+
+
+@dataclass
+class LabStatus:
+    running: bool
+    pid: int | None
+    state_dir: Path
+    inventory: str | None = None
+    started: float | None = None
+    devices: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "running": self.running,
+            "pid": self.pid,
+            "state_dir": str(self.state_dir),
+            "inventory": self.inventory,
+            "started": self.started,
+            "devices": self.devices,
+        }
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (our own exited child) counts as gone
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return True
+
+
+def _read_pid(state_dir: Path) -> int | None:
+    try:
+        return int((state_dir / PIDFILE).read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _log_tail(state_dir: Path, lines: int = 3) -> str:
+    try:
+        text = (state_dir / LOGFILE).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    tail = [ln for ln in text.strip().splitlines() if ln.strip()][-lines:]
+    return " | ".join(tail)
+
+
+def status(state_dir: Path | None = None) -> LabStatus:
+    state_dir = state_dir or default_state_dir()
+    pid = _read_pid(state_dir)
+    running = pid is not None and _pid_alive(pid)
+    st = LabStatus(running=running, pid=pid if running else None, state_dir=state_dir)
+    if running:
+        try:
+            ready = json.loads((state_dir / READY).read_text())
+        except (OSError, ValueError):
+            ready = {}
+        st.inventory = ready.get("inventory")
+        st.started = ready.get("started")
+        st.devices = ready.get("devices", [])
+    return st
+
+
+def up(inventory_path: Path, state_dir: Path | None = None, wait: float = 30.0) -> LabStatus:
+    """Start the lab server for ``inventory_path``; return once every listener is up."""
+    state_dir = state_dir or default_state_dir()
+    current = status(state_dir)
+    if current.running:
+        raise LabError(
+            f"the lab is already running (pid {current.pid}, state {state_dir}); "
+            "run 'govnet lab down' first"
+        )
+    state_dir.mkdir(parents=True, exist_ok=True)
+    for name in (READY, PIDFILE):
+        (state_dir / name).unlink(missing_ok=True)
+    log = (state_dir / LOGFILE).open("ab")
+    cmd = [
+        sys.executable,
+        "-m",
+        "govnet.lab.server",
+        "--inventory",
+        str(inventory_path.resolve()),
+        "--state-dir",
+        str(state_dir.resolve()),
+    ]
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
+    )
+    log.close()
+    (state_dir / PIDFILE).write_text(f"{proc.pid}\n")
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if (state_dir / READY).exists():
+            return status(state_dir)
+        code = proc.poll()
+        if code is not None:
+            (state_dir / PIDFILE).unlink(missing_ok=True)
+            raise LabError(f"the lab server exited with code {code}: {_log_tail(state_dir)}")
+        time.sleep(0.05)
+    _terminate(proc.pid, grace=2.0)
+    (state_dir / PIDFILE).unlink(missing_ok=True)
+    raise LabError(f"the lab did not come up within {wait:.0f} s: {_log_tail(state_dir)}")
+
+
+def _terminate(pid: int, grace: float) -> None:
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):  # reap it if it is our own child
+            os.waitpid(pid, os.WNOHANG)
+        if not _pid_alive(pid):
+            return
+        time.sleep(0.02)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+def down(state_dir: Path | None = None, grace: float = 5.0) -> bool:
+    """Stop the lab; True if one was running. Device state in ``state_dir`` is kept."""
+    state_dir = state_dir or default_state_dir()
+    pid = _read_pid(state_dir)
+    was_running = pid is not None and _pid_alive(pid)
+    if pid is not None and was_running:
+        _terminate(pid, grace)
+    for name in (READY, PIDFILE):
+        (state_dir / name).unlink(missing_ok=True)
+    return was_running
+
+
+def probe_ssh(host: str, port: int, timeout: float = 1.0) -> str:
+    """``up`` (SSH banner), ``silent`` (TCP open, no banner) or ``down``."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            try:
+                banner = sock.recv(64)
+            except TimeoutError:
+                return "silent"
+            return "up" if banner.startswith(b"SSH-") else "garbled"
+    except OSError:
+        return "down"

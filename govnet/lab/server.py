@@ -1,0 +1,152 @@
+"""The lab server process: every simulated SSH device and SNMP agent in one asyncio loop.
+
+Run by ``govnet lab up`` (see launcher.py); usable directly for debugging::
+
+    python -m govnet.lab.server --inventory inventory/lab.yaml --state-dir /tmp/lab
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from govnet.lab.snmpagent import AgentSpec, SnmpLab
+from govnet.lab.sshsim import SimDevice, SshSimulator
+
+from govnet.errors import GovnetError
+from govnet.inventory import Inventory, load_inventory
+from govnet.lab.data import load_device_data
+from govnet.lab.launcher import READY, data_dir_for, has_ssh, is_loopback
+
+log = logging.getLogger("govnet.lab")
+
+
+@dataclass
+class LabPlan:
+    ssh: list[SimDevice]
+    snmp: list[AgentSpec]
+
+
+def build_plan(inv: Inventory, data_dir: Path | None, state_dir: Path) -> LabPlan:
+    """Simulator specs for every loopback device; secrets resolved from the inventory refs."""
+    ssh: list[SimDevice] = []
+    snmp: list[AgentSpec] = []
+    for d in sorted(inv.devices.values(), key=lambda d: d.name):
+        if not is_loopback(d.host):
+            continue
+        data = load_device_data(data_dir, d.name)
+        if has_ssh(d):
+            assert d.credentials is not None
+            ssh.append(
+                SimDevice(
+                    name=d.name,
+                    platform=d.platform,
+                    port=d.port,
+                    username=d.credentials.username,
+                    password=d.credentials.password.resolve(f"{d.name} password"),
+                    state_dir=state_dir / "devices" / d.name,
+                    data=data,
+                    host=d.host,
+                )
+            )
+        if d.snmp is not None:
+            p = d.snmp
+            snmp.append(
+                AgentSpec(
+                    name=d.name,
+                    role=d.role,
+                    platform=d.platform,
+                    port=d.snmp_port,
+                    data=data,
+                    community=p.community.resolve(f"{d.name} SNMP community")
+                    if p.community
+                    else None,
+                    v3_user=p.user,
+                    auth_protocol=p.auth_protocol,
+                    auth_key=p.auth_key.resolve(f"{d.name} SNMP auth key") if p.auth_key else None,
+                    priv_protocol=p.priv_protocol,
+                    priv_key=p.priv_key.resolve(f"{d.name} SNMP priv key") if p.priv_key else None,
+                    host=d.host,
+                )
+            )
+    return LabPlan(ssh, snmp)
+
+
+async def serve(plan: LabPlan, state_dir: Path, inventory: str, stop: asyncio.Event) -> None:
+    ssh = SshSimulator(plan.ssh, host_key=state_dir / "ssh_host_ed25519_key")
+    agents = SnmpLab(plan.snmp)
+    started = time.monotonic()
+    await ssh.start()
+    try:
+        await agents.start()
+        try:
+            devices: dict[str, dict[str, object]] = {}
+            for s in plan.ssh:
+                devices.setdefault(s.name, {"name": s.name})["ssh_port"] = s.port
+                devices[s.name]["platform"] = s.platform
+                devices[s.name]["silent"] = s.data.behaviour.silent
+            for a in plan.snmp:
+                devices.setdefault(a.name, {"name": a.name})["snmp_port"] = a.port
+                devices[a.name]["silent"] = a.data.behaviour.silent
+            ready = {
+                "pid": os.getpid(),
+                "inventory": inventory,
+                "started": time.time(),
+                "startup_seconds": round(time.monotonic() - started, 3),
+                "devices": sorted(devices.values(), key=lambda d: str(d["name"])),
+            }
+            tmp = state_dir / f".{READY}.tmp"
+            tmp.write_text(json.dumps(ready, indent=1))
+            tmp.replace(state_dir / READY)
+            log.info("lab up: %d SSH devices, %d SNMP agents", len(plan.ssh), len(plan.snmp))
+            await stop.wait()
+        finally:
+            await agents.stop()
+    finally:
+        await ssh.stop()
+        (state_dir / READY).unlink(missing_ok=True)
+        log.info("lab down")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m govnet.lab.server")
+    parser.add_argument("--inventory", required=True, type=Path)
+    parser.add_argument("--state-dir", required=True, type=Path)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        inv = load_inventory(args.inventory)
+        plan = build_plan(inv, data_dir_for(args.inventory), args.state_dir)
+    except GovnetError as exc:
+        log.error("cannot start the lab: %s", exc)
+        return 2
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(plan, args.state_dir, str(args.inventory), stop)
+
+    try:
+        asyncio.run(run())
+    except OSError as exc:  # a port already taken, typically
+        log.error("cannot start the lab: %s", exc)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""SSH to devices through netmiko: the only module that imports it.
+
+netmiko's and paramiko's exceptions are translated into govnet's (``AuthError``,
+``DeviceTimeout``, ``ConnectError``, ``ProtocolError``, ``CommandError``) with ``raise … from``,
+each a one-line message naming the device and what to do. Secrets are resolved only here,
+when a session opens.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import time
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from govnet.errors import (
+    AuthError,
+    CommandError,
+    ConnectError,
+    DeviceTimeout,
+    GovnetError,
+    ProtocolError,
+    TransportError,
+)
+from govnet.inventory.model import Device
+from govnet.platforms import Platform, get_platform
+from govnet.secrets import REDACTOR
+
+log = logging.getLogger("govnet.ssh")
+
+
+@dataclass(frozen=True)
+class SshOptions:
+    """Timeouts (seconds) and retries for one session; ``None`` = the device's own timeout."""
+
+    timeout: float | None = None
+    read_timeout: float = 30.0
+    retries: int = 1  # extra attempts after a connect failure or timeout (never after auth)
+    retry_delay: float = 0.5
+    session_log: bool = False
+
+
+def _netmiko() -> Any:
+    import netmiko
+
+    return netmiko
+
+
+def translate(device: Device, exc: BaseException) -> TransportError:
+    """Map a netmiko/paramiko/socket error to govnet's error tree."""
+    import paramiko
+    from netmiko.exceptions import (
+        NetmikoAuthenticationException,
+        NetmikoTimeoutException,
+        ReadException,
+        ReadTimeout,
+    )
+
+    name = device.name
+    where = f"{device.host}:{device.port}"
+    text = REDACTOR(str(exc)).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, NetmikoAuthenticationException | paramiko.AuthenticationException):
+        return AuthError(name, f"authentication failed at {where}; check the credentials reference")
+    if isinstance(exc, ReadTimeout):
+        return DeviceTimeout(
+            name, f"no prompt from {where} within the read timeout; the device stopped answering"
+        )
+    if isinstance(exc, NetmikoTimeoutException):
+        if "banner" in str(exc).lower() or "protocol banner" in str(exc).lower():
+            return DeviceTimeout(name, f"{where} accepts TCP but sends no SSH banner; is it hung?")
+        return DeviceTimeout(name, f"connection to {where} timed out; check reachability and port")
+    if isinstance(exc, ConnectionRefusedError):
+        return ConnectError(name, f"connection refused at {where}; is SSH enabled on that port?")
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return DeviceTimeout(name, f"timed out talking to {where}")
+    if isinstance(exc, paramiko.SSHException):
+        low = text.lower()
+        if "banner" in low:
+            return DeviceTimeout(name, f"{where} sends no SSH banner; is it hung?")
+        return ProtocolError(name, f"SSH error with {where}: {text}")
+    if isinstance(exc, ReadException | ValueError):
+        return ProtocolError(name, f"unexpected reply from {where}: {text}")
+    if isinstance(exc, OSError):
+        return ConnectError(name, f"cannot connect to {where}: {exc.strerror or text}")
+    return ProtocolError(name, f"{type(exc).__name__} talking to {where}: {text}")
+
+
+class SshSession:
+    """One netmiko session to one device; use as a context manager."""
+
+    def __init__(self, device: Device, options: SshOptions | None = None) -> None:
+        self.device = device
+        self.options = options or SshOptions()
+        self.platform: Platform = get_platform(device.platform)
+        if not self.platform.netmiko:
+            raise GovnetError(f"{device.name}: platform {device.platform} has no SSH driver")
+        if device.credentials is None:
+            raise GovnetError(f"{device.name}: no credentials in the inventory")
+        self._errors = re.compile(self.platform.errors, re.M) if self.platform.errors else None
+        self._conn: Any = None
+
+    def open(self) -> SshSession:
+        creds = self.device.credentials
+        assert creds is not None
+        password = creds.password.resolve(f"{self.device.name} password")
+        secret = creds.secret.resolve(f"{self.device.name} secret") if creds.secret else ""
+        timeout = self.options.timeout or self.device.timeout
+        params: dict[str, Any] = {
+            "device_type": self.platform.netmiko,
+            "host": self.device.host,
+            "port": self.device.port,
+            "username": creds.username,
+            "password": password,
+            "secret": secret,
+            "conn_timeout": timeout,
+            "auth_timeout": timeout,
+            "banner_timeout": timeout,
+            "blocking_timeout": timeout,
+            "read_timeout_override": None,
+            "fast_cli": True,
+            "timeout": timeout,
+            "allow_agent": False,
+            "use_keys": False,
+            "ssh_strict": False,
+            "system_host_keys": False,
+        }
+        attempts = 1 + max(0, self.options.retries)
+        for attempt in range(1, attempts + 1):
+            try:
+                self._conn = _netmiko().ConnectHandler(**params)
+                return self
+            except Exception as exc:
+                err = translate(self.device, exc)
+                if isinstance(err, AuthError | ProtocolError) or attempt == attempts:
+                    raise err from exc
+                log.info(
+                    "%s: %s; retrying (%d/%d)", self.device.name, err.message, attempt, attempts
+                )
+                time.sleep(self.options.retry_delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _check(self, command: str, output: str) -> str:
+        if self._errors and self._errors.search(output):
+            first = next(
+                (ln.strip() for ln in output.splitlines() if self._errors.search(ln)), output
+            )
+            raise CommandError(self.device.name, f"rejected {command!r}: {first}", output)
+        return output
+
+    def send(self, command: str, read_timeout: float | None = None) -> str:
+        """Run one exec-mode command; vendor error text raises ``CommandError``."""
+        try:
+            output: str = self._conn.send_command(
+                command,
+                read_timeout=read_timeout or self.options.read_timeout,
+                strip_prompt=True,
+                strip_command=True,
+            )
+        except Exception as exc:
+            raise translate(self.device, exc) from exc
+        return self._check(command, output)
+
+    def fetch(self, what: str) -> str:
+        """Run the platform-table command for ``what`` (running_config, arp, mac, …)."""
+        command = self.platform.command(what)
+        if command is None:
+            raise GovnetError(
+                f"{self.device.name}: platform {self.platform.name} has no {what!r} command"
+            )
+        return self.send(command)
+
+    def configure(self, lines: list[str]) -> str:
+        """Enter config mode, send ``lines``, leave; the first rejected line raises."""
+        try:
+            output: str = self._conn.send_config_set(
+                lines,
+                read_timeout=self.options.read_timeout,
+                error_pattern=self.platform.errors or "",
+            )
+        except Exception as exc:
+            from netmiko.exceptions import ConfigInvalidException
+
+            if isinstance(exc, ConfigInvalidException):
+                raise CommandError(
+                    self.device.name, f"config rejected: {REDACTOR(str(exc))}"
+                ) from exc
+            raise translate(self.device, exc) from exc
+        return output
+
+    def save(self) -> str:
+        try:
+            return str(self._conn.save_config())
+        except NotImplementedError as exc:
+            raise GovnetError(
+                f"{self.device.name}: saving is not supported on {self.platform.name}"
+            ) from exc
+        except Exception as exc:
+            raise translate(self.device, exc) from exc
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.disconnect()
+            except Exception:
+                log.debug("%s: error while disconnecting", self.device.name, exc_info=True)
+            self._conn = None
+
+    def __enter__(self) -> SshSession:
+        return self.open()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
