@@ -262,7 +262,7 @@ def _build(state: _State) -> Inventory | None:
     refs = _Refs(zones, sites, units, specs["credentials"], specs["snmp_profiles"], state.named)
     for name, group in groups.items():
         _check_refs(state, state.named["groups"][name], group, refs)
-    if defaults is not None:
+    if defaults is not None and state.defaults:
         first = next(iter(state.defaults.values()))
         _check_refs(state, _Entry(first.doc, ("defaults",), None), defaults, refs)
     devices = _build_devices(state, specs["devices"], groups, defaults or DeviceValues(), refs)
@@ -392,7 +392,7 @@ def _build_sites(
             seen.append(current)
             current = sites[current].parent
         if current is not None and current == name and name not in reported:
-            cycle = [*seen[seen.index(current):], current]
+            cycle = [*seen[seen.index(current) :], current]
             reported.update(cycle)
             entry = state.named["sites"][name]
             state.error(

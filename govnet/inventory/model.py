@@ -214,8 +214,8 @@ class TerminalSpec(Strict):
     name: Name
     mac: MacAddress
     ip: IPAddress | None = None
-    unit: Name
-    zone: Name
+    unit: str  # a unit name, or its zh/en label (consoles export Chinese names)
+    zone: str  # likewise
     kind: Literal["pc", "laptop", "printer", "phone", "camera", "server", "other"] = "pc"
     owner: str | None = None
     os: str | None = None
