@@ -37,7 +37,7 @@ junk = st.recursive(
             "0",
             "a:b",
         ]
-    ),  # fmt: skip
+    ),
     lambda children: (
         st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
     ),
