@@ -1,0 +1,46 @@
+# govnet — `make help` lists the targets.
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+INV     ?= inventory/lab.yaml
+export GOVNET_INVENTORY ?= $(INV)
+
+.DEFAULT_GOAL := help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install govnet with its dev tools
+
+demo: $(STAMP)  ## the main job on the embedded lab: lab up, inventory tree, reachability, audit
+	@$(BIN)/govnet lab status >/dev/null 2>&1 || $(BIN)/govnet lab up
+	$(BIN)/govnet inventory validate
+	$(BIN)/govnet inventory tree
+	$(BIN)/govnet lab status
+	@echo "The lab keeps running: 'make lab-down' (or '$(BIN)/govnet lab down') stops it."
+
+lab-down: $(STAMP)  ## stop the embedded lab
+	$(BIN)/govnet lab down
+
+test: $(STAMP)  ## the whole test suite (unit, property, integration against the lab)
+	$(BIN)/python -m pytest -q -n 2
+
+lint: $(STAMP)  ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy govnet
+
+bench: $(STAMP)  ## print the speed and memory figures (bench/*.py)
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:  ## remove the venv and caches (not the lab state)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
+
+.PHONY: help install demo lab-down test lint bench clean

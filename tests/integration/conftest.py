@@ -1,0 +1,65 @@
+"""The lab for integration tests: the shipped lab inventory on free loopback ports.
+
+The lab itself is the real one (``govnet.lab.launcher.up``: a detached server process with
+asyncssh devices and SNMP agents); only the port numbers differ from inventory/lab.yaml so a
+developer's own lab, or a parallel test worker, never collides with the tests.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from govnet.inventory import Inventory, load_inventory
+from govnet.lab import launcher
+from tests.conftest import ROOT
+
+
+def free_port(kind: int) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def relocate_lab(dest: Path, source: Path = ROOT / "inventory" / "lab.yaml") -> Path:
+    """Copy the lab inventory into ``dest`` with every port replaced by a free one."""
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    for device in data["devices"].values():
+        if "port" in device:
+            device["port"] = free_port(socket.SOCK_STREAM)
+        if "snmp_port" in device:
+            device["snmp_port"] = free_port(socket.SOCK_DGRAM)
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("lab-data", "lab-secrets", "lab-terminals.csv"):
+        link = dest / name
+        if not link.exists():
+            os.symlink(source.parent / name, link)
+    path = dest / "lab.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@dataclass
+class Lab:
+    inventory_path: Path
+    state_dir: Path
+    inventory: Inventory
+    status: launcher.LabStatus
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    base = tmp_path_factory.mktemp("lab")
+    path = relocate_lab(base / "inventory")
+    state = base / "state"
+    status = launcher.up(path, state)
+    try:
+        yield Lab(path, state, load_inventory(path), status)
+    finally:
+        launcher.down(state)
