@@ -1,0 +1,128 @@
+"""Config backups: fetch, keep history (unchanged configs stored once), diff, staleness."""
+
+from __future__ import annotations
+
+import difflib
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from govnet.collect.fetch import Collected, CollectOptions, collect
+from govnet.collect.sanitize import mask_secrets
+from govnet.errors import GovnetError
+from govnet.inventory.model import Device
+from govnet.store.db import Store, utcnow
+from govnet.transport.pool import DeviceResult
+
+
+def new_run_id(kind: str, when: datetime | None = None) -> str:
+    when = when or utcnow()
+    return f"{kind}-{when:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+@dataclass
+class BackupOutcome:
+    device: str
+    status: str  # new | changed | unchanged | failed
+    elapsed: float
+    error_kind: str | None = None
+    message: str = ""
+    lines: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "device": self.device, "status": self.status, "elapsed": round(self.elapsed, 3),
+            "error_kind": self.error_kind, "message": self.message, "lines": self.lines,
+        }  # fmt: skip
+
+
+def run_backup(
+    devices: Iterable[Device],
+    store: Store,
+    options: CollectOptions | None = None,
+    on_done: Callable[[DeviceResult[Collected]], None] | None = None,
+) -> tuple[str, list[BackupOutcome]]:
+    devices = list(devices)
+    started = utcnow()
+    run_id = new_run_id("backup", started)
+    known = store.last_backups()
+    fleet = collect(devices, options=options, on_done=on_done)
+    outcomes: list[BackupOutcome] = []
+    for res in fleet:
+        if res.ok and res.result is not None and res.result.config is not None:
+            changed = store.save_config(
+                res.device, res.result.config, run_id, res.result.collected_at
+            )
+            first = known.get(res.device, {}).get("last_ok") is None
+            status = "new" if first else ("changed" if changed else "unchanged")
+            outcomes.append(
+                BackupOutcome(res.device, status, res.elapsed, lines=res.result.config.count("\n"))
+            )
+        else:
+            msg = str(res.error) if res.error else "no config returned"
+            store.record_fetch_error(res.device, run_id, utcnow(), msg)
+            outcomes.append(BackupOutcome(res.device, "failed", res.elapsed, res.error_kind, msg))
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    store.save_run(run_id, "backup", started, utcnow(), {"counts": counts, "devices": len(devices)})
+    return run_id, outcomes
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime:
+    """``7d``, ``12h``, ``2026-11-01`` or an ISO timestamp (UTC when no zone is given)."""
+    now = now or utcnow()
+    text = text.strip()
+    units = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
+    if text[:-1].isdigit() and text[-1:] in units:
+        return now - timedelta(**{units[text[-1]]: int(text[:-1])})
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise GovnetError(f"--since {text!r}: expected 7d, 12h, 2026-11-01 or an ISO time") from exc
+    return when if when.tzinfo else when.replace(tzinfo=now.tzinfo)
+
+
+def backup_diff(store: Store, device: str, since: datetime | None = None) -> str:
+    """Unified diff, secrets masked: the newest backup against the one in effect at ``since``
+    (default: the backup before the newest)."""
+    history = store.config_history(device)
+    if not history:
+        raise GovnetError(f"{device}: no backup in the store; run 'govnet backup' first")
+    new_when, new = history[-1]
+    if since is None:
+        if len(history) < 2:
+            return ""
+        old_when, old = history[-2]
+    else:
+        before = [h for h in history if h[0] <= since]
+        old_when, old = before[-1] if before else history[0]
+    if old.id == new.id:
+        return ""
+    return "".join(
+        difflib.unified_diff(
+            mask_secrets(old.text).splitlines(keepends=True),
+            mask_secrets(new.text).splitlines(keepends=True),
+            fromfile=f"{device}@{old_when:%Y-%m-%dT%H:%M:%SZ}",
+            tofile=f"{device}@{new_when:%Y-%m-%dT%H:%M:%SZ}",
+        )
+    )
+
+
+def stale_devices(
+    store: Store, devices: Iterable[Device], max_age: timedelta, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Devices whose newest successful backup is older than ``max_age`` (or missing)."""
+    now = now or utcnow()
+    last = store.last_backups()
+    out = []
+    for d in devices:
+        info = last.get(d.name, {})
+        ok: datetime | None = info.get("last_ok")
+        if ok is None or now - ok > max_age:
+            age = None if ok is None else round((now - ok).total_seconds() / 86400, 1)
+            out.append({"device": d.name, "last_backup": ok, "age_days": age,
+                        "last_attempt": info.get("last_try")})  # fmt: skip
+    return out

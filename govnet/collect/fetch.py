@@ -1,0 +1,49 @@
+"""Collect running configs and show output over SSH, concurrently, one result per device."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from govnet.collect.sanitize import normalise
+from govnet.inventory.model import Device
+from govnet.platforms import get_platform
+from govnet.store.db import utcnow
+from govnet.transport.pool import DeviceResult, FleetResult, run_fleet
+from govnet.transport.ssh import SshOptions, SshSession
+
+
+@dataclass(frozen=True)
+class CollectOptions:
+    workers: int = 16
+    ssh: SshOptions = field(default_factory=SshOptions)
+
+
+@dataclass
+class Collected:
+    """What one SSH session brought back from a device."""
+
+    config: str | None
+    outputs: dict[str, str]
+    collected_at: datetime
+
+
+def collect(
+    devices: Iterable[Device],
+    commands: Callable[[Device], Iterable[str]] = lambda d: (),
+    options: CollectOptions | None = None,
+    on_done: Callable[[DeviceResult[Collected]], None] | None = None,
+    with_config: bool = True,
+) -> FleetResult[Collected]:
+    """Fetch the running config (normalised) and ``commands(device)`` from every device."""
+    opts = options or CollectOptions()
+
+    def task(device: Device) -> Collected:
+        platform = get_platform(device.platform)
+        with SshSession(device, opts.ssh) as session:
+            config = normalise(session.fetch("running_config"), platform) if with_config else None
+            outputs = {cmd: session.send(cmd) for cmd in dict.fromkeys(commands(device))}
+        return Collected(config, outputs, utcnow())
+
+    return run_fleet(devices, task, workers=opts.workers, on_done=on_done)

@@ -1,0 +1,327 @@
+"""The store: runs, findings and config backups (SQLAlchemy Core).
+
+SQLite in WAL mode by default (``$GOVNET_DB`` or ``~/.local/share/govnet/govnet.sqlite``);
+PostgreSQL by URL (``--db postgresql://…``). Every write is one transaction, so a killed
+process loses at most the run in flight and never corrupts what was committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from govnet.errors import GovnetError
+
+metadata = MetaData()
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("kind", String(20), nullable=False),  # audit | backup | probe | provision
+    Column("started", DateTime(timezone=True), nullable=False),
+    Column("finished", DateTime(timezone=True)),
+    Column("exit_code", Integer),
+    Column("meta", JSON, nullable=False, default=dict),
+    Index("ix_runs_kind_started", "kind", "started"),
+)
+
+findings = Table(
+    "findings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(40), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("device", String(200), nullable=False),
+    Column("zone", String(64)),
+    Column("site", String(64)),
+    Column("unit", String(64)),
+    Column("rule", String(128), nullable=False),
+    Column("control", String(64), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("message", Text, nullable=False, default=""),
+    Column("evidence", JSON, nullable=False, default=list),
+    Index("ix_findings_run", "run_id"),
+)
+
+configs = Table(
+    "configs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("device", String(200), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("device", "sha256", name="uq_configs_device_sha"),
+)
+
+fetches = Table(
+    "fetches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("device", String(200), nullable=False),
+    Column("run_id", String(40)),
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("config_id", Integer, ForeignKey("configs.id")),
+    Column("error", Text),
+    Index("ix_fetches_device_time", "device", "fetched_at"),
+)
+
+
+def default_url() -> str:
+    env = os.environ.get("GOVNET_DB")
+    if env:
+        return env
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return f"sqlite:///{base / 'govnet' / 'govnet.sqlite'}"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; everything we store is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return None if value is None else _utc(value)
+
+
+@dataclass(frozen=True)
+class StoredConfig:
+    id: int
+    device: str
+    sha256: str
+    text: str
+    first_seen: datetime
+
+
+class Store:
+    """Thin typed access to the tables above."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str | None = None) -> Store:
+        url = url or default_url()
+        if url.startswith("sqlite:///"):
+            path = Path(url.removeprefix("sqlite:///")).expanduser()
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise GovnetError(
+                    f"store {path}: cannot create its folder: {exc.strerror}"
+                ) from exc
+            url = f"sqlite:///{path}"
+        try:
+            engine = create_engine(url, future=True)
+        except (SQLAlchemyError, ImportError) as exc:
+            raise GovnetError(f"--db {url!r}: cannot open the store: {exc}") from exc
+        if engine.dialect.name == "sqlite":
+
+            @event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA busy_timeout=10000")
+                cur.close()
+
+        try:
+            metadata.create_all(engine)
+        except SQLAlchemyError as exc:
+            raise GovnetError(
+                f"store {url}: cannot initialise: {exc.__class__.__name__}: {exc}"
+            ) from exc
+        return cls(engine)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise GovnetError(f"store error: {exc.__class__.__name__}: {exc}") from exc
+
+    # -- runs and findings -------------------------------------------------------------
+
+    def save_run(
+        self,
+        run_id: str,
+        kind: str,
+        started: datetime,
+        finished: datetime | None,
+        meta: dict[str, Any],
+        rows: Sequence[dict[str, Any]] = (),
+        exit_code: int | None = None,
+    ) -> None:
+        """One transaction: the run and all its findings, or nothing."""
+        with self.begin() as conn:
+            conn.execute(
+                runs.insert().values(
+                    id=run_id,
+                    kind=kind,
+                    started=started,
+                    finished=finished,
+                    exit_code=exit_code,
+                    meta=json.loads(json.dumps(meta, default=str)),
+                )
+            )
+            if rows:
+                conn.execute(findings.insert(), [{**r, "run_id": run_id} for r in rows])
+
+    def runs(self, kind: str, limit: int = 50) -> list[dict[str, Any]]:
+        with self.begin() as conn:
+            result = conn.execute(
+                select(runs).where(runs.c.kind == kind).order_by(runs.c.started.desc()).limit(limit)
+            )
+            out = [dict(r._mapping) for r in result]
+        for r in out:
+            r["started"], r["finished"] = _aware(r["started"]), _aware(r["finished"])
+        return out
+
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        with self.begin() as conn:
+            row = conn.execute(select(runs).where(runs.c.id == run_id)).first()
+            if row is None:
+                matches = conn.execute(
+                    select(runs).where(runs.c.id.startswith(run_id)).limit(2)
+                ).all()
+                row = matches[0] if len(matches) == 1 else None
+        if row is None:
+            return None
+        out = dict(row._mapping)
+        out["started"], out["finished"] = _aware(out["started"]), _aware(out["finished"])
+        return out
+
+    def findings(self, run_id: str) -> list[dict[str, Any]]:
+        with self.begin() as conn:
+            result = conn.execute(
+                select(findings).where(findings.c.run_id == run_id).order_by(findings.c.id)
+            )
+            return [
+                {k: v for k, v in r._mapping.items() if k not in ("id", "run_id")} for r in result
+            ]
+
+    def previous_run(self, kind: str, before: datetime) -> dict[str, Any] | None:
+        with self.begin() as conn:
+            row = conn.execute(
+                select(runs)
+                .where(runs.c.kind == kind, runs.c.started < before)
+                .order_by(runs.c.started.desc())
+                .limit(1)
+            ).first()
+        return dict(row._mapping) if row else None
+
+    # -- config backups ---------------------------------------------------------------
+
+    def save_config(self, device: str, text: str, run_id: str | None, when: datetime) -> bool:
+        """Record a fetch; store the text only if it differs from every stored version.
+
+        Returns True when this config is new for the device (changed since last backup)."""
+        sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        with self.begin() as conn:
+            latest = conn.execute(
+                select(fetches.c.config_id)
+                .where(fetches.c.device == device, fetches.c.ok.is_(True))
+                .order_by(fetches.c.fetched_at.desc(), fetches.c.id.desc())
+                .limit(1)
+            ).scalar()
+            existing = conn.execute(
+                select(configs.c.id).where(configs.c.device == device, configs.c.sha256 == sha)
+            ).scalar()
+            if existing is None:
+                key = conn.execute(
+                    configs.insert().values(device=device, sha256=sha, text=text, first_seen=when)
+                ).inserted_primary_key
+                assert key is not None
+                existing = key[0]
+            conn.execute(
+                fetches.insert().values(
+                    device=device, run_id=run_id, fetched_at=when, ok=True, config_id=existing
+                )
+            )
+            return bool(latest != existing)
+
+    def record_fetch_error(
+        self, device: str, run_id: str | None, when: datetime, error: str
+    ) -> None:
+        with self.begin() as conn:
+            conn.execute(
+                fetches.insert().values(
+                    device=device, run_id=run_id, fetched_at=when, ok=False, error=error
+                )
+            )
+
+    def config_history(self, device: str) -> list[tuple[datetime, StoredConfig]]:
+        """Every successful fetch of ``device`` whose config differed from the one before,
+        oldest first, with the time it was fetched."""
+        with self.begin() as conn:
+            result = conn.execute(
+                select(fetches.c.fetched_at, configs)
+                .join(configs, configs.c.id == fetches.c.config_id)
+                .where(fetches.c.device == device, fetches.c.ok.is_(True))
+                .order_by(fetches.c.fetched_at, fetches.c.id)
+            ).all()
+        out: list[tuple[datetime, StoredConfig]] = []
+        for row in result:
+            m = row._mapping
+            cfg = StoredConfig(m["id"], m["device"], m["sha256"], m["text"], _utc(m["first_seen"]))
+            if not out or out[-1][1].id != cfg.id:
+                out.append((_utc(m["fetched_at"]), cfg))
+        return out
+
+    def last_backups(self) -> dict[str, dict[str, Any]]:
+        """Per device: time of the newest successful fetch, and of the newest attempt."""
+        with self.begin() as conn:
+            ok = conn.execute(
+                select(fetches.c.device, func.max(fetches.c.fetched_at))
+                .where(fetches.c.ok.is_(True))
+                .group_by(fetches.c.device)
+            ).all()
+            any_ = conn.execute(
+                select(fetches.c.device, func.max(fetches.c.fetched_at)).group_by(fetches.c.device)
+            ).all()
+        out: dict[str, dict[str, Any]] = {
+            d: {"last_ok": None, "last_try": _aware(t)} for d, t in any_
+        }
+        for device, when in ok:
+            out.setdefault(device, {"last_try": _aware(when)})["last_ok"] = _aware(when)
+        return out
+
+    def latest_config(self, device: str) -> StoredConfig | None:
+        history = self.config_history(device)
+        return history[-1][1] if history else None
