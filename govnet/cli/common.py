@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ from govnet.errors import ExitCode, GovnetError, InputError
 from govnet.i18n import Lang
 from govnet.inventory import Filters, Inventory, load_inventory
 from govnet.secrets import REDACTOR
+from govnet.store.db import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_INVENTORY = Path("inventory/lab.yaml")
@@ -29,7 +31,33 @@ class App:
     debug: bool = False
     console: Console = field(default_factory=Console)
     err: Console = field(default_factory=lambda: Console(stderr=True))
+    db_url: str | None = None
     _inventory: Inventory | None = None
+    _store: Store | None = None
+
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(self.db_url)
+        return self._store
+
+    @contextmanager
+    def progress(self, total: int, label: str) -> Iterator[Callable[[Any], None]]:
+        """A progress bar on a terminal; silent in cron (--quiet or no TTY)."""
+        if self.quiet or total == 0:
+            yield lambda _result: None
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(label, total=total)
+            yield lambda _result: bar.advance(task)
 
     def inventory(self) -> Inventory:
         if self._inventory is None:

@@ -27,12 +27,23 @@ from govnet.i18n import default_lang
     default=None,
     help="Label language (default from LANG).",
 )
+@click.option(
+    "--db",
+    envvar="GOVNET_DB",
+    metavar="URL",
+    help="Store URL [env GOVNET_DB; default sqlite:///~/.local/share/govnet/govnet.sqlite].",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or chatter (cron).")
 @click.option("--no-color", is_flag=True, help="Plain output even on a terminal.")
 @click.version_option(__version__, prog_name="govnet")
 @click.pass_context
 def cli(
-    ctx: click.Context, inventory: Path | None, lang: str | None, quiet: bool, no_color: bool
+    ctx: click.Context,
+    inventory: Path | None,
+    lang: str | None,
+    db: str | None,
+    quiet: bool,
+    no_color: bool,
 ) -> None:
     """govnet: run city and county e-government networks (政务内网 / 政务外网).
 
@@ -50,15 +61,18 @@ def cli(
         # off a terminal (cron, pipes) rich would squeeze tables into 80 columns
         console=Console(no_color=no_color or None, width=None if sys.stdout.isatty() else 200),
         err=Console(stderr=True, no_color=no_color or None),
+        db_url=db,
     )
 
 
 def _register() -> None:
+    from govnet.cli import backup as backup_cmds
     from govnet.cli import inventory as inventory_cmds
     from govnet.cli import lab as lab_cmds
 
     cli.add_command(inventory_cmds.inventory)
     cli.add_command(lab_cmds.lab)
+    cli.add_command(backup_cmds.backup)
 
 
 _register()

@@ -1,0 +1,116 @@
+"""``govnet backup [filters]``, ``backup diff HOST``, ``backup stale``, ``backup show HOST``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
+from govnet.collect.backup import backup_diff, parse_since, run_backup, stale_devices
+from govnet.collect.fetch import CollectOptions
+from govnet.collect.sanitize import mask_secrets
+from govnet.errors import ExitCode, GovnetError
+from govnet.i18n import pick
+from govnet.inventory import select_devices
+from govnet.report.tabular import Column, emit_rows
+from govnet.transport.ssh import SshOptions
+
+RESULT_COLUMNS = [
+    Column("device", "Device", "设备"),
+    Column("status", "Result", "结果"),
+    Column("lines", "Lines", "行数", "right"),
+    Column("elapsed", "Seconds", "耗时(秒)", "right"),
+    Column("message", "Message", "说明"),
+]
+STALE_COLUMNS = [
+    Column("device", "Device", "设备"),
+    Column("last_backup", "Last backup", "最近备份"),
+    Column("age_days", "Age (days)", "天数", "right"),
+    Column("last_attempt", "Last attempt", "最近尝试"),
+]
+
+
+def ssh_devices(app: App, kwargs: dict[str, Any]) -> list[Any]:
+    from govnet.platforms import platforms
+
+    devices = select_devices(app.inventory(), filters_from(kwargs))
+    return [d for d in devices if platforms()[d.platform].netmiko and d.credentials]
+
+
+@click.group(invoke_without_command=True)
+@filter_options
+@click.option("--workers", default=16, show_default=True, help="Devices fetched at once.")
+@click.option("--timeout", type=float, help="Connect timeout per device (s) [inventory value].")
+@click.option("--retries", default=1, show_default=True, help="Extra attempts on timeout.")
+@format_option("table", "json", "csv")
+@click.pass_context
+def backup(
+    ctx: click.Context, /, workers: int, timeout: float | None, retries: int, fmt: str,
+    output: Path | None, **kwargs: Any,
+) -> None:  # fmt: skip
+    """Back up running configs over SSH (unchanged configs are stored once).
+
+    Exit 3 if some devices could not be read."""
+    if ctx.invoked_subcommand is not None:
+        return
+    app: App = ctx.obj
+    devices = ssh_devices(app, kwargs)
+    if not devices:
+        raise GovnetError("no SSH device matches the filters")
+    options = CollectOptions(workers, SshOptions(timeout=timeout, retries=retries))
+    with app.progress(len(devices), pick(app.lang, "backing up", "备份中")) as advance:
+        run_id, outcomes = run_backup(devices, app.store(), options, on_done=advance)
+    rows = [o.to_dict() for o in outcomes]
+    title = pick(app.lang, f"backup {run_id}", f"配置备份 {run_id}")
+    text = emit_rows(app.console, rows, RESULT_COLUMNS, fmt, app.lang, title,
+                     json_data={"run": run_id, "results": rows})  # fmt: skip
+    if text is not None:
+        app.write(text, output)
+    if any(o.status == "failed" for o in outcomes):
+        ctx.exit(ExitCode.UNREACHABLE)
+
+
+@backup.command()
+@click.argument("host")
+@click.option("--since", help="Compare with the backup in effect then: 7d, 12h, 2026-11-01.")
+@pass_app
+def diff(app: App, host: str, since: str | None) -> None:
+    """Unified diff of HOST's newest backup (secrets masked, volatile lines dropped)."""
+    if host not in app.inventory().devices:
+        raise GovnetError(f"{host!r}: no such device in the inventory")
+    text = backup_diff(app.store(), host, parse_since(since) if since else None)
+    if not text:
+        app.err.print(pick(app.lang, f"{host}: no change", f"{host}：配置无变化"))
+        return
+    app.write(text, None)
+
+
+@backup.command()
+@click.argument("host")
+@pass_app
+def show(app: App, host: str) -> None:
+    """Print HOST's newest backup (secrets masked)."""
+    cfg = app.store().latest_config(host)
+    if cfg is None:
+        raise GovnetError(f"{host}: no backup in the store; run 'govnet backup' first")
+    app.write(mask_secrets(cfg.text), None)
+
+
+@backup.command()
+@click.option("--days", default=7, show_default=True, help="Older than this is stale.")
+@filter_options
+@format_option("table", "json", "csv")
+@pass_app
+def stale(app: App, /, days: int, fmt: str, output: Path | None, **kwargs: Any) -> None:
+    """Devices whose newest backup is older than --days (exit 1 if any)."""
+    rows = stale_devices(app.store(), ssh_devices(app, kwargs), timedelta(days=days))
+    text = emit_rows(app.console, rows, STALE_COLUMNS, fmt, app.lang,
+                     pick(app.lang, f"stale backups (> {days} d)", f"过期备份（超过 {days} 天）"),
+                     json_data=rows)  # fmt: skip
+    if text is not None:
+        app.write(text, output)
+    if rows:
+        raise SystemExit(ExitCode.FINDINGS)
