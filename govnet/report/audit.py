@@ -1,0 +1,239 @@
+"""An audit run rendered for people (rich table, HTML) and machines (JSON, JUnit XML, CSV).
+
+All formats come from one :class:`AuditReport`; evidence was masked when the findings were
+made, so no format can leak a secret.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from govnet.checks.model import Finding, Run, Severity, Status
+from govnet.i18n import pick
+from govnet.report.scoreboard import Score, scoreboard
+
+SCHEMA_VERSION = 1
+STATUS_STYLE = {"pass": "green", "fail": "bold red", "error": "yellow", "skip": "dim"}
+STATUS_ZH = {"pass": "通过", "fail": "不合规", "error": "无法检查", "skip": "不适用"}
+SEVERITY_ZH = {"critical": "严重", "high": "高", "medium": "中", "low": "低"}
+
+
+@dataclass
+class AuditReport:
+    run: Run
+    fail_on: Severity = Severity.HIGH
+    previous_run: str | None = None
+    new_failures: set[tuple[str, str]] = field(default_factory=set)  # (device, rule)
+    exit_code: int = 0
+
+    @property
+    def scores(self) -> dict[str, list[Score]]:
+        return scoreboard(self.run.findings)
+
+    def is_new(self, f: Finding) -> bool:
+        return f.status is Status.FAIL and (f.device, f.rule) in self.new_failures
+
+    def to_dict(self) -> dict[str, Any]:
+        run = self.run
+        return {
+            "schema": SCHEMA_VERSION,
+            "run": {
+                "id": run.id,
+                "started": run.started.isoformat(),
+                "finished": run.finished.isoformat() if run.finished else None,
+                "playbooks": list(run.playbooks),
+                "counts": run.counts(),
+                "failed_by_severity": run.failed_by_severity(),
+                "fail_on": self.fail_on.value,
+                "exit_code": self.exit_code,
+                "previous_run": self.previous_run,
+                "new_failures": len(self.new_failures),
+            },
+            "findings": [{**f.to_dict(), "new": self.is_new(f)} for f in run.findings],
+            "scoreboard": {k: [s.to_dict() for s in v] for k, v in self.scores.items()},
+        }
+
+
+def _tr(lang: str) -> Callable[[str, str], str]:
+    """``t(en, zh)``: the label in the report's language."""
+
+    def t(en: str, zh: str) -> str:
+        return pick(lang, en, zh)
+
+    return t
+
+
+def status_label(status: str, lang: str) -> str:
+    return STATUS_ZH[status] if lang == "zh" else status
+
+
+def to_json(report: AuditReport) -> str:
+    return json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
+
+
+CSV_FIELDS = ["device", "zone", "site", "unit", "platform", "rule", "control", "clause",
+              "severity", "status", "new", "message", "evidence"]  # fmt: skip
+
+
+def to_csv(report: AuditReport) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for f in report.run.findings:
+        row = f.to_dict()
+        row["new"] = report.is_new(f)
+        row["evidence"] = " | ".join(str(e) for e in f.evidence)
+        writer.writerow({k: row.get(k, "") for k in CSV_FIELDS})
+    return buf.getvalue()
+
+
+def to_junit(report: AuditReport) -> str:
+    """One testsuite per device, one testcase per rule: fail → failure, error → error."""
+    run = report.run
+    by_device: dict[str, list[Finding]] = defaultdict(list)
+    for f in run.findings:
+        by_device[f.device].append(f)
+    root = ET.Element("testsuites", name=f"govnet audit {run.id}")
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for device, items in sorted(by_device.items()):
+        c = {s: sum(1 for f in items if f.status.value == s) for s in ("fail", "error", "skip")}
+        suite = ET.SubElement(
+            root, "testsuite", name=device, tests=str(len(items)), failures=str(c["fail"]),
+            errors=str(c["error"]), skipped=str(c["skip"]), timestamp=run.started.isoformat(),
+        )  # fmt: skip
+        for key, n in (("tests", len(items)), ("failures", c["fail"]), ("errors", c["error"]),
+                       ("skipped", c["skip"])):  # fmt: skip
+            totals[key] += n
+        for f in items:
+            case = ET.SubElement(suite, "testcase", classname=f"{device}.{f.control}", name=f.rule)
+            detail = "\n".join(str(e) for e in f.evidence)
+            if f.status is Status.FAIL:
+                el = ET.SubElement(case, "failure", message=f.message, type=f.severity.value)
+                el.text = detail
+            elif f.status is Status.ERROR:
+                el = ET.SubElement(case, "error", message=f.message, type="could-not-check")
+                el.text = detail
+            elif f.status is Status.SKIP:
+                ET.SubElement(case, "skipped", message=f.message or "not applicable")
+    for key, n in totals.items():
+        root.set(key, str(n))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def to_html(report: AuditReport, lang: str) -> str:
+    """One self-contained HTML file (inline CSS, no scripts or remote assets) to mail."""
+    import jinja2
+
+    template = resources.files("govnet").joinpath("data/audit-report.html.j2").read_text("utf-8")
+    env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    return env.from_string(template).render(
+        r=report.to_dict(),
+        lang=lang,
+        t=_tr(lang),
+        status_label=lambda s: status_label(s, lang),
+    )
+
+
+def _findings_table(
+    findings: Iterable[Finding], report: AuditReport, lang: str, group: str
+) -> Table:
+    t = _tr(lang)
+    table = Table(show_lines=False, header_style="bold", expand=False)
+    first = (
+        ("device", t("Device", "设备"))
+        if group == "device"
+        else ("control", t("Control", "控制项"))
+    )
+    second = (
+        ("control", t("Control", "控制项"))
+        if group == "device"
+        else ("device", t("Device", "设备"))
+    )
+    table.add_column(first[1])
+    table.add_column(second[1])
+    table.add_column(t("Severity", "级别"))
+    table.add_column(t("Status", "结果"))
+    table.add_column(t("Finding", "说明"), overflow="fold")
+    previous = None
+    ordered = sorted(findings, key=lambda f: (getattr(f, first[0]), -f.severity.rank, f.rule))
+    for f in ordered:
+        key = getattr(f, first[0])
+        status = Text(status_label(f.status.value, lang), style=STATUS_STYLE[f.status.value])
+        if report.is_new(f):
+            status.append(t(" new", " 新增"), style="bold magenta")
+        title = f.title.get(lang) or f.rule
+        detail = title + (f": {f.message}" if f.message else "")
+        evidence = [str(e) for e in f.evidence[:3]]
+        if evidence:
+            detail += "\n  " + "\n  ".join(evidence)
+        sev = SEVERITY_ZH[f.severity.value] if lang == "zh" else f.severity.value
+        table.add_row("" if key == previous else key, getattr(f, second[0]), sev, status, detail)
+        previous = key
+    return table
+
+
+def _summary(report: AuditReport, lang: str) -> Text:
+    run = report.run
+    c = run.counts()
+    t = _tr(lang)
+    text = Text()
+    text.append(t(f"audit {run.id}: ", f"审计 {run.id}："), style="bold")
+    for key in ("pass", "fail", "error", "skip"):
+        text.append(f"{status_label(key, lang)} {c[key]}  ", style=STATUS_STYLE[key])
+    if report.previous_run:
+        n, prev = len(report.new_failures), report.previous_run
+        text.append(t(f"| new since {prev}: {n}", f"| 较上次（{prev}）新增：{n}"))
+    return text
+
+
+def _scoreboard_table(report: AuditReport, lang: str) -> Table:
+    t = _tr(lang)
+    table = Table(title=t("Scoreboard (worst first)", "合规排名（由差到好）"), header_style="bold")
+    table.add_column(t("Scope", "范围"))
+    table.add_column(t("Name", "名称"))
+    for en, zh in (
+        ("Passed", "通过率"),
+        ("Fail", "不合规"),
+        ("Error", "无法检查"),
+        ("Devices", "设备数"),
+    ):
+        table.add_column(t(en, zh), justify="right")
+    scope_zh = {"unit": "单位", "site": "地点", "zone": "网络"}
+    for scope, scores in report.scores.items():
+        for s in scores:
+            style = "red" if s.share < 0.8 else ("yellow" if s.share < 1 else "green")
+            table.add_row(scope_zh[scope] if lang == "zh" else scope, s.name,
+                          Text(f"{s.share:.0%}", style=style), str(s.failed), str(s.errors),
+                          str(s.devices))  # fmt: skip
+    return table
+
+
+def render(
+    report: AuditReport, lang: str, group: str = "device", show_all: bool = False
+) -> RenderableType:
+    """The terminal view: problems (or every finding with ``show_all``), summary, ranking."""
+    shown = [f for f in report.run.findings if show_all or f.status in (Status.FAIL, Status.ERROR)]
+    parts: list[RenderableType] = []
+    if shown:
+        parts.append(_findings_table(shown, report, lang, group))
+    parts += [_scoreboard_table(report, lang), _summary(report, lang)]
+    return Group(*parts)
+
+
+def print_report(
+    console: Console, report: AuditReport, lang: str, group: str, show_all: bool
+) -> None:
+    console.print(render(report, lang, group, show_all))
