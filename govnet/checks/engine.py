@@ -1,0 +1,96 @@
+"""The audit engine: every rule of every playbook on every device → findings.
+
+A collector first asks :func:`required_commands` what to run on each device, fills one
+:class:`DeviceFacts` per device, then calls :func:`evaluate`. Per device × rule the finding is
+``skip`` when the rule does not apply (platform, role, zone, tags), ``error`` when the device
+could not be read (the collection error is the message), else the kind's verdict. A kind that
+raises on odd data yields an ``error`` finding for that rule only: one bad device or rule never
+stops the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from govnet.checks.facts import DeviceFacts
+from govnet.checks.model import Finding, Status
+from govnet.checks.playbook import Playbook, Rule
+from govnet.checks.registry import CheckResult, get_kind
+from govnet.inventory.model import Device
+
+__all__ = ["DeviceFacts", "evaluate", "evaluate_device", "required_commands"]
+
+
+def _rules(playbooks: Iterable[Playbook]) -> list[Rule]:
+    return [rule for book in playbooks for rule in book.rules]
+
+
+def required_commands(
+    devices: Iterable[Device], playbooks: Sequence[Playbook]
+) -> dict[str, set[str]]:
+    """Device name → the command lines to run on it for the rules that apply to it."""
+    rules = _rules(playbooks)
+    out: dict[str, set[str]] = {}
+    for device in devices:
+        commands: set[str] = set()
+        for rule in rules:
+            if rule.applies(device):
+                commands |= get_kind(rule.kind).required_commands(device, rule.params)
+        out[device.name] = commands
+    return out
+
+
+def _finding(device: Device, rule: Rule, result: CheckResult) -> Finding:
+    return Finding(
+        device=device.name,
+        zone=device.zone,
+        site=device.site,
+        unit=device.unit,
+        rule=rule.id,
+        control=rule.control,
+        severity=rule.severity,
+        status=result.status,
+        evidence=result.evidence,
+        message=result.message,
+        clause=rule.clause,
+        platform=device.platform,
+        title=rule.title,
+        remediation=rule.remediation,
+    )
+
+
+def evaluate_rule(device: Device, facts: DeviceFacts | None, rule: Rule) -> Finding:
+    """One rule on one device."""
+    reason = rule.not_applicable(device)
+    if reason is not None:
+        return _finding(device, rule, CheckResult(Status.SKIP, (), f"not applicable: {reason}"))
+    if facts is None:
+        return _finding(device, rule, CheckResult.errored("no facts were collected"))
+    if facts.error is not None:
+        kind = f"{facts.error_kind}: " if facts.error_kind else ""
+        return _finding(device, rule, CheckResult.errored(f"{kind}{facts.error}"))
+    try:
+        result = get_kind(rule.kind).evaluate(device, facts, rule.params)
+    except Exception as exc:  # a kind's bug or odd data: record it, keep auditing
+        result = CheckResult.errored(f"check {rule.kind!r} failed: {type(exc).__name__}: {exc}")
+    return _finding(device, rule, result)
+
+
+def evaluate_device(
+    device: Device, facts: DeviceFacts | None, playbooks: Sequence[Playbook]
+) -> list[Finding]:
+    return [evaluate_rule(device, facts, rule) for rule in _rules(playbooks)]
+
+
+def evaluate(
+    devices: Iterable[Device],
+    facts_by_device: Mapping[str, DeviceFacts],
+    playbooks: Sequence[Playbook],
+) -> list[Finding]:
+    """Findings for every device × rule, in device order then playbook/rule order."""
+    rules = _rules(playbooks)
+    findings: list[Finding] = []
+    for device in devices:
+        facts = facts_by_device.get(device.name)
+        findings.extend(evaluate_rule(device, facts, rule) for rule in rules)
+    return findings

@@ -1,0 +1,406 @@
+"""Kind ``config``: regex tests on the running configuration, optionally per section.
+
+A check is one *clause* (its keys sit directly under ``check:``) plus optional further clauses
+under ``all_of``; every clause must hold. A clause tests a *scope*:
+
+- without ``section``: the whole configuration (every line, at any depth);
+- with ``section: REGEX``: each top-level block whose header line matches (its descendants,
+  not the header), narrowed by ``where`` (the block must contain a line matching each) and
+  ``unless`` (skip blocks containing a line matching any). ``quantifier: every`` (default)
+  needs every block to satisfy the tests, ``any`` at least one. With no block left,
+  ``when_absent`` decides (``fail`` by default).
+
+Tests in a scope: ``must_match`` (each regex matches some line), ``must_not_match`` (no line
+matches any), and ``value``: a regex with numeric groups whose weighted sum is compared
+(``gt``/``ge``/``lt``/``le``/``eq``). Vendors omit default settings from the running
+configuration, so ``value.default`` gives, per platform, the line in vendor syntax that is in
+effect when no line matches (Huawei: ``idle-timeout 10 0``). ``if_match`` makes a clause
+conditional on the configuration (e.g. ``^version 7\\.`` for Comware V7-only syntax).
+
+Regexes match stripped lines, anchored per line (``re.MULTILINE``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from govnet.checks.configtext import ParsedConfig, parse_config
+from govnet.checks.facts import DeviceFacts
+from govnet.checks.model import Evidence
+from govnet.checks.registry import CheckResult, register
+from govnet.inventory.model import Device
+from govnet.platforms import platforms
+
+MAX_EVIDENCE = 20  # per finding; the message says how many more there were
+_CACHE_KEY = "config.parsed"
+
+
+@lru_cache(maxsize=4096)
+def compile_regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.MULTILINE)
+
+
+def _regex(value: Any) -> re.Pattern[str]:
+    if isinstance(value, re.Pattern):
+        return value
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"expected a regular expression (non-empty string), got {value!r}")
+    try:
+        return compile_regex(value)
+    except re.error as exc:
+        raise ValueError(f"bad regular expression {value!r}: {exc}") from None
+
+
+def _listify(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+Regex = Annotated[re.Pattern[str], BeforeValidator(_regex)]
+RegexList = Annotated[list[Regex], BeforeValidator(_listify)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ValueTest(_Strict):
+    """A number read from a line and compared, e.g. idle-timeout minutes and seconds."""
+
+    match: Regex
+    weights: list[float] = Field(default_factory=lambda: [1.0], min_length=1)
+    unit: str = ""
+    gt: float | None = None
+    ge: float | None = None
+    lt: float | None = None
+    le: float | None = None
+    eq: float | None = None
+    default: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> ValueTest:
+        if all(b is None for b in (self.gt, self.ge, self.lt, self.le, self.eq)):
+            raise ValueError("give at least one bound: gt, ge, lt, le or eq")
+        if self.match.groups < len(self.weights):
+            raise ValueError(
+                f"match has {self.match.groups} group(s) but {len(self.weights)} weight(s)"
+            )
+        for platform, line in self.default.items():
+            if platform not in platforms():
+                known = ", ".join(sorted(platforms()))
+                raise ValueError(f"default: unknown platform {platform!r} (known: {known})")
+            if self.match.search(line) is None:
+                raise ValueError(
+                    f"default for {platform}: {line!r} does not match {self.match.pattern!r}"
+                )
+        return self
+
+    def number(self, m: re.Match[str]) -> float | None:
+        total = 0.0
+        for i, weight in enumerate(self.weights, start=1):
+            group = m.group(i)
+            if group is None:
+                continue
+            try:
+                total += float(group) * weight
+            except ValueError:
+                return None
+        return total
+
+    def bounds(self) -> str:
+        parts = [
+            f"{op} {_fmt(v)}"
+            for op, v in ((">", self.gt), ("≥", self.ge), ("<", self.lt), ("≤", self.le))
+            if v is not None
+        ]
+        if self.eq is not None:
+            parts.append(f"= {_fmt(self.eq)}")
+        return " and ".join(parts)
+
+    def holds(self, v: float) -> bool:
+        return (
+            (self.gt is None or v > self.gt)
+            and (self.ge is None or v >= self.ge)
+            and (self.lt is None or v < self.lt)
+            and (self.le is None or v <= self.le)
+            and (self.eq is None or v == self.eq)
+        )
+
+
+def _fmt(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+class _ClauseFields(_Strict):
+    if_match: RegexList = Field(default_factory=list)
+    section: Regex | None = None
+    quantifier: Literal["every", "any"] | None = None
+    where: RegexList = Field(default_factory=list)
+    unless: RegexList = Field(default_factory=list)
+    when_absent: Literal["pass", "fail"] | None = None
+    must_match: RegexList = Field(default_factory=list)
+    must_not_match: RegexList = Field(default_factory=list)
+    value: ValueTest | None = None
+
+    def has_tests(self) -> bool:
+        return bool(self.must_match or self.must_not_match or self.value)
+
+    def check_section_keys(self) -> None:
+        if self.section is None:
+            for key in ("quantifier", "when_absent", "where", "unless"):
+                if getattr(self, key):
+                    raise ValueError(f"{key!r} needs 'section'")
+
+
+class Clause(_ClauseFields):
+    @model_validator(mode="after")
+    def _check(self) -> Clause:
+        self.check_section_keys()
+        if not self.has_tests():
+            raise ValueError("a clause needs must_match, must_not_match or value")
+        return self
+
+
+class ConfigParams(_ClauseFields):
+    all_of: list[Clause] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> ConfigParams:
+        self.check_section_keys()
+        if not self.has_tests() and not self.all_of:
+            raise ValueError("a config check needs must_match, must_not_match, value or all_of")
+        if not self.has_tests() and (self.section is not None or self.if_match):
+            raise ValueError("'section' and 'if_match' here need tests beside them")
+        return self
+
+    def clauses(self) -> list[_ClauseFields]:
+        own: list[_ClauseFields] = [self] if self.has_tests() else []
+        return [*own, *self.all_of]
+
+
+# ---------------------------------------------------------------------------- evaluation
+
+
+@dataclass
+class _Outcome:
+    ok: bool = True
+    evidence: list[Evidence] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def fail(self, problem: str, *evidence: Evidence) -> None:
+        self.ok = False
+        self.problems.append(problem)
+        self.evidence.extend(evidence)
+
+
+def parsed(facts: DeviceFacts, platform: str | None = None) -> ParsedConfig | None:
+    """The device's configuration, parsed once and cached on its facts.
+
+    Taken from ``facts.config``, or else from the output of the platform's running-config
+    command if the collector stored it among ``outputs``.
+    """
+    cfg = facts.cache.get(_CACHE_KEY)
+    if cfg is None:
+        text = facts.config
+        if text is None and platform is not None and platform in platforms():
+            command = platforms()[platform].command("running_config")
+            text = facts.outputs.get(command) if command else None
+        if text is None:
+            return None
+        cfg = facts.cache[_CACHE_KEY] = parse_config(text)
+    assert isinstance(cfg, ParsedConfig)
+    return cfg
+
+
+def _line(cfg: ParsedConfig, index: int, note: str = "") -> Evidence:
+    line = cfg.lines[index]
+    return Evidence(line.text, line.number, note)
+
+
+def _test_scope(
+    cfg: ParsedConfig,
+    clause: _ClauseFields,
+    platform: str,
+    lo: int,
+    hi: int,
+    header: int | None,
+) -> _Outcome:
+    out = _Outcome()
+    where = f"{cfg.lines[header].text}: " if header is not None else ""
+    for pattern in clause.must_match:
+        hit = cfg.first(pattern, lo, hi)
+        if hit is None:
+            out.fail(
+                f"{where}no line matches {pattern.pattern!r}",
+                _missing(cfg, header, f"no line matches {pattern.pattern}"),
+            )
+        else:
+            out.evidence.append(_line(cfg, hit[0]))
+    for pattern in clause.must_not_match:
+        for index, _m in cfg.search(pattern, lo, hi):
+            out.fail(
+                f"{where}{cfg.lines[index].text!r} matches {pattern.pattern!r}",
+                _line(cfg, index, f"must not match {pattern.pattern}"),
+            )
+    if clause.value is not None:
+        _test_value(cfg, clause.value, platform, lo, hi, header, out)
+    return out
+
+
+def _missing(cfg: ParsedConfig, header: int | None, note: str) -> Evidence:
+    if header is None:
+        return Evidence(note)
+    return _line(cfg, header, note)
+
+
+def _test_value(
+    cfg: ParsedConfig,
+    test: ValueTest,
+    platform: str,
+    lo: int,
+    hi: int,
+    header: int | None,
+    out: _Outcome,
+) -> None:
+    where = f"{cfg.lines[header].text}: " if header is not None else ""
+    unit = f" {test.unit}" if test.unit else ""
+    need = test.bounds()
+    hits = list(cfg.search(test.match, lo, hi))
+    if not hits:
+        default = test.default.get(platform)
+        if default is None:
+            out.fail(
+                f"{where}no line matches {test.match.pattern!r}",
+                _missing(cfg, header, f"no line matches {test.match.pattern}"),
+            )
+            return
+        m = test.match.search(default)
+        v = test.number(m) if m else None
+        note = f"no line matches {test.match.pattern} (platform default: {default})"
+        if v is not None and test.holds(v):
+            out.evidence.append(_missing(cfg, header, f"{note} = {_fmt(v)}{unit}"))
+        else:
+            shown = "?" if v is None else _fmt(v)
+            out.fail(
+                f"{where}platform default {default!r} = {shown}{unit}, required {need}",
+                _missing(cfg, header, f"{note} = {shown}{unit}, required {need}"),
+            )
+        return
+    for index, m in hits:
+        v = test.number(m)
+        if v is not None and test.holds(v):
+            out.evidence.append(_line(cfg, index, f"= {_fmt(v)}{unit}"))
+        else:
+            shown = "?" if v is None else _fmt(v)
+            out.fail(
+                f"{where}{cfg.lines[index].text!r} = {shown}{unit}, required {need}",
+                _line(cfg, index, f"= {shown}{unit}, required {need}"),
+            )
+
+
+def _test_clause(cfg: ParsedConfig, clause: _ClauseFields, platform: str) -> _Outcome | None:
+    """The clause's outcome, or None when its ``if_match`` condition does not hold."""
+    lo, hi = cfg.whole()
+    for pattern in clause.if_match:
+        if cfg.first(pattern, lo, hi) is None:
+            return None
+    if clause.section is None:
+        return _test_scope(cfg, clause, platform, lo, hi, None)
+    blocks = []
+    for index in cfg.sections(clause.section):
+        b_lo, b_hi = cfg.body(index)
+        if any(cfg.first(p, b_lo, b_hi) is None for p in clause.where):
+            continue
+        if any(cfg.first(p, b_lo, b_hi) is not None for p in clause.unless):
+            continue
+        blocks.append(index)
+    if not blocks:
+        note = f"no section matches {clause.section.pattern}"
+        if clause.when_absent == "pass":
+            return _Outcome(True, [Evidence(note)])
+        out = _Outcome()
+        out.fail(note, Evidence(note))
+        return out
+    results = [
+        (index, _test_scope(cfg, clause, platform, *cfg.body(index), index)) for index in blocks
+    ]
+    if clause.quantifier == "any":
+        good = [r for _, r in results if r.ok]
+        if good:
+            return _Outcome(True, good[0].evidence)
+        out = _Outcome(False)
+        for _, r in results:
+            out.evidence.extend(r.evidence)
+        out.problems.append(
+            f"none of {len(results)} section(s) matching {clause.section.pattern!r} complies: "
+            + results[0][1].problems[0]
+        )
+        return out
+    out = _Outcome()
+    bad = [(index, r) for index, r in results if not r.ok]
+    if not bad:
+        for _, r in results:
+            out.evidence.extend(r.evidence)
+        return out
+    out.ok = False
+    for _, r in bad:
+        out.evidence.extend(r.evidence)
+        out.problems.extend(r.problems)
+    if len(results) > 1:
+        out.problems.insert(0, f"{len(bad)} of {len(results)} sections fail")
+    return out
+
+
+def evaluate_config(cfg: ParsedConfig, params: ConfigParams, platform: str) -> CheckResult:
+    """Judge one parsed configuration (exposed for benches and tests)."""
+    ok = True
+    evidence: list[Evidence] = []
+    problems: list[str] = []
+    for clause in params.clauses():
+        outcome = _test_clause(cfg, clause, platform)
+        if outcome is None:
+            continue
+        if outcome.ok:
+            if ok:
+                evidence.extend(outcome.evidence)
+        else:
+            if ok:  # from now on, show only what is wrong
+                evidence.clear()
+            ok = False
+            evidence.extend(outcome.evidence)
+            problems.extend(outcome.problems)
+    extra = len(evidence) - MAX_EVIDENCE
+    shown = evidence[:MAX_EVIDENCE]
+    if ok:
+        message = "compliant" + (f" ({extra} more lines not shown)" if extra > 0 else "")
+        return CheckResult.passed(message, shown)
+    message = "; ".join(problems[:3])
+    if len(problems) > 3:
+        message += f"; and {len(problems) - 3} more"
+    if extra > 0:
+        message += f" ({extra} more lines of evidence not shown)"
+    return CheckResult.failed(message, shown)
+
+
+@register("config")
+class ConfigKind:
+    """Regex tests over the running configuration (see the module docstring)."""
+
+    name = "config"
+    params = ConfigParams
+
+    def evaluate(self, device: Device, facts: DeviceFacts, params: ConfigParams) -> CheckResult:
+        cfg = parsed(facts, device.platform)
+        if cfg is None:
+            return CheckResult.errored("the running configuration was not collected")
+        if not cfg.lines:
+            return CheckResult.errored("the running configuration is empty")
+        return evaluate_config(cfg, params, device.platform)
+
+    def required_commands(self, device: Device, params: ConfigParams) -> set[str]:
+        command = platforms()[device.platform].command("running_config")
+        return {command} if command else set()

@@ -1,0 +1,199 @@
+"""The result model every reporter renders: findings, runs, and the exit code they imply.
+
+A :class:`Finding` is one rule's result on one device. A :class:`Run` is one audit with its
+findings. ``to_dict()`` on each gives the stable JSON shape (ASCII keys, ISO 8601 times,
+enum values as lower-case strings).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from govnet.errors import ExitCode
+
+
+class Status(StrEnum):
+    """A rule's outcome on one device."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"  # could not check: the device or the output could not be read
+    SKIP = "skip"  # the rule does not apply to this device
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+class Severity(StrEnum):
+    """How bad a failure is; ordered ``low < medium < high < critical``."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self.value]
+
+    def __str__(self) -> str:
+        return self.value
+
+    # str's own comparisons would order alphabetically; order by rank instead.
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank < other.rank
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank <= other.rank
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank > other.rank
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank >= other.rank
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A short text in English and Chinese (rule titles, remediation)."""
+
+    en: str = ""
+    zh: str = ""
+
+    def get(self, lang: str) -> str:
+        first, second = (self.zh, self.en) if lang == "zh" else (self.en, self.zh)
+        return first or second
+
+    def to_dict(self) -> dict[str, str]:
+        return {"en": self.en, "zh": self.zh}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a check saw: a configuration line (with its 1-based number) or a note."""
+
+    text: str
+    line: int | None = None
+    note: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.line}: " if self.line is not None else ""
+        note = f"  ({self.note})" if self.note else ""
+        return f"{where}{self.text}{note}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "text": self.text, "note": self.note}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule's result on one device."""
+
+    device: str
+    zone: str
+    site: str
+    unit: str | None
+    rule: str
+    control: str
+    severity: Severity
+    status: Status
+    evidence: tuple[Evidence, ...] = ()
+    message: str = ""
+    clause: str = ""  # 等保 test unit of the control, e.g. L3-CES1-03
+    platform: str = ""
+    title: Text = field(default_factory=Text)
+    remediation: Text = field(default_factory=Text)
+
+    @property
+    def failed(self) -> bool:
+        return self.status is Status.FAIL
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "device": self.device,
+            "platform": self.platform,
+            "zone": self.zone,
+            "site": self.site,
+            "unit": self.unit,
+            "rule": self.rule,
+            "control": self.control,
+            "clause": self.clause,
+            "severity": self.severity.value,
+            "status": self.status.value,
+            "title": self.title.to_dict(),
+            "message": self.message,
+            "evidence": [e.to_dict() for e in self.evidence],
+            "remediation": self.remediation.to_dict(),
+        }
+
+
+def count_statuses(findings: Iterable[Finding]) -> dict[str, int]:
+    """``{"pass": n, "fail": n, "error": n, "skip": n}`` (every key present)."""
+    counts = Counter(f.status for f in findings)
+    return {s.value: counts.get(s, 0) for s in Status}
+
+
+@dataclass
+class Run:
+    """One audit: when it ran, which playbooks, and every finding."""
+
+    id: str
+    started: datetime
+    finished: datetime | None = None
+    playbooks: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return count_statuses(self.findings)
+
+    def failed_by_severity(self) -> dict[str, int]:
+        counts = Counter(f.severity for f in self.findings if f.status is Status.FAIL)
+        return {s.value: counts.get(s, 0) for s in Severity}
+
+    def exit_code(self, fail_on: Severity) -> int:
+        return exit_code(self.findings, fail_on)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "started": self.started.isoformat(),
+            "finished": self.finished.isoformat() if self.finished else None,
+            "playbooks": list(self.playbooks),
+            "counts": self.counts(),
+            "failed_by_severity": self.failed_by_severity(),
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def exit_code(findings: Iterable[Finding], fail_on: Severity = Severity.LOW) -> int:
+    """The process exit code for an audit (DESIGN.md conventions).
+
+    1 if any ``fail`` is at or above ``fail_on``; otherwise 3 if some device could not be read
+    (an ``error`` finding); otherwise 0.
+    """
+    errors = False
+    for f in findings:
+        if f.status is Status.FAIL and f.severity >= fail_on:
+            return int(ExitCode.FINDINGS)
+        if f.status is Status.ERROR:
+            errors = True
+    return int(ExitCode.UNREACHABLE if errors else ExitCode.OK)

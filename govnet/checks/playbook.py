@@ -1,0 +1,370 @@
+"""Playbooks: YAML files of rules, validated as strictly as the inventory.
+
+A playbook file::
+
+    name: mlps2-baseline            # optional; defaults to the file name
+    title: {en: …, zh: …}
+    description: {en: …, zh: …}     # optional
+    rules:
+      - id: huawei.mgmt.ssh-only
+        control: mgmt.ssh-only      # an id from govnet/data/controls.yaml
+        title: {en: …, zh: …}
+        description: {en: …, zh: …} # optional: how the rule decides (heuristics, defaults)
+        severity: high              # critical | high | medium | low
+        applies_to: {platform: [huawei], role: [], zone: [], tags: []}   # empty = all
+        check: {kind: config, …}    # the kind's own keys, validated by its params model
+        remediation: {en: …, zh: …}
+        references: [GB/T 22239-2019 8.1.4.1 …]
+
+Every problem in every file is reported at once, located as
+``playbooks/x.yaml:12:5: rules[3].check.must_match[0]: bad regular expression …``, and raised
+as one :class:`~govnet.errors.PlaybookError`. Unknown keys, unknown controls, kinds and
+platforms (with a close-match suggestion) and duplicate rule ids (also across files) are errors.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from govnet.checks.controls import controls
+from govnet.checks.model import Severity, Text
+from govnet.checks.registry import get_kind, kinds
+from govnet.errors import Diagnostic, PlaybookError
+from govnet.inventory.model import Device, Name, Role
+from govnet.platforms import platforms
+from govnet.yamlsrc import Path_, SourceDoc, load_yaml_file
+
+# ----------------------------------------------------------------------------- raw specs
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class TextSpec(_Strict):
+    en: str = Field(min_length=1)
+    zh: str = Field(min_length=1)
+
+    def text(self) -> Text:
+        return Text(en=self.en, zh=self.zh)
+
+
+def _listify(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+def _platform(value: Any) -> Any:
+    if isinstance(value, str) and value not in platforms():
+        raise ValueError(f"unknown platform {value!r}" + suggest(value, platforms()))
+    return value
+
+
+PlatformName = Annotated[str, BeforeValidator(_platform)]
+
+
+class AppliesTo(_Strict):
+    """Which devices a rule tests; each list is any-of, an empty list means all."""
+
+    platform: Annotated[list[PlatformName], BeforeValidator(_listify)] = Field(default_factory=list)
+    role: Annotated[list[Role], BeforeValidator(_listify)] = Field(default_factory=list)
+    zone: Annotated[list[Name], BeforeValidator(_listify)] = Field(default_factory=list)
+    tags: Annotated[list[Name], BeforeValidator(_listify)] = Field(default_factory=list)
+
+
+class RuleSpec(_Strict):
+    id: Name
+    control: str
+    title: TextSpec
+    description: TextSpec | None = None
+    severity: Literal["critical", "high", "medium", "low"]
+    applies_to: AppliesTo = AppliesTo()
+    check: Any
+    remediation: TextSpec | None = None
+    references: Annotated[list[str], BeforeValidator(_listify)] = Field(default_factory=list)
+
+
+class PlaybookSpec(_Strict):
+    name: Name | None = None
+    title: TextSpec | None = None
+    description: TextSpec | None = None
+    rules: list[Any] = Field(min_length=1)
+
+
+# ----------------------------------------------------------------------------- resolved
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A validated rule: its check kind's params are already the kind's model."""
+
+    id: str
+    control: str
+    title: Text
+    severity: Severity
+    applies_to: AppliesTo
+    kind: str
+    params: BaseModel
+    remediation: Text = field(default_factory=Text)
+    references: tuple[str, ...] = ()
+    description: Text = field(default_factory=Text)
+    playbook: str = ""
+    source: str = ""  # file:line of the rule
+
+    @property
+    def clause(self) -> str:
+        control = controls().get(self.control)
+        return control.clause if control else ""
+
+    def not_applicable(self, device: Device) -> str | None:
+        """Why the rule does not apply to ``device``, or None when it does."""
+        a = self.applies_to
+        if a.platform and device.platform not in a.platform:
+            return f"platform {device.platform} is not one of {', '.join(a.platform)}"
+        if a.role and device.role not in a.role:
+            return f"role {device.role} is not one of {', '.join(a.role)}"
+        if a.zone and device.zone not in a.zone:
+            return f"zone {device.zone} is not one of {', '.join(a.zone)}"
+        if a.tags and not device.tags.intersection(a.tags):
+            return f"device has none of the tags {', '.join(a.tags)}"
+        return None
+
+    def applies(self, device: Device) -> bool:
+        return self.not_applicable(device) is None
+
+
+@dataclass
+class Playbook:
+    name: str
+    path: str
+    rules: list[Rule] = field(default_factory=list)
+    title: Text = field(default_factory=Text)
+    description: Text = field(default_factory=Text)
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def suggest(name: object, known: Iterable[str]) -> str:
+    """`` (known: a, b, …); did you mean 'x'?`` for error messages."""
+    names = sorted(known)
+    close = difflib.get_close_matches(str(name), names, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    listing = ", ".join(names[:12]) + (", …" if len(names) > 12 else "")
+    return f" (known: {listing or 'none'}){hint}"
+
+
+def playbook_files(path: Path) -> list[Path]:
+    """A file, or every ``*.yaml``/``*.yml`` directly inside a directory (sorted)."""
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    return [path]
+
+
+@dataclass
+class _State:
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    rule_ids: dict[str, str] = field(default_factory=dict)  # id → file:line of first definition
+    names: dict[str, str] = field(default_factory=dict)  # playbook name → file
+
+    def error(self, doc: SourceDoc, path: Path_, message: str) -> None:
+        self.diagnostics.append(doc.diag(path, message))
+
+
+def load_playbooks(paths: Path | Sequence[Path]) -> list[Playbook]:
+    """Load and validate playbook files (or directories of them).
+
+    Raises :class:`PlaybookError` carrying every problem found in every file.
+    """
+    roots = [paths] if isinstance(paths, Path) else list(paths)
+    state = _State()
+    files: list[Path] = []
+    for root in roots:
+        if not root.exists():
+            state.diagnostics.append(Diagnostic(str(root), 0, 0, "", "no such file or directory"))
+            continue
+        found = playbook_files(root)
+        if not found:
+            state.diagnostics.append(Diagnostic(str(root), 0, 0, "", "no *.yaml files here"))
+        files.extend(found)
+    books: list[Playbook] = []
+    for file in files:
+        doc, diags = load_yaml_file(file)
+        state.diagnostics.extend(diags)
+        if doc is not None:
+            book = _load_doc(state, doc, file)
+            if book is not None:
+                books.append(book)
+    if any(d.severity == "error" for d in state.diagnostics):
+        raise PlaybookError(state.diagnostics)
+    return books
+
+
+def _load_doc(state: _State, doc: SourceDoc, file: Path) -> Playbook | None:
+    if not isinstance(doc.data, dict):
+        state.error(doc, (), "the top level must be a mapping with 'rules'")
+        return None
+    spec = _validate(state, doc, (), PlaybookSpec, doc.data)
+    name = (spec.name if spec and spec.name else None) or file.stem
+    if name in state.names:
+        state.error(doc, ("name",), f"playbook {name!r} is also defined in {state.names[name]}")
+    state.names.setdefault(name, doc.file)
+    raw_rules = doc.data.get("rules")
+    rules: list[Rule] = []
+    if isinstance(raw_rules, list):
+        for i, raw in enumerate(raw_rules):
+            rule = _load_rule(state, doc, ("rules", i), raw, name)
+            if rule is not None:
+                rules.append(rule)
+    if spec is None:
+        return None
+    return Playbook(
+        name=name,
+        path=doc.file,
+        rules=rules,
+        title=spec.title.text() if spec.title else Text(name, name),
+        description=spec.description.text() if spec.description else Text(),
+    )
+
+
+def _load_rule(state: _State, doc: SourceDoc, path: Path_, raw: Any, playbook: str) -> Rule | None:
+    if not isinstance(raw, dict):
+        state.error(doc, path, "a rule must be a mapping")
+        return None
+    spec = _validate(state, doc, path, RuleSpec, raw)
+    # Parts a failed RuleSpec cannot vouch for are checked anyway: all errors at once.
+    control = raw.get("control")
+    if isinstance(control, str) and control not in controls():
+        state.error(
+            doc, (*path, "control"), f"unknown control {control!r}" + suggest(control, controls())
+        )
+        spec = None
+    kind_params = _load_check(state, doc, (*path, "check"), raw.get("check"), "check" in raw)
+    rule_id = raw.get("id")
+    if isinstance(rule_id, str):
+        line = doc.where((*path, "id"))[0]
+        here = f"{doc.file}:{line}"
+        first = state.rule_ids.get(rule_id)
+        if first is not None:
+            state.error(doc, (*path, "id"), f"duplicate rule id {rule_id!r} (first at {first})")
+            spec = None
+        else:
+            state.rule_ids[rule_id] = here
+    if spec is None or kind_params is None:
+        return None
+    kind, params = kind_params
+    return Rule(
+        id=spec.id,
+        control=spec.control,
+        title=spec.title.text(),
+        severity=Severity(spec.severity),
+        applies_to=spec.applies_to,
+        kind=kind,
+        params=params,
+        remediation=spec.remediation.text() if spec.remediation else Text(),
+        references=tuple(spec.references),
+        description=spec.description.text() if spec.description else Text(),
+        playbook=playbook,
+        source=f"{doc.file}:{doc.where(path)[0]}",
+    )
+
+
+def _load_check(
+    state: _State, doc: SourceDoc, path: Path_, raw: Any, present: bool
+) -> tuple[str, BaseModel] | None:
+    if not present:
+        return None  # RuleSpec reported the missing key
+    if not isinstance(raw, dict):
+        state.error(doc, path, "must be a mapping with 'kind' and the kind's keys")
+        return None
+    if "kind" not in raw:
+        state.error(doc, path, "required key 'kind' is missing" + suggest("", kinds()))
+        return None
+    kind_name = raw["kind"]
+    if not isinstance(kind_name, str) or kind_name not in kinds():
+        state.error(
+            doc, (*path, "kind"), f"unknown check kind {kind_name!r}" + suggest(kind_name, kinds())
+        )
+        return None
+    model = get_kind(kind_name).params
+    body = {k: v for k, v in raw.items() if k != "kind"}
+    params = _validate(state, doc, path, model, body)
+    return None if params is None else (kind_name, params)
+
+
+M = typing.TypeVar("M", bound=BaseModel)
+
+
+def _validate(state: _State, doc: SourceDoc, path: Path_, model: type[M], data: Any) -> M | None:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        seen: set[tuple[Path_, str]] = set()
+        for err in exc.errors():
+            loc = _clean_loc(err["loc"])
+            message = _message(err, model, loc)
+            key = (tuple(loc), message)
+            if key not in seen:
+                seen.add(key)
+                state.error(doc, (*path, *loc), message)
+        return None
+
+
+def _clean_loc(loc: Iterable[Any]) -> list[str | int]:
+    """Drop pydantic's union/validator tags from an error location, keep the key path."""
+    out: list[str | int] = []
+    for p in loc:
+        if isinstance(p, int) or (isinstance(p, str) and "[" not in p and p != "function-before"):
+            out.append(p)
+    return out
+
+
+def _model_at(model: type[BaseModel], loc: Sequence[str | int]) -> type[BaseModel] | None:
+    """The pydantic model that holds the key at ``loc`` (for "did you mean" on unknown keys)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        info = current.model_fields.get(part)
+        if info is None:
+            return None
+        current = _inner_model(info.annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _message(err: Any, model: type[BaseModel], loc: Sequence[str | int]) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        holder = _model_at(model, loc[:-1])
+        return "unknown key" + (suggest(loc[-1], holder.model_fields) if holder else "")
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "model_type":
+        return "must be a mapping"
+    msg = str(err["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(prefix)
+    value = err.get("input")
+    if kind.startswith(("literal_", "int_", "float_", "bool_", "string_")) and not isinstance(
+        value, dict | list
+    ):
+        msg = f"{msg}, got {value!r}"
+    return msg

@@ -1,0 +1,106 @@
+"""Check kinds, registered by name.
+
+A kind is a small object with a pydantic ``params`` model (the keys a rule's ``check:`` may
+hold besides ``kind``), ``evaluate`` and ``required_commands``. Register one with::
+
+    @register("config")
+    class ConfigKind:
+        params = ConfigParams
+        def evaluate(self, device, facts, params): ...
+        def required_commands(self, device, params): ...
+
+Built-in kinds live in :mod:`govnet.checks.kinds` and are imported on first lookup.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel
+
+from govnet.checks.facts import DeviceFacts
+from govnet.checks.model import Evidence, Status
+from govnet.inventory.model import Device
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What a kind says about one device under one rule."""
+
+    status: Status
+    evidence: tuple[Evidence, ...] = ()
+    message: str = ""
+
+    @classmethod
+    def passed(cls, message: str = "", evidence: Sequence[Evidence] = ()) -> CheckResult:
+        return cls(Status.PASS, tuple(evidence), message)
+
+    @classmethod
+    def failed(cls, message: str, evidence: Sequence[Evidence] = ()) -> CheckResult:
+        return cls(Status.FAIL, tuple(evidence), message)
+
+    @classmethod
+    def errored(cls, message: str, evidence: Sequence[Evidence] = ()) -> CheckResult:
+        return cls(Status.ERROR, tuple(evidence), message)
+
+
+class CheckKind(Protocol):
+    """What the engine needs from a kind."""
+
+    name: str
+    params: type[BaseModel]
+
+    def evaluate(self, device: Device, facts: DeviceFacts, params: Any) -> CheckResult:
+        """Judge ``device`` from ``facts``; never raise for bad device data (return error)."""
+        ...
+
+    def required_commands(self, device: Device, params: Any) -> set[str]:
+        """The command lines the collector must run on ``device`` for this check."""
+        ...
+
+
+_KINDS: dict[str, CheckKind] = {}
+_BUILTIN = ("govnet.checks.kinds.config", "govnet.checks.kinds.command")
+_loaded = False
+
+K = TypeVar("K")
+
+
+def register(name: str) -> Callable[[type[K]], type[K]]:
+    """Class decorator: instantiate the kind and register it under ``name``."""
+
+    def decorate(cls: type[K]) -> type[K]:
+        if name in _KINDS:
+            raise ValueError(f"check kind {name!r} is registered twice")
+        instance = cls()
+        instance.name = name  # type: ignore[attr-defined]
+        _KINDS[name] = instance  # type: ignore[assignment]
+        return cls
+
+    return decorate
+
+
+def _load_builtin() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        for module in _BUILTIN:
+            importlib.import_module(module)
+
+
+def kinds() -> dict[str, CheckKind]:
+    """Every registered kind by name."""
+    _load_builtin()
+    return dict(_KINDS)
+
+
+def get_kind(name: str) -> CheckKind:
+    _load_builtin()
+    try:
+        return _KINDS[name]
+    except KeyError:
+        known = ", ".join(sorted(_KINDS))
+        raise KeyError(f"unknown check kind {name!r} (known: {known})") from None
