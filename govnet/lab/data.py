@@ -69,6 +69,7 @@ class LabBehaviour(_Strict):
     reject: list[str] = Field(default_factory=list)
     version: str | None = None
     snmp: dict[str, Any] = Field(default_factory=dict)
+    commands: dict[str, str] = Field(default_factory=dict)  # extra SSH command → literal output
 
 
 @dataclass

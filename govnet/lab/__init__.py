@@ -1,0 +1,1 @@
+"""The embedded lab: simulated SSH devices and SNMP agents on loopback addresses."""
