@@ -15,7 +15,9 @@ matches any), and ``value``: a regex with numeric groups whose weighted sum is c
 (``gt``/``ge``/``lt``/``le``/``eq``). Vendors omit default settings from the running
 configuration, so ``value.default`` gives, per platform, the line in vendor syntax that is in
 effect when no line matches (Huawei: ``idle-timeout 10 0``). ``if_match`` makes a clause
-conditional on the configuration (e.g. ``^version 7\\.`` for Comware V7-only syntax).
+conditional on the configuration: it is tested only when each ``if_match`` regex matches some
+line and no ``if_no_match`` regex does (e.g. ``if_no_match: '^version 5\\.'`` for syntax that
+Comware V7 has and V5 lacks).
 
 Regexes match stripped lines, anchored per line (``re.MULTILINE``).
 """
@@ -137,6 +139,7 @@ def _fmt(v: float) -> str:
 
 class _ClauseFields(_Strict):
     if_match: RegexList = Field(default_factory=list)
+    if_no_match: RegexList = Field(default_factory=list)
     section: Regex | None = None
     quantifier: Literal["every", "any"] | None = None
     where: RegexList = Field(default_factory=list)
@@ -173,8 +176,8 @@ class ConfigParams(_ClauseFields):
         self.check_section_keys()
         if not self.has_tests() and not self.all_of:
             raise ValueError("a config check needs must_match, must_not_match, value or all_of")
-        if not self.has_tests() and (self.section is not None or self.if_match):
-            raise ValueError("'section' and 'if_match' here need tests beside them")
+        if not self.has_tests() and (self.section is not None or self.if_match or self.if_no_match):
+            raise ValueError("'section', 'if_match' and 'if_no_match' need tests beside them")
         return self
 
     def clauses(self) -> list[_ClauseFields]:
@@ -187,14 +190,21 @@ class ConfigParams(_ClauseFields):
 
 @dataclass
 class _Outcome:
+    """A clause's verdict: lines that support a pass, and lines that show a failure."""
+
     ok: bool = True
-    evidence: list[Evidence] = field(default_factory=list)
+    good: list[Evidence] = field(default_factory=list)
+    bad: list[Evidence] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     def fail(self, problem: str, *evidence: Evidence) -> None:
         self.ok = False
         self.problems.append(problem)
-        self.evidence.extend(evidence)
+        self.bad.extend(evidence)
+
+    @property
+    def evidence(self) -> list[Evidence]:
+        return self.good if self.ok else self.bad
 
 
 def parsed(facts: DeviceFacts, platform: str | None = None) -> ParsedConfig | None:
@@ -239,7 +249,7 @@ def _test_scope(
                 _missing(cfg, header, f"no line matches {pattern.pattern}"),
             )
         else:
-            out.evidence.append(_line(cfg, hit[0]))
+            out.good.append(_line(cfg, hit[0]))
     for pattern in clause.must_not_match:
         for index, _m in cfg.search(pattern, lo, hi):
             out.fail(
@@ -282,7 +292,7 @@ def _test_value(
         v = test.number(m) if m else None
         note = f"no line matches {test.match.pattern} (platform default: {default})"
         if v is not None and test.holds(v):
-            out.evidence.append(_missing(cfg, header, f"{note} = {_fmt(v)}{unit}"))
+            out.good.append(_missing(cfg, header, f"{note} = {_fmt(v)}{unit}"))
         else:
             shown = "?" if v is None else _fmt(v)
             out.fail(
@@ -293,7 +303,7 @@ def _test_value(
     for index, m in hits:
         v = test.number(m)
         if v is not None and test.holds(v):
-            out.evidence.append(_line(cfg, index, f"= {_fmt(v)}{unit}"))
+            out.good.append(_line(cfg, index, f"= {_fmt(v)}{unit}"))
         else:
             shown = "?" if v is None else _fmt(v)
             out.fail(
@@ -308,6 +318,9 @@ def _test_clause(cfg: ParsedConfig, clause: _ClauseFields, platform: str) -> _Ou
     for pattern in clause.if_match:
         if cfg.first(pattern, lo, hi) is None:
             return None
+    for pattern in clause.if_no_match:
+        if cfg.first(pattern, lo, hi) is not None:
+            return None
     if clause.section is None:
         return _test_scope(cfg, clause, platform, lo, hi, None)
     blocks = []
@@ -321,7 +334,7 @@ def _test_clause(cfg: ParsedConfig, clause: _ClauseFields, platform: str) -> _Ou
     if not blocks:
         note = f"no section matches {clause.section.pattern}"
         if clause.when_absent == "pass":
-            return _Outcome(True, [Evidence(note)])
+            return _Outcome(True, good=[Evidence(note)])
         out = _Outcome()
         out.fail(note, Evidence(note))
         return out
@@ -331,27 +344,20 @@ def _test_clause(cfg: ParsedConfig, clause: _ClauseFields, platform: str) -> _Ou
     if clause.quantifier == "any":
         good = [r for _, r in results if r.ok]
         if good:
-            return _Outcome(True, good[0].evidence)
+            return _Outcome(True, good=good[0].good)
         out = _Outcome(False)
         for _, r in results:
-            out.evidence.extend(r.evidence)
+            out.bad.extend(r.bad)
         out.problems.append(
             f"none of {len(results)} section(s) matching {clause.section.pattern!r} complies: "
             + results[0][1].problems[0]
         )
         return out
-    out = _Outcome()
-    bad = [(index, r) for index, r in results if not r.ok]
-    if not bad:
-        for _, r in results:
-            out.evidence.extend(r.evidence)
-        return out
-    out.ok = False
-    for _, r in bad:
-        out.evidence.extend(r.evidence)
+    out = _Outcome(all(r.ok for _, r in results))
+    for _, r in results:
+        out.good.extend(r.good)
+        out.bad.extend(r.bad)
         out.problems.extend(r.problems)
-    if len(results) > 1:
-        out.problems.insert(0, f"{len(bad)} of {len(results)} sections fail")
     return out
 
 
