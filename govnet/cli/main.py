@@ -66,6 +66,7 @@ def cli(
 
 
 def _register() -> None:
+    from govnet.cli import audit as audit_cmds
     from govnet.cli import backup as backup_cmds
     from govnet.cli import inventory as inventory_cmds
     from govnet.cli import lab as lab_cmds
@@ -73,6 +74,7 @@ def _register() -> None:
     cli.add_command(inventory_cmds.inventory)
     cli.add_command(lab_cmds.lab)
     cli.add_command(backup_cmds.backup)
+    cli.add_command(audit_cmds.audit)
 
 
 _register()

@@ -69,6 +69,7 @@ findings = Table(
     Column("status", String(8), nullable=False),
     Column("message", Text, nullable=False, default=""),
     Column("evidence", JSON, nullable=False, default=list),
+    Column("detail", JSON, nullable=False, default=dict),  # title, remediation, clause, …
     Index("ix_findings_run", "run_id"),
 )
 

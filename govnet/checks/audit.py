@@ -1,0 +1,258 @@
+"""The audit service: collect (live, saved files or stored backups) → evaluate → store → report.
+
+This is what ``govnet audit`` and cron run. Collection failures become ``error`` findings;
+evidence is masked before anything is stored or rendered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import os
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from govnet.checks.engine import evaluate, required_commands
+from govnet.checks.facts import DeviceFacts
+from govnet.checks.model import Evidence, Finding, Run, Severity, Status, Text
+from govnet.checks.playbook import Playbook, load_playbooks
+from govnet.collect.backup import new_run_id
+from govnet.collect.fetch import Collected, CollectOptions, collect
+from govnet.collect.sanitize import mask_line
+from govnet.errors import GovnetError, TransportError
+from govnet.inventory.model import Device
+from govnet.platforms import get_platform
+from govnet.secrets import REDACTOR
+from govnet.report.audit import AuditReport
+from govnet.store.db import Store, utcnow
+from govnet.transport.pool import DeviceResult
+
+Source = Literal["live", "dir", "backup"]
+SAVED_SUFFIXES = (".cfg", ".conf", ".txt")
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    playbooks: tuple[Path, ...]
+    source: Source = "live"
+    from_dir: Path | None = None
+    collect: CollectOptions = field(default_factory=CollectOptions)
+    fail_on: Severity = Severity.HIGH
+    keep_backups: bool = True  # configs fetched live are also stored as backups
+
+
+def applicable(devices: Sequence[Device], playbooks: Sequence[Playbook]) -> list[Device]:
+    """Devices at least one rule applies to (the others are not even contacted)."""
+    rules = [r for p in playbooks for r in p.rules]
+    return [d for d in devices if any(r.applies(d) for r in rules)]
+
+
+def _facts_live(
+    devices: list[Device],
+    commands: dict[str, set[str]],
+    options: AuditOptions,
+    store: Store | None,
+    run_id: str,
+    on_done: Callable[[DeviceResult[Collected]], None] | None,
+) -> dict[str, DeviceFacts]:
+    ssh = [d for d in devices if get_platform(d.platform).netmiko]
+    facts: dict[str, DeviceFacts] = {
+        d.name: DeviceFacts(d.name, error=f"platform {d.platform} has no SSH", error_kind="usage")
+        for d in devices
+        if d not in ssh
+    }
+    fleet = collect(ssh, lambda d: sorted(commands.get(d.name, ())), options.collect, on_done)
+    for res in fleet:
+        if res.ok and res.result is not None:
+            got = res.result
+            facts[res.device] = DeviceFacts(
+                res.device, got.config, got.outputs, collected_at=got.collected_at
+            )
+            if store is not None and options.keep_backups and got.config is not None:
+                store.save_config(res.device, got.config, run_id, got.collected_at)
+        else:
+            err = res.error
+            error = err.message if isinstance(err, TransportError) else str(err)
+            facts[res.device] = DeviceFacts(res.device, error=error, error_kind=res.error_kind)
+            if store is not None and options.keep_backups:
+                store.record_fetch_error(res.device, run_id, utcnow(), str(res.error))
+    return facts
+
+
+def _facts_from_dir(devices: list[Device], folder: Path) -> dict[str, DeviceFacts]:
+    if not folder.is_dir():
+        raise GovnetError(f"--from-dir {folder}: no such directory")
+    facts = {}
+    for d in devices:
+        candidates = (folder / f"{d.name}{suffix}" for suffix in SAVED_SUFFIXES)
+        path = next((p for p in candidates if p.is_file()), None)
+        if path is None:
+            facts[d.name] = DeviceFacts(
+                d.name, error=f"no saved config {d.name}.cfg|.conf|.txt in {folder}",
+                error_kind="missing",
+            )  # fmt: skip
+            continue
+        from govnet.inventory.loader import decode_text
+
+        text = decode_text(path.read_bytes())
+        facts[d.name] = DeviceFacts(d.name, config=text)
+    return facts
+
+
+def _facts_from_backup(devices: list[Device], store: Store) -> dict[str, DeviceFacts]:
+    facts = {}
+    for d in devices:
+        history = store.config_history(d.name)
+        if not history:
+            facts[d.name] = DeviceFacts(
+                d.name, error="no backup in the store; run 'govnet backup'", error_kind="missing"
+            )
+        else:
+            when, cfg = history[-1]
+            facts[d.name] = DeviceFacts(d.name, config=cfg.text, collected_at=when)
+    return facts
+
+
+_QUOTED = re.compile(r"'([^'^][^']*)'")  # quoted config text; quoted regexes start with ^
+
+
+def _masked(f: Finding) -> Finding:
+    """Secrets out of evidence and of config lines quoted in the message."""
+    evidence = tuple(dataclasses.replace(e, text=mask_line(e.text)) for e in f.evidence)
+    message = _QUOTED.sub(lambda m: f"'{mask_line(m[1])}'", REDACTOR(f.message))
+    return dataclasses.replace(f, evidence=evidence, message=message)
+
+
+def finding_row(f: Finding) -> dict[str, Any]:
+    d = f.to_dict()
+    return {
+        "device": f.device, "zone": f.zone, "site": f.site, "unit": f.unit, "rule": f.rule,
+        "control": f.control, "severity": f.severity.value, "status": f.status.value,
+        "message": f.message, "evidence": d["evidence"],
+        "detail": {"title": d["title"], "remediation": d["remediation"], "clause": f.clause,
+                   "platform": f.platform},
+    }  # fmt: skip
+
+
+def finding_from_row(row: dict[str, Any]) -> Finding:
+    detail = row.get("detail") or {}
+    return Finding(
+        device=row["device"], zone=row["zone"], site=row["site"], unit=row["unit"],
+        rule=row["rule"], control=row["control"], severity=Severity(row["severity"]),
+        status=Status(row["status"]),
+        evidence=tuple(
+            Evidence(e["text"], e.get("line"), e.get("note", "")) for e in row["evidence"]
+        ),
+        message=row["message"], clause=detail.get("clause", ""),
+        platform=detail.get("platform", ""),
+        title=Text(**detail.get("title", {})), remediation=Text(**detail.get("remediation", {})),
+    )  # fmt: skip
+
+
+def _new_failures(store: Store, run: Run) -> tuple[str | None, set[tuple[str, str]]]:
+    prev = store.previous_run("audit", run.started)
+    current = {(f.device, f.rule) for f in run.findings if f.status is Status.FAIL}
+    if prev is None:
+        return None, set()
+    before = {(r["device"], r["rule"]) for r in store.findings(prev["id"]) if r["status"] == "fail"}
+    return str(prev["id"]), current - before
+
+
+def run_audit(
+    devices: Sequence[Device],
+    options: AuditOptions,
+    store: Store | None,
+    on_done: Callable[[Any], None] | None = None,
+) -> AuditReport:
+    playbooks = load_playbooks(list(options.playbooks))
+    targets = applicable(devices, playbooks)
+    if not targets:
+        raise GovnetError("no selected device is covered by any rule of the playbooks")
+    started = utcnow()
+    run_id = new_run_id("audit", started)
+    if options.source == "live":
+        commands = required_commands(targets, playbooks)
+        facts = _facts_live(targets, commands, options, store, run_id, on_done)
+    elif options.source == "dir":
+        assert options.from_dir is not None
+        facts = _facts_from_dir(targets, options.from_dir)
+    else:
+        if store is None:
+            raise GovnetError("--from-backup needs the store")
+        facts = _facts_from_backup(targets, store)
+    findings = [_masked(f) for f in evaluate(targets, facts, playbooks)]
+    run = Run(run_id, started, utcnow(), [p.name for p in playbooks], findings)
+    report = AuditReport(run, options.fail_on, exit_code=run.exit_code(options.fail_on))
+    if store is not None:
+        report.previous_run, report.new_failures = _new_failures(store, run)
+        meta = {"playbooks": run.playbooks, "counts": run.counts(), "source": options.source,
+                "fail_on": options.fail_on.value, "devices": len(targets)}  # fmt: skip
+        store.save_run(run_id, "audit", started, run.finished, meta,
+                       [finding_row(f) for f in findings], report.exit_code)  # fmt: skip
+    return report
+
+
+def load_report(store: Store, run_id: str) -> AuditReport:
+    row = store.run(run_id)
+    if row is None or row["kind"] != "audit":
+        raise GovnetError(f"{run_id!r}: no audit run with that id; see 'govnet audit history'")
+    findings = [finding_from_row(r) for r in store.findings(row["id"])]
+    meta = row["meta"]
+    run = Run(row["id"], row["started"], row["finished"], meta.get("playbooks", []), findings)
+    fail_on = Severity(meta.get("fail_on", "high"))
+    report = AuditReport(run, fail_on, exit_code=row["exit_code"] or 0)
+    report.previous_run, report.new_failures = _new_failures(store, run)
+    return report
+
+
+def history(store: Store, limit: int = 20) -> list[dict[str, Any]]:
+    """Recent audit runs with counts and the pass share per zone and site (the trend)."""
+    out = []
+    for row in store.runs("audit", limit):
+        shares: dict[str, dict[str, list[int]]] = {"zone": {}, "site": {}}
+        for f in store.findings(row["id"]):
+            if f["status"] in ("pass", "fail", "error"):
+                for scope in ("zone", "site"):
+                    tally = shares[scope].setdefault(f[scope] or "-", [0, 0])
+                    tally[0] += f["status"] == "pass"
+                    tally[1] += 1
+        out.append({
+            "id": row["id"], "started": row["started"], "exit_code": row["exit_code"],
+            "devices": row["meta"].get("devices"), **row["meta"].get("counts", {}),
+            "zones": {k: round(p / n, 4) for k, (p, n) in sorted(shares["zone"].items())},
+            "sites": {k: round(p / n, 4) for k, (p, n) in sorted(shares["site"].items())},
+        })  # fmt: skip
+    return out
+
+
+def lock_path() -> Path:
+    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return Path(os.environ.get("GOVNET_LOCK_DIR") or base / "govnet") / "audit.lock"
+
+
+@contextmanager
+def audit_lock(path: Path | None = None) -> Iterator[None]:
+    """One audit at a time per machine (cron runs must not overlap)."""
+    path = path or lock_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="ascii") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "?"
+            raise GovnetError(
+                f"another audit is running (pid {holder}, lock {path}); this run was skipped"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -1,0 +1,149 @@
+"""``govnet audit [-p PLAYBOOK]… [filters]``, ``audit history``, ``audit show RUN_ID``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from govnet.checks.audit import AuditOptions, audit_lock, history, load_report, run_audit
+from govnet.checks.model import Severity
+from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
+from govnet.collect.fetch import CollectOptions
+from govnet.errors import GovnetError
+from govnet.i18n import pick
+from govnet.inventory import select_devices
+from govnet.report import audit as render
+from govnet.report.tabular import Column, emit_rows, to_json
+from govnet.transport.ssh import SshOptions
+
+DEFAULT_PLAYBOOK = Path("playbooks/mlps2-baseline.yaml")
+FORMATS = ("table", "json", "junit", "csv", "html")
+
+
+def emit_report(app: App, report: render.AuditReport, fmt: str, output: Path | None,
+                group: str, show_all: bool) -> None:  # fmt: skip
+    if fmt == "table":
+        render.print_report(app.console, report, app.lang, group, show_all)
+        return
+    text = {
+        "json": lambda: render.to_json(report),
+        "junit": lambda: render.to_junit(report),
+        "csv": lambda: render.to_csv(report),
+        "html": lambda: render.to_html(report, app.lang),
+    }[fmt]()
+    app.write(text, output)
+    if output is not None and not app.quiet:
+        c, rid = report.run.counts(), report.run.id
+        en = f"audit {rid}: {c['fail']} fail, {c['error']} error → {output}"
+        zh = f"审计 {rid}：不合规 {c['fail']}，无法检查 {c['error']} → {output}"
+        app.err.print(pick(app.lang, en, zh), markup=False, highlight=False)
+
+
+@click.group(invoke_without_command=True)
+@click.option(
+    "-p",
+    "--playbook",
+    "playbooks",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help=f"Playbook file or directory (repeatable) [default {DEFAULT_PLAYBOOK}].",
+)
+@filter_options
+@click.option(
+    "--from-dir",
+    type=click.Path(path_type=Path),
+    help="Audit saved configs (NAME.cfg|.conf|.txt) instead of the devices.",
+)
+@click.option("--from-backup", is_flag=True, help="Audit the newest stored backups.")
+@click.option(
+    "--fail-on",
+    type=click.Choice([s.value for s in Severity]),
+    default="high",
+    show_default=True,
+    help="Exit 1 on a failure at or above this severity.",
+)
+@click.option(
+    "--group-by", type=click.Choice(["device", "control"]), default="device", show_default=True
+)
+@click.option("--all", "show_all", is_flag=True, help="Table: show passes and skips too.")
+@click.option("--workers", default=16, show_default=True, help="Devices collected at once.")
+@click.option("--timeout", type=float, help="Connect timeout per device (s).")
+@click.option("--no-store", is_flag=True, help="Do not record the run (or backups) in the store.")
+@format_option(*FORMATS)
+@click.pass_context
+def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | None,
+          from_backup: bool, fail_on: str, group_by: str, show_all: bool, workers: int,
+          timeout: float | None, no_store: bool, fmt: str, output: Path | None,
+          **kwargs: Any) -> None:  # fmt: skip
+    """Audit devices against 等保 2.0 playbooks; findings pass/fail/error/skip with evidence.
+
+    Exit 0 clean; 1 a failure at or above --fail-on; 2 usage, inventory or playbook error;
+    3 some devices could not be read (and nothing worse)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    app: App = ctx.obj
+    if from_dir and from_backup:
+        raise click.UsageError("--from-dir and --from-backup exclude each other")
+    if not playbooks:
+        if not DEFAULT_PLAYBOOK.exists():
+            raise GovnetError(f"no playbook given and {DEFAULT_PLAYBOOK} is not here; pass -p FILE")
+        playbooks = (DEFAULT_PLAYBOOK,)
+    devices = select_devices(app.inventory(), filters_from(kwargs))
+    if not devices:
+        raise GovnetError("no device matches the filters")
+    source = "dir" if from_dir else ("backup" if from_backup else "live")
+    options = AuditOptions(
+        tuple(playbooks), source, from_dir,  # type: ignore[arg-type]
+        CollectOptions(workers, SshOptions(timeout=timeout)), Severity(fail_on),
+    )  # fmt: skip
+    store = None if no_store and not from_backup else app.store()
+    with audit_lock():
+        label = pick(app.lang, "collecting", "采集中")
+        with app.progress(len(devices) if source == "live" else 0, label) as advance:
+            report = run_audit(devices, options, store, on_done=advance)
+    emit_report(app, report, fmt, output, group_by, show_all)
+    ctx.exit(report.exit_code)
+
+
+HISTORY_COLUMNS = [
+    Column("id", "Run", "审计批次"),
+    Column("started", "Started", "开始时间"),
+    Column("devices", "Devices", "设备", "right"),
+    Column("pass", "Pass", "通过", "right"),
+    Column("fail", "Fail", "不合规", "right"),
+    Column("error", "Error", "无法检查", "right"),
+    Column("zones", "Pass share per zone", "各网络通过率"),
+]
+
+
+@audit.command("history")
+@click.option("--limit", default=20, show_default=True)
+@format_option("table", "json", "csv")
+@pass_app
+def history_cmd(app: App, /, limit: int, fmt: str, output: Path | None) -> None:
+    """Recent audit runs: counts and the pass share per zone and site (the trend)."""
+    rows = history(app.store(), limit)
+    table_rows = [
+        {**r, "started": f"{r['started']:%Y-%m-%d %H:%M}",
+         "zones": " ".join(f"{z}={s:.0%}" for z, s in r["zones"].items())}
+        for r in rows
+    ]  # fmt: skip
+    text = emit_rows(app.console, table_rows, HISTORY_COLUMNS, fmt, app.lang,
+                     pick(app.lang, "audit history", "审计历史"), json_data=rows)  # fmt: skip
+    if text is not None:
+        app.write(text if fmt != "json" else to_json(rows), output)
+
+
+@audit.command("show")
+@click.argument("run_id")
+@click.option("--group-by", type=click.Choice(["device", "control"]), default="device")
+@click.option("--all", "show_all", is_flag=True)
+@format_option(*FORMATS)
+@pass_app
+def show_cmd(app: App, /, run_id: str, group_by: str, show_all: bool, fmt: str,
+             output: Path | None) -> None:  # fmt: skip
+    """Re-render a stored run (any format); RUN_ID may be a unique prefix."""
+    report = load_report(app.store(), run_id)
+    emit_report(app, report, fmt, output, group_by, show_all)
