@@ -26,8 +26,8 @@ from govnet.collect.sanitize import mask_line
 from govnet.errors import GovnetError, TransportError
 from govnet.inventory.model import Device
 from govnet.platforms import get_platform
-from govnet.secrets import REDACTOR
 from govnet.report.audit import AuditReport
+from govnet.secrets import REDACTOR
 from govnet.store.db import Store, utcnow
 from govnet.transport.pool import DeviceResult
 
