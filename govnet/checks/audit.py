@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import os
-import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -117,14 +116,19 @@ def _facts_from_backup(devices: list[Device], store: Store) -> dict[str, DeviceF
     return facts
 
 
-_QUOTED = re.compile(r"'([^'^][^']*)'")  # quoted config text; quoted regexes start with ^
+def _mask_message(message: str) -> str:
+    """Mask config text quoted in a message ('line' matches '^regex'); regexes stay as is."""
+    parts = REDACTOR(message).split("'")
+    for i in range(1, len(parts), 2):
+        if not parts[i].startswith("^"):
+            parts[i] = mask_line(parts[i])
+    return "'".join(parts)
 
 
 def _masked(f: Finding) -> Finding:
     """Secrets out of evidence and of config lines quoted in the message."""
     evidence = tuple(dataclasses.replace(e, text=mask_line(e.text)) for e in f.evidence)
-    message = _QUOTED.sub(lambda m: f"'{mask_line(m[1])}'", REDACTOR(f.message))
-    return dataclasses.replace(f, evidence=evidence, message=message)
+    return dataclasses.replace(f, evidence=evidence, message=_mask_message(f.message))
 
 
 def finding_row(f: Finding) -> dict[str, Any]:
