@@ -35,6 +35,7 @@ from govnet.i18n import default_lang
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or chatter (cron).")
 @click.option("--no-color", is_flag=True, help="Plain output even on a terminal.")
+@click.option("-v", "--verbose", count=True, help="Log more (-vv for debug).")
 @click.version_option(__version__, prog_name="govnet")
 @click.pass_context
 def cli(
@@ -44,6 +45,7 @@ def cli(
     db: str | None,
     quiet: bool,
     no_color: bool,
+    verbose: int,
 ) -> None:
     """govnet: run city and county e-government networks (政务内网 / 政务外网).
 
@@ -52,6 +54,9 @@ def cli(
     """
     from rich.console import Console
 
+    from govnet import logs
+
+    logs.setup(verbose)
     if no_color:
         os.environ["NO_COLOR"] = "1"
     ctx.obj = App(

@@ -18,13 +18,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from govnet.lab.snmpagent import AgentSpec, SnmpLab
-from govnet.lab.sshsim import SimDevice, SshSimulator
-
 from govnet.errors import GovnetError
 from govnet.inventory import Inventory, load_inventory
 from govnet.lab.data import load_device_data
 from govnet.lab.launcher import READY, data_dir_for, has_ssh, is_loopback
+from govnet.lab.snmpagent import AgentSpec, SnmpLab
+from govnet.lab.sshsim import SimDevice, SshSimulator
 
 log = logging.getLogger("govnet.lab")
 
