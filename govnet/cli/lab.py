@@ -77,7 +77,7 @@ def status(app: App, state_dir: Path | None, fmt: str, output: Path | None) -> N
     from govnet.lab.probe import probe_devices
 
     st = launcher.status(state_dir)
-    rows: list[dict[str, Any]] = probe_devices(st.devices) if st.running else []
+    rows: list[dict[str, Any]] = probe_devices(st.devices, app.inventory()) if st.running else []
     if fmt == "json":
         app.write(to_json({**st.to_dict(), "devices": rows}), output)
     elif not st.running:
