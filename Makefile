@@ -19,12 +19,17 @@ $(STAMP): setup.cfg pyproject.toml
 
 install: $(STAMP)  ## create .venv and install govnet with its dev tools
 
-demo: $(STAMP)  ## the main job on the embedded lab: lab up, inventory tree, reachability, audit
+demo: $(STAMP)  ## the main job on the embedded lab: lab up, inventory, backup, 等保 audit, report
 	@$(BIN)/govnet lab status >/dev/null 2>&1 || $(BIN)/govnet lab up
 	$(BIN)/govnet inventory validate
 	$(BIN)/govnet inventory tree
 	$(BIN)/govnet lab status
-	@echo "The lab keeps running: 'make lab-down' (or '$(BIN)/govnet lab down') stops it."
+	@$(BIN)/govnet backup; echo "backup exit code $$? (3 = some devices unreadable: the lab's hung switch)"
+	@$(BIN)/govnet audit -p playbooks/mlps2-baseline.yaml -f html -o audit-report.html -q; \
+	 $(BIN)/govnet audit -p playbooks/mlps2-baseline.yaml; \
+	 echo "audit exit code $$? (1 = findings at or above high: the lab's seeded violations)"
+	$(BIN)/govnet audit history
+	@echo "HTML report: audit-report.html. The lab keeps running: 'make lab-down' stops it."
 
 lab-down: $(STAMP)  ## stop the embedded lab
 	$(BIN)/govnet lab down
