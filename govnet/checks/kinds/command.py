@@ -157,22 +157,46 @@ class ParseError(Exception):
     pass
 
 
+@lru_cache(maxsize=1)
+def _template_dir() -> str:
+    from ntc_templates.parse import _get_template_dir
+
+    return str(_get_template_dir())
+
+
+@lru_cache(maxsize=1024)
+def template_for(templates: str, command: str) -> str | None:
+    """The ntc-templates template for ``command`` on a templates platform, or None.
+
+    The index matches command prefixes (``huawei_vrp``'s ``di[[r]]`` row "matches" every
+    ``display …`` command), so a template counts only if its command regex matches the whole
+    command line.
+    """
+    from textfsm import clitable
+
+    table = clitable.CliTable("index", _template_dir())
+    for compiled, row in zip(table.index.compiled, table.index.index, strict=True):
+        platform, cmd = compiled["Platform"], compiled["Command"]
+        if platform and platform.fullmatch(templates) and cmd and cmd.fullmatch(command):
+            return str(row["Template"])
+    return None
+
+
 def parse_rows(platform: str, command: str, output: str, mode: str = "auto") -> list[Row]:
     """Rows from raw output: the ntc-templates table if a template exists, else lines."""
     templates = platforms()[platform].templates if platform in platforms() else None
-    if mode == "auto" and templates:
-        from ntc_templates.parse import ParsingException, parse_output
-        from textfsm import TextFSMError
+    template = template_for(templates, command.strip()) if mode == "auto" and templates else None
+    if template is None:
+        return [{"line": line.strip()} for line in output.splitlines() if line.strip()]
+    from textfsm import TextFSMError, clitable
 
-        try:
-            rows: list[Row] = parse_output(platform=templates, command=command, data=output)
-            return rows
-        except ParsingException as exc:
-            if "No template" not in str(exc) and "no template" not in str(exc):
-                raise ParseError(str(exc)) from exc
-        except TextFSMError as exc:
-            raise ParseError(f"{type(exc).__name__}: {exc}") from exc
-    return [{"line": line.strip()} for line in output.splitlines() if line.strip()]
+    table = clitable.CliTable("index", _template_dir())
+    try:
+        table.ParseCmd(output, {"Command": command, "Platform": templates}, templates=template)
+    except (clitable.CliTableError, TextFSMError) as exc:
+        raise ParseError(f"{template}: {exc}") from exc
+    header = [h.lower() for h in table.header]
+    return [dict(zip(header, row, strict=True)) for row in table]
 
 
 def _show(row: Row) -> str:
