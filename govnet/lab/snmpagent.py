@@ -78,7 +78,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -442,8 +442,7 @@ def interface_rows(tables: LabTables) -> list[LabInterface]:
 # The MIB: a sorted OID list, static values and values computed from the agent's age
 
 
-@dataclass(frozen=True, slots=True)
-class Value:
+class Value(NamedTuple):
     tag: int
     value: int | bytes | OID
 
@@ -528,10 +527,13 @@ class MibBuilder:
         self.cells[(*name, 0)] = cell
 
     def row(self, entry: OID, index: OID, columns: dict[int, Cell]) -> None:
+        cells, objects = self.cells, self.objects
         for column, cell in columns.items():
             obj = (*entry, column)
-            self.objects.add(obj)
-            self.cells.setdefault((*obj, *index), cell)
+            objects.add(obj)
+            key = obj + index
+            if key not in cells:
+                cells[key] = cell
 
     def build(self) -> Mib:
         return Mib(self.cells, self.objects)
@@ -992,14 +994,13 @@ class Agent:
         self.name = spec.name
         self.silent = spec.data.behaviour.silent
         self.engine_id = w.engine_id_for(spec.name)
-        settings = parse_snmp_behaviour(spec.name, spec.role, spec.data.behaviour.snmp)
-        self.mib = build_mib(
-            spec.name, spec.role, spec.platform, spec.data, self.engine_id, settings
-        )
+        self.settings = parse_snmp_behaviour(spec.name, spec.role, spec.data.behaviour.snmp)
+        _check_tables(spec.name, spec.data.tables)
+        self._mib: Mib | None = None
         self.community = spec.community.encode() if spec.community is not None else None
         self._clock = clock
         self._started = clock()
-        self._uptime = settings.uptime
+        self._uptime = self.settings.uptime
         self.usm: w.UsmAgent | None = None
         if spec.v3_user:
             try:
@@ -1016,6 +1017,17 @@ class Agent:
             self.usm = w.UsmAgent(self.engine_id, [user], self._engine_time)
         if self.community is None and self.usm is None and not self.silent:
             raise LabError(f"{spec.name}: SNMP agent needs a community or a v3 user")
+
+    @property
+    def mib(self) -> Mib:
+        """Built on first use: 200 bench agents start in milliseconds, and the lab data was
+        already validated in ``__init__`` so building cannot fail later."""
+        if self._mib is None:
+            spec = self.spec
+            self._mib = build_mib(
+                spec.name, spec.role, spec.platform, spec.data, self.engine_id, self.settings
+            )
+        return self._mib
 
     def restart_clock(self) -> None:
         self._started = self._clock()
@@ -1138,6 +1150,19 @@ class Agent:
             _, _, oid_end = w.read_tlv(source, start, stop)
             source = source[start:oid_end]
         return w.tlv(w.SEQUENCE, source + b"\x82\x00")
+
+
+def _check_tables(name: str, tables: LabTables) -> None:
+    """What building the MIB would trip over, found at start-up instead of at first request."""
+    for i, row in enumerate(tables.interfaces):
+        if row.ip:
+            try:
+                ipaddress.ip_interface(row.ip)
+            except ValueError:
+                raise LabError(
+                    f"{name}: tables.yaml interfaces.{i}.ip: bad address {row.ip!r} "
+                    "(expected e.g. 10.1.1.1/24)"
+                ) from None
 
 
 def _lower(value: str | None) -> str | None:

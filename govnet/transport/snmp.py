@@ -307,6 +307,7 @@ class PysnmpBackend:
         self._semaphore: asyncio.Semaphore | None = None
         self._auth: dict[SnmpProfileSpec, Any] = {}
         self._generators: dict[str, Any] = {}
+        self._transports: dict[tuple[str, int, float, int], Any] = {}
 
     # plumbing -------------------------------------------------------------------------
 
@@ -365,15 +366,22 @@ class PysnmpBackend:
         return data
 
     async def _transport(self, target: SnmpTarget) -> Any:
+        """pysnmp's transport target, resolved once per address (not once per PDU)."""
         p = target.profile
+        key = (target.host, target.port, p.timeout, p.retries)
+        cached = self._transports.get(key)
+        if cached is not None:
+            return cached
         try:
-            return await _pysnmp().hlapi.UdpTransportTarget.create(
+            transport = await _pysnmp().hlapi.UdpTransportTarget.create(
                 (target.host, target.port), timeout=p.timeout, retries=p.retries
             )
         except _pysnmp().Error as exc:
             raise ConnectError(
                 target.label, f"cannot resolve {target.host}; check the inventory host"
             ) from exc
+        self._transports[key] = transport
+        return transport
 
     def _deadline(self, target: SnmpTarget) -> float:
         p = target.profile
