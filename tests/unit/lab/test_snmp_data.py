@@ -494,3 +494,24 @@ def test_value_types_are_what_the_mib_says() -> None:
     for text, tag in kinds.items():
         value = mib.value(oid(text), 1.0)
         assert isinstance(value, Value) and value.tag == tag, text
+
+
+# --- the shipped lab ------------------------------------------------------------------------
+
+
+def test_every_shipped_lab_device_builds_its_mib() -> None:
+    from govnet.inventory import load_inventory
+    from govnet.lab.data import load_device_data
+    from tests.conftest import LAB_INVENTORY
+
+    inventory = load_inventory(LAB_INVENTORY)
+    served = [d for d in inventory.devices.values() if d.snmp is not None]
+    assert len(served) >= 10
+    for d in served:
+        data = load_device_data(LAB_INVENTORY.parent / "lab-data", d.name)
+        mib = build_mib(d.name, d.role, d.platform, data)
+        assert mib.value(oid("1.3.6.1.2.1.1.5.0")) == Value(w.OCTET_STRING, d.name.encode())
+    ups = build_mib(
+        "ups-1", "ups", "snmp", load_device_data(LAB_INVENTORY.parent / "lab-data", "ups-1")
+    )
+    assert at(ups, "1.3.6.1.2.1.33.1.4.1.0") == 5  # seeded: on battery
