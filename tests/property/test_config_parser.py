@@ -1,0 +1,104 @@
+"""The section parser never crashes and keeps its invariants, whatever text it is given.
+
+Two kinds of input: arbitrary text (anything a broken collector could hand over) and
+config-shaped text built from vendor keywords, separators, banners and random indentation.
+The fast search over the joined text must agree with a naive line-by-line search.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from govnet.checks.configtext import ParsedConfig, parse_config
+from govnet.checks.kinds.config import evaluate_config
+from govnet.checks.model import Status
+from govnet.checks.playbook import load_playbooks
+
+BASELINE = load_playbooks(Path(__file__).resolve().parents[2] / "playbooks" / "mlps2-baseline.yaml")
+RULES = [r for b in BASELINE for r in b.rules if r.kind == "config"]
+
+WORDS = [
+    "interface GigabitEthernet0/0/1", "description uplink", "shutdown", "undo shutdown",
+    "user-interface vty 0 4", "line vty 0 4", "idle-timeout 0 0", "idle-timeout 5",
+    "exec-timeout 10 0", "acl 2001 inbound", "protocol inbound all", "telnet server enable",
+    "snmp-agent community read public", "aaa", "local-user admin password cipher x",
+    "banner motd ^C", "^C", 'header login information "hi', '"', "return", "end", "#", "!",
+    "!Software Version V200R011", "ntp-service unicast-server 10.0.0.1", "sysname X",
+    "transport input ssh", "password-control length 4", "version 5.20", "", "\t", "x y z",
+]  # fmt: skip
+
+config_lines = st.tuples(
+    st.integers(min_value=0, max_value=4), st.sampled_from(WORDS) | st.text(max_size=12)
+).map(lambda t: " " * t[0] + t[1])
+config_text = st.lists(config_lines, max_size=60).map("\n".join)
+any_text = st.text(max_size=400)
+line_ends = st.sampled_from(["\n", "\r\n", "\r"])
+
+
+def check_invariants(cfg: ParsedConfig, raw: str) -> None:
+    n = len(cfg.lines)
+    assert cfg.text == "\n".join(line.text for line in cfg.lines)
+    assert len(cfg.starts) == n
+    source = raw.splitlines()
+    previous_number = 0
+    for i, line in enumerate(cfg.lines):
+        assert line.text and line.text == line.text.strip()
+        assert cfg.text[cfg.starts[i] : cfg.starts[i] + len(line.text)] == line.text
+        assert line.number > previous_number
+        previous_number = line.number
+        assert source[line.number - 1].strip() == line.text
+        assert i < line.end <= n
+        if line.parent < 0:
+            assert line.depth == 0 and i in cfg.top
+        else:
+            parent = cfg.lines[line.parent]
+            assert line.parent < i < parent.end and line.end <= parent.end
+            assert line.depth == parent.depth + 1
+        for j in range(i + 1, line.end):  # descendants follow contiguously
+            assert cfg.lines[j].depth > line.depth
+    assert cfg.top == [i for i, line in enumerate(cfg.lines) if line.parent < 0]
+
+
+def naive(cfg: ParsedConfig, pattern: re.Pattern[str], lo: int, hi: int) -> list[int]:
+    return [i for i in range(lo, hi) if pattern.search(cfg.lines[i].text)]
+
+
+PATTERNS = [
+    re.compile(p, re.MULTILINE)
+    for p in (r"^shutdown$", r"^\S+ \S+$", r"\d", r"^interface ", r"e\s+\S", r"$", r"\s", r"^")
+]
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(any_text, config_text), line_ends)
+def test_parser_never_crashes_and_keeps_invariants(text: str, end: str) -> None:
+    raw = text.replace("\n", end)
+    cfg = parse_config(raw)
+    check_invariants(cfg, raw)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(config_text, st.data())
+def test_fast_search_agrees_with_line_by_line(text: str, data: st.DataObject) -> None:
+    cfg = parse_config(text)
+    n = len(cfg.lines)
+    lo = data.draw(st.integers(0, n))
+    hi = data.draw(st.integers(lo, n))
+    for pattern in PATTERNS:
+        assert [i for i, _ in cfg.search(pattern, lo, hi)] == naive(cfg, pattern, lo, hi)
+    header = re.compile(r"^(interface|user-interface|line) ", re.MULTILINE)
+    assert cfg.sections(header) == [i for i in cfg.top if header.search(cfg.lines[i].text)]
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(any_text, config_text), st.sampled_from(["huawei", "hp_comware", "cisco_ios"]))
+def test_every_baseline_rule_gives_a_verdict_on_any_text(text: str, platform: str) -> None:
+    cfg = parse_config(text)
+    for rule in RULES:
+        result = evaluate_config(cfg, rule.params, platform)  # type: ignore[arg-type]
+        assert result.status in (Status.PASS, Status.FAIL)
+        assert len(result.evidence) <= 20
