@@ -1183,6 +1183,9 @@ class _AgentProtocol(asyncio.DatagramProtocol):
         except (w.BerError, ValueError, IndexError) as exc:
             log.debug("%s: dropped malformed datagram from %s: %s", self.agent.name, addr, exc)
             return
+        except Exception:  # a bug must cost one answer, not the agent
+            log.exception("%s: cannot answer a datagram from %s", self.agent.name, addr)
+            return
         if reply is not None and self.transport is not None:
             self.transport.sendto(reply, addr)
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import logging
 import warnings
 import weakref
 from collections.abc import Callable, Sequence
@@ -45,8 +44,6 @@ from govnet.errors import (
     TransportError,
 )
 from govnet.inventory.model import Device, SnmpProfileSpec, normalize_mac
-
-log = logging.getLogger("govnet.snmp")
 
 SnmpValue = int | str | bytes | None
 """int (INTEGER, Counter32/64, Gauge32, TimeTicks), str (text, IpAddress, OID), bytes
@@ -275,20 +272,27 @@ class SnmpBackend(Protocol):
 # ---------------------------------------------------------------------------------------
 # pysnmp implementation
 
-_AUTH_ERRORS = (
-    "UnknownUserName",
-    "WrongDigest",
-    "UnsupportedSecurityLevel",
-    "DecryptionError",
-    "AuthenticationError",
-    "AuthenticationFailure",
-    "UnknownSecurityName",
-    "NotInTimeWindow",
-    "UnsupportedAuthProtocol",
-    "UnsupportedPrivProtocol",
-    "NoEncryption",
-    "NoAuthentication",
-)
+
+@cache
+def _auth_indications() -> tuple[type[Exception], ...]:
+    """pysnmp's error indications that mean "your credentials are wrong"."""
+    e = _pysnmp().errind
+    return (
+        e.UnknownUserName,
+        e.WrongDigest,
+        e.UnsupportedSecurityLevel,
+        e.DecryptionError,
+        e.AuthenticationError,
+        e.AuthenticationFailure,
+        e.UnknownSecurityName,
+        e.NotInTimeWindow,
+        e.UnsupportedAuthProtocol,
+        e.UnsupportedPrivProtocol,
+        e.NoEncryption,
+        e.NoAuthentication,
+    )
+
+
 _AUTH_STATUS = frozenset({6, 16})  # noAccess, authorizationError
 
 
@@ -450,7 +454,7 @@ class PysnmpBackend:
     def _indication(self, target: SnmpTarget, indication: Any) -> TransportError:
         if isinstance(indication, _pysnmp().errind.RequestTimedOut):
             return self._timeout(target, "no SNMP reply")
-        if type(indication).__name__ in _AUTH_ERRORS:
+        if isinstance(indication, _auth_indications()):
             return AuthError(
                 target.label,
                 f"SNMP v3 authentication failed at {target.where}: {indication}; "
@@ -555,6 +559,8 @@ def _end_of_mib() -> Any:
 # ---------------------------------------------------------------------------------------
 # Module-level API: one backend (one engine) per event loop
 
+# typed as the Protocol, so mypy checks that PysnmpBackend satisfies SnmpBackend
+BACKEND_FACTORY: Callable[[], SnmpBackend] = PysnmpBackend
 _BACKENDS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SnmpBackend] = (
     weakref.WeakKeyDictionary()
 )
@@ -565,13 +571,19 @@ def default_backend() -> SnmpBackend:
     loop = asyncio.get_running_loop()
     backend = _BACKENDS.get(loop)
     if backend is None:
-        backend = _BACKENDS[loop] = PysnmpBackend()
+        backend = _BACKENDS[loop] = BACKEND_FACTORY()
     return backend
 
 
-def set_default_backend(backend: SnmpBackend) -> None:
-    """Use ``backend`` for this loop (a configured concurrency limit, another client)."""
-    _BACKENDS[asyncio.get_running_loop()] = backend
+def set_default_backend(backend: SnmpBackend) -> SnmpBackend | None:
+    """Use ``backend`` for this loop (a configured concurrency limit, another client).
+
+    Returns the backend it replaces, which the caller should ``close()`` if it was used.
+    """
+    loop = asyncio.get_running_loop()
+    previous = _BACKENDS.get(loop)
+    _BACKENDS[loop] = backend
+    return previous
 
 
 async def close() -> None:
