@@ -46,6 +46,9 @@ class EditRules:
     single_valued: Sequence[str] = ()
     # Negations that leave no trace when there is nothing to remove (e.g. "undo shutdown").
     no_trace: Sequence[str] = ()
+    # Negations of features that are on by default: the device prints them even after
+    # removing the positive line (e.g. "undo telnet server enable", "no ip http server").
+    shown: Sequence[str] = ()
 
 
 @dataclass(eq=False)
@@ -210,19 +213,29 @@ class ConfigTree:
         return True
 
     def negate(self, parent: ConfigNode, body: str, rules: EditRules) -> bool:
-        """Apply ``<negation> body``: remove what it names, or record the negation line."""
+        """Apply ``<negation> body``: remove what it names, or record the negation line.
+
+        Negations of on-by-default features (``rules.shown``) are recorded either way.
+        """
         exact = parent.child(body)
         victims = (
             [exact]
             if exact is not None
             else [c for c in parent.children if c.text.startswith(body + " ")]
         )
-        if victims:
-            for v in victims:
-                parent.children.remove(v)
+        where = parent.children.index(victims[0]) if victims else -1
+        for v in victims:
+            parent.children.remove(v)
+        if any(_words_start(body, q) for q in rules.shown):
+            line = f"{rules.negation} {body}"
+            if where < 0:
+                return self.set_line(parent, line, rules)
+            # printed where the positive line was
+            node = ConfigNode(text=line, parent=parent, group=victims[0].group)
+            parent.children.insert(where, node)
             return True
-        if any(_words_start(body, q) for q in rules.no_trace):
-            return False
+        if victims or any(_words_start(body, q) for q in rules.no_trace):
+            return bool(victims)
         return self.set_line(parent, f"{rules.negation} {body}", rules)
 
     def open_section(self, parent: ConfigNode, text: str, rules: EditRules) -> ConfigNode:

@@ -325,6 +325,19 @@ _IOS_GLOBAL = (
     "vtp",
 )
 
+_IOS_SHOWN = (  # on by default; "no …" is printed
+    "ip http server",
+    "ip http secure-server",
+    "service pad",
+    "service password-encryption",
+    "aaa new-model",
+    "ip domain-lookup",
+    "ip source-route",
+    "cdp run",
+    "ip bootp server",
+    "service config",
+)
+
 _HUAWEI_INTERFACES = (
     "GigabitEthernet",
     "XGigabitEthernet",
@@ -538,6 +551,15 @@ HUAWEI = Vendor(
                 "ip address",
             ),
             no_trace=("shutdown",),
+            shown=(
+                "telnet server enable",
+                "http server enable",
+                "http secure-server enable",
+                "info-center enable",
+                "local-aaa-user wrong-password",
+                "lldp enable",
+                "stp enable",
+            ),
         ),
         hostname_keyword="sysname",
         enter_banner="Enter system view, return user view with Ctrl+Z.",
@@ -727,6 +749,7 @@ H3C = Vendor(
                 "ip address",
             ),
             no_trace=("shutdown",),
+            shown=("ip http enable", "ip https enable", "info-center enable", "irf link-delay"),
         ),
         hostname_keyword="sysname",
         enter_banner="System View: return to User View with Ctrl+Z.",
@@ -901,6 +924,7 @@ CISCO = Vendor(
                 "enable password",
             ),
             no_trace=("shutdown",),
+            shown=_IOS_SHOWN,
         ),
         hostname_keyword="hostname",
         enter_banner="Enter configuration commands, one per line.  End with CNTL/Z.",
@@ -1003,6 +1027,7 @@ RUIJIE = Vendor(
                 "enable secret",
             ),
             no_trace=("shutdown",),
+            shown=_IOS_SHOWN,
         ),
         hostname_keyword="hostname",
         enter_banner="Enter configuration commands, one per line.  End with CNTL/Z.",

@@ -265,7 +265,7 @@ def test_cisco_send_config_set_changes_running_config_and_state_dir(lab: Lab) ->
         "interface GigabitEthernet1/0/2\n switchport access vlan 10\n switchport mode access\n"
         " description uplink-to-core\n shutdown\n!\n"
     ) in running
-    assert "\nip http server\n" not in running and "\nip http secure-server\n" in running
+    assert "\nno ip http server\nip http secure-server\n" in running
     assert "line vty 0 4\n login local\n transport input ssh\n exec-timeout 10 0\n" in running
     on_disk = lab.state_file("R1", "running.cfg")
     assert " description uplink-to-core\n" in on_disk
@@ -288,6 +288,7 @@ def test_huawei_send_config_set_with_netmiko_defaults(lab: Lab) -> None:
     assert c.find_prompt() == "<HW1>"
     running = c.send_command("display current-configuration")
     assert "\n telnet server enable\n" not in running
+    assert "\n undo telnet server enable\n" in running
     assert "\n info-center loghost 10.9.9.9\n" in running
     assert "user-interface vty 0 4\n authentication-mode aaa\n protocol inbound ssh\n" in running
     assert " idle-timeout 5 0\n" in running

@@ -10,7 +10,12 @@ from govnet.lab.vendors import VENDORS
 
 HUAWEI = ConfigSyntax(comment="#", footer="return", leaf_indent=1)
 CISCO = ConfigSyntax(comment="!", footer="end", leaf_indent=0)
-UNDO = EditRules(negation="undo", single_valued=("sysname", "idle-timeout"), no_trace=("shutdown",))
+UNDO = EditRules(
+    negation="undo",
+    single_valued=("sysname", "idle-timeout"),
+    no_trace=("shutdown",),
+    shown=("info-center enable",),
+)
 NO = EditRules(negation="no", single_valued=("hostname",), no_trace=("shutdown",))
 
 HUAWEI_TEXT = """\
@@ -132,6 +137,15 @@ def test_negation_removes_an_existing_line_or_records_itself() -> None:
     assert tree.set_line(tree.root, "ftp server enable", UNDO) is True
     assert tree.find("undo ftp server enable") is None
     assert tree.find("ftp server enable") is not None
+
+
+def test_negating_an_on_by_default_feature_is_always_printed() -> None:
+    tree = ConfigTree.parse(HUAWEI_TEXT, HUAWEI)
+    tree.set_line(tree.root, "info-center enable", UNDO)
+    assert tree.negate(tree.root, "info-center enable", UNDO) is True
+    assert tree.find("info-center enable") is None
+    assert tree.find("undo info-center enable") is not None
+    assert tree.negate(tree.root, "info-center enable", UNDO) is False  # already recorded
 
 
 def test_negation_by_prefix_and_of_whole_sections() -> None:
