@@ -323,8 +323,8 @@ class Shell:
             out = answer(line)
         else:
             out = self._dispatch(line, prompt)
-        if self._pending is not None:
-            return out  # a question is the prompt
+        if self._pending is not None or self.closed:
+            return out  # a question is the prompt; after logout there is none
         return f"{out}\n{self.prompt}" if out else self.prompt
 
     def run(self, line: str) -> str:

@@ -46,7 +46,7 @@ def test_huawei_views_and_prompts(tmp_path: Path) -> None:
     shell.handle("quit")
     assert shell.prompt == "[D1-ospf-1]"
     assert shell.handle("return") == "<D1>"
-    shell.handle("quit")
+    assert shell.handle("quit") == ""  # logged out: no prompt follows
     assert shell.closed
 
 
@@ -109,7 +109,8 @@ def test_config_edits_show_in_running_config_and_persist(tmp_path: Path) -> None
         ],
     )
     running = shell.handle("display current-configuration")
-    assert "\n telnet server enable\n" not in running  # removed
+    assert "\n telnet server enable\n" not in running  # replaced by its negation:
+    assert "\n undo telnet server enable\n" in running  # telnet is on by default
     assert "\n undo ftp server enable\n" in running  # nothing to remove: recorded
     assert "user-interface vty 0 4\n authentication-mode aaa\n protocol inbound ssh\n" in running
     assert " idle-timeout 5 0\n" in running
