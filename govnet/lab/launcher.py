@@ -15,7 +15,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -163,7 +162,6 @@ def up(inventory_path: Path, state_dir: Path | None = None, wait: float = 30.0) 
     state_dir.mkdir(parents=True, exist_ok=True)
     for name in (READY, PIDFILE):
         (state_dir / name).unlink(missing_ok=True)
-    log = (state_dir / LOGFILE).open("ab")
     cmd = [
         sys.executable,
         "-m",
@@ -173,21 +171,32 @@ def up(inventory_path: Path, state_dir: Path | None = None, wait: float = 30.0) 
         "--state-dir",
         str(state_dir.resolve()),
     ]
-    proc = subprocess.Popen(
-        cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
+    log = str(state_dir / LOGFILE)
+    # posix_spawn with setsid: the server outlives this command, in its own session, and no
+    # Popen object is left to complain about a child it never waited for.
+    pid = os.posix_spawn(
+        sys.executable,
+        cmd,
+        dict(os.environ),
+        file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644),
+            (os.POSIX_SPAWN_DUP2, 1, 2),
+        ],
+        setsid=True,
     )
-    log.close()
-    (state_dir / PIDFILE).write_text(f"{proc.pid}\n")
+    (state_dir / PIDFILE).write_text(f"{pid}\n")
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if (state_dir / READY).exists():
             return status(state_dir)
-        code = proc.poll()
-        if code is not None:
+        done, code = os.waitpid(pid, os.WNOHANG)
+        if done:
             (state_dir / PIDFILE).unlink(missing_ok=True)
-            raise LabError(f"the lab server exited with code {code}: {_log_tail(state_dir)}")
+            exit_code = os.waitstatus_to_exitcode(code)
+            raise LabError(f"the lab server exited with code {exit_code}: {_log_tail(state_dir)}")
         time.sleep(0.05)
-    _terminate(proc.pid, grace=2.0)
+    _terminate(pid, grace=2.0)
     (state_dir / PIDFILE).unlink(missing_ok=True)
     raise LabError(f"the lab did not come up within {wait:.0f} s: {_log_tail(state_dir)}")
 

@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         asyncio.run(run())
-    except OSError as exc:  # a port already taken, typically
+    except (OSError, GovnetError) as exc:  # a port already taken, typically
         log.error("cannot start the lab: %s", exc)
         return 1
     return 0
