@@ -30,7 +30,7 @@ pytestmark = pytest.mark.integration
 def ssh_devices(lab: Lab) -> list[str]:
     return sorted(
         d.name for d in lab.inventory.devices.values()
-        if platforms()[d.platform].netmiko and not d.name == "ext-acc-town"
+        if platforms()[d.platform].netmiko and d.name != "ext-acc-town"
     )  # fmt: skip
 
 
@@ -41,8 +41,8 @@ def test_netmiko_reads_every_lab_device_config(lab: Lab) -> None:
         device = lab.inventory.devices[name]
         with SshSession(device) as s:
             config = s.fetch("running_config")
-        hostname = name if device.platform != "linux" else name
-        assert hostname in config or device.platform == "linux", (name, config[:200])
+        if device.platform != "linux":  # the device's own name as sysname/hostname
+            assert name in config, (name, config[:200])
         assert len(config.splitlines()) > 5, name
 
 
