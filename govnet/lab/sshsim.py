@@ -33,8 +33,10 @@ from typing import Any
 
 import asyncssh
 
+from govnet.errors import LabError
 from govnet.lab.data import LabDeviceData, load_device_data
 from govnet.lab.shell import DeviceState, Shell
+from govnet.lab.vendors import VENDORS
 
 log = logging.getLogger("govnet.lab.ssh")
 
@@ -214,11 +216,15 @@ class SshSimulator:
     """Every simulated SSH device of a lab, served from the running asyncio loop."""
 
     def __init__(self, devices: Sequence[SimDevice], host_key: Path) -> None:
+        """Check the plan (unique ports, known platforms; ``LabError`` otherwise)."""
         seen: dict[tuple[str, int], str] = {}
         for d in devices:
             other = seen.setdefault((d.host, d.port), d.name)
             if other != d.name:
-                raise ValueError(f"{d.name} and {other} both use {d.host}:{d.port}")
+                raise LabError(f"{d.name} and {other} both use {d.host}:{d.port}")
+            if d.platform not in VENDORS and not d.data.behaviour.silent:
+                known = ", ".join(sorted(VENDORS))
+                raise LabError(f"{d.name}: cannot simulate platform {d.platform!r} ({known})")
         self.devices = list(devices)
         self.host_key = host_key
         self.states: dict[str, DeviceState] = {}
