@@ -143,38 +143,49 @@ def main() -> None:
             t = time.perf_counter()
             conn.send_config_set(lines)
             cfg = time.perf_counter() - t
+            # the same push with the mode switches done by send_command (no timing reads)
+            p = get_platform(platform)
+            t = time.perf_counter()
+            conn.send_command(p.config_enter or "", expect_string=r"[\]#]\s*$")
+            conn.send_config_set(lines, enter_config_mode=False, exit_config_mode=False)
+            conn.send_command(p.config_exit or "", expect_string=r"[>#]\s*$")
+            manual = time.perf_counter() - t
             t = time.perf_counter()
             conn.disconnect()
             disconnect = time.perf_counter() - t
             print(
                 f"{platform:<11} netmiko connect {connect:.3f} s, {args.lines}-line "
-                f"send_config_set {cfg:.3f} s, disconnect {disconnect:.3f} s; "
-                f"raw asyncssh {args.lines + 2} lines {raw * 1000:.1f} ms"
+                f"send_config_set {cfg:.3f} s (mode switches by send_command: {manual:.3f} s), "
+                f"disconnect {disconnect:.3f} s; raw asyncssh {args.lines + 2} lines "
+                f"{raw * 1000:.1f} ms"
             )
 
         fleet = [d for d in devices if d.platform == "cisco_ios"][:20]
 
-        def fetch(d: SimDevice) -> int:
-            with ConnectHandler(
+        def fetch(d: SimDevice) -> Any:
+            c = ConnectHandler(
                 device_type=d.platform,
                 host="127.0.0.1",
                 port=d.port,
                 username=USER,
                 password=PASSWORD,
-            ) as c:
-                return len(c.send_command("show running-config"))
+            )
+            c.send_command("show running-config")
+            return c
 
         t = time.perf_counter()
         with ThreadPoolExecutor(max_workers=20) as pool:
-            sizes = list(pool.map(fetch, fleet))
+            sessions = list(pool.map(fetch, fleet))
         print(
-            f"fleet: show running-config from {len(sizes)} cisco_ios devices, 20 threads, "
-            f"{time.perf_counter() - t:.3f} s"
+            f"fleet: connect + show running-config on {len(sessions)} cisco_ios devices, "
+            f"20 threads, {time.perf_counter() - t:.3f} s"
         )
 
         t = time.perf_counter()
         loop.run(sim.stop())
-        print(f"stop: {time.perf_counter() - t:.3f} s")
+        print(f"stop with {len(sessions)} sessions open: {time.perf_counter() - t:.3f} s")
+        for c in sessions:
+            c.remote_conn_pre.close()  # the simulator already closed them
 
         t = time.perf_counter()
         again = SshSimulator(devices, host_key=base / "ssh_host_ed25519_key")
