@@ -22,6 +22,7 @@ class Platform(BaseModel):
     commands: dict[str, str]
     config_enter: str | None
     config_exit: str | None
+    logout: str = "exit"
     save: str | None
     errors: str | None = None  # regex matching the vendor's error text in command output
     volatile: list[str] = Field(default_factory=list)

@@ -173,13 +173,35 @@ class SshSession:
         return self.send(command)
 
     def configure(self, lines: list[str]) -> str:
-        """Enter config mode, send ``lines``, leave; the first rejected line raises."""
+        """Enter config mode, send ``lines``, leave; a rejected line raises ``CommandError``.
+
+        Mode changes go through ``send_command`` waiting for the prompt, not netmiko's
+        ``config_mode()``/``exit_config_mode()``: on Huawei those re-check the mode with fixed
+        2-second waits (four per push). Where the driver cannot verify command echoes
+        (Comware), netmiko's per-line error check would add 2 s per line, so errors are
+        checked on the whole output instead.
+        """
+        conn = self._conn
+        prompt = re.escape(conn.base_prompt)
+        timeout = self.options.read_timeout
+        verified = conn.global_cmd_verify is not False
         try:
-            output: str = self._conn.send_config_set(
+            output = ""
+            if self.platform.config_enter:
+                output += conn.send_command(
+                    self.platform.config_enter, expect_string=prompt, read_timeout=timeout
+                )
+            output += conn.send_config_set(
                 lines,
-                read_timeout=self.options.read_timeout,
-                error_pattern=self.platform.errors or "",
+                enter_config_mode=False,
+                exit_config_mode=False,
+                read_timeout=timeout,
+                error_pattern=(self.platform.errors or "") if verified else "",
             )
+            if self.platform.config_exit:
+                output += conn.send_command(
+                    self.platform.config_exit, expect_string=prompt, read_timeout=timeout
+                )
         except Exception as exc:
             from netmiko.exceptions import ConfigInvalidException
 
@@ -188,7 +210,7 @@ class SshSession:
                     self.device.name, f"config rejected: {REDACTOR(str(exc))}"
                 ) from exc
             raise translate(self.device, exc) from exc
-        return output
+        return self._check("configuration", output)
 
     def save(self) -> str:
         try:
@@ -201,9 +223,14 @@ class SshSession:
             raise translate(self.device, exc) from exc
 
     def close(self) -> None:
+        """Log out and drop the session without netmiko's mode checks (2 s on Huawei)."""
         if self._conn is not None:
             try:
-                self._conn.disconnect()
+                self._conn.write_channel(self.platform.logout + self._conn.RETURN)
+            except Exception:
+                log.debug("%s: logout failed", self.device.name, exc_info=True)
+            try:
+                self._conn.paramiko_cleanup()
             except Exception:
                 log.debug("%s: error while disconnecting", self.device.name, exc_info=True)
             self._conn = None
