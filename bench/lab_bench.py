@@ -51,7 +51,7 @@ def write_inventory(folder: Path, n: int) -> Path:
                 "port": ports[i],
                 "platform": PLATFORMS[i % 3],
                 "address": f"10.{i // 250}.{i % 250}.1",
-            }  # fmt: skip
+            }
             for i in range(n)
         },
     }
