@@ -22,13 +22,13 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lab_bench import write_inventory  # noqa: E402
+from lab_bench import write_inventory
 
-from govnet.checks.audit import AuditOptions, run_audit  # noqa: E402
-from govnet.collect.fetch import CollectOptions  # noqa: E402
-from govnet.inventory import load_inventory  # noqa: E402
-from govnet.lab import launcher  # noqa: E402
-from govnet.store.db import Store  # noqa: E402
+from govnet.checks.audit import AuditOptions, run_audit
+from govnet.collect.fetch import CollectOptions
+from govnet.inventory import load_inventory
+from govnet.lab import launcher
+from govnet.store.db import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = int(os.environ.get("GOVNET_BENCH_WORKERS", "16"))
@@ -63,11 +63,17 @@ def bench_nornir(inv_path: Path, folder: Path) -> tuple[float, float, int]:
 
     inv = load_inventory(inv_path)
     password = next(iter(inv.devices.values())).credentials.password.resolve()  # type: ignore[union-attr]
-    commands = {"huawei": "display current-configuration", "hp_comware": "display current-configuration",
-                "cisco_ios": "show running-config"}  # fmt: skip
+    show = "display current-configuration"
+    commands = {"huawei": show, "hp_comware": show, "cisco_ios": "show running-config"}
     hosts = {
-        d.name: {"hostname": d.host, "port": d.port, "username": "govnet", "password": password,
-                 "platform": d.platform, "data": {"cmd": commands[d.platform]}}  # fmt: skip
+        d.name: {
+            "hostname": d.host,
+            "port": d.port,
+            "username": "govnet",
+            "password": password,
+            "platform": d.platform,
+            "data": {"cmd": commands[d.platform]},
+        }
         for d in inv.devices.values()
     }
     (folder / "hosts.yaml").write_text(yaml.safe_dump(hosts))
@@ -100,10 +106,14 @@ def main() -> int:
                 n_rss = peak_rss_mib()
             finally:
                 launcher.down(folder / "state")
-        print(f"N={n:4d} govnet audit : {n / g_t:7.1f} devices/s  {g_t:6.2f} s  CPU {g_cpu:6.2f} s  "
-              f"peak RSS {g_rss:6.1f} MiB  errors {g_err}")  # fmt: skip
-        print(f"N={n:4d} nornir fetch : {n / n_t:7.1f} devices/s  {n_t:6.2f} s  CPU {n_cpu:6.2f} s  "
-              f"peak RSS {n_rss:6.1f} MiB (cumulative)  failed {n_err}")  # fmt: skip
+        print(
+            f"N={n:4d} govnet audit : {n / g_t:7.1f} devices/s  {g_t:6.2f} s  "
+            f"CPU {g_cpu:6.2f} s  peak RSS {g_rss:6.1f} MiB  errors {g_err}"
+        )
+        print(
+            f"N={n:4d} nornir fetch : {n / n_t:7.1f} devices/s  {n_t:6.2f} s  "
+            f"CPU {n_cpu:6.2f} s  peak RSS {n_rss:6.1f} MiB (cumulative)  failed {n_err}"
+        )
         print(f"N={n:4d} ratio govnet/nornir devices/s: {n_t / g_t:.2f}x  (target >= 1.5x)")
     return 0
 

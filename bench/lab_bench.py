@@ -106,9 +106,10 @@ def main() -> int:
         left = listening(ports)
         print(f"lab down:                          {down_s:6.2f} s   (target < 2 s)")
         print(f"ports still listening after down:  {left}")
-        print(
-            f"server process left after down:    {bool(st.pid and psutil.pid_exists(st.pid) and psutil.Process(st.pid).status() != psutil.STATUS_ZOMBIE)}"
-        )
+        pid = st.pid
+        alive = bool(pid and psutil.pid_exists(pid))
+        alive = alive and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        print(f"server process left after down:    {alive}")
 
         st = launcher.up(path, state, wait=60)
         assert st.pid is not None
