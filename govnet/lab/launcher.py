@@ -14,7 +14,6 @@ import ipaddress
 import json
 import os
 import signal
-import socket
 import sys
 import time
 from dataclasses import dataclass, field
@@ -234,14 +233,12 @@ def down(state_dir: Path | None = None, grace: float = 5.0) -> bool:
 
 
 def probe_ssh(host: str, port: int, timeout: float = 1.0) -> str:
-    """``up`` (SSH banner), ``silent`` (TCP open, no banner) or ``down``."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
-            sock.settimeout(timeout)
-            try:
-                banner = sock.recv(64)
-            except TimeoutError:
-                return "silent"
-            return "up" if banner.startswith(b"SSH-") else "garbled"
-    except OSError:
+    """``up`` (SSH banner), ``silent`` (TCP open, no banner), ``garbled`` or ``down``."""
+    from govnet.transport.ssh import peek_banner
+
+    first = peek_banner(host, port, timeout)
+    if first is None:
         return "down"
+    if first == b"":
+        return "silent"
+    return "up" if first.startswith(b"SSH-") else "garbled"

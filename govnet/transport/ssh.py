@@ -49,6 +49,37 @@ def _netmiko() -> Any:
     return netmiko
 
 
+def peek_banner(host: str, port: int, timeout: float = 2.0) -> bytes | None:
+    """What a port says first: ``None`` if it cannot be reached, ``b""`` if it stays silent."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            try:
+                return sock.recv(64)
+            except TimeoutError:
+                return b""
+    except OSError:
+        return None
+
+
+def _banner_failure(device: Device, where: str) -> TransportError:
+    """paramiko only says 'Error reading SSH protocol banner': look at what the port sends."""
+    first = peek_banner(device.host, device.port, timeout=min(2.0, device.timeout))
+    if first is None:
+        return ConnectError(device.name, f"cannot connect to {where}; check reachability and port")
+    if first == b"":
+        return DeviceTimeout(
+            device.name, f"{where} accepts TCP but sends no SSH banner; is it hung?"
+        )
+    if not first.startswith(b"SSH-"):
+        shown = first.split(b"\n", 1)[0].decode("ascii", "replace").strip()[:40]
+        return ProtocolError(
+            device.name,
+            f"{where} answers, but not with SSH (got {shown!r}); wrong port or service?",
+        )
+    return DeviceTimeout(device.name, f"{where} sent its SSH banner but the login timed out")
+
+
 def translate(device: Device, exc: BaseException) -> TransportError:
     """Map a netmiko/paramiko/socket error to govnet's error tree."""
     import paramiko
@@ -68,18 +99,16 @@ def translate(device: Device, exc: BaseException) -> TransportError:
         return DeviceTimeout(
             name, f"no prompt from {where} within the read timeout; the device stopped answering"
         )
+    banner = "banner" in str(exc).lower()
+    if isinstance(exc, NetmikoTimeoutException | paramiko.SSHException) and banner:
+        return _banner_failure(device, where)
     if isinstance(exc, NetmikoTimeoutException):
-        if "banner" in str(exc).lower() or "protocol banner" in str(exc).lower():
-            return DeviceTimeout(name, f"{where} accepts TCP but sends no SSH banner; is it hung?")
         return DeviceTimeout(name, f"connection to {where} timed out; check reachability and port")
     if isinstance(exc, ConnectionRefusedError):
         return ConnectError(name, f"connection refused at {where}; is SSH enabled on that port?")
     if isinstance(exc, socket.timeout | TimeoutError):
         return DeviceTimeout(name, f"timed out talking to {where}")
     if isinstance(exc, paramiko.SSHException):
-        low = text.lower()
-        if "banner" in low:
-            return DeviceTimeout(name, f"{where} sends no SSH banner; is it hung?")
         return ProtocolError(name, f"SSH error with {where}: {text}")
     if isinstance(exc, ReadException | ValueError):
         return ProtocolError(name, f"unexpected reply from {where}: {text}")
