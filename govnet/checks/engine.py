@@ -61,7 +61,10 @@ def _finding(device: Device, rule: Rule, result: CheckResult) -> Finding:
 
 def evaluate_rule(device: Device, facts: DeviceFacts | None, rule: Rule) -> Finding:
     """One rule on one device."""
-    reason = rule.not_applicable(device)
+    return _evaluate(device, facts, rule, rule.not_applicable(device))
+
+
+def _evaluate(device: Device, facts: DeviceFacts | None, rule: Rule, reason: str | None) -> Finding:
     if reason is not None:
         return _finding(device, rule, CheckResult(Status.SKIP, (), f"not applicable: {reason}"))
     if facts is None:
@@ -89,8 +92,16 @@ def evaluate(
 ) -> list[Finding]:
     """Findings for every device × rule, in device order then playbook/rule order."""
     rules = _rules(playbooks)
+    # Applicability depends on four device fields only: work it out once per combination.
+    reasons: dict[tuple[str, str, str, frozenset[str]], list[str | None]] = {}
     findings: list[Finding] = []
     for device in devices:
+        key = (device.platform, device.role, device.zone, device.tags)
+        why = reasons.get(key)
+        if why is None:
+            why = reasons[key] = [rule.not_applicable(device) for rule in rules]
         facts = facts_by_device.get(device.name)
-        findings.extend(evaluate_rule(device, facts, rule) for rule in rules)
+        findings.extend(
+            _evaluate(device, facts, rule, reason) for rule, reason in zip(rules, why, strict=True)
+        )
     return findings

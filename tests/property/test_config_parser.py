@@ -69,7 +69,10 @@ def naive(cfg: ParsedConfig, pattern: re.Pattern[str], lo: int, hi: int) -> list
 
 PATTERNS = [
     re.compile(p, re.MULTILINE)
-    for p in (r"^shutdown$", r"^\S+ \S+$", r"\d", r"^interface ", r"e\s+\S", r"$", r"\s", r"^")
+    for p in (
+        *(r"^shutdown$", r"^\S+ \S+$", r"\d", r"^interface ", r"e\s+\S", r"$", r"\s", r"^"),
+        *(r"^\S*\s+\S", r"^[^#]*$", r"^(x|y) ?\S*$", r"^a|^b"),
+    )
 ]
 
 

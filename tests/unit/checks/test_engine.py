@@ -223,3 +223,16 @@ def test_evidence_and_text() -> None:
     assert str(Evidence("no line matches x")) == "no line matches x"
     assert Evidence("a", 3, "n").to_dict() == {"line": 3, "text": "a", "note": "n"}
     assert Text("Idle", "超时").get("zh") == "超时" and Text("Idle", "").get("zh") == "Idle"
+
+
+def test_applicability_is_worked_out_per_device_attributes() -> None:
+    tagged = make_device("huawei", "a", tags=frozenset({"mlps-l3"}))
+    plain = make_device("huawei", "b")
+    again = make_device("huawei", "c", tags=frozenset({"mlps-l3"}))
+    facts = {n: DeviceFacts(n, config=HW) for n in "abc"}
+    findings = evaluate([tagged, plain, again], facts, book(rule("r", tags=["mlps-l3"])))
+    assert [(f.device, f.status.value) for f in findings] == [
+        ("a", "pass"),
+        ("b", "skip"),
+        ("c", "pass"),
+    ]

@@ -1,0 +1,120 @@
+"""Offline audit speed: the 等保 baseline on N generated running configs.
+
+    python bench/audit_offline_bench.py [--count 5000] [--ports 48] [--seed 1] [--repeat 3]
+
+Configs are the lab's Huawei, H3C and Cisco running configs with the chassis grown to
+``--ports`` access ports and random settings flipped (telnet, timeouts, communities, port
+descriptions), so rules both pass and fail. Each config is a fresh DeviceFacts: parsing is
+part of the measured time. The run is repeated and the best wall time reported with the
+median (other processes on the machine only ever slow a run down). Prints figures; asserts
+nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import time
+from collections import Counter
+from pathlib import Path
+
+from govnet.checks.engine import DeviceFacts, evaluate
+from govnet.checks.playbook import load_playbooks
+from govnet.inventory.model import Device
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = {
+    "huawei": ROOT / "inventory/lab-data/int-core-1/running.cfg",
+    "hp_comware": ROOT / "inventory/lab-data/ext-core-1/running.cfg",
+    "cisco_ios": ROOT / "inventory/lab-data/ext-agg-east/running.cfg",
+}
+PORT = {
+    "huawei": "interface GigabitEthernet0/0/{n}\n{body}#\n",
+    "hp_comware": "interface GigabitEthernet1/0/{n}\n{body}#\n",
+    "cisco_ios": "interface GigabitEthernet0/{n}\n{body}!\n",
+}
+FLIPS = {
+    "huawei": [(" stelnet server enable\n", " stelnet server enable\n telnet server enable\n"),
+               (" idle-timeout 5 0", " idle-timeout 0 0"),
+               (" snmp-agent\n", " snmp-agent\n snmp-agent community read public\n")],
+    "hp_comware": [(" ssh server enable\n", " ssh server enable\n telnet server enable\n"),
+                   (" idle-timeout 5 0", " idle-timeout 30 0"),
+                   (" undo ip http enable", " ip http enable")],
+    "cisco_ios": [("no ip http server", "ip http server"),
+                  (" exec-timeout 5 0", " exec-timeout 0 0"),
+                  ("snmp-server group", "snmp-server community public RO\nsnmp-server group")],
+}  # fmt: skip
+
+
+def _ports_re(platform: str) -> re.Pattern[str]:
+    sep = "!" if platform == "cisco_ios" else "#"
+    return re.compile(rf"^interface (Ten-)?GigabitEthernet\S+\n(?: .*\n)*{sep}\n", re.M)
+
+
+def generate(platform: str, ports: int, rng: random.Random) -> str:
+    base = SOURCES[platform].read_text(encoding="utf-8")
+    blocks = []
+    for n in range(1, ports + 1):
+        roll = rng.random()
+        if roll < 0.6:
+            body = f" description office-{n} pc\n port access vlan {100 + n % 4}\n"
+        elif roll < 0.97:
+            body = " shutdown\n"
+        else:
+            body = " port link-type access\n"  # unused and open: a finding
+        blocks.append(PORT[platform].format(n=n, body=body))
+    pattern = _ports_re(platform)
+    first = pattern.search(base)
+    assert first is not None
+    text = pattern.sub("", base)
+    text = text[: first.start()] + "".join(blocks) + text[first.start() :]
+    for old, new in FLIPS[platform]:
+        if rng.random() < 0.2:
+            text = text.replace(old, new, 1)
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=5000)
+    parser.add_argument("--ports", type=int, default=48)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    playbooks = load_playbooks(ROOT / "playbooks" / "mlps2-baseline.yaml")
+    rules = sum(len(b.rules) for b in playbooks)
+    platforms = list(SOURCES)
+    variants = {p: [generate(p, args.ports, rng) for _ in range(50)] for p in platforms}
+    devices, configs = [], []
+    for i in range(args.count):
+        platform = platforms[i % len(platforms)]
+        name = f"sw{i:05d}"
+        devices.append(
+            Device(name=name, host="127.0.0.1", platform=platform, role="access",
+                   zone="internal", site="city")
+        )  # fmt: skip
+        configs.append((name, rng.choice(variants[platform])))
+    lines = sum(text.count("\n") for _, text in configs)
+
+    times = []
+    for _ in range(max(1, args.repeat)):
+        start = time.perf_counter()
+        facts = {name: DeviceFacts(name, config=text) for name, text in configs}
+        findings = evaluate(devices, facts, playbooks)
+        times.append(time.perf_counter() - start)
+    elapsed = min(times)
+    median = sorted(times)[len(times) // 2]
+
+    counts = Counter(f.status.value for f in findings)
+    print(f"configs:        {args.count} ({lines / args.count:.0f} lines each on average)")
+    print(f"rules:          {rules} in the baseline ({len(findings)} findings: {dict(counts)})")
+    print(f"elapsed:        {elapsed:.3f} s (best of {len(times)}; median {median:.3f} s)")
+    print(f"configs/s:      {args.count / elapsed:,.0f} (median {args.count / median:,.0f})")
+    print(f"per config:     {elapsed / args.count * 1000:.3f} ms")
+    print(f"config lines/s: {lines / elapsed:,.0f}")
+
+
+if __name__ == "__main__":
+    main()
