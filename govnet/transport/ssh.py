@@ -30,6 +30,7 @@ from govnet.platforms import Platform, get_platform
 from govnet.secrets import REDACTOR
 
 log = logging.getLogger("govnet.ssh")
+VERIFY_PROMPT_MARGIN = 30  # brackets, "-" and the longest section name ("Ten-GigabitEthernet1/0/10")
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,14 @@ class SshSession:
         conn = self._conn
         prompt = re.escape(conn.base_prompt)
         timeout = self.options.read_timeout
+        driver_verify = conn.global_cmd_verify
+        # Comware's driver turns echo verification off because its terminal cannot be widened
+        # and long commands wrap. When every line fits in 80 columns with the longest section
+        # prompt, the echo cannot wrap, so verify (and detect errors per line) after all.
+        if driver_verify is False and all(
+            len(line) + len(conn.base_prompt) + VERIFY_PROMPT_MARGIN < 80 for line in lines
+        ):
+            conn.global_cmd_verify = None
         verified = conn.global_cmd_verify is not False
         try:
             output = ""
@@ -239,6 +248,8 @@ class SshSession:
                     self.device.name, f"config rejected: {REDACTOR(str(exc))}"
                 ) from exc
             raise translate(self.device, exc) from exc
+        finally:
+            conn.global_cmd_verify = driver_verify
         return self._check("configuration", output)
 
     def save(self) -> str:
