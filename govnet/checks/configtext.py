@@ -139,16 +139,18 @@ class ParsedConfig:
         starts: list[int],
         top_of: list[int],
     ) -> None:
-        self.texts = texts
-        self.numbers = numbers
-        self.depths = depths
-        self.parents = parents
-        self.ends = ends
-        self.starts = starts
-        self.top_of = top_of  # each line's top-level ancestor (itself at top level)
+        # Tuples of str/int are untracked by the garbage collector once it has seen them:
+        # parsed configs held in memory then cost no time in collections.
+        self.texts = tuple(texts)
+        self.numbers = tuple(numbers)
+        self.depths = tuple(depths)
+        self.parents = tuple(parents)
+        self.ends = tuple(ends)
+        self.starts = tuple(starts)
+        self.top_of = tuple(top_of)  # each line's top-level ancestor (itself at top level)
         self.text = "\n".join(texts)
         self._shifted = "\n" + self.text  # for ^-anchored patterns searched as \n…
-        self.top = [i for i, p in enumerate(parents) if p < 0]
+        self.top = tuple(i for i, p in enumerate(parents) if p < 0)
         self._sections: dict[int, tuple[re.Pattern[str], list[int]]] = {}
         self._hits: dict[int, tuple[re.Pattern[str], list[int]]] = {}
         self._line_of_start: dict[int, int] | None = None

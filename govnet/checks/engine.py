@@ -90,7 +90,10 @@ def evaluate(
     facts_by_device: Mapping[str, DeviceFacts],
     playbooks: Sequence[Playbook],
 ) -> list[Finding]:
-    """Findings for every device × rule, in device order then playbook/rule order."""
+    """Findings for every device × rule, in device order then playbook/rule order.
+
+    Each device's derived data (``facts.cache``) is released once all its rules have run.
+    """
     rules = _rules(playbooks)
     # Applicability depends on four device fields only: work it out once per combination.
     reasons: dict[tuple[str, str, str, frozenset[str]], list[str | None]] = {}
@@ -104,4 +107,8 @@ def evaluate(
         findings.extend(
             _evaluate(device, facts, rule, reason) for rule, reason in zip(rules, why, strict=True)
         )
+        if facts is not None:
+            # Parsed configs and tables served this device's rules; holding thousands of them
+            # until the run ends costs memory and makes every garbage collection slower.
+            facts.cache.clear()
     return findings

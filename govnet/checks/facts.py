@@ -18,7 +18,8 @@ class DeviceFacts:
     applies to the device then reports ``error``.
 
     ``cache`` is for check kinds: derived data (a parsed configuration, parsed tables) is
-    computed once per device and shared by every rule.
+    computed once per device and shared by every rule; :func:`govnet.checks.engine.evaluate`
+    empties it when it is done with the device.
     """
 
     device: str

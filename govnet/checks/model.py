@@ -72,7 +72,7 @@ class Severity(StrEnum):
         return hash(self.value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Text:
     """A short text in English and Chinese (rule titles, remediation)."""
 
@@ -87,7 +87,7 @@ class Text:
         return {"en": self.en, "zh": self.zh}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """What a check saw: a configuration line (with its 1-based number) or a note."""
 
@@ -104,7 +104,7 @@ class Evidence:
         return {"line": self.line, "text": self.text, "note": self.note}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One rule's result on one device."""
 

@@ -26,7 +26,7 @@ from govnet.checks.model import Evidence, Status
 from govnet.inventory.model import Device
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     """What a kind says about one device under one rule."""
 

@@ -60,7 +60,7 @@ def check_invariants(cfg: ParsedConfig, raw: str) -> None:
             assert line.depth == parent.depth + 1
         for j in range(i + 1, line.end):  # descendants follow contiguously
             assert cfg.lines[j].depth > line.depth
-    assert cfg.top == [i for i, line in enumerate(cfg.lines) if line.parent < 0]
+    assert list(cfg.top) == [i for i, line in enumerate(cfg.lines) if line.parent < 0]
 
 
 def naive(cfg: ParsedConfig, pattern: re.Pattern[str], lo: int, hi: int) -> list[int]:
