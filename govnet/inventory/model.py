@@ -17,8 +17,21 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from govnet.secrets import SecretRef
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+def _ip_text(kind: str) -> Any:
+    """YAML turns ``no`` into False and ``10`` into 10; an address must be written as text."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str | ipaddress.IPv4Address | ipaddress.IPv6Address):
+            return value
+        if isinstance(value, ipaddress.IPv4Network | ipaddress.IPv6Network):
+            return value
+        raise ValueError(f"not a valid IP {kind}, got {value!r}")
+
+    return BeforeValidator(check)
+
+
+IPAddress = Annotated[ipaddress.IPv4Address | ipaddress.IPv6Address, _ip_text("address")]
+IPNetwork = Annotated[ipaddress.IPv4Network | ipaddress.IPv6Network, _ip_text("prefix")]
 
 ROLES = ("core", "aggregation", "access", "firewall", "gap", "router", "server", "ups", "env")
 Role = Literal["core", "aggregation", "access", "firewall", "gap", "router", "server", "ups", "env"]
