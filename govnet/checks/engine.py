@@ -61,12 +61,19 @@ def _finding(device: Device, rule: Rule, result: CheckResult) -> Finding:
 
 def evaluate_rule(device: Device, facts: DeviceFacts | None, rule: Rule) -> Finding:
     """One rule on one device."""
-    return _evaluate(device, facts, rule, rule.not_applicable(device))
+    reason = rule.not_applicable(device)
+    return _evaluate(device, facts, rule, None if reason is None else _skip(reason))
 
 
-def _evaluate(device: Device, facts: DeviceFacts | None, rule: Rule, reason: str | None) -> Finding:
-    if reason is not None:
-        return _finding(device, rule, CheckResult(Status.SKIP, (), f"not applicable: {reason}"))
+def _skip(reason: str) -> CheckResult:
+    return CheckResult(Status.SKIP, (), f"not applicable: {reason}")
+
+
+def _evaluate(
+    device: Device, facts: DeviceFacts | None, rule: Rule, skip: CheckResult | None
+) -> Finding:
+    if skip is not None:
+        return _finding(device, rule, skip)
     if facts is None:
         return _finding(device, rule, CheckResult.errored("no facts were collected"))
     if facts.error is not None:
@@ -96,16 +103,17 @@ def evaluate(
     """
     rules = _rules(playbooks)
     # Applicability depends on four device fields only: work it out once per combination.
-    reasons: dict[tuple[str, str, str, frozenset[str]], list[str | None]] = {}
+    skips: dict[tuple[str, str, str, frozenset[str]], list[CheckResult | None]] = {}
     findings: list[Finding] = []
     for device in devices:
         key = (device.platform, device.role, device.zone, device.tags)
-        why = reasons.get(key)
+        why = skips.get(key)
         if why is None:
-            why = reasons[key] = [rule.not_applicable(device) for rule in rules]
+            reasons = [rule.not_applicable(device) for rule in rules]
+            why = skips[key] = [None if r is None else _skip(r) for r in reasons]
         facts = facts_by_device.get(device.name)
         findings.extend(
-            _evaluate(device, facts, rule, reason) for rule, reason in zip(rules, why, strict=True)
+            _evaluate(device, facts, rule, skip) for rule, skip in zip(rules, why, strict=True)
         )
         if facts is not None:
             # Parsed configs and tables served this device's rules; holding thousands of them

@@ -28,6 +28,7 @@ import difflib
 import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -117,7 +118,7 @@ class Rule:
     playbook: str = ""
     source: str = ""  # file:line of the rule
 
-    @property
+    @cached_property
     def clause(self) -> str:
         control = controls().get(self.control)
         return control.clause if control else ""

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -180,9 +180,11 @@ class ConfigParams(_ClauseFields):
             raise ValueError("'section', 'if_match' and 'if_no_match' need tests beside them")
         return self
 
-    def clauses(self) -> list[_ClauseFields]:
-        own: list[_ClauseFields] = [self] if self.has_tests() else []
-        return [*own, *self.all_of]
+    @cached_property
+    def clauses(self) -> tuple[_ClauseFields, ...]:
+        """This clause (if it has tests) and those of ``all_of``, in order."""
+        own: tuple[_ClauseFields, ...] = (self,) if self.has_tests() else ()
+        return (*own, *self.all_of)
 
 
 # ---------------------------------------------------------------------------- evaluation
@@ -428,7 +430,7 @@ def evaluate_config(cfg: ParsedConfig, params: ConfigParams, platform: str) -> C
     evidence: list[Evidence] = []
     total = 0
     problems: list[str] = []
-    for clause in params.clauses():
+    for clause in params.clauses:
         outcome = _test_clause(cfg, clause, platform)
         if outcome is None:
             continue
