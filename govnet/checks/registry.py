@@ -9,12 +9,15 @@ hold besides ``kind``), ``evaluate`` and ``required_commands``. Register one wit
         def evaluate(self, device, facts, params): ...
         def required_commands(self, device, params): ...
 
-Built-in kinds live in :mod:`govnet.checks.kinds` and are imported on first lookup.
+Kinds live in :mod:`govnet.checks.kinds`, one module each; every module of that package is
+imported on the first lookup, so a new kind (``isolation``, ``antivirus``) is added by dropping
+its module there.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -63,7 +66,6 @@ class CheckKind(Protocol):
 
 
 _KINDS: dict[str, CheckKind] = {}
-_BUILTIN = ("govnet.checks.kinds.config", "govnet.checks.kinds.command")
 _loaded = False
 
 K = TypeVar("K")
@@ -87,8 +89,10 @@ def _load_builtin() -> None:
     global _loaded
     if not _loaded:
         _loaded = True
-        for module in _BUILTIN:
-            importlib.import_module(module)
+        package = importlib.import_module("govnet.checks.kinds")
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+            if not info.name.startswith("_"):
+                importlib.import_module(f"{package.__name__}.{info.name}")
 
 
 def kinds() -> dict[str, CheckKind]:

@@ -12,6 +12,7 @@ from govnet.checks.kinds.command import CommandParams
 from govnet.checks.kinds.config import ConfigParams
 from govnet.checks.model import Severity, Text
 from govnet.checks.playbook import load_playbooks
+from govnet.checks.registry import kinds
 from govnet.errors import ExitCode, PlaybookError
 from tests.unit.checks.support import BASELINE, make_device
 
@@ -153,6 +154,8 @@ rules:
 def test_every_error_is_reported_at_once_with_its_location(write: Write) -> None:
     got = errors(write(BAD))
     f = "playbooks/x.yaml"
+    known_kinds = ", ".join(sorted(kinds()))  # later work registers more kinds
+    assert {"command", "config"} <= set(kinds())
     assert got == [
         f"{f}:2:1: titel: unknown key (known: description, name, rules, title); did you mean 'title'?",
         f"{f}:5:5: rules[0].control: unknown control 'mgmt.ssh-onli' (known: audit.syslog, auth.default-accounts, auth.login-lockout, auth.password-policy, auth.password-storage, av.centrally-managed, av.installed, av.signatures-fresh, isolation.no-cross-zone-path, isolation.no-dual-homed-host, isolation.no-outbound-leak, isolation.no-unknown-device, …); did you mean 'mgmt.ssh-only'?",
@@ -165,8 +168,8 @@ def test_every_error_is_reported_at_once_with_its_location(write: Write) -> None
         f"{f}:25:28: rules[2].check.must_match[1]: bad regular expression '(': missing ), unterminated subpattern at position 0",
         f"{f}:26:7: rules[2].check.value: default for huawei: 'idle 5' does not match '^idle-timeout (\\\\d+)'",
         f"{f}:27:5: rules[3].id: duplicate rule id 'r1' (first at {f}:4)",
-        f"{f}:31:13: rules[3].check.kind: unknown check kind 'confg' (known: command, config); did you mean 'config'?",
-        f"{f}:36:5: rules[4].check: required key 'kind' is missing (known: command, config)",
+        f"{f}:31:13: rules[3].check.kind: unknown check kind 'confg' (known: {known_kinds}); did you mean 'config'?",
+        f"{f}:36:5: rules[4].check: required key 'kind' is missing (known: {known_kinds})",
         f"{f}:37:5: rules[5].id: bad name 'bad id': use ASCII letters, digits, '-', '_' and '.' (labels carry zh/en)",
         f"{f}:41:5: rules[5].remediation.zh: required key is missing",
         f"{f}:42:67: rules[5].check.expect[0].op: Input should be 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'match' or 'absent', got 'like'",
