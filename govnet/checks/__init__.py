@@ -1,7 +1,17 @@
 """Compliance checks: controls, playbooks of rules, check kinds, and the engine.
 
-A collector asks :func:`govnet.checks.engine.required_commands` what to fetch, fills one
-:class:`~govnet.checks.engine.DeviceFacts` per device, and calls
-:func:`govnet.checks.engine.evaluate`; reporters render the resulting
-:class:`~govnet.checks.model.Finding` list (or a :class:`~govnet.checks.model.Run`).
+The flow, in calls::
+
+    playbooks = load_playbooks([Path("playbooks/mlps2-baseline.yaml")])   # PlaybookError (exit 2)
+    commands = required_commands(devices, playbooks)   # device name → command lines to run
+    facts = {name: DeviceFacts(name, config=..., outputs={cmd: text}, error=None)}
+    findings = evaluate(devices, facts, playbooks)     # one Finding per device × rule
+    run = Run(run_id, started, finished, [p.name for p in playbooks], findings)
+    code = exit_code(findings, Severity.HIGH)          # 0 clean, 1 failures, 3 unreadable devices
+
+Modules: :mod:`~govnet.checks.controls` (the 等保 control ids), :mod:`~govnet.checks.playbook`
+(rules and their strict loader), :mod:`~govnet.checks.registry` (check kinds by name),
+:mod:`~govnet.checks.kinds` (``config``, ``command``), :mod:`~govnet.checks.engine`,
+:mod:`~govnet.checks.model` (what reporters render) and :mod:`~govnet.checks.configtext` (the
+section parser behind the ``config`` kind).
 """

@@ -13,7 +13,6 @@ from govnet.inventory.model import Device
 ROOT = Path(__file__).resolve().parents[3]
 BASELINE = ROOT / "playbooks" / "mlps2-baseline.yaml"
 FIXTURES = ROOT / "tests" / "fixtures" / "configs"
-SAMPLES = Path("/work/shared/domain/samples")
 PLATFORMS = ("huawei", "hp_comware", "cisco_ios")
 
 
