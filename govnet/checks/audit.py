@@ -17,13 +17,15 @@ from typing import Any, Literal
 
 from govnet.checks.engine import evaluate, required_commands
 from govnet.checks.facts import DeviceFacts
+from govnet.checks.fleet import FLEET_KEY, TERMINAL, FleetContext, Preparer, terminal_target
 from govnet.checks.model import Evidence, Finding, Run, Severity, Status, Text
 from govnet.checks.playbook import Playbook, load_playbooks
+from govnet.checks.registry import get_kind
 from govnet.collect.backup import new_run_id
 from govnet.collect.fetch import Collected, CollectOptions, collect
 from govnet.collect.sanitize import mask_line
 from govnet.errors import GovnetError, TransportError
-from govnet.inventory.model import Device
+from govnet.inventory.model import Device, Inventory, Terminal
 from govnet.platforms import get_platform
 from govnet.report.audit import AuditReport
 from govnet.secrets import REDACTOR
@@ -166,28 +168,53 @@ def _new_failures(store: Store, run: Run) -> tuple[str | None, set[tuple[str, st
     return str(prev["id"]), current - before
 
 
+def _prepare(ctx: FleetContext, playbooks: Sequence[Playbook]) -> None:
+    """Call each kind's optional fleet-wide ``prepare`` once, with its rules."""
+    by_kind: dict[str, list[Any]] = {}
+    for rule in (r for p in playbooks for r in p.rules):
+        by_kind.setdefault(rule.kind, []).append(rule)
+    for name, rules in sorted(by_kind.items()):
+        kind = get_kind(name)
+        if isinstance(kind, Preparer):
+            kind.prepare(ctx, rules)
+
+
 def run_audit(
     devices: Sequence[Device],
     options: AuditOptions,
     store: Store | None,
     on_done: Callable[[Any], None] | None = None,
+    inventory: Inventory | None = None,
+    terminals: Sequence[Terminal] = (),
 ) -> AuditReport:
+    """Audit ``devices`` (and ``terminals``, for rules that apply to role ``terminal``)."""
     playbooks = load_playbooks(list(options.playbooks))
-    targets = applicable(devices, playbooks)
+    candidates = list(devices)
+    if inventory is not None:
+        candidates += [terminal_target(inventory, t) for t in terminals]
+    targets = applicable(candidates, playbooks)
     if not targets:
         raise GovnetError("no selected device is covered by any rule of the playbooks")
     started = utcnow()
     run_id = new_run_id("audit", started)
+    hosts = [t for t in targets if t.platform != TERMINAL]
     if options.source == "live":
-        commands = required_commands(targets, playbooks)
-        facts = _facts_live(targets, commands, options, store, run_id, on_done)
+        commands = required_commands(hosts, playbooks)
+        facts = _facts_live(hosts, commands, options, store, run_id, on_done)
     elif options.source == "dir":
         assert options.from_dir is not None
-        facts = _facts_from_dir(targets, options.from_dir)
+        facts = _facts_from_dir(hosts, options.from_dir)
     else:
         if store is None:
             raise GovnetError("--from-backup needs the store")
-        facts = _facts_from_backup(targets, store)
+        facts = _facts_from_backup(hosts, store)
+    for t in targets:
+        if t.platform == TERMINAL:
+            facts[t.name] = DeviceFacts(t.name)  # judged from fleet data, never contacted
+    ctx = FleetContext(inventory, targets, facts, store, started, options.source)
+    for f in facts.values():
+        f.cache[FLEET_KEY] = ctx
+    _prepare(ctx, playbooks)
     findings = [_masked(f) for f in evaluate(targets, facts, playbooks)]
     run = Run(run_id, started, utcnow(), [p.name for p in playbooks], findings)
     report = AuditReport(run, options.fail_on, exit_code=run.exit_code(options.fail_on))

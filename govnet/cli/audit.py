@@ -13,7 +13,7 @@ from govnet.cli.common import App, filter_options, filters_from, format_option, 
 from govnet.collect.fetch import CollectOptions
 from govnet.errors import GovnetError
 from govnet.i18n import pick
-from govnet.inventory import select_devices
+from govnet.inventory import select_devices, select_terminals
 from govnet.report import audit as render
 from govnet.report.tabular import Column, emit_rows, to_json
 from govnet.transport.ssh import SshOptions
@@ -90,9 +90,15 @@ def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | N
         if not DEFAULT_PLAYBOOK.exists():
             raise GovnetError(f"no playbook given and {DEFAULT_PLAYBOOK} is not here; pass -p FILE")
         playbooks = (DEFAULT_PLAYBOOK,)
-    devices = select_devices(app.inventory(), filters_from(kwargs))
-    if not devices:
-        raise GovnetError("no device matches the filters")
+    inv = app.inventory()
+    filters = filters_from(kwargs)
+    devices = select_devices(inv, filters)
+    device_only = filters.role or filters.platform or filters.tag  # terminals have none of these
+    terminals = (
+        [] if device_only and "terminal" not in filters.role else select_terminals(inv, filters)
+    )
+    if not devices and not terminals:
+        raise GovnetError("no device or terminal matches the filters")
     source = "dir" if from_dir else ("backup" if from_backup else "live")
     options = AuditOptions(
         tuple(playbooks), source, from_dir,  # type: ignore[arg-type]
@@ -102,7 +108,7 @@ def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | N
     with audit_lock():
         label = pick(app.lang, "collecting", "采集中")
         with app.progress(len(devices) if source == "live" else 0, label) as advance:
-            report = run_audit(devices, options, store, on_done=advance)
+            report = run_audit(devices, options, store, advance, inv, terminals)
     emit_report(app, report, fmt, output, group_by, show_all)
     ctx.exit(report.exit_code)
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from govnet.secrets import SecretRef
 
+
 def _ip_text(kind: str) -> Any:
     """YAML turns ``no`` into False and ``10`` into 10; an address must be written as text."""
 
@@ -33,8 +34,12 @@ def _ip_text(kind: str) -> Any:
 IPAddress = Annotated[ipaddress.IPv4Address | ipaddress.IPv6Address, _ip_text("address")]
 IPNetwork = Annotated[ipaddress.IPv4Network | ipaddress.IPv6Network, _ip_text("prefix")]
 
-ROLES = ("core", "aggregation", "access", "firewall", "gap", "router", "server", "ups", "env")
-Role = Literal["core", "aggregation", "access", "firewall", "gap", "router", "server", "ups", "env"]
+ROLES = ("core", "aggregation", "access", "firewall", "gap", "router", "server", "ups", "env",
+         "terminal")  # fmt: skip
+# "terminal" is the role terminals take as audit targets (antivirus, isolation rules)
+Role = Literal[
+    "core", "aggregation", "access", "firewall", "gap", "router", "server", "ups", "env", "terminal"
+]
 SiteLevel = Literal["province", "city", "county", "district", "town", "village"]
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")

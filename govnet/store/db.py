@@ -98,6 +98,19 @@ fetches = Table(
 )
 
 
+def _load_schema_modules() -> None:
+    """Every module in govnet.store defines its tables on ``metadata``: import them all so
+    ``create_all`` knows every table (features add tables by adding a module here)."""
+    import importlib
+    import pkgutil
+
+    import govnet.store as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name != "db":
+            importlib.import_module(f"govnet.store.{info.name}")
+
+
 def default_url() -> str:
     env = os.environ.get("GOVNET_DB")
     if env:
@@ -161,6 +174,7 @@ class Store:
                 cur.execute("PRAGMA busy_timeout=10000")
                 cur.close()
 
+        _load_schema_modules()
         try:
             metadata.create_all(engine)
         except SQLAlchemyError as exc:
