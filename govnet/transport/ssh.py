@@ -30,7 +30,7 @@ from govnet.platforms import Platform, get_platform
 from govnet.secrets import REDACTOR
 
 log = logging.getLogger("govnet.ssh")
-VERIFY_PROMPT_MARGIN = 30  # brackets, "-" and the longest section name ("Ten-GigabitEthernet1/0/10")
+VERIFY_PROMPT_MARGIN = 30  # brackets, "-", the longest section ("Ten-GigabitEthernet1/0/10")
 
 
 @dataclass(frozen=True)
