@@ -241,3 +241,10 @@ def test_zone_and_unit_by_chinese_label(write_inventory: Writer, tmp_path: Path)
     )
     inv = load_inventory(write_inventory(text + "terminals_csv: [t.csv]\n"))
     assert (inv.terminals["pc-1"].zone, inv.terminals["pc-1"].unit) == ("internal", "office")
+
+
+def test_example_city_inventory_is_valid() -> None:
+    inv = load_inventory(LAB_INVENTORY.parent / "city")
+    assert len(inv.sources) == 4 and len(inv.terminals) == 216
+    assert inv.terminals["pc-county-01-gov-000"].zone == "external"  # 政务外网 in the GBK CSV
+    assert inv.site_chain("county-02-town-03") == ["county-02-town-03", "county-02", "city"]
