@@ -99,7 +99,8 @@ def evaluate(
 ) -> list[Finding]:
     """Findings for every device × rule, in device order then playbook/rule order.
 
-    Each device's derived data (``facts.cache``) is released once all its rules have run.
+    What the kinds cached for a device (``facts.cache``: parsed config, tables) is released
+    once all its rules have run; entries the caller put there beforehand are kept.
     """
     rules = _rules(playbooks)
     # Applicability depends on four device fields only: work it out once per combination.
@@ -112,11 +113,14 @@ def evaluate(
             reasons = [rule.not_applicable(device) for rule in rules]
             why = skips[key] = [None if r is None else _skip(r) for r in reasons]
         facts = facts_by_device.get(device.name)
+        kept = set(facts.cache) if facts is not None else set()
         findings.extend(
             _evaluate(device, facts, rule, skip) for rule, skip in zip(rules, why, strict=True)
         )
-        if facts is not None:
+        if facts is not None and len(facts.cache) > len(kept):
             # Parsed configs and tables served this device's rules; holding thousands of them
             # until the run ends costs memory and makes every garbage collection slower.
-            facts.cache.clear()
+            # What the caller put in the cache (a fleet context, say) stays.
+            for added in [k for k in facts.cache if k not in kept]:
+                del facts.cache[added]
     return findings

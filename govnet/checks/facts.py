@@ -19,7 +19,8 @@ class DeviceFacts:
 
     ``cache`` is for check kinds: derived data (a parsed configuration, parsed tables) is
     computed once per device and shared by every rule; :func:`govnet.checks.engine.evaluate`
-    empties it when it is done with the device.
+    drops what the kinds added once it is done with the device (entries put there before the
+    call, such as a fleet context, stay).
     """
 
     device: str

@@ -236,3 +236,11 @@ def test_applicability_is_worked_out_per_device_attributes() -> None:
         ("b", "skip"),
         ("c", "pass"),
     ]
+
+
+def test_derived_data_is_released_and_caller_entries_kept() -> None:
+    facts = DeviceFacts("hw", config=HW)
+    facts.cache["fleet"] = marker = object()
+    [finding] = evaluate([make_device("huawei", "hw")], {"hw": facts}, book(rule("r")))
+    assert finding.status is Status.PASS
+    assert facts.cache == {"fleet": marker}  # the parsed config is gone, the caller's entry stays
