@@ -15,6 +15,7 @@ from govnet.checks.model import Severity, Text
 from govnet.checks.playbook import load_playbooks
 from govnet.checks.registry import kinds
 from govnet.errors import ExitCode, PlaybookError
+from govnet.inventory.model import ROLES
 from govnet.platforms import platforms
 from tests.unit.checks.support import BASELINE, make_device
 
@@ -160,6 +161,7 @@ def test_every_error_is_reported_at_once_with_its_location(write: Write) -> None
     known_kinds = ", ".join(sorted(kinds()))
     known_platforms = ", ".join(sorted(platforms()))
     known_controls = ", ".join(sorted(controls())[:12])
+    known_roles = ", ".join(repr(r) for r in ROLES[:-1]) + f" or {ROLES[-1]!r}"
     assert {"command", "config"} <= set(kinds())
     assert got == [
         f"{f}:2:1: titel: unknown key (known: description, name, rules, title); did you mean 'title'?",
@@ -168,7 +170,7 @@ def test_every_error_is_reported_at_once_with_its_location(write: Write) -> None
         f"{f}:8:18: rules[0].applies_to.platfrom: unknown key (known: platform, role, tags, zone); did you mean 'platform'?",
         f"{f}:12:5: rules[1].title.zh: required key is missing",
         f"{f}:14:29: rules[1].applies_to.platform[0]: unknown platform 'huwei' (known: {known_platforms}); did you mean 'huawei'?",
-        f"{f}:14:44: rules[1].applies_to.role[0]: Input should be 'core', 'aggregation', 'access', 'firewall', 'gap', 'router', 'server', 'ups' or 'env', got 'acess'",
+        f"{f}:14:44: rules[1].applies_to.role[0]: Input should be {known_roles}, got 'acess'",
         f"{f}:18:7: rules[1].check.must_mach: unknown key (known: all_of, if_match, if_no_match, must_match, must_not_match, quantifier, section, unless, value, when_absent, where); did you mean 'must_match'?",
         f"{f}:25:28: rules[2].check.must_match[1]: bad regular expression '(': missing ), unterminated subpattern at position 0",
         f"{f}:26:7: rules[2].check.value: default for huawei: 'idle 5' does not match '^idle-timeout (\\\\d+)'",
