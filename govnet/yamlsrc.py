@@ -8,6 +8,8 @@ are reported as errors.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,3 +149,28 @@ def load_yaml_file(
             Diagnostic(name, 0, 0, "", f"not UTF-8 text (byte {exc.start}); save it as UTF-8")
         ]
     return load_yaml(text, name)
+
+
+def yaml_files(path: Path) -> list[Path]:
+    """A file, or every ``*.yaml``/``*.yml`` directly inside a directory (sorted)."""
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    return [path]
+
+
+def suggest(name: object, known: Iterable[str]) -> str:
+    """`` (known: a, b, …); did you mean 'x'?`` for error messages."""
+    names = sorted(known)
+    close = difflib.get_close_matches(str(name), names, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    listing = ", ".join(names[:12]) + (", …" if len(names) > 12 else "")
+    return f" (known: {listing or 'none'}){hint}"
+
+
+def clean_loc(loc: Iterable[Any]) -> list[str | int]:
+    """A pydantic error location without its union/validator tags: the key path only."""
+    return [
+        p
+        for p in loc
+        if isinstance(p, int) or (isinstance(p, str) and "[" not in p and p != "function-before")
+    ]

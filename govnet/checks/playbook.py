@@ -24,9 +24,8 @@ platforms (with a close-match suggestion) and duplicate rule ids (also across fi
 
 from __future__ import annotations
 
-import difflib
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -40,7 +39,7 @@ from govnet.checks.registry import get_kind, kinds
 from govnet.errors import Diagnostic, PlaybookError
 from govnet.inventory.model import Device, Name, Role
 from govnet.platforms import platforms
-from govnet.yamlsrc import Path_, SourceDoc, load_yaml_file
+from govnet.yamlsrc import Path_, SourceDoc, clean_loc, load_yaml_file, suggest, yaml_files
 
 # ----------------------------------------------------------------------------- raw specs
 
@@ -152,22 +151,6 @@ class Playbook:
 # ----------------------------------------------------------------------------- loading
 
 
-def suggest(name: object, known: Iterable[str]) -> str:
-    """`` (known: a, b, …); did you mean 'x'?`` for error messages."""
-    names = sorted(known)
-    close = difflib.get_close_matches(str(name), names, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    listing = ", ".join(names[:12]) + (", …" if len(names) > 12 else "")
-    return f" (known: {listing or 'none'}){hint}"
-
-
-def playbook_files(path: Path) -> list[Path]:
-    """A file, or every ``*.yaml``/``*.yml`` directly inside a directory (sorted)."""
-    if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-    return [path]
-
-
 @dataclass
 class _State:
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -190,7 +173,7 @@ def load_playbooks(paths: Path | Sequence[Path]) -> list[Playbook]:
         if not root.exists():
             state.diagnostics.append(Diagnostic(str(root), 0, 0, "", "no such file or directory"))
             continue
-        found = playbook_files(root)
+        found = yaml_files(root)
         if not found:
             state.diagnostics.append(Diagnostic(str(root), 0, 0, "", "no *.yaml files here"))
         files.extend(found)
@@ -308,22 +291,13 @@ def _validate(state: _State, doc: SourceDoc, path: Path_, model: type[M], data: 
     except ValidationError as exc:
         seen: set[tuple[Path_, str]] = set()
         for err in exc.errors():
-            loc = _clean_loc(err["loc"])
+            loc = clean_loc(err["loc"])
             message = _message(err, model, loc)
             key = (tuple(loc), message)
             if key not in seen:
                 seen.add(key)
                 state.error(doc, (*path, *loc), message)
         return None
-
-
-def _clean_loc(loc: Iterable[Any]) -> list[str | int]:
-    """Drop pydantic's union/validator tags from an error location, keep the key path."""
-    out: list[str | int] = []
-    for p in loc:
-        if isinstance(p, int) or (isinstance(p, str) and "[" not in p and p != "function-before"):
-            out.append(p)
-    return out
 
 
 def _model_at(model: type[BaseModel], loc: Sequence[str | int]) -> type[BaseModel] | None:

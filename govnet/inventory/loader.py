@@ -8,7 +8,6 @@ file, line, column and key path, e.g.
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import ipaddress
 from collections.abc import Callable, Iterable, Sequence
@@ -39,7 +38,7 @@ from govnet.inventory.model import (
     ZoneSpec,
 )
 from govnet.platforms import platforms
-from govnet.yamlsrc import Path_, SourceDoc, load_yaml_file
+from govnet.yamlsrc import Path_, SourceDoc, clean_loc, load_yaml_file, suggest, yaml_files
 
 NAMED_SECTIONS: dict[str, type[BaseModel]] = {
     "zones": ZoneSpec,
@@ -93,19 +92,7 @@ class _State:
         self.diagnostics.append(doc.diag(path, message, "warning"))
 
 
-def _suggest(name: object, known: Iterable[str]) -> str:
-    known = sorted(known)
-    close = difflib.get_close_matches(str(name), known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    listing = ", ".join(known[:12]) + (", …" if len(known) > 12 else "")
-    return f" (known: {listing or 'none'}){hint}"
-
-
-def inventory_files(path: Path) -> list[Path]:
-    """A file, or every ``*.yaml``/``*.yml`` directly inside a directory (sorted)."""
-    if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-    return [path]
+inventory_files = yaml_files  # a file, or the *.yaml files of a directory
 
 
 def load_inventory(paths: Path | Sequence[Path]) -> Inventory:
@@ -145,7 +132,7 @@ def _collect(state: _State, doc: SourceDoc) -> None:
     for section, body in doc.data.items():
         if section not in SECTIONS:
             state.error(
-                doc, (section,), f"unknown section {section!r}" + _suggest(section, SECTIONS)
+                doc, (section,), f"unknown section {section!r}" + suggest(section, SECTIONS)
             )
             continue
         if section in LIST_SECTIONS:
@@ -200,23 +187,18 @@ def _validate(state: _State, model: type[M], entry: _Entry, raw: Any | None = No
     except ValidationError as exc:
         seen: set[Path_] = set()
         for err in exc.errors():
-            loc: Path_ = (*entry.path, *_clean_loc(err["loc"]))
+            loc: Path_ = (*entry.path, *clean_loc(err["loc"]))
             if loc not in seen:  # a union (IPv4 | IPv6) fails once per member: report once
                 seen.add(loc)
                 state.error(entry.doc, loc, _message(err, model))
         return None
 
 
-def _clean_loc(loc: Iterable[Any]) -> list[str | int]:
-    """Drop pydantic's union/validator tags from an error location, keep the key path."""
-    return [p for p in loc if isinstance(p, int) or (isinstance(p, str) and "[" not in p)]
-
-
 def _message(err: Any, model: type[BaseModel]) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
         key = err["loc"][-1]
-        return "unknown key" + _suggest(key, model.model_fields)
+        return "unknown key" + suggest(key, model.model_fields)
     if kind == "missing":
         return "required key is missing"
     if kind == "model_type":
@@ -337,7 +319,7 @@ def _check_refs(state: _State, entry: _Entry, values: DeviceValues, refs: _Refs)
             state.error(
                 entry.doc,
                 (*entry.path, key),
-                f"unknown {_REF_LABEL.get(key, key)} {value!r}" + _suggest(value, known),
+                f"unknown {_REF_LABEL.get(key, key)} {value!r}" + suggest(value, known),
             )
 
 
@@ -350,7 +332,7 @@ def _build_zones(state: _State, specs: dict[str, ZoneSpec]) -> dict[str, Zone]:
                 state.error(
                     entry.doc,
                     (*entry.path, "isolated_from", i),
-                    f"unknown zone {other!r}" + _suggest(other, specs),
+                    f"unknown zone {other!r}" + suggest(other, specs),
                 )
             elif other == name:
                 state.error(
@@ -380,7 +362,7 @@ def _build_sites(
             state.error(
                 entry.doc,
                 (*entry.path, "parent"),
-                f"unknown site {parent!r}" + _suggest(parent, specs),
+                f"unknown site {parent!r}" + suggest(parent, specs),
             )
             parent = None
         sites[name] = Site(name, spec.label, spec.level, parent)
@@ -415,14 +397,14 @@ def _build_units(
             state.error(
                 entry.doc,
                 (*entry.path, "site"),
-                f"unknown site {spec.site!r}" + _suggest(spec.site, sites),
+                f"unknown site {spec.site!r}" + suggest(spec.site, sites),
             )
         for i, zone in enumerate(spec.zones):
             if zone not in zones:
                 state.error(
                     entry.doc,
                     (*entry.path, "zones", i),
-                    f"unknown zone {zone!r}" + _suggest(zone, zones),
+                    f"unknown zone {zone!r}" + suggest(zone, zones),
                 )
         units[name] = Unit(name, spec.label, spec.site, tuple(spec.zones), spec.contact)
     return units
@@ -461,7 +443,7 @@ def _build_devices(
                 state.error(
                     entry.doc,
                     (*entry.path, "groups", i),
-                    f"unknown group {group!r}" + _suggest(group, groups),
+                    f"unknown group {group!r}" + suggest(group, groups),
                 )
                 ok = False
             else:
@@ -563,9 +545,9 @@ def _build_terminals(
         zone = _lookup(spec.zone, zones)
         unit = _lookup(spec.unit, units)
         if zone is None:
-            report("zone", f"unknown zone {spec.zone!r}" + _suggest(spec.zone, zones))
+            report("zone", f"unknown zone {spec.zone!r}" + suggest(spec.zone, zones))
         if unit is None:
-            report("unit", f"unknown unit {spec.unit!r}" + _suggest(spec.unit, units))
+            report("unit", f"unknown unit {spec.unit!r}" + suggest(spec.unit, units))
         if spec.name in terminals:
             report(
                 "name",
@@ -651,7 +633,7 @@ def _read_terminal_csv(
                     1,
                     i,
                     "header",
-                    f"unknown column {col!r}" + _suggest(col, set(CSV_ALIASES.values())),
+                    f"unknown column {col!r}" + suggest(col, set(CSV_ALIASES.values())),
                 )
             )
         columns.append(key)
@@ -670,7 +652,7 @@ def _read_terminal_csv(
             spec = TerminalSpec.model_validate(data)
         except ValidationError as exc:
             for err in exc.errors():
-                col = str(_clean_loc(err["loc"])[0]) if err["loc"] else ""
+                col = str(clean_loc(err["loc"])[0]) if err["loc"] else ""
                 colno = columns.index(col) + 1 if col in columns else 1
                 state.diagnostics.append(
                     Diagnostic(name, line, colno, col, _message(err, TerminalSpec))
@@ -699,7 +681,7 @@ def _build_links(state: _State, devices: dict[str, Device]) -> list[Link]:
             dev, port = value.split(":", 1)
             if dev not in known:
                 state.error(
-                    entry.doc, (*entry.path, key), f"unknown device {dev!r}" + _suggest(dev, known)
+                    entry.doc, (*entry.path, key), f"unknown device {dev!r}" + suggest(dev, known)
                 )
             ends.append((dev, port))
         links.append(Link(ends[0][0], ends[0][1], ends[1][0], ends[1][1], spec.description))
