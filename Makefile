@@ -25,7 +25,7 @@ demo: $(STAMP)  ## the main job on the embedded lab: lab up, inventory, backup, 
 	$(BIN)/govnet inventory tree
 	$(BIN)/govnet lab status
 	@$(BIN)/govnet backup; echo "backup exit code $$? (3 = some devices unreadable: the lab's hung switch)"
-	@$(BIN)/govnet audit -p playbooks/mlps2-baseline.yaml -f html -o audit-report.html -q; \
+	@$(BIN)/govnet -q audit -p playbooks/mlps2-baseline.yaml -f html -o audit-report.html; \
 	 $(BIN)/govnet audit -p playbooks/mlps2-baseline.yaml; \
 	 echo "audit exit code $$? (1 = findings at or above high: the lab's seeded violations)"
 	$(BIN)/govnet audit history

@@ -168,7 +168,17 @@ def _findings_table(
     table.add_column(t("Status", "结果"))
     table.add_column(t("Finding", "说明"), overflow="fold")
     previous = None
-    ordered = sorted(findings, key=lambda f: (getattr(f, first[0]), -f.severity.rank, f.rule))
+    findings = list(findings)
+    unreadable = _unreadable_devices(findings)
+    for device, (count, message) in sorted(unreadable.items()):
+        rules = t(f"all {count} rules", f"全部 {count} 条规则")
+        status = Text(status_label("error", lang), style=STATUS_STYLE["error"])
+        cols = (device, rules) if group == "device" else (rules, device)
+        table.add_row(*cols, "-", status, message)
+    ordered = sorted(
+        (f for f in findings if f.device not in unreadable),
+        key=lambda f: (getattr(f, first[0]), -f.severity.rank, f.rule),
+    )
     for f in ordered:
         key = getattr(f, first[0])
         status = Text(status_label(f.status.value, lang), style=STATUS_STYLE[f.status.value])
@@ -183,6 +193,21 @@ def _findings_table(
         table.add_row("" if key == previous else key, getattr(f, second[0]), sev, status, detail)
         previous = key
     return table
+
+
+def _unreadable_devices(findings: list[Finding]) -> dict[str, tuple[int, str]]:
+    """Devices whose every checked rule is an error with one message (it could not be read):
+    shown as one row instead of one per rule."""
+    by_device: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        if f.status is not Status.SKIP:
+            by_device[f.device].append(f)
+    out = {}
+    for device, items in by_device.items():
+        messages = {f.message for f in items}
+        if len(items) > 1 and all(f.status is Status.ERROR for f in items) and len(messages) == 1:
+            out[device] = (len(items), messages.pop())
+    return out
 
 
 def _summary(report: AuditReport, lang: str) -> Text:
