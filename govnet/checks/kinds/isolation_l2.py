@@ -1,0 +1,284 @@
+"""Kind ``isolation-l2``: ARP/MAC correlation across zones (一机两用, unknown devices).
+
+::
+
+    check: {kind: isolation-l2, detect: dual-homed}                  # tables over SSH
+    check: {kind: isolation-l2, detect: unknown-device, source: snmp, zones: [internal]}
+
+``detect``: ``dual-homed`` (control ``isolation.no-dual-homed-host``) or ``unknown-device``
+(``isolation.no-unknown-device``). ``source``: ``ssh`` (default; the platform table's ``arp``
+and ``mac`` commands are added to what the audit runs on each switch, parsed with
+ntc-templates) or ``snmp`` (ipNetToMediaTable, Q-/BRIDGE-MIB FDB, read once per audit from
+every switch the rule applies to). ``zones`` narrows the zones checked for unknown MACs
+(default: every zone isolated from another). ``uplink_macs`` and ``ignore_macs``: see
+:mod:`govnet.isolation.correlate`.
+
+The tables of every switch the kind's rules apply to are collected and correlated once per
+audit (``prepare``); each switch is then judged on the MACs *located* on it (see the
+correlation's docstring on uplinks), so a PC in two networks fails the two access switches it
+hangs off, not every switch along the way. Terminals (role ``terminal``) may be targets of a
+``dual-homed`` rule: the terminal fails when its MAC is in a zone isolated from its own, which
+puts the finding on its unit's scoreboard too. A switch whose tables could not be read is an
+``error``; the tables are read live only (an offline audit reports ``skip``). The correlation
+sees the switches of this audit: select both sides (no ``--zone`` filter) to find dual homing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from govnet.checks.configtext import ParsedConfig, parse_config
+from govnet.checks.facts import DeviceFacts
+from govnet.checks.fleet import TERMINAL, FleetContext, fleet_of
+from govnet.checks.model import Evidence, Status
+from govnet.checks.registry import CheckResult, register
+from govnet.collect.tables import (
+    DeviceTables,
+    TableEntry,
+    collect_snmp,
+    table_commands,
+    tables_from_ssh,
+)
+from govnet.inventory.model import Device, Name
+from govnet.isolation.correlate import DualHomed, L2Options, L2Result, UnknownDevice, correlate
+from govnet.isolation.static import DeviceConfig, isolated_from, read_config
+
+if TYPE_CHECKING:
+    from govnet.checks.playbook import Rule
+
+NAME = "isolation-l2"
+MAX_EVIDENCE = 20
+_PREFIX = re.compile(r"^[0-9a-f]{2}(?::[0-9a-f]{2}){0,5}:?$")
+
+
+class L2Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    detect: Literal["dual-homed", "unknown-device"]
+    source: Literal["ssh", "snmp"] = "ssh"
+    zones: list[Name] = Field(default_factory=list)
+    uplink_macs: int = Field(default=16, ge=2)
+    ignore_macs: list[str] = Field(default_factory=list)
+
+    @field_validator("ignore_macs")
+    @classmethod
+    def _prefixes(cls, values: list[str]) -> list[str]:
+        out = []
+        for value in values:
+            text = str(value).strip().lower().replace("-", ":")
+            if not _PREFIX.match(text):
+                raise ValueError(f"bad MAC prefix {value!r} (expected like 00:1a:2b or 00-1a-2b)")
+            out.append(text)
+        return out
+
+    def options(self) -> L2Options:
+        return L2Options(self.uplink_macs, tuple(self.ignore_macs))
+
+
+def _key(params: L2Params) -> tuple[str, L2Options]:
+    return params.source, params.options()
+
+
+def _config(facts: DeviceFacts | None) -> ParsedConfig | None:
+    """The parsed configuration, without caching it on the facts (they outlive prepare)."""
+    if facts is None or facts.error is not None:
+        return None
+    cached = facts.cache.get("config.parsed")
+    if isinstance(cached, ParsedConfig):
+        return cached
+    return parse_config(facts.config) if facts.config else None
+
+
+def collect_tables(
+    ctx: FleetContext, switches: Sequence[Device], source: str
+) -> dict[str, DeviceTables]:
+    """Every switch's tables for one audit: parsed SSH outputs, or SNMP walks."""
+    configs: dict[str, DeviceConfig | None] = {}
+    for d in switches:
+        cfg = _config(ctx.facts.get(d.name))
+        configs[d.name] = read_config(cfg, d.platform) if cfg is not None else None
+    if source == "snmp":
+        tables = collect_snmp(switches)
+    else:
+        tables = {}
+        for d in switches:
+            facts = ctx.facts.get(d.name)
+            if facts is None or facts.error is not None:
+                why = facts.error if facts is not None else "not collected"
+                tables[d.name] = DeviceTables(d.name, d.zone, "ssh", error=why)
+                continue
+            config = configs[d.name]
+            own = config.addresses() if config is not None else set()
+            tables[d.name] = tables_from_ssh(d, facts.outputs, own)
+    for name, config in configs.items():
+        if config is not None and name in tables:
+            tables[name].uplinks |= config.trunks()
+    return tables
+
+
+def _where(entry: TableEntry, ips: Sequence[str]) -> str:
+    text = entry.describe()
+    if not entry.ip and ips:
+        text += f" ip {', '.join(ips)}"
+    return text
+
+
+def _owner(record: DualHomed | UnknownDevice) -> str:
+    if isinstance(record, UnknownDevice) or record.owner is None:
+        return "not in the inventory"
+    o = record.owner
+    return f"{o.kind} {o.name} of zone {o.zone}" if o.zone else f"{o.kind} {o.name}"
+
+
+def _dual_evidence(record: DualHomed, here: str | None) -> list[Evidence]:
+    out = []
+    for zone, entries in record.where.items():
+        for e in entries:
+            if here is not None and e.device != here:
+                continue
+            others = [
+                f"{z}: " + "; ".join(_where(o, record.ips.get(z, ())) for o in es)
+                for z, es in record.where.items()
+                if z != zone
+            ]
+            seen_elsewhere = f"; also in {' | '.join(others)}" if others else ""
+            out.append(
+                Evidence(
+                    f"{record.mac} in {zone} at {_where(e, record.ips.get(zone, ()))}",
+                    None,
+                    f"{_owner(record)}{seen_elsewhere}",
+                )
+            )
+    return out
+
+
+def _dual_summary(record: DualHomed) -> str:
+    parts = [
+        f"{zone} " + ", ".join(f"{e.device} {e.port or '?'}" for e in entries)
+        for zone, entries in record.where.items()
+    ]
+    if record.owner is not None and record.owner.zone and record.owner.zone not in record.where:
+        parts.append(f"registered in {record.owner.zone}")
+    name = f" ({record.owner.name})" if record.owner is not None else ""
+    return f"{record.mac}{name}: " + " and ".join(parts)
+
+
+def _failed(message: str, evidence: list[Evidence]) -> CheckResult:
+    extra = len(evidence) - MAX_EVIDENCE
+    more = f" ({extra} more not shown)" if extra > 0 else ""
+    return CheckResult.failed(message + more, evidence[:MAX_EVIDENCE])
+
+
+@register(NAME)
+class IsolationL2Kind:
+    """One MAC in two isolated zones; MACs nobody declared (see the module docstring)."""
+
+    name = NAME
+    params = L2Params
+
+    def required_commands(self, device: Device, params: L2Params) -> set[str]:
+        if params.source != "ssh" or device.platform == TERMINAL:
+            return set()
+        return set(table_commands(device.platform).values())
+
+    def prepare(self, ctx: FleetContext, rules: Sequence[Rule]) -> None:
+        results: dict[tuple[str, L2Options], L2Result] = ctx.data.setdefault(NAME, {})
+        if ctx.source != "live" or ctx.inventory is None:
+            return
+        by_source: dict[str, list[Rule]] = {}
+        for rule in rules:
+            assert isinstance(rule.params, L2Params)
+            by_source.setdefault(rule.params.source, []).append(rule)
+        for source, group in sorted(by_source.items()):
+            switches = [
+                t
+                for t in ctx.targets
+                if t.platform != TERMINAL and any(r.applies(t) for r in group)
+            ]
+            tables = collect_tables(ctx, switches, source)
+            for rule in group:
+                assert isinstance(rule.params, L2Params)
+                key = _key(rule.params)
+                if key not in results:
+                    results[key] = correlate(ctx.inventory, tables, rule.params.options())
+
+    def evaluate(self, device: Device, facts: DeviceFacts, params: L2Params) -> CheckResult:
+        ctx = fleet_of(facts)
+        if ctx is None or ctx.inventory is None:
+            return CheckResult.errored("isolation-l2 needs the inventory (run it through an audit)")
+        if ctx.source != "live":
+            return CheckResult(
+                Status.SKIP,
+                (),
+                "not applicable: ARP/MAC tables are read live, not from saved files",
+            )
+        result = ctx.data.get(NAME, {}).get(_key(params))
+        if not isinstance(result, L2Result):
+            return CheckResult.errored("the ARP/MAC tables were not collected for this audit")
+        watched = set(params.zones) or {
+            z for z in ctx.inventory.zones if isolated_from(ctx.inventory, z)
+        }
+        if device.platform == TERMINAL:
+            return self._terminal(device, result, params)
+        tables = result.tables.get(device.name)
+        if tables is None:
+            return CheckResult.errored("no ARP/MAC tables were collected from this device")
+        if tables.error is not None:
+            return CheckResult.errored(f"cannot read the ARP/MAC tables: {tables.error}")
+        n = len(tables.entries)
+        if params.detect == "dual-homed":
+            records = result.dual_by_device.get(device.name, [])
+            if not records:
+                return CheckResult.passed(
+                    f"{n} table entries ({tables.via}); no MAC here is also in a zone isolated "
+                    f"from {device.zone}"
+                )
+            evidence = [ev for r in records for ev in _dual_evidence(r, device.name)]
+            summary = "; ".join(_dual_summary(r) for r in records[:5])
+            return _failed(
+                f"{len(records)} MAC(s) seen in zones isolated from each other (一机两用): "
+                f"{summary}",
+                evidence,
+            )
+        if device.zone not in watched:
+            return CheckResult(
+                Status.SKIP,
+                (),
+                f"not applicable: zone {device.zone} is not checked for unknown MACs",
+            )
+        unknown = [u for u in result.unknown_by_device.get(device.name, []) if u.zone in watched]
+        if not unknown:
+            return CheckResult.passed(
+                f"{n} table entries ({tables.via}); every MAC is a known terminal or device"
+            )
+        evidence = [
+            Evidence(f"{u.mac} at {_where(e, u.ips)}", None, f"unknown MAC in zone {u.zone}")
+            for u in unknown
+            for e in u.where
+            if e.device == device.name
+        ]
+        macs = ", ".join(u.mac for u in unknown[:10])
+        return _failed(
+            f"{len(unknown)} MAC(s) in zone {device.zone} that are no inventory terminal or "
+            f"device: {macs}",
+            evidence,
+        )
+
+    @staticmethod
+    def _terminal(device: Device, result: L2Result, params: L2Params) -> CheckResult:
+        if params.detect != "dual-homed":
+            return CheckResult(Status.SKIP, (), "not applicable: terminals are known by definition")
+        record = result.dual_by_mac.get(device.mac or "")
+        if record is not None:
+            return _failed(
+                f"seen in zones isolated from each other (一机两用): {_dual_summary(record)}",
+                _dual_evidence(record, None),
+            )
+        zones = result.zones_by_owner.get(device.name)
+        if not zones:
+            return CheckResult.passed("not seen in the ARP/MAC tables read")
+        return CheckResult.passed(f"seen only in {', '.join(sorted(zones))}")

@@ -1,0 +1,536 @@
+"""Static isolation analysis: configurations and declared links that join isolated zones.
+
+A device of zone Z must not reach a zone Y in ``Z.isolated_from`` except through a device of
+role ``gap``. From its running configuration (Huawei VRP, H3C Comware and Cisco IOS syntax;
+Ruijie reads as Cisco) and the inventory, a device *reaches* Y through:
+
+address  an interface address (``ip address``, ``ipv6 address``; ``sub``/``secondary`` too)
+         inside Y's ``pools.prefixes``, or an interface subnet overlapping them;
+route    a static route (``ip route-static``, ``ip route``, ``ipv6 route-static``,
+         ``ipv6 route``, Cisco ``ip default-gateway``) whose destination overlaps Y's prefixes or
+         whose next hop is in them. A default route (``0.0.0.0/0``) is judged by its next hop
+         only. A next hop that is a gap device's address is the sanctioned crossing (legal);
+         routes to ``NULL0`` are blackholes (ignored);
+vlan     a VLAN of Y's ``pools.vlans`` declared (``vlan batch``, ``vlan N``, ``vlan N to M``),
+         given an interface (``Vlanif``, ``Vlan-interface``, ``Vlan``) or carried by a port
+         (``port default|access vlan``, ``switchport access vlan``, ``port trunk allow-pass|
+         permit vlan``, ``switchport trunk allowed vlan [add]``, hybrid and native/pvid VLANs).
+         ``all`` on a trunk is not counted: a trunk carries only VLANs that exist on the switch,
+         and those are declared. VLANs in the device's own zone pool too are ignored;
+link     a cable of ``inventory.links`` on a path between devices of isolated zones that does
+         not pass a gap: links are a graph without the gap devices; in each connected part that
+         holds two isolated zones, every link whose ends are in different zones is reported on
+         both ends, with the shortest path between the two zones.
+
+Zones without prefixes (the Internet) stand for public addresses (``is_global``) outside every
+declared pool; private addresses outside all pools belong to no zone and are not judged.
+``undo``/``no`` lines and shut-down interfaces: ``undo`` lines are not configuration, a
+shut-down interface still counts (a leftover the next ``undo shutdown`` revives) and says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import re
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from govnet.checks.configtext import ParsedConfig
+from govnet.collect.tables import canonical_port, vlan_of_interface
+from govnet.inventory.model import Device, Inventory, Link
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+LeakKind = Literal["address", "route", "vlan", "link"]
+KINDS: tuple[LeakKind, ...] = ("address", "route", "vlan", "link")
+
+
+# ----------------------------------------------------------------------------- zones
+
+
+class ZoneMap:
+    """Which zones an address, a network or a VLAN belongs to (from the zones' pools)."""
+
+    def __init__(self, inventory: Inventory) -> None:
+        prefixes = [(net, z.name) for z in inventory.zones.values() for net in z.pools.prefixes]
+        # most specific first: a carve-out of one zone inside another's block wins
+        self.prefixes: list[tuple[Network, str]] = sorted(
+            prefixes, key=lambda p: (-p[0].prefixlen, str(p[0]))
+        )
+        self.vlans = [
+            (lo, hi, z.name) for z in inventory.zones.values() for lo, hi in z.pools.vlans
+        ]
+        self.public = frozenset(z.name for z in inventory.zones.values() if not z.pools.prefixes)
+
+    def of_address(self, address: Address) -> set[str]:
+        for net, zone in self.prefixes:
+            if net.version == address.version and address in net:
+                return {zone}
+        return set(self.public) if address.is_global else set()
+
+    def of_network(self, network: Network) -> set[str]:
+        """Zones whose prefixes overlap ``network`` (a route's destination, a subnet)."""
+        found = {
+            zone
+            for net, zone in self.prefixes
+            if net.version == network.version and net.overlaps(network)
+        }
+        if not found and network.is_global:
+            return set(self.public)
+        return found
+
+    def of_vlan(self, vlan: int) -> set[str]:
+        return {zone for lo, hi, zone in self.vlans if lo <= vlan <= hi}
+
+
+def isolated_from(inventory: Inventory, zone: str) -> frozenset[str]:
+    """The zones ``zone`` must not touch (symmetric: declared on either side)."""
+    own = inventory.zones.get(zone)
+    out = set(own.isolated_from) if own else set()
+    out |= {z.name for z in inventory.zones.values() if zone in z.isolated_from}
+    return frozenset(out & set(inventory.zones))
+
+
+# ----------------------------------------------------------------------------- configuration
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A configuration line: its 1-based number and text."""
+
+    number: int
+    text: str
+
+
+@dataclass
+class Interface:
+    name: str  # canonical
+    header: Line
+    addresses: list[tuple[ipaddress.IPv4Interface | ipaddress.IPv6Interface, Line]] = field(
+        default_factory=list
+    )
+    vlans: list[tuple[int, Line]] = field(default_factory=list)
+    trunk: bool = False
+    shutdown: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    destination: Network
+    next_hop: Address | None
+    interface: str | None
+    line: Line
+
+
+@dataclass
+class DeviceConfig:
+    """What isolation needs from one configuration."""
+
+    interfaces: dict[str, Interface] = field(default_factory=dict)
+    routes: list[Route] = field(default_factory=list)
+    vlans: list[tuple[int, Line]] = field(default_factory=list)  # declared at top level
+
+    def addresses(self) -> set[str]:
+        """Every interface address (for telling a switch's own ARP rows)."""
+        return {str(a.ip) for i in self.interfaces.values() for a, _ in i.addresses}
+
+    def trunks(self) -> set[str]:
+        return {name for name, i in self.interfaces.items() if i.trunk}
+
+
+_IFACE = re.compile(r"^interface\s+(.+?)\s*$", re.IGNORECASE)
+_IPV4 = r"\d{1,3}(?:\.\d{1,3}){3}"
+_IPV4_ADDR = re.compile(
+    rf"^ip address\s+({_IPV4})(?:\s*/\s*(\d{{1,2}})|\s+({_IPV4}|\d{{1,2}}))(?:\s|$)"
+)
+_IPV6_ADDR = re.compile(r"^ipv6 address\s+([0-9a-fA-F:]+/\d{1,3})(?:\s|$)")
+_VLAN_DECL = re.compile(r"^vlan\s+(?:batch\s+)?(\d[\d\s,\-to]*)$")
+_ACCESS_VLAN = re.compile(
+    r"^(?:port default vlan|port access vlan|switchport access vlan|port trunk pvid vlan|"
+    r"port hybrid pvid vlan|switchport trunk native vlan)\s+(\d{1,4})$"
+)
+_TRUNK_VLANS = re.compile(
+    r"^(?:port trunk allow-pass vlan|port trunk permit vlan|port hybrid (?:un)?tagged vlan|"
+    r"switchport trunk allowed vlan(?:\s+(?:add|only))?)\s+(.+)$"
+)
+_TRUNK_MODE = re.compile(
+    r"^(?:port link-type (?:trunk|hybrid)|switchport mode (?:trunk|dot1q-tunnel)|"
+    r"switchport trunk allowed vlan|port trunk (?:allow-pass|permit) vlan)\b"
+)
+_ROUTE = re.compile(r"^(ipv6|ip) (route-static|route)\s+(.+)$")
+_DEFAULT_GW = re.compile(r"^ip default-gateway\s+(\d{1,3}(?:\.\d{1,3}){3})\s*$")
+_VLAN_TOKEN = re.compile(r"(\d{1,4})\s*(?:(?:-|\bto\b)\s*(\d{1,4}))?")
+_ROUTE_STOP = frozenset({
+    "preference", "description", "name", "tag", "track", "permanent", "distance", "bfd",
+    "multicast", "tunnel-id", "no-install", "inherit-cost", "recursive-lookup", "label",
+    "public", "dhcp", "global", "vpn-instance",
+})  # fmt: skip
+
+
+def parse_vlan_list(text: str) -> list[int]:
+    """``100 to 103 200``, ``200-205,300`` → the VLAN ids (``all``/``none`` → [])."""
+    out: list[int] = []
+    for m in _VLAN_TOKEN.finditer(text):
+        first, last = int(m[1]), int(m[2] or m[1])
+        if 1 <= first <= last <= 4094:
+            out.extend(range(first, last + 1))
+    return out
+
+
+def _ip(text: str) -> Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _network(dest: str, mask: str | None) -> Network | None:
+    try:
+        if mask is None:
+            return ipaddress.ip_network(dest, strict=False)
+        return ipaddress.ip_network(f"{dest}/{mask}", strict=False)
+    except ValueError:
+        return None
+
+
+def _route(words: list[str], ipv6: bool, line: Line) -> Route | None:
+    """The words after ``ip route-static`` / ``ip route`` (and the IPv6 forms)."""
+    i = 0
+    while i < len(words) and words[i] in ("vpn-instance", "vrf"):
+        i += 2
+    if i >= len(words):
+        return None
+    if "/" in words[i]:
+        destination = _network(words[i], None)
+        i += 1
+    elif i + 1 < len(words):
+        destination = _network(words[i], words[i + 1])
+        i += 2
+    else:
+        return None
+    if destination is None or (destination.version == 6) != ipv6:
+        return None
+    next_hop: Address | None = None
+    interface: str | None = None
+    while i < len(words):
+        word = words[i]
+        if word.lower() in _ROUTE_STOP:
+            break
+        address = _ip(word)
+        if address is not None:
+            next_hop = address
+            break
+        if word.isdigit():  # administrative distance (IOS)
+            break
+        if interface is None:
+            interface = word
+        i += 1
+    if interface is not None and interface.lower().startswith("null"):
+        return None  # a blackhole
+    return Route(destination, next_hop, interface, line)
+
+
+def read_config(cfg: ParsedConfig, platform: str) -> DeviceConfig:
+    """Interfaces (addresses, VLANs, trunk mode), static routes and declared VLANs."""
+    out = DeviceConfig()
+    texts, numbers, parents = cfg.texts, cfg.numbers, cfg.parents
+    current: Interface | None = None
+    current_index = -1
+    for i, text in enumerate(texts):
+        line = Line(numbers[i], text)
+        if parents[i] < 0:
+            current = None
+            m = _IFACE.match(text)
+            if m:
+                name = canonical_port(platform, m[1])
+                current = out.interfaces.setdefault(name, Interface(name, line))
+                current_index = i
+                vlan = vlan_of_interface(name)
+                if vlan is not None:
+                    current.vlans.append((vlan, line))
+                continue
+            if text.startswith("vlan"):
+                m = _VLAN_DECL.match(text)
+                if m:
+                    out.vlans.extend((v, line) for v in parse_vlan_list(m[1]))
+                continue
+            if text.startswith(("ip ", "ipv6 ")):
+                m = _ROUTE.match(text)
+                if m:
+                    route = _route(m[3].split(), m[1] == "ipv6", line)
+                    if route is not None:
+                        out.routes.append(route)
+                    continue
+                m = _DEFAULT_GW.match(text)
+                if m:
+                    hop = _ip(m[1])
+                    out.routes.append(Route(ipaddress.ip_network("0.0.0.0/0"), hop, None, line))
+            continue
+        if current is None or cfg.top_of[i] != current_index:
+            continue
+        if text == "shutdown":
+            current.shutdown = True
+        elif text.startswith("ip address"):
+            m = _IPV4_ADDR.match(text)
+            if m:
+                mask = m[2] or m[3]
+                with contextlib.suppress(ValueError):
+                    current.addresses.append((ipaddress.ip_interface(f"{m[1]}/{mask}"), line))
+        elif text.startswith("ipv6 address"):
+            m = _IPV6_ADDR.match(text)
+            if m:
+                with contextlib.suppress(ValueError):
+                    current.addresses.append((ipaddress.ip_interface(m[1]), line))
+        else:
+            if _TRUNK_MODE.match(text):
+                current.trunk = True
+            m = _ACCESS_VLAN.match(text)
+            if m:
+                current.vlans.append((int(m[1]), line))
+                continue
+            m = _TRUNK_VLANS.match(text)
+            if m and not m[1].strip().startswith(("remove", "except", "none", "all")):
+                current.vlans.extend((v, line) for v in parse_vlan_list(m[1]))
+    return out
+
+
+# ----------------------------------------------------------------------------- findings
+
+
+@dataclass(frozen=True)
+class Leak:
+    """One way a device reaches a zone it must be isolated from."""
+
+    kind: LeakKind
+    zone: str  # the forbidden zone reached
+    message: str
+    lines: tuple[Line, ...] = ()  # configuration lines (numbered); empty for links
+    notes: tuple[str, ...] = ()  # one per line (or the link text when no line)
+
+
+def _gap_addresses(inventory: Inventory) -> set[Address]:
+    return {d.address for d in inventory.devices.values() if d.role == "gap" and d.address}
+
+
+def config_leaks(
+    device: Device, config: DeviceConfig, inventory: Inventory, zones: ZoneMap | None = None,
+    kinds: Iterable[LeakKind] = KINDS,
+) -> list[Leak]:  # fmt: skip
+    """Addresses, routes and VLANs of ``config`` that reach a zone ``device`` must not touch."""
+    zones = zones or ZoneMap(inventory)
+    forbidden = isolated_from(inventory, device.zone)
+    wanted = set(kinds)
+    leaks: list[Leak] = []
+    if not forbidden:
+        return leaks
+    own_zone = device.zone
+    if "address" in wanted:
+        for iface in config.interfaces.values():
+            down = " (interface shut down)" if iface.shutdown else ""
+            for address, line in iface.addresses:
+                reached = zones.of_address(address.ip)
+                if address.network.prefixlen > 0:
+                    reached |= zones.of_network(address.network)
+                for zone in sorted(reached & forbidden):
+                    leaks.append(Leak(
+                        "address", zone,
+                        f"{iface.name} has {address.with_prefixlen}, an address of zone {zone}"
+                        f"{down}",
+                        (iface.header, line),
+                        ("", f"{address.network} is in zone {zone}'s pool{down}"),
+                    ))  # fmt: skip
+    if "route" in wanted:
+        gaps = _gap_addresses(inventory)
+        for route in config.routes:
+            via_gap = route.next_hop is not None and route.next_hop in gaps
+            if via_gap:
+                continue  # through a declared gap: the sanctioned crossing
+            by_destination = (
+                zones.of_network(route.destination) if route.destination.prefixlen > 0 else set()
+            )
+            by_next_hop = zones.of_address(route.next_hop) if route.next_hop else set()
+            for zone in sorted((by_destination | by_next_hop) & forbidden):
+                what = []
+                if zone in by_destination:
+                    what.append(f"destination {route.destination} is in zone {zone}")
+                if zone in by_next_hop:
+                    what.append(f"next hop {route.next_hop} is in zone {zone}")
+                kind = "default route" if route.destination.prefixlen == 0 else "static route"
+                leaks.append(Leak(
+                    "route", zone, f"{kind} to {route.destination}: {', '.join(what)}",
+                    (route.line,), ("; ".join(what) + " (not a gap device)",),
+                ))  # fmt: skip
+    if "vlan" in wanted:
+        found: dict[tuple[int, str], list[tuple[Line, str]]] = {}
+        sources: list[tuple[int, Line, str]] = [(v, line, "declared") for v, line in config.vlans]
+        for iface in config.interfaces.values():
+            sources += [(v, line, f"on {iface.name}") for v, line in iface.vlans]
+        for vlan, line, where in sources:
+            reached = zones.of_vlan(vlan)
+            if own_zone in reached:
+                continue
+            for zone in reached & forbidden:
+                found.setdefault((vlan, zone), []).append((line, where))
+        for (vlan, zone), hits in sorted(found.items()):
+            unique = list(dict.fromkeys(hits))
+            leaks.append(Leak(
+                "vlan", zone, f"VLAN {vlan} belongs to zone {zone}",
+                tuple(line for line, _ in unique),
+                tuple(f"VLAN {vlan} ({where}) is in zone {zone}'s VLAN pool"
+                      for _, where in unique),
+            ))  # fmt: skip
+    return leaks
+
+
+# ----------------------------------------------------------------------------- links
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """A declared link whose ends are in different zones, inside a gap-free part of the link
+    graph that joins two isolated zones."""
+
+    link: Link
+    zones: tuple[str, str]  # (a end's zone, b end's zone)
+    joined: tuple[str, str]  # the isolated pair this part of the network joins
+    path: tuple[str, ...]  # DEVICE:PORT hops of a shortest path between the two zones
+
+    def ends(self) -> tuple[str, str]:
+        return (
+            f"{self.link.a_device}:{self.link.a_port}",
+            f"{self.link.b_device}:{self.link.b_port}",
+        )
+
+    def port_on(self, device: str) -> str | None:
+        if self.link.a_device == device:
+            return self.link.a_port
+        if self.link.b_device == device:
+            return self.link.b_port
+        return None
+
+
+def link_crossings(inventory: Inventory) -> dict[str, list[Crossing]]:
+    """Device name → the crossings it is an end of (see the module docstring)."""
+    devices = inventory.devices
+    gaps = {name for name, d in devices.items() if d.role == "gap"}
+    adjacency: dict[str, list[tuple[str, Link]]] = {}
+    for link in inventory.links:
+        a, b = link.a_device, link.b_device
+        if a in gaps or b in gaps or a not in devices or b not in devices or a == b:
+            continue
+        adjacency.setdefault(a, []).append((b, link))
+        adjacency.setdefault(b, []).append((a, link))
+    seen: set[str] = set()
+    out: dict[str, list[Crossing]] = {}
+    for start in sorted(adjacency):
+        if start in seen:
+            continue
+        part = _component(start, adjacency)
+        seen |= part
+        present = {devices[d].zone for d in part}
+        pairs = sorted(
+            (a, b) for a in present for b in isolated_from(inventory, a) & present if a < b
+        )
+        if not pairs:
+            continue
+        paths = {pair: _shortest_path(part, pair, adjacency, inventory) for pair in pairs}
+        for name in sorted(part):
+            for other, link in adjacency[name]:
+                if link.a_device != name:
+                    continue  # each link once, from its a end
+                za, zb = devices[link.a_device].zone, devices[link.b_device].zone
+                if za == zb:
+                    continue
+                pair = _pair_for(za, zb, pairs)
+                crossing = Crossing(link, (za, zb), pair, paths[pair])
+                out.setdefault(link.a_device, []).append(crossing)
+                out.setdefault(other, []).append(crossing)
+    return out
+
+
+def _pair_for(za: str, zb: str, pairs: Sequence[tuple[str, str]]) -> tuple[str, str]:
+    key = tuple(sorted((za, zb)))
+    if key in pairs:
+        return key  # type: ignore[return-value]
+    for pair in pairs:  # a link into a third zone that sits between the two
+        if za in pair or zb in pair:
+            return pair
+    return pairs[0]
+
+
+def _component(start: str, adjacency: dict[str, list[tuple[str, Link]]]) -> set[str]:
+    part = {start}
+    queue = deque([start])
+    while queue:
+        for other, _ in adjacency.get(queue.popleft(), ()):
+            if other not in part:
+                part.add(other)
+                queue.append(other)
+    return part
+
+
+def _shortest_path(
+    part: set[str],
+    pair: tuple[str, str],
+    adjacency: dict[str, list[tuple[str, Link]]],
+    inventory: Inventory,
+) -> tuple[str, ...]:
+    """DEVICE:PORT hops from the nearest device of ``pair[0]`` to one of ``pair[1]``."""
+    zone_a, zone_b = pair
+    starts = sorted(d for d in part if inventory.devices[d].zone == zone_a)
+    back: dict[str, tuple[str, Link] | None] = dict.fromkeys(starts)
+    queue = deque(starts)
+    end: str | None = None
+    while queue and end is None:
+        here = queue.popleft()
+        for other, link in sorted(adjacency.get(here, ()), key=lambda x: x[0]):
+            if other in back:
+                continue
+            back[other] = (here, link)
+            if inventory.devices[other].zone == zone_b:
+                end = other
+                break
+            queue.append(other)
+    if end is None:
+        return ()
+    hops: list[str] = []
+    node = end
+    while (step := back[node]) is not None:
+        prev, link = step
+        near, far = (
+            (link.a_port, link.b_port) if link.a_device == prev else (link.b_port, link.a_port)
+        )
+        hops[:0] = [f"{prev}:{near}", f"{node}:{far}"]
+        node = prev
+    return tuple(hops)
+
+
+def link_leaks(
+    device: Device, crossings: Sequence[Crossing], config: DeviceConfig | None
+) -> list[Leak]:
+    """The crossings at ``device`` as leaks (with the local interface's line when known)."""
+    leaks = []
+    platform = device.platform
+    for c in crossings:
+        port = c.port_on(device.name) or ""
+        a, b = c.ends()
+        other_zone = c.zones[1] if c.link.a_device == device.name else c.zones[0]
+        if device.zone in c.joined:
+            reached = c.joined[1] if device.zone == c.joined[0] else c.joined[0]
+        else:  # a device of a third zone between the two
+            reached = other_zone
+        path = " — ".join(c.path)
+        note = f"link {a} — {b} joins zone {c.zones[0]} and {c.zones[1]} without a gap"
+        if path:
+            note += f"; path {path}"
+        iface = config.interfaces.get(canonical_port(platform, port)) if config else None
+        lines = (iface.header,) if iface else ()
+        leaks.append(Leak(
+            "link", reached,
+            f"link {a} — {b} joins {c.joined[0]} and {c.joined[1]} without a gap",
+            lines, (note,),
+        ))  # fmt: skip
+    return leaks
