@@ -1,0 +1,443 @@
+"""Console exports (CSV, XLSX, JSON) → :class:`~govnet.av.model.AvRecord`, one per row.
+
+The layout of each vendor's export is data (a :class:`~govnet.av.sources.Source`): which header
+names carry which field. Files may be UTF-8 or GBK (what Chinese consoles write), may have title
+rows above the header (the header is the first row, within the first 20, that has an identity
+column and at least one more mapped column), and JSON may be a list of objects, one object
+(Windows Defender's ``Get-MpComputerStatus | ConvertTo-Json``), or an API reply that holds the
+list under ``data``/``list``/``items``/``records``/``rows``/``result``.
+
+Every problem is reported with the file, the line (row) and the column, all at once, as an
+:class:`~govnet.errors.InputError` (exit 2); nothing is imported from a file with errors.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import ipaddress
+import json
+import re
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from govnet.av.model import AvRecord, Snapshot
+from govnet.av.parse import (
+    ValueProblem,
+    date_from_version,
+    is_empty,
+    parse_bool,
+    parse_date,
+    parse_datetime,
+    parse_edition,
+    text,
+)
+from govnet.av.sources import FIELDS, IDENTITY, Source
+from govnet.errors import Diagnostic, InputError
+from govnet.inventory.loader import decode_text
+from govnet.inventory.model import normalize_mac
+
+HEADER_SCAN = 20
+MAX_PROBLEMS = 30
+WHAT = "antivirus export"
+_SPLIT = re.compile(r"[;,|\s]+")
+_EXPORT_TIME = re.compile(
+    r"(?:导出时间|导出日期|生成时间|export(?:ed)?\s*(?:time|date|at|on))\s*[:：]?\s*"
+    r"(?P<when>\d[\d\-/.:年月日时分秒T ]*\d[日秒]?)",
+    re.I,
+)
+
+
+@dataclass
+class Table:
+    """A file's cells: the header, the rows under it, and any title rows above it."""
+
+    file: str
+    kind: str  # csv | xlsx | json
+    header: list[str]
+    header_line: int
+    rows: list[tuple[int, list[Any]]] = field(default_factory=list)
+    preamble: list[str] = field(default_factory=list)
+
+
+def _error(file: str, message: str, line: int = 0, col: int = 0, path: str = "") -> InputError:
+    return InputError([Diagnostic(file, line, col, path, message)], WHAT)
+
+
+def _norm(name: Any) -> str:
+    s = str(name or "").replace("\ufeff", "").replace("\u200b", "")
+    s = s.replace("（", "(").replace("）", ")").replace("：", ":")
+    return re.sub(r"\s+", "", s).casefold()
+
+
+def _mapping(header: Sequence[Any], source: Source) -> dict[str, int]:
+    """Field → column index for the columns of ``header`` the source knows."""
+    positions = {}
+    for i, cell in enumerate(header):
+        key = _norm(cell)
+        if key and key not in positions:
+            positions[key] = i
+    out: dict[str, int] = {}
+    for f in FIELDS:
+        for alias in source.aliases(f):
+            at = positions.get(_norm(alias))
+            if at is not None:
+                out[f] = at
+                break
+    return out
+
+
+def _looks_like_header(cells: Sequence[Any], source: Source) -> bool:
+    found = _mapping(cells, source)
+    return any(f in found for f in IDENTITY) and len(found) >= 2
+
+
+def _detect(file: str, kind: str, lines: Iterator[tuple[int, list[Any]]], source: Source) -> Table:
+    preamble: list[str] = []
+    for number, cells in lines:
+        if _looks_like_header(cells, source):
+            table = Table(file, kind, [text(c) or "" for c in cells], number, preamble=preamble)
+            table.rows = [(n, row) for n, row in lines]
+            return table
+        if number - 1 >= HEADER_SCAN:
+            break
+        words = " ".join(t for c in cells if (t := text(c)))
+        if words:
+            preamble.append(words)
+    wanted = ", ".join("|".join(source.aliases(f)) for f in IDENTITY if source.aliases(f))
+    raise _error(file, f"no header row of source {source.name!r} in the first {HEADER_SCAN} "
+                       f"rows (looked for {wanted}); is --source right?")  # fmt: skip
+
+
+def decode(raw: bytes) -> str:
+    """UTF-16 with a BOM (PowerShell 5's ``>``), else UTF-8, else GBK/GB18030."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return raw.decode("utf-16")
+    return decode_text(raw)
+
+
+def _read_csv(path: Path, raw: bytes, source: Source) -> Table:
+    try:
+        content = decode(raw)
+    except UnicodeDecodeError:
+        raise _error(
+            str(path), "neither UTF-8 nor GBK text; export as CSV (UTF-8 or GBK)"
+        ) from None
+    if "\x00" in content[:4096]:
+        raise _error(str(path), "binary data, not CSV text; is it an .xls workbook? "
+                                "Save it as .xlsx or CSV")  # fmt: skip
+    try:
+        dialect: Any = csv.Sniffer().sniff(content[:8192], delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(content, newline=""), dialect)
+
+    def lines() -> Iterator[tuple[int, list[Any]]]:
+        try:
+            for row in reader:
+                yield reader.line_num, row
+        except csv.Error as exc:
+            raise _error(str(path), f"bad CSV: {exc}", reader.line_num) from None
+
+    return _detect(str(path), "csv", lines(), source)
+
+
+def _read_xlsx(path: Path, source: Source) -> Table:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise _error(
+            str(path), f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})"
+        ) from None
+    try:
+        last: InputError | None = None
+        for sheet in book.worksheets:
+            rows = ((n, list(r)) for n, r in enumerate(sheet.iter_rows(values_only=True), 1))
+            try:
+                table = _detect(f"{path}[{sheet.title}]", "xlsx", rows, source)
+            except InputError as exc:
+                last = exc
+                continue
+            return table
+        raise last or _error(str(path), "the workbook has no sheets")
+    finally:
+        book.close()
+
+
+def _json_rows(data: Any) -> list[Any] | None:
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict):
+        for key in ("data", "list", "items", "records", "rows", "result", "value"):
+            if key in data:
+                found = _json_rows(data[key])
+                if found is not None:
+                    return found
+        return [data]
+    return None
+
+
+def _read_json(path: Path, raw: bytes, source: Source) -> Table:
+    try:
+        data = json.loads(decode(raw))
+    except UnicodeDecodeError:
+        raise _error(str(path), "neither UTF-8 nor GBK text") from None
+    except json.JSONDecodeError as exc:
+        raise _error(str(path), f"bad JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    items = _json_rows(data)
+    if not items or not all(isinstance(i, dict) for i in items):
+        raise _error(str(path), "expected a JSON list of objects (one per endpoint)")
+    header: list[str] = []
+    seen: set[str] = set()
+    for item in items:
+        for key in item:
+            if key not in seen:
+                seen.add(key)
+                header.append(str(key))
+    table = Table(str(path), "json", header, 0)
+    table.rows = [(n, [item.get(k) for k in header]) for n, item in enumerate(items, 1)]
+    return table
+
+
+def read_table(path: Path, source: Source) -> tuple[Table, bytes]:
+    """The file's header and rows, whatever its format (by suffix, else by content)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise _error(str(path), f"cannot read: {exc.strerror or exc}") from None
+    if not raw.strip(b" \t\r\n\x00\xff\xfe\xef\xbb\xbf"):
+        raise _error(str(path), "empty file")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm") or (
+        suffix not in (".csv", ".txt", ".json") and raw[:2] == b"PK"
+    ):
+        return _read_xlsx(path, source), raw
+    if suffix == ".xls" or raw[:4] == b"\xd0\xcf\x11\xe0":
+        raise _error(str(path), "an old .xls workbook: save it as .xlsx or CSV")
+    if suffix == ".json" or (suffix not in (".csv", ".txt") and raw.lstrip()[:1] in (b"{", b"[")):
+        return _read_json(path, raw, source), raw
+    return _read_csv(path, raw, source), raw
+
+
+# ----------------------------------------------------------------------------- rows → records
+
+
+@dataclass
+class _Problems:
+    file: str
+    items: list[Diagnostic] = field(default_factory=list)
+    more: int = 0
+
+    def add(self, line: int, col: int, column: str, message: str) -> None:
+        if len(self.items) < MAX_PROBLEMS:
+            self.items.append(Diagnostic(self.file, line, col, column, message))
+        else:
+            self.more += 1
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            diags = list(self.items)
+            if self.more:
+                diags.append(Diagnostic(self.file, 0, 0, "", f"… and {self.more} more problems"))
+            raise InputError(diags, WHAT)
+
+
+def _missing_columns(table: Table, source: Source, mapping: dict[str, int]) -> None:
+    missing = [f for f in source.spec.required if f not in mapping]
+    if not missing:
+        return
+    have = ", ".join(h for h in table.header if h) or "nothing"
+    diags = [
+        Diagnostic(table.file, table.header_line, 0, "",
+                   f"missing column {'|'.join(source.aliases(f))} ({f}) required by source "
+                   f"{source.name!r} ({source.where}); the header has: {have}")
+        for f in missing
+    ]  # fmt: skip
+    raise InputError(diags, WHAT)
+
+
+def _first(value: Any, convert: Callable[[str], str]) -> tuple[str | None, list[str]]:
+    """The first of several addresses in one cell (``10.1.1.5;192.168.0.2``), and all."""
+    s = text(value)
+    if s is None:
+        return None, []
+    parts = [p for p in _SPLIT.split(s) if p]
+    out = [convert(p) for p in parts]
+    return (out[0] if out else None), out
+
+
+def _ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueProblem(f"not an IP address {value!r}") from None
+
+
+def _mac(value: str) -> str:
+    try:
+        return normalize_mac(value)
+    except ValueError:
+        raise ValueProblem(f"not a MAC address {value!r}") from None
+
+
+class _Row:
+    """One row's cells by field, and the problems found reading them."""
+
+    def __init__(self, table: Table, mapping: dict[str, int], line: int, cells: list[Any],
+                 problems: _Problems) -> None:  # fmt: skip
+        self.table, self.mapping, self.line, self.cells = table, mapping, line, cells
+        self.problems = problems
+        self.bad = False
+
+    def raw(self, f: str) -> Any:
+        i = self.mapping.get(f)
+        return self.cells[i] if i is not None and i < len(self.cells) else None
+
+    def get(self, f: str, parse: Callable[[Any], Any]) -> Any:
+        value = self.raw(f)
+        try:
+            return parse(value)
+        except ValueProblem as exc:
+            i = self.mapping[f]
+            self.problems.add(self.line, i + 1, self.table.header[i], str(exc))
+            self.bad = True
+            return None
+
+
+def _record(row: _Row, source: Source, file_name: str, default_host: str | None) -> AvRecord | None:
+    values, tz = source.values, source.tz
+    formats = source.spec.date_formats
+
+    def empty(v: Any) -> bool:
+        return is_empty(v, values.empty)
+
+    def txt(v: Any) -> str | None:
+        return None if empty(v) else text(v)
+
+    def boolean(v: Any) -> bool | None:
+        return None if empty(v) else parse_bool(v, values.true, values.false)
+
+    host = row.get("host", txt) or default_host
+    ip, ips = row.get("ip", lambda v: (None, []) if empty(v) else _first(v, _ip)) or (None, [])
+    mac, macs = row.get("mac", lambda v: (None, []) if empty(v) else _first(v, _mac)) or (None, [])
+    sig_version = row.get("signature_version", txt)
+    sig_formats = [*source.spec.signature.date_formats, *formats]
+    sig_date = row.get("signature_date",
+                       lambda v: None if empty(v) else parse_date(v, tz, sig_formats))  # fmt: skip
+    version_re = source.version_re
+    if sig_date is None and version_re is not None and sig_version is not None:
+        sig_date = row.get("signature_version", lambda v: date_from_version(v, version_re))
+        if sig_date is None and not row.bad and "signature_date" not in row.mapping:
+            i = row.mapping["signature_version"]
+            row.problems.add(row.line, i + 1, row.table.header[i],
+                             f"signature version {sig_version!r} does not have {source.name}'s "
+                             f"shape {source.spec.signature.version_date!r}")  # fmt: skip
+            row.bad = True
+    named = row.get("product", txt)
+    vendor, spec = source.identify(named)
+    product = named or spec.label.zh
+    edition = row.get("edition", lambda v: None if empty(v) else
+                      parse_edition(v, values.network, values.standalone))  # fmt: skip
+    detail = {}
+    if len(ips) > 1:
+        detail["ips"] = " ".join(ips)
+    if len(macs) > 1:
+        detail["macs"] = " ".join(macs)
+    os_name = row.get("os", txt)
+    if os_name:
+        detail["os"] = os_name
+    record = AvRecord(
+        source=f"{file_name}:{row.line}",
+        host=host,
+        ip=ip,
+        mac=mac,
+        zone=row.get("zone", txt),
+        unit=row.get("unit", txt),
+        vendor=vendor,
+        product=product,
+        edition=edition or spec.edition_of(product) or source.spec.edition,
+        client_version=row.get("client_version", txt),
+        sig_version=sig_version,
+        sig_date=sig_date,
+        realtime_on=row.get("realtime", boolean),
+        running=row.get("running", boolean),
+        online=row.get("online", boolean),
+        last_seen=row.get("last_seen",
+                          lambda v: None if empty(v) else parse_datetime(v, tz, formats)),
+        detail=detail,
+    )  # fmt: skip
+    if row.bad:
+        return None
+    if not (record.host or record.ip or record.mac):
+        row.problems.add(row.line, 0, "", "no host name, IP or MAC: cannot tell which endpoint")
+        return None
+    return record
+
+
+def _export_time(table: Table, tz: Any) -> datetime | None:
+    for line in table.preamble:
+        m = _EXPORT_TIME.search(line)
+        if m:
+            try:
+                return parse_datetime(m["when"].strip(), tz)
+            except ValueProblem:
+                continue
+    return None
+
+
+def parse_export(
+    path: Path,
+    source: Source,
+    taken: datetime | None = None,
+    console: str | None = None,
+) -> Snapshot:
+    """Read ``path`` with ``source``'s mapping into a snapshot (not yet stored).
+
+    The snapshot's date is ``taken`` if given, else the export time written above the header
+    (``导出时间：…``), else the newest ``last_seen`` in the file, else the file's modification
+    time (with a warning). Records carry it as ``as_of``.
+    """
+    table, raw = read_table(path, source)
+    mapping = _mapping(table.header, source)
+    # Defender's Get-MpComputerStatus is one object without a host name: the file names it.
+    default_host = path.stem if table.kind == "json" and len(table.rows) == 1 else None
+    if not any(f in mapping for f in IDENTITY) and default_host is None:
+        wanted = ", ".join("|".join(source.aliases(f)) for f in IDENTITY if source.aliases(f))
+        raise _error(table.file, f"no column names the endpoint (looked for {wanted}); "
+                                 "is --source right?", table.header_line)  # fmt: skip
+    _missing_columns(table, source, mapping)
+    problems = _Problems(table.file)
+    rows = [_Row(table, mapping, n, cells, problems) for n, cells in table.rows
+            if not all(is_empty(c) for c in cells)]  # fmt: skip
+    name = path.name
+    # Parse once without the snapshot date; it may come from the rows' last_seen.
+    records = [r for r in (_record(row, source, name, default_host) for row in rows) if r]
+    problems.raise_if_any()
+    if not records:
+        raise _error(table.file, "no endpoint rows under the header", table.header_line)
+    warnings: list[str] = []
+    when = taken or _export_time(table, source.tz)
+    if when is None:
+        seen = [r.last_seen for r in records if r.last_seen is not None]
+        when = max(seen) if seen else None
+    if when is None:
+        when = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        warnings.append(f"{path}: no export time or last-seen column; using the file's "
+                        f"modification time {when:%Y-%m-%d %H:%M} UTC (pass --date)")  # fmt: skip
+    records = [replace(r, as_of=when) for r in records]
+    return Snapshot(
+        source=source.name,
+        console=console or source.name,
+        file=name,
+        taken=when,
+        records=records,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        warnings=warnings,
+    )

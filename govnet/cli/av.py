@@ -1,0 +1,134 @@
+"""``govnet av import FILE --source NAME``, ``av status [filters]``, ``av snapshots``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from govnet.av.parse import CHINA, ValueProblem, parse_datetime
+from govnet.av.service import import_file, load_policy, status
+from govnet.av.sources import DEFAULT_SOURCES
+from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
+from govnet.errors import ExitCode, GovnetError
+from govnet.i18n import pick
+from govnet.inventory import select_terminals
+from govnet.report import av as render
+from govnet.report.tabular import emit_rows, to_json
+from govnet.store.av import list_snapshots
+
+DEFAULT_POLICY = Path("playbooks/antivirus.yaml")
+VIEWS = ("all", "terminals", "summary", "unknown", "snapshots")
+
+
+class DateTimeParam(click.ParamType):  # type: ignore[type-arg]  # generic only in click 8.3+
+    """``2026-11-20``, ``2026-11-20 09:00`` or ISO 8601; local times are UTC+8."""
+
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, datetime):
+            return value
+        try:
+            when = parse_datetime(value, CHINA)
+        except ValueProblem as exc:
+            self.fail(f"{exc} (expected YYYY-MM-DD or YYYY-MM-DD HH:MM)", param, ctx)
+        if when is None:
+            self.fail("empty date", param, ctx)
+        return when
+
+
+@click.group()
+def av() -> None:
+    """Antivirus coverage: console exports, SNMP and SSH sources, per-terminal status."""
+
+
+@av.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--source", "-s", required=True,
+              help="Export layout: a key of av-sources.yaml's sources (qianxin, huorong, rising, "
+                   "kingsoft, defender, generic).")  # fmt: skip
+@click.option("--date", "taken", type=DateTimeParam(),
+              help="When the export was taken [default: its export time, else the newest "
+                   "last-seen time in it].")  # fmt: skip
+@click.option("--console", help="Which console it came from, when several consoles use the "
+                                "same layout [default: the source name].")  # fmt: skip
+@click.option("--sources", "sources_path", type=click.Path(path_type=Path), default=DEFAULT_SOURCES,
+              show_default=True, help="Column mappings and product catalogue.")  # fmt: skip
+@format_option("table", "json")
+@pass_app
+def import_cmd(app: App, /, file: Path, source: str, taken: datetime | None, console: str | None,
+               sources_path: Path, fmt: str, output: Path | None) -> None:  # fmt: skip
+    """Read a console export (CSV/XLSX/JSON, UTF-8 or GBK) and keep it as a snapshot.
+
+    Exit 2 on a bad file (every problem named with file, line and column); nothing is stored
+    then."""
+    inv = app.inventory() if app.inventory_path or Path("inventory/lab.yaml").exists() else None
+    result = import_file(app.store(), file, source, sources_path, taken, console, inv)
+    for warning in result.snapshot.warnings:
+        app.err.print(f"govnet: warning: {warning}", style="yellow", markup=False, highlight=False)
+    if fmt == "json":
+        app.write(to_json(result.to_dict()), output)
+        return
+    app.console.print(render.import_lines(result, app.lang), markup=False, highlight=False)
+
+
+@av.command("status")
+@filter_options
+@click.option("--policy", "-p", "policy_path", type=click.Path(path_type=Path),
+              default=DEFAULT_POLICY, show_default=True,
+              help="Playbook whose antivirus rules hold the policy.")  # fmt: skip
+@click.option("--view", type=click.Choice(VIEWS), default="all", show_default=True,
+              help="Table: what to show; CSV: which table (all = terminals).")  # fmt: skip
+@click.option("--state", "states", multiple=True, type=click.Choice(list(render.STATE_LABEL)),
+              help="Only terminals in this state (repeatable).")  # fmt: skip
+@format_option("table", "json", "csv")
+@pass_app
+def status_cmd(app: App, /, policy_path: Path, view: str, states: tuple[str, ...], fmt: str,
+               output: Path | None, **kwargs: Any) -> None:  # fmt: skip
+    """Per-terminal antivirus state and coverage per unit, site and zone (worst first).
+
+    Judged from the newest snapshot of each console, as of the snapshot's date. Exit 1 when a
+    terminal is not covered, stale, not running, unapproved or standalone."""
+    inv = app.inventory()
+    filters = filters_from(kwargs)
+    if filters.role or filters.platform or filters.tag:
+        raise click.UsageError("--role, --platform and --tag select devices, not terminals")
+    terminals = select_terminals(inv, filters)
+    if not terminals:
+        raise GovnetError("no terminal matches the filters")
+    report = status(inv, app.store(), load_policy(policy_path), terminals)
+    if states:
+        report.terminals = [t for t in report.terminals if t["state"] in states]
+    for snap in report.snapshots:
+        if snap["stale_for"]:
+            app.err.print(pick(
+                app.lang,
+                f"govnet: warning: snapshot #{snap['id']} {snap['console']} ({snap['file']}) is "
+                f"{snap['age_days']} days old, older than the limit for "
+                f"{', '.join(snap['stale_for'])}: import a newer export",
+                f"govnet：警告：快照 #{snap['id']} {snap['console']}（{snap['file']}）已有 "
+                f"{snap['age_days']} 天，超过 {'、'.join(snap['stale_for'])} 的时限，"
+                "请导入新的导出文件",
+            ), style="yellow", markup=False, highlight=False)  # fmt: skip
+    if fmt == "table":
+        render.print_status(app.console, report, app.lang, view)
+    else:
+        app.write(render.status_text(report, fmt, "terminals" if view == "all" else view), output)
+    if report.problems:
+        raise SystemExit(ExitCode.FINDINGS)
+
+
+@av.command("snapshots")
+@format_option("table", "json", "csv")
+@pass_app
+def snapshots_cmd(app: App, /, fmt: str, output: Path | None) -> None:
+    """Every imported snapshot, newest first."""
+    rows = [s.to_dict() for s in list_snapshots(app.store())]
+    columns = [c for c in render.SNAPSHOT_COLUMNS if c.key not in ("age_days", "stale_for")]
+    title = pick(app.lang, "antivirus snapshots", "防病毒快照")
+    text = emit_rows(app.console, rows, columns, fmt, app.lang, title, json_data=rows)
+    if text is not None:
+        app.write(text, output)
