@@ -87,3 +87,13 @@ def status(app: App, state_dir: Path | None, fmt: str, output: Path | None) -> N
         emit_rows(app.console, rows, STATUS_COLUMNS, "table", app.lang, title=title)
     if not st.running:
         raise SystemExit(ExitCode.UNREACHABLE)
+
+
+def _add_netns() -> None:
+    """``govnet lab netns …``: the isolation lab in network namespaces (govnet/lab/netns.py)."""
+    from govnet.cli.lab_netns import netns
+
+    lab.add_command(netns)
+
+
+_add_netns()

@@ -1,0 +1,152 @@
+"""Kind ``isolation-probe``: did active probes from the device's zone reach a forbidden zone?
+
+Control ``isolation.no-outbound-leak`` (违规外联). The verdict comes from the newest probe run
+*from the device's zone* in the store (``govnet isolation probe --from ZONE``), not from the
+device itself: the rule is attached to a zone's representative devices — the shipped playbook
+uses the zone's ``core`` switches — so the audit reports one finding per isolated zone (per
+core switch) alongside the static and L2 angles. Per device:
+
+- ``skip``: the zone is isolated from no zone, or none of those zones declares a canary;
+- ``error``: no store, no probe run from the zone, or the newest is older than ``max_age``
+  ("no recent probe"), or some canary was not listening (nothing can be concluded);
+- ``fail``: a probe arrived at a canary: evidence per leaked protocol with source and time;
+- ``pass``: every probe was sent while its canary listened, and none arrived.
+
+Parameters::
+
+    check: {kind: isolation-probe, max_age: 24h}   # 90s, 30m, 24h, 7d; default 24h
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+from govnet.checks.facts import DeviceFacts
+from govnet.checks.fleet import FleetContext, fleet_of
+from govnet.checks.model import Evidence, Status
+from govnet.checks.registry import CheckResult, register
+from govnet.errors import GovnetError
+from govnet.inventory.model import Device
+from govnet.probe.results import ProbeResult, ProbeRun, Verdict, newest_runs
+from govnet.probe.timefmt import format_age, parse_duration
+
+KIND = "isolation-probe"
+MAX_EVIDENCE = 30
+
+
+class IsolationProbeParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_age: Annotated[timedelta, BeforeValidator(parse_duration)] = timedelta(hours=24)
+
+
+def _describe(r: ProbeResult) -> Evidence:
+    port = f":{r.port}" if r.protocol != "icmp" else ""
+    where = f"{r.protocol} → {r.canary}{port} ({r.to_zone})"
+    if r.verdict is Verdict.LEAK:
+        when = f"{r.received:%Y-%m-%d %H:%M:%S} UTC" if r.received else "?"
+        mac = f" [{r.source_mac}]" if r.source_mac else ""
+        return Evidence(
+            f"LEAK {where} from {r.source}{mac} at {when}", note=f"host {r.host or '?'}; {r.note}"
+        )
+    if r.verdict is Verdict.UNTESTED:
+        return Evidence(f"untested → {r.to_zone}", note=r.note)
+    return Evidence(f"{r.verdict} {where}", note=r.note)
+
+
+@register(KIND)
+class IsolationProbeKind:
+    params = IsolationProbeParams
+
+    def required_commands(self, device: Device, params: Any) -> set[str]:
+        return set()
+
+    def prepare(self, ctx: FleetContext, rules: Sequence[Any]) -> None:
+        """Read the newest probe run per zone once for the whole audit."""
+        if ctx.store is None:
+            ctx.data[KIND] = "no store: probe results are read from the store (drop --no-store)"
+            return
+        try:
+            ctx.data[KIND] = newest_runs(ctx.store)
+        except GovnetError as exc:
+            ctx.data[KIND] = f"cannot read probe results: {exc}"
+
+    def evaluate(self, device: Device, facts: DeviceFacts, params: Any) -> CheckResult:
+        assert isinstance(params, IsolationProbeParams)
+        ctx = fleet_of(facts)
+        if ctx is None or ctx.inventory is None:
+            return CheckResult.errored("needs the audit's inventory and store (run 'govnet audit')")
+        inv = ctx.inventory
+        zone = inv.zones.get(device.zone)
+        forbidden = sorted(zone.isolated_from) if zone else []
+        if not forbidden:
+            return CheckResult(Status.SKIP, (), f"zone {device.zone} is isolated from no zone")
+        with_canary = [z for z in forbidden if z in inv.zones and inv.zones[z].canaries]
+        if not with_canary:
+            return CheckResult(
+                Status.SKIP,
+                (),
+                f"no canary declared in {', '.join(forbidden)}: nothing to probe from "
+                f"{device.zone}",
+            )
+        if KIND not in ctx.data:
+            self.prepare(ctx, ())
+        data = ctx.data[KIND]
+        if isinstance(data, str):
+            return CheckResult.errored(data)
+        run: ProbeRun | None = data.get(device.zone)
+        hint = f"run 'govnet isolation probe --from {device.zone}' on a host in {device.zone}"
+        if run is None:
+            return CheckResult.errored(
+                f"no recent probe: no probe from {device.zone} in the store; {hint}"
+            )
+        age = ctx.now - run.started
+        if age > params.max_age:
+            return CheckResult.errored(
+                f"no recent probe: the newest probe from {device.zone} ({run.id}) is "
+                f"{format_age(age)} old, more than {format_age(params.max_age)}; {hint}"
+            )
+        results = [r for r in run.results if r.to_zone in forbidden]
+        evidence = [_describe(r) for r in results]
+        probed = {r.canary for r in results if r.canary}
+        for z in with_canary:
+            for c in inv.zones[z].canaries:
+                if str(c.address) not in probed:
+                    evidence.append(
+                        Evidence(
+                            f"not probed → {c.address} ({z})",
+                            note="declared after the newest probe run",
+                        )
+                    )
+        evidence = evidence[:MAX_EVIDENCE]
+        stamp = f"run {run.id}, {format_age(age)} ago"
+        leaks = [r for r in results if r.verdict is Verdict.LEAK]
+        if leaks:
+            zones = ", ".join(sorted({r.to_zone for r in leaks}))
+            protocols = ", ".join(sorted({str(r.protocol) for r in leaks}))
+            return CheckResult.failed(
+                f"probes from {device.zone} reached {zones} over {protocols} ({stamp})", evidence
+            )
+        errors = [r for r in results if r.verdict is Verdict.ERROR]
+        if errors:
+            return CheckResult.errored(
+                f"{len(errors)} probe result(s) from {device.zone} inconclusive: "
+                f"{errors[0].note} ({stamp})",
+                evidence,
+            )
+        tested = sorted({r.to_zone for r in results if r.verdict is Verdict.ISOLATED})
+        if not tested:
+            return CheckResult.errored(
+                f"the newest probe from {device.zone} tested no canary of "
+                f"{', '.join(with_canary)} ({stamp}); {hint}",
+                evidence,
+            )
+        protocols = ", ".join(sorted({str(r.protocol) for r in results if r.protocol}))
+        return CheckResult.passed(
+            f"no probe from {device.zone} reached {', '.join(tested)} ({protocols}; {stamp})",
+            evidence,
+        )

@@ -1,0 +1,321 @@
+"""``govnet isolation canary|probe|evidence|report``: active isolation probes and the overview."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+
+from govnet.cli.common import App, exit_with, format_option, pass_app
+from govnet.i18n import pick
+from govnet.probe.timefmt import format_age, parse_duration
+from govnet.report.tabular import Column, emit_rows
+from govnet.store.db import utcnow
+
+SECRET_HELP = (
+    "Shared probe secret by reference: env:NAME or file:PATH "
+    "[env GOVNET_PROBE_SECRET_REF; default env:GOVNET_PROBE_SECRET]."
+)
+
+
+class Duration(click.ParamType):  # type: ignore[type-arg]
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+secret_option = click.option(
+    "--secret",
+    "secret_ref",
+    envvar="GOVNET_PROBE_SECRET_REF",
+    default="env:GOVNET_PROBE_SECRET",
+    show_default=False,
+    metavar="REF",
+    help=SECRET_HELP,
+)
+
+
+@click.group()
+def isolation() -> None:
+    """Isolation between zones (政务内网 / 政务外网 / 互联网): active probes and the overview."""
+
+
+# --------------------------------------------------------------------------- canary
+
+
+@isolation.command()
+@click.option(
+    "--listen",
+    multiple=True,
+    metavar="ADDR",
+    help="Canary address to listen on (repeatable; must be declared in zones.<z>.canaries "
+    "and belong to this host) [default: every declared canary of this host].",
+)
+@secret_option
+@click.option(
+    "--max-age",
+    type=Duration(),
+    default="5m",
+    show_default=True,
+    help="Reject tokens older than this (clock skew of 60 s is allowed).",
+)
+@click.option(
+    "--duration",
+    type=Duration(),
+    default=None,
+    help="Stop after this long (default: until Ctrl-C or SIGTERM).",
+)
+@pass_app
+def canary(
+    app: App,
+    /,
+    listen: tuple[str, ...],
+    secret_ref: str,
+    max_age: timedelta,
+    duration: timedelta | None,
+) -> None:
+    """Receive probes on the forbidden side and store each verified one as evidence.
+
+    Needs root or CAP_NET_RAW; run it on the host that owns the canary address (in the
+    lab: 'ip netns exec <prefix>-ext govnet isolation canary')."""
+    from govnet.probe.canary import CanaryService, listen_plan
+    from govnet.probe.prober import require_raw_privilege
+    from govnet.probe.token import TokenCodec, Verifier
+    from govnet.store.probe import StoreReplayCache
+
+    listens = listen_plan(app.inventory(), listen)
+    require_raw_privilege("govnet isolation canary")
+    codec = TokenCodec.from_ref(secret_ref)
+    store = app.store()
+    verifier = Verifier(codec, StoreReplayCache(store), max_age=max_age)
+
+    def on_event(outcome: str, obs: Any, token: Any, message: str) -> None:
+        if outcome == "unsigned":
+            return  # pings and scans of the canary's address: not probes
+        if app.quiet:  # cron, systemd: one log line per event
+            logging.getLogger("govnet.probe.canary").warning("%s: %s", outcome, message)
+            return
+        style = "bold red" if outcome == "accepted" else "yellow"
+        text = message if outcome == "accepted" else f"rejected ({outcome}): {message}"
+        app.console.print(f"{utcnow():%H:%M:%S} {text}", style=style, markup=False, highlight=False)
+
+    service = CanaryService(listens, verifier, store, on_event=on_event)
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    where = ", ".join(f"{x.address} ({x.zone}, {x.iface}, dns :{x.port})" for x in listens)
+    if not app.quiet:
+        app.err.print(
+            pick(
+                app.lang,
+                f"canary listening on {where}; Ctrl-C stops",
+                f"探针接收端监听 {where}；Ctrl-C 停止",
+            ),
+            markup=False,
+        )
+    try:
+        counts = service.run(stop, duration.total_seconds() if duration else None)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    summary = " ".join(f"{k}={v}" for k, v in counts.items() if k != "ignored") or "nothing"
+    if not app.quiet:
+        app.err.print(
+            pick(app.lang, f"canary stopped: {summary}", f"探针接收端已停止：{summary}"),
+            markup=False,
+        )
+
+
+# --------------------------------------------------------------------------- probe
+
+
+def _canary(address: str | None, port: int | None, protocol: str | None) -> str:
+    if not address:
+        return ""
+    return address if protocol == "icmp" or port is None else f"{address}:{port}"
+
+
+PROBE_COLUMNS = [
+    Column("to_zone", "To zone", "目标网络"),
+    Column("canary", "Canary", "探针接收端"),
+    Column("protocol", "Protocol", "协议"),
+    Column("verdict", "Verdict", "结论"),
+    Column("source", "Source (seen)", "源地址（接收端所见）"),
+    Column("received", "Received (UTC)", "接收时间（UTC）"),
+    Column("note", "Note", "说明"),
+]
+
+
+@isolation.command()
+@click.option(
+    "--from", "from_zone", required=True, metavar="ZONE", help="The isolated zone this host is in."
+)
+@secret_option
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=1.5),
+    default=3.0,
+    show_default=True,
+    help="Seconds to wait for the canaries after the last probe.",
+)
+@click.option(
+    "--count",
+    type=click.IntRange(1, 10),
+    default=1,
+    show_default=True,
+    help="Probes per canary and protocol.",
+)
+@click.option(
+    "--protocol",
+    "protocols",
+    multiple=True,
+    type=click.Choice(["icmp", "tcp", "dns"]),
+    help="Only these protocols (repeatable) [default: all three].",
+)
+@format_option("table", "json", "csv")
+@pass_app
+def probe(
+    app: App,
+    /,
+    from_zone: str,
+    secret_ref: str,
+    wait: float,
+    count: int,
+    protocols: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """Probe the canaries of every zone ZONE must be isolated from: isolated or LEAK.
+
+    Only canary addresses declared in the inventory are ever sent to. Needs root or
+    CAP_NET_RAW. Exit 0 isolated; 1 a probe leaked; 2 usage; 3 inconclusive (a canary was
+    not listening)."""
+    from govnet.probe.prober import ProbeOptions, plan_probes, require_raw_privilege, run_probe
+    from govnet.probe.token import PROTOCOLS, ProbeProtocol, TokenCodec
+
+    inv = app.inventory()
+    chosen = tuple(ProbeProtocol(p) for p in protocols) or PROTOCOLS
+    plan_probes(inv, from_zone, chosen)  # usage errors before the privilege check
+    require_raw_privilege("govnet isolation probe")
+    codec = TokenCodec.from_ref(secret_ref)
+    options = ProbeOptions(wait=wait, count=count, protocols=chosen)
+    run = run_probe(inv, from_zone, codec, app.store(), options)
+    rows = [
+        {
+            **r.to_dict(),
+            "canary": _canary(r.canary, r.port, r.protocol),
+            "received": f"{r.received:%Y-%m-%d %H:%M:%S}" if r.received else "",
+        }
+        for r in run.results
+    ]
+    title = pick(
+        app.lang,
+        f"probe {run.id} from {from_zone} ({run.host})",
+        f"探测 {run.id}：自 {from_zone}（{run.host}）",
+    )
+    text = emit_rows(
+        app.console, rows, PROBE_COLUMNS, fmt, app.lang, title, json_data=run.to_dict()
+    )
+    if text is not None:
+        app.write(text, output)
+    exit_with(run.exit_code)
+
+
+# --------------------------------------------------------------------------- evidence
+
+EVIDENCE_COLUMNS = [
+    Column("received", "Received (UTC)", "接收时间（UTC）"),
+    Column("canary", "Canary", "探针接收端"),
+    Column("protocol", "Protocol", "协议"),
+    Column("src", "Source (seen)", "源地址（所见）"),
+    Column("src_mac", "Source MAC", "源MAC"),
+    Column("claimed_src", "Source (token)", "源地址（令牌）"),
+    Column("host", "Host", "主机"),
+    Column("token_id", "Token", "令牌"),
+]
+
+
+@isolation.command()
+@click.option("--since", type=Duration(), default="24h", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 100000), default=1000, show_default=True)
+@format_option("table", "json", "csv")
+@pass_app
+def evidence(app: App, /, since: timedelta, limit: int, fmt: str, output: Path | None) -> None:
+    """Verified probes the canaries received (each one is a leak), newest first."""
+    from govnet.store.probe import arrivals_since
+
+    arrivals = arrivals_since(app.store(), utcnow() - since, limit)
+    data = [a.to_dict() for a in arrivals]
+    rows = [
+        {**d, "received": f"{a.received:%Y-%m-%d %H:%M:%S}"}
+        for d, a in zip(data, arrivals, strict=True)
+    ]
+    title = pick(
+        app.lang,
+        f"probes received in the last {format_age(since)}",
+        f"最近 {format_age(since)} 收到的探测",
+    )
+    text = emit_rows(app.console, rows, EVIDENCE_COLUMNS, fmt, app.lang, title, json_data=data)
+    if text is not None:
+        app.write(text, output)
+
+
+# --------------------------------------------------------------------------- report
+
+REPORT_COLUMNS = [
+    Column("pair", "Zones", "网络对"),
+    Column("angle", "Angle", "检查角度"),
+    Column("verdict", "Verdict", "结论"),
+    Column("age", "Age", "时效", "right"),
+    Column("run", "Run", "批次"),
+    Column("detail", "Detail", "详情"),
+]
+
+
+@isolation.command()
+@click.option(
+    "--max-age",
+    type=Duration(),
+    default="24h",
+    show_default=True,
+    help="Verdicts older than this are flagged stale.",
+)
+@format_option("table", "json", "csv")
+@pass_app
+def report(app: App, /, max_age: timedelta, fmt: str, output: Path | None) -> None:
+    """Per pair of isolated zones: the static, L2 and probe verdicts and their age.
+
+    Exit 1 when any angle fails for any pair."""
+    from govnet.probe.overview import exit_code, overview
+
+    verdicts = overview(app.inventory(), app.store(), utcnow(), max_age)
+    title = pick(app.lang, "isolation between zones", "网络隔离情况")
+    data = {
+        "max_age_seconds": int(max_age.total_seconds()),
+        "verdicts": [v.to_dict() for v in verdicts],
+    }
+    text = emit_rows(
+        app.console,
+        [v.row() for v in verdicts],
+        REPORT_COLUMNS,
+        fmt,
+        app.lang,
+        title,
+        json_data=data,
+    )
+    if text is not None:
+        app.write(text, output)
+    exit_with(exit_code(verdicts))
