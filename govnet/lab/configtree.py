@@ -51,6 +51,15 @@ class EditRules:
     shown: Sequence[str] = ()
 
 
+@dataclass(frozen=True)
+class Slot:
+    """A removed line's neighbours and separator block, to put it back where it was."""
+
+    before: str | None
+    after: str | None
+    group: int
+
+
 @dataclass(eq=False)
 class ConfigNode:
     """One configuration line and the lines nested under it."""
@@ -60,6 +69,9 @@ class ConfigNode:
     children: list[ConfigNode] = field(default_factory=list, repr=False)
     section: bool = False  # prints at column 0 at top level even without children
     group: int = 0  # top-level separator block this node belongs to
+    # Where removed children stood: a line added back returns to its place, as a device prints
+    # its configuration in a fixed order whatever the order lines were entered in.
+    slots: dict[str, Slot] = field(default_factory=dict, repr=False)
 
     @property
     def is_section(self) -> bool:
@@ -178,9 +190,42 @@ class ConfigTree:
         return node
 
     # ----------------------------------------------------------------- edits
+    @staticmethod
+    def _remove(parent: ConfigNode, node: ConfigNode) -> None:
+        """Take ``node`` out of ``parent``, remembering its place (see ``ConfigNode.slots``)."""
+        siblings = parent.children
+        at = siblings.index(node)
+        before = siblings[at - 1].text if at > 0 else None
+        after = siblings[at + 1].text if at + 1 < len(siblings) else None
+        parent.slots[node.text] = Slot(before, after, node.group)
+        siblings.pop(at)
+
+    @staticmethod
+    def _restore(parent: ConfigNode, node: ConfigNode) -> bool:
+        """Put a line back where it stood before it was removed; False if its place is gone."""
+        slot = parent.slots.pop(node.text, None)
+        if slot is None:
+            return False
+        texts = [c.text for c in parent.children]
+        if slot.before is not None and slot.before in texts:
+            at = texts.index(slot.before) + 1
+        elif slot.after is not None and slot.after in texts:
+            at = texts.index(slot.after)
+        elif slot.after is None:
+            at = len(texts)  # it was the last line
+        else:
+            return False
+        node.group = slot.group
+        parent.children.insert(at, node)
+        return True
+
     def _insert(self, parent: ConfigNode, node: ConfigNode, rules: EditRules) -> None:
-        """Append under ``parent``; at top level next to the same feature (first word)."""
+        """Append under ``parent``; at top level next to the same feature (first word).
+
+        A line that was removed before goes back to its old place instead."""
         node.parent = parent
+        if self._restore(parent, node):
+            return
         if parent is not self.root:
             parent.children.append(node)
             return
@@ -203,11 +248,11 @@ class ConfigTree:
             return False
         negated = parent.child(f"{rules.negation} {text}")
         if negated is not None:
-            parent.children.remove(negated)
+            self._remove(parent, negated)
         for key in rules.single_valued:
             if _words_start(text, key):
                 for old in [c for c in parent.children if _words_start(c.text, key)]:
-                    parent.children.remove(old)
+                    self._remove(parent, old)
                 break
         self._insert(parent, ConfigNode(text=text), rules)
         return True
@@ -225,7 +270,7 @@ class ConfigTree:
         )
         where = parent.children.index(victims[0]) if victims else -1
         for v in victims:
-            parent.children.remove(v)
+            self._remove(parent, v)
         if any(_words_start(body, q) for q in rules.shown):
             line = f"{rules.negation} {body}"
             if where < 0:

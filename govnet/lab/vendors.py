@@ -255,7 +255,8 @@ _HUAWEI_KEYWORDS = _words(
     mac-authen mode mpls nat ndp netconf network ntdp ntp-service ospf password peer poe port
     port-group port-isolate port-security protocol qos radius-server rip route-policy rsa rule
     set sflow shutdown snmp-agent ssh ssl stelnet stp storm-control super sysname telnet
-    time-range traffic-behavior traffic-classifier traffic-policy trunkport user user-interface
+    time-range traffic-behavior traffic-classifier traffic-filter traffic-policy trunkport user
+    user-interface
     user-privilege vlan voice-vlan vrrp idle-timeout history-command screen-length
     """
 )
@@ -264,8 +265,8 @@ _H3C_KEYWORDS = _words(
     """
     aaa acl arp authentication-mode authorization-attribute bgp clock description dhcp dns
     domain dot1x ftp header hwtacacs idle-timeout info-center interface ip ipv6 irf
-    lacp line link-aggregation lldp local-user mac-address network ntp-service ospf password
-    password-control password-recovery port port-isolate protocol public-key qos radius
+    lacp line link-aggregation lldp local-user mac-address network ntp-service ospf packet-filter
+    password password-control password-recovery port port-isolate protocol public-key qos radius
     rip role rule scheduler service-type shutdown snmp-agent ssh stp sysname
     system-working-mode telnet time-range user-group user-interface user-role vlan
     web-interface-mode rsa sftp scp netconf loopback-detect broadcast-suppression name version
@@ -592,6 +593,9 @@ HUAWEI = Vendor(
             SectionRule(r"authorization-scheme (\S+)", r"aaa-author-\1", within="aaa"),
             SectionRule(r"accounting-scheme (\S+)", r"aaa-accounting-\1", within="aaa"),
             SectionRule(r"domain (\S+)", r"aaa-domain-\1", within="aaa"),
+            SectionRule(
+                r"local-aaa-user password policy (admin)istrator", r"aaa-lupp-\1", within="aaa"
+            ),
         ),
         keywords=_HUAWEI_KEYWORDS,
         interface_types=_HUAWEI_INTERFACES,
