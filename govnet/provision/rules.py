@@ -1,0 +1,175 @@
+"""Per-platform provisioning rules (``govnet/data/provision.yaml``) and hier_config drivers.
+
+hier_config's drivers know how a platform nests and negates its lines; the rows here add what
+they do not know (which lines replace each other, which negations the device never prints,
+how typed lines are printed back) and fix where their output is not the device's syntax.
+Everything is data: a new quirk is a new row, never an ``if`` on a platform name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from govnet.errors import GovnetError
+from govnet.platforms import get_platform
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"bad regex {value!r}: {exc}") from exc
+    return value
+
+
+class MatchSpec(_Strict):
+    startswith: str | None = None
+    re_search: str | None = None
+
+    @field_validator("re_search")
+    @classmethod
+    def _check(cls, v: str | None) -> str | None:
+        return None if v is None else _regex(v)
+
+
+class Substitution(_Strict):
+    match: str
+    replace: str
+    within: str | None = None  # only inside sections whose header matches
+
+    @field_validator("match", "within")
+    @classmethod
+    def _check(cls, v: str | None) -> str | None:
+        return None if v is None else _regex(v)
+
+
+class PlatformRulesSpec(_Strict):
+    section_exit: str
+    idempotent: list[list[MatchSpec]] = Field(default_factory=list)
+    silent_negations: list[str] = Field(default_factory=list)
+    compare: list[Substitution] = Field(default_factory=list)
+    fixes: list[Substitution] = Field(default_factory=list)
+
+    @field_validator("silent_negations")
+    @classmethod
+    def _check(cls, v: list[str]) -> list[str]:
+        return [_regex(x) for x in v]
+
+
+@dataclass(frozen=True)
+class _Sub:
+    match: re.Pattern[str]
+    replace: str
+    within: re.Pattern[str] | None
+
+    def apply(self, text: str, parents: tuple[str, ...]) -> str:
+        if self.within is not None and not any(self.within.search(p) for p in parents):
+            return text
+        return self.match.sub(self.replace, text)
+
+
+@dataclass(frozen=True)
+class PlatformRules:
+    """One platform's row, compiled."""
+
+    platform: str
+    hier_config: str
+    section_exit: str
+    idempotent: tuple[tuple[MatchSpec, ...], ...]
+    silent_negations: tuple[re.Pattern[str], ...]
+    compare_subs: tuple[_Sub, ...]
+    fix_subs: tuple[_Sub, ...]
+
+    def is_silent_negation(self, text: str) -> bool:
+        return any(p.search(text) for p in self.silent_negations)
+
+    def compared(self, text: str) -> str:
+        """The form a line is compared in (never pushed): see ``compare`` in the data file."""
+        for sub in self.compare_subs:
+            text = sub.apply(text, ())
+        return text
+
+    def fix(self, text: str, parents: tuple[str, ...]) -> str:
+        """A pushed line in the device's own syntax (``fixes`` in the data file)."""
+        for sub in self.fix_subs:
+            text = sub.apply(text, parents)
+        return text
+
+
+def _compile(subs: list[Substitution]) -> tuple[_Sub, ...]:
+    return tuple(
+        _Sub(re.compile(s.match), s.replace, re.compile(s.within) if s.within else None)
+        for s in subs
+    )
+
+
+@cache
+def _table() -> dict[str, PlatformRulesSpec]:
+    text = resources.files("govnet").joinpath("data/provision.yaml").read_text(encoding="utf-8")
+    raw: dict[str, Any] = yaml.safe_load(text)["platforms"]
+    try:
+        return {name: PlatformRulesSpec.model_validate(row) for name, row in raw.items()}
+    except ValidationError as exc:  # a broken data file is a bug in govnet, said plainly
+        raise GovnetError(f"govnet/data/provision.yaml: {exc}") from exc
+
+
+def supported_platforms() -> tuple[str, ...]:
+    return tuple(_table())
+
+
+@cache
+def platform_rules(platform: str) -> PlatformRules:
+    """The compiled row for ``platform``; GovnetError if govnet cannot provision it."""
+    spec = _table().get(platform)
+    hier = get_platform(platform).hier_config if spec is not None else None
+    if spec is None or hier is None:
+        known = ", ".join(supported_platforms())
+        raise GovnetError(f"platform {platform!r} cannot be provisioned (supported: {known})")
+    return PlatformRules(
+        platform=platform,
+        hier_config=hier,
+        section_exit=spec.section_exit,
+        idempotent=tuple(tuple(level) for level in spec.idempotent),
+        silent_negations=tuple(re.compile(p) for p in spec.silent_negations),
+        compare_subs=_compile(spec.compare),
+        fix_subs=_compile(spec.fixes),
+    )
+
+
+@cache
+def hconfig_driver(platform: str) -> Any:
+    """hier_config's driver for ``platform`` with this table's idempotent rules added.
+
+    One instance per platform: hier_config requires both sides of a comparison to share a
+    driver class, and the rules are read-only once built.
+    """
+    from hier_config import MatchRule, Platform, get_hconfig_driver
+    from hier_config.models import IdempotentCommandsRule
+
+    rules = platform_rules(platform)
+    try:
+        driver = get_hconfig_driver(Platform[rules.hier_config.upper()])
+    except (KeyError, ValueError) as exc:
+        raise GovnetError(
+            f"platform {platform!r}: hier_config has no driver {rules.hier_config!r}"
+        ) from exc
+    driver.rules.idempotent_commands.extend(
+        IdempotentCommandsRule(
+            match_rules=tuple(
+                MatchRule(startswith=m.startswith, re_search=m.re_search) for m in lineage
+            )
+        )
+        for lineage in rules.idempotent
+    )
+    return driver

@@ -1,0 +1,145 @@
+"""Provisioning results for people (rich: a diff per device, then a summary) and machines.
+
+JSON (``"schema": 1``)::
+
+    {"schema": 1, "kind": "plan" | "apply", "run": "provision-…" | null,
+     "task": "baseline", "args": {…}, "notes": ["…"], "exit_code": 0,
+     "counts": {"change": 1, "no-change": 5, "skipped": 6},
+     "devices": [{"device": "int-acc-town", "platform": "huawei", "status": "change",
+                  "commands": ["undo telnet server enable", …],
+                  "diff": ["- telnet server enable", …], "rollback": […], "lines": 4,
+                  "message": "", "error_kind": null, …}]}
+
+Every line in it is masked (``***`` for keys, passwords and communities).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.text import Text
+
+from govnet.i18n import pick
+from govnet.provision.service import SKIPPED, STATUS_LABELS, DeviceChange, DevicePlan
+from govnet.report.tabular import Column, rich_table, to_csv, to_json
+
+PLAN_COLUMNS = [
+    Column("device", "Device", "设备"),
+    Column("platform", "Platform", "平台"),
+    Column("result", "Plan", "计划"),
+    Column("lines", "Lines", "行数", "right"),
+    Column("message", "Message", "说明"),
+]
+APPLY_COLUMNS = [
+    Column("device", "Device", "设备"),
+    Column("platform", "Platform", "平台"),
+    Column("result", "Result", "结果"),
+    Column("lines", "Lines", "行数", "right"),
+    Column("elapsed", "Seconds", "耗时(秒)", "right"),
+    Column("message", "Message", "说明"),
+]
+CSV_PLAN = [
+    Column(k, k, k) for k in ("device", "platform", "status", "lines", "error_kind", "message")
+]
+CSV_APPLY = [*CSV_PLAN, *(Column(k, k, k) for k in ("elapsed", "backup_sha256"))]
+
+
+def label(status: str, lang: str) -> str:
+    en, zh = STATUS_LABELS.get(status, (status, status))
+    return pick(lang, en, zh)
+
+
+def counts(results: Sequence[DevicePlan | DeviceChange]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in results:
+        out[r.status] = out.get(r.status, 0) + 1
+    return out
+
+
+def document(
+    kind: str,
+    run_id: str | None,
+    job: dict[str, Any],
+    results: Sequence[DevicePlan | DeviceChange],
+    code: int,
+) -> dict[str, Any]:
+    return {
+        "schema": 1,
+        "kind": kind,
+        "run": run_id,
+        **job,
+        "exit_code": code,
+        "counts": counts(results),
+        "devices": [r.to_dict() for r in results],
+    }
+
+
+def render_json(doc: dict[str, Any]) -> str:
+    return to_json(doc)
+
+
+def render_csv(kind: str, results: Sequence[DevicePlan | DeviceChange]) -> str:
+    return to_csv([r.to_dict() for r in results], CSV_PLAN if kind == "plan" else CSV_APPLY)
+
+
+def _diff_text(lines: Sequence[str]) -> Text:
+    text = Text()
+    for line in lines:
+        body = line.lstrip()
+        style = "red" if body.startswith("- ") else "green" if body.startswith("+ ") else "bold"
+        text.append(line + "\n", style=style)
+    return text
+
+
+def print_diffs(
+    console: Console, plans: Sequence[DevicePlan], lang: str, commands: bool = True
+) -> None:
+    """One panel per device that will change: the diff, then the commands to be sent."""
+    for p in plans:
+        if not p.commands:
+            continue
+        body = _diff_text(p.diff)
+        if commands:
+            body.append(pick(lang, "commands to send:\n", "将下发的命令：\n"), style="dim")
+            body.append("\n".join(p.commands), style="cyan")
+        title = f"{p.device} ({p.platform})"
+        console.print(Panel(body, title=title, title_align="left", expand=False))
+
+
+def print_summary(
+    console: Console,
+    kind: str,
+    results: Sequence[DevicePlan | DeviceChange],
+    lang: str,
+    title: str,
+    notes: Sequence[str] = (),
+) -> None:
+    rows = []
+    skipped = [r for r in results if r.status == SKIPPED]
+    for r in results:
+        if r.status == SKIPPED:
+            continue
+        row = r.to_dict()
+        row["result"] = label(r.status, lang)
+        rows.append(row)
+    columns = PLAN_COLUMNS if kind == "plan" else APPLY_COLUMNS
+    if rows:
+        console.print(rich_table(rows, columns, lang, title))
+    for note in notes:
+        console.print(note, markup=False, highlight=False)
+    if skipped:
+        names = ", ".join(r.device for r in skipped)
+        reasons = sorted({r.message for r in skipped})
+        console.print(
+            Text(
+                pick(
+                    lang,
+                    f"skipped: {names} ({'; '.join(reasons)})",
+                    f"跳过：{names}（{'；'.join(reasons)}）",
+                ),
+                style="dim",
+            )
+        )
