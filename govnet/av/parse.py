@@ -130,7 +130,7 @@ def _digits(s: str, raw: Any, tz: timezone) -> datetime | None:
 def _excel(serial: float, raw: Any, tz: timezone) -> datetime:
     if not 20000 <= serial <= 80000:  # 1954-2119: anything else is not a date cell
         raise ValueProblem(f"number {raw!r} is not a date")
-    return (EXCEL_EPOCH + timedelta(days=serial)).replace(tzinfo=tz)
+    return (EXCEL_EPOCH + timedelta(seconds=round(serial * 86400))).replace(tzinfo=tz)
 
 
 @lru_cache(maxsize=256)
@@ -269,6 +269,11 @@ def _folded(words: tuple[str, ...]) -> frozenset[str]:
     return _fold(words)
 
 
+def _some(words: Sequence[str]) -> list[str]:
+    """A few words of each script, for messages."""
+    return [*[w for w in words if w.isascii()][:3], *[w for w in words if not w.isascii()][:3]]
+
+
 def parse_bool(
     value: Any, true: Sequence[str] = DEFAULT_TRUE, false: Sequence[str] = DEFAULT_FALSE
 ) -> bool | None:
@@ -285,9 +290,8 @@ def parse_bool(
         return True
     if word in _folded(tuple(false)):
         return False
-    raise ValueProblem(
-        f"expected yes/no, got {value!r} (known: {', '.join([*true[:6], *false[:6]])}, …)"
-    )
+    known = ", ".join([*_some(true), *_some(false)])
+    raise ValueProblem(f"expected yes/no, got {value!r} (known: {known}, …)")
 
 
 def parse_edition(

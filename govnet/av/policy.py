@@ -125,7 +125,7 @@ class Assessment:
 def _describe(c: Current) -> str:
     r = c.record
     parts = [r.product or r.vendor or "antivirus"]
-    if r.client_version:
+    if r.client_version and r.client_version not in parts[0]:
         parts.append(r.client_version)
     if r.edition:
         parts.append(f"({r.edition})")
