@@ -213,10 +213,11 @@ class CanaryService:
         if self.started is None:
             self.started = now
         counts = self.snapshot()
+        key = self.verifier.codec.key_id
         for x in self.listens:
             heartbeat(
                 self.store,
-                CanaryBeat(x.address, x.zone, self.host, self.pid, self.started, now, counts),
+                CanaryBeat(x.address, x.zone, self.host, self.pid, key, self.started, now, counts),
             )
         if self._last_prune is None or now - self._last_prune >= PRUNE_EVERY:
             prune_nonces(self.store, now)

@@ -142,8 +142,9 @@ def _direction(run: ProbeRun, to_zone: str) -> tuple[str, str] | None:
         protocols = ",".join(sorted({str(r.protocol) for r in leaks}))
         sources = ",".join(sorted({str(r.source) for r in leaks}))
         return "fail", f"{arrow}: LEAK {protocols} from {sources}"
-    if any(r.verdict is Verdict.ERROR for r in results):
-        return "error", f"{arrow}: inconclusive (canary not listening?)"
+    errors = [r for r in results if r.verdict is Verdict.ERROR]
+    if errors:
+        return "error", f"{arrow}: inconclusive: {errors[0].note}"
     if any(r.verdict is Verdict.ISOLATED for r in results):
         protocols = ",".join(sorted({str(r.protocol) for r in results if r.protocol}))
         return "pass", f"{arrow}: isolated ({protocols})"

@@ -204,7 +204,9 @@ def _send_one(
     iface, src = route
     mac = network.mac(iface)
     token = codec.issue(probe_id, target.protocol, now, ipaddress.ip_address(src), mac, host)
-    sent = SentProbe(**base, token_id=token.id, sent=True, src=src, src_mac=mac)
+    sent = SentProbe(
+        **base, token_id=token.id, sent=True, src=src, src_mac=mac, key_id=codec.key_id
+    )
     try:
         network.send(target.protocol, dst, canary.port, codec.encode(token), canary.dns_name, src)
     except (OSError, ValueError) as exc:

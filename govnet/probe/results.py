@@ -7,8 +7,9 @@ a ``LEAK``. Per canary × protocol:
 - ``LEAK``: a verified probe arrived (source, MAC and time as the canary saw them);
 - ``isolated``: nothing arrived and a session of the canary covered the time the probe went
   out (started before, heartbeat after), or the prober had no route at all to the canary;
-- ``error``: nothing arrived but no canary session covered the send, or the probe could not be
-  sent: nothing can be concluded (a dead canary must never read as "isolated");
+- ``error``: nothing arrived but no canary session covered the send, or the covering canary
+  holds another secret (its key id differs: it would reject the probes), or the probe could
+  not be sent: nothing can be concluded (a deaf canary must never read as "isolated");
 - ``untested``: the forbidden zone declares no canary (one row per such zone, no protocol).
 """
 
@@ -121,9 +122,27 @@ class ProbeRun:
         }
 
 
-def listening(sessions: Iterable[CanaryBeat], canary: str, when: datetime) -> bool:
-    """Did a session of ``canary`` run from before ``when`` to a heartbeat after it?"""
-    return any(s.address == canary and s.started <= when <= s.last_seen for s in sessions)
+def covering(sessions: Iterable[CanaryBeat], canary: str, when: datetime) -> list[CanaryBeat]:
+    """Sessions of ``canary`` that ran from before ``when`` to a heartbeat after it."""
+    return [s for s in sessions if s.address == canary and s.started <= when <= s.last_seen]
+
+
+def _silence(sessions: Sequence[CanaryBeat], canary: str, went: Sequence[SentProbe]) -> str | None:
+    """Why "nothing arrived" proves nothing, or None when it proves isolation: every probe was
+    sent while a canary session with the prober's key listened."""
+    for p in went:
+        cover = covering(sessions, canary, p.sent_at)
+        if not cover:
+            return (
+                f"canary {canary} was not listening when the probe was sent: start "
+                "'govnet isolation canary' there, then probe again"
+            )
+        if p.key_id and not any(s.key_id == p.key_id for s in cover):
+            return (
+                f"canary {canary} uses a different probe secret (key {cover[0].key_id}, prober "
+                f"key {p.key_id}): it would reject these probes; give both the same --secret"
+            )
+    return None
 
 
 def verdicts(
@@ -175,7 +194,7 @@ def verdicts(
             routeless = all(p.note.startswith(NO_ROUTE) for p in probes)
             verdict = Verdict.ISOLATED if routeless else Verdict.ERROR
             out.append(ProbeResult(**common, verdict=verdict, note=first.note))
-        elif all(listening(sessions, canary, p.sent_at) for p in went):
+        elif (why := _silence(sessions, canary, went)) is None:
             out.append(
                 ProbeResult(
                     **common,
@@ -184,16 +203,7 @@ def verdicts(
                 )
             )
         else:
-            out.append(
-                ProbeResult(
-                    **common,
-                    verdict=Verdict.ERROR,
-                    note=(
-                        f"canary {canary} was not listening when the probe was sent: start "
-                        "'govnet isolation canary' there, then probe again"
-                    ),
-                )
-            )
+            out.append(ProbeResult(**common, verdict=Verdict.ERROR, note=why))
     for from_zone, to_zone in untested:
         out.append(
             ProbeResult(

@@ -173,6 +173,12 @@ class TokenCodec:
                 raise ProbeError(f"--secret: {exc}") from None
         return cls(ref.resolve("probe secret").encode("utf-8"))
 
+    @property
+    def key_id(self) -> str:
+        """A public fingerprint of the secret (HMAC of a constant): prober and canary compare
+        it through the store, so a canary with another secret is never taken as listening."""
+        return hmac.new(self._secret, b"govnet-probe key id", sha256).hexdigest()[:16]
+
     def _tag(self, body: bytes) -> bytes:
         return hmac.new(self._secret, body, sha256).digest()[:TAG_BYTES]
 

@@ -53,6 +53,7 @@ probe_sent = Table(
     Column("sent_at", DateTime(timezone=True), nullable=False),
     Column("src", String(64)),
     Column("src_mac", String(17)),
+    Column("key_id", String(16)),  # which secret signed the tokens (TokenCodec.key_id)
     Column("note", String(400), nullable=False, default=""),
     Index("ix_probe_sent_run", "run_id"),
 )
@@ -93,6 +94,7 @@ probe_canaries = Table(
     Column("zone", String(64), nullable=False),
     Column("host", String(200), nullable=False),
     Column("pid", Integer, nullable=False),
+    Column("key_id", String(16), nullable=False),  # which secret it verifies with
     Column("started", DateTime(timezone=True), nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False),
     Column("counts", JSON, nullable=False, default=dict),
@@ -139,6 +141,7 @@ class SentProbe:
     sent_at: datetime
     src: str | None = None
     src_mac: str | None = None
+    key_id: str | None = None
     note: str = ""
 
 
@@ -148,6 +151,7 @@ class CanaryBeat:
     zone: str
     host: str
     pid: int
+    key_id: str
     started: datetime
     last_seen: datetime
     counts: dict[str, int] = field(default_factory=dict)
