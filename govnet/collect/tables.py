@@ -309,9 +309,10 @@ def entries_from_rows(
             own.add(mac)  # the switch's own (CPU) entries
             continue
         source = "ssh-mac" if via == "ssh" else "snmp-fdb"
-        for p in ports or [None]:  # type: ignore[list-item]
-            name = canonical_port(platform, p) if p else None
-            entries.append(TableEntry(device.name, device.zone, mac, None, vlan, name, source))
+        names: list[str | None] = [canonical_port(platform, p) for p in ports] or [None]
+        entries.extend(
+            TableEntry(device.name, device.zone, mac, None, vlan, n, source) for n in names
+        )
     return entries, own
 
 

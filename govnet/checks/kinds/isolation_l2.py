@@ -240,8 +240,7 @@ class IsolationL2Kind:
             evidence = [ev for r in records for ev in _dual_evidence(r, device.name)]
             summary = "; ".join(_dual_summary(r) for r in records[:5])
             return _failed(
-                f"{len(records)} MAC(s) seen in zones isolated from each other (一机两用): "
-                f"{summary}",
+                f"{len(records)} MAC(s) seen in zones isolated from each other: {summary}",
                 evidence,
             )
         if device.zone not in watched:
@@ -275,7 +274,7 @@ class IsolationL2Kind:
         record = result.dual_by_mac.get(device.mac or "")
         if record is not None:
             return _failed(
-                f"seen in zones isolated from each other (一机两用): {_dual_summary(record)}",
+                f"seen in zones isolated from each other: {_dual_summary(record)}",
                 _dual_evidence(record, None),
             )
         zones = result.zones_by_owner.get(device.name)

@@ -102,8 +102,8 @@ class IsolationStaticKind:
         isolated = ", ".join(sorted(forbidden))
         if not leaks:
             counts = (
-                f"{len(config.interfaces)} interfaces, {len(config.routes)} static routes, "
-                f"{len({v for v, _ in config.vlans})} VLANs"
+                f"{len(config.interfaces)} interface(s), {len(config.routes)} static route(s), "
+                f"{len({v for v, _ in config.vlans})} VLAN(s)"
             )
             links = "; links checked" if "link" in params.checks else ""
             return CheckResult.passed(
