@@ -1,0 +1,340 @@
+"""The poller: every device on its own schedule, a bounded number at once, none able to hang.
+
+Each due device becomes its own asyncio task: it waits for one of ``concurrency`` slots, runs
+its metric sets under an outer ``asyncio.wait_for`` (pysnmp is known to hang on unreachable
+hosts; the limit holds whatever the backend does), updates the device's state
+(states.py) and hands the :class:`PollResult` to ``on_result`` (the store writer, the alert
+engine, the exporter). A dead device costs its own slot for at most its timeout; the others
+keep their schedule.
+
+Schedules keep their phase: a device polled at 10:00:07 every 60 s is due at 10:01:07 however
+long the poll took. First polls are spread over ``first_spread`` seconds, and the second poll
+lands at a stable per-device offset within the interval, so a thousand devices do not all
+come due in the same second. A device that falls behind is not polled twice to catch up.
+
+Self-metrics (:class:`PollerStats`): polls, failures, timeouts, varbinds, and poll lag (start
+time minus due time) for the p99 the bench reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import heapq
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+
+from govnet.errors import GovnetError, TransportError
+from govnet.inventory.model import Device
+from govnet.monitor import states
+from govnet.monitor.config import MonitorConfig
+from govnet.monitor.metricsets import DeviceMemory, PollContext, metric_sets_for, poll_device
+from govnet.monitor.model import (
+    Clock,
+    DeviceState,
+    DeviceStatus,
+    PollEvent,
+    PollResult,
+    Sample,
+    SystemClock,
+)
+from govnet.transport.snmp import SnmpBackend, SnmpTarget
+
+log = logging.getLogger("govnet.monitor.poller")
+
+OnResult = Callable[[PollResult, DeviceStatus, states.Transition | None], None]
+
+
+def stable_fraction(name: str) -> float:
+    """A number in [0, 1) fixed for a device name (its phase within the interval)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big") / 2**32
+
+
+@dataclass
+class PollerStats:
+    polls: int = 0
+    failures: int = 0
+    timeouts: int = 0
+    varbinds: int = 0
+    lags: deque[float] = field(default_factory=lambda: deque(maxlen=20_000))
+    durations: deque[float] = field(default_factory=lambda: deque(maxlen=20_000))
+
+    def lag_quantile(self, q: float) -> float:
+        if not self.lags:
+            return 0.0
+        ordered = sorted(self.lags)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+@dataclass
+class _Entry:
+    device: Device
+    target: SnmpTarget
+    sets: tuple[str, ...]
+    memory: DeviceMemory = field(default_factory=DeviceMemory)
+
+
+def device_status(device: Device) -> DeviceStatus:
+    rack = device.vars.get("rack")
+    return DeviceStatus(
+        device=device.name,
+        zone=device.zone,
+        site=device.site,
+        role=device.role,
+        rack=str(rack) if rack is not None else "",
+    )
+
+
+class Poller:
+    def __init__(
+        self,
+        devices: Iterable[Device],
+        backend: SnmpBackend,
+        config: MonitorConfig | None = None,
+        clock: Clock | None = None,
+        on_result: OnResult | None = None,
+    ) -> None:
+        self.config = config or MonitorConfig()
+        self.backend = backend
+        self.clock: Clock = clock or SystemClock()
+        self.on_result = on_result
+        self.stats = PollerStats()
+        self.statuses: dict[str, DeviceStatus] = {}
+        self.skipped: dict[str, str] = {}  # device → why it is not polled
+        self._entries: dict[str, _Entry] = {}
+        self._due: dict[str, float] = {}  # device → monotonic time it is due
+        self._heap: list[tuple[float, str]] = []
+        self._running: dict[str, asyncio.Task[PollResult | None]] = {}
+        self._semaphore = asyncio.Semaphore(self.config.concurrency)
+        self._wake = asyncio.Event()
+        self.set_devices(devices)
+
+    # ------------------------------------------------------------------ devices
+
+    def set_devices(self, devices: Iterable[Device]) -> None:
+        """Start polling new devices, stop polling removed ones; known devices keep their
+        state, counters and schedule (SIGHUP reload)."""
+        entries: dict[str, _Entry] = {}
+        skipped: dict[str, str] = {}
+        for device in devices:
+            try:
+                target = SnmpTarget.for_device(device)
+                sets = metric_sets_for(device)
+                self.config.interval(device)
+                self.config.timeout(device)
+            except GovnetError as exc:
+                skipped[device.name] = str(exc)
+                continue
+            old = self._entries.get(device.name)
+            entry = _Entry(device, target, sets, old.memory if old else DeviceMemory())
+            entries[device.name] = entry
+            status = self.statuses.get(device.name)
+            fresh = device_status(device)
+            if status is None:
+                self.statuses[device.name] = fresh
+            else:  # the inventory may have moved it
+                status.zone, status.site, status.role = fresh.zone, fresh.site, fresh.role
+                status.rack = fresh.rack
+        now = self.clock.monotonic()
+        for name in entries:
+            if name not in self._due:
+                first = now + stable_fraction(name) * self.config.first_spread
+                self._schedule(name, first)
+        for name in list(self._due):
+            if name not in entries:
+                del self._due[name]
+                self.statuses.pop(name, None)
+        self._entries = entries
+        self.skipped = skipped
+        self._wake.set()
+
+    @property
+    def devices(self) -> dict[str, Device]:
+        return {name: e.device for name, e in self._entries.items()}
+
+    def _schedule(self, name: str, due: float) -> None:
+        self._due[name] = due
+        heapq.heappush(self._heap, (due, name))
+        status = self.statuses.get(name)
+        if status is not None:
+            status.next_poll = self.clock.time() + (due - self.clock.monotonic())
+
+    # ------------------------------------------------------------------ polling
+
+    async def poll(self, name: str) -> PollResult:
+        """Poll one device now (outside its schedule; tests and ``monitor run --once``)."""
+        return await self._poll_entry(self._entries[name], self.clock.time())
+
+    async def poll_all(self) -> list[PollResult]:
+        """Poll every device once now, ``concurrency`` at a time."""
+        results = await asyncio.gather(*(self._bounded(name, None) for name in self._entries))
+        return [r for r in results if r is not None]
+
+    async def run_due(self) -> list[PollResult]:
+        """Poll every device due by now and wait for them (deterministic stepping)."""
+        now = self.clock.monotonic()
+        due = [(name, when) for name, when in self._due.items() if when <= now]
+        results = await asyncio.gather(*(self._bounded(name, when) for name, when in due))
+        return [r for r in results if r is not None]
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll on schedule until ``stop`` is set; polls in flight are then awaited."""
+        stopper = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                now = self.clock.monotonic()
+                while self._heap and self._heap[0][0] <= now:
+                    when, name = heapq.heappop(self._heap)
+                    if self._due.get(name) != when or name in self._running:
+                        continue  # stale heap entry, or still polling
+                    task = asyncio.create_task(self._bounded(name, when), name=f"poll {name}")
+                    self._running[name] = task
+                    task.add_done_callback(partial(self._done, name))
+                delay = (self._heap[0][0] - now) if self._heap else 1.0
+                self._wake.clear()
+                waker = asyncio.ensure_future(self._wake.wait())
+                await asyncio.wait(
+                    {stopper, waker}, timeout=max(0.0, min(delay, 1.0)),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )  # fmt: skip
+                waker.cancel()
+        finally:
+            stopper.cancel()
+            if self._running:
+                await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+    def _done(self, name: str, _task: object) -> None:
+        self._running.pop(name, None)
+
+    async def _bounded(self, name: str, due: float | None) -> PollResult | None:
+        async with self._semaphore:
+            entry = self._entries.get(name)
+            if entry is None:  # removed by a reload while waiting
+                return None
+            start = self.clock.monotonic()
+            lag = max(0.0, start - due) if due is not None else 0.0
+            result = await self._poll_entry(entry, self.clock.time() - lag)
+        if due is not None and name in self._due:
+            self._reschedule(entry, due, result)
+        return result
+
+    def _reschedule(self, entry: _Entry, due: float, result: PollResult) -> None:
+        name = entry.device.name
+        status = self.statuses[name]
+        interval = self.config.interval(entry.device)
+        now = self.clock.monotonic()
+        delay = states.next_delay(status, interval, self.config)
+        if status.state is DeviceState.UP:
+            if entry.memory.polls == 1:  # after the first poll: take up the device's phase
+                delay = max(1.0, interval * stable_fraction(name))
+            nxt = due + delay
+            if nxt <= now:  # fell behind: skip, never burst to catch up
+                nxt = now + max(0.0, delay - (now - due) % delay)
+        else:
+            nxt = now + delay
+        self._schedule(name, nxt)
+
+    async def _poll_entry(self, entry: _Entry, scheduled: float) -> PollResult:
+        device = entry.device
+        status = self.statuses[device.name]
+        now = self.clock.time()
+        result = PollResult(device=device.name, started=now, scheduled=min(scheduled, now))
+        ctx = PollContext(
+            device, entry.target, self.backend, now, entry.memory, result,
+            self.clock.monotonic, self.clock.time,
+        )  # fmt: skip
+        start = self.clock.monotonic()
+        timeout = self.config.timeout(device)
+        error = kind = ""
+        try:
+            await asyncio.wait_for(poll_device(ctx, entry.sets), timeout)
+        except TransportError as exc:
+            error, kind = exc.message, exc.kind
+        except TimeoutError:
+            error, kind = f"poll did not finish within {timeout:g} s", "timeout"
+        except GovnetError as exc:
+            error, kind = str(exc), "config"
+        except Exception as exc:  # a bug must cost one poll, not the poller
+            log.exception("%s: poll failed", device.name)
+            error, kind = f"internal error: {type(exc).__name__}: {exc}", "internal"
+        result.duration = self.clock.monotonic() - start
+        result.ok = any(s.metric == "up" for s in result.samples)
+        if result.ok and error:
+            # the device answered, then a later set failed or the poll ran out of time
+            result.events.append(PollEvent("partial", error))
+        elif not result.ok:
+            result.error, result.error_kind = error or "no answer", kind or "timeout"
+            result.samples = [Sample("up", "", 0.0)]
+            result.latest = []
+        self._account(result)
+        transition = self._update_status(entry, status, result)
+        if self.on_result is not None:
+            self.on_result(result, status, transition)
+        return result
+
+    def _update_status(
+        self, entry: _Entry, status: DeviceStatus, result: PollResult
+    ) -> states.Transition | None:
+        if result.ok:
+            transition = states.on_success(status, result.started)
+            status.rtt_ms = result.rtt_ms
+            status.uptime_s = result.uptime_s
+            if result.sys_name:
+                status.sys_name = result.sys_name
+            if result.sys_descr is not None:
+                status.sys_descr = result.sys_descr
+        else:
+            interval = self.config.interval(entry.device)
+            transition = states.on_failure(
+                status, result.started, result.error, result.error_kind, interval, self.config
+            )
+        if transition is not None:
+            old, new = transition
+            log.info(
+                "device state changed",
+                extra={"device": status.device, "from": old.value, "to": new.value,
+                       "error": status.error},
+            )  # fmt: skip
+        return transition
+
+    def _account(self, result: PollResult) -> None:
+        stats = self.stats
+        stats.polls += 1
+        stats.varbinds += result.varbinds
+        stats.lags.append(result.lag)
+        stats.durations.append(result.duration)
+        if not result.ok:
+            stats.failures += 1
+            if result.error_kind == "timeout":
+                stats.timeouts += 1
+
+
+def backend_by_name(name: str, concurrency: int) -> SnmpBackend:
+    """``gufo`` (fast, the default when installed) or ``pysnmp``."""
+    if name in ("gufo", "auto"):
+        try:
+            from govnet.transport.snmp_gufo import GufoBackend
+        except ImportError as exc:
+            if name == "gufo":
+                raise GovnetError(
+                    "--backend gufo: gufo-snmp is not installed (pip install gufo-snmp)"
+                ) from exc
+        else:
+            return GufoBackend(max_concurrency=concurrency)
+    if name in ("pysnmp", "auto"):
+        from govnet.transport.snmp import PysnmpBackend
+
+        return PysnmpBackend(max_concurrency=concurrency)
+    raise GovnetError(f"unknown SNMP backend {name!r} (known: gufo, pysnmp)")
+
+
+def summarize(results: Sequence[PollResult]) -> dict[str, int]:
+    return {
+        "polled": len(results),
+        "ok": sum(1 for r in results if r.ok),
+        "failed": sum(1 for r in results if not r.ok),
+        "samples": sum(len(r.samples) for r in results),
+    }

@@ -1,0 +1,706 @@
+"""The monitor's tables: series and samples with rollups, latest values, device states, alerts.
+
+Times are UNIX seconds (float, UTC). Layout:
+
+``monitor_series``        one row per (device, metric, instance); samples refer to its id
+``monitor_samples``       raw values, kept ``retention.raw`` (48 h by default)
+``monitor_rollups``       count/sum/min/max per series per 5-minute (``step`` 300) and hourly
+                          (3600) bucket, kept 30 days and 1 year by default
+``monitor_latest``        the newest value (and text: names, aliases) of every metric, for the
+                          dashboard, ``/metrics`` and alert suppression
+``monitor_devices``       each device's state as the poller sees it
+``monitor_alerts``        one row per problem occurrence; at most one ``firing`` row per key
+``monitor_alert_events``  alert history: opened, notified, suppressed, acked, resolved, …
+``monitor_meta``          rollup watermarks and the running daemon's heartbeat
+
+Every batch of poll results is one transaction, so a ``kill -9`` loses at most the batch in
+flight and never a committed sample (SQLite WAL; PostgreSQL by ``--db URL``).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import Connection
+
+from govnet.errors import GovnetError
+from govnet.store.db import Store, metadata
+
+series = Table(
+    "monitor_series",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("device", String(200), nullable=False),
+    Column("metric", String(64), nullable=False),
+    Column("instance", String(200), nullable=False, default=""),
+    UniqueConstraint("device", "metric", "instance", name="uq_monitor_series"),
+)
+
+samples = Table(
+    "monitor_samples",
+    metadata,
+    Column("series_id", Integer, primary_key=True),
+    Column("ts", Float, primary_key=True),
+    Column("value", Float, nullable=False),
+    Index("ix_monitor_samples_ts", "ts"),
+    sqlite_with_rowid=False,
+)
+
+rollups = Table(
+    "monitor_rollups",
+    metadata,
+    Column("series_id", Integer, primary_key=True),
+    Column("step", Integer, primary_key=True),  # 300 or 3600
+    Column("ts", Float, primary_key=True),  # bucket start
+    Column("n", Integer, nullable=False),
+    Column("sum", Float, nullable=False),
+    Column("min", Float, nullable=False),
+    Column("max", Float, nullable=False),
+    Index("ix_monitor_rollups_step_ts", "step", "ts"),
+    sqlite_with_rowid=False,
+)
+
+latest = Table(
+    "monitor_latest",
+    metadata,
+    Column("device", String(200), primary_key=True),
+    Column("metric", String(64), primary_key=True),
+    Column("instance", String(200), primary_key=True),
+    Column("ts", Float, nullable=False),
+    Column("value", Float),
+    Column("text", Text, nullable=False, default=""),
+    Index("ix_monitor_latest_metric_value", "metric", "value"),
+)
+
+devices = Table(
+    "monitor_devices",
+    metadata,
+    Column("device", String(200), primary_key=True),
+    Column("zone", String(64), nullable=False, default=""),
+    Column("site", String(64), nullable=False, default=""),
+    Column("role", String(32), nullable=False, default=""),
+    Column("rack", String(64), nullable=False, default=""),
+    Column("state", String(16), nullable=False),
+    Column("since", Float, nullable=False, default=0.0),
+    Column("last_poll", Float, nullable=False, default=0.0),
+    Column("last_ok", Float, nullable=False, default=0.0),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("error", Text, nullable=False, default=""),
+    Column("error_kind", String(16), nullable=False, default=""),
+    Column("rtt_ms", Float),
+    Column("uptime_s", Float),
+    Column("next_poll", Float, nullable=False, default=0.0),
+    Column("sys_name", String(200), nullable=False, default=""),
+    Column("sys_descr", Text, nullable=False, default=""),
+    Column("updated", Float, nullable=False, default=0.0),
+)
+
+alerts = Table(
+    "monitor_alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(500), nullable=False),  # rule|device|instance
+    Column("rule", String(128), nullable=False),
+    Column("device", String(200), nullable=False),
+    Column("instance", String(200), nullable=False, default=""),
+    Column("severity", String(16), nullable=False),
+    Column("status", String(16), nullable=False),  # firing | resolved
+    Column("opened", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+    Column("resolved", Float),
+    Column("value", Float),
+    Column("message", Text, nullable=False, default=""),
+    Column("title_en", Text, nullable=False, default=""),
+    Column("title_zh", Text, nullable=False, default=""),
+    Column("control", String(64), nullable=False, default=""),
+    Column("suppressed", Boolean, nullable=False, default=False),
+    Column("suppressed_by", Text, nullable=False, default=""),
+    Column("flapping", Boolean, nullable=False, default=False),
+    Column("latched", Boolean, nullable=False, default=False),
+    Column("notified", Boolean, nullable=False, default=False),
+    Column("acked", Boolean, nullable=False, default=False),
+    Column("acked_by", String(100), nullable=False, default=""),
+    Column("acked_at", Float),
+    Column("ack_comment", Text, nullable=False, default=""),
+    Index(
+        "uq_monitor_alerts_firing",
+        "key",
+        unique=True,
+        sqlite_where=text("status = 'firing'"),
+        postgresql_where=text("status = 'firing'"),
+    ),
+    Index("ix_monitor_alerts_status_opened", "status", "opened"),
+)
+
+alert_events = Table(
+    "monitor_alert_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, nullable=False),
+    Column("ts", Float, nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Index("ix_monitor_alert_events_alert", "alert_id", "ts"),
+)
+
+meta = Table(
+    "monitor_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+STEPS = (300, 3600)
+ROLLUP_LAG = 120.0  # seconds after a bucket ends before it is rolled up (late polls)
+
+
+def _insert(conn: Connection, table: Table) -> Any:
+    """The dialect's INSERT (for ON CONFLICT); plain Core insert elsewhere."""
+    name = conn.dialect.name
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    return None
+
+
+def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows, replacing those whose primary key exists."""
+    if not rows:
+        return
+    keys = [c.name for c in table.primary_key.columns]
+    stmt = _insert(conn, table)
+    if stmt is None:  # other databases: delete then insert, in the caller's transaction
+        for row in rows:
+            conn.execute(delete(table).where(and_(*(table.c[k] == row[k] for k in keys))))
+        conn.execute(insert(table), list(rows))
+        return
+    others = [c.name for c in table.columns if c.name not in keys]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys, set_={c: stmt.excluded[c] for c in others}
+    )
+    conn.execute(stmt, list(rows))
+
+
+def insert_new(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows, skipping those whose primary key exists (a replayed batch)."""
+    if not rows:
+        return
+    stmt = _insert(conn, table)
+    if stmt is None:
+        conn.execute(insert(table), list(rows))
+        return
+    conn.execute(stmt.on_conflict_do_nothing(), list(rows))
+
+
+@dataclass
+class Batch:
+    """What one transaction writes: samples, latest values, device states."""
+
+    samples: list[tuple[str, str, str, float, float]]  # device, metric, instance, ts, value
+    latest: list[dict[str, Any]]
+    devices: list[dict[str, Any]]
+
+    @classmethod
+    def empty(cls) -> Batch:
+        return cls([], [], [])
+
+    def __bool__(self) -> bool:
+        return bool(self.samples or self.latest or self.devices)
+
+
+class MonitorStore:
+    """Typed access to the monitor's tables on a :class:`~govnet.store.db.Store`."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._series: dict[tuple[str, str, str], int] = {}
+
+    @property
+    def dialect(self) -> str:
+        return self.store.engine.dialect.name
+
+    # -- writing -------------------------------------------------------------------
+
+    def _series_ids(
+        self, conn: Connection, keys: Iterable[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], int]:
+        missing = {k for k in keys if k not in self._series}
+        if missing:
+            insert_new(
+                conn,
+                series,
+                [{"device": d, "metric": m, "instance": i} for d, m, i in sorted(missing)],
+            )
+            devices_ = sorted({d for d, _, _ in missing})
+            for chunk in _chunks(devices_, 400):
+                rows = conn.execute(
+                    select(series.c.id, series.c.device, series.c.metric, series.c.instance).where(
+                        series.c.device.in_(chunk)
+                    )
+                )
+                for sid, d, m, i in rows:
+                    self._series[(d, m, i)] = sid
+        return self._series
+
+    def write(self, batch: Batch, now: float) -> None:
+        """One transaction: samples, latest values and device states of a batch of polls."""
+        if not batch:
+            return
+        try:
+            with self.store.begin() as conn:
+                ids = self._series_ids(conn, {(d, m, i) for d, m, i, _, _ in batch.samples})
+                insert_new(
+                    conn,
+                    samples,
+                    [
+                        {"series_id": ids[(d, m, i)], "ts": ts, "value": v}
+                        for d, m, i, ts, v in batch.samples
+                    ],
+                )
+                upsert(conn, latest, batch.latest)
+                upsert(conn, devices, [{**row, "updated": now} for row in batch.devices])
+        except GovnetError:
+            self._series.clear()  # ids inserted in a rolled-back transaction are gone
+            raise
+
+    def forget_devices(self, names: Iterable[str]) -> None:
+        """Devices removed from the inventory: their state and latest values go."""
+        names = list(names)
+        if not names:
+            return
+        with self.store.begin() as conn:
+            for chunk in _chunks(names, 400):
+                conn.execute(delete(devices).where(devices.c.device.in_(chunk)))
+                conn.execute(delete(latest).where(latest.c.device.in_(chunk)))
+
+    # -- rollups and retention ------------------------------------------------------
+
+    def maintain(
+        self, now: float, raw: float, rollup_5m: float, rollup_1h: float
+    ) -> dict[str, int]:
+        """Roll complete buckets up (raw → 5 min → 1 h), then drop what retention allows."""
+        counts: dict[str, int] = {}
+        with self.store.begin() as conn:
+            counts["rollup_300"] = self._rollup(conn, now, 300)
+            counts["rollup_3600"] = self._rollup(conn, now, 3600)
+            counts["pruned_raw"] = conn.execute(
+                delete(samples).where(samples.c.ts < now - raw)
+            ).rowcount
+            counts["pruned_300"] = conn.execute(
+                delete(rollups).where(rollups.c.step == 300, rollups.c.ts < now - rollup_5m)
+            ).rowcount
+            counts["pruned_3600"] = conn.execute(
+                delete(rollups).where(rollups.c.step == 3600, rollups.c.ts < now - rollup_1h)
+            ).rowcount
+        return counts
+
+    def _rollup(self, conn: Connection, now: float, step: int) -> int:
+        key = f"rollup_watermark_{step}"
+        end = float(int((now - ROLLUP_LAG) // step) * step)
+        mark_text = conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
+        if step == 300:
+            src_ts, first = samples.c.ts, select(func.min(samples.c.ts))
+        else:
+            src_ts = rollups.c.ts
+            first = select(func.min(rollups.c.ts)).where(rollups.c.step == 300)
+        if mark_text is None:
+            oldest = conn.execute(first).scalar()
+            if oldest is None:
+                return 0
+            start = float(int(oldest // step) * step)
+        else:
+            start = float(mark_text)
+        if end <= start:
+            return 0
+        bucket = (cast(src_ts, Integer) // step) * step
+        if step == 300:
+            source = (
+                select(
+                    samples.c.series_id,
+                    literal(step),
+                    bucket,
+                    func.count(),
+                    func.sum(samples.c.value),
+                    func.min(samples.c.value),
+                    func.max(samples.c.value),
+                )
+                .where(samples.c.ts >= start, samples.c.ts < end)
+                .group_by(samples.c.series_id, bucket)
+            )
+        else:
+            source = (
+                select(
+                    rollups.c.series_id,
+                    literal(step),
+                    bucket,
+                    func.sum(rollups.c.n),
+                    func.sum(rollups.c.sum),
+                    func.min(rollups.c.min),
+                    func.max(rollups.c.max),
+                )
+                .where(rollups.c.step == 300, rollups.c.ts >= start, rollups.c.ts < end)
+                .group_by(rollups.c.series_id, bucket)
+            )
+        result = conn.execute(
+            insert(rollups).from_select(
+                ["series_id", "step", "ts", "n", "sum", "min", "max"], source
+            )
+        )
+        upsert(conn, meta, [{"key": key, "value": repr(end)}])
+        return max(result.rowcount or 0, 0)
+
+    # -- reading -------------------------------------------------------------------
+
+    def device_states(self) -> list[dict[str, Any]]:
+        with self.store.begin() as conn:
+            return [dict(r._mapping) for r in conn.execute(select(devices))]
+
+    def latest_values(
+        self, metrics: Sequence[str] | None = None, device: str | None = None
+    ) -> list[dict[str, Any]]:
+        query = select(latest)
+        if metrics:
+            query = query.where(latest.c.metric.in_(list(metrics)))
+        if device:
+            query = query.where(latest.c.device == device)
+        with self.store.begin() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def top(self, metric: str, n: int) -> list[dict[str, Any]]:
+        query = (
+            select(latest)
+            .where(latest.c.metric == metric, latest.c.value.is_not(None))
+            .order_by(latest.c.value.desc(), latest.c.device, latest.c.instance)
+            .limit(n)
+        )
+        with self.store.begin() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def series_ids(self, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
+        out: dict[tuple[str, str, str], int] = {}
+        if not keys:
+            return out
+        with self.store.begin() as conn:
+            for device, metric, instance in keys:
+                sid = conn.execute(
+                    select(series.c.id).where(
+                        series.c.device == device,
+                        series.c.metric == metric,
+                        series.c.instance == instance,
+                    )
+                ).scalar()
+                if sid is not None:
+                    out[(device, metric, instance)] = sid
+        return out
+
+    def values(
+        self,
+        key: tuple[str, str, str],
+        since: float,
+        until: float,
+        step: int = 0,
+    ) -> list[tuple[float, float]]:
+        """(ts, value) of one series; ``step`` 0 = raw samples, 300/3600 = rollup averages."""
+        ids = self.series_ids([key])
+        if key not in ids:
+            return []
+        sid = ids[key]
+        with self.store.begin() as conn:
+            if step == 0:
+                rows = conn.execute(
+                    select(samples.c.ts, samples.c.value)
+                    .where(samples.c.series_id == sid, samples.c.ts >= since, samples.c.ts <= until)
+                    .order_by(samples.c.ts)
+                )
+                return [(float(t), float(v)) for t, v in rows]
+            rows = conn.execute(
+                select(rollups.c.ts, rollups.c.sum / rollups.c.n)
+                .where(
+                    rollups.c.series_id == sid,
+                    rollups.c.step == step,
+                    rollups.c.ts >= since,
+                    rollups.c.ts <= until,
+                )
+                .order_by(rollups.c.ts)
+            )
+            return [(float(t), float(v)) for t, v in rows]
+
+    def values_many(
+        self, keys: Sequence[tuple[str, str, str]], since: float, until: float
+    ) -> dict[tuple[str, str, str], list[tuple[float, float]]]:
+        """Raw samples of several series in one query (dashboard sparklines)."""
+        ids = self.series_ids(keys)
+        out: dict[tuple[str, str, str], list[tuple[float, float]]] = {k: [] for k in keys}
+        if not ids:
+            return out
+        by_id = {sid: key for key, sid in ids.items()}
+        with self.store.begin() as conn:
+            rows = conn.execute(
+                select(samples.c.series_id, samples.c.ts, samples.c.value)
+                .where(
+                    samples.c.series_id.in_(list(by_id)),
+                    samples.c.ts >= since,
+                    samples.c.ts <= until,
+                )
+                .order_by(samples.c.series_id, samples.c.ts)
+            )
+            for sid, ts, value in rows:
+                out[by_id[sid]].append((float(ts), float(value)))
+        return out
+
+    def count_samples(self, device: str | None = None) -> int:
+        query = select(func.count()).select_from(samples)
+        if device is not None:
+            query = query.join(series, series.c.id == samples.c.series_id).where(
+                series.c.device == device
+            )
+        with self.store.begin() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def sample_keys(self) -> set[tuple[int, float]]:
+        """Every (series id, ts) stored (tests: nothing committed was lost)."""
+        with self.store.begin() as conn:
+            return {
+                (int(s), float(t))
+                for s, t in conn.execute(select(samples.c.series_id, samples.c.ts))
+            }
+
+    # -- meta ----------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        with self.store.begin() as conn:
+            value = conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
+        return None if value is None else str(value)
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.store.begin() as conn:
+            upsert(conn, meta, [{"key": key, "value": value}])
+
+    # -- alerts --------------------------------------------------------------------
+
+    def firing_alerts(self) -> list[dict[str, Any]]:
+        with self.store.begin() as conn:
+            rows = conn.execute(
+                select(alerts).where(alerts.c.status == "firing").order_by(alerts.c.opened)
+            )
+            return [dict(r._mapping) for r in rows]
+
+    def list_alerts(
+        self,
+        status: str | None = "firing",
+        since: float | None = None,
+        device: str | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        query = select(alerts)
+        if status:
+            query = query.where(alerts.c.status == status)
+        if since is not None:
+            query = query.where(alerts.c.updated >= since)
+        if device:
+            query = query.where(alerts.c.device == device)
+        severity_rank = case(
+            {"critical": 4, "high": 3, "medium": 2, "low": 1}, value=alerts.c.severity, else_=0
+        )
+        query = query.order_by(alerts.c.opened.desc(), severity_rank.desc(), alerts.c.id.desc())
+        with self.store.begin() as conn:
+            return [dict(r._mapping) for r in conn.execute(query.limit(limit))]
+
+    def alert_events(self, alert_id: int) -> list[dict[str, Any]]:
+        with self.store.begin() as conn:
+            rows = conn.execute(
+                select(alert_events)
+                .where(alert_events.c.alert_id == alert_id)
+                .order_by(alert_events.c.ts, alert_events.c.id)
+            )
+            return [dict(r._mapping) for r in rows]
+
+    def open_alert(self, row: dict[str, Any], event_detail: str = "") -> int:
+        with self.store.begin() as conn:
+            key = conn.execute(insert(alerts).values(**row)).inserted_primary_key
+            assert key is not None
+            alert_id = int(key[0])
+            conn.execute(
+                insert(alert_events).values(
+                    alert_id=alert_id, ts=row["opened"], event="opened", detail=event_detail
+                )
+            )
+        return alert_id
+
+    def update_alert(
+        self, alert_id: int, fields: dict[str, Any], event: str | None = None, detail: str = "",
+        ts: float | None = None,
+    ) -> None:  # fmt: skip
+        with self.store.begin() as conn:
+            if fields:
+                conn.execute(update(alerts).where(alerts.c.id == alert_id).values(**fields))
+            if event:
+                when = ts if ts is not None else fields.get("updated", 0.0)
+                conn.execute(
+                    insert(alert_events).values(
+                        alert_id=alert_id, ts=when, event=event, detail=detail
+                    )
+                )
+
+    def update_firing(
+        self, key: str, fields: dict[str, Any], event: str | None, detail: str, ts: float
+    ) -> int | None:
+        """Update the firing alert of a problem (by key); None if none is firing."""
+        with self.store.begin() as conn:
+            alert_id = conn.execute(
+                select(alerts.c.id).where(alerts.c.key == key, alerts.c.status == "firing")
+            ).scalar()
+            if alert_id is None:
+                return None
+            if fields:
+                conn.execute(update(alerts).where(alerts.c.id == alert_id).values(**fields))
+            if event:
+                conn.execute(
+                    insert(alert_events).values(
+                        alert_id=alert_id, ts=ts, event=event, detail=detail
+                    )
+                )
+        return int(alert_id)
+
+    def acked_firing_keys(self) -> set[str]:
+        with self.store.begin() as conn:
+            rows = conn.execute(
+                select(alerts.c.key).where(alerts.c.status == "firing", alerts.c.acked.is_(True))
+            )
+            return {str(k) for (k,) in rows}
+
+    def add_event(self, alert_id: int, ts: float, event: str, detail: str = "") -> None:
+        with self.store.begin() as conn:
+            conn.execute(
+                insert(alert_events).values(alert_id=alert_id, ts=ts, event=event, detail=detail)
+            )
+
+    def ack(self, ids: Sequence[int], by: str, comment: str, now: float) -> list[int]:
+        """Acknowledge firing alerts; returns the ids that were firing and not yet acked."""
+        done: list[int] = []
+        with self.store.begin() as conn:
+            for alert_id in ids:
+                row = conn.execute(
+                    select(alerts.c.status, alerts.c.acked).where(alerts.c.id == alert_id)
+                ).first()
+                if row is None or row.status != "firing" or row.acked:
+                    continue
+                conn.execute(
+                    update(alerts)
+                    .where(alerts.c.id == alert_id)
+                    .values(acked=True, acked_by=by, acked_at=now, ack_comment=comment)
+                )
+                conn.execute(
+                    insert(alert_events).values(
+                        alert_id=alert_id, ts=now, event="acked",
+                        detail=f"by {by}" + (f": {comment}" if comment else ""),
+                    )
+                )  # fmt: skip
+                done.append(alert_id)
+        return done
+
+    def alert(self, alert_id: int) -> dict[str, Any] | None:
+        with self.store.begin() as conn:
+            row = conn.execute(select(alerts).where(alerts.c.id == alert_id)).first()
+        return dict(row._mapping) if row else None
+
+    # -- the daemon lock -----------------------------------------------------------
+
+    @contextmanager
+    def daemon_lock(self, holder: str) -> Iterator[None]:
+        """One daemon per store: a file lock beside a SQLite file, an advisory lock on
+        PostgreSQL. A second daemon fails at once, naming the holder."""
+        if self.dialect == "postgresql":
+            with self._pg_lock(holder):
+                yield
+            return
+        path = self._lock_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a+", encoding="utf-8") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.seek(0)
+                who = fh.read().strip() or "?"
+                raise GovnetError(
+                    f"another govnetd already monitors this store ({who}; lock {path}); "
+                    "stop it first or use another --db"
+                ) from None
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"{holder}\n")
+            fh.flush()
+            try:
+                yield
+            finally:
+                fh.seek(0)
+                fh.truncate()
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _lock_path(self) -> Path:
+        database = self.store.engine.url.database
+        if not database or database == ":memory:":
+            base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+            return base / "govnet" / "govnetd-memory.lock"
+        return Path(f"{database}.govnetd.lock")
+
+    @contextmanager
+    def _pg_lock(self, holder: str) -> Iterator[None]:
+        key = 0x676F766E6574  # "govnet"
+        conn = self.store.engine.connect()
+        try:
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+            if not got:
+                who = self.get_meta("daemon") or "?"
+                raise GovnetError(
+                    f"another govnetd already monitors this store ({who}); stop it first"
+                )
+            self.set_meta("daemon", holder)
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        finally:
+            conn.close()
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)

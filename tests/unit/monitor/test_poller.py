@@ -1,0 +1,180 @@
+"""The poller with a fake clock and a fake SNMP backend: schedules, states, backoff, rates."""
+
+from __future__ import annotations
+
+import asyncio
+from itertools import pairwise
+
+import pytest
+
+from govnet.monitor.config import MonitorConfig
+from govnet.monitor.model import DeviceState, FakeClock
+from govnet.monitor.poller import Poller
+from tests.unit.monitor.support import FakeSnmp, device, interfaces_mib, system_mib
+
+IN1 = "1.3.6.1.2.1.31.1.1.1.6.1"
+
+
+@pytest.fixture(autouse=True)
+def community(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOVNET_TEST_COMMUNITY", "test-ro")
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(coro)
+
+
+def values(result, metric: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    return {s.instance: s.value for s in result.samples if s.metric == metric}
+
+
+def test_rates_from_two_polls_and_gaps_on_wrap_and_reboot() -> None:
+    mib = {**system_mib(), **interfaces_mib([("Gi0/1", 1, 1_000_000, 500_000)])}
+    snmp = FakeSnmp({"sw1": mib})
+    clock = FakeClock()
+
+    async def go() -> list:  # type: ignore[type-arg]
+        poller = Poller([device()], snmp, MonitorConfig(), clock)
+        out = [await poller.poll("sw1")]
+        clock.advance(60)
+        mib["1.3.6.1.2.1.1.3.0"] = 106_000
+        mib[IN1] = 1_000_000 + 60 * 1_000_000  # 1 MB/s = 8 Mbit/s
+        out.append(await poller.poll("sw1"))
+        clock.advance(60)
+        mib["1.3.6.1.2.1.1.3.0"] = 500  # rebooted: uptime went down
+        mib[IN1] = 10
+        out.append(await poller.poll("sw1"))
+        clock.advance(60)
+        mib["1.3.6.1.2.1.1.3.0"] = 6500
+        mib[IN1] = 10 + 60 * 2_000
+        out.append(await poller.poll("sw1"))
+        return out
+
+    first, second, reboot, after = run(go())
+    assert values(first, "if_in_bps") == {}  # nothing to compare with yet
+    assert values(second, "if_in_bps") == {"Gi0/1": 8_000_000.0}
+    assert reboot.rebooted and values(reboot, "if_in_bps") == {}  # a gap, not a spike
+    assert [e.kind for e in reboot.events] == ["reboot"]
+    assert values(after, "if_in_bps") == {"Gi0/1": 16_000.0}
+    util = {i: v for m, i, v, _ in second.latest if m == "if_util_pct"}
+    assert util == {"Gi0/1": 0.8}
+
+
+def test_32bit_counters_when_asked_and_wrap_is_a_gap() -> None:
+    mib = {**system_mib(), **interfaces_mib([("Gi0/1", 1, 2**32 - 1000, 0)])}
+    snmp = FakeSnmp({"sw1": mib})
+    clock = FakeClock()
+
+    async def go() -> list:  # type: ignore[type-arg]
+        poller = Poller([device(if_counters=32)], snmp, MonitorConfig(), clock)
+        out = [await poller.poll("sw1")]
+        clock.advance(30)
+        mib["1.3.6.1.2.1.1.3.0"] = 103_000
+        mib["1.3.6.1.2.1.2.2.1.10.1"] = 5000  # wrapped
+        out.append(await poller.poll("sw1"))
+        clock.advance(30)
+        mib["1.3.6.1.2.1.1.3.0"] = 106_000
+        mib["1.3.6.1.2.1.2.2.1.10.1"] = 5000 + 30 * 100
+        out.append(await poller.poll("sw1"))
+        return out
+
+    _, wrapped, after = run(go())
+    assert values(wrapped, "if_in_bps") == {}
+    assert [e.detail for e in wrapped.events] == ["Gi0/1 in: wrap, left as a gap"]
+    assert values(after, "if_in_bps") == {"Gi0/1": 800.0}
+    assert ("sw1", "1.3.6.1.2.1.31.1.1.1.6") not in snmp.requests  # never asked for HC
+
+
+def test_unreachable_then_down_with_backoff_then_up() -> None:
+    snmp = FakeSnmp({"sw1": system_mib()})
+    clock = FakeClock()
+    config = MonitorConfig(retry_delay=15, down_after=45, max_backoff=480, first_spread=0)
+    polls: list[tuple[float, DeviceState]] = []
+
+    async def go() -> None:
+        poller = Poller([device()], snmp, config, clock)
+        start = clock.time()
+        await poller.run_due()
+        snmp.silent.add("sw1")
+        for _ in range(3000):
+            clock.advance(1)
+            for _ in await poller.run_due():
+                polls.append((clock.time() - start, poller.statuses["sw1"].state))
+            if clock.time() - start > 2000:
+                break
+        snmp.silent.clear()
+        while poller.statuses["sw1"].state is not DeviceState.UP:
+            clock.advance(1)
+            await poller.run_due()
+
+    run(go())
+    states = [s for _, s in polls]
+    assert states[0] is DeviceState.UNREACHABLE
+    assert DeviceState.DOWN in states
+    first_down = states.index(DeviceState.DOWN)
+    times = [t for t, _ in polls]
+    unreachable_gaps = [b - a for a, b in pairwise(times[: first_down + 1])]
+    assert all(g <= 15 for g in unreachable_gaps)  # retried quickly while unreachable
+    down_gaps = [b - a for a, b in pairwise(times[first_down:])]
+    assert down_gaps[:5] == [60, 120, 240, 480, 480]  # interval, then doubling, capped
+
+
+def test_a_hung_device_costs_its_own_timeout_only() -> None:
+    mibs = {f"sw{i}": system_mib(name=f"sw{i}") for i in range(5)}
+    snmp = FakeSnmp(mibs)
+    snmp.delay["sw0"] = 3600  # never answers in time
+
+    async def go() -> tuple[float, list]:  # type: ignore[type-arg]
+        loop = asyncio.get_running_loop()
+        poller = Poller(
+            [device(f"sw{i}") for i in range(5)], snmp,
+            MonitorConfig(poll_timeout=0.5, concurrency=2),
+        )  # fmt: skip
+        t0 = loop.time()
+        results = await poller.poll_all()
+        return loop.time() - t0, results
+
+    elapsed, results = run(go())
+    assert elapsed < 2.0
+    by = {r.device: r for r in results}
+    assert not by["sw0"].ok and by["sw0"].error == "poll did not finish within 0.5 s"
+    assert all(by[f"sw{i}"].ok for i in range(1, 5))
+
+
+def test_schedule_keeps_phase_and_intervals_by_role_and_vars() -> None:
+    snmp = FakeSnmp({n: system_mib(name=n) for n in ("core", "ups", "fast")})
+    clock = FakeClock()
+    devices = [device("core", role="core"), device("ups", role="ups"),
+               device("fast", role="access", poll_interval="10s")]  # fmt: skip
+    seen: dict[str, list[float]] = {d.name: [] for d in devices}
+
+    async def go() -> None:
+        poller = Poller(devices, snmp, MonitorConfig(first_spread=5), clock)
+        start = clock.time()
+        while clock.time() - start < 400:
+            for r in await poller.run_due():
+                seen[r.device].append(r.scheduled - start)
+            clock.advance(0.5)
+
+    run(go())
+    for name, interval in (("core", 60.0), ("ups", 30.0), ("fast", 10.0)):
+        times = seen[name]
+        assert times[0] <= 5  # first polls come quickly
+        gaps = {round(b - a, 3) for a, b in pairwise(times[1:])}
+        assert gaps == {interval}, (name, gaps)
+
+
+def test_reload_keeps_state_and_drops_removed() -> None:
+    snmp = FakeSnmp({"a": system_mib(name="a"), "b": system_mib(name="b")})
+
+    async def go() -> Poller:
+        poller = Poller([device("a"), device("b")], snmp, MonitorConfig())
+        await poller.poll_all()
+        poller.set_devices([device("a"), device("c", poll_interval="soon")])
+        return poller
+
+    poller = run(go())
+    assert set(poller.devices) == {"a"}
+    assert poller.statuses["a"].state is DeviceState.UP
+    assert "b" not in poller.statuses
+    assert "c: bad vars.poll_interval 'soon'" in poller.skipped["c"]

@@ -1,0 +1,128 @@
+"""The monitor's store: batches, latest values, rollups and retention, alerts, the lock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from govnet.errors import GovnetError
+from govnet.store.db import Store
+from govnet.store.monitor import Batch, MonitorStore
+
+T0 = 1_800_000_000.0  # a multiple of 3600
+
+
+@pytest.fixture
+def ms(tmp_path: Path) -> MonitorStore:
+    return MonitorStore(Store.open(f"sqlite:///{tmp_path / 'm.sqlite'}"))
+
+
+def batch(ts: float, value: float, device: str = "sw1") -> Batch:
+    return Batch(
+        samples=[(device, "if_in_bps", "Gi0/1", ts, value), (device, "up", "", ts, 1.0)],
+        latest=[
+            {
+                "device": device,
+                "metric": "if_util_pct",
+                "instance": "Gi0/1",
+                "ts": ts,
+                "value": value / 1e7,
+                "text": "",
+            }
+        ],
+        devices=[
+            {
+                "device": device,
+                "zone": "internal",
+                "site": "city",
+                "role": "access",
+                "rack": "",
+                "state": "up",
+                "since": T0,
+                "last_poll": ts,
+                "last_ok": ts,
+                "failures": 0,
+                "error": "",
+                "error_kind": "",
+                "rtt_ms": 1.0,
+                "uptime_s": 5.0,
+                "next_poll": ts + 60,
+                "sys_name": device,
+                "sys_descr": "",
+            }
+        ],
+    )
+
+
+def test_write_latest_and_states(ms: MonitorStore) -> None:
+    ms.write(batch(T0, 1e6), T0)
+    ms.write(batch(T0 + 60, 3e6), T0 + 60)
+    ms.write(batch(T0 + 60, 3e6), T0 + 60)  # a replayed batch changes nothing
+    assert ms.count_samples() == 4
+    assert ms.values(("sw1", "if_in_bps", "Gi0/1"), T0, T0 + 60) == [(T0, 1e6), (T0 + 60, 3e6)]
+    assert [r["value"] for r in ms.top("if_util_pct", 5)] == [0.3]
+    assert ms.device_states()[0]["state"] == "up"
+    ms.forget_devices(["sw1"])
+    assert ms.device_states() == [] and ms.latest_values() == []
+
+
+def test_rollups_and_retention(ms: MonitorStore) -> None:
+    for i in range(0, 3 * 3600, 60):  # three hours of one sample a minute, value = minute
+        ms.write(batch(T0 + i, float(i // 60)), T0 + i)
+    now = T0 + 3 * 3600 + 600
+    counts = ms.maintain(now, raw=3600, rollup_5m=2 * 3600, rollup_1h=365 * 86400)
+    key = ("sw1", "if_in_bps", "Gi0/1")
+    assert counts["rollup_300"] == 2 * 36  # two series × 36 complete 5-minute buckets
+    five = ms.values(key, 0, now, step=300)
+    assert five[0] == (T0 + 4200, 72.0)  # older 5-minute rollups are past their 2 h
+    hourly = ms.values(key, 0, now, step=3600)
+    assert hourly == [(T0, 29.5), (T0 + 3600, 89.5), (T0 + 7200, 149.5)]
+    raw = ms.values(key, 0, now)
+    assert raw[0][0] >= now - 3600  # raw samples older than an hour are gone
+    # maintenance again: nothing rolled twice
+    again = ms.maintain(now, raw=3600, rollup_5m=2 * 3600, rollup_1h=365 * 86400)
+    assert again["rollup_300"] == 0 and again["rollup_3600"] == 0
+
+
+def alert_row(key: str = "r|sw1|", ts: float = T0) -> dict[str, object]:
+    return {
+        "key": key,
+        "rule": "r",
+        "device": "sw1",
+        "instance": "",
+        "severity": "critical",
+        "status": "firing",
+        "opened": ts,
+        "updated": ts,
+        "message": "m",
+        "title_en": "t",
+        "title_zh": "标题",
+    }
+
+
+def test_one_firing_alert_per_problem(ms: MonitorStore) -> None:
+    first = ms.open_alert(alert_row())
+    with pytest.raises(GovnetError):
+        ms.open_alert(alert_row())
+    assert ms.update_firing("r|sw1|", {"value": 3.0, "updated": T0 + 1}, "x", "d", T0 + 1) == first
+    assert ms.ack([first, 999], "ops", "looking", T0 + 2) == [first]
+    assert ms.acked_firing_keys() == {"r|sw1|"}
+    ms.update_firing("r|sw1|", {"status": "resolved", "resolved": T0 + 3}, "resolved", "", T0 + 3)
+    second = ms.open_alert(alert_row(ts=T0 + 4))
+    assert second != first
+    assert [a["id"] for a in ms.list_alerts(status=None)] == [second, first]
+    events = [e["event"] for e in ms.alert_events(first)]
+    assert events == ["opened", "x", "acked", "resolved"]
+
+
+def test_one_daemon_per_store(ms: MonitorStore) -> None:
+    busy = r"another govnetd already monitors this store \(pid 1 on test"
+    with (
+        ms.daemon_lock("pid 1 on test"),
+        pytest.raises(GovnetError, match=busy),
+        ms.daemon_lock("pid 2"),
+    ):
+        pass
+    with ms.daemon_lock("pid 3"):
+        pass
