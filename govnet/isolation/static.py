@@ -289,7 +289,8 @@ def read_config(cfg: ParsedConfig, platform: str) -> DeviceConfig:
                 current.trunk = True
             m = _ACCESS_VLAN.match(text)
             if m:
-                current.vlans.append((int(m[1]), line))
+                if 1 <= int(m[1]) <= 4094:
+                    current.vlans.append((int(m[1]), line))
                 continue
             m = _TRUNK_VLANS.match(text)
             if m and not m[1].strip().startswith(("remove", "except", "none", "all")):
