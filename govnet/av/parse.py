@@ -49,11 +49,20 @@ def parse_offset(text: str) -> timezone:
 CHINA = parse_offset("+08:00")
 
 
+def _fold(words: Iterable[str]) -> frozenset[str]:
+    return frozenset(w.strip().casefold() for w in words)
+
+
+@lru_cache(maxsize=64)
+def _folded(words: tuple[str, ...]) -> frozenset[str]:
+    return _fold(words)
+
+
 def is_empty(value: Any, empty: Iterable[str] = DEFAULT_EMPTY) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
-        return value.strip().casefold() in {e.casefold() for e in empty}
+        return value.strip().casefold() in _folded(tuple(empty))
     return False
 
 
@@ -258,15 +267,6 @@ DEFAULT_NETWORK = ("network", "enterprise", "managed", "网络版", "企业版",
                    "集中管理")  # fmt: skip
 DEFAULT_STANDALONE = ("standalone", "personal", "home", "free", "单机版", "个人版", "免费版",
                       "家庭版")  # fmt: skip
-
-
-def _fold(words: Iterable[str]) -> frozenset[str]:
-    return frozenset(w.strip().casefold() for w in words)
-
-
-@lru_cache(maxsize=64)
-def _folded(words: tuple[str, ...]) -> frozenset[str]:
-    return _fold(words)
 
 
 def _some(words: Sequence[str]) -> list[str]:
