@@ -51,15 +51,6 @@ class EditRules:
     shown: Sequence[str] = ()
 
 
-@dataclass(frozen=True)
-class Slot:
-    """A removed line's neighbours and separator block, to put it back where it was."""
-
-    before: str | None
-    after: str | None
-    group: int
-
-
 @dataclass(eq=False)
 class ConfigNode:
     """One configuration line and the lines nested under it."""
@@ -69,9 +60,11 @@ class ConfigNode:
     children: list[ConfigNode] = field(default_factory=list, repr=False)
     section: bool = False  # prints at column 0 at top level even without children
     group: int = 0  # top-level separator block this node belongs to
-    # Where removed children stood: a line added back returns to its place, as a device prints
-    # its configuration in a fixed order whatever the order lines were entered in.
-    slots: dict[str, Slot] = field(default_factory=dict, repr=False)
+    # The order children print in, removed ones included, and the separator block of removed
+    # ones: a line added back returns to its place, as a device prints its configuration in a
+    # fixed order whatever the order lines were entered in.
+    order: list[str] = field(default_factory=list, repr=False)
+    removed_groups: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
     def is_section(self) -> bool:
@@ -191,41 +184,54 @@ class ConfigTree:
 
     # ----------------------------------------------------------------- edits
     @staticmethod
-    def _remove(parent: ConfigNode, node: ConfigNode) -> None:
-        """Take ``node`` out of ``parent``, remembering its place (see ``ConfigNode.slots``)."""
-        siblings = parent.children
-        at = siblings.index(node)
-        before = siblings[at - 1].text if at > 0 else None
-        after = siblings[at + 1].text if at + 1 < len(siblings) else None
-        parent.slots[node.text] = Slot(before, after, node.group)
-        siblings.pop(at)
+    def _known_order(parent: ConfigNode) -> list[str]:
+        if not parent.order:
+            parent.order = [c.text for c in parent.children]
+        return parent.order
 
-    @staticmethod
-    def _restore(parent: ConfigNode, node: ConfigNode) -> bool:
-        """Put a line back where it stood before it was removed; False if its place is gone."""
-        slot = parent.slots.pop(node.text, None)
-        if slot is None:
+    def _remove(self, parent: ConfigNode, node: ConfigNode) -> None:
+        """Take ``node`` out of ``parent``, remembering its place (``ConfigNode.order``)."""
+        self._known_order(parent)
+        parent.removed_groups[node.text] = node.group
+        parent.children.remove(node)
+
+    def _restore(self, parent: ConfigNode, node: ConfigNode) -> bool:
+        """Put a line that stood here before back in its place; False if it never did."""
+        order = self._known_order(parent)
+        if node.text not in order or node.text not in parent.removed_groups:
             return False
-        texts = [c.text for c in parent.children]
-        if slot.before is not None and slot.before in texts:
-            at = texts.index(slot.before) + 1
-        elif slot.after is not None and slot.after in texts:
-            at = texts.index(slot.after)
-        elif slot.after is None:
-            at = len(texts)  # it was the last line
+        at = order.index(node.text)
+        present = {c.text: i for i, c in enumerate(parent.children)}
+        before = next((present[t] for t in reversed(order[:at]) if t in present), None)
+        after = next((present[t] for t in order[at + 1 :] if t in present), None)
+        node.group = parent.removed_groups.pop(node.text)
+        if before is not None:
+            parent.children.insert(before + 1, node)
+        elif after is not None:
+            parent.children.insert(after, node)
         else:
-            return False
-        node.group = slot.group
-        parent.children.insert(at, node)
+            parent.children.append(node)
         return True
+
+    def _remember(self, parent: ConfigNode, node: ConfigNode) -> None:
+        """Record where a new line went in the order children print in."""
+        order = self._known_order(parent)
+        if node.text in order:
+            return
+        at = parent.children.index(node)
+        previous = parent.children[at - 1].text if at > 0 else None
+        order.insert(order.index(previous) + 1 if previous in order else 0, node.text)
 
     def _insert(self, parent: ConfigNode, node: ConfigNode, rules: EditRules) -> None:
         """Append under ``parent``; at top level next to the same feature (first word).
 
         A line that was removed before goes back to its old place instead."""
         node.parent = parent
-        if self._restore(parent, node):
-            return
+        if not self._restore(parent, node):
+            self._place(parent, node, rules)
+            self._remember(parent, node)
+
+    def _place(self, parent: ConfigNode, node: ConfigNode, rules: EditRules) -> None:
         if parent is not self.root:
             parent.children.append(node)
             return

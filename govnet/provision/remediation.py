@@ -23,7 +23,7 @@ platform's ``compare`` substitutions. Banners and headers are never touched.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,6 +119,8 @@ def parse_intended(text: str, platform: str, source: str = "template") -> Intend
                 "directives cannot have children"
             )
         del stack[depth:]
+        if f" {ABSENT}" in line:
+            raise TemplateError(f"{source}: {line!r}: {ABSENT} must start its own line")
         if line == ABSENT or line.startswith(ABSENT + " "):
             regex = line[len(ABSENT) :].strip()
             try:
@@ -235,17 +237,56 @@ class Remediation:
 def remediate(intended: Intended, running_text: str, what: str = "device") -> Remediation:
     """The commands that bring ``running_text`` to the intended state (and back)."""
     from hier_config import HConfig
+    from hier_config.exceptions import DuplicateChildError
 
     rules = platform_rules(intended.platform)
     running = _hconfig(intended.platform, canonical_text(running_text), what)
     wanted = _hconfig(intended.platform, intended.text, f"{what}: {intended.source}")
     _align(wanted, running, rules)
-    target = running.future(wanted)
-    _drop_absent(target, wanted, intended.absent)
-    forward = running.config_to_get_to(target).set_order_weight()
-    back = target.config_to_get_to(running, HConfig(running.driver)).set_order_weight()
-    diff = [line.rstrip() for line in running.unified_diff(target)]
+    try:
+        target = running.future(_missing(wanted, running))
+        _drop_absent(target, wanted, intended.absent)
+        forward = running.config_to_get_to(target).set_order_weight()
+        back = target.config_to_get_to(running, HConfig(running.driver)).set_order_weight()
+        diff = _diff(running.unified_diff(target), rules)
+    except (DuplicateChildError, ValueError) as exc:
+        raise GovnetError(f"{what}: cannot compute the change: {exc}") from exc
     return Remediation(_commands(forward, rules), _commands(back, rules), diff)
+
+
+def _missing(wanted: Any, running: Any) -> Any:
+    """``wanted`` without what ``running`` already has line for line (sections kept only for
+    their missing children): hier_config's ``future`` then only merges real changes."""
+    out = wanted.deep_copy()
+
+    def prune(want: Any, have: Any) -> None:
+        for child in list(want.children):
+            match = have.get_child(equals=child.text) if have is not None else None
+            if match is None:
+                continue
+            if child.children:
+                prune(child, match)
+                if child.children:
+                    continue
+            child.delete()
+
+    prune(out, running)
+    return out
+
+
+def _diff(lines: Iterable[str], rules: PlatformRules) -> list[str]:
+    """hier_config's ``- line``/``+ line`` view, in the device's syntax, one space per level."""
+    out: list[str] = []
+    stack: list[str] = []
+    for raw in lines:
+        body = raw.strip()
+        depth = (len(raw) - len(raw.lstrip(" "))) // 2
+        marker = body[:2] if body[:2] in ("- ", "+ ") else ""
+        text = body[len(marker) :]
+        del stack[depth:]
+        out.append(" " * depth + marker + rules.fix(text, tuple(stack)))
+        stack.append(text)
+    return out
 
 
 def rollback_commands(platform: str, current_text: str, backup_text: str, what: str) -> list[str]:

@@ -39,6 +39,7 @@ from govnet.provision.remediation import (
     verify,
 )
 from govnet.provision.tasks import Job, Target
+from govnet.secrets import REDACTOR
 from govnet.store import provision as records
 from govnet.store.db import Store, utcnow
 from govnet.transport.pool import DeviceResult, run_fleet
@@ -202,7 +203,7 @@ def plan_devices(
                 device.name,
                 device.platform,
                 FAILED,
-                message=mask_line(str(exc)),
+                message=REDACTOR(str(exc)),
                 error_kind=_kind(exc),
                 elapsed=time.monotonic() - t0,
             )
@@ -233,7 +234,7 @@ def _unwrap(res: DeviceResult[Any], kind: type[DevicePlan] | type[DeviceChange])
         res.device,
         "",
         FAILED,
-        message=mask_line(str(err)),
+        message=REDACTOR(str(err)),
         error_kind=res.error_kind,
         elapsed=res.elapsed,
     )
@@ -274,7 +275,7 @@ def _roll_back(ctx: _Ctx, device: Device, before: str, change: DeviceChange) -> 
     except GovnetError as exc:
         change.status = ROLLBACK_FAILED
         change.error_kind = _kind(exc)
-        change.message = mask_line(f"{reason}; rollback failed: {exc}")
+        change.message = REDACTOR(f"{reason}; rollback failed: {exc}")
         return change
     if restored == before:
         change.status = ROLLED_BACK
@@ -290,7 +291,7 @@ def _roll_back(ctx: _Ctx, device: Device, before: str, change: DeviceChange) -> 
     change.status = ROLLBACK_FAILED
     change.error_kind = "rollback"
     shown = "; ".join(mask(delta[:4])) + (" …" if len(delta) > 4 else "")
-    change.message = mask_line(
+    change.message = REDACTOR(
         f"{reason}; rollback incomplete: {len(delta)} line(s) differ from the backup ({shown}); "
         f"restore it by hand from 'govnet backup show {device.name}'"
     )
@@ -304,7 +305,7 @@ def _apply_one(ctx: _Ctx, device: Device) -> DeviceChange:
         intended: Intended = ctx.job.intended(device)
         session = SshSession(device, ctx.options.ssh).open()
     except GovnetError as exc:
-        change.error_kind, change.message = _kind(exc), mask_line(str(exc))
+        change.error_kind, change.message = _kind(exc), REDACTOR(str(exc))
         change.elapsed = time.monotonic() - t0
         return change
     before: str | None = None
@@ -341,12 +342,12 @@ def _apply_one(ctx: _Ctx, device: Device) -> DeviceChange:
         except (GovnetError, _Abort) as exc:
             session.close()
             change.problems = exc.problems if isinstance(exc, _Abort) else []
-            change.message = mask_line(exc.reason if isinstance(exc, _Abort) else str(exc))
+            change.message = REDACTOR(exc.reason if isinstance(exc, _Abort) else str(exc))
             return _roll_back(ctx, device, before, change)
         change.status = CHANGED
         return change
     except GovnetError as exc:  # before anything was pushed: fetch or plan failed
-        change.error_kind, change.message = _kind(exc), mask_line(str(exc))
+        change.error_kind, change.message = _kind(exc), REDACTOR(str(exc))
         return change
     finally:
         session.close()
