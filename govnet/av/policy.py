@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cached_property
 from typing import Annotated, Any, Literal
@@ -289,6 +289,10 @@ def assess(
     installed, state = _installed(policy, products)
     fresh = _fresh(policy, endpoint, products, now, a)
     managed, is_managed = _managed(policy, products)
+    if errors:  # judged from what other sources said; say what could not be asked
+        installed = replace(installed, message=f"{installed.message} (not read now: "
+                                               f"{'; '.join(errors)})")  # fmt: skip
+        a.notes.extend(errors)
     a.verdicts = {"installed": installed, "signatures-fresh": fresh, "centrally-managed": managed}
     if state == "ok":
         if fresh.status is Status.FAIL:

@@ -65,7 +65,10 @@ def import_cmd(app: App, /, file: Path, source: str, taken: datetime | None, con
 
     Exit 2 on a bad file (every problem named with file, line and column); nothing is stored
     then."""
-    inv = app.inventory() if app.inventory_path or Path("inventory/lab.yaml").exists() else None
+    try:  # only to say how many records join terminals: a bad inventory must not block this
+        inv = app.inventory()
+    except GovnetError:
+        inv = None
     result = import_file(app.store(), file, source, sources_path, taken, console, inv)
     for warning in result.snapshot.warnings:
         app.err.print(f"govnet: warning: {warning}", style="yellow", markup=False, highlight=False)

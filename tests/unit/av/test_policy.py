@@ -168,6 +168,17 @@ def test_no_data_and_live_errors_are_errors_not_failures() -> None:
     assert a.state == "no-data" and {v.status for v in a.verdicts.values()} == {Status.ERROR}
     b = assess(endpoint, [], POLICY, NOW, errors=["snmp: no response"])
     assert b.state == "unreadable" and b.verdicts["installed"].message == "snmp: no response"
+    # with a record from elsewhere (a snapshot) the verdict stands, and says what was not read
+    c = assess(
+        endpoint,
+        join([endpoint], [record(mac=A.mac)]).of("pc-a"),
+        POLICY,
+        NOW,
+        errors=["snmp: no response"],
+    )
+    assert c.state == "ok" and c.verdicts["installed"].message.endswith(
+        "(not read now: snmp: no response)"
+    )
 
 
 def test_printers_are_exempt() -> None:
