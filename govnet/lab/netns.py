@@ -248,7 +248,7 @@ class NetnsStatus:
         }
 
 
-def up(p: NetnsPlan, leak: bool = False) -> NetnsStatus:
+def up(p: NetnsPlan, leak: bool = False) -> None:
     """Build the namespaces; on any failure remove what was built and raise LabError."""
     reason = unavailable()
     if reason:
@@ -271,12 +271,13 @@ def up(p: NetnsPlan, leak: bool = False) -> NetnsStatus:
             lines += [f"link set {a.iface} up" for a in p.addresses if a.ns == ns]
             lines += [f"route add {dst} via {via}" for n, dst, via in p.routes if n == ns]
             _batch(lines, ns)
-        for ns in p.namespaces:
-            _sysctl(ns, "net.ipv4.ip_forward", "1" if leak and ns == p.ns("leak") else "0")
+        # the namespaces with two links must not forward unless told to (a new namespace may
+        # inherit the host's setting: net.core.devconf_inherit_init_net)
+        _sysctl(p.ns("leak"), "net.ipv4.ip_forward", "1" if leak else "0")
+        _sysctl(p.ns("ext"), "net.ipv4.ip_forward", "0")
     except LabError:
         down(p.prefix)
         raise
-    return status(p.prefix, p)
 
 
 def set_leak(prefix: str, on: bool) -> None:
