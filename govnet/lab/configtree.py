@@ -49,6 +49,9 @@ class EditRules:
     # Negations of features that are on by default: the device prints them even after
     # removing the positive line (e.g. "undo telnet server enable", "no ip http server").
     shown: Sequence[str] = ()
+    # Lines that state a default the device does not print: entering one only removes its
+    # recorded negation (Comware V7: "ip http enable").
+    unprinted_defaults: Sequence[str] = ()
 
 
 @dataclass(eq=False)
@@ -255,6 +258,8 @@ class ConfigTree:
         negated = parent.child(f"{rules.negation} {text}")
         if negated is not None:
             self._remove(parent, negated)
+        if text in rules.unprinted_defaults:
+            return negated is not None
         for key in rules.single_valued:
             if _words_start(text, key):
                 for old in [c for c in parent.children if _words_start(c.text, key)]:

@@ -755,6 +755,7 @@ H3C = Vendor(
             ),
             no_trace=("shutdown",),
             shown=("ip http enable", "ip https enable", "info-center enable", "irf link-delay"),
+            unprinted_defaults=("ip http enable",),
         ),
         hostname_keyword="sysname",
         enter_banner="System View: return to User View with Ctrl+Z.",
