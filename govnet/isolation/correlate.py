@@ -33,7 +33,6 @@ every switch along its path.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -125,16 +124,20 @@ class L2Result:
         }
 
 
+_ARP = frozenset({"ssh-arp", "snmp-arp"})
+_NONE: frozenset[str | None] = frozenset()
+
+
 def _locate(
     entries: Sequence[TableEntry],
-    uplinks: set[tuple[str, str | None]],
+    uplinks: Mapping[str, set[str | None]],
     link_to: Mapping[tuple[str, str], str],
 ) -> tuple[TableEntry, ...]:
     """Where a MAC is, within one zone (see the module docstring)."""
-    physical = [e for e in entries if not e.is_arp and e.port]
+    physical = [e for e in entries if e.port and e.source not in _ARP]
     if not physical:
         return tuple(entries)
-    edges = [e for e in physical if (e.device, e.port) not in uplinks]
+    edges = [e for e in physical if e.port not in uplinks.get(e.device, _NONE)]
     if edges:
         return tuple(edges)
     seen_on = {e.device for e in physical}
@@ -191,38 +194,46 @@ def correlate(
     }
 
     # one pass over every entry: group by MAC, count MACs per port, attribute gap MACs
+    cabled: dict[str, set[str | None]] = {}
+    for here, port in link_to:
+        cabled.setdefault(here, set()).add(port)
+    gap_cabled: dict[str, set[str | None]] = {}
+    for here, port in gap_ports:
+        gap_cabled.setdefault(here, set()).add(port)
     by_mac: dict[str, list[TableEntry]] = {}
-    per_port: Counter[tuple[str, str | None]] = Counter()
-    uplinks: set[tuple[str, str | None]] = set()
+    uplinks: dict[str, set[str | None]] = {}
     count = 0
     for t in by_name.values():
         if t.error is not None:
             continue
         count += len(t.entries)
-        uplinks.update((t.device, p) for p in t.uplinks)
+        to_gap = gap_cabled.get(t.device, _NONE)
+        per_port: dict[str | None, int] = {}
         for e in t.entries:
-            group = by_mac.get(e.mac)
+            m = e.mac
+            group = by_mac.get(m)
             if group is None:
-                by_mac[e.mac] = [e]
+                by_mac[m] = [e]
             else:
                 group.append(e)
-            if e.is_arp:
+            if e.source in _ARP:
                 named = unnamed.get(e.ip or "")
                 if named is not None and named.zone == e.zone:
                     if named.role == "gap":
-                        gap_macs.add(e.mac)
-                    owners.setdefault(e.mac, Owner(named.name, "device", named.zone))
+                        gap_macs.add(m)
+                    owners.setdefault(m, Owner(named.name, "device", named.zone))
             else:
-                per_port[(e.device, e.port)] += 1
-                if (e.device, e.port) in gap_ports and e.mac not in owners:
-                    gap_macs.add(e.mac)
+                learned_on = e.port
+                per_port[learned_on] = per_port.get(learned_on, 0) + 1
+                if learned_on in to_gap and m not in owners:
+                    gap_macs.add(m)
+        ports = set(t.uplinks) | (cabled.get(t.device, _NONE) - to_gap)
+        ports.update(p for p, n in per_port.items() if n >= opts.uplink_macs)
+        uplinks[t.device] = ports
+        if ports - {None}:
+            result.uplinks[t.device] = {p for p in ports if p}
     result.entries = count
     result.macs = len(by_mac)
-    uplinks.update(key for key in link_to if key not in gap_ports)
-    uplinks.update(key for key, n in per_port.items() if n >= opts.uplink_macs)
-    for switch, uplink in uplinks:
-        if switch in by_name and uplink:
-            result.uplinks.setdefault(switch, set()).add(uplink)
 
     isolated = _isolated_pairs(inventory)
     watched = {zone for pair in isolated for zone in pair}  # zones checked for unknown MACs
@@ -244,11 +255,15 @@ def correlate(
         )
         if not pairs and owner is not None:
             continue
-        in_zone: dict[str, list[TableEntry]] = {}
-        for e in seen:
-            in_zone.setdefault(e.zone, []).append(e)
-        where = {z: _locate(es, uplinks, link_to) for z, es in sorted(in_zone.items())}
-        ips = {z: tuple(sorted({e.ip for e in es if e.ip})) for z, es in sorted(in_zone.items())}
+        if len(zones) == 1:
+            in_zone = {seen[0].zone: seen}
+        else:
+            in_zone = {}
+            for e in seen:
+                in_zone.setdefault(e.zone, []).append(e)
+            in_zone = dict(sorted(in_zone.items()))
+        where = {z: _locate(es, uplinks, link_to) for z, es in in_zone.items()}
+        ips = {z: tuple(sorted({e.ip for e in es if e.ip})) for z, es in in_zone.items()}
         if pairs:
             record = DualHomed(mac, owner, tuple(sorted(zones)), tuple(pairs), where, ips)  # type: ignore[arg-type]
             result.dual_homed.append(record)
@@ -261,6 +276,6 @@ def correlate(
                     continue
                 unknown = UnknownDevice(mac, zone, located, ips[zone])
                 result.unknown.append(unknown)
-                for device in sorted({e.device for e in located}):
+                for device in {e.device for e in located}:
                     result.unknown_by_device.setdefault(device, []).append(unknown)
     return result
