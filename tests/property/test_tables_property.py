@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from govnet.checks.configtext import parse_config
@@ -31,6 +31,8 @@ from govnet.collect.tables import (
 from govnet.inventory.model import Device
 from govnet.isolation.static import read_config
 
+# shared CI machines are slow at times: no per-example deadline, no "too slow" health check
+RELAXED = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CANONICAL = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 octets = st.binary(min_size=6, max_size=6)
 
@@ -45,6 +47,7 @@ def notations(raw: bytes) -> list[str]:
     ]  # fmt: skip
 
 
+@RELAXED
 @given(
     octets, st.integers(min_value=0, max_value=5), st.booleans(), st.sampled_from(["", " ", "\t"])
 )
@@ -59,6 +62,7 @@ def test_every_notation_normalises_to_the_same_mac(
     assert normalise_mac(expected) == expected
 
 
+@RELAXED
 @given(st.one_of(st.text(max_size=40), st.binary(max_size=20), st.integers(), st.none()))
 def test_anything_else_is_none_or_canonical(value: object) -> None:
     result = normalise_mac(value)
@@ -67,6 +71,7 @@ def test_anything_else_is_none_or_canonical(value: object) -> None:
         assert normalise_mac(result) == result
 
 
+@RELAXED
 @given(st.one_of(st.text(max_size=12), st.integers(), st.none(), st.floats()))
 def test_vlans_are_in_range_or_none(value: object) -> None:
     for vlan in (vlan_of(value), vlan_of_interface(value if isinstance(value, str) else None)):
@@ -86,6 +91,7 @@ SWITCH = Device(name="sw", host="127.0.0.1", platform="huawei", role="access", z
                 site="city")  # fmt: skip
 
 
+@RELAXED
 @given(
     rows, st.sampled_from(["arp", "mac"]), st.sampled_from(["huawei", "hp_comware", "cisco_ios"])
 )
@@ -118,7 +124,7 @@ arp_rows = st.lists(
 )
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fdb_rows, arp_rows)
 def test_snmp_walks_round_trip(
     fdb: list[tuple[bytes, int, int]], arps: list[tuple[bytes, int, int]]
@@ -157,6 +163,7 @@ CONFIG_WORDS = [
 ]  # fmt: skip
 
 
+@RELAXED
 @given(st.lists(st.sampled_from(CONFIG_WORDS) | st.text(max_size=30), max_size=40))
 def test_the_config_reader_never_raises(lines: list[str]) -> None:
     config = read_config(parse_config("\n".join(lines)), "huawei")
