@@ -141,6 +141,18 @@ def canary(
 
 # --------------------------------------------------------------------------- probe
 
+VERDICT_ZH = {
+    "isolated": "已隔离", "LEAK": "LEAK 违规外联", "error": "无法判断", "untested": "未测试",
+    "pass": "通过", "fail": "不合规", "none": "无数据", "stale": "过期",
+}  # fmt: skip
+
+
+def _label(verdict: str, fmt: str, lang: str) -> str:
+    """Chinese verdict labels in tables; machine formats keep the ASCII identifiers."""
+    if fmt != "table" or lang != "zh":
+        return verdict
+    return " ".join(VERDICT_ZH.get(w.strip("()"), w) for w in verdict.split())
+
 
 def _canary(address: str | None, port: int | None, protocol: str | None) -> str:
     if not address:
@@ -218,6 +230,7 @@ def probe(
             **r.to_dict(),
             "canary": _canary(r.canary, r.port, r.protocol),
             "received": f"{r.received:%Y-%m-%d %H:%M:%S}" if r.received else "",
+            "verdict": _label(r.verdict.value, fmt, app.lang),
         }
         for r in run.results
     ]
@@ -307,9 +320,10 @@ def report(app: App, /, max_age: timedelta, fmt: str, output: Path | None) -> No
         "max_age_seconds": int(max_age.total_seconds()),
         "verdicts": [v.to_dict() for v in verdicts],
     }
+    rows = [{**v.row(), "verdict": _label(v.row()["verdict"], fmt, app.lang)} for v in verdicts]
     text = emit_rows(
         app.console,
-        [v.row() for v in verdicts],
+        rows,
         REPORT_COLUMNS,
         fmt,
         app.lang,

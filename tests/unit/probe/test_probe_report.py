@@ -172,3 +172,10 @@ def test_ages() -> None:
     assert [format_age(timedelta(seconds=s)) for s in (5, 300, 3600, 3660, 90000, 86400)] == [
         "5s", "5m", "1h", "1h01m", "1d1h", "1d"
     ]  # fmt: skip
+
+
+def test_the_shipped_playbook_loads_with_the_other_isolation_angles() -> None:
+    root = LAB_INVENTORY.parent.parent / "playbooks"
+    books = load_playbooks([root / "isolation.yaml", root / "isolation-probe.yaml"])
+    (rule,) = [r for b in books for r in b.rules if r.kind == "isolation-probe"]
+    assert rule.control == "isolation.no-outbound-leak" and rule.applies_to.role == ["core"]
