@@ -25,6 +25,7 @@ sees the switches of this audit: select both sides (no ``--zone`` filter) to fin
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
@@ -49,6 +50,8 @@ from govnet.isolation.static import DeviceConfig, isolated_from, read_config
 
 if TYPE_CHECKING:
     from govnet.checks.playbook import Rule
+
+log = logging.getLogger(__name__)
 
 NAME = "isolation-l2"
 MAX_EVIDENCE = 20
@@ -186,9 +189,10 @@ class IsolationL2Kind:
         return set(table_commands(device.platform).values())
 
     def prepare(self, ctx: FleetContext, rules: Sequence[Rule]) -> None:
-        results: dict[tuple[str, L2Options], L2Result] = ctx.data.setdefault(NAME, {})
+        results: dict[tuple[str, L2Options], L2Result | str] = ctx.data.setdefault(NAME, {})
         if ctx.source != "live" or ctx.inventory is None:
             return
+        inventory = ctx.inventory
         by_source: dict[str, list[Rule]] = {}
         for rule in rules:
             assert isinstance(rule.params, L2Params)
@@ -199,12 +203,16 @@ class IsolationL2Kind:
                 for t in ctx.targets
                 if t.platform != TERMINAL and any(r.applies(t) for r in group)
             ]
-            tables = collect_tables(ctx, switches, source)
-            for rule in group:
-                assert isinstance(rule.params, L2Params)
-                key = _key(rule.params)
-                if key not in results:
-                    results[key] = correlate(ctx.inventory, tables, rule.params.options())
+            keys = {_key(r.params) for r in group if isinstance(r.params, L2Params)}
+            try:
+                tables = collect_tables(ctx, switches, source)
+                for key in keys - set(results):
+                    results[key] = correlate(inventory, tables, key[1])
+            except Exception as exc:  # a bug or a library surprise: every switch reports it
+                log.error("isolation-l2: %s tables: %s: %s", source, type(exc).__name__, exc)
+                log.debug("isolation-l2: traceback", exc_info=True)  # GOVNET_DEBUG=1
+                for key in keys:
+                    results[key] = f"{type(exc).__name__}: {exc}"
 
     def evaluate(self, device: Device, facts: DeviceFacts, params: L2Params) -> CheckResult:
         ctx = fleet_of(facts)
@@ -217,8 +225,13 @@ class IsolationL2Kind:
                 "not applicable: ARP/MAC tables are read live, not from saved files",
             )
         result = ctx.data.get(NAME, {}).get(_key(params))
+        if isinstance(result, str):
+            return CheckResult.errored(f"cannot collect or correlate the ARP/MAC tables: {result}")
         if not isinstance(result, L2Result):
             return CheckResult.errored("the ARP/MAC tables were not collected for this audit")
+        strange = sorted(set(params.zones) - set(ctx.inventory.zones))
+        if strange:
+            return CheckResult.errored(f"zones {', '.join(strange)} are not in the inventory")
         watched = set(params.zones) or {
             z for z in ctx.inventory.zones if isolated_from(ctx.inventory, z)
         }

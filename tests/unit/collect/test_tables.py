@@ -222,3 +222,15 @@ def test_snmp_dot1d_when_there_is_no_q_bridge() -> None:
     assert [(e.mac, e.vlan, e.port) for e in t.entries if not e.is_arp] == [
         ("00:1a:2b:10:00:02", None, "GigabitEthernet0/0/2")
     ]
+
+
+def test_snmp_collection_from_inside_an_event_loop() -> None:
+    import asyncio
+
+    from govnet.collect.tables import _run, collect_snmp
+
+    async def outer() -> int:
+        return _run(asyncio.sleep(0, result=7))  # the audit called from async code
+
+    assert asyncio.run(outer()) == 7
+    assert collect_snmp([]) == {}

@@ -315,3 +315,30 @@ def test_kind_params_are_validated() -> None:
         L2Params(detect="dual-homed", ignore_macs=["zz:00"])
     with pytest.raises(ValidationError):
         L2Params(detect="everything")  # type: ignore[arg-type]
+
+
+def test_kind_errors_name_the_cause() -> None:
+    from govnet.checks.kinds.isolation_l2 import IsolationL2Kind, L2Params
+
+    inv = load_inventory(FIXTURES / "inventory.yaml")
+    kind = IsolationL2Kind()
+    device = inv.devices["int-acc"]
+    broken = DeviceFacts("int-acc", config="", outputs=None)  # type: ignore[arg-type]
+    ctx = FleetContext(inv, [device], {"int-acc": broken}, None, datetime.now(UTC), "live")
+    broken.cache[FLEET_KEY] = ctx
+    params = L2Params(detect="dual-homed")
+    rule = next(
+        r for r in load_playbooks([PLAYBOOK])[0].rules if r.id == "isolation.no-dual-homed-host"
+    )
+    kind.prepare(ctx, [rule])  # a collector bug is recorded, not raised
+    result = kind.evaluate(device, broken, params)
+    assert result.status is Status.ERROR
+    assert result.message.startswith(
+        "cannot collect or correlate the ARP/MAC tables: AttributeError"
+    )
+    ctx.data.clear()
+    kind.prepare(ctx, [])
+    assert "not collected" in kind.evaluate(device, broken, params).message
+    wrong = L2Params(detect="unknown-device", zones=["intranet"])
+    ctx.data["isolation-l2"][("ssh", wrong.options())] = correlate(inv, {})
+    assert "intranet are not in the inventory" in kind.evaluate(device, broken, wrong).message
