@@ -1,21 +1,61 @@
-"""``govnetd``: the monitoring daemon's entry point."""
+"""``govnetd``: the monitoring daemon's entry point (the same as ``govnet monitor run``)."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Any
+
 import click
+from rich.console import Console
 
 from govnet import __version__
+from govnet.cli.common import App, exit_with, filter_options, filters_from, internal_error
+from govnet.cli.monitor import run_daemon, run_options
+from govnet.errors import GovnetError
+from govnet.i18n import default_lang
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-i",
+    "--inventory",
+    type=click.Path(path_type=Path),
+    envvar="GOVNET_INVENTORY",
+    help="Inventory YAML file or directory [env GOVNET_INVENTORY; default inventory/lab.yaml].",
+)
+@click.option("--db", envvar="GOVNET_DB", metavar="URL", help="Store URL [env GOVNET_DB].")
+@click.option("-v", "--verbose", count=True, help="Log more (-vv for debug).")
+@filter_options
+@run_options
 @click.version_option(__version__, prog_name="govnetd")
-def cli() -> None:
-    """govnetd: the SNMP monitoring daemon (polls the inventory, stores samples, raises alerts).
-
-    The poller arrives with the monitoring work; until then this prints its help only.
+def cli(inventory: Path | None, db: str | None, verbose: int, **kwargs: Any) -> None:
+    """govnetd: the SNMP monitoring daemon (polls the inventory, stores samples, raises
+    alerts, serves /metrics). SIGTERM stops it cleanly, SIGHUP reloads the inventory and the
+    alert rules; one daemon per store. See contrib/govnetd.service.
     """
-    click.echo(click.get_current_context().get_help())
+    app = App(
+        inventory_path=inventory,
+        lang=default_lang(),
+        quiet=not sys.stderr.isatty(),
+        err=Console(stderr=True),
+        db_url=db,
+    )
+    filters = filters_from(kwargs)
+    try:
+        code = run_daemon(app, filters, verbose, **kwargs)
+    except GovnetError as exc:
+        from govnet.cli.common import render_error
+
+        render_error(exc, app.err)
+        code = exc.exit_code
+    exit_with(code)
 
 
 def main() -> None:
-    cli.main(prog_name="govnetd")
+    try:
+        cli.main(prog_name="govnetd")
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug: never a raw traceback for the admin
+        sys.exit(internal_error(exc))

@@ -139,10 +139,10 @@ class Poller:
                 status.zone, status.site, status.role = fresh.zone, fresh.site, fresh.role
                 status.rack = fresh.rack
         now = self.clock.monotonic()
-        for name in entries:
+        for name, entry in entries.items():
             if name not in self._due:
-                first = now + stable_fraction(name) * self.config.first_spread
-                self._schedule(name, first)
+                spread = min(self.config.first_spread, self.config.interval(entry.device))
+                self._schedule(name, now + stable_fraction(name) * spread)
         for name in list(self._due):
             if name not in entries:
                 del self._due[name]

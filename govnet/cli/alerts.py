@@ -1,0 +1,189 @@
+"""``govnet alerts list|ack|show``: the monitor's alerts, from the store."""
+
+from __future__ import annotations
+
+import getpass
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from govnet.checks.model import Severity
+from govnet.cli.common import App, exit_with, format_option, pass_app
+from govnet.errors import ExitCode, GovnetError
+from govnet.i18n import pick
+from govnet.monitor.config import parse_duration
+from govnet.report.tabular import Column, emit_rows
+
+TIME_FIELDS = ("opened", "updated", "resolved", "acked_at")
+
+LIST_COLUMNS = [
+    Column("id", "ID", "编号", "right"),
+    Column("severity", "Severity", "级别"),
+    Column("state", "State", "状态"),
+    Column("opened_local", "Opened", "发生时间"),
+    Column("device", "Device", "设备"),
+    Column("instance", "Object", "对象"),
+    Column("title", "Alert", "告警"),
+    Column("message", "Detail", "详情"),
+]
+EVENT_COLUMNS = [
+    Column("when", "Time", "时间"),
+    Column("event", "Event", "事件"),
+    Column("detail", "Detail", "详情"),
+]
+_SEVERITY_ZH = {"critical": "紧急", "high": "重要", "medium": "次要", "low": "提示"}
+_STATE_ZH = {"firing": "告警中", "acked": "已确认", "suppressed": "已抑制", "flapping": "抖动",
+             "resolved": "已恢复"}  # fmt: skip
+
+
+def local_time(ts: float | None) -> str:
+    if not ts:
+        return ""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+
+
+def alert_state(row: dict[str, Any]) -> str:
+    if row["status"] != "firing":
+        return "resolved"
+    for flag, name in (("suppressed", "suppressed"), ("flapping", "flapping"), ("acked", "acked")):
+        if row[flag]:
+            return name
+    return "firing"
+
+
+def to_json_row(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: (iso(v) if k in TIME_FIELDS else v) for k, v in row.items()}
+    out["state"] = alert_state(row)
+    return out
+
+
+@click.group()
+def alerts() -> None:
+    """Alerts raised by the monitor (govnetd): list, acknowledge, show history."""
+
+
+@alerts.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Resolved alerts too (history).")
+@click.option("--since", default=None, help="Only alerts changed within this long (e.g. 7d).")
+@click.option("--device", default=None, help="Only this device's alerts.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["critical", "high", "medium", "low"]),
+    default="low",
+    show_default=True,
+    help="Exit 1 if a firing, unsuppressed alert is at least this severe.",
+)
+@format_option("table", "json", "csv")
+@pass_app
+def list_cmd(
+    app: App, /, show_all: bool, since: str | None, device: str | None, fail_on: str,
+    fmt: str, output: Path | None,
+) -> None:  # fmt: skip
+    """Firing alerts, newest first (with --all, resolved ones too). Exit 1 if any firing,
+    unsuppressed alert is at or above --fail-on."""
+    from govnet.store.monitor import MonitorStore
+
+    after = None
+    if since is not None:
+        try:
+            after = time.time() - parse_duration(since, "--since")
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--since") from None
+    rows = MonitorStore(app.store()).list_alerts(
+        status=None if show_all else "firing", since=after, device=device
+    )
+    table = []
+    for r in rows:
+        state = alert_state(r)
+        table.append({
+            **r,
+            "severity": r["severity"] if app.lang == "en" else _SEVERITY_ZH.get(r["severity"]),
+            "state": state if app.lang == "en" else _STATE_ZH[state],
+            "opened_local": local_time(r["opened"]),
+            "title": r["title_zh"] if app.lang == "zh" else r["title_en"],
+        })  # fmt: skip
+    if not rows and fmt == "table" and not app.quiet:
+        app.err.print(pick(app.lang, "no alerts", "无告警"), markup=False)
+    else:
+        text = emit_rows(
+            app.console,
+            table,
+            LIST_COLUMNS,
+            fmt,
+            app.lang,
+            json_data=[to_json_row(r) for r in rows],
+        )
+        if text is not None:
+            app.write(text, output)
+    threshold = Severity(fail_on)
+    bad = any(
+        r["status"] == "firing" and not r["suppressed"] and Severity(r["severity"]) >= threshold
+        for r in rows
+    )
+    exit_with(int(ExitCode.FINDINGS) if bad else 0)
+
+
+@alerts.command("ack")
+@click.argument("ids", nargs=-1, type=int, required=True)
+@click.option("--by", default=None, help="Who acknowledges [default: your login name].")
+@click.option("--comment", "-m", default="", help="Why, or what is being done.")
+@pass_app
+def ack_cmd(app: App, /, ids: tuple[int, ...], by: str | None, comment: str) -> None:
+    """Acknowledge firing alerts by ID: they stay listed (as acked) until they resolve; a
+    latched alert (water leak) resolves once acknowledged and clear."""
+    from govnet.store.monitor import MonitorStore
+
+    who = by or getpass.getuser()
+    ms = MonitorStore(app.store())
+    done = ms.ack(list(ids), who, comment, time.time())
+    missing = [i for i in ids if i not in done]
+    for alert_id in done:
+        app.err.print(pick(app.lang, f"acknowledged alert {alert_id}", f"已确认告警 {alert_id}"),
+                      markup=False, highlight=False)  # fmt: skip
+    if missing:
+        raise GovnetError(
+            f"alert(s) {', '.join(map(str, missing))}: not firing, already acknowledged, or no "
+            "such id (see 'govnet alerts list')"
+        )
+
+
+@alerts.command("show")
+@click.argument("alert_id", type=int)
+@format_option("table", "json")
+@pass_app
+def show_cmd(app: App, /, alert_id: int, fmt: str, output: Path | None) -> None:
+    """One alert and its history (opened, notified, suppressed, acked, resolved, …)."""
+    from govnet.store.monitor import MonitorStore
+
+    ms = MonitorStore(app.store())
+    row = ms.alert(alert_id)
+    if row is None:
+        raise GovnetError(f"alert {alert_id}: no such alert (see 'govnet alerts list --all')")
+    events = ms.alert_events(alert_id)
+    if fmt == "json":
+        data = {**to_json_row(row),
+                "events": [{**e, "ts": iso(e["ts"])} for e in events]}  # fmt: skip
+        from govnet.report.tabular import to_json
+
+        app.write(to_json(data), output)
+        return
+    title = row["title_zh"] if app.lang == "zh" else row["title_en"]
+    where = f"{row['device']}:{row['instance']}" if row["instance"] else row["device"]
+    app.console.print(
+        f"[bold]#{row['id']} {title}[/] {where} ({row['severity']}, {alert_state(row)})",
+        highlight=False,
+    )
+    app.console.print(row["message"], markup=False, highlight=False)
+    table = [
+        {"when": local_time(e["ts"]), "event": e["event"], "detail": e["detail"]} for e in events
+    ]
+    emit_rows(app.console, table, EVENT_COLUMNS, "table", app.lang)

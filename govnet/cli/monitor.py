@@ -1,0 +1,213 @@
+"""``govnet monitor run|status|show``: the SNMP monitoring daemon and what it has seen."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
+from govnet.errors import ExitCode, GovnetError
+from govnet.i18n import pick
+from govnet.inventory import Filters, Inventory, load_inventory, select_devices
+from govnet.inventory.model import Device
+from govnet.monitor.config import MonitorConfig, Retention, format_duration, parse_duration
+from govnet.monitor.metrics import METRICS
+from govnet.report.tabular import Column, emit_rows
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _duration(value: str | None, option: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value, option)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
+
+
+def run_options(func: F) -> F:
+    """Options shared by ``govnet monitor run`` and ``govnetd``."""
+    opts = [
+        click.option("--rules", type=click.Path(path_type=Path), default=None,
+                     help="Alert rules file [default playbooks/alerts.yaml]."),
+        click.option("--listen", default="127.0.0.1:9163", show_default=True, metavar="ADDR:PORT",
+                     help="Serve Prometheus /metrics here."),
+        click.option("--no-metrics", is_flag=True, help="Do not serve /metrics."),
+        click.option("--backend", type=click.Choice(["auto", "gufo", "pysnmp"]), default="auto",
+                     show_default=True, help="SNMP client (auto: gufo-snmp when installed)."),
+        click.option("--concurrency", type=click.IntRange(1, 4096), default=64,
+                     show_default=True, help="Polls in flight at once."),
+        click.option("--poll-timeout", default="30s", show_default=True,
+                     help="Outer limit on one poll (capped at 90% of the device's interval)."),
+        click.option("--down-after", default="45s", show_default=True,
+                     help="Unreachable for this long = down."),
+        click.option("--retention", default="raw=48h,5m=30d,1h=1y", show_default=True,
+                     help="How long raw samples and 5-minute/hourly rollups are kept."),
+        click.option("--once", is_flag=True, help="Poll every device once, store, alert, exit."),
+        click.option("--duration", default=None, help="Stop after this long (e.g. 20s)."),
+        click.option("--log-format", type=click.Choice(["json", "text"]), default=None,
+                     help="Log lines as JSON (default off a terminal) or text."),
+    ]  # fmt: skip
+    for opt in reversed(opts):
+        func = opt(func)
+    return func
+
+
+def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:
+    """Parse the run options, start the daemon, return its exit code."""
+    from govnet.monitor import logfmt
+    from govnet.monitor.service import Daemon, DaemonOptions
+
+    config = MonitorConfig(
+        concurrency=opts["concurrency"],
+        poll_timeout=_duration(opts["poll_timeout"], "--poll-timeout") or 30.0,
+        down_after=_duration(opts["down_after"], "--down-after") or 0.0,
+        retention=Retention.parse(opts["retention"]),
+    )
+    options = DaemonOptions(
+        config=config,
+        rules=opts["rules"],
+        listen=None if opts["no_metrics"] or not opts["listen"] else opts["listen"],
+        backend=opts["backend"],
+        once=opts["once"],
+        duration=_duration(opts["duration"], "--duration"),
+    )
+    fmt = opts["log_format"] or ("text" if sys.stderr.isatty() else "json")
+    logfmt.setup(fmt, verbose)
+    path = app.inventory_path
+
+    def load() -> tuple[Inventory, list[Device]]:
+        inventory = app.inventory() if path is None else load_inventory(path)
+        return inventory, select_devices(inventory, filters)
+
+    load()  # errors in the inventory stop us before any lock or socket
+    daemon = Daemon(load, app.store(), options)
+    summary = asyncio.run(daemon.run())
+    if options.once:
+        if not app.quiet:
+            en = (f"polled {summary.polls} devices: {summary.failures} without an answer, "
+                  f"{summary.varbinds} varbinds; {summary.firing} alert(s) firing")  # fmt: skip
+            zh = (f"轮询设备 {summary.polls} 台：无应答 {summary.failures} 台，"
+                  f"变量 {summary.varbinds} 个；当前告警 {summary.firing} 条")  # fmt: skip
+            app.err.print(pick(app.lang, en, zh), markup=False, highlight=False)
+        return int(ExitCode.UNREACHABLE) if summary.failures else 0
+    return 0
+
+
+@click.group()
+def monitor() -> None:
+    """SNMP monitoring: the polling daemon and the device states it records."""
+
+
+@monitor.command("run")
+@filter_options
+@run_options
+@click.pass_context
+def run_cmd(ctx: click.Context, /, **kwargs: Any) -> None:
+    """Poll the inventory's devices on schedule, store samples, raise alerts, serve /metrics.
+
+    Runs until SIGTERM or Ctrl-C (SIGHUP reloads the inventory and rules). The same as
+    ``govnetd``. Exit 0; with --once, 3 if some device did not answer.
+    """
+    app = ctx.find_object(App)
+    assert app is not None
+    filters = filters_from(kwargs)
+    verbose = ctx.find_root().params.get("verbose", 0)
+    exit_with(run_daemon(app, filters, int(verbose or 0), **kwargs))
+
+
+STATUS_COLUMNS = [
+    Column("device", "Device", "设备"),
+    Column("zone", "Zone", "网络区域"),
+    Column("role", "Role", "角色"),
+    Column("state", "State", "状态"),
+    Column("for", "For", "持续", "right"),
+    Column("rtt_ms", "RTT ms", "响应(ms)", "right"),
+    Column("uptime", "Uptime", "运行时间", "right"),
+    Column("error", "Last error", "最近错误"),
+]
+
+_STATE_ZH = {"up": "正常", "unreachable": "不可达", "down": "宕机", "unknown": "未知"}
+
+
+@monitor.command("status")
+@filter_options
+@format_option("table", "json", "csv")
+@pass_app
+def status_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> None:
+    """Device states as the daemon last saw them (from the store). Exit 3 if any is down."""
+    from govnet.monitor.model import DeviceState
+    from govnet.store.monitor import MonitorStore
+
+    filters = filters_from(kwargs)
+    rows = MonitorStore(app.store()).device_states()
+    if not filters.is_empty():
+        wanted = {d.name for d in select_devices(app.inventory(), filters)}
+        rows = [r for r in rows if r["device"] in wanted]
+    now = time.time()
+    rank = {s.value: s.rank for s in DeviceState}
+    rows.sort(key=lambda r: (rank.get(r["state"], 9), r["device"]))
+    table = [
+        {
+            **r,
+            "state": r["state"] if app.lang == "en" else _STATE_ZH.get(r["state"], r["state"]),
+            "for": format_duration(max(0.0, now - r["since"])) if r["since"] else "",
+            "rtt_ms": f"{r['rtt_ms']:.1f}" if r["rtt_ms"] is not None else "",
+            "uptime": format_duration(r["uptime_s"]) if r["uptime_s"] is not None else "",
+        }
+        for r in rows
+    ]
+    if not rows and fmt == "table":
+        app.err.print(pick(app.lang, "no device states stored yet: run 'govnet monitor run'",
+                           "尚无设备状态：请先运行 govnet monitor run"), markup=False)  # fmt: skip
+    text = emit_rows(app.console, table, STATUS_COLUMNS, fmt, app.lang, json_data=rows)
+    if text is not None:
+        app.write(text, output)
+    bad = any(r["state"] in ("down", "unreachable") for r in rows)
+    exit_with(int(ExitCode.UNREACHABLE) if bad else 0)
+
+
+SHOW_COLUMNS = [
+    Column("metric", "Metric", "指标"),
+    Column("instance", "Instance", "对象"),
+    Column("value", "Value", "值", "right"),
+    Column("unit", "Unit", "单位"),
+    Column("label", "Meaning", "含义"),
+    Column("age", "Age", "时间", "right"),
+]
+
+
+@monitor.command("show")
+@click.argument("device")
+@click.option("--metric", "-m", multiple=True, help="Only these metrics (repeatable).")
+@format_option("table", "json", "csv")
+@pass_app
+def show_cmd(
+    app: App, /, device: str, metric: tuple[str, ...], fmt: str, output: Path | None
+) -> None:
+    """The latest value of every metric of DEVICE (from the store)."""
+    from govnet.store.monitor import MonitorStore
+
+    rows = MonitorStore(app.store()).latest_values(list(metric) or None, device)
+    if not rows:
+        raise GovnetError(f"{device}: no values stored (not monitored yet, or not a device name)")
+    now = time.time()
+    out = []
+    for r in sorted(rows, key=lambda r: (r["metric"], r["instance"])):
+        meta = METRICS.get(r["metric"])
+        value = r["text"] if r["value"] is None else f"{r['value']:g}"
+        out.append({
+            "metric": r["metric"], "instance": r["instance"], "value": value,
+            "unit": meta.unit if meta else "", "label": meta.label(app.lang) if meta else "",
+            "age": format_duration(max(0.0, now - r["ts"])),
+        })  # fmt: skip
+    text = emit_rows(app.console, out, SHOW_COLUMNS, fmt, app.lang, json_data=rows)
+    if text is not None:
+        app.write(text, output)
