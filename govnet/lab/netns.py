@@ -166,14 +166,19 @@ def plan(
 # ----------------------------------------------------------------------------- running ip
 
 
-def unavailable() -> str | None:
-    """Why the netns lab cannot run here, or None."""
+def unavailable(try_create: bool = False) -> str | None:
+    """Why the netns lab cannot run here, or None. ``try_create`` also adds and deletes a
+    throw-away namespace (a container may list namespaces yet refuse to create one)."""
     if os.geteuid() != 0:
         return "network namespaces need root (CI runs the tests as root)"
     if shutil.which("ip") is None:
         return "iproute2's 'ip' is not installed (apt-get install iproute2)"
     try:
         _ip(["netns", "list"])
+        if try_create:
+            name = f"govnet-check-{os.getpid()}"
+            _ip(["netns", "add", name])
+            _ip(["netns", "del", name])
     except LabError as exc:
         return f"'ip netns' does not work here: {exc}"
     return None

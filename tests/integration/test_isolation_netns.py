@@ -32,7 +32,7 @@ from govnet.store.db import Store
 from govnet.store.probe import canary_sessions
 from tests.conftest import LAB_INVENTORY, ROOT
 
-UNAVAILABLE = netns.unavailable()
+UNAVAILABLE = netns.unavailable(try_create=True)
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(UNAVAILABLE is not None, reason=f"netns lab: {UNAVAILABLE}"),

@@ -140,3 +140,9 @@ def test_the_kernel_filter_compiles_where_libpcap_is_installed() -> None:
         compile_filter(bpf, linktype=DLT_EN10MB)
     except ImportError:
         pytest.skip("libpcap is not installed (Debian: libpcap0.8); the canary filters in Python")
+
+
+def test_without_a_compilable_filter_the_canary_filters_in_python() -> None:
+    from govnet.probe.canary import _compiled_or_none
+
+    assert _compiled_or_none("no such ((( filter", "lo") is None
