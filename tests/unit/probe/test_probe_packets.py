@@ -7,7 +7,7 @@ import random
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scapy.layers.dns import DNS, DNSQR
 from scapy.layers.inet import ICMP, IP, TCP, UDP
@@ -102,12 +102,14 @@ def test_a_plain_ping_is_a_probe_without_token() -> None:
     assert obs is not None and obs.token is None
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # shared machines
 @given(st.binary(max_size=200))
 def test_payload_parsing_never_raises(data: bytes) -> None:
     found = token_in_payload(data)
     assert found is None or set(found) <= set("abcdefghijklmnopqrstuvwxyz234567")
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # shared machines
 @given(st.randoms(use_true_random=False))
 def test_dns_names_survive_case_randomisation(rnd: random.Random) -> None:
     text = text_for(ProbeProtocol.DNS)

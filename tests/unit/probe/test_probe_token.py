@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from govnet.errors import SecretError
@@ -71,6 +71,7 @@ tokens = st.builds(
 )
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # shared machines
 @given(tokens)
 def test_every_token_round_trips_through_its_text(t: Token) -> None:
     text = CODEC.encode(t)
@@ -79,6 +80,7 @@ def test_every_token_round_trips_through_its_text(t: Token) -> None:
     assert CODEC.decode(text.upper()) == t  # DNS resolvers may change the case of names
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # shared machines
 @given(tokens, st.data())
 def test_any_altered_bit_is_a_forgery(t: Token, data: st.DataObject) -> None:
     raw = bytearray(CODEC.pack(t))
@@ -89,6 +91,7 @@ def test_any_altered_bit_is_a_forgery(t: Token, data: st.DataObject) -> None:
         CODEC.decode(text)
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # shared machines
 @given(tokens)
 def test_a_token_signed_with_another_secret_is_a_forgery(t: Token) -> None:
     other = TokenCodec(b"another-secret-of-enough-length")
@@ -97,8 +100,10 @@ def test_a_token_signed_with_another_secret_is_a_forgery(t: Token) -> None:
         CODEC.decode(other.encode(t))
 
 
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)  # shared machines
 @given(st.text(max_size=300))
-@settings(max_examples=300)
 def test_arbitrary_text_never_verifies(text: str) -> None:
     with pytest.raises((UnsignedToken, ForgedToken)):
         CODEC.decode(text)
