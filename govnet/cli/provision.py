@@ -10,7 +10,6 @@ import click
 from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
 from govnet.errors import GovnetError
 from govnet.i18n import pick
-from govnet.inventory import select_devices
 from govnet.provision.service import (
     CHANGE,
     FAILED,
@@ -22,7 +21,7 @@ from govnet.provision.service import (
     exit_code,
     plan_devices,
 )
-from govnet.provision.tasks import TASKS, Job, Target, get_task, parse_args
+from govnet.provision.tasks import TASKS, Job, Target, make_job
 from govnet.provision.templates import TemplateSet, templates_dir
 from govnet.report import provision as render
 from govnet.report.tabular import Column, emit_rows
@@ -42,6 +41,7 @@ def _common(func: Any) -> Any:
             ),
             click.option("--workers", default=16, show_default=True, help="Devices at once."),
             click.option("--timeout", type=float, help="Connect timeout per device (s)."),
+            click.option("--retries", default=1, show_default=True, help="Extra connect attempts."),
             format_option("table", "json", "csv"),
         ]
     ):
@@ -51,29 +51,25 @@ def _common(func: Any) -> Any:
 
 def _job(
     app: App,
-    task_name: str,
+    task: str,
     task_args: tuple[str, ...],
     templates: Path | None,
     kwargs: dict[str, Any],
     commit: bool,
 ) -> tuple[Job, list[Target]]:
-    task = get_task(task_name)
-    args = parse_args(task, task_args)
-    folder = templates_dir(templates)
-    if not folder.is_dir():
-        raise GovnetError(f"template folder {folder} not found: pass --templates DIR")
-    inventory = app.inventory()
-    filters = filters_from(kwargs)
-    job = Job(task, args, inventory, TemplateSet(folder))
-    targets = job.select(select_devices(inventory, filters), filtered=not filters.is_empty())
-    if not targets:
-        raise GovnetError("no device matches the filters")
-    job.prepared = task.prepare(app.store(), inventory, args, commit=commit)
-    return job, targets
+    return make_job(
+        app.inventory(),
+        app.store(),
+        task,
+        task_args,
+        templates_dir(templates),
+        filters_from(kwargs),
+        commit,
+    )
 
 
-def _options(workers: int, timeout: float | None) -> ProvisionOptions:
-    return ProvisionOptions(workers=workers, ssh=SshOptions(timeout=timeout))
+def _options(workers: int, timeout: float | None, retries: int) -> ProvisionOptions:
+    return ProvisionOptions(workers=workers, ssh=SshOptions(timeout=timeout, retries=retries))
 
 
 def _emit(
@@ -120,6 +116,7 @@ def plan(
     templates: Path | None,
     workers: int,
     timeout: float | None,
+    retries: int,
     fmt: str,
     output: Path | None,
     **kwargs: Any,
@@ -130,7 +127,7 @@ def plan(
     job, targets = _job(app, task, task_args, templates, kwargs, commit=False)
     active = sum(1 for t in targets if t.skip is None)
     with app.progress(active, pick(app.lang, "planning", "生成计划")) as advance:
-        plans = plan_devices(job, targets, _options(workers, timeout), on_done=advance)
+        plans = plan_devices(job, targets, _options(workers, timeout, retries), on_done=advance)
     code = _emit(app, "plan", None, job, plans, fmt, output, diffs=True)
     if code:
         raise SystemExit(code)
@@ -148,6 +145,7 @@ def apply(
     templates: Path | None,
     workers: int,
     timeout: float | None,
+    retries: int,
     fmt: str,
     output: Path | None,
     yes: bool,
@@ -161,7 +159,7 @@ def apply(
     Exit 0 every device changed or unchanged; 1 some failed and were rolled back (their
     configuration is identical to the backup); 2 bad arguments or templates; 3 some devices
     unreachable, or a rollback failed (look at those devices)."""
-    options = _options(workers, timeout)
+    options = _options(workers, timeout, retries)
     job, targets = _job(app, task, task_args, templates, kwargs, commit=False)
     confirmed: dict[str, list[str]] | None = None
     early: list[DeviceChange] = []

@@ -11,11 +11,13 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from govnet.errors import GovnetError
+from govnet.inventory import Filters, select_devices
 from govnet.inventory.model import Device, Inventory
 from govnet.provision import ipam
 from govnet.provision.remediation import Intended
@@ -273,3 +275,27 @@ class Job:
             "notes": self.prepared.notes,
             **self.prepared.meta,
         }
+
+
+def make_job(
+    inventory: Inventory,
+    store: Store,
+    task_name: str,
+    task_args: Sequence[str],
+    templates: Path,
+    filters: Filters,
+    commit: bool,
+) -> tuple[Job, list[Target]]:
+    """Everything checked before any device is contacted: the task and its arguments, the
+    templates folder, the devices; then the task's run-wide values (``commit`` False: a
+    preview, nothing recorded)."""
+    task = get_task(task_name)
+    args = parse_args(task, task_args)
+    if not templates.is_dir():
+        raise TaskError(f"template folder {templates} not found: pass --templates DIR")
+    job = Job(task, args, inventory, TemplateSet(templates))
+    targets = job.select(select_devices(inventory, filters), filtered=not filters.is_empty())
+    if not targets:
+        raise TaskError("no device matches the filters")
+    job.prepared = task.prepare(store, inventory, args, commit=commit)
+    return job, targets

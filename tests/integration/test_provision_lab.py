@@ -1,0 +1,310 @@
+"""`govnet provision` and `govnet ipam` against a lab of our own over real SSH.
+
+The shared session lab is never changed: this module starts its own relocated copy, with its
+own lab data (two switches made to reject one line each, so a push fails half-way) and one
+extra switch with its factory-default configuration, and stops it at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from govnet.cli.main import cli
+from govnet.collect.sanitize import normalise
+from govnet.inventory import Inventory, load_inventory
+from govnet.lab import launcher
+from govnet.platforms import get_platform
+from govnet.store import provision as records
+from govnet.store.db import Store
+from govnet.transport.ssh import SshSession
+from tests.conftest import ROOT
+from tests.integration.conftest import free_port, relocate_lab
+
+pytestmark = pytest.mark.integration
+
+REJECT = {"int-agg-east": "^traffic-filter ", "int-acc-west": "^packet-filter "}
+
+
+@dataclass
+class ProvLab:
+    path: Path
+    state: Path
+    db: str
+    inventory: Inventory
+
+    def running(self, device: str) -> str:
+        d = self.inventory.devices[device]
+        with SshSession(d) as session:
+            return normalise(session.fetch("running_config"), get_platform(d.platform))
+
+
+@pytest.fixture(scope="module")
+def plab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProvLab]:
+    base = tmp_path_factory.mktemp("provision-lab")
+    folder = base / "inventory"
+    folder.mkdir()
+    shutil.copytree(ROOT / "inventory" / "lab-data", folder / "lab-data")
+    for device, pattern in REJECT.items():  # these two refuse one line with the vendor's error
+        (folder / "lab-data" / device / "lab.yaml").write_text(f"reject: ['{pattern}']\n")
+    path = relocate_lab(folder)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["devices"]["new-sw"] = {  # no lab data: the simulator's factory-default Huawei config
+        "host": "127.0.0.1",
+        "port": free_port(socket.SOCK_STREAM),
+        "address": "10.10.9.1",
+        "platform": "huawei",
+        "role": "access",
+        "groups": ["internal-net"],
+        "site": "county-east",
+    }
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    state = base / "state"
+    launcher.up(path, state)
+    try:
+        yield ProvLab(path, state, f"sqlite:///{base / 'store.sqlite'}", load_inventory(path))
+    finally:
+        launcher.down(state)
+
+
+@pytest.fixture(autouse=True)
+def env(plab: ProvLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOVNET_DB", plab.db)
+    monkeypatch.setenv("GOVNET_LOCK_DIR", str(tmp_path / "locks"))
+    monkeypatch.chdir(ROOT)
+
+
+def govnet(plab: ProvLab, *args: str, stdin: str | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["-i", str(plab.path), "--lang", "en", *args], input=stdin)
+    return result.exit_code, result.output
+
+
+def section(running: str, header: str) -> set[str]:
+    """The lines of one section of a running config (devices order them their own way)."""
+    lines = running.split("\n")
+    start = lines.index(header)
+    return {
+        ln.strip()
+        for ln in lines[start + 1 :][
+            : next(i for i, ln in enumerate(lines[start + 1 :]) if not ln.startswith(" "))
+        ]
+    }
+
+
+def as_json(out: str) -> dict:  # type: ignore[type-arg]
+    return json.loads(out[out.index("{") :])
+
+
+def test_baseline_brings_the_noncompliant_switch_to_a_clean_audit(plab: ProvLab) -> None:
+    code, out = govnet(
+        plab, "provision", "plan", "baseline", "--limit", "int-acc-town", "-f", "json"
+    )
+    assert code == 0, out
+    [plan] = as_json(out)["devices"]
+    assert plan["status"] == "change"
+    assert {
+        "undo telnet server enable",
+        "undo snmp-agent community read public",
+        " protocol inbound ssh",
+    } <= set(plan["commands"])
+    assert "- telnet server enable" in plan["diff"]
+
+    code, out = govnet(plab, "audit", "--limit", "int-acc-town", "-f", "json")
+    assert code == 1  # Telnet on, community public: the seeded violations
+
+    code, out = govnet(
+        plab, "provision", "apply", "baseline", "--limit", "int-acc-town", "--yes", "-f", "json"
+    )
+    assert code == 0, out
+    doc = as_json(out)
+    assert [d["status"] for d in doc["devices"]] == ["changed"] and doc["exit_code"] == 0
+
+    code, out = govnet(plab, "audit", "--limit", "int-acc-town", "-f", "json")
+    assert code == 0, out
+    assert [f for f in as_json(out)["findings"] if f["status"] == "fail"] == []
+
+    # re-running changes nothing
+    code, out = govnet(
+        plab, "provision", "apply", "baseline", "--limit", "int-acc-town", "--yes", "-f", "json"
+    )
+    assert code == 0 and [d["status"] for d in as_json(out)["devices"]] == ["unchanged"]
+    code, out = govnet(
+        plab, "provision", "plan", "baseline", "--limit", "int-acc-town", "-f", "json"
+    )
+    assert [d["status"] for d in as_json(out)["devices"]] == ["no-change"]
+
+    # change records, and the backup taken before the push
+    store = Store.open(plab.db)
+    rows = records.changes(store, device="int-acc-town")
+    assert [r["status"] for r in rows[:2]] == ["unchanged", "changed"]
+    assert rows[1]["commands"] == plan["commands"]
+    seed = (ROOT / "inventory" / "lab-data" / "int-acc-town" / "running.cfg").read_text(
+        encoding="utf-8"
+    )
+    history = [cfg.text for _, cfg in store.config_history("int-acc-town")]
+    assert normalise(seed, get_platform("huawei")) in history
+    assert store.run(doc["run"])["exit_code"] == 0  # type: ignore[index]
+
+
+def test_onboarding_allocates_a_vlan_and_subnet_and_configures_them(plab: ProvLab) -> None:
+    args = ("onboard-unit", "unit=east-market", "zone=external", "ports=GigabitEthernet0/5")
+    code, out = govnet(plab, "provision", "apply", *args, "--yes", "-f", "json")
+    assert code == 0, out
+    doc = as_json(out)
+    assert [(d["device"], d["status"]) for d in doc["devices"]] == [("ext-agg-east", "changed")]
+    assert doc["allocation"]["vlan"] == 200 and doc["allocation"]["prefix"] == "172.20.4.0/24"
+
+    code, out = govnet(plab, "ipam", "list", "--zone", "external", "-f", "json")
+    assert [(a["unit"], a["vlan"], a["prefix"]) for a in as_json(out)["allocations"]] == [
+        ("east-market", 200, "172.20.4.0/24")
+    ]
+
+    running = plab.running("ext-agg-east")
+    assert "vlan 200\n name east-market\n" in running
+    assert (
+        "interface Vlan200\n description east-market gateway\n ip address 172.20.4.1 255.255.255.0\n"
+        in running
+    )
+    assert " ip access-group ONBOARD-east-market in\n" in running
+    assert (
+        "ip access-list extended ONBOARD-east-market\n deny ip any 10.10.0.0 0.0.255.255\n permit ip any any\n"
+        in running
+    )
+    assert section(running, "interface GigabitEthernet0/5") == {
+        "description east-market",
+        "switchport access vlan 200",
+        "switchport mode access",
+    }
+
+    code, out = govnet(plab, "provision", "plan", *args, "-f", "json")
+    assert code == 0 and [d["status"] for d in as_json(out)["devices"]] == ["no-change"]
+
+
+@pytest.mark.parametrize(
+    ("device", "args"),
+    [
+        (
+            "int-agg-east",
+            ("unit=east-market", "zone=internal", "ports=GigabitEthernet0/0/5"),
+        ),  # Huawei
+        ("int-acc-west", ("unit=west-gov", "zone=internal", "ports=GigabitEthernet1/0/5")),  # H3C
+    ],
+)
+def test_a_push_failing_half_way_is_rolled_back_to_a_byte_identical_config(
+    plab: ProvLab, device: str, args: tuple[str, ...]
+) -> None:
+    before = plab.running(device)
+    code, out = govnet(
+        plab, "provision", "apply", "onboard-unit", *args, "--limit", device, "--yes", "-f", "json"
+    )
+    assert code == 1, out  # failed and rolled back
+    [result] = as_json(out)["devices"]
+    assert result["status"] == "rolled-back"
+    assert "rejected" in result["message"] and "identical to the backup" in result["message"]
+    assert result["rollback"]  # lines before the refused one had been applied, and were undone
+    assert plab.running(device) == before
+    seed = ROOT / "inventory" / "lab-data" / device / "running.cfg"
+    saved = plab.state / "devices" / device / "running.cfg"
+    assert saved.read_bytes() == seed.read_bytes()  # what the device holds, byte for byte
+
+
+def test_a_failed_verification_is_rolled_back(plab: ProvLab, tmp_path: Path) -> None:
+    """A template asking for two values of a one-value setting: the device keeps the last, the
+    first line is missing afterwards, so the change is undone."""
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "playbooks" / "templates", templates)
+    (templates / "huawei" / "baseline.j2").write_text(
+        "user-interface vty 16 20\n idle-timeout 5 0\n idle-timeout 6 0\n"
+    )
+    before = plab.running("int-core-1")
+    code, out = govnet(
+        plab,
+        "provision",
+        "apply",
+        "baseline",
+        "--limit",
+        "int-core-1",
+        "--templates",
+        str(templates),
+        "--yes",
+        "-f",
+        "json",
+    )
+    assert code == 1, out
+    [result] = as_json(out)["devices"]
+    assert result["status"] == "rolled-back"
+    assert result["problems"] == ["missing: user-interface vty 16 20 > idle-timeout 5 0"]
+    assert plab.running("int-core-1") == before
+
+
+def test_an_unreachable_switch_is_reported_and_nothing_else_stops(plab: ProvLab) -> None:
+    code, out = govnet(
+        plab,
+        "provision",
+        "apply",
+        "baseline",
+        "--limit",
+        "ext-acc-town,ext-acc-west",
+        "--timeout",
+        "1",
+        "--retries",
+        "0",
+        "--yes",
+        "-f",
+        "json",
+    )
+    assert code == 3, out
+    results = {d["device"]: d for d in as_json(out)["devices"]}
+    assert (
+        results["ext-acc-town"]["status"] == "failed"
+        and results["ext-acc-town"]["error_kind"] == "timeout"
+    )
+    assert results["ext-acc-west"]["status"] == "unchanged"
+
+
+def test_apply_asks_first_and_sends_nothing_on_no(plab: ProvLab) -> None:
+    before = plab.running("ext-core-1")
+    code, out = govnet(plab, "provision", "apply", "baseline", "--limit", "ext-core-1", stdin="n\n")
+    assert code == 0 and "idle-timeout 5 0" in out and "cancelled: nothing was sent" in out
+    assert plab.running("ext-core-1") == before
+    code, out = govnet(plab, "provision", "apply", "baseline", "--limit", "ext-core-1")  # no answer
+    assert code == 2 and "pass --yes" in out
+    code, out = govnet(
+        plab, "provision", "apply", "baseline", "--limit", "ext-core-1", "-f", "csv", stdin="y\n"
+    )
+    assert code == 0, out
+    assert "ext-core-1,hp_comware,changed,3" in out
+    assert " idle-timeout 5 0" in plab.running("ext-core-1")
+
+
+def test_a_factory_default_switch_keys_are_masked_in_every_output(plab: ProvLab) -> None:
+    for fmt in ("json", "csv", "table"):
+        code, out = govnet(plab, "provision", "plan", "baseline", "--limit", "new-sw", "-f", fmt)
+        assert code == 0, out
+        assert "LabAuthKey2026" not in out and "LabPrivKey2026" not in out
+    plan = as_json(
+        govnet(plab, "provision", "plan", "baseline", "--limit", "new-sw", "-f", "json")[1]
+    )
+    assert (
+        "snmp-agent usm-user v3 govnet-v3 authentication-mode sha cipher ***"
+        in plan["devices"][0]["commands"]
+    )
+    code, out = govnet(
+        plab, "provision", "apply", "baseline", "--limit", "new-sw", "--yes", "-f", "json"
+    )
+    assert code == 0 and "LabAuthKey2026" not in out
+    assert [d["status"] for d in as_json(out)["devices"]] == ["changed"]
+    code, out = govnet(plab, "audit", "--limit", "new-sw", "-f", "json")
+    fails = {f["control"] for f in as_json(out)["findings"] if f["status"] == "fail"}
+    # what the baseline leaves to people: the factory account and unlabelled ports
+    assert fails == {"auth.default-accounts", "port.unused-shutdown"}
+    rows = records.changes(Store.open(plab.db), device="new-sw")
+    assert "LabAuthKey2026" not in json.dumps(rows, default=str)
