@@ -132,14 +132,19 @@ def test_govnetd_on_the_lab(lab: Lab, tmp_path: Path, daemons: Callable[..., Dae
     assert 'govnet_alerts_firing{severity="critical"}' in text
     assert "govnet_poll_lag_seconds" in text and "govnet_varbinds_total" in text
 
-    # at once (each is a Python start-up): a second daemon, and the alerts as JSON
-    second, listed = (
+    # at once (each is a Python start-up): a second daemon, the alerts as JSON, one frame
+    second, listed, frame = (
         subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for cmd in (
             [*DAEMON, "-i", str(inventory), "--db", f"sqlite:///{db}", "--no-metrics"],
             [*GOVNET, "-i", str(inventory), "--db", f"sqlite:///{db}", "alerts", "list", "-f", "json"],
+            [*GOVNET, "--db", f"sqlite:///{db}", "--lang", "en", "dashboard", "--once", "--width", "100"],
         )
     )  # fmt: skip
+    shown = frame.communicate(timeout=30)[0]
+    assert frame.returncode == 0
+    assert "ups-1    BATTERY 64% 18min" in shown and "daemon ok" in shown
+    assert "CRIT ups-1 UPS on battery: on battery (mains failed)" in shown
     second_err = second.communicate(timeout=30)[1]
     listed_out, listed_err = listed.communicate(timeout=30)
     assert second.returncode == 2

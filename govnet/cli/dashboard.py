@@ -1,0 +1,84 @@
+"""``govnet dashboard``: the machine-room view, live or one frame (``--once``)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from datetime import datetime
+
+import click
+from rich.console import Console
+
+from govnet.cli.common import App, pass_app
+from govnet.errors import GovnetError
+from govnet.monitor.config import parse_duration
+
+
+def _moment(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r}: expected seconds since 1970 or an ISO time", param_hint="--now"
+        ) from None
+
+
+@click.command("dashboard")
+@click.option("--once", is_flag=True, help="Print one frame and exit (cron mails, screenshots).")
+@click.option("--refresh", default="2s", show_default=True, help="Time between frames (≥ 0.25s).")
+@click.option("--rotate", default="15s", show_default=True,
+              help="Turn pages this often when devices do not fit (0 = never).")  # fmt: skip
+@click.option("--zone", multiple=True, help="Only these zones (repeatable).")
+@click.option("--width", type=click.IntRange(60, 1000), default=None, help="Frame width.")
+@click.option("--height", type=click.IntRange(20, 1000), default=None,
+              help="Frame height (--once: default as tall as needed).")  # fmt: skip
+@click.option("--page", type=click.IntRange(1, None), default=1, help="Page to show (--once).")
+@click.option("--now", default=None, hidden=True, help="Render as of this time (tests).")
+@pass_app
+def dashboard(
+    app: App, /, once: bool, refresh: str, rotate: str, zone: tuple[str, ...], width: int | None,
+    height: int | None, page: int, now: str | None,
+) -> None:  # fmt: skip
+    """The machine room at a glance, from the monitor's store (govnetd runs elsewhere):
+    devices by zone worst first, UPS and environment, busiest links, firing alerts.
+
+    Live in the alternate screen until q (n/p turn pages); --once prints one frame."""
+    from govnet.dashboard.live import run_live
+    from govnet.dashboard.render import Frame, View, render
+    from govnet.dashboard.snapshot import read_snapshot
+    from govnet.store.monitor import MonitorStore
+
+    try:
+        every = parse_duration(refresh, "--refresh")
+        turn = parse_duration(rotate, "--rotate")
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    at = _moment(now)
+    ms = MonitorStore(app.store())
+
+    def frame(view: View) -> Frame:
+        snap = read_snapshot(ms, at if at is not None else time.time(), zone)
+        return render(snap, view)
+
+    if once:
+        cols = width or (
+            shutil.get_terminal_size((100, 30)).columns if sys.stdout.isatty() else 100
+        )
+        console = Console(width=cols, no_color=app.console.no_color or None, highlight=False)
+        shown = frame(View(cols, height, app.lang, page - 1))
+        console.print(shown.renderable)
+        return
+    if not sys.stdout.isatty():
+        raise GovnetError("the live dashboard needs a terminal; use --once for a single frame")
+    console = Console(width=width, height=height)
+    try:
+        run_live(frame, console, app.lang, every, turn)
+    except KeyboardInterrupt:
+        return

@@ -1,0 +1,470 @@
+"""One frame of the machine-room view, laid out to an exact width and height.
+
+::
+
+    header   devices per state, firing alerts, time, whether the daemon is alive
+    zones    per zone (内网区 / 外网区 …): a summary line, then device tiles worst first
+             (down, unreachable, alerting, unknown, up), grouped by rack/site; pages when
+             they do not fit
+    power    UPS source, charge, minutes left; temperatures and humidity against the
+             machine-room ranges; leaks            │ top interfaces by utilisation, with bars
+    alerts   firing alerts, newest first (suppressed ones dimmed)
+    footer   page and keys
+
+Every section gets a line budget from the height (80×24 is usable; 2,000 devices read as
+summaries and the worst tiles), so the frame never scrolls and renders the same every time
+for the same snapshot (the golden test).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from govnet.dashboard.snapshot import ActiveAlert, DeviceTile, Sensor, Snapshot, Ups
+from govnet.i18n import pick
+from govnet.monitor.config import format_duration
+
+TEMP_RANGE = (18.0, 27.0)  # GB 50174-2017, inlet
+HUMIDITY_RANGE = (20.0, 80.0)
+SPARK = "▁▂▃▄▅▆▇█"
+
+ZONE_LABELS = {
+    "internal": ("Internal zone", "内网区"),
+    "external": ("External zone", "外网区"),
+    "internet": ("Internet zone", "互联网区"),
+    "classified": ("Classified zone", "涉密区"),
+}
+ZONE_ORDER = ("internal", "external", "internet", "classified")
+STATE_STYLE = {"up": "green", "unreachable": "yellow", "down": "bold red", "unknown": "dim"}
+STATE_MARK = {"up": "●", "unreachable": "◐", "down": "✖", "unknown": "○"}
+ALERT_MARK = "▲"
+STATE_WORDS = {
+    "up": ("up", "正常"), "unreachable": ("unreachable", "不可达"), "down": ("down", "宕机"),
+    "unknown": ("unknown", "未知"),
+}  # fmt: skip
+SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
+SEVERITY_SHORT = {"critical": ("CRIT", "紧急"), "high": ("HIGH", "重要"),
+                  "medium": ("MED", "次要"), "low": ("LOW", "提示")}  # fmt: skip
+UPS_SOURCE = {
+    3: ("MAINS", "市电", "green"), 4: ("BYPASS", "旁路", "yellow"),
+    5: ("BATTERY", "电池供电", "bold red"), 2: ("OUTPUT OFF", "无输出", "bold red"),
+}  # fmt: skip
+IF_SHORT = (
+    ("TenGigabitEthernet", "Te"), ("XGigabitEthernet", "XGE"), ("GigabitEthernet", "GE"),
+    ("FastEthernet", "Fa"), ("Ten-GigabitEthernet", "XGE"), ("Bridge-Aggregation", "BAGG"),
+    ("Port-channel", "Po"),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class View:
+    width: int = 100
+    height: int | None = None  # None: as tall as the content needs (mail, screenshots)
+    lang: str = "en"
+    page: int = 0
+    live: bool = False  # show the keys in the footer
+
+
+@dataclass(frozen=True)
+class Frame:
+    renderable: RenderableType
+    pages: int
+
+
+def _t(view: View, en: str, zh: str) -> str:
+    return pick(view.lang, en, zh)
+
+
+def short_interface(name: str) -> str:
+    for long, short in IF_SHORT:
+        if name.startswith(long):
+            return short + name[len(long) :]
+    return name
+
+
+def clip(text: str, width: int) -> str:
+    if width <= 0:
+        return ""
+    if Text(text).cell_len <= width:
+        return text
+    out = Text(text)
+    out.truncate(max(width - 1, 0))
+    return out.plain + "…"
+
+
+def sparkline(
+    points: Sequence[tuple[float, float]], now: float, width: int, lo: float, hi: float,
+    window: float = 3600.0,
+) -> str:  # fmt: skip
+    """The last ``window`` seconds in ``width`` cells, each the average of its slice."""
+    if width <= 0:
+        return ""
+    bins: list[list[float]] = [[] for _ in range(width)]
+    start = now - window
+    for ts, value in points:
+        if start <= ts <= now:
+            i = min(width - 1, int((ts - start) / window * width))
+            bins[i].append(value)
+    span = hi - lo if hi > lo else 1.0
+    out = []
+    for values in bins:
+        if not values:
+            out.append(" ")
+            continue
+        level = (sum(values) / len(values) - lo) / span
+        out.append(SPARK[max(0, min(len(SPARK) - 1, int(level * len(SPARK))))])
+    return "".join(out)
+
+
+# ------------------------------------------------------------------------------ frame
+
+
+def render(snap: Snapshot, view: View) -> Frame:
+    width = max(view.width, 60)
+    inner = width - 4  # panel borders and padding
+    if view.height is not None:
+        body = max(view.height, 20) - 2
+        alerts_h = max(4, round(body * 0.27))
+        middle_h = max(5, round(body * 0.3))
+        zones_lines = body - alerts_h - middle_h - 2
+        middle_lines, alert_lines = middle_h - 2, alerts_h - 2
+    else:
+        zones_lines = _natural_zone_lines(snap, inner)
+        middle_lines = max(3, min(10, max(len(_power_lines(snap, view, 40, 99)), len(snap.links))))
+        alert_lines = max(1, min(15, len(snap.alerts)))
+    zone_text, pages = _zones(snap, view, inner, zones_lines)
+    left_w = max(30, (width * 45) // 100)
+    right_w = width - left_w
+    power = _power_lines(snap, view, left_w - 4, middle_lines)
+    links = _link_lines(snap, view, right_w - 4, middle_lines)
+    middle = Table.grid(expand=True)
+    middle.add_column(width=left_w)
+    middle.add_column(width=right_w)
+    middle.add_row(
+        _panel(power, _t(view, "Power & environment", "供电与环境"), middle_lines),
+        _panel(links, _t(view, "Busiest links", "链路利用率"), middle_lines),
+    )
+    parts: list[RenderableType] = [
+        _header(snap, view, width),
+        _panel(zone_text, _t(view, "Devices by zone", "分区设备"), zones_lines),
+        middle,
+        _panel(
+            _alert_lines(snap, view, inner, alert_lines), _alerts_title(snap, view), alert_lines
+        ),
+        _footer(view, pages, width),
+    ]
+    return Frame(Group(*parts), pages)
+
+
+def _panel(lines: list[Text], title: str, height: int) -> Panel:
+    padded = list(lines[:height]) + [Text("")] * max(0, height - len(lines))
+    body = Text("\n").join(padded) if padded else Text("")
+    return Panel(body, title=title, title_align="left", padding=(0, 1), height=height + 2)
+
+
+# ------------------------------------------------------------------------------ header
+
+
+def _header(snap: Snapshot, view: View, width: int) -> Table:
+    counts = {s: 0 for s in STATE_MARK}
+    for d in snap.devices:
+        counts[d.state] = counts.get(d.state, 0) + 1
+    left = Text()
+    title = _t(view, "govnet machine room", "govnet 中心机房") if width >= 100 else "govnet"
+    left.append(title, style="bold")
+    left.append(f"  {len(snap.devices)}" + _t(view, " devices: ", "台 "))
+    for state in ("down", "unreachable", "unknown", "up"):
+        if counts.get(state):
+            left.append(f"{STATE_MARK[state]}{counts[state]} ", style=STATE_STYLE[state])
+    firing = [a for a in snap.alerts if not a.suppressed]
+    crit = sum(1 for a in firing if a.severity == "critical")
+    plural = "" if len(firing) == 1 else "s"
+    left.append(" " + _t(view, f"{len(firing)} alert{plural}", f"告警 {len(firing)}"),
+                style="bold red" if crit else "yellow" if firing else "green")  # fmt: skip
+    if crit:
+        left.append(_t(view, f" ({crit} critical)", f"（紧急 {crit}）"), style="bold red")
+    stamp = "%Y-%m-%d %H:%M:%S" if width >= 100 else "%m-%d %H:%M:%S"
+    right = Text(" " + time.strftime(stamp, time.localtime(snap.now)))
+    if snap.daemon_alive:
+        right.append(" " + _t(view, "daemon ok", "守护进程正常"), style="green")
+    else:
+        beat = snap.daemon.get("heartbeat")
+        age = (
+            _t(view, f" (last seen {format_duration(snap.now - beat)} ago)",
+               f"（{format_duration(snap.now - beat)}前）")
+            if isinstance(beat, int | float) else ""
+        )  # fmt: skip
+        right.append(" " + _t(view, "NO DAEMON", "守护进程未运行") + age, style="bold red")
+    grid = Table.grid(expand=True)
+    grid.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
+    grid.add_column(no_wrap=True, justify="right")
+    grid.add_row(left, right)
+    return grid
+
+
+def _footer(view: View, pages: int, width: int) -> Text:
+    parts = []
+    if pages > 1:
+        parts.append(
+            _t(
+                view,
+                f"page {view.page % pages + 1}/{pages}",
+                f"第 {view.page % pages + 1}/{pages} 页",
+            )
+        )
+    if view.live:
+        parts.append(_t(view, "n/p: page  q: quit", "n/p 翻页  q 退出"))
+    else:
+        parts.append(_t(view, "details: govnet alerts list · govnet monitor status",
+                        "详情：govnet alerts list · govnet monitor status"))  # fmt: skip
+    return Text(clip("  ·  ".join(parts), width), style="dim", no_wrap=True)
+
+
+# ------------------------------------------------------------------------------ zones
+
+
+def _zone_order(zones: Sequence[str]) -> list[str]:
+    known = [z for z in ZONE_ORDER if z in zones]
+    return known + sorted(z for z in zones if z not in ZONE_ORDER)
+
+
+def _tile_width(devices: Sequence[DeviceTile]) -> int:
+    longest = max((len(d.name) for d in devices), default=8)
+    return min(max(longest, 6), 16) + 3  # mark, space, name, gap
+
+
+def _natural_zone_lines(snap: Snapshot, inner: int) -> int:
+    zones: dict[str, list[DeviceTile]] = {}
+    for d in snap.devices:
+        zones.setdefault(d.zone, []).append(d)
+    per_line = max(1, inner // _tile_width(snap.devices))
+    total = sum(1 + min(4, math.ceil(len(ds) / per_line)) for ds in zones.values())
+    return max(1, min(total, 16))
+
+
+def _zones(snap: Snapshot, view: View, inner: int, lines: int) -> tuple[list[Text], int]:
+    if not snap.devices:
+        msg = _t(view, "no device states yet: is govnetd running? (govnet monitor run)",
+                 "尚无设备状态：govnetd 是否在运行？（govnet monitor run）")  # fmt: skip
+        return [Text(msg, style="yellow")], 1
+    zones: dict[str, list[DeviceTile]] = {}
+    for d in snap.devices:
+        zones.setdefault(d.zone, []).append(d)
+    order = _zone_order(list(zones))
+    tile_w = _tile_width(snap.devices)
+    per_line = max(1, inner // tile_w)
+    # every zone its summary line, tile lines shared by need (at least one each when possible)
+    spare = max(0, lines - len(order))
+    need = {z: math.ceil(len(zones[z]) / per_line) for z in order}
+    grant = {z: 0 for z in order}
+    while spare > 0 and any(grant[z] < need[z] for z in order):
+        for z in sorted(order, key=lambda z: (grant[z], -need[z])):
+            if spare and grant[z] < need[z]:
+                grant[z] += 1
+                spare -= 1
+                break
+    out: list[Text] = []
+    pages = 1
+    for z in order:
+        devices = sorted(zones[z], key=lambda d: d.rank)
+        out.append(_zone_summary(z, devices, view, inner))
+        capacity = grant[z] * per_line
+        if capacity <= 0:
+            continue
+        if len(devices) <= capacity:
+            shown, more = devices, 0
+        else:
+            slots = capacity - 1  # the last slot says how many more
+            # devices in trouble stay on every page while the healthy ones turn over
+            pinned = [d for d in devices if d.rank[0] < 5]
+            rest = devices[len(pinned) :]
+            if len(pinned) >= slots:
+                pinned, rest = [], devices
+            per_page = slots - len(pinned)
+            zone_pages = math.ceil(len(rest) / per_page)
+            pages = max(pages, zone_pages)
+            start = (view.page % zone_pages) * per_page
+            shown = pinned + rest[start : start + per_page]
+            more = len(devices) - len(shown)
+        tiles = [_tile(d, tile_w) for d in shown]
+        if more:
+            tiles.append(Text(f"+{more}".ljust(tile_w)[:tile_w], style="bold"))
+        for i in range(0, len(tiles), per_line):
+            out.append(Text("").join(tiles[i : i + per_line]))
+    return out[:lines], pages
+
+
+def _zone_summary(zone: str, devices: Sequence[DeviceTile], view: View, inner: int) -> Text:
+    en, zh = ZONE_LABELS.get(zone, (zone, zone))
+    text = Text(_t(view, en, zh), style="bold")
+    text.append(_t(view, f" · {len(devices)} devices:", f" · {len(devices)} 台："))
+    counts: dict[str, int] = {}
+    for d in devices:
+        counts[d.state] = counts.get(d.state, 0) + 1
+    for state in ("down", "unreachable", "unknown", "up"):
+        if counts.get(state):
+            word = _t(view, *STATE_WORDS[state])
+            text.append(f" {STATE_MARK[state]} {counts[state]} {word}", style=STATE_STYLE[state])
+    alerting = sum(1 for d in devices if d.alerts)
+    if alerting:
+        text.append(_t(view, f" · {alerting} alerting", f" · {alerting} 台告警"), style="red")
+    text.truncate(inner, overflow="ellipsis")
+    return text
+
+
+def _tile(d: DeviceTile, width: int) -> Text:
+    name = clip(d.name, width - 3)
+    mark, style = STATE_MARK.get(d.state, "?"), STATE_STYLE.get(d.state, "")
+    if d.state == "up" and d.alerts:  # up, but something on it is alerting
+        mark, style = ALERT_MARK, SEVERITY_STYLE.get(d.worst, "yellow")
+    tile = Text(mark + " ", style=style)
+    tile.append(name.ljust(width - 2), style=style)
+    return tile
+
+
+# ------------------------------------------------------------------------------ power
+
+
+def _power_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Text]:
+    out: list[Text] = []
+    for u in snap.ups:
+        out.append(_ups_line(snap, u, view, width))
+    leaks = [s for s in snap.sensors if s.metric == "leak"]
+    wet = [s for s in leaks if s.value == 1.0]
+    if wet:
+        names = ", ".join(f"{s.device} {s.name}" for s in wet)
+        out.append(Text(clip(_t(view, f"WATER LEAK: {names}", f"漏水：{names}"), width),
+                        style="bold red"))  # fmt: skip
+    elif leaks:
+        n = len(leaks)
+        out.append(Text(_t(view, f"Leak: none ({n} sensor{'s' if n > 1 else ''})",
+                           f"漏水：无（{n} 个传感器）"), style="green"))  # fmt: skip
+    for metric in ("temperature_c", "humidity_pct"):
+        for s in snap.sensors:
+            if s.metric == metric:
+                out.append(_sensor_line(snap, s, view, width))
+    failed = sorted({f"{s.device} {s.name}" for s in snap.sensors if not s.ok})
+    if failed:
+        label = _t(view, "sensor failed: ", "传感器故障：") + ", ".join(failed)
+        out.append(Text(clip(label, width), style="yellow"))
+    if not out:
+        out.append(
+            Text(_t(view, "no UPS or sensors monitored", "未监控UPS或环境传感器"), style="dim")
+        )
+    if len(out) > lines:
+        more = len(out) - lines + 1
+        out = [*out[: lines - 1], Text(_t(view, f"+{more} more", f"另有 {more} 项"), style="dim")]
+    return out
+
+
+def _ups_line(snap: Snapshot, u: Ups, view: View, width: int) -> Text:
+    line = Text(clip(u.device, 8).ljust(9))
+    if u.state in ("down", "unreachable"):
+        line.append(_t(view, *STATE_WORDS[u.state]).upper(), style="bold red")
+        return line
+    source = UPS_SOURCE.get(int(u.source)) if u.source is not None else None
+    if source:
+        line.append(_t(view, source[0], source[1]), style=source[2])
+    if u.battery in (3.0, 4.0):
+        line.append(" " + _t(view, "LOW" if u.battery == 3 else "DEPLETED",
+                             "电量低" if u.battery == 3 else "耗尽"), style="bold red")  # fmt: skip
+    if u.charge is not None:
+        line.append(f" {u.charge:.0f}%")
+    if u.minutes is not None:
+        style = "bold red" if u.minutes < 10 else ""
+        line.append(_t(view, f" {u.minutes:.0f}min", f" {u.minutes:.0f}分钟"), style=style)
+    room = width - line.cell_len - 1
+    if room >= 3:
+        points = snap.sparks.get((u.device, "ups_charge_pct", ""), [])
+        line.append(" " + sparkline(points, snap.now, min(room, 12), 0, 100), style="cyan")
+    line.truncate(width, overflow="ellipsis")
+    return line
+
+
+def _sensor_line(snap: Snapshot, s: Sensor, view: View, width: int) -> Text:
+    unit = "°C" if s.metric == "temperature_c" else "%"
+    lo, hi = TEMP_RANGE if s.metric == "temperature_c" else HUMIDITY_RANGE
+    value = "--" if s.value is None else f"{s.value:.1f}{unit}"
+    spark_w = min(8, width // 5) if width >= 24 else 0
+    label_w = max(8, width - len(value) - spark_w - 2)
+    line = Text(clip(f"{s.device} {s.name}", label_w).ljust(label_w) + " ")
+    ok = s.value is not None and lo <= s.value <= hi
+    line.append(value, style="green" if ok else "bold red")
+    if spark_w:
+        span = (10.0, 40.0) if s.metric == "temperature_c" else (0.0, 100.0)
+        points = snap.sparks.get((s.device, s.metric, s.name), [])
+        line.append(" " + sparkline(points, snap.now, spark_w, *span), style="cyan")
+    return line
+
+
+# ------------------------------------------------------------------------------ links
+
+
+def _link_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Text]:
+    if not snap.links:
+        return [Text(_t(view, "no interface figures yet", "尚无接口数据"), style="dim")]
+    name_w = max(12, min(28, width // 2))
+    bar_w = max(4, width - name_w - 7)
+    out = []
+    for link in snap.links[:lines]:
+        label = clip(f"{link.device} {short_interface(link.interface)}", name_w).ljust(name_w)
+        filled = round(bar_w * min(link.util, 100.0) / 100)
+        style = "red" if link.util >= 90 else "yellow" if link.util >= 70 else "green"
+        line = Text(label + " ")
+        line.append("█" * filled, style=style)
+        line.append("░" * (bar_w - filled), style="dim")
+        line.append(f"{link.util:5.1f}%"[:6].rjust(6))
+        out.append(line)
+    return out
+
+
+# ------------------------------------------------------------------------------ alerts
+
+
+def _alerts_title(snap: Snapshot, view: View) -> str:
+    n = len(snap.alerts)
+    return _t(view, f"Alerts ({n} firing, newest first)", f"当前告警（{n} 条，最新在前）")
+
+
+def _alert_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Text]:
+    if not snap.alerts:
+        return [Text(_t(view, "no alerts", "无告警"), style="green")]
+    shown: list[ActiveAlert] = snap.alerts[:lines]
+    more = len(snap.alerts) - len(shown)
+    if more:
+        shown = snap.alerts[: lines - 1]
+        more = len(snap.alerts) - len(shown)
+    out = []
+    for a in shown:
+        sev = _t(view, *SEVERITY_SHORT.get(a.severity, (a.severity, a.severity)))
+        when = time.strftime("%H:%M", time.localtime(a.opened))
+        where = f"{a.device}:{short_interface(a.instance)}" if a.instance else a.device
+        title = a.title_zh if view.lang == "zh" else a.title_en
+        flags = ""
+        if a.suppressed:
+            flags += _t(view, " [suppressed]", "［已抑制］")
+        if a.acked:
+            flags += _t(view, " [acked]", "［已确认］")
+        if a.flapping:
+            flags += _t(view, " [flapping]", "［抖动］")
+        line = Text(f"{when} ")
+        pad = " " * max(1, 5 - Text(sev).cell_len)
+        line.append(sev + pad, style=SEVERITY_STYLE.get(a.severity, ""))
+        line.append(f"{where} ", style="bold")
+        line.append(f"{title}{flags}: {a.message}")
+        if a.suppressed:
+            line.stylize("dim")
+        line.truncate(width, overflow="ellipsis")
+        out.append(line)
+    if more:
+        out.append(Text(_t(view, f"+{more} more: govnet alerts list",
+                           f"另有 {more} 条：govnet alerts list"), style="dim"))  # fmt: skip
+    return out

@@ -1,0 +1,186 @@
+"""What one dashboard frame shows, read from the store in a handful of indexed queries.
+
+The daemon writes, the dashboard reads (another process; SQLite WAL lets both work at once):
+device states, the latest UPS and sensor values, the busiest interfaces, firing alerts, the
+last hour of a few series for sparklines, and the daemon's heartbeat.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from govnet.store.monitor import MonitorStore
+
+SPARK_WINDOW = 3600.0
+HEARTBEAT_STALE = 30.0
+
+UPS_METRICS = (
+    "ups_output_source", "ups_battery_status", "ups_charge_pct", "ups_minutes_left",
+    "ups_seconds_on_battery", "ups_load_pct",
+)  # fmt: skip
+ENV_METRICS = ("temperature_c", "humidity_pct", "leak", "sensor_ok")
+
+
+@dataclass(frozen=True)
+class DeviceTile:
+    name: str
+    zone: str
+    site: str
+    rack: str
+    role: str
+    state: str  # up | unreachable | down | unknown
+    since: float
+    error: str
+    alerts: int = 0  # firing, unsuppressed
+    worst: str = ""  # worst firing severity
+
+    @property
+    def rank(self) -> tuple[int, int, str, str]:
+        """Worst first: down, unreachable, critical/high alerts, unknown, other alerts, up."""
+        severity = {"critical": 0, "high": 1, "medium": 2, "low": 3}.get(self.worst, 9)
+        state = {"down": 0, "unreachable": 1}.get(self.state)
+        if state is None:
+            state = (
+                2 if severity <= 1 else 3 if self.state == "unknown" else 4 if self.alerts else 5
+            )
+        return state, severity, self.rack or self.site, self.name
+
+
+@dataclass(frozen=True)
+class Ups:
+    device: str
+    state: str
+    source: float | None  # 3 normal, 4 bypass, 5 battery, 2 none
+    battery: float | None  # 2 normal, 3 low, 4 depleted
+    charge: float | None
+    minutes: float | None
+    on_battery_s: float | None
+    load: float | None
+
+
+@dataclass(frozen=True)
+class Sensor:
+    device: str
+    name: str
+    metric: str  # temperature_c | humidity_pct | leak
+    value: float | None
+    ok: bool
+
+
+@dataclass(frozen=True)
+class Link:
+    device: str
+    interface: str
+    util: float
+    alias: str = ""
+
+
+@dataclass(frozen=True)
+class ActiveAlert:
+    id: int
+    opened: float
+    severity: str
+    device: str
+    instance: str
+    title_en: str
+    title_zh: str
+    message: str
+    suppressed: bool
+    acked: bool
+    flapping: bool
+
+
+@dataclass
+class Snapshot:
+    now: float
+    devices: list[DeviceTile] = field(default_factory=list)
+    ups: list[Ups] = field(default_factory=list)
+    sensors: list[Sensor] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    alerts: list[ActiveAlert] = field(default_factory=list)
+    sparks: dict[tuple[str, str, str], list[tuple[float, float]]] = field(default_factory=dict)
+    daemon: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def daemon_alive(self) -> bool:
+        beat = self.daemon.get("heartbeat")
+        return isinstance(beat, int | float) and self.now - beat <= HEARTBEAT_STALE
+
+
+def read_snapshot(
+    ms: MonitorStore, now: float, zones: Sequence[str] = (), top: int = 12
+) -> Snapshot:
+    snap = Snapshot(now=now)
+    alerts = ms.list_alerts("firing", limit=500)
+    per_device: dict[str, list[str]] = {}
+    for a in alerts:
+        if not a["suppressed"]:
+            per_device.setdefault(a["device"], []).append(a["severity"])
+    order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+    wanted = set(zones)
+    names: set[str] = set()
+    for row in ms.device_states():
+        if wanted and row["zone"] not in wanted:
+            continue
+        sev = per_device.get(row["device"], [])
+        snap.devices.append(
+            DeviceTile(
+                name=row["device"], zone=row["zone"], site=row["site"], rack=row["rack"],
+                role=row["role"], state=row["state"], since=row["since"], error=row["error"],
+                alerts=len(sev), worst=min(sev, key=lambda s: order.get(s, 9)) if sev else "",
+            )
+        )  # fmt: skip
+        names.add(row["device"])
+    states = {d.name: d.state for d in snap.devices}
+    latest = [r for r in ms.latest_values(UPS_METRICS + ENV_METRICS) if r["device"] in names]
+    ups: dict[str, dict[str, float | None]] = {}
+    env: dict[tuple[str, str], dict[str, float | None]] = {}
+    for r in latest:
+        if r["metric"] in UPS_METRICS:
+            ups.setdefault(r["device"], {})[r["metric"]] = r["value"]
+        else:
+            env.setdefault((r["device"], r["instance"]), {})[r["metric"]] = r["value"]
+    for device, v in sorted(ups.items()):
+        snap.ups.append(
+            Ups(device, states.get(device, "unknown"), v.get("ups_output_source"),
+                v.get("ups_battery_status"), v.get("ups_charge_pct"), v.get("ups_minutes_left"),
+                v.get("ups_seconds_on_battery"), v.get("ups_load_pct"))
+        )  # fmt: skip
+    for (device, name), v in sorted(env.items()):
+        ok = v.get("sensor_ok") != 0.0
+        for metric in ("temperature_c", "humidity_pct", "leak"):
+            if metric in v or (not ok and metric == "temperature_c" and len(v) == 1):
+                snap.sensors.append(Sensor(device, name, metric, v.get(metric), ok))
+    for r in ms.top("if_util_pct", top * 3):
+        if r["device"] in names and len(snap.links) < top:
+            snap.links.append(Link(r["device"], r["instance"], float(r["value"])))
+    if snap.links:
+        aliases = {
+            (r["device"], r["instance"]): r["text"]
+            for r in ms.latest_values(["if_alias"])
+            if (r["device"], r["instance"]) in {(k.device, k.interface) for k in snap.links}
+        }
+        snap.links = [Link(k.device, k.interface, k.util, aliases.get((k.device, k.interface), ""))
+                      for k in snap.links]  # fmt: skip
+    for a in alerts:
+        if wanted and a["device"] not in names:
+            continue
+        snap.alerts.append(
+            ActiveAlert(a["id"], a["opened"], a["severity"], a["device"], a["instance"],
+                        a["title_en"], a["title_zh"], a["message"], bool(a["suppressed"]),
+                        bool(a["acked"]), bool(a["flapping"]))
+        )  # fmt: skip
+    keys = [(u.device, "ups_charge_pct", "") for u in snap.ups]
+    keys += [(s.device, s.metric, s.name) for s in snap.sensors if s.metric != "leak"]
+    keys += [(k.device, "if_in_bps", k.interface) for k in snap.links[:4]]
+    snap.sparks = ms.values_many(keys, now - SPARK_WINDOW, now)
+    raw = ms.get_meta("daemon")
+    if raw:
+        try:
+            snap.daemon = json.loads(raw)
+        except ValueError:
+            snap.daemon = {}
+    return snap
