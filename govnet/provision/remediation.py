@@ -35,6 +35,7 @@ from govnet.provision.rules import PlatformRules, hconfig_driver, platform_rules
 ABSENT = "@absent"
 _SPACES = re.compile(r"\s+")
 _OPAQUE = ("banner ", "header ")
+_FOOTERS = frozenset({"return", "end"})
 
 
 class TemplateError(GovnetError):
@@ -54,7 +55,8 @@ def canonical_lines(text: str) -> list[tuple[int, str]]:
         if skip_below is not None and depth > skip_below:
             continue
         skip_below = None
-        if line.startswith(_OPAQUE):
+        # banner text is opaque; an indented footer is still no configuration (nor under it)
+        if line.startswith(_OPAQUE) or (depth == 0 and line in _FOOTERS):
             skip_below = depth
             continue
         out.append((depth, _SPACES.sub(" ", line)))
