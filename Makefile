@@ -30,6 +30,7 @@ demo: $(STAMP)  ## the main job on the embedded lab: lab up, inventory, backup, 
 	 echo "audit exit code $$? (1 = findings at or above high: the lab's seeded violations)"
 	@$(BIN)/govnet av import inventory/lab-data/av-export.csv --source qianxin && $(BIN)/govnet av status --view summary; echo "av status exit code $$? (1 = pc-town-02's 60-day-old signatures)"
 	@$(BIN)/govnet audit -p playbooks/isolation.yaml; echo "isolation audit exit code $$? (1 = pc-west-03 wired into both networks, 一机两用)"
+	$(BIN)/govnet provision plan baseline --limit 'int-*'  # what 'provision apply' would change; nothing is sent
 	$(BIN)/govnet audit history
 	@echo "HTML report: audit-report.html. The lab keeps running: 'make lab-down' stops it."
 
