@@ -70,7 +70,7 @@ class Prepared:
     """Task-wide values computed once per run (an IPAM allocation, …)."""
 
     context: dict[str, Any] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: list[dict[str, str]] = field(default_factory=list)  # {"en": …, "zh": …}
     meta: dict[str, Any] = field(default_factory=dict)  # recorded with the run
 
 
@@ -169,8 +169,10 @@ class OnboardUnit(Task):
             alloc, new = ipam.allocate(store, inventory, req)
         else:
             alloc, new = ipam.preview(store, inventory, req)
-        verb = ("allocated" if commit else "would allocate") if new else "uses its allocation"
-        note = f"{args.unit} {verb}: zone {alloc.zone}, VLAN {alloc.vlan}, {alloc.prefix}"
+        en = ("allocated" if commit else "would allocate") if new else "uses its allocation"
+        zh = ("已分配" if commit else "将分配") if new else "沿用已有分配"
+        what = f"zone {alloc.zone}, VLAN {alloc.vlan}, {alloc.prefix}"
+        note = {"en": f"{args.unit} {en}: {what}", "zh": f"{args.unit} {zh}：{what}"}
         zone = inventory.zones[alloc.zone]
         denied = sorted(
             {
@@ -272,7 +274,7 @@ class Job:
         return {
             "task": self.task.name,
             "args": self.args.model_dump(mode="json"),
-            "notes": self.prepared.notes,
+            "notes": [n["en"] for n in self.prepared.notes],
             **self.prepared.meta,
         }
 

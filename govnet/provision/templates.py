@@ -171,6 +171,8 @@ class TemplateSet:
             raise TemplateError(
                 f"{where}:{exc.lineno}: template syntax error: {exc.message}"
             ) from None
+        except TemplateError as exc:  # raised by a filter (``network``)
+            raise TemplateError(f"{where}: {exc} (rendering for {device})") from None
         except jinja2.UndefinedError as exc:
             line = _template_line(exc, name)
             raise TemplateError(

@@ -115,7 +115,7 @@ def print_summary(
     results: Sequence[DevicePlan | DeviceChange],
     lang: str,
     title: str,
-    notes: Sequence[str] = (),
+    notes: Sequence[dict[str, str]] = (),
 ) -> None:
     rows = []
     skipped = [r for r in results if r.status == SKIPPED]
@@ -129,7 +129,7 @@ def print_summary(
     if rows:
         console.print(rich_table(rows, columns, lang, title))
     for note in notes:
-        console.print(note, markup=False, highlight=False)
+        console.print(pick(lang, note["en"], note["zh"]), markup=False, highlight=False)
     if skipped:
         names = ", ".join(r.device for r in skipped)
         reasons = sorted({r.message for r in skipped})
