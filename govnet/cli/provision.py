@@ -94,7 +94,8 @@ def _emit(
             render.print_diffs(
                 app.console, [r for r in results if isinstance(r, DevicePlan)], app.lang
             )
-        title = f"{kind} {job.task.name}" + (f" {run_id}" if run_id else "")
+        zh = {"plan": "变更计划", "apply": "配置下发"}[kind]
+        title = pick(app.lang, kind, zh) + f" {job.task.name}" + (f" {run_id}" if run_id else "")
         render.print_summary(app.console, kind, results, app.lang, title, job.prepared.notes)
     return code
 
