@@ -14,6 +14,11 @@ from govnet.platforms import Platform
 from govnet.secrets import MASK, REDACTOR
 
 KNOWN_DEFAULTS = frozenset({"public", "private"})
+# words after "password"/"secret" that name a setting, not a secret value
+NOT_SECRETS = frozenset({
+    "policy", "control", "expire", "history", "complexity", "recovery", "min-length",
+    "length", "aging", "composition", "encryption", "alert-before-expire", "restricted",
+})  # fmt: skip
 
 # keyword, optional qualifier (encryption type / cipher / simple …), then the secret token
 _SECRET = re.compile(
@@ -38,7 +43,7 @@ _SECRET = re.compile(
 def mask_line(line: str) -> str:
     def repl(m: re.Match[str]) -> str:
         secret = m["secret"]
-        if secret.lower() in KNOWN_DEFAULTS or secret == MASK:
+        if secret.lower() in KNOWN_DEFAULTS or secret.lower() in NOT_SECRETS or secret == MASK:
             return m.group(0)
         return m["head"] + MASK
 

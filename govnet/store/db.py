@@ -176,7 +176,12 @@ class Store:
 
         _load_schema_modules()
         try:
-            metadata.create_all(engine)
+            try:
+                metadata.create_all(engine)
+            except SQLAlchemyError as exc:  # another process created the tables meanwhile
+                if "already exists" not in str(exc):
+                    raise
+                metadata.create_all(engine)
         except SQLAlchemyError as exc:
             raise GovnetError(
                 f"store {url}: cannot initialise: {exc.__class__.__name__}: {exc}"
