@@ -274,7 +274,8 @@ def _zones(snap: Snapshot, view: View, inner: int, lines: int) -> tuple[list[Tex
     out: list[Text] = []
     pages = 1
     for z in order:
-        devices = sorted(zones[z], key=lambda d: d.rank)
+        ranked = sorted(((d.rank, d) for d in zones[z]), key=lambda rd: rd[0])
+        devices = [d for _, d in ranked]
         out.append(_zone_summary(z, devices, view, inner))
         capacity = grant[z] * per_line
         if capacity <= 0:
@@ -284,7 +285,7 @@ def _zones(snap: Snapshot, view: View, inner: int, lines: int) -> tuple[list[Tex
         else:
             slots = capacity - 1  # the last slot says how many more
             # devices in trouble stay on every page while the healthy ones turn over
-            pinned = [d for d in devices if d.rank[0] < 5]
+            pinned = [d for r, d in ranked if r[0] < 5]
             rest = devices[len(pinned) :]
             if len(pinned) >= slots:
                 pinned, rest = [], devices

@@ -24,7 +24,7 @@ UPS_METRICS = (
 ENV_METRICS = ("temperature_c", "humidity_pct", "leak", "sensor_ok")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeviceTile:
     name: str
     zone: str
@@ -40,13 +40,17 @@ class DeviceTile:
     @property
     def rank(self) -> tuple[int, int, str, str]:
         """Worst first: down, unreachable, critical/high alerts, unknown, other alerts, up."""
-        severity = {"critical": 0, "high": 1, "medium": 2, "low": 3}.get(self.worst, 9)
-        state = {"down": 0, "unreachable": 1}.get(self.state)
+        severity = _SEVERITY_RANK.get(self.worst, 9)
+        state = _STATE_RANK.get(self.state)
         if state is None:
             state = (
                 2 if severity <= 1 else 3 if self.state == "unknown" else 4 if self.alerts else 5
             )
         return state, severity, self.rack or self.site, self.name
+
+
+_SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+_STATE_RANK = {"down": 0, "unreachable": 1}
 
 
 @dataclass(frozen=True)
@@ -122,18 +126,14 @@ def read_snapshot(
     order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
     wanted = set(zones)
     names: set[str] = set()
-    for row in ms.device_states():
-        if wanted and row["zone"] not in wanted:
+    for device, zone, site, rack, role, state, since, error in ms.device_summaries():
+        if wanted and zone not in wanted:
             continue
-        sev = per_device.get(row["device"], [])
-        snap.devices.append(
-            DeviceTile(
-                name=row["device"], zone=row["zone"], site=row["site"], rack=row["rack"],
-                role=row["role"], state=row["state"], since=row["since"], error=row["error"],
-                alerts=len(sev), worst=min(sev, key=lambda s: order.get(s, 9)) if sev else "",
-            )
-        )  # fmt: skip
-        names.add(row["device"])
+        sev = per_device.get(device)
+        worst = min(sev, key=lambda s: order.get(s, 9)) if sev else ""
+        snap.devices.append(DeviceTile(device, zone, site, rack, role, state, since, error,
+                                       len(sev) if sev else 0, worst))  # fmt: skip
+        names.add(device)
     states = {d.name: d.state for d in snap.devices}
     latest = [r for r in ms.latest_values(UPS_METRICS + ENV_METRICS) if r["device"] in names]
     ups: dict[str, dict[str, float | None]] = {}

@@ -105,6 +105,7 @@ class AlertEngine:
         self.states: dict[str, DeviceState] = {}
         self.statuses: dict[str, DeviceStatus] = {}
         self.latest: dict[tuple[str, str, str], float | None] = {}
+        self._applies: dict[str, tuple[AlertRules, list[AlertRule]]] = {}
 
     # ------------------------------------------------------------------ set-up
 
@@ -139,6 +140,7 @@ class AlertEngine:
     def reload(self, rules: AlertRules, devices: Mapping[str, Device], topology: Topology) -> None:
         """SIGHUP: new rules and inventory; problems of removed rules or devices resolve."""
         self.rules, self.devices, self.topology = rules, dict(devices), topology
+        self._applies.clear()
         by_id = rules.by_id()
         now = self.clock.time()
         for key, p in list(self.problems.items()):
@@ -169,14 +171,18 @@ class AlertEngine:
         for metric, instance, value, _text in result.latest:
             if value is not None:
                 values[(metric, instance)] = float(value)
-        for (metric, instance), value in values.items():
-            self.latest[(name, metric, instance)] = value
+        by_metric: dict[str, dict[tuple[str, str], float]] = {}
+        latest = self.latest
+        for metric_instance, value in values.items():
+            latest[(name, *metric_instance)] = value
+            by_metric.setdefault(metric_instance[0], {})[metric_instance] = value
         now = self.clock.time()
-        for rule in self.rules.rules:
-            if not rule.applies(device):
-                continue
+        for rule in self._rules_for(device):
+            # each rule sees the values of the metrics it reads (a switch has hundreds)
+            wanted = _READS.get(str(rule.state), ()) if rule.metric is None else (rule.metric,)
+            view = {k: v for m in wanted for k, v in by_metric.get(m, {}).items()}
             for _, instance, active, value, message in self._conditions(
-                rule, device, result, status, values
+                rule, device, result, status, view
             ):
                 key = problem_key(rule.id, name, instance)
                 p = self.problems.get(key)
@@ -189,6 +195,13 @@ class AlertEngine:
         if transition is not None:
             for child in self.topology.children(name):
                 self._recheck_suppression(child, now)
+
+    def _rules_for(self, device: Device) -> list[AlertRule]:
+        cached = self._applies.get(device.name)
+        if cached is None or cached[0] is not self.rules:
+            cached = (self.rules, [r for r in self.rules.rules if r.applies(device)])
+            self._applies[device.name] = cached
+        return cached[1]
 
     def _conditions(
         self,
@@ -482,6 +495,18 @@ def _rebooted(
     up = f" (up {format_duration(uptime)})" if uptime is not None else ""
     return [(rule, "", result.rebooted, uptime, f"rebooted{up}")]
 
+
+# the metrics each state rule reads
+_READS: dict[str, tuple[str, ...]] = {
+    "link_down": ("if_oper", "if_admin"),
+    "ups_on_battery": ("ups_output_source", "ups_seconds_on_battery", "ups_charge_pct",
+                       "ups_minutes_left"),
+    "ups_battery_low": ("ups_battery_status", "ups_minutes_left"),
+    "leak": ("leak",),
+    "sensor_failed": ("sensor_ok",),
+    "device_rebooted": ("uptime_s",),
+    "device_down": (),
+}  # fmt: skip
 
 _STATE_CONDITIONS: dict[str, StateConditions] = {
     "link_down": _link_down,

@@ -309,6 +309,7 @@ def interface_samples(
     read_at: float,
 ) -> None:
     mem = ctx.memory
+    static = ctx.refresh or mem.counter_time is None
     seconds = read_at - mem.counter_time if mem.counter_time is not None else 0.0
     previous = mem.counters
     current: dict[tuple[str, str], int] = {}
@@ -318,9 +319,10 @@ def interface_samples(
         admin_status = as_int(admin.get(idx))
         ctx.latest("if_oper", oper_status, name)
         ctx.latest("if_admin", admin_status, name)
-        ctx.latest("if_speed_bps", iface.speed_bps or None, name)
-        if iface.alias:
-            ctx.latest("if_alias", None, name, iface.alias)
+        if static:  # read this poll: names, aliases and speeds change rarely
+            ctx.latest("if_speed_bps", iface.speed_bps or None, name)
+            if iface.alias:
+                ctx.latest("if_alias", None, name, iface.alias)
         max_rate = iface.speed_bps / 8 * 1.1 if iface.speed_bps > 0 else None
         rates: dict[str, float] = {}
         for key, table, width, limit in (

@@ -53,6 +53,7 @@ from govnet.transport.snmp import SnmpBackend
 log = logging.getLogger("govnet.monitor")
 
 HEARTBEAT_EVERY = 5.0
+LATEST_REFRESH = 300.0
 
 
 def batch_of(result: PollResult, status: DeviceStatus) -> Batch:
@@ -109,6 +110,8 @@ class StoreWriter:
         self.errors = 0
         self.dropped = 0
         self.batches = 0
+        self.cpu = 0.0  # CPU seconds the writer thread has used (self-metric, bench)
+        self._latest_memo: dict[tuple[str, str, str], tuple[float | None, str, float]] = {}
 
     # producer side (event loop) --------------------------------------------------------
 
@@ -173,7 +176,9 @@ class StoreWriter:
                     )
                 except queue.Empty:
                     break
+            started = time.thread_time()
             self._apply(items)
+            self.cpu += time.thread_time() - started
             if items[-1][0] == "stop":
                 return
 
@@ -196,8 +201,30 @@ class StoreWriter:
     def _write_batches(self, batches: list[Batch]) -> None:
         if batches:
             batch = merge(batches)
-            self._retry(lambda: self.mstore.write(batch, self.clock.time()), "samples")
+            self._retry(partial(self._write, batch), "samples")
             self.batches += 1
+
+    def _write(self, batch: Batch) -> None:
+        """Latest values that did not change are rewritten only every LATEST_REFRESH
+        seconds: most of a switch's statuses and names stay the same poll after poll."""
+        memo = self._latest_memo
+        fresh: list[dict[str, Any]] = []
+        remember: list[tuple[tuple[str, str, str], tuple[float | None, str, float]]] = []
+        for row in batch.latest:
+            key = (row["device"], row["metric"], row["instance"])
+            seen = memo.get(key)
+            value, text, ts = row["value"], row["text"], row["ts"]
+            if (
+                seen is not None
+                and seen[0] == value
+                and seen[1] == text
+                and ts - seen[2] < LATEST_REFRESH
+            ):
+                continue
+            fresh.append(row)
+            remember.append((key, (value, text, ts)))
+        self.mstore.write(Batch(batch.samples, fresh, batch.devices), self.clock.time())
+        memo.update(remember)
 
     def _alert_op(self, kind: str, payload: Any) -> None:
         if kind == "open":
@@ -309,7 +336,7 @@ class Daemon:
         def writer() -> dict[str, float]:
             w = self.writer
             return {"queue_depth": float(w.depth()), "write_errors": float(w.errors),
-                    "dropped_batches": float(w.dropped)}  # fmt: skip
+                    "dropped_batches": float(w.dropped), "writer_cpu_seconds": w.cpu}  # fmt: skip
 
         assert self.poller is not None
         poller = self.poller
