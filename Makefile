@@ -32,6 +32,7 @@ demo: $(STAMP)  ## the main job on the embedded lab: lab up, inventory, backup, 
 	@$(BIN)/govnet audit -p playbooks/isolation.yaml; echo "isolation audit exit code $$? (1 = pc-west-03 wired into both networks, 一机两用)"
 	$(BIN)/govnet provision plan baseline --limit 'int-*'  # what 'provision apply' would change; nothing is sent
 	$(BIN)/govnet audit history
+	@$(BIN)/govnet monitor run --duration 20s --no-metrics --log-format text && $(BIN)/govnet dashboard --once  # govnetd for 20 s, then the machine room (ups-1 on battery)
 	@echo "HTML report: audit-report.html. The lab keeps running: 'make lab-down' stops it."
 
 lab-down: $(STAMP)  ## stop the embedded lab

@@ -60,7 +60,7 @@ UPS_SOURCE = {
 IF_SHORT = (
     ("TenGigabitEthernet", "Te"), ("XGigabitEthernet", "XGE"), ("GigabitEthernet", "GE"),
     ("FastEthernet", "Fa"), ("Ten-GigabitEthernet", "XGE"), ("Bridge-Aggregation", "BAGG"),
-    ("Port-channel", "Po"),
+    ("Port-channel", "Po"), ("Vlan-interface", "Vlan"), ("Vlanif", "Vlanif"),
 )  # fmt: skip
 
 
