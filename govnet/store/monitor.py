@@ -413,9 +413,9 @@ class MonitorStore:
                 .group_by(rollups.c.series_id, bucket)
             )
         result = conn.execute(
-            insert(rollups).from_select(
-                ["series_id", "step", "ts", "n", "sum", "min", "max"], source
-            )
+            insert(rollups)
+            .from_select(["series_id", "step", "ts", "n", "sum", "min", "max"], source)
+            .execution_options(preserve_rowcount=True)  # PostgreSQL drivers report it then
         )
         upsert(conn, meta, [{"key": key, "value": repr(end)}])
         return max(result.rowcount or 0, 0)

@@ -2,20 +2,43 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from govnet.errors import GovnetError
-from govnet.store.db import Store
+from govnet.store.db import Store, metadata
 from govnet.store.monitor import Batch, MonitorStore
 
 T0 = 1_800_000_000.0  # a multiple of 3600
 
 
-@pytest.fixture
-def ms(tmp_path: Path) -> MonitorStore:
-    return MonitorStore(Store.open(f"sqlite:///{tmp_path / 'm.sqlite'}"))
+POSTGRES = os.environ.get("GOVNET_TEST_POSTGRES")  # e.g. postgresql+psycopg://u@127.0.0.1/db
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ms(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MonitorStore]:
+    """The store on SQLite, and on PostgreSQL when GOVNET_TEST_POSTGRES names an empty
+    database (its monitor tables are emptied before and after)."""
+    if request.param == "sqlite":
+        yield MonitorStore(Store.open(f"sqlite:///{tmp_path / 'm.sqlite'}"))
+        return
+    if not POSTGRES:
+        pytest.skip("set GOVNET_TEST_POSTGRES=postgresql+psycopg://… to test on PostgreSQL")
+    store = Store.open(POSTGRES)
+
+    def empty() -> None:
+        with store.begin() as conn:
+            for table in reversed(metadata.sorted_tables):
+                if table.name.startswith("monitor_"):
+                    conn.execute(table.delete())
+
+    empty()
+    yield MonitorStore(store)
+    empty()
+    store.engine.dispose()
 
 
 def batch(ts: float, value: float, device: str = "sw1") -> Batch:
