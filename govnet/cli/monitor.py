@@ -11,7 +11,15 @@ from typing import Any, TypeVar
 
 import click
 
-from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
+from govnet.cli.common import (
+    DEFAULT_INVENTORY,
+    App,
+    exit_with,
+    filter_options,
+    filters_from,
+    format_option,
+    pass_app,
+)
 from govnet.errors import ExitCode, GovnetError
 from govnet.i18n import pick
 from govnet.inventory import Filters, Inventory, load_inventory, select_devices
@@ -81,13 +89,16 @@ def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:
     )
     fmt = opts["log_format"] or ("text" if sys.stderr.isatty() else "json")
     logfmt.setup(fmt, verbose)
-    path = app.inventory_path
+    first = app.inventory()  # errors in the inventory stop us before any lock or socket
+    path = app.inventory_path or DEFAULT_INVENTORY
+    loads = iter([first])
 
     def load() -> tuple[Inventory, list[Device]]:
-        inventory = app.inventory() if path is None else load_inventory(path)
+        """The inventory as it is now on disk (SIGHUP), the one just checked at first."""
+        inventory = next(loads, None) or load_inventory(path)
         return inventory, select_devices(inventory, filters)
 
-    load()  # errors in the inventory stop us before any lock or socket
+    select_devices(first, filters)  # unknown names in filters are usage errors
     daemon = Daemon(load, app.store(), options)
     summary = asyncio.run(daemon.run())
     if options.once:
