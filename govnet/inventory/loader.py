@@ -29,6 +29,11 @@ from govnet.inventory.model import (
     Label,
     Link,
     LinkSpec,
+    MaintenanceSpec,
+    MaintenanceWindow,
+    Probe,
+    Service,
+    ServiceSpec,
     SiteSpec,
     SnmpProfileSpec,
     Terminal,
@@ -48,8 +53,9 @@ NAMED_SECTIONS: dict[str, type[BaseModel]] = {
     "snmp_profiles": SnmpProfileSpec,
     "groups": GroupSpec,
     "devices": DeviceSpec,
+    "services": ServiceSpec,  # issue 8
 }
-LIST_SECTIONS = ("terminals", "links", "terminals_csv")
+LIST_SECTIONS = ("terminals", "links", "terminals_csv", "maintenance")
 SECTIONS = (*NAMED_SECTIONS, "defaults", *LIST_SECTIONS)
 SECRET_KEYS = ("password", "secret", "community", "auth_key", "priv_key")
 DEFAULT_TIMEOUT = 15.0
@@ -250,9 +256,12 @@ def _build(state: _State) -> Inventory | None:
     devices = _build_devices(state, specs["devices"], groups, defaults or DeviceValues(), refs)
     terminals = _build_terminals(state, zones, units)
     links = _build_links(state, devices)
+    services = _build_services(state, specs["services"], zones, units)
+    maintenance = _build_maintenance(state, services, units, sites)
     return Inventory(
-        zones=zones, sites=sites, units=units, devices=devices, terminals=terminals, links=links
-    )
+        zones=zones, sites=sites, units=units, devices=devices, terminals=terminals, links=links,
+        services=services, maintenance=maintenance,
+    )  # fmt: skip
 
 
 def _validate_name(state: _State, entry: _Entry, name: str) -> bool:
@@ -690,3 +699,79 @@ def _build_links(state: _State, devices: dict[str, Device]) -> list[Link]:
 
 def parse_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     return ipaddress.ip_address(text)
+
+
+def _build_services(
+    state: _State, specs: dict[str, ServiceSpec], zones: dict[str, Zone], units: dict[str, Any]
+) -> dict[str, Service]:
+    """Services (issue 8): zone, owner unit and host device must exist."""
+    devices = state.named["devices"]
+    services: dict[str, Service] = {}
+    for name, spec in specs.items():
+        entry = state.named["services"][name]
+        ok = True
+        for key, value, known, what in (
+            ("zone", spec.zone, zones, "zone"),
+            ("unit", spec.unit, units, "unit"),
+            ("host", spec.host, devices, "device"),
+        ):
+            if value is not None and value not in known:
+                state.error(
+                    entry.doc,
+                    (*entry.path, key),
+                    f"unknown {what} {value!r}" + suggest(value, known),
+                )
+                ok = False
+        if not ok:
+            continue
+        counts: dict[str, int] = {}
+        probes: list[Probe] = []
+        for probe in spec.probes:
+            counts[probe.kind] = counts.get(probe.kind, 0) + 1
+            n = counts[probe.kind]
+            probes.append(Probe(probe.kind if n == 1 else f"{probe.kind}-{n}", probe))
+        services[name] = Service(
+            name=name,
+            label=spec.label,
+            zone=spec.zone,
+            unit=spec.unit,
+            site=units[spec.unit].site,
+            host=spec.host,
+            interval=spec.interval,
+            probes=tuple(probes),
+            alerts=spec.alerts,
+            tags=frozenset(spec.tags),
+        )
+    return services
+
+
+def _build_maintenance(
+    state: _State, services: dict[str, Service], units: dict[str, Any], sites: dict[str, Any]
+) -> list[MaintenanceWindow]:
+    """Maintenance windows (issue 8): every service, device, unit and site named must exist."""
+    windows: list[MaintenanceWindow] = []
+    tables: dict[str, tuple[Iterable[str], str]] = {
+        "services": (state.named["services"], "service"),
+        "devices": (state.named["devices"], "device"),
+        "units": (units, "unit"),
+        "sites": (sites, "site"),
+    }
+    for entry in state.lists["maintenance"]:
+        spec = _validate(state, MaintenanceSpec, entry)
+        if spec is None:
+            continue
+        ok = True
+        for key, (known, what) in tables.items():
+            for i, value in enumerate(getattr(spec, key)):
+                if value not in known:
+                    state.error(
+                        entry.doc,
+                        (*entry.path, key, i),
+                        f"unknown {what} {value!r}" + suggest(value, known),
+                    )
+                    ok = False
+        if ok:
+            line = entry.doc.where(entry.path)[0]
+            name = spec.name or f"maintenance[{entry.path[-1]}]"
+            windows.append(MaintenanceWindow(name, spec, f"{entry.doc.file}:{line}"))
+    return windows

@@ -11,9 +11,18 @@ import ipaddress
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from govnet.secrets import SecretRef
 
@@ -255,6 +264,162 @@ class LinkSpec(Strict):
 
 
 # ---------------------------------------------------------------------------------------
+# Services and maintenance windows (issue 8): what the machine room serves, and when it may
+# be down on purpose. Probes are run by ``govnet.services``; windows are used by the
+# availability report.
+
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+
+
+def _seconds(value: Any) -> Any:
+    """``30``, ``"30s"``, ``"5m"``, ``"2h"``, ``"1d"`` → seconds."""
+    if isinstance(value, bool):
+        raise ValueError(f"bad duration {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    m = _DURATION_RE.match(str(value))
+    if not m:
+        raise ValueError(f"bad duration {value!r} (expected e.g. 30s, 5m, 2h)")
+    return float(m[1]) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m[2]]
+
+
+Seconds = Annotated[float, BeforeValidator(_seconds)]
+
+
+class HttpProbeSpec(Strict):
+    kind: Literal["http"]
+    url: str
+    expect_status: list[int] = Field(default_factory=lambda: [200])
+    expect_text: str | None = None
+    timeout: Seconds = Field(default=10.0, gt=0, le=120)
+    verify_tls: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError(f"url {v!r} must start with http:// or https://")
+        return v
+
+    @field_validator("expect_status", mode="before")
+    @classmethod
+    def _status(cls, v: Any) -> Any:
+        return [v] if isinstance(v, int) else v
+
+
+class TcpProbeSpec(Strict):
+    kind: Literal["tcp"]
+    host: str
+    port: int = Field(ge=1, le=65535)
+    timeout: Seconds = Field(default=5.0, gt=0, le=120)
+
+
+class DnsProbeSpec(Strict):
+    kind: Literal["dns"]
+    server: IPAddress
+    name: str
+    type: Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS", "PTR"] = "A"
+    expect: list[str] = Field(default_factory=list)  # empty: any answer will do
+    port: int = Field(default=53, ge=1, le=65535)
+    timeout: Seconds = Field(default=5.0, gt=0, le=120)
+
+    @field_validator("expect", mode="before")
+    @classmethod
+    def _expect(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+
+class IcmpProbeSpec(Strict):
+    kind: Literal["icmp"]
+    address: IPAddress
+    timeout: Seconds = Field(default=2.0, gt=0, le=60)
+
+
+ProbeSpec = Annotated[
+    HttpProbeSpec | TcpProbeSpec | DnsProbeSpec | IcmpProbeSpec, Field(discriminator="kind")
+]
+
+
+class ServiceAlertSpec(Strict):
+    """Thresholds of a service's alerts (service-slow, service-cert-expiring)."""
+
+    slow_ms: float | None = Field(default=3000.0, gt=0)
+    slow_for: Seconds = 300.0
+    cert_days: float | None = Field(default=30.0, ge=0)
+
+
+class ServiceSpec(Strict):
+    label: LabelField = Label()
+    zone: Name
+    unit: Name
+    host: Name | None = None  # the device that serves it (suppression, per-device reports)
+    interval: Seconds = Field(default=60.0, ge=1, le=86400)
+    probes: list[ProbeSpec] = Field(min_length=1)
+    alerts: ServiceAlertSpec = ServiceAlertSpec()
+    tags: list[Name] = Field(default_factory=list)
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class WeeklySpec(Strict):
+    days: list[Weekday] = Field(min_length=1)
+    at: str  # HH:MM local time
+    duration: Seconds = Field(gt=0, le=7 * 86400)
+
+    @field_validator("days", mode="before")
+    @classmethod
+    def _days(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, v: str) -> str:
+        m = re.fullmatch(r"(\d{1,2}):(\d{2})", str(v))
+        if not m or int(m[1]) > 23 or int(m[2]) > 59:
+            raise ValueError(f"bad time of day {v!r} (expected HH:MM)")
+        return v
+
+
+class MaintenanceSpec(Strict):
+    """A planned window: absolute (start/end) or weekly, on services/devices/units/sites."""
+
+    name: str | None = None
+    reason: str | None = None
+    services: list[Name] = Field(default_factory=list)
+    devices: list[Name] = Field(default_factory=list)
+    units: list[Name] = Field(default_factory=list)
+    sites: list[Name] = Field(default_factory=list)
+    start: datetime | None = None
+    end: datetime | None = None
+    weekly: WeeklySpec | None = None
+    timezone: str = "Asia/Shanghai"
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (e.g. Asia/Shanghai)") from None
+        return v
+
+    @model_validator(mode="after")
+    def _shape(self) -> MaintenanceSpec:
+        if not (self.services or self.devices or self.units or self.sites):
+            raise ValueError("a window needs services, devices, units or sites")
+        if self.weekly is None:
+            if self.start is None or self.end is None:
+                raise ValueError("a window needs start and end, or weekly")
+            if self.end <= self.start:
+                raise ValueError("end must be after start")
+        elif self.start is not None or self.end is not None:
+            raise ValueError("use start/end or weekly, not both")
+        return self
+
+
+# ---------------------------------------------------------------------------------------
 # Resolved model: what the rest of govnet uses.
 
 
@@ -370,6 +535,91 @@ class Link:
     description: str | None = None
 
 
+@dataclass(frozen=True)
+class Probe:
+    """One probe of a service (a resolved ``*ProbeSpec``); ``name`` is unique in the service."""
+
+    name: str  # e.g. "http", "tcp", "dns-2"
+    spec: HttpProbeSpec | TcpProbeSpec | DnsProbeSpec | IcmpProbeSpec
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @property
+    def timeout(self) -> float:
+        return float(self.spec.timeout)
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    label: Label
+    zone: str
+    unit: str
+    site: str  # the unit's site
+    host: str | None
+    interval: float
+    probes: tuple[Probe, ...]
+    alerts: ServiceAlertSpec = field(default_factory=ServiceAlertSpec)
+    tags: frozenset[str] = frozenset()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "label": self.label.model_dump(),
+            "zone": self.zone,
+            "unit": self.unit,
+            "site": self.site,
+            "host": self.host,
+            "interval": self.interval,
+            "probes": [{"name": p.name, **p.spec.model_dump(mode="json")} for p in self.probes],
+        }
+
+
+@dataclass(frozen=True)
+class MaintenanceWindow:
+    name: str
+    spec: MaintenanceSpec
+    source: str = ""  # file:line
+
+    def covers(self, kind: str, name: str, unit: str | None, site: str | None) -> bool:
+        """Does this window apply to a ``device`` or ``service`` of that unit and site?"""
+        own = self.spec.services if kind == "service" else self.spec.devices
+        return (
+            name in own
+            or (unit is not None and unit in self.spec.units)
+            or (site is not None and site in self.spec.sites)
+        )
+
+    def intervals(self, start: float, end: float) -> list[tuple[float, float]]:
+        """The window's [from, to) spans (UNIX seconds) that overlap [start, end)."""
+        spec = self.spec
+        tz = ZoneInfo(spec.timezone)
+        if spec.weekly is None:
+            assert spec.start is not None and spec.end is not None
+            a, b = _aware(spec.start, tz).timestamp(), _aware(spec.end, tz).timestamp()
+            return [(max(a, start), min(b, end))] if a < end and b > start else []
+        weekly = spec.weekly
+        hour, minute = (int(x) for x in weekly.at.split(":"))
+        days = {WEEKDAYS.index(d) for d in weekly.days}
+        out: list[tuple[float, float]] = []
+        day = datetime.fromtimestamp(start - weekly.duration, tz).date()
+        last = datetime.fromtimestamp(end, tz).date()
+        while day <= last:
+            if day.weekday() in days:
+                a = datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz).timestamp()
+                b = a + weekly.duration
+                if a < end and b > start:
+                    out.append((max(a, start), min(b, end)))
+            day += timedelta(days=1)
+        return out
+
+
+def _aware(value: datetime, tz: ZoneInfo) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=tz)
+
+
 @dataclass
 class Inventory:
     zones: dict[str, Zone]
@@ -380,6 +630,8 @@ class Inventory:
     links: list[Link]
     sources: list[str] = field(default_factory=list)
     warnings: list[Any] = field(default_factory=list)  # Diagnostic, kept for reporting
+    services: dict[str, Service] = field(default_factory=dict)  # issue 8
+    maintenance: list[MaintenanceWindow] = field(default_factory=list)  # issue 8
 
     def site_chain(self, site: str) -> list[str]:
         """``site`` and its ancestors, nearest first (cycles were rejected at load)."""
