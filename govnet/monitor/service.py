@@ -46,6 +46,7 @@ from govnet.monitor.poller import Poller, backend_by_name
 from govnet.monitor.rules import AlertRules, load_rules
 from govnet.monitor.states import Transition
 from govnet.monitor.topology import Topology
+from govnet.services.daemon import ServiceChecks
 from govnet.store.db import Store
 from govnet.store.monitor import Batch, MonitorStore
 from govnet.transport.snmp import SnmpBackend
@@ -301,6 +302,7 @@ class Daemon:
         self.writer = StoreWriter(self.mstore, options.config.flush_every, self.clock)
         self.notifier: Notifier | None = None
         self.started = 0.0
+        self.services: ServiceChecks | None = None  # issue 8
 
     # ------------------------------------------------------------------ set-up
 
@@ -316,6 +318,8 @@ class Daemon:
         self, result: PollResult, status: DeviceStatus, transition: Transition | None
     ) -> None:
         self.writer.poll(result, status)
+        if self.services is not None:  # issue 8: availability spans of devices
+            self.services.on_device_poll(result, status)
         if self.engine is not None:
             self.engine.on_poll(result, status, transition)
 
@@ -370,7 +374,9 @@ class Daemon:
         by_name = {d.name: d for d in devices}
         self.writer.start()
         self.engine = AlertEngine(rules, by_name, topology, self.writer, self.notifier, self.clock)
-        self.engine.restore(await asyncio.to_thread(self.mstore.firing_alerts))
+        firing = await asyncio.to_thread(self.mstore.firing_alerts)
+        services = self.services = ServiceChecks(self, inventory)  # issue 8
+        self.engine.restore(services.restore(firing))
         self.poller = Poller(devices, backend, opts.config, self.clock, self._on_result)
         for name, why in self.poller.skipped.items():
             log.warning("not monitored: %s", why, extra={"device": name})
@@ -398,11 +404,12 @@ class Daemon:
         try:
             self._heartbeat()
             if opts.once:
-                await self.poller.poll_all()
+                await asyncio.gather(self.poller.poll_all(), services.run_once())
             else:
                 tasks = [
                     asyncio.create_task(self._housekeeping(), name="housekeeping"),
                     asyncio.create_task(self._reloader(), name="reloader"),
+                    asyncio.create_task(services.run(self.stop_event), name="services"),
                 ]
                 if opts.duration is not None:
                     loop.call_later(opts.duration, self.stop)
@@ -471,6 +478,8 @@ class Daemon:
     def _maintain(self, now: float) -> None:
         r = self.options.config.retention
         counts = self.mstore.maintain(now, r.raw, r.rollup_5m, r.rollup_1h)
+        if self.services is not None:  # issue 8: raw probe results
+            self.services.maintain(now)
         log.info("store maintenance", extra=counts)
 
     async def _reloader(self) -> None:
@@ -489,6 +498,8 @@ class Daemon:
             self.poller.set_devices(devices)
             by_name = {d.name: d for d in devices}
             self.engine.reload(rules, by_name, Topology.from_inventory(inventory))
+            if self.services is not None:  # issue 8
+                self.services.reload(inventory)
             if self.notifier is not None:
                 self.notifier.specs = list(rules.notifiers)
             removed = before - set(self.poller.devices)

@@ -1,0 +1,168 @@
+"""What govnetd does for services, beside its SNMP poller (issue 8).
+
+The daemon (govnet/monitor/service.py) creates one :class:`ServiceChecks` and calls it at four
+points: restore (firing service alerts), run (the scheduler, same concurrency limit, timeouts
+and state timings as SNMP polls), every device poll (its availability span), reload (SIGHUP).
+Everything it writes goes through the daemon's single store-writer thread, one transaction
+per ``flush_every`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from govnet.inventory.model import Device, Inventory, Service
+from govnet.monitor.model import DeviceState, DeviceStatus, PollResult
+from govnet.monitor.states import Transition, next_delay
+from govnet.services.alerts import ServiceAlerts
+from govnet.services.runner import CheckResult, ServiceRunner
+from govnet.store.services import Observation, ServiceBatch, ServiceStore
+
+if TYPE_CHECKING:
+    from govnet.monitor.service import Daemon
+
+log = logging.getLogger("govnet.services")
+
+SAMPLES_RETENTION = 30 * 86400.0  # raw probe results; spans are kept
+
+
+def observation(kind: str, name: str, ok: bool, ts: float, valid: float) -> Observation:
+    return Observation(kind, name, "up" if ok else "down", ts, valid)
+
+
+class ServiceChecks:
+    def __init__(self, daemon: Daemon, inventory: Inventory) -> None:
+        self.daemon = daemon
+        self.config = daemon.options.config
+        self.clock = daemon.clock
+        self.sstore = ServiceStore(daemon.mstore.store)
+        self.pending = ServiceBatch()
+        self.runner = ServiceRunner(
+            inventory.services.values(), self.config, self.clock, self._on_check
+        )
+        self.alerts = ServiceAlerts(
+            inventory.services, daemon.writer, daemon.notifier, self.clock, self._suppression
+        )
+        self._device_timing: dict[str, tuple[float, float]] = {}
+        self._set_devices(inventory.devices.values())
+
+    # -- hooks the daemon calls ----------------------------------------------------------
+
+    def restore(self, rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        return self.alerts.restore(rows)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        flusher = asyncio.create_task(self._flusher(stop))
+        try:
+            await self.runner.run(stop)
+        finally:
+            flusher.cancel()
+            await asyncio.gather(flusher, return_exceptions=True)
+            await self.close()
+
+    async def run_once(self) -> list[CheckResult]:
+        try:
+            return await self.runner.check_all()
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        self.flush()  # first: this may run while the task is being cancelled
+        await self.runner.close()
+
+    def on_device_poll(self, result: PollResult, status: DeviceStatus) -> None:
+        interval, timeout = self._device_timing.get(result.device, (60.0, 30.0))
+        valid = 2 * next_delay(status, interval, self.config) + timeout
+        self.pending.observations.append(
+            observation("device", result.device, result.ok, result.started, valid)
+        )
+
+    def reload(self, inventory: Inventory) -> None:
+        before = set(self.runner.services)
+        self.runner.set_services(inventory.services.values())
+        self.alerts.reload(inventory.services)
+        self._set_devices(inventory.devices.values())
+        removed = before - set(inventory.services)
+        if removed:
+            self.daemon.writer.call(lambda: self.sstore.forget_services(removed))
+
+    def maintain(self, now: float) -> None:
+        """Called in the writer thread with the daemon's maintenance."""
+        self.sstore.prune(now - SAMPLES_RETENTION)
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _set_devices(self, devices: Iterable[Device]) -> None:
+        timing: dict[str, tuple[float, float]] = {}
+        for d in devices:
+            try:
+                timing[d.name] = (self.config.interval(d), self.config.timeout(d))
+            except Exception:  # skipped by the poller, with its reason
+                continue
+        self._device_timing = timing
+
+    def _suppression(self, host: str) -> str:
+        engine = self.daemon.engine
+        if engine is None:
+            return ""
+        state = engine.states.get(host)
+        if state in (DeviceState.DOWN, DeviceState.UNREACHABLE):
+            return f"host {host} ({state.value})"
+        behind = engine.topology.suppressed_by(host, engine.states, engine.latest)
+        return f"host {host} {behind}" if behind else ""
+
+    def _on_check(
+        self, result: CheckResult, status: DeviceStatus, transition: Transition | None
+    ) -> None:
+        service = self.runner.services.get(result.service)
+        if service is None:
+            return
+        batch = self.pending
+        for p in result.probes:
+            batch.samples.append(
+                {"service": result.service, "probe": p.probe, "ts": result.started,
+                 "ok": int(p.ok), "ms": p.ms, "cert_days": p.cert_days, "error": p.error,
+                 "error_kind": p.error_kind}
+            )  # fmt: skip
+        batch.states.append(state_row(service, status, result))
+        valid = 2 * next_delay(status, service.interval, self.config) + self.runner.timeout(service)
+        batch.observations.append(
+            observation("service", result.service, result.ok, result.started, valid)
+        )
+        self.alerts.on_check(result, status)
+
+    def flush(self) -> None:
+        batch, self.pending = self.pending, ServiceBatch()
+        if batch:
+            self.daemon.writer.call(lambda: self.sstore.write(batch))
+
+    async def _flusher(self, stop: asyncio.Event) -> None:
+        every = max(0.2, self.config.flush_every)
+        while not stop.is_set():
+            await asyncio.sleep(every)
+            self.flush()
+
+
+def state_row(service: Service, status: DeviceStatus, result: CheckResult) -> dict[str, Any]:
+    return {
+        "service": service.name,
+        "zone": service.zone,
+        "unit": service.unit,
+        "site": service.site,
+        "host": service.host or "",
+        "label_zh": service.label.zh or "",
+        "label_en": service.label.en or "",
+        "state": status.state.value,
+        "since": status.since,
+        "last_check": status.last_poll,
+        "last_ok": status.last_ok,
+        "failures": status.failures,
+        "error": status.error[:1000],
+        "ms": result.ms,
+        "cert_days": result.cert_days,
+        "next_check": status.next_poll,
+        "updated": result.started,
+    }
