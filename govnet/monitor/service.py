@@ -42,7 +42,7 @@ from govnet.monitor.exporter import ExporterView, MetricsServer, serve_metrics
 from govnet.monitor.metrics import is_series
 from govnet.monitor.model import Clock, DeviceStatus, PollResult, SystemClock
 from govnet.monitor.notify import Notice, Notifier
-from govnet.monitor.poller import Poller, backend_by_name
+from govnet.monitor.poller import Poller, PollerStats, backend_by_name
 from govnet.monitor.rules import AlertRules, load_rules
 from govnet.monitor.states import Transition
 from govnet.monitor.topology import Topology
@@ -342,12 +342,10 @@ class Daemon:
             return {"queue_depth": float(w.depth()), "write_errors": float(w.errors),
                     "dropped_batches": float(w.dropped), "writer_cpu_seconds": w.cpu}  # fmt: skip
 
-        assert self.poller is not None
-        poller = self.poller
         return ExporterView(
-            statuses=lambda: dict(poller.statuses),
+            statuses=lambda: dict(self.poller.statuses) if self.poller else {},
             latest=latest,
-            stats=lambda: poller.stats,
+            stats=lambda: self.poller.stats if self.poller else PollerStats(),
             alerts=alerts,
             writer=writer,
         )
@@ -372,20 +370,29 @@ class Daemon:
         self.notifier = Notifier(rules.notifiers, self._notify_failed)
         topology = Topology.from_inventory(inventory)
         by_name = {d.name: d for d in devices}
-        self.writer.start()
-        self.engine = AlertEngine(rules, by_name, topology, self.writer, self.notifier, self.clock)
-        firing = await asyncio.to_thread(self.mstore.firing_alerts)
-        services = self.services = ServiceChecks(self, inventory)  # issue 8
-        self.engine.restore(services.restore(firing))
-        self.poller = Poller(devices, backend, opts.config, self.clock, self._on_result)
-        for name, why in self.poller.skipped.items():
-            log.warning("not monitored: %s", why, extra={"device": name})
-        stale = {r["device"] for r in await asyncio.to_thread(self.mstore.device_states)}
-        self.writer.call(lambda: self.mstore.forget_devices(stale - set(self.poller_devices())))
-        if opts.listen:
+        if opts.listen:  # first: a port in use stops us before anything runs
             self.metrics = serve_metrics(self._view(), opts.listen)
             log.info("serving /metrics", extra={"address": self.metrics.address,
                                                 "port": self.metrics.port})  # fmt: skip
+        self.writer.start()
+        try:
+            self.engine = AlertEngine(
+                rules, by_name, topology, self.writer, self.notifier, self.clock
+            )
+            firing = await asyncio.to_thread(self.mstore.firing_alerts)
+            services = self.services = ServiceChecks(self, inventory)  # issue 8
+            self.engine.restore(services.restore(firing))
+            self.poller = Poller(devices, backend, opts.config, self.clock, self._on_result)
+            stale = {r["device"] for r in await asyncio.to_thread(self.mstore.device_states)}
+        except BaseException:
+            self.writer.stop()
+            if self.metrics is not None:
+                self.metrics.stop()
+            await backend.close()
+            raise
+        for name, why in self.poller.skipped.items():
+            log.warning("not monitored: %s", why, extra={"device": name})
+        self.writer.call(lambda: self.mstore.forget_devices(stale - set(self.poller_devices())))
         loop = asyncio.get_running_loop()
         installed: list[signal.Signals] = []
         if opts.handle_signals:
