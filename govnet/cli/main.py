@@ -96,6 +96,7 @@ COMMANDS = [
     ("monitor", "monitor"),
     ("alerts", "alerts"),
     ("dashboard", "dashboard"),
+    ("report", "report"),
 ]
 
 _register()

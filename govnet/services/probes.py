@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -147,10 +148,8 @@ class Probes:
             return _fail(probe, f"{spec.host}:{spec.port}: {exc.strerror or exc}", "connect")
         ms = (time.perf_counter() - start) * 1000
         writer.close()
-        try:
+        with contextlib.suppress(OSError):
             await writer.wait_closed()
-        except OSError:
-            pass
         return ProbeResult(probe.name, probe.kind, True, ms)
 
     async def _dns(self, probe: Probe) -> ProbeResult:
@@ -182,7 +181,8 @@ class Probes:
         if missing:
             return _fail(
                 probe,
-                f"{spec.name} {spec.type}: {', '.join(sorted(got))} (expected {', '.join(missing)})",
+                f"{spec.name} {spec.type}: {', '.join(sorted(got))} "
+                f"(expected {', '.join(missing)})",
                 "mismatch",
                 ms=ms,
             )

@@ -1,0 +1,62 @@
+"""``govnet report availability``: availability and outages from the monitor's store."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
+from govnet.inventory.select import check_filters, select_devices
+from govnet.report.availability import render
+from govnet.services.availability import LEVELS, build_report, local_zone, parse_period
+from govnet.store.services import ServiceStore
+
+
+@click.group()
+def report() -> None:
+    """Reports from the store: availability / SLA."""
+
+
+@report.command("availability")
+@click.option(
+    "--period", "-p", default="month", show_default=True,
+    help="month|week|day (so far), yesterday|last-week|last-month, or FROM..TO "
+    "(YYYY-MM-DD or ISO times; a date as TO includes that day).",
+)  # fmt: skip
+@click.option("--tz", default=None, help="Time zone of the period (default: this machine's).")
+@click.option(
+    "--by", "levels", multiple=True, type=click.Choice(LEVELS),
+    help="Only these levels (repeatable; default all: zone, site, unit, device, service).",
+)  # fmt: skip
+@filter_options
+@format_option("table", "json", "csv", "html")
+@pass_app
+def availability(
+    app: App, /, period: str, tz: str | None, levels: tuple[str, ...], fmt: str,
+    output: Path | None, **kwargs: Any,
+) -> None:  # fmt: skip
+    """Availability %, outages and unknown time per device, service, unit, site and zone,
+    planned maintenance excluded, worst first."""
+    filters = filters_from(kwargs)
+    inventory = app.inventory()
+    check_filters(inventory, filters)
+    zone = local_zone(tz)
+    now = time.time()
+    start, end, label = parse_period(period, now, zone)
+    end = min(end, now)
+    devices = [d.name for d in select_devices(inventory, filters)]
+    services = [
+        s.name for s in inventory.services.values()
+        if (not filters.zone or s.zone in filters.zone)
+        and (not filters.unit or s.unit in filters.unit)
+        and (not filters.site or any(x in filters.site for x in inventory.site_chain(s.site)))
+        and not (filters.role or filters.platform or filters.tag or filters.limit)
+    ]  # fmt: skip
+    spans = ServiceStore(app.store()).spans(start, end)
+    result = build_report(inventory, spans, start, end, label, str(zone), devices, services)
+    text = render(result, fmt, app.lang, app.console, levels or LEVELS)
+    if text is not None:
+        app.write(text, output)

@@ -1,0 +1,138 @@
+"""The availability / SLA report (issue 8) as a table (zh/en), JSON, CSV or HTML."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+
+from govnet.i18n import pick
+from govnet.report.tabular import Column, rich_table, to_csv, to_json
+from govnet.services.availability import LEVELS, AvailabilityReport
+
+COLUMNS = [
+    Column("rank", "#", "排名", "right"),
+    Column("name", "Name", "名称"),
+    Column("label", "Label", "说明"),
+    Column("availability", "Availability", "可用率", "right"),
+    Column("outages", "Outages", "中断次数", "right"),
+    Column("outage_time", "Outage time", "中断时长", "right"),
+    Column("longest", "Longest", "最长中断", "right"),
+    Column("unknown", "Unknown", "无数据", "right"),
+    Column("maintenance", "Maintenance", "计划维护", "right"),
+]
+CSV_COLUMNS = [
+    Column(k, k, k)
+    for k in ("level", "name", "label_en", "label_zh", "unit", "site", "zone", "members",
+              "availability_pct", "up_s", "down_s", "unknown_s", "maintenance_s", "outages",
+              "outage_s", "longest_outage_s")
+]  # fmt: skip
+LEVEL_TITLES = {
+    "zone": ("By zone", "按网络"), "site": ("By site", "按地区"), "unit": ("By unit", "按单位"),
+    "device": ("By device", "按设备"), "service": ("By service", "按业务系统"),
+}  # fmt: skip
+
+
+def duration(seconds: float) -> str:
+    """3725 → ``1h02m05s``; 0 → ``0``."""
+    s = round(seconds)
+    if s <= 0:
+        return "0"
+    d, rest = divmod(s, 86400)
+    h, rest = divmod(rest, 3600)
+    m, sec = divmod(rest, 60)
+    if d:
+        return f"{d}d{h:02d}h{m:02d}m"
+    if h:
+        return f"{h}h{m:02d}m{sec:02d}s"
+    if m:
+        return f"{m}m{sec:02d}s"
+    return f"{sec}s"
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}%"
+
+
+def display_rows(report: AvailabilityReport, level: str, lang: str) -> list[dict[str, Any]]:
+    out = []
+    for i, row in enumerate(report.by_level(level), start=1):
+        t = row.tally
+        out.append(
+            {
+                "rank": i,
+                "name": row.name,
+                "label": pick(lang, row.label_en, row.label_zh),
+                "availability": pct(t.availability),
+                "outages": len(t.outages),
+                "outage_time": duration(sum(o.duration for o in t.outages)),
+                "longest": duration(max((o.duration for o in t.outages), default=0.0)),
+                "unknown": duration(t.unknown),
+                "maintenance": duration(t.maintenance),
+            }
+        )
+    return out
+
+
+def render(
+    report: AvailabilityReport, fmt: str, lang: str, console: Console,
+    levels: Sequence[str] = LEVELS,
+) -> str | None:  # fmt: skip
+    """Print the table to ``console``, or return JSON/CSV/HTML text."""
+    if fmt == "json":
+        data = report.to_dict()
+        data["rows"] = [r for r in data["rows"] if r["level"] in levels]
+        return to_json(data)
+    if fmt == "csv":
+        return to_csv([r.to_dict() for r in report.rows if r.level in levels], CSV_COLUMNS)
+    if fmt == "html":
+        return to_html(report, lang, levels)
+    head = pick(lang, "Availability", "可用性统计")
+    console.print(f"[bold]{head} {report.period}[/] ({_span(report)}, {report.tz})")
+    for level in levels:
+        rows = display_rows(report, level, lang)
+        if rows:
+            en, zh = LEVEL_TITLES[level]
+            console.print(rich_table(rows, COLUMNS, lang, pick(lang, en, zh)))
+    return None
+
+
+def _span(report: AvailabilityReport) -> str:
+    from datetime import datetime
+
+    a = datetime.fromtimestamp(report.start).astimezone()
+    b = datetime.fromtimestamp(report.end).astimezone()
+    return f"{a:%Y-%m-%d %H:%M} – {b:%Y-%m-%d %H:%M}"
+
+
+def to_html(report: AvailabilityReport, lang: str, levels: Sequence[str] = LEVELS) -> str:
+    esc = html.escape
+    title = f"{pick(lang, 'Availability', '可用性统计')} {report.period}"
+    parts = [
+        "<!DOCTYPE html>",
+        f'<html lang="{lang}"><head><meta charset="utf-8"><title>{esc(title)}</title>',
+        "<style>body{font-family:sans-serif}table{border-collapse:collapse;margin-bottom:1em}"
+        "td,th{border:1px solid #999;padding:2px 6px}td.n{text-align:right}"
+        ".bad{background:#fdd}</style></head><body>",
+        f"<h1>{esc(title)}</h1><p>{esc(_span(report))} ({esc(report.tz)})</p>",
+    ]
+    for level in levels:
+        rows = display_rows(report, level, lang)
+        if not rows:
+            continue
+        en, zh = LEVEL_TITLES[level]
+        parts.append(f"<h2>{esc(pick(lang, en, zh))}</h2><table><tr>")
+        parts.extend(f"<th>{esc(c.label(lang))}</th>" for c in COLUMNS)
+        parts.append("</tr>")
+        for row in rows:
+            bad = ' class="bad"' if row["outages"] else ""
+            parts.append(f"<tr{bad}>")
+            for c in COLUMNS:
+                cls = ' class="n"' if c.justify == "right" else ""
+                parts.append(f"<td{cls}>{esc(str(row[c.key]))}</td>")
+            parts.append("</tr>")
+        parts.append("</table>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
