@@ -1,4 +1,4 @@
-"""``govnet lab up|down|status``."""
+"""``govnet lab up|down|status``, ``govnet lab service down|up NAME``."""
 
 from __future__ import annotations
 
@@ -87,6 +87,41 @@ def status(app: App, state_dir: Path | None, fmt: str, output: Path | None) -> N
         emit_rows(app.console, rows, STATUS_COLUMNS, "table", app.lang, title=title)
     if not st.running:
         raise SystemExit(ExitCode.UNREACHABLE)
+
+
+@lab.group()
+def service() -> None:
+    """Make a lab web service fail or answer again (issue 8: service checks)."""
+
+
+def _switch_service(app: App, state_dir: Path | None, name: str, down: bool) -> None:
+    from govnet.lab.http import set_down
+
+    directory = state_dir or launcher.default_state_dir()
+    changed = set_down(app.inventory(), directory, name, down)
+    en = f"service {name} {'down (503)' if down else 'up'}"
+    zh = f"业务系统 {name} {'已停止（503）' if down else '已恢复'}"
+    if not changed:
+        en, zh = en + " already", zh + "（原已如此）"
+    app.console.print(pick(app.lang, en, zh), markup=False, highlight=False)
+
+
+@service.command("down")
+@state_dir_option
+@click.argument("name")
+@pass_app
+def service_down(app: App, state_dir: Path | None, name: str) -> None:
+    """Make service NAME answer 503 until 'govnet lab service up NAME'."""
+    _switch_service(app, state_dir, name, True)
+
+
+@service.command("up")
+@state_dir_option
+@click.argument("name")
+@pass_app
+def service_up(app: App, state_dir: Path | None, name: str) -> None:
+    """Make service NAME answer 200 again."""
+    _switch_service(app, state_dir, name, False)
 
 
 def _add_netns() -> None:

@@ -15,12 +15,13 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from govnet.errors import GovnetError
 from govnet.inventory import Inventory, load_inventory
 from govnet.lab.data import load_device_data
+from govnet.lab.http import HttpLab, HttpSpec, http_specs
 from govnet.lab.launcher import READY, data_dir_for, has_ssh, is_loopback
 from govnet.lab.snmpagent import AgentSpec, SnmpLab
 from govnet.lab.sshsim import SimDevice, SshSimulator
@@ -32,6 +33,7 @@ log = logging.getLogger("govnet.lab")
 class LabPlan:
     ssh: list[SimDevice]
     snmp: list[AgentSpec]
+    http: list[HttpSpec] = field(default_factory=list)  # issue 8: the services' web pages
 
 
 def build_plan(inv: Inventory, data_dir: Path | None, state_dir: Path) -> LabPlan:
@@ -76,16 +78,18 @@ def build_plan(inv: Inventory, data_dir: Path | None, state_dir: Path) -> LabPla
                     host=d.host,
                 )
             )
-    return LabPlan(ssh, snmp)
+    return LabPlan(ssh, snmp, http_specs(inv))
 
 
 async def serve(plan: LabPlan, state_dir: Path, inventory: str, stop: asyncio.Event) -> None:
     ssh = SshSimulator(plan.ssh, host_key=state_dir / "ssh_host_ed25519_key")
     agents = SnmpLab(plan.snmp)
     started = time.monotonic()
+    web = HttpLab(plan.http, state_dir)
     await ssh.start()
     try:
         await agents.start()
+        await web.start()
         try:
             devices: dict[str, dict[str, object]] = {}
             for s in plan.ssh:
@@ -101,6 +105,14 @@ async def serve(plan: LabPlan, state_dir: Path, inventory: str, stop: asyncio.Ev
                 "started": time.time(),
                 "startup_seconds": round(time.monotonic() - started, 3),
                 "devices": sorted(devices.values(), key=lambda d: str(d["name"])),
+                "services": [
+                    {
+                        "name": h.service,
+                        "url": f"http://{h.host}:{h.port}/",
+                        "error": web.errors.get(h.service, ""),
+                    }
+                    for h in plan.http
+                ],
             }
             tmp = state_dir / f".{READY}.tmp"
             tmp.write_text(json.dumps(ready, indent=1))
@@ -108,6 +120,7 @@ async def serve(plan: LabPlan, state_dir: Path, inventory: str, stop: asyncio.Ev
             log.info("lab up: %d SSH devices, %d SNMP agents", len(plan.ssh), len(plan.snmp))
             await stop.wait()
         finally:
+            await web.stop()
             await agents.stop()
     finally:
         await ssh.stop()
