@@ -119,9 +119,8 @@ def test_portal_outage_is_recorded_alerted_and_reported(
         "ORDER BY start, id",
     )  # fmt: skip
     assert [s for (s,) in spans] == ["up", "down", "up"]
-    assert query(db, "SELECT DISTINCT state FROM availability_spans WHERE name = 'oa'") == [
-        ("up",)
-    ]
+    oa = query(db, "SELECT DISTINCT state FROM availability_spans WHERE name = 'oa'")
+    assert oa == [("up",)]
 
     report = govnet("-i", str(inventory), "--db", f"sqlite:///{db}", "report", "availability",
                     "--period", f"{iso(start)}..{iso(end)}", "-f", "json")  # fmt: skip
