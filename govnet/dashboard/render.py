@@ -6,6 +6,8 @@
     zones    per zone (内网区 / 外网区 …): a summary line, then device tiles worst first
              (down, unreachable, alerting, unknown, up), grouped by rack/site; pages when
              they do not fit
+    services (when the inventory declares any, issue 8) one line each, worst first: state,
+             response time, days left on the certificate, the error
     power    UPS source, charge, minutes left; temperatures and humidity against the
              machine-room ranges; leaks            │ top interfaces by utilisation, with bars
     alerts   firing alerts, newest first (suppressed ones dimmed)
@@ -28,7 +30,14 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from govnet.dashboard.snapshot import ActiveAlert, DeviceTile, Sensor, Snapshot, Ups
+from govnet.dashboard.snapshot import (
+    ActiveAlert,
+    DeviceTile,
+    Sensor,
+    ServiceTile,
+    Snapshot,
+    Ups,
+)
 from govnet.i18n import pick
 from govnet.monitor.config import format_duration
 
@@ -134,12 +143,18 @@ def render(snap: Snapshot, view: View) -> Frame:
         body = max(view.height, 20) - 2
         alerts_h = max(4, round(body * 0.27))
         middle_h = max(5, round(body * 0.3))
-        zones_lines = body - alerts_h - middle_h - 2
+        service_lines = min(len(snap.services), max(1, round(body * 0.15)))
+        services_h = service_lines + 2 if snap.services else 0
+        zones_lines = body - alerts_h - middle_h - services_h - 2
+        if zones_lines < 4 and middle_h > 6:  # the zones keep room for a tile line each
+            give = min(4 - zones_lines, middle_h - 6)
+            middle_h, zones_lines = middle_h - give, zones_lines + give
         middle_lines, alert_lines = middle_h - 2, alerts_h - 2
     else:
         zones_lines = _natural_zone_lines(snap, inner)
         middle_lines = max(3, min(10, max(len(_power_lines(snap, view, 40, 99)), len(snap.links))))
         alert_lines = max(1, min(15, len(snap.alerts)))
+        service_lines = min(12, len(snap.services))
     zone_text, pages = _zones(snap, view, inner, zones_lines)
     left_w = max(30, (width * 45) // 100)
     right_w = width - left_w
@@ -155,6 +170,16 @@ def render(snap: Snapshot, view: View) -> Frame:
     parts: list[RenderableType] = [
         _header(snap, view, width),
         _panel(zone_text, _t(view, "Devices by zone", "分区设备"), zones_lines),
+    ]
+    if snap.services:
+        parts.append(
+            _panel(
+                _service_lines(snap, view, inner, service_lines),
+                _services_title(snap, view),
+                service_lines,
+            )
+        )
+    parts += [
         middle,
         _panel(
             _alert_lines(snap, view, inner, alert_lines), _alerts_title(snap, view), alert_lines
@@ -329,6 +354,58 @@ def _tile(d: DeviceTile, width: int) -> Text:
     tile = Text(mark + " ", style=style)
     tile.append(name.ljust(width - 2), style=style)
     return tile
+
+
+# ------------------------------------------------------------------------------ services
+
+
+def _services_title(snap: Snapshot, view: View) -> str:
+    n = len(snap.services)
+    bad = sum(1 for t in snap.services if t.state != "up")
+    if bad:
+        return _t(view, f"Services ({n}, {bad} not up)", f"业务系统（{n} 个，{bad} 个异常）")
+    return _t(view, f"Services ({n})", f"业务系统（{n} 个）")
+
+
+def _service_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Text]:
+    """``✖ portal  门户网站  down 2m  --  cert 45d  http: HTTP 503 …`` worst first."""
+    tiles: list[ServiceTile] = snap.services
+    shown = tiles[:lines]
+    more = len(tiles) - len(shown)
+    if more:
+        shown = tiles[: lines - 1]
+        more = len(tiles) - len(shown)
+    name_w = min(16, max((len(t.name) for t in shown), default=6))
+    label_w = 18 if width >= 96 else 12
+    out: list[Text] = []
+    for t in shown:
+        mark, style = STATE_MARK.get(t.state, "?"), STATE_STYLE.get(t.state, "")
+        if t.state == "up" and t.alerts:
+            mark, style = ALERT_MARK, SEVERITY_STYLE.get(t.worst, "yellow")
+        line = Text(mark + " ", style=style)
+        line.append(clip(t.name, name_w).ljust(name_w) + " ", style="bold")
+        label = t.label_zh if view.lang == "zh" else t.label_en
+        label = clip(label or t.label_en or t.label_zh, label_w)
+        line.append(label + " " * max(1, label_w + 1 - Text(label).cell_len))
+        word = _t(view, *STATE_WORDS.get(t.state, (t.state, t.state)))
+        if t.state != "up" and t.since:
+            word += " " + format_duration(max(0.0, snap.now - t.since))
+        line.append(word + " " * max(1, 13 - Text(word).cell_len), style=style)
+        speed = "--" if t.ms is None or t.state != "up" else f"{t.ms:.0f} ms"
+        line.append(speed.rjust(8) + "  ")
+        if t.cert_days is not None:
+            days = f"{t.cert_days:.0f}"
+            cert = _t(view, f"cert {days}d", f"证书 {days} 天")
+            line.append(cert, style="bold red" if t.cert_days < 30 else "green")
+            line.append("  ")
+        if t.state != "up" and t.error:
+            line.append(t.error, style="dim")
+        line.truncate(width, overflow="ellipsis")
+        out.append(line)
+    if more:
+        hint = _t(view, f"+{more} more: ", f"另有 {more} 个：") + "govnet report availability"
+        out.append(Text(hint, style="dim"))
+    return out
 
 
 # ------------------------------------------------------------------------------ power

@@ -2,7 +2,8 @@
 
 The daemon writes, the dashboard reads (another process; SQLite WAL lets both work at once):
 device states, the latest UPS and sensor values, the busiest interfaces, firing alerts, the
-last hour of a few series for sparklines, and the daemon's heartbeat.
+last hour of a few series for sparklines, the daemon's heartbeat, and the services' latest
+checks (issue 8: ``ServiceStore.states()``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govnet.store.monitor import MonitorStore
+from govnet.store.services import ServiceStore
 
 SPARK_WINDOW = 3600.0
 HEARTBEAT_STALE = 30.0
@@ -51,6 +53,35 @@ class DeviceTile:
 
 _SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 _STATE_RANK = {"down": 0, "unreachable": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceTile:
+    """A service's latest check (issue 8)."""
+
+    name: str
+    label_en: str
+    label_zh: str
+    zone: str
+    unit: str
+    state: str  # up | unreachable | down | unknown
+    since: float
+    ms: float | None  # the slowest probe's response time
+    cert_days: float | None  # https: days left on the certificate
+    error: str
+    alerts: int = 0
+    worst: str = ""
+
+    @property
+    def rank(self) -> tuple[int, int, str]:
+        """Worst first, as device tiles: down, unreachable, alerting, unknown, up."""
+        severity = _SEVERITY_RANK.get(self.worst, 9)
+        state = _STATE_RANK.get(self.state)
+        if state is None:
+            state = (
+                2 if severity <= 1 else 3 if self.state == "unknown" else 4 if self.alerts else 5
+            )
+        return state, severity, self.name
 
 
 @dataclass(frozen=True)
@@ -107,6 +138,7 @@ class Snapshot:
     alerts: list[ActiveAlert] = field(default_factory=list)
     sparks: dict[tuple[str, str, str], list[tuple[float, float]]] = field(default_factory=dict)
     daemon: dict[str, Any] = field(default_factory=dict)
+    services: list[ServiceTile] = field(default_factory=list)  # worst first
 
     @property
     def daemon_alive(self) -> bool:
@@ -134,6 +166,18 @@ def read_snapshot(
         snap.devices.append(DeviceTile(device, zone, site, rack, role, state, since, error,
                                        len(sev) if sev else 0, worst))  # fmt: skip
         names.add(device)
+    for r in ServiceStore(ms.store).states():
+        if wanted and r["zone"] not in wanted:
+            continue
+        sev = per_device.get(r["service"])
+        worst = min(sev, key=lambda s: order.get(s, 9)) if sev else ""
+        snap.services.append(
+            ServiceTile(r["service"], r["label_en"], r["label_zh"], r["zone"], r["unit"],
+                        r["state"], r["since"], r["ms"], r["cert_days"], r["error"],
+                        len(sev) if sev else 0, worst)
+        )  # fmt: skip
+        names.add(r["service"])  # its alerts (device = the service) pass the zone filter
+    snap.services.sort(key=lambda t: t.rank)
     states = {d.name: d.state for d in snap.devices}
     latest = [r for r in ms.latest_values(UPS_METRICS + ENV_METRICS) if r["device"] in names]
     ups: dict[str, dict[str, float | None]] = {}

@@ -17,6 +17,7 @@ from govnet.dashboard.render import View, render, sparkline
 from govnet.dashboard.snapshot import ActiveAlert, DeviceTile, Snapshot, read_snapshot
 from govnet.store.db import Store
 from govnet.store.monitor import Batch, MonitorStore
+from govnet.store.services import ServiceBatch, ServiceStore
 
 GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "monitor"
 NOW = 1_800_000_000.0  # 2027-01-15 16:00:00 in Beijing
@@ -111,6 +112,17 @@ def machine_room(path: Path) -> str:
                        "title_en": title_en, "title_zh": title_zh, "suppressed": suppressed,
                        "suppressed_by": "behind int-agg-east:GigabitEthernet0/0/1 (link down)" if suppressed else ""})  # fmt: skip
     ms.set_meta("daemon", '{"heartbeat": %r, "pid": 1}' % (NOW - 3))
+    ServiceStore(ms.store).write(ServiceBatch(states=[
+        {"service": "oa", "zone": "internal", "unit": "city-it-center", "site": "city",
+         "host": "srv-int-1", "label_zh": "协同办公系统", "label_en": "OA system", "state": "up",
+         "since": NOW - 86400, "last_check": NOW - 20, "last_ok": NOW - 20, "failures": 0,
+         "error": "", "ms": 182.4, "cert_days": 12.6, "next_check": NOW + 10, "updated": NOW},
+        {"service": "portal", "zone": "external", "unit": "city-it-center", "site": "city",
+         "host": "srv-ext-1", "label_zh": "门户网站", "label_en": "Government portal",
+         "state": "down", "since": NOW - 300, "last_check": NOW - 5, "last_ok": NOW - 330,
+         "failures": 9, "error": "http: HTTP 503 (expected 200)", "ms": 8.1, "cert_days": None,
+         "next_check": NOW + 25, "updated": NOW},
+    ]))  # fmt: skip
     return url
 
 
@@ -187,3 +199,6 @@ def test_snapshot_reads_the_store(tmp_path: Path) -> None:
     assert [a.device for a in snap.alerts][:2] == ["int-acc-town", "int-agg-east"]  # newest first
     only = read_snapshot(MonitorStore(Store.open(url)), NOW, zones=["external"])
     assert {d.zone for d in only.devices} == {"external"} and only.ups == []
+    assert [t.name for t in snap.services] == ["portal", "oa"]  # worst first
+    assert snap.services[1].ms == 182.4 and snap.services[1].cert_days == 12.6
+    assert [t.name for t in only.services] == ["portal"]
