@@ -22,19 +22,48 @@ from tests.conftest import ROOT
 
 
 def free_port(kind: int) -> int:
+    """One free loopback port (for a single extra listener; use PortPicker for many)."""
     with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
+class PortPicker:
+    """Free loopback ports, never the same number twice (TCP or UDP): the sockets stay bound
+    until the inventory is written, so the OS cannot hand a number out again meanwhile."""
+
+    def __init__(self) -> None:
+        self.held: list[socket.socket] = []
+        self.used: set[int] = set()
+
+    def pick(self, kind: int) -> int:
+        while True:
+            s = socket.socket(socket.AF_INET, kind)
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+            self.held.append(s)
+            if port not in self.used:
+                self.used.add(port)
+                return port
+
+    def release(self) -> None:
+        for s in self.held:
+            s.close()
+        self.held.clear()
+
+
 def relocate_lab(dest: Path, source: Path = ROOT / "inventory" / "lab.yaml") -> Path:
     """Copy the lab inventory into ``dest`` with every port replaced by a free one."""
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
-    for device in data["devices"].values():
-        if "port" in device:
-            device["port"] = free_port(socket.SOCK_STREAM)
-        if "snmp_port" in device:
-            device["snmp_port"] = free_port(socket.SOCK_DGRAM)
+    ports = PortPicker()
+    try:
+        for device in data["devices"].values():
+            if "port" in device:
+                device["port"] = ports.pick(socket.SOCK_STREAM)
+            if "snmp_port" in device:
+                device["snmp_port"] = ports.pick(socket.SOCK_DGRAM)
+    finally:
+        ports.release()
     dest.mkdir(parents=True, exist_ok=True)
     for name in ("lab-data", "lab-secrets", "lab-terminals.csv"):
         link = dest / name
