@@ -7,7 +7,6 @@ evidence is masked before anything is stored or rendered.
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ from govnet.collect.fetch import Collected, CollectOptions, collect
 from govnet.collect.sanitize import mask_line
 from govnet.errors import GovnetError, TransportError
 from govnet.inventory.model import Device, Inventory, Terminal
+from govnet.locks import exclusive
 from govnet.platforms import get_platform
 from govnet.report.audit import AuditReport
 from govnet.secrets import REDACTOR
@@ -269,21 +269,9 @@ def lock_path() -> Path:
 def audit_lock(path: Path | None = None) -> Iterator[None]:
     """One audit at a time per machine (cron runs must not overlap)."""
     path = path or lock_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+", encoding="ascii") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "?"
-            raise GovnetError(
-                f"another audit is running (pid {holder}, lock {path}); this run was skipped"
-            ) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"{os.getpid()}\n")
-        fh.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with exclusive(
+        path,
+        str(os.getpid()),
+        lambda pid: f"another audit is running (pid {pid}, lock {path}); this run was skipped",
+    ):
+        yield

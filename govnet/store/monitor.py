@@ -19,7 +19,6 @@ flight and never a committed sample (SQLite WAL; PostgreSQL by ``--db URL``).
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -52,6 +51,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from govnet.errors import GovnetError
+from govnet.locks import exclusive
 from govnet.store.db import Store, metadata
 
 series = Table(
@@ -694,27 +694,15 @@ class MonitorStore:
                 yield
             return
         path = self._lock_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a+", encoding="utf-8") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                fh.seek(0)
-                who = fh.read().strip() or "?"
-                raise GovnetError(
-                    f"another govnetd already monitors this store ({who}; lock {path}); "
-                    "stop it first or use another --db"
-                ) from None
-            fh.seek(0)
-            fh.truncate()
-            fh.write(f"{holder}\n")
-            fh.flush()
-            try:
-                yield
-            finally:
-                fh.seek(0)
-                fh.truncate()
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with exclusive(
+            path,
+            holder,
+            lambda who: (
+                f"another govnetd already monitors this store ({who}; lock {path}); "
+                "stop it first or use another --db"
+            ),
+        ):
+            yield
 
     def _lock_path(self) -> Path:
         database = self.store.engine.url.database
