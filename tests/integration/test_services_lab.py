@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from govnet.lab import launcher
-from tests.integration.conftest import free_port, relocate_lab
+from tests.integration.conftest import PortPicker, relocate_lab
 from tests.integration.test_monitor_daemon import query, wait_for
 
 pytestmark = pytest.mark.integration
@@ -36,13 +36,19 @@ def relocate_services(path: Path) -> dict[str, str]:
     """Move every service's http URL to a free loopback port, check every second."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     urls: dict[str, str] = {}
-    for name, service in data["services"].items():
-        service["interval"] = "1s"
-        for probe in service["probes"]:
-            if probe["kind"] == "http":
-                url = urlsplit(probe["url"])
-                netloc = f"{url.hostname}:{free_port(socket.SOCK_STREAM)}"
-                probe["url"] = urls[name] = urlunsplit(url._replace(netloc=netloc))
+    taken = {d[k] for d in data["devices"].values() for k in ("port", "snmp_port") if k in d}
+    ports = PortPicker()
+    ports.used |= taken
+    try:
+        for name, service in data["services"].items():
+            service["interval"] = "1s"
+            for probe in service["probes"]:
+                if probe["kind"] == "http":
+                    url = urlsplit(probe["url"])
+                    netloc = f"{url.hostname}:{ports.pick(socket.SOCK_STREAM)}"
+                    probe["url"] = urls[name] = urlunsplit(url._replace(netloc=netloc))
+    finally:
+        ports.release()
     for profile in data["snmp_profiles"].values():  # the hung switch fails fast
         profile.update(timeout=1, retries=0)
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
