@@ -12,6 +12,7 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import yaml
@@ -53,7 +54,8 @@ class PortPicker:
 
 
 def relocate_lab(dest: Path, source: Path = ROOT / "inventory" / "lab.yaml") -> Path:
-    """Copy the lab inventory into ``dest`` with every port replaced by a free one."""
+    """Copy the lab inventory into ``dest`` with every port (SSH, SNMP and the lab's web
+    services) replaced by a free one."""
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     ports = PortPicker()
     try:
@@ -62,6 +64,12 @@ def relocate_lab(dest: Path, source: Path = ROOT / "inventory" / "lab.yaml") -> 
                 device["port"] = ports.pick(socket.SOCK_STREAM)
             if "snmp_port" in device:
                 device["snmp_port"] = ports.pick(socket.SOCK_DGRAM)
+        for service in (data.get("services") or {}).values():  # the lab's web services
+            for probe in service.get("probes", []):
+                url = urlsplit(probe.get("url", ""))
+                if probe.get("kind") == "http" and url.hostname == "127.0.0.1":
+                    netloc = f"{url.hostname}:{ports.pick(socket.SOCK_STREAM)}"
+                    probe["url"] = urlunsplit(url._replace(netloc=netloc))
     finally:
         ports.release()
     dest.mkdir(parents=True, exist_ok=True)
