@@ -73,8 +73,16 @@ def test_device_value_beats_group(write_inventory: Writer) -> None:
             "prefixes: [10.0.0.1/8]",
             "zones.internal.pools.prefixes[0]: not a valid IP prefix",
         ),
-        ("prefixes: [10.0.0.0/8]", "prefixes: [no]", "zones.internal.pools.prefixes[0]: not a valid IP prefix, got False"),
-        ("address: 10.1.1.1", "address: 167837953", "devices.sw1.address: not a valid IP address, got 167837953"),
+        (
+            "prefixes: [10.0.0.0/8]",
+            "prefixes: [no]",
+            "zones.internal.pools.prefixes[0]: not a valid IP prefix, got False",
+        ),
+        (
+            "address: 10.1.1.1",
+            "address: 167837953",
+            "devices.sw1.address: not a valid IP address, got 167837953",
+        ),
         ("ops: {username: admin,", "ops: {user: admin,", "credentials.ops.user: unknown key"),
         (
             "password: env:GOVNET_TEST_PASSWORD",
