@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import heapq
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 
 from govnet.errors import GovnetError, TransportError
 from govnet.inventory.model import Device
@@ -41,6 +39,7 @@ from govnet.monitor.model import (
     Sample,
     SystemClock,
 )
+from govnet.monitor.schedule import Scheduler, next_due
 from govnet.transport.snmp import SnmpBackend, SnmpTarget
 
 log = logging.getLogger("govnet.monitor.poller")
@@ -88,7 +87,9 @@ def device_status(device: Device) -> DeviceStatus:
     )
 
 
-class Poller:
+class Poller(Scheduler[PollResult]):
+    task_label = "poll"
+
     def __init__(
         self,
         devices: Iterable[Device],
@@ -105,11 +106,7 @@ class Poller:
         self.statuses: dict[str, DeviceStatus] = {}
         self.skipped: dict[str, str] = {}  # device → why it is not polled
         self._entries: dict[str, _Entry] = {}
-        self._due: dict[str, float] = {}  # device → monotonic time it is due
-        self._heap: list[tuple[float, str]] = []
-        self._running: dict[str, asyncio.Task[PollResult | None]] = {}
-        self._semaphore = asyncio.Semaphore(self.config.concurrency)
-        self._wake = asyncio.Event()
+        self._init_schedule(self.config.concurrency)
         self.set_devices(devices)
 
     # ------------------------------------------------------------------ devices
@@ -155,13 +152,6 @@ class Poller:
     def devices(self) -> dict[str, Device]:
         return {name: e.device for name, e in self._entries.items()}
 
-    def _schedule(self, name: str, due: float) -> None:
-        self._due[name] = due
-        heapq.heappush(self._heap, (due, name))
-        status = self.statuses.get(name)
-        if status is not None:
-            status.next_poll = self.clock.time() + (due - self.clock.monotonic())
-
     # ------------------------------------------------------------------ polling
 
     async def poll(self, name: str) -> PollResult:
@@ -172,42 +162,6 @@ class Poller:
         """Poll every device once now, ``concurrency`` at a time."""
         results = await asyncio.gather(*(self._bounded(name, None) for name in self._entries))
         return [r for r in results if r is not None]
-
-    async def run_due(self) -> list[PollResult]:
-        """Poll every device due by now and wait for them (deterministic stepping)."""
-        now = self.clock.monotonic()
-        due = [(name, when) for name, when in self._due.items() if when <= now]
-        results = await asyncio.gather(*(self._bounded(name, when) for name, when in due))
-        return [r for r in results if r is not None]
-
-    async def run(self, stop: asyncio.Event) -> None:
-        """Poll on schedule until ``stop`` is set; polls in flight are then awaited."""
-        stopper = asyncio.ensure_future(stop.wait())
-        try:
-            while not stop.is_set():
-                now = self.clock.monotonic()
-                while self._heap and self._heap[0][0] <= now:
-                    when, name = heapq.heappop(self._heap)
-                    if self._due.get(name) != when or name in self._running:
-                        continue  # stale heap entry, or still polling
-                    task = asyncio.create_task(self._bounded(name, when), name=f"poll {name}")
-                    self._running[name] = task
-                    task.add_done_callback(partial(self._done, name))
-                delay = (self._heap[0][0] - now) if self._heap else 1.0
-                self._wake.clear()
-                waker = asyncio.ensure_future(self._wake.wait())
-                await asyncio.wait(
-                    {stopper, waker}, timeout=max(0.0, min(delay, 1.0)),
-                    return_when=asyncio.FIRST_COMPLETED,
-                )  # fmt: skip
-                waker.cancel()
-        finally:
-            stopper.cancel()
-            if self._running:
-                await asyncio.gather(*self._running.values(), return_exceptions=True)
-
-    def _done(self, name: str, _task: object) -> None:
-        self._running.pop(name, None)
 
     async def _bounded(self, name: str, due: float | None) -> PollResult | None:
         async with self._semaphore:
@@ -227,15 +181,10 @@ class Poller:
         interval = self.config.interval(entry.device)
         now = self.clock.monotonic()
         delay = states.next_delay(status, interval, self.config)
-        if status.state is DeviceState.UP:
-            if entry.memory.polls == 1:  # after the first poll: take up the device's phase
-                delay = max(1.0, interval * stable_fraction(name))
-            nxt = due + delay
-            if nxt <= now:  # fell behind: skip, never burst to catch up
-                nxt = now + max(0.0, delay - (now - due) % delay)
-        else:
-            nxt = now + delay
-        self._schedule(name, nxt)
+        up = status.state is DeviceState.UP
+        if up and entry.memory.polls == 1:  # after the first poll: take up the device's phase
+            delay = max(1.0, interval * stable_fraction(name))
+        self._schedule(name, next_due(up, delay, due, now))
 
     async def _poll_entry(self, entry: _Entry, scheduled: float) -> PollResult:
         device = entry.device

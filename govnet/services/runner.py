@@ -10,18 +10,17 @@ A service is *up* when every one of its probes succeeds.
 from __future__ import annotations
 
 import asyncio
-import heapq
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import partial
 
 from govnet.inventory.model import Service
 from govnet.monitor import states
 from govnet.monitor.config import MonitorConfig
 from govnet.monitor.model import Clock, DeviceState, DeviceStatus, SystemClock
 from govnet.monitor.poller import stable_fraction
+from govnet.monitor.schedule import Scheduler, next_due
 from govnet.services.probes import ProbeResult, Probes
 
 log = logging.getLogger("govnet.services")
@@ -85,7 +84,9 @@ def service_status(service: Service) -> DeviceStatus:
     return DeviceStatus(device=service.name, zone=service.zone, site=service.site, role="service")
 
 
-class ServiceRunner:
+class ServiceRunner(Scheduler[CheckResult]):
+    task_label = "check"
+
     def __init__(
         self,
         services: Iterable[Service],
@@ -101,11 +102,7 @@ class ServiceRunner:
         self.stats = RunnerStats()
         self.statuses: dict[str, DeviceStatus] = {}
         self.services: dict[str, Service] = {}
-        self._due: dict[str, float] = {}
-        self._heap: list[tuple[float, str]] = []
-        self._running: dict[str, asyncio.Task[CheckResult | None]] = {}
-        self._semaphore = asyncio.Semaphore(self.config.concurrency)
-        self._wake = asyncio.Event()
+        self._init_schedule(self.config.concurrency)
         self.set_services(services)
 
     def set_services(self, services: Iterable[Service]) -> None:
@@ -132,13 +129,6 @@ class ServiceRunner:
         longest = max(p.timeout for p in service.probes) + 1.0
         return max(0.5, min(longest, self.config.poll_timeout, service.interval * 0.9))
 
-    def _schedule(self, name: str, due: float) -> None:
-        self._due[name] = due
-        heapq.heappush(self._heap, (due, name))
-        status = self.statuses.get(name)
-        if status is not None:
-            status.next_poll = self.clock.time() + (due - self.clock.monotonic())
-
     # -- running -----------------------------------------------------------------------
 
     async def check(self, name: str) -> CheckResult:
@@ -148,41 +138,6 @@ class ServiceRunner:
     async def check_all(self) -> list[CheckResult]:
         results = await asyncio.gather(*(self._bounded(n, None) for n in self.services))
         return [r for r in results if r is not None]
-
-    async def run_due(self) -> list[CheckResult]:
-        """Check every service due by now and wait for them (deterministic stepping)."""
-        now = self.clock.monotonic()
-        due = [(name, when) for name, when in self._due.items() if when <= now]
-        results = await asyncio.gather(*(self._bounded(n, w) for n, w in due))
-        return [r for r in results if r is not None]
-
-    async def run(self, stop: asyncio.Event) -> None:
-        stopper = asyncio.ensure_future(stop.wait())
-        try:
-            while not stop.is_set():
-                now = self.clock.monotonic()
-                while self._heap and self._heap[0][0] <= now:
-                    when, name = heapq.heappop(self._heap)
-                    if self._due.get(name) != when or name in self._running:
-                        continue
-                    task = asyncio.create_task(self._bounded(name, when), name=f"check {name}")
-                    self._running[name] = task
-                    task.add_done_callback(partial(self._done, name))
-                delay = (self._heap[0][0] - now) if self._heap else 1.0
-                self._wake.clear()
-                waker = asyncio.ensure_future(self._wake.wait())
-                await asyncio.wait(
-                    {stopper, waker}, timeout=max(0.0, min(delay, 1.0)),
-                    return_when=asyncio.FIRST_COMPLETED,
-                )  # fmt: skip
-                waker.cancel()
-        finally:
-            stopper.cancel()
-            if self._running:
-                await asyncio.gather(*self._running.values(), return_exceptions=True)
-
-    def _done(self, name: str, _task: object) -> None:
-        self._running.pop(name, None)
 
     async def _bounded(self, name: str, due: float | None) -> CheckResult | None:
         async with self._semaphore:
@@ -199,13 +154,7 @@ class ServiceRunner:
         status = self.statuses[service.name]
         now = self.clock.monotonic()
         delay = states.next_delay(status, service.interval, self.config)
-        if status.state is DeviceState.UP:
-            nxt = due + delay
-            if nxt <= now:  # fell behind: skip, never burst to catch up
-                nxt = now + max(0.0, delay - (now - due) % delay)
-        else:
-            nxt = now + delay
-        self._schedule(service.name, nxt)
+        self._schedule(service.name, next_due(status.state is DeviceState.UP, delay, due, now))
 
     async def _check(self, service: Service, scheduled: float) -> CheckResult:
         now = self.clock.time()
