@@ -29,7 +29,7 @@ log = logging.getLogger("govnet.lab.ssh")
 RUNNING = "running.cfg"
 STARTUP = "startup.cfg"
 FILE_MARK = "### file: "  # linux seed configs bundle several files
-DEFAULTS = Path(__file__).parent / "data" / "defaults"
+DEFAULTS = Path(__file__).parent / "seeds" / "defaults"
 
 
 def default_config(platform: str) -> str:

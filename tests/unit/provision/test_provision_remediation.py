@@ -31,7 +31,7 @@ from govnet.secrets import REDACTOR
 from tests.conftest import LAB_INVENTORY, ROOT
 from tests.unit.provision.test_provision_templates import BASELINE_DEVICE, baseline_job
 
-DEFAULTS = ROOT / "govnet" / "lab" / "data" / "defaults"
+DEFAULTS = ROOT / "govnet" / "lab" / "seeds" / "defaults"
 
 
 class Device:

@@ -25,7 +25,7 @@ from tests.conftest import LAB_INVENTORY, ROOT
 
 GOLDEN = ROOT / "tests" / "fixtures" / "provision"
 TEMPLATES = TemplateSet(ROOT / "playbooks" / "templates")
-DEFAULTS = ROOT / "govnet" / "lab" / "data" / "defaults"
+DEFAULTS = ROOT / "govnet" / "lab" / "seeds" / "defaults"
 BASELINE_DEVICE = {
     "huawei": "int-acc-town",
     "hp_comware": "int-acc-west",
