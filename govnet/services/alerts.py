@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from govnet.checks.model import Severity, Text
@@ -107,10 +108,10 @@ class ServiceAlerts:
         _Condition
     ]:  # fmt: skip
         out: list[_Condition] = []
-        now = self.clock.time()
         if status.state is DeviceState.DOWN:
-            since = format_duration(max(0.0, now - status.since))
-            out.append(_Condition(DOWN, "", True, None, f"{status.error}; down {since}"))
+            # the alert opens when the state turns down: say since when, not "down 0.0078s"
+            since = datetime.fromtimestamp(status.since, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+            out.append(_Condition(DOWN, "", True, None, f"{status.error}; down since {since}"))
         elif status.state is DeviceState.UP:
             out.append(_Condition(DOWN, "", False, None, ""))
         limits = service.alerts
