@@ -296,7 +296,27 @@ def _auth_indications() -> tuple[type[Exception], ...]:
 _AUTH_STATUS = frozenset({6, 16})  # noAccess, authorizationError
 
 
-class PysnmpBackend:
+class WalkingBackend:
+    """``walk`` and ``bulkwalk`` for backends that implement one ``_walk``
+    (``max_repetitions`` None = GETNEXT, else GETBULK)."""
+
+    async def _walk(
+        self, target: SnmpTarget, oid: str, max_repetitions: int | None
+    ) -> dict[str, SnmpValue]:
+        raise NotImplementedError
+
+    async def walk(self, target: SnmpTarget, oid: str) -> dict[str, SnmpValue]:
+        return await self._walk(target, oid, None)
+
+    async def bulkwalk(
+        self, target: SnmpTarget, oid: str, max_repetitions: int = DEFAULT_MAX_REPETITIONS
+    ) -> dict[str, SnmpValue]:
+        if max_repetitions < 1:
+            raise ValueError("max_repetitions must be at least 1")
+        return await self._walk(target, oid, max_repetitions)
+
+
+class PysnmpBackend(WalkingBackend):
     """:class:`SnmpBackend` on pysnmp 7's asyncio API: one engine, bounded concurrency.
 
     ``grace`` is added to the profile's own timeout × tries for the outer ``wait_for``.
@@ -497,16 +517,6 @@ class PysnmpBackend:
         async with self._semaphore:
             varbinds = await self._request(target, "get", self._varbinds(names))
         return self._values(target, varbinds)
-
-    async def walk(self, target: SnmpTarget, oid: str) -> dict[str, SnmpValue]:
-        return await self._walk(target, oid, None)
-
-    async def bulkwalk(
-        self, target: SnmpTarget, oid: str, max_repetitions: int = DEFAULT_MAX_REPETITIONS
-    ) -> dict[str, SnmpValue]:
-        if max_repetitions < 1:
-            raise ValueError("max_repetitions must be at least 1")
-        return await self._walk(target, oid, max_repetitions)
 
     async def _walk(
         self, target: SnmpTarget, oid: str, max_repetitions: int | None

@@ -63,6 +63,7 @@ from govnet.transport.snmp import (
     DEFAULT_MAX_REPETITIONS,
     SnmpTarget,
     SnmpValue,
+    WalkingBackend,
     decode_octets,
     oid_text,
     oid_tuple,
@@ -101,7 +102,7 @@ class _Session:
     synced: float | None = None  # monotonic time of the last v3 engine synchronisation
 
 
-class GufoBackend:
+class GufoBackend(WalkingBackend):
     """:class:`~govnet.transport.snmp.SnmpBackend` on gufo-snmp."""
 
     def __init__(
@@ -292,16 +293,6 @@ class GufoBackend:
             return {name: convert(got.get(name)) for name in names}
         except ValueError as exc:
             raise ProtocolError(target.label, f"{exc} from {target.where}") from exc
-
-    async def walk(self, target: SnmpTarget, oid: str) -> dict[str, SnmpValue]:
-        return await self._walk(target, oid, None)
-
-    async def bulkwalk(
-        self, target: SnmpTarget, oid: str, max_repetitions: int = DEFAULT_MAX_REPETITIONS
-    ) -> dict[str, SnmpValue]:
-        if max_repetitions < 1:
-            raise ValueError("max_repetitions must be at least 1")
-        return await self._walk(target, oid, max_repetitions)
 
     async def _walk(
         self, target: SnmpTarget, oid: str, max_repetitions: int | None
