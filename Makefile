@@ -5,19 +5,38 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 INV     ?= inventory/lab.yaml
 export GOVNET_INVENTORY ?= $(INV)
+# One lock per supported Python (requirements/pyX.Y.txt, exact versions with hashes): installs are
+# the same on every machine; `make lock` refreshes it, `make test-latest` tries today's newest.
+PYVER   := $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+LOCK    ?= requirements/py$(PYVER).txt
 
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml $(LOCK)
+	@test -f $(LOCK) || { echo "no lock for Python $(PYVER) ($(LOCK)); supported: requirements/*.txt"; exit 2; }
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)  ## create .venv and install govnet with its dev tools
+install: $(STAMP)  ## create .venv and install govnet with its dev tools from the lock
+
+lock:  ## refresh requirements/py3.11.txt and py3.12.txt (exact versions, hashes) from setup.cfg
+	$(PY) -m pip install -q 'uv>=0.4'
+	for v in 3.11 3.12; do \
+	  $(PY) -m uv pip compile setup.cfg --extra dev --extra postgres --generate-hashes -q \
+	    --python-version $$v --python-platform x86_64-manylinux_2_28 --no-header \
+	    -o requirements/py$$v.txt || exit 1; \
+	done
+
+test-latest:  ## the suite on today's newest allowed versions (a throwaway venv; not CI's path)
+	rm -rf .venv-latest
+	$(PY) -m venv .venv-latest
+	.venv-latest/bin/pip install -q --upgrade -e '.[dev,postgres]'
+	.venv-latest/bin/python -m pytest -q -n 2
 
 demo: $(STAMP)  ## the main job on the embedded lab: lab up, inventory, backup, 等保 audit, report
 	@$(BIN)/govnet lab status >/dev/null 2>&1 || $(BIN)/govnet lab up
@@ -50,6 +69,6 @@ bench: $(STAMP)  ## print the speed and memory figures (bench/*.py)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:  ## remove the venv and caches (not the lab state)
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) .venv-latest .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
 
-.PHONY: help install demo lab-down test lint bench clean
+.PHONY: help install lock test-latest demo lab-down test lint bench clean

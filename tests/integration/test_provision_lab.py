@@ -60,6 +60,7 @@ def plab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProvLab]:
     data["devices"]["new-sw"] = {  # no lab data: the simulator's factory-default Huawei config
         "host": "127.0.0.1",
         "port": free_port(socket.SOCK_STREAM),
+        "snmp_port": free_port(socket.SOCK_DGRAM),  # never the default 161: workers share it
         "address": "10.10.9.1",
         "platform": "huawei",
         "role": "access",
