@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -146,6 +147,19 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # A store dropped without close() still closes its pooled connections (PostgreSQL
+        # sessions are server resources; psycopg warns about connections left to the GC).
+        self._finalizer = weakref.finalize(self, engine.dispose)
+
+    def close(self) -> None:
+        """Close the pooled connections (idempotent)."""
+        self._finalizer()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @classmethod
     def open(cls, url: str | None = None) -> Store:

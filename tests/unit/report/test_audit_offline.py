@@ -28,7 +28,7 @@ SECRET = "S3cretCommunity42"
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def env(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
     configs = tmp_path / "configs"
     configs.mkdir()
     for folder in (ROOT / "inventory" / "lab-data").iterdir():
@@ -41,7 +41,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             f"snmp-agent community read public\n snmp-agent community write {SECRET}",
         )
     )
-    monkeypatch.setenv("GOVNET_DB", f"sqlite:///{tmp_path / 'store.sqlite'}")
+    monkeypatch.setenv("GOVNET_DB", store_url)
     monkeypatch.setenv("GOVNET_LOCK_DIR", str(tmp_path / "locks"))
     monkeypatch.chdir(ROOT)
     return configs
