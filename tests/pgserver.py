@@ -79,9 +79,9 @@ def private_server(base: Path) -> Iterator[str]:
         capture_output=True,
     )
     options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
+    pg_ctl = [*run_as, str(bindir / "pg_ctl"), "-D", str(data)]
     subprocess.run(
-        [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log)]
-        + ["-w", "-t", "60", "start"],
+        [*pg_ctl, "-o", options, "-l", str(log), "-w", "-t", "60", "start"],
         check=True,
         capture_output=True,
     )
@@ -89,7 +89,7 @@ def private_server(base: Path) -> Iterator[str]:
         yield f"postgresql+psycopg://{user}@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run(
-            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            [*pg_ctl, "-m", "immediate", "stop"],
             capture_output=True,
         )
 
