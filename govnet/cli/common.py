@@ -144,6 +144,63 @@ def render_error(exc: GovnetError, err: Console) -> None:
         )
 
 
+def _set_global(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """Apply a global option given after the subcommand (``govnet audit -i inv/ -q``)."""
+    if value is None or value is False or param.name is None:
+        return
+    app = ctx.find_object(App)
+    if app is None:
+        return
+    if param.name == "inventory":
+        app.inventory_path, app._inventory = value, None
+    elif param.name == "db":
+        app.db_url, app._store = value, None
+    elif param.name == "lang":
+        app.lang = value
+    elif param.name == "quiet":
+        app.quiet = True
+    elif param.name == "no_color":
+        os.environ["NO_COLOR"] = "1"
+        app.console = Console(no_color=True, width=app.console.width)
+        app.err = Console(stderr=True, no_color=True)
+
+
+def _global_options() -> list[click.Option]:
+    """The group's options, accepted again on every command (as Ansible users type them).
+    They are not read from the environment here: the group already did."""
+    common: dict[str, Any] = {"expose_value": False, "callback": _set_global, "is_eager": True}
+    return [
+        click.Option(
+            ["-i", "--inventory"],
+            type=click.Path(path_type=Path),
+            help="Inventory YAML file or directory (also before the command).",
+            **common,
+        ),
+        click.Option(
+            ["--db"], metavar="URL", help="Store URL (also before the command).", **common
+        ),
+        click.Option(["--lang"], type=click.Choice(["zh", "en"]), help="Label language.", **common),
+        click.Option(
+            ["-q", "--quiet"], is_flag=True, help="No progress or chatter (cron).", **common
+        ),
+        click.Option(["--no-color"], is_flag=True, help="Plain output.", **common),
+    ]
+
+
+def add_global_options(command: click.Command) -> None:
+    """Give every command below ``command`` the global options, except where a command has
+    an option of that name or flag itself (govnetd has its own -i and --db)."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            add_global_options(sub)
+    taken = {o for p in command.params for o in getattr(p, "opts", [])}
+    taken |= {p.name for p in command.params}  # type: ignore[misc]
+    for option in _global_options():
+        if option.name in taken or any(o in taken for o in option.opts):
+            continue
+        command.params.append(option)
+
+
 class GovnetGroup(click.Group):
     """Turns govnet's errors into one-line messages and DESIGN.md's exit codes."""
 
@@ -176,4 +233,4 @@ def internal_error(exc: BaseException) -> int:
         f"govnet: internal error: {type(exc).__name__}: {REDACTOR(str(exc))} "
         "(a bug: rerun with GOVNET_DEBUG=1 and report the traceback)\n"
     )
-    return int(ExitCode.UNREACHABLE) + 1
+    return int(ExitCode.INTERNAL)

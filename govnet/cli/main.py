@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from govnet import __version__
-from govnet.cli.common import App, GovnetGroup, internal_error
+from govnet.cli.common import App, GovnetGroup, add_global_options, internal_error
 from govnet.i18n import default_lang
 
 
@@ -82,6 +82,8 @@ def _register() -> None:
                 raise
             continue
         cli.add_command(getattr(mod, name))
+    for command in cli.commands.values():
+        add_global_options(command)
 
 
 COMMANDS = [

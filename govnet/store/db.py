@@ -36,10 +36,10 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from govnet.errors import GovnetError
+from govnet.errors import StoreError
 
 metadata = MetaData()
 
@@ -112,6 +112,28 @@ def _load_schema_modules() -> None:
             importlib.import_module(f"govnet.store.{info.name}")
 
 
+def safe_url(url: str) -> str:
+    """The URL as it may be shown: the password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not even a URL: show only its scheme
+        return url.split("://", 1)[0] + "://…" if "://" in url else "(not a store URL)"
+
+
+def _reason(exc: BaseException, url: str) -> str:
+    """One line from a driver error: its first line, without SQLAlchemy's background link, and
+    never the password (drivers may echo the connection string)."""
+    orig = getattr(exc, "orig", None) or exc
+    line = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    try:
+        password = make_url(url).password
+    except Exception:
+        password = None
+    if password:
+        line = line.replace(str(password), "***")
+    return line
+
+
 def default_url() -> str:
     env = os.environ.get("GOVNET_DB")
     if env:
@@ -169,14 +191,17 @@ class Store:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise GovnetError(
-                    f"store {path}: cannot create its folder: {exc.strerror}"
-                ) from exc
+                raise StoreError(f"store {path}: cannot create its folder: {exc.strerror}") from exc
             url = f"sqlite:///{path}"
         try:
             engine = create_engine(url, future=True)
-        except (SQLAlchemyError, ImportError) as exc:
-            raise GovnetError(f"--db {url!r}: cannot open the store: {exc}") from exc
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            hint = ""
+            if isinstance(exc, ImportError) and url.startswith("postgresql"):
+                hint = " (install the driver: pip install 'govnet[postgres]')"
+            raise StoreError(
+                f"--db {safe_url(url)}: cannot open the store: {_reason(exc, url)}{hint}"
+            ) from exc
         if engine.dialect.name == "sqlite":
 
             @event.listens_for(engine, "connect")
@@ -197,8 +222,9 @@ class Store:
                     raise
                 metadata.create_all(engine)
         except SQLAlchemyError as exc:
-            raise GovnetError(
-                f"store {url}: cannot initialise: {exc.__class__.__name__}: {exc}"
+            raise StoreError(
+                f"store {safe_url(url)}: cannot open or initialise: {_reason(exc, url)}"
+                " (is the database server running and the URL right?)"
             ) from exc
         return cls(engine)
 
@@ -208,7 +234,10 @@ class Store:
             with self.engine.begin() as conn:
                 yield conn
         except SQLAlchemyError as exc:
-            raise GovnetError(f"store error: {exc.__class__.__name__}: {exc}") from exc
+            url = self.engine.url.render_as_string(hide_password=False)
+            raise StoreError(
+                f"store {safe_url(url)}: {exc.__class__.__name__}: {_reason(exc, url)}"
+            ) from exc
 
     # -- runs and findings -------------------------------------------------------------
 
