@@ -49,7 +49,8 @@ def main() -> int:
                 ["make", "test"], cwd=clone, env=env, capture_output=True, text=True
             )
             wall = time.monotonic() - t0
-            summary = [ln for ln in proc.stdout.splitlines() if re.search(r"\d+ (passed|failed)", ln)]
+            lines = proc.stdout.splitlines()
+            summary = [ln for ln in lines if re.search(r"\d+ (passed|failed)", ln)]
             outcome = summary[-1].strip("= ") if summary else f"exit {proc.returncode}"
             failures += proc.returncode != 0
             print(f"make test run {n}: {wall:.0f} s, exit {proc.returncode}: {outcome}")
