@@ -12,9 +12,9 @@ import click
 
 from govnet.checks.model import Severity
 from govnet.cli.common import App, exit_with, format_option, pass_app
+from govnet.durations import SinceParam
 from govnet.errors import ExitCode, GovnetError
 from govnet.i18n import pick
-from govnet.monitor.config import parse_duration
 from govnet.report.tabular import Column, emit_rows
 
 TIME_FIELDS = ("opened", "updated", "resolved", "acked_at")
@@ -73,7 +73,12 @@ def alerts() -> None:
 
 @alerts.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Resolved alerts too (history).")
-@click.option("--since", default=None, help="Only alerts changed within this long (e.g. 7d).")
+@click.option(
+    "--since",
+    type=SinceParam(),
+    default=None,
+    help="Only alerts changed since then: 7d, 1.5h, 2026-11-01 or an ISO time.",
+)
 @click.option("--device", default=None, help="Only this device's alerts.")
 @click.option(
     "--fail-on",
@@ -85,7 +90,7 @@ def alerts() -> None:
 @format_option("table", "json", "csv")
 @pass_app
 def list_cmd(
-    app: App, /, show_all: bool, since: str | None, device: str | None, fail_on: str,
+    app: App, /, show_all: bool, since: datetime | None, device: str | None, fail_on: str,
     fmt: str, output: Path | None,
 ) -> None:  # fmt: skip
     """Firing alerts, newest first (with --all, resolved ones too). Exit 1 if any firing,
@@ -94,10 +99,7 @@ def list_cmd(
 
     after = None
     if since is not None:
-        try:
-            after = time.time() - parse_duration(since, "--since")
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--since") from None
+        after = since.timestamp()
     rows = MonitorStore(app.store()).list_alerts(
         status=None if show_all else "firing", since=after, device=device
     )

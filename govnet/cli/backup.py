@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
 from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
-from govnet.collect.backup import backup_diff, parse_since, run_backup, stale_devices
+from govnet.collect.backup import backup_diff, run_backup, stale_devices
 from govnet.collect.fetch import CollectOptions
 from govnet.collect.sanitize import mask_secrets
+from govnet.durations import SinceParam
 from govnet.errors import ExitCode, GovnetError
 from govnet.i18n import pick
 from govnet.inventory import select_devices
@@ -75,13 +76,17 @@ def backup(
 
 @backup.command()
 @click.argument("host")
-@click.option("--since", help="Compare with the backup in effect then: 7d, 12h, 2026-11-01.")
+@click.option(
+    "--since",
+    type=SinceParam(),
+    help="Compare with the backup in effect then: 7d, 1.5h, 2026-11-01 or an ISO time.",
+)
 @pass_app
-def diff(app: App, host: str, since: str | None) -> None:
+def diff(app: App, host: str, since: datetime | None) -> None:
     """Unified diff of HOST's newest backup (secrets masked, volatile lines dropped)."""
     if host not in app.inventory().devices:
         raise GovnetError(f"{host!r}: no such device in the inventory")
-    text = backup_diff(app.store(), host, parse_since(since) if since else None)
+    text = backup_diff(app.store(), host, since)
     if not text:
         app.err.print(pick(app.lang, f"{host}: no change", f"{host}：配置无变化"))
         return

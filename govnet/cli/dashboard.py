@@ -11,8 +11,8 @@ import click
 from rich.console import Console
 
 from govnet.cli.common import App, pass_app
+from govnet.durations import parse_duration
 from govnet.errors import GovnetError
-from govnet.monitor.config import parse_duration
 
 
 def _moment(value: str | None) -> float | None:

@@ -20,11 +20,12 @@ from govnet.cli.common import (
     format_option,
     pass_app,
 )
+from govnet.durations import format_duration, parse_duration
 from govnet.errors import ExitCode, GovnetError
 from govnet.i18n import pick
 from govnet.inventory import Filters, Inventory, load_inventory, select_devices
 from govnet.inventory.model import Device
-from govnet.monitor.config import MonitorConfig, Retention, format_duration, parse_duration
+from govnet.monitor.config import MonitorConfig, Retention
 from govnet.monitor.metrics import METRICS
 from govnet.report.tabular import Column, emit_rows
 

@@ -71,20 +71,6 @@ def run_backup(
     return run_id, outcomes
 
 
-def parse_since(text: str, now: datetime | None = None) -> datetime:
-    """``7d``, ``12h``, ``2026-11-01`` or an ISO timestamp (UTC when no zone is given)."""
-    now = now or utcnow()
-    text = text.strip()
-    units = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
-    if text[:-1].isdigit() and text[-1:] in units:
-        return now - timedelta(**{units[text[-1]]: int(text[:-1])})
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise GovnetError(f"--since {text!r}: expected 7d, 12h, 2026-11-01 or an ISO time") from exc
-    return when if when.tzinfo else when.replace(tzinfo=now.tzinfo)
-
-
 def backup_diff(store: Store, device: str, since: datetime | None = None) -> str:
     """Unified diff, secrets masked: the newest backup against the one in effect at ``since``
     (default: the backup before the newest)."""

@@ -38,8 +38,8 @@ from govnet.dashboard.snapshot import (
     Snapshot,
     Ups,
 )
+from govnet.durations import format_duration
 from govnet.i18n import pick
-from govnet.monitor.config import format_duration
 
 TEMP_RANGE = (18.0, 27.0)  # GB 50174-2017, inlet
 HUMIDITY_RANGE = (20.0, 80.0)

@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from govnet.durations import Duration
 from govnet.secrets import SecretRef
 
 
@@ -268,22 +269,7 @@ class LinkSpec(Strict):
 # be down on purpose. Probes are run by ``govnet.services``; windows are used by the
 # availability report.
 
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
-
-
-def _seconds(value: Any) -> Any:
-    """``30``, ``"30s"``, ``"5m"``, ``"2h"``, ``"1d"`` → seconds."""
-    if isinstance(value, bool):
-        raise ValueError(f"bad duration {value!r}")
-    if isinstance(value, int | float):
-        return float(value)
-    m = _DURATION_RE.match(str(value))
-    if not m:
-        raise ValueError(f"bad duration {value!r} (expected e.g. 30s, 5m, 2h)")
-    return float(m[1]) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m[2]]
-
-
-Seconds = Annotated[float, BeforeValidator(_seconds)]
+Seconds = Duration  # one duration grammar everywhere (govnet.durations)
 
 
 class HttpProbeSpec(Strict):

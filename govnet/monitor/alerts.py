@@ -30,8 +30,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from govnet.durations import format_duration
 from govnet.inventory.model import Device
-from govnet.monitor.config import format_duration
 from govnet.monitor.metrics import METRICS
 from govnet.monitor.model import Clock, DeviceState, DeviceStatus, PollResult, SystemClock
 from govnet.monitor.notify import Notice, Notifier

@@ -53,9 +53,9 @@ from pydantic import (
 
 from govnet.checks.controls import controls
 from govnet.checks.model import Severity, Text
+from govnet.durations import parse_duration
 from govnet.errors import Diagnostic, PlaybookError
 from govnet.inventory.model import Device, Name, Role
-from govnet.monitor.config import parse_duration
 from govnet.monitor.metrics import METRICS
 from govnet.yamlsrc import Path_, SourceDoc, clean_loc, load_yaml_file
 from govnet.yamlsrc import suggest as _suggest

@@ -218,7 +218,7 @@ def test_power_feed_suppresses(tmp_path: Path) -> None:
         ("- {id: x, title: {en: a, zh: b}, severity: high, metric: temprature_c, above: 27}",
          "rules[0]: unknown metric 'temprature_c'"),
         ("- {id: x, title: {en: a, zh: b}, severity: high, state: ups_on_battery, for: soon}",
-         "rules[0].for: bad duration 'soon' (expected e.g. 30s, 5m, 48h, 30d)"),
+         "rules[0].for: bad duration 'soon' (e.g. 90s, 5m, 1.5h, 7d, 2w, 1y or 1h30m)"),
         ("- {id: x, title: {en: a, zh: b}, severity: urgent, state: leak}",
          "rules[0].severity: Input should be 'critical', 'high', 'medium' or 'low'"),
         ("- {id: x, title: {en: a, zh: b}, severity: low, state: leak, control: room.ups2}",

@@ -24,12 +24,13 @@ def closed_port() -> int:
 @pytest.mark.parametrize(
     "url",
     [
-        f"postgresql+psycopg://admin:{PASSWORD}@127.0.0.1:{closed_port()}/govnet",
+        f"postgresql+psycopg://admin:{PASSWORD}@127.0.0.1:PORT/govnet",  # a closed port
         f"mysql://admin:{PASSWORD}@127.0.0.1:1/govnet",  # no driver installed
         f"postgresql+psycopg://admin:{PASSWORD}@127.0.0.1:notaport/govnet",
     ],
 )
 def test_unreachable_or_unusable_database_urls(url: str, tmp_path: Path) -> None:
+    url = url.replace("PORT", str(closed_port()))
     result = CliRunner().invoke(cli, ["--db", url, "audit", "history"])
     assert result.exit_code == ExitCode.STORE, result.output
     err = result.stderr
