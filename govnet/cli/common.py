@@ -78,8 +78,12 @@ class App:
         if output is None:
             click.echo(text, nl=False)
             return
-        tmp = output.with_name(f".{output.name}.tmp")
         try:
+            if output.exists() and not output.is_file():  # /dev/null, a FIFO, /dev/stdout
+                with output.open("w", encoding="utf-8") as stream:
+                    stream.write(text)
+                return
+            tmp = output.with_name(f".{output.name}.tmp")  # a reader never sees half a report
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(output)
         except OSError as exc:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -67,3 +69,22 @@ def test_govnetd_keeps_its_own_options() -> None:
 
     names = [o for p in daemon.params for o in getattr(p, "opts", [])]
     assert names.count("-i") == 1 and names.count("--db") == 1
+
+
+def test_output_to_a_device_writes_through_it_and_never_replaces_it(tmp_path: Path) -> None:
+    """``-o /dev/null`` once replaced the device node with a regular file (atomic rename)."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    import threading
+
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    code, _, err = run("inventory", "list", "-i", str(LAB_INVENTORY), "-f", "json", "-o", str(fifo))
+    reader.join(10)
+    assert code == 0, err
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and json.loads(got[0])
+    code, _, err = run(
+        "inventory", "list", "-i", str(LAB_INVENTORY), "-f", "json", "-o", "/dev/null"
+    )
+    assert code == 0 and stat.S_ISCHR(os.stat("/dev/null").st_mode), err
