@@ -97,6 +97,7 @@ COMMANDS = [
     ("ipam", "ipam"),
     ("monitor", "monitor"),
     ("alerts", "alerts"),
+    ("notify", "notify"),
     ("dashboard", "dashboard"),
     ("report", "report"),
 ]

@@ -628,6 +628,22 @@ class Inventory:
             current = self.sites[current].parent if current in self.sites else None
         return chain
 
+    def maintenance_now(self, kind: str, name: str, at: float) -> MaintenanceWindow | None:
+        """The maintenance window covering device or service ``name`` at ``at`` (its own, its
+        unit's or a site's up its chain), if any: alerts in it are muted."""
+        target: Device | Service | None = (
+            self.services.get(name) if kind == "service" else self.devices.get(name)
+        )
+        if target is None:
+            return None
+        chain: list[str | None] = list(self.site_chain(target.site)) if target.site else [None]
+        for window in self.maintenance:
+            if any(window.covers(kind, name, target.unit, s) for s in chain) and window.intervals(
+                at, at + 1e-3
+            ):
+                return window
+        return None
+
     def children(self, site: str | None) -> list[Site]:
         return sorted((s for s in self.sites.values() if s.parent == site), key=lambda s: s.name)
 

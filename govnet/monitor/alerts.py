@@ -94,8 +94,11 @@ class AlertEngine:
         sink: AlertSink,
         notifier: Notifier | None = None,
         clock: Clock | None = None,
+        maintenance: Callable[[str, float], str] | None = None,
     ) -> None:
         self.rules = rules
+        # (device, now) → "maintenance window NAME" while one covers it: its alerts are muted
+        self.maintenance = maintenance
         self.devices = dict(devices)
         self.topology = topology
         self.sink = sink
@@ -383,6 +386,10 @@ class AlertEngine:
     # ------------------------------------------------------------------ suppression
 
     def _suppression(self, device: str) -> str:
+        if self.maintenance is not None:
+            muted = self.maintenance(device, self.clock.time())
+            if muted:
+                return muted
         return self.topology.suppressed_by(device, self.states, self.latest)
 
     def _recheck_suppression(self, device: str, now: float) -> None:

@@ -38,6 +38,7 @@ from govnet.errors import GovnetError
 from govnet.inventory.model import Device, Inventory
 from govnet.monitor.alerts import AlertEngine
 from govnet.monitor.config import MonitorConfig
+from govnet.monitor.delivery import Delivery
 from govnet.monitor.exporter import ExporterView, MetricsServer, serve_metrics
 from govnet.monitor.metrics import is_series
 from govnet.monitor.model import Clock, DeviceStatus, PollResult, SystemClock
@@ -49,6 +50,7 @@ from govnet.monitor.topology import Topology
 from govnet.services.daemon import ServiceChecks
 from govnet.store.db import Store
 from govnet.store.monitor import Batch, MonitorStore
+from govnet.store.outbox import Outbox
 from govnet.transport.snmp import SnmpBackend
 
 log = logging.getLogger("govnet.monitor")
@@ -301,6 +303,8 @@ class Daemon:
         self.engine: AlertEngine | None = None
         self.writer = StoreWriter(self.mstore, options.config.flush_every, self.clock)
         self.notifier: Notifier | None = None
+        self.delivery: Delivery | None = None  # DingTalk/WeCom/e-mail through the outbox
+        self.inventory: Inventory | None = None
         self.started = 0.0
         self.services: ServiceChecks | None = None  # issue 8
 
@@ -322,6 +326,10 @@ class Daemon:
             self.services.on_device_poll(result, status)
         if self.engine is not None:
             self.engine.on_poll(result, status, transition)
+
+    def _maintenance(self, device: str, now: float) -> str:
+        window = self.inventory.maintenance_now("device", device, now) if self.inventory else None
+        return f"maintenance window {window.name}" if window else ""
 
     def _notify_failed(self, notice: Notice, detail: str) -> None:
         self.writer.update(notice.key, {}, "notify_failed", detail, self.clock.time())
@@ -367,7 +375,9 @@ class Daemon:
         self.stop_event = asyncio.Event()
         self.reload_event = asyncio.Event()
         backend = self.backend or backend_by_name(opts.backend, opts.config.concurrency)
-        self.notifier = Notifier(rules.notifiers, self._notify_failed)
+        self.inventory = inventory
+        self.delivery = Delivery(Outbox(self.mstore.store), rules.notifiers, self.clock)
+        self.notifier = Notifier(rules.notifiers, self._notify_failed, self.delivery)
         topology = Topology.from_inventory(inventory)
         by_name = {d.name: d for d in devices}
         if opts.listen:  # first: a port in use stops us before anything runs
@@ -377,7 +387,7 @@ class Daemon:
         self.writer.start()
         try:
             self.engine = AlertEngine(
-                rules, by_name, topology, self.writer, self.notifier, self.clock
+                rules, by_name, topology, self.writer, self.notifier, self.clock, self._maintenance
             )
             firing = await asyncio.to_thread(self.mstore.firing_alerts)
             services = self.services = ServiceChecks(self, inventory)  # issue 8
@@ -413,6 +423,7 @@ class Daemon:
             if opts.once:
                 await asyncio.gather(self.poller.poll_all(), services.run_once())
             else:
+                self.delivery.start()
                 tasks = [
                     asyncio.create_task(self._housekeeping(), name="housekeeping"),
                     asyncio.create_task(self._reloader(), name="reloader"),
@@ -429,6 +440,8 @@ class Daemon:
                 loop.remove_signal_handler(sig)
             await self.notifier.drain()
             self.notifier.close()
+            self.delivery.stop()
+            await asyncio.to_thread(self.delivery.step, True)  # what is due goes now
             self.writer.call(lambda: self.mstore.set_meta("daemon", ""))
             self.writer.stop()
             await backend.close()
@@ -478,6 +491,14 @@ class Daemon:
                 acked = set()
             if self.engine is not None and acked:
                 self.engine.sync_acks(acked)
+            if self.delivery is not None and any(
+                c.spec.repeat_critical for c in self.delivery.channels.values()
+            ):
+                try:
+                    firing = await asyncio.to_thread(self.mstore.list_alerts, "firing")
+                    await asyncio.to_thread(self.delivery.queue_repeats, firing)
+                except GovnetError as exc:
+                    log.error("cannot queue repeated alerts: %s", exc)
             if self.clock.monotonic() - last_maintenance >= cfg.maintenance_every:
                 last_maintenance = self.clock.monotonic()
                 self.writer.call(partial(self._maintain, self.clock.time()))
@@ -509,6 +530,9 @@ class Daemon:
                 self.services.reload(inventory)
             if self.notifier is not None:
                 self.notifier.specs = list(rules.notifiers)
+            if self.delivery is not None:
+                self.delivery.configure(rules.notifiers)
+            self.inventory = inventory
             removed = before - set(self.poller.devices)
             self.writer.call(partial(self.mstore.forget_devices, removed))
             log.info(
