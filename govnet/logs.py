@@ -14,8 +14,11 @@ from govnet.secrets import RedactingFilter
 QUIET_LIBRARIES = ("paramiko", "netmiko", "asyncssh", "pysnmp")
 
 
-def setup(verbosity: int = 0) -> None:
+def setup(verbosity: int = 0, quiet: bool = False) -> None:
+    """One handler on stderr; ``quiet`` (``-q``) keeps errors only unless -v asks for more."""
     level = logging.DEBUG if verbosity > 1 else logging.INFO if verbosity else logging.WARNING
+    if quiet and not verbosity:
+        level = logging.ERROR
     if os.environ.get("GOVNET_DEBUG"):
         level = logging.DEBUG
     handler = logging.StreamHandler()

@@ -25,6 +25,14 @@ DEFAULT_INVENTORY = Path("inventory/lab.yaml")
 
 @dataclass
 class App:
+    """What a command needs from the top: inventory, store, and three consoles.
+
+    ``quiet`` is the user's ``-q``: nothing on stdout, no chatter or warnings on stderr, only
+    errors (``errors``, one line each); ``--output`` files are still written. ``interactive``
+    is whether stderr is a terminal: progress bars only there, and off a terminal nothing on
+    stderr is wrapped (a cron mail or journal line is one line, however long).
+    """
+
     inventory_path: Path | None
     lang: Lang
     quiet: bool = False
@@ -32,6 +40,8 @@ class App:
     console: Console = field(default_factory=Console)
     err: Console = field(default_factory=lambda: Console(stderr=True))
     db_url: str | None = None
+    interactive: bool = False
+    errors: Console = field(default_factory=lambda: Console(stderr=True, soft_wrap=True))
     _inventory: Inventory | None = None
     _store: Store | None = None
 
@@ -43,7 +53,7 @@ class App:
     @contextmanager
     def progress(self, total: int, label: str) -> Iterator[Callable[[Any], None]]:
         """A progress bar on a terminal; silent in cron (--quiet or no TTY)."""
-        if self.quiet or total == 0:
+        if self.quiet or not self.interactive or total == 0:
             yield lambda _result: None
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -76,7 +86,8 @@ class App:
         """Machine output to a file (atomically) or stdout; secrets masked either way."""
         text = REDACTOR(text)
         if output is None:
-            click.echo(text, nl=False)
+            if not self.quiet:
+                click.echo(text, nl=False)
             return
         tmp = output.with_name(f".{output.name}.tmp")
         try:
@@ -84,6 +95,24 @@ class App:
             tmp.replace(output)
         except OSError as exc:
             raise GovnetError(f"{output}: cannot write: {exc.strerror}") from exc
+
+
+def consoles(quiet: bool, no_color: bool = False) -> dict[str, Any]:
+    """The App's consoles for this process: stdout, chatter on stderr, errors on stderr."""
+    interactive = sys.stderr.isatty()
+    color = False if no_color else None
+    return {
+        "quiet": quiet,
+        "interactive": interactive,
+        # off a terminal (cron, pipes) rich would squeeze tables into 80 columns
+        "console": Console(
+            no_color=no_color or None,
+            width=None if sys.stdout.isatty() else 200,
+            quiet=quiet,
+        ),
+        "err": Console(stderr=True, no_color=color, quiet=quiet, soft_wrap=not interactive),
+        "errors": Console(stderr=True, no_color=color, soft_wrap=True),
+    }
 
 
 pass_app = click.make_pass_decorator(App)
@@ -152,7 +181,7 @@ class GovnetGroup(click.Group):
             return super().invoke(ctx)
         except GovnetError as exc:
             app = ctx.find_object(App)
-            render_error(exc, app.err if app else Console(stderr=True))
+            render_error(exc, app.errors if app else Console(stderr=True, soft_wrap=True))
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("govnet: interrupted", err=True)

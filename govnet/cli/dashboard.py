@@ -71,7 +71,9 @@ def dashboard(
         cols = width or (
             shutil.get_terminal_size((100, 30)).columns if sys.stdout.isatty() else 100
         )
-        console = Console(width=cols, no_color=app.console.no_color or None, highlight=False)
+        console = Console(
+            width=cols, no_color=app.console.no_color or None, highlight=False, quiet=app.quiet
+        )
         shown = frame(View(cols, height, app.lang, page - 1))
         console.print(shown.renderable)
         return

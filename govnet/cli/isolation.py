@@ -102,7 +102,7 @@ def canary(
     def on_event(outcome: str, obs: Any, token: Any, message: str) -> None:
         if outcome == "unsigned":
             return  # pings and scans of the canary's address: not probes
-        if app.quiet:  # cron, systemd: one log line per event
+        if app.quiet or not app.interactive:  # cron, systemd: one log line per event
             logging.getLogger("govnet.probe.canary").warning("%s: %s", outcome, message)
             return
         style = "bold red" if outcome == "accepted" else "yellow"

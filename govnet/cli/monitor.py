@@ -88,7 +88,7 @@ def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:
         duration=_duration(opts["duration"], "--duration"),
     )
     fmt = opts["log_format"] or ("text" if sys.stderr.isatty() else "json")
-    logfmt.setup(fmt, verbose)
+    logfmt.setup(fmt, verbose, quiet=app.quiet)
     first = app.inventory()  # errors in the inventory stop us before any lock or socket
     path = app.inventory_path or DEFAULT_INVENTORY
     loads = iter([first])

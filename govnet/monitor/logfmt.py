@@ -54,8 +54,11 @@ def _value(v: Any) -> str:
     return json.dumps(text, ensure_ascii=False) if (" " in text or not text) else text
 
 
-def setup(fmt: str, verbosity: int = 0) -> None:
-    """Route every record through one handler on stderr in ``fmt`` (json | text)."""
+def setup(fmt: str, verbosity: int = 0, quiet: bool = False) -> None:
+    """Route every record through one handler on stderr in ``fmt`` (json | text).
+
+    ``quiet`` (``govnet -q monitor run``, cron): errors only, unless -v asks for more.
+    """
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.addFilter(RedactingFilter())
@@ -63,6 +66,9 @@ def setup(fmt: str, verbosity: int = 0) -> None:
     root.handlers[:] = [handler]
     if verbosity > 1:
         root.setLevel(logging.DEBUG)
+    elif quiet and not verbosity:
+        root.setLevel(logging.ERROR)
+        logging.getLogger("govnet.monitor").setLevel(logging.ERROR)
     else:
         root.setLevel(logging.WARNING)
         logging.getLogger("govnet.monitor").setLevel(logging.INFO)
