@@ -98,7 +98,7 @@ def list_cmd(
             after = time.time() - parse_duration(since, "--since")
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--since") from None
-    rows = MonitorStore(app.store()).list_alerts(
+    rows = MonitorStore(app.store(create=False)).list_alerts(
         status=None if show_all else "firing", since=after, device=device
     )
     table = []
@@ -143,7 +143,7 @@ def ack_cmd(app: App, /, ids: tuple[int, ...], by: str | None, comment: str) -> 
     from govnet.store.monitor import MonitorStore
 
     who = by or getpass.getuser()
-    ms = MonitorStore(app.store())
+    ms = MonitorStore(app.store(create=False))
     done = ms.ack(list(ids), who, comment, time.time())
     missing = [i for i in ids if i not in done]
     for alert_id in done:
@@ -164,7 +164,7 @@ def show_cmd(app: App, /, alert_id: int, fmt: str, output: Path | None) -> None:
     """One alert and its history (opened, notified, suppressed, acked, resolved, …)."""
     from govnet.store.monitor import MonitorStore
 
-    ms = MonitorStore(app.store())
+    ms = MonitorStore(app.store(create=False))
     row = ms.alert(alert_id)
     if row is None:
         raise GovnetError(f"alert {alert_id}: no such alert (see 'govnet alerts list --all')")

@@ -130,7 +130,7 @@ HISTORY_COLUMNS = [
 @pass_app
 def history_cmd(app: App, /, limit: int, fmt: str, output: Path | None) -> None:
     """Recent audit runs: counts and the pass share per zone and site (the trend)."""
-    rows = history(app.store(), limit)
+    rows = history(app.store(create=False), limit)
     table_rows = [
         {**r, "started": f"{r['started']:%Y-%m-%d %H:%M}",
          "zones": " ".join(f"{z}={s:.0%}" for z, s in r["zones"].items())}
@@ -151,5 +151,5 @@ def history_cmd(app: App, /, limit: int, fmt: str, output: Path | None) -> None:
 def show_cmd(app: App, /, run_id: str, group_by: str, show_all: bool, fmt: str,
              output: Path | None) -> None:  # fmt: skip
     """Re-render a stored run (any format); RUN_ID may be a unique prefix."""
-    report = load_report(app.store(), run_id)
+    report = load_report(app.store(create=False), run_id)
     emit_report(app, report, fmt, output, group_by, show_all)

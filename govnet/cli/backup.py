@@ -81,7 +81,7 @@ def diff(app: App, host: str, since: str | None) -> None:
     """Unified diff of HOST's newest backup (secrets masked, volatile lines dropped)."""
     if host not in app.inventory().devices:
         raise GovnetError(f"{host!r}: no such device in the inventory")
-    text = backup_diff(app.store(), host, parse_since(since) if since else None)
+    text = backup_diff(app.store(create=False), host, parse_since(since) if since else None)
     if not text:
         app.err.print(pick(app.lang, f"{host}: no change", f"{host}：配置无变化"))
         return
@@ -93,7 +93,7 @@ def diff(app: App, host: str, since: str | None) -> None:
 @pass_app
 def show(app: App, host: str) -> None:
     """Print HOST's newest backup (secrets masked)."""
-    cfg = app.store().latest_config(host)
+    cfg = app.store(create=False).latest_config(host)
     if cfg is None:
         raise GovnetError(f"{host}: no backup in the store; run 'govnet backup' first")
     app.write(mask_secrets(cfg.text), None)
@@ -106,7 +106,7 @@ def show(app: App, host: str) -> None:
 @pass_app
 def stale(app: App, /, days: int, fmt: str, output: Path | None, **kwargs: Any) -> None:
     """Devices whose newest backup is older than --days (exit 1 if any)."""
-    rows = stale_devices(app.store(), ssh_devices(app, kwargs), timedelta(days=days))
+    rows = stale_devices(app.store(create=False), ssh_devices(app, kwargs), timedelta(days=days))
     text = emit_rows(app.console, rows, STALE_COLUMNS, fmt, app.lang,
                      pick(app.lang, f"stale backups (> {days} d)", f"过期备份（超过 {days} 天）"),
                      json_data=rows)  # fmt: skip

@@ -45,9 +45,11 @@ class App:
     _inventory: Inventory | None = None
     _store: Store | None = None
 
-    def store(self) -> Store:
+    def store(self, create: bool = True) -> Store:
+        """The store; read-only commands pass ``create=False`` so a mistyped --db is an
+        error, never a new empty store."""
         if self._store is None:
-            self._store = Store.open(self.db_url)
+            self._store = Store.open(self.db_url, create=create)
         return self._store
 
     @contextmanager

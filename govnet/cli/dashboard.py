@@ -61,7 +61,7 @@ def dashboard(
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     at = _moment(now)
-    ms = MonitorStore(app.store())
+    ms = MonitorStore(app.store(create=False))
 
     def frame(view: View) -> Frame:
         snap = read_snapshot(ms, at if at is not None else time.time(), zone)

@@ -61,7 +61,7 @@ def list_(app: App, zone: str | None, fmt: str, output: Path | None) -> None:
     inv = app.inventory()
     if zone is not None and zone not in inv.zones:
         raise GovnetError(f"--zone {zone!r}: no such zone (known: {', '.join(sorted(inv.zones))})")
-    taken = service.allocations(app.store(), zone)
+    taken = service.allocations(app.store(create=False), zone)
     rows = [a.to_dict() for a in taken]
     usage = [u for u in service.usage(inv, taken) if zone is None or u["zone"] == zone]
     if fmt == "json":

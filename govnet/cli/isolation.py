@@ -270,7 +270,7 @@ def evidence(app: App, /, since: timedelta, limit: int, fmt: str, output: Path |
     """Verified probes the canaries received (each one is a leak), newest first."""
     from govnet.store.probe import arrivals_since
 
-    arrivals = arrivals_since(app.store(), utcnow() - since, limit)
+    arrivals = arrivals_since(app.store(create=False), utcnow() - since, limit)
     data = [a.to_dict() for a in arrivals]
     rows = [
         {**d, "received": f"{a.received:%Y-%m-%d %H:%M:%S}"}
@@ -314,7 +314,7 @@ def report(app: App, /, max_age: timedelta, fmt: str, output: Path | None) -> No
     Exit 1 when any angle fails for any pair."""
     from govnet.probe.overview import exit_code, overview
 
-    verdicts = overview(app.inventory(), app.store(), utcnow(), max_age)
+    verdicts = overview(app.inventory(), app.store(create=False), utcnow(), max_age)
     title = pick(app.lang, "isolation between zones", "网络隔离情况")
     data = {
         "max_age_seconds": int(max_age.total_seconds()),
