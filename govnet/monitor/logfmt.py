@@ -14,6 +14,7 @@ import logging
 import time
 from typing import Any
 
+from govnet.logs import for_stderr
 from govnet.secrets import REDACTOR, RedactingFilter
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -60,7 +61,7 @@ def setup(fmt: str, verbosity: int = 0, quiet: bool = False) -> None:
     ``quiet`` (``govnet -q monitor run``, cron): errors only, unless -v asks for more.
     """
     handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.setFormatter(for_stderr(JsonFormatter() if fmt == "json" else TextFormatter()))
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
