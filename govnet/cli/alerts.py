@@ -12,6 +12,7 @@ import click
 
 from govnet.checks.model import Severity
 from govnet.cli.common import App, exit_with, format_option, pass_app
+from govnet.cli.complete import complete_devices
 from govnet.errors import ExitCode, GovnetError
 from govnet.i18n import pick
 from govnet.monitor.config import parse_duration
@@ -74,7 +75,8 @@ def alerts() -> None:
 @alerts.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Resolved alerts too (history).")
 @click.option("--since", default=None, help="Only alerts changed within this long (e.g. 7d).")
-@click.option("--device", default=None, help="Only this device's alerts.")
+@click.option("--device", default=None, help="Only this device's alerts.",
+              shell_complete=complete_devices)  # fmt: skip
 @click.option(
     "--fail-on",
     type=click.Choice(["critical", "high", "medium", "low"]),

@@ -10,6 +10,7 @@ import click
 from govnet.checks.audit import AuditOptions, audit_lock, history, load_report, run_audit
 from govnet.checks.model import Severity
 from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
+from govnet.cli.complete import complete_playbooks
 from govnet.collect.fetch import CollectOptions
 from govnet.errors import GovnetError
 from govnet.i18n import pick
@@ -48,6 +49,7 @@ def emit_report(app: App, report: render.AuditReport, fmt: str, output: Path | N
     "playbooks",
     multiple=True,
     type=click.Path(path_type=Path),
+    shell_complete=complete_playbooks,
     help=f"Playbook file or directory (repeatable) [default {DEFAULT_PLAYBOOK}].",
 )
 @filter_options

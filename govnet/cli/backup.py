@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
+from govnet.cli.complete import complete_devices
 from govnet.collect.backup import backup_diff, parse_since, run_backup, stale_devices
 from govnet.collect.fetch import CollectOptions
 from govnet.collect.sanitize import mask_secrets
@@ -74,7 +75,7 @@ def backup(
 
 
 @backup.command()
-@click.argument("host")
+@click.argument("host", shell_complete=complete_devices)
 @click.option("--since", help="Compare with the backup in effect then: 7d, 12h, 2026-11-01.")
 @pass_app
 def diff(app: App, host: str, since: str | None) -> None:
@@ -89,7 +90,7 @@ def diff(app: App, host: str, since: str | None) -> None:
 
 
 @backup.command()
-@click.argument("host")
+@click.argument("host", shell_complete=complete_devices)
 @pass_app
 def show(app: App, host: str) -> None:
     """Print HOST's newest backup (secrets masked)."""

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
+from govnet.cli import complete
 from govnet.errors import ExitCode, GovnetError, InputError
 from govnet.i18n import Lang
 from govnet.inventory import Filters, Inventory, load_inventory
@@ -123,18 +124,22 @@ pass_app = click.make_pass_decorator(App)
 def filter_options(func: F) -> F:
     """The inventory filters every fleet command takes."""
     opts = [
-        click.option("--zone", multiple=True, help="Zone name (repeatable)."),
-        click.option("--site", multiple=True, help="Site name; includes its child sites."),
-        click.option("--unit", multiple=True, help="Unit (单位) name."),
+        click.option("--zone", multiple=True, help="Zone name (repeatable).",
+                     shell_complete=complete.complete_zones),
+        click.option("--site", multiple=True, help="Site name; includes its child sites.",
+                     shell_complete=complete.complete_sites),
+        click.option("--unit", multiple=True, help="Unit (单位) name.",
+                     shell_complete=complete.complete_units),
         click.option("--role", multiple=True, help="Device role: core, access, ups, …"),
         click.option(
             "--platform", multiple=True, help="Platform: huawei, hp_comware, cisco_ios, …"
         ),
         click.option("--tag", multiple=True, help="Device tag."),
         click.option(
-            "--limit", "-l", multiple=True, help="Name globs, comma-separated; !GLOB excludes."
+            "--limit", "-l", multiple=True, help="Name globs, comma-separated; !GLOB excludes.",
+            shell_complete=complete.complete_limit,
         ),
-    ]
+    ]  # fmt: skip
     for opt in reversed(opts):
         func = opt(func)
     return func

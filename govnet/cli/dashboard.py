@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 
 from govnet.cli.common import App, pass_app
+from govnet.cli.complete import complete_zones
 from govnet.errors import GovnetError
 from govnet.monitor.config import parse_duration
 
@@ -35,7 +36,8 @@ def _moment(value: str | None) -> float | None:
 @click.option("--refresh", default="2s", show_default=True, help="Time between frames (≥ 0.25s).")
 @click.option("--rotate", default="15s", show_default=True,
               help="Turn pages this often when devices do not fit (0 = never).")  # fmt: skip
-@click.option("--zone", multiple=True, help="Only these zones (repeatable).")
+@click.option("--zone", multiple=True, help="Only these zones (repeatable).",
+              shell_complete=complete_zones)  # fmt: skip
 @click.option("--width", type=click.IntRange(60, 1000), default=None, help="Frame width.")
 @click.option("--height", type=click.IntRange(20, 1000), default=None,
               help="Frame height (--once: default as tall as needed).")  # fmt: skip

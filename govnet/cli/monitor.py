@@ -20,6 +20,7 @@ from govnet.cli.common import (
     format_option,
     pass_app,
 )
+from govnet.cli.complete import complete_devices
 from govnet.errors import ExitCode, GovnetError, StaleError
 from govnet.i18n import pick
 from govnet.inventory import Filters, Inventory, load_inventory, select_devices
@@ -227,7 +228,7 @@ SHOW_COLUMNS = [
 
 
 @monitor.command("show")
-@click.argument("device")
+@click.argument("device", shell_complete=complete_devices)
 @click.option("--metric", "-m", multiple=True, help="Only these metrics (repeatable).")
 @format_option("table", "json", "csv")
 @pass_app
