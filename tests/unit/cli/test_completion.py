@@ -6,6 +6,7 @@ the full CLI does."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -162,3 +163,26 @@ def test_other_yaml_layouts_fall_back_to_the_parser(tmp_path: Path) -> None:
     assert names["zones"] == ["internal", "external"]
     assert scan("devices:\n  - a\n") is None
     assert inventory_names(tmp_path / "missing")["devices"] == []
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="no bash")
+def test_in_bash_itself(tmp_path: Path) -> None:
+    """The script README installs, sourced in bash, completing a device name."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    script = bindir / "govnet"
+    script.write_text(f"#!{sys.executable}\n{FAST.replace('; ', chr(10))}\n", encoding="utf-8")
+    script.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}"}
+    source = subprocess.run(
+        ["govnet"], env={**env, "_GOVNET_COMPLETE": "bash_source"}, capture_output=True,
+        text=True, check=True, timeout=60, cwd=ROOT,
+    ).stdout  # fmt: skip
+    (tmp_path / "complete.bash").write_text(source, encoding="utf-8")
+    shell = (
+        f". {tmp_path / 'complete.bash'}; COMP_WORDS=(govnet backup diff int-a); COMP_CWORD=3; "
+        '_govnet_completion govnet; printf "%s\\n" "${COMPREPLY[@]}"'
+    )
+    done = subprocess.run(["bash", "-c", shell], env=env, capture_output=True, text=True,
+                          check=True, timeout=60, cwd=ROOT)  # fmt: skip
+    assert done.stdout.split() == ["int-agg-east", "int-acc-west", "int-acc-town"]
