@@ -17,6 +17,7 @@ from govnet.cli import complete
 from govnet.errors import ExitCode, GovnetError, InputError
 from govnet.i18n import Lang
 from govnet.inventory import Filters, Inventory, load_inventory
+from govnet.logs import stderr_is_journal
 from govnet.secrets import REDACTOR
 from govnet.store.db import Store
 
@@ -161,18 +162,28 @@ def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
     return deco
 
 
+def _journal_prefix(err: Console, level: int) -> str:
+    """``<3>`` (error) or ``<4>`` (warning) when ``err`` writes to the journal's stream, so a
+    timer-run command's errors pass ``journalctl -p warning``."""
+    return f"<{level}>" if err.file is sys.stderr and stderr_is_journal() else ""
+
+
 def render_error(exc: GovnetError, err: Console) -> None:
     """One line per problem, no traceback. Secrets are masked."""
     if isinstance(exc, InputError):
         for diag in exc.diagnostics:
-            style = "yellow" if diag.severity == "warning" else "red"
+            warning = diag.severity == "warning"
             err.print(
-                REDACTOR(str(diag)), style=style, markup=False, highlight=False, soft_wrap=True
-            )
-        err.print(f"govnet: {exc}", markup=False, highlight=False, soft_wrap=True)
+                _journal_prefix(err, 4 if warning else 3) + REDACTOR(str(diag)),
+                style="yellow" if warning else "red",
+                markup=False, highlight=False, soft_wrap=True,
+            )  # fmt: skip
+        err.print(
+            f"{_journal_prefix(err, 3)}govnet: {exc}", markup=False, highlight=False, soft_wrap=True
+        )
     else:
         err.print(
-            f"govnet: {REDACTOR(str(exc))}",
+            f"{_journal_prefix(err, 3)}govnet: {REDACTOR(str(exc))}",
             style="red",
             markup=False,
             highlight=False,
@@ -208,8 +219,9 @@ def internal_error(exc: BaseException) -> int:
     """A bug: one line, the exception named, and how to get the traceback."""
     if debug_enabled():
         raise exc
+    prefix = "<3>" if stderr_is_journal() else ""
     sys.stderr.write(
-        f"govnet: internal error: {type(exc).__name__}: {REDACTOR(str(exc))} "
+        f"{prefix}govnet: internal error: {type(exc).__name__}: {REDACTOR(str(exc))} "
         "(a bug: rerun with GOVNET_DEBUG=1 and report the traceback)\n"
     )
     return int(ExitCode.UNREACHABLE) + 1

@@ -63,3 +63,25 @@ def test_journal_lines_carry_their_priority(tmp_path: Path) -> None:
         assert stderr_is_journal(env, f.fileno())
         assert not stderr_is_journal({"JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino + 1}"}, f.fileno())
         assert not stderr_is_journal({}, f.fileno())
+
+
+def test_cli_errors_on_the_journal_stream_are_priority_3(tmp_path: Path) -> None:
+    """A timer-run command's one-line error reaches `journalctl -p warning`."""
+    import subprocess
+    import sys
+
+    from tests.conftest import LAB_INVENTORY, ROOT
+
+    log = tmp_path / "stderr"
+    with log.open("wb") as err:
+        st = os.fstat(err.fileno())
+        env = {**os.environ, "JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}",
+               "GOVNET_DB": f"sqlite:///{tmp_path / 'db.sqlite'}"}  # fmt: skip
+        code = subprocess.run(
+            [sys.executable, "-c", "from govnet.cli.main import main; main()", "-q", "-i",
+             str(LAB_INVENTORY), "backup", "diff", "no-such-device"],
+            stdout=subprocess.PIPE, stderr=err, env=env, cwd=ROOT, timeout=60, check=False,
+        ).returncode  # fmt: skip
+    assert code == 2
+    (line,) = log.read_text(encoding="utf-8").splitlines()
+    assert line.startswith("<3>govnet: ") and "no-such-device" in line
