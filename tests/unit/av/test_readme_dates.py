@@ -71,3 +71,15 @@ def test_readme_version_shapes_give_their_dates() -> None:
         assert pattern is not None, source
         got = date_from_version(example, pattern)
         assert got == (date(2025, 4, 6) if source == "huorong" else date(2025, 6, 29)), source
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("2026-03-16 08:00:00.0", date(2026, 3, 16)),  # 奇安信 病毒库版本 in a public scan table
+        ("2025-04-06 19:09:48", date(2025, 4, 6)),  # 火绒 build time (versionShow createtime)
+    ],
+)
+def test_public_console_samples(cell: str, expected: date) -> None:
+    got = parse_datetime(cell, CHINA)
+    assert got is not None and got.date() == expected
