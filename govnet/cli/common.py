@@ -104,7 +104,6 @@ class App:
 def consoles(quiet: bool, no_color: bool = False) -> dict[str, Any]:
     """The App's consoles for this process: stdout, chatter on stderr, errors on stderr."""
     interactive = sys.stderr.isatty()
-    color = False if no_color else None
     return {
         "quiet": quiet,
         "interactive": interactive,
@@ -114,8 +113,10 @@ def consoles(quiet: bool, no_color: bool = False) -> dict[str, Any]:
             width=None if sys.stdout.isatty() else 200,
             quiet=quiet,
         ),
-        "err": Console(stderr=True, no_color=color, quiet=quiet, soft_wrap=not interactive),
-        "errors": Console(stderr=True, no_color=color, soft_wrap=True),
+        "err": Console(
+            stderr=True, no_color=no_color or None, quiet=quiet, soft_wrap=not interactive
+        ),
+        "errors": Console(stderr=True, no_color=no_color or None, soft_wrap=True),
     }
 
 
