@@ -42,6 +42,7 @@ OPTIONS: dict[tuple[str, ...], dict[str, str]] = {
     ("ipam", "release"): {"--zone": "zones"},
     ("alerts", "list"): {"--device": "devices"},
     ("dashboard",): {"--zone": "zones"},
+    ("isolation", "probe"): {"--from": "zones"},
 }
 # command path → completer of its first argument
 ARGS: dict[tuple[str, ...], str] = {

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from govnet.cli.common import App, exit_with, format_option, pass_app
+from govnet.cli.complete import complete_zones
 from govnet.i18n import pick
 from govnet.probe.timefmt import format_age, parse_duration
 from govnet.report.tabular import Column, emit_rows
@@ -173,8 +174,9 @@ PROBE_COLUMNS = [
 
 @isolation.command()
 @click.option(
-    "--from", "from_zone", required=True, metavar="ZONE", help="The isolated zone this host is in."
-)
+    "--from", "from_zone", required=True, metavar="ZONE", help="The isolated zone this host is in.",
+    shell_complete=complete_zones,
+)  # fmt: skip
 @secret_option
 @click.option(
     "--wait",
