@@ -56,6 +56,18 @@ def for_stderr(formatter: logging.Formatter) -> logging.Formatter:
     return JournalPrefix(formatter) if stderr_is_journal() else formatter
 
 
+def quiet() -> None:
+    """``-q``: warnings off, errors still shown (a level already below WARNING, asked for
+    with -v, is left alone)."""
+    root = logging.getLogger()
+    if root.level == logging.WARNING:
+        root.setLevel(logging.ERROR)
+    for name in ("govnet.monitor",):  # the daemon's info lines (monitor/logfmt.py)
+        logger = logging.getLogger(name)
+        if logger.level in (logging.INFO, logging.WARNING):
+            logger.setLevel(logging.ERROR)
+
+
 def setup(verbosity: int = 0, quiet: bool = False) -> None:
     """One handler on stderr; ``quiet`` (``-q``) keeps errors only unless -v asks for more."""
     level = logging.DEBUG if verbosity > 1 else logging.INFO if verbosity else logging.WARNING

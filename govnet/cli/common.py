@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
+from govnet import logs
 from govnet.cli import complete
 from govnet.errors import ExitCode, GovnetError, InputError
 from govnet.i18n import Lang
@@ -46,6 +47,17 @@ class App:
     errors: Console = field(default_factory=lambda: Console(stderr=True, soft_wrap=True))
     _inventory: Inventory | None = None
     _store: Store | None = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # One source of truth: however ``quiet`` gets set (the group's -q, a -q given after
+        # the subcommand, a console replaced later), what prints follows it.
+        super().__setattr__(name, value)
+        if name in ("quiet", "console", "err") and getattr(self, "quiet", False):
+            for console in (getattr(self, "console", None), getattr(self, "err", None)):
+                if console is not None:
+                    console.quiet = True
+            if name == "quiet":
+                logs.quiet()
 
     def store(self, create: bool = True) -> Store:
         """The store; read-only commands pass ``create=False`` so a mistyped --db is an

@@ -28,3 +28,26 @@ def test_quiet_keeps_only_errors(capsys: pytest.CaptureFixture[str]) -> None:
     out, err = capsys.readouterr()
     assert out == ""
     assert err.startswith("govnet: sw-1: no such device") and err.count("\n") == 1
+
+
+def test_quiet_set_later_silences_the_consoles_too(capsys: pytest.CaptureFixture[str]) -> None:
+    """A -q that arrives after the App exists (given after the subcommand) still silences."""
+    import logging
+
+    from govnet.cli.common import App
+
+    loggers = [logging.getLogger(), logging.getLogger("govnet.monitor")]
+    levels = [lg.level for lg in loggers]
+    logging.getLogger().setLevel(logging.WARNING)
+    try:
+        app = App(None, "en", **consoles(quiet=False))
+        app.quiet = True
+        app.console.print("a table")
+        app.err.print("chatter")
+        app.err = consoles(quiet=False)["err"]  # a console replaced later follows -q as well
+        app.err.print("more chatter")
+        assert logging.getLogger().level == logging.ERROR  # warnings off, errors kept
+        assert capsys.readouterr() == ("", "")
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
