@@ -124,3 +124,9 @@ class CommandError(TransportError):
 
 class LabError(GovnetError):
     exit_code = ExitCode.USAGE
+
+
+class StaleError(GovnetError):
+    """What the store holds is too old to describe the network now (the daemon is stopped)."""
+
+    exit_code = ExitCode.UNREACHABLE

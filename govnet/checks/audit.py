@@ -140,7 +140,8 @@ def finding_row(f: Finding) -> dict[str, Any]:
         "control": f.control, "severity": f.severity.value, "status": f.status.value,
         "message": f.message, "evidence": d["evidence"],
         "detail": {"title": d["title"], "remediation": d["remediation"], "clause": f.clause,
-                   "platform": f.platform},
+                   "platform": f.platform, "out_of_scope": f.out_of_scope,
+                   "elapsed": round(f.elapsed, 6)},
     }  # fmt: skip
 
 
@@ -156,6 +157,7 @@ def finding_from_row(row: dict[str, Any]) -> Finding:
         message=row["message"], clause=detail.get("clause", ""),
         platform=detail.get("platform", ""),
         title=Text(**detail.get("title", {})), remediation=Text(**detail.get("remediation", {})),
+        out_of_scope=detail.get("out_of_scope", ""), elapsed=float(detail.get("elapsed", 0.0)),
     )  # fmt: skip
 
 

@@ -122,6 +122,8 @@ class Finding:
     platform: str = ""
     title: Text = field(default_factory=Text)
     remediation: Text = field(default_factory=Text)
+    out_of_scope: str = ""  # a skip: platform | role | zone | tags (applies_to excluded it)
+    elapsed: float = 0.0  # seconds the rule took on this device (facts already collected)
 
     @property
     def failed(self) -> bool:

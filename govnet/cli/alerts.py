@@ -12,6 +12,7 @@ import click
 
 from govnet.checks.model import Severity
 from govnet.cli.common import App, exit_with, format_option, pass_app
+from govnet.cli.complete import complete_devices
 from govnet.durations import SinceParam
 from govnet.errors import ExitCode, GovnetError
 from govnet.i18n import pick
@@ -79,7 +80,8 @@ def alerts() -> None:
     default=None,
     help="Only alerts changed since then: 7d, 1.5h, 2026-11-01 or an ISO time.",
 )
-@click.option("--device", default=None, help="Only this device's alerts.")
+@click.option("--device", default=None, help="Only this device's alerts.",
+              shell_complete=complete_devices)  # fmt: skip
 @click.option(
     "--fail-on",
     type=click.Choice(["critical", "high", "medium", "low"]),
@@ -100,7 +102,7 @@ def list_cmd(
     after = None
     if since is not None:
         after = since.timestamp()
-    rows = MonitorStore(app.store()).list_alerts(
+    rows = MonitorStore(app.store(create=False)).list_alerts(
         status=None if show_all else "firing", since=after, device=device
     )
     table = []
@@ -145,7 +147,7 @@ def ack_cmd(app: App, /, ids: tuple[int, ...], by: str | None, comment: str) -> 
     from govnet.store.monitor import MonitorStore
 
     who = by or getpass.getuser()
-    ms = MonitorStore(app.store())
+    ms = MonitorStore(app.store(create=False))
     done = ms.ack(list(ids), who, comment, time.time())
     missing = [i for i in ids if i not in done]
     for alert_id in done:
@@ -166,7 +168,7 @@ def show_cmd(app: App, /, alert_id: int, fmt: str, output: Path | None) -> None:
     """One alert and its history (opened, notified, suppressed, acked, resolved, …)."""
     from govnet.store.monitor import MonitorStore
 
-    ms = MonitorStore(app.store())
+    ms = MonitorStore(app.store(create=False))
     row = ms.alert(alert_id)
     if row is None:
         raise GovnetError(f"alert {alert_id}: no such alert (see 'govnet alerts list --all')")

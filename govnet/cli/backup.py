@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
+from govnet.cli.complete import complete_devices
 from govnet.collect.backup import backup_diff, run_backup, stale_devices
 from govnet.collect.fetch import CollectOptions
 from govnet.collect.sanitize import mask_secrets
@@ -75,7 +76,7 @@ def backup(
 
 
 @backup.command()
-@click.argument("host")
+@click.argument("host", shell_complete=complete_devices)
 @click.option(
     "--since",
     type=SinceParam(),
@@ -86,7 +87,7 @@ def diff(app: App, host: str, since: datetime | None) -> None:
     """Unified diff of HOST's newest backup (secrets masked, volatile lines dropped)."""
     if host not in app.inventory().devices:
         raise GovnetError(f"{host!r}: no such device in the inventory")
-    text = backup_diff(app.store(), host, since)
+    text = backup_diff(app.store(create=False), host, since)
     if not text:
         app.err.print(pick(app.lang, f"{host}: no change", f"{host}：配置无变化"))
         return
@@ -94,11 +95,11 @@ def diff(app: App, host: str, since: datetime | None) -> None:
 
 
 @backup.command()
-@click.argument("host")
+@click.argument("host", shell_complete=complete_devices)
 @pass_app
 def show(app: App, host: str) -> None:
     """Print HOST's newest backup (secrets masked)."""
-    cfg = app.store().latest_config(host)
+    cfg = app.store(create=False).latest_config(host)
     if cfg is None:
         raise GovnetError(f"{host}: no backup in the store; run 'govnet backup' first")
     app.write(mask_secrets(cfg.text), None)
@@ -111,7 +112,7 @@ def show(app: App, host: str) -> None:
 @pass_app
 def stale(app: App, /, days: int, fmt: str, output: Path | None, **kwargs: Any) -> None:
     """Devices whose newest backup is older than --days (exit 1 if any)."""
-    rows = stale_devices(app.store(), ssh_devices(app, kwargs), timedelta(days=days))
+    rows = stale_devices(app.store(create=False), ssh_devices(app, kwargs), timedelta(days=days))
     text = emit_rows(app.console, rows, STALE_COLUMNS, fmt, app.lang,
                      pick(app.lang, f"stale backups (> {days} d)", f"过期备份（超过 {days} 天）"),
                      json_data=rows)  # fmt: skip

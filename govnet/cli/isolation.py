@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from govnet.cli.common import App, exit_with, format_option, pass_app
+from govnet.cli.complete import complete_zones
 from govnet.durations import DurationParam, SinceParam, format_age
 from govnet.i18n import pick
 from govnet.report.tabular import Column, emit_rows
@@ -96,7 +97,7 @@ def canary(
     def on_event(outcome: str, obs: Any, token: Any, message: str) -> None:
         if outcome == "unsigned":
             return  # pings and scans of the canary's address: not probes
-        if app.quiet:  # cron, systemd: one log line per event
+        if app.quiet or not app.interactive:  # cron, systemd: one log line per event
             logging.getLogger("govnet.probe.canary").warning("%s: %s", outcome, message)
             return
         style = "bold red" if outcome == "accepted" else "yellow"
@@ -167,8 +168,9 @@ PROBE_COLUMNS = [
 
 @isolation.command()
 @click.option(
-    "--from", "from_zone", required=True, metavar="ZONE", help="The isolated zone this host is in."
-)
+    "--from", "from_zone", required=True, metavar="ZONE", help="The isolated zone this host is in.",
+    shell_complete=complete_zones,
+)  # fmt: skip
 @secret_option
 @click.option(
     "--wait",
@@ -270,7 +272,7 @@ def evidence(app: App, /, since: datetime, limit: int, fmt: str, output: Path | 
     """Verified probes the canaries received (each one is a leak), newest first."""
     from govnet.store.probe import arrivals_since
 
-    arrivals = arrivals_since(app.store(), since, limit)
+    arrivals = arrivals_since(app.store(create=False), since, limit)
     data = [a.to_dict() for a in arrivals]
     rows = [
         {**d, "received": f"{a.received:%Y-%m-%d %H:%M:%S}"}
@@ -314,7 +316,7 @@ def report(app: App, /, max_age: timedelta, fmt: str, output: Path | None) -> No
     Exit 1 when any angle fails for any pair."""
     from govnet.probe.overview import exit_code, overview
 
-    verdicts = overview(app.inventory(), app.store(), utcnow(), max_age)
+    verdicts = overview(app.inventory(), app.store(create=False), utcnow(), max_age)
     title = pick(app.lang, "isolation between zones", "网络隔离情况")
     data = {
         "max_age_seconds": int(max_age.total_seconds()),

@@ -47,6 +47,7 @@ from govnet.monitor.poller import Poller, PollerStats, backend_by_name
 from govnet.monitor.rules import AlertRules, load_rules
 from govnet.monitor.states import Transition
 from govnet.monitor.topology import Topology
+from govnet.sdnotify import SdNotify
 from govnet.services.daemon import ServiceChecks
 from govnet.store.db import Store
 from govnet.store.monitor import Batch, MonitorStore
@@ -264,6 +265,8 @@ class DaemonOptions:
     once: bool = False
     duration: float | None = None
     handle_signals: bool = True
+    # systemd's Type=notify: READY=1 once polling starts, WATCHDOG=1 pings, STOPPING=1
+    sd: SdNotify = field(default_factory=SdNotify)
 
 
 @dataclass
@@ -420,6 +423,9 @@ class Daemon:
         tasks: list[asyncio.Task[Any]] = []
         try:
             self._heartbeat()
+            opts.sd.ready(f"polling {len(self.poller.devices)} devices")
+            if opts.sd.watchdog_every is not None and not opts.once:
+                tasks.append(asyncio.create_task(self._watchdog(), name="watchdog"))
             if opts.once:
                 await asyncio.gather(self.poller.poll_all(), services.run_once())
             else:
@@ -433,6 +439,7 @@ class Daemon:
                     loop.call_later(opts.duration, self.stop)
                 await self.poller.run(self.stop_event)
         finally:
+            opts.sd.stopping()
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -510,16 +517,27 @@ class Daemon:
             self.services.maintain(now)
         log.info("store maintenance", extra=counts)
 
+    async def _watchdog(self) -> None:
+        """WATCHDOG=1 at half systemd's WatchdogSec, from the event loop itself: a loop that
+        hangs stops the pings and systemd restarts the daemon."""
+        every = self.options.sd.watchdog_every
+        assert every is not None
+        while True:
+            self.options.sd.watchdog()
+            await asyncio.sleep(every)
+
     async def _reloader(self) -> None:
         assert self.reload_event is not None
         while True:
             await self.reload_event.wait()
             self.reload_event.clear()
+            self.options.sd.reloading()
             try:
                 inventory, devices = await asyncio.to_thread(self.load)
                 rules = self._rules()
             except GovnetError as exc:
                 log.error("reload failed, keeping the running inventory and rules: %s", exc)
+                self.options.sd.ready("reload failed: kept the running inventory and rules")
                 continue
             assert self.poller is not None and self.engine is not None
             before = set(self.poller.devices)
@@ -540,3 +558,4 @@ class Daemon:
                 extra={"devices": len(self.poller.devices), "rules": len(rules.rules),
                        "removed": sorted(removed)},
             )  # fmt: skip
+            self.options.sd.ready(f"polling {len(self.poller.devices)} devices")

@@ -100,11 +100,15 @@ def to_csv(report: AuditReport) -> str:
 
 
 def to_junit(report: AuditReport) -> str:
-    """One testsuite per device, one testcase per rule: fail → failure, error → error."""
+    """One testsuite per device, one testcase per rule that concerns it: fail → failure,
+    error → error, skip (role, zone or tags exclude it) → skipped. A rule for another
+    platform is no test of the device and is left out. ``time``: seconds each rule took on
+    the device's collected facts; the whole run's wall time on <testsuites>."""
     run = report.run
     by_device: dict[str, list[Finding]] = defaultdict(list)
     for f in run.findings:
-        by_device[f.device].append(f)
+        if f.out_of_scope != "platform":
+            by_device[f.device].append(f)
     root = ET.Element("testsuites", name=f"govnet audit {run.id}")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for device, items in sorted(by_device.items()):
@@ -112,12 +116,14 @@ def to_junit(report: AuditReport) -> str:
         suite = ET.SubElement(
             root, "testsuite", name=device, tests=str(len(items)), failures=str(c["fail"]),
             errors=str(c["error"]), skipped=str(c["skip"]), timestamp=run.started.isoformat(),
+            time=_seconds(sum(f.elapsed for f in items)),
         )  # fmt: skip
         for key, n in (("tests", len(items)), ("failures", c["fail"]), ("errors", c["error"]),
                        ("skipped", c["skip"])):  # fmt: skip
             totals[key] += n
         for f in items:
-            case = ET.SubElement(suite, "testcase", classname=f"{device}.{f.control}", name=f.rule)
+            case = ET.SubElement(suite, "testcase", classname=f"{device}.{f.control}", name=f.rule,
+                                 time=_seconds(f.elapsed))  # fmt: skip
             detail = "\n".join(str(e) for e in f.evidence)
             if f.status is Status.FAIL:
                 el = ET.SubElement(case, "failure", message=f.message, type=f.severity.value)
@@ -129,8 +135,14 @@ def to_junit(report: AuditReport) -> str:
                 ET.SubElement(case, "skipped", message=f.message or "not applicable")
     for key, n in totals.items():
         root.set(key, str(n))
+    if run.finished is not None:
+        root.set("time", _seconds((run.finished - run.started).total_seconds()))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _seconds(value: float) -> str:
+    return f"{max(0.0, value):.3f}"
 
 
 def to_html(report: AuditReport, lang: str) -> str:

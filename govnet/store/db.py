@@ -39,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from govnet.errors import StoreError
+from govnet.errors import GovnetError, StoreError
 
 metadata = MetaData()
 
@@ -184,10 +184,17 @@ class Store:
         self.close()
 
     @classmethod
-    def open(cls, url: str | None = None) -> Store:
+    def open(cls, url: str | None = None, create: bool = True) -> Store:
+        """The store at ``url``; ``create=False`` (read-only commands) refuses a SQLite file
+        that does not exist rather than create an empty one (a typo would look like "no data")."""
         url = url or default_url()
         if url.startswith("sqlite:///"):
             path = Path(url.removeprefix("sqlite:///")).expanduser()
+            if not create and not path.is_file():
+                raise GovnetError(
+                    f"store {path}: no such file; check --db / GOVNET_DB (nothing has been "
+                    "recorded there: run 'govnet monitor run', 'audit' or 'backup' first)"
+                )
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:

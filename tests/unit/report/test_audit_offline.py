@@ -139,3 +139,44 @@ def test_overlapping_audit_is_refused(env: Path, tmp_path: Path) -> None:
     with audit_lock(tmp_path / "locks" / "audit.lock"):
         code, out = run("audit", "--from-dir", str(env))
     assert code == 2 and "another audit is running" in out
+
+
+def test_junit_has_no_cross_vendor_skips_and_has_times(env: Path, tmp_path: Path) -> None:
+    """Issue 18: a rule for another platform is no test case of a device; `time` everywhere.
+    The JSON report and a re-render of the stored run agree on which findings those are."""
+    from govnet.inventory import load_inventory
+
+    path = tmp_path / "junit.xml"
+    code, _ = run("audit", "--from-dir", str(env), "-f", "junit", "-o", str(path))
+    assert code == 1
+    code, out = run("audit", "--from-dir", str(env), "-f", "json", "--all")
+    findings = json.loads(out)["findings"]
+    run_id = json.loads(out)["run"]["id"]
+    inventory = load_inventory(LAB_INVENTORY)
+    junit = ET.fromstring(path.read_bytes())
+    assert float(junit.get("time", "-1")) >= 0
+    checked = 0
+    for suite in junit:
+        platform = inventory.devices[suite.get("name", "")].platform
+        assert float(suite.get("time", "-1")) >= 0
+        for case in suite:
+            assert float(case.get("time", "-1")) >= 0
+            skipped = case.find("skipped")
+            assert skipped is None or f"platform {platform} is not" not in skipped.get(
+                "message", ""
+            )
+            checked += 1
+    assert checked == int(junit.get("tests", "0")) > 0
+    in_junit = {(s.get("name"), c.get("name")) for s in junit for c in s}
+    other_platform = {
+        (f["device"], f["rule"])
+        for f in findings
+        if f["status"] == "skip" and "not applicable: platform" in f["message"]
+    }
+    assert other_platform and not (other_platform & in_junit)
+    applicable = {(f["device"], f["rule"]) for f in findings} - other_platform
+    assert applicable == in_junit
+    code, again = run("audit", "show", run_id, "-f", "junit")
+    assert code in (0, 1) and 'name="int-acc-town"' in again
+    reread = ET.fromstring(again.encode())
+    assert {(s.get("name"), c.get("name")) for s in reread for c in s} == in_junit
