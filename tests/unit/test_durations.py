@@ -100,9 +100,12 @@ def test_options_share_the_grammar_and_refuse_zero() -> None:
 def test_every_since_option_takes_the_same_forms(args: list[str], tmp_path: object,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     from govnet.cli.main import cli
+    from govnet.store.db import Store
     from tests.conftest import LAB_INVENTORY
 
-    monkeypatch.setenv("GOVNET_DB", f"sqlite:///{tmp_path}/s.sqlite")
+    url = f"sqlite:///{tmp_path}/s.sqlite"
+    Store.open(url).close()  # read-only commands refuse a store that does not exist
+    monkeypatch.setenv("GOVNET_DB", url)
     result = CliRunner().invoke(cli, ["-i", str(LAB_INVENTORY), "--lang", "en", *args])
     assert "Invalid value" not in result.output  # the option took it; what follows may differ
     assert result.exit_code in (0, 1) or "no backup in the store" in result.output
