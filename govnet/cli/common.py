@@ -18,6 +18,7 @@ from govnet.i18n import Lang
 from govnet.inventory import Filters, Inventory, load_inventory
 from govnet.secrets import REDACTOR
 from govnet.store.db import Store
+from govnet.transport.hostkeys import KnownHosts
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_INVENTORY = Path("inventory/lab.yaml")
@@ -34,6 +35,13 @@ class App:
     db_url: str | None = None
     _inventory: Inventory | None = None
     _store: Store | None = None
+    _host_keys: KnownHosts | None = None
+
+    def host_keys(self) -> KnownHosts:
+        """govnet's known_hosts (beside the store) and the system files."""
+        if self._host_keys is None:
+            self._host_keys = KnownHosts.default(self.db_url)
+        return self._host_keys
 
     def store(self) -> Store:
         if self._store is None:

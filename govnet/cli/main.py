@@ -68,6 +68,9 @@ def cli(
         err=Console(stderr=True, no_color=no_color or None),
         db_url=db,
     )
+    from govnet.transport.ssh import use_known_hosts
+
+    use_known_hosts(ctx.obj.host_keys())  # every SSH session of this command checks keys there
 
 
 def _register() -> None:
@@ -97,6 +100,7 @@ COMMANDS = [
     ("alerts", "alerts"),
     ("dashboard", "dashboard"),
     ("report", "report"),
+    ("hostkeys", "hostkeys"),
 ]
 
 _register()

@@ -51,9 +51,21 @@ class SshOptions:
     def host_keys(self) -> KnownHosts:
         if self.known_hosts is not None:
             return self.known_hosts
+        if _default_known_hosts is not None:
+            return _default_known_hosts
         from govnet.transport.hostkeys import known_hosts_path
 
         return _shared_store(known_hosts_path(), tuple(system_known_hosts()))
+
+
+_default_known_hosts: KnownHosts | None = None
+
+
+def use_known_hosts(store: KnownHosts | None) -> None:
+    """The known hosts of sessions opened without ``SshOptions.known_hosts`` (the CLI sets
+    the one beside its store, so every path — backup, audit, provision, av — uses it)."""
+    global _default_known_hosts
+    _default_known_hosts = store
 
 
 @cache
