@@ -141,6 +141,17 @@ class HostKey:
 # --------------------------------------------------------------------------------- entries
 
 
+def _hashed(hosts: str) -> tuple[bytes, bytes] | None:
+    """(salt, HMAC) of a hashed host field ``|1|salt|hmac`` (a single name), else None."""
+    if not hosts.startswith("|1|") or "," in hosts:
+        return None
+    try:
+        _, _, salt, digest = hosts.split("|", 3)
+        return base64.b64decode(salt), base64.b64decode(digest)
+    except (ValueError, binascii.Error):
+        return None
+
+
 def _pattern_match(name: str, pattern: str) -> bool:
     if pattern.startswith("|1|"):  # hashed: |1|base64(salt)|base64(HMAC-SHA1(salt, name))
         try:
@@ -263,6 +274,46 @@ def assess(entries: Sequence[Entry], key: HostKey, policy: HostKeyPolicy) -> Ver
 # ----------------------------------------------------------------------------------- store
 
 
+class _Parsed:
+    """One file's entries, indexed: literal names in a dict, the rest (hashed, patterns,
+    negations) scanned once per name asked for and remembered."""
+
+    def __init__(self, stamp: tuple[int, int, int], entries: list[Entry]) -> None:
+        self.stamp = stamp
+        self.entries = entries
+        self._exact: dict[str, list[Entry]] = {}
+        self._other: list[Entry] = []
+        self._hashed: list[tuple[bytes, bytes, Entry]] = []  # salt, HMAC, entry
+        self._memo: dict[str, list[Entry]] = {}
+        self._lock = threading.Lock()
+        for e in entries:
+            names = e.hosts.split(",")
+            hashed = _hashed(e.hosts)
+            if hashed is not None:
+                self._hashed.append((*hashed, e))
+            elif any(n.startswith(("!", "|")) or "*" in n or "?" in n for n in names):
+                self._other.append(e)
+            else:
+                for n in dict.fromkeys(n.lower() for n in names):
+                    self._exact.setdefault(n, []).append(e)
+
+    def lookup(self, name: str) -> list[Entry]:
+        with self._lock:
+            found = self._memo.get(name)
+        if found is None:
+            hits = set(self._exact.get(name.lower(), ()))
+            hits.update(e for e in self._other if e.matches(name))
+            raw = name.encode()
+            hits.update(e for salt, mac, e in self._hashed if hmac.digest(salt, raw, "sha1") == mac)
+            found = sorted(hits, key=lambda e: e.line)  # file order
+            with self._lock:
+                self._memo[name] = found
+        return found
+
+
+_EMPTY = _Parsed((0, 0, 0), [])
+
+
 class KnownHosts:
     """govnet's known_hosts file (read and written) and the system files (read only).
 
@@ -273,7 +324,7 @@ class KnownHosts:
     def __init__(self, path: Path, system: Sequence[Path] | None = None) -> None:
         self.path = path
         self.system = list(system_known_hosts() if system is None else system)
-        self._cache: dict[Path, tuple[tuple[int, int, int], list[Entry]]] = {}
+        self._cache: dict[Path, _Parsed] = {}
         self._mutex = threading.RLock()
 
     @classmethod
@@ -281,18 +332,18 @@ class KnownHosts:
         return cls(known_hosts_path(db_url))
 
     # -- reading
-    def _read(self, path: Path) -> list[Entry]:
+    def _parsed(self, path: Path) -> _Parsed:
         try:
             st = path.stat()
         except FileNotFoundError:
-            return []
+            return _EMPTY
         except OSError as exc:
             raise GovnetError(f"{path}: cannot read known hosts: {exc.strerror}") from exc
         stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
         with self._mutex:
             cached = self._cache.get(path)
-            if cached is not None and cached[0] == stamp:
-                return cached[1]
+            if cached is not None and cached.stamp == stamp:
+                return cached
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
@@ -300,20 +351,21 @@ class KnownHosts:
         entries, problems = parse_known_hosts(text, path)
         for problem in problems:
             log.warning("%s", problem)
+        parsed = _Parsed(stamp, entries)
         with self._mutex:
-            self._cache[path] = (stamp, entries)
-        return entries
+            self._cache[path] = parsed
+        return parsed
 
     def own(self) -> list[Entry]:
         """Every entry of govnet's own file."""
-        return list(self._read(self.path))
+        return list(self._parsed(self.path).entries)
 
     def lookup(self, host: str, port: int) -> list[Entry]:
         """Every entry, govnet's file first then the system files, for ``host:port``."""
         name = host_pattern(host, port)
         out: list[Entry] = []
         for path in [self.path, *self.system]:
-            out.extend(e for e in self._read(path) if e.matches(name))
+            out.extend(self._parsed(path).lookup(name))
         return out
 
     def preferred_types(self, host: str, port: int) -> list[str]:
