@@ -502,6 +502,7 @@ class Device:
                 else None
             ),
             "description": self.description,
+            "host_key_policy": self.host_key_policy,
         }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import stat
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -229,3 +230,38 @@ def test_the_file_lives_beside_the_sqlite_store_unless_told(
     assert known_hosts_path() == tmp_path / "known_hosts"
     monkeypatch.setenv("GOVNET_KNOWN_HOSTS", str(tmp_path / "mine"))
     assert known_hosts_path("sqlite:////x/y.sqlite") == tmp_path / "mine"
+
+
+def test_host_key_policy_is_inherited_like_other_device_values(write_inventory: Any) -> None:
+    from govnet.errors import InventoryError
+    from govnet.inventory import load_inventory
+
+    path = write_inventory("""
+        zones: {internal: {}}
+        sites: {city: {level: city}}
+        defaults: {platform: huawei, role: access, zone: internal, site: city,
+                   host_key_policy: strict}
+        groups: {relaxed: {host_key_policy: accept-new}}
+        devices:
+          a: {host: 10.0.0.1}
+          b: {host: 10.0.0.2, groups: [relaxed]}
+          c: {host: 10.0.0.3, groups: [relaxed], host_key_policy: tofu}
+        """)
+    devices = load_inventory(path).devices
+    assert {n: d.host_key_policy for n, d in devices.items()} == {
+        "a": "strict", "b": "accept-new", "c": "tofu",
+    }  # fmt: skip
+    assert devices["a"].to_dict()["host_key_policy"] == "strict"
+    bad = write_inventory(path.read_text().replace("host_key_policy: tofu", "host_key_policy: yes"))
+    with pytest.raises(InventoryError) as err:
+        load_inventory(bad)
+    assert "host_key_policy" in str(err.value.diagnostics[0])
+    default = write_inventory(
+        """
+        zones: {internal: {}}
+        sites: {city: {level: city}}
+        devices: {a: {host: 10.0.0.1, platform: huawei, role: access, zone: internal, site: city}}
+        """,
+        "default.yaml",
+    )
+    assert load_inventory(default).devices["a"].host_key_policy == "tofu"
