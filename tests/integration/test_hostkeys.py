@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import socket
 import threading
@@ -114,14 +115,21 @@ def device_at(fake: Fake, write_inventory: Any, monkeypatch: pytest.MonkeyPatch)
     fake.seen.users.clear()
     fake.seen.passwords.clear()
 
-    def make(policy: str = "tofu") -> tuple[Path, Any]:
+    def make(
+        policy: str = "tofu", platform: str = "huawei", role: str = "core"
+    ) -> tuple[Path, Any]:
         path = write_inventory(f"""
             zones: {{internal: {{}}}}
             sites: {{city: {{level: city}}}}
             credentials: {{ops: {{username: admin, password: env:GOVNET_TEST_PASSWORD}}}}
-            defaults: {{credentials: ops, host_key_policy: {policy}}}
+            defaults: {{credentials: ops, host_key_policy: {policy},
+                        vars: {{syslog: 10.0.0.10, ntp: 10.0.0.10, mgmt_net: 10.0.0.0/24,
+                               snmp_v3: {{user: u, group: g, auth_protocol: sha,
+                                         auth_key: env:GOVNET_TEST_COMMUNITY,
+                                         priv_protocol: aes128,
+                                         priv_key: env:GOVNET_TEST_COMMUNITY}}}}}}
             devices:
-              sw1: {{host: 127.0.0.1, port: {fake.port}, platform: huawei, role: core,
+              sw1: {{host: 127.0.0.1, port: {fake.port}, platform: {platform}, role: {role},
                     zone: internal, site: city, timeout: 5}}
             """)
         return path, load_inventory(path).devices["sw1"]
@@ -180,6 +188,35 @@ def test_backup_refuses_the_impostor_with_exit_3_and_never_says_unchanged(
     assert (row["status"], row["error_kind"]) == ("failed", "hostkey")
     assert genuine.fingerprint in row["message"] and fake.key.fingerprint in row["message"]
     assert "govnet hostkeys accept sw1" in row["message"]
+    assert fake.seen == Recorder()
+
+
+@pytest.mark.parametrize(
+    ("args", "platform", "role"),
+    [
+        (["audit", "-p", "playbooks/mlps2-baseline.yaml", "--no-store"], "huawei", "core"),
+        (["provision", "plan", "baseline"], "huawei", "core"),
+        (["audit", "-p", "playbooks/antivirus.yaml", "--no-store"], "linux", "server"),
+    ],
+    ids=["audit", "provision", "av-clamav"],
+)
+def test_every_ssh_command_refuses_the_impostor(
+    fake: Fake, device_at: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    args: list[str], platform: str, role: str,
+) -> None:  # fmt: skip
+    path, _ = device_at("tofu", platform, role)
+    monkeypatch.setenv("GOVNET_DB", f"sqlite:///{tmp_path / 'store.sqlite'}")
+    monkeypatch.setenv("GOVNET_LOCK_DIR", str(tmp_path / "locks"))
+    monkeypatch.chdir(ROOT)
+    genuine = HostKey.parse(
+        "ssh-ed25519", "AAAAC3NzaC1lZDI1NTE5AAAAING8kYc1S/rGySWpMq+KrUdbNc+W909aQ4n4TbDKzPsv"
+    )
+    KnownHosts(Path(os.environ["GOVNET_KNOWN_HOSTS"]), []).record(
+        "sw1", "127.0.0.1", fake.port, genuine, "tofu"
+    )
+    result = CliRunner().invoke(cli, ["-i", str(path), "--lang", "en", *args])
+    assert result.exit_code == 3, result.output
+    assert "HOST KEY CHANGED" in result.output and fake.key.fingerprint in result.output
     assert fake.seen == Recorder()
 
 
