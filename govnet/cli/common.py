@@ -35,13 +35,13 @@ class App:
     db_url: str | None = None
     _inventory: Inventory | None = None
     _store: Store | None = None
-    _host_keys: KnownHosts | None = None
+    _host_keys: tuple[str | None, KnownHosts] | None = None
 
     def host_keys(self) -> KnownHosts:
-        """govnet's known_hosts (beside the store) and the system files."""
-        if self._host_keys is None:
-            self._host_keys = KnownHosts.default(self.db_url)
-        return self._host_keys
+        """govnet's known_hosts (beside the store, whichever --db says) and the system files."""
+        if self._host_keys is None or self._host_keys[0] != self.db_url:
+            self._host_keys = (self.db_url, KnownHosts.default(self.db_url))
+        return self._host_keys[1]
 
     def store(self) -> Store:
         if self._store is None:

@@ -70,7 +70,7 @@ def cli(
     )
     from govnet.transport.ssh import use_known_hosts
 
-    use_known_hosts(ctx.obj.host_keys())  # every SSH session of this command checks keys there
+    use_known_hosts(ctx.obj.host_keys)  # every SSH session of this command checks keys there
     ctx.call_on_close(lambda: use_known_hosts(None))
 
 

@@ -12,6 +12,7 @@ import logging
 import re
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -52,20 +53,21 @@ class SshOptions:
         if self.known_hosts is not None:
             return self.known_hosts
         if _default_known_hosts is not None:
-            return _default_known_hosts
+            return _default_known_hosts()
         from govnet.transport.hostkeys import known_hosts_path
 
         return _shared_store(known_hosts_path(), tuple(system_known_hosts()))
 
 
-_default_known_hosts: KnownHosts | None = None
+_default_known_hosts: Callable[[], KnownHosts] | None = None
 
 
-def use_known_hosts(store: KnownHosts | None) -> None:
-    """The known hosts of sessions opened without ``SshOptions.known_hosts`` (the CLI sets
-    the one beside its store, so every path — backup, audit, provision, av — uses it)."""
+def use_known_hosts(source: Callable[[], KnownHosts] | None) -> None:
+    """Where sessions opened without ``SshOptions.known_hosts`` find their known hosts (the
+    CLI gives the file beside its store, so every path — backup, audit, provision, av —
+    uses it)."""
     global _default_known_hosts
-    _default_known_hosts = store
+    _default_known_hosts = source
 
 
 @cache

@@ -265,3 +265,24 @@ def test_host_key_policy_is_inherited_like_other_device_values(write_inventory: 
         "default.yaml",
     )
     assert load_inventory(default).devices["a"].host_key_policy == "tofu"
+
+
+def test_the_cli_keeps_keys_beside_the_store_it_was_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from govnet.cli.main import cli
+
+    monkeypatch.delenv("GOVNET_KNOWN_HOSTS")
+    KnownHosts(tmp_path / "db" / "known_hosts", []).record("sw1", "10.0.0.1", 2201, k1, "tofu")
+    db = f"sqlite:///{tmp_path / 'db' / 'store.sqlite'}"
+    result = CliRunner().invoke(cli, ["--db", db, "hostkeys", "list", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.stdout)
+    assert listed["file"] == str(tmp_path / "db" / "known_hosts")
+    assert [(k["host"], k["fingerprint"], k["device"]) for k in listed["keys"]] == [
+        ("[10.0.0.1]:2201", K1_FP, "sw1")
+    ]
