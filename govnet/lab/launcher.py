@@ -261,10 +261,12 @@ def rotate_host_key(
         raise LabError(f"{name!r}: no such device in the inventory")
     if not (is_loopback(device.host) and has_ssh(device)):
         raise LabError(f"{name}: not an SSH device of the lab (loopback host, SSH platform)")
+    st = status(state_dir)
+    if any(d.get("name") == name and d.get("silent") for d in st.devices):
+        raise LabError(f"{name}: silent in the lab (never sends an SSH banner): no key to rotate")
     path = device_state_dir(state_dir, name) / HOST_KEY_FILE
     old = HostKey(load_host_key(path).public_data).fingerprint if path.is_file() else None
     new = HostKey(new_host_key(path).public_data)
-    st = status(state_dir)
     if not st.running or st.pid is None:
         return Rotation(name, old, new.fingerprint, live=False)
     os.kill(st.pid, signal.SIGHUP)

@@ -111,7 +111,7 @@ def fake() -> Iterator[Fake]:
 @pytest.fixture
 def device_at(fake: Fake, write_inventory: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("GOVNET_TEST_PASSWORD", PASSWORD)
-    monkeypatch.setenv("GOVNET_TEST_COMMUNITY", "unused")
+    monkeypatch.setenv("GOVNET_TEST_COMMUNITY", "Hostkeys-Test-Snmp-7c1")  # masked once used
     fake.seen.users.clear()
     fake.seen.passwords.clear()
 
@@ -371,6 +371,16 @@ def test_the_hung_switch_is_unreachable_in_a_scan(lab: Lab, cli_env: Path) -> No
     )
     assert scan.exit_code == 3
     assert json.loads(scan.stdout)["results"][0]["status"] == "unreachable"
+    rotate = govnet(
+        lab.inventory_path,
+        "lab",
+        "hostkey",
+        "rotate",
+        "ext-acc-town",
+        "--state-dir",
+        str(lab.state_dir),
+    )
+    assert rotate.exit_code == 2 and "silent in the lab" in rotate.output
 
 
 def test_simulated_devices_keep_their_own_key_across_restarts_and_rotate_one(
