@@ -208,9 +208,13 @@ def accept(
     if expect and len(targets) > 1:
         raise click.UsageError("--expect names one key: give one DEVICE with it")
     rows: list[dict[str, Any]] = []
-    problems: list[HostKeyError] = []
+    problems: list[TransportError] = []
     for d in targets:
-        key: HostKey = fetch_host_key(d, store, timeout or 0)
+        try:
+            key: HostKey = fetch_host_key(d, store, timeout or 0)
+        except TransportError as exc:  # the others are still accepted
+            problems.append(exc)
+            continue
         if expect and key.fingerprint != expect.strip():
             raise HostKeyError(
                 d.name,

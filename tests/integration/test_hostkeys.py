@@ -381,6 +381,12 @@ def test_the_hung_switch_is_unreachable_in_a_scan(lab: Lab, cli_env: Path) -> No
         str(lab.state_dir),
     )
     assert rotate.exit_code == 2 and "silent in the lab" in rotate.output
+    both = govnet(
+        lab.inventory_path, "hostkeys", "accept", "int-agg-east", "ext-acc-town", "--timeout", "1"
+    )
+    assert both.exit_code == 3 and "ext-acc-town" in both.stderr  # the other one is accepted
+    listed = json.loads(govnet(lab.inventory_path, "hostkeys", "list", "-f", "json").stdout)
+    assert [k["device"] for k in listed["keys"]] == ["int-agg-east"]
 
 
 def test_simulated_devices_keep_their_own_key_across_restarts_and_rotate_one(
