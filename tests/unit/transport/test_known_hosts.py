@@ -286,3 +286,17 @@ def test_the_cli_keeps_keys_beside_the_store_it_was_given(
     assert [(k["host"], k["fingerprint"], k["device"]) for k in listed["keys"]] == [
         ("[10.0.0.1]:2201", K1_FP, "sw1")
     ]
+
+
+def test_learning_appends_even_to_a_hand_edited_file_without_a_final_newline(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "known_hosts"
+    path.write_text(f"# kept\n10.0.0.9 ssh-ed25519 {K2}")  # no newline at the end
+    store = KnownHosts(path, [])
+    assert [e.key for e in store.lookup("10.0.0.9", 22)] == [k2]
+    assert store.learn("sw1", "10.0.0.1", 22, k1, "tofu")
+    lines = path.read_text().splitlines()
+    assert lines[:2] == ["# kept", f"10.0.0.9 ssh-ed25519 {K2}"]
+    assert lines[2].startswith(f"10.0.0.1 ssh-ed25519 {K1} device=sw1 ")
+    assert [e.key for e in store.lookup("10.0.0.1", 22)] == [k1]  # the cache saw the append
