@@ -527,11 +527,11 @@ def refusal(device: str, host: str, port: int, verdict: Verdict, own: Path) -> s
     )
     foreign = sorted({str(e.source) for e in verdict.conflicts if e.source != own})
     if foreign:
-        files = ", ".join(foreign)
+        name = host_pattern(host, port)
+        removes = " and ".join(f"ssh-keygen -R '{name}' -f {f}" for f in foreign)
         return msg + (
             f" The conflicting entry is not govnet's: if the change is legitimate, run "
-            f"{accept} and remove it with: ssh-keygen -R '{host_pattern(host, port)}' -f "
-            f"{files}"
+            f"{accept} and remove it with: {removes}"
         )
     return msg + f" If the change is legitimate, run: {accept}"
 
@@ -541,13 +541,17 @@ def verify(
 ) -> Verdict:
     """Accept ``key`` for ``device`` (learning it if the policy says so, with a warning) or
     raise :class:`HostKeyError`. Called before any authentication."""
-    verdict = assess(store.lookup(host, port), key, policy)
+    entries = store.lookup(host, port)
+    verdict = assess(entries, key, policy)
     if verdict.status == "new" and policy != "strict":
         if store.learn(device, host, port, key, policy):
+            others = sorted({e.key.keytype for e in entries if not e.marker})
+            what = "first contact with"
+            if others:
+                what = f"a new key type beside {', '.join(others)} at"
             log.warning(
-                "%s: first contact with %s:%d: learned host key %s (host_key_policy %s; "
-                "recorded in %s)",
-                device, host, port, key, policy, store.path,
+                "%s: %s %s:%d: learned host key %s (host_key_policy %s; recorded in %s)",
+                device, what, host, port, key, policy, store.path,
             )  # fmt: skip
             return verdict
         verdict = assess(store.lookup(host, port), key, policy)  # someone else was quicker

@@ -300,3 +300,18 @@ def test_learning_appends_even_to_a_hand_edited_file_without_a_final_newline(
     assert lines[:2] == ["# kept", f"10.0.0.9 ssh-ed25519 {K2}"]
     assert lines[2].startswith(f"10.0.0.1 ssh-ed25519 {K1} device=sw1 ")
     assert [e.key for e in store.lookup("10.0.0.1", 22)] == [k1]  # the cache saw the append
+
+
+def test_accept_new_learns_a_new_key_type_beside_the_old_and_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = KnownHosts(tmp_path / "known_hosts", [])
+    store.record("sw1", "10.0.0.1", 22, rsa, via="tofu")
+    with pytest.raises(HostKeyError, match="HOST KEY CHANGED"):
+        verify(store, "sw1", "10.0.0.1", 22, "tofu", k1)  # tofu pins the type too
+    with caplog.at_level("WARNING", logger="govnet.hostkeys"):
+        assert verify(store, "sw1", "10.0.0.1", 22, "accept-new", k1).status == "new"
+    assert "sw1: a new key type beside ssh-rsa at 10.0.0.1:22: learned" in caplog.text
+    assert {e.key for e in store.lookup("10.0.0.1", 22)} == {rsa, k1}
+    with pytest.raises(HostKeyError, match="HOST KEY CHANGED"):
+        verify(store, "sw1", "10.0.0.1", 22, "accept-new", k2)  # same type, other key
