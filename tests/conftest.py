@@ -42,6 +42,15 @@ devices:
 """
 
 
+@pytest.fixture(autouse=True)
+def _own_known_hosts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SSH host keys learned by a test stay in its own tmp dir (labs reuse port numbers with
+    new keys), and nobody's ~/.ssh/known_hosts is read. Tests of the file's default place
+    delete GOVNET_KNOWN_HOSTS themselves."""
+    monkeypatch.setenv("GOVNET_KNOWN_HOSTS", str(tmp_path / "govnet-known_hosts"))
+    monkeypatch.setenv("GOVNET_SYSTEM_KNOWN_HOSTS", "")
+
+
 @pytest.fixture
 def write_inventory(tmp_path: Path) -> Callable[..., Path]:
     """Write YAML text (dedented) to tmp_path/name and return its path."""

@@ -21,6 +21,7 @@ from govnet.inventory import Filters, Inventory, load_inventory
 from govnet.logs import stderr_is_journal
 from govnet.secrets import REDACTOR
 from govnet.store.db import Store
+from govnet.transport.hostkeys import KnownHosts
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_INVENTORY = Path("inventory/lab.yaml")
@@ -47,6 +48,13 @@ class App:
     errors: Console = field(default_factory=lambda: Console(stderr=True, soft_wrap=True))
     _inventory: Inventory | None = None
     _store: Store | None = None
+    _host_keys: tuple[str | None, KnownHosts] | None = None
+
+    def host_keys(self) -> KnownHosts:
+        """govnet's known_hosts (beside the store, whichever --db says) and the system files."""
+        if self._host_keys is None or self._host_keys[0] != self.db_url:
+            self._host_keys = (self.db_url, KnownHosts.default(self.db_url))
+        return self._host_keys[1]
 
     def __setattr__(self, name: str, value: Any) -> None:
         # One source of truth: however ``quiet`` gets set (the group's -q, a -q given after

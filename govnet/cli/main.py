@@ -65,6 +65,10 @@ def cli(
         db_url=db,
         **consoles(quiet, no_color),
     )
+    from govnet.transport.ssh import use_known_hosts
+
+    use_known_hosts(ctx.obj.host_keys)  # every SSH session of this command checks keys there
+    ctx.call_on_close(lambda: use_known_hosts(None))
 
 
 def _register() -> None:
@@ -97,6 +101,7 @@ COMMANDS = [
     ("notify", "notify"),
     ("dashboard", "dashboard"),
     ("report", "report"),
+    ("hostkeys", "hostkeys"),
 ]
 
 _register()

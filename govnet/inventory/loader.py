@@ -430,6 +430,7 @@ _INHERITED = (
     "snmp_profile",
     "snmp_port",
     "timeout",
+    "host_key_policy",
 )
 _REQUIRED = ("platform", "role", "zone", "site")
 
@@ -529,6 +530,7 @@ def _build_devices(
             vars=merged_vars,
             timeout=values["timeout"] or DEFAULT_TIMEOUT,
             description=spec.description,
+            host_key_policy=values["host_key_policy"] or "tofu",
         )
     return devices
 

@@ -50,6 +50,7 @@ ROLES = ("core", "aggregation", "access", "firewall", "gap", "router", "server",
 Role = Literal[
     "core", "aggregation", "access", "firewall", "gap", "router", "server", "ups", "env", "terminal"
 ]
+HostKeyPolicy = Literal["strict", "tofu", "accept-new"]  # see govnet/transport/hostkeys.py
 SiteLevel = Literal["province", "city", "county", "district", "town", "village"]
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
@@ -224,6 +225,8 @@ class DeviceValues(Strict):
     tags: list[Name] = Field(default_factory=list)
     vars: dict[str, Any] = Field(default_factory=dict)
     timeout: float | None = Field(default=None, gt=0, le=600)
+    # SSH host key trust (govnet/transport/hostkeys.py); default tofu
+    host_key_policy: HostKeyPolicy | None = None
 
 
 class GroupSpec(DeviceValues):
@@ -460,6 +463,7 @@ class Device:
     vars: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     timeout: float = 15.0
     description: str | None = None
+    host_key_policy: HostKeyPolicy = "tofu"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view; secrets appear only as ``***``."""
@@ -484,6 +488,7 @@ class Device:
                 else None
             ),
             "description": self.description,
+            "host_key_policy": self.host_key_policy,
         }
 
 

@@ -90,7 +90,7 @@ def audit(lab: Lab, *playbooks: Path) -> tuple[int, dict]:  # type: ignore[type-
     for p in playbooks:
         args += ["-p", str(p)]
     result = CliRunner().invoke(cli, args)
-    return result.exit_code, json.loads(result.output)
+    return result.exit_code, json.loads(result.stdout)  # stderr: notices (host keys learned)
 
 
 def fails(report: dict) -> set[tuple[str, str]]:  # type: ignore[type-arg]
