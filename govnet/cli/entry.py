@@ -34,6 +34,8 @@ OPTIONS: dict[tuple[str, ...], dict[str, str]] = {
             ("monitor", "run"),
             ("monitor", "status"),
             ("report", "availability"),
+            ("hostkeys", "list"),
+            ("hostkeys", "scan"),
         ]
     },
     ("audit",): {**_FILTERS, "-p": "playbooks", "--playbook": "playbooks"},
