@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,23 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def check_all(refs: Iterable[tuple[str, SecretRef]]) -> None:
+    """Resolve every ``(what, ref)`` up front: an input error (exit 2) naming each secret that
+    cannot be had, raised before any device is contacted rather than once per device."""
+    users: dict[SecretRef, list[str]] = {}
+    for what, ref in refs:
+        users.setdefault(ref, []).append(what)
+    problems: list[str] = []
+    for ref, whats in users.items():
+        try:
+            ref.check(whats[0])
+        except SecretError as exc:
+            others = f" (also needed for {len(whats) - 1} more)" if len(whats) > 1 else ""
+            problems.append(f"{exc}{others}")
+    if problems:
+        raise SecretError("; ".join(problems))
+
+
 @dataclass(frozen=True)
 class SecretRef:
     """A reference to a secret; ``str()`` never shows the value."""
@@ -101,6 +119,12 @@ class SecretRef:
                 raise SecretError(f"{what}: no terminal to prompt for the secret") from exc
         REDACTOR.add(value)
         return value
+
+    def check(self, what: str = "secret") -> None:
+        """Raise :class:`SecretError` now if resolving would fail (unset variable, unreadable
+        file); ``prompt`` is left for when the session opens (it needs the operator)."""
+        if self.scheme != "prompt":
+            self.resolve(what)
 
     def __str__(self) -> str:
         return MASK

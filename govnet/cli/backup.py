@@ -100,7 +100,13 @@ def show(app: App, host: str) -> None:
 
 
 @backup.command()
-@click.option("--days", default=7, show_default=True, help="Older than this is stale.")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    default=7,
+    show_default=True,
+    help="Older than this is stale.",
+)
 @filter_options
 @format_option("table", "json", "csv")
 @pass_app

@@ -74,6 +74,40 @@ def _mac(value: Any) -> str:
 
 MacAddress = Annotated[str, BeforeValidator(_mac)]
 
+_HOST_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_DOTTED_NUMBERS = re.compile(r"^[0-9.]+$")
+
+
+def check_host(value: Any) -> str:
+    """Where govnet connects: an IP address or an RFC 1123 host name, nothing else.
+
+    A leading ``-`` would reach ssh/ping as an option (``-oProxyCommand=…``); an all-numeric
+    dotted name that is no IPv4 address (``999.12.1.300``) is a typo, never a host name.
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"not a host name or IP address, got {value!r}")
+    text = value.strip()
+    try:
+        ipaddress.ip_address(text)
+        return text
+    except ValueError:
+        pass
+    name = text[:-1] if text.endswith(".") else text
+    if (
+        not name
+        or len(name) > 253
+        or _DOTTED_NUMBERS.match(name)
+        or not all(_HOST_LABEL.match(label) for label in name.split("."))
+    ):
+        raise ValueError(
+            f"not a host name or IP address, got {value!r} (use an IPv4/IPv6 address or an "
+            "RFC 1123 name: letters, digits, '-' inside labels, dots between them)"
+        )
+    return text
+
+
+HostName = Annotated[str, BeforeValidator(check_host)]
+
 
 def _name(value: Any) -> str:
     if not isinstance(value, str) or not NAME_RE.match(value):
@@ -230,7 +264,7 @@ class GroupSpec(DeviceValues):
 
 
 class DeviceSpec(DeviceValues):
-    host: str | None = None  # where govnet connects (IP or DNS name); defaults to address
+    host: HostName | None = None  # where govnet connects (IP or DNS name); defaults to address
     address: IPAddress | None = None  # the device's address inside its zone
     mac: MacAddress | None = None
     groups: list[Name] = Field(default_factory=list)
@@ -309,7 +343,7 @@ class HttpProbeSpec(Strict):
 
 class TcpProbeSpec(Strict):
     kind: Literal["tcp"]
-    host: str
+    host: HostName
     port: int = Field(ge=1, le=65535)
     timeout: Seconds = Field(default=5.0, gt=0, le=120)
 
@@ -474,6 +508,16 @@ class Device:
     vars: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     timeout: float = 15.0
     description: str | None = None
+
+    def ssh_secrets(self) -> list[tuple[str, SecretRef]]:
+        """The secret references an SSH session to this device resolves, with their labels."""
+        creds = self.credentials
+        if creds is None:
+            return []
+        out = [(f"{self.name} password", creds.password)]
+        if creds.secret is not None:
+            out.append((f"{self.name} secret", creds.secret))
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view; secrets appear only as ``***``."""

@@ -39,7 +39,7 @@ from govnet.provision.remediation import (
     verify,
 )
 from govnet.provision.tasks import Job, Target
-from govnet.secrets import REDACTOR
+from govnet.secrets import REDACTOR, check_all
 from govnet.store import provision as records
 from govnet.store.db import Store, utcnow
 from govnet.transport.pool import DeviceResult, run_fleet
@@ -190,6 +190,7 @@ def plan_devices(
 ) -> list[DevicePlan]:
     """Render, fetch and compute each device's remediation; nothing is sent."""
     opts = options or ProvisionOptions()
+    check_all(r for t in targets if t.skip is None for r in t.device.ssh_secrets())
 
     def task(device: Device) -> DevicePlan:
         t0 = time.monotonic()
@@ -366,6 +367,7 @@ def apply_devices(
     """Apply ``job`` to the targets; ``confirmed`` (device → masked commands the admin saw)
     makes a device whose remediation differs now fail without sending anything."""
     opts = options or ProvisionOptions()
+    check_all(r for t in targets if t.skip is None for r in t.device.ssh_secrets())
     started = utcnow()
     run_id = run_id or new_run_id("provision", started)
     records.start_run(store, run_id, started, {**job.describe(), "devices": len(targets)})

@@ -56,6 +56,7 @@ class AuditReport:
                 "playbooks": list(run.playbooks),
                 "counts": run.counts(),
                 "failed_by_severity": run.failed_by_severity(),
+                "unreadable_devices": run.unreadable_devices(),
                 "fail_on": self.fail_on.value,
                 "exit_code": self.exit_code,
                 "previous_run": self.previous_run,

@@ -39,7 +39,7 @@ def govnet(inventory: Path, *args: str) -> tuple[int, str]:
 
 def test_audit_finds_exactly_the_seeded_violations(lab: Lab, store_env: Path) -> None:
     code, out = govnet(lab.inventory_path, "audit", "--timeout", "3", "-f", "json")
-    assert code == 1, out
+    assert code == 3, out  # findings, and the hung switch unread: incomplete outranks findings
     report = json.loads(out)
     fails = {(f["device"], f["control"]) for f in report["findings"] if f["status"] == "fail"}
     assert fails == SEEDED
@@ -55,7 +55,7 @@ def test_audit_finds_exactly_the_seeded_violations(lab: Lab, store_env: Path) ->
     # the configs fetched during the audit were kept as backups
     code, out = govnet(lab.inventory_path, "audit", "--from-backup", "-f", "json")
     assert (
-        code == 1
+        code == 3  # the hung switch has no backup either
         and {
             (f["device"], f["control"])
             for f in json.loads(out)["findings"]

@@ -1,0 +1,101 @@
+"""Issue 12 item 7: small contract breaks (exit codes, host names, option ranges)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from govnet.cli.main import cli
+from govnet.errors import InventoryError
+from govnet.inventory import load_inventory
+from tests.conftest import MINIMAL
+
+Writer = Callable[..., Path]
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["999.12.1.300", "-oProxyCommand=touch /tmp/pwned", "sw 1", "bad_name.example", "a..b", "-x"],
+)
+def test_a_device_host_must_be_an_address_or_rfc1123_name(
+    write_inventory: Writer, host: str
+) -> None:
+    path = write_inventory(MINIMAL.replace("host: 127.0.0.2", f"host: '{host}'"))
+    with pytest.raises(InventoryError) as info:
+        load_inventory(path)
+    errors = [str(d) for d in info.value.diagnostics]
+    assert any(
+        e.startswith(f"{path}:")
+        and "devices.sw2.host" in e
+        and "not a host name or IP address" in e
+        for e in errors
+    ), errors
+
+
+@pytest.mark.parametrize("host", ["10.1.2.3", "::1", "sw-1.county.gov.cn", "sw1", "sw1.lan."])
+def test_good_hosts_pass(write_inventory: Writer, host: str) -> None:
+    path = write_inventory(MINIMAL.replace("host: 127.0.0.2", f"host: '{host}'"))
+    assert load_inventory(path).devices["sw2"].host == host
+
+
+def test_backup_stale_refuses_negative_days(write_inventory: Writer) -> None:
+    result = CliRunner().invoke(
+        cli, ["-i", str(write_inventory(MINIMAL)), "backup", "stale", "--days", "-1"]
+    )
+    assert result.exit_code == 2
+    assert "--days" in result.output and "-1" in result.output
+
+
+class _Listener:
+    """A TCP port on 127.0.0.1 that counts the connections it accepts."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.accepted += 1
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["backup"], ["audit", "-p", "playbooks/mlps2-baseline.yaml", "-f", "json"]],
+)
+def test_missing_env_credential_is_an_input_error_before_connecting(
+    write_inventory: Writer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: list[str]
+) -> None:
+    monkeypatch.delenv("GOVNET_TEST_PASSWORD", raising=False)
+    monkeypatch.setenv("GOVNET_DB", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    listeners = [_Listener(), _Listener()]
+    try:
+        text = MINIMAL.replace("host: 127.0.0.1,", f"host: 127.0.0.1, port: {listeners[0].port},")
+        text = text.replace("host: 127.0.0.2,", f"host: 127.0.0.1, port: {listeners[1].port},")
+        result = CliRunner().invoke(cli, ["-i", str(write_inventory(text)), *command])
+    finally:
+        for listener in listeners:
+            listener.close()
+    assert result.exit_code == 2, result.output
+    assert "environment variable GOVNET_TEST_PASSWORD is not set" in result.output
+    assert "(also needed for 1 more)" in result.output  # once, not once per device
+    assert [listener.accepted for listener in listeners] == [0, 0]
