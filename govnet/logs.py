@@ -2,6 +2,11 @@
 
 Libraries that log their own failures (paramiko's transport thread prints whole tracebacks)
 are silenced: govnet translates those failures into per-device results instead.
+
+netmiko's DEBUG records carry raw channel data: every read as it arrives ("read_channel: …",
+which can end in the middle of a password), every write, and its expect patterns (commands
+``re.escape``'d). A piece of a secret cannot be recognised, so at ``-vv`` netmiko logs at INFO
+at most, and :mod:`govnet.transport.ssh` logs each command and its whole reply itself, masked.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import os
 from govnet.secrets import RedactingFilter
 
 QUIET_LIBRARIES = ("paramiko", "netmiko", "asyncssh", "pysnmp")
+CHANNEL_LOGGERS = ("netmiko",)  # never at DEBUG: their records split secrets across reads
 
 
 def setup(verbosity: int = 0) -> None:
@@ -28,3 +34,6 @@ def setup(verbosity: int = 0) -> None:
         logging.getLogger(name).setLevel(
             logging.DEBUG if level == logging.DEBUG else logging.CRITICAL + 1
         )
+    for name in CHANNEL_LOGGERS:
+        if level == logging.DEBUG:
+            logging.getLogger(name).setLevel(logging.INFO)

@@ -7,10 +7,14 @@ registered with :data:`REDACTOR`, which masks it in any text govnet prints or lo
 from __future__ import annotations
 
 import getpass
+import html
+import json
 import logging
 import os
 import re
+import shlex
 import threading
+import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,11 +29,34 @@ MASK = "***"
 _REF = re.compile(r"^(?:env:(?P<env>[A-Za-z_][A-Za-z0-9_]*)|file:(?P<file>.+)|(?P<prompt>prompt))$")
 
 
+def renderings(value: str) -> set[str]:
+    """Every way a secret is seen spelled in logs and messages, besides itself.
+
+    netmiko logs its expect patterns ``re.escape``'d ("Pattern found: …AuthK\\-XYZZY\\-55…")
+    and ``repr``'d ("Pattern not detected: '…'"), writes as ``b'…'``; JSON logs escape quotes,
+    backslashes and (ASCII mode) non-ASCII; shells quote; HTML and URLs escape.
+    """
+    forms = {value, re.escape(value), shlex.quote(value), html.escape(value)}
+    forms.add(urllib.parse.quote(value, safe=""))
+    for text in (value, re.escape(value)):
+        forms.add(repr(text)[1:-1])
+        forms.add(json.dumps(text)[1:-1])
+        forms.add(json.dumps(text, ensure_ascii=False)[1:-1])
+        forms.add(repr(text.encode("utf-8"))[2:-1])
+        forms.add(json.dumps(json.dumps(text))[3:-3])  # a JSON log line quoting a JSON text
+    return {f for f in forms if f}
+
+
 class Redactor:
-    """Masks every secret value resolved so far, in any string."""
+    """Masks every secret value resolved so far, in any string, in any of its renderings.
+
+    A secret cut in two (a channel read that ends mid-secret) cannot be recognised here:
+    text is passed through whole (per command, per message), never in read-sized pieces.
+    """
 
     def __init__(self) -> None:
         self._values: set[str] = set()
+        self._forms: set[str] = set()
         self._lock = threading.Lock()
         self._pattern: re.Pattern[str] | None = None
 
@@ -39,8 +66,13 @@ class Redactor:
         with self._lock:
             if value not in self._values:
                 self._values.add(value)
-                alts = sorted(self._values, key=len, reverse=True)
+                self._forms |= renderings(value)
+                alts = sorted(self._forms, key=len, reverse=True)
                 self._pattern = re.compile("|".join(re.escape(v) for v in alts))
+
+    def values(self) -> frozenset[str]:
+        """The secrets registered so far (for code that must avoid echoing them)."""
+        return frozenset(self._values)
 
     def __call__(self, text: str) -> str:
         pattern = self._pattern
@@ -51,11 +83,14 @@ REDACTOR = Redactor()
 
 
 class RedactingFilter(logging.Filter):
-    """Logging filter: no resolved secret reaches a log record's message."""
+    """Logging filter: no resolved secret reaches a log record's message or its traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = REDACTOR(record.getMessage())
         record.args = None
+        if record.exc_info and record.exc_info[1] is not None:  # library messages quote input
+            record.exc_text = REDACTOR(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
         return True
 
 

@@ -191,7 +191,26 @@ class SshSession:
             )
         except Exception as exc:
             raise translate(self.device, exc) from exc
+        self._trace(command, output)
         return self._check(command, output)
+
+    def _trace(self, sent: str, output: str) -> None:
+        """``-vv``: what was sent (masked) and the reply's size and last line.
+
+        netmiko's own channel log is off (it logs reads as they arrive, which can cut a secret
+        in two). The reply's body is not logged: a running config holds the device's own
+        passwords and communities, which govnet never resolved and so cannot recognise here.
+        """
+        if log.isEnabledFor(logging.DEBUG):
+            lines = output.splitlines()
+            last = lines[-1].strip() if lines else ""
+            log.debug(
+                "%s: sent %s; reply %d line(s), last %s",
+                self.device.name,
+                REDACTOR(sent),
+                len(lines),
+                REDACTOR(repr(last[:80])),
+            )
 
     def fetch(self, what: str) -> str:
         """Run the platform-table command for ``what`` (running_config, arp, mac, …)."""
@@ -250,6 +269,7 @@ class SshSession:
             raise translate(self.device, exc) from exc
         finally:
             conn.global_cmd_verify = driver_verify
+        self._trace(f"{len(lines)} configuration line(s): " + " / ".join(lines), output)
         return self._check("configuration", output)
 
     def save(self) -> str:
