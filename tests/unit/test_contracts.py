@@ -99,3 +99,52 @@ def test_missing_env_credential_is_an_input_error_before_connecting(
     assert "environment variable GOVNET_TEST_PASSWORD is not set" in result.output
     assert "(also needed for 1 more)" in result.output  # once, not once per device
     assert [listener.accepted for listener in listeners] == [0, 0]
+
+
+def test_plain_text_secrets_in_vars_are_refused_with_file_and_line(
+    write_inventory: Writer,
+) -> None:
+    text = (
+        MINIMAL.replace(
+            "  snmp_profile: v2\n",
+            "  snmp_profile: v2\n"
+            "  vars:\n"
+            "    snmp_v3: {user: u, auth_key: AuthK-XYZZY-55, priv_key: env:PRIV}\n"
+            "    key_length: 2048\n",
+        )
+        .replace(
+            "tags: [b], port: 2222}",
+            "tags: [b], port: 2222, vars: {radius: [{host: 10.0.0.1, shared-secret: 'S3cr3t'}]}}",
+        )
+        .replace(
+            "site: county, zone: external,",
+            "site: county, zone: external, vars: {enable_password: 12345, ssh_key: file:k},",
+        )
+    )
+    path = write_inventory(text)
+    with pytest.raises(InventoryError) as info:
+        load_inventory(path)
+    errors = [str(d) for d in info.value.diagnostics]
+    lines = text.splitlines()
+    expected = {
+        "defaults.vars.snmp_v3.auth_key": "AuthK-XYZZY-55",
+        "groups.internal.vars.radius[0].shared-secret": "S3cr3t",
+        "devices.sw2.vars.enable_password": "12345",
+    }
+    assert len(errors) == len(expected), errors
+    for key, value in expected.items():
+        line = next(i for i, ln in enumerate(lines, 1) if value in ln)
+        assert any(
+            e.startswith(f"{path}:{line}:") and f"{key}: plain-text secret" in e for e in errors
+        ), (key, errors)
+    assert all("AuthK" not in e and "S3cr3t" not in e for e in errors)  # never echoed
+
+
+def test_show_prints_references_not_values(write_inventory: Writer) -> None:
+    text = MINIMAL.replace(
+        "  snmp_profile: v2\n",
+        "  snmp_profile: v2\n  vars: {snmp_v3: {user: u, auth_key: env:A, priv_key: env:P}}\n",
+    )
+    result = CliRunner().invoke(cli, ["-i", str(write_inventory(text)), "inventory", "show", "sw1"])
+    assert result.exit_code == 0, result.output
+    assert "env:A" in result.output
