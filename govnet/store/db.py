@@ -141,6 +141,28 @@ class StoredConfig:
     first_seen: datetime
 
 
+def _create_private(path: Path) -> None:
+    """A new SQLite store is 0600 in a 0700 folder: it holds configs, findings and alerts.
+
+    SQLite creates ``-wal``/``-shm`` with the database file's own mode, so they follow.
+    Existing folders and files keep the mode their owner gave them (a store deliberately
+    shared with a group stays shared).
+    """
+    if str(path) in ("", ":memory:"):
+        return
+    try:
+        if not path.parent.exists():
+            path.parent.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, exist_ok=True)
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.close(fd)
+    except FileExistsError:
+        pass  # another process created it meanwhile
+    except OSError as exc:
+        raise GovnetError(f"store {path}: cannot create it: {exc.strerror}") from exc
+
+
 class Store:
     """Thin typed access to the tables above."""
 
@@ -152,12 +174,7 @@ class Store:
         url = url or default_url()
         if url.startswith("sqlite:///"):
             path = Path(url.removeprefix("sqlite:///")).expanduser()
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise GovnetError(
-                    f"store {path}: cannot create its folder: {exc.strerror}"
-                ) from exc
+            _create_private(path)
             url = f"sqlite:///{path}"
         try:
             engine = create_engine(url, future=True)

@@ -148,3 +148,27 @@ def test_show_prints_references_not_values(write_inventory: Writer) -> None:
     result = CliRunner().invoke(cli, ["-i", str(write_inventory(text)), "inventory", "show", "sw1"])
     assert result.exit_code == 0, result.output
     assert "env:A" in result.output
+
+
+def test_a_new_store_is_private_with_its_wal_files(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from govnet.store.db import Store, utcnow
+
+    old = os.umask(0o022)  # the usual umask: without care the store would be 0644 in 0755
+    try:
+        path = tmp_path / "var" / "govnet" / "store.sqlite"
+        store = Store.open(f"sqlite:///{path}")
+        store.save_config("sw1", "sysname sw1\n", None, utcnow())
+        with store.engine.connect() as conn:  # keep a connection so -wal/-shm exist
+            conn.exec_driver_sql("SELECT 1").all()
+            modes = {
+                p.name: stat.S_IMODE(p.stat().st_mode)
+                for p in path.parent.iterdir()
+                if p.name.startswith("store.sqlite")
+            }
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert modes == {"store.sqlite": 0o600, "store.sqlite-wal": 0o600, "store.sqlite-shm": 0o600}
