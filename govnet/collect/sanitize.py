@@ -55,6 +55,12 @@ def mask_secrets(text: str) -> str:
     return "\n".join(mask_line(line) for line in text.split("\n"))
 
 
+def stored_text(text: str, keep_secrets: bool = False) -> str:
+    """What the store keeps of a config: masked as every display masks it (README "Secrets"),
+    or the device's own text with ``--keep-secrets``."""
+    return text if keep_secrets else mask_secrets(text)
+
+
 def normalise(text: str, platform: Platform) -> str:
     """Drop volatile lines (timestamps, byte counts) and trailing blanks; unify newlines."""
     volatile = platform.volatile_re

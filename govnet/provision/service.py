@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from govnet.collect.backup import new_run_id
+from govnet.collect.backup import new_run_id, store_config
 from govnet.collect.sanitize import mask_line, normalise
 from govnet.errors import ExitCode, GovnetError, TransportError
 from govnet.inventory.model import Device
@@ -324,7 +324,8 @@ def _apply_one(ctx: _Ctx, device: Device) -> DeviceChange:
             )
             return change
         change.backup_sha256 = hashlib.sha256(before.encode("utf-8")).hexdigest()
-        ctx.store.save_config(device.name, before, ctx.run_id, utcnow())
+        store_config(ctx.store, device.name, before, ctx.run_id, utcnow())  # masked: rollback
+        # works from `before`, the text fetched in this session, never from the store
         if not rem.changed:
             change.status = UNCHANGED
             change.problems = verify(intended, before, device.name)

@@ -285,11 +285,24 @@ class Store:
 
     # -- config backups ---------------------------------------------------------------
 
-    def save_config(self, device: str, text: str, run_id: str | None, when: datetime) -> bool:
+    def save_config(
+        self,
+        device: str,
+        text: str,
+        run_id: str | None,
+        when: datetime,
+        digest: str | None = None,
+    ) -> bool:
         """Record a fetch; store the text only if it differs from every stored version.
 
+        ``digest`` is the SHA-256 of the config as the device holds it when ``text`` is a
+        masked copy (see :func:`govnet.collect.backup.store_config`): a changed password is
+        still a changed config. A stored masked copy is replaced by the device's own text when
+        that arrives (``backup --keep-secrets``).
+
         Returns True when this config is new for the device (changed since last backup)."""
-        sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        own = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        sha = digest or own
         with self.begin() as conn:
             latest = conn.execute(
                 select(fetches.c.config_id)
@@ -306,6 +319,8 @@ class Store:
                 ).inserted_primary_key
                 assert key is not None
                 existing = key[0]
+            elif own == sha:  # the device's own text: replaces a masked copy
+                conn.execute(configs.update().where(configs.c.id == existing).values(text=text))
             conn.execute(
                 fetches.insert().values(
                     device=device, run_id=run_id, fetched_at=when, ok=True, config_id=existing

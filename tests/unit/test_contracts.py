@@ -172,3 +172,20 @@ def test_a_new_store_is_private_with_its_wal_files(tmp_path: Path) -> None:
         os.umask(old)
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert modes == {"store.sqlite": 0o600, "store.sqlite-wal": 0o600, "store.sqlite-shm": 0o600}
+
+
+def test_stored_configs_are_masked_and_a_new_password_is_still_a_change(tmp_path: Path) -> None:
+    from govnet.collect.backup import store_config
+    from govnet.store.db import Store, utcnow
+
+    store = Store.open(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    v1 = "sysname sw1\nlocal-user admin password irreversible-cipher $1a$OLD$\n"
+    v2 = v1.replace("$1a$OLD$", "$1a$NEW$")
+    assert store_config(store, "sw1", v1, None, utcnow()) is True
+    assert store_config(store, "sw1", v1, None, utcnow()) is False
+    assert store_config(store, "sw1", v2, None, utcnow()) is True  # the masked texts are equal
+    texts = [cfg.text for _, cfg in store.config_history("sw1")]
+    assert texts == [v1.replace("$1a$OLD$", "***")] * 2
+    store_config(store, "sw1", v2, None, utcnow(), keep_secrets=True)
+    latest = store.latest_config("sw1")
+    assert latest is not None and latest.text == v2
