@@ -15,9 +15,17 @@ import logging
 import os
 
 from govnet.secrets import RedactingFilter
+from govnet.textsafe import visible
 
 QUIET_LIBRARIES = ("paramiko", "netmiko", "asyncssh", "pysnmp")
 CHANNEL_LOGGERS = ("netmiko",)  # never at DEBUG: their records split secrets across reads
+
+
+class VisibleFormatter(logging.Formatter):
+    """Log lines quote device replies: control characters are shown, never sent."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return visible(super().format(record))
 
 
 def setup(verbosity: int = 0) -> None:
@@ -25,7 +33,7 @@ def setup(verbosity: int = 0) -> None:
     if os.environ.get("GOVNET_DEBUG"):
         level = logging.DEBUG
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("govnet: %(name)s: %(message)s"))
+    handler.setFormatter(VisibleFormatter("govnet: %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

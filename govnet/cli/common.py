@@ -18,6 +18,7 @@ from govnet.i18n import Lang
 from govnet.inventory import Filters, Inventory, load_inventory
 from govnet.secrets import REDACTOR
 from govnet.store.db import Store
+from govnet.textsafe import SafeConsole, visible
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_INVENTORY = Path("inventory/lab.yaml")
@@ -29,8 +30,8 @@ class App:
     lang: Lang
     quiet: bool = False
     debug: bool = False
-    console: Console = field(default_factory=Console)
-    err: Console = field(default_factory=lambda: Console(stderr=True))
+    console: Console = field(default_factory=SafeConsole)
+    err: Console = field(default_factory=lambda: SafeConsole(stderr=True))
     db_url: str | None = None
     _inventory: Inventory | None = None
     _store: Store | None = None
@@ -131,12 +132,18 @@ def render_error(exc: GovnetError, err: Console) -> None:
         for diag in exc.diagnostics:
             style = "yellow" if diag.severity == "warning" else "red"
             err.print(
-                REDACTOR(str(diag)), style=style, markup=False, highlight=False, soft_wrap=True
+                visible(REDACTOR(str(diag))),
+                style=style,
+                markup=False,
+                emoji=False,
+                highlight=False,
+                soft_wrap=True,
             )
-        err.print(f"govnet: {exc}", markup=False, highlight=False, soft_wrap=True)
+        err.print(f"govnet: {exc}", markup=False, emoji=False, highlight=False, soft_wrap=True)
     else:
         err.print(
-            f"govnet: {REDACTOR(str(exc))}",
+            f"govnet: {visible(REDACTOR(str(exc)))}",
+            emoji=False,
             style="red",
             markup=False,
             highlight=False,
@@ -152,7 +159,7 @@ class GovnetGroup(click.Group):
             return super().invoke(ctx)
         except GovnetError as exc:
             app = ctx.find_object(App)
-            render_error(exc, app.err if app else Console(stderr=True))
+            render_error(exc, app.err if app else SafeConsole(stderr=True))
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("govnet: interrupted", err=True)
@@ -173,7 +180,7 @@ def internal_error(exc: BaseException) -> int:
     if debug_enabled():
         raise exc
     sys.stderr.write(
-        f"govnet: internal error: {type(exc).__name__}: {REDACTOR(str(exc))} "
+        f"govnet: internal error: {type(exc).__name__}: {visible(REDACTOR(str(exc)))} "
         "(a bug: rerun with GOVNET_DEBUG=1 and report the traceback)\n"
     )
     return int(ExitCode.UNREACHABLE) + 1

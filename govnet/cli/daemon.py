@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
 from govnet import __version__
 from govnet.cli.common import App, exit_with, filter_options, filters_from, internal_error
 from govnet.cli.monitor import run_daemon, run_options
 from govnet.errors import GovnetError
 from govnet.i18n import default_lang
+from govnet.textsafe import SafeConsole
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,7 +38,7 @@ def cli(inventory: Path | None, db: str | None, verbose: int, **kwargs: Any) -> 
         inventory_path=inventory,
         lang=default_lang(),
         quiet=not sys.stderr.isatty(),
-        err=Console(stderr=True),
+        err=SafeConsole(stderr=True),
         db_url=db,
     )
     filters = filters_from(kwargs)

@@ -8,11 +8,11 @@ import time
 from datetime import datetime
 
 import click
-from rich.console import Console
 
 from govnet.cli.common import App, pass_app
 from govnet.errors import GovnetError
 from govnet.monitor.config import parse_duration
+from govnet.textsafe import SafeConsole
 
 
 def _moment(value: str | None) -> float | None:
@@ -71,13 +71,13 @@ def dashboard(
         cols = width or (
             shutil.get_terminal_size((100, 30)).columns if sys.stdout.isatty() else 100
         )
-        console = Console(width=cols, no_color=app.console.no_color or None, highlight=False)
+        console = SafeConsole(width=cols, no_color=app.console.no_color or None)
         shown = frame(View(cols, height, app.lang, page - 1))
         console.print(shown.renderable)
         return
     if not sys.stdout.isatty():
         raise GovnetError("the live dashboard needs a terminal; use --once for a single frame")
-    console = Console(width=width, height=height)
+    console = SafeConsole(width=width, height=height)
     try:
         run_live(frame, console, app.lang, every, turn)
     except KeyboardInterrupt:

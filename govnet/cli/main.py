@@ -52,9 +52,8 @@ def cli(
     Exit codes: 0 all good; 1 findings at or above --fail-on (or alerts); 2 usage or input
     error; 3 some devices could not be reached or read; 4 internal error (a bug).
     """
-    from rich.console import Console
-
     from govnet import logs
+    from govnet.textsafe import SafeConsole as Console
 
     logs.setup(verbose)
     if no_color:

@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from govnet.secrets import REDACTOR, RedactingFilter
+from govnet.textsafe import visible
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -46,7 +47,7 @@ class TextFormatter(logging.Formatter):
             line += f" {extras}"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
-        return REDACTOR(line)
+        return visible(REDACTOR(line))
 
 
 def _value(v: Any) -> str:
