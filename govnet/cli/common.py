@@ -74,10 +74,11 @@ class App:
         return self._inventory
 
     def write(self, text: str, output: Path | None) -> None:
-        """Machine output to a file (atomically) or stdout; secrets masked either way."""
+        """Machine output to a file (atomically) or stdout; secrets masked either way, and on
+        stdout no control character from a device or a file reaches the terminal."""
         text = REDACTOR(text)
         if output is None:
-            click.echo(text, nl=False)
+            click.echo(visible(text), nl=False)
             return
         tmp = output.with_name(f".{output.name}.tmp")
         try:

@@ -149,3 +149,19 @@ def test_safe_console_shows_controls_even_inside_text_objects() -> None:
     assert "\x1b[2J" not in out and "\x1b]0;" not in out and "\x07" not in out
     assert "a␛[2Jb" in out and "c\\x1b]0;t\\x07d :x: [bold]e" in out
     assert visible("tab\tnew\nline\x9b") == "tab\tnew\nline\\x9b"
+
+
+def test_backup_show_prints_a_stored_config_as_text(tmp_path: Path) -> None:
+    from govnet.collect.backup import store_config
+    from govnet.store.db import Store, utcnow
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    store_config(
+        Store.open(url), "int-core-1", f"sysname x\ndescription {HOSTILE}\n", None, utcnow()
+    )
+    result = CliRunner().invoke(
+        cli, ["-i", str(LAB_INVENTORY), "--db", url, "backup", "show", "int-core-1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert_inert(result.output)
+    assert "description \\x1b]0;pwned" in result.output
