@@ -1,7 +1,9 @@
 """Config text for people: secrets masked, volatile lines normalised.
 
 Masking is applied wherever device text leaves govnet (diffs, audit evidence, reports, the
-store's findings); stored backups keep the device's own text so they can be restored.
+store's findings) and to stored backups (:func:`stored_text`; ``backup --keep-secrets`` keeps
+the device's own text). Reversible vendor "encryption" (Cisco 7, Huawei/H3C ``cipher``) and
+hashes are masked like plain text: public tools undo the first, the second can be cracked.
 Well-known default values (``public``, ``private``) stay visible: they are findings, not
 secrets.
 """

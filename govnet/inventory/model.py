@@ -333,6 +333,9 @@ class HttpProbeSpec(Strict):
     def _url(cls, v: str) -> str:
         if not v.startswith(("http://", "https://")):
             raise ValueError(f"url {v!r} must start with http:// or https://")
+        netloc = v.split("://", 1)[1].split("/", 1)[0]
+        if "@" in netloc and ":" in netloc.rsplit("@", 1)[0]:  # never echo the value
+            raise ValueError("url holds a password (user:password@…): secrets must be references")
         return v
 
     @field_validator("expect_status", mode="before")

@@ -189,3 +189,22 @@ def test_stored_configs_are_masked_and_a_new_password_is_still_a_change(tmp_path
     store_config(store, "sw1", v2, None, utcnow(), keep_secrets=True)
     latest = store.latest_config("sw1")
     assert latest is not None and latest.text == v2
+
+
+def test_a_probe_url_with_a_password_is_refused_without_echoing_it(
+    write_inventory: Writer,
+) -> None:
+    text = MINIMAL + (
+        "services:\n"
+        "  portal:\n"
+        "    zone: external\n"
+        "    unit: office\n"
+        "    probes:\n"
+        '      - {kind: http, url: "https://admin:Hunter2-X@127.0.0.1:8443/"}\n'
+    )
+    path = write_inventory(text)
+    with pytest.raises(InventoryError) as info:
+        load_inventory(path)
+    errors = [str(d) for d in info.value.diagnostics]
+    assert any("url holds a password" in e and e.startswith(f"{path}:") for e in errors), errors
+    assert not any("Hunter2" in e for e in errors)
