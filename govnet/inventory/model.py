@@ -522,6 +522,15 @@ class Device:
             out.append((f"{self.name} secret", creds.secret))
         return out
 
+    def snmp_secrets(self) -> list[tuple[str, SecretRef]]:
+        """The secret references an SNMP request to this device resolves, with their labels."""
+        p = self.snmp
+        if p is None:
+            return []
+        refs = [("SNMP community", p.community), ("SNMP auth key", p.auth_key),
+                ("SNMP priv key", p.priv_key)]  # fmt: skip
+        return [(f"{self.name} {what}", ref) for what, ref in refs if ref is not None]
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view; secrets appear only as ``***``."""
         return {

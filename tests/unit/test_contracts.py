@@ -208,3 +208,23 @@ def test_a_probe_url_with_a_password_is_refused_without_echoing_it(
     errors = [str(d) for d in info.value.diagnostics]
     assert any("url holds a password" in e and e.startswith(f"{path}:") for e in errors), errors
     assert not any("Hunter2" in e for e in errors)
+
+
+def test_missing_snmp_secret_is_an_input_error(
+    write_inventory: Writer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from govnet.av.snmp import collect_software
+    from govnet.collect.tables import collect_snmp
+    from govnet.errors import SecretError
+
+    monkeypatch.delenv("GOVNET_TEST_COMMUNITY", raising=False)
+    monkeypatch.setenv("GOVNET_DB", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    monkeypatch.setenv("GOVNET_LOCK_DIR", str(tmp_path / "locks"))
+    path = write_inventory(MINIMAL)
+    result = CliRunner().invoke(cli, ["-i", str(path), "monitor", "run", "--once", "--no-metrics"])
+    assert result.exit_code == 2, result.output
+    assert "environment variable GOVNET_TEST_COMMUNITY is not set" in result.output
+    devices = list(load_inventory(path).devices.values())
+    for collect in (collect_snmp, collect_software):
+        with pytest.raises(SecretError, match="GOVNET_TEST_COMMUNITY is not set"):
+            collect(devices)  # type: ignore[operator]
