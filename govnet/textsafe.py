@@ -30,8 +30,10 @@ _PICTURES = {c: chr(0x2400 + c) for c in range(0x20)} | {0x7F: "\u2421"}
 
 
 def _escape(m: re.Match[str]) -> str:
+    """C0 as ``\\x1b``; DEL, C1 and bidi marks as ``\\u0085``, which a JSON string (printed
+    with ``ensure_ascii=False``, so they arrive raw) reads back as the same character."""
     code = ord(m.group(0))
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    return f"\\x{code:02x}" if code < 0x20 else f"\\u{code:04x}"
 
 
 def visible(text: str, keep_layout: bool = True) -> str:

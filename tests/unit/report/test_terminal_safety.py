@@ -148,7 +148,7 @@ def test_safe_console_shows_controls_even_inside_text_objects() -> None:
     out = capture.get()
     assert "\x1b[2J" not in out and "\x1b]0;" not in out and "\x07" not in out
     assert "a␛[2Jb" in out and "c\\x1b]0;t\\x07d :x: [bold]e" in out
-    assert visible("tab\tnew\nline\x9b") == "tab\tnew\nline\\x9b"
+    assert visible("tab\tnew\nline\x9b") == "tab\tnew\nline\\u009b"
 
 
 def test_backup_show_prints_a_stored_config_as_text(tmp_path: Path) -> None:
@@ -165,3 +165,19 @@ def test_backup_show_prints_a_stored_config_as_text(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert_inert(result.output)
     assert "description \\x1b]0;pwned" in result.output
+
+
+def test_json_on_stdout_stays_valid_json_with_any_control_character(tmp_path: Path) -> None:
+    import json
+
+    from govnet.cli.common import App
+
+    weird = "a\x1b[2J b\x7f c\x85 d\u202e e"
+    app = App(None, "en")
+    runner = CliRunner()
+    with runner.isolation() as (out, _err, *_):
+        app.write(json.dumps({"v": weird}, ensure_ascii=False), None)
+        text = out.getvalue().decode()
+    assert_inert(text)
+    assert "\x7f" not in text and "\x85" not in text and "\u202e" not in text
+    assert json.loads(text) == {"v": weird}
