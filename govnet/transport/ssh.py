@@ -269,7 +269,9 @@ class SshSession:
             raise translate(self.device, exc) from exc
         finally:
             conn.global_cmd_verify = driver_verify
-        self._trace(f"{len(lines)} configuration line(s): " + " / ".join(lines), output)
+        # two words a line, never values: a rollback pushes the device's own password hashes
+        heads = " / ".join(" ".join(line.split()[:2]) for line in lines)
+        self._trace(f"{len(lines)} configuration line(s): {heads}", output)
         return self._check("configuration", output)
 
     def save(self) -> str:
