@@ -2,6 +2,11 @@
 
 Libraries that log their own failures (paramiko's transport thread prints whole tracebacks)
 are silenced: govnet translates those failures into per-device results instead.
+
+netmiko's DEBUG records carry raw channel data: every read as it arrives ("read_channel: …",
+which can end in the middle of a password), every write, and its expect patterns (commands
+``re.escape``'d). A piece of a secret cannot be recognised, so at ``-vv`` netmiko logs at INFO
+at most, and :mod:`govnet.transport.ssh` logs each command and its whole reply itself, masked.
 """
 
 from __future__ import annotations
@@ -11,8 +16,18 @@ import os
 from collections.abc import Mapping
 
 from govnet.secrets import RedactingFilter
+from govnet.textsafe import visible
 
 QUIET_LIBRARIES = ("paramiko", "netmiko", "asyncssh", "pysnmp")
+CHANNEL_LOGGERS = ("netmiko",)  # never at DEBUG: their records split secrets across reads
+
+
+class VisibleFormatter(logging.Formatter):
+    """Log lines quote device replies: control characters are shown, never sent."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return visible(super().format(record))
+
 
 # syslog priorities (sd-daemon(3)): journald reads a "<N>" line prefix as the line's priority
 PRIORITIES = ((logging.CRITICAL, 2), (logging.ERROR, 3), (logging.WARNING, 4),
@@ -76,7 +91,7 @@ def setup(verbosity: int = 0, quiet: bool = False) -> None:
     if os.environ.get("GOVNET_DEBUG"):
         level = logging.DEBUG
     handler = logging.StreamHandler()
-    handler.setFormatter(for_stderr(logging.Formatter("govnet: %(name)s: %(message)s")))
+    handler.setFormatter(for_stderr(VisibleFormatter("govnet: %(name)s: %(message)s")))
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -85,3 +100,6 @@ def setup(verbosity: int = 0, quiet: bool = False) -> None:
         logging.getLogger(name).setLevel(
             logging.DEBUG if level == logging.DEBUG else logging.CRITICAL + 1
         )
+    for name in CHANNEL_LOGGERS:
+        if level == logging.DEBUG:
+            logging.getLogger(name).setLevel(logging.INFO)

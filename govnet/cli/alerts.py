@@ -17,6 +17,7 @@ from govnet.durations import SinceParam
 from govnet.errors import ExitCode, GovnetError
 from govnet.i18n import pick
 from govnet.report.tabular import Column, emit_rows
+from govnet.textsafe import safe_text, visible
 
 TIME_FIELDS = ("opened", "updated", "resolved", "acked_at")
 
@@ -182,11 +183,10 @@ def show_cmd(app: App, /, alert_id: int, fmt: str, output: Path | None) -> None:
         return
     title = row["title_zh"] if app.lang == "zh" else row["title_en"]
     where = f"{row['device']}:{row['instance']}" if row["instance"] else row["device"]
-    app.console.print(
-        f"[bold]#{row['id']} {title}[/] {where} ({row['severity']}, {alert_state(row)})",
-        highlight=False,
-    )
-    app.console.print(row["message"], markup=False, highlight=False)
+    head = safe_text(f"#{row['id']} {title}", style="bold")
+    head.append(visible(f" {where} ({row['severity']}, {alert_state(row)})"))
+    app.console.print(head)
+    app.console.print(safe_text(row["message"]))
     table = [
         {"when": local_time(e["ts"]), "event": e["event"], "detail": e["detail"]} for e in events
     ]

@@ -47,14 +47,20 @@ def ssh_devices(app: App, kwargs: dict[str, Any]) -> list[Any]:
 @click.option("--workers", default=16, show_default=True, help="Devices fetched at once.")
 @click.option("--timeout", type=float, help="Connect timeout per device (s) [inventory value].")
 @click.option("--retries", default=1, show_default=True, help="Extra attempts on timeout.")
+@click.option(
+    "--keep-secrets",
+    is_flag=True,
+    help="Store the device's own text (passwords, keys, communities); masked otherwise.",
+)
 @format_option("table", "json", "csv")
 @click.pass_context
 def backup(
-    ctx: click.Context, /, workers: int, timeout: float | None, retries: int, fmt: str,
-    output: Path | None, **kwargs: Any,
+    ctx: click.Context, /, workers: int, timeout: float | None, retries: int, keep_secrets: bool,
+    fmt: str, output: Path | None, **kwargs: Any,
 ) -> None:  # fmt: skip
     """Back up running configs over SSH (unchanged configs are stored once).
 
+    Secrets are masked in the store as on screen unless --keep-secrets.
     Exit 3 if some devices could not be read."""
     if ctx.invoked_subcommand is not None:
         return
@@ -64,7 +70,9 @@ def backup(
         raise GovnetError("no SSH device matches the filters")
     options = CollectOptions(workers, SshOptions(timeout=timeout, retries=retries))
     with app.progress(len(devices), pick(app.lang, "backing up", "备份中")) as advance:
-        run_id, outcomes = run_backup(devices, app.store(), options, on_done=advance)
+        run_id, outcomes = run_backup(
+            devices, app.store(), options, on_done=advance, keep_secrets=keep_secrets
+        )
     rows = [o.to_dict() for o in outcomes]
     title = pick(app.lang, f"backup {run_id}", f"配置备份 {run_id}")
     text = emit_rows(app.console, rows, RESULT_COLUMNS, fmt, app.lang, title,
@@ -106,7 +114,13 @@ def show(app: App, host: str) -> None:
 
 
 @backup.command()
-@click.option("--days", default=7, show_default=True, help="Older than this is stale.")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    default=7,
+    show_default=True,
+    help="Older than this is stale.",
+)
 @filter_options
 @format_option("table", "json", "csv")
 @pass_app

@@ -21,6 +21,7 @@ from govnet.inventory import Filters, Inventory, load_inventory
 from govnet.logs import stderr_is_journal
 from govnet.secrets import REDACTOR
 from govnet.store.db import Store
+from govnet.textsafe import SafeConsole, visible
 from govnet.transport.hostkeys import KnownHosts
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,11 +42,11 @@ class App:
     lang: Lang
     quiet: bool = False
     debug: bool = False
-    console: Console = field(default_factory=Console)
-    err: Console = field(default_factory=lambda: Console(stderr=True))
+    console: Console = field(default_factory=SafeConsole)
+    err: Console = field(default_factory=lambda: SafeConsole(stderr=True))
     db_url: str | None = None
     interactive: bool = False
-    errors: Console = field(default_factory=lambda: Console(stderr=True, soft_wrap=True))
+    errors: Console = field(default_factory=lambda: SafeConsole(stderr=True, soft_wrap=True))
     _inventory: Inventory | None = None
     _store: Store | None = None
     _host_keys: tuple[str | None, KnownHosts] | None = None
@@ -107,11 +108,12 @@ class App:
         return self._inventory
 
     def write(self, text: str, output: Path | None) -> None:
-        """Machine output to a file (atomically) or stdout; secrets masked either way."""
+        """Machine output to a file (atomically) or stdout; secrets masked either way, and on
+        stdout no control character from a device or a file reaches the terminal."""
         text = REDACTOR(text)
         if output is None:
             if not self.quiet:
-                click.echo(text, nl=False)
+                click.echo(visible(text), nl=False)
             return
         try:
             if output.exists() and not output.is_file():  # /dev/null, a FIFO, /dev/stdout
@@ -132,15 +134,15 @@ def consoles(quiet: bool, no_color: bool = False) -> dict[str, Any]:
         "quiet": quiet,
         "interactive": interactive,
         # off a terminal (cron, pipes) rich would squeeze tables into 80 columns
-        "console": Console(
+        "console": SafeConsole(
             no_color=no_color or None,
             width=None if sys.stdout.isatty() else 200,
             quiet=quiet,
         ),
-        "err": Console(
+        "err": SafeConsole(
             stderr=True, no_color=no_color or None, quiet=quiet, soft_wrap=not interactive
         ),
-        "errors": Console(stderr=True, no_color=no_color or None, soft_wrap=True),
+        "errors": SafeConsole(stderr=True, no_color=no_color or None, soft_wrap=True),
     }
 
 
@@ -199,16 +201,24 @@ def render_error(exc: GovnetError, err: Console) -> None:
         for diag in exc.diagnostics:
             warning = diag.severity == "warning"
             err.print(
-                _journal_prefix(err, 4 if warning else 3) + REDACTOR(str(diag)),
+                _journal_prefix(err, 4 if warning else 3) + visible(REDACTOR(str(diag))),
                 style="yellow" if warning else "red",
-                markup=False, highlight=False, soft_wrap=True,
-            )  # fmt: skip
+                markup=False,
+                emoji=False,
+                highlight=False,
+                soft_wrap=True,
+            )
         err.print(
-            f"{_journal_prefix(err, 3)}govnet: {exc}", markup=False, highlight=False, soft_wrap=True
+            f"{_journal_prefix(err, 3)}govnet: {exc}",
+            markup=False,
+            emoji=False,
+            highlight=False,
+            soft_wrap=True,
         )
     else:
         err.print(
-            f"{_journal_prefix(err, 3)}govnet: {REDACTOR(str(exc))}",
+            f"{_journal_prefix(err, 3)}govnet: {visible(REDACTOR(str(exc)))}",
+            emoji=False,
             style="red",
             markup=False,
             highlight=False,
@@ -281,7 +291,7 @@ class GovnetGroup(click.Group):
             return super().invoke(ctx)
         except GovnetError as exc:
             app = ctx.find_object(App)
-            render_error(exc, app.errors if app else Console(stderr=True, soft_wrap=True))
+            render_error(exc, app.errors if app else SafeConsole(stderr=True, soft_wrap=True))
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("govnet: interrupted", err=True)
@@ -303,7 +313,7 @@ def internal_error(exc: BaseException) -> int:
         raise exc
     prefix = "<3>" if stderr_is_journal() else ""
     sys.stderr.write(
-        f"{prefix}govnet: internal error: {type(exc).__name__}: {REDACTOR(str(exc))} "
+        f"{prefix}govnet: internal error: {type(exc).__name__}: {visible(REDACTOR(str(exc)))} "
         "(a bug: rerun with GOVNET_DEBUG=1 and report the traceback)\n"
     )
     return int(ExitCode.INTERNAL)

@@ -8,12 +8,12 @@ import time
 from datetime import datetime
 
 import click
-from rich.console import Console
 
 from govnet.cli.common import App, pass_app
 from govnet.cli.complete import complete_zones
 from govnet.durations import parse_duration
 from govnet.errors import GovnetError
+from govnet.textsafe import SafeConsole
 
 
 def _moment(value: str | None) -> float | None:
@@ -73,7 +73,7 @@ def dashboard(
         cols = width or (
             shutil.get_terminal_size((100, 30)).columns if sys.stdout.isatty() else 100
         )
-        console = Console(
+        console = SafeConsole(
             width=cols, no_color=app.console.no_color or None, highlight=False, quiet=app.quiet
         )
         shown = frame(View(cols, height, app.lang, page - 1))
@@ -81,7 +81,7 @@ def dashboard(
         return
     if not sys.stdout.isatty():
         raise GovnetError("the live dashboard needs a terminal; use --once for a single frame")
-    console = Console(width=width, height=height)
+    console = SafeConsole(width=width, height=height)
     try:
         run_live(frame, console, app.lang, every, turn)
     except KeyboardInterrupt:

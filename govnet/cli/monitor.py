@@ -29,6 +29,7 @@ from govnet.inventory.model import Device
 from govnet.monitor.config import MonitorConfig, Retention
 from govnet.monitor.metrics import METRICS
 from govnet.report.tabular import Column, emit_rows
+from govnet.secrets import check_all
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -98,9 +99,12 @@ def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:
     def load() -> tuple[Inventory, list[Device]]:
         """The inventory as it is now on disk (SIGHUP), the one just checked at first."""
         inventory = next(loads, None) or load_inventory(path)
-        return inventory, select_devices(inventory, filters)
+        devices = select_devices(inventory, filters)
+        check_all(r for d in devices for r in d.snmp_secrets())  # a reload keeps the old ones
+        return inventory, devices
 
-    select_devices(first, filters)  # unknown names in filters are usage errors
+    # unknown names in filters and unset secrets are input errors, before any lock or socket
+    check_all(r for d in select_devices(first, filters) for r in d.snmp_secrets())
     daemon = Daemon(load, app.store(), options)
     summary = asyncio.run(daemon.run())
     if options.once:

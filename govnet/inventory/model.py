@@ -76,6 +76,40 @@ def _mac(value: Any) -> str:
 
 MacAddress = Annotated[str, BeforeValidator(_mac)]
 
+_HOST_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_DOTTED_NUMBERS = re.compile(r"^[0-9.]+$")
+
+
+def check_host(value: Any) -> str:
+    """Where govnet connects: an IP address or an RFC 1123 host name, nothing else.
+
+    A leading ``-`` would reach ssh/ping as an option (``-oProxyCommand=…``); an all-numeric
+    dotted name that is no IPv4 address (``999.12.1.300``) is a typo, never a host name.
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"not a host name or IP address, got {value!r}")
+    text = value.strip()
+    try:
+        ipaddress.ip_address(text)
+        return text
+    except ValueError:
+        pass
+    name = text[:-1] if text.endswith(".") else text
+    if (
+        not name
+        or len(name) > 253
+        or _DOTTED_NUMBERS.match(name)
+        or not all(_HOST_LABEL.match(label) for label in name.split("."))
+    ):
+        raise ValueError(
+            f"not a host name or IP address, got {value!r} (use an IPv4/IPv6 address or an "
+            "RFC 1123 name: letters, digits, '-' inside labels, dots between them)"
+        )
+    return text
+
+
+HostName = Annotated[str, BeforeValidator(check_host)]
+
 
 def _name(value: Any) -> str:
     if not isinstance(value, str) or not NAME_RE.match(value):
@@ -234,7 +268,7 @@ class GroupSpec(DeviceValues):
 
 
 class DeviceSpec(DeviceValues):
-    host: str | None = None  # where govnet connects (IP or DNS name); defaults to address
+    host: HostName | None = None  # where govnet connects (IP or DNS name); defaults to address
     address: IPAddress | None = None  # the device's address inside its zone
     mac: MacAddress | None = None
     groups: list[Name] = Field(default_factory=list)
@@ -288,6 +322,9 @@ class HttpProbeSpec(Strict):
     def _url(cls, v: str) -> str:
         if not v.startswith(("http://", "https://")):
             raise ValueError(f"url {v!r} must start with http:// or https://")
+        netloc = v.split("://", 1)[1].split("/", 1)[0]
+        if "@" in netloc and ":" in netloc.rsplit("@", 1)[0]:  # never echo the value
+            raise ValueError("url holds a password (user:password@…): secrets must be references")
         return v
 
     @field_validator("expect_status", mode="before")
@@ -298,7 +335,7 @@ class HttpProbeSpec(Strict):
 
 class TcpProbeSpec(Strict):
     kind: Literal["tcp"]
-    host: str
+    host: HostName
     port: int = Field(ge=1, le=65535)
     timeout: Seconds = Field(default=5.0, gt=0, le=120)
 
@@ -464,6 +501,25 @@ class Device:
     timeout: float = 15.0
     description: str | None = None
     host_key_policy: HostKeyPolicy = "tofu"
+
+    def ssh_secrets(self) -> list[tuple[str, SecretRef]]:
+        """The secret references an SSH session to this device resolves, with their labels."""
+        creds = self.credentials
+        if creds is None:
+            return []
+        out = [(f"{self.name} password", creds.password)]
+        if creds.secret is not None:
+            out.append((f"{self.name} secret", creds.secret))
+        return out
+
+    def snmp_secrets(self) -> list[tuple[str, SecretRef]]:
+        """The secret references an SNMP request to this device resolves, with their labels."""
+        p = self.snmp
+        if p is None:
+            return []
+        refs = [("SNMP community", p.community), ("SNMP auth key", p.auth_key),
+                ("SNMP priv key", p.priv_key)]  # fmt: skip
+        return [(f"{self.name} {what}", ref) for what, ref in refs if ref is not None]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view; secrets appear only as ``***``."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from govnet.logs import for_stderr
 from govnet.secrets import REDACTOR, RedactingFilter
+from govnet.textsafe import visible
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -47,7 +48,7 @@ class TextFormatter(logging.Formatter):
             line += f" {extras}"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
-        return REDACTOR(line)
+        return visible(REDACTOR(line))
 
 
 def _value(v: Any) -> str:

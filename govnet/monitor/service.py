@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from govnet import __version__
-from govnet.errors import GovnetError
+from govnet.errors import GovnetError, InputError
 from govnet.inventory.model import Device, Inventory
 from govnet.monitor.alerts import AlertEngine
 from govnet.monitor.config import MonitorConfig
@@ -538,6 +538,8 @@ class Daemon:
             except GovnetError as exc:
                 log.error("reload failed, keeping the running inventory and rules: %s", exc)
                 self.options.sd.ready("reload failed: kept the running inventory and rules")
+                for diagnostic in exc.diagnostics if isinstance(exc, InputError) else []:
+                    log.error("reload: %s", diagnostic)
                 continue
             assert self.poller is not None and self.engine is not None
             before = set(self.poller.devices)

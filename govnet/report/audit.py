@@ -23,6 +23,7 @@ from rich.text import Text
 from govnet.checks.model import Finding, Run, Severity, Status
 from govnet.i18n import pick
 from govnet.report.scoreboard import Score, scoreboard
+from govnet.textsafe import csv_cell, safe_text, visible, visible_all
 
 SCHEMA_VERSION = 1
 STATUS_STYLE = {"pass": "green", "fail": "bold red", "error": "yellow", "skip": "dim"}
@@ -56,6 +57,7 @@ class AuditReport:
                 "playbooks": list(run.playbooks),
                 "counts": run.counts(),
                 "failed_by_severity": run.failed_by_severity(),
+                "unreadable_devices": run.unreadable_devices(),
                 "fail_on": self.fail_on.value,
                 "exit_code": self.exit_code,
                 "previous_run": self.previous_run,
@@ -95,7 +97,7 @@ def to_csv(report: AuditReport) -> str:
         row = f.to_dict()
         row["new"] = report.is_new(f)
         row["evidence"] = " | ".join(str(e) for e in f.evidence)
-        writer.writerow({k: row.get(k, "") for k in CSV_FIELDS})
+        writer.writerow({k: csv_cell(row.get(k, "")) for k in CSV_FIELDS})
     return buf.getvalue()
 
 
@@ -124,15 +126,19 @@ def to_junit(report: AuditReport) -> str:
         for f in items:
             case = ET.SubElement(suite, "testcase", classname=f"{device}.{f.control}", name=f.rule,
                                  time=_seconds(f.elapsed))  # fmt: skip
-            detail = "\n".join(str(e) for e in f.evidence)
+            detail = visible(
+                "\
+".join(str(e) for e in f.evidence)
+            )  # XML 1.0 forbids controls
+            message = visible(f.message)
             if f.status is Status.FAIL:
-                el = ET.SubElement(case, "failure", message=f.message, type=f.severity.value)
+                el = ET.SubElement(case, "failure", message=message, type=f.severity.value)
                 el.text = detail
             elif f.status is Status.ERROR:
-                el = ET.SubElement(case, "error", message=f.message, type="could-not-check")
+                el = ET.SubElement(case, "error", message=message, type="could-not-check")
                 el.text = detail
             elif f.status is Status.SKIP:
-                ET.SubElement(case, "skipped", message=f.message or "not applicable")
+                ET.SubElement(case, "skipped", message=message or "not applicable")
     for key, n in totals.items():
         root.set(key, str(n))
     if run.finished is not None:
@@ -152,7 +158,7 @@ def to_html(report: AuditReport, lang: str) -> str:
     template = resources.files("govnet").joinpath("data/audit-report.html.j2").read_text("utf-8")
     env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
     return env.from_string(template).render(
-        r=report.to_dict(),
+        r=visible_all(report.to_dict()),
         lang=lang,
         t=_tr(lang),
         status_label=lambda s: status_label(s, lang),
@@ -186,7 +192,7 @@ def _findings_table(
         rules = t(f"all {count} rules", f"全部 {count} 条规则")
         status = Text(status_label("error", lang), style=STATUS_STYLE["error"])
         cols = (device, rules) if group == "device" else (rules, device)
-        table.add_row(*cols, "-", status, message)
+        table.add_row(*map(safe_text, cols), "-", status, safe_text(message))
     ordered = sorted(
         (f for f in findings if f.device not in unreadable),
         key=lambda f: (getattr(f, first[0]), -f.severity.rank, f.rule),
@@ -202,7 +208,13 @@ def _findings_table(
         if evidence:
             detail += "\n  " + "\n  ".join(evidence)
         sev = SEVERITY_ZH[f.severity.value] if lang == "zh" else f.severity.value
-        table.add_row("" if key == previous else key, getattr(f, second[0]), sev, status, detail)
+        table.add_row(
+            safe_text("" if key == previous else key),
+            safe_text(getattr(f, second[0])),
+            sev,
+            status,
+            safe_text(detail),
+        )
         previous = key
     return table
 

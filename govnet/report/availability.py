@@ -11,6 +11,7 @@ from rich.console import Console
 from govnet.i18n import pick
 from govnet.report.tabular import Column, rich_table, to_csv, to_json
 from govnet.services.availability import LEVELS, AvailabilityReport
+from govnet.textsafe import safe_text, visible
 
 COLUMNS = [
     Column("rank", "#", "排名", "right"),
@@ -96,7 +97,9 @@ def render(
     if fmt == "html":
         return to_html(report, lang, levels)
     head = pick(lang, "Availability", "可用性统计")
-    console.print(f"[bold]{head} {report.period}[/] ({_span(report)}, {report.tz})")
+    title = safe_text(f"{head} {report.period}", style="bold")
+    title.append(visible(f" ({_span(report)}, {report.tz})"))
+    console.print(title)
     for level in levels:
         rows = display_rows(report, level, lang)
         if rows:
@@ -116,7 +119,9 @@ def _span(report: AvailabilityReport) -> str:
 
 
 def to_html(report: AvailabilityReport, lang: str, levels: Sequence[str] = LEVELS) -> str:
-    esc = html.escape
+    def esc(text: str) -> str:
+        return html.escape(visible(text))
+
     title = f"{pick(lang, 'Availability', '可用性统计')} {report.period}"
     parts = [
         "<!DOCTYPE html>",

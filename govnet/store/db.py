@@ -164,6 +164,28 @@ class StoredConfig:
     first_seen: datetime
 
 
+def _create_private(path: Path) -> None:
+    """A new SQLite store is 0600 in a 0700 folder: it holds configs, findings and alerts.
+
+    SQLite creates ``-wal``/``-shm`` with the database file's own mode, so they follow.
+    Existing folders and files keep the mode their owner gave them (a store deliberately
+    shared with a group stays shared).
+    """
+    if str(path) in ("", ":memory:"):
+        return
+    try:
+        if not path.parent.exists():
+            path.parent.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, exist_ok=True)
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.close(fd)
+    except FileExistsError:
+        pass  # another process created it meanwhile
+    except OSError as exc:
+        raise StoreError(f"store {path}: cannot create it: {exc.strerror}") from exc
+
+
 class Store:
     """Thin typed access to the tables above."""
 
@@ -195,10 +217,7 @@ class Store:
                     f"store {path}: no such file; check --db / GOVNET_DB (nothing has been "
                     "recorded there: run 'govnet monitor run', 'audit' or 'backup' first)"
                 )
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(f"store {path}: cannot create its folder: {exc.strerror}") from exc
+            _create_private(path)
             url = f"sqlite:///{path}"
         try:
             engine = create_engine(url, future=True)
@@ -318,11 +337,24 @@ class Store:
 
     # -- config backups ---------------------------------------------------------------
 
-    def save_config(self, device: str, text: str, run_id: str | None, when: datetime) -> bool:
+    def save_config(
+        self,
+        device: str,
+        text: str,
+        run_id: str | None,
+        when: datetime,
+        digest: str | None = None,
+    ) -> bool:
         """Record a fetch; store the text only if it differs from every stored version.
 
+        ``digest`` is the SHA-256 of the config as the device holds it when ``text`` is a
+        masked copy (see :func:`govnet.collect.backup.store_config`): a changed password is
+        still a changed config. A stored masked copy is replaced by the device's own text when
+        that arrives (``backup --keep-secrets``).
+
         Returns True when this config is new for the device (changed since last backup)."""
-        sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        own = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        sha = digest or own
         with self.begin() as conn:
             latest = conn.execute(
                 select(fetches.c.config_id)
@@ -339,6 +371,8 @@ class Store:
                 ).inserted_primary_key
                 assert key is not None
                 existing = key[0]
+            elif own == sha:  # the device's own text: replaces a masked copy
+                conn.execute(configs.update().where(configs.c.id == existing).values(text=text))
             conn.execute(
                 fetches.insert().values(
                     device=device, run_id=run_id, fetched_at=when, ok=True, config_id=existing

@@ -332,7 +332,26 @@ class SshSession:
             )
         except Exception as exc:
             raise translate(self.device, exc) from exc
+        self._trace(command, output)
         return self._check(command, output)
+
+    def _trace(self, sent: str, output: str) -> None:
+        """``-vv``: what was sent (masked) and the reply's size and last line.
+
+        netmiko's own channel log is off (it logs reads as they arrive, which can cut a secret
+        in two). The reply's body is not logged: a running config holds the device's own
+        passwords and communities, which govnet never resolved and so cannot recognise here.
+        """
+        if log.isEnabledFor(logging.DEBUG):
+            lines = output.splitlines()
+            last = lines[-1].strip() if lines else ""
+            log.debug(
+                "%s: sent %s; reply %d line(s), last %s",
+                self.device.name,
+                REDACTOR(sent),
+                len(lines),
+                REDACTOR(repr(last[:80])),
+            )
 
     def fetch(self, what: str) -> str:
         """Run the platform-table command for ``what`` (running_config, arp, mac, …)."""
@@ -391,6 +410,9 @@ class SshSession:
             raise translate(self.device, exc) from exc
         finally:
             conn.global_cmd_verify = driver_verify
+        # two words a line, never values: a rollback pushes the device's own password hashes
+        heads = " / ".join(" ".join(line.split()[:2]) for line in lines)
+        self._trace(f"{len(lines)} configuration line(s): {heads}", output)
         return self._check("configuration", output)
 
     def save(self) -> str:

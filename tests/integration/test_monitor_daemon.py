@@ -165,6 +165,16 @@ def test_govnetd_on_the_lab(lab: Lab, tmp_path: Path, daemons: Callable[..., Dae
     wait_for("gap-1 forgotten", lambda: not query(
         db, "SELECT 1 FROM monitor_devices WHERE device = 'gap-1'"))  # fmt: skip
 
+    # SIGHUP with a broken inventory: the old one stays, and each error is in the log
+    broken = tmp_path / "inv" / "lab.yaml"
+    good = broken.read_text(encoding="utf-8")
+    broken.write_text(good.replace("host: 127.0.0.1", "host: 999.12.1.300", 1), encoding="utf-8")
+    d.proc.send_signal(signal.SIGHUP)
+    lines = wait_for("the failed reload", lambda: [
+        r["msg"] for r in d.logs() if str(r["msg"]).startswith("reload: ")])  # fmt: skip
+    assert "lab.yaml:" in lines[0] and "not a host name or IP address" in lines[0], lines
+    broken.write_text(good, encoding="utf-8")
+
     d.proc.send_signal(signal.SIGTERM)
     assert d.proc.wait(20) == 0
     assert d.logs()[-1]["msg"] == "govnetd stopped"

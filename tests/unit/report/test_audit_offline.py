@@ -54,7 +54,7 @@ def run(*args: str) -> tuple[int, str]:
 
 def test_seeded_violations_exactly_and_every_format(env: Path, tmp_path: Path) -> None:
     code, out = run("audit", "--from-dir", str(env), "-f", "json")
-    assert code == 1, out
+    assert code == 3, out  # findings, but one device unread: incomplete outranks findings
     report = json.loads(out)
     schema = json.loads(
         resources.files("govnet").joinpath("data/audit-report.schema.json").read_text()
@@ -64,6 +64,8 @@ def test_seeded_violations_exactly_and_every_format(env: Path, tmp_path: Path) -
     assert fails == SEEDED
     errors = {f["device"] for f in report["findings"] if f["status"] == "error"}
     assert errors == {"ext-acc-town"}  # no saved config for the hung switch
+    assert report["run"]["unreadable_devices"] == ["ext-acc-town"]
+    assert report["run"]["failed_by_severity"]["high"] >= 1 and report["run"]["exit_code"] == 3
     town = [
         f for f in report["findings"] if f["device"] == "int-acc-town" and f["status"] == "fail"
     ]
@@ -82,7 +84,7 @@ def test_seeded_violations_exactly_and_every_format(env: Path, tmp_path: Path) -
             "--all",
             *(["-o", str(path)] if fmt != "table" else []),
         )
-        assert code == 1
+        assert code == 3
         outputs[fmt] = path.read_text() if fmt != "table" else text
     junit = ET.fromstring(outputs["junit"].encode())
     assert junit.tag == "testsuites" and int(junit.get("failures", "0")) == 3

@@ -49,7 +49,7 @@ def test_safe_url_hides_only_the_password() -> None:
 def test_store_errors_are_store_errors(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    with pytest.raises(StoreError, match="cannot create its folder"):
+    with pytest.raises(StoreError, match="cannot create it"):
         Store.open(f"sqlite:///{blocker / 'sub' / 'x.sqlite'}")
 
 
