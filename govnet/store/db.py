@@ -178,10 +178,11 @@ def _create_private(path: Path) -> None:
             path.parent.parent.mkdir(parents=True, exist_ok=True)
             path.parent.mkdir(mode=0o700, exist_ok=True)
         if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            os.close(fd)
-    except FileExistsError:
-        pass  # another process created it meanwhile
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                os.close(fd)
+            except FileExistsError:
+                pass  # another process created it meanwhile
     except OSError as exc:
         raise StoreError(f"store {path}: cannot create it: {exc.strerror}") from exc
 

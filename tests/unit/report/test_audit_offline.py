@@ -150,7 +150,7 @@ def test_junit_has_no_cross_vendor_skips_and_has_times(env: Path, tmp_path: Path
 
     path = tmp_path / "junit.xml"
     code, _ = run("audit", "--from-dir", str(env), "-f", "junit", "-o", str(path))
-    assert code == 1
+    assert code == 3  # some lab devices have no saved config here: 3 outranks 1
     code, out = run("audit", "--from-dir", str(env), "-f", "json", "--all")
     findings = json.loads(out)["findings"]
     run_id = json.loads(out)["run"]["id"]
