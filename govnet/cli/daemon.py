@@ -22,9 +22,12 @@ from govnet.i18n import default_lang
     "--inventory",
     type=click.Path(path_type=Path),
     envvar="GOVNET_INVENTORY",
-    help="Inventory YAML file or directory [env GOVNET_INVENTORY; default inventory/lab.yaml].",
+    help="Inventory YAML file or directory [env GOVNET_INVENTORY; config 'inventory'; "
+    "default inventory/lab.yaml].",
 )
-@click.option("--db", envvar="GOVNET_DB", metavar="URL", help="Store URL [env GOVNET_DB].")
+@click.option(
+    "--db", envvar="GOVNET_DB", metavar="URL", help="Store URL [env GOVNET_DB; config 'db']."
+)
 @click.option("-v", "--verbose", count=True, help="Log more (-vv for debug).")
 @filter_options
 @run_options
@@ -32,14 +35,27 @@ from govnet.i18n import default_lang
 def cli(inventory: Path | None, db: str | None, verbose: int, **kwargs: Any) -> None:
     """govnetd: the SNMP monitoring daemon (polls the inventory, stores samples, raises
     alerts, serves /metrics). SIGTERM stops it cleanly, SIGHUP reloads the inventory and the
-    alert rules; one daemon per store. See contrib/govnetd.service.
+    alert rules; one daemon per store. Reads the config file like govnet (GOVNET_CONFIG,
+    ~/.config/govnet/govnet.yaml, /etc/govnet/govnet.yaml). See contrib/govnetd.service.
     """
+    from govnet import settings
+
+    err = Console(stderr=True)
+    try:  # option > environment > config file > default (govnet/settings.py)
+        conf = settings.load_settings().override(inventory=inventory, db=db)
+    except GovnetError as exc:
+        from govnet.cli.common import render_error
+
+        render_error(exc, err)
+        exit_with(exc.exit_code)
+        return
+    settings.activate(conf)
     app = App(
-        inventory_path=inventory,
-        lang=default_lang(),
+        inventory_path=conf.inventory,
+        lang=conf.lang or default_lang(),
         quiet=not sys.stderr.isatty(),
-        err=Console(stderr=True),
-        db_url=db,
+        err=err,
+        db_url=conf.db,
     )
     filters = filters_from(kwargs)
     try:
