@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +36,12 @@ devices:
   sw1: {host: 127.0.0.1, address: 10.1.1.1, site: town, unit: office, groups: [huawei-access, internal]}
   sw2: {host: 127.0.0.2, address: 172.16.1.1, site: county, zone: external, platform: cisco_ios, role: core}
 """
+
+
+@pytest.fixture(autouse=True)
+def _no_machine_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A govnet.yaml in /etc/govnet or ~/.config must not change what the tests see."""
+    monkeypatch.setenv("GOVNET_CONFIG", os.devnull)
 
 
 @pytest.fixture
