@@ -47,7 +47,7 @@ def test_shipped_playbooks_are_the_repo_playbooks() -> None:
     repo = ROOT / "playbooks"
     files = sorted(p.relative_to(repo) for p in repo.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(shipped) for p in shipped.rglob("*") if p.is_file())
-    match, mismatch, errors = filecmp.cmpfiles(repo, shipped, [str(f) for f in files], False)
+    _match, mismatch, errors = filecmp.cmpfiles(repo, shipped, [str(f) for f in files], False)
     assert (mismatch, errors) == ([], [])
 
 
