@@ -34,6 +34,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +84,10 @@ def wheel_glibc(filename: str) -> tuple[int, int] | None:
         elif tag != "any":
             raise BundleError(f"{filename}: platform tag {tag} is not manylinux")
     return min(found) if found else None
+
+
+def glibc_text(glibc: tuple[int, int] | None) -> str:
+    return f"{glibc[0]}.{glibc[1]}" if glibc else "any"
 
 
 def _pip(*args: str, quiet: bool = True) -> subprocess.CompletedProcess[str]:
@@ -139,14 +144,42 @@ def _pick(lock: Path, cache: Path, arch: str) -> list[Path]:
     return out
 
 
+SHIPPED = tuple(
+    f"govnet/data/playbooks/{name}"
+    for name in (
+        "mlps2-baseline.yaml",
+        "alerts.yaml",
+        "av-sources.yaml",
+        "templates/huawei/baseline.j2",
+    )
+)
+SOURCES = ("govnet", "playbooks", "setup.cfg", "pyproject.toml", "README.md")
+
+
 def build_own_wheel(into: Path) -> Path:
-    """govnet's wheel from this checkout (playbooks and templates inside it)."""
-    result = _pip("wheel", "--no-deps", "-w", str(into), str(ROOT))
+    """govnet's wheel from this checkout (playbooks and templates inside it), built from a copy
+    so the checkout gets no build/ or egg-info (the playbooks symlink is kept as a link)."""
+    src = into / "src"
+    src.mkdir(parents=True)
+    for name in SOURCES:
+        path = ROOT / name
+        if path.is_dir():
+            ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+            shutil.copytree(path, src / name, symlinks=True, ignore=ignore)
+        else:
+            shutil.copy2(path, src / name)
+    result = _pip("wheel", "--no-deps", "-w", str(into), str(src))
     if result.returncode != 0:
         raise BundleError(f"building govnet's wheel failed: {result.stderr.strip()[-800:]}")
     wheels = sorted(into.glob("govnet-*.whl"))
     if not wheels:
         raise BundleError("building govnet's wheel produced no govnet-*.whl")
+    with zipfile.ZipFile(wheels[-1]) as whl:
+        names = set(whl.namelist())
+    for needed in SHIPPED:
+        if needed not in names:
+            raise BundleError(f"{wheels[-1].name} lacks {needed} (is govnet/data/playbooks the "
+                              "symlink to playbooks/?)")  # fmt: skip
     return wheels[-1]
 
 
@@ -203,7 +236,7 @@ def build(arch: str, out: Path, cache: Path, lock: Path) -> Built:
         glibc, glibc_from = max(glibcs) if glibcs else (None, "")
         info = {
             "name": "govnet", "version": ver, "arch": arch, "python": PYTHON,
-            "glibc": "%d.%d" % glibc if glibc else "any",
+            "glibc": glibc_text(glibc),
             "glibc_from": glibc_from, "wheels": str(len(wheels) + 1),
         }  # fmt: skip
         (top / "BUNDLE-INFO").write_text(
@@ -238,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         for arch in args.arch or ARCHES:
             b = build(arch, args.out, args.cache, args.lock)
             size = b.path.stat().st_size / 1e6
-            glibc = "%d.%d (%s)" % (*b.glibc, b.glibc_from) if b.glibc else "any"
+            glibc = f"{glibc_text(b.glibc)} ({b.glibc_from})" if b.glibc else "any"
             print(f"{b.path}: {len(b.wheels)} wheels, {size:.1f} MB, needs glibc >= {glibc}, "
                   f"built in {b.seconds:.1f} s")  # fmt: skip
     except BundleError as exc:

@@ -76,7 +76,9 @@ echo "installing govnet $VERSION into $PREFIX/venv ..."
 mkdir -p "$PREFIX"
 "$PYTHON" -m venv "$PREFIX/venv" || die "$PYTHON -m venv failed (Debian/UOS: install python$PYVER-venv)"
 PIP="$PREFIX/venv/bin/python -m pip --disable-pip-version-check --no-input"
-export PIP_CONFIG_FILE=/dev/null PIP_NO_INDEX=1   # whatever pip.conf says, no index
+# whatever pip.conf or the environment say: no index, no other wheel folder
+unset PIP_INDEX_URL PIP_EXTRA_INDEX_URL PIP_FIND_LINKS PIP_CONSTRAINT PIP_REQUIRE_VIRTUALENV
+export PIP_CONFIG_FILE=/dev/null PIP_NO_INDEX=1
 $PIP install -q --no-index --find-links "$HERE/wheels" --require-hashes -r "$HERE/requirements.txt"
 $PIP install -q --no-index --no-deps --force-reinstall "$HERE"/wheels/govnet-"$VERSION"-*.whl
 "$PREFIX/venv/bin/govnet" --version >/dev/null || die "govnet does not start"
@@ -90,9 +92,9 @@ done
 # 5. config and starter inventory, never overwritten
 place() {  # place SRC DEST: DEST if absent, else DEST.new
     if [ -e "$2" ]; then
-        cp "$1" "$2.new"; echo "kept $2 (the bundle's copy is $2.new)"
+        install -m 644 "$1" "$2.new"; echo "kept $2 (the bundle's copy is $2.new)"
     else
-        cp "$1" "$2"; echo "wrote $2"
+        install -m 644 "$1" "$2"; echo "wrote $2"
     fi
 }
 mkdir -p "$CONFIG_DIR" "$STATE_DIR"
