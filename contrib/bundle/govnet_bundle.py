@@ -25,6 +25,7 @@ Stdlib only: it runs with any Python >= 3.9 that has pip.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import os
 import re
@@ -98,8 +99,16 @@ def _pip(*args: str, quiet: bool = True) -> subprocess.CompletedProcess[str]:
 
 
 def download(lock: Path, arch: str, cache: Path) -> list[Path]:
-    """Every wheel of the lock for ``arch`` (into ``cache``); BundleError naming the missing."""
+    """Every wheel of the lock for ``arch`` (into ``cache``); BundleError naming the missing.
+
+    One build at a time per cache folder (a lock file), so parallel builds share it safely."""
     cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        return _download(lock, arch, cache)
+
+
+def _download(lock: Path, arch: str, cache: Path) -> list[Path]:
     platform_args = [a for p in PLATFORMS for a in ("--platform", p.format(arch=arch))]
     common = ["download", "--no-deps", "--only-binary=:all:", "--python-version", PYTHON,
               "--implementation", "cp", "--abi", "cp" + PYTHON.replace(".", ""), "--abi", "abi3",
@@ -134,7 +143,7 @@ def _pick(lock: Path, cache: Path, arch: str) -> list[Path]:
     for pin in _pins(lock):
         name, ver = pin.split("==")
         prefix = f"{_norm(name)}-{ver}-"
-        cands = [p for p in cache.iterdir() if _norm(p.name).startswith(_norm(prefix))]
+        cands = [p for p in cache.glob("*.whl") if _norm(p.name).startswith(_norm(prefix))]
         cands = [p for p in cands if p.name.endswith("-any.whl") or arch in p.name]
         if not cands:
             raise BundleError(f"{pin}: downloaded, but no {arch} wheel in {cache}")

@@ -205,3 +205,17 @@ def test_init_refuses_to_overwrite_unless_forced(tmp_path: Path) -> None:
     code, _out, err = run("init", "--force", str(tmp_path))
     assert code == 0, err
     assert inventory.read_text(encoding="utf-8").startswith("# Starter inventory")
+
+
+def test_govnetd_reads_the_config_file(tmp_path: Path) -> None:
+    """govnetd: the config's inventory is the one loaded; a bad config stops it with exit 2."""
+    from govnet.cli.daemon import cli as daemon
+
+    broken = write(tmp_path / "inv" / "broken.yaml", "zones: {a: {bogus: 1}}\n")
+    config = write(tmp_path / "govnet.yaml", "inventory: inv/broken.yaml\n")
+    args = ["--once", "--no-metrics", "--log-format", "text"]
+    result = CliRunner().invoke(daemon, args, env={"GOVNET_CONFIG": str(config)})
+    assert result.exit_code == 2 and f"{broken}:1" in result.stderr
+    write(config, "inventory: inv/broken.yaml\nlistenn: 1\n")
+    result = CliRunner().invoke(daemon, args, env={"GOVNET_CONFIG": str(config)})
+    assert result.exit_code == 2 and f"{config}:2:1: listenn: unknown key" in result.stderr
