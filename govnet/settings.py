@@ -129,6 +129,8 @@ class Settings:
 def find_config(environ: Mapping[str, str]) -> Path | None:
     """The config file to read, or None. ``$GOVNET_CONFIG`` must exist when set."""
     given = environ.get(ENV_CONFIG)
+    if given == os.devnull:  # "no config file", without reading the device
+        return None
     if given:
         path = Path(given).expanduser()
         if not path.exists():
