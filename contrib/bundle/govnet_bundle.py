@@ -17,7 +17,9 @@ For servers on the internal network (政务内网), which reach no package index
 Usage: ``python contrib/bundle/govnet_bundle.py --arch x86_64 --arch aarch64 [--out dist]``
 (``make bundle``). Needs pip and the package index on the build machine only. Wheels are kept
 in ``--cache`` (default ``~/.cache/govnet-bundle``), so a second build downloads nothing new.
-Exit 2 when a locked package has no wheel for an arch (named, with what to do).
+Exit 2 when a locked package has no wheel for an arch (named, with what to do), or when the
+bundle's wheels alone do not install govnet for that arch (checked with pip's resolver,
+offline, before the tarball is written).
 
 Stdlib only: it runs with any Python >= 3.9 that has pip.
 """
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -109,13 +112,18 @@ def download(lock: Path, arch: str, cache: Path) -> list[Path]:
 
 
 def _download(lock: Path, arch: str, cache: Path) -> list[Path]:
+    cached = _pick(lock, cache, arch, strict=False)
+    if cached is not None:  # everything is here already: no need to ask the index
+        return cached
     platform_args = [a for p in PLATFORMS for a in ("--platform", p.format(arch=arch))]
     common = ["download", "--no-deps", "--only-binary=:all:", "--python-version", PYTHON,
               "--implementation", "cp", "--abi", "cp" + PYTHON.replace(".", ""), "--abi", "abi3",
               "--abi", "none", *platform_args, "-d", str(cache)]  # fmt: skip
     result = _pip(*common, "--require-hashes", "-r", str(lock))
     if result.returncode == 0:
-        return _pick(lock, cache, arch)
+        picked = _pick(lock, cache, arch)
+        assert picked is not None
+        return picked
     # find which packages have no wheel for this arch, one at a time, to say so
     missing = []
     for pin in _pins(lock):
@@ -137,17 +145,33 @@ def _norm(name: str) -> str:
     return re.sub(r"[-_.]+", "_", name).lower()
 
 
-def _pick(lock: Path, cache: Path, arch: str) -> list[Path]:
-    """The one cached wheel per pin for this arch (the cache holds both arches' files)."""
+def _hashes(lock: Path) -> dict[str, set[str]]:
+    """pin → the sha256 digests the lock allows for it."""
+    out: dict[str, set[str]] = {}
+    pin = ""
+    for line in lock.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^([A-Za-z0-9_.\-]+==[^\s\\;]+)", line)
+        if m:
+            pin = m.group(1)
+            out[pin] = set()
+        out.setdefault(pin, set()).update(re.findall(r"--hash=sha256:([0-9a-f]{64})", line))
+    return out
+
+
+def _pick(lock: Path, cache: Path, arch: str, strict: bool = True) -> list[Path] | None:
+    """The one cached wheel per pin for this arch whose digest the lock allows (the lowest
+    glibc first). None, or BundleError when ``strict``, if a pin has none."""
     out = []
-    for pin in _pins(lock):
+    for pin, digests in _hashes(lock).items():
         name, ver = pin.split("==")
-        prefix = f"{_norm(name)}-{ver}-"
-        cands = [p for p in cache.glob("*.whl") if _norm(p.name).startswith(_norm(prefix))]
-        cands = [p for p in cands if p.name.endswith("-any.whl") or arch in p.name]
+        prefix = _norm(f"{name}-{ver}-")
+        cands = [p for p in cache.glob("*.whl") if _norm(p.name).startswith(prefix)]
+        cands = [p for p in cands if p.name.endswith("-any.whl") or p.name.endswith(f"_{arch}.whl")]
+        cands = [p for p in cands if hashlib.sha256(p.read_bytes()).hexdigest() in digests]
         if not cands:
-            raise BundleError(f"{pin}: downloaded, but no {arch} wheel in {cache}")
-        # prefer the lowest glibc (pure wheels first)
+            if strict:
+                raise BundleError(f"{pin}: downloaded, but no {arch} wheel in {cache}")
+            return None
         cands.sort(key=lambda p: (wheel_glibc(p.name) or (0, 0), p.name))
         out.append(cands[0])
     return out
@@ -190,6 +214,33 @@ def build_own_wheel(into: Path) -> Path:
             raise BundleError(f"{wheels[-1].name} lacks {needed} (is govnet/data/playbooks the "
                               "symlink to playbooks/?)")  # fmt: skip
     return wheels[-1]
+
+
+def verify(top: Path, arch: str) -> None:
+    """Resolve govnet[postgres] for ``arch`` from the bundle's wheels alone, as the server will
+    (no index, no pip.conf); every wheel in the bundle must be used and nothing be missing."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["PIP_CONFIG_FILE"] = os.devnull  # pip reads no config file
+    own = next((top / "wheels").glob("govnet-*.whl"))
+    platform_args = [a for p in PLATFORMS for a in ("--platform", p.format(arch=arch))]
+    with tempfile.TemporaryDirectory(prefix="govnet-verify-") as tmp:
+        report = Path(tmp) / "report.json"
+        cmd = [sys.executable, "-m", "pip", "install", "-q", "--dry-run", "--ignore-installed",
+               "--no-index", "--find-links", str(top / "wheels"), "--only-binary=:all:",
+               *platform_args, "--python-version", PYTHON, "--implementation", "cp",
+               "--target", str(Path(tmp) / "t"), "--report", str(report),
+               f"{own}[postgres]"]  # fmt: skip
+        result = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+        if result.returncode != 0:
+            raise BundleError(f"{arch}: the bundle's wheels do not install govnet offline: "
+                              f"{result.stderr.strip()[-800:]}")  # fmt: skip
+        used = {
+            item["download_info"]["url"].rsplit("/", 1)[-1]
+            for item in json.loads(report.read_text())["install"]
+        }
+    unused = sorted({p.name for p in (top / "wheels").iterdir()} - used)
+    if unused:
+        raise BundleError(f"{arch}: wheels in the bundle that govnet does not need: {unused}")
 
 
 def _config_example() -> str:
@@ -238,6 +289,7 @@ def build(arch: str, out: Path, cache: Path, lock: Path) -> Built:
             shutil.copy2(ROOT / "contrib" / unit, top / "contrib" / unit)
         (top / "govnet.yaml.example").write_text(_config_example(), encoding="utf-8")
         (top / "inventory.example.yaml").write_text(_inventory_example(), encoding="utf-8")
+        verify(top, arch)
         install = top / "install.sh"
         shutil.copy2(HERE / "install.sh", install)
         install.chmod(0o755)
