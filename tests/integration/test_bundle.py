@@ -144,6 +144,10 @@ def test_install_and_run_offline_in_a_namespace(bundle: Path, tmp_path: Path, ne
     state, units = tmp_path / "var", tmp_path / "systemd"
     args = ["--prefix", prefix, "--bin-dir", bindir, "--config-dir", etc, "--state-dir", state,
             "--systemd-dir", units]  # fmt: skip
+    # the admin already has a config: it is kept, the bundle's goes next to it
+    mine = f"# mine\ninventory: inventory.yaml\ndb: sqlite:///{state}/govnet.sqlite\nlang: zh\n"
+    etc.mkdir()
+    (etc / "govnet.yaml").write_text(mine)
     done = in_ns(netns, top / "install.sh", *args, cwd=tmp_path, env=clean_env(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
     assert (bindir / "govnet").resolve() == prefix / "venv" / "bin" / "govnet"
@@ -154,13 +158,10 @@ def test_install_and_run_offline_in_a_namespace(bundle: Path, tmp_path: Path, ne
         "govnetd.service", "govnet-audit.service", "govnet-audit.timer"
     }  # fmt: skip
 
-    # a second install keeps the admin's config: the bundle's goes next to it
-    (etc / "govnet.yaml").write_text((etc / "govnet.yaml").read_text() + "lang: en\n")
-    again = in_ns(netns, top / "install.sh", *args, cwd=tmp_path, env=clean_env(tmp_path))
-    assert again.returncode == 0, again.stderr
-    assert (etc / "govnet.yaml").read_text().endswith("lang: en\n")
-    assert (etc / "govnet.yaml.new").is_file()
-    (etc / "govnet.yaml").write_text((etc / "govnet.yaml.new").read_text())
+    assert (etc / "govnet.yaml").read_text() == mine
+    assert f"kept {etc}/govnet.yaml" in done.stdout
+    assert "db: sqlite:///" + str(state) in (etc / "govnet.yaml.new").read_text()
+    assert (etc / "inventory.yaml").read_text().startswith("# Starter inventory")
 
     # from a folder that is not the checkout, with only what the bundle installed
     work = tmp_path / "elsewhere"
