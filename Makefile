@@ -32,7 +32,7 @@ lock:  ## refresh requirements/py3.11.txt, py3.12.txt (+ runtime-only runtime-py
 	    -o requirements/py$$v.txt || exit 1; \
 	  $(PY) -m uv pip compile setup.cfg --extra postgres --generate-hashes -q \
 	    --python-version $$v --python-platform x86_64-manylinux_2_28 --no-header \
-	    -o requirements/runtime-py$$v.txt || exit 1; \
+	    -c requirements/py$$v.txt -o requirements/runtime-py$$v.txt || exit 1; \
 	done
 
 test-latest:  ## the suite on today's newest allowed versions (a throwaway venv; not CI's path)
