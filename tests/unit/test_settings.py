@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from govnet.cli.main import cli
 from govnet.settings import (
+    ENV_KEYS,
     ConfigError,
     find_config,
     load_config,
@@ -21,6 +22,13 @@ from govnet.settings import (
 )
 from govnet.starter import write_starter
 from tests.conftest import LAB_INVENTORY, ROOT
+
+
+@pytest.fixture(autouse=True)
+def _no_govnet_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests set what they need; `make test` exports GOVNET_INVENTORY, for one."""
+    for var in ENV_KEYS:
+        monkeypatch.delenv(var, raising=False)
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
