@@ -227,3 +227,22 @@ def test_govnetd_reads_the_config_file(tmp_path: Path) -> None:
     write(config, "inventory: inv/broken.yaml\nlistenn: 1\n")
     result = CliRunner().invoke(daemon, args, env={"GOVNET_CONFIG": str(config)})
     assert result.exit_code == 2 and f"{config}:2:1: listenn: unknown key" in result.stderr
+
+
+def test_time_zone_and_playbooks_from_the_config_reach_the_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from govnet.monitor.rules import default_rules
+    from govnet.provision.templates import templates_dir
+    from govnet.services.availability import local_zone
+
+    config = write(tmp_path / "govnet.yaml", "timezone: Asia/Urumqi\nplaybooks: mine\n")
+    monkeypatch.setenv("GOVNET_CONFIG", str(config))
+    assert local_zone(None) == ZoneInfo("Asia/Urumqi")
+    assert local_zone("UTC") == ZoneInfo("UTC")  # --tz wins
+    assert default_rules() == tmp_path / "mine" / "alerts.yaml"
+    assert templates_dir() == tmp_path / "mine" / "templates"
+    monkeypatch.setenv("GOVNET_TZ", "Asia/Shanghai")
+    assert local_zone(None) == ZoneInfo("Asia/Shanghai")  # environment beats the file
