@@ -65,6 +65,8 @@ def cli(inventory: Path | None, db: str | None, verbose: int, **kwargs: Any) -> 
 
         render_error(exc, app.err)
         code = exc.exit_code
+    finally:
+        settings.activate(None)
     exit_with(code)
 
 
