@@ -42,7 +42,9 @@ while [ $# -gt 0 ]; do
 done
 
 info() { sed -n "s/^$1=//p" "$HERE/BUNDLE-INFO"; }
-[ -f "$HERE/BUNDLE-INFO" ] && [ -f "$HERE/SHA256SUMS" ] || die "run me from the unpacked bundle"
+if [ ! -f "$HERE/BUNDLE-INFO" ] || [ ! -f "$HERE/SHA256SUMS" ]; then
+    die "run me from the unpacked bundle"
+fi
 VERSION=$(info version); ARCH=$(info arch); PYVER=$(info python); GLIBC=$(info glibc)
 
 # 1. integrity: every file as built
