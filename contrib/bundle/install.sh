@@ -111,8 +111,12 @@ if [ "$SYSTEMD" = 1 ]; then
     mkdir -p "$SYSTEMD_DIR"
     for unit in "$HERE"/contrib/*.service "$HERE"/contrib/*.timer; do
         [ -f "$unit" ] || continue
+        # StateDirectory= always means /var/lib/govnet: another state dir must be writable too
+        extra=""
+        [ "$STATE_DIR" = /var/lib/govnet ] || extra="ReadWritePaths=$STATE_DIR"
         sed -e "s|/opt/govnet|$PREFIX|g" -e "s|/etc/govnet|$CONFIG_DIR|g" \
-            -e "s|/var/lib/govnet|$STATE_DIR|g" "$unit" > "$tmp"
+            -e "s|/var/lib/govnet|$STATE_DIR|g" \
+            -e "/^StateDirectory=govnet\$/{p;s|.*|$extra|;/^\$/d}" "$unit" > "$tmp"
         place "$tmp" "$SYSTEMD_DIR/$(basename "$unit")"
     done
     if [ "$SYSTEMD_DIR" = /etc/systemd/system ] && command -v systemctl >/dev/null 2>&1; then

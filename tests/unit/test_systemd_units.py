@@ -30,14 +30,14 @@ def _settings(unit: str) -> dict[str, list[str]]:
 
 
 def _installable(tmp_path: Path) -> list[Path]:
-    """The units as shipped, ExecStart's /opt/govnet/.venv pointing at this checkout's venv
+    """The units as shipped, ExecStart's /opt/govnet/venv pointing at this checkout's venv
     (verify checks that the commands exist)."""
     venv = Path(sys.executable).parent.parent
     out = []
     for unit in UNITS:
         text = (CONTRIB / unit).read_text(encoding="utf-8")
         path = tmp_path / unit
-        path.write_text(text.replace("/opt/govnet/.venv", str(venv)), encoding="utf-8")
+        path.write_text(text.replace("/opt/govnet/venv", str(venv)), encoding="utf-8")
         out.append(path)
     return out
 
