@@ -24,7 +24,8 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from types import TracebackType
+from typing import Any, Protocol
 
 from govnet.collect.backup import new_run_id
 from govnet.collect.sanitize import mask_line, normalise
@@ -85,10 +86,32 @@ def _code(status: str, error_kind: str | None) -> int:
     return ExitCode.OK
 
 
+class Session(Protocol):
+    """What provisioning needs of a device session (:class:`SshSession` in production)."""
+
+    def open(self) -> Session: ...
+    def close(self) -> None: ...
+    def fetch(self, what: str) -> str: ...
+    def configure(self, lines: list[str]) -> str: ...
+    def save(self) -> str: ...
+    def __enter__(self) -> Session: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+SessionFactory = Callable[[Device, SshOptions], Session]
+
+
 @dataclass(frozen=True)
 class ProvisionOptions:
     workers: int = 16
     ssh: SshOptions = field(default_factory=SshOptions)
+    # how a device session is opened: SSH (netmiko); tests pass the lab's shell in process
+    session: SessionFactory = SshSession
 
 
 @dataclass
@@ -175,7 +198,7 @@ def _ordered(targets: list[Target], done: dict[str, Any]) -> list[Any]:
     return [done[t.device.name] for t in targets if t.device.name in done]
 
 
-def _fetch(session: SshSession, device: Device) -> str:
+def _fetch(session: Session, device: Device) -> str:
     return normalise(session.fetch("running_config"), get_platform(device.platform))
 
 
@@ -195,7 +218,7 @@ def plan_devices(
         t0 = time.monotonic()
         try:
             intended = job.intended(device)
-            with SshSession(device, opts.ssh) as session:
+            with opts.session(device, opts.ssh) as session:
                 running = _fetch(session, device)
             rem = remediate(intended, running, device.name)
         except GovnetError as exc:
@@ -265,7 +288,7 @@ def _roll_back(ctx: _Ctx, device: Device, before: str, change: DeviceChange) -> 
     """A fresh session; push what brings the device back to ``before``; check it is identical."""
     reason = change.message
     try:
-        with SshSession(device, ctx.options.ssh) as session:
+        with ctx.options.session(device, ctx.options.ssh) as session:
             current = _fetch(session, device)
             commands = rollback_commands(device.platform, current, before, device.name)
             change.rollback = mask(commands)
@@ -303,7 +326,7 @@ def _apply_one(ctx: _Ctx, device: Device) -> DeviceChange:
     change = DeviceChange(device.name, device.platform, FAILED)
     try:
         intended: Intended = ctx.job.intended(device)
-        session = SshSession(device, ctx.options.ssh).open()
+        session = ctx.options.session(device, ctx.options.ssh).open()
     except GovnetError as exc:
         change.error_kind, change.message = _kind(exc), REDACTOR(str(exc))
         change.elapsed = time.monotonic() - t0
