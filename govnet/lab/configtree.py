@@ -53,6 +53,9 @@ class EditRules:
     # Lines that state a default the device does not print: entering one only removes its
     # recorded negation (Comware V7: "ip http enable").
     unprinted_defaults: Sequence[str] = ()
+    # Lines keyed by part of their text (regex, group 1 = the key): a new line with the key
+    # of a present one replaces it (an ACL's "rule 5 …" replaces the old rule 5).
+    keyed: Sequence[str] = ()
     # Lines the device refuses whatever the context (regexes on the whole line, negation
     # word included): sections that always exist (VRP "undo user-interface vty 16 20").
     refused: Sequence[str] = ()
@@ -280,7 +283,9 @@ class ConfigTree:
         at = before[-1] + 1 if before else next(i for i, r in enumerate(ranks) if r is not None)
         prev = children[at - 1] if at > 0 else None
         same = prev is not None and ranks[at - 1] == rank and not prev.is_section
-        node.group = prev.group if same and not node.section else next(self._groups)
+        node.group = (
+            prev.group if prev is not None and same and not node.section else next(self._groups)
+        )
         children.insert(at, node)
         return True
 
@@ -305,6 +310,13 @@ class ConfigTree:
                     self._remove(parent, old)
                     negated.append(old)
                 break
+        for pattern in rules.keyed:
+            m = re.match(pattern, text)
+            if m:
+                for old in [c for c in parent.children if re.match(pattern, c.text)]:
+                    if re.match(pattern, old.text)[1] == m[1]:  # type: ignore[index]
+                        self._remove(parent, old)
+                        negated.append(old)
         if text in rules.unprinted_defaults:
             return bool(negated)
         self._insert(parent, ConfigNode(text=text), rules)

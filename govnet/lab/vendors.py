@@ -629,6 +629,8 @@ HUAWEI = Vendor(
                 "snmp-agent sys-info version",
                 "ip address",
                 "local-aaa-user wrong-password",
+                "password expire",
+                "password history record number",
             ),
             no_trace=("shutdown",),
             # the lockout at its default values is not printed (S5720 V200R011 Command
@@ -636,6 +638,7 @@ HUAWEI = Vendor(
             # retry-time 3, block-time 5); "undo local-aaa-user wrong-password" is
             unprinted_defaults=(
                 "local-aaa-user wrong-password retry-interval 5 retry-time 3 block-time 5",
+                "info-center enable",  # on by default; only its negation is printed
             ),
             # user interfaces and the aaa view always exist: VRP refuses to delete them
             refused=(
@@ -644,6 +647,7 @@ HUAWEI = Vendor(
                 r"^undo local-aaa-user wrong-password \S",
             ),
             order=_VRP_ORDER,
+            keyed=(r"^(rule \d+) ", r"^acl (?:ipv6 |mac )?\S+ (inbound|outbound)$"),
             shown=(
                 "telnet server enable",
                 "http server enable",
@@ -844,14 +848,19 @@ H3C = Vendor(
                 "user-role",
                 "ip address",
                 "clock protocol",
+                "password-control length",
+                "password-control aging",
+                "password-control composition",
+                "password-control login-attempt",
             ),
             no_trace=("shutdown",),
             shown=("ip http enable", "ip https enable", "info-center enable", "irf link-delay"),
-            unprinted_defaults=("ip http enable",),
+            unprinted_defaults=("ip http enable", "info-center enable"),
             # lines and line classes always exist (Comware V7 Fundamentals Command Reference,
             # "line vty": no undo form)
             refused=(r"^undo line ", r"^undo user-interface "),
             order=_COMWARE_ORDER,
+            keyed=(r"^(rule \d+) ", r"^acl (?:ipv6 |mac )?\S+ (inbound|outbound)$"),
         ),
         hostname_keyword="sysname",
         enter_banner="System View: return to User View with Ctrl+Z.",
@@ -1026,9 +1035,13 @@ CISCO = Vendor(
                 "enable password",
                 "service timestamps log",
                 "service timestamps debug",
+                "login block-for",
+                "ip ssh authentication-retries",
+                "security passwords min-length",
             ),
             no_trace=("shutdown",),
             shown=_IOS_SHOWN,
+            unprinted_defaults=("logging on",),  # on by default: only "no logging on" shows
             # the console and the first five VTYs cannot be deleted ("% Not all lines may be
             # deleted": IOS 15.2 Terminal Services Command Reference, "line")
             refused=(r"^no line (con|aux) ", r"^no line vty 0 "),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from govnet.inventory import Filters, Inventory, load_inventory
 from govnet.inventory.model import Device
