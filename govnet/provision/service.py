@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from typing import Any, Protocol
 
 from govnet.collect.backup import new_run_id
 from govnet.collect.sanitize import mask_line, normalise
-from govnet.errors import ExitCode, GovnetError, TransportError
+from govnet.errors import CommandError, ExitCode, GovnetError, TransportError
 from govnet.inventory.model import Device
 from govnet.platforms import get_platform
 from govnet.provision.remediation import (
@@ -39,6 +40,7 @@ from govnet.provision.remediation import (
     rollback_commands,
     verify,
 )
+from govnet.provision.rules import PlatformRules, platform_rules
 from govnet.provision.tasks import Job, Target
 from govnet.secrets import REDACTOR
 from govnet.store import provision as records
@@ -284,22 +286,74 @@ class _Ctx:
     confirmed: dict[str, list[str]] | None
 
 
+_AT_COMMAND = re.compile(r"at command: (.*?), matched error: ")
+
+
+def rejected_line(exc: GovnetError, sent: list[str]) -> str | None:
+    """The pushed line the device refused, from netmiko's per-line check or, where the whole
+    output was checked (Comware's long lines), the last echoed line before the error."""
+    m = _AT_COMMAND.search(str(exc))
+    if m:
+        return m[1].strip()
+    output = getattr(exc, "output", "") or ""
+    last: str | None = None
+    wanted = {line.strip() for line in sent}
+    for out_line in output.splitlines():
+        text = out_line.strip()
+        if not text:
+            continue
+        echoed = next((w for w in wanted if w and text.endswith(w)), None)
+        if echoed is not None:
+            last = echoed
+        elif last is not None and ("%" in text or text.startswith("Error")):
+            return last
+    return last
+
+
+ROLLBACK_ROUNDS = 3
+
+
 def _roll_back(ctx: _Ctx, device: Device, before: str, change: DeviceChange) -> DeviceChange:
-    """A fresh session; push what brings the device back to ``before``; check it is identical."""
+    """A fresh session; push what brings the device back to ``before``, computed from what it
+    holds now with the platform's rules; check it is identical.
+
+    A line the device refuses is retried in the platform's alternative forms (recomputed from
+    what the device then holds); one with no form left is left out and reported, and whatever
+    still differs from the backup is listed line by line."""
     reason = change.message
+    rules = platform_rules(device.platform)
+    refused: dict[str, str] = {}  # line → the device's error
+    pushed: list[str] = []
     try:
         with ctx.options.session(device, ctx.options.ssh) as session:
-            current = _fetch(session, device)
-            commands = rollback_commands(device.platform, current, before, device.name)
-            change.rollback = mask(commands)
-            if commands:
-                session.configure(pushable(commands))
             restored = _fetch(session, device)
+            for _ in range(ROLLBACK_ROUNDS):
+                commands = _without_refused(
+                    rollback_commands(device.platform, restored, before, device.name),
+                    refused,
+                    rules,
+                )
+                if not pushable(commands):
+                    break
+                pushed.extend(commands)
+                try:
+                    session.configure(pushable(commands))
+                except CommandError as exc:
+                    line = rejected_line(exc, pushable(commands))
+                    if line is None or line in refused:
+                        raise
+                    refused[line] = REDACTOR(str(exc))
+                    restored = _fetch(session, device)
+                    continue
+                restored = _fetch(session, device)
+                break
     except GovnetError as exc:
+        change.rollback = mask(pushed)
         change.status = ROLLBACK_FAILED
         change.error_kind = _kind(exc)
         change.message = REDACTOR(f"{reason}; rollback failed: {exc}")
         return change
+    change.rollback = mask(pushed)
     if restored == before:
         change.status = ROLLED_BACK
         change.message = f"{reason}; rolled back: the configuration is identical to the backup"
@@ -313,12 +367,36 @@ def _roll_back(ctx: _Ctx, device: Device, before: str, change: DeviceChange) -> 
     ]
     change.status = ROLLBACK_FAILED
     change.error_kind = "rollback"
+    change.problems = [
+        *change.problems,
+        *(f"the device rejected {mask_line(line)!r} in the rollback" for line in refused),
+        *(f"differs from the backup: {line}" for line in mask(delta)),
+    ]
     shown = "; ".join(mask(delta[:4])) + (" …" if len(delta) > 4 else "")
     change.message = REDACTOR(
         f"{reason}; rollback incomplete: {len(delta)} line(s) differ from the backup ({shown}); "
         f"restore it by hand from 'govnet backup show {device.name}'"
     )
     return change
+
+
+def _without_refused(
+    commands: list[str], refused: dict[str, str], rules: PlatformRules
+) -> list[str]:
+    """Lines the device refused before replaced by their next alternative form, or left out."""
+    out: list[str] = []
+    for command in commands:
+        text = command.strip()
+        pad = command[: len(command) - len(command.lstrip())]
+        while text in refused:
+            alternatives = [a for a in rules.alternatives(text) if a not in refused]
+            if not alternatives:
+                text = ""
+                break
+            text = alternatives[0]
+        if text:
+            out.append(pad + text)
+    return out
 
 
 def _apply_one(ctx: _Ctx, device: Device) -> DeviceChange:
@@ -366,6 +444,10 @@ def _apply_one(ctx: _Ctx, device: Device) -> DeviceChange:
             session.close()
             change.problems = exc.problems if isinstance(exc, _Abort) else []
             change.message = REDACTOR(exc.reason if isinstance(exc, _Abort) else str(exc))
+            if isinstance(exc, CommandError):
+                line = rejected_line(exc, pushable(rem.commands))
+                if line is not None:
+                    change.problems = [f"the device rejected {mask_line(line)!r}"]
             return _roll_back(ctx, device, before, change)
         change.status = CHANGED
         return change

@@ -242,7 +242,10 @@ def test_a_failed_verification_is_rolled_back(plab: ProvLab, tmp_path: Path) -> 
     assert code == 1, out
     [result] = as_json(out)["devices"]
     assert result["status"] == "rolled-back"
-    assert result["problems"] == ["missing: user-interface vty 16 20 > idle-timeout 5 0"]
+    assert result["problems"] == [
+        "shown differently: user-interface vty 16 20 > idle-timeout 5 0 "
+        "(the device shows idle-timeout 6 0)"
+    ]
     assert plab.running("int-core-1") == before
 
 

@@ -22,6 +22,10 @@ from govnet.lab.shell import DeviceState, Shell
 from govnet.platforms import get_platform
 
 
+# platforms whose netmiko driver does not verify echoes (see SshSession.configure)
+WHOLE_OUTPUT_CHECK = frozenset({"hp_comware"})
+
+
 @dataclass
 class Bench:
     """Lab devices kept in memory by name; :meth:`load` resets one to a configuration."""
@@ -77,14 +81,22 @@ class ShellSession:
         return self.shell.run(self.platform.command(what) or "")
 
     def configure(self, lines: list[str]) -> str:
-        out = [self.shell.handle(self.platform.config_enter or "")]
+        prompt = self.shell.handle(self.platform.config_enter or "")
+        out = [prompt]
+        # as SshSession: Comware's driver cannot check echoes, so unless every line fits the
+        # terminal the lines are all sent and the whole output checked afterwards
+        per_line = self.device.platform not in WHOLE_OUTPUT_CHECK or all(
+            len(line) + 40 < 80 for line in lines
+        )
         try:
             for line in lines:
                 self.sent.append(line)
                 reply = self.shell.handle(line)
+                out.append(f"{prompt.rsplit(chr(10), 1)[-1]}{line}")  # the echo
                 out.append(reply)
+                prompt = reply
                 m = self._errors.search(reply)
-                if m:
+                if m and per_line:
                     raise CommandError(
                         self.device.name,
                         "config rejected: Invalid input detected at command: "
@@ -94,7 +106,12 @@ class ShellSession:
         finally:
             self.shell.handle(self.platform.config_exit or "")
             self.shell.context = None
-        return "\n".join(out)
+        text = "\n".join(out)
+        m = self._errors.search(text)
+        if m:
+            first = next(ln.strip() for ln in text.splitlines() if self._errors.search(ln))
+            raise CommandError(self.device.name, f"rejected 'configuration': {first}", text)
+        return text
 
     def save(self) -> str:
         self.shell.state.save()
