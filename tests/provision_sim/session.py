@@ -21,7 +21,6 @@ from govnet.lab.data import LabBehaviour, LabDeviceData
 from govnet.lab.shell import DeviceState, Shell
 from govnet.platforms import get_platform
 
-
 # platforms whose netmiko driver does not verify echoes (see SshSession.configure)
 WHOLE_OUTPUT_CHECK = frozenset({"hp_comware"})
 
