@@ -372,7 +372,8 @@ def _shown_instead(have: Any, text: str) -> list[str]:
     if have is None:
         return []
     words = text.split()
-    key = words[: max(1, min(2, len(words) - 1))]
+    lead = next((i for i, w in enumerate(words) if any(ch.isdigit() for ch in w)), len(words))
+    key = words[: max(1, min(2, lead, len(words) - 1))]
     return [c.text for c in have.children if c.text.split()[: len(key)] == key]
 
 

@@ -23,6 +23,7 @@ from govnet.collect.sanitize import normalise
 from govnet.inventory import Inventory, load_inventory
 from govnet.lab import launcher
 from govnet.platforms import get_platform
+from govnet.provision.rules import left_to_people
 from govnet.store import provision as records
 from govnet.store.db import Store
 from govnet.transport.ssh import SshSession
@@ -32,6 +33,15 @@ from tests.integration.conftest import free_port, relocate_lab
 pytestmark = pytest.mark.integration
 
 REJECT = {"int-agg-east": "^traffic-filter ", "int-acc-west": "^packet-filter "}
+FIXTURES = ROOT / "tests" / "fixtures" / "provision"
+# weak switches as a county's would be (tests/fixtures/provision/<platform>/start/weak.cfg),
+# each twice: as it is, and made to refuse the baseline's NTP line (the push fails half-way)
+WEAK = {
+    "weak-hw": ("huawei", "internal-net", "county-east"),
+    "weak-h3c": ("hp_comware", "internal-net", "county-east"),
+    "weak-ios": ("cisco_ios", "external-net", "county-east"),
+}
+NTP_REJECT = {"huawei": "^ntp-service ", "hp_comware": "^ntp-service ", "cisco_ios": "^ntp "}
 
 
 @dataclass
@@ -67,6 +77,26 @@ def plab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProvLab]:
         "groups": ["internal-net"],
         "site": "county-east",
     }
+    for name, (platform, group, site) in WEAK.items():  # realistic weak starting configs
+        for suffix, reject in (("", None), ("-ntp", NTP_REJECT[platform])):
+            host = name + suffix
+            seed = (FIXTURES / platform / "start" / "weak.cfg").read_text(encoding="utf-8")
+            (folder / "lab-data" / host).mkdir()
+            (folder / "lab-data" / host / "running.cfg").write_text(
+                seed.replace("{hostname}", host), encoding="utf-8"
+            )
+            if reject:
+                (folder / "lab-data" / host / "lab.yaml").write_text(f"reject: ['{reject}']\n")
+            data["devices"][host] = {
+                "host": "127.0.0.1",
+                "port": free_port(socket.SOCK_STREAM),
+                "snmp_port": free_port(socket.SOCK_DGRAM),
+                "address": "10.10.9.2",
+                "platform": platform,
+                "role": "access",
+                "groups": [group],
+                "site": site,
+            }
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     state = base / "state"
     launcher.up(path, state)
@@ -312,3 +342,37 @@ def test_a_factory_default_switch_keys_are_masked_in_every_output(plab: ProvLab)
     assert fails == {"auth.default-accounts", "port.unused-shutdown"}
     rows = records.changes(Store.open(plab.db), device="new-sw")
     assert "LabAuthKey2026" not in json.dumps(rows, default=str)
+
+
+@pytest.mark.parametrize("name", list(WEAK))
+def test_a_weak_switch_reaches_the_baseline_leaving_only_what_people_do(
+    plab: ProvLab, name: str
+) -> None:
+    code, out = govnet(plab, "audit", "--limit", name, "-f", "json")
+    assert code == 1
+    code, out = govnet(
+        plab, "provision", "apply", "baseline", "--limit", name, "--yes", "-f", "json"
+    )
+    assert code == 0, out
+    assert [d["status"] for d in as_json(out)["devices"]] == ["changed"], out
+    code, out = govnet(plab, "audit", "--limit", name, "-f", "json")
+    fails = {f["control"] for f in as_json(out)["findings"] if f["status"] == "fail"}
+    assert fails and fails <= set(left_to_people(WEAK[name][0])), fails
+    code, out = govnet(plab, "provision", "plan", "baseline", "--limit", name, "-f", "json")
+    assert [d["status"] for d in as_json(out)["devices"]] == ["no-change"], out
+
+
+@pytest.mark.parametrize("name", [f"{n}-ntp" for n in WEAK])
+def test_a_weak_switch_refusing_the_ntp_line_rolls_back_to_exactly_its_start(
+    plab: ProvLab, name: str
+) -> None:
+    before = plab.running(name)
+    code, out = govnet(
+        plab, "provision", "apply", "baseline", "--limit", name, "--yes", "-f", "json"
+    )
+    assert code == 1, out
+    [result] = as_json(out)["devices"]
+    assert result["status"] == "rolled-back", result
+    assert "identical to the backup" in result["message"]
+    assert any(p.startswith("the device rejected 'ntp") for p in result["problems"]), result
+    assert plab.running(name) == before
