@@ -40,7 +40,7 @@ from govnet.provision.remediation import (
     rollback_commands,
     verify,
 )
-from govnet.provision.rules import PlatformRules, platform_rules
+from govnet.provision.rules import PlatformRules, left_to_people, platform_rules
 from govnet.provision.tasks import Job, Target
 from govnet.secrets import REDACTOR
 from govnet.store import provision as records
@@ -106,6 +106,9 @@ class Session(Protocol):
 
 
 SessionFactory = Callable[[Device, SshOptions], Session]
+# The controls a configuration text fails (the audit, passed in by the CLI: checks sit above
+# provisioning); used to say what the task leaves to people.
+Assess = Callable[[Device, str], Iterable[str]]
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,25 @@ class ProvisionOptions:
     ssh: SshOptions = field(default_factory=SshOptions)
     # how a device session is opened: SSH (netmiko); tests pass the lab's shell in process
     session: SessionFactory = SshSession
+    assess: Assess | None = None
+
+
+def people_todo(options: ProvisionOptions, device: Device, config: str) -> list[dict[str, Any]]:
+    """The controls ``config`` still fails that the baseline leaves to people, with why and
+    what to do (``left_to_people`` in govnet/data/provision.yaml); [] without an assessor."""
+    if options.assess is None:
+        return []
+    table = left_to_people(device.platform)
+    failing = set(options.assess(device, config))
+    return [
+        {
+            "control": control,
+            "why": row.why.model_dump(),
+            "remediation": row.remediation.model_dump(),
+        }
+        for control, row in table.items()
+        if control in failing
+    ]
 
 
 @dataclass
@@ -127,6 +149,7 @@ class DevicePlan:
     message: str = ""
     error_kind: str | None = None
     elapsed: float = 0.0
+    left_to_people: list[dict[str, Any]] = field(default_factory=list)  # not pushed: why
 
     @property
     def exit_code(self) -> int:
@@ -140,6 +163,7 @@ class DevicePlan:
             "commands": self.commands,
             "diff": self.diff,
             "rollback": self.rollback,
+            "left_to_people": self.left_to_people,
             "lines": len(self.commands),
             "message": self.message,
             "error_kind": self.error_kind,
@@ -159,6 +183,7 @@ class DeviceChange:
     error_kind: str | None = None
     elapsed: float = 0.0
     backup_sha256: str | None = None
+    left_to_people: list[dict[str, Any]] = field(default_factory=list)  # not pushed: why
 
     @property
     def exit_code(self) -> int:
@@ -177,6 +202,7 @@ class DeviceChange:
             "error_kind": self.error_kind,
             "elapsed": round(self.elapsed, 3),
             "backup_sha256": self.backup_sha256,
+            "left_to_people": self.left_to_people,
         }
 
 
@@ -240,6 +266,7 @@ def plan_devices(
             diff=mask(rem.diff),
             rollback=mask(rem.rollback),
             elapsed=time.monotonic() - t0,
+            left_to_people=people_todo(opts, device, running),
         )
 
     done: dict[str, Any] = _skipped(targets, DevicePlan)
@@ -427,6 +454,7 @@ def _apply_one(ctx: _Ctx, device: Device) -> DeviceChange:
         ctx.store.save_config(device.name, before, ctx.run_id, utcnow())
         if not rem.changed:
             change.status = UNCHANGED
+            change.left_to_people = people_todo(ctx.options, device, before)
             change.problems = verify(intended, before, device.name)
             if change.problems:
                 change.message = "nothing to push, yet not as intended: " + "; ".join(
@@ -440,6 +468,7 @@ def _apply_one(ctx: _Ctx, device: Device) -> DeviceChange:
             if problems:
                 raise _Abort(f"verification failed: {'; '.join(problems)}", problems)
             session.save()
+            change.left_to_people = people_todo(ctx.options, device, after)
         except (GovnetError, _Abort) as exc:
             session.close()
             change.problems = exc.problems if isinstance(exc, _Abort) else []

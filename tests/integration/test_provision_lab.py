@@ -354,10 +354,14 @@ def test_a_weak_switch_reaches_the_baseline_leaving_only_what_people_do(
         plab, "provision", "apply", "baseline", "--limit", name, "--yes", "-f", "json"
     )
     assert code == 0, out
-    assert [d["status"] for d in as_json(out)["devices"]] == ["changed"], out
+    [result] = as_json(out)["devices"]
+    assert result["status"] == "changed", out
     code, out = govnet(plab, "audit", "--limit", name, "-f", "json")
     fails = {f["control"] for f in as_json(out)["findings"] if f["status"] == "fail"}
     assert fails and fails <= set(left_to_people(WEAK[name][0])), fails
+    # the apply said so, with why and what to do
+    assert {t["control"] for t in result["left_to_people"]} == fails
+    assert all(t["why"]["zh"] and t["remediation"]["en"] for t in result["left_to_people"])
     code, out = govnet(plab, "provision", "plan", "baseline", "--limit", name, "-f", "json")
     assert [d["status"] for d in as_json(out)["devices"]] == ["no-change"], out
 
