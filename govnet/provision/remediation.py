@@ -237,7 +237,10 @@ def _commands(node: Any, rules: PlatformRules, parents: tuple[str, ...] = ()) ->
     out: list[str] = []
     pad = " " * len(parents)
     for child in sorted(node.children):
-        out.append(pad + rules.fix(child.text, parents))
+        line = pad + rules.fix(child.text, parents)
+        if not child.children and out and out[-1] == line:
+            continue  # two lines fixed into one command ("undo local-user admin")
+        out.append(line)
         if child.children:
             out.extend(_commands(child, rules, (*parents, child.text)))
             out.append(pad + " " + rules.section_exit)

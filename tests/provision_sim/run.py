@@ -33,7 +33,7 @@ class Sim:
     jobs: dict[str, tuple[Job, list[Target]]]
 
     @classmethod
-    def create(cls, db: str | None = None) -> Sim:
+    def create(cls, db: str | None = None, task: str = "baseline") -> Sim:
         bench = Bench()
         db = db or f"sqlite:///{bench.root / 'store.sqlite'}"
         inventory = load_inventory(ROOT / "inventory" / "lab.yaml")
@@ -43,7 +43,7 @@ class Sim:
             jobs[platform] = make_job(
                 inventory,
                 store,
-                "baseline",
+                task,
                 [],
                 ROOT / "playbooks" / "templates",
                 Filters(limit=(name,)),
