@@ -43,6 +43,7 @@ HUAWEI: tuple[Slot, ...] = (
         ("snmp-agent group v3 govnet-ro authentication",),
     ),
     (_NONE, ("snmp-agent mib-view included iso-view iso",)),
+    (_NONE, ("snmp-agent usm-user v3 old-v3 authentication-mode md5 cipher OldAuthKey123",)),
     (
         _NONE,
         ("acl number 2001", " description mgmt-access", " rule 5 permit source 10.10.0.0 0.0.0.255",
@@ -103,6 +104,7 @@ COMWARE: tuple[Slot, ...] = (
     (_NONE, ("undo info-center enable",)),
     (_NONE, ("password-control enable",)),
     (_NONE, ("password-control length 10",), ("password-control length 6",)),
+    (_NONE, ("password-control aging 90",), ("password-control aging 180",)),
     (_NONE, ("password-control composition type-number 3 type-length 1",),
      ("password-control composition type-number 1 type-length 1",)),
     (_NONE, ("password-control login-attempt 5 exceed lock-time 30",),
@@ -111,6 +113,7 @@ COMWARE: tuple[Slot, ...] = (
     (_NONE, ("snmp-agent community write private",)),
     (_NONE, ("snmp-agent sys-info version v3",), ("snmp-agent sys-info version all",)),
     (_NONE, ("snmp-agent group v3 govnet-ro privacy",), ("snmp-agent group v3 govnet-ro authentication",)),
+    (_NONE, ("snmp-agent usm-user v3 old-v3 old-ro cipher authentication-mode md5 $c$3$OldKey==",)),
     (
         _NONE,
         ("acl basic 2001", " description mgmt-access", " rule 5 permit source 10.10.0.0 0.0.0.255",

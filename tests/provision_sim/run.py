@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from govnet.inventory import Filters, Inventory, load_inventory
 from govnet.inventory.model import Device
@@ -33,9 +34,10 @@ class Sim:
     jobs: dict[str, tuple[Job, list[Target]]]
 
     @classmethod
-    def create(cls, db: str | None = None, task: str = "baseline") -> Sim:
-        bench = Bench()
-        db = db or f"sqlite:///{bench.root / 'store.sqlite'}"
+    def create(cls, root: Path | None = None, task: str = "baseline") -> Sim:
+        """Lab devices and a store under ``root`` (a new temporary folder if None)."""
+        bench = Bench(root) if root is not None else Bench()
+        db = f"sqlite:///{bench.root / 'store.sqlite'}"
         inventory = load_inventory(ROOT / "inventory" / "lab.yaml")
         store = Store.open(db)
         jobs = {}

@@ -38,7 +38,7 @@ class Bench:
             running_config=config,
             behaviour=LabBehaviour(reject=reject or []),
         )
-        folder = self.root / device.name
+        folder = self.root / device.name  # a reset: the saved state goes too
         for f in ("running.cfg", "startup.cfg"):
             (folder / f).unlink(missing_ok=True)
         self.states[device.name] = DeviceState.load(

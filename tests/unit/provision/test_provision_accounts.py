@@ -15,8 +15,8 @@ USER_LINE = {"huawei": " local-user {}", "hp_comware": "local-user {}", "cisco_i
 
 
 @pytest.fixture(scope="module")
-def sim() -> Sim:
-    return Sim.create(task="remove-default-accounts")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Sim:
+    return Sim.create(tmp_path_factory.mktemp("provsim"), task="remove-default-accounts")
 
 
 @pytest.mark.parametrize("platform", list(DEVICES))

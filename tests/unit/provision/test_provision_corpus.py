@@ -23,8 +23,8 @@ NTP = {"huawei": "ntp-service unicast-server", "hp_comware": "ntp-service", "cis
 
 
 @pytest.fixture(scope="module")
-def sim() -> Sim:
-    return Sim.create()
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Sim:
+    return Sim.create(tmp_path_factory.mktemp("provsim"))
 
 
 def test_the_corpus_has_every_kind_of_start_for_every_platform() -> None:

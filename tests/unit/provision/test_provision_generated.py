@@ -33,8 +33,8 @@ SETTINGS = settings(
 
 
 @pytest.fixture(scope="module")
-def sim() -> Sim:
-    return Sim.create()
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Sim:
+    return Sim.create(tmp_path_factory.mktemp("provsim"))
 
 
 @pytest.mark.parametrize("platform", list(GRAMMARS))

@@ -4,6 +4,8 @@ named, and the lab refusing what the vendor refuses."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from govnet.errors import CommandError
 from govnet.provision.remediation import rollback_commands
 from govnet.provision.rules import platform_rules
@@ -11,8 +13,8 @@ from govnet.provision.service import rejected_line
 from tests.provision_sim.run import Sim, start_config
 
 
-def test_a_refused_rollback_line_is_retried_in_the_platforms_other_form() -> None:
-    sim = Sim.create()
+def test_a_refused_rollback_line_is_retried_in_the_platforms_other_form(tmp_path: Path) -> None:
+    sim = Sim.create(tmp_path)
     device = sim.device("hp_comware")
     reject = ["^ntp-service unicast-server ", "^undo snmp-agent usm-user v3 govnet-v3 govnet-ro$"]
     sim.bench.load(device, start_config("hp_comware", "weak", device.name), reject)
@@ -25,8 +27,10 @@ def test_a_refused_rollback_line_is_retried_in_the_platforms_other_form() -> Non
     assert change.problems == ["the device rejected 'ntp-service unicast-server 10.10.0.10'"]
 
 
-def test_a_rollback_line_with_no_other_form_is_reported_with_the_exact_remaining_diff() -> None:
-    sim = Sim.create()
+def test_a_rollback_line_with_no_other_form_is_reported_with_the_exact_remaining_diff(
+    tmp_path: Path,
+) -> None:
+    sim = Sim.create(tmp_path)
     device = sim.device("huawei")
     reject = ["^ntp-service unicast-server ", "^undo info-center loghost "]
     sim.bench.load(device, start_config("huawei", "weak", device.name), reject)
@@ -50,8 +54,8 @@ def test_a_permanent_view_is_emptied_never_deleted() -> None:
     assert platform_rules("huawei").is_permanent("user-interface vty 16 20")
 
 
-def test_the_lab_refuses_deleting_a_user_interface_as_vrp_does() -> None:
-    sim = Sim.create()
+def test_the_lab_refuses_deleting_a_user_interface_as_vrp_does(tmp_path: Path) -> None:
+    sim = Sim.create(tmp_path)
     device = sim.device("huawei")
     sim.bench.load(device, start_config("huawei", "weak", device.name))
     session = sim.bench.session(device)
