@@ -329,12 +329,12 @@ def rejected_line(exc: GovnetError, sent: list[str]) -> str | None:
         text = out_line.strip()
         if not text:
             continue
-        echoed = next((w for w in wanted if w and text.endswith(w)), None)
+        echoed = max((w for w in wanted if w and text.endswith(w)), key=len, default=None)
         if echoed is not None:
             last = echoed
         elif last is not None and ("%" in text or text.startswith("Error")):
             return last
-    return last
+    return None
 
 
 ROLLBACK_ROUNDS = 3
