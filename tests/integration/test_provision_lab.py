@@ -315,7 +315,7 @@ def test_apply_asks_first_and_sends_nothing_on_no(plab: ProvLab) -> None:
         plab, "provision", "apply", "baseline", "--limit", "ext-core-1", "-f", "csv", stdin="y\n"
     )
     assert code == 0, out
-    assert "ext-core-1,hp_comware,changed,3" in out
+    assert "ext-core-1,hp_comware,changed,4" in out  # idle-timeout, password aging
     assert " idle-timeout 5 0" in plab.running("ext-core-1")
 
 
