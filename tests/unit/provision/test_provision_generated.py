@@ -24,7 +24,7 @@ from tests.provision_sim.properties import (
 )
 from tests.provision_sim.run import DEVICES, Sim
 
-EXAMPLES = int(os.environ.get("PROVISION_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("PROVISION_EXAMPLES", "100"))
 SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
