@@ -3,7 +3,12 @@
 A generated fleet (bench/lab_bench.py's ``write_inventory``: Huawei, H3C and Cisco switches in
 turn, each with the platform's default configuration) gets the vars the baseline templates
 need, then: plan (fetch + remediation), apply (back up, push, verify, save), apply again
-(nothing to change). Prints wall time and devices per second; asserts nothing.
+(nothing to change). Then the same fleet started from the weak configurations
+(tests/fixtures/provision/<platform>/start/weak.cfg): apply time per device and platform over
+SSH. Then the generated-config properties (tests/provision_sim) on the lab's shells in
+process: examples per second and the rollback success rate with a line refused at a random
+place of the push (GOVNET_BENCH_EXAMPLES per platform, default 1000). Prints figures;
+asserts nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -29,6 +35,8 @@ from govnet.provision.templates import TemplateSet
 from govnet.store.db import Store
 
 N = int(os.environ.get("GOVNET_BENCH_DEVICES", "50"))
+EXAMPLES = int(os.environ.get("GOVNET_BENCH_EXAMPLES", "1000"))
+ROOT = Path(__file__).resolve().parent.parent
 WORKERS = int(os.environ.get("GOVNET_BENCH_WORKERS", "16"))
 TEMPLATES = Path(__file__).resolve().parent.parent / "playbooks" / "templates"
 
@@ -53,7 +61,110 @@ def provisioning_inventory(folder: Path, n: int) -> Path:
     return path
 
 
+def weak_fleet(folder: Path) -> None:
+    """Every device of the fleet starts from its platform's weak configuration."""
+    inv = yaml.safe_load((folder / "bench.yaml").read_text())
+    for name, device in inv["devices"].items():
+        seed = ROOT / "tests/fixtures/provision" / device["platform"] / "start" / "weak.cfg"
+        (folder / "lab-data" / name).mkdir(parents=True, exist_ok=True)
+        text = seed.read_text(encoding="utf-8").replace("{hostname}", name)
+        (folder / "lab-data" / name / "running.cfg").write_text(text, encoding="utf-8")
+
+
+def weak_apply(job: Job, targets: list[Any], options: ProvisionOptions, folder: Path) -> None:
+    path = folder / "bench.yaml"
+    weak_fleet(folder)
+    state = folder / "state-weak"
+    store = Store.open(f"sqlite:///{folder / 'store-weak.sqlite'}")
+    launcher.up(path, state, wait=60)
+    try:
+        t0 = time.perf_counter()
+        _, results = apply_devices(job, targets, store, options)
+        wall = time.perf_counter() - t0
+    finally:
+        launcher.down(state)
+    by: dict[str, list[float]] = {}
+    for r in results:
+        by.setdefault(r.platform, []).append(r.elapsed)
+    counts = Counter(r.status for r in results)
+    print(f"apply baseline from weak configs, {N} devices: {wall:6.2f} s ({counts})")
+    for platform, times in sorted(by.items()):
+        times.sort()
+        print(
+            f"  {platform:<11} per device: median {times[len(times) // 2]:5.2f} s, "
+            f"max {times[-1]:5.2f} s ({len(times)} devices, {WORKERS} workers)"
+        )
+
+
+def generated_properties(examples: int) -> None:
+    """Both properties over ``examples`` generated configs per platform, in process."""
+    sys.path.insert(0, str(ROOT))
+    from tests.provision_sim.grammar import GRAMMARS
+    from tests.provision_sim.run import Sim
+
+    sim = Sim.create()
+    for platform in GRAMMARS:
+        one_platform(sim, platform, examples)
+
+
+def one_platform(sim: Any, platform: str, examples: int) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tests.provision_sim.grammar import configs
+    from tests.provision_sim.properties import (
+        apply_reaches_baseline,
+        pushable_lines,
+        rejection_rolls_back,
+    )
+    from tests.provision_sim.run import DEVICES
+
+    cfg = settings(
+        max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    outcome: Counter[str] = Counter()
+
+    @cfg
+    @given(configs(platform, DEVICES[platform]))
+    def apply(start: str) -> None:
+        try:
+            apply_reaches_baseline(sim, platform, start)
+            outcome["apply ok"] += 1
+        except AssertionError:
+            outcome["apply FAILED"] += 1
+
+    @cfg
+    @given(configs(platform, DEVICES[platform]), st.data())
+    def rollback(start: str, data: st.DataObject) -> None:
+        lines = pushable_lines(sim, platform, start)
+        if not lines:
+            outcome["nothing to push"] += 1
+            return
+        refused = data.draw(st.sampled_from(lines))
+        try:
+            rejection_rolls_back(sim, platform, start, refused)
+            outcome["rolled back identical"] += 1
+        except AssertionError:
+            outcome["rollback FAILED"] += 1
+
+    t0 = time.perf_counter()
+    apply()
+    t1 = time.perf_counter()
+    rollback()
+    t2 = time.perf_counter()
+    applied = outcome["apply ok"] + outcome["apply FAILED"]
+    tried = outcome["rolled back identical"] + outcome["rollback FAILED"]
+    rate = 100 * outcome["rolled back identical"] / tried if tried else float("nan")
+    print(
+        f"generated {platform:<11} apply: {applied / (t1 - t0):6.1f} examples/s "
+        f"({outcome['apply ok']} ok, {outcome['apply FAILED']} failed); "
+        f"refused line: {tried / (t2 - t1):6.1f} examples/s, rollback success "
+        f"{rate:5.1f} % of {tried}"
+    )
+
+
 def main() -> int:
+    generated_properties(EXAMPLES)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         path = provisioning_inventory(folder, N)
@@ -102,6 +213,7 @@ def main() -> int:
             )
         finally:
             launcher.down(state)
+        weak_apply(job, targets, options, folder)
     return 0
 
 

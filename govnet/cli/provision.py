@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import click
 
+from govnet.checks.engine import DeviceFacts, evaluate
+from govnet.checks.playbook import Playbook, load_playbooks
+from govnet.cli.audit import DEFAULT_PLAYBOOK as BASELINE_PLAYBOOK
 from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
 from govnet.errors import GovnetError
 from govnet.i18n import pick
+from govnet.inventory.model import Device
 from govnet.provision.service import (
     CHANGE,
     FAILED,
@@ -69,8 +74,26 @@ def _job(
     )
 
 
+def _assess(device: Device, config: str) -> list[str]:
+    """The baseline controls ``config`` fails (the audit's rules, offline): provisioning says
+    which of them it leaves to people. No baseline playbook here: nothing is said."""
+    if not BASELINE_PLAYBOOK.is_file():
+        return []
+    findings = evaluate(
+        [device], {device.name: DeviceFacts(device.name, config=config)}, _baseline()
+    )
+    return [f.control for f in findings if f.status.value == "fail"]
+
+
+@cache
+def _baseline() -> list[Playbook]:
+    return list(load_playbooks([BASELINE_PLAYBOOK]))
+
+
 def _options(workers: int, timeout: float | None, retries: int) -> ProvisionOptions:
-    return ProvisionOptions(workers=workers, ssh=SshOptions(timeout=timeout, retries=retries))
+    return ProvisionOptions(
+        workers=workers, ssh=SshOptions(timeout=timeout, retries=retries), assess=_assess
+    )
 
 
 def _emit(

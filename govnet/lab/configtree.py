@@ -22,6 +22,7 @@ Vendor differences are passed in as data (:class:`ConfigSyntax`, :class:`EditRul
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -52,6 +53,24 @@ class EditRules:
     # Lines that state a default the device does not print: entering one only removes its
     # recorded negation (Comware V7: "ip http enable").
     unprinted_defaults: Sequence[str] = ()
+    # Lines keyed by part of their text (regex, group 1 = the key): a new line with the key
+    # of a present one replaces it (an ACL's "rule 5 …" replaces the old rule 5).
+    keyed: Sequence[str] = ()
+    # Lines the device refuses whatever the context (regexes on the whole line, negation
+    # word included): sections that always exist (VRP "undo user-interface vty 16 20").
+    refused: Sequence[str] = ()
+    # Top-level print order (regexes): the device prints its configuration in a fixed order
+    # of features whatever the order lines were entered in; a new top-level line goes after
+    # the last present line of the same or an earlier rank. Lines no pattern matches are
+    # placed beside their feature (first word).
+    order: Sequence[str] = ()
+
+    def is_refused(self, line: str) -> bool:
+        return any(re.search(p, line) for p in self.refused)
+
+    def rank(self, text: str) -> int | None:
+        body = text.split(" ", 1)[1] if text.startswith(self.negation + " ") else text
+        return next((i for i, p in enumerate(self.order) if re.search(p, body)), None)
 
 
 @dataclass(eq=False)
@@ -238,6 +257,9 @@ class ConfigTree:
         if parent is not self.root:
             parent.children.append(node)
             return
+        rank = rules.rank(node.text)
+        if rank is not None and self._place_ranked(node, rank, rules):
+            return
         family = _family(node.text, rules.negation)
         kin = [
             i for i, n in enumerate(parent.children) if _family(n.text, rules.negation) == family
@@ -251,20 +273,52 @@ class ConfigTree:
         node.group = next(self._groups) if node.section or neighbour.is_section else neighbour.group
         parent.children.insert(last + 1, node)
 
+    def _place_ranked(self, node: ConfigNode, rank: int, rules: EditRules) -> bool:
+        """Insert a top-level line by the vendor's print order; False if no line is ranked."""
+        children = self.root.children
+        ranks = [rules.rank(c.text) for c in children]
+        if all(r is None for r in ranks):
+            return False
+        before = [i for i, r in enumerate(ranks) if r is not None and r <= rank]
+        at = before[-1] + 1 if before else next(i for i, r in enumerate(ranks) if r is not None)
+        prev = children[at - 1] if at > 0 else None
+        same = prev is not None and ranks[at - 1] == rank and not prev.is_section
+        node.group = (
+            prev.group if prev is not None and same and not node.section else next(self._groups)
+        )
+        children.insert(at, node)
+        return True
+
     def set_line(self, parent: ConfigNode, text: str, rules: EditRules) -> bool:
         """Apply a positive configuration line under ``parent``; True if the tree changed."""
         if parent.child(text) is not None:
             return False
-        negated = parent.child(f"{rules.negation} {text}")
-        if negated is not None:
-            self._remove(parent, negated)
-        if text in rules.unprinted_defaults:
-            return negated is not None
+        # Configuring a feature replaces its displayed negation, also when the line carries
+        # values the negation does not ("local-aaa-user wrong-password retry-interval 5 …"
+        # replaces "undo local-aaa-user wrong-password").
+        mark = rules.negation + " "
+        negated = [
+            c
+            for c in parent.children
+            if c.text.startswith(mark) and _words_start(text, c.text[len(mark) :])
+        ]
+        for old in negated:
+            self._remove(parent, old)
         for key in rules.single_valued:
             if _words_start(text, key):
                 for old in [c for c in parent.children if _words_start(c.text, key)]:
                     self._remove(parent, old)
+                    negated.append(old)
                 break
+        for pattern in rules.keyed:
+            m = re.match(pattern, text)
+            if m:
+                for old in [c for c in parent.children if re.match(pattern, c.text)]:
+                    if re.match(pattern, old.text)[1] == m[1]:  # type: ignore[index]
+                        self._remove(parent, old)
+                        negated.append(old)
+        if text in rules.unprinted_defaults:
+            return bool(negated)
         self._insert(parent, ConfigNode(text=text), rules)
         return True
 

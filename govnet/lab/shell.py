@@ -420,6 +420,8 @@ class Shell:
             body = ["interface", name]
         text = " ".join(body)
         full = " ".join(words[:keyword_at] + body)
+        if dialect.rules.is_refused(full):
+            return self._error("unrecognized", line, prompt, keyword_at)
         for pattern in self.state.data.behaviour.reject:
             if re.search(pattern, full) or re.search(pattern, line.strip()):
                 return self._error("unrecognized", line, prompt, keyword_at)

@@ -404,6 +404,84 @@ _CISCO_ERRORS = ErrorTexts(
 )
 
 
+# Top-level print order of ``display current-configuration`` / ``show running-config``: a
+# line typed anywhere is printed in its feature's place. Taken from the vendors' sample
+# configurations: Huawei "S5720 V200R011C10 Configuration Guide - Typical Configuration
+# Examples" (configuration files at the end of each example), H3C "S5130S-EI Fundamentals
+# Configuration Guide (R6327)" and Cisco "Catalyst 2960-X IOS 15.2(7)E Configuration Guide"
+# (show running-config samples); lines no pattern matches stay beside their feature.
+_VRP_ORDER = (
+    r"^sysname ",
+    r"^vlan batch ",
+    r"^stp ",
+    r"^lldp ",
+    r"^clock ",
+    r"^telnet ",
+    r"^http ",
+    r"^info-center ",
+    r"^drop-profile ",
+    r"^vlan \d+$",
+    r"^acl ",
+    r"^aaa$",
+    r"^interface ",
+    r"^snmp-agent",
+    r"^(stelnet|ssh) ",
+    r"^ntp-service ",
+    r"^user-interface ",
+)
+_COMWARE_ORDER = (
+    r"^version ",
+    r"^sysname ",
+    r"^clock ",
+    r"^telnet ",
+    r"^irf ",
+    r"^lldp ",
+    r"^password-control ",
+    r"^password-recovery ",
+    r"^vlan ",
+    r"^stp ",
+    r"^interface ",
+    r"^scheduler ",
+    r"^line ",
+    r"^info-center ",
+    r"^snmp-agent",
+    r"^ssh ",
+    r"^ntp-service ",
+    r"^acl ",
+    r"^radius ",
+    r"^domain ",
+    r"^role ",
+    r"^user-group ",
+    r"^local-user ",
+    r"^ip https? ",
+)
+_IOS_ORDER = (
+    r"^version ",
+    r"^service ",
+    r"^hostname ",
+    r"^boot-",
+    r"^logging (buffered|console) ",
+    r"^enable ",
+    r"^username ",
+    r"^aaa ",
+    r"^clock ",
+    r"^system ",
+    r"^ip domain",
+    r"^ip ssh ",
+    r"^login ",
+    r"^security ",
+    r"^spanning-tree ",
+    r"^vlan ",
+    r"^interface ",
+    r"^ip http ",
+    r"^ip access-list ",
+    r"^logging ",
+    r"^snmp-server ",
+    r"^line ",
+    r"^ntp ",
+)
+
+
 def _any(words: str, action: str, text: str = "") -> Command:
     """A Huawei/H3C ``display`` command: valid in every view, configuration ones included."""
     return Command(words, action, text=text, anywhere=True)
@@ -550,8 +628,26 @@ HUAWEI = Vendor(
                 "screen-length",
                 "snmp-agent sys-info version",
                 "ip address",
+                "local-aaa-user wrong-password",
+                "password expire",
+                "password history record number",
             ),
             no_trace=("shutdown",),
+            # the lockout at its default values is not printed (S5720 V200R011 Command
+            # Reference, "local-aaa-user wrong-password": default retry-interval 5,
+            # retry-time 3, block-time 5); "undo local-aaa-user wrong-password" is
+            unprinted_defaults=(
+                "local-aaa-user wrong-password retry-interval 5 retry-time 3 block-time 5",
+                "info-center enable",  # on by default; only its negation is printed
+            ),
+            # user interfaces and the aaa view always exist: VRP refuses to delete them
+            refused=(
+                r"^undo user-interface ",
+                r"^undo aaa$",
+                r"^undo local-aaa-user wrong-password \S",
+            ),
+            order=_VRP_ORDER,
+            keyed=(r"^(rule \d+) ", r"^acl (?:ipv6 |mac )?\S+ (inbound|outbound)$"),
             shown=(
                 "telnet server enable",
                 "http server enable",
@@ -752,10 +848,19 @@ H3C = Vendor(
                 "user-role",
                 "ip address",
                 "clock protocol",
+                "password-control length",
+                "password-control aging",
+                "password-control composition",
+                "password-control login-attempt",
             ),
             no_trace=("shutdown",),
             shown=("ip http enable", "ip https enable", "info-center enable", "irf link-delay"),
-            unprinted_defaults=("ip http enable",),
+            unprinted_defaults=("ip http enable", "info-center enable"),
+            # lines and line classes always exist (Comware V7 Fundamentals Command Reference,
+            # "line vty": no undo form)
+            refused=(r"^undo line ", r"^undo user-interface "),
+            order=_COMWARE_ORDER,
+            keyed=(r"^(rule \d+) ", r"^acl (?:ipv6 |mac )?\S+ (inbound|outbound)$"),
         ),
         hostname_keyword="sysname",
         enter_banner="System View: return to User View with Ctrl+Z.",
@@ -930,9 +1035,17 @@ CISCO = Vendor(
                 "enable password",
                 "service timestamps log",
                 "service timestamps debug",
+                "login block-for",
+                "ip ssh authentication-retries",
+                "security passwords min-length",
             ),
             no_trace=("shutdown",),
             shown=_IOS_SHOWN,
+            unprinted_defaults=("logging on",),  # on by default: only "no logging on" shows
+            # the console and the first five VTYs cannot be deleted ("% Not all lines may be
+            # deleted": IOS 15.2 Terminal Services Command Reference, "line")
+            refused=(r"^no line (con|aux) ", r"^no line vty 0 "),
+            order=_IOS_ORDER,
         ),
         hostname_keyword="hostname",
         enter_banner="Enter configuration commands, one per line.  End with CNTL/Z.",

@@ -211,12 +211,36 @@ def _drop_absent(target: Any, wanted: Any, absent: tuple[Absent, ...]) -> None:
                 child.delete()
 
 
+def _keep_permanent(delta: Any, source: Any, rules: PlatformRules) -> None:
+    """A deletion of a section the device refuses to delete (``permanent`` in the data file)
+    becomes the negation of each line under it: the section stays, empty as the device has
+    it by default."""
+    mark = rules.negation + " "
+    for child in list(delta.children):
+        if not child.text.startswith(mark):
+            continue
+        section = child.text[len(mark) :]
+        if not rules.is_permanent(section):
+            continue
+        child.delete()
+        held = source.get_child(equals=section)
+        if held is None or not held.children:
+            continue
+        node = delta.get_child(equals=section) or delta.add_child(section)
+        for line in held.children:
+            if node.get_child(equals=mark + line.text) is None:
+                node.add_child(mark + line.text)
+
+
 def _commands(node: Any, rules: PlatformRules, parents: tuple[str, ...] = ()) -> list[str]:
     """Push order, indented for people (the device ignores the indentation), fixed."""
     out: list[str] = []
     pad = " " * len(parents)
     for child in sorted(node.children):
-        out.append(pad + rules.fix(child.text, parents))
+        line = pad + rules.fix(child.text, parents)
+        if not child.children and out and out[-1] == line:
+            continue  # two lines fixed into one command ("undo local-user admin")
+        out.append(line)
         if child.children:
             out.extend(_commands(child, rules, (*parents, child.text)))
             out.append(pad + " " + rules.section_exit)
@@ -248,8 +272,12 @@ def remediate(intended: Intended, running_text: str, what: str = "device") -> Re
     try:
         target = running.future(_missing(wanted, running))
         _drop_absent(target, wanted, intended.absent)
-        forward = running.config_to_get_to(target).set_order_weight()
-        back = target.config_to_get_to(running, HConfig(running.driver)).set_order_weight()
+        forward = running.config_to_get_to(target)
+        _keep_permanent(forward, running, rules)
+        forward.set_order_weight()
+        back = target.config_to_get_to(running, HConfig(running.driver))
+        _keep_permanent(back, target, rules)
+        back.set_order_weight()
         diff = _diff(running.unified_diff(target), rules)
     except (DuplicateChildError, ValueError) as exc:
         raise GovnetError(f"{what}: cannot compute the change: {exc}") from exc
@@ -296,7 +324,9 @@ def rollback_commands(platform: str, current_text: str, backup_text: str, what: 
     rules = platform_rules(platform)
     current = _hconfig(platform, canonical_text(current_text), what)
     backup = _hconfig(platform, canonical_text(backup_text), f"{what} (backup)")
-    return _commands(current.config_to_get_to(backup).set_order_weight(), rules)
+    delta = current.config_to_get_to(backup)
+    _keep_permanent(delta, current, rules)
+    return _commands(delta.set_order_weight(), rules)
 
 
 def verify(intended: Intended, running_text: str, what: str = "device") -> list[str]:
@@ -313,7 +343,14 @@ def verify(intended: Intended, running_text: str, what: str = "device") -> list[
             found = _find(have, child.text, rules, keys)
             if found is None:
                 where = " > ".join((*parents, child.text))
-                problems.append(f"missing: {mask_line(where)}")
+                shown = _shown_instead(have, child.text)
+                if shown:
+                    problems.append(
+                        f"shown differently: {mask_line(where)} (the device shows "
+                        f"{'; '.join(mask_line(x) for x in shown)})"
+                    )
+                else:
+                    problems.append(f"missing: {mask_line(where)}")
                 continue
             if child.children:
                 walk(child, found, (*parents, child.text))
@@ -330,6 +367,17 @@ def verify(intended: Intended, running_text: str, what: str = "device") -> list[
                 where = " > ".join((*directive.path, child.text))
                 problems.append(f"still present: {mask_line(where)}")
     return problems
+
+
+def _shown_instead(have: Any, text: str) -> list[str]:
+    """Lines of the same setting the device prints instead of ``text`` (same leading words,
+    another value): the device took the line but shows it its own way, or kept another."""
+    if have is None:
+        return []
+    words = text.split()
+    lead = next((i for i, w in enumerate(words) if any(ch.isdigit() for ch in w)), len(words))
+    key = words[: max(1, min(2, lead, len(words) - 1))]
+    return [c.text for c in have.children if c.text.split()[: len(key)] == key]
 
 
 def pushable(commands: list[str]) -> list[str]:

@@ -56,12 +56,15 @@ class Substitution(_Strict):
 
 class PlatformRulesSpec(_Strict):
     section_exit: str
+    negation: str
     idempotent: list[list[MatchSpec]] = Field(default_factory=list)
     silent_negations: list[str] = Field(default_factory=list)
+    permanent: list[str] = Field(default_factory=list)
+    alternatives: list[Substitution] = Field(default_factory=list)
     compare: list[Substitution] = Field(default_factory=list)
     fixes: list[Substitution] = Field(default_factory=list)
 
-    @field_validator("silent_negations")
+    @field_validator("silent_negations", "permanent")
     @classmethod
     def _check(cls, v: list[str]) -> list[str]:
         return [_regex(x) for x in v]
@@ -86,10 +89,27 @@ class PlatformRules:
     platform: str
     hier_config: str
     section_exit: str
+    negation: str
     idempotent: tuple[tuple[MatchSpec, ...], ...]
     silent_negations: tuple[re.Pattern[str], ...]
     compare_subs: tuple[_Sub, ...]
     fix_subs: tuple[_Sub, ...]
+    permanent: tuple[re.Pattern[str], ...] = ()
+    alternative_subs: tuple[_Sub, ...] = ()
+
+    def is_permanent(self, section: str) -> bool:
+        """A section the device always has and refuses to delete."""
+        return any(p.search(section) for p in self.permanent)
+
+    def alternatives(self, line: str) -> list[str]:
+        """Other forms to try when the device refused ``line`` (stripped)."""
+        out = []
+        for sub in self.alternative_subs:
+            if sub.match.search(line):
+                alt = sub.match.sub(sub.replace, line)
+                if alt != line and alt not in out:
+                    out.append(alt)
+        return out
 
     def is_silent_negation(self, text: str) -> bool:
         return any(p.search(text) for p in self.silent_negations)
@@ -115,9 +135,15 @@ def _compile(subs: list[Substitution]) -> tuple[_Sub, ...]:
 
 
 @cache
-def _table() -> dict[str, PlatformRulesSpec]:
+def _raw() -> dict[str, Any]:
     text = resources.files("govnet").joinpath("data/provision.yaml").read_text(encoding="utf-8")
-    raw: dict[str, Any] = yaml.safe_load(text)["platforms"]
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+@cache
+def _table() -> dict[str, PlatformRulesSpec]:
+    raw: dict[str, Any] = _raw()["platforms"]
     try:
         return {name: PlatformRulesSpec.model_validate(row) for name, row in raw.items()}
     except ValidationError as exc:  # a broken data file is a bug in govnet, said plainly
@@ -140,11 +166,36 @@ def platform_rules(platform: str) -> PlatformRules:
         platform=platform,
         hier_config=hier,
         section_exit=spec.section_exit,
+        negation=spec.negation,
         idempotent=tuple(tuple(level) for level in spec.idempotent),
         silent_negations=tuple(re.compile(p) for p in spec.silent_negations),
         compare_subs=_compile(spec.compare),
         fix_subs=_compile(spec.fixes),
+        permanent=tuple(re.compile(p) for p in spec.permanent),
+        alternative_subs=_compile(spec.alternatives),
     )
+
+
+class PeopleText(_Strict):
+    en: str
+    zh: str
+
+
+class LeftToPeople(_Strict):
+    """A control the baseline does not push: why, and what a person does instead."""
+
+    why: PeopleText
+    remediation: PeopleText
+
+
+@cache
+def left_to_people(platform: str = "") -> dict[str, LeftToPeople]:
+    """Controls left to people (``left_to_people`` in the data file), by control id."""
+    raw = _raw().get("left_to_people") or {}
+    try:
+        return {k: LeftToPeople.model_validate(v) for k, v in raw.items()}
+    except ValidationError as exc:
+        raise GovnetError(f"govnet/data/provision.yaml: left_to_people: {exc}") from exc
 
 
 @cache

@@ -20,15 +20,17 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from types import TracebackType
+from typing import Any, Protocol
 
 from govnet.collect.backup import new_run_id, store_config
 from govnet.collect.sanitize import mask_line, normalise
-from govnet.errors import ExitCode, GovnetError, TransportError
+from govnet.errors import CommandError, ExitCode, GovnetError, TransportError
 from govnet.inventory.model import Device
 from govnet.platforms import get_platform
 from govnet.provision.remediation import (
@@ -38,6 +40,7 @@ from govnet.provision.remediation import (
     rollback_commands,
     verify,
 )
+from govnet.provision.rules import PlatformRules, left_to_people, platform_rules
 from govnet.provision.tasks import Job, Target
 from govnet.secrets import REDACTOR, check_all
 from govnet.store import provision as records
@@ -85,10 +88,54 @@ def _code(status: str, error_kind: str | None) -> int:
     return ExitCode.OK
 
 
+class Session(Protocol):
+    """What provisioning needs of a device session (:class:`SshSession` in production)."""
+
+    def open(self) -> Session: ...
+    def close(self) -> None: ...
+    def fetch(self, what: str) -> str: ...
+    def configure(self, lines: list[str]) -> str: ...
+    def save(self) -> str: ...
+    def __enter__(self) -> Session: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+SessionFactory = Callable[[Device, SshOptions], Session]
+# The controls a configuration text fails (the audit, passed in by the CLI: checks sit above
+# provisioning); used to say what the task leaves to people.
+Assess = Callable[[Device, str], Iterable[str]]
+
+
 @dataclass(frozen=True)
 class ProvisionOptions:
     workers: int = 16
     ssh: SshOptions = field(default_factory=SshOptions)
+    # how a device session is opened: SSH (netmiko); tests pass the lab's shell in process
+    session: SessionFactory = SshSession
+    assess: Assess | None = None
+
+
+def people_todo(options: ProvisionOptions, device: Device, config: str) -> list[dict[str, Any]]:
+    """The controls ``config`` still fails that the baseline leaves to people, with why and
+    what to do (``left_to_people`` in govnet/data/provision.yaml); [] without an assessor."""
+    if options.assess is None:
+        return []
+    table = left_to_people(device.platform)
+    failing = set(options.assess(device, config))
+    return [
+        {
+            "control": control,
+            "why": row.why.model_dump(),
+            "remediation": row.remediation.model_dump(),
+        }
+        for control, row in table.items()
+        if control in failing
+    ]
 
 
 @dataclass
@@ -102,6 +149,7 @@ class DevicePlan:
     message: str = ""
     error_kind: str | None = None
     elapsed: float = 0.0
+    left_to_people: list[dict[str, Any]] = field(default_factory=list)  # not pushed: why
 
     @property
     def exit_code(self) -> int:
@@ -115,6 +163,7 @@ class DevicePlan:
             "commands": self.commands,
             "diff": self.diff,
             "rollback": self.rollback,
+            "left_to_people": self.left_to_people,
             "lines": len(self.commands),
             "message": self.message,
             "error_kind": self.error_kind,
@@ -134,6 +183,7 @@ class DeviceChange:
     error_kind: str | None = None
     elapsed: float = 0.0
     backup_sha256: str | None = None
+    left_to_people: list[dict[str, Any]] = field(default_factory=list)  # not pushed: why
 
     @property
     def exit_code(self) -> int:
@@ -152,6 +202,7 @@ class DeviceChange:
             "error_kind": self.error_kind,
             "elapsed": round(self.elapsed, 3),
             "backup_sha256": self.backup_sha256,
+            "left_to_people": self.left_to_people,
         }
 
 
@@ -175,7 +226,7 @@ def _ordered(targets: list[Target], done: dict[str, Any]) -> list[Any]:
     return [done[t.device.name] for t in targets if t.device.name in done]
 
 
-def _fetch(session: SshSession, device: Device) -> str:
+def _fetch(session: Session, device: Device) -> str:
     return normalise(session.fetch("running_config"), get_platform(device.platform))
 
 
@@ -196,7 +247,7 @@ def plan_devices(
         t0 = time.monotonic()
         try:
             intended = job.intended(device)
-            with SshSession(device, opts.ssh) as session:
+            with opts.session(device, opts.ssh) as session:
                 running = _fetch(session, device)
             rem = remediate(intended, running, device.name)
         except GovnetError as exc:
@@ -216,6 +267,7 @@ def plan_devices(
             diff=mask(rem.diff),
             rollback=mask(rem.rollback),
             elapsed=time.monotonic() - t0,
+            left_to_people=people_todo(opts, device, running),
         )
 
     done: dict[str, Any] = _skipped(targets, DevicePlan)
@@ -262,22 +314,74 @@ class _Ctx:
     confirmed: dict[str, list[str]] | None
 
 
+_AT_COMMAND = re.compile(r"at command: (.*?), matched error: ")
+
+
+def rejected_line(exc: GovnetError, sent: list[str]) -> str | None:
+    """The pushed line the device refused, from netmiko's per-line check or, where the whole
+    output was checked (Comware's long lines), the last echoed line before the error."""
+    m = _AT_COMMAND.search(str(exc))
+    if m:
+        return m[1].strip()
+    output = getattr(exc, "output", "") or ""
+    last: str | None = None
+    wanted = {line.strip() for line in sent}
+    for out_line in output.splitlines():
+        text = out_line.strip()
+        if not text:
+            continue
+        echoed = max((w for w in wanted if w and text.endswith(w)), key=len, default=None)
+        if echoed is not None:
+            last = echoed
+        elif last is not None and ("%" in text or text.startswith("Error")):
+            return last
+    return None
+
+
+ROLLBACK_ROUNDS = 3
+
+
 def _roll_back(ctx: _Ctx, device: Device, before: str, change: DeviceChange) -> DeviceChange:
-    """A fresh session; push what brings the device back to ``before``; check it is identical."""
+    """A fresh session; push what brings the device back to ``before``, computed from what it
+    holds now with the platform's rules; check it is identical.
+
+    A line the device refuses is retried in the platform's alternative forms (recomputed from
+    what the device then holds); one with no form left is left out and reported, and whatever
+    still differs from the backup is listed line by line."""
     reason = change.message
+    rules = platform_rules(device.platform)
+    refused: dict[str, str] = {}  # line → the device's error
+    pushed: list[str] = []
     try:
-        with SshSession(device, ctx.options.ssh) as session:
-            current = _fetch(session, device)
-            commands = rollback_commands(device.platform, current, before, device.name)
-            change.rollback = mask(commands)
-            if commands:
-                session.configure(pushable(commands))
+        with ctx.options.session(device, ctx.options.ssh) as session:
             restored = _fetch(session, device)
+            for _ in range(ROLLBACK_ROUNDS):
+                commands = _without_refused(
+                    rollback_commands(device.platform, restored, before, device.name),
+                    refused,
+                    rules,
+                )
+                if not pushable(commands):
+                    break
+                pushed.extend(commands)
+                try:
+                    session.configure(pushable(commands))
+                except CommandError as exc:
+                    line = rejected_line(exc, pushable(commands))
+                    if line is None or line in refused:
+                        raise
+                    refused[line] = REDACTOR(str(exc))
+                    restored = _fetch(session, device)
+                    continue
+                restored = _fetch(session, device)
+                break
     except GovnetError as exc:
+        change.rollback = mask(pushed)
         change.status = ROLLBACK_FAILED
         change.error_kind = _kind(exc)
         change.message = REDACTOR(f"{reason}; rollback failed: {exc}")
         return change
+    change.rollback = mask(pushed)
     if restored == before:
         change.status = ROLLED_BACK
         change.message = f"{reason}; rolled back: the configuration is identical to the backup"
@@ -291,6 +395,11 @@ def _roll_back(ctx: _Ctx, device: Device, before: str, change: DeviceChange) -> 
     ]
     change.status = ROLLBACK_FAILED
     change.error_kind = "rollback"
+    change.problems = [
+        *change.problems,
+        *(f"the device rejected {mask_line(line)!r} in the rollback" for line in refused),
+        *(f"differs from the backup: {line}" for line in mask(delta)),
+    ]
     shown = "; ".join(mask(delta[:4])) + (" …" if len(delta) > 4 else "")
     change.message = REDACTOR(
         f"{reason}; rollback incomplete: {len(delta)} line(s) differ from the backup ({shown}); "
@@ -299,12 +408,31 @@ def _roll_back(ctx: _Ctx, device: Device, before: str, change: DeviceChange) -> 
     return change
 
 
+def _without_refused(
+    commands: list[str], refused: dict[str, str], rules: PlatformRules
+) -> list[str]:
+    """Lines the device refused before replaced by their next alternative form, or left out."""
+    out: list[str] = []
+    for command in commands:
+        text = command.strip()
+        pad = command[: len(command) - len(command.lstrip())]
+        while text in refused:
+            alternatives = [a for a in rules.alternatives(text) if a not in refused]
+            if not alternatives:
+                text = ""
+                break
+            text = alternatives[0]
+        if text:
+            out.append(pad + text)
+    return out
+
+
 def _apply_one(ctx: _Ctx, device: Device) -> DeviceChange:
     t0 = time.monotonic()
     change = DeviceChange(device.name, device.platform, FAILED)
     try:
         intended: Intended = ctx.job.intended(device)
-        session = SshSession(device, ctx.options.ssh).open()
+        session = ctx.options.session(device, ctx.options.ssh).open()
     except GovnetError as exc:
         change.error_kind, change.message = _kind(exc), REDACTOR(str(exc))
         change.elapsed = time.monotonic() - t0
@@ -328,6 +456,7 @@ def _apply_one(ctx: _Ctx, device: Device) -> DeviceChange:
         # works from `before`, the text fetched in this session, never from the store
         if not rem.changed:
             change.status = UNCHANGED
+            change.left_to_people = people_todo(ctx.options, device, before)
             change.problems = verify(intended, before, device.name)
             if change.problems:
                 change.message = "nothing to push, yet not as intended: " + "; ".join(
@@ -341,10 +470,15 @@ def _apply_one(ctx: _Ctx, device: Device) -> DeviceChange:
             if problems:
                 raise _Abort(f"verification failed: {'; '.join(problems)}", problems)
             session.save()
+            change.left_to_people = people_todo(ctx.options, device, after)
         except (GovnetError, _Abort) as exc:
             session.close()
             change.problems = exc.problems if isinstance(exc, _Abort) else []
             change.message = REDACTOR(exc.reason if isinstance(exc, _Abort) else str(exc))
+            if isinstance(exc, CommandError):
+                line = rejected_line(exc, pushable(rem.commands))
+                if line is not None:
+                    change.problems = [f"the device rejected {mask_line(line)!r}"]
             return _roll_back(ctx, device, before, change)
         change.status = CHANGED
         return change

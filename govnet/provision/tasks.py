@@ -201,7 +201,60 @@ class OnboardUnit(Task):
         return {**base, "args": args, **prepared.context}
 
 
-TASKS: dict[str, Task] = {t.name: t for t in (Baseline(), OnboardUnit())}
+# Account names the audit counts as default or shared (playbooks/mlps2-baseline.yaml,
+# auth.default-accounts).
+DEFAULT_ACCOUNTS = (
+    "admin", "huawei", "h3c", "cisco", "root", "guest", "test", "user", "manager", "super",
+)  # fmt: skip
+
+
+class RemoveDefaultAccountsArgs(Args):
+    """Opt-in: which default accounts may go (default: every one govnet does not log in as)."""
+
+    accounts: tuple[str, ...] = Field(
+        DEFAULT_ACCOUNTS, description="account names to remove, comma-separated"
+    )
+
+    @field_validator("accounts", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [a.strip() for a in value.split(",") if a.strip()]
+        for name in value:
+            if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.@-]+", name):
+                raise ValueError(f"bad account name {name!r}")
+        return tuple(dict.fromkeys(value))
+
+
+class RemoveDefaultAccounts(Task):
+    """Opt-in: delete factory/shared local accounts, never the one govnet logs in with on that
+    device (so the session doing it, and every later one, keeps working). The plan lists the
+    accounts per device; apply asks for confirmation unless --yes."""
+
+    name = "remove-default-accounts"
+    summary: ClassVar[dict[str, str]] = {
+        "en": "opt-in: delete default/shared local accounts (never govnet's own login)",
+        "zh": "可选：删除默认/共享本地账号（不删除govnet自身登录账号）",
+    }
+    args_model = RemoveDefaultAccountsArgs
+
+    def skip_reason(self, inventory: Inventory, device: Device, args: Args) -> str | None:
+        assert isinstance(args, RemoveDefaultAccountsArgs)
+        own = device.credentials.username if device.credentials else None
+        if not [a for a in args.accounts if a != own]:
+            return f"the only account named is the one govnet logs in with ({own})"
+        return None
+
+    def context(
+        self, inventory: Inventory, device: Device, args: Args, prepared: Prepared
+    ) -> dict[str, Any]:
+        assert isinstance(args, RemoveDefaultAccountsArgs)
+        own = device.credentials.username if device.credentials else None
+        accounts = [a for a in args.accounts if a != own]
+        return {**base_context(inventory, device), "args": args, "accounts": accounts}
+
+
+TASKS: dict[str, Task] = {t.name: t for t in (Baseline(), OnboardUnit(), RemoveDefaultAccounts())}
 
 
 def get_task(name: str) -> Task:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -146,6 +147,7 @@ class TemplateSet:
             autoescape=False,
         )
         self.env.filters["network"] = _network
+        self.env.filters["regex_escape"] = re.escape
 
     def name(self, platform: str, task: str) -> str:
         return f"{platform}/{task}.j2"

@@ -130,6 +130,7 @@ def print_summary(
         console.print(rich_table(rows, columns, lang, title))
     for note in notes:
         console.print(pick(lang, note["en"], note["zh"]), markup=False, highlight=False)
+    _print_left_to_people(console, results, lang)
     if skipped:
         names = ", ".join(r.device for r in skipped)
         reasons = sorted({r.message for r in skipped})
@@ -141,5 +142,28 @@ def print_summary(
                     f"跳过：{names}（{'；'.join(reasons)}）",
                 ),
                 style="dim",
+            )
+        )
+
+
+def _print_left_to_people(
+    console: Console, results: Sequence[DevicePlan | DeviceChange], lang: str
+) -> None:
+    """What still fails that the task does not push, why, and what a person does."""
+    todo: dict[str, tuple[list[str], dict[str, Any]]] = {}
+    for r in results:
+        for item in r.left_to_people:
+            todo.setdefault(item["control"], ([], item))[0].append(r.device)
+    if not todo:
+        return
+    console.print(
+        Text(pick(lang, "left to people (not pushed):", "需人工处理（未下发）："), style="bold")
+    )
+    for control, (devices, item) in sorted(todo.items()):
+        why, fix = item["why"], item["remediation"]
+        console.print(
+            Text(
+                f"  {control} ({', '.join(devices)}): {pick(lang, why['en'], why['zh'])}; "
+                f"{pick(lang, fix['en'], fix['zh'])}"
             )
         )

@@ -27,6 +27,7 @@ from govnet.inventory import Inventory, load_inventory
 from govnet.lab import launcher
 from govnet.platforms import get_platform
 from govnet.secrets import renderings
+from govnet.provision.rules import left_to_people
 from govnet.store import provision as records
 from govnet.store.db import Store
 from govnet.transport.ssh import SshSession
@@ -36,6 +37,15 @@ from tests.integration.conftest import free_port, relocate_lab
 pytestmark = pytest.mark.integration
 
 REJECT = {"int-agg-east": "^traffic-filter ", "int-acc-west": "^packet-filter "}
+FIXTURES = ROOT / "tests" / "fixtures" / "provision"
+# weak switches as a county's would be (tests/fixtures/provision/<platform>/start/weak.cfg),
+# each twice: as it is, and made to refuse the baseline's NTP line (the push fails half-way)
+WEAK = {
+    "weak-hw": ("huawei", "internal-net", "county-east"),
+    "weak-h3c": ("hp_comware", "internal-net", "county-east"),
+    "weak-ios": ("cisco_ios", "external-net", "county-east"),
+}
+NTP_REJECT = {"huawei": "^ntp-service ", "hp_comware": "^ntp-service ", "cisco_ios": "^ntp "}
 
 
 @dataclass
@@ -79,6 +89,28 @@ def plab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProvLab]:
         "vars": {"snmp_v3": {"user": "govnet-v3", "group": "govnet-ro",
                              "auth_key": "env:GOVNET_T_V3_AUTH", "priv_key": "env:GOVNET_T_V3_PRIV"}},
     }  # fmt: skip
+    last = 10
+    for name, (platform, group, site) in WEAK.items():  # realistic weak starting configs
+        for suffix, reject in (("", None), ("-ntp", NTP_REJECT[platform])):
+            last += 1
+            host = name + suffix
+            seed = (FIXTURES / platform / "start" / "weak.cfg").read_text(encoding="utf-8")
+            (folder / "lab-data" / host).mkdir()
+            (folder / "lab-data" / host / "running.cfg").write_text(
+                seed.replace("{hostname}", host), encoding="utf-8"
+            )
+            if reject:
+                (folder / "lab-data" / host / "lab.yaml").write_text(f"reject: ['{reject}']\n")
+            data["devices"][host] = {
+                "host": "127.0.0.1",
+                "port": free_port(socket.SOCK_STREAM),
+                "snmp_port": free_port(socket.SOCK_DGRAM),
+                "address": f"10.10.9.{last}",
+                "platform": platform,
+                "role": "access",
+                "groups": [group],
+                "site": site,
+            }
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     state = base / "state"
     launcher.up(path, state)
@@ -254,7 +286,10 @@ def test_a_failed_verification_is_rolled_back(plab: ProvLab, tmp_path: Path) -> 
     assert code == 1, out
     [result] = as_json(out)["devices"]
     assert result["status"] == "rolled-back"
-    assert result["problems"] == ["missing: user-interface vty 16 20 > idle-timeout 5 0"]
+    assert result["problems"] == [
+        "shown differently: user-interface vty 16 20 > idle-timeout 5 0 "
+        "(the device shows idle-timeout 6 0)"
+    ]
     assert plab.running("int-core-1") == before
 
 
@@ -294,7 +329,7 @@ def test_apply_asks_first_and_sends_nothing_on_no(plab: ProvLab) -> None:
         plab, "provision", "apply", "baseline", "--limit", "ext-core-1", "-f", "csv", stdin="y\n"
     )
     assert code == 0, out
-    assert "ext-core-1,hp_comware,changed,3" in out
+    assert "ext-core-1,hp_comware,changed,4" in out  # idle-timeout, password aging
     assert " idle-timeout 5 0" in plab.running("ext-core-1")
 
 
@@ -341,3 +376,41 @@ def test_verbose_apply_logs_no_rendering_of_the_keys(plab: ProvLab) -> None:
     for key in V3_KEYS.values():
         for form in renderings(key) | {key[:8], key[-6:]}:  # whole, escaped, or a piece
             assert form not in log and form not in proc.stdout, form
+
+
+@pytest.mark.parametrize("name", list(WEAK))
+def test_a_weak_switch_reaches_the_baseline_leaving_only_what_people_do(
+    plab: ProvLab, name: str
+) -> None:
+    code, out = govnet(plab, "audit", "--limit", name, "-f", "json")
+    assert code == 1
+    code, out = govnet(
+        plab, "provision", "apply", "baseline", "--limit", name, "--yes", "-f", "json"
+    )
+    assert code == 0, out
+    [result] = as_json(out)["devices"]
+    assert result["status"] == "changed", out
+    code, out = govnet(plab, "audit", "--limit", name, "-f", "json")
+    fails = {f["control"] for f in as_json(out)["findings"] if f["status"] == "fail"}
+    assert fails and fails <= set(left_to_people(WEAK[name][0])), fails
+    # the apply said so, with why and what to do
+    assert {t["control"] for t in result["left_to_people"]} == fails
+    assert all(t["why"]["zh"] and t["remediation"]["en"] for t in result["left_to_people"])
+    code, out = govnet(plab, "provision", "plan", "baseline", "--limit", name, "-f", "json")
+    assert [d["status"] for d in as_json(out)["devices"]] == ["no-change"], out
+
+
+@pytest.mark.parametrize("name", [f"{n}-ntp" for n in WEAK])
+def test_a_weak_switch_refusing_the_ntp_line_rolls_back_to_exactly_its_start(
+    plab: ProvLab, name: str
+) -> None:
+    before = plab.running(name)
+    code, out = govnet(
+        plab, "provision", "apply", "baseline", "--limit", name, "--yes", "-f", "json"
+    )
+    assert code == 1, out
+    [result] = as_json(out)["devices"]
+    assert result["status"] == "rolled-back", result
+    assert "identical to the backup" in result["message"]
+    assert any(p.startswith("the device rejected 'ntp") for p in result["problems"]), result
+    assert plab.running(name) == before

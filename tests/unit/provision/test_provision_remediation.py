@@ -176,7 +176,8 @@ def test_verification_names_missing_and_remaining_lines_with_secrets_masked() ->
     problems = verify(intended, running)
     assert problems == [
         "missing: snmp-agent usm-user v3 u authentication-mode sha cipher ***",
-        "missing: user-interface vty 0 4 > protocol inbound ssh",
+        "shown differently: user-interface vty 0 4 > protocol inbound ssh "
+        "(the device shows protocol inbound all)",
         "still present: snmp-agent community read cipher ***",
     ]
 
