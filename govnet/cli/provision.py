@@ -77,7 +77,7 @@ def _job(
 def _assess(device: Device, config: str) -> list[str]:
     """The baseline controls ``config`` fails (the audit's rules, offline): provisioning says
     which of them it leaves to people. No baseline playbook here: nothing is said."""
-    if not BASELINE_PLAYBOOK.is_file():
+    if not _baseline_path().is_file():
         return []
     findings = evaluate(
         [device], {device.name: DeviceFacts(device.name, config=config)}, _baseline()
@@ -85,9 +85,15 @@ def _assess(device: Device, config: str) -> list[str]:
     return [f.control for f in findings if f.status.value == "fail"]
 
 
+def _baseline_path() -> Path:
+    from govnet.settings import active
+
+    return active().playbook(BASELINE_PLAYBOOK)
+
+
 @cache
 def _baseline() -> list[Playbook]:
-    return list(load_playbooks([BASELINE_PLAYBOOK]))
+    return list(load_playbooks([_baseline_path()]))
 
 
 def _options(workers: int, timeout: float | None, retries: int) -> ProvisionOptions:

@@ -26,8 +26,8 @@ from govnet.collect.sanitize import mask_secrets, normalise
 from govnet.inventory import Inventory, load_inventory
 from govnet.lab import launcher
 from govnet.platforms import get_platform
-from govnet.secrets import renderings
 from govnet.provision.rules import left_to_people
+from govnet.secrets import renderings
 from govnet.store import provision as records
 from govnet.store.db import Store
 from govnet.transport.ssh import SshSession
