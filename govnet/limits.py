@@ -226,7 +226,7 @@ def xml_prolog_problem(head: bytes, complete: bool) -> str | None:
     rest = text[at:]
     if rest[:9].upper() == "<!DOCTYPE" or rest[:8].upper() == "<!ENTITY":
         return "declares a DTD or entities (<!DOCTYPE …>), which a workbook never needs"
-    if not rest and not complete:
+    if not complete and (not rest or rest[:2] in ("<!", "<?")):
         return f"its XML prolog runs past {XML_PROLOG // KIB} KiB before the first element"
     return None
 

@@ -561,6 +561,7 @@ def parse_export(
     source: Source,
     taken: datetime | None = None,
     console: str | None = None,
+    lim: Limits | None = None,
 ) -> Snapshot:
     """Read ``path`` with ``source``'s mapping into a snapshot (not yet stored).
 
@@ -568,7 +569,7 @@ def parse_export(
     (``导出时间：…``), else the newest ``last_seen`` in the file, else the file's modification
     time (with a warning). Records carry it as ``as_of``.
     """
-    table, raw = read_table(path, source)
+    table, raw = read_table(path, source, lim)
     mapping = _mapping(table.header, source)
     # Defender's Get-MpComputerStatus is one object without a host name: the file names it.
     default_host = path.stem if table.kind == "json" and len(table.rows) == 1 else None
