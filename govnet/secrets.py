@@ -19,6 +19,7 @@ from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
 from govnet.errors import SecretError
+from govnet.limits import LimitError, limits, read_regular
 
 MASK = "***"
 _REF = re.compile(r"^(?:env:(?P<env>[A-Za-z_][A-Za-z0-9_]*)|file:(?P<file>.+)|(?P<prompt>prompt))$")
@@ -58,6 +59,19 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def _read_secret_file(path: Path, what: str) -> str:
+    """A secret file's first-line text: a regular file (never a FIFO or device, which would
+    block or never end) of at most ``secret_bytes``, UTF-8. The message never quotes it."""
+    try:
+        raw = read_regular(path, limits().secret_bytes, "secret_bytes", "secret")
+    except LimitError as exc:
+        raise SecretError(f"{what}: cannot read secret file {path}: {exc.message}") from None
+    try:
+        return raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise SecretError(f"{what}: secret file {path} is not UTF-8 text") from None
+
+
 @dataclass(frozen=True)
 class SecretRef:
     """A reference to a secret; ``str()`` never shows the value."""
@@ -88,12 +102,7 @@ class SecretRef:
             path = Path(os.path.expanduser(m["file"]))
             if not path.is_absolute():
                 path = self.base_dir / path
-            try:
-                value = path.read_text(encoding="utf-8").rstrip("\r\n")
-            except OSError as exc:
-                raise SecretError(
-                    f"{what}: cannot read secret file {path}: {exc.strerror}"
-                ) from exc
+            value = _read_secret_file(path, what)
         else:
             try:
                 value = getpass.getpass(f"{what}: ")
