@@ -23,6 +23,7 @@ import os
 import re
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -267,7 +268,7 @@ def check_xlsx(file: str, raw: bytes, lim: Limits, what: str = "input") -> None:
     except LimitError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError,
-            OSError, ValueError) as exc:  # fmt: skip
+            OSError, ValueError, zlib.error) as exc:  # fmt: skip
         raise LimitError(file, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})",
                          what=what) from None  # fmt: skip
 
