@@ -40,9 +40,8 @@ ZIP_MEMBERS = 2000
 # The prolog of an XML part (declaration, comments) before its root element.
 XML_PROLOG = 64 * KIB
 XML_SUFFIXES = (".xml", ".rels", ".vml")
-# openpyxl's read-only mode reads a sheet without a <dimension> element twice (once just to
-# look for it): such a sheet may unpack to at most this much. Excel always writes <dimension>.
-UNDIMENSIONED_SHEET = 16 * MIB
+# openpyxl's read-only mode reads a sheet without a <dimension> element twice (once only to
+# look for it, to the end); such sheets get one before parsing (see with_dimensions).
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b")
 _SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData\b")
 
@@ -232,9 +231,11 @@ def xml_prolog_problem(head: bytes, complete: bool) -> str | None:
     return None
 
 
-def check_xlsx(file: str, raw: bytes, lim: Limits, what: str = "input") -> None:
+def check_xlsx(file: str, raw: bytes, lim: Limits, what: str = "input") -> list[str]:
     """Refuse a workbook before parsing it: too many members, too large decompressed, or an
-    XML part with a DTD. ``raw`` is the whole (already size-capped) file."""
+    XML part with a DTD. ``raw`` is the whole (already size-capped) file. Returns the sheets
+    that have no ``<dimension>`` (for :func:`with_dimensions`)."""
+    undimensioned: list[str] = []
     entries = raw.count(b"PK\x01\x02")  # central directory headers (may overcount, never under)
     if entries > ZIP_MEMBERS:
         raise LimitError(file, f"about {entries} zip entries; a workbook has a few dozen "
@@ -263,8 +264,9 @@ def check_xlsx(file: str, raw: bytes, lim: Limits, what: str = "input") -> None:
                 problem = xml_prolog_problem(head, len(head) < XML_PROLOG)
                 if problem:
                     raise LimitError(f"{file}[{info.filename}]", f"refused: {problem}", what=what)
-                if info.filename.startswith("xl/worksheets/"):
-                    _check_dimension(file, info, head, what)
+                if info.filename.startswith("xl/worksheets/") and _lacks_dimension(head):
+                    undimensioned.append(info.filename)
+        return undimensioned
     except LimitError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError,
@@ -273,17 +275,43 @@ def check_xlsx(file: str, raw: bytes, lim: Limits, what: str = "input") -> None:
                          what=what) from None  # fmt: skip
 
 
-def _check_dimension(file: str, info: zipfile.ZipInfo, head: bytes, what: str) -> None:
+def _lacks_dimension(head: bytes) -> bool:
     data = _SHEET_DATA.search(head)
     dim = _DIMENSION.search(head)
-    if dim is not None and (data is None or dim.start() < data.start()):
-        return
-    if info.file_size > UNDIMENSIONED_SHEET:
-        raise LimitError(f"{file}[{info.filename}]",
-                         f"a sheet of {human(info.file_size)} without a <dimension> element "
-                         f"(the limit for such sheets is {human(UNDIMENSIONED_SHEET)}, as they "
-                         "are read twice); open and save it in Excel or WPS, or export CSV",
-                         what=what)  # fmt: skip
+    return dim is None or (data is not None and data.start() < dim.start())
+
+
+_ROOT = re.compile(rb"<(?P<prefix>\w+:)?worksheet\b[^>]*>")
+
+
+def with_dimensions(raw: bytes, members: list[str]) -> bytes:
+    """``raw`` with ``<dimension ref="A1"/>`` after the root tag of each sheet in ``members``.
+
+    openpyxl's read-only mode looks for a sheet's ``<dimension>`` by parsing until it finds
+    one: without it, the whole sheet is parsed once more before the first row is read (a sheet
+    written by streaming writers such as openpyxl's own write-only mode). The rows are then
+    read without relying on it (``reset_dimensions``). Only those members are re-deflated.
+    """
+    if not members:
+        return raw
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            if info.filename not in members:
+                dst.writestr(info, src.read(info))
+                continue
+            with src.open(info) as reader, dst.open(info.filename, "w", force_zip64=True) as w:
+                head = reader.read(XML_PROLOG)
+                root = _ROOT.search(head)
+                if root is None:  # not a worksheet openpyxl can read anyway: its error will say
+                    w.write(head)
+                else:
+                    prefix = root["prefix"] or b""
+                    w.write(head[: root.end()] + b"<" + prefix + b'dimension ref="A1"/>')
+                    w.write(head[root.end() :])
+                while chunk := reader.read(MIB):
+                    w.write(chunk)
+    return out.getvalue()
 
 
 # ----------------------------------------------------------------------------- JSON

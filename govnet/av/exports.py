@@ -52,6 +52,7 @@ from govnet.limits import (
     limits,
     raise_hint,
     read_regular,
+    with_dimensions,
 )
 
 HEADER_SCAN = 20
@@ -242,9 +243,10 @@ def _read_xlsx(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
     import openpyxl
 
     file = str(path)
-    check_xlsx(file, raw, lim, WHAT)  # sizes and DTDs, before any XML is parsed
+    undimensioned = check_xlsx(file, raw, lim, WHAT)  # sizes and DTDs, before any XML is parsed
     try:
-        book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+        workbook = with_dimensions(raw, undimensioned)
+        book = openpyxl.load_workbook(io.BytesIO(workbook), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl on a hostile file raises anything: translate it here
         raise _xlsx_error(file, exc) from None
     try:

@@ -6,6 +6,7 @@ The files are made here, cheaply (tests/hostile.py): workbooks part by part with
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import threading
@@ -209,12 +210,39 @@ def test_a_row_far_below_the_rest_does_not_make_a_billion_empty_rows(
     assert msg.startswith(f"{path}[Sheet1]:1001: more than 1000 rows")
 
 
-def test_a_sheet_without_dimension_is_capped_lower(catalogue: Catalogue, tmp_path: Path) -> None:
-    path = hostile.many_rows(tmp_path / "nodim.xlsx", 800_000, dimension=False)
-    (msg,) = refused(catalogue, path)
-    assert msg.startswith(
-        f"{path}[xl/worksheets/sheet1.xml]: a sheet of 19.8 MiB without a <dimension>"
-    )
+def test_a_sheet_without_dimension_is_not_parsed_twice(
+    catalogue: Catalogue, tmp_path: Path
+) -> None:
+    """openpyxl would parse a sheet without <dimension> to its end before the first row; the
+    reader gives it one, so the row cap stops the read at once."""
+    import zipfile
+
+    from govnet.limits import check_xlsx, with_dimensions
+
+    path = hostile.many_rows(tmp_path / "nodim.xlsx", 300_000, dimension=False)
+    raw = path.read_bytes()
+    assert check_xlsx(str(path), raw, Limits()) == ["xl/worksheets/sheet1.xml"]
+    fixed = with_dimensions(raw, ["xl/worksheets/sheet1.xml"])
+    assert check_xlsx(str(path), fixed, Limits()) == []
+    with zipfile.ZipFile(io.BytesIO(fixed)) as zf:
+        head = zf.open("xl/worksheets/sheet1.xml").read(400)
+    assert b'main"><dimension ref="A1"/><sheetData>' in head
+    (msg,) = refused(catalogue, path, Limits(rows=50))
+    assert msg.startswith(f"{path}[Sheet1]:51: more than 50 rows")
+
+
+def test_a_streamed_workbook_without_dimension_imports(
+    catalogue: Catalogue, tmp_path: Path
+) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)  # writes no <dimension>
+    sheet = book.create_sheet()
+    sheet.append(list(hostile.HEADER))
+    sheet.append(["pc-1", "10.0.0.1", "火绒", "2025-06-29", "yes"])
+    book.save(tmp_path / "w.xlsx")
+    snap = parse_export(tmp_path / "w.xlsx", catalogue.source("generic"), TAKEN)
+    assert [r.host for r in snap.records] == ["pc-1"]
 
 
 @pytest.mark.parametrize("part", ["xl/sharedStrings.xml", "xl/workbook.xml"])
