@@ -64,8 +64,9 @@ def make(folder: Path) -> dict[str, tuple[Path, str]]:
         "utf-8",
     )
     out["CSV, 129 KiB cell"] = (cell, "generic")
-    print(f"hostile files written in {time.perf_counter() - t0:.1f} s "
-          f"({', '.join(f'{p.name} {p.stat().st_size / MIB:.2f} MiB' for p, _ in out.values() if p.suffix == '.xlsx')})")  # fmt: skip
+    sizes = ", ".join(f"{p.name} {p.stat().st_size / MIB:.2f} MiB" for p, _ in out.values()
+                      if p.suffix == ".xlsx")  # fmt: skip
+    print(f"hostile files written in {time.perf_counter() - t0:.1f} s ({sizes} on disk)")
     return out
 
 
@@ -118,8 +119,8 @@ def child(path: str, source: str) -> None:
 
 def run(name: str, path: Path, source: str, timeout: float = 300) -> None:
     try:
-        proc = subprocess.run([sys.executable, __file__, "--child", str(path), source],
-                              capture_output=True, text=True, timeout=timeout, cwd=ROOT)  # fmt: skip
+        command = [sys.executable, __file__, "--child", str(path), source]
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     except subprocess.TimeoutExpired:
         print(f"  {name:<34} still running after {timeout:.0f} s")
         return
