@@ -56,6 +56,7 @@ from govnet.limits import (
 )
 
 HEADER_SCAN = 20
+JSON_CONTAINERS_PER_ROW = 8
 MAX_PROBLEMS = 30
 WHAT = "antivirus export"
 _SPLIT = re.compile(r"[;,|\s]+")
@@ -316,6 +317,13 @@ def _read_json(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
     except UnicodeDecodeError:
         raise _error(file, "neither UTF-8 nor GBK text") from None
     too_deep = f"nested deeper than {lim.json_depth} levels ({raise_hint('json_depth')})"
+    # Memory: a parsed JSON object costs ~100x its 3 bytes ('{},'); count them first (C speed,
+    # an overestimate when strings hold braces). An endpoint is one object, plus a few nested.
+    containers = raw.count(b"{") + raw.count(b"[")
+    if containers > JSON_CONTAINERS_PER_ROW * lim.rows:
+        raise LimitError(file, f"about {containers} JSON objects and arrays, more than "
+                               f"{JSON_CONTAINERS_PER_ROW} for each of {lim.rows} rows "
+                               f"({raise_hint('rows')})", what=WHAT)  # fmt: skip
     try:
         data = json.loads(content)
     except json.JSONDecodeError as exc:

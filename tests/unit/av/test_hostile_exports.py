@@ -383,3 +383,13 @@ def test_snapshots_show_the_stored_record_count(env: Path) -> None:
     assert code == 0 and [s["records"] for s in json.loads(out)] == [7]
     code, out, _ = govnet("av", "snapshots")
     assert code == 0 and "│       7 │" in out
+
+
+def test_json_of_millions_of_tiny_objects_is_refused_before_parsing(
+    catalogue: Catalogue, tmp_path: Path
+) -> None:
+    path = tmp_path / "objs.json"
+    path.write_text("[" + "{}," * 2_000_000 + "{}]", "utf-8")  # 6 MB that would parse to 400 MB
+    (msg,) = refused(catalogue, path)
+    assert msg == (f"{path}: about 2000002 JSON objects and arrays, more than 8 for each of "
+                   "200000 rows (raise it with GOVNET_LIMITS=rows=…)")  # fmt: skip
