@@ -1,14 +1,19 @@
 """Hostile input files, made cheaply: what the readers' caps must refuse (tests and bench).
 
-Workbooks are written part by part with :mod:`zipfile` (no openpyxl), so a sheet of millions
-of rows or a shared string of a gigabyte costs only the time to deflate repeated bytes.
+Workbooks are zipped by hand (no openpyxl): a part that repeats a block is deflated once and
+the block's deflate output repeated, so a sheet of 20 million rows or a shared string of a
+gigabyte takes a moment and a megabyte to write.
 """
 
 from __future__ import annotations
 
-import zipfile
+import io
+import struct
+import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 MIB = 1024 * 1024
 HEADER = ("host", "ip", "product", "sigdb_date", "realtime_on")  # the generic source's columns
@@ -75,9 +80,68 @@ def good_rows(n: int) -> list[str]:
     ]
 
 
-def write_xlsx(path: Path, parts: dict[str, str | bytes | Iterable[bytes]]) -> Path:
-    """A workbook from raw parts; a part given as an iterable of chunks is streamed."""
-    base: dict[str, str | bytes | Iterable[bytes]] = {
+@dataclass(frozen=True)
+class Repeat:
+    """A part made of ``head``, then ``block`` ``count`` times, then ``tail``: deflated once
+    per piece and the block's deflate output repeated, so a gigabyte costs milliseconds."""
+
+    head: bytes
+    block: bytes
+    count: int
+    tail: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.head) + len(self.block) * self.count + len(self.tail)
+
+
+def _deflate_piece(data: bytes) -> bytes:
+    """Raw deflate of ``data``, byte-aligned and independent (a full flush, not final), so
+    pieces can be concatenated in any order and number."""
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush(zlib.Z_FULL_FLUSH)
+
+
+def _deflated(content: str | bytes | Repeat) -> tuple[bytes, int, int]:
+    """(raw deflate stream, CRC-32, size) of a part."""
+    if isinstance(content, str):
+        content = content.encode()
+    if isinstance(content, bytes):
+        content = Repeat(content, b"", 0, b"")
+    block = _deflate_piece(content.block) if content.count else b""
+    crc = zlib.crc32(content.head)
+    for _ in range(content.count):
+        crc = zlib.crc32(content.block, crc)
+    crc = zlib.crc32(content.tail, crc)
+    stream = _deflate_piece(content.head) + block * content.count + _deflate_piece(content.tail)
+    return stream + b"\x03\x00", crc, content.size  # an empty final block ends the stream
+
+
+def write_zip(target: Path | BinaryIO, parts: dict[str, str | bytes | Repeat]) -> None:
+    """A plain zip (deflate, no zip64: parts under 4 GiB) written by hand."""
+    out = io.BytesIO()
+    central = io.BytesIO()
+    for name, content in parts.items():
+        data, crc, size = _deflated(content)
+        raw = name.encode()
+        offset = out.tell()
+        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0x800, 8, 0, 0x21, crc, len(data),
+                              size, len(raw), 0) + raw + data)  # fmt: skip
+        central.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0x800, 8, 0, 0x21,
+                                  crc, len(data), size, len(raw), 0, 0, 0, 0, 0, offset) + raw)  # fmt: skip
+    start = out.tell()
+    out.write(central.getvalue())
+    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(parts), len(parts),
+                          len(central.getvalue()), start, 0))  # fmt: skip
+    if isinstance(target, Path):
+        target.write_bytes(out.getvalue())
+    else:
+        target.write(out.getvalue())
+
+
+def write_xlsx(path: Path, parts: dict[str, str | bytes | Repeat]) -> Path:
+    """A workbook from raw parts (a minimal valid one where ``parts`` says nothing)."""
+    base: dict[str, str | bytes | Repeat] = {
         "[Content_Types].xml": CONTENT_TYPES,
         "_rels/.rels": ROOT_RELS,
         "xl/workbook.xml": WORKBOOK,
@@ -86,48 +150,33 @@ def write_xlsx(path: Path, parts: dict[str, str | bytes | Iterable[bytes]]) -> P
         "xl/worksheets/sheet1.xml": SHEET_OPEN + "".join(good_rows(2)) + SHEET_CLOSE,
     }
     base.update(parts)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, content in base.items():
-            if isinstance(content, str):
-                zf.writestr(name, content.encode())
-            elif isinstance(content, bytes):
-                zf.writestr(name, content)
-            else:
-                with zf.open(name, "w", force_zip64=True) as out:
-                    for chunk in content:
-                        out.write(chunk)
+    write_zip(path, base)
     return path
 
 
-def repeated(head: str, body: bytes, size: int, tail: str) -> Iterable[bytes]:
-    yield head.encode()
+def repeated(head: str, body: bytes, size: int, tail: str) -> Repeat:
     block = body * max(1, MIB // len(body))
-    left = size
-    while left > 0:
-        out = block[:left]
-        yield out
-        left -= len(out)
-    yield tail.encode()
+    count = max(1, size // len(block))
+    return Repeat(head.encode(), block, count, tail.encode())
 
 
 def huge_shared_string(path: Path, size: int) -> Path:
-    """The shared string table holds one string of ``size`` bytes ('A' deflates ~1000:1)."""
-    return write_xlsx(
-        path,
-        {"xl/sharedStrings.xml": repeated(SST_OPEN + "<si><t>", b"A", size, "</t></si></sst>")},
-    )
+    """The shared string table holds one string of ``size`` bytes (whole MiBs of 'A')."""
+    sst = repeated(SST_OPEN + "<si><t>", b"A", size, "</t></si></sst>")
+    return write_xlsx(path, {"xl/sharedStrings.xml": sst})
 
 
 def many_rows(path: Path, rows: int, dimension: bool = True) -> Path:
-    """A sheet with ``rows`` identical one-cell rows after a valid header (no r attributes,
-    so the XML is the same bytes again and again); with or without a ``<dimension>``."""
+    """A sheet with about ``rows`` identical one-cell rows after a valid header (no r
+    attributes, so the XML is the same bytes again and again); with or without a
+    ``<dimension>``."""
     head = SHEET_OPEN + "".join(good_rows(1))
     if dimension:
         head = head.replace("<sheetData>", f'<dimension ref="A1:E{rows + 3}"/><sheetData>')
     row = b"<row><c><v>1</v></c></row>"
-    return write_xlsx(
-        path, {"xl/worksheets/sheet1.xml": repeated(head, row, rows * len(row), SHEET_CLOSE)}
-    )
+    block = row * 1000
+    sheet = Repeat(head.encode(), block, max(1, rows // 1000), SHEET_CLOSE.encode())
+    return write_xlsx(path, {"xl/worksheets/sheet1.xml": sheet})
 
 
 def entity_bomb(path: Path, part: str = "xl/sharedStrings.xml") -> Path:

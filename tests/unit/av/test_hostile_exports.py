@@ -179,11 +179,20 @@ def test_row_and_column_caps(catalogue: Catalogue, tmp_path: Path) -> None:
 def test_a_gigabyte_shared_string_is_refused_from_the_zip_directory(
     catalogue: Catalogue, tmp_path: Path
 ) -> None:
-    path = hostile.huge_shared_string(tmp_path / "sst.xlsx", 40 * MIB)  # ~40 KiB on disk
-    assert path.stat().st_size < MIB
+    path = hostile.huge_shared_string(tmp_path / "sst.xlsx", 1024 * MIB)  # the reported case
+    assert path.stat().st_size < 1.1 * MIB
     (msg,) = refused(catalogue, path)
-    assert msg == (f"{path}: part xl/sharedStrings.xml unpacks to 40 MiB, more than the 32 MiB "
+    assert msg == (f"{path}: part xl/sharedStrings.xml unpacks to 1 GiB, more than the 32 MiB "
                    "limit (raise it with GOVNET_LIMITS=xlsx_part=…)")  # fmt: skip
+
+
+def test_twenty_million_rows_are_refused_from_the_zip_directory(
+    catalogue: Catalogue, tmp_path: Path
+) -> None:
+    path = hostile.many_rows(tmp_path / "rows.xlsx", 20_000_000)  # 2 MB on disk, 496 MiB of XML
+    (msg,) = refused(catalogue, path)
+    assert msg == (f"{path}: unpacks to 496 MiB, more than the 256 MiB limit (raise it with "
+                   "GOVNET_LIMITS=xlsx_unzipped=…)")  # fmt: skip
 
 
 def test_a_sheet_that_unpacks_past_the_total_cap_is_refused(
