@@ -141,7 +141,9 @@ def _rows_under(file: str, kind: str, header: list[str], lines: Iterator[tuple[i
             problems.add(number, 0, "", f"{len(row)} cells but the header has {named}: "
                                         "is the row (or the file) cut short?")  # fmt: skip
             continue
-        if any(type(c) is str and len(c) > lim.cell_chars for c in cells):
+        longest = (max(map(len, cells)) if kind == "csv" else  # all text: C speed
+                   max((len(c) for c in cells if type(c) is str), default=0))  # fmt: skip
+        if longest > lim.cell_chars:
             check_cells(file, number, cells, lim.cell_chars, WHAT)
         out.append((number, cells))
     problems.raise_if_any()
