@@ -295,7 +295,10 @@ def with_dimensions(raw: bytes, members: list[str]) -> bytes:
     if not members:
         return raw
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw)) as src, zipfile.ZipFile(out, "w") as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(raw)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst,
+    ):
         for info in src.infolist():
             if info.filename not in members:
                 dst.writestr(info, src.read(info))
