@@ -115,7 +115,13 @@ def child(path: str, source: str) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
         json.dumps(
-            {"s": seconds, "rss": peak / 1024, "grew": (peak - base) / 1024, "outcome": outcome}
+            {
+                "s": seconds,
+                "cpu": cpu,
+                "rss": peak / 1024,
+                "grew": (peak - base) / 1024,
+                "outcome": outcome,
+            }
         )
     )
 
@@ -134,8 +140,8 @@ def run(name: str, path: Path, source: str, timeout: float = 300) -> None:
         return
     n = name.split(", ")[-1].split(" ")[0].replace(",", "")
     rate = f"{int(n) / got['s']:>9,.0f} rows/s" if name.startswith("normal") else " " * 16
-    print(f"  {name:<34} {got['s']:7.3f} s (cpu {got['cpu']:6.3f} s) {rate}  peak RSS {got['rss']:5.0f} MB "
-          f"(+{got['grew']:4.0f})  {got['outcome']}")  # fmt: skip
+    print(f"  {name:<34} {got['s']:7.3f} s (cpu {got['cpu']:6.3f}) {rate}  "
+          f"peak RSS {got['rss']:5.0f} MB (+{got['grew']:4.0f})  {got['outcome']}")  # fmt: skip
 
 
 def main() -> None:
