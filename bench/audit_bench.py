@@ -97,6 +97,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             path = write_inventory(folder, n)
+            os.environ["GOVNET_KNOWN_HOSTS"] = str(folder / "known_hosts")  # a throwaway lab's
             launcher.up(path, folder / "state", wait=60)
             try:
                 gc.collect()

@@ -77,6 +77,7 @@ def main() -> int:
         inv = load_inventory(path)
         ports = [d.port for d in inv.devices.values()]
         state = folder / "state"
+        os.environ["GOVNET_KNOWN_HOSTS"] = str(folder / "known_hosts")  # a throwaway lab's keys
 
         t0 = time.perf_counter()
         st = launcher.up(path, state, wait=60)

@@ -1,7 +1,8 @@
 """govnet's exception tree. Library errors are translated at the boundary (``raise … from``).
 
 Every error carries the exit code the CLI uses (DESIGN.md conventions):
-2 usage or input error, 3 could not reach or read a device.
+2 usage or input error, 3 could not reach or read a device, 4 a bug (internal error),
+5 the store (database) could not be opened or written.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ class ExitCode(IntEnum):
     FINDINGS = 1
     USAGE = 2
     UNREACHABLE = 3
+    INTERNAL = 4
+    STORE = 5
 
 
 class GovnetError(Exception):
@@ -67,6 +70,12 @@ class PlaybookError(InputError):
         super().__init__(diagnostics, "playbook")
 
 
+class StoreError(GovnetError):
+    """The store (SQLite file or PostgreSQL database) could not be opened, read or written."""
+
+    exit_code = ExitCode.STORE
+
+
 class SecretError(GovnetError):
     """A secret reference could not be resolved (unset env var, unreadable file)."""
 
@@ -115,3 +124,9 @@ class CommandError(TransportError):
 
 class LabError(GovnetError):
     exit_code = ExitCode.USAGE
+
+
+class StaleError(GovnetError):
+    """What the store holds is too old to describe the network now (the daemon is stopped)."""
+
+    exit_code = ExitCode.UNREACHABLE

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.pgserver import PostgresServer, private_server
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB_INVENTORY = ROOT / "inventory" / "lab.yaml"
@@ -37,6 +42,15 @@ devices:
 """
 
 
+@pytest.fixture(autouse=True)
+def _own_known_hosts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SSH host keys learned by a test stay in its own tmp dir (labs reuse port numbers with
+    new keys), and nobody's ~/.ssh/known_hosts is read. Tests of the file's default place
+    delete GOVNET_KNOWN_HOSTS themselves."""
+    monkeypatch.setenv("GOVNET_KNOWN_HOSTS", str(tmp_path / "govnet-known_hosts"))
+    monkeypatch.setenv("GOVNET_SYSTEM_KNOWN_HOSTS", "")
+
+
 @pytest.fixture
 def write_inventory(tmp_path: Path) -> Callable[..., Path]:
     """Write YAML text (dedented) to tmp_path/name and return its path."""
@@ -47,3 +61,35 @@ def write_inventory(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """PostgreSQL for the store tests: GOVNET_TEST_POSTGRES, or a private server started here
+    (one per xdist worker), skipped where PostgreSQL is not installed (failed under CI)."""
+    url = os.environ.get("GOVNET_TEST_POSTGRES")
+    if url:
+        server = PostgresServer(url)
+        yield server
+        server.engine.dispose()
+        return
+    # not under pytest's temp folder: that is private to root, and the server runs as postgres
+    base = Path(tempfile.mkdtemp(prefix="govnet-test-pg-"))
+    try:
+        with private_server(base) as admin:
+            server = PostgresServer(admin)
+            yield server
+            server.engine.dispose()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty store URL: an SQLite file, then a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.sqlite'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    with server.database() as url:
+        yield url

@@ -21,7 +21,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
@@ -505,9 +505,22 @@ def _record(row: _Row, source: Source, file_name: str, default_host: str | None)
     mac, macs = row.get("mac", lambda v: (None, []) if empty(v) else _first(v, _mac)) or (None, [])
     sig_version = row.get("signature_version", txt)
     sig_formats = [*source.spec.signature.date_formats, *formats]
-    sig_date = row.get("signature_date",
-                       lambda v: None if empty(v) else parse_date(v, tz, sig_formats))  # fmt: skip
     version_re = source.version_re
+
+    def signature_date(v: Any) -> date | None:
+        # A console may write its signature *version* where a date is expected (火绒's
+        # 病毒库版本 is `2025.04.06.1`): a cell in the source's version shape counts too.
+        if empty(v):
+            return None
+        try:
+            return parse_date(v, tz, sig_formats)
+        except ValueProblem:
+            found = None if version_re is None else date_from_version(v, version_re)
+            if found is None:
+                raise
+            return found
+
+    sig_date = row.get("signature_date", signature_date)
     if sig_date is None and version_re is not None and sig_version is not None:
         sig_date = row.get("signature_version", lambda v: date_from_version(v, version_re))
         if sig_date is None and not row.bad and "signature_date" not in row.mapping:

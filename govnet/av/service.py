@@ -29,6 +29,7 @@ from govnet.checks.model import Status
 from govnet.errors import GovnetError, TransportError
 from govnet.inventory.model import Device, Inventory, Terminal
 from govnet.platforms import get_platform
+from govnet.secrets import check_all
 from govnet.store.av import newest_snapshots, save_snapshot
 from govnet.store.db import Store, utcnow
 from govnet.transport.pool import run_fleet
@@ -102,6 +103,7 @@ def live_records(
                 records += software_records(device, got, catalogue.products, when)
     if "ssh" in wanted:
         linux = [d for d in servers if d.credentials and get_platform(d.platform).name == "linux"]
+        check_all(r for d in linux for r in d.ssh_secrets())
         product = catalogue.products.get("clamav")
 
         def task(device: Device) -> AvRecord | None:

@@ -18,6 +18,7 @@ from govnet.av.model import AvRecord
 from govnet.av.sources import ProductSpec
 from govnet.errors import TransportError
 from govnet.inventory.model import Device
+from govnet.secrets import check_all
 from govnet.transport import snmp
 
 HR_SW_INSTALLED_NAME = "1.3.6.1.2.1.25.6.3.1.2"
@@ -66,6 +67,7 @@ def collect_software(devices: Sequence[Device]) -> dict[str, Software | Transpor
     """Software lists of every device, concurrently; a failure is that device's result."""
     if not devices:
         return {}
+    check_all(r for d in devices for r in d.snmp_secrets())  # exit 2 before any request
     return asyncio.run(_gather(devices))
 
 

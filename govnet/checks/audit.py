@@ -20,7 +20,7 @@ from govnet.checks.fleet import FLEET_KEY, TERMINAL, FleetContext, Preparer, ter
 from govnet.checks.model import Evidence, Finding, Run, Severity, Status, Text
 from govnet.checks.playbook import Playbook, load_playbooks
 from govnet.checks.registry import get_kind
-from govnet.collect.backup import new_run_id
+from govnet.collect.backup import new_run_id, store_config
 from govnet.collect.fetch import Collected, CollectOptions, collect
 from govnet.collect.sanitize import mask_line
 from govnet.errors import GovnetError, TransportError
@@ -76,7 +76,7 @@ def _facts_live(
                 res.device, got.config, got.outputs, collected_at=got.collected_at
             )
             if store is not None and options.keep_backups and got.config is not None:
-                store.save_config(res.device, got.config, run_id, got.collected_at)
+                store_config(store, res.device, got.config, run_id, got.collected_at)
         else:
             err = res.error
             error = err.message if isinstance(err, TransportError) else str(err)
@@ -162,7 +162,8 @@ def finding_row(f: Finding) -> dict[str, Any]:
         "control": f.control, "severity": f.severity.value, "status": f.status.value,
         "message": f.message, "evidence": d["evidence"],
         "detail": {"title": d["title"], "remediation": d["remediation"], "clause": f.clause,
-                   "platform": f.platform},
+                   "platform": f.platform, "out_of_scope": f.out_of_scope,
+                   "elapsed": round(f.elapsed, 6)},
     }  # fmt: skip
 
 
@@ -178,6 +179,7 @@ def finding_from_row(row: dict[str, Any]) -> Finding:
         message=row["message"], clause=detail.get("clause", ""),
         platform=detail.get("platform", ""),
         title=Text(**detail.get("title", {})), remediation=Text(**detail.get("remediation", {})),
+        out_of_scope=detail.get("out_of_scope", ""), elapsed=float(detail.get("elapsed", 0.0)),
     )  # fmt: skip
 
 

@@ -10,6 +10,7 @@ stops the others.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 
 from govnet.checks.facts import DeviceFacts
@@ -40,7 +41,7 @@ def required_commands(
     return out
 
 
-def _finding(device: Device, rule: Rule, result: CheckResult) -> Finding:
+def _finding(device: Device, rule: Rule, result: CheckResult, elapsed: float = 0.0) -> Finding:
     return Finding(
         device=device.name,
         zone=device.zone,
@@ -56,17 +57,19 @@ def _finding(device: Device, rule: Rule, result: CheckResult) -> Finding:
         platform=device.platform,
         title=rule.title,
         remediation=rule.remediation,
+        out_of_scope=result.out_of_scope,
+        elapsed=elapsed,
     )
 
 
 def evaluate_rule(device: Device, facts: DeviceFacts | None, rule: Rule) -> Finding:
     """One rule on one device."""
-    reason = rule.not_applicable(device)
-    return _evaluate(device, facts, rule, None if reason is None else _skip(reason))
+    miss = rule.out_of_scope(device)
+    return _evaluate(device, facts, rule, None if miss is None else _skip(*miss))
 
 
-def _skip(reason: str) -> CheckResult:
-    return CheckResult(Status.SKIP, (), f"not applicable: {reason}")
+def _skip(field: str, reason: str) -> CheckResult:
+    return CheckResult(Status.SKIP, (), f"not applicable: {reason}", out_of_scope=field)
 
 
 def _evaluate(
@@ -79,11 +82,12 @@ def _evaluate(
     if facts.error is not None:
         kind = f"{facts.error_kind}: " if facts.error_kind else ""
         return _finding(device, rule, CheckResult.errored(f"{kind}{facts.error}"))
+    began = time.perf_counter()
     try:
         result = get_kind(rule.kind).evaluate(device, facts, rule.params)
     except Exception as exc:  # a kind's bug or odd data: record it, keep auditing
         result = CheckResult.errored(f"check {rule.kind!r} failed: {type(exc).__name__}: {exc}")
-    return _finding(device, rule, result)
+    return _finding(device, rule, result, time.perf_counter() - began)
 
 
 def evaluate_device(
@@ -110,8 +114,8 @@ def evaluate(
         key = (device.platform, device.role, device.zone, device.tags)
         why = skips.get(key)
         if why is None:
-            reasons = [rule.not_applicable(device) for rule in rules]
-            why = skips[key] = [None if r is None else _skip(r) for r in reasons]
+            misses = [rule.out_of_scope(device) for rule in rules]
+            why = skips[key] = [None if m is None else _skip(*m) for m in misses]
         facts = facts_by_device.get(device.name)
         kept = set(facts.cache) if facts is not None else set()
         findings.extend(

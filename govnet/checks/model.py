@@ -122,6 +122,8 @@ class Finding:
     platform: str = ""
     title: Text = field(default_factory=Text)
     remediation: Text = field(default_factory=Text)
+    out_of_scope: str = ""  # a skip: platform | role | zone | tags (applies_to excluded it)
+    elapsed: float = 0.0  # seconds the rule took on this device (facts already collected)
 
     @property
     def failed(self) -> bool:
@@ -169,6 +171,10 @@ class Run:
         counts = Counter(f.severity for f in self.findings if f.status is Status.FAIL)
         return {s.value: counts.get(s, 0) for s in Severity}
 
+    def unreadable_devices(self) -> list[str]:
+        """Devices with at least one ``error`` finding (not reached, not read, not checked)."""
+        return sorted({f.device for f in self.findings if f.status is Status.ERROR})
+
     def exit_code(self, fail_on: Severity) -> int:
         return exit_code(self.findings, fail_on)
 
@@ -185,15 +191,20 @@ class Run:
 
 
 def exit_code(findings: Iterable[Finding], fail_on: Severity = Severity.LOW) -> int:
-    """The process exit code for an audit (DESIGN.md conventions).
+    """The process exit code for an audit (DESIGN.md conventions; README "Exit codes").
 
-    1 if any ``fail`` is at or above ``fail_on``; otherwise 3 if some device could not be read
-    (an ``error`` finding); otherwise 0.
+    3 if some device could not be read (an ``error`` finding), whether or not findings reach
+    ``fail_on``: an incomplete audit must never look like a complete one (a cron job that
+    handles 1 by mailing the findings would not learn that part of the network went
+    unchecked). Otherwise 1 if any ``fail`` is at or above ``fail_on``; otherwise 0. Both
+    facts are in the JSON report: ``run.failed_by_severity`` and ``run.unreadable_devices``.
     """
-    errors = False
+    failed = errors = False
     for f in findings:
         if f.status is Status.FAIL and f.severity >= fail_on:
-            return int(ExitCode.FINDINGS)
-        if f.status is Status.ERROR:
+            failed = True
+        elif f.status is Status.ERROR:
             errors = True
-    return int(ExitCode.UNREACHABLE if errors else ExitCode.OK)
+    if errors:
+        return int(ExitCode.UNREACHABLE)
+    return int(ExitCode.FINDINGS if failed else ExitCode.OK)

@@ -124,15 +124,22 @@ class Rule:
 
     def not_applicable(self, device: Device) -> str | None:
         """Why the rule does not apply to ``device``, or None when it does."""
+        miss = self.out_of_scope(device)
+        return None if miss is None else miss[1]
+
+    def out_of_scope(self, device: Device) -> tuple[str, str] | None:
+        """``(field, why)`` when ``applies_to`` excludes ``device`` (field: platform, role,
+        zone or tags), else None. A rule for another platform is not a test of this device
+        at all (JUnit leaves it out); the other fields make a skipped test."""
         a = self.applies_to
         if a.platform and device.platform not in a.platform:
-            return f"platform {device.platform} is not one of {', '.join(a.platform)}"
+            return "platform", f"platform {device.platform} is not one of {', '.join(a.platform)}"
         if a.role and device.role not in a.role:
-            return f"role {device.role} is not one of {', '.join(a.role)}"
+            return "role", f"role {device.role} is not one of {', '.join(a.role)}"
         if a.zone and device.zone not in a.zone:
-            return f"zone {device.zone} is not one of {', '.join(a.zone)}"
+            return "zone", f"zone {device.zone} is not one of {', '.join(a.zone)}"
         if a.tags and not device.tags.intersection(a.tags):
-            return f"device has none of the tags {', '.join(a.tags)}"
+            return "tags", f"device has none of the tags {', '.join(a.tags)}"
         return None
 
     def applies(self, device: Device) -> bool:

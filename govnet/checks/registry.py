@@ -36,6 +36,7 @@ class CheckResult:
     status: Status
     evidence: tuple[Evidence, ...] = ()
     message: str = ""
+    out_of_scope: str = ""  # a skip: the applies_to field that excluded the device
 
     @classmethod
     def passed(cls, message: str = "", evidence: Sequence[Evidence] = ()) -> CheckResult:

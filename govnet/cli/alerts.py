@@ -12,10 +12,12 @@ import click
 
 from govnet.checks.model import Severity
 from govnet.cli.common import App, exit_with, format_option, pass_app
+from govnet.cli.complete import complete_devices
+from govnet.durations import SinceParam
 from govnet.errors import ExitCode, GovnetError
 from govnet.i18n import pick
-from govnet.monitor.config import parse_duration
 from govnet.report.tabular import Column, emit_rows
+from govnet.textsafe import safe_text, visible
 
 TIME_FIELDS = ("opened", "updated", "resolved", "acked_at")
 
@@ -73,8 +75,14 @@ def alerts() -> None:
 
 @alerts.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Resolved alerts too (history).")
-@click.option("--since", default=None, help="Only alerts changed within this long (e.g. 7d).")
-@click.option("--device", default=None, help="Only this device's alerts.")
+@click.option(
+    "--since",
+    type=SinceParam(),
+    default=None,
+    help="Only alerts changed since then: 7d, 1.5h, 2026-11-01 or an ISO time.",
+)
+@click.option("--device", default=None, help="Only this device's alerts.",
+              shell_complete=complete_devices)  # fmt: skip
 @click.option(
     "--fail-on",
     type=click.Choice(["critical", "high", "medium", "low"]),
@@ -85,7 +93,7 @@ def alerts() -> None:
 @format_option("table", "json", "csv")
 @pass_app
 def list_cmd(
-    app: App, /, show_all: bool, since: str | None, device: str | None, fail_on: str,
+    app: App, /, show_all: bool, since: datetime | None, device: str | None, fail_on: str,
     fmt: str, output: Path | None,
 ) -> None:  # fmt: skip
     """Firing alerts, newest first (with --all, resolved ones too). Exit 1 if any firing,
@@ -94,11 +102,8 @@ def list_cmd(
 
     after = None
     if since is not None:
-        try:
-            after = time.time() - parse_duration(since, "--since")
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--since") from None
-    rows = MonitorStore(app.store()).list_alerts(
+        after = since.timestamp()
+    rows = MonitorStore(app.store(create=False)).list_alerts(
         status=None if show_all else "firing", since=after, device=device
     )
     table = []
@@ -143,7 +148,7 @@ def ack_cmd(app: App, /, ids: tuple[int, ...], by: str | None, comment: str) -> 
     from govnet.store.monitor import MonitorStore
 
     who = by or getpass.getuser()
-    ms = MonitorStore(app.store())
+    ms = MonitorStore(app.store(create=False))
     done = ms.ack(list(ids), who, comment, time.time())
     missing = [i for i in ids if i not in done]
     for alert_id in done:
@@ -164,7 +169,7 @@ def show_cmd(app: App, /, alert_id: int, fmt: str, output: Path | None) -> None:
     """One alert and its history (opened, notified, suppressed, acked, resolved, …)."""
     from govnet.store.monitor import MonitorStore
 
-    ms = MonitorStore(app.store())
+    ms = MonitorStore(app.store(create=False))
     row = ms.alert(alert_id)
     if row is None:
         raise GovnetError(f"alert {alert_id}: no such alert (see 'govnet alerts list --all')")
@@ -178,11 +183,10 @@ def show_cmd(app: App, /, alert_id: int, fmt: str, output: Path | None) -> None:
         return
     title = row["title_zh"] if app.lang == "zh" else row["title_en"]
     where = f"{row['device']}:{row['instance']}" if row["instance"] else row["device"]
-    app.console.print(
-        f"[bold]#{row['id']} {title}[/] {where} ({row['severity']}, {alert_state(row)})",
-        highlight=False,
-    )
-    app.console.print(row["message"], markup=False, highlight=False)
+    head = safe_text(f"#{row['id']} {title}", style="bold")
+    head.append(visible(f" {where} ({row['severity']}, {alert_state(row)})"))
+    app.console.print(head)
+    app.console.print(safe_text(row["message"]))
     table = [
         {"when": local_time(e["ts"]), "event": e["event"], "detail": e["detail"]} for e in events
     ]

@@ -10,6 +10,7 @@ import click
 from govnet.checks.audit import AuditOptions, audit_lock, history, load_report, run_audit
 from govnet.checks.model import Severity
 from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
+from govnet.cli.complete import complete_playbooks
 from govnet.collect.fetch import CollectOptions
 from govnet.errors import GovnetError
 from govnet.i18n import pick
@@ -48,6 +49,7 @@ def emit_report(app: App, report: render.AuditReport, fmt: str, output: Path | N
     "playbooks",
     multiple=True,
     type=click.Path(path_type=Path),
+    shell_complete=complete_playbooks,
     help=f"Playbook file or directory (repeatable) [default {DEFAULT_PLAYBOOK}].",
 )
 @filter_options
@@ -130,7 +132,7 @@ HISTORY_COLUMNS = [
 @pass_app
 def history_cmd(app: App, /, limit: int, fmt: str, output: Path | None) -> None:
     """Recent audit runs: counts and the pass share per zone and site (the trend)."""
-    rows = history(app.store(), limit)
+    rows = history(app.store(create=False), limit)
     table_rows = [
         {**r, "started": f"{r['started']:%Y-%m-%d %H:%M}",
          "zones": " ".join(f"{z}={s:.0%}" for z, s in r["zones"].items())}
@@ -151,5 +153,5 @@ def history_cmd(app: App, /, limit: int, fmt: str, output: Path | None) -> None:
 def show_cmd(app: App, /, run_id: str, group_by: str, show_all: bool, fmt: str,
              output: Path | None) -> None:  # fmt: skip
     """Re-render a stored run (any format); RUN_ID may be a unique prefix."""
-    report = load_report(app.store(), run_id)
+    report = load_report(app.store(create=False), run_id)
     emit_report(app, report, fmt, output, group_by, show_all)

@@ -102,7 +102,7 @@ def status_cmd(app: App, /, policy_path: Path, view: str, states: tuple[str, ...
     terminals = select_terminals(inv, filters)
     if not terminals:
         raise GovnetError("no terminal matches the filters")
-    report = status(inv, app.store(), load_policy(policy_path), terminals)
+    report = status(inv, app.store(create=False), load_policy(policy_path), terminals)
     if states:
         report.terminals = [t for t in report.terminals if t["state"] in states]
     for snap in report.snapshots:
@@ -129,7 +129,7 @@ def status_cmd(app: App, /, policy_path: Path, view: str, states: tuple[str, ...
 @pass_app
 def snapshots_cmd(app: App, /, fmt: str, output: Path | None) -> None:
     """Every imported snapshot, newest first."""
-    rows = [s.to_dict() for s in list_snapshots(app.store())]
+    rows = [s.to_dict() for s in list_snapshots(app.store(create=False))]
     columns = [c for c in render.SNAPSHOT_COLUMNS if c.key not in ("age_days", "stale_for")]
     title = pick(app.lang, "antivirus snapshots", "防病毒快照")
     text = emit_rows(app.console, rows, columns, fmt, app.lang, title, json_data=rows)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
 from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
-from govnet.collect.backup import backup_diff, parse_since, run_backup, stale_devices
+from govnet.cli.complete import complete_devices
+from govnet.collect.backup import backup_diff, run_backup, stale_devices
 from govnet.collect.fetch import CollectOptions
 from govnet.collect.sanitize import mask_secrets
+from govnet.durations import SinceParam
 from govnet.errors import ExitCode, GovnetError
 from govnet.i18n import pick
 from govnet.inventory import select_devices
@@ -45,14 +47,20 @@ def ssh_devices(app: App, kwargs: dict[str, Any]) -> list[Any]:
 @click.option("--workers", default=16, show_default=True, help="Devices fetched at once.")
 @click.option("--timeout", type=float, help="Connect timeout per device (s) [inventory value].")
 @click.option("--retries", default=1, show_default=True, help="Extra attempts on timeout.")
+@click.option(
+    "--keep-secrets",
+    is_flag=True,
+    help="Store the device's own text (passwords, keys, communities); masked otherwise.",
+)
 @format_option("table", "json", "csv")
 @click.pass_context
 def backup(
-    ctx: click.Context, /, workers: int, timeout: float | None, retries: int, fmt: str,
-    output: Path | None, **kwargs: Any,
+    ctx: click.Context, /, workers: int, timeout: float | None, retries: int, keep_secrets: bool,
+    fmt: str, output: Path | None, **kwargs: Any,
 ) -> None:  # fmt: skip
     """Back up running configs over SSH (unchanged configs are stored once).
 
+    Secrets are masked in the store as on screen unless --keep-secrets.
     Exit 3 if some devices could not be read."""
     if ctx.invoked_subcommand is not None:
         return
@@ -62,7 +70,9 @@ def backup(
         raise GovnetError("no SSH device matches the filters")
     options = CollectOptions(workers, SshOptions(timeout=timeout, retries=retries))
     with app.progress(len(devices), pick(app.lang, "backing up", "备份中")) as advance:
-        run_id, outcomes = run_backup(devices, app.store(), options, on_done=advance)
+        run_id, outcomes = run_backup(
+            devices, app.store(), options, on_done=advance, keep_secrets=keep_secrets
+        )
     rows = [o.to_dict() for o in outcomes]
     title = pick(app.lang, f"backup {run_id}", f"配置备份 {run_id}")
     text = emit_rows(app.console, rows, RESULT_COLUMNS, fmt, app.lang, title,
@@ -74,14 +84,18 @@ def backup(
 
 
 @backup.command()
-@click.argument("host")
-@click.option("--since", help="Compare with the backup in effect then: 7d, 12h, 2026-11-01.")
+@click.argument("host", shell_complete=complete_devices)
+@click.option(
+    "--since",
+    type=SinceParam(),
+    help="Compare with the backup in effect then: 7d, 1.5h, 2026-11-01 or an ISO time.",
+)
 @pass_app
-def diff(app: App, host: str, since: str | None) -> None:
+def diff(app: App, host: str, since: datetime | None) -> None:
     """Unified diff of HOST's newest backup (secrets masked, volatile lines dropped)."""
     if host not in app.inventory().devices:
         raise GovnetError(f"{host!r}: no such device in the inventory")
-    text = backup_diff(app.store(), host, parse_since(since) if since else None)
+    text = backup_diff(app.store(create=False), host, since)
     if not text:
         app.err.print(pick(app.lang, f"{host}: no change", f"{host}：配置无变化"))
         return
@@ -89,24 +103,30 @@ def diff(app: App, host: str, since: str | None) -> None:
 
 
 @backup.command()
-@click.argument("host")
+@click.argument("host", shell_complete=complete_devices)
 @pass_app
 def show(app: App, host: str) -> None:
     """Print HOST's newest backup (secrets masked)."""
-    cfg = app.store().latest_config(host)
+    cfg = app.store(create=False).latest_config(host)
     if cfg is None:
         raise GovnetError(f"{host}: no backup in the store; run 'govnet backup' first")
     app.write(mask_secrets(cfg.text), None)
 
 
 @backup.command()
-@click.option("--days", default=7, show_default=True, help="Older than this is stale.")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    default=7,
+    show_default=True,
+    help="Older than this is stale.",
+)
 @filter_options
 @format_option("table", "json", "csv")
 @pass_app
 def stale(app: App, /, days: int, fmt: str, output: Path | None, **kwargs: Any) -> None:
     """Devices whose newest backup is older than --days (exit 1 if any)."""
-    rows = stale_devices(app.store(), ssh_devices(app, kwargs), timedelta(days=days))
+    rows = stale_devices(app.store(create=False), ssh_devices(app, kwargs), timedelta(days=days))
     text = emit_rows(app.console, rows, STALE_COLUMNS, fmt, app.lang,
                      pick(app.lang, f"stale backups (> {days} d)", f"过期备份（超过 {days} 天）"),
                      json_data=rows)  # fmt: skip

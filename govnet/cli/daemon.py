@@ -7,10 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
 from govnet import __version__
-from govnet.cli.common import App, exit_with, filter_options, filters_from, internal_error
+from govnet.cli.common import (
+    App,
+    consoles,
+    exit_with,
+    filter_options,
+    filters_from,
+    internal_error,
+)
 from govnet.cli.monitor import run_daemon, run_options
 from govnet.errors import GovnetError
 from govnet.i18n import default_lang
@@ -34,20 +40,14 @@ def cli(inventory: Path | None, db: str | None, verbose: int, **kwargs: Any) -> 
     alerts, serves /metrics). SIGTERM stops it cleanly, SIGHUP reloads the inventory and the
     alert rules; one daemon per store. See contrib/govnetd.service.
     """
-    app = App(
-        inventory_path=inventory,
-        lang=default_lang(),
-        quiet=not sys.stderr.isatty(),
-        err=Console(stderr=True),
-        db_url=db,
-    )
+    app = App(inventory_path=inventory, lang=default_lang(), db_url=db, **consoles(False))
     filters = filters_from(kwargs)
     try:
         code = run_daemon(app, filters, verbose, **kwargs)
     except GovnetError as exc:
         from govnet.cli.common import render_error
 
-        render_error(exc, app.err)
+        render_error(exc, app.errors)
         code = exc.exit_code
     exit_with(code)
 

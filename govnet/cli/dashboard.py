@@ -8,11 +8,12 @@ import time
 from datetime import datetime
 
 import click
-from rich.console import Console
 
 from govnet.cli.common import App, pass_app
+from govnet.cli.complete import complete_zones
+from govnet.durations import parse_duration
 from govnet.errors import GovnetError
-from govnet.monitor.config import parse_duration
+from govnet.textsafe import SafeConsole
 
 
 def _moment(value: str | None) -> float | None:
@@ -35,7 +36,8 @@ def _moment(value: str | None) -> float | None:
 @click.option("--refresh", default="2s", show_default=True, help="Time between frames (≥ 0.25s).")
 @click.option("--rotate", default="15s", show_default=True,
               help="Turn pages this often when devices do not fit (0 = never).")  # fmt: skip
-@click.option("--zone", multiple=True, help="Only these zones (repeatable).")
+@click.option("--zone", multiple=True, help="Only these zones (repeatable).",
+              shell_complete=complete_zones)  # fmt: skip
 @click.option("--width", type=click.IntRange(60, 1000), default=None, help="Frame width.")
 @click.option("--height", type=click.IntRange(20, 1000), default=None,
               help="Frame height (--once: default as tall as needed).")  # fmt: skip
@@ -61,7 +63,7 @@ def dashboard(
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     at = _moment(now)
-    ms = MonitorStore(app.store())
+    ms = MonitorStore(app.store(create=False))
 
     def frame(view: View) -> Frame:
         snap = read_snapshot(ms, at if at is not None else time.time(), zone)
@@ -71,13 +73,15 @@ def dashboard(
         cols = width or (
             shutil.get_terminal_size((100, 30)).columns if sys.stdout.isatty() else 100
         )
-        console = Console(width=cols, no_color=app.console.no_color or None, highlight=False)
+        console = SafeConsole(
+            width=cols, no_color=app.console.no_color or None, highlight=False, quiet=app.quiet
+        )
         shown = frame(View(cols, height, app.lang, page - 1))
         console.print(shown.renderable)
         return
     if not sys.stdout.isatty():
         raise GovnetError("the live dashboard needs a terminal; use --once for a single frame")
-    console = Console(width=width, height=height)
+    console = SafeConsole(width=width, height=height)
     try:
         run_live(frame, console, app.lang, every, turn)
     except KeyboardInterrupt:

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
+from govnet.cli.complete import complete_any_name
 from govnet.errors import GovnetError
 from govnet.i18n import pick
 from govnet.inventory import select_devices, select_terminals
@@ -92,7 +93,7 @@ def list_(app: App, /, what: str, fmt: str, output: Path | None, **kwargs: Any) 
 
 
 @inventory.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete_any_name)
 @format_option("table", "json")
 @pass_app
 def show(app: App, name: str, fmt: str, output: Path | None) -> None:

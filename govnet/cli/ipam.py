@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from govnet.cli.common import App, format_option, pass_app
+from govnet.cli.complete import complete_units, complete_zones
 from govnet.errors import GovnetError
 from govnet.i18n import pick
 from govnet.provision import ipam as service
@@ -53,7 +54,7 @@ def ipam() -> None:
 
 
 @ipam.command("list")
-@click.option("--zone", help="Only this zone.")
+@click.option("--zone", shell_complete=complete_zones, help="Only this zone.")
 @format_option("table", "json", "csv")
 @pass_app
 def list_(app: App, zone: str | None, fmt: str, output: Path | None) -> None:
@@ -61,7 +62,7 @@ def list_(app: App, zone: str | None, fmt: str, output: Path | None) -> None:
     inv = app.inventory()
     if zone is not None and zone not in inv.zones:
         raise GovnetError(f"--zone {zone!r}: no such zone (known: {', '.join(sorted(inv.zones))})")
-    taken = service.allocations(app.store(), zone)
+    taken = service.allocations(app.store(create=False), zone)
     rows = [a.to_dict() for a in taken]
     usage = [u for u in service.usage(inv, taken) if zone is None or u["zone"] == zone]
     if fmt == "json":
@@ -75,8 +76,12 @@ def list_(app: App, zone: str | None, fmt: str, output: Path | None) -> None:
 
 
 @ipam.command()
-@click.argument("unit")
-@click.option("--zone", help="Zone to allocate in [default: the unit's only zone].")
+@click.argument("unit", shell_complete=complete_units)
+@click.option(
+    "--zone",
+    shell_complete=complete_zones,
+    help="Zone to allocate in [default: the unit's only zone].",
+)
 @click.option("--prefix-len", default=24, show_default=True, help="Subnet size (8-30).")
 @click.option(
     "--vlan", type=int, help="Record this VLAN (an existing network) instead of the next free."
@@ -119,8 +124,8 @@ def allocate(
 
 
 @ipam.command()
-@click.argument("unit")
-@click.option("--zone", help="Zone [default: the unit's only zone].")
+@click.argument("unit", shell_complete=complete_units)
+@click.option("--zone", shell_complete=complete_zones, help="Zone [default: the unit's only zone].")
 @pass_app
 def release(app: App, unit: str, zone: str | None) -> None:
     """Free UNIT's VLAN and subnet in the zone (the devices are not touched)."""

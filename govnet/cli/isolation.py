@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -13,8 +13,9 @@ from typing import Any
 import click
 
 from govnet.cli.common import App, exit_with, format_option, pass_app
+from govnet.cli.complete import complete_zones
+from govnet.durations import DurationParam, SinceParam, format_age
 from govnet.i18n import pick
-from govnet.probe.timefmt import format_age, parse_duration
 from govnet.report.tabular import Column, emit_rows
 from govnet.store.db import utcnow
 
@@ -24,14 +25,8 @@ SECRET_HELP = (
 )
 
 
-class Duration(click.ParamType):  # type: ignore[type-arg]
-    name = "duration"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
+def Duration() -> DurationParam:
+    return DurationParam(as_timedelta=True)
 
 
 secret_option = click.option(
@@ -102,7 +97,7 @@ def canary(
     def on_event(outcome: str, obs: Any, token: Any, message: str) -> None:
         if outcome == "unsigned":
             return  # pings and scans of the canary's address: not probes
-        if app.quiet:  # cron, systemd: one log line per event
+        if app.quiet or not app.interactive:  # cron, systemd: one log line per event
             logging.getLogger("govnet.probe.canary").warning("%s: %s", outcome, message)
             return
         style = "bold red" if outcome == "accepted" else "yellow"
@@ -173,8 +168,9 @@ PROBE_COLUMNS = [
 
 @isolation.command()
 @click.option(
-    "--from", "from_zone", required=True, metavar="ZONE", help="The isolated zone this host is in."
-)
+    "--from", "from_zone", required=True, metavar="ZONE", help="The isolated zone this host is in.",
+    shell_complete=complete_zones,
+)  # fmt: skip
 @secret_option
 @click.option(
     "--wait",
@@ -262,15 +258,21 @@ EVIDENCE_COLUMNS = [
 
 
 @isolation.command()
-@click.option("--since", type=Duration(), default="24h", show_default=True)
+@click.option(
+    "--since",
+    type=SinceParam(),
+    default="24h",
+    show_default=True,
+    help="A duration ago (24h, 7d), a date or an ISO time.",
+)
 @click.option("--limit", type=click.IntRange(1, 100000), default=1000, show_default=True)
 @format_option("table", "json", "csv")
 @pass_app
-def evidence(app: App, /, since: timedelta, limit: int, fmt: str, output: Path | None) -> None:
+def evidence(app: App, /, since: datetime, limit: int, fmt: str, output: Path | None) -> None:
     """Verified probes the canaries received (each one is a leak), newest first."""
     from govnet.store.probe import arrivals_since
 
-    arrivals = arrivals_since(app.store(), utcnow() - since, limit)
+    arrivals = arrivals_since(app.store(create=False), since, limit)
     data = [a.to_dict() for a in arrivals]
     rows = [
         {**d, "received": f"{a.received:%Y-%m-%d %H:%M:%S}"}
@@ -278,8 +280,8 @@ def evidence(app: App, /, since: timedelta, limit: int, fmt: str, output: Path |
     ]
     title = pick(
         app.lang,
-        f"probes received in the last {format_age(since)}",
-        f"最近 {format_age(since)} 收到的探测",
+        f"probes received in the last {format_age(utcnow() - since)}",
+        f"最近 {format_age(utcnow() - since)} 收到的探测",
     )
     text = emit_rows(app.console, rows, EVIDENCE_COLUMNS, fmt, app.lang, title, json_data=data)
     if text is not None:
@@ -314,7 +316,7 @@ def report(app: App, /, max_age: timedelta, fmt: str, output: Path | None) -> No
     Exit 1 when any angle fails for any pair."""
     from govnet.probe.overview import exit_code, overview
 
-    verdicts = overview(app.inventory(), app.store(), utcnow(), max_age)
+    verdicts = overview(app.inventory(), app.store(create=False), utcnow(), max_age)
     title = pick(app.lang, "isolation between zones", "网络隔离情况")
     data = {
         "max_age_seconds": int(max_age.total_seconds()),

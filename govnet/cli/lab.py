@@ -1,4 +1,5 @@
-"""``govnet lab up|down|status``, ``govnet lab service down|up NAME``."""
+"""``govnet lab up|down|status``, ``govnet lab service down|up NAME``,
+``govnet lab hostkey rotate DEVICE``."""
 
 from __future__ import annotations
 
@@ -122,6 +123,29 @@ def service_down(app: App, state_dir: Path | None, name: str) -> None:
 def service_up(app: App, state_dir: Path | None, name: str) -> None:
     """Make service NAME answer 200 again."""
     _switch_service(app, state_dir, name, False)
+
+
+@lab.group()
+def hostkey() -> None:
+    """The lab devices' SSH host keys (one per device, kept in the state dir)."""
+
+
+@hostkey.command("rotate")
+@state_dir_option
+@click.argument("device")
+@pass_app
+def hostkey_rotate(app: App, state_dir: Path | None, device: str) -> None:
+    """Give DEVICE a new SSH host key, as if it were replaced or re-keyed.
+
+    govnet then refuses to talk to it (exit 3) until 'govnet hostkeys accept DEVICE'."""
+    r = launcher.rotate_host_key(app.inventory(), device, state_dir)
+    en = f"{device}: new host key {r.new} (was {r.old or 'none'})"
+    zh = f"{device}：新主机密钥 {r.new}（原为 {r.old or '无'}）"
+    if r.live:
+        en, zh = en + "; the lab serves it now", zh + "；实验网络已启用"
+    else:
+        en, zh = en + "; served from the next 'govnet lab up'", zh + "；下次 'govnet lab up' 时启用"
+    app.console.print(pick(app.lang, en, zh), markup=False, highlight=False)
 
 
 def _add_netns() -> None:

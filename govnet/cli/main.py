@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from govnet import __version__
-from govnet.cli.common import App, GovnetGroup, internal_error
+from govnet.cli.common import App, GovnetGroup, add_global_options, consoles, internal_error
 from govnet.i18n import default_lang
 
 
@@ -33,7 +33,9 @@ from govnet.i18n import default_lang
     metavar="URL",
     help="Store URL [env GOVNET_DB; default sqlite:///~/.local/share/govnet/govnet.sqlite].",
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars or chatter (cron).")
+@click.option(
+    "-q", "--quiet", is_flag=True, help="Print nothing but errors (cron); --output still written."
+)
 @click.option("--no-color", is_flag=True, help="Plain output even on a terminal.")
 @click.option("-v", "--verbose", count=True, help="Log more (-vv for debug).")
 @click.version_option(__version__, prog_name="govnet")
@@ -52,22 +54,21 @@ def cli(
     Exit codes: 0 all good; 1 findings at or above --fail-on (or alerts); 2 usage or input
     error; 3 some devices could not be reached or read; 4 internal error (a bug).
     """
-    from rich.console import Console
-
     from govnet import logs
 
-    logs.setup(verbose)
+    logs.setup(verbose, quiet=quiet)
     if no_color:
         os.environ["NO_COLOR"] = "1"
     ctx.obj = App(
         inventory_path=inventory,
         lang=lang or default_lang(),  # type: ignore[arg-type]
-        quiet=quiet or not sys.stderr.isatty(),
-        # off a terminal (cron, pipes) rich would squeeze tables into 80 columns
-        console=Console(no_color=no_color or None, width=None if sys.stdout.isatty() else 200),
-        err=Console(stderr=True, no_color=no_color or None),
         db_url=db,
+        **consoles(quiet, no_color),
     )
+    from govnet.transport.ssh import use_known_hosts
+
+    use_known_hosts(ctx.obj.host_keys)  # every SSH session of this command checks keys there
+    ctx.call_on_close(lambda: use_known_hosts(None))
 
 
 def _register() -> None:
@@ -82,6 +83,8 @@ def _register() -> None:
                 raise
             continue
         cli.add_command(getattr(mod, name))
+    for command in cli.commands.values():
+        add_global_options(command)
 
 
 COMMANDS = [
@@ -95,8 +98,10 @@ COMMANDS = [
     ("ipam", "ipam"),
     ("monitor", "monitor"),
     ("alerts", "alerts"),
+    ("notify", "notify"),
     ("dashboard", "dashboard"),
     ("report", "report"),
+    ("hostkeys", "hostkeys"),
 ]
 
 _register()

@@ -20,13 +20,16 @@ from govnet.cli.common import (
     format_option,
     pass_app,
 )
-from govnet.errors import ExitCode, GovnetError
+from govnet.cli.complete import complete_devices
+from govnet.durations import format_duration, parse_duration
+from govnet.errors import ExitCode, GovnetError, StaleError
 from govnet.i18n import pick
 from govnet.inventory import Filters, Inventory, load_inventory, select_devices
 from govnet.inventory.model import Device
-from govnet.monitor.config import MonitorConfig, Retention, format_duration, parse_duration
+from govnet.monitor.config import MonitorConfig, Retention
 from govnet.monitor.metrics import METRICS
 from govnet.report.tabular import Column, emit_rows
+from govnet.secrets import check_all
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -88,7 +91,7 @@ def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:
         duration=_duration(opts["duration"], "--duration"),
     )
     fmt = opts["log_format"] or ("text" if sys.stderr.isatty() else "json")
-    logfmt.setup(fmt, verbose)
+    logfmt.setup(fmt, verbose, quiet=app.quiet)
     first = app.inventory()  # errors in the inventory stop us before any lock or socket
     path = app.inventory_path or DEFAULT_INVENTORY
     loads = iter([first])
@@ -96,9 +99,12 @@ def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:
     def load() -> tuple[Inventory, list[Device]]:
         """The inventory as it is now on disk (SIGHUP), the one just checked at first."""
         inventory = next(loads, None) or load_inventory(path)
-        return inventory, select_devices(inventory, filters)
+        devices = select_devices(inventory, filters)
+        check_all(r for d in devices for r in d.snmp_secrets())  # a reload keeps the old ones
+        return inventory, devices
 
-    select_devices(first, filters)  # unknown names in filters are usage errors
+    # unknown names in filters and unset secrets are input errors, before any lock or socket
+    check_all(r for d in select_devices(first, filters) for r in d.snmp_secrets())
     daemon = Daemon(load, app.store(), options)
     summary = asyncio.run(daemon.run())
     if options.once:
@@ -143,7 +149,9 @@ STATUS_COLUMNS = [
     Column("rtt_ms", "RTT ms", "响应(ms)", "right"),
     Column("uptime", "Uptime", "运行时间", "right"),
     Column("error", "Last error", "最近错误"),
+    Column("seen", "Last poll", "最近轮询", "right"),
 ]
+STALE_AFTER = 3  # poll intervals: older states are history, not the network as it is
 
 _STATE_ZH = {"up": "正常", "unreachable": "不可达", "down": "宕机", "unknown": "未知"}
 
@@ -153,18 +161,25 @@ _STATE_ZH = {"up": "正常", "unreachable": "不可达", "down": "宕机", "unkn
 @format_option("table", "json", "csv")
 @pass_app
 def status_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> None:
-    """Device states as the daemon last saw them (from the store). Exit 3 if any is down."""
+    """Device states as the daemon last saw them (from the store), with how old each is.
+
+    Exit 3 if any is down, or if the newest state is older than three poll intervals (the
+    daemon is not running: the states are history, not the network as it is now)."""
     from govnet.monitor.model import DeviceState
     from govnet.store.monitor import MonitorStore
 
     filters = filters_from(kwargs)
-    rows = MonitorStore(app.store()).device_states()
+    rows = MonitorStore(app.store(create=False)).device_states()
     if not filters.is_empty():
         wanted = {d.name for d in select_devices(app.inventory(), filters)}
         rows = [r for r in rows if r["device"] in wanted]
     now = time.time()
+    for r in rows:
+        r["age_s"] = round(max(0.0, now - r["last_poll"]), 1) if r["last_poll"] else None
+        r["stale"] = r["age_s"] is None or r["age_s"] > STALE_AFTER * poll_interval(r)
     rank = {s.value: s.rank for s in DeviceState}
     rows.sort(key=lambda r: (rank.get(r["state"], 9), r["device"]))
+    ago = pick(app.lang, "{} ago", "{}前")
     table = [
         {
             **r,
@@ -172,6 +187,7 @@ def status_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> Non
             "for": format_duration(max(0.0, now - r["since"])) if r["since"] else "",
             "rtt_ms": f"{r['rtt_ms']:.1f}" if r["rtt_ms"] is not None else "",
             "uptime": format_duration(r["uptime_s"]) if r["uptime_s"] is not None else "",
+            "seen": "" if r["age_s"] is None else ago.format(format_duration(r["age_s"])),
         }
         for r in rows
     ]
@@ -181,8 +197,29 @@ def status_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> Non
     text = emit_rows(app.console, table, STATUS_COLUMNS, fmt, app.lang, json_data=rows)
     if text is not None:
         app.write(text, output)
+    newest = max(rows, key=lambda r: r["last_poll"], default=None)
+    if newest is not None and newest["stale"]:
+        age = format_duration(newest["age_s"]) if newest["age_s"] is not None else "?"
+        every = format_duration(poll_interval(newest))
+        raise StaleError(pick(
+            app.lang,
+            f"device states are old: the newest poll was {age} ago ({newest['device']}), more "
+            f"than {STALE_AFTER} poll intervals ({every}); is govnetd running? "
+            "(systemctl status govnetd)",
+            f"设备状态已过时：最近一次轮询在 {age} 前（{newest['device']}），超过 {STALE_AFTER} 个"
+            f"轮询周期（{every}）；govnetd 是否在运行？（systemctl status govnetd）",
+        ))  # fmt: skip
     bad = any(r["state"] in ("down", "unreachable") for r in rows)
     exit_with(int(ExitCode.UNREACHABLE) if bad else 0)
+
+
+def poll_interval(row: dict[str, Any]) -> float:
+    """The interval the daemon scheduled for a device: its next poll less its last one (a
+    backed-off device's too), else the monitor's default."""
+    from govnet.monitor.config import MonitorConfig
+
+    scheduled = float(row.get("next_poll") or 0.0) - float(row.get("last_poll") or 0.0)
+    return scheduled if scheduled > 0 else float(MonitorConfig().default_interval)
 
 
 SHOW_COLUMNS = [
@@ -196,7 +233,7 @@ SHOW_COLUMNS = [
 
 
 @monitor.command("show")
-@click.argument("device")
+@click.argument("device", shell_complete=complete_devices)
 @click.option("--metric", "-m", multiple=True, help="Only these metrics (repeatable).")
 @format_option("table", "json", "csv")
 @pass_app
@@ -206,7 +243,7 @@ def show_cmd(
     """The latest value of every metric of DEVICE (from the store)."""
     from govnet.store.monitor import MonitorStore
 
-    rows = MonitorStore(app.store()).latest_values(list(metric) or None, device)
+    rows = MonitorStore(app.store(create=False)).latest_values(list(metric) or None, device)
     if not rows:
         raise GovnetError(f"{device}: no values stored (not monitored yet, or not a device name)")
     now = time.time()

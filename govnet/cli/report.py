@@ -55,7 +55,7 @@ def availability(
         and (not filters.site or any(x in filters.site for x in inventory.site_chain(s.site)))
         and not (filters.role or filters.platform or filters.tag or filters.limit)
     ]  # fmt: skip
-    spans = ServiceStore(app.store()).spans(start, end)
+    spans = ServiceStore(app.store(create=False)).spans(start, end)
     result = build_report(inventory, spans, start, end, label, str(zone), devices, services)
     text = render(result, fmt, app.lang, app.console, levels or LEVELS)
     if text is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from govnet.collect.fetch import Collected, CollectOptions, collect
-from govnet.collect.sanitize import mask_secrets
+from govnet.collect.sanitize import mask_secrets, stored_text
 from govnet.errors import GovnetError
 from govnet.inventory.model import Device
 from govnet.store.db import Store, utcnow
@@ -38,11 +39,28 @@ class BackupOutcome:
         }  # fmt: skip
 
 
+def store_config(
+    store: Store,
+    device: str,
+    config: str,
+    run_id: str | None,
+    when: datetime,
+    keep_secrets: bool = False,
+) -> bool:
+    """Keep ``config`` in the store, secrets masked unless ``keep_secrets``; True if changed.
+
+    Changes are judged on the device's own text, so a new password is a new backup even
+    though the masked copies read the same."""
+    digest = hashlib.sha256(config.encode("utf-8")).hexdigest()
+    return store.save_config(device, stored_text(config, keep_secrets), run_id, when, digest)
+
+
 def run_backup(
     devices: Iterable[Device],
     store: Store,
     options: CollectOptions | None = None,
     on_done: Callable[[DeviceResult[Collected]], None] | None = None,
+    keep_secrets: bool = False,
 ) -> tuple[str, list[BackupOutcome]]:
     devices = list(devices)
     started = utcnow()
@@ -52,8 +70,8 @@ def run_backup(
     outcomes: list[BackupOutcome] = []
     for res in fleet:
         if res.ok and res.result is not None and res.result.config is not None:
-            changed = store.save_config(
-                res.device, res.result.config, run_id, res.result.collected_at
+            changed = store_config(
+                store, res.device, res.result.config, run_id, res.result.collected_at, keep_secrets
             )
             first = known.get(res.device, {}).get("last_ok") is None
             status = "new" if first else ("changed" if changed else "unchanged")
@@ -69,20 +87,6 @@ def run_backup(
         counts[o.status] = counts.get(o.status, 0) + 1
     store.save_run(run_id, "backup", started, utcnow(), {"counts": counts, "devices": len(devices)})
     return run_id, outcomes
-
-
-def parse_since(text: str, now: datetime | None = None) -> datetime:
-    """``7d``, ``12h``, ``2026-11-01`` or an ISO timestamp (UTC when no zone is given)."""
-    now = now or utcnow()
-    text = text.strip()
-    units = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
-    if text[:-1].isdigit() and text[-1:] in units:
-        return now - timedelta(**{units[text[-1]]: int(text[:-1])})
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise GovnetError(f"--since {text!r}: expected 7d, 12h, 2026-11-01 or an ISO time") from exc
-    return when if when.tzinfo else when.replace(tzinfo=now.tzinfo)
 
 
 def backup_diff(store: Store, device: str, since: datetime | None = None) -> str:

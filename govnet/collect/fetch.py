@@ -9,6 +9,7 @@ from datetime import datetime
 from govnet.collect.sanitize import normalise
 from govnet.inventory.model import Device
 from govnet.platforms import get_platform
+from govnet.secrets import check_all
 from govnet.store.db import utcnow
 from govnet.transport.pool import DeviceResult, FleetResult, run_fleet
 from govnet.transport.ssh import SshOptions, SshSession
@@ -38,6 +39,8 @@ def collect(
 ) -> FleetResult[Collected]:
     """Fetch the running config (normalised) and ``commands(device)`` from every device."""
     opts = options or CollectOptions()
+    devices = list(devices)
+    check_all(r for d in devices for r in d.ssh_secrets())  # a missing secret is exit 2, now
 
     def task(device: Device) -> Collected:
         platform = get_platform(device.platform)

@@ -1,7 +1,9 @@
 """Config text for people: secrets masked, volatile lines normalised.
 
 Masking is applied wherever device text leaves govnet (diffs, audit evidence, reports, the
-store's findings); stored backups keep the device's own text so they can be restored.
+store's findings) and to stored backups (:func:`stored_text`; ``backup --keep-secrets`` keeps
+the device's own text). Reversible vendor "encryption" (Cisco 7, Huawei/H3C ``cipher``) and
+hashes are masked like plain text: public tools undo the first, the second can be cracked.
 Well-known default values (``public``, ``private``) stay visible: they are findings, not
 secrets.
 """
@@ -53,6 +55,12 @@ def mask_line(line: str) -> str:
 def mask_secrets(text: str) -> str:
     """Mask passwords, keys and communities in config text, line by line."""
     return "\n".join(mask_line(line) for line in text.split("\n"))
+
+
+def stored_text(text: str, keep_secrets: bool = False) -> str:
+    """What the store keeps of a config: masked as every display masks it (README "Secrets"),
+    or the device's own text with ``--keep-secrets``."""
+    return text if keep_secrets else mask_secrets(text)
 
 
 def normalise(text: str, platform: Platform) -> str:

@@ -41,6 +41,7 @@ import yaml
 from govnet.errors import GovnetError, ProtocolError, TransportError
 from govnet.inventory.model import Device
 from govnet.platforms import get_platform, platforms
+from govnet.secrets import check_all
 from govnet.transport import snmp
 
 Source = Literal["ssh-arp", "ssh-mac", "snmp-arp", "snmp-fdb"]
@@ -584,4 +585,5 @@ def collect_snmp(devices: Sequence[Device], concurrency: int = 32) -> dict[str, 
 
     if not devices:
         return {}
+    check_all(r for d in devices for r in d.snmp_secrets())  # exit 2 before any request
     return {t.device: t for t in _run(main())}

@@ -38,8 +38,9 @@ from govnet.dashboard.snapshot import (
     Snapshot,
     Ups,
 )
+from govnet.durations import format_duration
 from govnet.i18n import pick
-from govnet.monitor.config import format_duration
+from govnet.textsafe import visible
 
 TEMP_RANGE = (18.0, 27.0)  # GB 50174-2017, inlet
 HUMIDITY_RANGE = (20.0, 80.0)
@@ -100,6 +101,8 @@ def short_interface(name: str) -> str:
 
 
 def clip(text: str, width: int) -> str:
+    """``text`` (device/store data: controls made visible) cut to ``width`` cells."""
+    text = visible(text, keep_layout=False)
     if width <= 0:
         return ""
     if Text(text).cell_len <= width:
@@ -399,7 +402,7 @@ def _service_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[T
             line.append(cert, style="bold red" if t.cert_days < 30 else "green")
             line.append("  ")
         if t.state != "up" and t.error:
-            line.append(t.error, style="dim")
+            line.append(visible(t.error, keep_layout=False), style="dim")
         line.truncate(width, overflow="ellipsis")
         out.append(line)
     if more:
@@ -536,8 +539,8 @@ def _alert_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Tex
         line = Text(f"{when} ")
         pad = " " * max(1, 5 - Text(sev).cell_len)
         line.append(sev + pad, style=SEVERITY_STYLE.get(a.severity, ""))
-        line.append(f"{where} ", style="bold")
-        line.append(f"{title}{flags}: {a.message}")
+        line.append(visible(f"{where} ", keep_layout=False), style="bold")
+        line.append(visible(f"{title}{flags}: {a.message}", keep_layout=False))
         if a.suppressed:
             line.stylize("dim")
         line.truncate(width, overflow="ellipsis")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import ipaddress
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,7 @@ from govnet.inventory.model import (
     ZoneSpec,
 )
 from govnet.platforms import platforms
+from govnet.secrets import SecretRef
 from govnet.yamlsrc import Path_, SourceDoc, clean_loc, load_yaml_file, suggest, yaml_files
 
 NAMED_SECTIONS: dict[str, type[BaseModel]] = {
@@ -238,6 +240,7 @@ def _build(state: _State) -> Inventory | None:
             if spec is not None:
                 specs[section][name] = spec
     defaults = _validate_defaults(state)
+    _check_secret_vars(state)
 
     zones = _build_zones(state, specs["zones"])
     sites = _build_sites(state, specs["sites"], zones)
@@ -262,6 +265,53 @@ def _build(state: _State) -> Inventory | None:
         zones=zones, sites=sites, units=units, devices=devices, terminals=terminals, links=links,
         services=services, maintenance=maintenance,
     )  # fmt: skip
+
+
+# A ``vars`` key whose last word is one of these holds a secret: its value must be a reference.
+SECRET_WORDS = frozenset({
+    "password", "passwd", "pwd", "secret", "community", "key", "token", "psk", "passphrase",
+    "credential", "cipher",
+})  # fmt: skip
+_WORD_SPLIT = re.compile(r"[^a-z0-9]+")
+
+
+def is_secret_key(key: object) -> bool:
+    """``auth_key``, ``enable-secret``, ``ro_community``, ``password`` — not ``key_length``."""
+    words = [w for w in _WORD_SPLIT.split(str(key).lower()) if w]
+    return bool(words) and (words[-1] in SECRET_WORDS or words[-1].rstrip("s") in SECRET_WORDS)
+
+
+def _check_secret_vars(state: _State) -> None:
+    """Secrets in ``vars`` (defaults, groups, devices) must be references, like credentials:
+    ``inventory show`` prints vars, and a plain-text key would sit in every copy of the file."""
+    entries = [e for section in ("groups", "devices") for e in state.named[section].values()]
+    if "vars" in state.defaults:
+        entries.append(state.defaults["vars"])
+    for entry in entries:
+        raw, path = entry.raw, entry.path
+        if entry is not state.defaults.get("vars"):
+            raw = raw.get("vars") if isinstance(raw, dict) else None
+            path = (*path, "vars")
+        _walk_secret_vars(state, entry.doc, path, raw, secret=False)
+
+
+def _walk_secret_vars(state: _State, doc: SourceDoc, path: Path_, value: Any, secret: bool) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _walk_secret_vars(state, doc, (*path, key), item, secret or is_secret_key(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _walk_secret_vars(state, doc, (*path, i), item, secret)
+    elif secret and value is not None and not isinstance(value, bool):
+        try:
+            SecretRef.parse(value) if isinstance(value, str) else SecretRef.parse("")
+        except ValueError:
+            state.error(
+                doc,
+                path,
+                "plain-text secret: use a reference (env:NAME, file:PATH or prompt), "
+                "as credentials do",
+            )
 
 
 def _validate_name(state: _State, entry: _Entry, name: str) -> bool:
@@ -430,6 +480,7 @@ _INHERITED = (
     "snmp_profile",
     "snmp_port",
     "timeout",
+    "host_key_policy",
 )
 _REQUIRED = ("platform", "role", "zone", "site")
 
@@ -529,6 +580,7 @@ def _build_devices(
             vars=merged_vars,
             timeout=values["timeout"] or DEFAULT_TIMEOUT,
             description=spec.description,
+            host_key_policy=values["host_key_policy"] or "tofu",
         )
     return devices
 

@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from govnet.durations import Duration
 from govnet.secrets import SecretRef
 
 
@@ -49,6 +50,7 @@ ROLES = ("core", "aggregation", "access", "firewall", "gap", "router", "server",
 Role = Literal[
     "core", "aggregation", "access", "firewall", "gap", "router", "server", "ups", "env", "terminal"
 ]
+HostKeyPolicy = Literal["strict", "tofu", "accept-new"]  # see govnet/transport/hostkeys.py
 SiteLevel = Literal["province", "city", "county", "district", "town", "village"]
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
@@ -73,6 +75,40 @@ def _mac(value: Any) -> str:
 
 
 MacAddress = Annotated[str, BeforeValidator(_mac)]
+
+_HOST_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_DOTTED_NUMBERS = re.compile(r"^[0-9.]+$")
+
+
+def check_host(value: Any) -> str:
+    """Where govnet connects: an IP address or an RFC 1123 host name, nothing else.
+
+    A leading ``-`` would reach ssh/ping as an option (``-oProxyCommand=…``); an all-numeric
+    dotted name that is no IPv4 address (``999.12.1.300``) is a typo, never a host name.
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"not a host name or IP address, got {value!r}")
+    text = value.strip()
+    try:
+        ipaddress.ip_address(text)
+        return text
+    except ValueError:
+        pass
+    name = text[:-1] if text.endswith(".") else text
+    if (
+        not name
+        or len(name) > 253
+        or _DOTTED_NUMBERS.match(name)
+        or not all(_HOST_LABEL.match(label) for label in name.split("."))
+    ):
+        raise ValueError(
+            f"not a host name or IP address, got {value!r} (use an IPv4/IPv6 address or an "
+            "RFC 1123 name: letters, digits, '-' inside labels, dots between them)"
+        )
+    return text
+
+
+HostName = Annotated[str, BeforeValidator(check_host)]
 
 
 def _name(value: Any) -> str:
@@ -223,6 +259,8 @@ class DeviceValues(Strict):
     tags: list[Name] = Field(default_factory=list)
     vars: dict[str, Any] = Field(default_factory=dict)
     timeout: float | None = Field(default=None, gt=0, le=600)
+    # SSH host key trust (govnet/transport/hostkeys.py); default tofu
+    host_key_policy: HostKeyPolicy | None = None
 
 
 class GroupSpec(DeviceValues):
@@ -230,7 +268,7 @@ class GroupSpec(DeviceValues):
 
 
 class DeviceSpec(DeviceValues):
-    host: str | None = None  # where govnet connects (IP or DNS name); defaults to address
+    host: HostName | None = None  # where govnet connects (IP or DNS name); defaults to address
     address: IPAddress | None = None  # the device's address inside its zone
     mac: MacAddress | None = None
     groups: list[Name] = Field(default_factory=list)
@@ -268,22 +306,7 @@ class LinkSpec(Strict):
 # be down on purpose. Probes are run by ``govnet.services``; windows are used by the
 # availability report.
 
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
-
-
-def _seconds(value: Any) -> Any:
-    """``30``, ``"30s"``, ``"5m"``, ``"2h"``, ``"1d"`` → seconds."""
-    if isinstance(value, bool):
-        raise ValueError(f"bad duration {value!r}")
-    if isinstance(value, int | float):
-        return float(value)
-    m = _DURATION_RE.match(str(value))
-    if not m:
-        raise ValueError(f"bad duration {value!r} (expected e.g. 30s, 5m, 2h)")
-    return float(m[1]) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m[2]]
-
-
-Seconds = Annotated[float, BeforeValidator(_seconds)]
+Seconds = Duration  # one duration grammar everywhere (govnet.durations)
 
 
 class HttpProbeSpec(Strict):
@@ -299,6 +322,9 @@ class HttpProbeSpec(Strict):
     def _url(cls, v: str) -> str:
         if not v.startswith(("http://", "https://")):
             raise ValueError(f"url {v!r} must start with http:// or https://")
+        netloc = v.split("://", 1)[1].split("/", 1)[0]
+        if "@" in netloc and ":" in netloc.rsplit("@", 1)[0]:  # never echo the value
+            raise ValueError("url holds a password (user:password@…): secrets must be references")
         return v
 
     @field_validator("expect_status", mode="before")
@@ -309,7 +335,7 @@ class HttpProbeSpec(Strict):
 
 class TcpProbeSpec(Strict):
     kind: Literal["tcp"]
-    host: str
+    host: HostName
     port: int = Field(ge=1, le=65535)
     timeout: Seconds = Field(default=5.0, gt=0, le=120)
 
@@ -474,6 +500,26 @@ class Device:
     vars: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     timeout: float = 15.0
     description: str | None = None
+    host_key_policy: HostKeyPolicy = "tofu"
+
+    def ssh_secrets(self) -> list[tuple[str, SecretRef]]:
+        """The secret references an SSH session to this device resolves, with their labels."""
+        creds = self.credentials
+        if creds is None:
+            return []
+        out = [(f"{self.name} password", creds.password)]
+        if creds.secret is not None:
+            out.append((f"{self.name} secret", creds.secret))
+        return out
+
+    def snmp_secrets(self) -> list[tuple[str, SecretRef]]:
+        """The secret references an SNMP request to this device resolves, with their labels."""
+        p = self.snmp
+        if p is None:
+            return []
+        refs = [("SNMP community", p.community), ("SNMP auth key", p.auth_key),
+                ("SNMP priv key", p.priv_key)]  # fmt: skip
+        return [(f"{self.name} {what}", ref) for what, ref in refs if ref is not None]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view; secrets appear only as ``***``."""
@@ -498,6 +544,7 @@ class Device:
                 else None
             ),
             "description": self.description,
+            "host_key_policy": self.host_key_policy,
         }
 
 
@@ -641,6 +688,22 @@ class Inventory:
             chain.append(current)
             current = self.sites[current].parent if current in self.sites else None
         return chain
+
+    def maintenance_now(self, kind: str, name: str, at: float) -> MaintenanceWindow | None:
+        """The maintenance window covering device or service ``name`` at ``at`` (its own, its
+        unit's or a site's up its chain), if any: alerts in it are muted."""
+        target: Device | Service | None = (
+            self.services.get(name) if kind == "service" else self.devices.get(name)
+        )
+        if target is None:
+            return None
+        chain: list[str | None] = list(self.site_chain(target.site)) if target.site else [None]
+        for window in self.maintenance:
+            if any(window.covers(kind, name, target.unit, s) for s in chain) and window.intervals(
+                at, at + 1e-3
+            ):
+                return window
+        return None
 
     def children(self, site: str | None) -> list[Site]:
         return sorted((s for s in self.sites.values() if s.parent == site), key=lambda s: s.name)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from govnet.errors import LabError
+from govnet.errors import GovnetError, LabError
 from govnet.inventory.model import Device, Inventory
 
 READY = "ready.json"
@@ -230,6 +230,59 @@ def down(state_dir: Path | None = None, grace: float = 5.0) -> bool:
     for name in (READY, PIDFILE):
         (state_dir / name).unlink(missing_ok=True)
     return was_running
+
+
+def device_state_dir(state_dir: Path, name: str) -> Path:
+    """Where the lab keeps one device's config state and SSH host key."""
+    return state_dir / "devices" / name
+
+
+@dataclass(frozen=True)
+class Rotation:
+    device: str
+    old: str | None  # fingerprints (SHA256:…); None: the device had no key yet
+    new: str
+    live: bool  # the running lab serves the new key now (else: from the next 'lab up')
+
+
+def rotate_host_key(
+    inv: Inventory, name: str, state_dir: Path | None = None, wait: float = 5.0
+) -> Rotation:
+    """Give lab device ``name`` a new SSH host key, on purpose (to see host key checking
+    refuse it). A running lab is told with SIGHUP and serves it to new connections; this
+    returns once the device's port presents it."""
+    from govnet.lab.sshsim import HOST_KEY_FILE, load_host_key, new_host_key
+    from govnet.transport.hostkeys import HostKey
+    from govnet.transport.ssh import fetch_host_key
+
+    state_dir = state_dir or default_state_dir()
+    device = inv.devices.get(name)
+    if device is None:
+        raise LabError(f"{name!r}: no such device in the inventory")
+    if not (is_loopback(device.host) and has_ssh(device)):
+        raise LabError(f"{name}: not an SSH device of the lab (loopback host, SSH platform)")
+    st = status(state_dir)
+    if any(d.get("name") == name and d.get("silent") for d in st.devices):
+        raise LabError(f"{name}: silent in the lab (never sends an SSH banner): no key to rotate")
+    path = device_state_dir(state_dir, name) / HOST_KEY_FILE
+    old = HostKey(load_host_key(path).public_data).fingerprint if path.is_file() else None
+    new = HostKey(new_host_key(path).public_data)
+    if not st.running or st.pid is None:
+        return Rotation(name, old, new.fingerprint, live=False)
+    os.kill(st.pid, signal.SIGHUP)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            if fetch_host_key(device, timeout=1.0) == new:
+                return Rotation(name, old, new.fingerprint, live=True)
+        except GovnetError:
+            pass
+        if time.monotonic() > deadline:
+            raise LabError(
+                f"{name}: new host key written to {path}, but the lab did not serve it within "
+                f"{wait:.0f} s; restart the lab ('govnet lab down', 'govnet lab up')"
+            )
+        time.sleep(0.05)
 
 
 def probe_ssh(host: str, port: int, timeout: float = 1.0) -> str:

@@ -22,7 +22,7 @@ from govnet.errors import GovnetError
 from govnet.inventory import Inventory, load_inventory
 from govnet.lab.data import load_device_data
 from govnet.lab.http import HttpLab, HttpSpec, http_specs
-from govnet.lab.launcher import READY, data_dir_for, has_ssh, is_loopback
+from govnet.lab.launcher import READY, data_dir_for, device_state_dir, has_ssh, is_loopback
 from govnet.lab.snmpagent import AgentSpec, SnmpLab
 from govnet.lab.sshsim import SimDevice, SshSimulator
 
@@ -53,7 +53,7 @@ def build_plan(inv: Inventory, data_dir: Path | None, state_dir: Path) -> LabPla
                     port=d.port,
                     username=d.credentials.username,
                     password=d.credentials.password.resolve(f"{d.name} password"),
-                    state_dir=state_dir / "devices" / d.name,
+                    state_dir=device_state_dir(state_dir, d.name),
                     data=data,
                     host=d.host,
                 )
@@ -82,11 +82,18 @@ def build_plan(inv: Inventory, data_dir: Path | None, state_dir: Path) -> LabPla
 
 
 async def serve(plan: LabPlan, state_dir: Path, inventory: str, stop: asyncio.Event) -> None:
-    ssh = SshSimulator(plan.ssh, host_key=state_dir / "ssh_host_ed25519_key")
+    ssh = SshSimulator(plan.ssh)  # one stable host key per device, in its state dir
     agents = SnmpLab(plan.snmp)
     started = time.monotonic()
     web = HttpLab(plan.http, state_dir)
     await ssh.start()
+    loop = asyncio.get_running_loop()
+
+    def reload_keys() -> None:  # 'govnet lab hostkey rotate DEVICE' sends SIGHUP
+        for name in ssh.reload_host_keys():
+            log.info("%s: serving its new host key", name)
+
+    loop.add_signal_handler(signal.SIGHUP, reload_keys)
     try:
         await agents.start()
         await web.start()
@@ -123,6 +130,7 @@ async def serve(plan: LabPlan, state_dir: Path, inventory: str, stop: asyncio.Ev
             await web.stop()
             await agents.stop()
     finally:
+        loop.remove_signal_handler(signal.SIGHUP)
         await ssh.stop()
         (state_dir / READY).unlink(missing_ok=True)
         log.info("lab down")

@@ -6,7 +6,7 @@ state kept in ``state_dir``. Devices whose lab behaviour is ``silent`` accept TC
 send an SSH banner. Built for netmiko: input is echoed at once and every reply ends with the
 prompt in the same write, so pattern-based reads return as soon as the data arrives.
 
-    sim = SshSimulator(devices, host_key=state_dir / "ssh_host_ed25519_key")
+    sim = SshSimulator(devices)   # each device's host key in its state_dir (stable)
     await sim.start()   # every listener is up
     ...
     await sim.stop()    # listeners and sessions closed
@@ -44,6 +44,7 @@ from govnet.lab.shell import DeviceState, Shell
 from govnet.lab.vendors import VENDORS
 
 log = logging.getLogger("govnet.lab.ssh")
+HOST_KEY_FILE = "ssh_host_ed25519_key"  # in each device's state_dir
 
 
 @dataclass
@@ -60,9 +61,14 @@ class SimDevice:
 
 
 def load_host_key(path: Path) -> asyncssh.SSHKey:
-    """The simulator's host key: read ``path``, or generate an ed25519 key there once."""
+    """A host key: read ``path``, or generate an ed25519 key there once."""
     if path.is_file():
         return asyncssh.read_private_key(str(path))
+    return new_host_key(path)
+
+
+def new_host_key(path: Path) -> asyncssh.SSHKey:
+    """Generate an ed25519 host key at ``path`` (0600, atomic replace): a rotation."""
     key = asyncssh.generate_private_key("ssh-ed25519")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -220,8 +226,12 @@ class _Silent(asyncio.Protocol):
 class SshSimulator:
     """Every simulated SSH device of a lab, served from the running asyncio loop."""
 
-    def __init__(self, devices: Sequence[SimDevice], host_key: Path) -> None:
-        """Check the plan (unique ports, known platforms; ``LabError`` otherwise)."""
+    def __init__(self, devices: Sequence[SimDevice], host_key: Path | None = None) -> None:
+        """Check the plan (unique ports, known platforms; ``LabError`` otherwise).
+
+        Each device presents its own host key, kept in its ``state_dir`` (generated once, so
+        stable across restarts); ``host_key`` makes every device share that one instead.
+        """
         seen: dict[tuple[str, int], str] = {}
         for d in devices:
             other = seen.setdefault((d.host, d.port), d.name)
@@ -234,6 +244,7 @@ class SshSimulator:
         self.host_key = host_key
         self.states: dict[str, DeviceState] = {}
         self._acceptors: list[Any] = []
+        self._by_device: dict[str, tuple[Any, bytes]] = {}  # acceptor, public key served
         self._silent: list[asyncio.AbstractServer] = []
         self._conns: set[Any] = set()
         self._silent_conns: set[asyncio.Transport] = set()
@@ -244,7 +255,6 @@ class SshSimulator:
 
         A port that cannot be bound raises ``OSError`` naming the device; nothing stays open.
         """
-        key = load_host_key(self.host_key)
         loop = asyncio.get_running_loop()
         self.stopping = False
         for d in self.devices:
@@ -262,6 +272,7 @@ class SshSimulator:
                     self._silent.append(server)
                     return
                 state = self.states[d.name]
+                key = load_host_key(self.key_path(d))
                 acceptor = await asyncssh.listen(
                     d.host,
                     d.port,
@@ -275,6 +286,7 @@ class SshSimulator:
                     reuse_address=True,
                 )
                 self._acceptors.append(acceptor)
+                self._by_device[d.name] = (acceptor, key.public_data)
             except OSError as exc:
                 raise OSError(
                     exc.errno, f"{d.name}: cannot listen on {d.host}:{d.port}: {exc.strerror}"
@@ -290,6 +302,24 @@ class SshSimulator:
             len(self.devices),
             len(self._silent),
         )
+
+    def key_path(self, d: SimDevice) -> Path:
+        return self.host_key or d.state_dir / HOST_KEY_FILE
+
+    def reload_host_keys(self) -> list[str]:
+        """Serve each device's key file as it is now (after ``govnet lab hostkey rotate``) to
+        new connections; returns the devices whose key changed."""
+        changed: list[str] = []
+        for d in self.devices:
+            if d.name not in self._by_device:
+                continue
+            acceptor, served = self._by_device[d.name]
+            key = load_host_key(self.key_path(d))
+            if key.public_data != served:
+                acceptor.update(server_host_keys=[key])
+                self._by_device[d.name] = (acceptor, key.public_data)
+                changed.append(d.name)
+        return changed
 
     async def stop(self) -> None:
         """Close every listener and every open session."""
@@ -313,6 +343,7 @@ class SshSimulator:
         if waits:
             await asyncio.gather(*waits, return_exceptions=True)
         self._acceptors.clear()
+        self._by_device.clear()
         self._silent.clear()
         self._conns.clear()
         self._silent_conns.clear()

@@ -30,8 +30,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from govnet.durations import format_duration
 from govnet.inventory.model import Device
-from govnet.monitor.config import format_duration
 from govnet.monitor.metrics import METRICS
 from govnet.monitor.model import Clock, DeviceState, DeviceStatus, PollResult, SystemClock
 from govnet.monitor.notify import Notice, Notifier
@@ -94,8 +94,11 @@ class AlertEngine:
         sink: AlertSink,
         notifier: Notifier | None = None,
         clock: Clock | None = None,
+        maintenance: Callable[[str, float], str] | None = None,
     ) -> None:
         self.rules = rules
+        # (device, now) → "maintenance window NAME" while one covers it: its alerts are muted
+        self.maintenance = maintenance
         self.devices = dict(devices)
         self.topology = topology
         self.sink = sink
@@ -383,6 +386,10 @@ class AlertEngine:
     # ------------------------------------------------------------------ suppression
 
     def _suppression(self, device: str) -> str:
+        if self.maintenance is not None:
+            muted = self.maintenance(device, self.clock.time())
+            if muted:
+                return muted
         return self.topology.suppressed_by(device, self.states, self.latest)
 
     def _recheck_suppression(self, device: str, now: float) -> None:

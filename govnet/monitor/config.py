@@ -7,45 +7,11 @@ overrides its own interval and timeout in the inventory (``vars.poll_interval: 3
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
-from typing import Any
 
+from govnet.durations import parse_duration
 from govnet.errors import GovnetError
 from govnet.inventory.model import Device
-
-_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0, "y": 31536000.0}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdwy]?)\s*$")
-
-
-def parse_duration(value: Any, what: str = "duration") -> float:
-    """``30``, ``"30s"``, ``"5m"``, ``"48h"``, ``"30d"``, ``"1y"`` → seconds."""
-    if isinstance(value, bool):
-        raise ValueError(f"bad {what} {value!r}")
-    if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError(f"bad {what} {value!r}: negative")
-        return float(value)
-    m = _DURATION.match(str(value))
-    if not m:
-        raise ValueError(f"bad {what} {value!r} (expected e.g. 30s, 5m, 48h, 30d)")
-    return float(m[1]) * _UNITS[m[2]]
-
-
-def format_duration(seconds: float) -> str:
-    """3600 → ``1h``; 90 → ``1m30s``; 0.5 → ``0.5s``."""
-    if seconds < 1:
-        return f"{seconds:.2g}s" if seconds > 0 else "0s"
-    s = round(seconds)
-    if s == 0:
-        return "0s"
-    out = ""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if s >= size:
-            out += f"{s // size}{unit}"
-            s %= size
-    return out
-
 
 DEFAULT_INTERVALS: dict[str, float] = {
     "core": 60, "aggregation": 60, "access": 60, "firewall": 60, "gap": 60, "router": 60,

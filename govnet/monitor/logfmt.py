@@ -14,7 +14,9 @@ import logging
 import time
 from typing import Any
 
+from govnet.logs import for_stderr
 from govnet.secrets import REDACTOR, RedactingFilter
+from govnet.textsafe import visible
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -46,7 +48,7 @@ class TextFormatter(logging.Formatter):
             line += f" {extras}"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
-        return REDACTOR(line)
+        return visible(REDACTOR(line))
 
 
 def _value(v: Any) -> str:
@@ -54,15 +56,21 @@ def _value(v: Any) -> str:
     return json.dumps(text, ensure_ascii=False) if (" " in text or not text) else text
 
 
-def setup(fmt: str, verbosity: int = 0) -> None:
-    """Route every record through one handler on stderr in ``fmt`` (json | text)."""
+def setup(fmt: str, verbosity: int = 0, quiet: bool = False) -> None:
+    """Route every record through one handler on stderr in ``fmt`` (json | text).
+
+    ``quiet`` (``govnet -q monitor run``, cron): errors only, unless -v asks for more.
+    """
     handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.setFormatter(for_stderr(JsonFormatter() if fmt == "json" else TextFormatter()))
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     if verbosity > 1:
         root.setLevel(logging.DEBUG)
+    elif quiet and not verbosity:
+        root.setLevel(logging.ERROR)
+        logging.getLogger("govnet.monitor").setLevel(logging.ERROR)
     else:
         root.setLevel(logging.WARNING)
         logging.getLogger("govnet.monitor").setLevel(logging.INFO)

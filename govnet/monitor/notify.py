@@ -3,6 +3,8 @@
 ``log``      a log record (the daemon's structured log)
 ``syslog``   RFC 3164 over ``/dev/log`` or UDP ``host:port`` (facility configurable)
 ``webhook``  an HTTP POST of the alert as JSON (``Content-Type: application/json``)
+``dingtalk``, ``wecom``, ``email``  channels to people: queued in the store's outbox and
+             sent by :mod:`govnet.monitor.delivery` (grouped, rate-limited, retried)
 ``command``  a program run with ``argv`` (``{device}``, ``{severity}``, ``{rule}``,
              ``{status}``, ``{instance}``, ``{message}`` filled in), the alert as JSON on stdin
              and as ``GOVNET_ALERT_*`` environment variables
@@ -22,11 +24,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from govnet.checks.model import Severity
-from govnet.monitor.rules import NotifierSpec
+from govnet.monitor.rules import CHANNEL_KINDS, NotifierSpec
 from govnet.secrets import REDACTOR
+
+if TYPE_CHECKING:
+    from govnet.monitor.delivery import Delivery
 
 log = logging.getLogger("govnet.monitor.alerts")
 
@@ -65,15 +70,24 @@ Failed = Callable[[Notice, str], None]
 class Notifier:
     """Runs every configured notifier for a notice, in the background."""
 
-    def __init__(self, specs: Sequence[NotifierSpec], on_failure: Failed | None = None) -> None:
+    def __init__(
+        self,
+        specs: Sequence[NotifierSpec],
+        on_failure: Failed | None = None,
+        delivery: Delivery | None = None,
+    ) -> None:
         self.specs = list(specs)
         self.on_failure = on_failure
+        self.delivery = delivery
         self._tasks: set[asyncio.Task[None]] = set()
         self._syslog: dict[tuple[str, str], logging.handlers.SysLogHandler] = {}
 
     def notify(self, notice: Notice) -> None:
         for spec in self.specs:
             if Severity(notice.severity) < Severity(spec.min_severity):
+                continue
+            if spec.kind in CHANNEL_KINDS:
+                self._queue(spec, notice)
                 continue
             try:
                 loop = asyncio.get_running_loop()
@@ -83,6 +97,19 @@ class Notifier:
             task = loop.create_task(self._send(spec, notice))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    def _queue(self, spec: NotifierSpec, notice: Notice) -> None:
+        if self.delivery is None:
+            log.warning("%s channel %s: no outbox here; not sent: %s", spec.kind, spec.channel,
+                        notice.line())  # fmt: skip
+            return
+        try:
+            self.delivery.queue(spec.channel, notice.status, notice.to_dict())
+        except Exception as exc:  # the store refused: say so where people look
+            detail = f"{spec.channel}: cannot queue: {type(exc).__name__}: {exc}"
+            log.error("%s (%s)", REDACTOR(detail), notice.key)
+            if self.on_failure is not None:
+                self.on_failure(notice, REDACTOR(detail))
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait for notifications in flight (on shutdown)."""

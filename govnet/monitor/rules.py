@@ -41,6 +41,7 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -53,10 +54,11 @@ from pydantic import (
 
 from govnet.checks.controls import controls
 from govnet.checks.model import Severity, Text
+from govnet.durations import Duration
 from govnet.errors import Diagnostic, PlaybookError
 from govnet.inventory.model import Device, Name, Role
-from govnet.monitor.config import parse_duration
 from govnet.monitor.metrics import METRICS
+from govnet.secrets import SecretRef
 from govnet.yamlsrc import Path_, SourceDoc, clean_loc, load_yaml_file
 from govnet.yamlsrc import suggest as _suggest
 
@@ -74,13 +76,6 @@ StateName = Literal[
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-def _duration(value: Any) -> float:
-    return parse_duration(value)
-
-
-Duration = Annotated[float, BeforeValidator(_duration)]
 
 
 def _listify(value: Any) -> Any:
@@ -165,24 +160,81 @@ class DefaultsSpec(_Strict):
     flap: FlapSpec = FlapSpec()
 
 
+CHANNEL_KINDS = ("dingtalk", "wecom", "email")  # delivered through the outbox
+
+
 class NotifierSpec(_Strict):
-    kind: Literal["log", "syslog", "webhook", "command"]
+    """One notifier. log/syslog/webhook/command run at once; dingtalk/wecom/email are channels
+    to people: queued in the store's outbox, grouped, rate-limited and retried until sent."""
+
+    kind: Literal["log", "syslog", "webhook", "command", "dingtalk", "wecom", "email"]
+    name: str | None = None  # the channel's name (govnet notify test NAME); default: kind
     min_severity: Literal["critical", "high", "medium", "low"] = "low"
     address: str | None = None  # syslog: /dev/log or host:port
     facility: str = "local0"
-    url: str | None = None  # webhook
+    url: str | None = None  # webhook; dingtalk/wecom: the robot endpoint without its token
     argv: list[str] | None = None  # command
     timeout: Duration = 10.0
     headers: dict[str, str] = Field(default_factory=dict)
+    # dingtalk / wecom: the access token / key (a reference: env:NAME or file:PATH)
+    token: SecretRef | None = None
+    secret: SecretRef | None = None  # dingtalk 加签 (SEC…)
+    keyword: str = ""  # dingtalk 自定义关键词: added to every message that lacks it
+    # email
+    smtp: str | None = None  # host:port
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str = ""
+    password: SecretRef | None = None
+    sender: str | None = None
+    to: list[str] = Field(default_factory=list)
+    cafile: str = ""
+    # delivery (channels)
+    lang: Literal["zh", "en"] = "zh"
+    timezone: str = ""  # IANA name; default: the system's
+    rate_per_minute: int = Field(default=20, ge=1, le=600)  # DingTalk/WeCom allow 20
+    group_window: Duration = Field(default=10.0, ge=0, le=600)
+    retry_initial: Duration = Field(default=30.0, gt=0, le=3600)
+    retry_max: Duration = Field(default=600.0, gt=0, le=86400)
+    repeat_critical: Duration | None = Field(default=None, ge=60)  # unacknowledged, every …
+
+    @property
+    def channel(self) -> str:
+        return self.name or self.kind
 
     @model_validator(mode="after")
     def _needs(self) -> NotifierSpec:
         if self.kind == "webhook" and not self.url:
             raise ValueError("a webhook notifier needs 'url'")
-        if self.kind == "webhook" and self.url and not self.url.startswith(("http://", "https://")):
-            raise ValueError(f"webhook url {self.url!r} must start with http:// or https://")
+        if self.url and not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"url {self.url!r} must start with http:// or https://")
         if self.kind == "command" and not self.argv:
             raise ValueError("a command notifier needs 'argv' (a list: program and arguments)")
+        if self.kind in ("dingtalk", "wecom") and self.token is None:
+            what = "access_token" if self.kind == "dingtalk" else "key"
+            raise ValueError(
+                f"a {self.kind} notifier needs 'token': the robot's {what} by reference "
+                "(env:NAME or file:PATH), never in the file"
+            )
+        if self.kind == "email":
+            missing = [k for k in ("smtp", "sender") if not getattr(self, k)]
+            if not self.to:
+                missing.append("to")
+            if missing:
+                raise ValueError(f"an email notifier needs {', '.join(missing)}")
+            host, _, port = (self.smtp or "").rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"smtp {self.smtp!r}: expected host:port, e.g. mail.gov.cn:587")
+            if self.username and self.password is None:
+                raise ValueError("an email login needs 'password' by reference (env:NAME)")
+        if self.timezone:
+            try:
+                ZoneInfo(self.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {self.timezone!r}") from None
+        if self.kind not in CHANNEL_KINDS:
+            extra = [k for k in ("token", "secret", "smtp", "repeat_critical") if getattr(self, k)]
+            if extra:
+                raise ValueError(f"{', '.join(extra)}: only for dingtalk, wecom and email")
         return self
 
 
@@ -190,6 +242,14 @@ class RulesFileSpec(_Strict):
     defaults: DefaultsSpec = DefaultsSpec()
     notifiers: list[NotifierSpec] = Field(default_factory=lambda: [NotifierSpec(kind="log")])
     rules: list[Any] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_channels(self) -> RulesFileSpec:
+        names = [n.channel for n in self.notifiers if n.kind in CHANNEL_KINDS]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"channel name(s) {', '.join(twice)} used twice: give each a 'name'")
+        return self
 
 
 @dataclass(frozen=True)

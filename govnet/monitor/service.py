@@ -34,10 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from govnet import __version__
-from govnet.errors import GovnetError
+from govnet.errors import GovnetError, InputError
 from govnet.inventory.model import Device, Inventory
 from govnet.monitor.alerts import AlertEngine
 from govnet.monitor.config import MonitorConfig
+from govnet.monitor.delivery import Delivery
 from govnet.monitor.exporter import ExporterView, MetricsServer, serve_metrics
 from govnet.monitor.metrics import is_series
 from govnet.monitor.model import Clock, DeviceStatus, PollResult, SystemClock
@@ -46,9 +47,11 @@ from govnet.monitor.poller import Poller, PollerStats, backend_by_name
 from govnet.monitor.rules import AlertRules, load_rules
 from govnet.monitor.states import Transition
 from govnet.monitor.topology import Topology
+from govnet.sdnotify import SdNotify
 from govnet.services.daemon import ServiceChecks
 from govnet.store.db import Store
 from govnet.store.monitor import Batch, MonitorStore
+from govnet.store.outbox import Outbox
 from govnet.transport.snmp import SnmpBackend
 
 log = logging.getLogger("govnet.monitor")
@@ -262,6 +265,8 @@ class DaemonOptions:
     once: bool = False
     duration: float | None = None
     handle_signals: bool = True
+    # systemd's Type=notify: READY=1 once polling starts, WATCHDOG=1 pings, STOPPING=1
+    sd: SdNotify = field(default_factory=SdNotify)
 
 
 @dataclass
@@ -301,6 +306,8 @@ class Daemon:
         self.engine: AlertEngine | None = None
         self.writer = StoreWriter(self.mstore, options.config.flush_every, self.clock)
         self.notifier: Notifier | None = None
+        self.delivery: Delivery | None = None  # DingTalk/WeCom/e-mail through the outbox
+        self.inventory: Inventory | None = None
         self.started = 0.0
         self.services: ServiceChecks | None = None  # issue 8
 
@@ -322,6 +329,10 @@ class Daemon:
             self.services.on_device_poll(result, status)
         if self.engine is not None:
             self.engine.on_poll(result, status, transition)
+
+    def _maintenance(self, device: str, now: float) -> str:
+        window = self.inventory.maintenance_now("device", device, now) if self.inventory else None
+        return f"maintenance window {window.name}" if window else ""
 
     def _notify_failed(self, notice: Notice, detail: str) -> None:
         self.writer.update(notice.key, {}, "notify_failed", detail, self.clock.time())
@@ -367,7 +378,9 @@ class Daemon:
         self.stop_event = asyncio.Event()
         self.reload_event = asyncio.Event()
         backend = self.backend or backend_by_name(opts.backend, opts.config.concurrency)
-        self.notifier = Notifier(rules.notifiers, self._notify_failed)
+        self.inventory = inventory
+        self.delivery = Delivery(Outbox(self.mstore.store), rules.notifiers, self.clock)
+        self.notifier = Notifier(rules.notifiers, self._notify_failed, self.delivery)
         topology = Topology.from_inventory(inventory)
         by_name = {d.name: d for d in devices}
         if opts.listen:  # first: a port in use stops us before anything runs
@@ -377,7 +390,7 @@ class Daemon:
         self.writer.start()
         try:
             self.engine = AlertEngine(
-                rules, by_name, topology, self.writer, self.notifier, self.clock
+                rules, by_name, topology, self.writer, self.notifier, self.clock, self._maintenance
             )
             firing = await asyncio.to_thread(self.mstore.firing_alerts)
             services = self.services = ServiceChecks(self, inventory)  # issue 8
@@ -410,9 +423,13 @@ class Daemon:
         tasks: list[asyncio.Task[Any]] = []
         try:
             self._heartbeat()
+            opts.sd.ready(f"polling {len(self.poller.devices)} devices")
+            if opts.sd.watchdog_every is not None and not opts.once:
+                tasks.append(asyncio.create_task(self._watchdog(), name="watchdog"))
             if opts.once:
                 await asyncio.gather(self.poller.poll_all(), services.run_once())
             else:
+                self.delivery.start()
                 tasks = [
                     asyncio.create_task(self._housekeeping(), name="housekeeping"),
                     asyncio.create_task(self._reloader(), name="reloader"),
@@ -422,6 +439,7 @@ class Daemon:
                     loop.call_later(opts.duration, self.stop)
                 await self.poller.run(self.stop_event)
         finally:
+            opts.sd.stopping()
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -429,6 +447,8 @@ class Daemon:
                 loop.remove_signal_handler(sig)
             await self.notifier.drain()
             self.notifier.close()
+            self.delivery.stop()
+            await asyncio.to_thread(self.delivery.step, True)  # what is due goes now
             self.writer.call(lambda: self.mstore.set_meta("daemon", ""))
             self.writer.stop()
             await backend.close()
@@ -478,6 +498,14 @@ class Daemon:
                 acked = set()
             if self.engine is not None and acked:
                 self.engine.sync_acks(acked)
+            if self.delivery is not None and any(
+                c.spec.repeat_critical for c in self.delivery.channels.values()
+            ):
+                try:
+                    firing = await asyncio.to_thread(self.mstore.list_alerts, "firing")
+                    await asyncio.to_thread(self.delivery.queue_repeats, firing)
+                except GovnetError as exc:
+                    log.error("cannot queue repeated alerts: %s", exc)
             if self.clock.monotonic() - last_maintenance >= cfg.maintenance_every:
                 last_maintenance = self.clock.monotonic()
                 self.writer.call(partial(self._maintain, self.clock.time()))
@@ -489,16 +517,29 @@ class Daemon:
             self.services.maintain(now)
         log.info("store maintenance", extra=counts)
 
+    async def _watchdog(self) -> None:
+        """WATCHDOG=1 at half systemd's WatchdogSec, from the event loop itself: a loop that
+        hangs stops the pings and systemd restarts the daemon."""
+        every = self.options.sd.watchdog_every
+        assert every is not None
+        while True:
+            self.options.sd.watchdog()
+            await asyncio.sleep(every)
+
     async def _reloader(self) -> None:
         assert self.reload_event is not None
         while True:
             await self.reload_event.wait()
             self.reload_event.clear()
+            self.options.sd.reloading()
             try:
                 inventory, devices = await asyncio.to_thread(self.load)
                 rules = self._rules()
             except GovnetError as exc:
                 log.error("reload failed, keeping the running inventory and rules: %s", exc)
+                self.options.sd.ready("reload failed: kept the running inventory and rules")
+                for diagnostic in exc.diagnostics if isinstance(exc, InputError) else []:
+                    log.error("reload: %s", diagnostic)
                 continue
             assert self.poller is not None and self.engine is not None
             before = set(self.poller.devices)
@@ -509,6 +550,9 @@ class Daemon:
                 self.services.reload(inventory)
             if self.notifier is not None:
                 self.notifier.specs = list(rules.notifiers)
+            if self.delivery is not None:
+                self.delivery.configure(rules.notifiers)
+            self.inventory = inventory
             removed = before - set(self.poller.devices)
             self.writer.call(partial(self.mstore.forget_devices, removed))
             log.info(
@@ -516,3 +560,4 @@ class Daemon:
                 extra={"devices": len(self.poller.devices), "rules": len(rules.rules),
                        "removed": sorted(removed)},
             )  # fmt: skip
+            self.options.sd.ready(f"polling {len(self.poller.devices)} devices")

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from govnet.durations import format_age
 from govnet.errors import ExitCode
 from govnet.inventory.model import Inventory
 from govnet.probe.results import ProbeResult, ProbeRun, Verdict, newest_runs
-from govnet.probe.timefmt import format_age
 from govnet.store.db import Store
 
 ANGLES: dict[str, tuple[str, ...]] = {

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from govnet.collect.backup import new_run_id
+from govnet.collect.backup import new_run_id, store_config
 from govnet.collect.sanitize import mask_line, normalise
 from govnet.errors import ExitCode, GovnetError, TransportError
 from govnet.inventory.model import Device
@@ -39,7 +39,7 @@ from govnet.provision.remediation import (
     verify,
 )
 from govnet.provision.tasks import Job, Target
-from govnet.secrets import REDACTOR
+from govnet.secrets import REDACTOR, check_all
 from govnet.store import provision as records
 from govnet.store.db import Store, utcnow
 from govnet.transport.pool import DeviceResult, run_fleet
@@ -190,6 +190,7 @@ def plan_devices(
 ) -> list[DevicePlan]:
     """Render, fetch and compute each device's remediation; nothing is sent."""
     opts = options or ProvisionOptions()
+    check_all(r for t in targets if t.skip is None for r in t.device.ssh_secrets())
 
     def task(device: Device) -> DevicePlan:
         t0 = time.monotonic()
@@ -323,7 +324,8 @@ def _apply_one(ctx: _Ctx, device: Device) -> DeviceChange:
             )
             return change
         change.backup_sha256 = hashlib.sha256(before.encode("utf-8")).hexdigest()
-        ctx.store.save_config(device.name, before, ctx.run_id, utcnow())
+        store_config(ctx.store, device.name, before, ctx.run_id, utcnow())  # masked: rollback
+        # works from `before`, the text fetched in this session, never from the store
         if not rem.changed:
             change.status = UNCHANGED
             change.problems = verify(intended, before, device.name)
@@ -366,6 +368,7 @@ def apply_devices(
     """Apply ``job`` to the targets; ``confirmed`` (device → masked commands the admin saw)
     makes a device whose remediation differs now fail without sending anything."""
     opts = options or ProvisionOptions()
+    check_all(r for t in targets if t.skip is None for r in t.device.ssh_secrets())
     started = utcnow()
     run_id = run_id or new_run_id("provision", started)
     records.start_run(store, run_id, started, {**job.describe(), "devices": len(targets)})

@@ -23,6 +23,7 @@ from rich.text import Text
 from govnet.checks.model import Finding, Run, Severity, Status
 from govnet.i18n import pick
 from govnet.report.scoreboard import Score, scoreboard
+from govnet.textsafe import csv_cell, safe_text, visible, visible_all
 
 SCHEMA_VERSION = 1
 STATUS_STYLE = {"pass": "green", "fail": "bold red", "error": "yellow", "skip": "dim"}
@@ -56,6 +57,7 @@ class AuditReport:
                 "playbooks": list(run.playbooks),
                 "counts": run.counts(),
                 "failed_by_severity": run.failed_by_severity(),
+                "unreadable_devices": run.unreadable_devices(),
                 "fail_on": self.fail_on.value,
                 "exit_code": self.exit_code,
                 "previous_run": self.previous_run,
@@ -95,16 +97,20 @@ def to_csv(report: AuditReport) -> str:
         row = f.to_dict()
         row["new"] = report.is_new(f)
         row["evidence"] = " | ".join(str(e) for e in f.evidence)
-        writer.writerow({k: row.get(k, "") for k in CSV_FIELDS})
+        writer.writerow({k: csv_cell(row.get(k, "")) for k in CSV_FIELDS})
     return buf.getvalue()
 
 
 def to_junit(report: AuditReport) -> str:
-    """One testsuite per device, one testcase per rule: fail → failure, error → error."""
+    """One testsuite per device, one testcase per rule that concerns it: fail → failure,
+    error → error, skip (role, zone or tags exclude it) → skipped. A rule for another
+    platform is no test of the device and is left out. ``time``: seconds each rule took on
+    the device's collected facts; the whole run's wall time on <testsuites>."""
     run = report.run
     by_device: dict[str, list[Finding]] = defaultdict(list)
     for f in run.findings:
-        by_device[f.device].append(f)
+        if f.out_of_scope != "platform":
+            by_device[f.device].append(f)
     root = ET.Element("testsuites", name=f"govnet audit {run.id}")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for device, items in sorted(by_device.items()):
@@ -112,25 +118,37 @@ def to_junit(report: AuditReport) -> str:
         suite = ET.SubElement(
             root, "testsuite", name=device, tests=str(len(items)), failures=str(c["fail"]),
             errors=str(c["error"]), skipped=str(c["skip"]), timestamp=run.started.isoformat(),
+            time=_seconds(sum(f.elapsed for f in items)),
         )  # fmt: skip
         for key, n in (("tests", len(items)), ("failures", c["fail"]), ("errors", c["error"]),
                        ("skipped", c["skip"])):  # fmt: skip
             totals[key] += n
         for f in items:
-            case = ET.SubElement(suite, "testcase", classname=f"{device}.{f.control}", name=f.rule)
-            detail = "\n".join(str(e) for e in f.evidence)
+            case = ET.SubElement(suite, "testcase", classname=f"{device}.{f.control}", name=f.rule,
+                                 time=_seconds(f.elapsed))  # fmt: skip
+            detail = visible(
+                "\
+".join(str(e) for e in f.evidence)
+            )  # XML 1.0 forbids controls
+            message = visible(f.message)
             if f.status is Status.FAIL:
-                el = ET.SubElement(case, "failure", message=f.message, type=f.severity.value)
+                el = ET.SubElement(case, "failure", message=message, type=f.severity.value)
                 el.text = detail
             elif f.status is Status.ERROR:
-                el = ET.SubElement(case, "error", message=f.message, type="could-not-check")
+                el = ET.SubElement(case, "error", message=message, type="could-not-check")
                 el.text = detail
             elif f.status is Status.SKIP:
-                ET.SubElement(case, "skipped", message=f.message or "not applicable")
+                ET.SubElement(case, "skipped", message=message or "not applicable")
     for key, n in totals.items():
         root.set(key, str(n))
+    if run.finished is not None:
+        root.set("time", _seconds((run.finished - run.started).total_seconds()))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _seconds(value: float) -> str:
+    return f"{max(0.0, value):.3f}"
 
 
 def to_html(report: AuditReport, lang: str) -> str:
@@ -140,7 +158,7 @@ def to_html(report: AuditReport, lang: str) -> str:
     template = resources.files("govnet").joinpath("data/audit-report.html.j2").read_text("utf-8")
     env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
     return env.from_string(template).render(
-        r=report.to_dict(),
+        r=visible_all(report.to_dict()),
         lang=lang,
         t=_tr(lang),
         status_label=lambda s: status_label(s, lang),
@@ -174,7 +192,7 @@ def _findings_table(
         rules = t(f"all {count} rules", f"全部 {count} 条规则")
         status = Text(status_label("error", lang), style=STATUS_STYLE["error"])
         cols = (device, rules) if group == "device" else (rules, device)
-        table.add_row(*cols, "-", status, message)
+        table.add_row(*map(safe_text, cols), "-", status, safe_text(message))
     ordered = sorted(
         (f for f in findings if f.device not in unreadable),
         key=lambda f: (getattr(f, first[0]), -f.severity.rank, f.rule),
@@ -190,7 +208,13 @@ def _findings_table(
         if evidence:
             detail += "\n  " + "\n  ".join(evidence)
         sev = SEVERITY_ZH[f.severity.value] if lang == "zh" else f.severity.value
-        table.add_row("" if key == previous else key, getattr(f, second[0]), sev, status, detail)
+        table.add_row(
+            safe_text("" if key == previous else key),
+            safe_text(getattr(f, second[0])),
+            sev,
+            status,
+            safe_text(detail),
+        )
         previous = key
     return table
 

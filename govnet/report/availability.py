@@ -11,6 +11,7 @@ from rich.console import Console
 from govnet.i18n import pick
 from govnet.report.tabular import Column, rich_table, to_csv, to_json
 from govnet.services.availability import LEVELS, AvailabilityReport
+from govnet.textsafe import safe_text, visible
 
 COLUMNS = [
     Column("rank", "#", "排名", "right"),
@@ -27,8 +28,14 @@ CSV_COLUMNS = [
     Column(k, k, k)
     for k in ("level", "name", "label_en", "label_zh", "unit", "site", "zone", "members",
               "availability_pct", "up_s", "down_s", "unknown_s", "maintenance_s", "outages",
-              "outage_s", "longest_outage_s")
+              "outage_s", "longest_outage_s", "times", "availability_of")
 ]  # fmt: skip
+GROUP_NOTE = (
+    "Unit, site and zone rows: times are wall-clock (outage and unknown time = while any member "
+    "was down or without data); availability is over device-time (members' up ÷ scheduled).",
+    "单位、地区、网络各行：时长按实际时间计（中断、无数据 = 任一成员中断或无数据的时间）；"
+    "可用率按设备时间计（成员正常时间之和 ÷ 应运行时间之和）。",
+)
 LEVEL_TITLES = {
     "zone": ("By zone", "按网络"), "site": ("By site", "按地区"), "unit": ("By unit", "按单位"),
     "device": ("By device", "按设备"), "service": ("By service", "按业务系统"),
@@ -59,13 +66,13 @@ def pct(value: float | None) -> str:
 def display_rows(report: AvailabilityReport, level: str, lang: str) -> list[dict[str, Any]]:
     out = []
     for i, row in enumerate(report.by_level(level), start=1):
-        t = row.tally
+        t = row.times  # wall-clock, never longer than the period
         out.append(
             {
                 "rank": i,
                 "name": row.name,
                 "label": pick(lang, row.label_en, row.label_zh),
-                "availability": pct(t.availability),
+                "availability": pct(row.tally.availability),
                 "outages": len(t.outages),
                 "outage_time": duration(sum(o.duration for o in t.outages)),
                 "longest": duration(max((o.duration for o in t.outages), default=0.0)),
@@ -90,12 +97,16 @@ def render(
     if fmt == "html":
         return to_html(report, lang, levels)
     head = pick(lang, "Availability", "可用性统计")
-    console.print(f"[bold]{head} {report.period}[/] ({_span(report)}, {report.tz})")
+    title = safe_text(f"{head} {report.period}", style="bold")
+    title.append(visible(f" ({_span(report)}, {report.tz})"))
+    console.print(title)
     for level in levels:
         rows = display_rows(report, level, lang)
         if rows:
             en, zh = LEVEL_TITLES[level]
             console.print(rich_table(rows, COLUMNS, lang, pick(lang, en, zh)))
+    if any(level in ("unit", "site", "zone") for level in levels):
+        console.print(pick(lang, *GROUP_NOTE), markup=False, highlight=False)
     return None
 
 
@@ -108,7 +119,9 @@ def _span(report: AvailabilityReport) -> str:
 
 
 def to_html(report: AvailabilityReport, lang: str, levels: Sequence[str] = LEVELS) -> str:
-    esc = html.escape
+    def esc(text: str) -> str:
+        return html.escape(visible(text))
+
     title = f"{pick(lang, 'Availability', '可用性统计')} {report.period}"
     parts = [
         "<!DOCTYPE html>",
@@ -117,6 +130,7 @@ def to_html(report: AvailabilityReport, lang: str, levels: Sequence[str] = LEVEL
         "td,th{border:1px solid #999;padding:2px 6px}td.n{text-align:right}"
         ".bad{background:#fdd}</style></head><body>",
         f"<h1>{esc(title)}</h1><p>{esc(_span(report))} ({esc(report.tz)})</p>",
+        f"<p>{esc(pick(lang, *GROUP_NOTE))}</p>",
     ]
     for level in levels:
         rows = display_rows(report, level, lang)

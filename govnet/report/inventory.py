@@ -8,6 +8,7 @@ from rich.tree import Tree
 
 from govnet.i18n import pick
 from govnet.inventory.views import SiteNode
+from govnet.textsafe import safe_text, visible
 
 
 def _counts(label: str, counts: Counter[str]) -> str:
@@ -18,14 +19,16 @@ def _counts(label: str, counts: Counter[str]) -> str:
 
 
 def site_tree(roots: list[SiteNode], lang: str, title: str) -> Tree:
-    tree = Tree(title)
+    tree = Tree(safe_text(title))
 
     def add(parent: Tree, node: SiteNode) -> None:
         label = node.label_zh if lang == "zh" else node.label_en
         devs = _counts(pick(lang, "devices", "设备"), node.total("devices"))
         terms = _counts(pick(lang, "terminals", "终端"), node.total("terminals"))
         detail = "  ".join(x for x in (devs, terms) if x)
-        branch = parent.add(f"[bold]{label}[/] ({node.name}, {node.level})  {detail}")
+        shown = safe_text(label, style="bold")
+        shown.append(visible(f" ({node.name}, {node.level})  {detail}"))
+        branch = parent.add(shown)
         for child in node.children:
             add(branch, child)
 

@@ -11,8 +11,10 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from govnet.i18n import pick
+from govnet.textsafe import csv_cell, safe_text
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,11 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _shown(value: Any) -> Text:
+    """A table cell as literal text (device/file/user data: no markup, controls visible)."""
+    return safe_text(_cell(value))
+
+
 def rich_table(
     rows: Sequence[dict[str, Any]], columns: Sequence[Column], lang: str, title: str | None = None
 ) -> Table:
@@ -41,7 +48,7 @@ def rich_table(
     for col in columns:
         table.add_column(col.label(lang), justify=col.justify)  # type: ignore[arg-type]
     for row in rows:
-        table.add_row(*(_cell(row.get(c.key)) for c in columns))
+        table.add_row(*(_shown(row.get(c.key)) for c in columns))
     return table
 
 
@@ -50,7 +57,7 @@ def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow([c.key for c in columns])
     for row in rows:
-        writer.writerow([_cell(row.get(c.key)) for c in columns])
+        writer.writerow([csv_cell(_cell(row.get(c.key))) for c in columns])
     return buf.getvalue()
 
 

@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from govnet.checks.model import Severity, Text
+from govnet.durations import format_duration
 from govnet.inventory.model import Service
 from govnet.monitor.alerts import AlertSink, Problem, problem_key
-from govnet.monitor.config import format_duration
 from govnet.monitor.model import Clock, DeviceState, DeviceStatus, SystemClock
 from govnet.monitor.notify import Notice, Notifier
 from govnet.monitor.rules import AlertRule, AppliesTo

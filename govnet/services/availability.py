@@ -12,7 +12,16 @@ For one target (a device or a service) over a period ``[start, end)`` (clipped a
   its duration inside the period and outside maintenance (an outage that began last month
   counts this month only for its part in this month).
 
-Units, sites and zones add up the times and outages of the devices and services they hold.
+Units, sites and zones hold many targets, so their figures say which clock they use:
+
+- **times are wall-clock** (issue 18): down = while *any* member was down (outside its
+  maintenance), unknown = while any member had no data, maintenance = while any member was in
+  maintenance, up = while every member was up; an outage is a run of time in which some member
+  was down. None of them can exceed the period (summing members' times would: nine devices
+  without data for 7h22m are not "2d17h32m without data").
+- **availability is over device-time**: the members' up time ÷ their scheduled time, so a unit
+  of ten devices with one down all day is 90% available; ``device_time`` in JSON gives the
+  members' up/down/unknown/maintenance shares of their summed time (percentages, not durations).
 """
 
 from __future__ import annotations
@@ -46,6 +55,10 @@ class Tally:
     unknown: float = 0.0
     maintenance: float = 0.0
     outages: list[Outage] = field(default_factory=list)
+    # where the times lie (merged, clipped to the period): for wall-clock group figures
+    down_at: list[Interval] = field(default_factory=list, repr=False)
+    unknown_at: list[Interval] = field(default_factory=list, repr=False)
+    maintenance_at: list[Interval] = field(default_factory=list, repr=False)
 
     @property
     def scheduled(self) -> float:
@@ -79,6 +92,25 @@ def overlap(a: float, b: float, windows: Sequence[Interval]) -> float:
     return sum(max(0.0, min(b, wb) - max(a, wa)) for wa, wb in windows)
 
 
+def measure(intervals: Iterable[Interval]) -> float:
+    return sum(b - a for a, b in merge(intervals))
+
+
+def subtract(whole: Interval, parts: Iterable[Interval]) -> list[Interval]:
+    """``whole`` less the (merged) ``parts``."""
+    out: list[Interval] = []
+    at, end = whole
+    for a, b in merge(parts):
+        if b <= at or a >= end:
+            continue
+        if a > at:
+            out.append((at, a))
+        at = max(at, b)
+    if at < end:
+        out.append((at, end))
+    return out
+
+
 def segments(spans: Sequence[Span]) -> list[tuple[float, float, str]]:
     """(from, to, state) for one target's spans, oldest first; gaps are left out."""
     out: list[tuple[float, float, str]] = []
@@ -104,14 +136,17 @@ def tally(
     t.total = end - start
     t.maintenance = sum(b - a for a, b in maint)
     run: list[float] | None = None  # an outage being gathered: [from, to]
+    seen: list[Interval] = []
     for a, b, state in segments(spans):
         ca, cb = max(a, start), min(b, end)
         if cb > ca:
             counted = (cb - ca) - overlap(ca, cb, maint)
+            seen.append((ca, cb))
             if state == "up":
                 t.up += counted
             else:
                 t.down += counted
+                t.down_at.extend(subtract((ca, cb), maint))
         if state != "up":
             if run is not None and a <= run[1]:
                 run[1] = max(run[1], b)
@@ -123,6 +158,29 @@ def tally(
             run = None
     _close(t, run, start, end, maint)
     t.unknown = max(0.0, t.total - t.maintenance - t.up - t.down)
+    t.down_at = merge(t.down_at)
+    t.unknown_at = subtract((start, end), [*seen, *maint])
+    t.maintenance_at = maint
+    return t
+
+
+def wall_tally(members: Sequence[Tally], start: float, end: float) -> Tally:
+    """A group's wall-clock times over ``[start, end)`` from its members' tallies."""
+    t = Tally(total=max(0.0, end - start))
+    if not members or end <= start:
+        return t
+    t.down_at = merge(i for m in members for i in m.down_at)
+    t.unknown_at = merge(i for m in members for i in m.unknown_at)
+    t.maintenance_at = merge(i for m in members for i in m.maintenance_at)
+    t.down, t.unknown = measure(t.down_at), measure(t.unknown_at)
+    t.maintenance = measure(t.maintenance_at)
+    t.up = max(0.0, t.total - measure([*t.down_at, *t.unknown_at, *t.maintenance_at]))
+    # an outage of the group: a run of members' outages that touch or overlap
+    runs = merge((max(o.start, start), min(o.end, end)) for m in members for o in m.outages)
+    for a, b in runs:
+        duration = overlap(a, b, t.down_at)
+        if duration > 0:
+            t.outages.append(Outage(a, b, duration))
     return t
 
 
@@ -224,12 +282,30 @@ class Row:
     unit: str = ""
     site: str = ""
     zone: str = ""
-    tally: Tally = field(default_factory=Tally)
+    tally: Tally = field(default_factory=Tally)  # a group's: the members' device-time sums
     members: int = 1
+    wall: Tally | None = None  # a group's wall-clock times (None for a device or service)
+
+    @property
+    def times(self) -> Tally:
+        """The durations to show: wall-clock for every row (a device's own are wall-clock)."""
+        return self.wall if self.wall is not None else self.tally
 
     def to_dict(self) -> dict[str, Any]:
-        t = self.tally
-        avail = t.availability
+        dev = self.tally
+        t = self.times
+        avail = dev.availability
+        extra: dict[str, Any] = {}
+        if self.wall is not None:
+            whole = dev.total or 1.0
+            extra["device_time"] = {
+                "members": self.members,
+                "up_pct": round(100 * dev.up / whole, 4),
+                "down_pct": round(100 * dev.down / whole, 4),
+                "unknown_pct": round(100 * dev.unknown / whole, 4),
+                "maintenance_pct": round(100 * dev.maintenance / whole, 4),
+                "outages": len(dev.outages),
+            }
         return {
             "level": self.level,
             "name": self.name,
@@ -247,6 +323,9 @@ class Row:
             "outages": len(t.outages),
             "outage_s": round(sum(o.duration for o in t.outages), 1),
             "longest_outage_s": round(max((o.duration for o in t.outages), default=0.0), 1),
+            "times": "wall",
+            "availability_of": "device-time" if self.wall is not None else "wall",
+            **extra,
         }
 
 
@@ -341,6 +420,13 @@ def build_report(
                 g = group(level, key)
                 g.tally.add(t)
                 g.members += 1
+    parts: dict[tuple[str, str], list[Tally]] = {}
+    for row in rows:
+        for level, name in (("unit", row.unit), ("site", row.site), ("zone", row.zone)):
+            if name:
+                parts.setdefault((level, name), []).append(row.tally)
+    for where, g in groups.items():
+        g.wall = wall_tally(parts.get(where, []), start, end)
     ordered: list[Row] = []
     for level in LEVELS:
         level_rows = [r for r in rows if r.level == level] + [

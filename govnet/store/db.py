@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,10 +36,10 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from govnet.errors import GovnetError
+from govnet.errors import GovnetError, StoreError
 
 metadata = MetaData()
 
@@ -111,6 +112,28 @@ def _load_schema_modules() -> None:
             importlib.import_module(f"govnet.store.{info.name}")
 
 
+def safe_url(url: str) -> str:
+    """The URL as it may be shown: the password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not even a URL: show only its scheme
+        return url.split("://", 1)[0] + "://…" if "://" in url else "(not a store URL)"
+
+
+def _reason(exc: BaseException, url: str) -> str:
+    """One line from a driver error: its first line, without SQLAlchemy's background link, and
+    never the password (drivers may echo the connection string)."""
+    orig = getattr(exc, "orig", None) or exc
+    line = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    try:
+        password = make_url(url).password
+    except Exception:
+        password = None
+    if password:
+        line = line.replace(str(password), "***")
+    return line
+
+
 def default_url() -> str:
     env = os.environ.get("GOVNET_DB")
     if env:
@@ -141,28 +164,71 @@ class StoredConfig:
     first_seen: datetime
 
 
+def _create_private(path: Path) -> None:
+    """A new SQLite store is 0600 in a 0700 folder: it holds configs, findings and alerts.
+
+    SQLite creates ``-wal``/``-shm`` with the database file's own mode, so they follow.
+    Existing folders and files keep the mode their owner gave them (a store deliberately
+    shared with a group stays shared).
+    """
+    if str(path) in ("", ":memory:"):
+        return
+    try:
+        if not path.parent.exists():
+            path.parent.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, exist_ok=True)
+        if not path.exists():
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                os.close(fd)
+            except FileExistsError:
+                pass  # another process created it meanwhile
+    except OSError as exc:
+        raise StoreError(f"store {path}: cannot create it: {exc.strerror}") from exc
+
+
 class Store:
     """Thin typed access to the tables above."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # A store dropped without close() still closes its pooled connections (PostgreSQL
+        # sessions are server resources; psycopg warns about connections left to the GC).
+        self._finalizer = weakref.finalize(self, engine.dispose)
+
+    def close(self) -> None:
+        """Close the pooled connections (idempotent)."""
+        self._finalizer()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @classmethod
-    def open(cls, url: str | None = None) -> Store:
+    def open(cls, url: str | None = None, create: bool = True) -> Store:
+        """The store at ``url``; ``create=False`` (read-only commands) refuses a SQLite file
+        that does not exist rather than create an empty one (a typo would look like "no data")."""
         url = url or default_url()
         if url.startswith("sqlite:///"):
             path = Path(url.removeprefix("sqlite:///")).expanduser()
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
+            if not create and not path.is_file():
                 raise GovnetError(
-                    f"store {path}: cannot create its folder: {exc.strerror}"
-                ) from exc
+                    f"store {path}: no such file; check --db / GOVNET_DB (nothing has been "
+                    "recorded there: run 'govnet monitor run', 'audit' or 'backup' first)"
+                )
+            _create_private(path)
             url = f"sqlite:///{path}"
         try:
             engine = create_engine(url, future=True)
-        except (SQLAlchemyError, ImportError) as exc:
-            raise GovnetError(f"--db {url!r}: cannot open the store: {exc}") from exc
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            hint = ""
+            if isinstance(exc, ImportError) and url.startswith("postgresql"):
+                hint = " (install the driver: pip install 'govnet[postgres]')"
+            raise StoreError(
+                f"--db {safe_url(url)}: cannot open the store: {_reason(exc, url)}{hint}"
+            ) from exc
         if engine.dialect.name == "sqlite":
 
             @event.listens_for(engine, "connect")
@@ -183,8 +249,9 @@ class Store:
                     raise
                 metadata.create_all(engine)
         except SQLAlchemyError as exc:
-            raise GovnetError(
-                f"store {url}: cannot initialise: {exc.__class__.__name__}: {exc}"
+            raise StoreError(
+                f"store {safe_url(url)}: cannot open or initialise: {_reason(exc, url)}"
+                " (is the database server running and the URL right?)"
             ) from exc
         return cls(engine)
 
@@ -194,7 +261,10 @@ class Store:
             with self.engine.begin() as conn:
                 yield conn
         except SQLAlchemyError as exc:
-            raise GovnetError(f"store error: {exc.__class__.__name__}: {exc}") from exc
+            url = self.engine.url.render_as_string(hide_password=False)
+            raise StoreError(
+                f"store {safe_url(url)}: {exc.__class__.__name__}: {_reason(exc, url)}"
+            ) from exc
 
     # -- runs and findings -------------------------------------------------------------
 
@@ -268,11 +338,24 @@ class Store:
 
     # -- config backups ---------------------------------------------------------------
 
-    def save_config(self, device: str, text: str, run_id: str | None, when: datetime) -> bool:
+    def save_config(
+        self,
+        device: str,
+        text: str,
+        run_id: str | None,
+        when: datetime,
+        digest: str | None = None,
+    ) -> bool:
         """Record a fetch; store the text only if it differs from every stored version.
 
+        ``digest`` is the SHA-256 of the config as the device holds it when ``text`` is a
+        masked copy (see :func:`govnet.collect.backup.store_config`): a changed password is
+        still a changed config. A stored masked copy is replaced by the device's own text when
+        that arrives (``backup --keep-secrets``).
+
         Returns True when this config is new for the device (changed since last backup)."""
-        sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        own = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        sha = digest or own
         with self.begin() as conn:
             latest = conn.execute(
                 select(fetches.c.config_id)
@@ -289,6 +372,8 @@ class Store:
                 ).inserted_primary_key
                 assert key is not None
                 existing = key[0]
+            elif own == sha:  # the device's own text: replaces a masked copy
+                conn.execute(configs.update().where(configs.c.id == existing).values(text=text))
             conn.execute(
                 fetches.insert().values(
                     device=device, run_id=run_id, fetched_at=when, ok=True, config_id=existing

@@ -12,7 +12,10 @@ import logging
 import re
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -28,6 +31,7 @@ from govnet.errors import (
 from govnet.inventory.model import Device
 from govnet.platforms import Platform, get_platform
 from govnet.secrets import REDACTOR
+from govnet.transport.hostkeys import HostKey, HostKeyError, KnownHosts, system_known_hosts, verify
 
 log = logging.getLogger("govnet.ssh")
 VERIFY_PROMPT_MARGIN = 30  # brackets, "-", the longest section ("Ten-GigabitEthernet1/0/10")
@@ -42,6 +46,34 @@ class SshOptions:
     retries: int = 1  # extra attempts after a connect failure or timeout (never after auth)
     retry_delay: float = 0.5
     session_log: bool = False
+    # where host keys are checked and learned; None: the default file (hostkeys.py)
+    known_hosts: KnownHosts | None = None
+
+    def host_keys(self) -> KnownHosts:
+        if self.known_hosts is not None:
+            return self.known_hosts
+        if _default_known_hosts is not None:
+            return _default_known_hosts()
+        from govnet.transport.hostkeys import known_hosts_path
+
+        return _shared_store(known_hosts_path(), tuple(system_known_hosts()))
+
+
+_default_known_hosts: Callable[[], KnownHosts] | None = None
+
+
+def use_known_hosts(source: Callable[[], KnownHosts] | None) -> None:
+    """Where sessions opened without ``SshOptions.known_hosts`` find their known hosts (the
+    CLI gives the file beside its store, so every path — backup, audit, provision, av —
+    uses it)."""
+    global _default_known_hosts
+    _default_known_hosts = source
+
+
+@cache
+def _shared_store(path: Path, system: tuple[Path, ...]) -> KnownHosts:
+    """One store (and its parsed-file cache) per file set, for sessions without options."""
+    return KnownHosts(path, system)
 
 
 def _netmiko() -> Any:
@@ -81,6 +113,112 @@ def _banner_failure(device: Device, where: str) -> TransportError:
     return DeviceTimeout(device.name, f"{where} sent its SSH banner but the login timed out")
 
 
+# ---------------------------------------------------------------------------------- host keys
+
+_KEY_ALGORITHMS = {"ssh-rsa": ("rsa-sha2-512", "rsa-sha2-256", "ssh-rsa")}
+
+
+def _prefer(transport: Any, keytypes: list[str]) -> None:
+    """Ask for the key types on record first (as OpenSSH does), so a device that also has
+    a newer key type still presents the one govnet knows."""
+    if not keytypes:
+        return
+    options = transport.get_security_options()
+    wanted = [a for k in keytypes for a in _KEY_ALGORITHMS.get(k, (k,))]
+    offered = list(options.key_types)
+    first = [a for a in wanted if a in offered]
+    options.key_types = first + [a for a in offered if a not in first]
+
+
+def _paramiko() -> Any:
+    import paramiko
+
+    return paramiko
+
+
+class HostKeyCheck:
+    """paramiko's missing-host-key policy for one session, and its transport factory.
+
+    The session's client is given no host keys of its own, so paramiko hands every server
+    key to :meth:`missing_host_key` right after key exchange and before authentication;
+    raising there closes the connection with nothing sent.
+    """
+
+    def __init__(self, device: Device, store: KnownHosts) -> None:
+        self.device = device
+        self.store = store
+        self.key: HostKey | None = None
+        self.checked = 0.0  # seconds spent deciding (the bench reports it)
+
+    def transport(self, sock: Any, **kwargs: Any) -> Any:
+        t = _paramiko().Transport(sock, **kwargs)
+        _prefer(t, self.store.preferred_types(self.device.host, self.device.port))
+        return t
+
+    def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
+        started = time.perf_counter()
+        self.key = HostKey(key.asbytes())
+        try:
+            d = self.device
+            verify(self.store, d.name, d.host, d.port, d.host_key_policy, self.key)
+        except HostKeyError:
+            client.close()
+            raise
+        finally:
+            self.checked = time.perf_counter() - started
+
+
+class _Verifying:
+    """Mixed into a netmiko driver class: its paramiko client checks host keys govnet's way
+    (no system or alternate key files of netmiko's, no AutoAddPolicy)."""
+
+    def __init__(self, *args: Any, host_key_check: HostKeyCheck, **kwargs: Any) -> None:
+        self._host_key_check = host_key_check
+        super().__init__(*args, **kwargs)
+
+    def _build_ssh_client(self) -> Any:
+        client = self._get_ssh_client_instance()  # type: ignore[attr-defined]
+        client.set_missing_host_key_policy(self._host_key_check)
+        return client
+
+    def _connect_params_dict(self) -> dict[str, Any]:
+        params: dict[str, Any] = super()._connect_params_dict()  # type: ignore[misc]
+        params["transport_factory"] = self._host_key_check.transport
+        return params
+
+
+@cache
+def _driver(device_type: str) -> Any:
+    """netmiko's driver class for ``device_type`` with host key checking mixed in."""
+    from netmiko.ssh_dispatcher import CLASS_MAPPER
+
+    base = CLASS_MAPPER[device_type]
+    return type(f"Verifying{base.__name__}", (_Verifying, base), {})
+
+
+def fetch_host_key(device: Device, store: KnownHosts | None = None, timeout: float = 0) -> HostKey:
+    """The key ``device`` presents, from a key exchange alone: no authentication, nothing
+    sent but the SSH handshake. Key types on record in ``store`` are asked for first."""
+    paramiko = _paramiko()
+    timeout = timeout or device.timeout
+    try:
+        sock = socket.create_connection((device.host, device.port), timeout=timeout)
+    except Exception as exc:
+        raise translate(device, exc) from exc
+    t = paramiko.Transport(sock)
+    try:
+        if store is not None:
+            _prefer(t, store.preferred_types(device.host, device.port))
+        t.banner_timeout = timeout
+        t.start_client(timeout=timeout)
+        return HostKey(t.get_remote_server_key().asbytes())
+    except Exception as exc:
+        raise translate(device, exc) from exc
+    finally:
+        t.close()
+        sock.close()
+
+
 def translate(device: Device, exc: BaseException) -> TransportError:
     """Map a netmiko/paramiko/socket error to govnet's error tree."""
     import paramiko
@@ -91,6 +229,8 @@ def translate(device: Device, exc: BaseException) -> TransportError:
         ReadTimeout,
     )
 
+    if isinstance(exc, TransportError):
+        return exc
     name = device.name
     where = f"{device.host}:{device.port}"
     text = REDACTOR(str(exc)).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -131,6 +271,7 @@ class SshSession:
             raise GovnetError(f"{device.name}: no credentials in the inventory")
         self._errors = re.compile(self.platform.errors, re.M) if self.platform.errors else None
         self._conn: Any = None
+        self.host_key_check: HostKeyCheck | None = None
 
     def open(self) -> SshSession:
         creds = self.device.credentials
@@ -154,17 +295,17 @@ class SshSession:
             "timeout": timeout,
             "allow_agent": False,
             "use_keys": False,
-            "ssh_strict": False,
-            "system_host_keys": False,
         }
+        driver = _driver(self.platform.netmiko)
         attempts = 1 + max(0, self.options.retries)
         for attempt in range(1, attempts + 1):
+            self.host_key_check = HostKeyCheck(self.device, self.options.host_keys())
             try:
-                self._conn = _netmiko().ConnectHandler(**params)
+                self._conn = driver(**params, host_key_check=self.host_key_check)
                 return self
             except Exception as exc:
                 err = translate(self.device, exc)
-                if isinstance(err, AuthError | ProtocolError) or attempt == attempts:
+                if isinstance(err, AuthError | ProtocolError | HostKeyError) or attempt == attempts:
                     raise err from exc
                 log.info(
                     "%s: %s; retrying (%d/%d)", self.device.name, err.message, attempt, attempts
@@ -191,7 +332,26 @@ class SshSession:
             )
         except Exception as exc:
             raise translate(self.device, exc) from exc
+        self._trace(command, output)
         return self._check(command, output)
+
+    def _trace(self, sent: str, output: str) -> None:
+        """``-vv``: what was sent (masked) and the reply's size and last line.
+
+        netmiko's own channel log is off (it logs reads as they arrive, which can cut a secret
+        in two). The reply's body is not logged: a running config holds the device's own
+        passwords and communities, which govnet never resolved and so cannot recognise here.
+        """
+        if log.isEnabledFor(logging.DEBUG):
+            lines = output.splitlines()
+            last = lines[-1].strip() if lines else ""
+            log.debug(
+                "%s: sent %s; reply %d line(s), last %s",
+                self.device.name,
+                REDACTOR(sent),
+                len(lines),
+                REDACTOR(repr(last[:80])),
+            )
 
     def fetch(self, what: str) -> str:
         """Run the platform-table command for ``what`` (running_config, arp, mac, …)."""
@@ -250,6 +410,9 @@ class SshSession:
             raise translate(self.device, exc) from exc
         finally:
             conn.global_cmd_verify = driver_verify
+        # two words a line, never values: a rollback pushes the device's own password hashes
+        heads = " / ".join(" ".join(line.split()[:2]) for line in lines)
+        self._trace(f"{len(lines)} configuration line(s): {heads}", output)
         return self._check("configuration", output)
 
     def save(self) -> str:

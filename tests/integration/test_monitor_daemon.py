@@ -165,6 +165,16 @@ def test_govnetd_on_the_lab(lab: Lab, tmp_path: Path, daemons: Callable[..., Dae
     wait_for("gap-1 forgotten", lambda: not query(
         db, "SELECT 1 FROM monitor_devices WHERE device = 'gap-1'"))  # fmt: skip
 
+    # SIGHUP with a broken inventory: the old one stays, and each error is in the log
+    broken = tmp_path / "inv" / "lab.yaml"
+    good = broken.read_text(encoding="utf-8")
+    broken.write_text(good.replace("host: 127.0.0.1", "host: 999.12.1.300", 1), encoding="utf-8")
+    d.proc.send_signal(signal.SIGHUP)
+    lines = wait_for("the failed reload", lambda: [
+        r["msg"] for r in d.logs() if str(r["msg"]).startswith("reload: ")])  # fmt: skip
+    assert "lab.yaml:" in lines[0] and "not a host name or IP address" in lines[0], lines
+    broken.write_text(good, encoding="utf-8")
+
     d.proc.send_signal(signal.SIGTERM)
     assert d.proc.wait(20) == 0
     assert d.logs()[-1]["msg"] == "govnetd stopped"
@@ -190,3 +200,70 @@ def test_kill_9_loses_no_committed_sample(
     assert again.proc.wait(30) == 3  # one round; the hung switch did not answer
     final = set(query(db, sql))
     assert after <= final and len(final) > len(after)
+
+
+def test_ups_alert_reaches_dingtalk_wecom_and_mail_once_each_after_they_were_down(
+    lab: Lab, tmp_path: Path, daemons: Callable[..., Daemon], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lab's UPS goes on battery while the robots and the mail relay are down; when they
+    come back, each gets the alert once, signed, marked late, and nothing twice."""
+    import trustme
+
+    from tests.receivers import MailReceiver, RobotReceiver
+
+    monkeypatch.setenv("DING_TOKEN", "ding-token-1")
+    monkeypatch.setenv("DING_SECRET", "SECding-secret-1")
+    monkeypatch.setenv("WECOM_KEY", "wecom-key-1")
+    monkeypatch.setenv("MAIL_PASSWORD", "mail-pass-1")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    cafile = tmp_path / "ca.pem"
+    cafile.write_bytes(ca.cert_pem.bytes())
+    ding = RobotReceiver("dingtalk", "ding-token-1", "SECding-secret-1", "告警", mode="down")
+    wecom = RobotReceiver("wecom", "wecom-key-1", mode="down")
+    mail = MailReceiver(cert.cert_chain_pems[0].bytes().decode(),
+                        cert.private_key_pem.bytes().decode(), "duty", "mail-pass-1")  # fmt: skip
+    mail.down = True
+    try:
+        rules = yaml.safe_load(RULES.read_text(encoding="utf-8"))
+        fast = {"group_window": "1s", "retry_initial": "1s", "retry_max": "2s", "timeout": 3}
+        rules["notifiers"] = [
+            {"kind": "log"},
+            {"kind": "dingtalk", "url": ding.url, "token": "env:DING_TOKEN",
+             "secret": "env:DING_SECRET", "keyword": "告警", "min_severity": "critical", **fast},
+            {"kind": "wecom", "url": wecom.url, "token": "env:WECOM_KEY",
+             "min_severity": "critical", **fast},
+            {"kind": "email", "smtp": f"127.0.0.1:{mail.port}", "security": "starttls",
+             "username": "duty", "password": "env:MAIL_PASSWORD", "sender": "govnet@city.gov.cn",
+             "to": ["duty@city.gov.cn"], "cafile": str(cafile), "min_severity": "critical", **fast},
+        ]  # fmt: skip
+        path = tmp_path / "alerts.yaml"
+        path.write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+        inventory = fast_inventory(lab, tmp_path / "inv")
+        db = tmp_path / "monitor.sqlite"
+        daemons(inventory, db, tmp_path / "d.log", "--rules", str(path))
+        wait_for("the UPS alert queued and refused by all three channels", lambda: len(query(
+            db, "SELECT DISTINCT channel FROM notify_outbox WHERE alert_key = 'ups-on-battery|ups-1|'"
+                " AND status = 'pending' AND attempts > 0")) == 3, timeout=60)  # fmt: skip
+        time.sleep(3)  # down a while longer: more refused tries, still one row per channel
+        ding.mode = wecom.mode = "ok"
+        mail.down = False
+        wait_for("delivered everywhere", lambda: ding.received and wecom.received and mail.mails,
+                 timeout=30)  # fmt: skip
+        time.sleep(4)  # several more dispatcher passes: nothing goes twice
+        ups = [t for t in ding.texts() if "ups-1" in t]
+        assert len(ups) == 1
+        assert len([t for t in wecom.texts() if "ups-1" in t]) == 1
+        assert len([m for m in mail.mails if "ups-1" in str(m["Subject"])]) == 1
+        assert ding.rejected == [] and wecom.rejected == []
+        rows = query(
+            db,
+            "SELECT channel, status FROM notify_outbox WHERE alert_key = 'ups-on-battery|ups-1|'",
+        )
+        assert sorted(rows) == [("dingtalk", "sent"), ("email", "sent"), ("wecom", "sent")]
+        for secret in ("ding-token-1", "SECding-secret-1", "wecom-key-1", "mail-pass-1"):
+            assert secret not in (tmp_path / "d.log").read_text(encoding="utf-8")
+    finally:
+        ding.close()
+        wecom.close()
+        mail.close()

@@ -8,8 +8,11 @@ extra switch with its factory-default configuration, and stops it at the end.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +22,11 @@ import yaml
 from click.testing import CliRunner
 
 from govnet.cli.main import cli
-from govnet.collect.sanitize import normalise
+from govnet.collect.sanitize import mask_secrets, normalise
 from govnet.inventory import Inventory, load_inventory
 from govnet.lab import launcher
 from govnet.platforms import get_platform
+from govnet.secrets import renderings
 from govnet.store import provision as records
 from govnet.store.db import Store
 from govnet.transport.ssh import SshSession
@@ -67,6 +71,14 @@ def plab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProvLab]:
         "groups": ["internal-net"],
         "site": "county-east",
     }
+    data["devices"]["new-sw2"] = {  # the same, with SNMPv3 keys that regex-escaping changes
+        **data["devices"]["new-sw"],
+        "port": free_port(socket.SOCK_STREAM),
+        "snmp_port": free_port(socket.SOCK_DGRAM),
+        "address": "10.10.9.2",
+        "vars": {"snmp_v3": {"user": "govnet-v3", "group": "govnet-ro",
+                             "auth_key": "env:GOVNET_T_V3_AUTH", "priv_key": "env:GOVNET_T_V3_PRIV"}},
+    }  # fmt: skip
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     state = base / "state"
     launcher.up(path, state)
@@ -151,7 +163,7 @@ def test_baseline_brings_the_noncompliant_switch_to_a_clean_audit(plab: ProvLab)
         encoding="utf-8"
     )
     history = [cfg.text for _, cfg in store.config_history("int-acc-town")]
-    assert normalise(seed, get_platform("huawei")) in history
+    assert mask_secrets(normalise(seed, get_platform("huawei"))) in history  # masked, as shown
     assert store.run(doc["run"])["exit_code"] == 0  # type: ignore[index]
 
 
@@ -309,3 +321,23 @@ def test_a_factory_default_switch_keys_are_masked_in_every_output(plab: ProvLab)
     assert fails == {"auth.default-accounts", "port.unused-shutdown"}
     rows = records.changes(Store.open(plab.db), device="new-sw")
     assert "LabAuthKey2026" not in json.dumps(rows, default=str)
+
+
+V3_KEYS = {"GOVNET_T_V3_AUTH": "AuthK-XYZZY-55", "GOVNET_T_V3_PRIV": "Priv.K(ey)+9"}
+
+
+def test_verbose_apply_logs_no_rendering_of_the_keys(plab: ProvLab) -> None:
+    """-vv used to show netmiko's expect patterns: "Pattern found: (…AuthK\\-XYZZY\\-55…)"."""
+    proc = subprocess.run(
+        [sys.executable, "-c", "from govnet.cli.main import main; main()", "-i", str(plab.path), "--lang", "en", "-vv",
+         "provision", "apply", "baseline", "--limit", "new-sw2", "--yes", "-f", "json"],
+        capture_output=True, text=True, timeout=120, env={**os.environ, **V3_KEYS},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert [d["status"] for d in as_json(proc.stdout)["devices"]] == ["changed"]
+    log = proc.stderr
+    assert "new-sw2: sent" in log and "configuration line(s)" in log  # our own trace lines
+    assert "read_channel" not in log and "Pattern found" not in log
+    for key in V3_KEYS.values():
+        for form in renderings(key) | {key[:8], key[-6:]}:  # whole, escaped, or a piece
+            assert form not in log and form not in proc.stdout, form

@@ -59,6 +59,53 @@ def test_no_secret_in_any_inventory_output(tmp_path: Path) -> None:
     assert shown["password"] == "***" and shown["snmp"]["secret"] == "***"
 
 
+def test_every_rendering_of_a_secret_is_masked() -> None:
+    import re
+    import shlex
+
+    secret = 'AuthK-XYZZY-55 it\'s "q" 键'
+    REDACTOR.add(secret)
+    texts = [
+        f"Pattern found: (snmp\\-agent usm\\-user v3 x {re.escape(secret)}) out",
+        f"Pattern not detected: {re.escape(secret)!r} in output",
+        f"write_channel: {secret.encode()!r}",
+        f"repr: {secret!r}",
+        json.dumps({"msg": f"key {secret}"}),
+        json.dumps({"msg": f"key {secret}"}, ensure_ascii=False),
+        f"ssh sw1 {shlex.quote(secret)}",
+        json.dumps({"msg": json.dumps({"inner": secret})}),
+    ]
+    for text in texts:
+        masked = REDACTOR(text)
+        assert "XYZZY" not in masked and "***" in masked, (text, masked)
+
+
+def test_logging_filter_masks_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
+    REDACTOR.add("tb-Secret-31")
+    logger = logging.getLogger("govnet.test.tb")
+    logger.addFilter(RedactingFilter())
+    with caplog.at_level(logging.DEBUG):
+        try:
+            raise ValueError("pattern=tb\\-Secret\\-31 not found")
+        except ValueError:
+            logger.debug("read failed", exc_info=True)
+    assert "Secret" not in caplog.text and "ValueError: pattern=*** not found" in caplog.text
+
+
+def test_verbose_logging_never_turns_on_netmikos_channel_log() -> None:
+    from govnet import logs
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        logs.setup(2)
+        assert logging.getLogger("paramiko").level == logging.DEBUG
+        assert not logging.getLogger("netmiko").isEnabledFor(logging.DEBUG)
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+
+
 def test_secret_files_are_bounded_and_never_quoted(tmp_path: Path) -> None:
     """Issue 12: a FIFO or device is refused without blocking, a huge or binary file too, and
     the error never quotes the file's content."""

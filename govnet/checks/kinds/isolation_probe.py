@@ -29,10 +29,10 @@ from govnet.checks.facts import DeviceFacts
 from govnet.checks.fleet import FleetContext, fleet_of
 from govnet.checks.model import Evidence, Status
 from govnet.checks.registry import CheckResult, register
+from govnet.durations import format_age, parse_duration
 from govnet.errors import GovnetError
 from govnet.inventory.model import Device
 from govnet.probe.results import ProbeResult, ProbeRun, Verdict, newest_runs
-from govnet.probe.timefmt import format_age, parse_duration
 
 KIND = "isolation-probe"
 MAX_EVIDENCE = 30

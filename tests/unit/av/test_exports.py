@@ -215,3 +215,31 @@ def test_sources_file_is_validated_with_locations(tmp_path: Path) -> None:
     text = "\n".join(messages(exc))
     assert f"{bad}:2:" in text and "bad regular expression '('" in text
     assert f"{bad}:4:" in text and "unknown key" in text
+
+
+def test_minute_precision_chinese_dates_and_huorong_builds(
+    catalogue: Catalogue, tmp_path: Path
+) -> None:
+    """Issue 18: one `10时30分` cell used to reject a whole 天擎 export; 火绒's 病毒库版本 may be
+    its dated build `2025.04.06.1`."""
+    qax = tmp_path / "tianqing.csv"
+    qax.write_text(
+        "终端名称,IP地址,MAC地址,病毒库更新时间,最后在线时间\n"
+        "PC-1,10.1.1.1,00:1a:2b:00:00:01,2025年6月29日 10时30分,2026年11月29日 07时15分\n",
+        encoding="utf-8",
+    )
+    (rec,) = parse_export(qax, catalogue.source("qianxin")).records
+    assert rec.sig_date == date(2025, 6, 29)
+    assert rec.last_seen == datetime(2026, 11, 29, 7, 15, tzinfo=CHINA)
+    hr = tmp_path / "huorong.csv"
+    hr.write_text(
+        "终端名称,IP地址,病毒库版本\nhr-1,10.2.0.1,2025.04.06.1\nhr-2,10.2.0.2,2025-04-01 18:37\n",
+        encoding="utf-8",
+    )
+    one, two = parse_export(hr, catalogue.source("huorong")).records
+    assert (one.sig_date, two.sig_date) == (date(2025, 4, 6), date(2025, 4, 1))
+    bad = tmp_path / "huorong-bad.csv"
+    bad.write_text("终端名称,IP地址,病毒库版本\nhr-1,10.2.0.1,2025.13.06.1\n", encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        parse_export(bad, catalogue.source("huorong"))
+    assert "names no real date" in messages(exc)[0]

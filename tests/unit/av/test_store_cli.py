@@ -27,8 +27,8 @@ TAKEN = datetime(2026, 11, 20, 9, 0, tzinfo=CHINA)
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("GOVNET_DB", f"sqlite:///{tmp_path / 'store.sqlite'}")
+def env(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("GOVNET_DB", store_url)
     monkeypatch.setenv("GOVNET_LOCK_DIR", str(tmp_path / "locks"))
     monkeypatch.chdir(ROOT)
     return tmp_path
@@ -39,8 +39,8 @@ def govnet(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_store_keeps_snapshots_once_and_gives_the_newest_per_console(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 's.sqlite'}")
+def test_store_keeps_snapshots_once_and_gives_the_newest_per_console(store_url: str) -> None:
+    store = Store.open(store_url)
     rec = AvRecord(source="a.csv:2", host="pc-1", mac="00:1a:2b:00:00:01", vendor="qianxin",
                    sig_date=date(2026, 11, 1), realtime_on=True, detail={"os": "Windows 10"},
                    last_seen=TAKEN)  # fmt: skip

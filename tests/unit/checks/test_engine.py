@@ -179,7 +179,9 @@ def test_severity_is_ordered_by_rank_not_alphabet() -> None:
         ([finding(Status.FAIL, Severity.MEDIUM)], Severity.HIGH, 0),
         ([finding(Status.ERROR)], Severity.HIGH, 3),
         ([finding(Status.FAIL, Severity.LOW), finding(Status.ERROR)], Severity.HIGH, 3),
-        ([finding(Status.ERROR), finding(Status.FAIL, Severity.HIGH)], Severity.HIGH, 1),
+        # an unreadable device outranks findings: the audit is incomplete (README exit codes)
+        ([finding(Status.ERROR), finding(Status.FAIL, Severity.HIGH)], Severity.HIGH, 3),
+        ([finding(Status.FAIL, Severity.HIGH), finding(Status.ERROR)], Severity.HIGH, 3),
     ],
 )
 def test_exit_code(findings: list[Finding], fail_on: Severity, code: int) -> None:

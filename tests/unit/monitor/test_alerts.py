@@ -218,7 +218,7 @@ def test_power_feed_suppresses(tmp_path: Path) -> None:
         ("- {id: x, title: {en: a, zh: b}, severity: high, metric: temprature_c, above: 27}",
          "rules[0]: unknown metric 'temprature_c'"),
         ("- {id: x, title: {en: a, zh: b}, severity: high, state: ups_on_battery, for: soon}",
-         "rules[0].for: bad duration 'soon' (expected e.g. 30s, 5m, 48h, 30d)"),
+         "rules[0].for: bad duration 'soon' (e.g. 90s, 5m, 1.5h, 7d, 2w, 1y or 1h30m)"),
         ("- {id: x, title: {en: a, zh: b}, severity: urgent, state: leak}",
          "rules[0].severity: Input should be 'critical', 'high', 'medium' or 'low'"),
         ("- {id: x, title: {en: a, zh: b}, severity: low, state: leak, control: room.ups2}",
@@ -243,3 +243,52 @@ def test_shipped_rules_load() -> None:
     )
     assert (by_id["inlet-temperature-high"].above, by_id["inlet-temperature-low"].below) == (27, 18)
     assert by_id["water-leak"].latch
+
+
+def test_alerts_inside_a_maintenance_window_are_muted_then_told_when_it_ends(
+    tmp_path: Path,
+) -> None:
+    rig = Rig(tmp_path, devices=[device("ups-1", role="ups")])
+    ends = rig.clock.time() + 600
+    rig.engine.maintenance = lambda name, now: (
+        "maintenance window ups-swap" if name == "ups-1" and now < ends else ""
+    )
+    rig.poll("ups-1", latest=[("ups_output_source", "", 5.0, "")])
+    [alert] = rig.firing().values()
+    assert alert["suppressed"] and alert["suppressed_by"] == "maintenance window ups-swap"
+    assert rig.notifier.notices == []  # muted, but recorded
+    rig.clock.advance(601)
+    rig.poll("ups-1", latest=[("ups_output_source", "", 5.0, "")])
+    assert rig.notifier.seen() == [("firing", "on-battery|ups-1|")]
+    assert not rig.firing()["on-battery|ups-1|"]["suppressed"]
+
+
+def test_the_inventory_says_which_window_covers_a_device(write_inventory: Any) -> None:
+    from govnet.inventory import load_inventory
+    from tests.conftest import MINIMAL
+
+    inv = load_inventory(
+        write_inventory(
+            MINIMAL
+            + """
+maintenance:
+  - {name: nightly, units: [office], weekly: {days: [mon, tue, wed, thu, fri, sat, sun], at: "02:00", duration: 1h}, timezone: Asia/Shanghai}
+  - {name: county-move, sites: [county], start: 2030-01-01T08:00:00+08:00, end: 2030-01-01T12:00:00+08:00}
+"""
+        )
+    )
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Shanghai")
+
+    def at(*args: int) -> float:
+        return datetime(*args, tzinfo=tz).timestamp()
+
+    window = inv.maintenance_now("device", "sw1", at(2029, 12, 3, 2, 30))
+    assert window is not None and window.name == "nightly"  # sw1's unit
+    assert inv.maintenance_now("device", "sw1", at(2029, 12, 3, 3, 30)) is None
+    assert inv.maintenance_now("device", "sw2", at(2029, 12, 3, 2, 30)) is None
+    move = inv.maintenance_now("device", "sw1", at(2030, 1, 1, 9, 0))  # town is in the county
+    assert move is not None
+    assert inv.maintenance_now("device", "nope", at(2030, 1, 1, 9, 0)) is None

@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from govnet.errors import GovnetError
-from govnet.store.db import Store, metadata
+from govnet.store.db import Store
 from govnet.store.monitor import Batch, MonitorStore
 
 T0 = 1_800_000_000.0  # a multiple of 3600
 
 
-POSTGRES = os.environ.get("GOVNET_TEST_POSTGRES")  # e.g. postgresql+psycopg://u@127.0.0.1/db
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def ms(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MonitorStore]:
-    """The store on SQLite, and on PostgreSQL when GOVNET_TEST_POSTGRES names an empty
-    database (its monitor tables are emptied before and after)."""
-    if request.param == "sqlite":
-        yield MonitorStore(Store.open(f"sqlite:///{tmp_path / 'm.sqlite'}"))
-        return
-    if not POSTGRES:
-        pytest.skip("set GOVNET_TEST_POSTGRES=postgresql+psycopg://… to test on PostgreSQL")
-    store = Store.open(POSTGRES)
-
-    def empty() -> None:
-        with store.begin() as conn:
-            for table in reversed(metadata.sorted_tables):
-                if table.name.startswith("monitor_"):
-                    conn.execute(table.delete())
-
-    empty()
+@pytest.fixture
+def ms(store_url: str) -> Iterator[MonitorStore]:
+    """The monitor store on SQLite and on PostgreSQL (a fresh database each)."""
+    store = Store.open(store_url)
     yield MonitorStore(store)
-    empty()
     store.engine.dispose()
 
 

@@ -30,8 +30,8 @@ def inv() -> Inventory:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store.open(f"sqlite:///{tmp_path / 'store.sqlite'}")
+def store(store_url: str) -> Store:
+    return Store.open(store_url)
 
 
 def test_the_plan_covers_every_canary_of_every_forbidden_zone_and_nothing_else(

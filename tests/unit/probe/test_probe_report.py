@@ -17,7 +17,6 @@ from govnet.checks.playbook import load_playbooks
 from govnet.cli.main import cli
 from govnet.inventory import Inventory, load_inventory
 from govnet.probe.overview import exit_code, overview, zone_pairs
-from govnet.probe.timefmt import format_age, parse_duration
 from govnet.store.db import Store
 from tests.conftest import LAB_INVENTORY
 from tests.unit.probe.probe_support import Clock, FakeNetwork, canary_for, probe
@@ -153,25 +152,6 @@ def test_probe_refuses_a_zone_it_cannot_probe(
     assert result.exit_code == 2 and "no such zone" in result.output
     result = CliRunner().invoke(cli, [*args, "external"])
     assert result.exit_code == 2 and "declares a canary" in result.output
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"), [("90s", 90), ("5m", 300), ("24h", 86400), ("7d", 604800), (300, 300)]
-)
-def test_durations(text: str | int, seconds: int) -> None:
-    assert parse_duration(text).total_seconds() == seconds
-
-
-@pytest.mark.parametrize("bad", ["", "5x", "-5m", "0", True, None])
-def test_bad_durations(bad: object) -> None:
-    with pytest.raises(ValueError):
-        parse_duration(bad)
-
-
-def test_ages() -> None:
-    assert [format_age(timedelta(seconds=s)) for s in (5, 300, 3600, 3660, 90000, 86400)] == [
-        "5s", "5m", "1h", "1h01m", "1d1h", "1d"
-    ]  # fmt: skip
 
 
 def test_the_shipped_playbook_loads_with_the_other_isolation_angles() -> None:

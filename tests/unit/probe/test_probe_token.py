@@ -145,8 +145,8 @@ def test_an_expired_replay_is_rejected_as_expired_so_the_cache_may_forget_it() -
         v.verify(CODEC.encode(t), v.expires(t) + timedelta(seconds=1))
 
 
-def test_the_replay_cache_is_persisted_in_the_store(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+def test_the_replay_cache_is_persisted_in_the_store(store_url: str) -> None:
+    url = store_url
     text = CODEC.encode(token())
     Verifier(CODEC, StoreReplayCache(Store.open(url))).verify(text, NOW)
     again = Verifier(CODEC, StoreReplayCache(Store.open(url)))  # a restarted canary

@@ -50,8 +50,8 @@ def inv(write_inventory: Callable[..., Path]) -> Inventory:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store.open(f"sqlite:///{tmp_path / 'ipam.sqlite'}")
+def store(store_url: str) -> Store:
+    return Store.open(store_url)
 
 
 def net(text: str) -> ipaddress.IPv4Network:
@@ -115,8 +115,8 @@ def test_release_frees_both_and_they_are_reused(store: Store, inv: Inventory) ->
         ipam.release(store, "internal", "u1")
 
 
-def test_allocations_persist_across_store_reopen(tmp_path: Path, inv: Inventory) -> None:
-    url = f"sqlite:///{tmp_path / 'p.sqlite'}"
+def test_allocations_persist_across_store_reopen(store_url: str, inv: Inventory) -> None:
+    url = store_url
     a, _ = ipam.allocate(Store.open(url), inv, Request("u1", "internal", note="office move"))
     [b] = ipam.allocations(Store.open(url))
     assert (b.zone, b.unit, b.vlan, b.prefix, b.note) == (
@@ -172,9 +172,9 @@ def test_recording_existing_networks_and_conflicts(store: Store, inv: Inventory)
 
 
 def test_concurrent_allocations_never_hand_out_the_same_vlan_or_subnet(
-    tmp_path: Path, inv: Inventory
+    store_url: str, inv: Inventory
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'race.sqlite'}"
+    url = store_url
     Store.open(url)
     units = ["u1", "u2", "u3", "u4", "u5"]
 
@@ -188,9 +188,9 @@ def test_concurrent_allocations_never_hand_out_the_same_vlan_or_subnet(
     assert sorted(a.vlan for a in ipam.allocations(Store.open(url))) == [100, 101, 102, 103, 110]
 
 
-def test_separate_govnet_processes_allocating_at_once(tmp_path: Path) -> None:
+def test_separate_govnet_processes_allocating_at_once(store_url: str) -> None:
     """Two admins run 'govnet ipam allocate' at the same moment: distinct VLANs and subnets."""
-    url = f"sqlite:///{tmp_path / 'procs.sqlite'}"
+    url = store_url
     Store.open(url)  # the schema exists (creating it is not what races here)
     env = {**os.environ, "GOVNET_DB": url, "GOVNET_LANG": "en"}
     units = ["city-it-center", "city-finance", "east-gov", "east-market"]

@@ -1,0 +1,267 @@
+"""``govnet hostkeys list|scan|accept|forget``: the SSH host keys govnet trusts.
+
+Keys live in govnet's own known_hosts file (beside the store; see
+govnet/transport/hostkeys.py for the file, the system files and the policies).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
+from govnet.errors import ExitCode, GovnetError, TransportError
+from govnet.i18n import pick
+from govnet.inventory import select_devices
+from govnet.inventory.model import Device
+from govnet.report.tabular import Column, emit_rows, to_json
+from govnet.transport.hostkeys import (
+    HostKey,
+    HostKeyError,
+    KnownHosts,
+    assess,
+    host_pattern,
+    refusal,
+)
+
+LIST_COLUMNS = [
+    Column("device", "Device", "设备"),
+    Column("host", "Host:port", "地址:端口"),
+    Column("type", "Key type", "密钥类型"),
+    Column("fingerprint", "Fingerprint", "指纹"),
+    Column("first_seen", "First seen", "首次记录"),
+    Column("via", "Via", "来源"),
+]
+SCAN_COLUMNS = [
+    Column("device", "Device", "设备"),
+    Column("host", "Host:port", "地址:端口"),
+    Column("policy", "Policy", "策略"),
+    Column("status", "Result", "结果"),
+    Column("fingerprint", "Presented key", "设备密钥"),
+    Column("message", "Message", "说明"),
+]
+ACCEPT_COLUMNS = [
+    Column("device", "Device", "设备"),
+    Column("host", "Host:port", "地址:端口"),
+    Column("fingerprint", "Accepted key", "已接受密钥"),
+    Column("replaced", "Replaced", "替换"),
+]
+
+
+def _ssh_devices(devices: list[Device]) -> list[Device]:
+    from govnet.platforms import platforms
+
+    return [d for d in devices if platforms()[d.platform].netmiko and d.credentials]
+
+
+def _named(app: App, names: tuple[str, ...]) -> list[Device]:
+    inv = app.inventory()
+    unknown = [n for n in names if n not in inv.devices]
+    if unknown:
+        raise GovnetError(f"{', '.join(map(repr, unknown))}: no such device in the inventory")
+    devices = [inv.devices[n] for n in names]
+    no_ssh = [d.name for d in devices if not _ssh_devices([d])]
+    if no_ssh:
+        raise GovnetError(f"{', '.join(no_ssh)}: no SSH platform or credentials in the inventory")
+    return devices
+
+
+def _where(d: Device) -> str:
+    return f"{d.host}:{d.port}"
+
+
+@click.group()
+def hostkeys() -> None:
+    """SSH host keys govnet trusts: checked before any password is sent.
+
+    host_key_policy (inventory defaults, group or device): strict, tofu (default) or
+    accept-new. A changed key stops every command for that device (exit 3) until
+    'govnet hostkeys accept DEVICE'."""
+
+
+@hostkeys.command("list")
+@filter_options
+@format_option("table", "json", "csv")
+@pass_app
+def list_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> None:
+    """The keys in govnet's known_hosts file (filters: only those devices' keys)."""
+    store = app.host_keys()
+    filters = filters_from(kwargs)
+    by_name: dict[str, str] = {}
+    wanted: set[str] | None = None
+    try:
+        inv = app.inventory()
+        selected = select_devices(inv, filters)
+        for d in inv.devices.values():
+            by_name.setdefault(host_pattern(d.host, d.port), d.name)
+        if any(getattr(filters, k) for k in filters.__dataclass_fields__):
+            wanted = {host_pattern(d.host, d.port) for d in selected}
+    except GovnetError:
+        if any(getattr(filters, k) for k in filters.__dataclass_fields__):
+            raise
+    rows: list[dict[str, Any]] = []
+    for e in store.own():
+        meta = e.meta()
+        if wanted is not None and e.hosts not in wanted:
+            continue
+        rows.append({
+            "device": by_name.get(e.hosts) or meta.get("device", ""),
+            "host": e.hosts,
+            "type": e.key.keytype,
+            "fingerprint": e.key.fingerprint,
+            "first_seen": meta.get("first-seen", ""),
+            "via": meta.get("via", ""),
+            "line": e.line,
+        })  # fmt: skip
+    title = pick(app.lang, f"host keys ({store.path})", f"主机密钥（{store.path}）")
+    text = emit_rows(app.console, rows, LIST_COLUMNS, fmt, app.lang, title,
+                     json_data={"file": str(store.path), "keys": rows})  # fmt: skip
+    if text is not None:
+        app.write(text, output)
+
+
+def _scan_one(store: KnownHosts, d: Device, timeout: float | None) -> dict[str, Any]:
+    from govnet.transport.ssh import fetch_host_key
+
+    row: dict[str, Any] = {"device": d.name, "host": _where(d), "policy": d.host_key_policy}
+    try:
+        key = fetch_host_key(d, store, timeout or 0)
+    except TransportError as exc:
+        return {**row, "status": "unreachable", "fingerprint": "", "message": exc.message}
+    row["fingerprint"] = key.fingerprint
+    row["type"] = key.keytype
+    verdict = assess(store.lookup(d.host, d.port), key, d.host_key_policy)
+    if verdict.status == "new" and d.host_key_policy != "strict":
+        if store.learn(d.name, d.host, d.port, key, d.host_key_policy):
+            return {**row, "status": "learned", "message": f"recorded in {store.path}"}
+        verdict = assess(store.lookup(d.host, d.port), key, d.host_key_policy)
+    if verdict.status == "known":
+        return {**row, "status": "known", "message": verdict.matched[0].where}
+    status = "unknown" if verdict.status == "new" else verdict.status
+    message = refusal(d.name, d.host, d.port, verdict, store.path)
+    return {**row, "status": status, "message": message}
+
+
+@hostkeys.command()
+@filter_options
+@click.option("--workers", default=16, show_default=True, help="Devices scanned at once.")
+@click.option("--timeout", type=float, help="Connect timeout per device (s) [inventory value].")
+@format_option("table", "json", "csv")
+@pass_app
+def scan(
+    app: App, /, workers: int, timeout: float | None, fmt: str, output: Path | None,
+    **kwargs: Any,
+) -> None:  # fmt: skip
+    """Fetch each device's host key (key exchange only, no login) and apply its policy:
+    known, learned (tofu, accept-new), unknown (strict: not recorded), changed.
+
+    Exit 3 if a key changed or a device could not be reached, 1 if a key is unknown."""
+    from govnet.transport.pool import run_fleet
+
+    store = app.host_keys()
+    devices = _ssh_devices(select_devices(app.inventory(), filters_from(kwargs)))
+    if not devices:
+        raise GovnetError("no SSH device matches the filters")
+    with app.progress(len(devices), pick(app.lang, "scanning", "扫描中")) as advance:
+        fleet = run_fleet(devices, lambda d: _scan_one(store, d, timeout), workers, advance)
+    rows = [r.result for r in fleet if r.result is not None]
+    rows += [
+        {"device": r.device, "status": "error", "message": str(r.error)}
+        for r in fleet
+        if r.error is not None
+    ]
+    title = pick(app.lang, "host key scan", "主机密钥扫描")
+    text = emit_rows(app.console, rows, SCAN_COLUMNS, fmt, app.lang, title,
+                     json_data={"file": str(store.path), "results": rows})  # fmt: skip
+    if text is not None:
+        app.write(text, output)
+    statuses = {r["status"] for r in rows}
+    if statuses & {"changed", "revoked", "unreachable", "error"}:
+        raise SystemExit(ExitCode.UNREACHABLE)
+    if "unknown" in statuses:
+        raise SystemExit(ExitCode.FINDINGS)
+
+
+@hostkeys.command()
+@click.argument("devices", nargs=-1, required=True)
+@click.option(
+    "--expect",
+    metavar="SHA256:…",
+    help="Accept only if the device presents this fingerprint (read on its console).",
+)
+@click.option("--timeout", type=float, help="Connect timeout (s) [inventory value].")
+@format_option("table", "json")
+@pass_app
+def accept(
+    app: App, devices: tuple[str, ...], expect: str | None, timeout: float | None, fmt: str,
+    output: Path | None,
+) -> None:  # fmt: skip
+    """Trust the key each DEVICE presents now, replacing what govnet had for it (after a
+    legitimate change: device replaced, key regenerated). Compare the fingerprint shown
+    with the device's own ('display ssh server-key', 'show crypto key mypubkey')."""
+    from govnet.transport.ssh import fetch_host_key
+
+    store = app.host_keys()
+    targets = _named(app, devices)
+    if expect and len(targets) > 1:
+        raise click.UsageError("--expect names one key: give one DEVICE with it")
+    rows: list[dict[str, Any]] = []
+    problems: list[TransportError] = []
+    for d in targets:
+        try:
+            key: HostKey = fetch_host_key(d, store, timeout or 0)
+        except TransportError as exc:  # the others are still accepted
+            problems.append(exc)
+            continue
+        if expect and key.fingerprint != expect.strip():
+            raise HostKeyError(
+                d.name,
+                f"{_where(d)} presents {key}, not {expect}; nothing recorded. Is this the "
+                "device whose console you read?",
+            )
+        removed = store.record(d.name, d.host, d.port, key, via="accept", replace=True)
+        replaced = [e.key.fingerprint for e in removed if e.key != key]
+        rows.append({"device": d.name, "host": _where(d), "type": key.keytype,
+                     "fingerprint": key.fingerprint, "replaced": replaced})  # fmt: skip
+        verdict = assess(store.lookup(d.host, d.port), key, d.host_key_policy)
+        if verdict.status != "known":  # a system known_hosts file still disagrees
+            problems.append(
+                HostKeyError(d.name, refusal(d.name, d.host, d.port, verdict, store.path))
+            )
+    if fmt == "json":
+        app.write(to_json({"file": str(store.path), "accepted": rows}), output)
+    else:
+        for r in rows:
+            was = ", ".join(r["replaced"]) or pick(app.lang, "nothing else", "无其他")
+            app.console.print(
+                pick(app.lang,
+                     f"{r['device']}: trusting {r['type']} {r['fingerprint']} (replaced: {was})",
+                     f"{r['device']}：已信任 {r['type']} {r['fingerprint']}（替换：{was}）"),
+                markup=False, highlight=False, soft_wrap=True,
+            )  # fmt: skip
+    if problems:
+        if len(problems) > 1:
+            for p in problems[:-1]:
+                app.err.print(f"govnet: {p}", style="red", markup=False, soft_wrap=True)
+        raise problems[-1]
+
+
+@hostkeys.command()
+@click.argument("devices", nargs=-1, required=True)
+@pass_app
+def forget(app: App, devices: tuple[str, ...]) -> None:
+    """Remove what govnet recorded for each DEVICE (tofu learns it again on next contact;
+    strict refuses it until 'accept')."""
+    store = app.host_keys()
+    for d in _named(app, devices):
+        removed = store.forget(d.host, d.port)
+        keys = ", ".join(e.key.fingerprint for e in removed)
+        if removed:
+            en = f"{d.name}: forgot {len(removed)} key(s) for {_where(d)}: {keys}"
+            zh = f"{d.name}：已删除 {_where(d)} 的 {len(removed)} 个密钥：{keys}"
+        else:
+            en = f"{d.name}: nothing on record for {_where(d)} in {store.path}"
+            zh = f"{d.name}：{store.path} 中没有 {_where(d)} 的记录"
+        app.console.print(pick(app.lang, en, zh), markup=False, highlight=False, soft_wrap=True)

@@ -1,0 +1,119 @@
+"""A private PostgreSQL server for the store tests: Debian's binaries, a data directory under
+the test's temp folder, a free loopback port, stopped at the end.
+
+The store is meant to run on PostgreSQL in production (``--db postgresql+psycopg://…``), so its
+tests run there too, not only on SQLite. ``GOVNET_TEST_POSTGRES`` may name an existing server
+instead (``postgresql+psycopg://user@host:port/db``); otherwise the server is started here when
+PostgreSQL is installed (Debian: ``apt-get install postgresql``, which ``.ci/run`` does). Under
+CI a missing PostgreSQL fails the tests that need it instead of skipping them.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+
+def _bin_dir() -> Path | None:
+    """The newest Debian PostgreSQL server binaries (/usr/lib/postgresql/N/bin), or PATH's."""
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL tests cannot run in CI: {reason}")
+    pytest.skip(reason)
+
+
+@contextmanager
+def private_server(base: Path) -> Iterator[str]:
+    """Start a throw-away cluster in ``base``; yield the admin URL (database ``postgres``)."""
+    bindir = _bin_dir()
+    if bindir is None:
+        _missing("PostgreSQL is not installed (Debian: apt-get install postgresql)")
+        raise AssertionError  # unreachable: skip/fail raise
+    run_as: list[str] = []
+    user = pwd.getpwuid(os.getuid()).pw_name
+    if os.getuid() == 0:  # initdb refuses root: run the server as Debian's postgres user
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            _missing("running as root and there is no 'postgres' user to run the server")
+        run_as = ["runuser", "-u", "postgres", "--"]
+        user = "postgres"
+    data = base / "pgdata"
+    base.mkdir(parents=True, exist_ok=True)
+    if run_as:
+        shutil.chown(base, user="postgres")
+        os.chmod(base, 0o700)
+    port = _free_port()
+    log = base / "server.log"
+    subprocess.run(
+        [*run_as, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", user, "-E", "UTF8"],
+        check=True,
+        capture_output=True,
+    )
+    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
+    pg_ctl = [*run_as, str(bindir / "pg_ctl"), "-D", str(data)]
+    subprocess.run(
+        [*pg_ctl, "-o", options, "-l", str(log), "-w", "-t", "60", "start"],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg://{user}@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*pg_ctl, "-m", "immediate", "stop"],
+            capture_output=True,
+        )
+
+
+class PostgresServer:
+    """A server the tests may create databases on, one fresh database per test."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+
+    @contextmanager
+    def database(self) -> Iterator[str]:
+        name = f"govnet_test_{uuid.uuid4().hex[:12]}"
+        with self.engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(self.admin_url).set(database=name)
+        try:
+            yield url.render_as_string(hide_password=False)
+        finally:
+            for _ in range(50):  # a test's pool may still be closing its connections
+                try:
+                    with self.engine.connect() as conn:
+                        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                    break
+                except Exception:
+                    time.sleep(0.1)
