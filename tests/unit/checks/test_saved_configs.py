@@ -106,3 +106,16 @@ def test_gbk_configs_still_read(tmp_path: Path) -> None:
     assert read_saved_config(path) == "sysname 青石镇\n"
     with pytest.raises(LimitError):
         read_saved_config(path, Limits(config_bytes=4))
+
+
+def test_known_hosts_files_go_through_the_bounded_reader(tmp_path: Path) -> None:
+    """A FIFO or device where a known_hosts file should be is an error, never a blocked read."""
+    from govnet.errors import GovnetError
+    from govnet.transport.hostkeys import KnownHosts
+
+    fifo = tmp_path / "known_hosts"
+    os.mkfifo(fifo)
+    with pytest.raises(GovnetError, match="known_hosts: cannot read known hosts: a FIFO"):
+        KnownHosts(fifo, system=[]).own()
+    with pytest.raises(GovnetError, match="/dev/zero: cannot read known hosts: a device"):
+        KnownHosts(tmp_path / "none", system=[Path("/dev/zero")]).lookup("sw1", 22)
