@@ -79,6 +79,10 @@ class Table:
     preamble: list[str] = field(default_factory=list)
 
 
+class NoHeader(InputError):
+    """No header row of the source near the top (in a workbook, the next sheet is tried)."""
+
+
 def _error(file: str, message: str, line: int = 0, col: int = 0, path: str = "") -> InputError:
     return InputError([Diagnostic(file, line, col, path, message)], WHAT)
 
@@ -168,8 +172,9 @@ def _detect(file: str, kind: str, lines: Iterator[tuple[int, Sequence[Any]]], so
         if words:
             preamble.append(words[:200])
     wanted = ", ".join("|".join(source.aliases(f)) for f in IDENTITY if source.aliases(f))
-    raise _error(file, f"no header row of source {source.name!r} in the first {HEADER_SCAN} "
-                       f"rows (looked for {wanted}); is --source right?")  # fmt: skip
+    message = (f"no header row of source {source.name!r} in the first {HEADER_SCAN} rows "
+               f"(looked for {wanted}); is --source right?")  # fmt: skip
+    raise NoHeader([Diagnostic(file, 0, 0, "", message)], WHAT)
 
 
 def decode(raw: bytes) -> str:
@@ -258,9 +263,7 @@ def _read_xlsx(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
             name = f"{path}[{sheet.title}]"
             try:
                 table = _detect(name, "xlsx", _sheet_rows(name, sheet, lim), source, lim)
-            except InputError as exc:
-                if isinstance(exc, LimitError):
-                    raise
+            except NoHeader as exc:  # another sheet may hold the list; any other error is final
                 last = exc
                 continue
             return table

@@ -402,3 +402,24 @@ def test_json_of_millions_of_tiny_objects_is_refused_before_parsing(
     (msg,) = refused(catalogue, path)
     assert msg == (f"{path}: about 2000002 JSON objects and arrays, more than 8 for each of "
                    "200000 rows (raise it with GOVNET_LIMITS=rows=…)")  # fmt: skip
+
+
+def test_a_bad_row_in_the_first_sheet_is_reported_not_hidden_by_the_next(
+    catalogue: Catalogue, tmp_path: Path
+) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    first = book.active
+    first.title = "终端"
+    first.append(list(hostile.HEADER))
+    first.append(["pc-1", "10.0.0.1", "火绒", "2025-06-29", "yes", "stray"])
+    book.create_sheet("说明").append(["导出说明"])
+    book.save(tmp_path / "two.xlsx")
+    (msg,) = refused(catalogue, tmp_path / "two.xlsx")
+    assert msg.startswith(f"{tmp_path / 'two.xlsx'}[终端]:2:6: a value right of the last header")
+    book.remove(first)
+    book.create_sheet("终端").append(["no", "header"])
+    book.save(tmp_path / "none.xlsx")
+    (msg,) = refused(catalogue, tmp_path / "none.xlsx")
+    assert "no header row of source 'generic'" in msg
