@@ -24,12 +24,15 @@ $(STAMP): setup.cfg pyproject.toml $(LOCK)
 
 install: $(STAMP)  ## create .venv and install govnet with its dev tools from the lock
 
-lock:  ## refresh requirements/py3.11.txt and py3.12.txt (exact versions, hashes) from setup.cfg
+lock:  ## refresh requirements/py3.11.txt, py3.12.txt (+ runtime-only runtime-py*.txt for bundles)
 	$(PY) -m pip install -q 'uv>=0.4'
 	for v in 3.11 3.12; do \
 	  $(PY) -m uv pip compile setup.cfg --extra dev --extra postgres --generate-hashes -q \
 	    --python-version $$v --python-platform x86_64-manylinux_2_28 --no-header \
 	    -o requirements/py$$v.txt || exit 1; \
+	  $(PY) -m uv pip compile setup.cfg --extra postgres --generate-hashes -q \
+	    --python-version $$v --python-platform x86_64-manylinux_2_28 --no-header \
+	    -c requirements/py$$v.txt -o requirements/runtime-py$$v.txt || exit 1; \
 	done
 
 test-latest:  ## the suite on today's newest allowed versions (a throwaway venv; not CI's path)
@@ -68,7 +71,10 @@ lint: $(STAMP)  ## ruff and mypy
 bench: $(STAMP)  ## print the speed and memory figures (bench/*.py)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+bundle:  ## offline bundles dist/govnet-VERSION-offline-{x86_64,aarch64}.tar.gz (README: 内网)
+	$(PY) contrib/bundle/govnet_bundle.py --arch x86_64 --arch aarch64 --out dist
+
 clean:  ## remove the venv and caches (not the lab state)
 	rm -rf $(VENV) .venv-latest .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
 
-.PHONY: help install lock test-latest demo lab-down test lint bench clean
+.PHONY: help install lock test-latest demo lab-down test lint bench bundle clean

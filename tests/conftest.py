@@ -51,6 +51,12 @@ def _own_known_hosts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOVNET_SYSTEM_KNOWN_HOSTS", "")
 
 
+@pytest.fixture(autouse=True)
+def _no_machine_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A govnet.yaml in /etc/govnet or ~/.config must not change what the tests see."""
+    monkeypatch.setenv("GOVNET_CONFIG", os.devnull)
+
+
 @pytest.fixture
 def write_inventory(tmp_path: Path) -> Callable[..., Path]:
     """Write YAML text (dedented) to tmp_path/name and return its path."""

@@ -23,7 +23,7 @@ from govnet.av.model import AvRecord, Snapshot
 from govnet.av.parse import CHINA, local_date
 from govnet.av.policy import TESTS, AntivirusParams, Assessment, AvPolicy, Live, assess
 from govnet.av.snmp import collect_software, software_records
-from govnet.av.sources import DEFAULT_SOURCES, Catalogue, load_catalogue
+from govnet.av.sources import Catalogue, load_catalogue
 from govnet.checks.fleet import TERMINAL, terminal_target
 from govnet.checks.model import Status
 from govnet.errors import GovnetError, TransportError
@@ -60,7 +60,7 @@ def import_file(
     store: Store,
     path: Path,
     source: str,
-    catalogue_path: Path = DEFAULT_SOURCES,
+    catalogue_path: Path | None = None,
     taken: datetime | None = None,
     console: str | None = None,
     inventory: Inventory | None = None,
@@ -169,7 +169,7 @@ def fleet_data(
     wanted = list(live)
     servers = [e for e in endpoints if e.role != TERMINAL]
     if wanted and servers:
-        catalogue = load_catalogue(catalogue_path or DEFAULT_SOURCES)
+        catalogue = load_catalogue(catalogue_path)
         got, errors = live_records(servers, catalogue, now, wanted)
         records += got
     joined = join(endpoints, records, known)

@@ -51,7 +51,15 @@ from govnet.av.parse import (
 from govnet.errors import Diagnostic, InputError
 from govnet.yamlsrc import SourceDoc, load_yaml_file
 
-DEFAULT_SOURCES = Path("playbooks/av-sources.yaml")
+SOURCES_FILE = "av-sources.yaml"  # in the playbooks folder (govnet/settings.py)
+
+
+def default_sources() -> Path:
+    """``av-sources.yaml`` of the configured playbooks folder (else the shipped one)."""
+    from govnet.settings import active
+
+    return active().playbook(SOURCES_FILE)
+
 
 Field_ = Literal["host", "ip", "mac", "zone", "unit", "product", "edition", "client_version",
                  "signature_version", "signature_date", "realtime", "running", "online",
@@ -229,12 +237,13 @@ def _located(doc: SourceDoc, exc: ValidationError, base: tuple[str | int, ...]) 
     return out
 
 
-def load_catalogue(path: Path = DEFAULT_SOURCES) -> Catalogue:
+def load_catalogue(path: Path | None = None) -> Catalogue:
     """Read and validate ``av-sources.yaml``; every problem at once as an InputError."""
+    path = path or default_sources()
     if not path.exists():
         raise InputError(
             [Diagnostic(str(path), 0, 0, "", "no such file; pass --sources FILE "
-                        "(the shipped one is playbooks/av-sources.yaml)")],
+                        f"(the shipped one is {default_sources()})")],
             "antivirus sources",
         )  # fmt: skip
     doc, diags = load_yaml_file(path)

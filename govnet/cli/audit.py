@@ -17,9 +17,10 @@ from govnet.i18n import pick
 from govnet.inventory import select_devices, select_terminals
 from govnet.report import audit as render
 from govnet.report.tabular import Column, emit_rows, to_json
+from govnet.settings import active
 from govnet.transport.ssh import SshOptions
 
-DEFAULT_PLAYBOOK = Path("playbooks/mlps2-baseline.yaml")
+DEFAULT_PLAYBOOK = "mlps2-baseline.yaml"  # in the playbooks folder (govnet/settings.py)
 FORMATS = ("table", "json", "junit", "csv", "html")
 
 
@@ -50,7 +51,8 @@ def emit_report(app: App, report: render.AuditReport, fmt: str, output: Path | N
     multiple=True,
     type=click.Path(path_type=Path),
     shell_complete=complete_playbooks,
-    help=f"Playbook file or directory (repeatable) [default {DEFAULT_PLAYBOOK}].",
+    help=f"Playbook file or directory (repeatable) [default {DEFAULT_PLAYBOOK} of the playbooks "
+    "folder: env GOVNET_PLAYBOOKS, config 'playbooks', else the shipped ones].",
 )
 @filter_options
 @click.option(
@@ -89,9 +91,10 @@ def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | N
     if from_dir and from_backup:
         raise click.UsageError("--from-dir and --from-backup exclude each other")
     if not playbooks:
-        if not DEFAULT_PLAYBOOK.exists():
-            raise GovnetError(f"no playbook given and {DEFAULT_PLAYBOOK} is not here; pass -p FILE")
-        playbooks = (DEFAULT_PLAYBOOK,)
+        default = active().playbook(DEFAULT_PLAYBOOK)
+        if not default.exists():
+            raise GovnetError(f"no playbook given and {default} is not there; pass -p FILE")
+        playbooks = (default,)
     inv = app.inventory()
     filters = filters_from(kwargs)
     devices = select_devices(inv, filters)

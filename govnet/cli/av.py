@@ -10,16 +10,16 @@ import click
 
 from govnet.av.parse import CHINA, ValueProblem, parse_datetime
 from govnet.av.service import import_file, load_policy, status
-from govnet.av.sources import DEFAULT_SOURCES
 from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
 from govnet.errors import ExitCode, GovnetError
 from govnet.i18n import pick
 from govnet.inventory import select_terminals
 from govnet.report import av as render
 from govnet.report.tabular import emit_rows, to_json
+from govnet.settings import active
 from govnet.store.av import list_snapshots
 
-DEFAULT_POLICY = Path("playbooks/antivirus.yaml")
+POLICY_FILE = "antivirus.yaml"  # in the playbooks folder (govnet/settings.py)
 VIEWS = ("all", "terminals", "summary", "unknown", "snapshots")
 
 
@@ -55,12 +55,13 @@ def av() -> None:
                    "last-seen time in it].")  # fmt: skip
 @click.option("--console", help="Which console it came from, when several consoles use the "
                                 "same layout [default: the source name].")  # fmt: skip
-@click.option("--sources", "sources_path", type=click.Path(path_type=Path), default=DEFAULT_SOURCES,
-              show_default=True, help="Column mappings and product catalogue.")  # fmt: skip
+@click.option("--sources", "sources_path", type=click.Path(path_type=Path), default=None,
+              help="Column mappings and product catalogue [default av-sources.yaml of the "
+                   "playbooks folder].")  # fmt: skip
 @format_option("table", "json")
 @pass_app
 def import_cmd(app: App, /, file: Path, source: str, taken: datetime | None, console: str | None,
-               sources_path: Path, fmt: str, output: Path | None) -> None:  # fmt: skip
+               sources_path: Path | None, fmt: str, output: Path | None) -> None:  # fmt: skip
     """Read a console export (CSV/XLSX/JSON, UTF-8 or GBK) and keep it as a snapshot.
 
     Exit 2 on a bad file (every problem named with file, line and column); nothing is stored
@@ -81,15 +82,15 @@ def import_cmd(app: App, /, file: Path, source: str, taken: datetime | None, con
 @av.command("status")
 @filter_options
 @click.option("--policy", "-p", "policy_path", type=click.Path(path_type=Path),
-              default=DEFAULT_POLICY, show_default=True,
-              help="Playbook whose antivirus rules hold the policy.")  # fmt: skip
+              default=None, help="Playbook whose antivirus rules hold the policy [default "
+                                 f"{POLICY_FILE} of the playbooks folder].")  # fmt: skip
 @click.option("--view", type=click.Choice(VIEWS), default="all", show_default=True,
               help="Table: what to show; CSV: which table (all = terminals).")  # fmt: skip
 @click.option("--state", "states", multiple=True, type=click.Choice(list(render.STATE_LABEL)),
               help="Only terminals in this state (repeatable).")  # fmt: skip
 @format_option("table", "json", "csv")
 @pass_app
-def status_cmd(app: App, /, policy_path: Path, view: str, states: tuple[str, ...], fmt: str,
+def status_cmd(app: App, /, policy_path: Path | None, view: str, states: tuple[str, ...], fmt: str,
                output: Path | None, **kwargs: Any) -> None:  # fmt: skip
     """Per-terminal antivirus state and coverage per unit, site and zone (worst first).
 
@@ -102,7 +103,8 @@ def status_cmd(app: App, /, policy_path: Path, view: str, states: tuple[str, ...
     terminals = select_terminals(inv, filters)
     if not terminals:
         raise GovnetError("no terminal matches the filters")
-    report = status(inv, app.store(create=False), load_policy(policy_path), terminals)
+    policy = load_policy(policy_path or active().playbook(POLICY_FILE))
+    report = status(inv, app.store(create=False), policy, terminals)
     if states:
         report.terminals = [t for t in report.terminals if t["state"] in states]
     for snap in report.snapshots:

@@ -20,6 +20,7 @@ from govnet.cli.common import (
 from govnet.cli.monitor import run_daemon, run_options
 from govnet.errors import GovnetError
 from govnet.i18n import default_lang
+from govnet.textsafe import SafeConsole
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,9 +29,12 @@ from govnet.i18n import default_lang
     "--inventory",
     type=click.Path(path_type=Path),
     envvar="GOVNET_INVENTORY",
-    help="Inventory YAML file or directory [env GOVNET_INVENTORY; default inventory/lab.yaml].",
+    help="Inventory YAML file or directory [env GOVNET_INVENTORY; config 'inventory'; "
+    "default inventory/lab.yaml].",
 )
-@click.option("--db", envvar="GOVNET_DB", metavar="URL", help="Store URL [env GOVNET_DB].")
+@click.option(
+    "--db", envvar="GOVNET_DB", metavar="URL", help="Store URL [env GOVNET_DB; config 'db']."
+)
 @click.option("-v", "--verbose", count=True, help="Log more (-vv for debug).")
 @filter_options
 @run_options
@@ -38,9 +42,27 @@ from govnet.i18n import default_lang
 def cli(inventory: Path | None, db: str | None, verbose: int, **kwargs: Any) -> None:
     """govnetd: the SNMP monitoring daemon (polls the inventory, stores samples, raises
     alerts, serves /metrics). SIGTERM stops it cleanly, SIGHUP reloads the inventory and the
-    alert rules; one daemon per store. See contrib/govnetd.service.
+    alert rules; one daemon per store. Reads the config file like govnet (GOVNET_CONFIG,
+    ~/.config/govnet/govnet.yaml, /etc/govnet/govnet.yaml). See contrib/govnetd.service.
     """
-    app = App(inventory_path=inventory, lang=default_lang(), db_url=db, **consoles(False))
+    from govnet import settings
+
+    err = SafeConsole(stderr=True)
+    try:  # option > environment > config file > default (govnet/settings.py)
+        conf = settings.load_settings().override(inventory=inventory, db=db)
+    except GovnetError as exc:
+        from govnet.cli.common import render_error
+
+        render_error(exc, err)
+        exit_with(exc.exit_code)
+        return
+    settings.activate(conf)
+    app = App(
+        inventory_path=conf.inventory,
+        lang=conf.lang or default_lang(),
+        db_url=conf.db,
+        **consoles(False),
+    )
     filters = filters_from(kwargs)
     try:
         code = run_daemon(app, filters, verbose, **kwargs)
@@ -49,6 +71,8 @@ def cli(inventory: Path | None, db: str | None, verbose: int, **kwargs: Any) -> 
 
         render_error(exc, app.errors)
         code = exc.exit_code
+    finally:
+        settings.activate(None)
     exit_with(code)
 
 

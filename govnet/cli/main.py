@@ -19,19 +19,21 @@ from govnet.i18n import default_lang
     "--inventory",
     type=click.Path(path_type=Path),
     envvar="GOVNET_INVENTORY",
-    help="Inventory YAML file or directory [env GOVNET_INVENTORY; default inventory/lab.yaml].",
+    help="Inventory YAML file or directory [env GOVNET_INVENTORY; config 'inventory'; "
+    "default inventory/lab.yaml].",
 )
 @click.option(
     "--lang",
     type=click.Choice(["zh", "en"]),
     default=None,
-    help="Label language (default from LANG).",
+    help="Label language [env GOVNET_LANG; config 'lang'; default from LANG].",
 )
 @click.option(
     "--db",
     envvar="GOVNET_DB",
     metavar="URL",
-    help="Store URL [env GOVNET_DB; default sqlite:///~/.local/share/govnet/govnet.sqlite].",
+    help="Store URL [env GOVNET_DB; config 'db'; "
+    "default sqlite:///~/.local/share/govnet/govnet.sqlite].",
 )
 @click.option(
     "-q", "--quiet", is_flag=True, help="Print nothing but errors (cron); --output still written."
@@ -53,16 +55,24 @@ def cli(
 
     Exit codes: 0 all good; 1 findings at or above --fail-on (or alerts); 2 usage or input
     error; 3 some devices could not be reached or read; 4 internal error (a bug).
+
+    Settings come from the options, then GOVNET_* variables, then the config file
+    ($GOVNET_CONFIG, ~/.config/govnet/govnet.yaml or /etc/govnet/govnet.yaml).
     """
     from govnet import logs
+    from govnet import settings as _settings
 
     logs.setup(verbose, quiet=quiet)
     if no_color:
         os.environ["NO_COLOR"] = "1"
+    # option > environment > config file > default (govnet/settings.py)
+    conf = _settings.load_settings().override(inventory=inventory, db=db, lang=lang)
+    _settings.activate(conf)
+    ctx.call_on_close(lambda: _settings.activate(None))
     ctx.obj = App(
-        inventory_path=inventory,
-        lang=lang or default_lang(),  # type: ignore[arg-type]
-        db_url=db,
+        inventory_path=conf.inventory,
+        lang=conf.lang or default_lang(),
+        db_url=conf.db,
         **consoles(quiet, no_color),
     )
     from govnet.transport.ssh import use_known_hosts
@@ -102,6 +112,7 @@ COMMANDS = [
     ("dashboard", "dashboard"),
     ("report", "report"),
     ("hostkeys", "hostkeys"),
+    ("init", "init"),
 ]
 
 _register()

@@ -47,7 +47,7 @@ def run_options(func: F) -> F:
     """Options shared by ``govnet monitor run`` and ``govnetd``."""
     opts = [
         click.option("--rules", type=click.Path(path_type=Path), default=None,
-                     help="Alert rules file [default playbooks/alerts.yaml]."),
+                     help="Alert rules file [default alerts.yaml of the playbooks folder]."),
         click.option("--listen", default="127.0.0.1:9163", show_default=True, metavar="ADDR:PORT",
                      help="Serve Prometheus /metrics here."),
         click.option("--no-metrics", is_flag=True, help="Do not serve /metrics."),

@@ -31,9 +31,9 @@ class DeliveryFailed(GovnetError):
 
 
 def _rules_path(rules: Path | None) -> Path:
-    from govnet.monitor.rules import DEFAULT_RULES
+    from govnet.monitor.rules import default_rules
 
-    return rules or DEFAULT_RULES
+    return rules or default_rules()
 
 
 @click.group()

@@ -37,7 +37,8 @@ def _common(func: Any) -> Any:
             click.option(
                 "--templates",
                 type=click.Path(file_okay=False, path_type=Path),
-                help="Template folder [env GOVNET_TEMPLATES; default playbooks/templates].",
+                help="Template folder [env GOVNET_TEMPLATES; config 'templates'; "
+                "default templates/ of the playbooks folder].",
             ),
             click.option("--workers", default=16, show_default=True, help="Devices at once."),
             click.option("--timeout", type=float, help="Connect timeout per device (s)."),

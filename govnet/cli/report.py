@@ -26,7 +26,11 @@ def report() -> None:
     help="month|week|day (so far), yesterday|last-week|last-month, or FROM..TO "
     "(YYYY-MM-DD or ISO times; a date as TO includes that day).",
 )  # fmt: skip
-@click.option("--tz", default=None, help="Time zone of the period (default: this machine's).")
+@click.option(
+    "--tz",
+    default=None,
+    help="Time zone of the period [env GOVNET_TZ; config 'timezone'; default this machine's].",
+)
 @click.option(
     "--by", "levels", multiple=True, type=click.Choice(LEVELS),
     help="Only these levels (repeatable; default all: zone, site, unit, device, service).",

@@ -62,7 +62,15 @@ from govnet.secrets import SecretRef
 from govnet.yamlsrc import Path_, SourceDoc, clean_loc, load_yaml_file
 from govnet.yamlsrc import suggest as _suggest
 
-DEFAULT_RULES = Path("playbooks/alerts.yaml")
+RULES_FILE = "alerts.yaml"  # in the playbooks folder (govnet/settings.py)
+
+
+def default_rules() -> Path:
+    """``alerts.yaml`` of the configured playbooks folder (else the shipped one)."""
+    from govnet.settings import active
+
+    return active().playbook(RULES_FILE)
+
 
 STATES = (
     "device_down", "link_down", "ups_on_battery", "ups_battery_low", "leak", "sensor_failed",

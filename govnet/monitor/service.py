@@ -316,9 +316,9 @@ class Daemon:
     def _rules(self) -> AlertRules:
         path = self.options.rules
         if path is None:
-            from govnet.monitor.rules import DEFAULT_RULES
+            from govnet.monitor.rules import default_rules
 
-            path = DEFAULT_RULES
+            path = default_rules()
         return load_rules(path)
 
     def _on_result(

@@ -38,15 +38,13 @@ from govnet.limits import LimitError, limits, read_regular
 from govnet.provision.remediation import Intended, TemplateError, parse_intended
 from govnet.secrets import SecretRef
 
-DEFAULT_TEMPLATES = Path("playbooks/templates")
-
 
 def templates_dir(path: Path | None = None) -> Path:
-    """``--templates``, else ``$GOVNET_TEMPLATES``, else ``playbooks/templates``."""
-    if path is not None:
-        return path
-    env = os.environ.get("GOVNET_TEMPLATES")
-    return Path(env) if env else DEFAULT_TEMPLATES
+    """``--templates``, else ``$GOVNET_TEMPLATES``, else the config file's ``templates``, else
+    ``templates/`` of the playbooks folder (the shipped one by default)."""
+    from govnet.settings import active
+
+    return path if path is not None else active().templates_dir
 
 
 class LazySecret:

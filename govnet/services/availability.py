@@ -201,6 +201,11 @@ def _close(
 
 
 def local_zone(name: str | None) -> tzinfo:
+    """``--tz``, else GOVNET_TZ or the config file's ``timezone``, else this machine's."""
+    if not name:
+        from govnet.settings import active
+
+        name = active().timezone
     if name:
         try:
             return ZoneInfo(name)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from govnet.av.policy import LIVE, AntivirusParams, AvPolicy, Live
 from govnet.av.service import AvFleet, fleet_data
-from govnet.av.sources import DEFAULT_SOURCES
+from govnet.av.sources import default_sources
 from govnet.checks.facts import DeviceFacts
 from govnet.checks.fleet import FleetContext, fleet_of
 from govnet.checks.registry import CheckResult, register
@@ -35,7 +35,7 @@ def catalogue_path(rule: Rule, policy: AvPolicy) -> Path:
     """``sources`` relative to the playbook's folder, else to the working directory."""
     playbook = Path(rule.source.rsplit(":", 1)[0]) if rule.source else None
     candidates = [playbook.parent / policy.sources] if playbook else []
-    candidates += [Path(policy.sources), DEFAULT_SOURCES]
+    candidates += [Path(policy.sources), default_sources()]
     return next((p for p in candidates if p.is_file()), candidates[0])
 
 

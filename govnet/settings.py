@@ -1,0 +1,238 @@
+"""Where govnet finds its inventory, store, playbooks and templates, from any directory.
+
+Precedence, highest first: a command-line option, an environment variable, the config file,
+the built-in default. The config file is the first of
+
+    $GOVNET_CONFIG                      (must exist; /dev/null means "no config file")
+    $XDG_CONFIG_HOME/govnet/govnet.yaml (default ~/.config/govnet/govnet.yaml)
+    /etc/govnet/govnet.yaml
+
+that exists; only that one is read (files are not merged). Its keys::
+
+    inventory: /etc/govnet/inventory        # file or directory   (env GOVNET_INVENTORY)
+    db: sqlite:////var/lib/govnet/govnet.sqlite                   (env GOVNET_DB)
+    lang: zh                                 # zh | en             (env GOVNET_LANG)
+    timezone: Asia/Shanghai                  # reports' periods     (env GOVNET_TZ)
+    playbooks: /etc/govnet/playbooks         # audit/AV/alert files (env GOVNET_PLAYBOOKS)
+    templates: /etc/govnet/playbooks/templates                     (env GOVNET_TEMPLATES)
+
+Relative paths are relative to the config file's folder. Unknown keys and bad values are
+errors naming ``file:line`` (exit 2), like the inventory's. Without any of these the shipped
+playbooks (inside the installed package, :func:`shipped_playbooks`) are used, so cron and
+systemd need no ``cd``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from govnet.errors import Diagnostic, GovnetError, InputError
+from govnet.yamlsrc import SourceDoc, clean_loc, load_yaml_file, suggest
+
+ENV_CONFIG = "GOVNET_CONFIG"
+SYSTEM_CONFIG = Path("/etc/govnet/govnet.yaml")
+CONFIG_NAME = "govnet.yaml"
+
+# environment variable → config key
+ENV_KEYS = {
+    "GOVNET_INVENTORY": "inventory",
+    "GOVNET_DB": "db",
+    "GOVNET_LANG": "lang",
+    "GOVNET_TZ": "timezone",
+    "GOVNET_PLAYBOOKS": "playbooks",
+    "GOVNET_TEMPLATES": "templates",
+}
+PATH_KEYS = ("inventory", "playbooks", "templates")
+
+
+class ConfigError(InputError):
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__(diagnostics, "config file")
+
+
+class ConfigSpec(BaseModel):
+    """The config file's keys (all optional)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    inventory: str | None = None
+    db: str | None = None
+    lang: Literal["zh", "en"] | None = None
+    timezone: str | None = None
+    playbooks: str | None = None
+    templates: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                ZoneInfo(v)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {v!r} (e.g. Asia/Shanghai)") from None
+        return v
+
+    @field_validator("inventory", "db", "playbooks", "templates")
+    @classmethod
+    def _nonempty(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("must not be empty")
+        return v
+
+
+def shipped_playbooks() -> Path:
+    """The playbooks, templates, alert rules and AV source maps installed with govnet.
+
+    In a wheel they are package data (``govnet/data/playbooks``); in a checkout that path is
+    a symlink to the top-level ``playbooks/``, the one editable copy.
+    """
+    return Path(str(resources.files("govnet") / "data" / "playbooks"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved settings: what a command uses when it is not told otherwise."""
+
+    inventory: Path | None = None
+    db: str | None = None
+    lang: Literal["zh", "en"] | None = None
+    timezone: str | None = None
+    playbooks: Path | None = None
+    templates: Path | None = None
+    config: Path | None = None  # the file read, if any
+
+    @property
+    def playbooks_dir(self) -> Path:
+        return self.playbooks or shipped_playbooks()
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.templates or self.playbooks_dir / "templates"
+
+    def playbook(self, name: str) -> Path:
+        """A file of the playbooks folder: ``mlps2-baseline.yaml``, ``alerts.yaml``, …"""
+        return self.playbooks_dir / name
+
+    def override(self, **values: Any) -> Settings:
+        """Command-line options on top (None = not given)."""
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+
+def find_config(environ: Mapping[str, str]) -> Path | None:
+    """The config file to read, or None. ``$GOVNET_CONFIG`` must exist when set."""
+    given = environ.get(ENV_CONFIG)
+    if given == os.devnull:  # "no config file", without reading the device
+        return None
+    if given:
+        path = Path(given).expanduser()
+        if not path.exists():
+            raise GovnetError(
+                f"{ENV_CONFIG}={given}: no such file (unset it, or point it at a govnet.yaml; "
+                "'govnet init DIR' writes one)"
+            )
+        return path
+    xdg = environ.get("XDG_CONFIG_HOME") or str(Path(environ.get("HOME") or "~") / ".config")
+    for path in (Path(xdg).expanduser() / "govnet" / CONFIG_NAME, SYSTEM_CONFIG):
+        if path.is_file():
+            return path
+    return None
+
+
+def load_config(path: Path) -> ConfigSpec:
+    """Read and validate one config file; :class:`ConfigError` (exit 2) with file:line."""
+    doc, diags = load_yaml_file(path)
+    if doc is None or diags:
+        raise ConfigError(diags)
+    if doc.data is None or doc.data == {}:
+        return ConfigSpec()
+    if not isinstance(doc.data, dict):
+        raise ConfigError([doc.diag((), "the top level must be a mapping of settings")])
+    try:
+        return ConfigSpec.model_validate(doc.data)
+    except ValidationError as exc:
+        raise ConfigError(_diagnostics(doc, exc)) from None
+
+
+def _diagnostics(doc: SourceDoc, exc: ValidationError) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for err in exc.errors():
+        loc = tuple(clean_loc(err["loc"]))
+        if err["type"] == "extra_forbidden":
+            message = "unknown key" + suggest(loc[-1], ConfigSpec.model_fields)
+        elif err["type"].startswith("literal_"):
+            message = f"must be one of zh, en, got {err.get('input')!r}"
+        elif err["type"] == "string_type":
+            message = f"must be a string, got {err.get('input')!r}"
+        else:
+            message = str(err["msg"]).removeprefix("Value error, ")
+        out.append(doc.diag(loc, message))
+    return out
+
+
+def _path(value: str, base: Path | None) -> Path:
+    path = Path(value).expanduser()
+    return base / path if base is not None and not path.is_absolute() else path
+
+
+def _sqlite_relative(url: str, base: Path | None) -> str:
+    """``sqlite:///x.sqlite`` in a config file: x.sqlite next to the file, not in the cwd."""
+    prefix = "sqlite:///"
+    rest = url[len(prefix) :]
+    if base is None or not url.startswith(prefix) or rest.startswith(("/", "~", ":memory:")):
+        return url
+    return prefix + str((base / rest).resolve())
+
+
+def resolve(environ: Mapping[str, str], config: ConfigSpec | None = None,
+            config_path: Path | None = None) -> Settings:  # fmt: skip
+    """Environment over config file over built-in defaults (options come on top later)."""
+    values: dict[str, Any] = {}
+    base = config_path.parent if config_path is not None else None
+    if config is not None:
+        for key, value in config.model_dump(exclude_none=True).items():
+            if key in PATH_KEYS:
+                value = _path(value, base)
+            elif key == "db":
+                value = _sqlite_relative(value, base)
+            values[key] = value
+    for var, key in ENV_KEYS.items():
+        value = environ.get(var)
+        if not value:
+            continue
+        if key == "lang":
+            values[key] = "zh" if value.lower().startswith("zh") else "en"
+        elif key in PATH_KEYS:
+            values[key] = Path(value).expanduser()
+        else:
+            values[key] = value
+    return Settings(config=config_path, **values)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Find and read the config file, then apply the environment."""
+    env = os.environ if environ is None else environ
+    path = find_config(env)
+    config = load_config(path) if path is not None else None
+    return resolve(env, config, path)
+
+
+_active: Settings | None = None
+
+
+def activate(settings: Settings | None) -> None:
+    """The CLI sets the settings of this run (options applied); None forgets them."""
+    global _active
+    _active = settings
+
+
+def active() -> Settings:
+    """This run's settings: as the CLI set them, else read now from the environment."""
+    return _active if _active is not None else load_settings()
