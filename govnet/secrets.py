@@ -24,6 +24,7 @@ from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
 from govnet.errors import SecretError
+from govnet.limits import LimitError, limits, read_regular
 
 MASK = "***"
 _REF = re.compile(r"^(?:env:(?P<env>[A-Za-z_][A-Za-z0-9_]*)|file:(?P<file>.+)|(?P<prompt>prompt))$")
@@ -117,6 +118,19 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def _read_secret_file(path: Path, what: str) -> str:
+    """A secret file's first-line text: a regular file (never a FIFO or device, which would
+    block or never end) of at most ``secret_bytes``, UTF-8. The message never quotes it."""
+    try:
+        raw = read_regular(path, limits().secret_bytes, "secret_bytes", "secret")
+    except LimitError as exc:
+        raise SecretError(f"{what}: cannot read secret file {path}: {exc.message}") from None
+    try:
+        return raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise SecretError(f"{what}: secret file {path} is not UTF-8 text") from None
+
+
 def check_all(refs: Iterable[tuple[str, SecretRef]]) -> None:
     """Resolve every ``(what, ref)`` up front: an input error (exit 2) naming each secret that
     cannot be had, raised before any device is contacted rather than once per device."""
@@ -164,12 +178,7 @@ class SecretRef:
             path = Path(os.path.expanduser(m["file"]))
             if not path.is_absolute():
                 path = self.base_dir / path
-            try:
-                value = path.read_text(encoding="utf-8").rstrip("\r\n")
-            except OSError as exc:
-                raise SecretError(
-                    f"{what}: cannot read secret file {path}: {exc.strerror}"
-                ) from exc
+            value = _read_secret_file(path, what)
         else:
             try:
                 value = getpass.getpass(f"{what}: ")

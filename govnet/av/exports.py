@@ -19,12 +19,12 @@ import io
 import ipaddress
 import json
 import re
-import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 from govnet.av.model import AvRecord, Snapshot
 from govnet.av.parse import (
@@ -41,8 +41,22 @@ from govnet.av.sources import FIELDS, IDENTITY, Source
 from govnet.errors import Diagnostic, InputError
 from govnet.inventory.loader import decode_text
 from govnet.inventory.model import normalize_mac
+from govnet.limits import (
+    LimitError,
+    Limits,
+    check_cells,
+    check_xlsx,
+    human,
+    json_depth,
+    json_depth_at,
+    limits,
+    raise_hint,
+    read_regular,
+    with_dimensions,
+)
 
 HEADER_SCAN = 20
+JSON_CONTAINERS_PER_ROW = 8
 MAX_PROBLEMS = 30
 WHAT = "antivirus export"
 _SPLIT = re.compile(r"[;,|\s]+")
@@ -63,6 +77,10 @@ class Table:
     header_line: int
     rows: list[tuple[int, list[Any]]] = field(default_factory=list)
     preamble: list[str] = field(default_factory=list)
+
+
+class NoHeader(InputError):
+    """No header row of the source near the top (in a workbook, the next sheet is tried)."""
 
 
 def _error(file: str, message: str, line: int = 0, col: int = 0, path: str = "") -> InputError:
@@ -97,21 +115,66 @@ def _looks_like_header(cells: Sequence[Any], source: Source) -> bool:
     return any(f in found for f in IDENTITY) and len(found) >= 2
 
 
-def _detect(file: str, kind: str, lines: Iterator[tuple[int, list[Any]]], source: Source) -> Table:
+def _blank(cells: Sequence[Any]) -> bool:
+    return all(c is None or c == "" for c in cells)
+
+
+def _rows_under(file: str, kind: str, header: list[str], lines: Iterator[tuple[int, Sequence[Any]]],
+                lim: Limits) -> list[tuple[int, list[Any]]]:  # fmt: skip
+    """The rows under the header, cut to the header's width. A CSV row with fewer cells than the
+    header (a file cut mid-row) and a value right of the last named column (a shifted or merged
+    row) are errors with their line; so is a cell over the size limit."""
+    named = max((i + 1 for i, h in enumerate(header) if h), default=0)
+    problems = _Problems(file)
+    out: list[tuple[int, list[Any]]] = []
+    for number, row in lines:
+        if len(row) > lim.columns and row[lim.columns] is not None:
+            raise LimitError(file, f"more than {lim.columns} columns ({raise_hint('columns')})",
+                             number, lim.columns + 1, WHAT)  # fmt: skip
+        cells = list(row[:named])
+        if len(row) > named:
+            tail = row[named:]
+            if tail.count(None) + tail.count("") != len(tail):
+                col = next(i for i, c in enumerate(tail, named + 1) if c is not None and c != "")
+                message = f"a value right of the last header column ({named} named): is the row "
+                problems.add(number, col, "", message + "shifted or merged?")
+                continue
+        if _blank(cells):
+            continue
+        if kind == "csv" and len(row) < named:
+            problems.add(number, 0, "", f"{len(row)} cells but the header has {named}: "
+                                        "is the row (or the file) cut short?")  # fmt: skip
+            continue
+        longest = (max(map(len, cells)) if kind == "csv" else  # all text: C speed
+                   max((len(c) for c in cells if type(c) is str), default=0))  # fmt: skip
+        if longest > lim.cell_chars:
+            check_cells(file, number, cells, lim.cell_chars, WHAT)
+        out.append((number, cells))
+    problems.raise_if_any()
+    return out
+
+
+def _detect(file: str, kind: str, lines: Iterator[tuple[int, Sequence[Any]]], source: Source,
+            lim: Limits) -> Table:  # fmt: skip
     preamble: list[str] = []
     for number, cells in lines:
         if _looks_like_header(cells, source):
-            table = Table(file, kind, [text(c) or "" for c in cells], number, preamble=preamble)
-            table.rows = [(n, row) for n, row in lines]
+            header = [text(c) or "" for c in cells[: lim.columns]]
+            while header and not header[-1]:
+                header.pop()
+            check_cells(file, number, header, lim.cell_chars, WHAT)
+            table = Table(file, kind, header, number, preamble=preamble)
+            table.rows = _rows_under(file, kind, header, lines, lim)
             return table
         if number - 1 >= HEADER_SCAN:
             break
-        words = " ".join(t for c in cells if (t := text(c)))
+        words = " ".join(t for c in cells[: lim.columns] if (t := text(c)))
         if words:
-            preamble.append(words)
+            preamble.append(words[:200])
     wanted = ", ".join("|".join(source.aliases(f)) for f in IDENTITY if source.aliases(f))
-    raise _error(file, f"no header row of source {source.name!r} in the first {HEADER_SCAN} "
-                       f"rows (looked for {wanted}); is --source right?")  # fmt: skip
+    message = (f"no header row of source {source.name!r} in the first {HEADER_SCAN} rows "
+               f"(looked for {wanted}); is --source right?")  # fmt: skip
+    raise NoHeader([Diagnostic(file, 0, 0, "", message)], WHAT)
 
 
 def decode(raw: bytes) -> str:
@@ -121,7 +184,26 @@ def decode(raw: bytes) -> str:
     return decode_text(raw)
 
 
-def _read_csv(path: Path, raw: bytes, source: Source) -> Table:
+def _too_many_rows(file: str, line: int, lim: Limits) -> LimitError:
+    message = f"more than {lim.rows} rows ({raise_hint('rows')}); split the export or check it"
+    return LimitError(file, message + " is the right file", line, what=WHAT)
+
+
+def _csv_error(file: str, exc: csv.Error, start: int, lim: Limits) -> InputError:
+    message = str(exc)
+    if "field larger than field limit" in message:
+        return LimitError(file, f"a cell longer than {max(lim.cell_chars, csv.field_size_limit())} "
+                                f"characters ({raise_hint('cell_chars')}); is this really an "
+                                "export?", start, what=WHAT)  # fmt: skip
+    if "unexpected end of data" in message:
+        return _error(file, "a quoted cell opened here is never closed: the file ends inside "
+                            "it (an export cut short?)", start)  # fmt: skip
+    if "NUL" in message:
+        return _error(file, "binary data (NUL bytes), not CSV text", start)
+    return _error(file, f"bad CSV: {message}", start)
+
+
+def _read_csv(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
     try:
         content = decode(raw)
     except UnicodeDecodeError:
@@ -132,68 +214,136 @@ def _read_csv(path: Path, raw: bytes, source: Source) -> Table:
         raise _error(str(path), "binary data, not CSV text; is it an .xls workbook? "
                                 "Save it as .xlsx or CSV")  # fmt: skip
     try:
-        dialect: Any = csv.Sniffer().sniff(content[:8192], delimiters=",\t;")
+        sniffed: Any = csv.Sniffer().sniff(content[:8192], delimiters=",\t;")
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(content, newline=""), dialect)
+        sniffed = csv.excel
+
+    class Dialect(sniffed):  # type: ignore[misc, valid-type]
+        strict = True  # an unclosed quote at the end of the file is an error, not a cell
+
+    if lim.cell_chars > csv.field_size_limit():
+        csv.field_size_limit(lim.cell_chars)
+    reader = csv.reader(io.StringIO(content, newline=""), Dialect)
+    file = str(path)
 
     def lines() -> Iterator[tuple[int, list[Any]]]:
-        try:
-            for row in reader:
-                yield reader.line_num, row
-        except csv.Error as exc:
-            raise _error(str(path), f"bad CSV: {exc}", reader.line_num) from None
+        count = 0
+        while True:
+            start = reader.line_num + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise _csv_error(file, exc, start, lim) from None
+            count += 1
+            if count > lim.rows:
+                raise _too_many_rows(file, start, lim)
+            if len(row) > lim.columns:
+                raise LimitError(file, f"more than {lim.columns} columns "
+                                       f"({raise_hint('columns')})", start, what=WHAT)  # fmt: skip
+            yield start, row
 
-    return _detect(str(path), "csv", lines(), source)
+    return _detect(file, "csv", lines(), source, lim)
 
 
-def _read_xlsx(path: Path, source: Source) -> Table:
+def _read_xlsx(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
     import openpyxl
 
+    file = str(path)
+    undimensioned = check_xlsx(file, raw, lim, WHAT)  # sizes and DTDs, before any XML is parsed
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise _error(
-            str(path), f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})"
-        ) from None
+        workbook = with_dimensions(raw, undimensioned)
+        book = openpyxl.load_workbook(io.BytesIO(workbook), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl on a hostile file raises anything: translate it here
+        raise _xlsx_error(file, exc) from None
     try:
         last: InputError | None = None
         for sheet in book.worksheets:
-            rows = ((n, list(r)) for n, r in enumerate(sheet.iter_rows(values_only=True), 1))
+            name = f"{path}[{sheet.title}]"
             try:
-                table = _detect(f"{path}[{sheet.title}]", "xlsx", rows, source)
-            except InputError as exc:
+                table = _detect(name, "xlsx", _sheet_rows(name, sheet, lim), source, lim)
+            except NoHeader as exc:  # another sheet may hold the list; any other error is final
                 last = exc
                 continue
             return table
-        raise last or _error(str(path), "the workbook has no sheets")
+        raise last or _error(file, "the workbook has no sheets")
     finally:
         book.close()
 
 
+def _xlsx_error(file: str, exc: Exception, row: int = 0) -> InputError:
+    if isinstance(exc, ParseError):
+        line, col = exc.position
+        reason = str(exc).split(":")[0]
+        return _error(file, f"malformed XML inside the workbook ({reason} at XML line {line}, "
+                            f"column {col}); re-save it from Excel or export CSV", row)  # fmt: skip
+    return _error(file, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})", row)
+
+
+def _sheet_rows(name: str, sheet: Any, lim: Limits) -> Iterator[tuple[int, Sequence[Any]]]:
+    """A sheet's rows, streamed, each padded or cut to ``columns + 1`` cells (so a cell at
+    column XFD costs nothing) and never more than ``rows`` of them (gaps included)."""
+    sheet.reset_dimensions()  # the file's <dimension> may lie; never pad rows to it
+    rows = sheet.iter_rows(max_col=lim.columns + 1, values_only=True)
+    number = 0
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except InputError:
+            raise
+        except Exception as exc:  # malformed sheet XML, bad cell values: a clean error
+            raise _xlsx_error(name, exc, number + 1) from None
+        number += 1
+        if number > lim.rows:
+            raise _too_many_rows(name, number, lim)
+        yield number, row
+
+
 def _json_rows(data: Any) -> list[Any] | None:
-    if isinstance(data, list):
-        return data
-    if isinstance(data, dict):
-        for key in ("data", "list", "items", "records", "rows", "result", "value"):
-            if key in data:
-                found = _json_rows(data[key])
-                if found is not None:
-                    return found
-        return [data]
-    return None
+    while True:
+        if isinstance(data, list):
+            return data
+        if not isinstance(data, dict):
+            return None
+        keys = ("data", "list", "items", "records", "rows", "result", "value")
+        inner = next((data[k] for k in keys if isinstance(data.get(k), list | dict)), None)
+        if inner is None:
+            return [data]
+        data = inner
 
 
-def _read_json(path: Path, raw: bytes, source: Source) -> Table:
+def _read_json(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
+    file = str(path)
     try:
-        data = json.loads(decode(raw))
+        content = decode(raw)
     except UnicodeDecodeError:
-        raise _error(str(path), "neither UTF-8 nor GBK text") from None
+        raise _error(file, "neither UTF-8 nor GBK text") from None
+    too_deep = f"nested deeper than {lim.json_depth} levels ({raise_hint('json_depth')})"
+    # Memory: a parsed JSON object costs ~100x its 3 bytes ('{},'); count them first (C speed,
+    # an overestimate when strings hold braces). An endpoint is one object, plus a few nested.
+    containers = raw.count(b"{") + raw.count(b"[")
+    if containers > JSON_CONTAINERS_PER_ROW * lim.rows:
+        raise LimitError(file, f"about {containers} JSON objects and arrays, more than "
+                               f"{JSON_CONTAINERS_PER_ROW} for each of {lim.rows} rows "
+                               f"({raise_hint('rows')})", what=WHAT)  # fmt: skip
+    try:
+        data = json.loads(content)
     except json.JSONDecodeError as exc:
-        raise _error(str(path), f"bad JSON: {exc.msg}", exc.lineno, exc.colno) from None
+        raise _error(file, f"bad JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    except RecursionError:
+        at = json_depth_at(content, lim.json_depth) or (0, 0)
+        raise LimitError(file, too_deep, *at, what=WHAT) from None
+    if not json_depth(data, lim.json_depth):
+        at = json_depth_at(content, lim.json_depth) or (0, 0)
+        raise LimitError(file, too_deep, *at, what=WHAT)
     items = _json_rows(data)
     if not items or not all(isinstance(i, dict) for i in items):
-        raise _error(str(path), "expected a JSON list of objects (one per endpoint)")
+        raise _error(file, "expected a JSON list of objects (one per endpoint)")
+    if len(items) > lim.rows:
+        raise _too_many_rows(file, 0, lim)
     header: list[str] = []
     seen: set[str] = set()
     for item in items:
@@ -201,29 +351,58 @@ def _read_json(path: Path, raw: bytes, source: Source) -> Table:
             if key not in seen:
                 seen.add(key)
                 header.append(str(key))
-    table = Table(str(path), "json", header, 0)
-    table.rows = [(n, [item.get(k) for k in header]) for n, item in enumerate(items, 1)]
+                if len(header) > lim.columns:
+                    raise LimitError(file, f"more than {lim.columns} different keys "
+                                           f"({raise_hint('columns')})", what=WHAT)  # fmt: skip
+    table = Table(file, "json", header, 0)
+    for n, item in enumerate(items, 1):
+        cells = [item.get(k) for k in header]
+        check_cells(file, n, cells, lim.cell_chars, WHAT)
+        table.rows.append((n, cells))
     return table
 
 
-def read_table(path: Path, source: Source) -> tuple[Table, bytes]:
-    """The file's header and rows, whatever its format (by suffix, else by content)."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise _error(str(path), f"cannot read: {exc.strerror or exc}") from None
+_KINDS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".json": "json", ".csv": "csv", ".txt": "csv"}
+
+
+def _cap(kind: str, lim: Limits) -> tuple[int, str]:
+    key = f"{kind}_bytes"
+    return getattr(lim, key), key
+
+
+def read_table(path: Path, source: Source, lim: Limits | None = None) -> tuple[Table, bytes]:
+    """The file's header and rows, whatever its format (by suffix, else by content), read
+    within ``lim`` (default: :func:`govnet.limits.limits`)."""
+    lim = lim or limits()
+    guess = _KINDS.get(path.suffix.lower())
+    cap, key = (
+        _cap(guess, lim)
+        if guess
+        else (max(lim.csv_bytes, lim.json_bytes, lim.xlsx_bytes), "csv_bytes")
+    )
+    raw = read_regular(path, cap, key, WHAT)
     if not raw.strip(b" \t\r\n\x00\xff\xfe\xef\xbb\xbf"):
         raise _error(str(path), "empty file")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm") or (
         suffix not in (".csv", ".txt", ".json") and raw[:2] == b"PK"
     ):
-        return _read_xlsx(path, source), raw
-    if suffix == ".xls" or raw[:4] == b"\xd0\xcf\x11\xe0":
+        kind = "xlsx"
+    elif suffix == ".xls" or raw[:4] == b"\xd0\xcf\x11\xe0":
         raise _error(str(path), "an old .xls workbook: save it as .xlsx or CSV")
-    if suffix == ".json" or (suffix not in (".csv", ".txt") and raw.lstrip()[:1] in (b"{", b"[")):
-        return _read_json(path, raw, source), raw
-    return _read_csv(path, raw, source), raw
+    elif suffix == ".json" or (suffix not in (".csv", ".txt") and raw.lstrip()[:1] in (b"{", b"[")):
+        kind = "json"
+    else:
+        kind = "csv"
+    cap, key = _cap(kind, lim)
+    if len(raw) > cap:
+        message = f"{human(len(raw))} is larger than the {human(cap)} limit for {kind.upper()} "
+        raise LimitError(str(path), message + f"files ({raise_hint(key)})", what=WHAT)
+    if kind == "xlsx":
+        return _read_xlsx(path, raw, source, lim), raw
+    if kind == "json":
+        return _read_json(path, raw, source, lim), raw
+    return _read_csv(path, raw, source, lim), raw
 
 
 # ----------------------------------------------------------------------------- rows → records
@@ -410,6 +589,7 @@ def parse_export(
     source: Source,
     taken: datetime | None = None,
     console: str | None = None,
+    lim: Limits | None = None,
 ) -> Snapshot:
     """Read ``path`` with ``source``'s mapping into a snapshot (not yet stored).
 
@@ -417,7 +597,7 @@ def parse_export(
     (``导出时间：…``), else the newest ``last_seen`` in the file, else the file's modification
     time (with a warning). Records carry it as ``as_of``.
     """
-    table, raw = read_table(path, source)
+    table, raw = read_table(path, source, lim)
     mapping = _mapping(table.header, source)
     # Defender's Get-MpComputerStatus is one object without a host name: the file names it.
     default_host = path.stem if table.kind == "json" and len(table.rows) == 1 else None

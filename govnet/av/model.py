@@ -74,6 +74,12 @@ class Snapshot:
     imported: datetime | None = None
     sha256: str = ""
     warnings: list[str] = field(default_factory=list)
+    stored: int | None = None  # the record count kept in the store (records may not be loaded)
+
+    @property
+    def count(self) -> int:
+        """How many records the snapshot has, loaded or not."""
+        return self.stored if self.stored is not None else len(self.records)
 
     @property
     def label(self) -> str:
@@ -88,7 +94,7 @@ class Snapshot:
             "file": self.file,
             "taken": self.taken.isoformat(),
             "imported": self.imported.isoformat() if self.imported else None,
-            "records": len(self.records),
+            "records": self.count,
         }
         if with_records:
             out["records"] = [r.to_dict() for r in self.records]

@@ -24,7 +24,9 @@ from govnet.collect.backup import new_run_id, store_config
 from govnet.collect.fetch import Collected, CollectOptions, collect
 from govnet.collect.sanitize import mask_line
 from govnet.errors import GovnetError, TransportError
+from govnet.inventory.loader import decode_text
 from govnet.inventory.model import Device, Inventory, Terminal
+from govnet.limits import LimitError, Limits, limits, read_regular
 from govnet.locks import exclusive
 from govnet.platforms import get_platform
 from govnet.report.audit import AuditReport
@@ -84,22 +86,42 @@ def _facts_live(
     return facts
 
 
+def read_saved_config(path: Path, lim: Limits | None = None) -> str:
+    """A saved config's text: a regular file within ``config_bytes``, UTF-8 or GBK, not binary.
+    Raises :class:`~govnet.limits.LimitError` naming the file."""
+    lim = lim or limits()
+    raw = read_regular(path, lim.config_bytes, "config_bytes", "saved config")
+    if b"\x00" in raw[:65536]:
+        raise LimitError(str(path), "binary data (NUL bytes), not a saved config text",
+                         what="saved config")  # fmt: skip
+    try:
+        return decode_text(raw)
+    except UnicodeDecodeError as exc:
+        raise LimitError(str(path), f"neither UTF-8 nor GBK text (undecodable byte at offset "
+                                    f"{exc.start}); save the config as text",
+                         what="saved config") from None  # fmt: skip
+
+
 def _facts_from_dir(devices: list[Device], folder: Path) -> dict[str, DeviceFacts]:
+    """Each device's saved config; one unreadable file is an ``error`` for that device only."""
     if not folder.is_dir():
         raise GovnetError(f"--from-dir {folder}: no such directory")
+    lim = limits()
     facts = {}
     for d in devices:
         candidates = (folder / f"{d.name}{suffix}" for suffix in SAVED_SUFFIXES)
-        path = next((p for p in candidates if p.is_file()), None)
+        path = next((p for p in candidates if p.exists()), None)
         if path is None:
             facts[d.name] = DeviceFacts(
                 d.name, error=f"no saved config {d.name}.cfg|.conf|.txt in {folder}",
                 error_kind="missing",
             )  # fmt: skip
             continue
-        from govnet.inventory.loader import decode_text
-
-        text = decode_text(path.read_bytes())
+        try:
+            text = read_saved_config(path, lim)
+        except LimitError as exc:
+            facts[d.name] = DeviceFacts(d.name, error=str(exc.diagnostic), error_kind="unreadable")
+            continue
         facts[d.name] = DeviceFacts(d.name, config=text)
     return facts
 

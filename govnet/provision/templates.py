@@ -25,7 +25,7 @@ import ipaddress
 import os
 import re
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -33,7 +33,9 @@ from typing import Any, Literal
 import jinja2
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from govnet.inventory.loader import decode_text
 from govnet.inventory.model import Device, Inventory, Unit
+from govnet.limits import LimitError, limits, read_regular
 from govnet.provision.remediation import Intended, TemplateError, parse_intended
 from govnet.secrets import SecretRef
 
@@ -126,6 +128,30 @@ def snmp_v3_for(device: Device, inventory_dir: Path) -> SnmpV3 | None:
     return None
 
 
+class _BoundedLoader(jinja2.BaseLoader):
+    """Templates from one folder through govnet's bounded reader: regular files only (a FIFO
+    or device named ``*.j2`` never blocks), at most ``config_bytes``, UTF-8 or GBK."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        path = self.root.joinpath(*jinja2.loaders.split_template_path(template))
+        if not path.exists():
+            raise jinja2.TemplateNotFound(template)
+        try:
+            raw = read_regular(path, limits().config_bytes, "config_bytes", "template")
+            text = decode_text(raw)
+        except LimitError as exc:
+            raise TemplateError(str(exc.diagnostic)) from None
+        except UnicodeDecodeError:
+            raise TemplateError(f"{path}: neither UTF-8 nor GBK text; save it as text") from None
+        mtime = path.stat().st_mtime
+        return text, str(path), lambda: path.exists() and path.stat().st_mtime == mtime
+
+
 class _Missing(jinja2.StrictUndefined):
     """Undefined values fail loudly, naming what was asked for."""
 
@@ -139,7 +165,7 @@ class TemplateSet:
 
     def __post_init__(self) -> None:
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(self.root)),
+            loader=_BoundedLoader(self.root),
             undefined=_Missing,
             trim_blocks=True,
             lstrip_blocks=True,

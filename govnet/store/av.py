@@ -120,6 +120,7 @@ def _snapshot(m: Any) -> Snapshot:
     return Snapshot(
         source=m["source"], console=m["console"], file=m["file"], taken=_utc(m["taken"]),
         id=int(m["id"]), imported=_utc(m["imported"]), sha256=m["sha256"],
+        stored=int(m["records"]),
     )  # fmt: skip
 
 

@@ -53,6 +53,7 @@ from typing import Literal, get_args
 
 from govnet.errors import GovnetError, TransportError
 from govnet.inventory.model import HostKeyPolicy
+from govnet.limits import LimitError, limits, read_regular
 
 log = logging.getLogger("govnet.hostkeys")
 
@@ -327,6 +328,16 @@ class _Parsed:
 _EMPTY = _Parsed((0, 0, 0), [])
 
 
+def _read_known_hosts(path: Path) -> str:
+    """A known_hosts file through the bounded reader (issue 12): a regular file (a FIFO or
+    device there never blocks) of at most ``config_bytes``; errors name the file (exit 2)."""
+    try:
+        raw = read_regular(path, limits().config_bytes, "config_bytes", "known hosts")
+    except LimitError as exc:
+        raise GovnetError(f"{path}: cannot read known hosts: {exc.message}") from None
+    return raw.decode("utf-8", errors="replace")
+
+
 class KnownHosts:
     """govnet's known_hosts file (read and written) and the system files (read only).
 
@@ -357,10 +368,7 @@ class KnownHosts:
             cached = self._cache.get(path)
             if cached is not None and cached.stamp == stamp:
                 return cached
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            raise GovnetError(f"{path}: cannot read known hosts: {exc.strerror}") from exc
+        text = _read_known_hosts(path)
         entries, problems = parse_known_hosts(text, path)
         for problem in problems:
             log.warning("%s", problem)
@@ -416,12 +424,9 @@ class KnownHosts:
             raise GovnetError(f"{self.path}: cannot write known hosts: {exc.strerror}") from exc
 
     def _lines(self) -> list[str]:
-        try:
-            return self.path.read_text(encoding="utf-8", errors="replace").splitlines()
-        except FileNotFoundError:
+        if not self.path.exists():
             return []
-        except OSError as exc:
-            raise GovnetError(f"{self.path}: cannot read known hosts: {exc.strerror}") from exc
+        return _read_known_hosts(self.path).splitlines()
 
     def _without(self, lines: list[str], name: str) -> tuple[list[str], list[Entry]]:
         """``lines`` minus the entries for ``name`` (other lines and comments kept)."""

@@ -104,3 +104,25 @@ def test_verbose_logging_never_turns_on_netmikos_channel_log() -> None:
     finally:
         root.handlers[:], _ = saved
         root.setLevel(saved[1])
+
+
+def test_secret_files_are_bounded_and_never_quoted(tmp_path: Path) -> None:
+    """Issue 12: a FIFO or device is refused without blocking, a huge or binary file too, and
+    the error never quotes the file's content."""
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(SecretError, match="a FIFO \\(named pipe\\), not a regular file"):
+        SecretRef.parse(f"file:{fifo}").resolve()
+    with pytest.raises(SecretError, match="a device, not a regular file"):
+        SecretRef.parse("file:/dev/zero").resolve()
+    big = tmp_path / "big"
+    big.write_text("x" * 70_000)
+    with pytest.raises(SecretError, match="larger than the 64 KiB limit"):
+        SecretRef.parse(f"file:{big}").resolve()
+    binary = tmp_path / "bin"
+    binary.write_bytes(b"Pw-\xff\xfe-secret")
+    with pytest.raises(SecretError, match="is not UTF-8 text") as exc:
+        SecretRef.parse(f"file:{binary}").resolve()
+    assert "Pw-" not in str(exc.value)

@@ -181,3 +181,25 @@ def test_template_syntax_errors_and_bad_prefixes_are_template_errors(
     path.write_text("#\n acl {{ 'not-a-net' | network }}\n")
     with pytest.raises(TemplateError, match="'not-a-net' is not an IP prefix"):
         job.intended(inv.devices["int-acc-town"])
+
+
+def test_binary_fifo_and_huge_templates_are_template_errors(inv: Inventory, tmp_path: Path) -> None:
+    """Issue 12: templates go through the bounded reader (exit 2 naming the file, no block)."""
+    (tmp_path / "huawei").mkdir()
+    path = tmp_path / "huawei" / "baseline.j2"
+    job = Job(
+        get_task("baseline"), parse_args(get_task("baseline"), []), inv, TemplateSet(tmp_path)
+    )
+    device = inv.devices["int-acc-town"]
+    path.write_bytes(b"sysname x\n\x81\xff\xfe\n")
+    with pytest.raises(TemplateError, match=r"baseline\.j2: neither UTF-8 nor GBK text"):
+        job.intended(device)
+    path.unlink()
+    os.mkfifo(path)
+    with pytest.raises(TemplateError, match=r"baseline\.j2: a FIFO \(named pipe\), not a regular"):
+        job.intended(device)
+    path.unlink()
+    with path.open("wb") as fh:
+        fh.truncate(17 * 1024 * 1024)
+    with pytest.raises(TemplateError, match=r"baseline\.j2: 17 MiB is larger than the 16 MiB"):
+        job.intended(device)

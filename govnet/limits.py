@@ -1,0 +1,356 @@
+"""Bounded reading of the files admins hand to govnet (console exports, saved configs, secrets).
+
+Every reader goes through here so the same checks hold everywhere:
+
+- only regular files are read (never ``/dev/zero``, a FIFO or a directory), opened without
+  blocking and read at most ``cap + 1`` bytes, so a file that grows or lies about its size
+  cannot make govnet read forever;
+- each kind of file has a size cap (:class:`Limits`, defaults below, overridable with the
+  environment variable ``GOVNET_LIMITS="csv_bytes=128M,rows=500000"``);
+- XLSX workbooks are inspected *before* anything is parsed: the zip's member count, each
+  member's declared decompressed size (Python's zipfile never inflates past it), and every XML
+  part's prolog (a DTD or entity declaration is refused: no entity bombs, no external entities);
+- JSON nesting depth is bounded and reported with line:column.
+
+Every refusal is an :class:`~govnet.errors.InputError` (exit 2) naming the file, the line when
+there is one, the limit and how to raise it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import stat
+import zipfile
+import zlib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from govnet.errors import Diagnostic, InputError
+
+ENV = "GOVNET_LIMITS"
+KIB = 1024
+MIB = 1024 * KIB
+
+# Above this many zip entries a workbook is refused before its directory is even parsed
+# (a real .xlsx has a few dozen; each entry costs memory when zipfile opens the file).
+ZIP_MEMBERS = 2000
+# The prolog of an XML part (declaration, comments) before its root element.
+XML_PROLOG = 64 * KIB
+XML_SUFFIXES = (".xml", ".rels", ".vml")
+# openpyxl's read-only mode reads a sheet without a <dimension> element twice (once only to
+# look for it, to the end); such sheets get one before parsing (see with_dimensions).
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b")
+_SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData\b")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps on input files; sizes in bytes unless the name says otherwise."""
+
+    csv_bytes: int = 64 * MIB  # a CSV/TXT console export
+    json_bytes: int = 64 * MIB  # a JSON console export or API reply
+    xlsx_bytes: int = 32 * MIB  # the .xlsx file itself (compressed)
+    xlsx_unzipped: int = 256 * MIB  # the sum of its members' decompressed sizes
+    xlsx_part: int = 32 * MIB  # one non-sheet part (shared strings, styles) decompressed
+    rows: int = 200_000  # rows read from one export (blank ones included)
+    columns: int = 256  # columns of a row
+    cell_chars: int = 32_767  # characters in one cell (Excel's own cell limit)
+    json_depth: int = 64  # nesting of JSON arrays/objects
+    config_bytes: int = 16 * MIB  # a saved device config (audit --from-dir)
+    secret_bytes: int = 64 * KIB  # a secret file (file:PATH)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Limits:
+        """The defaults, overridden by ``GOVNET_LIMITS`` (``key=value`` pairs, comma-separated;
+        sizes take K/M/G suffixes, powers of 1024)."""
+        env = os.environ if environ is None else environ
+        spec = env.get(ENV, "").strip()
+        if not spec:
+            return cls()
+        known = {f.name for f in fields(cls)}
+        changes: dict[str, int] = {}
+        problems: list[str] = []
+        for item in (p.strip() for p in spec.split(",")):
+            if not item:
+                continue
+            key, sep, value = item.partition("=")
+            key = key.strip()
+            if not sep or key not in known:
+                problems.append(
+                    f"{item!r}: expected KEY=VALUE with KEY one of {', '.join(sorted(known))}"
+                )
+                continue
+            try:
+                number = parse_size(value)
+            except ValueError as exc:
+                problems.append(f"{key}: {exc}")
+                continue
+            changes[key] = number
+        if problems:
+            raise InputError([Diagnostic(ENV, 0, 0, "", p) for p in problems], "input limits")
+        return replace(cls(), **changes)
+
+
+_SIZE = re.compile(r"^\s*(\d+)\s*([kmg]?)i?b?\s*$", re.I)
+
+
+def parse_size(value: str) -> int:
+    """``65536``, ``64K``, ``32M``, ``1G`` (powers of 1024) → a positive int."""
+    m = _SIZE.match(value)
+    if not m:
+        raise ValueError(f"not a size or count {value.strip()!r} (e.g. 500000, 64K, 32M, 1G)")
+    number = int(m[1]) * {"": 1, "k": KIB, "m": MIB, "g": 1024 * MIB}[m[2].lower()]
+    if number <= 0:
+        raise ValueError("must be positive")
+    return number
+
+
+def limits() -> Limits:
+    """The limits in force (read from the environment each time: cheap, and tests can set it)."""
+    return Limits.from_env()
+
+
+def human(n: int) -> str:
+    """``33554432`` → ``32 MiB``."""
+    for unit, size in (("GiB", 1024 * MIB), ("MiB", MIB), ("KiB", KIB)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n} bytes"
+
+
+class LimitError(InputError):
+    """An input file is refused by a cap or is not a file govnet can read (exit 2)."""
+
+    def __init__(
+        self, file: str, message: str, line: int = 0, col: int = 0, what: str = "input"
+    ) -> None:
+        super().__init__([Diagnostic(file, line, col, "", message)], what)
+        self.message = message
+
+    @property
+    def diagnostic(self) -> Diagnostic:
+        return self.diagnostics[0]
+
+
+def raise_hint(key: str) -> str:
+    return f"raise it with {ENV}={key}=…"
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def read_regular(path: Path, cap: int, key: str, what: str = "input") -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most ``cap`` bytes.
+
+    Opened non-blocking (a FIFO never makes this wait), checked with ``fstat`` on the open
+    descriptor (no race with a swapped file), and read at most ``cap + 1`` bytes.
+    """
+    name = str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise LimitError(name, f"cannot read: {exc.strerror or exc}", what=what) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise LimitError(
+                name, f"{_kind(st.st_mode)}, not a regular file: give a file", what=what
+            )
+        if st.st_size > cap:
+            raise LimitError(name, f"{human(st.st_size)} is larger than the {human(cap)} limit for "
+                                   f"this kind of file ({raise_hint(key)})", what=what)  # fmt: skip
+        chunks: list[bytes] = []
+        left = cap + 1
+        while left > 0:
+            try:
+                chunk = os.read(fd, min(left, MIB))
+            except BlockingIOError:  # pragma: no cover - regular files never block
+                continue
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        if left <= 0:
+            raise LimitError(name, f"grew past the {human(cap)} limit while being read "
+                                   f"({raise_hint(key)})", what=what)  # fmt: skip
+        return b"".join(chunks)
+    except OSError as exc:
+        raise LimitError(name, f"cannot read: {exc.strerror or exc}", what=what) from None
+    finally:
+        os.close(fd)
+
+
+def check_cells(file: str, line: int, cells: list[Any], cap: int, what: str = "input") -> None:
+    """Refuse a row with a text cell longer than ``cap`` characters (line:column)."""
+    for i, cell in enumerate(cells):
+        if isinstance(cell, str) and len(cell) > cap:
+            raise LimitError(file, f"a cell of {len(cell)} characters, more than the {cap} limit "
+                                   f"({raise_hint('cell_chars')}); is this really an export?",
+                             line, i + 1, what)  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- XLSX
+
+
+_PROLOG = re.compile(r"(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.S)
+
+
+def _xml_start(head: bytes) -> str:
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return head.decode("utf-16", errors="replace")
+    if head[:4] in (b"\x00<\x00?", b"<\x00?\x00", b"\x00<\x00!", b"<\x00!\x00"):
+        return head.decode("utf-16-be" if head[0] == 0 else "utf-16-le", errors="replace")
+    return head.decode("utf-8", errors="replace").lstrip("\ufeff")
+
+
+def xml_prolog_problem(head: bytes, complete: bool) -> str | None:
+    """Why an XML part must not be parsed (a DTD, entities, an endless prolog), else None.
+
+    ``head`` is the first :data:`XML_PROLOG` bytes; ``complete`` says the part is no longer.
+    """
+    text = _xml_start(head)
+    end = _PROLOG.match(text)
+    at = end.end() if end else 0
+    rest = text[at:]
+    if rest[:9].upper() == "<!DOCTYPE" or rest[:8].upper() == "<!ENTITY":
+        return "declares a DTD or entities (<!DOCTYPE …>), which a workbook never needs"
+    if not complete and (not rest or rest[:2] in ("<!", "<?")):
+        return f"its XML prolog runs past {XML_PROLOG // KIB} KiB before the first element"
+    return None
+
+
+def check_xlsx(file: str, raw: bytes, lim: Limits, what: str = "input") -> list[str]:
+    """Refuse a workbook before parsing it: too many members, too large decompressed, or an
+    XML part with a DTD. ``raw`` is the whole (already size-capped) file. Returns the sheets
+    that have no ``<dimension>`` (for :func:`with_dimensions`)."""
+    undimensioned: list[str] = []
+    entries = raw.count(b"PK\x01\x02")  # central directory headers (may overcount, never under)
+    if entries > ZIP_MEMBERS:
+        raise LimitError(file, f"about {entries} zip entries; a workbook has a few dozen "
+                               f"(limit {ZIP_MEMBERS})", what=what)  # fmt: skip
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            infos = zf.infolist()
+            total = 0
+            for info in infos:
+                total += info.file_size
+                sheet = info.filename.startswith("xl/worksheets/")
+                if not sheet and info.file_size > lim.xlsx_part:
+                    raise LimitError(file, f"part {info.filename} unpacks to "
+                                           f"{human(info.file_size)}, more than the "
+                                           f"{human(lim.xlsx_part)} limit "
+                                           f"({raise_hint('xlsx_part')})", what=what)  # fmt: skip
+            if total > lim.xlsx_unzipped:
+                raise LimitError(file, f"unpacks to {human(total)}, more than the "
+                                       f"{human(lim.xlsx_unzipped)} limit "
+                                       f"({raise_hint('xlsx_unzipped')})", what=what)  # fmt: skip
+            for info in infos:
+                if not info.filename.lower().endswith(XML_SUFFIXES) or info.is_dir():
+                    continue
+                with zf.open(info) as member:
+                    head = member.read(XML_PROLOG)
+                problem = xml_prolog_problem(head, len(head) < XML_PROLOG)
+                if problem:
+                    raise LimitError(f"{file}[{info.filename}]", f"refused: {problem}", what=what)
+                if info.filename.startswith("xl/worksheets/") and _lacks_dimension(head):
+                    undimensioned.append(info.filename)
+        return undimensioned
+    except LimitError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError,
+            OSError, ValueError, zlib.error) as exc:  # fmt: skip
+        raise LimitError(file, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})",
+                         what=what) from None  # fmt: skip
+
+
+def _lacks_dimension(head: bytes) -> bool:
+    data = _SHEET_DATA.search(head)
+    dim = _DIMENSION.search(head)
+    return dim is None or (data is not None and data.start() < dim.start())
+
+
+_ROOT = re.compile(rb"<(?P<prefix>\w+:)?worksheet\b[^>]*>")
+
+
+def with_dimensions(raw: bytes, members: list[str]) -> bytes:
+    """``raw`` with ``<dimension ref="A1"/>`` after the root tag of each sheet in ``members``.
+
+    openpyxl's read-only mode looks for a sheet's ``<dimension>`` by parsing until it finds
+    one: without it, the whole sheet is parsed once more before the first row is read (a sheet
+    written by streaming writers such as openpyxl's own write-only mode). The rows are then
+    read without relying on it (``reset_dimensions``). Only those members are re-deflated.
+    """
+    if not members:
+        return raw
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(raw)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst,
+    ):
+        for info in src.infolist():
+            if info.filename not in members:
+                dst.writestr(info, src.read(info))
+                continue
+            with src.open(info) as reader, dst.open(info.filename, "w", force_zip64=True) as w:
+                head = reader.read(XML_PROLOG)
+                root = _ROOT.search(head)
+                if root is None:  # not a worksheet openpyxl can read anyway: its error will say
+                    w.write(head)
+                else:
+                    prefix = root["prefix"] or b""
+                    w.write(head[: root.end()] + b"<" + prefix + b'dimension ref="A1"/>')
+                    w.write(head[root.end() :])
+                while chunk := reader.read(MIB):
+                    w.write(chunk)
+    return out.getvalue()
+
+
+# ----------------------------------------------------------------------------- JSON
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
+
+
+def json_depth_at(text: str, cap: int) -> tuple[int, int] | None:
+    """(line, column) where ``text``'s nesting first goes deeper than ``cap``, else None."""
+    depth = 0
+    for m in _JSON_TOKEN.finditer(text):
+        token = m.group()
+        if token in "[{":
+            depth += 1
+            if depth > cap:
+                start = m.start()
+                line = text.count("\n", 0, start) + 1
+                return line, start - (text.rfind("\n", 0, start) + 1) + 1
+        elif token in "]}":
+            depth -= 1
+    return None
+
+
+def json_depth(value: Any, cap: int) -> bool:
+    """True if ``value`` (parsed JSON) nests no deeper than ``cap``; iterative, stops early."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > cap:
+            return False
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return True
