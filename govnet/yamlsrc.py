@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from govnet import readlimits
 from govnet.errors import Diagnostic
 
 try:  # the C loader composes ~10x faster; fall back where libyaml is missing
@@ -55,41 +56,103 @@ def dotted(path: Path_) -> str:
     return out
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_FLATTEN_TAGS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
+
+
+class _TooMuch(Exception):
+    """A document over a structural limit (alias expansion, depth), at ``node``."""
+
+    def __init__(self, node: yaml.Node, message: str) -> None:
+        super().__init__(message)
+        self.node = node
+        self.message = message
+
+
 class _Builder:
+    """Plain data plus positions from a composed node graph, within limits.
+
+    Aliases are allowed (playbooks share blocks with ``&policy``/``*policy`` and ``<<:``), but
+    every node built again through an alias counts against ``max_alias_nodes``: a
+    billion-laughs document stops at that budget instead of expanding into gigabytes.
+    """
+
     def __init__(self, file: str) -> None:
         self.file = file
         self.constructor = yaml.SafeLoader("")  # for scalar resolution only
         self.positions: dict[Path_, tuple[int, int]] = {}
         self.diagnostics: list[Diagnostic] = []
+        self.seen: set[int] = set()  # collection nodes built once already
+        self.alias_depth = 0  # > 0 while building through an alias
+        self.alias_nodes = 0
+        self.max_alias_nodes = readlimits.max_alias_nodes()
+        self.max_depth = readlimits.max_depth()
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
         self.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
-        if isinstance(node, yaml.MappingNode):
+        if isinstance(node, yaml.ScalarNode):
+            if self.alias_depth:
+                self._count(node)
+            if node.tag == _STR_TAG:
+                return node.value
+            return self.constructor.construct_object(node, deep=True)
+        if len(path) > self.max_depth:
+            raise _TooMuch(
+                node,
+                f"nested more than {self.max_depth} levels deep "
+                "(raise GOVNET_MAX_YAML_DEPTH if this is meant)",
+            )
+        again = id(node) in self.seen
+        if again:
+            self.alias_depth += 1
+        else:
+            self.seen.add(id(node))
+        try:
+            if self.alias_depth:
+                self._count(node)
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
+            if isinstance(node, yaml.SequenceNode):
+                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            return self.constructor.construct_object(node, deep=True)
+        finally:
+            if again:
+                self.alias_depth -= 1
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
+        if any(k.tag in _FLATTEN_TAGS for k, _ in node.value):
             self.constructor.flatten_mapping(node)
-            out: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                key = self.build_scalar_key(key_node)
-                if key is None:
-                    self._diag(key_node, path, "keys must be plain scalars")
-                    continue
-                child = (*path, key)
-                if key in out:
-                    line = self.positions[child][0]
-                    self._diag(key_node, child, f"duplicate key {key!r} (first at line {line})")
-                    continue
-                self.positions[child] = (
-                    key_node.start_mark.line + 1,
-                    key_node.start_mark.column + 1,
-                )
-                out[key] = self.build(value_node, child)
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self.constructor.construct_object(node, deep=True)
+        out: dict[Any, Any] = {}
+        positions = self.positions
+        for key_node, value_node in node.value:
+            key = self.build_scalar_key(key_node)
+            if key is None:
+                self._diag(key_node, path, "keys must be plain scalars")
+                continue
+            child = (*path, key)
+            if key in out:
+                line = positions[child][0]
+                self._diag(key_node, child, f"duplicate key {key!r} (first at line {line})")
+                continue
+            mark = key_node.start_mark
+            positions[child] = (mark.line + 1, mark.column + 1)
+            out[key] = self.build(value_node, child)
+        return out
+
+    def _count(self, node: yaml.Node) -> None:
+        self.alias_nodes += 1
+        if self.alias_nodes > self.max_alias_nodes:
+            raise _TooMuch(
+                node,
+                f"aliases expand to more than {self.max_alias_nodes:,} nodes "
+                "(an alias bomb?); raise GOVNET_MAX_YAML_ALIAS_NODES if this is meant",
+            )
 
     def build_scalar_key(self, node: yaml.Node) -> str | int | None:
         if not isinstance(node, yaml.ScalarNode):
             return None
+        if node.tag == _STR_TAG:
+            return str(node.value)
         value = self.constructor.construct_object(node)
         if isinstance(value, bool) or value is None:
             return str(node.value)
@@ -110,7 +173,7 @@ class _Builder:
 
 
 def load_yaml(text: str, file: str) -> tuple[SourceDoc | None, list[Diagnostic]]:
-    """Parse ``text``; on a syntax error return ``(None, [diagnostic])``."""
+    """Parse ``text``; on a syntax error or a limit return ``(None, [diagnostic])``."""
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -125,6 +188,9 @@ def load_yaml(text: str, file: str) -> tuple[SourceDoc | None, list[Diagnostic]]
     builder = _Builder(file)
     try:
         data = builder.build(node, ())
+    except _TooMuch as exc:
+        mark = exc.node.start_mark
+        return None, [Diagnostic(file, mark.line + 1, mark.column + 1, "", exc.message)]
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -135,11 +201,14 @@ def load_yaml(text: str, file: str) -> tuple[SourceDoc | None, list[Diagnostic]]
 
 
 def load_yaml_file(
-    path: Path, display: str | None = None
+    path: Path, display: str | None = None, kind: str = "yaml"
 ) -> tuple[SourceDoc | None, list[Diagnostic]]:
+    """Read and parse one YAML file of a ``kind`` (size cap: :mod:`govnet.readlimits`)."""
     name = display or str(path)
     try:
-        raw = path.read_bytes()
+        raw = readlimits.read_bounded(path, kind)
+    except readlimits.LimitError as exc:
+        return None, [Diagnostic(name, 0, 0, "", str(exc))]
     except OSError as exc:
         return None, [Diagnostic(name, 0, 0, "", f"cannot read file: {exc.strerror}")]
     try:

@@ -179,7 +179,7 @@ def load_playbooks(paths: Path | Sequence[Path]) -> list[Playbook]:
         files.extend(found)
     books: list[Playbook] = []
     for file in files:
-        doc, diags = load_yaml_file(file)
+        doc, diags = load_yaml_file(file, kind="playbook")
         state.diagnostics.extend(diags)
         if doc is not None:
             book = _load_doc(state, doc, file)

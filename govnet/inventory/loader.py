@@ -10,13 +10,15 @@ from __future__ import annotations
 import csv
 import io
 import ipaddress
-from collections.abc import Callable, Iterable, Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from govnet import readlimits
 from govnet.errors import Diagnostic, InventoryError
 from govnet.inventory.model import (
     NAME_RE,
@@ -26,6 +28,7 @@ from govnet.inventory.model import (
     DeviceValues,
     GroupSpec,
     Inventory,
+    IPAddress,
     Label,
     Link,
     LinkSpec,
@@ -41,6 +44,7 @@ from govnet.inventory.model import (
     UnitSpec,
     Zone,
     ZoneSpec,
+    normalize_mac,
 )
 from govnet.platforms import platforms
 from govnet.yamlsrc import Path_, SourceDoc, clean_loc, load_yaml_file, suggest, yaml_files
@@ -117,7 +121,7 @@ def load_inventory(paths: Path | Sequence[Path]) -> Inventory:
             state.diagnostics.append(Diagnostic(str(root), 0, 0, "", "no *.yaml files here"))
         files.extend(found)
     for file in files:
-        doc, diags = load_yaml_file(file)
+        doc, diags = load_yaml_file(file, kind="inventory")
         state.diagnostics.extend(diags)
         if doc is not None:
             _collect(state, doc)
@@ -535,62 +539,106 @@ def _build_devices(
 
 def _lookup(value: str, table: dict[str, Any]) -> str | None:
     """A zone or unit by name, or by its zh/en label (CSV exports carry Chinese names)."""
-    if value in table:
-        return value
+    return _label_index(table).get(value)
+
+
+def _label_index(table: dict[str, Any]) -> dict[str, str]:
+    """name → name, then zh/en label → the first name carrying it (what :func:`_lookup` finds)."""
+    index = {name: name for name in table}
     for name, item in table.items():
         label: Label = item.label
-        if value in (label.zh, label.en):
-            return name
-    return None
+        for text in (label.zh, label.en):
+            if text is not None:
+                index.setdefault(text, name)
+    return index
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One terminal's values as validated (``TerminalSpec``'s fields), without a model."""
+
+    name: str
+    mac: str
+    ip: IPAddress | None
+    unit: str
+    zone: str
+    kind: str
+    owner: str | None
+    os: str | None
+
+    @classmethod
+    def of(cls, spec: TerminalSpec) -> _Row:
+        return cls(
+            spec.name, spec.mac, spec.ip, spec.unit, spec.zone, spec.kind, spec.owner, spec.os
+        )
+
+
+_NO_PROBLEMS: list[tuple[str, str]] = []
+
+
+class _Terminals:
+    """Terminals from YAML lists and CSV files: cross-checked as they are added."""
+
+    def __init__(self, zones: dict[str, Zone], units: dict[str, Any]) -> None:
+        self.zones = zones
+        self.units = units
+        self.zone_index = _label_index(zones)
+        self.unit_index = _label_index(units)
+        self.terminals: dict[str, Terminal] = {}
+        self.by_mac: dict[str, str] = {}
+
+    def add(self, row: _Row, where: str) -> list[tuple[str, str]]:
+        """Add one terminal; the (key, message) problems, ``"warning: …"`` for warnings."""
+        zone = self.zone_index.get(row.zone)
+        unit = self.unit_index.get(row.unit)
+        problems = _NO_PROBLEMS
+        if zone is None or unit is None or row.name in self.terminals or row.mac in self.by_mac:
+            problems = []
+            if zone is None:
+                problems.append(
+                    ("zone", f"unknown zone {row.zone!r}" + suggest(row.zone, self.zones))
+                )
+            if unit is None:
+                problems.append(
+                    ("unit", f"unknown unit {row.unit!r}" + suggest(row.unit, self.units))
+                )
+            if row.name in self.terminals:
+                first = self.terminals[row.name].source
+                problems.append(
+                    ("name", f"terminal {row.name!r} is defined twice (first at {first})")
+                )
+                return problems
+            if row.mac in self.by_mac:
+                problems.append(
+                    ("mac", f"MAC {row.mac} is already terminal {self.by_mac[row.mac]!r}")
+                )
+                return problems
+            if zone is None or unit is None:
+                return problems
+        assert zone is not None and unit is not None
+        pools = self.zones[zone].pools
+        if row.ip is not None and pools.prefixes and not pools.contains(row.ip):
+            problems = [*problems, ("ip", f"warning: {row.ip} is outside zone {zone}'s pools")]
+        self.terminals[row.name] = Terminal(
+            row.name, row.mac, unit, zone, row.ip, row.kind, row.owner, row.os, where
+        )
+        self.by_mac[row.mac] = row.name
+        return problems
 
 
 def _build_terminals(
     state: _State, zones: dict[str, Zone], units: dict[str, Any]
 ) -> dict[str, Terminal]:
-    terminals: dict[str, Terminal] = {}
-    by_mac: dict[str, str] = {}
-
-    def add(spec: TerminalSpec, where: str, report: Callable[[str, str], None]) -> None:
-        zone = _lookup(spec.zone, zones)
-        unit = _lookup(spec.unit, units)
-        if zone is None:
-            report("zone", f"unknown zone {spec.zone!r}" + suggest(spec.zone, zones))
-        if unit is None:
-            report("unit", f"unknown unit {spec.unit!r}" + suggest(spec.unit, units))
-        if spec.name in terminals:
-            report(
-                "name",
-                f"terminal {spec.name!r} is defined twice (first at {terminals[spec.name].source})",
-            )
-            return
-        if spec.mac in by_mac:
-            report("mac", f"MAC {spec.mac} is already terminal {by_mac[spec.mac]!r}")
-            return
-        if zone is None or unit is None:
-            return
-        if (
-            spec.ip is not None
-            and zones[zone].pools.prefixes
-            and not zones[zone].pools.contains(spec.ip)
-        ):
-            report("ip", f"warning: {spec.ip} is outside zone {zone}'s pools")
-        terminals[spec.name] = Terminal(
-            spec.name, spec.mac, unit, zone, spec.ip, spec.kind, spec.owner, spec.os, where
-        )
-        by_mac[spec.mac] = spec.name
-
+    book = _Terminals(zones, units)
     for entry in state.lists["terminals"]:
         spec = _validate(state, TerminalSpec, entry)
         if spec is not None:
             line = entry.doc.where(entry.path)[0]
-
-            def report_yaml(key: str, message: str, entry: _Entry = entry) -> None:
+            for key, message in book.add(_Row.of(spec), f"{entry.doc.file}:{line}"):
                 if message.startswith("warning: "):
                     state.warn(entry.doc, (*entry.path, key), message.removeprefix("warning: "))
                 else:
                     state.error(entry.doc, (*entry.path, key), message)
-
-            add(spec, f"{entry.doc.file}:{line}", report_yaml)
 
     for entry in state.lists["terminals_csv"]:
         if not isinstance(entry.raw, str):
@@ -599,8 +647,8 @@ def _build_terminals(
         csv_path = Path(entry.raw)
         if not csv_path.is_absolute():
             csv_path = Path(entry.doc.file).parent / csv_path
-        _read_terminal_csv(state, entry, csv_path, add)
-    return terminals
+        _read_terminal_csv(state, entry, csv_path, book)
+    return book.terminals
 
 
 def decode_text(raw: bytes) -> str:
@@ -611,15 +659,52 @@ def decode_text(raw: bytes) -> str:
         return raw.decode("gb18030")
 
 
-def _read_terminal_csv(
-    state: _State,
-    entry: _Entry,
-    path: Path,
-    add: Callable[[TerminalSpec, str, Callable[[str, str], None]], None],
-) -> None:
+_KINDS = frozenset(("pc", "laptop", "printer", "phone", "camera", "server", "other"))
+_MAC17 = re.compile(r"[0-9a-f]{2}([:\-])(?:[0-9a-f]{2}\1){4}[0-9a-f]{2}")
+
+
+def _fast_row(values: dict[str, str]) -> _Row | None:
+    """``values`` validated as :class:`TerminalSpec` would, or None to let it explain why.
+
+    Accepts only what the model accepts, with the same result; anything unusual (or wrong)
+    goes through the model so the messages stay the model's.
+    """
+    name = values.get("name")
+    mac = values.get("mac")
+    unit = values.get("unit")
+    zone = values.get("zone")
+    if name is None or mac is None or unit is None or zone is None:
+        return None
+    if not NAME_RE.match(name):
+        return None
+    mac = mac.lower()
+    if len(mac) == 17 and _MAC17.fullmatch(mac):
+        mac = mac.replace("-", ":")
+    else:
+        try:
+            mac = normalize_mac(mac)
+        except ValueError:
+            return None
+    ip_text = values.get("ip")
+    ip: IPAddress | None = None
+    if ip_text is not None:
+        try:
+            ip = ipaddress.ip_address(ip_text)
+        except ValueError:
+            return None
+    kind = values.get("kind", "pc")
+    if kind not in _KINDS:
+        return None
+    return _Row(name, mac, ip, unit, zone, kind, values.get("owner"), values.get("os"))
+
+
+def _read_terminal_csv(state: _State, entry: _Entry, path: Path, book: _Terminals) -> None:
     name = str(path)
     try:
-        text = decode_text(path.read_bytes())
+        text = decode_text(readlimits.read_bounded(path, "terminals"))
+    except readlimits.LimitError as exc:
+        state.error(entry.doc, entry.path, f"terminals CSV {name}: {exc}")
+        return
     except OSError as exc:
         state.error(entry.doc, entry.path, f"cannot read terminals CSV {name}: {exc.strerror}")
         return
@@ -627,16 +712,21 @@ def _read_terminal_csv(
         state.error(entry.doc, entry.path, f"{name} is neither UTF-8 nor GBK text")
         return
     reader = csv.reader(io.StringIO(text, newline=""))
+    del text
+    diagnostics = state.diagnostics
     try:
         header = next(reader)
     except StopIteration:
-        state.diagnostics.append(Diagnostic(name, 1, 1, "", "empty CSV: expected a header row"))
+        diagnostics.append(Diagnostic(name, 1, 1, "", "empty CSV: expected a header row"))
+        return
+    except csv.Error as exc:
+        diagnostics.append(Diagnostic(name, reader.line_num or 1, 1, "", f"bad CSV: {exc}"))
         return
     columns: list[str | None] = []
     for i, col in enumerate(header, start=1):
         key = CSV_ALIASES.get(col.strip().lower().replace(" ", ""))
         if key is None and col.strip():
-            state.diagnostics.append(
+            diagnostics.append(
                 Diagnostic(
                     name,
                     1,
@@ -648,34 +738,53 @@ def _read_terminal_csv(
         columns.append(key)
     missing = [c for c in CSV_REQUIRED if c not in columns]
     if missing:
-        state.diagnostics.append(
+        diagnostics.append(
             Diagnostic(name, 1, 1, "header", f"missing column(s): {', '.join(missing)}")
         )
         return
-    for row in reader:
-        line = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
-        data = {k: v.strip() for k, v in zip(columns, row, strict=False) if k and v.strip()}
+    keyed = [(i, k) for i, k in enumerate(columns) if k]
+    colno = {k: i + 1 for i, k in reversed(keyed)}  # a key's first column
+    while True:
         try:
-            spec = TerminalSpec.model_validate(data)
-        except ValidationError as exc:
-            for err in exc.errors():
-                col = str(clean_loc(err["loc"])[0]) if err["loc"] else ""
-                colno = columns.index(col) + 1 if col in columns else 1
-                state.diagnostics.append(
-                    Diagnostic(name, line, colno, col, _message(err, TerminalSpec))
-                )
-            continue
-
-        def report(key: str, message: str, line: int = line) -> None:
-            colno = columns.index(key) + 1 if key in columns else 1
-            severity = "warning" if message.startswith("warning: ") else "error"
-            state.diagnostics.append(
-                Diagnostic(name, line, colno, key, message.removeprefix("warning: "), severity)
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a cell over the field limit, a NUL byte, …
+            diagnostics.append(
+                Diagnostic(name, reader.line_num, 1, "", f"bad CSV: {exc}; fix this row")
             )
-
-        add(spec, f"{name}:{line}", report)
+            return
+        line = reader.line_num
+        data: dict[str, str] = {}
+        n = len(row)
+        for i, key in keyed:
+            if i < n:
+                value = row[i].strip()
+                if value:
+                    data[key] = value
+        if not data and not any(cell.strip() for cell in row):
+            continue
+        parsed = _fast_row(data)
+        if parsed is None:
+            try:
+                parsed = _Row.of(TerminalSpec.model_validate(data))
+            except ValidationError as exc:
+                seen: set[tuple[str, str]] = set()
+                for err in exc.errors():
+                    col = str(clean_loc(err["loc"])[0]) if err["loc"] else ""
+                    message = _message(err, TerminalSpec)
+                    if (col, message) in seen:  # IPv4 | IPv6: one error, not one per member
+                        continue
+                    seen.add((col, message))
+                    diagnostics.append(Diagnostic(name, line, colno.get(col, 1), col, message))
+                continue
+        for key, message in book.add(parsed, f"{name}:{line}"):
+            severity = "warning" if message.startswith("warning: ") else "error"
+            diagnostics.append(
+                Diagnostic(
+                    name, line, colno.get(key, 1), key, message.removeprefix("warning: "), severity
+                )
+            )
 
 
 def _build_links(state: _State, devices: dict[str, Device]) -> list[Link]:
