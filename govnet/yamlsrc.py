@@ -61,11 +61,11 @@ _FLATTEN_TAGS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
 
 
 class _TooMuch(Exception):
-    """A document over a structural limit (alias expansion, depth), at ``node``."""
+    """A document over a structural limit (alias expansion, depth) at ``path``."""
 
-    def __init__(self, node: yaml.Node, message: str) -> None:
+    def __init__(self, path: Path_, message: str) -> None:
         super().__init__(message)
-        self.node = node
+        self.path = path
         self.message = message
 
 
@@ -85,11 +85,16 @@ class _Builder:
         self.seen: set[int] = set()  # collection nodes built once already
         self.alias_depth = 0  # > 0 while building through an alias
         self.alias_nodes = 0
+        self.alias_path: Path_ = ()  # where the outermost alias being expanded is used
         self.max_alias_nodes = readlimits.max_alias_nodes()
         self.max_depth = readlimits.max_depth()
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
-        self.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if path not in self.positions:  # (a mapping's values are placed at their keys)
+            if path and id(node) in self.seen:  # an alias: where it is used, not its anchor
+                self.positions[path] = self.positions.get(path[:-1], (1, 1))
+            else:
+                self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, yaml.ScalarNode):
             if self.alias_depth:
                 self._count(node)
@@ -98,12 +103,14 @@ class _Builder:
             return self.constructor.construct_object(node, deep=True)
         if len(path) > self.max_depth:
             raise _TooMuch(
-                node,
+                path,
                 f"nested more than {self.max_depth} levels deep "
                 "(raise GOVNET_MAX_YAML_DEPTH if this is meant)",
             )
         again = id(node) in self.seen
         if again:
+            if not self.alias_depth:
+                self.alias_path = path
             self.alias_depth += 1
         else:
             self.seen.add(id(node))
@@ -120,20 +127,29 @@ class _Builder:
                 self.alias_depth -= 1
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
+        merged = 0  # leading pairs that came from merge keys (<<: *x): explicit keys win
         if any(k.tag in _FLATTEN_TAGS for k, _ in node.value):
+            explicit = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
             self.constructor.flatten_mapping(node)
+            merged = len(node.value) - explicit
         out: dict[Any, Any] = {}
+        explicit_keys: set[Any] = set()
         positions = self.positions
-        for key_node, value_node in node.value:
+        for i, (key_node, value_node) in enumerate(node.value):
             key = self.build_scalar_key(key_node)
             if key is None:
                 self._diag(key_node, path, "keys must be plain scalars")
                 continue
             child = (*path, key)
-            if key in out:
-                line = positions[child][0]
-                self._diag(key_node, child, f"duplicate key {key!r} (first at line {line})")
-                continue
+            if i >= merged:
+                if key in explicit_keys:
+                    line = positions[child][0]
+                    self._diag(key_node, child, f"duplicate key {key!r} (first at line {line})")
+                    continue
+                explicit_keys.add(key)
+            if key in out:  # a merged value overridden: its positions go with it
+                for stale in [p for p in positions if p[: len(child)] == child]:
+                    del positions[stale]
             mark = key_node.start_mark
             positions[child] = (mark.line + 1, mark.column + 1)
             out[key] = self.build(value_node, child)
@@ -143,7 +159,7 @@ class _Builder:
         self.alias_nodes += 1
         if self.alias_nodes > self.max_alias_nodes:
             raise _TooMuch(
-                node,
+                self.alias_path,
                 f"aliases expand to more than {self.max_alias_nodes:,} nodes "
                 "(an alias bomb?); raise GOVNET_MAX_YAML_ALIAS_NODES if this is meant",
             )
@@ -189,8 +205,9 @@ def load_yaml(text: str, file: str) -> tuple[SourceDoc | None, list[Diagnostic]]
     try:
         data = builder.build(node, ())
     except _TooMuch as exc:
-        mark = exc.node.start_mark
-        return None, [Diagnostic(file, mark.line + 1, mark.column + 1, "", exc.message)]
+        line, col = SourceDoc(file, None, builder.positions).where(exc.path)
+        shown = dotted(exc.path[:6]) + ("…" if len(exc.path) > 6 else "")
+        return None, [Diagnostic(file, line, col, shown, exc.message)]
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -584,6 +584,10 @@ class _Terminals:
         self.units = units
         self.zone_index = _label_index(zones)
         self.unit_index = _label_index(units)
+        self.nets = {  # zone → (version, netmask, network) of its pools: a cheap contains()
+            name: [(n.version, int(n.netmask), int(n.network_address)) for n in z.pools.prefixes]
+            for name, z in zones.items()
+        }
         self.terminals: dict[str, Terminal] = {}
         self.by_mac: dict[str, str] = {}
 
@@ -616,8 +620,13 @@ class _Terminals:
             if zone is None or unit is None:
                 return problems
         assert zone is not None and unit is not None
-        pools = self.zones[zone].pools
-        if row.ip is not None and pools.prefixes and not pools.contains(row.ip):
+        ip = row.ip
+        nets = self.nets[zone]
+        if (
+            ip is not None
+            and nets
+            and not any(v == ip.version and int(ip) & m == n for v, m, n in nets)
+        ):
             problems = [*problems, ("ip", f"warning: {row.ip} is outside zone {zone}'s pools")]
         self.terminals[row.name] = Terminal(
             row.name, row.mac, unit, zone, row.ip, row.kind, row.owner, row.os, where
@@ -660,6 +669,8 @@ def decode_text(raw: bytes) -> str:
 
 
 _KINDS = frozenset(("pc", "laptop", "printer", "phone", "camera", "server", "other"))
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(r"\.".join([_OCTET] * 4))
 _MAC17 = re.compile(r"[0-9a-f]{2}([:\-])(?:[0-9a-f]{2}\1){4}[0-9a-f]{2}")
 
 
@@ -688,10 +699,15 @@ def _fast_row(values: dict[str, str]) -> _Row | None:
     ip_text = values.get("ip")
     ip: IPAddress | None = None
     if ip_text is not None:
-        try:
-            ip = ipaddress.ip_address(ip_text)
-        except ValueError:
-            return None
+        quad = _IPV4.fullmatch(ip_text)
+        if quad is not None:  # what IPv4Address(text) accepts, parsed ~5x faster
+            a, b, c, d = quad.groups()
+            ip = ipaddress.IPv4Address(int(a) << 24 | int(b) << 16 | int(c) << 8 | int(d))
+        else:
+            try:
+                ip = ipaddress.ip_address(ip_text)
+            except ValueError:
+                return None
     kind = values.get("kind", "pc")
     if kind not in _KINDS:
         return None
