@@ -100,7 +100,7 @@ class _Builder:
                 self._count(node)
             if node.tag == _STR_TAG:
                 return node.value
-            return self.constructor.construct_object(node, deep=True)
+            return self._construct(node)
         if len(path) > self.max_depth:
             raise _TooMuch(
                 path,
@@ -121,7 +121,7 @@ class _Builder:
                 return self._mapping(node, path)
             if isinstance(node, yaml.SequenceNode):
                 return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-            return self.constructor.construct_object(node, deep=True)
+            return self._construct(node)
         finally:
             if again:
                 self.alias_depth -= 1
@@ -155,6 +155,18 @@ class _Builder:
             out[key] = self.build(value_node, child)
         return out
 
+    def _construct(self, node: yaml.Node) -> Any:
+        """A tagged scalar's value; a bad one (``!!int x``) is a located YAML error."""
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (ValueError, IndexError, TypeError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"bad {node.tag.replace('tag:yaml.org,2002:', '!!')} value {node.value!r}",
+                node.start_mark,
+            ) from exc
+
     def _count(self, node: yaml.Node) -> None:
         self.alias_nodes += 1
         if self.alias_nodes > self.max_alias_nodes:
@@ -169,7 +181,7 @@ class _Builder:
             return None
         if node.tag == _STR_TAG:
             return str(node.value)
-        value = self.constructor.construct_object(node)
+        value = self._construct(node)
         if isinstance(value, bool) or value is None:
             return str(node.value)
         if isinstance(value, int):
@@ -228,6 +240,11 @@ def load_yaml_file(
         return None, [Diagnostic(name, 0, 0, "", str(exc))]
     except OSError as exc:
         return None, [Diagnostic(name, 0, 0, "", f"cannot read file: {exc.strerror}")]
+    return load_yaml_bytes(raw, name)
+
+
+def load_yaml_bytes(raw: bytes, name: str) -> tuple[SourceDoc | None, list[Diagnostic]]:
+    """Parse a file's bytes (UTF-8, BOM allowed) read by the caller."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,15 @@ def write_inventory(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _inventory_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """CLI runs cache the inventory (issue 21): in a temporary folder, never ~/.cache."""
+    old = os.environ.get("GOVNET_CACHE_DIR")
+    os.environ["GOVNET_CACHE_DIR"] = str(tmp_path_factory.mktemp("inventory-cache"))
+    yield
+    if old is None:
+        os.environ.pop("GOVNET_CACHE_DIR", None)
+    else:
+        os.environ["GOVNET_CACHE_DIR"] = old

@@ -33,6 +33,12 @@ from govnet.i18n import default_lang
     metavar="URL",
     help="Store URL [env GOVNET_DB; default sqlite:///~/.local/share/govnet/govnet.sqlite].",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    envvar="GOVNET_NO_CACHE",
+    help="Load the inventory in full, not from its cache [env GOVNET_NO_CACHE].",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or chatter (cron).")
 @click.option("--no-color", is_flag=True, help="Plain output even on a terminal.")
 @click.option("-v", "--verbose", count=True, help="Log more (-vv for debug).")
@@ -43,6 +49,7 @@ def cli(
     inventory: Path | None,
     lang: str | None,
     db: str | None,
+    no_cache: bool,
     quiet: bool,
     no_color: bool,
     verbose: int,
@@ -67,6 +74,7 @@ def cli(
         console=Console(no_color=no_color or None, width=None if sys.stdout.isatty() else 200),
         err=Console(stderr=True, no_color=no_color or None),
         db_url=db,
+        inventory_cache=not no_cache,
     )
 
 

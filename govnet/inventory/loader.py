@@ -12,7 +12,8 @@ import io
 import ipaddress
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from govnet import readlimits
 from govnet.errors import Diagnostic, InventoryError
+from govnet.inventory import cache as inv_cache
 from govnet.inventory.model import (
     NAME_RE,
     CredentialSpec,
@@ -30,6 +32,7 @@ from govnet.inventory.model import (
     Inventory,
     IPAddress,
     Label,
+    LazyTerminals,
     Link,
     LinkSpec,
     MaintenanceSpec,
@@ -47,7 +50,15 @@ from govnet.inventory.model import (
     normalize_mac,
 )
 from govnet.platforms import platforms
-from govnet.yamlsrc import Path_, SourceDoc, clean_loc, load_yaml_file, suggest, yaml_files
+from govnet.yamlsrc import (
+    Path_,
+    SourceDoc,
+    clean_loc,
+    dotted,
+    load_yaml_bytes,
+    suggest,
+    yaml_files,
+)
 
 NAMED_SECTIONS: dict[str, type[BaseModel]] = {
     "zones": ZoneSpec,
@@ -105,8 +116,15 @@ class _State:
 inventory_files = yaml_files  # a file, or the *.yaml files of a directory
 
 
-def load_inventory(paths: Path | Sequence[Path]) -> Inventory:
-    """Load and validate; raise :class:`InventoryError` carrying every problem found."""
+def load_inventory(
+    paths: Path | Sequence[Path], *, lazy_terminals: bool = False, cache: bool = False
+) -> Inventory:
+    """Load and validate; raise :class:`InventoryError` carrying every problem found.
+
+    ``lazy_terminals``: read the terminals CSVs only when ``inventory.terminals`` is first used
+    (their errors are raised then); a command that never looks at terminals never reads them.
+    ``cache``: use and refresh the validated-inventory cache (:mod:`govnet.inventory.cache`).
+    """
     roots = [paths] if isinstance(paths, Path) else list(paths)
     state = _State()
     files: list[Path] = []
@@ -120,18 +138,114 @@ def load_inventory(paths: Path | Sequence[Path]) -> Inventory:
         if not found:
             state.diagnostics.append(Diagnostic(str(root), 0, 0, "", "no *.yaml files here"))
         files.extend(found)
+    raws: list[tuple[Path, bytes]] = []
     for file in files:
-        doc, diags = load_yaml_file(file, kind="inventory")
+        try:
+            raws.append((file, readlimits.read_bounded(file, "inventory")))
+        except readlimits.LimitError as exc:
+            state.diagnostics.append(Diagnostic(str(file), 0, 0, "", str(exc)))
+        except OSError as exc:
+            state.diagnostics.append(
+                Diagnostic(str(file), 0, 0, "", f"cannot read file: {exc.strerror}")
+            )
+    slot = key = None
+    if cache and not state.diagnostics:
+        slot, key = inv_cache.entry_id(roots), inv_cache.digest([(str(f), r) for f, r in raws])
+        core = inv_cache.load(f"{slot}.core", key)
+        if isinstance(core, _Core):
+            return core.inventory(lazy_terminals, _CacheSlot(slot, key))
+    for file, raw in raws:
+        doc, diags = load_yaml_bytes(raw, str(file))
         state.diagnostics.extend(diags)
         if doc is not None:
             _collect(state, doc)
-    inventory = _build(state)
+    inventory, book, csv_refs = _build(state)
     errors = [d for d in state.diagnostics if d.severity == "error"]
-    if errors or inventory is None:
+    if errors or not lazy_terminals:  # with errors, report the CSVs' too: all at once
+        _read_csv_terminals(state.diagnostics, book, csv_refs)
+        errors = [d for d in state.diagnostics if d.severity == "error"]
+    if errors:
         raise InventoryError(state.diagnostics)
     inventory.sources = [str(f) for f in files]
     inventory.warnings = sorted(d for d in state.diagnostics if d.severity == "warning")
+    core = _Core(inventory, dict(book.terminals), csv_refs)
+    if slot is not None and key is not None:
+        inv_cache.save(f"{slot}.core", key, core)
+    if lazy_terminals:
+        inventory.terminals = LazyTerminals(partial(core.load_terminals, None, inventory))
+    else:
+        inventory.terminals = book.terminals
     return inventory
+
+
+@dataclass(frozen=True)
+class _CsvRef:
+    """A ``terminals_csv`` entry: where it was written (for errors) and the file it names."""
+
+    file: str
+    line: int
+    column: int
+    key_path: str
+    path: Path
+
+    def diag(self, message: str) -> Diagnostic:
+        return Diagnostic(self.file, self.line, self.column, self.key_path, message)
+
+
+@dataclass(frozen=True)
+class _CacheSlot:
+    slot: str
+    key: str
+
+
+@dataclass
+class _Core:
+    """What the cache keeps of a validated inventory: all but the CSV terminals."""
+
+    base: Inventory  # its terminals empty
+    yaml_terminals: dict[str, Terminal]
+    csv_refs: list[_CsvRef]
+
+    def __getstate__(self) -> dict[str, Any]:
+        base = replace(self.base, terminals={})
+        return {"base": base, "yaml_terminals": self.yaml_terminals, "csv_refs": self.csv_refs}
+
+    def inventory(self, lazy: bool, cached: _CacheSlot) -> Inventory:
+        inv = replace(self.base, warnings=list(self.base.warnings))
+        load = partial(self.load_terminals, cached, inv)
+        inv.terminals = LazyTerminals(load) if lazy else load()
+        return inv
+
+    def load_terminals(self, cached: _CacheSlot | None, inv: Inventory) -> dict[str, Terminal]:
+        """The terminals: the YAML ones, then every CSV's (from the cache when unchanged)."""
+        if not self.csv_refs:
+            return dict(self.yaml_terminals)
+        diagnostics: list[Diagnostic] = []
+        datas = [_read_csv_bytes(diagnostics, ref) for ref in self.csv_refs]
+        key = None
+        if cached is not None and not diagnostics:
+            parts = [("core", cached.key.encode())]
+            parts += [
+                (str(ref.path), data or b"") for ref, data in zip(self.csv_refs, datas, strict=True)
+            ]
+            key = inv_cache.digest(parts)
+            found = inv_cache.load(f"{cached.slot}.terminals", key)
+            if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], dict):
+                inv.warnings.extend(found[1])
+                terminals: dict[str, Terminal] = found[0]
+                return terminals
+        book = _Terminals(inv.zones, inv.units)
+        book.seed(self.yaml_terminals)
+        for ref, data in zip(self.csv_refs, datas, strict=True):
+            if data is not None:
+                _parse_terminal_csv(diagnostics, ref, data, book)
+        if any(d.severity == "error" for d in diagnostics):
+            raise InventoryError(diagnostics)
+        warnings = sorted(diagnostics)
+        inv.warnings.extend(warnings)
+        if cached is not None and key is not None:
+            inv_cache.save(f"{cached.slot}.terminals", key, (book.terminals, warnings))
+        return book.terminals
 
 
 def _collect(state: _State, doc: SourceDoc) -> None:
@@ -229,7 +343,7 @@ def _message(err: Any, model: type[BaseModel]) -> str:
     return msg
 
 
-def _build(state: _State) -> Inventory | None:
+def _build(state: _State) -> tuple[Inventory, _Terminals, list[_CsvRef]]:
     specs: dict[str, dict[str, Any]] = {}
     for section, model in NAMED_SECTIONS.items():
         specs[section] = {}
@@ -258,14 +372,15 @@ def _build(state: _State) -> Inventory | None:
         first = next(iter(state.defaults.values()))
         _check_refs(state, _Entry(first.doc, ("defaults",), None), defaults, refs)
     devices = _build_devices(state, specs["devices"], groups, defaults or DeviceValues(), refs)
-    terminals = _build_terminals(state, zones, units)
+    book, csv_refs = _build_terminals(state, zones, units)
     links = _build_links(state, devices)
     services = _build_services(state, specs["services"], zones, units)
     maintenance = _build_maintenance(state, services, units, sites)
-    return Inventory(
-        zones=zones, sites=sites, units=units, devices=devices, terminals=terminals, links=links,
+    inventory = Inventory(
+        zones=zones, sites=sites, units=units, devices=devices, terminals={}, links=links,
         services=services, maintenance=maintenance,
     )  # fmt: skip
+    return inventory, book, csv_refs
 
 
 def _validate_name(state: _State, entry: _Entry, name: str) -> bool:
@@ -591,6 +706,11 @@ class _Terminals:
         self.terminals: dict[str, Terminal] = {}
         self.by_mac: dict[str, str] = {}
 
+    def seed(self, terminals: dict[str, Terminal]) -> None:
+        """Start from terminals already checked (the YAML ones of a cached inventory)."""
+        self.terminals.update(terminals)
+        self.by_mac.update((t.mac, t.name) for t in terminals.values())
+
     def add(self, row: _Row, where: str) -> list[tuple[str, str]]:
         """Add one terminal; the (key, message) problems, ``"warning: …"`` for warnings."""
         zone = self.zone_index.get(row.zone)
@@ -637,7 +757,8 @@ class _Terminals:
 
 def _build_terminals(
     state: _State, zones: dict[str, Zone], units: dict[str, Any]
-) -> dict[str, Terminal]:
+) -> tuple[_Terminals, list[_CsvRef]]:
+    """The YAML terminals, checked; the CSV files to read (now or when first needed)."""
     book = _Terminals(zones, units)
     for entry in state.lists["terminals"]:
         spec = _validate(state, TerminalSpec, entry)
@@ -648,7 +769,7 @@ def _build_terminals(
                     state.warn(entry.doc, (*entry.path, key), message.removeprefix("warning: "))
                 else:
                     state.error(entry.doc, (*entry.path, key), message)
-
+    refs: list[_CsvRef] = []
     for entry in state.lists["terminals_csv"]:
         if not isinstance(entry.raw, str):
             state.error(entry.doc, entry.path, "must be a CSV file path")
@@ -656,8 +777,28 @@ def _build_terminals(
         csv_path = Path(entry.raw)
         if not csv_path.is_absolute():
             csv_path = Path(entry.doc.file).parent / csv_path
-        _read_terminal_csv(state, entry, csv_path, book)
-    return book.terminals
+        line, column = entry.doc.where(entry.path)
+        refs.append(_CsvRef(entry.doc.file, line, column, dotted(entry.path), csv_path))
+    return book, refs
+
+
+def _read_csv_terminals(
+    diagnostics: list[Diagnostic], book: _Terminals, refs: list[_CsvRef]
+) -> None:
+    for ref in refs:
+        data = _read_csv_bytes(diagnostics, ref)
+        if data is not None:
+            _parse_terminal_csv(diagnostics, ref, data, book)
+
+
+def _read_csv_bytes(diagnostics: list[Diagnostic], ref: _CsvRef) -> bytes | None:
+    try:
+        return readlimits.read_bounded(ref.path, "terminals")
+    except readlimits.LimitError as exc:
+        diagnostics.append(ref.diag(f"terminals CSV {ref.path}: {exc}"))
+    except OSError as exc:
+        diagnostics.append(ref.diag(f"cannot read terminals CSV {ref.path}: {exc.strerror}"))
+    return None
 
 
 def decode_text(raw: bytes) -> str:
@@ -714,22 +855,17 @@ def _fast_row(values: dict[str, str]) -> _Row | None:
     return _Row(name, mac, ip, unit, zone, kind, values.get("owner"), values.get("os"))
 
 
-def _read_terminal_csv(state: _State, entry: _Entry, path: Path, book: _Terminals) -> None:
-    name = str(path)
+def _parse_terminal_csv(
+    diagnostics: list[Diagnostic], ref: _CsvRef, data: bytes, book: _Terminals
+) -> None:
+    name = str(ref.path)
     try:
-        text = decode_text(readlimits.read_bounded(path, "terminals"))
-    except readlimits.LimitError as exc:
-        state.error(entry.doc, entry.path, f"terminals CSV {name}: {exc}")
-        return
-    except OSError as exc:
-        state.error(entry.doc, entry.path, f"cannot read terminals CSV {name}: {exc.strerror}")
-        return
+        text = decode_text(data)
     except UnicodeDecodeError:
-        state.error(entry.doc, entry.path, f"{name} is neither UTF-8 nor GBK text")
+        diagnostics.append(ref.diag(f"{name} is neither UTF-8 nor GBK text"))
         return
     reader = csv.reader(io.StringIO(text, newline=""))
     del text
-    diagnostics = state.diagnostics
     try:
         header = next(reader)
     except StopIteration:
@@ -771,19 +907,19 @@ def _read_terminal_csv(state: _State, entry: _Entry, path: Path, book: _Terminal
             )
             return
         line = reader.line_num
-        data: dict[str, str] = {}
+        values: dict[str, str] = {}
         n = len(row)
         for i, key in keyed:
             if i < n:
                 value = row[i].strip()
                 if value:
-                    data[key] = value
-        if not data and not any(cell.strip() for cell in row):
+                    values[key] = value
+        if not values and not any(cell.strip() for cell in row):
             continue
-        parsed = _fast_row(data)
+        parsed = _fast_row(values)
         if parsed is None:
             try:
-                parsed = _Row.of(TerminalSpec.model_validate(data))
+                parsed = _Row.of(TerminalSpec.model_validate(values))
             except ValidationError as exc:
                 seen: set[tuple[str, str]] = set()
                 for err in exc.errors():

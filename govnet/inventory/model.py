@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -620,13 +620,55 @@ def _aware(value: datetime, tz: ZoneInfo) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=tz)
 
 
+class LazyTerminals(Mapping[str, Terminal]):
+    """Terminals read on first use (issue 21): commands that never look at them never pay.
+
+    ``load`` may raise :class:`~govnet.errors.InventoryError` (a bad terminals CSV) on first use.
+    """
+
+    def __init__(self, load: Callable[[], dict[str, Terminal]]) -> None:
+        self._load: Callable[[], dict[str, Terminal]] | None = load
+        self._data: dict[str, Terminal] | None = None
+
+    def _get(self) -> dict[str, Terminal]:
+        if self._data is None:
+            assert self._load is not None
+            self._data = self._load()
+            self._load = None
+        return self._data
+
+    def __getitem__(self, name: str) -> Terminal:
+        return self._get()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._get()
+
+    def keys(self) -> KeysView[str]:
+        return self._get().keys()
+
+    def values(self) -> ValuesView[Terminal]:
+        return self._get().values()
+
+    def items(self) -> ItemsView[str, Terminal]:
+        return self._get().items()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return dict, (self._get(),)
+
+
 @dataclass
 class Inventory:
     zones: dict[str, Zone]
     sites: dict[str, Site]
     units: dict[str, Unit]
     devices: dict[str, Device]
-    terminals: dict[str, Terminal]
+    terminals: Mapping[str, Terminal]  # a LazyTerminals when loaded for a command
     links: list[Link]
     sources: list[str] = field(default_factory=list)
     warnings: list[Any] = field(default_factory=list)  # Diagnostic, kept for reporting

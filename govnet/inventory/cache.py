@@ -1,0 +1,170 @@
+"""A cache of the validated inventory (issue 21), so an unchanged inventory loads in ~0.1 s.
+
+Two entries per inventory location (the ``-i`` paths), in ``$GOVNET_CACHE_DIR`` or
+``$XDG_CACHE_HOME/govnet`` (``~/.cache/govnet``), a 0700 folder of 0600 files:
+
+- ``<id>.core``: the inventory without its CSV terminals, keyed by the SHA-256 of every YAML
+  file that fed it (names and contents), the govnet version and the cache format;
+- ``<id>.terminals``: the CSV terminals, keyed by that digest plus the SHA-256 of every terminals
+  CSV, read only when a command looks at terminals.
+
+Referenced secret files are not part of the key and never read: secrets stay references.
+
+The entries are pickles, which only govnet writes; each starts with an HMAC-SHA256 of the rest
+under a random key kept in the same 0700 folder (``key``, 0600), checked before unpickling.
+A folder that is not ours or is open to others is not used. Any mismatch, a corrupt or
+truncated entry, or a read error means "no cache": the inventory is loaded in full, as
+``--no-cache`` (``GOVNET_NO_CACHE=1``) always does.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import hashlib
+import hmac
+import io
+import ipaddress
+import os
+import pickle
+import stat
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from govnet import __version__
+
+FORMAT = b"govnet-inventory-cache-1\n"
+_HMAC_LEN = 32
+
+
+def cache_dir() -> Path:
+    explicit = os.environ.get("GOVNET_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "govnet"
+
+
+def entry_id(roots: Sequence[Path]) -> str:
+    """One cache slot per set of ``-i`` paths (as absolute paths)."""
+    text = "\0".join(str(Path(r).absolute()) for r in roots)
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+def digest(parts: Sequence[tuple[str, bytes]]) -> str:
+    """The key of what fed a load: names and contents, version and cache format."""
+    h = hashlib.sha256(FORMAT + __version__.encode())
+    for name, data in parts:
+        h.update(b"\0" + name.encode("utf-8", "surrogateescape") + b"\0")
+        h.update(hashlib.sha256(data).digest())
+    return h.hexdigest()
+
+
+def _safe_dir(create: bool) -> Path | None:
+    """The cache folder if it is ours and closed to others (made 0700 when ``create``)."""
+    folder = cache_dir()
+    try:
+        if create:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = folder.stat()
+    except OSError:
+        return None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+        return None
+    if info.st_mode & 0o077:
+        try:
+            folder.chmod(0o700)
+        except OSError:
+            return None
+    return folder
+
+
+def _key(folder: Path, create: bool) -> bytes | None:
+    path = folder / "key"
+    try:
+        with open(path, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if info.st_uid != os.geteuid() or info.st_mode & 0o077:
+                return None
+            key = fh.read(64)
+        return key if len(key) >= 32 else None
+    except FileNotFoundError:
+        if not create:
+            return None
+    except OSError:
+        return None
+    key = os.urandom(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another govnet made it just now
+        return _key(folder, create=False)
+    except OSError:
+        return None
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key)
+    return key
+
+
+def _reduce_v4(a: ipaddress.IPv4Address) -> tuple[Any, tuple[int]]:
+    return ipaddress.IPv4Address, (int(a),)  # from an int: no text to parse on load
+
+
+def _reduce_v6(a: ipaddress.IPv6Address) -> tuple[Any, tuple[int]]:
+    return ipaddress.IPv6Address, (int(a),)
+
+
+_DISPATCH = copyreg.dispatch_table.copy()
+_DISPATCH[ipaddress.IPv4Address] = _reduce_v4
+_DISPATCH[ipaddress.IPv6Address] = _reduce_v6
+
+
+def save(name: str, key_digest: str, value: Any) -> None:
+    """Write one entry atomically (best effort: a cache that cannot be written is no error)."""
+    folder = _safe_dir(create=True)
+    key = _key(folder, create=True) if folder else None
+    if folder is None or key is None:
+        return
+    buf = io.BytesIO()
+    pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _DISPATCH
+    try:
+        pickler.dump((key_digest, value))
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        return
+    body = FORMAT + buf.getvalue()
+    mac = hmac.new(key, body, hashlib.sha256).digest()
+    tmp = folder / f".{name}.{os.getpid()}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(mac)
+            fh.write(body)
+        os.replace(tmp, folder / name)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
+def load(name: str, key_digest: str) -> Any | None:
+    """The value saved under ``name`` for exactly ``key_digest``, or None."""
+    folder = _safe_dir(create=False)
+    key = _key(folder, create=False) if folder else None
+    if folder is None or key is None:
+        return None
+    try:
+        with open(folder / name, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if info.st_uid != os.geteuid() or not stat.S_ISREG(info.st_mode):
+                return None
+            raw = fh.read()
+    except OSError:
+        return None
+    mac, body = raw[:_HMAC_LEN], raw[_HMAC_LEN:]
+    if not body.startswith(FORMAT):
+        return None
+    if not hmac.compare_digest(mac, hmac.new(key, body, hashlib.sha256).digest()):
+        return None  # corrupt, truncated or not written by us: load in full
+    try:
+        stored, value = pickle.loads(body[len(FORMAT) :])
+    except Exception:
+        return None
+    return value if stored == key_digest else None
