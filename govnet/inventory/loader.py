@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
+from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -176,7 +177,7 @@ def load_inventory(
             if doc is not None:
                 _collect(state, doc)
         inventory, book, csv_refs = _build(state)
-        yaml_terminals = dict(book.terminals)
+        yaml_terminals = book.snapshot()
         errors = [d for d in state.diagnostics if d.severity == "error"]
         if errors or not lazy_terminals:  # with errors, report the CSVs' too: all at once
             _read_csv_terminals(state.diagnostics, book, csv_refs)
@@ -222,7 +223,7 @@ class _Core:
     """What the cache keeps of a validated inventory: all but the CSV terminals."""
 
     base: Inventory  # its terminals empty
-    yaml_terminals: dict[str, Terminal]
+    yaml_terminals: tuple[list[Any], ...]  # PackedTerminals columns
     csv_refs: list[_CsvRef]
 
     def __getstate__(self) -> dict[str, Any]:
@@ -238,7 +239,7 @@ class _Core:
     def load_terminals(self, cached: _CacheSlot | None, inv: Inventory) -> Mapping[str, Terminal]:
         """The terminals: the YAML ones, then every CSV's (from the cache when unchanged)."""
         if not self.csv_refs:
-            return dict(self.yaml_terminals)
+            return PackedTerminals(self.yaml_terminals)
         with _no_gc():
             return self._load_terminals(cached, inv)
 
@@ -271,8 +272,7 @@ class _Core:
         warnings = sorted(diagnostics)
         inv.warnings.extend(warnings)
         if cached is not None and key is not None:
-            packed_columns = PackedTerminals.pack(book.terminals)
-            inv_cache.save(f"{cached.slot}.terminals", key, (packed_columns, warnings))
+            inv_cache.save(f"{cached.slot}.terminals", key, (book.columns, warnings))
         return book.terminals
 
 
@@ -439,29 +439,31 @@ class _Refs:
     snmp_profiles: dict[str, SnmpProfileSpec]
     defined: dict[str, dict[str, _Entry]]
 
+    def __post_init__(self) -> None:
+        known = platforms()
+        self._tables: dict[str, Iterable[str]] = {
+            "zone": self.defined["zones"],
+            "site": self.defined["sites"],
+            "unit": self.defined["units"],
+            "credentials": self.defined["credentials"],
+            "snmp_profile": self.defined["snmp_profiles"],
+            "platform": known,
+        }
+        self._valid: dict[str, Any] = {
+            "zone": self.zones,
+            "site": self.sites,
+            "unit": self.units,
+            "credentials": self.credentials,
+            "snmp_profile": self.snmp_profiles,
+            "platform": known,
+        }
+
     def table(self, key: str) -> Iterable[str] | None:
         """Names that exist (valid or not: an invalid entry is reported once, where it is)."""
-        section = {
-            "zone": "zones",
-            "site": "sites",
-            "unit": "units",
-            "credentials": "credentials",
-            "snmp_profile": "snmp_profiles",
-        }.get(key)
-        return platforms() if key == "platform" else self.defined[section] if section else None
+        return self._tables.get(key)
 
     def valid(self, key: str, value: str) -> bool:
-        return (
-            value
-            in {
-                "zone": self.zones,
-                "site": self.sites,
-                "unit": self.units,
-                "credentials": self.credentials,
-                "snmp_profile": self.snmp_profiles,
-                "platform": platforms(),
-            }[key]
-        )
+        return value in self._valid[key]
 
 
 _REF_LABEL = {"snmp_profile": "SNMP profile", "credentials": "credentials"}
@@ -590,10 +592,11 @@ def _build_devices(
 ) -> dict[str, Device]:
     devices: dict[str, Device] = {}
     endpoints: dict[tuple[str, int], str] = {}
+    inherited: dict[tuple[str, ...], tuple[dict[str, Any], frozenset[str], dict[str, Any]]] = {}
     for name, spec in specs.items():
         entry = state.named["devices"][name]
-        chain: list[DeviceValues] = [spec]
         ok = True
+        known_groups = spec.groups
         for i, group in enumerate(spec.groups):
             if group not in groups:
                 state.error(
@@ -602,14 +605,17 @@ def _build_devices(
                     f"unknown group {group!r}" + suggest(group, groups),
                 )
                 ok = False
-            else:
-                chain.append(groups[group])
-        chain.append(defaults)
+        if not ok:
+            known_groups = [g for g in spec.groups if g in groups]
+        key_groups = tuple(known_groups)
+        base = inherited.get(key_groups)
+        if base is None:  # devices share a few group lists: inherit once per list
+            base = inherited[key_groups] = _inherit([groups[g] for g in key_groups] + [defaults])
+        base_values, base_tags, base_vars = base
         values: dict[str, Any] = {}
         for key in _INHERITED:
-            values[key] = next(
-                (getattr(v, key) for v in chain if getattr(v, key) is not None), None
-            )
+            own = getattr(spec, key)
+            values[key] = own if own is not None else base_values[key]
         _check_refs(state, entry, spec, refs)  # inherited values were checked where set
         for key in _REQUIRED:
             if values[key] is None:
@@ -628,11 +634,8 @@ def _build_devices(
             for k in ("zone", "site", "unit", "credentials", "snmp_profile", "platform")
         ):
             continue
-        tags: set[str] = set()
-        merged_vars: dict[str, Any] = {}
-        for v in reversed(chain):
-            tags.update(v.tags)
-            merged_vars.update(v.vars)
+        tags = base_tags.union(spec.tags) if spec.tags else base_tags
+        merged_vars = {**base_vars, **spec.vars} if spec.vars else dict(base_vars)
         profile = refs.snmp_profiles.get(values["snmp_profile"]) if values["snmp_profile"] else None
         zone = refs.zones[values["zone"]]
         if (
@@ -671,13 +674,30 @@ def _build_devices(
             else None,
             snmp=profile,
             snmp_port=values["snmp_port"] or (profile.port if profile else 161),
-            tags=frozenset(tags),
+            tags=tags,
             groups=tuple(spec.groups),
             vars=merged_vars,
             timeout=values["timeout"] or DEFAULT_TIMEOUT,
             description=spec.description,
         )
     return devices
+
+
+def _inherit(
+    chain: list[DeviceValues],
+) -> tuple[dict[str, Any], frozenset[str], dict[str, Any]]:
+    """What a device inherits from ``chain`` (its groups in order, then defaults): for each
+    inherited key the first value set, the union of tags, vars merged (earlier wins)."""
+    values = {
+        key: next((getattr(v, key) for v in chain if getattr(v, key) is not None), None)
+        for key in _INHERITED
+    }
+    tags: set[str] = set()
+    merged_vars: dict[str, Any] = {}
+    for v in reversed(chain):
+        tags.update(v.tags)
+        merged_vars.update(v.vars)
+    return values, frozenset(tags), merged_vars
 
 
 def _lookup(value: str, table: dict[str, Any]) -> str | None:
@@ -696,31 +716,27 @@ def _label_index(table: dict[str, Any]) -> dict[str, str]:
     return index
 
 
-@dataclass(frozen=True, slots=True)
-class _Row:
-    """One terminal's values as validated (``TerminalSpec``'s fields), without a model."""
+# A terminal's validated values (TerminalSpec's fields), without a model instance:
+# (name, mac, ip, unit, zone, kind, owner, os); ip packed as PackedTerminals keeps it
+# (an IPv4 address as its int, an IPv6 address as text, or None).
+_Row = tuple[str, str, int | str | None, str, str, str, str | None, str | None]
 
-    name: str
-    mac: str
-    ip: IPAddress | None
-    unit: str
-    zone: str
-    kind: str
-    owner: str | None
-    os: str | None
 
-    @classmethod
-    def of(cls, spec: TerminalSpec) -> _Row:
-        return cls(
-            spec.name, spec.mac, spec.ip, spec.unit, spec.zone, spec.kind, spec.owner, spec.os
-        )
+def _row_of(spec: TerminalSpec) -> _Row:
+    return (spec.name, spec.mac, _pack_ip(spec.ip), spec.unit, spec.zone, spec.kind,
+            spec.owner, spec.os)  # fmt: skip
+
+
+def _pack_ip(ip: IPAddress | None) -> int | str | None:
+    return None if ip is None else int(ip) if ip.version == 4 else str(ip)
 
 
 _NO_PROBLEMS: list[tuple[str, str]] = []
 
 
 class _Terminals:
-    """Terminals from YAML lists and CSV files: cross-checked as they are added."""
+    """Terminals from YAML lists and CSV files, cross-checked as they are added and kept as
+    :class:`PackedTerminals` columns (objects are made when a command uses them)."""
 
     def __init__(self, zones: dict[str, Zone], units: dict[str, Any]) -> None:
         self.zones = zones
@@ -731,55 +747,69 @@ class _Terminals:
             name: [(n.version, int(n.netmask), int(n.network_address)) for n in z.pools.prefixes]
             for name, z in zones.items()
         }
-        self.terminals: dict[str, Terminal] = {}
+        self.columns: tuple[list[Any], ...] = tuple([] for _ in PackedTerminals.FIELDS)
+        self.index: dict[str, int] = {}
         self.by_mac: dict[str, str] = {}
 
-    def seed(self, terminals: dict[str, Terminal]) -> None:
+    @property
+    def terminals(self) -> PackedTerminals:
+        return PackedTerminals(self.columns)
+
+    def snapshot(self) -> tuple[list[Any], ...]:
+        return tuple(list(c) for c in self.columns)
+
+    def seed(self, columns: tuple[list[Any], ...]) -> None:
         """Start from terminals already checked (the YAML ones of a cached inventory)."""
-        self.terminals.update(terminals)
-        self.by_mac.update((t.mac, t.name) for t in terminals.values())
+        for mine, theirs in zip(self.columns, columns, strict=True):
+            mine.extend(theirs)
+        names, macs = self.columns[0], self.columns[1]
+        self.index = {name: i for i, name in enumerate(names)}
+        self.by_mac = dict(zip(macs, names, strict=True))
 
     def add(self, row: _Row, where: str) -> list[tuple[str, str]]:
         """Add one terminal; the (key, message) problems, ``"warning: …"`` for warnings."""
-        zone = self.zone_index.get(row.zone)
-        unit = self.unit_index.get(row.unit)
+        name, mac, ip, unit_text, zone_text, kind, owner, os_ = row
+        zone = self.zone_index.get(zone_text)
+        unit = self.unit_index.get(unit_text)
         problems = _NO_PROBLEMS
-        if zone is None or unit is None or row.name in self.terminals or row.mac in self.by_mac:
+        if zone is None or unit is None or name in self.index or mac in self.by_mac:
             problems = []
             if zone is None:
                 problems.append(
-                    ("zone", f"unknown zone {row.zone!r}" + suggest(row.zone, self.zones))
+                    ("zone", f"unknown zone {zone_text!r}" + suggest(zone_text, self.zones))
                 )
             if unit is None:
                 problems.append(
-                    ("unit", f"unknown unit {row.unit!r}" + suggest(row.unit, self.units))
+                    ("unit", f"unknown unit {unit_text!r}" + suggest(unit_text, self.units))
                 )
-            if row.name in self.terminals:
-                first = self.terminals[row.name].source
-                problems.append(
-                    ("name", f"terminal {row.name!r} is defined twice (first at {first})")
-                )
+            if name in self.index:
+                first = self.columns[8][self.index[name]]
+                problems.append(("name", f"terminal {name!r} is defined twice (first at {first})"))
                 return problems
-            if row.mac in self.by_mac:
-                problems.append(
-                    ("mac", f"MAC {row.mac} is already terminal {self.by_mac[row.mac]!r}")
-                )
+            if mac in self.by_mac:
+                problems.append(("mac", f"MAC {mac} is already terminal {self.by_mac[mac]!r}"))
                 return problems
             if zone is None or unit is None:
                 return problems
         assert zone is not None and unit is not None
-        ip = row.ip
         nets = self.nets[zone]
-        if (
-            ip is not None
-            and nets
-            and not any(v == ip.version and int(ip) & m == n for v, m, n in nets)
-        ):
-            problems = [*problems, ("ip", f"warning: {row.ip} is outside zone {zone}'s pools")]
-        self.terminals[row.name] = Terminal(
-            row.name, row.mac, unit, zone, row.ip, row.kind, row.owner, row.os, where
-        )
-        self.by_mac[row.mac] = row.name
+        if ip is not None and nets:
+            version, value = (4, ip) if isinstance(ip, int) else (6, int(IPv6Address(ip)))
+            if not any(v == version and value & m == n for v, m, n in nets):
+                shown = IPv4Address(ip) if isinstance(ip, int) else ip
+                problems = [*problems, ("ip", f"warning: {shown} is outside zone {zone}'s pools")]
+        c = self.columns
+        self.index[name] = len(c[0])
+        c[0].append(name)
+        c[1].append(mac)
+        c[2].append(unit)
+        c[3].append(zone)
+        c[4].append(ip)
+        c[5].append(kind)
+        c[6].append(owner)
+        c[7].append(os_)
+        c[8].append(where)
+        self.by_mac[mac] = name
         return problems
 
 
@@ -792,7 +822,7 @@ def _build_terminals(
         spec = _validate(state, TerminalSpec, entry)
         if spec is not None:
             line = entry.doc.where(entry.path)[0]
-            for key, message in book.add(_Row.of(spec), f"{entry.doc.file}:{line}"):
+            for key, message in book.add(_row_of(spec), f"{entry.doc.file}:{line}"):
                 if message.startswith("warning: "):
                     state.warn(entry.doc, (*entry.path, key), message.removeprefix("warning: "))
                 else:
@@ -866,21 +896,21 @@ def _fast_row(values: dict[str, str]) -> _Row | None:
         except ValueError:
             return None
     ip_text = values.get("ip")
-    ip: IPAddress | None = None
+    ip: int | str | None = None
     if ip_text is not None:
         quad = _IPV4.fullmatch(ip_text)
         if quad is not None:  # what IPv4Address(text) accepts, parsed ~5x faster
             a, b, c, d = quad.groups()
-            ip = ipaddress.IPv4Address(int(a) << 24 | int(b) << 16 | int(c) << 8 | int(d))
+            ip = int(a) << 24 | int(b) << 16 | int(c) << 8 | int(d)
         else:
             try:
-                ip = ipaddress.ip_address(ip_text)
+                ip = _pack_ip(ipaddress.ip_address(ip_text))
             except ValueError:
                 return None
     kind = _KINDS.get(values.get("kind", "pc"))  # one str object per kind (memory, cache)
     if kind is None:
         return None
-    return _Row(name, mac, ip, unit, zone, kind, values.get("owner"), values.get("os"))
+    return (name, mac, ip, unit, zone, kind, values.get("owner"), values.get("os"))
 
 
 def _parse_terminal_csv(
@@ -947,7 +977,7 @@ def _parse_terminal_csv(
         parsed = _fast_row(values)
         if parsed is None:
             try:
-                parsed = _Row.of(TerminalSpec.model_validate(values))
+                parsed = _row_of(TerminalSpec.model_validate(values))
             except ValidationError as exc:
                 seen: set[tuple[str, str]] = set()
                 for err in exc.errors():
