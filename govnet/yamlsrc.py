@@ -49,9 +49,9 @@ class _Loader(_BaseLoader):
         if kind is yaml.ScalarNode and implicit[0]:
             tag = self._memo.get(value)
             if tag is None:
-                tag = self._memo[value] = super().resolve(kind, value, (True, False))
+                tag = self._memo[value] = super().resolve(kind, value, (True, False))  # type: ignore[no-untyped-call]
             return tag
-        return super().resolve(kind, value, implicit)
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
 
 
 Path_ = tuple[str | int, ...]
