@@ -1,8 +1,15 @@
 """Inventory loading at province scale (issue 21): cold, warm (cached) and audit start-up.
 
-    python bench/inventory_bench.py                 # 240 devices, 4,704 terminals (GBK CSV)
-    python bench/inventory_bench.py --counties 12 --towns 20 --pcs 60   # ~500 devices, 30k
+    python bench/inventory_bench.py                  # 50,000 devices, 300,000 terminals
+    python bench/inventory_bench.py --scale 0.1      # a tenth of it, for a quick look
+    python bench/inventory_bench.py --scale 2        # the largest size measured (README)
+    python bench/inventory_bench.py --city           # the old city figures (GBK CSV)
     python bench/inventory_bench.py --write inventory/city --counties 3 --towns 2 --pcs 8
+
+The province (seeded, so figures compare across runs): one YAML with 20 cities, 100 counties,
+500 units and 50,000 devices, and a UTF-8 terminals CSV with 300,000 rows. Each figure comes
+from a fresh child process: CPU and wall seconds of ``load_inventory`` and its peak RSS; then
+``govnet audit --limit sw-00001 --from-dir`` end to end, warm and ``--no-cache``.
 
 With ``--write DIR`` it writes a realistic example city inventory (several YAML files and a GBK
 terminals CSV with Chinese headers) instead of measuring; that is how ``inventory/city/`` was
