@@ -257,7 +257,7 @@ class _Core:
             found = inv_cache.load(f"{cached.slot}.terminals", key)
             if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], tuple):
                 try:
-                    packed = PackedTerminals(found[0])
+                    packed = PackedTerminals.decode(found[0])
                 except ValueError:
                     packed = None
                 if packed is not None:
@@ -273,7 +273,8 @@ class _Core:
         warnings = sorted(diagnostics)
         inv.warnings.extend(warnings)
         if cached is not None and key is not None:
-            inv_cache.save(f"{cached.slot}.terminals", key, (book.columns, warnings))
+            encoded = PackedTerminals.encode(book.columns)
+            inv_cache.save(f"{cached.slot}.terminals", key, (encoded, warnings), flat=True)
         return book.terminals
 
 
