@@ -125,7 +125,11 @@ class _Builder:
                 self.positions[path] = self.positions.get(path[:-1], (1, 1))
             else:
                 self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        if isinstance(node, yaml.ScalarNode):
+        return self._value(node, path)
+
+    def _value(self, node: yaml.Node, path: Path_) -> Any:
+        """``node``'s data; its position is already recorded."""
+        if type(node) is yaml.ScalarNode:
             if self.alias_depth:
                 self._count(node)
             if node.tag == _STR_TAG:
@@ -157,11 +161,36 @@ class _Builder:
                 self.alias_depth -= 1
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
-        merged = 0  # leading pairs that came from merge keys (<<: *x): explicit keys win
-        if any(k.tag in _FLATTEN_TAGS for k, _ in node.value):
-            explicit = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
-            self.constructor.flatten_mapping(node)
-            merged = len(node.value) - explicit
+        pairs = node.value
+        for key_node, _ in pairs:
+            if key_node.tag in _FLATTEN_TAGS:
+                return self._merged_mapping(node, path)
+        out: dict[Any, Any] = {}
+        positions = self.positions
+        value = self._value
+        for key_node, value_node in pairs:
+            if type(key_node) is yaml.ScalarNode and key_node.tag == _STR_TAG:
+                key = key_node.value
+            else:
+                key = self.build_scalar_key(key_node)
+                if key is None:
+                    self._diag(key_node, path, "keys must be plain scalars")
+                    continue
+            child = (*path, key)
+            if key in out:
+                line = positions[child][0]
+                self._diag(key_node, child, f"duplicate key {key!r} (first at line {line})")
+                continue
+            mark = key_node.start_mark
+            positions[child] = (mark.line + 1, mark.column + 1)
+            out[key] = value(value_node, child)
+        return out
+
+    def _merged_mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
+        """A mapping with merge keys (``<<: *x``): merged pairs first, explicit keys win."""
+        explicit = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
+        self.constructor.flatten_mapping(node)
+        merged = len(node.value) - explicit
         out: dict[Any, Any] = {}
         explicit_keys: set[Any] = set()
         positions = self.positions
@@ -182,7 +211,7 @@ class _Builder:
                     del positions[stale]
             mark = key_node.start_mark
             positions[child] = (mark.line + 1, mark.column + 1)
-            out[key] = self.build(value_node, child)
+            out[key] = self._value(value_node, child)
         return out
 
     def _construct(self, node: yaml.Node) -> Any:
