@@ -472,11 +472,16 @@ class _Refs:
 _REF_LABEL = {"snmp_profile": "SNMP profile", "credentials": "credentials"}
 
 
+_REF_KEYS = ("zone", "site", "unit", "credentials", "snmp_profile", "platform")
+
+
 def _check_refs(state: _State, entry: _Entry, values: DeviceValues, refs: _Refs) -> None:
-    for key in ("zone", "site", "unit", "credentials", "snmp_profile", "platform"):
+    for key in _REF_KEYS:
         value = getattr(values, key)
+        if value is None:
+            continue
         known = refs.table(key)
-        if value is not None and known is not None and value not in known:
+        if known is not None and value not in known:
             state.error(
                 entry.doc,
                 (*entry.path, key),
@@ -632,10 +637,13 @@ def _build_devices(
         if host is None:
             state.error(entry.doc, entry.path, "needs host (where to connect) or address")
             ok = False
-        if not ok or any(
-            values[k] is not None and not refs.valid(k, values[k])
-            for k in ("zone", "site", "unit", "credentials", "snmp_profile", "platform")
-        ):
+        if not ok:
+            continue
+        for k in _REF_KEYS:
+            if values[k] is not None and not refs.valid(k, values[k]):
+                ok = False
+                break
+        if not ok:
             continue
         tags = base_tags.union(spec.tags) if spec.tags else base_tags
         merged_vars = {**base_vars, **spec.vars} if spec.vars else dict(base_vars)

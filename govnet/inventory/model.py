@@ -31,8 +31,16 @@ from govnet.secrets import SecretRef
 def _ip_text(kind: str) -> Any:
     """YAML turns ``no`` into False and ``10`` into 10; an address must be written as text."""
 
+    parse = ipaddress.ip_address if kind == "address" else ipaddress.ip_network
+
     def check(value: Any) -> Any:
-        if isinstance(value, str | ipaddress.IPv4Address | ipaddress.IPv6Address):
+        if isinstance(value, str):
+            # parsed here, IPv4 first: pydantic's union tried IPv6 on every IPv4 address too
+            try:
+                return parse(value)
+            except ValueError:
+                raise ValueError(f"not a valid IP {kind}, got {value!r}") from None
+        if isinstance(value, ipaddress.IPv4Address | ipaddress.IPv6Address):
             return value
         if isinstance(value, ipaddress.IPv4Network | ipaddress.IPv6Network):
             return value
