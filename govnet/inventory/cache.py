@@ -20,6 +20,7 @@ truncated entry, or a read error means "no cache": the inventory is loaded in fu
 from __future__ import annotations
 
 import copyreg
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -50,9 +51,22 @@ def entry_id(roots: Sequence[Path]) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
+@functools.cache
+def code_fingerprint() -> bytes:
+    """govnet's own code and data (names, sizes, mtimes): a changed validation rule or platform
+    table invalidates the cache even where the version number stays (a development install)."""
+    package = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256(__version__.encode())
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".yaml", ".yml", ".json", ".txt", ".j2") and path.is_file():
+            info = path.stat()
+            h.update(f"{path.relative_to(package)}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+    return h.digest()
+
+
 def digest(parts: Sequence[tuple[str, bytes]]) -> str:
-    """The key of what fed a load: names and contents, version and cache format."""
-    h = hashlib.sha256(FORMAT + __version__.encode())
+    """The key of what fed a load: names and contents, govnet's code and the cache format."""
+    h = hashlib.sha256(FORMAT + code_fingerprint())
     for name, data in parts:
         h.update(b"\0" + name.encode("utf-8", "surrogateescape") + b"\0")
         h.update(hashlib.sha256(data).digest())
