@@ -95,7 +95,9 @@ def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:
 
     def load() -> tuple[Inventory, list[Device]]:
         """The inventory as it is now on disk (SIGHUP), the one just checked at first."""
-        inventory = next(loads, None) or load_inventory(path)
+        inventory = next(loads, None) or load_inventory(
+            path, lazy_terminals=True, cache=app.inventory_cache
+        )  # a SIGHUP reload: terminals unused here, cached when unchanged (issue 21)
         return inventory, select_devices(inventory, filters)
 
     select_devices(first, filters)  # unknown names in filters are usage errors
