@@ -259,8 +259,120 @@ class _Builder:
         )
 
 
+class _Unusual(Exception):
+    """Something the streaming builder leaves to the node builder (which says it best)."""
+
+
+class _StreamBuilder:
+    """Data and positions straight from libyaml's events, never holding the node graph.
+
+    For plain documents only — no anchors, aliases, merge keys or tags, no duplicate or
+    non-scalar keys, within the depth limit. Anything else raises :class:`_Unusual` and the
+    document is composed and built by :class:`_Builder` instead, so results and messages are
+    the same either way. A province inventory's node graph alone took ~270 MB.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.parser = _Loader(text)
+        self.positions: dict[Path_, tuple[int, int]] = {}
+        self.constructor = yaml.SafeLoader("")
+        self.max_depth = readlimits.max_depth()
+
+    def document(self) -> tuple[bool, Any]:
+        """(True, data) for a document, (False, None) for an empty stream."""
+        get = self.parser.get_event
+        get()  # StreamStart
+        event = get()
+        if isinstance(event, yaml.StreamEndEvent):
+            return False, None
+        if not isinstance(event, yaml.DocumentStartEvent):
+            raise _Unusual
+        data = self.build(get(), ())
+        if not isinstance(get(), yaml.DocumentEndEvent):
+            raise _Unusual
+        if not isinstance(get(), yaml.StreamEndEvent):
+            raise _Unusual  # a second document: the composer's error
+        return True, data
+
+    def build(self, event: Any, path: Path_) -> Any:
+        if path not in self.positions:
+            mark = event.start_mark
+            self.positions[path] = (mark.line + 1, mark.column + 1)
+        return self.value(event, path)
+
+    def value(self, event: Any, path: Path_) -> Any:
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            return self.scalar(event)
+        if event.anchor is not None or event.tag is not None or len(path) > self.max_depth:
+            raise _Unusual
+        get = self.parser.get_event
+        if kind is yaml.MappingStartEvent:
+            out: dict[Any, Any] = {}
+            positions = self.positions
+            while True:
+                key_event = get()
+                if type(key_event) is not yaml.ScalarEvent:
+                    if type(key_event) is yaml.MappingEndEvent:
+                        return out
+                    raise _Unusual
+                key = self.key(key_event)
+                if key in out or key == "<<":
+                    raise _Unusual
+                child = (*path, key)
+                mark: Any = key_event.start_mark
+                positions[child] = (mark.line + 1, mark.column + 1)
+                out[key] = self.value(get(), child)
+        if kind is yaml.SequenceStartEvent:
+            items: list[Any] = []
+            while True:
+                item = get()
+                if type(item) is yaml.SequenceEndEvent:
+                    return items
+                items.append(self.build(item, (*path, len(items))))
+        raise _Unusual  # an alias
+
+    def _tag(self, event: Any) -> str:
+        if event.anchor is not None or event.tag is not None:
+            raise _Unusual
+        tag: str = self.parser.resolve(yaml.ScalarNode, event.value, event.implicit)
+        return tag
+
+    def scalar(self, event: Any) -> Any:
+        tag = self._tag(event)
+        if tag == _STR_TAG:
+            return event.value
+        if tag == "tag:yaml.org,2002:merge":
+            raise _Unusual
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (ValueError, IndexError, TypeError, OverflowError) as exc:
+            raise _Unusual from exc
+
+    def key(self, event: Any) -> Any:
+        if self._tag(event) == _STR_TAG:
+            return event.value
+        value = self.scalar(event)
+        if isinstance(value, bool) or value is None:
+            return str(event.value)
+        if isinstance(value, int):
+            return value
+        return str(value)
+
+
 def load_yaml(text: str, file: str) -> tuple[SourceDoc | None, list[Diagnostic]]:
     """Parse ``text``; on a syntax error or a limit return ``(None, [diagnostic])``."""
+    if "&" not in text and "!" not in text:  # no anchor, no tag: try the streaming builder
+        stream = _StreamBuilder(text)
+        try:
+            found, data = stream.document()
+        except (_Unusual, yaml.YAMLError, RecursionError):
+            pass  # composed below: same data, or the located error
+        else:
+            return (SourceDoc(file, data, stream.positions) if found else SourceDoc(file, {})), []
+        finally:
+            stream.parser.dispose()
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:

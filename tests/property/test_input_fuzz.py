@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
+import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from govnet import yamlsrc
 from govnet.checks.playbook import load_playbooks
 from govnet.cli.main import cli
 from govnet.errors import PlaybookError
@@ -96,3 +99,29 @@ def test_any_playbook_is_a_playbook_error_or_loads(tmp_path: Path, data: bytes) 
         load_playbooks(path)
     except PlaybookError as exc:
         assert exc.diagnostics and all(d.file == str(path) for d in exc.diagnostics)
+
+
+def _composed(text: str) -> tuple[Any, ...]:
+    node = yaml.compose(text, Loader=yamlsrc._Loader)
+    if node is None:
+        return (False, None, {})
+    builder = yamlsrc._Builder("x.yaml")
+    data = builder.build(node, ())
+    return (True, data, builder.positions, builder.diagnostics)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(yaml_text, st.just(textwrap.dedent(MINIMAL)).map(lambda t: t + "x: [1, {a: b}]\n"))
+)
+def test_streaming_builder_equals_the_node_builder(text: str) -> None:
+    """Where the streaming YAML builder takes a document, it gives what composing gives."""
+    stream = yamlsrc._StreamBuilder(text)
+    try:
+        found, data = stream.document()
+    except (yamlsrc._Unusual, yaml.YAMLError, RecursionError):
+        return  # left to the node builder
+    composed = _composed(text)
+    assert composed[0] == found
+    if found:
+        assert (data, stream.positions) == composed[1:3] and composed[3] == []
