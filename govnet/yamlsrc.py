@@ -274,6 +274,7 @@ class _StreamBuilder:
 
     def __init__(self, text: str) -> None:
         self.parser = _Loader(text)
+        self.memo = self.parser._memo  # plain scalar → tag, filled by the resolver
         self.positions: dict[Path_, tuple[int, int]] = {}
         self.constructor = yaml.SafeLoader("")
         self.max_depth = readlimits.max_depth()
@@ -335,8 +336,12 @@ class _StreamBuilder:
     def _tag(self, event: Any) -> str:
         if event.anchor is not None or event.tag is not None:
             raise _Unusual
-        tag: str = self.parser.resolve(yaml.ScalarNode, event.value, event.implicit)
-        return tag
+        if event.implicit[0]:
+            tag: str | None = self.memo.get(event.value)
+            if tag is not None:
+                return tag
+        resolved: str = self.parser.resolve(yaml.ScalarNode, event.value, event.implicit)
+        return resolved
 
     def scalar(self, event: Any) -> Any:
         tag = self._tag(event)
