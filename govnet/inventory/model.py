@@ -716,7 +716,7 @@ class PackedTerminals(Mapping[str, Terminal]):
             out = list(encoded)
             for c in cls.CATEGORIES:
                 raw, values = encoded[c]
-                out[c] = [values[i] for i in array("I", raw)]
+                out[c] = list(map(values.__getitem__, array("I", raw)))
         except (TypeError, IndexError, ValueError) as exc:
             raise ValueError("bad packed terminals") from exc
         return cls(tuple(out))
