@@ -11,16 +11,16 @@ The province (seeded, so figures compare across runs): one YAML with 20 cities, 
 from a fresh child process: CPU and wall seconds of ``load_inventory`` and its peak RSS; then
 ``govnet audit --limit sw-00001 --from-dir`` end to end, warm and ``--no-cache``.
 
-Measured on the shared 2-core build machine (load average 2-6 then; wall times 1.2-2x the
-CPU times), 2026-12-06:
+Measured on the shared 2-core build machine, 2026-12-06 (CPU seconds vary ±15 % with the
+machine's load; the range is over three runs):
 
-    scale 1 (50,000 devices, 300,000 terminals)   CPU s   peak RSS
-      cold load (no cache)                          4.9    348 MiB   (before issue 21: 19.9 s
-      first load (fills the cache)                  5.4    371 MiB    and 666 MB; 32.8 s wall
-      warm load (cached)                            0.48   314 MiB    and 680 MB here)
-      warm load, terminals not used                 0.26   154 MiB
-      cold load, terminals not used                 3.2    284 MiB
-      govnet audit --limit ONE --from-dir, warm     1.6    (importing the CLI: ~1 s of it)
+    scale 1 (50,000 devices, 300,000 terminals)   CPU s       peak RSS
+      cold load (no cache)                          3.9-4.9    348 MiB  (before issue 21: 19.9 s
+      first load (fills the cache)                  4.5-5.4    371 MiB   and 666 MB; 32.8 s wall
+      warm load (cached)                            0.48-0.57  314 MiB   and 680 MB here)
+      warm load, terminals not used                 0.23-0.26  154 MiB
+      cold load, terminals not used                 2.4-3.2    284 MiB
+      govnet audit --limit ONE --from-dir, warm     1.4-1.6    (importing the CLI: ~1 s of it)
     scale 2 (100,000 devices, 600,000 terminals) — the largest measured
       cold 10.7 s / 668 MiB; warm 1.2 s / 628 MiB; audit --limit ONE, warm 1.7 s
 
