@@ -1,8 +1,28 @@
-"""Inventory loading at city scale: load time and memory for a generated city.
+"""Inventory loading at province scale (issue 21): cold, warm (cached) and audit start-up.
 
-    python bench/inventory_bench.py                 # 240 devices, 4,704 terminals (GBK CSV)
-    python bench/inventory_bench.py --counties 12 --towns 20 --pcs 60   # ~500 devices, 30k
+    python bench/inventory_bench.py                  # 50,000 devices, 300,000 terminals
+    python bench/inventory_bench.py --scale 0.1      # a tenth of it, for a quick look
+    python bench/inventory_bench.py --scale 2        # the largest size measured (README)
+    python bench/inventory_bench.py --city           # the old city figures (GBK CSV)
     python bench/inventory_bench.py --write inventory/city --counties 3 --towns 2 --pcs 8
+
+The province (seeded, so figures compare across runs): one YAML with 20 cities, 100 counties,
+500 units and 50,000 devices, and a UTF-8 terminals CSV with 300,000 rows. Each figure comes
+from a fresh child process: CPU and wall seconds of ``load_inventory`` and its peak RSS; then
+``govnet audit --limit sw-00001 --from-dir`` end to end, warm and ``--no-cache``.
+
+Measured on the shared 2-core build machine, 2026-12-06 (CPU seconds vary ±15 % with the
+machine's load; the range is over three runs):
+
+    scale 1 (50,000 devices, 300,000 terminals)   CPU s       peak RSS
+      cold load (no cache)                          3.9-4.9    348 MiB  (before issue 21: 19.9 s
+      first load (fills the cache)                  4.5-5.4    371 MiB   and 666 MB; 32.8 s wall
+      warm load (cached)                            0.48-0.57  314 MiB   and 680 MB here)
+      warm load, terminals not used                 0.23-0.26  154 MiB
+      cold load, terminals not used                 2.4-3.2    284 MiB
+      govnet audit --limit ONE --from-dir, warm     1.4-1.6    (importing the CLI: ~1 s of it)
+    scale 2 (100,000 devices, 600,000 terminals) — the largest measured
+      cold 10.7 s / 668 MiB; warm 1.2 s / 628 MiB; audit --limit ONE, warm 1.7 s
 
 With ``--write DIR`` it writes a realistic example city inventory (several YAML files and a GBK
 terminals CSV with Chinese headers) instead of measuring; that is how ``inventory/city/`` was
@@ -122,9 +142,178 @@ def generate(out: Path, counties: int, towns: int, pcs: int) -> tuple[int, int]:
     return len(devices), len(rows)
 
 
+PROVINCE_YAML_HEAD = """# A generated province (bench/inventory_bench.py): YAML + terminals CSV
+zones:
+  internal: {label: {zh: 政务内网, en: Internal e-gov network}, isolated_from: [external, internet],
+             pools: {prefixes: [10.0.0.0/8], vlans: [100-1999]}}
+  external: {label: {zh: 政务外网, en: External e-gov network}, isolated_from: [internal],
+             pools: {prefixes: [172.16.0.0/12], vlans: [2000-3999]}}
+  internet: {label: {zh: 互联网, en: Internet}, isolated_from: [internal]}
+credentials:
+  netops: {username: netops, password: env:GOVNET_NETOPS_PASSWORD}
+snmp_profiles:
+  v3: {version: "3", user: govnet, auth_protocol: sha, auth_key: file:/etc/govnet/snmp-auth,
+       priv_protocol: aes128, priv_key: file:/etc/govnet/snmp-priv}
+defaults: {credentials: netops, snmp_profile: v3, timeout: 20}
+groups:
+  huawei-access: {platform: huawei, role: access}
+  h3c-access: {platform: hp_comware, role: access}
+  agg: {platform: huawei, role: aggregation}
+  ext-agg: {platform: cisco_ios, role: aggregation}
+terminals_csv: [terminals.csv]
+"""
+
+
+def generate_province(
+    out: Path, cities: int = 20, counties: int = 100, units: int = 500,
+    devices: int = 50_000, terminals: int = 300_000, seed: int = 21,
+) -> tuple[int, int]:  # fmt: skip
+    """Issue 21's province: one YAML (sites, units, devices) and one UTF-8 terminals CSV.
+
+    Seeded: the same arguments write the same bytes, so figures compare across runs.
+    """
+    import random
+
+    rng = random.Random(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    lines = [
+        PROVINCE_YAML_HEAD,
+        "sites:\n  province: {label: {zh: 本省, en: Province}, level: province}\n",
+    ]
+    for c in range(cities):
+        lines.append(f"  city-{c:02d}: {{label: {{zh: 市{c}}}, level: city, parent: province}}\n")
+    for k in range(counties):
+        lines.append(
+            f"  county-{k:03d}: {{label: {{zh: 县{k}}}, level: county, "
+            f"parent: city-{k % cities:02d}}}\n"
+        )
+    lines.append("units:\n")
+    for u in range(units):
+        lines.append(
+            f"  unit-{u:03d}: {{label: {{zh: 单位{u}}}, site: county-{u % counties:03d}, "
+            "zones: [internal, external]}\n"
+        )
+    lines.append("devices:\n")
+    groups = ("huawei-access", "h3c-access", "agg", "ext-agg")
+    for d in range(devices):
+        u = d % units
+        internal = rng.random() < 0.7
+        zone, addr = (
+            ("internal", f"10.{d >> 16}.{d >> 8 & 255}.{d & 255}")
+            if internal
+            else ("external", f"172.{16 + (d >> 16)}.{d >> 8 & 255}.{d & 255}")
+        )
+        group = groups[(0 if internal else 1) + (2 if d % 50 == 0 else 0)]
+        lines.append(
+            f"  sw-{d:05d}: {{address: {addr}, zone: {zone}, site: county-{u % counties:03d}, "
+            f"unit: unit-{u:03d}, groups: [{group}]}}\n"
+        )
+    (out / "province.yaml").write_text("".join(lines), encoding="utf-8")
+    rows = ["名称,MAC地址,IP地址,单位,所属网络,类型,使用人\n"]
+    kinds = ("pc", "pc", "pc", "laptop", "printer")
+    for t in range(terminals):
+        internal = rng.random() < 0.6
+        ip = (
+            f"10.{128 + (t >> 16)}.{t >> 8 & 255}.{t & 255}"
+            if internal
+            else f"172.{24 + (t >> 16)}.{t >> 8 & 255}.{t & 255}"
+        )
+        mac = f"00-1A-2B-{t >> 16 & 255:02X}-{t >> 8 & 255:02X}-{t & 255:02X}"
+        rows.append(
+            f"pc-{t:06d},{mac},{ip},unit-{t % units:03d},{'政务内网' if internal else '政务外网'},"
+            f"{rng.choice(kinds)},用户{t}\n"
+        )
+    (out / "terminals.csv").write_text("".join(rows), encoding="utf-8")
+    return devices, terminals
+
+
+CHILD = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+from pathlib import Path
+from govnet.inventory import load_inventory
+t1 = time.perf_counter()
+c1 = time.process_time()
+options = json.loads(sys.argv[2])
+touch = options.pop("touch_terminals", True)
+inv = load_inventory(Path(sys.argv[1]), lazy_terminals=True, **options)
+n_terminals = len(inv.terminals) if touch else None
+t2 = time.perf_counter()
+print(json.dumps({"import": t1 - t0, "load": t2 - t1, "devices": len(inv.devices),
+                  "terminals": n_terminals, "cpu": time.process_time() - c1,
+                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def _child(folder: Path, **options: Any) -> dict[str, Any]:
+    import json
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(folder), json.dumps(options)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+def province(args: argparse.Namespace) -> int:
+    import os
+    import resource
+    import subprocess
+
+    s = args.scale
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "province"
+        t0 = time.perf_counter()
+        n_dev, n_term = generate_province(
+            folder, devices=int(50_000 * s), terminals=int(300_000 * s), seed=args.seed
+        )
+        gen = time.perf_counter() - t0
+        size_yaml = (folder / "province.yaml").stat().st_size / 1e6
+        size_csv = (folder / "terminals.csv").stat().st_size / 1e6
+        print(f"province: {n_dev:,} devices, {n_term:,} terminals; YAML {size_yaml:.1f} MB, "
+              f"CSV {size_csv:.1f} MB (generated in {gen:.1f} s)")  # fmt: skip
+        env = dict(os.environ, GOVNET_CACHE_DIR=str(Path(tmp) / "cache"))
+        os.environ.update(env)
+        print("(CPU: the process's own CPU seconds, what one idle core takes; wall time grows "
+              "with the machine's load)")  # fmt: skip
+        for label, options in (
+            ("cold load (no cache)", {"cache": False}),
+            ("first load (fills the cache)", {"cache": True}),
+            ("warm load (cached)", {"cache": True}),
+            ("warm load, terminals not used", {"cache": True, "touch_terminals": False}),
+            ("cold load, terminals not used", {"cache": False, "touch_terminals": False}),
+        ):
+            r = _child(folder, **options)
+            print(f"{label + ':':31} CPU {r['cpu']:5.2f} s  wall {r['load']:5.2f} s  "
+                  f"peak RSS {r['rss_mib']:4.0f} MiB  (+ imports {r['import']:.2f} s)")  # fmt: skip
+        configs = Path(tmp) / "configs"
+        configs.mkdir()
+        (configs / "sw-00001.cfg").write_text("sysname sw-00001\nstelnet server enable\n")
+        for label, extra in (("warm", []), ("cold", ["--no-cache"])):
+            cmd = [str(Path(sys.executable).parent / "govnet"), "-q", "-i", str(folder), *extra,
+                   "audit", "--limit", "sw-00001", "--from-dir", str(configs), "--no-store",
+                   "-f", "json", "-o", os.devnull]  # fmt: skip
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+            wall = time.perf_counter() - t0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+            print(f"govnet audit --limit sw-00001 --from-dir ({label}): CPU {cpu:.2f} s, "
+                  f"wall {wall:.2f} s end to end, exit {proc.returncode}")  # fmt: skip
+            if proc.returncode not in (0, 1):
+                print(proc.stderr.strip()[-500:])
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--write", type=Path)
+    parser.add_argument("--city", action="store_true", help="the old city-size figures")
+    parser.add_argument("--scale", type=float, default=1.0, help="province size factor")
+    parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--counties", type=int, default=12)
     parser.add_argument("--towns", type=int, default=8)
     parser.add_argument("--pcs", type=int, default=28)
@@ -133,6 +322,8 @@ def main() -> int:
         n_dev, n_term = generate(args.write, args.counties, args.towns, args.pcs)
         print(f"wrote {args.write}: {n_dev} devices, {n_term} terminals")
         return 0
+    if not args.city:
+        return province(args)
     from govnet.inventory import load_inventory
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -16,12 +16,43 @@ from typing import Any
 
 import yaml
 
+from govnet import readlimits
 from govnet.errors import Diagnostic
 
 try:  # the C loader composes ~10x faster; fall back where libyaml is missing
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - depends on the build of PyYAML
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+
+class _Loader(_BaseLoader):
+    """The safe loader with a memoised resolver (issue 21).
+
+    The composer asks the resolver for the tag of every scalar: half of the time of a large
+    inventory went to regex matching the same zone, site and unit names over and over. Same
+    tags as the safe loader's; SafeLoader has no path resolvers, so descend/ascend do nothing.
+    """
+
+    _memo: dict[str, str]
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._memo = {}
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and implicit[0]:
+            tag = self._memo.get(value)
+            if tag is None:
+                tag = self._memo[value] = super().resolve(kind, value, (True, False))  # type: ignore[no-untyped-call]
+            return tag
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+
 
 Path_ = tuple[str | int, ...]
 
@@ -55,42 +86,161 @@ def dotted(path: Path_) -> str:
     return out
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_FLATTEN_TAGS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
+
+
+class _TooMuch(Exception):
+    """A document over a structural limit (alias expansion, depth) at ``path``."""
+
+    def __init__(self, path: Path_, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
 class _Builder:
+    """Plain data plus positions from a composed node graph, within limits.
+
+    Aliases are allowed (playbooks share blocks with ``&policy``/``*policy`` and ``<<:``), but
+    every node built again through an alias counts against ``max_alias_nodes``: a
+    billion-laughs document stops at that budget instead of expanding into gigabytes.
+    """
+
     def __init__(self, file: str) -> None:
         self.file = file
         self.constructor = yaml.SafeLoader("")  # for scalar resolution only
         self.positions: dict[Path_, tuple[int, int]] = {}
         self.diagnostics: list[Diagnostic] = []
+        self.seen: set[int] = set()  # collection nodes built once already
+        self.alias_depth = 0  # > 0 while building through an alias
+        self.alias_nodes = 0
+        self.alias_path: Path_ = ()  # where the outermost alias being expanded is used
+        self.max_alias_nodes = readlimits.max_alias_nodes()
+        self.max_depth = readlimits.max_depth()
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
-        self.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
-        if isinstance(node, yaml.MappingNode):
-            self.constructor.flatten_mapping(node)
-            out: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
+        if path not in self.positions:  # (a mapping's values are placed at their keys)
+            if path and id(node) in self.seen:  # an alias: where it is used, not its anchor
+                self.positions[path] = self.positions.get(path[:-1], (1, 1))
+            else:
+                self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        return self._value(node, path)
+
+    def _value(self, node: yaml.Node, path: Path_) -> Any:
+        """``node``'s data; its position is already recorded."""
+        if type(node) is yaml.ScalarNode:
+            if self.alias_depth:
+                self._count(node)
+            if node.tag == _STR_TAG:
+                return node.value
+            return self._construct(node)
+        if len(path) > self.max_depth:
+            raise _TooMuch(
+                path,
+                f"nested more than {self.max_depth} levels deep "
+                "(raise GOVNET_MAX_YAML_DEPTH if this is meant)",
+            )
+        again = id(node) in self.seen
+        if again:
+            if not self.alias_depth:
+                self.alias_path = path
+            self.alias_depth += 1
+        else:
+            self.seen.add(id(node))
+        try:
+            if self.alias_depth:
+                self._count(node)
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
+            if isinstance(node, yaml.SequenceNode):
+                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            return self._construct(node)
+        finally:
+            if again:
+                self.alias_depth -= 1
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
+        pairs = node.value
+        for key_node, _ in pairs:
+            if key_node.tag in _FLATTEN_TAGS:
+                return self._merged_mapping(node, path)
+        out: dict[Any, Any] = {}
+        positions = self.positions
+        value = self._value
+        for key_node, value_node in pairs:
+            if type(key_node) is yaml.ScalarNode and key_node.tag == _STR_TAG:
+                key = key_node.value
+            else:
                 key = self.build_scalar_key(key_node)
                 if key is None:
                     self._diag(key_node, path, "keys must be plain scalars")
                     continue
-                child = (*path, key)
-                if key in out:
-                    line = self.positions[child][0]
+            child = (*path, key)
+            if key in out:
+                line = positions[child][0]
+                self._diag(key_node, child, f"duplicate key {key!r} (first at line {line})")
+                continue
+            mark = key_node.start_mark
+            positions[child] = (mark.line + 1, mark.column + 1)
+            out[key] = value(value_node, child)
+        return out
+
+    def _merged_mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
+        """A mapping with merge keys (``<<: *x``): merged pairs first, explicit keys win."""
+        explicit = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
+        self.constructor.flatten_mapping(node)
+        merged = len(node.value) - explicit
+        out: dict[Any, Any] = {}
+        explicit_keys: set[Any] = set()
+        positions = self.positions
+        for i, (key_node, value_node) in enumerate(node.value):
+            key = self.build_scalar_key(key_node)
+            if key is None:
+                self._diag(key_node, path, "keys must be plain scalars")
+                continue
+            child = (*path, key)
+            if i >= merged:
+                if key in explicit_keys:
+                    line = positions[child][0]
                     self._diag(key_node, child, f"duplicate key {key!r} (first at line {line})")
                     continue
-                self.positions[child] = (
-                    key_node.start_mark.line + 1,
-                    key_node.start_mark.column + 1,
-                )
-                out[key] = self.build(value_node, child)
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self.constructor.construct_object(node, deep=True)
+                explicit_keys.add(key)
+            if key in out:  # a merged value overridden: its positions go with it
+                for stale in [p for p in positions if p[: len(child)] == child]:
+                    del positions[stale]
+            mark = key_node.start_mark
+            positions[child] = (mark.line + 1, mark.column + 1)
+            out[key] = self._value(value_node, child)
+        return out
+
+    def _construct(self, node: yaml.Node) -> Any:
+        """A tagged scalar's value; a bad one (``!!int x``) is a located YAML error."""
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (ValueError, IndexError, TypeError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"bad {node.tag.replace('tag:yaml.org,2002:', '!!')} value {node.value!r}",
+                node.start_mark,
+            ) from exc
+
+    def _count(self, node: yaml.Node) -> None:
+        self.alias_nodes += 1
+        if self.alias_nodes > self.max_alias_nodes:
+            raise _TooMuch(
+                self.alias_path,
+                f"aliases expand to more than {self.max_alias_nodes:,} nodes "
+                "(an alias bomb?); raise GOVNET_MAX_YAML_ALIAS_NODES if this is meant",
+            )
 
     def build_scalar_key(self, node: yaml.Node) -> str | int | None:
         if not isinstance(node, yaml.ScalarNode):
             return None
-        value = self.constructor.construct_object(node)
+        if node.tag == _STR_TAG:
+            return str(node.value)
+        value = self._construct(node)
         if isinstance(value, bool) or value is None:
             return str(node.value)
         if isinstance(value, int):
@@ -109,8 +259,125 @@ class _Builder:
         )
 
 
+class _Unusual(Exception):
+    """Something the streaming builder leaves to the node builder (which says it best)."""
+
+
+class _StreamBuilder:
+    """Data and positions straight from libyaml's events, never holding the node graph.
+
+    For plain documents only — no anchors, aliases, merge keys or tags, no duplicate or
+    non-scalar keys, within the depth limit. Anything else raises :class:`_Unusual` and the
+    document is composed and built by :class:`_Builder` instead, so results and messages are
+    the same either way. A province inventory's node graph alone took ~270 MB.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.parser = _Loader(text)
+        self.memo = self.parser._memo  # plain scalar → tag, filled by the resolver
+        self.positions: dict[Path_, tuple[int, int]] = {}
+        self.constructor = yaml.SafeLoader("")
+        self.max_depth = readlimits.max_depth()
+
+    def document(self) -> tuple[bool, Any]:
+        """(True, data) for a document, (False, None) for an empty stream."""
+        get = self.parser.get_event
+        get()  # StreamStart
+        event = get()
+        if isinstance(event, yaml.StreamEndEvent):
+            return False, None
+        if not isinstance(event, yaml.DocumentStartEvent):
+            raise _Unusual
+        data = self.build(get(), ())
+        if not isinstance(get(), yaml.DocumentEndEvent):
+            raise _Unusual
+        if not isinstance(get(), yaml.StreamEndEvent):
+            raise _Unusual  # a second document: the composer's error
+        return True, data
+
+    def build(self, event: Any, path: Path_) -> Any:
+        if path not in self.positions:
+            mark = event.start_mark
+            self.positions[path] = (mark.line + 1, mark.column + 1)
+        return self.value(event, path)
+
+    def value(self, event: Any, path: Path_) -> Any:
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            return self.scalar(event)
+        if event.anchor is not None or event.tag is not None or len(path) > self.max_depth:
+            raise _Unusual
+        get = self.parser.get_event
+        if kind is yaml.MappingStartEvent:
+            out: dict[Any, Any] = {}
+            positions = self.positions
+            while True:
+                key_event = get()
+                if type(key_event) is not yaml.ScalarEvent:
+                    if type(key_event) is yaml.MappingEndEvent:
+                        return out
+                    raise _Unusual
+                key = self.key(key_event)
+                if key in out or key == "<<":
+                    raise _Unusual
+                child = (*path, key)
+                mark: Any = key_event.start_mark
+                positions[child] = (mark.line + 1, mark.column + 1)
+                out[key] = self.value(get(), child)
+        if kind is yaml.SequenceStartEvent:
+            items: list[Any] = []
+            while True:
+                item = get()
+                if type(item) is yaml.SequenceEndEvent:
+                    return items
+                items.append(self.build(item, (*path, len(items))))
+        raise _Unusual  # an alias
+
+    def _tag(self, event: Any) -> str:
+        if event.anchor is not None or event.tag is not None:
+            raise _Unusual
+        if event.implicit[0]:
+            tag: str | None = self.memo.get(event.value)
+            if tag is not None:
+                return tag
+        resolved: str = self.parser.resolve(yaml.ScalarNode, event.value, event.implicit)
+        return resolved
+
+    def scalar(self, event: Any) -> Any:
+        tag = self._tag(event)
+        if tag == _STR_TAG:
+            return event.value
+        if tag == "tag:yaml.org,2002:merge":
+            raise _Unusual
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (ValueError, IndexError, TypeError, OverflowError) as exc:
+            raise _Unusual from exc
+
+    def key(self, event: Any) -> Any:
+        if self._tag(event) == _STR_TAG:
+            return event.value
+        value = self.scalar(event)
+        if isinstance(value, bool) or value is None:
+            return str(event.value)
+        if isinstance(value, int):
+            return value
+        return str(value)
+
+
 def load_yaml(text: str, file: str) -> tuple[SourceDoc | None, list[Diagnostic]]:
-    """Parse ``text``; on a syntax error return ``(None, [diagnostic])``."""
+    """Parse ``text``; on a syntax error or a limit return ``(None, [diagnostic])``."""
+    if "&" not in text and "!" not in text:  # no anchor, no tag: try the streaming builder
+        stream = _StreamBuilder(text)
+        try:
+            found, data = stream.document()
+        except (_Unusual, yaml.YAMLError, RecursionError):
+            pass  # composed below: same data, or the located error
+        else:
+            return (SourceDoc(file, data, stream.positions) if found else SourceDoc(file, {})), []
+        finally:
+            stream.parser.dispose()
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -125,6 +392,10 @@ def load_yaml(text: str, file: str) -> tuple[SourceDoc | None, list[Diagnostic]]
     builder = _Builder(file)
     try:
         data = builder.build(node, ())
+    except _TooMuch as exc:
+        line, col = SourceDoc(file, None, builder.positions).where(exc.path)
+        shown = dotted(exc.path[:6]) + ("…" if len(exc.path) > 6 else "")
+        return None, [Diagnostic(file, line, col, shown, exc.message)]
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -135,13 +406,21 @@ def load_yaml(text: str, file: str) -> tuple[SourceDoc | None, list[Diagnostic]]
 
 
 def load_yaml_file(
-    path: Path, display: str | None = None
+    path: Path, display: str | None = None, kind: str = "yaml"
 ) -> tuple[SourceDoc | None, list[Diagnostic]]:
+    """Read and parse one YAML file of a ``kind`` (size cap: :mod:`govnet.readlimits`)."""
     name = display or str(path)
     try:
-        raw = path.read_bytes()
+        raw = readlimits.read_bounded(path, kind)
+    except readlimits.LimitError as exc:
+        return None, [Diagnostic(name, 0, 0, "", str(exc))]
     except OSError as exc:
         return None, [Diagnostic(name, 0, 0, "", f"cannot read file: {exc.strerror}")]
+    return load_yaml_bytes(raw, name)
+
+
+def load_yaml_bytes(raw: bytes, name: str) -> tuple[SourceDoc | None, list[Diagnostic]]:
+    """Parse a file's bytes (UTF-8, BOM allowed) read by the caller."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

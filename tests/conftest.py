@@ -99,3 +99,15 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     server: PostgresServer = request.getfixturevalue("postgres_server")
     with server.database() as url:
         yield url
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _inventory_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """CLI runs cache the inventory (issue 21): in a temporary folder, never ~/.cache."""
+    old = os.environ.get("GOVNET_CACHE_DIR")
+    os.environ["GOVNET_CACHE_DIR"] = str(tmp_path_factory.mktemp("inventory-cache"))
+    yield
+    if old is None:
+        os.environ.pop("GOVNET_CACHE_DIR", None)
+    else:
+        os.environ["GOVNET_CACHE_DIR"] = old

@@ -186,7 +186,7 @@ def load_playbooks(paths: Path | Sequence[Path]) -> list[Playbook]:
         files.extend(found)
     books: list[Playbook] = []
     for file in files:
-        doc, diags = load_yaml_file(file)
+        doc, diags = load_yaml_file(file, kind="playbook")
         state.diagnostics.extend(diags)
         if doc is not None:
             book = _load_doc(state, doc, file)
@@ -335,6 +335,8 @@ def _inner_model(annotation: Any) -> Any:
 def _message(err: Any, model: type[BaseModel], loc: Sequence[str | int]) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
+        if not loc:  # a key with "[" in it, dropped by clean_loc as if a union tag
+            return f"unknown key {err['loc'][-1]!r}"
         holder = _model_at(model, loc[:-1])
         return "unknown key" + (suggest(loc[-1], holder.model_fields) if holder else "")
     if kind == "missing":

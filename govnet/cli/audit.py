@@ -100,8 +100,10 @@ def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | N
     devices = select_devices(inv, filters)
     device_only = filters.role or filters.platform or filters.tag  # terminals have none of these
     terminals = (
-        [] if device_only and "terminal" not in filters.role else select_terminals(inv, filters)
-    )
+        []
+        if (device_only and "terminal" not in filters.role) or not _reach_terminals(playbooks)
+        else select_terminals(inv, filters)
+    )  # no rule for terminals: the terminals CSVs are never read (issue 21)
     if not devices and not terminals:
         raise GovnetError("no device or terminal matches the filters")
     source = "dir" if from_dir else ("backup" if from_backup else "live")
@@ -116,6 +118,19 @@ def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | N
             report = run_audit(devices, options, store, advance, inv, terminals)
     emit_report(app, report, fmt, output, group_by, show_all)
     ctx.exit(report.exit_code)
+
+
+def _reach_terminals(playbooks: tuple[Path, ...]) -> bool:
+    """Could any rule apply to a terminal (platform and role ``terminal``, no tags)?"""
+    from govnet.checks.fleet import TERMINAL
+    from govnet.checks.playbook import load_playbooks
+
+    return any(
+        (not a.platform or TERMINAL in a.platform) and (not a.role or TERMINAL in a.role)
+        and not a.tags
+        for book in load_playbooks(list(playbooks))
+        for a in (rule.applies_to for rule in book.rules)
+    )  # fmt: skip
 
 
 HISTORY_COLUMNS = [

@@ -68,6 +68,7 @@ def import_cmd(app: App, /, file: Path, source: str, taken: datetime | None, con
     then."""
     try:  # only to say how many records join terminals: a bad inventory must not block this
         inv = app.inventory()
+        len(inv.terminals)  # terminals are read lazily: a bad terminals CSV shows here
     except GovnetError:
         inv = None
     result = import_file(app.store(), file, source, sources_path, taken, console, inv)

@@ -47,6 +47,7 @@ class App:
     db_url: str | None = None
     interactive: bool = False
     errors: Console = field(default_factory=lambda: SafeConsole(stderr=True, soft_wrap=True))
+    inventory_cache: bool = True  # --no-cache / GOVNET_NO_CACHE turns it off (issue 21)
     _inventory: Inventory | None = None
     _store: Store | None = None
     _host_keys: tuple[str | None, KnownHosts] | None = None
@@ -104,7 +105,8 @@ class App:
                         f"(the default {DEFAULT_INVENTORY} is not here)"
                     )
                 path = DEFAULT_INVENTORY
-            self._inventory = load_inventory(path)
+            # terminals CSVs are read when a command first looks at terminals (issue 21)
+            self._inventory = load_inventory(path, lazy_terminals=True, cache=self.inventory_cache)
         return self._inventory
 
     def write(self, text: str, output: Path | None) -> None:

@@ -53,14 +53,15 @@ def validate(app: App, paths: tuple[Path, ...]) -> None:
     from govnet.inventory import load_inventory
 
     inv = load_inventory(list(paths)) if paths else app.inventory()
+    n_terminals = len(inv.terminals)  # reads the terminals CSVs: their errors and warnings too
     for warning in inv.warnings:
         app.err.print(str(warning), style="yellow", markup=False, highlight=False, soft_wrap=True)
     summary = pick(
         app.lang,
         f"OK: {len(inv.zones)} zones, {len(inv.sites)} sites, {len(inv.units)} units, "
-        f"{len(inv.devices)} devices, {len(inv.terminals)} terminals, {len(inv.links)} links",
+        f"{len(inv.devices)} devices, {n_terminals} terminals, {len(inv.links)} links",
         f"校验通过：{len(inv.zones)} 个网络，{len(inv.sites)} 个地点，{len(inv.units)} 个单位，"
-        f"{len(inv.devices)} 台设备，{len(inv.terminals)} 个终端，{len(inv.links)} 条链路",
+        f"{len(inv.devices)} 台设备，{n_terminals} 个终端，{len(inv.links)} 条链路",
     )
     if inv.warnings:
         summary += pick(

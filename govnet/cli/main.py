@@ -38,6 +38,12 @@ from govnet.i18n import default_lang
 @click.option(
     "-q", "--quiet", is_flag=True, help="Print nothing but errors (cron); --output still written."
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    envvar="GOVNET_NO_CACHE",
+    help="Load the inventory in full, not from its cache [env GOVNET_NO_CACHE].",
+)
 @click.option("--no-color", is_flag=True, help="Plain output even on a terminal.")
 @click.option("-v", "--verbose", count=True, help="Log more (-vv for debug).")
 @click.version_option(__version__, prog_name="govnet")
@@ -47,6 +53,7 @@ def cli(
     inventory: Path | None,
     lang: str | None,
     db: str | None,
+    no_cache: bool,
     quiet: bool,
     no_color: bool,
     verbose: int,
@@ -73,6 +80,7 @@ def cli(
         inventory_path=conf.inventory,
         lang=conf.lang or default_lang(),
         db_url=conf.db,
+        inventory_cache=not no_cache,
         **consoles(quiet, no_color),
     )
     from govnet.transport.ssh import use_known_hosts

@@ -98,7 +98,9 @@ def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:
 
     def load() -> tuple[Inventory, list[Device]]:
         """The inventory as it is now on disk (SIGHUP), the one just checked at first."""
-        inventory = next(loads, None) or load_inventory(path)
+        inventory = next(loads, None) or load_inventory(
+            path, lazy_terminals=True, cache=app.inventory_cache
+        )  # a SIGHUP reload: terminals unused here, cached when unchanged
         devices = select_devices(inventory, filters)
         check_all(r for d in devices for r in d.snmp_secrets())  # a reload keeps the old ones
         return inventory, devices

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator
+from array import array
+from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -31,8 +32,16 @@ from govnet.secrets import SecretRef
 def _ip_text(kind: str) -> Any:
     """YAML turns ``no`` into False and ``10`` into 10; an address must be written as text."""
 
+    parse = ipaddress.ip_address if kind == "address" else ipaddress.ip_network
+
     def check(value: Any) -> Any:
-        if isinstance(value, str | ipaddress.IPv4Address | ipaddress.IPv6Address):
+        if isinstance(value, str):
+            # parsed here, IPv4 first: pydantic's union tried IPv6 on every IPv4 address too
+            try:
+                return parse(value)
+            except ValueError:
+                raise ValueError(f"not a valid IP {kind}, got {value!r}") from None
+        if isinstance(value, ipaddress.IPv4Address | ipaddress.IPv6Address):
             return value
         if isinstance(value, ipaddress.IPv4Network | ipaddress.IPv6Network):
             return value
@@ -667,13 +676,141 @@ def _aware(value: datetime, tz: ZoneInfo) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=tz)
 
 
+class LazyTerminals(Mapping[str, Terminal]):
+    """Terminals read on first use (issue 21): commands that never look at them never pay.
+
+    ``load`` may raise :class:`~govnet.errors.InventoryError` (a bad terminals CSV) on first use.
+    """
+
+    def __init__(self, load: Callable[[], Mapping[str, Terminal]]) -> None:
+        self._load: Callable[[], Mapping[str, Terminal]] | None = load
+        self._data: Mapping[str, Terminal] | None = None
+
+    def _get(self) -> Mapping[str, Terminal]:
+        if self._data is None:
+            assert self._load is not None
+            self._data = self._load()
+            self._load = None
+        return self._data
+
+    def __getitem__(self, name: str) -> Terminal:
+        return self._get()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._get()
+
+    def keys(self) -> KeysView[str]:
+        return self._get().keys()
+
+    def values(self) -> ValuesView[Terminal]:
+        return self._get().values()
+
+    def items(self) -> ItemsView[str, Terminal]:
+        return self._get().items()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return dict, (dict(self._get()),)
+
+
+class PackedTerminals(Mapping[str, Terminal]):
+    """Terminals kept as columns (from the inventory cache); each object made when first used.
+
+    A warm start with 300,000 terminals unpickles a few lists instead of 300,000 objects.
+    """
+
+    FIELDS = ("name", "mac", "unit", "zone", "ip", "kind", "owner", "os", "source")
+
+    def __init__(self, columns: tuple[list[Any], ...]) -> None:
+        if len(columns) != len(self.FIELDS) or len({len(c) for c in columns}) > 1:
+            raise ValueError("bad packed terminals")
+        self._columns = columns
+        self._index: dict[str, int] | None = None
+        self._made: dict[int, Terminal] = {}
+
+    @classmethod
+    def pack(cls, terminals: Mapping[str, Terminal]) -> tuple[list[Any], ...]:
+        """Columns of plain values (an IPv4 address as its int) for :mod:`pickle`."""
+        ts = list(terminals.values())
+        ips = [None if t.ip is None else int(t.ip) if t.ip.version == 4 else str(t.ip) for t in ts]
+        cols = [[getattr(t, f) for t in ts] for f in cls.FIELDS]
+        cols[cls.FIELDS.index("ip")] = ips
+        return tuple(cols)
+
+    CATEGORIES = (2, 3, 5)  # unit, zone, kind: a few values repeated 300,000 times
+
+    @classmethod
+    def encode(cls, columns: tuple[list[Any], ...]) -> tuple[Any, ...]:
+        """Columns with each repeated-value column as (values, indices): no object twice."""
+        out: list[Any] = list(columns)
+        for c in cls.CATEGORIES:
+            codes: dict[Any, int] = {}
+            out[c] = (
+                array("I", [codes.setdefault(v, len(codes)) for v in columns[c]]).tobytes(),
+                list(codes),
+            )
+        return tuple(out)
+
+    @classmethod
+    def decode(cls, encoded: tuple[Any, ...]) -> PackedTerminals:
+        """The inverse of :meth:`encode`; ValueError on anything malformed."""
+        try:
+            out = list(encoded)
+            for c in cls.CATEGORIES:
+                raw, values = encoded[c]
+                out[c] = list(map(values.__getitem__, array("I", raw)))
+        except (TypeError, IndexError, ValueError) as exc:
+            raise ValueError("bad packed terminals") from exc
+        return cls(tuple(out))
+
+    def _at(self, i: int) -> Terminal:
+        made = self._made.get(i)
+        if made is None:
+            name, mac, unit, zone, ip, kind, owner, os_, source = (c[i] for c in self._columns)
+            address: IPAddress | None = (
+                None
+                if ip is None
+                else ipaddress.IPv4Address(ip)
+                if isinstance(ip, int)
+                else ipaddress.IPv6Address(ip)
+            )
+            made = Terminal(name, mac, unit, zone, address, kind, owner, os_, source)
+            self._made[i] = made
+        return made
+
+    def _positions(self) -> dict[str, int]:
+        if self._index is None:
+            self._index = {name: i for i, name in enumerate(self._columns[0])}
+        return self._index
+
+    def __getitem__(self, name: str) -> Terminal:
+        return self._at(self._positions()[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns[0])
+
+    def __len__(self) -> int:
+        return len(self._columns[0])
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._positions()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return dict, (dict(self.items()),)
+
+
 @dataclass
 class Inventory:
     zones: dict[str, Zone]
     sites: dict[str, Site]
     units: dict[str, Unit]
     devices: dict[str, Device]
-    terminals: dict[str, Terminal]
+    terminals: Mapping[str, Terminal]  # a LazyTerminals when loaded for a command
     links: list[Link]
     sources: list[str] = field(default_factory=list)
     warnings: list[Any] = field(default_factory=list)  # Diagnostic, kept for reporting

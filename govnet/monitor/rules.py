@@ -315,7 +315,7 @@ def load_rules(path: Path) -> AlertRules:
     diagnostics: list[Diagnostic] = []
     if not path.exists():
         raise PlaybookError([Diagnostic(str(path), 0, 0, "", "no such file (alert rules)")])
-    doc, diags = load_yaml_file(path)
+    doc, diags = load_yaml_file(path, kind="playbook")
     diagnostics.extend(diags)
     if doc is None:
         raise PlaybookError(diagnostics)
