@@ -9,7 +9,7 @@ import click
 
 from govnet.checks.audit import AuditOptions, audit_lock, history, load_report, run_audit
 from govnet.checks.model import Severity
-from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
+from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.cli.complete import complete_playbooks
 from govnet.collect.fetch import CollectOptions
 from govnet.errors import GovnetError
@@ -117,7 +117,7 @@ def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | N
         with app.progress(len(devices) if source == "live" else 0, label) as advance:
             report = run_audit(devices, options, store, advance, inv, terminals)
     emit_report(app, report, fmt, output, group_by, show_all)
-    ctx.exit(report.exit_code)
+    exit_with(report.exit_code)
 
 
 def _reach_terminals(playbooks: tuple[Path, ...]) -> bool:
