@@ -32,9 +32,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 log = logging.getLogger("govnet.lab.faults")
 
-# Line noise: C0 controls (never CR/LF/ESC/BS/TAB, so lines and terminals stay as they are)
-# and Latin-1/Latin Extended letters; never a prompt terminator.
-_NOISE = [chr(c) for c in (*range(0x01, 0x07), 0x0E, 0x0F, *range(0x10, 0x1A))]
+# Line noise as from a baud-rate mismatch: C0 controls (never CR/LF/ESC/BS/TAB, so lines and
+# terminals stay as they are; about a third of the noise) and Latin-1/Latin Extended letters;
+# never a prompt terminator.
+_CONTROLS = [chr(c) for c in (*range(0x01, 0x07), 0x0E, 0x0F, *range(0x10, 0x1A))]
+_NOISE = [c for c in _CONTROLS for _ in range(4)]
 _NOISE += [chr(c) for c in range(0xA1, 0x180) if chr(c).isprintable()]
 _PROMPT_ENDS = ">#]$%:"
 
@@ -129,8 +131,8 @@ def garble(text: str, rate: float, rng: random.Random) -> str:
     end = len(chars) - 1
     while end >= 0 and chars[end] == " ":
         end -= 1
-    if end >= 0 and chars[end] in _PROMPT_ENDS:
-        chars[end] = rng.choice(_NOISE)
+    if end >= 0 and chars[end] in _PROMPT_ENDS:  # a burst of noise where the prompt ends
+        chars[end] = "".join(rng.choice(_CONTROLS) for _ in range(3))
     return "".join(chars)
 
 

@@ -69,7 +69,9 @@ def looks_garbled(text: str) -> bool:
 
 def _transcript() -> Any:
     """A netmiko session log keeping only the last few KiB read, in memory: what the device
-    said before a failure tells a garbled line from a slow or dropped one."""
+    said before a failure tells a garbled line from a slow or dropped one. A read full of
+    line noise stops the session there (netmiko would wait for a prompt that never comes)."""
+    from netmiko.exceptions import ReadException
     from netmiko.session_log import SessionLog
 
     class Transcript(SessionLog):  # type: ignore[misc]
@@ -88,6 +90,8 @@ def _transcript() -> Any:
 
         def write(self, data: str) -> None:
             self.text = (self.text + data)[-_TRANSCRIPT_KEEP:]
+            if looks_garbled(self.text):  # give up at once, not read timeout after timeout
+                raise ReadException("garbled output (line noise)")
 
     return Transcript()
 
@@ -326,17 +330,38 @@ class SshSession:
             raise CommandError(self.device.name, f"rejected {command!r}: {first}", output)
         return output
 
+    def _prompt(self) -> str | None:
+        """The exec prompt as a whole line (``<sw1>``, ``sw1#``). netmiko's default search is
+        the bare name, which a slow device's ``sysname sw1`` line matches before its prompt
+        arrives, returning a truncated reply as if complete."""
+        base = getattr(self._conn, "base_prompt", "")
+        if not base:
+            return None
+        return rf"(?m)^[<\[~*]*{re.escape(base)}[^\r\n]*?[>#\]]\s*$"
+
     def send(self, command: str, read_timeout: float | None = None) -> str:
         """Run one exec-mode command; vendor error text raises ``CommandError``."""
+        conn = self._conn
+        # Wait for the command's echo before reading its reply, so output a slow device still
+        # owes for an earlier command (netmiko's Comware login does not wait for its paging
+        # command) is never taken for this one. Comware's driver skips the echo because long
+        # lines wrap on its terminal: a command that fits on one line cannot.
+        fits = len(command) + len(getattr(conn, "base_prompt", "")) + VERIFY_PROMPT_MARGIN < 80
+        driver_verify = conn.global_cmd_verify  # overrides send_command's own cmd_verify
+        if driver_verify is False and fits:
+            conn.global_cmd_verify = None
         try:
-            output: str = self._conn.send_command(
+            output: str = conn.send_command(
                 command,
+                expect_string=self._prompt(),
                 read_timeout=read_timeout or self.options.read_timeout,
                 strip_prompt=True,
                 strip_command=True,
             )
         except Exception as exc:
             raise self._translate(exc) from exc
+        finally:
+            conn.global_cmd_verify = driver_verify
         return self._check(command, output)
 
     def fetch(self, what: str) -> str:
