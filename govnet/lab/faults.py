@@ -128,10 +128,8 @@ def rng_for(faults: LabFaults, device: str, what: str) -> random.Random:
 def garble(text: str, rate: float, rng: random.Random) -> str:
     """Replace a share ``rate`` of the characters with noise; mangle a trailing prompt."""
     chars = [rng.choice(_NOISE) if c not in "\r\n" and rng.random() < rate else c for c in text]
-    end = len(chars) - 1
-    while end >= 0 and chars[end] == " ":
-        end -= 1
-    if end >= 0 and chars[end] in _PROMPT_ENDS:  # a burst of noise where the prompt ends
+    end = len(text.rstrip(" ")) - 1
+    if end >= 0 and text[end] in _PROMPT_ENDS:  # a burst of noise where the prompt ends
         chars[end] = "".join(rng.choice(_CONTROLS) for _ in range(3))
     return "".join(chars)
 
