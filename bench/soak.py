@@ -18,8 +18,8 @@ started again for ``--after`` seconds. Prints, figures only (no asserts):
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
-import os
 import random
 import signal
 import socket
@@ -68,21 +68,21 @@ def write_inventory(folder: Path, n: int, flap_share: float, poll: float, period
         "sites": {"city": {"level": "city"}},
         "snmp_profiles": {
             "v2c": {"version": "2c", "community": "file:community", "timeout": 1, "retries": 1}
-        },  # fmt: skip
+        },
         "defaults": {
             "snmp_profile": "v2c",
             "zone": "internal",
             "site": "city",
             "role": "access",
             "vars": {"poll_interval": f"{poll:g}s"},
-        },  # fmt: skip
+        },
         "devices": {
             name: {
                 "host": "127.0.0.1",
                 "snmp_port": ports[i],
                 "platform": PLATFORMS[i % 3],
                 "address": f"10.{i // 250}.{i % 250}.1",
-            }  # fmt: skip
+            }
             for i, name in enumerate(names)
         },
     }
@@ -174,7 +174,7 @@ def alert_audit(db: Path, flapping: set[str], open_at_kill: dict[str, int]) -> d
     for key, alerts in by_key.items():
         if sum(1 for a in alerts if a[3] == "firing") > 1:
             problems.append(f"{key}: more than one firing alert")
-        for a, b in zip(alerts, alerts[1:], strict=False):
+        for a, b in itertools.pairwise(alerts):
             if a[3] != "resolved" or a[5] is None:
                 problems.append(f"{key}: alert {a[0]} neither resolved nor the open one")
             elif b[4] < a[5]:
