@@ -277,9 +277,10 @@ def main() -> int:
     print(f"RSS after warm-up (t={warm[1]:.0f} s): {warm[2]['rss']:.1f} MiB; before the kill "
           f"(t={last[1]:.0f} s): {last[2]['rss']:.1f} MiB; growth {growth:+.1f} MiB "
           f"({growth / hours:+.1f} MiB/h)")  # fmt: skip
-    fds = [int(r[2]["fds"]) for r in rows]
-    print(f"open fds over time: min {min(fds)}, max {max(fds)}; soak start {fds[0]}, before "
-          f"the kill {int(last[2]['fds'])}; after restart {int(rows[-1][2]['fds'])}")  # fmt: skip
+    fds = [int(r[2]["fds"]) for r in soak if r[1] >= warm[1]]
+    print(f"open fds after warm-up: min {min(fds)}, max {max(fds)}, before the kill "
+          f"{int(last[2]['fds'])}; restarted daemon at the end {int(rows[-1][2]['fds'])} "
+          "(one UDP socket per polled agent)")  # fmt: skip
     rate = (last[2]["samples"] - soak[0][2]["samples"]) / max(last[1] - soak[0][1], 1e-9)
     print(f"samples: {committed} committed before kill -9 ({rate:.0f}/s), {after_kill} "
           f"readable after it, integrity {integrity[0][0] if integrity else '?'}; "
