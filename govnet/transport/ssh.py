@@ -331,9 +331,9 @@ class SshSession:
         return output
 
     def _prompt(self) -> str | None:
-        """The exec prompt as a whole line (``<sw1>``, ``sw1#``, ``[ops@srv ~]$``). netmiko's default search is
-        the bare name, which a slow device's ``sysname sw1`` line matches before its prompt
-        arrives, returning a truncated reply as if complete."""
+        """The exec prompt as a whole line (``<sw1>``, ``sw1#``, ``[ops@srv ~]$``). netmiko's
+        default search is the bare name, which a slow device's ``sysname sw1`` line matches
+        before its prompt arrives, returning a truncated reply as if complete."""
         base = getattr(self._conn, "base_prompt", "")
         if not base:
             return None
