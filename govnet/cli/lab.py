@@ -29,6 +29,7 @@ STATUS_COLUMNS = [
     Column("ssh_state", "SSH state", "SSH 状态"),
     Column("snmp", "SNMP", "SNMP"),
     Column("snmp_state", "SNMP state", "SNMP 状态"),
+    Column("faults", "Faults", "故障模拟"),
 ]
 
 
