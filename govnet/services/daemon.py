@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from govnet.inventory.model import Device, Inventory, Service
 from govnet.monitor.config import MonitorConfig
@@ -27,6 +27,15 @@ from govnet.store.services import Observation, ServiceBatch, ServiceStore
 log = logging.getLogger("govnet.services")
 
 SAMPLES_RETENTION = 30 * 86400.0  # raw probe results; spans are kept
+
+
+T = TypeVar("T")
+
+
+def _ready(part: T | None) -> T:
+    if part is None:
+        raise RuntimeError("ServiceChecks used before the daemon called setup()")
+    return part
 
 
 def observation(kind: str, name: str, ok: bool, ts: float, valid: float) -> Observation:
@@ -48,8 +57,7 @@ class ServiceChecks(DaemonExtension):
 
     @property
     def ctx(self) -> DaemonContext:
-        assert self._ctx is not None, "ServiceChecks used before setup()"
-        return self._ctx
+        return _ready(self._ctx)
 
     @property
     def config(self) -> MonitorConfig:
@@ -57,13 +65,11 @@ class ServiceChecks(DaemonExtension):
 
     @property
     def runner(self) -> ServiceRunner:
-        assert self._runner is not None, "ServiceChecks used before setup()"
-        return self._runner
+        return _ready(self._runner)
 
     @property
     def alerts(self) -> ServiceAlerts:
-        assert self._alerts is not None, "ServiceChecks used before setup()"
-        return self._alerts
+        return _ready(self._alerts)
 
     # -- hooks the daemon calls ----------------------------------------------------------
 

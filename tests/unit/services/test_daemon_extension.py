@@ -24,14 +24,7 @@ from tests.conftest import MINIMAL
 # FakeClock starts at 2027-01-15 08:00 UTC: the window covers its first hour
 SERVICES = """
 services:
-  portal:
-    label: {zh: 门户网站, en: Government portal}
-    zone: external
-    unit: office
-    host: sw2
-    interval: 30s
-    probes:
-      - {kind: tcp, host: 127.0.0.1, port: 8443}
+  portal: {zone: external, unit: office, host: sw2, probes: [{kind: tcp, host: 127.0.0.1, port: 8443}]}
 maintenance:
   - name: upgrade
     services: [portal]
