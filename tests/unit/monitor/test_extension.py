@@ -4,6 +4,8 @@ fake clock; the daemon runs with no extension at all."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -11,6 +13,7 @@ from typing import Any
 
 import pytest
 
+import govnet.monitor
 from govnet.inventory import Inventory, load_inventory
 from govnet.inventory.model import Device
 from govnet.monitor import service as daemon_module
@@ -217,3 +220,17 @@ def test_the_daemon_runs_with_no_extension(tmp_path: Path, monkeypatch: pytest.M
     asyncio.run(main())
     assert daemon.extensions == ()
     assert daemon.suppression("sw2") == "host sw2 (unreachable)"
+
+
+def test_the_monitor_package_does_not_import_the_service_checks() -> None:
+    """The daemon is handed its extensions: nothing in govnet.monitor names govnet.services,
+    and importing the daemon loads none of it (until the layer contract checks this)."""
+    folder = Path(govnet.monitor.__file__).parent
+    naming = [p.name for p in sorted(folder.glob("*.py")) if "govnet.services" in p.read_text()]
+    assert naming == []
+    code = (
+        "import sys, govnet.monitor.service, govnet.monitor.alerts; "
+        "print([m for m in sys.modules if m.startswith('govnet.services')])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
