@@ -50,6 +50,7 @@ class ServiceChecks(DaemonExtension):
         self._inventory: Inventory | None = None
         self._runner: ServiceRunner | None = None
         self._alerts: ServiceAlerts | None = None
+        self._sstore: ServiceStore | None = None
         self.pending = ServiceBatch()
         self._device_timing: dict[str, tuple[float, float]] = {}
 
@@ -71,12 +72,16 @@ class ServiceChecks(DaemonExtension):
     def alerts(self) -> ServiceAlerts:
         return _ready(self._alerts)
 
+    @property
+    def sstore(self) -> ServiceStore:
+        return _ready(self._sstore)
+
     # -- hooks the daemon calls ----------------------------------------------------------
 
     def setup(self, ctx: DaemonContext, inventory: Inventory) -> None:
         self._ctx = ctx
         self._inventory = inventory
-        self.sstore = ServiceStore(ctx.store)
+        self._sstore = ServiceStore(ctx.store)
         self._runner = ServiceRunner(
             inventory.services.values(), ctx.config, ctx.clock, self._on_check
         )
