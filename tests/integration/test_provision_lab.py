@@ -462,6 +462,11 @@ def test_unused_ports_are_shut_only_after_enough_days_of_mac_records(plab: ProvL
         "macs-hw": 1,
         "macs-ios": 1,
     }
+    code, out = govnet(plab, "backup", "macs", "--via", "snmp", *limit, "-f", "json")
+    assert code == 0, out  # the same sightings over BRIDGE-MIB: no new row
+    assert [r["sightings"] for r in as_json(out)["results"]] == [1, 1]
+    rows = store_macs.last_seen_by_port(Store.open(plab.db), "macs-ios")
+    assert list(rows) == ["GigabitEthernet0/2"]
     args = ("provision", "plan", "shutdown-unused-ports", "days=30", *limit, "-f", "json")
     code, out = govnet(plab, *args)
     assert code == 0, out  # one collection, today: nothing to decide on
