@@ -530,3 +530,19 @@ def test_unused_ports_are_shut_only_after_enough_days_of_mac_records(plab: ProvL
         "no shutdown",
     ]
     assert plab.running("macs-ios") == before
+
+
+def test_mac_collection_reports_an_unreadable_switch_and_records_the_others(
+    plab: ProvLab,
+) -> None:
+    code, out = govnet(
+        plab, "backup", "macs", "--limit", "ext-acc-town,ext-acc-west", "--timeout", "1",
+        "--retries", "0", "-f", "json",
+    )  # fmt: skip
+    assert code == 3, out
+    results = {r["device"]: r for r in as_json(out)["results"]}
+    assert results["ext-acc-town"]["status"] == "failed" and results["ext-acc-town"]["message"]
+    assert results["ext-acc-west"]["status"] == "ok" and results["ext-acc-west"]["sightings"] > 0
+    store = Store.open(plab.db)
+    assert store_macs.collections(store, "ext-acc-town") == []
+    assert len(store_macs.collections(store, "ext-acc-west")) >= 1
