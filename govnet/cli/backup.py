@@ -113,29 +113,6 @@ def show(app: App, host: str) -> None:
     app.write(mask_secrets(cfg.text), None)
 
 
-@backup.command()
-@click.option(
-    "--days",
-    type=click.IntRange(min=0),
-    default=7,
-    show_default=True,
-    help="Older than this is stale.",
-)
-@filter_options
-@format_option("table", "json", "csv")
-@pass_app
-def stale(app: App, /, days: int, fmt: str, output: Path | None, **kwargs: Any) -> None:
-    """Devices whose newest backup is older than --days (exit 1 if any)."""
-    rows = stale_devices(app.store(create=False), ssh_devices(app, kwargs), timedelta(days=days))
-    text = emit_rows(app.console, rows, STALE_COLUMNS, fmt, app.lang,
-                     pick(app.lang, f"stale backups (> {days} d)", f"过期备份（超过 {days} 天）"),
-                     json_data=rows)  # fmt: skip
-    if text is not None:
-        app.write(text, output)
-    if rows:
-        raise SystemExit(ExitCode.FINDINGS)
-
-
 MAC_COLUMNS = [
     Column("device", "Device", "设备"),
     Column("status", "Result", "结果"),
@@ -202,3 +179,26 @@ def macs(
         app.write(text, output)
     if any(o.status == "failed" for o in outcomes):
         raise SystemExit(ExitCode.UNREACHABLE)
+
+
+@backup.command()
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    default=7,
+    show_default=True,
+    help="Older than this is stale.",
+)
+@filter_options
+@format_option("table", "json", "csv")
+@pass_app
+def stale(app: App, /, days: int, fmt: str, output: Path | None, **kwargs: Any) -> None:
+    """Devices whose newest backup is older than --days (exit 1 if any)."""
+    rows = stale_devices(app.store(create=False), ssh_devices(app, kwargs), timedelta(days=days))
+    text = emit_rows(app.console, rows, STALE_COLUMNS, fmt, app.lang,
+                     pick(app.lang, f"stale backups (> {days} d)", f"过期备份（超过 {days} 天）"),
+                     json_data=rows)  # fmt: skip
+    if text is not None:
+        app.write(text, output)
+    if rows:
+        raise SystemExit(ExitCode.FINDINGS)
