@@ -4,6 +4,7 @@ enough is left alone. The MAC sightings it decides on are in tests/unit/store/te
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -257,3 +258,51 @@ def test_an_audit_reading_tables_records_sightings(store: Store) -> None:
     assert macs.last_seen_by_port(store, "sw") == {"Gi0/1": NOW}
     assert macs.collections(store, "sw") == [NOW]
     assert macs.collections(store, "sw2") == []  # an unread table is no watch
+
+
+@pytest.mark.parametrize("platform", ["huawei", "hp_comware", "cisco_ios"])
+def test_idle_ports_are_shut_and_a_refused_line_rolls_back_on_each_platform(
+    inv: Inventory, tmp_path: Path, platform: str
+) -> None:
+    """In process on the lab's shell of each platform: with 40 days of collections and no
+    sighting, every access port that is up is shut (never the linked uplink), a new plan is
+    empty, and a line refused half-way rolls back to exactly the start."""
+    from govnet.provision.service import ProvisionOptions, apply_devices
+    from tests.provision_sim.run import DEVICES
+    from tests.provision_sim.session import Bench
+
+    name = DEVICES[platform]
+    device = inv.devices[name]
+    seed = (ROOT / "inventory" / "lab-data" / name / "running.cfg").read_text("utf-8")
+    bench = Bench(tmp_path / "bench")
+    bench.load(device, seed)
+    store = Store.open(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    now = datetime.now(UTC)
+    for age in range(40, -1, -2):
+        macs.record(store, name, [], now - timedelta(days=age), "ssh")
+    start = bench.running(device)
+    expected = [p.name for p in idle_ports(inv, device, start, {}, now, 30).idle]
+    assert len(expected) >= 2  # the lab's access ports that are up
+
+    def apply() -> str:
+        job, targets = make_job(
+            inv, store, "shutdown-unused-ports", ["days=30"], ROOT / "playbooks" / "templates",
+            Filters(limit=(name,)), commit=True,
+        )  # fmt: skip
+        opts = ProvisionOptions(workers=1, session=bench.session)
+        _, [change] = apply_devices(job, targets, store, opts)
+        return change.status
+
+    assert apply() == "changed"
+    after = bench.running(device)
+    choice = idle_ports(inv, device, after, {}, now, 30)
+    assert choice.idle == []
+    assert set(expected) <= set(choice.already_down)
+    assert choice.protected == idle_ports(inv, device, start, {}, now, 30).protected
+    assert "in the inventory's links" in choice.protected.values()  # its uplink, still up
+    assert apply() == "unchanged"
+
+    bench.load(device, seed, reject=[f"^interface {re.escape(expected[1])}$"])
+    before = bench.running(device)
+    assert apply() == "rolled-back"
+    assert bench.running(device) == before
