@@ -178,7 +178,7 @@ def macs(
     if text is not None:
         app.write(text, output)
     if any(o.status == "failed" for o in outcomes):
-        raise SystemExit(ExitCode.UNREACHABLE)
+        exit_with(ExitCode.UNREACHABLE)
 
 
 @backup.command()
