@@ -32,10 +32,11 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import ConfigDict, ValidationError, field_validator
 
 from govnet.errors import Diagnostic, GovnetError, InputError
-from govnet.yamlsrc import SourceDoc, clean_loc, load_yaml_file, suggest
+from govnet.validation import Strict, diagnostics_from
+from govnet.yamlsrc import load_yaml_file
 
 ENV_CONFIG = "GOVNET_CONFIG"
 SYSTEM_CONFIG = Path("/etc/govnet/govnet.yaml")
@@ -58,10 +59,10 @@ class ConfigError(InputError):
         super().__init__(diagnostics, "config file")
 
 
-class ConfigSpec(BaseModel):
+class ConfigSpec(Strict):
     """The config file's keys (all optional)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(strict=True)
 
     inventory: str | None = None
     db: str | None = None
@@ -158,23 +159,7 @@ def load_config(path: Path) -> ConfigSpec:
     try:
         return ConfigSpec.model_validate(doc.data)
     except ValidationError as exc:
-        raise ConfigError(_diagnostics(doc, exc)) from None
-
-
-def _diagnostics(doc: SourceDoc, exc: ValidationError) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
-    for err in exc.errors():
-        loc = tuple(clean_loc(err["loc"]))
-        if err["type"] == "extra_forbidden":
-            message = "unknown key" + suggest(loc[-1], ConfigSpec.model_fields)
-        elif err["type"].startswith("literal_"):
-            message = f"must be one of zh, en, got {err.get('input')!r}"
-        elif err["type"] == "string_type":
-            message = f"must be a string, got {err.get('input')!r}"
-        else:
-            message = str(err["msg"]).removeprefix("Value error, ")
-        out.append(doc.diag(loc, message))
-    return out
+        raise ConfigError(diagnostics_from(exc, doc, model=ConfigSpec)) from None
 
 
 def _path(value: str, base: Path | None) -> Path:

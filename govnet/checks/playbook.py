@@ -31,7 +31,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from govnet.checks.controls import controls
 from govnet.checks.model import Severity, Text
@@ -39,25 +39,18 @@ from govnet.checks.registry import get_kind, kinds
 from govnet.errors import Diagnostic, PlaybookError
 from govnet.inventory.model import Device, Name, Role
 from govnet.platforms import platforms
-from govnet.yamlsrc import Path_, SourceDoc, clean_loc, load_yaml_file, suggest, yaml_files
+from govnet.validation import Listed, StrictStripped, diagnostics_from
+from govnet.yamlsrc import Path_, SourceDoc, load_yaml_file, suggest, yaml_files
 
 # ----------------------------------------------------------------------------- raw specs
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-class TextSpec(_Strict):
+class TextSpec(StrictStripped):
     en: str = Field(min_length=1)
     zh: str = Field(min_length=1)
 
     def text(self) -> Text:
         return Text(en=self.en, zh=self.zh)
-
-
-def _listify(value: Any) -> Any:
-    return [value] if isinstance(value, str) else value
 
 
 def _platform(value: Any) -> Any:
@@ -69,16 +62,16 @@ def _platform(value: Any) -> Any:
 PlatformName = Annotated[str, BeforeValidator(_platform)]
 
 
-class AppliesTo(_Strict):
+class AppliesTo(StrictStripped):
     """Which devices a rule tests; each list is any-of, an empty list means all."""
 
-    platform: Annotated[list[PlatformName], BeforeValidator(_listify)] = Field(default_factory=list)
-    role: Annotated[list[Role], BeforeValidator(_listify)] = Field(default_factory=list)
-    zone: Annotated[list[Name], BeforeValidator(_listify)] = Field(default_factory=list)
-    tags: Annotated[list[Name], BeforeValidator(_listify)] = Field(default_factory=list)
+    platform: Annotated[list[PlatformName], Listed] = Field(default_factory=list)
+    role: Annotated[list[Role], Listed] = Field(default_factory=list)
+    zone: Annotated[list[Name], Listed] = Field(default_factory=list)
+    tags: Annotated[list[Name], Listed] = Field(default_factory=list)
 
 
-class RuleSpec(_Strict):
+class RuleSpec(StrictStripped):
     id: Name
     control: str
     title: TextSpec
@@ -87,10 +80,10 @@ class RuleSpec(_Strict):
     applies_to: AppliesTo = AppliesTo()
     check: Any
     remediation: TextSpec | None = None
-    references: Annotated[list[str], BeforeValidator(_listify)] = Field(default_factory=list)
+    references: Annotated[list[str], Listed] = Field(default_factory=list)
 
 
-class PlaybookSpec(_Strict):
+class PlaybookSpec(StrictStripped):
     name: Name | None = None
     title: TextSpec | None = None
     description: TextSpec | None = None
@@ -296,59 +289,5 @@ def _validate(state: _State, doc: SourceDoc, path: Path_, model: type[M], data: 
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        seen: set[tuple[Path_, str]] = set()
-        for err in exc.errors():
-            loc = clean_loc(err["loc"])
-            message = _message(err, model, loc)
-            key = (tuple(loc), message)
-            if key not in seen:
-                seen.add(key)
-                state.error(doc, (*path, *loc), message)
+        state.diagnostics.extend(diagnostics_from(exc, doc, path, model))
         return None
-
-
-def _model_at(model: type[BaseModel], loc: Sequence[str | int]) -> type[BaseModel] | None:
-    """The pydantic model that holds the key at ``loc`` (for "did you mean" on unknown keys)."""
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return None
-        info = current.model_fields.get(part)
-        if info is None:
-            return None
-        current = _inner_model(info.annotation)
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
-
-
-def _inner_model(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _message(err: Any, model: type[BaseModel], loc: Sequence[str | int]) -> str:
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        if not loc:  # a key with "[" in it, dropped by clean_loc as if a union tag
-            return f"unknown key {err['loc'][-1]!r}"
-        holder = _model_at(model, loc[:-1])
-        return "unknown key" + (suggest(loc[-1], holder.model_fields) if holder else "")
-    if kind == "missing":
-        return "required key is missing"
-    if kind == "model_type":
-        return "must be a mapping"
-    msg = str(err["msg"])
-    for prefix in ("Value error, ", "Assertion failed, "):
-        msg = msg.removeprefix(prefix)
-    value = err.get("input")
-    if kind.startswith(("literal_", "int_", "float_", "bool_", "string_")) and not isinstance(
-        value, dict | list
-    ):
-        msg = f"{msg}, got {value!r}"
-    return msg

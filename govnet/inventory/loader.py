@@ -57,10 +57,10 @@ from govnet.inventory.model import (
 )
 from govnet.platforms import platforms
 from govnet.secrets import SecretRef
+from govnet.validation import diagnostics_from
 from govnet.yamlsrc import (
     Path_,
     SourceDoc,
-    clean_loc,
     dotted,
     load_yaml_bytes,
     suggest,
@@ -341,38 +341,8 @@ def _validate(state: _State, model: type[M], entry: _Entry, raw: Any | None = No
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        seen: set[Path_] = set()
-        for err in exc.errors():
-            loc: Path_ = (*entry.path, *clean_loc(err["loc"]))
-            if loc not in seen:  # a union (IPv4 | IPv6) fails once per member: report once
-                seen.add(loc)
-                state.error(entry.doc, loc, _message(err, model))
+        state.diagnostics.extend(diagnostics_from(exc, entry.doc, entry.path, model))
         return None
-
-
-def _message(err: Any, model: type[BaseModel]) -> str:
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        key = err["loc"][-1]
-        return "unknown key" + suggest(key, model.model_fields)
-    if kind == "missing":
-        return "required key is missing"
-    if kind == "model_type":
-        return "must be a mapping"
-    msg = str(err["msg"])
-    if kind.startswith("ip_v"):
-        kind, msg = (
-            "ip_any",
-            "not a valid IP address" if "address" in kind else "not a valid IP prefix",
-        )
-    for prefix in ("Value error, ", "Assertion failed, "):
-        msg = msg.removeprefix(prefix)
-    value = err.get("input")
-    if kind.startswith(
-        ("ip_", "literal_", "int_", "float_", "bool_", "string_")
-    ) and not isinstance(value, dict | list):
-        msg = f"{msg}, got {value!r}"
-    return msg
 
 
 def _build(state: _State) -> tuple[Inventory, _Terminals, list[_CsvRef]]:
@@ -1086,14 +1056,9 @@ def _parse_terminal_csv(
             try:
                 parsed = _row_of(TerminalSpec.model_validate(values))
             except ValidationError as exc:
-                seen: set[tuple[str, str]] = set()
-                for err in exc.errors():
-                    col = str(clean_loc(err["loc"])[0]) if err["loc"] else ""
-                    message = _message(err, TerminalSpec)
-                    if (col, message) in seen:  # IPv4 | IPv6: one error, not one per member
-                        continue
-                    seen.add((col, message))
-                    diagnostics.append(Diagnostic(name, line, colno.get(col, 1), col, message))
+                for d in diagnostics_from(exc, SourceDoc(name, None), model=TerminalSpec):
+                    col = d.path.split(".")[0]  # one CSV cell: its column is the key
+                    diagnostics.append(Diagnostic(name, line, colno.get(col, 1), col, d.message))
                 continue
         for key, message in book.add(parsed, f"{name}:{line}"):
             severity = "warning" if message.startswith("warning: ") else "error"

@@ -134,9 +134,9 @@ def test_unknown_key_and_bad_values_name_file_and_line(tmp_path: Path) -> None:
     assert lines == [
         f"{path}:2:1: inventroy: unknown key (known: db, inventory, lang, playbooks, templates, "
         "timezone); did you mean 'inventory'?",
-        f"{path}:3:1: lang: must be one of zh, en, got 'fr'",
+        f"{path}:3:1: lang: Input should be 'zh' or 'en', got 'fr'",
         f"{path}:4:1: timezone: unknown time zone 'Mars/Olympus' (e.g. Asia/Shanghai)",
-        f"{path}:5:1: db: must be a string, got 5",
+        f"{path}:5:1: db: Input should be a valid string, got 5",
     ]
     code, out, err = run("inventory", "validate", env={"GOVNET_CONFIG": str(path)})
     assert code == 2 and out == ""
