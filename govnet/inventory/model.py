@@ -159,8 +159,6 @@ def _vlan(value: Any) -> int:
 Vlan = Annotated[int, BeforeValidator(_vlan)]
 
 
-
-
 class Label(StrictStripped):
     """A human label in Chinese and English; identifiers stay ASCII."""
 
