@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from govnet import readlimits
+from govnet import limits as input_limits
 from govnet.errors import Diagnostic, InventoryError
 from govnet.inventory import cache as inv_cache
 from govnet.inventory.model import (
@@ -161,13 +161,9 @@ def load_inventory(
         raws: list[tuple[Path, bytes]] = []
         for file in files:
             try:
-                raws.append((file, readlimits.read_bounded(file, "inventory")))
-            except readlimits.LimitError as exc:
-                state.diagnostics.append(Diagnostic(str(file), 0, 0, "", str(exc)))
-            except OSError as exc:
-                state.diagnostics.append(
-                    Diagnostic(str(file), 0, 0, "", f"cannot read file: {exc.strerror}")
-                )
+                raws.append((file, input_limits.read_input(file, "inventory")))
+            except input_limits.LimitError as exc:
+                state.diagnostics.append(exc.diagnostic)
         slot = key = None
         if cache and not state.diagnostics:
             slot, key = inv_cache.entry_id(roots), inv_cache.digest([(str(f), r) for f, r in raws])
@@ -892,11 +888,9 @@ def _read_csv_terminals(
 
 def _read_csv_bytes(diagnostics: list[Diagnostic], ref: _CsvRef) -> bytes | None:
     try:
-        return readlimits.read_bounded(ref.path, "terminals")
-    except readlimits.LimitError as exc:
-        diagnostics.append(ref.diag(f"terminals CSV {ref.path}: {exc}"))
-    except OSError as exc:
-        diagnostics.append(ref.diag(f"cannot read terminals CSV {ref.path}: {exc.strerror}"))
+        return input_limits.read_input(ref.path, "terminals")
+    except input_limits.LimitError as exc:
+        diagnostics.append(ref.diag(f"terminals CSV {ref.path}: {exc.message}"))
     return None
 
 
