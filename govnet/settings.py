@@ -24,19 +24,21 @@ systemd need no ``cd``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ConfigDict, ValidationError, field_validator
+from pydantic import BeforeValidator, ConfigDict, ValidationError, field_validator
 
+from govnet import limits as input_limits
 from govnet.errors import Diagnostic, GovnetError, InputError
 from govnet.validation import Strict, diagnostics_from
-from govnet.yamlsrc import load_yaml_file
+from govnet.yamlsrc import load_yaml_file, suggest
 
 ENV_CONFIG = "GOVNET_CONFIG"
 SYSTEM_CONFIG = Path("/etc/govnet/govnet.yaml")
@@ -59,6 +61,22 @@ class ConfigError(InputError):
         super().__init__(diagnostics, "config file")
 
 
+def _limits(value: Any) -> Any:
+    """``limits: {rows: 500000, csv_bytes: 128M}``: the names and sizes of GOVNET_LIMITS."""
+    if not isinstance(value, dict):
+        return value
+    known = [f.name for f in dataclasses.fields(input_limits.Limits)]
+    out: dict[str, int] = {}
+    for key, raw in value.items():
+        if key not in known:
+            raise ValueError(f"unknown limit {key!r}" + suggest(key, known))
+        try:
+            out[key] = input_limits.parse_size(str(raw))
+        except ValueError as exc:
+            raise ValueError(f"{key}: {exc}") from None
+    return out
+
+
 class ConfigSpec(Strict):
     """The config file's keys (all optional)."""
 
@@ -70,6 +88,7 @@ class ConfigSpec(Strict):
     timezone: str | None = None
     playbooks: str | None = None
     templates: str | None = None
+    limits: Annotated[dict[str, int] | None, BeforeValidator(_limits)] = None
 
     @field_validator("timezone")
     @classmethod
@@ -108,6 +127,7 @@ class Settings:
     timezone: str | None = None
     playbooks: Path | None = None
     templates: Path | None = None
+    limits: tuple[tuple[str, int], ...] = ()  # the config file's input limits
     config: Path | None = None  # the file read, if any
 
     @property
@@ -187,6 +207,8 @@ def resolve(environ: Mapping[str, str], config: ConfigSpec | None = None,
                 value = _path(value, base)
             elif key == "db":
                 value = _sqlite_relative(value, base)
+            elif key == "limits":
+                value = tuple(sorted(value.items()))
             values[key] = value
     for var, key in ENV_KEYS.items():
         value = environ.get(var)
@@ -216,6 +238,7 @@ def activate(settings: Settings | None) -> None:
     """The CLI sets the settings of this run (options applied); None forgets them."""
     global _active
     _active = settings
+    input_limits.configure(dict(settings.limits) if settings is not None else {})
 
 
 def active() -> Settings:
