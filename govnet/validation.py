@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import typing
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
@@ -32,6 +32,7 @@ __all__ = [
     "first_problem",
     "listify",
     "message_for",
+    "validate_at",
 ]
 
 
@@ -154,3 +155,23 @@ def first_problem(exc: ValidationError, model: type[BaseModel] | None = None) ->
     err = exc.errors()[0]
     where = ".".join(str(p) for p in clean_loc(err["loc"]))
     return where, message_for(err, model)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate_at(
+    model: type[M],
+    data: Any,
+    doc: SourceDoc,
+    base: Path_,
+    problems: list[Diagnostic],
+    skip: Callable[[list[str | int]], bool] | None = None,
+) -> M | None:
+    """``data`` (found at ``base`` in ``doc``) as a ``model``, or None with every problem
+    appended to ``problems`` (see :func:`diagnostics_from`)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(diagnostics_from(exc, doc, base, model, skip))
+        return None

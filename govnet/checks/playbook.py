@@ -24,14 +24,13 @@ platforms (with a close-match suggestion) and duplicate rule ids (also across fi
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field
 
 from govnet.checks.controls import controls
 from govnet.checks.model import Severity, Text
@@ -39,7 +38,7 @@ from govnet.checks.registry import get_kind, kinds
 from govnet.errors import Diagnostic, PlaybookError
 from govnet.inventory.model import Device, Name, Role
 from govnet.platforms import platforms
-from govnet.validation import Listed, StrictStripped, diagnostics_from
+from govnet.validation import Listed, StrictStripped, validate_at
 from govnet.yamlsrc import Path_, SourceDoc, load_yaml_file, suggest, yaml_files
 
 # ----------------------------------------------------------------------------- raw specs
@@ -194,7 +193,7 @@ def _load_doc(state: _State, doc: SourceDoc, file: Path) -> Playbook | None:
     if not isinstance(doc.data, dict):
         state.error(doc, (), "the top level must be a mapping with 'rules'")
         return None
-    spec = _validate(state, doc, (), PlaybookSpec, doc.data)
+    spec = validate_at(PlaybookSpec, doc.data, doc, (), state.diagnostics)
     name = (spec.name if spec and spec.name else None) or file.stem
     if name in state.names:
         state.error(doc, ("name",), f"playbook {name!r} is also defined in {state.names[name]}")
@@ -221,7 +220,7 @@ def _load_rule(state: _State, doc: SourceDoc, path: Path_, raw: Any, playbook: s
     if not isinstance(raw, dict):
         state.error(doc, path, "a rule must be a mapping")
         return None
-    spec = _validate(state, doc, path, RuleSpec, raw)
+    spec = validate_at(RuleSpec, raw, doc, path, state.diagnostics)
     # Parts a failed RuleSpec cannot vouch for are checked anyway: all errors at once.
     control = raw.get("control")
     if isinstance(control, str) and control not in controls():
@@ -278,16 +277,5 @@ def _load_check(
         return None
     model = get_kind(kind_name).params
     body = {k: v for k, v in raw.items() if k != "kind"}
-    params = _validate(state, doc, path, model, body)
+    params = validate_at(model, body, doc, path, state.diagnostics)
     return None if params is None else (kind_name, params)
-
-
-M = typing.TypeVar("M", bound=BaseModel)
-
-
-def _validate(state: _State, doc: SourceDoc, path: Path_, model: type[M], data: Any) -> M | None:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        state.diagnostics.extend(diagnostics_from(exc, doc, path, model))
-        return None

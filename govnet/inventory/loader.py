@@ -57,7 +57,7 @@ from govnet.inventory.model import (
 )
 from govnet.platforms import platforms
 from govnet.secrets import SecretRef
-from govnet.validation import diagnostics_from
+from govnet.validation import diagnostics_from, validate_at
 from govnet.yamlsrc import (
     Path_,
     SourceDoc,
@@ -330,15 +330,9 @@ def _anchor_secret_files(raw: dict[str, Any], base: Path) -> dict[str, Any]:
 M = TypeVar("M", bound=BaseModel)
 
 
-def _validate(state: _State, model: type[M], entry: _Entry, raw: Any | None = None) -> M | None:
-    data = entry.raw if raw is None else raw
-    if data is None:
-        data = {}
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        state.diagnostics.extend(diagnostics_from(exc, entry.doc, entry.path, model))
-        return None
+def _validate(state: _State, model: type[M], entry: _Entry) -> M | None:
+    data = {} if entry.raw is None else entry.raw
+    return validate_at(model, data, entry.doc, entry.path, state.diagnostics)
 
 
 def _build(state: _State) -> tuple[Inventory, _Terminals, list[_CsvRef]]:

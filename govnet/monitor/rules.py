@@ -37,16 +37,13 @@ reported at once (exit 2).
 from __future__ import annotations
 
 import fnmatch
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    BaseModel,
     Field,
-    ValidationError,
     model_validator,
 )
 
@@ -57,8 +54,8 @@ from govnet.errors import Diagnostic, PlaybookError
 from govnet.inventory.model import Device, Name, Role
 from govnet.monitor.metrics import METRICS
 from govnet.secrets import SecretRef
-from govnet.validation import Listed, StrictStripped, diagnostics_from
-from govnet.yamlsrc import Path_, SourceDoc, load_yaml_file
+from govnet.validation import Listed, StrictStripped, validate_at
+from govnet.yamlsrc import Path_, load_yaml_file
 from govnet.yamlsrc import suggest as _suggest
 
 RULES_FILE = "alerts.yaml"  # in the playbooks folder (govnet/settings.py)
@@ -312,7 +309,7 @@ def load_rules(path: Path) -> AlertRules:
         raise PlaybookError(diagnostics)
     if not isinstance(doc.data, dict):
         raise PlaybookError([doc.diag((), "the top level must be a mapping with 'rules'")])
-    spec = _validate(diagnostics, doc, (), RulesFileSpec, doc.data)
+    spec = validate_at(RulesFileSpec, doc.data, doc, (), diagnostics, skip=_nested_rule)
     rules: list[AlertRule] = []
     seen: dict[str, int] = {}
     raw_rules = doc.data.get("rules")
@@ -321,7 +318,7 @@ def load_rules(path: Path) -> AlertRules:
         if not isinstance(raw, dict):
             diagnostics.append(doc.diag(where, "a rule must be a mapping"))
             continue
-        rule = _validate(diagnostics, doc, where, RuleSpec, raw)
+        rule = validate_at(RuleSpec, raw, doc, where, diagnostics)
         control = raw.get("control")
         if isinstance(control, str) and control not in controls():
             message = f"unknown control {control!r}" + _suggest(control, controls())
@@ -363,23 +360,6 @@ def _resolve(spec: RuleSpec, source: str) -> AlertRule:
     )
 
 
-M = typing.TypeVar("M", bound=BaseModel)
-
-
 def _nested_rule(loc: list[str | int]) -> bool:
     """Rules are validated one by one, with better locations: not again in the file's model."""
     return loc[:1] == ["rules"] and len(loc) > 1
-
-
-def _validate(
-    diagnostics: list[Diagnostic], doc: SourceDoc, path: Path_, model: type[M], data: Any
-) -> M | None:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        diagnostics.extend(
-            diagnostics_from(
-                exc, doc, path, model, skip=_nested_rule if model is RulesFileSpec else None
-            )
-        )
-        return None

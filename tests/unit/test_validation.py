@@ -8,6 +8,7 @@ import pytest
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from govnet.durations import Duration
+from govnet.errors import Diagnostic
 from govnet.validation import (
     Listed,
     Regex,
@@ -18,6 +19,7 @@ from govnet.validation import (
     first_problem,
     listify,
     message_for,
+    validate_at,
 )
 from govnet.yamlsrc import load_yaml
 
@@ -151,3 +153,12 @@ def test_first_problem_gives_a_dotted_key_path_and_the_message() -> None:
         "inner.nmae",
         "unknown key (known: name, port); did you mean 'name'?",
     )
+
+
+def test_validate_at_returns_the_model_or_collects_located_problems() -> None:
+    doc, _ = load_yaml("a:\n  name: x\nb:\n  port: 2\n", "v.yaml")
+    assert doc is not None
+    problems: list[Diagnostic] = []
+    assert validate_at(Inner, doc.data["a"], doc, ("a",), problems) == Inner(name="x")
+    assert validate_at(Inner, doc.data["b"], doc, ("b",), problems) is None
+    assert [str(d) for d in problems] == ["v.yaml:3:1: b.name: required key is missing"]
