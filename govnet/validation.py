@@ -17,7 +17,7 @@ import typing
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from govnet.errors import Diagnostic
 from govnet.yamlsrc import Path_, SourceDoc, clean_loc, suggest
@@ -27,6 +27,7 @@ __all__ = [
     "Regex",
     "Strict",
     "StrictStripped",
+    "TextSpec",
     "check_regex",
     "diagnostics_from",
     "first_problem",
@@ -46,6 +47,13 @@ class StrictStripped(Strict):
     """:class:`Strict`, and surrounding whitespace of every string is dropped."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
+
+
+class TextSpec(StrictStripped):
+    """Words for people in both languages: ``{en: …, zh: …}``, neither empty."""
+
+    en: str = Field(min_length=1)
+    zh: str = Field(min_length=1)
 
 
 def listify(value: Any) -> Any:

@@ -38,18 +38,10 @@ from govnet.checks.registry import get_kind, kinds
 from govnet.errors import Diagnostic, PlaybookError
 from govnet.inventory.model import Device, Name, Role
 from govnet.platforms import platforms
-from govnet.validation import Listed, StrictStripped, validate_at
+from govnet.validation import Listed, StrictStripped, TextSpec, validate_at
 from govnet.yamlsrc import Path_, SourceDoc, load_yaml_file, suggest, yaml_files
 
 # ----------------------------------------------------------------------------- raw specs
-
-
-class TextSpec(StrictStripped):
-    en: str = Field(min_length=1)
-    zh: str = Field(min_length=1)
-
-    def text(self) -> Text:
-        return Text(en=self.en, zh=self.zh)
 
 
 def _platform(value: Any) -> Any:
@@ -90,6 +82,10 @@ class PlaybookSpec(StrictStripped):
 
 
 # ----------------------------------------------------------------------------- resolved
+
+
+def _text(spec: TextSpec) -> Text:
+    return Text(en=spec.en, zh=spec.zh)
 
 
 @dataclass(frozen=True)
@@ -211,8 +207,8 @@ def _load_doc(state: _State, doc: SourceDoc, file: Path) -> Playbook | None:
         name=name,
         path=doc.file,
         rules=rules,
-        title=spec.title.text() if spec.title else Text(name, name),
-        description=spec.description.text() if spec.description else Text(),
+        title=_text(spec.title) if spec.title else Text(name, name),
+        description=_text(spec.description) if spec.description else Text(),
     )
 
 
@@ -245,14 +241,14 @@ def _load_rule(state: _State, doc: SourceDoc, path: Path_, raw: Any, playbook: s
     return Rule(
         id=spec.id,
         control=spec.control,
-        title=spec.title.text(),
+        title=_text(spec.title),
         severity=Severity(spec.severity),
         applies_to=spec.applies_to,
         kind=kind,
         params=params,
-        remediation=spec.remediation.text() if spec.remediation else Text(),
+        remediation=_text(spec.remediation) if spec.remediation else Text(),
         references=tuple(spec.references),
-        description=spec.description.text() if spec.description else Text(),
+        description=_text(spec.description) if spec.description else Text(),
         playbook=playbook,
         source=f"{doc.file}:{doc.where(path)[0]}",
     )

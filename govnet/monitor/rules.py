@@ -54,7 +54,7 @@ from govnet.errors import Diagnostic, PlaybookError
 from govnet.inventory.model import Device, Name, Role
 from govnet.monitor.metrics import METRICS
 from govnet.secrets import SecretRef
-from govnet.validation import Listed, StrictStripped, validate_at
+from govnet.validation import Listed, StrictStripped, TextSpec, validate_at
 from govnet.yamlsrc import Path_, load_yaml_file
 from govnet.yamlsrc import suggest as _suggest
 
@@ -76,11 +76,6 @@ StateName = Literal[
     "device_down", "link_down", "ups_on_battery", "ups_battery_low", "leak", "sensor_failed",
     "device_rebooted",
 ]  # fmt: skip
-
-
-class TextSpec(StrictStripped):
-    en: str = Field(min_length=1)
-    zh: str = Field(min_length=1)
 
 
 class AppliesTo(StrictStripped):

@@ -19,7 +19,7 @@ from pydantic import Field, ValidationError
 
 from govnet.errors import GovnetError
 from govnet.platforms import get_platform
-from govnet.validation import Regex, Strict, first_problem
+from govnet.validation import Regex, Strict, TextSpec, first_problem
 
 
 class MatchSpec(Strict):
@@ -151,16 +151,11 @@ def platform_rules(platform: str) -> PlatformRules:
     )
 
 
-class PeopleText(Strict):
-    en: str
-    zh: str
-
-
 class LeftToPeople(Strict):
     """A control the baseline does not push: why, and what a person does instead."""
 
-    why: PeopleText
-    remediation: PeopleText
+    why: TextSpec
+    remediation: TextSpec
 
 
 @cache
