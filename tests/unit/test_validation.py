@@ -14,6 +14,7 @@ from govnet.validation import (
     Regex,
     Strict,
     StrictStripped,
+    TextSpec,
     check_regex,
     diagnostics_from,
     first_problem,
@@ -56,6 +57,12 @@ def test_strict_stripped_drops_surrounding_whitespace_and_strict_keeps_it() -> N
 
     assert Stripped(name="  core-1 ").name == "core-1"
     assert Inner(name="  core-1 ").name == "  core-1 "
+
+
+def test_text_spec_needs_both_languages() -> None:
+    assert TextSpec.model_validate({"en": " Core ", "zh": "核心"}) == TextSpec(en="Core", zh="核心")
+    err = errors_of(TextSpec, {"en": "Core", "zh": " "}).errors()[0]
+    assert message_for(err, TextSpec).startswith("String should have at least 1 character")
 
 
 def test_listify_makes_one_string_a_list_and_leaves_the_rest() -> None:
