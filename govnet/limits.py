@@ -24,6 +24,7 @@ import re
 import stat
 import zipfile
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -61,18 +62,24 @@ class Limits:
     json_depth: int = 64  # nesting of JSON arrays/objects
     config_bytes: int = 16 * MIB  # a saved device config (audit --from-dir)
     secret_bytes: int = 64 * KIB  # a secret file (file:PATH)
+    inventory_bytes: int = 64 * MIB  # one inventory YAML file
+    terminals_bytes: int = 256 * MIB  # one terminals CSV
+    playbook_bytes: int = 16 * MIB  # a playbook or alert-rules YAML
+    yaml_bytes: int = 16 * MIB  # any other YAML (AV sources, config file, lab data)
+    yaml_alias_nodes: int = 1_000_000  # nodes that aliases may expand to, per YAML file
+    yaml_depth: int = 64  # nesting of a YAML document
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Limits:
-        """The defaults, overridden by ``GOVNET_LIMITS`` (``key=value`` pairs, comma-separated;
-        sizes take K/M/G suffixes, powers of 1024)."""
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
+        """The defaults, then the config file's ``limits:``, then ``GOVNET_LIMITS``
+        (``key=value`` pairs, comma-separated; sizes take K/M/G suffixes, powers of 1024)."""
         env = os.environ if environ is None else environ
         spec = env.get(ENV, "").strip()
-        if not spec:
-            return cls()
+        changes, problems = _deprecated(env)
+        base = replace(cls(), **_configured)
+        if not spec and not changes and not problems:
+            return base
         known = {f.name for f in fields(cls)}
-        changes: dict[str, int] = {}
-        problems: list[str] = []
         for item in (p.strip() for p in spec.split(",")):
             if not item:
                 continue
@@ -91,7 +98,48 @@ class Limits:
             changes[key] = number
         if problems:
             raise InputError([Diagnostic(ENV, 0, 0, "", p) for p in problems], "input limits")
-        return replace(cls(), **changes)
+        return replace(base, **changes)
+
+
+# Deprecated (one release): the per-kind variables the YAML and inventory readers had.
+# Whole MiB for sizes; GOVNET_LIMITS wins where both name a limit.
+DEPRECATED_ENV = {
+    "GOVNET_MAX_INVENTORY_MB": "inventory_bytes",
+    "GOVNET_MAX_TERMINALS_MB": "terminals_bytes",
+    "GOVNET_MAX_PLAYBOOK_MB": "playbook_bytes",
+    "GOVNET_MAX_YAML_MB": "yaml_bytes",
+    "GOVNET_MAX_YAML_ALIAS_NODES": "yaml_alias_nodes",
+    "GOVNET_MAX_YAML_DEPTH": "yaml_depth",
+}
+
+
+def _deprecated(env: Mapping[str, str]) -> tuple[dict[str, int], list[str]]:
+    changes: dict[str, int] = {}
+    problems: list[str] = []
+    for name, key in DEPRECATED_ENV.items():
+        raw = env.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            number = parse_size(raw)
+        except ValueError as exc:
+            problems.append(f"{name} (deprecated; use {ENV}={key}=…): {exc}")
+            continue
+        changes[key] = number * MIB if name.endswith("_MB") else number
+    return changes, problems
+
+
+_configured: dict[str, int] = {}
+
+
+def configure(values: Mapping[str, int]) -> None:
+    """The ``limits:`` of the config file: over the defaults, under the environment."""
+    known = {f.name for f in fields(Limits)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown limit {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    _configured.clear()
+    _configured.update(values)
 
 
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmg]?)i?b?\s*$", re.I)
@@ -190,6 +238,21 @@ def read_regular(path: Path, cap: int, key: str, what: str = "input") -> bytes:
         raise LimitError(name, f"cannot read: {exc.strerror or exc}", what=what) from None
     finally:
         os.close(fd)
+
+
+def read_input(path: Path, kind: str, name: str | None = None) -> bytes:
+    """A YAML or CSV input of a ``kind`` (inventory, terminals, playbook, yaml), capped by
+    ``{kind}_bytes``; :class:`LimitError` naming ``name`` (default: the path)."""
+    key = f"{kind}_bytes"
+    cap = getattr(limits(), key, None)
+    if not isinstance(cap, int):
+        raise ValueError(f"no size limit for {kind!r} files")
+    try:
+        return read_regular(path, cap, key, what=f"{kind} file")
+    except LimitError as exc:
+        if name is None:
+            raise
+        raise LimitError(name, exc.message, what=exc.what) from None
 
 
 def check_cells(file: str, line: int, cells: list[Any], cap: int, what: str = "input") -> None:

@@ -7,12 +7,12 @@ from functools import cache
 from importlib import resources
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from govnet.validation import Strict
 
 
-class Platform(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class Platform(Strict):
     name: str
     label: str
     netmiko: str | None

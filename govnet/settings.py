@@ -24,18 +24,21 @@ systemd need no ``cd``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BeforeValidator, ConfigDict, ValidationError, field_validator
 
+from govnet import limits as input_limits
 from govnet.errors import Diagnostic, GovnetError, InputError
-from govnet.yamlsrc import SourceDoc, clean_loc, load_yaml_file, suggest
+from govnet.validation import Strict, diagnostics_from
+from govnet.yamlsrc import load_yaml_file, suggest
 
 ENV_CONFIG = "GOVNET_CONFIG"
 SYSTEM_CONFIG = Path("/etc/govnet/govnet.yaml")
@@ -58,10 +61,26 @@ class ConfigError(InputError):
         super().__init__(diagnostics, "config file")
 
 
-class ConfigSpec(BaseModel):
+def _limits(value: Any) -> Any:
+    """``limits: {rows: 500000, csv_bytes: 128M}``: the names and sizes of GOVNET_LIMITS."""
+    if not isinstance(value, dict):
+        return value
+    known = [f.name for f in dataclasses.fields(input_limits.Limits)]
+    out: dict[str, int] = {}
+    for key, raw in value.items():
+        if key not in known:
+            raise ValueError(f"unknown limit {key!r}" + suggest(key, known))
+        try:
+            out[key] = input_limits.parse_size(str(raw))
+        except ValueError as exc:
+            raise ValueError(f"{key}: {exc}") from None
+    return out
+
+
+class ConfigSpec(Strict):
     """The config file's keys (all optional)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(strict=True)
 
     inventory: str | None = None
     db: str | None = None
@@ -69,6 +88,7 @@ class ConfigSpec(BaseModel):
     timezone: str | None = None
     playbooks: str | None = None
     templates: str | None = None
+    limits: Annotated[dict[str, int] | None, BeforeValidator(_limits)] = None
 
     @field_validator("timezone")
     @classmethod
@@ -107,6 +127,7 @@ class Settings:
     timezone: str | None = None
     playbooks: Path | None = None
     templates: Path | None = None
+    limits: tuple[tuple[str, int], ...] = ()  # the config file's input limits
     config: Path | None = None  # the file read, if any
 
     @property
@@ -158,23 +179,7 @@ def load_config(path: Path) -> ConfigSpec:
     try:
         return ConfigSpec.model_validate(doc.data)
     except ValidationError as exc:
-        raise ConfigError(_diagnostics(doc, exc)) from None
-
-
-def _diagnostics(doc: SourceDoc, exc: ValidationError) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
-    for err in exc.errors():
-        loc = tuple(clean_loc(err["loc"]))
-        if err["type"] == "extra_forbidden":
-            message = "unknown key" + suggest(loc[-1], ConfigSpec.model_fields)
-        elif err["type"].startswith("literal_"):
-            message = f"must be one of zh, en, got {err.get('input')!r}"
-        elif err["type"] == "string_type":
-            message = f"must be a string, got {err.get('input')!r}"
-        else:
-            message = str(err["msg"]).removeprefix("Value error, ")
-        out.append(doc.diag(loc, message))
-    return out
+        raise ConfigError(diagnostics_from(exc, doc, model=ConfigSpec)) from None
 
 
 def _path(value: str, base: Path | None) -> Path:
@@ -202,6 +207,8 @@ def resolve(environ: Mapping[str, str], config: ConfigSpec | None = None,
                 value = _path(value, base)
             elif key == "db":
                 value = _sqlite_relative(value, base)
+            elif key == "limits":
+                value = tuple(sorted(value.items()))
             values[key] = value
     for var, key in ENV_KEYS.items():
         value = environ.get(var)
@@ -231,6 +238,7 @@ def activate(settings: Settings | None) -> None:
     """The CLI sets the settings of this run (options applied); None forgets them."""
     global _active
     _active = settings
+    input_limits.configure(dict(settings.limits) if settings is not None else {})
 
 
 def active() -> Settings:

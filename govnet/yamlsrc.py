@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from govnet import readlimits
+from govnet import limits as input_limits
 from govnet.errors import Diagnostic
 
 try:  # the C loader composes ~10x faster; fall back where libyaml is missing
@@ -116,8 +116,9 @@ class _Builder:
         self.alias_depth = 0  # > 0 while building through an alias
         self.alias_nodes = 0
         self.alias_path: Path_ = ()  # where the outermost alias being expanded is used
-        self.max_alias_nodes = readlimits.max_alias_nodes()
-        self.max_depth = readlimits.max_depth()
+        caps = input_limits.limits()
+        self.max_alias_nodes = caps.yaml_alias_nodes
+        self.max_depth = caps.yaml_depth
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
         if path not in self.positions:  # (a mapping's values are placed at their keys)
@@ -139,7 +140,7 @@ class _Builder:
             raise _TooMuch(
                 path,
                 f"nested more than {self.max_depth} levels deep "
-                "(raise GOVNET_MAX_YAML_DEPTH if this is meant)",
+                f"({input_limits.raise_hint('yaml_depth')} if this is meant)",
             )
         again = id(node) in self.seen
         if again:
@@ -232,7 +233,7 @@ class _Builder:
             raise _TooMuch(
                 self.alias_path,
                 f"aliases expand to more than {self.max_alias_nodes:,} nodes "
-                "(an alias bomb?); raise GOVNET_MAX_YAML_ALIAS_NODES if this is meant",
+                f"(an alias bomb?); {input_limits.raise_hint('yaml_alias_nodes')} if this is meant",
             )
 
     def build_scalar_key(self, node: yaml.Node) -> str | int | None:
@@ -277,7 +278,7 @@ class _StreamBuilder:
         self.memo = self.parser._memo  # plain scalar → tag, filled by the resolver
         self.positions: dict[Path_, tuple[int, int]] = {}
         self.constructor = yaml.SafeLoader("")
-        self.max_depth = readlimits.max_depth()
+        self.max_depth = input_limits.limits().yaml_depth
 
     def document(self) -> tuple[bool, Any]:
         """(True, data) for a document, (False, None) for an empty stream."""
@@ -408,14 +409,12 @@ def load_yaml(text: str, file: str) -> tuple[SourceDoc | None, list[Diagnostic]]
 def load_yaml_file(
     path: Path, display: str | None = None, kind: str = "yaml"
 ) -> tuple[SourceDoc | None, list[Diagnostic]]:
-    """Read and parse one YAML file of a ``kind`` (size cap: :mod:`govnet.readlimits`)."""
+    """Read and parse one YAML file of a ``kind`` (its size cap: ``Limits.{kind}_bytes``)."""
     name = display or str(path)
     try:
-        raw = readlimits.read_bounded(path, kind)
-    except readlimits.LimitError as exc:
-        return None, [Diagnostic(name, 0, 0, "", str(exc))]
-    except OSError as exc:
-        return None, [Diagnostic(name, 0, 0, "", f"cannot read file: {exc.strerror}")]
+        raw = input_limits.read_input(path, kind, name)
+    except input_limits.LimitError as exc:
+        return None, [exc.diagnostic]
     return load_yaml_bytes(raw, name)
 
 

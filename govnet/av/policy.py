@@ -19,15 +19,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import Field
 
 from govnet.av.join import Current, Match, current
 from govnet.av.parse import CHINA, local_date
 from govnet.checks.fleet import TERMINAL
 from govnet.checks.model import Evidence, Status
 from govnet.inventory.model import Device
+from govnet.validation import Regex, Strict
 
 Test = Literal["installed", "signatures-fresh", "centrally-managed"]
 Live = Literal["snmp", "ssh"]
@@ -36,25 +37,12 @@ TESTS: tuple[Test, ...] = ("installed", "signatures-fresh", "centrally-managed")
 DEFAULT_MAX_AGE = {"internet": 7, "external": 7, "internal": 30, "classified": 30}
 
 
-def _regex(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"bad regular expression {value!r}: {exc}") from None
-    return value
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Approved(_Strict):
+class Approved(Strict):
     name: str = Field(min_length=1)
-    pattern: Annotated[str, BeforeValidator(_regex)]  # searched in "product vendor", any case
+    pattern: Regex  # searched in "product vendor", any case
 
 
-class AvPolicy(_Strict):
+class AvPolicy(Strict):
     """The policy: a rule's ``check.policy`` (written once in playbooks/antivirus.yaml)."""
 
     approved: list[Approved] = Field(default_factory=list)  # empty: any antivirus counts
@@ -86,7 +74,7 @@ class AvPolicy(_Strict):
         return endpoint.role == TERMINAL and (endpoint.description or "") in self.exempt_kinds
 
 
-class AntivirusParams(_Strict):
+class AntivirusParams(Strict):
     """A rule's ``check:`` for kind ``antivirus``: which control it tests, and the policy."""
 
     test: Test

@@ -35,7 +35,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BeforeValidator, Field, ValidationError
 
 from govnet.av.model import Edition
 from govnet.av.parse import (
@@ -49,7 +49,8 @@ from govnet.av.parse import (
     parse_offset,
 )
 from govnet.errors import Diagnostic, InputError
-from govnet.yamlsrc import SourceDoc, load_yaml_file
+from govnet.validation import Listed, Regex, Strict, diagnostics_from
+from govnet.yamlsrc import load_yaml_file
 
 SOURCES_FILE = "av-sources.yaml"  # in the playbooks folder (govnet/settings.py)
 
@@ -66,23 +67,6 @@ Field_ = Literal["host", "ip", "mac", "zone", "unit", "product", "edition", "cli
                  "last_seen", "os"]  # fmt: skip
 FIELDS: tuple[str, ...] = Field_.__args__  # type: ignore[attr-defined]
 IDENTITY = ("host", "ip", "mac")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _listify(value: Any) -> Any:
-    return [value] if isinstance(value, str) else value
-
-
-def _regex(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"bad regular expression {value!r}: {exc}") from None
-    return value
 
 
 def _version_regex(value: Any) -> Any:
@@ -103,18 +87,17 @@ def _offset(value: Any) -> Any:
     return value
 
 
-Regex = Annotated[str, BeforeValidator(_regex)]
 VersionRegex = Annotated[str, BeforeValidator(_version_regex)]
 Offset = Annotated[str, BeforeValidator(_offset)]
-Words = Annotated[list[str], BeforeValidator(_listify)]
+Words = Annotated[list[str], Listed]
 
 
-class LabelSpec(_Strict):
+class LabelSpec(Strict):
     zh: str = Field(min_length=1)
     en: str = Field(min_length=1)
 
 
-class ValuesSpec(_Strict):
+class ValuesSpec(Strict):
     true: Words = Field(default_factory=lambda: list(DEFAULT_TRUE))
     false: Words = Field(default_factory=lambda: list(DEFAULT_FALSE))
     network: Words = Field(default_factory=lambda: list(DEFAULT_NETWORK))
@@ -122,7 +105,7 @@ class ValuesSpec(_Strict):
     empty: Words = Field(default_factory=lambda: list(DEFAULT_EMPTY))
 
 
-class ProductSpec(_Strict):
+class ProductSpec(Strict):
     label: LabelSpec
     installed: Regex | None = None
     running: Regex | None = None
@@ -144,16 +127,16 @@ class ProductSpec(_Strict):
         return self.edition
 
 
-class SignatureSpec(_Strict):
+class SignatureSpec(Strict):
     version_date: VersionRegex | None = None
     date_formats: Words = Field(default_factory=list)
 
 
-class SourceSpec(_Strict):
+class SourceSpec(Strict):
     label: LabelSpec
     product: str
     edition: Edition | None = None
-    columns: dict[Field_, Annotated[list[str], BeforeValidator(_listify)]]
+    columns: dict[Field_, Annotated[list[str], Listed]]
     required: list[Field_] = Field(default_factory=list)
     signature: SignatureSpec = SignatureSpec()
     date_formats: Words = Field(default_factory=list)
@@ -161,7 +144,7 @@ class SourceSpec(_Strict):
     values: ValuesSpec | None = None
 
 
-class SourcesSpec(_Strict):
+class SourcesSpec(Strict):
     utc_offset: Offset = "+08:00"
     values: ValuesSpec = ValuesSpec()
     products: dict[str, ProductSpec] = Field(min_length=1)
@@ -219,24 +202,6 @@ class Catalogue:
                              "antivirus sources") from None  # fmt: skip
 
 
-def _located(doc: SourceDoc, exc: ValidationError, base: tuple[str | int, ...]) -> list[Diagnostic]:
-    out = []
-    for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if isinstance(p, int) or "[" not in str(p))
-        loc = tuple(p for p in loc if p != "function-before")
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            message = "unknown key"
-        elif kind == "missing":
-            message = "required key is missing"
-        else:
-            message = str(err["msg"]).removeprefix("Value error, ")
-            if kind.startswith("literal_"):
-                message += f", got {err.get('input')!r}"
-        out.append(doc.diag((*base, *loc), message))
-    return out
-
-
 def load_catalogue(path: Path | None = None) -> Catalogue:
     """Read and validate ``av-sources.yaml``; every problem at once as an InputError."""
     path = path or default_sources()
@@ -252,7 +217,9 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
     try:
         spec = SourcesSpec.model_validate(doc.data)
     except ValidationError as exc:
-        raise InputError(_located(doc, exc, ()), "antivirus sources") from None
+        raise InputError(
+            diagnostics_from(exc, doc, model=SourcesSpec), "antivirus sources"
+        ) from None
     problems: list[Diagnostic] = []
     for name, src in spec.sources.items():
         base = ("sources", name)

@@ -24,14 +24,13 @@ platforms (with a close-match suggestion) and duplicate rule ids (also across fi
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field
 
 from govnet.checks.controls import controls
 from govnet.checks.model import Severity, Text
@@ -39,25 +38,10 @@ from govnet.checks.registry import get_kind, kinds
 from govnet.errors import Diagnostic, PlaybookError
 from govnet.inventory.model import Device, Name, Role
 from govnet.platforms import platforms
-from govnet.yamlsrc import Path_, SourceDoc, clean_loc, load_yaml_file, suggest, yaml_files
+from govnet.validation import Listed, StrictStripped, TextSpec, validate_at
+from govnet.yamlsrc import Path_, SourceDoc, load_yaml_file, suggest, yaml_files
 
 # ----------------------------------------------------------------------------- raw specs
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-class TextSpec(_Strict):
-    en: str = Field(min_length=1)
-    zh: str = Field(min_length=1)
-
-    def text(self) -> Text:
-        return Text(en=self.en, zh=self.zh)
-
-
-def _listify(value: Any) -> Any:
-    return [value] if isinstance(value, str) else value
 
 
 def _platform(value: Any) -> Any:
@@ -69,16 +53,16 @@ def _platform(value: Any) -> Any:
 PlatformName = Annotated[str, BeforeValidator(_platform)]
 
 
-class AppliesTo(_Strict):
+class AppliesTo(StrictStripped):
     """Which devices a rule tests; each list is any-of, an empty list means all."""
 
-    platform: Annotated[list[PlatformName], BeforeValidator(_listify)] = Field(default_factory=list)
-    role: Annotated[list[Role], BeforeValidator(_listify)] = Field(default_factory=list)
-    zone: Annotated[list[Name], BeforeValidator(_listify)] = Field(default_factory=list)
-    tags: Annotated[list[Name], BeforeValidator(_listify)] = Field(default_factory=list)
+    platform: Annotated[list[PlatformName], Listed] = Field(default_factory=list)
+    role: Annotated[list[Role], Listed] = Field(default_factory=list)
+    zone: Annotated[list[Name], Listed] = Field(default_factory=list)
+    tags: Annotated[list[Name], Listed] = Field(default_factory=list)
 
 
-class RuleSpec(_Strict):
+class RuleSpec(StrictStripped):
     id: Name
     control: str
     title: TextSpec
@@ -87,10 +71,10 @@ class RuleSpec(_Strict):
     applies_to: AppliesTo = AppliesTo()
     check: Any
     remediation: TextSpec | None = None
-    references: Annotated[list[str], BeforeValidator(_listify)] = Field(default_factory=list)
+    references: Annotated[list[str], Listed] = Field(default_factory=list)
 
 
-class PlaybookSpec(_Strict):
+class PlaybookSpec(StrictStripped):
     name: Name | None = None
     title: TextSpec | None = None
     description: TextSpec | None = None
@@ -98,6 +82,10 @@ class PlaybookSpec(_Strict):
 
 
 # ----------------------------------------------------------------------------- resolved
+
+
+def _text(spec: TextSpec) -> Text:
+    return Text(en=spec.en, zh=spec.zh)
 
 
 @dataclass(frozen=True)
@@ -201,7 +189,7 @@ def _load_doc(state: _State, doc: SourceDoc, file: Path) -> Playbook | None:
     if not isinstance(doc.data, dict):
         state.error(doc, (), "the top level must be a mapping with 'rules'")
         return None
-    spec = _validate(state, doc, (), PlaybookSpec, doc.data)
+    spec = validate_at(PlaybookSpec, doc.data, doc, (), state.diagnostics)
     name = (spec.name if spec and spec.name else None) or file.stem
     if name in state.names:
         state.error(doc, ("name",), f"playbook {name!r} is also defined in {state.names[name]}")
@@ -219,8 +207,8 @@ def _load_doc(state: _State, doc: SourceDoc, file: Path) -> Playbook | None:
         name=name,
         path=doc.file,
         rules=rules,
-        title=spec.title.text() if spec.title else Text(name, name),
-        description=spec.description.text() if spec.description else Text(),
+        title=_text(spec.title) if spec.title else Text(name, name),
+        description=_text(spec.description) if spec.description else Text(),
     )
 
 
@@ -228,7 +216,7 @@ def _load_rule(state: _State, doc: SourceDoc, path: Path_, raw: Any, playbook: s
     if not isinstance(raw, dict):
         state.error(doc, path, "a rule must be a mapping")
         return None
-    spec = _validate(state, doc, path, RuleSpec, raw)
+    spec = validate_at(RuleSpec, raw, doc, path, state.diagnostics)
     # Parts a failed RuleSpec cannot vouch for are checked anyway: all errors at once.
     control = raw.get("control")
     if isinstance(control, str) and control not in controls():
@@ -253,14 +241,14 @@ def _load_rule(state: _State, doc: SourceDoc, path: Path_, raw: Any, playbook: s
     return Rule(
         id=spec.id,
         control=spec.control,
-        title=spec.title.text(),
+        title=_text(spec.title),
         severity=Severity(spec.severity),
         applies_to=spec.applies_to,
         kind=kind,
         params=params,
-        remediation=spec.remediation.text() if spec.remediation else Text(),
+        remediation=_text(spec.remediation) if spec.remediation else Text(),
         references=tuple(spec.references),
-        description=spec.description.text() if spec.description else Text(),
+        description=_text(spec.description) if spec.description else Text(),
         playbook=playbook,
         source=f"{doc.file}:{doc.where(path)[0]}",
     )
@@ -285,70 +273,5 @@ def _load_check(
         return None
     model = get_kind(kind_name).params
     body = {k: v for k, v in raw.items() if k != "kind"}
-    params = _validate(state, doc, path, model, body)
+    params = validate_at(model, body, doc, path, state.diagnostics)
     return None if params is None else (kind_name, params)
-
-
-M = typing.TypeVar("M", bound=BaseModel)
-
-
-def _validate(state: _State, doc: SourceDoc, path: Path_, model: type[M], data: Any) -> M | None:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        seen: set[tuple[Path_, str]] = set()
-        for err in exc.errors():
-            loc = clean_loc(err["loc"])
-            message = _message(err, model, loc)
-            key = (tuple(loc), message)
-            if key not in seen:
-                seen.add(key)
-                state.error(doc, (*path, *loc), message)
-        return None
-
-
-def _model_at(model: type[BaseModel], loc: Sequence[str | int]) -> type[BaseModel] | None:
-    """The pydantic model that holds the key at ``loc`` (for "did you mean" on unknown keys)."""
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return None
-        info = current.model_fields.get(part)
-        if info is None:
-            return None
-        current = _inner_model(info.annotation)
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
-
-
-def _inner_model(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _message(err: Any, model: type[BaseModel], loc: Sequence[str | int]) -> str:
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        if not loc:  # a key with "[" in it, dropped by clean_loc as if a union tag
-            return f"unknown key {err['loc'][-1]!r}"
-        holder = _model_at(model, loc[:-1])
-        return "unknown key" + (suggest(loc[-1], holder.model_fields) if holder else "")
-    if kind == "missing":
-        return "required key is missing"
-    if kind == "model_type":
-        return "must be a mapping"
-    msg = str(err["msg"])
-    for prefix in ("Value error, ", "Assertion failed, "):
-        msg = msg.removeprefix(prefix)
-    value = err.get("input")
-    if kind.startswith(("literal_", "int_", "float_", "bool_", "string_")) and not isinstance(
-        value, dict | list
-    ):
-        msg = f"{msg}, got {value!r}"
-    return msg

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from govnet import readlimits
+from govnet import limits as input_limits
 from govnet.errors import Diagnostic, InventoryError
 from govnet.inventory import cache as inv_cache
 from govnet.inventory.model import (
@@ -57,10 +57,10 @@ from govnet.inventory.model import (
 )
 from govnet.platforms import platforms
 from govnet.secrets import SecretRef
+from govnet.validation import diagnostics_from, validate_at
 from govnet.yamlsrc import (
     Path_,
     SourceDoc,
-    clean_loc,
     dotted,
     load_yaml_bytes,
     suggest,
@@ -161,13 +161,9 @@ def load_inventory(
         raws: list[tuple[Path, bytes]] = []
         for file in files:
             try:
-                raws.append((file, readlimits.read_bounded(file, "inventory")))
-            except readlimits.LimitError as exc:
-                state.diagnostics.append(Diagnostic(str(file), 0, 0, "", str(exc)))
-            except OSError as exc:
-                state.diagnostics.append(
-                    Diagnostic(str(file), 0, 0, "", f"cannot read file: {exc.strerror}")
-                )
+                raws.append((file, input_limits.read_input(file, "inventory")))
+            except input_limits.LimitError as exc:
+                state.diagnostics.append(exc.diagnostic)
         slot = key = None
         if cache and not state.diagnostics:
             slot, key = inv_cache.entry_id(roots), inv_cache.digest([(str(f), r) for f, r in raws])
@@ -334,45 +330,9 @@ def _anchor_secret_files(raw: dict[str, Any], base: Path) -> dict[str, Any]:
 M = TypeVar("M", bound=BaseModel)
 
 
-def _validate(state: _State, model: type[M], entry: _Entry, raw: Any | None = None) -> M | None:
-    data = entry.raw if raw is None else raw
-    if data is None:
-        data = {}
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        seen: set[Path_] = set()
-        for err in exc.errors():
-            loc: Path_ = (*entry.path, *clean_loc(err["loc"]))
-            if loc not in seen:  # a union (IPv4 | IPv6) fails once per member: report once
-                seen.add(loc)
-                state.error(entry.doc, loc, _message(err, model))
-        return None
-
-
-def _message(err: Any, model: type[BaseModel]) -> str:
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        key = err["loc"][-1]
-        return "unknown key" + suggest(key, model.model_fields)
-    if kind == "missing":
-        return "required key is missing"
-    if kind == "model_type":
-        return "must be a mapping"
-    msg = str(err["msg"])
-    if kind.startswith("ip_v"):
-        kind, msg = (
-            "ip_any",
-            "not a valid IP address" if "address" in kind else "not a valid IP prefix",
-        )
-    for prefix in ("Value error, ", "Assertion failed, "):
-        msg = msg.removeprefix(prefix)
-    value = err.get("input")
-    if kind.startswith(
-        ("ip_", "literal_", "int_", "float_", "bool_", "string_")
-    ) and not isinstance(value, dict | list):
-        msg = f"{msg}, got {value!r}"
-    return msg
+def _validate(state: _State, model: type[M], entry: _Entry) -> M | None:
+    data = {} if entry.raw is None else entry.raw
+    return validate_at(model, data, entry.doc, entry.path, state.diagnostics)
 
 
 def _build(state: _State) -> tuple[Inventory, _Terminals, list[_CsvRef]]:
@@ -922,11 +882,9 @@ def _read_csv_terminals(
 
 def _read_csv_bytes(diagnostics: list[Diagnostic], ref: _CsvRef) -> bytes | None:
     try:
-        return readlimits.read_bounded(ref.path, "terminals")
-    except readlimits.LimitError as exc:
-        diagnostics.append(ref.diag(f"terminals CSV {ref.path}: {exc}"))
-    except OSError as exc:
-        diagnostics.append(ref.diag(f"cannot read terminals CSV {ref.path}: {exc.strerror}"))
+        return input_limits.read_input(ref.path, "terminals")
+    except input_limits.LimitError as exc:
+        diagnostics.append(ref.diag(f"terminals CSV {ref.path}: {exc.message}"))
     return None
 
 
@@ -1086,14 +1044,9 @@ def _parse_terminal_csv(
             try:
                 parsed = _row_of(TerminalSpec.model_validate(values))
             except ValidationError as exc:
-                seen: set[tuple[str, str]] = set()
-                for err in exc.errors():
-                    col = str(clean_loc(err["loc"])[0]) if err["loc"] else ""
-                    message = _message(err, TerminalSpec)
-                    if (col, message) in seen:  # IPv4 | IPv6: one error, not one per member
-                        continue
-                    seen.add((col, message))
-                    diagnostics.append(Diagnostic(name, line, colno.get(col, 1), col, message))
+                for d in diagnostics_from(exc, SourceDoc(name, None), model=TerminalSpec):
+                    col = d.path.split(".")[0]  # one CSV cell: its column is the key
+                    diagnostics.append(Diagnostic(name, line, colno.get(col, 1), col, d.message))
                 continue
         for key, message in book.add(parsed, f"{name}:{line}"):
             severity = "warning" if message.startswith("warning: ") else "error"

@@ -17,9 +17,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     field_validator,
     model_validator,
@@ -27,6 +25,7 @@ from pydantic import (
 
 from govnet.durations import Duration
 from govnet.secrets import SecretRef
+from govnet.validation import StrictStripped
 
 
 def _ip_text(kind: str) -> Any:
@@ -160,11 +159,7 @@ def _vlan(value: Any) -> int:
 Vlan = Annotated[int, BeforeValidator(_vlan)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-class Label(Strict):
+class Label(StrictStripped):
     """A human label in Chinese and English; identifiers stay ASCII."""
 
     zh: str | None = None
@@ -182,7 +177,7 @@ def _label(value: Any) -> Any:
 LabelField = Annotated[Label, BeforeValidator(_label)]
 
 
-class Pools(Strict):
+class Pools(StrictStripped):
     prefixes: list[IPNetwork] = Field(default_factory=list)
     vlans: list[VlanRange] = Field(default_factory=list)
 
@@ -190,7 +185,7 @@ class Pools(Strict):
         return any(address in net for net in self.prefixes)
 
 
-class Canary(Strict):
+class Canary(StrictStripped):
     """A receiver on a zone that isolated zones must never reach (used by isolation probes)."""
 
     address: IPAddress
@@ -198,33 +193,33 @@ class Canary(Strict):
     dns_name: str | None = None
 
 
-class ZoneSpec(Strict):
+class ZoneSpec(StrictStripped):
     label: LabelField = Label()
     isolated_from: list[Name] = Field(default_factory=list)
     pools: Pools = Pools()
     canaries: list[Canary] = Field(default_factory=list)
 
 
-class SiteSpec(Strict):
+class SiteSpec(StrictStripped):
     label: LabelField = Label()
     level: SiteLevel
     parent: Name | None = None
 
 
-class UnitSpec(Strict):
+class UnitSpec(StrictStripped):
     label: LabelField = Label()
     site: Name
     zones: list[Name] = Field(default_factory=list)
     contact: str | None = None
 
 
-class CredentialSpec(Strict):
+class CredentialSpec(StrictStripped):
     username: str
     password: SecretRef
     secret: SecretRef | None = None  # enable / super password
 
 
-class SnmpProfileSpec(Strict):
+class SnmpProfileSpec(StrictStripped):
     version: Literal["2c", "3"]
     community: SecretRef | None = None
     user: str | None = None
@@ -253,7 +248,7 @@ class SnmpProfileSpec(Strict):
         return out
 
 
-class DeviceValues(Strict):
+class DeviceValues(StrictStripped):
     """The values a device can inherit: set on the device, a group, or ``defaults``."""
 
     platform: str | None = None
@@ -284,7 +279,7 @@ class DeviceSpec(DeviceValues):
     description: str | None = None
 
 
-class TerminalSpec(Strict):
+class TerminalSpec(StrictStripped):
     name: Name
     mac: MacAddress
     ip: IPAddress | None = None
@@ -295,7 +290,7 @@ class TerminalSpec(Strict):
     os: str | None = None
 
 
-class LinkSpec(Strict):
+class LinkSpec(StrictStripped):
     """A cable between two devices: ``a`` and ``b`` are ``DEVICE:INTERFACE``."""
 
     a: str
@@ -318,7 +313,7 @@ class LinkSpec(Strict):
 Seconds = Duration  # one duration grammar everywhere (govnet.durations)
 
 
-class HttpProbeSpec(Strict):
+class HttpProbeSpec(StrictStripped):
     kind: Literal["http"]
     url: str
     expect_status: list[int] = Field(default_factory=lambda: [200])
@@ -342,14 +337,14 @@ class HttpProbeSpec(Strict):
         return [v] if isinstance(v, int) else v
 
 
-class TcpProbeSpec(Strict):
+class TcpProbeSpec(StrictStripped):
     kind: Literal["tcp"]
     host: HostName
     port: int = Field(ge=1, le=65535)
     timeout: Seconds = Field(default=5.0, gt=0, le=120)
 
 
-class DnsProbeSpec(Strict):
+class DnsProbeSpec(StrictStripped):
     kind: Literal["dns"]
     server: IPAddress
     name: str
@@ -364,7 +359,7 @@ class DnsProbeSpec(Strict):
         return [v] if isinstance(v, str) else v
 
 
-class IcmpProbeSpec(Strict):
+class IcmpProbeSpec(StrictStripped):
     kind: Literal["icmp"]
     address: IPAddress
     timeout: Seconds = Field(default=2.0, gt=0, le=60)
@@ -375,7 +370,7 @@ ProbeSpec = Annotated[
 ]
 
 
-class ServiceAlertSpec(Strict):
+class ServiceAlertSpec(StrictStripped):
     """Thresholds of a service's alerts (service-slow, service-cert-expiring)."""
 
     slow_ms: float | None = Field(default=3000.0, gt=0)
@@ -383,7 +378,7 @@ class ServiceAlertSpec(Strict):
     cert_days: float | None = Field(default=30.0, ge=0)
 
 
-class ServiceSpec(Strict):
+class ServiceSpec(StrictStripped):
     label: LabelField = Label()
     zone: Name
     unit: Name
@@ -398,7 +393,7 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-class WeeklySpec(Strict):
+class WeeklySpec(StrictStripped):
     days: list[Weekday] = Field(min_length=1)
     at: str  # HH:MM local time
     duration: Seconds = Field(gt=0, le=7 * 86400)
@@ -417,7 +412,7 @@ class WeeklySpec(Strict):
         return v
 
 
-class MaintenanceSpec(Strict):
+class MaintenanceSpec(StrictStripped):
     """A planned window: absolute (start/end) or weekly, on services/devices/units/sites."""
 
     name: str | None = None

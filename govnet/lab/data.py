@@ -16,21 +16,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from govnet.errors import LabError
 from govnet.inventory.model import IPAddress, MacAddress
 from govnet.lab.faults import LabFaults
+from govnet.validation import Strict, diagnostics_from
+from govnet.yamlsrc import load_yaml_file
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class LabInterface(_Strict):
+class LabInterface(Strict):
     name: str
     description: str = ""
     speed: int = 1000  # Mbit/s
@@ -40,21 +37,21 @@ class LabInterface(_Strict):
     ip: str | None = None  # "10.1.1.1/24" on L3 interfaces
 
 
-class LabArp(_Strict):
+class LabArp(Strict):
     ip: IPAddress
     mac: MacAddress
     interface: str
     vlan: int | None = None
 
 
-class LabMac(_Strict):
+class LabMac(Strict):
     mac: MacAddress
     vlan: int = 1
     interface: str
     type: Literal["dynamic", "static"] = "dynamic"
 
 
-class LabTables(_Strict):
+class LabTables(Strict):
     interfaces: list[LabInterface] = Field(default_factory=list)
     arp: list[LabArp] = Field(default_factory=list)
     mac: list[LabMac] = Field(default_factory=list)
@@ -67,7 +64,7 @@ class LabTables(_Strict):
         return None
 
 
-class LabBehaviour(_Strict):
+class LabBehaviour(Strict):
     silent: bool = False
     reject: list[str] = Field(default_factory=list)
     version: str | None = None
@@ -89,11 +86,21 @@ class LabDeviceData:
     behaviour: LabBehaviour = field(default_factory=LabBehaviour)
 
 
-def _load_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise LabError(f"{path}: cannot read lab data: {exc}") from exc
+M = TypeVar("M", bound=BaseModel)
+
+
+def _load(model: type[M], path: Path) -> M:
+    """``path`` validated as ``model``; a missing file is all defaults. LabError names
+    file:line:col and the key of every problem."""
+    if not path.is_file():
+        return model()
+    doc, problems = load_yaml_file(path)
+    if doc is not None and not problems:
+        try:
+            return model.model_validate(doc.data or {})
+        except ValidationError as exc:
+            problems = diagnostics_from(exc, doc, model=model)
+    raise LabError("; ".join(str(d) for d in problems))
 
 
 def load_device_data(data_dir: Path | None, name: str) -> LabDeviceData:
@@ -103,21 +110,6 @@ def load_device_data(data_dir: Path | None, name: str) -> LabDeviceData:
         return LabDeviceData(name=name, running_config=None)
     cfg = folder / "running.cfg"
     running = cfg.read_text(encoding="utf-8") if cfg.is_file() else None
-    try:
-        tables_path = folder / "tables.yaml"
-        tables = (
-            LabTables.model_validate(_load_yaml(tables_path))
-            if tables_path.is_file()
-            else LabTables()
-        )
-        lab_path = folder / "lab.yaml"
-        behaviour = (
-            LabBehaviour.model_validate(_load_yaml(lab_path))
-            if lab_path.is_file()
-            else LabBehaviour()
-        )
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise LabError(f"{folder}: {where}: {first['msg']}") from exc
+    tables = _load(LabTables, folder / "tables.yaml")
+    behaviour = _load(LabBehaviour, folder / "lab.yaml")
     return LabDeviceData(name=name, running_config=running, tables=tables, behaviour=behaviour)

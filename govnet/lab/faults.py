@@ -28,7 +28,9 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from govnet.validation import Strict
 
 log = logging.getLogger("govnet.lab.faults")
 
@@ -41,10 +43,6 @@ _NOISE += [chr(c) for c in range(0xA1, 0x180) if chr(c).isprintable()]
 _PROMPT_ENDS = ">#]$%:"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 def _true_is_empty(v: Any) -> Any:
     """``garbled: true`` means the defaults, ``false`` means off."""
     if v is True:
@@ -54,19 +52,19 @@ def _true_is_empty(v: Any) -> Any:
     return v
 
 
-class SlowFault(_Strict):
+class SlowFault(Strict):
     line_delay: float = Field(gt=0, le=10)
 
 
-class GarbleFault(_Strict):
+class GarbleFault(Strict):
     rate: float = Field(default=0.3, gt=0, le=1)
 
 
-class DropFault(_Strict):
+class DropFault(Strict):
     after_bytes: int = Field(default=1500, ge=0)
 
 
-class FlapFault(_Strict):
+class FlapFault(Strict):
     period: float = Field(gt=0)
     down: float | None = None  # default: half the period
     offset: float = 0.0
@@ -87,13 +85,13 @@ class FlapFault(_Strict):
         return phase >= self.period - self.down_seconds
 
 
-class SnmpFaults(_Strict):
+class SnmpFaults(Strict):
     loss: float = Field(default=0.0, ge=0, le=100)
     delay: float = Field(default=0.0, ge=0, le=60)
     flap: FlapFault | None = None
 
 
-class LabFaults(_Strict):
+class LabFaults(Strict):
     seed: int = 0
     slow: SlowFault | None = None
     garbled: GarbleFault | None = None

@@ -82,12 +82,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal, NamedTuple, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from govnet.errors import LabError
 from govnet.lab import snmpwire as w
 from govnet.lab.data import LabDeviceData, LabInterface, LabTables
 from govnet.lab.faults import SnmpFaultGate
+from govnet.validation import Strict, first_problem
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +126,8 @@ class AgentSpec:
 # behaviour.snmp, per role
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+class _Model(Strict):
+    model_config = ConfigDict(strict=True)
 
 
 class CommonSnmp(_Model):
@@ -293,12 +294,9 @@ def parse_snmp_behaviour(device: str, role: str, raw: dict[str, Any]) -> CommonS
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
+        where, message = first_problem(exc, model)
         where = f"snmp.{where}" if where else "snmp"
-        hint = f" (keys for role {role}: {', '.join(model.model_fields)})"
-        extra = hint if first["type"] == "extra_forbidden" else ""
-        raise LabError(f"{device}: lab.yaml {where}: {first['msg']}{extra}") from exc
+        raise LabError(f"{device}: lab.yaml {where}: {message}") from exc
 
 
 # ---------------------------------------------------------------------------------------

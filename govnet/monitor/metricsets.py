@@ -29,13 +29,14 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from govnet.errors import GovnetError, TransportError
 from govnet.inventory.model import Device
 from govnet.monitor.counters import DeltaKind, UptimeChange, counter_rate, uptime_change
 from govnet.monitor.model import PollEvent, PollResult, Sample
 from govnet.transport.snmp import SnmpBackend, SnmpTarget, SnmpValue, oid_text, to_bytes
+from govnet.validation import Strict, first_problem
 
 STATIC_EVERY = 10
 
@@ -457,8 +458,7 @@ _SENSOR_KINDS = {8: "temperature_c", 9: "humidity_pct"}
 TRUTHVALUE = 12
 
 
-class ProbeTable(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class ProbeTable(Strict):
     kind: str = Field(pattern="^(temperature|humidity|leak|contact)$")
     value: str
     name: str | None = None
@@ -468,8 +468,7 @@ class ProbeTable(BaseModel):
     active: list[int] = Field(default_factory=list)
 
 
-class Probe(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class Probe(Strict):
     id: str
     vendor: str = ""
     sys_object_id: list[str] = Field(min_length=1)
@@ -480,8 +479,7 @@ class Probe(BaseModel):
         return any(oid == p or oid.startswith(oid_text(p) + ".") for p in self.sys_object_id)
 
 
-class ProbeCatalogue(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class ProbeCatalogue(Strict):
     probes: list[Probe] = Field(default_factory=list)
     entity_leak_words: list[str] = Field(default_factory=list)
 
@@ -492,7 +490,8 @@ def probe_catalogue() -> ProbeCatalogue:
     try:
         return ProbeCatalogue.model_validate(yaml.safe_load(text))
     except ValidationError as exc:  # shipped data: a bug, but say where
-        raise GovnetError(f"govnet/data/env-probes.yaml: {exc.errors()[0]}") from exc
+        where, message = first_problem(exc, ProbeCatalogue)
+        raise GovnetError(f"govnet/data/env-probes.yaml: {where}: {message}") from exc
 
 
 _KIND_METRIC = {"temperature": "temperature_c", "humidity": "humidity_pct"}

@@ -37,18 +37,13 @@ reported at once (exit 2).
 from __future__ import annotations
 
 import fnmatch
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
-    ValidationError,
     model_validator,
 )
 
@@ -59,7 +54,8 @@ from govnet.errors import Diagnostic, PlaybookError
 from govnet.inventory.model import Device, Name, Role
 from govnet.monitor.metrics import METRICS
 from govnet.secrets import SecretRef
-from govnet.yamlsrc import Path_, SourceDoc, clean_loc, load_yaml_file
+from govnet.validation import Listed, StrictStripped, TextSpec, validate_at
+from govnet.yamlsrc import Path_, load_yaml_file
 from govnet.yamlsrc import suggest as _suggest
 
 RULES_FILE = "alerts.yaml"  # in the playbooks folder (govnet/settings.py)
@@ -82,25 +78,12 @@ StateName = Literal[
 ]  # fmt: skip
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-def _listify(value: Any) -> Any:
-    return [value] if isinstance(value, str) else value
-
-
-class TextSpec(_Strict):
-    en: str = Field(min_length=1)
-    zh: str = Field(min_length=1)
-
-
-class AppliesTo(_Strict):
-    role: Annotated[list[Role], BeforeValidator(_listify)] = Field(default_factory=list)
-    zone: Annotated[list[Name], BeforeValidator(_listify)] = Field(default_factory=list)
-    platform: Annotated[list[str], BeforeValidator(_listify)] = Field(default_factory=list)
-    tags: Annotated[list[Name], BeforeValidator(_listify)] = Field(default_factory=list)
-    devices: Annotated[list[str], BeforeValidator(_listify)] = Field(default_factory=list)
+class AppliesTo(StrictStripped):
+    role: Annotated[list[Role], Listed] = Field(default_factory=list)
+    zone: Annotated[list[Name], Listed] = Field(default_factory=list)
+    platform: Annotated[list[str], Listed] = Field(default_factory=list)
+    tags: Annotated[list[Name], Listed] = Field(default_factory=list)
+    devices: Annotated[list[str], Listed] = Field(default_factory=list)
 
     def matches(self, device: Device) -> bool:
         if self.role and device.role not in self.role:
@@ -114,7 +97,7 @@ class AppliesTo(_Strict):
         return not self.devices or any(fnmatch.fnmatchcase(device.name, g) for g in self.devices)
 
 
-class RuleSpec(_Strict):
+class RuleSpec(StrictStripped):
     id: Name
     title: TextSpec
     severity: Literal["critical", "high", "medium", "low"]
@@ -159,19 +142,19 @@ class RuleSpec(_Strict):
         return self
 
 
-class FlapSpec(_Strict):
+class FlapSpec(StrictStripped):
     window: Duration = 600.0
     changes: int = Field(default=5, ge=2)
 
 
-class DefaultsSpec(_Strict):
+class DefaultsSpec(StrictStripped):
     flap: FlapSpec = FlapSpec()
 
 
 CHANNEL_KINDS = ("dingtalk", "wecom", "email")  # delivered through the outbox
 
 
-class NotifierSpec(_Strict):
+class NotifierSpec(StrictStripped):
     """One notifier. log/syslog/webhook/command run at once; dingtalk/wecom/email are channels
     to people: queued in the store's outbox, grouped, rate-limited and retried until sent."""
 
@@ -246,7 +229,7 @@ class NotifierSpec(_Strict):
         return self
 
 
-class RulesFileSpec(_Strict):
+class RulesFileSpec(StrictStripped):
     defaults: DefaultsSpec = DefaultsSpec()
     notifiers: list[NotifierSpec] = Field(default_factory=lambda: [NotifierSpec(kind="log")])
     rules: list[Any] = Field(min_length=1)
@@ -321,7 +304,7 @@ def load_rules(path: Path) -> AlertRules:
         raise PlaybookError(diagnostics)
     if not isinstance(doc.data, dict):
         raise PlaybookError([doc.diag((), "the top level must be a mapping with 'rules'")])
-    spec = _validate(diagnostics, doc, (), RulesFileSpec, doc.data)
+    spec = validate_at(RulesFileSpec, doc.data, doc, (), diagnostics, skip=_nested_rule)
     rules: list[AlertRule] = []
     seen: dict[str, int] = {}
     raw_rules = doc.data.get("rules")
@@ -330,7 +313,7 @@ def load_rules(path: Path) -> AlertRules:
         if not isinstance(raw, dict):
             diagnostics.append(doc.diag(where, "a rule must be a mapping"))
             continue
-        rule = _validate(diagnostics, doc, where, RuleSpec, raw)
+        rule = validate_at(RuleSpec, raw, doc, where, diagnostics)
         control = raw.get("control")
         if isinstance(control, str) and control not in controls():
             message = f"unknown control {control!r}" + _suggest(control, controls())
@@ -372,27 +355,6 @@ def _resolve(spec: RuleSpec, source: str) -> AlertRule:
     )
 
 
-M = typing.TypeVar("M", bound=BaseModel)
-
-
-def _validate(
-    diagnostics: list[Diagnostic], doc: SourceDoc, path: Path_, model: type[M], data: Any
-) -> M | None:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        seen: set[tuple[Path_, str]] = set()
-        for err in exc.errors():
-            loc = clean_loc(err["loc"])
-            if model is RulesFileSpec and loc[:1] == ["rules"] and len(loc) > 1:
-                continue  # rules are validated one by one, with better locations
-            message = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                message = f"unknown key {loc[-1]!r}"
-            elif err["type"] == "missing":
-                message = f"required key {loc[-1]!r} is missing"
-            key = (tuple(loc), message)
-            if key not in seen:
-                seen.add(key)
-                diagnostics.append(doc.diag((*path, *loc), message))
-        return None
+def _nested_rule(loc: list[str | int]) -> bool:
+    """Rules are validated one by one, with better locations: not again in the file's model."""
+    return loc[:1] == ["rules"] and len(loc) > 1

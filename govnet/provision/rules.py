@@ -15,59 +15,33 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError
 
 from govnet.errors import GovnetError
 from govnet.platforms import get_platform
+from govnet.validation import Regex, Strict, TextSpec, first_problem
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _regex(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"bad regex {value!r}: {exc}") from exc
-    return value
-
-
-class MatchSpec(_Strict):
+class MatchSpec(Strict):
     startswith: str | None = None
-    re_search: str | None = None
-
-    @field_validator("re_search")
-    @classmethod
-    def _check(cls, v: str | None) -> str | None:
-        return None if v is None else _regex(v)
+    re_search: Regex | None = None
 
 
-class Substitution(_Strict):
-    match: str
+class Substitution(Strict):
+    match: Regex
     replace: str
-    within: str | None = None  # only inside sections whose header matches
-
-    @field_validator("match", "within")
-    @classmethod
-    def _check(cls, v: str | None) -> str | None:
-        return None if v is None else _regex(v)
+    within: Regex | None = None  # only inside sections whose header matches
 
 
-class PlatformRulesSpec(_Strict):
+class PlatformRulesSpec(Strict):
     section_exit: str
     negation: str
     idempotent: list[list[MatchSpec]] = Field(default_factory=list)
-    silent_negations: list[str] = Field(default_factory=list)
-    permanent: list[str] = Field(default_factory=list)
+    silent_negations: list[Regex] = Field(default_factory=list)
+    permanent: list[Regex] = Field(default_factory=list)
     alternatives: list[Substitution] = Field(default_factory=list)
     compare: list[Substitution] = Field(default_factory=list)
     fixes: list[Substitution] = Field(default_factory=list)
-
-    @field_validator("silent_negations", "permanent")
-    @classmethod
-    def _check(cls, v: list[str]) -> list[str]:
-        return [_regex(x) for x in v]
 
 
 @dataclass(frozen=True)
@@ -147,7 +121,8 @@ def _table() -> dict[str, PlatformRulesSpec]:
     try:
         return {name: PlatformRulesSpec.model_validate(row) for name, row in raw.items()}
     except ValidationError as exc:  # a broken data file is a bug in govnet, said plainly
-        raise GovnetError(f"govnet/data/provision.yaml: {exc}") from exc
+        where, message = first_problem(exc, PlatformRulesSpec)
+        raise GovnetError(f"govnet/data/provision.yaml: platforms: {where}: {message}") from exc
 
 
 def supported_platforms() -> tuple[str, ...]:
@@ -176,16 +151,11 @@ def platform_rules(platform: str) -> PlatformRules:
     )
 
 
-class PeopleText(_Strict):
-    en: str
-    zh: str
-
-
-class LeftToPeople(_Strict):
+class LeftToPeople(Strict):
     """A control the baseline does not push: why, and what a person does instead."""
 
-    why: PeopleText
-    remediation: PeopleText
+    why: TextSpec
+    remediation: TextSpec
 
 
 @cache
@@ -195,7 +165,10 @@ def left_to_people(platform: str = "") -> dict[str, LeftToPeople]:
     try:
         return {k: LeftToPeople.model_validate(v) for k, v in raw.items()}
     except ValidationError as exc:
-        raise GovnetError(f"govnet/data/provision.yaml: left_to_people: {exc}") from exc
+        where, message = first_problem(exc, LeftToPeople)
+        raise GovnetError(
+            f"govnet/data/provision.yaml: left_to_people: {where}: {message}"
+        ) from exc
 
 
 @cache

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from govnet.errors import GovnetError
 from govnet.inventory import Filters, select_devices
@@ -24,14 +24,15 @@ from govnet.provision import ipam
 from govnet.provision.remediation import Intended
 from govnet.provision.templates import TemplateSet, base_context
 from govnet.store.db import Store
+from govnet.validation import StrictStripped
 
 
 class TaskError(GovnetError):
     """Unknown task or bad task arguments (exit 2)."""
 
 
-class Args(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+class Args(StrictStripped):
+    """A task's ``KEY=VALUE`` arguments."""
 
 
 class BaselineArgs(Args):

@@ -31,13 +31,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from govnet.inventory.loader import decode_text
 from govnet.inventory.model import Device, Inventory, Unit
 from govnet.limits import LimitError, limits, read_regular
 from govnet.provision.remediation import Intended, TemplateError, parse_intended
 from govnet.secrets import SecretRef
+from govnet.validation import Strict, first_problem
 
 
 def templates_dir(path: Path | None = None) -> Path:
@@ -62,10 +63,8 @@ class LazySecret:
         return "LazySecret(***)"
 
 
-class SnmpV3Vars(BaseModel):
+class SnmpV3Vars(Strict):
     """``vars.snmp_v3``: the SNMPv3 user the baseline configures (keys by reference)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     user: str
     group: str = "govnet"
@@ -101,10 +100,9 @@ def snmp_v3_for(device: Device, inventory_dir: Path) -> SnmpV3 | None:
         try:
             spec = SnmpV3Vars.model_validate(raw)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
+            where, message = first_problem(exc, SnmpV3Vars)
             raise TemplateError(
-                f"{device.name}: vars.snmp_v3.{where}: {first['msg']} (keys are secret "
+                f"{device.name}: vars.snmp_v3.{where}: {message} (keys are secret "
                 "references: env:NAME, file:PATH or prompt)"
             ) from None
         return SnmpV3(

@@ -132,11 +132,11 @@ def test_unknown_key_and_bad_values_name_file_and_line(tmp_path: Path) -> None:
         load_config(path)
     lines = [str(d) for d in info.value.diagnostics]
     assert lines == [
-        f"{path}:2:1: inventroy: unknown key (known: db, inventory, lang, playbooks, templates, "
+        f"{path}:2:1: inventroy: unknown key (known: db, inventory, lang, limits, playbooks, templates, "
         "timezone); did you mean 'inventory'?",
-        f"{path}:3:1: lang: must be one of zh, en, got 'fr'",
+        f"{path}:3:1: lang: Input should be 'zh' or 'en', got 'fr'",
         f"{path}:4:1: timezone: unknown time zone 'Mars/Olympus' (e.g. Asia/Shanghai)",
-        f"{path}:5:1: db: must be a string, got 5",
+        f"{path}:5:1: db: Input should be a valid string, got 5",
     ]
     code, out, err = run("inventory", "validate", env={"GOVNET_CONFIG": str(path)})
     assert code == 2 and out == ""
@@ -246,3 +246,41 @@ def test_time_zone_and_playbooks_from_the_config_reach_the_commands(
     assert templates_dir() == tmp_path / "mine" / "templates"
     monkeypatch.setenv("GOVNET_TZ", "Asia/Shanghai")
     assert local_zone(None) == ZoneInfo("Asia/Shanghai")  # environment beats the file
+
+
+# ------------------------------------------------------------------ input limits
+
+
+def test_limits_in_the_config_file_are_under_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from govnet.limits import MIB, limits
+    from govnet.settings import activate
+
+    monkeypatch.delenv("GOVNET_LIMITS", raising=False)
+    config = write(tmp_path / "govnet.yaml", "limits: {rows: 500000, inventory_bytes: 128M}\n")
+    settings = resolve({}, load_config(config), config)
+    assert settings.limits == (("inventory_bytes", 128 * MIB), ("rows", 500_000))
+    try:
+        activate(settings)
+        assert limits().rows == 500_000 and limits().inventory_bytes == 128 * MIB
+        monkeypatch.setenv("GOVNET_LIMITS", "rows=10")
+        assert limits().rows == 10 and limits().inventory_bytes == 128 * MIB
+    finally:
+        activate(None)
+    assert limits().rows == 10 and limits().inventory_bytes == 64 * MIB
+
+
+def test_bad_limits_in_the_config_file_are_located(tmp_path: Path) -> None:
+    path = write(tmp_path / "govnet.yaml", "lang: en\nlimits:\n  rws: 5\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    (line,) = [str(d) for d in info.value.diagnostics]
+    assert line.startswith(f"{path}:2:1: limits: unknown limit 'rws' (known: cell_chars, ")
+    assert line.endswith("did you mean 'rows'?")
+    path.write_text("limits: {csv_bytes: lots}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value.diagnostics[0]) == (
+        f"{path}:1:1: limits: csv_bytes: not a size or count 'lots' (e.g. 500000, 64K, 32M, 1G)"
+    )

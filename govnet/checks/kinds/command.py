@@ -21,22 +21,19 @@ import re
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from govnet.checks.facts import DeviceFacts
 from govnet.checks.model import Evidence
 from govnet.checks.registry import CheckResult, register
 from govnet.inventory.model import Device
 from govnet.platforms import platforms
+from govnet.validation import Strict
 
 MAX_EVIDENCE = 20
 Row = dict[str, Any]
 Op = Literal["eq", "ne", "lt", "le", "gt", "ge", "match", "absent"]
 _NUMERIC_OPS = ("lt", "le", "gt", "ge")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _scalar(value: Any) -> Any:
@@ -48,7 +45,7 @@ def _scalar(value: Any) -> Any:
 Scalar = Annotated[str | int | float | None, BeforeValidator(_scalar)]
 
 
-class Condition(_Strict):
+class Condition(Strict):
     field: str = Field(min_length=1)
     op: Op = "eq"
     value: Scalar = None
@@ -93,7 +90,7 @@ class Expectation(Condition):
     quantifier: Literal["all", "any", "none"] = "all"
 
 
-class CommandParams(_Strict):
+class CommandParams(Strict):
     command: str | None = None
     commands: dict[str, str] = Field(default_factory=dict)
     parse: Literal["auto", "lines"] = "auto"

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from govnet.checks.configtext import ParsedConfig, parse_config
 from govnet.checks.facts import DeviceFacts
@@ -37,6 +37,7 @@ from govnet.checks.model import Evidence
 from govnet.checks.registry import CheckResult, register
 from govnet.inventory.model import Device
 from govnet.platforms import platforms
+from govnet.validation import Listed, Strict, check_regex
 
 MAX_EVIDENCE = 20  # per finding; the message says how many more there were
 _CACHE_KEY = "config.parsed"
@@ -52,25 +53,14 @@ def _regex(value: Any) -> re.Pattern[str]:
         return value
     if not isinstance(value, str) or not value:
         raise ValueError(f"expected a regular expression (non-empty string), got {value!r}")
-    try:
-        return compile_regex(value)
-    except re.error as exc:
-        raise ValueError(f"bad regular expression {value!r}: {exc}") from None
-
-
-def _listify(value: Any) -> Any:
-    return [value] if isinstance(value, str) else value
+    return compile_regex(check_regex(value))
 
 
 Regex = Annotated[re.Pattern[str], BeforeValidator(_regex)]
-RegexList = Annotated[list[Regex], BeforeValidator(_listify)]
+RegexList = Annotated[list[Regex], Listed]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ValueTest(_Strict):
+class ValueTest(Strict):
     """A number read from a line and compared, e.g. idle-timeout minutes and seconds."""
 
     match: Regex
@@ -137,7 +127,7 @@ def _fmt(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
-class _ClauseFields(_Strict):
+class _ClauseFields(Strict):
     if_match: RegexList = Field(default_factory=list)
     if_no_match: RegexList = Field(default_factory=list)
     section: Regex | None = None

@@ -30,7 +30,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from govnet.checks.configtext import ParsedConfig, parse_config
 from govnet.checks.facts import DeviceFacts
@@ -48,6 +48,7 @@ from govnet.errors import GovnetError
 from govnet.inventory.model import Device, Name
 from govnet.isolation.correlate import DualHomed, L2Options, L2Result, UnknownDevice, correlate
 from govnet.isolation.static import DeviceConfig, isolated_from, read_config
+from govnet.validation import Strict
 
 if TYPE_CHECKING:
     from govnet.checks.playbook import Rule
@@ -59,9 +60,7 @@ MAX_EVIDENCE = 20
 _PREFIX = re.compile(r"^[0-9a-f]{2}(?::[0-9a-f]{2}){0,5}:?$")
 
 
-class L2Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class L2Params(Strict):
     detect: Literal["dual-homed", "unknown-device"]
     source: Literal["ssh", "snmp"] = "ssh"
     zones: list[Name] = Field(default_factory=list)

@@ -20,28 +20,24 @@ Parameters::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
-from typing import Annotated, Any
-
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from typing import Any
 
 from govnet.checks.facts import DeviceFacts
 from govnet.checks.fleet import FleetContext, fleet_of
 from govnet.checks.model import Evidence, Status
 from govnet.checks.registry import CheckResult, register
-from govnet.durations import format_age, parse_duration
+from govnet.durations import Duration, format_age, format_duration
 from govnet.errors import GovnetError
 from govnet.inventory.model import Device
 from govnet.probe.results import ProbeResult, ProbeRun, Verdict, newest_runs
+from govnet.validation import Strict
 
 KIND = "isolation-probe"
 MAX_EVIDENCE = 30
 
 
-class IsolationProbeParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    max_age: Annotated[timedelta, BeforeValidator(parse_duration)] = timedelta(hours=24)
+class IsolationProbeParams(Strict):
+    max_age: Duration = 24 * 3600.0  # seconds
 
 
 def _describe(r: ProbeResult) -> Evidence:
@@ -105,10 +101,11 @@ class IsolationProbeKind:
                 f"no recent probe: no probe from {device.zone} in the store; {hint}"
             )
         age = ctx.now - run.started
-        if age > params.max_age:
+        if age.total_seconds() > params.max_age:
             return CheckResult.errored(
                 f"no recent probe: the newest probe from {device.zone} ({run.id}) is "
-                f"{format_age(age)} old, more than {format_age(params.max_age)}; {hint}"
+                f"{format_age(age)} old, more than {format_duration(params.max_age, parts=2)};"
+                f" {hint}"
             )
         results = [r for r in run.results if r.to_zone in forbidden]
         evidence = [_describe(r) for r in results]

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from govnet.checks.facts import DeviceFacts
 from govnet.checks.fleet import FleetContext, fleet_of
@@ -35,6 +35,7 @@ from govnet.isolation.static import (
     link_leaks,
     read_config,
 )
+from govnet.validation import Strict
 
 if TYPE_CHECKING:
     from govnet.checks.playbook import Rule
@@ -43,9 +44,7 @@ NAME = "isolation-static"
 MAX_EVIDENCE = 20
 
 
-class StaticParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class StaticParams(Strict):
     checks: list[LeakKind] = Field(default_factory=lambda: list(KINDS), min_length=1)
 
 

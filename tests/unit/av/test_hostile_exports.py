@@ -360,8 +360,9 @@ def test_limits_from_the_environment(env: Path, monkeypatch: pytest.MonkeyPatch)
         Limits.from_env({"GOVNET_LIMITS": "rows=lots,colour=2"})
     assert [str(d) for d in exc.value.diagnostics] == [
         "GOVNET_LIMITS: 'colour=2': expected KEY=VALUE with KEY one of cell_chars, columns, "
-        "config_bytes, csv_bytes, json_bytes, json_depth, rows, secret_bytes, xlsx_bytes, "
-        "xlsx_part, xlsx_unzipped",
+        "config_bytes, csv_bytes, inventory_bytes, json_bytes, json_depth, playbook_bytes, rows, "
+        "secret_bytes, terminals_bytes, xlsx_bytes, xlsx_part, xlsx_unzipped, yaml_alias_nodes, "
+        "yaml_bytes, yaml_depth",
         "GOVNET_LIMITS: rows: not a size or count 'lots' (e.g. 500000, 64K, 32M, 1G)",
     ]
     path = env / "small.csv"

@@ -58,13 +58,17 @@ def test_alias_budget_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
     text = "a: &a [1, 2, 3]\nb: [*a, *a]\n"
     doc, diags = load_yaml(text, "x.yaml")
     assert diags == [] and doc is not None and doc.data["b"] == [[1, 2, 3], [1, 2, 3]]
-    monkeypatch.setenv("GOVNET_MAX_YAML_ALIAS_NODES", "5")
+    monkeypatch.setenv("GOVNET_LIMITS", "yaml_alias_nodes=5")
     doc, diags = load_yaml(text, "x.yaml")
     assert doc is None
     assert [str(d) for d in diags] == [
         "x.yaml:2:1: b[1]: aliases expand to more than 5 nodes (an alias bomb?); "
-        "raise GOVNET_MAX_YAML_ALIAS_NODES if this is meant"
+        "raise it with GOVNET_LIMITS=yaml_alias_nodes=… if this is meant"
     ]
+    monkeypatch.delenv("GOVNET_LIMITS")
+    monkeypatch.setenv("GOVNET_MAX_YAML_ALIAS_NODES", "5")  # deprecated, still honoured
+    doc, diags = load_yaml(text, "x.yaml")
+    assert doc is None and "more than 5 nodes" in str(diags[0])
 
 
 def test_anchors_and_merge_keys_still_work(write_inventory: Writer) -> None:
@@ -98,12 +102,15 @@ def test_inventory_over_its_size_cap(
     write_inventory: Writer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = write_inventory(MINIMAL + "# " + "x" * (2 << 20) + "\n")
-    monkeypatch.setenv("GOVNET_MAX_INVENTORY_MB", "1")
+    monkeypatch.setenv("GOVNET_LIMITS", "inventory_bytes=1M")
     (error,) = errors_of(path)
     assert error == (
-        f"{path}: inventory file is 2.0 MiB, over the 1 MiB limit "
-        "(split it, or raise GOVNET_MAX_INVENTORY_MB)"
+        f"{path}: 2 MiB is larger than the 1 MiB limit for this kind of file "
+        "(raise it with GOVNET_LIMITS=inventory_bytes=…)"
     )
+    monkeypatch.setenv("GOVNET_LIMITS", "inventory_bytes=3M")
+    monkeypatch.setenv("GOVNET_MAX_INVENTORY_MB", "1")  # deprecated; GOVNET_LIMITS wins
+    assert load_inventory(path).devices
 
 
 def test_terminals_csv_over_its_size_cap(
@@ -112,18 +119,15 @@ def test_terminals_csv_over_its_size_cap(
     (tmp_path / "t.csv").write_text("name,mac,unit,zone\n" + "x" * (2 << 20) + "\n")
     monkeypatch.setenv("GOVNET_MAX_TERMINALS_MB", "1")
     (error,) = errors_of(write_inventory(MINIMAL + "terminals_csv: [t.csv]\n"))
-    assert ":24:" in error and "over the 1 MiB limit" in error
+    assert ":24:" in error and "larger than the 1 MiB limit" in error
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
 def test_dev_zero_is_refused_at_once(write_inventory: Writer) -> None:
     (error,) = errors_of(Path("/dev/zero"))
-    assert (
-        error
-        == "/dev/zero: not a regular file (a device, pipe or directory); give a inventory file"
-    )
+    assert error == "/dev/zero: a device, not a regular file: give a file"
     (error,) = errors_of(write_inventory(MINIMAL + "terminals_csv: [/dev/zero]\n"))
-    assert "terminals_csv[0]: terminals CSV /dev/zero: not a regular file" in error
+    assert "terminals_csv[0]: terminals CSV /dev/zero: a device, not a regular file" in error
     result = CliRunner().invoke(cli, ["-i", "/dev/zero", "inventory", "validate"])
     assert result.exit_code == 2 and "not a regular file" in result.output
 
