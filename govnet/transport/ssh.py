@@ -28,7 +28,7 @@ from govnet.errors import (
     ProtocolError,
     TransportError,
 )
-from govnet.inventory.model import Device
+from govnet.inventory.model import Device, JumpHost
 from govnet.platforms import Platform, get_platform
 from govnet.secrets import REDACTOR
 from govnet.transport.hostkeys import HostKey, HostKeyError, KnownHosts, system_known_hosts, verify
@@ -144,7 +144,7 @@ class HostKeyCheck:
     raising there closes the connection with nothing sent.
     """
 
-    def __init__(self, device: Device, store: KnownHosts) -> None:
+    def __init__(self, device: Device | JumpHost, store: KnownHosts) -> None:
         self.device = device
         self.store = store
         self.key: HostKey | None = None
@@ -184,6 +184,10 @@ class _Verifying:
     def _connect_params_dict(self) -> dict[str, Any]:
         params: dict[str, Any] = super()._connect_params_dict()  # type: ignore[misc]
         params["transport_factory"] = self._host_key_check.transport
+        params["look_for_keys"] = False  # only the key the inventory names (pkey), never ~/.ssh
+        params["key_filename"] = None
+        if not params.get("password"):
+            params["password"] = None  # key or agent only: no empty-password attempt
         return params
 
 
@@ -272,11 +276,15 @@ class SshSession:
         self._errors = re.compile(self.platform.errors, re.M) if self.platform.errors else None
         self._conn: Any = None
         self.host_key_check: HostKeyCheck | None = None
+        self._bastion: Any = None  # jump.Bastion when reached through one
+        self._release: Callable[[], None] | None = None
 
     def open(self) -> SshSession:
+        from govnet.transport.jump import login_params
+
         creds = self.device.credentials
         assert creds is not None
-        password = creds.password.resolve(f"{self.device.name} password")
+        login = login_params(creds, self.device.name)
         secret = creds.secret.resolve(f"{self.device.name} secret") if creds.secret else ""
         timeout = self.options.timeout or self.device.timeout
         params: dict[str, Any] = {
@@ -284,7 +292,7 @@ class SshSession:
             "host": self.device.host,
             "port": self.device.port,
             "username": creds.username,
-            "password": password,
+            "password": login["password"] or "",
             "secret": secret,
             "conn_timeout": timeout,
             "auth_timeout": timeout,
@@ -293,18 +301,24 @@ class SshSession:
             "read_timeout_override": None,
             "fast_cli": True,
             "timeout": timeout,
-            "allow_agent": False,
-            "use_keys": False,
+            "allow_agent": creds.agent,
+            "use_keys": login["pkey"] is not None,
+            "pkey": login["pkey"],
         }
+        if self.device.transport == "telnet":
+            return self._open_telnet(params)
         driver = _driver(self.platform.netmiko)
         attempts = 1 + max(0, self.options.retries)
         for attempt in range(1, attempts + 1):
             self.host_key_check = HostKeyCheck(self.device, self.options.host_keys())
             try:
+                if self.device.jump:
+                    params["sock"] = self._forward()
                 self._conn = driver(**params, host_key_check=self.host_key_check)
                 return self
             except Exception as exc:
-                err = translate(self.device, exc)
+                self._release_channel()
+                err = self._dropped() or translate(self.device, exc)
                 if isinstance(err, AuthError | ProtocolError | HostKeyError) or attempt == attempts:
                     raise err from exc
                 log.info(
@@ -312,6 +326,56 @@ class SshSession:
                 )
                 time.sleep(self.options.retry_delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _forward(self) -> Any:
+        """A ``direct-tcpip`` channel to the device through its bastion chain (jump.py)."""
+        from govnet.transport.jump import pool
+
+        self._bastion = pool().get(self.device.jump)
+        channel, self._release = self._bastion.open(self.device, self.options.host_keys())
+        return channel
+
+    def _release_channel(self) -> None:
+        release, self._release = self._release, None
+        if release is not None:
+            release()
+
+    def _dropped(self) -> TransportError | None:
+        """When a session through a bastion fails because the bastion went away: say so."""
+        if self._bastion is not None and self._bastion.dropped():
+            hop = self._bastion.last
+            return ConnectError(
+                self.device.name,
+                f"bastion {hop.name} ({hop.host}:{hop.port}) dropped the connection; "
+                "check the bastion",
+            )
+        return None
+
+    def _open_telnet(self, params: dict[str, Any]) -> SshSession:
+        """Legacy Telnet (``transport: telnet`` with ``allow_insecure: true``): clear text, no
+        host key; every use is logged as a warning."""
+        from netmiko.ssh_dispatcher import CLASS_MAPPER
+
+        device_type = f"{self.platform.netmiko}_telnet"
+        if device_type not in CLASS_MAPPER:
+            raise GovnetError(
+                f"{self.device.name}: platform {self.platform.name} has no Telnet driver"
+            )
+        log.warning(
+            "%s: using Telnet (clear text, allow_insecure) at %s:%d; replace or enable SSH",
+            self.device.name, self.device.host, self.device.port,
+        )  # fmt: skip
+        for key in ("use_keys", "pkey", "allow_agent", "banner_timeout"):
+            params.pop(key, None)
+        params["device_type"] = device_type
+        try:
+            self._conn = CLASS_MAPPER[device_type](**params)
+        except Exception as exc:
+            err = translate(self.device, exc)
+            if "login" in str(exc).lower() or "password" in str(exc).lower():
+                err = AuthError(self.device.name, "Telnet login failed; check the credentials")
+            raise err from exc
+        return self
 
     def _check(self, command: str, output: str) -> str:
         if self._errors and self._errors.search(output):
@@ -331,7 +395,7 @@ class SshSession:
                 strip_command=True,
             )
         except Exception as exc:
-            raise translate(self.device, exc) from exc
+            raise (self._dropped() or translate(self.device, exc)) from exc
         self._trace(command, output)
         return self._check(command, output)
 
@@ -437,6 +501,7 @@ class SshSession:
             except Exception:
                 log.debug("%s: error while disconnecting", self.device.name, exc_info=True)
             self._conn = None
+        self._release_channel()
 
     def __enter__(self) -> SshSession:
         return self.open()
