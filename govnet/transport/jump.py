@@ -51,7 +51,7 @@ def load_key(creds: CredentialSpec, who: str) -> Any:
             return _keys[cache_key]
         try:
             key = paramiko.PKey.from_path(
-                path, passphrase=passphrase.encode() if passphrase else None
+                path, password=passphrase.encode() if passphrase else None
             )
         except FileNotFoundError:
             raise SecretError(f"{who}: key_file {path} does not exist; fix the path") from None
@@ -95,8 +95,6 @@ def _hop_error(device: Device, hop: JumpHost, exc: BaseException, via: str) -> T
     where = _where(hop)
     if isinstance(exc, HostKeyError):
         return HostKeyError(device.name, f"{where}: {exc.message}")
-    if isinstance(exc, SecretError):
-        raise exc
     if isinstance(exc, paramiko.AuthenticationException):
         return AuthError(
             device.name,
@@ -171,10 +169,14 @@ class Bastion:
                     auth_timeout=hop.timeout,
                     transport_factory=check.transport,
                 )
-            except Exception as exc:
+            except (OSError, EOFError, paramiko.SSHException, HostKeyError) as exc:
                 client.close()
                 self.close()
                 raise _hop_error(device, hop, exc, via) from exc
+            except BaseException:
+                client.close()
+                self.close()
+                raise
             self._clients.append(client)
             transport = client.get_transport()
             transport.set_keepalive(KEEPALIVE)
@@ -189,7 +191,7 @@ class Bastion:
                         ("127.0.0.1", 0),
                         timeout=target.timeout,
                     )
-                except Exception as exc:
+                except (OSError, EOFError, paramiko.SSHException) as exc:
                     self.close()
                     raise _hop_error(device, target, exc, via) from exc
         self.logins += 1

@@ -311,14 +311,19 @@ class SshSession:
         attempts = 1 + max(0, self.options.retries)
         for attempt in range(1, attempts + 1):
             self.host_key_check = HostKeyCheck(self.device, self.options.host_keys())
+            forwarded = False
             try:
                 if self.device.jump:
                     params["sock"] = self._forward()
+                    forwarded = True
                 self._conn = driver(**params, host_key_check=self.host_key_check)
                 return self
             except Exception as exc:
                 self._release_channel()
-                err = self._dropped() or translate(self.device, exc)
+                err = translate(self.device, exc)
+                if forwarded:  # through a bastion that then went away: name it, not the device
+                    log.debug("%s: %s", self.device.name, err.message)
+                    err = self._dropped() or err
                 if isinstance(err, AuthError | ProtocolError | HostKeyError) or attempt == attempts:
                     raise err from exc
                 log.info(
