@@ -18,7 +18,7 @@ import functools
 import logging
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,26 @@ def load_key(creds: CredentialSpec, who: str) -> Any:
             raise SecretError(f"{who}: cannot load key_file {path} ({why}: {exc})") from None
         _keys[cache_key] = key
         return key
+
+
+def check_keys(devices: Iterable[Device]) -> None:
+    """Load every private key the devices (and their bastions) log in with, before any
+    connection: a missing file or wrong passphrase is one input error (exit 2), not a
+    failure per device."""
+    seen: dict[tuple[str, Any], str] = {}
+    for d in devices:
+        pairs = [(d.name, d.credentials)] + [(f"bastion {h.name}", h.credentials) for h in d.jump]
+        for who, creds in pairs:
+            if creds is not None and creds.key_file is not None:
+                seen.setdefault((creds.key_file, creds.passphrase), who)
+    problems: list[str] = []
+    for (path, passphrase), who in seen.items():
+        try:
+            load_key(CredentialSpec(username="-", key_file=path, passphrase=passphrase), who)
+        except SecretError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise SecretError("; ".join(problems))
 
 
 def login_params(creds: CredentialSpec, who: str) -> dict[str, Any]:

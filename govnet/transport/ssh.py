@@ -303,6 +303,7 @@ class SshSession:
             "timeout": timeout,
             "allow_agent": creds.agent,
             "use_keys": login["pkey"] is not None,
+            "key_file": creds.key_file,  # netmiko checks it exists; paramiko gets pkey, loaded
             "pkey": login["pkey"],
         }
         if self.device.transport == "telnet":
@@ -370,7 +371,7 @@ class SshSession:
             "%s: using Telnet (clear text, allow_insecure) at %s:%d; replace or enable SSH",
             self.device.name, self.device.host, self.device.port,
         )  # fmt: skip
-        for key in ("use_keys", "pkey", "allow_agent", "banner_timeout"):
+        for key in ("use_keys", "key_file", "pkey", "allow_agent", "banner_timeout"):
             params.pop(key, None)
         params["device_type"] = device_type
         try:

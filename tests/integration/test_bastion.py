@@ -141,7 +141,7 @@ def test_backup_and_audit_reach_the_switches_through_a_real_openssh_bastion(
     assert inv.devices["ext-core-1"].jump == ()  # another zone: direct
 
     limit = ",".join(SWITCHES)
-    result = govnet(path, "-vv", "backup", "--limit", limit, "--retries", "0", "-f", "json")
+    result = govnet(path, "backup", "--limit", limit, "--retries", "0", "-f", "json")
     assert result.exit_code == 0, result.output
     assert {r["status"] for r in rows(result).values()} == {"new"}
     ports = {inv.devices[name].port for name in SWITCHES}
