@@ -58,6 +58,7 @@ def build_plan(inv: Inventory, data_dir: Path | None, state_dir: Path) -> LabPla
                     state_dir=device_state_dir(state_dir, d.name),
                     data=data,
                     host=d.host,
+                    telnet=d.transport == "telnet",
                 )
             )
         if d.snmp is not None:
