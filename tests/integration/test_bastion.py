@@ -193,6 +193,11 @@ def test_a_bastion_with_a_changed_host_key_is_refused(
     row = rows(changed)["int-core-1"]
     assert row["error_kind"] == "hostkey" and "bastion b1 (127.0.0.1:" in row["message"]
     assert b1.log_text().count("Accepted publickey") == before  # nothing was sent to it
+    assert "govnet hostkeys accept b1" in row["message"]
+    accepted = govnet(path, "hostkeys", "accept", "b1")
+    assert accepted.exit_code == 0, accepted.output
+    again = govnet(path, "backup", "--limit", "int-core-1", "--retries", "0", "-f", "json")
+    assert again.exit_code == 0, again.output
 
 
 def test_a_bastion_that_drops_mid_run_is_reported_per_device_naming_the_hop(
