@@ -68,7 +68,10 @@ def descendants(pid: int) -> list[int]:
 class Sshd:
     """One sshd; ``start()``/``stop()``; ``log_text()`` is what it logged."""
 
-    def __init__(self, base: Path, name: str, authorized: list[Path]) -> None:
+    def __init__(
+        self, base: Path, name: str, authorized: list[Path], netns: str | None = None
+    ) -> None:
+        self.netns = netns  # run inside this network namespace (its own 127.0.0.1)
         self.dir = base / name
         self.dir.mkdir(parents=True)
         self.port = free_port()
@@ -98,9 +101,13 @@ class Sshd:
 
     def start(self) -> Sshd:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation dir
+        argv = [str(SSHD), "-D", "-e", "-f", str(self.config)]
+        if self.netns:
+            argv = ["ip", "netns", "exec", self.netns, *argv]  # execs sshd: the same pid
+        listening = self.log_text().count("Server listening") if self.log.exists() else 0
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                [str(SSHD), "-D", "-e", "-f", str(self.config)],
+                argv,
                 stdout=log,
                 stderr=log,
                 start_new_session=True,
@@ -109,6 +116,11 @@ class Sshd:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"sshd exited: {self.log_text()[-2000:]}")
+            if self.netns:  # not reachable from here: its own log says when it listens
+                if self.log_text().count("Server listening") > listening:
+                    return self
+                time.sleep(0.05)
+                continue
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
                     return self

@@ -4,13 +4,20 @@ Debian's sshd (tests/sshd.py) is started on private 127.0.0.1 ports with its own
 as the bastion (运维堡垒机) in front of the lab's switches, as a second hop of a chain, and as
 a Linux host logged into with a key whose passphrase comes from a ``cmd:`` secret. The path
 through the bastion is proved by sshd's own log (one ``direct-tcpip`` request per device,
-one login for the whole run): the lab's ports are on the same loopback, not in a namespace.
+one login for the whole run), and in the last test by a lab run inside a network namespace
+whose only door from the host is the bastion's sshd (direct connections are refused).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +32,7 @@ from govnet.inventory import load_inventory
 from govnet.transport.jump import pool
 from govnet.transport.ssh import SshOptions, SshSession
 from tests.conftest import ROOT
-from tests.integration.conftest import Lab
+from tests.integration.conftest import Lab, relocate_lab
 from tests.sshd import Sshd, keygen, need_sshd
 
 pytestmark = pytest.mark.integration
@@ -259,3 +266,96 @@ def test_a_linux_host_reached_with_a_key_whose_passphrase_comes_from_cmd(
     assert wrong.exit_code == 2, wrong.output
     assert "srv-key" in wrong.stderr and str(keys / "ops") in wrong.stderr
     assert "Traceback" not in wrong.output
+
+
+# ------------------------------------------------------- the lab in a namespace, one door in
+
+
+@pytest.fixture
+def namespace() -> Iterator[str]:
+    from govnet.lab import netns
+
+    reason = netns.unavailable(try_create=True)
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    name = f"govnet-bastion-{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
+        yield name
+    finally:
+        pids = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True)
+        for pid in pids.stdout.split():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), 9)
+        subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+def test_the_lab_in_a_namespace_is_reached_only_through_the_bastion(
+    tmp_path: Path, keys: Path, namespace: str, cli_env: None
+) -> None:
+    """The lab's switches listen on the namespace's own loopback; the host reaches only the
+    bastion's sshd (through tests/nsrelay.py). Backup and audit still work, via b1."""
+    path = relocate_lab(tmp_path / "inv")
+    state = tmp_path / "state"
+    state.mkdir()
+    with (tmp_path / "lab.log").open("wb") as log:
+        lab = subprocess.Popen(
+            ["ip", "netns", "exec", namespace, sys.executable, "-m", "govnet.lab.server",
+             "--inventory", str(path), "--state-dir", str(state)],
+            stdout=log, stderr=log, cwd=ROOT,
+        )  # fmt: skip
+    relay: subprocess.Popen[str] | None = None
+    b1 = Sshd(tmp_path / "sshd", "b1", [keys / "ops"], netns=namespace)
+    try:
+        deadline = time.monotonic() + 30
+        while not (state / "ready.json").exists():
+            assert lab.poll() is None and time.monotonic() < deadline, (
+                tmp_path / "lab.log"
+            ).read_text()
+            time.sleep(0.05)
+        b1.start()
+        relay = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "nsrelay.py"), namespace, str(b1.port)],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert relay.stdout is not None
+        door = int(relay.stdout.readline())
+
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data["credentials"]["ops-key"] = {
+            "username": "root", "key_file": f"file:{keys / 'ops'}",
+            "passphrase": f"cmd:cat {keys / 'ops.pass'}",
+        }  # fmt: skip
+        data["bastions"] = {"b1": {"host": "127.0.0.1", "port": door, "credentials": "ops-key"}}
+        data["defaults"]["jump"] = "b1"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+        inv = load_inventory(path)
+        switches = ("int-core-1", "ext-core-1", "int-agg-east", "ext-agg-east", "int-acc-west")
+        for name in switches:  # nothing of the lab is reachable from here directly
+            with pytest.raises(ConnectionRefusedError):
+                socket.create_connection(("127.0.0.1", inv.devices[name].port), timeout=2)
+
+        result = govnet(path, "backup", "--limit", ",".join(switches), "--retries", "0",
+                        "-f", "json")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert {r["status"] for r in rows(result).values()} == {"new"}
+        assert sorted(forwarded_ports(b1)) == sorted(inv.devices[n].port for n in switches)
+        assert b1.log_text().count("Accepted publickey for root") == 1
+
+        audit = govnet(path, "audit", "--limit", "int-acc-town", "--no-store", "-f", "json")
+        assert audit.exit_code == 1, audit.output
+        failed = {f["control"] for f in json.loads(audit.stdout)["findings"]
+                  if f["status"] == "fail"}  # fmt: skip
+        assert "mgmt.ssh-only" in failed
+        secrets_absent(result)
+        secrets_absent(audit)
+    finally:
+        if relay is not None:
+            relay.kill()
+            relay.wait(5)
+        b1.stop()
+        lab.terminate()
+        lab.wait(10)
