@@ -164,6 +164,13 @@ class Bastion:
                 log.debug("closing a bastion session failed", exc_info=True)
         self._clients = []
 
+    def _abandon(self, client: Any, sock: Any) -> None:
+        """After a failed hop: its client, the socket or channel it ran over, the hops before."""
+        client.close()
+        if sock is not None:
+            sock.close()
+        self.close()
+
     def _connect(self, device: Device, store: KnownHosts) -> Any:
         import paramiko
 
@@ -190,12 +197,10 @@ class Bastion:
                     transport_factory=check.transport,
                 )
             except (OSError, EOFError, paramiko.SSHException, HostKeyError) as exc:
-                client.close()
-                self.close()
+                self._abandon(client, sock)
                 raise _hop_error(device, hop, exc, via) from exc
             except BaseException:
-                client.close()
-                self.close()
+                self._abandon(client, sock)
                 raise
             self._clients.append(client)
             transport = client.get_transport()

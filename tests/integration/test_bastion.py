@@ -356,6 +356,8 @@ def test_the_lab_in_a_namespace_is_reached_only_through_the_bastion(
         if relay is not None:
             relay.kill()
             relay.wait(5)
+            if relay.stdout is not None:
+                relay.stdout.close()
         b1.stop()
         lab.terminate()
         lab.wait(10)
