@@ -10,7 +10,7 @@ import click
 
 from govnet.av.parse import CHINA, ValueProblem, parse_datetime
 from govnet.av.service import import_file, load_policy, status
-from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
+from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.errors import ExitCode, GovnetError
 from govnet.i18n import pick
 from govnet.inventory import select_terminals
@@ -124,7 +124,7 @@ def status_cmd(app: App, /, policy_path: Path | None, view: str, states: tuple[s
     else:
         app.write(render.status_text(report, fmt, "terminals" if view == "all" else view), output)
     if report.problems:
-        raise SystemExit(ExitCode.FINDINGS)
+        exit_with(ExitCode.FINDINGS)
 
 
 @av.command("snapshots")
