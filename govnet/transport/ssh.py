@@ -178,7 +178,13 @@ class NoBanner(DeviceTimeout):
 
 def _banner_failure(device: Device, where: str, timeout: float) -> TransportError:
     """paramiko only says 'Error reading SSH protocol banner' or 'No existing session': look
-    at what the port sends."""
+    at what the port sends (not behind a bastion: the port is only reachable from there)."""
+    if device.jump:
+        return NoBanner(
+            device.name,
+            f"{where} (via bastion {device.jump[-1].name}) sent no SSH banner within "
+            f"{timeout:g} s; is it hung, or not SSH on that port?",
+        )
     first = peek_banner(device.host, device.port, timeout=min(2.0, timeout))
     if first is None:
         return ConnectError(device.name, f"cannot connect to {where}; check reachability and port")

@@ -352,6 +352,12 @@ def test_the_lab_in_a_namespace_is_reached_only_through_the_bastion(
         assert "mgmt.ssh-only" in failed
         secrets_absent(result)
         secrets_absent(audit)
+
+        # the hung switch behind the bastion: judged from the bastion's side, not peeked at
+        hung = govnet(path, "backup", "--limit", "ext-acc-town", "--retries", "0", "-f", "json")
+        assert hung.exit_code == 3
+        message = rows(hung)["ext-acc-town"]["message"]
+        assert "via bastion b1" in message and "no SSH banner" in message
     finally:
         if relay is not None:
             relay.kill()
