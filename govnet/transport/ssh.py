@@ -497,7 +497,15 @@ class SshSession:
         from govnet.transport.jump import pool
 
         self._bastion = pool().get(self.device.jump)
-        channel, self._release = self._bastion.open(self.device, self.options.host_keys())
+        channel, release = self._bastion.open(self.device, self.options.host_keys())
+
+        def done() -> None:  # the channel closed (a failed login leaves it open) and its slot freed
+            try:
+                channel.close()
+            finally:
+                release()
+
+        self._release = done
         return channel
 
     def _release_channel(self) -> None:
