@@ -1,4 +1,10 @@
-"""Credential references: ``env:NAME``, ``file:PATH`` or ``prompt``, resolved only when needed.
+"""Credential references: ``env:NAME``, ``file:PATH``, ``cmd:COMMAND`` or ``prompt``, resolved
+only when needed.
+
+``cmd:`` runs a command without a shell (``cmd:pass show net/core``, ``cmd:secret-tool lookup
+net core``, ``cmd:vault kv get -field=password secret/net/core``) and takes the first line it
+prints; it must finish within ``GOVNET_SECRET_CMD_TIMEOUT`` seconds (10). Each reference is
+resolved at most once per run (cached in memory only).
 
 Plain-text secrets are refused by the inventory loader. Every value resolved here is
 registered with :data:`REDACTOR`, which masks it in any text govnet prints or logs.
@@ -6,6 +12,7 @@ registered with :data:`REDACTOR`, which masks it in any text govnet prints or lo
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import html
 import json
@@ -13,6 +20,8 @@ import logging
 import os
 import re
 import shlex
+import signal
+import subprocess
 import threading
 import urllib.parse
 from collections.abc import Iterable
@@ -27,7 +36,82 @@ from govnet.errors import SecretError
 from govnet.limits import LimitError, limits, read_regular
 
 MASK = "***"
-_REF = re.compile(r"^(?:env:(?P<env>[A-Za-z_][A-Za-z0-9_]*)|file:(?P<file>.+)|(?P<prompt>prompt))$")
+_REF = re.compile(
+    r"^(?:env:(?P<env>[A-Za-z_][A-Za-z0-9_]*)|file:(?P<file>.+)|cmd:(?P<cmd>.+)"
+    r"|(?P<prompt>prompt))$",
+    re.S,
+)
+CMD_TIMEOUT = 10.0
+_cmd_cache: dict[str, str] = {}
+_cmd_lock = threading.Lock()
+
+
+def _cmd_timeout() -> float:
+    try:
+        return max(0.1, float(os.environ.get("GOVNET_SECRET_CMD_TIMEOUT", CMD_TIMEOUT)))
+    except ValueError:
+        return CMD_TIMEOUT
+
+
+def _run(argv: list[str], timeout: float) -> subprocess.CompletedProcess[bytes]:
+    """Run ``argv`` in its own process group; on timeout the whole group is killed (a
+    wrapper's children would otherwise keep the pipe open and the read hanging)."""
+    with subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    ) as proc:
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(OSError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+        return subprocess.CompletedProcess(argv, proc.returncode, out, b"")
+
+
+def _run_secret_cmd(command: str, what: str) -> str:
+    """The first line ``command`` prints (run without a shell), cached for this run. The
+    messages name the program, never its arguments' output."""
+    with _cmd_lock:
+        if command in _cmd_cache:
+            return _cmd_cache[command]
+        try:
+            argv = shlex.split(command)
+        except ValueError as exc:
+            raise SecretError(
+                f"{what}: cannot parse cmd: reference ({exc}); fix its quoting"
+            ) from None
+        if not argv:
+            raise SecretError(f"{what}: empty cmd: reference; give a command")
+        timeout = _cmd_timeout()
+        try:
+            done = _run(argv, timeout)
+        except FileNotFoundError:
+            raise SecretError(
+                f"{what}: command {argv[0]!r} not found; install it or fix the path"
+            ) from None
+        except subprocess.TimeoutExpired:
+            raise SecretError(
+                f"{what}: command {argv[0]!r} did not finish within {timeout:g} s (is it waiting "
+                "for a passphrase? unlock the store first); set GOVNET_SECRET_CMD_TIMEOUT"
+            ) from None
+        except OSError as exc:
+            raise SecretError(f"{what}: cannot run {argv[0]!r}: {exc.strerror}") from None
+        if done.returncode != 0:
+            raise SecretError(
+                f"{what}: command {argv[0]!r} failed (exit {done.returncode}); "
+                "run it by hand to see why"
+            )
+        lines = done.stdout.decode("utf-8", "replace").splitlines()
+        value = lines[0].rstrip("\r") if lines else ""
+        if not value:
+            raise SecretError(f"{what}: command {argv[0]!r} printed nothing; check the entry")
+        _cmd_cache[command] = value
+        return value
 
 
 def renderings(value: str) -> set[str]:
@@ -159,7 +243,7 @@ class SecretRef:
     def parse(cls, text: str, base_dir: Path | None = None) -> SecretRef:
         if not isinstance(text, str) or not _REF.match(text.strip()):
             raise ValueError(
-                "plain-text secrets are not allowed; use env:NAME, file:PATH or prompt"
+                "plain-text secrets are not allowed; use env:NAME, file:PATH, cmd:COMMAND or prompt"
             )
         return cls(text.strip(), base_dir or Path("."))
 
@@ -179,6 +263,8 @@ class SecretRef:
             if not path.is_absolute():
                 path = self.base_dir / path
             value = _read_secret_file(path, what)
+        elif m["cmd"]:
+            value = _run_secret_cmd(m["cmd"].strip(), what)
         else:
             try:
                 value = getpass.getpass(f"{what}: ")

@@ -32,6 +32,7 @@ from govnet.platforms import get_platform
 from govnet.secrets import check_all
 from govnet.store.av import newest_snapshots, save_snapshot
 from govnet.store.db import Store, utcnow
+from govnet.transport.jump import check_keys
 from govnet.transport.pool import run_fleet
 from govnet.transport.ssh import SshOptions
 
@@ -104,6 +105,7 @@ def live_records(
     if "ssh" in wanted:
         linux = [d for d in servers if d.credentials and get_platform(d.platform).name == "linux"]
         check_all(r for d in linux for r in d.ssh_secrets())
+        check_keys(linux)  # key files and passphrases too (exit 2)
         product = catalogue.products.get("clamav")
 
         def task(device: Device) -> AvRecord | None:

@@ -56,12 +56,29 @@ def _ssh_devices(devices: list[Device]) -> list[Device]:
     return [d for d in devices if platforms()[d.platform].netmiko and d.credentials]
 
 
+def _bastions(inv: Any) -> dict[str, Device]:
+    """The bastions devices are reached through, as devices of their own (issue 20): their
+    keys are recorded under their names and accepted the same way (a chain's inner hops
+    only when this machine can reach them directly)."""
+    out: dict[str, Device] = {}
+    for d in inv.devices.values():
+        for hop in d.jump:
+            if hop.name not in out:
+                out[hop.name] = Device(
+                    name=hop.name, host=hop.host, port=hop.port, platform="linux",
+                    role="bastion", zone=d.zone, site=d.site, credentials=hop.credentials,
+                    timeout=hop.timeout, host_key_policy=hop.host_key_policy,
+                )  # fmt: skip
+    return out
+
+
 def _named(app: App, names: tuple[str, ...]) -> list[Device]:
     inv = app.inventory()
-    unknown = [n for n in names if n not in inv.devices]
+    known = {**_bastions(inv), **inv.devices}
+    unknown = [n for n in names if n not in known]
     if unknown:
         raise GovnetError(f"{', '.join(map(repr, unknown))}: no such device in the inventory")
-    devices = [inv.devices[n] for n in names]
+    devices = [known[n] for n in names]
     no_ssh = [d.name for d in devices if not _ssh_devices([d])]
     if no_ssh:
         raise GovnetError(f"{', '.join(no_ssh)}: no SSH platform or credentials in the inventory")

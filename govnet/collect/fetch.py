@@ -11,6 +11,7 @@ from govnet.inventory.model import Device
 from govnet.platforms import get_platform
 from govnet.secrets import check_all
 from govnet.store.db import utcnow
+from govnet.transport.jump import check_keys
 from govnet.transport.pool import DeviceResult, FleetResult, run_fleet
 from govnet.transport.ssh import SshOptions, SshSession
 
@@ -41,6 +42,7 @@ def collect(
     opts = options or CollectOptions()
     devices = list(devices)
     check_all(r for d in devices for r in d.ssh_secrets())  # a missing secret is exit 2, now
+    check_keys(devices)  # likewise an unreadable key file or a wrong passphrase (issue 20)
 
     def task(device: Device) -> Collected:
         platform = get_platform(device.platform)

@@ -29,6 +29,7 @@ from govnet.errors import Diagnostic, InventoryError
 from govnet.inventory import cache as inv_cache
 from govnet.inventory.model import (
     NAME_RE,
+    BastionSpec,
     CredentialSpec,
     Device,
     DeviceSpec,
@@ -36,6 +37,7 @@ from govnet.inventory.model import (
     GroupSpec,
     Inventory,
     IPAddress,
+    JumpHost,
     Label,
     LazyTerminals,
     Link,
@@ -50,6 +52,7 @@ from govnet.inventory.model import (
     SnmpProfileSpec,
     Terminal,
     TerminalSpec,
+    Transport,
     UnitSpec,
     Zone,
     ZoneSpec,
@@ -76,10 +79,11 @@ NAMED_SECTIONS: dict[str, type[BaseModel]] = {
     "groups": GroupSpec,
     "devices": DeviceSpec,
     "services": ServiceSpec,  # issue 8
+    "bastions": BastionSpec,  # issue 20: jump hosts
 }
 LIST_SECTIONS = ("terminals", "links", "terminals_csv", "maintenance")
 SECTIONS = (*NAMED_SECTIONS, "defaults", *LIST_SECTIONS)
-SECRET_KEYS = ("password", "secret", "community", "auth_key", "priv_key")
+SECRET_KEYS = ("password", "secret", "community", "auth_key", "priv_key", "passphrase")
 DEFAULT_TIMEOUT = 15.0
 
 # CSV headers admins actually export (Chinese spreadsheets) → our column names.
@@ -324,6 +328,11 @@ def _anchor_secret_files(raw: dict[str, Any], base: Path) -> dict[str, Any]:
             target = Path(value[5:])
             if not target.is_absolute() and not value[5:].startswith("~"):
                 out[key] = f"file:{(base / target).resolve()}"
+    key_file = out.get("key_file")  # a private key file is relative to its YAML file too
+    if isinstance(key_file, str):
+        text = key_file.strip().removeprefix("file:")
+        if text and not text.startswith("~") and not Path(text).is_absolute():
+            out["key_file"] = str((base / text).resolve())
     return out
 
 
@@ -364,7 +373,11 @@ def _build(state: _State) -> tuple[Inventory, _Terminals, list[_CsvRef]]:
     if defaults is not None and state.defaults:
         first = next(iter(state.defaults.values()))
         _check_refs(state, _Entry(first.doc, ("defaults",), None), defaults, refs)
-    devices = _build_devices(state, specs["devices"], groups, defaults or DeviceValues(), refs)
+    bastions = _build_bastions(state, specs["bastions"], specs["credentials"])
+    jumps = _Jumps(specs["zones"], specs["sites"], bastions)
+    devices = _build_devices(
+        state, specs["devices"], groups, defaults or DeviceValues(), refs, jumps
+    )
     book, csv_refs = _build_terminals(state, zones, units)
     links = _build_links(state, devices)
     services = _build_services(state, specs["services"], zones, units)
@@ -597,6 +610,8 @@ _INHERITED = (
     "snmp_port",
     "timeout",
     "host_key_policy",
+    "transport",
+    "allow_insecure",
 )
 _REQUIRED = ("platform", "role", "zone", "site")
 
@@ -607,7 +622,9 @@ def _build_devices(
     groups: dict[str, GroupSpec],
     defaults: DeviceValues,
     refs: _Refs,
+    jumps: _Jumps | None = None,
 ) -> dict[str, Device]:
+    jumps = jumps or _Jumps({}, {}, {})
     devices: dict[str, Device] = {}
     endpoints: dict[tuple[str, int], str] = {}
     inherited: dict[tuple[str, ...], tuple[dict[str, Any], frozenset[str], dict[str, Any]]] = {}
@@ -655,6 +672,23 @@ def _build_devices(
                 break
         if not ok:
             continue
+        chain = jumps.chain(state, entry, spec, [groups[g] for g in key_groups], values, defaults)
+        if chain is None:
+            continue
+        transport: Transport = values["transport"] or "ssh"
+        if transport == "telnet" and not values["allow_insecure"]:
+            state.error(
+                entry.doc,
+                (*entry.path, "transport"),
+                "telnet sends passwords in clear text; add allow_insecure: true to the device "
+                "if this is intended (e.g. a last backup before replacement), or enable SSH",
+            )
+            continue
+        if transport == "telnet" and chain:
+            state.error(
+                entry.doc, (*entry.path, "jump"), "telnet devices cannot be reached via a bastion"
+            )
+            continue
         tags = base_tags.union(spec.tags) if spec.tags else base_tags
         merged_vars = {**base_vars, **spec.vars} if spec.vars else dict(base_vars)
         profile = refs.snmp_profiles.get(values["snmp_profile"]) if values["snmp_profile"] else None
@@ -701,8 +735,80 @@ def _build_devices(
             timeout=values["timeout"] or DEFAULT_TIMEOUT,
             description=spec.description,
             host_key_policy=values["host_key_policy"] or "tofu",
+            jump=chain,
+            transport=transport,
         )
     return devices
+
+
+def _build_bastions(
+    state: _State, specs: dict[str, BastionSpec], credentials: dict[str, CredentialSpec]
+) -> dict[str, JumpHost]:
+    out: dict[str, JumpHost] = {}
+    for name, spec in specs.items():
+        creds = credentials.get(spec.credentials)
+        if creds is None:
+            entry = state.named["bastions"][name]
+            if spec.credentials not in state.named["credentials"]:
+                state.error(
+                    entry.doc,
+                    (*entry.path, "credentials"),
+                    f"unknown credentials {spec.credentials!r}"
+                    + suggest(spec.credentials, state.named["credentials"]),
+                )
+            continue
+        out[name] = JumpHost(
+            name=name, host=spec.host, port=spec.port, credentials=creds,
+            host_key_policy=spec.host_key_policy, max_channels=spec.max_channels,
+            timeout=spec.timeout,
+        )  # fmt: skip
+    return out
+
+
+@dataclass
+class _Jumps:
+    """Which bastions a device is reached through: its own ``jump``, its groups', its site's,
+    its zone's, then the defaults' (the first one set; ``[]`` means direct)."""
+
+    zones: dict[str, ZoneSpec]
+    sites: dict[str, SiteSpec]
+    bastions: dict[str, JumpHost]
+    _cache: dict[tuple[str, ...], tuple[JumpHost, ...]] = field(default_factory=dict)
+
+    def chain(
+        self,
+        state: _State,
+        entry: _Entry,
+        spec: DeviceSpec,
+        groups: list[GroupSpec],
+        values: dict[str, Any],
+        defaults: DeviceValues,
+    ) -> tuple[JumpHost, ...] | None:
+        names: list[str] | None = spec.jump
+        where: Path_ = (*entry.path, "jump")
+        for source in (*groups, self.sites.get(values["site"]), self.zones.get(values["zone"])):
+            if names is not None:
+                break
+            names = source.jump if source is not None else None
+        if names is None:
+            names = defaults.jump
+        if not names:
+            return ()
+        key = tuple(names)
+        if key in self._cache:
+            return self._cache[key]
+        unknown = [n for n in names if n not in self.bastions]
+        if unknown:
+            known = state.named["bastions"]
+            if any(n not in known for n in unknown):  # an invalid entry was reported already
+                bad = next(n for n in unknown if n not in known)
+                state.error(entry.doc, where, f"unknown bastion {bad!r}" + suggest(bad, known))
+            return None
+        if len(set(names)) != len(names):
+            state.error(entry.doc, where, "a bastion appears twice in the jump chain")
+            return None
+        hops = self._cache[key] = tuple(self.bastions[n] for n in names)
+        return hops
 
 
 def _inherit(

@@ -198,12 +198,14 @@ class ZoneSpec(StrictStripped):
     isolated_from: list[Name] = Field(default_factory=list)
     pools: Pools = Pools()
     canaries: list[Canary] = Field(default_factory=list)
+    jump: JumpChain | None = None  # bastions (``bastions:``) its devices are reached through
 
 
 class SiteSpec(StrictStripped):
     label: LabelField = Label()
     level: SiteLevel
     parent: Name | None = None
+    jump: JumpChain | None = None
 
 
 class UnitSpec(StrictStripped):
@@ -213,10 +215,53 @@ class UnitSpec(StrictStripped):
     contact: str | None = None
 
 
+def _key_path(value: Any) -> Any:
+    """``key_file: file:PATH`` or a bare path (a key file is not a secret, its passphrase is)."""
+    if isinstance(value, str):
+        value = value.strip().removeprefix("file:")
+        if not value:
+            raise ValueError("key_file needs a path: file:PATH")
+    return value
+
+
 class CredentialSpec(StrictStripped):
+    """How to log in: a password, a private key (``key_file`` with an optional passphrase
+    reference), the SSH agent, or a key and a password together."""
+
     username: str
-    password: SecretRef
+    password: SecretRef | None = None
     secret: SecretRef | None = None  # enable / super password
+    key_file: Annotated[str, BeforeValidator(_key_path)] | None = None
+    passphrase: SecretRef | None = None  # of key_file
+    agent: bool = False
+
+    @model_validator(mode="after")
+    def _some_way_in(self) -> CredentialSpec:
+        if self.password is None and self.key_file is None and not self.agent:
+            raise ValueError("credentials need password, key_file or agent: true")
+        if self.passphrase is not None and self.key_file is None:
+            raise ValueError("passphrase goes with key_file")
+        return self
+
+
+class BastionSpec(StrictStripped):
+    """A jump host (运维堡垒机) that SSH sessions to devices are forwarded through."""
+
+    host: HostName
+    port: int = Field(default=22, ge=1, le=65535)
+    credentials: Name
+    host_key_policy: HostKeyPolicy = "tofu"
+    max_channels: int = Field(default=8, ge=1, le=256)  # concurrent device sessions through it
+    timeout: float = Field(default=15.0, gt=0, le=600)
+
+
+def _jump_list(value: Any) -> Any:
+    """``jump: b1`` or ``jump: [b1, b2]`` (a chain, first hop first); ``jump: []`` = direct."""
+    return [value] if isinstance(value, str) else value
+
+
+JumpChain = Annotated[list[Name], BeforeValidator(_jump_list)]
+Transport = Literal["ssh", "telnet"]
 
 
 class SnmpProfileSpec(StrictStripped):
@@ -265,6 +310,9 @@ class DeviceValues(StrictStripped):
     timeout: float | None = Field(default=None, gt=0, le=600)
     # SSH host key trust (govnet/transport/hostkeys.py); default tofu
     host_key_policy: HostKeyPolicy | None = None
+    jump: JumpChain | None = None  # bastion names, first hop first; [] = direct
+    transport: Transport | None = None  # telnet only with allow_insecure: true
+    allow_insecure: bool | None = None
 
 
 class GroupSpec(DeviceValues):
@@ -482,6 +530,27 @@ class Unit:
     contact: str | None = None
 
 
+def credential_secrets(who: str, creds: CredentialSpec | None) -> list[tuple[str, SecretRef]]:
+    if creds is None:
+        return []
+    refs = [("password", creds.password), ("secret", creds.secret),
+            ("key passphrase", creds.passphrase)]  # fmt: skip
+    return [(f"{who} {what}", ref) for what, ref in refs if ref is not None]
+
+
+@dataclass(frozen=True)
+class JumpHost:
+    """One resolved bastion hop (``bastions:`` entry with its credentials)."""
+
+    name: str
+    host: str
+    port: int
+    credentials: CredentialSpec
+    host_key_policy: HostKeyPolicy = "tofu"
+    max_channels: int = 8
+    timeout: float = 15.0
+
+
 @dataclass(frozen=True)
 class Device:
     """A device with every inherited value resolved."""
@@ -505,15 +574,15 @@ class Device:
     timeout: float = 15.0
     description: str | None = None
     host_key_policy: HostKeyPolicy = "tofu"
+    jump: tuple[JumpHost, ...] = ()  # bastions, first hop first
+    transport: Transport = "ssh"
 
     def ssh_secrets(self) -> list[tuple[str, SecretRef]]:
-        """The secret references an SSH session to this device resolves, with their labels."""
-        creds = self.credentials
-        if creds is None:
-            return []
-        out = [(f"{self.name} password", creds.password)]
-        if creds.secret is not None:
-            out.append((f"{self.name} secret", creds.secret))
+        """The secret references an SSH session to this device resolves, with their labels
+        (its bastions' too)."""
+        out = credential_secrets(self.name, self.credentials)
+        for hop in self.jump:
+            out += credential_secrets(f"bastion {hop.name}", hop.credentials)
         return out
 
     def snmp_secrets(self) -> list[tuple[str, SecretRef]]:
@@ -541,7 +610,10 @@ class Device:
             "groups": list(self.groups),
             "tags": sorted(self.tags),
             "username": self.credentials.username if self.credentials else None,
-            "password": "***" if self.credentials else None,
+            "password": "***" if self.credentials and self.credentials.password else None,
+            "key_file": self.credentials.key_file if self.credentials else None,
+            "jump": [hop.name for hop in self.jump],
+            "transport": self.transport,
             "snmp": (
                 {"version": self.snmp.version, "port": self.snmp_port, "secret": "***"}
                 if self.snmp

@@ -52,10 +52,13 @@ def build_plan(inv: Inventory, data_dir: Path | None, state_dir: Path) -> LabPla
                     platform=d.platform,
                     port=d.port,
                     username=d.credentials.username,
-                    password=d.credentials.password.resolve(f"{d.name} password"),
+                    password=d.credentials.password.resolve(f"{d.name} password")
+                    if d.credentials.password
+                    else "",
                     state_dir=device_state_dir(state_dir, d.name),
                     data=data,
                     host=d.host,
+                    telnet=d.transport == "telnet",
                 )
             )
         if d.snmp is not None:

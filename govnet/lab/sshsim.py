@@ -59,6 +59,7 @@ class SimDevice:
     data: LabDeviceData  # seed config, tables, behaviour
     host: str = "127.0.0.1"
     hostname: str | None = None  # prompt name; default: the config's sysname/hostname, else name
+    telnet: bool = False  # a Telnet-only device (transport: telnet in the inventory, issue 20)
 
 
 def load_host_key(path: Path) -> asyncssh.SSHKey:
@@ -282,6 +283,18 @@ class SshSimulator:
                     self._silent.append(server)
                     return
                 state = self.states[d.name]
+                if d.telnet:
+                    from govnet.lab.telnetsim import TelnetDevice
+
+                    conns = self._silent_conns
+                    telnet = await loop.create_server(
+                        lambda: TelnetDevice(state, d.username, d.password, conns),
+                        d.host,
+                        d.port,
+                        reuse_address=True,
+                    )
+                    self._silent.append(telnet)
+                    return
                 key = load_host_key(self.key_path(d))
                 acceptor = await asyncssh.listen(
                     d.host,

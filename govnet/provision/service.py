@@ -45,6 +45,7 @@ from govnet.provision.tasks import Job, Target
 from govnet.secrets import REDACTOR, check_all
 from govnet.store import provision as records
 from govnet.store.db import Store, utcnow
+from govnet.transport.jump import check_keys
 from govnet.transport.pool import DeviceResult, run_fleet
 from govnet.transport.ssh import SshOptions, SshSession
 
@@ -242,6 +243,7 @@ def plan_devices(
     """Render, fetch and compute each device's remediation; nothing is sent."""
     opts = options or ProvisionOptions()
     check_all(r for t in targets if t.skip is None for r in t.device.ssh_secrets())
+    check_keys(t.device for t in targets if t.skip is None)  # key files, exit 2
 
     def task(device: Device) -> DevicePlan:
         t0 = time.monotonic()
@@ -513,6 +515,7 @@ def apply_devices(
     makes a device whose remediation differs now fail without sending anything."""
     opts = options or ProvisionOptions()
     check_all(r for t in targets if t.skip is None for r in t.device.ssh_secrets())
+    check_keys(t.device for t in targets if t.skip is None)  # key files, exit 2
     started = utcnow()
     run_id = run_id or new_run_id("provision", started)
     records.start_run(store, run_id, started, {**job.describe(), "devices": len(targets)})

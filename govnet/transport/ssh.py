@@ -28,7 +28,7 @@ from govnet.errors import (
     ProtocolError,
     TransportError,
 )
-from govnet.inventory.model import Device
+from govnet.inventory.model import Device, JumpHost
 from govnet.platforms import Platform, get_platform
 from govnet.secrets import REDACTOR
 from govnet.transport.hostkeys import HostKey, HostKeyError, KnownHosts, system_known_hosts, verify
@@ -178,7 +178,13 @@ class NoBanner(DeviceTimeout):
 
 def _banner_failure(device: Device, where: str, timeout: float) -> TransportError:
     """paramiko only says 'Error reading SSH protocol banner' or 'No existing session': look
-    at what the port sends."""
+    at what the port sends (not behind a bastion: the port is only reachable from there)."""
+    if device.jump:
+        return NoBanner(
+            device.name,
+            f"{where} (via bastion {device.jump[-1].name}) sent no SSH banner within "
+            f"{timeout:g} s; is it hung, or not SSH on that port?",
+        )
     first = peek_banner(device.host, device.port, timeout=min(2.0, timeout))
     if first is None:
         return ConnectError(device.name, f"cannot connect to {where}; check reachability and port")
@@ -227,7 +233,7 @@ class HostKeyCheck:
     raising there closes the connection with nothing sent.
     """
 
-    def __init__(self, device: Device, store: KnownHosts) -> None:
+    def __init__(self, device: Device | JumpHost, store: KnownHosts) -> None:
         self.device = device
         self.store = store
         self.key: HostKey | None = None
@@ -267,6 +273,10 @@ class _Verifying:
     def _connect_params_dict(self) -> dict[str, Any]:
         params: dict[str, Any] = super()._connect_params_dict()  # type: ignore[misc]
         params["transport_factory"] = self._host_key_check.transport
+        params["look_for_keys"] = False  # only the key the inventory names (pkey), never ~/.ssh
+        params["key_filename"] = None
+        if not params.get("password"):
+            params["password"] = None  # key or agent only: no empty-password attempt
         return params
 
 
@@ -400,9 +410,14 @@ class SshSession:
         self._errors = re.compile(self.platform.errors, re.M) if self.platform.errors else None
         self._conn: Any = None
         self.host_key_check: HostKeyCheck | None = None
+        self._bastion: Any = None  # jump.Bastion when reached through one
+        self._release: Callable[[], None] | None = None
         self._transcript: Any = None
 
     def _translate(self, exc: BaseException) -> TransportError:
+        dropped = self._dropped()  # the bastion in between went away: name it
+        if dropped is not None:
+            return dropped
         text = self._transcript.text if self._transcript is not None else ""
         return translate(
             self.device,
@@ -414,9 +429,11 @@ class SshSession:
         )
 
     def open(self) -> SshSession:
+        from govnet.transport.jump import login_params
+
         creds = self.device.credentials
         assert creds is not None
-        password = creds.password.resolve(f"{self.device.name} password")
+        login = login_params(creds, self.device.name)
         secret = creds.secret.resolve(f"{self.device.name} secret") if creds.secret else ""
         timeout = self.options.timeout or self.device.timeout
         params: dict[str, Any] = {
@@ -424,7 +441,7 @@ class SshSession:
             "host": self.device.host,
             "port": self.device.port,
             "username": creds.username,
-            "password": password,
+            "password": login["password"] or "",
             "secret": secret,
             "conn_timeout": timeout,
             "auth_timeout": timeout,
@@ -433,15 +450,23 @@ class SshSession:
             "read_timeout_override": self.options.read_timeout,
             "fast_cli": True,
             "timeout": timeout,
-            "allow_agent": False,
-            "use_keys": False,
+            "allow_agent": creds.agent,
+            "use_keys": login["pkey"] is not None,
+            "key_file": creds.key_file,  # netmiko checks it exists; paramiko gets pkey, loaded
+            "pkey": login["pkey"],
         }
+        if self.device.transport == "telnet":
+            return self._open_telnet(params)
         driver = _driver(self.platform.netmiko)
         attempts = 1 + max(0, self.options.retries)
         for attempt in range(1, attempts + 1):
             self.host_key_check = HostKeyCheck(self.device, self.options.host_keys())
             transcript = _transcript()
+            forwarded = False
             try:
+                if self.device.jump:
+                    params["sock"] = self._forward()
+                    forwarded = True
                 self._conn = driver(
                     **params, host_key_check=self.host_key_check, session_log=transcript
                 )
@@ -449,9 +474,13 @@ class SshSession:
                 _drop_aware(self._conn)
                 return self
             except Exception as exc:
+                self._release_channel()
                 err = translate(
                     self.device, exc, transcript.text, None, timeout, self.options.read_timeout
                 )
+                if forwarded:  # through a bastion that then went away: name it, not the device
+                    log.debug("%s: %s", self.device.name, err.message)
+                    err = self._dropped() or err
                 # A changed host key, a wrong password, a garbled line or a hung device will
                 # not mend in a retry_delay: retry only what may be passing (refused, reset).
                 final = isinstance(err, AuthError | ProtocolError | NoBanner | HostKeyError)
@@ -462,6 +491,64 @@ class SshSession:
                 )
                 time.sleep(self.options.retry_delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _forward(self) -> Any:
+        """A ``direct-tcpip`` channel to the device through its bastion chain (jump.py)."""
+        from govnet.transport.jump import pool
+
+        self._bastion = pool().get(self.device.jump)
+        channel, release = self._bastion.open(self.device, self.options.host_keys())
+
+        def done() -> None:  # the channel closed (a failed login leaves it open) and its slot freed
+            try:
+                channel.close()
+            finally:
+                release()
+
+        self._release = done
+        return channel
+
+    def _release_channel(self) -> None:
+        release, self._release = self._release, None
+        if release is not None:
+            release()
+
+    def _dropped(self) -> TransportError | None:
+        """When a session through a bastion fails because the bastion went away: say so."""
+        if self._bastion is not None and self._bastion.dropped():
+            hop = self._bastion.last
+            return ConnectError(
+                self.device.name,
+                f"bastion {hop.name} ({hop.host}:{hop.port}) dropped the connection; "
+                "check the bastion",
+            )
+        return None
+
+    def _open_telnet(self, params: dict[str, Any]) -> SshSession:
+        """Legacy Telnet (``transport: telnet`` with ``allow_insecure: true``): clear text, no
+        host key; every use is logged as a warning."""
+        from netmiko.ssh_dispatcher import CLASS_MAPPER
+
+        device_type = f"{self.platform.netmiko}_telnet"
+        if device_type not in CLASS_MAPPER:
+            raise GovnetError(
+                f"{self.device.name}: platform {self.platform.name} has no Telnet driver"
+            )
+        log.warning(
+            "%s: using Telnet (clear text, allow_insecure) at %s:%d; replace or enable SSH",
+            self.device.name, self.device.host, self.device.port,
+        )  # fmt: skip
+        for key in ("use_keys", "key_file", "pkey", "allow_agent", "banner_timeout"):
+            params.pop(key, None)
+        params["device_type"] = device_type
+        try:
+            self._conn = CLASS_MAPPER[device_type](**params)
+        except Exception as exc:
+            err = translate(self.device, exc)
+            if "login" in str(exc).lower() or "password" in str(exc).lower():
+                err = AuthError(self.device.name, "Telnet login failed; check the credentials")
+            raise err from exc
+        return self
 
     def _check(self, command: str, output: str) -> str:
         if looks_garbled(output):  # the prompt came back, but the text between is noise
@@ -610,6 +697,7 @@ class SshSession:
             except Exception:
                 log.debug("%s: error while disconnecting", self.device.name, exc_info=True)
             self._conn = None
+        self._release_channel()
 
     def __enter__(self) -> SshSession:
         return self.open()

@@ -1,0 +1,144 @@
+"""Reaching devices (issue 20): key/agent credentials, jump chains and their inheritance,
+Telnet only on purpose, and ``cmd:`` secrets that fail, hang or print nothing."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from govnet.errors import InventoryError, SecretError
+from govnet.inventory import load_inventory
+from govnet.secrets import REDACTOR, SecretRef, _cmd_cache
+from tests.conftest import MINIMAL
+
+Writer = Callable[..., Path]
+
+BASTIONS = """
+bastions:
+  edge: {host: 127.0.0.1, port: 2201, credentials: jumpkey, host_key_policy: strict}
+  inner: {host: 127.0.0.1, port: 2202, credentials: jumpkey, max_channels: 2}
+"""
+
+
+def errors_of(path: Path) -> list[str]:
+    with pytest.raises(InventoryError) as info:
+        load_inventory(path)
+    return [str(d) for d in info.value.diagnostics if d.severity == "error"]
+
+
+def test_key_file_is_relative_to_its_yaml_and_jump_inherits_device_group_site_zone_defaults(
+    write_inventory: Writer,
+) -> None:
+    text = MINIMAL.replace(
+        "  town: {level: town, parent: county}", "  town: {level: town, parent: county, jump: edge}"
+    ).replace(
+        "  external: {pools: {prefixes: [172.16.0.0/12]}}",
+        "  external: {pools: {prefixes: [172.16.0.0/12]}, jump: [edge, inner]}",
+    )
+    path = write_inventory(
+        text.replace(
+            "credentials:\n  ops:",
+            "credentials:\n  jumpkey: {username: ops, key_file: file:keys/ops}\n  ops:",
+        )
+        + BASTIONS
+    )
+    inv = load_inventory(path)
+    sw1, sw2 = inv.devices["sw1"], inv.devices["sw2"]
+    assert [h.name for h in sw1.jump] == ["edge"]  # its site (town)
+    assert [h.name for h in sw2.jump] == ["edge", "inner"]  # its zone (external)
+    edge = sw1.jump[0]
+    assert edge.credentials.key_file == str(path.parent / "keys" / "ops")
+    assert (edge.host_key_policy, edge.max_channels, sw2.jump[1].max_channels) == ("strict", 8, 2)
+    assert sw1.to_dict()["jump"] == ["edge"] and sw1.to_dict()["password"] == "***"
+
+    # the device's own jump beats its site's; [] means direct
+    direct = write_inventory(
+        text.replace(
+            "groups: [huawei-access, internal]}", "groups: [huawei-access, internal], jump: []}"
+        ).replace(
+            "credentials:\n  ops:", "credentials:\n  jumpkey: {username: ops, agent: true}\n  ops:"
+        )
+        + BASTIONS,
+        name="direct.yaml",
+    )
+    assert load_inventory(direct).devices["sw1"].jump == ()
+
+
+def test_bad_jumps_and_credentials_are_located(write_inventory: Writer) -> None:
+    text = MINIMAL.replace(
+        "credentials:\n  ops:",
+        "credentials:\n  nokey: {username: x}\n  pp: {username: x, password: env:A, passphrase: env:B}\n"
+        "  ops:",
+    ).replace("groups: [huawei-access, internal]}", "groups: [huawei-access, internal], jump: edg}")
+    errors = errors_of(
+        write_inventory(text + BASTIONS.replace("credentials: jumpkey", "credentials: ops"))
+    )
+    assert any("credentials.nokey" in e and "password, key_file or agent" in e for e in errors)
+    assert any("credentials.pp" in e and "passphrase goes with key_file" in e for e in errors)
+    assert any(
+        "devices.sw1.jump" in e and "unknown bastion 'edg'" in e and "edge" in e for e in errors
+    )
+
+
+def test_telnet_needs_allow_insecure(write_inventory: Writer) -> None:
+    text = MINIMAL.replace(
+        "platform: cisco_ios, role: core}", "platform: cisco_ios, role: core, transport: telnet}"
+    )
+    (error,) = errors_of(write_inventory(text))
+    assert "devices.sw2.transport" in error and "allow_insecure: true" in error
+    ok = text.replace("transport: telnet}", "transport: telnet, allow_insecure: true}")
+    assert load_inventory(write_inventory(ok, name="ok.yaml")).devices["sw2"].transport == "telnet"
+
+
+# ------------------------------------------------------------------------------ cmd: secrets
+
+
+def test_cmd_prints_the_first_line_once_per_run_and_is_masked(tmp_path: Path) -> None:
+    counter = tmp_path / "count"
+    script = tmp_path / "vault.py"
+    script.write_text(
+        "import sys, pathlib\n"
+        f"p = pathlib.Path({str(counter)!r}); p.write_text(p.read_text() + 'x' if p.exists() else 'x')\n"
+        "print('Vault-Secret-41 with spaces'); print('second line')\n"
+    )
+    ref = SecretRef.parse(f"cmd:{sys.executable} {script} 'net/core'")
+    assert repr(ref) == "SecretRef(cmd:***)" and str(ref) == "***"
+    assert ref.resolve("sw1 password") == "Vault-Secret-41 with spaces"
+    assert ref.resolve("sw2 password") == "Vault-Secret-41 with spaces"
+    assert counter.read_text() == "x"  # run once, cached for the run
+    assert REDACTOR("pw Vault-Secret-41 with spaces.") == "pw ***."
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("false", r"sw1 password: command 'false' failed \(exit 1\)"),
+        ("true", r"command 'true' printed nothing"),
+        ("printf '\\n'", r"printed nothing"),
+        ("govnet-no-such-vault get x", r"'govnet-no-such-vault' not found"),
+        ("sh -c 'sleep 30'", r"did not finish within 0.5 s"),
+        ("pass show 'unterminated", r"cannot parse cmd: reference"),
+    ],
+)
+def test_cmd_failures_are_one_line_secret_errors(
+    command: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOVNET_SECRET_CMD_TIMEOUT", "0.5")
+    _cmd_cache.clear()
+    started = time.monotonic()
+    with pytest.raises(SecretError, match=message) as info:
+        SecretRef.parse(f"cmd:{command}").resolve("sw1 password")
+    assert time.monotonic() - started < 5  # a hang is cut at the timeout, children too
+    assert "\n" not in str(info.value) and info.value.exit_code == 2
+
+
+def test_a_hanging_grandchild_does_not_hold_the_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOVNET_SECRET_CMD_TIMEOUT", "0.5")
+    started = time.monotonic()
+    with pytest.raises(SecretError, match="did not finish"):
+        SecretRef.parse("cmd:sh -c 'sleep 30 & sleep 30'").resolve("x")
+    assert time.monotonic() - started < 5
