@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,14 @@ from govnet.errors import GovnetError
 from govnet.i18n import pick
 from govnet.inventory import select_devices, select_terminals
 from govnet.report import audit as render
+from govnet.report import documents
+from govnet.report.bulletin import Labels
 from govnet.report.tabular import Column, emit_rows, to_json
 from govnet.settings import active
 from govnet.transport.ssh import SshOptions
 
 DEFAULT_PLAYBOOK = "mlps2-baseline.yaml"  # in the playbooks folder (govnet/settings.py)
-FORMATS = ("table", "json", "junit", "csv", "html")
+FORMATS = ("table", "json", "junit", "csv", "html", "xlsx", "pdf")
 
 
 def emit_report(app: App, report: render.AuditReport, fmt: str, output: Path | None,
@@ -29,18 +32,100 @@ def emit_report(app: App, report: render.AuditReport, fmt: str, output: Path | N
     if fmt == "table":
         render.print_report(app.console, report, app.lang, group, show_all)
         return
-    text = {
-        "json": lambda: render.to_json(report),
-        "junit": lambda: render.to_junit(report),
-        "csv": lambda: render.to_csv(report),
-        "html": lambda: render.to_html(report, app.lang),
-    }[fmt]()
-    app.write(text, output)
+    if fmt in ("xlsx", "pdf"):
+        write_binary(app, documents.render_binary(report, fmt, app.lang, show_all), output)
+    else:
+        text = {
+            "json": lambda: render.to_json(report),
+            "junit": lambda: render.to_junit(report),
+            "csv": lambda: render.to_csv(report),
+            "html": lambda: render.to_html(report, app.lang, show_all),
+        }[fmt]()
+        app.write(text, output)
     if output is not None and not app.quiet:
         c, rid = report.run.counts(), report.run.id
         en = f"audit {rid}: {c['fail']} fail, {c['error']} error → {output}"
         zh = f"审计 {rid}：不合规 {c['fail']}，无法检查 {c['error']} → {output}"
         app.err.print(pick(app.lang, en, zh), markup=False, highlight=False)
+
+
+# ------------------------------------------------------------------ binary output, --notify
+
+
+def write_binary(app: App, data: bytes, output: Path | None) -> None:
+    """An XLSX or PDF to ``output`` (atomically), or to stdout when that is not a terminal."""
+    import sys
+
+    if output is None:
+        if sys.stdout.isatty():
+            raise click.UsageError("xlsx and pdf are binary: pass -o FILE (or redirect stdout)")
+        if not app.quiet:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        return
+    try:
+        if output.exists() and not output.is_file():
+            output.write_bytes(data)
+            return
+        tmp = output.with_name(f".{output.name}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(output)
+    except OSError as exc:
+        raise GovnetError(f"{output}: cannot write: {exc.strerror}") from exc
+
+
+def notify_options(func: Any) -> Any:
+    func = click.option(
+        "--notify-rules", type=click.Path(path_type=Path), default=None,
+        help="Alert rules file naming the channels [default alerts.yaml of the playbooks folder].",
+    )(func)  # fmt: skip
+    return click.option(
+        "--notify", metavar="CHANNEL", default=None,
+        help="After the run, send the summary (compliance, worst units, failures) to this "
+        "channel of the alert rules; e-mail gets the HTML and XLSX reports attached.",
+    )(func)  # fmt: skip
+
+
+def channel_sender(app: App, channel: str, rules: Path | None) -> Any:
+    """The sender of a named channel; an unknown name or a missing secret is a usage error
+    found before the audit starts."""
+    from govnet.monitor.delivery import build_sender
+    from govnet.monitor.rules import CHANNEL_KINDS, default_rules, load_rules
+
+    specs = [s for s in load_rules(rules or default_rules()).notifiers if s.kind in CHANNEL_KINDS]
+    spec = next((s for s in specs if s.channel == channel), None)
+    if spec is None:
+        known = ", ".join(s.channel for s in specs) or pick(app.lang, "none", "无")
+        raise GovnetError(pick(
+            app.lang,
+            f"--notify {channel}: no such channel in the alert rules (channels: {known})",
+            f"--notify {channel}：告警规则中没有该通道（已配置：{known}）",
+        ))  # fmt: skip
+    return spec, build_sender(spec)
+
+
+def send_summary(app: App, report: render.AuditReport, channel: str, sender: Any,
+                 show_all: bool, code: int) -> int:  # fmt: skip
+    """Send the 通报 summary; the exit code after it (see the audit command's help)."""
+    from govnet.errors import ExitCode
+    from govnet.monitor.channels import DeliveryError
+
+    spec, send = sender
+    try:
+        documents.send_report(report, spec, send, show_all)
+    except DeliveryError as exc:
+        app.errors.print(
+            pick(app.lang, f"govnet: --notify {channel}: not delivered: {exc}",
+                 f"govnet：--notify {channel}：通报未送达：{exc}"),
+            markup=False, highlight=False, style="red", soft_wrap=True,
+        )  # fmt: skip
+        return code or int(ExitCode.UNREACHABLE)
+    if not app.quiet:
+        app.err.print(
+            pick(app.lang, f"{channel}: bulletin delivered", f"{channel}：通报已送达"),
+            markup=False, highlight=False,
+        )  # fmt: skip
+    return code
 
 
 @click.group(invoke_without_command=True)
@@ -75,19 +160,22 @@ def emit_report(app: App, report: render.AuditReport, fmt: str, output: Path | N
 @click.option("--workers", default=16, show_default=True, help="Devices collected at once.")
 @click.option("--timeout", type=float, help="Connect timeout per device (s).")
 @click.option("--no-store", is_flag=True, help="Do not record the run (or backups) in the store.")
+@notify_options
 @format_option(*FORMATS)
 @click.pass_context
 def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | None,
           from_backup: bool, fail_on: str, group_by: str, show_all: bool, workers: int,
-          timeout: float | None, no_store: bool, fmt: str, output: Path | None,
-          **kwargs: Any) -> None:  # fmt: skip
+          timeout: float | None, no_store: bool, notify: str | None, notify_rules: Path | None,
+          fmt: str, output: Path | None, **kwargs: Any) -> None:  # fmt: skip
     """Audit devices against 等保 2.0 playbooks; findings pass/fail/error/skip with evidence.
 
     Exit 0 clean; 1 a failure at or above --fail-on; 2 usage, inventory or playbook error;
-    3 some devices could not be read (and nothing worse)."""
+    3 some devices could not be read (and nothing worse). With --notify, a delivery that
+    fails is one line on stderr and keeps the audit's code, or makes a clean run's 0 a 3."""
     if ctx.invoked_subcommand is not None:
         return
     app: App = ctx.obj
+    sender = channel_sender(app, notify, notify_rules) if notify else None  # fail before auditing
     if from_dir and from_backup:
         raise click.UsageError("--from-dir and --from-backup exclude each other")
     if not playbooks:
@@ -116,8 +204,12 @@ def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | N
         label = pick(app.lang, "collecting", "采集中")
         with app.progress(len(devices) if source == "live" else 0, label) as advance:
             report = run_audit(devices, options, store, advance, inv, terminals)
+    report.labels = Labels.from_inventory(inv)
     emit_report(app, report, fmt, output, group_by, show_all)
-    ctx.exit(report.exit_code)
+    code = report.exit_code
+    if sender is not None and notify is not None:
+        code = send_summary(app, report, notify, sender, show_all, code)
+    ctx.exit(code)
 
 
 def _reach_terminals(playbooks: tuple[Path, ...]) -> bool:
@@ -172,4 +264,6 @@ def show_cmd(app: App, /, run_id: str, group_by: str, show_all: bool, fmt: str,
              output: Path | None) -> None:  # fmt: skip
     """Re-render a stored run (any format); RUN_ID may be a unique prefix."""
     report = load_report(app.store(create=False), run_id)
+    with contextlib.suppress(GovnetError):  # no inventory here: ids stand for names
+        report.labels = Labels.from_inventory(app.inventory())
     emit_report(app, report, fmt, output, group_by, show_all)
