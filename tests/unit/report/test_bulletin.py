@@ -164,7 +164,12 @@ def test_xlsx_golden_read_back(configs: Path, tmp_path: Path) -> None:
     assert unchecked[0] == "ext-acc-town" and unchecked[3] == 13
     en = tmp_path / "en.xlsx"
     audit(configs, "-f", "xlsx", "-o", str(en), lang="en")
-    assert load_workbook(en).sheetnames == ["Summary", "Units ranked", "Findings", "Could not check"]
+    assert load_workbook(en).sheetnames == [
+        "Summary",
+        "Units ranked",
+        "Findings",
+        "Could not check",
+    ]
 
 
 def _pdftext(path: Path) -> str:
