@@ -12,6 +12,7 @@ from govnet.checks.audit import AuditOptions, audit_lock, history, load_report, 
 from govnet.checks.model import Severity
 from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
 from govnet.cli.complete import complete_playbooks
+from govnet.cli.documents import write_binary
 from govnet.collect.fetch import CollectOptions
 from govnet.errors import GovnetError
 from govnet.i18n import pick
@@ -50,28 +51,6 @@ def emit_report(app: App, report: render.AuditReport, fmt: str, output: Path | N
 
 
 # ------------------------------------------------------------------ binary output, --notify
-
-
-def write_binary(app: App, data: bytes, output: Path | None) -> None:
-    """An XLSX or PDF to ``output`` (atomically), or to stdout when that is not a terminal."""
-    import sys
-
-    if output is None:
-        if sys.stdout.isatty():
-            raise click.UsageError("xlsx and pdf are binary: pass -o FILE (or redirect stdout)")
-        if not app.quiet:
-            sys.stdout.buffer.write(data)
-            sys.stdout.buffer.flush()
-        return
-    try:
-        if output.exists() and not output.is_file():
-            output.write_bytes(data)
-            return
-        tmp = output.with_name(f".{output.name}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(output)
-    except OSError as exc:
-        raise GovnetError(f"{output}: cannot write: {exc.strerror}") from exc
 
 
 def notify_options(func: Any) -> Any:

@@ -89,7 +89,7 @@ def import_cmd(app: App, /, file: Path, source: str, taken: datetime | None, con
               help="Table: what to show; CSV: which table (all = terminals).")  # fmt: skip
 @click.option("--state", "states", multiple=True, type=click.Choice(list(render.STATE_LABEL)),
               help="Only terminals in this state (repeatable).")  # fmt: skip
-@format_option("table", "json", "csv")
+@format_option("table", "json", "csv", "html", "xlsx")
 @pass_app
 def status_cmd(app: App, /, policy_path: Path | None, view: str, states: tuple[str, ...], fmt: str,
                output: Path | None, **kwargs: Any) -> None:  # fmt: skip
@@ -119,7 +119,14 @@ def status_cmd(app: App, /, policy_path: Path | None, view: str, states: tuple[s
                 f"{snap['age_days']} 天，超过 {'、'.join(snap['stale_for'])} 的时限，"
                 "请导入新的导出文件",
             ), style="yellow", markup=False, highlight=False)  # fmt: skip
-    if fmt == "table":
+    if fmt in ("html", "xlsx"):  # the 通报 (issue 14)
+        from govnet.cli.documents import emit_document
+        from govnet.report.bulletin import Labels
+        from govnet.report.bulletins import av_document
+
+        doc = av_document(report, Labels.from_inventory(inv), app.lang)
+        emit_document(app, doc, fmt, output)
+    elif fmt == "table":
         render.print_status(app.console, report, app.lang, view)
     else:
         app.write(render.status_text(report, fmt, "terminals" if view == "all" else view), output)

@@ -308,7 +308,7 @@ REPORT_COLUMNS = [
     show_default=True,
     help="Verdicts older than this are flagged stale.",
 )
-@format_option("table", "json", "csv")
+@format_option("table", "json", "csv", "html", "xlsx")
 @pass_app
 def report(app: App, /, max_age: timedelta, fmt: str, output: Path | None) -> None:
     """Per pair of isolated zones: the static, L2 and probe verdicts and their age.
@@ -317,6 +317,15 @@ def report(app: App, /, max_age: timedelta, fmt: str, output: Path | None) -> No
     from govnet.probe.overview import exit_code, overview
 
     verdicts = overview(app.inventory(), app.store(create=False), utcnow(), max_age)
+    if fmt in ("html", "xlsx"):  # the 通报 (issue 14)
+        from govnet.cli.documents import emit_document
+        from govnet.report.bulletin import Labels
+        from govnet.report.bulletins import isolation_document
+
+        labels = Labels.from_inventory(app.inventory())
+        emit_document(app, isolation_document(verdicts, labels, app.lang), fmt, output)
+        exit_with(exit_code(verdicts))
+        return
     title = pick(app.lang, "isolation between zones", "网络隔离情况")
     data = {
         "max_age_seconds": int(max_age.total_seconds()),

@@ -23,7 +23,7 @@ from rich.text import Text
 
 from govnet.checks.model import Finding, Run, Severity, Status
 from govnet.i18n import pick
-from govnet.report.bulletin import SEVERITY_ZH, Labels, build
+from govnet.report.bulletin import SEVERITY_ZH, Labels, build, report_css
 from govnet.report.scoreboard import Score, scoreboard
 from govnet.textsafe import csv_cell, safe_text, visible
 
@@ -163,6 +163,7 @@ def to_html(report: AuditReport, lang: str, show_all: bool = False,
     env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
     bulletin = build(report, lang, report.labels, tz, show_all)
     return env.from_string(template).render(
+        css=report_css(),
         b=bulletin,
         lang=lang,
         t=_tr(lang),

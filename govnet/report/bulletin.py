@@ -37,6 +37,16 @@ SEVERITY_EN = {"critical": "Critical", "high": "High", "medium": "Medium", "low"
 SEVERITIES = ("critical", "high", "medium", "low")
 
 
+def report_css() -> Any:
+    """The reports' shared style sheet (A4 print, CJK font list), safe to put in <style>."""
+    from importlib import resources
+
+    from markupsafe import Markup
+
+    css = resources.files("govnet").joinpath("data/report.css").read_text("utf-8")
+    return Markup(css.replace("</", "<\\/"))
+
+
 # ------------------------------------------------------------------------------ time
 
 

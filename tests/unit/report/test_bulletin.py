@@ -325,3 +325,47 @@ def test_notify_failures_are_one_line_and_keep_the_audit_code(
     wecom.errcode = 93000
     refused = audit(configs, "-f", "json", "--notify", "duty-wecom", "--notify-rules", str(rules))
     assert refused.exit_code == 3 and "通报未送达：wecom: errcode 93000" in refused.stderr
+
+
+# ------------------------------------------- the same shape for isolation, antivirus, availability
+
+
+def test_isolation_av_and_availability_bulletins(configs: Path, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(cli, ["-i", str(LAB_INVENTORY), "--lang", "zh", *args])
+
+    export = ROOT / "inventory" / "lab-data" / "av-export.csv"
+    assert run("av", "import", str(export), "-s", "qianxin", "-q").exit_code == 0
+    html = run("av", "status", "-f", "html")
+    assert html.exit_code == 1, html.output  # pc-town-02's signatures are 60 days old
+    page = html.stdout
+    assert "终端防病毒情况通报" in page and "按单位统计（由差到好）" in page
+    problems = page.split("存在问题的终端")[1].split("按单位统计")[0]
+    assert "pc-town-02" in problems and "青石镇政府" in problems and "病毒库过期" in problems
+    assert "生成时间 " in page and "CST (UTC+08:00)" in page and "<script" not in page
+    out = tmp_path / "av.xlsx"
+    assert run("av", "status", "-f", "xlsx", "-o", str(out)).exit_code == 1
+    wb = load_workbook(out)
+    assert wb.sheetnames[:5] == ["概览", "问题终端", "按单位", "按地区", "按网络"]
+    units = list(wb["按单位"].iter_rows(values_only=True))
+    assert units[0][:3] == ("名称", "终端数", "覆盖率") and units[1][0] == "青石镇政府"
+    assert wb["按单位"]["C2"].number_format == "0.0%" and wb["按单位"].freeze_panes == "A2"
+
+    iso = tmp_path / "iso.xlsx"
+    result = run("isolation", "report", "-f", "xlsx", "-o", str(iso))
+    assert result.exit_code == 0, result.output
+    rows = list(load_workbook(iso)["检查结论"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("网络对", "检查角度", "结论")
+    assert rows[1][0] == "政务外网 ↔ 政务内网" and rows[1][2] == "无数据"
+    iso_html = run("isolation", "report", "-f", "html").stdout
+    assert "网络隔离检查通报" in iso_html and "确认隔离的网络对" in iso_html
+
+    avail = tmp_path / "avail.xlsx"
+    result = run("report", "availability", "--period", "day", "-f", "xlsx", "-o", str(avail))
+    assert result.exit_code == 0, result.output
+    wb = load_workbook(avail)
+    assert wb.sheetnames[:3] == ["概览", "按网络", "按地区"]
+    head = next(wb["按网络"].iter_rows(values_only=True))
+    assert head[:4] == ("排名", "名称", "说明", "可用率")
