@@ -12,7 +12,7 @@ from govnet.checks.audit import AuditOptions, audit_lock, history, load_report, 
 from govnet.checks.model import Severity
 from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
 from govnet.cli.complete import complete_playbooks
-from govnet.cli.documents import write_binary
+from govnet.cli.documents import channel_sender, deliver, notify_options, write_binary
 from govnet.collect.fetch import CollectOptions
 from govnet.errors import GovnetError
 from govnet.i18n import pick
@@ -53,58 +53,11 @@ def emit_report(app: App, report: render.AuditReport, fmt: str, output: Path | N
 # ------------------------------------------------------------------ binary output, --notify
 
 
-def notify_options(func: Any) -> Any:
-    func = click.option(
-        "--notify-rules", type=click.Path(path_type=Path), default=None,
-        help="Alert rules file naming the channels [default alerts.yaml of the playbooks folder].",
-    )(func)  # fmt: skip
-    return click.option(
-        "--notify", metavar="CHANNEL", default=None,
-        help="After the run, send the summary (compliance, worst units, failures) to this "
-        "channel of the alert rules; e-mail gets the HTML and XLSX reports attached.",
-    )(func)  # fmt: skip
-
-
-def channel_sender(app: App, channel: str, rules: Path | None) -> Any:
-    """The sender of a named channel; an unknown name or a missing secret is a usage error
-    found before the audit starts."""
-    from govnet.monitor.delivery import build_sender
-    from govnet.monitor.rules import CHANNEL_KINDS, default_rules, load_rules
-
-    specs = [s for s in load_rules(rules or default_rules()).notifiers if s.kind in CHANNEL_KINDS]
-    spec = next((s for s in specs if s.channel == channel), None)
-    if spec is None:
-        known = ", ".join(s.channel for s in specs) or pick(app.lang, "none", "无")
-        raise GovnetError(pick(
-            app.lang,
-            f"--notify {channel}: no such channel in the alert rules (channels: {known})",
-            f"--notify {channel}：告警规则中没有该通道（已配置：{known}）",
-        ))  # fmt: skip
-    return spec, build_sender(spec)
-
-
 def send_summary(app: App, report: render.AuditReport, channel: str, sender: Any,
                  show_all: bool, code: int) -> int:  # fmt: skip
     """Send the 通报 summary; the exit code after it (see the audit command's help)."""
-    from govnet.errors import ExitCode
-    from govnet.monitor.channels import DeliveryError
-
     spec, send = sender
-    try:
-        documents.send_report(report, spec, send, show_all)
-    except DeliveryError as exc:
-        app.errors.print(
-            pick(app.lang, f"govnet: --notify {channel}: not delivered: {exc}",
-                 f"govnet：--notify {channel}：通报未送达：{exc}"),
-            markup=False, highlight=False, style="red", soft_wrap=True,
-        )  # fmt: skip
-        return code or int(ExitCode.UNREACHABLE)
-    if not app.quiet:
-        app.err.print(
-            pick(app.lang, f"{channel}: bulletin delivered", f"{channel}：通报已送达"),
-            markup=False, highlight=False,
-        )  # fmt: skip
-    return code
+    return deliver(app, channel, lambda: documents.send_report(report, spec, send, show_all), code)
 
 
 @click.group(invoke_without_command=True)

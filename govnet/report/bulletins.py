@@ -65,6 +65,7 @@ def isolation_document(verdicts: Sequence[Any], labels: Labels, lang: str) -> Do
     return Document(
         title=t("Network isolation bulletin", "网络隔离检查通报"),
         lang=lang,
+        kind="isolation",
         meta=[
             (
                 t("Scope", "检查范围"),
@@ -233,6 +234,7 @@ def av_document(report: Any, labels: Labels, lang: str) -> Document:
     return Document(
         title=t("Antivirus bulletin", "终端防病毒情况通报"),
         lang=lang,
+        kind="av",
         figures=figures,
         meta=[
             (
@@ -306,6 +308,7 @@ def availability_document(report: Any, lang: str, levels: Sequence[str]) -> Docu
     return Document(
         title=t("Availability bulletin", "网络与业务系统可用性通报"),
         lang=lang,
+        kind="availability",
         tz=zone,
         subtitle=t("Period: ", "统计周期：")
         + f"{local_time(start, zone)} — {local_time(end, zone)}",

@@ -37,6 +37,7 @@ class Section:
 class Document:
     title: str
     lang: str
+    kind: str = "report"  # ASCII: names attached files (isolation, av, availability)
     subtitle: str = ""
     meta: list[tuple[str, str]] = field(default_factory=list)
     figures: list[tuple[str, str, str]] = field(default_factory=list)  # label, value, good|bad|warn

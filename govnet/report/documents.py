@@ -45,3 +45,23 @@ def send_report(report: AuditReport, spec: Any, sender: Any, show_all: bool = Fa
             (), lang=lang, timezone=spec.timezone, attachments=attachments, bulletin=bulletin
         )
         sender.send(message)
+
+
+def send_document(doc: Any, spec: Any, sender: Any) -> None:
+    """Send a document's summary through ``sender`` (e-mail: HTML and XLSX attached).
+    Raises ``DeliveryError``. The document keeps the language it was built in."""
+    from govnet.report import document
+    from govnet.report.mailing import DocumentMessage
+
+    stem = "govnet-" + "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in doc.kind)
+    with tempfile.TemporaryDirectory(prefix="govnet-bulletin-") as tmp:
+        attachments: tuple[Path, ...] = ()
+        if spec.kind == "email":
+            html_path, xlsx_path = Path(tmp) / f"{stem}.html", Path(tmp) / f"{stem}.xlsx"
+            html_path.write_text(document.to_html(doc), encoding="utf-8")
+            xlsx_path.write_bytes(document.to_xlsx(doc))
+            attachments = (html_path, xlsx_path)
+        message = DocumentMessage(
+            (), lang=doc.lang, timezone=spec.timezone, attachments=attachments, document=doc
+        )
+        sender.send(message)

@@ -9,6 +9,7 @@ XLSX reports as attachments (robots cannot take files, they get the markdown onl
 from __future__ import annotations
 
 import html
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,3 +126,47 @@ class ReportMessage(Message):
             + "".join(body)
             + "</body></html>"
         )
+
+
+@dataclass(frozen=True)
+class DocumentMessage(Message):
+    """The summary of a :class:`~govnet.report.document.Document` (isolation, antivirus):
+    its headline figures and the first rows of its first section."""
+
+    document: Any = None
+    rows_shown: int = 8
+
+    def title(self) -> str:
+        doc = self.document
+        figures = "，".join(f"{k} {v}" for k, v, _c in doc.figures[:2])
+        if self.lang == "zh":
+            return f"【{doc.title}】{figures}"
+        return f"{doc.title}: {figures.replace('，', ', ')}"
+
+    def _lines(self) -> list[tuple[str, str]]:
+        doc, lang = self.document, self.lang
+        sep = pick(lang, ", ", "，")
+        out: list[tuple[str, str]] = [("h", self.title())]
+        out += [("p", f"{k}{pick(lang, ': ', '：')}{v}") for k, v in doc.meta]
+        out.append(("p", sep.join(f"{k} {v}" for k, v, _c in doc.figures)))
+        if doc.sections:
+            section = doc.sections[0]
+            out.append(("h2", section.title))
+            shown = section.rows[: self.rows_shown]
+            for r in shown:
+                cells = [str(r.get(c.key) or "") for c in section.columns[:4]]
+                out.append(("li", " · ".join(x for x in cells if x)))
+            if not shown:
+                out.append(("p", section.empty or pick(lang, "Nothing to report.", "无。")))
+            more = len(section.rows) - len(shown)
+            if more > 0:
+                out.append(("p", pick(lang, f"and {more} more", f"另有 {more} 条")))
+        if self.attachments:
+            names = sep.join(p.name for p in self.attachments)
+            out.append(("p", pick(lang, "Full report attached: ", "完整报告见附件：") + names))
+        out.append(("p", f"govnet · {self.when(time.time())}"))
+        return out
+
+    markdown = ReportMessage.markdown
+    text = ReportMessage.text
+    html = ReportMessage.html

@@ -369,3 +369,34 @@ def test_isolation_av_and_availability_bulletins(configs: Path, tmp_path: Path) 
     assert wb.sheetnames[:3] == ["概览", "按网络", "按地区"]
     head = next(wb["按网络"].iter_rows(values_only=True))
     assert head[:4] == ("排名", "名称", "说明", "可用率")
+
+
+def test_av_and_isolation_notify(
+    configs: Path, tmp_path: Path, robots: tuple[RobotReceiver, RobotReceiver],
+    mail: tuple[MailReceiver, Path],
+) -> None:  # fmt: skip
+    ding, wecom = robots
+    receiver, cafile = mail
+    receiver.mails.clear()
+    rules = rules_file(tmp_path, ding, wecom, receiver.port, cafile)
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(cli, ["-i", str(LAB_INVENTORY), "--lang", "en", "-q", *args])
+
+    export = ROOT / "inventory" / "lab-data" / "av-export.csv"
+    assert run("av", "import", str(export), "-s", "qianxin").exit_code == 0
+    av = run("av", "status", "-f", "json", "--notify", "duty-ding", "--notify-rules", str(rules))
+    assert av.exit_code == 1, av.output  # the command's own code
+    [text] = ding.texts()
+    assert "终端防病毒情况通报" in text and "pc-town-02" in text and "青石镇政府" in text
+    iso = run("isolation", "report", "-f", "json", "--notify", "leaders",
+              "--notify-rules", str(rules))  # fmt: skip
+    assert iso.exit_code == 0, iso.output
+    [message] = receiver.mails
+    assert "网络隔离检查通报" in message["Subject"]
+    names = sorted(p.get_filename() for p in message.walk() if p.get_filename())
+    assert names == ["govnet-isolation.html", "govnet-isolation.xlsx"]
+    dead = run(
+        "isolation", "report", "-f", "json", "--notify", "dead", "--notify-rules", str(rules)
+    )
+    assert dead.exit_code == 3 and "not delivered" in dead.stderr  # a clean 0 becomes 3
