@@ -98,7 +98,10 @@ class AuthError(TransportError):
     kind = "auth"
 
 
-class DeviceTimeout(TransportError):
+class DeviceTimeout(TransportError, TimeoutError):
+    """A device did not answer in time. Also a :class:`TimeoutError` (as scrapli's is), so
+    code that handles timeouts generically handles ours."""
+
     kind = "timeout"
 
 

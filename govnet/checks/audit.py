@@ -6,11 +6,13 @@ evidence is masked before anything is stored or rendered.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,7 +33,7 @@ from govnet.locks import exclusive
 from govnet.platforms import get_platform
 from govnet.report.audit import AuditReport
 from govnet.secrets import REDACTOR
-from govnet.store.db import Store, utcnow
+from govnet.store.db import Store, run_status, utcnow
 from govnet.transport.pool import DeviceResult
 
 Source = Literal["live", "dir", "backup"]
@@ -221,6 +223,33 @@ def run_audit(
         raise GovnetError("no selected device is covered by any rule of the playbooks")
     started = utcnow()
     run_id = new_run_id("audit", started)
+    if store is not None:  # visible at once; marked interrupted if this process stops early
+        store.start_run(run_id, "audit", started,
+                        {"playbooks": [p.name for p in playbooks], "source": options.source,
+                         "fail_on": options.fail_on.value, "devices": len(targets)})  # fmt: skip
+    try:
+        report = _audit(targets, playbooks, options, store, run_id, started, on_done, inventory)
+    except BaseException as exc:  # Ctrl-C, a store error, a bug: the run row says so
+        if store is not None:
+            reason = "interrupted by the user" if isinstance(exc, KeyboardInterrupt) else (
+                f"{type(exc).__name__}: {exc}"[:200])  # fmt: skip
+            # If the store itself failed, the row stays 'running' and reads as interrupted.
+            with contextlib.suppress(GovnetError):
+                store.interrupt_run(run_id, utcnow(), reason)
+        raise
+    return report
+
+
+def _audit(
+    targets: list[Device],
+    playbooks: list[Playbook],
+    options: AuditOptions,
+    store: Store | None,
+    run_id: str,
+    started: datetime,
+    on_done: Callable[[Any], None] | None,
+    inventory: Inventory | None,
+) -> AuditReport:
     hosts = [t for t in targets if t.platform != TERMINAL]
     if options.source == "live":
         commands = required_commands(hosts, playbooks)
@@ -246,8 +275,9 @@ def run_audit(
         report.previous_run, report.new_failures = _new_failures(store, run)
         meta = {"playbooks": run.playbooks, "counts": run.counts(), "source": options.source,
                 "fail_on": options.fail_on.value, "devices": len(targets)}  # fmt: skip
-        store.save_run(run_id, "audit", started, run.finished, meta,
-                       [finding_row(f) for f in findings], report.exit_code)  # fmt: skip
+        assert run.finished is not None
+        store.finish_run(run_id, run.finished, meta, [finding_row(f) for f in findings],
+                         report.exit_code)  # fmt: skip
     return report
 
 
@@ -255,6 +285,11 @@ def load_report(store: Store, run_id: str) -> AuditReport:
     row = store.run(run_id)
     if row is None or row["kind"] != "audit":
         raise GovnetError(f"{run_id!r}: no audit run with that id; see 'govnet audit history'")
+    if run_status(row) != "complete":
+        reason = row["meta"].get("reason") or "the process stopped before writing its findings"
+        raise GovnetError(
+            f"{row['id']}: this audit run is {run_status(row)} ({reason}); it has no findings"
+        )
     findings = [finding_from_row(r) for r in store.findings(row["id"])]
     meta = row["meta"]
     run = Run(row["id"], row["started"], row["finished"], meta.get("playbooks", []), findings)
@@ -277,6 +312,7 @@ def history(store: Store, limit: int = 20) -> list[dict[str, Any]]:
                     tally[1] += 1
         out.append({
             "id": row["id"], "started": row["started"], "exit_code": row["exit_code"],
+            "status": run_status(row),
             "devices": row["meta"].get("devices"), **row["meta"].get("counts", {}),
             "zones": {k: round(p / n, 4) for k, (p, n) in sorted(shares["zone"].items())},
             "sites": {k: round(p / n, 4) for k, (p, n) in sorted(shares["site"].items())},

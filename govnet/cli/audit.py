@@ -10,7 +10,7 @@ import click
 
 from govnet.checks.audit import AuditOptions, audit_lock, history, load_report, run_audit
 from govnet.checks.model import Severity
-from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
+from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.cli.complete import complete_playbooks
 from govnet.cli.documents import channel_sender, deliver, notify_options, write_binary
 from govnet.collect.fetch import CollectOptions
@@ -91,14 +91,19 @@ def send_summary(app: App, report: render.AuditReport, channel: str, sender: Any
 @click.option("--all", "show_all", is_flag=True, help="Table: show passes and skips too.")
 @click.option("--workers", default=16, show_default=True, help="Devices collected at once.")
 @click.option("--timeout", type=float, help="Connect timeout per device (s).")
+@click.option(
+    "--read-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+    help="Longest wait for a device's prompt after a command (s).",
+)  # fmt: skip
 @click.option("--no-store", is_flag=True, help="Do not record the run (or backups) in the store.")
 @notify_options
 @format_option(*FORMATS)
 @click.pass_context
 def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | None,
           from_backup: bool, fail_on: str, group_by: str, show_all: bool, workers: int,
-          timeout: float | None, no_store: bool, notify: str | None, notify_rules: Path | None,
-          fmt: str, output: Path | None, **kwargs: Any) -> None:  # fmt: skip
+          timeout: float | None, read_timeout: float, no_store: bool, notify: str | None,
+          notify_rules: Path | None, fmt: str, output: Path | None,
+          **kwargs: Any) -> None:  # fmt: skip
     """Audit devices against 等保 2.0 playbooks; findings pass/fail/error/skip with evidence.
 
     Exit 0 clean; 1 a failure at or above --fail-on; 2 usage, inventory or playbook error;
@@ -129,7 +134,8 @@ def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | N
     source = "dir" if from_dir else ("backup" if from_backup else "live")
     options = AuditOptions(
         tuple(playbooks), source, from_dir,  # type: ignore[arg-type]
-        CollectOptions(workers, SshOptions(timeout=timeout)), Severity(fail_on),
+        CollectOptions(workers, SshOptions(timeout=timeout, read_timeout=read_timeout)),
+        Severity(fail_on),
     )  # fmt: skip
     store = None if no_store and not from_backup else app.store()
     with audit_lock():
@@ -141,7 +147,7 @@ def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | N
     code = report.exit_code
     if sender is not None and notify is not None:
         code = send_summary(app, report, notify, sender, show_all, code)
-    ctx.exit(code)
+    exit_with(code)
 
 
 def _reach_terminals(playbooks: tuple[Path, ...]) -> bool:
@@ -160,6 +166,7 @@ def _reach_terminals(playbooks: tuple[Path, ...]) -> bool:
 HISTORY_COLUMNS = [
     Column("id", "Run", "审计批次"),
     Column("started", "Started", "开始时间"),
+    Column("status", "Status", "状态"),
     Column("devices", "Devices", "设备", "right"),
     Column("pass", "Pass", "通过", "right"),
     Column("fail", "Fail", "不合规", "right"),

@@ -10,7 +10,7 @@ import click
 
 from govnet.av.parse import CHINA, ValueProblem, parse_datetime
 from govnet.av.service import import_file, load_policy, status
-from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
+from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.cli.documents import channel_sender, notify_options, send_document
 from govnet.errors import ExitCode, GovnetError
 from govnet.i18n import pick
@@ -141,8 +141,7 @@ def status_cmd(app: App, /, policy_path: Path | None, view: str, states: tuple[s
 
         doc = av_document(report, Labels.from_inventory(inv), sender[0].lang)
         code = send_document(app, doc, notify, sender, code)
-    if code:
-        raise SystemExit(code)
+    exit_with(code)
 
 
 @av.command("snapshots")

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
+from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.cli.complete import complete_devices
 from govnet.collect.backup import backup_diff, run_backup, stale_devices
 from govnet.collect.fetch import CollectOptions
@@ -80,7 +80,7 @@ def backup(
     if text is not None:
         app.write(text, output)
     if any(o.status == "failed" for o in outcomes):
-        ctx.exit(ExitCode.UNREACHABLE)
+        exit_with(ExitCode.UNREACHABLE)
 
 
 @backup.command()
@@ -133,4 +133,4 @@ def stale(app: App, /, days: int, fmt: str, output: Path | None, **kwargs: Any) 
     if text is not None:
         app.write(text, output)
     if rows:
-        raise SystemExit(ExitCode.FINDINGS)
+        exit_with(ExitCode.FINDINGS)

@@ -285,12 +285,13 @@ def add_global_options(command: click.Command) -> None:
         command.params.append(option)
 
 
-class GovnetGroup(click.Group):
-    """Turns govnet's errors into one-line messages and DESIGN.md's exit codes."""
+class _Boundary:
+    """Turns govnet's errors into one-line messages and DESIGN.md's exit codes, for the
+    ``govnet`` group and the ``govnetd`` command alike (bugs: :func:`run_main`)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            return super().invoke(ctx)  # type: ignore[misc]
         except GovnetError as exc:
             app = ctx.find_object(App)
             render_error(exc, app.errors if app else SafeConsole(stderr=True, soft_wrap=True))
@@ -300,9 +301,32 @@ class GovnetGroup(click.Group):
             ctx.exit(130)
 
 
+class GovnetGroup(_Boundary, click.Group):
+    """The ``govnet`` group."""
+
+
+class GovnetCommand(_Boundary, click.Command):
+    """A stand-alone command (``govnetd``)."""
+
+
 def exit_with(code: int) -> None:
+    """The one way a command ends with its exit code (0: it simply returns)."""
     if code:
-        raise SystemExit(code)
+        raise SystemExit(int(code))
+
+
+def run_main(command: click.Command, prog_name: str) -> None:
+    """The one error boundary of ``govnet`` and ``govnetd``: a govnet error is one line and
+    its exit code, anything else a bug: one line, exit 4, the traceback with GOVNET_DEBUG=1."""
+    try:
+        command.main(prog_name=prog_name)
+    except SystemExit:
+        raise
+    except GovnetError as exc:  # raised where no command's own handler saw it (govnetd)
+        render_error(exc, SafeConsole(stderr=True, soft_wrap=True))
+        sys.exit(int(exc.exit_code))
+    except Exception as exc:  # a bug: never a raw traceback for the admin
+        sys.exit(internal_error(exc))
 
 
 def debug_enabled() -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,19 +10,18 @@ import click
 from govnet import __version__
 from govnet.cli.common import (
     App,
+    GovnetCommand,
     consoles,
     exit_with,
     filter_options,
     filters_from,
-    internal_error,
+    run_main,
 )
 from govnet.cli.monitor import run_daemon, run_options
-from govnet.errors import GovnetError
 from govnet.i18n import default_lang
-from govnet.textsafe import SafeConsole
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=GovnetCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "-i",
     "--inventory",
@@ -47,15 +45,8 @@ def cli(inventory: Path | None, db: str | None, verbose: int, **kwargs: Any) -> 
     """
     from govnet import settings
 
-    err = SafeConsole(stderr=True)
-    try:  # option > environment > config file > default (govnet/settings.py)
-        conf = settings.load_settings().override(inventory=inventory, db=db)
-    except GovnetError as exc:
-        from govnet.cli.common import render_error
-
-        render_error(exc, err)
-        exit_with(exc.exit_code)
-        return
+    # option > environment > config file > default (govnet/settings.py); errors: run_main
+    conf = settings.load_settings().override(inventory=inventory, db=db)
     settings.activate(conf)
     app = App(
         inventory_path=conf.inventory,
@@ -66,20 +57,10 @@ def cli(inventory: Path | None, db: str | None, verbose: int, **kwargs: Any) -> 
     filters = filters_from(kwargs)
     try:
         code = run_daemon(app, filters, verbose, **kwargs)
-    except GovnetError as exc:
-        from govnet.cli.common import render_error
-
-        render_error(exc, app.errors)
-        code = exc.exit_code
     finally:
         settings.activate(None)
     exit_with(code)
 
 
 def main() -> None:
-    try:
-        cli.main(prog_name="govnetd")
-    except SystemExit:
-        raise
-    except Exception as exc:  # a bug: never a raw traceback for the admin
-        sys.exit(internal_error(exc))
+    run_main(cli, "govnetd")

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
+from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.errors import ExitCode, GovnetError, TransportError
 from govnet.i18n import pick
 from govnet.inventory import select_devices
@@ -179,9 +179,9 @@ def scan(
         app.write(text, output)
     statuses = {r["status"] for r in rows}
     if statuses & {"changed", "revoked", "unreachable", "error"}:
-        raise SystemExit(ExitCode.UNREACHABLE)
+        exit_with(ExitCode.UNREACHABLE)
     if "unknown" in statuses:
-        raise SystemExit(ExitCode.FINDINGS)
+        exit_with(ExitCode.FINDINGS)
 
 
 @hostkeys.command()

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from govnet.cli.common import App, format_option, pass_app
+from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.errors import ExitCode
 from govnet.i18n import pick
 from govnet.lab import launcher
@@ -29,6 +29,7 @@ STATUS_COLUMNS = [
     Column("ssh_state", "SSH state", "SSH 状态"),
     Column("snmp", "SNMP", "SNMP"),
     Column("snmp_state", "SNMP state", "SNMP 状态"),
+    Column("faults", "Faults", "故障模拟"),
 ]
 
 
@@ -87,7 +88,7 @@ def status(app: App, state_dir: Path | None, fmt: str, output: Path | None) -> N
         title = pick(app.lang, f"lab (pid {st.pid})", f"实验网络（进程 {st.pid}）")
         emit_rows(app.console, rows, STATUS_COLUMNS, "table", app.lang, title=title)
     if not st.running:
-        raise SystemExit(ExitCode.UNREACHABLE)
+        exit_with(ExitCode.UNREACHABLE)
 
 
 @lab.group()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from govnet.cli.common import App, format_option, pass_app
+from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.errors import ExitCode, LabError
 from govnet.i18n import pick
 from govnet.lab import netns as lab_netns
@@ -111,7 +111,7 @@ def status(app: App, /, prefix: str, fmt: str, output: Path | None) -> None:
                 markup=False,
             )
     if not st.up:
-        raise SystemExit(ExitCode.UNREACHABLE)
+        exit_with(ExitCode.UNREACHABLE)
 
 
 @netns.command()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import click
 
 from govnet import __version__
-from govnet.cli.common import App, GovnetGroup, add_global_options, consoles, internal_error
+from govnet.cli.common import App, GovnetGroup, add_global_options, consoles, run_main
 from govnet.i18n import default_lang
 
 
@@ -127,9 +126,4 @@ _register()
 
 
 def main() -> None:
-    try:
-        cli.main(prog_name="govnet")
-    except SystemExit:
-        raise
-    except Exception as exc:  # a bug: never a raw traceback for the admin
-        sys.exit(internal_error(exc))
+    run_main(cli, "govnet")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from govnet.cli.common import App, format_option, pass_app
+from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.errors import ExitCode, GovnetError
 from govnet.i18n import pick
 from govnet.report.tabular import Column, emit_rows
@@ -130,4 +130,4 @@ def outbox(app: App, /, pending: bool, limit: int, fmt: str, output: Path | None
     if text is not None:
         app.write(text, output)
     if any(r.status == "pending" for r in rows):
-        raise SystemExit(ExitCode.FINDINGS)
+        exit_with(ExitCode.FINDINGS)

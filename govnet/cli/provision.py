@@ -11,7 +11,7 @@ import click
 from govnet.checks.engine import DeviceFacts, evaluate
 from govnet.checks.playbook import Playbook, load_playbooks
 from govnet.cli.audit import DEFAULT_PLAYBOOK as BASELINE_PLAYBOOK
-from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
+from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.errors import GovnetError
 from govnet.i18n import pick
 from govnet.inventory.model import Device
@@ -161,7 +161,7 @@ def plan(
         plans = plan_devices(job, targets, _options(workers, timeout, retries), on_done=advance)
     code = _emit(app, "plan", None, job, plans, fmt, output, diffs=True)
     if code:
-        raise SystemExit(code)
+        exit_with(code)
 
 
 @provision.command()
@@ -206,7 +206,7 @@ def apply(
         run_id, results = apply_devices(job, targets, app.store(), options, confirmed, advance)
     code = _emit(app, "apply", run_id, job, results + early, fmt, output, diffs=False)
     if code:
-        raise SystemExit(code)
+        exit_with(code)
 
 
 def _confirm(

@@ -7,7 +7,9 @@ One source feeds both simulators, so SSH and SNMP tell the same story about a de
                  served as IF-MIB / ipNetToMediaTable / dot1dTpFdbTable by the SNMP agent)
 ``lab.yaml``     behaviour: ``silent`` (accepts TCP, never answers), ``reject`` (regexes of
                  config lines the device refuses with its vendor error), ``snmp`` (per-kind
-                 values for UPS, sensors and servers), ``version`` (text of the version command)
+                 values for UPS, sensors and servers), ``version`` (text of the version command),
+                 ``faults`` (slow, garbled, dropping, wrong password, hung, lossy or flapping
+                 SNMP: see :mod:`govnet.lab.faults`)
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from govnet.errors import LabError
 from govnet.inventory.model import IPAddress, MacAddress
+from govnet.lab.faults import LabFaults
 
 
 class _Strict(BaseModel):
@@ -70,6 +73,12 @@ class LabBehaviour(_Strict):
     version: str | None = None
     snmp: dict[str, Any] = Field(default_factory=dict)
     commands: dict[str, str] = Field(default_factory=dict)  # extra SSH command → literal output
+    faults: LabFaults = Field(default_factory=LabFaults)
+
+    @property
+    def no_banner(self) -> bool:
+        """SSH accepts TCP and never says a word (``silent`` or the ``no_banner`` fault)."""
+        return self.silent or self.faults.no_banner
 
 
 @dataclass

@@ -44,6 +44,8 @@ def probe_devices(
     snmp_names = []
     for d in devices:
         row = {"name": d["name"], "platform": d.get("platform", "snmp")}
+        if d.get("faults"):  # lab data ``faults:`` (govnet/lab/faults.py)
+            row["faults"] = ", ".join(d["faults"])
         if d.get("ssh_port"):
             row["ssh"] = f"{host}:{d['ssh_port']}"
             row["ssh_state"] = probe_ssh(host, int(d["ssh_port"]), timeout)

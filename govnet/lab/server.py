@@ -102,10 +102,15 @@ async def serve(plan: LabPlan, state_dir: Path, inventory: str, stop: asyncio.Ev
             for s in plan.ssh:
                 devices.setdefault(s.name, {"name": s.name})["ssh_port"] = s.port
                 devices[s.name]["platform"] = s.platform
-                devices[s.name]["silent"] = s.data.behaviour.silent
+                devices[s.name]["silent"] = s.data.behaviour.no_banner
             for a in plan.snmp:
                 devices.setdefault(a.name, {"name": a.name})["snmp_port"] = a.port
                 devices[a.name]["silent"] = a.data.behaviour.silent
+            specs: list[SimDevice | AgentSpec] = [*plan.ssh, *plan.snmp]
+            for spec in specs:
+                faults = spec.data.behaviour.faults.names()
+                if faults:
+                    devices[spec.name]["faults"] = faults
             ready = {
                 "pid": os.getpid(),
                 "inventory": inventory,

@@ -57,6 +57,8 @@ env              ``sensors``: list of ``{name, type, value, precision, scale, st
                  is 1 (true, e.g. water detected) or 2 (false)
 
 ``behaviour.silent`` binds the port and drops every datagram, so clients time out.
+``behaviour.faults.snmp`` drops a share of requests (``loss`` %), answers late (``delay`` s) or
+flaps (silent for ``down`` s of every ``period``): see :mod:`govnet.lab.faults`.
 
 Protocols: SNMPv2c (community) and SNMPv3 USM noAuthNoPriv/authNoPriv/authPriv with
 md5, sha, sha224-512 and des, aes/aes128, aes192, aes256 (Blumenthal key extension); GET,
@@ -85,6 +87,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from govnet.errors import LabError
 from govnet.lab import snmpwire as w
 from govnet.lab.data import LabDeviceData, LabInterface, LabTables
+from govnet.lab.faults import SnmpFaultGate
 
 log = logging.getLogger(__name__)
 
@@ -993,6 +996,8 @@ class Agent:
         self.spec = spec
         self.name = spec.name
         self.silent = spec.data.behaviour.silent
+        faults = spec.data.behaviour.faults
+        self.faults = SnmpFaultGate(faults.snmp, spec.name, faults.seed) if faults.snmp else None
         self.engine_id = w.engine_id_for(spec.name)
         self.settings = parse_snmp_behaviour(spec.name, spec.role, spec.data.behaviour.snmp)
         _check_tables(spec.name, spec.data.tables)
@@ -1178,6 +1183,9 @@ class _AgentProtocol(asyncio.DatagramProtocol):
         self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        gate = self.agent.faults
+        if gate is not None and gate.drop(self.agent.elapsed()):
+            return
         try:
             reply = self.agent.handle(data)
         except (w.BerError, ValueError, IndexError) as exc:
@@ -1187,6 +1195,13 @@ class _AgentProtocol(asyncio.DatagramProtocol):
             log.exception("%s: cannot answer a datagram from %s", self.agent.name, addr)
             return
         if reply is not None and self.transport is not None:
+            if gate is not None and gate.delay:
+                asyncio.get_running_loop().call_later(gate.delay, self._send, reply, addr)
+            else:
+                self.transport.sendto(reply, addr)
+
+    def _send(self, reply: bytes, addr: tuple[str | Any, int]) -> None:
+        if self.transport is not None and not self.transport.is_closing():
             self.transport.sendto(reply, addr)
 
     def error_received(self, exc: Exception) -> None:

@@ -40,6 +40,7 @@ with warnings.catch_warnings():
 
 from govnet.errors import LabError
 from govnet.lab.data import LabDeviceData, load_device_data
+from govnet.lab.faults import FaultyChannel, LabFaults
 from govnet.lab.shell import DeviceState, Shell
 from govnet.lab.vendors import VENDORS
 
@@ -82,8 +83,9 @@ def new_host_key(path: Path) -> asyncssh.SSHKey:
 class _Session(asyncssh.SSHServerSession[str]):
     """One SSH channel: characters in, the device's replies out."""
 
-    def __init__(self, state: DeviceState) -> None:
+    def __init__(self, state: DeviceState, faults: LabFaults | None = None) -> None:
         self._state = state
+        self._faults = faults  # lab data ``faults:`` touching the output (slow, garbled, drop)
         self._chan: Any = None
         self._shell: Shell | None = None
         self._command: str | None = None
@@ -91,7 +93,7 @@ class _Session(asyncssh.SSHServerSession[str]):
         self._last_cr = False
 
     def connection_made(self, chan: Any) -> None:
-        self._chan = chan
+        self._chan = FaultyChannel(chan, self._faults, self._state.name) if self._faults else chan
         self._shell = Shell(self._state, chan.get_extra_info("username") or "")
 
     def pty_requested(self, term_type: str, term_size: Any, term_modes: Any) -> bool:
@@ -153,6 +155,10 @@ class _Session(asyncssh.SSHServerSession[str]):
     def eof_received(self) -> bool:
         return False  # close the channel
 
+    def connection_lost(self, exc: Exception | None) -> None:
+        if isinstance(self._chan, FaultyChannel):
+            self._chan.close()
+
     def break_received(self, msec: int) -> bool:
         return True
 
@@ -189,6 +195,9 @@ class _Server(asyncssh.SSHServer):
         return False
 
     def validate_password(self, username: str, password: str) -> bool:
+        if self._device.data.behaviour.faults.wrong_password:
+            log.info("%s: fault 'wrong_password': refused %r", self._device.name, username)
+            return False
         ok = hmac.compare_digest(username, self._device.username) and hmac.compare_digest(
             password.encode(), self._device.password.encode()
         )
@@ -197,7 +206,8 @@ class _Server(asyncssh.SSHServer):
         return ok
 
     def session_requested(self) -> _Session:
-        return _Session(self._state)
+        faults = self._device.data.behaviour.faults
+        return _Session(self._state, faults if faults.ssh else None)
 
 
 class _Silent(asyncio.Protocol):
@@ -237,7 +247,7 @@ class SshSimulator:
             other = seen.setdefault((d.host, d.port), d.name)
             if other != d.name:
                 raise LabError(f"{d.name} and {other} both use {d.host}:{d.port}")
-            if d.platform not in VENDORS and not d.data.behaviour.silent:
+            if d.platform not in VENDORS and not d.data.behaviour.no_banner:
                 known = ", ".join(sorted(VENDORS))
                 raise LabError(f"{d.name}: cannot simulate platform {d.platform!r} ({known})")
         self.devices = list(devices)
@@ -258,14 +268,14 @@ class SshSimulator:
         loop = asyncio.get_running_loop()
         self.stopping = False
         for d in self.devices:
-            if not d.data.behaviour.silent:
+            if not d.data.behaviour.no_banner:
                 self.states[d.name] = DeviceState.load(
                     d.name, d.platform, d.data, d.state_dir, d.hostname, d.password
                 )
 
         async def open_one(d: SimDevice) -> None:
             try:
-                if d.data.behaviour.silent:
+                if d.data.behaviour.no_banner:
                     server = await loop.create_server(
                         lambda: _Silent(self), d.host, d.port, reuse_address=True
                     )

@@ -138,6 +138,10 @@ class AlertEngine:
                 flapping=bool(row["flapping"]),
                 stored_at=float(row["updated"]),
             )
+            if p.flapping:  # its change history died with the old process: count it as
+                # just flapped, so it stays held until stable for a window (not resolved at
+                # the first clear poll, reopened and notified again at the next flap)
+                p.changes.extend([self.clock.time()] * self.rules.flap.changes)
             self.problems[p.key] = p
 
     def reload(self, rules: AlertRules, devices: Mapping[str, Device], topology: Topology) -> None:

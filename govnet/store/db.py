@@ -142,6 +142,29 @@ def default_url() -> str:
     return f"sqlite:///{base / 'govnet' / 'govnet.sqlite'}"
 
 
+def _pid_alive(pid: object) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def run_status(row: dict[str, Any]) -> str:
+    """``complete``, ``running`` or ``interrupted`` (killed: still ``running``, pid gone)."""
+    meta = row.get("meta") or {}
+    status = str(meta.get("status") or ("complete" if row.get("exit_code") is not None else ""))
+    if status == "running" and not _pid_alive(meta.get("pid")):
+        return "interrupted"
+    return status or "complete"
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -293,6 +316,70 @@ class Store:
             if rows:
                 conn.execute(findings.insert(), [{**r, "run_id": run_id} for r in rows])
 
+    def start_run(self, run_id: str, kind: str, started: datetime, meta: dict[str, Any]) -> None:
+        """Record a run as it begins (``status: running``, no findings, no exit code), so a
+        run that never finishes is visible as interrupted instead of silently missing.
+
+        Runs of this kind left ``running`` by a process that no longer exists are marked
+        ``interrupted`` first."""
+        with self.begin() as conn:
+            stale = conn.execute(
+                select(runs.c.id, runs.c.meta).where(runs.c.kind == kind, runs.c.finished.is_(None))
+            ).all()
+            for row in stale:
+                old = dict(row.meta or {})
+                if old.get("status") == "running" and not _pid_alive(old.get("pid")):
+                    conn.execute(
+                        runs.update()
+                        .where(runs.c.id == row.id)
+                        .values(meta={**old, "status": "interrupted", "reason": "process died"})
+                    )
+            conn.execute(
+                runs.insert().values(
+                    id=run_id,
+                    kind=kind,
+                    started=started,
+                    finished=None,
+                    exit_code=None,
+                    meta=json.loads(
+                        json.dumps({**meta, "status": "running", "pid": os.getpid()}, default=str)
+                    ),
+                )
+            )
+
+    def finish_run(
+        self,
+        run_id: str,
+        finished: datetime,
+        meta: dict[str, Any],
+        rows: Sequence[dict[str, Any]],
+        exit_code: int,
+    ) -> None:
+        """One transaction: the run's final meta and exit code and all its findings."""
+        with self.begin() as conn:
+            conn.execute(
+                runs.update()
+                .where(runs.c.id == run_id)
+                .values(
+                    finished=finished,
+                    exit_code=exit_code,
+                    meta=json.loads(json.dumps({**meta, "status": "complete"}, default=str)),
+                )
+            )
+            if rows:
+                conn.execute(findings.insert(), [{**r, "run_id": run_id} for r in rows])
+
+    def interrupt_run(self, run_id: str, when: datetime, reason: str) -> None:
+        """Mark a run that stopped before its findings were written (no findings kept)."""
+        with self.begin() as conn:
+            row = conn.execute(
+                select(runs.c.meta).where(runs.c.id == run_id, runs.c.exit_code.is_(None))
+            ).first()
+            if row is None:
+                return
+            meta = {**(row.meta or {}), "status": "interrupted", "reason": reason}
+            conn.execute(runs.update().where(runs.c.id == run_id).values(finished=when, meta=meta))
+
     def runs(self, kind: str, limit: int = 50) -> list[dict[str, Any]]:
         with self.begin() as conn:
             result = conn.execute(
@@ -330,7 +417,11 @@ class Store:
         with self.begin() as conn:
             row = conn.execute(
                 select(runs)
-                .where(runs.c.kind == kind, runs.c.started < before)
+                .where(
+                    runs.c.kind == kind,
+                    runs.c.started < before,
+                    runs.c.exit_code.is_not(None),  # complete runs only, never an interrupted one
+                )
                 .order_by(runs.c.started.desc())
                 .limit(1)
             ).first()

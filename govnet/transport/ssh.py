@@ -79,7 +79,84 @@ def _shared_store(path: Path, system: tuple[Path, ...]) -> KnownHosts:
 def _netmiko() -> Any:
     import netmiko
 
+    # paramiko's transport thread logs a traceback for every failed banner read; the error
+    # reaches us and is translated, so without a configured handler it must not go to stderr.
+    paramiko_log = logging.getLogger("paramiko")
+    if not paramiko_log.handlers:
+        paramiko_log.addHandler(logging.NullHandler())
     return netmiko
+
+
+_TRANSCRIPT_KEEP = 4096
+# Characters no CLI prints: C0 controls except TAB/LF/CR/BS/BEL/ESC/NUL, DEL, C1 controls, and
+# what a decoder could not read. Line noise is full of them; real device output has none.
+_NOISE = re.compile(r"[\x01-\x06\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f-\x9f\ufffd]")
+GARBLED_MIN = 3
+
+
+def looks_garbled(text: str) -> bool:
+    """Whether ``text`` carries line noise (at least ``GARBLED_MIN`` unprintable characters)."""
+    return len(_NOISE.findall(text)) >= GARBLED_MIN
+
+
+def _transcript() -> Any:
+    """A netmiko session log keeping only the last few KiB read, in memory: what the device
+    said before a failure tells a garbled line from a slow or dropped one. A read full of
+    line noise stops the session there (netmiko would wait for a prompt that never comes)."""
+    from netmiko.exceptions import ReadException
+    from netmiko.session_log import SessionLog
+
+    class Transcript(SessionLog):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.text = ""
+
+        def open(self) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+        def flush(self) -> None:
+            pass
+
+        def write(self, data: str) -> None:
+            self.text = (self.text + data)[-_TRANSCRIPT_KEEP:]
+            if looks_garbled(self.text):  # give up at once, not read timeout after timeout
+                raise ReadException("garbled output (line noise)")
+
+    return Transcript()
+
+
+def _drop_aware(conn: Any) -> None:
+    """netmiko polls ``recv_ready()``, which stays False on a channel the device closed, so
+    a dropped session would look like a silent one until the read timeout. Raise at once."""
+    from netmiko.channel import SSHChannel
+    from netmiko.exceptions import ReadException
+
+    class DropAwareChannel(SSHChannel):  # type: ignore[misc]
+        def read_buffer(self) -> str:
+            out: str = super().read_buffer()
+            chan = self.remote_conn
+            if out or chan is None:
+                return out
+            if (chan.closed or chan.eof_received) and not chan.recv_ready():
+                raise ReadException("Channel stream closed by remote device.")
+            return out
+
+    channel = getattr(conn, "channel", None)
+    if isinstance(channel, SSHChannel) and not isinstance(channel, DropAwareChannel):
+        conn.channel = DropAwareChannel(channel.remote_conn, channel.encoding)
+
+
+def _closed(conn: Any) -> bool:
+    chan = getattr(conn, "remote_conn", None)
+    if chan is None:
+        return False
+    transport = getattr(chan, "transport", None)
+    return bool(getattr(chan, "closed", False)) or (
+        transport is not None and not transport.is_active()
+    )
 
 
 def peek_banner(host: str, port: int, timeout: float = 2.0) -> bytes | None:
@@ -95,14 +172,20 @@ def peek_banner(host: str, port: int, timeout: float = 2.0) -> bytes | None:
         return None
 
 
-def _banner_failure(device: Device, where: str) -> TransportError:
-    """paramiko only says 'Error reading SSH protocol banner': look at what the port sends."""
-    first = peek_banner(device.host, device.port, timeout=min(2.0, device.timeout))
+class NoBanner(DeviceTimeout):
+    """TCP accepted, no SSH banner: a hung device (not worth a retry within the run)."""
+
+
+def _banner_failure(device: Device, where: str, timeout: float) -> TransportError:
+    """paramiko only says 'Error reading SSH protocol banner' or 'No existing session': look
+    at what the port sends."""
+    first = peek_banner(device.host, device.port, timeout=min(2.0, timeout))
     if first is None:
         return ConnectError(device.name, f"cannot connect to {where}; check reachability and port")
     if first == b"":
-        return DeviceTimeout(
-            device.name, f"{where} accepts TCP but sends no SSH banner; is it hung?"
+        return NoBanner(
+            device.name,
+            f"{where} accepts TCP but sent no SSH banner within {timeout:g} s; is it hung?",
         )
     if not first.startswith(b"SSH-"):
         shown = first.split(b"\n", 1)[0].decode("ascii", "replace").strip()[:40]
@@ -219,8 +302,33 @@ def fetch_host_key(device: Device, store: KnownHosts | None = None, timeout: flo
         sock.close()
 
 
-def translate(device: Device, exc: BaseException) -> TransportError:
-    """Map a netmiko/paramiko/socket error to govnet's error tree."""
+def garbled(device: Device, where: str) -> ProtocolError:
+    return ProtocolError(
+        device.name,
+        f"garbled reply / prompt not found at {where}: line noise in the output; "
+        "check the line, the terminal settings or the platform",
+    )
+
+
+def dropped(device: Device, where: str) -> ConnectError:
+    return ConnectError(
+        device.name, f"connection dropped mid-command by {where}; the device closed the session"
+    )
+
+
+def translate(
+    device: Device,
+    exc: BaseException,
+    transcript: str = "",
+    conn: Any = None,
+    timeout: float | None = None,
+    read_timeout: float | None = None,
+) -> TransportError:
+    """Map a netmiko/paramiko/socket error to govnet's error tree.
+
+    ``transcript`` (what the device sent last) and ``conn`` (the session, if it opened) tell
+    a garbled line and a dropped session from a plain timeout.
+    """
     import paramiko
     from netmiko.exceptions import (
         NetmikoAuthenticationException,
@@ -233,25 +341,45 @@ def translate(device: Device, exc: BaseException) -> TransportError:
         return exc
     name = device.name
     where = f"{device.host}:{device.port}"
+    timeout = timeout or device.timeout
     text = REDACTOR(str(exc)).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if isinstance(exc, NetmikoAuthenticationException | paramiko.AuthenticationException):
         return AuthError(name, f"authentication failed at {where}; check the credentials reference")
     if isinstance(exc, ReadTimeout):
+        if looks_garbled(transcript):
+            return garbled(device, where)
+        if conn is not None and _closed(conn):
+            return dropped(device, where)
+        waited = f" after {read_timeout:g} s" if read_timeout else ""
         return DeviceTimeout(
-            name, f"no prompt from {where} within the read timeout; the device stopped answering"
+            name,
+            f"timed out{waited} waiting for the prompt from {where}; "
+            "the device is slow or stopped answering",
         )
-    banner = "banner" in str(exc).lower()
+    if isinstance(exc, ReadException) and "closed" in str(exc).lower():
+        return dropped(device, where)
+    if isinstance(exc, ValueError) and "prompt not found" in str(exc).lower():
+        return garbled(device, where)
+    message = str(exc).lower()
+    banner = "banner" in message or "no existing session" in message
     if isinstance(exc, NetmikoTimeoutException | paramiko.SSHException) and banner:
-        return _banner_failure(device, where)
+        return _banner_failure(device, where, timeout)
     if isinstance(exc, NetmikoTimeoutException):
-        return DeviceTimeout(name, f"connection to {where} timed out; check reachability and port")
+        return DeviceTimeout(
+            name, f"connection to {where} timed out after {timeout:g} s; check reachability"
+        )
     if isinstance(exc, ConnectionRefusedError):
         return ConnectError(name, f"connection refused at {where}; is SSH enabled on that port?")
     if isinstance(exc, socket.timeout | TimeoutError):
-        return DeviceTimeout(name, f"timed out talking to {where}")
+        return DeviceTimeout(name, f"timed out after {timeout:g} s talking to {where}")
+    broken = isinstance(exc, OSError | EOFError | paramiko.SSHException)
+    if broken and conn is not None and _closed(conn):
+        return dropped(device, where)
     if isinstance(exc, paramiko.SSHException):
         return ProtocolError(name, f"SSH error with {where}: {text}")
     if isinstance(exc, ReadException | ValueError):
+        if looks_garbled(transcript):
+            return garbled(device, where)
         return ProtocolError(name, f"unexpected reply from {where}: {text}")
     if isinstance(exc, OSError):
         return ConnectError(name, f"cannot connect to {where}: {exc.strerror or text}")
@@ -272,6 +400,18 @@ class SshSession:
         self._errors = re.compile(self.platform.errors, re.M) if self.platform.errors else None
         self._conn: Any = None
         self.host_key_check: HostKeyCheck | None = None
+        self._transcript: Any = None
+
+    def _translate(self, exc: BaseException) -> TransportError:
+        text = self._transcript.text if self._transcript is not None else ""
+        return translate(
+            self.device,
+            exc,
+            text,
+            self._conn,
+            self.options.timeout or self.device.timeout,
+            self.options.read_timeout,
+        )
 
     def open(self) -> SshSession:
         creds = self.device.credentials
@@ -290,7 +430,7 @@ class SshSession:
             "auth_timeout": timeout,
             "banner_timeout": timeout,
             "blocking_timeout": timeout,
-            "read_timeout_override": None,
+            "read_timeout_override": self.options.read_timeout,
             "fast_cli": True,
             "timeout": timeout,
             "allow_agent": False,
@@ -300,12 +440,22 @@ class SshSession:
         attempts = 1 + max(0, self.options.retries)
         for attempt in range(1, attempts + 1):
             self.host_key_check = HostKeyCheck(self.device, self.options.host_keys())
+            transcript = _transcript()
             try:
-                self._conn = driver(**params, host_key_check=self.host_key_check)
+                self._conn = driver(
+                    **params, host_key_check=self.host_key_check, session_log=transcript
+                )
+                self._transcript = transcript
+                _drop_aware(self._conn)
                 return self
             except Exception as exc:
-                err = translate(self.device, exc)
-                if isinstance(err, AuthError | ProtocolError | HostKeyError) or attempt == attempts:
+                err = translate(
+                    self.device, exc, transcript.text, None, timeout, self.options.read_timeout
+                )
+                # A changed host key, a wrong password, a garbled line or a hung device will
+                # not mend in a retry_delay: retry only what may be passing (refused, reset).
+                final = isinstance(err, AuthError | ProtocolError | NoBanner | HostKeyError)
+                if final or attempt == attempts:
                     raise err from exc
                 log.info(
                     "%s: %s; retrying (%d/%d)", self.device.name, err.message, attempt, attempts
@@ -314,6 +464,8 @@ class SshSession:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _check(self, command: str, output: str) -> str:
+        if looks_garbled(output):  # the prompt came back, but the text between is noise
+            raise garbled(self.device, f"{self.device.host}:{self.device.port}")
         if self._errors and self._errors.search(output):
             first = next(
                 (ln.strip() for ln in output.splitlines() if self._errors.search(ln)), output
@@ -321,17 +473,38 @@ class SshSession:
             raise CommandError(self.device.name, f"rejected {command!r}: {first}", output)
         return output
 
+    def _prompt(self) -> str | None:
+        """The exec prompt as a whole line (``<sw1>``, ``sw1#``, ``[ops@srv ~]$``). netmiko's
+        default search is the bare name, which a slow device's ``sysname sw1`` line matches
+        before its prompt arrives, returning a truncated reply as if complete."""
+        base = getattr(self._conn, "base_prompt", "")
+        if not base:
+            return None
+        return rf"(?m)^[<\[~*]*{re.escape(base)}[^\r\n]*?[>#\]$%]\s*$"
+
     def send(self, command: str, read_timeout: float | None = None) -> str:
         """Run one exec-mode command; vendor error text raises ``CommandError``."""
+        conn = self._conn
+        # Wait for the command's echo before reading its reply, so output a slow device still
+        # owes for an earlier command (netmiko's Comware login does not wait for its paging
+        # command) is never taken for this one. Comware's driver skips the echo because long
+        # lines wrap on its terminal: a command that fits on one line cannot.
+        fits = len(command) + len(getattr(conn, "base_prompt", "")) + VERIFY_PROMPT_MARGIN < 80
+        driver_verify = conn.global_cmd_verify  # overrides send_command's own cmd_verify
+        if driver_verify is False and fits:
+            conn.global_cmd_verify = None
         try:
-            output: str = self._conn.send_command(
+            output: str = conn.send_command(
                 command,
+                expect_string=self._prompt(),
                 read_timeout=read_timeout or self.options.read_timeout,
                 strip_prompt=True,
                 strip_command=True,
             )
         except Exception as exc:
-            raise translate(self.device, exc) from exc
+            raise self._translate(exc) from exc
+        finally:
+            conn.global_cmd_verify = driver_verify
         self._trace(command, output)
         return self._check(command, output)
 
@@ -407,7 +580,7 @@ class SshSession:
                 raise CommandError(
                     self.device.name, f"config rejected: {REDACTOR(str(exc))}"
                 ) from exc
-            raise translate(self.device, exc) from exc
+            raise self._translate(exc) from exc
         finally:
             conn.global_cmd_verify = driver_verify
         # two words a line, never values: a rollback pushes the device's own password hashes
@@ -423,7 +596,7 @@ class SshSession:
                 f"{self.device.name}: saving is not supported on {self.platform.name}"
             ) from exc
         except Exception as exc:
-            raise translate(self.device, exc) from exc
+            raise self._translate(exc) from exc
 
     def close(self) -> None:
         """Log out and drop the session without netmiko's mode checks (2 s on Huawei)."""

@@ -162,6 +162,26 @@ def test_flapping_holds_one_alert_and_stops_notifications(tmp_path: Path) -> Non
     assert rig.firing() == {}
 
 
+def test_a_restored_flapping_alert_stays_held_until_stable(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, devices=[device("ups-1", role="ups")])
+    for i in range(12):
+        rig.poll("ups-1", latest=[("ups_output_source", "", 5.0 if i % 2 == 0 else 3.0, "")])
+        rig.clock.advance(30)
+    assert rig.firing()["on-battery|ups-1|"]["flapping"]
+    rig.engine = rig.make_engine([])  # kill -9 and restart
+    rig.engine.restore(rig.ms.firing_alerts())
+    notices, alerts = len(rig.notifier.notices), rig.ms.list_alerts(None)
+    for i in range(6):  # still flapping after the restart: the same alert, no notification
+        rig.poll("ups-1", latest=[("ups_output_source", "", 3.0 if i % 2 == 0 else 5.0, "")])
+        rig.clock.advance(30)
+    assert [a["id"] for a in rig.ms.list_alerts(None)] == [a["id"] for a in alerts]
+    assert len(rig.ms.list_alerts("firing")) == 1 and len(rig.notifier.notices) == notices
+    for _ in range(25):  # then stable for the window: resolved
+        rig.poll("ups-1", latest=[("ups_output_source", "", 3.0, "")])
+        rig.clock.advance(30)
+    assert rig.firing() == {}
+
+
 def test_device_behind_a_down_uplink_is_suppressed(tmp_path: Path) -> None:
     devices = [device("core", role="core"), device("agg", role="aggregation"),
                device("acc", role="access")]  # fmt: skip
