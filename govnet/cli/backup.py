@@ -113,6 +113,74 @@ def show(app: App, host: str) -> None:
     app.write(mask_secrets(cfg.text), None)
 
 
+MAC_COLUMNS = [
+    Column("device", "Device", "设备"),
+    Column("status", "Result", "结果"),
+    Column("sightings", "MACs on ports", "端口MAC数", "right"),
+    Column("message", "Message", "说明"),
+]
+
+
+@backup.command()
+@filter_options
+@click.option(
+    "--via",
+    type=click.Choice(["ssh", "snmp"]),
+    default="ssh",
+    show_default=True,
+    help="Read MAC tables over SSH (the platform's MAC table command) or SNMP (BRIDGE-MIB).",
+)
+@click.option("--workers", default=16, show_default=True, help="Devices read at once.")
+@click.option("--timeout", type=float, help="Connect timeout per device (s) [inventory value].")
+@click.option("--retries", default=1, show_default=True, help="Extra attempts on timeout.")
+@click.option(
+    "--retention",
+    type=click.IntRange(min=1),
+    default=180,
+    show_default=True,
+    help="Days a sighting or a collection is kept.",
+)
+@format_option("table", "json", "csv")
+@pass_app
+def macs(
+    app: App, /, via: str, workers: int, timeout: float | None, retries: int, retention: int,
+    fmt: str, output: Path | None, **kwargs: Any,
+) -> None:  # fmt: skip
+    """Record the switches' MAC tables in the store (which MAC was on which port, first and
+    last seen); run it daily from cron. 'provision apply shutdown-unused-ports' decides on
+    these records. Exit 3 if some devices could not be read."""
+    from govnet.collect.macs import collect_macs
+    from govnet.platforms import platforms
+    from govnet.store import macs as store_macs
+    from govnet.store.db import utcnow
+
+    if via == "snmp":
+        devices = [
+            d
+            for d in select_devices(app.inventory(), filters_from(kwargs))
+            if d.snmp is not None and platforms()[d.platform].netmiko
+        ]
+    else:
+        devices = [d for d in ssh_devices(app, kwargs) if platforms()[d.platform].command("mac")]
+    if not devices:
+        raise GovnetError(f"no switch matches the filters with a MAC table over {via.upper()}")
+    store = app.store()
+    now = utcnow()
+    ssh = SshOptions(timeout=timeout, retries=retries)
+    with app.progress(len(devices), pick(app.lang, "reading MAC tables", "读取MAC表")) as advance:
+        outcomes = collect_macs(devices, store, now, via, workers, ssh, on_done=advance)
+    pruned = store_macs.prune(store, now - timedelta(days=retention))
+    rows = [o.to_dict() for o in outcomes]
+    title = pick(app.lang, "MAC tables recorded", "MAC表已记录")
+    text = emit_rows(app.console, rows, MAC_COLUMNS, fmt, app.lang, title,
+                     json_data={"results": rows, "pruned": {"sightings": pruned[0],
+                                                            "collections": pruned[1]}})  # fmt: skip
+    if text is not None:
+        app.write(text, output)
+    if any(o.status == "failed" for o in outcomes):
+        exit_with(ExitCode.UNREACHABLE)
+
+
 @backup.command()
 @click.option(
     "--days",

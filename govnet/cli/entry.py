@@ -28,6 +28,7 @@ OPTIONS: dict[tuple[str, ...], dict[str, str]] = {
             ("inventory", "tree"),
             ("backup",),
             ("backup", "stale"),
+            ("backup", "macs"),
             ("av", "status"),
             ("provision", "plan"),
             ("provision", "apply"),

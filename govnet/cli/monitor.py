@@ -75,6 +75,7 @@ def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:
     """Parse the run options, start the daemon, return its exit code."""
     from govnet.monitor import logfmt
     from govnet.monitor.service import Daemon, DaemonOptions
+    from govnet.services.daemon import ServiceChecks
 
     config = MonitorConfig(
         concurrency=opts["concurrency"],
@@ -107,7 +108,7 @@ def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:
 
     # unknown names in filters and unset secrets are input errors, before any lock or socket
     check_all(r for d in select_devices(first, filters) for r in d.snmp_secrets())
-    daemon = Daemon(load, app.store(), options)
+    daemon = Daemon(load, app.store(), options, extensions=[ServiceChecks()])
     summary = asyncio.run(daemon.run())
     if options.once:
         if not app.quiet:

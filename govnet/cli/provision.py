@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -91,8 +92,18 @@ def _baseline_path() -> Path:
     return active().playbook(BASELINE_PLAYBOOK)
 
 
-@cache
+_BASELINE_LOCK = threading.Lock()
+
+
 def _baseline() -> list[Playbook]:
+    """Loaded once; devices are assessed from several threads, and two loading the playbook
+    at once made one of them fail ("N error(s) in playbook")."""
+    with _BASELINE_LOCK:
+        return _load_baseline()
+
+
+@cache
+def _load_baseline() -> list[Playbook]:
     return list(load_playbooks([_baseline_path()]))
 
 

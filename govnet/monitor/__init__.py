@@ -9,10 +9,12 @@ states.py       up → unreachable → down with backoff
 poller.py       the scheduler: bounded concurrency, an outer timeout per poll, self-metrics
 topology.py     uplinks (inventory links) and power feeds (vars.power_feed) for suppression
 rules.py        playbooks/alerts.yaml: threshold and state rules, notifiers, flap settings
-alerts.py       the engine: for-durations, hysteresis, one alert per problem, flapping
+alerts.py       the SNMP rules engine: which conditions hold after each poll
 notify.py       log, syslog, webhook and command notifiers
 exporter.py     Prometheus /metrics
 service.py      the daemon: writer thread, signals, reload, maintenance, the lock
+extension.py    what the daemon runs beside the poller (the service checks): context, hooks
+problems.py     one problem lifecycle: open, suppressed, flapping, resolved, told once
 ==============  ==========================================================================
 
 The store side is :mod:`govnet.store.monitor`; the terminal view is :mod:`govnet.dashboard`.

@@ -25,57 +25,23 @@ with a history event each.
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from govnet.durations import format_duration
 from govnet.inventory.model import Device
 from govnet.monitor.metrics import METRICS
 from govnet.monitor.model import Clock, DeviceState, DeviceStatus, PollResult, SystemClock
-from govnet.monitor.notify import Notice, Notifier
+from govnet.monitor.notify import Notifier
+from govnet.monitor.problems import AlertSink, Problem, ProblemBook, problem_key
 from govnet.monitor.rules import AlertRule, AlertRules
 from govnet.monitor.topology import Topology
+
+__all__ = ["AlertEngine", "AlertSink", "Problem", "problem_key"]
 
 log = logging.getLogger("govnet.monitor.alerts")
 
 VALUE_REFRESH = 60.0  # seconds between updates of a firing alert's value in the store
-
-
-class AlertSink(Protocol):
-    """Where alert changes go (the store, through the writer thread)."""
-
-    def open(self, row: dict[str, Any]) -> None: ...
-
-    def update(
-        self, key: str, fields: dict[str, Any], event: str | None, detail: str, ts: float
-    ) -> None: ...
-
-
-@dataclass
-class Problem:
-    key: str
-    rule: AlertRule
-    device: str
-    instance: str
-    firing: bool = False
-    pending_since: float | None = None
-    opened: float = 0.0
-    value: float | None = None
-    message: str = ""
-    suppressed: str = ""
-    notified: bool = False
-    acked: bool = False
-    flapping: bool = False
-    condition: bool | None = None
-    last_active: float = 0.0
-    stored_at: float = 0.0
-    changes: deque[float] = field(default_factory=deque)
-
-
-def problem_key(rule: str, device: str, instance: str) -> str:
-    return f"{rule}|{device}|{instance}"
 
 
 Condition = tuple[AlertRule, str, bool | None, float | None, str]
@@ -86,6 +52,9 @@ StateConditions = Callable[
 
 
 class AlertEngine:
+    """The SNMP rules: which conditions hold after each poll. What an alert then does (open,
+    suppressed, flapping, resolved, told) is the :class:`ProblemBook`'s."""
+
     def __init__(
         self,
         rules: AlertRules,
@@ -101,14 +70,18 @@ class AlertEngine:
         self.maintenance = maintenance
         self.devices = dict(devices)
         self.topology = topology
-        self.sink = sink
-        self.notifier = notifier
         self.clock: Clock = clock or SystemClock()
-        self.problems: dict[str, Problem] = {}
+        self.book = ProblemBook(
+            sink, notifier, self.clock, self._suppression, self._place, "device", rules.flap
+        )
         self.states: dict[str, DeviceState] = {}
         self.statuses: dict[str, DeviceStatus] = {}
         self.latest: dict[tuple[str, str, str], float | None] = {}
         self._applies: dict[str, tuple[AlertRules, list[AlertRule]]] = {}
+
+    @property
+    def problems(self) -> dict[str, Problem]:
+        return self.book.problems
 
     # ------------------------------------------------------------------ set-up
 
@@ -118,47 +91,23 @@ class AlertEngine:
         for row in rows:
             rule = by_id.get(str(row["rule"]))
             if rule is None:
-                self.sink.update(
-                    str(row["key"]), self._resolved_fields(self.clock.time()), "resolved",
-                    "rule no longer in the rules file", self.clock.time(),
-                )  # fmt: skip
-                continue
-            p = Problem(
-                key=str(row["key"]),
-                rule=rule,
-                device=str(row["device"]),
-                instance=str(row["instance"]),
-                firing=True,
-                opened=float(row["opened"]),
-                value=row["value"],
-                message=str(row["message"]),
-                suppressed=str(row["suppressed_by"]) if row["suppressed"] else "",
-                notified=bool(row["notified"]),
-                acked=bool(row["acked"]),
-                flapping=bool(row["flapping"]),
-                stored_at=float(row["updated"]),
-            )
-            if p.flapping:  # its change history died with the old process: count it as
-                # just flapped, so it stays held until stable for a window (not resolved at
-                # the first clear poll, reopened and notified again at the next flap)
-                p.changes.extend([self.clock.time()] * self.rules.flap.changes)
-            self.problems[p.key] = p
+                self.book.resolve_row(str(row["key"]), "rule no longer in the rules file")
+            else:
+                self.book.restore(row, rule)
 
     def reload(self, rules: AlertRules, devices: Mapping[str, Device], topology: Topology) -> None:
         """SIGHUP: new rules and inventory; problems of removed rules or devices resolve."""
         self.rules, self.devices, self.topology = rules, dict(devices), topology
+        self.book.flap = rules.flap
         self._applies.clear()
         by_id = rules.by_id()
-        now = self.clock.time()
-        for key, p in list(self.problems.items()):
+        for p in list(self.problems.values()):
             rule = by_id.get(p.rule.id)
             gone = "rule removed" if rule is None else ""
             if p.device not in self.devices:
                 gone = "device removed from the inventory"
             if gone:
-                if p.firing:
-                    self._resolve(p, now, gone)
-                del self.problems[key]
+                self.book.drop(p, gone)
             else:
                 assert rule is not None
                 p.rule = rule
@@ -184,6 +133,7 @@ class AlertEngine:
             latest[(name, *metric_instance)] = value
             by_metric.setdefault(metric_instance[0], {})[metric_instance] = value
         now = self.clock.time()
+        book = self.book
         for rule in self._rules_for(device):
             # each rule sees the values of the metrics it reads (a switch has hundreds)
             wanted = _READS.get(str(rule.state), ()) if rule.metric is None else (rule.metric,)
@@ -191,17 +141,13 @@ class AlertEngine:
             for _, instance, active, value, message in self._conditions(
                 rule, device, result, status, view
             ):
-                key = problem_key(rule.id, name, instance)
-                p = self.problems.get(key)
-                if p is None:
-                    if not active:
-                        continue
-                    p = self.problems[key] = Problem(key, rule, name, instance)
-                self._step(p, active, value, message, now)
-        self._recheck_suppression(name, now)
+                p = book.get(rule, name, instance, active)
+                if p is not None:
+                    book.step(p, active, value, message, now, rule.for_, VALUE_REFRESH)
+        book.recheck(name, now)
         if transition is not None:
             for child in self.topology.children(name):
-                self._recheck_suppression(child, now)
+                book.recheck(child, now)
 
     def _rules_for(self, device: Device) -> list[AlertRule]:
         cached = self._applies.get(device.name)
@@ -245,148 +191,6 @@ class AlertEngine:
         conditions: StateConditions = _STATE_CONDITIONS[str(rule.state)]
         return conditions(self, rule, device, result, values)
 
-    def _step(
-        self, p: Problem, active: bool | None, value: float | None, message: str, now: float
-    ) -> None:
-        rule = p.rule
-        flap = self.rules.flap
-        if active is not None and active != p.condition:
-            if p.condition is not None:
-                p.changes.append(now)
-            p.condition = active
-        while p.changes and now - p.changes[0] > flap.window:
-            p.changes.popleft()
-        flapping = len(p.changes) >= flap.changes
-        if active is None:
-            return
-        if active:
-            p.last_active = now
-            if message:
-                p.message = message
-            p.value = value
-            if not p.firing:
-                if p.pending_since is None:
-                    p.pending_since = now
-                if now - p.pending_since >= rule.for_:
-                    self._open(p, now, flapping)
-                return
-            fields: dict[str, Any] = {}
-            if flapping != p.flapping:
-                p.flapping = flapping
-                fields["flapping"] = flapping
-            if fields or now - p.stored_at >= VALUE_REFRESH:
-                p.stored_at = now
-                fields.update(updated=now, value=value, message=p.message)
-                event = "flapping" if fields.get("flapping") else None
-                self.sink.update(p.key, fields, event, p.message if event else "", now)
-            return
-        # the condition is clear
-        p.pending_since = None
-        if not p.firing:
-            if not flapping and not p.changes:
-                self.problems.pop(p.key, None)  # nothing to remember
-            return
-        if rule.clear_after is not None and now - p.last_active < rule.clear_after:
-            return
-        if rule.latch and not p.acked:
-            if not p.flapping and p.message and "latched" not in p.message:
-                p.message = f"{p.message} (cleared; latched until acknowledged)"
-                self.sink.update(p.key, {"message": p.message, "updated": now}, "cleared",
-                                 "condition cleared; latched until acknowledged", now)  # fmt: skip
-            return
-        if flapping:
-            if not p.flapping:
-                p.flapping = True
-                self.sink.update(p.key, {"flapping": True, "updated": now}, "flapping",
-                                 f"{len(p.changes)} changes within "
-                                 f"{format_duration(flap.window)}", now)  # fmt: skip
-            return
-        self._resolve(p, now, "condition cleared")
-
-    def _open(self, p: Problem, now: float, flapping: bool) -> None:
-        rule = p.rule
-        p.firing, p.opened, p.pending_since = True, now, None
-        p.flapping, p.acked, p.notified = flapping, False, False
-        p.suppressed = self._suppression(p.device)
-        p.stored_at = now
-        device = self.devices.get(p.device)
-        row = {
-            "key": p.key,
-            "rule": rule.id,
-            "device": p.device,
-            "instance": p.instance,
-            "severity": rule.severity.value,
-            "status": "firing",
-            "opened": now,
-            "updated": now,
-            "value": p.value,
-            "message": p.message,
-            "title_en": rule.title.en,
-            "title_zh": rule.title.zh,
-            "control": rule.control,
-            "suppressed": bool(p.suppressed),
-            "suppressed_by": p.suppressed,
-            "flapping": flapping,
-            "latched": rule.latch,
-            "notified": False,
-            "acked": False,
-        }
-        self.sink.open(row)
-        log.info(
-            "alert opened",
-            extra={"alert": p.key, "severity": rule.severity.value, "device": p.device,
-                   "suppressed": p.suppressed, "zone": device.zone if device else ""},
-        )  # fmt: skip
-        if p.suppressed:
-            self.sink.update(p.key, {}, "suppressed", p.suppressed, now)
-        elif flapping:
-            detail = f"{len(p.changes)} changes within {format_duration(self.rules.flap.window)}"
-            self.sink.update(p.key, {}, "flapping", detail, now)
-        else:
-            self._notify(p, "firing", now)
-
-    def _resolve(self, p: Problem, now: float, why: str) -> None:
-        p.firing, p.flapping, p.pending_since = False, False, None
-        self.sink.update(p.key, self._resolved_fields(now), "resolved", why, now)
-        log.info("alert resolved", extra={"alert": p.key, "why": why})
-        if p.notified:
-            self._notify(p, "resolved", now)
-        p.notified = p.acked = False
-        if not p.changes:
-            self.problems.pop(p.key, None)
-
-    @staticmethod
-    def _resolved_fields(now: float) -> dict[str, Any]:
-        return {"status": "resolved", "resolved": now, "updated": now}
-
-    def _notify(self, p: Problem, status: str, now: float) -> None:
-        if not p.rule.notify or self.notifier is None:
-            if status == "firing":
-                p.notified = p.rule.notify
-            return
-        device = self.devices.get(p.device)
-        notice = Notice(
-            status=status,
-            key=p.key,
-            rule=p.rule.id,
-            device=p.device,
-            instance=p.instance,
-            severity=p.rule.severity.value,
-            title_en=p.rule.title.en,
-            title_zh=p.rule.title.zh,
-            message=p.message,
-            value=p.value,
-            opened=p.opened,
-            resolved=now if status == "resolved" else None,
-            control=p.rule.control,
-            zone=device.zone if device else "",
-            site=device.site if device else "",
-        )
-        self.notifier.notify(notice)
-        if status == "firing":
-            p.notified = True
-            self.sink.update(p.key, {"notified": True}, "notified", "", now)
-
     # ------------------------------------------------------------------ suppression
 
     def _suppression(self, device: str) -> str:
@@ -396,37 +200,27 @@ class AlertEngine:
                 return muted
         return self.topology.suppressed_by(device, self.states, self.latest)
 
-    def _recheck_suppression(self, device: str, now: float) -> None:
-        reason: str | None = None
-        for p in self.problems.values():
-            if p.device != device or not p.firing:
-                continue
-            if reason is None:
-                reason = self._suppression(device)
-            if reason == p.suppressed:
-                continue
-            was, p.suppressed = p.suppressed, reason
-            fields = {"suppressed": bool(reason), "suppressed_by": reason, "updated": now}
-            self.sink.update(p.key, fields, "suppressed" if reason else "unsuppressed",
-                             reason or f"was {was}", now)  # fmt: skip
-            if not reason and not p.notified and not p.flapping:
-                self._notify(p, "firing", now)
+    def host_suppression(self, host: str) -> str:
+        """Why the alerts of something running on ``host`` are consequences ("" if not): the
+        host is down or unreachable, or behind a failed uplink or power feed."""
+        state = self.states.get(host)
+        if state in (DeviceState.DOWN, DeviceState.UNREACHABLE):
+            return f"host {host} ({state.value})"
+        behind = self.topology.suppressed_by(host, self.states, self.latest)
+        return f"host {host} {behind}" if behind else ""
+
+    def _place(self, device: str) -> tuple[str, str]:
+        d = self.devices.get(device)
+        return (d.zone, d.site) if d else ("", "")
 
     # ------------------------------------------------------------------ acks
 
     def sync_acks(self, acked: Iterable[str]) -> None:
         """Keys acknowledged in the store (``govnet alerts ack`` from another process)."""
-        now = self.clock.time()
-        for key in acked:
-            p = self.problems.get(key)
-            if p is None or not p.firing or p.acked:
-                continue
-            p.acked = True
-            if p.rule.latch and p.condition is False:
-                self._resolve(p, now, "acknowledged after it cleared")
+        self.book.sync_acks(acked)
 
     def firing(self) -> list[Problem]:
-        return [p for p in self.problems.values() if p.firing]
+        return self.book.firing()
 
 
 # ------------------------------------------------------------------------- state rules

@@ -13,7 +13,10 @@
 - SIGHUP: reload the inventory and the alert rules; on an error keep the old ones (logged);
 - one daemon per store (:meth:`MonitorStore.daemon_lock`); a heartbeat in ``monitor_meta``
   tells the dashboard the daemon is alive;
-- every ``maintenance_every`` seconds: rollups (5 min, 1 h) and retention.
+- every ``maintenance_every`` seconds: rollups (5 min, 1 h) and retention;
+- extensions (:mod:`govnet.monitor.extension`, e.g. the service checks) passed in by the
+  caller get a :class:`DaemonContext` and are called at fixed points (restore, every device
+  poll, run, reload, maintenance).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -40,6 +43,7 @@ from govnet.monitor.alerts import AlertEngine
 from govnet.monitor.config import MonitorConfig
 from govnet.monitor.delivery import Delivery
 from govnet.monitor.exporter import ExporterView, MetricsServer, serve_metrics
+from govnet.monitor.extension import DaemonContext, DaemonExtension
 from govnet.monitor.metrics import is_series
 from govnet.monitor.model import Clock, DeviceStatus, PollResult, SystemClock
 from govnet.monitor.notify import Notice, Notifier
@@ -48,7 +52,6 @@ from govnet.monitor.rules import AlertRules, load_rules
 from govnet.monitor.states import Transition
 from govnet.monitor.topology import Topology
 from govnet.sdnotify import SdNotify
-from govnet.services.daemon import ServiceChecks
 from govnet.store.db import Store
 from govnet.store.monitor import Batch, MonitorStore
 from govnet.store.outbox import Outbox
@@ -293,6 +296,7 @@ class Daemon:
         options: DaemonOptions,
         clock: Clock | None = None,
         backend: SnmpBackend | None = None,
+        extensions: Sequence[DaemonExtension] = (),
     ) -> None:
         self.load = load
         self.options = options
@@ -309,7 +313,7 @@ class Daemon:
         self.delivery: Delivery | None = None  # DingTalk/WeCom/e-mail through the outbox
         self.inventory: Inventory | None = None
         self.started = 0.0
-        self.services: ServiceChecks | None = None  # issue 8
+        self.extensions: tuple[DaemonExtension, ...] = tuple(extensions)
 
     # ------------------------------------------------------------------ set-up
 
@@ -325,14 +329,30 @@ class Daemon:
         self, result: PollResult, status: DeviceStatus, transition: Transition | None
     ) -> None:
         self.writer.poll(result, status)
-        if self.services is not None:  # issue 8: availability spans of devices
-            self.services.on_device_poll(result, status)
+        for ext in self.extensions:
+            ext.on_device_poll(result, status)
         if self.engine is not None:
             self.engine.on_poll(result, status, transition)
 
     def _maintenance(self, device: str, now: float) -> str:
         window = self.inventory.maintenance_now("device", device, now) if self.inventory else None
         return f"maintenance window {window.name}" if window else ""
+
+    def suppression(self, host: str) -> str:
+        """Why alerts of something running on device ``host`` are consequences ("" if not)."""
+        return self.engine.host_suppression(host) if self.engine is not None else ""
+
+    def context(self) -> DaemonContext:
+        """What extensions see of the daemon (once it runs: the notifier exists)."""
+        assert self.notifier is not None
+        return DaemonContext(
+            config=self.options.config,
+            clock=self.clock,
+            store=self.mstore.store,
+            writer=self.writer,
+            notifier=self.notifier,
+            suppression=self.suppression,
+        )
 
     def _notify_failed(self, notice: Notice, detail: str) -> None:
         self.writer.update(notice.key, {}, "notify_failed", detail, self.clock.time())
@@ -392,9 +412,14 @@ class Daemon:
             self.engine = AlertEngine(
                 rules, by_name, topology, self.writer, self.notifier, self.clock, self._maintenance
             )
-            firing = await asyncio.to_thread(self.mstore.firing_alerts)
-            services = self.services = ServiceChecks(self, inventory)  # issue 8
-            self.engine.restore(services.restore(firing))
+            firing: list[Mapping[str, Any]] = list(
+                await asyncio.to_thread(self.mstore.firing_alerts)
+            )
+            ctx = self.context()
+            for ext in self.extensions:
+                ext.setup(ctx, inventory)
+                firing = ext.restore(firing)
+            self.engine.restore(firing)
             self.poller = Poller(devices, backend, opts.config, self.clock, self._on_result)
             stale = {r["device"] for r in await asyncio.to_thread(self.mstore.device_states)}
         except BaseException:
@@ -427,13 +452,18 @@ class Daemon:
             if opts.sd.watchdog_every is not None and not opts.once:
                 tasks.append(asyncio.create_task(self._watchdog(), name="watchdog"))
             if opts.once:
-                await asyncio.gather(self.poller.poll_all(), services.run_once())
+                await asyncio.gather(
+                    self.poller.poll_all(), *(ext.run_once() for ext in self.extensions)
+                )
             else:
                 self.delivery.start()
-                tasks = [
+                tasks += [  # += : the watchdog task, if any, is cancelled with them
                     asyncio.create_task(self._housekeeping(), name="housekeeping"),
                     asyncio.create_task(self._reloader(), name="reloader"),
-                    asyncio.create_task(services.run(self.stop_event), name="services"),
+                ]
+                tasks += [
+                    asyncio.create_task(ext.run(self.stop_event), name=ext.name)
+                    for ext in self.extensions
                 ]
                 if opts.duration is not None:
                     loop.call_later(opts.duration, self.stop)
@@ -513,8 +543,8 @@ class Daemon:
     def _maintain(self, now: float) -> None:
         r = self.options.config.retention
         counts = self.mstore.maintain(now, r.raw, r.rollup_5m, r.rollup_1h)
-        if self.services is not None:  # issue 8: raw probe results
-            self.services.maintain(now)
+        for ext in self.extensions:
+            ext.maintain(now)
         log.info("store maintenance", extra=counts)
 
     async def _watchdog(self) -> None:
@@ -546,8 +576,8 @@ class Daemon:
             self.poller.set_devices(devices)
             by_name = {d.name: d for d in devices}
             self.engine.reload(rules, by_name, Topology.from_inventory(inventory))
-            if self.services is not None:  # issue 8
-                self.services.reload(inventory)
+            for ext in self.extensions:
+                ext.reload(inventory)
             if self.notifier is not None:
                 self.notifier.specs = list(rules.notifiers)
             if self.delivery is not None:

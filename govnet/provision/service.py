@@ -246,9 +246,12 @@ def plan_devices(
     def task(device: Device) -> DevicePlan:
         t0 = time.monotonic()
         try:
-            intended = job.intended(device)
+            # a task that chooses from the running configuration renders after the fetch
+            intended = None if job.task.uses_running else job.intended(device)
             with opts.session(device, opts.ssh) as session:
                 running = _fetch(session, device)
+            if intended is None:
+                intended = job.intended(device, running)
             rem = remediate(intended, running, device.name)
         except GovnetError as exc:
             return DevicePlan(
@@ -266,6 +269,7 @@ def plan_devices(
             commands=mask(rem.commands),
             diff=mask(rem.diff),
             rollback=mask(rem.rollback),
+            message=job.explained.get(device.name, ""),
             elapsed=time.monotonic() - t0,
             left_to_people=people_todo(opts, device, running),
         )
@@ -431,7 +435,9 @@ def _apply_one(ctx: _Ctx, device: Device) -> DeviceChange:
     t0 = time.monotonic()
     change = DeviceChange(device.name, device.platform, FAILED)
     try:
-        intended: Intended = ctx.job.intended(device)
+        intended: Intended | None = None
+        if not ctx.job.task.uses_running:
+            intended = ctx.job.intended(device)
         session = ctx.options.session(device, ctx.options.ssh).open()
     except GovnetError as exc:
         change.error_kind, change.message = _kind(exc), REDACTOR(str(exc))
@@ -440,6 +446,8 @@ def _apply_one(ctx: _Ctx, device: Device) -> DeviceChange:
     before: str | None = None
     try:
         before = _fetch(session, device)
+        if intended is None:
+            intended = ctx.job.intended(device, before)
         rem = remediate(intended, before, device.name)
         change.commands = mask(rem.commands)
         if ctx.confirmed is not None and ctx.confirmed.get(device.name) != change.commands:
@@ -458,6 +466,7 @@ def _apply_one(ctx: _Ctx, device: Device) -> DeviceChange:
             change.status = UNCHANGED
             change.left_to_people = people_todo(ctx.options, device, before)
             change.problems = verify(intended, before, device.name)
+            change.message = ctx.job.explained.get(device.name, "")
             if change.problems:
                 change.message = "nothing to push, yet not as intended: " + "; ".join(
                     change.problems
@@ -481,6 +490,7 @@ def _apply_one(ctx: _Ctx, device: Device) -> DeviceChange:
                     change.problems = [f"the device rejected {mask_line(line)!r}"]
             return _roll_back(ctx, device, before, change)
         change.status = CHANGED
+        change.message = ctx.job.explained.get(device.name, "")
         return change
     except GovnetError as exc:  # before anything was pushed: fetch or plan failed
         change.error_kind, change.message = _kind(exc), REDACTOR(str(exc))

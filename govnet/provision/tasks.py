@@ -11,6 +11,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -89,6 +90,24 @@ class Task(ABC):
     def prepare(self, store: Store, inventory: Inventory, args: Args, commit: bool) -> Prepared:
         """Run-wide values; ``commit`` False for a plan (nothing recorded)."""
         return Prepared()
+
+    def skip_prepared(
+        self, inventory: Inventory, device: Device, args: Args, prepared: Prepared
+    ) -> str | None:
+        """Why to leave ``device`` alone, known only once the run-wide values are (the
+        store's records): checked after :meth:`prepare`, before any device is contacted."""
+        return None
+
+    # True: the templates' variables depend on the device's running configuration, so
+    # :meth:`running_context` is called with it (after the fetch) instead of :meth:`context`.
+    uses_running: ClassVar[bool] = False
+
+    def running_context(
+        self, inventory: Inventory, device: Device, args: Args, prepared: Prepared, running: str
+    ) -> tuple[dict[str, Any], str]:
+        """Template variables from the running configuration, and a line for people about
+        what was chosen (shown as the device's message in the plan and the apply)."""
+        raise NotImplementedError
 
     @abstractmethod
     def context(
@@ -254,7 +273,192 @@ class RemoveDefaultAccounts(Task):
         return {**base_context(inventory, device), "args": args, "accounts": accounts}
 
 
-TASKS: dict[str, Task] = {t.name: t for t in (Baseline(), OnboardUnit(), RemoveDefaultAccounts())}
+class ShutdownUnusedArgs(Args):
+    days: int = Field(30, ge=1, le=3650, description="days with no MAC seen on a port")
+    max_gap: int = Field(
+        3, ge=1, le=30, description="days between MAC table collections that still count"
+    )
+
+
+# Physical Ethernet ports only (never VLAN, loopback, aggregate, tunnel or management ones).
+_PHYSICAL = re.compile(
+    r"^(?:Ethernet|FastEthernet|GigabitEthernet|XGigabitEthernet|Ten-GigabitEthernet|"
+    r"TenGigabitEthernet|TwentyFiveGigE|TwentyFiveGigabitEthernet|25GE|40GE|100GE|"
+    r"FortyGigabitEthernet|FortyGigE|HundredGigabitEthernet|HundredGigE|MultiGE|"
+    r"TwoGigabitEthernet|FiveGigabitEthernet)\d",
+    re.IGNORECASE,
+)
+# A member of an aggregate (Eth-Trunk, Bridge-Aggregation, Port-channel) is an uplink.
+_MEMBER = re.compile(
+    r"^(?:eth-trunk \d+|join eth-trunk \d+|port link-aggregation group \d+|channel-group \d+)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class IdlePort:
+    name: str
+    last_seen: datetime | None  # None: no MAC in the records at all
+
+
+@dataclass
+class PortChoice:
+    """What :func:`idle_ports` decided for one device."""
+
+    idle: list[IdlePort] = field(default_factory=list)
+    in_use: list[str] = field(default_factory=list)
+    protected: dict[str, str] = field(default_factory=dict)  # port → why never touched
+    already_down: list[str] = field(default_factory=list)
+
+
+def idle_ports(
+    inventory: Inventory,
+    device: Device,
+    running: str,
+    last_seen: dict[str, datetime],
+    now: datetime,
+    days: int,
+) -> PortChoice:
+    """The access ports of ``device`` (from its running configuration) with no MAC seen for
+    ``days``: never an uplink (trunk, hybrid, aggregate member, a port in the inventory's
+    ``links`` at either end), the management port, a routed port or a non-Ethernet interface,
+    nor a port already shut down. The caller has checked the records cover ``days``."""
+    from govnet.checks.configtext import parse_config
+    from govnet.collect.tables import canonical_port
+    from govnet.isolation.static import read_config
+
+    platform = device.platform
+    parsed = parse_config(running)
+    config = read_config(parsed, platform)
+    members: set[str] = set()
+    current: str | None = None
+    for text, depth in zip(parsed.texts, parsed.depths, strict=True):
+        if depth == 0:
+            current = None
+            if text.lower().startswith("interface "):
+                current = canonical_port(platform, text.split(None, 1)[1])
+        elif current is not None and _MEMBER.match(text):
+            members.add(current)
+    linked = {
+        canonical_port(platform, port)
+        for link in inventory.links
+        for dev, port in ((link.a_device, link.a_port), (link.b_device, link.b_port))
+        if dev == device.name
+    }
+    seen = {canonical_port(platform, p): t for p, t in last_seen.items()}
+    cutoff = now - timedelta(days=days)
+    out = PortChoice()
+    for name, iface in config.interfaces.items():
+        if not _PHYSICAL.match(name):
+            continue  # VLAN, loopback, aggregate, management (MEth, M-GigabitEthernet) …
+        if name in linked:
+            out.protected[name] = "in the inventory's links"
+        elif iface.trunk:
+            out.protected[name] = "trunk/hybrid (an uplink)"
+        elif name in members:
+            out.protected[name] = "member of an aggregate (an uplink)"
+        elif iface.addresses:
+            mgmt = device.address is not None and any(
+                a.ip == device.address for a, _ in iface.addresses
+            )
+            out.protected[name] = "the management interface" if mgmt else "a routed port"
+        elif iface.shutdown:
+            out.already_down.append(name)
+        elif (t := seen.get(name)) is not None and t >= cutoff:
+            out.in_use.append(name)
+        else:
+            out.idle.append(IdlePort(name, seen.get(name)))
+    return out
+
+
+@dataclass(frozen=True)
+class _Watch:
+    store: Store
+    now: datetime
+
+
+class ShutdownUnusedPorts(Task):
+    """Opt-in: shut access ports no MAC has been seen on for ``days`` days, from the store's
+    MAC sightings (``govnet backup macs``, audits with isolation-l2). A device govnet has not
+    watched for ``days`` days without a gap longer than ``max_gap`` is skipped: a port is
+    never shut for want of data. Never part of the baseline."""
+
+    name = "shutdown-unused-ports"
+    summary: ClassVar[dict[str, str]] = {
+        "en": "opt-in: shut access ports with no MAC seen for days=N (never uplinks or links)",
+        "zh": "可选：关闭N天未见MAC的接入端口（从不关闭上联口及links中的端口）",
+    }
+    args_model = ShutdownUnusedArgs
+    uses_running = True
+
+    def prepare(self, store: Store, inventory: Inventory, args: Args, commit: bool) -> Prepared:
+        from govnet.store.db import utcnow
+
+        assert isinstance(args, ShutdownUnusedArgs)
+        return Prepared(
+            context={"_watch": _Watch(store, utcnow())},
+            meta={"days": args.days, "max_gap": args.max_gap},
+        )
+
+    def skip_prepared(
+        self, inventory: Inventory, device: Device, args: Args, prepared: Prepared
+    ) -> str | None:
+        from govnet.store import macs
+
+        assert isinstance(args, ShutdownUnusedArgs)
+        watch: _Watch = prepared.context["_watch"]
+        times = macs.collections(watch.store, device.name)
+        since = macs.watched_since(times, watch.now, timedelta(days=args.max_gap))
+        if since is None:
+            last = f"the last on {times[-1]:%Y-%m-%d %H:%M}" if times else "none recorded"
+            return (
+                f"no MAC table of it collected in the last {args.max_gap} day(s) ({last}): "
+                "nothing is shut; collect them daily with 'govnet backup macs'"
+            )
+        if since > watch.now - timedelta(days=args.days):
+            watched = (watch.now - since).days
+            return (
+                f"its MAC table has been watched only since {since:%Y-%m-%d %H:%M} "
+                f"({watched} of the {args.days} days needed): nothing is shut"
+            )
+        return None
+
+    def running_context(
+        self, inventory: Inventory, device: Device, args: Args, prepared: Prepared, running: str
+    ) -> tuple[dict[str, Any], str]:
+        from govnet.store import macs
+
+        assert isinstance(args, ShutdownUnusedArgs)
+        watch: _Watch = prepared.context["_watch"]
+        last_seen = macs.last_seen_by_port(watch.store, device.name)
+        choice = idle_ports(inventory, device, running, last_seen, watch.now, args.days)
+        parts = [
+            f"{p.name} (last MAC {p.last_seen:%Y-%m-%d})"
+            if p.last_seen is not None
+            else f"{p.name} (never in {args.days} days of records)"
+            for p in choice.idle
+        ]
+        why = (
+            f"{len(parts)} port(s) idle for {args.days} days: {', '.join(parts)}"
+            if parts
+            else f"no access port idle for {args.days} days"
+        )
+        why += (
+            f"; kept: {len(choice.in_use)} in use, {len(choice.protected)} uplink/management/"
+            f"routed, {len(choice.already_down)} already down"
+        )
+        context = {**base_context(inventory, device), "args": args, "ports": choice.idle}
+        return context, why
+
+    def context(
+        self, inventory: Inventory, device: Device, args: Args, prepared: Prepared
+    ) -> dict[str, Any]:
+        raise TaskError(f"{self.name}: needs the device's running configuration")
+
+
+TASKS: dict[str, Task] = {
+    t.name: t for t in (Baseline(), OnboardUnit(), RemoveDefaultAccounts(), ShutdownUnusedPorts())
+}
 
 
 def get_task(name: str) -> Task:
@@ -302,6 +506,7 @@ class Job:
     inventory: Inventory
     templates: TemplateSet
     prepared: Prepared = field(default_factory=Prepared)
+    explained: dict[str, str] = field(default_factory=dict)  # device → what the task chose
 
     def select(self, devices: list[Device], filtered: bool) -> list[Target]:
         """The devices this job runs on; ``filtered`` False → the task's default selection."""
@@ -319,8 +524,18 @@ class Job:
             out.append(Target(d, reason))
         return out
 
-    def intended(self, device: Device) -> Intended:
-        context = self.task.context(self.inventory, device, self.args, self.prepared)
+    def intended(self, device: Device, running: str | None = None) -> Intended:
+        """The device's intended configuration; a task that ``uses_running`` needs the
+        device's running configuration (and records what it chose in :attr:`explained`)."""
+        if self.task.uses_running:
+            if running is None:
+                raise TaskError(f"{self.task.name}: needs {device.name}'s running configuration")
+            context, why = self.task.running_context(
+                self.inventory, device, self.args, self.prepared, running
+            )
+            self.explained[device.name] = why
+        else:
+            context = self.task.context(self.inventory, device, self.args, self.prepared)
         return self.templates.intended(device.platform, self.task.name, context, device.name)
 
     def describe(self) -> dict[str, Any]:
@@ -353,4 +568,10 @@ def make_job(
     if not targets:
         raise TaskError("no device matches the filters")
     job.prepared = task.prepare(store, inventory, args, commit=commit)
+    targets = [
+        Target(t.device, task.skip_prepared(inventory, t.device, args, job.prepared))
+        if t.skip is None
+        else t
+        for t in targets
+    ]
     return job, targets

@@ -7,16 +7,18 @@ Rules (thresholds per service in the inventory, ``alerts:`` with defaults):
 - ``service-slow`` (medium): the slowest probe above ``slow_ms`` for ``slow_for``;
 - ``service-cert-expiring`` (high): an https certificate with fewer than ``cert_days`` days.
 
-An alert on a service whose host device is down or unreachable, or behind a failed uplink or
-power feed (the monitoring suppression, :meth:`Topology.suppressed_by`), is *suppressed*:
-stored and shown, not notified. Alerts are written through the daemon's store writer into
-the same alerts table (``govnet alerts list`` shows them; ``device`` holds the service name).
+An alert on a service in a maintenance window, or whose host device is down or unreachable, or
+behind a failed uplink or power feed (the monitoring suppression, :meth:`Topology.suppressed_by`),
+is *suppressed*: stored and shown, not notified. The lifecycle (open, suppressed, resolved, told
+once) is the SNMP alerts' own (:class:`govnet.monitor.problems.ProblemBook`). Alerts are
+written through the daemon's store writer into the same alerts table (``govnet alerts list``
+shows them; ``device`` holds the service name).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,9 +26,9 @@ from typing import Any
 from govnet.checks.model import Severity, Text
 from govnet.durations import format_duration
 from govnet.inventory.model import Service
-from govnet.monitor.alerts import AlertSink, Problem, problem_key
 from govnet.monitor.model import Clock, DeviceState, DeviceStatus, SystemClock
-from govnet.monitor.notify import Notice, Notifier
+from govnet.monitor.notify import Notifier
+from govnet.monitor.problems import AlertSink, Problem, ProblemBook, Suppression
 from govnet.monitor.rules import AlertRule, AppliesTo
 from govnet.services.runner import CheckResult
 
@@ -47,8 +49,6 @@ CERT = _rule(
 )
 RULES: dict[str, AlertRule] = {r.id: r for r in (DOWN, SLOW, CERT)}
 
-Suppression = Callable[[str], str]  # host device → why its alerts are consequences ("" if not)
-
 
 @dataclass
 class _Condition:
@@ -61,6 +61,9 @@ class _Condition:
 
 
 class ServiceAlerts:
+    """The service rules: which conditions hold after each check; the alerts are a
+    :class:`ProblemBook`'s, subject = the service."""
+
     def __init__(
         self,
         services: Mapping[str, Service],
@@ -69,12 +72,20 @@ class ServiceAlerts:
         clock: Clock | None = None,
         suppression: Suppression | None = None,
     ) -> None:
+        """``suppression``: service name → why its alerts are consequences ("" if not)."""
         self.services = dict(services)
-        self.sink = sink
-        self.notifier = notifier
         self.clock: Clock = clock or SystemClock()
-        self.suppression: Suppression = suppression or (lambda _host: "")
-        self.problems: dict[str, Problem] = {}
+        self.book = ProblemBook(
+            sink, notifier, self.clock, suppression, self._place, subject="service"
+        )
+
+    @property
+    def problems(self) -> dict[str, Problem]:
+        return self.book.problems
+
+    def _place(self, name: str) -> tuple[str, str]:
+        service = self.services.get(name)
+        return (service.zone, service.site) if service else ("", "")
 
     def restore(self, rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         """Take the firing service alerts of a previous run; return the others."""
@@ -83,26 +94,15 @@ class ServiceAlerts:
             rule = RULES.get(str(row["rule"]))
             if rule is None:
                 others.append(row)
-                continue
-            p = Problem(
-                key=str(row["key"]), rule=rule, device=str(row["device"]),
-                instance=str(row["instance"]), firing=True, opened=float(row["opened"]),
-                value=row["value"], message=str(row["message"]),
-                suppressed=str(row["suppressed_by"]) if row["suppressed"] else "",
-                notified=bool(row["notified"]), acked=bool(row["acked"]),
-                stored_at=float(row["updated"]), condition=True,
-            )  # fmt: skip
-            self.problems[p.key] = p
+            else:
+                self.book.restore(row, rule, condition=True)
         return others
 
     def reload(self, services: Mapping[str, Service]) -> None:
         self.services = dict(services)
-        now = self.clock.time()
-        for key, p in list(self.problems.items()):
+        for p in list(self.problems.values()):
             if p.device not in self.services:
-                if p.firing:
-                    self._resolve(p, now, "service removed from the inventory")
-                del self.problems[key]
+                self.book.drop(p, "service removed from the inventory")
 
     def conditions(self, service: Service, result: CheckResult, status: DeviceStatus) -> list[
         _Condition
@@ -141,98 +141,12 @@ class ServiceAlerts:
         if service is None:
             return
         now = self.clock.time()
+        book = self.book
         for c in self.conditions(service, result, status):
-            key = problem_key(c.rule.id, service.name, c.instance)
-            p = self.problems.get(key)
-            if p is None:
-                if not c.active:
-                    continue
-                p = self.problems[key] = Problem(key, c.rule, service.name, c.instance)
-            self._step(p, service, c, now)
-        self.recheck(service, now)
-
-    def _step(self, p: Problem, service: Service, c: _Condition, now: float) -> None:
-        if c.active is None:
-            return
-        p.condition = c.active
-        if c.active:
-            p.value, p.message = c.value, c.message
-            if p.firing:
-                return
-            if p.pending_since is None:
-                p.pending_since = now
-            if now - p.pending_since >= c.hold:
-                self._open(p, service, now)
-            return
-        p.pending_since = None
-        if p.firing:
-            self._resolve(p, now, "condition cleared")
-        else:
-            self.problems.pop(p.key, None)
-
-    def _open(self, p: Problem, service: Service, now: float) -> None:
-        p.firing, p.opened, p.pending_since, p.notified, p.acked = True, now, None, False, False
-        p.suppressed = self.suppression(service.host) if service.host else ""
-        p.stored_at = now
-        rule = p.rule
-        self.sink.open(
-            {"key": p.key, "rule": rule.id, "device": p.device, "instance": p.instance,
-             "severity": rule.severity.value, "status": "firing", "opened": now,
-             "updated": now, "value": p.value, "message": p.message,
-             "title_en": rule.title.en, "title_zh": rule.title.zh, "control": "",
-             "suppressed": bool(p.suppressed), "suppressed_by": p.suppressed,
-             "flapping": False, "latched": False, "notified": False, "acked": False}
-        )  # fmt: skip
-        log.info("alert opened", extra={"alert": p.key, "service": p.device,
-                                        "suppressed": p.suppressed})  # fmt: skip
-        if p.suppressed:
-            self.sink.update(p.key, {}, "suppressed", p.suppressed, now)
-        else:
-            self._notify(p, service, "firing", now)
-
-    def _resolve(self, p: Problem, now: float, why: str) -> None:
-        p.firing, p.pending_since = False, None
-        self.sink.update(
-            p.key, {"status": "resolved", "resolved": now, "updated": now}, "resolved", why, now
-        )
-        log.info("alert resolved", extra={"alert": p.key, "why": why})
-        if p.notified:
-            self._notify(p, self.services.get(p.device), "resolved", now)
-        self.problems.pop(p.key, None)
-
-    def recheck(self, service: Service, now: float) -> None:
-        """Suppression follows the host: a host that recovers first unsuppresses (and tells)."""
-        reason: str | None = None
-        for p in list(self.problems.values()):
-            if p.device != service.name or not p.firing:
-                continue
-            if reason is None:
-                reason = self.suppression(service.host) if service.host else ""
-            if reason == p.suppressed:
-                continue
-            was, p.suppressed = p.suppressed, reason
-            fields = {"suppressed": bool(reason), "suppressed_by": reason, "updated": now}
-            self.sink.update(p.key, fields, "suppressed" if reason else "unsuppressed",
-                             reason or f"was {was}", now)  # fmt: skip
-            if not reason and not p.notified:
-                self._notify(p, service, "firing", now)
-
-    def _notify(self, p: Problem, service: Service | None, status: str, now: float) -> None:
-        if self.notifier is None:
-            p.notified = status == "firing"
-            return
-        self.notifier.notify(
-            Notice(
-                status=status, key=p.key, rule=p.rule.id, device=p.device, instance=p.instance,
-                severity=p.rule.severity.value, title_en=p.rule.title.en,
-                title_zh=p.rule.title.zh, message=p.message, value=p.value, opened=p.opened,
-                resolved=now if status == "resolved" else None, control="",
-                zone=service.zone if service else "", site=service.site if service else "",
-            )
-        )  # fmt: skip
-        if status == "firing":
-            p.notified = True
-            self.sink.update(p.key, {"notified": True}, "notified", "", now)
+            p = book.get(c.rule, service.name, c.instance, c.active)
+            if p is not None:
+                book.step(p, c.active, c.value, c.message, now, c.hold)
+        book.recheck(service.name, now)
 
     def firing(self) -> list[Problem]:
-        return [p for p in self.problems.values() if p.firing]
+        return self.book.firing()

@@ -1,8 +1,9 @@
-"""What govnetd does for services, beside its SNMP poller (issue 8).
+"""What govnetd does for services, beside its SNMP poller (issue 8): a daemon extension.
 
-The daemon (govnet/monitor/service.py) creates one :class:`ServiceChecks` and calls it at four
-points: restore (firing service alerts), run (the scheduler, same concurrency limit, timeouts
-and state timings as SNMP polls), every device poll (its availability span), reload (SIGHUP).
+``govnet monitor run`` passes one :class:`ServiceChecks` to the daemon
+(:mod:`govnet.monitor.extension`); the daemon calls its hooks: setup, restore (firing service
+alerts), run (the scheduler, same concurrency limit, timeouts and state timings as SNMP polls),
+every device poll (its availability span), reload (SIGHUP), maintenance (raw probe results).
 Everything it writes goes through the daemon's single store-writer thread, one transaction
 per ``flush_every`` seconds.
 """
@@ -12,44 +13,82 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 from govnet.inventory.model import Device, Inventory, Service
-from govnet.monitor.model import DeviceState, DeviceStatus, PollResult
+from govnet.monitor.config import MonitorConfig
+from govnet.monitor.extension import DaemonContext, DaemonExtension
+from govnet.monitor.model import DeviceStatus, PollResult
 from govnet.monitor.states import Transition, next_delay
 from govnet.services.alerts import ServiceAlerts
 from govnet.services.runner import CheckResult, ServiceRunner
 from govnet.store.services import Observation, ServiceBatch, ServiceStore
-
-if TYPE_CHECKING:
-    from govnet.monitor.service import Daemon
 
 log = logging.getLogger("govnet.services")
 
 SAMPLES_RETENTION = 30 * 86400.0  # raw probe results; spans are kept
 
 
+T = TypeVar("T")
+
+
+def _ready(part: T | None) -> T:
+    if part is None:
+        raise RuntimeError("ServiceChecks used before the daemon called setup()")
+    return part
+
+
 def observation(kind: str, name: str, ok: bool, ts: float, valid: float) -> Observation:
     return Observation(kind, name, "up" if ok else "down", ts, valid)
 
 
-class ServiceChecks:
-    def __init__(self, daemon: Daemon, inventory: Inventory) -> None:
-        self.daemon = daemon
-        self.config = daemon.options.config
-        self.clock = daemon.clock
-        self.sstore = ServiceStore(daemon.mstore.store)
+class ServiceChecks(DaemonExtension):
+    name = "services"
+
+    def __init__(self) -> None:
+        self._ctx: DaemonContext | None = None
+        self._inventory: Inventory | None = None
+        self._runner: ServiceRunner | None = None
+        self._alerts: ServiceAlerts | None = None
+        self._sstore: ServiceStore | None = None
         self.pending = ServiceBatch()
-        self.runner = ServiceRunner(
-            inventory.services.values(), self.config, self.clock, self._on_check
-        )
-        self.alerts = ServiceAlerts(
-            inventory.services, daemon.writer, daemon.notifier, self.clock, self._suppression
-        )
         self._device_timing: dict[str, tuple[float, float]] = {}
-        self._set_devices(inventory.devices.values())
+
+    # -- the daemon's parts, once set up -------------------------------------------------
+
+    @property
+    def ctx(self) -> DaemonContext:
+        return _ready(self._ctx)
+
+    @property
+    def config(self) -> MonitorConfig:
+        return self.ctx.config
+
+    @property
+    def runner(self) -> ServiceRunner:
+        return _ready(self._runner)
+
+    @property
+    def alerts(self) -> ServiceAlerts:
+        return _ready(self._alerts)
+
+    @property
+    def sstore(self) -> ServiceStore:
+        return _ready(self._sstore)
 
     # -- hooks the daemon calls ----------------------------------------------------------
+
+    def setup(self, ctx: DaemonContext, inventory: Inventory) -> None:
+        self._ctx = ctx
+        self._inventory = inventory
+        self._sstore = ServiceStore(ctx.store)
+        self._runner = ServiceRunner(
+            inventory.services.values(), ctx.config, ctx.clock, self._on_check
+        )
+        self._alerts = ServiceAlerts(
+            inventory.services, ctx.writer, ctx.notifier, ctx.clock, self._suppression
+        )
+        self._set_devices(inventory.devices.values())
 
     def restore(self, rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         return self.alerts.restore(rows)
@@ -63,9 +102,9 @@ class ServiceChecks:
             await asyncio.gather(flusher, return_exceptions=True)
             await self.close()
 
-    async def run_once(self) -> list[CheckResult]:
+    async def run_once(self) -> None:
         try:
-            return await self.runner.check_all()
+            await self.runner.check_all()
         finally:
             await self.close()
 
@@ -82,12 +121,13 @@ class ServiceChecks:
 
     def reload(self, inventory: Inventory) -> None:
         before = set(self.runner.services)
+        self._inventory = inventory
         self.runner.set_services(inventory.services.values())
         self.alerts.reload(inventory.services)
         self._set_devices(inventory.devices.values())
         removed = before - set(inventory.services)
         if removed:
-            self.daemon.writer.call(lambda: self.sstore.forget_services(removed))
+            self.ctx.writer.call(lambda: self.sstore.forget_services(removed))
 
     def maintain(self, now: float) -> None:
         """Called in the writer thread with the daemon's maintenance."""
@@ -104,15 +144,15 @@ class ServiceChecks:
                 continue
         self._device_timing = timing
 
-    def _suppression(self, host: str) -> str:
-        engine = self.daemon.engine
-        if engine is None:
-            return ""
-        state = engine.states.get(host)
-        if state in (DeviceState.DOWN, DeviceState.UNREACHABLE):
-            return f"host {host} ({state.value})"
-        behind = engine.topology.suppressed_by(host, engine.states, engine.latest)
-        return f"host {host} {behind}" if behind else ""
+    def _suppression(self, name: str) -> str:
+        """A service in a maintenance window is muted; one on a host that is down, or behind
+        a failed uplink or power feed, is a consequence."""
+        if self._inventory is not None:
+            window = self._inventory.maintenance_now("service", name, self.ctx.clock.time())
+            if window is not None:
+                return f"maintenance window {window.name}"
+        service = self.runner.services.get(name)
+        return self.ctx.suppression(service.host) if service and service.host else ""
 
     def _on_check(
         self, result: CheckResult, status: DeviceStatus, transition: Transition | None
@@ -137,7 +177,7 @@ class ServiceChecks:
     def flush(self) -> None:
         batch, self.pending = self.pending, ServiceBatch()
         if batch:
-            self.daemon.writer.call(lambda: self.sstore.write(batch))
+            self.ctx.writer.call(lambda: self.sstore.write(batch))
 
     async def _flusher(self, stop: asyncio.Event) -> None:
         every = max(0.2, self.config.flush_every)

@@ -65,7 +65,7 @@ def test_audit_names_every_fault(
     args = ["-i", str(fleet.inventory), "--lang", "en", "audit", "-p", str(BASELINE)]
     args += ["--timeout", str(CONNECT_TIMEOUT), "--read-timeout", str(READ_TIMEOUT)]
     result = CliRunner().invoke(cli, [*args, "-f", "json"])
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     by_device: dict[str, list[dict[str, str]]] = {}
     for f in report["findings"]:
         by_device.setdefault(f["device"], []).append(f)
@@ -82,12 +82,17 @@ def test_audit_names_every_fault(
             assert len(messages) == 1, messages
             assert fleet.expect[name] in messages.pop(), (name, fault)
 
-    # Exit code contract: a failure at or above --fail-on wins (1), else unreadable devices (3).
+    # Exit code contract (README): unreadable devices (3) outrank findings (1); both facts
+    # stay in the JSON.
     high_fail = any(
         f["status"] == "fail" and Severity(f["severity"]) >= Severity.HIGH
         for f in report["findings"]
     )
-    assert result.exit_code == (ExitCode.FINDINGS if high_fail else ExitCode.UNREACHABLE)
+    assert high_fail and result.exit_code == ExitCode.UNREACHABLE
+    assert report["run"]["failed_by_severity"]["high"] > 0
+    assert len(report["run"]["unreadable_devices"]) == sum(
+        1 for fault in fleet.faults.values() if fault not in ("", "slow-ok")
+    )
     assert report["run"]["exit_code"] == result.exit_code
 
     # The store has the run as one complete row with every finding, and it reads back equal.
@@ -112,7 +117,7 @@ def test_critical_only_audit_exits_3_when_devices_are_unreadable(
          "--no-store", "--limit", ",".join(faulty), "-f", "json"],
     )  # fmt: skip
     assert result.exit_code == ExitCode.UNREACHABLE, result.output
-    findings = json.loads(result.output)["findings"]
+    findings = json.loads(result.stdout)["findings"]
     messages = {f["message"] for f in findings if f["status"] == "error"}
     assert messages and all("authentication failed" in m for m in messages)
 

@@ -134,3 +134,11 @@ def test_audit_finds_the_dual_homed_pc_over_snmp(lab: Lab, store_env: Path) -> N
     passes = [f["message"] for f in report["findings"]
               if f["rule"] == "isolation.no-unknown-device" and f["status"] == "pass"]  # fmt: skip
     assert passes and all("(snmp)" in m for m in passes)
+    # the tables the audit read are recorded as MAC sightings (shutdown-unused-ports)
+    from govnet.store import macs
+    from govnet.store.db import Store
+
+    store = Store.open(f"sqlite:///{store_env / 'store.sqlite'}")
+    assert "GigabitEthernet1/0/3" in macs.last_seen_by_port(store, "int-acc-west")
+    assert len(macs.collections(store, "int-acc-west")) == 1
+    assert macs.collections(store, "ext-acc-town") == []  # unread: not watched

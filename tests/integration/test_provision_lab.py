@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -28,8 +29,9 @@ from govnet.lab import launcher
 from govnet.platforms import get_platform
 from govnet.provision.rules import left_to_people
 from govnet.secrets import renderings
+from govnet.store import macs as store_macs
 from govnet.store import provision as records
-from govnet.store.db import Store
+from govnet.store.db import Store, utcnow
 from govnet.transport.ssh import SshSession
 from tests.conftest import ROOT
 from tests.integration.conftest import free_port, relocate_lab
@@ -111,6 +113,7 @@ def plab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProvLab]:
                 "groups": [group],
                 "site": site,
             }
+    _idle_port_switches(folder / "lab-data", data)
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     state = base / "state"
     launcher.up(path, state)
@@ -118,6 +121,41 @@ def plab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProvLab]:
         yield ProvLab(path, state, f"sqlite:///{base / 'store.sqlite'}", load_inventory(path))
     finally:
         launcher.down(state)
+
+
+# shutdown-unused-ports: two switches whose MAC tables show one terminal each, linked to each
+# other by an access port (in `links`: never shut); macs-ios refuses its third port's line
+IDLE = {
+    "macs-hw": ("int-acc-town", "huawei", "GigabitEthernet0/0/1", None),
+    "macs-ios": ("ext-acc-west", "cisco_ios", "GigabitEthernet0/2", "^interface GigabitEthernet0/6$"),
+}  # fmt: skip
+
+
+def _idle_port_switches(lab_data: Path, data: dict) -> None:  # type: ignore[type-arg]
+    for host, (source, platform, port, reject) in IDLE.items():
+        (lab_data / host).mkdir()
+        running = (ROOT / "inventory" / "lab-data" / source / "running.cfg").read_text("utf-8")
+        if platform == "huawei":  # two more access ports up: Gi0/0/3 (linked), Gi0/0/4
+            for n in (3, 4):
+                running = running.replace(
+                    f"interface GigabitEthernet0/0/{n}\n shutdown\n",
+                    f"interface GigabitEthernet0/0/{n}\n port link-type access\n"
+                    " port default vlan 103\n",
+                )
+        (lab_data / host / "running.cfg").write_text(running, encoding="utf-8")
+        tables = yaml.safe_load(
+            (ROOT / "inventory" / "lab-data" / source / "tables.yaml").read_text("utf-8")
+        )
+        tables["mac"] = [m for m in tables["mac"] if m["interface"] == port]
+        (lab_data / host / "tables.yaml").write_text(yaml.safe_dump(tables), encoding="utf-8")
+        if reject:
+            (lab_data / host / "lab.yaml").write_text(f"reject: ['{reject}']\n")
+        data["devices"][host] = {
+            **{k: v for k, v in data["devices"][source].items() if k not in ("port", "snmp_port")},
+            "port": free_port(socket.SOCK_STREAM),
+            "snmp_port": free_port(socket.SOCK_DGRAM),
+        }
+    data["links"].append({"a": "macs-hw:GigabitEthernet0/0/3", "b": "macs-ios:GigabitEthernet0/5"})
 
 
 @pytest.fixture(autouse=True)
@@ -414,3 +452,97 @@ def test_a_weak_switch_refusing_the_ntp_line_rolls_back_to_exactly_its_start(
     assert "identical to the backup" in result["message"]
     assert any(p.startswith("the device rejected 'ntp") for p in result["problems"]), result
     assert plab.running(name) == before
+
+
+def test_unused_ports_are_shut_only_after_enough_days_of_mac_records(plab: ProvLab) -> None:
+    limit = ("--limit", "macs-hw,macs-ios")
+    code, out = govnet(plab, "backup", "macs", *limit, "-f", "json")
+    assert code == 0, out
+    assert {r["device"]: r["sightings"] for r in as_json(out)["results"]} == {
+        "macs-hw": 1,
+        "macs-ios": 1,
+    }
+    code, out = govnet(plab, "backup", "macs", "--via", "snmp", *limit, "-f", "json")
+    assert code == 0, out  # the same sightings over BRIDGE-MIB: no new row
+    assert [r["sightings"] for r in as_json(out)["results"]] == [1, 1]
+    rows = store_macs.last_seen_by_port(Store.open(plab.db), "macs-ios")
+    assert list(rows) == ["GigabitEthernet0/2"]
+    args = ("provision", "plan", "shutdown-unused-ports", "days=30", *limit, "-f", "json")
+    code, out = govnet(plab, *args)
+    assert code == 0, out  # one collection, today: nothing to decide on
+    devices = as_json(out)["devices"]
+    assert [d["status"] for d in devices] == ["skipped", "skipped"]
+    assert all("watched only since" in d["message"] for d in devices)
+
+    # 40 days of collections every 2 days; macs-hw's Gi0/0/2 last showed a MAC 40 days ago,
+    # its Gi0/0/5 10 days ago
+    store = Store.open(plab.db)
+    now = utcnow()
+    for host in IDLE:
+        for age in range(40, 0, -2):
+            seen = []
+            if host == "macs-hw" and age == 40:
+                seen = [store_macs.Sighting("GigabitEthernet0/0/2", "00:1a:2b:10:03:02", 103)]
+            if host == "macs-hw" and age == 10:
+                seen = [store_macs.Sighting("GigabitEthernet0/0/5", "00:1a:2b:10:03:05", 103)]
+            store_macs.record(store, host, seen, now - timedelta(days=age), "ssh")
+
+    code, out = govnet(plab, *args)
+    assert code == 0, out
+    plans = {d["device"]: d for d in as_json(out)["devices"]}
+    hw = plans["macs-hw"]
+    assert hw["status"] == "change"
+    day = f"{now - timedelta(days=40):%Y-%m-%d}"
+    assert f"GigabitEthernet0/0/2 (last MAC {day})" in hw["message"]
+    assert "GigabitEthernet0/0/4 (never in 30 days of records)" in hw["message"]
+    assert [c.strip() for c in hw["commands"] if c.startswith("interface")] == [
+        "interface GigabitEthernet0/0/2",
+        "interface GigabitEthernet0/0/4",
+    ]  # not Gi0/0/1 (a MAC now), Gi0/0/3 (linked), Gi0/0/5 (10 days ago), Gi0/0/24 (trunk)
+    assert [c.strip() for c in plans["macs-ios"]["commands"] if c.startswith("interface")] == [
+        "interface GigabitEthernet0/4",
+        "interface GigabitEthernet0/6",
+    ]
+
+    code, out = govnet(
+        plab, "provision", "apply", "shutdown-unused-ports", "days=30", "--limit", "macs-hw",
+        "--yes", "-f", "json",
+    )  # fmt: skip
+    assert code == 0, out
+    assert [d["status"] for d in as_json(out)["devices"]] == ["changed"]
+    running = plab.running("macs-hw")
+    for n, down in ((1, False), (2, True), (3, False), (4, True), (5, False)):
+        assert ("shutdown" in section(running, f"interface GigabitEthernet0/0/{n}")) is down
+    code, out = govnet(plab, *args[:-4], "--limit", "macs-hw", "-f", "json")
+    assert [d["status"] for d in as_json(out)["devices"]] == ["no-change"]
+
+    # macs-ios refuses the line of its second idle port: the first is brought back up
+    before = plab.running("macs-ios")
+    code, out = govnet(
+        plab, "provision", "apply", "shutdown-unused-ports", "days=30", "--limit", "macs-ios",
+        "--yes", "-f", "json",
+    )  # fmt: skip
+    assert code == 1, out
+    [result] = as_json(out)["devices"]
+    assert result["status"] == "rolled-back", result
+    assert [c.strip() for c in result["rollback"]][:2] == [
+        "interface GigabitEthernet0/4",
+        "no shutdown",
+    ]
+    assert plab.running("macs-ios") == before
+
+
+def test_mac_collection_reports_an_unreadable_switch_and_records_the_others(
+    plab: ProvLab,
+) -> None:
+    code, out = govnet(
+        plab, "backup", "macs", "--limit", "ext-acc-town,ext-acc-west", "--timeout", "1",
+        "--retries", "0", "-f", "json",
+    )  # fmt: skip
+    assert code == 3, out
+    results = {r["device"]: r for r in as_json(out)["results"]}
+    assert results["ext-acc-town"]["status"] == "failed" and results["ext-acc-town"]["message"]
+    assert results["ext-acc-west"]["status"] == "ok" and results["ext-acc-west"]["sightings"] > 0
+    store = Store.open(plab.db)
+    assert store_macs.collections(store, "ext-acc-town") == []
+    assert len(store_macs.collections(store, "ext-acc-west")) >= 1

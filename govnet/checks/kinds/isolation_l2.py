@@ -44,6 +44,7 @@ from govnet.collect.tables import (
     table_commands,
     tables_from_ssh,
 )
+from govnet.errors import GovnetError
 from govnet.inventory.model import Device, Name
 from govnet.isolation.correlate import DualHomed, L2Options, L2Result, UnknownDevice, correlate
 from govnet.isolation.static import DeviceConfig, isolated_from, read_config
@@ -121,6 +122,19 @@ def collect_tables(
         if config is not None and name in tables:
             tables[name].uplinks |= config.trunks()
     return tables
+
+
+def _record_sightings(ctx: FleetContext, tables: dict[str, DeviceTables]) -> None:
+    """The MAC tables read for this audit also feed the store's sightings (what
+    ``provision … shutdown-unused-ports`` decides on); a store failure only logs."""
+    if ctx.store is None:
+        return
+    from govnet.collect.macs import record_tables
+
+    try:
+        record_tables(ctx.store, tables.values(), ctx.now)
+    except GovnetError as exc:
+        log.warning("isolation-l2: MAC sightings not recorded: %s", exc)
 
 
 def _where(entry: TableEntry, ips: Sequence[str]) -> str:
@@ -206,6 +220,7 @@ class IsolationL2Kind:
             keys = {_key(r.params) for r in group if isinstance(r.params, L2Params)}
             try:
                 tables = collect_tables(ctx, switches, source)
+                _record_sightings(ctx, tables)
                 for key in keys - set(results):
                     results[key] = correlate(inventory, tables, key[1])
             except Exception as exc:  # a bug or a library surprise: every switch reports it

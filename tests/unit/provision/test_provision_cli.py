@@ -76,7 +76,7 @@ def test_bad_arguments(task: str, words: list[str], message: str) -> None:
     [
         (
             ["provision", "plan", "basline"],
-            "unknown task 'basline' (known: baseline, onboard-unit, remove-default-accounts)",
+            "unknown task 'basline' (known: baseline, onboard-unit, remove-default-accounts, shutdown-unused-ports)",
         ),
         (["provision", "plan", "baseline", "x=1"], "baseline: unknown argument 'x'"),
         (["provision", "apply", "onboard-unit", "--yes"], "onboard-unit: needs unit=…"),
