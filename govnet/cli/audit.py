@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -11,17 +12,20 @@ from govnet.checks.audit import AuditOptions, audit_lock, history, load_report, 
 from govnet.checks.model import Severity
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.cli.complete import complete_playbooks
+from govnet.cli.documents import channel_sender, deliver, notify_options, write_binary
 from govnet.collect.fetch import CollectOptions
 from govnet.errors import GovnetError
 from govnet.i18n import pick
 from govnet.inventory import select_devices, select_terminals
 from govnet.report import audit as render
+from govnet.report import documents
+from govnet.report.bulletin import Labels
 from govnet.report.tabular import Column, emit_rows, to_json
 from govnet.settings import active
 from govnet.transport.ssh import SshOptions
 
 DEFAULT_PLAYBOOK = "mlps2-baseline.yaml"  # in the playbooks folder (govnet/settings.py)
-FORMATS = ("table", "json", "junit", "csv", "html")
+FORMATS = ("table", "json", "junit", "csv", "html", "xlsx", "pdf")
 
 
 def emit_report(app: App, report: render.AuditReport, fmt: str, output: Path | None,
@@ -29,18 +33,31 @@ def emit_report(app: App, report: render.AuditReport, fmt: str, output: Path | N
     if fmt == "table":
         render.print_report(app.console, report, app.lang, group, show_all)
         return
-    text = {
-        "json": lambda: render.to_json(report),
-        "junit": lambda: render.to_junit(report),
-        "csv": lambda: render.to_csv(report),
-        "html": lambda: render.to_html(report, app.lang),
-    }[fmt]()
-    app.write(text, output)
+    if fmt in ("xlsx", "pdf"):
+        write_binary(app, documents.render_binary(report, fmt, app.lang, show_all), output)
+    else:
+        text = {
+            "json": lambda: render.to_json(report),
+            "junit": lambda: render.to_junit(report),
+            "csv": lambda: render.to_csv(report),
+            "html": lambda: render.to_html(report, app.lang, show_all),
+        }[fmt]()
+        app.write(text, output)
     if output is not None and not app.quiet:
         c, rid = report.run.counts(), report.run.id
         en = f"audit {rid}: {c['fail']} fail, {c['error']} error → {output}"
         zh = f"审计 {rid}：不合规 {c['fail']}，无法检查 {c['error']} → {output}"
         app.err.print(pick(app.lang, en, zh), markup=False, highlight=False)
+
+
+# ------------------------------------------------------------------ binary output, --notify
+
+
+def send_summary(app: App, report: render.AuditReport, channel: str, sender: Any,
+                 show_all: bool, code: int) -> int:  # fmt: skip
+    """Send the 通报 summary; the exit code after it (see the audit command's help)."""
+    spec, send = sender
+    return deliver(app, channel, lambda: documents.send_report(report, spec, send, show_all), code)
 
 
 @click.group(invoke_without_command=True)
@@ -79,19 +96,23 @@ def emit_report(app: App, report: render.AuditReport, fmt: str, output: Path | N
     help="Longest wait for a device's prompt after a command (s).",
 )  # fmt: skip
 @click.option("--no-store", is_flag=True, help="Do not record the run (or backups) in the store.")
+@notify_options
 @format_option(*FORMATS)
 @click.pass_context
 def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | None,
           from_backup: bool, fail_on: str, group_by: str, show_all: bool, workers: int,
-          timeout: float | None, read_timeout: float, no_store: bool, fmt: str, output: Path | None,
+          timeout: float | None, read_timeout: float, no_store: bool, notify: str | None,
+          notify_rules: Path | None, fmt: str, output: Path | None,
           **kwargs: Any) -> None:  # fmt: skip
     """Audit devices against 等保 2.0 playbooks; findings pass/fail/error/skip with evidence.
 
     Exit 0 clean; 1 a failure at or above --fail-on; 2 usage, inventory or playbook error;
-    3 some devices could not be read (and nothing worse)."""
+    3 some devices could not be read (and nothing worse). With --notify, a delivery that
+    fails is one line on stderr and keeps the audit's code, or makes a clean run's 0 a 3."""
     if ctx.invoked_subcommand is not None:
         return
     app: App = ctx.obj
+    sender = channel_sender(app, notify, notify_rules) if notify else None  # fail before auditing
     if from_dir and from_backup:
         raise click.UsageError("--from-dir and --from-backup exclude each other")
     if not playbooks:
@@ -121,8 +142,12 @@ def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | N
         label = pick(app.lang, "collecting", "采集中")
         with app.progress(len(devices) if source == "live" else 0, label) as advance:
             report = run_audit(devices, options, store, advance, inv, terminals)
+    report.labels = Labels.from_inventory(inv)
     emit_report(app, report, fmt, output, group_by, show_all)
-    exit_with(report.exit_code)
+    code = report.exit_code
+    if sender is not None and notify is not None:
+        code = send_summary(app, report, notify, sender, show_all, code)
+    exit_with(code)
 
 
 def _reach_terminals(playbooks: tuple[Path, ...]) -> bool:
@@ -178,4 +203,6 @@ def show_cmd(app: App, /, run_id: str, group_by: str, show_all: bool, fmt: str,
              output: Path | None) -> None:  # fmt: skip
     """Re-render a stored run (any format); RUN_ID may be a unique prefix."""
     report = load_report(app.store(create=False), run_id)
+    with contextlib.suppress(GovnetError):  # no inventory here: ids stand for names
+        report.labels = Labels.from_inventory(app.inventory())
     emit_report(app, report, fmt, output, group_by, show_all)

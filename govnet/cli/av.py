@@ -11,6 +11,7 @@ import click
 from govnet.av.parse import CHINA, ValueProblem, parse_datetime
 from govnet.av.service import import_file, load_policy, status
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
+from govnet.cli.documents import channel_sender, notify_options, send_document
 from govnet.errors import ExitCode, GovnetError
 from govnet.i18n import pick
 from govnet.inventory import select_terminals
@@ -89,14 +90,17 @@ def import_cmd(app: App, /, file: Path, source: str, taken: datetime | None, con
               help="Table: what to show; CSV: which table (all = terminals).")  # fmt: skip
 @click.option("--state", "states", multiple=True, type=click.Choice(list(render.STATE_LABEL)),
               help="Only terminals in this state (repeatable).")  # fmt: skip
-@format_option("table", "json", "csv")
+@format_option("table", "json", "csv", "html", "xlsx")
+@notify_options
 @pass_app
 def status_cmd(app: App, /, policy_path: Path | None, view: str, states: tuple[str, ...], fmt: str,
-               output: Path | None, **kwargs: Any) -> None:  # fmt: skip
+               output: Path | None, notify: str | None, notify_rules: Path | None,
+               **kwargs: Any) -> None:  # fmt: skip
     """Per-terminal antivirus state and coverage per unit, site and zone (worst first).
 
     Judged from the newest snapshot of each console, as of the snapshot's date. Exit 1 when a
     terminal is not covered, stale, not running, unapproved or standalone."""
+    sender = channel_sender(app, notify, notify_rules) if notify else None  # before any work
     inv = app.inventory()
     filters = filters_from(kwargs)
     if filters.role or filters.platform or filters.tag:
@@ -119,12 +123,25 @@ def status_cmd(app: App, /, policy_path: Path | None, view: str, states: tuple[s
                 f"{snap['age_days']} 天，超过 {'、'.join(snap['stale_for'])} 的时限，"
                 "请导入新的导出文件",
             ), style="yellow", markup=False, highlight=False)  # fmt: skip
-    if fmt == "table":
+    if fmt in ("html", "xlsx"):  # the 通报 (issue 14)
+        from govnet.cli.documents import emit_document
+        from govnet.report.bulletin import Labels
+        from govnet.report.bulletins import av_document
+
+        doc = av_document(report, Labels.from_inventory(inv), app.lang)
+        emit_document(app, doc, fmt, output)
+    elif fmt == "table":
         render.print_status(app.console, report, app.lang, view)
     else:
         app.write(render.status_text(report, fmt, "terminals" if view == "all" else view), output)
-    if report.problems:
-        exit_with(ExitCode.FINDINGS)
+    code = int(ExitCode.FINDINGS) if report.problems else 0
+    if notify and sender is not None:
+        from govnet.report.bulletin import Labels
+        from govnet.report.bulletins import av_document
+
+        doc = av_document(report, Labels.from_inventory(inv), sender[0].lang)
+        code = send_document(app, doc, notify, sender, code)
+    exit_with(code)
 
 
 @av.command("snapshots")

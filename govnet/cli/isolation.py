@@ -14,6 +14,7 @@ import click
 
 from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.cli.complete import complete_zones
+from govnet.cli.documents import channel_sender, emit_document, notify_options, send_document
 from govnet.durations import DurationParam, SinceParam, format_age
 from govnet.i18n import pick
 from govnet.report.tabular import Column, emit_rows
@@ -308,30 +309,36 @@ REPORT_COLUMNS = [
     show_default=True,
     help="Verdicts older than this are flagged stale.",
 )
-@format_option("table", "json", "csv")
+@format_option("table", "json", "csv", "html", "xlsx")
+@notify_options
 @pass_app
-def report(app: App, /, max_age: timedelta, fmt: str, output: Path | None) -> None:
+def report(app: App, /, max_age: timedelta, fmt: str, output: Path | None,
+           notify: str | None, notify_rules: Path | None) -> None:  # fmt: skip
     """Per pair of isolated zones: the static, L2 and probe verdicts and their age.
 
-    Exit 1 when any angle fails for any pair."""
+    Exit 1 when any angle fails for any pair. --notify: as for audit (a failed delivery keeps
+    the exit code; a clean 0 becomes 3)."""
     from govnet.probe.overview import exit_code, overview
+    from govnet.report.bulletin import Labels
+    from govnet.report.bulletins import isolation_document
 
+    sender = channel_sender(app, notify, notify_rules) if notify else None  # before any work
     verdicts = overview(app.inventory(), app.store(create=False), utcnow(), max_age)
-    title = pick(app.lang, "isolation between zones", "网络隔离情况")
-    data = {
-        "max_age_seconds": int(max_age.total_seconds()),
-        "verdicts": [v.to_dict() for v in verdicts],
-    }
-    rows = [{**v.row(), "verdict": _label(v.row()["verdict"], fmt, app.lang)} for v in verdicts]
-    text = emit_rows(
-        app.console,
-        rows,
-        REPORT_COLUMNS,
-        fmt,
-        app.lang,
-        title,
-        json_data=data,
-    )
-    if text is not None:
-        app.write(text, output)
-    exit_with(exit_code(verdicts))
+    labels = Labels.from_inventory(app.inventory())
+    if fmt in ("html", "xlsx"):  # the 通报 (issue 14)
+        emit_document(app, isolation_document(verdicts, labels, app.lang), fmt, output)
+    else:
+        title = pick(app.lang, "isolation between zones", "网络隔离情况")
+        data = {
+            "max_age_seconds": int(max_age.total_seconds()),
+            "verdicts": [v.to_dict() for v in verdicts],
+        }
+        rows = [{**v.row(), "verdict": _label(v.row()["verdict"], fmt, app.lang)} for v in verdicts]
+        text = emit_rows(app.console, rows, REPORT_COLUMNS, fmt, app.lang, title, json_data=data)
+        if text is not None:
+            app.write(text, output)
+    code = exit_code(verdicts)
+    if notify and sender is not None:
+        doc = isolation_document(verdicts, labels, sender[0].lang)
+        code = send_document(app, doc, notify, sender, code)
+    exit_with(code)

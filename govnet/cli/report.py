@@ -36,7 +36,7 @@ def report() -> None:
     help="Only these levels (repeatable; default all: zone, site, unit, device, service).",
 )  # fmt: skip
 @filter_options
-@format_option("table", "json", "csv", "html")
+@format_option("table", "json", "csv", "html", "xlsx")
 @pass_app
 def availability(
     app: App, /, period: str, tz: str | None, levels: tuple[str, ...], fmt: str,
@@ -61,6 +61,12 @@ def availability(
     ]  # fmt: skip
     spans = ServiceStore(app.store(create=False)).spans(start, end)
     result = build_report(inventory, spans, start, end, label, str(zone), devices, services)
+    if fmt == "xlsx":  # the 通报 workbook (issue 14); html stays the report's own
+        from govnet.cli.documents import emit_document
+        from govnet.report.bulletins import availability_document
+
+        emit_document(app, availability_document(result, app.lang, levels or LEVELS), fmt, output)
+        return
     text = render(result, fmt, app.lang, app.console, levels or LEVELS)
     if text is not None:
         app.write(text, output)

@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from importlib import resources
 from typing import Any
 
@@ -22,13 +23,13 @@ from rich.text import Text
 
 from govnet.checks.model import Finding, Run, Severity, Status
 from govnet.i18n import pick
+from govnet.report.bulletin import SEVERITY_ZH, Labels, build, report_css
 from govnet.report.scoreboard import Score, scoreboard
-from govnet.textsafe import csv_cell, safe_text, visible, visible_all
+from govnet.textsafe import csv_cell, safe_text, visible
 
 SCHEMA_VERSION = 1
 STATUS_STYLE = {"pass": "green", "fail": "bold red", "error": "yellow", "skip": "dim"}
 STATUS_ZH = {"pass": "通过", "fail": "不合规", "error": "无法检查", "skip": "不适用"}
-SEVERITY_ZH = {"critical": "严重", "high": "高", "medium": "中", "low": "低"}
 
 
 @dataclass
@@ -38,6 +39,7 @@ class AuditReport:
     previous_run: str | None = None
     new_failures: set[tuple[str, str]] = field(default_factory=set)  # (device, rule)
     exit_code: int = 0
+    labels: Labels = field(default_factory=Labels)  # zh/en names of zones, sites, units
 
     @property
     def scores(self) -> dict[str, list[Score]]:
@@ -151,17 +153,21 @@ def _seconds(value: float) -> str:
     return f"{max(0.0, value):.3f}"
 
 
-def to_html(report: AuditReport, lang: str) -> str:
-    """One self-contained HTML file (inline CSS, no scripts or remote assets) to mail."""
+def to_html(report: AuditReport, lang: str, show_all: bool = False,
+            tz: tzinfo | None = None) -> str:  # fmt: skip
+    """The 通报 as one self-contained HTML file (inline CSS, no scripts, no remote assets)
+    to mail or print on A4 (:mod:`govnet.report.bulletin` has the layout)."""
     import jinja2
 
     template = resources.files("govnet").joinpath("data/audit-report.html.j2").read_text("utf-8")
     env = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    bulletin = build(report, lang, report.labels, tz, show_all)
     return env.from_string(template).render(
-        r=visible_all(report.to_dict()),
+        css=report_css(),
+        b=bulletin,
         lang=lang,
         t=_tr(lang),
-        status_label=lambda s: status_label(s, lang),
+        sev_label=lambda s: SEVERITY_ZH[s] if lang == "zh" else s,
     )
 
 

@@ -21,11 +21,14 @@ class Score:
 
     @property
     def checked(self) -> int:
-        return self.passed + self.failed + self.errors
+        """Results that say something about compliance: could-not-check ones do not."""
+        return self.passed + self.failed
 
     @property
     def share(self) -> float:
-        """Passed / (passed + failed + could-not-check); unreadable devices do not score."""
+        """Passed / (passed + failed): a device that could not be checked is reported (its
+        ``errors``), never counted as non-compliance (issue 14: one hung switch put a whole
+        town at the bottom of the 通报)."""
         return self.passed / self.checked if self.checked else 1.0
 
     def to_dict(self) -> dict[str, Any]:

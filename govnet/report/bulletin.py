@@ -1,0 +1,394 @@
+"""The 通报: an audit run laid out for a 领导 to read and an auditor to check.
+
+One view model (:func:`build`) feeds the HTML (and from it the PDF), the XLSX workbook and
+the summary a channel (DingTalk, WeCom, e-mail) receives:
+
+- title, period (local time with its zone), scope, and one compliance figure per zone;
+- units (单位) ranked by their inventory label, with passed / failed / could-not-check kept
+  apart: a device that could not be checked is reported, never counted as non-compliance
+  (share = passed / (passed + failed));
+- failures first, grouped by severity then unit, evidence lines intact, 整改建议;
+- passes summarised per control (listed one by one only with ``--all``);
+- the devices that could not be checked and why;
+- a footer with the run id, the generation time and govnet's version.
+
+Everything that came from a device stays text here; the HTML template escapes it (jinja2
+autoescape) and control characters are made visible (:mod:`govnet.textsafe`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from govnet import __version__
+from govnet.checks.model import Evidence, Finding, Status
+from govnet.errors import GovnetError
+from govnet.i18n import pick
+from govnet.textsafe import visible
+
+SEVERITY_ZH = {"critical": "严重", "high": "高", "medium": "中", "low": "低"}
+SEVERITY_EN = {"critical": "Critical", "high": "High", "medium": "Medium", "low": "Low"}
+SEVERITIES = ("critical", "high", "medium", "low")
+
+
+def report_css() -> Any:
+    """The reports' shared style sheet (A4 print, CJK font list), safe to put in <style>."""
+    from importlib import resources
+
+    from markupsafe import Markup
+
+    css = resources.files("govnet").joinpath("data/report.css").read_text("utf-8")
+    return Markup(css.replace("</", "<\\/"))
+
+
+# ------------------------------------------------------------------------------ time
+
+
+def report_zone(name: str | None = None) -> tzinfo:
+    """The zone reports speak in: ``name``, else the settings' ``timezone`` (GOVNET_TZ or the
+    config file), else this machine's."""
+    if not name:
+        from govnet.settings import active
+
+        name = active().timezone
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise GovnetError(
+                f"timezone {name!r}: unknown time zone (e.g. Asia/Shanghai)"
+            ) from None
+    local = datetime.now().astimezone().tzinfo
+    assert local is not None
+    return local
+
+
+def local_time(when: datetime | None, tz: tzinfo) -> str:
+    """``2026-12-06 09:39:14 CST (UTC+08:00)``: local time to the second, said as such."""
+    if when is None:
+        return ""
+    if when.tzinfo is None:
+        when = when.astimezone()  # a naive time is this machine's
+    local = when.astimezone(tz)
+    offset = local.strftime("%z")
+    name = local.tzname() or ""
+    zone = f"UTC{offset[:3]}:{offset[3:]}"
+    if not name or name == "UTC" or name[0] in "+-" or name.startswith("UTC"):
+        return f"{local:%Y-%m-%d %H:%M:%S} {zone}"
+    return f"{local:%Y-%m-%d %H:%M:%S} {name} ({zone})"
+
+
+# ---------------------------------------------------------------------------- labels
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Chinese and English names of zones, sites and units (from the inventory); an id
+    without a label is shown as itself."""
+
+    zones: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # name → (zh, en)
+    sites: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    units: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_inventory(cls, inv: Any) -> Labels:
+        def table(items: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+            return {n: (x.label.zh or "", x.label.en or "") for n, x in items.items()}
+
+        return cls(table(inv.zones), table(inv.sites), table(inv.units))
+
+    def name(self, scope: str, key: str | None, lang: str) -> str:
+        if not key:
+            return pick(lang, "(no unit)", "（未归属单位）") if scope == "unit" else ""
+        zh, en = getattr(self, scope + "s").get(key, ("", ""))
+        return (zh or en or key) if lang == "zh" else (en or zh or key)
+
+
+# ----------------------------------------------------------------------- explanations
+
+_VALUE = re.compile(r"^= (?P<shown>.+?), required (?P<need>.+)$")
+_DEFAULT = re.compile(
+    r"^no line matches .+ \(platform default: (?P<d>.*)\) = (?P<shown>.+?), required (?P<need>.+)$"
+)
+
+
+def explain(f: Finding, lang: str) -> list[str]:
+    """What failed, in the reader's language: one sentence per evidence line, built from the
+    rule's title and the line number (config rules), instead of the check's regexes. Other
+    check kinds keep their own message."""
+    title = f.title.get(lang) or f.rule
+    out: list[str] = []
+    for e in f.evidence:
+        said = _explain_one(e, title, lang)
+        if said:
+            out.append(said)
+    if not out and f.message:
+        out.append(f.message)
+    return out
+
+
+def _explain_one(e: Evidence, title: str, lang: str) -> str:
+    note, line = e.note, e.line
+    if note.startswith("must not match "):
+        return pick(
+            lang,
+            f"line {line} has a setting this requirement forbids: {e.text}",
+            f"第 {line} 行的配置违反本项要求：{e.text}",
+        )
+    if m := _DEFAULT.match(note):
+        return pick(
+            lang,
+            f"not configured; platform default {m['d']} = {m['shown']}, required {m['need']}",
+            f"未配置，平台默认值（{m['d']}）为 {m['shown']}，要求 {m['need']}",
+        )
+    if note.startswith("no line matches") or note.startswith("no section matches"):
+        if line is not None:
+            return pick(
+                lang,
+                f"missing in the section at line {line} ({e.text}): {title}",
+                f"第 {line} 行（{e.text}）所在配置段缺少要求的配置：{title}",
+            )
+        return pick(lang, f"required setting missing: {title}", f"缺少要求的配置：{title}")
+    if m := _VALUE.match(note):
+        return pick(
+            lang,
+            f"line {line}: value {m['shown']}, required {m['need']}",
+            f"第 {line} 行取值为 {m['shown']}，要求 {m['need']}",
+        )
+    return ""
+
+
+_ERROR_KINDS = (
+    ("missing:", "no saved configuration or output to check", "没有可供检查的配置或输出"),
+    ("timeout", "the device did not answer in time", "设备未在规定时间内响应"),
+    ("auth", "login refused", "登录被拒绝"),
+    ("unreachable", "the device could not be reached", "设备无法连接"),
+    ("refused", "connection refused", "连接被拒绝"),
+)
+
+
+def reason(message: str, lang: str) -> str:
+    """Why a device could not be checked: a short phrase in the reader's language, then the
+    tool's own words (which name the file or host)."""
+    low = message.lower()
+    for key, en, zh in _ERROR_KINDS:
+        if key in low:
+            return f"{pick(lang, en, zh)}（{message}）" if lang == "zh" else f"{en} ({message})"
+    return message
+
+
+# ------------------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True)
+class Tally:
+    key: str
+    label: str
+    passed: int = 0
+    failed: int = 0
+    unchecked: int = 0  # could-not-check results: reported, not counted against
+    devices: int = 0
+    parent: str = ""  # a unit's site label, a zone has none
+
+    @property
+    def share(self) -> float | None:
+        """Passed / (passed + failed); None when nothing could be checked."""
+        checked = self.passed + self.failed
+        return self.passed / checked if checked else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key, "label": self.label, "parent": self.parent,
+            "passed": self.passed, "failed": self.failed, "unchecked": self.unchecked,
+            "devices": self.devices, "share": self.share,
+            "share_text": "—" if self.share is None else f"{self.share:.1%}",
+        }  # fmt: skip
+
+
+def _tallies(findings: list[Finding], scope: str, labels: Labels, lang: str) -> list[Tally]:
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    devices: dict[str, set[str]] = defaultdict(set)
+    site_of: dict[str, str] = {}
+    for f in findings:
+        if f.status is Status.SKIP:
+            continue
+        key = getattr(f, scope) or ""
+        counts[key][{Status.PASS: 0, Status.FAIL: 1, Status.ERROR: 2}[f.status]] += 1
+        devices[key].add(f.device)
+        site_of.setdefault(key, f.site)
+    out = [
+        Tally(key, labels.name(scope, key, lang), p, fl, e, len(devices[key]),
+              labels.name("site", site_of[key], lang) if scope == "unit" else "")
+        for key, (p, fl, e) in counts.items()
+    ]  # fmt: skip
+    # worst first: lowest share, most failures; units nothing could be checked on go last
+    out.sort(key=lambda t: (t.share is None, t.share or 0.0, -t.failed, t.label))
+    return out
+
+
+def _evidence(e: Evidence) -> dict[str, Any]:
+    return {"line": e.line, "text": visible(e.text), "note": visible(e.note)}
+
+
+def build(
+    report: Any,
+    lang: str,
+    labels: Labels | None = None,
+    tz: tzinfo | None = None,
+    show_all: bool = False,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The 通报 of an :class:`~govnet.report.audit.AuditReport` as plain data (str, int,
+    float, None, lists and dicts) for the HTML template, the workbook and the summary."""
+    labels = labels or Labels()
+    tz = tz or report_zone()
+    run = report.run
+    findings: list[Finding] = list(run.findings)
+
+    def t(en: str, zh: str) -> str:
+        return pick(lang, en, zh)
+
+    sev_label = SEVERITY_ZH if lang == "zh" else SEVERITY_EN
+
+    zones = _tallies(findings, "zone", labels, lang)
+    units = _tallies(findings, "unit", labels, lang)
+    considered = [f for f in findings if f.status is not Status.SKIP]
+    total = Tally("", t("All", "全部"),
+                  sum(f.status is Status.PASS for f in considered),
+                  sum(f.status is Status.FAIL for f in considered),
+                  sum(f.status is Status.ERROR for f in considered),
+                  len({f.device for f in considered}))  # fmt: skip
+
+    failures: list[dict[str, Any]] = []
+    for sev in SEVERITIES:
+        in_sev = [f for f in findings if f.status is Status.FAIL and f.severity.value == sev]
+        if not in_sev:
+            continue
+        by_unit: dict[str, list[Finding]] = defaultdict(list)
+        for f in in_sev:
+            by_unit[f.unit or ""].append(f)
+        groups = []
+        for unit in sorted(by_unit, key=lambda u: labels.name("unit", u, lang)):
+            items = sorted(by_unit[unit], key=lambda f: (f.device, f.control, f.rule))
+            groups.append({
+                "unit": labels.name("unit", unit, lang),
+                "unit_key": unit,
+                "items": [_finding(f, report, labels, lang) for f in items],
+            })  # fmt: skip
+        failures.append({"severity": sev, "label": sev_label[sev], "count": len(in_sev),
+                         "groups": groups})  # fmt: skip
+
+    controls: dict[str, dict[str, Any]] = {}
+    for f in findings:
+        if f.status is Status.SKIP:
+            continue
+        c = controls.setdefault(f.control, {
+            "control": f.control, "clause": f.clause, "title": f.title.get(lang) or f.rule,
+            "passed": 0, "failed": 0, "unchecked": 0, "devices": set(),
+        })  # fmt: skip
+        c[{Status.PASS: "passed", Status.FAIL: "failed", Status.ERROR: "unchecked"}[f.status]] += 1
+        if f.status is Status.PASS:
+            c["devices"].add(f.device)
+    pass_summary = [
+        {**c, "devices": len(c["devices"])}
+        for c in sorted(controls.values(), key=lambda c: (-c["failed"], c["control"]))
+    ]
+
+    unchecked: dict[str, dict[str, Any]] = {}
+    for f in findings:
+        if f.status is not Status.ERROR:
+            continue
+        d = unchecked.setdefault(f.device, {
+            "device": f.device, "unit": labels.name("unit", f.unit, lang),
+            "site": labels.name("site", f.site, lang), "zone": labels.name("zone", f.zone, lang),
+            "rules": 0, "reasons": [],
+        })  # fmt: skip
+        d["rules"] += 1
+        said = visible(reason(f.message, lang))
+        if said not in d["reasons"]:
+            d["reasons"].append(said)
+    for d in unchecked.values():
+        if len(d["reasons"]) > 3:
+            more = len(d["reasons"]) - 3
+            d["reasons"] = [*d["reasons"][:3], t(f"and {more} more", f"另有 {more} 条")]
+
+    passes = [
+        _finding(f, report, labels, lang)
+        for f in sorted(findings, key=lambda f: (f.unit or "", f.device, f.control))
+        if f.status is Status.PASS
+    ] if show_all else []  # fmt: skip
+
+    generated = now or datetime.now(tz)
+    scope_units = sorted({f.unit for f in considered if f.unit})
+    return {
+        "lang": lang,
+        "title": t("Network security compliance audit bulletin", "网络安全合规检查通报"),
+        "run_id": run.id,
+        "period": {
+            "start": local_time(run.started, tz),
+            "end": local_time(run.finished, tz),
+            "start_dt": _naive(run.started, tz),
+            "end_dt": _naive(run.finished, tz),
+        },
+        "playbooks": [visible(p) for p in run.playbooks],
+        "scope": {
+            "zones": [z.label for z in zones],
+            "units": len(scope_units),
+            "devices": total.devices,
+            "checks": total.passed + total.failed + total.unchecked,
+        },
+        "total": total.to_dict(),
+        "zones": [z.to_dict() for z in zones],
+        "units": [u.to_dict() for u in units],
+        "failures": failures,
+        "failed_count": total.failed,
+        "failed_by_severity": {
+            s: sum(1 for f in findings if f.status is Status.FAIL and f.severity.value == s)
+            for s in SEVERITIES
+        },
+        "pass_summary": pass_summary,
+        "passes": passes,
+        "show_all": show_all,
+        "unchecked": sorted(unchecked.values(), key=lambda d: (d["unit"], d["device"])),
+        "previous_run": report.previous_run,
+        "new_failures": len(report.new_failures),
+        "fail_on": sev_label[report.fail_on.value],
+        "generated": local_time(generated, tz),
+        "generated_dt": _naive(generated, tz),
+        "version": __version__,
+    }
+
+
+def _naive(when: datetime | None, tz: tzinfo) -> datetime | None:
+    """Local wall time without tzinfo (Excel has no time zones)."""
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.astimezone()
+    return when.astimezone(tz).replace(tzinfo=None, microsecond=0)
+
+
+def _finding(f: Finding, report: Any, labels: Labels, lang: str) -> dict[str, Any]:
+    return {
+        "device": visible(f.device),
+        "unit": labels.name("unit", f.unit, lang),
+        "zone": labels.name("zone", f.zone, lang),
+        "site": labels.name("site", f.site, lang),
+        "rule": f.rule,
+        "control": f.control,
+        "clause": f.clause,
+        "severity": (SEVERITY_ZH if lang == "zh" else SEVERITY_EN)[f.severity.value],
+        "severity_key": f.severity.value,
+        "title": visible(f.title.get(lang) or f.rule),
+        "explanation": [visible(x) for x in explain(f, lang)],
+        "message": visible(f.message),
+        "evidence": [_evidence(e) for e in f.evidence],
+        "remediation": visible(f.remediation.get(lang)),
+        "new": bool(report.is_new(f)),
+    }
