@@ -27,10 +27,10 @@ install: $(STAMP)  ## create .venv and install govnet with its dev tools from th
 lock:  ## refresh requirements/py3.11.txt, py3.12.txt (+ runtime-only runtime-py*.txt for bundles)
 	$(PY) -m pip install -q 'uv>=0.4'
 	for v in 3.11 3.12; do \
-	  $(PY) -m uv pip compile setup.cfg --extra dev --extra postgres --generate-hashes -q \
+	  $(PY) -m uv pip compile setup.cfg --extra dev --extra postgres --generate-hashes --no-strip-extras -q \
 	    --python-version $$v --python-platform x86_64-manylinux_2_28 --no-header \
 	    -o requirements/py$$v.txt || exit 1; \
-	  $(PY) -m uv pip compile setup.cfg --extra postgres --generate-hashes -q \
+	  $(PY) -m uv pip compile setup.cfg --extra postgres --generate-hashes --no-strip-extras -q \
 	    --python-version $$v --python-platform x86_64-manylinux_2_28 --no-header \
 	    -c requirements/py$$v.txt -o requirements/runtime-py$$v.txt || exit 1; \
 	done
