@@ -137,8 +137,12 @@ def _download(lock: Path, arch: str, cache: Path) -> list[Path]:
     raise BundleError(f"pip download failed for {arch}: {result.stderr.strip()[-800:]}")
 
 
+# a lock line: NAME[extras]==VERSION (the extras' own dependencies have lines of their own)
+_PIN = re.compile(r"^([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?==([^\s\\;]+)", re.M)
+
+
 def _pins(lock: Path) -> list[str]:
-    return re.findall(r"^([A-Za-z0-9_.\-]+==[^\s\\;]+)", lock.read_text(encoding="utf-8"), re.M)
+    return [f"{name}=={ver}" for name, ver in _PIN.findall(lock.read_text(encoding="utf-8"))]
 
 
 def _norm(name: str) -> str:
@@ -150,9 +154,9 @@ def _hashes(lock: Path) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     pin = ""
     for line in lock.read_text(encoding="utf-8").splitlines():
-        m = re.match(r"^([A-Za-z0-9_.\-]+==[^\s\\;]+)", line)
+        m = _PIN.match(line)
         if m:
-            pin = m.group(1)
+            pin = f"{m.group(1)}=={m.group(2)}"
             out[pin] = set()
         out.setdefault(pin, set()).update(re.findall(r"--hash=sha256:([0-9a-f]{64})", line))
     return out
