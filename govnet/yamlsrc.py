@@ -360,7 +360,7 @@ class _StreamBuilder:
                     return items
                 child = (*path, len(items))
                 if child not in positions:
-                    mark = item.start_mark
+                    mark = item.start_mark  # type: ignore[union-attr]
                     positions[child] = (mark.line + 1, mark.column + 1)
                 if (
                     type(item) is _SCALAR
