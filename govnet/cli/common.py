@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -20,9 +20,11 @@ from govnet.i18n import Lang
 from govnet.inventory import Filters, Inventory, load_inventory
 from govnet.logs import stderr_is_journal
 from govnet.secrets import REDACTOR
-from govnet.store.db import Store
 from govnet.textsafe import SafeConsole, visible
 from govnet.transport.hostkeys import KnownHosts
+
+if TYPE_CHECKING:  # SQLAlchemy costs ~0.4 s to import: only for the commands that use the store
+    from govnet.store.db import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_INVENTORY = Path("inventory/lab.yaml")
@@ -73,6 +75,8 @@ class App:
         """The store; read-only commands pass ``create=False`` so a mistyped --db is an
         error, never a new empty store."""
         if self._store is None:
+            from govnet.store.db import Store
+
             self._store = Store.open(self.db_url, create=create)
         return self._store
 

@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from govnet.durations import utcnow as utcnow  # re-exported: callers import it from here
 from govnet.errors import GovnetError, StoreError
 
 metadata = MetaData()
@@ -140,10 +141,6 @@ def default_url() -> str:
         return env
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return f"sqlite:///{base / 'govnet' / 'govnet.sqlite'}"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _utc(value: datetime) -> datetime:
