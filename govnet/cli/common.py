@@ -50,6 +50,7 @@ class App:
     interactive: bool = False
     errors: Console = field(default_factory=lambda: SafeConsole(stderr=True, soft_wrap=True))
     inventory_cache: bool = True  # --no-cache / GOVNET_NO_CACHE turns it off (issue 21)
+    freeze_inventory: bool = True  # loader's freeze: not in a daemon that reloads it
     _inventory: Inventory | None = None
     _store: Store | None = None
     _host_keys: tuple[str | None, KnownHosts] | None = None
@@ -110,7 +111,13 @@ class App:
                     )
                 path = DEFAULT_INVENTORY
             # terminals CSVs are read when a command first looks at terminals (issue 21)
-            self._inventory = load_inventory(path, lazy_terminals=True, cache=self.inventory_cache)
+            # one command, one inventory until exit: kept out of the cyclic GC's walks (freeze)
+            self._inventory = load_inventory(
+                path,
+                lazy_terminals=True,
+                cache=self.inventory_cache,
+                freeze=self.freeze_inventory,
+            )
         return self._inventory
 
     def write(self, text: str, output: Path | None) -> None:
