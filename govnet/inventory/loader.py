@@ -17,14 +17,14 @@ import string
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import cache, partial
 from ipaddress import IPv4Address, IPv6Address
 from itertools import repeat
 from pathlib import Path
 from socket import AF_INET, inet_aton, inet_pton
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from govnet import readlimits
 from govnet.errors import Diagnostic, InventoryError
@@ -368,6 +368,11 @@ def _validate(state: _State, model: type[M], entry: _Entry, raw: Any | None = No
         return None
 
 
+@cache
+def _list_adapter(model: type[M]) -> TypeAdapter[list[M]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
 def _message(err: Any, model: type[BaseModel]) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
@@ -397,11 +402,19 @@ def _build(state: _State) -> tuple[Inventory, _Terminals, list[_CsvRef]]:
     specs: dict[str, dict[str, Any]] = {}
     for section, model in NAMED_SECTIONS.items():
         specs[section] = {}
-        for name, entry in state.named[section].items():
-            if section != "credentials" and section != "snmp_profiles":
-                name_check = _validate_name(state, entry, name)
-                if not name_check:
-                    continue
+        named = state.named[section]
+        if section != "credentials" and section != "snmp_profiles":
+            named = {n: e for n, e in named.items() if _validate_name(state, e, n)}
+        try:  # the whole section in one call (50,000 devices: no Python call per entry)
+            specs[section] = dict(
+                zip(named, _list_adapter(model).validate_python(
+                    [{} if e.raw is None else e.raw for e in named.values()]
+                ), strict=True)
+            )  # fmt: skip
+            continue
+        except ValidationError:
+            pass  # entry by entry, to place each error
+        for name, entry in named.items():
             spec = _validate(state, model, entry)
             if spec is not None:
                 specs[section][name] = spec
@@ -737,7 +750,7 @@ def _build_devices(
                     entry.doc, (*entry.path, "port"), f"same host and port as device {other!r}"
                 )
             endpoints[(host, port)] = name
-        devices[name] = Device(
+        devices[name] = _device(
             name=name,
             host=host,
             platform=values["platform"],
@@ -761,6 +774,14 @@ def _build_devices(
             host_key_policy=values["host_key_policy"] or "tofu",
         )
     return devices
+
+
+def _device(**values: Any) -> Device:
+    """``Device(**values)`` with every field given, without the frozen dataclass's
+    ``object.__setattr__`` per field (50,000 devices: ~0.1 s)."""
+    device: Device = object.__new__(Device)
+    device.__dict__.update(values)
+    return device
 
 
 def _inherit(
@@ -1138,7 +1159,7 @@ def _parse_terminal_csv(
     stream = reader_stream
     first = 2
     limit = csv.field_size_limit()
-    while block := stream.read(1 << 20):
+    while block := stream.read(1 << 16):  # ~1,000 rows: the working set stays in cache
         block += stream.readline()  # to the end of a line
         body = block.replace("\r\n", "\n").removesuffix("\n")
         n = body.count("\n") + 1
@@ -1172,7 +1193,7 @@ def _bulk_columns(
     else add nothing and return False, for the row-by-row path to explain."""
     i_name, i_mac, i_ip, i_unit, i_zone, i_kind, i_owner, i_os = cols
     cells = body.replace("\n", ",").split(",")
-    if max(map(len, cells)) >= limit:  # the csv module's cell limit: its error
+    if len(body) >= limit and max(map(len, cells)) >= limit:  # the csv module's cell limit
         return False
     strip = str.strip
     source, by_mac = book.source, book.by_mac
