@@ -239,7 +239,7 @@ t1 = time.perf_counter()
 c1 = time.process_time()
 options = json.loads(sys.argv[2])
 touch = options.pop("touch_terminals", True)
-inv = load_inventory(Path(sys.argv[1]), lazy_terminals=True, freeze=True, **options)  # as commands do
+inv = load_inventory(Path(sys.argv[1]), lazy_terminals=True, freeze=True, **options)
 n_terminals = len(inv.terminals) if touch else None
 t2 = time.perf_counter()
 print(json.dumps({"import": t1 - t0, "load": t2 - t1, "devices": len(inv.devices),
