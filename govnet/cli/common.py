@@ -27,6 +27,9 @@ if TYPE_CHECKING:  # SQLAlchemy costs ~0.4 s to import: only for the commands th
     from govnet.store.db import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
+# Set by the console script (govnet.cli.main.main): this process runs one command and exits,
+# so the inventory it loads may be frozen out of the cyclic GC (never in tests or daemons).
+ONE_SHOT = False
 DEFAULT_INVENTORY = Path("inventory/lab.yaml")
 
 
@@ -116,7 +119,7 @@ class App:
                 path,
                 lazy_terminals=True,
                 cache=self.inventory_cache,
-                freeze=self.freeze_inventory,
+                freeze=ONE_SHOT and self.freeze_inventory,
             )
         return self._inventory
 

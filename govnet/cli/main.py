@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from govnet import __version__
+from govnet.cli import common
 from govnet.cli.common import App, GovnetGroup, add_global_options, consoles, internal_error
 from govnet.i18n import default_lang
 
@@ -178,6 +179,7 @@ cli.commands = _LazyCommands(COMMANDS)
 
 
 def main() -> None:
+    common.ONE_SHOT = True
     try:
         cli.main(prog_name="govnet")
     except SystemExit:
