@@ -8,21 +8,25 @@
 
 The province (seeded, so figures compare across runs): one YAML with 20 cities, 100 counties,
 500 units and 50,000 devices, and a UTF-8 terminals CSV with 300,000 rows. Each figure comes
-from a fresh child process: CPU and wall seconds of ``load_inventory`` and its peak RSS; then
-``govnet audit --limit sw-00001 --from-dir`` end to end, warm and ``--no-cache``.
+from a fresh child process: CPU and wall seconds of ``load_inventory`` (with ``freeze=True``, as
+commands load it) and its peak RSS; then ``govnet audit --limit sw-00001 --from-dir`` end to
+end (imports included), warm and ``--no-cache``.
 
-Measured on the shared 2-core build machine, 2026-12-06 (CPU seconds vary ±15 % with the
-machine's load; the range is over three runs):
+Measured on the shared 2-core build machine, 2026-12-06 02:08 UTC, load average 3-6 (CPU
+seconds vary ±15 % with the machine's load; the range is over three runs):
 
     scale 1 (50,000 devices, 300,000 terminals)   CPU s       peak RSS
-      cold load (no cache)                          3.9-4.9    348 MiB  (before issue 21: 19.9 s
-      first load (fills the cache)                  4.5-5.4    371 MiB   and 666 MB; 32.8 s wall
-      warm load (cached)                            0.48-0.57  314 MiB   and 680 MB here)
-      warm load, terminals not used                 0.23-0.26  154 MiB
-      cold load, terminals not used                 2.4-3.2    284 MiB
-      govnet audit --limit ONE --from-dir, warm     1.4-1.6    (importing the CLI: ~1 s of it)
-    scale 2 (100,000 devices, 600,000 terminals) — the largest measured
-      cold 10.7 s / 668 MiB; warm 1.2 s / 628 MiB; audit --limit ONE, warm 1.7 s
+      cold load (no cache)                          3.0-3.4    335 MiB  (before issue 21: 19.9 s
+      first load (fills the cache)                  3.5-3.8    336 MiB   and 666 MB)
+      warm load (cached)                            0.38-0.41  255 MiB
+      warm load, terminals not used                 0.20       154 MiB
+      cold load, terminals not used                 2.0-2.4    300 MiB
+      govnet audit --limit ONE --from-dir, warm     0.67-0.99  (end to end, imports included)
+      govnet audit --limit ONE --from-dir, cold     2.5-3.3
+    Interleaved with the code before this round (same machine, same minute; cold, terminals
+    used): 2.83-2.86 CPU-s against 3.87-4.11.
+    scale 2 (100,000 devices, 600,000 terminals) — the largest measured (load average ~2)
+      cold 7.0 s / 620 MiB; warm 0.85 s / 508 MiB; audit --limit ONE, warm 0.9 s
 
 With ``--write DIR`` it writes a realistic example city inventory (several YAML files and a GBK
 terminals CSV with Chinese headers) instead of measuring; that is how ``inventory/city/`` was
@@ -236,7 +240,7 @@ t1 = time.perf_counter()
 c1 = time.process_time()
 options = json.loads(sys.argv[2])
 touch = options.pop("touch_terminals", True)
-inv = load_inventory(Path(sys.argv[1]), lazy_terminals=True, **options)
+inv = load_inventory(Path(sys.argv[1]), lazy_terminals=True, freeze=True, **options)
 n_terminals = len(inv.terminals) if touch else None
 t2 = time.perf_counter()
 print(json.dumps({"import": t1 - t0, "load": t2 - t1, "devices": len(inv.devices),

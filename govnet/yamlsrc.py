@@ -87,6 +87,10 @@ def dotted(path: Path_) -> str:
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
+_SCALAR = yaml.ScalarEvent
+# First characters of a plain scalar the resolver may tag as other than a string (it looks
+# resolvers up by the first character): any other plain scalar is a string.
+_RESOLVED = frozenset(_Loader.yaml_implicit_resolvers)
 _FLATTEN_TAGS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
 
 
@@ -304,34 +308,74 @@ class _StreamBuilder:
 
     def value(self, event: Any, path: Path_) -> Any:
         kind = type(event)
-        if kind is yaml.ScalarEvent:
+        if kind is _SCALAR:
             return self.scalar(event)
         if event.anchor is not None or event.tag is not None or len(path) > self.max_depth:
             raise _Unusual
         get = self.parser.get_event
+        memo = self.memo
+        # A plain untagged scalar the resolver already called a string (names, addresses:
+        # nearly every scalar of an inventory) is taken inline, without a call per event.
         if kind is yaml.MappingStartEvent:
             out: dict[Any, Any] = {}
             positions = self.positions
             while True:
                 key_event = get()
-                if type(key_event) is not yaml.ScalarEvent:
+                if type(key_event) is not _SCALAR:
                     if type(key_event) is yaml.MappingEndEvent:
                         return out
                     raise _Unusual
-                key = self.key(key_event)
+                key = key_event.value
+                if (
+                    key_event.anchor is not None
+                    or key_event.tag is not None
+                    or not key_event.implicit[0]
+                    or ((not key or key[0] in _RESOLVED) and memo.get(key) != _STR_TAG)
+                ):
+                    key = self.key(key_event)
                 if key in out or key == "<<":
                     raise _Unusual
                 child = (*path, key)
                 mark: Any = key_event.start_mark
                 positions[child] = (mark.line + 1, mark.column + 1)
-                out[key] = self.value(get(), child)
+                item = get()
+                if (
+                    type(item) is _SCALAR
+                    and item.anchor is None
+                    and item.tag is None
+                    and item.implicit[0]
+                    and (
+                        ((text := item.value) and text[0] not in _RESOLVED)
+                        or memo.get(text) == _STR_TAG
+                    )
+                ):
+                    out[key] = text
+                else:
+                    out[key] = self.value(item, child)
         if kind is yaml.SequenceStartEvent:
             items: list[Any] = []
+            positions = self.positions
             while True:
                 item = get()
                 if type(item) is yaml.SequenceEndEvent:
                     return items
-                items.append(self.build(item, (*path, len(items))))
+                child = (*path, len(items))
+                if child not in positions:
+                    mark = item.start_mark  # type: ignore[union-attr]
+                    positions[child] = (mark.line + 1, mark.column + 1)
+                if (
+                    type(item) is _SCALAR
+                    and item.anchor is None
+                    and item.tag is None
+                    and item.implicit[0]
+                    and (
+                        ((text := item.value) and text[0] not in _RESOLVED)
+                        or memo.get(text) == _STR_TAG
+                    )
+                ):
+                    items.append(text)
+                else:
+                    items.append(self.value(item, child))
         raise _Unusual  # an alias
 
     def _tag(self, event: Any) -> str:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from govnet.checks.engine import evaluate, required_commands
 from govnet.checks.facts import DeviceFacts
@@ -25,6 +25,7 @@ from govnet.checks.registry import get_kind
 from govnet.collect.backup import new_run_id, store_config
 from govnet.collect.fetch import Collected, CollectOptions, collect
 from govnet.collect.sanitize import mask_line
+from govnet.durations import utcnow
 from govnet.errors import GovnetError, TransportError
 from govnet.inventory.loader import decode_text
 from govnet.inventory.model import Device, Inventory, Terminal
@@ -33,8 +34,11 @@ from govnet.locks import exclusive
 from govnet.platforms import get_platform
 from govnet.report.audit import AuditReport
 from govnet.secrets import REDACTOR
-from govnet.store.db import Store, run_status, utcnow
+from govnet.store.db import run_status
 from govnet.transport.pool import DeviceResult
+
+if TYPE_CHECKING:  # SQLAlchemy: imported by the commands that open the store
+    from govnet.store.db import Store
 
 Source = Literal["live", "dir", "backup"]
 SAVED_SUFFIXES = (".cfg", ".conf", ".txt")

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -20,11 +20,16 @@ from govnet.i18n import Lang
 from govnet.inventory import Filters, Inventory, load_inventory
 from govnet.logs import stderr_is_journal
 from govnet.secrets import REDACTOR
-from govnet.store.db import Store
 from govnet.textsafe import SafeConsole, visible
 from govnet.transport.hostkeys import KnownHosts
 
+if TYPE_CHECKING:  # SQLAlchemy costs ~0.4 s to import: only for the commands that use the store
+    from govnet.store.db import Store
+
 F = TypeVar("F", bound=Callable[..., Any])
+# Set by the console script (govnet.cli.main.main): this process runs one command and exits,
+# so the inventory it loads may be frozen out of the cyclic GC (never in tests or daemons).
+ONE_SHOT = False
 DEFAULT_INVENTORY = Path("inventory/lab.yaml")
 
 
@@ -48,6 +53,7 @@ class App:
     interactive: bool = False
     errors: Console = field(default_factory=lambda: SafeConsole(stderr=True, soft_wrap=True))
     inventory_cache: bool = True  # --no-cache / GOVNET_NO_CACHE turns it off (issue 21)
+    freeze_inventory: bool = True  # loader's freeze: not in a daemon that reloads it
     _inventory: Inventory | None = None
     _store: Store | None = None
     _host_keys: tuple[str | None, KnownHosts] | None = None
@@ -73,6 +79,8 @@ class App:
         """The store; read-only commands pass ``create=False`` so a mistyped --db is an
         error, never a new empty store."""
         if self._store is None:
+            from govnet.store.db import Store
+
             self._store = Store.open(self.db_url, create=create)
         return self._store
 
@@ -106,7 +114,13 @@ class App:
                     )
                 path = DEFAULT_INVENTORY
             # terminals CSVs are read when a command first looks at terminals (issue 21)
-            self._inventory = load_inventory(path, lazy_terminals=True, cache=self.inventory_cache)
+            # one command, one inventory until exit: kept out of the cyclic GC's walks (freeze)
+            self._inventory = load_inventory(
+                path,
+                lazy_terminals=True,
+                cache=self.inventory_cache,
+                freeze=ONE_SHOT and self.freeze_inventory,
+            )
         return self._inventory
 
     def write(self, text: str, output: Path | None) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+from collections.abc import ItemsView, Iterator, KeysView, ValuesView
 from pathlib import Path
+from typing import Any
 
 import click
 
 from govnet import __version__
+from govnet.cli import common
 from govnet.cli.common import App, GovnetGroup, add_global_options, consoles, run_main
 from govnet.i18n import default_lang
 
@@ -88,22 +92,6 @@ def cli(
     ctx.call_on_close(lambda: use_known_hosts(None))
 
 
-def _register() -> None:
-    """Each command group lives in its own module under govnet.cli."""
-    import importlib
-
-    for module, name in COMMANDS:
-        try:
-            mod = importlib.import_module(f"govnet.cli.{module}")
-        except ModuleNotFoundError as exc:  # a feature not built yet: only its own module
-            if exc.name != f"govnet.cli.{module}":
-                raise
-            continue
-        cli.add_command(getattr(mod, name))
-    for command in cli.commands.values():
-        add_global_options(command)
-
-
 COMMANDS = [
     ("inventory", "inventory"),
     ("lab", "lab"),
@@ -122,8 +110,73 @@ COMMANDS = [
     ("init", "init"),
 ]
 
-_register()
+
+class _LazyCommands(dict[str, click.Command]):
+    """``cli.commands``, importing a command's module only when that command is looked up.
+
+    ``govnet audit …`` imports govnet.cli.audit and nothing of backup, monitor, dashboard…
+    (SQLAlchemy, netmiko, pysnmp: ~1 s of start-up); listing them all (``govnet --help``,
+    walking the tree) imports them all, as before.
+    """
+
+    def __init__(self, modules: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self._pending = dict(modules)  # command name → module (and attribute) name
+
+    def _load(self, name: object) -> None:
+        module = self._pending.pop(name, None) if isinstance(name, str) else None
+        if module is None:
+            return
+        try:
+            mod = importlib.import_module(f"govnet.cli.{module}")
+        except ModuleNotFoundError as exc:  # a feature not built yet: only its own module
+            if exc.name != f"govnet.cli.{module}":
+                raise
+            return
+        command: click.Command = getattr(mod, module)
+        add_global_options(command)
+        super().__setitem__(command.name or module, command)
+
+    def _load_all(self) -> None:
+        for name in list(self._pending):
+            self._load(name)
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        self._load(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> click.Command:
+        self._load(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self._load(key)
+        return super().__contains__(key)
+
+    def __iter__(self) -> Iterator[str]:
+        self._load_all()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._load_all()
+        return super().__len__()
+
+    def keys(self) -> KeysView[str]:  # type: ignore[override]
+        self._load_all()
+        return super().keys()
+
+    def values(self) -> ValuesView[click.Command]:  # type: ignore[override]
+        self._load_all()
+        return super().values()
+
+    def items(self) -> ItemsView[str, click.Command]:  # type: ignore[override]
+        self._load_all()
+        return super().items()
+
+
+cli.commands = _LazyCommands(COMMANDS)
 
 
 def main() -> None:
+    common.ONE_SHOT = True
     run_main(cli, "govnet")

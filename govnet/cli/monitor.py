@@ -93,6 +93,7 @@ def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:
     )
     fmt = opts["log_format"] or ("text" if sys.stderr.isatty() else "json")
     logfmt.setup(fmt, verbose, quiet=app.quiet)
+    app.freeze_inventory = False  # a daemon reloads it: the old one must stay collectable
     first = app.inventory()  # errors in the inventory stop us before any lock or socket
     path = app.inventory_path or DEFAULT_INVENTORY
     loads = iter([first])

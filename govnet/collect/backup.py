@@ -8,14 +8,17 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from govnet.collect.fetch import Collected, CollectOptions, collect
 from govnet.collect.sanitize import mask_secrets, stored_text
+from govnet.durations import utcnow
 from govnet.errors import GovnetError
 from govnet.inventory.model import Device
-from govnet.store.db import Store, utcnow
 from govnet.transport.pool import DeviceResult
+
+if TYPE_CHECKING:  # SQLAlchemy: imported by the commands that open the store
+    from govnet.store.db import Store
 
 
 def new_run_id(kind: str, when: datetime | None = None) -> str:

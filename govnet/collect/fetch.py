@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from govnet.collect.sanitize import normalise
+from govnet.durations import utcnow
 from govnet.inventory.model import Device
 from govnet.platforms import get_platform
 from govnet.secrets import check_all
-from govnet.store.db import utcnow
 from govnet.transport.jump import check_keys
 from govnet.transport.pool import DeviceResult, FleetResult, run_fleet
 from govnet.transport.ssh import SshOptions, SshSession

@@ -36,7 +36,7 @@ from typing import Any
 
 from govnet import __version__
 
-FORMAT = b"govnet-inventory-cache-1\n"
+FORMAT = b"govnet-inventory-cache-2\n"
 _HMAC_LEN = 32
 
 

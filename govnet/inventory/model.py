@@ -10,10 +10,18 @@ from __future__ import annotations
 import ipaddress
 import re
 from array import array
-from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
+from collections.abc import (
+    Callable,
+    ItemsView,
+    Iterator,
+    KeysView,
+    Mapping,
+    Sequence,
+    ValuesView,
+)
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -785,6 +793,27 @@ class LazyTerminals(Mapping[str, Terminal]):
         return dict, (dict(self._get()),)
 
 
+class _Sources(Sequence[str]):
+    """A cached terminals column of ``file:line`` texts, each made when asked for."""
+
+    def __init__(self, files: list[str], index: array[int], lines: array[int]) -> None:
+        if len(index) != len(lines) or (len(index) and max(index) >= len(files)):
+            raise ValueError("bad terminal sources")
+        self._files, self._index, self._lines = files, index, lines
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        return f"{self._files[self._index[i]]}:{self._lines[i]}"
+
+
 class PackedTerminals(Mapping[str, Terminal]):
     """Terminals kept as columns (from the inventory cache); each object made when first used.
 
@@ -810,10 +839,12 @@ class PackedTerminals(Mapping[str, Terminal]):
         return tuple(cols)
 
     CATEGORIES = (2, 3, 5)  # unit, zone, kind: a few values repeated 300,000 times
+    SOURCE = 8  # "file:line": kept as the files and two arrays, made per terminal when used
 
     @classmethod
     def encode(cls, columns: tuple[list[Any], ...]) -> tuple[Any, ...]:
-        """Columns with each repeated-value column as (values, indices): no object twice."""
+        """Columns with each repeated-value column as (values, indices): no object twice;
+        the sources as (files, file indices, line numbers)."""
         out: list[Any] = list(columns)
         for c in cls.CATEGORIES:
             codes: dict[Any, int] = {}
@@ -821,6 +852,13 @@ class PackedTerminals(Mapping[str, Terminal]):
                 array("I", [codes.setdefault(v, len(codes)) for v in columns[c]]).tobytes(),
                 list(codes),
             )
+        files: dict[str, int] = {}
+        index, lines = array("I"), array("I")
+        for source in columns[cls.SOURCE]:
+            file, _, line = source.rpartition(":")
+            index.append(files.setdefault(file, len(files)))
+            lines.append(int(line))
+        out[cls.SOURCE] = (list(files), index.tobytes(), lines.tobytes())
         return tuple(out)
 
     @classmethod
@@ -831,6 +869,8 @@ class PackedTerminals(Mapping[str, Terminal]):
             for c in cls.CATEGORIES:
                 raw, values = encoded[c]
                 out[c] = list(map(values.__getitem__, array("I", raw)))
+            files, index, lines = encoded[cls.SOURCE]
+            out[cls.SOURCE] = _Sources(files, array("I", index), array("I", lines))
         except (TypeError, IndexError, ValueError) as exc:
             raise ValueError("bad packed terminals") from exc
         return cls(tuple(out))

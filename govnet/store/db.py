@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from govnet.durations import utcnow as utcnow  # re-exported: callers import it from here
 from govnet.errors import GovnetError, StoreError
 
 metadata = MetaData()
@@ -163,10 +164,6 @@ def run_status(row: dict[str, Any]) -> str:
     if status == "running" and not _pid_alive(meta.get("pid")):
         return "interrupted"
     return status or "complete"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _utc(value: datetime) -> datetime:

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from govnet.av.policy import LIVE, AntivirusParams, AvPolicy, Live
-from govnet.av.service import AvFleet, fleet_data
 from govnet.av.sources import default_sources
 from govnet.checks.facts import DeviceFacts
 from govnet.checks.fleet import FleetContext, fleet_of
@@ -59,6 +58,8 @@ class AntivirusKind:
         first = rules[0]
         assert isinstance(first.params, AntivirusParams)
         known = list(ctx.inventory.devices.values()) if ctx.inventory else list(ctx.targets)
+        from govnet.av.service import fleet_data  # the store (SQLAlchemy): only when used
+
         ctx.data[KEY] = fleet_data(
             endpoints, ctx.store, ctx.now, known, live, catalogue_path(first, first.params.policy)
         )
@@ -66,6 +67,8 @@ class AntivirusKind:
     def evaluate(self, device: Device, facts: DeviceFacts, params: AntivirusParams) -> CheckResult:
         ctx = fleet_of(facts)
         data = ctx.data.get(KEY) if ctx is not None else None
+        from govnet.av.service import AvFleet
+
         if ctx is None or not isinstance(data, AvFleet):
             return CheckResult.errored("antivirus data was not prepared (run it with govnet audit)")
         verdict = data.assess(device, params.policy, ctx.now).verdicts[params.test]

@@ -20,7 +20,7 @@ Parameters::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from govnet.checks.facts import DeviceFacts
 from govnet.checks.fleet import FleetContext, fleet_of
@@ -29,8 +29,10 @@ from govnet.checks.registry import CheckResult, register
 from govnet.durations import Duration, format_age, format_duration
 from govnet.errors import GovnetError
 from govnet.inventory.model import Device
-from govnet.probe.results import ProbeResult, ProbeRun, Verdict, newest_runs
 from govnet.validation import Strict
+
+if TYPE_CHECKING:  # govnet.probe.results needs the store (SQLAlchemy): imported when used
+    from govnet.probe.results import ProbeResult, ProbeRun
 
 KIND = "isolation-probe"
 MAX_EVIDENCE = 30
@@ -41,6 +43,8 @@ class IsolationProbeParams(Strict):
 
 
 def _describe(r: ProbeResult) -> Evidence:
+    from govnet.probe.results import Verdict
+
     port = f":{r.port}" if r.protocol != "icmp" else ""
     where = f"{r.protocol} → {r.canary}{port} ({r.to_zone})"
     if r.verdict is Verdict.LEAK:
@@ -66,6 +70,8 @@ class IsolationProbeKind:
         if ctx.store is None:
             ctx.data[KIND] = "no store: probe results are read from the store (drop --no-store)"
             return
+        from govnet.probe.results import newest_runs
+
         try:
             ctx.data[KIND] = newest_runs(ctx.store)
         except GovnetError as exc:
@@ -94,6 +100,8 @@ class IsolationProbeKind:
         data = ctx.data[KIND]
         if isinstance(data, str):
             return CheckResult.errored(data)
+        from govnet.probe.results import Verdict
+
         run: ProbeRun | None = data.get(device.zone)
         hint = f"run 'govnet isolation probe --from {device.zone}' on a host in {device.zone}"
         if run is None:

@@ -1,0 +1,107 @@
+"""The loader's fast paths give what the general paths give (issue 21).
+
+An unquoted terminals CSV is checked a chunk of rows at a time, column by column; a quoted one
+row by row through the csv module and the model. Both must give the same terminals, warnings
+and errors (file:line:column) — here on a CSV long enough for several chunks, with bad rows
+spread through it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from govnet.errors import InventoryError
+from govnet.inventory import load_inventory, loader
+from govnet.inventory.model import Device
+from tests.conftest import LAB_INVENTORY, MINIMAL
+
+HEADER = ["名称", "MAC地址", "IP地址", "单位", "所属网络", "类型", "使用人"]
+
+
+def rows(bad: bool) -> list[list[str]]:
+    out = []
+    for i in range(3000):
+        ip = f"10.1.{i >> 8}.{i & 255}" if i % 7 else ""
+        out.append([f"pc-{i:05d}", f"00-1A-2B-00-{i >> 8:02X}-{i & 255:02X}", ip, "office",
+                    "internal", "laptop" if i % 5 == 0 else "", f"用户{i}" if i % 3 else ""])  # fmt: skip
+    out[1500][1] = "00:1a:2b:99:00:01"  # another notation in the middle of a chunk
+    out[2100][2] = "2001:db8::1"  # IPv6: outside internal's (IPv4) pools, a warning
+    out[2200][1] = "001a.2b99.0002"
+    if bad:
+        out[10][1] = "not-a-mac"
+        out[1200][0] = "pc-00003"  # a name twice
+        out[1800][3] = "nowhere"
+        out[2500][2] = "172.16.0.9"  # outside internal's pools: a warning
+        out[2600][5] = "toaster"
+        out[2999][2] = "10.1.300.1"
+    return out
+
+
+def write(folder: Path, data: list[list[str]], quoted: bool) -> Path:
+    folder.mkdir()
+    cell = (lambda v: f'"{v}"') if quoted else (lambda v: v)
+    lines = [",".join(map(cell, row)) for row in [HEADER, *data]]
+    (folder / "t.csv").write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    yaml = MINIMAL + "terminals_csv: [t.csv]\n"
+    (folder / "inv.yaml").write_text(yaml, encoding="utf-8")
+    return folder / "inv.yaml"
+
+
+def outcome(path: Path) -> tuple[list[str], list[str], list[tuple[str, ...]]]:
+    folder = str(path.parent)
+    try:
+        inv = load_inventory(path)
+    except InventoryError as exc:
+        return [str(d).replace(folder, "") for d in exc.diagnostics], [], []
+    terminals = [dataclasses.astuple(t) for t in inv.terminals.values()]
+    shown = [tuple(str(v).replace(folder, "") for v in t) for t in terminals]
+    return [], [str(w).replace(folder, "") for w in inv.warnings], shown
+
+
+@pytest.mark.parametrize("bad", [False, True])
+def test_unquoted_csv_loads_as_the_quoted_one(
+    tmp_path: Path, bad: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bulk = loader._bulk_columns
+    chunks: list[bool] = []
+
+    def counted(*args: Any) -> bool:
+        chunks.append(bulk(*args))
+        return chunks[-1]
+
+    monkeypatch.setattr(loader, "_bulk_columns", counted)
+    data = rows(bad)
+    fast = outcome(write(tmp_path / "plain", data, quoted=False))
+    assert len(chunks) > 2 and (bad or any(chunks))  # several chunks, column by column
+    slow = outcome(write(tmp_path / "quoted", data, quoted=True))
+    assert fast == slow
+    errors, warnings, terminals = fast
+    if bad:
+        assert [e.split("t.csv:")[1].split(":")[:2] for e in errors] == [
+            ["12", "2"], ["1202", "1"], ["1802", "4"], ["2102", "3"], ["2502", "3"], ["2602", "6"],
+            ["3001", "3"],
+        ]  # fmt: skip
+    else:
+        assert not errors and len(terminals) == 3000
+        assert [w.split("t.csv:")[1].split(":")[:2] for w in warnings] == [["2102", "3"]]
+
+
+def test_devices_carry_every_field() -> None:
+    inv = load_inventory(LAB_INVENTORY)
+    names = {f.name for f in dataclasses.fields(Device)}
+    for device in inv.devices.values():
+        assert set(vars(device)) == names
+        assert Device(**vars(device)) == device
+
+
+def test_a_bad_device_is_still_located(write_inventory: Callable[..., Path]) -> None:
+    text = MINIMAL + "  extra-1: {address: 10.0.0.9, port: 70000}\n"
+    with pytest.raises(InventoryError) as info:
+        load_inventory(write_inventory(text))
+    messages = [str(d) for d in info.value.diagnostics if d.severity == "error"]
+    assert any("devices.extra-1.port" in m and "inv.yaml:" in m for m in messages), messages
