@@ -34,7 +34,6 @@ from govnet.locks import exclusive
 from govnet.platforms import get_platform
 from govnet.report.audit import AuditReport
 from govnet.secrets import REDACTOR
-from govnet.store.db import run_status
 from govnet.transport.pool import DeviceResult
 
 if TYPE_CHECKING:  # SQLAlchemy: imported by the commands that open the store
@@ -286,6 +285,8 @@ def _audit(
 
 
 def load_report(store: Store, run_id: str) -> AuditReport:
+    from govnet.store.db import run_status
+
     row = store.run(run_id)
     if row is None or row["kind"] != "audit":
         raise GovnetError(f"{run_id!r}: no audit run with that id; see 'govnet audit history'")
@@ -304,6 +305,8 @@ def load_report(store: Store, run_id: str) -> AuditReport:
 
 
 def history(store: Store, limit: int = 20) -> list[dict[str, Any]]:
+    from govnet.store.db import run_status
+
     """Recent audit runs with counts and the pass share per zone and site (the trend)."""
     out = []
     for row in store.runs("audit", limit):

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # SQLAlchemy: imported by the commands that open the store
 
 def new_run_id(kind: str, when: datetime | None = None) -> str:
     when = when or utcnow()
-    return f"{kind}-{when:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+    return f"{kind}-{when:%Y%m%d-%H%M%S}-{secrets.token_hex(4)}"  # never twice a second
 
 
 @dataclass
