@@ -305,14 +305,15 @@ def load_report(store: Store, run_id: str) -> AuditReport:
 
 
 def history(store: Store, limit: int = 20) -> list[dict[str, Any]]:
+    """Recent audit runs with counts and the pass share per zone and site (the trend): passed
+    ÷ (passed + failed), as in the report's ranking; could-not-check is not non-compliance."""
     from govnet.store.db import run_status
 
-    """Recent audit runs with counts and the pass share per zone and site (the trend)."""
     out = []
     for row in store.runs("audit", limit):
         shares: dict[str, dict[str, list[int]]] = {"zone": {}, "site": {}}
         for f in store.findings(row["id"]):
-            if f["status"] in ("pass", "fail", "error"):
+            if f["status"] in ("pass", "fail"):
                 for scope in ("zone", "site"):
                     tally = shares[scope].setdefault(f[scope] or "-", [0, 0])
                     tally[0] += f["status"] == "pass"
