@@ -52,7 +52,7 @@ class App:
     db_url: str | None = None
     interactive: bool = False
     errors: Console = field(default_factory=lambda: SafeConsole(stderr=True, soft_wrap=True))
-    inventory_cache: bool = True  # --no-cache / GOVNET_NO_CACHE turns it off (issue 21)
+    inventory_cache: bool = True  # --no-cache / GOVNET_NO_CACHE turns it off
     freeze_inventory: bool = True  # loader's freeze: not in a daemon that reloads it
     _inventory: Inventory | None = None
     _store: Store | None = None
@@ -113,7 +113,7 @@ class App:
                         f"(the default {DEFAULT_INVENTORY} is not here)"
                     )
                 path = DEFAULT_INVENTORY
-            # terminals CSVs are read when a command first looks at terminals (issue 21)
+            # terminals CSVs are read when a command first looks at terminals
             # one command, one inventory until exit: kept out of the cyclic GC's walks (freeze)
             self._inventory = load_inventory(
                 path,
