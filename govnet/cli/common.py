@@ -300,8 +300,8 @@ def add_global_options(command: click.Command) -> None:
 
 
 class _Boundary:
-    """Turns govnet's errors into one-line messages and DESIGN.md's exit codes, for the
-    ``govnet`` group and the ``govnetd`` command alike (bugs: :func:`run_main`)."""
+    """Turns govnet's errors into one-line messages and their exit codes (README "Exit codes"),
+    for the ``govnet`` group and the ``govnetd`` command alike (bugs: :func:`run_main`)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

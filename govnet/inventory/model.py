@@ -1,4 +1,4 @@
-"""The inventory model (pydantic v2), in DESIGN.md's vocabulary.
+"""The inventory model (pydantic v2): zones, sites, units, devices, links, terminals, services…
 
 Raw sections (``ZoneSpec``, ``DeviceSpec``, …) mirror the YAML one to one and forbid unknown
 keys. :class:`Inventory` holds the validated, cross-referenced result with every device's
