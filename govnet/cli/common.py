@@ -292,7 +292,7 @@ def add_global_options(command: click.Command) -> None:
         for sub in command.commands.values():
             add_global_options(sub)
     taken = {o for p in command.params for o in getattr(p, "opts", [])}
-    taken |= {p.name for p in command.params}  # type: ignore[misc]
+    taken |= {p.name for p in command.params}
     for option in _global_options():
         if option.name in taken or any(o in taken for o in option.opts):
             continue
