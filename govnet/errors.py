@@ -1,6 +1,6 @@
 """govnet's exception tree. Library errors are translated at the boundary (``raise … from``).
 
-Every error carries the exit code the CLI uses (DESIGN.md conventions):
+Every error carries the exit code the CLI uses (README "Exit codes"):
 2 usage or input error, 3 could not reach or read a device, 4 a bug (internal error),
 5 the store (database) could not be opened or written.
 """

@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - depends on the build of PyYAML
 
 
 class _Loader(_BaseLoader):
-    """The safe loader with a memoised resolver (issue 21).
+    """The safe loader with a memoised resolver.
 
     The composer asks the resolver for the tag of every scalar: half of the time of a large
     inventory went to regex matching the same zone, site and unit names over and over. Same

@@ -218,7 +218,7 @@ def _read_csv(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
     except csv.Error:
         sniffed = csv.excel
 
-    class Dialect(sniffed):  # type: ignore[misc, valid-type]
+    class Dialect(sniffed):  # type: ignore[misc]
         strict = True  # an unclosed quote at the end of the file is an error, not a cell
 
     if lim.cell_chars > csv.field_size_limit():

@@ -230,7 +230,7 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
         if not any(src.columns.get(f) for f in IDENTITY):  # type: ignore[call-overload]
             problems.append(doc.diag((*base, "columns"), "map at least one of host, ip, mac"))
         for i, req in enumerate(src.required):
-            if not src.columns.get(req):  # type: ignore[call-overload]
+            if not src.columns.get(req):
                 problems.append(doc.diag((*base, "required", i),
                                          f"required field {req!r} has no columns"))  # fmt: skip
     if problems:

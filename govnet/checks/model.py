@@ -191,7 +191,7 @@ class Run:
 
 
 def exit_code(findings: Iterable[Finding], fail_on: Severity = Severity.LOW) -> int:
-    """The process exit code for an audit (DESIGN.md conventions; README "Exit codes").
+    """The process exit code for an audit (README "Exit codes").
 
     3 if some device could not be read (an ``error`` finding), whether or not findings reach
     ``fail_on``: an incomplete audit must never look like a complete one (a cron job that

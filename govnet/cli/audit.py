@@ -128,7 +128,7 @@ def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | N
         []
         if (device_only and "terminal" not in filters.role) or not _reach_terminals(playbooks)
         else select_terminals(inv, filters)
-    )  # no rule for terminals: the terminals CSVs are never read (issue 21)
+    )  # no rule for terminals: the terminals CSVs are never read
     if not devices and not terminals:
         raise GovnetError("no device or terminal matches the filters")
     source = "dir" if from_dir else ("backup" if from_backup else "live")

@@ -123,7 +123,7 @@ def status_cmd(app: App, /, policy_path: Path | None, view: str, states: tuple[s
                 f"{snap['age_days']} 天，超过 {'、'.join(snap['stale_for'])} 的时限，"
                 "请导入新的导出文件",
             ), style="yellow", markup=False, highlight=False)  # fmt: skip
-    if fmt in ("html", "xlsx"):  # the 通报 (issue 14)
+    if fmt in ("html", "xlsx"):  # the 通报
         from govnet.cli.documents import emit_document
         from govnet.report.bulletin import Labels
         from govnet.report.bulletins import av_document

@@ -52,7 +52,7 @@ class App:
     db_url: str | None = None
     interactive: bool = False
     errors: Console = field(default_factory=lambda: SafeConsole(stderr=True, soft_wrap=True))
-    inventory_cache: bool = True  # --no-cache / GOVNET_NO_CACHE turns it off (issue 21)
+    inventory_cache: bool = True  # --no-cache / GOVNET_NO_CACHE turns it off
     freeze_inventory: bool = True  # loader's freeze: not in a daemon that reloads it
     _inventory: Inventory | None = None
     _store: Store | None = None
@@ -113,7 +113,7 @@ class App:
                         f"(the default {DEFAULT_INVENTORY} is not here)"
                     )
                 path = DEFAULT_INVENTORY
-            # terminals CSVs are read when a command first looks at terminals (issue 21)
+            # terminals CSVs are read when a command first looks at terminals
             # one command, one inventory until exit: kept out of the cyclic GC's walks (freeze)
             self._inventory = load_inventory(
                 path,
@@ -292,7 +292,7 @@ def add_global_options(command: click.Command) -> None:
         for sub in command.commands.values():
             add_global_options(sub)
     taken = {o for p in command.params for o in getattr(p, "opts", [])}
-    taken |= {p.name for p in command.params}  # type: ignore[misc]
+    taken |= {p.name for p in command.params}
     for option in _global_options():
         if option.name in taken or any(o in taken for o in option.opts):
             continue
@@ -300,8 +300,8 @@ def add_global_options(command: click.Command) -> None:
 
 
 class _Boundary:
-    """Turns govnet's errors into one-line messages and DESIGN.md's exit codes, for the
-    ``govnet`` group and the ``govnetd`` command alike (bugs: :func:`run_main`)."""
+    """Turns govnet's errors into one-line messages and their exit codes (README "Exit codes"),
+    for the ``govnet`` group and the ``govnetd`` command alike (bugs: :func:`run_main`)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

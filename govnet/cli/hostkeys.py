@@ -57,7 +57,7 @@ def _ssh_devices(devices: list[Device]) -> list[Device]:
 
 
 def _bastions(inv: Any) -> dict[str, Device]:
-    """The bastions devices are reached through, as devices of their own (issue 20): their
+    """The bastions devices are reached through, as devices of their own: their
     keys are recorded under their names and accepted the same way (a chain's inner hops
     only when this machine can reach them directly)."""
     out: dict[str, Device] = {}

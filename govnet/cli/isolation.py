@@ -325,7 +325,7 @@ def report(app: App, /, max_age: timedelta, fmt: str, output: Path | None,
     sender = channel_sender(app, notify, notify_rules) if notify else None  # before any work
     verdicts = overview(app.inventory(), app.store(create=False), utcnow(), max_age)
     labels = Labels.from_inventory(app.inventory())
-    if fmt in ("html", "xlsx"):  # the 通报 (issue 14)
+    if fmt in ("html", "xlsx"):  # the 通报
         emit_document(app, isolation_document(verdicts, labels, app.lang), fmt, output)
     else:
         title = pick(app.lang, "isolation between zones", "网络隔离情况")

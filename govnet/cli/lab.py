@@ -93,7 +93,7 @@ def status(app: App, state_dir: Path | None, fmt: str, output: Path | None) -> N
 
 @lab.group()
 def service() -> None:
-    """Make a lab web service fail or answer again (issue 8: service checks)."""
+    """Make a lab web service fail or answer again (for service checks)."""
 
 
 def _switch_service(app: App, state_dir: Path | None, name: str, down: bool) -> None:

@@ -141,7 +141,7 @@ class _LazyCommands(dict[str, click.Command]):
         for name in list(self._pending):
             self._load(name)
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         self._load(key)
         return super().get(key, default)
 

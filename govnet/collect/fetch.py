@@ -42,7 +42,7 @@ def collect(
     opts = options or CollectOptions()
     devices = list(devices)
     check_all(r for d in devices for r in d.ssh_secrets())  # a missing secret is exit 2, now
-    check_keys(devices)  # likewise an unreadable key file or a wrong passphrase (issue 20)
+    check_keys(devices)  # likewise an unreadable key file or a wrong passphrase
 
     def task(device: Device) -> Collected:
         platform = get_platform(device.platform)

@@ -344,7 +344,7 @@ def tables_from_ssh(
         except ProtocolError as exc:
             result.error = exc.message
             return result
-        entries, own = entries_from_rows(device, what, rows, addresses)  # type: ignore[arg-type]
+        entries, own = entries_from_rows(device, what, rows, addresses)
         result.entries.extend(entries)
         result.own_macs |= own
     return result

@@ -6,7 +6,7 @@
     zones    per zone (内网区 / 外网区 …): a summary line, then device tiles worst first
              (down, unreachable, alerting, unknown, up), grouped by rack/site; pages when
              they do not fit
-    services (when the inventory declares any, issue 8) one line each, worst first: state,
+    services (when the inventory declares any) one line each, worst first: state,
              response time, days left on the certificate, the error
     power    UPS source, charge, minutes left; temperatures and humidity against the
              machine-room ranges; leaks            │ top interfaces by utilisation, with bars

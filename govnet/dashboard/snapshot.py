@@ -3,7 +3,7 @@
 The daemon writes, the dashboard reads (another process; SQLite WAL lets both work at once):
 device states, the latest UPS and sensor values, the busiest interfaces, firing alerts, the
 last hour of a few series for sparklines, the daemon's heartbeat, and the services' latest
-checks (issue 8: ``ServiceStore.states()``).
+checks (``ServiceStore.states()``).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ _STATE_RANK = {"down": 0, "unreachable": 1}
 
 @dataclass(frozen=True, slots=True)
 class ServiceTile:
-    """A service's latest check (issue 8)."""
+    """A service's latest check."""
 
     name: str
     label_en: str

@@ -1,4 +1,4 @@
-"""A cache of the validated inventory (issue 21), so an unchanged inventory loads in ~0.1 s.
+"""A cache of the validated inventory, so an unchanged inventory loads in ~0.1 s.
 
 Two entries per inventory location (the ``-i`` paths), in ``$GOVNET_CACHE_DIR`` or
 ``$XDG_CACHE_HOME/govnet`` (``~/.cache/govnet``), a 0700 folder of 0600 files:

@@ -80,8 +80,8 @@ NAMED_SECTIONS: dict[str, type[BaseModel]] = {
     "snmp_profiles": SnmpProfileSpec,
     "groups": GroupSpec,
     "devices": DeviceSpec,
-    "services": ServiceSpec,  # issue 8
-    "bastions": BastionSpec,  # issue 20: jump hosts
+    "services": ServiceSpec,
+    "bastions": BastionSpec,  # jump hosts
 }
 LIST_SECTIONS = ("terminals", "links", "terminals_csv", "maintenance")
 SECTIONS = (*NAMED_SECTIONS, "defaults", *LIST_SECTIONS)
@@ -1346,7 +1346,7 @@ def parse_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
 def _build_services(
     state: _State, specs: dict[str, ServiceSpec], zones: dict[str, Zone], units: dict[str, Any]
 ) -> dict[str, Service]:
-    """Services (issue 8): zone, owner unit and host device must exist."""
+    """Services: zone, owner unit and host device must exist."""
     devices = state.named["devices"]
     services: dict[str, Service] = {}
     for name, spec in specs.items():
@@ -1390,7 +1390,7 @@ def _build_services(
 def _build_maintenance(
     state: _State, services: dict[str, Service], units: dict[str, Any], sites: dict[str, Any]
 ) -> list[MaintenanceWindow]:
-    """Maintenance windows (issue 8): every service, device, unit and site named must exist."""
+    """Maintenance windows: every service, device, unit and site named must exist."""
     windows: list[MaintenanceWindow] = []
     tables: dict[str, tuple[Iterable[str], str]] = {
         "services": (state.named["services"], "service"),

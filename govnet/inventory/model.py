@@ -1,4 +1,4 @@
-"""The inventory model (pydantic v2), in DESIGN.md's vocabulary.
+"""The inventory model (pydantic v2): zones, sites, units, devices, links, terminals, services…
 
 Raw sections (``ZoneSpec``, ``DeviceSpec``, …) mirror the YAML one to one and forbid unknown
 keys. :class:`Inventory` holds the validated, cross-referenced result with every device's
@@ -362,7 +362,7 @@ class LinkSpec(StrictStripped):
 
 
 # ---------------------------------------------------------------------------------------
-# Services and maintenance windows (issue 8): what the machine room serves, and when it may
+# Services and maintenance windows: what the machine room serves, and when it may
 # be down on purpose. Probes are run by ``govnet.services``; windows are used by the
 # availability report.
 
@@ -752,7 +752,7 @@ def _aware(value: datetime, tz: ZoneInfo) -> datetime:
 
 
 class LazyTerminals(Mapping[str, Terminal]):
-    """Terminals read on first use (issue 21): commands that never look at them never pay.
+    """Terminals read on first use: commands that never look at them never pay.
 
     ``load`` may raise :class:`~govnet.errors.InventoryError` (a bad terminals CSV) on first use.
     """
@@ -921,8 +921,8 @@ class Inventory:
     links: list[Link]
     sources: list[str] = field(default_factory=list)
     warnings: list[Any] = field(default_factory=list)  # Diagnostic, kept for reporting
-    services: dict[str, Service] = field(default_factory=dict)  # issue 8
-    maintenance: list[MaintenanceWindow] = field(default_factory=list)  # issue 8
+    services: dict[str, Service] = field(default_factory=dict)
+    maintenance: list[MaintenanceWindow] = field(default_factory=list)
 
     def site_chain(self, site: str) -> list[str]:
         """``site`` and its ancestors, nearest first (cycles were rejected at load)."""

@@ -1,4 +1,4 @@
-"""The lab's web services (issue 8): the portal, OA… that govnetd's http probes check.
+"""The lab's web services: the portal, OA… that govnetd's http probes check.
 
 Every inventory service with an ``http://`` probe on a loopback address gets a tiny HTTP/1.1
 server in the lab process (asyncio streams; one page, ``Connection: close``). A service can

@@ -33,7 +33,7 @@ log = logging.getLogger("govnet.lab")
 class LabPlan:
     ssh: list[SimDevice]
     snmp: list[AgentSpec]
-    http: list[HttpSpec] = field(default_factory=list)  # issue 8: the services' web pages
+    http: list[HttpSpec] = field(default_factory=list)  # the services' web pages
 
 
 def build_plan(inv: Inventory, data_dir: Path | None, state_dir: Path) -> LabPlan:

@@ -59,7 +59,7 @@ class SimDevice:
     data: LabDeviceData  # seed config, tables, behaviour
     host: str = "127.0.0.1"
     hostname: str | None = None  # prompt name; default: the config's sysname/hostname, else name
-    telnet: bool = False  # a Telnet-only device (transport: telnet in the inventory, issue 20)
+    telnet: bool = False  # a Telnet-only device (transport: telnet in the inventory)
 
 
 def load_host_key(path: Path) -> asyncssh.SSHKey:

@@ -1,4 +1,4 @@
-"""A Telnet-only lab device (issue 20): an old county switch that never got SSH.
+"""A Telnet-only lab device: an old county switch that never got SSH.
 
 Served from the same asyncio loop and the same vendor shell (``govnet.lab.shell``) as the
 SSH devices, so a backup over Telnet reads the same configuration. The login is the

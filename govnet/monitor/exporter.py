@@ -124,7 +124,7 @@ def serve_metrics(view: ExporterView, listen: str) -> MetricsServer:
 
     host, port = parse_listen(listen)
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(GovnetCollector(view))  # type: ignore[arg-type]
+    registry.register(GovnetCollector(view))
     try:
         server, thread = start_http_server(port, addr=host, registry=registry)
     except OSError as exc:

@@ -1,7 +1,7 @@
 """What the poller produces and everything downstream reads: samples, device states, polls.
 
 Times are UNIX seconds (float, UTC) from the injected :class:`Clock`, so tests drive the
-poller, the alert engine and the store with a fake one.
+poller, the alert engine and the store with a fake one (:class:`govnet.testing.FakeClock`).
 """
 
 from __future__ import annotations
@@ -32,28 +32,6 @@ class SystemClock:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
-
-
-class FakeClock:
-    """A clock that moves only when told to (tests, golden renderings)."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-        self._mono = 1000.0
-
-    def time(self) -> float:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self._mono
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-        self._mono += seconds
-
-    async def sleep(self, seconds: float) -> None:
-        self.advance(max(seconds, 0.0))
-        await asyncio.sleep(0)
 
 
 class DeviceState(StrEnum):

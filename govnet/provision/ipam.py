@@ -182,7 +182,7 @@ def choose(
         if not any(net.version == p.version and net.subnet_of(p) for p in zone.pools.prefixes):  # type: ignore[arg-type]
             pools = ", ".join(str(p) for p in zone.pools.prefixes)
             raise IpamError(f"{net} is outside zone {zone.name}'s pools ({pools})")
-        clash = next((a for a in taken if a.prefix.overlaps(net)), None)  # type: ignore[arg-type]
+        clash = next((a for a in taken if a.prefix.overlaps(net)), None)
         if clash is not None:
             raise IpamError(f"{net} overlaps {clash.prefix}, allocated to {clash.unit}")
         return vlan, net
@@ -196,7 +196,7 @@ def choose(
         if pool.version != 4 or length < pool.prefixlen:
             continue
         for cand in pool.subnets(new_prefix=length):
-            if cand in reserved or any(cand.overlaps(t) for t in taken_nets):  # type: ignore[arg-type]
+            if cand in reserved or any(cand.overlaps(t) for t in taken_nets):
                 continue
             return vlan, cand
     pools = ", ".join(str(p) for p in zone.pools.prefixes)

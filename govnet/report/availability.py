@@ -1,4 +1,4 @@
-"""The availability / SLA report (issue 8) as a table (zh/en), JSON, CSV or HTML."""
+"""The availability / SLA report as a table (zh/en), JSON, CSV or HTML."""
 
 from __future__ import annotations
 

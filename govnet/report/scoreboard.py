@@ -27,7 +27,7 @@ class Score:
     @property
     def share(self) -> float:
         """Passed / (passed + failed): a device that could not be checked is reported (its
-        ``errors``), never counted as non-compliance (issue 14: one hung switch put a whole
+        ``errors``), never counted as non-compliance (one hung switch put a whole
         town at the bottom of the 通报)."""
         return self.passed / self.checked if self.checked else 1.0
 

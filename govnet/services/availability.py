@@ -14,7 +14,7 @@ For one target (a device or a service) over a period ``[start, end)`` (clipped a
 
 Units, sites and zones hold many targets, so their figures say which clock they use:
 
-- **times are wall-clock** (issue 18): down = while *any* member was down (outside its
+- **times are wall-clock**: down = while *any* member was down (outside its
   maintenance), unknown = while any member had no data, maintenance = while any member was in
   maintenance, up = while every member was up; an outage is a run of time in which some member
   was down. None of them can exceed the period (summing members' times would: nine devices

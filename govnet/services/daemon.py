@@ -1,4 +1,4 @@
-"""What govnetd does for services, beside its SNMP poller (issue 8): a daemon extension.
+"""What govnetd does for services, beside its SNMP poller: a daemon extension.
 
 ``govnet monitor run`` passes one :class:`ServiceChecks` to the daemon
 (:mod:`govnet.monitor.extension`); the daemon calls its hooks: setup, restore (firing service

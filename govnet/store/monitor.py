@@ -432,7 +432,7 @@ class MonitorStore:
         d = devices.c
         query = select(d.device, d.zone, d.site, d.rack, d.role, d.state, d.since, d.error)
         with self.store.begin() as conn:
-            return [tuple(r) for r in conn.execute(query)]  # type: ignore[misc]
+            return [tuple(r) for r in conn.execute(query)]
 
     def latest_values(
         self, metrics: Sequence[str] | None = None, device: str | None = None

@@ -1,4 +1,4 @@
-"""Service checks and availability spans (issue 8).
+"""Service checks and availability spans.
 
 - ``service_samples``: one row per probe per check (ok, response time, certificate days,
   error); raw, pruned after ``samples_days``;

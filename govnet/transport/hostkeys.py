@@ -329,7 +329,7 @@ _EMPTY = _Parsed((0, 0, 0), [])
 
 
 def _read_known_hosts(path: Path) -> str:
-    """A known_hosts file through the bounded reader (issue 12): a regular file (a FIFO or
+    """A known_hosts file through the bounded reader: a regular file (a FIFO or
     device there never blocks) of at most ``config_bytes``; errors name the file (exit 2)."""
     try:
         raw = read_regular(path, limits().config_bytes, "config_bytes", "known hosts")

@@ -106,7 +106,7 @@ def _transcript() -> Any:
     from netmiko.exceptions import ReadException
     from netmiko.session_log import SessionLog
 
-    class Transcript(SessionLog):  # type: ignore[misc]
+    class Transcript(SessionLog):
         def __init__(self) -> None:
             super().__init__()
             self.text = ""
@@ -134,7 +134,7 @@ def _drop_aware(conn: Any) -> None:
     from netmiko.channel import SSHChannel
     from netmiko.exceptions import ReadException
 
-    class DropAwareChannel(SSHChannel):  # type: ignore[misc]
+    class DropAwareChannel(SSHChannel):
         def read_buffer(self) -> str:
             out: str = super().read_buffer()
             chan = self.remote_conn

@@ -12,13 +12,14 @@ import pytest
 from govnet.errors import PlaybookError
 from govnet.inventory.model import Link
 from govnet.monitor.alerts import AlertEngine
-from govnet.monitor.model import DeviceState, DeviceStatus, FakeClock, PollResult, Sample
+from govnet.monitor.model import DeviceState, DeviceStatus, PollResult, Sample
 from govnet.monitor.notify import Notice
 from govnet.monitor.rules import AlertRules, load_rules
 from govnet.monitor.service import StoreWriter
 from govnet.monitor.topology import Topology
 from govnet.store.db import Store
 from govnet.store.monitor import MonitorStore
+from govnet.testing import FakeClock
 from tests.unit.monitor.support import device
 
 RULES = """

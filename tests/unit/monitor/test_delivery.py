@@ -17,10 +17,10 @@ from govnet.cli.main import cli
 from govnet.errors import PlaybookError
 from govnet.monitor.channels import DeliveryError, Email, Item, Message, dingtalk_sign
 from govnet.monitor.delivery import Delivery
-from govnet.monitor.model import FakeClock
 from govnet.monitor.rules import NotifierSpec, load_rules
 from govnet.store.db import Store
 from govnet.store.outbox import Outbox
+from govnet.testing import FakeClock
 from tests.receivers import MailReceiver, RobotReceiver
 
 SECRET = "SECf00dbabe1234567890"

@@ -19,10 +19,11 @@ from govnet.inventory.model import Device
 from govnet.monitor import service as daemon_module
 from govnet.monitor.config import MonitorConfig
 from govnet.monitor.extension import DaemonContext, DaemonExtension
-from govnet.monitor.model import DeviceStatus, FakeClock, PollResult
+from govnet.monitor.model import DeviceStatus, PollResult
 from govnet.monitor.service import Daemon, DaemonOptions
 from govnet.store.db import Store
 from govnet.store.monitor import MonitorStore
+from govnet.testing import FakeClock
 from tests.conftest import MINIMAL
 from tests.unit.monitor.support import FakeSnmp, system_mib
 

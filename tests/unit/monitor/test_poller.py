@@ -8,8 +8,9 @@ from itertools import pairwise
 import pytest
 
 from govnet.monitor.config import MonitorConfig
-from govnet.monitor.model import DeviceState, FakeClock
+from govnet.monitor.model import DeviceState
 from govnet.monitor.poller import Poller
+from govnet.testing import FakeClock
 from tests.unit.monitor.support import FakeSnmp, device, interfaces_mib, system_mib
 
 IN1 = "1.3.6.1.2.1.31.1.1.1.6.1"

@@ -11,7 +11,7 @@ import pytest
 from govnet.inventory import load_inventory
 from govnet.monitor.config import MonitorConfig
 from govnet.monitor.extension import DaemonContext
-from govnet.monitor.model import DeviceState, DeviceStatus, FakeClock
+from govnet.monitor.model import DeviceState, DeviceStatus
 from govnet.monitor.notify import Notice
 from govnet.monitor.service import StoreWriter
 from govnet.services.daemon import ServiceChecks
@@ -19,6 +19,7 @@ from govnet.services.probes import ProbeResult
 from govnet.services.runner import CheckResult
 from govnet.store.db import Store
 from govnet.store.monitor import MonitorStore
+from govnet.testing import FakeClock
 from tests.conftest import MINIMAL
 
 # FakeClock starts at 2027-01-15 08:00 UTC: the window covers its first hour

@@ -18,9 +18,10 @@ from dnslib.server import BaseResolver, DNSServer
 
 from govnet.inventory.model import DnsProbeSpec, HttpProbeSpec, Label, Probe, Service, TcpProbeSpec
 from govnet.monitor.config import MonitorConfig
-from govnet.monitor.model import DeviceState, FakeClock
+from govnet.monitor.model import DeviceState
 from govnet.services.probes import Probes
 from govnet.services.runner import ServiceRunner
+from govnet.testing import FakeClock
 
 
 class _Handler(BaseHTTPRequestHandler):
