@@ -16,10 +16,13 @@ import json
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 
@@ -176,3 +179,25 @@ class MailReceiver:
 
     def close(self) -> None:
         self.controller.stop()
+
+
+@contextmanager
+def tls_mail_receiver(
+    user: str = "duty", password: str = "mail-pass-77"
+) -> Iterator[tuple[MailReceiver, Path]]:
+    """A MailReceiver with a trustme certificate for 127.0.0.1, and the CA file to trust."""
+    import tempfile
+
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    receiver = MailReceiver(cert.cert_chain_pems[0].bytes().decode(),
+                            cert.private_key_pem.bytes().decode(), user, password)  # fmt: skip
+    with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as f:
+        f.write(ca.cert_pem.bytes())
+    try:
+        yield receiver, Path(f.name)
+    finally:
+        receiver.close()
+        Path(f.name).unlink(missing_ok=True)

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 from click.testing import CliRunner
 
 from govnet.cli.main import cli
@@ -21,7 +20,7 @@ from govnet.monitor.rules import NotifierSpec, load_rules
 from govnet.store.db import Store
 from govnet.store.outbox import Outbox
 from govnet.testing import FakeClock
-from tests.receivers import MailReceiver, RobotReceiver
+from tests.receivers import MailReceiver, RobotReceiver, tls_mail_receiver
 
 SECRET = "SECf00dbabe1234567890"
 TOKEN = "robot-token-0001"
@@ -226,16 +225,8 @@ def test_hung_robot_times_out(ding: RobotReceiver, store_url: str) -> None:
 
 @pytest.fixture(scope="module")
 def mail_tls() -> Iterator[tuple[MailReceiver, Path]]:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1")
-    receiver = MailReceiver(cert.cert_chain_pems[0].bytes().decode(),
-                            cert.private_key_pem.bytes().decode(), "duty", "mail-pass-77")  # fmt: skip
-    import tempfile
-
-    with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as f:
-        f.write(ca.cert_pem.bytes())
-    yield receiver, Path(f.name)
-    receiver.close()
+    with tls_mail_receiver() as got:
+        yield got
 
 
 def test_email_over_starttls_with_login_text_html_and_attachment(

@@ -14,7 +14,6 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-import trustme
 from click.testing import CliRunner, Result
 
 from govnet.checks.model import Evidence, Finding, Run, Severity, Status, Text
@@ -23,7 +22,7 @@ from govnet.report.audit import AuditReport, to_html
 from govnet.report.bulletin import Labels, build, local_time
 from govnet.report.scoreboard import scoreboard
 from tests.conftest import LAB_INVENTORY, ROOT
-from tests.receivers import MailReceiver, RobotReceiver
+from tests.receivers import MailReceiver, RobotReceiver, tls_mail_receiver
 
 TOKEN, SECRET = "robot-token-0001", "SECf00dbabe1234567890"
 
@@ -235,16 +234,8 @@ def robots(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[RobotReceiver, Rob
 
 @pytest.fixture(scope="module")
 def mail() -> Iterator[tuple[MailReceiver, Path]]:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1")
-    receiver = MailReceiver(cert.cert_chain_pems[0].bytes().decode(),
-                            cert.private_key_pem.bytes().decode(), "duty", "mail-pass-77")  # fmt: skip
-    import tempfile
-
-    with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as f:
-        f.write(ca.cert_pem.bytes())
-    yield receiver, Path(f.name)
-    receiver.close()
+    with tls_mail_receiver() as got:
+        yield got
 
 
 def rules_file(tmp_path: Path, ding: RobotReceiver, wecom: RobotReceiver, port: int,
