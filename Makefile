@@ -49,9 +49,9 @@ demo: $(STAMP)  ## the main job on the embedded lab: lab up, inventory, backup, 
 	@$(BIN)/govnet backup; echo "backup exit code $$? (3 = some devices unreadable: the lab's hung switch)"
 	@$(BIN)/govnet -q audit -p playbooks/mlps2-baseline.yaml -f html -o audit-report.html; \
 	 $(BIN)/govnet audit -p playbooks/mlps2-baseline.yaml; \
-	 echo "audit exit code $$? (1 = findings at or above high: the lab's seeded violations)"
+	 echo "audit exit code $$? (3 = a device could not be read: the lab's hung switch; it outranks 1 = findings at or above high, the seeded violations)"
 	@$(BIN)/govnet av import inventory/lab-data/av-export.csv --source qianxin && $(BIN)/govnet av status --view summary; echo "av status exit code $$? (1 = pc-town-02's 60-day-old signatures)"
-	@$(BIN)/govnet audit -p playbooks/isolation.yaml; echo "isolation audit exit code $$? (1 = pc-west-03 wired into both networks, 一机两用)"
+	@$(BIN)/govnet audit -p playbooks/isolation.yaml; echo "isolation audit exit code $$? (3: the hung switch; the finding is pc-west-03 wired into both networks, 一机两用)"
 	$(BIN)/govnet provision plan baseline --limit 'int-*'  # what 'provision apply' would change; nothing is sent
 	$(BIN)/govnet audit history
 	@$(BIN)/govnet monitor run --duration 20s --no-metrics --log-format text && $(BIN)/govnet dashboard --once  # govnetd for 20 s, then the machine room (ups-1 on battery)
