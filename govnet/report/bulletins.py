@@ -251,6 +251,7 @@ def availability_document(report: Any, lang: str, levels: Sequence[str]) -> Docu
     time without data and planned maintenance are shown, never counted as outages."""
     from datetime import datetime
 
+    from govnet.report.availability import COLUMNS as AVAILABILITY_COLUMNS
     from govnet.report.availability import LEVEL_TITLES, duration
     from govnet.report.bulletin import local_time, report_zone
 
@@ -258,17 +259,9 @@ def availability_document(report: Any, lang: str, levels: Sequence[str]) -> Docu
         return pick(lang, en, zh)
 
     zone = report_zone(report.tz or None)
-    cols = [
-        Column("rank", "#", "排名", "right"),
-        Column("name", "Name", "名称"),
-        Column("label", "Label", "说明"),
-        Column("availability", "Availability", "可用率", "right"),
-        Column("outages", "Outages", "中断次数", "right"),
-        Column("outage_time", "Outage time", "中断时长", "right"),
-        Column("longest", "Longest", "最长中断", "right"),
-        Column("unknown", "No data (not counted)", "无数据（不计入）", "right"),
-        Column("maintenance", "Maintenance", "计划维护", "right"),
-    ]
+    # the availability report's columns; the bulletin says outright that no data is not counted
+    no_data = Column("unknown", "No data (not counted)", "无数据（不计入）", "right")
+    cols = [no_data if c.key == "unknown" else c for c in AVAILABILITY_COLUMNS]
     sections, figures = [], []
     for level in levels:
         rows = []
