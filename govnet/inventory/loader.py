@@ -679,10 +679,10 @@ def _build_devices(
         if base is None:  # devices share a few group lists: inherit once per list
             base = inherited[key_groups] = _inherit([groups[g] for g in key_groups] + [defaults])
         base_values, base_tags, base_vars = base
-        values: dict[str, Any] = {}
-        for key in _INHERITED:
-            own = getattr(spec, key)
-            values[key] = own if own is not None else base_values[key]
+        own = spec.__dict__  # a pydantic model's fields: one dict lookup, not a getattr each
+        values: dict[str, Any] = {
+            key: own[key] if own[key] is not None else base_values[key] for key in _INHERITED
+        }
         _check_refs(state, entry, spec, refs)  # inherited values were checked where set
         for key in _REQUIRED:
             if values[key] is None:
