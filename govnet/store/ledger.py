@@ -37,7 +37,7 @@ ledger = Table(
     Column("at", DateTime(timezone=True), nullable=False),
 )
 
-_PG_LOCK = 0x676F766E6574  # "govnet": appends serialise on PostgreSQL (SQLite holds the write lock)
+_PG_LOCK = 0x6C6564676572  # "ledger": appends serialise on PostgreSQL (SQLite: write lock)
 
 
 def _plain(value: Any) -> Any:

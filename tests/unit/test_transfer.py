@@ -294,3 +294,17 @@ def test_ledger_on_both_databases(store_url: str) -> None:
     with store.begin() as conn:
         whats = [p.what for p in ledger.verify(conn).problems]
     assert "missing-entry" in whats and "bad-hash" in whats
+
+
+def test_runs_are_chained_while_govnetd_holds_its_lock(store_url: str) -> None:
+    """The ledger's lock is its own: an audit finishing while govnetd runs on the same
+    PostgreSQL store does not wait for the daemon's advisory lock."""
+    from govnet.store import ledger
+    from govnet.store.monitor import MonitorStore
+
+    store = Store.open(store_url)
+    with MonitorStore(store).daemon_lock("test daemon"):
+        now = utcnow()
+        store.save_run("audit-1", "audit", now, now, {}, [_finding("sw", "fail")], exit_code=1)
+    with store.begin() as conn:
+        assert ledger.verify(conn).entries == 1
