@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from pydantic import ValidationError
 
 from govnet.cli.common import (
     DEFAULT_INVENTORY,
@@ -27,9 +28,11 @@ from govnet.i18n import pick
 from govnet.inventory import Filters, Inventory, load_inventory, select_devices
 from govnet.inventory.model import Device
 from govnet.monitor.config import MonitorConfig, Retention
+from govnet.monitor.extension import DaemonExtension
 from govnet.monitor.metrics import METRICS
 from govnet.report.tabular import Column, emit_rows
 from govnet.secrets import check_all
+from govnet.settings import RemoteWriteSpec, active
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,6 +68,9 @@ def run_options(func: F) -> F:
         click.option("--duration", default=None, help="Stop after this long (e.g. 20s)."),
         click.option("--log-format", type=click.Choice(["json", "text"]), default=None,
                      help="Log lines as JSON (default off a terminal) or text."),
+        click.option("--remote-write", "remote_write", metavar="URL", default=None,
+                     help="Also send samples to this Prometheus remote-write URL (e.g. "
+                          "VictoriaMetrics' /api/v1/write) [config remote_write:]."),
     ]  # fmt: skip
     for opt in reversed(opts):
         func = opt(func)
@@ -109,7 +115,24 @@ def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:
 
     # unknown names in filters and unset secrets are input errors, before any lock or socket
     check_all(r for d in select_devices(first, filters) for r in d.snmp_secrets())
-    daemon = Daemon(load, app.store(), options, extensions=[ServiceChecks()])
+    extensions: list[DaemonExtension] = [ServiceChecks()]
+    spec = active().remote_write
+    if opts["remote_write"]:
+        try:
+            spec = RemoteWriteSpec.model_validate(
+                {
+                    **(spec.model_dump(exclude_none=True) if spec else {}),
+                    "url": opts["remote_write"],
+                }
+            )
+        except ValidationError as exc:
+            message = str(exc.errors()[0]["msg"])
+            raise click.BadParameter(message, param_hint="--remote-write") from None
+    if spec is not None and not options.once:  # --once: nothing would stay to send it
+        from govnet.monitor.remote_write import extension
+
+        extensions.append(extension(spec, app.db_url))
+    daemon = Daemon(load, app.store(), options, extensions=extensions)
     summary = asyncio.run(daemon.run())
     if options.once:
         if not app.quiet:
