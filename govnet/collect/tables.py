@@ -252,17 +252,15 @@ def table_commands(platform: str) -> dict[str, str]:
 def parse_rows(device: str, platform: str, command: str, output: str) -> list[dict[str, Any]]:
     """ntc-templates rows of one table command; ProtocolError when there is no template or
     the output does not fit it."""
-    from ntc_templates.parse import ParsingException, parse_output
-    from textfsm import TextFSMError
+    from govnet.collect import ntc
 
     templates = get_platform(platform).templates
     if not templates:
         raise ProtocolError(device, f"platform {platform} has no TextFSM templates")
     try:
-        rows = parse_output(platform=templates, command=command, data=output)
-    except (ParsingException, TextFSMError) as exc:
+        return ntc.parse(templates, command, output)
+    except ntc.TemplateParseError as exc:
         raise ProtocolError(device, f"cannot parse the output of {command!r}: {exc}") from exc
-    return [{str(k).lower(): v for k, v in row.items()} for row in rows]
 
 
 def _is_own_arp(platform: str, row: Mapping[str, Any]) -> bool:
