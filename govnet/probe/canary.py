@@ -227,24 +227,11 @@ class CanaryService:
 
     def run(self, stop: threading.Event, duration: float | None = None) -> dict[str, int]:
         """Capture until ``stop`` is set (or ``duration`` seconds passed). Needs CAP_NET_RAW."""
-        from scapy.sendrecv import AsyncSniffer
-
-        from govnet.probe.packets import bpf_filter
+        from govnet.probe.packets import Sniffer
 
         ifaces = sorted({x.iface for x in self.listens})
-        bpf = _compiled_or_none(bpf_filter(self.addresses, self.dns_ports), ifaces[0])
-        addresses = self.addresses
-        sniffer = AsyncSniffer(
-            iface=ifaces if len(ifaces) > 1 else ifaces[0],
-            filter=bpf,
-            lfilter=lambda p: _dst(p) in addresses,
-            prn=self.safe_handle,
-            store=False,
-        )
-        try:
-            sniffer.start()
-        except (OSError, RuntimeError) as exc:
-            raise ProbeError(f"canary: cannot capture on {', '.join(ifaces)}: {exc}") from exc
+        sniffer = Sniffer(ifaces, self.addresses, self.dns_ports, self.safe_handle)
+        sniffer.start()
         responders = [_DnsResponder(x.address, x.port, stop) for x in self.listens]
         try:
             time.sleep(SNIFFER_SETTLE)
@@ -256,31 +243,11 @@ class CanaryService:
                     break
         finally:
             stop.set()
-            if sniffer.running:
-                sniffer.stop()
+            sniffer.stop()
             for r in responders:
                 r.close()
             self.beat()
         return self.snapshot()
-
-
-def _dst(pkt: Any) -> str | None:
-    from scapy.layers.inet import IP
-
-    return str(pkt[IP].dst) if IP in pkt else None
-
-
-def _compiled_or_none(bpf: str, iface: str) -> str | None:
-    """The BPF filter if libpcap can compile it here, else None (filter in Python)."""
-    from scapy.arch.common import compile_filter
-    from scapy.error import Scapy_Exception
-
-    try:
-        compile_filter(bpf, iface=iface)
-    except (ImportError, Scapy_Exception, OSError) as exc:
-        log.info("canary: no kernel filter (%s); filtering in Python — install libpcap0.8", exc)
-        return None
-    return bpf
 
 
 class _DnsResponder:
