@@ -18,6 +18,7 @@ import contextlib
 import ipaddress
 import logging
 import os
+import signal
 import socket
 import threading
 import time
@@ -25,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import FrameType
 from typing import Any
 
 from govnet.inventory.model import Inventory
@@ -248,6 +250,54 @@ class CanaryService:
                 r.close()
             self.beat()
         return self.snapshot()
+
+
+def listening_on(listens: Sequence[Listen]) -> str:
+    """``ADDR (zone, iface, dns :PORT), …``: what a starting canary tells the operator."""
+    return ", ".join(f"{x.address} ({x.zone}, {x.iface}, dns :{x.port})" for x in listens)
+
+
+def summary(counts: Mapping[str, int]) -> str:
+    """``accepted=1 replayed=2`` (packets that were not probes left out) or ``nothing``."""
+    return " ".join(f"{k}={v}" for k, v in counts.items() if k != "ignored") or "nothing"
+
+
+@dataclass(frozen=True)
+class EventLine:
+    """One event as a person reads it: the text and how loud (``bold red`` for a leak)."""
+
+    outcome: str
+    text: str
+    style: str
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome == "accepted"
+
+
+def event_line(outcome: str, message: str) -> EventLine | None:
+    """How an event is shown; None for unsigned packets (pings and scans, not probes)."""
+    if outcome == "unsigned":
+        return None
+    if outcome == "accepted":
+        return EventLine(outcome, message, "bold red")
+    return EventLine(outcome, f"rejected ({outcome}): {message}", "yellow")
+
+
+def run_until_signalled(service: CanaryService, duration: float | None = None) -> dict[str, int]:
+    """Run the canary until SIGTERM or SIGINT (or ``duration`` seconds); the handlers in place
+    before are restored afterwards. Call from the main thread."""
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return service.run(stop, duration)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 class _DnsResponder:
