@@ -6,13 +6,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from govnet.collect.fleet import DeviceResult, FleetResult, run_fleet
 from govnet.collect.sanitize import normalise
 from govnet.durations import utcnow
 from govnet.inventory.model import Device
 from govnet.platforms import get_platform
 from govnet.secrets import check_all
 from govnet.transport.jump import check_keys
-from govnet.transport.pool import DeviceResult, FleetResult, run_fleet
 from govnet.transport.session import SessionFactory, ssh_session
 from govnet.transport.ssh import SshOptions
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from govnet.collect.fleet import DeviceResult, run_fleet
 from govnet.collect.tables import (
     DeviceTables,
     collect_snmp,
@@ -25,7 +26,6 @@ from govnet.inventory.model import Device
 from govnet.secrets import REDACTOR
 from govnet.store import macs as store_macs
 from govnet.store.db import Store
-from govnet.transport.pool import DeviceResult, run_fleet
 from govnet.transport.session import SessionFactory, ssh_session
 from govnet.transport.ssh import SshOptions
 

@@ -12,7 +12,7 @@ Apply, per device, in one SSH session::
     from what the device now holds back to the backup, fetch, and check that the config is
     byte-identical to the backup (after normalisation)
 
-Devices run at most ``workers`` at once (:func:`govnet.transport.pool.run_fleet`); one
+Devices run at most ``workers`` at once (:func:`govnet.collect.fleet.run_fleet`); one
 device's failure never stops the others. Commands in results and records are masked.
 """
 
@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from govnet.collect.backup import new_run_id, store_config
+from govnet.collect.fleet import DeviceResult, run_fleet
 from govnet.collect.sanitize import mask_line, normalise
 from govnet.errors import CommandError, ExitCode, GovnetError, TransportError
 from govnet.inventory.model import Device
@@ -45,7 +46,6 @@ from govnet.secrets import REDACTOR, check_all
 from govnet.store import provision as records
 from govnet.store.db import Store, utcnow
 from govnet.transport.jump import check_keys
-from govnet.transport.pool import DeviceResult, run_fleet
 from govnet.transport.session import CliSession, SessionFactory, ssh_session
 from govnet.transport.ssh import SshOptions
 
