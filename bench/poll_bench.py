@@ -38,8 +38,9 @@ from govnet.inventory.model import Device, Inventory, SnmpProfileSpec
 from govnet.lab.data import LabBehaviour, LabDeviceData, LabTables
 from govnet.lab.snmpagent import AgentSpec, SnmpLab
 from govnet.monitor.config import MonitorConfig
-from govnet.monitor.poller import Poller, backend_by_name
+from govnet.monitor.poller import Poller
 from govnet.secrets import SecretRef
+from govnet.transport.snmp import snmp_backend
 
 FLEET = int(os.environ.get("GOVNET_BENCH_FLEET", "1000"))
 SECONDS = float(os.environ.get("GOVNET_BENCH_SECONDS", "150"))
@@ -166,7 +167,7 @@ def device(name: str, role: str, platform: str, addr: tuple[str, int]) -> Device
 async def walk_rate(backend_name: str, targets: list[Any], poller_devices: list[Device]) -> None:
     from govnet.transport.snmp import SnmpTarget
 
-    backend = backend_by_name(backend_name, 32)
+    backend = snmp_backend(backend_name, 32)
     snmp_targets = [SnmpTarget(h, p, profile(), n) for n, (h, p) in targets]
     await asyncio.gather(*(backend.bulkwalk(t, IFX) for t in snmp_targets))  # warm up
     cpu0, wall0, varbinds = time.process_time(), time.perf_counter(), 0

@@ -24,6 +24,7 @@ from govnet.checks.playbook import Playbook, load_playbooks
 from govnet.checks.registry import get_kind
 from govnet.collect.backup import new_run_id, store_config
 from govnet.collect.fetch import Collected, CollectOptions, collect
+from govnet.collect.fleet import DeviceResult
 from govnet.collect.sanitize import mask_line
 from govnet.durations import utcnow
 from govnet.errors import GovnetError, TransportError
@@ -34,7 +35,6 @@ from govnet.locks import exclusive
 from govnet.platforms import get_platform
 from govnet.report.audit import AuditReport
 from govnet.secrets import REDACTOR
-from govnet.transport.pool import DeviceResult
 
 if TYPE_CHECKING:  # SQLAlchemy: imported by the commands that open the store
     from govnet.store.db import Store

@@ -71,6 +71,10 @@ class Severity(StrEnum):
     def __hash__(self) -> int:
         return hash(self.value)
 
+    def label(self, lang: str) -> str:
+        """The severity for people (``严重``/``Critical``): :data:`SEVERITY_LABELS`."""
+        return SEVERITY_LABELS[self].get(lang)
+
 
 @dataclass(frozen=True, slots=True)
 class Text:
@@ -85,6 +89,17 @@ class Text:
 
     def to_dict(self) -> dict[str, str]:
         return {"en": self.en, "zh": self.zh}
+
+
+# One label per severity, used by every renderer: audit tables and reports, the 通报, alert
+# lists and notifications, the dashboard. Alerts and findings share the Severity enum, so
+# they share the labels too.
+SEVERITY_LABELS: dict[Severity, Text] = {
+    Severity.CRITICAL: Text("Critical", "严重"),
+    Severity.HIGH: Text("High", "高"),
+    Severity.MEDIUM: Text("Medium", "中"),
+    Severity.LOW: Text("Low", "低"),
+}
 
 
 @dataclass(frozen=True, slots=True)

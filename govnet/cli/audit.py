@@ -16,7 +16,7 @@ from govnet.cli.documents import channel_sender, deliver, notify_options, write_
 from govnet.collect.fetch import CollectOptions
 from govnet.errors import GovnetError
 from govnet.i18n import pick
-from govnet.inventory import select_devices, select_terminals
+from govnet.inventory.select import select_targets
 from govnet.report import audit as render
 from govnet.report import documents
 from govnet.report.bulletin import Labels
@@ -122,15 +122,7 @@ def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | N
         playbooks = (default,)
     inv = app.inventory()
     filters = filters_from(kwargs)
-    devices = select_devices(inv, filters)
-    device_only = filters.role or filters.platform or filters.tag  # terminals have none of these
-    terminals = (
-        []
-        if (device_only and "terminal" not in filters.role) or not _reach_terminals(playbooks)
-        else select_terminals(inv, filters)
-    )  # no rule for terminals: the terminals CSVs are never read
-    if not devices and not terminals:
-        raise GovnetError("no device or terminal matches the filters")
+    devices, terminals = select_targets(inv, filters, lambda: _reach_terminals(playbooks))
     source = "dir" if from_dir else ("backup" if from_backup else "live")
     options = AuditOptions(
         tuple(playbooks), source, from_dir,  # type: ignore[arg-type]

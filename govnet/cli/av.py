@@ -14,7 +14,7 @@ from govnet.cli.common import App, exit_with, filter_options, filters_from, form
 from govnet.cli.documents import channel_sender, notify_options, send_document
 from govnet.errors import ExitCode, GovnetError
 from govnet.i18n import pick
-from govnet.inventory import select_terminals
+from govnet.inventory.select import DeviceOnlyFilter, select_only_terminals
 from govnet.report import av as render
 from govnet.report.tabular import emit_rows, to_json
 from govnet.settings import active
@@ -103,11 +103,10 @@ def status_cmd(app: App, /, policy_path: Path | None, view: str, states: tuple[s
     sender = channel_sender(app, notify, notify_rules) if notify else None  # before any work
     inv = app.inventory()
     filters = filters_from(kwargs)
-    if filters.role or filters.platform or filters.tag:
-        raise click.UsageError("--role, --platform and --tag select devices, not terminals")
-    terminals = select_terminals(inv, filters)
-    if not terminals:
-        raise GovnetError("no terminal matches the filters")
+    try:
+        terminals = select_only_terminals(inv, filters)
+    except DeviceOnlyFilter as exc:
+        raise click.UsageError(str(exc)) from None
     policy = load_policy(policy_path or active().playbook(POLICY_FILE))
     report = status(inv, app.store(create=False), policy, terminals)
     if states:

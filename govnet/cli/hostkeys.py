@@ -175,7 +175,7 @@ def scan(
     known, learned (tofu, accept-new), unknown (strict: not recorded), changed.
 
     Exit 3 if a key changed or a device could not be reached, 1 if a key is unknown."""
-    from govnet.transport.pool import run_fleet
+    from govnet.collect.fleet import run_fleet
 
     store = app.host_keys()
     devices = _ssh_devices(select_devices(app.inventory(), filters_from(kwargs)))

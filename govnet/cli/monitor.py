@@ -23,13 +23,12 @@ from govnet.cli.common import (
 )
 from govnet.cli.complete import complete_devices
 from govnet.durations import format_duration, parse_duration
-from govnet.errors import ExitCode, GovnetError, StaleError
+from govnet.errors import ExitCode, StaleError
 from govnet.i18n import pick
 from govnet.inventory import Filters, Inventory, load_inventory, select_devices
 from govnet.inventory.model import Device
 from govnet.monitor.config import MonitorConfig, Retention
 from govnet.monitor.extension import DaemonExtension
-from govnet.monitor.metrics import METRICS
 from govnet.report.tabular import Column, emit_rows
 from govnet.secrets import check_all
 from govnet.settings import RemoteWriteSpec, active
@@ -178,9 +177,6 @@ STATUS_COLUMNS = [
     Column("error", "Last error", "最近错误"),
     Column("seen", "Last poll", "最近轮询", "right"),
 ]
-STALE_AFTER = 3  # poll intervals: older states are history, not the network as it is
-
-_STATE_ZH = {"up": "正常", "unreachable": "不可达", "down": "宕机", "unknown": "未知"}
 
 
 @monitor.command("status")
@@ -192,61 +188,40 @@ def status_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> Non
 
     Exit 3 if any is down, or if the newest state is older than three poll intervals (the
     daemon is not running: the states are history, not the network as it is now)."""
-    from govnet.monitor.model import DeviceState
-    from govnet.store.monitor import MonitorStore
+    from govnet.monitor.query import STALE_AFTER, device_status, newest
 
     filters = filters_from(kwargs)
-    rows = MonitorStore(app.store(create=False)).device_states()
+    wanted = None
     if not filters.is_empty():
         wanted = {d.name for d in select_devices(app.inventory(), filters)}
-        rows = [r for r in rows if r["device"] in wanted]
     now = time.time()
-    for r in rows:
-        r["age_s"] = round(max(0.0, now - r["last_poll"]), 1) if r["last_poll"] else None
-        r["stale"] = r["age_s"] is None or r["age_s"] > STALE_AFTER * poll_interval(r)
-    rank = {s.value: s.rank for s in DeviceState}
-    rows.sort(key=lambda r: (rank.get(r["state"], 9), r["device"]))
-    ago = pick(app.lang, "{} ago", "{}前")
-    table = [
-        {
-            **r,
-            "state": r["state"] if app.lang == "en" else _STATE_ZH.get(r["state"], r["state"]),
-            "for": format_duration(max(0.0, now - r["since"])) if r["since"] else "",
-            "rtt_ms": f"{r['rtt_ms']:.1f}" if r["rtt_ms"] is not None else "",
-            "uptime": format_duration(r["uptime_s"]) if r["uptime_s"] is not None else "",
-            "seen": "" if r["age_s"] is None else ago.format(format_duration(r["age_s"])),
-        }
-        for r in rows
-    ]
-    if not rows and fmt == "table":
+    states = device_status(app.store(create=False), wanted, now)
+    if not states and fmt == "table":
         app.err.print(pick(app.lang, "no device states stored yet: run 'govnet monitor run'",
                            "尚无设备状态：请先运行 govnet monitor run"), markup=False)  # fmt: skip
-    text = emit_rows(app.console, table, STATUS_COLUMNS, fmt, app.lang, json_data=rows)
+    text = emit_rows(
+        app.console,
+        [s.cells(app.lang, now) for s in states],
+        STATUS_COLUMNS,
+        fmt,
+        app.lang,
+        json_data=[s.to_json() for s in states],
+    )
     if text is not None:
         app.write(text, output)
-    newest = max(rows, key=lambda r: r["last_poll"], default=None)
-    if newest is not None and newest["stale"]:
-        age = format_duration(newest["age_s"]) if newest["age_s"] is not None else "?"
-        every = format_duration(poll_interval(newest))
+    last = newest(states)
+    if last is not None and last.stale:
+        age = format_duration(last.age_s) if last.age_s is not None else "?"
+        every = format_duration(last.interval)
         raise StaleError(pick(
             app.lang,
-            f"device states are old: the newest poll was {age} ago ({newest['device']}), more "
+            f"device states are old: the newest poll was {age} ago ({last.device}), more "
             f"than {STALE_AFTER} poll intervals ({every}); is govnetd running? "
             "(systemctl status govnetd)",
-            f"设备状态已过时：最近一次轮询在 {age} 前（{newest['device']}），超过 {STALE_AFTER} 个"
+            f"设备状态已过时：最近一次轮询在 {age} 前（{last.device}），超过 {STALE_AFTER} 个"
             f"轮询周期（{every}）；govnetd 是否在运行？（systemctl status govnetd）",
         ))  # fmt: skip
-    bad = any(r["state"] in ("down", "unreachable") for r in rows)
-    exit_with(int(ExitCode.UNREACHABLE) if bad else 0)
-
-
-def poll_interval(row: dict[str, Any]) -> float:
-    """The interval the daemon scheduled for a device: its next poll less its last one (a
-    backed-off device's too), else the monitor's default."""
-    from govnet.monitor.config import MonitorConfig
-
-    scheduled = float(row.get("next_poll") or 0.0) - float(row.get("last_poll") or 0.0)
-    return scheduled if scheduled > 0 else float(MonitorConfig().default_interval)
+    exit_with(int(ExitCode.UNREACHABLE) if any(s.bad for s in states) else 0)
 
 
 SHOW_COLUMNS = [
@@ -268,21 +243,17 @@ def show_cmd(
     app: App, /, device: str, metric: tuple[str, ...], fmt: str, output: Path | None
 ) -> None:
     """The latest value of every metric of DEVICE (from the store)."""
-    from govnet.store.monitor import MonitorStore
+    from govnet.monitor.query import by_metric, latest_values
 
-    rows = MonitorStore(app.store(create=False)).latest_values(list(metric) or None, device)
-    if not rows:
-        raise GovnetError(f"{device}: no values stored (not monitored yet, or not a device name)")
+    values = latest_values(app.store(create=False), device, metric)
     now = time.time()
-    out = []
-    for r in sorted(rows, key=lambda r: (r["metric"], r["instance"])):
-        meta = METRICS.get(r["metric"])
-        value = r["text"] if r["value"] is None else f"{r['value']:g}"
-        out.append({
-            "metric": r["metric"], "instance": r["instance"], "value": value,
-            "unit": meta.unit if meta else "", "label": meta.label(app.lang) if meta else "",
-            "age": format_duration(max(0.0, now - r["ts"])),
-        })  # fmt: skip
-    text = emit_rows(app.console, out, SHOW_COLUMNS, fmt, app.lang, json_data=rows)
+    text = emit_rows(
+        app.console,
+        [v.cells(app.lang, now) for v in by_metric(values)],
+        SHOW_COLUMNS,
+        fmt,
+        app.lang,
+        json_data=[v.to_json() for v in values],
+    )
     if text is not None:
         app.write(text, output)

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from govnet.collect.fetch import Collected, CollectOptions, collect
+from govnet.collect.fleet import DeviceResult
 from govnet.collect.sanitize import mask_secrets, stored_text
 from govnet.durations import utcnow
 from govnet.errors import GovnetError
 from govnet.inventory.model import Device
-from govnet.transport.pool import DeviceResult
 
 if TYPE_CHECKING:  # SQLAlchemy: imported by the commands that open the store
     from govnet.store.db import Store

@@ -30,6 +30,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from govnet.checks.model import Severity
 from govnet.dashboard.snapshot import (
     ActiveAlert,
     DeviceTile,
@@ -40,6 +41,7 @@ from govnet.dashboard.snapshot import (
 )
 from govnet.durations import format_duration
 from govnet.i18n import pick
+from govnet.monitor.model import DeviceState
 from govnet.textsafe import visible
 
 TEMP_RANGE = (18.0, 27.0)  # GB 50174-2017, inlet
@@ -56,13 +58,13 @@ ZONE_ORDER = ("internal", "external", "internet", "classified")
 STATE_STYLE = {"up": "green", "unreachable": "yellow", "down": "bold red", "unknown": "dim"}
 STATE_MARK = {"up": "●", "unreachable": "◐", "down": "✖", "unknown": "○"}
 ALERT_MARK = "▲"
-STATE_WORDS = {
-    "up": ("up", "正常"), "unreachable": ("unreachable", "不可达"), "down": ("down", "宕机"),
-    "unknown": ("unknown", "未知"),
-}  # fmt: skip
+STATE_WORDS = {s.value: (s.value, s.label("zh")) for s in DeviceState}
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
-SEVERITY_SHORT = {"critical": ("CRIT", "紧急"), "high": ("HIGH", "重要"),
-                  "medium": ("MED", "次要"), "low": ("LOW", "提示")}  # fmt: skip
+# English tiles abbreviate; Chinese labels are short already (checks.model.SEVERITY_LABELS)
+SEVERITY_SHORT = {
+    s.value: (short, s.label("zh"))
+    for s, short in zip(Severity, ("CRIT", "HIGH", "MED", "LOW"), strict=True)
+}
 UPS_SOURCE = {
     3: ("MAINS", "市电", "green"), 4: ("BYPASS", "旁路", "yellow"),
     5: ("BATTERY", "电池供电", "bold red"), 2: ("OUTPUT OFF", "无输出", "bold red"),
@@ -218,7 +220,8 @@ def _header(snap: Snapshot, view: View, width: int) -> Table:
     left.append(" " + _t(view, f"{len(firing)} alert{plural}", f"告警 {len(firing)}"),
                 style="bold red" if crit else "yellow" if firing else "green")  # fmt: skip
     if crit:
-        left.append(_t(view, f" ({crit} critical)", f"（紧急 {crit}）"), style="bold red")
+        zh = f"（{Severity.CRITICAL.label('zh')} {crit}）"
+        left.append(_t(view, f" ({crit} critical)", zh), style="bold red")
     stamp = "%Y-%m-%d %H:%M:%S" if width >= 100 else "%m-%d %H:%M:%S"
     right = Text(" " + time.strftime(stamp, time.localtime(snap.now)))
     if snap.daemon_alive:

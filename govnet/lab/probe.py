@@ -15,6 +15,8 @@ SYS_NAME = "1.3.6.1.2.1.1.5.0"
 async def _snmp_states(inv: Inventory, names: list[str], timeout: float) -> dict[str, str]:
     from govnet.transport import snmp
 
+    backend = snmp.snmp_backend()
+
     async def one(name: str) -> tuple[str, str]:
         device = inv.devices[name]
         profile = device.snmp
@@ -22,7 +24,7 @@ async def _snmp_states(inv: Inventory, names: list[str], timeout: float) -> dict
         fast = profile.model_copy(update={"timeout": timeout, "retries": 0})
         target = snmp.SnmpTarget(device.host, device.snmp_port, fast, device.name)
         try:
-            values = await snmp.get(target, [SYS_NAME])
+            values = await backend.get(target, [SYS_NAME])
         except GovnetError as exc:
             return name, getattr(exc, "kind", "error")
         value = values.get(SYS_NAME)
@@ -32,7 +34,7 @@ async def _snmp_states(inv: Inventory, names: list[str], timeout: float) -> dict
     try:
         return dict(await asyncio.gather(*(one(n) for n in names)))
     finally:
-        await snmp.close()
+        await backend.close()
 
 
 def probe_devices(

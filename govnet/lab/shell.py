@@ -234,6 +234,15 @@ _FILTERS = ("include", "exclude", "begin", "section", "grep")
 _REDIRECT = re.compile(r"^\d?>>?\S*$|^\d?>&\d$")
 
 
+def exec_command(vendor: Vendor, line: str) -> Command | None:
+    """The exec command ``line`` runs on ``vendor`` (None: the device refuses it).
+
+    The same grammar the shell answers with; the platform conformance test uses it to check
+    that the lab answers every command govnet sends to the platform."""
+    words = [w for w in line.partition(" | ")[0].split() if not _REDIRECT.match(w)]
+    return _match(_grammar(vendor)[0], words, vendor.abbreviations).command
+
+
 def _pipe(text: str, how: str, pattern: str) -> str:
     rx = re.compile(pattern)
     lines = text.split("\n")

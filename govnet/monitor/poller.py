@@ -261,25 +261,6 @@ class Poller(Scheduler[PollResult]):
                 stats.timeouts += 1
 
 
-def backend_by_name(name: str, concurrency: int) -> SnmpBackend:
-    """``gufo`` (fast, the default when installed) or ``pysnmp``."""
-    if name in ("gufo", "auto"):
-        try:
-            from govnet.transport.snmp_gufo import GufoBackend
-        except ImportError as exc:
-            if name == "gufo":
-                raise GovnetError(
-                    "--backend gufo: gufo-snmp is not installed (pip install gufo-snmp)"
-                ) from exc
-        else:
-            return GufoBackend(max_concurrency=concurrency)
-    if name in ("pysnmp", "auto"):
-        from govnet.transport.snmp import PysnmpBackend
-
-        return PysnmpBackend(max_concurrency=concurrency)
-    raise GovnetError(f"unknown SNMP backend {name!r} (known: gufo, pysnmp)")
-
-
 def summarize(results: Sequence[PollResult]) -> dict[str, int]:
     return {
         "polled": len(results),

@@ -47,7 +47,7 @@ from govnet.monitor.extension import DaemonContext, DaemonExtension
 from govnet.monitor.metrics import is_series
 from govnet.monitor.model import Clock, DeviceStatus, PollResult, SystemClock
 from govnet.monitor.notify import Notice, Notifier
-from govnet.monitor.poller import Poller, PollerStats, backend_by_name
+from govnet.monitor.poller import Poller, PollerStats
 from govnet.monitor.rules import AlertRules, load_rules
 from govnet.monitor.states import Transition
 from govnet.monitor.topology import Topology
@@ -55,7 +55,7 @@ from govnet.sdnotify import SdNotify
 from govnet.store.db import Store
 from govnet.store.monitor import Batch, MonitorStore
 from govnet.store.outbox import Outbox
-from govnet.transport.snmp import SnmpBackend
+from govnet.transport.snmp import SnmpBackend, snmp_backend
 
 log = logging.getLogger("govnet.monitor")
 
@@ -397,7 +397,7 @@ class Daemon:
         self.started = self.clock.time()
         self.stop_event = asyncio.Event()
         self.reload_event = asyncio.Event()
-        backend = self.backend or backend_by_name(opts.backend, opts.config.concurrency)
+        backend = self.backend or snmp_backend(opts.backend, opts.config.concurrency)
         self.inventory = inventory
         self.delivery = Delivery(Outbox(self.mstore.store), rules.notifiers, self.clock)
         self.notifier = Notifier(rules.notifiers, self._notify_failed, self.delivery)

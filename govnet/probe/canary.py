@@ -18,6 +18,7 @@ import contextlib
 import ipaddress
 import logging
 import os
+import signal
 import socket
 import threading
 import time
@@ -25,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import FrameType
 from typing import Any
 
 from govnet.inventory.model import Inventory
@@ -227,24 +229,11 @@ class CanaryService:
 
     def run(self, stop: threading.Event, duration: float | None = None) -> dict[str, int]:
         """Capture until ``stop`` is set (or ``duration`` seconds passed). Needs CAP_NET_RAW."""
-        from scapy.sendrecv import AsyncSniffer
-
-        from govnet.probe.packets import bpf_filter
+        from govnet.probe.packets import Sniffer
 
         ifaces = sorted({x.iface for x in self.listens})
-        bpf = _compiled_or_none(bpf_filter(self.addresses, self.dns_ports), ifaces[0])
-        addresses = self.addresses
-        sniffer = AsyncSniffer(
-            iface=ifaces if len(ifaces) > 1 else ifaces[0],
-            filter=bpf,
-            lfilter=lambda p: _dst(p) in addresses,
-            prn=self.safe_handle,
-            store=False,
-        )
-        try:
-            sniffer.start()
-        except (OSError, RuntimeError) as exc:
-            raise ProbeError(f"canary: cannot capture on {', '.join(ifaces)}: {exc}") from exc
+        sniffer = Sniffer(ifaces, self.addresses, self.dns_ports, self.safe_handle)
+        sniffer.start()
         responders = [_DnsResponder(x.address, x.port, stop) for x in self.listens]
         try:
             time.sleep(SNIFFER_SETTLE)
@@ -256,31 +245,59 @@ class CanaryService:
                     break
         finally:
             stop.set()
-            if sniffer.running:
-                sniffer.stop()
+            sniffer.stop()
             for r in responders:
                 r.close()
             self.beat()
         return self.snapshot()
 
 
-def _dst(pkt: Any) -> str | None:
-    from scapy.layers.inet import IP
+def listening_on(listens: Sequence[Listen]) -> str:
+    """``ADDR (zone, iface, dns :PORT), …``: what a starting canary tells the operator."""
+    return ", ".join(f"{x.address} ({x.zone}, {x.iface}, dns :{x.port})" for x in listens)
 
-    return str(pkt[IP].dst) if IP in pkt else None
+
+def summary(counts: Mapping[str, int]) -> str:
+    """``accepted=1 replayed=2`` (packets that were not probes left out) or ``nothing``."""
+    return " ".join(f"{k}={v}" for k, v in counts.items() if k != "ignored") or "nothing"
 
 
-def _compiled_or_none(bpf: str, iface: str) -> str | None:
-    """The BPF filter if libpcap can compile it here, else None (filter in Python)."""
-    from scapy.arch.common import compile_filter
-    from scapy.error import Scapy_Exception
+@dataclass(frozen=True)
+class EventLine:
+    """One event as a person reads it: the text and how loud (``bold red`` for a leak)."""
 
-    try:
-        compile_filter(bpf, iface=iface)
-    except (ImportError, Scapy_Exception, OSError) as exc:
-        log.info("canary: no kernel filter (%s); filtering in Python — install libpcap0.8", exc)
+    outcome: str
+    text: str
+    style: str
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome == "accepted"
+
+
+def event_line(outcome: str, message: str) -> EventLine | None:
+    """How an event is shown; None for unsigned packets (pings and scans, not probes)."""
+    if outcome == "unsigned":
         return None
-    return bpf
+    if outcome == "accepted":
+        return EventLine(outcome, message, "bold red")
+    return EventLine(outcome, f"rejected ({outcome}): {message}", "yellow")
+
+
+def run_until_signalled(service: CanaryService, duration: float | None = None) -> dict[str, int]:
+    """Run the canary until SIGTERM or SIGINT (or ``duration`` seconds); the handlers in place
+    before are restored afterwards. Call from the main thread."""
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return service.run(stop, duration)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 class _DnsResponder:

@@ -1,5 +1,8 @@
 """Probe packets (scapy): built by the prober, read back by the canary.
 
+The one module that imports scapy: packets, the capture (:func:`sniffer`, the BPF filter),
+and the host's network as the prober sees it (:class:`ScapyNetwork`: routes, MACs, sending).
+
 - ICMP echo request, payload ``gvnp1:<token>``;
 - TCP SYN to the canary's port, the same payload (data on a SYN is legal; the canary reads it
   from the captured packet, no connection is ever made);
@@ -15,15 +18,17 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from govnet.probe.token import ProbeProtocol
+from govnet.probe.token import ProbeError, ProbeProtocol
 
 # scapy logs "No route found" and similar as WARNING on import and use; govnet reports those
 # conditions itself, per canary and protocol.
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 logging.getLogger("scapy").setLevel(logging.ERROR)
+log = logging.getLogger("govnet.probe.canary")  # the capture's messages are the canary's
 
 from scapy.layers.dns import DNS, DNSQR  # noqa: E402
 from scapy.layers.inet import ICMP, IP, TCP, UDP  # noqa: E402
@@ -190,3 +195,99 @@ def dns_refusal(query_bytes: bytes) -> bytes | None:
     if query.qr != 0 or not query.qd:
         return None
     return bytes(DNS(id=query.id, qr=1, aa=1, rd=query.rd, rcode=3, qd=query.qd))
+
+
+# --------------------------------------------------------------------------- capture
+
+
+def destination(pkt: Any) -> str | None:
+    """The IP destination of a captured packet (None: not IP)."""
+    return str(pkt[IP].dst) if IP in pkt else None
+
+
+def compiled_or_none(bpf: str, iface: str) -> str | None:
+    """The BPF filter if libpcap can compile it here, else None (filter in Python)."""
+    from scapy.arch.common import compile_filter
+    from scapy.error import Scapy_Exception
+
+    try:
+        compile_filter(bpf, iface=iface)
+    except (ImportError, Scapy_Exception, OSError) as exc:
+        log.info("canary: no kernel filter (%s); filtering in Python — install libpcap0.8", exc)
+        return None
+    return bpf
+
+
+class Sniffer:
+    """A capture on ``ifaces`` handing each packet to ``handle`` on its own thread."""
+
+    def __init__(
+        self,
+        ifaces: Sequence[str],
+        addresses: frozenset[str],
+        dns_ports: frozenset[int],
+        handle: Callable[[Any], None],
+    ) -> None:
+        from scapy.sendrecv import AsyncSniffer
+
+        self.ifaces = list(ifaces)
+        bpf = compiled_or_none(bpf_filter(addresses, dns_ports), self.ifaces[0])
+        self._sniffer = AsyncSniffer(
+            iface=self.ifaces if len(self.ifaces) > 1 else self.ifaces[0],
+            filter=bpf,
+            lfilter=lambda p: destination(p) in addresses,
+            prn=handle,
+            store=False,
+        )
+
+    def start(self) -> None:
+        """Start capturing; ProbeError when the kernel refuses (no privilege, no interface)."""
+        try:
+            self._sniffer.start()
+        except (OSError, RuntimeError) as exc:
+            raise ProbeError(f"canary: cannot capture on {', '.join(self.ifaces)}: {exc}") from exc
+
+    def stop(self) -> None:
+        if self._sniffer.running:
+            self._sniffer.stop()
+
+
+# --------------------------------------------------------------------------- the network
+
+
+class ScapyNetwork:
+    """Routes from scapy's table (read at import: start the prober inside the namespace)."""
+
+    def __init__(self) -> None:
+        import scapy.route  # noqa: F401  (fills conf.route from this namespace's table)
+        from scapy.config import conf
+
+        self._conf = conf
+
+    def route(self, dst: str) -> tuple[str, str] | None:
+        iface, src, _gw = self._conf.route.route(dst, verbose=0)
+        if not src or src == "0.0.0.0":
+            return None
+        return str(iface), str(src)
+
+    def mac(self, iface: str) -> str | None:
+        from scapy.arch import get_if_hwaddr
+
+        try:
+            mac = str(get_if_hwaddr(iface)).lower()
+        except (OSError, ValueError):
+            return None
+        return None if mac == "00:00:00:00:00:00" else mac
+
+    def send(
+        self,
+        protocol: ProbeProtocol,
+        dst: str,
+        port: int,
+        token_text: str,
+        dns_name: str | None,
+        src: str,
+    ) -> None:
+        from scapy.sendrecv import send
+
+        send(build(protocol, dst, port, token_text, dns_name, src), verbose=0)

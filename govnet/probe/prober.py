@@ -121,48 +121,6 @@ class Network(Protocol):
     ) -> None: ...
 
 
-class ScapyNetwork:
-    """Routes from scapy's table (read at import: start the prober inside the namespace)."""
-
-    def __init__(self) -> None:
-        import scapy.route  # noqa: F401  (fills conf.route from this namespace's table)
-        from scapy.config import conf
-
-        import govnet.probe.packets  # noqa: F401  (scapy's layers, its logging quietened)
-
-        self._conf = conf
-
-    def route(self, dst: str) -> tuple[str, str] | None:
-        iface, src, _gw = self._conf.route.route(dst, verbose=0)
-        if not src or src == "0.0.0.0":
-            return None
-        return str(iface), str(src)
-
-    def mac(self, iface: str) -> str | None:
-        from scapy.arch import get_if_hwaddr
-
-        try:
-            mac = str(get_if_hwaddr(iface)).lower()
-        except (OSError, ValueError):
-            return None
-        return None if mac == "00:00:00:00:00:00" else mac
-
-    def send(
-        self,
-        protocol: ProbeProtocol,
-        dst: str,
-        port: int,
-        token_text: str,
-        dns_name: str | None,
-        src: str,
-    ) -> None:
-        from scapy.sendrecv import send
-
-        from govnet.probe.packets import build
-
-        send(build(protocol, dst, port, token_text, dns_name, src), verbose=0)
-
-
 @dataclass(frozen=True)
 class ProbeOptions:
     wait: float = 3.0  # seconds to wait for the canaries after the last probe
@@ -227,7 +185,11 @@ def run_probe(
     """Send, wait for the canaries, store the run; the run's results carry the verdicts."""
     opts = options or ProbeOptions()
     plan = plan_probes(inv, from_zone, opts.protocols)
-    net = network or ScapyNetwork()
+    if network is None:
+        from govnet.probe.packets import ScapyNetwork
+
+        network = ScapyNetwork()
+    net = network
     started = clock()
     run_id = new_run_id("probe", started)
     probe_id = new_id()

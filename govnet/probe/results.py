@@ -46,6 +46,34 @@ class Verdict(StrEnum):
         return self.value
 
 
+# The Chinese label of each verdict word: the probe's (Verdict) and the overview's per angle
+# (pass, fail, error, none, stale: govnet.probe.overview). Machine formats keep the words.
+VERDICT_ZH = {
+    "isolated": "已隔离",
+    "LEAK": "LEAK 违规外联",
+    "error": "无法判断",
+    "untested": "未测试",
+    "pass": "通过",
+    "fail": "不合规",
+    "none": "无数据",
+    "stale": "过期",
+}
+
+
+def verdict_label(verdict: str, lang: str) -> str:
+    """``pass (stale)`` → ``通过 过期`` in Chinese; unchanged in English."""
+    if lang != "zh":
+        return verdict
+    return " ".join(VERDICT_ZH.get(w.strip("()"), w) for w in verdict.split())
+
+
+def canary_address(address: str | None, port: int | None, protocol: str | None) -> str:
+    """Where a probe went: ``ADDR`` for ICMP, ``ADDR:PORT`` otherwise ("" when unknown)."""
+    if not address:
+        return ""
+    return address if protocol == "icmp" or port is None else f"{address}:{port}"
+
+
 @dataclass(frozen=True)
 class ProbeResult:
     from_zone: str

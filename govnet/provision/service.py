@@ -12,7 +12,7 @@ Apply, per device, in one SSH session::
     from what the device now holds back to the backup, fetch, and check that the config is
     byte-identical to the backup (after normalisation)
 
-Devices run at most ``workers`` at once (:func:`govnet.transport.pool.run_fleet`); one
+Devices run at most ``workers`` at once (:func:`govnet.collect.fleet.run_fleet`); one
 device's failure never stops the others. Commands in results and records are masked.
 """
 
@@ -25,10 +25,10 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
 from govnet.collect.backup import new_run_id, store_config
+from govnet.collect.fleet import DeviceResult, run_fleet
 from govnet.collect.sanitize import mask_line, normalise
 from govnet.errors import CommandError, ExitCode, GovnetError, TransportError
 from govnet.inventory.model import Device
@@ -46,8 +46,8 @@ from govnet.secrets import REDACTOR, check_all
 from govnet.store import provision as records
 from govnet.store.db import Store, utcnow
 from govnet.transport.jump import check_keys
-from govnet.transport.pool import DeviceResult, run_fleet
-from govnet.transport.ssh import SshOptions, SshSession
+from govnet.transport.session import CliSession, SessionFactory, ssh_session
+from govnet.transport.ssh import SshOptions
 
 # plan
 CHANGE, NO_CHANGE = "change", "no-change"
@@ -89,24 +89,6 @@ def _code(status: str, error_kind: str | None) -> int:
     return ExitCode.OK
 
 
-class Session(Protocol):
-    """What provisioning needs of a device session (:class:`SshSession` in production)."""
-
-    def open(self) -> Session: ...
-    def close(self) -> None: ...
-    def fetch(self, what: str) -> str: ...
-    def configure(self, lines: list[str]) -> str: ...
-    def save(self) -> str: ...
-    def __enter__(self) -> Session: ...
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-
-SessionFactory = Callable[[Device, SshOptions], Session]
 # The controls a configuration text fails (the audit, passed in by the CLI: checks sit above
 # provisioning); used to say what the task leaves to people.
 Assess = Callable[[Device, str], Iterable[str]]
@@ -117,7 +99,7 @@ class ProvisionOptions:
     workers: int = 16
     ssh: SshOptions = field(default_factory=SshOptions)
     # how a device session is opened: SSH (netmiko); tests pass the lab's shell in process
-    session: SessionFactory = SshSession
+    session: SessionFactory = ssh_session
     assess: Assess | None = None
 
 
@@ -227,7 +209,7 @@ def _ordered(targets: list[Target], done: dict[str, Any]) -> list[Any]:
     return [done[t.device.name] for t in targets if t.device.name in done]
 
 
-def _fetch(session: Session, device: Device) -> str:
+def _fetch(session: CliSession, device: Device) -> str:
     return normalise(session.fetch("running_config"), get_platform(device.platform))
 
 

@@ -23,7 +23,7 @@ from rich.text import Text
 
 from govnet.checks.model import Finding, Run, Severity, Status
 from govnet.i18n import pick
-from govnet.report.bulletin import SEVERITY_ZH, Labels, build, report_css
+from govnet.report.bulletin import Labels, build, report_css
 from govnet.report.scoreboard import Score, scoreboard
 from govnet.textsafe import csv_cell, safe_text, visible
 
@@ -167,7 +167,7 @@ def to_html(report: AuditReport, lang: str, show_all: bool = False,
         b=bulletin,
         lang=lang,
         t=_tr(lang),
-        sev_label=lambda s: SEVERITY_ZH[s] if lang == "zh" else s,
+        sev_label=lambda s: Severity(s).label(lang) if lang == "zh" else s,
     )
 
 
@@ -213,7 +213,7 @@ def _findings_table(
         evidence = [str(e) for e in f.evidence[:3]]
         if evidence:
             detail += "\n  " + "\n  ".join(evidence)
-        sev = SEVERITY_ZH[f.severity.value] if lang == "zh" else f.severity.value
+        sev = f.severity.label(lang) if lang == "zh" else f.severity.value
         table.add_row(
             safe_text("" if key == previous else key),
             safe_text(getattr(f, second[0])),

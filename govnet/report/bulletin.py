@@ -27,14 +27,17 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from govnet import __version__
-from govnet.checks.model import Evidence, Finding, Status
+from govnet.checks.model import Evidence, Finding, Severity, Status
 from govnet.errors import GovnetError
 from govnet.i18n import pick
 from govnet.textsafe import visible
 
-SEVERITY_ZH = {"critical": "严重", "high": "高", "medium": "中", "low": "低"}
-SEVERITY_EN = {"critical": "Critical", "high": "High", "medium": "Medium", "low": "Low"}
 SEVERITIES = ("critical", "high", "medium", "low")
+
+
+def severity_labels(lang: str) -> dict[str, str]:
+    """Severity value → its label in ``lang`` (the one table: checks.model.SEVERITY_LABELS)."""
+    return {s.value: s.label(lang) for s in Severity}
 
 
 def report_css() -> Any:
@@ -254,7 +257,7 @@ def build(
     def t(en: str, zh: str) -> str:
         return pick(lang, en, zh)
 
-    sev_label = SEVERITY_ZH if lang == "zh" else SEVERITY_EN
+    sev_label = severity_labels(lang)
 
     zones = _tallies(findings, "zone", labels, lang)
     units = _tallies(findings, "unit", labels, lang)
@@ -383,7 +386,7 @@ def _finding(f: Finding, report: Any, labels: Labels, lang: str) -> dict[str, An
         "rule": f.rule,
         "control": f.control,
         "clause": f.clause,
-        "severity": (SEVERITY_ZH if lang == "zh" else SEVERITY_EN)[f.severity.value],
+        "severity": f.severity.label(lang),
         "severity_key": f.severity.value,
         "title": visible(f.title.get(lang) or f.rule),
         "explanation": [visible(x) for x in explain(f, lang)],

@@ -3,7 +3,7 @@
 The only module that imports gufo. pysnmp 7 decodes ~4k varbinds per CPU-second; gufo-snmp
 decodes in Rust (measured ~40× more, on par with net-snmp: ``bench/poll_bench.py``), which is
 what lets one poller keep a thousand devices on a 60 s schedule. Same values, same errors and
-the same targets as :class:`~govnet.transport.snmp.PysnmpBackend`:
+the same targets as :class:`~govnet.transport.snmp_pysnmp.PysnmpBackend`:
 
 no response (also a wrong v2c community)              → :class:`DeviceTimeout`
 v3 authentication failure, unknown user, wrong keys   → :class:`AuthError`

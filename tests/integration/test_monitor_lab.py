@@ -28,13 +28,14 @@ from govnet.lab.snmpagent import AgentSpec, SnmpLab
 from govnet.monitor.alerts import AlertEngine
 from govnet.monitor.config import MonitorConfig
 from govnet.monitor.model import DeviceState, PollResult
-from govnet.monitor.poller import Poller, backend_by_name
+from govnet.monitor.poller import Poller
 from govnet.monitor.rules import load_rules
 from govnet.monitor.service import StoreWriter
 from govnet.monitor.topology import Topology
 from govnet.store.db import Store
 from govnet.store.monitor import MonitorStore
 from govnet.testing import FakeClock
+from govnet.transport.snmp import snmp_backend
 from tests.conftest import LAB_INVENTORY
 
 pytestmark = pytest.mark.integration
@@ -122,7 +123,7 @@ class Rig:
         by_name = {d.name: d for d in devices}
         self.engine = AlertEngine(self.rules, by_name, Topology.build(by_name, self.links),
                                   StoreWriter(self.ms), None, self.clock)  # fmt: skip
-        self.backend = backend_by_name(self.backend_name, 16)
+        self.backend = snmp_backend(self.backend_name, 16)
         self.poller = Poller(devices, self.backend, MonitorConfig(first_spread=0), self.clock,
                              self.on_result)  # fmt: skip
 

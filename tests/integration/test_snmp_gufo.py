@@ -1,8 +1,8 @@
 """The SNMP transport's integration tests (test_snmp_lab.py), run again on the gufo backend.
 
-Every test there goes through ``govnet.transport.snmp``'s module API, whose backend comes from
-``BACKEND_FACTORY``: here it makes :class:`~govnet.transport.snmp_gufo.GufoBackend`, so the
-same lab agents, values, errors and messages are checked for both clients.
+Every test there makes its client with the ``new_backend`` fixture: here it makes
+:class:`~govnet.transport.snmp_gufo.GufoBackend`, so the same lab agents, values, errors and
+messages are checked for both clients.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from tests.integration import test_snmp_lab as base
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(autouse=True)
-def gufo_backend(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(snmp, "BACKEND_FACTORY", GufoBackend)
+@pytest.fixture
+def new_backend() -> snmp.BackendFactory:
+    return GufoBackend
 
 
 profiles = base.profiles
@@ -43,14 +43,16 @@ def test_concurrency_is_bounded_and_failures_stay_per_device(
     profiles: dict[str, base.SnmpProfileSpec],
 ) -> None:
     async def scenario() -> None:
-        async with base.lab_running() as lab:
+        async with base.lab_running(GufoBackend) as (lab, _):
             backend = GufoBackend(max_concurrency=2, max_sessions=3)  # sessions get evicted too
-            snmp.set_default_backend(backend)
             names = ["acc-1", "srv-1", "ups-1", "env-1", "hung-1"] * 3
-            results = await asyncio.gather(
-                *(snmp.get(base.target(lab, n, profiles["v2c"]), [SYS_NAME]) for n in names),
-                return_exceptions=True,
-            )
+            try:
+                results = await asyncio.gather(
+                    *(backend.get(base.target(lab, n, profiles["v2c"]), [SYS_NAME]) for n in names),
+                    return_exceptions=True,
+                )
+            finally:
+                await backend.close()
             for name, result in zip(names, results, strict=True):
                 if name == "hung-1":
                     assert isinstance(result, DeviceTimeout)
@@ -69,10 +71,10 @@ def test_v3_resynchronises_when_the_agent_clock_moves(
     clock = base.Clock()
 
     async def scenario() -> None:
-        async with base.lab_running(clock) as lab:
+        async with base.lab_running(GufoBackend, clock) as (lab, client):
             t = base.target(lab, "acc-1", profiles["v3"])
-            assert await snmp.get(t, [SYS_NAME]) == {SYS_NAME: "acc-1"}
+            assert await client.get(t, [SYS_NAME]) == {SYS_NAME: "acc-1"}
             clock.now += 3600  # the agent's engine time is an hour ahead of what we know
-            assert await snmp.get(t, [SYS_NAME]) == {SYS_NAME: "acc-1"}
+            assert await client.get(t, [SYS_NAME]) == {SYS_NAME: "acc-1"}
 
     base.run(scenario)

@@ -145,6 +145,6 @@ def test_the_kernel_filter_compiles_where_libpcap_is_installed() -> None:
 
 
 def test_without_a_compilable_filter_the_canary_filters_in_python() -> None:
-    from govnet.probe.canary import _compiled_or_none
+    from govnet.probe.packets import compiled_or_none
 
-    assert _compiled_or_none("no such ((( filter", "lo") is None
+    assert compiled_or_none("no such ((( filter", "lo") is None

@@ -2,6 +2,11 @@
 
 Like nornir's AggregatedResult, every device gets a :class:`DeviceResult`; one dead switch
 never aborts the run, and failures are data reported together at the end.
+
+It lives in ``collect``, the lowest layer that runs fleets: it needs only the errors and the
+inventory's :class:`Device`, and every user (collect's fetch, backup and MAC tables; the
+domain packages av and provision; checks; the CLI) sits at or above ``collect``. Transport
+opens one session; it never runs fleets.
 """
 
 from __future__ import annotations
