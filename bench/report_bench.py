@@ -12,7 +12,8 @@ import os
 import time
 from datetime import UTC, datetime, timedelta
 
-from govnet.checks.model import Evidence, Finding, Run, Severity, Status, Text
+from govnet.checks.model import Finding, Run
+from govnet.core.vocabulary import Evidence, Severity, Status, Text
 from govnet.report.audit import AuditReport, to_html
 from govnet.report.bulletin import Labels, build
 from govnet.report.pdf import engines, html_to_pdf

@@ -26,7 +26,7 @@ from pydantic import Field
 from govnet.av.join import Current, Match, current
 from govnet.av.parse import CHINA, local_date
 from govnet.checks.fleet import TERMINAL
-from govnet.checks.model import Evidence, Status
+from govnet.core.vocabulary import Evidence, Status
 from govnet.inventory.model import Device
 from govnet.validation import Regex, Strict
 

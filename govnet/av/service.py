@@ -25,13 +25,14 @@ from govnet.av.policy import TESTS, AntivirusParams, Assessment, AvPolicy, Live,
 from govnet.av.snmp import collect_software, software_records
 from govnet.av.sources import Catalogue, load_catalogue
 from govnet.checks.fleet import TERMINAL, terminal_target
-from govnet.checks.model import Status
+from govnet.core.vocabulary import Status
+from govnet.durations import utcnow
 from govnet.errors import GovnetError, TransportError
 from govnet.inventory.model import Device, Inventory, Terminal
 from govnet.platforms import get_platform
 from govnet.secrets import check_all
 from govnet.store.av import newest_snapshots, save_snapshot
-from govnet.store.db import Store, utcnow
+from govnet.store.db import Store
 from govnet.transport.jump import check_keys
 from govnet.transport.pool import run_fleet
 from govnet.transport.ssh import SshOptions

@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from govnet.checks.engine import evaluate, required_commands
 from govnet.checks.facts import DeviceFacts
 from govnet.checks.fleet import FLEET_KEY, TERMINAL, FleetContext, Preparer, terminal_target
-from govnet.checks.model import Evidence, Finding, Run, Severity, Status, Text
+from govnet.checks.model import Finding, Run
 from govnet.checks.playbook import Playbook, load_playbooks
 from govnet.checks.registry import get_kind
-from govnet.collect.backup import new_run_id, store_config
+from govnet.collect.backup import store_config
 from govnet.collect.fetch import Collected, CollectOptions, collect
 from govnet.collect.sanitize import mask_line
+from govnet.core.ids import new_run_id
+from govnet.core.vocabulary import Evidence, Severity, Status, Text
 from govnet.durations import utcnow
 from govnet.errors import GovnetError, TransportError
 from govnet.inventory.loader import decode_text

@@ -11,97 +11,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
+from govnet.core.vocabulary import Evidence, Severity, Status, Text
 from govnet.errors import ExitCode
-
-
-class Status(StrEnum):
-    """A rule's outcome on one device."""
-
-    PASS = "pass"
-    FAIL = "fail"
-    ERROR = "error"  # could not check: the device or the output could not be read
-    SKIP = "skip"  # the rule does not apply to this device
-
-    def __str__(self) -> str:
-        return self.value
-
-
-_SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
-
-
-class Severity(StrEnum):
-    """How bad a failure is; ordered ``low < medium < high < critical``."""
-
-    CRITICAL = "critical"
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-
-    @property
-    def rank(self) -> int:
-        return _SEVERITY_RANK[self.value]
-
-    def __str__(self) -> str:
-        return self.value
-
-    # str's own comparisons would order alphabetically; order by rank instead.
-    def __lt__(self, other: object) -> bool:
-        if not isinstance(other, Severity):
-            return NotImplemented
-        return self.rank < other.rank
-
-    def __le__(self, other: object) -> bool:
-        if not isinstance(other, Severity):
-            return NotImplemented
-        return self.rank <= other.rank
-
-    def __gt__(self, other: object) -> bool:
-        if not isinstance(other, Severity):
-            return NotImplemented
-        return self.rank > other.rank
-
-    def __ge__(self, other: object) -> bool:
-        if not isinstance(other, Severity):
-            return NotImplemented
-        return self.rank >= other.rank
-
-    def __hash__(self) -> int:
-        return hash(self.value)
-
-
-@dataclass(frozen=True, slots=True)
-class Text:
-    """A short text in English and Chinese (rule titles, remediation)."""
-
-    en: str = ""
-    zh: str = ""
-
-    def get(self, lang: str) -> str:
-        first, second = (self.zh, self.en) if lang == "zh" else (self.en, self.zh)
-        return first or second
-
-    def to_dict(self) -> dict[str, str]:
-        return {"en": self.en, "zh": self.zh}
-
-
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """What a check saw: a configuration line (with its 1-based number) or a note."""
-
-    text: str
-    line: int | None = None
-    note: str = ""
-
-    def __str__(self) -> str:
-        where = f"{self.line}: " if self.line is not None else ""
-        note = f"  ({self.note})" if self.note else ""
-        return f"{where}{self.text}{note}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "text": self.text, "note": self.note}
 
 
 @dataclass(frozen=True, slots=True)

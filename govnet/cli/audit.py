@@ -9,11 +9,11 @@ from typing import Any
 import click
 
 from govnet.checks.audit import AuditOptions, audit_lock, history, load_report, run_audit
-from govnet.checks.model import Severity
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.cli.complete import complete_playbooks
 from govnet.cli.documents import channel_sender, deliver, notify_options, write_binary
 from govnet.collect.fetch import CollectOptions
+from govnet.core.vocabulary import Severity
 from govnet.errors import GovnetError
 from govnet.i18n import pick
 from govnet.inventory import select_devices, select_terminals

@@ -15,10 +15,9 @@ import click
 from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.cli.complete import complete_zones
 from govnet.cli.documents import channel_sender, emit_document, notify_options, send_document
-from govnet.durations import DurationParam, SinceParam, format_age
+from govnet.durations import DurationParam, SinceParam, format_age, utcnow
 from govnet.i18n import pick
 from govnet.report.tabular import Column, emit_rows
-from govnet.store.db import utcnow
 
 SECRET_HELP = (
     "Shared probe secret by reference: env:NAME or file:PATH "

@@ -38,8 +38,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from govnet.checks.configtext import ParsedConfig
 from govnet.collect.tables import canonical_port, vlan_of_interface
+from govnet.core.configtext import ParsedConfig
 from govnet.inventory.model import Device, Inventory, Link
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address

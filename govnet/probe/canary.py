@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from govnet.durations import utcnow
 from govnet.inventory.model import Inventory
 from govnet.probe.token import ForgedToken, ProbeError, Token, TokenRejected, Verifier
-from govnet.store.db import Store, utcnow
+from govnet.store.db import Store
 from govnet.store.probe import Arrival, CanaryBeat, heartbeat, prune_nonces
 
 log = logging.getLogger(__name__)

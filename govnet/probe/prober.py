@@ -23,11 +23,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from govnet.collect.backup import new_run_id
+from govnet.core.ids import new_run_id
+from govnet.durations import utcnow
 from govnet.inventory.model import Canary, Inventory
 from govnet.probe.results import NO_ROUTE, ProbeRun, verdicts
 from govnet.probe.token import PROTOCOLS, ProbeError, ProbeProtocol, TokenCodec, new_id
-from govnet.store.db import Store, utcnow
+from govnet.store.db import Store
 from govnet.store.probe import SentProbe, arrivals_for, canary_sessions, save_probe_run
 
 CAP_NET_RAW = 13

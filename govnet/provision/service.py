@@ -28,8 +28,10 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
-from govnet.collect.backup import new_run_id, store_config
+from govnet.collect.backup import store_config
 from govnet.collect.sanitize import mask_line, normalise
+from govnet.core.ids import new_run_id
+from govnet.durations import utcnow
 from govnet.errors import CommandError, ExitCode, GovnetError, TransportError
 from govnet.inventory.model import Device
 from govnet.platforms import get_platform
@@ -44,7 +46,7 @@ from govnet.provision.rules import PlatformRules, left_to_people, platform_rules
 from govnet.provision.tasks import Job, Target
 from govnet.secrets import REDACTOR, check_all
 from govnet.store import provision as records
-from govnet.store.db import Store, utcnow
+from govnet.store.db import Store
 from govnet.transport.jump import check_keys
 from govnet.transport.pool import DeviceResult, run_fleet
 from govnet.transport.ssh import SshOptions, SshSession

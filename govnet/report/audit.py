@@ -21,7 +21,8 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from govnet.checks.model import Finding, Run, Severity, Status
+from govnet.checks.model import Finding, Run
+from govnet.core.vocabulary import Severity, Status
 from govnet.i18n import pick
 from govnet.report.bulletin import SEVERITY_ZH, Labels, build, report_css
 from govnet.report.scoreboard import Score, scoreboard

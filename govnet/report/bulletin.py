@@ -27,7 +27,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from govnet import __version__
-from govnet.checks.model import Evidence, Finding, Status
+from govnet.checks.model import Finding
+from govnet.core.vocabulary import Evidence, Status
 from govnet.errors import GovnetError
 from govnet.i18n import pick
 from govnet.textsafe import visible

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from govnet.checks.model import Finding, Status
+from govnet.checks.model import Finding
+from govnet.core.vocabulary import Status
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from govnet.checks.model import Severity, Text
+from govnet.core.vocabulary import Severity, Text
 from govnet.durations import format_duration
 from govnet.inventory.model import Service
 from govnet.monitor.model import Clock, DeviceState, DeviceStatus, SystemClock

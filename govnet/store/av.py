@@ -26,7 +26,8 @@ from sqlalchemy import (
 )
 
 from govnet.av.model import AvRecord, Snapshot
-from govnet.store.db import Store, metadata, utcnow
+from govnet.durations import utcnow
+from govnet.store.db import Store, metadata
 
 av_snapshots = Table(
     "av_snapshots",

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from govnet.checks.facts import DeviceFacts
 from govnet.checks.fleet import FleetContext, fleet_of
-from govnet.checks.model import Evidence, Status
 from govnet.checks.registry import CheckResult, register
+from govnet.core.vocabulary import Evidence, Status
 from govnet.durations import Duration, format_age, format_duration
 from govnet.errors import GovnetError
 from govnet.inventory.model import Device

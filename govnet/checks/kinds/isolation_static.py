@@ -21,8 +21,8 @@ from pydantic import Field
 from govnet.checks.facts import DeviceFacts
 from govnet.checks.fleet import FleetContext, fleet_of
 from govnet.checks.kinds.config import parsed
-from govnet.checks.model import Evidence
 from govnet.checks.registry import CheckResult, register
+from govnet.core.vocabulary import Evidence
 from govnet.inventory.model import Device, Inventory
 from govnet.isolation.static import (
     KINDS,

@@ -13,7 +13,7 @@ from govnet.av.join import current, host_key, join
 from govnet.av.model import AvRecord
 from govnet.av.parse import CHINA
 from govnet.av.policy import AvPolicy, assess
-from govnet.checks.model import Status
+from govnet.core.vocabulary import Status
 from govnet.inventory.model import Device
 
 TAKEN = datetime(2025, 6, 30, 9, 0, tzinfo=CHINA)

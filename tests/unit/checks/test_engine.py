@@ -11,9 +11,10 @@ from pydantic import BaseModel
 
 from govnet.checks.engine import DeviceFacts, evaluate, required_commands
 from govnet.checks.facts import DeviceFacts as FactsFromFacts
-from govnet.checks.model import Evidence, Finding, Run, Severity, Status, Text, exit_code
+from govnet.checks.model import Finding, Run, exit_code
 from govnet.checks.playbook import AppliesTo, Playbook, Rule
 from govnet.checks.registry import get_kind
+from govnet.core.vocabulary import Evidence, Severity, Status, Text
 from govnet.inventory.model import Device
 from tests.unit.checks.support import make_device
 

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from govnet.checks.engine import DeviceFacts, evaluate
 from govnet.checks.fleet import FLEET_KEY, FleetContext
-from govnet.checks.model import Status
 from govnet.checks.playbook import load_playbooks
 from govnet.cli.main import cli
+from govnet.core.vocabulary import Status
 from govnet.inventory import Inventory, load_inventory
 from govnet.probe.overview import exit_code, overview, zone_pairs
 from govnet.store.db import Store

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from govnet.checks.model import Evidence, Finding, Run, Severity, Status, Text
+from govnet.checks.model import Finding, Run
 from govnet.cli.main import cli
+from govnet.core.vocabulary import Evidence, Severity, Status, Text
 from govnet.report.audit import AuditReport, to_html
 from govnet.report.bulletin import Labels, build, local_time
 from govnet.report.scoreboard import scoreboard

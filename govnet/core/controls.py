@@ -11,13 +11,13 @@ from importlib import resources
 
 import yaml
 
-from govnet.inventory.model import Label
+from govnet.core.vocabulary import Text
 
 
 @dataclass(frozen=True)
 class Control:
     id: str
-    label: Label  # what the control requires, zh and en
+    label: Text  # what the control requires, zh and en
     clause: str  # GB/T 28448-2019 test unit, e.g. L3-CES1-03
 
     @property
@@ -35,7 +35,7 @@ def controls() -> dict[str, Control]:
     text = resources.files("govnet").joinpath("data/controls.yaml").read_text(encoding="utf-8")
     raw = yaml.safe_load(text)["controls"]
     return {
-        cid: Control(cid, Label(en=row["en"], zh=row["zh"]), str(row["clause"]))
+        cid: Control(cid, Text(en=row["en"], zh=row["zh"]), str(row["clause"]))
         for cid, row in raw.items()
     }
 
