@@ -1,6 +1,6 @@
 """Antivirus status: who is covered, whose signatures are stale, who runs a standalone edition.
 
-Every source is an adapter that yields :class:`~govnet.av.model.AvRecord` (one normalised
+Every source is an adapter that yields :class:`~govnet.store.avrecords.AvRecord` (one normalised
 record per endpoint and product):
 
 - console exports (CSV, XLSX, JSON) read with a per-vendor column mapping

@@ -1,4 +1,4 @@
-"""Console exports (CSV, XLSX, JSON) → :class:`~govnet.av.model.AvRecord`, one per row.
+"""Console exports (CSV, XLSX, JSON) → :class:`~govnet.store.avrecords.AvRecord`, one per row.
 
 The layout of each vendor's export is data (a :class:`~govnet.av.sources.Source`): which header
 names carry which field. Files may be UTF-8 or GBK (what Chinese consoles write), may have title
@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
-from govnet.av.model import AvRecord, Snapshot
 from govnet.av.parse import (
     ValueProblem,
     date_from_version,
@@ -54,6 +53,7 @@ from govnet.limits import (
     read_regular,
     with_dimensions,
 )
+from govnet.store.avrecords import AvRecord, Snapshot
 
 HEADER_SCAN = 20
 JSON_CONTAINERS_PER_ROW = 8

@@ -25,9 +25,9 @@ from pydantic import Field
 
 from govnet.av.join import Current, Match, current
 from govnet.av.parse import CHINA, local_date
-from govnet.checks.fleet import TERMINAL
 from govnet.core.vocabulary import Evidence, Status
 from govnet.inventory.model import Device
+from govnet.inventory.terminals import TERMINAL
 from govnet.validation import Regex, Strict
 
 Test = Literal["installed", "signatures-fresh", "centrally-managed"]

@@ -19,19 +19,19 @@ from typing import Any
 from govnet.av.clamav import collect_clamav
 from govnet.av.exports import parse_export
 from govnet.av.join import Joined, join
-from govnet.av.model import AvRecord, Snapshot
 from govnet.av.parse import CHINA, local_date
-from govnet.av.policy import TESTS, AntivirusParams, Assessment, AvPolicy, Live, assess
+from govnet.av.policy import TESTS, Assessment, AvPolicy, Live, assess
 from govnet.av.snmp import collect_software, software_records
 from govnet.av.sources import Catalogue, load_catalogue
-from govnet.checks.fleet import TERMINAL, terminal_target
 from govnet.core.vocabulary import Status
 from govnet.durations import utcnow
 from govnet.errors import GovnetError, TransportError
 from govnet.inventory.model import Device, Inventory, Terminal
+from govnet.inventory.terminals import TERMINAL, terminal_target
 from govnet.platforms import get_platform
 from govnet.secrets import check_all
 from govnet.store.av import newest_snapshots, save_snapshot
+from govnet.store.avrecords import AvRecord, Snapshot
 from govnet.store.db import Store
 from govnet.transport.jump import check_keys
 from govnet.transport.pool import run_fleet
@@ -180,20 +180,6 @@ def fleet_data(
 
 
 # ----------------------------------------------------------------------------- policy
-
-
-def load_policy(path: Path) -> dict[str, AvPolicy]:
-    """The ``antivirus`` rules' params of a playbook, by test."""
-    from govnet.checks.playbook import load_playbooks
-
-    out: dict[str, AvPolicy] = {}
-    for book in load_playbooks([path]):
-        for rule in book.rules:
-            if rule.kind == "antivirus" and isinstance(rule.params, AntivirusParams):
-                out.setdefault(rule.params.test, rule.params.policy)
-    if not out:
-        raise GovnetError(f"{path}: no rule of kind 'antivirus' (see playbooks/antivirus.yaml)")
-    return out
 
 
 def policy_for(policies: dict[str, AvPolicy], test: str) -> AvPolicy:

@@ -37,7 +37,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationError
 
-from govnet.av.model import Edition
 from govnet.av.parse import (
     DEFAULT_EMPTY,
     DEFAULT_FALSE,
@@ -49,6 +48,7 @@ from govnet.av.parse import (
     parse_offset,
 )
 from govnet.errors import Diagnostic, InputError
+from govnet.store.avrecords import Edition
 from govnet.validation import Listed, Regex, Strict, diagnostics_from
 from govnet.yamlsrc import load_yaml_file
 

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from govnet.checks.engine import evaluate, required_commands
 from govnet.checks.facts import DeviceFacts
-from govnet.checks.fleet import FLEET_KEY, TERMINAL, FleetContext, Preparer, terminal_target
-from govnet.checks.model import Finding, Run
+from govnet.checks.fleet import FLEET_KEY, FleetContext, Preparer
+from govnet.checks.model import AuditReport, Finding, Run
 from govnet.checks.playbook import Playbook, load_playbooks
 from govnet.checks.registry import get_kind
 from govnet.collect.backup import store_config
@@ -31,10 +31,10 @@ from govnet.durations import utcnow
 from govnet.errors import GovnetError, TransportError
 from govnet.inventory.loader import decode_text
 from govnet.inventory.model import Device, Inventory, Terminal
+from govnet.inventory.terminals import TERMINAL, terminal_target
 from govnet.limits import LimitError, Limits, limits, read_regular
 from govnet.locks import exclusive
 from govnet.platforms import get_platform
-from govnet.report.audit import AuditReport
 from govnet.secrets import REDACTOR
 from govnet.transport.pool import DeviceResult
 

@@ -317,8 +317,8 @@ def report(app: App, /, max_age: timedelta, fmt: str, output: Path | None,
 
     Exit 1 when any angle fails for any pair. --notify: as for audit (a failed delivery keeps
     the exit code; a clean 0 becomes 3)."""
+    from govnet.inventory.labels import Labels
     from govnet.probe.overview import exit_code, overview
-    from govnet.report.bulletin import Labels
     from govnet.report.bulletins import isolation_document
 
     sender = channel_sender(app, notify, notify_rules) if notify else None  # before any work

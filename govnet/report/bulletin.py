@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,6 +30,7 @@ from govnet.checks.model import Finding
 from govnet.core.vocabulary import Evidence, Status
 from govnet.errors import GovnetError
 from govnet.i18n import pick
+from govnet.inventory.labels import Labels
 from govnet.textsafe import visible
 
 SEVERITY_ZH = {"critical": "严重", "high": "高", "medium": "中", "low": "低"}
@@ -86,29 +86,6 @@ def local_time(when: datetime | None, tz: tzinfo) -> str:
 
 
 # ---------------------------------------------------------------------------- labels
-
-
-@dataclass(frozen=True)
-class Labels:
-    """Chinese and English names of zones, sites and units (from the inventory); an id
-    without a label is shown as itself."""
-
-    zones: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # name → (zh, en)
-    sites: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-    units: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-
-    @classmethod
-    def from_inventory(cls, inv: Any) -> Labels:
-        def table(items: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
-            return {n: (x.label.zh or "", x.label.en or "") for n, x in items.items()}
-
-        return cls(table(inv.zones), table(inv.sites), table(inv.units))
-
-    def name(self, scope: str, key: str | None, lang: str) -> str:
-        if not key:
-            return pick(lang, "(no unit)", "（未归属单位）") if scope == "unit" else ""
-        zh, en = getattr(self, scope + "s").get(key, ("", ""))
-        return (zh or en or key) if lang == "zh" else (en or zh or key)
 
 
 # ----------------------------------------------------------------------- explanations
@@ -245,7 +222,7 @@ def build(
     show_all: bool = False,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The 通报 of an :class:`~govnet.report.audit.AuditReport` as plain data (str, int,
+    """The 通报 of an :class:`~govnet.checks.model.AuditReport` as plain data (str, int,
     float, None, lists and dicts) for the HTML template, the workbook and the summary."""
     labels = labels or Labels()
     tz = tz or report_zone()

@@ -15,6 +15,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from govnet.collect.interfaces import read_config
 from govnet.collect.tables import (
     DOT1D_BASE_PORT_IF_INDEX,
     DOT1Q_TP_FDB_PORT,
@@ -29,7 +30,6 @@ from govnet.collect.tables import (
 )
 from govnet.core.configtext import parse_config
 from govnet.inventory.model import Device
-from govnet.isolation.static import read_config
 
 # shared CI machines are slow at times: no per-example deadline, no "too slow" health check
 RELAXED = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -33,8 +33,9 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, field_validator
 
 from govnet.checks.facts import DeviceFacts
-from govnet.checks.fleet import TERMINAL, FleetContext, fleet_of
+from govnet.checks.fleet import FleetContext, fleet_of
 from govnet.checks.registry import CheckResult, register
+from govnet.collect.interfaces import DeviceConfig, read_config
 from govnet.collect.tables import (
     DeviceTables,
     TableEntry,
@@ -46,8 +47,9 @@ from govnet.core.configtext import ParsedConfig, parse_config
 from govnet.core.vocabulary import Evidence, Status
 from govnet.errors import GovnetError
 from govnet.inventory.model import Device, Name
+from govnet.inventory.terminals import TERMINAL
 from govnet.isolation.correlate import DualHomed, L2Options, L2Result, UnknownDevice, correlate
-from govnet.isolation.static import DeviceConfig, isolated_from, read_config
+from govnet.isolation.static import isolated_from
 from govnet.validation import Strict
 
 if TYPE_CHECKING:

@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from govnet.checks.model import Finding, Run
+from govnet.checks.model import AuditReport, Finding, Run
+from govnet.checks.scoreboard import scoreboard
 from govnet.cli.main import cli
 from govnet.core.vocabulary import Evidence, Severity, Status, Text
-from govnet.report.audit import AuditReport, to_html
-from govnet.report.bulletin import Labels, build, local_time
-from govnet.report.scoreboard import scoreboard
+from govnet.inventory.labels import Labels
+from govnet.report.audit import to_html
+from govnet.report.bulletin import build, local_time
 from tests.conftest import LAB_INVENTORY, ROOT
 from tests.receivers import MailReceiver, RobotReceiver, tls_mail_receiver
 

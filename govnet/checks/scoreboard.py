@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from govnet.checks.model import Finding
 from govnet.core.vocabulary import Status
+
+if TYPE_CHECKING:  # the model imports this module (AuditReport.scores)
+    from govnet.checks.model import Finding
 
 
 @dataclass(frozen=True)
