@@ -12,10 +12,10 @@ import pytest
 from govnet.errors import PlaybookError
 from govnet.inventory.model import Link
 from govnet.monitor.alerts import AlertEngine
+from govnet.monitor.daemon import StoreWriter
 from govnet.monitor.model import DeviceState, DeviceStatus, PollResult, Sample
 from govnet.monitor.notify import Notice
 from govnet.monitor.rules import AlertRules, load_rules
-from govnet.monitor.service import StoreWriter
 from govnet.monitor.topology import Topology
 from govnet.store.db import Store
 from govnet.store.monitor import MonitorStore

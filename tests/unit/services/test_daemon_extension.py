@@ -10,10 +10,10 @@ import pytest
 
 from govnet.inventory import load_inventory
 from govnet.monitor.config import MonitorConfig
+from govnet.monitor.daemon import StoreWriter
 from govnet.monitor.extension import DaemonContext
 from govnet.monitor.model import DeviceState, DeviceStatus
 from govnet.monitor.notify import Notice
-from govnet.monitor.service import StoreWriter
 from govnet.services.daemon import ServiceChecks
 from govnet.services.probes import ProbeResult
 from govnet.services.runner import CheckResult
