@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from govnet.store.availability import ServiceStore
 from govnet.store.monitor import MonitorStore
-from govnet.store.services import ServiceStore
 
 SPARK_WINDOW = 3600.0
 HEARTBEAT_STALE = 30.0

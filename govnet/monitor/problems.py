@@ -1,7 +1,7 @@
 """One problem lifecycle: pending → firing (suppressed, flapping) → resolved, told once.
 
 A *problem* is (rule, subject, instance): a device for the SNMP rules (:mod:`.alerts`), a
-service for the availability checks (``services/alerts.py``). Both decide *whether*
+service for the availability checks (``availability/alerts.py``). Both decide *whether*
 a condition holds; :class:`ProblemBook` decides what that means for the alert:
 
 - ``step``: a condition that holds for ``hold`` seconds opens the alert; it stays the one

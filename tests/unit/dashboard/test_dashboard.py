@@ -15,9 +15,9 @@ from rich.console import Console
 from govnet.cli.main import cli
 from govnet.dashboard.render import View, render, sparkline
 from govnet.dashboard.snapshot import ActiveAlert, DeviceTile, Snapshot, read_snapshot
+from govnet.store.availability import ServiceBatch, ServiceStore
 from govnet.store.db import Store
 from govnet.store.monitor import Batch, MonitorStore
-from govnet.store.services import ServiceBatch, ServiceStore
 
 GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "monitor"
 NOW = 1_800_000_000.0  # 2027-01-15 16:00:00 in Beijing

@@ -224,14 +224,14 @@ def test_the_daemon_runs_with_no_extension(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_the_monitor_package_does_not_import_the_service_checks() -> None:
-    """The daemon is handed its extensions: nothing in govnet.monitor names govnet.services,
+    """The daemon is handed its extensions: nothing in govnet.monitor names govnet.availability,
     and importing the daemon loads none of it (until the layer contract checks this)."""
     folder = Path(govnet.monitor.__file__).parent
-    naming = [p.name for p in sorted(folder.glob("*.py")) if "govnet.services" in p.read_text()]
+    naming = [p.name for p in sorted(folder.glob("*.py")) if "govnet.availability" in p.read_text()]
     assert naming == []
     code = (
         "import sys, govnet.monitor.daemon, govnet.monitor.alerts; "
-        "print([m for m in sys.modules if m.startswith('govnet.services')])"
+        "print([m for m in sys.modules if m.startswith('govnet.availability')])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

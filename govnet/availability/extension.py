@@ -15,16 +15,16 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
+from govnet.availability.alerts import ServiceAlerts
+from govnet.availability.runner import CheckResult, ServiceRunner
 from govnet.inventory.model import Device, Inventory, Service
 from govnet.monitor.config import MonitorConfig
 from govnet.monitor.extension import DaemonContext, DaemonExtension
 from govnet.monitor.model import DeviceStatus, PollResult
 from govnet.monitor.states import Transition, next_delay
-from govnet.services.alerts import ServiceAlerts
-from govnet.services.runner import CheckResult, ServiceRunner
-from govnet.store.services import Observation, ServiceBatch, ServiceStore
+from govnet.store.availability import Observation, ServiceBatch, ServiceStore
 
-log = logging.getLogger("govnet.services")
+log = logging.getLogger("govnet.availability")
 
 SAMPLES_RETENTION = 30 * 86400.0  # raw probe results; spans are kept
 

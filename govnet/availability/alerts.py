@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from govnet.availability.runner import CheckResult
 from govnet.core.vocabulary import Severity, Text
 from govnet.durations import format_duration
 from govnet.inventory.model import Service
@@ -30,15 +31,14 @@ from govnet.monitor.model import Clock, DeviceState, DeviceStatus, SystemClock
 from govnet.monitor.notify import Notifier
 from govnet.monitor.problems import AlertSink, Problem, ProblemBook, Suppression
 from govnet.monitor.rules import AlertRule, AppliesTo
-from govnet.services.runner import CheckResult
 
-log = logging.getLogger("govnet.services.alerts")
+log = logging.getLogger("govnet.availability.alerts")
 
 
 def _rule(rule_id: str, en: str, zh: str, severity: str, state: str) -> AlertRule:
     return AlertRule(
         id=rule_id, title=Text(en=en, zh=zh), severity=Severity(severity),
-        applies_to=AppliesTo(), state=state, source="govnet/services/alerts.py",
+        applies_to=AppliesTo(), state=state, source="govnet/availability/alerts.py",
     )  # fmt: skip
 
 

@@ -1,14 +1,14 @@
 """Service-check figures (issue 8): 500 services at 30 s against local servers.
 
-govnet's scheduler (``govnet.services.runner.ServiceRunner``, as govnetd runs it: concurrency
+govnet's scheduler (``govnet.availability.runner.ServiceRunner``, as govnetd runs it: concurrency
 64, up → down states) checks 250 http services (GET, status and text) and 250 tcp services
 (connect) every 30 s. The servers are the lab's web server (``govnet.lab.http``) on 10
 loopback ports in a child process, so their CPU is not the client's. Figures: checks per
 second, check lag p50/p99/max (how late a check started after it was due), failures, and the
 client's CPU (this process) as a share of one core. Prints figures; asserts nothing.
 
-    python bench/services_bench.py                        # 500 services, 75 s
-    GOVNET_BENCH_SERVICES=2000 GOVNET_BENCH_SECONDS=120 python bench/services_bench.py
+    python bench/availability_bench.py                        # 500 services, 75 s
+    GOVNET_BENCH_SERVICES=2000 GOVNET_BENCH_SECONDS=120 python bench/availability_bench.py
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from govnet.availability.runner import CheckResult, ServiceRunner
 from govnet.inventory.model import HttpProbeSpec, Label, Probe, Service, TcpProbeSpec
 from govnet.monitor.config import MonitorConfig
-from govnet.services.runner import CheckResult, ServiceRunner
 
 N = int(os.environ.get("GOVNET_BENCH_SERVICES", "500"))
 SECONDS = float(os.environ.get("GOVNET_BENCH_SECONDS", "75"))

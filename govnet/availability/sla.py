@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from govnet.errors import GovnetError
 from govnet.inventory.model import Inventory, MaintenanceWindow
-from govnet.store.services import Span
+from govnet.store.availability import Span
 
 Interval = tuple[float, float]
 

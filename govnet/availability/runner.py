@@ -15,15 +15,15 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from govnet.availability.probes import ProbeResult, Probes
 from govnet.inventory.model import Service
 from govnet.monitor import states
 from govnet.monitor.config import MonitorConfig
 from govnet.monitor.model import Clock, DeviceState, DeviceStatus, SystemClock
 from govnet.monitor.poller import stable_fraction
 from govnet.monitor.schedule import Scheduler, next_due
-from govnet.services.probes import ProbeResult, Probes
 
-log = logging.getLogger("govnet.services")
+log = logging.getLogger("govnet.availability")
 
 
 @dataclass

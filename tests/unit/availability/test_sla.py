@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from govnet.services.availability import tally
-from govnet.store.services import Span
+from govnet.availability.sla import tally
+from govnet.store.availability import Span
 
 H = 3600.0
 

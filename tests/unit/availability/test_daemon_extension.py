@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
+from govnet.availability.extension import ServiceChecks
+from govnet.availability.probes import ProbeResult
+from govnet.availability.runner import CheckResult
 from govnet.inventory import load_inventory
 from govnet.monitor.config import MonitorConfig
 from govnet.monitor.daemon import StoreWriter
 from govnet.monitor.extension import DaemonContext
 from govnet.monitor.model import DeviceState, DeviceStatus
 from govnet.monitor.notify import Notice
-from govnet.services.daemon import ServiceChecks
-from govnet.services.probes import ProbeResult
-from govnet.services.runner import CheckResult
 from govnet.store.db import Store
 from govnet.store.monitor import MonitorStore
 from govnet.testing import FakeClock

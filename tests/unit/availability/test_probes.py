@@ -16,11 +16,11 @@ import trustme
 from dnslib import QTYPE, RR, A
 from dnslib.server import BaseResolver, DNSServer
 
+from govnet.availability.probes import Probes
+from govnet.availability.runner import ServiceRunner
 from govnet.inventory.model import DnsProbeSpec, HttpProbeSpec, Label, Probe, Service, TcpProbeSpec
 from govnet.monitor.config import MonitorConfig
 from govnet.monitor.model import DeviceState
-from govnet.services.probes import Probes
-from govnet.services.runner import ServiceRunner
 from govnet.testing import FakeClock
 
 
