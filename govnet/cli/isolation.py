@@ -83,9 +83,9 @@ def canary(
 
     Needs root or CAP_NET_RAW; run it on the host that owns the canary address (in the
     lab: 'ip netns exec <prefix>-ext govnet isolation canary')."""
-    from govnet.probe.canary import CanaryService, listen_plan
-    from govnet.probe.prober import require_raw_privilege
-    from govnet.probe.token import TokenCodec, Verifier
+    from govnet.isolation.probe.canary import CanaryService, listen_plan
+    from govnet.isolation.probe.prober import require_raw_privilege
+    from govnet.isolation.probe.token import TokenCodec, Verifier
     from govnet.store.probe import StoreReplayCache
 
     listens = listen_plan(app.inventory(), listen)
@@ -98,7 +98,7 @@ def canary(
         if outcome == "unsigned":
             return  # pings and scans of the canary's address: not probes
         if app.quiet or not app.interactive:  # cron, systemd: one log line per event
-            logging.getLogger("govnet.probe.canary").warning("%s: %s", outcome, message)
+            logging.getLogger("govnet.isolation.probe.canary").warning("%s: %s", outcome, message)
             return
         style = "bold red" if outcome == "accepted" else "yellow"
         text = message if outcome == "accepted" else f"rejected ({outcome}): {message}"
@@ -211,8 +211,13 @@ def probe(
     Only canary addresses declared in the inventory are ever sent to. Needs root or
     CAP_NET_RAW. Exit 0 isolated; 1 a probe leaked; 2 usage; 3 inconclusive (a canary was
     not listening)."""
-    from govnet.probe.prober import ProbeOptions, plan_probes, require_raw_privilege, run_probe
-    from govnet.probe.token import PROTOCOLS, ProbeProtocol, TokenCodec
+    from govnet.isolation.probe.prober import (
+        ProbeOptions,
+        plan_probes,
+        require_raw_privilege,
+        run_probe,
+    )
+    from govnet.isolation.probe.token import PROTOCOLS, ProbeProtocol, TokenCodec
 
     inv = app.inventory()
     chosen = tuple(ProbeProtocol(p) for p in protocols) or PROTOCOLS
@@ -318,7 +323,7 @@ def report(app: App, /, max_age: timedelta, fmt: str, output: Path | None,
     Exit 1 when any angle fails for any pair. --notify: as for audit (a failed delivery keeps
     the exit code; a clean 0 becomes 3)."""
     from govnet.inventory.labels import Labels
-    from govnet.probe.overview import exit_code, overview
+    from govnet.isolation.probe.overview import exit_code, overview
     from govnet.report.bulletins import isolation_document
 
     sender = channel_sender(app, notify, notify_rules) if notify else None  # before any work

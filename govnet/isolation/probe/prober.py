@@ -26,8 +26,8 @@ from typing import Any, Protocol
 from govnet.core.ids import new_run_id
 from govnet.durations import utcnow
 from govnet.inventory.model import Canary, Inventory
-from govnet.probe.results import NO_ROUTE, ProbeRun, verdicts
-from govnet.probe.token import PROTOCOLS, ProbeError, ProbeProtocol, TokenCodec, new_id
+from govnet.isolation.probe.results import NO_ROUTE, ProbeRun, verdicts
+from govnet.isolation.probe.token import PROTOCOLS, ProbeError, ProbeProtocol, TokenCodec, new_id
 from govnet.store.db import Store
 from govnet.store.probe import SentProbe, arrivals_for, canary_sessions, save_probe_run
 
@@ -129,7 +129,7 @@ class ScapyNetwork:
         import scapy.route  # noqa: F401  (fills conf.route from this namespace's table)
         from scapy.config import conf
 
-        import govnet.probe.packets  # noqa: F401  (scapy's layers, its logging quietened)
+        import govnet.isolation.probe.packets  # noqa: F401  (scapy's layers, its logging quietened)
 
         self._conf = conf
 
@@ -159,7 +159,7 @@ class ScapyNetwork:
     ) -> None:
         from scapy.sendrecv import send
 
-        from govnet.probe.packets import build
+        from govnet.isolation.probe.packets import build
 
         send(build(protocol, dst, port, token_text, dns_name, src), verbose=0)
 

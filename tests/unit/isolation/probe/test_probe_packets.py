@@ -14,7 +14,7 @@ from scapy.layers.inet import ICMP, IP, TCP, UDP
 from scapy.layers.l2 import Ether
 from scapy.packet import Packet, Raw
 
-from govnet.probe.packets import (
+from govnet.isolation.probe.packets import (
     DNS_LABEL,
     bpf_filter,
     build,
@@ -24,7 +24,7 @@ from govnet.probe.packets import (
     token_in_payload,
     token_in_qname,
 )
-from govnet.probe.token import PROTOCOLS, ProbeProtocol, TokenCodec
+from govnet.isolation.probe.token import PROTOCOLS, ProbeProtocol, TokenCodec
 
 CODEC = TokenCodec(b"0123456789abcdef-test-secret")
 CANARY = "172.20.255.250"
@@ -145,6 +145,6 @@ def test_the_kernel_filter_compiles_where_libpcap_is_installed() -> None:
 
 
 def test_without_a_compilable_filter_the_canary_filters_in_python() -> None:
-    from govnet.probe.canary import _compiled_or_none
+    from govnet.isolation.probe.canary import _compiled_or_none
 
     assert _compiled_or_none("no such ((( filter", "lo") is None

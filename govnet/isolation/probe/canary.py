@@ -29,7 +29,7 @@ from typing import Any
 
 from govnet.durations import utcnow
 from govnet.inventory.model import Inventory
-from govnet.probe.token import ForgedToken, ProbeError, Token, TokenRejected, Verifier
+from govnet.isolation.probe.token import ForgedToken, ProbeError, Token, TokenRejected, Verifier
 from govnet.store.db import Store
 from govnet.store.probe import Arrival, CanaryBeat, heartbeat, prune_nonces
 
@@ -135,7 +135,7 @@ class CanaryService:
 
     def handle(self, pkt: Any) -> str:
         """``accepted``, ``ignored`` (not a probe) or the rejection reason."""
-        from govnet.probe.packets import observe
+        from govnet.isolation.probe.packets import observe
 
         obs = observe(pkt, self.addresses, self.dns_ports)
         if obs is None:
@@ -230,7 +230,7 @@ class CanaryService:
         """Capture until ``stop`` is set (or ``duration`` seconds passed). Needs CAP_NET_RAW."""
         from scapy.sendrecv import AsyncSniffer
 
-        from govnet.probe.packets import bpf_filter
+        from govnet.isolation.probe.packets import bpf_filter
 
         ifaces = sorted({x.iface for x in self.listens})
         bpf = _compiled_or_none(bpf_filter(self.addresses, self.dns_ports), ifaces[0])
@@ -305,7 +305,7 @@ class _DnsResponder:
         self._thread.start()
 
     def _serve(self) -> None:
-        from govnet.probe.packets import dns_refusal
+        from govnet.isolation.probe.packets import dns_refusal
 
         sock = self._sock
         assert sock is not None

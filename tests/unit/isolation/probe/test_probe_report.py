@@ -16,10 +16,10 @@ from govnet.checks.playbook import load_playbooks
 from govnet.cli.main import cli
 from govnet.core.vocabulary import Status
 from govnet.inventory import Inventory, load_inventory
-from govnet.probe.overview import exit_code, overview, zone_pairs
+from govnet.isolation.probe.overview import exit_code, overview, zone_pairs
 from govnet.store.db import Store
 from tests.conftest import LAB_INVENTORY
-from tests.unit.probe.probe_support import Clock, FakeNetwork, canary_for, probe
+from tests.unit.isolation.probe.probe_support import Clock, FakeNetwork, canary_for, probe
 
 PLAYBOOK = """
 name: probe-test

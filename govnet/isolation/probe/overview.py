@@ -25,7 +25,7 @@ from typing import Any
 from govnet.durations import format_age
 from govnet.errors import ExitCode
 from govnet.inventory.model import Inventory
-from govnet.probe.results import ProbeResult, ProbeRun, Verdict, newest_runs
+from govnet.isolation.probe.results import ProbeResult, ProbeRun, Verdict, newest_runs
 from govnet.store.db import Store
 
 ANGLES: dict[str, tuple[str, ...]] = {

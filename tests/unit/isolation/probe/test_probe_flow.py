@@ -13,15 +13,22 @@ from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 
 from govnet.inventory import Inventory, load_inventory
-from govnet.probe.canary import listen_plan
-from govnet.probe.packets import build, payload
-from govnet.probe.prober import has_raw_privilege, plan_probes, require_raw_privilege
-from govnet.probe.results import Verdict, find_run, newest_runs
-from govnet.probe.token import ProbeError, ProbeProtocol, TokenCodec
+from govnet.isolation.probe.canary import listen_plan
+from govnet.isolation.probe.packets import build, payload
+from govnet.isolation.probe.prober import has_raw_privilege, plan_probes, require_raw_privilege
+from govnet.isolation.probe.results import Verdict, find_run, newest_runs
+from govnet.isolation.probe.token import ProbeError, ProbeProtocol, TokenCodec
 from govnet.store.db import Store
 from govnet.store.probe import arrivals_since, canary_sessions
 from tests.conftest import LAB_INVENTORY
-from tests.unit.probe.probe_support import CANARY, SECRET, Clock, FakeNetwork, canary_for, probe
+from tests.unit.isolation.probe.probe_support import (
+    CANARY,
+    SECRET,
+    Clock,
+    FakeNetwork,
+    canary_for,
+    probe,
+)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from govnet.probe.token import ProbeProtocol
+from govnet.isolation.probe.token import ProbeProtocol
 
 # scapy logs "No route found" and similar as WARNING on import and use; govnet reports those
 # conditions itself, per canary and protocol.

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from govnet.errors import SecretError
-from govnet.probe.packets import qname
-from govnet.probe.token import (
+from govnet.isolation.probe.packets import qname
+from govnet.isolation.probe.token import (
     HOST_MAX,
     PROTOCOLS,
     ExpiredToken,

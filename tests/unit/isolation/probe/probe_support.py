@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 from scapy.layers.l2 import Ether
 
 from govnet.inventory import Inventory
-from govnet.probe.canary import CanaryService, Listen
-from govnet.probe.packets import build
-from govnet.probe.prober import ProbeOptions, run_probe
-from govnet.probe.results import ProbeRun
-from govnet.probe.token import ProbeProtocol, TokenCodec, Verifier
+from govnet.isolation.probe.canary import CanaryService, Listen
+from govnet.isolation.probe.packets import build
+from govnet.isolation.probe.prober import ProbeOptions, run_probe
+from govnet.isolation.probe.results import ProbeRun
+from govnet.isolation.probe.token import ProbeProtocol, TokenCodec, Verifier
 from govnet.store.db import Store
 from govnet.store.probe import StoreReplayCache
 
