@@ -13,5 +13,5 @@ Imports are kept as snapshots in the store (:mod:`govnet.store.av`) with the dat
 taken; signature ages are computed against that date. :mod:`govnet.av.join` ties records to
 inventory terminals and servers (MAC, then IP, then host name), :mod:`govnet.av.policy` judges
 them (the ``antivirus`` check kind and ``govnet av status`` share it) and
-:mod:`govnet.av.service` is what the CLI calls.
+:mod:`govnet.av.operations` is what the CLI calls.
 """

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
+from govnet.av.operations import import_file, status
 from govnet.av.parse import CHINA, ValueProblem, parse_datetime
-from govnet.av.service import import_file, status
 from govnet.checks.kinds.antivirus import load_policy
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.cli.documents import channel_sender, notify_options, send_document

@@ -72,7 +72,7 @@ class AntivirusKind:
         first = rules[0]
         assert isinstance(first.params, AntivirusParams)
         known = list(ctx.inventory.devices.values()) if ctx.inventory else list(ctx.targets)
-        from govnet.av.service import fleet_data  # the store (SQLAlchemy): only when used
+        from govnet.av.operations import fleet_data  # the store (SQLAlchemy): only when used
 
         ctx.data[KEY] = fleet_data(
             endpoints, ctx.store, ctx.now, known, live, catalogue_path(first, first.params.policy)
@@ -81,7 +81,7 @@ class AntivirusKind:
     def evaluate(self, device: Device, facts: DeviceFacts, params: AntivirusParams) -> CheckResult:
         ctx = fleet_of(facts)
         data = ctx.data.get(KEY) if ctx is not None else None
-        from govnet.av.service import AvFleet
+        from govnet.av.operations import AvFleet
 
         if ctx is None or not isinstance(data, AvFleet):
             return CheckResult.errored("antivirus data was not prepared (run it with govnet audit)")
