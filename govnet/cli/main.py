@@ -127,12 +127,7 @@ class _LazyCommands(dict[str, click.Command]):
         module = self._pending.pop(name, None) if isinstance(name, str) else None
         if module is None:
             return
-        try:
-            mod = importlib.import_module(f"govnet.cli.{module}")
-        except ModuleNotFoundError as exc:  # a feature not built yet: only its own module
-            if exc.name != f"govnet.cli.{module}":
-                raise
-            return
+        mod = importlib.import_module(f"govnet.cli.{module}")
         command: click.Command = getattr(mod, module)
         add_global_options(command)
         super().__setitem__(command.name or module, command)
