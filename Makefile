@@ -67,6 +67,7 @@ lint: $(STAMP)  ## ruff, mypy and the import layers (.importlinter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy govnet
+	$(BIN)/mypy --explicit-package-bases tests/unit
 	$(BIN)/lint-imports
 
 bench: $(STAMP)  ## print the speed and memory figures (bench/*.py)

@@ -229,4 +229,4 @@ def test_missing_snmp_secret_is_an_input_error(
     devices = list(load_inventory(path).devices.values())
     for collect in (collect_snmp, collect_software):
         with pytest.raises(SecretError, match="GOVNET_TEST_COMMUNITY is not set"):
-            collect(devices)  # type: ignore[operator]
+            collect(devices)

@@ -40,7 +40,7 @@ def rule(
         control="mgmt.ssh-only",
         title=Text("SSH only", "仅SSH"),
         severity=severity,
-        applies_to=AppliesTo(**applies),
+        applies_to=AppliesTo.model_validate(applies),
         kind=kind,
         params=model,
         remediation=Text("fix it", "修复"),
@@ -167,7 +167,7 @@ def test_severity_is_ordered_by_rank_not_alphabet() -> None:
     assert Severity.CRITICAL >= Severity.HIGH and not Severity.MEDIUM >= Severity.HIGH
     assert str(Severity.HIGH) == "high" and Severity("medium") is Severity.MEDIUM
     with pytest.raises(TypeError):
-        _ = Severity.LOW < 3  # type: ignore[operator]
+        _ = Severity.LOW < 3
 
 
 @pytest.mark.parametrize(

@@ -303,8 +303,8 @@ maintenance:
 
     tz = ZoneInfo("Asia/Shanghai")
 
-    def at(*args: int) -> float:
-        return datetime(*args, tzinfo=tz).timestamp()
+    def at(year: int, month: int, day: int, hour: int, minute: int) -> float:
+        return datetime(year, month, day, hour, minute, tzinfo=tz).timestamp()
 
     window = inv.maintenance_now("device", "sw1", at(2029, 12, 3, 2, 30))
     assert window is not None and window.name == "nightly"  # sw1's unit

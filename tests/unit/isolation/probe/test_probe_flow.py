@@ -80,7 +80,7 @@ def test_leak_names_protocol_source_and_time(inv: Inventory, store: Store) -> No
     run = probe(inv, store, net, clock, canary)
     assert net.outcomes == ["accepted"] * 3
     leaks = run.leaks
-    assert sorted(r.protocol for r in leaks) == ["dns", "icmp", "tcp"]
+    assert sorted(str(r.protocol) for r in leaks) == ["dns", "icmp", "tcp"]
     assert {(r.source, r.source_mac, r.host) for r in leaks} == {
         ("10.10.255.253", "02:00:ac:14:ff:fe", "vantage")
     }

@@ -127,7 +127,9 @@ def test_overlong_dns_names_are_refused() -> None:
 
 def test_dns_queries_are_answered_nxdomain() -> None:
     query = DNS(id=4242, rd=1, qd=DNSQR(qname="abc.gvnp1.canary.invalid"))
-    answer = DNS(dns_refusal(bytes(query)))
+    reply = dns_refusal(bytes(query))
+    assert reply is not None
+    answer = DNS(reply)
     assert (answer.id, answer.qr, answer.rcode) == (4242, 1, 3)
     assert dns_refusal(b"\x00") is None
     assert dns_refusal(bytes(DNS(qr=1))) is None

@@ -6,6 +6,7 @@ import json
 import textwrap
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -107,8 +108,8 @@ def test_the_report_joins_audit_findings_and_probes(inv: Inventory, store: Store
     canary = canary_for(store, clock)
     canary.beat()
     probe(inv, store, FakeNetwork(deliver_to=canary), clock, canary)
-    finding = {"zone": "internal", "site": "city", "unit": None, "rule": "r", "severity": "high",
-               "message": "", "evidence": [], "detail": {}}  # fmt: skip
+    finding: dict[str, Any] = {"zone": "internal", "site": "city", "unit": None, "rule": "r",
+                               "severity": "high", "message": "", "evidence": [], "detail": {}}  # fmt: skip
     store.save_run("audit-1", "audit", clock.now - timedelta(hours=30), clock.now, {}, [
         {**finding, "device": "int-acc-west", "control": "isolation.no-dual-homed-host",
          "status": "fail"},
