@@ -142,8 +142,9 @@ class AvFleet:
             return None if self.snapshots else NO_SNAPSHOT
         if self.live:
             return None
-        return ("not in any antivirus snapshot, and servers are asked over SNMP/SSH only in live "
-                "audits")  # fmt: skip
+        return (
+            "not in any antivirus snapshot, and servers are asked over SNMP/SSH only in live audits"
+        )
 
     def assess(self, endpoint: Device, policy: AvPolicy, now: datetime) -> Assessment:
         key = (endpoint.name, id(policy))

@@ -99,8 +99,9 @@ def read_saved_config(path: Path, lim: Limits | None = None) -> str:
     lim = lim or limits()
     raw = read_regular(path, lim.config_bytes, "config_bytes", "saved config")
     if b"\x00" in raw[:65536]:
-        raise LimitError(str(path), "binary data (NUL bytes), not a saved config text",
-                         what="saved config")  # fmt: skip
+        raise LimitError(
+            str(path), "binary data (NUL bytes), not a saved config text", what="saved config"
+        )
     try:
         return decode_text(raw)
     except UnicodeDecodeError as exc:
@@ -120,9 +121,10 @@ def _facts_from_dir(devices: list[Device], folder: Path) -> dict[str, DeviceFact
         path = next((p for p in candidates if p.exists()), None)
         if path is None:
             facts[d.name] = DeviceFacts(
-                d.name, error=f"no saved config {d.name}.cfg|.conf|.txt in {folder}",
+                d.name,
+                error=f"no saved config {d.name}.cfg|.conf|.txt in {folder}",
                 error_kind="missing",
-            )  # fmt: skip
+            )
             continue
         try:
             text = read_saved_config(path, lim)
@@ -281,8 +283,9 @@ def _audit(
         meta = {"playbooks": run.playbooks, "counts": run.counts(), "source": options.source,
                 "fail_on": options.fail_on.value, "devices": len(targets)}  # fmt: skip
         assert run.finished is not None
-        store.finish_run(run_id, run.finished, meta, [finding_row(f) for f in findings],
-                         report.exit_code)  # fmt: skip
+        store.finish_run(
+            run_id, run.finished, meta, [finding_row(f) for f in findings], report.exit_code
+        )
     return report
 
 

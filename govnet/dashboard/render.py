@@ -57,16 +57,20 @@ STATE_STYLE = {"up": "green", "unreachable": "yellow", "down": "bold red", "unkn
 STATE_MARK = {"up": "●", "unreachable": "◐", "down": "✖", "unknown": "○"}
 ALERT_MARK = "▲"
 STATE_WORDS = {
-    "up": ("up", "正常"), "unreachable": ("unreachable", "不可达"), "down": ("down", "宕机"),
+    "up": ("up", "正常"),
+    "unreachable": ("unreachable", "不可达"),
+    "down": ("down", "宕机"),
     "unknown": ("unknown", "未知"),
-}  # fmt: skip
+}
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 SEVERITY_SHORT = {"critical": ("CRIT", "紧急"), "high": ("HIGH", "重要"),
                   "medium": ("MED", "次要"), "low": ("LOW", "提示")}  # fmt: skip
 UPS_SOURCE = {
-    3: ("MAINS", "市电", "green"), 4: ("BYPASS", "旁路", "yellow"),
-    5: ("BATTERY", "电池供电", "bold red"), 2: ("OUTPUT OFF", "无输出", "bold red"),
-}  # fmt: skip
+    3: ("MAINS", "市电", "green"),
+    4: ("BYPASS", "旁路", "yellow"),
+    5: ("BATTERY", "电池供电", "bold red"),
+    2: ("OUTPUT OFF", "无输出", "bold red"),
+}
 IF_SHORT = (
     ("TenGigabitEthernet", "Te"), ("XGigabitEthernet", "XGE"), ("GigabitEthernet", "GE"),
     ("FastEthernet", "Fa"), ("Ten-GigabitEthernet", "XGE"), ("Bridge-Aggregation", "BAGG"),
@@ -215,8 +219,10 @@ def _header(snap: Snapshot, view: View, width: int) -> Table:
     firing = [a for a in snap.alerts if not a.suppressed]
     crit = sum(1 for a in firing if a.severity == "critical")
     plural = "" if len(firing) == 1 else "s"
-    left.append(" " + _t(view, f"{len(firing)} alert{plural}", f"告警 {len(firing)}"),
-                style="bold red" if crit else "yellow" if firing else "green")  # fmt: skip
+    left.append(
+        " " + _t(view, f"{len(firing)} alert{plural}", f"告警 {len(firing)}"),
+        style="bold red" if crit else "yellow" if firing else "green",
+    )
     if crit:
         left.append(_t(view, f" ({crit} critical)", f"（紧急 {crit}）"), style="bold red")
     stamp = "%Y-%m-%d %H:%M:%S" if width >= 100 else "%m-%d %H:%M:%S"
@@ -422,8 +428,9 @@ def _power_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Tex
     wet = [s for s in leaks if s.value == 1.0]
     if wet:
         names = ", ".join(f"{s.device} {s.name}" for s in wet)
-        out.append(Text(clip(_t(view, f"WATER LEAK: {names}", f"漏水：{names}"), width),
-                        style="bold red"))  # fmt: skip
+        out.append(
+            Text(clip(_t(view, f"WATER LEAK: {names}", f"漏水：{names}"), width), style="bold red")
+        )
     elif leaks:
         n = len(leaks)
         out.append(Text(_t(view, f"Leak: none ({n} sensor{'s' if n > 1 else ''})",

@@ -207,8 +207,10 @@ def read_snapshot(
             for r in ms.latest_values(["if_alias"])
             if (r["device"], r["instance"]) in {(k.device, k.interface) for k in snap.links}
         }
-        snap.links = [Link(k.device, k.interface, k.util, aliases.get((k.device, k.interface), ""))
-                      for k in snap.links]  # fmt: skip
+        snap.links = [
+            Link(k.device, k.interface, k.util, aliases.get((k.device, k.interface), ""))
+            for k in snap.links
+        ]
     for a in alerts:
         if wanted and a["device"] not in names:
             continue

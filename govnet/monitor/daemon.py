@@ -405,8 +405,10 @@ class Daemon:
         by_name = {d.name: d for d in devices}
         if opts.listen:  # first: a port in use stops us before anything runs
             self.metrics = serve_metrics(self._view(), opts.listen)
-            log.info("serving /metrics", extra={"address": self.metrics.address,
-                                                "port": self.metrics.port})  # fmt: skip
+            log.info(
+                "serving /metrics",
+                extra={"address": self.metrics.address, "port": self.metrics.port},
+            )
         self.writer.start()
         try:
             self.engine = AlertEngine(

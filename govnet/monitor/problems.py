@@ -212,8 +212,9 @@ class ProblemBook:
         if flapping:
             if not p.flapping:
                 p.flapping = True
-                self.sink.update(p.key, {"flapping": True, "updated": now}, "flapping",
-                                 self._flap_detail(p), now)  # fmt: skip
+                self.sink.update(
+                    p.key, {"flapping": True, "updated": now}, "flapping", self._flap_detail(p), now
+                )
             return
         self._resolve(p, now, "condition cleared")
 

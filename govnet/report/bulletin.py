@@ -254,13 +254,16 @@ def build(
         groups = []
         for unit in sorted(by_unit, key=lambda u: labels.name("unit", u, lang)):
             items = sorted(by_unit[unit], key=lambda f: (f.device, f.control, f.rule))
-            groups.append({
-                "unit": labels.name("unit", unit, lang),
-                "unit_key": unit,
-                "items": [_finding(f, report, labels, lang) for f in items],
-            })  # fmt: skip
-        failures.append({"severity": sev, "label": sev_label[sev], "count": len(in_sev),
-                         "groups": groups})  # fmt: skip
+            groups.append(
+                {
+                    "unit": labels.name("unit", unit, lang),
+                    "unit_key": unit,
+                    "items": [_finding(f, report, labels, lang) for f in items],
+                }
+            )
+        failures.append(
+            {"severity": sev, "label": sev_label[sev], "count": len(in_sev), "groups": groups}
+        )
 
     controls: dict[str, dict[str, Any]] = {}
     for f in findings:

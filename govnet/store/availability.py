@@ -143,10 +143,9 @@ class ServiceStore:
             raise
 
     def _load_last(self, conn: Connection) -> None:
-        latest = (
-            select(spans.c.kind, spans.c.name, spans.c.id)
-            .order_by(spans.c.kind, spans.c.name, spans.c.start.desc(), spans.c.id.desc())
-        )  # fmt: skip
+        latest = select(spans.c.kind, spans.c.name, spans.c.id).order_by(
+            spans.c.kind, spans.c.name, spans.c.start.desc(), spans.c.id.desc()
+        )
         seen: set[tuple[str, str]] = set()
         ids: list[int] = []
         for kind, name, span_id in conn.execute(latest):
