@@ -63,10 +63,12 @@ lab-down: $(STAMP)  ## stop the embedded lab
 test: $(STAMP)  ## the whole test suite (unit, property, integration against the lab)
 	$(BIN)/python -m pytest -q -n 2
 
-lint: $(STAMP)  ## ruff and mypy
+lint: $(STAMP)  ## ruff, mypy and the import layers (.importlinter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy govnet
+	$(BIN)/mypy --explicit-package-bases tests/unit
+	$(BIN)/lint-imports
 
 bench: $(STAMP)  ## print the speed and memory figures (bench/*.py)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

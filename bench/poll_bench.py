@@ -275,7 +275,7 @@ def walks() -> None:
 
 
 def fleet() -> None:
-    from govnet.monitor.service import Daemon, DaemonOptions
+    from govnet.monitor.daemon import Daemon, DaemonOptions
     from govnet.store.db import Store
 
     print(

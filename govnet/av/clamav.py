@@ -14,11 +14,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from govnet.av.model import AvRecord
 from govnet.av.parse import CHINA, ValueProblem, parse_datetime
 from govnet.av.sources import ProductSpec
 from govnet.errors import CommandError
 from govnet.inventory.model import Device
+from govnet.store.avrecords import AvRecord
 from govnet.transport.session import SessionFactory, ssh_session
 from govnet.transport.ssh import SshOptions
 

@@ -14,11 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from govnet.av.model import AvRecord
 from govnet.av.sources import ProductSpec
 from govnet.errors import TransportError
 from govnet.inventory.model import Device
 from govnet.secrets import check_all
+from govnet.store.avrecords import AvRecord
 from govnet.transport import snmp
 
 HR_SW_INSTALLED_NAME = "1.3.6.1.2.1.25.6.3.1.2"

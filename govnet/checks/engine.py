@@ -14,9 +14,10 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 
 from govnet.checks.facts import DeviceFacts
-from govnet.checks.model import Finding, Status
+from govnet.checks.model import Finding
 from govnet.checks.playbook import Playbook, Rule
 from govnet.checks.registry import CheckResult, get_kind
+from govnet.core.vocabulary import Status
 from govnet.inventory.model import Device
 
 __all__ = ["DeviceFacts", "evaluate", "evaluate_device", "required_commands"]

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from govnet.checks.model import Severity
 from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.cli.complete import complete_devices
+from govnet.core.vocabulary import Severity
 from govnet.durations import SinceParam
 from govnet.errors import ExitCode, GovnetError
 from govnet.i18n import pick

@@ -11,10 +11,9 @@ import click
 from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.cli.complete import complete_zones
 from govnet.cli.documents import channel_sender, emit_document, notify_options, send_document
-from govnet.durations import DurationParam, SinceParam, format_age
+from govnet.durations import DurationParam, SinceParam, format_age, utcnow
 from govnet.i18n import pick
 from govnet.report.tabular import Column, emit_rows
-from govnet.store.db import utcnow
 
 SECRET_HELP = (
     "Shared probe secret by reference: env:NAME or file:PATH "
@@ -80,7 +79,7 @@ def canary(
 
     Needs root or CAP_NET_RAW; run it on the host that owns the canary address (in the
     lab: 'ip netns exec <prefix>-ext govnet isolation canary')."""
-    from govnet.probe.canary import (
+    from govnet.isolation.probe.canary import (
         CanaryService,
         event_line,
         listen_plan,
@@ -88,8 +87,8 @@ def canary(
         run_until_signalled,
         summary,
     )
-    from govnet.probe.prober import require_raw_privilege
-    from govnet.probe.token import TokenCodec, Verifier
+    from govnet.isolation.probe.prober import require_raw_privilege
+    from govnet.isolation.probe.token import TokenCodec, Verifier
     from govnet.store.probe import StoreReplayCache
 
     listens = listen_plan(app.inventory(), listen)
@@ -103,7 +102,7 @@ def canary(
         if line is None:
             return
         if app.quiet or not app.interactive:  # cron, systemd: one log line per event
-            logging.getLogger("govnet.probe.canary").warning("%s: %s", outcome, message)
+            logging.getLogger("govnet.isolation.probe.canary").warning("%s: %s", outcome, message)
             return
         when = f"{utcnow():%H:%M:%S}"
         app.console.print(f"{when} {line.text}", style=line.style, markup=False, highlight=False)
@@ -133,7 +132,7 @@ def canary(
 
 def _label(verdict: str, fmt: str, lang: str) -> str:
     """Chinese verdict labels in tables; machine formats keep the ASCII identifiers."""
-    from govnet.probe.results import verdict_label
+    from govnet.isolation.probe.results import verdict_label
 
     return verdict_label(verdict, lang) if fmt == "table" else verdict
 
@@ -194,9 +193,14 @@ def probe(
     Only canary addresses declared in the inventory are ever sent to. Needs root or
     CAP_NET_RAW. Exit 0 isolated; 1 a probe leaked; 2 usage; 3 inconclusive (a canary was
     not listening)."""
-    from govnet.probe.prober import ProbeOptions, plan_probes, require_raw_privilege, run_probe
-    from govnet.probe.results import canary_address
-    from govnet.probe.token import PROTOCOLS, ProbeProtocol, TokenCodec
+    from govnet.isolation.probe.prober import (
+        ProbeOptions,
+        plan_probes,
+        require_raw_privilege,
+        run_probe,
+    )
+    from govnet.isolation.probe.results import canary_address
+    from govnet.isolation.probe.token import PROTOCOLS, ProbeProtocol, TokenCodec
 
     inv = app.inventory()
     chosen = tuple(ProbeProtocol(p) for p in protocols) or PROTOCOLS
@@ -301,8 +305,8 @@ def report(app: App, /, max_age: timedelta, fmt: str, output: Path | None,
 
     Exit 1 when any angle fails for any pair. --notify: as for audit (a failed delivery keeps
     the exit code; a clean 0 becomes 3)."""
-    from govnet.probe.overview import exit_code, overview
-    from govnet.report.bulletin import Labels
+    from govnet.inventory.labels import Labels
+    from govnet.isolation.probe.overview import exit_code, overview
     from govnet.report.bulletins import isolation_document
 
     sender = channel_sender(app, notify, notify_rules) if notify else None  # before any work

@@ -76,7 +76,7 @@ def down(app: App, state_dir: Path | None) -> None:
 @pass_app
 def status(app: App, state_dir: Path | None, fmt: str, output: Path | None) -> None:
     """Show whether the lab runs and probe each device (exit 3 if the lab is down)."""
-    from govnet.lab.probe import probe_devices
+    from govnet.lab.reachability import probe_devices
 
     st = launcher.status(state_dir)
     rows: list[dict[str, Any]] = probe_devices(st.devices, app.inventory()) if st.running else []

@@ -131,12 +131,7 @@ class _LazyCommands(dict[str, click.Command]):
         if module is None:
             return
         module, _, attribute = module.partition(":")  # "module" or "module:attribute"
-        try:
-            mod = importlib.import_module(f"govnet.cli.{module}")
-        except ModuleNotFoundError as exc:  # a feature not built yet: only its own module
-            if exc.name != f"govnet.cli.{module}":
-                raise
-            return
+        mod = importlib.import_module(f"govnet.cli.{module}")
         command: click.Command = getattr(mod, attribute or module)
         add_global_options(command)
         super().__setitem__(command.name or module, command)

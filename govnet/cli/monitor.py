@@ -78,9 +78,9 @@ def run_options(func: F) -> F:
 
 def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:
     """Parse the run options, start the daemon, return its exit code."""
+    from govnet.availability.extension import ServiceChecks
     from govnet.monitor import logfmt
-    from govnet.monitor.service import Daemon, DaemonOptions
-    from govnet.services.daemon import ServiceChecks
+    from govnet.monitor.daemon import Daemon, DaemonOptions
 
     config = MonitorConfig(
         concurrency=opts["concurrency"],

@@ -8,11 +8,11 @@ from typing import Any
 
 import click
 
+from govnet.availability.sla import LEVELS, build_report, local_zone, parse_period
 from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
 from govnet.inventory.select import check_filters, select_devices
 from govnet.report.availability import render
-from govnet.services.availability import LEVELS, build_report, local_zone, parse_period
-from govnet.store.services import ServiceStore
+from govnet.store.availability import ServiceStore
 
 
 @click.group()

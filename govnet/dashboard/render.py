@@ -30,7 +30,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from govnet.checks.model import Severity
+from govnet.core.vocabulary import Severity
 from govnet.dashboard.snapshot import (
     ActiveAlert,
     DeviceTile,
@@ -60,15 +60,17 @@ STATE_MARK = {"up": "●", "unreachable": "◐", "down": "✖", "unknown": "○"
 ALERT_MARK = "▲"
 STATE_WORDS = {s.value: (s.value, s.label("zh")) for s in DeviceState}
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
-# English tiles abbreviate; Chinese labels are short already (checks.model.SEVERITY_LABELS)
+# English tiles abbreviate; Chinese labels are short already (core.vocabulary.SEVERITY_LABELS)
 SEVERITY_SHORT = {
     s.value: (short, s.label("zh"))
     for s, short in zip(Severity, ("CRIT", "HIGH", "MED", "LOW"), strict=True)
 }
 UPS_SOURCE = {
-    3: ("MAINS", "市电", "green"), 4: ("BYPASS", "旁路", "yellow"),
-    5: ("BATTERY", "电池供电", "bold red"), 2: ("OUTPUT OFF", "无输出", "bold red"),
-}  # fmt: skip
+    3: ("MAINS", "市电", "green"),
+    4: ("BYPASS", "旁路", "yellow"),
+    5: ("BATTERY", "电池供电", "bold red"),
+    2: ("OUTPUT OFF", "无输出", "bold red"),
+}
 IF_SHORT = (
     ("TenGigabitEthernet", "Te"), ("XGigabitEthernet", "XGE"), ("GigabitEthernet", "GE"),
     ("FastEthernet", "Fa"), ("Ten-GigabitEthernet", "XGE"), ("Bridge-Aggregation", "BAGG"),
@@ -217,8 +219,10 @@ def _header(snap: Snapshot, view: View, width: int) -> Table:
     firing = [a for a in snap.alerts if not a.suppressed]
     crit = sum(1 for a in firing if a.severity == "critical")
     plural = "" if len(firing) == 1 else "s"
-    left.append(" " + _t(view, f"{len(firing)} alert{plural}", f"告警 {len(firing)}"),
-                style="bold red" if crit else "yellow" if firing else "green")  # fmt: skip
+    left.append(
+        " " + _t(view, f"{len(firing)} alert{plural}", f"告警 {len(firing)}"),
+        style="bold red" if crit else "yellow" if firing else "green",
+    )
     if crit:
         zh = f"（{Severity.CRITICAL.label('zh')} {crit}）"
         left.append(_t(view, f" ({crit} critical)", zh), style="bold red")
@@ -425,8 +429,9 @@ def _power_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Tex
     wet = [s for s in leaks if s.value == 1.0]
     if wet:
         names = ", ".join(f"{s.device} {s.name}" for s in wet)
-        out.append(Text(clip(_t(view, f"WATER LEAK: {names}", f"漏水：{names}"), width),
-                        style="bold red"))  # fmt: skip
+        out.append(
+            Text(clip(_t(view, f"WATER LEAK: {names}", f"漏水：{names}"), width), style="bold red")
+        )
     elif leaks:
         n = len(leaks)
         out.append(Text(_t(view, f"Leak: none ({n} sensor{'s' if n > 1 else ''})",

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from govnet.store.availability import ServiceStore
 from govnet.store.monitor import MonitorStore
-from govnet.store.services import ServiceStore
 
 SPARK_WINDOW = 3600.0
 HEARTBEAT_STALE = 30.0
@@ -207,8 +207,10 @@ def read_snapshot(
             for r in ms.latest_values(["if_alias"])
             if (r["device"], r["instance"]) in {(k.device, k.interface) for k in snap.links}
         }
-        snap.links = [Link(k.device, k.interface, k.util, aliases.get((k.device, k.interface), ""))
-                      for k in snap.links]  # fmt: skip
+        snap.links = [
+            Link(k.device, k.interface, k.util, aliases.get((k.device, k.interface), ""))
+            for k in snap.links
+        ]
     for a in alerts:
         if wanted and a["device"] not in names:
             continue

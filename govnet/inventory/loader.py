@@ -1160,21 +1160,24 @@ def _parse_terminal_csv(
         for key, message in problems:
             severity = "warning" if message.startswith("warning: ") else "error"
             diagnostics.append(
-                Diagnostic(name, line, colno.get(key, 1), key,
-                           message.removeprefix("warning: "), severity)
-            )  # fmt: skip
+                Diagnostic(
+                    name, line, colno.get(key, 1), key, message.removeprefix("warning: "), severity
+                )
+            )
 
     def one(row: list[str], line: int) -> None:
         """A row on its own: the general path, with the model's messages."""
         if simple and len(row) >= width:
             quick = _fast_fields(
-                row[i_name].strip(), row[i_mac].strip(),
+                row[i_name].strip(),
+                row[i_mac].strip(),
                 row[i_ip].strip() if i_ip >= 0 else "",
-                row[i_unit].strip(), row[i_zone].strip(),
+                row[i_unit].strip(),
+                row[i_zone].strip(),
                 row[i_kind].strip() if i_kind >= 0 else "",
                 row[i_owner].strip() if i_owner >= 0 else None,
                 row[i_os].strip() if i_os >= 0 else None,
-            )  # fmt: skip
+            )
             if quick is not None:
                 report(line, book.add(quick, f"{name}:{line}"))
                 return

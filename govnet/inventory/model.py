@@ -372,7 +372,7 @@ class LinkSpec(StrictStripped):
 
 # ---------------------------------------------------------------------------------------
 # Services and maintenance windows: what the machine room serves, and when it may
-# be down on purpose. Probes are run by ``govnet.services``; windows are used by the
+# be down on purpose. Probes are run by ``govnet.availability``; windows are used by the
 # availability report.
 
 Seconds = Duration  # one duration grammar everywhere (govnet.durations)

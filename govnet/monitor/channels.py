@@ -41,12 +41,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from govnet.checks.model import Severity
+from govnet.core.vocabulary import Severity
 from govnet.secrets import REDACTOR
 
 
 def _sev_zh(severity: str) -> str:
-    """The Chinese label of a severity (checks.model.SEVERITY_LABELS); unknown ones as is."""
+    """The Chinese label of a severity (core.vocabulary.SEVERITY_LABELS); unknown ones as is."""
     try:
         return Severity(severity).label("zh")
     except ValueError:

@@ -65,9 +65,10 @@ class GovnetCollector:
             if family is None:
                 meta = METRICS[metric]
                 family = families[metric] = GaugeMetricFamily(
-                    f"govnet_{metric}", f"{meta.en} ({meta.unit})" if meta.unit else meta.en,
+                    f"govnet_{metric}",
+                    f"{meta.en} ({meta.unit})" if meta.unit else meta.en,
                     labels=["device", "instance"],
-                )  # fmt: skip
+                )
             family.add_metric([device, instance], float(value))
         yield from families.values()
         alerts = GaugeMetricFamily(

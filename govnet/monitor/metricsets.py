@@ -260,9 +260,10 @@ async def poll_interfaces(ctx: PollContext) -> None:
         names = await ctx.walk(IF_NAME) or await ctx.walk(IF_DESCR)
         aliases = await ctx.walk(IF_ALIAS)
         speeds: dict[str, float] = {
-            k: float(v) * 1_000_000 for k, v in (await ctx.walk(IF_HIGH_SPEED)).items()
+            k: float(v) * 1_000_000
+            for k, v in (await ctx.walk(IF_HIGH_SPEED)).items()
             if isinstance(v, int)
-        }  # fmt: skip
+        }
         if not speeds or all(s == 0 for s in speeds.values()):
             speeds = {
                 k: float(v) for k, v in (await ctx.walk(IF_SPEED)).items() if isinstance(v, int)

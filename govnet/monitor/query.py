@@ -3,7 +3,7 @@ states with their age, the latest metric values.
 
 Each row keeps the store's record as it is (its ``to_json()`` is the stable JSON shape the
 commands print) and says how it is shown: ``cells(lang, …)`` gives the table's cells, with
-the one label table per value (severities: :data:`govnet.checks.model.SEVERITY_LABELS`;
+the one label table per value (severities: :data:`govnet.core.vocabulary.SEVERITY_LABELS`;
 device states: :data:`govnet.monitor.model.DEVICE_STATE_ZH`; alert states: :data:`ALERT_STATE_ZH`).
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypedDict, cast
 
-from govnet.checks.model import Severity
+from govnet.core.vocabulary import Severity
 from govnet.durations import format_duration
 from govnet.errors import GovnetError
 from govnet.monitor.config import MonitorConfig

@@ -47,8 +47,8 @@ from pydantic import (
     model_validator,
 )
 
-from govnet.checks.controls import controls
-from govnet.checks.model import Severity, Text
+from govnet.core.controls import controls
+from govnet.core.vocabulary import Severity, Text
 from govnet.durations import Duration
 from govnet.errors import Diagnostic, PlaybookError
 from govnet.inventory.model import Device, Name, Role

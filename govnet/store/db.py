@@ -39,7 +39,6 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from govnet.durations import utcnow as utcnow  # re-exported: callers import it from here
 from govnet.errors import GovnetError, StoreError
 
 metadata = MetaData()

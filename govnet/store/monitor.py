@@ -671,10 +671,12 @@ class MonitorStore:
                 )
                 conn.execute(
                     insert(alert_events).values(
-                        alert_id=alert_id, ts=now, event="acked",
+                        alert_id=alert_id,
+                        ts=now,
+                        event="acked",
                         detail=f"by {by}" + (f": {comment}" if comment else ""),
                     )
-                )  # fmt: skip
+                )
                 done.append(alert_id)
         return done
 

@@ -155,9 +155,11 @@ class GufoBackend(WalkingBackend):
             try:
                 # net-snmp's AES192/256 key extension (Blumenthal), as the pysnmp backend
                 user = User(
-                    profile.user, auth_key=auth, priv_key=priv,
+                    profile.user,
+                    auth_key=auth,
+                    priv_key=priv,
                     key_expansion=KeyExpansion.Blumenthal,
-                )  # fmt: skip
+                )
             except ValueError as exc:
                 raise AuthError(who, f"SNMP v3 credentials rejected by gufo-snmp: {exc}") from exc
             creds = ("", user)
@@ -311,9 +313,10 @@ class GufoBackend(WalkingBackend):
             async for name, value in pages:
                 if name in out:  # an agent returning what it returned before would loop
                     raise ProtocolError(
-                        label, f"SNMP agent at {where} returned {name} twice (OIDs not "
+                        label,
+                        f"SNMP agent at {where} returned {name} twice (OIDs not "
                         "increasing); the agent is broken",
-                    )  # fmt: skip
+                    )
                 out[name] = value if isinstance(value, int) else convert(value)
             return out
 

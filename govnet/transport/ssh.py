@@ -536,8 +536,10 @@ class SshSession:
             )
         log.warning(
             "%s: using Telnet (clear text, allow_insecure) at %s:%d; replace or enable SSH",
-            self.device.name, self.device.host, self.device.port,
-        )  # fmt: skip
+            self.device.name,
+            self.device.host,
+            self.device.port,
+        )
         for key in ("use_keys", "key_file", "pkey", "allow_agent", "banner_timeout"):
             params.pop(key, None)
         params["device_type"] = device_type

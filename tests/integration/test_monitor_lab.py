@@ -27,10 +27,10 @@ from govnet.lab.server import build_plan
 from govnet.lab.snmpagent import AgentSpec, SnmpLab
 from govnet.monitor.alerts import AlertEngine
 from govnet.monitor.config import MonitorConfig
+from govnet.monitor.daemon import StoreWriter
 from govnet.monitor.model import DeviceState, PollResult
 from govnet.monitor.poller import Poller
 from govnet.monitor.rules import load_rules
-from govnet.monitor.service import StoreWriter
 from govnet.monitor.topology import Topology
 from govnet.store.db import Store
 from govnet.store.monitor import MonitorStore

@@ -13,10 +13,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from govnet.checks.configtext import ParsedConfig, parse_config
 from govnet.checks.kinds.config import evaluate_config
-from govnet.checks.model import Status
 from govnet.checks.playbook import load_playbooks
+from govnet.core.configtext import ParsedConfig, parse_config
+from govnet.core.vocabulary import Status
 
 BASELINE = load_playbooks(Path(__file__).resolve().parents[2] / "playbooks" / "mlps2-baseline.yaml")
 RULES = [r for b in BASELINE for r in b.rules if r.kind == "config"]

@@ -23,7 +23,7 @@ from govnet.errors import CommandError, ConnectError
 from govnet.inventory import Filters, load_inventory
 from govnet.inventory.model import Device
 from govnet.platforms import get_platform
-from govnet.provision.service import DeviceChange, ProvisionOptions, apply_devices
+from govnet.provision.operations import DeviceChange, ProvisionOptions, apply_devices
 from govnet.provision.tasks import Job, Target, make_job
 from govnet.store.db import Store
 from govnet.transport.session import CliSession

@@ -234,9 +234,9 @@ def test_time_zone_and_playbooks_from_the_config_reach_the_commands(
 ) -> None:
     from zoneinfo import ZoneInfo
 
+    from govnet.availability.sla import local_zone
     from govnet.monitor.rules import default_rules
     from govnet.provision.templates import templates_dir
-    from govnet.services.availability import local_zone
 
     config = write(tmp_path / "govnet.yaml", "timezone: Asia/Urumqi\nplaybooks: mine\n")
     monkeypatch.setenv("GOVNET_CONFIG", str(config))

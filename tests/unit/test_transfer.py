@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from govnet.av.model import AvRecord, Snapshot
 from sqlalchemy import func, select
 
-from govnet.av.model import AvRecord, Snapshot
 from govnet.cli.main import cli
 from govnet.durations import utcnow
 from govnet.store.av import av_records, save_snapshot

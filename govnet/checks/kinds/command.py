@@ -24,10 +24,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from govnet.checks.facts import DeviceFacts
-from govnet.checks.model import Evidence
 from govnet.checks.registry import CheckResult, register
 from govnet.collect import ntc
 from govnet.collect.ntc import template_for
+from govnet.core.vocabulary import Evidence
 from govnet.inventory.model import Device
 from govnet.platforms import platforms
 from govnet.validation import Strict

@@ -31,10 +31,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from govnet.checks.configtext import ParsedConfig, parse_config
 from govnet.checks.facts import DeviceFacts
-from govnet.checks.model import Evidence
 from govnet.checks.registry import CheckResult, register
+from govnet.core.configtext import ParsedConfig, parse_config
+from govnet.core.vocabulary import Evidence
 from govnet.inventory.model import Device
 from govnet.platforms import platforms
 from govnet.validation import Listed, Strict, check_regex

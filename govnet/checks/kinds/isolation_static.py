@@ -21,8 +21,9 @@ from pydantic import Field
 from govnet.checks.facts import DeviceFacts
 from govnet.checks.fleet import FleetContext, fleet_of
 from govnet.checks.kinds.config import parsed
-from govnet.checks.model import Evidence
 from govnet.checks.registry import CheckResult, register
+from govnet.collect.interfaces import read_config
+from govnet.core.vocabulary import Evidence
 from govnet.inventory.model import Device, Inventory
 from govnet.isolation.static import (
     KINDS,
@@ -33,7 +34,6 @@ from govnet.isolation.static import (
     isolated_from,
     link_crossings,
     link_leaks,
-    read_config,
 )
 from govnet.validation import Strict
 

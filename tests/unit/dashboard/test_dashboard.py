@@ -15,9 +15,9 @@ from rich.console import Console
 from govnet.cli.main import cli
 from govnet.dashboard.render import View, render, sparkline
 from govnet.dashboard.snapshot import ActiveAlert, DeviceTile, Snapshot, read_snapshot
+from govnet.store.availability import ServiceBatch, ServiceStore
 from govnet.store.db import Store
 from govnet.store.monitor import Batch, MonitorStore
-from govnet.store.services import ServiceBatch, ServiceStore
 
 GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "monitor"
 NOW = 1_800_000_000.0  # 2027-01-15 16:00:00 in Beijing
@@ -71,12 +71,12 @@ def machine_room(path: Path) -> str:
         ("ups_load_pct", 46),
     ):
         latest("ups-1", metric, value)  # fmt: skip
-    for metric, value, name in (
+    for metric, reading, name in (
         ("temperature_c", 28.1, "Inlet temperature"),
         ("humidity_pct", 45, "Humidity"),
         ("leak", 0, "Water leak"),
     ):
-        latest("env-1", metric, value, name)
+        latest("env-1", metric, reading, name)
         latest("env-1", "sensor_ok", 1, name)  # fmt: skip
     for device, port, util in (
         ("int-core-1", "GigabitEthernet0/0/24", 93.5),

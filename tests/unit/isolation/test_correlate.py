@@ -8,11 +8,13 @@ import pytest
 
 from govnet.checks.audit import _prepare, applicable
 from govnet.checks.engine import DeviceFacts, evaluate
-from govnet.checks.fleet import FLEET_KEY, TERMINAL, FleetContext, terminal_target
-from govnet.checks.model import Finding, Status
+from govnet.checks.fleet import FLEET_KEY, FleetContext
+from govnet.checks.model import Finding
 from govnet.checks.playbook import load_playbooks
 from govnet.collect.tables import DeviceTables, TableEntry, table_commands
+from govnet.core.vocabulary import Status
 from govnet.inventory import Inventory, load_inventory
+from govnet.inventory.terminals import TERMINAL, terminal_target
 from govnet.isolation.correlate import L2Options, correlate
 from govnet.lab.data import load_device_data
 from govnet.lab.vendors import get_vendor, render_table

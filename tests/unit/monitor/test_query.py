@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from govnet.checks.model import Severity
+from govnet.core.vocabulary import Severity
 from govnet.errors import GovnetError
 from govnet.monitor import query
 from govnet.store.db import Store
