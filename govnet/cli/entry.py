@@ -35,6 +35,7 @@ OPTIONS: dict[tuple[str, ...], dict[str, str]] = {
             ("monitor", "run"),
             ("monitor", "status"),
             ("report", "availability"),
+            ("report", "traffic"),
             ("hostkeys", "list"),
             ("hostkeys", "scan"),
         ]
@@ -51,6 +52,7 @@ OPTIONS: dict[tuple[str, ...], dict[str, str]] = {
 ARGS: dict[tuple[str, ...], str] = {
     ("inventory", "show"): "any_name", ("backup", "diff"): "devices",
     ("backup", "show"): "devices", ("monitor", "show"): "devices",
+    ("monitor", "history"): "devices",
     ("ipam", "allocate"): "units", ("ipam", "release"): "units",
 }  # fmt: skip
 _GLOBAL_VALUES = {"-i", "--inventory", "--lang", "--db"}

@@ -527,6 +527,73 @@ class MonitorStore:
                 out[by_id[sid]].append((float(ts), float(value)))
         return out
 
+    # -- history (govnet monitor history, report traffic, the dashboard's detail view) ----
+
+    def series_keys(
+        self, device: str | None = None, metrics: Sequence[str] = ()
+    ) -> dict[tuple[str, str, str], int]:
+        """(device, metric, instance) → series id, of one device and/or some metrics."""
+        query = select(series.c.device, series.c.metric, series.c.instance, series.c.id)
+        if device is not None:
+            query = query.where(series.c.device == device)
+        if metrics:
+            query = query.where(series.c.metric.in_(list(metrics)))
+        with self.store.begin() as conn:
+            return {(d, m, i): int(sid) for d, m, i, sid in conn.execute(query)}
+
+    def history_rows(
+        self, ids: Sequence[int], since: float, until: float, step: int
+    ) -> Iterator[tuple[int, float, int, float, float, float]]:
+        """(series id, bucket start, n, sum, min, max) ordered by series then time: rollups
+        of ``step`` (300/3600) where they exist, and the raw samples after the newest rollup
+        grouped into buckets of the same size (the part not rolled up yet); ``step`` 0: every
+        raw sample as a bucket of one."""
+        if not ids:
+            return
+        id_list = list(ids)
+        with self.store.begin() as conn:
+            covered = since
+            if step:
+                mark = conn.execute(
+                    select(meta.c.value).where(meta.c.key == f"rollup_watermark_{step}")
+                ).scalar()
+                covered = max(since, float(mark)) if mark is not None else since
+                rows = conn.execute(
+                    select(rollups.c.series_id, rollups.c.ts, rollups.c.n, rollups.c.sum,
+                           rollups.c.min, rollups.c.max)
+                    .where(rollups.c.series_id.in_(id_list), rollups.c.step == step,
+                           rollups.c.ts >= since, rollups.c.ts < until)
+                    .order_by(rollups.c.series_id, rollups.c.ts)
+                )  # fmt: skip
+                by_id: dict[int, list[tuple[int, float, int, float, float, float]]] = {}
+                for sid, ts, n, total, lo, hi in rows:
+                    by_id.setdefault(int(sid), []).append(
+                        (int(sid), float(ts), int(n), float(total), float(lo), float(hi))
+                    )
+            else:
+                by_id = {}
+            raw = conn.execute(
+                select(samples.c.series_id, samples.c.ts, samples.c.value)
+                .where(samples.c.series_id.in_(id_list), samples.c.ts >= covered,
+                       samples.c.ts < until)
+                .order_by(samples.c.series_id, samples.c.ts)
+            )  # fmt: skip
+            tail: dict[int, list[tuple[int, float, int, float, float, float]]] = {}
+            for sid, ts, value in raw:
+                v, t = float(value), float(ts)
+                out = tail.setdefault(int(sid), [])
+                bucket = float(int(t // step) * step) if step else t
+                if out and out[-1][1] == bucket:
+                    _, b, n, total, lo, hi = out[-1]
+                    out[-1] = (int(sid), b, n + 1, total + v, min(lo, v), max(hi, v))
+                else:
+                    out.append((int(sid), bucket, 1, v, v, v))
+            for sid in sorted(set(by_id) | set(tail)):
+                done = by_id.get(sid, [])
+                last = done[-1][1] if done else float("-inf")
+                yield from done
+                yield from (r for r in tail.get(sid, []) if r[1] > last)
+
     def count_samples(self, device: str | None = None) -> int:
         query = select(func.count()).select_from(samples)
         if device is not None:
