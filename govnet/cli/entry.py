@@ -45,7 +45,7 @@ OPTIONS: dict[tuple[str, ...], dict[str, str]] = {
     ("ipam", "allocate"): {"--zone": "zones"},
     ("ipam", "release"): {"--zone": "zones"},
     ("alerts", "list"): {"--device": "devices"},
-    ("dashboard",): {"--zone": "zones"},
+    ("dashboard",): {"--zone": "zones", "--device": "devices"},
     ("isolation", "probe"): {"--from": "zones"},
 }
 # command path → completer of its first argument
