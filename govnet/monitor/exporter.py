@@ -104,6 +104,8 @@ class ExporterView:
     health: Callable[[], Health] = field(default=lambda: Health(True, "ok"))
     # whether an interface is watched for link-down (inventory links, vars.watch_interfaces)
     watched: Callable[[str, str], bool] = field(default=lambda device, interface: False)
+    # govnet's own firing, unsuppressed alerts: (rule, device, instance, severity)
+    firing: Callable[[], Iterable[tuple[str, str, str, str]]] = field(default=lambda: ())
 
 
 def _histogram(name: str, doc: str, hist: Histogram) -> HistogramMetricFamily:
@@ -120,10 +122,18 @@ class GovnetCollector:
         alerts = GaugeMetricFamily(
             "govnet_alerts_firing", "Firing, unsuppressed alerts", labels=["severity"]
         )
-        firing = self.view.alerts()
+        counts = self.view.alerts()
         for severity in ("critical", "high", "medium", "low"):
-            alerts.add_metric([severity], float(firing.get(severity, 0)))
+            alerts.add_metric([severity], float(counts.get(severity, 0)))
         yield alerts
+        firing = GaugeMetricFamily(
+            "govnet_alert_firing",
+            "1 for each of govnet's firing, unsuppressed alerts (object: interface, component)",
+            labels=["rule", "device", "object", "severity"],
+        )
+        for rule, device, instance, severity in sorted(self.view.firing()):
+            firing.add_metric([rule, device, instance, severity], 1.0)
+        yield firing
         stats = self.view.stats()
         yield CounterMetricFamily("govnet_polls", "Polls done", value=stats.polls)
         yield CounterMetricFamily(

@@ -15,7 +15,9 @@ How govnet's rule kinds translate:
   administratively up, operationally not up interface that ``govnet_if_watched`` marks,
   ``device_rebooted`` an uptime below ``clear_after``; UPS, leak and sensor states their
   metrics. ``latch`` (a leak stays until acknowledged) has no Prometheus equivalent: there
-  Alertmanager's silences and acknowledgements do that job.
+  Alertmanager's silences and acknowledgements do that job;
+- anything else (a state kind without a translation here, ``applies_to`` platform or tags,
+  which /metrics does not carry): govnet's own verdict, ``govnet_alert_firing{rule="ID"}``.
 """
 
 from __future__ import annotations
@@ -82,14 +84,15 @@ def _duration(seconds: float) -> str:
     return f"{s // 60}m" if s and s % 60 == 0 else f"{s}s"
 
 
+class _Untranslatable(Exception):
+    """The rule needs what /metrics does not carry: use govnet's own verdict."""
+
+
 def _device_filter(rule: AlertRule) -> tuple[str, str]:
     """(matchers on the metric itself, ``and on(device) govnet_device_info{…}`` or "")."""
     a = rule.applies_to
     if a.platform or a.tags:
-        raise GovnetError(
-            f"rule {rule.id}: applies_to platform/tags are not exported to Prometheus; "
-            "select by role, zone or devices for a Prometheus rule"
-        )
+        raise _Untranslatable
     own = f'device=~"{_regex(a.devices)}"' if a.devices else ""
     info = []
     if a.role:
@@ -129,10 +132,7 @@ def _state(rule: AlertRule) -> str:
     assert rule.state is not None
     template = STATE_EXPRS.get(rule.state)
     if template is None:
-        raise GovnetError(
-            f"rule {rule.id}: state {rule.state!r} has no Prometheus translation; add it to "
-            "STATE_EXPRS in govnet/monitor/promrules.py"
-        )
+        raise _Untranslatable
     own, join = _device_filter(rule)
     expr = template.format(
         sel=(", " + own) if own else "", sel0=own,
@@ -144,7 +144,10 @@ def _state(rule: AlertRule) -> str:
 def prometheus_rules(rules: AlertRules) -> dict[str, Any]:
     alerts: list[dict[str, Any]] = []
     for rule in rules.rules:
-        expr = (_threshold(rule) if rule.metric else _state(rule)).replace("{}", "")
+        try:
+            expr = (_threshold(rule) if rule.metric else _state(rule)).replace("{}", "")
+        except _Untranslatable:
+            expr = f'govnet_alert_firing{{rule="{rule.id}"}} == 1'
         labels = {"severity": rule.severity.value, "govnet_rule": rule.id}
         if rule.control:
             labels["control"] = rule.control

@@ -381,6 +381,11 @@ class Daemon:
             writer=writer,
             health=self.health,
             watched=lambda d, i: self.engine.topology.watches(d, i) if self.engine else False,
+            firing=lambda: [
+                (p.rule.id, p.device, p.instance, p.rule.severity.value)
+                for p in (self.engine.firing() if self.engine else [])
+                if not p.suppressed
+            ],
         )
 
     def health(self) -> Health:

@@ -143,6 +143,18 @@ def test_govnetd_on_the_lab(lab: Lab, tmp_path: Path, daemons: Callable[..., Dae
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(f"http://{meta['metrics']}/", timeout=5)
     assert missing.value.code == 404
+    # the samples so far as history (a chart's data)
+    wait_for("two rates of an int-core-1 interface", lambda: query(
+        db, "SELECT 1 FROM monitor_series JOIN monitor_samples ON id = series_id WHERE device ="
+        " 'int-core-1' AND metric = 'if_in_bps' GROUP BY series_id HAVING count(*) >= 2"))  # fmt: skip
+    history = subprocess.run(
+        [*GOVNET, "--db", f"sqlite:///{db}", "monitor", "history", "int-core-1", "if_in_bps",
+         "--since", "1h", "-f", "json"], capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert history.returncode == 0, history.stderr
+    series = json.loads(history.stdout)["series"]
+    assert series and all(s["metric"] == "if_in_bps" for s in series)
+    assert max(len(s["points"]) for s in series) >= 2
 
     # at once (each is a Python start-up): a second daemon, the alerts as JSON, one frame
     second, listed, frame = (

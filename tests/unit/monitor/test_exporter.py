@@ -74,6 +74,7 @@ def view(health: Health = HEALTHY) -> ExporterView:
         statuses=lambda: statuses, latest=lambda: latest, stats=lambda: stats,
         alerts=lambda: {"critical": 1}, writer=lambda: {"queue_depth": 0.0, "write_errors": 2.0},
         health=lambda: health, watched=lambda d, i: (d, i) == ("core-1", "GE1/0/1"),
+        firing=lambda: [("link-down", "core-1", "GE1/0/1", "high")],
     )  # fmt: skip
 
 
@@ -92,6 +93,8 @@ def test_metrics_in_base_units_with_device_labels_and_unknown_absent() -> None:
     assert 'govnet_if_util_ratio{device="core-1",interface="GE1/0/1"} 0.5' in text
     assert 'govnet_temperature_celsius{component="inlet",device="env-1"} 24.5' in text
     assert 'govnet_if_watched{device="core-1",interface="GE1/0/1"} 1.0' in text
+    assert ('govnet_alert_firing{device="core-1",object="GE1/0/1",rule="link-down",'
+            'severity="high"} 1.0') in text  # fmt: skip
     # up 1, down 0, unknown: no sample at all (not 0), but its own state value
     assert 'govnet_device_up{device="core-1",role="core",zone="internal"} 1.0' in text
     assert 'govnet_device_up{device="sw-2",role="access",zone="external"} 0.0' in text
@@ -226,3 +229,20 @@ def test_grafana_dashboard_structure() -> None:
         if v["type"] == "query":
             assert v["datasource"]["uid"] == "${datasource}"
             assert re.findall(r"govnet_\w+", v["definition"])[0] in known
+
+
+def test_a_rule_metrics_cannot_express_uses_govnets_own_verdict(tmp_path: Path) -> None:
+    rules = tmp_path / "alerts.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - id: huawei-cpu-high\n"
+        "    title: {en: CPU high, zh: CPU高}\n"
+        "    severity: medium\n"
+        "    applies_to: {platform: [huawei]}\n"
+        "    metric: cpu_pct\n"
+        "    above: 90\n",
+        encoding="utf-8",
+    )
+    (alert,) = yaml.safe_load(render(load_rules(rules)))["groups"][1]["rules"]
+    assert alert["expr"] == 'govnet_alert_firing{rule="huawei-cpu-high"} == 1'
+    assert alert["alert"] == "GovnetHuaweiCpuHigh"
