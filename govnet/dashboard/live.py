@@ -76,7 +76,7 @@ def decode(data: str) -> list[str]:
 @dataclass(frozen=True)
 class State:
     page: int = 0
-    selected: int = 0  # index into the device tiles on the page
+    selected: int = -1  # index into the device tiles on the page (-1: none until Tab)
     help: bool = False
     detail: str = ""  # the device whose detail view is open ("" none)
 
@@ -101,18 +101,20 @@ def on_key(state: State, key: str, frame: Frame) -> State | None:
             return replace(state, detail=names[(at + step) % len(names)])
         return state
     if key in NEXT:
-        return replace(state, page=(state.page + 1) % pages, selected=0)
+        return replace(state, page=(state.page + 1) % pages, selected=-1)
     if key in PREVIOUS:
-        return replace(state, page=(state.page - 1) % pages, selected=0)
+        return replace(state, page=(state.page - 1) % pages, selected=-1)
     if key == "home":
-        return replace(state, page=0, selected=0)
+        return replace(state, page=0, selected=-1)
     if key == "end":
-        return replace(state, page=pages - 1, selected=0)
+        return replace(state, page=pages - 1, selected=-1)
     if key in ("tab", "btab") and names:
+        if state.selected < 0:
+            return replace(state, selected=0 if key == "tab" else len(names) - 1)
         step = 1 if key == "tab" else -1
         return replace(state, selected=(state.selected + step) % len(names))
-    if key == "enter" and names:
-        return replace(state, detail=names[min(state.selected, len(names) - 1)])
+    if key == "enter" and names:  # the selected device, else the first (the worst) one
+        return replace(state, detail=names[min(max(state.selected, 0), len(names) - 1)])
     return state
 
 
@@ -168,7 +170,7 @@ def run_live(
         board: Frame | None = None
         while True:
             names = board.devices if board is not None else ()
-            selected = names[state.selected] if state.selected < len(names) else ""
+            selected = names[state.selected] if 0 <= state.selected < len(names) else ""
             view = View(console.width, console.height, lang, state.page, live=True,
                         selected=selected, help=state.help)  # fmt: skip
             board = frame(view)
@@ -189,5 +191,5 @@ def run_live(
                         state, changed = after, True
             idle = not state.detail and not state.help
             if idle and board.pages > 1 and rotate > 0 and time.monotonic() - turned >= rotate:
-                state = replace(state, page=(state.page + 1) % board.pages, selected=0)
+                state = replace(state, page=(state.page + 1) % board.pages, selected=-1)
                 turned = time.monotonic()

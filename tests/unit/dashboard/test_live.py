@@ -66,8 +66,9 @@ def test_help_and_detail() -> None:
     assert press("?", "down") == State(help=True)  # the help stays until Esc
     assert press("?", "esc") == State()
     assert press("enter") == State(detail="a")
-    assert press("tab", "tab", "enter") == State(selected=2, detail="c")
+    assert press("tab", "tab", "enter") == State(selected=1, detail="b")
     assert press("btab", "enter") == State(selected=2, detail="c")
+    assert press("tab", "down") == State(page=1)  # a new page: no selection
     assert press("enter", "right", "right") == State(detail="c")
     assert press("enter", "left") == State(detail="c")
     assert press("enter", "esc") == State()
