@@ -217,27 +217,36 @@ def traffic_report(
         allowed = set(devices)
         keys = {k: v for k, v in keys.items() if k[0] in allowed}
     by_id = {sid: key for key, sid in keys.items()}
-    averages: dict[tuple[str, str, str], list[float]] = {}
-    peaks: dict[tuple[str, str, str], float] = {}
+    # one series at a time (rows come ordered by series): memory is one series' buckets
+    figures: dict[tuple[str, str, str], tuple[float, float, int]] = {}  # p95, peak, buckets
+    current: int | None = None
+    values: list[float] = []
+    peak = 0.0
+
+    def done() -> None:
+        if current is not None and values:
+            figures[by_id[current]] = (percentile(values, 95), peak, len(values))
+
     for sid, _ts, n, total, _lo, hi in ms.history_rows(list(by_id), since, until, step):
-        key = by_id[sid]
-        averages.setdefault(key, []).append(total / n)
-        peaks[key] = max(peaks.get(key, 0.0), hi)
+        if sid != current:
+            done()
+            current, values, peak = sid, [], 0.0
+        values.append(total / n)
+        peak = max(peak, hi)
+    done()
     speeds = {(r["device"], r["instance"]): r["value"] for r in ms.latest_values(["if_speed_bps"])}
     aliases = {(r["device"], r["instance"]): r["text"] for r in ms.latest_values(["if_alias"])}
     links: list[LinkTraffic] = []
-    for device, interface in sorted({(k[0], k[2]) for k in averages}):
-        inbound = averages.get((device, "if_in_bps", interface), [])
-        outbound = averages.get((device, "if_out_bps", interface), [])
+    none = (0.0, 0.0, 0)
+    for device, interface in sorted({(k[0], k[2]) for k in figures}):
+        inbound = figures.get((device, "if_in_bps", interface), none)
+        outbound = figures.get((device, "if_out_bps", interface), none)
         speed = speeds.get((device, interface))
         links.append(
             LinkTraffic(
                 device, interface, aliases.get((device, interface)) or "",
-                float(speed) if speed else None,
-                percentile(inbound, 95), percentile(outbound, 95),
-                peaks.get((device, "if_in_bps", interface), 0.0),
-                peaks.get((device, "if_out_bps", interface), 0.0),
-                max(len(inbound), len(outbound)),
+                float(speed) if speed else None, inbound[0], outbound[0], inbound[1],
+                outbound[1], max(inbound[2], outbound[2]),
             )
         )  # fmt: skip
     links.sort(key=lambda k: (-(k.p95_util or 0.0), -k.p95_bps, k.device, k.interface))

@@ -550,7 +550,8 @@ class MonitorStore:
         """(series id, bucket start, n, sum, min, max) ordered by series then time: rollups
         of ``step`` (300/3600) where they exist, and the raw samples after the newest rollup
         grouped into buckets of the same size (the part not rolled up yet); ``step`` 0: every
-        raw sample as a bucket of one."""
+        raw sample as a bucket of one. Rollups stream (a server-side cursor on PostgreSQL):
+        a month of a thousand links is never one list here, only the short raw tail is."""
         if not ids:
             return
         id_list = list(ids)
@@ -561,41 +562,55 @@ class MonitorStore:
                     select(meta.c.value).where(meta.c.key == f"rollup_watermark_{step}")
                 ).scalar()
                 covered = max(since, float(mark)) if mark is not None else since
-                rows = conn.execute(
-                    select(rollups.c.series_id, rollups.c.ts, rollups.c.n, rollups.c.sum,
-                           rollups.c.min, rollups.c.max)
-                    .where(rollups.c.series_id.in_(id_list), rollups.c.step == step,
-                           rollups.c.ts >= since, rollups.c.ts < until)
-                    .order_by(rollups.c.series_id, rollups.c.ts)
-                )  # fmt: skip
-                by_id: dict[int, list[tuple[int, float, int, float, float, float]]] = {}
-                for sid, ts, n, total, lo, hi in rows:
-                    by_id.setdefault(int(sid), []).append(
-                        (int(sid), float(ts), int(n), float(total), float(lo), float(hi))
-                    )
-            else:
-                by_id = {}
-            raw = conn.execute(
-                select(samples.c.series_id, samples.c.ts, samples.c.value)
-                .where(samples.c.series_id.in_(id_list), samples.c.ts >= covered,
-                       samples.c.ts < until)
-                .order_by(samples.c.series_id, samples.c.ts)
+            tail = self._raw_buckets(conn, id_list, covered, until, step)
+            if not step:
+                for sid in sorted(tail):
+                    yield from tail[sid]
+                return
+            rows = conn.execute(
+                select(rollups.c.series_id, rollups.c.ts, rollups.c.n, rollups.c.sum,
+                       rollups.c.min, rollups.c.max)
+                .where(rollups.c.series_id.in_(id_list), rollups.c.step == step,
+                       rollups.c.ts >= since, rollups.c.ts < until)
+                .order_by(rollups.c.series_id, rollups.c.ts)
+                .execution_options(stream_results=True, yield_per=20_000)
             )  # fmt: skip
-            tail: dict[int, list[tuple[int, float, int, float, float, float]]] = {}
-            for sid, ts, value in raw:
-                v, t = float(value), float(ts)
-                out = tail.setdefault(int(sid), [])
-                bucket = float(int(t // step) * step) if step else t
-                if out and out[-1][1] == bucket:
-                    _, b, n, total, lo, hi = out[-1]
-                    out[-1] = (int(sid), b, n + 1, total + v, min(lo, v), max(hi, v))
-                else:
-                    out.append((int(sid), bucket, 1, v, v, v))
-            for sid in sorted(set(by_id) | set(tail)):
-                done = by_id.get(sid, [])
-                last = done[-1][1] if done else float("-inf")
-                yield from done
-                yield from (r for r in tail.get(sid, []) if r[1] > last)
+            current, last = None, float("-inf")
+            for sid_, ts_, n, total, lo, hi in rows:
+                sid, ts = int(sid_), float(ts_)
+                if sid != current:
+                    if current is not None:
+                        yield from (r for r in tail.pop(current, []) if r[1] > last)
+                    for earlier in sorted(k for k in tail if k < sid):  # raw only, no rollups
+                        yield from tail.pop(earlier)
+                    current, last = sid, float("-inf")
+                yield sid, ts, int(n), float(total), float(lo), float(hi)
+                last = ts
+            if current is not None:
+                yield from (r for r in tail.pop(current, []) if r[1] > last)
+            for sid in sorted(tail):
+                yield from tail[sid]
+
+    @staticmethod
+    def _raw_buckets(
+        conn: Connection, ids: list[int], since: float, until: float, step: int
+    ) -> dict[int, list[tuple[int, float, int, float, float, float]]]:
+        raw = conn.execute(
+            select(samples.c.series_id, samples.c.ts, samples.c.value)
+            .where(samples.c.series_id.in_(ids), samples.c.ts >= since, samples.c.ts < until)
+            .order_by(samples.c.series_id, samples.c.ts)
+        )
+        tail: dict[int, list[tuple[int, float, int, float, float, float]]] = {}
+        for sid_, ts, value in raw:
+            sid, v, t = int(sid_), float(value), float(ts)
+            out = tail.setdefault(sid, [])
+            bucket = float(int(t // step) * step) if step else t
+            if out and out[-1][1] == bucket:
+                _, b, n, total, lo, hi = out[-1]
+                out[-1] = (sid, b, n + 1, total + v, min(lo, v), max(hi, v))
+            else:
+                out.append((sid, bucket, 1, v, v, v))
+        return tail
 
     def count_samples(self, device: str | None = None) -> int:
         query = select(func.count()).select_from(samples)

@@ -191,3 +191,25 @@ def test_report_traffic_in_every_format(db: Path, tmp_path: Path) -> None:
     assert sheet["C2"].value == "GE1/0/1" and sheet["F2"].value == pytest.approx(0.27)
     code, out, err = govnet(db, "report", "traffic", "--period", "sometime")
     assert code == 2 and "--period" in err
+
+
+def test_history_rows_merge_rollups_and_raw_only_series_in_order(store_url: str) -> None:
+    """On SQLite and PostgreSQL (a server-side cursor there): series with rollups and a raw
+    tail, and a series that has only raw samples, each once, ordered by series then time."""
+    ms = MonitorStore(Store.open(store_url))
+    t0 = 1_800_000_000.0
+    samples = [(d, "if_in_bps", "p1", t0 + k * 60, float(k)) for d in ("a", "c") for k in range(20)]
+    ms.write(Batch(samples, [], []), t0)
+    ms.maintain(t0 + 600 + 120, raw=1e9, rollup_5m=1e9, rollup_1h=1e9)  # 2 buckets rolled up
+    ms.write(Batch([("b", "if_in_bps", "p1", t0 + 900 + k * 60, 7.0) for k in range(3)], [], []),
+             t0)  # fmt: skip
+    ids = ms.series_keys(metrics=["if_in_bps"])
+    rows = list(ms.history_rows(sorted(ids.values()), t0, t0 + 1200, 300))
+    by_series: dict[str, list[tuple[float, int, float]]] = {}
+    for sid, ts, n, total, _lo, _hi in rows:
+        name = next(k[0] for k, v in ids.items() if v == sid)
+        by_series.setdefault(name, []).append((ts - t0, n, total))
+    assert by_series["a"] == [(0, 5, 10.0), (300, 5, 35.0), (600, 5, 60.0), (900, 5, 85.0)]
+    assert by_series["a"] == by_series["c"] and by_series["b"] == [(900, 3, 21.0)]
+    assert [r[0] for r in rows] == sorted(r[0] for r in rows)
+    ms.store.engine.dispose()
