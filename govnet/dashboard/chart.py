@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from itertools import pairwise
 
 from rich.console import Group
 from rich.text import Text
@@ -32,16 +33,28 @@ def human(value: float, unit: str) -> str:
 
 
 def columns(points: Sequence[Point], since: float, until: float, width: int) -> list[float | None]:
-    """One value per column: the average of the points falling in its slice of time."""
+    """One value per column: the average of the points falling in its slice of time. With
+    more columns than points, a column between two points no further apart than the series'
+    usual spacing (three times its median) holds the earlier value: a gap in the chart is a
+    gap in the data, not the terminal being wider than the sample count."""
     sums = [0.0] * width
     counts = [0] * width
     span = max(until - since, 1e-9)
-    for p in points:
-        if since <= p.ts <= until:
-            i = min(width - 1, int((p.ts - since) / span * width))
-            sums[i] += p.value
-            counts[i] += 1
-    return [sums[i] / counts[i] if counts[i] else None for i in range(width)]
+    inside = [p for p in points if since <= p.ts <= until]
+    for p in inside:
+        i = min(width - 1, int((p.ts - since) / span * width))
+        sums[i] += p.value
+        counts[i] += 1
+    out: list[float | None] = [sums[i] / counts[i] if counts[i] else None for i in range(width)]
+    if len(inside) >= 2:
+        gaps = sorted(b.ts - a.ts for a, b in pairwise(inside))
+        usual = 3 * gaps[len(gaps) // 2] + span / width
+        filled = [i for i, v in enumerate(out) if v is not None]
+        for a, b in pairwise(filled):
+            if b - a > 1 and (b - a) * span / width <= usual:
+                for i in range(a + 1, b):
+                    out[i] = out[a]
+    return out
 
 
 def area(

@@ -24,6 +24,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
@@ -31,6 +32,7 @@ from rich.table import Table
 from rich.text import Text
 
 from govnet.dashboard.snapshot import (
+    SPARK_WINDOW,
     ActiveAlert,
     Detail,
     DeviceTile,
@@ -42,6 +44,9 @@ from govnet.dashboard.snapshot import (
 from govnet.durations import format_duration
 from govnet.i18n import pick
 from govnet.textsafe import visible
+
+if TYPE_CHECKING:
+    from govnet.monitor.history import Series
 
 TEMP_RANGE = (18.0, 27.0)  # GB 50174-2017, inlet
 HUMIDITY_RANGE = (20.0, 80.0)
@@ -720,17 +725,20 @@ def render_detail(d: Detail, view: View) -> Frame:
         ports.append(line)
 
     alerts = _alert_lines(Snapshot(now=d.now, alerts=d.alerts), view, inner, max(1, len(d.alerts)))
+    chart = _detail_chart(d)
+    chart_lines = 0
     if view.height is not None:
         body = max(view.height, 20) - 2 - (6 if ports else 4)  # head, keys; panel borders
         alert_lines = min(len(alerts), max(1, body // 4))
         body -= alert_lines
         port_lines = min(len(ports), max(1, body // 2)) if ports else 0
-        reading_lines = max(1, body - port_lines)
-        if ports and reading_lines > len(readings):
-            port_lines = min(len(ports), port_lines + reading_lines - len(readings))
-            reading_lines = max(1, body - port_lines)
-        if not ports:
-            reading_lines = body
+        reading_lines = max(1, min(len(readings), body - port_lines))
+        port_lines = min(len(ports), body - reading_lines)
+        spare = body - reading_lines - port_lines
+        if spare >= 6 and chart is not None:  # room to spare: the last hour as a chart
+            chart_lines = spare - 2
+        else:
+            reading_lines += spare
     else:
         reading_lines, port_lines, alert_lines = len(readings), len(ports), len(alerts)
     if len(readings) > reading_lines:
@@ -745,6 +753,11 @@ def render_detail(d: Detail, view: View) -> Frame:
     if ports:
         parts.append(_panel(ports, _t(view, "Interfaces, busiest first", "接口（按流量）"),
                             port_lines))  # fmt: skip
+    if chart_lines and chart is not None:
+        from govnet.dashboard.chart import series_chart
+
+        drawn = series_chart(chart, d.now - SPARK_WINDOW, d.now, inner, chart_lines - 2, view.lang)
+        parts.append(_panel(drawn, _t(view, "Last hour", "最近一小时"), chart_lines))
     n = len(d.alerts)
     parts.append(_panel(alerts, _t(view, f"Alerts ({n})", f"告警（{n} 条）"), alert_lines))
     keys = _t(view, "Esc: back  ←/→: previous/next device  history: govnet monitor history "
@@ -753,3 +766,17 @@ def render_detail(d: Detail, view: View) -> Frame:
     )  # fmt: skip
     parts.append(Text(clip(keys, width), style="dim", no_wrap=True))
     return Frame(Group(*parts), 1, (d.device,))
+
+
+def _detail_chart(d: Detail) -> Series | None:
+    """The series the detail view charts when it has rows to spare: the busiest interface's
+    inbound traffic, else the first reading with samples."""
+    from govnet.monitor.history import Point, Series
+
+    keys = [(d.device, "if_in_bps", p.name) for p in d.ports[:1]]
+    keys += [(d.device, r.metric, r.instance) for r in d.readings]
+    for key in keys:
+        points = d.sparks.get(key)
+        if points:
+            return Series(key[0], key[1], key[2], [Point(t, v, v, v) for t, v in points])
+    return None
