@@ -1,8 +1,9 @@
-"""``govnet monitor run|status|show``: the SNMP monitoring daemon and what it has seen."""
+"""``govnet monitor run|status|show|history``: the SNMP monitoring daemon and what it has seen."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import sys
 import time
 from collections.abc import Callable
@@ -29,7 +30,7 @@ from govnet.inventory import Filters, Inventory, load_inventory, select_devices
 from govnet.inventory.model import Device
 from govnet.monitor.config import MonitorConfig, Retention
 from govnet.monitor.extension import DaemonExtension
-from govnet.report.tabular import Column, emit_rows
+from govnet.report.tabular import Column, emit_rows, to_csv, to_json
 from govnet.secrets import check_all
 from govnet.settings import RemoteWriteSpec, active
 
@@ -257,3 +258,91 @@ def show_cmd(
     )
     if text is not None:
         app.write(text, output)
+
+
+HISTORY_COLUMNS = [
+    Column("device", "Device", "设备"),
+    Column("metric", "Metric", "指标"),
+    Column("instance", "Instance", "对象"),
+    Column("time", "Time", "时间"),
+    Column("value", "Value", "值", "right"),
+    Column("min", "Min", "最小", "right"),
+    Column("max", "Max", "最大", "right"),
+    Column("unit", "Unit", "单位"),
+]
+
+
+@monitor.command("history")
+@click.argument("device", shell_complete=complete_devices)
+@click.argument("metrics", nargs=-1)
+@click.option(
+    "--since", "-s", default="24h", show_default=True,
+    help="How far back: 24h, 7d, 90m, or FROM..TO (2026-11-01..2026-11-30, ISO times).",
+)  # fmt: skip
+@click.option("--height", type=click.IntRange(3, 60), default=8, show_default=True,
+              help="Rows per chart.")  # fmt: skip
+@click.option("--width", type=click.IntRange(40, 400), default=None,
+              help="Chart width [default: the terminal's].")  # fmt: skip
+@click.option("--tz", default=None, help="Time zone of FROM..TO and of the times shown.")
+@format_option("chart", "json", "csv", default="chart")
+@pass_app
+def history_cmd(
+    app: App, /, device: str, metrics: tuple[str, ...], since: str, height: int,
+    width: int | None, tz: str | None, fmt: str, output: Path | None,
+) -> None:  # fmt: skip
+    """DEVICE's history: a chart per series, or its points as CSV/JSON.
+
+    METRIC is a metric name (all its instances: if_in_bps) or METRIC:INSTANCE
+    (if_in_bps:GigabitEthernet1/0/1); none: every metric of the device, interfaces only the
+    two busiest. Up to two days come from the raw samples, up to two weeks from 5-minute
+    rollups, longer periods from hourly ones (each point the average of its bucket, with its
+    minimum and maximum)."""
+    from datetime import datetime
+
+    from govnet.monitor.history import parse_since, read_history
+    from govnet.availability.sla import local_zone
+    from govnet.store.monitor import MonitorStore
+
+    zone = local_zone(tz)
+    now = time.time()
+    start, end = parse_since(since, now, zone)
+    history = read_history(MonitorStore(app.store(create=False)), device, metrics, start, end, now)
+    if fmt == "chart":
+        from govnet.dashboard.chart import history_chart
+
+        step = {0: pick(app.lang, "raw samples", "原始采样"),
+                300: pick(app.lang, "5-minute averages", "5分钟均值"),
+                3600: pick(app.lang, "hourly averages", "小时均值")}[history.step]  # fmt: skip
+        stamp = "%Y-%m-%d %H:%M"
+        head = (f"{device}  {datetime.fromtimestamp(start, zone).strftime(stamp)} — "
+                f"{datetime.fromtimestamp(end, zone).strftime(stamp)}  ({step})")  # fmt: skip
+        chart_w = width or app.console.width
+        if output is not None:
+            from rich.console import Console
+
+            console = Console(width=chart_w, record=True, file=io.StringIO(), color_system=None)
+            console.print(head, markup=False, highlight=False)
+            console.print(history_chart(history, chart_w, height, app.lang))
+            app.write(console.export_text(), output)
+            return
+        app.console.print(head, markup=False, highlight=False, style="bold")
+        app.console.print(history_chart(history, chart_w, height, app.lang))
+        return
+    rows = [
+        {"device": s.device, "metric": s.metric, "instance": s.instance,
+         "time": datetime.fromtimestamp(p.ts, zone).isoformat(timespec="seconds"),
+         "ts": p.ts, "value": p.value, "min": p.low, "max": p.high, "unit": s.unit}
+        for s in history.series for p in s.points
+    ]  # fmt: skip
+    if fmt == "json":
+        data = {
+            "device": device, "since": start, "until": end, "step": history.step,
+            "series": [
+                {"metric": s.metric, "instance": s.instance, "unit": s.unit,
+                 "points": [[p.ts, p.value, p.low, p.high] for p in s.points]}
+                for s in history.series
+            ],
+        }  # fmt: skip
+        app.write(to_json(data), output)
+        return
+    app.write(to_csv(rows, HISTORY_COLUMNS), output)

@@ -42,7 +42,7 @@ from govnet.inventory.model import Device, Inventory
 from govnet.monitor.alerts import AlertEngine
 from govnet.monitor.config import MonitorConfig
 from govnet.monitor.delivery import Delivery
-from govnet.monitor.exporter import ExporterView, MetricsServer, serve_metrics
+from govnet.monitor.exporter import ExporterView, Health, MetricsServer, serve_metrics
 from govnet.monitor.extension import DaemonContext, DaemonExtension
 from govnet.monitor.metrics import is_series
 from govnet.monitor.model import Clock, DeviceStatus, PollResult, SystemClock
@@ -379,7 +379,35 @@ class Daemon:
             stats=lambda: self.poller.stats if self.poller else PollerStats(),
             alerts=alerts,
             writer=writer,
+            health=self.health,
+            watched=lambda d, i: self.engine.topology.watches(d, i) if self.engine else False,
+            firing=lambda: [
+                (p.rule.id, p.device, p.instance, p.rule.severity.value)
+                for p in (self.engine.firing() if self.engine else [])
+                if not p.suppressed
+            ],
         )
+
+    def health(self) -> Health:
+        """Whether the poller keeps up: no device a whole poll interval (and 10 s) past its due
+        time, and the store writer not dropping batches (``/healthz``)."""
+        if self.poller is None:
+            return Health(False, "starting: the poller is not running yet")
+        now = self.clock.time()
+        late: list[float] = []
+        devices = self.poller.devices
+        for name, st in list(self.poller.statuses.items()):
+            device = devices.get(name)
+            interval = self.options.config.interval(device) if device else 60.0
+            if st.next_poll and now - st.next_poll > max(interval, 10.0):
+                late.append(now - st.next_poll)
+        total = len(self.poller.statuses)
+        if late:
+            return Health(False, f"behind: {len(late)} of {total} devices more than one poll "
+                          f"interval late (worst {max(late):.0f}s)")  # fmt: skip
+        if self.writer.dropped:
+            return Health(False, f"store writer dropped {self.writer.dropped} batches")
+        return Health(True, f"ok: {total} devices polled on time")
 
     def holder(self) -> str:
         return f"pid {os.getpid()} on {socket.gethostname()}"

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from govnet.av.model import AvRecord, Snapshot
+from govnet.store.avrecords import AvRecord, Snapshot
 from sqlalchemy import func, select
 
 from govnet.cli.main import cli
