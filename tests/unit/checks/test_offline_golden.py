@@ -117,3 +117,35 @@ def _update() -> None:
 
 if __name__ == "__main__" and "--update" in sys.argv:
     _update()
+
+
+def test_first_word_prefilter_finds_what_a_full_scan_finds() -> None:
+    """Every baseline pattern: lines pre-filtered by first word, then matched, are exactly the
+    lines a regex search over the whole text finds (lab configs and generated ones)."""
+    from govnet.checks.configtext import _first_words, parse_config
+    from govnet.checks.kinds.config import ConfigParams
+
+    patterns = set()
+    for book in _baseline():
+        for rule in book.rules:
+            if not isinstance(rule.params, ConfigParams):
+                continue
+            for c in rule.params.clauses:
+                patterns.update([*c.if_match, *c.if_no_match, *c.where, *c.unless])
+                patterns.update([*c.must_match, *c.must_not_match])
+                patterns.update(p for p in (c.section, c.value and c.value.match) if p)
+    bench = _bench()
+    rng = random.Random(SEED)
+    texts = [p.read_text(encoding="utf-8") for p in sorted(ROOT.glob("inventory/**/*.cfg"))]
+    texts += [bench.generate(platform, 8, rng) for platform in bench.SOURCES]
+    texts.append("interface X\n  description a\n#\n descriptionx\ndescription\nshutdown now\n")
+    indexed = 0
+    for text in texts:
+        cfg = parse_config(text)
+        for pattern in patterns:
+            words = _first_words(pattern)
+            if words is None:
+                continue
+            indexed += 1
+            assert cfg._scan_words(pattern, words) == cfg._scan_slow(pattern), pattern.pattern
+    assert indexed > 100
