@@ -1,0 +1,144 @@
+"""LLDP and CDP neighbours of a switch, over SSH, as one normalised record.
+
+Every neighbour a device reports becomes a :class:`Neighbor` ``(device, port, name, remote
+port, chassis, address, protocol)``: ``port`` the local interface's full name (as in
+configurations and the inventory's links), ``name`` the neighbour's system name as it sent it,
+``remote_port`` its port id as sent, ``chassis`` a MAC (``aa:bb:…``) when the chassis id is
+one, ``address`` the management address when the output shows it.
+
+The commands are the platform table's ``lldp`` and ``cdp`` rows (Huawei ``display lldp
+neighbor``, H3C ``display lldp neighbor-information list``, Cisco ``show lldp neighbors`` and
+``show cdp neighbors``), parsed with ntc-templates; field names differ per template and are
+read through one alias list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from govnet.collect.tables import canonical_port, normalise_mac, parse_rows
+from govnet.errors import ProtocolError
+from govnet.inventory.model import Device
+from govnet.platforms import get_platform, platforms
+
+Protocol = Literal["lldp", "cdp"]
+
+_LOCAL_FIELDS = ("local_interface", "local_port")
+_NAME_FIELDS = ("neighbor_name", "neighbor", "system_name", "destination_host")
+# Huawei: Port ID (the interface name) before Port description
+_PORT_FIELDS = ("neighbor_port_id", "neighbor_interface", "port_id", "remote_port")
+_CHASSIS_FIELDS = ("chassis_id",)
+_ADDRESS_FIELDS = ("mgmt_address", "management_ip", "mgmt_ip")
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbor:
+    """One neighbour one device sees on one of its ports."""
+
+    device: str
+    port: str
+    name: str
+    remote_port: str
+    chassis: str | None = None
+    address: str | None = None
+    protocol: Protocol = "lldp"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "device": self.device,
+            "port": self.port,
+            "name": self.name,
+            "remote_port": self.remote_port,
+            "chassis": self.chassis,
+            "address": self.address,
+            "protocol": self.protocol,
+        }
+
+
+@dataclass
+class DeviceNeighbors:
+    """What one device's neighbour tables gave, or why they could not be read."""
+
+    device: str
+    via: Literal["ssh", "snmp"] = "ssh"
+    neighbors: list[Neighbor] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def neighbor_commands(platform: str) -> dict[Protocol, str]:
+    """``{"lldp": command, "cdp": command}`` for a platform (only those it has)."""
+    if platform not in platforms():
+        return {}
+    p = get_platform(platform)
+    out: dict[Protocol, str] = {}
+    for what in ("lldp", "cdp"):
+        cmd = p.command(what)
+        if cmd:
+            out[what] = cmd  # type: ignore[index]
+    return out
+
+
+def _first(row: Mapping[str, Any], names: Sequence[str]) -> str | None:
+    for name in names:
+        value = row.get(name)
+        if isinstance(value, list):
+            value = " ".join(str(v) for v in value)
+        if value not in (None, ""):
+            text = str(value).strip()
+            if text:
+                return text
+    return None
+
+
+def neighbors_from_rows(
+    device: Device, protocol: Protocol, rows: Sequence[Mapping[str, Any]]
+) -> list[Neighbor]:
+    """Template rows → neighbours; rows without a local port or a name are dropped."""
+    out: list[Neighbor] = []
+    for row in rows:
+        local = _first(row, _LOCAL_FIELDS)
+        name = _first(row, _NAME_FIELDS)
+        if local is None or name is None:
+            continue
+        remote = _first(row, _PORT_FIELDS) or ""
+        chassis = _first(row, _CHASSIS_FIELDS)
+        out.append(
+            Neighbor(
+                device=device.name,
+                port=canonical_port(device.platform, local),
+                name=name,
+                remote_port=remote,
+                chassis=normalise_mac(chassis) if chassis else None,
+                address=_first(row, _ADDRESS_FIELDS),
+                protocol=protocol,
+            )
+        )
+    return out
+
+
+def neighbors_from_ssh(device: Device, outputs: Mapping[str, str]) -> DeviceNeighbors:
+    """A device's neighbours from the outputs of its platform's ``lldp`` (and ``cdp``)
+    commands. A missing or unparsable output makes the result an error."""
+    result = DeviceNeighbors(device.name, "ssh")
+    commands = neighbor_commands(device.platform)
+    if "lldp" not in commands:
+        result.error = f"platform {device.platform} has no LLDP neighbour command"
+        return result
+    for protocol, command in commands.items():
+        output = outputs.get(command)
+        if output is None:
+            result.error = f"the output of {command!r} was not collected"
+            return result
+        try:
+            rows = parse_rows(device.name, device.platform, command, output) if output else []
+        except ProtocolError as exc:
+            result.error = exc.message
+            return result
+        result.neighbors.extend(neighbors_from_rows(device, protocol, rows))
+    return result
