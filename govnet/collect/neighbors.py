@@ -77,10 +77,11 @@ def neighbor_commands(platform: str) -> dict[Protocol, str]:
         return {}
     p = get_platform(platform)
     out: dict[Protocol, str] = {}
-    for what in ("lldp", "cdp"):
+    protocols: tuple[Protocol, ...] = ("lldp", "cdp")
+    for what in protocols:
         cmd = p.command(what)
         if cmd:
-            out[what] = cmd  # type: ignore[index]
+            out[what] = cmd
     return out
 
 

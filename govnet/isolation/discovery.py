@@ -221,23 +221,16 @@ def analyse(inventory: Inventory, read: Mapping[str, DeviceNeighbors]) -> Discov
     result.seen.sort(key=lambda s: (s.a, s.b))
     result.unknown = sorted(unknown.values(), key=lambda u: u.name)
 
-    declared = {
-        tuple(
-            sorted(
-                [
-                    (k.a_device, _port(devices.get(k.a_device), k.a_port)),
-                    (k.b_device, _port(devices.get(k.b_device), k.b_port)),
-                ]
-            )
-        )  # fmt: skip
-        for k in inventory.links
-    }
+    def link_ends(link: Link) -> tuple[Endpoint, ...]:
+        a = (link.a_device, _port(devices.get(link.a_device), link.a_port))
+        b = (link.b_device, _port(devices.get(link.b_device), link.b_port))
+        return tuple(sorted([a, b]))
+
+    declared = {link_ends(k) for k in inventory.links}
     result.undeclared = [s for s in result.seen if (s.a, s.b) not in declared]
     seen_pairs = {(s.a, s.b) for s in result.seen}
     for link in inventory.links:
-        a = (link.a_device, _port(devices.get(link.a_device), link.a_port))
-        b = (link.b_device, _port(devices.get(link.b_device), link.b_port))
-        if tuple(sorted([a, b])) in seen_pairs:
+        if link_ends(link) in seen_pairs:
             continue
         asked = [read[d] for d in (link.a_device, link.b_device) if d in read]
         if any(r.ok for r in asked):

@@ -3,8 +3,9 @@
 One source feeds both simulators, so SSH and SNMP tell the same story about a device:
 
 ``running.cfg``  the seed running configuration (SSH platforms); absent → a per-platform default
-``tables.yaml``  interfaces, ARP, MAC and LLDP neighbour entries (rendered per vendor by the SSH simulator,
-                 served as IF-MIB / ipNetToMediaTable / dot1dTpFdbTable by the SNMP agent)
+``tables.yaml``  interfaces, ARP and MAC entries (rendered per vendor by the SSH simulator,
+                 served as IF-MIB / ipNetToMediaTable / dot1dTpFdbTable by the SNMP agent),
+                 LLDP neighbours (rendered by the SSH simulator)
 ``lab.yaml``     behaviour: ``silent`` (accepts TCP, never answers), ``reject`` (regexes of
                  config lines the device refuses with its vendor error), ``snmp`` (per-kind
                  values for UPS, sensors and servers), ``version`` (text of the version command),
