@@ -14,14 +14,16 @@ read through one alias list.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from govnet.collect.fetch import Collected, CollectOptions, collect
 from govnet.collect.tables import canonical_port, normalise_mac, parse_rows
 from govnet.errors import ProtocolError
 from govnet.inventory.model import Device
 from govnet.platforms import get_platform, platforms
+from govnet.transport.pool import DeviceResult
 
 Protocol = Literal["lldp", "cdp"]
 
@@ -143,3 +145,29 @@ def neighbors_from_ssh(device: Device, outputs: Mapping[str, str]) -> DeviceNeig
             return result
         result.neighbors.extend(neighbors_from_rows(device, protocol, rows))
     return result
+
+
+def collect_neighbors(
+    devices: Sequence[Device],
+    options: CollectOptions | None = None,
+    on_done: Callable[[DeviceResult[Collected]], None] | None = None,
+) -> dict[str, DeviceNeighbors]:
+    """Every device's neighbours over SSH (one session each, no running config); a device
+    that could not be reached or read is a result with its error."""
+    wanted = [d for d in devices if "lldp" in neighbor_commands(d.platform)]
+    fleet = collect(
+        wanted,
+        lambda d: neighbor_commands(d.platform).values(),
+        options,
+        on_done=on_done,
+        with_config=False,
+    )
+    out: dict[str, DeviceNeighbors] = {}
+    for d in wanted:
+        r = fleet.results.get(d.name)
+        if r is None or r.result is None:
+            why = str(r.error) if r is not None and r.error is not None else "not collected"
+            out[d.name] = DeviceNeighbors(d.name, error=why)
+        else:
+            out[d.name] = neighbors_from_ssh(d, r.result.outputs)
+    return out
