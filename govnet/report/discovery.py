@@ -41,31 +41,55 @@ def rows(result: Discovery, lang: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for c in result.cross_zone:
         via = pick(lang, f" through unknown {c.via}", f"，经清单外设备 {c.via}") if c.via else ""
-        out.append({
-            "kind": kind("cross-zone"),
-            "a": f"{c.a[0]}:{c.a[1]}",
-            "b": f"{c.b[0]}:{c.b[1]}",
-            "detail": pick(lang, f"{c.a_zone} ↔ {c.b_zone}, no gap{via}",
-                           f"{c.a_zone} ↔ {c.b_zone}，未经网闸{via}"),
-        })
+        out.append(
+            {
+                "kind": kind("cross-zone"),
+                "a": f"{c.a[0]}:{c.a[1]}",
+                "b": f"{c.b[0]}:{c.b[1]}",
+                "detail": pick(
+                    lang,
+                    f"{c.a_zone} ↔ {c.b_zone}, no gap{via}",
+                    f"{c.a_zone} ↔ {c.b_zone}，未经网闸{via}",
+                ),
+            }
+        )
     for u in result.unknown:
         for n in u.seen:
-            out.append({
-                "kind": kind("unknown-neighbor"),
-                "a": f"{n.device}:{n.port}",
-                "b": f"{u.name}:{n.remote_port}",
-                "detail": ", ".join(x for x in (u.address, u.chassis, n.protocol.upper()) if x),
-            })
+            out.append(
+                {
+                    "kind": kind("unknown-neighbor"),
+                    "a": f"{n.device}:{n.port}",
+                    "b": f"{u.name}:{n.remote_port}",
+                    "detail": ", ".join(x for x in (u.address, u.chassis, n.protocol.upper()) if x),
+                }
+            )
     for s in result.undeclared:
-        out.append({"kind": kind("undeclared-link"), "a": f"{s.a[0]}:{s.a[1]}",
-                    "b": f"{s.b[0]}:{s.b[1]}",
-                    "detail": pick(lang, "seen by ", "发现于 ") + ", ".join(s.seen_by)})
+        out.append(
+            {
+                "kind": kind("undeclared-link"),
+                "a": f"{s.a[0]}:{s.a[1]}",
+                "b": f"{s.b[0]}:{s.b[1]}",
+                "detail": pick(lang, "seen by ", "发现于 ") + ", ".join(s.seen_by),
+            }
+        )
     for link in result.not_seen:
-        out.append({"kind": kind("link-not-seen"), "a": f"{link.a_device}:{link.a_port}",
-                    "b": f"{link.b_device}:{link.b_port}", "detail": link.description or ""})
+        out.append(
+            {
+                "kind": kind("link-not-seen"),
+                "a": f"{link.a_device}:{link.a_port}",
+                "b": f"{link.b_device}:{link.b_port}",
+                "detail": link.description or "",
+            }
+        )
     for name in result.unreadable:
-        out.append({"kind": kind("unreadable"), "a": name, "b": "",
-                    "detail": result.read[name].error or ""})
+        out.append(
+            {
+                "kind": kind("unreadable"),
+                "a": name,
+                "b": "",
+                "detail": result.read[name].error or "",
+            }
+        )
     return out
 
 
@@ -73,9 +97,13 @@ def candidates(result: Discovery, inventory: Inventory, lang: str) -> str:
     """Inventory entries for what the network has and the inventory lacks (YAML)."""
     parts: list[str] = []
     if result.unknown:
-        parts.append(pick(lang, "# candidate devices (check, fill in platform, paste under devices:)",
-,
-                          "# 候选设备（核实并补全platform后粘贴到 devices: 下）"))
+        parts.append(
+            pick(
+                lang,
+                "# candidate devices (check, fill in platform, paste under devices:)",
+                "# 候选设备（核实并补全platform后粘贴到 devices: 下）",
+            )
+        )
         parts.extend(u.candidate(inventory) for u in result.unknown)
     new_links = [s.yaml() for s in result.undeclared]
     for u in result.unknown:
@@ -83,8 +111,9 @@ def candidates(result: Discovery, inventory: Inventory, lang: str) -> str:
             f'- {{a: "{n.device}:{n.port}", b: "{u.name}:{n.remote_port}"}}' for n in u.seen
         ]
     if new_links:
-        parts.append(pick(lang, "# candidate links (paste under links:)",
-                          "# 候选链路（粘贴到 links: 下）"))
+        parts.append(
+            pick(lang, "# candidate links (paste under links:)", "# 候选链路（粘贴到 links: 下）")
+        )
         parts.extend(new_links)
     return "\n".join(parts)
 
@@ -97,8 +126,11 @@ def emit(
         return to_json(result.to_dict(inventory))
     found = rows(result, lang)
     n_links = len(result.seen)
-    title = pick(lang, f"discovery: {len(result.read)} devices asked, {n_links} links seen",
-                 f"邻居发现：询问 {len(result.read)} 台设备，发现 {n_links} 条链路")
+    title = pick(
+        lang,
+        f"discovery: {len(result.read)} devices asked, {n_links} links seen",
+        f"邻居发现：询问 {len(result.read)} 台设备，发现 {n_links} 条链路",
+    )
     text = emit_rows(console, found, COLUMNS, fmt, lang, title)
     if text is None:
         extra = candidates(result, inventory, lang)
