@@ -125,6 +125,13 @@ def neighbors_from_rows(
     return out
 
 
+def _without_echo(output: str, command: str) -> str:
+    """The output without a leading echo of the command (a prompt fragment and the command,
+    which a long command line can leave behind), which the templates reject."""
+    head, sep, rest = output.lstrip("\r\n").partition("\n")
+    return rest if head.rstrip().endswith(command) else output
+
+
 def neighbors_from_ssh(device: Device, outputs: Mapping[str, str]) -> DeviceNeighbors:
     """A device's neighbours from the outputs of its platform's ``lldp`` (and ``cdp``)
     commands. A missing or unparsable output makes the result an error."""
@@ -138,6 +145,7 @@ def neighbors_from_ssh(device: Device, outputs: Mapping[str, str]) -> DeviceNeig
         if output is None:
             result.error = f"the output of {command!r} was not collected"
             return result
+        output = _without_echo(output, command)
         try:
             rows = parse_rows(device.name, device.platform, command, output) if output else []
         except ProtocolError as exc:
