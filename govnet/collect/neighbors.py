@@ -14,15 +14,19 @@ read through one alias list.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from govnet.collect.fetch import Collected, CollectOptions, collect
+from govnet.collect.tables import _run as run_async
 from govnet.collect.tables import canonical_port, normalise_mac, parse_rows
-from govnet.errors import ProtocolError
+from govnet.errors import GovnetError, ProtocolError, TransportError
 from govnet.inventory.model import Device
 from govnet.platforms import get_platform, platforms
+from govnet.secrets import check_all
+from govnet.transport import snmp
 from govnet.transport.pool import DeviceResult
 
 Protocol = Literal["lldp", "cdp"]
@@ -128,7 +132,7 @@ def neighbors_from_rows(
 def _without_echo(output: str, command: str) -> str:
     """The output without a leading echo of the command (a prompt fragment and the command,
     which a long command line can leave behind), which the templates reject."""
-    head, sep, rest = output.lstrip("\r\n").partition("\n")
+    head, _sep, rest = output.lstrip("\r\n").partition("\n")
     return rest if head.rstrip().endswith(command) else output
 
 
@@ -179,3 +183,112 @@ def collect_neighbors(
         else:
             out[d.name] = neighbors_from_ssh(d, r.result.outputs)
     return out
+
+
+# ----------------------------------------------------------------------------- SNMP (LLDP-MIB)
+
+LLDP_LOC_PORT_ID = "1.0.8802.1.1.2.1.3.7.1.3"
+LLDP_REM_CHASSIS_SUBTYPE = "1.0.8802.1.1.2.1.4.1.1.4"
+LLDP_REM_CHASSIS_ID = "1.0.8802.1.1.2.1.4.1.1.5"
+LLDP_REM_PORT_ID = "1.0.8802.1.1.2.1.4.1.1.7"
+LLDP_REM_SYS_NAME = "1.0.8802.1.1.2.1.4.1.1.9"
+LLDP_REM_MAN_ADDR_IF_SUBTYPE = "1.0.8802.1.1.2.1.4.2.1.3"
+_CHASSIS_MAC = 4  # LldpChassisIdSubtype macAddress(4)
+_WALKS = (
+    LLDP_LOC_PORT_ID,
+    LLDP_REM_CHASSIS_SUBTYPE,
+    LLDP_REM_CHASSIS_ID,
+    LLDP_REM_PORT_ID,
+    LLDP_REM_SYS_NAME,
+    LLDP_REM_MAN_ADDR_IF_SUBTYPE,
+)
+
+
+def _index(oid: str, root: str) -> tuple[int, ...]:
+    return tuple(int(arc) for arc in oid[len(root) + 1 :].split(".") if arc)
+
+
+def _text(value: snmp.SnmpValue | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        decoded = snmp.decode_octets(value)
+        return decoded if isinstance(decoded, str) else decoded.hex()
+    return str(value).strip() or None
+
+
+def neighbors_from_walks(
+    device: Device, walks: Mapping[str, Mapping[str, snmp.SnmpValue]]
+) -> list[Neighbor]:
+    """lldpRemTable rows (indexed timeMark.localPortNum.remIndex) → neighbours, the local
+    port named by lldpLocPortId and the management address from lldpRemManAddrTable."""
+    local = {_index(o, LLDP_LOC_PORT_ID): _text(v) for o, v in walks[LLDP_LOC_PORT_ID].items()}
+    columns = {
+        root: {_index(o, root): v for o, v in walks[root].items()}
+        for root in (LLDP_REM_CHASSIS_SUBTYPE, LLDP_REM_CHASSIS_ID, LLDP_REM_PORT_ID)
+    }
+    addresses: dict[tuple[int, ...], str] = {}
+    for o in walks[LLDP_REM_MAN_ADDR_IF_SUBTYPE]:
+        arcs = _index(o, LLDP_REM_MAN_ADDR_IF_SUBTYPE)
+        if len(arcs) == 9 and arcs[3] == 1 and arcs[4] == 4:  # ipV4(1), 4 octets
+            addresses.setdefault(arcs[:3], ".".join(map(str, arcs[5:])))
+    out: list[Neighbor] = []
+    for o, value in walks[LLDP_REM_SYS_NAME].items():
+        index = _index(o, LLDP_REM_SYS_NAME)
+        name = _text(value)
+        if len(index) != 3 or not name:
+            continue
+        port_name = local.get((index[1],))
+        if not port_name:
+            continue
+        chassis_value = columns[LLDP_REM_CHASSIS_ID].get(index)
+        chassis = None
+        if columns[LLDP_REM_CHASSIS_SUBTYPE].get(index) == _CHASSIS_MAC:
+            chassis = snmp.mac_address(chassis_value) if chassis_value is not None else None
+        out.append(
+            Neighbor(
+                device=device.name,
+                port=canonical_port(device.platform, port_name),
+                name=name,
+                remote_port=_text(columns[LLDP_REM_PORT_ID].get(index)) or "",
+                chassis=chassis,
+                address=addresses.get(index),
+                protocol="lldp",
+            )
+        )
+    return out
+
+
+async def snmp_neighbors(device: Device) -> DeviceNeighbors:
+    """One device's LLDP neighbours over SNMP; a transport failure is recorded, never raised."""
+    target = snmp.SnmpTarget.for_device(device)
+    try:
+        walks = {root: await snmp.bulkwalk(target, root) for root in _WALKS}
+    except TransportError as exc:
+        return DeviceNeighbors(device.name, "snmp", error=f"SNMP: {exc.message}")
+    except GovnetError as exc:  # an unresolvable community or key reference
+        return DeviceNeighbors(device.name, "snmp", error=f"SNMP: {exc}")
+    return DeviceNeighbors(device.name, "snmp", neighbors_from_walks(device, walks))
+
+
+def collect_neighbors_snmp(
+    devices: Sequence[Device], concurrency: int = 32
+) -> dict[str, DeviceNeighbors]:
+    """Every device's LLDP neighbours over SNMP, at most ``concurrency`` devices at a time."""
+
+    async def main() -> list[DeviceNeighbors]:
+        limit = asyncio.Semaphore(concurrency)
+
+        async def one(device: Device) -> DeviceNeighbors:
+            async with limit:
+                return await snmp_neighbors(device)
+
+        try:
+            return list(await asyncio.gather(*(one(d) for d in devices)))
+        finally:
+            await snmp.close()
+
+    if not devices:
+        return {}
+    check_all(r for d in devices for r in d.snmp_secrets())  # exit 2 before any request
+    return {r.device: r for r in run_async(main())}

@@ -135,5 +135,5 @@ def emit(
     if text is None:
         extra = candidates(result, inventory, lang)
         if extra:
-            console.print(extra, markup=False, highlight=False)
+            console.print(extra, markup=False, highlight=False, soft_wrap=True)
     return text

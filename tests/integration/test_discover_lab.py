@@ -107,3 +107,15 @@ def test_without_the_scenario_the_isolation_rule_passes(lab: Lab, store_env: Pat
                     "-p", str(ROOT / "playbooks/isolation.yaml"))  # fmt: skip
     findings = [f for f in json.loads(out)["findings"] if f["rule"] == RULE]
     assert {f["status"] for f in findings if f["status"] != "skip"} == {"pass"}
+
+
+def test_snmp_lldp_mib_tells_the_same_story(cable_lab: Lab, store_env: Path) -> None:
+    code, out = run(cable_lab, "discover", "--via", "snmp", "-f", "json")
+    report = json.loads(out)
+    assert code == 3  # ext-acc-town's agent never answers
+    assert set(report["unreadable"]) == {"ext-acc-town"}
+    assert [u["name"] for u in report["unknown_neighbors"]] == ["town-annex-sw"]
+    assert report["unknown_neighbors"][0]["address"] == "10.10.3.99"
+    assert [{"a": s["a"], "b": s["b"]} for s in report["undeclared_links"]] == [CABLE]
+    assert [(c["a"], c["b"]) for c in report["cross_zone"]] == [(CABLE["a"], CABLE["b"])]
+    assert report["declared_links_not_seen"] == []
