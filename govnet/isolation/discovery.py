@@ -211,7 +211,9 @@ def analyse(inventory: Inventory, read: Mapping[str, DeviceNeighbors]) -> Discov
                 u.seen.append(n)
                 u.zones.add(here.zone)
                 continue
-            ends = sorted([(here.name, n.port), (there.name, _port(there, n.remote_port))])
+            ends = sorted(
+                [(here.name, _port(here, n.port)), (there.name, _port(there, n.remote_port))]
+            )
             by, protocols = links.setdefault((ends[0], ends[1]), (set(), set()))
             by.add(n.device)
             protocols.add(n.protocol)
