@@ -43,23 +43,25 @@ def required_commands(
 
 
 def _finding(device: Device, rule: Rule, result: CheckResult, elapsed: float = 0.0) -> Finding:
+    # Positional: tens of thousands per offline audit, and keyword matching costs a third of
+    # the construction. The order is Finding's field order.
     return Finding(
-        device=device.name,
-        zone=device.zone,
-        site=device.site,
-        unit=device.unit,
-        rule=rule.id,
-        control=rule.control,
-        severity=rule.severity,
-        status=result.status,
-        evidence=result.evidence,
-        message=result.message,
-        clause=rule.clause,
-        platform=device.platform,
-        title=rule.title,
-        remediation=rule.remediation,
-        out_of_scope=result.out_of_scope,
-        elapsed=elapsed,
+        device.name,
+        device.zone,
+        device.site,
+        device.unit,
+        rule.id,
+        rule.control,
+        rule.severity,
+        result.status,
+        result.evidence,
+        result.message,
+        rule.clause,
+        device.platform,
+        rule.title,
+        rule.remediation,
+        result.out_of_scope,
+        elapsed,
     )
 
 
