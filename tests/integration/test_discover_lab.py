@@ -72,7 +72,9 @@ def test_discover_table_prints_candidate_yaml(lab: Lab, store_env: Path) -> None
     assert code == 1  # the internal switches all answer: findings only
     assert "neighbour not in the inventory" in out
     assert "town-annex-sw:\n  {host: 10.10.3.99" in out
-    assert '- {a: "int-acc-town:GigabitEthernet0/0/5", b: "town-annex-sw:GigabitEthernet0/1"}' in out
+    assert (
+        '- {a: "int-acc-town:GigabitEthernet0/0/5", b: "town-annex-sw:GigabitEthernet0/1"}' in out
+    )
 
 
 def test_the_cross_zone_cable_is_discovered_and_fails_the_isolation_audit(
@@ -103,7 +105,7 @@ def test_the_cross_zone_cable_is_discovered_and_fails_the_isolation_audit(
 
 
 def test_without_the_scenario_the_isolation_rule_passes(lab: Lab, store_env: Path) -> None:
-    code, out = run(lab, "audit", "--timeout", "3", "-f", "json", "--zone", "internal",
+    _code, out = run(lab, "audit", "--timeout", "3", "-f", "json", "--zone", "internal",
                     "-p", str(ROOT / "playbooks/isolation.yaml"))  # fmt: skip
     findings = [f for f in json.loads(out)["findings"] if f["rule"] == RULE]
     assert {f["status"] for f in findings if f["status"] != "skip"} == {"pass"}
