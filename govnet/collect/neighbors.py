@@ -21,7 +21,14 @@ from typing import Any, Literal
 
 from govnet.collect.fetch import Collected, CollectOptions, collect
 from govnet.collect.tables import _run as run_async
-from govnet.collect.tables import canonical_port, normalise_mac, parse_rows
+from govnet.collect.tables import (
+    canonical_port,
+    entries_from_rows,
+    normalise_mac,
+    parse_rows,
+    snmp_tables,
+    table_commands,
+)
 from govnet.errors import GovnetError, ProtocolError, TransportError
 from govnet.inventory.model import Device
 from govnet.platforms import get_platform, platforms
@@ -71,6 +78,9 @@ class DeviceNeighbors:
     via: Literal["ssh", "snmp"] = "ssh"
     neighbors: list[Neighbor] = field(default_factory=list)
     error: str | None = None
+    # the device's ARP table (MAC → IP), read beside the neighbours: an address for a
+    # neighbour whose LLDP carries none; empty when the table was not or could not be read
+    arp: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -167,9 +177,14 @@ def collect_neighbors(
     """Every device's neighbours over SSH (one session each, no running config); a device
     that could not be reached or read is a result with its error."""
     wanted = [d for d in devices if "lldp" in neighbor_commands(d.platform)]
+
+    def commands(d: Device) -> list[str]:
+        arp = table_commands(d.platform).get("arp")
+        return [*neighbor_commands(d.platform).values(), *([arp] if arp else [])]
+
     fleet = collect(
         wanted,
-        lambda d: neighbor_commands(d.platform).values(),
+        commands,
         options,
         on_done=on_done,
         with_config=False,
@@ -182,7 +197,23 @@ def collect_neighbors(
             out[d.name] = DeviceNeighbors(d.name, error=why)
         else:
             out[d.name] = neighbors_from_ssh(d, r.result.outputs)
+            out[d.name].arp = arp_from_ssh(d, r.result.outputs)
     return out
+
+
+def arp_from_ssh(device: Device, outputs: Mapping[str, str]) -> dict[str, str]:
+    """MAC → IP from the platform's ``arp`` command output; empty when it is missing or does
+    not parse (the ARP table only adds addresses, its absence is no error)."""
+    command = table_commands(device.platform).get("arp")
+    output = outputs.get(command) if command else None
+    if not command or not output:
+        return {}
+    try:
+        rows = parse_rows(device.name, device.platform, command, output)
+    except ProtocolError:
+        return {}
+    entries, _own = entries_from_rows(device, "arp", rows)
+    return {e.mac: e.ip for e in entries if e.ip}
 
 
 # ----------------------------------------------------------------------------- SNMP (LLDP-MIB)
@@ -268,7 +299,10 @@ async def snmp_neighbors(device: Device) -> DeviceNeighbors:
         return DeviceNeighbors(device.name, "snmp", error=f"SNMP: {exc.message}")
     except GovnetError as exc:  # an unresolvable community or key reference
         return DeviceNeighbors(device.name, "snmp", error=f"SNMP: {exc}")
-    return DeviceNeighbors(device.name, "snmp", neighbors_from_walks(device, walks))
+    result = DeviceNeighbors(device.name, "snmp", neighbors_from_walks(device, walks))
+    tables = await snmp_tables(device)  # ipNetToMedia: addresses for bare neighbours
+    result.arp = {e.mac: e.ip for e in tables.entries if e.is_arp and e.ip}
+    return result
 
 
 def collect_neighbors_snmp(

@@ -5,7 +5,8 @@ From the neighbours every device reported (:class:`govnet.collect.neighbors.Devi
 
 - **unknown neighbours**: a system name, management address or chassis MAC that is no
   inventory device, each with a candidate device entry (YAML to paste) and the cables it was
-  seen on;
+  seen on; its address from the LLDP management address, else from the ARP table of a device
+  that sees it (its chassis MAC);
 - **undeclared links**: a cable between two inventory devices that the inventory's ``links``
   do not list (a candidate entry), and **declared links not seen**: a declared link with at
   least one end read whose neighbours do not show it (an end that was not read, or that cannot
@@ -222,6 +223,10 @@ def analyse(inventory: Inventory, read: Mapping[str, DeviceNeighbors]) -> Discov
     ]
     result.seen.sort(key=lambda s: (s.a, s.b))
     result.unknown = sorted(unknown.values(), key=lambda u: u.name)
+    for u in result.unknown:  # no management address in LLDP: the ARP table may know it
+        if u.address is None and u.chassis is not None:
+            found = (read[n.device].arp.get(u.chassis) for n in u.seen if n.device in read)
+            u.address = next((ip for ip in found if ip), None)
 
     def link_ends(link: Link) -> tuple[Endpoint, ...]:
         a = (link.a_device, _port(devices.get(link.a_device), link.a_port))

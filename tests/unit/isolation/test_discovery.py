@@ -157,3 +157,33 @@ def test_an_unparsable_table_is_an_error_not_a_crash(inventory: Inventory, tmp_p
     assert not got.ok and "cannot parse" in (got.error or "")
     got = neighbors_from_ssh(d, {})
     assert got.error == "the output of 'display lldp neighbor-information list' was not collected"
+
+
+def test_an_unknown_neighbour_without_address_takes_it_from_the_arp_table(
+    inventory: Inventory,
+) -> None:
+    bare = Neighbor(
+        "int-acc-town", "GigabitEthernet0/0/5", "annex", "1", chassis="58:69:6c:00:00:02"
+    )
+    read = reports(bare)
+    read["int-acc-town"].arp = {"58:69:6c:00:00:02": "10.10.3.77"}
+    [unknown] = analyse(inventory, read).unknown
+    assert unknown.address == "10.10.3.77"
+    assert unknown.candidate(inventory).startswith(
+        "annex:\n  {host: 10.10.3.77, address: 10.10.3.77"
+    )
+    [unknown] = analyse(inventory, reports(bare)).unknown
+    assert unknown.address is None
+
+
+def test_the_lab_arp_output_parses_for_discovery(inventory: Inventory) -> None:
+    from govnet.collect.neighbors import arp_from_ssh
+    from govnet.collect.tables import table_commands
+    from govnet.lab.vendors import render_table
+
+    d = inventory.devices["int-acc-west"]
+    data = load_device_data(DATA, d.name)
+    command = table_commands(d.platform)["arp"]
+    arp = arp_from_ssh(d, {command: render_table(get_vendor(d.platform), "arp", data.tables)})
+    assert arp["00:1a:2b:10:02:03"] == "10.10.102.13"
+    assert arp_from_ssh(d, {command: "garbage"}) == {}
