@@ -132,19 +132,28 @@ _QUANTIFIERS = "?*+{"
 
 def _literal_run(text: str) -> tuple[str, bool]:
     """The literal word characters ``text`` starts with, and whether they are the whole first
-    word (a space or the end of the pattern follows). A quantifier after the run makes its
-    last character optional, so that character is dropped."""
+    word (see :func:`_ends_word`). A quantifier after the run makes its last character
+    optional, so that character is dropped."""
     i = 0
     while i < len(text) and text[i] in _WORD_CHARS:
         i += 1
     run, rest = text[:i], text[i:]
     if rest[:1] and rest[0] in _QUANTIFIERS:
         return run[:-1], False
-    return run, rest == "" or rest[0] == " " or rest == "$"
+    return run, _ends_word(rest)
 
 
-def _split_alternatives(group: str) -> list[str] | None:
-    """The top-level ``|`` branches of a group's body, or None if it is not plain."""
+def _ends_word(rest: str) -> bool:
+    """Whether pattern text ``rest`` right after a literal run forces the line's first word to
+    end there: a literal space (not made optional) or ``$``. The end of the pattern does not
+    (``^shutdown`` matches ``shutdownx``)."""
+    if rest == "$":
+        return True
+    return rest[:1] == " " and rest[1:2] not in _QUANTIFIERS
+
+
+def _split_alternatives(group: str) -> list[str]:
+    """The top-level ``|`` branches of a group's body."""
     out, depth, i, start, in_class = [], 0, 0, 0, False
     while i < len(group):
         c = group[i]
@@ -221,21 +230,20 @@ def _analyse_first_words(pattern: re.Pattern[str]) -> tuple[tuple[str, bool], ..
     body = text[1:]
     if body.startswith("(") and not body.startswith("(?"):
         close = _closing_paren(body)
-        after = body[close + 1 : close + 2] if close > 0 else "?"
-        if close < 0 or (after and after in _QUANTIFIERS):
+        rest = body[close + 1 :] if close > 0 else "?"
+        if close < 0 or (rest[:1] and rest[0] in _QUANTIFIERS):
             return None
+        ends = rest[:1] == "$" or _ends_word(rest)
         branches = _split_alternatives(body[1:close])
-        if branches is None:
-            return None
         out = []
         for branch in branches:
             run, exact = _literal_run(branch)
             if not run:
                 return None
-            # "(a|b) …": a branch's run is the whole first word only if the branch is
-            # exactly it and a space (or nothing) follows the group
-            whole = run == branch and (after in ("", " ", "$"))
-            out.append((run, (exact and run != branch) or whole))
+            # "(a|b) …": a branch's run is the whole first word if a space or the line's end
+            # follows it inside the branch, or the branch is just the run and the group is
+            # followed by one
+            out.append((run, (exact and run != branch) or (run == branch and ends)))
         return tuple(out)
     run, exact = _literal_run(body)
     return ((run, exact),) if run else None

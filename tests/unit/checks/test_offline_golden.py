@@ -134,11 +134,25 @@ def test_first_word_prefilter_finds_what_a_full_scan_finds() -> None:
                 patterns.update([*c.if_match, *c.if_no_match, *c.where, *c.unless])
                 patterns.update([*c.must_match, *c.must_not_match])
                 patterns.update(p for p in (c.section, c.value and c.value.match) if p)
+    import re
+
+    from govnet.checks.kinds.config import compile_regex
+
+    # forms the baseline does not use, where a careless pre-filter would lose lines
+    patterns.update(compile_regex(p) for p in (
+        "^shutdown", "^descr", "^(shutdown|description)", "^(shutdown|description)$",
+        "^(shutdown|description) ", "^interface ?X", "^(interface|vlan) ?X", "^descriptiona?",
+        "^(description|shutdown)x?", "^interface X$", "^(?:interface|shutdown)",
+    ))  # fmt: skip
+    patterns.add(re.compile("^SHUTDOWN", re.M | re.I))
     bench = _bench()
     rng = random.Random(SEED)
     texts = [p.read_text(encoding="utf-8") for p in sorted(ROOT.glob("inventory/**/*.cfg"))]
     texts += [bench.generate(platform, 8, rng) for platform in bench.SOURCES]
-    texts.append("interface X\n  description a\n#\n descriptionx\ndescription\nshutdown now\n")
+    texts.append(
+        "interface X\n  description a\n#\n descriptionx\ndescription\nshutdown now\n"
+        "shutdownx\ninterfaceX\ninterface X\nvlanX\ndescriptiona b\n"
+    )
     indexed = 0
     for text in texts:
         cfg = parse_config(text)
