@@ -41,6 +41,7 @@ def discover(
     from govnet.collect.neighbors import (
         collect_neighbors,
         collect_neighbors_snmp,
+        lldp_parsable,
         neighbor_commands,
     )
     from govnet.inventory import select_devices
@@ -59,6 +60,15 @@ def discover(
             for d in selected
             if platforms()[d.platform].netmiko and d.credentials and neighbor_commands(d.platform)
         ]
+        unparsable = sorted({d.platform for d in devices if not lldp_parsable(d.platform)})
+        for platform in unparsable:
+            app.err.print(
+                f"govnet: discover: skipping {platform} devices over SSH (no LLDP template); "
+                "use --via snmp for them",
+                style="yellow",
+                markup=False,
+            )
+        devices = [d for d in devices if d.platform not in unparsable]
     if not devices:
         raise GovnetError(f"no switch matches the filters with LLDP over {via.upper()}")
     if via == "snmp":

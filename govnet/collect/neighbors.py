@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Literal
 
 from govnet.collect.fetch import Collected, CollectOptions, collect
@@ -99,6 +100,23 @@ def neighbor_commands(platform: str) -> dict[Protocol, str]:
         if cmd:
             out[what] = cmd
     return out
+
+
+@cache
+def lldp_parsable(platform: str) -> bool:
+    """Whether ntc-templates has a template for the platform's LLDP command (Ruijie, for
+    one, has none: read its neighbours over SNMP)."""
+    from ntc_templates.parse import ParsingException, parse_output
+
+    command = neighbor_commands(platform).get("lldp")
+    templates = get_platform(platform).templates if platform in platforms() else None
+    if not command or not templates:
+        return False
+    try:
+        parse_output(platform=templates, command=command, data="")
+    except ParsingException:
+        return False
+    return True
 
 
 def _first(row: Mapping[str, Any], names: Sequence[str]) -> str | None:

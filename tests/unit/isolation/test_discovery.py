@@ -187,3 +187,10 @@ def test_the_lab_arp_output_parses_for_discovery(inventory: Inventory) -> None:
     arp = arp_from_ssh(d, {command: render_table(get_vendor(d.platform), "arp", data.tables)})
     assert arp["00:1a:2b:10:02:03"] == "10.10.102.13"
     assert arp_from_ssh(d, {command: "garbage"}) == {}
+
+
+def test_platforms_without_an_lldp_template_are_known() -> None:
+    from govnet.collect.neighbors import lldp_parsable
+
+    assert [p for p in ("huawei", "hp_comware", "cisco_ios") if not lldp_parsable(p)] == []
+    assert not lldp_parsable("ruijie_os") and not lldp_parsable("linux")
