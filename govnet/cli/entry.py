@@ -29,6 +29,7 @@ OPTIONS: dict[tuple[str, ...], dict[str, str]] = {
             ("backup",),
             ("backup", "stale"),
             ("backup", "macs"),
+            ("discover",),
             ("av", "status"),
             ("provision", "plan"),
             ("provision", "apply"),

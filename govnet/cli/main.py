@@ -98,6 +98,7 @@ COMMANDS = [
     ("backup", "backup"),
     ("audit", "audit"),
     ("isolation", "isolation"),
+    ("discover", "discover"),
     ("av", "av"),
     ("provision", "provision"),
     ("ipam", "ipam"),

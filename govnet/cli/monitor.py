@@ -299,8 +299,8 @@ def history_cmd(
     minimum and maximum)."""
     from datetime import datetime
 
-    from govnet.monitor.history import parse_since, read_history
     from govnet.availability.sla import local_zone
+    from govnet.monitor.history import parse_since, read_history
     from govnet.store.monitor import MonitorStore
 
     zone = local_zone(tz)

@@ -126,6 +126,129 @@ def _make_variant(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
         return None
 
 
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+_QUANTIFIERS = "?*+{"
+
+
+def _literal_run(text: str) -> tuple[str, bool]:
+    """The literal word characters ``text`` starts with, and whether they are the whole first
+    word (see :func:`_ends_word`). A quantifier after the run makes its last character
+    optional, so that character is dropped."""
+    i = 0
+    while i < len(text) and text[i] in _WORD_CHARS:
+        i += 1
+    run, rest = text[:i], text[i:]
+    if rest[:1] and rest[0] in _QUANTIFIERS:
+        return run[:-1], False
+    return run, _ends_word(rest)
+
+
+def _ends_word(rest: str) -> bool:
+    """Whether pattern text ``rest`` right after a literal run forces the line's first word to
+    end there: a literal space (not made optional) or ``$``. The end of the pattern does not
+    (``^shutdown`` matches ``shutdownx``)."""
+    if rest == "$":
+        return True
+    return rest[:1] == " " and rest[1:2] not in _QUANTIFIERS
+
+
+def _split_alternatives(group: str) -> list[str]:
+    """The top-level ``|`` branches of a group's body."""
+    out, depth, i, start, in_class = [], 0, 0, 0, False
+    while i < len(group):
+        c = group[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            out.append(group[start:i])
+            start = i + 1
+        i += 1
+    out.append(group[start:])
+    return out
+
+
+def _closing_paren(text: str) -> int:
+    """Index of the ``)`` closing the group that opens at ``text[0]``, or -1."""
+    depth, i, in_class = 0, 0, False
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
+_FIRST_WORDS: dict[int, tuple[re.Pattern[str], tuple[tuple[str, bool], ...] | None]] = {}
+
+
+def _first_words(pattern: re.Pattern[str]) -> tuple[tuple[str, bool], ...] | None:
+    """What a line's first word must be for ``pattern`` to match it: ``(word, exact)`` pairs
+    (exact: the first word equals it; else starts with it), or None when the pattern does
+    not say (no ``^`` and literal start, case-insensitive, lookbehind, may span lines).
+
+    Lines are then pre-filtered by their first word before the regex runs on them."""
+    entry = _FIRST_WORDS.get(id(pattern))
+    if entry is not None and entry[0] is pattern:
+        return entry[1]
+    if len(_FIRST_WORDS) > 4096:
+        _FIRST_WORDS.clear()
+    words = _analyse_first_words(pattern)
+    _FIRST_WORDS[id(pattern)] = (pattern, words)
+    return words
+
+
+def _analyse_first_words(pattern: re.Pattern[str]) -> tuple[tuple[str, bool], ...] | None:
+    text = pattern.pattern
+    if (
+        not text.startswith("^")
+        or pattern.flags & (re.IGNORECASE | re.VERBOSE)
+        or "(?<" in text
+        or _top_level_alternation(text)
+        or _may_span_lines(pattern)
+    ):
+        return None
+    body = text[1:]
+    if body.startswith("(") and not body.startswith("(?"):
+        close = _closing_paren(body)
+        rest = body[close + 1 :] if close > 0 else "?"
+        if close < 0 or (rest[:1] and rest[0] in _QUANTIFIERS):
+            return None
+        ends = rest[:1] == "$" or _ends_word(rest)
+        branches = _split_alternatives(body[1:close])
+        out = []
+        for branch in branches:
+            run, exact = _literal_run(branch)
+            if not run:
+                return None
+            # "(a|b) …": a branch's run is the whole first word if a space or the line's end
+            # follows it inside the branch, or the branch is just the run and the group is
+            # followed by one
+            out.append((run, (exact and run != branch) or (run == branch and ends)))
+        return tuple(out)
+    run, exact = _literal_run(body)
+    return ((run, exact),) if run else None
+
+
 class ParsedConfig:
     """One configuration: per-line arrays, the joined text, and where each line starts in it."""
 
@@ -198,6 +321,9 @@ class ParsedConfig:
         texts = self.texts
         if not texts:
             return []
+        words = _first_words(pattern)
+        if words is not None:
+            return self._scan_words(pattern, words)
         fast = _line_start_variant(pattern)
         if fast is None:
             return self._scan_slow(pattern)
@@ -218,6 +344,39 @@ class ParsedConfig:
                 return out
             out.append(index)
         return out
+
+    @cached_property
+    def _words(self) -> dict[str, list[int]]:
+        """First word of each line → the indices of its lines, ascending."""
+        index: dict[str, list[int]] = {}
+        for i, word in enumerate([t.split(" ", 1)[0] for t in self.texts]):
+            found = index.get(word)
+            if found is None:
+                index[word] = [i]
+            else:
+                found.append(i)
+        return index
+
+    def _scan_words(
+        self, pattern: re.Pattern[str], words: tuple[tuple[str, bool], ...]
+    ) -> list[int]:
+        """Lines whose first word fits ``words``, then the regex on each of those only (a
+        one-line pattern matches at a line start exactly when it matches the line)."""
+        index = self._words
+        if len(words) == 1 and words[0][1]:
+            candidates = index.get(words[0][0], [])
+        else:
+            found: set[int] = set()
+            for word, exact in words:
+                if exact:
+                    found.update(index.get(word, ()))
+                else:
+                    for key, lines in index.items():
+                        if key.startswith(word):
+                            found.update(lines)
+            candidates = sorted(found)
+        match, texts = pattern.match, self.texts
+        return [i for i in candidates if match(texts[i]) is not None]
 
     def _scan_slow(self, pattern: re.Pattern[str]) -> list[int]:
         texts, starts = self.texts, self.starts

@@ -22,7 +22,7 @@ from pathlib import Path
 from govnet.errors import LabError
 from govnet.lab.configtree import ConfigNode, ConfigTree
 from govnet.lab.data import LabDeviceData
-from govnet.lab.vendors import Command, Vendor, get_vendor, render_table
+from govnet.lab.vendors import Command, Vendor, get_vendor, render_neighbors, render_table
 
 log = logging.getLogger("govnet.lab.ssh")
 
@@ -289,7 +289,8 @@ class Shell:
             "interfaces": lambda c, a: render_table(
                 self.vendor, "interfaces", self.state.data.tables
             ),
-            "lldp": lambda c, a: "",
+            "lldp": lambda c, a: render_neighbors(self.vendor, self.state.data.tables),
+            "cdp": lambda c, a: render_neighbors(self.vendor, self.state.data.tables, "cdp"),
             "clock": lambda c, a: datetime.now().strftime(c.text),
             "configure": self._configure,
             "save": self._save,

@@ -622,6 +622,9 @@ HR = oid("1.3.6.1.2.1.25")
 UPS = oid("1.3.6.1.2.1.33.1")
 ENT_PHYSICAL_ENTRY = oid("1.3.6.1.2.1.47.1.1.1.1")
 ENT_PHY_SENSOR_ENTRY = oid("1.3.6.1.2.1.99.1.1.1")
+LLDP_LOC_PORT_ENTRY = oid("1.0.8802.1.1.2.1.3.7.1")
+LLDP_REM_ENTRY = oid("1.0.8802.1.1.2.1.4.1.1")
+LLDP_REM_MAN_ADDR_ENTRY = oid("1.0.8802.1.1.2.1.4.2.1")
 
 _SERVICES = {"access": 2, **dict.fromkeys(L3_ROLES, 6)}
 
@@ -951,6 +954,44 @@ def _entity_sensors(b: MibBuilder, d: _Device) -> None:
         )
 
 
+def _lldp(b: MibBuilder, d: _Device) -> None:
+    """LLDP-MIB: lldpLocPortTable for the ports with neighbours (port number = ifIndex where
+    the port is in the interface table), lldpRemTable and lldpRemManAddrTable (IPv4)."""
+    tables = d.data.tables
+    numbers: dict[str, int] = {}
+    spare = len(tables.interfaces)
+    for n in tables.lldp:
+        if n.local not in numbers:
+            found = tables.if_index(n.local)
+            if found is None:
+                spare += 1
+                found = spare
+            numbers[n.local] = found
+    for local, number in numbers.items():
+        b.row(LLDP_LOC_PORT_ENTRY, (number,), {2: integer(5), 3: octets(local), 4: octets(local)})
+    per_port: dict[str, int] = {}
+    for n in tables.lldp:
+        port = numbers[n.local]
+        per_port[n.local] = per_port.get(n.local, 0) + 1
+        index = (0, port, per_port[n.local])  # lldpRemTimeMark, lldpRemLocalPortNum, lldpRemIndex
+        b.row(
+            LLDP_REM_ENTRY,
+            index,
+            {
+                4: integer(4),  # chassis id subtype: macAddress
+                5: octets(_mac_bytes(n.chassis)),
+                6: integer(5),  # port id subtype: interfaceName
+                7: octets(n.port),
+                8: octets(n.port),
+                9: octets(n.name),
+                10: octets(n.description or n.name),
+            },
+        )
+        if n.address is not None and n.address.version == 4:
+            address = tuple(n.address.packed)
+            b.row(LLDP_REM_MAN_ADDR_ENTRY, (*index, 1, 4, *address), {3: integer(2)})
+
+
 def build_mib(
     name: str,
     role: str,
@@ -971,6 +1012,8 @@ def build_mib(
     if role in NETWORK_ROLES:
         _ip(b, device, rows)
         _bridge(b, device, rows)
+        if data.tables.lldp:
+            _lldp(b, device)
     elif role == "server":
         _host_resources(b, device)
     elif role == "ups":

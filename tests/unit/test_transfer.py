@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from govnet.store.avrecords import AvRecord, Snapshot
 from sqlalchemy import func, select
 
 from govnet.cli.main import cli
 from govnet.durations import utcnow
 from govnet.store.av import av_records, save_snapshot
+from govnet.store.avrecords import AvRecord, Snapshot
 from govnet.store.db import Store, findings, runs
 from govnet.store.monitor import alert_events, alerts, rollups, series
 from govnet.store.provision import record_change

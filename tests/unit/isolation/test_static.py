@@ -235,7 +235,8 @@ def audit(inventory: Inventory, configs: dict[str, str], source: str = "dir") ->
     for f in facts.values():
         f.cache[FLEET_KEY] = ctx
     findings = evaluate(devices, facts, playbooks)
-    return {f.device: f for f in findings if f.control == "isolation.no-cross-zone-path"}
+    # by rule: isolation.no-cross-zone-neighbor (LLDP) shares the control
+    return {f.device: f for f in findings if f.rule == "isolation.no-cross-zone-path"}
 
 
 def test_kind_reports_lines_and_zones(inventory: Inventory) -> None:
