@@ -463,7 +463,8 @@ def _walk_secret_vars(state: _State, doc: SourceDoc, path: Path_, value: Any, se
             state.error(
                 doc,
                 path,
-                "plain-text secret: use a reference (env:NAME, file:PATH or prompt), "
+                "plain-text secret: use a reference (env:NAME, file:PATH, cmd:COMMAND, "
+                "keyring:SERVICE/USER or prompt), "
                 "as credentials do",
             )
 

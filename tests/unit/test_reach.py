@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -142,3 +142,76 @@ def test_a_hanging_grandchild_does_not_hold_the_pipe(monkeypatch: pytest.MonkeyP
     with pytest.raises(SecretError, match="did not finish"):
         SecretRef.parse("cmd:sh -c 'sleep 30 & sleep 30'").resolve("x")
     assert time.monotonic() - started < 5
+
+
+# -------------------------------------------------------------------------- keyring: secrets
+
+
+@pytest.fixture
+def test_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The keyring library's backend set to tests/keyringfile.py's JSON file, restored after."""
+    import keyring
+    import keyring.core
+
+    from govnet import secrets
+    from tests.keyringfile import JsonKeyring
+
+    path = tmp_path / "keyring.json"
+    monkeypatch.setenv("GOVNET_TEST_KEYRING", str(path))
+    monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.core._keyring_backend)
+    keyring.set_keyring(JsonKeyring())
+    secrets._keyring_cache.clear()
+    yield path
+    secrets._keyring_cache.clear()
+
+
+def test_keyring_refs_round_trip_through_the_keyring_library_once_per_run(
+    test_keyring: Path,
+) -> None:
+    import keyring
+
+    keyring.set_password("govnet/net", "core-admin", "Keyring-Secret-63 x")
+    ref = SecretRef.parse("keyring:govnet/net/core-admin")  # the last / separates the user
+    assert repr(ref) == "SecretRef(keyring:***)" and str(ref) == "***"
+    assert ref.resolve("sw1 password") == "Keyring-Secret-63 x"
+    keyring.set_password("govnet/net", "core-admin", "changed-later")
+    assert ref.resolve("sw2 password") == "Keyring-Secret-63 x"  # cached for the run
+    assert REDACTOR("pw Keyring-Secret-63 x.") == "pw ***."
+
+
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        ({}, r"sw1 password: no password for 'core-admin' in keyring service 'net'; store it "
+             r"with: keyring set net core-admin"),
+        ({"locked": True}, r"cannot read keyring entry net/core-admin \(the keyring is locked"),
+        ({"hang": True}, r"did not answer within 0.5 s for net/core-admin"),
+    ],
+)  # fmt: skip
+def test_keyring_failures_are_one_line_secret_errors(
+    state: dict[str, bool], message: str, test_keyring: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    monkeypatch.setenv("GOVNET_SECRET_CMD_TIMEOUT", "0.5")
+    test_keyring.write_text(json.dumps(state))
+    started = time.monotonic()
+    with pytest.raises(SecretError, match=message) as info:
+        SecretRef.parse("keyring:net/core-admin").resolve("sw1 password")
+    assert time.monotonic() - started < 5
+    assert "\n" not in str(info.value) and info.value.exit_code == 2
+
+
+def test_no_keyring_backend_says_how_to_name_one(test_keyring: Path) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())
+    with pytest.raises(SecretError, match=r"no keyring backend is available; .*PYTHON_KEYRING"):
+        SecretRef.parse("keyring:net/admin").resolve("sw1 password")
+
+
+@pytest.mark.parametrize("bad", ["keyring:", "keyring:net", "keyring:net/", "keyring:/admin"])
+def test_keyring_refs_need_service_and_user(bad: str) -> None:
+    with pytest.raises(ValueError, match="keyring:SERVICE/USER"):
+        SecretRef.parse(bad)
