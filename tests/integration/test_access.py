@@ -16,18 +16,23 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
+from tests.integration import test_bastion
 from tests.integration.conftest import Lab
-from tests.integration.test_bastion import govnet, rows
+from tests.integration.test_bastion import (
+    Servers,
+    bastion,
+    forwarded_ports,
+    govnet,
+    inventory,
+    rows,
+    secrets_absent,
+)
+from tests.sshd import Sshd
 
 pytestmark = pytest.mark.integration
+keys, servers, cli_env = test_bastion.keys, test_bastion.servers, test_bastion.cli_env  # fixtures
+BOTH_PASSWORD = "Root-And-Key-Pw-58"
 LAB_PASSWORD = (ROOT / "inventory" / "lab-secrets" / "admin.password").read_text().strip()
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GOVNET_DB", f"sqlite:///{tmp_path / 'store.sqlite'}")
-    monkeypatch.setenv("GOVNET_LOCK_DIR", str(tmp_path / "locks"))
-    monkeypatch.chdir(ROOT)
 
 
 def with_credentials(lab: Lab, tmp_path: Path, **creds: object) -> Path:
@@ -89,3 +94,45 @@ def test_a_lab_password_read_from_the_keyring_logs_in_and_is_never_shown(
     assert refused.exit_code == 2, refused.output
     assert "no password for 'nobody' in keyring service 'govnet-lab'" in refused.stderr
     assert "Traceback" not in refused.output
+
+
+# ------------------------------------------------------------------- a key and a password
+
+
+def test_a_server_that_wants_a_key_and_a_password_gets_both(
+    lab: Lab, tmp_path: Path, keys: Path, servers: Servers, cli_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """sshd with ``AuthenticationMethods publickey,password``: as a Linux device (netmiko) and
+    as a bastion (paramiko) in front of a lab switch; the key alone is refused."""
+    both = Sshd(servers.base, "both", [keys / "ops"], root_password=BOTH_PASSWORD).start()
+    servers.all["both"] = both
+    monkeypatch.setenv("GOVNET_T_ROOT_PW", BOTH_PASSWORD)
+    server = {"host": "127.0.0.1", "port": both.port, "platform": "linux", "role": "server",
+              "groups": ["internal-net"], "site": "city", "snmp_profile": None}  # fmt: skip
+    key_only = {"username": "root", "key_file": f"file:{keys / 'ops'}",
+                "passphrase": f"cmd:cat {keys / 'ops.pass'}"}  # fmt: skip
+    path = inventory(
+        lab, tmp_path, keys,
+        credentials={"key-and-pw": {**key_only, "password": "env:GOVNET_T_ROOT_PW"},
+                     "key-only": key_only},
+        bastions={"both": bastion(both, credentials="key-and-pw")},
+        devices={"srv-both": {**server, "credentials": "key-and-pw"},
+                 "srv-key-only": {**server, "credentials": "key-only", "port": both.port},
+                 "int-core-1": {"jump": "both"}},
+    )  # fmt: skip
+    result = govnet(path, "backup", "--limit", "srv-both,int-core-1", "--retries", "0",
+                    "-f", "json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert {r["status"] for r in rows(result).values()} == {"new"}
+    log = both.log_text()
+    assert log.count("Partial publickey for root") == 2  # the key first, then …
+    assert log.count("Accepted password for root") == 2  # … the password: device and bastion
+    assert forwarded_ports(both) == [lab.inventory.devices["int-core-1"].port]
+    secrets_absent(result)
+    assert BOTH_PASSWORD not in result.output
+
+    refused = govnet(path, "backup", "--limit", "srv-key-only", "--retries", "0", "-f", "json")
+    assert refused.exit_code == 3, refused.output
+    row = rows(refused)["srv-key-only"]
+    assert row["error_kind"] == "auth" and "authentication failed" in row["message"]
