@@ -11,9 +11,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from click.testing import Result
 
 from tests.conftest import ROOT
 from tests.integration import test_bastion
@@ -26,11 +28,14 @@ from tests.integration.test_bastion import (
     inventory,
     rows,
     secrets_absent,
+    walled_lab,
 )
 from tests.sshd import Sshd
 
 pytestmark = pytest.mark.integration
-keys, servers, cli_env = test_bastion.keys, test_bastion.servers, test_bastion.cli_env  # fixtures
+# fixtures
+keys, servers, cli_env = test_bastion.keys, test_bastion.servers, test_bastion.cli_env
+namespace = test_bastion.namespace
 BOTH_PASSWORD = "Root-And-Key-Pw-58"
 LAB_PASSWORD = (ROOT / "inventory" / "lab-secrets" / "admin.password").read_text().strip()
 
@@ -136,3 +141,62 @@ def test_a_server_that_wants_a_key_and_a_password_gets_both(
     assert refused.exit_code == 3, refused.output
     row = rows(refused)["srv-key-only"]
     assert row["error_kind"] == "auth" and "authentication failed" in row["message"]
+
+
+# ----------------------------------------------------- host keys and provisioning via b1
+
+
+def scanned(result: Result) -> dict[str, dict[str, Any]]:
+    return {r["device"]: r for r in json.loads(result.stdout)["results"]}
+
+
+def test_hostkeys_scan_and_accept_go_through_the_bastion_checking_its_key_first(
+    tmp_path: Path, keys: Path, namespace: str, cli_env: None
+) -> None:
+    from govnet.lab import launcher
+
+    with walled_lab(tmp_path, keys, namespace) as walled:
+        path, inv, b1 = walled.path, walled.inventory, walled.b1
+        scan = govnet(path, "hostkeys", "scan", "--limit", "int-core-1,ext-core-1", "-f", "json")
+        assert scan.exit_code == 0, scan.output
+        found = scanned(scan)
+        assert next(iter(found)) == "b1"  # the bastion's own key first, then through it
+        assert {r["status"] for r in found.values()} == {"learned"}, found
+        assert sorted(forwarded_ports(b1)) == sorted(
+            inv.devices[n].port for n in ("int-core-1", "ext-core-1")
+        )
+        assert b1.log_text().count("Accepted publickey for root") == 1
+
+        # a switch re-keyed behind the bastion: seen as changed through it, accepted through it
+        rotation = launcher.rotate_host_key(inv, "int-core-1", walled.state)
+        assert rotation.live
+        changed = govnet(path, "hostkeys", "scan", "--limit", "int-core-1", "-f", "json")
+        assert changed.exit_code == 3, changed.output
+        found = scanned(changed)
+        assert (found["b1"]["status"], found["int-core-1"]["status"]) == ("known", "changed")
+        accepted = govnet(path, "hostkeys", "accept", "int-core-1", "-f", "json")
+        assert accepted.exit_code == 0, accepted.output
+        [row] = json.loads(accepted.stdout)["accepted"]
+        assert row["fingerprint"] == rotation.new and row["replaced"] == [rotation.old]
+        again = govnet(path, "hostkeys", "scan", "--limit", "int-core-1", "-f", "json")
+        assert again.exit_code == 0 and scanned(again)["int-core-1"]["status"] == "known"
+
+        # the bastion re-keyed: nothing is sent to it (no login) until it is accepted
+        b1.stop()
+        b1.rotate_host_key()
+        b1.start()
+        logins = b1.log_text().count("Accepted publickey")
+        refused = govnet(path, "hostkeys", "scan", "--limit", "int-core-1", "-f", "json")
+        assert refused.exit_code == 3, refused.output
+        found = scanned(refused)
+        assert found["b1"]["status"] == "changed"
+        behind = found["int-core-1"]
+        assert behind["status"] == "unreachable" and "bastion b1 (127.0.0.1:" in behind["message"]
+        assert "HOST KEY CHANGED" in behind["message"]
+        no_accept = govnet(path, "hostkeys", "accept", "int-core-1")
+        assert no_accept.exit_code == 3 and "bastion b1" in no_accept.stderr
+        assert b1.log_text().count("Accepted publickey") == logins
+        assert govnet(path, "hostkeys", "accept", "b1").exit_code == 0
+        healed = govnet(path, "hostkeys", "scan", "--limit", "int-core-1", "-f", "json")
+        assert healed.exit_code == 0, healed.output
+        assert {r["status"] for r in scanned(healed).values()} == {"known"}

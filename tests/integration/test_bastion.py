@@ -317,6 +317,7 @@ def walled_lab(tmp_path: Path, keys: Path, namespace: str) -> Iterator[Walled]:
              "--inventory", str(path), "--state-dir", str(state)],
             stdout=log, stderr=log, cwd=ROOT,
         )  # fmt: skip
+    (state / "lab.pid").write_text(f"{lab.pid}\n")  # `ip netns exec` execs: the server's pid
     relay: subprocess.Popen[str] | None = None
     b1 = Sshd(tmp_path / "sshd", "b1", [keys / "ops"], netns=namespace)
     try:
