@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -200,3 +202,49 @@ def test_hostkeys_scan_and_accept_go_through_the_bastion_checking_its_key_first(
         healed = govnet(path, "hostkeys", "scan", "--limit", "int-core-1", "-f", "json")
         assert healed.exit_code == 0, healed.output
         assert {r["status"] for r in scanned(healed).values()} == {"known"}
+
+
+def test_provisioning_and_mac_discovery_through_the_bastion_apply_and_roll_back(
+    tmp_path: Path, keys: Path, namespace: str, cli_env: None
+) -> None:
+    """`provision apply` pushes, verifies and rolls back over channels through b1 (the lab
+    cannot be reached otherwise); `backup macs` reads MAC tables the same way."""
+    from govnet.transport.ssh import SshSession
+
+    def running(name: str) -> str:
+        with SshSession(inv.devices[name]) as session:
+            return session.fetch("running_config")
+
+    with walled_lab(tmp_path, keys, namespace) as walled:
+        path, inv, b1 = walled.path, walled.inventory, walled.b1
+        apply = ("provision", "apply", "baseline", "--yes", "-f", "json")
+        done = govnet(path, *apply, "--limit", "int-acc-town")
+        assert done.exit_code == 0, done.output
+        doc = json.loads(done.stdout)
+        assert [d["status"] for d in doc["devices"]] == ["changed"]
+        assert "undo telnet server enable" in doc["devices"][0]["commands"]
+        assert not re.search(r"(?m)^telnet server enable", running("int-acc-town"))
+
+        # a change the device shows differently: undone, through the same bastion
+        templates = tmp_path / "templates"
+        shutil.copytree(ROOT / "playbooks" / "templates", templates)
+        (templates / "huawei" / "baseline.j2").write_text(
+            "user-interface vty 16 20\n idle-timeout 5 0\n idle-timeout 6 0\n"
+        )
+        before = running("int-core-1")
+        undone = govnet(path, *apply, "--limit", "int-core-1", "--templates", str(templates))
+        assert undone.exit_code == 1, undone.output
+        [row] = json.loads(undone.stdout)["devices"]
+        assert row["status"] == "rolled-back" and row["rollback"]
+        assert running("int-core-1") == before
+
+        macs = govnet(path, "backup", "macs", "--limit", "ext-acc-west", "--retries", "0",
+                      "-f", "json")  # fmt: skip
+        assert macs.exit_code == 0, macs.output
+        [found] = json.loads(macs.stdout)["results"]
+        assert found["status"] == "ok" and found["sightings"] > 0
+
+        ports = {inv.devices[n].port for n in ("int-acc-town", "int-core-1", "ext-acc-west")}
+        assert ports <= set(forwarded_ports(b1))
+        secrets_absent(done)
+        secrets_absent(undone)
