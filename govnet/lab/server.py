@@ -51,7 +51,7 @@ def build_plan(inv: Inventory, data_dir: Path | None, state_dir: Path) -> LabPla
                     name=d.name,
                     platform=d.platform,
                     port=d.port,
-                    username=d.credentials.username,
+                    username=d.credentials.username or "",
                     password=d.credentials.password.resolve(f"{d.name} password")
                     if d.credentials.password
                     else "",

@@ -215,3 +215,86 @@ def test_no_keyring_backend_says_how_to_name_one(test_keyring: Path) -> None:
 def test_keyring_refs_need_service_and_user(bad: str) -> None:
     with pytest.raises(ValueError, match="keyring:SERVICE/USER"):
         SecretRef.parse(bad)
+
+
+# ------------------------------------------------------------------------ ~/.ssh/config
+
+
+SSH_CONFIG = """\
+Host sw1-alias
+  HostName 127.0.0.9
+  Port 2299
+  User cfguser
+Host sw2
+  HostName 127.0.0.22
+  Port 2022
+  User other
+  IdentityFile {keys}/missing
+  IdentityFile {keys}/id_sw2
+  ProxyJump jumper@edge-alias:2201,inner
+  StrictHostKeyChecking no
+Host edge-alias
+  HostName 10.9.9.9
+  IdentityFile {keys}/edge
+Host piped
+  ProxyCommand nc %h %p
+"""
+
+
+def test_ssh_config_host_blocks_fill_in_what_the_inventory_leaves_unset(
+    tmp_path: Path, write_inventory: Writer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "id_sw2").write_text("not read at load time")
+    (tmp_path / "ssh").mkdir()
+    (tmp_path / "ssh" / "config").write_text(SSH_CONFIG.format(keys=keys))
+    text = (
+        MINIMAL.replace("sw1: {host: 127.0.0.1,", "sw1: {host: sw1-alias,")
+        .replace("sw2: {host: 127.0.0.2,", "sw2: {host: sw2, credentials: nouser,")
+        .replace("credentials:\n  ops:", "credentials:\n  nouser: {password: env:B}\n  ops:")
+        .replace("defaults:\n", "defaults:\n  ssh_config: ssh/config\n")  # relative to the YAML
+        + BASTIONS.replace("credentials: jumpkey", "credentials: ops")
+    )
+    inv = load_inventory(write_inventory(text))
+    sw1, sw2 = inv.devices["sw1"], inv.devices["sw2"]
+    assert (sw1.host, sw1.port) == ("127.0.0.9", 2222)  # HostName; the group's port wins
+    assert sw1.credentials is not None and sw1.credentials.username == "admin"  # inventory wins
+    assert sw1.ssh_config == str(tmp_path / "ssh" / "config") and sw1.jump == ()
+    assert (sw2.host, sw2.port) == ("127.0.0.22", 2022)
+    assert sw2.credentials is not None and sw2.credentials.username == "other"
+    assert sw2.credentials.key_file == str(keys / "id_sw2")  # the first IdentityFile that exists
+    edge, inner = sw2.jump
+    assert (edge.name, edge.host, edge.port) == ("edge-alias", "10.9.9.9", 2201)
+    assert edge.credentials.username == "jumper" and edge.credentials.key_file == str(keys / "edge")
+    assert inner.name == "inner" and inner.max_channels == 2  # the bastions: entry of that name
+    warning = next(str(w) for w in inv.warnings if "StrictHostKeyChecking" in str(w))
+    assert "StrictHostKeyChecking no for sw2 is ignored" in warning and "tofu" in warning
+
+    # an inventory jump (even []) wins over ProxyJump; ssh_config: false turns it off
+    direct = text.replace("sw2: {host: sw2,", "sw2: {host: sw2, jump: [],")
+    assert load_inventory(write_inventory(direct, name="direct.yaml")).devices["sw2"].jump == ()
+    off = text.replace("sw1: {host: sw1-alias,", "sw1: {host: sw1-alias, ssh_config: false,")
+    assert load_inventory(write_inventory(off, name="off.yaml")).devices["sw1"].host == "sw1-alias"
+
+    # the validated-inventory cache notices a changed ssh_config
+    monkeypatch.setenv("GOVNET_CACHE_DIR", str(tmp_path / "cache"))
+    path = write_inventory(text, name="cached.yaml")
+    assert load_inventory(path, cache=True).devices["sw1"].host == "127.0.0.9"
+    (tmp_path / "ssh" / "config").write_text(
+        SSH_CONFIG.format(keys=keys).replace("127.0.0.9", "127.0.0.10")
+    )
+    assert load_inventory(path, cache=True).devices["sw1"].host == "127.0.0.10"
+
+
+def test_ssh_config_problems_are_located(tmp_path: Path, write_inventory: Writer) -> None:
+    (tmp_path / "config").write_text(SSH_CONFIG.format(keys=tmp_path))
+    piped = MINIMAL.replace("sw1: {host: 127.0.0.1,", "sw1: {host: piped, ssh_config: config,")
+    (error,) = errors_of(write_inventory(piped))
+    assert "devices.sw1.ssh_config" in error and "ProxyCommand" in error and "ProxyJump" in error
+    missing = MINIMAL.replace("sw1: {host: 127.0.0.1,", "sw1: {host: x, ssh_config: nope,")
+    (error,) = errors_of(write_inventory(missing, name="missing.yaml"))
+    assert f"ssh_config {tmp_path / 'nope'} does not exist" in error
+    nouser = MINIMAL.replace("  ops: {username: admin,", "  ops: {")
+    errors = errors_of(write_inventory(nouser, name="nouser.yaml"))
+    assert any("name no username" in e and "ssh_config" in e for e in errors)
