@@ -764,12 +764,13 @@ def _build_devices(
             if reached is None:
                 continue
             host, port, creds, chain, cfg_path = reached
-        if creds is not None and creds.username is None:
+        if creds is not None and (creds.username is None or not creds.way_in()):
+            missing = "username" if creds.username is None else "password, key_file or agent"
             state.error(
                 entry.doc,
                 (*entry.path, "credentials"),
-                f"credentials {values['credentials']!r} name no username; add username, or "
-                "ssh_config: with a User for this host",
+                f"credentials {values['credentials']!r} name no {missing} for {host}; add it, "
+                "or ssh_config: with a User and IdentityFile for this host",
             )
             continue
         tags = base_tags.union(spec.tags) if spec.tags else base_tags
@@ -912,12 +913,13 @@ def _build_bastions(
                     + suggest(spec.credentials, state.named["credentials"]),
                 )
             continue
-        if creds.username is None:
+        if creds.username is None or not creds.way_in():
             entry = state.named["bastions"][name]
             state.error(
                 entry.doc,
                 (*entry.path, "credentials"),
-                f"credentials {spec.credentials!r} name no username; a bastion needs one",
+                f"credentials {spec.credentials!r} need a username and a password, key_file "
+                "or agent for a bastion",
             )
             continue
         out[name] = JumpHost(

@@ -255,9 +255,14 @@ class CredentialSpec(StrictStripped):
     passphrase: SecretRef | None = None  # of key_file
     agent: bool = False
 
+    def way_in(self) -> bool:
+        return self.password is not None or self.key_file is not None or self.agent
+
     @model_validator(mode="after")
     def _some_way_in(self) -> CredentialSpec:
-        if self.password is None and self.key_file is None and not self.agent:
+        # ``{}``: everything from ssh_config (User, IdentityFile); checked per device then
+        everything_from_ssh_config = self.username is None and self.secret is None
+        if not self.way_in() and not everything_from_ssh_config:
             raise ValueError("credentials need password, key_file or agent: true")
         if self.passphrase is not None and self.key_file is None:
             raise ValueError("passphrase goes with key_file")

@@ -248,3 +248,55 @@ def test_provisioning_and_mac_discovery_through_the_bastion_apply_and_roll_back(
         assert ports <= set(forwarded_ports(b1))
         secrets_absent(done)
         secrets_absent(undone)
+
+
+# ------------------------------------------------------------------------ ~/.ssh/config
+
+
+def test_ssh_config_host_blocks_reach_a_real_sshd_and_proxyjump_becomes_the_chain(
+    lab: Lab, tmp_path: Path, keys: Path, servers: Servers, cli_env: None
+) -> None:
+    """Host aliases, User and IdentityFile from an OpenSSH config; ProxyJump to a bastion
+    alias; and StrictHostKeyChecking no in the file does not stop a changed key."""
+    from tests.sshd import keygen
+
+    keygen(keys / "cfg")  # unencrypted, as a key ssh-agent-less OpenSSH users keep
+    linux = Sshd(servers.base, "linux", [keys / "cfg"]).start()
+    jumpbox = Sshd(servers.base, "jumpbox", [keys / "cfg"]).start()
+    servers.all.update(linux=linux, jumpbox=jumpbox)
+    config = tmp_path / "ssh_config"
+    config.write_text(
+        f"Host linux-box\n  HostName 127.0.0.1\n  Port {linux.port}\n  User root\n"
+        f"  IdentityFile {keys / 'cfg'}\n  StrictHostKeyChecking no\n"
+        f"Host jumpbox\n  HostName 127.0.0.1\n  Port {jumpbox.port}\n  User root\n"
+        f"  IdentityFile {keys / 'cfg'}\n"
+        "Host core-via-jumpbox\n  HostName 127.0.0.1\n  ProxyJump jumpbox\n"
+    )
+    path = inventory(
+        lab, tmp_path, keys,
+        credentials={"from-ssh-config": {}},
+        devices={"srv-cfg": {"host": "linux-box", "ssh_config": str(config), "platform": "linux",
+                             "role": "server", "groups": ["internal-net"], "site": "city",
+                             "credentials": "from-ssh-config", "snmp_profile": None},
+                 "int-core-1": {"host": "core-via-jumpbox", "ssh_config": str(config)}},
+    )  # fmt: skip
+    result = govnet(path, "backup", "--limit", "srv-cfg,int-core-1", "--retries", "0",
+                    "-f", "json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert {r["status"] for r in rows(result).values()} == {"new"}
+    assert "Accepted publickey for root" in linux.log_text()
+    assert forwarded_ports(jumpbox) == [lab.inventory.devices["int-core-1"].port]
+    assert jumpbox.log_text().count("Accepted publickey for root") == 1
+    assert f"first contact with 127.0.0.1:{linux.port}" in result.stderr  # key learned (tofu)
+    secrets_absent(result)
+    shown = govnet(path, "inventory", "show", "int-core-1", "-f", "json")
+    assert json.loads(shown.stdout)["jump"] == ["jumpbox"]
+
+    linux.stop()
+    linux.rotate_host_key()
+    linux.start()
+    changed = govnet(path, "backup", "--limit", "srv-cfg", "--retries", "0", "-f", "json")
+    assert changed.exit_code == 3, changed.output
+    assert rows(changed)["srv-cfg"]["error_kind"] == "hostkey"  # 'StrictHostKeyChecking no' or not
+    validated = govnet(path, "inventory", "validate")
+    assert "StrictHostKeyChecking no for linux-box is ignored" in validated.output, validated.output

@@ -297,4 +297,9 @@ def test_ssh_config_problems_are_located(tmp_path: Path, write_inventory: Writer
     assert f"ssh_config {tmp_path / 'nope'} does not exist" in error
     nouser = MINIMAL.replace("  ops: {username: admin,", "  ops: {")
     errors = errors_of(write_inventory(nouser, name="nouser.yaml"))
-    assert any("name no username" in e and "ssh_config" in e for e in errors)
+    assert any("name no username for 127.0.0.1" in e and "ssh_config" in e for e in errors)
+    empty = MINIMAL.replace(
+        "  ops: {username: admin, password: env:GOVNET_TEST_PASSWORD}", "  ops: {}"
+    )
+    errors = errors_of(write_inventory(empty, name="empty.yaml"))
+    assert any("devices.sw1.credentials" in e and "name no username" in e for e in errors)
