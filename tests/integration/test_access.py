@@ -32,7 +32,7 @@ from tests.integration.test_bastion import (
     secrets_absent,
     walled_lab,
 )
-from tests.sshd import Sshd
+from tests.sshd import Sshd, keygen
 
 pytestmark = pytest.mark.integration
 # fixtures
@@ -258,8 +258,6 @@ def test_ssh_config_host_blocks_reach_a_real_sshd_and_proxyjump_becomes_the_chai
 ) -> None:
     """Host aliases, User and IdentityFile from an OpenSSH config; ProxyJump to a bastion
     alias; and StrictHostKeyChecking no in the file does not stop a changed key."""
-    from tests.sshd import keygen
-
     keygen(keys / "cfg")  # unencrypted, as a key ssh-agent-less OpenSSH users keep
     linux = Sshd(servers.base, "linux", [keys / "cfg"]).start()
     jumpbox = Sshd(servers.base, "jumpbox", [keys / "cfg"]).start()
@@ -300,3 +298,71 @@ def test_ssh_config_host_blocks_reach_a_real_sshd_and_proxyjump_becomes_the_chai
     assert rows(changed)["srv-cfg"]["error_kind"] == "hostkey"  # 'StrictHostKeyChecking no' or not
     validated = govnet(path, "inventory", "validate")
     assert "StrictHostKeyChecking no for linux-box is ignored" in validated.output, validated.output
+
+
+# ------------------------------------------------ per-bastion channel cap, per-hop failures
+
+
+def test_max_channels_caps_the_sessions_through_a_bastion(
+    lab: Lab, tmp_path: Path, keys: Path, servers: Servers, cli_env: None
+) -> None:
+    from govnet.errors import DeviceTimeout
+    from govnet.inventory import load_inventory
+    from govnet.transport.jump import pool
+    from govnet.transport.ssh import SshOptions, SshSession
+
+    capped = servers.start("capped")
+    path = inventory(
+        lab, tmp_path, keys, bastions={"capped": bastion(capped, max_channels=1)},
+        zones={"internal": {"jump": "capped"}},
+        devices={"int-acc-west": {"timeout": 0.5}},  # waits 4 × its timeout for a channel
+    )  # fmt: skip
+    inv = load_inventory(path)
+    options = SshOptions(retries=0)
+    with SshSession(inv.devices["int-core-1"], options) as first:
+        with pytest.raises(DeviceTimeout, match=r"bastion capped \(127\.0\.0\.1:\d+\): all 1 "
+                                                r"channels stayed busy"):  # fmt: skip
+            SshSession(inv.devices["int-acc-west"], options).open()
+        assert "sysname" in first.fetch("running_config").lower()
+    with SshSession(inv.devices["int-acc-west"], SshOptions(retries=0, timeout=10)) as second:
+        assert second.fetch("running_config")  # the slot was given back
+
+    switches = ("int-core-1", "int-agg-east", "int-acc-town", "int-acc-west")
+    result = govnet(path, "backup", "--limit", ",".join(switches), "--retries", "0",
+                    "--timeout", "10", "-f", "json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert sorted(set(forwarded_ports(capped))) == sorted(
+        lab.inventory.devices[n].port for n in switches
+    )
+    assert pool().stats()["capped"]["peak_channels"] == 1  # 16 workers, one channel at a time
+
+
+def test_a_chain_reports_which_hop_failed_for_each_device(
+    lab: Lab, tmp_path: Path, keys: Path, servers: Servers, cli_env: None
+) -> None:
+    outer, down = servers.start("outer"), servers.start("down")
+    keygen(keys / "stranger")
+    picky = Sshd(servers.base, "picky", [keys / "stranger"]).start()  # not the ops key
+    servers.all["picky"] = picky
+    down.stop()
+    path = inventory(
+        lab, tmp_path, keys,
+        bastions={"outer": bastion(outer), "down": bastion(down), "picky": bastion(picky)},
+        devices={"int-core-1": {"jump": ["outer", "down"]},
+                 "int-agg-east": {"jump": ["outer", "picky"]}},
+    )  # fmt: skip
+    result = govnet(path, "backup", "--limit", "int-core-1,int-agg-east,ext-core-1",
+                    "--retries", "0", "-f", "json")  # fmt: skip
+    assert result.exit_code == 3, result.output
+    by = rows(result)
+    assert re.search(
+        r"bastion outer \(127\.0\.0\.1:\d+\) could not open a channel to bastion down "
+        rf"\(127\.0\.0\.1:{down.port}\)", by["int-core-1"]["message"]
+    ), by["int-core-1"]  # fmt: skip
+    assert by["int-agg-east"]["error_kind"] == "auth"
+    assert (
+        f"bastion picky (127.0.0.1:{picky.port}) refused the login of 'root'"
+        in (by["int-agg-east"]["message"])
+    )
+    assert by["ext-core-1"]["status"] == "new"  # direct, unaffected
+    assert sorted(forwarded_ports(outer)) == sorted([down.port, picky.port])
