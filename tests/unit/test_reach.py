@@ -3,6 +3,8 @@ Telnet only on purpose, and ``cmd:`` secrets that fail, hang or print nothing.""
 
 from __future__ import annotations
 
+import logging
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -12,7 +14,7 @@ import pytest
 
 from govnet.errors import InventoryError, SecretError
 from govnet.inventory import load_inventory
-from govnet.secrets import REDACTOR, SecretRef, _cmd_cache
+from govnet.secrets import REDACTOR, RedactingFilter, SecretRef, _cmd_cache
 from tests.conftest import MINIMAL
 
 Writer = Callable[..., Path]
@@ -166,7 +168,7 @@ def test_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
 
 
 def test_keyring_refs_round_trip_through_the_keyring_library_once_per_run(
-    test_keyring: Path,
+    test_keyring: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     import keyring
 
@@ -177,6 +179,16 @@ def test_keyring_refs_round_trip_through_the_keyring_library_once_per_run(
     keyring.set_password("govnet/net", "core-admin", "changed-later")
     assert ref.resolve("sw2 password") == "Keyring-Secret-63 x"  # cached for the run
     assert REDACTOR("pw Keyring-Secret-63 x.") == "pw ***."
+    escaped = REDACTOR(f"Pattern not detected: {re.escape('Keyring-Secret-63 x')!r}")
+    assert "Keyring" not in escaped  # and in every other spelling (tests/unit/test_secrets.py)
+    logger = logging.getLogger("govnet.test.keyring")
+    logger.addFilter(RedactingFilter())
+    with caplog.at_level(logging.DEBUG):
+        try:
+            raise ValueError("auth failed for Keyring-Secret-63 x")
+        except ValueError:
+            logger.debug("login %s", "Keyring-Secret-63 x", exc_info=True)
+    assert "Keyring-Secret" not in caplog.text and "ValueError: auth failed for ***" in caplog.text
 
 
 @pytest.mark.parametrize(
