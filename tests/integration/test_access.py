@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -366,3 +367,47 @@ def test_a_chain_reports_which_hop_failed_for_each_device(
     )
     assert by["ext-core-1"]["status"] == "new"  # direct, unaffected
     assert sorted(forwarded_ports(outer)) == sorted([down.port, picky.port])
+
+
+# ---------------------------------------------------------------------------- ssh-agent
+
+
+def test_agent_credentials_log_in_with_the_key_held_by_a_real_ssh_agent(
+    lab: Lab, tmp_path: Path, keys: Path, servers: Servers, cli_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """`agent: true`: the key is only in ssh-agent (no file named in the inventory), for a
+    Linux host and for the bastion in front of a switch."""
+    keygen(keys / "agentkey")
+    host = Sshd(servers.base, "agent-host", [keys / "agentkey"]).start()
+    servers.all["agent-host"] = host
+    sock = tmp_path / "agent.sock"
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if sock.exists():
+                break
+            time.sleep(0.05)
+        env = {**os.environ, "SSH_AUTH_SOCK": str(sock)}
+        subprocess.run(["ssh-add", "-q", str(keys / "agentkey")], env=env, check=True,
+                       capture_output=True)  # fmt: skip
+        (keys / "agentkey").unlink()  # only the agent has it now
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
+        path = inventory(
+            lab, tmp_path, keys,
+            credentials={"by-agent": {"username": "root", "agent": True}},
+            bastions={"agent-b": bastion(host, credentials="by-agent")},
+            devices={"srv-agent": {"host": "127.0.0.1", "port": host.port, "platform": "linux",
+                                   "role": "server", "groups": ["internal-net"], "site": "city",
+                                   "credentials": "by-agent", "snmp_profile": None},
+                     "int-core-1": {"jump": "agent-b"}},
+        )  # fmt: skip
+        result = govnet(path, "backup", "--limit", "srv-agent,int-core-1", "--retries", "0",
+                        "-f", "json")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert {r["status"] for r in rows(result).values()} == {"new"}
+        assert host.log_text().count("Accepted publickey for root") == 2  # device + bastion
+        assert forwarded_ports(host) == [lab.inventory.devices["int-core-1"].port]
+    finally:
+        agent.kill()
+        agent.wait(5)
