@@ -79,10 +79,43 @@ class SshConfigFile:
         except Exception as exc:  # paramiko's ConfigParseError and the like
             raise SshConfigError(f"ssh_config {path}: {str(exc).splitlines()[0]}") from None
         self._cache: dict[str, HostEntry] = {}
+        self._index()
+
+    def _index(self) -> None:
+        """Which blocks a name can match without trying them all: paramiko tries every block
+        and asks the OS for the local user name for each one that does not match (200 ms per
+        lookup in a file of 2000 Host blocks). Blocks with plain names are indexed by name;
+        patterns, negations and Match blocks are tried for every name, in file order."""
+        blocks: list[dict[str, Any]] | None = getattr(self._config, "_config", None)
+        self._blocks = blocks
+        self._exact: dict[str, list[int]] = {}
+        self._always: list[int] = []
+        if blocks is None:
+            return
+        for i, block in enumerate(blocks):
+            config = block.get("config", {})
+            if "canonicalizehostname" in config:  # a second pass under another name: try all
+                self._blocks = None
+                return
+            hosts = block.get("host", [])
+            if isinstance(hosts, str):
+                hosts = hosts.split(",")
+            if block.get("matches") or any(c in p for p in hosts for c in "*?[!"):
+                self._always.append(i)
+            else:
+                for pattern in hosts:
+                    self._exact.setdefault(pattern, []).append(i)
 
     def _lookup(self, name: str) -> dict[str, Any]:
+        import paramiko
+
+        config = self._config
+        if self._blocks is not None:
+            wanted = sorted({*self._exact.get(name, ()), *self._always})
+            config = paramiko.SSHConfig()
+            config._config = [self._blocks[i] for i in wanted]
         try:
-            return dict(self._config.lookup(name))
+            return dict(config.lookup(name))
         except Exception as exc:  # a Match exec that fails, a bad token
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise SshConfigError(f"ssh_config {self.path}: Host {name}: {first}") from None

@@ -315,3 +315,20 @@ def test_ssh_config_problems_are_located(tmp_path: Path, write_inventory: Writer
     )
     errors = errors_of(write_inventory(empty, name="empty.yaml"))
     assert any("devices.sw1.credentials" in e and "name no username" in e for e in errors)
+
+
+def test_the_indexed_ssh_config_lookup_answers_as_paramikos_own(tmp_path: Path) -> None:
+    import paramiko
+
+    from govnet.inventory.sshconfig import SshConfigFile
+
+    text = (
+        "Host sw-1 sw-2\n  HostName 10.0.0.1\n  User a\nHost sw-*\n  Port 2200\n"
+        "Host !sw-3 sw-?\n  User neg\nMatch host sw-4\n  User matched\n"
+        "Host sw-2\n  User late\n  IdentityFile /k/one\nHost [ab]x\n  Port 2201\n"
+        "Host *\n  IdentityFile /k/all\n  User default\n"
+    )
+    (tmp_path / "config").write_text(text)
+    ours, theirs = SshConfigFile(tmp_path / "config"), paramiko.SSHConfig.from_text(text)
+    for name in ("sw-1", "sw-2", "sw-3", "sw-4", "sw-10", "other", "ax", "cx"):
+        assert ours._lookup(name) == dict(theirs.lookup(name)), name
