@@ -854,7 +854,7 @@ def _apply_ssh_config(
         found = parsed.lookup(host)
         hops = None
         if found.proxy_jump and not chain and own_jump is None and not jumps.inherited:
-            hops = [parsed.hop(h) for h in found.proxy_jump]
+            hops = parsed.chain(found.proxy_jump, (host,))
     except SshConfigError as exc:
         state.error(entry.doc, where, str(exc))
         return None

@@ -12,7 +12,8 @@ sets explicitly wins; the file fills in the rest:
 ``IdentityFile``    when the credentials have no ``key_file`` (the first that exists)
 ``ProxyJump``       when the inventory gives no ``jump``: each hop is a ``bastions:`` entry of
                     that name, or else a hop built from the file (its own Host block for
-                    HostName/Port/User/IdentityFile; the agent if it names no key)
+                    HostName/Port/User/IdentityFile; the agent if it names no key; its own
+                    ProxyJump, if any, comes before it in the chain)
 ==================  =========================================================================
 
 ``StrictHostKeyChecking`` and ``UserKnownHostsFile`` never weaken govnet's host-key check: the
@@ -164,6 +165,20 @@ class SshConfigFile:
         if not 1 <= port <= 65535:
             raise SshConfigError(f"ssh_config {self.path}: Host {name}: bad Port {value!r}")
         return port
+
+    def chain(self, hops: tuple[str, ...], seen: tuple[str, ...] = ()) -> list[Hop]:
+        """The hops of a ``ProxyJump`` list, first hop first; a hop whose own Host block has
+        a ``ProxyJump`` is reached through that chain first, as OpenSSH does."""
+        out: list[Hop] = []
+        for spec in hops:
+            hop = self.hop(spec)
+            if hop.alias in seen:
+                raise SshConfigError(f"ssh_config {self.path}: ProxyJump loops through {hop.alias}")
+            inner = self.lookup(hop.alias).proxy_jump
+            if inner:
+                out += self.chain(inner, (*seen, hop.alias))
+            out.append(hop)
+        return out
 
     def hop(self, spec: str) -> Hop:
         """A ``ProxyJump`` element (``[user@]host[:port]``, or an ``ssh://`` URI) through the

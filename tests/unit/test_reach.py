@@ -248,6 +248,14 @@ Host sw2
 Host edge-alias
   HostName 10.9.9.9
   IdentityFile {keys}/edge
+  ProxyJump outermost
+Host outermost
+  HostName 10.8.8.8
+  User far
+Host loop-a
+  ProxyJump loop-b
+Host loop-b
+  ProxyJump loop-a
 Host piped
   ProxyCommand nc %h %p
 """
@@ -276,7 +284,13 @@ def test_ssh_config_host_blocks_fill_in_what_the_inventory_leaves_unset(
     assert (sw2.host, sw2.port) == ("127.0.0.22", 2022)
     assert sw2.credentials is not None and sw2.credentials.username == "other"
     assert sw2.credentials.key_file == str(keys / "id_sw2")  # the first IdentityFile that exists
-    edge, inner = sw2.jump
+    outermost, edge, inner = sw2.jump  # edge-alias's own ProxyJump comes first
+    assert (outermost.host, outermost.port, outermost.credentials.username) == (
+        "10.8.8.8",
+        22,
+        "far",
+    )
+    assert outermost.credentials.agent and outermost.credentials.key_file is None
     assert (edge.name, edge.host, edge.port) == ("edge-alias", "10.9.9.9", 2201)
     assert edge.credentials.username == "jumper" and edge.credentials.key_file == str(keys / "edge")
     assert inner.name == "inner" and inner.max_channels == 2  # the bastions: entry of that name
@@ -304,6 +318,9 @@ def test_ssh_config_problems_are_located(tmp_path: Path, write_inventory: Writer
     piped = MINIMAL.replace("sw1: {host: 127.0.0.1,", "sw1: {host: piped, ssh_config: config,")
     (error,) = errors_of(write_inventory(piped))
     assert "devices.sw1.ssh_config" in error and "ProxyCommand" in error and "ProxyJump" in error
+    looped = MINIMAL.replace("sw1: {host: 127.0.0.1,", "sw1: {host: loop-a, ssh_config: config,")
+    (error,) = errors_of(write_inventory(looped, name="looped.yaml"))
+    assert "ProxyJump loops through loop-a" in error
     missing = MINIMAL.replace("sw1: {host: 127.0.0.1,", "sw1: {host: x, ssh_config: nope,")
     (error,) = errors_of(write_inventory(missing, name="missing.yaml"))
     assert f"ssh_config {tmp_path / 'nope'} does not exist" in error
