@@ -316,7 +316,7 @@ def test_max_channels_caps_the_sessions_through_a_bastion(
     path = inventory(
         lab, tmp_path, keys, bastions={"capped": bastion(capped, max_channels=1)},
         zones={"internal": {"jump": "capped"}},
-        devices={"int-acc-west": {"timeout": 0.5}},  # waits 4 × its timeout for a channel
+        devices={"int-acc-west": {"timeout": 0.25}},  # waits 4 × its timeout for a channel
     )  # fmt: skip
     inv = load_inventory(path)
     options = SshOptions(retries=0)
