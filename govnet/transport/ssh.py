@@ -303,7 +303,7 @@ def fetch_host_key(device: Device, store: KnownHosts | None = None, timeout: flo
         from govnet.transport.jump import pool
 
         known = store if store is not None else SshOptions().host_keys()
-        sock, release = pool().get(device.jump).open(device, known)
+        sock, release = pool().get(device.jump).open(device, known, timeout)
     else:
         try:
             sock = socket.create_connection((device.host, device.port), timeout=timeout)
@@ -516,7 +516,9 @@ class SshSession:
         from govnet.transport.jump import pool
 
         self._bastion = pool().get(self.device.jump)
-        channel, release = self._bastion.open(self.device, self.options.host_keys())
+        channel, release = self._bastion.open(
+            self.device, self.options.host_keys(), self.options.timeout
+        )
 
         def done() -> None:  # the channel closed (a failed login leaves it open) and its slot freed
             try:
