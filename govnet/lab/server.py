@@ -58,7 +58,7 @@ def build_plan(
                     name=d.name,
                     platform=d.platform,
                     port=d.port,
-                    username=d.credentials.username,
+                    username=d.credentials.username or "",
                     password=d.credentials.password.resolve(f"{d.name} password")
                     if d.credentials.password
                     else "",
