@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -24,6 +23,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from tests.ports import reserve_port
 
 
 def _bin_dir() -> Path | None:
@@ -39,9 +40,7 @@ def _bin_dir() -> Path | None:
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return reserve_port()  # not a just-closed ephemeral port: a client socket could take it
 
 
 def _missing(reason: str) -> None:
