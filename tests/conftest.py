@@ -85,7 +85,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     if url:
         server = PostgresServer(url)
         yield server
-        server.engine.dispose()
+        server.close()
         return
     # not under pytest's temp folder: that is private to root, and the server runs as postgres
     base = Path(tempfile.mkdtemp(prefix="govnet-test-pg-"))
@@ -93,7 +93,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         with private_server(base) as admin:
             server = PostgresServer(admin)
             yield server
-            server.engine.dispose()
+            server.close()
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
