@@ -146,7 +146,7 @@ def _net(address: str, mask: str | None = None) -> Network | None:
 def _range(first: str, last: str) -> list[Network]:
     try:
         a, b = ipaddress.ip_address(first), ipaddress.ip_address(last)
-        return list(ipaddress.summarize_address_range(a, b))  # type: ignore[arg-type]
+        return list(ipaddress.summarize_address_range(a, b))
     except (ValueError, TypeError):
         return []
 
@@ -261,11 +261,11 @@ def read_policy(cfg: ParsedConfig, platform: str) -> FirewallPolicy:
                         _rule_line(cfg, j, rule, usg, pending)
                     out.rules.append(rule)
     for endpoint, set_name, line in pending:
-        nets = out.address_sets.get(set_name)
-        if nets is None:
+        resolved = out.address_sets.get(set_name)
+        if resolved is None:
             endpoint.unresolved.append(set_name)
         else:
-            endpoint.networks.extend(nets)
+            endpoint.networks.extend(resolved)
         endpoint.lines.append(line)
     return out
 

@@ -123,10 +123,10 @@ def _deny_logging(policy: FirewallPolicy) -> CheckResult:
             continue
         names.append(rule.name)
         bad += _rule_ev(rule, f"a deny rule without {word}: its hits are not logged")
-    if policy.platform == "huawei_usg" and policy.default_action == "deny":
-        if not policy.default_logging and policy.section is not None:
-            names.append("default")
-            bad.append(_ev(policy.section, "no 'default policy logging': denied traffic unlogged"))
+    usg_default = policy.platform == "huawei_usg" and policy.default_action == "deny"
+    if usg_default and not policy.default_logging and policy.section is not None:
+        names.append("default")
+        bad.append(_ev(policy.section, "no 'default policy logging': denied traffic unlogged"))
     if names:
         return CheckResult.failed(
             f"deny without logging: {', '.join(names[:8])}"
