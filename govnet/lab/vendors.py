@@ -1293,7 +1293,9 @@ SECPATH = replace(
             SectionRule(r"security-zone name (\S+)", r"security-zone-\1"),
             SectionRule(r"object-group ip address (\S+)", r"obj-grp-ip-\1"),
             SectionRule(r"security-policy ip", "security-policy-ip"),
-            SectionRule(r"rule (\d+)(?: name \S+)?", r"security-policy-ip-\1", within="security-policy ip"),
+            SectionRule(
+                r"rule (\d+)(?: name \S+)?", r"security-policy-ip-\1", within="security-policy ip"
+            ),
         ),
         keywords=_SECPATH_KEYWORDS,
     ),
