@@ -82,6 +82,9 @@ class ConfigDialect:
     global_only: tuple[str, ...] = ()
     global_fallback: bool = False
     ifname_space: bool = False  # Ruijie writes "GigabitEthernet 0/1"
+    # entries typed with their sequence number inside a section ("10 permit …" in an RGOS ACL,
+    # "0 network subnet …" in a SecPath object group)
+    numbered_entries: bool = False
 
     def section_label(self, line: str, parent: str | None) -> str | None:
         for rule in self.sections:
@@ -1146,9 +1149,19 @@ RUIJIE = Vendor(
                 "switchport access vlan",
                 "access-class",
                 "enable secret",
+                "password policy min-size",
+                "password policy life-cycle",
+                "password policy no-repeat-times",
+                "aaa local authentication attempts",
+                "aaa local authentication lockout-time",
+                "ip ssh version",
+                "login authentication",
             ),
             no_trace=("shutdown",),
-            shown=_IOS_SHOWN,
+            # on by default, so RGOS prints their negation (real running configs show
+            # "no enable service telnet-server", "no enable service snmp-agent", "no logging on")
+            shown=("enable service telnet-server", "enable service snmp-agent"),
+            unprinted_defaults=("logging on",),
         ),
         hostname_keyword="hostname",
         enter_banner="Enter configuration commands, one per line.  End with CNTL/Z.",
@@ -1167,6 +1180,7 @@ RUIJIE = Vendor(
         global_only=_IOS_GLOBAL,
         global_fallback=True,
         ifname_space=True,
+        numbered_entries=True,
     ),
 )
 
@@ -1298,6 +1312,7 @@ SECPATH = replace(
             ),
         ),
         keywords=_SECPATH_KEYWORDS,
+        numbered_entries=True,
     ),
 )
 
