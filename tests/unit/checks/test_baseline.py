@@ -290,3 +290,12 @@ def test_failures_point_at_the_offending_lines(baseline: list[Playbook]) -> None
     ports = got["switch.port.unused-shutdown"]
     assert [e.text for e in ports.evidence] == ["interface GigabitEthernet0/0/1"]
     assert ports.clause == "L3-CES1-18"
+
+
+def test_mixed_ruijie_config_fails_only_its_weak_settings(baseline: list[Playbook]) -> None:
+    """A half-hardened RGOS switch (tests/fixtures/configs/ruijie_os/mixed.cfg)."""
+    got = statuses(baseline, "ruijie_os", fixture_text("ruijie_os", "mixed.cfg"))
+    assert got == expected(
+        "ruijie_os",
+        {"snmp.v3-only", "auth.password-policy", "auth.login-lockout", "service.http-off"},
+    )

@@ -154,3 +154,19 @@ def test_policy_findings_show_the_rule_lines(baseline: list[Playbook]) -> None:
     assert anyany.clause == "L3-ABS1-07"
     default = findings["fw.default-deny"]
     assert [e.text for e in default.evidence] == ["default action permit"]
+
+
+def test_firewall_kind_says_what_it_cannot_judge(baseline: list[Playbook]) -> None:
+    from govnet.checks.kinds.firewall import FirewallParams, FirewallPolicyKind
+
+    kind = FirewallPolicyKind()
+    params = FirewallParams(require="default-deny")
+    switch = make_device("huawei", name="sw1")
+    result = kind.evaluate(switch, DeviceFacts("sw1", "sysname sw1\n"), params)
+    assert result.status is Status.ERROR and "not a firewall platform" in result.message
+    usg = make_device("huawei_usg", name="fw1", role="firewall")
+    assert kind.evaluate(usg, DeviceFacts("fw1", None), params).status is Status.ERROR
+    assert kind.evaluate(usg, DeviceFacts("fw1", ""), params).status is Status.ERROR
+    # a firewall without any security policy drops everything: default deny holds
+    result = kind.evaluate(usg, DeviceFacts("fw1", " sysname fw1\n"), params)
+    assert result.status is Status.PASS and "dropped by default" in result.message
