@@ -1238,7 +1238,8 @@ LINUX = Vendor(
 # Huawei USG6000 runs VRP and H3C SecPath runs Comware V7: the same CLI as the switches, with
 # security zones, address sets and security policies as sections ("HUAWEI USG6000 Series
 # V500R005 Configuration Guide - Security Policy"; "H3C SecPath Firewall Security Configuration
-# Guide - Security zones / Security policies"). Display commands and prompts are the switches'.
+# Guide - Security zones / Security policies"). Display commands and prompts are the switches';
+# the policy is read from the running configuration.
 _USG_KEYWORDS = _HUAWEI_KEYWORDS | _words(
     "security-policy firewall web-manager service-manage manager-user lock-authentication "
     "source-zone destination-zone source-address destination-address service action "
@@ -1254,11 +1255,6 @@ assert HUAWEI.config is not None and H3C.config is not None
 USG = replace(
     HUAWEI,
     platform="huawei_usg",
-    commands=(
-        *HUAWEI.commands,
-        _any("display security-policy rule all", "say", "Total:0"),
-        _any("display zone", "say"),
-    ),
     version=(
         "Huawei Versatile Routing Platform Software\n"
         "VRP (R) software, Version 5.160 (USG6300 V500R005C20SPC300)\n"
@@ -1283,11 +1279,6 @@ USG = replace(
 SECPATH = replace(
     H3C,
     platform="h3c_secpath",
-    commands=(
-        *H3C.commands,
-        _any("display security-policy ip", "say"),
-        _any("display security-zone", "say"),
-    ),
     version=(
         "H3C Comware Software, Version 7.1.064, Release 9333P30\n"
         "Copyright (c) 2004-2021 New H3C Technologies Co., Ltd. All rights reserved.\n"
