@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from govnet.checks.configtext import ParsedConfig
 from govnet.checks.facts import DeviceFacts
 from govnet.checks.kinds.config import parsed
 from govnet.checks.model import Evidence
@@ -164,6 +165,18 @@ def _policy_log_syslog(policy: FirewallPolicy, facts: DeviceFacts, device: Devic
     )
 
 
+_CACHE_KEY = "firewall.policy"
+
+
+def policy_of(facts: DeviceFacts, cfg: ParsedConfig, platform: str) -> FirewallPolicy:
+    """The device's security policy, read once and cached on its facts (four fw.* rules and
+    the isolation check share it)."""
+    policy = facts.cache.get(_CACHE_KEY)
+    if not isinstance(policy, FirewallPolicy):
+        policy = facts.cache[_CACHE_KEY] = read_policy(cfg, platform)
+    return policy
+
+
 @register(NAME)
 class FirewallPolicyKind:
     """One requirement on a firewall's security policy (see the module docstring)."""
@@ -185,7 +198,7 @@ class FirewallPolicyKind:
             return CheckResult.errored("the running configuration was not collected")
         if not len(cfg):
             return CheckResult.errored("the running configuration is empty")
-        policy = read_policy(cfg, device.platform)
+        policy = policy_of(facts, cfg, device.platform)
         if params.require == "default-deny":
             return _default_deny(policy)
         if params.require == "no-any-any-permit":

@@ -22,10 +22,11 @@ from pydantic import Field
 from govnet.checks.facts import DeviceFacts
 from govnet.checks.fleet import FleetContext, fleet_of
 from govnet.checks.kinds.config import parsed
+from govnet.checks.kinds.firewall import policy_of
 from govnet.checks.model import Evidence
 from govnet.checks.registry import CheckResult, register
 from govnet.inventory.model import Device, Inventory
-from govnet.isolation.firewall import FIREWALL_PLATFORMS, read_policy
+from govnet.isolation.firewall import FIREWALL_PLATFORMS
 from govnet.isolation.static import (
     KINDS,
     Crossing,
@@ -103,7 +104,7 @@ class IsolationStaticKind:
             leaks += link_leaks(device, shared.crossings.get(device.name, ()), config)
         policies = 0
         if "policy" in params.checks and device.platform in FIREWALL_PLATFORMS:
-            policy = read_policy(cfg, device.platform)
+            policy = policy_of(facts, cfg, device.platform)
             policies = len(policy.rules)
             leaks += policy_leaks(policy, config, inventory, shared.zones)
         isolated = ", ".join(sorted(forbidden))
