@@ -41,6 +41,10 @@ _METRICS = (
     Metric("cpu_pct", "%", "CPU load", "CPU负载"),
     Metric("mem_used_pct", "%", "Memory used", "内存使用率"),
     Metric("storage_used_pct", "%", "Storage used", "存储使用率"),
+    # network devices' health (health.py; instance = the component's name)
+    Metric("fan_ok", "", "Fan working (1 ok)", "风扇正常（1为正常）", series=False),
+    Metric("psu_ok", "", "Power supply working (1 ok)", "电源正常（1为正常）", series=False),
+    Metric("hw_ok", "", "Hardware without fault (1 ok)", "硬件无故障（1为正常）", series=False),
     # UPS (RFC 1628)
     Metric("ups_on_battery", "", "UPS on battery", "UPS电池供电"),
     Metric(

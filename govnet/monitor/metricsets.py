@@ -9,6 +9,8 @@ interfaces  IF-MIB: ifXTable 64-bit octet counters when the agent has them (32-b
 host        HOST-RESOURCES-MIB: hrProcessorLoad, hrStorageTable (memory and fixed disks)
 ups         UPS-MIB (RFC 1628): output source, battery status, charge, minutes left, seconds
             on battery, input voltage and output load per line, alarms present
+health      vendor MIBs of network devices (govnet/data/health.yaml, chosen by platform): CPU,
+            memory, temperature per component, fan and power-supply state (health.py)
 sensors     ENTITY-SENSOR-MIB (scaled by entPhySensorScale/Precision, names from
             entPhysicalName) and the vendor tables of ``govnet/data/env-probes.yaml``;
             truthvalue sensors are leak contacts or dry contacts
@@ -34,6 +36,7 @@ from pydantic import Field, ValidationError
 from govnet.errors import GovnetError, TransportError
 from govnet.inventory.model import Device
 from govnet.monitor.counters import DeltaKind, UptimeChange, counter_rate, uptime_change
+from govnet.monitor.health import poll_health
 from govnet.monitor.model import PollEvent, PollResult, Sample
 from govnet.transport.snmp import SnmpBackend, SnmpTarget, SnmpValue, oid_text, to_bytes
 from govnet.validation import Strict, first_problem
@@ -87,12 +90,12 @@ ENT_SENSOR_TYPE, ENT_SENSOR_SCALE, ENT_SENSOR_PRECISION, ENT_SENSOR_VALUE, ENT_S
 # ------------------------------------------------------------------------- role → sets
 
 ROLE_SETS: dict[str, tuple[str, ...]] = {
-    "core": ("system", "interfaces"),
-    "aggregation": ("system", "interfaces"),
-    "access": ("system", "interfaces"),
-    "firewall": ("system", "interfaces"),
-    "gap": ("system", "interfaces"),
-    "router": ("system", "interfaces"),
+    "core": ("system", "interfaces", "health"),
+    "aggregation": ("system", "interfaces", "health"),
+    "access": ("system", "interfaces", "health"),
+    "firewall": ("system", "interfaces", "health"),
+    "gap": ("system", "interfaces", "health"),
+    "router": ("system", "interfaces", "health"),
     "server": ("system", "interfaces", "host"),
     "ups": ("system", "ups"),
     "env": ("system", "sensors"),
@@ -140,6 +143,7 @@ class DeviceMemory:
     counter_time: float | None = None
     storage: dict[str, tuple[str, str, int]] | None = None  # index → (type oid, descr, units)
     sensor_names: dict[str, str] | None = None
+    health_labels: dict[str, dict[str, SnmpValue]] | None = None  # name columns (health.py)
 
     def forget_counters(self) -> None:
         self.counters.clear()
@@ -604,6 +608,7 @@ METRIC_SETS: dict[str, MetricSet] = {
     "host": poll_host,
     "ups": poll_ups,
     "sensors": poll_sensors,
+    "health": poll_health,
 }
 
 
