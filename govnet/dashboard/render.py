@@ -56,6 +56,7 @@ ZONE_ORDER = ("internal", "external", "internet", "classified")
 STATE_STYLE = {"up": "green", "unreachable": "yellow", "down": "bold red", "unknown": "dim"}
 STATE_MARK = {"up": "●", "unreachable": "◐", "down": "✖", "unknown": "○"}
 ALERT_MARK = "▲"
+HEALTH_STYLE = {"!": "bold red", "^": "bold yellow"}  # DeviceHealth.flag
 STATE_WORDS = {
     "up": ("up", "正常"), "unreachable": ("unreachable", "不可达"), "down": ("down", "宕机"),
     "unknown": ("unknown", "未知"),
@@ -266,7 +267,8 @@ def _zone_order(zones: Sequence[str]) -> list[str]:
 
 def _tile_width(devices: Sequence[DeviceTile]) -> int:
     longest = max((len(d.name) for d in devices), default=8)
-    return min(max(longest, 6), 16) + 3  # mark, space, name, gap
+    flags = any(d.health is not None and d.health.flag for d in devices)
+    return min(max(longest, 6), 16) + 3 + (2 if flags else 0)  # mark, space, name, [flag], gap
 
 
 def _natural_zone_lines(snap: Snapshot, inner: int) -> int:
@@ -355,6 +357,11 @@ def _tile(d: DeviceTile, width: int) -> Text:
     if d.state == "up" and d.alerts:  # up, but something on it is alerting
         mark, style = ALERT_MARK, SEVERITY_STYLE.get(d.worst, "yellow")
     tile = Text(mark + " ", style=style)
+    flag = d.health.flag if d.health is not None else ""
+    if flag:  # a failed fan/PSU/board (!) or running hot/busy (^): the last cell says so
+        tile.append(clip(d.name, width - 4).ljust(width - 4), style=style)
+        tile.append(flag + " ", style=HEALTH_STYLE[flag])
+        return tile
     tile.append(name.ljust(width - 2), style=style)
     return tile
 
