@@ -435,7 +435,7 @@ def exporter_child() -> int:
             if PROFILE and backend_name == "gufo":
                 import cProfile
 
-                profiler = cProfile.Profile()
+                profiler = cProfile.Profile(time.process_time)  # CPU, not waiting
                 profiler.enable()
             cpu0, before = time.process_time(), poller.stats.varbinds
             for _ in range(EXPORTER_SCRAPES):
