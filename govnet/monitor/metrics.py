@@ -78,6 +78,10 @@ _METRICS = (
 METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}
 
 
+LATEST_ONLY = frozenset(m.name for m in _METRICS if not m.series)
+"""The metrics kept as the latest value only (any other name, known or not, is a series)."""
+
+
 def is_series(name: str) -> bool:
     metric = METRICS.get(name)
     return metric.series if metric else True

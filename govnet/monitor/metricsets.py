@@ -187,6 +187,16 @@ class PollContext:
         self.result.varbinds += len(values)
         return column(values, oid)
 
+    async def walk_many(self, oids: Sequence[str]) -> list[dict[str, SnmpValue]]:
+        """:meth:`walk` of each column, in one backend operation."""
+        out = []
+        for oid, values in zip(
+            oids, await self.backend.bulkwalk_many(self.target, oids), strict=True
+        ):
+            self.result.varbinds += len(values)
+            out.append(column(values, oid))
+        return out
+
 
 def column(values: Mapping[str, SnmpValue], oid: str) -> dict[str, SnmpValue]:
     """``{"1.3.6.1.2.1.2.2.1.8.3": 1}`` under ``1.3.6.1.2.1.2.2.1.8`` → ``{"3": 1}``."""
@@ -279,22 +289,16 @@ async def poll_interfaces(ctx: PollContext) -> None:
         mem.if_bits = 32 if wanted == "32" else 64
     if not mem.interfaces:
         return
-    admin = await ctx.walk(IF_ADMIN)
-    oper = await ctx.walk(IF_OPER)
     bits = mem.if_bits
-    if bits == 64:
-        in_octets = await ctx.walk(IF_HC_IN)
-        if not in_octets:  # no ifXTable counters on this agent: 32-bit from now on
-            bits = mem.if_bits = 32
-            mem.forget_counters()
-        else:
-            out_octets = await ctx.walk(IF_HC_OUT)
-    if bits == 32:
-        in_octets = await ctx.walk(IF_IN_OCTETS)
-        out_octets = await ctx.walk(IF_OUT_OCTETS)
+    octets = (IF_HC_IN, IF_HC_OUT) if bits == 64 else (IF_IN_OCTETS, IF_OUT_OCTETS)
+    admin, oper, in_octets, out_octets, in_errors, out_errors = await ctx.walk_many(
+        (IF_ADMIN, IF_OPER, *octets, IF_IN_ERRORS, IF_OUT_ERRORS)
+    )
+    if bits == 64 and not in_octets:  # no ifXTable counters on this agent: 32-bit from now on
+        bits = mem.if_bits = 32
+        mem.forget_counters()
+        in_octets, out_octets = await ctx.walk_many((IF_IN_OCTETS, IF_OUT_OCTETS))
     read_at = ctx.wall()  # rates over the time between readings, not between poll starts
-    in_errors = await ctx.walk(IF_IN_ERRORS)
-    out_errors = await ctx.walk(IF_OUT_ERRORS)
     interface_samples(
         ctx, mem.interfaces, admin, oper, in_octets, out_octets, in_errors, out_errors, bits,
         read_at,

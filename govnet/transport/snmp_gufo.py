@@ -242,7 +242,8 @@ class GufoBackend(WalkingBackend):
                             entry.synced is None or time.monotonic() - entry.synced > V3_RESYNC
                         ):
                             await asyncio.wait_for(self._sync(entry), deadline)
-                        return await asyncio.wait_for(op(entry.session), deadline)
+                        async with asyncio.timeout(deadline):  # no task per call (wait_for's)
+                            return await op(entry.session)
                     except TimeoutError:
                         tries -= 1
                         entry.synced = None  # the agent may have restarted: resync first
@@ -295,9 +296,41 @@ class GufoBackend(WalkingBackend):
         except ValueError as exc:
             raise ProtocolError(target.label, f"{exc} from {target.where}") from exc
 
+    async def bulkwalk_many(
+        self, target: SnmpTarget, oids: Sequence[str],
+        max_repetitions: int = DEFAULT_MAX_REPETITIONS,
+    ) -> list[dict[str, SnmpValue]]:  # fmt: skip
+        """The walks one after another on the target's session under one slot and lock (the
+        interfaces set reads six columns a poll)."""
+        if max_repetitions < 1:
+            raise ValueError("max_repetitions must be at least 1")
+        ops = [self._walk_op(target, oid, max_repetitions) for oid in oids]
+
+        async def op(session: SnmpSession) -> list[dict[str, SnmpValue]]:
+            return [await one(session) for one in ops]
+
+        deadline = max(60.0, target.profile.timeout * 30) * max(1, len(oids))
+        try:
+            return await self._call(target, op, deadline)
+        except ValueError as exc:
+            raise ProtocolError(target.label, f"{exc} from {target.where}") from exc
+
     async def _walk(
         self, target: SnmpTarget, oid: str, max_repetitions: int | None
     ) -> dict[str, SnmpValue]:
+        op = self._walk_op(target, oid, max_repetitions)
+        # a walk is many PDUs, each under gufo's own timeout: the outer bound only has to
+        # stop a walk that never ends
+        deadline = max(60.0, target.profile.timeout * 30)
+        try:
+            return await self._call(target, op, deadline)
+        except ValueError as exc:
+            raise ProtocolError(target.label, f"{exc} from {target.where}") from exc
+
+    @staticmethod
+    def _walk_op(
+        target: SnmpTarget, oid: str, max_repetitions: int | None
+    ) -> Callable[[SnmpSession], Awaitable[dict[str, SnmpValue]]]:
         root = oid_text(oid)
         oid_tuple(root)
         label, where = target.label, target.where
@@ -328,13 +361,7 @@ class GufoBackend(WalkingBackend):
                 out[name] = value if isinstance(value, int) else convert(value)
             return out
 
-        # a walk is many PDUs, each under gufo's own timeout: the outer bound only has to
-        # stop a walk that never ends
-        deadline = max(60.0, target.profile.timeout * 30)
-        try:
-            return await self._call(target, op, deadline)
-        except ValueError as exc:
-            raise ProtocolError(label, f"{exc} from {where}") from exc
+        return op
 
 
 # ---------------------------------------------------------------------------------------
