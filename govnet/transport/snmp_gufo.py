@@ -345,10 +345,15 @@ class GufoBackend(WalkingBackend):
             out: dict[str, SnmpValue] = {}
             if max_repetitions is not None and _fast_bulk_ok(session):
                 async for page in _bulk_pages(session, root, max_repetitions):
-                    for name, value in page:
-                        if name in out:
-                            raise twice(name)
-                        out[name] = value if isinstance(value, int) else convert(value)
+                    n = len(out)
+                    out.update(page)
+                    if len(out) != n + len(page):  # rare: the agent repeated an OID
+                        names = [name for name, _ in page]
+                        again = [x for x in names if names.count(x) > 1]
+                        raise twice(again[0] if again else names[0])  # else: an earlier reply's
+                    for name, value in page:  # numbers stay as gufo gives them
+                        if type(value) is not int:
+                            out[name] = convert(value)
                 return out
             pages = (
                 session.getnext(root)
