@@ -24,7 +24,7 @@ Names, entity classes and other label columns are read on the first poll and eve
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import Literal, Protocol
@@ -34,7 +34,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from govnet.errors import GovnetError
 from govnet.inventory.model import Device
-from govnet.transport.snmp import SnmpValue, oid_text, to_bytes
+from govnet.transport.snmp import SnmpValue, to_bytes
 from govnet.validation import Strict, first_problem
 
 ENT_PHYSICAL_CLASS = "1.3.6.1.2.1.47.1.1.1.1.5"
@@ -251,19 +251,3 @@ async def poll_health(ctx: HealthContext) -> None:
             ctx.sample(metric, value, instance)
         else:
             ctx.latest(metric, value, instance)
-
-
-def describe_health(sets: Sequence[HealthSet] | None = None) -> list[dict[str, object]]:
-    """The loaded sets for people (``govnet monitor probes``-style listings)."""
-    return [
-        {
-            "id": s.id,
-            "vendor": s.vendor,
-            "platforms": list(s.platforms),
-            "columns": [
-                {"metric": c.metric, "oid": oid_text(c.oid), "object": c.object, "source": c.source}
-                for c in s.columns
-            ],
-        }
-        for s in (sets if sets is not None else health_catalogue().sets)
-    ]
