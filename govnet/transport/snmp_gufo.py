@@ -33,7 +33,8 @@ import ipaddress
 import socket
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -344,16 +345,18 @@ class GufoBackend(WalkingBackend):
         async def op(session: SnmpSession) -> dict[str, SnmpValue]:
             out: dict[str, SnmpValue] = {}
             if max_repetitions is not None and _fast_bulk_ok(session):
-                async for page in _bulk_pages(session, root, max_repetitions):
-                    n = len(out)
-                    out.update(page)
-                    if len(out) != n + len(page):  # rare: the agent repeated an OID
-                        names = [name for name, _ in page]
-                        again = [x for x in names if names.count(x) > 1]
-                        raise twice(again[0] if again else names[0])  # else: an earlier reply's
-                    for name, value in page:  # numbers stay as gufo gives them
-                        if type(value) is not int:
-                            out[name] = convert(value)
+                # aclosing: a refused reply stops the socket watch now, not at garbage collection
+                async with aclosing(_bulk_pages(session, root, max_repetitions)) as replies:
+                    async for page in replies:
+                        n = len(out)
+                        out.update(page)
+                        if len(out) != n + len(page):  # rare: the agent repeated an OID
+                            names = [name for name, _ in page]
+                            again = [x for x in names if names.count(x) > 1]
+                            raise twice(again[0] if again else names[0])  # else: earlier reply's
+                        for name, value in page:  # numbers stay as gufo gives them
+                            if type(value) is not int:
+                                out[name] = convert(value)
                 return out
             pages = (
                 session.getnext(root)
@@ -392,7 +395,7 @@ def _fast_bulk_ok(session: SnmpSession) -> bool:
 
 async def _bulk_pages(
     session: SnmpSession, root: str, max_repetitions: int
-) -> AsyncIterator[list[tuple[str, Any]]]:
+) -> AsyncGenerator[list[tuple[str, Any]], None]:
     """The varbinds under ``root``, one GETBULK reply at a time (TimeoutError as gufo's)."""
     sock: Any = session._sock
     fd: int = session._fd
