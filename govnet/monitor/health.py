@@ -24,7 +24,7 @@ Names, entity classes and other label columns are read on the first poll and eve
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import resources
 from typing import Literal, Protocol
@@ -228,7 +228,7 @@ class HealthContext(Protocol):
     @property
     def memory(self) -> HealthMemory: ...
 
-    async def walk(self, oid: str) -> dict[str, SnmpValue]: ...
+    async def walk_many(self, oids: Sequence[str]) -> list[dict[str, SnmpValue]]: ...
 
     def sample(self, metric: str, value: float | None, instance: str = "") -> None: ...
 
@@ -244,8 +244,10 @@ async def poll_health(ctx: HealthContext) -> None:
         return
     mem = ctx.memory
     if mem.health_labels is None or ctx.refresh:
-        mem.health_labels = {oid: await ctx.walk(oid) for oid in hset.label_oids}
-    columns = {oid: await ctx.walk(oid) for oid in hset.value_oids}
+        labels = hset.label_oids
+        mem.health_labels = dict(zip(labels, await ctx.walk_many(labels), strict=True))
+    values = hset.value_oids
+    columns = dict(zip(values, await ctx.walk_many(values), strict=True))
     for metric, instance, value in health_values(hset, columns, mem.health_labels):
         if metric in SERIES_METRICS:
             ctx.sample(metric, value, instance)
