@@ -64,6 +64,7 @@ ZONE_ORDER = ("internal", "external", "internet", "classified")
 STATE_STYLE = {"up": "green", "unreachable": "yellow", "down": "bold red", "unknown": "dim"}
 STATE_MARK = {"up": "●", "unreachable": "◐", "down": "✖", "unknown": "○"}
 ALERT_MARK = "▲"
+HEALTH_STYLE = {"!": "bold red", "^": "bold yellow"}  # DeviceHealth.flag
 STATE_WORDS = {s.value: (s.value, s.label("zh")) for s in DeviceState}
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 # English tiles abbreviate; Chinese labels are short already (core.vocabulary.SEVERITY_LABELS)
@@ -342,7 +343,8 @@ def _zone_order(zones: Sequence[str]) -> list[str]:
 
 def _tile_width(devices: Sequence[DeviceTile]) -> int:
     longest = max((len(d.name) for d in devices), default=8)
-    return min(max(longest, 6), 16) + 3  # mark, space, name, gap
+    flags = any(d.health is not None and d.health.flag for d in devices)
+    return min(max(longest, 6), 16) + 3 + (2 if flags else 0)  # mark, space, name, [flag], gap
 
 
 def _natural_zone_lines(snap: Snapshot, inner: int, cap: int = 16) -> int:
@@ -442,7 +444,13 @@ def _tile(d: DeviceTile, width: int, now: float, selected: bool = False) -> Text
         label = clip(d.name, max(1, width - 4 - len(age))) + " " + age
         style = "dim"
     tile = Text(mark + " ", style=style)
-    tile.append(label + " " * max(0, width - 2 - Text(label).cell_len), style=style)
+    flag = d.health.flag if d.health is not None and not d.stale(now) else ""
+    if flag:  # a failed fan/PSU/board (!) or running hot/busy (^): the last cell says so
+        label = clip(label, width - 4)
+        tile.append(label + " " * max(0, width - 4 - Text(label).cell_len), style=style)
+        tile.append(flag + " ", style=HEALTH_STYLE[flag])
+    else:
+        tile.append(label + " " * max(0, width - 2 - Text(label).cell_len), style=style)
     if selected:
         tile.stylize("reverse", 0, width - 1)
     return tile
