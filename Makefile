@@ -52,6 +52,7 @@ demo: $(STAMP)  ## the main job on the embedded lab: lab up, inventory, backup, 
 	 echo "audit exit code $$? (3 = a device could not be read: the lab's hung switch; it outranks 1 = findings at or above high, the seeded violations)"
 	@$(BIN)/govnet av import inventory/lab-data/av-export.csv --source qianxin && $(BIN)/govnet av status --view summary; echo "av status exit code $$? (1 = pc-town-02's 60-day-old signatures)"
 	@$(BIN)/govnet audit -p playbooks/isolation.yaml; echo "isolation audit exit code $$? (3: the hung switch; the finding is pc-west-03 wired into both networks, 一机两用)"
+	@$(BIN)/govnet discover; echo "discover exit code $$? (3: the hung switch; the finding: town-annex-sw, a switch under int-acc-town the inventory lacks, with YAML to paste)"
 	$(BIN)/govnet provision plan baseline --limit 'int-*'  # what 'provision apply' would change; nothing is sent
 	$(BIN)/govnet audit history
 	@$(BIN)/govnet monitor run --duration 20s --no-metrics --log-format text && $(BIN)/govnet dashboard --once  # govnetd for 20 s, then the machine room (ups-1 on battery)
@@ -63,10 +64,12 @@ lab-down: $(STAMP)  ## stop the embedded lab
 test: $(STAMP)  ## the whole test suite (unit, property, integration against the lab)
 	$(BIN)/python -m pytest -q -n 2
 
-lint: $(STAMP)  ## ruff and mypy
+lint: $(STAMP)  ## ruff, mypy and the import layers (.importlinter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy govnet
+	$(BIN)/mypy --explicit-package-bases tests/unit
+	$(BIN)/lint-imports
 
 bench: $(STAMP)  ## print the speed and memory figures (bench/*.py)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -3,7 +3,9 @@
 Starts a private lab and Debian's sshd (tests/sshd.py) as the bastion, then, for the lab's
 SSH switches, times a session (login, ``running_config``, logout) directly and through the
 bastion (one shared bastion login, one ``direct-tcpip`` channel per device), the bastion
-login itself, and a ``cmd:`` secret (first run, then cached). Median of R rounds.
+login itself, a ``cmd:`` and a ``keyring:`` secret (first run, then cached), a host key fetch
+(``govnet hostkeys scan``) directly and through the bastion, and ssh_config lookups. Median
+of R rounds.
 
     .venv/bin/python bench/bastion_bench.py      # root, openssh-server installed
 
@@ -28,7 +30,7 @@ from govnet.inventory.model import CredentialSpec, JumpHost  # noqa: E402
 from govnet.lab import launcher  # noqa: E402
 from govnet.secrets import SecretRef, _cmd_cache  # noqa: E402
 from govnet.transport.jump import pool  # noqa: E402
-from govnet.transport.ssh import SshOptions, SshSession  # noqa: E402
+from govnet.transport.ssh import SshOptions, SshSession, fetch_host_key  # noqa: E402
 from tests.integration.conftest import relocate_lab  # noqa: E402
 from tests.sshd import Sshd, keygen  # noqa: E402
 
@@ -94,6 +96,56 @@ def main() -> None:
             ref.resolve("bench")
             cached = time.perf_counter() - started
             print(f"cmd: secret: first {first * 1000:.1f} ms, cached {cached * 1e6:.1f} µs")
+
+            # host key fetch (`govnet hostkeys scan`): key exchange only, direct and via b1
+            store = options.host_keys()
+            fetches = {"direct": [], "via bastion": []}  # type: ignore[var-annotated]
+            for _ in range(ROUNDS):
+                for name, devices in (("direct", direct), ("via bastion", via)):
+                    started = time.perf_counter()
+                    for d in devices:
+                        fetch_host_key(d, store)
+                    fetches[name].append((time.perf_counter() - started) / len(devices))
+            for name, values in fetches.items():
+                print(f"host key fetch, {name}: {statistics.median(values) * 1000:.1f} ms "
+                      "per device")  # fmt: skip
+
+            # keyring: through the keyring library (tests/keyringfile.py's JSON backend)
+            import keyring
+
+            from govnet import secrets
+            from tests.keyringfile import JsonKeyring
+
+            os.environ["GOVNET_TEST_KEYRING"] = str(base / "keyring.json")
+            keyring.set_keyring(JsonKeyring())
+            keyring.set_password("bench", "admin", "Bench-Keyring-2")
+            secrets._keyring_cache.clear()
+            kref = SecretRef.parse("keyring:bench/admin")
+            started = time.perf_counter()
+            kref.resolve("bench")
+            first = time.perf_counter() - started
+            started = time.perf_counter()
+            kref.resolve("bench")
+            cached = time.perf_counter() - started
+            print(f"keyring: secret: first {first * 1000:.1f} ms, cached {cached * 1e6:.1f} µs")
+
+            # ssh_config: one Host lookup per device at inventory load
+            from govnet.inventory.sshconfig import SshConfigFile
+
+            config = base / "ssh_config"
+            config.write_text("".join(
+                f"Host sw-{i:05d}\n  HostName 10.{i // 65536}.{i // 256 % 256}.{i % 256}\n"
+                "  User ops\n  ProxyJump b1\n" for i in range(2000)
+            ) + "Host *\n  ServerAliveInterval 10\n")  # fmt: skip
+            started = time.perf_counter()
+            parsed = SshConfigFile(config)
+            parse = time.perf_counter() - started
+            started = time.perf_counter()
+            for i in range(0, 2000, 10):
+                parsed.lookup(f"sw-{i:05d}")
+            per = (time.perf_counter() - started) / 200
+            print(f"ssh_config with 2000 Host blocks: parse {parse * 1000:.1f} ms, "
+                  f"{per * 1000:.2f} ms per device looked up")  # fmt: skip
         finally:
             pool().close()
             b1.stop()

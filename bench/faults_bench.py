@@ -24,10 +24,10 @@ sys.path.insert(0, str(ROOT))
 
 from govnet.checks.audit import AuditOptions, run_audit  # noqa: E402
 from govnet.collect.fetch import CollectOptions  # noqa: E402
+from govnet.collect.fleet import DeviceResult  # noqa: E402
 from govnet.inventory import load_inventory  # noqa: E402
 from govnet.lab import launcher  # noqa: E402
 from govnet.store.db import Store  # noqa: E402
-from govnet.transport.pool import DeviceResult  # noqa: E402
 from govnet.transport.ssh import SshOptions  # noqa: E402
 from tests.integration.faultlab import write_fleet  # noqa: E402
 

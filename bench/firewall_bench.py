@@ -18,13 +18,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from govnet.checks.configtext import parse_config
 from govnet.checks.engine import DeviceFacts
 from govnet.checks.kinds.firewall import FirewallParams, FirewallPolicyKind
+from govnet.collect.interfaces import read_config
+from govnet.core.configtext import parse_config
 from govnet.inventory import load_inventory
 from govnet.inventory.model import Device, Inventory
 from govnet.isolation.firewall import read_policy
-from govnet.isolation.static import ZoneMap, policy_leaks, read_config
+from govnet.isolation.static import ZoneMap, policy_leaks
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDED_EVERY = 500  # one permit into the other zone per this many rules

@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scapy.layers.l2 import Ether
 
 from govnet.inventory import load_inventory
+from govnet.isolation.probe.canary import CanaryService, Listen
+from govnet.isolation.probe.packets import build
+from govnet.isolation.probe.token import MemoryReplayCache, ProbeProtocol, TokenCodec, Verifier
 from govnet.lab import netns
-from govnet.probe.canary import CanaryService, Listen
-from govnet.probe.packets import build
-from govnet.probe.token import MemoryReplayCache, ProbeProtocol, TokenCodec, Verifier
 from govnet.store.db import Store
 from govnet.store.probe import StoreReplayCache
 

@@ -29,7 +29,7 @@ from lab_bench import write_inventory
 
 from govnet.inventory import load_inventory
 from govnet.lab import launcher
-from govnet.provision.service import ProvisionOptions, apply_devices, plan_devices
+from govnet.provision.operations import ProvisionOptions, apply_devices, plan_devices
 from govnet.provision.tasks import Job, get_task, parse_args
 from govnet.provision.templates import TemplateSet
 from govnet.store.db import Store

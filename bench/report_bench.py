@@ -12,9 +12,11 @@ import os
 import time
 from datetime import UTC, datetime, timedelta
 
-from govnet.checks.model import Evidence, Finding, Run, Severity, Status, Text
-from govnet.report.audit import AuditReport, to_html
-from govnet.report.bulletin import Labels, build
+from govnet.checks.model import AuditReport, Finding, Run
+from govnet.core.vocabulary import Evidence, Severity, Status, Text
+from govnet.inventory.labels import Labels
+from govnet.report.audit import to_html
+from govnet.report.bulletin import build
 from govnet.report.pdf import engines, html_to_pdf
 from govnet.report.workbook import to_xlsx
 

@@ -334,8 +334,9 @@ def check_xlsx(file: str, raw: bytes, lim: Limits, what: str = "input") -> list[
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError,
             OSError, ValueError, zlib.error) as exc:  # fmt: skip
-        raise LimitError(file, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})",
-                         what=what) from None  # fmt: skip
+        raise LimitError(
+            file, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})", what=what
+        ) from None
 
 
 def _lacks_dimension(head: bytes) -> bool:

@@ -30,8 +30,7 @@ class VisibleFormatter(logging.Formatter):
 
 
 # syslog priorities (sd-daemon(3)): journald reads a "<N>" line prefix as the line's priority
-PRIORITIES = ((logging.CRITICAL, 2), (logging.ERROR, 3), (logging.WARNING, 4),
-              (logging.INFO, 6))  # fmt: skip
+PRIORITIES = ((logging.CRITICAL, 2), (logging.ERROR, 3), (logging.WARNING, 4), (logging.INFO, 6))
 
 
 def priority(levelno: int) -> int:

@@ -1,9 +1,12 @@
-"""Credential references: ``env:NAME``, ``file:PATH``, ``cmd:COMMAND`` or ``prompt``, resolved
-only when needed.
+"""Credential references: ``env:NAME``, ``file:PATH``, ``cmd:COMMAND``, ``keyring:SERVICE/USER``
+or ``prompt``, resolved only when needed.
 
 ``cmd:`` runs a command without a shell (``cmd:pass show net/core``, ``cmd:secret-tool lookup
 net core``, ``cmd:vault kv get -field=password secret/net/core``) and takes the first line it
-prints; it must finish within ``GOVNET_SECRET_CMD_TIMEOUT`` seconds (10). Each reference is
+prints; it must finish within ``GOVNET_SECRET_CMD_TIMEOUT`` seconds (10). ``keyring:`` asks the
+`keyring` library (the OS keyring: Secret Service / GNOME Keyring / KWallet, or any backend
+named by ``PYTHON_KEYRING_BACKEND`` or keyringrc.cfg) for the password of USER in SERVICE (the
+last ``/`` separates them), within the same timeout. Each ``cmd:``/``keyring:`` reference is
 resolved at most once per run (cached in memory only).
 
 Plain-text secrets are refused by the inventory loader. Every value resolved here is
@@ -38,11 +41,12 @@ from govnet.limits import LimitError, limits, read_regular
 MASK = "***"
 _REF = re.compile(
     r"^(?:env:(?P<env>[A-Za-z_][A-Za-z0-9_]*)|file:(?P<file>.+)|cmd:(?P<cmd>.+)"
-    r"|(?P<prompt>prompt))$",
+    r"|keyring:(?P<keyring>[^\n]+/[^/\n]+)|(?P<prompt>prompt))$",
     re.S,
 )
 CMD_TIMEOUT = 10.0
 _cmd_cache: dict[str, str] = {}
+_keyring_cache: dict[tuple[str, str], str] = {}
 _cmd_lock = threading.Lock()
 
 
@@ -112,6 +116,65 @@ def _run_secret_cmd(command: str, what: str) -> str:
             raise SecretError(f"{what}: command {argv[0]!r} printed nothing; check the entry")
         _cmd_cache[command] = value
         return value
+
+
+def _keyring_lookup(service: str, username: str) -> str | None:
+    import keyring
+
+    return keyring.get_password(service, username)
+
+
+def _read_keyring(entry: str, what: str) -> str:
+    """The password of ``SERVICE/USER`` from the keyring library's backend, cached for this run.
+    A locked, missing or hanging keyring is one line naming the entry, never a value."""
+    with _cmd_lock:
+        if ("keyring", entry) in _keyring_cache:
+            return _keyring_cache["keyring", entry]
+    service, _, username = entry.rpartition("/")
+    service, username = service.strip(), username.strip()
+    if not service or not username:
+        raise SecretError(
+            f"{what}: keyring reference needs SERVICE/USER, e.g. keyring:govnet/admin"
+        )
+    timeout = _cmd_timeout()
+    box: dict[str, Any] = {}
+
+    def ask() -> None:
+        try:
+            box["value"] = _keyring_lookup(service, username)
+        except BaseException as exc:  # carried to the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=ask, name="govnet-keyring", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise SecretError(
+            f"{what}: the keyring did not answer within {timeout:g} s for {service}/{username} "
+            "(is it locked and waiting for a password? unlock it first); "
+            "set GOVNET_SECRET_CMD_TIMEOUT"
+        )
+    error = box.get("error")
+    if error is not None:
+        from keyring.errors import KeyringLocked, NoKeyringError
+
+        if isinstance(error, NoKeyringError):
+            why = "no keyring backend is available; install one or set PYTHON_KEYRING_BACKEND"
+        elif isinstance(error, KeyringLocked):
+            why = "the keyring is locked; unlock it first"
+        else:
+            text = REDACTOR(str(error)).strip().splitlines()
+            why = f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+        raise SecretError(f"{what}: cannot read keyring entry {service}/{username} ({why})")
+    value = box.get("value")
+    if not value:
+        raise SecretError(
+            f"{what}: no password for {username!r} in keyring service {service!r}; "
+            f"store it with: keyring set {shlex.quote(service)} {shlex.quote(username)}"
+        )
+    with _cmd_lock:
+        _keyring_cache["keyring", entry] = value
+    return str(value)
 
 
 def renderings(value: str) -> set[str]:
@@ -243,7 +306,8 @@ class SecretRef:
     def parse(cls, text: str, base_dir: Path | None = None) -> SecretRef:
         if not isinstance(text, str) or not _REF.match(text.strip()):
             raise ValueError(
-                "plain-text secrets are not allowed; use env:NAME, file:PATH, cmd:COMMAND or prompt"
+                "plain-text secrets are not allowed; use env:NAME, file:PATH, cmd:COMMAND, "
+                "keyring:SERVICE/USER or prompt"
             )
         return cls(text.strip(), base_dir or Path("."))
 
@@ -265,6 +329,8 @@ class SecretRef:
             value = _read_secret_file(path, what)
         elif m["cmd"]:
             value = _run_secret_cmd(m["cmd"].strip(), what)
+        elif m["keyring"]:
+            value = _read_keyring(m["keyring"].strip(), what)
         else:
             try:
                 value = getpass.getpass(f"{what}: ")

@@ -15,6 +15,9 @@ that exists; only that one is read (files are not merged). Its keys::
     timezone: Asia/Shanghai                  # reports' periods     (env GOVNET_TZ)
     playbooks: /etc/govnet/playbooks         # audit/AV/alert files (env GOVNET_PLAYBOOKS)
     templates: /etc/govnet/playbooks/templates                     (env GOVNET_TEMPLATES)
+    remote_write:                            # govnetd's samples to VictoriaMetrics & co.
+      url: http://vm.example:8428/api/v1/write
+      max_buffer: 2G                         # on disk while it is down (oldest dropped, logged)
 
 Relative paths are relative to the config file's folder. Unknown keys and bad values are
 errors naming ``file:line`` (exit 2), like the inventory's. Without any of these the shipped
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -33,10 +37,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BeforeValidator, ConfigDict, ValidationError, field_validator
+from pydantic import BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from govnet import limits as input_limits
+from govnet.durations import parse_duration
 from govnet.errors import Diagnostic, GovnetError, InputError
+from govnet.secrets import SecretRef
 from govnet.validation import Strict, diagnostics_from
 from govnet.yamlsrc import load_yaml_file, suggest
 
@@ -77,6 +83,76 @@ def _limits(value: Any) -> Any:
     return out
 
 
+class RemoteWriteSpec(Strict):
+    """``remote_write:``: govnetd also sends its samples to a Prometheus remote-write receiver
+    (VictoriaMetrics, Prometheus with --web.enable-remote-write-receiver, vmagent, …) through
+    a disk buffer (govnet/monitor/remote_write.py)."""
+
+    url: str
+    buffer: str | None = None  # folder; default: remote-write/ beside the store
+    max_buffer: str = "1G"  # kept on disk while the receiver is down
+    flush_every: str = "5s"
+    timeout: str = "10s"
+    max_backoff: str = "60s"
+    max_samples_per_send: int = 10000
+    username: str | None = None
+    password: SecretRef | None = None
+    bearer_token: SecretRef | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("must be an http:// or https:// URL, e.g. http://vm:8428/api/v1/write")
+        return v
+
+    @field_validator("max_buffer")
+    @classmethod
+    def _size(cls, v: str) -> str:
+        input_limits.parse_size(v)
+        return v
+
+    @field_validator("flush_every", "timeout", "max_backoff")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        if parse_duration(v) <= 0:
+            raise ValueError("must be longer than 0s")
+        return v
+
+    @field_validator("max_samples_per_send")
+    @classmethod
+    def _positive(cls, v: int) -> int:
+        if v < 1:
+            raise ValueError("must be at least 1")
+        return v
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, v: dict[str, str]) -> dict[str, str]:
+        reserved = {"__name__", "device", "zone", "site", "role", "component", "instance"}
+        for key in v:
+            if not re.match(r"^[a-zA-Z_][a-zA-Z0-9_]*$", key) or key in reserved:
+                raise ValueError(f"label {key!r}: not a label name govnet may set")
+        return v
+
+    @property
+    def max_buffer_bytes(self) -> int:
+        return input_limits.parse_size(self.max_buffer)
+
+    @property
+    def flush_seconds(self) -> float:
+        return parse_duration(self.flush_every)
+
+    @property
+    def timeout_seconds(self) -> float:
+        return parse_duration(self.timeout)
+
+    @property
+    def max_backoff_seconds(self) -> float:
+        return parse_duration(self.max_backoff)
+
+
 class ConfigSpec(Strict):
     """The config file's keys (all optional)."""
 
@@ -89,6 +165,7 @@ class ConfigSpec(Strict):
     playbooks: str | None = None
     templates: str | None = None
     limits: Annotated[dict[str, int] | None, BeforeValidator(_limits)] = None
+    remote_write: RemoteWriteSpec | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -128,6 +205,7 @@ class Settings:
     playbooks: Path | None = None
     templates: Path | None = None
     limits: tuple[tuple[str, int], ...] = ()  # the config file's input limits
+    remote_write: RemoteWriteSpec | None = None  # govnetd's samples to a time-series database
     config: Path | None = None  # the file read, if any
 
     @property
@@ -202,7 +280,12 @@ def resolve(environ: Mapping[str, str], config: ConfigSpec | None = None,
     values: dict[str, Any] = {}
     base = config_path.parent if config_path is not None else None
     if config is not None:
-        for key, value in config.model_dump(exclude_none=True).items():
+        if config.remote_write is not None:  # a model (its secrets stay references)
+            rw = config.remote_write
+            if rw.buffer is not None:
+                rw = rw.model_copy(update={"buffer": str(_path(rw.buffer, base))})
+            values["remote_write"] = rw
+        for key, value in config.model_dump(exclude_none=True, exclude={"remote_write"}).items():
             if key in PATH_KEYS:
                 value = _path(value, base)
             elif key == "db":

@@ -83,10 +83,11 @@ class SafeConsole(Console):
 
     def _render_buffer(self, buffer: Iterable[Segment]) -> str:
         cleaned = (
-            seg if seg.control or not _CONTROL.search(seg.text)
+            seg
+            if seg.control or not _CONTROL.search(seg.text)
             else Segment(pictures(seg.text), seg.style, seg.control)
             for seg in buffer
-        )  # fmt: skip
+        )
         return super()._render_buffer(cleaned)
 
 

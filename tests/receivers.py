@@ -73,6 +73,7 @@ class RobotReceiver:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
+        assert isinstance(host, str)
         path = "/robot/send" if self.kind == "dingtalk" else "/cgi-bin/webhook/send"
         return f"http://{host}:{port}{path}"
 
@@ -146,7 +147,7 @@ class MailReceiver:
                 if receiver.down:
                     return "451 4.3.0 try again later"
                 mail = message_from_bytes(envelope.content, policy=policy.default)
-                receiver.mails.append(mail)  # type: ignore[arg-type]
+                receiver.mails.append(mail)
                 receiver.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
                 return "250 OK"
 

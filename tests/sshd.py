@@ -69,9 +69,19 @@ class Sshd:
     """One sshd; ``start()``/``stop()``; ``log_text()`` is what it logged."""
 
     def __init__(
-        self, base: Path, name: str, authorized: list[Path], netns: str | None = None
+        self,
+        base: Path,
+        name: str,
+        authorized: list[Path],
+        netns: str | None = None,
+        root_password: str | None = None,
     ) -> None:
+        """``root_password``: root must log in with a key *and* this password
+        (``AuthenticationMethods publickey,password``). sshd reads it from a shadow file of
+        the test's own, bind-mounted over /etc/shadow in a private mount namespace: the
+        machine's accounts are never touched."""
         self.netns = netns  # run inside this network namespace (its own 127.0.0.1)
+        self.shadow: Path | None = None
         self.dir = base / name
         self.dir.mkdir(parents=True)
         self.port = free_port()
@@ -96,12 +106,27 @@ class Sshd:
             "MaxStartups 50\n"
             "LogLevel DEBUG1\n"
         )
+        if root_password is not None:
+            hashed = subprocess.run(
+                ["openssl", "passwd", "-6", "-stdin"],
+                input=root_password, capture_output=True, text=True, check=True,
+            ).stdout.strip()  # fmt: skip
+            self.shadow = self.dir / "shadow"
+            self.shadow.write_text(f"root:{hashed}:19000:0:99999:7:::\n")
+            self.shadow.chmod(0o600)
+            text = self.config.read_text()
+            text = text.replace("PasswordAuthentication no", "PasswordAuthentication yes")
+            text = text.replace("PermitRootLogin prohibit-password", "PermitRootLogin yes")
+            self.config.write_text(text + "AuthenticationMethods publickey,password\n")
         self.log = self.dir / "sshd.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Sshd:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation dir
         argv = [str(SSHD), "-D", "-e", "-f", str(self.config)]
+        if self.shadow is not None:  # unshare and sh exec: sshd keeps the pid started here
+            argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                    'mount --bind "$0" /etc/shadow && exec "$@"', str(self.shadow), *argv]  # fmt: skip
         if self.netns:
             argv = ["ip", "netns", "exec", self.netns, *argv]  # execs sshd: the same pid
         listening = self.log_text().count("Server listening") if self.log.exists() else 0

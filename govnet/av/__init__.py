@@ -1,6 +1,6 @@
 """Antivirus status: who is covered, whose signatures are stale, who runs a standalone edition.
 
-Every source is an adapter that yields :class:`~govnet.av.model.AvRecord` (one normalised
+Every source is an adapter that yields :class:`~govnet.store.avrecords.AvRecord` (one normalised
 record per endpoint and product):
 
 - console exports (CSV, XLSX, JSON) read with a per-vendor column mapping
@@ -13,5 +13,5 @@ Imports are kept as snapshots in the store (:mod:`govnet.store.av`) with the dat
 taken; signature ages are computed against that date. :mod:`govnet.av.join` ties records to
 inventory terminals and servers (MAC, then IP, then host name), :mod:`govnet.av.policy` judges
 them (the ``antivirus`` check kind and ``govnet av status`` share it) and
-:mod:`govnet.av.service` is what the CLI calls.
+:mod:`govnet.av.operations` is what the CLI calls.
 """

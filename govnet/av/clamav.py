@@ -14,12 +14,13 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from govnet.av.model import AvRecord
 from govnet.av.parse import CHINA, ValueProblem, parse_datetime
 from govnet.av.sources import ProductSpec
 from govnet.errors import CommandError
 from govnet.inventory.model import Device
-from govnet.transport.ssh import SshOptions, SshSession
+from govnet.store.avrecords import AvRecord
+from govnet.transport.session import SessionFactory, ssh_session
+from govnet.transport.ssh import SshOptions
 
 CLAMSCAN = "clamscan --version"
 UNITS = ("clamav-daemon", "clamav-freshclam")
@@ -92,18 +93,19 @@ def collect_clamav(
     options: SshOptions | None = None,
     product: ProductSpec | None = None,
     tz: timezone = CHINA,
+    session: SessionFactory = ssh_session,
 ) -> AvRecord | None:
     """ClamAV's state on ``device``, or None when ``clamscan`` is not installed.
 
     Transport failures raise :class:`~govnet.errors.TransportError` (the caller records them).
     """
-    with SshSession(device, options) as session:
+    with session(device, options or SshOptions()) as cli:
         try:
-            version = parse_clamscan(session.send(CLAMSCAN), tz)
+            version = parse_clamscan(cli.send(CLAMSCAN), tz)
         except (CommandError, ValueProblem):
             return None
         try:
-            states = parse_is_active(session.send(SYSTEMCTL))
+            states = parse_is_active(cli.send(SYSTEMCTL))
         except CommandError:
             states = {}
     return clamav_record(device, version, states, when, product, tz)

@@ -1,4 +1,4 @@
-"""Console exports (CSV, XLSX, JSON) → :class:`~govnet.av.model.AvRecord`, one per row.
+"""Console exports (CSV, XLSX, JSON) → :class:`~govnet.store.avrecords.AvRecord`, one per row.
 
 The layout of each vendor's export is data (a :class:`~govnet.av.sources.Source`): which header
 names carry which field. Files may be UTF-8 or GBK (what Chinese consoles write), may have title
@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
-from govnet.av.model import AvRecord, Snapshot
 from govnet.av.parse import (
     ValueProblem,
     date_from_version,
@@ -54,6 +53,7 @@ from govnet.limits import (
     read_regular,
     with_dimensions,
 )
+from govnet.store.avrecords import AvRecord, Snapshot
 
 HEADER_SCAN = 20
 JSON_CONTAINERS_PER_ROW = 8
@@ -172,8 +172,10 @@ def _detect(file: str, kind: str, lines: Iterator[tuple[int, Sequence[Any]]], so
         if words:
             preamble.append(words[:200])
     wanted = ", ".join("|".join(source.aliases(f)) for f in IDENTITY if source.aliases(f))
-    message = (f"no header row of source {source.name!r} in the first {HEADER_SCAN} rows "
-               f"(looked for {wanted}); is --source right?")  # fmt: skip
+    message = (
+        f"no header row of source {source.name!r} in the first {HEADER_SCAN} rows "
+        f"(looked for {wanted}); is --source right?"
+    )
     raise NoHeader([Diagnostic(file, 0, 0, "", message)], WHAT)
 
 
@@ -211,8 +213,9 @@ def _read_csv(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
             str(path), "neither UTF-8 nor GBK text; export as CSV (UTF-8 or GBK)"
         ) from None
     if "\x00" in content[:4096]:
-        raise _error(str(path), "binary data, not CSV text; is it an .xls workbook? "
-                                "Save it as .xlsx or CSV")  # fmt: skip
+        raise _error(
+            str(path), "binary data, not CSV text; is it an .xls workbook? Save it as .xlsx or CSV"
+        )
     try:
         sniffed: Any = csv.Sniffer().sniff(content[:8192], delimiters=",\t;")
     except csv.Error:
@@ -535,8 +538,10 @@ def _record(row: _Row, source: Source, file_name: str, default_host: str | None)
     named = row.get("product", txt)
     vendor, spec = source.identify(named)
     product = named or spec.label.zh
-    edition = row.get("edition", lambda v: None if empty(v) else
-                      parse_edition(v, values.network, values.standalone))  # fmt: skip
+    edition = row.get(
+        "edition",
+        lambda v: None if empty(v) else parse_edition(v, values.network, values.standalone),
+    )
     detail = {}
     if len(ips) > 1:
         detail["ips"] = " ".join(ips)
@@ -561,10 +566,11 @@ def _record(row: _Row, source: Source, file_name: str, default_host: str | None)
         realtime_on=row.get("realtime", boolean),
         running=row.get("running", boolean),
         online=row.get("online", boolean),
-        last_seen=row.get("last_seen",
-                          lambda v: None if empty(v) else parse_datetime(v, tz, formats)),
+        last_seen=row.get(
+            "last_seen", lambda v: None if empty(v) else parse_datetime(v, tz, formats)
+        ),
         detail=detail,
-    )  # fmt: skip
+    )
     if row.bad:
         return None
     if not (record.host or record.ip or record.mac):
@@ -622,8 +628,10 @@ def parse_export(
         when = max(seen) if seen else None
     if when is None:
         when = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-        warnings.append(f"{path}: no export time or last-seen column; using the file's "
-                        f"modification time {when:%Y-%m-%d %H:%M} UTC (pass --date)")  # fmt: skip
+        warnings.append(
+            f"{path}: no export time or last-seen column; using the file's "
+            f"modification time {when:%Y-%m-%d %H:%M} UTC (pass --date)"
+        )
     records = [replace(r, as_of=when) for r in records]
     return Snapshot(
         source=source.name,

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Literal
 
-from govnet.av.model import AvRecord
 from govnet.inventory.model import Device
+from govnet.store.avrecords import AvRecord
 
 By = Literal["mac", "ip", "host"]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

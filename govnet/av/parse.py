@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
-from govnet.av.model import Edition
+from govnet.store.avrecords import Edition
 
 MIN_YEAR, MAX_YEAR = 1990, 2100
 EXCEL_EPOCH = datetime(1899, 12, 30)

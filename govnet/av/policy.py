@@ -25,9 +25,9 @@ from pydantic import Field
 
 from govnet.av.join import Current, Match, current
 from govnet.av.parse import CHINA, local_date
-from govnet.checks.fleet import TERMINAL
-from govnet.checks.model import Evidence, Status
+from govnet.core.vocabulary import Evidence, Status
 from govnet.inventory.model import Device
+from govnet.inventory.terminals import TERMINAL
 from govnet.validation import Regex, Strict
 
 Test = Literal["installed", "signatures-fresh", "centrally-managed"]
@@ -152,8 +152,9 @@ def _installed(policy: AvPolicy, products: list[Current]) -> tuple[Verdict, Stat
     if not approved:
         names = ", ".join(_describe(c) for c in products)
         allowed = ", ".join(a.name for a in policy.approved)
-        return Verdict(Status.FAIL, f"not an approved product: {names} (approved: {allowed})",
-                       evidence), "unapproved"  # fmt: skip
+        return Verdict(
+            Status.FAIL, f"not an approved product: {names} (approved: {allowed})", evidence
+        ), "unapproved"
     problems = []
     for c in approved:
         r = c.record
@@ -198,8 +199,10 @@ def _fresh(policy: AvPolicy, endpoint: Device, products: list[Current], now: dat
         ).replace("signatures  ", "signatures ")
         note = f"{endpoint.zone} allows {limit} day(s); from {src.source}"
         if data_age > limit:
-            stale = (f"the data is {data_age} day(s) old, older than the {limit}-day limit "
-                     f"itself: import a newer export")  # fmt: skip
+            stale = (
+                f"the data is {data_age} day(s) old, older than the {limit}-day limit "
+                f"itself: import a newer export"
+            )
             note += f"; {stale}"
             notes.append(stale)
         evidence.append(Evidence(text, None, note))
@@ -265,11 +268,13 @@ def assess(
         if errors or no_data:
             why = "; ".join(errors) if errors else str(no_data)
             v = Verdict(Status.ERROR, why)
-            return Assessment(endpoint, [], dict.fromkeys(TESTS, v),
-                              "unreadable" if errors else "no-data", limit)  # fmt: skip
+            return Assessment(
+                endpoint, [], dict.fromkeys(TESTS, v), "unreadable" if errors else "no-data", limit
+            )
         ident = ", ".join(x for x in (endpoint.mac, str(endpoint.address or "")) if x)
-        fail = Verdict(Status.FAIL, f"not covered: no antivirus record matches {endpoint.name}"
-                                    f" ({ident})")  # fmt: skip
+        fail = Verdict(
+            Status.FAIL, f"not covered: no antivirus record matches {endpoint.name} ({ident})"
+        )
         skip = _skip("no antivirus installed (see av.installed)")
         verdicts = {"installed": fail, "signatures-fresh": skip, "centrally-managed": skip}
         return Assessment(endpoint, [], verdicts, "not-covered", limit)
@@ -278,8 +283,9 @@ def assess(
     fresh = _fresh(policy, endpoint, products, now, a)
     managed, is_managed = _managed(policy, products)
     if errors:  # judged from what other sources said; say what could not be asked
-        installed = replace(installed, message=f"{installed.message} (not read now: "
-                                               f"{'; '.join(errors)})")  # fmt: skip
+        installed = replace(
+            installed, message=f"{installed.message} (not read now: {'; '.join(errors)})"
+        )
         a.notes.extend(errors)
     a.verdicts = {"installed": installed, "signatures-fresh": fresh, "centrally-managed": managed}
     if state == "ok":

@@ -14,11 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from govnet.av.model import AvRecord
 from govnet.av.sources import ProductSpec
 from govnet.errors import TransportError
 from govnet.inventory.model import Device
 from govnet.secrets import check_all
+from govnet.store.avrecords import AvRecord
 from govnet.transport import snmp
 
 HR_SW_INSTALLED_NAME = "1.3.6.1.2.1.25.6.3.1.2"
@@ -41,34 +41,40 @@ def _names(values: Mapping[str, snmp.SnmpValue]) -> tuple[str, ...]:
     return tuple(out)
 
 
-async def software(device: Device) -> Software:
+async def software(device: Device, backend: snmp.SnmpBackend) -> Software:
     """Both lists from one device (raises TransportError)."""
     target = snmp.SnmpTarget.for_device(device)
-    installed = await snmp.bulkwalk(target, HR_SW_INSTALLED_NAME)
-    running = await snmp.bulkwalk(target, HR_SW_RUN_NAME)
+    installed = await backend.bulkwalk(target, HR_SW_INSTALLED_NAME)
+    running = await backend.bulkwalk(target, HR_SW_RUN_NAME)
     return Software(_names(installed), _names(running))
 
 
-async def _gather(devices: Sequence[Device]) -> dict[str, Software | TransportError]:
+async def _gather(
+    devices: Sequence[Device], new_backend: snmp.BackendFactory
+) -> dict[str, Software | TransportError]:
+    backend = new_backend()
+
     async def one(device: Device) -> Software | TransportError:
         try:
-            return await software(device)
+            return await software(device, backend)
         except TransportError as exc:
             return exc
 
     try:
         results = await asyncio.gather(*(one(d) for d in devices))
     finally:
-        await snmp.close()
+        await backend.close()
     return {d.name: r for d, r in zip(devices, results, strict=True)}
 
 
-def collect_software(devices: Sequence[Device]) -> dict[str, Software | TransportError]:
+def collect_software(
+    devices: Sequence[Device], new_backend: snmp.BackendFactory = snmp.snmp_backend
+) -> dict[str, Software | TransportError]:
     """Software lists of every device, concurrently; a failure is that device's result."""
     if not devices:
         return {}
     check_all(r for d in devices for r in d.snmp_secrets())  # exit 2 before any request
-    return asyncio.run(_gather(devices))
+    return asyncio.run(_gather(devices, new_backend))
 
 
 def software_records(

@@ -37,7 +37,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationError
 
-from govnet.av.model import Edition
 from govnet.av.parse import (
     DEFAULT_EMPTY,
     DEFAULT_FALSE,
@@ -49,6 +48,7 @@ from govnet.av.parse import (
     parse_offset,
 )
 from govnet.errors import Diagnostic, InputError
+from govnet.store.avrecords import Edition
 from govnet.validation import Listed, Regex, Strict, diagnostics_from
 from govnet.yamlsrc import load_yaml_file
 
@@ -198,8 +198,9 @@ class Catalogue:
             close = difflib.get_close_matches(name, list(self.sources), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             message = f"--source {name!r}: no such source in {self.path} (known: {known}){hint}"
-            raise InputError([Diagnostic(self.path, 0, 0, "sources", message)],
-                             "antivirus sources") from None  # fmt: skip
+            raise InputError(
+                [Diagnostic(self.path, 0, 0, "sources", message)], "antivirus sources"
+            ) from None
 
 
 def load_catalogue(path: Path | None = None) -> Catalogue:
@@ -231,8 +232,9 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
             problems.append(doc.diag((*base, "columns"), "map at least one of host, ip, mac"))
         for i, req in enumerate(src.required):
             if not src.columns.get(req):
-                problems.append(doc.diag((*base, "required", i),
-                                         f"required field {req!r} has no columns"))  # fmt: skip
+                problems.append(
+                    doc.diag((*base, "required", i), f"required field {req!r} has no columns")
+                )
     if problems:
         raise InputError(problems, "antivirus sources")
     tz = parse_offset(spec.utc_offset)

@@ -9,9 +9,9 @@ The flow, in calls::
     run = Run(run_id, started, finished, [p.name for p in playbooks], findings)
     code = exit_code(findings, Severity.HIGH)          # 0 clean, 1 failures, 3 unreadable devices
 
-Modules: :mod:`~govnet.checks.controls` (the 等保 control ids), :mod:`~govnet.checks.playbook`
-(rules and their strict loader), :mod:`~govnet.checks.registry` (check kinds by name),
-:mod:`~govnet.checks.kinds` (``config``, ``command``), :mod:`~govnet.checks.engine`,
-:mod:`~govnet.checks.model` (what reporters render) and :mod:`~govnet.checks.configtext` (the
-section parser behind the ``config`` kind).
+Modules: :mod:`~govnet.checks.playbook` (rules and their strict loader),
+:mod:`~govnet.checks.registry` (check kinds by name), :mod:`~govnet.checks.kinds` (``config``,
+``command``, …), :mod:`~govnet.checks.engine` and :mod:`~govnet.checks.model` (what reporters
+render). The control ids, the result vocabulary and the section parser behind the ``config``
+kind are in :mod:`govnet.core`.
 """

@@ -18,23 +18,25 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from govnet.checks.engine import evaluate, required_commands
 from govnet.checks.facts import DeviceFacts
-from govnet.checks.fleet import FLEET_KEY, TERMINAL, FleetContext, Preparer, terminal_target
-from govnet.checks.model import Evidence, Finding, Run, Severity, Status, Text
+from govnet.checks.fleet import FLEET_KEY, FleetContext, Preparer
+from govnet.checks.model import AuditReport, Finding, Run
 from govnet.checks.playbook import Playbook, load_playbooks
 from govnet.checks.registry import get_kind
-from govnet.collect.backup import new_run_id, store_config
+from govnet.collect.backup import store_config
 from govnet.collect.fetch import Collected, CollectOptions, collect
+from govnet.collect.fleet import DeviceResult
 from govnet.collect.sanitize import mask_line
+from govnet.core.ids import new_run_id
+from govnet.core.vocabulary import Evidence, Severity, Status, Text
 from govnet.durations import utcnow
 from govnet.errors import GovnetError, TransportError
 from govnet.inventory.loader import decode_text
 from govnet.inventory.model import Device, Inventory, Terminal
+from govnet.inventory.terminals import TERMINAL, terminal_target
 from govnet.limits import LimitError, Limits, limits, read_regular
 from govnet.locks import exclusive
 from govnet.platforms import get_platform
-from govnet.report.audit import AuditReport
 from govnet.secrets import REDACTOR
-from govnet.transport.pool import DeviceResult
 
 if TYPE_CHECKING:  # SQLAlchemy: imported by the commands that open the store
     from govnet.store.db import Store
@@ -97,8 +99,9 @@ def read_saved_config(path: Path, lim: Limits | None = None) -> str:
     lim = lim or limits()
     raw = read_regular(path, lim.config_bytes, "config_bytes", "saved config")
     if b"\x00" in raw[:65536]:
-        raise LimitError(str(path), "binary data (NUL bytes), not a saved config text",
-                         what="saved config")  # fmt: skip
+        raise LimitError(
+            str(path), "binary data (NUL bytes), not a saved config text", what="saved config"
+        )
     try:
         return decode_text(raw)
     except UnicodeDecodeError as exc:
@@ -118,9 +121,10 @@ def _facts_from_dir(devices: list[Device], folder: Path) -> dict[str, DeviceFact
         path = next((p for p in candidates if p.exists()), None)
         if path is None:
             facts[d.name] = DeviceFacts(
-                d.name, error=f"no saved config {d.name}.cfg|.conf|.txt in {folder}",
+                d.name,
+                error=f"no saved config {d.name}.cfg|.conf|.txt in {folder}",
                 error_kind="missing",
-            )  # fmt: skip
+            )
             continue
         try:
             text = read_saved_config(path, lim)
@@ -279,8 +283,9 @@ def _audit(
         meta = {"playbooks": run.playbooks, "counts": run.counts(), "source": options.source,
                 "fail_on": options.fail_on.value, "devices": len(targets)}  # fmt: skip
         assert run.finished is not None
-        store.finish_run(run_id, run.finished, meta, [finding_row(f) for f in findings],
-                         report.exit_code)  # fmt: skip
+        store.finish_run(
+            run_id, run.finished, meta, [finding_row(f) for f in findings], report.exit_code
+        )
     return report
 
 

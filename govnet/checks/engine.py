@@ -10,13 +10,15 @@ stops the others.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Iterable, Mapping, Sequence
 
 from govnet.checks.facts import DeviceFacts
-from govnet.checks.model import Finding, Status
+from govnet.checks.model import Finding
 from govnet.checks.playbook import Playbook, Rule
 from govnet.checks.registry import CheckResult, get_kind
+from govnet.core.vocabulary import Status
 from govnet.inventory.model import Device
 
 __all__ = ["DeviceFacts", "evaluate", "evaluate_device", "required_commands"]
@@ -42,23 +44,25 @@ def required_commands(
 
 
 def _finding(device: Device, rule: Rule, result: CheckResult, elapsed: float = 0.0) -> Finding:
+    # Positional: tens of thousands per offline audit, and keyword matching costs a third of
+    # the construction. The order is Finding's field order.
     return Finding(
-        device=device.name,
-        zone=device.zone,
-        site=device.site,
-        unit=device.unit,
-        rule=rule.id,
-        control=rule.control,
-        severity=rule.severity,
-        status=result.status,
-        evidence=result.evidence,
-        message=result.message,
-        clause=rule.clause,
-        platform=device.platform,
-        title=rule.title,
-        remediation=rule.remediation,
-        out_of_scope=result.out_of_scope,
-        elapsed=elapsed,
+        device.name,
+        device.zone,
+        device.site,
+        device.unit,
+        rule.id,
+        rule.control,
+        rule.severity,
+        result.status,
+        result.evidence,
+        result.message,
+        rule.clause,
+        device.platform,
+        rule.title,
+        rule.remediation,
+        result.out_of_scope,
+        elapsed,
     )
 
 
@@ -105,9 +109,29 @@ def evaluate(
 
     What the kinds cached for a device (``facts.cache``: parsed config, tables) is released
     once all its rules have run; entries the caller put there beforehand are kept.
+
+    The cyclic garbage collector is paused for the call: findings are long-lived objects
+    without cycles, and collections triggered by their sheer number (tens of thousands per
+    offline audit) cost a fifth of the time while freeing nothing. It is restored on return.
     """
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return _evaluate_all(devices, facts_by_device, playbooks)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _evaluate_all(
+    devices: Iterable[Device],
+    facts_by_device: Mapping[str, DeviceFacts],
+    playbooks: Sequence[Playbook],
+) -> list[Finding]:
     rules = _rules(playbooks)
-    # Applicability depends on four device fields only: work it out once per combination.
+    # Applicability depends on four device fields only: work it out once per combination,
+    # so rules of other platforms are settled before any evaluation.
     skips: dict[tuple[str, str, str, frozenset[str]], list[CheckResult | None]] = {}
     findings: list[Finding] = []
     for device in devices:

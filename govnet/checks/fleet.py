@@ -15,14 +15,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from govnet.checks.facts import DeviceFacts
-from govnet.inventory.model import Device, Inventory, Terminal
+from govnet.inventory.model import Device, Inventory
 
 if TYPE_CHECKING:
     from govnet.checks.playbook import Rule
     from govnet.store.db import Store
 
 FLEET_KEY = "fleet"
-TERMINAL = "terminal"  # platform and role of terminals audited as targets
 
 
 @dataclass
@@ -46,19 +45,3 @@ class Preparer(Protocol):
     def prepare(self, ctx: FleetContext, rules: Sequence[Rule]) -> None:
         """Gather fleet-wide data for ``rules`` into ``ctx.data[<kind name>]``."""
         ...
-
-
-def terminal_target(inv: Inventory, t: Terminal) -> Device:
-    """A terminal as an audit target (antivirus and isolation rules apply to terminals)."""
-    return Device(
-        name=t.name,
-        host=str(t.ip) if t.ip else "",
-        platform=TERMINAL,
-        role=TERMINAL,
-        zone=t.zone,
-        site=inv.units[t.unit].site,
-        unit=t.unit,
-        address=t.ip,
-        mac=t.mac,
-        description=t.kind,
-    )

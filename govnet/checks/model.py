@@ -1,4 +1,4 @@
-"""The result model every reporter renders: findings, runs, and the exit code they imply.
+"""The result model every reporter renders: findings, runs, audit reports, the exit code.
 
 A :class:`Finding` is one rule's result on one device. A :class:`Run` is one audit with its
 findings. ``to_dict()`` on each gives the stable JSON shape (ASCII keys, ISO 8601 times,
@@ -11,97 +11,12 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
+from govnet.checks.scoreboard import Score, scoreboard
+from govnet.core.vocabulary import Evidence, Severity, Status, Text
 from govnet.errors import ExitCode
-
-
-class Status(StrEnum):
-    """A rule's outcome on one device."""
-
-    PASS = "pass"
-    FAIL = "fail"
-    ERROR = "error"  # could not check: the device or the output could not be read
-    SKIP = "skip"  # the rule does not apply to this device
-
-    def __str__(self) -> str:
-        return self.value
-
-
-_SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
-
-
-class Severity(StrEnum):
-    """How bad a failure is; ordered ``low < medium < high < critical``."""
-
-    CRITICAL = "critical"
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-
-    @property
-    def rank(self) -> int:
-        return _SEVERITY_RANK[self.value]
-
-    def __str__(self) -> str:
-        return self.value
-
-    # str's own comparisons would order alphabetically; order by rank instead.
-    def __lt__(self, other: object) -> bool:
-        if not isinstance(other, Severity):
-            return NotImplemented
-        return self.rank < other.rank
-
-    def __le__(self, other: object) -> bool:
-        if not isinstance(other, Severity):
-            return NotImplemented
-        return self.rank <= other.rank
-
-    def __gt__(self, other: object) -> bool:
-        if not isinstance(other, Severity):
-            return NotImplemented
-        return self.rank > other.rank
-
-    def __ge__(self, other: object) -> bool:
-        if not isinstance(other, Severity):
-            return NotImplemented
-        return self.rank >= other.rank
-
-    def __hash__(self) -> int:
-        return hash(self.value)
-
-
-@dataclass(frozen=True, slots=True)
-class Text:
-    """A short text in English and Chinese (rule titles, remediation)."""
-
-    en: str = ""
-    zh: str = ""
-
-    def get(self, lang: str) -> str:
-        first, second = (self.zh, self.en) if lang == "zh" else (self.en, self.zh)
-        return first or second
-
-    def to_dict(self) -> dict[str, str]:
-        return {"en": self.en, "zh": self.zh}
-
-
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """What a check saw: a configuration line (with its 1-based number) or a note."""
-
-    text: str
-    line: int | None = None
-    note: str = ""
-
-    def __str__(self) -> str:
-        where = f"{self.line}: " if self.line is not None else ""
-        note = f"  ({self.note})" if self.note else ""
-        return f"{where}{self.text}{note}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "text": self.text, "note": self.note}
+from govnet.inventory.labels import Labels
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,3 +123,44 @@ def exit_code(findings: Iterable[Finding], fail_on: Severity = Severity.LOW) -> 
     if errors:
         return int(ExitCode.UNREACHABLE)
     return int(ExitCode.FINDINGS if failed else ExitCode.OK)
+
+
+SCHEMA_VERSION = 1  # of the audit report's JSON (data/audit-report.schema.json)
+
+
+@dataclass
+class AuditReport:
+    run: Run
+    fail_on: Severity = Severity.HIGH
+    previous_run: str | None = None
+    new_failures: set[tuple[str, str]] = field(default_factory=set)  # (device, rule)
+    exit_code: int = 0
+    labels: Labels = field(default_factory=Labels)  # zh/en names of zones, sites, units
+
+    @property
+    def scores(self) -> dict[str, list[Score]]:
+        return scoreboard(self.run.findings)
+
+    def is_new(self, f: Finding) -> bool:
+        return f.status is Status.FAIL and (f.device, f.rule) in self.new_failures
+
+    def to_dict(self) -> dict[str, Any]:
+        run = self.run
+        return {
+            "schema": SCHEMA_VERSION,
+            "run": {
+                "id": run.id,
+                "started": run.started.isoformat(),
+                "finished": run.finished.isoformat() if run.finished else None,
+                "playbooks": list(run.playbooks),
+                "counts": run.counts(),
+                "failed_by_severity": run.failed_by_severity(),
+                "unreadable_devices": run.unreadable_devices(),
+                "fail_on": self.fail_on.value,
+                "exit_code": self.exit_code,
+                "previous_run": self.previous_run,
+                "new_failures": len(self.new_failures),
+            },
+            "findings": [{**f.to_dict(), "new": self.is_new(f)} for f in run.findings],
+            "scoreboard": {k: [s.to_dict() for s in v] for k, v in self.scores.items()},
+        }

@@ -32,9 +32,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field
 
-from govnet.checks.controls import controls
-from govnet.checks.model import Severity, Text
 from govnet.checks.registry import get_kind, kinds
+from govnet.core.controls import controls
+from govnet.core.vocabulary import Severity, Text
 from govnet.errors import Diagnostic, PlaybookError
 from govnet.inventory.model import Device, Name, Role
 from govnet.platforms import platforms

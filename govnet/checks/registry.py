@@ -25,7 +25,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import BaseModel
 
 from govnet.checks.facts import DeviceFacts
-from govnet.checks.model import Evidence, Status
+from govnet.core.vocabulary import Evidence, Status
 from govnet.inventory.model import Device
 
 

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import getpass
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
-from govnet.checks.model import Severity
 from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.cli.complete import complete_devices
+from govnet.core.vocabulary import Severity
 from govnet.durations import SinceParam
 from govnet.errors import ExitCode, GovnetError
 from govnet.i18n import pick
 from govnet.report.tabular import Column, emit_rows
 from govnet.textsafe import safe_text, visible
-
-TIME_FIELDS = ("opened", "updated", "resolved", "acked_at")
 
 LIST_COLUMNS = [
     Column("id", "ID", "编号", "right"),
@@ -36,36 +33,6 @@ EVENT_COLUMNS = [
     Column("event", "Event", "事件"),
     Column("detail", "Detail", "详情"),
 ]
-_SEVERITY_ZH = {"critical": "紧急", "high": "重要", "medium": "次要", "low": "提示"}
-_STATE_ZH = {"firing": "告警中", "acked": "已确认", "suppressed": "已抑制", "flapping": "抖动",
-             "resolved": "已恢复"}  # fmt: skip
-
-
-def local_time(ts: float | None) -> str:
-    if not ts:
-        return ""
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
-
-
-def iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
-
-
-def alert_state(row: dict[str, Any]) -> str:
-    if row["status"] != "firing":
-        return "resolved"
-    for flag, name in (("suppressed", "suppressed"), ("flapping", "flapping"), ("acked", "acked")):
-        if row[flag]:
-            return name
-    return "firing"
-
-
-def to_json_row(row: dict[str, Any]) -> dict[str, Any]:
-    out = {k: (iso(v) if k in TIME_FIELDS else v) for k, v in row.items()}
-    out["state"] = alert_state(row)
-    return out
 
 
 @click.group()
@@ -98,43 +65,23 @@ def list_cmd(
 ) -> None:  # fmt: skip
     """Firing alerts, newest first (with --all, resolved ones too). Exit 1 if any firing,
     unsuppressed alert is at or above --fail-on."""
-    from govnet.store.monitor import MonitorStore
+    from govnet.monitor.query import any_at_least, list_alerts
 
-    after = None
-    if since is not None:
-        after = since.timestamp()
-    rows = MonitorStore(app.store(create=False)).list_alerts(
-        status=None if show_all else "firing", since=after, device=device
-    )
-    table = []
-    for r in rows:
-        state = alert_state(r)
-        table.append({
-            **r,
-            "severity": r["severity"] if app.lang == "en" else _SEVERITY_ZH.get(r["severity"]),
-            "state": state if app.lang == "en" else _STATE_ZH[state],
-            "opened_local": local_time(r["opened"]),
-            "title": r["title_zh"] if app.lang == "zh" else r["title_en"],
-        })  # fmt: skip
-    if not rows and fmt == "table" and not app.quiet:
+    found = list_alerts(app.store(create=False), show_all, since, device)
+    if not found and fmt == "table" and not app.quiet:
         app.err.print(pick(app.lang, "no alerts", "无告警"), markup=False)
     else:
         text = emit_rows(
             app.console,
-            table,
+            [a.cells(app.lang) for a in found],
             LIST_COLUMNS,
             fmt,
             app.lang,
-            json_data=[to_json_row(r) for r in rows],
+            json_data=[a.to_json() for a in found],
         )
         if text is not None:
             app.write(text, output)
-    threshold = Severity(fail_on)
-    bad = any(
-        r["status"] == "firing" and not r["suppressed"] and Severity(r["severity"]) >= threshold
-        for r in rows
-    )
-    exit_with(int(ExitCode.FINDINGS) if bad else 0)
+    exit_with(int(ExitCode.FINDINGS) if any_at_least(found, Severity(fail_on)) else 0)
 
 
 @alerts.command("ack")
@@ -167,27 +114,17 @@ def ack_cmd(app: App, /, ids: tuple[int, ...], by: str | None, comment: str) -> 
 @pass_app
 def show_cmd(app: App, /, alert_id: int, fmt: str, output: Path | None) -> None:
     """One alert and its history (opened, notified, suppressed, acked, resolved, …)."""
-    from govnet.store.monitor import MonitorStore
+    from govnet.monitor.query import alert_history
 
-    ms = MonitorStore(app.store(create=False))
-    row = ms.alert(alert_id)
-    if row is None:
-        raise GovnetError(f"alert {alert_id}: no such alert (see 'govnet alerts list --all')")
-    events = ms.alert_events(alert_id)
+    alert, events = alert_history(app.store(create=False), alert_id)
     if fmt == "json":
-        data = {**to_json_row(row),
-                "events": [{**e, "ts": iso(e["ts"])} for e in events]}  # fmt: skip
         from govnet.report.tabular import to_json
 
+        data = {**alert.to_json(), "events": [e.to_json() for e in events]}
         app.write(to_json(data), output)
         return
-    title = row["title_zh"] if app.lang == "zh" else row["title_en"]
-    where = f"{row['device']}:{row['instance']}" if row["instance"] else row["device"]
-    head = safe_text(f"#{row['id']} {title}", style="bold")
-    head.append(visible(f" {where} ({row['severity']}, {alert_state(row)})"))
+    head = safe_text(f"#{alert.id} {alert.title(app.lang)}", style="bold")
+    head.append(visible(f" {alert.where} ({alert.severity}, {alert.state})"))
     app.console.print(head)
-    app.console.print(safe_text(row["message"]))
-    table = [
-        {"when": local_time(e["ts"]), "event": e["event"], "detail": e["detail"]} for e in events
-    ]
-    emit_rows(app.console, table, EVENT_COLUMNS, "table", app.lang)
+    app.console.print(safe_text(alert.message))
+    emit_rows(app.console, [e.cells() for e in events], EVENT_COLUMNS, "table", app.lang)

@@ -9,17 +9,18 @@ from typing import Any
 import click
 
 from govnet.checks.audit import AuditOptions, audit_lock, history, load_report, run_audit
-from govnet.checks.model import Severity
+from govnet.checks.model import AuditReport
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.cli.complete import complete_playbooks
 from govnet.cli.documents import channel_sender, deliver, notify_options, write_binary
 from govnet.collect.fetch import CollectOptions
+from govnet.core.vocabulary import Severity
 from govnet.errors import GovnetError
 from govnet.i18n import pick
-from govnet.inventory import select_devices, select_terminals
+from govnet.inventory.labels import Labels
+from govnet.inventory.select import select_targets
 from govnet.report import audit as render
 from govnet.report import documents
-from govnet.report.bulletin import Labels
 from govnet.report.tabular import Column, emit_rows, to_json
 from govnet.settings import active
 from govnet.transport.ssh import SshOptions
@@ -28,7 +29,7 @@ DEFAULT_PLAYBOOK = "mlps2-baseline.yaml"  # in the playbooks folder (govnet/sett
 FORMATS = ("table", "json", "junit", "csv", "html", "xlsx", "pdf")
 
 
-def emit_report(app: App, report: render.AuditReport, fmt: str, output: Path | None,
+def emit_report(app: App, report: AuditReport, fmt: str, output: Path | None,
                 group: str, show_all: bool) -> None:  # fmt: skip
     if fmt == "table":
         render.print_report(app.console, report, app.lang, group, show_all)
@@ -53,7 +54,7 @@ def emit_report(app: App, report: render.AuditReport, fmt: str, output: Path | N
 # ------------------------------------------------------------------ binary output, --notify
 
 
-def send_summary(app: App, report: render.AuditReport, channel: str, sender: Any,
+def send_summary(app: App, report: AuditReport, channel: str, sender: Any,
                  show_all: bool, code: int) -> int:  # fmt: skip
     """Send the 通报 summary; the exit code after it (see the audit command's help)."""
     spec, send = sender
@@ -122,15 +123,7 @@ def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | N
         playbooks = (default,)
     inv = app.inventory()
     filters = filters_from(kwargs)
-    devices = select_devices(inv, filters)
-    device_only = filters.role or filters.platform or filters.tag  # terminals have none of these
-    terminals = (
-        []
-        if (device_only and "terminal" not in filters.role) or not _reach_terminals(playbooks)
-        else select_terminals(inv, filters)
-    )  # no rule for terminals: the terminals CSVs are never read
-    if not devices and not terminals:
-        raise GovnetError("no device or terminal matches the filters")
+    devices, terminals = select_targets(inv, filters, lambda: _reach_terminals(playbooks))
     source = "dir" if from_dir else ("backup" if from_backup else "live")
     options = AuditOptions(
         tuple(playbooks), source, from_dir,  # type: ignore[arg-type]
@@ -152,8 +145,8 @@ def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | N
 
 def _reach_terminals(playbooks: tuple[Path, ...]) -> bool:
     """Could any rule apply to a terminal (platform and role ``terminal``, no tags)?"""
-    from govnet.checks.fleet import TERMINAL
     from govnet.checks.playbook import load_playbooks
+    from govnet.inventory.terminals import TERMINAL
 
     return any(
         (not a.platform or TERMINAL in a.platform) and (not a.role or TERMINAL in a.role)

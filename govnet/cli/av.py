@@ -8,13 +8,14 @@ from typing import Any
 
 import click
 
+from govnet.av.operations import import_file, status
 from govnet.av.parse import CHINA, ValueProblem, parse_datetime
-from govnet.av.service import import_file, load_policy, status
+from govnet.checks.kinds.antivirus import load_policy
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.cli.documents import channel_sender, notify_options, send_document
 from govnet.errors import ExitCode, GovnetError
 from govnet.i18n import pick
-from govnet.inventory import select_terminals
+from govnet.inventory.select import DeviceOnlyFilter, select_only_terminals
 from govnet.report import av as render
 from govnet.report.tabular import emit_rows, to_json
 from govnet.settings import active
@@ -103,11 +104,10 @@ def status_cmd(app: App, /, policy_path: Path | None, view: str, states: tuple[s
     sender = channel_sender(app, notify, notify_rules) if notify else None  # before any work
     inv = app.inventory()
     filters = filters_from(kwargs)
-    if filters.role or filters.platform or filters.tag:
-        raise click.UsageError("--role, --platform and --tag select devices, not terminals")
-    terminals = select_terminals(inv, filters)
-    if not terminals:
-        raise GovnetError("no terminal matches the filters")
+    try:
+        terminals = select_only_terminals(inv, filters)
+    except DeviceOnlyFilter as exc:
+        raise click.UsageError(str(exc)) from None
     policy = load_policy(policy_path or active().playbook(POLICY_FILE))
     report = status(inv, app.store(create=False), policy, terminals)
     if states:
@@ -125,7 +125,7 @@ def status_cmd(app: App, /, policy_path: Path | None, view: str, states: tuple[s
             ), style="yellow", markup=False, highlight=False)  # fmt: skip
     if fmt in ("html", "xlsx"):  # the 通报
         from govnet.cli.documents import emit_document
-        from govnet.report.bulletin import Labels
+        from govnet.inventory.labels import Labels
         from govnet.report.bulletins import av_document
 
         doc = av_document(report, Labels.from_inventory(inv), app.lang)
@@ -136,7 +136,7 @@ def status_cmd(app: App, /, policy_path: Path | None, view: str, states: tuple[s
         app.write(render.status_text(report, fmt, "terminals" if view == "all" else view), output)
     code = int(ExitCode.FINDINGS) if report.problems else 0
     if notify and sender is not None:
-        from govnet.report.bulletin import Labels
+        from govnet.inventory.labels import Labels
         from govnet.report.bulletins import av_document
 
         doc = av_document(report, Labels.from_inventory(inv), sender[0].lang)

@@ -150,9 +150,9 @@ def macs(
     last seen); run it daily from cron. 'provision apply shutdown-unused-ports' decides on
     these records. Exit 3 if some devices could not be read."""
     from govnet.collect.macs import collect_macs
+    from govnet.durations import utcnow
     from govnet.platforms import platforms
     from govnet.store import macs as store_macs
-    from govnet.store.db import utcnow
 
     if via == "snmp":
         devices = [

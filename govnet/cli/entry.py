@@ -29,12 +29,14 @@ OPTIONS: dict[tuple[str, ...], dict[str, str]] = {
             ("backup",),
             ("backup", "stale"),
             ("backup", "macs"),
+            ("discover",),
             ("av", "status"),
             ("provision", "plan"),
             ("provision", "apply"),
             ("monitor", "run"),
             ("monitor", "status"),
             ("report", "availability"),
+            ("report", "traffic"),
             ("hostkeys", "list"),
             ("hostkeys", "scan"),
         ]
@@ -44,13 +46,14 @@ OPTIONS: dict[tuple[str, ...], dict[str, str]] = {
     ("ipam", "allocate"): {"--zone": "zones"},
     ("ipam", "release"): {"--zone": "zones"},
     ("alerts", "list"): {"--device": "devices"},
-    ("dashboard",): {"--zone": "zones"},
+    ("dashboard",): {"--zone": "zones", "--device": "devices"},
     ("isolation", "probe"): {"--from": "zones"},
 }
 # command path → completer of its first argument
 ARGS: dict[tuple[str, ...], str] = {
     ("inventory", "show"): "any_name", ("backup", "diff"): "devices",
     ("backup", "show"): "devices", ("monitor", "show"): "devices",
+    ("monitor", "history"): "devices",
     ("ipam", "allocate"): "units", ("ipam", "release"): "units",
 }  # fmt: skip
 _GLOBAL_VALUES = {"-i", "--inventory", "--lang", "--db"}

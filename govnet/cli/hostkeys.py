@@ -56,25 +56,26 @@ def _ssh_devices(devices: list[Device]) -> list[Device]:
     return [d for d in devices if platforms()[d.platform].netmiko and d.credentials]
 
 
-def _bastions(inv: Any) -> dict[str, Device]:
-    """The bastions devices are reached through, as devices of their own: their
-    keys are recorded under their names and accepted the same way (a chain's inner hops
-    only when this machine can reach them directly)."""
+def _bastions(devices: Any) -> dict[str, Device]:
+    """The bastions ``devices`` are reached through, as devices of their own: their keys are
+    recorded under their names and scanned or accepted the same way, each through the hops
+    before it in its chain (the first hop directly)."""
     out: dict[str, Device] = {}
-    for d in inv.devices.values():
-        for hop in d.jump:
+    for d in devices:
+        for i, hop in enumerate(d.jump):
             if hop.name not in out:
                 out[hop.name] = Device(
                     name=hop.name, host=hop.host, port=hop.port, platform="linux",
                     role="bastion", zone=d.zone, site=d.site, credentials=hop.credentials,
                     timeout=hop.timeout, host_key_policy=hop.host_key_policy,
+                    jump=d.jump[:i],
                 )  # fmt: skip
     return out
 
 
 def _named(app: App, names: tuple[str, ...]) -> list[Device]:
     inv = app.inventory()
-    known = {**_bastions(inv), **inv.devices}
+    known = {**_bastions(inv.devices.values()), **inv.devices}
     unknown = [n for n in names if n not in known]
     if unknown:
         raise GovnetError(f"{', '.join(map(repr, unknown))}: no such device in the inventory")
@@ -174,21 +175,34 @@ def scan(
     """Fetch each device's host key (key exchange only, no login) and apply its policy:
     known, learned (tofu, accept-new), unknown (strict: not recorded), changed.
 
+    Devices behind bastions are reached through them: each bastion's own key is scanned
+    first (a row of its own), then its login carries the devices' key exchanges.
+
     Exit 3 if a key changed or a device could not be reached, 1 if a key is unknown."""
-    from govnet.transport.pool import run_fleet
+    from govnet.collect.fleet import run_fleet
 
     store = app.host_keys()
     devices = _ssh_devices(select_devices(app.inventory(), filters_from(kwargs)))
     if not devices:
         raise GovnetError("no SSH device matches the filters")
-    with app.progress(len(devices), pick(app.lang, "scanning", "扫描中")) as advance:
-        fleet = run_fleet(devices, lambda d: _scan_one(store, d, timeout), workers, advance)
-    rows = [r.result for r in fleet if r.result is not None]
-    rows += [
-        {"device": r.device, "status": "error", "message": str(r.error)}
-        for r in fleet
-        if r.error is not None
+    # the bastions first, a chain's first hop before the next: a device behind them is
+    # reached only through hops whose keys were checked (and learned, by their policy)
+    bastions = list(_bastions(devices).values())
+    waves = [
+        [b for b in bastions if len(b.jump) == n] for n in range(max(len(d.jump) for d in devices))
     ]
+    waves.append(devices)
+    rows: list[dict[str, Any]] = []
+    total = len(bastions) + len(devices)
+    with app.progress(total, pick(app.lang, "scanning", "扫描中")) as advance:
+        for wave in waves:
+            fleet = run_fleet(wave, lambda d: _scan_one(store, d, timeout), workers, advance)
+            rows += [r.result for r in fleet if r.result is not None]
+            rows += [
+                {"device": r.device, "status": "error", "message": str(r.error)}
+                for r in fleet
+                if r.error is not None
+            ]
     title = pick(app.lang, "host key scan", "主机密钥扫描")
     text = emit_rows(app.console, rows, SCAN_COLUMNS, fmt, app.lang, title,
                      json_data={"file": str(store.path), "results": rows})  # fmt: skip

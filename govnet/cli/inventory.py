@@ -9,10 +9,10 @@ import click
 
 from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
 from govnet.cli.complete import complete_any_name
-from govnet.errors import GovnetError
 from govnet.i18n import pick
 from govnet.inventory import select_devices, select_terminals
-from govnet.inventory.views import device_row, site_tree
+from govnet.inventory.views import describe, device_row, site_tree
+from govnet.report.inventory import entry_table as render_entry
 from govnet.report.inventory import site_tree as render_tree
 from govnet.report.tabular import Column, emit_rows, to_json
 
@@ -99,53 +99,11 @@ def list_(app: App, /, what: str, fmt: str, output: Path | None, **kwargs: Any) 
 @pass_app
 def show(app: App, name: str, fmt: str, output: Path | None) -> None:
     """Show one device, terminal, unit, site or zone with every inherited value resolved."""
-    inv = app.inventory()
-    data: dict[str, Any]
-    if name in inv.devices:
-        d = inv.devices[name]
-        data = {"kind": "device", **d.to_dict(), "vars": d.vars}
-        data["links"] = [
-            f"{lk.a_device}:{lk.a_port} — {lk.b_device}:{lk.b_port}"
-            for lk in inv.links
-            if name in (lk.a_device, lk.b_device)
-        ]
-    elif name in inv.terminals:
-        data = {"kind": "terminal", **inv.terminals[name].to_dict()}
-    elif name in inv.units:
-        u = inv.units[name]
-        data = {"kind": "unit", "name": u.name, "label": u.label.model_dump(), "site": u.site,
-                "zones": list(u.zones), "contact": u.contact,
-                "devices": sorted(d.name for d in inv.devices.values() if d.unit == name),
-                "terminals": sum(1 for t in inv.terminals.values() if t.unit == name)}  # fmt: skip
-    elif name in inv.sites:
-        s = inv.sites[name]
-        data = {"kind": "site", "name": s.name, "label": s.label.model_dump(), "level": s.level,
-                "parent": s.parent, "path": list(reversed(inv.site_chain(name))),
-                "children": [c.name for c in inv.children(name)]}  # fmt: skip
-    elif name in inv.zones:
-        z = inv.zones[name]
-        data = {"kind": "zone", "name": z.name, "label": z.label.model_dump(),
-                "isolated_from": sorted(z.isolated_from),
-                "prefixes": [str(p) for p in z.pools.prefixes],
-                "vlans": [f"{a}-{b}" if a != b else str(a) for a, b in z.pools.vlans],
-                "canaries": [c.model_dump(mode="json") for c in z.canaries]}  # fmt: skip
-    else:
-        raise GovnetError(f"{name!r}: no device, terminal, unit, site or zone of that name")
+    data = describe(app.inventory(), name)
     if fmt == "json":
         app.write(to_json(data), output)
         return
-    from rich.table import Table
-
-    table = Table(show_header=False, box=None)
-    table.add_column(style="bold")
-    table.add_column()
-    for key, value in data.items():
-        if isinstance(value, list):
-            value = "\n".join(str(v) for v in value) if value else "-"
-        elif isinstance(value, dict):
-            value = ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
-        table.add_row(key, "-" if value is None else str(value))
-    app.console.print(table)
+    app.console.print(render_entry(data))
 
 
 @inventory.command()

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import FrameType
-from typing import Any
 
 import click
 
 from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.cli.complete import complete_zones
 from govnet.cli.documents import channel_sender, emit_document, notify_options, send_document
-from govnet.durations import DurationParam, SinceParam, format_age
+from govnet.durations import DurationParam, SinceParam, format_age, utcnow
 from govnet.i18n import pick
 from govnet.report.tabular import Column, emit_rows
-from govnet.store.db import utcnow
 
 SECRET_HELP = (
     "Shared probe secret by reference: env:NAME or file:PATH "
@@ -84,9 +79,16 @@ def canary(
 
     Needs root or CAP_NET_RAW; run it on the host that owns the canary address (in the
     lab: 'ip netns exec <prefix>-ext govnet isolation canary')."""
-    from govnet.probe.canary import CanaryService, listen_plan
-    from govnet.probe.prober import require_raw_privilege
-    from govnet.probe.token import TokenCodec, Verifier
+    from govnet.isolation.probe.canary import (
+        CanaryService,
+        event_line,
+        listen_plan,
+        listening_on,
+        run_until_signalled,
+        summary,
+    )
+    from govnet.isolation.probe.prober import require_raw_privilege
+    from govnet.isolation.probe.token import TokenCodec, Verifier
     from govnet.store.probe import StoreReplayCache
 
     listens = listen_plan(app.inventory(), listen)
@@ -95,24 +97,18 @@ def canary(
     store = app.store()
     verifier = Verifier(codec, StoreReplayCache(store), max_age=max_age)
 
-    def on_event(outcome: str, obs: Any, token: Any, message: str) -> None:
-        if outcome == "unsigned":
-            return  # pings and scans of the canary's address: not probes
-        if app.quiet or not app.interactive:  # cron, systemd: one log line per event
-            logging.getLogger("govnet.probe.canary").warning("%s: %s", outcome, message)
+    def on_event(outcome: str, _obs: object, _token: object, message: str) -> None:
+        line = event_line(outcome, message)
+        if line is None:
             return
-        style = "bold red" if outcome == "accepted" else "yellow"
-        text = message if outcome == "accepted" else f"rejected ({outcome}): {message}"
-        app.console.print(f"{utcnow():%H:%M:%S} {text}", style=style, markup=False, highlight=False)
+        if app.quiet or not app.interactive:  # cron, systemd: one log line per event
+            logging.getLogger("govnet.isolation.probe.canary").warning("%s: %s", outcome, message)
+            return
+        when = f"{utcnow():%H:%M:%S}"
+        app.console.print(f"{when} {line.text}", style=line.style, markup=False, highlight=False)
 
     service = CanaryService(listens, verifier, store, on_event=on_event)
-    stop = threading.Event()
-
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-    where = ", ".join(f"{x.address} ({x.zone}, {x.iface}, dns :{x.port})" for x in listens)
+    where = listening_on(listens)
     if not app.quiet:
         app.err.print(
             pick(
@@ -122,38 +118,23 @@ def canary(
             ),
             markup=False,
         )
-    try:
-        counts = service.run(stop, duration.total_seconds() if duration else None)
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-    summary = " ".join(f"{k}={v}" for k, v in counts.items() if k != "ignored") or "nothing"
+    counts = run_until_signalled(service, duration.total_seconds() if duration else None)
+    done = summary(counts)
     if not app.quiet:
         app.err.print(
-            pick(app.lang, f"canary stopped: {summary}", f"探针接收端已停止：{summary}"),
+            pick(app.lang, f"canary stopped: {done}", f"探针接收端已停止：{done}"),
             markup=False,
         )
 
 
 # --------------------------------------------------------------------------- probe
 
-VERDICT_ZH = {
-    "isolated": "已隔离", "LEAK": "LEAK 违规外联", "error": "无法判断", "untested": "未测试",
-    "pass": "通过", "fail": "不合规", "none": "无数据", "stale": "过期",
-}  # fmt: skip
-
 
 def _label(verdict: str, fmt: str, lang: str) -> str:
     """Chinese verdict labels in tables; machine formats keep the ASCII identifiers."""
-    if fmt != "table" or lang != "zh":
-        return verdict
-    return " ".join(VERDICT_ZH.get(w.strip("()"), w) for w in verdict.split())
+    from govnet.isolation.probe.results import verdict_label
 
-
-def _canary(address: str | None, port: int | None, protocol: str | None) -> str:
-    if not address:
-        return ""
-    return address if protocol == "icmp" or port is None else f"{address}:{port}"
+    return verdict_label(verdict, lang) if fmt == "table" else verdict
 
 
 PROBE_COLUMNS = [
@@ -212,8 +193,14 @@ def probe(
     Only canary addresses declared in the inventory are ever sent to. Needs root or
     CAP_NET_RAW. Exit 0 isolated; 1 a probe leaked; 2 usage; 3 inconclusive (a canary was
     not listening)."""
-    from govnet.probe.prober import ProbeOptions, plan_probes, require_raw_privilege, run_probe
-    from govnet.probe.token import PROTOCOLS, ProbeProtocol, TokenCodec
+    from govnet.isolation.probe.prober import (
+        ProbeOptions,
+        plan_probes,
+        require_raw_privilege,
+        run_probe,
+    )
+    from govnet.isolation.probe.results import canary_address
+    from govnet.isolation.probe.token import PROTOCOLS, ProbeProtocol, TokenCodec
 
     inv = app.inventory()
     chosen = tuple(ProbeProtocol(p) for p in protocols) or PROTOCOLS
@@ -225,7 +212,7 @@ def probe(
     rows = [
         {
             **r.to_dict(),
-            "canary": _canary(r.canary, r.port, r.protocol),
+            "canary": canary_address(r.canary, r.port, r.protocol),
             "received": f"{r.received:%Y-%m-%d %H:%M:%S}" if r.received else "",
             "verdict": _label(r.verdict.value, fmt, app.lang),
         }
@@ -318,8 +305,8 @@ def report(app: App, /, max_age: timedelta, fmt: str, output: Path | None,
 
     Exit 1 when any angle fails for any pair. --notify: as for audit (a failed delivery keeps
     the exit code; a clean 0 becomes 3)."""
-    from govnet.probe.overview import exit_code, overview
-    from govnet.report.bulletin import Labels
+    from govnet.inventory.labels import Labels
+    from govnet.isolation.probe.overview import exit_code, overview
     from govnet.report.bulletins import isolation_document
 
     sender = channel_sender(app, notify, notify_rules) if notify else None  # before any work

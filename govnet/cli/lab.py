@@ -33,6 +33,13 @@ STATUS_COLUMNS = [
 ]
 
 
+# Seeded lab faults that change what an audit of the lab finds, so they are served on request.
+SCENARIOS = {
+    "cross-zone-cable": "an LLDP-visible cable between int-acc-west and ext-acc-west "
+    "(internal ↔ external): isolation.no-cross-zone-neighbor fails on both",
+}
+
+
 @click.group()
 def lab() -> None:
     """Run the embedded lab: simulated SSH devices and SNMP agents on 127.0.0.1."""
@@ -40,15 +47,23 @@ def lab() -> None:
 
 @lab.command()
 @state_dir_option
+@click.option(
+    "--scenario",
+    "scenarios",
+    multiple=True,
+    type=click.Choice(list(SCENARIOS)),
+    help="Also serve the lab data seeded for a scenario (repeatable): "
+    + "; ".join(f"{k}: {v}" for k, v in SCENARIOS.items()),
+)
 @pass_app
-def up(app: App, state_dir: Path | None) -> None:
+def up(app: App, state_dir: Path | None, scenarios: tuple[str, ...]) -> None:
     """Start the lab for the inventory's loopback devices (returns when all listen)."""
     inv = app.inventory()
     _served, refused = launcher.lab_devices(inv)
     for line in refused:
         app.err.print(f"govnet: lab: skipping {line}", style="yellow", markup=False)
     path = app.inventory_path or Path("inventory/lab.yaml")
-    st = launcher.up(path, state_dir)
+    st = launcher.up(path, state_dir, scenarios=scenarios)
     app.console.print(
         pick(
             app.lang,
@@ -76,7 +91,7 @@ def down(app: App, state_dir: Path | None) -> None:
 @pass_app
 def status(app: App, state_dir: Path | None, fmt: str, output: Path | None) -> None:
     """Show whether the lab runs and probe each device (exit 3 if the lab is down)."""
-    from govnet.lab.probe import probe_devices
+    from govnet.lab.reachability import probe_devices
 
     st = launcher.status(state_dir)
     rows: list[dict[str, Any]] = probe_devices(st.devices, app.inventory()) if st.running else []

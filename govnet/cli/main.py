@@ -98,6 +98,7 @@ COMMANDS = [
     ("backup", "backup"),
     ("audit", "audit"),
     ("isolation", "isolation"),
+    ("discover", "discover"),
     ("av", "av"),
     ("provision", "provision"),
     ("ipam", "ipam"),
@@ -108,6 +109,9 @@ COMMANDS = [
     ("report", "report"),
     ("hostkeys", "hostkeys"),
     ("init", "init"),
+    ("export", "transfer:export_cmd"),
+    ("import", "transfer:import_cmd"),
+    ("store", "transfer:store_group"),
 ]
 
 
@@ -127,13 +131,9 @@ class _LazyCommands(dict[str, click.Command]):
         module = self._pending.pop(name, None) if isinstance(name, str) else None
         if module is None:
             return
-        try:
-            mod = importlib.import_module(f"govnet.cli.{module}")
-        except ModuleNotFoundError as exc:  # a feature not built yet: only its own module
-            if exc.name != f"govnet.cli.{module}":
-                raise
-            return
-        command: click.Command = getattr(mod, module)
+        module, _, attribute = module.partition(":")  # "module" or "module:attribute"
+        mod = importlib.import_module(f"govnet.cli.{module}")
+        command: click.Command = getattr(mod, attribute or module)
         add_global_options(command)
         super().__setitem__(command.name or module, command)
 

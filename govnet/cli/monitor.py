@@ -1,8 +1,9 @@
-"""``govnet monitor run|status|show``: the SNMP monitoring daemon and what it has seen."""
+"""``govnet monitor run|status|show|history``: the SNMP monitoring daemon and what it has seen."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import sys
 import time
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from pydantic import ValidationError
 
 from govnet.cli.common import (
     DEFAULT_INVENTORY,
@@ -22,14 +24,15 @@ from govnet.cli.common import (
 )
 from govnet.cli.complete import complete_devices
 from govnet.durations import format_duration, parse_duration
-from govnet.errors import ExitCode, GovnetError, StaleError
+from govnet.errors import ExitCode, StaleError
 from govnet.i18n import pick
 from govnet.inventory import Filters, Inventory, load_inventory, select_devices
 from govnet.inventory.model import Device
 from govnet.monitor.config import MonitorConfig, Retention
-from govnet.monitor.metrics import METRICS
-from govnet.report.tabular import Column, emit_rows
+from govnet.monitor.extension import DaemonExtension
+from govnet.report.tabular import Column, emit_rows, to_csv, to_json
 from govnet.secrets import check_all
+from govnet.settings import RemoteWriteSpec, active
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,6 +68,9 @@ def run_options(func: F) -> F:
         click.option("--duration", default=None, help="Stop after this long (e.g. 20s)."),
         click.option("--log-format", type=click.Choice(["json", "text"]), default=None,
                      help="Log lines as JSON (default off a terminal) or text."),
+        click.option("--remote-write", "remote_write", metavar="URL", default=None,
+                     help="Also send samples to this Prometheus remote-write URL (e.g. "
+                          "VictoriaMetrics' /api/v1/write) [config remote_write:]."),
     ]  # fmt: skip
     for opt in reversed(opts):
         func = opt(func)
@@ -73,9 +79,9 @@ def run_options(func: F) -> F:
 
 def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:
     """Parse the run options, start the daemon, return its exit code."""
+    from govnet.availability.extension import ServiceChecks
     from govnet.monitor import logfmt
-    from govnet.monitor.service import Daemon, DaemonOptions
-    from govnet.services.daemon import ServiceChecks
+    from govnet.monitor.daemon import Daemon, DaemonOptions
 
     config = MonitorConfig(
         concurrency=opts["concurrency"],
@@ -109,7 +115,24 @@ def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:
 
     # unknown names in filters and unset secrets are input errors, before any lock or socket
     check_all(r for d in select_devices(first, filters) for r in d.snmp_secrets())
-    daemon = Daemon(load, app.store(), options, extensions=[ServiceChecks()])
+    extensions: list[DaemonExtension] = [ServiceChecks()]
+    spec = active().remote_write
+    if opts["remote_write"]:
+        try:
+            spec = RemoteWriteSpec.model_validate(
+                {
+                    **(spec.model_dump(exclude_none=True) if spec else {}),
+                    "url": opts["remote_write"],
+                }
+            )
+        except ValidationError as exc:
+            message = str(exc.errors()[0]["msg"])
+            raise click.BadParameter(message, param_hint="--remote-write") from None
+    if spec is not None and not options.once:  # --once: nothing would stay to send it
+        from govnet.monitor.remote_write import extension
+
+        extensions.append(extension(spec, app.db_url))
+    daemon = Daemon(load, app.store(), options, extensions=extensions)
     summary = asyncio.run(daemon.run())
     if options.once:
         if not app.quiet:
@@ -155,9 +178,6 @@ STATUS_COLUMNS = [
     Column("error", "Last error", "最近错误"),
     Column("seen", "Last poll", "最近轮询", "right"),
 ]
-STALE_AFTER = 3  # poll intervals: older states are history, not the network as it is
-
-_STATE_ZH = {"up": "正常", "unreachable": "不可达", "down": "宕机", "unknown": "未知"}
 
 
 @monitor.command("status")
@@ -169,61 +189,40 @@ def status_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> Non
 
     Exit 3 if any is down, or if the newest state is older than three poll intervals (the
     daemon is not running: the states are history, not the network as it is now)."""
-    from govnet.monitor.model import DeviceState
-    from govnet.store.monitor import MonitorStore
+    from govnet.monitor.query import STALE_AFTER, device_status, newest
 
     filters = filters_from(kwargs)
-    rows = MonitorStore(app.store(create=False)).device_states()
+    wanted = None
     if not filters.is_empty():
         wanted = {d.name for d in select_devices(app.inventory(), filters)}
-        rows = [r for r in rows if r["device"] in wanted]
     now = time.time()
-    for r in rows:
-        r["age_s"] = round(max(0.0, now - r["last_poll"]), 1) if r["last_poll"] else None
-        r["stale"] = r["age_s"] is None or r["age_s"] > STALE_AFTER * poll_interval(r)
-    rank = {s.value: s.rank for s in DeviceState}
-    rows.sort(key=lambda r: (rank.get(r["state"], 9), r["device"]))
-    ago = pick(app.lang, "{} ago", "{}前")
-    table = [
-        {
-            **r,
-            "state": r["state"] if app.lang == "en" else _STATE_ZH.get(r["state"], r["state"]),
-            "for": format_duration(max(0.0, now - r["since"])) if r["since"] else "",
-            "rtt_ms": f"{r['rtt_ms']:.1f}" if r["rtt_ms"] is not None else "",
-            "uptime": format_duration(r["uptime_s"]) if r["uptime_s"] is not None else "",
-            "seen": "" if r["age_s"] is None else ago.format(format_duration(r["age_s"])),
-        }
-        for r in rows
-    ]
-    if not rows and fmt == "table":
+    states = device_status(app.store(create=False), wanted, now)
+    if not states and fmt == "table":
         app.err.print(pick(app.lang, "no device states stored yet: run 'govnet monitor run'",
                            "尚无设备状态：请先运行 govnet monitor run"), markup=False)  # fmt: skip
-    text = emit_rows(app.console, table, STATUS_COLUMNS, fmt, app.lang, json_data=rows)
+    text = emit_rows(
+        app.console,
+        [s.cells(app.lang, now) for s in states],
+        STATUS_COLUMNS,
+        fmt,
+        app.lang,
+        json_data=[s.to_json() for s in states],
+    )
     if text is not None:
         app.write(text, output)
-    newest = max(rows, key=lambda r: r["last_poll"], default=None)
-    if newest is not None and newest["stale"]:
-        age = format_duration(newest["age_s"]) if newest["age_s"] is not None else "?"
-        every = format_duration(poll_interval(newest))
+    last = newest(states)
+    if last is not None and last.stale:
+        age = format_duration(last.age_s) if last.age_s is not None else "?"
+        every = format_duration(last.interval)
         raise StaleError(pick(
             app.lang,
-            f"device states are old: the newest poll was {age} ago ({newest['device']}), more "
+            f"device states are old: the newest poll was {age} ago ({last.device}), more "
             f"than {STALE_AFTER} poll intervals ({every}); is govnetd running? "
             "(systemctl status govnetd)",
-            f"设备状态已过时：最近一次轮询在 {age} 前（{newest['device']}），超过 {STALE_AFTER} 个"
+            f"设备状态已过时：最近一次轮询在 {age} 前（{last.device}），超过 {STALE_AFTER} 个"
             f"轮询周期（{every}）；govnetd 是否在运行？（systemctl status govnetd）",
         ))  # fmt: skip
-    bad = any(r["state"] in ("down", "unreachable") for r in rows)
-    exit_with(int(ExitCode.UNREACHABLE) if bad else 0)
-
-
-def poll_interval(row: dict[str, Any]) -> float:
-    """The interval the daemon scheduled for a device: its next poll less its last one (a
-    backed-off device's too), else the monitor's default."""
-    from govnet.monitor.config import MonitorConfig
-
-    scheduled = float(row.get("next_poll") or 0.0) - float(row.get("last_poll") or 0.0)
-    return scheduled if scheduled > 0 else float(MonitorConfig().default_interval)
+    exit_with(int(ExitCode.UNREACHABLE) if any(s.bad for s in states) else 0)
 
 
 SHOW_COLUMNS = [
@@ -245,21 +244,105 @@ def show_cmd(
     app: App, /, device: str, metric: tuple[str, ...], fmt: str, output: Path | None
 ) -> None:
     """The latest value of every metric of DEVICE (from the store)."""
-    from govnet.store.monitor import MonitorStore
+    from govnet.monitor.query import by_metric, latest_values
 
-    rows = MonitorStore(app.store(create=False)).latest_values(list(metric) or None, device)
-    if not rows:
-        raise GovnetError(f"{device}: no values stored (not monitored yet, or not a device name)")
+    values = latest_values(app.store(create=False), device, metric)
     now = time.time()
-    out = []
-    for r in sorted(rows, key=lambda r: (r["metric"], r["instance"])):
-        meta = METRICS.get(r["metric"])
-        value = r["text"] if r["value"] is None else f"{r['value']:g}"
-        out.append({
-            "metric": r["metric"], "instance": r["instance"], "value": value,
-            "unit": meta.unit if meta else "", "label": meta.label(app.lang) if meta else "",
-            "age": format_duration(max(0.0, now - r["ts"])),
-        })  # fmt: skip
-    text = emit_rows(app.console, out, SHOW_COLUMNS, fmt, app.lang, json_data=rows)
+    text = emit_rows(
+        app.console,
+        [v.cells(app.lang, now) for v in by_metric(values)],
+        SHOW_COLUMNS,
+        fmt,
+        app.lang,
+        json_data=[v.to_json() for v in values],
+    )
     if text is not None:
         app.write(text, output)
+
+
+HISTORY_COLUMNS = [
+    Column("device", "Device", "设备"),
+    Column("metric", "Metric", "指标"),
+    Column("instance", "Instance", "对象"),
+    Column("time", "Time", "时间"),
+    Column("value", "Value", "值", "right"),
+    Column("min", "Min", "最小", "right"),
+    Column("max", "Max", "最大", "right"),
+    Column("unit", "Unit", "单位"),
+]
+
+
+@monitor.command("history")
+@click.argument("device", shell_complete=complete_devices)
+@click.argument("metrics", nargs=-1)
+@click.option(
+    "--since", "-s", default="24h", show_default=True,
+    help="How far back: 24h, 7d, 90m, or FROM..TO (2026-11-01..2026-11-30, ISO times).",
+)  # fmt: skip
+@click.option("--height", type=click.IntRange(3, 60), default=8, show_default=True,
+              help="Rows per chart.")  # fmt: skip
+@click.option("--width", type=click.IntRange(40, 400), default=None,
+              help="Chart width [default: the terminal's].")  # fmt: skip
+@click.option("--tz", default=None, help="Time zone of FROM..TO and of the times shown.")
+@format_option("chart", "json", "csv", default="chart")
+@pass_app
+def history_cmd(
+    app: App, /, device: str, metrics: tuple[str, ...], since: str, height: int,
+    width: int | None, tz: str | None, fmt: str, output: Path | None,
+) -> None:  # fmt: skip
+    """DEVICE's history: a chart per series, or its points as CSV/JSON.
+
+    METRIC is a metric name (all its instances: if_in_bps) or METRIC:INSTANCE
+    (if_in_bps:GigabitEthernet1/0/1); none: every metric of the device, interfaces only the
+    two busiest. Up to two days come from the raw samples, up to two weeks from 5-minute
+    rollups, longer periods from hourly ones (each point the average of its bucket, with its
+    minimum and maximum)."""
+    from datetime import datetime
+
+    from govnet.availability.sla import local_zone
+    from govnet.monitor.history import parse_since, read_history
+    from govnet.store.monitor import MonitorStore
+
+    zone = local_zone(tz)
+    now = time.time()
+    start, end = parse_since(since, now, zone)
+    history = read_history(MonitorStore(app.store(create=False)), device, metrics, start, end, now)
+    if fmt == "chart":
+        from govnet.dashboard.chart import history_chart
+
+        step = {0: pick(app.lang, "raw samples", "原始采样"),
+                300: pick(app.lang, "5-minute averages", "5分钟均值"),
+                3600: pick(app.lang, "hourly averages", "小时均值")}[history.step]  # fmt: skip
+        stamp = "%Y-%m-%d %H:%M"
+        head = (f"{device}  {datetime.fromtimestamp(start, zone).strftime(stamp)} — "
+                f"{datetime.fromtimestamp(end, zone).strftime(stamp)}  ({step})")  # fmt: skip
+        chart_w = width or app.console.width
+        if output is not None:
+            from rich.console import Console
+
+            console = Console(width=chart_w, record=True, file=io.StringIO(), color_system=None)
+            console.print(head, markup=False, highlight=False)
+            console.print(history_chart(history, chart_w, height, app.lang))
+            app.write(console.export_text(), output)
+            return
+        app.console.print(head, markup=False, highlight=False, style="bold")
+        app.console.print(history_chart(history, chart_w, height, app.lang))
+        return
+    rows = [
+        {"device": s.device, "metric": s.metric, "instance": s.instance,
+         "time": datetime.fromtimestamp(p.ts, zone).isoformat(timespec="seconds"),
+         "ts": p.ts, "value": p.value, "min": p.low, "max": p.high, "unit": s.unit}
+        for s in history.series for p in s.points
+    ]  # fmt: skip
+    if fmt == "json":
+        data = {
+            "device": device, "since": start, "until": end, "step": history.step,
+            "series": [
+                {"metric": s.metric, "instance": s.instance, "unit": s.unit,
+                 "points": [[p.ts, p.value, p.low, p.high] for p in s.points]}
+                for s in history.series
+            ],
+        }  # fmt: skip
+        app.write(to_json(data), output)
+        return
+    app.write(to_csv(rows, HISTORY_COLUMNS), output)

@@ -16,7 +16,7 @@ from govnet.cli.common import App, exit_with, filter_options, filters_from, form
 from govnet.errors import GovnetError
 from govnet.i18n import pick
 from govnet.inventory.model import Device
-from govnet.provision.service import (
+from govnet.provision.operations import (
     CHANGE,
     FAILED,
     NO_CHANGE,

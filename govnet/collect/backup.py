@@ -4,26 +4,21 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from govnet.collect.fetch import Collected, CollectOptions, collect
+from govnet.collect.fleet import DeviceResult
 from govnet.collect.sanitize import mask_secrets, stored_text
+from govnet.core.ids import new_run_id
 from govnet.durations import utcnow
 from govnet.errors import GovnetError
 from govnet.inventory.model import Device
-from govnet.transport.pool import DeviceResult
 
 if TYPE_CHECKING:  # SQLAlchemy: imported by the commands that open the store
     from govnet.store.db import Store
-
-
-def new_run_id(kind: str, when: datetime | None = None) -> str:
-    when = when or utcnow()
-    return f"{kind}-{when:%Y%m%d-%H%M%S}-{secrets.token_hex(4)}"  # never twice a second
 
 
 @dataclass

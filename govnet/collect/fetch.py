@@ -6,20 +6,22 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from govnet.collect.fleet import DeviceResult, FleetResult, run_fleet
 from govnet.collect.sanitize import normalise
 from govnet.durations import utcnow
 from govnet.inventory.model import Device
 from govnet.platforms import get_platform
 from govnet.secrets import check_all
 from govnet.transport.jump import check_keys
-from govnet.transport.pool import DeviceResult, FleetResult, run_fleet
-from govnet.transport.ssh import SshOptions, SshSession
+from govnet.transport.session import SessionFactory, ssh_session
+from govnet.transport.ssh import SshOptions
 
 
 @dataclass(frozen=True)
 class CollectOptions:
     workers: int = 16
     ssh: SshOptions = field(default_factory=SshOptions)
+    session: SessionFactory = ssh_session  # how a device session is opened (tests: a fake)
 
 
 @dataclass
@@ -46,7 +48,7 @@ def collect(
 
     def task(device: Device) -> Collected:
         platform = get_platform(device.platform)
-        with SshSession(device, opts.ssh) as session:
+        with opts.session(device, opts.ssh) as session:
             config = normalise(session.fetch("running_config"), platform) if with_config else None
             outputs = {cmd: session.send(cmd) for cmd in dict.fromkeys(commands(device))}
         return Collected(config, outputs, utcnow())

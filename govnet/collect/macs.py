@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from govnet.collect.fleet import DeviceResult, run_fleet
 from govnet.collect.tables import (
     DeviceTables,
     collect_snmp,
@@ -25,8 +26,8 @@ from govnet.inventory.model import Device
 from govnet.secrets import REDACTOR
 from govnet.store import macs as store_macs
 from govnet.store.db import Store
-from govnet.transport.pool import DeviceResult, run_fleet
-from govnet.transport.ssh import SshOptions, SshSession
+from govnet.transport.session import SessionFactory, ssh_session
+from govnet.transport.ssh import SshOptions
 
 
 def sightings(tables: DeviceTables) -> list[store_macs.Sighting]:
@@ -50,15 +51,17 @@ def record_tables(store: Store, tables: Iterable[DeviceTables], at: datetime) ->
     return done
 
 
-def ssh_mac_table(device: Device, options: SshOptions | None = None) -> DeviceTables:
+def ssh_mac_table(
+    device: Device, options: SshOptions | None = None, session: SessionFactory = ssh_session
+) -> DeviceTables:
     """One switch's MAC table over SSH (the platform's ``mac`` command only)."""
     result = DeviceTables(device.name, device.zone, "ssh")
     command = table_commands(device.platform).get("mac")
     if command is None:
         result.error = f"platform {device.platform} has no MAC table command"
         return result
-    with SshSession(device, options) as session:
-        output = session.send(command)
+    with session(device, options or SshOptions()) as cli:
+        output = cli.send(command)
     rows = parse_rows(device.name, device.platform, command, output)
     result.entries, result.own_macs = entries_from_rows(device, "mac", rows)
     return result

@@ -252,17 +252,15 @@ def table_commands(platform: str) -> dict[str, str]:
 def parse_rows(device: str, platform: str, command: str, output: str) -> list[dict[str, Any]]:
     """ntc-templates rows of one table command; ProtocolError when there is no template or
     the output does not fit it."""
-    from ntc_templates.parse import ParsingException, parse_output
-    from textfsm import TextFSMError
+    from govnet.collect import ntc
 
     templates = get_platform(platform).templates
     if not templates:
         raise ProtocolError(device, f"platform {platform} has no TextFSM templates")
     try:
-        rows = parse_output(platform=templates, command=command, data=output)
-    except (ParsingException, TextFSMError) as exc:
+        return ntc.parse(templates, command, output)
+    except ntc.TemplateParseError as exc:
         raise ProtocolError(device, f"cannot parse the output of {command!r}: {exc}") from exc
-    return [{str(k).lower(): v for k, v in row.items()} for row in rows]
 
 
 def _is_own_arp(platform: str, row: Mapping[str, Any]) -> bool:
@@ -521,24 +519,24 @@ def tables_from_snmp(device: Device, walks: SnmpWalks) -> DeviceTables:
     return result
 
 
-async def walk_tables(device: Device) -> SnmpWalks:
+async def walk_tables(device: Device, backend: snmp.SnmpBackend) -> SnmpWalks:
     """Walk what :func:`tables_from_snmp` needs; the first failure ends the device."""
     target = snmp.SnmpTarget.for_device(device)
-    walks = SnmpWalks(if_name=await snmp.bulkwalk(target, IF_NAME))  # reachable at all?
-    results = await asyncio.gather(*(snmp.bulkwalk(target, oid) for _, oid in _WALKS))
+    walks = SnmpWalks(if_name=await backend.bulkwalk(target, IF_NAME))  # reachable at all?
+    results = await asyncio.gather(*(backend.bulkwalk(target, oid) for _, oid in _WALKS))
     for (attr, _), values in zip(_WALKS, results, strict=True):
         setattr(walks, attr, values)
     if not walks.fdb_q:
-        results = await asyncio.gather(*(snmp.bulkwalk(target, oid) for _, oid in _DOT1D_WALKS))
+        results = await asyncio.gather(*(backend.bulkwalk(target, oid) for _, oid in _DOT1D_WALKS))
         for (attr, _), values in zip(_DOT1D_WALKS, results, strict=True):
             setattr(walks, attr, values)
     return walks
 
 
-async def snmp_tables(device: Device) -> DeviceTables:
+async def snmp_tables(device: Device, backend: snmp.SnmpBackend) -> DeviceTables:
     """One switch's tables over SNMP; a transport failure is recorded, never raised."""
     try:
-        walks = await walk_tables(device)
+        walks = await walk_tables(device, backend)
     except TransportError as exc:
         return DeviceTables(device.name, device.zone, "snmp", error=f"SNMP: {exc.message}")
     except GovnetError as exc:  # an unresolvable community or key reference
@@ -568,20 +566,26 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
     return box["value"]  # type: ignore[no-any-return]
 
 
-def collect_snmp(devices: Sequence[Device], concurrency: int = 32) -> dict[str, DeviceTables]:
-    """Every device's tables over SNMP, at most ``concurrency`` devices at a time."""
+def collect_snmp(
+    devices: Sequence[Device],
+    concurrency: int = 32,
+    new_backend: snmp.BackendFactory = snmp.snmp_backend,
+) -> dict[str, DeviceTables]:
+    """Every device's tables over SNMP, at most ``concurrency`` devices at a time, through
+    one backend made by ``new_backend`` (closed at the end)."""
 
     async def main() -> list[DeviceTables]:
         limit = asyncio.Semaphore(concurrency)
+        backend = new_backend()
 
         async def one(device: Device) -> DeviceTables:
             async with limit:
-                return await snmp_tables(device)
+                return await snmp_tables(device, backend)
 
         try:
             return list(await asyncio.gather(*(one(d) for d in devices)))
         finally:
-            await snmp.close()
+            await backend.close()
 
     if not devices:
         return {}

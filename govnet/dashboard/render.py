@@ -24,14 +24,18 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from govnet.core.vocabulary import Severity
 from govnet.dashboard.snapshot import (
+    SPARK_WINDOW,
     ActiveAlert,
+    Detail,
     DeviceTile,
     Sensor,
     ServiceTile,
@@ -40,7 +44,11 @@ from govnet.dashboard.snapshot import (
 )
 from govnet.durations import format_duration
 from govnet.i18n import pick
+from govnet.monitor.model import DeviceState
 from govnet.textsafe import visible
+
+if TYPE_CHECKING:
+    from govnet.monitor.history import Series
 
 TEMP_RANGE = (18.0, 27.0)  # GB 50174-2017, inlet
 HUMIDITY_RANGE = (20.0, 80.0)
@@ -56,17 +64,20 @@ ZONE_ORDER = ("internal", "external", "internet", "classified")
 STATE_STYLE = {"up": "green", "unreachable": "yellow", "down": "bold red", "unknown": "dim"}
 STATE_MARK = {"up": "●", "unreachable": "◐", "down": "✖", "unknown": "○"}
 ALERT_MARK = "▲"
-STATE_WORDS = {
-    "up": ("up", "正常"), "unreachable": ("unreachable", "不可达"), "down": ("down", "宕机"),
-    "unknown": ("unknown", "未知"),
-}  # fmt: skip
+HEALTH_STYLE = {"!": "bold red", "^": "bold yellow"}  # DeviceHealth.flag
+STATE_WORDS = {s.value: (s.value, s.label("zh")) for s in DeviceState}
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
-SEVERITY_SHORT = {"critical": ("CRIT", "紧急"), "high": ("HIGH", "重要"),
-                  "medium": ("MED", "次要"), "low": ("LOW", "提示")}  # fmt: skip
+# English tiles abbreviate; Chinese labels are short already (core.vocabulary.SEVERITY_LABELS)
+SEVERITY_SHORT = {
+    s.value: (short, s.label("zh"))
+    for s, short in zip(Severity, ("CRIT", "HIGH", "MED", "LOW"), strict=True)
+}
 UPS_SOURCE = {
-    3: ("MAINS", "市电", "green"), 4: ("BYPASS", "旁路", "yellow"),
-    5: ("BATTERY", "电池供电", "bold red"), 2: ("OUTPUT OFF", "无输出", "bold red"),
-}  # fmt: skip
+    3: ("MAINS", "市电", "green"),
+    4: ("BYPASS", "旁路", "yellow"),
+    5: ("BATTERY", "电池供电", "bold red"),
+    2: ("OUTPUT OFF", "无输出", "bold red"),
+}
 IF_SHORT = (
     ("TenGigabitEthernet", "Te"), ("XGigabitEthernet", "XGE"), ("GigabitEthernet", "GE"),
     ("FastEthernet", "Fa"), ("Ten-GigabitEthernet", "XGE"), ("Bridge-Aggregation", "BAGG"),
@@ -81,12 +92,15 @@ class View:
     lang: str = "en"
     page: int = 0
     live: bool = False  # show the keys in the footer
+    selected: str = ""  # the device tile the cursor is on (live: Tab, Enter opens it)
+    help: bool = False  # the keys instead of the device tiles (live: ?)
 
 
 @dataclass(frozen=True)
 class Frame:
     renderable: RenderableType
     pages: int
+    devices: tuple[str, ...] = ()  # the device tiles on this page, in order (live: selection)
 
 
 def _t(view: View, en: str, zh: str) -> str:
@@ -143,22 +157,15 @@ def render(snap: Snapshot, view: View) -> Frame:
     width = max(view.width, 60)
     inner = width - 4  # panel borders and padding
     if view.height is not None:
-        body = max(view.height, 20) - 2
-        alerts_h = max(4, round(body * 0.27))
-        middle_h = max(5, round(body * 0.3))
-        service_lines = min(len(snap.services), max(1, round(body * 0.15)))
-        services_h = service_lines + 2 if snap.services else 0
-        zones_lines = body - alerts_h - middle_h - services_h - 2
-        if zones_lines < 4 and middle_h > 6:  # the zones keep room for a tile line each
-            give = min(4 - zones_lines, middle_h - 6)
-            middle_h, zones_lines = middle_h - give, zones_lines + give
-        middle_lines, alert_lines = middle_h - 2, alerts_h - 2
+        zones_lines, service_lines, middle_lines, alert_lines = _budget(snap, view, inner)
     else:
         zones_lines = _natural_zone_lines(snap, inner)
         middle_lines = max(3, min(10, max(len(_power_lines(snap, view, 40, 99)), len(snap.links))))
         alert_lines = max(1, min(15, len(snap.alerts)))
         service_lines = min(12, len(snap.services))
-    zone_text, pages = _zones(snap, view, inner, zones_lines)
+    zone_text, pages, shown = _zones(snap, view, inner, zones_lines)
+    if view.help:
+        zone_text = _help_lines(view, inner)
     left_w = max(30, (width * 45) // 100)
     right_w = width - left_w
     power = _power_lines(snap, view, left_w - 4, middle_lines)
@@ -170,9 +177,10 @@ def render(snap: Snapshot, view: View) -> Frame:
         _panel(power, _t(view, "Power & environment", "供电与环境"), middle_lines),
         _panel(links, _t(view, "Busiest links", "链路利用率"), middle_lines),
     )
+    zones_title = _t(view, "Keys", "按键") if view.help else _t(view, "Devices by zone", "分区设备")
     parts: list[RenderableType] = [
         _header(snap, view, width),
-        _panel(zone_text, _t(view, "Devices by zone", "分区设备"), zones_lines),
+        _panel(zone_text, zones_title, zones_lines),
     ]
     if snap.services:
         parts.append(
@@ -189,7 +197,63 @@ def render(snap: Snapshot, view: View) -> Frame:
         ),
         _footer(view, pages, width),
     ]
-    return Frame(Group(*parts), pages)
+    return Frame(Group(*parts), pages, tuple(shown))
+
+
+def _budget(snap: Snapshot, view: View, inner: int) -> tuple[int, int, int, int]:
+    """Lines inside the zones, services, power/links and alerts panels, shared by what each
+    has to show (an alert panel with two alerts gets two lines, the devices the rest), so the
+    frame is exactly ``view.height`` rows and no panel keeps empty rows another one needs."""
+    assert view.height is not None
+    body = max(view.height, 20) - 2  # header and footer
+    borders = 6 + (2 if snap.services else 0)
+    free = body - borders
+    need_zones = _natural_zone_lines(snap, inner, cap=free)
+    need_services = len(snap.services)
+    left_w = max(30, (max(view.width, 60) * 45) // 100)
+    need_middle = max(len(_power_lines(snap, view, left_w - 4, 99)), len(snap.links), 1)
+    need_alerts = max(1, len(snap.alerts))
+    zones = min(need_zones, 2)
+    services = min(need_services, 1)
+    middle = min(need_middle, 3)
+    alerts = min(need_alerts, 2)
+    free -= zones + services + middle + alerts
+
+    def grant(current: int, need: int, cap: int) -> int:
+        nonlocal free
+        more = max(0, min(need, cap) - current)
+        more = min(more, free)
+        free -= more
+        return current + more
+
+    zones = grant(zones, need_zones, round(body * 0.6))
+    middle = grant(middle, need_middle, round(body * 0.3))
+    services = grant(services, need_services, max(1, round(body * 0.15)))
+    alerts = grant(alerts, need_alerts, round(body * 0.3))
+    zones = grant(zones, need_zones, body)
+    alerts = grant(alerts, need_alerts, body)
+    middle = grant(middle, min(need_middle, 10), body)
+    zones += free  # what nobody needs: below the device tiles
+    return zones, services, middle, alerts
+
+
+def _help_lines(view: View, inner: int) -> list[Text]:
+    keys = [
+        ("n  space  PgDn  ↓  →", "next page", "下一页"),
+        ("p  PgUp  ↑  ←", "previous page", "上一页"),
+        ("Home  End", "first / last page", "首页 / 末页"),
+        ("Tab  Shift-Tab", "select a device", "选择设备"),
+        ("Enter", "device details (Esc: back)", "设备详情（Esc 返回）"),
+        ("?", "this help (Esc closes it)", "本帮助（Esc 关闭）"),
+        ("q  Ctrl-C", "quit", "退出"),
+    ]
+    out = []
+    for key, en, zh in keys:
+        line = Text(key.ljust(22), style="bold")
+        line.append(_t(view, en, zh))
+        line.truncate(inner, overflow="ellipsis")
+        out.append(line)
+    return out
 
 
 def _panel(lines: list[Text], title: str, height: int) -> Panel:
@@ -206,7 +270,7 @@ def _header(snap: Snapshot, view: View, width: int) -> Table:
     for d in snap.devices:
         counts[d.state] = counts.get(d.state, 0) + 1
     left = Text()
-    title = _t(view, "govnet machine room", "govnet 中心机房") if width >= 100 else "govnet"
+    title = _t(view, "govnet machine room", "govnet 中心机房") if width >= 120 else "govnet"
     left.append(title, style="bold")
     left.append(f"  {len(snap.devices)}" + _t(view, " devices: ", "台 "))
     for state in ("down", "unreachable", "unknown", "up"):
@@ -215,27 +279,39 @@ def _header(snap: Snapshot, view: View, width: int) -> Table:
     firing = [a for a in snap.alerts if not a.suppressed]
     crit = sum(1 for a in firing if a.severity == "critical")
     plural = "" if len(firing) == 1 else "s"
-    left.append(" " + _t(view, f"{len(firing)} alert{plural}", f"告警 {len(firing)}"),
-                style="bold red" if crit else "yellow" if firing else "green")  # fmt: skip
+    left.append(
+        " " + _t(view, f"{len(firing)} alert{plural}", f"告警 {len(firing)}"),
+        style="bold red" if crit else "yellow" if firing else "green",
+    )
     if crit:
-        left.append(_t(view, f" ({crit} critical)", f"（紧急 {crit}）"), style="bold red")
-    stamp = "%Y-%m-%d %H:%M:%S" if width >= 100 else "%m-%d %H:%M:%S"
+        zh = f"（{Severity.CRITICAL.label('zh')} {crit}）"
+        left.append(_t(view, f" ({crit} critical)", zh), style="bold red")
+    stamp = "%Y-%m-%d %H:%M:%S" if width >= 120 else "%m-%d %H:%M:%S"
     right = Text(" " + time.strftime(stamp, time.localtime(snap.now)))
     if snap.daemon_alive:
         right.append(" " + _t(view, "daemon ok", "守护进程正常"), style="green")
     else:
-        beat = snap.daemon.get("heartbeat")
-        age = (
-            _t(view, f" (last seen {format_duration(snap.now - beat)} ago)",
-               f"（{format_duration(snap.now - beat)}前）")
-            if isinstance(beat, int | float) else ""
-        )  # fmt: skip
-        right.append(" " + _t(view, "NO DAEMON", "守护进程未运行") + age, style="bold red")
+        right.append(" " + _t(view, "NO DAEMON", "守护进程未运行"), style="bold red")
+    newest = snap.newest_poll
+    if newest is not None:
+        age = short_age(snap.now - newest)
+        fresh = not any(d.last_poll == newest and d.stale(snap.now) for d in snap.devices)
+        right.append(" " + _t(view, f"data {age} old", f"数据{age}前"),
+                     style="" if fresh else "bold red")  # fmt: skip
     grid = Table.grid(expand=True)
     grid.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
     grid.add_column(no_wrap=True, justify="right")
     grid.add_row(left, right)
     return grid
+
+
+def short_age(seconds: float) -> str:
+    """45s, 12m, 3h, 2d: an age that fits a tile."""
+    seconds = max(0.0, seconds)
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
 
 
 def _footer(view: View, pages: int, width: int) -> Text:
@@ -249,7 +325,8 @@ def _footer(view: View, pages: int, width: int) -> Text:
             )
         )
     if view.live:
-        parts.append(_t(view, "n/p: page  q: quit", "n/p 翻页  q 退出"))
+        parts.append(_t(view, "n/p: page  Enter: details  ?: keys  q: quit",
+                        "n/p 翻页  Enter 详情  ? 按键  q 退出"))  # fmt: skip
     else:
         parts.append(_t(view, "details: govnet alerts list · govnet monitor status",
                         "详情：govnet alerts list · govnet monitor status"))  # fmt: skip
@@ -266,23 +343,24 @@ def _zone_order(zones: Sequence[str]) -> list[str]:
 
 def _tile_width(devices: Sequence[DeviceTile]) -> int:
     longest = max((len(d.name) for d in devices), default=8)
-    return min(max(longest, 6), 16) + 3  # mark, space, name, gap
+    flags = any(d.health is not None and d.health.flag for d in devices)
+    return min(max(longest, 6), 16) + 3 + (2 if flags else 0)  # mark, space, name, [flag], gap
 
 
-def _natural_zone_lines(snap: Snapshot, inner: int) -> int:
+def _natural_zone_lines(snap: Snapshot, inner: int, cap: int = 16) -> int:
     zones: dict[str, list[DeviceTile]] = {}
     for d in snap.devices:
         zones.setdefault(d.zone, []).append(d)
     per_line = max(1, inner // _tile_width(snap.devices))
-    total = sum(1 + min(4, math.ceil(len(ds) / per_line)) for ds in zones.values())
-    return max(1, min(total, 16))
+    total = sum(1 + math.ceil(len(ds) / per_line) for ds in zones.values())
+    return max(1, min(total, cap))
 
 
-def _zones(snap: Snapshot, view: View, inner: int, lines: int) -> tuple[list[Text], int]:
+def _zones(snap: Snapshot, view: View, inner: int, lines: int) -> tuple[list[Text], int, list[str]]:
     if not snap.devices:
         msg = _t(view, "no device states yet: is govnetd running? (govnet monitor run)",
                  "尚无设备状态：govnetd 是否在运行？（govnet monitor run）")  # fmt: skip
-        return [Text(msg, style="yellow")], 1
+        return [Text(msg, style="yellow")], 1, []
     zones: dict[str, list[DeviceTile]] = {}
     for d in snap.devices:
         zones.setdefault(d.zone, []).append(d)
@@ -301,10 +379,11 @@ def _zones(snap: Snapshot, view: View, inner: int, lines: int) -> tuple[list[Tex
                 break
     out: list[Text] = []
     pages = 1
+    names: list[str] = []
     for z in order:
         ranked = sorted(((d.rank, d) for d in zones[z]), key=lambda rd: rd[0])
         devices = [d for _, d in ranked]
-        out.append(_zone_summary(z, devices, view, inner))
+        out.append(_zone_summary(z, devices, view, inner, snap))
         capacity = grant[z] * per_line
         if capacity <= 0:
             continue
@@ -323,16 +402,19 @@ def _zones(snap: Snapshot, view: View, inner: int, lines: int) -> tuple[list[Tex
             start = (view.page % zone_pages) * per_page
             shown = pinned + rest[start : start + per_page]
             more = len(devices) - len(shown)
-        tiles = [_tile(d, tile_w) for d in shown]
+        names += [d.name for d in shown]
+        tiles = [_tile(d, tile_w, snap.now, d.name == view.selected) for d in shown]
         if more:
             tiles.append(Text(f"+{more}".ljust(tile_w)[:tile_w], style="bold"))
         for i in range(0, len(tiles), per_line):
             out.append(Text("").join(tiles[i : i + per_line]))
-    return out[:lines], pages
+    return out[:lines], pages, names
 
 
-def _zone_summary(zone: str, devices: Sequence[DeviceTile], view: View, inner: int) -> Text:
-    en, zh = ZONE_LABELS.get(zone, (zone, zone))
+def _zone_summary(
+    zone: str, devices: Sequence[DeviceTile], view: View, inner: int, snap: Snapshot
+) -> Text:
+    en, zh = snap.zone_labels.get(zone) or ZONE_LABELS.get(zone, (zone, zone))
     text = Text(_t(view, en, zh), style="bold")
     text.append(_t(view, f" · {len(devices)} devices:", f" · {len(devices)} 台："))
     counts: dict[str, int] = {}
@@ -342,6 +424,9 @@ def _zone_summary(zone: str, devices: Sequence[DeviceTile], view: View, inner: i
         if counts.get(state):
             word = _t(view, *STATE_WORDS[state])
             text.append(f" {STATE_MARK[state]} {counts[state]} {word}", style=STATE_STYLE[state])
+    stale = sum(1 for d in devices if d.stale(snap.now))
+    if stale:
+        text.append(_t(view, f" · {stale} stale", f" · {stale} 台数据过时"), style="dim")
     alerting = sum(1 for d in devices if d.alerts)
     if alerting:
         text.append(_t(view, f" · {alerting} alerting", f" · {alerting} 台告警"), style="red")
@@ -349,13 +434,25 @@ def _zone_summary(zone: str, devices: Sequence[DeviceTile], view: View, inner: i
     return text
 
 
-def _tile(d: DeviceTile, width: int) -> Text:
-    name = clip(d.name, width - 3)
+def _tile(d: DeviceTile, width: int, now: float, selected: bool = False) -> Text:
     mark, style = STATE_MARK.get(d.state, "?"), STATE_STYLE.get(d.state, "")
     if d.state == "up" and d.alerts:  # up, but something on it is alerting
         mark, style = ALERT_MARK, SEVERITY_STYLE.get(d.worst, "yellow")
+    label = clip(d.name, width - 3)
+    if d.stale(now):  # the last state the daemon saw, long ago: grey, with its age
+        age = short_age(d.age(now) or 0.0)
+        label = clip(d.name, max(1, width - 4 - len(age))) + " " + age
+        style = "dim"
     tile = Text(mark + " ", style=style)
-    tile.append(name.ljust(width - 2), style=style)
+    flag = d.health.flag if d.health is not None and not d.stale(now) else ""
+    if flag:  # a failed fan/PSU/board (!) or running hot/busy (^): the last cell says so
+        label = clip(label, width - 4)
+        tile.append(label + " " * max(0, width - 4 - Text(label).cell_len), style=style)
+        tile.append(flag + " ", style=HEALTH_STYLE[flag])
+    else:
+        tile.append(label + " " * max(0, width - 2 - Text(label).cell_len), style=style)
+    if selected:
+        tile.stylize("reverse", 0, width - 1)
     return tile
 
 
@@ -422,8 +519,9 @@ def _power_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Tex
     wet = [s for s in leaks if s.value == 1.0]
     if wet:
         names = ", ".join(f"{s.device} {s.name}" for s in wet)
-        out.append(Text(clip(_t(view, f"WATER LEAK: {names}", f"漏水：{names}"), width),
-                        style="bold red"))  # fmt: skip
+        out.append(
+            Text(clip(_t(view, f"WATER LEAK: {names}", f"漏水：{names}"), width), style="bold red")
+        )
     elif leaks:
         n = len(leaks)
         out.append(Text(_t(view, f"Leak: none ({n} sensor{'s' if n > 1 else ''})",
@@ -493,7 +591,8 @@ def _link_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Text
     if not snap.links:
         return [Text(_t(view, "no interface figures yet", "尚无接口数据"), style="dim")]
     name_w = max(12, min(28, width // 2))
-    bar_w = max(4, width - name_w - 7)
+    spark_w = min(12, (width - name_w - 7) // 3) if width >= 50 else 0
+    bar_w = max(4, width - name_w - 7 - (spark_w + 1 if spark_w else 0))
     out = []
     for link in snap.links[:lines]:
         label = clip(f"{link.device} {short_interface(link.interface)}", name_w).ljust(name_w)
@@ -503,6 +602,10 @@ def _link_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Text
         line.append("█" * filled, style=style)
         line.append("░" * (bar_w - filled), style="dim")
         line.append(f"{link.util:5.1f}%"[:6].rjust(6))
+        if spark_w:
+            points = snap.sparks.get((link.device, "if_in_bps", link.interface), [])
+            peak = max((v for _, v in points), default=0.0)
+            line.append(" " + sparkline(points, snap.now, spark_w, 0.0, peak or 1.0), style="cyan")
         out.append(line)
     return out
 
@@ -549,3 +652,147 @@ def _alert_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Tex
         out.append(Text(_t(view, f"+{more} more: govnet alerts list",
                            f"另有 {more} 条：govnet alerts list"), style="dim"))  # fmt: skip
     return out
+
+
+# ------------------------------------------------------------------------------ one device
+
+
+def _value(value: float | None, text: str, unit: str) -> str:
+    if value is None:
+        return text or "--"
+    if unit in ("bit/s", "/s") and abs(value) >= 1000:
+        for factor, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+            if abs(value) >= factor:
+                return f"{value / factor:.3g}{prefix} {unit}"
+    if unit == "s":
+        return format_duration(value)
+    shown = f"{value:.1f}" if value % 1 else f"{value:.0f}"
+    return f"{shown}{unit}" if unit in ("%", "°C", "%RH") else f"{shown} {unit}".rstrip()
+
+
+def render_detail(d: Detail, view: View) -> Frame:
+    """One device: its state, every non-interface reading the store has (system, UPS,
+    sensors, health metric sets) with the last hour as a sparkline, its busiest interfaces,
+    its firing alerts."""
+    from govnet.monitor.metrics import METRICS
+
+    width = max(view.width, 60)
+    inner = width - 4
+    state = str(d.state.get("state", "unknown"))
+    head = Text(f"govnet · {d.device} ", style="bold")
+    head.append(f"{STATE_MARK.get(state, '?')} {_t(view, *STATE_WORDS.get(state, (state, state)))}",
+                style=STATE_STYLE.get(state, ""))  # fmt: skip
+    since = d.state.get("since") or 0.0
+    if since:
+        head.append(" " + format_duration(max(0.0, d.now - since)))
+    for key in ("role", "zone", "site"):
+        if d.state.get(key):
+            head.append(f" · {d.state[key]}")
+    last = d.state.get("last_poll") or 0.0
+    if last:
+        age = format_duration(max(0.0, d.now - last))
+        head.append(_t(view, f" · polled {age} ago", f" · {age}前轮询"))
+    if d.state.get("error") and state != "up":
+        head.append(f" · {visible(str(d.state['error']), keep_layout=False)}", style="dim")
+    head.truncate(width, overflow="ellipsis")
+
+    readings: list[Text] = []
+    label_w = min(34, max(16, inner // 3))
+    value_w = 14
+    spark_w = max(0, min(24, inner - label_w - value_w - 2))
+    for r in d.readings:
+        meta = METRICS.get(r.metric)
+        label = f"{meta.label(view.lang) if meta else r.metric} {r.instance}".strip()
+        shown = clip(label, label_w)  # padded by cells: Chinese labels are two a character
+        line = Text(shown + " " * (label_w - Text(shown).cell_len) + " ")
+        line.append(
+            clip(_value(r.value, r.text, meta.unit if meta else ""), value_w).rjust(value_w)
+        )
+        points = d.sparks.get((d.device, r.metric, r.instance), [])
+        if spark_w and points:
+            lo = min(v for _, v in points)
+            hi = max(v for _, v in points)
+            line.append(" " + sparkline(points, d.now, spark_w, min(lo, 0.0), hi or 1.0),
+                        style="cyan")  # fmt: skip
+        readings.append(line)
+    if not readings:
+        readings.append(Text(_t(view, "no readings stored", "尚无数据"), style="dim"))
+
+    ports: list[Text] = []
+    name_w = min(24, max(10, inner // 4))
+    for p in d.ports:
+        oper = "up" if p.oper == 1 else "down" if p.oper is not None else "?"
+        style = "green" if oper == "up" else "red" if p.admin == 1 else "dim"
+        line = Text(clip(short_interface(p.name), name_w).ljust(name_w) + " ")
+        line.append(oper.ljust(5), style=style)
+        util = "" if p.util is None else f"{p.util:5.1f}%"
+        line.append(util.rjust(7))
+        line.append(_value(p.in_bps, "", "bit/s").rjust(14) + " ↓")
+        line.append(_value(p.out_bps, "", "bit/s").rjust(14) + " ↑")
+        points = d.sparks.get((d.device, "if_in_bps", p.name), [])
+        room = inner - line.cell_len - 2
+        if points and room >= 6:
+            peak = max(v for _, v in points)
+            line.append(" " + sparkline(points, d.now, min(room, 24), 0.0, peak or 1.0),
+                        style="cyan")  # fmt: skip
+        if p.alias and line.cell_len + 3 < inner:
+            line.append("  " + visible(p.alias, keep_layout=False), style="dim")
+        line.truncate(inner, overflow="ellipsis")
+        ports.append(line)
+
+    alerts = _alert_lines(Snapshot(now=d.now, alerts=d.alerts), view, inner, max(1, len(d.alerts)))
+    chart = _detail_chart(d)
+    chart_lines = 0
+    if view.height is not None:
+        body = max(view.height, 20) - 2 - (6 if ports else 4)  # head, keys; panel borders
+        alert_lines = min(len(alerts), max(1, body // 4))
+        body -= alert_lines
+        port_lines = min(len(ports), max(1, body // 2)) if ports else 0
+        reading_lines = max(1, min(len(readings), body - port_lines))
+        port_lines = min(len(ports), body - reading_lines)
+        spare = body - reading_lines - port_lines
+        if spare >= 6 and chart is not None:  # room to spare: the last hour as a chart
+            chart_lines = spare - 2
+        else:
+            reading_lines += spare
+    else:
+        reading_lines, port_lines, alert_lines = len(readings), len(ports), len(alerts)
+    if len(readings) > reading_lines:
+        more = len(readings) - reading_lines + 1
+        hint = _t(view, f"+{more} more: govnet monitor show {d.device}",
+                  f"另有 {more} 项：govnet monitor show {d.device}")  # fmt: skip
+        readings = [*readings[: reading_lines - 1], Text(hint, style="dim")]
+    parts: list[RenderableType] = [
+        head,
+        _panel(readings, _t(view, "Health and readings", "运行状态与读数"), reading_lines),
+    ]
+    if ports:
+        parts.append(_panel(ports, _t(view, "Interfaces, busiest first", "接口（按流量）"),
+                            port_lines))  # fmt: skip
+    if chart_lines and chart is not None:
+        from govnet.dashboard.chart import series_chart
+
+        drawn = series_chart(chart, d.now - SPARK_WINDOW, d.now, inner, chart_lines - 2, view.lang)
+        parts.append(_panel(drawn, _t(view, "Last hour", "最近一小时"), chart_lines))
+    n = len(d.alerts)
+    parts.append(_panel(alerts, _t(view, f"Alerts ({n})", f"告警（{n} 条）"), alert_lines))
+    keys = _t(view, "Esc: back  ←/→: previous/next device  history: govnet monitor history "
+              f"{d.device}  q: quit",
+              f"Esc 返回  ←/→ 上/下一台  历史：govnet monitor history {d.device}  q 退出",
+    )  # fmt: skip
+    parts.append(Text(clip(keys, width), style="dim", no_wrap=True))
+    return Frame(Group(*parts), 1, (d.device,))
+
+
+def _detail_chart(d: Detail) -> Series | None:
+    """The series the detail view charts when it has rows to spare: the busiest interface's
+    inbound traffic, else the first reading with samples."""
+    from govnet.monitor.history import Point, Series
+
+    keys = [(d.device, "if_in_bps", p.name) for p in d.ports[:1]]
+    keys += [(d.device, r.metric, r.instance) for r in d.readings]
+    for key in keys:
+        points = d.sparks.get(key)
+        if points:
+            return Series(key[0], key[1], key[2], [Point(t, v, v, v) for t, v in points])
+    return None

@@ -118,6 +118,7 @@ class _State:
     )
     defaults: dict[str, _Entry] = field(default_factory=dict)
     lists: dict[str, list[_Entry]] = field(default_factory=lambda: {s: [] for s in LIST_SECTIONS})
+    ssh_configs: dict[Path, Any] = field(default_factory=dict)  # path -> SshConfigFile | error
 
     def error(self, doc: SourceDoc, path: Path_, message: str) -> None:
         self.diagnostics.append(doc.diag(path, message))
@@ -186,7 +187,7 @@ def load_inventory(
         if cache and not state.diagnostics:
             slot, key = inv_cache.entry_id(roots), inv_cache.digest([(str(f), r) for f, r in raws])
             core = inv_cache.load(f"{slot}.core", key)
-            if isinstance(core, _Core):
+            if isinstance(core, _Core) and core.fresh():
                 return core.inventory(lazy_terminals, _CacheSlot(slot, key), freeze)
         for file, raw in raws:
             doc, diags = load_yaml_bytes(raw, str(file))
@@ -203,7 +204,8 @@ def load_inventory(
             raise InventoryError(state.diagnostics)
         inventory.sources = [str(f) for f in files]
         inventory.warnings = sorted(d for d in state.diagnostics if d.severity == "warning")
-        core = _Core(inventory, yaml_terminals, csv_refs)
+        digests = {str(p): _file_digest(p) for p in state.ssh_configs}
+        core = _Core(inventory, yaml_terminals, csv_refs, digests)
         cached = None
         if slot is not None and key is not None:
             inv_cache.save(f"{slot}.core", key, core)
@@ -215,6 +217,15 @@ def load_inventory(
         else:
             inventory.terminals = book.terminals
         return inventory
+
+
+def _file_digest(path: Path) -> str:
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "unreadable"
 
 
 @dataclass(frozen=True)
@@ -244,10 +255,16 @@ class _Core:
     base: Inventory  # its terminals empty
     yaml_terminals: tuple[list[Any], ...]  # PackedTerminals columns
     csv_refs: list[_CsvRef]
+    ssh_configs: dict[str, str] = field(default_factory=dict)  # path -> digest of the file
 
     def __getstate__(self) -> dict[str, Any]:
         base = replace(self.base, terminals={})
-        return {"base": base, "yaml_terminals": self.yaml_terminals, "csv_refs": self.csv_refs}
+        return {"base": base, "yaml_terminals": self.yaml_terminals, "csv_refs": self.csv_refs,
+                "ssh_configs": self.ssh_configs}  # fmt: skip
+
+    def fresh(self) -> bool:
+        """Whether the ssh_config files the devices were resolved with are unchanged."""
+        return all(_file_digest(Path(p)) == d for p, d in self.ssh_configs.items())
 
     def inventory(self, lazy: bool, cached: _CacheSlot, freeze: bool = False) -> Inventory:
         inv = replace(self.base, warnings=list(self.base.warnings))
@@ -334,7 +351,20 @@ def _collect(state: _State, doc: SourceDoc) -> None:
                 continue
             if section in ("credentials", "snmp_profiles") and isinstance(raw, dict):
                 raw = _anchor_secret_files(raw, base)
+            if section in ("devices", "groups", "zones") and isinstance(raw, dict):
+                if isinstance(raw.get("ssh_config"), str):
+                    raw = {**raw, "ssh_config": _anchor_path(raw["ssh_config"], base)}
+            elif section == "defaults" and name == "ssh_config" and isinstance(raw, str):
+                raw = _anchor_path(raw, base)
             target[str(name)] = _Entry(doc, path, raw)
+
+
+def _anchor_path(value: str, base: Path) -> str:
+    """A file path written in a YAML file, relative to that file (``~`` is the user's home)."""
+    text = value.strip()
+    if not text or text.startswith("~") or Path(text).is_absolute():
+        return text
+    return str((base / text).resolve())
 
 
 def _anchor_secret_files(raw: dict[str, Any], base: Path) -> dict[str, Any]:
@@ -463,7 +493,8 @@ def _walk_secret_vars(state: _State, doc: SourceDoc, path: Path_, value: Any, se
             state.error(
                 doc,
                 path,
-                "plain-text secret: use a reference (env:NAME, file:PATH or prompt), "
+                "plain-text secret: use a reference (env:NAME, file:PATH, cmd:COMMAND, "
+                "keyring:SERVICE/USER or prompt), "
                 "as credentials do",
             )
 
@@ -679,10 +710,10 @@ def _build_devices(
         if base is None:  # devices share a few group lists: inherit once per list
             base = inherited[key_groups] = _inherit([groups[g] for g in key_groups] + [defaults])
         base_values, base_tags, base_vars = base
-        values: dict[str, Any] = {}
-        for key in _INHERITED:
-            own = getattr(spec, key)
-            values[key] = own if own is not None else base_values[key]
+        own = spec.__dict__  # a pydantic model's fields: one dict lookup, not a getattr each
+        values: dict[str, Any] = {
+            key: own[key] if own[key] is not None else base_values[key] for key in _INHERITED
+        }
         _check_refs(state, entry, spec, refs)  # inherited values were checked where set
         for key in _REQUIRED:
             if values[key] is None:
@@ -721,6 +752,27 @@ def _build_devices(
                 entry.doc, (*entry.path, "jump"), "telnet devices cannot be reached via a bastion"
             )
             continue
+        creds = refs.credentials.get(values["credentials"]) if values["credentials"] else None
+        port: int | None = values["port"]
+        assert host is not None
+        cfg_path: str | None = None
+        cfg_value = jumps.ssh_config(spec, [groups[g] for g in key_groups], values, defaults)
+        if cfg_value not in (None, False) and transport == "ssh":
+            reached = _apply_ssh_config(
+                state, entry, cfg_value, host, port, creds, spec.jump, chain, jumps, values
+            )
+            if reached is None:
+                continue
+            host, port, creds, chain, cfg_path = reached
+        if creds is not None and (creds.username is None or not creds.way_in()):
+            missing = "username" if creds.username is None else "password, key_file or agent"
+            state.error(
+                entry.doc,
+                (*entry.path, "credentials"),
+                f"credentials {values['credentials']!r} name no {missing} for {host}; add it, "
+                "or ssh_config: with a User and IdentityFile for this host",
+            )
+            continue
         tags = base_tags.union(spec.tags) if spec.tags else base_tags
         merged_vars = {**base_vars, **spec.vars} if spec.vars else dict(base_vars)
         profile = refs.snmp_profiles.get(values["snmp_profile"]) if values["snmp_profile"] else None
@@ -736,8 +788,7 @@ def _build_devices(
                 (*entry.path, "address"),
                 f"{spec.address} is outside zone {zone.name}'s pools ({nets})",
             )
-        port = values["port"] or 22
-        assert host is not None
+        port = port or 22
         if spec.port is not None or values["platform"] != "snmp":
             other = endpoints.get((host, port))
             if other and values["platform"] != "snmp":
@@ -756,9 +807,7 @@ def _build_devices(
             address=spec.address,
             mac=spec.mac,
             port=port,
-            credentials=refs.credentials.get(values["credentials"])
-            if values["credentials"]
-            else None,
+            credentials=creds,
             snmp=profile,
             snmp_port=values["snmp_port"] or (profile.port if profile else 161),
             tags=tags,
@@ -769,8 +818,83 @@ def _build_devices(
             host_key_policy=values["host_key_policy"] or "tofu",
             jump=chain,
             transport=transport,
+            ssh_config=cfg_path,
         )
     return devices
+
+
+def _apply_ssh_config(
+    state: _State,
+    entry: _Entry,
+    value: bool | str,
+    host: str,
+    port: int | None,
+    creds: CredentialSpec | None,
+    own_jump: list[str] | None,
+    chain: tuple[JumpHost, ...],
+    jumps: _Jumps,
+    values: dict[str, Any],
+) -> tuple[str, int | None, CredentialSpec | None, tuple[JumpHost, ...], str] | None:
+    """A device's host, port, credentials and jump chain with its ssh_config Host block
+    applied (govnet/inventory/sshconfig.py): what the inventory sets wins."""
+    from govnet.inventory.sshconfig import SshConfigError, SshConfigFile, config_path
+
+    path = config_path(value)
+    where: Path_ = (*entry.path, "ssh_config")
+    parsed = state.ssh_configs.get(path)
+    if parsed is None:
+        try:
+            parsed = SshConfigFile(path)
+        except SshConfigError as exc:
+            parsed = exc
+        state.ssh_configs[path] = parsed
+    try:
+        if isinstance(parsed, SshConfigError):
+            raise parsed
+        found = parsed.lookup(host)
+        hops = None
+        if found.proxy_jump and not chain and own_jump is None and not jumps.inherited:
+            hops = parsed.chain(found.proxy_jump, (host,))
+    except SshConfigError as exc:
+        state.error(entry.doc, where, str(exc))
+        return None
+    for setting in found.ignored:
+        state.warn(
+            entry.doc, where,
+            f"{path}: {setting} for {host} is ignored: govnet checks host keys by its "
+            f"host_key_policy ({values['host_key_policy'] or 'tofu'}), never weaker",
+        )  # fmt: skip
+    if creds is not None:
+        update: dict[str, Any] = {}
+        if creds.username is None and found.user:
+            update["username"] = found.user
+        if creds.key_file is None and found.key_file:
+            update["key_file"] = found.key_file
+        if update:
+            creds = creds.model_copy(update=update)
+    if hops:
+        built: list[JumpHost] = []
+        for hop in hops:
+            known = jumps.bastions.get(hop.alias)
+            if known is not None:
+                built.append(known)
+                continue
+            if not hop.user:
+                state.error(
+                    entry.doc, where,
+                    f"{path}: ProxyJump hop {hop.alias} of {host} has no user; add User to its "
+                    "Host block, or define it under bastions:",
+                )  # fmt: skip
+                return None
+            hop_creds = CredentialSpec(
+                username=hop.user, key_file=hop.key_file, agent=hop.key_file is None
+            )
+            built.append(JumpHost(
+                name=hop.alias, host=hop.host, port=hop.port, credentials=hop_creds,
+                host_key_policy=values["host_key_policy"] or "tofu",
+            ))  # fmt: skip
+        chain = tuple(built)
+    return found.host, port or found.port, creds, chain, str(path)
 
 
 def _build_bastions(
@@ -789,6 +913,15 @@ def _build_bastions(
                     + suggest(spec.credentials, state.named["credentials"]),
                 )
             continue
+        if creds.username is None or not creds.way_in():
+            entry = state.named["bastions"][name]
+            state.error(
+                entry.doc,
+                (*entry.path, "credentials"),
+                f"credentials {spec.credentials!r} need a username and a password, key_file "
+                "or agent for a bastion",
+            )
+            continue
         out[name] = JumpHost(
             name=name, host=spec.host, port=spec.port, credentials=creds,
             host_key_policy=spec.host_key_policy, max_channels=spec.max_channels,
@@ -806,6 +939,21 @@ class _Jumps:
     sites: dict[str, SiteSpec]
     bastions: dict[str, JumpHost]
     _cache: dict[tuple[str, ...], tuple[JumpHost, ...]] = field(default_factory=dict)
+    inherited: bool = False  # the last chain() found a jump set somewhere (even [])
+
+    def ssh_config(
+        self,
+        spec: DeviceSpec,
+        groups: list[GroupSpec],
+        values: dict[str, Any],
+        defaults: DeviceValues,
+    ) -> bool | str | None:
+        """``ssh_config`` from the device, its groups, its zone, then the defaults."""
+        for source in (spec, *groups, self.zones.get(values["zone"]), defaults):
+            found = source.ssh_config if source is not None else None
+            if found is not None:
+                return found
+        return None
 
     def chain(
         self,
@@ -824,6 +972,7 @@ class _Jumps:
             names = source.jump if source is not None else None
         if names is None:
             names = defaults.jump
+        self.inherited = names is not None
         if not names:
             return ()
         key = tuple(names)
@@ -1160,21 +1309,24 @@ def _parse_terminal_csv(
         for key, message in problems:
             severity = "warning" if message.startswith("warning: ") else "error"
             diagnostics.append(
-                Diagnostic(name, line, colno.get(key, 1), key,
-                           message.removeprefix("warning: "), severity)
-            )  # fmt: skip
+                Diagnostic(
+                    name, line, colno.get(key, 1), key, message.removeprefix("warning: "), severity
+                )
+            )
 
     def one(row: list[str], line: int) -> None:
         """A row on its own: the general path, with the model's messages."""
         if simple and len(row) >= width:
             quick = _fast_fields(
-                row[i_name].strip(), row[i_mac].strip(),
+                row[i_name].strip(),
+                row[i_mac].strip(),
                 row[i_ip].strip() if i_ip >= 0 else "",
-                row[i_unit].strip(), row[i_zone].strip(),
+                row[i_unit].strip(),
+                row[i_zone].strip(),
                 row[i_kind].strip() if i_kind >= 0 else "",
                 row[i_owner].strip() if i_owner >= 0 else None,
                 row[i_os].strip() if i_os >= 0 else None,
-            )  # fmt: skip
+            )
             if quick is not None:
                 report(line, book.add(quick, f"{name}:{line}"))
                 return

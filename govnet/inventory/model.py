@@ -21,6 +21,7 @@ from collections.abc import (
 )
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from socket import AF_INET, inet_pton
 from typing import Annotated, Any, Literal, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -40,11 +41,19 @@ def _ip_text(kind: str) -> Any:
     """YAML turns ``no`` into False and ``10`` into 10; an address must be written as text."""
 
     parse = ipaddress.ip_address if kind == "address" else ipaddress.ip_network
+    v4 = ipaddress.IPv4Address
 
     def check(value: Any) -> Any:
         if isinstance(value, str):
-            # parsed here, IPv4 first: pydantic's union tried IPv6 on every IPv4 address too
+            # parsed here, IPv4 first: pydantic's union tried IPv6 on every IPv4 address too.
+            # inet_pton takes exactly what IPv4Address takes (four decimal octets, no leading
+            # zero) at a sixth of the cost; anything else goes the general way and its message
             try:
+                if kind == "address":
+                    try:
+                        return v4(int.from_bytes(inet_pton(AF_INET, value)))
+                    except (OSError, UnicodeError):
+                        pass
                 return parse(value)
             except ValueError:
                 raise ValueError(f"not a valid IP {kind}, got {value!r}") from None
@@ -167,6 +176,16 @@ def _vlan(value: Any) -> int:
 Vlan = Annotated[int, BeforeValidator(_vlan)]
 
 
+def _ssh_config_value(value: Any) -> Any:
+    """``ssh_config: true`` (``~/.ssh/config``), ``false`` (none) or a path."""
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("ssh_config needs true, false or a path")
+    return value
+
+
+SshConfigValue = Annotated[bool | str, BeforeValidator(_ssh_config_value)]
+
+
 class Label(StrictStripped):
     """A human label in Chinese and English; identifiers stay ASCII."""
 
@@ -207,6 +226,7 @@ class ZoneSpec(StrictStripped):
     pools: Pools = Pools()
     canaries: list[Canary] = Field(default_factory=list)
     jump: JumpChain | None = None  # bastions (``bastions:``) its devices are reached through
+    ssh_config: SshConfigValue | None = None  # OpenSSH client config for its devices
 
 
 class SiteSpec(StrictStripped):
@@ -234,18 +254,24 @@ def _key_path(value: Any) -> Any:
 
 class CredentialSpec(StrictStripped):
     """How to log in: a password, a private key (``key_file`` with an optional passphrase
-    reference), the SSH agent, or a key and a password together."""
+    reference), the SSH agent, or a key and a password together. ``username`` may be left
+    to the ``User`` of an ``ssh_config`` Host block (the loader checks every device has one)."""
 
-    username: str
+    username: str | None = None
     password: SecretRef | None = None
     secret: SecretRef | None = None  # enable / super password
     key_file: Annotated[str, BeforeValidator(_key_path)] | None = None
     passphrase: SecretRef | None = None  # of key_file
     agent: bool = False
 
+    def way_in(self) -> bool:
+        return self.password is not None or self.key_file is not None or self.agent
+
     @model_validator(mode="after")
     def _some_way_in(self) -> CredentialSpec:
-        if self.password is None and self.key_file is None and not self.agent:
+        # ``{}``: everything from ssh_config (User, IdentityFile); checked per device then
+        everything_from_ssh_config = self.username is None and self.secret is None
+        if not self.way_in() and not everything_from_ssh_config:
             raise ValueError("credentials need password, key_file or agent: true")
         if self.passphrase is not None and self.key_file is None:
             raise ValueError("passphrase goes with key_file")
@@ -321,6 +347,7 @@ class DeviceValues(StrictStripped):
     jump: JumpChain | None = None  # bastion names, first hop first; [] = direct
     transport: Transport | None = None  # telnet only with allow_insecure: true
     allow_insecure: bool | None = None
+    ssh_config: SshConfigValue | None = None  # true: ~/.ssh/config; a path; false: none
 
 
 class GroupSpec(DeviceValues):
@@ -363,7 +390,7 @@ class LinkSpec(StrictStripped):
 
 # ---------------------------------------------------------------------------------------
 # Services and maintenance windows: what the machine room serves, and when it may
-# be down on purpose. Probes are run by ``govnet.services``; windows are used by the
+# be down on purpose. Probes are run by ``govnet.availability``; windows are used by the
 # availability report.
 
 Seconds = Duration  # one duration grammar everywhere (govnet.durations)
@@ -584,6 +611,7 @@ class Device:
     host_key_policy: HostKeyPolicy = "tofu"
     jump: tuple[JumpHost, ...] = ()  # bastions, first hop first
     transport: Transport = "ssh"
+    ssh_config: str | None = None  # the OpenSSH client config file applied (inventory/sshconfig.py)
 
     def ssh_secrets(self) -> list[tuple[str, SecretRef]]:
         """The secret references an SSH session to this device resolves, with their labels
@@ -622,6 +650,7 @@ class Device:
             "key_file": self.credentials.key_file if self.credentials else None,
             "jump": [hop.name for hop in self.jump],
             "transport": self.transport,
+            "ssh_config": self.ssh_config,
             "snmp": (
                 {"version": self.snmp.version, "port": self.snmp_port, "secret": "***"}
                 if self.snmp

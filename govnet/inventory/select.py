@@ -7,7 +7,7 @@ names, comma-separated; a leading ``!`` excludes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
@@ -104,3 +104,42 @@ def select_terminals(inv: Inventory, f: Filters) -> list[Terminal]:
             continue
         out.append(t)
     return sorted(out, key=lambda t: t.name)
+
+
+# Filters only devices have: terminals carry no role (but "terminal"), platform or tags.
+DEVICE_ONLY = ("role", "platform", "tag")
+
+
+class DeviceOnlyFilter(GovnetError):
+    """A device-only filter given where only terminals are selected (a usage error)."""
+
+
+def device_only(f: Filters) -> bool:
+    return any(getattr(f, key) for key in DEVICE_ONLY)
+
+
+def select_targets(
+    inv: Inventory, f: Filters, terminals_apply: Callable[[], bool] = lambda: True
+) -> tuple[list[Device], list[Terminal]]:
+    """Devices and terminals for a command that handles both (``govnet audit``).
+
+    Terminals are left out when a device-only filter is given (unless ``--role terminal``)
+    or when ``terminals_apply()`` says nothing would use them (then the terminals CSVs are
+    never read). GovnetError when nothing matches."""
+    devices = select_devices(inv, f)
+    skip = (device_only(f) and "terminal" not in f.role) or not terminals_apply()
+    terminals = [] if skip else select_terminals(inv, f)
+    if not devices and not terminals:
+        raise GovnetError("no device or terminal matches the filters")
+    return devices, terminals
+
+
+def select_only_terminals(inv: Inventory, f: Filters) -> list[Terminal]:
+    """Terminals for a command about terminals only (``govnet av status``): DeviceOnlyFilter
+    for --role/--platform/--tag, GovnetError when none matches."""
+    if device_only(f):
+        raise DeviceOnlyFilter("--role, --platform and --tag select devices, not terminals")
+    terminals = select_terminals(inv, f)
+    if not terminals:
+        raise GovnetError("no terminal matches the filters")
+    return terminals

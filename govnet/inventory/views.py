@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from govnet.errors import GovnetError
 from govnet.inventory.model import Device, Inventory, Terminal
 
 
@@ -57,3 +58,54 @@ def device_row(inv: Inventory, d: Device) -> dict[str, Any]:
     row["ssh"] = f"{d.host}:{d.port}" if d.platform != "snmp" else ""
     row["snmp"] = f"{d.host}:{d.snmp_port} v{d.snmp.version}" if d.snmp else ""
     return row
+
+
+def describe(inv: Inventory, name: str) -> dict[str, Any]:
+    """One device, terminal, unit, site or zone by name, every inherited value resolved
+    (``govnet inventory show``); GovnetError when no such name."""
+    if name in inv.devices:
+        d = inv.devices[name]
+        data = {"kind": "device", **d.to_dict(), "vars": d.vars}
+        data["links"] = [
+            f"{lk.a_device}:{lk.a_port} — {lk.b_device}:{lk.b_port}"
+            for lk in inv.links
+            if name in (lk.a_device, lk.b_device)
+        ]
+        return data
+    if name in inv.terminals:
+        return {"kind": "terminal", **inv.terminals[name].to_dict()}
+    if name in inv.units:
+        u = inv.units[name]
+        return {
+            "kind": "unit",
+            "name": u.name,
+            "label": u.label.model_dump(),
+            "site": u.site,
+            "zones": list(u.zones),
+            "contact": u.contact,
+            "devices": sorted(d.name for d in inv.devices.values() if d.unit == name),
+            "terminals": sum(1 for t in inv.terminals.values() if t.unit == name),
+        }
+    if name in inv.sites:
+        s = inv.sites[name]
+        return {
+            "kind": "site",
+            "name": s.name,
+            "label": s.label.model_dump(),
+            "level": s.level,
+            "parent": s.parent,
+            "path": list(reversed(inv.site_chain(name))),
+            "children": [c.name for c in inv.children(name)],
+        }
+    if name in inv.zones:
+        z = inv.zones[name]
+        return {
+            "kind": "zone",
+            "name": z.name,
+            "label": z.label.model_dump(),
+            "isolated_from": sorted(z.isolated_from),
+            "prefixes": [str(p) for p in z.pools.prefixes],
+            "vlans": [f"{a}-{b}" if a != b else str(a) for a, b in z.pools.vlans],
+            "canaries": [c.model_dump(mode="json") for c in z.canaries],
+        }
+    raise GovnetError(f"{name!r}: no device, terminal, unit, site or zone of that name")

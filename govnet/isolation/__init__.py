@@ -9,5 +9,6 @@ Three independent angles, each a check kind of the audit:
   :mod:`govnet.collect.tables`): one MAC in two isolated zones (一机两用) and MACs nobody
   declared (``isolation-l2``, controls ``isolation.no-dual-homed-host`` and
   ``isolation.no-unknown-device``);
-- active probes towards canaries (``isolation.no-outbound-leak``, in :mod:`govnet.probe`).
+- active probes towards canaries (``isolation.no-outbound-leak``, in
+  :mod:`govnet.isolation.probe`).
 """

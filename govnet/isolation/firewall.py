@@ -47,7 +47,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Literal
 
-from govnet.checks.configtext import ParsedConfig
+from govnet.core.configtext import ParsedConfig
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Action = Literal["permit", "deny"]

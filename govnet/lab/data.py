@@ -4,7 +4,8 @@ One source feeds both simulators, so SSH and SNMP tell the same story about a de
 
 ``running.cfg``  the seed running configuration (SSH platforms); absent → a per-platform default
 ``tables.yaml``  interfaces, ARP and MAC entries (rendered per vendor by the SSH simulator,
-                 served as IF-MIB / ipNetToMediaTable / dot1dTpFdbTable by the SNMP agent)
+                 served as IF-MIB / ipNetToMediaTable / dot1dTpFdbTable by the SNMP agent),
+                 LLDP neighbours (rendered by the SSH simulator)
 ``lab.yaml``     behaviour: ``silent`` (accepts TCP, never answers), ``reject`` (regexes of
                  config lines the device refuses with its vendor error), ``snmp`` (per-kind
                  values for UPS, sensors and servers), ``version`` (text of the version command),
@@ -51,10 +52,28 @@ class LabMac(Strict):
     type: Literal["dynamic", "static"] = "dynamic"
 
 
+class LabNeighbor(Strict):
+    """An LLDP (and, with ``cdp: true``, CDP) neighbour seen on a local port.
+
+    ``scenario``: the entry exists only when the lab runs with that scenario
+    (``govnet lab up --scenario NAME``), for seeded faults that would change what other
+    tests expect of the lab (a cable between isolated zones, say)."""
+
+    local: str  # the local interface (full name)
+    name: str  # the neighbour's system name
+    port: str  # the neighbour's port id (its interface name)
+    chassis: MacAddress
+    address: IPAddress | None = None  # management address
+    description: str = ""  # system description
+    cdp: bool = False
+    scenario: str | None = None
+
+
 class LabTables(Strict):
     interfaces: list[LabInterface] = Field(default_factory=list)
     arp: list[LabArp] = Field(default_factory=list)
     mac: list[LabMac] = Field(default_factory=list)
+    lldp: list[LabNeighbor] = Field(default_factory=list)
 
     def if_index(self, name: str) -> int | None:
         """ifIndex of an interface: its 1-based position in ``interfaces``."""
@@ -103,13 +122,20 @@ def _load(model: type[M], path: Path) -> M:
     raise LabError("; ".join(str(d) for d in problems))
 
 
-def load_device_data(data_dir: Path | None, name: str) -> LabDeviceData:
-    """Read a device's lab data; a missing folder means all defaults (bench fleets)."""
+def load_device_data(
+    data_dir: Path | None, name: str, scenarios: frozenset[str] = frozenset()
+) -> LabDeviceData:
+    """Read a device's lab data; a missing folder means all defaults (bench fleets).
+
+    Entries seeded for a scenario (``scenario:``) are kept only when it is in ``scenarios``."""
     folder = data_dir / name if data_dir else None
     if folder is None or not folder.is_dir():
         return LabDeviceData(name=name, running_config=None)
     cfg = folder / "running.cfg"
     running = cfg.read_text(encoding="utf-8") if cfg.is_file() else None
     tables = _load(LabTables, folder / "tables.yaml")
+    if any(n.scenario for n in tables.lldp):
+        kept = [n for n in tables.lldp if n.scenario is None or n.scenario in scenarios]
+        tables = tables.model_copy(update={"lldp": kept})
     behaviour = _load(LabBehaviour, folder / "lab.yaml")
     return LabDeviceData(name=name, running_config=running, tables=tables, behaviour=behaviour)

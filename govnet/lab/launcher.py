@@ -149,8 +149,16 @@ def status(state_dir: Path | None = None) -> LabStatus:
     return st
 
 
-def up(inventory_path: Path, state_dir: Path | None = None, wait: float = 30.0) -> LabStatus:
-    """Start the lab server for ``inventory_path``; return once every listener is up."""
+def up(
+    inventory_path: Path,
+    state_dir: Path | None = None,
+    wait: float = 30.0,
+    scenarios: tuple[str, ...] = (),
+) -> LabStatus:
+    """Start the lab server for ``inventory_path``; return once every listener is up.
+
+    ``scenarios`` adds the lab data seeded for them (``cross-zone-cable``: an LLDP-visible
+    cable between the internal and external west access switches)."""
     state_dir = state_dir or default_state_dir()
     current = status(state_dir)
     if current.running:
@@ -169,6 +177,7 @@ def up(inventory_path: Path, state_dir: Path | None = None, wait: float = 30.0) 
         str(inventory_path.resolve()),
         "--state-dir",
         str(state_dir.resolve()),
+        *(arg for name in scenarios for arg in ("--scenario", name)),
     ]
     log = str(state_dir / LOGFILE)
     # posix_spawn with setsid: the server outlives this command, in its own session, and no

@@ -36,14 +36,21 @@ class LabPlan:
     http: list[HttpSpec] = field(default_factory=list)  # the services' web pages
 
 
-def build_plan(inv: Inventory, data_dir: Path | None, state_dir: Path) -> LabPlan:
-    """Simulator specs for every loopback device; secrets resolved from the inventory refs."""
+def build_plan(
+    inv: Inventory,
+    data_dir: Path | None,
+    state_dir: Path,
+    scenarios: frozenset[str] = frozenset(),
+) -> LabPlan:
+    """Simulator specs for every loopback device; secrets resolved from the inventory refs.
+
+    ``scenarios``: seeded lab entries to serve beside the usual ones (see LabNeighbor)."""
     ssh: list[SimDevice] = []
     snmp: list[AgentSpec] = []
     for d in sorted(inv.devices.values(), key=lambda d: d.name):
         if not is_loopback(d.host):
             continue
-        data = load_device_data(data_dir, d.name)
+        data = load_device_data(data_dir, d.name, scenarios)
         if has_ssh(d):
             assert d.credentials is not None
             ssh.append(
@@ -51,7 +58,7 @@ def build_plan(inv: Inventory, data_dir: Path | None, state_dir: Path) -> LabPla
                     name=d.name,
                     platform=d.platform,
                     port=d.port,
-                    username=d.credentials.username,
+                    username=d.credentials.username or "",
                     password=d.credentials.password.resolve(f"{d.name} password")
                     if d.credentials.password
                     else "",
@@ -148,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m govnet.lab.server")
     parser.add_argument("--inventory", required=True, type=Path)
     parser.add_argument("--state-dir", required=True, type=Path)
+    parser.add_argument("--scenario", action="append", default=[])
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO,
@@ -156,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         inv = load_inventory(args.inventory)
-        plan = build_plan(inv, data_dir_for(args.inventory), args.state_dir)
+        plan = build_plan(
+            inv, data_dir_for(args.inventory), args.state_dir, frozenset(args.scenario)
+        )
     except GovnetError as exc:
         log.error("cannot start the lab: %s", exc)
         return 2

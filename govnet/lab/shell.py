@@ -22,7 +22,7 @@ from pathlib import Path
 from govnet.errors import LabError
 from govnet.lab.configtree import ConfigNode, ConfigTree
 from govnet.lab.data import LabDeviceData
-from govnet.lab.vendors import Command, Vendor, get_vendor, render_table
+from govnet.lab.vendors import Command, Vendor, get_vendor, render_neighbors, render_table
 
 log = logging.getLogger("govnet.lab.ssh")
 
@@ -234,6 +234,15 @@ _FILTERS = ("include", "exclude", "begin", "section", "grep")
 _REDIRECT = re.compile(r"^\d?>>?\S*$|^\d?>&\d$")
 
 
+def exec_command(vendor: Vendor, line: str) -> Command | None:
+    """The exec command ``line`` runs on ``vendor`` (None: the device refuses it).
+
+    The same grammar the shell answers with; the platform conformance test uses it to check
+    that the lab answers every command govnet sends to the platform."""
+    words = [w for w in line.partition(" | ")[0].split() if not _REDIRECT.match(w)]
+    return _match(_grammar(vendor)[0], words, vendor.abbreviations).command
+
+
 def _pipe(text: str, how: str, pattern: str) -> str:
     rx = re.compile(pattern)
     lines = text.split("\n")
@@ -280,7 +289,8 @@ class Shell:
             "interfaces": lambda c, a: render_table(
                 self.vendor, "interfaces", self.state.data.tables
             ),
-            "lldp": lambda c, a: "",
+            "lldp": lambda c, a: render_neighbors(self.vendor, self.state.data.tables),
+            "cdp": lambda c, a: render_neighbors(self.vendor, self.state.data.tables, "cdp"),
             "clock": lambda c, a: datetime.now().strftime(c.text),
             "configure": self._configure,
             "save": self._save,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 
 from govnet.lab.configtree import ConfigSyntax, EditRules
-from govnet.lab.data import LabArp, LabInterface, LabMac, LabTables
+from govnet.lab.data import LabArp, LabInterface, LabMac, LabNeighbor, LabTables
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,9 @@ class Vendor:
     short_names: tuple[tuple[str, str], ...] = ()  # (full type, abbreviation)
     abbreviations: bool = True  # keywords may be shortened to a unique prefix
     config: ConfigDialect | None = None
+    # How neighbour tables are printed: "vrp" (display lldp neighbor), "comware" (display
+    # lldp neighbor-information list), "ios" (show lldp/cdp neighbors); "" prints nothing.
+    lldp_style: str = ""
 
     def mac(self, mac: str) -> str:
         digits = mac.replace(":", "").lower()
@@ -241,6 +244,93 @@ def render_table(vendor: Vendor, what: str, tables: LabTables) -> str:
         if table.footer:
             out.extend(table.footer.format(count=len(entries)).split("\n"))
     return "\n".join(out)
+
+
+# ------------------------------------------------------------------------- neighbour tables
+def _lldp_vrp(vendor: Vendor, neighbors: list[LabNeighbor]) -> str:
+    """Huawei ``display lldp neighbor``: one block per local port with neighbours."""
+    out: list[str] = []
+    by_port: dict[str, list[LabNeighbor]] = {}
+    for n in neighbors:
+        by_port.setdefault(n.local, []).append(n)
+    for port, group in by_port.items():
+        out.append(f"{port} has {len(group)} neighbor(s):")
+        out.append("")
+        for i, n in enumerate(group, start=1):
+            out += [
+                f"Neighbor index :{i}",
+                "Chassis type   :MAC address",
+                f"Chassis ID     :{vendor.mac(n.chassis)}",
+                "Port ID type   :Interface name",
+                f"Port ID        :{n.port}",
+                f"Port description  :{n.port}",
+                f"System name    :{n.name}",
+                f"System description :{n.description or n.name}",
+                "System capabilities supported :bridge router",
+                "System capabilities enabled   :bridge router",
+            ]
+            if n.address is not None:
+                out += ["Management address type  :ipv4", f"Management address : {n.address}"]
+            out += ["Expired time   :104s", ""]
+    return "\n".join(out)
+
+
+def _lldp_comware(vendor: Vendor, neighbors: list[LabNeighbor]) -> str:
+    """H3C ``display lldp neighbor-information list``."""
+    out = [f"{'System Name':<20} {'Local Interface':<15} {'Chassis ID':<15} Port ID"]
+    for n in neighbors:
+        local = vendor.short_name(n.local)
+        out.append(f"{n.name:<20} {local:<15} {vendor.mac(n.chassis):<15} {n.port}")
+    return "\n".join(out)
+
+
+def _lldp_ios(vendor: Vendor, neighbors: list[LabNeighbor]) -> str:
+    """Cisco ``show lldp neighbors`` (names cut at 20 characters, as IOS does)."""
+    out = [
+        "Capability codes:",
+        "    (R) Router, (B) Bridge, (T) Telephone, (C) DOCSIS Cable Device",
+        "    (W) WLAN Access Point, (P) Repeater, (S) Station, (O) Other",
+        "",
+        f"{'Device ID':<20}{'Local Intf':<15}{'Hold-time':<11}{'Capability':<16}Port ID",
+    ]
+    for n in neighbors:
+        local = vendor.short_name(n.local)
+        out.append(f"{n.name[:20]:<20}{local:<15}{120:<11}{'B,R':<16}{n.port}")
+    out += ["", f"Total entries displayed: {len(neighbors)}"]
+    return "\n".join(out)
+
+
+def _cdp_ios(vendor: Vendor, neighbors: list[LabNeighbor]) -> str:
+    """Cisco ``show cdp neighbors`` (the neighbours marked ``cdp: true``)."""
+    out = [
+        "Capability Codes: R - Router, T - Trans Bridge, B - Source Route Bridge",
+        "                  S - Switch, H - Host, I - IGMP, r - Repeater, P - Phone,",
+        "                  D - Remote, C - CVTA, M - Two-port Mac Relay",
+        "",
+        "Device ID        Local Intrfce     Holdtme    Capability  Platform  Port ID",
+    ]
+    for n in neighbors:
+        if not n.cdp:
+            continue
+        local = vendor.short_name(n.local).replace("Gi", "Gig ", 1)
+        out.append(n.name)
+        out.append(f"                 {local:<17} {160:<10} {'R S I':<11} {'WS-C2960':<9} {n.port}")
+    return "\n".join(out)
+
+
+_LLDP_STYLES: dict[str, Callable[[Vendor, list[LabNeighbor]], str]] = {
+    "vrp": _lldp_vrp,
+    "comware": _lldp_comware,
+    "ios": _lldp_ios,
+}
+
+
+def render_neighbors(vendor: Vendor, tables: LabTables, protocol: str = "lldp") -> str:
+    """The vendor's LLDP (or CDP) neighbour table; nothing for a vendor without a style."""
+    if protocol == "cdp":
+        return _cdp_ios(vendor, tables.lldp) if vendor.lldp_style == "ios" else ""
+    render = _LLDP_STYLES.get(vendor.lldp_style)
+    return render(vendor, list(tables.lldp)) if render is not None else ""
 
 
 # ------------------------------------------------------------------------- platform rows
@@ -492,6 +582,7 @@ def _any(words: str, action: str, text: str = "") -> Command:
 
 HUAWEI = Vendor(
     platform="huawei",
+    lldp_style="vrp",
     exec_prompt="<{host}>",
     banner=(
         "\nInfo: The max number of VTY users is 10, and the number\n"
@@ -704,6 +795,7 @@ HUAWEI = Vendor(
 
 H3C = Vendor(
     platform="hp_comware",
+    lldp_style="comware",
     exec_prompt="<{host}>",
     banner=(
         "\n******************************************************************************\n"
@@ -915,6 +1007,7 @@ _CISCO_SECTIONS = (
 
 CISCO = Vendor(
     platform="cisco_ios",
+    lldp_style="ios",
     exec_prompt="{host}#",
     user_prompt="{host}>",
     banner="",
@@ -927,6 +1020,7 @@ CISCO = Vendor(
         Command("show mac address-table", "mac", privileged=False),
         Command("show ip interface brief", "interfaces", privileged=False),
         Command("show lldp neighbors", "lldp", privileged=False),
+        Command("show cdp neighbors", "cdp", privileged=False),
         Command("show ntp status", "say", text="%NTP is not enabled.", privileged=False),
         Command("show clock", "clock", text="*%H:%M:%S.000 UTC %a %b %d %Y", privileged=False),
         Command("terminal length {n}", "say", privileged=False),

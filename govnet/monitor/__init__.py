@@ -12,7 +12,7 @@ rules.py        playbooks/alerts.yaml: threshold and state rules, notifiers, fla
 alerts.py       the SNMP rules engine: which conditions hold after each poll
 notify.py       log, syslog, webhook and command notifiers
 exporter.py     Prometheus /metrics
-service.py      the daemon: writer thread, signals, reload, maintenance, the lock
+daemon.py       the daemon: writer thread, signals, reload, maintenance, the lock
 extension.py    what the daemon runs beside the poller (the service checks): context, hooks
 problems.py     one problem lifecycle: open, suppressed, flapping, resolved, told once
 ==============  ==========================================================================

@@ -309,6 +309,9 @@ _READS: dict[str, tuple[str, ...]] = {
     "ups_battery_low": ("ups_battery_status", "ups_minutes_left"),
     "leak": ("leak",),
     "sensor_failed": ("sensor_ok",),
+    "fan_failed": ("fan_ok",),
+    "psu_failed": ("psu_ok",),
+    "hw_fault": ("hw_ok",),
     "device_rebooted": ("uptime_s",),
     "device_down": (),
 }  # fmt: skip
@@ -319,5 +322,8 @@ _STATE_CONDITIONS: dict[str, StateConditions] = {
     "ups_battery_low": _ups_battery_low,
     "leak": _per_instance("leak", 1.0, "water detected by {instance}"),
     "sensor_failed": _per_instance("sensor_ok", 0.0, "sensor {instance} is not working"),
+    "fan_failed": _per_instance("fan_ok", 0.0, "fan {instance} failed"),
+    "psu_failed": _per_instance("psu_ok", 0.0, "power supply {instance} failed"),
+    "hw_fault": _per_instance("hw_ok", 0.0, "{instance} reports a hardware fault"),
     "device_rebooted": _rebooted,
 }

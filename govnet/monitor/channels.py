@@ -41,9 +41,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from govnet.core.vocabulary import Severity
 from govnet.secrets import REDACTOR
 
-SEVERITY_ZH = {"critical": "紧急", "high": "重要", "medium": "次要", "low": "提示"}
+
+def _sev_zh(severity: str) -> str:
+    """The Chinese label of a severity (core.vocabulary.SEVERITY_LABELS); unknown ones as is."""
+    try:
+        return Severity(severity).label("zh")
+    except ValueError:
+        return severity
+
+
 STATUS = {
     "firing": ("FIRING", "告警"),
     "resolved": ("RESOLVED", "恢复"),
@@ -111,7 +120,7 @@ class Message:
         if self.lang == "zh":
             name = worst.title_zh or worst.title_en or worst.rule
             tail = f" 等 {len(self.items)} 条" if more else ""
-            sev = SEVERITY_ZH.get(worst.severity, worst.severity)
+            sev = _sev_zh(worst.severity)
             return f"【{zh}】{sev} {name}（{worst.device}）{tail}"
         name = worst.title_en or worst.rule
         tail = f" and {more} more" if more else ""
@@ -130,7 +139,7 @@ class Message:
             where = f"{item.device}:{item.instance}" if item.instance else item.device
             scope = " / ".join(x for x in (item.site, item.zone) if x)
             title = (item.title_zh or item.title_en) if zh else item.title_en
-            sev = SEVERITY_ZH.get(item.severity, item.severity) if zh else item.severity
+            sev = _sev_zh(item.severity) if zh else item.severity
             lines.append(
                 f"- **{_md(zh_status if zh else en)} · {_md(sev)} · {_md(title or item.rule)}**"
             )
@@ -158,7 +167,7 @@ class Message:
         zh = self.lang == "zh"
         for item in sorted(self.items, key=lambda i: (-_rank(i.severity), i.opened)):
             status = STATUS.get(item.status, STATUS["firing"])[1 if zh else 0]
-            sev = SEVERITY_ZH.get(item.severity, item.severity) if zh else item.severity
+            sev = _sev_zh(item.severity) if zh else item.severity
             title = (item.title_zh or item.title_en) if zh else item.title_en
             where = f"{item.device}:{item.instance}" if item.instance else item.device
             cells = [status, sev, title or item.rule, where, self.when(item.opened), item.message]

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from govnet.checks.model import Severity
+from govnet.core.vocabulary import Severity
 from govnet.monitor.channels import DeliveryError, DingTalk, Email, Item, Message, WeCom
 from govnet.monitor.model import Clock, SystemClock
 from govnet.monitor.rules import CHANNEL_KINDS, NotifierSpec

@@ -1,7 +1,7 @@
 """What else govnetd runs beside its SNMP poller: extensions (nornir's Processor pattern).
 
-The caller that builds the :class:`~govnet.monitor.service.Daemon` passes them in (``govnet
-monitor run`` passes the service checks of ``services/daemon.py``); the daemon knows
+The caller that builds the :class:`~govnet.monitor.daemon.Daemon` passes them in (``govnet
+monitor run`` passes the service checks of ``availability/extension.py``); the daemon knows
 nothing of what they do. It calls, in this order::
 
     setup(ctx, inventory)        once, before anything polls

@@ -41,6 +41,10 @@ _METRICS = (
     Metric("cpu_pct", "%", "CPU load", "CPU负载"),
     Metric("mem_used_pct", "%", "Memory used", "内存使用率"),
     Metric("storage_used_pct", "%", "Storage used", "存储使用率"),
+    # network devices' health (health.py; instance = the component's name)
+    Metric("fan_ok", "", "Fan working (1 ok)", "风扇正常（1为正常）", series=False),
+    Metric("psu_ok", "", "Power supply working (1 ok)", "电源正常（1为正常）", series=False),
+    Metric("hw_ok", "", "Hardware without fault (1 ok)", "硬件无故障（1为正常）", series=False),
     # UPS (RFC 1628)
     Metric("ups_on_battery", "", "UPS on battery", "UPS电池供电"),
     Metric(
@@ -72,6 +76,10 @@ _METRICS = (
 )
 
 METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}
+
+
+LATEST_ONLY = frozenset(m.name for m in _METRICS if not m.series)
+"""The metrics kept as the latest value only (any other name, known or not, is a series)."""
 
 
 def is_series(name: str) -> bool:

@@ -49,6 +49,19 @@ class DeviceState(StrEnum):
         """Worst first: down 0, unreachable 1, unknown 2, up 3."""
         return {"down": 0, "unreachable": 1, "unknown": 2, "up": 3}[self.value]
 
+    def label(self, lang: str) -> str:
+        """``宕机`` in Chinese; the identifier itself in English."""
+        return DEVICE_STATE_ZH[self] if lang == "zh" else self.value
+
+
+# One Chinese label per state, for every renderer (monitor status, the dashboard).
+DEVICE_STATE_ZH = {
+    DeviceState.UNKNOWN: "未知",
+    DeviceState.UP: "正常",
+    DeviceState.UNREACHABLE: "不可达",
+    DeviceState.DOWN: "宕机",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Sample:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from govnet.checks.model import Severity
+from govnet.core.vocabulary import Severity
 from govnet.monitor.rules import CHANNEL_KINDS, NotifierSpec
 from govnet.secrets import REDACTOR
 

@@ -29,6 +29,7 @@ from govnet.errors import GovnetError, TransportError
 from govnet.inventory.model import Device
 from govnet.monitor import states
 from govnet.monitor.config import MonitorConfig
+from govnet.monitor.histogram import DURATION_BUCKETS, LAG_BUCKETS, Histogram
 from govnet.monitor.metricsets import DeviceMemory, PollContext, metric_sets_for, poll_device
 from govnet.monitor.model import (
     Clock,
@@ -60,6 +61,8 @@ class PollerStats:
     varbinds: int = 0
     lags: deque[float] = field(default_factory=lambda: deque(maxlen=20_000))
     durations: deque[float] = field(default_factory=lambda: deque(maxlen=20_000))
+    lag_histogram: Histogram = field(default_factory=lambda: Histogram(LAG_BUCKETS))
+    duration_histogram: Histogram = field(default_factory=lambda: Histogram(DURATION_BUCKETS))
 
     def lag_quantile(self, q: float) -> float:
         if not self.lags:
@@ -255,29 +258,12 @@ class Poller(Scheduler[PollResult]):
         stats.varbinds += result.varbinds
         stats.lags.append(result.lag)
         stats.durations.append(result.duration)
+        stats.lag_histogram.observe(result.lag)
+        stats.duration_histogram.observe(result.duration)
         if not result.ok:
             stats.failures += 1
             if result.error_kind == "timeout":
                 stats.timeouts += 1
-
-
-def backend_by_name(name: str, concurrency: int) -> SnmpBackend:
-    """``gufo`` (fast, the default when installed) or ``pysnmp``."""
-    if name in ("gufo", "auto"):
-        try:
-            from govnet.transport.snmp_gufo import GufoBackend
-        except ImportError as exc:
-            if name == "gufo":
-                raise GovnetError(
-                    "--backend gufo: gufo-snmp is not installed (pip install gufo-snmp)"
-                ) from exc
-        else:
-            return GufoBackend(max_concurrency=concurrency)
-    if name in ("pysnmp", "auto"):
-        from govnet.transport.snmp import PysnmpBackend
-
-        return PysnmpBackend(max_concurrency=concurrency)
-    raise GovnetError(f"unknown SNMP backend {name!r} (known: gufo, pysnmp)")
 
 
 def summarize(results: Sequence[PollResult]) -> dict[str, int]:

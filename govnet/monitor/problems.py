@@ -1,7 +1,7 @@
 """One problem lifecycle: pending → firing (suppressed, flapping) → resolved, told once.
 
 A *problem* is (rule, subject, instance): a device for the SNMP rules (:mod:`.alerts`), a
-service for the availability checks (``services/alerts.py``). Both decide *whether*
+service for the availability checks (``availability/alerts.py``). Both decide *whether*
 a condition holds; :class:`ProblemBook` decides what that means for the alert:
 
 - ``step``: a condition that holds for ``hold`` seconds opens the alert; it stays the one
@@ -212,8 +212,9 @@ class ProblemBook:
         if flapping:
             if not p.flapping:
                 p.flapping = True
-                self.sink.update(p.key, {"flapping": True, "updated": now}, "flapping",
-                                 self._flap_detail(p), now)  # fmt: skip
+                self.sink.update(
+                    p.key, {"flapping": True, "updated": now}, "flapping", self._flap_detail(p), now
+                )
             return
         self._resolve(p, now, "condition cleared")
 

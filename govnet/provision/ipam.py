@@ -25,9 +25,10 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
+from govnet.durations import utcnow
 from govnet.errors import GovnetError
 from govnet.inventory.model import Inventory, Zone
-from govnet.store.db import Store, utcnow
+from govnet.store.db import Store
 from govnet.store.ipam import ipam_allocations, ipam_events, ipam_zones
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -27,8 +27,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from govnet.checks.configtext import parse_config
 from govnet.collect.sanitize import mask_line
+from govnet.core.configtext import parse_config
 from govnet.errors import GovnetError
 from govnet.provision.rules import PlatformRules, hconfig_driver, platform_rules
 

@@ -324,9 +324,9 @@ def idle_ports(
     ``days``: never an uplink (trunk, hybrid, aggregate member, a port in the inventory's
     ``links`` at either end), the management port, a routed port or a non-Ethernet interface,
     nor a port already shut down. The caller has checked the records cover ``days``."""
-    from govnet.checks.configtext import parse_config
+    from govnet.collect.interfaces import read_config
     from govnet.collect.tables import canonical_port
-    from govnet.isolation.static import read_config
+    from govnet.core.configtext import parse_config
 
     platform = device.platform
     parsed = parse_config(running)
@@ -393,7 +393,7 @@ class ShutdownUnusedPorts(Task):
     uses_running = True
 
     def prepare(self, store: Store, inventory: Inventory, args: Args, commit: bool) -> Prepared:
-        from govnet.store.db import utcnow
+        from govnet.durations import utcnow
 
         assert isinstance(args, ShutdownUnusedArgs)
         return Prepared(

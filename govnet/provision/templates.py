@@ -103,7 +103,7 @@ def snmp_v3_for(device: Device, inventory_dir: Path) -> SnmpV3 | None:
             where, message = first_problem(exc, SnmpV3Vars)
             raise TemplateError(
                 f"{device.name}: vars.snmp_v3.{where}: {message} (keys are secret "
-                "references: env:NAME, file:PATH or prompt)"
+                "references: env:NAME, file:PATH, cmd:COMMAND, keyring:SERVICE/USER or prompt)"
             ) from None
         return SnmpV3(
             spec.user,

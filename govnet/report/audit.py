@@ -12,62 +12,21 @@ import json
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import tzinfo
 from importlib import resources
-from typing import Any
 
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from govnet.checks.model import Finding, Run, Severity, Status
+from govnet.checks.model import AuditReport, Finding
+from govnet.core.vocabulary import Severity, Status
 from govnet.i18n import pick
-from govnet.report.bulletin import SEVERITY_ZH, Labels, build, report_css
-from govnet.report.scoreboard import Score, scoreboard
+from govnet.report.bulletin import build, report_css
 from govnet.textsafe import csv_cell, safe_text, visible
 
-SCHEMA_VERSION = 1
 STATUS_STYLE = {"pass": "green", "fail": "bold red", "error": "yellow", "skip": "dim"}
 STATUS_ZH = {"pass": "通过", "fail": "不合规", "error": "无法检查", "skip": "不适用"}
-
-
-@dataclass
-class AuditReport:
-    run: Run
-    fail_on: Severity = Severity.HIGH
-    previous_run: str | None = None
-    new_failures: set[tuple[str, str]] = field(default_factory=set)  # (device, rule)
-    exit_code: int = 0
-    labels: Labels = field(default_factory=Labels)  # zh/en names of zones, sites, units
-
-    @property
-    def scores(self) -> dict[str, list[Score]]:
-        return scoreboard(self.run.findings)
-
-    def is_new(self, f: Finding) -> bool:
-        return f.status is Status.FAIL and (f.device, f.rule) in self.new_failures
-
-    def to_dict(self) -> dict[str, Any]:
-        run = self.run
-        return {
-            "schema": SCHEMA_VERSION,
-            "run": {
-                "id": run.id,
-                "started": run.started.isoformat(),
-                "finished": run.finished.isoformat() if run.finished else None,
-                "playbooks": list(run.playbooks),
-                "counts": run.counts(),
-                "failed_by_severity": run.failed_by_severity(),
-                "unreadable_devices": run.unreadable_devices(),
-                "fail_on": self.fail_on.value,
-                "exit_code": self.exit_code,
-                "previous_run": self.previous_run,
-                "new_failures": len(self.new_failures),
-            },
-            "findings": [{**f.to_dict(), "new": self.is_new(f)} for f in run.findings],
-            "scoreboard": {k: [s.to_dict() for s in v] for k, v in self.scores.items()},
-        }
 
 
 def _tr(lang: str) -> Callable[[str, str], str]:
@@ -167,7 +126,7 @@ def to_html(report: AuditReport, lang: str, show_all: bool = False,
         b=bulletin,
         lang=lang,
         t=_tr(lang),
-        sev_label=lambda s: SEVERITY_ZH[s] if lang == "zh" else s,
+        sev_label=lambda s: Severity(s).label(lang) if lang == "zh" else s,
     )
 
 
@@ -213,7 +172,7 @@ def _findings_table(
         evidence = [str(e) for e in f.evidence[:3]]
         if evidence:
             detail += "\n  " + "\n  ".join(evidence)
-        sev = SEVERITY_ZH[f.severity.value] if lang == "zh" else f.severity.value
+        sev = f.severity.label(lang) if lang == "zh" else f.severity.value
         table.add_row(
             safe_text("" if key == previous else key),
             safe_text(getattr(f, second[0])),

@@ -9,7 +9,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from govnet.av.service import ImportResult, StatusReport
+from govnet.av.operations import ImportResult, StatusReport
 from govnet.i18n import pick
 from govnet.report.tabular import Column, rich_table, to_csv, to_json
 

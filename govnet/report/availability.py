@@ -8,9 +8,9 @@ from typing import Any
 
 from rich.console import Console
 
+from govnet.availability.sla import LEVELS, AvailabilityReport
 from govnet.i18n import pick
 from govnet.report.tabular import Column, rich_table, to_csv, to_json
-from govnet.services.availability import LEVELS, AvailabilityReport
 from govnet.textsafe import safe_text, visible
 
 COLUMNS = [

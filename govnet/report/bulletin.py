@@ -20,21 +20,25 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from govnet import __version__
-from govnet.checks.model import Evidence, Finding, Status
+from govnet.checks.model import Finding
+from govnet.core.vocabulary import Evidence, Severity, Status
 from govnet.errors import GovnetError
 from govnet.i18n import pick
+from govnet.inventory.labels import Labels
 from govnet.textsafe import visible
 
-SEVERITY_ZH = {"critical": "严重", "high": "高", "medium": "中", "low": "低"}
-SEVERITY_EN = {"critical": "Critical", "high": "High", "medium": "Medium", "low": "Low"}
 SEVERITIES = ("critical", "high", "medium", "low")
+
+
+def severity_labels(lang: str) -> dict[str, str]:
+    """Severity value → its label in ``lang`` (the one table: core.vocabulary.SEVERITY_LABELS)."""
+    return {s.value: s.label(lang) for s in Severity}
 
 
 def report_css() -> Any:
@@ -85,29 +89,6 @@ def local_time(when: datetime | None, tz: tzinfo) -> str:
 
 
 # ---------------------------------------------------------------------------- labels
-
-
-@dataclass(frozen=True)
-class Labels:
-    """Chinese and English names of zones, sites and units (from the inventory); an id
-    without a label is shown as itself."""
-
-    zones: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # name → (zh, en)
-    sites: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-    units: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-
-    @classmethod
-    def from_inventory(cls, inv: Any) -> Labels:
-        def table(items: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
-            return {n: (x.label.zh or "", x.label.en or "") for n, x in items.items()}
-
-        return cls(table(inv.zones), table(inv.sites), table(inv.units))
-
-    def name(self, scope: str, key: str | None, lang: str) -> str:
-        if not key:
-            return pick(lang, "(no unit)", "（未归属单位）") if scope == "unit" else ""
-        zh, en = getattr(self, scope + "s").get(key, ("", ""))
-        return (zh or en or key) if lang == "zh" else (en or zh or key)
 
 
 # ----------------------------------------------------------------------- explanations
@@ -244,7 +225,7 @@ def build(
     show_all: bool = False,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The 通报 of an :class:`~govnet.report.audit.AuditReport` as plain data (str, int,
+    """The 通报 of an :class:`~govnet.checks.model.AuditReport` as plain data (str, int,
     float, None, lists and dicts) for the HTML template, the workbook and the summary."""
     labels = labels or Labels()
     tz = tz or report_zone()
@@ -254,7 +235,7 @@ def build(
     def t(en: str, zh: str) -> str:
         return pick(lang, en, zh)
 
-    sev_label = SEVERITY_ZH if lang == "zh" else SEVERITY_EN
+    sev_label = severity_labels(lang)
 
     zones = _tallies(findings, "zone", labels, lang)
     units = _tallies(findings, "unit", labels, lang)
@@ -276,13 +257,16 @@ def build(
         groups = []
         for unit in sorted(by_unit, key=lambda u: labels.name("unit", u, lang)):
             items = sorted(by_unit[unit], key=lambda f: (f.device, f.control, f.rule))
-            groups.append({
-                "unit": labels.name("unit", unit, lang),
-                "unit_key": unit,
-                "items": [_finding(f, report, labels, lang) for f in items],
-            })  # fmt: skip
-        failures.append({"severity": sev, "label": sev_label[sev], "count": len(in_sev),
-                         "groups": groups})  # fmt: skip
+            groups.append(
+                {
+                    "unit": labels.name("unit", unit, lang),
+                    "unit_key": unit,
+                    "items": [_finding(f, report, labels, lang) for f in items],
+                }
+            )
+        failures.append(
+            {"severity": sev, "label": sev_label[sev], "count": len(in_sev), "groups": groups}
+        )
 
     controls: dict[str, dict[str, Any]] = {}
     for f in findings:
@@ -383,7 +367,7 @@ def _finding(f: Finding, report: Any, labels: Labels, lang: str) -> dict[str, An
         "rule": f.rule,
         "control": f.control,
         "clause": f.clause,
-        "severity": (SEVERITY_ZH if lang == "zh" else SEVERITY_EN)[f.severity.value],
+        "severity": f.severity.label(lang),
         "severity_key": f.severity.value,
         "title": visible(f.title.get(lang) or f.rule),
         "explanation": [visible(x) for x in explain(f, lang)],

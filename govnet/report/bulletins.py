@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from govnet.i18n import pick
-from govnet.report.bulletin import Labels
+from govnet.inventory.labels import Labels
 from govnet.report.document import Document, Section, share_class
 from govnet.report.tabular import Column
 

@@ -6,7 +6,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from govnet.report.audit import AuditReport, to_html
+from govnet.checks.model import AuditReport
+from govnet.report.audit import to_html
 from govnet.report.bulletin import build, report_zone
 
 

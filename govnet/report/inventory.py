@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
+from typing import Any
 
+from rich.table import Table
 from rich.tree import Tree
 
 from govnet.i18n import pick
@@ -35,3 +38,17 @@ def site_tree(roots: list[SiteNode], lang: str, title: str) -> Tree:
     for root in roots:
         add(tree, root)
     return tree
+
+
+def entry_table(data: Mapping[str, Any]) -> Table:
+    """``govnet inventory show``: one key per row; lists one item a line, dicts as k=v."""
+    table = Table(show_header=False, box=None)
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in data.items():
+        if isinstance(value, list):
+            value = "\n".join(str(v) for v in value) if value else "-"
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
+        table.add_row(key, "-" if value is None else str(value))
+    return table

@@ -38,10 +38,14 @@ class ReportMessage(Message):
         b, zh = self.bulletin, self.lang == "zh"
         total = b["total"]
         if zh:
-            return (f"【合规通报】总体合规率 {total['share_text']}，不合规 {total['failed']} 项，"
-                    f"无法检查 {len(b['unchecked'])} 台设备")  # fmt: skip
-        return (f"Compliance bulletin: {total['share_text']} overall, {total['failed']} failed, "
-                f"{len(b['unchecked'])} devices not checked")  # fmt: skip
+            return (
+                f"【合规通报】总体合规率 {total['share_text']}，不合规 {total['failed']} 项，"
+                f"无法检查 {len(b['unchecked'])} 台设备"
+            )
+        return (
+            f"Compliance bulletin: {total['share_text']} overall, {total['failed']} failed, "
+            f"{len(b['unchecked'])} devices not checked"
+        )
 
     def _lines(self) -> list[tuple[str, str]]:
         """(kind, text) lines: h = heading, p = paragraph, li = list item."""

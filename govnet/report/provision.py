@@ -23,7 +23,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from govnet.i18n import pick
-from govnet.provision.service import SKIPPED, STATUS_LABELS, DeviceChange, DevicePlan
+from govnet.provision.operations import SKIPPED, STATUS_LABELS, DeviceChange, DevicePlan
 from govnet.report.tabular import Column, rich_table, to_csv, to_json
 
 PLAN_COLUMNS = [

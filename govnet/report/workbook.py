@@ -30,8 +30,9 @@ PERCENT_FORMAT = "0.0%"
 
 def _width(value: Any) -> int:
     text = str(value) if value is not None else ""
-    longest = max((sum(2 if ord(ch) > 0x2E80 else 1 for ch in line) for line in text.split("\n")),
-                  default=0)  # fmt: skip
+    longest = max(
+        (sum(2 if ord(ch) > 0x2E80 else 1 for ch in line) for line in text.split("\n")), default=0
+    )
     return longest
 
 

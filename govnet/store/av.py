@@ -25,8 +25,9 @@ from sqlalchemy import (
     select,
 )
 
-from govnet.av.model import AvRecord, Snapshot
-from govnet.store.db import Store, metadata, utcnow
+from govnet.durations import utcnow
+from govnet.store.avrecords import AvRecord, Snapshot
+from govnet.store.db import Store, metadata
 
 av_snapshots = Table(
     "av_snapshots",

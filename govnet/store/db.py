@@ -39,7 +39,6 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from govnet.durations import utcnow as utcnow  # re-exported: callers import it from here
 from govnet.errors import GovnetError, StoreError
 
 metadata = MetaData()
@@ -98,6 +97,13 @@ fetches = Table(
     Column("error", Text),
     Index("ix_fetches_device_time", "device", "fetched_at"),
 )
+
+
+def _chain(conn: Connection, run_id: str) -> None:
+    """A finished run joins the ledger in the transaction that finishes it (store/ledger.py)."""
+    from govnet.store import ledger
+
+    ledger.append(conn, "run", run_id)
 
 
 def _load_schema_modules() -> None:
@@ -312,6 +318,8 @@ class Store:
             )
             if rows:
                 conn.execute(findings.insert(), [{**r, "run_id": run_id} for r in rows])
+            if finished is not None:
+                _chain(conn, run_id)
 
     def start_run(self, run_id: str, kind: str, started: datetime, meta: dict[str, Any]) -> None:
         """Record a run as it begins (``status: running``, no findings, no exit code), so a
@@ -365,6 +373,7 @@ class Store:
             )
             if rows:
                 conn.execute(findings.insert(), [{**r, "run_id": run_id} for r in rows])
+            _chain(conn, run_id)
 
     def interrupt_run(self, run_id: str, when: datetime, reason: str) -> None:
         """Mark a run that stopped before its findings were written (no findings kept)."""
@@ -376,6 +385,7 @@ class Store:
                 return
             meta = {**(row.meta or {}), "status": "interrupted", "reason": reason}
             conn.execute(runs.update().where(runs.c.id == run_id).values(finished=when, meta=meta))
+            _chain(conn, run_id)
 
     def runs(self, kind: str, limit: int = 50) -> list[dict[str, Any]]:
         with self.begin() as conn:

@@ -54,19 +54,27 @@ def start_run(store: Store, run_id: str, started: datetime, meta: dict[str, Any]
 
 
 def record_change(store: Store, run_id: str, row: dict[str, Any]) -> None:
+    from govnet.store import ledger
+
     with store.begin() as conn:
-        conn.execute(provision_changes.insert().values(run_id=run_id, **row))
+        result = conn.execute(provision_changes.insert().values(run_id=run_id, **row))
+        key = result.inserted_primary_key
+        assert key is not None
+        ledger.append(conn, "provision_change", str(key[0]))
 
 
 def finish_run(
     store: Store, run_id: str, finished: datetime, exit_code: int, meta: dict[str, Any]
 ) -> None:
+    from govnet.store import ledger
+
     with store.begin() as conn:
         conn.execute(
             update(runs)
             .where(runs.c.id == run_id)
             .values(finished=finished, exit_code=exit_code, meta=meta)
         )
+        ledger.append(conn, "run", run_id)
 
 
 def changes(

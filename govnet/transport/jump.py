@@ -223,11 +223,16 @@ class Bastion:
         log.info("%s: logged in through %s", device.name, " → ".join(h.name for h in self.chain))
         return self._clients[-1].get_transport()
 
-    def open(self, device: Device, store: KnownHosts) -> tuple[Any, Callable[[], None]]:
-        """A channel to ``device`` through the chain, and the function that frees its slot."""
+    def open(
+        self, device: Device, store: KnownHosts, timeout: float | None = None
+    ) -> tuple[Any, Callable[[], None]]:
+        """A channel to ``device`` through the chain, and the function that frees its slot.
+        ``timeout``: the session's (``--timeout``), else the device's; a free channel is
+        waited for four times as long."""
         import paramiko
 
-        if not self._slots.acquire(timeout=device.timeout * 4):
+        timeout = timeout or device.timeout
+        if not self._slots.acquire(timeout=timeout * 4):
             raise DeviceTimeout(
                 device.name,
                 f"{_where(self.last)}: all {self.last.max_channels} channels stayed busy; "
@@ -253,7 +258,7 @@ class Bastion:
                     "direct-tcpip",
                     (device.host, device.port),
                     ("127.0.0.1", 0),
-                    timeout=device.timeout,
+                    timeout=timeout,
                 )
             except paramiko.ChannelException as exc:
                 raise ConnectError(

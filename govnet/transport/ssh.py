@@ -291,14 +291,31 @@ def _driver(device_type: str) -> Any:
 
 def fetch_host_key(device: Device, store: KnownHosts | None = None, timeout: float = 0) -> HostKey:
     """The key ``device`` presents, from a key exchange alone: no authentication, nothing
-    sent but the SSH handshake. Key types on record in ``store`` are asked for first."""
+    sent but the SSH handshake. Key types on record in ``store`` are asked for first.
+
+    Behind bastions (``device.jump``) the exchange runs over a ``direct-tcpip`` channel
+    through the chain, as a session would: each hop's own key is checked (and learned, by its
+    policy) before its login, so a bastion with a changed key stops here, named."""
     paramiko = _paramiko()
     timeout = timeout or device.timeout
+    release: Callable[[], None] | None = None
+    if device.jump:
+        from govnet.transport.jump import pool
+
+        known = store if store is not None else SshOptions().host_keys()
+        sock, release = pool().get(device.jump).open(device, known, timeout)
+    else:
+        try:
+            sock = socket.create_connection((device.host, device.port), timeout=timeout)
+        except Exception as exc:
+            raise translate(device, exc) from exc
     try:
-        sock = socket.create_connection((device.host, device.port), timeout=timeout)
-    except Exception as exc:
-        raise translate(device, exc) from exc
-    t = paramiko.Transport(sock)
+        t = paramiko.Transport(sock)
+    except BaseException:
+        sock.close()
+        if release is not None:
+            release()
+        raise
     try:
         if store is not None:
             _prefer(t, store.preferred_types(device.host, device.port))
@@ -310,6 +327,8 @@ def fetch_host_key(device: Device, store: KnownHosts | None = None, timeout: flo
     finally:
         t.close()
         sock.close()
+        if release is not None:
+            release()
 
 
 def garbled(device: Device, where: str) -> ProtocolError:
@@ -497,7 +516,9 @@ class SshSession:
         from govnet.transport.jump import pool
 
         self._bastion = pool().get(self.device.jump)
-        channel, release = self._bastion.open(self.device, self.options.host_keys())
+        channel, release = self._bastion.open(
+            self.device, self.options.host_keys(), self.options.timeout
+        )
 
         def done() -> None:  # the channel closed (a failed login leaves it open) and its slot freed
             try:
@@ -536,8 +557,10 @@ class SshSession:
             )
         log.warning(
             "%s: using Telnet (clear text, allow_insecure) at %s:%d; replace or enable SSH",
-            self.device.name, self.device.host, self.device.port,
-        )  # fmt: skip
+            self.device.name,
+            self.device.host,
+            self.device.port,
+        )
         for key in ("use_keys", "key_file", "pkey", "allow_agent", "banner_timeout"):
             params.pop(key, None)
         params["device_type"] = device_type

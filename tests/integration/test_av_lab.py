@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from govnet.av.clamav import collect_clamav
-from govnet.av.service import live_records
+from govnet.av.operations import live_records
 from govnet.av.snmp import collect_software
 from govnet.av.sources import load_catalogue
 from govnet.cli.main import cli
-from govnet.store.db import utcnow
+from govnet.durations import utcnow
 from tests.conftest import ROOT
 from tests.integration.conftest import Lab
 

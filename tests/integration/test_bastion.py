@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from click.testing import CliRunner, Result
 
 from govnet.cli.main import cli
 from govnet.errors import ConnectError
-from govnet.inventory import load_inventory
+from govnet.inventory import Inventory, load_inventory
 from govnet.transport.jump import pool
 from govnet.transport.ssh import SshOptions, SshSession
 from tests.conftest import ROOT
@@ -293,11 +294,20 @@ def namespace() -> Iterator[str]:
         subprocess.run(["ip", "netns", "del", name], check=False)
 
 
-def test_the_lab_in_a_namespace_is_reached_only_through_the_bastion(
-    tmp_path: Path, keys: Path, namespace: str, cli_env: None
-) -> None:
+@dataclass
+class Walled:
+    """The lab inside a namespace whose only door from the host is bastion b1's sshd."""
+
+    path: Path  # its inventory: defaults.jump = b1 (at the door), key login to b1
+    inventory: Inventory
+    b1: Sshd
+    state: Path  # the lab's state directory
+
+
+@contextlib.contextmanager
+def walled_lab(tmp_path: Path, keys: Path, namespace: str) -> Iterator[Walled]:
     """The lab's switches listen on the namespace's own loopback; the host reaches only the
-    bastion's sshd (through tests/nsrelay.py). Backup and audit still work, via b1."""
+    bastion's sshd (through tests/nsrelay.py). Direct connections are refused (checked)."""
     path = relocate_lab(tmp_path / "inv")
     state = tmp_path / "state"
     state.mkdir()
@@ -307,6 +317,7 @@ def test_the_lab_in_a_namespace_is_reached_only_through_the_bastion(
              "--inventory", str(path), "--state-dir", str(state)],
             stdout=log, stderr=log, cwd=ROOT,
         )  # fmt: skip
+    (state / "lab.pid").write_text(f"{lab.pid}\n")  # `ip netns exec` execs: the server's pid
     relay: subprocess.Popen[str] | None = None
     b1 = Sshd(tmp_path / "sshd", "b1", [keys / "ops"], netns=namespace)
     try:
@@ -333,11 +344,28 @@ def test_the_lab_in_a_namespace_is_reached_only_through_the_bastion(
         data["defaults"]["jump"] = "b1"
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
         inv = load_inventory(path)
-        switches = ("int-core-1", "ext-core-1", "int-agg-east", "ext-agg-east", "int-acc-west")
-        for name in switches:  # nothing of the lab is reachable from here directly
+        for name in (*SWITCHES, "ext-core-1", "int-acc-town"):  # nothing reachable directly
             with pytest.raises(ConnectionRefusedError):
                 socket.create_connection(("127.0.0.1", inv.devices[name].port), timeout=2)
+        yield Walled(path, inv, b1, state)
+    finally:
+        if relay is not None:
+            relay.kill()
+            relay.wait(5)
+            if relay.stdout is not None:
+                relay.stdout.close()
+        b1.stop()
+        lab.terminate()
+        lab.wait(10)
 
+
+def test_the_lab_in_a_namespace_is_reached_only_through_the_bastion(
+    tmp_path: Path, keys: Path, namespace: str, cli_env: None
+) -> None:
+    """Backup and audit of switches the host cannot reach directly work, via b1."""
+    with walled_lab(tmp_path, keys, namespace) as walled:
+        path, inv, b1 = walled.path, walled.inventory, walled.b1
+        switches = ("int-core-1", "ext-core-1", "int-agg-east", "ext-agg-east", "int-acc-west")
         result = govnet(path, "backup", "--limit", ",".join(switches), "--retries", "0",
                         "-f", "json")  # fmt: skip
         assert result.exit_code == 0, result.output
@@ -358,12 +386,3 @@ def test_the_lab_in_a_namespace_is_reached_only_through_the_bastion(
         assert hung.exit_code == 3
         message = rows(hung)["ext-acc-town"]["message"]
         assert "via bastion b1" in message and "no SSH banner" in message
-    finally:
-        if relay is not None:
-            relay.kill()
-            relay.wait(5)
-            if relay.stdout is not None:
-                relay.stdout.close()
-        b1.stop()
-        lab.terminate()
-        lab.wait(10)

@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 from govnet.checks.audit import AuditOptions, history, load_report, run_audit
-from govnet.checks.model import Severity, Status
 from govnet.cli.main import cli
 from govnet.collect.fetch import CollectOptions
+from govnet.core.vocabulary import Severity, Status
 from govnet.errors import ExitCode, GovnetError
 from govnet.inventory import load_inventory
 from govnet.lab import launcher

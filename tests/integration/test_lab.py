@@ -88,14 +88,15 @@ def test_snmp_get_sysdescr_from_every_agent(lab: Lab) -> None:
 
     async def all_gets() -> dict[str, object]:
         out: dict[str, object] = {}
+        backend = snmp.snmp_backend()
         try:
             for d in lab.inventory.devices.values():
                 if d.snmp is None or d.name == "ext-acc-town":
                     continue
                 target = snmp.SnmpTarget.for_device(d)
-                out[d.name] = await snmp.get(target, ["1.3.6.1.2.1.1.1.0", "1.3.6.1.2.1.1.5.0"])
+                out[d.name] = await backend.get(target, ["1.3.6.1.2.1.1.1.0", "1.3.6.1.2.1.1.5.0"])
         finally:
-            await snmp.close()
+            await backend.close()
         return out
 
     results = asyncio.run(all_gets())

@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -128,9 +129,32 @@ def test_govnetd_on_the_lab(lab: Lab, tmp_path: Path, daemons: Callable[..., Dae
     meta = json.loads(query(db, "SELECT value FROM monitor_meta WHERE key = 'daemon'")[0][0])
     with urllib.request.urlopen(f"http://{meta['metrics']}/metrics", timeout=5) as response:
         text = response.read().decode()
-    assert 'govnet_ups_on_battery{device="ups-1",instance=""} 1.0' in text
+    assert 'govnet_ups_on_battery{device="ups-1"} 1.0' in text
+    assert 'govnet_ups_runtime_seconds{device="ups-1"} 1080.0' in text  # 18 min, base units
     assert 'govnet_alerts_firing{severity="critical"}' in text
-    assert "govnet_poll_lag_seconds" in text and "govnet_varbinds_total" in text
+    assert "govnet_poll_lag_seconds_bucket{le=" in text and "govnet_varbinds_total" in text
+    assert 'instance="' not in text and "quantile=" not in text
+    # Debian's promtool lints the live exposition (units, counters, histogram, help)
+    lint = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                          text=True, timeout=30)  # fmt: skip
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    with urllib.request.urlopen(f"http://{meta['metrics']}/healthz", timeout=5) as response:
+        assert response.status == 200 and response.read().decode().startswith("ok: ")
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(f"http://{meta['metrics']}/", timeout=5)
+    assert missing.value.code == 404
+    # the samples so far as history (a chart's data)
+    wait_for("two rates of an int-core-1 interface", lambda: query(
+        db, "SELECT 1 FROM monitor_series JOIN monitor_samples ON id = series_id WHERE device ="
+        " 'int-core-1' AND metric = 'if_in_bps' GROUP BY series_id HAVING count(*) >= 2"))  # fmt: skip
+    history = subprocess.run(
+        [*GOVNET, "--db", f"sqlite:///{db}", "monitor", "history", "int-core-1", "if_in_bps",
+         "--since", "1h", "-f", "json"], capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert history.returncode == 0, history.stderr
+    series = json.loads(history.stdout)["series"]
+    assert series and all(s["metric"] == "if_in_bps" for s in series)
+    assert max(len(s["points"]) for s in series) >= 2
 
     # at once (each is a Python start-up): a second daemon, the alerts as JSON, one frame
     second, listed, frame = (

@@ -27,14 +27,15 @@ from govnet.lab.server import build_plan
 from govnet.lab.snmpagent import AgentSpec, SnmpLab
 from govnet.monitor.alerts import AlertEngine
 from govnet.monitor.config import MonitorConfig
+from govnet.monitor.daemon import StoreWriter
 from govnet.monitor.model import DeviceState, PollResult
-from govnet.monitor.poller import Poller, backend_by_name
+from govnet.monitor.poller import Poller
 from govnet.monitor.rules import load_rules
-from govnet.monitor.service import StoreWriter
 from govnet.monitor.topology import Topology
 from govnet.store.db import Store
 from govnet.store.monitor import MonitorStore
 from govnet.testing import FakeClock
+from govnet.transport.snmp import snmp_backend
 from tests.conftest import LAB_INVENTORY
 
 pytestmark = pytest.mark.integration
@@ -122,7 +123,7 @@ class Rig:
         by_name = {d.name: d for d in devices}
         self.engine = AlertEngine(self.rules, by_name, Topology.build(by_name, self.links),
                                   StoreWriter(self.ms), None, self.clock)  # fmt: skip
-        self.backend = backend_by_name(self.backend_name, 16)
+        self.backend = snmp_backend(self.backend_name, 16)
         self.poller = Poller(devices, self.backend, MonitorConfig(first_spread=0), self.clock,
                              self.on_result)  # fmt: skip
 
@@ -329,5 +330,61 @@ def test_device_behind_a_down_uplink_is_suppressed(tmp_path: Path, backend: str)
             assert not firing["device-down|int-agg-east|"]["suppressed"]
             town = firing["device-down|int-acc-town|"]
             assert town["suppressed"] and town["suppressed_by"] == "behind int-agg-east (down)"
+
+    asyncio.run(scenario())
+
+
+# ------------------------------------------------------------------------ device health
+
+
+def test_seeded_hot_switch_failed_fan_and_failed_psu_raise_the_shipped_alerts(
+    tmp_path: Path, backend: str
+) -> None:
+    """The lab's seeded faults (inventory/lab-data/*/lab.yaml), read from each vendor's MIB by
+    the health set and judged by the shipped alert rules (playbooks/alerts.yaml)."""
+    names = ["int-agg-east", "ext-core-1", "ext-agg-east", "int-acc-west", "ext-acc-west"]
+    specs, inv = lab_specs(tmp_path, names)
+    shipped = (Path(__file__).resolve().parents[2] / "playbooks" / "alerts.yaml").read_text()
+
+    async def scenario() -> None:
+        async with rig(tmp_path, backend, specs, fast_devices(inv, specs, patient=True),
+                       rules=shipped) as r:  # fmt: skip
+            first = await r.poller.poll_all()
+            got = samples(first)
+            latest = {(x.device, m, i): v for x in first for m, i, v, _ in x.latest}
+            # Huawei (HUAWEI-ENTITY-EXTENT-MIB), names from entPhysicalName
+            assert got[("int-agg-east", "temperature_c", "MPU Board 0")] == 78.0
+            assert got[("int-agg-east", "cpu_pct", "MPU Board 0")] == 93.0
+            assert latest[("int-agg-east", "fan_ok", "FAN1")] == 1.0
+            assert latest[("int-agg-east", "psu_ok", "PWR2")] == 1.0
+            # H3C (HH3C-ENTITY-EXT-MIB error status by entity class)
+            assert latest[("ext-core-1", "fan_ok", "Fan 2")] == 0.0
+            assert latest[("ext-core-1", "fan_ok", "Fan 1")] == 1.0
+            assert latest[("ext-core-1", "psu_ok", "Power 1")] == 1.0
+            assert got[("int-acc-west", "temperature_c", "Board 1")] == 41.0
+            # Cisco (ENVMON, MEMORY-POOL, PROCESS with cpmCPUTotalPhysicalIndex → entity)
+            assert latest[("ext-agg-east", "psu_ok", "Sw1, PS2")] == 0.0
+            assert got[("ext-agg-east", "cpu_pct", "Switch 1")] == 12.0
+            assert got[("ext-agg-east", "mem_used_pct", "Processor")] == 38.0
+            assert ("int-agg-east", "temperature_c", "Chassis") not in got  # 0: no sensor
+            fired: dict[str, float] = {}
+            start = r.clock.time()
+            while r.clock.time() - start < 11 * 60:
+                await r.step(30)
+                for key in r.firing():
+                    fired.setdefault(key, r.clock.time() - start)
+            assert fired["fan-failed|ext-core-1|Fan 2"] <= 30  # at once
+            assert fired["psu-failed|ext-agg-east|Sw1, PS2"] <= 30
+            assert 120 <= fired["device-temperature-high|int-agg-east|MPU Board 0"] <= 150
+            assert 600 <= fired["cpu-high|int-agg-east|MPU Board 0"] <= 630  # its 10 min
+            health = {k for k in fired if not k.startswith(("link-", "device-rebooted"))}
+            assert health == {
+                "fan-failed|ext-core-1|Fan 2",
+                "psu-failed|ext-agg-east|Sw1, PS2",
+                "device-temperature-high|int-agg-east|MPU Board 0",
+                "cpu-high|int-agg-east|MPU Board 0",
+            }
+            alert = r.firing()["fan-failed|ext-core-1|Fan 2"]
+            assert alert["severity"] == "high" and alert["message"] == "fan Fan 2 failed"
 
     asyncio.run(scenario())

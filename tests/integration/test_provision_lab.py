@@ -24,6 +24,7 @@ from click.testing import CliRunner
 
 from govnet.cli.main import cli
 from govnet.collect.sanitize import mask_secrets, normalise
+from govnet.durations import utcnow
 from govnet.inventory import Inventory, load_inventory
 from govnet.lab import launcher
 from govnet.platforms import get_platform
@@ -31,7 +32,7 @@ from govnet.provision.rules import left_to_people
 from govnet.secrets import renderings
 from govnet.store import macs as store_macs
 from govnet.store import provision as records
-from govnet.store.db import Store, utcnow
+from govnet.store.db import Store
 from govnet.transport.ssh import SshSession
 from tests.conftest import ROOT
 from tests.integration.conftest import free_port, relocate_lab

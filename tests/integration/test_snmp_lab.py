@@ -141,15 +141,25 @@ def profiles(monkeypatch: pytest.MonkeyPatch) -> dict[str, SnmpProfileSpec]:
     return out
 
 
+@pytest.fixture
+def new_backend() -> snmp.BackendFactory:
+    """How the tests make their SNMP client (test_snmp_gufo.py overrides it)."""
+    return snmp.snmp_backend
+
+
 @asynccontextmanager
-async def lab_running(clock: Clock | None = None) -> AsyncIterator[SnmpLab]:
+async def lab_running(
+    new_backend: snmp.BackendFactory, clock: Clock | None = None
+) -> AsyncIterator[tuple[SnmpLab, snmp.SnmpBackend]]:
+    """The lab's agents, and a client made on this event loop (closed at the end)."""
     started = time.monotonic()
     async with SnmpLab(AGENTS, clock=clock or time.monotonic) as lab:
         assert time.monotonic() - started < 2.0
+        client = new_backend()
         try:
-            yield lab
+            yield lab, client
         finally:
-            await snmp.close()
+            await client.close()
 
 
 def target(lab: SnmpLab, name: str, profile: SnmpProfileSpec) -> snmp.SnmpTarget:
@@ -174,13 +184,15 @@ def mac_from_index(index: str) -> str:
 # --- GET over v2c and v3 ---------------------------------------------------------------------
 
 
-def test_get_sys_descr_v2c_and_v3(profiles: dict[str, SnmpProfileSpec]) -> None:
+def test_get_sys_descr_v2c_and_v3(
+    profiles: dict[str, SnmpProfileSpec], new_backend: snmp.BackendFactory
+) -> None:
     expected = system_identity("huawei", "access", "acc-1")[0]
 
     async def scenario() -> None:
-        async with lab_running() as lab:
+        async with lab_running(new_backend) as (lab, client):
             for kind in ("v2c", "v3"):
-                got = await snmp.get(
+                got = await client.get(
                     target(lab, "acc-1", profiles[kind]), [SYS_DESCR, "1.3.6.1.2.1.1.5.0"]
                 )
                 assert got == {SYS_DESCR: expected, "1.3.6.1.2.1.1.5.0": "acc-1"}, kind
@@ -188,12 +200,14 @@ def test_get_sys_descr_v2c_and_v3(profiles: dict[str, SnmpProfileSpec]) -> None:
     run(scenario)
 
 
-def test_v3_auth_and_priv_protocols(profiles: dict[str, SnmpProfileSpec]) -> None:
+def test_v3_auth_and_priv_protocols(
+    profiles: dict[str, SnmpProfileSpec], new_backend: snmp.BackendFactory
+) -> None:
     async def scenario() -> None:
-        async with lab_running() as lab:
+        async with lab_running(new_backend) as (lab, client):
             for auth, priv in V3_PROTOCOLS:
                 name = f"v3-{auth}-{priv}"
-                got = await snmp.get(
+                got = await client.get(
                     target(lab, name, profiles[f"{auth}-{priv}"]), ["1.3.6.1.2.1.1.5.0"]
                 )
                 assert got == {"1.3.6.1.2.1.1.5.0": name}
@@ -201,10 +215,12 @@ def test_v3_auth_and_priv_protocols(profiles: dict[str, SnmpProfileSpec]) -> Non
     run(scenario)
 
 
-def test_get_missing_objects_are_none(profiles: dict[str, SnmpProfileSpec]) -> None:
+def test_get_missing_objects_are_none(
+    profiles: dict[str, SnmpProfileSpec], new_backend: snmp.BackendFactory
+) -> None:
     async def scenario() -> None:
-        async with lab_running() as lab:
-            got = await snmp.get(
+        async with lab_running(new_backend) as (lab, client):
+            got = await client.get(
                 target(lab, "acc-1", profiles["v2c"]), ["1.3.6.1.2.1.1.9.0", "1.3.6.1.2.1.1.5.1"]
             )
             assert got == {"1.3.6.1.2.1.1.9.0": None, "1.3.6.1.2.1.1.5.1": None}
@@ -215,15 +231,17 @@ def test_get_missing_objects_are_none(profiles: dict[str, SnmpProfileSpec]) -> N
 # --- tables --------------------------------------------------------------------------------
 
 
-def test_if_counters_grow_between_polls(profiles: dict[str, SnmpProfileSpec]) -> None:
+def test_if_counters_grow_between_polls(
+    profiles: dict[str, SnmpProfileSpec], new_backend: snmp.BackendFactory
+) -> None:
     clock = Clock()
 
     async def scenario() -> None:
-        async with lab_running(clock) as lab:
+        async with lab_running(new_backend, clock) as (lab, client):
             t = target(lab, "acc-1", profiles["v2c"])
-            first = await snmp.bulkwalk(t, "1.3.6.1.2.1.31.1.1.1")
+            first = await client.bulkwalk(t, "1.3.6.1.2.1.31.1.1.1")
             clock.now += 30
-            second = await snmp.bulkwalk(t, "1.3.6.1.2.1.31.1.1.1")
+            second = await client.bulkwalk(t, "1.3.6.1.2.1.31.1.1.1")
             names = column(first, IF_NAME)
             assert list(names.values())[:5] == [i["name"] for i in SWITCH_TABLES["interfaces"]]
             for column_oid in (IF_HC_IN, IF_HC_OUT):
@@ -243,12 +261,14 @@ def test_if_counters_grow_between_polls(profiles: dict[str, SnmpProfileSpec]) ->
     run(scenario)
 
 
-def test_walk_and_bulkwalk_agree(profiles: dict[str, SnmpProfileSpec]) -> None:
+def test_walk_and_bulkwalk_agree(
+    profiles: dict[str, SnmpProfileSpec], new_backend: snmp.BackendFactory
+) -> None:
     async def scenario() -> None:
-        async with lab_running(Clock()) as lab:
+        async with lab_running(new_backend, Clock()) as (lab, client):
             t = target(lab, "acc-1", profiles["v3"])
-            walked = await snmp.walk(t, "1.3.6.1.2.1.2.2")
-            bulked = await snmp.bulkwalk(t, "1.3.6.1.2.1.2.2", max_repetitions=7)
+            walked = await client.walk(t, "1.3.6.1.2.1.2.2")
+            bulked = await client.bulkwalk(t, "1.3.6.1.2.1.2.2", max_repetitions=7)
             assert walked == bulked
             assert len(walked) == 18 * 7  # 18 columns × (5 listed + Vlanif101 + Eth-Trunk1)
             assert list(walked) == sorted(walked, key=snmp.oid_tuple)
@@ -256,12 +276,14 @@ def test_walk_and_bulkwalk_agree(profiles: dict[str, SnmpProfileSpec]) -> None:
     run(scenario)
 
 
-def test_arp_table_maps_back_to_lab_entries(profiles: dict[str, SnmpProfileSpec]) -> None:
+def test_arp_table_maps_back_to_lab_entries(
+    profiles: dict[str, SnmpProfileSpec], new_backend: snmp.BackendFactory
+) -> None:
     async def scenario() -> None:
-        async with lab_running() as lab:
+        async with lab_running(new_backend) as (lab, client):
             t = target(lab, "acc-1", profiles["v2c"])
-            arp = await snmp.bulkwalk(t, "1.3.6.1.2.1.4.22.1")
-            names = column(await snmp.bulkwalk(t, IF_NAME), IF_NAME)
+            arp = await client.bulkwalk(t, "1.3.6.1.2.1.4.22.1")
+            names = column(await client.bulkwalk(t, IF_NAME), IF_NAME)
             seen = {
                 str(ip): (snmp.mac_address(column(arp, "1.3.6.1.2.1.4.22.1.2")[index]),
                           names[str(if_index)])
@@ -278,22 +300,24 @@ def test_arp_table_maps_back_to_lab_entries(profiles: dict[str, SnmpProfileSpec]
     run(scenario)
 
 
-def test_fdb_maps_back_to_lab_entries(profiles: dict[str, SnmpProfileSpec]) -> None:
+def test_fdb_maps_back_to_lab_entries(
+    profiles: dict[str, SnmpProfileSpec], new_backend: snmp.BackendFactory
+) -> None:
     async def scenario() -> None:
-        async with lab_running() as lab:
+        async with lab_running(new_backend) as (lab, client):
             t = target(lab, "acc-1", profiles["v3"])
             fdb_port = column(
-                await snmp.bulkwalk(t, "1.3.6.1.2.1.17.4.3.1.2"), "1.3.6.1.2.1.17.4.3.1.2"
+                await client.bulkwalk(t, "1.3.6.1.2.1.17.4.3.1.2"), "1.3.6.1.2.1.17.4.3.1.2"
             )
             port_if = column(
-                await snmp.bulkwalk(t, "1.3.6.1.2.1.17.1.4.1.2"), "1.3.6.1.2.1.17.1.4.1.2"
+                await client.bulkwalk(t, "1.3.6.1.2.1.17.1.4.1.2"), "1.3.6.1.2.1.17.1.4.1.2"
             )
-            names = column(await snmp.bulkwalk(t, IF_NAME), IF_NAME)
+            names = column(await client.bulkwalk(t, IF_NAME), IF_NAME)
             seen = {mac_from_index(i): names[str(port_if[str(p)])] for i, p in fdb_port.items()}
             expected = {normalize_mac(m["mac"]): m["interface"] for m in SWITCH_TABLES["mac"]}
             assert seen == expected
             q = column(
-                await snmp.bulkwalk(t, "1.3.6.1.2.1.17.7.1.2.2.1.2"), "1.3.6.1.2.1.17.7.1.2.2.1.2"
+                await client.bulkwalk(t, "1.3.6.1.2.1.17.7.1.2.2.1.2"), "1.3.6.1.2.1.17.7.1.2.2.1.2"
             )
             seen_q = {(int(i.split(".")[0]), mac_from_index(i)): names[str(port_if[str(p)])]
                       for i, p in q.items()}  # fmt: skip
@@ -304,23 +328,25 @@ def test_fdb_maps_back_to_lab_entries(profiles: dict[str, SnmpProfileSpec]) -> N
     run(scenario)
 
 
-def test_server_ups_and_sensors(profiles: dict[str, SnmpProfileSpec]) -> None:
+def test_server_ups_and_sensors(
+    profiles: dict[str, SnmpProfileSpec], new_backend: snmp.BackendFactory
+) -> None:
     async def scenario() -> None:
-        async with lab_running() as lab:
+        async with lab_running(new_backend) as (lab, client):
             srv = target(lab, "srv-1", profiles["v2c"])
-            installed = await snmp.bulkwalk(srv, "1.3.6.1.2.1.25.6.3.1.2")
+            installed = await client.bulkwalk(srv, "1.3.6.1.2.1.25.6.3.1.2")
             assert list(installed.values()) == INSTALLED
-            running = await snmp.walk(srv, "1.3.6.1.2.1.25.4.2.1.2")
+            running = await client.walk(srv, "1.3.6.1.2.1.25.4.2.1.2")
             assert list(running.values()) == RUNNING
-            ups = await snmp.get(
+            ups = await client.get(
                 target(lab, "ups-1", profiles["v2c"]),
                 ["1.3.6.1.2.1.33.1.2.1.0", "1.3.6.1.2.1.33.1.4.1.0", "1.3.6.1.2.1.33.1.2.4.0",
                  "1.3.6.1.2.1.33.1.2.3.0", "1.3.6.1.2.1.33.1.4.4.1.5.1"],
             )  # fmt: skip
             assert list(ups.values()) == [2, 5, 87, 31, 40]
             env = target(lab, "env-1", profiles["v2c"])
-            names = await snmp.bulkwalk(env, "1.3.6.1.2.1.47.1.1.1.1.7")
-            values = await snmp.bulkwalk(env, "1.3.6.1.2.1.99.1.1.1.4")
+            names = await client.bulkwalk(env, "1.3.6.1.2.1.47.1.1.1.1.7")
+            values = await client.bulkwalk(env, "1.3.6.1.2.1.99.1.1.1.4")
             sensors = {
                 names[f"1.3.6.1.2.1.47.1.1.1.1.7.{k.rsplit('.', 1)[1]}"]: v
                 for k, v in values.items()
@@ -333,12 +359,14 @@ def test_server_ups_and_sensors(profiles: dict[str, SnmpProfileSpec]) -> None:
 # --- failures ------------------------------------------------------------------------------
 
 
-def test_wrong_community_times_out(profiles: dict[str, SnmpProfileSpec]) -> None:
+def test_wrong_community_times_out(
+    profiles: dict[str, SnmpProfileSpec], new_backend: snmp.BackendFactory
+) -> None:
     async def scenario() -> None:
-        async with lab_running() as lab:
+        async with lab_running(new_backend) as (lab, client):
             started = time.monotonic()
             with pytest.raises(DeviceTimeout, match=r"^acc-1: no SNMP reply") as info:
-                await snmp.get(target(lab, "acc-1", profiles["bad-community"]), [SYS_DESCR])
+                await client.get(target(lab, "acc-1", profiles["bad-community"]), [SYS_DESCR])
             assert time.monotonic() - started < TIMEOUT + 1.5
             assert info.value.host == "acc-1"
 
@@ -347,22 +375,24 @@ def test_wrong_community_times_out(profiles: dict[str, SnmpProfileSpec]) -> None
 
 @pytest.mark.parametrize("kind", ["bad-auth", "bad-priv", "bad-user"])
 def test_wrong_v3_credentials_are_auth_errors(
-    profiles: dict[str, SnmpProfileSpec], kind: str
+    profiles: dict[str, SnmpProfileSpec], kind: str, new_backend: snmp.BackendFactory
 ) -> None:
     async def scenario() -> None:
-        async with lab_running() as lab:
+        async with lab_running(new_backend) as (lab, client):
             with pytest.raises(AuthError, match=r"^acc-1: SNMP v3 authentication failed at udp "):
-                await snmp.get(target(lab, "acc-1", profiles[kind]), [SYS_DESCR])
+                await client.get(target(lab, "acc-1", profiles[kind]), [SYS_DESCR])
 
     run(scenario)
 
 
-def test_silent_agent_times_out_within_the_timeout(profiles: dict[str, SnmpProfileSpec]) -> None:
+def test_silent_agent_times_out_within_the_timeout(
+    profiles: dict[str, SnmpProfileSpec], new_backend: snmp.BackendFactory
+) -> None:
     async def scenario() -> None:
-        async with lab_running() as lab:
+        async with lab_running(new_backend) as (lab, client):
             started = time.monotonic()
             with pytest.raises(DeviceTimeout):
-                await snmp.bulkwalk(target(lab, "hung-1", profiles["v2c"]), "1.3.6.1.2.1.2")
+                await client.bulkwalk(target(lab, "hung-1", profiles["v2c"]), "1.3.6.1.2.1.2")
             elapsed = time.monotonic() - started
             assert TIMEOUT * 0.9 < elapsed < TIMEOUT + 1.5
 
@@ -370,16 +400,22 @@ def test_silent_agent_times_out_within_the_timeout(profiles: dict[str, SnmpProfi
 
 
 def test_concurrency_is_bounded_and_failures_stay_per_device(
-    profiles: dict[str, SnmpProfileSpec],
+    profiles: dict[str, SnmpProfileSpec], new_backend: snmp.BackendFactory
 ) -> None:
     async def scenario() -> None:
-        async with lab_running() as lab:
-            snmp.set_default_backend(snmp.PysnmpBackend(max_concurrency=2))
+        async with lab_running(new_backend) as (lab, _):
+            bounded = snmp.snmp_backend("pysnmp", concurrency=2)
             names = ["acc-1", "srv-1", "ups-1", "env-1", "hung-1"] * 3
-            results = await asyncio.gather(
-                *(snmp.get(target(lab, n, profiles["v2c"]), ["1.3.6.1.2.1.1.5.0"]) for n in names),
-                return_exceptions=True,
-            )
+            try:
+                results = await asyncio.gather(
+                    *(
+                        bounded.get(target(lab, n, profiles["v2c"]), ["1.3.6.1.2.1.1.5.0"])
+                        for n in names
+                    ),
+                    return_exceptions=True,
+                )
+            finally:
+                await bounded.close()
             for name, result in zip(names, results, strict=True):
                 if name == "hung-1":
                     assert isinstance(result, DeviceTimeout)
@@ -410,9 +446,11 @@ async def net_snmp(*args: str) -> list[str]:
 
 
 @needs_net_snmp
-def test_net_snmp_get_and_walks(profiles: dict[str, SnmpProfileSpec]) -> None:
+def test_net_snmp_get_and_walks(
+    profiles: dict[str, SnmpProfileSpec], new_backend: snmp.BackendFactory
+) -> None:
     async def scenario() -> None:
-        async with lab_running() as lab:
+        async with lab_running(new_backend) as (lab, client):
             host, port = lab.address("acc-1")
             where = f"udp:{host}:{port}"
             v2c = ["-v2c", "-c", COMMUNITY, "-On", "-t", "1", "-r", "0"]
@@ -421,7 +459,7 @@ def test_net_snmp_get_and_walks(profiles: dict[str, SnmpProfileSpec]) -> None:
             for version in (v2c, v3):
                 lines = await net_snmp("snmpget", *version, where, "1.3.6.1.2.1.1.5.0")
                 assert lines == ['.1.3.6.1.2.1.1.5.0 = STRING: "acc-1"']
-            ours = await snmp.bulkwalk(
+            ours = await client.bulkwalk(
                 target(lab, "acc-1", profiles["v2c"]), "1.3.6.1.2.1.31.1.1.1"
             )
             for version in (v2c, v3):

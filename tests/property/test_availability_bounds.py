@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from govnet.availability.sla import LEVELS, build_report
 from govnet.inventory import Inventory, load_inventory
 from govnet.report.availability import display_rows, duration
-from govnet.services.availability import LEVELS, build_report
-from govnet.store.services import Span
+from govnet.store.availability import Span
 from tests.conftest import ROOT
 
 H = 3600.0

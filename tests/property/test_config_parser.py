@@ -13,10 +13,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from govnet.checks.configtext import ParsedConfig, parse_config
 from govnet.checks.kinds.config import evaluate_config
-from govnet.checks.model import Status
 from govnet.checks.playbook import load_playbooks
+from govnet.core.configtext import ParsedConfig, parse_config
+from govnet.core.vocabulary import Status
 
 BASELINE = load_playbooks(Path(__file__).resolve().parents[2] / "playbooks" / "mlps2-baseline.yaml")
 RULES = [r for b in BASELINE for r in b.rules if r.kind == "config"]
@@ -105,3 +105,33 @@ def test_every_baseline_rule_gives_a_verdict_on_any_text(text: str, platform: st
         result = evaluate_config(cfg, rule.params, platform)  # type: ignore[arg-type]
         assert result.status in (Status.PASS, Status.FAIL)
         assert len(result.evidence) <= 20
+
+
+# The first-word pre-filter (lines looked up by first word before the regex runs on them)
+# must find exactly what a regex search over the whole text finds, for any pattern shape.
+_HEADS = ["shutdown", "description", "interface", "idle-timeout", "undo", "x", "a-b", "ab"]
+_TAILS = ["", "$", " ", " ?", "?", "x", "\\d", " \\S+", "( |$)", "\\b", ".*", "+", "{2}", "-"]
+
+
+@st.composite
+def _prefilter_patterns(draw: st.DrawFn) -> re.Pattern[str]:
+    heads = draw(st.lists(st.sampled_from(_HEADS), min_size=1, max_size=3))
+    head = heads[0] if len(heads) == 1 and draw(st.booleans()) else f"({'|'.join(heads)})"
+    after = draw(st.sampled_from(["", "?", "*", "+"])) if head.startswith("(") else ""
+    text = "^" + head + after + draw(st.sampled_from(_TAILS))
+    try:
+        return re.compile(text, re.MULTILINE)
+    except re.error:  # "(a)+{2}" and the like
+        return re.compile("^" + head, re.MULTILINE)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(config_text, _prefilter_patterns())
+def test_first_word_prefilter_agrees_with_a_full_scan(text: str, pattern: re.Pattern[str]) -> None:
+    from govnet.core.configtext import _first_words
+
+    cfg = parse_config(text)
+    words = _first_words(pattern)
+    if words is not None and len(cfg):
+        assert cfg._scan_words(pattern, words) == cfg._scan_slow(pattern)
+    assert [i for i, _ in cfg.search(pattern, *cfg.whole())] == naive(cfg, pattern, *cfg.whole())

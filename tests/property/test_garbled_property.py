@@ -13,11 +13,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from govnet.checks.configtext import parse_config
+from govnet.collect.interfaces import read_config
 from govnet.collect.tables import entries_from_rows, parse_rows
+from govnet.core.configtext import parse_config
 from govnet.errors import ProtocolError
 from govnet.inventory.model import Device
-from govnet.isolation.static import read_config
 from govnet.lab.faults import garble
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from govnet.checks.configtext import parse_config
+from govnet.collect.interfaces import read_config
 from govnet.collect.tables import (
     DOT1D_BASE_PORT_IF_INDEX,
     DOT1Q_TP_FDB_PORT,
@@ -28,8 +28,8 @@ from govnet.collect.tables import (
     vlan_of,
     vlan_of_interface,
 )
+from govnet.core.configtext import parse_config
 from govnet.inventory.model import Device
-from govnet.isolation.static import read_config
 
 # shared CI machines are slow at times: no per-example deadline, no "too slow" health check
 RELAXED = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -7,9 +7,9 @@ from functools import cache
 
 from govnet.checks.engine import DeviceFacts, evaluate
 from govnet.checks.playbook import Playbook, load_playbooks
+from govnet.provision.operations import CHANGED, ROLLED_BACK, UNCHANGED
 from govnet.provision.remediation import pushable, remediate
 from govnet.provision.rules import left_to_people
-from govnet.provision.service import CHANGED, ROLLED_BACK, UNCHANGED
 from tests.conftest import ROOT
 from tests.provision_sim.run import Sim
 

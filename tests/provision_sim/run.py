@@ -7,7 +7,7 @@ from pathlib import Path
 
 from govnet.inventory import Filters, Inventory, load_inventory
 from govnet.inventory.model import Device
-from govnet.provision.service import DeviceChange, ProvisionOptions, apply_devices
+from govnet.provision.operations import DeviceChange, ProvisionOptions, apply_devices
 from govnet.provision.tasks import Job, Target, make_job
 from govnet.store.db import Store
 from tests.conftest import ROOT

@@ -154,7 +154,8 @@ def test_a_new_store_is_private_with_its_wal_files(tmp_path: Path) -> None:
     import os
     import stat
 
-    from govnet.store.db import Store, utcnow
+    from govnet.durations import utcnow
+    from govnet.store.db import Store
 
     old = os.umask(0o022)  # the usual umask: without care the store would be 0644 in 0755
     try:
@@ -176,7 +177,8 @@ def test_a_new_store_is_private_with_its_wal_files(tmp_path: Path) -> None:
 
 def test_stored_configs_are_masked_and_a_new_password_is_still_a_change(tmp_path: Path) -> None:
     from govnet.collect.backup import store_config
-    from govnet.store.db import Store, utcnow
+    from govnet.durations import utcnow
+    from govnet.store.db import Store
 
     store = Store.open(f"sqlite:///{tmp_path / 'store.sqlite'}")
     v1 = "sysname sw1\nlocal-user admin password irreversible-cipher $1a$OLD$\n"
@@ -227,4 +229,4 @@ def test_missing_snmp_secret_is_an_input_error(
     devices = list(load_inventory(path).devices.values())
     for collect in (collect_snmp, collect_software):
         with pytest.raises(SecretError, match="GOVNET_TEST_COMMUNITY is not set"):
-            collect(devices)  # type: ignore[operator]
+            collect(devices)

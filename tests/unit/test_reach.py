@@ -3,16 +3,18 @@ Telnet only on purpose, and ``cmd:`` secrets that fail, hang or print nothing.""
 
 from __future__ import annotations
 
+import logging
+import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from govnet.errors import InventoryError, SecretError
 from govnet.inventory import load_inventory
-from govnet.secrets import REDACTOR, SecretRef, _cmd_cache
+from govnet.secrets import REDACTOR, RedactingFilter, SecretRef, _cmd_cache
 from tests.conftest import MINIMAL
 
 Writer = Callable[..., Path]
@@ -142,3 +144,208 @@ def test_a_hanging_grandchild_does_not_hold_the_pipe(monkeypatch: pytest.MonkeyP
     with pytest.raises(SecretError, match="did not finish"):
         SecretRef.parse("cmd:sh -c 'sleep 30 & sleep 30'").resolve("x")
     assert time.monotonic() - started < 5
+
+
+# -------------------------------------------------------------------------- keyring: secrets
+
+
+@pytest.fixture
+def test_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The keyring library's backend set to tests/keyringfile.py's JSON file, restored after."""
+    import keyring
+    import keyring.core
+
+    from govnet import secrets
+    from tests.keyringfile import JsonKeyring
+
+    path = tmp_path / "keyring.json"
+    monkeypatch.setenv("GOVNET_TEST_KEYRING", str(path))
+    monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.core._keyring_backend)
+    keyring.set_keyring(JsonKeyring())
+    secrets._keyring_cache.clear()
+    yield path
+    secrets._keyring_cache.clear()
+
+
+def test_keyring_refs_round_trip_through_the_keyring_library_once_per_run(
+    test_keyring: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import keyring
+
+    keyring.set_password("govnet/net", "core-admin", "Keyring-Secret-63 x")
+    ref = SecretRef.parse("keyring:govnet/net/core-admin")  # the last / separates the user
+    assert repr(ref) == "SecretRef(keyring:***)" and str(ref) == "***"
+    assert ref.resolve("sw1 password") == "Keyring-Secret-63 x"
+    keyring.set_password("govnet/net", "core-admin", "changed-later")
+    assert ref.resolve("sw2 password") == "Keyring-Secret-63 x"  # cached for the run
+    assert REDACTOR("pw Keyring-Secret-63 x.") == "pw ***."
+    escaped = REDACTOR(f"Pattern not detected: {re.escape('Keyring-Secret-63 x')!r}")
+    assert "Keyring" not in escaped  # and in every other spelling (tests/unit/test_secrets.py)
+    logger = logging.getLogger("govnet.test.keyring")
+    logger.addFilter(RedactingFilter())
+    with caplog.at_level(logging.DEBUG):
+        try:
+            raise ValueError("auth failed for Keyring-Secret-63 x")
+        except ValueError:
+            logger.debug("login %s", "Keyring-Secret-63 x", exc_info=True)
+    assert "Keyring-Secret" not in caplog.text and "ValueError: auth failed for ***" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        ({}, r"sw1 password: no password for 'core-admin' in keyring service 'net'; store it "
+             r"with: keyring set net core-admin"),
+        ({"locked": True}, r"cannot read keyring entry net/core-admin \(the keyring is locked"),
+        ({"hang": True}, r"did not answer within 0.5 s for net/core-admin"),
+    ],
+)  # fmt: skip
+def test_keyring_failures_are_one_line_secret_errors(
+    state: dict[str, bool], message: str, test_keyring: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    monkeypatch.setenv("GOVNET_SECRET_CMD_TIMEOUT", "0.5")
+    test_keyring.write_text(json.dumps(state))
+    started = time.monotonic()
+    with pytest.raises(SecretError, match=message) as info:
+        SecretRef.parse("keyring:net/core-admin").resolve("sw1 password")
+    assert time.monotonic() - started < 5
+    assert "\n" not in str(info.value) and info.value.exit_code == 2
+
+
+def test_no_keyring_backend_says_how_to_name_one(test_keyring: Path) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())
+    with pytest.raises(SecretError, match=r"no keyring backend is available; .*PYTHON_KEYRING"):
+        SecretRef.parse("keyring:net/admin").resolve("sw1 password")
+
+
+@pytest.mark.parametrize("bad", ["keyring:", "keyring:net", "keyring:net/", "keyring:/admin"])
+def test_keyring_refs_need_service_and_user(bad: str) -> None:
+    with pytest.raises(ValueError, match="keyring:SERVICE/USER"):
+        SecretRef.parse(bad)
+
+
+# ------------------------------------------------------------------------ ~/.ssh/config
+
+
+SSH_CONFIG = """\
+Host sw1-alias
+  HostName 127.0.0.9
+  Port 2299
+  User cfguser
+Host sw2
+  HostName 127.0.0.22
+  Port 2022
+  User other
+  IdentityFile {keys}/missing
+  IdentityFile {keys}/id_sw2
+  ProxyJump jumper@edge-alias:2201,inner
+  StrictHostKeyChecking no
+Host edge-alias
+  HostName 10.9.9.9
+  IdentityFile {keys}/edge
+  ProxyJump outermost
+Host outermost
+  HostName 10.8.8.8
+  User far
+Host loop-a
+  ProxyJump loop-b
+Host loop-b
+  ProxyJump loop-a
+Host piped
+  ProxyCommand nc %h %p
+"""
+
+
+def test_ssh_config_host_blocks_fill_in_what_the_inventory_leaves_unset(
+    tmp_path: Path, write_inventory: Writer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "id_sw2").write_text("not read at load time")
+    (tmp_path / "ssh").mkdir()
+    (tmp_path / "ssh" / "config").write_text(SSH_CONFIG.format(keys=keys))
+    text = (
+        MINIMAL.replace("sw1: {host: 127.0.0.1,", "sw1: {host: sw1-alias,")
+        .replace("sw2: {host: 127.0.0.2,", "sw2: {host: sw2, credentials: nouser,")
+        .replace("credentials:\n  ops:", "credentials:\n  nouser: {password: env:B}\n  ops:")
+        .replace("defaults:\n", "defaults:\n  ssh_config: ssh/config\n")  # relative to the YAML
+        + BASTIONS.replace("credentials: jumpkey", "credentials: ops")
+    )
+    inv = load_inventory(write_inventory(text))
+    sw1, sw2 = inv.devices["sw1"], inv.devices["sw2"]
+    assert (sw1.host, sw1.port) == ("127.0.0.9", 2222)  # HostName; the group's port wins
+    assert sw1.credentials is not None and sw1.credentials.username == "admin"  # inventory wins
+    assert sw1.ssh_config == str(tmp_path / "ssh" / "config") and sw1.jump == ()
+    assert (sw2.host, sw2.port) == ("127.0.0.22", 2022)
+    assert sw2.credentials is not None and sw2.credentials.username == "other"
+    assert sw2.credentials.key_file == str(keys / "id_sw2")  # the first IdentityFile that exists
+    outermost, edge, inner = sw2.jump  # edge-alias's own ProxyJump comes first
+    assert (outermost.host, outermost.port, outermost.credentials.username) == (
+        "10.8.8.8",
+        22,
+        "far",
+    )
+    assert outermost.credentials.agent and outermost.credentials.key_file is None
+    assert (edge.name, edge.host, edge.port) == ("edge-alias", "10.9.9.9", 2201)
+    assert edge.credentials.username == "jumper" and edge.credentials.key_file == str(keys / "edge")
+    assert inner.name == "inner" and inner.max_channels == 2  # the bastions: entry of that name
+    warning = next(str(w) for w in inv.warnings if "StrictHostKeyChecking" in str(w))
+    assert "StrictHostKeyChecking no for sw2 is ignored" in warning and "tofu" in warning
+
+    # an inventory jump (even []) wins over ProxyJump; ssh_config: false turns it off
+    direct = text.replace("sw2: {host: sw2,", "sw2: {host: sw2, jump: [],")
+    assert load_inventory(write_inventory(direct, name="direct.yaml")).devices["sw2"].jump == ()
+    off = text.replace("sw1: {host: sw1-alias,", "sw1: {host: sw1-alias, ssh_config: false,")
+    assert load_inventory(write_inventory(off, name="off.yaml")).devices["sw1"].host == "sw1-alias"
+
+    # the validated-inventory cache notices a changed ssh_config
+    monkeypatch.setenv("GOVNET_CACHE_DIR", str(tmp_path / "cache"))
+    path = write_inventory(text, name="cached.yaml")
+    assert load_inventory(path, cache=True).devices["sw1"].host == "127.0.0.9"
+    (tmp_path / "ssh" / "config").write_text(
+        SSH_CONFIG.format(keys=keys).replace("127.0.0.9", "127.0.0.10")
+    )
+    assert load_inventory(path, cache=True).devices["sw1"].host == "127.0.0.10"
+
+
+def test_ssh_config_problems_are_located(tmp_path: Path, write_inventory: Writer) -> None:
+    (tmp_path / "config").write_text(SSH_CONFIG.format(keys=tmp_path))
+    piped = MINIMAL.replace("sw1: {host: 127.0.0.1,", "sw1: {host: piped, ssh_config: config,")
+    (error,) = errors_of(write_inventory(piped))
+    assert "devices.sw1.ssh_config" in error and "ProxyCommand" in error and "ProxyJump" in error
+    looped = MINIMAL.replace("sw1: {host: 127.0.0.1,", "sw1: {host: loop-a, ssh_config: config,")
+    (error,) = errors_of(write_inventory(looped, name="looped.yaml"))
+    assert "ProxyJump loops through loop-a" in error
+    missing = MINIMAL.replace("sw1: {host: 127.0.0.1,", "sw1: {host: x, ssh_config: nope,")
+    (error,) = errors_of(write_inventory(missing, name="missing.yaml"))
+    assert f"ssh_config {tmp_path / 'nope'} does not exist" in error
+    nouser = MINIMAL.replace("  ops: {username: admin,", "  ops: {")
+    errors = errors_of(write_inventory(nouser, name="nouser.yaml"))
+    assert any("name no username for 127.0.0.1" in e and "ssh_config" in e for e in errors)
+    empty = MINIMAL.replace(
+        "  ops: {username: admin, password: env:GOVNET_TEST_PASSWORD}", "  ops: {}"
+    )
+    errors = errors_of(write_inventory(empty, name="empty.yaml"))
+    assert any("devices.sw1.credentials" in e and "name no username" in e for e in errors)
+
+
+def test_the_indexed_ssh_config_lookup_answers_as_paramikos_own(tmp_path: Path) -> None:
+    import paramiko
+
+    from govnet.inventory.sshconfig import SshConfigFile
+
+    text = (
+        "Host sw-1 sw-2\n  HostName 10.0.0.1\n  User a\nHost sw-*\n  Port 2200\n"
+        "Host !sw-3 sw-?\n  User neg\nMatch host sw-4\n  User matched\n"
+        "Host sw-2\n  User late\n  IdentityFile /k/one\nHost [ab]x\n  Port 2201\n"
+        "Host *\n  IdentityFile /k/all\n  User default\n"
+    )
+    (tmp_path / "config").write_text(text)
+    ours, theirs = SshConfigFile(tmp_path / "config"), paramiko.SSHConfig.from_text(text)
+    for name in ("sw-1", "sw-2", "sw-3", "sw-4", "sw-10", "other", "ax", "cx"):
+        assert ours._lookup(name) == dict(theirs.lookup(name)), name

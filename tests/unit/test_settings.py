@@ -132,8 +132,8 @@ def test_unknown_key_and_bad_values_name_file_and_line(tmp_path: Path) -> None:
         load_config(path)
     lines = [str(d) for d in info.value.diagnostics]
     assert lines == [
-        f"{path}:2:1: inventroy: unknown key (known: db, inventory, lang, limits, playbooks, templates, "
-        "timezone); did you mean 'inventory'?",
+        f"{path}:2:1: inventroy: unknown key (known: db, inventory, lang, limits, playbooks, remote_write, "
+        "templates, timezone); did you mean 'inventory'?",
         f"{path}:3:1: lang: Input should be 'zh' or 'en', got 'fr'",
         f"{path}:4:1: timezone: unknown time zone 'Mars/Olympus' (e.g. Asia/Shanghai)",
         f"{path}:5:1: db: Input should be a valid string, got 5",
@@ -234,9 +234,9 @@ def test_time_zone_and_playbooks_from_the_config_reach_the_commands(
 ) -> None:
     from zoneinfo import ZoneInfo
 
+    from govnet.availability.sla import local_zone
     from govnet.monitor.rules import default_rules
     from govnet.provision.templates import templates_dir
-    from govnet.services.availability import local_zone
 
     config = write(tmp_path / "govnet.yaml", "timezone: Asia/Urumqi\nplaybooks: mine\n")
     monkeypatch.setenv("GOVNET_CONFIG", str(config))

@@ -21,7 +21,9 @@ from govnet.av.policy import LIVE, AntivirusParams, AvPolicy, Live
 from govnet.av.sources import default_sources
 from govnet.checks.facts import DeviceFacts
 from govnet.checks.fleet import FleetContext, fleet_of
+from govnet.checks.playbook import load_playbooks
 from govnet.checks.registry import CheckResult, register
+from govnet.errors import GovnetError
 from govnet.inventory.model import Device
 
 if TYPE_CHECKING:
@@ -36,6 +38,18 @@ def catalogue_path(rule: Rule, policy: AvPolicy) -> Path:
     candidates = [playbook.parent / policy.sources] if playbook else []
     candidates += [Path(policy.sources), default_sources()]
     return next((p for p in candidates if p.is_file()), candidates[0])
+
+
+def load_policy(path: Path) -> dict[str, AvPolicy]:
+    """The ``antivirus`` rules' params of a playbook, by test."""
+    out: dict[str, AvPolicy] = {}
+    for book in load_playbooks([path]):
+        for rule in book.rules:
+            if rule.kind == "antivirus" and isinstance(rule.params, AntivirusParams):
+                out.setdefault(rule.params.test, rule.params.policy)
+    if not out:
+        raise GovnetError(f"{path}: no rule of kind 'antivirus' (see playbooks/antivirus.yaml)")
+    return out
 
 
 @register(KEY)
@@ -58,7 +72,7 @@ class AntivirusKind:
         first = rules[0]
         assert isinstance(first.params, AntivirusParams)
         known = list(ctx.inventory.devices.values()) if ctx.inventory else list(ctx.targets)
-        from govnet.av.service import fleet_data  # the store (SQLAlchemy): only when used
+        from govnet.av.operations import fleet_data  # the store (SQLAlchemy): only when used
 
         ctx.data[KEY] = fleet_data(
             endpoints, ctx.store, ctx.now, known, live, catalogue_path(first, first.params.policy)
@@ -67,7 +81,7 @@ class AntivirusKind:
     def evaluate(self, device: Device, facts: DeviceFacts, params: AntivirusParams) -> CheckResult:
         ctx = fleet_of(facts)
         data = ctx.data.get(KEY) if ctx is not None else None
-        from govnet.av.service import AvFleet
+        from govnet.av.operations import AvFleet
 
         if ctx is None or not isinstance(data, AvFleet):
             return CheckResult.errored("antivirus data was not prepared (run it with govnet audit)")

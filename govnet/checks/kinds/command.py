@@ -24,8 +24,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from govnet.checks.facts import DeviceFacts
-from govnet.checks.model import Evidence
 from govnet.checks.registry import CheckResult, register
+from govnet.collect import ntc
+from govnet.collect.ntc import template_for
+from govnet.core.vocabulary import Evidence
 from govnet.inventory.model import Device
 from govnet.platforms import platforms
 from govnet.validation import Strict
@@ -154,46 +156,16 @@ class ParseError(Exception):
     pass
 
 
-@lru_cache(maxsize=1)
-def _template_dir() -> str:
-    from ntc_templates.parse import _get_template_dir
-
-    return str(_get_template_dir())
-
-
-@lru_cache(maxsize=1024)
-def template_for(templates: str, command: str) -> str | None:
-    """The ntc-templates template for ``command`` on a templates platform, or None.
-
-    The index matches command prefixes (``huawei_vrp``'s ``di[[r]]`` row "matches" every
-    ``display …`` command), so a template counts only if its command regex matches the whole
-    command line.
-    """
-    from textfsm import clitable
-
-    table = clitable.CliTable("index", _template_dir())
-    for compiled, row in zip(table.index.compiled, table.index.index, strict=True):
-        platform, cmd = compiled["Platform"], compiled["Command"]
-        if platform and platform.fullmatch(templates) and cmd and cmd.fullmatch(command):
-            return str(row["Template"])
-    return None
-
-
 def parse_rows(platform: str, command: str, output: str, mode: str = "auto") -> list[Row]:
     """Rows from raw output: the ntc-templates table if a template exists, else lines."""
     templates = platforms()[platform].templates if platform in platforms() else None
     template = template_for(templates, command.strip()) if mode == "auto" and templates else None
-    if template is None:
+    if template is None or templates is None:
         return [{"line": line.strip()} for line in output.splitlines() if line.strip()]
-    from textfsm import TextFSMError, clitable
-
-    table = clitable.CliTable("index", _template_dir())
     try:
-        table.ParseCmd(output, {"Command": command, "Platform": templates}, templates=template)
-    except (clitable.CliTableError, TextFSMError) as exc:
-        raise ParseError(f"{template}: {exc}") from exc
-    header = [h.lower() for h in table.header]
-    return [dict(zip(header, row, strict=True)) for row in table]
+        return ntc.parse(templates, command, output, template)
+    except ntc.TemplateParseError as exc:
+        raise ParseError(str(exc)) from exc
 
 
 def _show(row: Row) -> str:

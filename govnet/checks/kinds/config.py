@@ -31,10 +31,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from govnet.checks.configtext import ParsedConfig, parse_config
 from govnet.checks.facts import DeviceFacts
-from govnet.checks.model import Evidence
 from govnet.checks.registry import CheckResult, register
+from govnet.core.configtext import ParsedConfig, parse_config
+from govnet.core.vocabulary import Evidence
 from govnet.inventory.model import Device
 from govnet.platforms import platforms
 from govnet.validation import Listed, Strict, check_regex
@@ -289,11 +289,21 @@ def _test_value(
     header: int | None,
     out: _Outcome,
 ) -> bool:
-    where = _where(cfg, header)
+    return _judge_values(cfg, test, platform, list(cfg.search(test.match, lo, hi)), header, out)
+
+
+def _judge_values(
+    cfg: ParsedConfig,
+    test: ValueTest,
+    platform: str,
+    hits: list[tuple[int, re.Match[str]]],
+    header: int | None,
+    out: _Outcome,
+) -> bool:
+    """The value test on the lines of one scope that its regex matched (``hits``)."""
     unit = f" {test.unit}" if test.unit else ""
-    need = test.bounds()
-    hits = list(cfg.search(test.match, lo, hi))
     if not hits:
+        where = _where(cfg, header)
         default = test.default.get(platform)
         if default is None:
             out.fail(
@@ -309,6 +319,7 @@ def _test_value(
                 out.good.append(_missing(cfg, header, f"{note} = {_fmt(v)}{unit}"))
             return True
         shown = "?" if v is None else _fmt(v)
+        need = test.bounds()
         out.fail(
             f"{where}platform default {default!r} = {shown}{unit}, required {need}",
             _missing(cfg, header, f"{note} = {shown}{unit}, required {need}"),
@@ -323,8 +334,9 @@ def _test_value(
         else:
             ok = False
             shown = "?" if v is None else _fmt(v)
+            need = test.bounds()
             out.fail(
-                f"{where}{cfg.texts[index]!r} = {shown}{unit}, required {need}",
+                f"{_where(cfg, header)}{cfg.texts[index]!r} = {shown}{unit}, required {need}",
                 _line(cfg, index, f"= {shown}{unit}, required {need}"),
             )
     return ok
@@ -343,14 +355,18 @@ def _test_clause(cfg: ParsedConfig, clause: _ClauseFields, platform: str) -> _Ou
         out = _Outcome()
         _test_scope(cfg, clause, platform, lo, hi, None, out)
         return out
-    blocks = []
-    for index in cfg.sections(clause.section):
-        b_lo, b_hi = cfg.body(index)
-        if clause.where and not all(cfg.contains(p, b_lo, b_hi) for p in clause.where):
-            continue
-        if clause.unless and any(cfg.contains(p, b_lo, b_hi) for p in clause.unless):
-            continue
-        blocks.append(index)
+    blocks = cfg.sections(clause.section)
+    if clause.where or clause.unless:
+        kept = []
+        ends = cfg.ends
+        for index in blocks:
+            b_lo, b_hi = index + 1, ends[index]
+            if clause.where and not all(cfg.contains(p, b_lo, b_hi) for p in clause.where):
+                continue
+            if clause.unless and any(cfg.contains(p, b_lo, b_hi) for p in clause.unless):
+                continue
+            kept.append(index)
+        blocks = kept
     if not blocks:
         note = f"no section matches {clause.section.pattern}"
         if clause.when_absent == "pass":
@@ -389,8 +405,14 @@ def _test_blocks(
             block = top_of[index]
             if block != index and block not in first_hit:
                 first_hit[block] = index
-        for block in blocks:
-            index = first_hit.get(block, -1)
+        get = first_hit.get
+        found = [get(block, -1) for block in blocks]
+        if -1 not in found:  # every block complies: evidence for the first, a count after
+            room = max(MAX_EVIDENCE - len(out.good), 0)
+            out.good.extend(_line(cfg, index) for index in found[:room])
+            out.good_more += max(len(found) - room, 0)
+            continue
+        for block, index in zip(blocks, found, strict=True):
             if index < 0:
                 out.fail(
                     f"{_where(cfg, block)}no line matches {pattern.pattern!r}",
@@ -408,9 +430,19 @@ def _test_blocks(
                         f"{_where(cfg, block)}{cfg.texts[index]!r} matches {pattern.pattern!r}",
                         _line(cfg, index, f"must not match {pattern.pattern}"),
                     )
-    if clause.value is not None:
+    test = clause.value
+    if test is not None:
+        # The value regex's hits bucketed by block, as above, in line order within a block.
+        by_block: dict[int, list[tuple[int, re.Match[str]]]] = {}
+        texts = cfg.texts
+        for index in cfg.hits(test.match):
+            block = top_of[index]
+            if block != index:
+                m = test.match.search(texts[index])
+                if m is not None:
+                    by_block.setdefault(block, []).append((index, m))
         for block in blocks:
-            _test_value(cfg, clause.value, platform, *cfg.body(block), block, out)
+            _judge_values(cfg, test, platform, by_block.get(block, []), block, out)
     return out
 
 

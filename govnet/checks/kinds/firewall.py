@@ -16,11 +16,11 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from govnet.checks.configtext import ParsedConfig
 from govnet.checks.facts import DeviceFacts
 from govnet.checks.kinds.config import parsed
-from govnet.checks.model import Evidence
 from govnet.checks.registry import CheckResult, register
+from govnet.core.configtext import ParsedConfig
+from govnet.core.vocabulary import Evidence
 from govnet.inventory.model import Device
 from govnet.isolation.firewall import (
     FIREWALL_PLATFORMS,

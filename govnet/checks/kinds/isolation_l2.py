@@ -32,11 +32,10 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator
 
-from govnet.checks.configtext import ParsedConfig, parse_config
 from govnet.checks.facts import DeviceFacts
-from govnet.checks.fleet import TERMINAL, FleetContext, fleet_of
-from govnet.checks.model import Evidence, Status
+from govnet.checks.fleet import FleetContext, fleet_of
 from govnet.checks.registry import CheckResult, register
+from govnet.collect.interfaces import DeviceConfig, read_config
 from govnet.collect.tables import (
     DeviceTables,
     TableEntry,
@@ -44,10 +43,13 @@ from govnet.collect.tables import (
     table_commands,
     tables_from_ssh,
 )
+from govnet.core.configtext import ParsedConfig, parse_config
+from govnet.core.vocabulary import Evidence, Status
 from govnet.errors import GovnetError
 from govnet.inventory.model import Device, Name
+from govnet.inventory.terminals import TERMINAL
 from govnet.isolation.correlate import DualHomed, L2Options, L2Result, UnknownDevice, correlate
-from govnet.isolation.static import DeviceConfig, isolated_from, read_config
+from govnet.isolation.static import isolated_from
 from govnet.validation import Strict
 
 if TYPE_CHECKING:

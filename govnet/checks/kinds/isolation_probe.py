@@ -24,15 +24,15 @@ from typing import TYPE_CHECKING, Any
 
 from govnet.checks.facts import DeviceFacts
 from govnet.checks.fleet import FleetContext, fleet_of
-from govnet.checks.model import Evidence, Status
 from govnet.checks.registry import CheckResult, register
+from govnet.core.vocabulary import Evidence, Status
 from govnet.durations import Duration, format_age, format_duration
 from govnet.errors import GovnetError
 from govnet.inventory.model import Device
 from govnet.validation import Strict
 
-if TYPE_CHECKING:  # govnet.probe.results needs the store (SQLAlchemy): imported when used
-    from govnet.probe.results import ProbeResult, ProbeRun
+if TYPE_CHECKING:  # govnet.isolation.probe.results needs the store (SQLAlchemy): imported when used
+    from govnet.isolation.probe.results import ProbeResult, ProbeRun
 
 KIND = "isolation-probe"
 MAX_EVIDENCE = 30
@@ -43,7 +43,7 @@ class IsolationProbeParams(Strict):
 
 
 def _describe(r: ProbeResult) -> Evidence:
-    from govnet.probe.results import Verdict
+    from govnet.isolation.probe.results import Verdict
 
     port = f":{r.port}" if r.protocol != "icmp" else ""
     where = f"{r.protocol} → {r.canary}{port} ({r.to_zone})"
@@ -70,7 +70,7 @@ class IsolationProbeKind:
         if ctx.store is None:
             ctx.data[KIND] = "no store: probe results are read from the store (drop --no-store)"
             return
-        from govnet.probe.results import newest_runs
+        from govnet.isolation.probe.results import newest_runs
 
         try:
             ctx.data[KIND] = newest_runs(ctx.store)
@@ -100,7 +100,7 @@ class IsolationProbeKind:
         data = ctx.data[KIND]
         if isinstance(data, str):
             return CheckResult.errored(data)
-        from govnet.probe.results import Verdict
+        from govnet.isolation.probe.results import Verdict
 
         run: ProbeRun | None = data.get(device.zone)
         hint = f"run 'govnet isolation probe --from {device.zone}' on a host in {device.zone}"

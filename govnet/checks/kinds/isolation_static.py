@@ -23,8 +23,9 @@ from govnet.checks.facts import DeviceFacts
 from govnet.checks.fleet import FleetContext, fleet_of
 from govnet.checks.kinds.config import parsed
 from govnet.checks.kinds.firewall import policy_of
-from govnet.checks.model import Evidence
 from govnet.checks.registry import CheckResult, register
+from govnet.collect.interfaces import read_config
+from govnet.core.vocabulary import Evidence
 from govnet.inventory.model import Device, Inventory
 from govnet.isolation.firewall import FIREWALL_PLATFORMS
 from govnet.isolation.static import (
@@ -37,7 +38,6 @@ from govnet.isolation.static import (
     link_crossings,
     link_leaks,
     policy_leaks,
-    read_config,
 )
 from govnet.validation import Strict
 

@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from govnet.av.join import current, host_key, join
-from govnet.av.model import AvRecord
 from govnet.av.parse import CHINA
 from govnet.av.policy import AvPolicy, assess
-from govnet.checks.model import Status
+from govnet.core.vocabulary import Status
 from govnet.inventory.model import Device
+from govnet.store.avrecords import AvRecord
 
 TAKEN = datetime(2025, 6, 30, 9, 0, tzinfo=CHINA)
 NOW = TAKEN + timedelta(days=1)

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from govnet.av.model import AvRecord, Snapshot
 from govnet.av.parse import CHINA
 from govnet.av.snmp import Software, software_records
 from govnet.av.sources import load_catalogue
 from govnet.cli.main import cli
 from govnet.inventory.model import Device
 from govnet.store.av import list_snapshots, newest_snapshots, save_snapshot
+from govnet.store.avrecords import AvRecord, Snapshot
 from govnet.store.db import Store
 from tests.conftest import LAB_INVENTORY, ROOT
 

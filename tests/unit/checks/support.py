@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from govnet.checks.engine import DeviceFacts, evaluate
-from govnet.checks.model import Finding, Status
+from govnet.checks.model import Finding
 from govnet.checks.playbook import Playbook
+from govnet.core.vocabulary import Status
 from govnet.inventory.model import Device
 
 ROOT = Path(__file__).resolve().parents[3]

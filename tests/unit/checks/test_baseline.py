@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from govnet.checks.model import Status
 from govnet.checks.playbook import Playbook
+from govnet.core.vocabulary import Status
 from tests.unit.checks.support import PLATFORMS, fixture_text, run_config
 
 RULES = {

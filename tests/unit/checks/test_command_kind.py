@@ -14,8 +14,8 @@ from govnet.checks.kinds.command import (
     resolve_command,
     template_for,
 )
-from govnet.checks.model import Evidence, Status
 from govnet.checks.registry import CheckResult, get_kind
+from govnet.core.vocabulary import Evidence, Status
 from tests.unit.checks.support import ROOT, make_device
 
 OUTPUTS = ROOT / "tests" / "fixtures" / "outputs"

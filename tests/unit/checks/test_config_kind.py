@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from govnet.checks.configtext import parse_config
 from govnet.checks.facts import DeviceFacts
 from govnet.checks.kinds.config import ConfigKind, ConfigParams, evaluate_config
-from govnet.checks.model import Evidence, Status
 from govnet.checks.registry import CheckResult, get_kind
+from govnet.core.configtext import parse_config
+from govnet.core.vocabulary import Evidence, Status
 from tests.unit.checks.support import make_device
 
 HUAWEI = textwrap.dedent(

@@ -11,9 +11,10 @@ from pydantic import BaseModel
 
 from govnet.checks.engine import DeviceFacts, evaluate, required_commands
 from govnet.checks.facts import DeviceFacts as FactsFromFacts
-from govnet.checks.model import Evidence, Finding, Run, Severity, Status, Text, exit_code
+from govnet.checks.model import Finding, Run, exit_code
 from govnet.checks.playbook import AppliesTo, Playbook, Rule
 from govnet.checks.registry import get_kind
+from govnet.core.vocabulary import Evidence, Severity, Status, Text
 from govnet.inventory.model import Device
 from tests.unit.checks.support import make_device
 
@@ -39,7 +40,7 @@ def rule(
         control="mgmt.ssh-only",
         title=Text("SSH only", "仅SSH"),
         severity=severity,
-        applies_to=AppliesTo(**applies),
+        applies_to=AppliesTo.model_validate(applies),
         kind=kind,
         params=model,
         remediation=Text("fix it", "修复"),
@@ -166,7 +167,7 @@ def test_severity_is_ordered_by_rank_not_alphabet() -> None:
     assert Severity.CRITICAL >= Severity.HIGH and not Severity.MEDIUM >= Severity.HIGH
     assert str(Severity.HIGH) == "high" and Severity("medium") is Severity.MEDIUM
     with pytest.raises(TypeError):
-        _ = Severity.LOW < 3  # type: ignore[operator]
+        _ = Severity.LOW < 3
 
 
 @pytest.mark.parametrize(

@@ -12,10 +12,11 @@ from itertools import pairwise
 import pytest
 import yaml
 
-from govnet.checks.configtext import parse_config
 from govnet.checks.engine import DeviceFacts, evaluate
-from govnet.checks.model import Status, exit_code
+from govnet.checks.model import exit_code
 from govnet.checks.playbook import Playbook
+from govnet.core.configtext import parse_config
+from govnet.core.vocabulary import Status
 from govnet.inventory.loader import load_inventory
 from govnet.inventory.model import Inventory
 from tests.unit.checks.support import ROOT

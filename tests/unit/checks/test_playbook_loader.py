@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from govnet.checks.controls import controls
 from govnet.checks.kinds.command import CommandParams
 from govnet.checks.kinds.config import ConfigParams
-from govnet.checks.model import Severity, Text
 from govnet.checks.playbook import load_playbooks
 from govnet.checks.registry import kinds
+from govnet.core.controls import controls
+from govnet.core.vocabulary import Severity, Text
 from govnet.errors import ExitCode, PlaybookError
 from govnet.inventory.model import ROLES
 from govnet.platforms import platforms

@@ -39,7 +39,7 @@ def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
 
 def test_a_bug_is_one_line_and_exit_4(tmp_path: Path) -> None:
     done = run(tmp_path, "bug")
-    assert done.returncode == ExitCode.INTERNAL == 4
+    assert done.returncode == int(ExitCode.INTERNAL) == 4
     [line] = done.stderr.splitlines()
     assert line.startswith("govnet: internal error: RuntimeError: boom")
     assert "GOVNET_DEBUG=1" in line and "\x1b" not in line and "Traceback" not in done.stderr

@@ -10,8 +10,8 @@ from govnet.cli.main import COMMANDS, cli
 
 
 def test_every_command_is_listed() -> None:
-    assert sorted(cli.commands) == sorted(name for _, name in COMMANDS)
-    assert all(cli.commands[name].name == name for _, name in COMMANDS)
+    assert sorted(cli.commands) == sorted(name for name, _ in COMMANDS)
+    assert all(cli.commands[name].name == name for name, _ in COMMANDS)
 
 
 def test_one_command_imports_only_its_module() -> None:

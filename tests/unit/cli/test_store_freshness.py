@@ -21,6 +21,8 @@ READ_ONLY = [
     ("dashboard", "--once"),
     ("monitor", "status"),
     ("monitor", "show", "int-core-1"),
+    ("monitor", "history", "int-core-1"),
+    ("report", "traffic"),
     ("alerts", "list"),
     ("report", "availability"),
     ("audit", "history"),

@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from rich.console import Console
+from rich.text import Text
 
 from govnet.cli.main import cli
 from govnet.dashboard.render import View, render, sparkline
 from govnet.dashboard.snapshot import ActiveAlert, DeviceTile, Snapshot, read_snapshot
+from govnet.store.availability import ServiceBatch, ServiceStore
 from govnet.store.db import Store
 from govnet.store.monitor import Batch, MonitorStore
-from govnet.store.services import ServiceBatch, ServiceStore
 
 GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "monitor"
 NOW = 1_800_000_000.0  # 2027-01-15 16:00:00 in Beijing
@@ -71,12 +72,12 @@ def machine_room(path: Path) -> str:
         ("ups_load_pct", 46),
     ):
         latest("ups-1", metric, value)  # fmt: skip
-    for metric, value, name in (
+    for metric, reading, name in (
         ("temperature_c", 28.1, "Inlet temperature"),
         ("humidity_pct", 45, "Humidity"),
         ("leak", 0, "Water leak"),
     ):
-        latest("env-1", metric, value, name)
+        latest("env-1", metric, reading, name)
         latest("env-1", "sensor_ok", 1, name)  # fmt: skip
     for device, port, util in (
         ("int-core-1", "GigabitEthernet0/0/24", 93.5),
@@ -86,8 +87,25 @@ def machine_room(path: Path) -> str:
     ):
         latest(device, "if_util_pct", util, port)
         latest(device, "if_alias", None, port, "uplink")  # fmt: skip
+    # int-core-1 in depth (the detail view): health readings as a vendor metric set stores
+    # them (per component), interfaces, an hour of samples
+    for metric, value, instance in (
+        ("cpu_pct", 35.0, "MPU Board 1"), ("mem_used_pct", 61.0, "MPU Board 1"),
+        ("temperature_c", 48.0, "MPU Board 1"), ("rtt_ms", 2.0, ""), ("uptime_s", 3e6, ""),
+    ):  # fmt: skip
+        latest("int-core-1", metric, value, instance)
+    for port, oper, bps in (("GigabitEthernet0/0/24", 1, 9.35e8), ("GigabitEthernet0/0/1", 1, 2e7),
+                            ("GigabitEthernet0/0/2", 2, 0.0)):  # fmt: skip
+        latest("int-core-1", "if_oper", oper, port)
+        latest("int-core-1", "if_admin", 1, port)
+        latest("int-core-1", "if_in_bps", bps, port)
+        latest("int-core-1", "if_out_bps", bps / 4, port)
     for minute in range(60):
         ts = NOW - 3600 + minute * 60
+        batch.samples.append(("int-core-1", "cpu_pct", "MPU Board 1", ts, 20 + minute / 4))
+        batch.samples.append(
+            ("int-core-1", "if_in_bps", "GigabitEthernet0/0/24", ts, 3e8 + minute * 1e7)
+        )
         batch.samples.append(("ups-1", "ups_charge_pct", "", ts, 100 - minute * 0.6))
         batch.samples.append(
             ("env-1", "temperature_c", "Inlet temperature", ts, 24 + minute * 0.07)
@@ -126,25 +144,58 @@ def machine_room(path: Path) -> str:
     return url
 
 
-@pytest.mark.parametrize(
-    ("lang", "width", "height"), [("en", 100, 30), ("zh", 80, 24), ("en", 80, None)]
-)
+FRAMES = [("en", 100, 30), ("zh", 80, 24), ("en", 80, None), ("en", 80, 24), ("zh", 200, 60),
+          ("en", 200, 60)]  # fmt: skip
+
+
+@pytest.mark.parametrize(("lang", "width", "height"), FRAMES)
 def test_once_matches_the_golden_frame(
     tmp_path: Path, lang: str, width: int, height: int | None
 ) -> None:
+    check_golden(tmp_path, f"dashboard-{lang}-{width}x{height or 'auto'}.txt", lang, width, height)
+
+
+@pytest.mark.parametrize(("lang", "width", "height"), [("zh", 80, 24), ("en", 200, 60)])
+def test_device_detail_matches_the_golden_frame(
+    tmp_path: Path, lang: str, width: int, height: int
+) -> None:
+    output = check_golden(tmp_path, f"dashboard-detail-{lang}-{width}x{height}.txt", lang, width,
+                          height, "--device", "int-core-1")  # fmt: skip
+    for text in ("int-core-1", "MPU Board 1", "GE0/0/24", "48"):
+        assert text in output
+
+
+@pytest.mark.parametrize(("lang", "width", "height"), [("zh", 80, 24), ("en", 80, 24)])
+def test_stale_states_are_grey_with_their_age(
+    tmp_path: Path, lang: str, width: int, height: int
+) -> None:
+    """The daemon stopped an hour ago: the header says how old the data is, every tile its age."""
+    output = check_golden(tmp_path, f"dashboard-stale-{lang}-{width}x{height}.txt", lang, width,
+                          height, now=NOW + 3600)  # fmt: skip
+    assert ("data 1h old" if lang == "en" else "数据1h前") in output
+    for n in (8, 5):  # per zone
+        assert (f"{n} stale" if lang == "en" else f"{n} 台数据过时") in output
+
+
+def check_golden(
+    tmp_path: Path, name: str, lang: str, width: int, height: int | None, *extra: str,
+    now: float = NOW,
+) -> str:  # fmt: skip
     url = machine_room(tmp_path / "m.sqlite")
     args = ["--db", url, "--lang", lang, "--no-color", "dashboard", "--once", "--width", str(width),
-            "--now", str(NOW)]  # fmt: skip
+            "--now", str(now), *extra]  # fmt: skip
     if height:
         args += ["--height", str(height)]
     result = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    golden = GOLDEN / f"dashboard-{lang}-{width}x{height or 'auto'}.txt"
+    golden = GOLDEN / name
     if os.environ.get("GOVNET_UPDATE_GOLDEN"):
         golden.write_text(result.output, encoding="utf-8")
     assert result.output == golden.read_text(encoding="utf-8")
     if height:
         assert len(result.output.splitlines()) == height
+    assert all(Text(line).cell_len <= width for line in result.output.splitlines())
+    return result.output
 
 
 def fleet(n: int) -> Snapshot:
@@ -177,7 +228,7 @@ def test_two_thousand_devices_fit_80x24_worst_first_with_pages() -> None:
     assert "External zone · 667 devices: ✖ 2 down ◐ 3 unreachable ● 662 up" in text
     trouble = [d.name for d in snap.devices if d.state != "up"]
     assert all(name in text for name in trouble)  # worst first: every one on screen
-    assert frame.pages > 100 and f"page 1/{frame.pages}" in out[-1]
+    assert frame.pages > 40 and f"page 1/{frame.pages}" in out[-1]  # ~36 tiles a page
     second = "\n".join(lines_of(View(80, 24, "en", page=1), snap))
     assert all(name in second for name in trouble)  # ... and on every page
     assert "acc-0001" in text and "acc-0001" not in second  # while the healthy ones turn

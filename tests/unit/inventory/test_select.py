@@ -43,3 +43,47 @@ def test_unknown_filter_value_is_an_error() -> None:
 def test_terminals_by_site_and_zone() -> None:
     ts = select_terminals(INV, Filters(site=("town-qingshi",), zone=("internal",)))
     assert [t.name for t in ts] == ["pc-town-01", "pc-town-02", "pc-town-05"]
+
+
+def test_describe_resolves_each_kind_of_name() -> None:
+    from govnet.inventory.views import describe
+
+    inv = INV
+    device = describe(inv, "int-acc-town")
+    assert device["kind"] == "device" and device["platform"] == "huawei"
+    assert all("int-acc-town" in link for link in device["links"])
+    unit = next(iter(inv.units))
+    assert describe(inv, unit)["kind"] == "unit"
+    site = describe(inv, next(iter(inv.sites)))
+    assert site["kind"] == "site" and site["path"][-1] == site["name"]
+    assert describe(inv, "internal")["kind"] == "zone"
+    with pytest.raises(GovnetError, match="'nosuch': no device, terminal, unit, site or zone"):
+        describe(inv, "nosuch")
+
+
+def test_targets_leave_out_terminals_for_device_only_filters_or_when_unused() -> None:
+    from govnet.inventory.select import select_targets
+
+    devices, terminals = select_targets(INV, Filters(zone=("internal",)))
+    assert devices and terminals and all(t.zone == "internal" for t in terminals)
+    devices, terminals = select_targets(INV, Filters(role=("core",)))
+    assert [d.name for d in devices] == ["ext-core-1", "int-core-1"] and terminals == []
+    _, terminals = select_targets(INV, Filters(role=("terminal",)))
+    assert len(terminals) == len(INV.terminals)
+    _, terminals = select_targets(INV, Filters(), terminals_apply=lambda: False)
+    assert terminals == []
+    with pytest.raises(GovnetError, match="no device or terminal matches the filters"):
+        select_targets(INV, Filters(limit=("nothing-*",)))
+
+
+def test_terminal_only_selection_refuses_device_filters() -> None:
+    from govnet.inventory.select import DeviceOnlyFilter, select_only_terminals
+
+    assert [t.name for t in select_only_terminals(INV, Filters(limit=("pc-west-03",)))] == [
+        "pc-west-03"
+    ]
+    for kw in ({"role": ("access",)}, {"platform": ("huawei",)}, {"tag": ("x",)}):
+        with pytest.raises(DeviceOnlyFilter, match="select devices, not terminals"):
+            select_only_terminals(INV, Filters(**kw))
+    with pytest.raises(GovnetError, match="no terminal matches the filters"):
+        select_only_terminals(INV, Filters(limit=("nothing-*",)))

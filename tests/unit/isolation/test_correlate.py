@@ -8,14 +8,17 @@ import pytest
 
 from govnet.checks.audit import _prepare, applicable
 from govnet.checks.engine import DeviceFacts, evaluate
-from govnet.checks.fleet import FLEET_KEY, TERMINAL, FleetContext, terminal_target
-from govnet.checks.model import Finding, Status
+from govnet.checks.fleet import FLEET_KEY, FleetContext
+from govnet.checks.model import Finding
 from govnet.checks.playbook import load_playbooks
+from govnet.collect.neighbors import neighbor_commands
 from govnet.collect.tables import DeviceTables, TableEntry, table_commands
+from govnet.core.vocabulary import Status
 from govnet.inventory import Inventory, load_inventory
+from govnet.inventory.terminals import TERMINAL, terminal_target
 from govnet.isolation.correlate import L2Options, correlate
 from govnet.lab.data import load_device_data
-from govnet.lab.vendors import get_vendor, render_table
+from govnet.lab.vendors import get_vendor, render_neighbors, render_table
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "isolation"
@@ -266,6 +269,9 @@ def lab_audit(source: str = "live") -> dict[tuple[str, str], Finding]:
         vendor = get_vendor(d.platform)
         outputs = {cmd: render_table(vendor, what, data.tables)
                    for what, cmd in table_commands(d.platform).items()}  # fmt: skip
+        # the LLDP/CDP neighbours too, for isolation.no-cross-zone-neighbor
+        outputs |= {cmd: render_neighbors(vendor, data.tables, protocol)
+                    for protocol, cmd in neighbor_commands(d.platform).items()}  # fmt: skip
         facts[d.name] = DeviceFacts(d.name, config=data.running_config, outputs=outputs)
     ctx = FleetContext(inv, targets, facts, None, datetime.now(UTC), source)
     for f in facts.values():

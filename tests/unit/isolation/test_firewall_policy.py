@@ -8,14 +8,15 @@ from datetime import UTC, datetime
 import pytest
 
 from govnet.checks.audit import applicable
-from govnet.checks.configtext import parse_config
 from govnet.checks.engine import DeviceFacts, evaluate
 from govnet.checks.fleet import FLEET_KEY, FleetContext
 from govnet.checks.model import Finding, Status
 from govnet.checks.playbook import load_playbooks
+from govnet.collect.interfaces import read_config
+from govnet.core.configtext import parse_config
 from govnet.inventory import Inventory, load_inventory
 from govnet.isolation.firewall import read_policy
-from govnet.isolation.static import policy_leaks, read_config
+from govnet.isolation.static import policy_leaks
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "isolation"
@@ -95,7 +96,7 @@ def audit(inventory: Inventory, configs: dict[str, str]) -> dict[str, Finding]:
     return {
         f.device: f
         for f in evaluate(devices, facts, playbooks)
-        if f.control == "isolation.no-cross-zone-path"
+        if f.rule == "isolation.no-cross-zone-path"
     }
 
 

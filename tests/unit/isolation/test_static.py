@@ -10,21 +10,15 @@ from pathlib import Path
 import pytest
 
 from govnet.checks.audit import applicable
-from govnet.checks.configtext import parse_config
 from govnet.checks.engine import DeviceFacts, evaluate
 from govnet.checks.fleet import FLEET_KEY, FleetContext
-from govnet.checks.model import Status
 from govnet.checks.playbook import load_playbooks
+from govnet.collect.interfaces import parse_vlan_list, read_config
+from govnet.core.configtext import parse_config
+from govnet.core.vocabulary import Status
 from govnet.inventory import Inventory, load_inventory
 from govnet.inventory.model import Link
-from govnet.isolation.static import (
-    ZoneMap,
-    config_leaks,
-    link_crossings,
-    link_leaks,
-    parse_vlan_list,
-    read_config,
-)
+from govnet.isolation.static import ZoneMap, config_leaks, link_crossings, link_leaks
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "isolation"
@@ -241,7 +235,8 @@ def audit(inventory: Inventory, configs: dict[str, str], source: str = "dir") ->
     for f in facts.values():
         f.cache[FLEET_KEY] = ctx
     findings = evaluate(devices, facts, playbooks)
-    return {f.device: f for f in findings if f.control == "isolation.no-cross-zone-path"}
+    # by rule: isolation.no-cross-zone-neighbor (LLDP) shares the control
+    return {f.device: f for f in findings if f.rule == "isolation.no-cross-zone-path"}
 
 
 def test_kind_reports_lines_and_zones(inventory: Inventory) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from itertools import pairwise
 
 import pytest
@@ -46,13 +47,13 @@ TABLES = {
 
 
 def device(
-    name: str = "sw1", snmp: dict[str, object] | None = None, **tables: object
+    name: str = "sw1", snmp: Mapping[str, object] | None = None, **tables: object
 ) -> LabDeviceData:
     return LabDeviceData(
         name=name,
         running_config=None,
         tables=LabTables.model_validate(tables or TABLES),
-        behaviour=LabBehaviour(snmp=snmp or {}),
+        behaviour=LabBehaviour(snmp=dict(snmp or {})),
     )
 
 
@@ -64,6 +65,12 @@ def at(mib: Mib, text: str, elapsed: float = 0.0) -> int | bytes | tuple[int, ..
     value = mib.value(oid(text), elapsed)
     assert value is not None, f"{text} missing"
     return value.value
+
+
+def number(mib: Mib, text: str, elapsed: float = 0.0) -> int:
+    value = at(mib, text, elapsed)
+    assert isinstance(value, int), f"{text} = {value!r}, not a number"
+    return value
 
 
 # --- order and lookup ----------------------------------------------------------------------
@@ -165,16 +172,17 @@ def test_counters_grow_and_32_bit_ones_wrap() -> None:
     mib = switch_mib(utilisation=0.5)
     hc = "1.3.6.1.2.1.31.1.1.1.6.3"  # ifHCInOctets, 10G uplink
     low = "1.3.6.1.2.1.2.2.1.10.3"  # ifInOctets
-    samples = [(at(mib, hc, t), at(mib, low, t)) for t in range(0, 60, 1)]
+    samples = [(number(mib, hc, t), number(mib, low, t)) for t in range(0, 60, 1)]
     for big, small in samples:
-        assert isinstance(big, int) and isinstance(small, int)
         assert small == big % 2**32
         assert big >= 2**32  # up 37 days at 5 Gbit/s: far past the 32-bit range
     bigs = [b for b, _ in samples]
     assert bigs == sorted(bigs) and bigs[0] < bigs[-1]
     smalls = [s for _, s in samples]
     assert any(b < a for a, b in pairwise(smalls)), "no 32-bit wrap seen"
-    assert at(mib, "1.3.6.1.2.1.31.1.1.1.10.3", 10) > at(mib, "1.3.6.1.2.1.31.1.1.1.10.3", 0)
+    assert number(mib, "1.3.6.1.2.1.31.1.1.1.10.3", 10) > number(
+        mib, "1.3.6.1.2.1.31.1.1.1.10.3", 0
+    )
 
 
 def test_down_interface_does_not_count() -> None:

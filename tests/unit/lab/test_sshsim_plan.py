@@ -22,7 +22,9 @@ def _device(
         username="u",
         password="p",
         state_dir=tmp_path / name,
-        data=LabDeviceData(name=name, running_config=None, behaviour=LabBehaviour(**kw)),
+        data=LabDeviceData(
+            name=name, running_config=None, behaviour=LabBehaviour.model_validate(kw)
+        ),
     )
 
 

@@ -12,10 +12,10 @@ import pytest
 from govnet.errors import PlaybookError
 from govnet.inventory.model import Link
 from govnet.monitor.alerts import AlertEngine
+from govnet.monitor.daemon import StoreWriter
 from govnet.monitor.model import DeviceState, DeviceStatus, PollResult, Sample
 from govnet.monitor.notify import Notice
 from govnet.monitor.rules import AlertRules, load_rules
-from govnet.monitor.service import StoreWriter
 from govnet.monitor.topology import Topology
 from govnet.store.db import Store
 from govnet.store.monitor import MonitorStore
@@ -303,8 +303,8 @@ maintenance:
 
     tz = ZoneInfo("Asia/Shanghai")
 
-    def at(*args: int) -> float:
-        return datetime(*args, tzinfo=tz).timestamp()
+    def at(year: int, month: int, day: int, hour: int, minute: int) -> float:
+        return datetime(year, month, day, hour, minute, tzinfo=tz).timestamp()
 
     window = inv.maintenance_now("device", "sw1", at(2029, 12, 3, 2, 30))
     assert window is not None and window.name == "nightly"  # sw1's unit

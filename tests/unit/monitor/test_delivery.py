@@ -88,7 +88,7 @@ def test_dingtalk_signed_markdown_with_keyword_and_local_time(ding: RobotReceive
     got = ding.received[0]
     assert got.query["access_token"] == TOKEN and got.query["sign"]
     text = got.body["markdown"]["text"]
-    assert "【告警】紧急 UPS 市电中断（ups-1）" in got.body["markdown"]["title"]
+    assert "【告警】严重 UPS 市电中断（ups-1）" in got.body["markdown"]["title"]
     assert "2027-01-15 16:00:00 CST (UTC+08:00)" in text  # 1_800_000_000 in Beijing time
     assert "告警" in text and "ups-1" in text
     [row] = rig.outbox.rows()
@@ -242,7 +242,7 @@ def test_email_over_starttls_with_login_text_html_and_attachment(
                       attachments=(report,))  # fmt: skip
     email.send(message)
     [mail] = receiver.mails
-    assert mail["Subject"] == "【告警】紧急 UPS 市电中断（ups-1）"
+    assert mail["Subject"] == "【告警】严重 UPS 市电中断（ups-1）"
     kinds = [p.get_content_type() for p in mail.walk()]
     assert "text/plain" in kinds and "text/html" in kinds
     [attached] = [p for p in mail.walk() if p.get_filename() == "audit.html"]

@@ -16,11 +16,11 @@ import pytest
 import govnet.monitor
 from govnet.inventory import Inventory, load_inventory
 from govnet.inventory.model import Device
-from govnet.monitor import service as daemon_module
+from govnet.monitor import daemon as daemon_module
 from govnet.monitor.config import MonitorConfig
+from govnet.monitor.daemon import Daemon, DaemonOptions
 from govnet.monitor.extension import DaemonContext, DaemonExtension
 from govnet.monitor.model import DeviceStatus, PollResult
-from govnet.monitor.service import Daemon, DaemonOptions
 from govnet.store.db import Store
 from govnet.store.monitor import MonitorStore
 from govnet.testing import FakeClock
@@ -224,14 +224,14 @@ def test_the_daemon_runs_with_no_extension(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_the_monitor_package_does_not_import_the_service_checks() -> None:
-    """The daemon is handed its extensions: nothing in govnet.monitor names govnet.services,
+    """The daemon is handed its extensions: nothing in govnet.monitor names govnet.availability,
     and importing the daemon loads none of it (until the layer contract checks this)."""
     folder = Path(govnet.monitor.__file__).parent
-    naming = [p.name for p in sorted(folder.glob("*.py")) if "govnet.services" in p.read_text()]
+    naming = [p.name for p in sorted(folder.glob("*.py")) if "govnet.availability" in p.read_text()]
     assert naming == []
     code = (
-        "import sys, govnet.monitor.service, govnet.monitor.alerts; "
-        "print([m for m in sys.modules if m.startswith('govnet.services')])"
+        "import sys, govnet.monitor.daemon, govnet.monitor.alerts; "
+        "print([m for m in sys.modules if m.startswith('govnet.availability')])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from govnet.errors import CommandError
+from govnet.provision.operations import rejected_line
 from govnet.provision.remediation import rollback_commands
 from govnet.provision.rules import platform_rules
-from govnet.provision.service import rejected_line
 from tests.provision_sim.run import Sim, start_config
 
 

@@ -16,8 +16,8 @@ import pytest
 
 from govnet.inventory import Inventory, load_inventory
 from govnet.provision.ipam import Allocation
+from govnet.provision.operations import mask
 from govnet.provision.remediation import TemplateError, remediate
-from govnet.provision.service import mask
 from govnet.provision.tasks import Job, Prepared, get_task, parse_args
 from govnet.provision.templates import TemplateSet
 from govnet.secrets import REDACTOR

@@ -267,7 +267,7 @@ def test_idle_ports_are_shut_and_a_refused_line_rolls_back_on_each_platform(
     """In process on the lab's shell of each platform: with 40 days of collections and no
     sighting, every access port that is up is shut (never the linked uplink), a new plan is
     empty, and a line refused half-way rolls back to exactly the start."""
-    from govnet.provision.service import ProvisionOptions, apply_devices
+    from govnet.provision.operations import ProvisionOptions, apply_devices
     from tests.provision_sim.run import DEVICES
     from tests.provision_sim.session import Bench
 

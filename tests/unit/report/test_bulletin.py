@@ -16,11 +16,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from govnet.checks.model import Evidence, Finding, Run, Severity, Status, Text
+from govnet.checks.model import AuditReport, Finding, Run
+from govnet.checks.scoreboard import scoreboard
 from govnet.cli.main import cli
-from govnet.report.audit import AuditReport, to_html
-from govnet.report.bulletin import Labels, build, local_time
-from govnet.report.scoreboard import scoreboard
+from govnet.core.vocabulary import Evidence, Severity, Status, Text
+from govnet.inventory.labels import Labels
+from govnet.report.audit import to_html
+from govnet.report.bulletin import build, local_time
 from tests.conftest import LAB_INVENTORY, ROOT
 from tests.receivers import MailReceiver, RobotReceiver, tls_mail_receiver
 
@@ -279,7 +281,7 @@ def test_notify_sends_the_summary_to_robots_and_mail_with_attachments(
     [message] = receiver.mails
     assert isinstance(message, EmailMessage)
     assert message["Subject"].startswith("【合规通报】总体合规率")
-    names = sorted(p.get_filename() for p in message.walk() if p.get_filename())
+    names = sorted(n for p in message.walk() if (n := p.get_filename()))
     assert re.fullmatch(r"govnet-audit-\S+\.html", names[0])
     assert names[1].endswith(".xlsx")
     [attached] = [p for p in message.walk() if (p.get_filename() or "").endswith(".html")]
@@ -386,7 +388,7 @@ def test_av_and_isolation_notify(
     assert iso.exit_code == 0, iso.output
     [message] = receiver.mails
     assert "网络隔离检查通报" in message["Subject"]
-    names = sorted(p.get_filename() for p in message.walk() if p.get_filename())
+    names = sorted(n for p in message.walk() if (n := p.get_filename()))
     assert names == ["govnet-isolation.html", "govnet-isolation.xlsx"]
     dead = run(
         "isolation", "report", "-f", "json", "--notify", "dead", "--notify-rules", str(rules)

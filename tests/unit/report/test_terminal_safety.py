@@ -153,7 +153,8 @@ def test_safe_console_shows_controls_even_inside_text_objects() -> None:
 
 def test_backup_show_prints_a_stored_config_as_text(tmp_path: Path) -> None:
     from govnet.collect.backup import store_config
-    from govnet.store.db import Store, utcnow
+    from govnet.durations import utcnow
+    from govnet.store.db import Store
 
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     store_config(

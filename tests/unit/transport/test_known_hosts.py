@@ -89,7 +89,7 @@ def test_same_key_is_known_and_a_different_one_of_its_type_changed(
 
 
 def test_nothing_on_record_is_new_for_every_policy(tmp_path: Path) -> None:
-    verdicts = {p: assess([], k1, p) for p in ("strict", "tofu", "accept-new")}  # type: ignore[misc]
+    verdicts = {p: assess([], k1, p) for p in ("strict", "tofu", "accept-new")}
     assert {p: (v.status, v.accepted(p)) for p, v in verdicts.items()} == {  # type: ignore[arg-type]
         "strict": ("new", False), "tofu": ("new", True), "accept-new": ("new", True),
     }  # fmt: skip

@@ -12,16 +12,15 @@ from govnet.errors import AuthError, DeviceTimeout, ProtocolError
 from govnet.inventory.model import SnmpProfileSpec
 from govnet.secrets import SecretRef
 from govnet.transport.snmp import (
-    PysnmpBackend,
     SnmpTarget,
     Text,
-    convert,
     decode_octets,
     mac_address,
     oid_text,
     oid_tuple,
     to_bytes,
 )
+from govnet.transport.snmp_pysnmp import PysnmpBackend, convert
 
 # --- OCTET STRING decoding ------------------------------------------------------------------
 

@@ -1,0 +1,620 @@
+"""The monitoring daemon (``govnetd`` / ``govnet monitor run``): poller → store, alerts, /metrics.
+
+::
+
+    poller (asyncio) ──► on_result ──► StoreWriter (one thread, one transaction per batch)
+                               ├─────► AlertEngine ──► Notifier (tasks) ; alert rows → writer
+                               └─────► latest values ──► /metrics (prometheus_client thread)
+
+- the event loop never touches the disk for samples: a single writer thread commits batches
+  (at least every ``flush_every`` seconds), so polling keeps its schedule while SQLite syncs;
+- SIGTERM/SIGINT: stop scheduling, let polls in flight finish (each under its timeout),
+  drain notifications, commit everything queued, release the lock, exit 0;
+- SIGHUP: reload the inventory and the alert rules; on an error keep the old ones (logged);
+- one daemon per store (:meth:`MonitorStore.daemon_lock`); a heartbeat in ``monitor_meta``
+  tells the dashboard the daemon is alive;
+- every ``maintenance_every`` seconds: rollups (5 min, 1 h) and retention;
+- extensions (:mod:`govnet.monitor.extension`, e.g. the service checks) passed in by the
+  caller get a :class:`DaemonContext` and are called at fixed points (restore, every device
+  poll, run, reload, maintenance).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import queue
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from govnet import __version__
+from govnet.errors import GovnetError, InputError
+from govnet.inventory.model import Device, Inventory
+from govnet.monitor.alerts import AlertEngine
+from govnet.monitor.config import MonitorConfig
+from govnet.monitor.delivery import Delivery
+from govnet.monitor.exporter import ExporterView, Health, MetricsServer, serve_metrics
+from govnet.monitor.extension import DaemonContext, DaemonExtension
+from govnet.monitor.metrics import LATEST_ONLY
+from govnet.monitor.model import Clock, DeviceStatus, PollResult, SystemClock
+from govnet.monitor.notify import Notice, Notifier
+from govnet.monitor.poller import Poller, PollerStats
+from govnet.monitor.rules import AlertRules, load_rules
+from govnet.monitor.states import Transition
+from govnet.monitor.topology import Topology
+from govnet.sdnotify import SdNotify
+from govnet.store.db import Store
+from govnet.store.monitor import Batch, MonitorStore
+from govnet.store.outbox import Outbox
+from govnet.transport.snmp import SnmpBackend, snmp_backend
+
+log = logging.getLogger("govnet.monitor")
+
+HEARTBEAT_EVERY = 5.0
+LATEST_REFRESH = 300.0
+
+
+def batch_of(result: PollResult, status: DeviceStatus) -> Batch:
+    """The rows one poll writes."""
+    batch = Batch.empty()
+    ts = result.started
+    name = result.device
+    series, rows = batch.samples, batch.latest
+    for s in result.samples:
+        if s.metric not in LATEST_ONLY:
+            series.append((name, s.metric, s.instance, ts, s.value))
+        rows.append({"device": name, "metric": s.metric, "instance": s.instance, "ts": ts,
+                     "value": s.value, "text": ""})  # fmt: skip
+    for metric, instance, value, text in result.latest:
+        rows.append({"device": name, "metric": metric, "instance": instance, "ts": ts,
+                     "value": None if value is None else float(value), "text": text})  # fmt: skip
+    batch.devices.append(status.to_row())
+    return batch
+
+
+def merge(batches: list[Batch]) -> Batch:
+    out = Batch.empty()
+    latest: dict[tuple[str, str, str], dict[str, Any]] = {}
+    devices: dict[str, dict[str, Any]] = {}
+    for b in batches:
+        out.samples.extend(b.samples)
+        for row in b.latest:
+            latest[(row["device"], row["metric"], row["instance"])] = row
+        for row in b.devices:
+            devices[row["device"]] = row
+    out.latest = list(latest.values())
+    out.devices = list(devices.values())
+    return out
+
+
+class StoreWriter:
+    """One thread writes everything, in order: poll batches, alert changes, maintenance.
+
+    Implements :class:`~govnet.monitor.alerts.AlertSink`. A store error is logged and the
+    batch retried (three times, a second apart) before it is dropped and counted.
+    """
+
+    def __init__(
+        self, mstore: MonitorStore, flush_every: float = 1.0, clock: Clock | None = None
+    ) -> None:
+        self.mstore = mstore
+        self.flush_every = flush_every
+        self.clock: Clock = clock or SystemClock()
+        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self.errors = 0
+        self.dropped = 0
+        self.batches = 0
+        self.cpu = 0.0  # CPU seconds the writer thread has used (self-metric, bench)
+        self._latest_memo: dict[tuple[str, str, str], tuple[float | None, str, float]] = {}
+
+    # producer side (event loop) --------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name="govnet-store-writer", daemon=True
+            )
+            self._thread.start()
+
+    def poll(self, result: PollResult, status: DeviceStatus) -> None:
+        self._put(("batch", batch_of(result, status)))
+
+    def open(self, row: dict[str, Any]) -> None:
+        self._put(("open", row))
+
+    def update(
+        self, key: str, fields: dict[str, Any], event: str | None, detail: str, ts: float
+    ) -> None:
+        self._put(("update", (key, fields, event, detail, ts)))
+
+    def call(self, fn: Callable[[], Any]) -> None:
+        self._put(("call", fn))
+
+    def _put(self, item: tuple[str, Any]) -> None:
+        if self._thread is None:  # not started (tools, tests): write here and now
+            self._apply([item])
+        else:
+            self._queue.put(item)
+
+    def depth(self) -> int:
+        return self._queue.qsize()
+
+    def flush(self, timeout: float = 60.0) -> bool:
+        """Wait until everything queued so far is committed."""
+        if self._thread is None:
+            return True
+        done = threading.Event()
+        self._queue.put(("flush", done))
+        return done.wait(timeout)
+
+    def stop(self, timeout: float = 60.0) -> None:
+        if self._thread is None:
+            return
+        self._queue.put(("stop", None))
+        self._thread.join(timeout)
+        self._thread = None
+
+    # the thread --------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            items = [item]
+            deadline = time.monotonic() + min(self.flush_every, 0.2) if item[0] == "batch" else 0
+            # gather what else is queued (a burst of polls becomes one transaction)
+            while items[-1][0] not in ("stop", "flush") and len(items) < 5000:
+                try:
+                    wait = max(0.0, deadline - time.monotonic())
+                    items.append(
+                        self._queue.get(timeout=wait) if wait else self._queue.get_nowait()
+                    )
+                except queue.Empty:
+                    break
+            started = time.thread_time()
+            self._apply(items)
+            self.cpu += time.thread_time() - started
+            if items[-1][0] == "stop":
+                return
+
+    def _apply(self, items: list[tuple[str, Any]]) -> None:
+        pending: list[Batch] = []
+        for kind, payload in items:
+            if kind == "batch":
+                pending.append(payload)
+                continue
+            self._write_batches(pending)
+            pending = []
+            if kind == "flush":
+                payload.set()
+            elif kind == "stop":
+                pass
+            else:
+                self._retry(partial(self._alert_op, kind, payload), kind)
+        self._write_batches(pending)
+
+    def _write_batches(self, batches: list[Batch]) -> None:
+        if batches:
+            batch = merge(batches)
+            self._retry(partial(self._write, batch), "samples")
+            self.batches += 1
+
+    def _write(self, batch: Batch) -> None:
+        """Latest values that did not change are rewritten only every LATEST_REFRESH
+        seconds: most of a switch's statuses and names stay the same poll after poll."""
+        memo = self._latest_memo
+        fresh: list[dict[str, Any]] = []
+        remember: list[tuple[tuple[str, str, str], tuple[float | None, str, float]]] = []
+        for row in batch.latest:
+            key = (row["device"], row["metric"], row["instance"])
+            seen = memo.get(key)
+            value, text, ts = row["value"], row["text"], row["ts"]
+            if (
+                seen is not None
+                and seen[0] == value
+                and seen[1] == text
+                and ts - seen[2] < LATEST_REFRESH
+            ):
+                continue
+            fresh.append(row)
+            remember.append((key, (value, text, ts)))
+        self.mstore.write(Batch(batch.samples, fresh, batch.devices), self.clock.time())
+        memo.update(remember)
+
+    def _alert_op(self, kind: str, payload: Any) -> None:
+        if kind == "open":
+            self.mstore.open_alert(payload)
+        elif kind == "update":
+            key, fields, event, detail, ts = payload
+            self.mstore.update_firing(key, fields, event, detail, ts)
+        elif kind == "call":
+            payload()
+
+    def _retry(self, op: Callable[[], Any], what: str) -> None:
+        for attempt in range(4):
+            try:
+                op()
+                return
+            except GovnetError as exc:
+                self.errors += 1
+                log.error("store write failed (%s, attempt %d): %s", what, attempt + 1, exc)
+                if attempt < 3:
+                    time.sleep(1.0)
+            except Exception:  # a bug: log it, keep the writer alive
+                self.errors += 1
+                log.exception("store write failed (%s)", what)
+                break
+        self.dropped += 1
+
+
+@dataclass(frozen=True)
+class DaemonOptions:
+    config: MonitorConfig = field(default_factory=MonitorConfig)
+    rules: Path | None = None
+    listen: str | None = "127.0.0.1:9163"
+    backend: str = "auto"
+    once: bool = False
+    duration: float | None = None
+    handle_signals: bool = True
+    # systemd's Type=notify: READY=1 once polling starts, WATCHDOG=1 pings, STOPPING=1
+    sd: SdNotify = field(default_factory=SdNotify)
+
+
+@dataclass
+class DaemonSummary:
+    polls: int
+    failures: int
+    varbinds: int
+    firing: int
+    metrics_port: int | None
+    skipped: dict[str, str]
+    exit_code: int = 0
+
+
+InventoryLoader = Callable[[], tuple[Inventory, list[Device]]]
+
+
+class Daemon:
+    """Wires poller, store writer, alert engine, notifier and exporter; runs until stopped."""
+
+    def __init__(
+        self,
+        load: InventoryLoader,
+        store: Store,
+        options: DaemonOptions,
+        clock: Clock | None = None,
+        backend: SnmpBackend | None = None,
+        extensions: Sequence[DaemonExtension] = (),
+    ) -> None:
+        self.load = load
+        self.options = options
+        self.clock: Clock = clock or SystemClock()
+        self.mstore = MonitorStore(store)
+        self.backend = backend
+        self.stop_event: asyncio.Event | None = None
+        self.reload_event: asyncio.Event | None = None
+        self.metrics: MetricsServer | None = None
+        self.poller: Poller | None = None
+        self.engine: AlertEngine | None = None
+        self.writer = StoreWriter(self.mstore, options.config.flush_every, self.clock)
+        self.notifier: Notifier | None = None
+        self.delivery: Delivery | None = None  # DingTalk/WeCom/e-mail through the outbox
+        self.inventory: Inventory | None = None
+        self.started = 0.0
+        self.extensions: tuple[DaemonExtension, ...] = tuple(extensions)
+
+    # ------------------------------------------------------------------ set-up
+
+    def _rules(self) -> AlertRules:
+        path = self.options.rules
+        if path is None:
+            from govnet.monitor.rules import default_rules
+
+            path = default_rules()
+        return load_rules(path)
+
+    def _on_result(
+        self, result: PollResult, status: DeviceStatus, transition: Transition | None
+    ) -> None:
+        self.writer.poll(result, status)
+        for ext in self.extensions:
+            ext.on_device_poll(result, status)
+        if self.engine is not None:
+            self.engine.on_poll(result, status, transition)
+
+    def _maintenance(self, device: str, now: float) -> str:
+        window = self.inventory.maintenance_now("device", device, now) if self.inventory else None
+        return f"maintenance window {window.name}" if window else ""
+
+    def suppression(self, host: str) -> str:
+        """Why alerts of something running on device ``host`` are consequences ("" if not)."""
+        return self.engine.host_suppression(host) if self.engine is not None else ""
+
+    def context(self) -> DaemonContext:
+        """What extensions see of the daemon (once it runs: the notifier exists)."""
+        assert self.notifier is not None
+        return DaemonContext(
+            config=self.options.config,
+            clock=self.clock,
+            store=self.mstore.store,
+            writer=self.writer,
+            notifier=self.notifier,
+            suppression=self.suppression,
+        )
+
+    def _notify_failed(self, notice: Notice, detail: str) -> None:
+        self.writer.update(notice.key, {}, "notify_failed", detail, self.clock.time())
+
+    def _view(self) -> ExporterView:
+        def alerts() -> dict[str, int]:
+            out: dict[str, int] = {}
+            for p in self.engine.firing() if self.engine else []:
+                if not p.suppressed:
+                    out[p.rule.severity.value] = out.get(p.rule.severity.value, 0) + 1
+            return out
+
+        def latest() -> Mapping[tuple[str, str, str], float | None]:
+            return dict(self.engine.latest) if self.engine else {}
+
+        def writer() -> dict[str, float]:
+            w = self.writer
+            return {"queue_depth": float(w.depth()), "write_errors": float(w.errors),
+                    "dropped_batches": float(w.dropped), "writer_cpu_seconds": w.cpu}  # fmt: skip
+
+        return ExporterView(
+            statuses=lambda: dict(self.poller.statuses) if self.poller else {},
+            latest=latest,
+            stats=lambda: self.poller.stats if self.poller else PollerStats(),
+            alerts=alerts,
+            writer=writer,
+            health=self.health,
+            watched=lambda d, i: self.engine.topology.watches(d, i) if self.engine else False,
+            firing=lambda: [
+                (p.rule.id, p.device, p.instance, p.rule.severity.value)
+                for p in (self.engine.firing() if self.engine else [])
+                if not p.suppressed
+            ],
+        )
+
+    def health(self) -> Health:
+        """Whether the poller keeps up: no device a whole poll interval (and 10 s) past its due
+        time, and the store writer not dropping batches (``/healthz``)."""
+        if self.poller is None:
+            return Health(False, "starting: the poller is not running yet")
+        now = self.clock.time()
+        late: list[float] = []
+        devices = self.poller.devices
+        for name, st in list(self.poller.statuses.items()):
+            device = devices.get(name)
+            interval = self.options.config.interval(device) if device else 60.0
+            if st.next_poll and now - st.next_poll > max(interval, 10.0):
+                late.append(now - st.next_poll)
+        total = len(self.poller.statuses)
+        if late:
+            return Health(False, f"behind: {len(late)} of {total} devices more than one poll "
+                          f"interval late (worst {max(late):.0f}s)")  # fmt: skip
+        if self.writer.dropped:
+            return Health(False, f"store writer dropped {self.writer.dropped} batches")
+        return Health(True, f"ok: {total} devices polled on time")
+
+    def holder(self) -> str:
+        return f"pid {os.getpid()} on {socket.gethostname()}"
+
+    # ------------------------------------------------------------------ running
+
+    async def run(self) -> DaemonSummary:
+        with self.mstore.daemon_lock(self.holder()):
+            return await self._run()
+
+    async def _run(self) -> DaemonSummary:
+        opts = self.options
+        inventory, devices = self.load()
+        rules = self._rules()
+        self.started = self.clock.time()
+        self.stop_event = asyncio.Event()
+        self.reload_event = asyncio.Event()
+        backend = self.backend or snmp_backend(opts.backend, opts.config.concurrency)
+        self.inventory = inventory
+        self.delivery = Delivery(Outbox(self.mstore.store), rules.notifiers, self.clock)
+        self.notifier = Notifier(rules.notifiers, self._notify_failed, self.delivery)
+        topology = Topology.from_inventory(inventory)
+        by_name = {d.name: d for d in devices}
+        if opts.listen:  # first: a port in use stops us before anything runs
+            self.metrics = serve_metrics(self._view(), opts.listen)
+            log.info(
+                "serving /metrics",
+                extra={"address": self.metrics.address, "port": self.metrics.port},
+            )
+        self.writer.start()
+        try:
+            self.engine = AlertEngine(
+                rules, by_name, topology, self.writer, self.notifier, self.clock, self._maintenance
+            )
+            firing: list[Mapping[str, Any]] = list(
+                await asyncio.to_thread(self.mstore.firing_alerts)
+            )
+            ctx = self.context()
+            for ext in self.extensions:
+                ext.setup(ctx, inventory)
+                firing = ext.restore(firing)
+            self.engine.restore(firing)
+            self.poller = Poller(devices, backend, opts.config, self.clock, self._on_result)
+            stale = {r["device"] for r in await asyncio.to_thread(self.mstore.device_states)}
+        except BaseException:
+            self.writer.stop()
+            if self.metrics is not None:
+                self.metrics.stop()
+            await backend.close()
+            raise
+        for name, why in self.poller.skipped.items():
+            log.warning("not monitored: %s", why, extra={"device": name})
+        self.writer.call(lambda: self.mstore.forget_devices(stale - set(self.poller_devices())))
+        loop = asyncio.get_running_loop()
+        installed: list[signal.Signals] = []
+        if opts.handle_signals:
+            for sig, handler in (
+                (signal.SIGTERM, self.stop), (signal.SIGINT, self.stop),
+                (signal.SIGHUP, self.request_reload),
+            ):  # fmt: skip
+                loop.add_signal_handler(sig, handler)
+                installed.append(sig)
+        log.info(
+            "govnetd started",
+            extra={"devices": len(self.poller.devices), "rules": len(rules.rules),
+                   "backend": type(backend).__name__, "version": __version__},
+        )  # fmt: skip
+        tasks: list[asyncio.Task[Any]] = []
+        try:
+            self._heartbeat()
+            opts.sd.ready(f"polling {len(self.poller.devices)} devices")
+            if opts.sd.watchdog_every is not None and not opts.once:
+                tasks.append(asyncio.create_task(self._watchdog(), name="watchdog"))
+            if opts.once:
+                await asyncio.gather(
+                    self.poller.poll_all(), *(ext.run_once() for ext in self.extensions)
+                )
+            else:
+                self.delivery.start()
+                tasks += [  # += : the watchdog task, if any, is cancelled with them
+                    asyncio.create_task(self._housekeeping(), name="housekeeping"),
+                    asyncio.create_task(self._reloader(), name="reloader"),
+                ]
+                tasks += [
+                    asyncio.create_task(ext.run(self.stop_event), name=ext.name)
+                    for ext in self.extensions
+                ]
+                if opts.duration is not None:
+                    loop.call_later(opts.duration, self.stop)
+                await self.poller.run(self.stop_event)
+        finally:
+            opts.sd.stopping()
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+            await self.notifier.drain()
+            self.notifier.close()
+            self.delivery.stop()
+            await asyncio.to_thread(self.delivery.step, True)  # what is due goes now
+            self.writer.call(lambda: self.mstore.set_meta("daemon", ""))
+            self.writer.stop()
+            await backend.close()
+            if self.metrics is not None:
+                self.metrics.stop()
+            log.info("govnetd stopped", extra={"polls": self.poller.stats.polls})
+        stats = self.poller.stats
+        return DaemonSummary(
+            polls=stats.polls,
+            failures=stats.failures,
+            varbinds=stats.varbinds,
+            firing=len(self.engine.firing()),
+            metrics_port=self.metrics.port if self.metrics else None,
+            skipped=dict(self.poller.skipped),
+        )
+
+    def poller_devices(self) -> list[str]:
+        return list(self.poller.devices) if self.poller else []
+
+    def stop(self) -> None:
+        if self.stop_event is not None:
+            self.stop_event.set()
+
+    def request_reload(self) -> None:
+        if self.reload_event is not None:
+            self.reload_event.set()
+
+    def _heartbeat(self) -> None:
+        info = {
+            "pid": os.getpid(), "host": socket.gethostname(), "started": self.started,
+            "heartbeat": self.clock.time(), "version": __version__,
+            "metrics": f"{self.metrics.address}:{self.metrics.port}" if self.metrics else "",
+        }  # fmt: skip
+        text = json.dumps(info)
+        self.writer.call(lambda: self.mstore.set_meta("daemon", text))
+
+    async def _housekeeping(self) -> None:
+        cfg = self.options.config
+        last_maintenance = self.clock.monotonic()
+        while True:
+            await asyncio.sleep(HEARTBEAT_EVERY)
+            self._heartbeat()
+            try:
+                acked = await asyncio.to_thread(self.mstore.acked_firing_keys)
+            except GovnetError as exc:
+                log.error("cannot read acknowledgements: %s", exc)
+                acked = set()
+            if self.engine is not None and acked:
+                self.engine.sync_acks(acked)
+            if self.delivery is not None and any(
+                c.spec.repeat_critical for c in self.delivery.channels.values()
+            ):
+                try:
+                    firing = await asyncio.to_thread(self.mstore.list_alerts, "firing")
+                    await asyncio.to_thread(self.delivery.queue_repeats, firing)
+                except GovnetError as exc:
+                    log.error("cannot queue repeated alerts: %s", exc)
+            if self.clock.monotonic() - last_maintenance >= cfg.maintenance_every:
+                last_maintenance = self.clock.monotonic()
+                self.writer.call(partial(self._maintain, self.clock.time()))
+
+    def _maintain(self, now: float) -> None:
+        r = self.options.config.retention
+        counts = self.mstore.maintain(now, r.raw, r.rollup_5m, r.rollup_1h)
+        for ext in self.extensions:
+            ext.maintain(now)
+        log.info("store maintenance", extra=counts)
+
+    async def _watchdog(self) -> None:
+        """WATCHDOG=1 at half systemd's WatchdogSec, from the event loop itself: a loop that
+        hangs stops the pings and systemd restarts the daemon."""
+        every = self.options.sd.watchdog_every
+        assert every is not None
+        while True:
+            self.options.sd.watchdog()
+            await asyncio.sleep(every)
+
+    async def _reloader(self) -> None:
+        assert self.reload_event is not None
+        while True:
+            await self.reload_event.wait()
+            self.reload_event.clear()
+            self.options.sd.reloading()
+            try:
+                inventory, devices = await asyncio.to_thread(self.load)
+                rules = self._rules()
+            except GovnetError as exc:
+                log.error("reload failed, keeping the running inventory and rules: %s", exc)
+                self.options.sd.ready("reload failed: kept the running inventory and rules")
+                for diagnostic in exc.diagnostics if isinstance(exc, InputError) else []:
+                    log.error("reload: %s", diagnostic)
+                continue
+            assert self.poller is not None and self.engine is not None
+            before = set(self.poller.devices)
+            self.poller.set_devices(devices)
+            by_name = {d.name: d for d in devices}
+            self.engine.reload(rules, by_name, Topology.from_inventory(inventory))
+            for ext in self.extensions:
+                ext.reload(inventory)
+            if self.notifier is not None:
+                self.notifier.specs = list(rules.notifiers)
+            if self.delivery is not None:
+                self.delivery.configure(rules.notifiers)
+            self.inventory = inventory
+            removed = before - set(self.poller.devices)
+            self.writer.call(partial(self.mstore.forget_devices, removed))
+            log.info(
+                "reloaded",
+                extra={"devices": len(self.poller.devices), "rules": len(rules.rules),
+                       "removed": sorted(removed)},
+            )  # fmt: skip
+            self.options.sd.ready(f"polling {len(self.poller.devices)} devices")
