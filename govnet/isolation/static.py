@@ -20,7 +20,13 @@ vlan     a VLAN of Y's ``pools.vlans`` declared (``vlan batch``, ``vlan N``, ``v
 link     a cable of ``inventory.links`` on a path between devices of isolated zones that does
          not pass a gap: links are a graph without the gap devices; in each connected part that
          holds two isolated zones, every link whose ends are in different zones is reported on
-         both ends, with the shortest path between the two zones.
+         both ends, with the shortest path between the two zones;
+policy   a firewall (Huawei USG, H3C SecPath) security-policy rule that permits traffic from a
+         prefix of one zone to a prefix of a zone it must be isolated from
+         (:func:`policy_leaks`, policies read by :mod:`govnet.isolation.firewall`). A side
+         without addresses stands for the networks of its security zones' interfaces (all
+         interfaces for ``any``); a side that is exactly a gap device's address is the
+         sanctioned crossing. The rule's lines are the evidence.
 
 Zones without prefixes (the Internet) stand for public addresses (``is_global``) outside every
 declared pool; private addresses outside all pools belong to no zone and are not judged.
@@ -38,9 +44,10 @@ from typing import Literal
 from govnet.collect.interfaces import Address, DeviceConfig, Line, Network
 from govnet.collect.tables import canonical_port
 from govnet.inventory.model import Device, Inventory, Link
+from govnet.isolation.firewall import Endpoint, FirewallPolicy
 
-LeakKind = Literal["address", "route", "vlan", "link"]
-KINDS: tuple[LeakKind, ...] = ("address", "route", "vlan", "link")
+LeakKind = Literal["address", "route", "vlan", "link", "policy"]
+KINDS: tuple[LeakKind, ...] = ("address", "route", "vlan", "link", "policy")
 
 
 # ----------------------------------------------------------------------------- zones
@@ -325,4 +332,75 @@ def link_leaks(
             f"link {a} — {b} joins {c.joined[0]} and {c.joined[1]} without a gap",
             lines, (note,),
         ))  # fmt: skip
+    return leaks
+
+
+# ----------------------------------------------------------------------------- firewall policies
+
+
+def _zone_networks(policy: FirewallPolicy, config: DeviceConfig) -> dict[str, list[Network]]:
+    """Security zone (lower-cased) → the networks of its interfaces' addresses."""
+    out: dict[str, list[Network]] = {}
+    for zone, members in policy.zones.items():
+        nets = out.setdefault(zone.lower(), [])
+        for name in members:
+            iface = config.interfaces.get(name)
+            if iface is not None:
+                nets.extend(a.network for a, _ in iface.addresses)
+    return out
+
+
+def _side(
+    side: Endpoint, by_zone: dict[str, list[Network]], everywhere: list[Network]
+) -> list[Network]:
+    if side.networks:
+        return side.networks
+    if side.unresolved:
+        return []  # an address set the configuration does not define: not judged
+    if side.any_zone:
+        return everywhere
+    return [net for zone in side.zones for net in by_zone.get(zone.lower(), [])]
+
+
+def policy_leaks(
+    policy: FirewallPolicy, config: DeviceConfig, inventory: Inventory, zones: ZoneMap | None = None
+) -> list[Leak]:
+    """Permit rules of ``policy`` from one zone's prefixes to a zone it must be isolated from."""
+    zones = zones or ZoneMap(inventory)
+    gaps = _gap_addresses(inventory)
+    by_zone = _zone_networks(policy, config)
+    everywhere = [a.network for i in config.interfaces.values() for a, _ in i.addresses]
+
+    def is_gap(net: Network) -> bool:
+        return net.num_addresses == 1 and net.network_address in gaps
+
+    leaks: list[Leak] = []
+    for rule in policy.rules:
+        if rule.disabled or rule.action != "permit":
+            continue
+        sources = _side(rule.source, by_zone, everywhere)
+        destinations = _side(rule.destination, by_zone, everywhere)
+        found: list[tuple[str, str, Network, Network]] = []
+        for src in sources:
+            if is_gap(src):
+                continue
+            src_zones = zones.of_network(src)
+            for dst in destinations:
+                if is_gap(dst):
+                    continue
+                dst_zones = zones.of_network(dst)
+                for a in sorted(src_zones):
+                    for b in sorted(dst_zones & isolated_from(inventory, a)):
+                        found.append((a, b, src, dst))
+        if not found:
+            continue
+        a, b, src, dst = found[0]
+        more = f" (+{len(found) - 1} more prefix pairs)" if len(found) > 1 else ""
+        message = (
+            f"security policy rule {rule.name} permits {src} (zone {a}) to {dst} (zone {b}) "
+            f"outside the gap{more}"
+        )
+        lines = tuple(Line(x.number, x.text) for x in rule.evidence_lines())
+        notes = (message,) + ("",) * (len(lines) - 1)
+        leaks.append(Leak("policy", b, message, lines, notes))
     return leaks

@@ -388,6 +388,16 @@ _SYSTEMS: dict[tuple[str | None, str | None], tuple[str, str]] = {
         "By Ruijie Networks",
         "1.3.6.1.4.1.4881.1.1.10.1.330",
     ),
+    ("huawei_usg", None): (
+        "Huawei Versatile Routing Platform Software\r\nVRP (R) software, Version 5.160 "
+        "(USG6300 V500R005C20SPC300)\r\nCopyright (C) 2014-2020 Huawei Technologies Co., Ltd.",
+        "1.3.6.1.4.1.2011.2.239.41",
+    ),
+    ("h3c_secpath", None): (
+        "H3C Comware Platform Software, Software Version 7.1.064, Release 9333P30\r\n"
+        "H3C SecPath F1000-AK1130\r\nCopyright (c) 2004-2021 New H3C Technologies Co., Ltd.",
+        "1.3.6.1.4.1.25506.1.2125",
+    ),
     ("linux", None): (
         "Linux {name} 4.19.90-52.22.v2207.ky10.x86_64 #1 SMP Tue Mar 14 12:19:10 CST 2023 x86_64",
         "1.3.6.1.4.1.8072.3.2.10",

@@ -1,11 +1,12 @@
-"""Kind ``isolation-static``: no address, route, VLAN or link joins isolated zones.
+"""Kind ``isolation-static``: no address, route, VLAN, link or firewall policy joins isolated
+zones.
 
 The logic is :mod:`govnet.isolation.static`; this kind reads the device's running
 configuration (live, saved files or backups alike) and the inventory from the audit's fleet
 context, and reports each way the device reaches a zone it must be isolated from, with the
 configuration lines (numbered) and the zones as evidence::
 
-    check: {kind: isolation-static}                       # addresses, routes, VLANs, links
+    check: {kind: isolation-static}          # addresses, routes, VLANs, links, firewall policies
     check: {kind: isolation-static, checks: [routes, links]}
 
 The link graph is analysed once per audit (``prepare``), not once per device.
@@ -21,10 +22,12 @@ from pydantic import Field
 from govnet.checks.facts import DeviceFacts
 from govnet.checks.fleet import FleetContext, fleet_of
 from govnet.checks.kinds.config import parsed
+from govnet.checks.kinds.firewall import policy_of
 from govnet.checks.registry import CheckResult, register
 from govnet.collect.interfaces import read_config
 from govnet.core.vocabulary import Evidence
 from govnet.inventory.model import Device, Inventory
+from govnet.isolation.firewall import FIREWALL_PLATFORMS
 from govnet.isolation.static import (
     KINDS,
     Crossing,
@@ -34,6 +37,7 @@ from govnet.isolation.static import (
     isolated_from,
     link_crossings,
     link_leaks,
+    policy_leaks,
 )
 from govnet.validation import Strict
 
@@ -98,6 +102,11 @@ class IsolationStaticKind:
         leaks = config_leaks(device, config, inventory, shared.zones, params.checks)
         if "link" in params.checks:
             leaks += link_leaks(device, shared.crossings.get(device.name, ()), config)
+        policies = 0
+        if "policy" in params.checks and device.platform in FIREWALL_PLATFORMS:
+            policy = policy_of(facts, cfg, device.platform)
+            policies = len(policy.rules)
+            leaks += policy_leaks(policy, config, inventory, shared.zones)
         isolated = ", ".join(sorted(forbidden))
         if not leaks:
             counts = (
@@ -105,8 +114,9 @@ class IsolationStaticKind:
                 f"{len({v for v, _ in config.vlans})} VLAN(s)"
             )
             links = "; links checked" if "link" in params.checks else ""
+            rules = f", {policies} security-policy rule(s)" if policies else ""
             return CheckResult.passed(
-                f"nothing reaches {isolated} from zone {device.zone} ({counts}{links})"
+                f"nothing reaches {isolated} from zone {device.zone} ({counts}{rules}{links})"
             )
         evidence: list[Evidence] = []
         for leak in leaks:
