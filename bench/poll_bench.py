@@ -380,9 +380,10 @@ def exporter_child() -> int:
     """Inside the namespace: snmpd, the exporter, then the two measurements."""
     import urllib.request
 
-    from govnet.monitor.service import StoreWriter
+    from govnet.monitor.daemon import StoreWriter
     from govnet.store.db import Store
     from govnet.store.monitor import MonitorStore
+    from govnet.transport.snmp import snmp_backend
 
     folder = Path(tempfile.mkdtemp(prefix="govnet-exporter-bench-"))
     conf = folder / "snmpd.conf"
@@ -420,7 +421,7 @@ def exporter_child() -> int:
         async def govnet_side(backend_name: str, polls: int, rounds: int) -> None:
             """``rounds`` rounds, each ``polls`` exporter scrapes then ``polls`` govnet polls
             (interleaved, so a busy neighbour on the machine slows both alike)."""
-            backend = backend_by_name(backend_name, 8)
+            backend = snmp_backend(backend_name, 8)
             ms = MonitorStore(Store.open(f"sqlite:///{folder / (backend_name + '.sqlite')}"))
             writer = StoreWriter(ms)
             writer.start()

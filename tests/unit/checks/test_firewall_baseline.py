@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from govnet.checks.engine import DeviceFacts, evaluate
-from govnet.checks.model import Status
 from govnet.checks.playbook import Playbook
+from govnet.core.vocabulary import Status
 from tests.unit.checks.support import fixture_text, make_device
 
 FW = {

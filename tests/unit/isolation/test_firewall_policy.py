@@ -10,10 +10,11 @@ import pytest
 from govnet.checks.audit import applicable
 from govnet.checks.engine import DeviceFacts, evaluate
 from govnet.checks.fleet import FLEET_KEY, FleetContext
-from govnet.checks.model import Finding, Status
+from govnet.checks.model import Finding
 from govnet.checks.playbook import load_playbooks
 from govnet.collect.interfaces import read_config
 from govnet.core.configtext import parse_config
+from govnet.core.vocabulary import Status
 from govnet.inventory import Inventory, load_inventory
 from govnet.isolation.firewall import read_policy
 from govnet.isolation.static import policy_leaks
