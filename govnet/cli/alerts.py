@@ -15,7 +15,7 @@ from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.cli.complete import complete_devices
 from govnet.durations import SinceParam
 from govnet.errors import ExitCode, GovnetError
-from govnet.i18n import pick
+from govnet.i18n import pick, tr
 from govnet.report.tabular import Column, emit_rows
 from govnet.textsafe import safe_text, visible
 
@@ -117,7 +117,7 @@ def list_cmd(
             "title": r["title_zh"] if app.lang == "zh" else r["title_en"],
         })  # fmt: skip
     if not rows and fmt == "table" and not app.quiet:
-        app.err.print(pick(app.lang, "no alerts", "无告警"), markup=False)
+        app.err.print(tr(app.lang, "no alerts"), markup=False)
     else:
         text = emit_rows(
             app.console,
@@ -152,7 +152,7 @@ def ack_cmd(app: App, /, ids: tuple[int, ...], by: str | None, comment: str) -> 
     done = ms.ack(list(ids), who, comment, time.time())
     missing = [i for i in ids if i not in done]
     for alert_id in done:
-        app.err.print(pick(app.lang, f"acknowledged alert {alert_id}", f"已确认告警 {alert_id}"),
+        app.err.print(tr(app.lang, "acknowledged alert {alert_id}", alert_id=alert_id),
                       markup=False, highlight=False)  # fmt: skip
     if missing:
         raise GovnetError(

@@ -15,7 +15,7 @@ from govnet.cli.complete import complete_playbooks
 from govnet.cli.documents import channel_sender, deliver, notify_options, write_binary
 from govnet.collect.fetch import CollectOptions
 from govnet.errors import GovnetError
-from govnet.i18n import pick
+from govnet.i18n import pick, tr
 from govnet.inventory import select_devices, select_terminals
 from govnet.report import audit as render
 from govnet.report import documents
@@ -139,7 +139,7 @@ def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | N
     )  # fmt: skip
     store = None if no_store and not from_backup else app.store()
     with audit_lock():
-        label = pick(app.lang, "collecting", "采集中")
+        label = tr(app.lang, "collecting")
         with app.progress(len(devices) if source == "live" else 0, label) as advance:
             report = run_audit(devices, options, store, advance, inv, terminals)
     report.labels = Labels.from_inventory(inv)
@@ -188,7 +188,7 @@ def history_cmd(app: App, /, limit: int, fmt: str, output: Path | None) -> None:
         for r in rows
     ]  # fmt: skip
     text = emit_rows(app.console, table_rows, HISTORY_COLUMNS, fmt, app.lang,
-                     pick(app.lang, "audit history", "审计历史"), json_data=rows)  # fmt: skip
+                     tr(app.lang, "audit history"), json_data=rows)  # fmt: skip
     if text is not None:
         app.write(text if fmt != "json" else to_json(rows), output)
 

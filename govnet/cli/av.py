@@ -13,7 +13,7 @@ from govnet.av.service import import_file, load_policy, status
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.cli.documents import channel_sender, notify_options, send_document
 from govnet.errors import ExitCode, GovnetError
-from govnet.i18n import pick
+from govnet.i18n import pick, tr
 from govnet.inventory import select_terminals
 from govnet.report import av as render
 from govnet.report.tabular import emit_rows, to_json
@@ -151,7 +151,7 @@ def snapshots_cmd(app: App, /, fmt: str, output: Path | None) -> None:
     """Every imported snapshot, newest first."""
     rows = [s.to_dict() for s in list_snapshots(app.store(create=False))]
     columns = [c for c in render.SNAPSHOT_COLUMNS if c.key not in ("age_days", "stale_for")]
-    title = pick(app.lang, "antivirus snapshots", "防病毒快照")
+    title = tr(app.lang, "antivirus snapshots")
     text = emit_rows(app.console, rows, columns, fmt, app.lang, title, json_data=rows)
     if text is not None:
         app.write(text, output)

@@ -13,7 +13,7 @@ import click
 
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.errors import ExitCode, GovnetError, TransportError
-from govnet.i18n import pick
+from govnet.i18n import pick, tr
 from govnet.inventory import select_devices
 from govnet.inventory.model import Device
 from govnet.report.tabular import Column, emit_rows, to_json
@@ -132,7 +132,7 @@ def list_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> None:
             "via": meta.get("via", ""),
             "line": e.line,
         })  # fmt: skip
-    title = pick(app.lang, f"host keys ({store.path})", f"主机密钥（{store.path}）")
+    title = tr(app.lang, "host keys ({path})", path=store.path)
     text = emit_rows(app.console, rows, LIST_COLUMNS, fmt, app.lang, title,
                      json_data={"file": str(store.path), "keys": rows})  # fmt: skip
     if text is not None:
@@ -181,7 +181,7 @@ def scan(
     devices = _ssh_devices(select_devices(app.inventory(), filters_from(kwargs)))
     if not devices:
         raise GovnetError("no SSH device matches the filters")
-    with app.progress(len(devices), pick(app.lang, "scanning", "扫描中")) as advance:
+    with app.progress(len(devices), tr(app.lang, "scanning")) as advance:
         fleet = run_fleet(devices, lambda d: _scan_one(store, d, timeout), workers, advance)
     rows = [r.result for r in fleet if r.result is not None]
     rows += [
@@ -189,7 +189,7 @@ def scan(
         for r in fleet
         if r.error is not None
     ]
-    title = pick(app.lang, "host key scan", "主机密钥扫描")
+    title = tr(app.lang, "host key scan")
     text = emit_rows(app.console, rows, SCAN_COLUMNS, fmt, app.lang, title,
                      json_data={"file": str(store.path), "results": rows})  # fmt: skip
     if text is not None:
@@ -251,11 +251,9 @@ def accept(
         app.write(to_json({"file": str(store.path), "accepted": rows}), output)
     else:
         for r in rows:
-            was = ", ".join(r["replaced"]) or pick(app.lang, "nothing else", "无其他")
+            was = ", ".join(r["replaced"]) or tr(app.lang, "nothing else")
             app.console.print(
-                pick(app.lang,
-                     f"{r['device']}: trusting {r['type']} {r['fingerprint']} (replaced: {was})",
-                     f"{r['device']}：已信任 {r['type']} {r['fingerprint']}（替换：{was}）"),
+                tr(app.lang, "{device}: trusting {type} {fingerprint} (replaced: {was})", device=r['device'], type=r['type'], fingerprint=r['fingerprint'], was=was),
                 markup=False, highlight=False, soft_wrap=True,
             )  # fmt: skip
     if problems:

@@ -10,7 +10,7 @@ import click
 from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
 from govnet.cli.complete import complete_any_name
 from govnet.errors import GovnetError
-from govnet.i18n import pick
+from govnet.i18n import pick, tr
 from govnet.inventory import select_devices, select_terminals
 from govnet.inventory.views import device_row, site_tree
 from govnet.report.inventory import site_tree as render_tree
@@ -56,17 +56,9 @@ def validate(app: App, paths: tuple[Path, ...]) -> None:
     n_terminals = len(inv.terminals)  # reads the terminals CSVs: their errors and warnings too
     for warning in inv.warnings:
         app.err.print(str(warning), style="yellow", markup=False, highlight=False, soft_wrap=True)
-    summary = pick(
-        app.lang,
-        f"OK: {len(inv.zones)} zones, {len(inv.sites)} sites, {len(inv.units)} units, "
-        f"{len(inv.devices)} devices, {n_terminals} terminals, {len(inv.links)} links",
-        f"校验通过：{len(inv.zones)} 个网络，{len(inv.sites)} 个地点，{len(inv.units)} 个单位，"
-        f"{len(inv.devices)} 台设备，{n_terminals} 个终端，{len(inv.links)} 条链路",
-    )
+    summary = tr(app.lang, "OK: {n_zones} zones, {n_sites} sites, {n_units} units, {n_devices} devices, {n_terminals} terminals, {n_links} links", n_zones=len(inv.zones), n_sites=len(inv.sites), n_units=len(inv.units), n_devices=len(inv.devices), n_terminals=n_terminals, n_links=len(inv.links))
     if inv.warnings:
-        summary += pick(
-            app.lang, f" ({len(inv.warnings)} warnings)", f"（{len(inv.warnings)} 条警告）"
-        )
+        summary += tr(app.lang, " ({n_warnings} warnings)", n_warnings=len(inv.warnings))
     app.console.print(summary, markup=False, highlight=False)
 
 
@@ -160,5 +152,5 @@ def tree(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> None:
     if fmt == "json":
         app.write(to_json([r.to_dict() for r in roots]), output)
         return
-    title = pick(app.lang, "Sites (devices / terminals per zone)", "地点（各网络设备数 / 终端数）")
+    title = tr(app.lang, "Sites (devices / terminals per zone)")
     app.console.print(render_tree(roots, app.lang, title))

@@ -10,7 +10,7 @@ import click
 from govnet.cli.common import App, format_option, pass_app
 from govnet.cli.complete import complete_units, complete_zones
 from govnet.errors import GovnetError
-from govnet.i18n import pick
+from govnet.i18n import pick, tr
 from govnet.provision import ipam as service
 from govnet.report.tabular import Column, emit_rows, to_json
 
@@ -68,11 +68,11 @@ def list_(app: App, zone: str | None, fmt: str, output: Path | None) -> None:
     if fmt == "json":
         app.write(to_json({"allocations": rows, "pools": usage}), output)
         return
-    text = emit_rows(app.console, rows, COLUMNS, fmt, app.lang, pick(app.lang, "IPAM", "地址分配"))
+    text = emit_rows(app.console, rows, COLUMNS, fmt, app.lang, tr(app.lang, "IPAM"))
     if text is not None:
         app.write(text, output)
         return
-    emit_rows(app.console, usage, USAGE_COLUMNS, fmt, app.lang, pick(app.lang, "pools", "地址池"))
+    emit_rows(app.console, usage, USAGE_COLUMNS, fmt, app.lang, tr(app.lang, "pools"))
 
 
 @ipam.command()
@@ -131,11 +131,7 @@ def release(app: App, unit: str, zone: str | None) -> None:
     """Free UNIT's VLAN and subnet in the zone (the devices are not touched)."""
     alloc = service.release(app.store(), _zone(app, unit, zone), unit)
     app.console.print(
-        pick(
-            app.lang,
-            f"released: {unit} zone {alloc.zone} VLAN {alloc.vlan} {alloc.prefix}",
-            f"已释放：{unit} 网络 {alloc.zone} VLAN {alloc.vlan} {alloc.prefix}",
-        ),
+        tr(app.lang, "released: {unit} zone {zone} VLAN {vlan} {prefix}", unit=unit, zone=alloc.zone, vlan=alloc.vlan, prefix=alloc.prefix),
         markup=False,
         highlight=False,
     )

@@ -16,7 +16,7 @@ from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.cli.complete import complete_zones
 from govnet.cli.documents import channel_sender, emit_document, notify_options, send_document
 from govnet.durations import DurationParam, SinceParam, format_age
-from govnet.i18n import pick
+from govnet.i18n import pick, tr
 from govnet.report.tabular import Column, emit_rows
 from govnet.store.db import utcnow
 
@@ -115,11 +115,7 @@ def canary(
     where = ", ".join(f"{x.address} ({x.zone}, {x.iface}, dns :{x.port})" for x in listens)
     if not app.quiet:
         app.err.print(
-            pick(
-                app.lang,
-                f"canary listening on {where}; Ctrl-C stops",
-                f"探针接收端监听 {where}；Ctrl-C 停止",
-            ),
+            tr(app.lang, "canary listening on {where}; Ctrl-C stops", where=where),
             markup=False,
         )
     try:
@@ -130,7 +126,7 @@ def canary(
     summary = " ".join(f"{k}={v}" for k, v in counts.items() if k != "ignored") or "nothing"
     if not app.quiet:
         app.err.print(
-            pick(app.lang, f"canary stopped: {summary}", f"探针接收端已停止：{summary}"),
+            tr(app.lang, "canary stopped: {summary}", summary=summary),
             markup=False,
         )
 
@@ -231,11 +227,7 @@ def probe(
         }
         for r in run.results
     ]
-    title = pick(
-        app.lang,
-        f"probe {run.id} from {from_zone} ({run.host})",
-        f"探测 {run.id}：自 {from_zone}（{run.host}）",
-    )
+    title = tr(app.lang, "probe {id} from {from_zone} ({host})", id=run.id, from_zone=from_zone, host=run.host)
     text = emit_rows(
         app.console, rows, PROBE_COLUMNS, fmt, app.lang, title, json_data=run.to_dict()
     )
@@ -279,11 +271,7 @@ def evidence(app: App, /, since: datetime, limit: int, fmt: str, output: Path | 
         {**d, "received": f"{a.received:%Y-%m-%d %H:%M:%S}"}
         for d, a in zip(data, arrivals, strict=True)
     ]
-    title = pick(
-        app.lang,
-        f"probes received in the last {format_age(utcnow() - since)}",
-        f"最近 {format_age(utcnow() - since)} 收到的探测",
-    )
+    title = tr(app.lang, "probes received in the last {format_age}", format_age=format_age(utcnow() - since))
     text = emit_rows(app.console, rows, EVIDENCE_COLUMNS, fmt, app.lang, title, json_data=data)
     if text is not None:
         app.write(text, output)
@@ -328,7 +316,7 @@ def report(app: App, /, max_age: timedelta, fmt: str, output: Path | None,
     if fmt in ("html", "xlsx"):  # the 通报
         emit_document(app, isolation_document(verdicts, labels, app.lang), fmt, output)
     else:
-        title = pick(app.lang, "isolation between zones", "网络隔离情况")
+        title = tr(app.lang, "isolation between zones")
         data = {
             "max_age_seconds": int(max_age.total_seconds()),
             "verdicts": [v.to_dict() for v in verdicts],

@@ -10,7 +10,7 @@ import click
 
 from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.errors import ExitCode
-from govnet.i18n import pick
+from govnet.i18n import pick, tr
 from govnet.lab import launcher
 from govnet.report.tabular import Column, emit_rows, to_json
 
@@ -50,11 +50,7 @@ def up(app: App, state_dir: Path | None) -> None:
     path = app.inventory_path or Path("inventory/lab.yaml")
     st = launcher.up(path, state_dir)
     app.console.print(
-        pick(
-            app.lang,
-            f"lab up: {len(st.devices)} devices (pid {st.pid}, state {st.state_dir})",
-            f"实验网络已启动：{len(st.devices)} 台设备（进程 {st.pid}，状态目录 {st.state_dir}）",
-        ),
+        tr(app.lang, "lab up: {n_devices} devices (pid {pid}, state {state_dir})", n_devices=len(st.devices), pid=st.pid, state_dir=st.state_dir),
         markup=False,
         highlight=False,
     )
@@ -83,9 +79,9 @@ def status(app: App, state_dir: Path | None, fmt: str, output: Path | None) -> N
     if fmt == "json":
         app.write(to_json({**st.to_dict(), "devices": rows}), output)
     elif not st.running:
-        app.console.print(pick(app.lang, "lab is not running", "实验网络未在运行"))
+        app.console.print(tr(app.lang, "lab is not running"))
     else:
-        title = pick(app.lang, f"lab (pid {st.pid})", f"实验网络（进程 {st.pid}）")
+        title = tr(app.lang, "lab (pid {pid})", pid=st.pid)
         emit_rows(app.console, rows, STATUS_COLUMNS, "table", app.lang, title=title)
     if not st.running:
         exit_with(ExitCode.UNREACHABLE)

@@ -8,7 +8,7 @@ import click
 
 from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.errors import ExitCode, LabError
-from govnet.i18n import pick
+from govnet.i18n import pick, tr
 from govnet.lab import netns as lab_netns
 from govnet.report.tabular import Column, emit_rows, to_json
 
@@ -96,18 +96,12 @@ def status(app: App, /, prefix: str, fmt: str, output: Path | None) -> None:
             for ns, d in st.namespaces.items()
         ]
         leak = {True: "on", False: "off", None: "?"}[st.leak]
-        title = pick(
-            app.lang,
-            f"netns lab {prefix} (leak {leak})",
-            f"命名空间实验网络 {prefix}（违规外联 {leak}）",
-        )
+        title = tr(app.lang, "netns lab {prefix} (leak {leak})", prefix=prefix, leak=leak)
         if rows:
             emit_rows(app.console, rows, STATUS_COLUMNS, "table", app.lang, title=title)
         else:
             app.console.print(
-                pick(
-                    app.lang, f"netns lab {prefix!r} is not up", f"命名空间实验网络 {prefix} 未建立"
-                ),
+                tr(app.lang, "netns lab {prefix!r} is not up", prefix=prefix),
                 markup=False,
             )
     if not st.up:

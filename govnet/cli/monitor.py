@@ -23,7 +23,7 @@ from govnet.cli.common import (
 from govnet.cli.complete import complete_devices
 from govnet.durations import format_duration, parse_duration
 from govnet.errors import ExitCode, GovnetError, StaleError
-from govnet.i18n import pick
+from govnet.i18n import pick, tr
 from govnet.inventory import Filters, Inventory, load_inventory, select_devices
 from govnet.inventory.model import Device
 from govnet.monitor.config import MonitorConfig, Retention
@@ -183,7 +183,7 @@ def status_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> Non
         r["stale"] = r["age_s"] is None or r["age_s"] > STALE_AFTER * poll_interval(r)
     rank = {s.value: s.rank for s in DeviceState}
     rows.sort(key=lambda r: (rank.get(r["state"], 9), r["device"]))
-    ago = pick(app.lang, "{} ago", "{}前")
+    ago = tr(app.lang, "{{}} ago")
     table = [
         {
             **r,
@@ -196,8 +196,7 @@ def status_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> Non
         for r in rows
     ]
     if not rows and fmt == "table":
-        app.err.print(pick(app.lang, "no device states stored yet: run 'govnet monitor run'",
-                           "尚无设备状态：请先运行 govnet monitor run"), markup=False)  # fmt: skip
+        app.err.print(tr(app.lang, "no device states stored yet: run 'govnet monitor run'"), markup=False)  # fmt: skip
     text = emit_rows(app.console, table, STATUS_COLUMNS, fmt, app.lang, json_data=rows)
     if text is not None:
         app.write(text, output)
@@ -205,14 +204,7 @@ def status_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> Non
     if newest is not None and newest["stale"]:
         age = format_duration(newest["age_s"]) if newest["age_s"] is not None else "?"
         every = format_duration(poll_interval(newest))
-        raise StaleError(pick(
-            app.lang,
-            f"device states are old: the newest poll was {age} ago ({newest['device']}), more "
-            f"than {STALE_AFTER} poll intervals ({every}); is govnetd running? "
-            "(systemctl status govnetd)",
-            f"设备状态已过时：最近一次轮询在 {age} 前（{newest['device']}），超过 {STALE_AFTER} 个"
-            f"轮询周期（{every}）；govnetd 是否在运行？（systemctl status govnetd）",
-        ))  # fmt: skip
+        raise StaleError(tr(app.lang, "device states are old: the newest poll was {age} ago ({device}), more than {STALE_AFTER} poll intervals ({every}); is govnetd running? (systemctl status govnetd)", age=age, device=newest['device'], STALE_AFTER=STALE_AFTER, every=every))  # fmt: skip
     bad = any(r["state"] in ("down", "unreachable") for r in rows)
     exit_with(int(ExitCode.UNREACHABLE) if bad else 0)
 

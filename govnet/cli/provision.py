@@ -14,7 +14,7 @@ from govnet.checks.playbook import Playbook, load_playbooks
 from govnet.cli.audit import DEFAULT_PLAYBOOK as BASELINE_PLAYBOOK
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.errors import GovnetError
-from govnet.i18n import pick
+from govnet.i18n import pick, tr
 from govnet.inventory.model import Device
 from govnet.provision.service import (
     CHANGE,
@@ -168,7 +168,7 @@ def plan(
     Exit 0 planned; 2 bad task arguments or templates; 3 some devices unreachable."""
     job, targets = _job(app, task, task_args, templates, kwargs, commit=False)
     active = sum(1 for t in targets if t.skip is None)
-    with app.progress(active, pick(app.lang, "planning", "生成计划")) as advance:
+    with app.progress(active, tr(app.lang, "planning")) as advance:
         plans = plan_devices(job, targets, _options(workers, timeout, retries), on_done=advance)
     code = _emit(app, "plan", None, job, plans, fmt, output, diffs=True)
     if code:
@@ -213,7 +213,7 @@ def apply(
     # after confirmation the task's run-wide values are made for real (an IPAM allocation)
     job.prepared = job.task.prepare(app.store(), job.inventory, job.args, commit=True)
     active = sum(1 for t in targets if t.skip is None)
-    with app.progress(active, pick(app.lang, "applying", "下发中")) as advance:
+    with app.progress(active, tr(app.lang, "applying")) as advance:
         run_id, results = apply_devices(job, targets, app.store(), options, confirmed, advance)
     code = _emit(app, "apply", run_id, job, results + early, fmt, output, diffs=False)
     if code:
@@ -225,7 +225,7 @@ def _confirm(
 ) -> tuple[dict[str, list[str]] | None, list[DeviceChange]]:
     """Plan, show the diffs (stderr), ask. None if the admin said no."""
     active = sum(1 for t in targets if t.skip is None)
-    with app.progress(active, pick(app.lang, "planning", "生成计划")) as advance:
+    with app.progress(active, tr(app.lang, "planning")) as advance:
         plans = plan_devices(job, targets, options, on_done=advance)
     render.print_diffs(app.err, plans, app.lang)
     failed = [p for p in plans if p.status == FAILED]
@@ -233,11 +233,7 @@ def _confirm(
         app.err.print(f"{p.device}: {p.message}", style="red", markup=False, highlight=False)
     pending = [p for p in plans if p.status == CHANGE]
     if pending:
-        question = pick(
-            app.lang,
-            f"Apply these changes to {len(pending)} device(s)?",
-            f"确认对 {len(pending)} 台设备下发以上变更？",
-        )
+        question = tr(app.lang, "Apply these changes to {n_pending} device(s)?", n_pending=len(pending))
         try:
             yes = click.confirm(question, default=False, err=True)
         except click.Abort:
@@ -245,7 +241,7 @@ def _confirm(
                 "no answer to the confirmation: pass --yes to apply without asking"
             ) from None
         if not yes:
-            app.err.print(pick(app.lang, "cancelled: nothing was sent", "已取消：未下发任何配置"))
+            app.err.print(tr(app.lang, "cancelled: nothing was sent"))
             return None, []
     confirmed = {p.device: p.commands for p in plans if p.status in (CHANGE, NO_CHANGE)}
     early = [
@@ -283,7 +279,7 @@ def tasks_(app: App, templates: Path | None, fmt: str, output: Path | None) -> N
         for t in TASKS.values()
     ]
     text = emit_rows(
-        app.console, rows, TASK_COLUMNS, fmt, app.lang, pick(app.lang, "tasks", "任务")
+        app.console, rows, TASK_COLUMNS, fmt, app.lang, tr(app.lang, "tasks")
     )
     if text is not None:
         app.write(text, output)

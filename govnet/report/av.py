@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from govnet.av.service import ImportResult, StatusReport
-from govnet.i18n import pick
+from govnet.i18n import pick, tr
 from govnet.report.tabular import Column, rich_table, to_csv, to_json
 
 STATE_LABEL = {
@@ -116,7 +116,7 @@ def terminals_table(rows: Sequence[dict[str, Any]], lang: str, title: str | None
             if col.key == "state":
                 cells.append(_state(str(value), lang))
             elif col.key == "realtime":
-                cells.append({True: pick(lang, "on", "开启"), False: pick(lang, "OFF", "关闭"),
+                cells.append({True: tr(lang, "on"), False: tr(lang, "OFF"),
                               None: ""}[value])  # fmt: skip
             else:
                 cells.append("" if value is None else str(value))
@@ -125,7 +125,7 @@ def terminals_table(rows: Sequence[dict[str, Any]], lang: str, title: str | None
 
 
 def summary_table(summary: dict[str, list[dict[str, Any]]], lang: str) -> Table:
-    title = pick(lang, "Antivirus coverage (worst first)", "防病毒覆盖情况（由差到好）")
+    title = tr(lang, "Antivirus coverage (worst first)")
     table = Table(title=title, header_style="bold")
     for col in SUMMARY_COLUMNS:
         table.add_column(col.label(lang), justify=col.justify)  # type: ignore[arg-type]
@@ -143,23 +143,17 @@ def render_status(report: StatusReport, lang: str, view: str = "all") -> Rendera
     parts: list[RenderableType] = []
     if view in ("all", "snapshots"):
         snaps = [{**s, "stale_for": ",".join(s["stale_for"])} for s in report.snapshots]
-        title = pick(lang, "Snapshots used (newest per console)", "所用快照（每个控制台最新一份）")
+        title = tr(lang, "Snapshots used (newest per console)")
         parts.append(rich_table(snaps, SNAPSHOT_COLUMNS, lang, title))
     if view in ("all", "terminals"):
-        parts.append(terminals_table(report.terminals, lang, pick(lang, "Terminals", "终端")))
+        parts.append(terminals_table(report.terminals, lang, tr(lang, "Terminals")))
     if view in ("all", "summary"):
         parts.append(summary_table(report.summary, lang))
     if view in ("all", "unknown") and report.unknown:
-        title = pick(lang, "Unknown endpoints (in an export, not in the inventory)",
-                     "未知终端（控制台有记录、资产清单中没有）")  # fmt: skip
+        title = tr(lang, "Unknown endpoints (in an export, not in the inventory)")  # fmt: skip
         parts.append(rich_table(report.unknown, UNKNOWN_COLUMNS, lang, title))
     c = len(report.terminals)
-    line = pick(
-        lang,
-        f"{c} terminal(s), {report.problems} with problems, {len(report.unknown)} unknown "
-        f"endpoint(s)",
-        f"终端 {c} 台，有问题 {report.problems} 台，未知终端 {len(report.unknown)} 台",
-    )
+    line = tr(lang, "{c} terminal(s), {problems} with problems, {n_unknown} unknown endpoint(s)", c=c, problems=report.problems, n_unknown=len(report.unknown))
     parts.append(Text(line, style="bold"))
     return Group(*parts)
 
@@ -186,12 +180,4 @@ def import_lines(result: ImportResult, lang: str) -> str:
     s = result.snapshot
     what = pick(lang, "imported" if result.new else "already imported",
                 "已导入" if result.new else "此前已导入，未重复保存")  # fmt: skip
-    return pick(
-        lang,
-        f"{what}: snapshot #{s.id} {s.console} ({s.source}) {s.file} taken "
-        f"{s.taken:%Y-%m-%d %H:%M %z}: {len(s.records)} record(s), {result.joined} joined to "
-        f"inventory terminals, {result.unknown} unknown endpoint(s)",
-        f"{what}：快照 #{s.id} {s.console}（{s.source}）{s.file}，快照时间 "
-        f"{s.taken:%Y-%m-%d %H:%M %z}：{len(s.records)} 条记录，关联终端 {result.joined} 条，"
-        f"未知终端 {result.unknown} 个",
-    )
+    return tr(lang, "{what}: snapshot #{id} {console} ({source}) {file} taken {taken:%Y-%m-%d %H:%M %z}: {n_records} record(s), {joined} joined to inventory terminals, {unknown} unknown endpoint(s)", what=what, id=s.id, console=s.console, source=s.source, file=s.file, taken=s.taken, n_records=len(s.records), joined=result.joined, unknown=result.unknown)

@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.console import Console
 
-from govnet.i18n import pick
+from govnet.i18n import pick, tr
 from govnet.report.tabular import Column, rich_table, to_csv, to_json
 from govnet.services.availability import LEVELS, AvailabilityReport
 from govnet.textsafe import safe_text, visible
@@ -96,7 +96,7 @@ def render(
         return to_csv([r.to_dict() for r in report.rows if r.level in levels], CSV_COLUMNS)
     if fmt == "html":
         return to_html(report, lang, levels)
-    head = pick(lang, "Availability", "可用性统计")
+    head = tr(lang, "Availability")
     title = safe_text(f"{head} {report.period}", style="bold")
     title.append(visible(f" ({_span(report)}, {report.tz})"))
     console.print(title)
@@ -122,7 +122,7 @@ def to_html(report: AvailabilityReport, lang: str, levels: Sequence[str] = LEVEL
     def esc(text: str) -> str:
         return html.escape(visible(text))
 
-    title = f"{pick(lang, 'Availability', '可用性统计')} {report.period}"
+    title = f"{tr(lang, 'Availability')} {report.period}"
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{lang}"><head><meta charset="utf-8"><title>{esc(title)}</title>',

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from govnet import __version__
 from govnet.checks.model import Evidence, Finding, Status
 from govnet.errors import GovnetError
-from govnet.i18n import pick
+from govnet.i18n import pick, tr
 from govnet.textsafe import visible
 
 SEVERITY_ZH = {"critical": "严重", "high": "高", "medium": "中", "low": "低"}
@@ -105,7 +105,7 @@ class Labels:
 
     def name(self, scope: str, key: str | None, lang: str) -> str:
         if not key:
-            return pick(lang, "(no unit)", "（未归属单位）") if scope == "unit" else ""
+            return tr(lang, "(no unit)") if scope == "unit" else ""
         zh, en = getattr(self, scope + "s").get(key, ("", ""))
         return (zh or en or key) if lang == "zh" else (en or zh or key)
 
@@ -136,31 +136,15 @@ def explain(f: Finding, lang: str) -> list[str]:
 def _explain_one(e: Evidence, title: str, lang: str) -> str:
     note, line = e.note, e.line
     if note.startswith("must not match "):
-        return pick(
-            lang,
-            f"line {line} has a setting this requirement forbids: {e.text}",
-            f"第 {line} 行的配置违反本项要求：{e.text}",
-        )
+        return tr(lang, "line {line} has a setting this requirement forbids: {text}", line=line, text=e.text)
     if m := _DEFAULT.match(note):
-        return pick(
-            lang,
-            f"not configured; platform default {m['d']} = {m['shown']}, required {m['need']}",
-            f"未配置，平台默认值（{m['d']}）为 {m['shown']}，要求 {m['need']}",
-        )
+        return tr(lang, "not configured; platform default {d} = {shown}, required {need}", d=m['d'], shown=m['shown'], need=m['need'])
     if note.startswith("no line matches") or note.startswith("no section matches"):
         if line is not None:
-            return pick(
-                lang,
-                f"missing in the section at line {line} ({e.text}): {title}",
-                f"第 {line} 行（{e.text}）所在配置段缺少要求的配置：{title}",
-            )
-        return pick(lang, f"required setting missing: {title}", f"缺少要求的配置：{title}")
+            return tr(lang, "missing in the section at line {line} ({text}): {title}", line=line, text=e.text, title=title)
+        return tr(lang, "required setting missing: {title}", title=title)
     if m := _VALUE.match(note):
-        return pick(
-            lang,
-            f"line {line}: value {m['shown']}, required {m['need']}",
-            f"第 {line} 行取值为 {m['shown']}，要求 {m['need']}",
-        )
+        return tr(lang, "line {line}: value {shown}, required {need}", line=line, shown=m['shown'], need=m['need'])
     return ""
 
 

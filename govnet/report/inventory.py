@@ -6,7 +6,7 @@ from collections import Counter
 
 from rich.tree import Tree
 
-from govnet.i18n import pick
+from govnet.i18n import pick, tr
 from govnet.inventory.views import SiteNode
 from govnet.textsafe import safe_text, visible
 
@@ -23,8 +23,8 @@ def site_tree(roots: list[SiteNode], lang: str, title: str) -> Tree:
 
     def add(parent: Tree, node: SiteNode) -> None:
         label = node.label_zh if lang == "zh" else node.label_en
-        devs = _counts(pick(lang, "devices", "设备"), node.total("devices"))
-        terms = _counts(pick(lang, "terminals", "终端"), node.total("terminals"))
+        devs = _counts(tr(lang, "devices"), node.total("devices"))
+        terms = _counts(tr(lang, "terminals"), node.total("terminals"))
         detail = "  ".join(x for x in (devs, terms) if x)
         shown = safe_text(label, style="bold")
         shown.append(visible(f" ({node.name}, {node.level})  {detail}"))

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from govnet.i18n import pick
+from govnet.i18n import pick, tr
 from govnet.monitor.channels import Message
 from govnet.secrets import REDACTOR
 
@@ -145,9 +145,9 @@ class DocumentMessage(Message):
 
     def _lines(self) -> list[tuple[str, str]]:
         doc, lang = self.document, self.lang
-        sep = pick(lang, ", ", "，")
+        sep = tr(lang, ", ")
         out: list[tuple[str, str]] = [("h", self.title())]
-        out += [("p", f"{k}{pick(lang, ': ', '：')}{v}") for k, v in doc.meta]
+        out += [("p", f"{k}{tr(lang, ': ')}{v}") for k, v in doc.meta]
         out.append(("p", sep.join(f"{k} {v}" for k, v, _c in doc.figures)))
         if doc.sections:
             section = doc.sections[0]
@@ -157,13 +157,13 @@ class DocumentMessage(Message):
                 cells = [str(r.get(c.key) or "") for c in section.columns[:4]]
                 out.append(("li", " · ".join(x for x in cells if x)))
             if not shown:
-                out.append(("p", section.empty or pick(lang, "Nothing to report.", "无。")))
+                out.append(("p", section.empty or tr(lang, "Nothing to report.")))
             more = len(section.rows) - len(shown)
             if more > 0:
-                out.append(("p", pick(lang, f"and {more} more", f"另有 {more} 条")))
+                out.append(("p", tr(lang, "and {more} more", more=more)))
         if self.attachments:
             names = sep.join(p.name for p in self.attachments)
-            out.append(("p", pick(lang, "Full report attached: ", "完整报告见附件：") + names))
+            out.append(("p", tr(lang, "Full report attached: ") + names))
         out.append(("p", f"govnet · {self.when(time.time())}"))
         return out
 

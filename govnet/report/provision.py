@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.text import Text
 
-from govnet.i18n import pick
+from govnet.i18n import pick, tr
 from govnet.provision.service import SKIPPED, STATUS_LABELS, DeviceChange, DevicePlan
 from govnet.report.tabular import Column, rich_table, to_csv, to_json
 
@@ -103,7 +103,7 @@ def print_diffs(
             continue
         body = _diff_text(p.diff)
         if commands:
-            body.append(pick(lang, "commands to send:\n", "将下发的命令：\n"), style="dim")
+            body.append(tr(lang, "commands to send:\n"), style="dim")
             body.append("\n".join(p.commands), style="cyan")
         title = f"{p.device} ({p.platform})"
         console.print(Panel(body, title=title, title_align="left", expand=False))
@@ -157,7 +157,7 @@ def _print_left_to_people(
     if not todo:
         return
     console.print(
-        Text(pick(lang, "left to people (not pushed):", "需人工处理（未下发）："), style="bold")
+        Text(tr(lang, "left to people (not pushed):"), style="bold")
     )
     for control, (devices, item) in sorted(todo.items()):
         why, fix = item["why"], item["remediation"]
