@@ -9,6 +9,7 @@ holds the Chinese. Identifiers stay ASCII.
 - ``_("{host}: no change", host=h)``: in this process's language (errors, warnings, alerts,
   findings' messages), which the CLI sets from ``--lang``, then the config file's ``lang:``,
   then GOVNET_LANG / LC_ALL / LC_MESSAGES / LANG (:func:`set_lang`);
+- ``trp(lang, context, msgid)`` where one English word has two Chinese ones;
 - ``ntr`` / ``ngettext`` for counted phrases; ``N_`` marks a msgid kept in a table and
   translated where it is shown.
 
@@ -80,6 +81,12 @@ def ntr(lang: str, singular: str, plural: str, n: int, /, **params: object) -> s
     return _format(catalogue(lang).ngettext(singular, plural, n), {"n": n, **params})
 
 
+def trp(lang: str, context: str, msgid: str, /, **params: object) -> str:
+    """``msgid`` in ``lang`` as said in ``context`` (one English word, two Chinese ones:
+    an alert's "critical" is 紧急, an audit finding's 严重)."""
+    return _format(catalogue(lang).pgettext(context, msgid), params)
+
+
 def _(msgid: str, /, **params: object) -> str:
     """``msgid`` in this process's language (see :func:`set_lang`)."""
     return tr(_current, msgid, **params)
@@ -94,7 +101,6 @@ def N_(msgid: str) -> str:
     return msgid
 
 
-def pick(lang: str, en: str) -> str:
-    """``en`` (a msgid marked with ``N_``, or a text from data) in ``lang``: the catalogue's
-    translation, else ``en`` itself. Kept for call sites that hold the msgid in a variable."""
-    return tr(lang, en)
+def NP_(context: str, msgid: str) -> str:
+    """Mark ``msgid`` in ``context`` for extraction (shown with :func:`trp`)."""
+    return msgid

@@ -189,7 +189,7 @@ SHIPPED = tuple(
         "av-sources.yaml",
         "templates/huawei/baseline.j2",
     )
-)
+) + ("govnet/locale/zh_CN/LC_MESSAGES/govnet.mo",)  # the zh message catalogue (make messages)
 SOURCES = ("govnet", "playbooks", "setup.cfg", "pyproject.toml", "README.md")
 
 

@@ -15,28 +15,28 @@ from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.cli.complete import complete_devices
 from govnet.durations import SinceParam
 from govnet.errors import ExitCode, GovnetError
-from govnet.i18n import pick, tr
+from govnet.i18n import tr
+from govnet.monitor.channels import severity_word
 from govnet.report.tabular import Column, emit_rows
 from govnet.textsafe import safe_text, visible
 
 TIME_FIELDS = ("opened", "updated", "resolved", "acked_at")
 
 LIST_COLUMNS = [
-    Column("id", "ID", "编号", "right"),
-    Column("severity", "Severity", "级别"),
-    Column("state", "State", "状态"),
-    Column("opened_local", "Opened", "发生时间"),
-    Column("device", "Device", "设备"),
-    Column("instance", "Object", "对象"),
-    Column("title", "Alert", "告警"),
-    Column("message", "Detail", "详情"),
+    Column("id", "ID", "right"),
+    Column("severity", "Severity"),
+    Column("state", "State"),
+    Column("opened_local", "Opened"),
+    Column("device", "Device"),
+    Column("instance", "Object"),
+    Column("title", "Alert"),
+    Column("message", "Detail"),
 ]
 EVENT_COLUMNS = [
-    Column("when", "Time", "时间"),
-    Column("event", "Event", "事件"),
-    Column("detail", "Detail", "详情"),
+    Column("when", "Time"),
+    Column("event", "Event"),
+    Column("detail", "Detail"),
 ]
-_SEVERITY_ZH = {"critical": "紧急", "high": "重要", "medium": "次要", "low": "提示"}
 _STATE_ZH = {"firing": "告警中", "acked": "已确认", "suppressed": "已抑制", "flapping": "抖动",
              "resolved": "已恢复"}  # fmt: skip
 
@@ -111,7 +111,7 @@ def list_cmd(
         state = alert_state(r)
         table.append({
             **r,
-            "severity": r["severity"] if app.lang == "en" else _SEVERITY_ZH.get(r["severity"]),
+            "severity": severity_word(app.lang, r["severity"]),
             "state": state if app.lang == "en" else _STATE_ZH[state],
             "opened_local": local_time(r["opened"]),
             "title": r["title_zh"] if app.lang == "zh" else r["title_en"],

@@ -15,7 +15,7 @@ from govnet.cli.complete import complete_playbooks
 from govnet.cli.documents import channel_sender, deliver, notify_options, write_binary
 from govnet.collect.fetch import CollectOptions
 from govnet.errors import GovnetError
-from govnet.i18n import pick, tr
+from govnet.i18n import tr
 from govnet.inventory import select_devices, select_terminals
 from govnet.report import audit as render
 from govnet.report import documents
@@ -45,9 +45,9 @@ def emit_report(app: App, report: render.AuditReport, fmt: str, output: Path | N
         app.write(text, output)
     if output is not None and not app.quiet:
         c, rid = report.run.counts(), report.run.id
-        en = f"audit {rid}: {c['fail']} fail, {c['error']} error → {output}"
-        zh = f"审计 {rid}：不合规 {c['fail']}，无法检查 {c['error']} → {output}"
-        app.err.print(pick(app.lang, en, zh), markup=False, highlight=False)
+        said = tr(app.lang, "audit {rid}: {fail} fail, {error} error → {output}", rid=rid,
+                  fail=c["fail"], error=c["error"], output=output)  # fmt: skip
+        app.err.print(said, markup=False, highlight=False)
 
 
 # ------------------------------------------------------------------ binary output, --notify
@@ -164,14 +164,14 @@ def _reach_terminals(playbooks: tuple[Path, ...]) -> bool:
 
 
 HISTORY_COLUMNS = [
-    Column("id", "Run", "审计批次"),
-    Column("started", "Started", "开始时间"),
-    Column("status", "Status", "状态"),
-    Column("devices", "Devices", "设备", "right"),
-    Column("pass", "Pass", "通过", "right"),
-    Column("fail", "Fail", "不合规", "right"),
-    Column("error", "Error", "无法检查", "right"),
-    Column("zones", "Pass share per zone", "各网络通过率"),
+    Column("id", "Run"),
+    Column("started", "Started"),
+    Column("status", "Status"),
+    Column("devices", "Devices", "right"),
+    Column("pass", "Pass", "right"),
+    Column("fail", "Fail", "right"),
+    Column("error", "Error", "right"),
+    Column("zones", "Pass share per zone"),
 ]
 
 

@@ -13,7 +13,7 @@ from govnet.av.service import import_file, load_policy, status
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.cli.documents import channel_sender, notify_options, send_document
 from govnet.errors import ExitCode, GovnetError
-from govnet.i18n import pick, tr
+from govnet.i18n import tr
 from govnet.inventory import select_terminals
 from govnet.report import av as render
 from govnet.report.tabular import emit_rows, to_json
@@ -114,14 +114,13 @@ def status_cmd(app: App, /, policy_path: Path | None, view: str, states: tuple[s
         report.terminals = [t for t in report.terminals if t["state"] in states]
     for snap in report.snapshots:
         if snap["stale_for"]:
-            app.err.print(pick(
+            app.err.print(tr(
                 app.lang,
-                f"govnet: warning: snapshot #{snap['id']} {snap['console']} ({snap['file']}) is "
-                f"{snap['age_days']} days old, older than the limit for "
-                f"{', '.join(snap['stale_for'])}: import a newer export",
-                f"govnet：警告：快照 #{snap['id']} {snap['console']}（{snap['file']}）已有 "
-                f"{snap['age_days']} 天，超过 {'、'.join(snap['stale_for'])} 的时限，"
-                "请导入新的导出文件",
+                "govnet: warning: snapshot #{id} {console} ({file}) is {age_days} days old, "
+                "older than the limit for {stale_for}: import a newer export",
+                id=snap["id"], console=snap["console"], file=snap["file"],
+                age_days=snap["age_days"],
+                stale_for=tr(app.lang, ", ").join(snap["stale_for"]),
             ), style="yellow", markup=False, highlight=False)  # fmt: skip
     if fmt in ("html", "xlsx"):  # the 通报
         from govnet.cli.documents import emit_document

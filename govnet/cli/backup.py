@@ -15,23 +15,23 @@ from govnet.collect.fetch import CollectOptions
 from govnet.collect.sanitize import mask_secrets
 from govnet.durations import SinceParam
 from govnet.errors import ExitCode, GovnetError
-from govnet.i18n import pick, tr
+from govnet.i18n import tr
 from govnet.inventory import select_devices
 from govnet.report.tabular import Column, emit_rows
 from govnet.transport.ssh import SshOptions
 
 RESULT_COLUMNS = [
-    Column("device", "Device", "设备"),
-    Column("status", "Result", "结果"),
-    Column("lines", "Lines", "行数", "right"),
-    Column("elapsed", "Seconds", "耗时(秒)", "right"),
-    Column("message", "Message", "说明"),
+    Column("device", "Device"),
+    Column("status", "Result"),
+    Column("lines", "Lines", "right"),
+    Column("elapsed", "Seconds", "right"),
+    Column("message", "Message"),
 ]
 STALE_COLUMNS = [
-    Column("device", "Device", "设备"),
-    Column("last_backup", "Last backup", "最近备份"),
-    Column("age_days", "Age (days)", "天数", "right"),
-    Column("last_attempt", "Last attempt", "最近尝试"),
+    Column("device", "Device"),
+    Column("last_backup", "Last backup"),
+    Column("age_days", "Age (days)", "right"),
+    Column("last_attempt", "Last attempt"),
 ]
 
 
@@ -114,10 +114,10 @@ def show(app: App, host: str) -> None:
 
 
 MAC_COLUMNS = [
-    Column("device", "Device", "设备"),
-    Column("status", "Result", "结果"),
-    Column("sightings", "MACs on ports", "端口MAC数", "right"),
-    Column("message", "Message", "说明"),
+    Column("device", "Device"),
+    Column("status", "Result"),
+    Column("sightings", "MACs on ports", "right"),
+    Column("message", "Message"),
 ]
 
 

@@ -11,7 +11,7 @@ import click
 
 from govnet.cli.common import App
 from govnet.errors import ExitCode, GovnetError
-from govnet.i18n import pick, tr
+from govnet.i18n import tr
 
 
 def write_binary(app: App, data: bytes, output: Path | None) -> None:
@@ -66,7 +66,14 @@ def channel_sender(app: App, channel: str, rules: Path | None) -> Any:
     spec = next((s for s in specs if s.channel == channel), None)
     if spec is None:
         known = ", ".join(s.channel for s in specs) or tr(app.lang, "none")
-        raise GovnetError(tr(app.lang, "--notify {channel}: no such channel in the alert rules (channels: {known})", channel=channel, known=known))  # fmt: skip
+        raise GovnetError(
+            tr(
+                app.lang,
+                "--notify {channel}: no such channel in the alert rules (channels: {known})",
+                channel=channel,
+                known=known,
+            )
+        )
     return spec, build_sender(spec)
 
 
@@ -79,7 +86,8 @@ def deliver(app: App, channel: str, send: Callable[[], None], code: int) -> int:
         send()
     except DeliveryError as exc:
         app.errors.print(
-            tr(app.lang, "govnet: --notify {channel}: not delivered: {exc}", channel=channel, exc=exc),
+            tr(app.lang, "govnet: --notify {channel}: not delivered: {exc}", channel=channel,
+               exc=exc),
             markup=False, highlight=False, style="red", soft_wrap=True,
         )  # fmt: skip
         return code or int(ExitCode.UNREACHABLE)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from govnet.cli.common import App, pass_app
-from govnet.i18n import pick, tr
+from govnet.i18n import tr
 from govnet.settings import CONFIG_NAME
 from govnet.starter import write_starter
 
@@ -24,7 +24,17 @@ def init(app: App, /, directory: Path, force: bool) -> None:
     written = write_starter(directory, force)
     config = (directory / CONFIG_NAME).resolve()
     app.console.print(
-        tr(app.lang, "wrote {n_written} files into {directory}: {CONFIG_NAME}, inventory.yaml, playbooks/\nnext: edit inventory.yaml, then\n  GOVNET_CONFIG={config} govnet inventory validate\nor copy the folder to /etc/govnet (read without GOVNET_CONFIG, from any directory).", n_written=len(written), directory=directory, CONFIG_NAME=CONFIG_NAME, config=config),
+        tr(
+            app.lang,
+            "wrote {n_written} files into {directory}: {CONFIG_NAME}, inventory.yaml, "
+            "playbooks/\nnext: edit inventory.yaml, then\n  GOVNET_CONFIG={config} govnet "
+            "inventory validate\nor copy the folder to /etc/govnet (read without GOVNET_CONFIG, "
+            "from any directory).",
+            n_written=len(written),
+            directory=directory,
+            CONFIG_NAME=CONFIG_NAME,
+            config=config,
+        ),
         markup=False,
         highlight=False,
         soft_wrap=True,

@@ -10,33 +10,33 @@ import click
 from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
 from govnet.cli.complete import complete_any_name
 from govnet.errors import GovnetError
-from govnet.i18n import pick, tr
+from govnet.i18n import tr
 from govnet.inventory import select_devices, select_terminals
 from govnet.inventory.views import device_row, site_tree
 from govnet.report.inventory import site_tree as render_tree
 from govnet.report.tabular import Column, emit_rows, to_json
 
 DEVICE_COLUMNS = [
-    Column("name", "Device", "设备"),
-    Column("zone", "Zone", "网络"),
-    Column("site", "Site", "地点"),
-    Column("unit", "Unit", "单位"),
-    Column("role", "Role", "角色"),
-    Column("platform", "Platform", "平台"),
-    Column("address", "Address", "地址"),
-    Column("ssh", "SSH", "SSH"),
-    Column("snmp", "SNMP", "SNMP"),
-    Column("tags", "Tags", "标签"),
+    Column("name", "Device"),
+    Column("zone", "Zone"),
+    Column("site", "Site"),
+    Column("unit", "Unit"),
+    Column("role", "Role"),
+    Column("platform", "Platform"),
+    Column("address", "Address"),
+    Column("ssh", "SSH"),
+    Column("snmp", "SNMP"),
+    Column("tags", "Tags"),
 ]
 TERMINAL_COLUMNS = [
-    Column("name", "Terminal", "终端"),
-    Column("zone", "Zone", "网络"),
-    Column("unit", "Unit", "单位"),
-    Column("kind", "Kind", "类型"),
-    Column("mac", "MAC", "MAC"),
-    Column("ip", "IP", "IP"),
-    Column("owner", "Owner", "使用人"),
-    Column("os", "OS", "操作系统"),
+    Column("name", "Terminal"),
+    Column("zone", "Zone"),
+    Column("unit", "Unit"),
+    Column("kind", "Kind"),
+    Column("mac", "MAC"),
+    Column("ip", "IP"),
+    Column("owner", "Owner"),
+    Column("os", "OS"),
 ]
 
 
@@ -56,7 +56,17 @@ def validate(app: App, paths: tuple[Path, ...]) -> None:
     n_terminals = len(inv.terminals)  # reads the terminals CSVs: their errors and warnings too
     for warning in inv.warnings:
         app.err.print(str(warning), style="yellow", markup=False, highlight=False, soft_wrap=True)
-    summary = tr(app.lang, "OK: {n_zones} zones, {n_sites} sites, {n_units} units, {n_devices} devices, {n_terminals} terminals, {n_links} links", n_zones=len(inv.zones), n_sites=len(inv.sites), n_units=len(inv.units), n_devices=len(inv.devices), n_terminals=n_terminals, n_links=len(inv.links))
+    summary = tr(
+        app.lang,
+        "OK: {n_zones} zones, {n_sites} sites, {n_units} units, {n_devices} devices, "
+        "{n_terminals} terminals, {n_links} links",
+        n_zones=len(inv.zones),
+        n_sites=len(inv.sites),
+        n_units=len(inv.units),
+        n_devices=len(inv.devices),
+        n_terminals=n_terminals,
+        n_links=len(inv.links),
+    )
     if inv.warnings:
         summary += tr(app.lang, " ({n_warnings} warnings)", n_warnings=len(inv.warnings))
     app.console.print(summary, markup=False, highlight=False)

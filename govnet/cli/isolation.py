@@ -16,7 +16,7 @@ from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.cli.complete import complete_zones
 from govnet.cli.documents import channel_sender, emit_document, notify_options, send_document
 from govnet.durations import DurationParam, SinceParam, format_age
-from govnet.i18n import pick, tr
+from govnet.i18n import tr
 from govnet.report.tabular import Column, emit_rows
 from govnet.store.db import utcnow
 
@@ -153,13 +153,13 @@ def _canary(address: str | None, port: int | None, protocol: str | None) -> str:
 
 
 PROBE_COLUMNS = [
-    Column("to_zone", "To zone", "目标网络"),
-    Column("canary", "Canary", "探针接收端"),
-    Column("protocol", "Protocol", "协议"),
-    Column("verdict", "Verdict", "结论"),
-    Column("source", "Source (seen)", "源地址（接收端所见）"),
-    Column("received", "Received (UTC)", "接收时间（UTC）"),
-    Column("note", "Note", "说明"),
+    Column("to_zone", "To zone"),
+    Column("canary", "Canary"),
+    Column("protocol", "Protocol"),
+    Column("verdict", "Verdict"),
+    Column("source", "Source (seen)"),
+    Column("received", "Received (UTC)"),
+    Column("note", "Note"),
 ]
 
 
@@ -227,7 +227,13 @@ def probe(
         }
         for r in run.results
     ]
-    title = tr(app.lang, "probe {id} from {from_zone} ({host})", id=run.id, from_zone=from_zone, host=run.host)
+    title = tr(
+        app.lang,
+        "probe {id} from {from_zone} ({host})",
+        id=run.id,
+        from_zone=from_zone,
+        host=run.host,
+    )
     text = emit_rows(
         app.console, rows, PROBE_COLUMNS, fmt, app.lang, title, json_data=run.to_dict()
     )
@@ -239,14 +245,14 @@ def probe(
 # --------------------------------------------------------------------------- evidence
 
 EVIDENCE_COLUMNS = [
-    Column("received", "Received (UTC)", "接收时间（UTC）"),
-    Column("canary", "Canary", "探针接收端"),
-    Column("protocol", "Protocol", "协议"),
-    Column("src", "Source (seen)", "源地址（所见）"),
-    Column("src_mac", "Source MAC", "源MAC"),
-    Column("claimed_src", "Source (token)", "源地址（令牌）"),
-    Column("host", "Host", "主机"),
-    Column("token_id", "Token", "令牌"),
+    Column("received", "Received (UTC)"),
+    Column("canary", "Canary"),
+    Column("protocol", "Protocol"),
+    Column("src", "Source (seen)"),
+    Column("src_mac", "Source MAC"),
+    Column("claimed_src", "Source (token)"),
+    Column("host", "Host"),
+    Column("token_id", "Token"),
 ]
 
 
@@ -271,7 +277,11 @@ def evidence(app: App, /, since: datetime, limit: int, fmt: str, output: Path | 
         {**d, "received": f"{a.received:%Y-%m-%d %H:%M:%S}"}
         for d, a in zip(data, arrivals, strict=True)
     ]
-    title = tr(app.lang, "probes received in the last {format_age}", format_age=format_age(utcnow() - since))
+    title = tr(
+        app.lang,
+        "probes received in the last {format_age}",
+        format_age=format_age(utcnow() - since),
+    )
     text = emit_rows(app.console, rows, EVIDENCE_COLUMNS, fmt, app.lang, title, json_data=data)
     if text is not None:
         app.write(text, output)
@@ -280,12 +290,12 @@ def evidence(app: App, /, since: datetime, limit: int, fmt: str, output: Path | 
 # --------------------------------------------------------------------------- report
 
 REPORT_COLUMNS = [
-    Column("pair", "Zones", "网络对"),
-    Column("angle", "Angle", "检查角度"),
-    Column("verdict", "Verdict", "结论"),
-    Column("age", "Age", "时效", "right"),
-    Column("run", "Run", "批次"),
-    Column("detail", "Detail", "详情"),
+    Column("pair", "Zones"),
+    Column("angle", "Angle"),
+    Column("verdict", "Verdict"),
+    Column("age", "Age", "right"),
+    Column("run", "Run"),
+    Column("detail", "Detail"),
 ]
 
 

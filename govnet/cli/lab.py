@@ -10,7 +10,7 @@ import click
 
 from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.errors import ExitCode
-from govnet.i18n import pick, tr
+from govnet.i18n import tr
 from govnet.lab import launcher
 from govnet.report.tabular import Column, emit_rows, to_json
 
@@ -23,13 +23,13 @@ state_dir_option = click.option(
 )
 
 STATUS_COLUMNS = [
-    Column("name", "Device", "设备"),
-    Column("platform", "Platform", "平台"),
-    Column("ssh", "SSH", "SSH"),
-    Column("ssh_state", "SSH state", "SSH 状态"),
-    Column("snmp", "SNMP", "SNMP"),
-    Column("snmp_state", "SNMP state", "SNMP 状态"),
-    Column("faults", "Faults", "故障模拟"),
+    Column("name", "Device"),
+    Column("platform", "Platform"),
+    Column("ssh", "SSH"),
+    Column("ssh_state", "SSH state"),
+    Column("snmp", "SNMP"),
+    Column("snmp_state", "SNMP state"),
+    Column("faults", "Faults"),
 ]
 
 
@@ -50,7 +50,13 @@ def up(app: App, state_dir: Path | None) -> None:
     path = app.inventory_path or Path("inventory/lab.yaml")
     st = launcher.up(path, state_dir)
     app.console.print(
-        tr(app.lang, "lab up: {n_devices} devices (pid {pid}, state {state_dir})", n_devices=len(st.devices), pid=st.pid, state_dir=st.state_dir),
+        tr(
+            app.lang,
+            "lab up: {n_devices} devices (pid {pid}, state {state_dir})",
+            n_devices=len(st.devices),
+            pid=st.pid,
+            state_dir=st.state_dir,
+        ),
         markup=False,
         highlight=False,
     )
@@ -62,8 +68,8 @@ def up(app: App, state_dir: Path | None) -> None:
 def down(app: App, state_dir: Path | None) -> None:
     """Stop the lab (device state is kept for the next 'up')."""
     stopped = launcher.down(state_dir)
-    msg = ("lab down", "实验网络已停止") if stopped else ("lab was not running", "实验网络未在运行")
-    app.console.print(pick(app.lang, *msg), markup=False)
+    said = tr(app.lang, "lab down") if stopped else tr(app.lang, "lab was not running")
+    app.console.print(said, markup=False)
 
 
 @lab.command()
@@ -97,11 +103,13 @@ def _switch_service(app: App, state_dir: Path | None, name: str, down: bool) -> 
 
     directory = state_dir or launcher.default_state_dir()
     changed = set_down(app.inventory(), directory, name, down)
-    en = f"service {name} {'down (503)' if down else 'up'}"
-    zh = f"业务系统 {name} {'已停止（503）' if down else '已恢复'}"
+    if down:
+        said = tr(app.lang, "service {name} down (503)", name=name)
+    else:
+        said = tr(app.lang, "service {name} up", name=name)
     if not changed:
-        en, zh = en + " already", zh + "（原已如此）"
-    app.console.print(pick(app.lang, en, zh), markup=False, highlight=False)
+        said += tr(app.lang, " already")
+    app.console.print(said, markup=False, highlight=False)
 
 
 @service.command("down")
@@ -136,13 +144,13 @@ def hostkey_rotate(app: App, state_dir: Path | None, device: str) -> None:
 
     govnet then refuses to talk to it (exit 3) until 'govnet hostkeys accept DEVICE'."""
     r = launcher.rotate_host_key(app.inventory(), device, state_dir)
-    en = f"{device}: new host key {r.new} (was {r.old or 'none'})"
-    zh = f"{device}：新主机密钥 {r.new}（原为 {r.old or '无'}）"
+    said = tr(app.lang, "{device}: new host key {new} (was {old})", device=device, new=r.new,
+              old=r.old or tr(app.lang, "none"))  # fmt: skip
     if r.live:
-        en, zh = en + "; the lab serves it now", zh + "；实验网络已启用"
+        said += tr(app.lang, "; the lab serves it now")
     else:
-        en, zh = en + "; served from the next 'govnet lab up'", zh + "；下次 'govnet lab up' 时启用"
-    app.console.print(pick(app.lang, en, zh), markup=False, highlight=False)
+        said += tr(app.lang, "; served from the next 'govnet lab up'")
+    app.console.print(said, markup=False, highlight=False)
 
 
 def _add_netns() -> None:

@@ -23,7 +23,7 @@ from govnet.cli.common import (
 from govnet.cli.complete import complete_devices
 from govnet.durations import format_duration, parse_duration
 from govnet.errors import ExitCode, GovnetError, StaleError
-from govnet.i18n import pick, tr
+from govnet.i18n import tr
 from govnet.inventory import Filters, Inventory, load_inventory, select_devices
 from govnet.inventory.model import Device
 from govnet.monitor.config import MonitorConfig, Retention
@@ -113,11 +113,11 @@ def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:
     summary = asyncio.run(daemon.run())
     if options.once:
         if not app.quiet:
-            en = (f"polled {summary.polls} devices: {summary.failures} without an answer, "
-                  f"{summary.varbinds} varbinds; {summary.firing} alert(s) firing")  # fmt: skip
-            zh = (f"轮询设备 {summary.polls} 台：无应答 {summary.failures} 台，"
-                  f"变量 {summary.varbinds} 个；当前告警 {summary.firing} 条")  # fmt: skip
-            app.err.print(pick(app.lang, en, zh), markup=False, highlight=False)
+            said = tr(app.lang, "polled {polls} devices: {failures} without an answer, "
+                      "{varbinds} varbinds; {firing} alert(s) firing", polls=summary.polls,
+                      failures=summary.failures, varbinds=summary.varbinds,
+                      firing=summary.firing)  # fmt: skip
+            app.err.print(said, markup=False, highlight=False)
         return int(ExitCode.UNREACHABLE) if summary.failures else 0
     return 0
 
@@ -145,15 +145,15 @@ def run_cmd(ctx: click.Context, /, **kwargs: Any) -> None:
 
 
 STATUS_COLUMNS = [
-    Column("device", "Device", "设备"),
-    Column("zone", "Zone", "网络区域"),
-    Column("role", "Role", "角色"),
-    Column("state", "State", "状态"),
-    Column("for", "For", "持续", "right"),
-    Column("rtt_ms", "RTT ms", "响应(ms)", "right"),
-    Column("uptime", "Uptime", "运行时间", "right"),
-    Column("error", "Last error", "最近错误"),
-    Column("seen", "Last poll", "最近轮询", "right"),
+    Column("device", "Device"),
+    Column("zone", "Zone"),
+    Column("role", "Role"),
+    Column("state", "State"),
+    Column("for", "For", "right"),
+    Column("rtt_ms", "RTT ms", "right"),
+    Column("uptime", "Uptime", "right"),
+    Column("error", "Last error"),
+    Column("seen", "Last poll", "right"),
 ]
 STALE_AFTER = 3  # poll intervals: older states are history, not the network as it is
 
@@ -196,7 +196,9 @@ def status_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> Non
         for r in rows
     ]
     if not rows and fmt == "table":
-        app.err.print(tr(app.lang, "no device states stored yet: run 'govnet monitor run'"), markup=False)  # fmt: skip
+        app.err.print(
+            tr(app.lang, "no device states stored yet: run 'govnet monitor run'"), markup=False
+        )
     text = emit_rows(app.console, table, STATUS_COLUMNS, fmt, app.lang, json_data=rows)
     if text is not None:
         app.write(text, output)
@@ -204,7 +206,11 @@ def status_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> Non
     if newest is not None and newest["stale"]:
         age = format_duration(newest["age_s"]) if newest["age_s"] is not None else "?"
         every = format_duration(poll_interval(newest))
-        raise StaleError(tr(app.lang, "device states are old: the newest poll was {age} ago ({device}), more than {STALE_AFTER} poll intervals ({every}); is govnetd running? (systemctl status govnetd)", age=age, device=newest['device'], STALE_AFTER=STALE_AFTER, every=every))  # fmt: skip
+        raise StaleError(tr(app.lang, "device states are old: the newest poll was {age} ago "
+                                      "({device}), more than {STALE_AFTER} poll intervals "
+                                      "({every}); is govnetd running? (systemctl status govnetd)",
+                            age=age, device=newest["device"], STALE_AFTER=STALE_AFTER,
+                            every=every))  # fmt: skip
     bad = any(r["state"] in ("down", "unreachable") for r in rows)
     exit_with(int(ExitCode.UNREACHABLE) if bad else 0)
 
@@ -219,12 +225,12 @@ def poll_interval(row: dict[str, Any]) -> float:
 
 
 SHOW_COLUMNS = [
-    Column("metric", "Metric", "指标"),
-    Column("instance", "Instance", "对象"),
-    Column("value", "Value", "值", "right"),
-    Column("unit", "Unit", "单位"),
-    Column("label", "Meaning", "含义"),
-    Column("age", "Age", "时间", "right"),
+    Column("metric", "Metric"),
+    Column("instance", "Instance"),
+    Column("value", "Value", "right"),
+    Column("unit", "Unit"),
+    Column("label", "Meaning"),
+    Column("age", "Age", "right"),
 ]
 
 

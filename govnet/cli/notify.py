@@ -11,18 +11,18 @@ import click
 
 from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.errors import ExitCode, GovnetError
-from govnet.i18n import pick, tr
+from govnet.i18n import tr
 from govnet.report.tabular import Column, emit_rows
 
 OUTBOX_COLUMNS = [
-    Column("id", "ID", "编号", "right"),
-    Column("channel", "Channel", "通道"),
-    Column("kind", "Kind", "类型"),
-    Column("alert_key", "Alert", "告警"),
-    Column("created_local", "Queued", "入队时间"),
-    Column("status", "Status", "状态"),
-    Column("attempts", "Tries", "尝试次数", "right"),
-    Column("last_error", "Last error", "最近错误"),
+    Column("id", "ID", "right"),
+    Column("channel", "Channel"),
+    Column("kind", "Kind"),
+    Column("alert_key", "Alert"),
+    Column("created_local", "Queued"),
+    Column("status", "Status"),
+    Column("attempts", "Tries", "right"),
+    Column("last_error", "Last error"),
 ]
 
 
@@ -62,7 +62,12 @@ def test_channel(app: App, /, channel: str, rules: Path | None) -> None:
     if spec is None:
         known = ", ".join(s.channel for s in specs) or tr(app.lang, "none")
         raise GovnetError(
-            tr(app.lang, "no channel {channel!r} in the alert rules (channels: {known})", channel=channel, known=known)
+            tr(
+                app.lang,
+                "no channel {channel!r} in the alert rules (channels: {known})",
+                channel=channel,
+                known=known,
+            )
         )
     now = time.time()
     item = Item(

@@ -14,7 +14,7 @@ from govnet.checks.playbook import Playbook, load_playbooks
 from govnet.cli.audit import DEFAULT_PLAYBOOK as BASELINE_PLAYBOOK
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.errors import GovnetError
-from govnet.i18n import pick, tr
+from govnet.i18n import N_, tr
 from govnet.inventory.model import Device
 from govnet.provision.service import (
     CHANGE,
@@ -32,6 +32,8 @@ from govnet.provision.templates import TemplateSet, templates_dir
 from govnet.report import provision as render
 from govnet.report.tabular import Column, emit_rows
 from govnet.transport.ssh import SshOptions
+
+KINDS = {"plan": N_("plan"), "apply": N_("apply")}  # a run's title
 
 
 def _common(func: Any) -> Any:
@@ -135,8 +137,7 @@ def _emit(
             render.print_diffs(
                 app.console, [r for r in results if isinstance(r, DevicePlan)], app.lang
             )
-        zh = {"plan": "变更计划", "apply": "配置下发"}[kind]
-        title = pick(app.lang, kind, zh) + f" {job.task.name}" + (f" {run_id}" if run_id else "")
+        title = tr(app.lang, KINDS[kind]) + f" {job.task.name}" + (f" {run_id}" if run_id else "")
         render.print_summary(app.console, kind, results, app.lang, title, job.prepared.notes)
     return code
 
@@ -233,7 +234,9 @@ def _confirm(
         app.err.print(f"{p.device}: {p.message}", style="red", markup=False, highlight=False)
     pending = [p for p in plans if p.status == CHANGE]
     if pending:
-        question = tr(app.lang, "Apply these changes to {n_pending} device(s)?", n_pending=len(pending))
+        question = tr(
+            app.lang, "Apply these changes to {n_pending} device(s)?", n_pending=len(pending)
+        )
         try:
             yes = click.confirm(question, default=False, err=True)
         except click.Abort:
@@ -252,10 +255,10 @@ def _confirm(
 
 
 TASK_COLUMNS = [
-    Column("task", "Task", "任务"),
-    Column("arguments", "Arguments", "参数"),
-    Column("platforms", "Templates for", "模板平台"),
-    Column("summary", "What it does", "说明"),
+    Column("task", "Task"),
+    Column("arguments", "Arguments"),
+    Column("platforms", "Templates for"),
+    Column("summary", "What it does"),
 ]
 
 
@@ -278,8 +281,6 @@ def tasks_(app: App, templates: Path | None, fmt: str, output: Path | None) -> N
         }
         for t in TASKS.values()
     ]
-    text = emit_rows(
-        app.console, rows, TASK_COLUMNS, fmt, app.lang, tr(app.lang, "tasks")
-    )
+    text = emit_rows(app.console, rows, TASK_COLUMNS, fmt, app.lang, tr(app.lang, "tasks"))
     if text is not None:
         app.write(text, output)

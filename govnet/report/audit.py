@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from govnet.checks.model import Finding, Run, Severity, Status
-from govnet.i18n import pick
+from govnet.i18n import N_, tr
 from govnet.report.bulletin import SEVERITY_ZH, Labels, build, report_css
 from govnet.report.scoreboard import Score, scoreboard
 from govnet.textsafe import csv_cell, safe_text, visible
@@ -70,11 +70,14 @@ class AuditReport:
         }
 
 
-def _tr(lang: str) -> Callable[[str, str], str]:
-    """``t(en, zh)``: the label in the report's language."""
+SCOPES = {"unit": N_("unit"), "site": N_("site"), "zone": N_("zone")}
 
-    def t(en: str, zh: str) -> str:
-        return pick(lang, en, zh)
+
+def _tr(lang: str) -> Callable[..., str]:
+    """``t(msgid, **params)``: the label in the report's language."""
+
+    def t(en: str, /, **params: object) -> str:
+        return tr(lang, en, **params)
 
     return t
 
@@ -166,7 +169,7 @@ def to_html(report: AuditReport, lang: str, show_all: bool = False,
         css=report_css(),
         b=bulletin,
         lang=lang,
-        t=_tr(lang),
+        _=_tr(lang),
         sev_label=lambda s: SEVERITY_ZH[s] if lang == "zh" else s,
     )
 
@@ -176,26 +179,18 @@ def _findings_table(
 ) -> Table:
     t = _tr(lang)
     table = Table(show_lines=False, header_style="bold", expand=False)
-    first = (
-        ("device", t("Device", "设备"))
-        if group == "device"
-        else ("control", t("Control", "控制项"))
-    )
-    second = (
-        ("control", t("Control", "控制项"))
-        if group == "device"
-        else ("device", t("Device", "设备"))
-    )
+    first = ("device", t("Device")) if group == "device" else ("control", t("Control"))
+    second = ("control", t("Control")) if group == "device" else ("device", t("Device"))
     table.add_column(first[1])
     table.add_column(second[1])
-    table.add_column(t("Severity", "级别"))
-    table.add_column(t("Status", "结果"))
-    table.add_column(t("Finding", "说明"), overflow="fold")
+    table.add_column(t("Severity"))
+    table.add_column(t("Status"))
+    table.add_column(t("Finding"), overflow="fold")
     previous = None
     findings = list(findings)
     unreadable = _unreadable_devices(findings)
     for device, (count, message) in sorted(unreadable.items()):
-        rules = t(f"all {count} rules", f"全部 {count} 条规则")
+        rules = t("all {count} rules", count=count)
         status = Text(status_label("error", lang), style=STATUS_STYLE["error"])
         cols = (device, rules) if group == "device" else (rules, device)
         table.add_row(*map(safe_text, cols), "-", status, safe_text(message))
@@ -207,7 +202,7 @@ def _findings_table(
         key = getattr(f, first[0])
         status = Text(status_label(f.status.value, lang), style=STATUS_STYLE[f.status.value])
         if report.is_new(f):
-            status.append(t(" new", " 新增"), style="bold magenta")
+            status.append(t(" new"), style="bold magenta")
         title = f.title.get(lang) or f.rule
         detail = title + (f": {f.message}" if f.message else "")
         evidence = [str(e) for e in f.evidence[:3]]
@@ -245,32 +240,26 @@ def _summary(report: AuditReport, lang: str) -> Text:
     c = run.counts()
     t = _tr(lang)
     text = Text()
-    text.append(t(f"audit {run.id}: ", f"审计 {run.id}："), style="bold")
+    text.append(t("audit {id}: ", id=run.id), style="bold")
     for key in ("pass", "fail", "error", "skip"):
         text.append(f"{status_label(key, lang)} {c[key]}  ", style=STATUS_STYLE[key])
     if report.previous_run:
         n, prev = len(report.new_failures), report.previous_run
-        text.append(t(f"| new since {prev}: {n}", f"| 较上次（{prev}）新增：{n}"))
+        text.append(t("| new since {prev}: {n}", prev=prev, n=n))
     return text
 
 
 def _scoreboard_table(report: AuditReport, lang: str) -> Table:
     t = _tr(lang)
-    table = Table(title=t("Scoreboard (worst first)", "合规排名（由差到好）"), header_style="bold")
-    table.add_column(t("Scope", "范围"))
-    table.add_column(t("Name", "名称"))
-    for en, zh in (
-        ("Passed", "通过率"),
-        ("Fail", "不合规"),
-        ("Error", "无法检查"),
-        ("Devices", "设备数"),
-    ):
-        table.add_column(t(en, zh), justify="right")
-    scope_zh = {"unit": "单位", "site": "地点", "zone": "网络"}
+    table = Table(title=t("Scoreboard (worst first)"), header_style="bold")
+    table.add_column(t("Scope"))
+    table.add_column(t("Name"))
+    for en in (N_("Pass rate"), N_("Fail"), N_("Error"), N_("Devices")):
+        table.add_column(t(en), justify="right")
     for scope, scores in report.scores.items():
         for s in scores:
             style = "red" if s.share < 0.8 else ("yellow" if s.share < 1 else "green")
-            table.add_row(scope_zh[scope] if lang == "zh" else scope, s.name,
+            table.add_row(t(SCOPES.get(scope, scope)), s.name,
                           Text(f"{s.share:.0%}", style=style), str(s.failed), str(s.errors),
                           str(s.devices))  # fmt: skip
     return table

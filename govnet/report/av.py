@@ -10,93 +10,93 @@ from rich.table import Table
 from rich.text import Text
 
 from govnet.av.service import ImportResult, StatusReport
-from govnet.i18n import pick, tr
+from govnet.i18n import N_, tr
 from govnet.report.tabular import Column, rich_table, to_csv, to_json
 
 STATE_LABEL = {
-    "ok": ("ok", "正常", "green"),
-    "exempt": ("exempt", "不适用", "dim"),
-    "no-data": ("no data", "无数据", "yellow"),
-    "unreadable": ("unreadable", "无法读取", "yellow"),
-    "not-covered": ("NOT COVERED", "未安装", "bold red"),
-    "unapproved": ("unapproved", "非准许产品", "red"),
-    "not-running": ("not running", "未运行", "red"),
-    "stale": ("STALE", "病毒库过期", "bold red"),
-    "unknown-age": ("age unknown", "病毒库日期未知", "yellow"),
-    "standalone": ("standalone", "单机版", "red"),
+    "ok": (N_("ok"), "green"),
+    "exempt": (N_("exempt"), "dim"),
+    "no-data": (N_("no data"), "yellow"),
+    "unreadable": (N_("unreadable"), "yellow"),
+    "not-covered": (N_("NOT COVERED"), "bold red"),
+    "unapproved": (N_("unapproved"), "red"),
+    "not-running": (N_("not running"), "red"),
+    "stale": (N_("STALE"), "bold red"),
+    "unknown-age": (N_("age unknown"), "yellow"),
+    "standalone": (N_("standalone"), "red"),
 }
 
 TERMINAL_COLUMNS = [
-    Column("terminal", "Terminal", "终端"),
-    Column("unit", "Unit", "单位"),
-    Column("zone", "Zone", "网络"),
-    Column("state", "State", "状态"),
-    Column("product", "Product", "产品"),
-    Column("edition", "Edition", "版本"),
-    Column("sig_date", "Signatures", "病毒库日期"),
-    Column("age_days", "Age (d)", "天数", "right"),
-    Column("limit_days", "Limit", "时限", "right"),
-    Column("realtime", "Real-time", "实时防护"),
-    Column("last_seen", "Last seen", "最后在线"),
-    Column("matched_by", "Joined by", "关联方式"),
-    Column("source", "Source", "来源"),
-    Column("message", "Finding", "说明"),
+    Column("terminal", "Terminal"),
+    Column("unit", "Unit"),
+    Column("zone", "Zone"),
+    Column("state", "State"),
+    Column("product", "Product"),
+    Column("edition", "Edition"),
+    Column("sig_date", "Signatures"),
+    Column("age_days", "Age (d)", "right"),
+    Column("limit_days", "Limit", "right"),
+    Column("realtime", "Real-time"),
+    Column("last_seen", "Last seen"),
+    Column("matched_by", "Joined by"),
+    Column("source", "Source"),
+    Column("message", "Finding"),
 ]
 CSV_TERMINAL_COLUMNS = [
     *TERMINAL_COLUMNS[:4],
-    Column("site", "Site", "地点"),
-    Column("kind", "Kind", "类型"),
-    Column("ip", "IP", "IP"),
-    Column("mac", "MAC", "MAC"),
-    Column("vendor", "Vendor", "厂商"),
+    Column("site", "Site"),
+    Column("kind", "Kind"),
+    Column("ip", "IP"),
+    Column("mac", "MAC"),
+    Column("vendor", "Vendor"),
     *TERMINAL_COLUMNS[4:6],
-    Column("client_version", "Client", "客户端版本"),
-    Column("sig_version", "Signature version", "病毒库版本"),
+    Column("client_version", "Client"),
+    Column("sig_version", "Signature version"),
     *TERMINAL_COLUMNS[6:10],
-    Column("running", "Running", "运行"),
+    Column("running", "Running"),
     *TERMINAL_COLUMNS[10:12],
-    Column("as_of", "As of", "数据日期"),
-    Column("data_age_days", "Data age (d)", "数据天数"),
+    Column("as_of", "As of"),
+    Column("data_age_days", "Data age (d)"),
     *TERMINAL_COLUMNS[12:],
 ]
 SUMMARY_COLUMNS = [
-    Column("scope", "Scope", "范围"),
-    Column("name", "Name", "名称"),
-    Column("terminals", "Terminals", "终端数", "right"),
-    Column("coverage", "Coverage", "覆盖率", "right"),
-    Column("fresh_share", "Fresh", "病毒库及时率", "right"),
-    Column("managed_share", "Managed", "网络版占比", "right"),
-    Column("covered", "Covered", "已覆盖", "right"),
-    Column("fresh", "Fresh n", "及时", "right"),
-    Column("managed", "Managed n", "网络版", "right"),
-    Column("exempt", "Exempt", "不适用", "right"),
+    Column("scope", "Scope"),
+    Column("name", "Name"),
+    Column("terminals", "Terminals", "right"),
+    Column("coverage", "Coverage", "right"),
+    Column("fresh_share", "Fresh", "right"),
+    Column("managed_share", "Managed", "right"),
+    Column("covered", "Covered", "right"),
+    Column("fresh", "Fresh n", "right"),
+    Column("managed", "Managed n", "right"),
+    Column("exempt", "Exempt", "right"),
 ]
 UNKNOWN_COLUMNS = [
-    Column("host", "Host", "主机名"),
-    Column("ip", "IP", "IP"),
-    Column("mac", "MAC", "MAC"),
-    Column("zone", "Zone", "网络"),
-    Column("unit", "Unit (console)", "单位（控制台）"),
-    Column("product", "Product", "产品"),
-    Column("last_seen", "Last seen", "最后在线"),
-    Column("source", "Source", "来源"),
+    Column("host", "Host"),
+    Column("ip", "IP"),
+    Column("mac", "MAC"),
+    Column("zone", "Zone"),
+    Column("unit", "Unit (console)"),
+    Column("product", "Product"),
+    Column("last_seen", "Last seen"),
+    Column("source", "Source"),
 ]
 SNAPSHOT_COLUMNS = [
-    Column("id", "#", "#", "right"),
-    Column("console", "Console", "控制台"),
-    Column("source", "Source", "来源格式"),
-    Column("file", "File", "文件"),
-    Column("taken", "Taken", "快照时间"),
-    Column("age_days", "Age (d)", "天数", "right"),
-    Column("records", "Records", "记录数", "right"),
-    Column("stale_for", "Too old for", "已超时限的网络"),
+    Column("id", "#", "right"),
+    Column("console", "Console"),
+    Column("source", "Source"),
+    Column("file", "File"),
+    Column("taken", "Taken"),
+    Column("age_days", "Age (d)", "right"),
+    Column("records", "Records", "right"),
+    Column("stale_for", "Too old for"),
 ]
 SCOPE_ZH = {"unit": "单位", "site": "地点", "zone": "网络"}
 
 
 def _state(state: str, lang: str) -> Text:
-    en, zh, style = STATE_LABEL.get(state, (state, state, ""))
-    return Text(pick(lang, en, zh), style=style)
+    en, style = STATE_LABEL.get(state, (state, ""))
+    return Text(tr(lang, en), style=style)
 
 
 def _pct(value: float) -> Text:
@@ -153,7 +153,13 @@ def render_status(report: StatusReport, lang: str, view: str = "all") -> Rendera
         title = tr(lang, "Unknown endpoints (in an export, not in the inventory)")  # fmt: skip
         parts.append(rich_table(report.unknown, UNKNOWN_COLUMNS, lang, title))
     c = len(report.terminals)
-    line = tr(lang, "{c} terminal(s), {problems} with problems, {n_unknown} unknown endpoint(s)", c=c, problems=report.problems, n_unknown=len(report.unknown))
+    line = tr(
+        lang,
+        "{c} terminal(s), {problems} with problems, {n_unknown} unknown endpoint(s)",
+        c=c,
+        problems=report.problems,
+        n_unknown=len(report.unknown),
+    )
     parts.append(Text(line, style="bold"))
     return Group(*parts)
 
@@ -178,6 +184,19 @@ def print_status(console: Console, report: StatusReport, lang: str, view: str) -
 
 def import_lines(result: ImportResult, lang: str) -> str:
     s = result.snapshot
-    what = pick(lang, "imported" if result.new else "already imported",
-                "已导入" if result.new else "此前已导入，未重复保存")  # fmt: skip
-    return tr(lang, "{what}: snapshot #{id} {console} ({source}) {file} taken {taken:%Y-%m-%d %H:%M %z}: {n_records} record(s), {joined} joined to inventory terminals, {unknown} unknown endpoint(s)", what=what, id=s.id, console=s.console, source=s.source, file=s.file, taken=s.taken, n_records=len(s.records), joined=result.joined, unknown=result.unknown)
+    what = tr(lang, "imported") if result.new else tr(lang, "already imported")  # fmt: skip
+    return tr(
+        lang,
+        "{what}: snapshot #{id} {console} ({source}) {file} taken {taken:%Y-%m-%d %H:%M %z}: "
+        "{n_records} record(s), {joined} joined to inventory terminals, {unknown} unknown "
+        "endpoint(s)",
+        what=what,
+        id=s.id,
+        console=s.console,
+        source=s.source,
+        file=s.file,
+        taken=s.taken,
+        n_records=len(s.records),
+        joined=result.joined,
+        unknown=result.unknown,
+    )

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from govnet import __version__
 from govnet.checks.model import Evidence, Finding, Status
 from govnet.errors import GovnetError
-from govnet.i18n import pick, tr
+from govnet.i18n import N_, tr
 from govnet.textsafe import visible
 
 SEVERITY_ZH = {"critical": "严重", "high": "高", "medium": "中", "low": "低"}
@@ -136,24 +136,47 @@ def explain(f: Finding, lang: str) -> list[str]:
 def _explain_one(e: Evidence, title: str, lang: str) -> str:
     note, line = e.note, e.line
     if note.startswith("must not match "):
-        return tr(lang, "line {line} has a setting this requirement forbids: {text}", line=line, text=e.text)
+        return tr(
+            lang,
+            "line {line} has a setting this requirement forbids: {text}",
+            line=line,
+            text=e.text,
+        )
     if m := _DEFAULT.match(note):
-        return tr(lang, "not configured; platform default {d} = {shown}, required {need}", d=m['d'], shown=m['shown'], need=m['need'])
+        return tr(
+            lang,
+            "not configured; platform default {d} = {shown}, required {need}",
+            d=m["d"],
+            shown=m["shown"],
+            need=m["need"],
+        )
     if note.startswith("no line matches") or note.startswith("no section matches"):
         if line is not None:
-            return tr(lang, "missing in the section at line {line} ({text}): {title}", line=line, text=e.text, title=title)
+            return tr(
+                lang,
+                "missing in the section at line {line} ({text}): {title}",
+                line=line,
+                text=e.text,
+                title=title,
+            )
         return tr(lang, "required setting missing: {title}", title=title)
     if m := _VALUE.match(note):
-        return tr(lang, "line {line}: value {shown}, required {need}", line=line, shown=m['shown'], need=m['need'])
+        return tr(
+            lang,
+            "line {line}: value {shown}, required {need}",
+            line=line,
+            shown=m["shown"],
+            need=m["need"],
+        )
     return ""
 
 
 _ERROR_KINDS = (
-    ("missing:", "no saved configuration or output to check", "没有可供检查的配置或输出"),
-    ("timeout", "the device did not answer in time", "设备未在规定时间内响应"),
-    ("auth", "login refused", "登录被拒绝"),
-    ("unreachable", "the device could not be reached", "设备无法连接"),
-    ("refused", "connection refused", "连接被拒绝"),
+    ("missing:", N_("no saved configuration or output to check")),
+    ("timeout", N_("the device did not answer in time")),
+    ("auth", N_("login refused")),
+    ("unreachable", N_("the device could not be reached")),
+    ("refused", N_("connection refused")),
 )
 
 
@@ -161,9 +184,9 @@ def reason(message: str, lang: str) -> str:
     """Why a device could not be checked: a short phrase in the reader's language, then the
     tool's own words (which name the file or host)."""
     low = message.lower()
-    for key, en, zh in _ERROR_KINDS:
+    for key, en in _ERROR_KINDS:
         if key in low:
-            return f"{pick(lang, en, zh)}（{message}）" if lang == "zh" else f"{en} ({message})"
+            return f"{tr(lang, en)}（{message}）" if lang == "zh" else f"{en} ({message})"
     return message
 
 
@@ -235,15 +258,15 @@ def build(
     run = report.run
     findings: list[Finding] = list(run.findings)
 
-    def t(en: str, zh: str) -> str:
-        return pick(lang, en, zh)
+    def t(en: str, /, **params: object) -> str:
+        return tr(lang, en, **params)
 
     sev_label = SEVERITY_ZH if lang == "zh" else SEVERITY_EN
 
     zones = _tallies(findings, "zone", labels, lang)
     units = _tallies(findings, "unit", labels, lang)
     considered = [f for f in findings if f.status is not Status.SKIP]
-    total = Tally("", t("All", "全部"),
+    total = Tally("", t("All"),
                   sum(f.status is Status.PASS for f in considered),
                   sum(f.status is Status.FAIL for f in considered),
                   sum(f.status is Status.ERROR for f in considered),
@@ -300,7 +323,7 @@ def build(
     for d in unchecked.values():
         if len(d["reasons"]) > 3:
             more = len(d["reasons"]) - 3
-            d["reasons"] = [*d["reasons"][:3], t(f"and {more} more", f"另有 {more} 条")]
+            d["reasons"] = [*d["reasons"][:3], t("and {more} more", more=more)]
 
     passes = [
         _finding(f, report, labels, lang)
@@ -312,7 +335,7 @@ def build(
     scope_units = sorted({f.unit for f in considered if f.unit})
     return {
         "lang": lang,
-        "title": t("Network security compliance audit bulletin", "网络安全合规检查通报"),
+        "title": t("Network security compliance audit bulletin"),
         "run_id": run.id,
         "period": {
             "start": local_time(run.started, tz),

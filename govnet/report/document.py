@@ -15,7 +15,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from govnet import __version__
-from govnet.i18n import pick, tr
+from govnet.i18n import tr
 from govnet.report.bulletin import local_time, report_css, report_zone
 from govnet.report.tabular import Column
 from govnet.textsafe import visible

@@ -6,7 +6,7 @@ from collections import Counter
 
 from rich.tree import Tree
 
-from govnet.i18n import pick, tr
+from govnet.i18n import tr
 from govnet.inventory.views import SiteNode
 from govnet.textsafe import safe_text, visible
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from govnet.i18n import pick, tr
+from govnet.i18n import tr
 from govnet.monitor.channels import Message
 from govnet.secrets import REDACTOR
 
@@ -47,33 +47,35 @@ class ReportMessage(Message):
         """(kind, text) lines: h = heading, p = paragraph, li = list item."""
         b, lang = self.bulletin, self.lang
 
-        def t(en: str, zh: str) -> str:
-            return pick(lang, en, zh)
+        def t(en: str, /, **params: object) -> str:
+            return tr(lang, en, **params)
 
-        sep = t(", ", "，")
+        sep = t(", ")
         out: list[tuple[str, str]] = [("h", self.title())]
-        out.append(("p", t("Run ", "检查批次 ") + b["run_id"] + t(", ", "，")
-                    + t("period ", "检查时间 ") + b["period"]["start"]))  # fmt: skip
+        out.append(("p", t("Run ") + b["run_id"] + t(", ")
+                    + t("period ") + b["period"]["start"]))  # fmt: skip
         zones = sep.join(f"{z['label']} {z['share_text']}" for z in b["zones"])
-        out.append(("p", t("Compliance per zone: ", "各网络合规率：") + zones))
-        sev = sep.join(f"{s['label']} {s['count']}" for s in b["failures"]) or t("none", "无")
-        out.append(("p", t("Failures by severity: ", "不合规（按级别）：") + sev))
-        out.append(("h2", t("Units, worst first", "单位排名（由低到高）")))
+        out.append(("p", t("Compliance per zone: ") + zones))
+        sev = sep.join(f"{s['label']} {s['count']}" for s in b["failures"]) or t("none")
+        out.append(("p", t("Failures by severity: ") + sev))
+        out.append(("h2", t("Units, worst first")))
         for i, u in enumerate(b["units"][:WORST_UNITS], start=1):
             out.append(("li", t(
-                f"{i}. {u['label']}: {u['share_text']} (failed {u['failed']}, "
-                f"could not check {u['unchecked']})",
-                f"{i}. {u['label']}：{u['share_text']}"
-                f"（不合规 {u['failed']}，无法检查 {u['unchecked']}）",
+                "{i}. {label}: {share_text} (failed {failed}, could not check {unchecked})",
+                i=i, label=u["label"], share_text=u["share_text"], failed=u["failed"],
+                unchecked=u["unchecked"],
             )))  # fmt: skip
         if b["unchecked"]:
             names = sep.join(d["device"] for d in b["unchecked"][:10])
             more = len(b["unchecked"]) - 10
-            tail = t(f" and {more} more", f" 等 {len(b['unchecked'])} 台") if more > 0 else ""
-            out.append(("p", t("Not checked (not counted as failures): ",
-                               "无法检查（不计入不合规）：") + names + tail))  # fmt: skip
+            tail = (
+                t(" and {more} more (of {total})", more=more, total=len(b["unchecked"]))
+                if more > 0
+                else ""
+            )
+            out.append(("p", t("Not checked (not counted as failures): ") + names + tail))
         if self.attachments:
-            out.append(("p", t("Full report attached: ", "完整报告见附件：")
+            out.append(("p", t("Full report attached: ")
                         + sep.join(p.name for p in self.attachments)))  # fmt: skip
         out.append(("p", f"govnet {b['version']} · {b['generated']}"))
         return out
