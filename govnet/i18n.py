@@ -71,8 +71,17 @@ def _format(text: str, params: dict[str, object]) -> str:
     return text.format(**params) if params else text
 
 
+class Msgid(str):
+    """A msgid that carries its context (:func:`NP_`), so a table can hold it as a str."""
+
+    context: str = ""
+
+
 def tr(lang: str, msgid: str, /, **params: object) -> str:
     """``msgid`` in ``lang``, its ``{name}`` placeholders filled from ``params``."""
+    context = getattr(msgid, "context", "")
+    if context:
+        return _format(catalogue(lang).pgettext(context, str(msgid)), params)
     return _format(catalogue(lang).gettext(msgid), params)
 
 
@@ -102,5 +111,8 @@ def N_(msgid: str) -> str:
 
 
 def NP_(context: str, msgid: str) -> str:
-    """Mark ``msgid`` in ``context`` for extraction (shown with :func:`trp`)."""
-    return msgid
+    """Mark ``msgid`` in ``context`` for extraction; :func:`tr` then says it as in that
+    context (a column header "Terminals" is 终端数, a section "Terminals" 终端)."""
+    out = Msgid(msgid)
+    out.context = context
+    return out

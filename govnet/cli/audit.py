@@ -15,7 +15,7 @@ from govnet.cli.complete import complete_playbooks
 from govnet.cli.documents import channel_sender, deliver, notify_options, write_binary
 from govnet.collect.fetch import CollectOptions
 from govnet.errors import GovnetError
-from govnet.i18n import tr
+from govnet.i18n import NP_, tr
 from govnet.inventory import select_devices, select_terminals
 from govnet.report import audit as render
 from govnet.report import documents
@@ -164,10 +164,10 @@ def _reach_terminals(playbooks: tuple[Path, ...]) -> bool:
 
 
 HISTORY_COLUMNS = [
-    Column("id", "Run"),
+    Column("id", NP_("audit", "Run")),
     Column("started", "Started"),
-    Column("status", "Status"),
-    Column("devices", "Devices", "right"),
+    Column("status", NP_("audit", "Status")),
+    Column("devices", NP_("audit", "Devices"), "right"),
     Column("pass", "Pass", "right"),
     Column("fail", "Fail", "right"),
     Column("error", "Error", "right"),

@@ -10,7 +10,7 @@ import click
 from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
 from govnet.cli.complete import complete_any_name
 from govnet.errors import GovnetError
-from govnet.i18n import tr
+from govnet.i18n import NP_, tr
 from govnet.inventory import select_devices, select_terminals
 from govnet.inventory.views import device_row, site_tree
 from govnet.report.inventory import site_tree as render_tree
@@ -19,7 +19,7 @@ from govnet.report.tabular import Column, emit_rows, to_json
 DEVICE_COLUMNS = [
     Column("name", "Device"),
     Column("zone", "Zone"),
-    Column("site", "Site"),
+    Column("site", NP_("inventory", "Site")),
     Column("unit", "Unit"),
     Column("role", "Role"),
     Column("platform", "Platform"),

@@ -10,7 +10,7 @@ import click
 from govnet.cli.common import App, format_option, pass_app
 from govnet.cli.complete import complete_units, complete_zones
 from govnet.errors import GovnetError
-from govnet.i18n import N_, tr
+from govnet.i18n import N_, NP_, tr
 from govnet.provision import ipam as service
 from govnet.report.tabular import Column, emit_rows, to_json
 
@@ -27,7 +27,7 @@ USAGE_COLUMNS = [
     Column("zone", "Zone"),
     Column("vlans", "VLAN pools"),
     Column("prefixes", "Prefix pools"),
-    Column("allocated", "Allocated", "right"),
+    Column("allocated", NP_("ipam", "Allocated"), "right"),
     Column("free_vlans", "Free VLANs", "right"),
 ]
 

@@ -16,7 +16,7 @@ from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.cli.complete import complete_zones
 from govnet.cli.documents import channel_sender, emit_document, notify_options, send_document
 from govnet.durations import DurationParam, SinceParam, format_age
-from govnet.i18n import tr
+from govnet.i18n import NP_, tr
 from govnet.report.tabular import Column, emit_rows
 from govnet.store.db import utcnow
 
@@ -159,7 +159,7 @@ PROBE_COLUMNS = [
     Column("verdict", "Verdict"),
     Column("source", "Source (seen)"),
     Column("received", "Received (UTC)"),
-    Column("note", "Note"),
+    Column("note", NP_("isolation", "Note")),
 ]
 
 
@@ -248,10 +248,10 @@ EVIDENCE_COLUMNS = [
     Column("received", "Received (UTC)"),
     Column("canary", "Canary"),
     Column("protocol", "Protocol"),
-    Column("src", "Source (seen)"),
+    Column("src", NP_("isolation", "Source (seen)")),
     Column("src_mac", "Source MAC"),
     Column("claimed_src", "Source (token)"),
-    Column("host", "Host"),
+    Column("host", NP_("isolation", "Host")),
     Column("token_id", "Token"),
 ]
 
@@ -293,7 +293,7 @@ REPORT_COLUMNS = [
     Column("pair", "Zones"),
     Column("angle", "Angle"),
     Column("verdict", "Verdict"),
-    Column("age", "Age", "right"),
+    Column("age", NP_("isolation", "Age"), "right"),
     Column("run", "Run"),
     Column("detail", "Detail"),
 ]

@@ -23,7 +23,7 @@ from govnet.cli.common import (
 from govnet.cli.complete import complete_devices
 from govnet.durations import format_duration, parse_duration
 from govnet.errors import ExitCode, GovnetError, StaleError
-from govnet.i18n import tr
+from govnet.i18n import NP_, tr
 from govnet.inventory import Filters, Inventory, load_inventory, select_devices
 from govnet.inventory.model import Device
 from govnet.monitor.config import MonitorConfig, Retention
@@ -146,7 +146,7 @@ def run_cmd(ctx: click.Context, /, **kwargs: Any) -> None:
 
 STATUS_COLUMNS = [
     Column("device", "Device"),
-    Column("zone", "Zone"),
+    Column("zone", NP_("monitor", "Zone")),
     Column("role", "Role"),
     Column("state", "State"),
     Column("for", "For", "right"),
@@ -227,7 +227,7 @@ def poll_interval(row: dict[str, Any]) -> float:
 SHOW_COLUMNS = [
     Column("metric", "Metric"),
     Column("instance", "Instance"),
-    Column("value", "Value", "right"),
+    Column("value", NP_("monitor", "Value"), "right"),
     Column("unit", "Unit"),
     Column("label", "Meaning"),
     Column("age", "Age", "right"),

@@ -11,7 +11,7 @@ import click
 
 from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.errors import ExitCode, GovnetError
-from govnet.i18n import tr
+from govnet.i18n import NP_, tr
 from govnet.report.tabular import Column, emit_rows
 
 OUTBOX_COLUMNS = [
@@ -20,7 +20,7 @@ OUTBOX_COLUMNS = [
     Column("kind", "Kind"),
     Column("alert_key", "Alert"),
     Column("created_local", "Queued"),
-    Column("status", "Status"),
+    Column("status", NP_("notify", "Status")),
     Column("attempts", "Tries", "right"),
     Column("last_error", "Last error"),
 ]

@@ -39,7 +39,7 @@ from govnet.dashboard.snapshot import (
     Ups,
 )
 from govnet.durations import format_duration
-from govnet.i18n import N_, tr
+from govnet.i18n import N_, NP_, tr
 from govnet.textsafe import visible
 
 TEMP_RANGE = (18.0, 27.0)  # GB 50174-2017, inlet
@@ -61,8 +61,8 @@ STATE_WORDS = {
     "unknown": N_("unknown"),
 }  # fmt: skip
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
-SEVERITY_SHORT = {"critical": N_("CRIT"), "high": N_("HIGH"),
-                  "medium": N_("MED"), "low": N_("LOW")}  # fmt: skip
+SEVERITY_SHORT = {"critical": NP_("dashboard", "CRIT"), "high": NP_("dashboard", "HIGH"),
+                  "medium": NP_("dashboard", "MED"), "low": NP_("dashboard", "LOW")}  # fmt: skip
 UPS_SOURCE = {
     3: (N_("MAINS"), "green"), 4: (N_("BYPASS"), "yellow"),
     5: (N_("BATTERY"), "bold red"), 2: (N_("OUTPUT OFF"), "bold red"),

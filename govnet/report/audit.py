@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from govnet.checks.model import Finding, Run, Severity, Status
-from govnet.i18n import N_, tr
+from govnet.i18n import N_, NP_, tr, trp
 from govnet.report.bulletin import SEVERITY_ZH, Labels, build, report_css
 from govnet.report.scoreboard import Score, scoreboard
 from govnet.textsafe import csv_cell, safe_text, visible
@@ -170,6 +170,7 @@ def to_html(report: AuditReport, lang: str, show_all: bool = False,
         b=bulletin,
         lang=lang,
         _=_tr(lang),
+        pgettext=lambda context, msgid: trp(lang, context, msgid),
         sev_label=lambda s: SEVERITY_ZH[s] if lang == "zh" else s,
     )
 
@@ -252,7 +253,7 @@ def _summary(report: AuditReport, lang: str) -> Text:
 def _scoreboard_table(report: AuditReport, lang: str) -> Table:
     t = _tr(lang)
     table = Table(title=t("Scoreboard (worst first)"), header_style="bold")
-    table.add_column(t("Scope"))
+    table.add_column(t(NP_("audit", "Scope")))
     table.add_column(t("Name"))
     for en in (N_("Pass rate"), N_("Fail"), N_("Error"), N_("Devices")):
         table.add_column(t(en), justify="right")

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from govnet.av.service import ImportResult, StatusReport
-from govnet.i18n import N_, tr
+from govnet.i18n import N_, NP_, tr
 from govnet.report.tabular import Column, rich_table, to_csv, to_json
 
 STATE_LABEL = {
@@ -44,7 +44,7 @@ TERMINAL_COLUMNS = [
 ]
 CSV_TERMINAL_COLUMNS = [
     *TERMINAL_COLUMNS[:4],
-    Column("site", "Site"),
+    Column("site", NP_("av", "Site")),
     Column("kind", "Kind"),
     Column("ip", "IP"),
     Column("mac", "MAC"),
@@ -60,9 +60,9 @@ CSV_TERMINAL_COLUMNS = [
     *TERMINAL_COLUMNS[12:],
 ]
 SUMMARY_COLUMNS = [
-    Column("scope", "Scope"),
+    Column("scope", NP_("av", "Scope")),
     Column("name", "Name"),
-    Column("terminals", "Terminals", "right"),
+    Column("terminals", NP_("av", "Terminals"), "right"),
     Column("coverage", "Coverage", "right"),
     Column("fresh_share", "Fresh", "right"),
     Column("managed_share", "Managed", "right"),
@@ -84,12 +84,12 @@ UNKNOWN_COLUMNS = [
 SNAPSHOT_COLUMNS = [
     Column("id", "#", "right"),
     Column("console", "Console"),
-    Column("source", "Source"),
+    Column("source", NP_("av", "Source")),
     Column("file", "File"),
     Column("taken", "Taken"),
     Column("age_days", "Age (d)", "right"),
     Column("records", "Records", "right"),
-    Column("stale_for", "Too old for"),
+    Column("stale_for", NP_("av", "Too old for")),
 ]
 SCOPE_ZH = {"unit": "单位", "site": "地点", "zone": "网络"}
 

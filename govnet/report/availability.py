@@ -8,20 +8,20 @@ from typing import Any
 
 from rich.console import Console
 
-from govnet.i18n import N_, tr
+from govnet.i18n import N_, NP_, tr
 from govnet.report.tabular import Column, rich_table, to_csv, to_json
 from govnet.services.availability import LEVELS, AvailabilityReport
 from govnet.textsafe import safe_text, visible
 
 COLUMNS = [
-    Column("rank", "#", "right"),
+    Column("rank", NP_("availability", "#"), "right"),
     Column("name", "Name"),
     Column("label", "Label"),
-    Column("availability", "Availability", "right"),
+    Column("availability", NP_("availability", "Availability"), "right"),
     Column("outages", "Outages", "right"),
     Column("outage_time", "Outage time", "right"),
     Column("longest", "Longest", "right"),
-    Column("unknown", "Unknown", "right"),
+    Column("unknown", NP_("availability", "Unknown"), "right"),
     Column("maintenance", "Maintenance", "right"),
 ]
 CSV_COLUMNS = [

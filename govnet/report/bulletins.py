@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from govnet.i18n import N_, tr
+from govnet.i18n import N_, NP_, tr
 from govnet.report.bulletin import Labels
 from govnet.report.document import Document, Section, share_class
 from govnet.report.tabular import Column
@@ -123,7 +123,7 @@ def av_document(report: Any, labels: Labels, lang: str) -> Document:
 
     summary_cols = [
         Column("name", "Name"),
-        Column("terminals", "Terminals", "right"),
+        Column("terminals", NP_("bulletins", "Terminals"), "right"),
         Column("coverage", "Coverage", "right"),
         Column("fresh_share", "Signatures fresh", "right"),
         Column("managed_share", "Managed", "right"),
@@ -216,7 +216,7 @@ def av_document(report: Any, labels: Labels, lang: str) -> Document:
     sections.append(Section(t("Snapshots used"), snap_cols, snaps, sheet=t("Snapshots")))
     zones = report.summary.get("zone", [])
     figures = [
-        (t("Terminals"), str(len(report.terminals)), ""),
+        (t(NP_("bulletins", "Terminals")), str(len(report.terminals)), ""),
         (t("With problems"), str(len(problems)), "bad" if problems else "good"),
     ]
     for z in zones:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from govnet.i18n import N_, tr
+from govnet.i18n import N_, NP_, tr
 from govnet.secrets import REDACTOR
 from govnet.textsafe import csv_cell
 
@@ -92,7 +92,7 @@ def to_xlsx(b: dict[str, Any]) -> bytes:
     wb.remove(wb.active)
     summary_rows: list[list[Any]] = [
         [t("Title"), b["title"]],
-        [t("Run"), b["run_id"]],
+        [t(NP_("workbook", "Run")), b["run_id"]],
         [t("Started"), b["period"]["start_dt"]],
         [t("Finished"), b["period"]["end_dt"]],
         [t("Time zone"), b["generated"].split(" ", 2)[-1]],
@@ -146,7 +146,7 @@ def to_xlsx(b: dict[str, Any]) -> bytes:
         wb, name("findings"),
         [t("Severity"), t("Unit"), t("Device"), t("Zone"),
          t("Control"), t("Clause"), t("Requirement"),
-         t("Finding"), t("Evidence"), t("Remediation"),
+         t(NP_("workbook", "Finding")), t("Evidence"), t("Remediation"),
          t("New"), t("Checked at")],
         finding_rows, formats={12: DATE_FORMAT}, wrap=(7, 8, 9, 10),
     )  # fmt: skip
