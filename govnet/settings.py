@@ -37,6 +37,7 @@ from pydantic import BeforeValidator, ConfigDict, ValidationError, field_validat
 
 from govnet import limits as input_limits
 from govnet.errors import Diagnostic, GovnetError, InputError
+from govnet.i18n import N_
 from govnet.validation import Strict, diagnostics_from
 from govnet.yamlsrc import load_yaml_file, suggest
 
@@ -58,7 +59,7 @@ PATH_KEYS = ("inventory", "playbooks", "templates")
 
 class ConfigError(InputError):
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        super().__init__(diagnostics, "config file")
+        super().__init__(diagnostics, N_("config file"))
 
 
 def _limits(value: Any) -> Any:

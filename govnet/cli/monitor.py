@@ -183,7 +183,7 @@ def status_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> Non
         r["stale"] = r["age_s"] is None or r["age_s"] > STALE_AFTER * poll_interval(r)
     rank = {s.value: s.rank for s in DeviceState}
     rows.sort(key=lambda r: (rank.get(r["state"], 9), r["device"]))
-    ago = tr(app.lang, "{{}} ago")
+    ago = tr(app.lang, "{age} ago")
     table = [
         {
             **r,
@@ -191,7 +191,7 @@ def status_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> Non
             "for": format_duration(max(0.0, now - r["since"])) if r["since"] else "",
             "rtt_ms": f"{r['rtt_ms']:.1f}" if r["rtt_ms"] is not None else "",
             "uptime": format_duration(r["uptime_s"]) if r["uptime_s"] is not None else "",
-            "seen": "" if r["age_s"] is None else ago.format(format_duration(r["age_s"])),
+            "seen": "" if r["age_s"] is None else ago.format(age=format_duration(r["age_s"])),
         }
         for r in rows
     ]

@@ -99,7 +99,7 @@ _BASELINE_LOCK = threading.Lock()
 
 def _baseline() -> list[Playbook]:
     """Loaded once; devices are assessed from several threads, and two loading the playbook
-    at once made one of them fail ("N error(s) in playbook")."""
+    at once made one of them fail ("N errors in playbook")."""
     with _BASELINE_LOCK:
         return _load_baseline()
 
