@@ -22,6 +22,7 @@ from govnet.av.sources import default_sources
 from govnet.checks.facts import DeviceFacts
 from govnet.checks.fleet import FleetContext, fleet_of
 from govnet.checks.registry import CheckResult, register
+from govnet.i18n import _
 from govnet.inventory.model import Device
 
 if TYPE_CHECKING:
@@ -70,6 +71,8 @@ class AntivirusKind:
         from govnet.av.service import AvFleet
 
         if ctx is None or not isinstance(data, AvFleet):
-            return CheckResult.errored("antivirus data was not prepared (run it with govnet audit)")
+            return CheckResult.errored(
+                _("antivirus data was not prepared (run it with govnet audit)")
+            )
         verdict = data.assess(device, params.policy, ctx.now).verdicts[params.test]
         return CheckResult(verdict.status, verdict.evidence, verdict.message)
