@@ -11,7 +11,7 @@ PYVER   := $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 LOCK    ?= requirements/py$(PYVER).txt
 
 # the calls that carry msgids (govnet/i18n.py), beyond gettext's own _ / N_ / ngettext
-BABEL_KEYWORDS := -k tr:2 -k ntr:2,3 -k trp:2c,3 -k NP_:1c,2 -k t -k _t:2 -k Column:2 -k Metric:3
+BABEL_KEYWORDS := -k tr:2 -k both -k ntr:2,3 -k trp:2c,3 -k NP_:1c,2 -k t -k _t:2 -k Column:2 -k Metric:3
 
 .DEFAULT_GOAL := help
 

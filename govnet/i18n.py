@@ -105,6 +105,12 @@ def ngettext(singular: str, plural: str, n: int, /, **params: object) -> str:
     return ntr(_current, singular, plural, n, **params)
 
 
+def both(msgid: str, /, **params: object) -> dict[str, str]:
+    """``{"en": …, "zh": …}``: a text for documents that carry both languages (plans' notes,
+    task summaries, built-in rule titles)."""
+    return {lang: tr(lang, msgid, **params) for lang in ("en", "zh")}
+
+
 def N_(msgid: str) -> str:
     """Mark ``msgid`` for extraction where it is defined (a table); translate where shown."""
     return msgid

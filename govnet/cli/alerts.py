@@ -15,7 +15,7 @@ from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.cli.complete import complete_devices
 from govnet.durations import SinceParam
 from govnet.errors import ExitCode, GovnetError
-from govnet.i18n import tr
+from govnet.i18n import NP_, tr
 from govnet.monitor.channels import severity_word
 from govnet.report.tabular import Column, emit_rows
 from govnet.textsafe import safe_text, visible
@@ -37,8 +37,11 @@ EVENT_COLUMNS = [
     Column("event", "Event"),
     Column("detail", "Detail"),
 ]
-_STATE_ZH = {"firing": "告警中", "acked": "已确认", "suppressed": "已抑制", "flapping": "抖动",
-             "resolved": "已恢复"}  # fmt: skip
+_STATES = {
+    "firing": NP_("alert state", "firing"), "acked": NP_("alert state", "acked"),
+    "suppressed": NP_("alert state", "suppressed"), "flapping": NP_("alert state", "flapping"),
+    "resolved": NP_("alert state", "resolved"),
+}  # fmt: skip
 
 
 def local_time(ts: float | None) -> str:
@@ -112,7 +115,7 @@ def list_cmd(
         table.append({
             **r,
             "severity": severity_word(app.lang, r["severity"]),
-            "state": state if app.lang == "en" else _STATE_ZH[state],
+            "state": tr(app.lang, _STATES.get(state, state)),
             "opened_local": local_time(r["opened"]),
             "title": r["title_zh"] if app.lang == "zh" else r["title_en"],
         })  # fmt: skip

@@ -176,7 +176,7 @@ def filter_options(func: F) -> F:
                      shell_complete=complete.complete_zones),
         click.option("--site", multiple=True, help="Site name; includes its child sites.",
                      shell_complete=complete.complete_sites),
-        click.option("--unit", multiple=True, help="Unit (单位) name.",
+        click.option("--unit", multiple=True, help="Unit name.",
                      shell_complete=complete.complete_units),
         click.option("--role", multiple=True, help="Device role: core, access, ups, …"),
         click.option(

@@ -133,17 +133,20 @@ def canary(
 
 # --------------------------------------------------------------------------- probe
 
-VERDICT_ZH = {
-    "isolated": "已隔离", "LEAK": "LEAK 违规外联", "error": "无法判断", "untested": "未测试",
-    "pass": "通过", "fail": "不合规", "none": "无数据", "stale": "过期",
+VERDICT_WORDS = {
+    "isolated": NP_("probe verdict", "isolated"), "LEAK": NP_("probe verdict", "LEAK"),
+    "error": NP_("probe verdict", "error"), "untested": NP_("probe verdict", "untested"),
+    "pass": NP_("probe verdict", "pass"), "fail": NP_("probe verdict", "fail"),
+    "none": NP_("probe verdict", "none"), "stale": NP_("probe verdict", "stale"),
 }  # fmt: skip
 
 
 def _label(verdict: str, fmt: str, lang: str) -> str:
     """Chinese verdict labels in tables; machine formats keep the ASCII identifiers."""
-    if fmt != "table" or lang != "zh":
+    if fmt != "table":
         return verdict
-    return " ".join(VERDICT_ZH.get(w.strip("()"), w) for w in verdict.split())
+    words = (w.strip("()") for w in verdict.split())
+    return " ".join(tr(lang, VERDICT_WORDS[w]) if w in VERDICT_WORDS else w for w in words)
 
 
 def _canary(address: str | None, port: int | None, protocol: str | None) -> str:

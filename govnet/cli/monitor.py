@@ -23,7 +23,7 @@ from govnet.cli.common import (
 from govnet.cli.complete import complete_devices
 from govnet.durations import format_duration, parse_duration
 from govnet.errors import ExitCode, GovnetError, StaleError
-from govnet.i18n import NP_, tr
+from govnet.i18n import N_, NP_, tr
 from govnet.inventory import Filters, Inventory, load_inventory, select_devices
 from govnet.inventory.model import Device
 from govnet.monitor.config import MonitorConfig, Retention
@@ -157,7 +157,8 @@ STATUS_COLUMNS = [
 ]
 STALE_AFTER = 3  # poll intervals: older states are history, not the network as it is
 
-_STATE_ZH = {"up": "正常", "unreachable": "不可达", "down": "宕机", "unknown": "未知"}
+_STATES = {"up": N_("up"), "unreachable": N_("unreachable"), "down": N_("down"),
+           "unknown": N_("unknown")}  # fmt: skip
 
 
 @monitor.command("status")
@@ -187,7 +188,7 @@ def status_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> Non
     table = [
         {
             **r,
-            "state": r["state"] if app.lang == "en" else _STATE_ZH.get(r["state"], r["state"]),
+            "state": tr(app.lang, _STATES.get(r["state"], r["state"])),
             "for": format_duration(max(0.0, now - r["since"])) if r["since"] else "",
             "rtt_ms": f"{r['rtt_ms']:.1f}" if r["rtt_ms"] is not None else "",
             "uptime": format_duration(r["uptime_s"]) if r["uptime_s"] is not None else "",

@@ -76,8 +76,8 @@ def test_channel(app: App, /, channel: str, rules: Path | None) -> None:
         rule="govnet-notify-test",
         device=socket.gethostname(),
         instance="",
-        title_en="govnet test message",
-        title_zh="govnet 测试消息",
+        title_en=tr("en", "govnet test message"),
+        title_zh=tr("zh", "govnet test message"),
         message=tr(spec.lang, "If you read this, alerts reach this channel."),
         opened=now,
     )

@@ -39,7 +39,7 @@ from govnet.dashboard.snapshot import (
     Ups,
 )
 from govnet.durations import format_duration
-from govnet.i18n import N_, NP_, tr
+from govnet.i18n import N_, NP_, ntr, tr
 from govnet.textsafe import visible
 
 TEMP_RANGE = (18.0, 27.0)  # GB 50174-2017, inlet
@@ -214,8 +214,8 @@ def _header(snap: Snapshot, view: View, width: int) -> Table:
             left.append(f"{STATE_MARK[state]}{counts[state]} ", style=STATE_STYLE[state])
     firing = [a for a in snap.alerts if not a.suppressed]
     crit = sum(1 for a in firing if a.severity == "critical")
-    plural = "" if len(firing) == 1 else "s"
-    left.append(" " + _t(view, "{n_firing} alert{plural}", n_firing=len(firing), plural=plural),
+    said = ntr(view.lang, "{n} alert", "{n} alerts", len(firing))
+    left.append(" " + said,
                 style="bold red" if crit else "yellow" if firing else "green")  # fmt: skip
     if crit:
         left.append(_t(view, " ({crit} critical)", crit=crit), style="bold red")
@@ -425,7 +425,7 @@ def _power_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Tex
         n = len(leaks)
         out.append(
             Text(
-                _t(view, "Leak: none ({n} sensor{value})", n=n, value="s" if n > 1 else ""),
+                ntr(view.lang, "Leak: none ({n} sensor)", "Leak: none ({n} sensors)", n),
                 style="green",
             )
         )

@@ -23,13 +23,16 @@ from rich.text import Text
 
 from govnet.checks.model import Finding, Run, Severity, Status
 from govnet.i18n import N_, NP_, tr, trp
-from govnet.report.bulletin import SEVERITY_ZH, Labels, build, report_css
+from govnet.report.bulletin import Labels, build, report_css, severity_label
 from govnet.report.scoreboard import Score, scoreboard
 from govnet.textsafe import csv_cell, safe_text, visible
 
 SCHEMA_VERSION = 1
 STATUS_STYLE = {"pass": "green", "fail": "bold red", "error": "yellow", "skip": "dim"}
-STATUS_ZH = {"pass": "通过", "fail": "不合规", "error": "无法检查", "skip": "不适用"}
+STATUS_WORDS = {
+    "pass": NP_("finding status", "pass"), "fail": NP_("finding status", "fail"),
+    "error": NP_("finding status", "error"), "skip": NP_("finding status", "skip"),
+}  # fmt: skip
 
 
 @dataclass
@@ -83,7 +86,7 @@ def _tr(lang: str) -> Callable[..., str]:
 
 
 def status_label(status: str, lang: str) -> str:
-    return STATUS_ZH[status] if lang == "zh" else status
+    return tr(lang, STATUS_WORDS.get(status, status))
 
 
 def to_json(report: AuditReport) -> str:
@@ -171,7 +174,7 @@ def to_html(report: AuditReport, lang: str, show_all: bool = False,
         lang=lang,
         _=_tr(lang),
         pgettext=lambda context, msgid: trp(lang, context, msgid),
-        sev_label=lambda s: SEVERITY_ZH[s] if lang == "zh" else s,
+        sev_label=lambda s: severity_label(s, lang, "en-lower"),
     )
 
 
@@ -209,7 +212,7 @@ def _findings_table(
         evidence = [str(e) for e in f.evidence[:3]]
         if evidence:
             detail += "\n  " + "\n  ".join(evidence)
-        sev = SEVERITY_ZH[f.severity.value] if lang == "zh" else f.severity.value
+        sev = severity_label(f.severity.value, lang, "en-lower")
         table.add_row(
             safe_text("" if key == previous else key),
             safe_text(getattr(f, second[0])),

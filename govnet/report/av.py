@@ -91,7 +91,7 @@ SNAPSHOT_COLUMNS = [
     Column("records", "Records", "right"),
     Column("stale_for", NP_("av", "Too old for")),
 ]
-SCOPE_ZH = {"unit": "单位", "site": "地点", "zone": "网络"}
+SCOPES = {"unit": NP_("av", "unit"), "site": NP_("av", "site"), "zone": NP_("av", "zone")}
 
 
 def _state(state: str, lang: str) -> Text:
@@ -132,7 +132,7 @@ def summary_table(summary: dict[str, list[dict[str, Any]]], lang: str) -> Table:
     for scope, items in summary.items():
         for s in items:
             table.add_row(
-                SCOPE_ZH[scope] if lang == "zh" else scope, s["name"], str(s["terminals"]),
+                tr(lang, SCOPES.get(scope, scope)), s["name"], str(s["terminals"]),
                 _pct(s["coverage"]), _pct(s["fresh_share"]), _pct(s["managed_share"]),
                 str(s["covered"]), str(s["fresh"]), str(s["managed"]), str(s["exempt"]),
             )  # fmt: skip

@@ -29,11 +29,23 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from govnet import __version__
 from govnet.checks.model import Evidence, Finding, Status
 from govnet.errors import GovnetError
-from govnet.i18n import N_, tr
+from govnet.i18n import N_, NP_, tr
 from govnet.textsafe import visible
 
-SEVERITY_ZH = {"critical": "严重", "high": "高", "medium": "中", "low": "低"}
-SEVERITY_EN = {"critical": "Critical", "high": "High", "medium": "Medium", "low": "Low"}
+SEVERITY_WORDS = {
+    "critical": NP_("finding severity", "Critical"), "high": NP_("finding severity", "High"),
+    "medium": NP_("finding severity", "Medium"), "low": NP_("finding severity", "Low"),
+}  # fmt: skip
+
+
+def severity_label(severity: str, lang: str, english: str = "Title") -> str:
+    """A finding's severity as a 通报 says it (严重/高/中/低); ``english="en-lower"`` keeps the
+    terminal's lower-case identifiers in English."""
+    if lang != "zh" and english == "en-lower":
+        return severity
+    return tr(lang, SEVERITY_WORDS.get(severity, severity))
+
+
 SEVERITIES = ("critical", "high", "medium", "low")
 
 
@@ -261,7 +273,7 @@ def build(
     def t(en: str, /, **params: object) -> str:
         return tr(lang, en, **params)
 
-    sev_label = SEVERITY_ZH if lang == "zh" else SEVERITY_EN
+    sev_label = {s: severity_label(s, lang) for s in SEVERITY_WORDS}
 
     zones = _tallies(findings, "zone", labels, lang)
     units = _tallies(findings, "unit", labels, lang)
@@ -390,7 +402,7 @@ def _finding(f: Finding, report: Any, labels: Labels, lang: str) -> dict[str, An
         "rule": f.rule,
         "control": f.control,
         "clause": f.clause,
-        "severity": (SEVERITY_ZH if lang == "zh" else SEVERITY_EN)[f.severity.value],
+        "severity": severity_label(f.severity.value, lang),
         "severity_key": f.severity.value,
         "title": visible(f.title.get(lang) or f.rule),
         "explanation": [visible(x) for x in explain(f, lang)],

@@ -35,13 +35,11 @@ class ReportMessage(Message):
     bulletin: dict[str, Any] = field(default_factory=dict)
 
     def title(self) -> str:
-        b, zh = self.bulletin, self.lang == "zh"
+        b = self.bulletin
         total = b["total"]
-        if zh:
-            return (f"【合规通报】总体合规率 {total['share_text']}，不合规 {total['failed']} 项，"
-                    f"无法检查 {len(b['unchecked'])} 台设备")  # fmt: skip
-        return (f"Compliance bulletin: {total['share_text']} overall, {total['failed']} failed, "
-                f"{len(b['unchecked'])} devices not checked")  # fmt: skip
+        return tr(self.lang, "Compliance bulletin: {share} overall, {failed} failed, {unchecked} "
+                  "devices not checked", share=total["share_text"], failed=total["failed"],
+                  unchecked=len(b["unchecked"]))  # fmt: skip
 
     def _lines(self) -> list[tuple[str, str]]:
         """(kind, text) lines: h = heading, p = paragraph, li = list item."""

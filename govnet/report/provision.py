@@ -128,7 +128,7 @@ def print_summary(
     if rows:
         console.print(rich_table(rows, columns, lang, title))
     for note in notes:
-        console.print(tr(lang, note["en"]), markup=False, highlight=False)
+        console.print(note[lang] or note["en"], markup=False, highlight=False)
     _print_left_to_people(console, results, lang)
     if skipped:
         names = ", ".join(r.device for r in skipped)
