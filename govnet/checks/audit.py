@@ -27,6 +27,7 @@ from govnet.collect.fetch import Collected, CollectOptions, collect
 from govnet.collect.sanitize import mask_line
 from govnet.durations import utcnow
 from govnet.errors import GovnetError, TransportError
+from govnet.i18n import _
 from govnet.inventory.loader import decode_text
 from govnet.inventory.model import Device, Inventory, Terminal
 from govnet.limits import LimitError, Limits, limits, read_regular
@@ -110,7 +111,7 @@ def read_saved_config(path: Path, lim: Limits | None = None) -> str:
 def _facts_from_dir(devices: list[Device], folder: Path) -> dict[str, DeviceFacts]:
     """Each device's saved config; one unreadable file is an ``error`` for that device only."""
     if not folder.is_dir():
-        raise GovnetError(f"--from-dir {folder}: no such directory")
+        raise GovnetError(_("--from-dir {folder}: no such directory", folder=folder))
     lim = limits()
     facts = {}
     for d in devices:
@@ -118,7 +119,8 @@ def _facts_from_dir(devices: list[Device], folder: Path) -> dict[str, DeviceFact
         path = next((p for p in candidates if p.exists()), None)
         if path is None:
             facts[d.name] = DeviceFacts(
-                d.name, error=f"no saved config {d.name}.cfg|.conf|.txt in {folder}",
+                d.name, error=_("no saved config {name}.cfg|.conf|.txt in {folder}",
+                                name=d.name, folder=folder),
                 error_kind="missing",
             )  # fmt: skip
             continue

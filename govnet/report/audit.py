@@ -23,7 +23,7 @@ from rich.text import Text
 
 from govnet.checks.model import Finding, Run, Severity, Status
 from govnet.i18n import N_, NP_, tr, trp
-from govnet.report.bulletin import Labels, build, report_css, severity_label
+from govnet.report.bulletin import Labels, build, evidence_line, report_css, severity_label
 from govnet.report.scoreboard import Score, scoreboard
 from govnet.textsafe import csv_cell, safe_text, visible
 
@@ -208,8 +208,8 @@ def _findings_table(
         if report.is_new(f):
             status.append(t(" new"), style="bold magenta")
         title = f.title.get(lang) or f.rule
-        detail = title + (f": {f.message}" if f.message else "")
-        evidence = [str(e) for e in f.evidence[:3]]
+        detail = title + (tr(lang, ": ") + f.message if f.message else "")
+        evidence = [evidence_line(e, lang) for e in f.evidence[:3]]
         if evidence:
             detail += "\n  " + "\n  ".join(evidence)
         sev = severity_label(f.severity.value, lang, "en-lower")

@@ -251,8 +251,38 @@ def _tallies(findings: list[Finding], scope: str, labels: Labels, lang: str) -> 
     return out
 
 
-def _evidence(e: Evidence) -> dict[str, Any]:
-    return {"line": e.line, "text": visible(e.text), "note": visible(e.note)}
+def _evidence(e: Evidence, lang: str) -> dict[str, Any]:
+    return {"line": e.line, "text": visible(e.text), "note": visible(note_text(e.note, lang))}
+
+
+_NOTES = (
+    (re.compile(r"^must not match (?P<pattern>.+)$"), N_("must not match {pattern}")),
+    (re.compile(r"^no line matches (?P<pattern>.+?) \(platform default: (?P<default>.*)\) = "
+                r"(?P<shown>.+?), required (?P<need>.+)$"),
+     N_("no line matches {pattern} (platform default: {default}) = {shown}, required {need}")),
+    (re.compile(r"^no line matches (?P<pattern>.+?) \(platform default: (?P<default>.*)\) = "
+                r"(?P<shown>.+)$"),
+     N_("no line matches {pattern} (platform default: {default}) = {shown}")),
+    (re.compile(r"^no line matches (?P<pattern>.+)$"), N_("no line matches {pattern}")),
+    (re.compile(r"^no section matches (?P<pattern>.+)$"), N_("no section matches {pattern}")),
+    (_VALUE, N_("= {shown}, required {need}")),
+)  # fmt: skip
+
+
+def note_text(note: str, lang: str) -> str:
+    """An evidence note of a config check (English, as stored) in the reader's language; the
+    patterns and values in it stay as they are."""
+    for pattern, msgid in _NOTES:
+        if m := pattern.match(note):
+            return tr(lang, msgid, **m.groupdict())
+    return note
+
+
+def evidence_line(e: Evidence, lang: str) -> str:
+    """``13: telnet server enable  (…)``: the device's line as it is, the note translated."""
+    where = f"{e.line}: " if e.line is not None else ""
+    note = tr(lang, "  ({note})", note=note_text(e.note, lang)) if e.note else ""
+    return f"{where}{e.text}{note}"
 
 
 def build(
@@ -407,7 +437,7 @@ def _finding(f: Finding, report: Any, labels: Labels, lang: str) -> dict[str, An
         "title": visible(f.title.get(lang) or f.rule),
         "explanation": [visible(x) for x in explain(f, lang)],
         "message": visible(f.message),
-        "evidence": [_evidence(e) for e in f.evidence],
+        "evidence": [_evidence(e, lang) for e in f.evidence],
         "remediation": visible(f.remediation.get(lang)),
         "new": bool(report.is_new(f)),
     }

@@ -413,7 +413,11 @@ def _test_blocks(
             index = first_hit.get(block, -1)
             if index < 0:
                 out.fail(
-                    f"{_where(cfg, block)}no line matches {pattern.pattern!r}",
+                    _(
+                        "{where}no line matches {pattern!r}",
+                        where=_where(cfg, block),
+                        pattern=pattern.pattern,
+                    ),
                     _missing(cfg, block, f"no line matches {pattern.pattern}"),
                 )
             elif out.has_room():
@@ -425,7 +429,13 @@ def _test_blocks(
                 block = top_of[index]
                 if block != index and block in wanted:
                     out.fail(
-                        f"{_where(cfg, block)}{cfg.texts[index]!r} matches {pattern.pattern!r}",
+                        _(
+                            "{where}line {number}: {line!r} matches {pattern!r}",
+                            where=_where(cfg, block),
+                            number=cfg.numbers[index],
+                            line=cfg.texts[index],
+                            pattern=pattern.pattern,
+                        ),
                         _line(cfg, index, f"must not match {pattern.pattern}"),
                     )
     if clause.value is not None:
