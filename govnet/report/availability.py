@@ -69,7 +69,7 @@ def display_rows(report: AvailabilityReport, level: str, lang: str) -> list[dict
             {
                 "rank": i,
                 "name": row.name,
-                "label": tr(lang, row.label_en),
+                "label": (row.label_zh or row.label_en) if lang == "zh" else row.label_en,
                 "availability": pct(row.tally.availability),
                 "outages": len(t.outages),
                 "outage_time": duration(sum(o.duration for o in t.outages)),

@@ -268,7 +268,7 @@ def availability_document(report: Any, lang: str, levels: Sequence[str]) -> Docu
                 {
                     "rank": i,
                     "name": row.name,
-                    "label": tr(lang, row.label_en),
+                    "label": (row.label_zh or row.label_en) if lang == "zh" else row.label_en,
                     "availability": None if avail is None else avail / 100,
                     "outages": len(outages),
                     "outage_time": duration(sum(outages)),
