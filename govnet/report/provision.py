@@ -161,6 +161,7 @@ def _print_left_to_people(
         why, fix = item["why"], item["remediation"]
         console.print(
             Text(
-                f"  {control} ({', '.join(devices)}): {why.get(lang) or why['en']}; {fix.get(lang) or fix['en']}"
+                f"  {control} ({', '.join(devices)}): {why.get(lang) or why['en']}; "
+                f"{fix.get(lang) or fix['en']}"
             )
         )
