@@ -242,6 +242,9 @@ def av_document(report: Any, labels: Labels, lang: str) -> Document:
     )
 
 
+LEVEL_NAMES = {"device": N_("device"), "service": N_("service")}
+
+
 def availability_document(report: Any, lang: str, levels: Sequence[str]) -> Document:
     """Availability per level (worst first), the period said in local time with its zone;
     time without data and planned maintenance are shown, never counted as outages."""
@@ -254,21 +257,50 @@ def availability_document(report: Any, lang: str, levels: Sequence[str]) -> Docu
     def t(en: str, /, **params: object) -> str:
         return tr(lang, en, **params)
 
+    from govnet.services.availability import Tally
+
     zone = report_zone(report.tz or None)
     # the availability report's columns; the bulletin says outright that no data is not counted
     no_data = Column("unknown", "No data (not counted)", "right")
     cols = [no_data if c.key == "unknown" else c for c in AVAILABILITY_COLUMNS]
     sections, figures = [], []
+    unseen: list[dict[str, Any]] = []  # nothing observed in the period: reported apart
+
+    def observed(row: Any) -> bool:
+        return bool(row.tally.up or row.tally.down)
+
+    def label(row: Any) -> str:
+        return str((row.label_zh or row.label_en) if lang == "zh" else row.label_en)
+
+    overall = Tally()
+    for row in report.by_level("device") + report.by_level("service"):
+        if observed(row):
+            overall.add(row.tally)
+        else:
+            unseen.append({
+                "level": t(LEVEL_NAMES.get(row.level, row.level)), "name": row.name,
+                "label": label(row),
+                "why": t("no sample in the period (the monitor did not poll it)"),
+            })  # fmt: skip
+    total = overall.availability
+    figures.append(
+        (
+            t("Overall (devices and services)"),
+            "—" if total is None else f"{total / 100:.3%}",
+            share_class(None if total is None else min(1.0, total / 99.9)),
+        )
+    )
     for level in levels:
         rows = []
-        for i, row in enumerate(report.by_level(level), start=1):
+        ranked = [row for row in report.by_level(level) if observed(row)]
+        for i, row in enumerate(ranked, start=1):
             times, avail = row.times, row.tally.availability
             outages = [o.duration for o in times.outages]
             rows.append(
                 {
                     "rank": i,
                     "name": row.name,
-                    "label": (row.label_zh or row.label_en) if lang == "zh" else row.label_en,
+                    "label": label(row),
                     "availability": None if avail is None else avail / 100,
                     "outages": len(outages),
                     "outage_time": duration(sum(outages)),
@@ -279,8 +311,9 @@ def availability_document(report: Any, lang: str, levels: Sequence[str]) -> Docu
             )
         en = LEVEL_TITLES.get(level, level)
         sections.append(
-            Section(t(en), cols, rows, sheet=t(en), percent=frozenset({"availability"}))
-        )
+            Section(t(en), cols, rows, sheet=t(en), percent=frozenset({"availability"}),
+                    bad="outages", empty=t("Nothing observed at this level in the period."))
+        )  # fmt: skip
         if level == "zone":
             for r in rows:
                 value = r["availability"]
@@ -292,8 +325,23 @@ def availability_document(report: Any, lang: str, levels: Sequence[str]) -> Docu
                         share_class(None if value is None else min(1.0, value / 0.999)),
                     )
                 )
+    sections.append(
+        Section(
+            t("Could not check (no data, not counted)"),
+            [Column("level", "Level"), Column("name", "Name"), Column("label", "Label"),
+             Column("why", "Why")],
+            unseen, sheet=t("No data"), empty=t("Every device and service was observed."),
+        )
+    )  # fmt: skip
     start = datetime.fromtimestamp(report.start, zone)
     end = datetime.fromtimestamp(report.end, zone)
+    zones = [label(r) or r.name for r in report.by_level("zone")]
+    scope = t(
+        "{zones}; {devices} devices, {services} services",
+        zones=t(", ").join(zones) or "—",
+        devices=len(report.by_level("device")),
+        services=len(report.by_level("service")),
+    )
     return Document(
         title=t("Availability bulletin"),
         lang=lang,
@@ -303,12 +351,13 @@ def availability_document(report: Any, lang: str, levels: Sequence[str]) -> Docu
         figures=figures,
         sections=sections,
         meta=[
+            (t("Scope"), scope),
             (
                 t("Method"),
                 t(
                     "Availability = up ÷ scheduled; planned maintenance and time without data are "
                     "not counted as outages.",
                 ),
-            )
+            ),
         ],
     )
