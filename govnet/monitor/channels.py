@@ -114,7 +114,11 @@ class Message:
     def title(self) -> str:
         worst = max(self.items, key=lambda i: _rank(i.severity))
         more = len(self.items) - 1
-        tail = tr(self.lang, " and {more} more", more=more) if more else ""
+        tail = (
+            tr(self.lang, " and {more} more ({total} in all)", more=more, total=len(self.items))
+            if more
+            else ""
+        )
         return tr(
             self.lang,
             "{status} · {severity} · {name} ({device}){tail}",

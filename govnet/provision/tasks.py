@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from pydantic import Field, ValidationError, field_validator
 
 from govnet.errors import GovnetError
-from govnet.i18n import both
+from govnet.i18n import N_, _, both
 from govnet.inventory import Filters, select_devices
 from govnet.inventory.model import Device, Inventory
 from govnet.provision import ipam
@@ -44,7 +44,7 @@ _IFNAME = re.compile(r"^[A-Za-z][A-Za-z0-9\-]*\d[\d/:.]*$")
 
 
 class OnboardArgs(Args):
-    unit: str = Field(description="the unit to onboard")
+    unit: str = Field(description=N_("the unit (单位) to onboard"))
     zone: str | None = Field(None, description="its zone (default: the unit's only zone)")
     ports: tuple[str, ...] = Field((), description="access ports, comma-separated")
     prefix_len: int = Field(24, ge=8, le=30, description="subnet size, e.g. 24")
@@ -493,7 +493,9 @@ def parse_args(task: Task, words: Sequence[str]) -> Args:
         key = ".".join(str(p) for p in first["loc"] if not isinstance(p, int)) or "?"
         if first["type"] == "missing":
             desc = model.model_fields[key].description or ""
-            raise TaskError(f"{task.name}: needs {key}=… ({desc})") from None
+            raise TaskError(
+                _("{task}: needs {key}=… ({desc})", task=task.name, key=key, desc=_(desc))
+            ) from None
         msg = str(first["msg"]).removeprefix("Value error, ")
         raise TaskError(f"{task.name}: {key}={raw.get(key, '')!r}: {msg}") from None
 

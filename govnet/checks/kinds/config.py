@@ -374,9 +374,7 @@ def _test_clause(cfg: ParsedConfig, clause: _ClauseFields, platform: str) -> _Ou
         if clause.when_absent == "pass":
             return _Outcome(True, good=[Evidence(note)])
         out = _Outcome()
-        out.fail(
-            _("no section matches {pattern!r}", pattern=clause.section.pattern), Evidence(note)
-        )
+        out.fail(_("no section matches {pattern}", pattern=clause.section.pattern), Evidence(note))
         return out
     if clause.quantifier == "any":
         results = []
