@@ -281,7 +281,12 @@ def _global_options() -> list[click.Option]:
         click.Option(
             ["--db"], metavar="URL", help="Store URL (also before the command).", **common
         ),
-        click.Option(["--lang"], type=click.Choice(["zh", "en"]), help="Label language.", **common),
+        click.Option(
+            ["--lang"],
+            type=click.Choice(["zh", "en"]),
+            help="Language of messages and reports.",
+            **common,
+        ),
         click.Option(
             ["-q", "--quiet"], is_flag=True, help="No progress or chatter (cron).", **common
         ),

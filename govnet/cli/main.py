@@ -29,7 +29,8 @@ from govnet.i18n import default_lang, set_lang
     "--lang",
     type=click.Choice(["zh", "en"]),
     default=None,
-    help="Label language [env GOVNET_LANG; config 'lang'; default from LANG].",
+    help="Language of messages, errors and reports [env GOVNET_LANG; config 'lang'; "
+    "default from LC_ALL/LC_MESSAGES/LANG].",
 )
 @click.option(
     "--db",
