@@ -484,7 +484,8 @@ def _validate_name(state: _State, entry: _Entry, name: str) -> bool:
             entry.doc,
             entry.path,
             _(
-                "bad name {name!r}: use ASCII letters, digits, '-', '_', '.' (put zh text in label)",
+                "bad name {name!r}: use ASCII letters, digits, '-', '_', '.' "
+                "(put zh text in label)",
                 name=name,
             ),
         )
