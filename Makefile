@@ -79,6 +79,7 @@ messages: $(STAMP)  ## extract the msgids (babel.cfg) into govnet.pot, update zh
 	  -o govnet/locale/govnet.pot .
 	$(BIN)/pybabel update -D govnet -i govnet/locale/govnet.pot -d govnet/locale -l zh_CN \
 	  --no-fuzzy-matching --ignore-obsolete -w 100
+	sed -i '/^"POT-Creation-Date: /d' govnet/locale/zh_CN/LC_MESSAGES/govnet.po  # no churn per run
 	$(BIN)/pybabel compile -D govnet -d govnet/locale -l zh_CN --statistics
 
 bundle:  ## offline bundles dist/govnet-VERSION-offline-{x86_64,aarch64}.tar.gz (README: 内网)
