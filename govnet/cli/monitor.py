@@ -26,6 +26,8 @@ from govnet.cli.complete import complete_devices
 from govnet.durations import format_duration, parse_duration
 from govnet.errors import ExitCode, StaleError
 from govnet.i18n import pick
+from govnet.errors import ExitCode, GovnetError, StaleError
+from govnet.i18n import N_, NP_, tr
 from govnet.inventory import Filters, Inventory, load_inventory, select_devices
 from govnet.inventory.model import Device
 from govnet.monitor.config import MonitorConfig, Retention
@@ -136,11 +138,11 @@ def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:
     summary = asyncio.run(daemon.run())
     if options.once:
         if not app.quiet:
-            en = (f"polled {summary.polls} devices: {summary.failures} without an answer, "
-                  f"{summary.varbinds} varbinds; {summary.firing} alert(s) firing")  # fmt: skip
-            zh = (f"轮询设备 {summary.polls} 台：无应答 {summary.failures} 台，"
-                  f"变量 {summary.varbinds} 个；当前告警 {summary.firing} 条")  # fmt: skip
-            app.err.print(pick(app.lang, en, zh), markup=False, highlight=False)
+            said = tr(app.lang, "polled {polls} devices: {failures} without an answer, "
+                      "{varbinds} varbinds; {firing} alert(s) firing", polls=summary.polls,
+                      failures=summary.failures, varbinds=summary.varbinds,
+                      firing=summary.firing)  # fmt: skip
+            app.err.print(said, markup=False, highlight=False)
         return int(ExitCode.UNREACHABLE) if summary.failures else 0
     return 0
 
@@ -168,15 +170,15 @@ def run_cmd(ctx: click.Context, /, **kwargs: Any) -> None:
 
 
 STATUS_COLUMNS = [
-    Column("device", "Device", "设备"),
-    Column("zone", "Zone", "网络区域"),
-    Column("role", "Role", "角色"),
-    Column("state", "State", "状态"),
-    Column("for", "For", "持续", "right"),
-    Column("rtt_ms", "RTT ms", "响应(ms)", "right"),
-    Column("uptime", "Uptime", "运行时间", "right"),
-    Column("error", "Last error", "最近错误"),
-    Column("seen", "Last poll", "最近轮询", "right"),
+    Column("device", "Device"),
+    Column("zone", NP_("monitor", "Zone")),
+    Column("role", "Role"),
+    Column("state", "State"),
+    Column("for", "For", "right"),
+    Column("rtt_ms", "RTT ms", "right"),
+    Column("uptime", "Uptime", "right"),
+    Column("error", "Last error"),
+    Column("seen", "Last poll", "right"),
 ]
 
 
@@ -226,12 +228,12 @@ def status_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> Non
 
 
 SHOW_COLUMNS = [
-    Column("metric", "Metric", "指标"),
-    Column("instance", "Instance", "对象"),
-    Column("value", "Value", "值", "right"),
-    Column("unit", "Unit", "单位"),
-    Column("label", "Meaning", "含义"),
-    Column("age", "Age", "时间", "right"),
+    Column("metric", "Metric"),
+    Column("instance", "Instance"),
+    Column("value", NP_("monitor", "Value"), "right"),
+    Column("unit", "Unit"),
+    Column("label", "Meaning"),
+    Column("age", "Age", "right"),
 ]
 
 

@@ -45,6 +45,7 @@ from govnet.dashboard.snapshot import (
 from govnet.durations import format_duration
 from govnet.i18n import pick
 from govnet.monitor.model import DeviceState
+from govnet.i18n import N_, NP_, ntr, tr
 from govnet.textsafe import visible
 
 if TYPE_CHECKING:
@@ -55,28 +56,26 @@ HUMIDITY_RANGE = (20.0, 80.0)
 SPARK = "▁▂▃▄▅▆▇█"
 
 ZONE_LABELS = {
-    "internal": ("Internal zone", "内网区"),
-    "external": ("External zone", "外网区"),
-    "internet": ("Internet zone", "互联网区"),
-    "classified": ("Classified zone", "涉密区"),
+    "internal": N_("Internal zone"),
+    "external": N_("External zone"),
+    "internet": N_("Internet zone"),
+    "classified": N_("Classified zone"),
 }
 ZONE_ORDER = ("internal", "external", "internet", "classified")
 STATE_STYLE = {"up": "green", "unreachable": "yellow", "down": "bold red", "unknown": "dim"}
 STATE_MARK = {"up": "●", "unreachable": "◐", "down": "✖", "unknown": "○"}
 ALERT_MARK = "▲"
-STATE_WORDS = {s.value: (s.value, s.label("zh")) for s in DeviceState}
+STATE_WORDS = {
+    "up": N_("up"), "unreachable": N_("unreachable"), "down": N_("down"),
+    "unknown": N_("unknown"),
+}  # fmt: skip
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
-# English tiles abbreviate; Chinese labels are short already (core.vocabulary.SEVERITY_LABELS)
-SEVERITY_SHORT = {
-    s.value: (short, s.label("zh"))
-    for s, short in zip(Severity, ("CRIT", "HIGH", "MED", "LOW"), strict=True)
-}
+SEVERITY_SHORT = {"critical": NP_("dashboard", "CRIT"), "high": NP_("dashboard", "HIGH"),
+                  "medium": NP_("dashboard", "MED"), "low": NP_("dashboard", "LOW")}  # fmt: skip
 UPS_SOURCE = {
-    3: ("MAINS", "市电", "green"),
-    4: ("BYPASS", "旁路", "yellow"),
-    5: ("BATTERY", "电池供电", "bold red"),
-    2: ("OUTPUT OFF", "无输出", "bold red"),
-}
+    3: (N_("MAINS"), "green"), 4: (N_("BYPASS"), "yellow"),
+    5: (N_("BATTERY"), "bold red"), 2: (N_("OUTPUT OFF"), "bold red"),
+}  # fmt: skip
 IF_SHORT = (
     ("TenGigabitEthernet", "Te"), ("XGigabitEthernet", "XGE"), ("GigabitEthernet", "GE"),
     ("FastEthernet", "Fa"), ("Ten-GigabitEthernet", "XGE"), ("Bridge-Aggregation", "BAGG"),
@@ -102,8 +101,8 @@ class Frame:
     devices: tuple[str, ...] = ()  # the device tiles on this page, in order (live: selection)
 
 
-def _t(view: View, en: str, zh: str) -> str:
-    return pick(view.lang, en, zh)
+def _t(view: View, en: str, /, **params: object) -> str:
+    return tr(view.lang, en, **params)
 
 
 def short_interface(name: str) -> str:
@@ -173,8 +172,8 @@ def render(snap: Snapshot, view: View) -> Frame:
     middle.add_column(width=left_w)
     middle.add_column(width=right_w)
     middle.add_row(
-        _panel(power, _t(view, "Power & environment", "供电与环境"), middle_lines),
-        _panel(links, _t(view, "Busiest links", "链路利用率"), middle_lines),
+        _panel(power, _t(view, "Power & environment"), middle_lines),
+        _panel(links, _t(view, "Busiest links"), middle_lines),
     )
     zones_title = _t(view, "Keys", "按键") if view.help else _t(view, "Devices by zone", "分区设备")
     parts: list[RenderableType] = [
@@ -271,7 +270,7 @@ def _header(snap: Snapshot, view: View, width: int) -> Table:
     left = Text()
     title = _t(view, "govnet machine room", "govnet 中心机房") if width >= 120 else "govnet"
     left.append(title, style="bold")
-    left.append(f"  {len(snap.devices)}" + _t(view, " devices: ", "台 "))
+    left.append(f"  {len(snap.devices)}" + _t(view, " devices: "))
     for state in ("down", "unreachable", "unknown", "up"):
         if counts.get(state):
             left.append(f"{STATE_MARK[state]}{counts[state]} ", style=STATE_STYLE[state])
@@ -288,7 +287,7 @@ def _header(snap: Snapshot, view: View, width: int) -> Table:
     stamp = "%Y-%m-%d %H:%M:%S" if width >= 120 else "%m-%d %H:%M:%S"
     right = Text(" " + time.strftime(stamp, time.localtime(snap.now)))
     if snap.daemon_alive:
-        right.append(" " + _t(view, "daemon ok", "守护进程正常"), style="green")
+        right.append(" " + _t(view, "daemon ok"), style="green")
     else:
         right.append(" " + _t(view, "NO DAEMON", "守护进程未运行"), style="bold red")
     newest = snap.newest_poll
@@ -319,16 +318,16 @@ def _footer(view: View, pages: int, width: int) -> Text:
         parts.append(
             _t(
                 view,
-                f"page {view.page % pages + 1}/{pages}",
-                f"第 {view.page % pages + 1}/{pages} 页",
+                "page {value}/{pages}",
+                value=view.page % pages + 1,
+                pages=pages,
             )
         )
     if view.live:
         parts.append(_t(view, "n/p: page  Enter: details  ?: keys  q: quit",
                         "n/p 翻页  Enter 详情  ? 按键  q 退出"))  # fmt: skip
     else:
-        parts.append(_t(view, "details: govnet alerts list · govnet monitor status",
-                        "详情：govnet alerts list · govnet monitor status"))  # fmt: skip
+        parts.append(_t(view, "details: govnet alerts list · govnet monitor status"))  # fmt: skip
     return Text(clip("  ·  ".join(parts), width), style="dim", no_wrap=True)
 
 
@@ -420,14 +419,14 @@ def _zone_summary(
         counts[d.state] = counts.get(d.state, 0) + 1
     for state in ("down", "unreachable", "unknown", "up"):
         if counts.get(state):
-            word = _t(view, *STATE_WORDS[state])
+            word = _t(view, STATE_WORDS[state])
             text.append(f" {STATE_MARK[state]} {counts[state]} {word}", style=STATE_STYLE[state])
     stale = sum(1 for d in devices if d.stale(snap.now))
     if stale:
         text.append(_t(view, f" · {stale} stale", f" · {stale} 台数据过时"), style="dim")
     alerting = sum(1 for d in devices if d.alerts)
     if alerting:
-        text.append(_t(view, f" · {alerting} alerting", f" · {alerting} 台告警"), style="red")
+        text.append(_t(view, " · {alerting} alerting", alerting=alerting), style="red")
     text.truncate(inner, overflow="ellipsis")
     return text
 
@@ -455,8 +454,8 @@ def _services_title(snap: Snapshot, view: View) -> str:
     n = len(snap.services)
     bad = sum(1 for t in snap.services if t.state != "up")
     if bad:
-        return _t(view, f"Services ({n}, {bad} not up)", f"业务系统（{n} 个，{bad} 个异常）")
-    return _t(view, f"Services ({n})", f"业务系统（{n} 个）")
+        return _t(view, "Services ({n}, {bad} not up)", n=n, bad=bad)
+    return _t(view, "Services ({n})", n=n)
 
 
 def _service_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Text]:
@@ -479,7 +478,7 @@ def _service_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[T
         label = t.label_zh if view.lang == "zh" else t.label_en
         label = clip(label or t.label_en or t.label_zh, label_w)
         line.append(label + " " * max(1, label_w + 1 - Text(label).cell_len))
-        word = _t(view, *STATE_WORDS.get(t.state, (t.state, t.state)))
+        word = _t(view, STATE_WORDS.get(t.state, t.state))
         if t.state != "up" and t.since:
             word += " " + format_duration(max(0.0, snap.now - t.since))
         line.append(word + " " * max(1, 13 - Text(word).cell_len), style=style)
@@ -487,7 +486,7 @@ def _service_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[T
         line.append(speed.rjust(8) + "  ")
         if t.cert_days is not None:
             days = f"{t.cert_days:.0f}"
-            cert = _t(view, f"cert {days}d", f"证书 {days} 天")
+            cert = _t(view, "cert {days}d", days=days)
             line.append(cert, style="bold red" if t.cert_days < 30 else "green")
             line.append("  ")
         if t.state != "up" and t.error:
@@ -495,7 +494,7 @@ def _service_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[T
         line.truncate(width, overflow="ellipsis")
         out.append(line)
     if more:
-        hint = _t(view, f"+{more} more: ", f"另有 {more} 个：") + "govnet report availability"
+        hint = _t(view, "+{more} more: ", more=more) + "govnet report availability"
         out.append(Text(hint, style="dim"))
     return out
 
@@ -516,42 +515,45 @@ def _power_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Tex
         )
     elif leaks:
         n = len(leaks)
-        out.append(Text(_t(view, f"Leak: none ({n} sensor{'s' if n > 1 else ''})",
-                           f"漏水：无（{n} 个传感器）"), style="green"))  # fmt: skip
+        out.append(
+            Text(
+                ntr(view.lang, "Leak: none ({n} sensor)", "Leak: none ({n} sensors)", n),
+                style="green",
+            )
+        )
     for metric in ("temperature_c", "humidity_pct"):
         for s in snap.sensors:
             if s.metric == metric:
                 out.append(_sensor_line(snap, s, view, width))
     failed = sorted({f"{s.device} {s.name}" for s in snap.sensors if not s.ok})
     if failed:
-        label = _t(view, "sensor failed: ", "传感器故障：") + ", ".join(failed)
+        label = _t(view, "sensor failed: ") + ", ".join(failed)
         out.append(Text(clip(label, width), style="yellow"))
     if not out:
-        out.append(
-            Text(_t(view, "no UPS or sensors monitored", "未监控UPS或环境传感器"), style="dim")
-        )
+        out.append(Text(_t(view, "no UPS or sensors monitored"), style="dim"))
     if len(out) > lines:
         more = len(out) - lines + 1
-        out = [*out[: lines - 1], Text(_t(view, f"+{more} more", f"另有 {more} 项"), style="dim")]
+        out = [*out[: lines - 1], Text(_t(view, "+{more} more", more=more), style="dim")]
     return out
 
 
 def _ups_line(snap: Snapshot, u: Ups, view: View, width: int) -> Text:
     line = Text(clip(u.device, 8).ljust(9))
     if u.state in ("down", "unreachable"):
-        line.append(_t(view, *STATE_WORDS[u.state]).upper(), style="bold red")
+        line.append(_t(view, STATE_WORDS[u.state]).upper(), style="bold red")
         return line
     source = UPS_SOURCE.get(int(u.source)) if u.source is not None else None
     if source:
-        line.append(_t(view, source[0], source[1]), style=source[2])
+        line.append(_t(view, source[0]), style=source[1])
     if u.battery in (3.0, 4.0):
-        line.append(" " + _t(view, "LOW" if u.battery == 3 else "DEPLETED",
-                             "电量低" if u.battery == 3 else "耗尽"), style="bold red")  # fmt: skip
+        line.append(
+            " " + (_t(view, "LOW") if u.battery == 3 else _t(view, "DEPLETED")), style="bold red"
+        )
     if u.charge is not None:
         line.append(f" {u.charge:.0f}%")
     if u.minutes is not None:
         style = "bold red" if u.minutes < 10 else ""
-        line.append(_t(view, f" {u.minutes:.0f}min", f" {u.minutes:.0f}分钟"), style=style)
+        line.append(_t(view, " {minutes:.0f}min", minutes=u.minutes), style=style)
     room = width - line.cell_len - 1
     if room >= 3:
         points = snap.sparks.get((u.device, "ups_charge_pct", ""), [])
@@ -581,7 +583,7 @@ def _sensor_line(snap: Snapshot, s: Sensor, view: View, width: int) -> Text:
 
 def _link_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Text]:
     if not snap.links:
-        return [Text(_t(view, "no interface figures yet", "尚无接口数据"), style="dim")]
+        return [Text(_t(view, "no interface figures yet"), style="dim")]
     name_w = max(12, min(28, width // 2))
     spark_w = min(12, (width - name_w - 7) // 3) if width >= 50 else 0
     bar_w = max(4, width - name_w - 7 - (spark_w + 1 if spark_w else 0))
@@ -607,12 +609,12 @@ def _link_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Text
 
 def _alerts_title(snap: Snapshot, view: View) -> str:
     n = len(snap.alerts)
-    return _t(view, f"Alerts ({n} firing, newest first)", f"当前告警（{n} 条，最新在前）")
+    return _t(view, "Alerts ({n} firing, newest first)", n=n)
 
 
 def _alert_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Text]:
     if not snap.alerts:
-        return [Text(_t(view, "no alerts", "无告警"), style="green")]
+        return [Text(_t(view, "no alerts"), style="green")]
     shown: list[ActiveAlert] = snap.alerts[:lines]
     more = len(snap.alerts) - len(shown)
     if more:
@@ -620,17 +622,17 @@ def _alert_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Tex
         more = len(snap.alerts) - len(shown)
     out = []
     for a in shown:
-        sev = _t(view, *SEVERITY_SHORT.get(a.severity, (a.severity, a.severity)))
+        sev = _t(view, SEVERITY_SHORT.get(a.severity, a.severity))
         when = time.strftime("%H:%M", time.localtime(a.opened))
         where = f"{a.device}:{short_interface(a.instance)}" if a.instance else a.device
         title = a.title_zh if view.lang == "zh" else a.title_en
         flags = ""
         if a.suppressed:
-            flags += _t(view, " [suppressed]", "［已抑制］")
+            flags += _t(view, " [suppressed]")
         if a.acked:
-            flags += _t(view, " [acked]", "［已确认］")
+            flags += _t(view, " [acked]")
         if a.flapping:
-            flags += _t(view, " [flapping]", "［抖动］")
+            flags += _t(view, " [flapping]")
         line = Text(f"{when} ")
         pad = " " * max(1, 5 - Text(sev).cell_len)
         line.append(sev + pad, style=SEVERITY_STYLE.get(a.severity, ""))
@@ -641,8 +643,7 @@ def _alert_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Tex
         line.truncate(width, overflow="ellipsis")
         out.append(line)
     if more:
-        out.append(Text(_t(view, f"+{more} more: govnet alerts list",
-                           f"另有 {more} 条：govnet alerts list"), style="dim"))  # fmt: skip
+        out.append(Text(_t(view, "+{more} more: govnet alerts list", more=more), style="dim"))
     return out
 
 
