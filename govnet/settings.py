@@ -42,8 +42,8 @@ from pydantic import BeforeValidator, ConfigDict, Field, ValidationError, field_
 from govnet import limits as input_limits
 from govnet.durations import parse_duration
 from govnet.errors import Diagnostic, GovnetError, InputError
-from govnet.secrets import SecretRef
 from govnet.i18n import N_, _
+from govnet.secrets import SecretRef
 from govnet.validation import Strict, diagnostics_from
 from govnet.yamlsrc import load_yaml_file, suggest
 

@@ -48,8 +48,8 @@ from govnet.av.parse import (
     parse_offset,
 )
 from govnet.errors import Diagnostic, InputError
-from govnet.store.avrecords import Edition
 from govnet.i18n import N_
+from govnet.store.avrecords import Edition
 from govnet.validation import Listed, Regex, Strict, diagnostics_from
 from govnet.yamlsrc import load_yaml_file
 

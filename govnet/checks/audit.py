@@ -122,8 +122,10 @@ def _facts_from_dir(devices: list[Device], folder: Path) -> dict[str, DeviceFact
         path = next((p for p in candidates if p.exists()), None)
         if path is None:
             facts[d.name] = DeviceFacts(
-                d.name, error=_("no saved config {name}.cfg|.conf|.txt in {folder}",
-                                name=d.name, folder=folder),
+                d.name,
+                error=_(
+                    "no saved config {name}.cfg|.conf|.txt in {folder}", name=d.name, folder=folder
+                ),
                 error_kind="missing",
             )
             continue

@@ -14,8 +14,7 @@ from govnet.cli.complete import complete_devices
 from govnet.core.vocabulary import Severity
 from govnet.durations import SinceParam
 from govnet.errors import ExitCode, GovnetError
-from govnet.i18n import NP_, tr
-from govnet.monitor.channels import severity_word
+from govnet.i18n import tr
 from govnet.report.tabular import Column, emit_rows
 from govnet.textsafe import safe_text, visible
 
@@ -70,7 +69,7 @@ def list_cmd(
 
     found = list_alerts(app.store(create=False), show_all, since, device)
     if not found and fmt == "table" and not app.quiet:
-        app.err.print(pick(app.lang, "no alerts", "无告警"), markup=False)
+        app.err.print(tr(app.lang, "no alerts"), markup=False)
     else:
         text = emit_rows(
             app.console,

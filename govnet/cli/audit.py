@@ -16,11 +16,9 @@ from govnet.cli.documents import channel_sender, deliver, notify_options, write_
 from govnet.collect.fetch import CollectOptions
 from govnet.core.vocabulary import Severity
 from govnet.errors import GovnetError
-from govnet.i18n import pick
+from govnet.i18n import NP_, tr
 from govnet.inventory.labels import Labels
 from govnet.inventory.select import select_targets
-from govnet.i18n import NP_, tr
-from govnet.inventory import select_devices, select_terminals
 from govnet.report import audit as render
 from govnet.report import documents
 from govnet.report.tabular import Column, emit_rows, to_json

@@ -14,10 +14,8 @@ from govnet.checks.kinds.antivirus import load_policy
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.cli.documents import channel_sender, notify_options, send_document
 from govnet.errors import ExitCode, GovnetError
-from govnet.i18n import pick
-from govnet.inventory.select import DeviceOnlyFilter, select_only_terminals
 from govnet.i18n import tr
-from govnet.inventory import select_terminals
+from govnet.inventory.select import DeviceOnlyFilter, select_only_terminals
 from govnet.report import av as render
 from govnet.report.tabular import emit_rows, to_json
 from govnet.settings import active

@@ -194,7 +194,7 @@ def scan(
     waves.append(devices)
     rows: list[dict[str, Any]] = []
     total = len(bastions) + len(devices)
-    with app.progress(total, pick(app.lang, "scanning", "扫描中")) as advance:
+    with app.progress(total, tr(app.lang, "scanning")) as advance:
         for wave in waves:
             fleet = run_fleet(wave, lambda d: _scan_one(store, d, timeout), workers, advance)
             rows += [r.result for r in fleet if r.result is not None]
@@ -203,7 +203,7 @@ def scan(
                 for r in fleet
                 if r.error is not None
             ]
-    title = pick(app.lang, "host key scan", "主机密钥扫描")
+    title = tr(app.lang, "host key scan")
     text = emit_rows(app.console, rows, SCAN_COLUMNS, fmt, app.lang, title,
                      json_data={"file": str(store.path), "results": rows})  # fmt: skip
     if text is not None:

@@ -9,8 +9,6 @@ import click
 
 from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
 from govnet.cli.complete import complete_any_name
-from govnet.i18n import pick
-from govnet.errors import GovnetError
 from govnet.i18n import NP_, tr
 from govnet.inventory import select_devices, select_terminals
 from govnet.inventory.views import describe, device_row, site_tree

@@ -12,8 +12,6 @@ from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.cli.complete import complete_zones
 from govnet.cli.documents import channel_sender, emit_document, notify_options, send_document
 from govnet.durations import DurationParam, SinceParam, format_age, utcnow
-from govnet.i18n import pick
-from govnet.durations import DurationParam, SinceParam, format_age
 from govnet.i18n import NP_, tr
 from govnet.report.tabular import Column, emit_rows
 
@@ -120,7 +118,7 @@ def canary(
     done = summary(counts)
     if not app.quiet:
         app.err.print(
-            pick(app.lang, f"canary stopped: {done}", f"探针接收端已停止：{done}"),
+            tr(app.lang, "canary stopped: {done}", done=done),
             markup=False,
         )
 

@@ -25,9 +25,7 @@ from govnet.cli.common import (
 from govnet.cli.complete import complete_devices
 from govnet.durations import format_duration, parse_duration
 from govnet.errors import ExitCode, StaleError
-from govnet.i18n import pick
-from govnet.errors import ExitCode, GovnetError, StaleError
-from govnet.i18n import N_, NP_, tr
+from govnet.i18n import NP_, tr
 from govnet.inventory import Filters, Inventory, load_inventory, select_devices
 from govnet.inventory.model import Device
 from govnet.monitor.config import MonitorConfig, Retention
@@ -200,8 +198,9 @@ def status_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> Non
     now = time.time()
     states = device_status(app.store(create=False), wanted, now)
     if not states and fmt == "table":
-        app.err.print(pick(app.lang, "no device states stored yet: run 'govnet monitor run'",
-                           "尚无设备状态：请先运行 govnet monitor run"), markup=False)  # fmt: skip
+        app.err.print(
+            tr(app.lang, "no device states stored yet: run 'govnet monitor run'"), markup=False
+        )
     text = emit_rows(
         app.console,
         [s.cells(app.lang, now) for s in states],
@@ -216,14 +215,20 @@ def status_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> Non
     if last is not None and last.stale:
         age = format_duration(last.age_s) if last.age_s is not None else "?"
         every = format_duration(last.interval)
-        raise StaleError(pick(
-            app.lang,
-            f"device states are old: the newest poll was {age} ago ({last.device}), more "
-            f"than {STALE_AFTER} poll intervals ({every}); is govnetd running? "
-            "(systemctl status govnetd)",
-            f"设备状态已过时：最近一次轮询在 {age} 前（{last.device}），超过 {STALE_AFTER} 个"
-            f"轮询周期（{every}）；govnetd 是否在运行？（systemctl status govnetd）",
-        ))  # fmt: skip
+        raise StaleError(
+            tr(
+                app.lang,
+                (
+                    "device states are old: the newest poll was {age} ago "
+                    "({device}), more than {STALE_AFTER} poll intervals ({every}); "
+                    "is govnetd running? (systemctl status govnetd)"
+                ),
+                age=age,
+                device=last.device,
+                STALE_AFTER=STALE_AFTER,
+                every=every,
+            )
+        )
     exit_with(int(ExitCode.UNREACHABLE) if any(s.bad for s in states) else 0)
 
 
@@ -263,14 +268,14 @@ def show_cmd(
 
 
 HISTORY_COLUMNS = [
-    Column("device", "Device", "设备"),
-    Column("metric", "Metric", "指标"),
-    Column("instance", "Instance", "对象"),
-    Column("time", "Time", "时间"),
-    Column("value", "Value", "值", "right"),
-    Column("min", "Min", "最小", "right"),
-    Column("max", "Max", "最大", "right"),
-    Column("unit", "Unit", "单位"),
+    Column("device", "Device"),
+    Column("metric", "Metric"),
+    Column("instance", "Instance"),
+    Column("time", "Time"),
+    Column("value", NP_("history", "Value"), "right"),
+    Column("min", "Min", "right"),
+    Column("max", "Max", "right"),
+    Column("unit", "Unit"),
 ]
 
 
@@ -312,9 +317,9 @@ def history_cmd(
     if fmt == "chart":
         from govnet.dashboard.chart import history_chart
 
-        step = {0: pick(app.lang, "raw samples", "原始采样"),
-                300: pick(app.lang, "5-minute averages", "5分钟均值"),
-                3600: pick(app.lang, "hourly averages", "小时均值")}[history.step]  # fmt: skip
+        step = {0: tr(app.lang, "raw samples"),
+                300: tr(app.lang, "5-minute averages"),
+                3600: tr(app.lang, "hourly averages")}[history.step]  # fmt: skip
         stamp = "%Y-%m-%d %H:%M"
         head = (f"{device}  {datetime.fromtimestamp(start, zone).strftime(stamp)} — "
                 f"{datetime.fromtimestamp(end, zone).strftime(stamp)}  ({step})")  # fmt: skip

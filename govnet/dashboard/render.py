@@ -43,9 +43,8 @@ from govnet.dashboard.snapshot import (
     Ups,
 )
 from govnet.durations import format_duration
-from govnet.i18n import pick
-from govnet.monitor.model import DeviceState
-from govnet.i18n import N_, NP_, ntr, tr
+from govnet.i18n import N_, ntr, tr
+from govnet.monitor.model import DEVICE_STATE_LABELS, DeviceState
 from govnet.textsafe import visible
 
 if TYPE_CHECKING:
@@ -65,13 +64,10 @@ ZONE_ORDER = ("internal", "external", "internet", "classified")
 STATE_STYLE = {"up": "green", "unreachable": "yellow", "down": "bold red", "unknown": "dim"}
 STATE_MARK = {"up": "●", "unreachable": "◐", "down": "✖", "unknown": "○"}
 ALERT_MARK = "▲"
-STATE_WORDS = {
-    "up": N_("up"), "unreachable": N_("unreachable"), "down": N_("down"),
-    "unknown": N_("unknown"),
-}  # fmt: skip
+STATE_WORDS = {s.value: DEVICE_STATE_LABELS[s] for s in DeviceState}  # msgids: 正常, 宕机…
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
-SEVERITY_SHORT = {"critical": NP_("dashboard", "CRIT"), "high": NP_("dashboard", "HIGH"),
-                  "medium": NP_("dashboard", "MED"), "low": NP_("dashboard", "LOW")}  # fmt: skip
+# English tiles abbreviate; Chinese ones say the one label (core.vocabulary.SEVERITY_LABELS)
+SEVERITY_SHORT = {"critical": "CRIT", "high": "HIGH", "medium": "MED", "low": "LOW"}
 UPS_SOURCE = {
     3: (N_("MAINS"), "green"), 4: (N_("BYPASS"), "yellow"),
     5: (N_("BATTERY"), "bold red"), 2: (N_("OUTPUT OFF"), "bold red"),
@@ -103,6 +99,16 @@ class Frame:
 
 def _t(view: View, en: str, /, **params: object) -> str:
     return tr(view.lang, en, **params)
+
+
+def _severity(view: View, severity: str) -> str:
+    """CRIT/HIGH/MED/LOW on English tiles; 严重/高/中/低 (the one label table) in Chinese."""
+    if view.lang != "zh":
+        return SEVERITY_SHORT.get(severity, severity)
+    try:
+        return Severity(severity).label(view.lang)
+    except ValueError:
+        return severity
 
 
 def short_interface(name: str) -> str:
@@ -175,7 +181,7 @@ def render(snap: Snapshot, view: View) -> Frame:
         _panel(power, _t(view, "Power & environment"), middle_lines),
         _panel(links, _t(view, "Busiest links"), middle_lines),
     )
-    zones_title = _t(view, "Keys", "按键") if view.help else _t(view, "Devices by zone", "分区设备")
+    zones_title = _t(view, "Keys") if view.help else _t(view, "Devices by zone")
     parts: list[RenderableType] = [
         _header(snap, view, width),
         _panel(zone_text, zones_title, zones_lines),
@@ -237,18 +243,18 @@ def _budget(snap: Snapshot, view: View, inner: int) -> tuple[int, int, int, int]
 
 def _help_lines(view: View, inner: int) -> list[Text]:
     keys = [
-        ("n  space  PgDn  ↓  →", "next page", "下一页"),
-        ("p  PgUp  ↑  ←", "previous page", "上一页"),
-        ("Home  End", "first / last page", "首页 / 末页"),
-        ("Tab  Shift-Tab", "select a device", "选择设备"),
-        ("Enter", "device details (Esc: back)", "设备详情（Esc 返回）"),
-        ("?", "this help (Esc closes it)", "本帮助（Esc 关闭）"),
-        ("q  Ctrl-C", "quit", "退出"),
+        ("n  space  PgDn  ↓  →", N_("next page")),
+        ("p  PgUp  ↑  ←", N_("previous page")),
+        ("Home  End", N_("first / last page")),
+        ("Tab  Shift-Tab", N_("select a device")),
+        ("Enter", N_("device details (Esc: back)")),
+        ("?", N_("this help (Esc closes it)")),
+        ("q  Ctrl-C", N_("quit")),
     ]
     out = []
-    for key, en, zh in keys:
+    for key, said in keys:
         line = Text(key.ljust(22), style="bold")
-        line.append(_t(view, en, zh))
+        line.append(_t(view, said))
         line.truncate(inner, overflow="ellipsis")
         out.append(line)
     return out
@@ -268,7 +274,7 @@ def _header(snap: Snapshot, view: View, width: int) -> Table:
     for d in snap.devices:
         counts[d.state] = counts.get(d.state, 0) + 1
     left = Text()
-    title = _t(view, "govnet machine room", "govnet 中心机房") if width >= 120 else "govnet"
+    title = _t(view, "govnet machine room") if width >= 120 else "govnet"
     left.append(title, style="bold")
     left.append(f"  {len(snap.devices)}" + _t(view, " devices: "))
     for state in ("down", "unreachable", "unknown", "up"):
@@ -276,25 +282,24 @@ def _header(snap: Snapshot, view: View, width: int) -> Table:
             left.append(f"{STATE_MARK[state]}{counts[state]} ", style=STATE_STYLE[state])
     firing = [a for a in snap.alerts if not a.suppressed]
     crit = sum(1 for a in firing if a.severity == "critical")
-    plural = "" if len(firing) == 1 else "s"
     left.append(
-        " " + _t(view, f"{len(firing)} alert{plural}", f"告警 {len(firing)}"),
+        " " + ntr(view.lang, "{n} alert", "{n} alerts", len(firing)),
         style="bold red" if crit else "yellow" if firing else "green",
     )
     if crit:
-        zh = f"（{Severity.CRITICAL.label('zh')} {crit}）"
-        left.append(_t(view, f" ({crit} critical)", zh), style="bold red")
+        said = _t(view, " ({crit} {critical})", crit=crit, critical=_severity(view, "critical"))
+        left.append(said, style="bold red")
     stamp = "%Y-%m-%d %H:%M:%S" if width >= 120 else "%m-%d %H:%M:%S"
     right = Text(" " + time.strftime(stamp, time.localtime(snap.now)))
     if snap.daemon_alive:
         right.append(" " + _t(view, "daemon ok"), style="green")
     else:
-        right.append(" " + _t(view, "NO DAEMON", "守护进程未运行"), style="bold red")
+        right.append(" " + _t(view, "NO DAEMON"), style="bold red")
     newest = snap.newest_poll
     if newest is not None:
         age = short_age(snap.now - newest)
         fresh = not any(d.last_poll == newest and d.stale(snap.now) for d in snap.devices)
-        right.append(" " + _t(view, f"data {age} old", f"数据{age}前"),
+        right.append(" " + _t(view, "data {age} old", age=age),
                      style="" if fresh else "bold red")  # fmt: skip
     grid = Table.grid(expand=True)
     grid.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
@@ -324,8 +329,7 @@ def _footer(view: View, pages: int, width: int) -> Text:
             )
         )
     if view.live:
-        parts.append(_t(view, "n/p: page  Enter: details  ?: keys  q: quit",
-                        "n/p 翻页  Enter 详情  ? 按键  q 退出"))  # fmt: skip
+        parts.append(_t(view, "n/p: page  Enter: details  ?: keys  q: quit"))  # fmt: skip
     else:
         parts.append(_t(view, "details: govnet alerts list · govnet monitor status"))  # fmt: skip
     return Text(clip("  ·  ".join(parts), width), style="dim", no_wrap=True)
@@ -355,8 +359,7 @@ def _natural_zone_lines(snap: Snapshot, inner: int, cap: int = 16) -> int:
 
 def _zones(snap: Snapshot, view: View, inner: int, lines: int) -> tuple[list[Text], int, list[str]]:
     if not snap.devices:
-        msg = _t(view, "no device states yet: is govnetd running? (govnet monitor run)",
-                 "尚无设备状态：govnetd 是否在运行？（govnet monitor run）")  # fmt: skip
+        msg = _t(view, "no device states yet: is govnetd running? (govnet monitor run)")
         return [Text(msg, style="yellow")], 1, []
     zones: dict[str, list[DeviceTile]] = {}
     for d in snap.devices:
@@ -411,9 +414,13 @@ def _zones(snap: Snapshot, view: View, inner: int, lines: int) -> tuple[list[Tex
 def _zone_summary(
     zone: str, devices: Sequence[DeviceTile], view: View, inner: int, snap: Snapshot
 ) -> Text:
-    en, zh = snap.zone_labels.get(zone) or ZONE_LABELS.get(zone, (zone, zone))
-    text = Text(_t(view, en, zh), style="bold")
-    text.append(_t(view, f" · {len(devices)} devices:", f" · {len(devices)} 台："))
+    labels = snap.zone_labels.get(zone)  # the inventory's own (en, zh): data, not msgids
+    if labels:
+        name = (labels[1] or labels[0]) if view.lang == "zh" else (labels[0] or labels[1])
+    else:
+        name = _t(view, ZONE_LABELS.get(zone, zone))
+    text = Text(name or zone, style="bold")
+    text.append(_t(view, " · {n_devices} devices:", n_devices=len(devices)))
     counts: dict[str, int] = {}
     for d in devices:
         counts[d.state] = counts.get(d.state, 0) + 1
@@ -423,7 +430,7 @@ def _zone_summary(
             text.append(f" {STATE_MARK[state]} {counts[state]} {word}", style=STATE_STYLE[state])
     stale = sum(1 for d in devices if d.stale(snap.now))
     if stale:
-        text.append(_t(view, f" · {stale} stale", f" · {stale} 台数据过时"), style="dim")
+        text.append(_t(view, " · {stale} stale", stale=stale), style="dim")
     alerting = sum(1 for d in devices if d.alerts)
     if alerting:
         text.append(_t(view, " · {alerting} alerting", alerting=alerting), style="red")
@@ -511,7 +518,7 @@ def _power_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Tex
     if wet:
         names = ", ".join(f"{s.device} {s.name}" for s in wet)
         out.append(
-            Text(clip(_t(view, f"WATER LEAK: {names}", f"漏水：{names}"), width), style="bold red")
+            Text(clip(_t(view, "WATER LEAK: {names}", names=names), width), style="bold red")
         )
     elif leaks:
         n = len(leaks)
@@ -622,7 +629,7 @@ def _alert_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Tex
         more = len(snap.alerts) - len(shown)
     out = []
     for a in shown:
-        sev = _t(view, SEVERITY_SHORT.get(a.severity, a.severity))
+        sev = _severity(view, a.severity)
         when = time.strftime("%H:%M", time.localtime(a.opened))
         where = f"{a.device}:{short_interface(a.instance)}" if a.instance else a.device
         title = a.title_zh if view.lang == "zh" else a.title_en
@@ -673,8 +680,8 @@ def render_detail(d: Detail, view: View) -> Frame:
     inner = width - 4
     state = str(d.state.get("state", "unknown"))
     head = Text(f"govnet · {d.device} ", style="bold")
-    head.append(f"{STATE_MARK.get(state, '?')} {_t(view, *STATE_WORDS.get(state, (state, state)))}",
-                style=STATE_STYLE.get(state, ""))  # fmt: skip
+    word = _t(view, STATE_WORDS.get(state, state))
+    head.append(f"{STATE_MARK.get(state, '?')} {word}", style=STATE_STYLE.get(state, ""))
     since = d.state.get("since") or 0.0
     if since:
         head.append(" " + format_duration(max(0.0, d.now - since)))
@@ -684,7 +691,7 @@ def render_detail(d: Detail, view: View) -> Frame:
     last = d.state.get("last_poll") or 0.0
     if last:
         age = format_duration(max(0.0, d.now - last))
-        head.append(_t(view, f" · polled {age} ago", f" · {age}前轮询"))
+        head.append(_t(view, " · polled {age} ago", age=age))
     if d.state.get("error") and state != "up":
         head.append(f" · {visible(str(d.state['error']), keep_layout=False)}", style="dim")
     head.truncate(width, overflow="ellipsis")
@@ -709,7 +716,7 @@ def render_detail(d: Detail, view: View) -> Frame:
                         style="cyan")  # fmt: skip
         readings.append(line)
     if not readings:
-        readings.append(Text(_t(view, "no readings stored", "尚无数据"), style="dim"))
+        readings.append(Text(_t(view, "no readings stored"), style="dim"))
 
     ports: list[Text] = []
     name_w = min(24, max(10, inner // 4))
@@ -752,27 +759,27 @@ def render_detail(d: Detail, view: View) -> Frame:
         reading_lines, port_lines, alert_lines = len(readings), len(ports), len(alerts)
     if len(readings) > reading_lines:
         more = len(readings) - reading_lines + 1
-        hint = _t(view, f"+{more} more: govnet monitor show {d.device}",
-                  f"另有 {more} 项：govnet monitor show {d.device}")  # fmt: skip
+        hint = _t(view, "+{more} more: govnet monitor show {device}", more=more, device=d.device)
         readings = [*readings[: reading_lines - 1], Text(hint, style="dim")]
     parts: list[RenderableType] = [
         head,
-        _panel(readings, _t(view, "Health and readings", "运行状态与读数"), reading_lines),
+        _panel(readings, _t(view, "Health and readings"), reading_lines),
     ]
     if ports:
-        parts.append(_panel(ports, _t(view, "Interfaces, busiest first", "接口（按流量）"),
+        parts.append(_panel(ports, _t(view, "Interfaces, busiest first"),
                             port_lines))  # fmt: skip
     if chart_lines and chart is not None:
         from govnet.dashboard.chart import series_chart
 
         drawn = series_chart(chart, d.now - SPARK_WINDOW, d.now, inner, chart_lines - 2, view.lang)
-        parts.append(_panel(drawn, _t(view, "Last hour", "最近一小时"), chart_lines))
+        parts.append(_panel(drawn, _t(view, "Last hour"), chart_lines))
     n = len(d.alerts)
-    parts.append(_panel(alerts, _t(view, f"Alerts ({n})", f"告警（{n} 条）"), alert_lines))
-    keys = _t(view, "Esc: back  ←/→: previous/next device  history: govnet monitor history "
-              f"{d.device}  q: quit",
-              f"Esc 返回  ←/→ 上/下一台  历史：govnet monitor history {d.device}  q 退出",
-    )  # fmt: skip
+    parts.append(_panel(alerts, _t(view, "Alerts ({n})", n=n), alert_lines))
+    keys = _t(
+        view,
+        ("Esc: back  ←/→: previous/next device  history: govnet monitor history {device}  q: quit"),
+        device=d.device,
+    )
     parts.append(Text(clip(keys, width), style="dim", no_wrap=True))
     return Frame(Group(*parts), 1, (d.device,))
 

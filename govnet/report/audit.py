@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from govnet.checks.model import AuditReport, Finding
-from govnet.core.vocabulary import Severity, Status
+from govnet.core.vocabulary import Status
 from govnet.i18n import N_, NP_, tr, trp
 from govnet.report.bulletin import build, evidence_line, report_css, severity_label
 from govnet.textsafe import csv_cell, safe_text, visible

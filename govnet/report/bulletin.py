@@ -29,7 +29,7 @@ from govnet import __version__
 from govnet.checks.model import Finding
 from govnet.core.vocabulary import Evidence, Severity, Status
 from govnet.errors import GovnetError
-from govnet.i18n import N_, NP_, tr
+from govnet.i18n import N_, tr
 from govnet.inventory.labels import Labels
 from govnet.textsafe import visible
 

@@ -257,7 +257,7 @@ def availability_document(report: Any, lang: str, levels: Sequence[str]) -> Docu
     def t(en: str, /, **params: object) -> str:
         return tr(lang, en, **params)
 
-    from govnet.services.availability import Tally
+    from govnet.availability.sla import Tally
 
     zone = report_zone(report.tz or None)
     # the availability report's columns; the bulletin says outright that no data is not counted

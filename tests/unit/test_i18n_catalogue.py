@@ -74,7 +74,7 @@ def test_the_code_says_hundreds_of_messages() -> None:
     assert len(found) > 500
     # the kinds of call the Makefile's keywords cover, each seen at least once
     assert (None, "{n} error in {what}") in found  # ngettext (errors.py)
-    assert ("alert severity", "critical") in found  # NP_ with a context
+    assert ("severity", "Critical") in found  # NP_ with a context
     assert (None, "Device") in found  # Column / t headers
     assert (None, "1. Overall compliance") in found  # the HTML template
 
@@ -131,9 +131,9 @@ def test_a_counted_message_in_each_language(lang: str, expected: str) -> None:
 def test_context_picks_the_chinese_word() -> None:
     from govnet.i18n import NP_
 
-    assert i18n.tr("zh", NP_("alert severity", "critical")) == "紧急"
+    assert i18n.tr("zh", NP_("severity", "Critical")) == "严重"  # findings' and alerts' alike
     assert i18n.tr("zh", "Terminals") != i18n.tr("zh", NP_("bulletins", "Terminals"))
-    assert i18n.tr("en", NP_("alert severity", "critical")) == "critical"
+    assert i18n.tr("en", NP_("severity", "Critical")) == "Critical"
 
 
 def test_no_chinese_literal_left_in_the_code_that_people_read() -> None:

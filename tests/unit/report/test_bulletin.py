@@ -398,11 +398,11 @@ def test_av_and_isolation_notify(
 def test_availability_bulletin_html_ranks_units_by_chinese_name_and_sets_no_data_apart() -> None:
     """``report availability -f html`` is the 通报: title, period, scope, one overall figure,
     units by Chinese name worst first, devices never polled apart, footer, A4."""
+    from govnet.availability.sla import build_report
     from govnet.inventory import load_inventory
     from govnet.report.bulletins import availability_document
     from govnet.report.document import to_html as document_html
-    from govnet.services.availability import build_report
-    from govnet.store.services import Span
+    from govnet.store.availability import Span
 
     inv = load_inventory(LAB_INVENTORY)
     h, start = 3600.0, 1_780_000_000.0
