@@ -93,7 +93,7 @@ def ntr(lang: str, singular: str, plural: str, n: int, /, **params: object) -> s
 
 def trp(lang: str, context: str, msgid: str, /, **params: object) -> str:
     """``msgid`` in ``lang`` as said in ``context`` (one English word, two Chinese ones:
-    an alert's "critical" is 紧急, an audit finding's 严重)."""
+    a bulletin's "Terminals" is 终端, a table's column 终端数)."""
     return _format(catalogue(lang).pgettext(context, msgid), params)
 
 

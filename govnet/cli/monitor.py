@@ -218,11 +218,9 @@ def status_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> Non
         raise StaleError(
             tr(
                 app.lang,
-                (
-                    "device states are old: the newest poll was {age} ago "
-                    "({device}), more than {STALE_AFTER} poll intervals ({every}); "
-                    "is govnetd running? (systemctl status govnetd)"
-                ),
+                "device states are old: the newest poll was {age} ago "
+                "({device}), more than {STALE_AFTER} poll intervals ({every}); "
+                "is govnetd running? (systemctl status govnetd)",
                 age=age,
                 device=last.device,
                 STALE_AFTER=STALE_AFTER,

@@ -92,10 +92,8 @@ def export_cmd(
         app.err.print(
             tr(
                 app.lang,
-                (
-                    "signing key {generate_key} (keep it private), public key {pub} "
-                    "(give it to the importing side), key id {kid}"
-                ),
+                "signing key {generate_key} (keep it private), public key {pub} "
+                "(give it to the importing side), key id {kid}",
                 generate_key=generate_key,
                 pub=pub,
                 kid=kid,
@@ -110,7 +108,7 @@ def export_cmd(
         raise TransferError(
             tr(
                 app.lang,
-                ("no signing key: pass --key file:PATH (make one with --generate-key PATH)"),
+                "no signing key: pass --key file:PATH (make one with --generate-key PATH)",
             )
         )
     key = load_signing_key(key_ref)

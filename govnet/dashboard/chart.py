@@ -103,7 +103,8 @@ def series_chart(
         now, mean = tr(lang, "now"), tr(lang, "avg")
         title.append(f"  {now} {human(last, s.unit)}  {mean} {human(avg, s.unit)}")
         if peak is not None:
-            title.append(f"  {tr(lang, 'peak')} {human(peak, s.unit)}")
+            top = tr(lang, "peak")
+            title.append(f"  {top} {human(peak, s.unit)}")
     else:
         title.append("  " + tr(lang, "no samples in this period"), style="yellow")
     title.truncate(width, overflow="ellipsis")

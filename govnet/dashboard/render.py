@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -68,6 +68,7 @@ STATE_WORDS = {s.value: DEVICE_STATE_LABELS[s] for s in DeviceState}  # msgids: 
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 # English tiles abbreviate; Chinese ones say the one label (core.vocabulary.SEVERITY_LABELS)
 SEVERITY_SHORT = {"critical": "CRIT", "high": "HIGH", "medium": "MED", "low": "LOW"}
+SEVERITY_WORDS = {s.value: s.value for s in Severity}  # the header: "(2 critical)"
 UPS_SOURCE = {
     3: (N_("MAINS"), "green"), 4: (N_("BYPASS"), "yellow"),
     5: (N_("BATTERY"), "bold red"), 2: (N_("OUTPUT OFF"), "bold red"),
@@ -101,10 +102,11 @@ def _t(view: View, en: str, /, **params: object) -> str:
     return tr(view.lang, en, **params)
 
 
-def _severity(view: View, severity: str) -> str:
-    """CRIT/HIGH/MED/LOW on English tiles; 严重/高/中/低 (the one label table) in Chinese."""
+def _severity(view: View, severity: str, english: Mapping[str, str] = SEVERITY_SHORT) -> str:
+    """CRIT/HIGH/MED/LOW on English tiles (``english``); 严重/高/中/低 (the one label table)
+    in Chinese."""
     if view.lang != "zh":
-        return SEVERITY_SHORT.get(severity, severity)
+        return english.get(severity, severity)
     try:
         return Severity(severity).label(view.lang)
     except ValueError:
@@ -287,7 +289,12 @@ def _header(snap: Snapshot, view: View, width: int) -> Table:
         style="bold red" if crit else "yellow" if firing else "green",
     )
     if crit:
-        said = _t(view, " ({crit} {critical})", crit=crit, critical=_severity(view, "critical"))
+        said = _t(
+            view,
+            " ({crit} {critical})",
+            crit=crit,
+            critical=_severity(view, "critical", SEVERITY_WORDS),
+        )
         left.append(said, style="bold red")
     stamp = "%Y-%m-%d %H:%M:%S" if width >= 120 else "%m-%d %H:%M:%S"
     right = Text(" " + time.strftime(stamp, time.localtime(snap.now)))
@@ -777,7 +784,7 @@ def render_detail(d: Detail, view: View) -> Frame:
     parts.append(_panel(alerts, _t(view, "Alerts ({n})", n=n), alert_lines))
     keys = _t(
         view,
-        ("Esc: back  ←/→: previous/next device  history: govnet monitor history {device}  q: quit"),
+        "Esc: back  ←/→: previous/next device  history: govnet monitor history {device}  q: quit",
         device=d.device,
     )
     parts.append(Text(clip(keys, width), style="dim", no_wrap=True))

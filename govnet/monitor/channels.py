@@ -42,7 +42,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from govnet.core.vocabulary import Severity
-from govnet.i18n import N_, tr
+from govnet.i18n import N_, NP_, tr
 from govnet.secrets import REDACTOR
 
 STATUS = {
@@ -145,12 +145,15 @@ class Message:
                 f"  - {tr(lang, 'Device')}{colon}{_md(where)}"
                 + (tr(lang, " ({scope})", scope=_md(scope)) if scope else "")
             )
-            lines.append(f"  - {tr(lang, 'Since')}{colon}{self.when(item.opened)}")
+            since = tr(lang, NP_("alert message", "Since"))
+            lines.append(f"  - {since}{colon}{self.when(item.opened)}")
             if item.resolved is not None:
-                lines.append(f"  - {tr(lang, 'Resolved')}{colon}{self.when(item.resolved)}")
+                resolved = tr(lang, NP_("alert message", "Resolved"))
+                lines.append(f"  - {resolved}{colon}{self.when(item.resolved)}")
             if item.message:
                 lines.append(f"  - {tr(lang, 'Detail')}{colon}{_md(item.message)}")
-            lines.append(f"  - {tr(lang, 'Rule')}{colon}{_md(item.rule)}")
+            rule = tr(lang, NP_("alert message", "Rule"))
+            lines.append(f"  - {rule}{colon}{_md(item.rule)}")
         if keyword and keyword not in "\n".join(lines):
             lines += ["", keyword]
         lines += ["", f"govnet · {self.when(time.time())}"]
@@ -169,7 +172,17 @@ class Message:
             cells = [self._status(item), sev, self._title_of(item), where,
                      self.when(item.opened), item.message]  # fmt: skip
             rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-        heads = [tr(lang, h) for h in ("Status", "Severity", "Alert", "Device", "Since", "Detail")]
+        heads = [
+            tr(lang, h)
+            for h in (
+                N_("Status"),
+                N_("Severity"),
+                N_("Alert"),
+                N_("Device"),
+                NP_("alert table", "Since"),
+                N_("Detail"),
+            )
+        ]
         head = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
         return REDACTOR(
             "<!doctype html><html><head><meta charset='utf-8'></head><body style=\"font-family:"

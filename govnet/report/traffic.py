@@ -119,11 +119,9 @@ def document(report: TrafficReport, lang: str) -> Document:
                         "bad" if busiest.p95_util >= 0.9 else "warn"))  # fmt: skip
     minutes = report.step // 60
     note = t(
-        (
-            "95th percentile of {minutes}-minute averages (the larger of in "
-            "and out), peak = the highest single sample; utilisation against "
-            "the interface speed."
-        ),
+        "95th percentile of {minutes}-minute averages (the larger of in "
+        "and out), peak = the highest single sample; utilisation against "
+        "the interface speed.",
         minutes=minutes,
     )
     return Document(
