@@ -111,7 +111,7 @@ def status_cmd(app: App, /, policy_path: Path | None, view: str, states: tuple[s
     policy = load_policy(policy_path or active().playbook(POLICY_FILE))
     report = status(inv, app.store(create=False), policy, terminals)
     if states:
-        report.terminals = [t for t in report.terminals if t["state"] in states]
+        report.terminals = [x for x in report.terminals if x["state"] in states]
     for snap in report.snapshots:
         if snap["stale_for"]:
             app.err.print(tr(
