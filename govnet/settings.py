@@ -42,6 +42,7 @@ from pydantic import BeforeValidator, ConfigDict, Field, ValidationError, field_
 from govnet import limits as input_limits
 from govnet.durations import parse_duration
 from govnet.errors import Diagnostic, GovnetError, InputError
+from govnet.i18n import N_, _
 from govnet.secrets import SecretRef
 from govnet.validation import Strict, diagnostics_from
 from govnet.yamlsrc import load_yaml_file, suggest
@@ -64,7 +65,7 @@ PATH_KEYS = ("inventory", "playbooks", "templates")
 
 class ConfigError(InputError):
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        super().__init__(diagnostics, "config file")
+        super().__init__(diagnostics, N_("config file"))
 
 
 def _limits(value: Any) -> Any:
@@ -174,7 +175,7 @@ class ConfigSpec(Strict):
             try:
                 ZoneInfo(v)
             except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown time zone {v!r} (e.g. Asia/Shanghai)") from None
+                raise ValueError(_("unknown time zone {tz!r} (e.g. Asia/Shanghai)", tz=v)) from None
         return v
 
     @field_validator("inventory", "db", "playbooks", "templates")
@@ -234,9 +235,9 @@ def find_config(environ: Mapping[str, str]) -> Path | None:
         path = Path(given).expanduser()
         if not path.exists():
             raise GovnetError(
-                f"{ENV_CONFIG}={given}: no such file (unset it, or point it at a govnet.yaml; "
-                "'govnet init DIR' writes one)"
-            )
+                _("{var}={given}: no such file (unset it, or point it at a govnet.yaml; "
+                  "'govnet init DIR' writes one)", var=ENV_CONFIG, given=given)
+            )  # fmt: skip
         return path
     xdg = environ.get("XDG_CONFIG_HOME") or str(Path(environ.get("HOME") or "~") / ".config")
     for path in (Path(xdg).expanduser() / "govnet" / CONFIG_NAME, SYSTEM_CONFIG):

@@ -181,14 +181,17 @@ def _pick(lock: Path, cache: Path, arch: str, strict: bool = True) -> list[Path]
     return out
 
 
-SHIPPED = tuple(
-    f"govnet/data/playbooks/{name}"
-    for name in (
-        "mlps2-baseline.yaml",
-        "alerts.yaml",
-        "av-sources.yaml",
-        "templates/huawei/baseline.j2",
-    )
+SHIPPED = (
+    *(
+        f"govnet/data/playbooks/{name}"
+        for name in (
+            "mlps2-baseline.yaml",
+            "alerts.yaml",
+            "av-sources.yaml",
+            "templates/huawei/baseline.j2",
+        )
+    ),
+    "govnet/locale/zh_CN/LC_MESSAGES/govnet.mo",  # the zh message catalogue (make messages)
 )
 SOURCES = ("govnet", "playbooks", "setup.cfg", "pyproject.toml", "README.md")
 

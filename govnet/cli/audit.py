@@ -16,7 +16,7 @@ from govnet.cli.documents import channel_sender, deliver, notify_options, write_
 from govnet.collect.fetch import CollectOptions
 from govnet.core.vocabulary import Severity
 from govnet.errors import GovnetError
-from govnet.i18n import pick
+from govnet.i18n import NP_, tr
 from govnet.inventory.labels import Labels
 from govnet.inventory.select import select_targets
 from govnet.report import audit as render
@@ -46,9 +46,9 @@ def emit_report(app: App, report: AuditReport, fmt: str, output: Path | None,
         app.write(text, output)
     if output is not None and not app.quiet:
         c, rid = report.run.counts(), report.run.id
-        en = f"audit {rid}: {c['fail']} fail, {c['error']} error → {output}"
-        zh = f"审计 {rid}：不合规 {c['fail']}，无法检查 {c['error']} → {output}"
-        app.err.print(pick(app.lang, en, zh), markup=False, highlight=False)
+        said = tr(app.lang, "audit {rid}: {fail} fail, {error} error → {output}", rid=rid,
+                  fail=c["fail"], error=c["error"], output=output)  # fmt: skip
+        app.err.print(said, markup=False, highlight=False)
 
 
 # ------------------------------------------------------------------ binary output, --notify
@@ -132,7 +132,7 @@ def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | N
     )  # fmt: skip
     store = None if no_store and not from_backup else app.store()
     with audit_lock():
-        label = pick(app.lang, "collecting", "采集中")
+        label = tr(app.lang, "collecting")
         with app.progress(len(devices) if source == "live" else 0, label) as advance:
             report = run_audit(devices, options, store, advance, inv, terminals)
     report.labels = Labels.from_inventory(inv)
@@ -157,14 +157,14 @@ def _reach_terminals(playbooks: tuple[Path, ...]) -> bool:
 
 
 HISTORY_COLUMNS = [
-    Column("id", "Run", "审计批次"),
-    Column("started", "Started", "开始时间"),
-    Column("status", "Status", "状态"),
-    Column("devices", "Devices", "设备", "right"),
-    Column("pass", "Pass", "通过", "right"),
-    Column("fail", "Fail", "不合规", "right"),
-    Column("error", "Error", "无法检查", "right"),
-    Column("zones", "Pass share per zone", "各网络通过率"),
+    Column("id", NP_("audit", "Run")),
+    Column("started", "Started"),
+    Column("status", NP_("audit", "Status")),
+    Column("devices", NP_("audit", "Devices"), "right"),
+    Column("pass", "Pass", "right"),
+    Column("fail", "Fail", "right"),
+    Column("error", "Error", "right"),
+    Column("zones", "Pass share per zone"),
 ]
 
 
@@ -181,7 +181,7 @@ def history_cmd(app: App, /, limit: int, fmt: str, output: Path | None) -> None:
         for r in rows
     ]  # fmt: skip
     text = emit_rows(app.console, table_rows, HISTORY_COLUMNS, fmt, app.lang,
-                     pick(app.lang, "audit history", "审计历史"), json_data=rows)  # fmt: skip
+                     tr(app.lang, "audit history"), json_data=rows)  # fmt: skip
     if text is not None:
         app.write(text if fmt != "json" else to_json(rows), output)
 

@@ -140,7 +140,7 @@ def test_unknown_key_and_bad_values_name_file_and_line(tmp_path: Path) -> None:
     ]
     code, out, err = run("inventory", "validate", env={"GOVNET_CONFIG": str(path)})
     assert code == 2 and out == ""
-    assert f"{path}:2:1: inventroy: unknown key" in err and "4 error(s) in config file" in err
+    assert f"{path}:2:1: inventroy: unknown key" in err and "4 errors in config file" in err
     assert "Traceback" not in err
 
 

@@ -26,6 +26,7 @@ from govnet.checks.kinds.firewall import policy_of
 from govnet.checks.registry import CheckResult, register
 from govnet.collect.interfaces import read_config
 from govnet.core.vocabulary import Evidence
+from govnet.i18n import _
 from govnet.inventory.model import Device, Inventory
 from govnet.isolation.firewall import FIREWALL_PLATFORMS
 from govnet.isolation.static import (
@@ -87,17 +88,21 @@ class IsolationStaticKind:
         shared = _fleet(ctx) if ctx is not None else None
         if ctx is None or ctx.inventory is None or shared is None:
             return CheckResult.errored(
-                "isolation-static needs the inventory (run it through an audit)"
+                _("isolation-static needs the inventory (run it through an audit)")
             )
         inventory = ctx.inventory
         if device.zone not in inventory.zones:
-            return CheckResult.errored(f"zone {device.zone!r} is not declared in the inventory")
+            return CheckResult.errored(
+                _("zone {zone!r} is not declared in the inventory", zone=device.zone)
+            )
         forbidden = isolated_from(inventory, device.zone)
         if not forbidden:
-            return CheckResult.passed(f"zone {device.zone} is isolated from no other zone")
+            return CheckResult.passed(
+                _("zone {zone} is isolated from no other zone", zone=device.zone)
+            )
         cfg = parsed(facts, device.platform)
         if cfg is None:
-            return CheckResult.errored("no running configuration was collected")
+            return CheckResult.errored(_("no running configuration was collected"))
         config = read_config(cfg, device.platform)
         leaks = config_leaks(device, config, inventory, shared.zones, params.checks)
         if "link" in params.checks:
@@ -109,15 +114,18 @@ class IsolationStaticKind:
             leaks += policy_leaks(policy, config, inventory, shared.zones)
         isolated = ", ".join(sorted(forbidden))
         if not leaks:
-            counts = (
-                f"{len(config.interfaces)} interface(s), {len(config.routes)} static route(s), "
-                f"{len({v for v, _ in config.vlans})} VLAN(s)"
+            counts = _(
+                "{interfaces} interface(s), {routes} static route(s), {vlans} VLAN(s)",
+                interfaces=len(config.interfaces),
+                routes=len(config.routes),
+                vlans=len({v for v, _tag in config.vlans}),
             )
-            links = "; links checked" if "link" in params.checks else ""
-            rules = f", {policies} security-policy rule(s)" if policies else ""
+            links = _("; links checked") if "link" in params.checks else ""
+            rules = _(", {policies} security-policy rule(s)", policies=policies) if policies else ""
             return CheckResult.passed(
-                f"nothing reaches {isolated} from zone {device.zone} ({counts}{rules}{links})"
-            )
+                _("nothing reaches {isolated} from zone {zone} ({counts}{rules}{links})",
+                  isolated=isolated, zone=device.zone, counts=counts, rules=rules, links=links)
+            )  # fmt: skip
         evidence: list[Evidence] = []
         for leak in leaks:
             if leak.lines:
@@ -129,12 +137,19 @@ class IsolationStaticKind:
                 evidence += [Evidence(note) for note in leak.notes]
         reached = sorted({leak.zone for leak in leaks})
         kinds = sorted({leak.kind for leak in leaks})
-        summary = "; ".join(leak.message for leak in leaks[:5])
-        more = f" (+{len(leaks) - 5} more)" if len(leaks) > 5 else ""
+        summary = _("; ").join(leak.message for leak in leaks[:5])
+        more = _(" (+{n} more)", n=len(leaks) - 5) if len(leaks) > 5 else ""
         extra = len(evidence) - MAX_EVIDENCE
-        shown = f" ({extra} more lines not shown)" if extra > 0 else ""
+        shown = _(" ({extra} more lines not shown)", extra=extra) if extra > 0 else ""
         return CheckResult.failed(
-            f"zone {device.zone} reaches {', '.join(reached)} by {'/'.join(kinds)}: "
-            f"{summary}{more}{shown}",
+            _(
+                "zone {zone} reaches {reached} by {kinds}: {summary}{more}{shown}",
+                zone=device.zone,
+                reached=", ".join(reached),
+                kinds="/".join(kinds),
+                summary=summary,
+                more=more,
+                shown=shown,
+            ),
             evidence[:MAX_EVIDENCE],
         )

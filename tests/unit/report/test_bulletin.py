@@ -394,3 +394,43 @@ def test_av_and_isolation_notify(
         "isolation", "report", "-f", "json", "--notify", "dead", "--notify-rules", str(rules)
     )
     assert dead.exit_code == 3 and "not delivered" in dead.stderr  # a clean 0 becomes 3
+
+
+def test_availability_bulletin_html_ranks_units_by_chinese_name_and_sets_no_data_apart() -> None:
+    """``report availability -f html`` is the 通报: title, period, scope, one overall figure,
+    units by Chinese name worst first, devices never polled apart, footer, A4."""
+    from govnet.availability.sla import build_report
+    from govnet.inventory import load_inventory
+    from govnet.report.bulletins import availability_document
+    from govnet.report.document import to_html as document_html
+    from govnet.store.availability import Span
+
+    inv = load_inventory(LAB_INVENTORY)
+    h, start = 3600.0, 1_780_000_000.0
+    end = start + 10 * h
+    spans = [
+        Span("device", "int-acc-town", "up", start, start + 4 * h, 120.0),  # 青石镇政府: 2 h down
+        Span("device", "int-acc-town", "down", start + 4 * h, start + 6 * h, 120.0),
+        Span("device", "int-acc-town", "up", start + 6 * h, end, 120.0),
+        Span("device", "int-acc-west", "up", start, end, 120.0),  # 西山县政府办: all up
+        Span("service", "portal", "up", start, end, 120.0),
+    ]
+    devices = ["int-acc-town", "int-acc-west", "ext-acc-town"]  # ext-acc-town: never polled
+    report = build_report(inv, spans, start, end, "day", "Asia/Shanghai", devices, ["portal"])
+    page = document_html(availability_document(report, "zh", ("unit", "device")))
+
+    assert (
+        "<h1>网络与业务系统可用性通报</h1>" in page
+        and "统计周期：" in page
+        and "CST (UTC+08:00)" in page
+    )
+    assert "设备 3 台，业务系统 1 个" in page  # the scope
+    overall = re.search(r"总体（设备与业务系统）</div><div class=\"v [a-z]+\">([0-9.]+%)", page)
+    assert overall and overall[1] == "93.333%"  # 28 h up of 30 h observed; ext-acc-town not counted
+    units = page.split("<h2>按单位</h2>")[1].split("</table>")[0]
+    assert units.index("青石镇政府") < units.index("西山县政府办")  # worst first, Chinese names
+    unchecked = page.split("<h2>无法统计（无数据，不计入）</h2>")[1].split("</table>")[0]
+    assert "ext-acc-town" in unchecked and "统计周期内无采样" in unchecked
+    assert "ext-acc-town" not in page.split("<h2>按设备</h2>")[1].split("</table>")[0]
+    assert "govnet " in page.split("<footer>")[1] and "生成时间" in page.split("<footer>")[1]
+    assert "size: A4" in page and "<script" not in page
