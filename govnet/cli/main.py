@@ -112,6 +112,7 @@ COMMANDS = [
     ("export", "transfer:export_cmd"),
     ("import", "transfer:import_cmd"),
     ("store", "transfer:store_group"),
+    ("worker", "distribute:worker"),
 ]
 
 
