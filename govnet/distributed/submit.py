@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from celery import Celery
+from kombu import Exchange, Queue
 
 from govnet.collect.fetch import Collected, CollectRequest
 from govnet.collect.fleet import DeviceResult, FleetResult
@@ -118,7 +119,9 @@ class Distributed:
         delay, told = 0.5, False
         while True:
             try:
-                app.send_task(TASK, args=[message], queue=queue, retry=False)
+                # declared with the message: a queue no worker has declared yet would drop it
+                declare = [Queue(queue, Exchange(queue, type="direct"), routing_key=queue)]
+                app.send_task(TASK, args=[message], queue=queue, retry=False, declare=declare)
                 if told:
                     self.notice(f"broker {safe_broker(self.url)} is back")
                 return

@@ -58,9 +58,9 @@ class Cluster:
     def worker(self, name: str, *zones: str, concurrency: int = 2) -> subprocess.Popen[bytes]:
         argv = [GOVNET, "-i", str(self.lab.inventory_path), "worker", "--name", name,
                 "--concurrency", str(concurrency), *(a for z in zones for a in ("--zone", z))]  # fmt: skip
-        log = (self.base / f"{name}.log").open("wb")
-        proc = subprocess.Popen(argv, env=self.env, cwd=ROOT, stdout=log, stderr=log,
-                                start_new_session=True)  # fmt: skip
+        with (self.base / f"{name}.log").open("ab") as log:
+            proc = subprocess.Popen(argv, env=self.env, cwd=ROOT, stdout=log, stderr=log,
+                                    start_new_session=True)  # fmt: skip
         self.workers[name] = proc
         return proc
 
