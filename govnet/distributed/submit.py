@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from celery import Celery
-from kombu import Exchange, Queue
+from kombu.entity import Exchange, Queue
 
 from govnet.collect.fetch import Collected, CollectRequest
 from govnet.collect.fleet import DeviceResult, FleetResult
@@ -120,7 +120,8 @@ class Distributed:
         while True:
             try:
                 # declared with the message: a queue no worker has declared yet would drop it
-                declare = [Queue(queue, Exchange(queue, type="direct"), routing_key=queue)]
+                exchange = Exchange(queue, type="direct")  # type: ignore[no-untyped-call]
+                declare = [Queue(queue, exchange, routing_key=queue)]  # type: ignore[no-untyped-call]
                 app.send_task(TASK, args=[message], queue=queue, retry=False, declare=declare)
                 if told:
                     self.notice(f"broker {safe_broker(self.url)} is back")

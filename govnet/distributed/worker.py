@@ -6,7 +6,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from celery import Celery
@@ -21,6 +21,7 @@ from govnet.inventory.model import Device, Inventory
 from govnet.secrets import check_all
 from govnet.store import distributed as results
 from govnet.transport.jump import check_keys
+from govnet.transport.session import SessionFactory, ssh_session
 
 if TYPE_CHECKING:
     from govnet.store.db import Store
@@ -36,6 +37,7 @@ class WorkerContext:
     store: Store
     name: str
     threads_per_batch: int = 8
+    session: SessionFactory = field(default=ssh_session)  # how a device session is opened
 
 
 def default_name() -> str:
@@ -72,7 +74,7 @@ def run_batch(ctx: WorkerContext, message: dict[str, Any]) -> int:
     commands: dict[str, list[str]] = message.get("commands") or {}
     with_config = bool(message.get("with_config", True))
     ssh = ssh_from_dict(message.get("ssh") or {})
-    opts = CollectOptions(workers=ctx.threads_per_batch, ssh=ssh)
+    opts = CollectOptions(workers=ctx.threads_per_batch, ssh=ssh, session=ctx.session)
 
     def one(device: Device) -> Any:
         check_all(device.ssh_secrets())  # a secret missing on this worker: this device's error

@@ -250,6 +250,11 @@ def test_broker_restart_mid_run_pauses_and_resumes(
 
     _wait(started, 60, "a first device to finish")
     cluster.redis.stop()
+    with store.begin() as conn:
+        from sqlalchemy import func, select
+
+        before = conn.execute(select(func.count()).select_from(dist.dist_results)).scalar()
+    assert before is not None and before < len(INTERNAL | EXTERNAL)  # batches left in Redis
     time.sleep(2)
     assert submitter.poll() is None  # waiting, not failed
     cluster.redis.start()
