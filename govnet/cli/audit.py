@@ -106,7 +106,7 @@ def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | N
           from_backup: bool, fail_on: str, group_by: str, show_all: bool, workers: int,
           timeout: float | None, read_timeout: float, no_store: bool, notify: str | None,
           notify_rules: Path | None, distributed: bool, broker: str | None, batch_size: int,
-          fmt: str, output: Path | None, **kwargs: Any) -> None:  # fmt: skip
+          worker_wait: float, fmt: str, output: Path | None, **kwargs: Any) -> None:  # fmt: skip
     """Audit devices against 等保 2.0 playbooks; findings pass/fail/error/skip with evidence.
 
     Exit 0 clean; 1 a failure at or above --fail-on; 2 usage, inventory or playbook error;
@@ -132,7 +132,7 @@ def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | N
     filters = filters_from(kwargs)
     devices, terminals = select_targets(inv, filters, lambda: _reach_terminals(playbooks))
     source = "dir" if from_dir else ("backup" if from_backup else "live")
-    remote = remote_for(app, distributed, broker, batch_size)
+    remote = remote_for(app, distributed, broker, batch_size, worker_wait)
     ssh = SshOptions(timeout=timeout, read_timeout=read_timeout)
     options = AuditOptions(
         tuple(playbooks), source, from_dir,  # type: ignore[arg-type]

@@ -58,8 +58,8 @@ def ssh_devices(app: App, kwargs: dict[str, Any]) -> list[Any]:
 @click.pass_context
 def backup(
     ctx: click.Context, /, workers: int, timeout: float | None, retries: int, keep_secrets: bool,
-    distributed: bool, broker: str | None, batch_size: int, fmt: str, output: Path | None,
-    **kwargs: Any,
+    distributed: bool, broker: str | None, batch_size: int, worker_wait: float, fmt: str,
+    output: Path | None, **kwargs: Any,
 ) -> None:  # fmt: skip
     """Back up running configs over SSH (unchanged configs are stored once).
 
@@ -72,7 +72,7 @@ def backup(
     devices = ssh_devices(app, kwargs)
     if not devices:
         raise GovnetError("no SSH device matches the filters")
-    remote = remote_for(app, distributed, broker, batch_size)
+    remote = remote_for(app, distributed, broker, batch_size, worker_wait)
     options = CollectOptions(workers, SshOptions(timeout=timeout, retries=retries), remote=remote)
     with app.progress(len(devices), pick(app.lang, "backing up", "备份中")) as advance:
         run_id, outcomes = run_backup(

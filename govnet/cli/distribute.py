@@ -18,7 +18,7 @@ BROKER_HELP = "Celery broker URL redis://HOST:PORT/DB [env GOVNET_BROKER; config
 
 
 def distributed_options(func: F) -> F:
-    """``--distributed``, ``--broker URL``, ``--batch-size N``."""
+    """``--distributed``, ``--broker URL``, ``--batch-size N``, ``--worker-wait SECONDS``."""
 
     @click.option(
         "--distributed",
@@ -32,6 +32,15 @@ def distributed_options(func: F) -> F:
         default=8,
         show_default=True,
         help="--distributed: devices per task.",
+    )
+    @click.option(
+        "--worker-wait",
+        type=click.FloatRange(min=0.1),
+        default=600.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="--distributed: with no device finished for this long the devices left are "
+        "queued again; after twice as long they are reported unread (no worker for their zone?).",
     )
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -48,7 +57,8 @@ def broker_url(broker: str | None) -> str:
     return resolve(broker or conf.broker, conf.broker_password)
 
 
-def remote_for(app: App, distributed: bool, broker: str | None, batch_size: int) -> Any:
+def remote_for(app: App, distributed: bool, broker: str | None, batch_size: int,
+               worker_wait: float) -> Any:  # fmt: skip
     """The gatherer for ``CollectOptions.remote`` (None without --distributed)."""
     if not distributed:
         if broker is not None:
@@ -60,7 +70,7 @@ def remote_for(app: App, distributed: bool, broker: str | None, batch_size: int)
         if not app.quiet:
             app.err.print(pick(app.lang, msg, msg), markup=False, highlight=False)
 
-    return Distributed(broker_url(broker), app.store(), batch_size=batch_size, notice=notice)
+    return Distributed(broker_url(broker), app.store(), batch_size, worker_wait, notice)
 
 
 @click.command()

@@ -264,3 +264,19 @@ def test_broker_restart_mid_run_pauses_and_resumes(
     assert comparable(report) == comparable(local_report)
     with store:
         assert len(dist.results(store, _run_id(report))) == len(INTERNAL | EXTERNAL)
+
+
+def test_no_worker_for_a_zone_is_reported_not_waited_for_forever(sqlite_cluster: Cluster) -> None:
+    """Only an internal worker: the external devices are queued again after --worker-wait,
+    then reported unread (exit 3) naming their zone; the internal ones are audited."""
+    cluster = sqlite_cluster
+    cluster.worker("w-internal", "internal")
+    code, out, err = cluster.run(*AUDIT, "--distributed", "--worker-wait", "2", "-l", "int-core-1",
+                                 "-l", "ext-core-1")  # fmt: skip
+    assert code == 3, err + cluster.logs()
+    assert "publishing the 1 left again" in err
+    report = json.loads(out)
+    errors = {f["device"]: f["message"] for f in report["findings"] if f["status"] == "error"}
+    assert set(errors) == {"ext-core-1"}
+    assert "is 'govnet worker' running for zone external?" in errors["ext-core-1"]
+    assert {f["status"] for f in report["findings"] if f["device"] == "int-core-1"} >= {"pass"}
