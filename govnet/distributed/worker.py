@@ -72,11 +72,14 @@ def run_batch(ctx: WorkerContext, message: dict[str, Any]) -> int:
     for d in devices:
         results.record_attempt(ctx.store, run_id, d.name, ctx.name, queue, now)
     commands: dict[str, list[str]] = message.get("commands") or {}
+    bad = [c for cmds in commands.values() for c in cmds if not _one_line(c)]
     with_config = bool(message.get("with_config", True))
     ssh = ssh_from_dict(message.get("ssh") or {})
     opts = CollectOptions(workers=ctx.threads_per_batch, ssh=ssh, session=ctx.session)
 
     def one(device: Device) -> Any:
+        if bad:  # one command per line, as playbooks write them: never typed-ahead input
+            raise GovnetError(f"{device.name}: refused a task with a multi-line command {bad[0]!r}")
         check_all(device.ssh_secrets())  # a secret missing on this worker: this device's error
         check_keys([device])
         return fetch_one(device, commands.get(device.name, []), opts, with_config)
@@ -91,6 +94,10 @@ def run_batch(ctx: WorkerContext, message: dict[str, Any]) -> int:
                               f"{type(exc).__name__}: {exc}")  # fmt: skip
             save(DeviceResult(name, None, err))
     return kept
+
+
+def _one_line(command: object) -> bool:
+    return isinstance(command, str) and command.isprintable() and bool(command.strip())
 
 
 def worker_app(url: str, ctx_factory: Callable[[], WorkerContext]) -> Celery:

@@ -151,3 +151,19 @@ def test_queues_and_broker_urls(monkeypatch: pytest.MonkeyPatch) -> None:
         broker_url(None)
     with pytest.raises(GovnetError, match="redis://"):
         broker_url("amqp://x")
+
+
+def test_a_multi_line_command_is_refused_before_any_session(ctx: WorkerContext) -> None:
+    msg = message("sw1")
+    msg["commands"] = {"sw1": ["display version\nsystem-view"]}
+    assert run_batch(ctx, msg) == 1 and FakeSession.opened == []
+    (row,) = dist.results(ctx.store, "audit-1")
+    assert "refused a task with a multi-line command" in str(decode("sw1", row["payload"]).error)
+
+
+def test_results_are_kept_once_on_postgresql(postgres_server: Any) -> None:
+    with postgres_server.database() as url, Store.open(url) as store:
+        when = datetime.now(UTC)
+        assert dist.save_result(store, "audit-1", "sw1", "w0", when, {"ok": True}) is True
+        assert dist.save_result(store, "audit-1", "sw1", "w1", when, {"ok": True}) is False
+        assert dist.done_devices(store, "audit-1") == {"sw1"}
