@@ -16,7 +16,7 @@ from govnet.collect.fleet import DeviceResult, run_fleet
 from govnet.distributed.app import TASK, make_app, queues_for
 from govnet.distributed.codec import encode, ssh_from_dict
 from govnet.durations import utcnow
-from govnet.errors import GovnetError
+from govnet.errors import GovnetError, StoreError
 from govnet.inventory.model import Device, Inventory
 from govnet.secrets import check_all
 from govnet.store import distributed as results
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from govnet.store.db import Store
 
 log = logging.getLogger("govnet.worker")
+STORE_RETRY = 5  # seconds before a batch that could not reach the store is tried again
 
 
 @dataclass
@@ -86,6 +87,8 @@ def run_batch(ctx: WorkerContext, message: dict[str, Any]) -> int:
 
     try:
         run_fleet(devices, one, workers=ctx.threads_per_batch, on_done=save)
+    except StoreError:
+        raise  # the store is away: the task is retried later (worker_app), nothing is lost
     except Exception as exc:  # a bug: the devices left get an error, the run still finishes
         log.exception("batch of run %s failed", run_id)
         missing = set(d.name for d in devices) - results.done_devices(ctx.store, run_id)
@@ -105,11 +108,16 @@ def worker_app(url: str, ctx_factory: Callable[[], WorkerContext]) -> Celery:
     app = make_app(url)
     holder: list[WorkerContext] = []
 
-    @app.task(name=TASK, acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]
-    def collect_batch(message: dict[str, Any]) -> int:
+    @app.task(name=TASK, bind=True, acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]
+    def collect_batch(task: Any, message: dict[str, Any]) -> int:
         if not holder:
             holder.append(ctx_factory())
-        return run_batch(holder[0], message)
+        try:
+            return run_batch(holder[0], message)
+        except StoreError as exc:  # queued again (a new message; this one is acknowledged)
+            log.warning("store unavailable, batch of run %s retried in %ss: %s",
+                        message.get("run_id"), STORE_RETRY, exc)  # fmt: skip
+            raise task.retry(exc=exc, countdown=STORE_RETRY, max_retries=None) from exc
 
     return app
 
