@@ -66,9 +66,9 @@ def remote_for(app: App, distributed: bool, broker: str | None, batch_size: int,
         return None
     from govnet.distributed.submit import Distributed
 
-    def notice(msg: str) -> None:
+    def notice(en: str, zh: str) -> None:
         if not app.quiet:
-            app.err.print(pick(app.lang, msg, msg), markup=False, highlight=False)
+            app.err.print(pick(app.lang, en, zh), markup=False, highlight=False)
 
     return Distributed(broker_url(broker), app.store(), batch_size, worker_wait, notice)
 

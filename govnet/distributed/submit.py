@@ -37,7 +37,7 @@ class Distributed:
     store: Store
     batch_size: int = 8
     stall: float = 600.0
-    notice: Callable[[str], None] = lambda _msg: None  # broker outages, republishing
+    notice: Callable[[str, str], None] = lambda _en, _zh: None  # outages, republishing (en, zh)
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
 
@@ -68,8 +68,9 @@ class Distributed:
             idle = self.clock() - last_progress
             pending = [n for n in by_name if n not in got]
             if idle > self.stall and not republished:
-                self.notice(f"no device finished for {self.stall:.0f}s: publishing the "
-                            f"{len(pending)} left again")  # fmt: skip
+                wait, left = f"{self.stall:.0f}", len(pending)
+                self.notice(f"no device finished for {wait}s: publishing the {left} left again",
+                            f"{wait} 秒内无设备完成：重新发布剩余 {left} 台")  # fmt: skip
                 self._publish(app, pending, by_name, commands, request)
                 republished = True
             elif idle > 2 * self.stall:
@@ -124,12 +125,14 @@ class Distributed:
                 declare = [Queue(queue, exchange, routing_key=queue)]  # type: ignore[no-untyped-call]
                 app.send_task(TASK, args=[message], queue=queue, retry=False, declare=declare)
                 if told:
-                    self.notice(f"broker {safe_broker(self.url)} is back")
+                    where = safe_broker(self.url)
+                    self.notice(f"broker {where} is back", f"消息代理 {where} 已恢复")
                 return
             except Exception as exc:  # connection refused/reset: wait for the broker
                 if not told:
-                    self.notice(f"broker {safe_broker(self.url)} unreachable "
-                                f"({type(exc).__name__}); retrying until it is back")  # fmt: skip
+                    where, kind = safe_broker(self.url), type(exc).__name__
+                    self.notice(f"broker {where} unreachable ({kind}); retrying until it is back",
+                                f"消息代理 {where} 无法连接（{kind}），恢复前持续重试")  # fmt: skip
                     told = True
                 self.sleep(delay)
                 delay = min(delay * 2, 5.0)
