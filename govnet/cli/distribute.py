@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from govnet.cli.common import App, pass_app
+from govnet.cli.complete import complete_zones
 from govnet.i18n import pick
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -79,6 +80,7 @@ def remote_for(app: App, distributed: bool, broker: str | None, batch_size: int,
     "zones",
     multiple=True,
     metavar="ZONE",
+    shell_complete=complete_zones,
     help="Take only this zone's devices (repeatable) [default: every zone of the inventory].",
 )
 @click.option(
