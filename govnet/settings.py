@@ -18,6 +18,8 @@ that exists; only that one is read (files are not merged). Its keys::
     remote_write:                            # govnetd's samples to VictoriaMetrics & co.
       url: http://vm.example:8428/api/v1/write
       max_buffer: 2G                         # on disk while it is down (oldest dropped, logged)
+    broker: redis://redis.example:6379/0     # distributed audits/backups  (env GOVNET_BROKER)
+    broker_password: env:GOVNET_REDIS_PASSWORD  # the broker's password, by reference
 
 Relative paths are relative to the config file's folder. Unknown keys and bad values are
 errors naming ``file:line`` (exit 2), like the inventory's. Without any of these the shipped
@@ -59,6 +61,7 @@ ENV_KEYS = {
     "GOVNET_TZ": "timezone",
     "GOVNET_PLAYBOOKS": "playbooks",
     "GOVNET_TEMPLATES": "templates",
+    "GOVNET_BROKER": "broker",
 }
 PATH_KEYS = ("inventory", "playbooks", "templates")
 
@@ -167,6 +170,17 @@ class ConfigSpec(Strict):
     templates: str | None = None
     limits: Annotated[dict[str, int] | None, BeforeValidator(_limits)] = None
     remote_write: RemoteWriteSpec | None = None
+    broker: str | None = None  # Celery's broker for `govnet worker` and --distributed
+    broker_password: SecretRef | None = None  # kept out of the URL, resolved when connecting
+
+    @field_validator("broker")
+    @classmethod
+    def _broker(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^rediss?://[^\s/]*(/\d+)?$", v):
+            raise ValueError("must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0")
+        if v is not None and re.match(r"^rediss?://[^/@]*:[^/@]+@", v):
+            raise ValueError("no password in the URL: give it as broker_password: env:NAME")
+        return v
 
     @field_validator("timezone")
     @classmethod
@@ -207,6 +221,8 @@ class Settings:
     templates: Path | None = None
     limits: tuple[tuple[str, int], ...] = ()  # the config file's input limits
     remote_write: RemoteWriteSpec | None = None  # govnetd's samples to a time-series database
+    broker: str | None = None  # redis://host:port/db for distributed audits and backups
+    broker_password: SecretRef | None = None
     config: Path | None = None  # the file read, if any
 
     @property
@@ -286,7 +302,10 @@ def resolve(environ: Mapping[str, str], config: ConfigSpec | None = None,
             if rw.buffer is not None:
                 rw = rw.model_copy(update={"buffer": str(_path(rw.buffer, base))})
             values["remote_write"] = rw
-        for key, value in config.model_dump(exclude_none=True, exclude={"remote_write"}).items():
+        if config.broker_password is not None:
+            values["broker_password"] = config.broker_password
+        exclude = {"remote_write", "broker_password"}
+        for key, value in config.model_dump(exclude_none=True, exclude=exclude).items():
             if key in PATH_KEYS:
                 value = _path(value, base)
             elif key == "db":

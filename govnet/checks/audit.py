@@ -76,7 +76,9 @@ def _facts_live(
         for d in devices
         if d not in ssh
     }
-    fleet = collect(ssh, lambda d: sorted(commands.get(d.name, ())), options.collect, on_done)
+    fleet = collect(
+        ssh, lambda d: sorted(commands.get(d.name, ())), options.collect, on_done, run_id=run_id
+    )
     for res in fleet:
         if res.ok and res.result is not None:
             got = res.result

@@ -12,6 +12,7 @@ from govnet.checks.audit import AuditOptions, audit_lock, history, load_report, 
 from govnet.checks.model import AuditReport
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.cli.complete import complete_playbooks
+from govnet.cli.distribute import distributed_options, remote_for
 from govnet.cli.documents import channel_sender, deliver, notify_options, write_binary
 from govnet.collect.fetch import CollectOptions
 from govnet.core.vocabulary import Severity
@@ -98,24 +99,30 @@ def send_summary(app: App, report: AuditReport, channel: str, sender: Any,
 )  # fmt: skip
 @click.option("--no-store", is_flag=True, help="Do not record the run (or backups) in the store.")
 @notify_options
+@distributed_options
 @format_option(*FORMATS)
 @click.pass_context
 def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | None,
           from_backup: bool, fail_on: str, group_by: str, show_all: bool, workers: int,
           timeout: float | None, read_timeout: float, no_store: bool, notify: str | None,
-          notify_rules: Path | None, fmt: str, output: Path | None,
-          **kwargs: Any) -> None:  # fmt: skip
+          notify_rules: Path | None, distributed: bool, broker: str | None, batch_size: int,
+          worker_wait: float, fmt: str, output: Path | None, **kwargs: Any) -> None:  # fmt: skip
     """Audit devices against 等保 2.0 playbooks; findings pass/fail/error/skip with evidence.
 
     Exit 0 clean; 1 a failure at or above --fail-on; 2 usage, inventory or playbook error;
     3 some devices could not be read (and nothing worse). With --notify, a delivery that
-    fails is one line on stderr and keeps the audit's code, or makes a clean run's 0 a 3."""
+    fails is one line on stderr and keeps the audit's code, or makes a clean run's 0 a 3.
+    With --distributed the devices are collected by 'govnet worker' processes (queues per
+    zone) into the store; the run and its report are the same as a local run's."""
     if ctx.invoked_subcommand is not None:
         return
     app: App = ctx.obj
     sender = channel_sender(app, notify, notify_rules) if notify else None  # fail before auditing
     if from_dir and from_backup:
         raise click.UsageError("--from-dir and --from-backup exclude each other")
+    if distributed and (from_dir or from_backup or no_store):
+        raise click.UsageError("--distributed collects live devices into the store: not with "
+                               "--from-dir, --from-backup or --no-store")  # fmt: skip
     if not playbooks:
         default = active().playbook(DEFAULT_PLAYBOOK)
         if not default.exists():
@@ -125,10 +132,11 @@ def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | N
     filters = filters_from(kwargs)
     devices, terminals = select_targets(inv, filters, lambda: _reach_terminals(playbooks))
     source = "dir" if from_dir else ("backup" if from_backup else "live")
+    remote = remote_for(app, distributed, broker, batch_size, worker_wait)
+    ssh = SshOptions(timeout=timeout, read_timeout=read_timeout)
     options = AuditOptions(
         tuple(playbooks), source, from_dir,  # type: ignore[arg-type]
-        CollectOptions(workers, SshOptions(timeout=timeout, read_timeout=read_timeout)),
-        Severity(fail_on),
+        CollectOptions(workers, ssh, remote=remote), Severity(fail_on),
     )  # fmt: skip
     store = None if no_store and not from_backup else app.store()
     with audit_lock():

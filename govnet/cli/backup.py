@@ -10,6 +10,7 @@ import click
 
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.cli.complete import complete_devices
+from govnet.cli.distribute import distributed_options, remote_for
 from govnet.collect.backup import backup_diff, run_backup, stale_devices
 from govnet.collect.fetch import CollectOptions
 from govnet.collect.sanitize import mask_secrets
@@ -52,15 +53,18 @@ def ssh_devices(app: App, kwargs: dict[str, Any]) -> list[Any]:
     is_flag=True,
     help="Store the device's own text (passwords, keys, communities); masked otherwise.",
 )
+@distributed_options
 @format_option("table", "json", "csv")
 @click.pass_context
 def backup(
     ctx: click.Context, /, workers: int, timeout: float | None, retries: int, keep_secrets: bool,
-    fmt: str, output: Path | None, **kwargs: Any,
+    distributed: bool, broker: str | None, batch_size: int, worker_wait: float, fmt: str,
+    output: Path | None, **kwargs: Any,
 ) -> None:  # fmt: skip
     """Back up running configs over SSH (unchanged configs are stored once).
 
     Secrets are masked in the store as on screen unless --keep-secrets.
+    With --distributed the configs are fetched by 'govnet worker' processes (queues per zone).
     Exit 3 if some devices could not be read."""
     if ctx.invoked_subcommand is not None:
         return
@@ -68,7 +72,8 @@ def backup(
     devices = ssh_devices(app, kwargs)
     if not devices:
         raise GovnetError("no SSH device matches the filters")
-    options = CollectOptions(workers, SshOptions(timeout=timeout, retries=retries))
+    remote = remote_for(app, distributed, broker, batch_size, worker_wait)
+    options = CollectOptions(workers, SshOptions(timeout=timeout, retries=retries), remote=remote)
     with app.progress(len(devices), tr(app.lang, "backing up")) as advance:
         run_id, outcomes = run_backup(
             devices, app.store(), options, on_done=advance, keep_secrets=keep_secrets

@@ -114,6 +114,7 @@ COMMANDS = [
     ("export", "transfer:export_cmd"),
     ("import", "transfer:import_cmd"),
     ("store", "transfer:store_group"),
+    ("worker", "distribute:worker"),
 ]
 
 
