@@ -71,7 +71,7 @@ lint: $(STAMP)  ## ruff, mypy and the import layers (.importlinter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy govnet
-	$(BIN)/mypy --explicit-package-bases tests/unit
+	$(BIN)/mypy --explicit-package-bases tests
 	$(BIN)/lint-imports
 
 bench: $(STAMP)  ## print the speed and memory figures (bench/*.py)

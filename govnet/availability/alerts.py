@@ -123,7 +123,7 @@ class ServiceAlerts:
                 )
             )  # fmt: skip
         if limits.cert_days is not None:
-            for probe in result.probes:
+            for probe in result.outcomes:
                 if probe.cert_days is None:
                     continue
                 word = "expired" if probe.cert_days < 0 else f"expires in {probe.cert_days:.0f} d"

@@ -15,7 +15,7 @@ import textwrap
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 
@@ -41,8 +41,15 @@ from tests.conftest import LAB_INVENTORY
 pytestmark = pytest.mark.integration
 
 BACKENDS = ["pysnmp", "gufo"]
-FAST = {"timeout": 0.15, "retries": 0}
-PATIENT = {"timeout": 2.0, "retries": 1}
+
+
+class SnmpTiming(TypedDict):
+    timeout: float
+    retries: int
+
+
+FAST: SnmpTiming = {"timeout": 0.15, "retries": 0}
+PATIENT: SnmpTiming = {"timeout": 2.0, "retries": 1}
 
 RULES = """
 rules:

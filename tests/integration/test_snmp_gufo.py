@@ -12,6 +12,7 @@ import asyncio
 import pytest
 
 from govnet.errors import DeviceTimeout
+from govnet.inventory.model import SnmpProfileSpec
 from govnet.transport import snmp
 from govnet.transport.snmp_gufo import GufoBackend
 from tests.integration import test_snmp_lab as base
@@ -40,7 +41,7 @@ for _name in dir(base):
 
 
 def test_concurrency_is_bounded_and_failures_stay_per_device(
-    profiles: dict[str, base.SnmpProfileSpec],
+    profiles: dict[str, SnmpProfileSpec],
 ) -> None:
     async def scenario() -> None:
         async with base.lab_running(GufoBackend) as (lab, _):
@@ -64,7 +65,7 @@ def test_concurrency_is_bounded_and_failures_stay_per_device(
 
 
 def test_v3_resynchronises_when_the_agent_clock_moves(
-    profiles: dict[str, base.SnmpProfileSpec],
+    profiles: dict[str, SnmpProfileSpec],
 ) -> None:
     """An agent whose engine time jumped (a restart, a long pause) rejects requests as outside
     its time window; the backend re-discovers boots/time and retries, once."""

@@ -8,8 +8,10 @@ import ast
 import re
 import shlex
 import string
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
@@ -20,20 +22,25 @@ from babel.messages.pofile import read_po
 from govnet import i18n
 from tests.conftest import ROOT
 
+if TYPE_CHECKING:
+    from babel.messages.extract import _Keyword
+
 PO = ROOT / "govnet" / "locale" / "zh_CN" / "LC_MESSAGES" / "govnet.po"
 MO = PO.with_suffix(".mo")
 
 Key = tuple[str | None, str]  # (context, msgid)
 
 
-def _keywords() -> dict[str, object]:
+def _keywords() -> dict[str, _Keyword]:
     """The Makefile's BABEL_KEYWORDS (the one list ``make messages`` uses)."""
     line = next(
         ln for ln in (ROOT / "Makefile").read_text().splitlines() if ln.startswith("BABEL_KEYWORDS")
     )
     words = shlex.split(line.split(":=", 1)[1])
     specs = [w for w in words if w != "-k"]
-    return {**DEFAULT_KEYWORDS, **parse_keywords(specs)}
+    keywords = dict(DEFAULT_KEYWORDS)
+    keywords.update(parse_keywords(specs))
+    return keywords
 
 
 @cache
@@ -60,9 +67,15 @@ def catalogue() -> dict[Key, tuple[str, bool]]:
         if not m.id:
             continue
         msgid = m.id if isinstance(m.id, str) else m.id[0]
-        text = m.string if isinstance(m.string, str) else m.string[0]
+        text = first(m.string)
         out[(m.context, msgid)] = (text or "", m.fuzzy)
     return out
+
+
+def first(value: str | Sequence[str] | None) -> str:
+    """A message's text: a plural's first form; a catalogue entry always has one."""
+    assert value is not None
+    return value if isinstance(value, str) else value[0]
 
 
 def fields(text: str) -> set[str]:
@@ -108,11 +121,7 @@ def test_the_shipped_mo_is_the_compiled_po() -> None:
     with MO.open("rb") as f:
         mo = read_mo(f)
     compiled = {
-        (m.context, m.id if isinstance(m.id, str) else m.id[0]): (
-            m.string if isinstance(m.string, str) else m.string[0]
-        )
-        for m in mo
-        if m.id
+        (m.context, m.id if isinstance(m.id, str) else m.id[0]): first(m.string) for m in mo if m.id
     }
     expected = {key: text for key, (text, fuzzy) in catalogue().items() if text and not fuzzy}
     assert compiled == expected, "govnet.mo is stale: run 'make messages'"
