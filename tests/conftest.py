@@ -10,8 +10,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.pgserver import PostgresServer, private_server
+
+# Property tests are about correctness, not speed: on a loaded CI machine (2 cores, 2 xdist
+# workers, labs starting beside them) an example may take seconds, which must not fail the run.
+# Hypothesis's per-example deadline and its too_slow health check are off for every test; a test
+# that sets its own suppress_health_check lists too_slow again (the list replaces this one).
+settings.register_profile("govnet", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("govnet")
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB_INVENTORY = ROOT / "inventory" / "lab.yaml"
@@ -77,7 +85,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     if url:
         server = PostgresServer(url)
         yield server
-        server.engine.dispose()
+        server.close()
         return
     # not under pytest's temp folder: that is private to root, and the server runs as postgres
     base = Path(tempfile.mkdtemp(prefix="govnet-test-pg-"))
@@ -85,7 +93,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         with private_server(base) as admin:
             server = PostgresServer(admin)
             yield server
-            server.engine.dispose()
+            server.close()
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

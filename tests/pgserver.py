@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -24,6 +23,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from tests.ports import reserve_port
 
 
 def _bin_dir() -> Path | None:
@@ -39,9 +40,7 @@ def _bin_dir() -> Path | None:
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return reserve_port()  # not a just-closed ephemeral port: a client socket could take it
 
 
 def _missing(reason: str) -> None:
@@ -95,25 +94,53 @@ def private_server(base: Path) -> Iterator[str]:
 
 
 class PostgresServer:
-    """A server the tests may create databases on, one fresh database per test."""
+    """A server the tests may create databases on, one fresh database per test.
+
+    Each is a copy of a template that already holds govnet's (empty) tables, made once by
+    ``Store.open`` on the first request: CREATE DATABASE … TEMPLATE copies files, while creating
+    the schema anew cost about half a second per test (57 tests run on PostgreSQL)."""
 
     def __init__(self, admin_url: str) -> None:
         self.admin_url = admin_url
         self.engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        self._template: str | None = None
+
+    def _url(self, name: str) -> str:
+        return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
+
+    def template(self) -> str:
+        if self._template is None:
+            from govnet.store.db import Store
+
+            name = f"govnet_template_{uuid.uuid4().hex[:12]}"
+            with self.engine.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            Store.open(self._url(name)).close()  # the tables, then no connection left open
+            self._template = name
+        return self._template
 
     @contextmanager
     def database(self) -> Iterator[str]:
         name = f"govnet_test_{uuid.uuid4().hex[:12]}"
         with self.engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(self.admin_url).set(database=name)
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template()}"'))
         try:
-            yield url.render_as_string(hide_password=False)
+            yield self._url(name)
         finally:
-            for _ in range(50):  # a test's pool may still be closing its connections
-                try:
-                    with self.engine.connect() as conn:
-                        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                    break
-                except Exception:
-                    time.sleep(0.1)
+            self._drop(name)
+
+    def _drop(self, name: str) -> None:
+        for _ in range(50):  # a test's pool may still be closing its connections
+            try:
+                with self.engine.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                break
+            except Exception:
+                time.sleep(0.1)
+
+    def close(self) -> None:
+        """Drop the template (a server given by GOVNET_TEST_POSTGRES outlives the run)."""
+        if self._template is not None:
+            self._drop(self._template)
+            self._template = None
+        self.engine.dispose()

@@ -25,6 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from tests.ports import reserve_port
+
 
 @dataclass
 class Received:
@@ -166,11 +168,7 @@ class MailReceiver:
         with tempfile.NamedTemporaryFile("w", suffix=".pem", delete=False) as k:
             k.write(key_pem)
         context.load_cert_chain(c.name, k.name)
-        import socket
-
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            free = probe.getsockname()[1]
+        free = reserve_port()  # not a just-closed ephemeral port: a client could take it
         self.controller = Controller(
             Handler(), hostname="127.0.0.1", port=free, tls_context=context,
             require_starttls=True, authenticator=authenticator, auth_require_tls=True,

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.ports import reserve_port
+
 SSHD = Path("/usr/sbin/sshd")
 
 
@@ -34,9 +36,7 @@ def need_sshd() -> None:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return reserve_port()  # not a just-closed ephemeral port: a client socket could take it
 
 
 def keygen(path: Path, kind: str = "ed25519", passphrase: str = "") -> Path:

@@ -20,37 +20,33 @@ import yaml
 from govnet.inventory import Inventory, load_inventory
 from govnet.lab import launcher
 from tests.conftest import ROOT
+from tests.ports import reserve_port
 
 
-def free_port(kind: int) -> int:
-    """One free loopback port (for a single extra listener; use PortPicker for many)."""
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """One loopback port for a single extra listener, reserved for this process (tests/ports.py:
+    no other worker or client socket can be given it before the listener binds it)."""
+    del kind  # reserved ports are free for TCP and UDP alike
+    return reserve_port()
 
 
 class PortPicker:
-    """Free loopback ports, never the same number twice (TCP or UDP): the sockets stay bound
-    until the inventory is written, so the OS cannot hand a number out again meanwhile."""
+    """Loopback ports for a lab inventory, never the same number twice (tests/ports.py reserves
+    them: nothing else can take them between writing the inventory and the lab binding them)."""
 
     def __init__(self) -> None:
-        self.held: list[socket.socket] = []
-        self.used: set[int] = set()
+        self.used: set[int] = set()  # numbers not to hand out (a caller may add its own)
 
     def pick(self, kind: int) -> int:
+        del kind  # reserved ports are free for TCP and UDP alike
         while True:
-            s = socket.socket(socket.AF_INET, kind)
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-            self.held.append(s)
+            port = reserve_port()
             if port not in self.used:
                 self.used.add(port)
                 return port
 
     def release(self) -> None:
-        for s in self.held:
-            s.close()
-        self.held.clear()
+        """Nothing to do: reservations last as long as the process (kept for callers)."""
 
 
 def relocate_lab(dest: Path, source: Path = ROOT / "inventory" / "lab.yaml") -> Path:

@@ -8,6 +8,7 @@ of the index except for govnet's own wheel.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -42,17 +43,26 @@ def _skip_reason() -> str | None:
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundle, built once per test run: xdist workers share the run's temporary folder and
+    the first to get there builds it under a lock (a build takes a minute on a loaded machine)."""
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
-    out = tmp_path_factory.mktemp("dist")
-    result = subprocess.run(
-        [sys.executable, str(BUILDER), "--arch", "x86_64", "--out", str(out)],
-        capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's folder, above each worker's own
+    out = shared / "bundle-dist"
+    out.mkdir(exist_ok=True)
     path = out / f"{NAME}.tar.gz"
-    assert f"{path}: " in result.stdout
+    with open(out / ".lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        if not path.is_file():
+            result = subprocess.run(
+                [sys.executable, str(BUILDER), "--arch", "x86_64", "--out", str(out)],
+                capture_output=True, text=True, timeout=600, check=False,
+            )  # fmt: skip
+            assert result.returncode == 0, result.stderr
+            assert f"{path}: " in result.stdout
     return path
 
 

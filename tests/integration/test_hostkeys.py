@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import re
-import socket
 import threading
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from govnet.transport.hostkeys import HostKey, HostKeyError, KnownHosts
 from govnet.transport.ssh import SshOptions, SshSession
 from tests.conftest import ROOT
 from tests.integration.conftest import Lab
+from tests.ports import reserve_port
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")
@@ -397,9 +397,7 @@ def test_simulated_devices_keep_their_own_key_across_restarts_and_rotate_one(
     from govnet.transport.ssh import fetch_host_key
 
     def port() -> int:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return int(s.getsockname()[1])
+        return reserve_port()
 
     sims = [
         SimDevice(

@@ -97,8 +97,8 @@ def bare_device(name: str, role: str, **vars_: Any) -> Device:
     from govnet.inventory.model import SnmpProfileSpec
     from govnet.secrets import SecretRef
 
-    profile = SnmpProfileSpec(
-        version="2c", community=SecretRef.parse("env:GOVNET_T_COMMUNITY"), **FAST
+    profile = SnmpProfileSpec(  # healthy agents: patient, a loaded CI machine must not miss a poll
+        version="2c", community=SecretRef.parse("env:GOVNET_T_COMMUNITY"), **PATIENT
     )
     return Device(name=name, host="127.0.0.1", platform="huawei", role=role, zone="internal",
                   site="city", snmp=profile, vars=dict(vars_))  # fmt: skip

@@ -31,6 +31,7 @@ from govnet.inventory.model import normalize_mac
 from govnet.lab.data import LabBehaviour, LabDeviceData, LabTables
 from govnet.lab.sshsim import SimDevice, SshSimulator
 from govnet.platforms import get_platform
+from tests.ports import reserve_port
 
 pytestmark = pytest.mark.integration
 
@@ -47,9 +48,7 @@ def server_key(conn: BaseConnection) -> str:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return reserve_port()  # not a just-closed ephemeral port: a client socket could take it
 
 
 class LoopThread:

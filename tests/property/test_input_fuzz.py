@@ -42,7 +42,9 @@ CSV_BITS = st.sampled_from(
 )  # fmt: skip
 csv_text = st.lists(CSV_BITS | st.text(max_size=5), max_size=40).map("".join)
 FUZZ = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
 

@@ -91,7 +91,9 @@ def check(path: Path) -> None:
 
 
 @settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(data=mutated())
 def test_structural_mutations(tmp_path: Path, data: dict[str, Any]) -> None:
@@ -101,7 +103,9 @@ def test_structural_mutations(tmp_path: Path, data: dict[str, Any]) -> None:
 
 
 @settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(pos=st.integers(0, len(MINIMAL)), cut=st.integers(0, 5), insert=st.text(max_size=6))
 def test_text_mutations(tmp_path: Path, pos: int, cut: int, insert: str) -> None:

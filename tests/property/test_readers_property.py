@@ -28,7 +28,7 @@ TAKEN = datetime(2025, 7, 1, tzinfo=UTC)
 SMALL = Limits(rows=50, columns=12, cell_chars=200, json_depth=8, xlsx_part=64 * 1024,
                xlsx_unzipped=256 * 1024)  # fmt: skip
 FUZZ = settings(max_examples=int(__import__("os").environ.get("FUZZ_N", "60")), deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
 
 cells = st.text(alphabet=st.sampled_from('ab火,"\n\r;\t x1-.:'), max_size=12)
 good_row = st.tuples(

@@ -134,7 +134,7 @@ def test_cmd_failures_are_one_line_secret_errors(
     started = time.monotonic()
     with pytest.raises(SecretError, match=message) as info:
         SecretRef.parse(f"cmd:{command}").resolve("sw1 password")
-    assert time.monotonic() - started < 5  # a hang is cut at the timeout, children too
+    assert time.monotonic() - started < 15  # a hang (30 s) is cut at the timeout, children too
     assert "\n" not in str(info.value) and info.value.exit_code == 2
 
 
@@ -143,7 +143,7 @@ def test_a_hanging_grandchild_does_not_hold_the_pipe(monkeypatch: pytest.MonkeyP
     started = time.monotonic()
     with pytest.raises(SecretError, match="did not finish"):
         SecretRef.parse("cmd:sh -c 'sleep 30 & sleep 30'").resolve("x")
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 15  # not the 30 s hang
 
 
 # -------------------------------------------------------------------------- keyring: secrets
@@ -210,7 +210,7 @@ def test_keyring_failures_are_one_line_secret_errors(
     started = time.monotonic()
     with pytest.raises(SecretError, match=message) as info:
         SecretRef.parse("keyring:net/core-admin").resolve("sw1 password")
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 15  # not the 30 s hang
     assert "\n" not in str(info.value) and info.value.exit_code == 2
 
 

@@ -14,6 +14,7 @@ from govnet.lab import snmpwire as w
 from govnet.lab.data import LabBehaviour, LabDeviceData, load_device_data
 from govnet.lab.faults import FlapFault, LabFaults, SnmpFaultGate, garble
 from govnet.lab.snmpagent import AgentSpec, SnmpLab
+from govnet.testing import FakeClock
 from govnet.transport.ssh import looks_garbled
 
 SYS_DESCR = (1, 3, 6, 1, 2, 1, 1, 1, 0)
@@ -128,23 +129,30 @@ async def _ask(address: tuple[str, int], n: int, wait: float) -> list[float]:
 def test_snmp_loss_delay_and_flap_over_udp() -> None:
     from govnet.lab.faults import SnmpFaults
 
-    async def scenario() -> tuple[list[float], list[float], list[float], list[float]]:
+    # The flap follows the lab's clock: a fake one puts the agent in its down phase (0.3-0.6 s of
+    # every 0.6 s) for certain, however late a loaded machine wakes this test up.
+    clock = FakeClock()
+
+    async def scenario() -> tuple[list[float], ...]:
         specs = [
             _agent("healthy", LabFaults()),
             _agent("lossy", LabFaults(seed=2, snmp=SnmpFaults(loss=50))),
             _agent("late", LabFaults(snmp=SnmpFaults(delay=0.3))),
             _agent("flapping", LabFaults(snmp=SnmpFaults(flap=FlapFault(period=0.6, down=0.3)))),
         ]
-        async with SnmpLab(specs) as lab:
-            healthy = await _ask(lab.address("healthy"), 40, 1.0)
-            lossy = await _ask(lab.address("lossy"), 200, 0.5)
+        async with SnmpLab(specs, clock=clock.monotonic) as lab:
+            healthy = await _ask(lab.address("healthy"), 40, 5.0)
+            lossy = await _ask(lab.address("lossy"), 200, 1.5)  # the rest never come
             late = await _ask(lab.address("late"), 5, 2.0)
-            await asyncio.sleep(0.4 - lab.agent("flapping").elapsed() % 0.6 % 0.6)
-            flapping = await _ask(lab.address("flapping"), 5, 0.15)  # inside its down phase
-        return healthy, lossy, late, flapping
+            clock.advance(0.45 - lab.agent("flapping").elapsed())
+            flapping = await _ask(lab.address("flapping"), 5, 0.3)  # inside its down phase
+            clock.advance(0.25)  # 0.7 s: 0.1 s into its next up phase
+            back = await _ask(lab.address("flapping"), 5, 2.0)
+        return healthy, lossy, late, flapping, back
 
-    healthy, lossy, late, flapping = asyncio.run(scenario())
+    healthy, lossy, late, flapping, back = asyncio.run(scenario())
     assert len(healthy) == 40
     assert 70 < len(lossy) < 130  # 50 % of 200, seeded
     assert len(late) == 5 and min(late) >= 0.3
     assert flapping == []
+    assert len(back) == 5

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from pathlib import Path
 
 import httpx
@@ -13,6 +12,7 @@ from govnet.errors import LabError
 from govnet.inventory import load_inventory
 from govnet.lab.http import HttpLab, HttpSpec, http_specs, is_down, set_down
 from tests.conftest import LAB_INVENTORY
+from tests.ports import reserve_port
 
 
 def test_the_lab_serves_its_loopback_http_services(tmp_path: Path) -> None:
@@ -27,9 +27,7 @@ def test_the_lab_serves_its_loopback_http_services(tmp_path: Path) -> None:
 
 
 def test_answers_200_then_503_while_down(tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = reserve_port()
 
     async def scenario() -> list[tuple[int, str]]:
         web = HttpLab([HttpSpec("portal", "127.0.0.1", port, "门户网站")], tmp_path)

@@ -136,7 +136,7 @@ def test_a_hung_device_costs_its_own_timeout_only() -> None:
         return loop.time() - t0, results
 
     elapsed, results = run(go())
-    assert elapsed < 2.0
+    assert elapsed < 10  # sw0's 0.5 s, not its 3600 s (the slack: a loaded CI machine)
     by = {r.device: r for r in results}
     assert not by["sw0"].ok and by["sw0"].error == "poll did not finish within 0.5 s"
     assert all(by[f"sw{i}"].ok for i in range(1, 5))

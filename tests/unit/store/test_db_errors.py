@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -11,14 +10,13 @@ from click.testing import CliRunner
 from govnet.cli.main import cli
 from govnet.errors import ExitCode, StoreError
 from govnet.store.db import Store, safe_url
+from tests.ports import reserve_port
 
 PASSWORD = "S3cret-PW_0815"
 
 
 def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])  # closed again when we return
+    return reserve_port()  # reserved for this process, and nothing here listens on it
 
 
 @pytest.mark.parametrize(
