@@ -34,6 +34,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime, tzinfo
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -347,3 +348,18 @@ def activate(settings: Settings | None) -> None:
 def active() -> Settings:
     """This run's settings: as the CLI set them, else read now from the environment."""
     return _active if _active is not None else load_settings()
+
+
+def time_zone(name: str | None, what: str = "timezone") -> tzinfo:
+    """The zone ``name``, else the settings' ``timezone`` (GOVNET_TZ or the config file), else
+    this machine's; an unknown name is a :class:`GovnetError` naming ``what`` (``--tz``)."""
+    if not name:
+        name = active().timezone
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise GovnetError(f"{what} {name!r}: unknown time zone (e.g. Asia/Shanghai)") from None
+    local = datetime.now().astimezone().tzinfo
+    assert local is not None
+    return local

@@ -119,3 +119,21 @@ def _inventory_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterato
         os.environ.pop("GOVNET_CACHE_DIR", None)
     else:
         os.environ["GOVNET_CACHE_DIR"] = old
+
+
+@pytest.fixture
+def test_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The keyring library's backend set to tests/keyringfile.py's JSON file, restored after."""
+    import keyring
+    import keyring.core
+
+    from govnet import secrets
+    from tests.keyringfile import JsonKeyring
+
+    path = tmp_path / "keyring.json"
+    monkeypatch.setenv("GOVNET_TEST_KEYRING", str(path))
+    monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.core._keyring_backend)
+    keyring.set_keyring(JsonKeyring())
+    secrets._keyring_cache.clear()
+    yield path
+    secrets._keyring_cache.clear()

@@ -5,7 +5,6 @@ production), stopped at the end. Under CI a missing binary fails the tests; loca
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -13,39 +12,24 @@ import tempfile
 import time
 from pathlib import Path
 
-import pytest
+from tests import privateserver
 
 BINARY = "/usr/bin/redis-server"
 
 
 def binary() -> str | None:
-    if os.access(BINARY, os.X_OK):
-        return BINARY
-    return shutil.which("redis-server")
+    return privateserver.find(BINARY, "redis-server")
 
 
 def require() -> str:
     """The binary's path; skip without it, or under CI (``$CI`` set) fail: .ci/run installs it."""
-    found = binary()
-    if found:
-        return found
-    reason = "needs Debian's redis-server (apt-get install redis-server)"
-    if os.environ.get("CI"):
-        pytest.fail(f"distributed tests cannot run in CI: {reason}")
-    pytest.skip(reason)
-    raise AssertionError  # unreachable
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return privateserver.require("redis-server", "distributed", BINARY, "redis-server")
 
 
 class RedisServer:
     def __init__(self, port: int | None = None) -> None:
         self.binary = require()
-        self.port = port or free_port()
+        self.port = port or privateserver.free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="govnet-redis-"))
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -80,14 +64,8 @@ class RedisServer:
 
     def stop(self) -> None:
         """SIGTERM: Redis flushes its append-only file and exits."""
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            self.proc = None
+        privateserver.stop(self.proc)
+        self.proc = None
 
     def close(self) -> None:
         self.stop()

@@ -4,7 +4,6 @@ the remote-write sink: started on demand, its data in a temporary folder, stoppe
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -14,34 +13,23 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.ports import reserve_port
+from tests import privateserver
 
 BINARY = "victoria-metrics"
 
 
 def available() -> bool:
-    return shutil.which(BINARY) is not None
+    return privateserver.find(BINARY) is not None
 
 
 def require() -> None:
     """Skip without the binary; under CI (``$CI`` set) fail instead: .ci/run installs it."""
-    if available():
-        return
-    reason = "needs Debian's victoria-metrics (apt-get install victoria-metrics)"
-    if os.environ.get("CI"):
-        pytest.fail(f"remote-write tests cannot run in CI: {reason}")
-    pytest.skip(reason)
-
-
-def free_port() -> int:
-    return reserve_port()  # not a just-closed ephemeral port: a client socket could take it
+    privateserver.require("victoria-metrics", "remote-write", BINARY)
 
 
 class VictoriaMetrics:
     def __init__(self, port: int | None = None) -> None:
-        self.port = port or free_port()
+        self.port = port or privateserver.free_port()
         self.data = Path(tempfile.mkdtemp(prefix="govnet-vm-"))
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -71,14 +59,8 @@ class VictoriaMetrics:
         raise RuntimeError("victoria-metrics did not start")
 
     def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            self.proc = None
+        privateserver.stop(self.proc)
+        self.proc = None
 
     def close(self) -> None:
         self.stop()

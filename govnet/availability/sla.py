@@ -31,10 +31,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from govnet.errors import GovnetError
 from govnet.inventory.model import Inventory, MaintenanceWindow
+from govnet.settings import time_zone
 from govnet.store.availability import Span
 
 Interval = tuple[float, float]
@@ -202,18 +202,7 @@ def _close(
 
 def local_zone(name: str | None) -> tzinfo:
     """``--tz``, else GOVNET_TZ or the config file's ``timezone``, else this machine's."""
-    if not name:
-        from govnet.settings import active
-
-        name = active().timezone
-    if name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise GovnetError(f"--tz {name!r}: unknown time zone (e.g. Asia/Shanghai)") from None
-    local = datetime.now().astimezone().tzinfo
-    assert local is not None
-    return local
+    return time_zone(name, "--tz")
 
 
 _KEYWORDS = ("day", "week", "month", "yesterday", "last-week", "last-month")

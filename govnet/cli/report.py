@@ -4,8 +4,9 @@ and peak traffic, from the store."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -15,6 +16,22 @@ from govnet.inventory.select import check_filters, select_devices
 from govnet.report.availability import render
 from govnet.store.availability import ServiceStore
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def period_options(command: F) -> F:
+    """``--period`` and ``--tz``, the same on every report."""
+    command = click.option(
+        "--tz",
+        default=None,
+        help="Time zone of the period [env GOVNET_TZ; config 'timezone'; default this machine's].",
+    )(command)
+    return click.option(
+        "--period", "-p", default="month", show_default=True,
+        help="month|week|day (so far), yesterday|last-week|last-month, or FROM..TO "
+        "(YYYY-MM-DD or ISO times; a date as TO includes that day).",
+    )(command)  # fmt: skip
+
 
 @click.group()
 def report() -> None:
@@ -22,16 +39,7 @@ def report() -> None:
 
 
 @report.command("availability")
-@click.option(
-    "--period", "-p", default="month", show_default=True,
-    help="month|week|day (so far), yesterday|last-week|last-month, or FROM..TO "
-    "(YYYY-MM-DD or ISO times; a date as TO includes that day).",
-)  # fmt: skip
-@click.option(
-    "--tz",
-    default=None,
-    help="Time zone of the period [env GOVNET_TZ; config 'timezone'; default this machine's].",
-)
+@period_options
 @click.option(
     "--by", "levels", multiple=True, type=click.Choice(LEVELS),
     help="Only these levels (repeatable; default all: zone, site, unit, device, service).",
@@ -74,16 +82,7 @@ def availability(
 
 
 @report.command("traffic")
-@click.option(
-    "--period", "-p", default="month", show_default=True,
-    help="month|week|day (so far), yesterday|last-week|last-month, or FROM..TO "
-    "(YYYY-MM-DD or ISO times; a date as TO includes that day).",
-)  # fmt: skip
-@click.option(
-    "--tz",
-    default=None,
-    help="Time zone of the period [env GOVNET_TZ; config 'timezone'; default this machine's].",
-)
+@period_options
 @click.option("--top", type=click.IntRange(1), default=None, help="Only the N busiest links.")
 @filter_options
 @format_option("table", "json", "csv", "html", "xlsx", "pdf")

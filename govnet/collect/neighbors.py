@@ -14,7 +14,6 @@ read through one alias list.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -22,11 +21,11 @@ from typing import Any, Literal
 
 from govnet.collect.fetch import Collected, CollectOptions, collect
 from govnet.collect.fleet import DeviceResult
-from govnet.collect.tables import _run as run_async
 from govnet.collect.tables import (
     canonical_port,
     entries_from_rows,
     normalise_mac,
+    over_snmp,
     parse_rows,
     snmp_tables,
     table_commands,
@@ -34,7 +33,6 @@ from govnet.collect.tables import (
 from govnet.errors import GovnetError, ProtocolError, TransportError
 from govnet.inventory.model import Device
 from govnet.platforms import get_platform, platforms
-from govnet.secrets import check_all
 from govnet.transport import snmp
 
 Protocol = Literal["lldp", "cdp"]
@@ -330,21 +328,4 @@ def collect_neighbors_snmp(
 ) -> dict[str, DeviceNeighbors]:
     """Every device's LLDP neighbours over SNMP, at most ``concurrency`` devices at a time,
     through one backend made by ``new_backend`` (closed at the end)."""
-
-    async def main() -> list[DeviceNeighbors]:
-        limit = asyncio.Semaphore(concurrency)
-        backend = new_backend()
-
-        async def one(device: Device) -> DeviceNeighbors:
-            async with limit:
-                return await snmp_neighbors(device, backend)
-
-        try:
-            return list(await asyncio.gather(*(one(d) for d in devices)))
-        finally:
-            await backend.close()
-
-    if not devices:
-        return {}
-    check_all(r for d in devices for r in d.snmp_secrets())  # exit 2 before any request
-    return {r.device: r for r in run_async(main())}
+    return {r.device: r for r in over_snmp(devices, snmp_neighbors, concurrency, new_backend)}

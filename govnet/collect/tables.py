@@ -30,7 +30,7 @@ import asyncio
 import ipaddress
 import re
 import threading
-from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
@@ -566,6 +566,35 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
     return box["value"]  # type: ignore[no-any-return]
 
 
+def over_snmp(
+    devices: Sequence[Device],
+    one: Callable[[Device, snmp.SnmpBackend], Awaitable[T]],
+    concurrency: int = 32,
+    new_backend: snmp.BackendFactory = snmp.snmp_backend,
+) -> list[T]:
+    """``one(device, backend)`` for every device, at most ``concurrency`` devices at a time,
+    through one backend made by ``new_backend`` (closed at the end). Every device's SNMP
+    secrets are checked first: a missing one exits 2 before any request."""
+
+    async def main() -> list[T]:
+        limit = asyncio.Semaphore(concurrency)
+        backend = new_backend()
+
+        async def each(device: Device) -> T:
+            async with limit:
+                return await one(device, backend)
+
+        try:
+            return list(await asyncio.gather(*(each(d) for d in devices)))
+        finally:
+            await backend.close()
+
+    if not devices:
+        return []
+    check_all(r for d in devices for r in d.snmp_secrets())  # exit 2 before any request
+    return _run(main())
+
+
 def collect_snmp(
     devices: Sequence[Device],
     concurrency: int = 32,
@@ -573,21 +602,4 @@ def collect_snmp(
 ) -> dict[str, DeviceTables]:
     """Every device's tables over SNMP, at most ``concurrency`` devices at a time, through
     one backend made by ``new_backend`` (closed at the end)."""
-
-    async def main() -> list[DeviceTables]:
-        limit = asyncio.Semaphore(concurrency)
-        backend = new_backend()
-
-        async def one(device: Device) -> DeviceTables:
-            async with limit:
-                return await snmp_tables(device, backend)
-
-        try:
-            return list(await asyncio.gather(*(one(d) for d in devices)))
-        finally:
-            await backend.close()
-
-    if not devices:
-        return {}
-    check_all(r for d in devices for r in d.snmp_secrets())  # exit 2 before any request
-    return {t.device: t for t in _run(main())}
+    return {t.device: t for t in over_snmp(devices, snmp_tables, concurrency, new_backend)}

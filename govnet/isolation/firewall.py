@@ -270,6 +270,22 @@ def read_policy(cfg: ParsedConfig, platform: str) -> FirewallPolicy:
     return out
 
 
+def _address(
+    side: Endpoint,
+    nets: list[Network],
+    set_name: str | None,
+    line: PolicyLine,
+    pending: list[tuple[Endpoint, str, PolicyLine]],
+) -> None:
+    """A rule's address line: its networks, or the address set, resolved once all are read."""
+    if set_name is not None:
+        pending.append((side, set_name, line))
+        return
+    side.networks.extend(nets)
+    if nets:
+        side.lines.append(line)
+
+
 def _rule_line(
     cfg: ParsedConfig,
     j: int,
@@ -302,19 +318,9 @@ def _rule_line(
     elif usg and head in ("source-address", "destination-address"):
         side = rule.source if head == "source-address" else rule.destination
         nets, set_name = _usg_address(w[1:])
-        if set_name is not None:
-            pending.append((side, set_name, line))
-            return
-        side.networks.extend(nets)
-        if nets:
-            side.lines.append(line)
+        _address(side, nets, set_name, line, pending)
     elif not usg and (head.startswith("source-ip") or head.startswith("destination-ip")):
         side = rule.source if head.startswith("source-ip") else rule.destination
         kind = head.removeprefix("source-ip").removeprefix("destination-ip")
         nets, set_name = _secpath_address(kind, w[1:])
-        if set_name is not None:
-            pending.append((side, set_name, line))
-            return
-        side.networks.extend(nets)
-        if nets:
-            side.lines.append(line)
+        _address(side, nets, set_name, line, pending)

@@ -145,7 +145,8 @@ def health_set_for(platform: str) -> HealthSet | None:
 # ------------------------------------------------------------------------------ decoding
 
 
-def _int(value: SnmpValue) -> int | None:
+def as_int(value: SnmpValue) -> int | None:
+    """An INTEGER value, or one sent as decimal text; ``None`` for anything else."""
     if isinstance(value, int):
         return value
     if isinstance(value, str | bytes):
@@ -156,12 +157,19 @@ def _int(value: SnmpValue) -> int | None:
     return None
 
 
-def _text(value: SnmpValue) -> str:
+def as_text(value: SnmpValue) -> str:
+    """A value as text (octets as UTF-8 without trailing NULs; ``""`` for none)."""
     if value is None:
         return ""
+    if isinstance(value, int):
+        return str(value)
     if isinstance(value, bytes):
-        return to_bytes(value).decode("utf-8", errors="replace").rstrip("\x00").strip()
-    return str(value).strip()
+        return to_bytes(value).decode("utf-8", errors="replace").rstrip("\x00")
+    return str(value)
+
+
+def _text(value: SnmpValue) -> str:
+    return as_text(value).strip()
 
 
 def _label(column: HealthColumn, index: str, labels: Columns) -> str:
@@ -170,7 +178,7 @@ def _label(column: HealthColumn, index: str, labels: Columns) -> str:
     else:
         raw = labels.get(column.label, {}).get(index)
         if column.label_via == ENTITY:
-            name = _text(labels.get(ENT_PHYSICAL_NAME, {}).get(str(_int(raw))))
+            name = _text(labels.get(ENT_PHYSICAL_NAME, {}).get(str(as_int(raw))))
         else:
             name = _text(raw)
     return name or column.label_format.format(index=index)
@@ -187,15 +195,15 @@ def health_values(
         used_names: set[str] = set()
         free = columns.get(column.free, {}) if column.free else {}
         for index, raw in columns.get(column.oid, {}).items():
-            value = _int(raw)
+            value = as_int(raw)
             if value is None or value in column.skip:
                 continue
-            if column.classes and _int(classes.get(index)) not in column.classes:
+            if column.classes and as_int(classes.get(index)) not in column.classes:
                 continue
             if column.kind == "state":
                 number = 1.0 if value in column.ok else 0.0
             elif column.kind == "pool":
-                spare = _int(free.get(index))
+                spare = as_int(free.get(index))
                 if spare is None or value + spare <= 0:
                     continue
                 number = round(value / (value + spare) * 100, 3)

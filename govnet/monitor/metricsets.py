@@ -36,9 +36,9 @@ from pydantic import Field, ValidationError
 from govnet.errors import GovnetError, TransportError
 from govnet.inventory.model import Device
 from govnet.monitor.counters import DeltaKind, UptimeChange, counter_rate, uptime_change
-from govnet.monitor.health import poll_health
+from govnet.monitor.health import as_int, as_text, poll_health
 from govnet.monitor.model import PollEvent, PollResult, Sample
-from govnet.transport.snmp import SnmpBackend, SnmpTarget, SnmpValue, oid_text, to_bytes
+from govnet.transport.snmp import SnmpBackend, SnmpTarget, SnmpValue, oid_text
 from govnet.validation import Strict, first_problem
 
 STATIC_EVERY = 10
@@ -203,27 +203,6 @@ def column(values: Mapping[str, SnmpValue], oid: str) -> dict[str, SnmpValue]:
     prefix = oid_text(oid) + "."
     n = len(prefix)
     return {k[n:]: v for k, v in values.items() if k.startswith(prefix)}
-
-
-def as_int(value: SnmpValue) -> int | None:
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str | bytes):
-        try:
-            return int(value.decode("ascii") if isinstance(value, bytes) else value)
-        except (ValueError, UnicodeDecodeError):
-            return None
-    return None
-
-
-def as_text(value: SnmpValue) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, bytes):
-        return to_bytes(value).decode("utf-8", errors="replace").rstrip("\x00")
-    return str(value)
 
 
 # ------------------------------------------------------------------------------ system

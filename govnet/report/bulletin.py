@@ -23,14 +23,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from govnet import __version__
 from govnet.checks.model import Finding
 from govnet.core.vocabulary import Evidence, Severity, Status
-from govnet.errors import GovnetError
 from govnet.i18n import N_, tr
 from govnet.inventory.labels import Labels
+from govnet.settings import time_zone
 from govnet.textsafe import visible
 
 
@@ -69,20 +68,7 @@ def report_css() -> Any:
 def report_zone(name: str | None = None) -> tzinfo:
     """The zone reports speak in: ``name``, else the settings' ``timezone`` (GOVNET_TZ or the
     config file), else this machine's."""
-    if not name:
-        from govnet.settings import active
-
-        name = active().timezone
-    if name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise GovnetError(
-                f"timezone {name!r}: unknown time zone (e.g. Asia/Shanghai)"
-            ) from None
-    local = datetime.now().astimezone().tzinfo
-    assert local is not None
-    return local
+    return time_zone(name)
 
 
 def local_time(when: datetime | None, tz: tzinfo) -> str:

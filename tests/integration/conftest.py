@@ -96,3 +96,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         yield Lab(path, state, load_inventory(path), status)
     finally:
         launcher.down(state)
+
+
+@pytest.fixture
+def store_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The CLI's store (SQLite) and lock folder in ``tmp_path``, run from the repository root."""
+    monkeypatch.setenv("GOVNET_DB", f"sqlite:///{tmp_path / 'store.sqlite'}")
+    monkeypatch.setenv("GOVNET_LOCK_DIR", str(tmp_path / "locks"))
+    monkeypatch.chdir(ROOT)
+    return tmp_path

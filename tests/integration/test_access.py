@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,23 +52,6 @@ def with_credentials(lab: Lab, tmp_path: Path, **creds: object) -> Path:
 
 
 # ------------------------------------------------------------------------------ keyring:
-
-
-@pytest.fixture
-def test_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    import keyring
-    import keyring.core
-
-    from govnet import secrets
-    from tests.keyringfile import JsonKeyring
-
-    path = tmp_path / "keyring.json"
-    monkeypatch.setenv("GOVNET_TEST_KEYRING", str(path))
-    monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.core._keyring_backend)
-    keyring.set_keyring(JsonKeyring())
-    secrets._keyring_cache.clear()
-    yield path
-    secrets._keyring_cache.clear()
 
 
 def test_a_lab_password_read_from_the_keyring_logs_in_and_is_never_shown(

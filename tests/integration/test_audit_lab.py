@@ -29,14 +29,6 @@ SEEDED = {
 }
 
 
-@pytest.fixture
-def store_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("GOVNET_DB", f"sqlite:///{tmp_path / 'store.sqlite'}")
-    monkeypatch.setenv("GOVNET_LOCK_DIR", str(tmp_path / "locks"))
-    monkeypatch.chdir(Path(__file__).resolve().parents[2])
-    return tmp_path
-
-
 def govnet(inventory: Path, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, ["-i", str(inventory), "--lang", "en", *args])
     return result.exit_code, result.stdout  # stderr may carry notices (host keys learned)

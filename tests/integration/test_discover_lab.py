@@ -36,14 +36,6 @@ def cable_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         launcher.down(state)
 
 
-@pytest.fixture
-def store_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("GOVNET_DB", f"sqlite:///{tmp_path / 'store.sqlite'}")
-    monkeypatch.setenv("GOVNET_LOCK_DIR", str(tmp_path / "locks"))
-    monkeypatch.chdir(ROOT)
-    return tmp_path
-
-
 def run(lab: Lab, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, ["-i", str(lab.inventory_path), "--lang", "en", *args])
     return result.exit_code, result.stdout

@@ -31,8 +31,15 @@ GOVNET = str(Path(sys.executable).parent / "govnet")
 ROOT = Path(__file__).resolve().parents[2]
 VISIBILITY = "3"  # seconds before a killed worker's unacknowledged batch is redelivered
 AUDIT = ("--lang", "en", "audit", "--timeout", "3", "-f", "json")
-INTERNAL = {"int-core-1", "int-agg-east", "int-acc-west", "int-acc-town"}
-EXTERNAL = {"ext-core-1", "ext-agg-east", "ext-acc-west", "ext-acc-town"}
+INTERNAL = {
+    "int-core-1",
+    "int-agg-east",
+    "int-acc-west",
+    "int-acc-town",
+    "int-acc-east",
+    "int-fw-1",
+}
+EXTERNAL = {"ext-core-1", "ext-agg-east", "ext-acc-west", "ext-acc-town", "ext-fw-1"}
 HUNG = "ext-acc-town"  # the lab's switch that never answers: its batch runs ≥ 3 s
 
 

@@ -38,14 +38,6 @@ BASELINE_FAILS = {
 }
 
 
-@pytest.fixture
-def store_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("GOVNET_DB", f"sqlite:///{tmp_path / 'store.sqlite'}")
-    monkeypatch.setenv("GOVNET_LOCK_DIR", str(tmp_path / "locks"))
-    monkeypatch.chdir(ROOT)
-    return tmp_path
-
-
 def sightings(tables: dict[str, DeviceTables]) -> set[tuple[str, str, int | None, str | None]]:
     return {(t.device, e.mac, e.vlan, e.port) for t in tables.values() for e in t.entries
             if not e.is_arp}  # fmt: skip

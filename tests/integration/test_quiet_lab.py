@@ -10,18 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from govnet.cli.main import cli
-from tests.conftest import ROOT
 from tests.integration.conftest import Lab
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def store_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("GOVNET_DB", f"sqlite:///{tmp_path / 'store.sqlite'}")
-    monkeypatch.setenv("GOVNET_LOCK_DIR", str(tmp_path / "locks"))
-    monkeypatch.chdir(ROOT)
-    return tmp_path
 
 
 def quiet(inventory: Path, *args: str) -> tuple[int, str, str]:

@@ -7,7 +7,7 @@ import logging
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -147,24 +147,6 @@ def test_a_hanging_grandchild_does_not_hold_the_pipe(monkeypatch: pytest.MonkeyP
 
 
 # -------------------------------------------------------------------------- keyring: secrets
-
-
-@pytest.fixture
-def test_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The keyring library's backend set to tests/keyringfile.py's JSON file, restored after."""
-    import keyring
-    import keyring.core
-
-    from govnet import secrets
-    from tests.keyringfile import JsonKeyring
-
-    path = tmp_path / "keyring.json"
-    monkeypatch.setenv("GOVNET_TEST_KEYRING", str(path))
-    monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.core._keyring_backend)
-    keyring.set_keyring(JsonKeyring())
-    secrets._keyring_cache.clear()
-    yield path
-    secrets._keyring_cache.clear()
 
 
 def test_keyring_refs_round_trip_through_the_keyring_library_once_per_run(
