@@ -1,0 +1,233 @@
+"""A sharded poller's membership: lease shards, balance them, hand them over, heartbeat.
+
+One :class:`ShardMember` runs beside the poller of ``govnetd --shards N``. Every ``every``
+seconds (a quarter of the shortest poll interval, 0.5–5 s) it:
+
+1. pings its lock session: if that failed, the daemon stops polling every shard **at once**
+   (``ShardHost.lose(…, failed=True)``) and the member opens a new session holding nothing;
+2. reads who holds which shard (``pg_locks``) and which members are live (a heartbeat younger
+   than ``stale_after`` and their lock session still connected);
+3. releases its surplus above ``ceil(N / live)`` (the daemon stops polling those devices,
+   waits for their polls in flight and commits everything before the lock goes, so the next
+   holder sees the last poll and the alerts as they are) or tries free shards below it;
+4. writes its row in ``monitor_cluster`` (holder, host, pid, shards with their lag).
+
+Device hand-over (the daemon's side, :class:`ShardHost`): a device taken over is first polled
+at the previous holder's last poll plus its interval, and not before ``grace`` (two lease
+periods) from now, which covers a holder whose session died but who has not noticed yet (it
+notices at its next ping, within one period).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from govnet import __version__
+from govnet.errors import GovnetError
+from govnet.monitor.model import Clock, SystemClock
+from govnet.monitor.shards import plan
+from govnet.store.cluster import (
+    LeaseLost,
+    ShardLeases,
+    forget_members,
+    live_sessions,
+    lock_owners,
+    members,
+)
+from govnet.store.db import Store
+
+log = logging.getLogger("govnet.monitor.sharding")
+
+T = TypeVar("T")
+
+FORGET_AFTER = 3600.0  # rows of members dead this long leave the cluster table
+
+
+def lease_period(min_interval: float) -> float:
+    """How often a member checks its session and balances: a quarter of the shortest poll
+    interval, between 0.5 s and 5 s (takeover then fits well within two intervals)."""
+    return max(0.5, min(5.0, min_interval / 4))
+
+
+class ShardHost(Protocol):
+    """What the daemon does when shards come and go."""
+
+    async def gain(self, shards: set[int]) -> None: ...
+
+    async def lose(self, shards: set[int], failed: bool) -> None: ...
+
+    def beat(self) -> dict[str, Any]:
+        """``shards`` ({shard: lag}), ``devices``, ``lag_p99`` for the cluster row."""
+        ...
+
+
+@dataclass(frozen=True)
+class ShardOptions:
+    shards: int
+    every: float = 5.0  # lease period
+    stale_after: float = 0.0  # 0: 3 periods + 5 s
+
+    @property
+    def stale(self) -> float:
+        return self.stale_after or 3 * self.every + 5.0
+
+
+def member_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class ShardMember:
+    def __init__(
+        self,
+        store: Store,
+        options: ShardOptions,
+        host: ShardHost,
+        clock: Clock | None = None,
+        holder: str | None = None,
+    ) -> None:
+        self.store = store
+        self.options = options
+        self.host = host
+        self.clock: Clock = clock or SystemClock()
+        self.holder = holder or member_id()
+        self.leases = ShardLeases(store, self.holder)
+        self.held: set[int] = set()
+        self.started = self.clock.time()
+        self._session_ok = False
+        self.takeovers = 0
+
+    # ------------------------------------------------------------------ blocking calls
+
+    async def _db(self, fn: Callable[[], T], what: str) -> T:
+        """A store call off the event loop, bounded: a hung connection counts as failed."""
+        limit = max(5.0, 2 * self.options.every)
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(fn), limit)
+        except TimeoutError:
+            raise LeaseLost(f"{what}: no answer from PostgreSQL within {limit:.0f}s") from None
+
+    # ------------------------------------------------------------------ start / stop
+
+    async def start(self) -> None:
+        """Open the lock session and check the cluster agrees on N (an error otherwise)."""
+        await self._db(self.leases.open, "open the lock session")
+        now = self.clock.time()
+        alive = await self._db(lambda: live_sessions(self.store), "read sessions")
+        for m in await self._db(lambda: members(self.store), "read members"):
+            running = m.backend_pid in alive and m.live(now, self.options.stale)
+            if running and m.shards_total and m.shards_total != self.options.shards:
+                self.leases.close()
+                raise GovnetError(
+                    f"--shards {self.options.shards}: the pollers already running on this "
+                    f"store use --shards {m.shards_total} ({m.holder}); use the same "
+                    "number on every poller"
+                )
+        self._session_ok = True
+        await self._beat()
+
+    async def stop(self) -> None:
+        """Hand every shard over cleanly, leave the cluster table, end the session."""
+        if self.held:
+            shards, self.held = set(self.held), set()
+            await self.host.lose(shards, failed=False)
+            for s in sorted(shards):
+                try:
+                    await self._db(lambda s=s: self.leases.unlock(s), "unlock")  # type: ignore[misc]
+                except LeaseLost:
+                    break
+        try:
+            await self._db(self.leases.leave, "leave")
+        except GovnetError as exc:
+            log.warning("could not remove this poller from the cluster table: %s", exc)
+        await asyncio.to_thread(self.leases.close)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self.step()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.options.every)
+
+    # ------------------------------------------------------------------ one step
+
+    async def step(self) -> None:
+        try:
+            if not self._session_ok:
+                await self._db(self.leases.open, "open the lock session")
+                self._session_ok = True
+                log.warning("shard lock session open again; taking shards")
+            await self._db(self.leases.ping, "ping")
+            await self._balance()
+            await self._beat()
+        except LeaseLost as exc:
+            await self._lost(str(exc))
+        except GovnetError as exc:  # the store (not the lock session) failed: try again
+            log.error("shard balancing: %s", exc)
+
+    async def _lost(self, why: str) -> None:
+        if self._session_ok or self.held:
+            log.error(
+                "shard lock session lost (%s): stopped polling shards %s at once",
+                why, sorted(self.held),
+            )  # fmt: skip
+        shards, self.held = set(self.held), set()
+        self._session_ok = False
+        if shards:
+            await self.host.lose(shards, failed=True)
+        await asyncio.to_thread(self.leases.close)
+
+    async def _balance(self) -> None:
+        n = self.options.shards
+        owners = await self._db(lambda: lock_owners(self.store), "read locks")
+        mine = {s for s, pid in owners.items() if pid == self.leases.backend_pid}
+        vanished = self.held - mine
+        if vanished:  # should not happen while the session lives; never poll what is not ours
+            self.held -= vanished
+            await self.host.lose(vanished, failed=True)
+        now = self.clock.time()
+        alive = await self._db(lambda: live_sessions(self.store), "read sessions")
+        rows = await self._db(lambda: members(self.store), "read members")
+        live = {self.holder}
+        dead: list[str] = []
+        for m in rows:
+            if m.backend_pid in alive and m.live(now, self.options.stale):
+                live.add(m.holder)
+            elif m.holder != self.holder and now - m.heartbeat > FORGET_AFTER:
+                dead.append(m.holder)
+        if dead:
+            await self._db(lambda: forget_members(self.store, dead), "forget members")
+        step = plan(n, self.held & set(range(n)), set(owners), len(live))
+        if step.release:
+            release = set(step.release)
+            self.held -= release
+            await self.host.lose(release, failed=False)
+            for s in sorted(release):
+                await self._db(lambda s=s: self.leases.unlock(s), "unlock")  # type: ignore[misc]
+            log.info("released shards %s (%d live pollers)", sorted(release), len(live))
+        gained: set[int] = set()
+        for s in step.take:
+            if await self._db(lambda s=s: self.leases.try_lock(s), "lock"):  # type: ignore[misc]
+                gained.add(s)
+        if gained:
+            self.held |= gained
+            self.takeovers += len(gained)
+            log.info("took shards %s (%d live pollers)", sorted(gained), len(live))
+            await self.host.gain(gained)
+
+    async def _beat(self) -> None:
+        info = self.host.beat()
+        row = {
+            "host": socket.gethostname(), "pid": os.getpid(),
+            "shards_total": self.options.shards, "started": self.started,
+            "heartbeat": self.clock.time(), "version": __version__,
+            "shards": {s: float(info.get("shards", {}).get(s, 0.0)) for s in self.held},
+            "devices": int(info.get("devices", 0)), "lag_p99": float(info.get("lag_p99", 0.0)),
+        }  # fmt: skip
+        await self._db(lambda: self.leases.beat(row), "heartbeat")
