@@ -231,3 +231,74 @@ class ShardMember:
             "devices": int(info.get("devices", 0)), "lag_p99": float(info.get("lag_p99", 0.0)),
         }  # fmt: skip
         await self._db(lambda: self.leases.beat(row), "heartbeat")
+
+
+# ------------------------------------------------------------------ govnet monitor cluster
+
+
+@dataclass(frozen=True)
+class ShardRow:
+    shard: int
+    holder: str  # "" when no live session holds it
+    host: str
+    pid: int
+    lag: float | None  # the worst poll lag (s) of the shard in the holder's last heartbeat
+    heartbeat_age: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "shard": self.shard, "holder": self.holder or None, "host": self.host or None,
+            "pid": self.pid or None, "lag_s": self.lag, "heartbeat_age_s": self.heartbeat_age,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ClusterView:
+    shards: int
+    rows: list[ShardRow]
+    members: list[dict[str, Any]]
+
+    @property
+    def unheld(self) -> list[int]:
+        return [r.shard for r in self.rows if not r.holder]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "shards": self.shards,
+            "unheld": self.unheld,
+            "members": self.members,
+            "shard_list": [r.to_json() for r in self.rows],
+        }
+
+
+def cluster_view(store: Store, now: float, stale_after: float = 60.0) -> ClusterView:
+    """Who holds which shard (PostgreSQL's locks, not what members claim), each shard's lag
+    and every member with its heartbeat."""
+    owners = lock_owners(store)
+    alive = live_sessions(store)
+    rows = members(store)
+    by_pid = {m.backend_pid: m for m in rows if m.backend_pid in alive}
+    n = max((m.shards_total for m in by_pid.values()), default=0)
+    n = max(n, max(owners, default=-1) + 1)
+    out: list[ShardRow] = []
+    for s in range(n):
+        pid = owners.get(s)
+        m = by_pid.get(pid) if pid is not None else None
+        if m is None:
+            holder = f"session {pid} (no cluster row)" if pid is not None else ""
+            out.append(ShardRow(s, holder, "", 0, None, None))
+            continue
+        out.append(
+            ShardRow(s, m.holder, m.host, m.pid, m.shards.get(s), round(now - m.heartbeat, 1))
+        )
+    listed = [
+        {
+            "holder": m.holder, "host": m.host, "pid": m.pid,
+            "live": m.backend_pid in alive and m.live(now, stale_after),
+            "shards": sorted(s for s, p in owners.items() if p == m.backend_pid),
+            "devices": m.devices, "lag_p99_s": round(m.lag_p99, 3),
+            "heartbeat_age_s": round(now - m.heartbeat, 1), "version": m.version,
+        }
+        for m in rows
+    ]  # fmt: skip
+    return ClusterView(n, out, listed)

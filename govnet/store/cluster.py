@@ -183,7 +183,8 @@ def lock_owners(store: Store) -> dict[int, int]:
         rows = conn.execute(
             text(
                 "SELECT objid::bigint, pid FROM pg_locks WHERE locktype = 'advisory' "
-                "AND classid::bigint = :k AND objsubid = 2 AND granted"
+                "AND classid::bigint = :k AND objsubid = 2 AND granted "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             ),
             {"k": SHARD_LOCK_SPACE},
         )
