@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import os
 import queue
 import signal
@@ -47,9 +48,9 @@ from govnet.monitor.extension import DaemonContext, DaemonExtension
 from govnet.monitor.metrics import is_series
 from govnet.monitor.model import Clock, DeviceState, DeviceStatus, PollResult, SystemClock
 from govnet.monitor.notify import Notice, Notifier
-from govnet.monitor.poller import Poller, PollerStats
+from govnet.monitor.poller import Poller, PollerStats, stable_fraction
 from govnet.monitor.rules import AlertRules, load_rules
-from govnet.monitor.sharding import ShardMember, ShardOptions, lease_period
+from govnet.monitor.sharding import ShardMember, ShardOptions, guard, lease_period
 from govnet.monitor.shards import shard_of
 from govnet.monitor.states import Transition
 from govnet.monitor.topology import Topology
@@ -481,26 +482,34 @@ class Daemon:
         held = self.member.held if self.member is not None else set()
         return [d for d in devices if self.shard(d.name) in held]
 
-    async def gain(self, shards: set[int]) -> None:
-        """Shards just locked: restore their devices' alerts and state, poll them in phase."""
+    async def gain(self, shards: set[int], clean: set[int]) -> None:
+        """Shards just locked: restore their devices' alerts and state, poll them on their
+        slots (the last holder's last poll plus whole intervals): the next slot when the
+        last holder released the shard cleanly, else the first one past the guard time (a
+        holder that lost its session may poll until it notices). A device never polled starts
+        at a stable point within its interval."""
         assert self.poller is not None and self.engine is not None
         names = [n for n in self.selection if self.shard(n) in shards]
         rows = await asyncio.to_thread(self.mstore.device_rows, names)
         firing = await asyncio.to_thread(self.mstore.firing_alerts, names)
         now = self.clock.time()
-        grace = 2 * self.member.options.every if self.member is not None else 0.0
+        wait = guard(self.member.options.every) if self.member is not None else 0.0
         first_due: dict[str, float] = {}
         seed: dict[str, DeviceStatus] = {}
         for name in names:
-            row = rows.get(name)
-            if row is None or not row["last_poll"]:
-                continue
             try:
                 interval = self.options.config.interval(self.selection[name])
             except GovnetError:
                 continue  # skipped by the poller, with its reason
-            first_due[name] = max(float(row["last_poll"]) + interval, now + grace)
+            row = rows.get(name)
+            if row is None or not row["last_poll"]:
+                first_due[name] = now + wait + stable_fraction(name) * interval
+                continue
             seed[name] = status_of(row)
+            earliest = now if self.shard(name) in clean else now + wait
+            last = float(row["last_poll"])
+            slots = max(1, math.ceil((earliest - last) / interval))
+            first_due[name] = last + slots * interval
         self.engine.restore(firing)
         current = list(self.poller.devices.values())
         self.poller.set_devices(current + [self.selection[n] for n in names], first_due, seed)

@@ -12,10 +12,13 @@ seconds (a quarter of the shortest poll interval, 0.5–5 s) it:
    holder sees the last poll and the alerts as they are) or tries free shards below it;
 4. writes its row in ``monitor_cluster`` (holder, host, pid, shards with their lag).
 
-Device hand-over (the daemon's side, :class:`ShardHost`): a device taken over is first polled
-at the previous holder's last poll plus its interval, and not before ``grace`` (two lease
-periods) from now, which covers a holder whose session died but who has not noticed yet (it
-notices at its next ping, within one period).
+Device hand-over (the daemon's side, :class:`ShardHost`): a device taken over keeps its phase:
+it is polled on the previous holder's slots (its last poll plus whole intervals). A shard its
+holder released cleanly (``monitor_meta`` ``shard:N`` = ``released``, written after its polls
+were committed and before the unlock) continues at the next slot; a shard whose holder died
+or lost its session continues at the first slot at least :func:`guard` from now: a holder whose
+session died but who has not noticed yet (it pings every lease period) polls no more than
+that, so no slot is polled twice.
 """
 
 from __future__ import annotations
@@ -57,10 +60,17 @@ def lease_period(min_interval: float) -> float:
     return max(0.5, min(5.0, min_interval / 4))
 
 
+def guard(every: float) -> float:
+    """How long a holder whose lock session died may still poll before it notices."""
+    return 2 * every + 0.5
+
+
 class ShardHost(Protocol):
     """What the daemon does when shards come and go."""
 
-    async def gain(self, shards: set[int]) -> None: ...
+    async def gain(self, shards: set[int], clean: set[int]) -> None:
+        """``clean``: those of ``shards`` their last holder released cleanly."""
+        ...
 
     async def lose(self, shards: set[int], failed: bool) -> None: ...
 
@@ -138,6 +148,7 @@ class ShardMember:
         if self.held:
             shards, self.held = set(self.held), set()
             await self.host.lose(shards, failed=False)
+            await self._db(lambda: self.leases.mark(shards, "released"), "mark")
             for s in sorted(shards):
                 try:
                     await self._db(lambda s=s: self.leases.unlock(s), "unlock")  # type: ignore[misc]
@@ -208,6 +219,7 @@ class ShardMember:
             release = set(step.release)
             self.held -= release
             await self.host.lose(release, failed=False)
+            await self._db(lambda: self.leases.mark(release, "released"), "mark")
             for s in sorted(release):
                 await self._db(lambda s=s: self.leases.unlock(s), "unlock")  # type: ignore[misc]
             log.info("released shards %s (%d live pollers)", sorted(release), len(live))
@@ -218,8 +230,10 @@ class ShardMember:
         if gained:
             self.held |= gained
             self.takeovers += len(gained)
+            clean = await self._db(lambda: self.leases.released_cleanly(gained), "hand-over")
+            await self._db(lambda: self.leases.mark(gained, f"held by {self.holder}"), "mark")
             log.info("took shards %s (%d live pollers)", sorted(gained), len(live))
-            await self.host.gain(gained)
+            await self.host.gain(gained, clean)
 
     async def _beat(self) -> None:
         info = self.host.beat()

@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from govnet.errors import GovnetError
 from govnet.store.db import Store, metadata, safe_url
-from govnet.store.monitor import DAEMON_LOCK_KEY, MonitorStore, upsert
+from govnet.store.monitor import DAEMON_LOCK_KEY, MonitorStore, meta, upsert
 
 SHARD_LOCK_SPACE = 0x73687264  # "shrd": the first int4 of every shard lock
 
@@ -171,6 +171,20 @@ class ShardLeases:
         full["shards"] = json.dumps({str(k): round(v, 3) for k, v in row["shards"].items()})
         with self.store.begin() as conn:
             upsert(conn, cluster, [full])
+
+    def released_cleanly(self, shards: set[int]) -> set[int]:
+        """Of ``shards`` (just locked), those whose last holder let go cleanly (its polls
+        finished and committed before the unlock), not by dying or losing its session."""
+        keys = {f"shard:{s}": s for s in shards}
+        with self.store.begin() as conn:
+            rows = conn.execute(select(meta.c.key, meta.c.value).where(meta.c.key.in_(keys)))
+            return {keys[k] for k, v in rows if v == "released"}
+
+    def mark(self, shards: set[int], state: str) -> None:
+        """Record each shard's hand-over state: ``held by HOLDER`` or ``released``."""
+        if shards:
+            with self.store.begin() as conn:
+                upsert(conn, meta, [{"key": f"shard:{s}", "value": state} for s in shards])
 
     def leave(self) -> None:
         with self.store.begin() as conn:

@@ -113,6 +113,8 @@ def test_cluster_rows(pg: Store) -> None:
 
 
 def test_sqlite_is_refused(tmp_path: Path) -> None:
-    with Store.open(f"sqlite:///{tmp_path / 's.sqlite'}") as store:
-        with pytest.raises(GovnetError, match="sharding needs a shared PostgreSQL store"):
-            ShardLeases(store, "a")
+    with (
+        Store.open(f"sqlite:///{tmp_path / 's.sqlite'}") as store,
+        pytest.raises(GovnetError, match="sharding needs a shared PostgreSQL store"),
+    ):
+        ShardLeases(store, "a")
