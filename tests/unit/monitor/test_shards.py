@@ -85,3 +85,37 @@ def test_balancing_converges_to_fair_and_complete(
     all_held = [s for h in held for s in h]
     assert sorted(all_held) == list(range(n))  # each exactly once
     assert max(len(h) for h in held) <= math.ceil(n / members)
+
+
+def test_a_device_taken_over_keeps_its_slots(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The poller of a shard taken over polls each device first at the slot it is given and
+    then every interval from it (no phase adoption after the first poll: that would poll it
+    twice within an interval), starting from the state the store had."""
+    import asyncio
+
+    from govnet.monitor.config import MonitorConfig
+    from govnet.monitor.model import DeviceState, DeviceStatus
+    from govnet.monitor.poller import Poller
+    from govnet.testing import FakeClock
+    from tests.unit.monitor.support import FakeSnmp, device, system_mib
+
+    monkeypatch.setenv("GOVNET_TEST_COMMUNITY", "test-ro")
+    clock = FakeClock()
+    snmp = FakeSnmp({"sw1": system_mib()})
+    seen: list[float] = []
+
+    async def go() -> Poller:
+        poller = Poller([], snmp, MonitorConfig(), clock)
+        start = clock.time()
+        seed = DeviceStatus("sw1", state=DeviceState.UP, since=start - 3600, last_poll=start - 53)
+        poller.set_devices([device()], first_due={"sw1": start + 7}, seed={"sw1": seed})
+        assert poller.statuses["sw1"].since == start - 3600  # the stored state, not "unknown"
+        for _ in range(200):
+            for r in await poller.run_due():
+                seen.append(r.started - start)
+            clock.advance(1)
+        return poller
+
+    poller = asyncio.run(go())
+    assert seen == [7.0, 67.0, 127.0, 187.0]
+    assert poller.polls("sw1") and not poller.polls("sw2")
