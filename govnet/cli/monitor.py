@@ -24,7 +24,7 @@ from govnet.cli.common import (
 )
 from govnet.cli.complete import complete_devices
 from govnet.durations import format_duration, parse_duration
-from govnet.errors import ExitCode, StaleError
+from govnet.errors import ExitCode, GovnetError, StaleError
 from govnet.i18n import pick
 from govnet.inventory import Filters, Inventory, load_inventory, select_devices
 from govnet.inventory.model import Device
@@ -106,13 +106,12 @@ def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:
 
         url = app.db_url or default_url()
         if not url.startswith("postgresql"):
-            raise click.BadParameter(
+            raise GovnetError(
                 pick(app.lang,
-                     "sharding needs a shared PostgreSQL store (--db postgresql+psycopg://…); "
-                     "the store is SQLite",
-                     "分片轮询需要共享的 PostgreSQL 存储（--db postgresql+psycopg://…）；"
+                     "--shards: sharding needs a shared PostgreSQL store (--db "
+                     "postgresql+psycopg://…); the store is SQLite",
+                     "--shards：分片轮询需要共享的 PostgreSQL 存储（--db postgresql+psycopg://…）；"
                      "当前为 SQLite"),
-                param_hint="--shards",
             )  # fmt: skip
     fmt = opts["log_format"] or ("text" if sys.stderr.isatty() else "json")
     logfmt.setup(fmt, verbose, quiet=app.quiet)
