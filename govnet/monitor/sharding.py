@@ -148,12 +148,11 @@ class ShardMember:
         if self.held:
             shards, self.held = set(self.held), set()
             await self.host.lose(shards, failed=False)
-            await self._db(lambda: self.leases.mark(shards, "released"), "mark")
-            for s in sorted(shards):
-                try:
-                    await self._db(lambda s=s: self.leases.unlock(s), "unlock")  # type: ignore[misc]
-                except LeaseLost:
-                    break
+            try:
+                await self._mark(shards, "released")
+                await self._unlock(shards)
+            except LeaseLost:
+                pass  # the session is gone: so are its locks
         try:
             await self._db(self.leases.leave, "leave")
         except GovnetError as exc:
@@ -219,9 +218,8 @@ class ShardMember:
             release = set(step.release)
             self.held -= release
             await self.host.lose(release, failed=False)
-            await self._db(lambda: self.leases.mark(release, "released"), "mark")
-            for s in sorted(release):
-                await self._db(lambda s=s: self.leases.unlock(s), "unlock")  # type: ignore[misc]
+            await self._mark(release, "released")
+            await self._unlock(release)
             log.info("released shards %s (%d live pollers)", sorted(release), len(live))
         gained: set[int] = set()
         for s in step.take:
@@ -230,10 +228,31 @@ class ShardMember:
         if gained:
             self.held |= gained
             self.takeovers += len(gained)
-            clean = await self._db(lambda: self.leases.released_cleanly(gained), "hand-over")
-            await self._db(lambda: self.leases.mark(gained, f"held by {self.holder}"), "mark")
+            try:
+                clean = await self._db(lambda: self.leases.released_cleanly(gained), "hand-over")
+                await self._mark(gained, f"held by {self.holder}")
+                await self.host.gain(gained, clean)
+            except LeaseLost:
+                raise
+            except GovnetError as exc:  # not set up: let them go, nobody would poll them
+                log.error("could not take shards %s (%s); released", sorted(gained), exc)
+                self.held -= gained
+                await self._unlock(gained)
+                return
             log.info("took shards %s (%d live pollers)", sorted(gained), len(live))
-            await self.host.gain(gained, clean)
+
+    async def _mark(self, shards: set[int], state: str) -> None:
+        """Record the hand-over state; a store error is logged (the unlock must still go)."""
+        try:
+            await self._db(lambda: self.leases.mark(shards, state), "mark")
+        except LeaseLost:
+            raise
+        except GovnetError as exc:
+            log.warning("could not record shards %s as %s: %s", sorted(shards), state, exc)
+
+    async def _unlock(self, shards: set[int]) -> None:
+        for s in sorted(shards):
+            await self._db(lambda s=s: self.leases.unlock(s), "unlock")  # type: ignore[misc]
 
     async def _beat(self) -> None:
         info = self.host.beat()
