@@ -88,6 +88,21 @@ def batch_of(result: PollResult, status: DeviceStatus) -> Batch:
     return batch
 
 
+def merge(batches: list[Batch]) -> Batch:
+    out = Batch.empty()
+    latest: dict[tuple[str, str, str], dict[str, Any]] = {}
+    devices: dict[str, dict[str, Any]] = {}
+    for b in batches:
+        out.samples.extend(b.samples)
+        for row in b.latest:
+            latest[(row["device"], row["metric"], row["instance"])] = row
+        for row in b.devices:
+            devices[row["device"]] = row
+    out.latest = list(latest.values())
+    out.devices = list(devices.values())
+    return out
+
+
 def status_of(row: Mapping[str, Any]) -> DeviceStatus:
     """A device's state as the store holds it (a sharded poller taking the device over)."""
     try:
@@ -103,21 +118,6 @@ def status_of(row: Mapping[str, Any]) -> DeviceStatus:
         next_poll=float(row["next_poll"]), sys_name=str(row["sys_name"]),
         sys_descr=str(row["sys_descr"]),
     )  # fmt: skip
-
-
-def merge(batches: list[Batch]) -> Batch:
-    out = Batch.empty()
-    latest: dict[tuple[str, str, str], dict[str, Any]] = {}
-    devices: dict[str, dict[str, Any]] = {}
-    for b in batches:
-        out.samples.extend(b.samples)
-        for row in b.latest:
-            latest[(row["device"], row["metric"], row["instance"])] = row
-        for row in b.devices:
-            devices[row["device"]] = row
-    out.latest = list(latest.values())
-    out.devices = list(devices.values())
-    return out
 
 
 class StoreWriter:
