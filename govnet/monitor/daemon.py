@@ -46,7 +46,7 @@ from govnet.monitor.delivery import Delivery
 from govnet.monitor.exporter import ExporterView, Health, MetricsServer, serve_metrics
 from govnet.monitor.extension import DaemonContext, DaemonExtension
 from govnet.monitor.metrics import is_series
-from govnet.monitor.model import Clock, DeviceState, DeviceStatus, PollResult, SystemClock
+from govnet.monitor.model import Clock, DeviceStatus, PollResult, SystemClock
 from govnet.monitor.notify import Notice, Notifier
 from govnet.monitor.poller import Poller, PollerStats, stable_fraction
 from govnet.monitor.rules import AlertRules, load_rules
@@ -101,23 +101,6 @@ def merge(batches: list[Batch]) -> Batch:
     out.latest = list(latest.values())
     out.devices = list(devices.values())
     return out
-
-
-def status_of(row: Mapping[str, Any]) -> DeviceStatus:
-    """A device's state as the store holds it (a sharded poller taking the device over)."""
-    try:
-        state = DeviceState(str(row["state"]))
-    except ValueError:
-        state = DeviceState.UNKNOWN
-    return DeviceStatus(
-        device=str(row["device"]), zone=str(row["zone"]), site=str(row["site"]),
-        role=str(row["role"]), rack=str(row["rack"]), state=state, since=float(row["since"]),
-        last_poll=float(row["last_poll"]), last_ok=float(row["last_ok"]),
-        failures=int(row["failures"]), error=str(row["error"]),
-        error_kind=str(row["error_kind"]), rtt_ms=row["rtt_ms"], uptime_s=row["uptime_s"],
-        next_poll=float(row["next_poll"]), sys_name=str(row["sys_name"]),
-        sys_descr=str(row["sys_descr"]),
-    )  # fmt: skip
 
 
 class StoreWriter:
@@ -505,7 +488,7 @@ class Daemon:
             if row is None or not row["last_poll"]:
                 first_due[name] = now + wait + stable_fraction(name) * interval
                 continue
-            seed[name] = status_of(row)
+            seed[name] = DeviceStatus.from_row(row)
             earliest = now if self.shard(name) in clean else now + wait
             last = float(row["last_poll"])
             slots = max(1, math.ceil((earliest - last) / interval))
