@@ -191,7 +191,8 @@ class ShardMember:
         self._session_ok = False
         if shards:
             await self.host.lose(shards, failed=True)
-        await asyncio.to_thread(self.leases.close)
+        with contextlib.suppress(TimeoutError):  # a hung connection may not close promptly
+            await asyncio.wait_for(asyncio.to_thread(self.leases.close), 5.0)
 
     async def _balance(self) -> None:
         n = self.options.shards
