@@ -19,6 +19,7 @@ not from the rows, which only say who the backend pids are.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -130,6 +131,10 @@ class ShardLeases:
         """End the session: PostgreSQL frees every lock it held."""
         conn, self._conn = self._conn, None
         if conn is not None:
+            # now, not when the server notices the socket closed (a broken session's locks
+            # die with it)
+            with contextlib.suppress(SQLAlchemyError):
+                conn.execute(text("SELECT pg_advisory_unlock_all()"))
             try:
                 conn.invalidate()  # never back into the pool with locks held
                 conn.close()
