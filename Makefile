@@ -10,6 +10,9 @@ export GOVNET_INVENTORY ?= $(INV)
 PYVER   := $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 LOCK    ?= requirements/py$(PYVER).txt
 
+# the calls that carry msgids (govnet/i18n.py), beyond gettext's own _ / N_ / ngettext
+BABEL_KEYWORDS := -k tr:2 -k both -k ntr:2,3 -k trp:2c,3 -k NP_:1c,2 -k t -k _t:2 -k Column:2 -k Metric:3
+
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -68,11 +71,19 @@ lint: $(STAMP)  ## ruff, mypy and the import layers (.importlinter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy govnet
-	$(BIN)/mypy --explicit-package-bases tests/unit
+	$(BIN)/mypy --explicit-package-bases tests
 	$(BIN)/lint-imports
 
 bench: $(STAMP)  ## print the speed and memory figures (bench/*.py)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+messages: $(STAMP)  ## extract the msgids (babel.cfg) into govnet.pot, update zh_CN's .po, compile the .mo
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output --omit-header \
+	  -o govnet/locale/govnet.pot .
+	$(BIN)/pybabel update -D govnet -i govnet/locale/govnet.pot -d govnet/locale -l zh_CN \
+	  --no-fuzzy-matching --ignore-obsolete -w 100
+	sed -i '/^"POT-Creation-Date: /d' govnet/locale/zh_CN/LC_MESSAGES/govnet.po  # no churn per run
+	$(BIN)/pybabel compile -D govnet -d govnet/locale -l zh_CN --statistics
 
 bundle:  ## offline bundles dist/govnet-VERSION-offline-{x86_64,aarch64}.tar.gz (README: 内网)
 	$(PY) contrib/bundle/govnet_bundle.py --arch x86_64 --arch aarch64 --out dist
@@ -80,4 +91,4 @@ bundle:  ## offline bundles dist/govnet-VERSION-offline-{x86_64,aarch64}.tar.gz 
 clean:  ## remove the venv and caches (not the lab state)
 	rm -rf $(VENV) .venv-latest .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
 
-.PHONY: help install lock test-latest demo lab-down test lint bench bundle clean
+.PHONY: help install lock test-latest demo lab-down test lint bench bundle clean messages

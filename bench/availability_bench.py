@@ -123,8 +123,8 @@ def main() -> None:
     server_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     lags = [r.lag for r in results]
     failed = [r for r in results if not r.ok]
-    http_ms = [r.ms for r in results if r.ms is not None and r.probes[0].kind == "http"]
-    tcp_ms = [r.ms for r in results if r.ms is not None and r.probes[0].kind == "tcp"]
+    http_ms = [r.ms for r in results if r.ms is not None and r.outcomes[0].kind == "http"]
+    tcp_ms = [r.ms for r in results if r.ms is not None and r.outcomes[0].kind == "tcp"]
     expected = N * wall / INTERVAL
     print(f"services: {N} ({N - N // 2} http, {N // 2} tcp) at {INTERVAL:.0f} s, "
           f"{PORTS} local server ports, concurrency 64, {wall:.0f} s")  # fmt: skip

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from govnet.i18n import N_, _, ngettext
+
 
 class ExitCode(IntEnum):
     OK = 0
@@ -43,7 +45,7 @@ class Diagnostic:
             where += f":{self.line}"
             if self.column:
                 where += f":{self.column}"
-        prefix = "warning: " if self.severity == "warning" else ""
+        prefix = _("warning: ") if self.severity == "warning" else ""
         path = f"{self.path}: " if self.path else ""
         return f"{where}: {prefix}{path}{self.message}"
 
@@ -53,21 +55,22 @@ class InputError(GovnetError):
 
     exit_code = ExitCode.USAGE
 
-    def __init__(self, diagnostics: list[Diagnostic], what: str = "input") -> None:
+    def __init__(self, diagnostics: list[Diagnostic], what: str = N_("input")) -> None:
         self.diagnostics = sorted(diagnostics)
         self.what = what
         errors = [d for d in self.diagnostics if d.severity == "error"]
-        super().__init__(f"{len(errors)} error(s) in {what}")
+        super().__init__(ngettext("{n} error in {what}", "{n} errors in {what}", len(errors),
+                                  what=_(what)))  # fmt: skip
 
 
 class InventoryError(InputError):
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        super().__init__(diagnostics, "inventory")
+        super().__init__(diagnostics, N_("inventory"))
 
 
 class PlaybookError(InputError):
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        super().__init__(diagnostics, "playbook")
+        super().__init__(diagnostics, N_("playbook"))
 
 
 class StoreError(GovnetError):

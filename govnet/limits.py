@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from govnet.errors import Diagnostic, InputError
+from govnet.i18n import N_
 
 ENV = "GOVNET_LIMITS"
 KIB = 1024
@@ -97,7 +98,7 @@ class Limits:
                 continue
             changes[key] = number
         if problems:
-            raise InputError([Diagnostic(ENV, 0, 0, "", p) for p in problems], "input limits")
+            raise InputError([Diagnostic(ENV, 0, 0, "", p) for p in problems], N_("input limits"))
         return replace(base, **changes)
 
 

@@ -18,6 +18,8 @@ that exists; only that one is read (files are not merged). Its keys::
     remote_write:                            # govnetd's samples to VictoriaMetrics & co.
       url: http://vm.example:8428/api/v1/write
       max_buffer: 2G                         # on disk while it is down (oldest dropped, logged)
+    broker: redis://redis.example:6379/0     # distributed audits/backups  (env GOVNET_BROKER)
+    broker_password: env:GOVNET_REDIS_PASSWORD  # the broker's password, by reference
 
 Relative paths are relative to the config file's folder. Unknown keys and bad values are
 errors naming ``file:line`` (exit 2), like the inventory's. Without any of these the shipped
@@ -42,6 +44,7 @@ from pydantic import BeforeValidator, ConfigDict, Field, ValidationError, field_
 from govnet import limits as input_limits
 from govnet.durations import parse_duration
 from govnet.errors import Diagnostic, GovnetError, InputError
+from govnet.i18n import N_, _
 from govnet.secrets import SecretRef
 from govnet.validation import Strict, diagnostics_from
 from govnet.yamlsrc import load_yaml_file, suggest
@@ -58,13 +61,14 @@ ENV_KEYS = {
     "GOVNET_TZ": "timezone",
     "GOVNET_PLAYBOOKS": "playbooks",
     "GOVNET_TEMPLATES": "templates",
+    "GOVNET_BROKER": "broker",
 }
 PATH_KEYS = ("inventory", "playbooks", "templates")
 
 
 class ConfigError(InputError):
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        super().__init__(diagnostics, "config file")
+        super().__init__(diagnostics, N_("config file"))
 
 
 def _limits(value: Any) -> Any:
@@ -166,6 +170,17 @@ class ConfigSpec(Strict):
     templates: str | None = None
     limits: Annotated[dict[str, int] | None, BeforeValidator(_limits)] = None
     remote_write: RemoteWriteSpec | None = None
+    broker: str | None = None  # Celery's broker for `govnet worker` and --distributed
+    broker_password: SecretRef | None = None  # kept out of the URL, resolved when connecting
+
+    @field_validator("broker")
+    @classmethod
+    def _broker(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^rediss?://[^\s/]*(/\d+)?$", v):
+            raise ValueError("must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0")
+        if v is not None and re.match(r"^rediss?://[^/@]*:[^/@]+@", v):
+            raise ValueError("no password in the URL: give it as broker_password: env:NAME")
+        return v
 
     @field_validator("timezone")
     @classmethod
@@ -174,7 +189,7 @@ class ConfigSpec(Strict):
             try:
                 ZoneInfo(v)
             except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown time zone {v!r} (e.g. Asia/Shanghai)") from None
+                raise ValueError(_("unknown time zone {tz!r} (e.g. Asia/Shanghai)", tz=v)) from None
         return v
 
     @field_validator("inventory", "db", "playbooks", "templates")
@@ -206,6 +221,8 @@ class Settings:
     templates: Path | None = None
     limits: tuple[tuple[str, int], ...] = ()  # the config file's input limits
     remote_write: RemoteWriteSpec | None = None  # govnetd's samples to a time-series database
+    broker: str | None = None  # redis://host:port/db for distributed audits and backups
+    broker_password: SecretRef | None = None
     config: Path | None = None  # the file read, if any
 
     @property
@@ -234,9 +251,9 @@ def find_config(environ: Mapping[str, str]) -> Path | None:
         path = Path(given).expanduser()
         if not path.exists():
             raise GovnetError(
-                f"{ENV_CONFIG}={given}: no such file (unset it, or point it at a govnet.yaml; "
-                "'govnet init DIR' writes one)"
-            )
+                _("{var}={given}: no such file (unset it, or point it at a govnet.yaml; "
+                  "'govnet init DIR' writes one)", var=ENV_CONFIG, given=given)
+            )  # fmt: skip
         return path
     xdg = environ.get("XDG_CONFIG_HOME") or str(Path(environ.get("HOME") or "~") / ".config")
     for path in (Path(xdg).expanduser() / "govnet" / CONFIG_NAME, SYSTEM_CONFIG):
@@ -285,7 +302,10 @@ def resolve(environ: Mapping[str, str], config: ConfigSpec | None = None,
             if rw.buffer is not None:
                 rw = rw.model_copy(update={"buffer": str(_path(rw.buffer, base))})
             values["remote_write"] = rw
-        for key, value in config.model_dump(exclude_none=True, exclude={"remote_write"}).items():
+        if config.broker_password is not None:
+            values["broker_password"] = config.broker_password
+        exclude = {"remote_write", "broker_password"}
+        for key, value in config.model_dump(exclude_none=True, exclude=exclude).items():
             if key in PATH_KEYS:
                 value = _path(value, base)
             elif key == "db":

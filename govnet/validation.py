@@ -20,6 +20,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from govnet.errors import Diagnostic
+from govnet.i18n import _
 from govnet.yamlsrc import Path_, SourceDoc, clean_loc, suggest
 
 __all__ = [
@@ -113,22 +114,26 @@ def message_for(err: Any, model: type[BaseModel] | None = None) -> str:
     loc = clean_loc(err["loc"])
     if kind == "extra_forbidden":
         if not loc:  # a key with "[" in it, dropped by clean_loc as if a union tag
-            return f"unknown key {err['loc'][-1]!r}"
+            return _("unknown key {key!r}", key=err["loc"][-1])
         holder = _model_at(model, loc[:-1]) if model is not None else None
-        return "unknown key" + (suggest(loc[-1], holder.model_fields) if holder else "")
+        return _("unknown key") + (suggest(loc[-1], holder.model_fields) if holder else "")
     if kind == "missing":
-        return "required key is missing"
+        return _("required key is missing")
     if kind == "model_type":
-        return "must be a mapping"
+        return _("must be a mapping")
     msg = str(err["msg"])
     if kind.startswith("ip_v"):
         kind = "ip_any"
-        msg = "not a valid IP address" if "address" in str(err["type"]) else "not a valid IP prefix"
+        msg = (
+            _("not a valid IP address")
+            if "address" in str(err["type"])
+            else _("not a valid IP prefix")
+        )
     for prefix in ("Value error, ", "Assertion failed, "):
         msg = msg.removeprefix(prefix)
     value = err.get("input")
     if kind.startswith(_WITH_VALUE) and not isinstance(value, dict | list):
-        msg = f"{msg}, got {value!r}"
+        msg = _("{msg}, got {value!r}", msg=msg, value=value)
     return msg
 
 

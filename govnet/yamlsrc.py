@@ -18,6 +18,7 @@ import yaml
 
 from govnet import limits as input_limits
 from govnet.errors import Diagnostic
+from govnet.i18n import _
 
 try:  # the C loader composes ~10x faster; fall back where libyaml is missing
     from yaml import CSafeLoader as _BaseLoader
@@ -167,7 +168,7 @@ class _Builder:
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
         pairs = node.value
-        for key_node, _ in pairs:
+        for key_node, _value in pairs:
             if key_node.tag in _FLATTEN_TAGS:
                 return self._merged_mapping(node, path)
         out: dict[Any, Any] = {}
@@ -429,9 +430,11 @@ def load_yaml(text: str, file: str) -> tuple[SourceDoc | None, list[Diagnostic]]
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
-        return None, [Diagnostic(file, line, col, "", f"YAML syntax error: {problem}")]
+        return None, [
+            Diagnostic(file, line, col, "", _("YAML syntax error: {problem}", problem=problem))
+        ]
     except yaml.YAMLError as exc:
-        return None, [Diagnostic(file, 1, 1, "", f"YAML error: {exc}")]
+        return None, [Diagnostic(file, 1, 1, "", _("YAML error: {exc}", exc=exc))]
     if node is None:
         return SourceDoc(file, {}), []
     builder = _Builder(file)
@@ -444,9 +447,9 @@ def load_yaml(text: str, file: str) -> tuple[SourceDoc | None, list[Diagnostic]]
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return None, [Diagnostic(file, line, col, "", f"YAML error: {exc.problem}")]
+        return None, [Diagnostic(file, line, col, "", _("YAML error: {exc}", exc=exc.problem))]
     except RecursionError:
-        return None, [Diagnostic(file, 1, 1, "", "YAML nests too deeply (recursive alias?)")]
+        return None, [Diagnostic(file, 1, 1, "", _("YAML nests too deeply (recursive alias?)"))]
     return SourceDoc(file, data, builder.positions), builder.diagnostics
 
 
@@ -468,7 +471,13 @@ def load_yaml_bytes(raw: bytes, name: str) -> tuple[SourceDoc | None, list[Diagn
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return None, [
-            Diagnostic(name, 0, 0, "", f"not UTF-8 text (byte {exc.start}); save it as UTF-8")
+            Diagnostic(
+                name,
+                0,
+                0,
+                "",
+                _("not UTF-8 text (byte {start}); save it as UTF-8", start=exc.start),
+            )
         ]
     return load_yaml(text, name)
 
@@ -484,9 +493,9 @@ def suggest(name: object, known: Iterable[str]) -> str:
     """`` (known: a, b, …); did you mean 'x'?`` for error messages."""
     names = sorted(known)
     close = difflib.get_close_matches(str(name), names, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = _("; did you mean {name!r}?", name=close[0]) if close else ""
     listing = ", ".join(names[:12]) + (", …" if len(names) > 12 else "")
-    return f" (known: {listing or 'none'}){hint}"
+    return _(" (known: {listing}){hint}", listing=listing or _("none"), hint=hint)
 
 
 def clean_loc(loc: Iterable[Any]) -> list[str | int]:

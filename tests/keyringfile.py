@@ -16,7 +16,7 @@ from keyring.errors import KeyringLocked, PasswordDeleteError
 
 
 class JsonKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     @property
     def path(self) -> Path:

@@ -51,6 +51,10 @@ ARCHES = ("x86_64", "aarch64")
 PLATFORMS = ("manylinux2014_{arch}", "manylinux_2_28_{arch}")
 LEGACY = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
 UNITS = ("govnetd.service", "govnet-audit.service", "govnet-audit.timer")
+# Wheels required only below a Python micro version (redis: async-timeout on Python < 3.11.3,
+# which Debian 12's 3.11.2 is): pip evaluates markers with the building host's Python, so
+# verify() cannot see them used, yet the server may need them.
+MICRO_MARKED = ("async_timeout-",)
 
 
 class BundleError(Exception):
@@ -181,14 +185,17 @@ def _pick(lock: Path, cache: Path, arch: str, strict: bool = True) -> list[Path]
     return out
 
 
-SHIPPED = tuple(
-    f"govnet/data/playbooks/{name}"
-    for name in (
-        "mlps2-baseline.yaml",
-        "alerts.yaml",
-        "av-sources.yaml",
-        "templates/huawei/baseline.j2",
-    )
+SHIPPED = (
+    *(
+        f"govnet/data/playbooks/{name}"
+        for name in (
+            "mlps2-baseline.yaml",
+            "alerts.yaml",
+            "av-sources.yaml",
+            "templates/huawei/baseline.j2",
+        )
+    ),
+    "govnet/locale/zh_CN/LC_MESSAGES/govnet.mo",  # the zh message catalogue (make messages)
 )
 SOURCES = ("govnet", "playbooks", "setup.cfg", "pyproject.toml", "README.md")
 
@@ -242,7 +249,11 @@ def verify(top: Path, arch: str) -> None:
             item["download_info"]["url"].rsplit("/", 1)[-1]
             for item in json.loads(report.read_text())["install"]
         }
-    unused = sorted({p.name for p in (top / "wheels").iterdir()} - used)
+    unused = sorted(
+        p.name
+        for p in (top / "wheels").iterdir()
+        if p.name not in used and not p.name.startswith(MICRO_MARKED)
+    )
     if unused:
         raise BundleError(f"{arch}: wheels in the bundle that govnet does not need: {unused}")
 

@@ -26,6 +26,7 @@ from pydantic import Field
 from govnet.av.join import Current, Match, current
 from govnet.av.parse import CHINA, local_date
 from govnet.core.vocabulary import Evidence, Status
+from govnet.i18n import _
 from govnet.inventory.model import Device
 from govnet.inventory.terminals import TERMINAL
 from govnet.validation import Regex, Strict
@@ -136,14 +137,14 @@ def _evidence(c: Current) -> Evidence:
     extra = [f"{k}={v}" for k, v in sorted(r.detail.items()) if k in ("freshclam", "process")]
     text = _describe(c) + (": " + ", ".join(bits + extra) if bits or extra else "")
     sources = ", ".join(x.source for x in c.sources[:3])
-    note = f"from {sources}; joined by {c.by}"
+    note = _("from {sources}; joined by {by}", sources=sources, by=c.by)
     if c.note:
-        note += f" ({c.note})"
+        note += _(" ({note})", note=c.note)
     return Evidence(text, None, note)
 
 
 def _skip(reason: str) -> Verdict:
-    return Verdict(Status.SKIP, f"not applicable: {reason}")
+    return Verdict(Status.SKIP, _("not applicable: {reason}", reason=reason))
 
 
 def _installed(policy: AvPolicy, products: list[Current]) -> tuple[Verdict, State]:
@@ -152,23 +153,24 @@ def _installed(policy: AvPolicy, products: list[Current]) -> tuple[Verdict, Stat
     if not approved:
         names = ", ".join(_describe(c) for c in products)
         allowed = ", ".join(a.name for a in policy.approved)
-        return Verdict(
-            Status.FAIL, f"not an approved product: {names} (approved: {allowed})", evidence
-        ), "unapproved"
+        return Verdict(Status.FAIL, _("not an approved product: {names} (approved: {allowed})",
+                                      names=names, allowed=allowed),
+                       evidence), "unapproved"  # fmt: skip
     problems = []
     for c in approved:
         r = c.record
         if r.running is False:
-            problems.append(f"{_describe(c)} is installed but not running")
+            problems.append(_("{product} is installed but not running", product=_describe(c)))
         elif policy.realtime_required and r.realtime_on is False:
-            problems.append(f"{_describe(c)}: real-time protection is off")
+            problems.append(_("{product}: real-time protection is off", product=_describe(c)))
         else:
-            realtime = {True: ", real-time protection on", False: ", real-time protection off",
+            realtime = {True: _(", real-time protection on"),
+                        False: _(", real-time protection off"),
                         None: ""}[r.realtime_on]  # fmt: skip
-            unknown = (" (the source does not report real-time protection)"
+            unknown = (_(" (the source does not report real-time protection)")
                        if policy.realtime_required and r.realtime_on is None else "")  # fmt: skip
             return Verdict(Status.PASS, f"{_describe(c)}{realtime}{unknown}", evidence), "ok"
-    return Verdict(Status.FAIL, "; ".join(problems), evidence), "not-running"
+    return Verdict(Status.FAIL, _("; ").join(problems), evidence), "not-running"
 
 
 def _days(a: datetime, b: datetime, tz: timezone) -> int:
@@ -197,52 +199,63 @@ def _fresh(policy: AvPolicy, endpoint: Device, products: list[Current], now: dat
             f"{src.sig_date.isoformat()}, {age} day(s) old as of "
             f"{as_of.astimezone(CHINA):%Y-%m-%d %H:%M}"
         ).replace("signatures  ", "signatures ")
-        note = f"{endpoint.zone} allows {limit} day(s); from {src.source}"
+        note = _(
+            "{zone} allows {limit} day(s); from {source}",
+            zone=endpoint.zone,
+            limit=limit,
+            source=src.source,
+        )
         if data_age > limit:
-            stale = (
-                f"the data is {data_age} day(s) old, older than the {limit}-day limit "
-                f"itself: import a newer export"
+            stale = _(
+                "the data is {age} day(s) old, older than the {limit}-day limit itself: "
+                "import a newer export",
+                age=data_age,
+                limit=limit,
             )
-            note += f"; {stale}"
+            note += _("; ") + stale
             notes.append(stale)
         evidence.append(Evidence(text, None, note))
         if worst is None or age > worst[0]:
             worst = (age, c)
             a.age_days, a.data_age_days = age, data_age
-    suffix = f" (note: {notes[0]})" if notes else ""
+    suffix = _(" (note: {note})", note=notes[0]) if notes else ""
     a.notes.extend(notes)
     if worst is not None and worst[0] > limit:
         src = worst[1].sig_record
         assert src is not None and src.sig_date is not None
         return Verdict(Status.FAIL,
-                       f"signatures {worst[0]} days old ({src.sig_date.isoformat()}); "
-                       f"{endpoint.zone} allows {limit}{suffix}", tuple(evidence))  # fmt: skip
+                       _("signatures {age} days old ({date}); {zone} allows {limit}{suffix}",
+                         age=worst[0], date=src.sig_date.isoformat(), zone=endpoint.zone,
+                         limit=limit, suffix=suffix), tuple(evidence))  # fmt: skip
     if unknown:
         names = ", ".join(unknown)
-        message = f"no source reports the signature date of {names}"
+        message = _("no source reports the signature date of {names}", names=names)
         return Verdict(Status.ERROR, message, tuple(evidence))
     assert worst is not None
-    return Verdict(Status.PASS, f"signatures {worst[0]} day(s) old; {endpoint.zone} allows "
-                                f"{limit}{suffix}", tuple(evidence))  # fmt: skip
+    return Verdict(Status.PASS, _("signatures {age} day(s) old; {zone} allows {limit}{suffix}",
+                                  age=worst[0], zone=endpoint.zone, limit=limit, suffix=suffix),
+                   tuple(evidence))  # fmt: skip
 
 
 def _managed(policy: AvPolicy, products: list[Current]) -> tuple[Verdict, bool]:
     evidence = tuple(_evidence(c) for c in products)
     if not policy.network_edition_required:
         return Verdict(
-            Status.PASS, "a network edition is not required by the policy", evidence
+            Status.PASS, _("a network edition is not required by the policy"), evidence
         ), True
     approved = [c for c in products if policy.approved_as(c.record.product, c.record.vendor)]
     judged = approved or products
     network = [c for c in judged if c.record.edition == "network"]
     if network:
-        return Verdict(Status.PASS, f"centrally managed: {_describe(network[0])}", evidence), True
+        managed = _("centrally managed: {product}", product=_describe(network[0]))
+        return Verdict(Status.PASS, managed, evidence), True
     if all(c.record.edition is None for c in judged):
         names = ", ".join(_describe(c) for c in judged)
-        return Verdict(Status.ERROR, f"no source says which edition {names} is", evidence), True
+        unsaid = _("no source says which edition {names} is", names=names)
+        return Verdict(Status.ERROR, unsaid, evidence), True
     names = ", ".join(_describe(c) for c in judged if c.record.edition == "standalone")
-    return Verdict(Status.FAIL, f"standalone edition: {names}; a centrally managed network "
-                                "edition is required", evidence), False  # fmt: skip
+    return Verdict(Status.FAIL, _("standalone edition: {names}; a centrally managed network "
+                                  "edition is required", names=names), evidence), False  # fmt: skip
 
 
 def assess(
@@ -261,7 +274,8 @@ def assess(
     """
     limit = policy.limit(endpoint.zone)
     if policy.exempt(endpoint):
-        v = _skip(f"{endpoint.description} (exempt_kinds: no antivirus on such terminals)")
+        v = _skip(_("{what} (exempt_kinds: no antivirus on such terminals)",
+                    what=endpoint.description))  # fmt: skip
         return Assessment(endpoint, [], dict.fromkeys(TESTS, v), "exempt", limit)
     products = current(matches)
     if not products:
@@ -272,10 +286,9 @@ def assess(
                 endpoint, [], dict.fromkeys(TESTS, v), "unreadable" if errors else "no-data", limit
             )
         ident = ", ".join(x for x in (endpoint.mac, str(endpoint.address or "")) if x)
-        fail = Verdict(
-            Status.FAIL, f"not covered: no antivirus record matches {endpoint.name} ({ident})"
-        )
-        skip = _skip("no antivirus installed (see av.installed)")
+        fail = Verdict(Status.FAIL, _("not covered: no antivirus record matches {name} ({ident})",
+                                      name=endpoint.name, ident=ident))  # fmt: skip
+        skip = _skip(_("no antivirus installed (see av.installed)"))
         verdicts = {"installed": fail, "signatures-fresh": skip, "centrally-managed": skip}
         return Assessment(endpoint, [], verdicts, "not-covered", limit)
     a = Assessment(endpoint, products, {}, "ok", limit)
@@ -283,9 +296,9 @@ def assess(
     fresh = _fresh(policy, endpoint, products, now, a)
     managed, is_managed = _managed(policy, products)
     if errors:  # judged from what other sources said; say what could not be asked
-        installed = replace(
-            installed, message=f"{installed.message} (not read now: {'; '.join(errors)})"
-        )
+        installed = replace(installed, message=_("{message} (not read now: {errors})",
+                                                 message=installed.message,
+                                                 errors="; ".join(errors)))  # fmt: skip
         a.notes.extend(errors)
     a.verdicts = {"installed": installed, "signatures-fresh": fresh, "centrally-managed": managed}
     if state == "ok":

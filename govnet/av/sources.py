@@ -48,6 +48,7 @@ from govnet.av.parse import (
     parse_offset,
 )
 from govnet.errors import Diagnostic, InputError
+from govnet.i18n import N_
 from govnet.store.avrecords import Edition
 from govnet.validation import Listed, Regex, Strict, diagnostics_from
 from govnet.yamlsrc import load_yaml_file
@@ -214,7 +215,7 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
         )  # fmt: skip
     doc, diags = load_yaml_file(path)
     if doc is None or diags:
-        raise InputError(diags, "antivirus sources")
+        raise InputError(diags, N_("antivirus sources"))
     try:
         spec = SourcesSpec.model_validate(doc.data)
     except ValidationError as exc:
@@ -236,7 +237,7 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
                     doc.diag((*base, "required", i), f"required field {req!r} has no columns")
                 )
     if problems:
-        raise InputError(problems, "antivirus sources")
+        raise InputError(problems, N_("antivirus sources"))
     tz = parse_offset(spec.utc_offset)
     sources = {
         name: Source(

@@ -1,7 +1,7 @@
 """Service checks and availability: the portal, OA, document exchange, DNS…
 
 ==============  ==========================================================================
-probes.py       http (status, text, response time, TLS certificate days), tcp, dns, icmp
+checkers.py     http (status, text, response time, TLS certificate days), tcp, dns, icmp
 runner.py       the scheduler: own intervals, bounded concurrency, timeouts, up → down states
 alerts.py       service-down, service-slow (for-duration), service-cert-expiring; suppressed
                 when the host device or its uplink is already down

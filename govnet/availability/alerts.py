@@ -26,6 +26,7 @@ from typing import Any
 from govnet.availability.runner import CheckResult
 from govnet.core.vocabulary import Severity, Text
 from govnet.durations import format_duration
+from govnet.i18n import N_, both
 from govnet.inventory.model import Service
 from govnet.monitor.model import Clock, DeviceState, DeviceStatus, SystemClock
 from govnet.monitor.notify import Notifier
@@ -35,18 +36,16 @@ from govnet.monitor.rules import AlertRule, AppliesTo
 log = logging.getLogger("govnet.availability.alerts")
 
 
-def _rule(rule_id: str, en: str, zh: str, severity: str, state: str) -> AlertRule:
+def _rule(rule_id: str, title: str, severity: str, state: str) -> AlertRule:
     return AlertRule(
-        id=rule_id, title=Text(en=en, zh=zh), severity=Severity(severity),
+        id=rule_id, title=Text(**both(title)), severity=Severity(severity),
         applies_to=AppliesTo(), state=state, source="govnet/availability/alerts.py",
     )  # fmt: skip
 
 
-DOWN = _rule("service-down", "Service down", "业务系统不可用", "critical", "service_down")
-SLOW = _rule("service-slow", "Service slow", "业务系统响应慢", "medium", "service_slow")
-CERT = _rule(
-    "service-cert-expiring", "Certificate expiring", "证书即将过期", "high", "service_cert"
-)
+DOWN = _rule("service-down", N_("Service down"), "critical", "service_down")
+SLOW = _rule("service-slow", N_("Service slow"), "medium", "service_slow")
+CERT = _rule("service-cert-expiring", N_("Certificate expiring"), "high", "service_cert")
 RULES: dict[str, AlertRule] = {r.id: r for r in (DOWN, SLOW, CERT)}
 
 
@@ -124,7 +123,7 @@ class ServiceAlerts:
                 )
             )  # fmt: skip
         if limits.cert_days is not None:
-            for probe in result.probes:
+            for probe in result.outcomes:
                 if probe.cert_days is None:
                     continue
                 word = "expired" if probe.cert_days < 0 else f"expires in {probe.cert_days:.0f} d"

@@ -162,7 +162,7 @@ class ServiceChecks(DaemonExtension):
         if service is None:
             return
         batch = self.pending
-        for p in result.probes:
+        for p in result.outcomes:
             batch.samples.append(
                 {"service": result.service, "probe": p.probe, "ts": result.started,
                  "ok": int(p.ok), "ms": p.ms, "cert_days": p.cert_days, "error": p.error,

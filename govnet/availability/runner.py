@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from govnet.availability.probes import ProbeResult, Probes
+from govnet.availability.checkers import Checkers, CheckOutcome
 from govnet.inventory.model import Service
 from govnet.monitor import states
 from govnet.monitor.config import MonitorConfig
@@ -28,35 +28,35 @@ log = logging.getLogger("govnet.availability")
 
 @dataclass
 class CheckResult:
-    """One check of one service (all its probes)."""
+    """One check of one service (the outcomes of all its checks)."""
 
     service: str
     started: float  # wall time
     scheduled: float
     duration: float = 0.0
-    probes: list[ProbeResult] = field(default_factory=list)
+    outcomes: list[CheckOutcome] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return bool(self.probes) and all(p.ok for p in self.probes)
+        return bool(self.outcomes) and all(p.ok for p in self.outcomes)
 
     @property
     def error(self) -> str:
-        return "; ".join(f"{p.probe}: {p.error}" for p in self.probes if not p.ok)
+        return "; ".join(f"{p.probe}: {p.error}" for p in self.outcomes if not p.ok)
 
     @property
     def error_kind(self) -> str:
-        return next((p.error_kind for p in self.probes if not p.ok), "")
+        return next((p.error_kind for p in self.outcomes if not p.ok), "")
 
     @property
     def ms(self) -> float | None:
-        """The slowest probe's response time."""
-        values = [p.ms for p in self.probes if p.ms is not None]
+        """The slowest check's response time."""
+        values = [p.ms for p in self.outcomes if p.ms is not None]
         return max(values) if values else None
 
     @property
     def cert_days(self) -> float | None:
-        values = [p.cert_days for p in self.probes if p.cert_days is not None]
+        values = [p.cert_days for p in self.outcomes if p.cert_days is not None]
         return min(values) if values else None
 
     @property
@@ -93,12 +93,12 @@ class ServiceRunner(Scheduler[CheckResult]):
         config: MonitorConfig | None = None,
         clock: Clock | None = None,
         on_check: OnCheck | None = None,
-        probes: Probes | None = None,
+        checkers: Checkers | None = None,
     ) -> None:
         self.config = config or MonitorConfig()
         self.clock: Clock = clock or SystemClock()
         self.on_check = on_check
-        self.probes = probes or Probes(self.clock.time)
+        self.checkers = checkers or Checkers(self.clock.time)
         self.stats = RunnerStats()
         self.statuses: dict[str, DeviceStatus] = {}
         self.services: dict[str, Service] = {}
@@ -162,14 +162,14 @@ class ServiceRunner(Scheduler[CheckResult]):
         start = self.clock.monotonic()
         timeout = self.timeout(service)
         try:
-            result.probes = list(
+            result.outcomes = list(
                 await asyncio.wait_for(
-                    asyncio.gather(*(self.probes.run(p) for p in service.probes)), timeout
+                    asyncio.gather(*(self.checkers.run(p) for p in service.probes)), timeout
                 )
             )
         except TimeoutError:
-            result.probes = [
-                ProbeResult(p.name, p.kind, False, error=f"check did not finish within "
+            result.outcomes = [
+                CheckOutcome(p.name, p.kind, False, error=f"check did not finish within "
                             f"{timeout:g} s", error_kind="timeout")
                 for p in service.probes
             ]  # fmt: skip
@@ -197,4 +197,4 @@ class ServiceRunner(Scheduler[CheckResult]):
         return result
 
     async def close(self) -> None:
-        await self.probes.close()
+        await self.checkers.close()

@@ -30,6 +30,7 @@ from govnet.core.ids import new_run_id
 from govnet.core.vocabulary import Evidence, Severity, Status, Text
 from govnet.durations import utcnow
 from govnet.errors import GovnetError, TransportError
+from govnet.i18n import _
 from govnet.inventory.loader import decode_text
 from govnet.inventory.model import Device, Inventory, Terminal
 from govnet.inventory.terminals import TERMINAL, terminal_target
@@ -75,7 +76,9 @@ def _facts_live(
         for d in devices
         if d not in ssh
     }
-    fleet = collect(ssh, lambda d: sorted(commands.get(d.name, ())), options.collect, on_done)
+    fleet = collect(
+        ssh, lambda d: sorted(commands.get(d.name, ())), options.collect, on_done, run_id=run_id
+    )
     for res in fleet:
         if res.ok and res.result is not None:
             got = res.result
@@ -113,7 +116,7 @@ def read_saved_config(path: Path, lim: Limits | None = None) -> str:
 def _facts_from_dir(devices: list[Device], folder: Path) -> dict[str, DeviceFacts]:
     """Each device's saved config; one unreadable file is an ``error`` for that device only."""
     if not folder.is_dir():
-        raise GovnetError(f"--from-dir {folder}: no such directory")
+        raise GovnetError(_("--from-dir {folder}: no such directory", folder=folder))
     lim = limits()
     facts = {}
     for d in devices:
@@ -122,7 +125,9 @@ def _facts_from_dir(devices: list[Device], folder: Path) -> dict[str, DeviceFact
         if path is None:
             facts[d.name] = DeviceFacts(
                 d.name,
-                error=f"no saved config {d.name}.cfg|.conf|.txt in {folder}",
+                error=_(
+                    "no saved config {name}.cfg|.conf|.txt in {folder}", name=d.name, folder=folder
+                ),
                 error_kind="missing",
             )
             continue

@@ -19,6 +19,7 @@ from govnet.checks.model import Finding
 from govnet.checks.playbook import Playbook, Rule
 from govnet.checks.registry import CheckResult, get_kind
 from govnet.core.vocabulary import Status
+from govnet.i18n import _
 from govnet.inventory.model import Device
 
 __all__ = ["DeviceFacts", "evaluate", "evaluate_device", "required_commands"]
@@ -82,7 +83,7 @@ def _evaluate(
     if skip is not None:
         return _finding(device, rule, skip)
     if facts is None:
-        return _finding(device, rule, CheckResult.errored("no facts were collected"))
+        return _finding(device, rule, CheckResult.errored(_("no facts were collected")))
     if facts.error is not None:
         kind = f"{facts.error_kind}: " if facts.error_kind else ""
         return _finding(device, rule, CheckResult.errored(f"{kind}{facts.error}"))
@@ -90,7 +91,10 @@ def _evaluate(
     try:
         result = get_kind(rule.kind).evaluate(device, facts, rule.params)
     except Exception as exc:  # a kind's bug or odd data: record it, keep auditing
-        result = CheckResult.errored(f"check {rule.kind!r} failed: {type(exc).__name__}: {exc}")
+        result = CheckResult.errored(
+            _("check {kind!r} failed: {error}: {exc}", kind=rule.kind, error=type(exc).__name__,
+              exc=exc)
+        )  # fmt: skip
     return _finding(device, rule, result, time.perf_counter() - began)
 
 

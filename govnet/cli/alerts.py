@@ -14,24 +14,24 @@ from govnet.cli.complete import complete_devices
 from govnet.core.vocabulary import Severity
 from govnet.durations import SinceParam
 from govnet.errors import ExitCode, GovnetError
-from govnet.i18n import pick
+from govnet.i18n import tr
 from govnet.report.tabular import Column, emit_rows
 from govnet.textsafe import safe_text, visible
 
 LIST_COLUMNS = [
-    Column("id", "ID", "编号", "right"),
-    Column("severity", "Severity", "级别"),
-    Column("state", "State", "状态"),
-    Column("opened_local", "Opened", "发生时间"),
-    Column("device", "Device", "设备"),
-    Column("instance", "Object", "对象"),
-    Column("title", "Alert", "告警"),
-    Column("message", "Detail", "详情"),
+    Column("id", "ID", "right"),
+    Column("severity", "Severity"),
+    Column("state", "State"),
+    Column("opened_local", "Opened"),
+    Column("device", "Device"),
+    Column("instance", "Object"),
+    Column("title", "Alert"),
+    Column("message", "Detail"),
 ]
 EVENT_COLUMNS = [
-    Column("when", "Time", "时间"),
-    Column("event", "Event", "事件"),
-    Column("detail", "Detail", "详情"),
+    Column("when", "Time"),
+    Column("event", "Event"),
+    Column("detail", "Detail"),
 ]
 
 
@@ -69,7 +69,7 @@ def list_cmd(
 
     found = list_alerts(app.store(create=False), show_all, since, device)
     if not found and fmt == "table" and not app.quiet:
-        app.err.print(pick(app.lang, "no alerts", "无告警"), markup=False)
+        app.err.print(tr(app.lang, "no alerts"), markup=False)
     else:
         text = emit_rows(
             app.console,
@@ -99,7 +99,7 @@ def ack_cmd(app: App, /, ids: tuple[int, ...], by: str | None, comment: str) -> 
     done = ms.ack(list(ids), who, comment, time.time())
     missing = [i for i in ids if i not in done]
     for alert_id in done:
-        app.err.print(pick(app.lang, f"acknowledged alert {alert_id}", f"已确认告警 {alert_id}"),
+        app.err.print(tr(app.lang, "acknowledged alert {alert_id}", alert_id=alert_id),
                       markup=False, highlight=False)  # fmt: skip
     if missing:
         raise GovnetError(

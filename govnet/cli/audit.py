@@ -12,11 +12,12 @@ from govnet.checks.audit import AuditOptions, audit_lock, history, load_report, 
 from govnet.checks.model import AuditReport
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.cli.complete import complete_playbooks
+from govnet.cli.distribute import distributed_options, remote_for
 from govnet.cli.documents import channel_sender, deliver, notify_options, write_binary
 from govnet.collect.fetch import CollectOptions
 from govnet.core.vocabulary import Severity
 from govnet.errors import GovnetError
-from govnet.i18n import pick
+from govnet.i18n import NP_, tr
 from govnet.inventory.labels import Labels
 from govnet.inventory.select import select_targets
 from govnet.report import audit as render
@@ -46,9 +47,9 @@ def emit_report(app: App, report: AuditReport, fmt: str, output: Path | None,
         app.write(text, output)
     if output is not None and not app.quiet:
         c, rid = report.run.counts(), report.run.id
-        en = f"audit {rid}: {c['fail']} fail, {c['error']} error → {output}"
-        zh = f"审计 {rid}：不合规 {c['fail']}，无法检查 {c['error']} → {output}"
-        app.err.print(pick(app.lang, en, zh), markup=False, highlight=False)
+        said = tr(app.lang, "audit {rid}: {fail} fail, {error} error → {output}", rid=rid,
+                  fail=c["fail"], error=c["error"], output=output)  # fmt: skip
+        app.err.print(said, markup=False, highlight=False)
 
 
 # ------------------------------------------------------------------ binary output, --notify
@@ -98,24 +99,30 @@ def send_summary(app: App, report: AuditReport, channel: str, sender: Any,
 )  # fmt: skip
 @click.option("--no-store", is_flag=True, help="Do not record the run (or backups) in the store.")
 @notify_options
+@distributed_options
 @format_option(*FORMATS)
 @click.pass_context
 def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | None,
           from_backup: bool, fail_on: str, group_by: str, show_all: bool, workers: int,
           timeout: float | None, read_timeout: float, no_store: bool, notify: str | None,
-          notify_rules: Path | None, fmt: str, output: Path | None,
-          **kwargs: Any) -> None:  # fmt: skip
+          notify_rules: Path | None, distributed: bool, broker: str | None, batch_size: int,
+          worker_wait: float, fmt: str, output: Path | None, **kwargs: Any) -> None:  # fmt: skip
     """Audit devices against 等保 2.0 playbooks; findings pass/fail/error/skip with evidence.
 
     Exit 0 clean; 1 a failure at or above --fail-on; 2 usage, inventory or playbook error;
     3 some devices could not be read (and nothing worse). With --notify, a delivery that
-    fails is one line on stderr and keeps the audit's code, or makes a clean run's 0 a 3."""
+    fails is one line on stderr and keeps the audit's code, or makes a clean run's 0 a 3.
+    With --distributed the devices are collected by 'govnet worker' processes (queues per
+    zone) into the store; the run and its report are the same as a local run's."""
     if ctx.invoked_subcommand is not None:
         return
     app: App = ctx.obj
     sender = channel_sender(app, notify, notify_rules) if notify else None  # fail before auditing
     if from_dir and from_backup:
         raise click.UsageError("--from-dir and --from-backup exclude each other")
+    if distributed and (from_dir or from_backup or no_store):
+        raise click.UsageError("--distributed collects live devices into the store: not with "
+                               "--from-dir, --from-backup or --no-store")  # fmt: skip
     if not playbooks:
         default = active().playbook(DEFAULT_PLAYBOOK)
         if not default.exists():
@@ -125,14 +132,15 @@ def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | N
     filters = filters_from(kwargs)
     devices, terminals = select_targets(inv, filters, lambda: _reach_terminals(playbooks))
     source = "dir" if from_dir else ("backup" if from_backup else "live")
+    remote = remote_for(app, distributed, broker, batch_size, worker_wait)
+    ssh = SshOptions(timeout=timeout, read_timeout=read_timeout)
     options = AuditOptions(
         tuple(playbooks), source, from_dir,  # type: ignore[arg-type]
-        CollectOptions(workers, SshOptions(timeout=timeout, read_timeout=read_timeout)),
-        Severity(fail_on),
+        CollectOptions(workers, ssh, remote=remote), Severity(fail_on),
     )  # fmt: skip
     store = None if no_store and not from_backup else app.store()
     with audit_lock():
-        label = pick(app.lang, "collecting", "采集中")
+        label = tr(app.lang, "collecting")
         with app.progress(len(devices) if source == "live" else 0, label) as advance:
             report = run_audit(devices, options, store, advance, inv, terminals)
     report.labels = Labels.from_inventory(inv)
@@ -157,14 +165,14 @@ def _reach_terminals(playbooks: tuple[Path, ...]) -> bool:
 
 
 HISTORY_COLUMNS = [
-    Column("id", "Run", "审计批次"),
-    Column("started", "Started", "开始时间"),
-    Column("status", "Status", "状态"),
-    Column("devices", "Devices", "设备", "right"),
-    Column("pass", "Pass", "通过", "right"),
-    Column("fail", "Fail", "不合规", "right"),
-    Column("error", "Error", "无法检查", "right"),
-    Column("zones", "Pass share per zone", "各网络通过率"),
+    Column("id", NP_("audit", "Run")),
+    Column("started", "Started"),
+    Column("status", NP_("audit", "Status")),
+    Column("devices", NP_("audit", "Devices"), "right"),
+    Column("pass", "Pass", "right"),
+    Column("fail", "Fail", "right"),
+    Column("error", "Error", "right"),
+    Column("zones", "Pass share per zone"),
 ]
 
 
@@ -181,7 +189,7 @@ def history_cmd(app: App, /, limit: int, fmt: str, output: Path | None) -> None:
         for r in rows
     ]  # fmt: skip
     text = emit_rows(app.console, table_rows, HISTORY_COLUMNS, fmt, app.lang,
-                     pick(app.lang, "audit history", "审计历史"), json_data=rows)  # fmt: skip
+                     tr(app.lang, "audit history"), json_data=rows)  # fmt: skip
     if text is not None:
         app.write(text if fmt != "json" else to_json(rows), output)
 

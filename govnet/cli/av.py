@@ -14,7 +14,7 @@ from govnet.checks.kinds.antivirus import load_policy
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.cli.documents import channel_sender, notify_options, send_document
 from govnet.errors import ExitCode, GovnetError
-from govnet.i18n import pick
+from govnet.i18n import tr
 from govnet.inventory.select import DeviceOnlyFilter, select_only_terminals
 from govnet.report import av as render
 from govnet.report.tabular import emit_rows, to_json
@@ -111,17 +111,16 @@ def status_cmd(app: App, /, policy_path: Path | None, view: str, states: tuple[s
     policy = load_policy(policy_path or active().playbook(POLICY_FILE))
     report = status(inv, app.store(create=False), policy, terminals)
     if states:
-        report.terminals = [t for t in report.terminals if t["state"] in states]
+        report.terminals = [x for x in report.terminals if x["state"] in states]
     for snap in report.snapshots:
         if snap["stale_for"]:
-            app.err.print(pick(
+            app.err.print(tr(
                 app.lang,
-                f"govnet: warning: snapshot #{snap['id']} {snap['console']} ({snap['file']}) is "
-                f"{snap['age_days']} days old, older than the limit for "
-                f"{', '.join(snap['stale_for'])}: import a newer export",
-                f"govnet：警告：快照 #{snap['id']} {snap['console']}（{snap['file']}）已有 "
-                f"{snap['age_days']} 天，超过 {'、'.join(snap['stale_for'])} 的时限，"
-                "请导入新的导出文件",
+                "govnet: warning: snapshot #{id} {console} ({file}) is {age_days} days old, "
+                "older than the limit for {stale_for}: import a newer export",
+                id=snap["id"], console=snap["console"], file=snap["file"],
+                age_days=snap["age_days"],
+                stale_for=tr(app.lang, ", ").join(snap["stale_for"]),
             ), style="yellow", markup=False, highlight=False)  # fmt: skip
     if fmt in ("html", "xlsx"):  # the 通报
         from govnet.cli.documents import emit_document
@@ -151,7 +150,7 @@ def snapshots_cmd(app: App, /, fmt: str, output: Path | None) -> None:
     """Every imported snapshot, newest first."""
     rows = [s.to_dict() for s in list_snapshots(app.store(create=False))]
     columns = [c for c in render.SNAPSHOT_COLUMNS if c.key not in ("age_days", "stale_for")]
-    title = pick(app.lang, "antivirus snapshots", "防病毒快照")
+    title = tr(app.lang, "antivirus snapshots")
     text = emit_rows(app.console, rows, columns, fmt, app.lang, title, json_data=rows)
     if text is not None:
         app.write(text, output)

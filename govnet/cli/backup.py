@@ -10,28 +10,29 @@ import click
 
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.cli.complete import complete_devices
+from govnet.cli.distribute import distributed_options, remote_for
 from govnet.collect.backup import backup_diff, run_backup, stale_devices
 from govnet.collect.fetch import CollectOptions
 from govnet.collect.sanitize import mask_secrets
 from govnet.durations import SinceParam
 from govnet.errors import ExitCode, GovnetError
-from govnet.i18n import pick
+from govnet.i18n import tr
 from govnet.inventory import select_devices
 from govnet.report.tabular import Column, emit_rows
 from govnet.transport.ssh import SshOptions
 
 RESULT_COLUMNS = [
-    Column("device", "Device", "设备"),
-    Column("status", "Result", "结果"),
-    Column("lines", "Lines", "行数", "right"),
-    Column("elapsed", "Seconds", "耗时(秒)", "right"),
-    Column("message", "Message", "说明"),
+    Column("device", "Device"),
+    Column("status", "Result"),
+    Column("lines", "Lines", "right"),
+    Column("elapsed", "Seconds", "right"),
+    Column("message", "Message"),
 ]
 STALE_COLUMNS = [
-    Column("device", "Device", "设备"),
-    Column("last_backup", "Last backup", "最近备份"),
-    Column("age_days", "Age (days)", "天数", "right"),
-    Column("last_attempt", "Last attempt", "最近尝试"),
+    Column("device", "Device"),
+    Column("last_backup", "Last backup"),
+    Column("age_days", "Age (days)", "right"),
+    Column("last_attempt", "Last attempt"),
 ]
 
 
@@ -52,15 +53,18 @@ def ssh_devices(app: App, kwargs: dict[str, Any]) -> list[Any]:
     is_flag=True,
     help="Store the device's own text (passwords, keys, communities); masked otherwise.",
 )
+@distributed_options
 @format_option("table", "json", "csv")
 @click.pass_context
 def backup(
     ctx: click.Context, /, workers: int, timeout: float | None, retries: int, keep_secrets: bool,
-    fmt: str, output: Path | None, **kwargs: Any,
+    distributed: bool, broker: str | None, batch_size: int, worker_wait: float, fmt: str,
+    output: Path | None, **kwargs: Any,
 ) -> None:  # fmt: skip
     """Back up running configs over SSH (unchanged configs are stored once).
 
     Secrets are masked in the store as on screen unless --keep-secrets.
+    With --distributed the configs are fetched by 'govnet worker' processes (queues per zone).
     Exit 3 if some devices could not be read."""
     if ctx.invoked_subcommand is not None:
         return
@@ -68,13 +72,14 @@ def backup(
     devices = ssh_devices(app, kwargs)
     if not devices:
         raise GovnetError("no SSH device matches the filters")
-    options = CollectOptions(workers, SshOptions(timeout=timeout, retries=retries))
-    with app.progress(len(devices), pick(app.lang, "backing up", "备份中")) as advance:
+    remote = remote_for(app, distributed, broker, batch_size, worker_wait)
+    options = CollectOptions(workers, SshOptions(timeout=timeout, retries=retries), remote=remote)
+    with app.progress(len(devices), tr(app.lang, "backing up")) as advance:
         run_id, outcomes = run_backup(
             devices, app.store(), options, on_done=advance, keep_secrets=keep_secrets
         )
     rows = [o.to_dict() for o in outcomes]
-    title = pick(app.lang, f"backup {run_id}", f"配置备份 {run_id}")
+    title = tr(app.lang, "backup {run_id}", run_id=run_id)
     text = emit_rows(app.console, rows, RESULT_COLUMNS, fmt, app.lang, title,
                      json_data={"run": run_id, "results": rows})  # fmt: skip
     if text is not None:
@@ -97,7 +102,7 @@ def diff(app: App, host: str, since: datetime | None) -> None:
         raise GovnetError(f"{host!r}: no such device in the inventory")
     text = backup_diff(app.store(create=False), host, since)
     if not text:
-        app.err.print(pick(app.lang, f"{host}: no change", f"{host}：配置无变化"))
+        app.err.print(tr(app.lang, "{host}: no change", host=host))
         return
     app.write(text, None)
 
@@ -114,10 +119,10 @@ def show(app: App, host: str) -> None:
 
 
 MAC_COLUMNS = [
-    Column("device", "Device", "设备"),
-    Column("status", "Result", "结果"),
-    Column("sightings", "MACs on ports", "端口MAC数", "right"),
-    Column("message", "Message", "说明"),
+    Column("device", "Device"),
+    Column("status", "Result"),
+    Column("sightings", "MACs on ports", "right"),
+    Column("message", "Message"),
 ]
 
 
@@ -167,11 +172,11 @@ def macs(
     store = app.store()
     now = utcnow()
     ssh = SshOptions(timeout=timeout, retries=retries)
-    with app.progress(len(devices), pick(app.lang, "reading MAC tables", "读取MAC表")) as advance:
+    with app.progress(len(devices), tr(app.lang, "reading MAC tables")) as advance:
         outcomes = collect_macs(devices, store, now, via, workers, ssh, on_done=advance)
     pruned = store_macs.prune(store, now - timedelta(days=retention))
     rows = [o.to_dict() for o in outcomes]
-    title = pick(app.lang, "MAC tables recorded", "MAC表已记录")
+    title = tr(app.lang, "MAC tables recorded")
     text = emit_rows(app.console, rows, MAC_COLUMNS, fmt, app.lang, title,
                      json_data={"results": rows, "pruned": {"sightings": pruned[0],
                                                             "collections": pruned[1]}})  # fmt: skip
@@ -196,7 +201,7 @@ def stale(app: App, /, days: int, fmt: str, output: Path | None, **kwargs: Any) 
     """Devices whose newest backup is older than --days (exit 1 if any)."""
     rows = stale_devices(app.store(create=False), ssh_devices(app, kwargs), timedelta(days=days))
     text = emit_rows(app.console, rows, STALE_COLUMNS, fmt, app.lang,
-                     pick(app.lang, f"stale backups (> {days} d)", f"过期备份（超过 {days} 天）"),
+                     tr(app.lang, "stale backups (> {days} d)", days=days),
                      json_data=rows)  # fmt: skip
     if text is not None:
         app.write(text, output)

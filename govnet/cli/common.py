@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 from rich.console import Console
 
-from govnet import logs
+from govnet import i18n, logs
 from govnet.cli import complete
 from govnet.errors import ExitCode, GovnetError, InputError
-from govnet.i18n import Lang
+from govnet.i18n import Lang, _
 from govnet.inventory import Filters, Inventory, load_inventory
 from govnet.logs import stderr_is_journal
 from govnet.secrets import REDACTOR
@@ -68,6 +68,8 @@ class App:
         # One source of truth: however ``quiet`` gets set (the group's -q, a -q given after
         # the subcommand, a console replaced later), what prints follows it.
         super().__setattr__(name, value)
+        if name == "lang":  # errors, warnings and findings' messages follow the reader's language
+            i18n.set_lang(value)
         if name in ("quiet", "console", "err") and getattr(self, "quiet", False):
             for console in (getattr(self, "console", None), getattr(self, "err", None)):
                 if console is not None:
@@ -109,9 +111,9 @@ class App:
             if path is None:
                 if not DEFAULT_INVENTORY.exists():
                     raise GovnetError(
-                        "no inventory given: pass -i FILE|DIR or set GOVNET_INVENTORY "
-                        f"(the default {DEFAULT_INVENTORY} is not here)"
-                    )
+                        _("no inventory given: pass -i FILE|DIR or set GOVNET_INVENTORY "
+                          "(the default {default} is not here)", default=DEFAULT_INVENTORY)
+                    )  # fmt: skip
                 path = DEFAULT_INVENTORY
             # terminals CSVs are read when a command first looks at terminals
             # one command, one inventory until exit: kept out of the cyclic GC's walks (freeze)
@@ -140,7 +142,9 @@ class App:
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(output)
         except OSError as exc:
-            raise GovnetError(f"{output}: cannot write: {exc.strerror}") from exc
+            raise GovnetError(
+                _("{output}: cannot write: {reason}", output=output, reason=exc.strerror)
+            ) from exc
 
 
 def consoles(quiet: bool, no_color: bool = False) -> dict[str, Any]:
@@ -172,7 +176,7 @@ def filter_options(func: F) -> F:
                      shell_complete=complete.complete_zones),
         click.option("--site", multiple=True, help="Site name; includes its child sites.",
                      shell_complete=complete.complete_sites),
-        click.option("--unit", multiple=True, help="Unit (单位) name.",
+        click.option("--unit", multiple=True, help="Unit name.",
                      shell_complete=complete.complete_units),
         click.option("--role", multiple=True, help="Device role: core, access, ups, …"),
         click.option(
@@ -277,7 +281,12 @@ def _global_options() -> list[click.Option]:
         click.Option(
             ["--db"], metavar="URL", help="Store URL (also before the command).", **common
         ),
-        click.Option(["--lang"], type=click.Choice(["zh", "en"]), help="Label language.", **common),
+        click.Option(
+            ["--lang"],
+            type=click.Choice(["zh", "en"]),
+            help="Language of messages and reports.",
+            **common,
+        ),
         click.Option(
             ["-q", "--quiet"], is_flag=True, help="No progress or chatter (cron).", **common
         ),
@@ -311,7 +320,7 @@ class _Boundary:
             render_error(exc, app.errors if app else SafeConsole(stderr=True, soft_wrap=True))
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("govnet: interrupted", err=True)
+            click.echo(_("govnet: interrupted"), err=True)
             ctx.exit(130)
 
 
@@ -353,7 +362,13 @@ def internal_error(exc: BaseException) -> int:
         raise exc
     prefix = "<3>" if stderr_is_journal() else ""
     sys.stderr.write(
-        f"{prefix}govnet: internal error: {type(exc).__name__}: {visible(REDACTOR(str(exc)))} "
-        "(a bug: rerun with GOVNET_DEBUG=1 and report the traceback)\n"
+        prefix
+        + _(
+            "govnet: internal error: {kind}: {error} (a bug: rerun with GOVNET_DEBUG=1 and "
+            "report the traceback)",
+            kind=type(exc).__name__,
+            error=visible(REDACTOR(str(exc))),
+        )
+        + "\n"
     )
     return int(ExitCode.INTERNAL)

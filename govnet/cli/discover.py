@@ -9,7 +9,7 @@ import click
 
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.errors import GovnetError
-from govnet.i18n import pick
+from govnet.i18n import tr
 
 SWITCH_ROLES = ("core", "aggregation", "access", "router", "firewall")
 
@@ -75,7 +75,7 @@ def discover(
         read = collect_neighbors_snmp(devices)
     else:
         options = CollectOptions(workers, SshOptions(timeout=timeout, retries=retries))
-        label = pick(app.lang, "reading neighbours", "读取邻居")
+        label = tr(app.lang, "reading neighbours")
         with app.progress(len(devices), label) as advance:
             read = collect_neighbors(devices, options, on_done=advance)
     result = analyse(inventory, read)

@@ -11,7 +11,7 @@ import click
 
 from govnet.cli.common import App
 from govnet.errors import ExitCode, GovnetError
-from govnet.i18n import pick
+from govnet.i18n import tr
 
 
 def write_binary(app: App, data: bytes, output: Path | None) -> None:
@@ -65,12 +65,15 @@ def channel_sender(app: App, channel: str, rules: Path | None) -> Any:
     specs = [s for s in load_rules(rules or default_rules()).notifiers if s.kind in CHANNEL_KINDS]
     spec = next((s for s in specs if s.channel == channel), None)
     if spec is None:
-        known = ", ".join(s.channel for s in specs) or pick(app.lang, "none", "无")
-        raise GovnetError(pick(
-            app.lang,
-            f"--notify {channel}: no such channel in the alert rules (channels: {known})",
-            f"--notify {channel}：告警规则中没有该通道（已配置：{known}）",
-        ))  # fmt: skip
+        known = ", ".join(s.channel for s in specs) or tr(app.lang, "none")
+        raise GovnetError(
+            tr(
+                app.lang,
+                "--notify {channel}: no such channel in the alert rules (channels: {known})",
+                channel=channel,
+                known=known,
+            )
+        )
     return spec, build_sender(spec)
 
 
@@ -83,14 +86,14 @@ def deliver(app: App, channel: str, send: Callable[[], None], code: int) -> int:
         send()
     except DeliveryError as exc:
         app.errors.print(
-            pick(app.lang, f"govnet: --notify {channel}: not delivered: {exc}",
-                 f"govnet：--notify {channel}：通报未送达：{exc}"),
+            tr(app.lang, "govnet: --notify {channel}: not delivered: {exc}", channel=channel,
+               exc=exc),
             markup=False, highlight=False, style="red", soft_wrap=True,
         )  # fmt: skip
         return code or int(ExitCode.UNREACHABLE)
     if not app.quiet:
         app.err.print(
-            pick(app.lang, f"{channel}: bulletin delivered", f"{channel}：通报已送达"),
+            tr(app.lang, "{channel}: bulletin delivered", channel=channel),
             markup=False, highlight=False,
         )  # fmt: skip
     return code

@@ -48,6 +48,7 @@ OPTIONS: dict[tuple[str, ...], dict[str, str]] = {
     ("alerts", "list"): {"--device": "devices"},
     ("dashboard",): {"--zone": "zones", "--device": "devices"},
     ("isolation", "probe"): {"--from": "zones"},
+    ("worker",): {"--zone": "zones"},
 }
 # command path → completer of its first argument
 ARGS: dict[tuple[str, ...], str] = {

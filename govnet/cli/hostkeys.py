@@ -13,7 +13,7 @@ import click
 
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.errors import ExitCode, GovnetError, TransportError
-from govnet.i18n import pick
+from govnet.i18n import tr
 from govnet.inventory import select_devices
 from govnet.inventory.model import Device
 from govnet.report.tabular import Column, emit_rows, to_json
@@ -27,26 +27,26 @@ from govnet.transport.hostkeys import (
 )
 
 LIST_COLUMNS = [
-    Column("device", "Device", "设备"),
-    Column("host", "Host:port", "地址:端口"),
-    Column("type", "Key type", "密钥类型"),
-    Column("fingerprint", "Fingerprint", "指纹"),
-    Column("first_seen", "First seen", "首次记录"),
-    Column("via", "Via", "来源"),
+    Column("device", "Device"),
+    Column("host", "Host:port"),
+    Column("type", "Key type"),
+    Column("fingerprint", "Fingerprint"),
+    Column("first_seen", "First seen"),
+    Column("via", "Via"),
 ]
 SCAN_COLUMNS = [
-    Column("device", "Device", "设备"),
-    Column("host", "Host:port", "地址:端口"),
-    Column("policy", "Policy", "策略"),
-    Column("status", "Result", "结果"),
-    Column("fingerprint", "Presented key", "设备密钥"),
-    Column("message", "Message", "说明"),
+    Column("device", "Device"),
+    Column("host", "Host:port"),
+    Column("policy", "Policy"),
+    Column("status", "Result"),
+    Column("fingerprint", "Presented key"),
+    Column("message", "Message"),
 ]
 ACCEPT_COLUMNS = [
-    Column("device", "Device", "设备"),
-    Column("host", "Host:port", "地址:端口"),
-    Column("fingerprint", "Accepted key", "已接受密钥"),
-    Column("replaced", "Replaced", "替换"),
+    Column("device", "Device"),
+    Column("host", "Host:port"),
+    Column("fingerprint", "Accepted key"),
+    Column("replaced", "Replaced"),
 ]
 
 
@@ -133,7 +133,7 @@ def list_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> None:
             "via": meta.get("via", ""),
             "line": e.line,
         })  # fmt: skip
-    title = pick(app.lang, f"host keys ({store.path})", f"主机密钥（{store.path}）")
+    title = tr(app.lang, "host keys ({path})", path=store.path)
     text = emit_rows(app.console, rows, LIST_COLUMNS, fmt, app.lang, title,
                      json_data={"file": str(store.path), "keys": rows})  # fmt: skip
     if text is not None:
@@ -194,7 +194,7 @@ def scan(
     waves.append(devices)
     rows: list[dict[str, Any]] = []
     total = len(bastions) + len(devices)
-    with app.progress(total, pick(app.lang, "scanning", "扫描中")) as advance:
+    with app.progress(total, tr(app.lang, "scanning")) as advance:
         for wave in waves:
             fleet = run_fleet(wave, lambda d: _scan_one(store, d, timeout), workers, advance)
             rows += [r.result for r in fleet if r.result is not None]
@@ -203,7 +203,7 @@ def scan(
                 for r in fleet
                 if r.error is not None
             ]
-    title = pick(app.lang, "host key scan", "主机密钥扫描")
+    title = tr(app.lang, "host key scan")
     text = emit_rows(app.console, rows, SCAN_COLUMNS, fmt, app.lang, title,
                      json_data={"file": str(store.path), "results": rows})  # fmt: skip
     if text is not None:
@@ -265,11 +265,10 @@ def accept(
         app.write(to_json({"file": str(store.path), "accepted": rows}), output)
     else:
         for r in rows:
-            was = ", ".join(r["replaced"]) or pick(app.lang, "nothing else", "无其他")
+            was = ", ".join(r["replaced"]) or tr(app.lang, "nothing else")
             app.console.print(
-                pick(app.lang,
-                     f"{r['device']}: trusting {r['type']} {r['fingerprint']} (replaced: {was})",
-                     f"{r['device']}：已信任 {r['type']} {r['fingerprint']}（替换：{was}）"),
+                tr(app.lang, "{device}: trusting {type} {fingerprint} (replaced: {was})",
+                   device=r["device"], type=r["type"], fingerprint=r["fingerprint"], was=was),
                 markup=False, highlight=False, soft_wrap=True,
             )  # fmt: skip
     if problems:
@@ -290,9 +289,9 @@ def forget(app: App, devices: tuple[str, ...]) -> None:
         removed = store.forget(d.host, d.port)
         keys = ", ".join(e.key.fingerprint for e in removed)
         if removed:
-            en = f"{d.name}: forgot {len(removed)} key(s) for {_where(d)}: {keys}"
-            zh = f"{d.name}：已删除 {_where(d)} 的 {len(removed)} 个密钥：{keys}"
+            said = tr(app.lang, "{name}: forgot {n} key(s) for {where}: {keys}", name=d.name,
+                      n=len(removed), where=_where(d), keys=keys)  # fmt: skip
         else:
-            en = f"{d.name}: nothing on record for {_where(d)} in {store.path}"
-            zh = f"{d.name}：{store.path} 中没有 {_where(d)} 的记录"
-        app.console.print(pick(app.lang, en, zh), markup=False, highlight=False, soft_wrap=True)
+            said = tr(app.lang, "{name}: nothing on record for {where} in {path}", name=d.name,
+                      where=_where(d), path=store.path)  # fmt: skip
+        app.console.print(said, markup=False, highlight=False, soft_wrap=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from govnet.cli.common import App, pass_app
-from govnet.i18n import pick
+from govnet.i18n import tr
 from govnet.settings import CONFIG_NAME
 from govnet.starter import write_starter
 
@@ -24,16 +24,16 @@ def init(app: App, /, directory: Path, force: bool) -> None:
     written = write_starter(directory, force)
     config = (directory / CONFIG_NAME).resolve()
     app.console.print(
-        pick(
+        tr(
             app.lang,
-            f"wrote {len(written)} files into {directory}: {CONFIG_NAME}, inventory.yaml, "
-            f"playbooks/\nnext: edit inventory.yaml, then\n"
-            f"  GOVNET_CONFIG={config} govnet inventory validate\n"
-            "or copy the folder to /etc/govnet (read without GOVNET_CONFIG, from any directory).",
-            f"已在 {directory} 写入 {len(written)} 个文件：{CONFIG_NAME}、inventory.yaml、"
-            f"playbooks/\n下一步：编辑 inventory.yaml，然后运行\n"
-            f"  GOVNET_CONFIG={config} govnet inventory validate\n"
-            "或将该目录复制为 /etc/govnet（无需 GOVNET_CONFIG，任何目录下均可运行）。",
+            "wrote {n_written} files into {directory}: {CONFIG_NAME}, inventory.yaml, "
+            "playbooks/\nnext: edit inventory.yaml, then\n  GOVNET_CONFIG={config} govnet "
+            "inventory validate\nor copy the folder to /etc/govnet (read without GOVNET_CONFIG, "
+            "from any directory).",
+            n_written=len(written),
+            directory=directory,
+            CONFIG_NAME=CONFIG_NAME,
+            config=config,
         ),
         markup=False,
         highlight=False,

@@ -9,7 +9,7 @@ import click
 
 from govnet.cli.common import App, filter_options, filters_from, format_option, pass_app
 from govnet.cli.complete import complete_any_name
-from govnet.i18n import pick
+from govnet.i18n import NP_, tr
 from govnet.inventory import select_devices, select_terminals
 from govnet.inventory.views import describe, device_row, site_tree
 from govnet.report.inventory import entry_table as render_entry
@@ -17,26 +17,26 @@ from govnet.report.inventory import site_tree as render_tree
 from govnet.report.tabular import Column, emit_rows, to_json
 
 DEVICE_COLUMNS = [
-    Column("name", "Device", "设备"),
-    Column("zone", "Zone", "网络"),
-    Column("site", "Site", "地点"),
-    Column("unit", "Unit", "单位"),
-    Column("role", "Role", "角色"),
-    Column("platform", "Platform", "平台"),
-    Column("address", "Address", "地址"),
-    Column("ssh", "SSH", "SSH"),
-    Column("snmp", "SNMP", "SNMP"),
-    Column("tags", "Tags", "标签"),
+    Column("name", "Device"),
+    Column("zone", "Zone"),
+    Column("site", NP_("inventory", "Site")),
+    Column("unit", "Unit"),
+    Column("role", "Role"),
+    Column("platform", "Platform"),
+    Column("address", "Address"),
+    Column("ssh", "SSH"),
+    Column("snmp", "SNMP"),
+    Column("tags", "Tags"),
 ]
 TERMINAL_COLUMNS = [
-    Column("name", "Terminal", "终端"),
-    Column("zone", "Zone", "网络"),
-    Column("unit", "Unit", "单位"),
-    Column("kind", "Kind", "类型"),
-    Column("mac", "MAC", "MAC"),
-    Column("ip", "IP", "IP"),
-    Column("owner", "Owner", "使用人"),
-    Column("os", "OS", "操作系统"),
+    Column("name", "Terminal"),
+    Column("zone", "Zone"),
+    Column("unit", "Unit"),
+    Column("kind", "Kind"),
+    Column("mac", "MAC"),
+    Column("ip", "IP"),
+    Column("owner", "Owner"),
+    Column("os", "OS"),
 ]
 
 
@@ -56,17 +56,19 @@ def validate(app: App, paths: tuple[Path, ...]) -> None:
     n_terminals = len(inv.terminals)  # reads the terminals CSVs: their errors and warnings too
     for warning in inv.warnings:
         app.err.print(str(warning), style="yellow", markup=False, highlight=False, soft_wrap=True)
-    summary = pick(
+    summary = tr(
         app.lang,
-        f"OK: {len(inv.zones)} zones, {len(inv.sites)} sites, {len(inv.units)} units, "
-        f"{len(inv.devices)} devices, {n_terminals} terminals, {len(inv.links)} links",
-        f"校验通过：{len(inv.zones)} 个网络，{len(inv.sites)} 个地点，{len(inv.units)} 个单位，"
-        f"{len(inv.devices)} 台设备，{n_terminals} 个终端，{len(inv.links)} 条链路",
+        "OK: {n_zones} zones, {n_sites} sites, {n_units} units, {n_devices} devices, "
+        "{n_terminals} terminals, {n_links} links",
+        n_zones=len(inv.zones),
+        n_sites=len(inv.sites),
+        n_units=len(inv.units),
+        n_devices=len(inv.devices),
+        n_terminals=n_terminals,
+        n_links=len(inv.links),
     )
     if inv.warnings:
-        summary += pick(
-            app.lang, f" ({len(inv.warnings)} warnings)", f"（{len(inv.warnings)} 条警告）"
-        )
+        summary += tr(app.lang, " ({n_warnings} warnings)", n_warnings=len(inv.warnings))
     app.console.print(summary, markup=False, highlight=False)
 
 
@@ -118,5 +120,5 @@ def tree(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> None:
     if fmt == "json":
         app.write(to_json([r.to_dict() for r in roots]), output)
         return
-    title = pick(app.lang, "Sites (devices / terminals per zone)", "地点（各网络设备数 / 终端数）")
+    title = tr(app.lang, "Sites (devices / terminals per zone)")
     app.console.print(render_tree(roots, app.lang, title))

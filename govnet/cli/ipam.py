@@ -10,25 +10,25 @@ import click
 from govnet.cli.common import App, format_option, pass_app
 from govnet.cli.complete import complete_units, complete_zones
 from govnet.errors import GovnetError
-from govnet.i18n import pick
+from govnet.i18n import N_, NP_, tr
 from govnet.provision import ipam as service
 from govnet.report.tabular import Column, emit_rows, to_json
 
 COLUMNS = [
-    Column("zone", "Zone", "网络"),
-    Column("unit", "Unit", "单位"),
-    Column("vlan", "VLAN", "VLAN", "right"),
-    Column("prefix", "Subnet", "网段"),
-    Column("gateway", "Gateway", "网关"),
-    Column("allocated_at", "Allocated", "分配时间"),
-    Column("note", "Note", "备注"),
+    Column("zone", "Zone"),
+    Column("unit", "Unit"),
+    Column("vlan", "VLAN", "right"),
+    Column("prefix", "Subnet"),
+    Column("gateway", "Gateway"),
+    Column("allocated_at", "Allocated"),
+    Column("note", "Note"),
 ]
 USAGE_COLUMNS = [
-    Column("zone", "Zone", "网络"),
-    Column("vlans", "VLAN pools", "VLAN池"),
-    Column("prefixes", "Prefix pools", "地址池"),
-    Column("allocated", "Allocated", "已分配", "right"),
-    Column("free_vlans", "Free VLANs", "剩余VLAN", "right"),
+    Column("zone", "Zone"),
+    Column("vlans", "VLAN pools"),
+    Column("prefixes", "Prefix pools"),
+    Column("allocated", NP_("ipam", "Allocated"), "right"),
+    Column("free_vlans", "Free VLANs", "right"),
 ]
 
 
@@ -68,11 +68,11 @@ def list_(app: App, zone: str | None, fmt: str, output: Path | None) -> None:
     if fmt == "json":
         app.write(to_json({"allocations": rows, "pools": usage}), output)
         return
-    text = emit_rows(app.console, rows, COLUMNS, fmt, app.lang, pick(app.lang, "IPAM", "地址分配"))
+    text = emit_rows(app.console, rows, COLUMNS, fmt, app.lang, tr(app.lang, "IPAM"))
     if text is not None:
         app.write(text, output)
         return
-    emit_rows(app.console, usage, USAGE_COLUMNS, fmt, app.lang, pick(app.lang, "pools", "地址池"))
+    emit_rows(app.console, usage, USAGE_COLUMNS, fmt, app.lang, tr(app.lang, "pools"))
 
 
 @ipam.command()
@@ -113,10 +113,9 @@ def allocate(
     if fmt == "json":
         app.write(to_json({**alloc.to_dict(), "created": created}), output)
         return
-    en = "allocated" if created else "already allocated"
-    zh = "已分配" if created else "已有分配"
+    en = N_("allocated") if created else N_("already allocated")
     app.console.print(
-        f"{unit} {pick(app.lang, en, zh)}: zone {alloc.zone}, VLAN {alloc.vlan}, "
+        f"{unit} {tr(app.lang, en)}: zone {alloc.zone}, VLAN {alloc.vlan}, "
         f"{alloc.prefix} (gateway {alloc.gateway})",
         markup=False,
         highlight=False,
@@ -131,10 +130,13 @@ def release(app: App, unit: str, zone: str | None) -> None:
     """Free UNIT's VLAN and subnet in the zone (the devices are not touched)."""
     alloc = service.release(app.store(), _zone(app, unit, zone), unit)
     app.console.print(
-        pick(
+        tr(
             app.lang,
-            f"released: {unit} zone {alloc.zone} VLAN {alloc.vlan} {alloc.prefix}",
-            f"已释放：{unit} 网络 {alloc.zone} VLAN {alloc.vlan} {alloc.prefix}",
+            "released: {unit} zone {zone} VLAN {vlan} {prefix}",
+            unit=unit,
+            zone=alloc.zone,
+            vlan=alloc.vlan,
+            prefix=alloc.prefix,
         ),
         markup=False,
         highlight=False,

@@ -12,7 +12,7 @@ from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.cli.complete import complete_zones
 from govnet.cli.documents import channel_sender, emit_document, notify_options, send_document
 from govnet.durations import DurationParam, SinceParam, format_age, utcnow
-from govnet.i18n import pick
+from govnet.i18n import NP_, tr
 from govnet.report.tabular import Column, emit_rows
 
 SECRET_HELP = (
@@ -111,18 +111,14 @@ def canary(
     where = listening_on(listens)
     if not app.quiet:
         app.err.print(
-            pick(
-                app.lang,
-                f"canary listening on {where}; Ctrl-C stops",
-                f"探针接收端监听 {where}；Ctrl-C 停止",
-            ),
+            tr(app.lang, "canary listening on {where}; Ctrl-C stops", where=where),
             markup=False,
         )
     counts = run_until_signalled(service, duration.total_seconds() if duration else None)
     done = summary(counts)
     if not app.quiet:
         app.err.print(
-            pick(app.lang, f"canary stopped: {done}", f"探针接收端已停止：{done}"),
+            tr(app.lang, "canary stopped: {done}", done=done),
             markup=False,
         )
 
@@ -138,13 +134,13 @@ def _label(verdict: str, fmt: str, lang: str) -> str:
 
 
 PROBE_COLUMNS = [
-    Column("to_zone", "To zone", "目标网络"),
-    Column("canary", "Canary", "探针接收端"),
-    Column("protocol", "Protocol", "协议"),
-    Column("verdict", "Verdict", "结论"),
-    Column("source", "Source (seen)", "源地址（接收端所见）"),
-    Column("received", "Received (UTC)", "接收时间（UTC）"),
-    Column("note", "Note", "说明"),
+    Column("to_zone", "To zone"),
+    Column("canary", "Canary"),
+    Column("protocol", "Protocol"),
+    Column("verdict", "Verdict"),
+    Column("source", "Source (seen)"),
+    Column("received", "Received (UTC)"),
+    Column("note", NP_("isolation", "Note")),
 ]
 
 
@@ -218,10 +214,12 @@ def probe(
         }
         for r in run.results
     ]
-    title = pick(
+    title = tr(
         app.lang,
-        f"probe {run.id} from {from_zone} ({run.host})",
-        f"探测 {run.id}：自 {from_zone}（{run.host}）",
+        "probe {id} from {from_zone} ({host})",
+        id=run.id,
+        from_zone=from_zone,
+        host=run.host,
     )
     text = emit_rows(
         app.console, rows, PROBE_COLUMNS, fmt, app.lang, title, json_data=run.to_dict()
@@ -234,14 +232,14 @@ def probe(
 # --------------------------------------------------------------------------- evidence
 
 EVIDENCE_COLUMNS = [
-    Column("received", "Received (UTC)", "接收时间（UTC）"),
-    Column("canary", "Canary", "探针接收端"),
-    Column("protocol", "Protocol", "协议"),
-    Column("src", "Source (seen)", "源地址（所见）"),
-    Column("src_mac", "Source MAC", "源MAC"),
-    Column("claimed_src", "Source (token)", "源地址（令牌）"),
-    Column("host", "Host", "主机"),
-    Column("token_id", "Token", "令牌"),
+    Column("received", "Received (UTC)"),
+    Column("canary", "Canary"),
+    Column("protocol", "Protocol"),
+    Column("src", NP_("isolation", "Source (seen)")),
+    Column("src_mac", "Source MAC"),
+    Column("claimed_src", "Source (token)"),
+    Column("host", NP_("isolation", "Host")),
+    Column("token_id", "Token"),
 ]
 
 
@@ -266,10 +264,10 @@ def evidence(app: App, /, since: datetime, limit: int, fmt: str, output: Path | 
         {**d, "received": f"{a.received:%Y-%m-%d %H:%M:%S}"}
         for d, a in zip(data, arrivals, strict=True)
     ]
-    title = pick(
+    title = tr(
         app.lang,
-        f"probes received in the last {format_age(utcnow() - since)}",
-        f"最近 {format_age(utcnow() - since)} 收到的探测",
+        "probes received in the last {format_age}",
+        format_age=format_age(utcnow() - since),
     )
     text = emit_rows(app.console, rows, EVIDENCE_COLUMNS, fmt, app.lang, title, json_data=data)
     if text is not None:
@@ -279,12 +277,12 @@ def evidence(app: App, /, since: datetime, limit: int, fmt: str, output: Path | 
 # --------------------------------------------------------------------------- report
 
 REPORT_COLUMNS = [
-    Column("pair", "Zones", "网络对"),
-    Column("angle", "Angle", "检查角度"),
-    Column("verdict", "Verdict", "结论"),
-    Column("age", "Age", "时效", "right"),
-    Column("run", "Run", "批次"),
-    Column("detail", "Detail", "详情"),
+    Column("pair", "Zones"),
+    Column("angle", "Angle"),
+    Column("verdict", "Verdict"),
+    Column("age", NP_("isolation", "Age"), "right"),
+    Column("run", "Run"),
+    Column("detail", "Detail"),
 ]
 
 
@@ -315,7 +313,7 @@ def report(app: App, /, max_age: timedelta, fmt: str, output: Path | None,
     if fmt in ("html", "xlsx"):  # the 通报
         emit_document(app, isolation_document(verdicts, labels, app.lang), fmt, output)
     else:
-        title = pick(app.lang, "isolation between zones", "网络隔离情况")
+        title = tr(app.lang, "isolation between zones")
         data = {
             "max_age_seconds": int(max_age.total_seconds()),
             "verdicts": [v.to_dict() for v in verdicts],

@@ -10,7 +10,7 @@ import click
 
 from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.errors import ExitCode
-from govnet.i18n import pick
+from govnet.i18n import tr
 from govnet.lab import launcher
 from govnet.report.tabular import Column, emit_rows, to_json
 
@@ -23,13 +23,13 @@ state_dir_option = click.option(
 )
 
 STATUS_COLUMNS = [
-    Column("name", "Device", "设备"),
-    Column("platform", "Platform", "平台"),
-    Column("ssh", "SSH", "SSH"),
-    Column("ssh_state", "SSH state", "SSH 状态"),
-    Column("snmp", "SNMP", "SNMP"),
-    Column("snmp_state", "SNMP state", "SNMP 状态"),
-    Column("faults", "Faults", "故障模拟"),
+    Column("name", "Device"),
+    Column("platform", "Platform"),
+    Column("ssh", "SSH"),
+    Column("ssh_state", "SSH state"),
+    Column("snmp", "SNMP"),
+    Column("snmp_state", "SNMP state"),
+    Column("faults", "Faults"),
 ]
 
 
@@ -65,10 +65,12 @@ def up(app: App, state_dir: Path | None, scenarios: tuple[str, ...]) -> None:
     path = app.inventory_path or Path("inventory/lab.yaml")
     st = launcher.up(path, state_dir, scenarios=scenarios)
     app.console.print(
-        pick(
+        tr(
             app.lang,
-            f"lab up: {len(st.devices)} devices (pid {st.pid}, state {st.state_dir})",
-            f"实验网络已启动：{len(st.devices)} 台设备（进程 {st.pid}，状态目录 {st.state_dir}）",
+            "lab up: {n_devices} devices (pid {pid}, state {state_dir})",
+            n_devices=len(st.devices),
+            pid=st.pid,
+            state_dir=st.state_dir,
         ),
         markup=False,
         highlight=False,
@@ -81,8 +83,8 @@ def up(app: App, state_dir: Path | None, scenarios: tuple[str, ...]) -> None:
 def down(app: App, state_dir: Path | None) -> None:
     """Stop the lab (device state is kept for the next 'up')."""
     stopped = launcher.down(state_dir)
-    msg = ("lab down", "实验网络已停止") if stopped else ("lab was not running", "实验网络未在运行")
-    app.console.print(pick(app.lang, *msg), markup=False)
+    said = tr(app.lang, "lab down") if stopped else tr(app.lang, "lab was not running")
+    app.console.print(said, markup=False)
 
 
 @lab.command()
@@ -98,9 +100,9 @@ def status(app: App, state_dir: Path | None, fmt: str, output: Path | None) -> N
     if fmt == "json":
         app.write(to_json({**st.to_dict(), "devices": rows}), output)
     elif not st.running:
-        app.console.print(pick(app.lang, "lab is not running", "实验网络未在运行"))
+        app.console.print(tr(app.lang, "lab is not running"))
     else:
-        title = pick(app.lang, f"lab (pid {st.pid})", f"实验网络（进程 {st.pid}）")
+        title = tr(app.lang, "lab (pid {pid})", pid=st.pid)
         emit_rows(app.console, rows, STATUS_COLUMNS, "table", app.lang, title=title)
     if not st.running:
         exit_with(ExitCode.UNREACHABLE)
@@ -116,11 +118,13 @@ def _switch_service(app: App, state_dir: Path | None, name: str, down: bool) -> 
 
     directory = state_dir or launcher.default_state_dir()
     changed = set_down(app.inventory(), directory, name, down)
-    en = f"service {name} {'down (503)' if down else 'up'}"
-    zh = f"业务系统 {name} {'已停止（503）' if down else '已恢复'}"
+    if down:
+        said = tr(app.lang, "service {name} down (503)", name=name)
+    else:
+        said = tr(app.lang, "service {name} up", name=name)
     if not changed:
-        en, zh = en + " already", zh + "（原已如此）"
-    app.console.print(pick(app.lang, en, zh), markup=False, highlight=False)
+        said += tr(app.lang, " already")
+    app.console.print(said, markup=False, highlight=False)
 
 
 @service.command("down")
@@ -155,13 +159,13 @@ def hostkey_rotate(app: App, state_dir: Path | None, device: str) -> None:
 
     govnet then refuses to talk to it (exit 3) until 'govnet hostkeys accept DEVICE'."""
     r = launcher.rotate_host_key(app.inventory(), device, state_dir)
-    en = f"{device}: new host key {r.new} (was {r.old or 'none'})"
-    zh = f"{device}：新主机密钥 {r.new}（原为 {r.old or '无'}）"
+    said = tr(app.lang, "{device}: new host key {new} (was {old})", device=device, new=r.new,
+              old=r.old or tr(app.lang, "none"))  # fmt: skip
     if r.live:
-        en, zh = en + "; the lab serves it now", zh + "；实验网络已启用"
+        said += tr(app.lang, "; the lab serves it now")
     else:
-        en, zh = en + "; served from the next 'govnet lab up'", zh + "；下次 'govnet lab up' 时启用"
-    app.console.print(pick(app.lang, en, zh), markup=False, highlight=False)
+        said += tr(app.lang, "; served from the next 'govnet lab up'")
+    app.console.print(said, markup=False, highlight=False)
 
 
 def _add_netns() -> None:

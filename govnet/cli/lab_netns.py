@@ -8,7 +8,7 @@ import click
 
 from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.errors import ExitCode, LabError
-from govnet.i18n import pick
+from govnet.i18n import tr
 from govnet.lab import netns as lab_netns
 from govnet.report.tabular import Column, emit_rows, to_json
 
@@ -21,9 +21,9 @@ prefix_option = click.option(
 )
 
 STATUS_COLUMNS = [
-    Column("namespace", "Namespace", "命名空间"),
-    Column("addresses", "Addresses", "地址"),
-    Column("processes", "Processes", "进程数", "right"),
+    Column("namespace", "Namespace"),
+    Column("addresses", "Addresses"),
+    Column("processes", "Processes", "right"),
 ]
 
 
@@ -43,12 +43,16 @@ def up(app: App, /, prefix: str, leak: bool) -> None:
     lab_netns.up(p, leak)
     ext, internal = p.ns("ext"), p.ns("int")
     app.console.print(
-        pick(
+        tr(
             app.lang,
-            f"netns lab up: {', '.join(p.namespaces)}; canary {p.canary} in {ext}; "
-            f"vantage {p.vantage} in {internal}; leak {'on' if leak else 'off'}",
-            f"命名空间实验网络已建立：{', '.join(p.namespaces)}；探针接收端 {p.canary}（{ext}）；"
-            f"探测点 {p.vantage}（{internal}）；违规外联{'开启' if leak else '关闭'}",
+            "netns lab up: {namespaces}; canary {canary} in {ext}; vantage {vantage} in "
+            "{internal}; leak {leak}",
+            namespaces=", ".join(p.namespaces),
+            canary=p.canary,
+            ext=ext,
+            vantage=p.vantage,
+            internal=internal,
+            leak=tr(app.lang, "on") if leak else tr(app.lang, "off"),
         ),
         markup=False,
         highlight=False,
@@ -70,12 +74,12 @@ def up(app: App, /, prefix: str, leak: bool) -> None:
 def down(app: App, /, prefix: str) -> None:
     """End processes left inside the namespaces and delete them (and their veths)."""
     removed = lab_netns.down(prefix)
-    msg = (
-        (f"netns lab down: removed {', '.join(removed)}", f"已删除：{', '.join(removed)}")
+    said = (
+        tr(app.lang, "netns lab down: removed {removed}", removed=", ".join(removed))
         if removed
-        else (f"netns lab {prefix!r} was not up", f"命名空间实验网络 {prefix} 未建立")
+        else tr(app.lang, "netns lab {prefix!r} was not up", prefix=prefix)
     )
-    app.console.print(pick(app.lang, *msg), markup=False, highlight=False)
+    app.console.print(said, markup=False, highlight=False)
 
 
 @netns.command()
@@ -96,18 +100,12 @@ def status(app: App, /, prefix: str, fmt: str, output: Path | None) -> None:
             for ns, d in st.namespaces.items()
         ]
         leak = {True: "on", False: "off", None: "?"}[st.leak]
-        title = pick(
-            app.lang,
-            f"netns lab {prefix} (leak {leak})",
-            f"命名空间实验网络 {prefix}（违规外联 {leak}）",
-        )
+        title = tr(app.lang, "netns lab {prefix} (leak {leak})", prefix=prefix, leak=leak)
         if rows:
             emit_rows(app.console, rows, STATUS_COLUMNS, "table", app.lang, title=title)
         else:
             app.console.print(
-                pick(
-                    app.lang, f"netns lab {prefix!r} is not up", f"命名空间实验网络 {prefix} 未建立"
-                ),
+                tr(app.lang, "netns lab {prefix!r} is not up", prefix=prefix),
                 markup=False,
             )
     if not st.up:
@@ -122,10 +120,12 @@ def leak(app: App, /, state: str, prefix: str) -> None:
     """Switch the dual-homed host's forwarding between internal and external."""
     lab_netns.set_leak(prefix, state == "on")
     app.console.print(
-        pick(
+        tr(
             app.lang,
-            f"leak {state} ({prefix}-leak forwards: {state == 'on'})",
-            f"违规外联已{'开启' if state == 'on' else '关闭'}（{prefix}-leak）",
+            "leak {state} ({prefix}-leak forwards: {forwards})",
+            state=tr(app.lang, "on") if state == "on" else tr(app.lang, "off"),
+            prefix=prefix,
+            forwards=state == "on",
         ),
         markup=False,
         highlight=False,

@@ -13,7 +13,7 @@ import click
 from govnet import __version__
 from govnet.cli import common
 from govnet.cli.common import App, GovnetGroup, add_global_options, consoles, run_main
-from govnet.i18n import default_lang
+from govnet.i18n import default_lang, set_lang
 
 
 @click.group(cls=GovnetGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,7 +29,8 @@ from govnet.i18n import default_lang
     "--lang",
     type=click.Choice(["zh", "en"]),
     default=None,
-    help="Label language [env GOVNET_LANG; config 'lang'; default from LANG].",
+    help="Language of messages, errors and reports [env GOVNET_LANG; config 'lang'; "
+    "default from LC_ALL/LC_MESSAGES/LANG].",
 )
 @click.option(
     "--db",
@@ -79,6 +80,7 @@ def cli(
     conf = _settings.load_settings().override(inventory=inventory, db=db, lang=lang)
     _settings.activate(conf)
     ctx.call_on_close(lambda: _settings.activate(None))
+    ctx.call_on_close(lambda: set_lang(default_lang()))  # CliRunner: the next command starts anew
     ctx.obj = App(
         inventory_path=conf.inventory,
         lang=conf.lang or default_lang(),
@@ -112,6 +114,7 @@ COMMANDS = [
     ("export", "transfer:export_cmd"),
     ("import", "transfer:import_cmd"),
     ("store", "transfer:store_group"),
+    ("worker", "distribute:worker"),
 ]
 
 

@@ -25,7 +25,7 @@ from govnet.cli.common import (
 from govnet.cli.complete import complete_devices
 from govnet.durations import format_duration, parse_duration
 from govnet.errors import ExitCode, GovnetError, StaleError
-from govnet.i18n import pick
+from govnet.i18n import NP_, tr
 from govnet.inventory import Filters, Inventory, load_inventory, select_devices
 from govnet.inventory.model import Device
 from govnet.monitor.config import MonitorConfig, Retention
@@ -107,11 +107,8 @@ def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:
         url = app.db_url or default_url()
         if not url.startswith("postgresql"):
             raise GovnetError(
-                pick(app.lang,
-                     "--shards: sharding needs a shared PostgreSQL store (--db "
-                     "postgresql+psycopg://…); the store is SQLite",
-                     "--shards：分片轮询需要共享的 PostgreSQL 存储（--db postgresql+psycopg://…）；"
-                     "当前为 SQLite"),
+                tr(app.lang, "--shards: sharding needs a shared PostgreSQL store (--db "
+                   "postgresql+psycopg://…); the store is SQLite")
             )  # fmt: skip
     fmt = opts["log_format"] or ("text" if sys.stderr.isatty() else "json")
     logfmt.setup(fmt, verbose, quiet=app.quiet)
@@ -152,11 +149,11 @@ def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:
     summary = asyncio.run(daemon.run())
     if options.once:
         if not app.quiet:
-            en = (f"polled {summary.polls} devices: {summary.failures} without an answer, "
-                  f"{summary.varbinds} varbinds; {summary.firing} alert(s) firing")  # fmt: skip
-            zh = (f"轮询设备 {summary.polls} 台：无应答 {summary.failures} 台，"
-                  f"变量 {summary.varbinds} 个；当前告警 {summary.firing} 条")  # fmt: skip
-            app.err.print(pick(app.lang, en, zh), markup=False, highlight=False)
+            said = tr(app.lang, "polled {polls} devices: {failures} without an answer, "
+                      "{varbinds} varbinds; {firing} alert(s) firing", polls=summary.polls,
+                      failures=summary.failures, varbinds=summary.varbinds,
+                      firing=summary.firing)  # fmt: skip
+            app.err.print(said, markup=False, highlight=False)
         return int(ExitCode.UNREACHABLE) if summary.failures else 0
     return 0
 
@@ -184,15 +181,15 @@ def run_cmd(ctx: click.Context, /, **kwargs: Any) -> None:
 
 
 STATUS_COLUMNS = [
-    Column("device", "Device", "设备"),
-    Column("zone", "Zone", "网络区域"),
-    Column("role", "Role", "角色"),
-    Column("state", "State", "状态"),
-    Column("for", "For", "持续", "right"),
-    Column("rtt_ms", "RTT ms", "响应(ms)", "right"),
-    Column("uptime", "Uptime", "运行时间", "right"),
-    Column("error", "Last error", "最近错误"),
-    Column("seen", "Last poll", "最近轮询", "right"),
+    Column("device", "Device"),
+    Column("zone", NP_("monitor", "Zone")),
+    Column("role", "Role"),
+    Column("state", "State"),
+    Column("for", "For", "right"),
+    Column("rtt_ms", "RTT ms", "right"),
+    Column("uptime", "Uptime", "right"),
+    Column("error", "Last error"),
+    Column("seen", "Last poll", "right"),
 ]
 
 
@@ -214,8 +211,9 @@ def status_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> Non
     now = time.time()
     states = device_status(app.store(create=False), wanted, now)
     if not states and fmt == "table":
-        app.err.print(pick(app.lang, "no device states stored yet: run 'govnet monitor run'",
-                           "尚无设备状态：请先运行 govnet monitor run"), markup=False)  # fmt: skip
+        app.err.print(
+            tr(app.lang, "no device states stored yet: run 'govnet monitor run'"), markup=False
+        )
     text = emit_rows(
         app.console,
         [s.cells(app.lang, now) for s in states],
@@ -230,24 +228,28 @@ def status_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> Non
     if last is not None and last.stale:
         age = format_duration(last.age_s) if last.age_s is not None else "?"
         every = format_duration(last.interval)
-        raise StaleError(pick(
-            app.lang,
-            f"device states are old: the newest poll was {age} ago ({last.device}), more "
-            f"than {STALE_AFTER} poll intervals ({every}); is govnetd running? "
-            "(systemctl status govnetd)",
-            f"设备状态已过时：最近一次轮询在 {age} 前（{last.device}），超过 {STALE_AFTER} 个"
-            f"轮询周期（{every}）；govnetd 是否在运行？（systemctl status govnetd）",
-        ))  # fmt: skip
+        raise StaleError(
+            tr(
+                app.lang,
+                "device states are old: the newest poll was {age} ago "
+                "({device}), more than {STALE_AFTER} poll intervals ({every}); "
+                "is govnetd running? (systemctl status govnetd)",
+                age=age,
+                device=last.device,
+                STALE_AFTER=STALE_AFTER,
+                every=every,
+            )
+        )
     exit_with(int(ExitCode.UNREACHABLE) if any(s.bad for s in states) else 0)
 
 
 SHOW_COLUMNS = [
-    Column("metric", "Metric", "指标"),
-    Column("instance", "Instance", "对象"),
-    Column("value", "Value", "值", "right"),
-    Column("unit", "Unit", "单位"),
-    Column("label", "Meaning", "含义"),
-    Column("age", "Age", "时间", "right"),
+    Column("metric", "Metric"),
+    Column("instance", "Instance"),
+    Column("value", NP_("monitor", "Value"), "right"),
+    Column("unit", "Unit"),
+    Column("label", "Meaning"),
+    Column("age", "Age", "right"),
 ]
 
 
@@ -277,14 +279,14 @@ def show_cmd(
 
 
 HISTORY_COLUMNS = [
-    Column("device", "Device", "设备"),
-    Column("metric", "Metric", "指标"),
-    Column("instance", "Instance", "对象"),
-    Column("time", "Time", "时间"),
-    Column("value", "Value", "值", "right"),
-    Column("min", "Min", "最小", "right"),
-    Column("max", "Max", "最大", "right"),
-    Column("unit", "Unit", "单位"),
+    Column("device", "Device"),
+    Column("metric", "Metric"),
+    Column("instance", "Instance"),
+    Column("time", "Time"),
+    Column("value", NP_("history", "Value"), "right"),
+    Column("min", "Min", "right"),
+    Column("max", "Max", "right"),
+    Column("unit", "Unit"),
 ]
 
 
@@ -326,9 +328,9 @@ def history_cmd(
     if fmt == "chart":
         from govnet.dashboard.chart import history_chart
 
-        step = {0: pick(app.lang, "raw samples", "原始采样"),
-                300: pick(app.lang, "5-minute averages", "5分钟均值"),
-                3600: pick(app.lang, "hourly averages", "小时均值")}[history.step]  # fmt: skip
+        step = {0: tr(app.lang, "raw samples"),
+                300: tr(app.lang, "5-minute averages"),
+                3600: tr(app.lang, "hourly averages")}[history.step]  # fmt: skip
         stamp = "%Y-%m-%d %H:%M"
         head = (f"{device}  {datetime.fromtimestamp(start, zone).strftime(stamp)} — "
                 f"{datetime.fromtimestamp(end, zone).strftime(stamp)}  ({step})")  # fmt: skip
@@ -365,12 +367,12 @@ def history_cmd(
 
 
 CLUSTER_COLUMNS = [
-    Column("shard", "Shard", "分片", "right"),
-    Column("holder", "Holder", "持有者"),
-    Column("host", "Host", "主机"),
-    Column("pid", "PID", "进程", "right"),
-    Column("lag", "Lag", "延迟", "right"),
-    Column("heartbeat", "Heartbeat", "心跳", "right"),
+    Column("shard", NP_("cluster", "Shard"), "right"),
+    Column("holder", NP_("cluster", "Holder")),
+    Column("host", NP_("cluster", "Host")),
+    Column("pid", NP_("cluster", "PID"), "right"),
+    Column("lag", NP_("cluster", "Lag"), "right"),
+    Column("heartbeat", NP_("cluster", "Heartbeat"), "right"),
 ]
 
 
@@ -386,7 +388,7 @@ def cluster_cmd(app: App, /, fmt: str, output: Path | None) -> None:
     store = app.store(create=False)
     require_postgresql(store)
     view = cluster_view(store, time.time())
-    none = pick(app.lang, "(none)", "（无）")
+    none = tr(app.lang, "(none)")
     rows = [
         {"shard": r.shard, "holder": r.holder or none, "host": r.host, "pid": r.pid or "",
          "lag": "" if r.lag is None else f"{r.lag:.2f}s",
@@ -394,8 +396,7 @@ def cluster_cmd(app: App, /, fmt: str, output: Path | None) -> None:
         for r in view.rows
     ]  # fmt: skip
     if not view.rows and fmt == "table":
-        empty = pick(app.lang, "no sharded pollers on this store (govnetd --shards N)",
-                     "此存储上没有分片轮询进程（govnetd --shards N）")  # fmt: skip
+        empty = tr(app.lang, "no sharded pollers on this store (govnetd --shards N)")
         app.err.print(empty, markup=False)
     text = emit_rows(app.console, rows, CLUSTER_COLUMNS, fmt, app.lang, json_data=view.to_json())
     if text is not None:

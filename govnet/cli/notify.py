@@ -11,18 +11,18 @@ import click
 
 from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.errors import ExitCode, GovnetError
-from govnet.i18n import pick
+from govnet.i18n import NP_, tr
 from govnet.report.tabular import Column, emit_rows
 
 OUTBOX_COLUMNS = [
-    Column("id", "ID", "编号", "right"),
-    Column("channel", "Channel", "通道"),
-    Column("kind", "Kind", "类型"),
-    Column("alert_key", "Alert", "告警"),
-    Column("created_local", "Queued", "入队时间"),
-    Column("status", "Status", "状态"),
-    Column("attempts", "Tries", "尝试次数", "right"),
-    Column("last_error", "Last error", "最近错误"),
+    Column("id", "ID", "right"),
+    Column("channel", "Channel"),
+    Column("kind", "Kind"),
+    Column("alert_key", "Alert"),
+    Column("created_local", "Queued"),
+    Column("status", NP_("notify", "Status")),
+    Column("attempts", "Tries", "right"),
+    Column("last_error", "Last error"),
 ]
 
 
@@ -60,12 +60,13 @@ def test_channel(app: App, /, channel: str, rules: Path | None) -> None:
     specs = [s for s in load_rules(_rules_path(rules)).notifiers if s.kind in CHANNEL_KINDS]
     spec = next((s for s in specs if s.channel == channel), None)
     if spec is None:
-        known = ", ".join(s.channel for s in specs) or pick(app.lang, "none", "无")
+        known = ", ".join(s.channel for s in specs) or tr(app.lang, "none")
         raise GovnetError(
-            pick(
+            tr(
                 app.lang,
-                f"no channel {channel!r} in the alert rules (channels: {known})",
-                f"告警规则中没有名为 {channel!r} 的通道（已配置：{known}）",
+                "no channel {channel!r} in the alert rules (channels: {known})",
+                channel=channel,
+                known=known,
             )
         )
     now = time.time()
@@ -75,24 +76,20 @@ def test_channel(app: App, /, channel: str, rules: Path | None) -> None:
         rule="govnet-notify-test",
         device=socket.gethostname(),
         instance="",
-        title_en="govnet test message",
-        title_zh="govnet 测试消息",
-        message=pick(
-            spec.lang,
-            "If you read this, alerts reach this channel.",
-            "收到此消息说明告警可以送达本通道。",
-        ),
+        title_en=tr("en", "govnet test message"),
+        title_zh=tr("zh", "govnet test message"),
+        message=tr(spec.lang, "If you read this, alerts reach this channel."),
         opened=now,
     )
     try:
         build_sender(spec).send(Message((item,), lang=spec.lang, timezone=spec.timezone))
     except DeliveryError as exc:
         raise DeliveryFailed(
-            pick(app.lang, f"{channel}: not delivered: {exc}", f"{channel}：发送失败：{exc}")
+            tr(app.lang, "{channel}: not delivered: {exc}", channel=channel, exc=exc)
         ) from exc
     if not app.quiet:
         app.err.print(
-            pick(app.lang, f"{channel}: test message delivered", f"{channel}：测试消息已送达"),
+            tr(app.lang, "{channel}: test message delivered", channel=channel),
             markup=False,
             highlight=False,
         )
@@ -125,7 +122,7 @@ def outbox(app: App, /, pending: bool, limit: int, fmt: str, output: Path | None
                 "last_error": r.last_error,
             }
         )
-    title = pick(app.lang, "notification outbox", "告警通知发送队列")
+    title = tr(app.lang, "notification outbox")
     text = emit_rows(app.console, data, OUTBOX_COLUMNS, fmt, app.lang, title, json_data=data)
     if text is not None:
         app.write(text, output)

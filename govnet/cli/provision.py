@@ -14,7 +14,7 @@ from govnet.checks.playbook import Playbook, load_playbooks
 from govnet.cli.audit import DEFAULT_PLAYBOOK as BASELINE_PLAYBOOK
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.errors import GovnetError
-from govnet.i18n import pick
+from govnet.i18n import N_, tr
 from govnet.inventory.model import Device
 from govnet.provision.operations import (
     CHANGE,
@@ -32,6 +32,8 @@ from govnet.provision.templates import TemplateSet, templates_dir
 from govnet.report import provision as render
 from govnet.report.tabular import Column, emit_rows
 from govnet.transport.ssh import SshOptions
+
+KINDS = {"plan": N_("plan"), "apply": N_("apply")}  # a run's title
 
 
 def _common(func: Any) -> Any:
@@ -97,7 +99,7 @@ _BASELINE_LOCK = threading.Lock()
 
 def _baseline() -> list[Playbook]:
     """Loaded once; devices are assessed from several threads, and two loading the playbook
-    at once made one of them fail ("N error(s) in playbook")."""
+    at once made one of them fail ("N errors in playbook")."""
     with _BASELINE_LOCK:
         return _load_baseline()
 
@@ -135,8 +137,7 @@ def _emit(
             render.print_diffs(
                 app.console, [r for r in results if isinstance(r, DevicePlan)], app.lang
             )
-        zh = {"plan": "变更计划", "apply": "配置下发"}[kind]
-        title = pick(app.lang, kind, zh) + f" {job.task.name}" + (f" {run_id}" if run_id else "")
+        title = tr(app.lang, KINDS[kind]) + f" {job.task.name}" + (f" {run_id}" if run_id else "")
         render.print_summary(app.console, kind, results, app.lang, title, job.prepared.notes)
     return code
 
@@ -168,7 +169,7 @@ def plan(
     Exit 0 planned; 2 bad task arguments or templates; 3 some devices unreachable."""
     job, targets = _job(app, task, task_args, templates, kwargs, commit=False)
     active = sum(1 for t in targets if t.skip is None)
-    with app.progress(active, pick(app.lang, "planning", "生成计划")) as advance:
+    with app.progress(active, tr(app.lang, "planning")) as advance:
         plans = plan_devices(job, targets, _options(workers, timeout, retries), on_done=advance)
     code = _emit(app, "plan", None, job, plans, fmt, output, diffs=True)
     if code:
@@ -213,7 +214,7 @@ def apply(
     # after confirmation the task's run-wide values are made for real (an IPAM allocation)
     job.prepared = job.task.prepare(app.store(), job.inventory, job.args, commit=True)
     active = sum(1 for t in targets if t.skip is None)
-    with app.progress(active, pick(app.lang, "applying", "下发中")) as advance:
+    with app.progress(active, tr(app.lang, "applying")) as advance:
         run_id, results = apply_devices(job, targets, app.store(), options, confirmed, advance)
     code = _emit(app, "apply", run_id, job, results + early, fmt, output, diffs=False)
     if code:
@@ -225,7 +226,7 @@ def _confirm(
 ) -> tuple[dict[str, list[str]] | None, list[DeviceChange]]:
     """Plan, show the diffs (stderr), ask. None if the admin said no."""
     active = sum(1 for t in targets if t.skip is None)
-    with app.progress(active, pick(app.lang, "planning", "生成计划")) as advance:
+    with app.progress(active, tr(app.lang, "planning")) as advance:
         plans = plan_devices(job, targets, options, on_done=advance)
     render.print_diffs(app.err, plans, app.lang)
     failed = [p for p in plans if p.status == FAILED]
@@ -233,10 +234,8 @@ def _confirm(
         app.err.print(f"{p.device}: {p.message}", style="red", markup=False, highlight=False)
     pending = [p for p in plans if p.status == CHANGE]
     if pending:
-        question = pick(
-            app.lang,
-            f"Apply these changes to {len(pending)} device(s)?",
-            f"确认对 {len(pending)} 台设备下发以上变更？",
+        question = tr(
+            app.lang, "Apply these changes to {n_pending} device(s)?", n_pending=len(pending)
         )
         try:
             yes = click.confirm(question, default=False, err=True)
@@ -245,7 +244,7 @@ def _confirm(
                 "no answer to the confirmation: pass --yes to apply without asking"
             ) from None
         if not yes:
-            app.err.print(pick(app.lang, "cancelled: nothing was sent", "已取消：未下发任何配置"))
+            app.err.print(tr(app.lang, "cancelled: nothing was sent"))
             return None, []
     confirmed = {p.device: p.commands for p in plans if p.status in (CHANGE, NO_CHANGE)}
     early = [
@@ -256,10 +255,10 @@ def _confirm(
 
 
 TASK_COLUMNS = [
-    Column("task", "Task", "任务"),
-    Column("arguments", "Arguments", "参数"),
-    Column("platforms", "Templates for", "模板平台"),
-    Column("summary", "What it does", "说明"),
+    Column("task", "Task"),
+    Column("arguments", "Arguments"),
+    Column("platforms", "Templates for"),
+    Column("summary", "What it does"),
 ]
 
 
@@ -282,8 +281,6 @@ def tasks_(app: App, templates: Path | None, fmt: str, output: Path | None) -> N
         }
         for t in TASKS.values()
     ]
-    text = emit_rows(
-        app.console, rows, TASK_COLUMNS, fmt, app.lang, pick(app.lang, "tasks", "任务")
-    )
+    text = emit_rows(app.console, rows, TASK_COLUMNS, fmt, app.lang, tr(app.lang, "tasks"))
     if text is not None:
         app.write(text, output)

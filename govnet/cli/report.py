@@ -62,7 +62,7 @@ def availability(
     ]  # fmt: skip
     spans = ServiceStore(app.store(create=False)).spans(start, end)
     result = build_report(inventory, spans, start, end, label, str(zone), devices, services)
-    if fmt == "xlsx":  # the 通报 workbook; html stays the report's own
+    if fmt in ("html", "xlsx"):  # the 通报: ranked tables, period, scope, footer, A4
         from govnet.cli.documents import emit_document
         from govnet.report.bulletins import availability_document
 

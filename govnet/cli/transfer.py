@@ -13,26 +13,26 @@ import click
 from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.durations import SinceParam
 from govnet.errors import ExitCode
-from govnet.i18n import pick
+from govnet.i18n import NP_, tr
 from govnet.report.tabular import Column, emit_rows
 
 IMPORT_COLUMNS = [
-    Column("batch", "Batch", "批次"),
-    Column("status_text", "Result", "结果"),
-    Column("rows", "Rows", "行数", "right"),
-    Column("message", "Note", "说明"),
+    Column("batch", "Batch"),
+    Column("status_text", "Result"),
+    Column("rows", "Rows", "right"),
+    Column("message", NP_("transfer", "Note")),
 ]
 STATUS_TEXT = {
-    "imported": ("imported", "已导入"),
-    "already-imported": ("already imported", "此前已导入"),
-    "refused": ("REFUSED", "拒绝"),
-    "held": ("waiting", "等待缺失批次"),
+    "imported": NP_("batch", "imported"),
+    "already-imported": NP_("batch", "already imported"),
+    "refused": NP_("batch", "REFUSED"),
+    "held": NP_("batch", "waiting"),
 }
 VERIFY_COLUMNS = [
-    Column("seq", "Entry", "链序号", "right"),
-    Column("kind", "Record", "记录类型"),
-    Column("ref", "Id", "编号"),
-    Column("message", "Problem", "问题"),
+    Column("seq", "Entry", "right"),
+    Column("kind", "Record"),
+    Column("ref", "Id"),
+    Column("message", "Problem"),
 ]
 
 
@@ -90,25 +90,25 @@ def export_cmd(
     if generate_key is not None:
         pub, kid = make_key(generate_key)
         app.err.print(
-            pick(
+            tr(
                 app.lang,
-                f"signing key {generate_key} (keep it private), public key {pub} "
-                f"(give it to the importing side), key id {kid}",
-                f"签名私钥 {generate_key}（妥善保管），公钥 {pub}（交给导入方），密钥编号 {kid}",
+                "signing key {generate_key} (keep it private), public key {pub} "
+                "(give it to the importing side), key id {kid}",
+                generate_key=generate_key,
+                pub=pub,
+                kid=kid,
             ),
             markup=False,
             highlight=False,
         )
         return
     if folder is None:
-        raise TransferError(pick(app.lang, "give the FOLDER to write the batch to",
-                                 "请指定批次写入的目录 FOLDER"))  # fmt: skip
+        raise TransferError(tr(app.lang, "give the FOLDER to write the batch to"))  # fmt: skip
     if not key_ref:
         raise TransferError(
-            pick(
+            tr(
                 app.lang,
                 "no signing key: pass --key file:PATH (make one with --generate-key PATH)",
-                "未指定签名私钥：请用 --key file:路径（可用 --generate-key 路径 生成）",
             )
         )
     key = load_signing_key(key_ref)
@@ -135,10 +135,13 @@ def export_cmd(
         )
     elif not app.quiet:
         app.console.print(
-            pick(
+            tr(
                 app.lang,
-                f"batch {done.seq} written to {done.path}: {total} rows (sha256 {done.hash[:16]}…)",
-                f"第 {done.seq} 批已写入 {done.path}：共 {total} 行（sha256 {done.hash[:16]}…）",
+                "batch {seq} written to {path}: {total} rows (sha256 {hash}…)",
+                seq=done.seq,
+                path=done.path,
+                total=total,
+                hash=done.hash[:16],
             ),
             markup=False,
             highlight=False,
@@ -180,7 +183,7 @@ def import_cmd(
             "source": o.source,
             "seq": o.seq,
             "status": o.status,
-            "status_text": pick(app.lang, *STATUS_TEXT[o.status]),
+            "status_text": tr(app.lang, STATUS_TEXT[o.status]),
             "rows": o.rows,
             "problem": o.problem,
             "message": o.message,
@@ -191,12 +194,12 @@ def import_cmd(
     shown = sorted(rows, key=lambda r: (order[str(r["status"])], str(r["source"]), int(r["seq"])))
     text = emit_rows(
         app.console, shown, IMPORT_COLUMNS, fmt, app.lang,
-        title=pick(app.lang, "Batches imported", "批次导入结果"),
+        title=tr(app.lang, "Batches imported"),
     )  # fmt: skip
     if text is not None:
         app.write(text, output)
     if not rows and not app.quiet:
-        app.err.print(pick(app.lang, f"{folder}: no batches here", f"{folder}：没有批次"),
+        app.err.print(tr(app.lang, "{folder}: no batches here", folder=folder),
                       markup=False, highlight=False)  # fmt: skip
     if any(o.status == "refused" for o in outcomes):
         exit_with(ExitCode.USAGE)
@@ -235,25 +238,22 @@ def verify_cmd(app: App, /, fmt: str, output: Path | None) -> None:
     }
     text = emit_rows(
         app.console, rows, VERIFY_COLUMNS, fmt, app.lang,
-        title=pick(app.lang, "Store hash chain", "存储哈希链校验"), json_data=data,
+        title=tr(app.lang, "Store hash chain"), json_data=data,
     ) if rows or fmt != "table" else None  # fmt: skip
     if text is not None:
         app.write(text, output)
     if fmt == "table" and not app.quiet:
         summary = (
-            pick(
+            tr(
                 app.lang,
-                f"{len(rows)} problem(s) in {verdict.entries} chained records",
-                f"{verdict.entries} 条链上记录中发现 {len(rows)} 个问题",
+                "{n_rows} problem(s) in {entries} chained records",
+                n_rows=len(rows),
+                entries=verdict.entries,
             )
             if rows
-            else pick(
-                app.lang,
-                f"chain intact: {verdict.entries} records",
-                f"哈希链完整：共 {verdict.entries} 条记录",
-            )
+            else tr(app.lang, "chain intact: {entries} records", entries=verdict.entries)
         )
-        head = pick(app.lang, "head", "链头")
+        head = tr(app.lang, "head")
         app.console.print(
             f"{summary}; {head} #{verdict.head_seq} {verdict.head_hash}",
             markup=False,

@@ -64,7 +64,7 @@ def run_backup(
     started = utcnow()
     run_id = new_run_id("backup", started)
     known = store.last_backups()
-    fleet = collect(devices, options=options, on_done=on_done)
+    fleet = collect(devices, options=options, on_done=on_done, run_id=run_id)
     outcomes: list[BackupOutcome] = []
     for res in fleet:
         if res.ok and res.result is not None and res.result.config is not None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from govnet.i18n import NP_, tr
+
 
 class Status(StrEnum):
     """A rule's outcome on one device."""
@@ -70,7 +72,7 @@ class Severity(StrEnum):
 
     def label(self, lang: str) -> str:
         """The severity for people (``严重``/``Critical``): :data:`SEVERITY_LABELS`."""
-        return SEVERITY_LABELS[self].get(lang)
+        return tr(lang, SEVERITY_LABELS[self])
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +93,12 @@ class Text:
 # One label per severity, used by every renderer: audit tables and reports, the 通报, alert
 # lists and notifications, the dashboard. Alerts and findings share the Severity enum, so
 # they share the labels too.
-SEVERITY_LABELS: dict[Severity, Text] = {
-    Severity.CRITICAL: Text("Critical", "严重"),
-    Severity.HIGH: Text("High", "高"),
-    Severity.MEDIUM: Text("Medium", "中"),
-    Severity.LOW: Text("Low", "低"),
+# The msgids carry the context "severity"; the catalogue says them 严重/高/中/低.
+SEVERITY_LABELS: dict[Severity, str] = {
+    Severity.CRITICAL: NP_("severity", "Critical"),
+    Severity.HIGH: NP_("severity", "High"),
+    Severity.MEDIUM: NP_("severity", "Medium"),
+    Severity.LOW: NP_("severity", "Low"),
 }
 
 

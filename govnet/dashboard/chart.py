@@ -16,6 +16,7 @@ from itertools import pairwise
 from rich.console import Group
 from rich.text import Text
 
+from govnet.i18n import tr
 from govnet.monitor.history import History, Point, Series
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -99,13 +100,13 @@ def series_chart(
     if values:
         last = values[-1]
         avg = sum(values) / len(values)
-        words = ("now", "avg", "peak") if lang != "zh" else ("当前", "平均", "峰值")
-        title.append(f"  {words[0]} {human(last, s.unit)}  {words[1]} {human(avg, s.unit)}")
+        now, mean = tr(lang, "now"), tr(lang, "avg")
+        title.append(f"  {now} {human(last, s.unit)}  {mean} {human(avg, s.unit)}")
         if peak is not None:
-            title.append(f"  {words[2]} {human(peak, s.unit)}")
+            top = tr(lang, "peak")
+            title.append(f"  {top} {human(peak, s.unit)}")
     else:
-        title.append("  " + ("no samples in this period" if lang != "zh" else "该时段无数据"),
-                     style="yellow")  # fmt: skip
+        title.append("  " + tr(lang, "no samples in this period"), style="yellow")
     title.truncate(width, overflow="ellipsis")
     out = [title]
     body = area(columns(s.points, since, until, plot_w), height, lo, hi, style)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -43,8 +43,8 @@ from govnet.dashboard.snapshot import (
     Ups,
 )
 from govnet.durations import format_duration
-from govnet.i18n import pick
-from govnet.monitor.model import DeviceState
+from govnet.i18n import N_, ntr, tr
+from govnet.monitor.model import DEVICE_STATE_LABELS, DeviceState
 from govnet.textsafe import visible
 
 if TYPE_CHECKING:
@@ -55,28 +55,25 @@ HUMIDITY_RANGE = (20.0, 80.0)
 SPARK = "▁▂▃▄▅▆▇█"
 
 ZONE_LABELS = {
-    "internal": ("Internal zone", "内网区"),
-    "external": ("External zone", "外网区"),
-    "internet": ("Internet zone", "互联网区"),
-    "classified": ("Classified zone", "涉密区"),
+    "internal": N_("Internal zone"),
+    "external": N_("External zone"),
+    "internet": N_("Internet zone"),
+    "classified": N_("Classified zone"),
 }
 ZONE_ORDER = ("internal", "external", "internet", "classified")
 STATE_STYLE = {"up": "green", "unreachable": "yellow", "down": "bold red", "unknown": "dim"}
 STATE_MARK = {"up": "●", "unreachable": "◐", "down": "✖", "unknown": "○"}
 ALERT_MARK = "▲"
-STATE_WORDS = {s.value: (s.value, s.label("zh")) for s in DeviceState}
+HEALTH_STYLE = {"!": "bold red", "^": "bold yellow"}  # DeviceHealth.flag
+STATE_WORDS = {s.value: DEVICE_STATE_LABELS[s] for s in DeviceState}  # msgids: 正常, 宕机…
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
-# English tiles abbreviate; Chinese labels are short already (core.vocabulary.SEVERITY_LABELS)
-SEVERITY_SHORT = {
-    s.value: (short, s.label("zh"))
-    for s, short in zip(Severity, ("CRIT", "HIGH", "MED", "LOW"), strict=True)
-}
+# English tiles abbreviate; Chinese ones say the one label (core.vocabulary.SEVERITY_LABELS)
+SEVERITY_SHORT = {"critical": "CRIT", "high": "HIGH", "medium": "MED", "low": "LOW"}
+SEVERITY_WORDS = {s.value: s.value for s in Severity}  # the header: "(2 critical)"
 UPS_SOURCE = {
-    3: ("MAINS", "市电", "green"),
-    4: ("BYPASS", "旁路", "yellow"),
-    5: ("BATTERY", "电池供电", "bold red"),
-    2: ("OUTPUT OFF", "无输出", "bold red"),
-}
+    3: (N_("MAINS"), "green"), 4: (N_("BYPASS"), "yellow"),
+    5: (N_("BATTERY"), "bold red"), 2: (N_("OUTPUT OFF"), "bold red"),
+}  # fmt: skip
 IF_SHORT = (
     ("TenGigabitEthernet", "Te"), ("XGigabitEthernet", "XGE"), ("GigabitEthernet", "GE"),
     ("FastEthernet", "Fa"), ("Ten-GigabitEthernet", "XGE"), ("Bridge-Aggregation", "BAGG"),
@@ -102,8 +99,19 @@ class Frame:
     devices: tuple[str, ...] = ()  # the device tiles on this page, in order (live: selection)
 
 
-def _t(view: View, en: str, zh: str) -> str:
-    return pick(view.lang, en, zh)
+def _t(view: View, en: str, /, **params: object) -> str:
+    return tr(view.lang, en, **params)
+
+
+def _severity(view: View, severity: str, english: Mapping[str, str] = SEVERITY_SHORT) -> str:
+    """CRIT/HIGH/MED/LOW on English tiles (``english``); 严重/高/中/低 (the one label table)
+    in Chinese."""
+    if view.lang != "zh":
+        return english.get(severity, severity)
+    try:
+        return Severity(severity).label(view.lang)
+    except ValueError:
+        return severity
 
 
 def short_interface(name: str) -> str:
@@ -173,10 +181,10 @@ def render(snap: Snapshot, view: View) -> Frame:
     middle.add_column(width=left_w)
     middle.add_column(width=right_w)
     middle.add_row(
-        _panel(power, _t(view, "Power & environment", "供电与环境"), middle_lines),
-        _panel(links, _t(view, "Busiest links", "链路利用率"), middle_lines),
+        _panel(power, _t(view, "Power & environment"), middle_lines),
+        _panel(links, _t(view, "Busiest links"), middle_lines),
     )
-    zones_title = _t(view, "Keys", "按键") if view.help else _t(view, "Devices by zone", "分区设备")
+    zones_title = _t(view, "Keys") if view.help else _t(view, "Devices by zone")
     parts: list[RenderableType] = [
         _header(snap, view, width),
         _panel(zone_text, zones_title, zones_lines),
@@ -238,18 +246,18 @@ def _budget(snap: Snapshot, view: View, inner: int) -> tuple[int, int, int, int]
 
 def _help_lines(view: View, inner: int) -> list[Text]:
     keys = [
-        ("n  space  PgDn  ↓  →", "next page", "下一页"),
-        ("p  PgUp  ↑  ←", "previous page", "上一页"),
-        ("Home  End", "first / last page", "首页 / 末页"),
-        ("Tab  Shift-Tab", "select a device", "选择设备"),
-        ("Enter", "device details (Esc: back)", "设备详情（Esc 返回）"),
-        ("?", "this help (Esc closes it)", "本帮助（Esc 关闭）"),
-        ("q  Ctrl-C", "quit", "退出"),
+        ("n  space  PgDn  ↓  →", N_("next page")),
+        ("p  PgUp  ↑  ←", N_("previous page")),
+        ("Home  End", N_("first / last page")),
+        ("Tab  Shift-Tab", N_("select a device")),
+        ("Enter", N_("device details (Esc: back)")),
+        ("?", N_("this help (Esc closes it)")),
+        ("q  Ctrl-C", N_("quit")),
     ]
     out = []
-    for key, en, zh in keys:
+    for key, said in keys:
         line = Text(key.ljust(22), style="bold")
-        line.append(_t(view, en, zh))
+        line.append(_t(view, said))
         line.truncate(inner, overflow="ellipsis")
         out.append(line)
     return out
@@ -269,33 +277,37 @@ def _header(snap: Snapshot, view: View, width: int) -> Table:
     for d in snap.devices:
         counts[d.state] = counts.get(d.state, 0) + 1
     left = Text()
-    title = _t(view, "govnet machine room", "govnet 中心机房") if width >= 120 else "govnet"
+    title = _t(view, "govnet machine room") if width >= 120 else "govnet"
     left.append(title, style="bold")
-    left.append(f"  {len(snap.devices)}" + _t(view, " devices: ", "台 "))
+    left.append(f"  {len(snap.devices)}" + _t(view, " devices: "))
     for state in ("down", "unreachable", "unknown", "up"):
         if counts.get(state):
             left.append(f"{STATE_MARK[state]}{counts[state]} ", style=STATE_STYLE[state])
     firing = [a for a in snap.alerts if not a.suppressed]
     crit = sum(1 for a in firing if a.severity == "critical")
-    plural = "" if len(firing) == 1 else "s"
     left.append(
-        " " + _t(view, f"{len(firing)} alert{plural}", f"告警 {len(firing)}"),
+        " " + ntr(view.lang, "{n} alert", "{n} alerts", len(firing)),
         style="bold red" if crit else "yellow" if firing else "green",
     )
     if crit:
-        zh = f"（{Severity.CRITICAL.label('zh')} {crit}）"
-        left.append(_t(view, f" ({crit} critical)", zh), style="bold red")
+        said = _t(
+            view,
+            " ({crit} {critical})",
+            crit=crit,
+            critical=_severity(view, "critical", SEVERITY_WORDS),
+        )
+        left.append(said, style="bold red")
     stamp = "%Y-%m-%d %H:%M:%S" if width >= 120 else "%m-%d %H:%M:%S"
     right = Text(" " + time.strftime(stamp, time.localtime(snap.now)))
     if snap.daemon_alive:
-        right.append(" " + _t(view, "daemon ok", "守护进程正常"), style="green")
+        right.append(" " + _t(view, "daemon ok"), style="green")
     else:
-        right.append(" " + _t(view, "NO DAEMON", "守护进程未运行"), style="bold red")
+        right.append(" " + _t(view, "NO DAEMON"), style="bold red")
     newest = snap.newest_poll
     if newest is not None:
         age = short_age(snap.now - newest)
         fresh = not any(d.last_poll == newest and d.stale(snap.now) for d in snap.devices)
-        right.append(" " + _t(view, f"data {age} old", f"数据{age}前"),
+        right.append(" " + _t(view, "data {age} old", age=age),
                      style="" if fresh else "bold red")  # fmt: skip
     grid = Table.grid(expand=True)
     grid.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
@@ -319,16 +331,15 @@ def _footer(view: View, pages: int, width: int) -> Text:
         parts.append(
             _t(
                 view,
-                f"page {view.page % pages + 1}/{pages}",
-                f"第 {view.page % pages + 1}/{pages} 页",
+                "page {value}/{pages}",
+                value=view.page % pages + 1,
+                pages=pages,
             )
         )
     if view.live:
-        parts.append(_t(view, "n/p: page  Enter: details  ?: keys  q: quit",
-                        "n/p 翻页  Enter 详情  ? 按键  q 退出"))  # fmt: skip
+        parts.append(_t(view, "n/p: page  Enter: details  ?: keys  q: quit"))  # fmt: skip
     else:
-        parts.append(_t(view, "details: govnet alerts list · govnet monitor status",
-                        "详情：govnet alerts list · govnet monitor status"))  # fmt: skip
+        parts.append(_t(view, "details: govnet alerts list · govnet monitor status"))  # fmt: skip
     return Text(clip("  ·  ".join(parts), width), style="dim", no_wrap=True)
 
 
@@ -342,7 +353,8 @@ def _zone_order(zones: Sequence[str]) -> list[str]:
 
 def _tile_width(devices: Sequence[DeviceTile]) -> int:
     longest = max((len(d.name) for d in devices), default=8)
-    return min(max(longest, 6), 16) + 3  # mark, space, name, gap
+    flags = any(d.health is not None and d.health.flag for d in devices)
+    return min(max(longest, 6), 16) + 3 + (2 if flags else 0)  # mark, space, name, [flag], gap
 
 
 def _natural_zone_lines(snap: Snapshot, inner: int, cap: int = 16) -> int:
@@ -356,8 +368,7 @@ def _natural_zone_lines(snap: Snapshot, inner: int, cap: int = 16) -> int:
 
 def _zones(snap: Snapshot, view: View, inner: int, lines: int) -> tuple[list[Text], int, list[str]]:
     if not snap.devices:
-        msg = _t(view, "no device states yet: is govnetd running? (govnet monitor run)",
-                 "尚无设备状态：govnetd 是否在运行？（govnet monitor run）")  # fmt: skip
+        msg = _t(view, "no device states yet: is govnetd running? (govnet monitor run)")
         return [Text(msg, style="yellow")], 1, []
     zones: dict[str, list[DeviceTile]] = {}
     for d in snap.devices:
@@ -412,22 +423,26 @@ def _zones(snap: Snapshot, view: View, inner: int, lines: int) -> tuple[list[Tex
 def _zone_summary(
     zone: str, devices: Sequence[DeviceTile], view: View, inner: int, snap: Snapshot
 ) -> Text:
-    en, zh = snap.zone_labels.get(zone) or ZONE_LABELS.get(zone, (zone, zone))
-    text = Text(_t(view, en, zh), style="bold")
-    text.append(_t(view, f" · {len(devices)} devices:", f" · {len(devices)} 台："))
+    labels = snap.zone_labels.get(zone)  # the inventory's own (en, zh): data, not msgids
+    if labels:
+        name = (labels[1] or labels[0]) if view.lang == "zh" else (labels[0] or labels[1])
+    else:
+        name = _t(view, ZONE_LABELS.get(zone, zone))
+    text = Text(name or zone, style="bold")
+    text.append(_t(view, " · {n_devices} devices:", n_devices=len(devices)))
     counts: dict[str, int] = {}
     for d in devices:
         counts[d.state] = counts.get(d.state, 0) + 1
     for state in ("down", "unreachable", "unknown", "up"):
         if counts.get(state):
-            word = _t(view, *STATE_WORDS[state])
+            word = _t(view, STATE_WORDS[state])
             text.append(f" {STATE_MARK[state]} {counts[state]} {word}", style=STATE_STYLE[state])
     stale = sum(1 for d in devices if d.stale(snap.now))
     if stale:
-        text.append(_t(view, f" · {stale} stale", f" · {stale} 台数据过时"), style="dim")
+        text.append(_t(view, " · {stale} stale", stale=stale), style="dim")
     alerting = sum(1 for d in devices if d.alerts)
     if alerting:
-        text.append(_t(view, f" · {alerting} alerting", f" · {alerting} 台告警"), style="red")
+        text.append(_t(view, " · {alerting} alerting", alerting=alerting), style="red")
     text.truncate(inner, overflow="ellipsis")
     return text
 
@@ -442,7 +457,13 @@ def _tile(d: DeviceTile, width: int, now: float, selected: bool = False) -> Text
         label = clip(d.name, max(1, width - 4 - len(age))) + " " + age
         style = "dim"
     tile = Text(mark + " ", style=style)
-    tile.append(label + " " * max(0, width - 2 - Text(label).cell_len), style=style)
+    flag = d.health.flag if d.health is not None and not d.stale(now) else ""
+    if flag:  # a failed fan/PSU/board (!) or running hot/busy (^): the last cell says so
+        label = clip(label, width - 4)
+        tile.append(label + " " * max(0, width - 4 - Text(label).cell_len), style=style)
+        tile.append(flag + " ", style=HEALTH_STYLE[flag])
+    else:
+        tile.append(label + " " * max(0, width - 2 - Text(label).cell_len), style=style)
     if selected:
         tile.stylize("reverse", 0, width - 1)
     return tile
@@ -455,8 +476,8 @@ def _services_title(snap: Snapshot, view: View) -> str:
     n = len(snap.services)
     bad = sum(1 for t in snap.services if t.state != "up")
     if bad:
-        return _t(view, f"Services ({n}, {bad} not up)", f"业务系统（{n} 个，{bad} 个异常）")
-    return _t(view, f"Services ({n})", f"业务系统（{n} 个）")
+        return _t(view, "Services ({n}, {bad} not up)", n=n, bad=bad)
+    return _t(view, "Services ({n})", n=n)
 
 
 def _service_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Text]:
@@ -479,7 +500,7 @@ def _service_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[T
         label = t.label_zh if view.lang == "zh" else t.label_en
         label = clip(label or t.label_en or t.label_zh, label_w)
         line.append(label + " " * max(1, label_w + 1 - Text(label).cell_len))
-        word = _t(view, *STATE_WORDS.get(t.state, (t.state, t.state)))
+        word = _t(view, STATE_WORDS.get(t.state, t.state))
         if t.state != "up" and t.since:
             word += " " + format_duration(max(0.0, snap.now - t.since))
         line.append(word + " " * max(1, 13 - Text(word).cell_len), style=style)
@@ -487,7 +508,7 @@ def _service_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[T
         line.append(speed.rjust(8) + "  ")
         if t.cert_days is not None:
             days = f"{t.cert_days:.0f}"
-            cert = _t(view, f"cert {days}d", f"证书 {days} 天")
+            cert = _t(view, "cert {days}d", days=days)
             line.append(cert, style="bold red" if t.cert_days < 30 else "green")
             line.append("  ")
         if t.state != "up" and t.error:
@@ -495,7 +516,7 @@ def _service_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[T
         line.truncate(width, overflow="ellipsis")
         out.append(line)
     if more:
-        hint = _t(view, f"+{more} more: ", f"另有 {more} 个：") + "govnet report availability"
+        hint = _t(view, "+{more} more: ", more=more) + "govnet report availability"
         out.append(Text(hint, style="dim"))
     return out
 
@@ -512,46 +533,49 @@ def _power_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Tex
     if wet:
         names = ", ".join(f"{s.device} {s.name}" for s in wet)
         out.append(
-            Text(clip(_t(view, f"WATER LEAK: {names}", f"漏水：{names}"), width), style="bold red")
+            Text(clip(_t(view, "WATER LEAK: {names}", names=names), width), style="bold red")
         )
     elif leaks:
         n = len(leaks)
-        out.append(Text(_t(view, f"Leak: none ({n} sensor{'s' if n > 1 else ''})",
-                           f"漏水：无（{n} 个传感器）"), style="green"))  # fmt: skip
+        out.append(
+            Text(
+                ntr(view.lang, "Leak: none ({n} sensor)", "Leak: none ({n} sensors)", n),
+                style="green",
+            )
+        )
     for metric in ("temperature_c", "humidity_pct"):
         for s in snap.sensors:
             if s.metric == metric:
                 out.append(_sensor_line(snap, s, view, width))
     failed = sorted({f"{s.device} {s.name}" for s in snap.sensors if not s.ok})
     if failed:
-        label = _t(view, "sensor failed: ", "传感器故障：") + ", ".join(failed)
+        label = _t(view, "sensor failed: ") + ", ".join(failed)
         out.append(Text(clip(label, width), style="yellow"))
     if not out:
-        out.append(
-            Text(_t(view, "no UPS or sensors monitored", "未监控UPS或环境传感器"), style="dim")
-        )
+        out.append(Text(_t(view, "no UPS or sensors monitored"), style="dim"))
     if len(out) > lines:
         more = len(out) - lines + 1
-        out = [*out[: lines - 1], Text(_t(view, f"+{more} more", f"另有 {more} 项"), style="dim")]
+        out = [*out[: lines - 1], Text(_t(view, "+{more} more", more=more), style="dim")]
     return out
 
 
 def _ups_line(snap: Snapshot, u: Ups, view: View, width: int) -> Text:
     line = Text(clip(u.device, 8).ljust(9))
     if u.state in ("down", "unreachable"):
-        line.append(_t(view, *STATE_WORDS[u.state]).upper(), style="bold red")
+        line.append(_t(view, STATE_WORDS[u.state]).upper(), style="bold red")
         return line
     source = UPS_SOURCE.get(int(u.source)) if u.source is not None else None
     if source:
-        line.append(_t(view, source[0], source[1]), style=source[2])
+        line.append(_t(view, source[0]), style=source[1])
     if u.battery in (3.0, 4.0):
-        line.append(" " + _t(view, "LOW" if u.battery == 3 else "DEPLETED",
-                             "电量低" if u.battery == 3 else "耗尽"), style="bold red")  # fmt: skip
+        line.append(
+            " " + (_t(view, "LOW") if u.battery == 3 else _t(view, "DEPLETED")), style="bold red"
+        )
     if u.charge is not None:
         line.append(f" {u.charge:.0f}%")
     if u.minutes is not None:
         style = "bold red" if u.minutes < 10 else ""
-        line.append(_t(view, f" {u.minutes:.0f}min", f" {u.minutes:.0f}分钟"), style=style)
+        line.append(_t(view, " {minutes:.0f}min", minutes=u.minutes), style=style)
     room = width - line.cell_len - 1
     if room >= 3:
         points = snap.sparks.get((u.device, "ups_charge_pct", ""), [])
@@ -581,7 +605,7 @@ def _sensor_line(snap: Snapshot, s: Sensor, view: View, width: int) -> Text:
 
 def _link_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Text]:
     if not snap.links:
-        return [Text(_t(view, "no interface figures yet", "尚无接口数据"), style="dim")]
+        return [Text(_t(view, "no interface figures yet"), style="dim")]
     name_w = max(12, min(28, width // 2))
     spark_w = min(12, (width - name_w - 7) // 3) if width >= 50 else 0
     bar_w = max(4, width - name_w - 7 - (spark_w + 1 if spark_w else 0))
@@ -607,12 +631,12 @@ def _link_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Text
 
 def _alerts_title(snap: Snapshot, view: View) -> str:
     n = len(snap.alerts)
-    return _t(view, f"Alerts ({n} firing, newest first)", f"当前告警（{n} 条，最新在前）")
+    return _t(view, "Alerts ({n} firing, newest first)", n=n)
 
 
 def _alert_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Text]:
     if not snap.alerts:
-        return [Text(_t(view, "no alerts", "无告警"), style="green")]
+        return [Text(_t(view, "no alerts"), style="green")]
     shown: list[ActiveAlert] = snap.alerts[:lines]
     more = len(snap.alerts) - len(shown)
     if more:
@@ -620,17 +644,17 @@ def _alert_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Tex
         more = len(snap.alerts) - len(shown)
     out = []
     for a in shown:
-        sev = _t(view, *SEVERITY_SHORT.get(a.severity, (a.severity, a.severity)))
+        sev = _severity(view, a.severity)
         when = time.strftime("%H:%M", time.localtime(a.opened))
         where = f"{a.device}:{short_interface(a.instance)}" if a.instance else a.device
         title = a.title_zh if view.lang == "zh" else a.title_en
         flags = ""
         if a.suppressed:
-            flags += _t(view, " [suppressed]", "［已抑制］")
+            flags += _t(view, " [suppressed]")
         if a.acked:
-            flags += _t(view, " [acked]", "［已确认］")
+            flags += _t(view, " [acked]")
         if a.flapping:
-            flags += _t(view, " [flapping]", "［抖动］")
+            flags += _t(view, " [flapping]")
         line = Text(f"{when} ")
         pad = " " * max(1, 5 - Text(sev).cell_len)
         line.append(sev + pad, style=SEVERITY_STYLE.get(a.severity, ""))
@@ -641,8 +665,7 @@ def _alert_lines(snap: Snapshot, view: View, width: int, lines: int) -> list[Tex
         line.truncate(width, overflow="ellipsis")
         out.append(line)
     if more:
-        out.append(Text(_t(view, f"+{more} more: govnet alerts list",
-                           f"另有 {more} 条：govnet alerts list"), style="dim"))  # fmt: skip
+        out.append(Text(_t(view, "+{more} more: govnet alerts list", more=more), style="dim"))
     return out
 
 
@@ -672,8 +695,8 @@ def render_detail(d: Detail, view: View) -> Frame:
     inner = width - 4
     state = str(d.state.get("state", "unknown"))
     head = Text(f"govnet · {d.device} ", style="bold")
-    head.append(f"{STATE_MARK.get(state, '?')} {_t(view, *STATE_WORDS.get(state, (state, state)))}",
-                style=STATE_STYLE.get(state, ""))  # fmt: skip
+    word = _t(view, STATE_WORDS.get(state, state))
+    head.append(f"{STATE_MARK.get(state, '?')} {word}", style=STATE_STYLE.get(state, ""))
     since = d.state.get("since") or 0.0
     if since:
         head.append(" " + format_duration(max(0.0, d.now - since)))
@@ -683,7 +706,7 @@ def render_detail(d: Detail, view: View) -> Frame:
     last = d.state.get("last_poll") or 0.0
     if last:
         age = format_duration(max(0.0, d.now - last))
-        head.append(_t(view, f" · polled {age} ago", f" · {age}前轮询"))
+        head.append(_t(view, " · polled {age} ago", age=age))
     if d.state.get("error") and state != "up":
         head.append(f" · {visible(str(d.state['error']), keep_layout=False)}", style="dim")
     head.truncate(width, overflow="ellipsis")
@@ -708,7 +731,7 @@ def render_detail(d: Detail, view: View) -> Frame:
                         style="cyan")  # fmt: skip
         readings.append(line)
     if not readings:
-        readings.append(Text(_t(view, "no readings stored", "尚无数据"), style="dim"))
+        readings.append(Text(_t(view, "no readings stored"), style="dim"))
 
     ports: list[Text] = []
     name_w = min(24, max(10, inner // 4))
@@ -751,27 +774,27 @@ def render_detail(d: Detail, view: View) -> Frame:
         reading_lines, port_lines, alert_lines = len(readings), len(ports), len(alerts)
     if len(readings) > reading_lines:
         more = len(readings) - reading_lines + 1
-        hint = _t(view, f"+{more} more: govnet monitor show {d.device}",
-                  f"另有 {more} 项：govnet monitor show {d.device}")  # fmt: skip
+        hint = _t(view, "+{more} more: govnet monitor show {device}", more=more, device=d.device)
         readings = [*readings[: reading_lines - 1], Text(hint, style="dim")]
     parts: list[RenderableType] = [
         head,
-        _panel(readings, _t(view, "Health and readings", "运行状态与读数"), reading_lines),
+        _panel(readings, _t(view, "Health and readings"), reading_lines),
     ]
     if ports:
-        parts.append(_panel(ports, _t(view, "Interfaces, busiest first", "接口（按流量）"),
+        parts.append(_panel(ports, _t(view, "Interfaces, busiest first"),
                             port_lines))  # fmt: skip
     if chart_lines and chart is not None:
         from govnet.dashboard.chart import series_chart
 
         drawn = series_chart(chart, d.now - SPARK_WINDOW, d.now, inner, chart_lines - 2, view.lang)
-        parts.append(_panel(drawn, _t(view, "Last hour", "最近一小时"), chart_lines))
+        parts.append(_panel(drawn, _t(view, "Last hour"), chart_lines))
     n = len(d.alerts)
-    parts.append(_panel(alerts, _t(view, f"Alerts ({n})", f"告警（{n} 条）"), alert_lines))
-    keys = _t(view, "Esc: back  ←/→: previous/next device  history: govnet monitor history "
-              f"{d.device}  q: quit",
-              f"Esc 返回  ←/→ 上/下一台  历史：govnet monitor history {d.device}  q 退出",
-    )  # fmt: skip
+    parts.append(_panel(alerts, _t(view, "Alerts ({n})", n=n), alert_lines))
+    keys = _t(
+        view,
+        "Esc: back  ←/→: previous/next device  history: govnet monitor history {device}  q: quit",
+        device=d.device,
+    )
     parts.append(Text(clip(keys, width), style="dim", no_wrap=True))
     return Frame(Group(*parts), 1, (d.device,))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from govnet.store.availability import ServiceStore
@@ -27,6 +27,29 @@ UPS_METRICS = (
 )  # fmt: skip
 ENV_METRICS = ("temperature_c", "humidity_pct", "leak", "sensor_ok")
 ROOM_ROLES = ("ups", "env")
+# network devices' health (govnet/monitor/health.py), instance = the component's name
+HEALTH_METRICS = ("cpu_pct", "mem_used_pct", "temperature_c", "fan_ok", "psu_ok", "hw_ok")
+NETWORK_ROLES = frozenset({"core", "aggregation", "access", "firewall", "gap", "router"})
+HOT_C, BUSY_PCT, FULL_PCT = 70.0, 90.0, 95.0  # as the shipped alert rules
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceHealth:
+    """The worst of a device's components (latest values of the health set)."""
+
+    cpu: float | None = None  # highest cpu_pct of its boards/CPUs
+    mem: float | None = None  # highest mem_used_pct
+    temp: float | None = None  # highest temperature_c
+    failed: tuple[str, ...] = ()  # "fan:Fan 2", "psu:Sw1, PS2", "hw:Board 1"
+
+    @property
+    def flag(self) -> str:
+        """``!`` a failed part, ``^`` running hot/busy/full, ``""`` fine."""
+        if self.failed:
+            return "!"
+        if (self.temp or 0) > HOT_C or (self.cpu or 0) > BUSY_PCT or (self.mem or 0) > FULL_PCT:
+            return "^"
+        return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +74,8 @@ class DeviceTile:
         """Its state is older than three poll intervals: history, not the device now."""
         age = self.age(now)
         return age is not None and age > STALE_INTERVALS * self.interval
+
+    health: DeviceHealth | None = None  # network devices with a health set
 
     @property
     def rank(self) -> tuple[int, int, str, str]:
@@ -165,6 +190,28 @@ class Snapshot:
         return isinstance(beat, int | float) and self.now - beat <= HEARTBEAT_STALE
 
 
+def read_health(ms: MonitorStore, devices: set[str]) -> dict[str, DeviceHealth]:
+    """Each device's :class:`DeviceHealth` from the latest health values."""
+    worst: dict[str, dict[str, float]] = {}
+    failed: dict[str, list[str]] = {}
+    for r in ms.latest_values(HEALTH_METRICS):
+        device, metric, value = r["device"], r["metric"], r["value"]
+        if device not in devices or value is None:
+            continue
+        if metric in ("fan_ok", "psu_ok", "hw_ok"):
+            if value == 0.0:
+                failed.setdefault(device, []).append(f"{metric[:-3]}:{r['instance']}")
+            worst.setdefault(device, {})
+        else:
+            seen = worst.setdefault(device, {})
+            seen[metric] = max(seen.get(metric, value), value)
+    return {
+        d: DeviceHealth(v.get("cpu_pct"), v.get("mem_used_pct"), v.get("temperature_c"),
+                        tuple(sorted(failed.get(d, ()))))
+        for d, v in worst.items()
+    }  # fmt: skip
+
+
 def read_snapshot(
     ms: MonitorStore,
     now: float,
@@ -207,6 +254,12 @@ def read_snapshot(
     states = {d.name: d.state for d in snap.devices}
     # the room: UPSes and environment sensors (a switch's own temperatures are its health)
     room = {d.name for d in snap.devices if d.role in ROOM_ROLES}
+    network = {d.name for d in snap.devices if d.role in NETWORK_ROLES}
+    if network:
+        health = read_health(ms, network)
+        snap.devices = [
+            replace(d, health=health[d.name]) if d.name in health else d for d in snap.devices
+        ]
     latest = [r for r in ms.latest_values(UPS_METRICS + ENV_METRICS) if r["device"] in room]
     ups: dict[str, dict[str, float | None]] = {}
     env: dict[tuple[str, str], dict[str, float | None]] = {}

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from govnet.i18n import pick
+from govnet.i18n import tr
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,6 @@ class Labels:
 
     def name(self, scope: str, key: str | None, lang: str) -> str:
         if not key:
-            return pick(lang, "(no unit)", "（未归属单位）") if scope == "unit" else ""
+            return tr(lang, "(no unit)") if scope == "unit" else ""
         zh, en = getattr(self, scope + "s").get(key, ("", ""))
         return (zh or en or key) if lang == "zh" else (en or zh or key)

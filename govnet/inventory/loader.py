@@ -28,6 +28,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from govnet import limits as input_limits
 from govnet.errors import Diagnostic, InventoryError
+from govnet.i18n import N_, _
 from govnet.inventory import cache as inv_cache
 from govnet.inventory.model import (
     NAME_RE,
@@ -170,12 +171,12 @@ def load_inventory(
         for root in roots:
             if not root.exists():
                 state.diagnostics.append(
-                    Diagnostic(str(root), 0, 0, "", "no such file or directory; pass -i PATH")
+                    Diagnostic(str(root), 0, 0, "", _("no such file or directory; pass -i PATH"))
                 )
                 continue
             found = inventory_files(root)
             if not found:
-                state.diagnostics.append(Diagnostic(str(root), 0, 0, "", "no *.yaml files here"))
+                state.diagnostics.append(Diagnostic(str(root), 0, 0, "", _("no *.yaml files here")))
             files.extend(found)
         raws: list[tuple[Path, bytes]] = []
         for file in files:
@@ -323,7 +324,9 @@ def _collect(state: _State, doc: SourceDoc) -> None:
     for section, body in doc.data.items():
         if section not in SECTIONS:
             state.error(
-                doc, (section,), f"unknown section {section!r}" + suggest(section, SECTIONS)
+                doc,
+                (section,),
+                _("unknown section {name!r}", name=section) + suggest(section, SECTIONS),
             )
             continue
         if section in LIST_SECTIONS:
@@ -346,7 +349,14 @@ def _collect(state: _State, doc: SourceDoc) -> None:
                 first = target[name]
                 line = first.doc.where(first.path)[0]
                 state.error(
-                    doc, path, f"{name!r} is defined twice (first at {first.doc.file}:{line})"
+                    doc,
+                    path,
+                    _(
+                        "{name!r} is defined twice (first at {file}:{line})",
+                        name=name,
+                        file=first.doc.file,
+                        line=line,
+                    ),
                 )
                 continue
             if section in ("credentials", "snmp_profiles") and isinstance(raw, dict):
@@ -504,7 +514,11 @@ def _validate_name(state: _State, entry: _Entry, name: str) -> bool:
         state.error(
             entry.doc,
             entry.path,
-            f"bad name {name!r}: use ASCII letters, digits, '-', '_', '.' (put zh text in label)",
+            _(
+                "bad name {name!r}: use ASCII letters, digits, '-', '_', '.' "
+                "(put zh text in label)",
+                name=name,
+            ),
         )
         return False
     return True
@@ -554,7 +568,8 @@ class _Refs:
         return value in self._valid[key]
 
 
-_REF_LABEL = {"snmp_profile": "SNMP profile", "credentials": "credentials"}
+_REF_LABEL = {"snmp_profile": N_("SNMP profile"), "credentials": N_("credentials"),
+              "platform": N_("platform")}  # fmt: skip
 
 
 _REF_KEYS = ("zone", "site", "unit", "credentials", "snmp_profile", "platform")
@@ -570,7 +585,8 @@ def _check_refs(state: _State, entry: _Entry, values: DeviceValues, refs: _Refs)
             state.error(
                 entry.doc,
                 (*entry.path, key),
-                f"unknown {_REF_LABEL.get(key, key)} {value!r}" + suggest(value, known),
+                _("unknown {what} {value!r}", what=_(_REF_LABEL.get(key, key)), value=value)
+                + suggest(value, known),
             )
 
 
@@ -583,13 +599,14 @@ def _build_zones(state: _State, specs: dict[str, ZoneSpec]) -> dict[str, Zone]:
                 state.error(
                     entry.doc,
                     (*entry.path, "isolated_from", i),
-                    f"unknown zone {other!r}" + suggest(other, specs),
+                    _("unknown {what} {value!r}", what=_("zone"), value=other)
+                    + suggest(other, specs),
                 )
             elif other == name:
                 state.error(
                     entry.doc,
                     (*entry.path, "isolated_from", i),
-                    "a zone cannot be isolated from itself",
+                    _("a zone cannot be isolated from itself"),
                 )
             else:  # isolation is symmetric: declaring it on one side is enough
                 isolated[name].add(other)
@@ -613,7 +630,8 @@ def _build_sites(
             state.error(
                 entry.doc,
                 (*entry.path, "parent"),
-                f"unknown site {parent!r}" + suggest(parent, specs),
+                _("unknown {what} {value!r}", what=_("site"), value=parent)
+                + suggest(parent, specs),
             )
             parent = None
         sites[name] = Site(name, spec.label, spec.level, parent)
@@ -631,7 +649,7 @@ def _build_sites(
             state.error(
                 entry.doc,
                 (*entry.path, "parent"),
-                "site parents form a cycle: " + " → ".join(cycle),
+                _("site parents form a cycle: {cycle}", cycle=" → ".join(cycle)),
             )
     return sites
 
@@ -648,14 +666,16 @@ def _build_units(
             state.error(
                 entry.doc,
                 (*entry.path, "site"),
-                f"unknown site {spec.site!r}" + suggest(spec.site, sites),
+                _("unknown {what} {value!r}", what=_("site"), value=spec.site)
+                + suggest(spec.site, sites),
             )
         for i, zone in enumerate(spec.zones):
             if zone not in zones:
                 state.error(
                     entry.doc,
                     (*entry.path, "zones", i),
-                    f"unknown zone {zone!r}" + suggest(zone, zones),
+                    _("unknown {what} {value!r}", what=_("zone"), value=zone)
+                    + suggest(zone, zones),
                 )
         units[name] = Unit(name, spec.label, spec.site, tuple(spec.zones), spec.contact)
     return units
@@ -700,7 +720,8 @@ def _build_devices(
                 state.error(
                     entry.doc,
                     (*entry.path, "groups", i),
-                    f"unknown group {group!r}" + suggest(group, groups),
+                    _("unknown {what} {value!r}", what=_("group"), value=group)
+                    + suggest(group, groups),
                 )
                 ok = False
         if not ok:
@@ -720,7 +741,7 @@ def _build_devices(
                 state.error(
                     entry.doc,
                     (*entry.path, key),
-                    f"no {key}: set it on the device, one of its groups or defaults",
+                    _("no {key}: set it on the device, one of its groups or defaults", key=key),
                 )
                 ok = False
         host = spec.host or (str(spec.address) if spec.address else None)

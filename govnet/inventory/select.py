@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from govnet.errors import GovnetError
+from govnet.i18n import _
 from govnet.inventory.model import Device, Inventory, Terminal
 
 
@@ -54,8 +55,9 @@ def check_filters(inv: Inventory, f: Filters) -> None:
             if value not in table:
                 known = ", ".join(sorted(table))
                 raise GovnetError(
-                    f"--{key} {value!r}: no such {key} in the inventory (known: {known})"
-                )
+                    _("--{key} {value!r}: no such {what} in the inventory (known: {known})",
+                      key=key, value=value, what=_(key), known=known)
+                )  # fmt: skip
 
 
 def _in_sites(inv: Inventory, site: str, wanted: tuple[str, ...]) -> bool:

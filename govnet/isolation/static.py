@@ -20,7 +20,13 @@ vlan     a VLAN of Y's ``pools.vlans`` declared (``vlan batch``, ``vlan N``, ``v
 link     a cable of ``inventory.links`` on a path between devices of isolated zones that does
          not pass a gap: links are a graph without the gap devices; in each connected part that
          holds two isolated zones, every link whose ends are in different zones is reported on
-         both ends, with the shortest path between the two zones.
+         both ends, with the shortest path between the two zones;
+policy   a firewall (Huawei USG, H3C SecPath) security-policy rule that permits traffic from a
+         prefix of one zone to a prefix of a zone it must be isolated from
+         (:func:`policy_leaks`, policies read by :mod:`govnet.isolation.firewall`). A side
+         without addresses stands for the networks of its security zones' interfaces (all
+         interfaces for ``any``); a side that is exactly a gap device's address is the
+         sanctioned crossing. The rule's lines are the evidence.
 
 Zones without prefixes (the Internet) stand for public addresses (``is_global``) outside every
 declared pool; private addresses outside all pools belong to no zone and are not judged.
@@ -37,10 +43,12 @@ from typing import Literal
 
 from govnet.collect.interfaces import Address, DeviceConfig, Line, Network
 from govnet.collect.tables import canonical_port
+from govnet.i18n import _
 from govnet.inventory.model import Device, Inventory, Link
+from govnet.isolation.firewall import Endpoint, FirewallPolicy
 
-LeakKind = Literal["address", "route", "vlan", "link"]
-KINDS: tuple[LeakKind, ...] = ("address", "route", "vlan", "link")
+LeakKind = Literal["address", "route", "vlan", "link", "policy"]
+KINDS: tuple[LeakKind, ...] = ("address", "route", "vlan", "link", "policy")
 
 
 # ----------------------------------------------------------------------------- zones
@@ -121,7 +129,7 @@ def config_leaks(
     own_zone = device.zone
     if "address" in wanted:
         for iface in config.interfaces.values():
-            down = " (interface shut down)" if iface.shutdown else ""
+            down = _(" (interface shut down)") if iface.shutdown else ""
             for address, line in iface.addresses:
                 reached = zones.of_address(address.ip)
                 if address.network.prefixlen > 0:
@@ -129,10 +137,11 @@ def config_leaks(
                 for zone in sorted(reached & forbidden):
                     leaks.append(Leak(
                         "address", zone,
-                        f"{iface.name} has {address.with_prefixlen}, an address of zone {zone}"
-                        f"{down}",
+                        _("{iface} has {address}, an address of zone {zone}{down}",
+                          iface=iface.name, address=address.with_prefixlen, zone=zone, down=down),
                         (iface.header, line),
-                        ("", f"{address.network} is in zone {zone}'s pool{down}"),
+                        ("", _("{network} is in zone {zone}'s pool{down}",
+                               network=address.network, zone=zone, down=down)),
                     ))  # fmt: skip
     if "route" in wanted:
         gaps = _gap_addresses(inventory)
@@ -147,19 +156,33 @@ def config_leaks(
             for zone in sorted((by_destination | by_next_hop) & forbidden):
                 what = []
                 if zone in by_destination:
-                    what.append(f"destination {route.destination} is in zone {zone}")
+                    what.append(
+                        _(
+                            "destination {destination} is in zone {zone}",
+                            destination=route.destination,
+                            zone=zone,
+                        )
+                    )
                 if zone in by_next_hop:
-                    what.append(f"next hop {route.next_hop} is in zone {zone}")
-                kind = "default route" if route.destination.prefixlen == 0 else "static route"
+                    what.append(
+                        _(
+                            "next hop {next_hop} is in zone {zone}",
+                            next_hop=route.next_hop,
+                            zone=zone,
+                        )
+                    )
+                kind = _("default route") if route.destination.prefixlen == 0 else _("static route")
                 leaks.append(Leak(
-                    "route", zone, f"{kind} to {route.destination}: {', '.join(what)}",
-                    (route.line,), ("; ".join(what) + " (not a gap device)",),
+                    "route", zone, _("{kind} to {destination}: {what}", kind=kind,
+                                     destination=route.destination, what=_(", ").join(what)),
+                    (route.line,), (_("{what} (not a gap device)", what=_("; ").join(what)),),
                 ))  # fmt: skip
     if "vlan" in wanted:
         found: dict[tuple[int, str], list[tuple[Line, str]]] = {}
-        sources: list[tuple[int, Line, str]] = [(v, line, "declared") for v, line in config.vlans]
+        declared = _("declared")
+        sources: list[tuple[int, Line, str]] = [(v, line, declared) for v, line in config.vlans]
         for iface in config.interfaces.values():
-            sources += [(v, line, f"on {iface.name}") for v, line in iface.vlans]
+            sources += [(v, line, _("on {iface}", iface=iface.name)) for v, line in iface.vlans]
         for vlan, line, where in sources:
             reached = zones.of_vlan(vlan)
             if own_zone in reached:
@@ -169,10 +192,10 @@ def config_leaks(
         for (vlan, zone), hits in sorted(found.items()):
             unique = list(dict.fromkeys(hits))
             leaks.append(Leak(
-                "vlan", zone, f"VLAN {vlan} belongs to zone {zone}",
-                tuple(line for line, _ in unique),
-                tuple(f"VLAN {vlan} ({where}) is in zone {zone}'s VLAN pool"
-                      for _, where in unique),
+                "vlan", zone, _("VLAN {vlan} belongs to zone {zone}", vlan=vlan, zone=zone),
+                tuple(line for line, _where in unique),
+                tuple(_("VLAN {vlan} ({where}) is in zone {zone}'s VLAN pool", vlan=vlan,
+                        where=where, zone=zone) for _line, where in unique),
             ))  # fmt: skip
     return leaks
 
@@ -257,7 +280,7 @@ def _component(start: str, adjacency: dict[str, list[tuple[str, Link]]]) -> set[
     part = {start}
     queue = deque([start])
     while queue:
-        for other, _ in adjacency.get(queue.popleft(), ()):
+        for other, _link in adjacency.get(queue.popleft(), ()):
             if other not in part:
                 part.add(other)
                 queue.append(other)
@@ -315,14 +338,92 @@ def link_leaks(
         else:  # a device of a third zone between the two
             reached = other_zone
         path = " — ".join(c.path)
-        note = f"link {a} — {b} joins zone {c.zones[0]} and {c.zones[1]} without a gap"
+        note = _(
+            "link {a} — {b} joins zone {one} and {other} without a gap",
+            a=a,
+            b=b,
+            one=c.zones[0],
+            other=c.zones[1],
+        )
         if path:
-            note += f"; path {path}"
+            note += _("; path {path}", path=path)
         iface = config.interfaces.get(canonical_port(platform, port)) if config else None
         lines = (iface.header,) if iface else ()
         leaks.append(Leak(
             "link", reached,
-            f"link {a} — {b} joins {c.joined[0]} and {c.joined[1]} without a gap",
+            _("link {a} — {b} joins {one} and {other} without a gap", a=a, b=b,
+              one=c.joined[0], other=c.joined[1]),
             lines, (note,),
         ))  # fmt: skip
+    return leaks
+
+
+# ----------------------------------------------------------------------------- firewall policies
+
+
+def _zone_networks(policy: FirewallPolicy, config: DeviceConfig) -> dict[str, list[Network]]:
+    """Security zone (lower-cased) → the networks of its interfaces' addresses."""
+    out: dict[str, list[Network]] = {}
+    for zone, members in policy.zones.items():
+        nets = out.setdefault(zone.lower(), [])
+        for name in members:
+            iface = config.interfaces.get(name)
+            if iface is not None:
+                nets.extend(a.network for a, _ in iface.addresses)
+    return out
+
+
+def _side(
+    side: Endpoint, by_zone: dict[str, list[Network]], everywhere: list[Network]
+) -> list[Network]:
+    if side.networks:
+        return side.networks
+    if side.unresolved:
+        return []  # an address set the configuration does not define: not judged
+    if side.any_zone:
+        return everywhere
+    return [net for zone in side.zones for net in by_zone.get(zone.lower(), [])]
+
+
+def policy_leaks(
+    policy: FirewallPolicy, config: DeviceConfig, inventory: Inventory, zones: ZoneMap | None = None
+) -> list[Leak]:
+    """Permit rules of ``policy`` from one zone's prefixes to a zone it must be isolated from."""
+    zones = zones or ZoneMap(inventory)
+    gaps = _gap_addresses(inventory)
+    by_zone = _zone_networks(policy, config)
+    everywhere = [a.network for i in config.interfaces.values() for a, _ in i.addresses]
+
+    def is_gap(net: Network) -> bool:
+        return net.num_addresses == 1 and net.network_address in gaps
+
+    leaks: list[Leak] = []
+    for rule in policy.rules:
+        if rule.disabled or rule.action != "permit":
+            continue
+        sources = _side(rule.source, by_zone, everywhere)
+        destinations = _side(rule.destination, by_zone, everywhere)
+        found: list[tuple[str, str, Network, Network]] = []
+        for src in sources:
+            if is_gap(src):
+                continue
+            src_zones = zones.of_network(src)
+            for dst in destinations:
+                if is_gap(dst):
+                    continue
+                dst_zones = zones.of_network(dst)
+                for a in sorted(src_zones):
+                    for b in sorted(dst_zones & isolated_from(inventory, a)):
+                        found.append((a, b, src, dst))
+        if not found:
+            continue
+        a, b, src, dst = found[0]
+        more = f" (+{len(found) - 1} more prefix pairs)" if len(found) > 1 else ""
+        message = (
+            f"security policy rule {rule.name} permits {src} (zone {a}) to {dst} (zone {b}) "
+            f"outside the gap{more}"
+        )
+        lines = tuple(Line(x.number, x.text) for x in rule.evidence_lines())
+        notes = (message,) + ("",) * (len(lines) - 1)
+        leaks.append(Leak("policy", b, message, lines, notes))
     return leaks

@@ -417,6 +417,8 @@ class Shell:
         found = [k for k in dialect.keywords if k == body[0]] or [
             k for k in dialect.keywords if k.startswith(body[0])
         ]
+        if dialect.numbered_entries and body[0].isdigit() and self.context:
+            found = [body[0]]  # a numbered entry inside a section (RGOS "10 permit …")
         if len(found) != 1:
             kind = "ambiguous" if found else "unrecognized"
             return self._error(kind, line, prompt, keyword_at)
@@ -468,7 +470,7 @@ class Shell:
         if word in exec_words:
             return "exec", word
         config_words = {*dialect.keywords, dialect.rules.negation}
-        if word in config_words:
+        if word in config_words or (dialect.numbered_entries and word.isdigit() and self.context):
             return "config", word
         found = [("exec", k) for k in exec_words if k.startswith(word)]
         found += [("config", k) for k in config_words if k.startswith(word)]

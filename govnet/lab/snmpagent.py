@@ -37,7 +37,13 @@ interfaces do not count.
 every role       ``sys_descr``, ``sys_object_id`` (dotted), ``sys_contact``, ``sys_location``
                  (defaults per platform/role), ``uptime`` (seconds the device has been up when
                  the lab starts, default 3196800 = 37 days)
-network roles    ``utilisation``: share of each up interface's speed in use (0-1, default 0.02)
+network roles    ``utilisation``: share of each up interface's speed in use (0-1, default 0.02);
+                 ``health``: ``{cpu, memory, temperature, fans, psus}`` served from the
+                 platform's vendor MIB (huawei HUAWEI-ENTITY-EXTENT-MIB, hp_comware
+                 HH3C-ENTITY-EXT-MIB, cisco_ios CISCO-PROCESS/MEMORY-POOL/ENVMON-MIB, ruijie_os
+                 RUIJIE-PROCESS/MEMORY/SYSTEM-MIB) with ENTITY-MIB names; ``cpu``/``memory`` in
+                 %, ``temperature`` in °C, ``fans``/``psus`` a list of ``ok``/``failed`` (defaults
+                 12, 38, 41, two of each ok)
 server           ``installed`` and ``running``: lists of names (hrSWInstalledName, hrSWRunName);
                  ``cpu``: load % per core; ``storage``: list of ``{descr, size, used, units,
                  type}`` with ``size``/``used`` counted in ``units``-byte blocks (as the MIB
@@ -148,8 +154,26 @@ class CommonSnmp(_Model):
         return v
 
 
+PartState = Literal["ok", "failed"]
+
+
+def _two_ok() -> list[PartState]:
+    return ["ok", "ok"]
+
+
+class HealthSpec(_Model):
+    """What the device's vendor health tables say (served per platform: :func:`_health`)."""
+
+    cpu: int = Field(default=12, ge=0, le=100)
+    memory: int = Field(default=38, ge=0, le=100)
+    temperature: int = Field(default=41, ge=1, le=150)
+    fans: list[PartState] = Field(default_factory=_two_ok, max_length=8)
+    psus: list[PartState] = Field(default_factory=_two_ok, max_length=4)
+
+
 class NetworkSnmp(CommonSnmp):
     utilisation: float = Field(default=0.02, ge=0, le=1)
+    health: HealthSpec = Field(default_factory=HealthSpec)
 
 
 class StorageSpec(_Model):
@@ -363,6 +387,16 @@ _SYSTEMS: dict[tuple[str | None, str | None], tuple[str, str]] = {
         "Ruijie Full Gigabit Security & Intelligence Access Switch(S2910-24GT4XS-E) "
         "By Ruijie Networks",
         "1.3.6.1.4.1.4881.1.1.10.1.330",
+    ),
+    ("huawei_usg", None): (
+        "Huawei Versatile Routing Platform Software\r\nVRP (R) software, Version 5.160 "
+        "(USG6300 V500R005C20SPC300)\r\nCopyright (C) 2014-2020 Huawei Technologies Co., Ltd.",
+        "1.3.6.1.4.1.2011.2.239.41",
+    ),
+    ("h3c_secpath", None): (
+        "H3C Comware Platform Software, Software Version 7.1.064, Release 9333P30\r\n"
+        "H3C SecPath F1000-AK1130\r\nCopyright (c) 2004-2021 New H3C Technologies Co., Ltd.",
+        "1.3.6.1.4.1.25506.1.2125",
     ),
     ("linux", None): (
         "Linux {name} 4.19.90-52.22.v2207.ky10.x86_64 #1 SMP Tue Mar 14 12:19:10 CST 2023 x86_64",
@@ -992,6 +1026,147 @@ def _lldp(b: MibBuilder, d: _Device) -> None:
             b.row(LLDP_REM_MAN_ADDR_ENTRY, (*index, 1, 4, *address), {3: integer(2)})
 
 
+_HW = oid("1.3.6.1.4.1.2011.5.25.31.1.1")  # HUAWEI-ENTITY-EXTENT-MIB hwEntityState
+_H3C_ENTITY_EXT = oid("1.3.6.1.4.1.25506.2.6.1.1.1.1")  # hh3cEntityExtStateEntry
+_CISCO_CPU = oid("1.3.6.1.4.1.9.9.109.1.1.1.1")  # cpmCPUTotalEntry
+_CISCO_MEMPOOL = oid("1.3.6.1.4.1.9.9.48.1.1.1")  # ciscoMemoryPoolEntry
+_CISCO_ENVMON = oid("1.3.6.1.4.1.9.9.13.1")  # ciscoEnvMonObjects
+_RUIJIE = oid("1.3.6.1.4.1.4881.1.1.10.2")  # ruijieMgmt
+_ENT_CLASS = {"chassis": 3, "psu": 6, "fan": 7, "module": 9}
+
+
+def _entity(b: MibBuilder, index: int, name: str, kind: str, parent: int = 0) -> None:
+    b.row(
+        ENT_PHYSICAL_ENTRY,
+        (index,),
+        {
+            2: octets(name),
+            3: object_id("0.0"),
+            4: integer(parent),
+            5: integer(_ENT_CLASS[kind]),
+            6: integer(-1 if kind == "chassis" else 1),
+            7: octets(name),
+        },
+    )
+
+
+def _health(b: MibBuilder, d: _Device) -> None:
+    """The platform's vendor health tables (the OIDs of govnet/data/health.yaml)."""
+    s = d.settings
+    if not isinstance(s, NetworkSnmp):
+        return
+    h = s.health
+    fans = [state == "ok" for state in h.fans]
+    psus = [state == "ok" for state in h.psus]
+    if d.platform == "huawei":
+        chassis, board = 16777216, 16842753
+        _entity(b, chassis, "Chassis", "chassis")
+        _entity(b, board, "MPU Board 0", "module", chassis)
+        for index, (cpu, mem, temp) in (
+            (chassis, (0, 0, 0)),
+            (board, (h.cpu, h.memory, h.temperature)),
+        ):
+            b.row((*_HW, 1, 1), (index,), {5: integer(cpu), 7: integer(mem), 11: integer(temp)})
+        for n, ok in enumerate(fans):
+            b.row(
+                (*_HW, 10, 1),
+                (0, n),
+                {
+                    1: integer(0),
+                    2: integer(n),
+                    6: integer(1),
+                    7: integer(1 if ok else 2),
+                    8: octets(f"FAN{n + 1}"),
+                },
+            )
+        for n, ok in enumerate(psus):
+            b.row(
+                (*_HW, 18, 1),
+                (0, n + 1),
+                {
+                    1: integer(0),
+                    2: integer(n + 1),
+                    5: integer(1),
+                    6: integer(1 if ok else 2),
+                    9: octets(f"PWR{n + 1}"),
+                },
+            )
+    elif d.platform == "hp_comware":
+        _entity(b, 1, "Chassis", "chassis")
+        _entity(b, 2, "Board 1", "module", 1)
+        rows: list[tuple[int, int, int, int, int]] = [
+            (1, 0, 0, 0, 2),
+            (2, h.cpu, h.memory, h.temperature, 2),
+        ]
+        for n, ok in enumerate(fans):
+            _entity(b, 10 + n, f"Fan {n + 1}", "fan", 1)
+            rows.append((10 + n, 0, 0, 0, 2 if ok else 41))  # fanError
+        for n, ok in enumerate(psus):
+            _entity(b, 20 + n, f"Power {n + 1}", "psu", 1)
+            rows.append((20 + n, 0, 0, 0, 2 if ok else 51))  # psuError
+        for index, cpu, mem, temp, error in rows:
+            b.row(
+                _H3C_ENTITY_EXT,
+                (index,),
+                {6: integer(cpu), 8: integer(mem), 12: integer(temp), 19: integer(error)},
+            )
+    elif d.platform in ("cisco_ios", "cisco_xe"):
+        _entity(b, 1, "Chassis", "chassis")
+        _entity(b, 1001, "Switch 1", "module", 1)
+        b.row(_CISCO_CPU, (1,), {1: integer(1), 2: integer(1001), 8: gauge(h.cpu)})
+        total = 512 * 2**20
+        for index, name, pct in ((1, "Processor", h.memory), (2, "I/O", 30)):
+            used = total * pct // 100
+            b.row(
+                _CISCO_MEMPOOL, (index,), {2: octets(name), 5: gauge(used), 6: gauge(total - used)}
+            )
+        b.row(
+            (*_CISCO_ENVMON, 3, 1),
+            (1001,),
+            {
+                2: octets("SW#1, Sensor#1, GREEN"),
+                3: gauge(h.temperature),
+                6: integer(1 if h.temperature < 70 else 3),
+            },
+        )
+        for n, ok in enumerate(fans):
+            b.row(
+                (*_CISCO_ENVMON, 4, 1),
+                (1000 + n + 1,),
+                {2: octets(f"Switch#1, Fan#{n + 1}"), 3: integer(1 if ok else 6)},
+            )
+        for n, ok in enumerate(psus):
+            b.row(
+                (*_CISCO_ENVMON, 5, 1),
+                (1000 + n + 1,),
+                {2: octets(f"Sw1, PS{n + 1}"), 3: integer(1 if ok else 6)},
+            )
+    elif d.platform == "ruijie_os":
+        b.row(
+            (*_RUIJIE, 36, 1, 2, 1), (1,), {1: integer(1), 2: octets("Slot 1"), 5: integer(h.cpu)}
+        )
+        b.row(
+            (*_RUIJIE, 35, 1, 1, 1), (1,), {1: integer(1), 2: octets("dram"), 3: integer(h.memory)}
+        )
+        b.row(
+            (*_RUIJIE, 1, 1, 23, 1),
+            (1,),
+            {1: integer(1), 2: octets("CPU"), 3: integer(h.temperature)},
+        )
+        for n, ok in enumerate(fans):
+            b.row(
+                (*_RUIJIE, 1, 1, 21, 1),
+                (n + 1,),
+                {1: integer(n + 1), 2: integer(4 if ok else 5), 3: octets(f"Fan {n + 1}")},
+            )
+        for n, ok in enumerate(psus):
+            b.row(
+                (*_RUIJIE, 1, 1, 18, 1),
+                (n + 1,),
+                {1: integer(n + 1), 2: integer(4 if ok else 2), 3: octets(f"Power {n + 1}")},
+            )
+
+
 def build_mib(
     name: str,
     role: str,
@@ -1014,6 +1189,7 @@ def build_mib(
         _bridge(b, device, rows)
         if data.tables.lldp:
             _lldp(b, device)
+        _health(b, device)
     elif role == "server":
         _host_resources(b, device)
     elif role == "ups":

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from govnet.lab.configtree import ConfigSyntax, EditRules
@@ -82,6 +82,9 @@ class ConfigDialect:
     global_only: tuple[str, ...] = ()
     global_fallback: bool = False
     ifname_space: bool = False  # Ruijie writes "GigabitEthernet 0/1"
+    # entries typed with their sequence number inside a section ("10 permit …" in an RGOS ACL,
+    # "0 network subnet …" in a SecPath object group)
+    numbered_entries: bool = False
 
     def section_label(self, line: str, parent: str | None) -> str | None:
         for rule in self.sections:
@@ -1240,9 +1243,19 @@ RUIJIE = Vendor(
                 "switchport access vlan",
                 "access-class",
                 "enable secret",
+                "password policy min-size",
+                "password policy life-cycle",
+                "password policy no-repeat-times",
+                "aaa local authentication attempts",
+                "aaa local authentication lockout-time",
+                "ip ssh version",
+                "login authentication",
             ),
             no_trace=("shutdown",),
-            shown=_IOS_SHOWN,
+            # on by default, so RGOS prints their negation (real running configs show
+            # "no enable service telnet-server", "no enable service snmp-agent", "no logging on")
+            shown=("enable service telnet-server", "enable service snmp-agent"),
+            unprinted_defaults=("logging on",),
         ),
         hostname_keyword="hostname",
         enter_banner="Enter configuration commands, one per line.  End with CNTL/Z.",
@@ -1261,6 +1274,7 @@ RUIJIE = Vendor(
         global_only=_IOS_GLOBAL,
         global_fallback=True,
         ifname_space=True,
+        numbered_entries=True,
     ),
 )
 
@@ -1314,7 +1328,82 @@ LINUX = Vendor(
     ),
 )
 
-VENDORS: Mapping[str, Vendor] = {v.platform: v for v in (HUAWEI, H3C, CISCO, RUIJIE, LINUX)}
+# ------------------------------------------------------------------------- firewalls
+# Huawei USG6000 runs VRP and H3C SecPath runs Comware V7: the same CLI as the switches, with
+# security zones, address sets and security policies as sections ("HUAWEI USG6000 Series
+# V500R005 Configuration Guide - Security Policy"; "H3C SecPath Firewall Security Configuration
+# Guide - Security zones / Security policies"). Display commands and prompts are the switches';
+# the policy is read from the running configuration.
+_USG_KEYWORDS = _HUAWEI_KEYWORDS | _words(
+    "security-policy firewall web-manager service-manage manager-user lock-authentication "
+    "source-zone destination-zone source-address destination-address service action "
+    "policy session default set add level service-type"
+)
+_SECPATH_KEYWORDS = _H3C_KEYWORDS | _words(
+    "security-policy security-zone object-group import action logging counting source-zone "
+    "destination-zone source-ip destination-ip source-ip-subnet destination-ip-subnet "
+    "source-ip-host destination-ip-host service"
+)
+assert HUAWEI.config is not None and H3C.config is not None
+
+USG = replace(
+    HUAWEI,
+    platform="huawei_usg",
+    version=(
+        "Huawei Versatile Routing Platform Software\n"
+        "VRP (R) software, Version 5.160 (USG6300 V500R005C20SPC300)\n"
+        "Copyright (C) 2014-2020 Huawei Technologies Co., Ltd.\n"
+        "USG6300 uptime is {weeks} week, {days} day, {hours} hour, {minutes} minute\n"
+        "Patch Version: V500R005SPH017"
+    ),
+    config=replace(
+        HUAWEI.config,
+        sections=(
+            *HUAWEI.config.sections,
+            SectionRule(r"firewall zone (?:name )?(\S+)(?: .*)?", r"zone-\1"),
+            SectionRule(r"ip address-set (\S+) type (?:object|group)", r"object-address-set-\1"),
+            SectionRule(r"security-policy", "policy-security"),
+            SectionRule(r"rule name (\S+)", r"rule-\1", within="security-policy"),
+            SectionRule(r"manager-user (\S+)", r"aaa-manager-user-\1", within="aaa"),
+        ),
+        keywords=_USG_KEYWORDS,
+    ),
+)
+
+SECPATH = replace(
+    H3C,
+    platform="h3c_secpath",
+    version=(
+        "H3C Comware Software, Version 7.1.064, Release 9333P30\n"
+        "Copyright (c) 2004-2021 New H3C Technologies Co., Ltd. All rights reserved.\n"
+        "H3C SecPath F1000-AK1130 uptime is {weeks} weeks, {days} days, {hours} hours,"
+        " {minutes} minutes\n"
+        "Last reboot reason : Cold reboot\n"
+        "\n"
+        "Boot image: sfc:/F1000-CMW710-BOOT-R9333P30.bin\n"
+        "Boot image version: 7.1.064, Release 9333P30\n"
+        "System image: sfc:/F1000-CMW710-SYSTEM-R9333P30.bin\n"
+        "System image version: 7.1.064, Release 9333P30"
+    ),
+    config=replace(
+        H3C.config,
+        sections=(
+            *H3C.config.sections,
+            SectionRule(r"security-zone name (\S+)", r"security-zone-\1"),
+            SectionRule(r"object-group ip address (\S+)", r"obj-grp-ip-\1"),
+            SectionRule(r"security-policy ip", "security-policy-ip"),
+            SectionRule(
+                r"rule (\d+)(?: name \S+)?", r"security-policy-ip-\1", within="security-policy ip"
+            ),
+        ),
+        keywords=_SECPATH_KEYWORDS,
+        numbered_entries=True,
+    ),
+)
+
+VENDORS: Mapping[str, Vendor] = {
+    v.platform: v for v in (HUAWEI, H3C, CISCO, RUIJIE, LINUX, USG, SECPATH)
+}
 
 
 @cache

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from govnet.durations import format_duration
+from govnet.i18n import N_, _, current_lang, tr
 from govnet.inventory.model import Device
 from govnet.monitor.metrics import METRICS
 from govnet.monitor.model import Clock, DeviceState, DeviceStatus, PollResult, SystemClock
@@ -153,7 +154,7 @@ class AlertEngine:
             # each rule sees the values of the metrics it reads (a switch has hundreds)
             wanted = _READS.get(str(rule.state), ()) if rule.metric is None else (rule.metric,)
             view = {k: v for m in wanted for k, v in by_metric.get(m, {}).items()}
-            for _, instance, active, value, message in self._conditions(
+            for _rule, instance, active, value, message in self._conditions(
                 rule, device, result, status, view
             ):
                 p = book.get(rule, name, instance, active)
@@ -183,7 +184,17 @@ class AlertEngine:
             if status.state is DeviceState.DOWN:
                 since = format_duration(max(0.0, self.clock.time() - status.since))
                 return [
-                    (rule, "", True, None, f"not answering SNMP ({status.error}); down {since}")
+                    (
+                        rule,
+                        "",
+                        True,
+                        None,
+                        _(
+                            "not answering SNMP ({error}); down {since}",
+                            error=status.error,
+                            since=since,
+                        ),
+                    )
                 ]
             if status.state is DeviceState.UP:
                 return [(rule, "", False, None, "")]
@@ -197,10 +208,16 @@ class AlertEngine:
                 if metric != rule.metric or not rule.instance_matches(instance):
                     continue
                 limit = rule.above if rule.above is not None else rule.below
-                word = "above" if rule.above is not None else "below"
-                what = f"{meta.en} {instance}".strip()
-                held = f" for {format_duration(rule.for_)}" if rule.for_ else ""
-                message = f"{what} {value:g}{meta.unit} {word} {limit:g}{meta.unit}{held}"
+                what = f"{meta.label(current_lang())} {instance}".strip()
+                held = (
+                    _(" for {duration}", duration=format_duration(rule.for_)) if rule.for_ else ""
+                )
+                if rule.above is not None:
+                    said = _("{what} {value}{unit} above {limit}{unit}{held}")
+                else:
+                    said = _("{what} {value}{unit} below {limit}{unit}{held}")
+                message = said.format(what=what, value=f"{value:g}", unit=meta.unit,
+                                      limit=f"{limit:g}", held=held)  # fmt: skip
                 out.append((rule, instance, rule.condition(value), value, message))
             return out
         conditions: StateConditions = _STATE_CONDITIONS[str(rule.state)]
@@ -220,9 +237,9 @@ class AlertEngine:
         host is down or unreachable, or behind a failed uplink or power feed."""
         state = self.states.get(host)
         if state in (DeviceState.DOWN, DeviceState.UNREACHABLE):
-            return f"host {host} ({state.value})"
+            return _("host {host} ({state})", host=host, state=tr(current_lang(), state.value))
         behind = self.topology.suppressed_by(host, self.states, self.latest)
-        return f"host {host} {behind}" if behind else ""
+        return _("host {host} {behind}", host=host, behind=behind) if behind else ""
 
     def _place(self, device: str) -> tuple[str, str]:
         d = self.devices.get(device)
@@ -256,7 +273,8 @@ def _link_down(
             out.append((rule, instance, False, oper, ""))
             continue
         down = oper != 1
-        out.append((rule, instance, down, oper, f"link {instance} is down (admin up)"))
+        out.append((rule, instance, down, oper,
+                    _("link {instance} is down (admin up)", instance=instance)))  # fmt: skip
     return out
 
 
@@ -270,14 +288,14 @@ def _ups_on_battery(
     secs = values.get(("ups_seconds_on_battery", ""))
     charge = values.get(("ups_charge_pct", ""))
     minutes = values.get(("ups_minutes_left", ""))
-    parts = ["on battery (mains failed)"]
+    parts = [_("on battery (mains failed)")]
     if secs is not None:
-        parts.append(f"for {format_duration(secs)}")
+        parts.append(_("for {duration}", duration=format_duration(secs)))
     if charge is not None:
-        parts.append(f"{charge:g}% charge")
+        parts.append(_("{charge} charge", charge=f"{charge:g}%"))
     if minutes is not None:
-        parts.append(f"{minutes:g} min left")
-    return [(rule, "", source == 5, source, ", ".join(parts))]
+        parts.append(_("{minutes} min left", minutes=f"{minutes:g}"))
+    return [(rule, "", source == 5, source, _(", ").join(parts))]
 
 
 def _ups_battery_low(
@@ -287,10 +305,10 @@ def _ups_battery_low(
     status = values.get(("ups_battery_status", ""))
     if status is None:
         return []
-    word = {3: "low", 4: "depleted"}.get(int(status), "")
     minutes = values.get(("ups_minutes_left", ""))
-    left = f", {minutes:g} min left" if minutes is not None else ""
-    return [(rule, "", status in (3, 4), status, f"battery {word}{left}")]
+    left = _(", {minutes} min left", minutes=f"{minutes:g}") if minutes is not None else ""
+    said = {3: _("battery low{left}", left=left), 4: _("battery depleted{left}", left=left)}
+    return [(rule, "", status in (3, 4), status, said.get(int(status), _("battery")))]
 
 
 def _per_instance(metric: str, active_value: float, text: str) -> StateConditions:
@@ -299,7 +317,7 @@ def _per_instance(metric: str, active_value: float, text: str) -> StateCondition
         values: Mapping[tuple[str, str], float],
     ) -> list[Condition]:  # fmt: skip
         return [
-            (rule, instance, value == active_value, value, text.format(instance=instance))
+            (rule, instance, value == active_value, value, _(text, instance=instance))
             for (m, instance), value in values.items()
             if m == metric and rule.instance_matches(instance)
         ]
@@ -312,8 +330,8 @@ def _rebooted(
     values: Mapping[tuple[str, str], float],
 ) -> list[Condition]:  # fmt: skip
     uptime = values.get(("uptime_s", ""))
-    up = f" (up {format_duration(uptime)})" if uptime is not None else ""
-    return [(rule, "", result.rebooted, uptime, f"rebooted{up}")]
+    up = _(" (up {duration})", duration=format_duration(uptime)) if uptime is not None else ""
+    return [(rule, "", result.rebooted, uptime, _("rebooted{up}", up=up))]
 
 
 # the metrics each state rule reads
@@ -324,6 +342,9 @@ _READS: dict[str, tuple[str, ...]] = {
     "ups_battery_low": ("ups_battery_status", "ups_minutes_left"),
     "leak": ("leak",),
     "sensor_failed": ("sensor_ok",),
+    "fan_failed": ("fan_ok",),
+    "psu_failed": ("psu_ok",),
+    "hw_fault": ("hw_ok",),
     "device_rebooted": ("uptime_s",),
     "device_down": (),
 }  # fmt: skip
@@ -332,7 +353,10 @@ _STATE_CONDITIONS: dict[str, StateConditions] = {
     "link_down": _link_down,
     "ups_on_battery": _ups_on_battery,
     "ups_battery_low": _ups_battery_low,
-    "leak": _per_instance("leak", 1.0, "water detected by {instance}"),
-    "sensor_failed": _per_instance("sensor_ok", 0.0, "sensor {instance} is not working"),
+    "leak": _per_instance("leak", 1.0, N_("water detected by {instance}")),
+    "sensor_failed": _per_instance("sensor_ok", 0.0, N_("sensor {instance} is not working")),
+    "fan_failed": _per_instance("fan_ok", 0.0, N_("fan {instance} failed")),
+    "psu_failed": _per_instance("psu_ok", 0.0, N_("power supply {instance} failed")),
+    "hw_fault": _per_instance("hw_ok", 0.0, N_("{instance} reports a hardware fault")),
     "device_rebooted": _rebooted,
 }

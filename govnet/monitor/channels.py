@@ -42,22 +42,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from govnet.core.vocabulary import Severity
+from govnet.i18n import N_, NP_, tr
 from govnet.secrets import REDACTOR
 
-
-def _sev_zh(severity: str) -> str:
-    """The Chinese label of a severity (core.vocabulary.SEVERITY_LABELS); unknown ones as is."""
-    try:
-        return Severity(severity).label("zh")
-    except ValueError:
-        return severity
-
-
 STATUS = {
-    "firing": ("FIRING", "告警"),
-    "resolved": ("RESOLVED", "恢复"),
-    "repeat": ("STILL FIRING", "仍未恢复"),
-    "test": ("TEST", "测试"),
+    "firing": N_("FIRING"),
+    "resolved": N_("RESOLVED"),
+    "repeat": N_("STILL FIRING"),
+    "test": N_("TEST"),
 }
 
 
@@ -113,46 +105,55 @@ class Message:
         offset = local.strftime("%z")
         return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()} (UTC{offset[:3]}:{offset[3:]})"
 
+    def _title_of(self, item: Item) -> str:
+        zh = self.lang == "zh"
+        return ((item.title_zh or item.title_en) if zh else item.title_en) or item.rule
+
+    def _status(self, item: Item) -> str:
+        return tr(self.lang, STATUS.get(item.status, STATUS["firing"]))
+
     def title(self) -> str:
         worst = max(self.items, key=lambda i: _rank(i.severity))
-        en, zh = STATUS.get(worst.status, STATUS["firing"])
         more = len(self.items) - 1
-        if self.lang == "zh":
-            name = worst.title_zh or worst.title_en or worst.rule
-            tail = f" 等 {len(self.items)} 条" if more else ""
-            sev = _sev_zh(worst.severity)
-            return f"【{zh}】{sev} {name}（{worst.device}）{tail}"
-        name = worst.title_en or worst.rule
-        tail = f" and {more} more" if more else ""
-        return f"{en} · {worst.severity} · {name} ({worst.device}){tail}"
+        tail = (
+            tr(self.lang, " and {more} more ({total} in all)", more=more, total=len(self.items))
+            if more
+            else ""
+        )
+        return tr(
+            self.lang,
+            "{status} · {severity} · {name} ({device}){tail}",
+            status=self._status(worst), severity=severity_word(self.lang, worst.severity),
+            name=self._title_of(worst), device=worst.device, tail=tail,
+        )  # fmt: skip
 
     def markdown(self, keyword: str = "") -> str:
-        zh = self.lang == "zh"
+        lang = self.lang
         lines = [f"### {_md(self.title())}", ""]
-        colon = "：" if zh else ": "
+        colon = tr(lang, ": ")
         if self.late_by >= 60:
-            late = _age(self.late_by)
-            said = "迟发：通道中断期间排队" if zh else "Late: queued while the channel was down"
-            lines += [f"> {said} {late}", ""]
+            said = tr(lang, "Late: queued while the channel was down {age}", age=_age(self.late_by))
+            lines += [f"> {said}", ""]
         for item in sorted(self.items, key=lambda i: (-_rank(i.severity), i.opened)):
-            en, zh_status = STATUS.get(item.status, STATUS["firing"])
             where = f"{item.device}:{item.instance}" if item.instance else item.device
             scope = " / ".join(x for x in (item.site, item.zone) if x)
-            title = (item.title_zh or item.title_en) if zh else item.title_en
-            sev = _sev_zh(item.severity) if zh else item.severity
+            sev = severity_word(lang, item.severity)
             lines.append(
-                f"- **{_md(zh_status if zh else en)} · {_md(sev)} · {_md(title or item.rule)}**"
+                f"- **{_md(self._status(item))} · {_md(sev)} · {_md(self._title_of(item))}**"
             )
             lines.append(
-                f"  - {'设备' if zh else 'Device'}{colon}{_md(where)}"
-                + (f"（{_md(scope)}）" if scope else "")
+                f"  - {tr(lang, 'Device')}{colon}{_md(where)}"
+                + (tr(lang, " ({scope})", scope=_md(scope)) if scope else "")
             )
-            lines.append(f"  - {'开始' if zh else 'Since'}{colon}{self.when(item.opened)}")
+            since = tr(lang, NP_("alert message", "Since"))
+            lines.append(f"  - {since}{colon}{self.when(item.opened)}")
             if item.resolved is not None:
-                lines.append(f"  - {'恢复' if zh else 'Resolved'}{colon}{self.when(item.resolved)}")
+                resolved = tr(lang, NP_("alert message", "Resolved"))
+                lines.append(f"  - {resolved}{colon}{self.when(item.resolved)}")
             if item.message:
-                lines.append(f"  - {'详情' if zh else 'Detail'}{colon}{_md(item.message)}")
-            lines.append(f"  - {'规则' if zh else 'Rule'}{colon}{_md(item.rule)}")
+                lines.append(f"  - {tr(lang, 'Detail')}{colon}{_md(item.message)}")
+            rule = tr(lang, NP_("alert message", "Rule"))
+            lines.append(f"  - {rule}{colon}{_md(item.rule)}")
         if keyword and keyword not in "\n".join(lines):
             lines += ["", keyword]
         lines += ["", f"govnet · {self.when(time.time())}"]
@@ -164,26 +165,42 @@ class Message:
 
     def html(self) -> str:
         rows = []
-        zh = self.lang == "zh"
+        lang = self.lang
         for item in sorted(self.items, key=lambda i: (-_rank(i.severity), i.opened)):
-            status = STATUS.get(item.status, STATUS["firing"])[1 if zh else 0]
-            sev = _sev_zh(item.severity) if zh else item.severity
-            title = (item.title_zh or item.title_en) if zh else item.title_en
+            sev = severity_word(lang, item.severity)
             where = f"{item.device}:{item.instance}" if item.instance else item.device
-            cells = [status, sev, title or item.rule, where, self.when(item.opened), item.message]
+            cells = [self._status(item), sev, self._title_of(item), where,
+                     self.when(item.opened), item.message]  # fmt: skip
             rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-        heads = (
-            ["状态", "级别", "告警", "设备", "开始时间", "详情"]
-            if zh
-            else ["Status", "Severity", "Alert", "Device", "Since", "Detail"]
-        )
-        head = "".join(f"<th>{h}</th>" for h in heads)
+        heads = [
+            tr(lang, h)
+            for h in (
+                N_("Status"),
+                N_("Severity"),
+                N_("Alert"),
+                N_("Device"),
+                NP_("alert table", "Since"),
+                N_("Detail"),
+            )
+        ]
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
         return REDACTOR(
             "<!doctype html><html><head><meta charset='utf-8'></head><body style=\"font-family:"
             "'Microsoft YaHei','PingFang SC','Noto Sans CJK SC',sans-serif\">"
             f"<h3>{html.escape(self.title())}</h3><table border='1' cellpadding='4' "
             f"style='border-collapse:collapse'><tr>{head}</tr>{''.join(rows)}</table></body></html>"
         )
+
+
+def severity_word(lang: str, severity: str) -> str:
+    """An alert's severity for people: in Chinese its label from the one table
+    (core.vocabulary.SEVERITY_LABELS: 严重/高/中/低, as findings), in English its value."""
+    if lang != "zh":
+        return severity
+    try:
+        return Severity(severity).label(lang)
+    except ValueError:
+        return severity
 
 
 def _rank(severity: str) -> int:

@@ -45,7 +45,7 @@ from govnet.monitor.config import MonitorConfig
 from govnet.monitor.delivery import Delivery
 from govnet.monitor.exporter import ExporterView, Health, MetricsServer, serve_metrics
 from govnet.monitor.extension import DaemonContext, DaemonExtension
-from govnet.monitor.metrics import is_series
+from govnet.monitor.metrics import LATEST_ONLY
 from govnet.monitor.model import Clock, DeviceStatus, PollResult, SystemClock
 from govnet.monitor.notify import Notice, Notifier
 from govnet.monitor.poller import Poller, PollerStats, stable_fraction
@@ -72,18 +72,15 @@ def batch_of(result: PollResult, status: DeviceStatus) -> Batch:
     batch = Batch.empty()
     ts = result.started
     name = result.device
+    series, rows = batch.samples, batch.latest
     for s in result.samples:
-        if is_series(s.metric):
-            batch.samples.append((name, s.metric, s.instance, ts, s.value))
-        batch.latest.append(
-            {"device": name, "metric": s.metric, "instance": s.instance, "ts": ts,
-             "value": s.value, "text": ""}
-        )  # fmt: skip
+        if s.metric not in LATEST_ONLY:
+            series.append((name, s.metric, s.instance, ts, s.value))
+        rows.append({"device": name, "metric": s.metric, "instance": s.instance, "ts": ts,
+                     "value": s.value, "text": ""})  # fmt: skip
     for metric, instance, value, text in result.latest:
-        batch.latest.append(
-            {"device": name, "metric": metric, "instance": instance, "ts": ts,
-             "value": None if value is None else float(value), "text": text}
-        )  # fmt: skip
+        rows.append({"device": name, "metric": metric, "instance": instance, "ts": ts,
+                     "value": None if value is None else float(value), "text": text})  # fmt: skip
     batch.devices.append(status.to_row())
     return batch
 

@@ -9,6 +9,8 @@ interfaces  IF-MIB: ifXTable 64-bit octet counters when the agent has them (32-b
 host        HOST-RESOURCES-MIB: hrProcessorLoad, hrStorageTable (memory and fixed disks)
 ups         UPS-MIB (RFC 1628): output source, battery status, charge, minutes left, seconds
             on battery, input voltage and output load per line, alarms present
+health      vendor MIBs of network devices (govnet/data/health.yaml, chosen by platform): CPU,
+            memory, temperature per component, fan and power-supply state (health.py)
 sensors     ENTITY-SENSOR-MIB (scaled by entPhySensorScale/Precision, names from
             entPhysicalName) and the vendor tables of ``govnet/data/env-probes.yaml``;
             truthvalue sensors are leak contacts or dry contacts
@@ -34,6 +36,7 @@ from pydantic import Field, ValidationError
 from govnet.errors import GovnetError, TransportError
 from govnet.inventory.model import Device
 from govnet.monitor.counters import DeltaKind, UptimeChange, counter_rate, uptime_change
+from govnet.monitor.health import poll_health
 from govnet.monitor.model import PollEvent, PollResult, Sample
 from govnet.transport.snmp import SnmpBackend, SnmpTarget, SnmpValue, oid_text, to_bytes
 from govnet.validation import Strict, first_problem
@@ -87,12 +90,12 @@ ENT_SENSOR_TYPE, ENT_SENSOR_SCALE, ENT_SENSOR_PRECISION, ENT_SENSOR_VALUE, ENT_S
 # ------------------------------------------------------------------------- role → sets
 
 ROLE_SETS: dict[str, tuple[str, ...]] = {
-    "core": ("system", "interfaces"),
-    "aggregation": ("system", "interfaces"),
-    "access": ("system", "interfaces"),
-    "firewall": ("system", "interfaces"),
-    "gap": ("system", "interfaces"),
-    "router": ("system", "interfaces"),
+    "core": ("system", "interfaces", "health"),
+    "aggregation": ("system", "interfaces", "health"),
+    "access": ("system", "interfaces", "health"),
+    "firewall": ("system", "interfaces", "health"),
+    "gap": ("system", "interfaces", "health"),
+    "router": ("system", "interfaces", "health"),
     "server": ("system", "interfaces", "host"),
     "ups": ("system", "ups"),
     "env": ("system", "sensors"),
@@ -140,6 +143,7 @@ class DeviceMemory:
     counter_time: float | None = None
     storage: dict[str, tuple[str, str, int]] | None = None  # index → (type oid, descr, units)
     sensor_names: dict[str, str] | None = None
+    health_labels: dict[str, dict[str, SnmpValue]] | None = None  # name columns (health.py)
 
     def forget_counters(self) -> None:
         self.counters.clear()
@@ -182,6 +186,16 @@ class PollContext:
         values = await self.backend.bulkwalk(self.target, oid)
         self.result.varbinds += len(values)
         return column(values, oid)
+
+    async def walk_many(self, oids: Sequence[str]) -> list[dict[str, SnmpValue]]:
+        """:meth:`walk` of each column, in one backend operation."""
+        out = []
+        for oid, values in zip(
+            oids, await self.backend.bulkwalk_many(self.target, oids), strict=True
+        ):
+            self.result.varbinds += len(values)
+            out.append(column(values, oid))
+        return out
 
 
 def column(values: Mapping[str, SnmpValue], oid: str) -> dict[str, SnmpValue]:
@@ -276,22 +290,16 @@ async def poll_interfaces(ctx: PollContext) -> None:
         mem.if_bits = 32 if wanted == "32" else 64
     if not mem.interfaces:
         return
-    admin = await ctx.walk(IF_ADMIN)
-    oper = await ctx.walk(IF_OPER)
     bits = mem.if_bits
-    if bits == 64:
-        in_octets = await ctx.walk(IF_HC_IN)
-        if not in_octets:  # no ifXTable counters on this agent: 32-bit from now on
-            bits = mem.if_bits = 32
-            mem.forget_counters()
-        else:
-            out_octets = await ctx.walk(IF_HC_OUT)
-    if bits == 32:
-        in_octets = await ctx.walk(IF_IN_OCTETS)
-        out_octets = await ctx.walk(IF_OUT_OCTETS)
+    octets = (IF_HC_IN, IF_HC_OUT) if bits == 64 else (IF_IN_OCTETS, IF_OUT_OCTETS)
+    admin, oper, in_octets, out_octets, in_errors, out_errors = await ctx.walk_many(
+        (IF_ADMIN, IF_OPER, *octets, IF_IN_ERRORS, IF_OUT_ERRORS)
+    )
+    if bits == 64 and not in_octets:  # no ifXTable counters on this agent: 32-bit from now on
+        bits = mem.if_bits = 32
+        mem.forget_counters()
+        in_octets, out_octets = await ctx.walk_many((IF_IN_OCTETS, IF_OUT_OCTETS))
     read_at = ctx.wall()  # rates over the time between readings, not between poll starts
-    in_errors = await ctx.walk(IF_IN_ERRORS)
-    out_errors = await ctx.walk(IF_OUT_ERRORS)
     interface_samples(
         ctx, mem.interfaces, admin, oper, in_octets, out_octets, in_errors, out_errors, bits,
         read_at,
@@ -310,50 +318,69 @@ def interface_samples(
     bits: int,
     read_at: float,
 ) -> None:
+    """Statuses, rates (bit/s), errors (/s) and utilisation of every interface.
+
+    The poller's hottest loop (a 50-port switch is 300 counters a poll): values are appended
+    to the result directly and the usual counter step (grew, within the line's speed) is
+    computed inline; anything else (first reading, a wrap, a reset, a spike) goes through
+    :func:`counter_rate`, which says which it is. Same figures as one call per counter.
+    """
     mem = ctx.memory
+    result = ctx.result
+    samples, latest = result.samples, result.latest
     static = ctx.refresh or mem.counter_time is None
     seconds = read_at - mem.counter_time if mem.counter_time is not None else 0.0
     previous = mem.counters
     current: dict[tuple[str, str], int] = {}
+    columns = (("in", in_octets, bits), ("out", out_octets, bits), ("in_err", in_errors, 32),
+               ("out_err", out_errors, 32))  # fmt: skip
     for idx, iface in interfaces.items():
         name = iface.name
-        oper_status = as_int(oper.get(idx))
-        admin_status = as_int(admin.get(idx))
-        ctx.latest("if_oper", oper_status, name)
-        ctx.latest("if_admin", admin_status, name)
+        raw_oper, raw_admin = oper.get(idx), admin.get(idx)
+        oper_status = raw_oper if type(raw_oper) is int else as_int(raw_oper)
+        admin_status = raw_admin if type(raw_admin) is int else as_int(raw_admin)
+        latest.append(("if_oper", name, oper_status, ""))
+        latest.append(("if_admin", name, admin_status, ""))
+        speed = iface.speed_bps
         if static:  # read this poll: names, aliases and speeds change rarely
-            ctx.latest("if_speed_bps", iface.speed_bps or None, name)
+            latest.append(("if_speed_bps", name, speed or None, ""))
             if iface.alias:
-                ctx.latest("if_alias", None, name, iface.alias)
-        max_rate = iface.speed_bps / 8 * 1.1 if iface.speed_bps > 0 else None
+                latest.append(("if_alias", name, None, iface.alias))
+        max_rate = speed / 8 * 1.1 if speed > 0 else None
         rates: dict[str, float] = {}
-        for key, table, width, limit in (
-            ("in", in_octets, bits, max_rate),
-            ("out", out_octets, bits, max_rate),
-            ("in_err", in_errors, 32, None),
-            ("out_err", out_errors, 32, None),
-        ):
-            value = as_int(table.get(idx))
+        for key, table, width in columns:
+            raw = table.get(idx)
+            value = raw if type(raw) is int else as_int(raw)
             if value is None:
                 continue
-            current[(key, idx)] = value
-            delta = counter_rate(previous.get((key, idx)), value, seconds, width, limit)
+            ckey = (key, idx)
+            current[ckey] = value
+            prev = previous.get(ckey)
+            limit = max_rate if key in ("in", "out") else None
+            if prev is not None and seconds > 0 and value >= prev:
+                rate = (value - prev) / seconds
+                if limit is None or rate <= limit:
+                    rates[key] = rate
+                    continue
+            delta = counter_rate(prev, value, seconds, width, limit)
             if delta.rate is not None:
                 rates[key] = delta.rate
-            elif delta.kind not in (DeltaKind.FIRST,):
+            elif delta.kind is not DeltaKind.FIRST:
                 ctx.event("counter-gap", f"{name} {key}: {delta.kind.value}, left as a gap", name)
         up = oper_status == 1
-        if "in" in rates and up:
-            ctx.sample("if_in_bps", round(rates["in"] * 8, 3), name)
-        if "out" in rates and up:
-            ctx.sample("if_out_bps", round(rates["out"] * 8, 3), name)
-        if "in_err" in rates and "out_err" in rates and up:
-            ctx.sample("if_errors_ps", round(rates["in_err"] + rates["out_err"], 6), name)
-        if iface.speed_bps > 0 and ("in" in rates or "out" in rates):
+        if up:
+            if "in" in rates:
+                samples.append(Sample("if_in_bps", name, round(rates["in"] * 8, 3)))
+            if "out" in rates:
+                samples.append(Sample("if_out_bps", name, round(rates["out"] * 8, 3)))
+            if "in_err" in rates and "out_err" in rates:
+                errors = round(rates["in_err"] + rates["out_err"], 6)
+                samples.append(Sample("if_errors_ps", name, errors))
+        if speed > 0 and ("in" in rates or "out" in rates):
             peak = max(rates.get("in", 0.0), rates.get("out", 0.0)) * 8
-            ctx.latest("if_util_pct", round(min(peak / iface.speed_bps * 100, 100.0), 3), name)
+            latest.append(("if_util_pct", name, round(min(peak / speed * 100, 100.0), 3), ""))
         elif not up:
-            ctx.latest("if_util_pct", 0.0, name)
+            latest.append(("if_util_pct", name, 0.0, ""))
     mem.counters = current
     mem.counter_time = read_at
 
@@ -605,6 +632,7 @@ METRIC_SETS: dict[str, MetricSet] = {
     "host": poll_host,
     "ups": poll_ups,
     "sensors": poll_sensors,
+    "health": poll_health,
 }
 
 

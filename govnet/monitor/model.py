@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from govnet.i18n import N_, tr
+
 
 class Clock(Protocol):
     """Wall time for timestamps, monotonic time for intervals, and sleeping."""
@@ -52,15 +54,15 @@ class DeviceState(StrEnum):
 
     def label(self, lang: str) -> str:
         """``宕机`` in Chinese; the identifier itself in English."""
-        return DEVICE_STATE_ZH[self] if lang == "zh" else self.value
+        return tr(lang, DEVICE_STATE_LABELS[self])
 
 
-# One Chinese label per state, for every renderer (monitor status, the dashboard).
-DEVICE_STATE_ZH = {
-    DeviceState.UNKNOWN: "未知",
-    DeviceState.UP: "正常",
-    DeviceState.UNREACHABLE: "不可达",
-    DeviceState.DOWN: "宕机",
+# One label per state, for every renderer (monitor status, the dashboard): 正常/不可达/宕机/未知.
+DEVICE_STATE_LABELS = {
+    DeviceState.UNKNOWN: N_("unknown"),
+    DeviceState.UP: N_("up"),
+    DeviceState.UNREACHABLE: N_("unreachable"),
+    DeviceState.DOWN: N_("down"),
 }
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from govnet.durations import format_duration
+from govnet.i18n import _
 from govnet.monitor.model import Clock, SystemClock
 from govnet.monitor.notify import Notice, Notifier
 from govnet.monitor.rules import AlertRule, FlapSpec
@@ -204,8 +205,9 @@ class ProblemBook:
         if rule.clear_after is not None and now - p.last_active < rule.clear_after:
             return
         if rule.latch and not p.acked:
-            if not p.flapping and p.message and "latched" not in p.message:
-                p.message = f"{p.message} (cleared; latched until acknowledged)"
+            latched = _(" (cleared; latched until acknowledged)")
+            if not p.flapping and p.message and not p.message.endswith(latched):
+                p.message += latched
                 self.sink.update(p.key, {"message": p.message, "updated": now}, "cleared",
                                  "condition cleared; latched until acknowledged", now)  # fmt: skip
             return
@@ -220,7 +222,7 @@ class ProblemBook:
 
     def _flap_detail(self, p: Problem) -> str:
         window = self.flap.window if self.flap is not None else 0.0
-        return f"{len(p.changes)} changes within {format_duration(window)}"
+        return _("{n} changes within {window}", n=len(p.changes), window=format_duration(window))
 
     def _open(self, p: Problem, now: float, flapping: bool) -> None:
         rule = p.rule

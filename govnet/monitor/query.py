@@ -4,7 +4,8 @@ states with their age, the latest metric values.
 Each row keeps the store's record as it is (its ``to_json()`` is the stable JSON shape the
 commands print) and says how it is shown: ``cells(lang, …)`` gives the table's cells, with
 the one label table per value (severities: :data:`govnet.core.vocabulary.SEVERITY_LABELS`;
-device states: :data:`govnet.monitor.model.DEVICE_STATE_ZH`; alert states: :data:`ALERT_STATE_ZH`).
+device states: :data:`govnet.monitor.model.DEVICE_STATE_LABELS`; alert states:
+:data:`ALERT_STATES`), said in the reader's language by the message catalogue.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, TypedDict, cast
 from govnet.core.vocabulary import Severity
 from govnet.durations import format_duration
 from govnet.errors import GovnetError
+from govnet.i18n import NP_, tr
 from govnet.monitor.config import MonitorConfig
 from govnet.monitor.metrics import METRICS
 from govnet.monitor.model import DeviceState
@@ -119,13 +121,13 @@ def _label_zh(enum: type[Severity] | type[DeviceState], value: str) -> str:
 # --------------------------------------------------------------------------- alerts
 
 TIME_FIELDS = ("opened", "updated", "resolved", "acked_at")
-# One Chinese label per alert state (a firing alert may be acked, suppressed or flapping).
-ALERT_STATE_ZH = {
-    "firing": "告警中",
-    "acked": "已确认",
-    "suppressed": "已抑制",
-    "flapping": "抖动",
-    "resolved": "已恢复",
+# One label per alert state (a firing alert may be acked, suppressed or flapping).
+ALERT_STATES = {
+    "firing": NP_("alert state", "firing"),
+    "acked": NP_("alert state", "acked"),
+    "suppressed": NP_("alert state", "suppressed"),
+    "flapping": NP_("alert state", "flapping"),
+    "resolved": NP_("alert state", "resolved"),
 }
 
 
@@ -192,7 +194,7 @@ class Alert:
         return {
             **r,
             "severity": r["severity"] if en else _label_zh(Severity, r["severity"]),
-            "state": self.state if en else ALERT_STATE_ZH[self.state],
+            "state": tr(lang, ALERT_STATES[self.state]),
             "opened_local": local_time(r["opened"]),
             "title": self.title(lang),
         }
@@ -276,14 +278,15 @@ class DeviceStatus:
     def cells(self, lang: str, now: float) -> dict[str, Any]:
         """``govnet monitor status``'s table row."""
         r = self.record
-        ago = "{}前" if lang == "zh" else "{} ago"
         return {
             **self.to_json(),
             "state": r["state"] if lang == "en" else _label_zh(DeviceState, r["state"]),
             "for": format_duration(max(0.0, now - r["since"])) if r["since"] else "",
             "rtt_ms": f"{r['rtt_ms']:.1f}" if r["rtt_ms"] is not None else "",
             "uptime": format_duration(r["uptime_s"]) if r["uptime_s"] is not None else "",
-            "seen": "" if self.age_s is None else ago.format(format_duration(self.age_s)),
+            "seen": ""
+            if self.age_s is None
+            else tr(lang, "{age} ago", age=format_duration(self.age_s)),
         }
 
 

@@ -30,7 +30,8 @@
 State rules: ``device_down``, ``link_down`` (interfaces in inventory links or
 ``vars.watch_interfaces``; admin up, oper not up), ``ups_on_battery``, ``ups_battery_low``
 (battery low or depleted), ``leak``, ``sensor_failed``, ``device_rebooted`` (with
-``clear_after``). Every problem is located as ``file:line:column: rules[3].above: …`` and all are
+``clear_after``), ``fan_failed``, ``psu_failed``, ``hw_fault`` (per component, from the
+``health`` set). Every problem is located as ``file:line:column: rules[3].above: …`` and all are
 reported at once (exit 2).
 """
 
@@ -70,11 +71,11 @@ def default_rules() -> Path:
 
 STATES = (
     "device_down", "link_down", "ups_on_battery", "ups_battery_low", "leak", "sensor_failed",
-    "device_rebooted",
+    "device_rebooted", "fan_failed", "psu_failed", "hw_fault",
 )  # fmt: skip
 StateName = Literal[
     "device_down", "link_down", "ups_on_battery", "ups_battery_low", "leak", "sensor_failed",
-    "device_rebooted",
+    "device_rebooted", "fan_failed", "psu_failed", "hw_fault",
 ]  # fmt: skip
 
 

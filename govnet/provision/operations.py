@@ -33,6 +33,7 @@ from govnet.collect.sanitize import mask_line, normalise
 from govnet.core.ids import new_run_id
 from govnet.durations import utcnow
 from govnet.errors import CommandError, ExitCode, GovnetError, TransportError
+from govnet.i18n import N_
 from govnet.inventory.model import Device
 from govnet.platforms import get_platform
 from govnet.provision.remediation import (
@@ -59,15 +60,15 @@ ROLLED_BACK, ROLLBACK_FAILED = "rolled-back", "rollback-failed"
 # both
 FAILED, SKIPPED = "failed", "skipped"
 
-STATUS_LABELS: dict[str, tuple[str, str]] = {
-    CHANGE: ("will change", "将变更"),
-    NO_CHANGE: ("no change", "无变更"),
-    CHANGED: ("changed", "已变更"),
-    UNCHANGED: ("unchanged", "未变更"),
-    ROLLED_BACK: ("failed, rolled back", "失败，已回滚"),
-    ROLLBACK_FAILED: ("failed, ROLLBACK FAILED", "失败，回滚失败"),
-    FAILED: ("failed, nothing sent", "失败，未下发"),
-    SKIPPED: ("skipped", "跳过"),
+STATUS_LABELS: dict[str, str] = {  # msgids (report/provision.py shows them)
+    CHANGE: N_("will change"),
+    NO_CHANGE: N_("no change"),
+    CHANGED: N_("changed"),
+    UNCHANGED: N_("unchanged"),
+    ROLLED_BACK: N_("failed, rolled back"),
+    ROLLBACK_FAILED: N_("failed, ROLLBACK FAILED"),
+    FAILED: N_("failed, nothing sent"),
+    SKIPPED: N_("skipped"),
 }
 
 

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from pydantic import Field, ValidationError, field_validator
 
 from govnet.errors import GovnetError
+from govnet.i18n import N_, _, both
 from govnet.inventory import Filters, select_devices
 from govnet.inventory.model import Device, Inventory
 from govnet.provision import ipam
@@ -43,7 +44,7 @@ _IFNAME = re.compile(r"^[A-Za-z][A-Za-z0-9\-]*\d[\d/:.]*$")
 
 
 class OnboardArgs(Args):
-    unit: str = Field(description="the unit (单位) to onboard")
+    unit: str = Field(description=N_("the unit (单位) to onboard"))
     zone: str | None = Field(None, description="its zone (default: the unit's only zone)")
     ports: tuple[str, ...] = Field((), description="access ports, comma-separated")
     prefix_len: int = Field(24, ge=8, le=30, description="subnet size, e.g. 24")
@@ -118,10 +119,9 @@ class Task(ABC):
 
 class Baseline(Task):
     name = "baseline"
-    summary: ClassVar[dict[str, str]] = {
-        "en": "the 等保 2.0 baseline (playbooks/mlps2-baseline.yaml)",
-        "zh": "等保2.0安全基线（playbooks/mlps2-baseline.yaml）",
-    }
+    summary: ClassVar[dict[str, str]] = both(
+        "the 等保 2.0 baseline (playbooks/mlps2-baseline.yaml)"
+    )
     args_model = BaselineArgs
 
     def context(
@@ -132,10 +132,9 @@ class Baseline(Task):
 
 class OnboardUnit(Task):
     name = "onboard-unit"
-    summary: ClassVar[dict[str, str]] = {
-        "en": "a unit's VLAN, gateway, access ports and isolation ACL on its aggregation switch",
-        "zh": "在汇聚交换机上为单位配置VLAN、网关、接入端口与隔离ACL",
-    }
+    summary: ClassVar[dict[str, str]] = both(
+        "a unit's VLAN, gateway, access ports and isolation ACL on its aggregation switch"
+    )
     args_model = OnboardArgs
 
     def zone_of(self, inventory: Inventory, args: OnboardArgs) -> str:
@@ -189,10 +188,13 @@ class OnboardUnit(Task):
             alloc, new = ipam.allocate(store, inventory, req)
         else:
             alloc, new = ipam.preview(store, inventory, req)
-        en = ("allocated" if commit else "would allocate") if new else "uses its allocation"
-        zh = ("已分配" if commit else "将分配") if new else "沿用已有分配"
         what = f"zone {alloc.zone}, VLAN {alloc.vlan}, {alloc.prefix}"
-        note = {"en": f"{args.unit} {en}: {what}", "zh": f"{args.unit} {zh}：{what}"}
+        if not new:
+            note = both("{unit} uses its allocation: {what}", unit=args.unit, what=what)
+        elif commit:
+            note = both("{unit} allocated: {what}", unit=args.unit, what=what)
+        else:
+            note = both("{unit} would allocate: {what}", unit=args.unit, what=what)
         zone = inventory.zones[alloc.zone]
         denied = sorted(
             {
@@ -252,10 +254,9 @@ class RemoveDefaultAccounts(Task):
     accounts per device; apply asks for confirmation unless --yes."""
 
     name = "remove-default-accounts"
-    summary: ClassVar[dict[str, str]] = {
-        "en": "opt-in: delete default/shared local accounts (never govnet's own login)",
-        "zh": "可选：删除默认/共享本地账号（不删除govnet自身登录账号）",
-    }
+    summary: ClassVar[dict[str, str]] = both(
+        "opt-in: delete default/shared local accounts (never govnet's own login)"
+    )
     args_model = RemoveDefaultAccountsArgs
 
     def skip_reason(self, inventory: Inventory, device: Device, args: Args) -> str | None:
@@ -385,10 +386,9 @@ class ShutdownUnusedPorts(Task):
     never shut for want of data. Never part of the baseline."""
 
     name = "shutdown-unused-ports"
-    summary: ClassVar[dict[str, str]] = {
-        "en": "opt-in: shut access ports with no MAC seen for days=N (never uplinks or links)",
-        "zh": "可选：关闭N天未见MAC的接入端口（从不关闭上联口及links中的端口）",
-    }
+    summary: ClassVar[dict[str, str]] = both(
+        "opt-in: shut access ports with no MAC seen for days=N (never uplinks or links)"
+    )
     args_model = ShutdownUnusedArgs
     uses_running = True
 
@@ -493,7 +493,9 @@ def parse_args(task: Task, words: Sequence[str]) -> Args:
         key = ".".join(str(p) for p in first["loc"] if not isinstance(p, int)) or "?"
         if first["type"] == "missing":
             desc = model.model_fields[key].description or ""
-            raise TaskError(f"{task.name}: needs {key}=… ({desc})") from None
+            raise TaskError(
+                _("{task}: needs {key}=… ({desc})", task=task.name, key=key, desc=_(desc))
+            ) from None
         msg = str(first["msg"]).removeprefix("Value error, ")
         raise TaskError(f"{task.name}: {key}={raw.get(key, '')!r}: {msg}") from None
 

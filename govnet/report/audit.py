@@ -20,26 +20,32 @@ from rich.table import Table
 from rich.text import Text
 
 from govnet.checks.model import AuditReport, Finding
-from govnet.core.vocabulary import Severity, Status
-from govnet.i18n import pick
-from govnet.report.bulletin import build, report_css
+from govnet.core.vocabulary import Status
+from govnet.i18n import N_, NP_, tr, trp
+from govnet.report.bulletin import build, evidence_line, report_css, severity_label
 from govnet.textsafe import csv_cell, safe_text, visible
 
 STATUS_STYLE = {"pass": "green", "fail": "bold red", "error": "yellow", "skip": "dim"}
-STATUS_ZH = {"pass": "通过", "fail": "不合规", "error": "无法检查", "skip": "不适用"}
+STATUS_WORDS = {
+    "pass": NP_("finding status", "pass"), "fail": NP_("finding status", "fail"),
+    "error": NP_("finding status", "error"), "skip": NP_("finding status", "skip"),
+}  # fmt: skip
 
 
-def _tr(lang: str) -> Callable[[str, str], str]:
-    """``t(en, zh)``: the label in the report's language."""
+SCOPES = {"unit": N_("unit"), "site": N_("site"), "zone": N_("zone")}
 
-    def t(en: str, zh: str) -> str:
-        return pick(lang, en, zh)
+
+def _tr(lang: str) -> Callable[..., str]:
+    """``t(msgid, **params)``: the label in the report's language."""
+
+    def t(en: str, /, **params: object) -> str:
+        return tr(lang, en, **params)
 
     return t
 
 
 def status_label(status: str, lang: str) -> str:
-    return STATUS_ZH[status] if lang == "zh" else status
+    return tr(lang, STATUS_WORDS.get(status, status))
 
 
 def to_json(report: AuditReport) -> str:
@@ -125,8 +131,9 @@ def to_html(report: AuditReport, lang: str, show_all: bool = False,
         css=report_css(),
         b=bulletin,
         lang=lang,
-        t=_tr(lang),
-        sev_label=lambda s: Severity(s).label(lang) if lang == "zh" else s,
+        _=_tr(lang),
+        pgettext=lambda context, msgid: trp(lang, context, msgid),
+        sev_label=lambda s: severity_label(s, lang, "en-lower"),
     )
 
 
@@ -135,26 +142,18 @@ def _findings_table(
 ) -> Table:
     t = _tr(lang)
     table = Table(show_lines=False, header_style="bold", expand=False)
-    first = (
-        ("device", t("Device", "设备"))
-        if group == "device"
-        else ("control", t("Control", "控制项"))
-    )
-    second = (
-        ("control", t("Control", "控制项"))
-        if group == "device"
-        else ("device", t("Device", "设备"))
-    )
+    first = ("device", t("Device")) if group == "device" else ("control", t("Control"))
+    second = ("control", t("Control")) if group == "device" else ("device", t("Device"))
     table.add_column(first[1])
     table.add_column(second[1])
-    table.add_column(t("Severity", "级别"))
-    table.add_column(t("Status", "结果"))
-    table.add_column(t("Finding", "说明"), overflow="fold")
+    table.add_column(t("Severity"))
+    table.add_column(t("Status"))
+    table.add_column(t("Finding"), overflow="fold")
     previous = None
     findings = list(findings)
     unreadable = _unreadable_devices(findings)
     for device, (count, message) in sorted(unreadable.items()):
-        rules = t(f"all {count} rules", f"全部 {count} 条规则")
+        rules = t("all {count} rules", count=count)
         status = Text(status_label("error", lang), style=STATUS_STYLE["error"])
         cols = (device, rules) if group == "device" else (rules, device)
         table.add_row(*map(safe_text, cols), "-", status, safe_text(message))
@@ -166,13 +165,13 @@ def _findings_table(
         key = getattr(f, first[0])
         status = Text(status_label(f.status.value, lang), style=STATUS_STYLE[f.status.value])
         if report.is_new(f):
-            status.append(t(" new", " 新增"), style="bold magenta")
+            status.append(t(" new"), style="bold magenta")
         title = f.title.get(lang) or f.rule
-        detail = title + (f": {f.message}" if f.message else "")
-        evidence = [str(e) for e in f.evidence[:3]]
+        detail = title + (tr(lang, ": ") + f.message if f.message else "")
+        evidence = [evidence_line(e, lang) for e in f.evidence[:3]]
         if evidence:
             detail += "\n  " + "\n  ".join(evidence)
-        sev = f.severity.label(lang) if lang == "zh" else f.severity.value
+        sev = severity_label(f.severity.value, lang, "en-lower")
         table.add_row(
             safe_text("" if key == previous else key),
             safe_text(getattr(f, second[0])),
@@ -204,32 +203,26 @@ def _summary(report: AuditReport, lang: str) -> Text:
     c = run.counts()
     t = _tr(lang)
     text = Text()
-    text.append(t(f"audit {run.id}: ", f"审计 {run.id}："), style="bold")
+    text.append(t("audit {id}: ", id=run.id), style="bold")
     for key in ("pass", "fail", "error", "skip"):
         text.append(f"{status_label(key, lang)} {c[key]}  ", style=STATUS_STYLE[key])
     if report.previous_run:
         n, prev = len(report.new_failures), report.previous_run
-        text.append(t(f"| new since {prev}: {n}", f"| 较上次（{prev}）新增：{n}"))
+        text.append(t("| new since {prev}: {n}", prev=prev, n=n))
     return text
 
 
 def _scoreboard_table(report: AuditReport, lang: str) -> Table:
     t = _tr(lang)
-    table = Table(title=t("Scoreboard (worst first)", "合规排名（由差到好）"), header_style="bold")
-    table.add_column(t("Scope", "范围"))
-    table.add_column(t("Name", "名称"))
-    for en, zh in (
-        ("Passed", "通过率"),
-        ("Fail", "不合规"),
-        ("Error", "无法检查"),
-        ("Devices", "设备数"),
-    ):
-        table.add_column(t(en, zh), justify="right")
-    scope_zh = {"unit": "单位", "site": "地点", "zone": "网络"}
+    table = Table(title=t("Scoreboard (worst first)"), header_style="bold")
+    table.add_column(t(NP_("audit", "Scope")))
+    table.add_column(t("Name"))
+    for en in (N_("Pass rate"), N_("Fail"), N_("Error"), N_("Devices")):
+        table.add_column(t(en), justify="right")
     for scope, scores in report.scores.items():
         for s in scores:
             style = "red" if s.share < 0.8 else ("yellow" if s.share < 1 else "green")
-            table.add_row(scope_zh[scope] if lang == "zh" else scope, s.name,
+            table.add_row(t(SCOPES.get(scope, scope)), s.name,
                           Text(f"{s.share:.0%}", style=style), str(s.failed), str(s.errors),
                           str(s.devices))  # fmt: skip
     return table

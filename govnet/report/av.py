@@ -10,93 +10,93 @@ from rich.table import Table
 from rich.text import Text
 
 from govnet.av.operations import ImportResult, StatusReport
-from govnet.i18n import pick
+from govnet.i18n import N_, NP_, tr
 from govnet.report.tabular import Column, rich_table, to_csv, to_json
 
 STATE_LABEL = {
-    "ok": ("ok", "正常", "green"),
-    "exempt": ("exempt", "不适用", "dim"),
-    "no-data": ("no data", "无数据", "yellow"),
-    "unreadable": ("unreadable", "无法读取", "yellow"),
-    "not-covered": ("NOT COVERED", "未安装", "bold red"),
-    "unapproved": ("unapproved", "非准许产品", "red"),
-    "not-running": ("not running", "未运行", "red"),
-    "stale": ("STALE", "病毒库过期", "bold red"),
-    "unknown-age": ("age unknown", "病毒库日期未知", "yellow"),
-    "standalone": ("standalone", "单机版", "red"),
+    "ok": (N_("ok"), "green"),
+    "exempt": (N_("exempt"), "dim"),
+    "no-data": (N_("no data"), "yellow"),
+    "unreadable": (N_("unreadable"), "yellow"),
+    "not-covered": (N_("NOT COVERED"), "bold red"),
+    "unapproved": (N_("unapproved"), "red"),
+    "not-running": (N_("not running"), "red"),
+    "stale": (N_("STALE"), "bold red"),
+    "unknown-age": (N_("age unknown"), "yellow"),
+    "standalone": (N_("standalone"), "red"),
 }
 
 TERMINAL_COLUMNS = [
-    Column("terminal", "Terminal", "终端"),
-    Column("unit", "Unit", "单位"),
-    Column("zone", "Zone", "网络"),
-    Column("state", "State", "状态"),
-    Column("product", "Product", "产品"),
-    Column("edition", "Edition", "版本"),
-    Column("sig_date", "Signatures", "病毒库日期"),
-    Column("age_days", "Age (d)", "天数", "right"),
-    Column("limit_days", "Limit", "时限", "right"),
-    Column("realtime", "Real-time", "实时防护"),
-    Column("last_seen", "Last seen", "最后在线"),
-    Column("matched_by", "Joined by", "关联方式"),
-    Column("source", "Source", "来源"),
-    Column("message", "Finding", "说明"),
+    Column("terminal", "Terminal"),
+    Column("unit", "Unit"),
+    Column("zone", "Zone"),
+    Column("state", "State"),
+    Column("product", "Product"),
+    Column("edition", "Edition"),
+    Column("sig_date", "Signatures"),
+    Column("age_days", "Age (d)", "right"),
+    Column("limit_days", "Limit", "right"),
+    Column("realtime", "Real-time"),
+    Column("last_seen", "Last seen"),
+    Column("matched_by", "Joined by"),
+    Column("source", "Source"),
+    Column("message", "Finding"),
 ]
 CSV_TERMINAL_COLUMNS = [
     *TERMINAL_COLUMNS[:4],
-    Column("site", "Site", "地点"),
-    Column("kind", "Kind", "类型"),
-    Column("ip", "IP", "IP"),
-    Column("mac", "MAC", "MAC"),
-    Column("vendor", "Vendor", "厂商"),
+    Column("site", NP_("av", "Site")),
+    Column("kind", "Kind"),
+    Column("ip", "IP"),
+    Column("mac", "MAC"),
+    Column("vendor", "Vendor"),
     *TERMINAL_COLUMNS[4:6],
-    Column("client_version", "Client", "客户端版本"),
-    Column("sig_version", "Signature version", "病毒库版本"),
+    Column("client_version", "Client"),
+    Column("sig_version", "Signature version"),
     *TERMINAL_COLUMNS[6:10],
-    Column("running", "Running", "运行"),
+    Column("running", "Running"),
     *TERMINAL_COLUMNS[10:12],
-    Column("as_of", "As of", "数据日期"),
-    Column("data_age_days", "Data age (d)", "数据天数"),
+    Column("as_of", "As of"),
+    Column("data_age_days", "Data age (d)"),
     *TERMINAL_COLUMNS[12:],
 ]
 SUMMARY_COLUMNS = [
-    Column("scope", "Scope", "范围"),
-    Column("name", "Name", "名称"),
-    Column("terminals", "Terminals", "终端数", "right"),
-    Column("coverage", "Coverage", "覆盖率", "right"),
-    Column("fresh_share", "Fresh", "病毒库及时率", "right"),
-    Column("managed_share", "Managed", "网络版占比", "right"),
-    Column("covered", "Covered", "已覆盖", "right"),
-    Column("fresh", "Fresh n", "及时", "right"),
-    Column("managed", "Managed n", "网络版", "right"),
-    Column("exempt", "Exempt", "不适用", "right"),
+    Column("scope", NP_("av", "Scope")),
+    Column("name", "Name"),
+    Column("terminals", NP_("av", "Terminals"), "right"),
+    Column("coverage", "Coverage", "right"),
+    Column("fresh_share", "Fresh", "right"),
+    Column("managed_share", "Managed", "right"),
+    Column("covered", "Covered", "right"),
+    Column("fresh", "Fresh n", "right"),
+    Column("managed", "Managed n", "right"),
+    Column("exempt", "Exempt", "right"),
 ]
 UNKNOWN_COLUMNS = [
-    Column("host", "Host", "主机名"),
-    Column("ip", "IP", "IP"),
-    Column("mac", "MAC", "MAC"),
-    Column("zone", "Zone", "网络"),
-    Column("unit", "Unit (console)", "单位（控制台）"),
-    Column("product", "Product", "产品"),
-    Column("last_seen", "Last seen", "最后在线"),
-    Column("source", "Source", "来源"),
+    Column("host", "Host"),
+    Column("ip", "IP"),
+    Column("mac", "MAC"),
+    Column("zone", "Zone"),
+    Column("unit", "Unit (console)"),
+    Column("product", "Product"),
+    Column("last_seen", "Last seen"),
+    Column("source", "Source"),
 ]
 SNAPSHOT_COLUMNS = [
-    Column("id", "#", "#", "right"),
-    Column("console", "Console", "控制台"),
-    Column("source", "Source", "来源格式"),
-    Column("file", "File", "文件"),
-    Column("taken", "Taken", "快照时间"),
-    Column("age_days", "Age (d)", "天数", "right"),
-    Column("records", "Records", "记录数", "right"),
-    Column("stale_for", "Too old for", "已超时限的网络"),
+    Column("id", "#", "right"),
+    Column("console", "Console"),
+    Column("source", NP_("av", "Source")),
+    Column("file", "File"),
+    Column("taken", "Taken"),
+    Column("age_days", "Age (d)", "right"),
+    Column("records", "Records", "right"),
+    Column("stale_for", NP_("av", "Too old for")),
 ]
-SCOPE_ZH = {"unit": "单位", "site": "地点", "zone": "网络"}
+SCOPES = {"unit": NP_("av", "unit"), "site": NP_("av", "site"), "zone": NP_("av", "zone")}
 
 
 def _state(state: str, lang: str) -> Text:
-    en, zh, style = STATE_LABEL.get(state, (state, state, ""))
-    return Text(pick(lang, en, zh), style=style)
+    en, style = STATE_LABEL.get(state, (state, ""))
+    return Text(tr(lang, en), style=style)
 
 
 def _pct(value: float) -> Text:
@@ -116,7 +116,7 @@ def terminals_table(rows: Sequence[dict[str, Any]], lang: str, title: str | None
             if col.key == "state":
                 cells.append(_state(str(value), lang))
             elif col.key == "realtime":
-                cells.append({True: pick(lang, "on", "开启"), False: pick(lang, "OFF", "关闭"),
+                cells.append({True: tr(lang, "on"), False: tr(lang, "OFF"),
                               None: ""}[value])  # fmt: skip
             else:
                 cells.append("" if value is None else str(value))
@@ -125,14 +125,14 @@ def terminals_table(rows: Sequence[dict[str, Any]], lang: str, title: str | None
 
 
 def summary_table(summary: dict[str, list[dict[str, Any]]], lang: str) -> Table:
-    title = pick(lang, "Antivirus coverage (worst first)", "防病毒覆盖情况（由差到好）")
+    title = tr(lang, "Antivirus coverage (worst first)")
     table = Table(title=title, header_style="bold")
     for col in SUMMARY_COLUMNS:
         table.add_column(col.label(lang), justify=col.justify)  # type: ignore[arg-type]
     for scope, items in summary.items():
         for s in items:
             table.add_row(
-                SCOPE_ZH[scope] if lang == "zh" else scope, s["name"], str(s["terminals"]),
+                tr(lang, SCOPES.get(scope, scope)), s["name"], str(s["terminals"]),
                 _pct(s["coverage"]), _pct(s["fresh_share"]), _pct(s["managed_share"]),
                 str(s["covered"]), str(s["fresh"]), str(s["managed"]), str(s["exempt"]),
             )  # fmt: skip
@@ -143,22 +143,22 @@ def render_status(report: StatusReport, lang: str, view: str = "all") -> Rendera
     parts: list[RenderableType] = []
     if view in ("all", "snapshots"):
         snaps = [{**s, "stale_for": ",".join(s["stale_for"])} for s in report.snapshots]
-        title = pick(lang, "Snapshots used (newest per console)", "所用快照（每个控制台最新一份）")
+        title = tr(lang, "Snapshots used (newest per console)")
         parts.append(rich_table(snaps, SNAPSHOT_COLUMNS, lang, title))
     if view in ("all", "terminals"):
-        parts.append(terminals_table(report.terminals, lang, pick(lang, "Terminals", "终端")))
+        parts.append(terminals_table(report.terminals, lang, tr(lang, "Terminals")))
     if view in ("all", "summary"):
         parts.append(summary_table(report.summary, lang))
     if view in ("all", "unknown") and report.unknown:
-        title = pick(lang, "Unknown endpoints (in an export, not in the inventory)",
-                     "未知终端（控制台有记录、资产清单中没有）")  # fmt: skip
+        title = tr(lang, "Unknown endpoints (in an export, not in the inventory)")  # fmt: skip
         parts.append(rich_table(report.unknown, UNKNOWN_COLUMNS, lang, title))
     c = len(report.terminals)
-    line = pick(
+    line = tr(
         lang,
-        f"{c} terminal(s), {report.problems} with problems, {len(report.unknown)} unknown "
-        f"endpoint(s)",
-        f"终端 {c} 台，有问题 {report.problems} 台，未知终端 {len(report.unknown)} 台",
+        "{c} terminal(s), {problems} with problems, {n_unknown} unknown endpoint(s)",
+        c=c,
+        problems=report.problems,
+        n_unknown=len(report.unknown),
     )
     parts.append(Text(line, style="bold"))
     return Group(*parts)
@@ -184,14 +184,19 @@ def print_status(console: Console, report: StatusReport, lang: str, view: str) -
 
 def import_lines(result: ImportResult, lang: str) -> str:
     s = result.snapshot
-    what = pick(lang, "imported" if result.new else "already imported",
-                "已导入" if result.new else "此前已导入，未重复保存")  # fmt: skip
-    return pick(
+    what = tr(lang, "imported") if result.new else tr(lang, "already imported")  # fmt: skip
+    return tr(
         lang,
-        f"{what}: snapshot #{s.id} {s.console} ({s.source}) {s.file} taken "
-        f"{s.taken:%Y-%m-%d %H:%M %z}: {len(s.records)} record(s), {result.joined} joined to "
-        f"inventory terminals, {result.unknown} unknown endpoint(s)",
-        f"{what}：快照 #{s.id} {s.console}（{s.source}）{s.file}，快照时间 "
-        f"{s.taken:%Y-%m-%d %H:%M %z}：{len(s.records)} 条记录，关联终端 {result.joined} 条，"
-        f"未知终端 {result.unknown} 个",
+        "{what}: snapshot #{id} {console} ({source}) {file} taken {taken:%Y-%m-%d %H:%M %z}: "
+        "{n_records} record(s), {joined} joined to inventory terminals, {unknown} unknown "
+        "endpoint(s)",
+        what=what,
+        id=s.id,
+        console=s.console,
+        source=s.source,
+        file=s.file,
+        taken=s.taken,
+        n_records=len(s.records),
+        joined=result.joined,
+        unknown=result.unknown,
     )

@@ -9,36 +9,34 @@ from typing import Any
 from rich.console import Console
 
 from govnet.availability.sla import LEVELS, AvailabilityReport
-from govnet.i18n import pick
+from govnet.i18n import N_, NP_, tr
 from govnet.report.tabular import Column, rich_table, to_csv, to_json
 from govnet.textsafe import safe_text, visible
 
 COLUMNS = [
-    Column("rank", "#", "排名", "right"),
-    Column("name", "Name", "名称"),
-    Column("label", "Label", "说明"),
-    Column("availability", "Availability", "可用率", "right"),
-    Column("outages", "Outages", "中断次数", "right"),
-    Column("outage_time", "Outage time", "中断时长", "right"),
-    Column("longest", "Longest", "最长中断", "right"),
-    Column("unknown", "Unknown", "无数据", "right"),
-    Column("maintenance", "Maintenance", "计划维护", "right"),
+    Column("rank", NP_("availability", "#"), "right"),
+    Column("name", "Name"),
+    Column("label", "Label"),
+    Column("availability", NP_("availability", "Availability"), "right"),
+    Column("outages", "Outages", "right"),
+    Column("outage_time", "Outage time", "right"),
+    Column("longest", "Longest", "right"),
+    Column("unknown", NP_("availability", "Unknown"), "right"),
+    Column("maintenance", "Maintenance", "right"),
 ]
 CSV_COLUMNS = [
-    Column(k, k, k)
+    Column(k, k)
     for k in ("level", "name", "label_en", "label_zh", "unit", "site", "zone", "members",
               "availability_pct", "up_s", "down_s", "unknown_s", "maintenance_s", "outages",
               "outage_s", "longest_outage_s", "times", "availability_of")
 ]  # fmt: skip
-GROUP_NOTE = (
+GROUP_NOTE = N_(
     "Unit, site and zone rows: times are wall-clock (outage and unknown time = while any member "
-    "was down or without data); availability is over device-time (members' up ÷ scheduled).",
-    "单位、地区、网络各行：时长按实际时间计（中断、无数据 = 任一成员中断或无数据的时间）；"
-    "可用率按设备时间计（成员正常时间之和 ÷ 应运行时间之和）。",
+    "was down or without data); availability is over device-time (members' up ÷ scheduled)."
 )
 LEVEL_TITLES = {
-    "zone": ("By zone", "按网络"), "site": ("By site", "按地区"), "unit": ("By unit", "按单位"),
-    "device": ("By device", "按设备"), "service": ("By service", "按业务系统"),
+    "zone": N_("By zone"), "site": N_("By site"), "unit": N_("By unit"),
+    "device": N_("By device"), "service": N_("By service"),
 }  # fmt: skip
 
 
@@ -71,7 +69,7 @@ def display_rows(report: AvailabilityReport, level: str, lang: str) -> list[dict
             {
                 "rank": i,
                 "name": row.name,
-                "label": pick(lang, row.label_en, row.label_zh),
+                "label": (row.label_zh or row.label_en) if lang == "zh" else row.label_en,
                 "availability": pct(row.tally.availability),
                 "outages": len(t.outages),
                 "outage_time": duration(sum(o.duration for o in t.outages)),
@@ -96,17 +94,16 @@ def render(
         return to_csv([r.to_dict() for r in report.rows if r.level in levels], CSV_COLUMNS)
     if fmt == "html":
         return to_html(report, lang, levels)
-    head = pick(lang, "Availability", "可用性统计")
+    head = tr(lang, "Availability")
     title = safe_text(f"{head} {report.period}", style="bold")
     title.append(visible(f" ({_span(report)}, {report.tz})"))
     console.print(title)
     for level in levels:
         rows = display_rows(report, level, lang)
         if rows:
-            en, zh = LEVEL_TITLES[level]
-            console.print(rich_table(rows, COLUMNS, lang, pick(lang, en, zh)))
+            console.print(rich_table(rows, COLUMNS, lang, tr(lang, LEVEL_TITLES[level])))
     if any(level in ("unit", "site", "zone") for level in levels):
-        console.print(pick(lang, *GROUP_NOTE), markup=False, highlight=False)
+        console.print(tr(lang, GROUP_NOTE), markup=False, highlight=False)
     return None
 
 
@@ -122,7 +119,7 @@ def to_html(report: AvailabilityReport, lang: str, levels: Sequence[str] = LEVEL
     def esc(text: str) -> str:
         return html.escape(visible(text))
 
-    title = f"{pick(lang, 'Availability', '可用性统计')} {report.period}"
+    title = f"{tr(lang, 'Availability')} {report.period}"
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{lang}"><head><meta charset="utf-8"><title>{esc(title)}</title>',
@@ -130,14 +127,13 @@ def to_html(report: AvailabilityReport, lang: str, levels: Sequence[str] = LEVEL
         "td,th{border:1px solid #999;padding:2px 6px}td.n{text-align:right}"
         ".bad{background:#fdd}</style></head><body>",
         f"<h1>{esc(title)}</h1><p>{esc(_span(report))} ({esc(report.tz)})</p>",
-        f"<p>{esc(pick(lang, *GROUP_NOTE))}</p>",
+        f"<p>{esc(tr(lang, GROUP_NOTE))}</p>",
     ]
     for level in levels:
         rows = display_rows(report, level, lang)
         if not rows:
             continue
-        en, zh = LEVEL_TITLES[level]
-        parts.append(f"<h2>{esc(pick(lang, en, zh))}</h2><table><tr>")
+        parts.append(f"<h2>{esc(tr(lang, LEVEL_TITLES[level]))}</h2><table><tr>")
         parts.extend(f"<th>{esc(c.label(lang))}</th>" for c in COLUMNS)
         parts.append("</tr>")
         for row in rows:

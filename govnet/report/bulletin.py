@@ -29,9 +29,21 @@ from govnet import __version__
 from govnet.checks.model import Finding
 from govnet.core.vocabulary import Evidence, Severity, Status
 from govnet.errors import GovnetError
-from govnet.i18n import pick
+from govnet.i18n import N_, tr
 from govnet.inventory.labels import Labels
 from govnet.textsafe import visible
+
+
+def severity_label(severity: str, lang: str, english: str = "Title") -> str:
+    """A severity as people read it (the one table: core.vocabulary.SEVERITY_LABELS, 严重/高/
+    中/低); ``english="en-lower"`` keeps the terminal's lower-case identifiers in English."""
+    if lang != "zh" and english == "en-lower":
+        return severity
+    try:
+        return Severity(severity).label(lang)
+    except ValueError:
+        return severity
+
 
 SEVERITIES = ("critical", "high", "medium", "low")
 
@@ -117,40 +129,47 @@ def explain(f: Finding, lang: str) -> list[str]:
 def _explain_one(e: Evidence, title: str, lang: str) -> str:
     note, line = e.note, e.line
     if note.startswith("must not match "):
-        return pick(
+        return tr(
             lang,
-            f"line {line} has a setting this requirement forbids: {e.text}",
-            f"第 {line} 行的配置违反本项要求：{e.text}",
+            "line {line} has a setting this requirement forbids: {text}",
+            line=line,
+            text=e.text,
         )
     if m := _DEFAULT.match(note):
-        return pick(
+        return tr(
             lang,
-            f"not configured; platform default {m['d']} = {m['shown']}, required {m['need']}",
-            f"未配置，平台默认值（{m['d']}）为 {m['shown']}，要求 {m['need']}",
+            "not configured; platform default {d} = {shown}, required {need}",
+            d=m["d"],
+            shown=m["shown"],
+            need=m["need"],
         )
     if note.startswith("no line matches") or note.startswith("no section matches"):
         if line is not None:
-            return pick(
+            return tr(
                 lang,
-                f"missing in the section at line {line} ({e.text}): {title}",
-                f"第 {line} 行（{e.text}）所在配置段缺少要求的配置：{title}",
+                "missing in the section at line {line} ({text}): {title}",
+                line=line,
+                text=e.text,
+                title=title,
             )
-        return pick(lang, f"required setting missing: {title}", f"缺少要求的配置：{title}")
+        return tr(lang, "required setting missing: {title}", title=title)
     if m := _VALUE.match(note):
-        return pick(
+        return tr(
             lang,
-            f"line {line}: value {m['shown']}, required {m['need']}",
-            f"第 {line} 行取值为 {m['shown']}，要求 {m['need']}",
+            "line {line}: value {shown}, required {need}",
+            line=line,
+            shown=m["shown"],
+            need=m["need"],
         )
     return ""
 
 
 _ERROR_KINDS = (
-    ("missing:", "no saved configuration or output to check", "没有可供检查的配置或输出"),
-    ("timeout", "the device did not answer in time", "设备未在规定时间内响应"),
-    ("auth", "login refused", "登录被拒绝"),
-    ("unreachable", "the device could not be reached", "设备无法连接"),
-    ("refused", "connection refused", "连接被拒绝"),
+    ("missing:", N_("no saved configuration or output to check")),
+    ("timeout", N_("the device did not answer in time")),
+    ("auth", N_("login refused")),
+    ("unreachable", N_("the device could not be reached")),
+    ("refused", N_("connection refused")),
 )
 
 
@@ -158,9 +177,9 @@ def reason(message: str, lang: str) -> str:
     """Why a device could not be checked: a short phrase in the reader's language, then the
     tool's own words (which name the file or host)."""
     low = message.lower()
-    for key, en, zh in _ERROR_KINDS:
+    for key, en in _ERROR_KINDS:
         if key in low:
-            return f"{pick(lang, en, zh)}（{message}）" if lang == "zh" else f"{en} ({message})"
+            return f"{tr(lang, en)}（{message}）" if lang == "zh" else f"{en} ({message})"
     return message
 
 
@@ -213,8 +232,38 @@ def _tallies(findings: list[Finding], scope: str, labels: Labels, lang: str) -> 
     return out
 
 
-def _evidence(e: Evidence) -> dict[str, Any]:
-    return {"line": e.line, "text": visible(e.text), "note": visible(e.note)}
+def _evidence(e: Evidence, lang: str) -> dict[str, Any]:
+    return {"line": e.line, "text": visible(e.text), "note": visible(note_text(e.note, lang))}
+
+
+_NOTES = (
+    (re.compile(r"^must not match (?P<pattern>.+)$"), N_("must not match {pattern}")),
+    (re.compile(r"^no line matches (?P<pattern>.+?) \(platform default: (?P<default>.*)\) = "
+                r"(?P<shown>.+?), required (?P<need>.+)$"),
+     N_("no line matches {pattern} (platform default: {default}) = {shown}, required {need}")),
+    (re.compile(r"^no line matches (?P<pattern>.+?) \(platform default: (?P<default>.*)\) = "
+                r"(?P<shown>.+)$"),
+     N_("no line matches {pattern} (platform default: {default}) = {shown}")),
+    (re.compile(r"^no line matches (?P<pattern>.+)$"), N_("no line matches {pattern}")),
+    (re.compile(r"^no section matches (?P<pattern>.+)$"), N_("no section matches {pattern}")),
+    (_VALUE, N_("= {shown}, required {need}")),
+)  # fmt: skip
+
+
+def note_text(note: str, lang: str) -> str:
+    """An evidence note of a config check (English, as stored) in the reader's language; the
+    patterns and values in it stay as they are."""
+    for pattern, msgid in _NOTES:
+        if m := pattern.match(note):
+            return tr(lang, msgid, **m.groupdict())
+    return note
+
+
+def evidence_line(e: Evidence, lang: str) -> str:
+    """``13: telnet server enable  (…)``: the device's line as it is, the note translated."""
+    where = f"{e.line}: " if e.line is not None else ""
+    note = tr(lang, "  ({note})", note=note_text(e.note, lang)) if e.note else ""
+    return f"{where}{e.text}{note}"
 
 
 def build(
@@ -232,15 +281,15 @@ def build(
     run = report.run
     findings: list[Finding] = list(run.findings)
 
-    def t(en: str, zh: str) -> str:
-        return pick(lang, en, zh)
+    def t(en: str, /, **params: object) -> str:
+        return tr(lang, en, **params)
 
     sev_label = severity_labels(lang)
 
     zones = _tallies(findings, "zone", labels, lang)
     units = _tallies(findings, "unit", labels, lang)
     considered = [f for f in findings if f.status is not Status.SKIP]
-    total = Tally("", t("All", "全部"),
+    total = Tally("", t("All"),
                   sum(f.status is Status.PASS for f in considered),
                   sum(f.status is Status.FAIL for f in considered),
                   sum(f.status is Status.ERROR for f in considered),
@@ -300,7 +349,7 @@ def build(
     for d in unchecked.values():
         if len(d["reasons"]) > 3:
             more = len(d["reasons"]) - 3
-            d["reasons"] = [*d["reasons"][:3], t(f"and {more} more", f"另有 {more} 条")]
+            d["reasons"] = [*d["reasons"][:3], t("and {more} more", more=more)]
 
     passes = [
         _finding(f, report, labels, lang)
@@ -312,7 +361,7 @@ def build(
     scope_units = sorted({f.unit for f in considered if f.unit})
     return {
         "lang": lang,
-        "title": t("Network security compliance audit bulletin", "网络安全合规检查通报"),
+        "title": t("Network security compliance audit bulletin"),
         "run_id": run.id,
         "period": {
             "start": local_time(run.started, tz),
@@ -372,7 +421,7 @@ def _finding(f: Finding, report: Any, labels: Labels, lang: str) -> dict[str, An
         "title": visible(f.title.get(lang) or f.rule),
         "explanation": [visible(x) for x in explain(f, lang)],
         "message": visible(f.message),
-        "evidence": [_evidence(e) for e in f.evidence],
+        "evidence": [_evidence(e, lang) for e in f.evidence],
         "remediation": visible(f.remediation.get(lang)),
         "new": bool(report.is_new(f)),
     }

@@ -7,21 +7,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from govnet.i18n import pick
+from govnet.i18n import N_, NP_, tr
 from govnet.inventory.labels import Labels
 from govnet.report.document import Document, Section, share_class
 from govnet.report.tabular import Column
 
 ANGLE = {
-    "static": ("static analysis", "静态分析"),
-    "l2": ("ARP/MAC tables", "二层表项"),
-    "probe": ("active probes", "主动探测"),
+    "static": N_("static analysis"),
+    "l2": N_("ARP/MAC tables"),
+    "probe": N_("active probes"),
 }
 VERDICT = {
-    "fail": ("FAIL", "不合规"),
-    "error": ("could not judge", "无法判断"),
-    "pass": ("pass", "通过"),
-    "none": ("no data", "无数据"),
+    "fail": N_("FAIL"),
+    "error": N_("could not judge"),
+    "pass": N_("pass"),
+    "none": N_("no data"),
 }
 _ORDER = {"fail": 0, "error": 1, "none": 2, "pass": 3}
 
@@ -29,18 +29,18 @@ _ORDER = {"fail": 0, "error": 1, "none": 2, "pass": 3}
 def isolation_document(verdicts: Sequence[Any], labels: Labels, lang: str) -> Document:
     """Per pair of zones that must be isolated: each angle's verdict, failures first."""
 
-    def t(en: str, zh: str) -> str:
-        return pick(lang, en, zh)
+    def t(en: str, /, **params: object) -> str:
+        return tr(lang, en, **params)
 
     rows = []
     for v in sorted(verdicts, key=lambda v: (_ORDER.get(v.verdict, 9), v.zone_a, v.zone_b)):
-        en, zh = VERDICT.get(v.verdict, (v.verdict, v.verdict))
+        en = VERDICT.get(v.verdict, v.verdict)
         a, b = labels.name("zone", v.zone_a, lang), labels.name("zone", v.zone_b, lang)
         rows.append(
             {
                 "pair": f"{a} ↔ {b}",
-                "angle": t(*ANGLE.get(v.angle, (v.angle, v.angle))),
-                "verdict": t(en, zh) + (t(" (stale)", "（已过期）") if v.stale else ""),
+                "angle": t(ANGLE.get(v.angle, v.angle)),
+                "verdict": t(en) + (t(" (stale)") if v.stale else ""),
                 "when": v.when,
                 "run": v.run or "",
                 "detail": v.detail,
@@ -55,64 +55,62 @@ def isolation_document(verdicts: Sequence[Any], labels: Labels, lang: str) -> Do
     unjudged = sum(1 for v in verdicts if v.verdict in ("error", "none"))
     stale = sum(1 for v in verdicts if v.stale)
     columns = [
-        Column("pair", "Zones", "网络对"),
-        Column("angle", "Angle", "检查角度"),
-        Column("verdict", "Verdict", "结论"),
-        Column("when", "Checked at", "检查时间"),
-        Column("run", "Run", "批次"),
-        Column("detail", "Detail", "详情"),
+        Column("pair", "Zones"),
+        Column("angle", "Angle"),
+        Column("verdict", "Verdict"),
+        Column("when", "Checked at"),
+        Column("run", "Run"),
+        Column("detail", "Detail"),
     ]
     return Document(
-        title=t("Network isolation bulletin", "网络隔离检查通报"),
+        title=t("Network isolation bulletin"),
         lang=lang,
         kind="isolation",
         meta=[
             (
-                t("Scope", "检查范围"),
+                t("Scope"),
                 t(
-                    f"{len(pairs)} pairs of zones that must be isolated",
-                    f"应隔离的网络对 {len(pairs)} 组",
+                    "{n_pairs} pairs of zones that must be isolated",
+                    n_pairs=len(pairs),
                 ),
             )
         ],
         figures=[
             (
-                t("Pairs with a leak or path", "不合规的网络对"),
+                t("Pairs with a leak or path"),
                 str(len(failing)),
                 "bad" if failing else "good",
             ),
             (
-                t("Pairs confirmed isolated", "确认隔离的网络对"),
+                t("Pairs confirmed isolated"),
                 f"{len(confirmed)} / {len(pairs)}",
                 "good" if len(confirmed) == len(pairs) else "warn",
             ),
             (
-                t("Could not judge / no data", "无法判断或无数据"),
+                t("Could not judge / no data"),
                 str(unjudged),
                 "warn" if unjudged else "good",
             ),
-            (t("Stale verdicts", "已过期的结论"), str(stale), "warn" if stale else "good"),
+            (t("Stale verdicts"), str(stale), "warn" if stale else "good"),
         ],
         sections=[
             Section(
                 t(
                     "Verdicts per pair and angle (failures first)",
-                    "各网络对的检查结论（不合规在前）",
                 ),
                 columns,
                 rows,
-                sheet=t("Verdicts", "检查结论"),
+                sheet=t("Verdicts"),
                 bad="failed",
                 note=t(
                     "'Could not judge' and 'no data' are not failures: run the check again.",
-                    "“无法判断”“无数据”不计为不合规，请重新检查。",
                 ),
             )
         ],
     )
 
 
-SCOPE = {"unit": ("unit", "单位"), "site": ("site", "地区"), "zone": ("zone", "网络")}
+SCOPE = {"unit": N_("unit"), "site": N_("site"), "zone": N_("zone")}
 
 
 def av_document(report: Any, labels: Labels, lang: str) -> Document:
@@ -120,29 +118,29 @@ def av_document(report: Any, labels: Labels, lang: str) -> Document:
     problems; unknown endpoints and the snapshots used."""
     from govnet.report.av import STATE_LABEL
 
-    def t(en: str, zh: str) -> str:
-        return pick(lang, en, zh)
+    def t(en: str, /, **params: object) -> str:
+        return tr(lang, en, **params)
 
     summary_cols = [
-        Column("name", "Name", "名称"),
-        Column("terminals", "Terminals", "终端数", "right"),
-        Column("coverage", "Coverage", "覆盖率", "right"),
-        Column("fresh_share", "Signatures fresh", "病毒库及时率", "right"),
-        Column("managed_share", "Managed", "网络版占比", "right"),
-        Column("covered", "Covered", "已覆盖", "right"),
-        Column("exempt", "Exempt", "不适用", "right"),
+        Column("name", "Name"),
+        Column("terminals", NP_("bulletins", "Terminals"), "right"),
+        Column("coverage", "Coverage", "right"),
+        Column("fresh_share", "Signatures fresh", "right"),
+        Column("managed_share", "Managed", "right"),
+        Column("covered", "Covered", "right"),
+        Column("exempt", "Exempt", "right"),
     ]
     sections = []
     for scope in ("unit", "site", "zone"):
         items = report.summary.get(scope, [])
         rows = [{**s, "name": labels.name(scope, s["name"], lang)} for s in items]
-        en, zh = SCOPE[scope]
+        en = SCOPE[scope]
         sections.append(
             Section(
-                t(f"Coverage by {en} (worst first)", f"按{zh}统计（由差到好）"),
+                t("Coverage by {scope} (worst first)", scope=t(en)),
                 summary_cols,
                 rows,
-                sheet=t(f"By {en}", f"按{zh}"),
+                sheet=t("By {scope}", scope=t(en)),
                 percent=frozenset({"coverage", "fresh_share", "managed_share"}),
             )
         )
@@ -154,11 +152,11 @@ def av_document(report: Any, labels: Labels, lang: str) -> Document:
         for r in report.terminals:
             if r["state"] not in states:
                 continue
-            en, zh, _style = STATE_LABEL.get(r["state"], (r["state"], r["state"], ""))
+            en, _style = STATE_LABEL.get(r["state"], (r["state"], ""))
             out.append(
                 {
                     **r,
-                    "state": t(en, zh),
+                    "state": t(en),
                     "unit": labels.name("unit", r.get("unit"), lang),
                     "zone": labels.name("zone", r.get("zone"), lang),
                 }
@@ -166,34 +164,34 @@ def av_document(report: Any, labels: Labels, lang: str) -> Document:
         return sorted(out, key=lambda r: (r["unit"], r["terminal"]))
 
     term_cols = [
-        Column("terminal", "Terminal", "终端"),
-        Column("unit", "Unit", "单位"),
-        Column("zone", "Zone", "网络"),
-        Column("state", "State", "状态"),
-        Column("product", "Product", "产品"),
-        Column("sig_date", "Signatures", "病毒库日期"),
-        Column("age_days", "Age (d)", "天数", "right"),
-        Column("message", "Finding", "说明"),
+        Column("terminal", "Terminal"),
+        Column("unit", "Unit"),
+        Column("zone", "Zone"),
+        Column("state", "State"),
+        Column("product", "Product"),
+        Column("sig_date", "Signatures"),
+        Column("age_days", "Age (d)", "right"),
+        Column("message", "Finding"),
     ]
     problems = term_rows(problem_states)
     unclear = term_rows(unclear_states)
     sections.insert(
         0,
         Section(
-            t("Terminals with problems", "存在问题的终端"),
+            t("Terminals with problems"),
             term_cols,
             problems,
-            sheet=t("Problems", "问题终端"),
-            empty=t("No terminal has a problem.", "没有存在问题的终端。"),
+            sheet=t("Problems"),
+            empty=t("No terminal has a problem."),
         ),
     )
     sections.append(
         Section(
-            t("Could not judge (not counted as problems)", "无法判断（不计为问题）"),
+            t("Could not judge (not counted as problems)"),
             term_cols,
             unclear,
-            sheet=t("Could not judge", "无法判断"),
-            empty=t("None.", "无。"),
+            sheet=t("Could not judge"),
+            empty=t("None."),
         )
     )
     if report.unknown:
@@ -201,49 +199,50 @@ def av_document(report: Any, labels: Labels, lang: str) -> Document:
 
         sections.append(
             Section(
-                t("Unknown endpoints", "未知终端（控制台有记录、资产清单中没有）"),
+                t("Unknown endpoints"),
                 UNKNOWN_COLUMNS,
                 [{**u, "zone": labels.name("zone", u.get("zone"), lang)} for u in report.unknown],
-                sheet=t("Unknown", "未知终端"),
+                sheet=t("Unknown"),
             )
         )
     snaps = [{**s, "stale_for": ", ".join(s["stale_for"])} for s in report.snapshots]
     snap_cols = [
-        Column("id", "#", "#", "right"),
-        Column("console", "Console", "控制台"),
-        Column("file", "File", "文件"),
-        Column("age_days", "Age (d)", "天数", "right"),
-        Column("stale_for", "Too old for", "超过时限"),
+        Column("id", "#", "right"),
+        Column("console", "Console"),
+        Column("file", "File"),
+        Column("age_days", "Age (d)", "right"),
+        Column("stale_for", "Too old for"),
     ]
-    sections.append(
-        Section(t("Snapshots used", "所用快照"), snap_cols, snaps, sheet=t("Snapshots", "快照"))
-    )
+    sections.append(Section(t("Snapshots used"), snap_cols, snaps, sheet=t("Snapshots")))
     zones = report.summary.get("zone", [])
     figures = [
-        (t("Terminals", "终端数"), str(len(report.terminals)), ""),
-        (t("With problems", "存在问题"), str(len(problems)), "bad" if problems else "good"),
+        (t(NP_("bulletins", "Terminals")), str(len(report.terminals)), ""),
+        (t("With problems"), str(len(problems)), "bad" if problems else "good"),
     ]
     for z in zones:
         figures.append(
             (
-                t("Coverage ", "覆盖率 ") + labels.name("zone", z["name"], lang),
+                t("Coverage ") + labels.name("zone", z["name"], lang),
                 "—" if z["coverage"] is None else f"{z['coverage']:.1%}",
                 share_class(z["coverage"]),
             )
         )
     return Document(
-        title=t("Antivirus bulletin", "终端防病毒情况通报"),
+        title=t("Antivirus bulletin"),
         lang=lang,
         kind="av",
         figures=figures,
         meta=[
             (
-                t("Scope", "检查范围"),
-                t(f"{len(report.terminals)} terminals", f"终端 {len(report.terminals)} 台"),
+                t("Scope"),
+                t("{n_terminals} terminals", n_terminals=len(report.terminals)),
             )
         ],
         sections=sections,
     )
+
+
+LEVEL_NAMES = {"device": N_("device"), "service": N_("service")}
 
 
 def availability_document(report: Any, lang: str, levels: Sequence[str]) -> Document:
@@ -255,24 +254,53 @@ def availability_document(report: Any, lang: str, levels: Sequence[str]) -> Docu
     from govnet.report.availability import LEVEL_TITLES, duration
     from govnet.report.bulletin import local_time, report_zone
 
-    def t(en: str, zh: str) -> str:
-        return pick(lang, en, zh)
+    def t(en: str, /, **params: object) -> str:
+        return tr(lang, en, **params)
+
+    from govnet.availability.sla import Tally
 
     zone = report_zone(report.tz or None)
     # the availability report's columns; the bulletin says outright that no data is not counted
-    no_data = Column("unknown", "No data (not counted)", "无数据（不计入）", "right")
+    no_data = Column("unknown", "No data (not counted)", "right")
     cols = [no_data if c.key == "unknown" else c for c in AVAILABILITY_COLUMNS]
     sections, figures = [], []
+    unseen: list[dict[str, Any]] = []  # nothing observed in the period: reported apart
+
+    def observed(row: Any) -> bool:
+        return bool(row.tally.up or row.tally.down)
+
+    def label(row: Any) -> str:
+        return str((row.label_zh or row.label_en) if lang == "zh" else row.label_en)
+
+    overall = Tally()
+    for row in report.by_level("device") + report.by_level("service"):
+        if observed(row):
+            overall.add(row.tally)
+        else:
+            unseen.append({
+                "level": t(LEVEL_NAMES.get(row.level, row.level)), "name": row.name,
+                "label": label(row),
+                "why": t("no sample in the period (the monitor did not poll it)"),
+            })  # fmt: skip
+    total = overall.availability
+    figures.append(
+        (
+            t("Overall (devices and services)"),
+            "—" if total is None else f"{total / 100:.3%}",
+            share_class(None if total is None else min(1.0, total / 99.9)),
+        )
+    )
     for level in levels:
         rows = []
-        for i, row in enumerate(report.by_level(level), start=1):
+        ranked = [row for row in report.by_level(level) if observed(row)]
+        for i, row in enumerate(ranked, start=1):
             times, avail = row.times, row.tally.availability
             outages = [o.duration for o in times.outages]
             rows.append(
                 {
                     "rank": i,
                     "name": row.name,
-                    "label": pick(lang, row.label_en, row.label_zh),
+                    "label": label(row),
                     "availability": None if avail is None else avail / 100,
                     "outages": len(outages),
                     "outage_time": duration(sum(outages)),
@@ -281,10 +309,11 @@ def availability_document(report: Any, lang: str, levels: Sequence[str]) -> Docu
                     "maintenance": duration(times.maintenance),
                 }
             )
-        en, zh = LEVEL_TITLES.get(level, (level, level))
+        en = LEVEL_TITLES.get(level, level)
         sections.append(
-            Section(t(en, zh), cols, rows, sheet=t(en, zh), percent=frozenset({"availability"}))
-        )
+            Section(t(en), cols, rows, sheet=t(en), percent=frozenset({"availability"}),
+                    bad="outages", empty=t("Nothing observed at this level in the period."))
+        )  # fmt: skip
         if level == "zone":
             for r in rows:
                 value = r["availability"]
@@ -296,25 +325,39 @@ def availability_document(report: Any, lang: str, levels: Sequence[str]) -> Docu
                         share_class(None if value is None else min(1.0, value / 0.999)),
                     )
                 )
+    sections.append(
+        Section(
+            t("Could not check (no data, not counted)"),
+            [Column("level", "Level"), Column("name", "Name"), Column("label", "Label"),
+             Column("why", "Why")],
+            unseen, sheet=t("No data"), empty=t("Every device and service was observed."),
+        )
+    )  # fmt: skip
     start = datetime.fromtimestamp(report.start, zone)
     end = datetime.fromtimestamp(report.end, zone)
+    zones = [label(r) or r.name for r in report.by_level("zone")]
+    scope = t(
+        "{zones}; {devices} devices, {services} services",
+        zones=t(", ").join(zones) or "—",
+        devices=len(report.by_level("device")),
+        services=len(report.by_level("service")),
+    )
     return Document(
-        title=t("Availability bulletin", "网络与业务系统可用性通报"),
+        title=t("Availability bulletin"),
         lang=lang,
         kind="availability",
         tz=zone,
-        subtitle=t("Period: ", "统计周期：")
-        + f"{local_time(start, zone)} — {local_time(end, zone)}",
+        subtitle=t("Period: ") + f"{local_time(start, zone)} — {local_time(end, zone)}",
         figures=figures,
         sections=sections,
         meta=[
+            (t("Scope"), scope),
             (
-                t("Method", "计算方法"),
+                t("Method"),
                 t(
                     "Availability = up ÷ scheduled; planned maintenance and time without data are "
                     "not counted as outages.",
-                    "可用率 = 正常时间 ÷ 应运行时间；计划维护与无数据时间不计为中断。",
                 ),
-            )
+            ),
         ],
     )

@@ -10,24 +10,24 @@ from typing import Any
 
 from rich.console import Console
 
-from govnet.i18n import pick
+from govnet.i18n import N_, NP_, tr
 from govnet.inventory.model import Inventory
 from govnet.isolation.discovery import Discovery
 from govnet.report.tabular import Column, emit_rows, to_json
 
 COLUMNS = [
-    Column("kind", "Finding", "问题"),
-    Column("a", "End A", "A端"),
-    Column("b", "End B", "B端"),
-    Column("detail", "Detail", "说明"),
+    Column("kind", NP_("discovery", "Finding")),
+    Column("a", "End A"),
+    Column("b", "End B"),
+    Column("detail", NP_("discovery", "Detail")),
 ]
 
 _KINDS = {
-    "cross-zone": ("cable between isolated zones", "跨隔离网络链路"),
-    "unknown-neighbor": ("neighbour not in the inventory", "清单外邻居设备"),
-    "undeclared-link": ("link not in the inventory", "清单未登记链路"),
-    "link-not-seen": ("declared link not seen", "已登记链路未发现"),
-    "unreadable": ("could not read neighbours", "无法读取邻居"),
+    "cross-zone": N_("cable between isolated zones"),
+    "unknown-neighbor": N_("neighbour not in the inventory"),
+    "undeclared-link": N_("link not in the inventory"),
+    "link-not-seen": N_("declared link not seen"),
+    "unreadable": N_("could not read neighbours"),
 }
 
 
@@ -35,21 +35,22 @@ def rows(result: Discovery, lang: str) -> list[dict[str, Any]]:
     """The findings as rows (cross-zone first: they fail the isolation audit)."""
 
     def kind(key: str) -> str:
-        en, zh = _KINDS[key]
-        return pick(lang, en, zh)
+        return tr(lang, _KINDS[key])
 
     out: list[dict[str, Any]] = []
     for c in result.cross_zone:
-        via = pick(lang, f" through unknown {c.via}", f"，经清单外设备 {c.via}") if c.via else ""
+        via = tr(lang, " through unknown {via}", via=c.via) if c.via else ""
         out.append(
             {
                 "kind": kind("cross-zone"),
                 "a": f"{c.a[0]}:{c.a[1]}",
                 "b": f"{c.b[0]}:{c.b[1]}",
-                "detail": pick(
+                "detail": tr(
                     lang,
-                    f"{c.a_zone} ↔ {c.b_zone}, no gap{via}",
-                    f"{c.a_zone} ↔ {c.b_zone}，未经网闸{via}",
+                    "{a_zone} ↔ {b_zone}, no gap{via}",
+                    a_zone=c.a_zone,
+                    b_zone=c.b_zone,
+                    via=via,
                 ),
             }
         )
@@ -69,7 +70,7 @@ def rows(result: Discovery, lang: str) -> list[dict[str, Any]]:
                 "kind": kind("undeclared-link"),
                 "a": f"{s.a[0]}:{s.a[1]}",
                 "b": f"{s.b[0]}:{s.b[1]}",
-                "detail": pick(lang, "seen by ", "发现于 ") + ", ".join(s.seen_by),
+                "detail": tr(lang, "seen by ") + ", ".join(s.seen_by),
             }
         )
     for link in result.not_seen:
@@ -98,11 +99,7 @@ def candidates(result: Discovery, inventory: Inventory, lang: str) -> str:
     parts: list[str] = []
     if result.unknown:
         parts.append(
-            pick(
-                lang,
-                "# candidate devices (check, fill in platform, paste under devices:)",
-                "# 候选设备（核实并补全platform后粘贴到 devices: 下）",
-            )
+            tr(lang, "# candidate devices (check, fill in platform, paste under devices:)")
         )
         parts.extend(u.candidate(inventory) for u in result.unknown)
     new_links = [s.yaml() for s in result.undeclared]
@@ -111,9 +108,7 @@ def candidates(result: Discovery, inventory: Inventory, lang: str) -> str:
             f'- {{a: "{n.device}:{n.port}", b: "{u.name}:{n.remote_port}"}}' for n in u.seen
         ]
     if new_links:
-        parts.append(
-            pick(lang, "# candidate links (paste under links:)", "# 候选链路（粘贴到 links: 下）")
-        )
+        parts.append(tr(lang, "# candidate links (paste under links:)"))
         parts.extend(new_links)
     return "\n".join(parts)
 
@@ -126,10 +121,11 @@ def emit(
         return to_json(result.to_dict(inventory))
     found = rows(result, lang)
     n_links = len(result.seen)
-    title = pick(
+    title = tr(
         lang,
-        f"discovery: {len(result.read)} devices asked, {n_links} links seen",
-        f"邻居发现：询问 {len(result.read)} 台设备，发现 {n_links} 条链路",
+        "discovery: {n_read} devices asked, {n_links} links seen",
+        n_read=len(result.read),
+        n_links=n_links,
     )
     text = emit_rows(console, found, COLUMNS, fmt, lang, title)
     if text is None:

@@ -15,7 +15,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from govnet import __version__
-from govnet.i18n import pick
+from govnet.i18n import tr
 from govnet.report.bulletin import local_time, report_css, report_zone
 from govnet.report.tabular import Column
 from govnet.textsafe import visible
@@ -92,7 +92,7 @@ def to_html(doc: Document) -> str:
             rows.append({"cells": cells, "cls": "bad" if s.bad and r.get(s.bad) else ""})
         sections.append({
             "title": s.title, "note": s.note, "rows": rows,
-            "empty": s.empty or pick(doc.lang, "Nothing to report.", "无。"),
+            "empty": s.empty or tr(doc.lang, "Nothing to report."),
             "columns": [{"label": c.label(doc.lang), "justify": c.justify} for c in s.columns],
         })  # fmt: skip
     from importlib import resources
@@ -106,8 +106,8 @@ def to_html(doc: Document) -> str:
 
 def footer(doc: Document) -> str:
     t = doc.lang
-    parts = [f"{pick(t, 'Run', '批次')} {doc.run_id}"] if doc.run_id else []
-    parts.append(f"{pick(t, 'generated', '生成时间')} {local_time(doc.generated(), doc.zone())}")
+    parts = [f"{tr(t, 'Run')} {doc.run_id}"] if doc.run_id else []
+    parts.append(f"{tr(t, 'generated')} {local_time(doc.generated(), doc.zone())}")
     parts.append(f"govnet {__version__}")
     return " · ".join(parts)
 
@@ -133,17 +133,17 @@ def to_xlsx(doc: Document) -> bytes:
     lang = doc.lang
     wb = Workbook()
     wb.remove(wb.active)
-    summary = [[pick(lang, "Title", "标题"), doc.title]]
+    summary = [[tr(lang, "Title"), doc.title]]
     summary += [[k, v] for k, v in doc.meta]
     summary += [[k, v] for k, v, _cls in doc.figures]
     said = local_time(doc.generated(), tz)
     summary += [
-        [pick(lang, "Generated", "生成时间"), _excel(doc.generated(), tz)],
-        [pick(lang, "Time zone", "时区"), said.split(" ", 2)[-1]],
-        [pick(lang, "govnet version", "govnet 版本"), __version__],
+        [tr(lang, "Generated"), _excel(doc.generated(), tz)],
+        [tr(lang, "Time zone"), said.split(" ", 2)[-1]],
+        [tr(lang, "govnet version"), __version__],
     ]
-    ws = _sheet(wb, pick(lang, "Summary", "概览"), [pick(lang, "Item", "项目"),
-                pick(lang, "Value", "数值")], summary)  # fmt: skip
+    ws = _sheet(wb, tr(lang, "Summary"), [tr(lang, "Item"),
+                tr(lang, "Value")], summary)  # fmt: skip
     for row in ws.iter_rows(min_row=2, min_col=2, max_col=2):
         for cell in row:
             if isinstance(cell.value, datetime):

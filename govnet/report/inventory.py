@@ -9,7 +9,7 @@ from typing import Any
 from rich.table import Table
 from rich.tree import Tree
 
-from govnet.i18n import pick
+from govnet.i18n import tr
 from govnet.inventory.views import SiteNode
 from govnet.textsafe import safe_text, visible
 
@@ -26,8 +26,8 @@ def site_tree(roots: list[SiteNode], lang: str, title: str) -> Tree:
 
     def add(parent: Tree, node: SiteNode) -> None:
         label = node.label_zh if lang == "zh" else node.label_en
-        devs = _counts(pick(lang, "devices", "设备"), node.total("devices"))
-        terms = _counts(pick(lang, "terminals", "终端"), node.total("terminals"))
+        devs = _counts(tr(lang, "devices"), node.total("devices"))
+        terms = _counts(tr(lang, "terminals"), node.total("terminals"))
         detail = "  ".join(x for x in (devs, terms) if x)
         shown = safe_text(label, style="bold")
         shown.append(visible(f" ({node.name}, {node.level})  {detail}"))

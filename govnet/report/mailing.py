@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from govnet.i18n import pick
+from govnet.i18n import tr
 from govnet.monitor.channels import Message
 from govnet.secrets import REDACTOR
 
@@ -35,49 +35,45 @@ class ReportMessage(Message):
     bulletin: dict[str, Any] = field(default_factory=dict)
 
     def title(self) -> str:
-        b, zh = self.bulletin, self.lang == "zh"
+        b = self.bulletin
         total = b["total"]
-        if zh:
-            return (
-                f"【合规通报】总体合规率 {total['share_text']}，不合规 {total['failed']} 项，"
-                f"无法检查 {len(b['unchecked'])} 台设备"
-            )
-        return (
-            f"Compliance bulletin: {total['share_text']} overall, {total['failed']} failed, "
-            f"{len(b['unchecked'])} devices not checked"
-        )
+        return tr(self.lang, "Compliance bulletin: {share} overall, {failed} failed, {unchecked} "
+                  "devices not checked", share=total["share_text"], failed=total["failed"],
+                  unchecked=len(b["unchecked"]))  # fmt: skip
 
     def _lines(self) -> list[tuple[str, str]]:
         """(kind, text) lines: h = heading, p = paragraph, li = list item."""
         b, lang = self.bulletin, self.lang
 
-        def t(en: str, zh: str) -> str:
-            return pick(lang, en, zh)
+        def t(en: str, /, **params: object) -> str:
+            return tr(lang, en, **params)
 
-        sep = t(", ", "，")
+        sep = t(", ")
         out: list[tuple[str, str]] = [("h", self.title())]
-        out.append(("p", t("Run ", "检查批次 ") + b["run_id"] + t(", ", "，")
-                    + t("period ", "检查时间 ") + b["period"]["start"]))  # fmt: skip
+        out.append(("p", t("Run ") + b["run_id"] + t(", ")
+                    + t("period ") + b["period"]["start"]))  # fmt: skip
         zones = sep.join(f"{z['label']} {z['share_text']}" for z in b["zones"])
-        out.append(("p", t("Compliance per zone: ", "各网络合规率：") + zones))
-        sev = sep.join(f"{s['label']} {s['count']}" for s in b["failures"]) or t("none", "无")
-        out.append(("p", t("Failures by severity: ", "不合规（按级别）：") + sev))
-        out.append(("h2", t("Units, worst first", "单位排名（由低到高）")))
+        out.append(("p", t("Compliance per zone: ") + zones))
+        sev = sep.join(f"{s['label']} {s['count']}" for s in b["failures"]) or t("none")
+        out.append(("p", t("Failures by severity: ") + sev))
+        out.append(("h2", t("Units, worst first")))
         for i, u in enumerate(b["units"][:WORST_UNITS], start=1):
             out.append(("li", t(
-                f"{i}. {u['label']}: {u['share_text']} (failed {u['failed']}, "
-                f"could not check {u['unchecked']})",
-                f"{i}. {u['label']}：{u['share_text']}"
-                f"（不合规 {u['failed']}，无法检查 {u['unchecked']}）",
+                "{i}. {label}: {share_text} (failed {failed}, could not check {unchecked})",
+                i=i, label=u["label"], share_text=u["share_text"], failed=u["failed"],
+                unchecked=u["unchecked"],
             )))  # fmt: skip
         if b["unchecked"]:
             names = sep.join(d["device"] for d in b["unchecked"][:10])
             more = len(b["unchecked"]) - 10
-            tail = t(f" and {more} more", f" 等 {len(b['unchecked'])} 台") if more > 0 else ""
-            out.append(("p", t("Not checked (not counted as failures): ",
-                               "无法检查（不计入不合规）：") + names + tail))  # fmt: skip
+            tail = (
+                t(" and {more} more (of {total})", more=more, total=len(b["unchecked"]))
+                if more > 0
+                else ""
+            )
+            out.append(("p", t("Not checked (not counted as failures): ") + names + tail))
         if self.attachments:
-            out.append(("p", t("Full report attached: ", "完整报告见附件：")
+            out.append(("p", t("Full report attached: ")
                         + sep.join(p.name for p in self.attachments)))  # fmt: skip
         out.append(("p", f"govnet {b['version']} · {b['generated']}"))
         return out
@@ -149,9 +145,9 @@ class DocumentMessage(Message):
 
     def _lines(self) -> list[tuple[str, str]]:
         doc, lang = self.document, self.lang
-        sep = pick(lang, ", ", "，")
+        sep = tr(lang, ", ")
         out: list[tuple[str, str]] = [("h", self.title())]
-        out += [("p", f"{k}{pick(lang, ': ', '：')}{v}") for k, v in doc.meta]
+        out += [("p", f"{k}{tr(lang, ': ')}{v}") for k, v in doc.meta]
         out.append(("p", sep.join(f"{k} {v}" for k, v, _c in doc.figures)))
         if doc.sections:
             section = doc.sections[0]
@@ -161,13 +157,13 @@ class DocumentMessage(Message):
                 cells = [str(r.get(c.key) or "") for c in section.columns[:4]]
                 out.append(("li", " · ".join(x for x in cells if x)))
             if not shown:
-                out.append(("p", section.empty or pick(lang, "Nothing to report.", "无。")))
+                out.append(("p", section.empty or tr(lang, "Nothing to report.")))
             more = len(section.rows) - len(shown)
             if more > 0:
-                out.append(("p", pick(lang, f"and {more} more", f"另有 {more} 条")))
+                out.append(("p", tr(lang, "and {more} more", more=more)))
         if self.attachments:
             names = sep.join(p.name for p in self.attachments)
-            out.append(("p", pick(lang, "Full report attached: ", "完整报告见附件：") + names))
+            out.append(("p", tr(lang, "Full report attached: ") + names))
         out.append(("p", f"govnet · {self.when(time.time())}"))
         return out
 

@@ -22,34 +22,33 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.text import Text
 
-from govnet.i18n import pick
+from govnet.i18n import tr
 from govnet.provision.operations import SKIPPED, STATUS_LABELS, DeviceChange, DevicePlan
 from govnet.report.tabular import Column, rich_table, to_csv, to_json
 
 PLAN_COLUMNS = [
-    Column("device", "Device", "设备"),
-    Column("platform", "Platform", "平台"),
-    Column("result", "Plan", "计划"),
-    Column("lines", "Lines", "行数", "right"),
-    Column("message", "Message", "说明"),
+    Column("device", "Device"),
+    Column("platform", "Platform"),
+    Column("result", "Plan"),
+    Column("lines", "Lines", "right"),
+    Column("message", "Message"),
 ]
 APPLY_COLUMNS = [
-    Column("device", "Device", "设备"),
-    Column("platform", "Platform", "平台"),
-    Column("result", "Result", "结果"),
-    Column("lines", "Lines", "行数", "right"),
-    Column("elapsed", "Seconds", "耗时(秒)", "right"),
-    Column("message", "Message", "说明"),
+    Column("device", "Device"),
+    Column("platform", "Platform"),
+    Column("result", "Result"),
+    Column("lines", "Lines", "right"),
+    Column("elapsed", "Seconds", "right"),
+    Column("message", "Message"),
 ]
 CSV_PLAN = [
-    Column(k, k, k) for k in ("device", "platform", "status", "lines", "error_kind", "message")
+    Column(k, k) for k in ("device", "platform", "status", "lines", "error_kind", "message")
 ]
-CSV_APPLY = [*CSV_PLAN, *(Column(k, k, k) for k in ("elapsed", "backup_sha256"))]
+CSV_APPLY = [*CSV_PLAN, *(Column(k, k) for k in ("elapsed", "backup_sha256"))]
 
 
 def label(status: str, lang: str) -> str:
-    en, zh = STATUS_LABELS.get(status, (status, status))
-    return pick(lang, en, zh)
+    return tr(lang, STATUS_LABELS.get(status, status))
 
 
 def counts(results: Sequence[DevicePlan | DeviceChange]) -> dict[str, int]:
@@ -103,7 +102,7 @@ def print_diffs(
             continue
         body = _diff_text(p.diff)
         if commands:
-            body.append(pick(lang, "commands to send:\n", "将下发的命令：\n"), style="dim")
+            body.append(tr(lang, "commands to send:\n"), style="dim")
             body.append("\n".join(p.commands), style="cyan")
         title = f"{p.device} ({p.platform})"
         console.print(Panel(body, title=title, title_align="left", expand=False))
@@ -129,17 +128,18 @@ def print_summary(
     if rows:
         console.print(rich_table(rows, columns, lang, title))
     for note in notes:
-        console.print(pick(lang, note["en"], note["zh"]), markup=False, highlight=False)
+        console.print(note[lang] or note["en"], markup=False, highlight=False)
     _print_left_to_people(console, results, lang)
     if skipped:
         names = ", ".join(r.device for r in skipped)
         reasons = sorted({r.message for r in skipped})
         console.print(
             Text(
-                pick(
+                tr(
                     lang,
-                    f"skipped: {names} ({'; '.join(reasons)})",
-                    f"跳过：{names}（{'；'.join(reasons)}）",
+                    "skipped: {names} ({reasons})",
+                    names=names,
+                    reasons=tr(lang, "; ").join(reasons),
                 ),
                 style="dim",
             )
@@ -156,14 +156,12 @@ def _print_left_to_people(
             todo.setdefault(item["control"], ([], item))[0].append(r.device)
     if not todo:
         return
-    console.print(
-        Text(pick(lang, "left to people (not pushed):", "需人工处理（未下发）："), style="bold")
-    )
+    console.print(Text(tr(lang, "left to people (not pushed):"), style="bold"))
     for control, (devices, item) in sorted(todo.items()):
         why, fix = item["why"], item["remediation"]
         console.print(
             Text(
-                f"  {control} ({', '.join(devices)}): {pick(lang, why['en'], why['zh'])}; "
-                f"{pick(lang, fix['en'], fix['zh'])}"
+                f"  {control} ({', '.join(devices)}): {why.get(lang) or why['en']}; "
+                f"{fix.get(lang) or fix['en']}"
             )
         )

@@ -13,19 +13,18 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from govnet.i18n import pick
+from govnet.i18n import tr
 from govnet.textsafe import csv_cell, safe_text
 
 
 @dataclass(frozen=True)
 class Column:
     key: str
-    en: str
-    zh: str
+    en: str  # msgid: the header in the catalogue's language (babel.cfg: Column:2)
     justify: str = "left"
 
     def label(self, lang: str) -> str:
-        return pick(lang, self.en, self.zh)
+        return tr(lang, self.en)
 
 
 def _cell(value: Any) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.console import Console
 
-from govnet.i18n import pick
+from govnet.i18n import NP_, tr
 from govnet.monitor.history import LinkTraffic
 from govnet.report.bulletin import local_time
 from govnet.report.document import Document, Section
@@ -28,16 +28,16 @@ class TrafficReport:
 
 
 COLUMNS = [
-    Column("rank", "#", "排名", "right"),
-    Column("device", "Device", "设备"),
-    Column("interface", "Interface", "接口"),
-    Column("alias", "Description", "描述"),
-    Column("speed", "Speed", "速率", "right"),
-    Column("p95_util", "95th %ile util.", "95%利用率", "right"),
-    Column("peak_util", "Peak util.", "峰值利用率", "right"),
-    Column("in_p95", "In 95th", "入95值", "right"),
-    Column("out_p95", "Out 95th", "出95值", "right"),
-    Column("peak", "Peak", "峰值", "right"),
+    Column("rank", NP_("traffic", "#"), "right"),
+    Column("device", "Device"),
+    Column("interface", "Interface"),
+    Column("alias", "Description"),
+    Column("speed", "Speed", "right"),
+    Column("p95_util", "95th pct. util.", "right"),
+    Column("peak_util", "Peak util.", "right"),
+    Column("in_p95", "In 95th", "right"),
+    Column("out_p95", "Out 95th", "right"),
+    Column("peak", "Peak", "right"),
 ]
 
 
@@ -94,15 +94,15 @@ def render(report: TrafficReport, fmt: str, lang: str, console: Console) -> str 
         from govnet.report.tabular import to_json
 
         return to_json(data(report))
-    title = pick(lang, f"Link traffic {report.label}", f"链路流量 {report.label}")
+    title = tr(lang, "Link traffic {label}", label=report.label)
     return emit_rows(console, rows(report), COLUMNS, fmt, lang, title=title)
 
 
 def document(report: TrafficReport, lang: str) -> Document:
     """The 通报: the period, headline figures, the ranked links (95th ≥ 70 % marked)."""
 
-    def t(en: str, zh: str) -> str:
-        return pick(lang, en, zh)
+    def t(en: str, /, **params: object) -> str:
+        return tr(lang, en, **params)
 
     zone = report.tz
     start = datetime.fromtimestamp(report.start, zone)
@@ -110,36 +110,36 @@ def document(report: TrafficReport, lang: str) -> Document:
     hot = [k for k in report.links if (k.p95_util or 0.0) >= 0.7]
     busiest = report.links[0] if report.links else None
     figures = [
-        (t("Links with traffic", "有流量的链路"), str(len(report.links)), "good"),
-        (t("95th ≥ 70 %", "95值≥70%"), str(len(hot)), "bad" if hot else "good"),
+        (t("Links with traffic"), str(len(report.links)), "good"),
+        (t("95th ≥ 70 %"), str(len(hot)), "bad" if hot else "good"),
     ]
     if busiest is not None and busiest.p95_util is not None:
-        figures.append((t("Busiest link (95th)", "最繁忙链路（95值）"),
+        figures.append((t("Busiest link (95th)"),
                         f"{busiest.device} {busiest.interface} {busiest.p95_util:.1%}",
                         "bad" if busiest.p95_util >= 0.9 else "warn"))  # fmt: skip
     minutes = report.step // 60
     note = t(
-        f"95th percentile of {minutes}-minute averages (the larger of in and out), peak = the "
-        "highest single sample; utilisation against the interface speed.",
-        f"95值取{minutes}分钟均值的第95百分位（入、出取大者），峰值为单次采样最大值；利用率按接口速率计算。",
+        "95th percentile of {minutes}-minute averages (the larger of in "
+        "and out), peak = the highest single sample; utilisation against "
+        "the interface speed.",
+        minutes=minutes,
     )
     return Document(
-        title=t("Link traffic bulletin", "链路流量通报"),
+        title=t("Link traffic bulletin"),
         lang=lang,
         kind="traffic",
         tz=zone,
-        subtitle=t("Period: ", "统计周期：")
-        + f"{local_time(start, zone)} — {local_time(end, zone)}",
-        meta=[(t("Period", "周期"), report.label)],
+        subtitle=t("Period: ") + f"{local_time(start, zone)} — {local_time(end, zone)}",
+        meta=[(t("Period"), report.label)],
         figures=figures,
         sections=[
             Section(
-                t("Links by 95th percentile utilisation", "链路95值利用率排名"),
+                t("Links by 95th percentile utilisation"),
                 COLUMNS,
                 rows(report, shares_as_text=False),
-                sheet=t("Links", "链路"),
+                sheet=t("Links"),
                 note=note,
-                empty=t("No interface traffic stored for this period.", "该时段无接口流量数据。"),
+                empty=t("No interface traffic stored for this period."),
                 percent=frozenset({"p95_util", "peak_util"}),
                 bad="hot",
             )

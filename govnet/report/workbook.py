@@ -14,15 +14,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from govnet.i18n import pick
+from govnet.i18n import N_, NP_, tr
 from govnet.secrets import REDACTOR
 from govnet.textsafe import csv_cell
 
 SHEETS = {
-    "summary": ("Summary", "概览"),
-    "ranking": ("Units ranked", "单位排名"),
-    "findings": ("Findings", "问题清单"),
-    "unchecked": ("Could not check", "无法检查"),
+    "summary": N_("Summary"),
+    "ranking": N_("Units ranked"),
+    "findings": N_("Findings"),
+    "unchecked": N_("Could not check"),
 }
 DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
 PERCENT_FORMAT = "0.0%"
@@ -83,36 +83,35 @@ def to_xlsx(b: dict[str, Any]) -> bytes:
 
     lang = b["lang"]
 
-    def t(en: str, zh: str) -> str:
-        return pick(lang, en, zh)
+    def t(en: str, /, **params: object) -> str:
+        return tr(lang, en, **params)
 
     def name(key: str) -> str:
-        en, zh = SHEETS[key]
-        return pick(lang, en, zh)
+        return tr(lang, SHEETS[key])
 
     wb = Workbook()
     wb.remove(wb.active)
     summary_rows: list[list[Any]] = [
-        [t("Title", "标题"), b["title"]],
-        [t("Run", "检查批次"), b["run_id"]],
-        [t("Started", "开始时间"), b["period"]["start_dt"]],
-        [t("Finished", "结束时间"), b["period"]["end_dt"]],
-        [t("Time zone", "时区"), b["generated"].split(" ", 2)[-1]],
-        [t("Baselines", "检查依据"), ", ".join(b["playbooks"])],
-        [t("Units", "单位数"), b["scope"]["units"]],
-        [t("Devices", "设备数"), b["scope"]["devices"]],
-        [t("Overall compliance", "总体合规率"), b["total"]["share"]],
-        [t("Passed", "通过"), b["total"]["passed"]],
-        [t("Failed", "不合规"), b["total"]["failed"]],
-        [t("Could not check (not counted)", "无法检查（不计入不合规）"), b["total"]["unchecked"]],
+        [t("Title"), b["title"]],
+        [t(NP_("workbook", "Run")), b["run_id"]],
+        [t("Started"), b["period"]["start_dt"]],
+        [t("Finished"), b["period"]["end_dt"]],
+        [t("Time zone"), b["generated"].split(" ", 2)[-1]],
+        [t("Baselines"), ", ".join(b["playbooks"])],
+        [t("Units"), b["scope"]["units"]],
+        [t("Devices"), b["scope"]["devices"]],
+        [t("Overall compliance"), b["total"]["share"]],
+        [t("Passed"), b["total"]["passed"]],
+        [t("Failed"), b["total"]["failed"]],
+        [t("Could not check (not counted)"), b["total"]["unchecked"]],
     ]
     for z in b["zones"]:
-        summary_rows.append([t("Compliance: ", "合规率：") + z["label"], z["share"]])
+        summary_rows.append([t("Compliance: ") + z["label"], z["share"]])
     summary_rows += [
-        [t("Generated", "生成时间"), b["generated_dt"]],
-        [t("govnet version", "govnet 版本"), b["version"]],
+        [t("Generated"), b["generated_dt"]],
+        [t("govnet version"), b["version"]],
     ]
-    ws = _sheet(wb, name("summary"), [t("Item", "项目"), t("Value", "数值")], summary_rows)
+    ws = _sheet(wb, name("summary"), [t("Item"), t("Value")], summary_rows)
     for row in ws.iter_rows(min_row=2, min_col=2, max_col=2):
         for cell in row:
             if isinstance(cell.value, datetime):
@@ -123,9 +122,9 @@ def to_xlsx(b: dict[str, Any]) -> bytes:
 
     _sheet(
         wb, name("ranking"),
-        [t("Rank", "排名"), t("Unit", "单位"), t("Site", "所属"), t("Compliance", "合规率"),
-         t("Passed", "通过"), t("Failed", "不合规"), t("Could not check", "无法检查"),
-         t("Devices", "设备数"), t("Unit id", "单位标识")],
+        [t("Rank"), t("Unit"), t("Site"), t("Compliance"),
+         t("Passed"), t("Failed"), t("Could not check"),
+         t("Devices"), t("Unit id")],
         [[i, u["label"], u["parent"], u["share"], u["passed"], u["failed"], u["unchecked"],
           u["devices"], u["key"]] for i, u in enumerate(b["units"], start=1)],
         formats={4: PERCENT_FORMAT},
@@ -142,21 +141,21 @@ def to_xlsx(b: dict[str, Any]) -> bytes:
                 finding_rows.append([
                     f["severity"], f["unit"], f["device"], f["zone"], f["control"], f["clause"],
                     f["title"], "\n".join(f["explanation"]), evidence, f["remediation"],
-                    t("yes", "是") if f["new"] else "", b["period"]["start_dt"],
+                    t("yes") if f["new"] else "", b["period"]["start_dt"],
                 ])  # fmt: skip
     _sheet(
         wb, name("findings"),
-        [t("Severity", "级别"), t("Unit", "单位"), t("Device", "设备"), t("Zone", "网络"),
-         t("Control", "控制项"), t("Clause", "测评项"), t("Requirement", "要求"),
-         t("Finding", "问题说明"), t("Evidence", "证据"), t("Remediation", "整改建议"),
-         t("New", "新增"), t("Checked at", "检查时间")],
+        [t("Severity"), t("Unit"), t("Device"), t("Zone"),
+         t("Control"), t("Clause"), t("Requirement"),
+         t(NP_("workbook", "Finding")), t("Evidence"), t("Remediation"),
+         t("New"), t("Checked at")],
         finding_rows, formats={12: DATE_FORMAT}, wrap=(7, 8, 9, 10),
     )  # fmt: skip
 
     _sheet(
         wb, name("unchecked"),
-        [t("Device", "设备"), t("Unit", "单位"), t("Zone", "网络"), t("Checks", "检查项"),
-         t("Why", "原因"), t("Checked at", "检查时间")],
+        [t("Device"), t("Unit"), t("Zone"), t("Checks"),
+         t("Why"), t("Checked at")],
         [[d["device"], d["unit"], d["zone"], d["rules"], "\n".join(d["reasons"]),
           b["period"]["start_dt"]] for d in b["unchecked"]],
         formats={6: DATE_FORMAT}, wrap=(5,),

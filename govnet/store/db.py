@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -268,12 +269,14 @@ class Store:
 
         _load_schema_modules()
         try:
-            try:
-                metadata.create_all(engine)
-            except SQLAlchemyError as exc:  # another process created the tables meanwhile
-                if "already exists" not in str(exc):
-                    raise
-                metadata.create_all(engine)
+            for attempt in range(20):
+                try:
+                    metadata.create_all(engine)
+                    break
+                except SQLAlchemyError as exc:  # another process is creating the tables
+                    if "already exists" not in str(exc) or attempt == 19:
+                        raise
+                    time.sleep(0.05 * (attempt + 1))  # it finishes its CREATE TABLEs meanwhile
         except SQLAlchemyError as exc:
             raise StoreError(
                 f"store {safe_url(url)}: cannot open or initialise: {_reason(exc, url)}"

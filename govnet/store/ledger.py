@@ -163,39 +163,26 @@ class Problem:
     what: str  # changed | removed | unchained | broken-link | missing-entry | bad-hash
 
     def message(self, lang: str) -> str:
-        from govnet.i18n import pick
+        from govnet.i18n import tr
 
-        noun = (
-            pick(lang, "run", "运行记录")
-            if self.kind == "run"
-            else pick(lang, "provisioning change", "配置下发记录")
-        )
+        noun = tr(lang, "run") if self.kind == "run" else tr(lang, "provisioning change")
         texts = {
-            "changed": pick(
-                lang,
-                f"{noun} {self.ref} was changed after it was recorded",
-                f"{noun} {self.ref} 在记录后被修改",
+            "changed": tr(
+                lang, "{noun} {ref} was changed after it was recorded", noun=noun, ref=self.ref
             ),
-            "removed": pick(lang, f"{noun} {self.ref} was removed", f"{noun} {self.ref} 已被删除"),
-            "unchained": pick(
+            "removed": tr(lang, "{noun} {ref} was removed", noun=noun, ref=self.ref),
+            "unchained": tr(
                 lang,
-                f"{noun} {self.ref} is not in the ledger: written outside govnet",
-                f"{noun} {self.ref} 不在哈希链中：非 govnet 写入",
+                "{noun} {ref} is not in the ledger: written outside govnet",
+                noun=noun,
+                ref=self.ref,
             ),
-            "missing-entry": pick(
-                lang,
-                f"ledger entry {self.seq} is missing (removed)",
-                f"哈希链第 {self.seq} 条缺失（已被删除）",
+            "missing-entry": tr(lang, "ledger entry {seq} is missing (removed)", seq=self.seq),
+            "broken-link": tr(
+                lang, "ledger entry {seq} does not link to the entry before it", seq=self.seq
             ),
-            "broken-link": pick(
-                lang,
-                f"ledger entry {self.seq} does not link to the entry before it",
-                f"哈希链第 {self.seq} 条与前一条不衔接",
-            ),
-            "bad-hash": pick(
-                lang,
-                f"ledger entry {self.seq} was edited (its hash does not match)",
-                f"哈希链第 {self.seq} 条被修改（哈希不符）",
+            "bad-hash": tr(
+                lang, "ledger entry {seq} was edited (its hash does not match)", seq=self.seq
             ),
         }
         return texts[self.what]

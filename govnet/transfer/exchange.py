@@ -35,6 +35,7 @@ from sqlalchemy.engine import Connection
 
 from govnet import __version__
 from govnet.durations import utcnow
+from govnet.i18n import both, tr
 from govnet.store import ledger
 from govnet.store.av import av_records, av_snapshots
 from govnet.store.db import Store, findings, runs
@@ -423,12 +424,15 @@ def _gap_alert(conn: Connection, source: str, have: int, got: int, lang: str) ->
     now = time.time()
     key = f"{GAP_RULE}|{source}|"
     missing = f"{have + 1}" if got == have + 2 else f"{have + 1}–{got - 1}"
-    message = (
-        f"来自 {source} 的第 {missing} 批数据缺失（已收到第 {got} 批）：请发送方重新拷贝"
-        if lang == "zh"
-        else f"batch {missing} from {source} is missing (batch {got} arrived): "
-        "ask the sending side to copy it again"
+    message = tr(
+        lang,
+        "batch {missing} from {source} is missing (batch {got} arrived): "
+        "ask the sending side to copy it again",
+        missing=missing,
+        source=source,
+        got=got,
     )
+    title = both("Batches missing from the one-way transfer")
     firing = conn.execute(
         select(alerts.c.id).where(alerts.c.key == key, alerts.c.status == "firing")
     ).first()
@@ -441,7 +445,7 @@ def _gap_alert(conn: Connection, source: str, have: int, got: int, lang: str) ->
         alerts.insert().values(
             key=key, rule=GAP_RULE, device=source, instance="", severity="critical",
             status="firing", opened=now, updated=now, message=message,
-            title_en="Batches missing from the one-way transfer", title_zh="跨网闸数据批次缺失",
+            title_en=title["en"], title_zh=title["zh"],
         )
     ).inserted_primary_key  # fmt: skip
     assert alert_id is not None

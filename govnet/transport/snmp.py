@@ -171,6 +171,14 @@ class SnmpBackend(Protocol):
         """Every OID under ``oid`` with GETBULK (SNMPv2c/v3)."""
         ...
 
+    async def bulkwalk_many(
+        self, target: SnmpTarget, oids: Sequence[str],
+        max_repetitions: int = DEFAULT_MAX_REPETITIONS,
+    ) -> list[dict[str, SnmpValue]]:  # fmt: skip
+        """:meth:`bulkwalk` of each of ``oids`` in turn (one result per OID, in order): the
+        same requests, with the per-operation bookkeeping (slot, session, timeout) once."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -196,6 +204,12 @@ class WalkingBackend:
         if max_repetitions < 1:
             raise ValueError("max_repetitions must be at least 1")
         return await self._walk(target, oid, max_repetitions)
+
+    async def bulkwalk_many(
+        self, target: SnmpTarget, oids: Sequence[str],
+        max_repetitions: int = DEFAULT_MAX_REPETITIONS,
+    ) -> list[dict[str, SnmpValue]]:  # fmt: skip
+        return [await self.bulkwalk(target, oid, max_repetitions) for oid in oids]
 
 
 # ---------------------------------------------------------------------------------------

@@ -33,7 +33,8 @@ import ipaddress
 import socket
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -54,6 +55,7 @@ from gufo.snmp import (
     SnmpError,
     User,
 )
+from gufo.snmp._fast import GetIter  # gufo-snmp 0.13's request context (see _bulk_pages)
 from gufo.snmp.aio.client import SnmpSession
 
 from govnet.errors import AuthError, ConnectError, DeviceTimeout, ProtocolError, TransportError
@@ -243,7 +245,8 @@ class GufoBackend(WalkingBackend):
                             entry.synced is None or time.monotonic() - entry.synced > V3_RESYNC
                         ):
                             await asyncio.wait_for(self._sync(entry), deadline)
-                        return await asyncio.wait_for(op(entry.session), deadline)
+                        async with asyncio.timeout(deadline):  # no task per call (wait_for's)
+                            return await op(entry.session)
                     except TimeoutError:
                         tries -= 1
                         entry.synced = None  # the agent may have restarted: resync first
@@ -296,34 +299,147 @@ class GufoBackend(WalkingBackend):
         except ValueError as exc:
             raise ProtocolError(target.label, f"{exc} from {target.where}") from exc
 
+    async def bulkwalk_many(
+        self, target: SnmpTarget, oids: Sequence[str],
+        max_repetitions: int = DEFAULT_MAX_REPETITIONS,
+    ) -> list[dict[str, SnmpValue]]:  # fmt: skip
+        """The walks one after another on the target's session under one slot and lock (the
+        interfaces set reads six columns a poll)."""
+        if max_repetitions < 1:
+            raise ValueError("max_repetitions must be at least 1")
+        ops = [self._walk_op(target, oid, max_repetitions) for oid in oids]
+
+        async def op(session: SnmpSession) -> list[dict[str, SnmpValue]]:
+            return [await one(session) for one in ops]
+
+        deadline = max(60.0, target.profile.timeout * 30) * max(1, len(oids))
+        try:
+            return await self._call(target, op, deadline)
+        except ValueError as exc:
+            raise ProtocolError(target.label, f"{exc} from {target.where}") from exc
+
     async def _walk(
         self, target: SnmpTarget, oid: str, max_repetitions: int | None
     ) -> dict[str, SnmpValue]:
-        root = oid_text(oid)
-        oid_tuple(root)
-        label, where = target.label, target.where
-
-        async def op(session: SnmpSession) -> dict[str, SnmpValue]:
-            out: dict[str, SnmpValue] = {}
-            pages = (
-                session.getnext(root)
-                if max_repetitions is None
-                else session.getbulk(root, max_repetitions)
-            )
-            async for name, value in pages:
-                if name in out:  # an agent returning what it returned before would loop
-                    raise ProtocolError(
-                        label,
-                        f"SNMP agent at {where} returned {name} twice (OIDs not "
-                        "increasing); the agent is broken",
-                    )
-                out[name] = value if isinstance(value, int) else convert(value)
-            return out
-
+        op = self._walk_op(target, oid, max_repetitions)
         # a walk is many PDUs, each under gufo's own timeout: the outer bound only has to
         # stop a walk that never ends
         deadline = max(60.0, target.profile.timeout * 30)
         try:
             return await self._call(target, op, deadline)
         except ValueError as exc:
-            raise ProtocolError(label, f"{exc} from {where}") from exc
+            raise ProtocolError(target.label, f"{exc} from {target.where}") from exc
+
+    @staticmethod
+    def _walk_op(
+        target: SnmpTarget, oid: str, max_repetitions: int | None
+    ) -> Callable[[SnmpSession], Awaitable[dict[str, SnmpValue]]]:
+        root = oid_text(oid)
+        oid_tuple(root)
+        label, where = target.label, target.where
+
+        def twice(name: str) -> ProtocolError:  # an agent returning an OID again would loop
+            return ProtocolError(
+                label, f"SNMP agent at {where} returned {name} twice (OIDs not increasing); "
+                "the agent is broken",
+            )  # fmt: skip
+
+        async def op(session: SnmpSession) -> dict[str, SnmpValue]:
+            out: dict[str, SnmpValue] = {}
+            if max_repetitions is not None and _fast_bulk_ok(session):
+                # aclosing: a refused reply stops the socket watch now, not at garbage collection
+                async with aclosing(_bulk_pages(session, root, max_repetitions)) as replies:
+                    async for page in replies:
+                        n = len(out)
+                        out.update(page)
+                        if len(out) != n + len(page):  # rare: the agent repeated an OID
+                            names = [name for name, _ in page]
+                            again = [x for x in names if names.count(x) > 1]
+                            raise twice(again[0] if again else names[0])  # else: earlier reply's
+                        for name, value in page:  # numbers stay as gufo gives them
+                            if type(value) is not int:
+                                out[name] = convert(value)
+                return out
+            pages = (
+                session.getnext(root)
+                if max_repetitions is None
+                else session.getbulk(root, max_repetitions)
+            )
+            async for name, value in pages:
+                if name in out:
+                    raise twice(name)
+                out[name] = value if isinstance(value, int) else convert(value)
+            return out
+
+        return op
+
+
+# ---------------------------------------------------------------------------------------
+# GETBULK walks a page at a time
+#
+# gufo's public iterator hands out one varbind per ``__anext__`` (a coroutine step, a list
+# pop, a closure per varbind) and registers the socket with the event loop and starts an
+# ``asyncio.wait_for`` task for every PDU; on a 50-port switch that was most of the poller's
+# CPU (bench/poll_bench.py, the prometheus-snmp-exporter comparison). The same requests and
+# decoding (gufo's Rust ``send_get_bulk``/``recv_get_bulk`` on its ``GetIter``), but a page of
+# varbinds per PDU, the socket watched once per walk and the timeout a timer handle. It uses
+# three attributes of gufo-snmp 0.13's SnmpSession (``_sock``, ``_fd``, ``_policer``; the
+# version is pinned in setup.cfg); any other shape falls back to the public iterator.
+
+
+def _fast_bulk_ok(session: SnmpSession) -> bool:
+    return (
+        getattr(session, "_policer", True) is None
+        and hasattr(session, "_fd")
+        and hasattr(getattr(session, "_sock", None), "send_get_bulk")
+    )
+
+
+async def _bulk_pages(
+    session: SnmpSession, root: str, max_repetitions: int
+) -> AsyncGenerator[list[tuple[str, Any]], None]:
+    """The varbinds under ``root``, one GETBULK reply at a time (TimeoutError as gufo's)."""
+    sock: Any = session._sock
+    fd: int = session._fd
+    timeout: float = session._timeout
+    ctx = GetIter(root, max_repetitions)
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[None] | None = None
+
+    def readable() -> None:
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def expire() -> None:
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(TimeoutError())
+
+    loop.add_reader(fd, readable)
+    try:
+        while True:
+            try:
+                sock.send_get_bulk(ctx)
+            except BlockingIOError:  # the send buffer is full: let gufo wait for it
+                await session._send(lambda: sock.send_get_bulk(ctx))
+            while True:  # wait until readable, then read (a stray datagram: wait again)
+                waiter = loop.create_future()
+                timer = loop.call_later(timeout, expire)
+                try:
+                    await waiter
+                finally:
+                    timer.cancel()
+                    waiter = None
+                try:
+                    page = sock.recv_get_bulk(ctx)
+                    break
+                except BlockingIOError:
+                    continue
+            if not page:
+                return
+            if page[-1] is None:  # the end of the subtree (or of the agent's view)
+                if len(page) > 1:
+                    yield page[:-1]
+                return
+            yield page
+    finally:
+        loop.remove_reader(fd)

@@ -28,6 +28,7 @@ from govnet.errors import (
     ProtocolError,
     TransportError,
 )
+from govnet.i18n import _
 from govnet.inventory.model import Device, JumpHost
 from govnet.platforms import Platform, get_platform
 from govnet.secrets import REDACTOR
@@ -373,18 +374,21 @@ def translate(
     timeout = timeout or device.timeout
     text = REDACTOR(str(exc)).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if isinstance(exc, NetmikoAuthenticationException | paramiko.AuthenticationException):
-        return AuthError(name, f"authentication failed at {where}; check the credentials reference")
+        return AuthError(
+            name,
+            _("authentication failed at {where}; check the credentials reference", where=where),
+        )
     if isinstance(exc, ReadTimeout):
         if looks_garbled(transcript):
             return garbled(device, where)
         if conn is not None and _closed(conn):
             return dropped(device, where)
-        waited = f" after {read_timeout:g} s" if read_timeout else ""
+        waited = _(" after {seconds} s", seconds=f"{read_timeout:g}") if read_timeout else ""
         return DeviceTimeout(
             name,
-            f"timed out{waited} waiting for the prompt from {where}; "
-            "the device is slow or stopped answering",
-        )
+            _("timed out{waited} waiting for the prompt from {where}; the device is slow or "
+              "stopped answering", waited=waited, where=where),
+        )  # fmt: skip
     if isinstance(exc, ReadException) and "closed" in str(exc).lower():
         return dropped(device, where)
     if isinstance(exc, ValueError) and "prompt not found" in str(exc).lower():
@@ -395,12 +399,22 @@ def translate(
         return _banner_failure(device, where, timeout)
     if isinstance(exc, NetmikoTimeoutException):
         return DeviceTimeout(
-            name, f"connection to {where} timed out after {timeout:g} s; check reachability"
+            name,
+            _(
+                "connection to {where} timed out after {seconds} s; check reachability",
+                where=where,
+                seconds=f"{timeout:g}",
+            ),
         )
     if isinstance(exc, ConnectionRefusedError):
-        return ConnectError(name, f"connection refused at {where}; is SSH enabled on that port?")
+        return ConnectError(
+            name, _("connection refused at {where}; is SSH enabled on that port?", where=where)
+        )
     if isinstance(exc, socket.timeout | TimeoutError):
-        return DeviceTimeout(name, f"timed out after {timeout:g} s talking to {where}")
+        return DeviceTimeout(
+            name, _("timed out after {seconds} s talking to {where}", seconds=f"{timeout:g}",
+                    where=where)
+        )  # fmt: skip
     broken = isinstance(exc, OSError | EOFError | paramiko.SSHException)
     if broken and conn is not None and _closed(conn):
         return dropped(device, where)
@@ -411,7 +425,9 @@ def translate(
             return garbled(device, where)
         return ProtocolError(name, f"unexpected reply from {where}: {text}")
     if isinstance(exc, OSError):
-        return ConnectError(name, f"cannot connect to {where}: {exc.strerror or text}")
+        return ConnectError(
+            name, _("cannot connect to {where}: {reason}", where=where, reason=exc.strerror or text)
+        )
     return ProtocolError(name, f"{type(exc).__name__} talking to {where}: {text}")
 
 

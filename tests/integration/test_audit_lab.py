@@ -22,6 +22,10 @@ SEEDED = {
     ("int-acc-town", "mgmt.ssh-only"),
     ("int-acc-town", "snmp.no-default-community"),
     ("int-acc-town", "snmp.v3-only"),
+    # the Ruijie switch and the firewalls (inventory/lab.yaml header)
+    ("int-acc-east", "mgmt.idle-timeout"),
+    ("int-fw-1", "fw.policy-log-syslog"),
+    ("ext-fw-1", "fw.no-any-any-permit"),
 }
 
 
@@ -52,7 +56,8 @@ def test_audit_finds_exactly_the_seeded_violations(lab: Lab, store_env: Path) ->
     assert "no SSH banner" in hung["message"] or "timed out" in hung["message"]
     audited = {f["device"] for f in report["findings"] if f["status"] in ("pass", "fail")}
     assert audited == {"int-core-1", "ext-core-1", "int-agg-east", "ext-agg-east", "int-acc-west",
-                       "ext-acc-west", "int-acc-town"}  # fmt: skip
+                       "ext-acc-west", "int-acc-town", "int-acc-east", "int-fw-1",
+                       "ext-fw-1"}  # fmt: skip
     # the configs fetched during the audit were kept as backups
     code, out = govnet(lab.inventory_path, "audit", "--from-backup", "-f", "json")
     assert (

@@ -142,7 +142,7 @@ def test_install_and_run_offline_in_a_namespace(bundle: Path, tmp_path: Path, ne
 
     prefix, bindir, etc = tmp_path / "opt" / "govnet", tmp_path / "bin", tmp_path / "etc"
     state, units = tmp_path / "var", tmp_path / "systemd"
-    args = ["--prefix", prefix, "--bin-dir", bindir, "--config-dir", etc, "--state-dir", state,
+    args: list[str | Path] = ["--prefix", prefix, "--bin-dir", bindir, "--config-dir", etc, "--state-dir", state,
             "--systemd-dir", units]  # fmt: skip
     # the admin already has a config: it is kept, the bundle's goes next to it
     mine = f"# mine\ninventory: inventory.yaml\ndb: sqlite:///{state}/govnet.sqlite\nlang: zh\n"

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncssh
 import pytest
 import yaml
 from click.testing import CliRunner, Result
@@ -27,7 +28,6 @@ from click.testing import CliRunner, Result
 from govnet.cli.main import cli
 from govnet.errors import AuthError
 from govnet.inventory import load_inventory
-from govnet.lab.sshsim import asyncssh
 from govnet.transport.hostkeys import HostKey, HostKeyError, KnownHosts
 from govnet.transport.ssh import SshOptions, SshSession
 from tests.conftest import ROOT

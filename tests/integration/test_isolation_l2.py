@@ -26,11 +26,15 @@ ISOLATION_FAILS = {
     ("int-acc-west", "isolation.no-dual-homed-host"),
     ("ext-acc-west", "isolation.no-dual-homed-host"),
     ("pc-west-03", "isolation.no-dual-homed-terminal"),
+    ("int-fw-1", "isolation.no-cross-zone-path"),  # the firewall's seeded cross-zone permit
 }
 BASELINE_FAILS = {
     ("int-acc-town", "huawei.mgmt.ssh-only"),
     ("int-acc-town", "vrp-comware.snmp.no-default-community"),
     ("int-acc-town", "vrp-comware.snmp.v3-only"),
+    ("int-acc-east", "ruijie.mgmt.idle-timeout"),
+    ("int-fw-1", "fw.policy-log-syslog"),
+    ("ext-fw-1", "fw.no-any-any-permit"),
 }
 
 
@@ -109,7 +113,9 @@ def test_audit_with_the_baseline_finds_the_dual_homed_pc_over_ssh(
     assert errors == {"ext-acc-town"}
     static = [f for f in report["findings"] if f["control"] == "isolation.no-cross-zone-path"
               and f["status"] != "skip"]  # fmt: skip
-    assert {f["status"] for f in static} == {"pass", "error"}  # the lab's configs pass
+    # the switches' configs pass; int-fw-1 fails on its policy; the hung switch is an error
+    assert {f["device"] for f in static if f["status"] == "fail"} == {"int-fw-1"}
+    assert {f["status"] for f in static} == {"pass", "fail", "error"}
     finding = next(f for f in report["findings"]
                    if (f["device"], f["rule"]) == ("int-acc-west", "isolation.no-dual-homed-host"))  # fmt: skip
     assert "ext-acc-west GigabitEthernet0/5" in finding["message"]

@@ -36,7 +36,7 @@ def ssh_devices(lab: Lab) -> list[str]:
 
 def test_netmiko_reads_every_lab_device_config(lab: Lab) -> None:
     names = ssh_devices(lab)
-    assert len(names) == 9
+    assert len(names) == 12  # with the Ruijie switch and the two firewalls
     for name in names:
         device = lab.inventory.devices[name]
         with SshSession(device) as s:
@@ -100,7 +100,7 @@ def test_snmp_get_sysdescr_from_every_agent(lab: Lab) -> None:
         return out
 
     results = asyncio.run(all_gets())
-    assert len(results) == 12
+    assert len(results) == 15
     for name, values in results.items():
         assert isinstance(values, dict) and str(values["1.3.6.1.2.1.1.5.0"]) == name, values
         assert str(values["1.3.6.1.2.1.1.1.0"]), name  # sysDescr present

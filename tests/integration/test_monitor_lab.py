@@ -15,7 +15,7 @@ import textwrap
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 
@@ -41,8 +41,15 @@ from tests.conftest import LAB_INVENTORY
 pytestmark = pytest.mark.integration
 
 BACKENDS = ["pysnmp", "gufo"]
-FAST = {"timeout": 0.15, "retries": 0}
-PATIENT = {"timeout": 2.0, "retries": 1}
+
+
+class SnmpTiming(TypedDict):
+    timeout: float
+    retries: int
+
+
+FAST: SnmpTiming = {"timeout": 0.15, "retries": 0}
+PATIENT: SnmpTiming = {"timeout": 2.0, "retries": 1}
 
 RULES = """
 rules:
@@ -330,5 +337,61 @@ def test_device_behind_a_down_uplink_is_suppressed(tmp_path: Path, backend: str)
             assert not firing["device-down|int-agg-east|"]["suppressed"]
             town = firing["device-down|int-acc-town|"]
             assert town["suppressed"] and town["suppressed_by"] == "behind int-agg-east (down)"
+
+    asyncio.run(scenario())
+
+
+# ------------------------------------------------------------------------ device health
+
+
+def test_seeded_hot_switch_failed_fan_and_failed_psu_raise_the_shipped_alerts(
+    tmp_path: Path, backend: str
+) -> None:
+    """The lab's seeded faults (inventory/lab-data/*/lab.yaml), read from each vendor's MIB by
+    the health set and judged by the shipped alert rules (playbooks/alerts.yaml)."""
+    names = ["int-agg-east", "ext-core-1", "ext-agg-east", "int-acc-west", "ext-acc-west"]
+    specs, inv = lab_specs(tmp_path, names)
+    shipped = (Path(__file__).resolve().parents[2] / "playbooks" / "alerts.yaml").read_text()
+
+    async def scenario() -> None:
+        async with rig(tmp_path, backend, specs, fast_devices(inv, specs, patient=True),
+                       rules=shipped) as r:  # fmt: skip
+            first = await r.poller.poll_all()
+            got = samples(first)
+            latest = {(x.device, m, i): v for x in first for m, i, v, _ in x.latest}
+            # Huawei (HUAWEI-ENTITY-EXTENT-MIB), names from entPhysicalName
+            assert got[("int-agg-east", "temperature_c", "MPU Board 0")] == 78.0
+            assert got[("int-agg-east", "cpu_pct", "MPU Board 0")] == 93.0
+            assert latest[("int-agg-east", "fan_ok", "FAN1")] == 1.0
+            assert latest[("int-agg-east", "psu_ok", "PWR2")] == 1.0
+            # H3C (HH3C-ENTITY-EXT-MIB error status by entity class)
+            assert latest[("ext-core-1", "fan_ok", "Fan 2")] == 0.0
+            assert latest[("ext-core-1", "fan_ok", "Fan 1")] == 1.0
+            assert latest[("ext-core-1", "psu_ok", "Power 1")] == 1.0
+            assert got[("int-acc-west", "temperature_c", "Board 1")] == 41.0
+            # Cisco (ENVMON, MEMORY-POOL, PROCESS with cpmCPUTotalPhysicalIndex → entity)
+            assert latest[("ext-agg-east", "psu_ok", "Sw1, PS2")] == 0.0
+            assert got[("ext-agg-east", "cpu_pct", "Switch 1")] == 12.0
+            assert got[("ext-agg-east", "mem_used_pct", "Processor")] == 38.0
+            assert ("int-agg-east", "temperature_c", "Chassis") not in got  # 0: no sensor
+            fired: dict[str, float] = {}
+            start = r.clock.time()
+            while r.clock.time() - start < 11 * 60:
+                await r.step(30)
+                for key in r.firing():
+                    fired.setdefault(key, r.clock.time() - start)
+            assert fired["fan-failed|ext-core-1|Fan 2"] <= 30  # at once
+            assert fired["psu-failed|ext-agg-east|Sw1, PS2"] <= 30
+            assert 120 <= fired["device-temperature-high|int-agg-east|MPU Board 0"] <= 150
+            assert 600 <= fired["cpu-high|int-agg-east|MPU Board 0"] <= 630  # its 10 min
+            health = {k for k in fired if not k.startswith(("link-", "device-rebooted"))}
+            assert health == {
+                "fan-failed|ext-core-1|Fan 2",
+                "psu-failed|ext-agg-east|Sw1, PS2",
+                "device-temperature-high|int-agg-east|MPU Board 0",
+                "cpu-high|int-agg-east|MPU Board 0",
+            }
+            alert = r.firing()["fan-failed|ext-core-1|Fan 2"]
+            assert alert["severity"] == "high" and alert["message"] == "fan Fan 2 failed"
 
     asyncio.run(scenario())

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -183,8 +184,9 @@ def section(running: str, header: str) -> set[str]:
     }
 
 
-def as_json(out: str) -> dict:  # type: ignore[type-arg]
-    return json.loads(out[out.index("{") :])
+def as_json(out: str) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(out[out.index("{") :])
+    return doc
 
 
 def test_baseline_brings_the_noncompliant_switch_to_a_clean_audit(plab: ProvLab) -> None:

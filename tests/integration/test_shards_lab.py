@@ -10,13 +10,13 @@ the same rows, never resolved and never opened twice, taken over by the new hold
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
 import json
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 

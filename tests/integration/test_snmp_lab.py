@@ -11,7 +11,7 @@ import asyncio
 import ipaddress
 import shutil
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -32,7 +32,7 @@ AUTH_KEY = "lab-auth-key-01"
 PRIV_KEY = "lab-priv-key-01"
 TIMEOUT = 0.4
 
-SWITCH_TABLES = {
+SWITCH_TABLES: dict[str, list[dict[str, Any]]] = {
     "interfaces": [
         {"name": "GigabitEthernet0/0/1", "description": "pc-01", "speed": 1000},
         {"name": "GigabitEthernet0/0/2", "description": "pc-02", "speed": 100},
@@ -167,7 +167,7 @@ def target(lab: SnmpLab, name: str, profile: SnmpProfileSpec) -> snmp.SnmpTarget
     return snmp.SnmpTarget(host, port, profile, name)
 
 
-def run(scenario: Callable[[], Awaitable[None]]) -> None:
+def run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
     asyncio.run(scenario())
 
 

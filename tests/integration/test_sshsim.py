@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import paramiko
 import pytest
-from netmiko import ConnectHandler
+from netmiko import BaseConnection, ConnectHandler
 from netmiko.exceptions import (
     ConfigInvalidException,
     NetmikoAuthenticationException,
@@ -35,6 +36,14 @@ pytestmark = pytest.mark.integration
 
 T = TypeVar("T")
 USER, PASSWORD = "admin", "Lab-pw-2024"
+
+
+def server_key(conn: BaseConnection) -> str:
+    """The base64 host key the SSH server showed this netmiko connection."""
+    channel = conn.remote_conn
+    assert isinstance(channel, paramiko.Channel)
+    key: str = channel.get_transport().get_remote_server_key().get_base64()
+    return key
 
 
 def free_port() -> int:
@@ -413,7 +422,7 @@ def test_restart_keeps_config_and_host_key_and_stop_closes_sessions(tmp_path: Pa
             username=USER,
             password=PASSWORD,
         )
-        fingerprint = c.remote_conn.get_transport().get_remote_server_key().get_base64()
+        fingerprint = server_key(c)
         c.send_config_set(["hostname EDGE9", "logging host 10.9.9.9"])
         hung = socket.create_connection(("127.0.0.1", devices[1].port), timeout=2)
         loop.run(sim.stop())
@@ -436,7 +445,7 @@ def test_restart_keeps_config_and_host_key_and_stop_closes_sessions(tmp_path: Pa
             )
             assert c.find_prompt() == "EDGE9#"
             assert "logging host 10.9.9.9" in c.send_command("show running-config")
-            assert c.remote_conn.get_transport().get_remote_server_key().get_base64() == fingerprint
+            assert server_key(c) == fingerprint
             c.disconnect()
         finally:
             loop.run(again.stop())

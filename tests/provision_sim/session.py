@@ -76,8 +76,11 @@ class ShellSession:
     def close(self) -> None:
         pass
 
+    def send(self, command: str, read_timeout: float | None = None) -> str:
+        return self.shell.run(command)
+
     def fetch(self, what: str) -> str:
-        return self.shell.run(self.platform.command(what) or "")
+        return self.send(self.platform.command(what) or "")
 
     def configure(self, lines: list[str]) -> str:
         prompt = self.shell.handle(self.platform.config_enter or "")

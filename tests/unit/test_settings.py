@@ -95,6 +95,29 @@ def test_config_keys_and_relative_paths(tmp_path: Path) -> None:
     assert resolve({}).playbooks_dir == shipped_playbooks()
 
 
+def test_broker_key_keeps_its_password_by_reference(tmp_path: Path) -> None:
+    """``broker:`` for distributed audits; its password as a secret reference, never in the
+    URL; GOVNET_BROKER overrides the file."""
+    path = write(
+        tmp_path / "govnet.yaml",
+        "broker: redis://10.0.0.5:6379/0\nbroker_password: env:GOVNET_REDIS_PW\n",
+    )
+    s = resolve({}, load_config(path), path)
+    assert s.broker == "redis://10.0.0.5:6379/0"
+    assert s.broker_password is not None and s.broker_password.ref == "env:GOVNET_REDIS_PW"
+    assert resolve({"GOVNET_BROKER": "redis://127.0.0.1:6380/1"}, load_config(path)).broker == (
+        "redis://127.0.0.1:6380/1"
+    )
+    for bad, why in [
+        ("broker: redis://:hunter2@h:6379/0\n", "no password in the URL"),
+        ("broker: amqp://h\n", "must be a redis:// or rediss:// URL"),
+        ("broker: redis://h\nbroker_password: hunter2\n", "plain-text secrets are not allowed"),
+    ]:
+        with pytest.raises(ConfigError) as info:
+            load_config(write(path, bad))
+        assert why in str(info.value.diagnostics), bad
+
+
 def test_environment_beats_config_file(tmp_path: Path) -> None:
     path = write(tmp_path / "govnet.yaml", "inventory: a.yaml\ndb: sqlite:///a\nlang: en\n"
                                            "templates: t\n")  # fmt: skip
@@ -132,15 +155,15 @@ def test_unknown_key_and_bad_values_name_file_and_line(tmp_path: Path) -> None:
         load_config(path)
     lines = [str(d) for d in info.value.diagnostics]
     assert lines == [
-        f"{path}:2:1: inventroy: unknown key (known: db, inventory, lang, limits, playbooks, remote_write, "
-        "templates, timezone); did you mean 'inventory'?",
+        f"{path}:2:1: inventroy: unknown key (known: broker, broker_password, db, inventory, lang, limits, "
+        "playbooks, remote_write, templates, timezone); did you mean 'inventory'?",
         f"{path}:3:1: lang: Input should be 'zh' or 'en', got 'fr'",
         f"{path}:4:1: timezone: unknown time zone 'Mars/Olympus' (e.g. Asia/Shanghai)",
         f"{path}:5:1: db: Input should be a valid string, got 5",
     ]
     code, out, err = run("inventory", "validate", env={"GOVNET_CONFIG": str(path)})
     assert code == 2 and out == ""
-    assert f"{path}:2:1: inventroy: unknown key" in err and "4 error(s) in config file" in err
+    assert f"{path}:2:1: inventroy: unknown key" in err and "4 errors in config file" in err
     assert "Traceback" not in err
 
 

@@ -24,6 +24,7 @@ from govnet.checks.fleet import FleetContext, fleet_of
 from govnet.checks.playbook import load_playbooks
 from govnet.checks.registry import CheckResult, register
 from govnet.errors import GovnetError
+from govnet.i18n import _
 from govnet.inventory.model import Device
 
 if TYPE_CHECKING:
@@ -84,6 +85,8 @@ class AntivirusKind:
         from govnet.av.operations import AvFleet
 
         if ctx is None or not isinstance(data, AvFleet):
-            return CheckResult.errored("antivirus data was not prepared (run it with govnet audit)")
+            return CheckResult.errored(
+                _("antivirus data was not prepared (run it with govnet audit)")
+            )
         verdict = data.assess(device, params.policy, ctx.now).verdicts[params.test]
         return CheckResult(verdict.status, verdict.evidence, verdict.message)

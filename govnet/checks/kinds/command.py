@@ -28,6 +28,7 @@ from govnet.checks.registry import CheckResult, register
 from govnet.collect import ntc
 from govnet.collect.ntc import template_for
 from govnet.core.vocabulary import Evidence
+from govnet.i18n import _
 from govnet.inventory.model import Device
 from govnet.platforms import platforms
 from govnet.validation import Strict
@@ -187,19 +188,23 @@ class CommandKind:
         command = resolve_command(device.platform, params)
         if command is None:
             return CheckResult.errored(
-                f"platform {device.platform} has no {params.command!r} command; "
-                "give it under 'commands'"
-            )
+                _("platform {platform} has no {command!r} command; give it under 'commands'",
+                  platform=device.platform, command=params.command)
+            )  # fmt: skip
         output = facts.outputs.get(command)
         if output is None:
-            return CheckResult.errored(f"the output of {command!r} was not collected")
+            return CheckResult.errored(
+                _("the output of {command!r} was not collected", command=command)
+            )
         key = f"command.rows:{params.parse}:{command}"
         try:
             rows = facts.cache.get(key)
             if rows is None:
                 rows = facts.cache[key] = parse_rows(device.platform, command, output, params.parse)
         except ParseError as exc:
-            return CheckResult.errored(f"cannot parse the output of {command!r}: {exc}")
+            return CheckResult.errored(
+                _("cannot parse the output of {command!r}: {exc}", command=command, exc=exc)
+            )
         return evaluate_rows(rows, params, command)
 
 
@@ -210,31 +215,38 @@ def evaluate_rows(rows: list[Row], params: CommandParams, command: str = "") -> 
         for cond in [*params.where, *params.expect]:
             if cond.field not in fields:
                 return CheckResult.errored(
-                    f"field {cond.field!r} is not in the parsed output of {command!r} "
-                    f"(fields: {', '.join(sorted(fields))})"
-                )
+                    _("field {field!r} is not in the parsed output of {command!r} (fields: "
+                      "{fields})", field=cond.field, command=command,
+                      fields=", ".join(sorted(fields)))
+                )  # fmt: skip
     selected = [r for r in rows if all(c.holds(r) for c in params.where)]
     problems: list[str] = []
     evidence: list[Evidence] = []
     if len(selected) < params.min_rows:
-        problems.append(f"{len(selected)} row(s), at least {params.min_rows} required")
+        problems.append(
+            _("{n} row(s), at least {min_rows} required", n=len(selected), min_rows=params.min_rows)
+        )
     for test in params.expect:
         what = test.describe()
         passing = [r for r in selected if test.holds(r)]
         if test.quantifier == "all":
             offending = [r for r in selected if not test.holds(r)]
             if offending:
-                problems.append(f"{len(offending)} of {len(selected)} row(s) fail {what}")
+                problems.append(_("{bad} of {n} row(s) fail {what}", bad=len(offending),
+                                  n=len(selected), what=what))  # fmt: skip
                 evidence += [Evidence(_show(r), None, f"fails {what}") for r in offending]
         elif test.quantifier == "none":
             if passing:
-                problems.append(f"{len(passing)} row(s) match {what}")
+                problems.append(_("{n} row(s) match {what}", n=len(passing), what=what))
                 evidence += [Evidence(_show(r), None, f"matches {what}") for r in passing]
         elif not passing:
-            problems.append(f"no row of {len(selected)} has {what}")
+            problems.append(_("no row of {n} has {what}", n=len(selected), what=what))
     if problems:
         extra = len(evidence) - MAX_EVIDENCE
-        message = "; ".join(problems) + (f" ({extra} more rows not shown)" if extra > 0 else "")
+        more = _(" ({extra} more rows not shown)", extra=extra) if extra > 0 else ""
+        message = _("; ").join(problems) + more
         return CheckResult.failed(message, evidence[:MAX_EVIDENCE])
     shown = [Evidence(_show(r)) for r in selected[:MAX_EVIDENCE]]
-    return CheckResult.passed(f"{len(selected)} row(s) of {command!r} comply", shown)
+    return CheckResult.passed(
+        _("{n} row(s) of {command!r} comply", n=len(selected), command=command), shown
+    )

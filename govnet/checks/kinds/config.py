@@ -35,6 +35,7 @@ from govnet.checks.facts import DeviceFacts
 from govnet.checks.registry import CheckResult, register
 from govnet.core.configtext import ParsedConfig, parse_config
 from govnet.core.vocabulary import Evidence
+from govnet.i18n import _
 from govnet.inventory.model import Device
 from govnet.platforms import platforms
 from govnet.validation import Listed, Strict, check_regex
@@ -257,18 +258,20 @@ def _test_scope(
         if hit is None:
             ok = False
             out.fail(
-                f"{_where(cfg, header)}no line matches {pattern.pattern!r}",
+                _("{where}no line matches {pattern!r}", where=_where(cfg, header),
+                  pattern=pattern.pattern),
                 _missing(cfg, header, f"no line matches {pattern.pattern}"),
-            )
+            )  # fmt: skip
         elif out.has_room():
             out.good.append(_line(cfg, hit[0]))
     for pattern in clause.must_not_match:
         for index, _m in cfg.search(pattern, lo, hi):
             ok = False
             out.fail(
-                f"{_where(cfg, header)}{cfg.texts[index]!r} matches {pattern.pattern!r}",
+                _("{where}line {number}: {line!r} matches {pattern!r}", where=_where(cfg, header),
+                  number=cfg.numbers[index], line=cfg.texts[index], pattern=pattern.pattern),
                 _line(cfg, index, f"must not match {pattern.pattern}"),
-            )
+            )  # fmt: skip
     if clause.value is not None:
         ok = _test_value(cfg, clause.value, platform, lo, hi, header, out) and ok
     return ok
@@ -307,7 +310,7 @@ def _judge_values(
         default = test.default.get(platform)
         if default is None:
             out.fail(
-                f"{where}no line matches {test.match.pattern!r}",
+                _("{where}no line matches {pattern!r}", where=where, pattern=test.match.pattern),
                 _missing(cfg, header, f"no line matches {test.match.pattern}"),
             )
             return False
@@ -321,7 +324,14 @@ def _judge_values(
         shown = "?" if v is None else _fmt(v)
         need = test.bounds()
         out.fail(
-            f"{where}platform default {default!r} = {shown}{unit}, required {need}",
+            _(
+                "{where}platform default {default!r} = {shown}{unit}, required {need}",
+                where=where,
+                default=default,
+                shown=shown,
+                unit=unit,
+                need=need,
+            ),
             _missing(cfg, header, f"{note} = {shown}{unit}, required {need}"),
         )
         return False
@@ -336,7 +346,15 @@ def _judge_values(
             shown = "?" if v is None else _fmt(v)
             need = test.bounds()
             out.fail(
-                f"{_where(cfg, header)}{cfg.texts[index]!r} = {shown}{unit}, required {need}",
+                _(
+                    "{where}line {number}: {line!r} = {shown}{unit}, required {need}",
+                    where=_where(cfg, header),
+                    number=cfg.numbers[index],
+                    line=cfg.texts[index],
+                    shown=shown,
+                    unit=unit,
+                    need=need,
+                ),
                 _line(cfg, index, f"= {shown}{unit}, required {need}"),
             )
     return ok
@@ -372,7 +390,7 @@ def _test_clause(cfg: ParsedConfig, clause: _ClauseFields, platform: str) -> _Ou
         if clause.when_absent == "pass":
             return _Outcome(True, good=[Evidence(note)])
         out = _Outcome()
-        out.fail(note, Evidence(note))
+        out.fail(_("no section matches {pattern}", pattern=clause.section.pattern), Evidence(note))
         return out
     if clause.quantifier == "any":
         results = []
@@ -385,9 +403,9 @@ def _test_clause(cfg: ParsedConfig, clause: _ClauseFields, platform: str) -> _Ou
         for r in results:
             out.bad.extend(r.bad)
         out.problems.append(
-            f"none of {len(results)} section(s) matching {clause.section.pattern!r} complies: "
-            + results[0].problems[0]
-        )
+            _("none of {n} section(s) matching {pattern!r} complies: {first}", n=len(results),
+              pattern=clause.section.pattern, first=results[0].problems[0])
+        )  # fmt: skip
         return out
     return _test_blocks(cfg, clause, platform, blocks)
 
@@ -415,7 +433,11 @@ def _test_blocks(
         for block, index in zip(blocks, found, strict=True):
             if index < 0:
                 out.fail(
-                    f"{_where(cfg, block)}no line matches {pattern.pattern!r}",
+                    _(
+                        "{where}no line matches {pattern!r}",
+                        where=_where(cfg, block),
+                        pattern=pattern.pattern,
+                    ),
                     _missing(cfg, block, f"no line matches {pattern.pattern}"),
                 )
             elif out.has_room():
@@ -427,7 +449,13 @@ def _test_blocks(
                 block = top_of[index]
                 if block != index and block in wanted:
                     out.fail(
-                        f"{_where(cfg, block)}{cfg.texts[index]!r} matches {pattern.pattern!r}",
+                        _(
+                            "{where}line {number}: {line!r} matches {pattern!r}",
+                            where=_where(cfg, block),
+                            number=cfg.numbers[index],
+                            line=cfg.texts[index],
+                            pattern=pattern.pattern,
+                        ),
                         _line(cfg, index, f"must not match {pattern.pattern}"),
                     )
     test = clause.value
@@ -471,13 +499,15 @@ def evaluate_config(cfg: ParsedConfig, params: ConfigParams, platform: str) -> C
     extra = total - MAX_EVIDENCE
     shown = evidence[:MAX_EVIDENCE]
     if ok:
-        message = "compliant" + (f" ({extra} more lines not shown)" if extra > 0 else "")
+        message = _("compliant") + (
+            _(" ({extra} more lines not shown)", extra=extra) if extra > 0 else ""
+        )
         return CheckResult.passed(message, shown)
-    message = "; ".join(problems[:3])
+    message = _("; ").join(problems[:3])
     if len(problems) > 3:
-        message += f"; and {len(problems) - 3} more"
+        message += _("; and {n} more", n=len(problems) - 3)
     if extra > 0:
-        message += f" ({extra} more lines of evidence not shown)"
+        message += _(" ({extra} more lines of evidence not shown)", extra=extra)
     return CheckResult.failed(message, shown)
 
 
@@ -491,9 +521,9 @@ class ConfigKind:
     def evaluate(self, device: Device, facts: DeviceFacts, params: ConfigParams) -> CheckResult:
         cfg = parsed(facts, device.platform)
         if cfg is None:
-            return CheckResult.errored("the running configuration was not collected")
+            return CheckResult.errored(_("the running configuration was not collected"))
         if not len(cfg):
-            return CheckResult.errored("the running configuration is empty")
+            return CheckResult.errored(_("the running configuration is empty"))
         return evaluate_config(cfg, params, device.platform)
 
     def required_commands(self, device: Device, params: ConfigParams) -> set[str]:

@@ -46,6 +46,7 @@ from govnet.collect.tables import (
 from govnet.core.configtext import ParsedConfig, parse_config
 from govnet.core.vocabulary import Evidence, Status
 from govnet.errors import GovnetError
+from govnet.i18n import _
 from govnet.inventory.model import Device, Name
 from govnet.inventory.terminals import TERMINAL
 from govnet.isolation.correlate import DualHomed, L2Options, L2Result, UnknownDevice, correlate
@@ -163,10 +164,15 @@ def _dual_evidence(record: DualHomed, here: str | None) -> list[Evidence]:
                 for z, es in record.where.items()
                 if z != zone
             ]
-            seen_elsewhere = f"; also in {' | '.join(others)}" if others else ""
+            seen_elsewhere = _("; also in {others}", others=" | ".join(others)) if others else ""
             out.append(
                 Evidence(
-                    f"{record.mac} in {zone} at {_where(e, record.ips.get(zone, ()))}",
+                    _(
+                        "{mac} in {zone} at {where}",
+                        mac=record.mac,
+                        zone=zone,
+                        where=_where(e, record.ips.get(zone, ())),
+                    ),
                     None,
                     f"{_owner(record)}{seen_elsewhere}",
                 )
@@ -180,14 +186,14 @@ def _dual_summary(record: DualHomed) -> str:
         for zone, entries in record.where.items()
     ]
     if record.owner is not None and record.owner.zone and record.owner.zone not in record.where:
-        parts.append(f"registered in {record.owner.zone}")
+        parts.append(_("registered in {zone}", zone=record.owner.zone))
     name = f" ({record.owner.name})" if record.owner is not None else ""
-    return f"{record.mac}{name}: " + " and ".join(parts)
+    return f"{record.mac}{name}: " + _(" and ").join(parts)
 
 
 def _failed(message: str, evidence: list[Evidence]) -> CheckResult:
     extra = len(evidence) - MAX_EVIDENCE
-    more = f" ({extra} more not shown)" if extra > 0 else ""
+    more = _(" ({extra} more not shown)", extra=extra) if extra > 0 else ""
     return CheckResult.failed(message + more, evidence[:MAX_EVIDENCE])
 
 
@@ -233,21 +239,27 @@ class IsolationL2Kind:
     def evaluate(self, device: Device, facts: DeviceFacts, params: L2Params) -> CheckResult:
         ctx = fleet_of(facts)
         if ctx is None or ctx.inventory is None:
-            return CheckResult.errored("isolation-l2 needs the inventory (run it through an audit)")
+            return CheckResult.errored(
+                _("isolation-l2 needs the inventory (run it through an audit)")
+            )
         if ctx.source != "live":
             return CheckResult(
                 Status.SKIP,
                 (),
-                "not applicable: ARP/MAC tables are read live, not from saved files",
+                _("not applicable: ARP/MAC tables are read live, not from saved files"),
             )
         result = ctx.data.get(NAME, {}).get(_key(params))
         if isinstance(result, str):
-            return CheckResult.errored(f"cannot collect or correlate the ARP/MAC tables: {result}")
+            return CheckResult.errored(
+                _("cannot collect or correlate the ARP/MAC tables: {error}", error=result)
+            )
         if not isinstance(result, L2Result):
-            return CheckResult.errored("the ARP/MAC tables were not collected for this audit")
+            return CheckResult.errored(_("the ARP/MAC tables were not collected for this audit"))
         strange = sorted(set(params.zones) - set(ctx.inventory.zones))
         if strange:
-            return CheckResult.errored(f"zones {', '.join(strange)} are not in the inventory")
+            return CheckResult.errored(
+                _("zones {zones} are not in the inventory", zones=", ".join(strange))
+            )
         watched = set(params.zones) or {
             z for z in ctx.inventory.zones if isolated_from(ctx.inventory, z)
         }
@@ -255,58 +267,78 @@ class IsolationL2Kind:
             return self._terminal(device, result, params)
         tables = result.tables.get(device.name)
         if tables is None:
-            return CheckResult.errored("no ARP/MAC tables were collected from this device")
+            return CheckResult.errored(_("no ARP/MAC tables were collected from this device"))
         if tables.error is not None:
-            return CheckResult.errored(f"cannot read the ARP/MAC tables: {tables.error}")
+            return CheckResult.errored(
+                _("cannot read the ARP/MAC tables: {error}", error=tables.error)
+            )
         n = len(tables.entries)
         if params.detect == "dual-homed":
             records = result.dual_by_device.get(device.name, [])
             if not records:
                 return CheckResult.passed(
-                    f"{n} table entries ({tables.via}); no MAC here is also in a zone isolated "
-                    f"from {device.zone}"
-                )
+                    _("{n} table entries ({via}); no MAC here is also in a zone isolated from "
+                      "{zone}", n=n, via=tables.via, zone=device.zone)
+                )  # fmt: skip
             evidence = [ev for r in records for ev in _dual_evidence(r, device.name)]
             summary = "; ".join(_dual_summary(r) for r in records[:5])
             return _failed(
-                f"{len(records)} MAC(s) seen in zones isolated from each other: {summary}",
+                _(
+                    "{n} MAC(s) seen in zones isolated from each other: {summary}",
+                    n=len(records),
+                    summary=summary,
+                ),
                 evidence,
             )
         if device.zone not in watched:
             return CheckResult(
                 Status.SKIP,
                 (),
-                f"not applicable: zone {device.zone} is not checked for unknown MACs",
+                _("not applicable: zone {zone} is not checked for unknown MACs", zone=device.zone),
             )
         unknown = [u for u in result.unknown_by_device.get(device.name, []) if u.zone in watched]
         if not unknown:
             return CheckResult.passed(
-                f"{n} table entries ({tables.via}); every MAC is a known terminal or device"
-            )
+                _("{n} table entries ({via}); every MAC is a known terminal or device", n=n,
+                  via=tables.via)
+            )  # fmt: skip
         evidence = [
-            Evidence(f"{u.mac} at {_where(e, u.ips)}", None, f"unknown MAC in zone {u.zone}")
+            Evidence(
+                _("{mac} at {where}", mac=u.mac, where=_where(e, u.ips)),
+                None,
+                _("unknown MAC in zone {zone}", zone=u.zone),
+            )
             for u in unknown
             for e in u.where
             if e.device == device.name
         ]
         macs = ", ".join(u.mac for u in unknown[:10])
         return _failed(
-            f"{len(unknown)} MAC(s) in zone {device.zone} that are no inventory terminal or "
-            f"device: {macs}",
+            _(
+                "{n} MAC(s) in zone {zone} that are no inventory terminal or device: {macs}",
+                n=len(unknown),
+                zone=device.zone,
+                macs=macs,
+            ),
             evidence,
         )
 
     @staticmethod
     def _terminal(device: Device, result: L2Result, params: L2Params) -> CheckResult:
         if params.detect != "dual-homed":
-            return CheckResult(Status.SKIP, (), "not applicable: terminals are known by definition")
+            return CheckResult(
+                Status.SKIP, (), _("not applicable: terminals are known by definition")
+            )
         record = result.dual_by_mac.get(device.mac or "")
         if record is not None:
             return _failed(
-                f"seen in zones isolated from each other: {_dual_summary(record)}",
+                _(
+                    "seen in zones isolated from each other: {summary}",
+                    summary=_dual_summary(record),
+                ),
                 _dual_evidence(record, None),
             )
         zones = result.zones_by_owner.get(device.name)
         if not zones:
-            return CheckResult.passed("not seen in the ARP/MAC tables read")
-        return CheckResult.passed(f"seen only in {', '.join(sorted(zones))}")
+            return CheckResult.passed(_("not seen in the ARP/MAC tables read"))
+        return CheckResult.passed(_("seen only in {zones}", zones=", ".join(sorted(zones))))

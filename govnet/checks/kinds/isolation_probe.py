@@ -28,6 +28,7 @@ from govnet.checks.registry import CheckResult, register
 from govnet.core.vocabulary import Evidence, Status
 from govnet.durations import Duration, format_age, format_duration
 from govnet.errors import GovnetError
+from govnet.i18n import _
 from govnet.inventory.model import Device
 from govnet.validation import Strict
 
@@ -68,32 +69,39 @@ class IsolationProbeKind:
     def prepare(self, ctx: FleetContext, rules: Sequence[Any]) -> None:
         """Read the newest probe run per zone once for the whole audit."""
         if ctx.store is None:
-            ctx.data[KIND] = "no store: probe results are read from the store (drop --no-store)"
+            ctx.data[KIND] = _("no store: probe results are read from the store (drop --no-store)")
             return
         from govnet.isolation.probe.results import newest_runs
 
         try:
             ctx.data[KIND] = newest_runs(ctx.store)
         except GovnetError as exc:
-            ctx.data[KIND] = f"cannot read probe results: {exc}"
+            ctx.data[KIND] = _("cannot read probe results: {exc}", exc=exc)
 
     def evaluate(self, device: Device, facts: DeviceFacts, params: Any) -> CheckResult:
         assert isinstance(params, IsolationProbeParams)
         ctx = fleet_of(facts)
         if ctx is None or ctx.inventory is None:
-            return CheckResult.errored("needs the audit's inventory and store (run 'govnet audit')")
+            return CheckResult.errored(
+                _("needs the audit's inventory and store (run 'govnet audit')")
+            )
         inv = ctx.inventory
         zone = inv.zones.get(device.zone)
         forbidden = sorted(zone.isolated_from) if zone else []
         if not forbidden:
-            return CheckResult(Status.SKIP, (), f"zone {device.zone} is isolated from no zone")
+            return CheckResult(
+                Status.SKIP, (), _("zone {zone} is isolated from no zone", zone=device.zone)
+            )
         with_canary = [z for z in forbidden if z in inv.zones and inv.zones[z].canaries]
         if not with_canary:
             return CheckResult(
                 Status.SKIP,
                 (),
-                f"no canary declared in {', '.join(forbidden)}: nothing to probe from "
-                f"{device.zone}",
+                _(
+                    "no canary declared in {zones}: nothing to probe from {zone}",
+                    zones=", ".join(forbidden),
+                    zone=device.zone,
+                ),
             )
         if KIND not in ctx.data:
             self.prepare(ctx, ())
@@ -103,17 +111,27 @@ class IsolationProbeKind:
         from govnet.isolation.probe.results import Verdict
 
         run: ProbeRun | None = data.get(device.zone)
-        hint = f"run 'govnet isolation probe --from {device.zone}' on a host in {device.zone}"
+        hint = _("run 'govnet isolation probe --from {zone}' on a host in {zone}", zone=device.zone)
         if run is None:
             return CheckResult.errored(
-                f"no recent probe: no probe from {device.zone} in the store; {hint}"
+                _(
+                    "no recent probe: no probe from {zone} in the store; {hint}",
+                    zone=device.zone,
+                    hint=hint,
+                )
             )
         age = ctx.now - run.started
         if age.total_seconds() > params.max_age:
             return CheckResult.errored(
-                f"no recent probe: the newest probe from {device.zone} ({run.id}) is "
-                f"{format_age(age)} old, more than {format_duration(params.max_age, parts=2)};"
-                f" {hint}"
+                _(
+                    "no recent probe: the newest probe from {zone} ({run}) is {age} old, more than "
+                    "{max_age}; {hint}",
+                    zone=device.zone,
+                    run=run.id,
+                    age=format_age(age),
+                    max_age=format_duration(params.max_age, parts=2),
+                    hint=hint,
+                )
             )
         results = [r for r in run.results if r.to_zone in forbidden]
         evidence = [_describe(r) for r in results]
@@ -124,34 +142,57 @@ class IsolationProbeKind:
                     evidence.append(
                         Evidence(
                             f"not probed → {c.address} ({z})",
-                            note="declared after the newest probe run",
+                            note=_("declared after the newest probe run"),
                         )
                     )
         evidence = evidence[:MAX_EVIDENCE]
-        stamp = f"run {run.id}, {format_age(age)} ago"
+        stamp = _("run {run}, {age} ago", run=run.id, age=format_age(age))
         leaks = [r for r in results if r.verdict is Verdict.LEAK]
         if leaks:
             zones = ", ".join(sorted({r.to_zone for r in leaks}))
             protocols = ", ".join(sorted({str(r.protocol) for r in leaks}))
             return CheckResult.failed(
-                f"probes from {device.zone} reached {zones} over {protocols} ({stamp})", evidence
+                _(
+                    "probes from {zone} reached {zones} over {protocols} ({stamp})",
+                    zone=device.zone,
+                    zones=zones,
+                    protocols=protocols,
+                    stamp=stamp,
+                ),
+                evidence,
             )
         errors = [r for r in results if r.verdict is Verdict.ERROR]
         if errors:
             return CheckResult.errored(
-                f"{len(errors)} probe result(s) from {device.zone} inconclusive: "
-                f"{errors[0].note} ({stamp})",
+                _(
+                    "{n} probe result(s) from {zone} inconclusive: {note} ({stamp})",
+                    n=len(errors),
+                    zone=device.zone,
+                    note=errors[0].note,
+                    stamp=stamp,
+                ),
                 evidence,
             )
         tested = sorted({r.to_zone for r in results if r.verdict is Verdict.ISOLATED})
         if not tested:
             return CheckResult.errored(
-                f"the newest probe from {device.zone} tested no canary of "
-                f"{', '.join(with_canary)} ({stamp}); {hint}",
+                _(
+                    "the newest probe from {zone} tested no canary of {zones} ({stamp}); {hint}",
+                    zone=device.zone,
+                    zones=", ".join(with_canary),
+                    stamp=stamp,
+                    hint=hint,
+                ),
                 evidence,
             )
         protocols = ", ".join(sorted({str(r.protocol) for r in results if r.protocol}))
         return CheckResult.passed(
-            f"no probe from {device.zone} reached {', '.join(tested)} ({protocols}; {stamp})",
+            _(
+                "no probe from {zone} reached {zones} ({protocols}; {stamp})",
+                zone=device.zone,
+                zones=", ".join(tested),
+                protocols=protocols,
+                stamp=stamp,
+            ),
             evidence,
         )

@@ -1,11 +1,12 @@
-"""Kind ``isolation-static``: no address, route, VLAN or link joins isolated zones.
+"""Kind ``isolation-static``: no address, route, VLAN, link or firewall policy joins isolated
+zones.
 
 The logic is :mod:`govnet.isolation.static`; this kind reads the device's running
 configuration (live, saved files or backups alike) and the inventory from the audit's fleet
 context, and reports each way the device reaches a zone it must be isolated from, with the
 configuration lines (numbered) and the zones as evidence::
 
-    check: {kind: isolation-static}                       # addresses, routes, VLANs, links
+    check: {kind: isolation-static}          # addresses, routes, VLANs, links, firewall policies
     check: {kind: isolation-static, checks: [routes, links]}
 
 The link graph is analysed once per audit (``prepare``), not once per device.
@@ -21,10 +22,13 @@ from pydantic import Field
 from govnet.checks.facts import DeviceFacts
 from govnet.checks.fleet import FleetContext, fleet_of
 from govnet.checks.kinds.config import parsed
+from govnet.checks.kinds.firewall import policy_of
 from govnet.checks.registry import CheckResult, register
 from govnet.collect.interfaces import read_config
 from govnet.core.vocabulary import Evidence
+from govnet.i18n import _
 from govnet.inventory.model import Device, Inventory
+from govnet.isolation.firewall import FIREWALL_PLATFORMS
 from govnet.isolation.static import (
     KINDS,
     Crossing,
@@ -34,6 +38,7 @@ from govnet.isolation.static import (
     isolated_from,
     link_crossings,
     link_leaks,
+    policy_leaks,
 )
 from govnet.validation import Strict
 
@@ -83,31 +88,44 @@ class IsolationStaticKind:
         shared = _fleet(ctx) if ctx is not None else None
         if ctx is None or ctx.inventory is None or shared is None:
             return CheckResult.errored(
-                "isolation-static needs the inventory (run it through an audit)"
+                _("isolation-static needs the inventory (run it through an audit)")
             )
         inventory = ctx.inventory
         if device.zone not in inventory.zones:
-            return CheckResult.errored(f"zone {device.zone!r} is not declared in the inventory")
+            return CheckResult.errored(
+                _("zone {zone!r} is not declared in the inventory", zone=device.zone)
+            )
         forbidden = isolated_from(inventory, device.zone)
         if not forbidden:
-            return CheckResult.passed(f"zone {device.zone} is isolated from no other zone")
+            return CheckResult.passed(
+                _("zone {zone} is isolated from no other zone", zone=device.zone)
+            )
         cfg = parsed(facts, device.platform)
         if cfg is None:
-            return CheckResult.errored("no running configuration was collected")
+            return CheckResult.errored(_("no running configuration was collected"))
         config = read_config(cfg, device.platform)
         leaks = config_leaks(device, config, inventory, shared.zones, params.checks)
         if "link" in params.checks:
             leaks += link_leaks(device, shared.crossings.get(device.name, ()), config)
+        policies = 0
+        if "policy" in params.checks and device.platform in FIREWALL_PLATFORMS:
+            policy = policy_of(facts, cfg, device.platform)
+            policies = len(policy.rules)
+            leaks += policy_leaks(policy, config, inventory, shared.zones)
         isolated = ", ".join(sorted(forbidden))
         if not leaks:
-            counts = (
-                f"{len(config.interfaces)} interface(s), {len(config.routes)} static route(s), "
-                f"{len({v for v, _ in config.vlans})} VLAN(s)"
+            counts = _(
+                "{interfaces} interface(s), {routes} static route(s), {vlans} VLAN(s)",
+                interfaces=len(config.interfaces),
+                routes=len(config.routes),
+                vlans=len({v for v, _tag in config.vlans}),
             )
-            links = "; links checked" if "link" in params.checks else ""
+            links = _("; links checked") if "link" in params.checks else ""
+            rules = _(", {policies} security-policy rule(s)", policies=policies) if policies else ""
             return CheckResult.passed(
-                f"nothing reaches {isolated} from zone {device.zone} ({counts}{links})"
-            )
+                _("nothing reaches {isolated} from zone {zone} ({counts}{rules}{links})",
+                  isolated=isolated, zone=device.zone, counts=counts, rules=rules, links=links)
+            )  # fmt: skip
         evidence: list[Evidence] = []
         for leak in leaks:
             if leak.lines:
@@ -119,12 +137,19 @@ class IsolationStaticKind:
                 evidence += [Evidence(note) for note in leak.notes]
         reached = sorted({leak.zone for leak in leaks})
         kinds = sorted({leak.kind for leak in leaks})
-        summary = "; ".join(leak.message for leak in leaks[:5])
-        more = f" (+{len(leaks) - 5} more)" if len(leaks) > 5 else ""
+        summary = _("; ").join(leak.message for leak in leaks[:5])
+        more = _(" (+{n} more)", n=len(leaks) - 5) if len(leaks) > 5 else ""
         extra = len(evidence) - MAX_EVIDENCE
-        shown = f" ({extra} more lines not shown)" if extra > 0 else ""
+        shown = _(" ({extra} more lines not shown)", extra=extra) if extra > 0 else ""
         return CheckResult.failed(
-            f"zone {device.zone} reaches {', '.join(reached)} by {'/'.join(kinds)}: "
-            f"{summary}{more}{shown}",
+            _(
+                "zone {zone} reaches {reached} by {kinds}: {summary}{more}{shown}",
+                zone=device.zone,
+                reached=", ".join(reached),
+                kinds="/".join(kinds),
+                summary=summary,
+                more=more,
+                shown=shown,
+            ),
             evidence[:MAX_EVIDENCE],
         )

@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from govnet.errors import ExitCode
+from govnet.i18n import NP_, tr
 from govnet.store.db import Store
 from govnet.store.probe import (
     Arrival,
@@ -48,15 +49,15 @@ class Verdict(StrEnum):
 
 # The Chinese label of each verdict word: the probe's (Verdict) and the overview's per angle
 # (pass, fail, error, none, stale: govnet.probe.overview). Machine formats keep the words.
-VERDICT_ZH = {
-    "isolated": "已隔离",
-    "LEAK": "LEAK 违规外联",
-    "error": "无法判断",
-    "untested": "未测试",
-    "pass": "通过",
-    "fail": "不合规",
-    "none": "无数据",
-    "stale": "过期",
+VERDICT_WORDS = {
+    "isolated": NP_("probe verdict", "isolated"),
+    "LEAK": NP_("probe verdict", "LEAK"),
+    "error": NP_("probe verdict", "error"),
+    "untested": NP_("probe verdict", "untested"),
+    "pass": NP_("probe verdict", "pass"),
+    "fail": NP_("probe verdict", "fail"),
+    "none": NP_("probe verdict", "none"),
+    "stale": NP_("probe verdict", "stale"),
 }
 
 
@@ -64,7 +65,8 @@ def verdict_label(verdict: str, lang: str) -> str:
     """``pass (stale)`` → ``通过 过期`` in Chinese; unchanged in English."""
     if lang != "zh":
         return verdict
-    return " ".join(VERDICT_ZH.get(w.strip("()"), w) for w in verdict.split())
+    words = (w.strip("()") for w in verdict.split())
+    return " ".join(tr(lang, VERDICT_WORDS[w]) if w in VERDICT_WORDS else w for w in words)
 
 
 def canary_address(address: str | None, port: int | None, protocol: str | None) -> str:

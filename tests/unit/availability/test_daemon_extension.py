@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from govnet.availability.checkers import CheckOutcome
 from govnet.availability.extension import ServiceChecks
-from govnet.availability.probes import ProbeResult
 from govnet.availability.runner import CheckResult
 from govnet.inventory import load_inventory
 from govnet.monitor.config import MonitorConfig
@@ -67,8 +67,8 @@ def test_service_alerts_muted_in_a_window_then_behind_the_host_then_told(
 
     def check(ok: bool) -> None:
         now = clock.time()
-        result = CheckResult("portal", now, now, probes=[
-            ProbeResult("tcp", "tcp", ok, ms=3.0, error="" if ok else "refused")
+        result = CheckResult("portal", now, now, outcomes=[
+            CheckOutcome("tcp", "tcp", ok, ms=3.0, error="" if ok else "refused")
         ])  # fmt: skip
         state = DeviceState.UP if ok else DeviceState.DOWN
         status = DeviceStatus("portal", state=state, since=now - 60, error=result.error)

@@ -14,7 +14,7 @@ from govnet.inventory.model import Device
 ROOT = Path(__file__).resolve().parents[3]
 BASELINE = ROOT / "playbooks" / "mlps2-baseline.yaml"
 FIXTURES = ROOT / "tests" / "fixtures" / "configs"
-PLATFORMS = ("huawei", "hp_comware", "cisco_ios")
+PLATFORMS = ("huawei", "hp_comware", "cisco_ios", "ruijie_os")
 
 
 def make_device(

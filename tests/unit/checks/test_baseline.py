@@ -60,6 +60,21 @@ RULES = {
         "service.http-off": "ios.service.http-off",
         "port.unused-shutdown": "switch.port.unused-shutdown",
     },
+    "ruijie_os": {
+        "mgmt.ssh-only": "ruijie.mgmt.ssh-only",
+        "mgmt.vty-acl": "ruijie.mgmt.vty-acl",
+        "mgmt.idle-timeout": "ruijie.mgmt.idle-timeout",
+        "auth.login-lockout": "ruijie.auth.login-lockout",
+        "auth.password-storage": "ruijie.auth.password-storage",
+        "auth.password-policy": "ruijie.auth.password-policy",
+        "auth.default-accounts": "ruijie.auth.default-accounts",
+        "snmp.no-default-community": "ruijie.snmp.no-default-community",
+        "snmp.v3-only": "ruijie.snmp.v3-only",
+        "audit.syslog": "ruijie.audit.syslog",
+        "time.ntp": "ruijie.time.ntp",
+        "service.http-off": "ruijie.service.http-off",
+        "port.unused-shutdown": "switch.port.unused-shutdown",
+    },
 }
 REQUIRED_CONTROLS = set(RULES["huawei"])
 
@@ -200,6 +215,41 @@ CASES = [
     ("cisco_ios", "good.cfg", [("ntp server 172.20.0.10\n", "")], {"time.ntp"}),
     ("cisco_ios", "good.cfg", [("no ip http server", "ip http server")], {"service.http-off"}),
     ("cisco_ios", "good.cfg", [("GigabitEthernet0/3\n shutdown", "GigabitEthernet0/3\n switchport mode access")], {"port.unused-shutdown"}),
+    # ---------------------------------------------------------------- Ruijie RGOS
+    # Telnet is on by default: without the explicit `no enable service telnet-server` it fails
+    ("ruijie_os", "good.cfg", [("no enable service telnet-server\n", "")], {"mgmt.ssh-only"}),
+    ("ruijie_os", "good.cfg", [("enable service ssh-server\n", "")], {"mgmt.ssh-only"}),
+    ("ruijie_os", "good.cfg", [("transport input ssh", "transport input telnet ssh")], {"mgmt.ssh-only"}),
+    ("ruijie_os", "good.cfg", [("ip ssh version 2", "ip ssh version 1")], {"mgmt.ssh-only"}),
+    ("ruijie_os", "good.cfg", [(" access-class MGMT in\n", "")], {"mgmt.vty-acl"}),
+    ("ruijie_os", "good.cfg", [("exec-timeout 10 0", "exec-timeout 10 1")], {"mgmt.idle-timeout"}),
+    ("ruijie_os", "good.cfg", [("exec-timeout 5 0", "exec-timeout 0")], {"mgmt.idle-timeout"}),
+    # absent exec-timeout = the RGOS default of 10 minutes
+    ("ruijie_os", "good.cfg", [(" exec-timeout 5 0\n", ""), (" exec-timeout 10 0\n", "")], set()),
+    ("ruijie_os", "good.cfg", [("aaa local authentication attempts 3", "aaa local authentication attempts 10")], {"auth.login-lockout"}),
+    # without aaa new-model lines use `login local`: nothing is ever locked
+    ("ruijie_os", "defaults.cfg", [("aaa new-model\n", "")], {"auth.login-lockout"}),
+    ("ruijie_os", "good.cfg", [("service password-encryption\n", "")], {"auth.password-storage"}),
+    ("ruijie_os", "good.cfg", [("password 7 0825734f0c0e1a5e", "password 0 Ops-Li-2026")], {"auth.password-storage"}),
+    ("ruijie_os", "good.cfg", [("enable secret 5", "enable password 7 0825734f0c0e1a5e\nenable secret 5")], {"auth.password-storage"}),
+    ("ruijie_os", "good.cfg", [("password policy strong\n", "")], {"auth.password-policy"}),
+    ("ruijie_os", "good.cfg", [("min-size 10", "min-size 6")], {"auth.password-policy"}),
+    ("ruijie_os", "good.cfg", [("life-cycle 60", "life-cycle 180")], {"auth.password-policy"}),
+    # no life cycle = passwords never expire (RGOS has no default life cycle)
+    ("ruijie_os", "defaults.cfg", [("password policy life-cycle 90\n", "")], {"auth.password-policy"}),
+    ("ruijie_os", "good.cfg", [("username ops-li privilege", "username ruijie privilege")], {"auth.default-accounts"}),
+    ("ruijie_os", "good.cfg", [("snmp-server group nms v3 priv", "snmp-server group nms v3 priv\nsnmp-server community N0c-ro ro")], {"snmp.v3-only"}),
+    ("ruijie_os", "good.cfg", [("snmp-server group nms v3 priv", "snmp-server group nms v3 priv\nsnmp-server community 7 public ro")], {"snmp.v3-only", "snmp.no-default-community"}),
+    ("ruijie_os", "good.cfg", [("snmp-server group nms v3 priv", "snmp-server group nms v3 priv\nsnmp-server community N0c-rw rw")], {"snmp.v3-only", "snmp.no-default-community"}),
+    ("ruijie_os", "good.cfg", [("v3 auth sha", "v3 auth md5")], {"snmp.v3-only"}),
+    ("ruijie_os", "good.cfg", [("traps version 3 priv", "traps version 2c")], {"snmp.v3-only"}),
+    ("ruijie_os", "good.cfg", [("logging server 10.10.0.10\n", "")], {"audit.syslog"}),
+    ("ruijie_os", "good.cfg", [("logging server 10.10.0.10\n", "logging 10.10.0.10\n")], set()),  # RGOS 10 form
+    ("ruijie_os", "defaults.cfg", [("logging server 10.10.0.10\n", "logging server 10.10.0.10\nno logging on\n")], {"audit.syslog"}),
+    ("ruijie_os", "good.cfg", [("ntp server 10.10.0.10\n", "")], {"time.ntp"}),
+    ("ruijie_os", "good.cfg", [("web-server https", "web-server http")], {"service.http-off"}),
+    ("ruijie_os", "good.cfg", [("web-server https", "web-server")], {"service.http-off"}),
+    ("ruijie_os", "good.cfg", [("TenGigabitEthernet 0/25\n shutdown", "TenGigabitEthernet 0/25\n switchport mode trunk")], {"port.unused-shutdown"}),
 ]  # fmt: skip
 
 
@@ -240,3 +290,12 @@ def test_failures_point_at_the_offending_lines(baseline: list[Playbook]) -> None
     ports = got["switch.port.unused-shutdown"]
     assert [e.text for e in ports.evidence] == ["interface GigabitEthernet0/0/1"]
     assert ports.clause == "L3-CES1-18"
+
+
+def test_mixed_ruijie_config_fails_only_its_weak_settings(baseline: list[Playbook]) -> None:
+    """A half-hardened RGOS switch (tests/fixtures/configs/ruijie_os/mixed.cfg)."""
+    got = statuses(baseline, "ruijie_os", fixture_text("ruijie_os", "mixed.cfg"))
+    assert got == expected(
+        "ruijie_os",
+        {"snmp.v3-only", "auth.password-policy", "auth.login-lockout", "service.http-off"},
+    )

@@ -12,9 +12,9 @@ from govnet.checks.kinds.command import (
     CommandParams,
     parse_rows,
     resolve_command,
-    template_for,
 )
 from govnet.checks.registry import CheckResult, get_kind
+from govnet.collect.ntc import template_for
 from govnet.core.vocabulary import Evidence, Status
 from tests.unit.checks.support import ROOT, make_device
 

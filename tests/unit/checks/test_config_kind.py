@@ -145,7 +145,7 @@ def test_must_match_and_must_not_match_with_evidence() -> None:
     assert result.evidence == (
         Evidence("telnet server enable", 5, "must not match ^telnet server enable$"),
     )
-    assert result.message == "'telnet server enable' matches '^telnet server enable$'"
+    assert result.message == "line 5: 'telnet server enable' matches '^telnet server enable$'"
     ok = check({"must_match": "^sysname "})
     assert ok.status is Status.PASS and ok.evidence == (Evidence("sysname HW1", 3),)
 

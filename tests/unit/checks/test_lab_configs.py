@@ -1,7 +1,7 @@
 """The lab's running configs, audited offline with the shipped baseline.
 
-Every SSH switch of inventory/lab.yaml passes every baseline rule except int-acc-town's seeded
-problems: Telnet enabled and SNMP community "public".
+Every SSH switch of inventory/lab.yaml passes every baseline rule except the seeded problems:
+int-acc-town's Telnet and SNMP community "public", int-acc-east's (Ruijie) VTY without timeout.
 """
 
 from __future__ import annotations
@@ -31,11 +31,14 @@ SWITCHES = {
     "int-acc-west": "hp_comware",
     "ext-acc-west": "cisco_ios",
     "int-acc-town": "huawei",
+    "int-acc-east": "ruijie_os",
 }
+CISCO_LIKE = {"cisco_ios", "ruijie_os"}  # hostname, "!" separators, "end"
 SEEDED = {
     ("int-acc-town", "huawei.mgmt.ssh-only"),
     ("int-acc-town", "vrp-comware.snmp.no-default-community"),
     ("int-acc-town", "vrp-comware.snmp.v3-only"),
+    ("int-acc-east", "ruijie.mgmt.idle-timeout"),  # VTY exec-timeout 0
 }
 
 
@@ -81,9 +84,9 @@ def test_config_matches_the_lab_data(inventory: Inventory, name: str) -> None:
     text = running(name)
     platform = SWITCHES[name]
     device = inventory.devices[name]
-    keyword = "hostname" if platform == "cisco_ios" else "sysname"
+    keyword = "hostname" if platform in CISCO_LIKE else "sysname"
     assert re.search(rf"^ ?{keyword} {re.escape(name)}$", text, re.M)
-    assert text.endswith("end\n" if platform == "cisco_ios" else "return\n")
+    assert text.endswith("end\n" if platform in CISCO_LIKE else "return\n")
     cfg = parse_config(text)
     tables = yaml.safe_load((LAB_DATA / name / "tables.yaml").read_text(encoding="utf-8"))
     headers = {cfg.lines[i].text: i for i in cfg.top}
@@ -108,7 +111,7 @@ def test_config_matches_the_lab_data(inventory: Inventory, name: str) -> None:
 def test_vendor_layout(name: str) -> None:
     """# / ! separators between top-level blocks, one-space indentation inside them."""
     lines = running(name).splitlines()
-    comment = "!" if SWITCHES[name] == "cisco_ios" else "#"
+    comment = "!" if SWITCHES[name] in CISCO_LIKE else "#"
     assert lines[0].startswith(comment) or lines[0].startswith("!")
     assert lines[-2] == comment
     for previous, line in pairwise(lines):
@@ -117,5 +120,29 @@ def test_vendor_layout(name: str) -> None:
         if indent:
             prev_indent = len(previous) - len(previous.lstrip(" "))
             assert indent <= prev_indent + 1, f"{name}: indentation jumps at {line!r}"
-        if SWITCHES[name] != "cisco_ios" and line.startswith("interface "):
+        if SWITCHES[name] not in CISCO_LIKE and line.startswith("interface "):
             assert previous == "#", f"{name}: no '#' before {line!r}"
+
+
+FIREWALLS = {"int-fw-1": "huawei_usg", "ext-fw-1": "h3c_secpath"}
+
+
+def test_lab_firewalls_fail_only_their_seeded_policy_rules(
+    inventory: Inventory, baseline: list[Playbook]
+) -> None:
+    devices = [inventory.devices[name] for name in FIREWALLS]
+    assert {d.name: (d.platform, d.role) for d in devices} == {
+        name: (platform, "firewall") for name, platform in FIREWALLS.items()
+    }
+    facts = {name: DeviceFacts(name, config=running(name)) for name in FIREWALLS}
+    findings = evaluate(devices, facts, baseline)
+    failed = {(f.device, f.rule) for f in findings if f.status is Status.FAIL}
+    assert failed == {("int-fw-1", "fw.policy-log-syslog"), ("ext-fw-1", "fw.no-any-any-permit")}
+    applied = [f for f in findings if f.status is not Status.SKIP]
+    assert len(applied) == 16 * 2  # 12 management-plane + 4 firewall controls each
+    anyany = next(
+        f for f in findings if f.rule == "fw.no-any-any-permit" and f.status is Status.FAIL
+    )
+    assert [e.text for e in anyany.evidence] == [
+        "rule 0 name web-out", "source-zone Trust", "destination-zone Untrust", "action pass",
+    ]  # fmt: skip

@@ -187,7 +187,7 @@ def test_every_error_is_reported_at_once_with_its_location(write: Write) -> None
 
 
 def test_error_message_counts_the_errors(write: Write) -> None:
-    with pytest.raises(PlaybookError, match=r"^19 error\(s\) in playbook$"):
+    with pytest.raises(PlaybookError, match=r"^19 errors in playbook$"):
         load_playbooks(write(BAD))
 
 

@@ -41,7 +41,7 @@ def values(out: str) -> list[str]:
 
 def test_device_names_complete_in_bash() -> None:
     assert values(complete("govnet backup diff int-", 3)) == [
-        "int-core-1", "int-agg-east", "int-acc-west", "int-acc-town",
+        "int-core-1", "int-agg-east", "int-acc-west", "int-acc-town", "int-acc-east", "int-fw-1",
     ]  # fmt: skip
     city = complete(f"govnet -i {CITY} monitor show ext-", 5)
     assert "ext-acc-county-01" in values(city) and all(v.startswith("ext-") for v in values(city))
@@ -185,4 +185,4 @@ def test_in_bash_itself(tmp_path: Path) -> None:
     )
     done = subprocess.run(["bash", "-c", shell], env=env, capture_output=True, text=True,
                           check=True, timeout=60, cwd=ROOT)  # fmt: skip
-    assert done.stdout.split() == ["int-agg-east", "int-acc-west", "int-acc-town"]
+    assert done.stdout.split() == ["int-agg-east", "int-acc-west", "int-acc-town", "int-acc-east"]

@@ -89,11 +89,11 @@ def machine_room(path: Path) -> str:
         latest(device, "if_alias", None, port, "uplink")  # fmt: skip
     # int-core-1 in depth (the detail view): health readings as a vendor metric set stores
     # them (per component), interfaces, an hour of samples
-    for metric, value, instance in (
+    for metric, level, instance in (
         ("cpu_pct", 35.0, "MPU Board 1"), ("mem_used_pct", 61.0, "MPU Board 1"),
         ("temperature_c", 48.0, "MPU Board 1"), ("rtt_ms", 2.0, ""), ("uptime_s", 3e6, ""),
     ):  # fmt: skip
-        latest("int-core-1", metric, value, instance)
+        latest("int-core-1", metric, level, instance)
     for port, oper, bps in (("GigabitEthernet0/0/24", 1, 9.35e8), ("GigabitEthernet0/0/1", 1, 2e7),
                             ("GigabitEthernet0/0/2", 2, 0.0)):  # fmt: skip
         latest("int-core-1", "if_oper", oper, port)

@@ -17,6 +17,7 @@ def test_site_includes_child_sites() -> None:
     assert names(site=("county-east",)) == [
         "ext-acc-town",
         "ext-agg-east",
+        "int-acc-east",
         "int-acc-town",
         "int-agg-east",
     ]
@@ -24,13 +25,13 @@ def test_site_includes_child_sites() -> None:
 
 def test_filters_and_across_or_within() -> None:
     assert names(zone=("internal",), role=("access", "aggregation")) == [
-        "int-acc-town", "int-acc-west", "int-agg-east",
+        "int-acc-east", "int-acc-town", "int-acc-west", "int-agg-east",
     ]  # fmt: skip
     assert names(platform=("cisco_ios",), tag=("mlps-l3",)) == ["ext-acc-west", "ext-agg-east"]
 
 
 def test_limit_globs_and_exclusion() -> None:
-    assert names(limit=("int-*,!int-acc-*",)) == ["int-agg-east", "int-core-1"]
+    assert names(limit=("int-*,!int-acc-*",)) == ["int-agg-east", "int-core-1", "int-fw-1"]
     assert names(limit=("ups-1", "env-?")) == ["env-1", "ups-1"]
 
 

@@ -288,6 +288,8 @@ def test_kind_finds_the_lab_dual_homed_pc_and_nothing_else() -> None:
         ("int-acc-west", "isolation.no-dual-homed-host"),
         ("ext-acc-west", "isolation.no-dual-homed-host"),
         ("pc-west-03", "isolation.no-dual-homed-terminal"),
+        # the static check's seeded firewall policy (int-fw-1 rule temp-ext-portal)
+        ("int-fw-1", "isolation.no-cross-zone-path"),
     }
     assert {d for (d, _), f in found.items() if f.status is Status.ERROR} == {"ext-acc-town"}
     west = found[("ext-acc-west", "isolation.no-dual-homed-host")]

@@ -54,6 +54,11 @@ class FakeSnmp:
         found = {k: v for k, v in mib.items() if k.startswith(prefix)}
         return dict(sorted(found.items(), key=lambda kv: oid_tuple(kv[0])))
 
+    async def bulkwalk_many(
+        self, target: SnmpTarget, oids: Sequence[str], max_repetitions: int = 25
+    ) -> list[dict[str, SnmpValue]]:
+        return [await self.bulkwalk(target, oid, max_repetitions) for oid in oids]
+
     async def close(self) -> None:
         return None
 

@@ -45,6 +45,11 @@ def pg(postgres_server: PostgresServer) -> Iterator[Store]:
         yield store
 
 
+def last(host: Host) -> Any:
+    """The host's last call (typed loosely: compared with literals)."""
+    return host.calls[-1]
+
+
 def member(pg: Store, name: str, n: int = 6) -> tuple[ShardMember, Host]:
     host = Host()
     return ShardMember(pg, ShardOptions(n, every=0.5), host, holder=name), host
@@ -67,7 +72,7 @@ def test_members_balance_hand_over_and_stop_at_once(
         assert ha.calls == [("gain", (0, 1, 2, 3, 4, 5), ())]  # nobody released them
         await b.start()
         await a.step()  # b is live now: a sheds to ceil(6/2) = 3, highest first
-        assert a.held == {0, 1, 2} and ha.calls[-1] == ("lose", (3, 4, 5), False)
+        assert a.held == {0, 1, 2} and last(ha) == ("lose", (3, 4, 5), False)
         await b.step()
         assert b.held == {3, 4, 5} and hb.calls == [("gain", (3, 4, 5), (3, 4, 5))]  # clean
         view = cluster_view(pg, time.time())
@@ -88,10 +93,10 @@ def test_members_balance_hand_over_and_stop_at_once(
                 break
             await asyncio.sleep(0.1)
         await b.step()
-        assert hb.calls[-1] == ("lose", (3, 4, 5), True) and hb.polling == set()
+        assert last(hb) == ("lose", (3, 4, 5), True) and hb.polling == set()
         await a.step()  # b's row is still fresh but its session is gone: a is alone
         assert a.held == set(range(6))
-        assert ha.calls[-1] == ("gain", (3, 4, 5), ())  # not clean: slots past the guard
+        assert last(ha) == ("gain", (3, 4, 5), ())  # not clean: slots past the guard
         await b.step()  # b comes back with a new session; a sheds, b takes
         await a.step()
         await b.step()
@@ -100,7 +105,7 @@ def test_members_balance_hand_over_and_stop_at_once(
         await a.stop()  # clean: b takes everything, marked clean
         await b.step()
         assert b.held == set(range(6)) and ha.polling == set()
-        assert set(hb.calls[-1][1]) == set(hb.calls[-1][2])
+        assert set(last(hb)[1]) == set(last(hb)[2])
         await b.stop()
         assert cluster_view(pg, time.time()).rows == []  # nobody left: nothing to show
 

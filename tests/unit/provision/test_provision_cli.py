@@ -132,5 +132,5 @@ def test_apply_on_devices_without_templates_asks_nothing_and_sends_nothing() -> 
 def test_tasks_lists_arguments_and_template_platforms() -> None:
     code, out = govnet("provision", "tasks", "-f", "csv")
     assert code == 0
-    assert 'baseline,-,"cisco_ios, hp_comware, huawei"' in out
+    assert 'baseline,-,"cisco_ios, hp_comware, huawei, ruijie_os"' in out
     assert 'onboard-unit,"unit, zone?, ports?, prefix_len?"' in out

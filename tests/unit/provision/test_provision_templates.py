@@ -30,11 +30,13 @@ BASELINE_DEVICE = {
     "huawei": "int-acc-town",
     "hp_comware": "int-acc-west",
     "cisco_ios": "ext-acc-west",
+    "ruijie_os": "int-acc-east",
 }
 ONBOARD_DEVICE = {
     "huawei": "int-agg-east",
     "hp_comware": "int-acc-west",
     "cisco_ios": "ext-agg-east",
+    "ruijie_os": "int-acc-east",
 }
 
 

@@ -23,6 +23,10 @@ SEEDED = {
     ("int-acc-town", "mgmt.ssh-only"),
     ("int-acc-town", "snmp.no-default-community"),
     ("int-acc-town", "snmp.v3-only"),
+    # the Ruijie switch and the firewalls (inventory/lab.yaml header)
+    ("int-acc-east", "mgmt.idle-timeout"),
+    ("int-fw-1", "fw.policy-log-syslog"),
+    ("ext-fw-1", "fw.no-any-any-permit"),
 }
 SECRET = "S3cretCommunity42"
 
@@ -87,7 +91,7 @@ def test_seeded_violations_exactly_and_every_format(env: Path, tmp_path: Path) -
         assert code == 3
         outputs[fmt] = path.read_text() if fmt != "table" else text
     junit = ET.fromstring(outputs["junit"].encode())
-    assert junit.tag == "testsuites" and int(junit.get("failures", "0")) == 3
+    assert junit.tag == "testsuites" and int(junit.get("failures", "0")) == len(SEEDED)
     town_suite = next(s for s in junit if s.get("name") == "int-acc-town")
     assert [c.get("name") for c in town_suite if c.find("failure") is not None]
     rows = list(csv.DictReader(io.StringIO(outputs["csv"])))
@@ -117,7 +121,8 @@ def test_history_show_and_new_since_last_run(env: Path) -> None:
     ]
     code, out = run("audit", "history", "-f", "json")
     runs = json.loads(out)
-    assert len(runs) == 2 and runs[0]["fail"] == 4 and runs[1]["fail"] == 3
+    # int-*: int-acc-town's 3, int-acc-east's and int-fw-1's seeded findings; then one more
+    assert len(runs) == 2 and runs[0]["fail"] == 6 and runs[1]["fail"] == 5
     assert set(runs[0]["zones"]) == {"internal"}
     code, out = run("audit", "show", second["run"]["id"][:25], "-f", "json")
     assert code == 0 and json.loads(out)["findings"] == second["findings"]

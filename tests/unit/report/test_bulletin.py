@@ -147,20 +147,21 @@ def test_xlsx_golden_read_back(configs: Path, tmp_path: Path) -> None:
     assert summary["标题"] == "网络安全合规检查通报"
     assert isinstance(summary["开始时间"], datetime) and summary["时区"] == "CST (UTC+08:00)"
     assert wb["概览"]["B4"].number_format == "yyyy-mm-dd hh:mm:ss"
-    assert summary["不合规"] == 3 and summary["无法检查（不计入不合规）"] == 13
-    assert summary["合规率：政务外网"] == 1.0
+    # int-acc-town's 3 seeded findings and those of int-acc-east, int-fw-1 and ext-fw-1
+    assert summary["不合规"] == 6 and summary["无法检查（不计入不合规）"] == 13
+    assert summary["合规率：政务外网"] == pytest.approx(54 / 55)  # ext-fw-1's any-any rule
     ranking = list(wb["单位排名"].iter_rows(values_only=True))
     assert ranking[0][:4] == ("排名", "单位", "所属", "合规率")
     assert ranking[1][:4] == (1, "青石镇政府", "青石镇", pytest.approx(10 / 13))
     assert wb["单位排名"]["D2"].number_format == "0.0%"
     assert wb["单位排名"].column_dimensions["B"].width >= 12  # CJK counted double
     findings = list(wb["问题清单"].iter_rows(values_only=True))
-    assert findings[0][:3] == ("级别", "单位", "设备") and len(findings) == 4
+    assert findings[0][:3] == ("级别", "单位", "设备") and len(findings) == 7
     telnet = next(r for r in findings if r[4] == "mgmt.ssh-only")
     assert telnet[0] == "高" and telnet[1] == "青石镇政府"
     assert telnet[8] == "15: telnet server enable\n191: protocol inbound all"
     assert isinstance(telnet[11], datetime)
-    assert wb["问题清单"].auto_filter.ref == "A1:L4"
+    assert wb["问题清单"].auto_filter.ref == "A1:L7"
     [_head, unchecked] = list(wb["无法检查"].iter_rows(values_only=True))
     assert unchecked[0] == "ext-acc-town" and unchecked[3] == 13
     en = tmp_path / "en.xlsx"
@@ -274,7 +275,7 @@ def test_notify_sends_the_summary_to_robots_and_mail_with_attachments(
     assert not ding.rejected and len(ding.received) == 1  # signed, keyword present
     [text] = ding.texts()
     assert "【合规通报】总体合规率" in text and "青石镇政府" in text and "76.9%" in text
-    assert "政务内网 94.2%" in text and "高 2" in text and "ext-acc-town" in text
+    assert "政务内网 93.8%" in text and "高 3" in text and "ext-acc-town" in text
     [content] = wecom.texts()
     assert "单位排名" in content and "青石镇政府" in content
     [message] = receiver.mails
@@ -393,3 +394,43 @@ def test_av_and_isolation_notify(
         "isolation", "report", "-f", "json", "--notify", "dead", "--notify-rules", str(rules)
     )
     assert dead.exit_code == 3 and "not delivered" in dead.stderr  # a clean 0 becomes 3
+
+
+def test_availability_bulletin_html_ranks_units_by_chinese_name_and_sets_no_data_apart() -> None:
+    """``report availability -f html`` is the 通报: title, period, scope, one overall figure,
+    units by Chinese name worst first, devices never polled apart, footer, A4."""
+    from govnet.availability.sla import build_report
+    from govnet.inventory import load_inventory
+    from govnet.report.bulletins import availability_document
+    from govnet.report.document import to_html as document_html
+    from govnet.store.availability import Span
+
+    inv = load_inventory(LAB_INVENTORY)
+    h, start = 3600.0, 1_780_000_000.0
+    end = start + 10 * h
+    spans = [
+        Span("device", "int-acc-town", "up", start, start + 4 * h, 120.0),  # 青石镇政府: 2 h down
+        Span("device", "int-acc-town", "down", start + 4 * h, start + 6 * h, 120.0),
+        Span("device", "int-acc-town", "up", start + 6 * h, end, 120.0),
+        Span("device", "int-acc-west", "up", start, end, 120.0),  # 西山县政府办: all up
+        Span("service", "portal", "up", start, end, 120.0),
+    ]
+    devices = ["int-acc-town", "int-acc-west", "ext-acc-town"]  # ext-acc-town: never polled
+    report = build_report(inv, spans, start, end, "day", "Asia/Shanghai", devices, ["portal"])
+    page = document_html(availability_document(report, "zh", ("unit", "device")))
+
+    assert (
+        "<h1>网络与业务系统可用性通报</h1>" in page
+        and "统计周期：" in page
+        and "CST (UTC+08:00)" in page
+    )
+    assert "设备 3 台，业务系统 1 个" in page  # the scope
+    overall = re.search(r"总体（设备与业务系统）</div><div class=\"v [a-z]+\">([0-9.]+%)", page)
+    assert overall and overall[1] == "93.333%"  # 28 h up of 30 h observed; ext-acc-town not counted
+    units = page.split("<h2>按单位</h2>")[1].split("</table>")[0]
+    assert units.index("青石镇政府") < units.index("西山县政府办")  # worst first, Chinese names
+    unchecked = page.split("<h2>无法统计（无数据，不计入）</h2>")[1].split("</table>")[0]
+    assert "ext-acc-town" in unchecked and "统计周期内无采样" in unchecked
+    assert "ext-acc-town" not in page.split("<h2>按设备</h2>")[1].split("</table>")[0]
+    assert "govnet " in page.split("<footer>")[1] and "生成时间" in page.split("<footer>")[1]
+    assert "size: A4" in page and "<script" not in page

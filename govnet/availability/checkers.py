@@ -1,4 +1,5 @@
-"""The probes: one coroutine per kind, each returning a :class:`ProbeResult` (never raising).
+"""The service checkers: one coroutine per kind of check (the entries under a service's
+``probes:`` in the inventory), each returning a :class:`CheckOutcome` (never raising).
 
 - ``http``: GET with httpx (one shared client per TLS setting, no keep-alive so every check
   opens a fresh connection as a user would); status in ``expect_status``, ``expect_text`` in
@@ -35,7 +36,7 @@ MAX_BODY = 1 << 20
 
 
 @dataclass(frozen=True)
-class ProbeResult:
+class CheckOutcome:
     probe: str  # the probe's name in its service ("http", "tcp-2", …)
     kind: str
     ok: bool
@@ -56,8 +57,8 @@ class ProbeResult:
         }
 
 
-class Probes:
-    """Runs probes; holds the shared HTTP clients (call :meth:`close` when done)."""
+class Checkers:
+    """Runs a service's checks; holds the shared HTTP clients (call :meth:`close` when done)."""
 
     def __init__(self, now: Callable[[], float] = time.time) -> None:
         self._clients: dict[bool, httpx.AsyncClient] = {}
@@ -81,9 +82,9 @@ class Probes:
             await client.aclose()
         self._clients.clear()
 
-    async def run(self, probe: Probe) -> ProbeResult:
+    async def run(self, probe: Probe) -> CheckOutcome:
         """Run one probe under its own timeout; every failure becomes a result."""
-        runner: Callable[[Probe], Awaitable[ProbeResult]] = {
+        runner: Callable[[Probe], Awaitable[CheckOutcome]] = {
             "http": self._http,
             "tcp": self._tcp,
             "dns": self._dns,
@@ -98,7 +99,7 @@ class Probes:
 
     # -- kinds -----------------------------------------------------------------------
 
-    async def _http(self, probe: Probe) -> ProbeResult:
+    async def _http(self, probe: Probe) -> CheckOutcome:
         spec = probe.spec
         assert isinstance(spec, HttpProbeSpec)
         start = time.perf_counter()
@@ -132,9 +133,9 @@ class Probes:
                 return _fail(
                     probe, f"text {spec.expect_text!r} not in the page", "mismatch", cert_days, ms
                 )
-        return ProbeResult(probe.name, probe.kind, True, ms, cert_days)
+        return CheckOutcome(probe.name, probe.kind, True, ms, cert_days)
 
-    async def _tcp(self, probe: Probe) -> ProbeResult:
+    async def _tcp(self, probe: Probe) -> CheckOutcome:
         spec = probe.spec
         assert isinstance(spec, TcpProbeSpec)
         start = time.perf_counter()
@@ -150,9 +151,9 @@ class Probes:
         writer.close()
         with contextlib.suppress(OSError):
             await writer.wait_closed()
-        return ProbeResult(probe.name, probe.kind, True, ms)
+        return CheckOutcome(probe.name, probe.kind, True, ms)
 
-    async def _dns(self, probe: Probe) -> ProbeResult:
+    async def _dns(self, probe: Probe) -> CheckOutcome:
         import dns.asyncresolver
         import dns.exception
         import dns.resolver
@@ -186,9 +187,9 @@ class Probes:
                 "mismatch",
                 ms=ms,
             )
-        return ProbeResult(probe.name, probe.kind, True, ms)
+        return CheckOutcome(probe.name, probe.kind, True, ms)
 
-    async def _icmp(self, probe: Probe) -> ProbeResult:
+    async def _icmp(self, probe: Probe) -> CheckOutcome:
         import icmplib
 
         spec = probe.spec
@@ -213,7 +214,7 @@ class Probes:
             )
         if not host.is_alive:
             return _fail(probe, f"{spec.address}: no echo reply", "timeout")
-        return ProbeResult(probe.name, probe.kind, True, float(host.avg_rtt))
+        return CheckOutcome(probe.name, probe.kind, True, float(host.avg_rtt))
 
 
 def _fail(
@@ -222,8 +223,8 @@ def _fail(
     kind: str,
     cert_days: float | None = None,
     ms: float | None = None,
-) -> ProbeResult:
-    return ProbeResult(probe.name, probe.kind, False, ms, cert_days, error, kind)
+) -> CheckOutcome:
+    return CheckOutcome(probe.name, probe.kind, False, ms, cert_days, error, kind)
 
 
 def _reason(exc: BaseException) -> str:

@@ -16,7 +16,7 @@ import trustme
 from dnslib import QTYPE, RR, A
 from dnslib.server import BaseResolver, DNSServer
 
-from govnet.availability.probes import Probes
+from govnet.availability.checkers import Checkers
 from govnet.availability.runner import ServiceRunner
 from govnet.inventory.model import DnsProbeSpec, HttpProbeSpec, Label, Probe, Service, TcpProbeSpec
 from govnet.monitor.config import MonitorConfig
@@ -59,11 +59,11 @@ def _probe(spec: Any) -> Probe:
 
 
 async def _run(spec: Any) -> Any:
-    probes = Probes()
+    checkers = Checkers()
     try:
-        return await probes.run(_probe(spec))
+        return await checkers.run(_probe(spec))
     finally:
-        await probes.close()
+        await checkers.close()
 
 
 def test_https_status_text_and_certificate_days(https_port: int) -> None:
