@@ -44,6 +44,7 @@ def observation(kind: str, name: str, ok: bool, ts: float, valid: float) -> Obse
 
 class ServiceChecks(DaemonExtension):
     name = "services"
+    singleton = True  # sharded pollers: the services are checked once, by shard 0's holder
 
     def __init__(self) -> None:
         self._ctx: DaemonContext | None = None

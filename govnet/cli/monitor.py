@@ -24,7 +24,7 @@ from govnet.cli.common import (
 )
 from govnet.cli.complete import complete_devices
 from govnet.durations import format_duration, parse_duration
-from govnet.errors import ExitCode, StaleError
+from govnet.errors import ExitCode, GovnetError, StaleError
 from govnet.i18n import NP_, tr
 from govnet.inventory import Filters, Inventory, load_inventory, select_devices
 from govnet.inventory.model import Device
@@ -68,6 +68,9 @@ def run_options(func: F) -> F:
         click.option("--duration", default=None, help="Stop after this long (e.g. 20s)."),
         click.option("--log-format", type=click.Choice(["json", "text"]), default=None,
                      help="Log lines as JSON (default off a terminal) or text."),
+        click.option("--shards", type=click.IntRange(1, 4096), default=None, metavar="N",
+                     help="Sharded pollers on one PostgreSQL store: devices split into N "
+                          "shards (SHA-1 of the name mod N), leased by the running pollers."),
         click.option("--remote-write", "remote_write", metavar="URL", default=None,
                      help="Also send samples to this Prometheus remote-write URL (e.g. "
                           "VictoriaMetrics' /api/v1/write) [config remote_write:]."),
@@ -96,7 +99,17 @@ def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:
         backend=opts["backend"],
         once=opts["once"],
         duration=_duration(opts["duration"], "--duration"),
+        shards=opts["shards"] or 0,
     )
+    if options.shards:  # before anything starts: SQLite cannot be shared by pollers
+        from govnet.store.db import default_url
+
+        url = app.db_url or default_url()
+        if not url.startswith("postgresql"):
+            raise GovnetError(
+                tr(app.lang, "--shards: sharding needs a shared PostgreSQL store (--db "
+                   "postgresql+psycopg://…); the store is SQLite")
+            )  # fmt: skip
     fmt = opts["log_format"] or ("text" if sys.stderr.isatty() else "json")
     logfmt.setup(fmt, verbose, quiet=app.quiet)
     app.freeze_inventory = False  # a daemon reloads it: the old one must stay collectable
@@ -351,3 +364,41 @@ def history_cmd(
         app.write(to_json(data), output)
         return
     app.write(to_csv(rows, HISTORY_COLUMNS), output)
+
+
+CLUSTER_COLUMNS = [
+    Column("shard", NP_("cluster", "Shard"), "right"),
+    Column("holder", NP_("cluster", "Holder")),
+    Column("host", NP_("cluster", "Host")),
+    Column("pid", NP_("cluster", "PID"), "right"),
+    Column("lag", NP_("cluster", "Lag"), "right"),
+    Column("heartbeat", NP_("cluster", "Heartbeat"), "right"),
+]
+
+
+@monitor.command("cluster")
+@format_option("table", "json", "csv")
+@pass_app
+def cluster_cmd(app: App, /, fmt: str, output: Path | None) -> None:
+    """Sharded pollers (govnetd --shards N): who holds which shard, each shard's poll lag and
+    every poller's heartbeat. Exit 1 if a shard has no holder (its devices are not polled)."""
+    from govnet.monitor.sharding import cluster_view
+    from govnet.store.cluster import require_postgresql
+
+    store = app.store(create=False)
+    require_postgresql(store)
+    view = cluster_view(store, time.time())
+    none = tr(app.lang, "(none)")
+    rows = [
+        {"shard": r.shard, "holder": r.holder or none, "host": r.host, "pid": r.pid or "",
+         "lag": "" if r.lag is None else f"{r.lag:.2f}s",
+         "heartbeat": "" if r.heartbeat_age is None else f"{r.heartbeat_age:.0f}s ago"}
+        for r in view.rows
+    ]  # fmt: skip
+    if not view.rows and fmt == "table":
+        empty = tr(app.lang, "no sharded pollers on this store (govnetd --shards N)")
+        app.err.print(empty, markup=False)
+    text = emit_rows(app.console, rows, CLUSTER_COLUMNS, fmt, app.lang, json_data=view.to_json())
+    if text is not None:
+        app.write(text, output)
+    exit_with(1 if view.unheld else 0)

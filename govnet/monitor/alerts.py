@@ -113,6 +113,21 @@ class AlertEngine:
                 assert rule is not None
                 p.rule = rule
 
+    def release(self, names: Iterable[str]) -> int:
+        """Devices handed to another poller (sharding): forget their problems here without
+        resolving them (their alerts stay firing in the store; the new holder restores them).
+        Returns how many problems were handed over."""
+        gone = set(names)
+        handed = [k for k, p in self.problems.items() if p.device in gone]
+        for key in handed:
+            del self.problems[key]
+        for name in gone:
+            self.states.pop(name, None)
+            self.statuses.pop(name, None)
+        if gone:
+            self.latest = {k: v for k, v in self.latest.items() if k[0] not in gone}
+        return len(handed)
+
     # ------------------------------------------------------------------ evaluation
 
     def on_poll(self, result: PollResult, status: DeviceStatus, transition: object = None) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import os
 import queue
 import signal
@@ -47,11 +48,14 @@ from govnet.monitor.extension import DaemonContext, DaemonExtension
 from govnet.monitor.metrics import LATEST_ONLY
 from govnet.monitor.model import Clock, DeviceStatus, PollResult, SystemClock
 from govnet.monitor.notify import Notice, Notifier
-from govnet.monitor.poller import Poller, PollerStats
+from govnet.monitor.poller import Poller, PollerStats, stable_fraction
 from govnet.monitor.rules import AlertRules, load_rules
+from govnet.monitor.sharding import ShardMember, ShardOptions, guard, lease_period
+from govnet.monitor.shards import shard_of
 from govnet.monitor.states import Transition
 from govnet.monitor.topology import Topology
 from govnet.sdnotify import SdNotify
+from govnet.store.cluster import require_postgresql
 from govnet.store.db import Store
 from govnet.store.monitor import Batch, MonitorStore
 from govnet.store.outbox import Outbox
@@ -265,6 +269,8 @@ class DaemonOptions:
     once: bool = False
     duration: float | None = None
     handle_signals: bool = True
+    # sharded pollers (PostgreSQL): 0 = one daemon per store, N = this device's shards of N
+    shards: int = 0
     # systemd's Type=notify: READY=1 once polling starts, WATCHDOG=1 pings, STOPPING=1
     sd: SdNotify = field(default_factory=SdNotify)
 
@@ -311,6 +317,13 @@ class Daemon:
         self.inventory: Inventory | None = None
         self.started = 0.0
         self.extensions: tuple[DaemonExtension, ...] = tuple(extensions)
+        # sharding (options.shards > 0): the whole selection, this member, per-shard lag
+        self.selection: dict[str, Device] = {}
+        self.member: ShardMember | None = None
+        self._shard_cache: dict[str, int] = {}
+        self._shard_lag: dict[int, float] = {}
+        self._singletons: list[asyncio.Task[Any]] = []
+        self._singleton_stop: asyncio.Event | None = None
 
     # ------------------------------------------------------------------ set-up
 
@@ -327,7 +340,14 @@ class Daemon:
     ) -> None:
         self.writer.poll(result, status)
         for ext in self.extensions:
-            ext.on_device_poll(result, status)
+            if not (self.sharded and ext.singleton and not self._singletons):
+                ext.on_device_poll(result, status)
+        if self.options.shards:
+            shard = self.shard(result.device)
+            lag = max(0.0, result.started - result.scheduled)
+            self._shard_lag[shard] = max(self._shard_lag.get(shard, 0.0), lag)
+            if self.poller is not None and not self.poller.polls(result.device):
+                return  # handed over while in flight (a failed lock session): not ours to judge
         if self.engine is not None:
             self.engine.on_poll(result, status, transition)
 
@@ -412,8 +432,136 @@ class Daemon:
     # ------------------------------------------------------------------ running
 
     async def run(self) -> DaemonSummary:
+        if self.options.shards:  # shard leases instead of the one-daemon lock
+            require_postgresql(self.mstore.store)
+            return await self._run()
         with self.mstore.daemon_lock(self.holder()):
             return await self._run()
+
+    # ------------------------------------------------------------------ sharding
+
+    @property
+    def sharded(self) -> bool:
+        return self.options.shards > 0
+
+    @property
+    def leader(self) -> bool:
+        """Does the cluster-wide work (maintenance, notification delivery, service checks):
+        the only daemon of its store, or the holder of shard 0."""
+        return not self.sharded or (self.member is not None and 0 in self.member.held)
+
+    def shard(self, name: str) -> int:
+        s = self._shard_cache.get(name)
+        if s is None:
+            s = self._shard_cache[name] = shard_of(name, self.options.shards)
+        return s
+
+    def _mine(self, devices: Sequence[Device]) -> list[Device]:
+        if not self.sharded:
+            return list(devices)
+        held = self.member.held if self.member is not None else set()
+        return [d for d in devices if self.shard(d.name) in held]
+
+    async def gain(self, shards: set[int], clean: set[int]) -> None:
+        """Shards just locked: restore their devices' alerts and state, poll them on their
+        slots (the last holder's last poll plus whole intervals): the next slot when the
+        last holder released the shard cleanly, else the first one past the guard time (a
+        holder that lost its session may poll until it notices). A device never polled starts
+        at a stable point within its interval."""
+        assert self.poller is not None and self.engine is not None
+        names = [n for n in self.selection if self.shard(n) in shards]
+        rows = await asyncio.to_thread(self.mstore.device_rows, names)
+        firing = await asyncio.to_thread(self.mstore.firing_alerts, names)
+        now = self.clock.time()
+        wait = guard(self.member.options.every) if self.member is not None else 0.0
+        first_due: dict[str, float] = {}
+        seed: dict[str, DeviceStatus] = {}
+        for name in names:
+            try:
+                interval = self.options.config.interval(self.selection[name])
+            except GovnetError:
+                continue  # skipped by the poller, with its reason
+            row = rows.get(name)
+            if row is None or not row["last_poll"]:
+                first_due[name] = now + wait + stable_fraction(name) * interval
+                continue
+            seed[name] = DeviceStatus.from_row(row)
+            earliest = now if self.shard(name) in clean else now + wait
+            last = float(row["last_poll"])
+            slots = max(1, math.ceil((earliest - last) / interval))
+            first_due[name] = last + slots * interval
+        self.engine.restore(firing)
+        current = list(self.poller.devices.values())
+        self.poller.set_devices(current + [self.selection[n] for n in names], first_due, seed)
+        log.info(
+            "polling shards",
+            extra={"gained": sorted(shards), "devices": len(names), "alerts": len(firing),
+                   "held": sorted(self.member.held) if self.member else []},
+        )  # fmt: skip
+        if 0 in shards:
+            await self._leader_on()
+
+    async def lose(self, shards: set[int], failed: bool) -> None:
+        """Shards going: stop polling their devices now; unless the lock session failed,
+        wait for their polls in flight and commit everything (the next holder reads it)."""
+        assert self.poller is not None and self.engine is not None
+        names = {n for n in self.poller.devices if self.shard(n) in shards}
+        self.poller.set_devices([d for d in self.poller.devices.values() if d.name not in names])
+        if 0 in shards:
+            await self._leader_off(flush=not failed)
+        if not failed:
+            await self.poller.settle(names)
+        handed = self.engine.release(names)
+        for s in shards:
+            self._shard_lag.pop(s, None)
+        if not failed:
+            await asyncio.to_thread(self.writer.flush)
+        log.info(
+            "stopped polling shards",
+            extra={"shards": sorted(shards), "devices": len(names), "alerts_handed_over": handed,
+                   "failed": failed},
+        )  # fmt: skip
+
+    def beat(self) -> dict[str, Any]:
+        lags, self._shard_lag = self._shard_lag, {}
+        stats = self.poller.stats if self.poller else PollerStats()
+        return {
+            "shards": lags,
+            "devices": len(self.poller.statuses) if self.poller else 0,
+            "lag_p99": stats.lag_quantile(0.99),
+        }
+
+    async def _leader_on(self) -> None:
+        """Shard 0 came here: notification delivery and the cluster-wide extensions."""
+        if self.options.once or self.delivery is None:
+            return
+        self.delivery.start()
+        if self.inventory is None or self.stop_event is None:
+            return
+        firing: list[Mapping[str, Any]] = list(await asyncio.to_thread(self.mstore.firing_alerts))
+        self._singleton_stop = asyncio.Event()
+        ctx = self.context()
+        for ext in self.extensions:
+            if ext.singleton:
+                ext.setup(ctx, self.inventory)  # fresh: what the last holder did is in the store
+                firing = ext.restore(firing)
+                self._singletons.append(
+                    asyncio.create_task(ext.run(self._singleton_stop), name=ext.name)
+                )
+
+    async def _leader_off(self, flush: bool) -> None:
+        if self._singleton_stop is not None:
+            self._singleton_stop.set()
+        tasks, self._singletons = self._singletons, []
+        if tasks:
+            await asyncio.wait(tasks, timeout=30)
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if self.delivery is not None:
+            self.delivery.stop()
+            if flush:
+                await asyncio.to_thread(self.delivery.step, True)
 
     async def _run(self) -> DaemonSummary:
         opts = self.options
@@ -428,6 +576,7 @@ class Daemon:
         self.notifier = Notifier(rules.notifiers, self._notify_failed, self.delivery)
         topology = Topology.from_inventory(inventory)
         by_name = {d.name: d for d in devices}
+        self.selection = dict(by_name)
         if opts.listen:  # first: a port in use stops us before anything runs
             self.metrics = serve_metrics(self._view(), opts.listen)
             log.info(
@@ -444,11 +593,27 @@ class Daemon:
             )
             ctx = self.context()
             for ext in self.extensions:
+                if self.sharded and ext.singleton:
+                    continue  # set up on the holder of shard 0, when it takes it
                 ext.setup(ctx, inventory)
                 firing = ext.restore(firing)
-            self.engine.restore(firing)
-            self.poller = Poller(devices, backend, opts.config, self.clock, self._on_result)
+            if not self.sharded:  # sharded: each shard's alerts come with the shard
+                self.engine.restore(firing)
+            self.poller = Poller(
+                self._mine(devices), backend, opts.config, self.clock, self._on_result
+            )
             stale = {r["device"] for r in await asyncio.to_thread(self.mstore.device_states)}
+            if self.sharded:
+                every = min(
+                    (self._interval(d) for d in devices), default=opts.config.default_interval
+                )
+                self.member = ShardMember(
+                    self.mstore.store,
+                    ShardOptions(opts.shards, lease_period(every)),
+                    self,
+                    self.clock,
+                )
+                await self.member.start()
         except BaseException:
             self.writer.stop()
             if self.metrics is not None:
@@ -457,7 +622,9 @@ class Daemon:
             raise
         for name, why in self.poller.skipped.items():
             log.warning("not monitored: %s", why, extra={"device": name})
-        self.writer.call(lambda: self.mstore.forget_devices(stale - set(self.poller_devices())))
+        # devices no longer in the inventory; sharded: the others' devices are not "stale"
+        known = set(self.selection) if self.sharded else set(self.poller_devices())
+        self.writer.call(lambda: self.mstore.forget_devices(stale - known))
         loop = asyncio.get_running_loop()
         installed: list[signal.Signals] = []
         if opts.handle_signals:
@@ -479,11 +646,16 @@ class Daemon:
             if opts.sd.watchdog_every is not None and not opts.once:
                 tasks.append(asyncio.create_task(self._watchdog(), name="watchdog"))
             if opts.once:
+                if self.member is not None:
+                    await self.member.step()  # --once --shards: the shards this one gets
                 await asyncio.gather(
-                    self.poller.poll_all(), *(ext.run_once() for ext in self.extensions)
-                )
+                    self.poller.poll_all(),
+                    *(ext.run_once() for ext in self.extensions
+                      if not (self.sharded and ext.singleton)),
+                )  # fmt: skip
             else:
-                self.delivery.start()
+                if not self.sharded:
+                    self.delivery.start()
                 tasks += [  # += : the watchdog task, if any, is cancelled with them
                     asyncio.create_task(self._housekeeping(), name="housekeeping"),
                     asyncio.create_task(self._reloader(), name="reloader"),
@@ -491,12 +663,23 @@ class Daemon:
                 tasks += [
                     asyncio.create_task(ext.run(self.stop_event), name=ext.name)
                     for ext in self.extensions
+                    if not (self.sharded and ext.singleton)
                 ]
+                if self.member is not None:
+                    tasks.append(
+                        asyncio.create_task(self.member.run(self.stop_event), name="shards")
+                    )
                 if opts.duration is not None:
                     loop.call_later(opts.duration, self.stop)
                 await self.poller.run(self.stop_event)
         finally:
             opts.sd.stopping()
+            if self.member is not None:  # hand the shards over before anything stops
+                if self.stop_event is not None:
+                    self.stop_event.set()
+                member_tasks = [t for t in tasks if t.get_name() == "shards"]
+                await asyncio.gather(*member_tasks, return_exceptions=True)
+                await self.member.stop()
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -505,8 +688,9 @@ class Daemon:
             await self.notifier.drain()
             self.notifier.close()
             self.delivery.stop()
-            await asyncio.to_thread(self.delivery.step, True)  # what is due goes now
-            self.writer.call(lambda: self.mstore.set_meta("daemon", ""))
+            if not self.sharded:  # sharded: the holder of shard 0 flushed it on release
+                await asyncio.to_thread(self.delivery.step, True)  # what is due goes now
+                self.writer.call(lambda: self.mstore.set_meta("daemon", ""))
             self.writer.stop()
             await backend.close()
             if self.metrics is not None:
@@ -521,6 +705,12 @@ class Daemon:
             metrics_port=self.metrics.port if self.metrics else None,
             skipped=dict(self.poller.skipped),
         )
+
+    def _interval(self, device: Device) -> float:
+        try:
+            return self.options.config.interval(device)
+        except GovnetError:
+            return self.options.config.default_interval
 
     def poller_devices(self) -> list[str]:
         return list(self.poller.devices) if self.poller else []
@@ -555,8 +745,10 @@ class Daemon:
                 acked = set()
             if self.engine is not None and acked:
                 self.engine.sync_acks(acked)
-            if self.delivery is not None and any(
-                c.spec.repeat_critical for c in self.delivery.channels.values()
+            if (
+                self.leader
+                and self.delivery is not None
+                and any(c.spec.repeat_critical for c in self.delivery.channels.values())
             ):
                 try:
                     firing = await asyncio.to_thread(self.mstore.list_alerts, "firing")
@@ -565,7 +757,8 @@ class Daemon:
                     log.error("cannot queue repeated alerts: %s", exc)
             if self.clock.monotonic() - last_maintenance >= cfg.maintenance_every:
                 last_maintenance = self.clock.monotonic()
-                self.writer.call(partial(self._maintain, self.clock.time()))
+                if self.leader:  # once per store: sharded, the holder of shard 0
+                    self.writer.call(partial(self._maintain, self.clock.time()))
 
     def _maintain(self, now: float) -> None:
         r = self.options.config.retention
@@ -599,18 +792,20 @@ class Daemon:
                     log.error("reload: %s", diagnostic)
                 continue
             assert self.poller is not None and self.engine is not None
-            before = set(self.poller.devices)
-            self.poller.set_devices(devices)
+            before = set(self.selection) if self.sharded else set(self.poller.devices)
             by_name = {d.name: d for d in devices}
+            self.selection = dict(by_name)
+            self.poller.set_devices(self._mine(devices))
             self.engine.reload(rules, by_name, Topology.from_inventory(inventory))
             for ext in self.extensions:
-                ext.reload(inventory)
+                if not (self.sharded and ext.singleton and not self._singletons):
+                    ext.reload(inventory)
             if self.notifier is not None:
                 self.notifier.specs = list(rules.notifiers)
             if self.delivery is not None:
                 self.delivery.configure(rules.notifiers)
             self.inventory = inventory
-            removed = before - set(self.poller.devices)
+            removed = before - (set(self.selection) if self.sharded else set(self.poller.devices))
             self.writer.call(partial(self.mstore.forget_devices, removed))
             log.info(
                 "reloaded",

@@ -60,6 +60,9 @@ class DaemonExtension:
     """No-op hooks; an extension overrides the ones it needs."""
 
     name = "extension"
+    # sharded pollers (``--shards``): True runs it once per cluster, on the holder of shard 0
+    # (set up afresh each time that changes); False runs it in every poller beside its shards
+    singleton = False
 
     def setup(self, ctx: DaemonContext, inventory: Inventory) -> None:
         """Once, before restore and before anything polls."""

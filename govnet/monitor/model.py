@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -97,6 +98,23 @@ class DeviceStatus:
     backoff: float = 0.0  # seconds between polls while down
     sys_name: str = ""
     sys_descr: str = ""
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> DeviceStatus:
+        """A device's state as the store holds it (a sharded poller taking it over)."""
+        try:
+            state = DeviceState(str(row["state"]))
+        except ValueError:
+            state = DeviceState.UNKNOWN
+        return cls(
+            device=str(row["device"]), zone=str(row["zone"]), site=str(row["site"]),
+            role=str(row["role"]), rack=str(row["rack"]), state=state, since=float(row["since"]),
+            last_poll=float(row["last_poll"]), last_ok=float(row["last_ok"]),
+            failures=int(row["failures"]), error=str(row["error"]),
+            error_kind=str(row["error_kind"]), rtt_ms=row["rtt_ms"], uptime_s=row["uptime_s"],
+            next_poll=float(row["next_poll"]), sys_name=str(row["sys_name"]),
+            sys_descr=str(row["sys_descr"]),
+        )  # fmt: skip
 
     def to_row(self) -> dict[str, Any]:
         return {

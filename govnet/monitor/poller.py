@@ -22,7 +22,7 @@ import asyncio
 import hashlib
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from govnet.errors import GovnetError, TransportError
@@ -77,6 +77,7 @@ class _Entry:
     target: SnmpTarget
     sets: tuple[str, ...]
     memory: DeviceMemory = field(default_factory=DeviceMemory)
+    phased: bool = False  # scheduled in its phase from the start (taken over from a shard)
 
 
 def device_status(device: Device) -> DeviceStatus:
@@ -114,9 +115,20 @@ class Poller(Scheduler[PollResult]):
 
     # ------------------------------------------------------------------ devices
 
-    def set_devices(self, devices: Iterable[Device]) -> None:
+    def set_devices(
+        self,
+        devices: Iterable[Device],
+        first_due: Mapping[str, float] | None = None,
+        seed: Mapping[str, DeviceStatus] | None = None,
+    ) -> None:
         """Start polling new devices, stop polling removed ones; known devices keep their
-        state, counters and schedule (SIGHUP reload)."""
+        state, counters and schedule (SIGHUP reload).
+
+        A sharded poller taking a device over from another passes ``first_due`` (wall time of
+        its first poll here: the previous holder's last poll plus the interval, so it keeps
+        its phase and is polled neither twice nor late) and ``seed`` (its stored state)."""
+        first_due = first_due or {}
+        seed = seed or {}
         entries: dict[str, _Entry] = {}
         skipped: dict[str, str] = {}
         for device in devices:
@@ -129,18 +141,26 @@ class Poller(Scheduler[PollResult]):
                 skipped[device.name] = str(exc)
                 continue
             old = self._entries.get(device.name)
-            entry = _Entry(device, target, sets, old.memory if old else DeviceMemory())
+            entry = _Entry(
+                device, target, sets, old.memory if old else DeviceMemory(),
+                old.phased if old else False,
+            )  # fmt: skip
             entries[device.name] = entry
             status = self.statuses.get(device.name)
             fresh = device_status(device)
             if status is None:
-                self.statuses[device.name] = fresh
+                self.statuses[device.name] = seed.get(device.name) or fresh
             else:  # the inventory may have moved it
                 status.zone, status.site, status.role = fresh.zone, fresh.site, fresh.role
                 status.rack = fresh.rack
         now = self.clock.monotonic()
+        wall = self.clock.time()
         for name, entry in entries.items():
             if name not in self._due:
+                if name in first_due:  # taken over: keep the phase the last holder had
+                    entry.phased = True
+                    self._schedule(name, now + max(0.0, first_due[name] - wall))
+                    continue
                 spread = min(self.config.first_spread, self.config.interval(entry.device))
                 self._schedule(name, now + stable_fraction(name) * spread)
         for name in list(self._due):
@@ -150,6 +170,16 @@ class Poller(Scheduler[PollResult]):
         self._entries = entries
         self.skipped = skipped
         self._wake.set()
+
+    def polls(self, name: str) -> bool:
+        """Whether ``name`` is one of the devices polled here now."""
+        return name in self._entries
+
+    async def settle(self, names: Iterable[str]) -> None:
+        """Wait for the polls of ``names`` in flight (removed devices, before a hand-over)."""
+        tasks = [t for n in names if (t := self._running.get(n)) is not None]
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     @property
     def devices(self) -> dict[str, Device]:
@@ -185,7 +215,7 @@ class Poller(Scheduler[PollResult]):
         now = self.clock.monotonic()
         delay = states.next_delay(status, interval, self.config)
         up = status.state is DeviceState.UP
-        if up and entry.memory.polls == 1:  # after the first poll: take up the device's phase
+        if up and entry.memory.polls == 1 and not entry.phased:  # take up the device's phase
             delay = max(1.0, interval * stable_fraction(name))
         self._schedule(name, next_due(up, delay, due, now))
 

@@ -179,6 +179,8 @@ meta = Table(
 )
 
 STEPS = (300, 3600)
+# the one-daemon lock on PostgreSQL ("govnet"); sharded pollers hold it shared (store/cluster.py)
+DAEMON_LOCK_KEY = 0x676F766E6574
 ROLLUP_LAG = 120.0  # seconds after a bucket ends before it is rolled up (late polls)
 
 
@@ -426,6 +428,15 @@ class MonitorStore:
         with self.store.begin() as conn:
             return [dict(r._mapping) for r in conn.execute(select(devices))]
 
+    def device_rows(self, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The stored states of some devices (a sharded poller taking them over)."""
+        out: dict[str, dict[str, Any]] = {}
+        with self.store.begin() as conn:
+            for chunk in _chunks(list(names), 400):
+                for r in conn.execute(select(devices).where(devices.c.device.in_(chunk))):
+                    out[str(r.device)] = dict(r._mapping)
+        return out
+
     def device_summaries(
         self,
     ) -> list[tuple[str, str, str, str, str, str, float, str, float, float]]:
@@ -642,12 +653,18 @@ class MonitorStore:
 
     # -- alerts --------------------------------------------------------------------
 
-    def firing_alerts(self) -> list[dict[str, Any]]:
+    def firing_alerts(self, devices_: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Firing alerts, of every device or only of ``devices_`` (a sharded poller's)."""
+        query = select(alerts).where(alerts.c.status == "firing").order_by(alerts.c.opened)
         with self.store.begin() as conn:
-            rows = conn.execute(
-                select(alerts).where(alerts.c.status == "firing").order_by(alerts.c.opened)
-            )
-            return [dict(r._mapping) for r in rows]
+            if devices_ is None:
+                return [dict(r._mapping) for r in conn.execute(query)]
+            out: list[dict[str, Any]] = []
+            for chunk in _chunks(list(devices_), 400):
+                out += [
+                    dict(r._mapping) for r in conn.execute(query.where(alerts.c.device.in_(chunk)))
+                ]
+            return sorted(out, key=lambda r: (r["opened"], r["id"]))
 
     def list_alerts(
         self,
@@ -800,7 +817,7 @@ class MonitorStore:
 
     @contextmanager
     def _pg_lock(self, holder: str) -> Iterator[None]:
-        key = 0x676F766E6574  # "govnet"
+        key = DAEMON_LOCK_KEY
         conn = self.store.engine.connect()
         try:
             got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()

@@ -1,0 +1,112 @@
+"""Shard members on a real PostgreSQL with a recording host: balance as members come and go,
+clean hand-over on stop, at-once stop on a failed lock session, a different N refused."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from govnet.errors import GovnetError
+from govnet.monitor.sharding import ShardMember, ShardOptions, cluster_view, guard, lease_period
+from govnet.store.cluster import live_sessions
+from govnet.store.db import Store
+from tests.pgserver import PostgresServer
+
+
+class Host:
+    """Records what the member asks of the daemon."""
+
+    def __init__(self) -> None:
+        self.polling: set[int] = set()
+        self.calls: list[tuple[str, tuple[int, ...], Any]] = []
+
+    async def gain(self, shards: set[int], clean: set[int]) -> None:
+        assert not shards & self.polling
+        self.polling |= shards
+        self.calls.append(("gain", tuple(sorted(shards)), tuple(sorted(clean))))
+
+    async def lose(self, shards: set[int], failed: bool) -> None:
+        assert shards <= self.polling
+        self.polling -= shards
+        self.calls.append(("lose", tuple(sorted(shards)), failed))
+
+    def beat(self) -> dict[str, Any]:
+        return {"shards": {s: 0.5 for s in self.polling}, "devices": 3, "lag_p99": 0.1}
+
+
+@pytest.fixture
+def pg(postgres_server: PostgresServer) -> Iterator[Store]:
+    with postgres_server.database() as url, Store.open(url) as store:
+        yield store
+
+
+def last(host: Host) -> Any:
+    """The host's last call (typed loosely: compared with literals)."""
+    return host.calls[-1]
+
+
+def member(pg: Store, name: str, n: int = 6) -> tuple[ShardMember, Host]:
+    host = Host()
+    return ShardMember(pg, ShardOptions(n, every=0.5), host, holder=name), host
+
+
+def test_lease_period_and_guard() -> None:
+    assert lease_period(2) == 0.5 and lease_period(20) == 5.0 and lease_period(60) == 5.0
+    assert lease_period(0.5) == 0.5 and guard(0.5) == 1.5
+
+
+def test_members_balance_hand_over_and_stop_at_once(
+    pg: Store, postgres_server: PostgresServer
+) -> None:
+    async def go() -> None:
+        a, ha = member(pg, "a")
+        b, hb = member(pg, "b")
+        await a.start()
+        await a.step()
+        assert a.held == set(range(6)) and ha.polling == set(range(6))
+        assert ha.calls == [("gain", (0, 1, 2, 3, 4, 5), ())]  # nobody released them
+        await b.start()
+        await a.step()  # b is live now: a sheds to ceil(6/2) = 3, highest first
+        assert a.held == {0, 1, 2} and last(ha) == ("lose", (3, 4, 5), False)
+        await b.step()
+        assert b.held == {3, 4, 5} and hb.calls == [("gain", (3, 4, 5), (3, 4, 5))]  # clean
+        view = cluster_view(pg, time.time())
+        assert [r.holder for r in view.rows] == ["a"] * 3 + ["b"] * 3 and not view.unheld
+        assert view.rows[4].lag == 0.5
+
+        # a different N is refused while these run
+        c, _ = member(pg, "c", n=8)
+        with pytest.raises(GovnetError, match="use --shards 6"):
+            await c.start()
+
+        # b's lock session dies: b stops polling at its next step, a takes its shards
+        with postgres_server.engine.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": b.leases.backend_pid})
+        dead = b.leases.backend_pid
+        for _ in range(50):
+            if dead not in live_sessions(pg):
+                break
+            await asyncio.sleep(0.1)
+        await b.step()
+        assert last(hb) == ("lose", (3, 4, 5), True) and hb.polling == set()
+        await a.step()  # b's row is still fresh but its session is gone: a is alone
+        assert a.held == set(range(6))
+        assert last(ha) == ("gain", (3, 4, 5), ())  # not clean: slots past the guard
+        await b.step()  # b comes back with a new session; a sheds, b takes
+        await a.step()
+        await b.step()
+        assert sorted([len(a.held), len(b.held)]) == [3, 3] and a.held | b.held == set(range(6))
+
+        await a.stop()  # clean: b takes everything, marked clean
+        await b.step()
+        assert b.held == set(range(6)) and ha.polling == set()
+        assert set(last(hb)[1]) == set(last(hb)[2])
+        await b.stop()
+        assert cluster_view(pg, time.time()).rows == []  # nobody left: nothing to show
+
+    asyncio.run(go())
