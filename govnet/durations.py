@@ -17,6 +17,8 @@ from typing import Annotated, Any
 import click
 from pydantic import BeforeValidator
 
+from govnet.i18n import _
+
 
 def utcnow() -> datetime:
     """Now, in UTC (here rather than in govnet.store.db: importing SQLAlchemy costs ~0.5 s)."""
@@ -119,7 +121,7 @@ class DurationParam(click.ParamType):  # type: ignore[type-arg]
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
         if self.positive and seconds == 0:
-            self.fail(f"{value!r}: must be longer than 0", param, ctx)
+            self.fail(_("{value!r}: must be longer than 0", value=value), param, ctx)
         return timedelta(seconds=seconds) if self.as_timedelta else seconds
 
 

@@ -38,6 +38,7 @@ from govnet.av.parse import (
 )
 from govnet.av.sources import FIELDS, IDENTITY, Source
 from govnet.errors import Diagnostic, InputError
+from govnet.i18n import _
 from govnet.inventory.loader import decode_text
 from govnet.inventory.model import normalize_mac
 from govnet.limits import (
@@ -137,13 +138,14 @@ def _rows_under(file: str, kind: str, header: list[str], lines: Iterator[tuple[i
             if tail.count(None) + tail.count("") != len(tail):
                 col = next(i for i, c in enumerate(tail, named + 1) if c is not None and c != "")
                 message = f"a value right of the last header column ({named} named): is the row "
-                problems.add(number, col, "", message + "shifted or merged?")
+                problems.add(number, col, "", message + _("shifted or merged?"))
                 continue
         if _blank(cells):
             continue
         if kind == "csv" and len(row) < named:
-            problems.add(number, 0, "", f"{len(row)} cells but the header has {named}: "
-                                        "is the row (or the file) cut short?")  # fmt: skip
+            problems.add(number, 0, "", _("{n} cells but the header has {named}: is the row "
+                                          "(or the file) cut short?", n=len(row),
+                                          named=named))  # fmt: skip
             continue
         longest = (max(map(len, cells)) if kind == "csv" else  # all text: C speed
                    max((len(c) for c in cells if type(c) is str), default=0))  # fmt: skip
@@ -198,11 +200,11 @@ def _csv_error(file: str, exc: csv.Error, start: int, lim: Limits) -> InputError
                                 f"characters ({raise_hint('cell_chars')}); is this really an "
                                 "export?", start, what=WHAT)  # fmt: skip
     if "unexpected end of data" in message:
-        return _error(file, "a quoted cell opened here is never closed: the file ends inside "
-                            "it (an export cut short?)", start)  # fmt: skip
+        return _error(file, _("a quoted cell opened here is never closed: the file ends inside "
+                                 "it (an export cut short?)"), start)  # fmt: skip
     if "NUL" in message:
-        return _error(file, "binary data (NUL bytes), not CSV text", start)
-    return _error(file, f"bad CSV: {message}", start)
+        return _error(file, _("binary data (NUL bytes), not CSV text"), start)
+    return _error(file, _("bad CSV: {message}", message=message), start)
 
 
 def _read_csv(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
@@ -210,11 +212,12 @@ def _read_csv(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
         content = decode(raw)
     except UnicodeDecodeError:
         raise _error(
-            str(path), "neither UTF-8 nor GBK text; export as CSV (UTF-8 or GBK)"
+            str(path), _("neither UTF-8 nor GBK text; export as CSV (UTF-8 or GBK)")
         ) from None
     if "\x00" in content[:4096]:
         raise _error(
-            str(path), "binary data, not CSV text; is it an .xls workbook? Save it as .xlsx or CSV"
+            str(path),
+            _("binary data, not CSV text; is it an .xls workbook? Save it as .xlsx or CSV"),
         )
     try:
         sniffed: Any = csv.Sniffer().sniff(content[:8192], delimiters=",\t;")
@@ -270,7 +273,7 @@ def _read_xlsx(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
                 last = exc
                 continue
             return table
-        raise last or _error(file, "the workbook has no sheets")
+        raise last or _error(file, _("the workbook has no sheets"))
     finally:
         book.close()
 
@@ -279,9 +282,14 @@ def _xlsx_error(file: str, exc: Exception, row: int = 0) -> InputError:
     if isinstance(exc, ParseError):
         line, col = exc.position
         reason = str(exc).split(":")[0]
-        return _error(file, f"malformed XML inside the workbook ({reason} at XML line {line}, "
-                            f"column {col}); re-save it from Excel or export CSV", row)  # fmt: skip
-    return _error(file, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})", row)
+        return _error(file, _("malformed XML inside the workbook ({reason} at XML line {line}, "
+                                   "column {col}); re-save it from Excel or export CSV",
+                                   reason=reason, line=line, col=col), row)  # fmt: skip
+    return _error(
+        file,
+        _("not a readable .xlsx workbook ({name}: {exc})", name=type(exc).__name__, exc=exc),
+        row,
+    )
 
 
 def _sheet_rows(name: str, sheet: Any, lim: Limits) -> Iterator[tuple[int, Sequence[Any]]]:
@@ -323,7 +331,7 @@ def _read_json(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
     try:
         content = decode(raw)
     except UnicodeDecodeError:
-        raise _error(file, "neither UTF-8 nor GBK text") from None
+        raise _error(file, _("neither UTF-8 nor GBK text")) from None
     too_deep = f"nested deeper than {lim.json_depth} levels ({raise_hint('json_depth')})"
     # Memory: a parsed JSON object costs ~100x its 3 bytes ('{},'); count them first (C speed,
     # an overestimate when strings hold braces). An endpoint is one object, plus a few nested.
@@ -335,7 +343,7 @@ def _read_json(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
     try:
         data = json.loads(content)
     except json.JSONDecodeError as exc:
-        raise _error(file, f"bad JSON: {exc.msg}", exc.lineno, exc.colno) from None
+        raise _error(file, _("bad JSON: {msg}", msg=exc.msg), exc.lineno, exc.colno) from None
     except RecursionError:
         at = json_depth_at(content, lim.json_depth) or (0, 0)
         raise LimitError(file, too_deep, *at, what=WHAT) from None
@@ -344,7 +352,7 @@ def _read_json(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
         raise LimitError(file, too_deep, *at, what=WHAT)
     items = _json_rows(data)
     if not items or not all(isinstance(i, dict) for i in items):
-        raise _error(file, "expected a JSON list of objects (one per endpoint)")
+        raise _error(file, _("expected a JSON list of objects (one per endpoint)"))
     if len(items) > lim.rows:
         raise _too_many_rows(file, 0, lim)
     header: list[str] = []
@@ -385,14 +393,14 @@ def read_table(path: Path, source: Source, lim: Limits | None = None) -> tuple[T
     )
     raw = read_regular(path, cap, key, WHAT)
     if not raw.strip(b" \t\r\n\x00\xff\xfe\xef\xbb\xbf"):
-        raise _error(str(path), "empty file")
+        raise _error(str(path), _("empty file"))
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm") or (
         suffix not in (".csv", ".txt", ".json") and raw[:2] == b"PK"
     ):
         kind = "xlsx"
     elif suffix == ".xls" or raw[:4] == b"\xd0\xcf\x11\xe0":
-        raise _error(str(path), "an old .xls workbook: save it as .xlsx or CSV")
+        raise _error(str(path), _("an old .xls workbook: save it as .xlsx or CSV"))
     elif suffix == ".json" or (suffix not in (".csv", ".txt") and raw.lstrip()[:1] in (b"{", b"[")):
         kind = "json"
     else:
@@ -427,7 +435,9 @@ class _Problems:
         if self.items:
             diags = list(self.items)
             if self.more:
-                diags.append(Diagnostic(self.file, 0, 0, "", f"… and {self.more} more problems"))
+                diags.append(
+                    Diagnostic(self.file, 0, 0, "", _("… and {more} more problems", more=self.more))
+                )
             raise InputError(diags, WHAT)
 
 
@@ -438,8 +448,9 @@ def _missing_columns(table: Table, source: Source, mapping: dict[str, int]) -> N
     have = ", ".join(h for h in table.header if h) or "nothing"
     diags = [
         Diagnostic(table.file, table.header_line, 0, "",
-                   f"missing column {'|'.join(source.aliases(f))} ({f}) required by source "
-                   f"{source.name!r} ({source.where}); the header has: {have}")
+                   _("missing column {names} ({field}) required by source {name!r} ({where}); "
+                     "the header has: {have}", names="|".join(source.aliases(f)), field=f,
+                     name=source.name, where=source.where, have=have))
         for f in missing
     ]  # fmt: skip
     raise InputError(diags, WHAT)
@@ -532,8 +543,9 @@ def _record(row: _Row, source: Source, file_name: str, default_host: str | None)
         if sig_date is None and not row.bad and "signature_date" not in row.mapping:
             i = row.mapping["signature_version"]
             row.problems.add(row.line, i + 1, row.table.header[i],
-                             f"signature version {sig_version!r} does not have {source.name}'s "
-                             f"shape {source.spec.signature.version_date!r}")  # fmt: skip
+                             _("signature version {sig_version!r} does not have {name}'s shape "
+                               "{version_date!r}", sig_version=sig_version, name=source.name,
+                               version_date=source.spec.signature.version_date))  # fmt: skip
             row.bad = True
     named = row.get("product", txt)
     vendor, spec = source.identify(named)
@@ -574,7 +586,7 @@ def _record(row: _Row, source: Source, file_name: str, default_host: str | None)
     if row.bad:
         return None
     if not (record.host or record.ip or record.mac):
-        row.problems.add(row.line, 0, "", "no host name, IP or MAC: cannot tell which endpoint")
+        row.problems.add(row.line, 0, "", _("no host name, IP or MAC: cannot tell which endpoint"))
         return None
     return record
 
@@ -609,8 +621,9 @@ def parse_export(
     default_host = path.stem if table.kind == "json" and len(table.rows) == 1 else None
     if not any(f in mapping for f in IDENTITY) and default_host is None:
         wanted = ", ".join("|".join(source.aliases(f)) for f in IDENTITY if source.aliases(f))
-        raise _error(table.file, f"no column names the endpoint (looked for {wanted}); "
-                                 "is --source right?", table.header_line)  # fmt: skip
+        raise _error(table.file, _("no column names the endpoint (looked for {wanted}); "
+                                   "is --source right?", wanted=wanted),
+                     table.header_line)  # fmt: skip
     _missing_columns(table, source, mapping)
     problems = _Problems(table.file)
     rows = [_Row(table, mapping, n, cells, problems) for n, cells in table.rows
@@ -620,7 +633,7 @@ def parse_export(
     records = [r for r in (_record(row, source, name, default_host) for row in rows) if r]
     problems.raise_if_any()
     if not records:
-        raise _error(table.file, "no endpoint rows under the header", table.header_line)
+        raise _error(table.file, _("no endpoint rows under the header"), table.header_line)
     warnings: list[str] = []
     when = taken or _export_time(table, source.tz)
     if when is None:

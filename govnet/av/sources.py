@@ -48,7 +48,7 @@ from govnet.av.parse import (
     parse_offset,
 )
 from govnet.errors import Diagnostic, InputError
-from govnet.i18n import N_
+from govnet.i18n import N_, _
 from govnet.store.avrecords import Edition
 from govnet.validation import Listed, Regex, Strict, diagnostics_from
 from govnet.yamlsrc import load_yaml_file
@@ -209,8 +209,8 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
     path = path or default_sources()
     if not path.exists():
         raise InputError(
-            [Diagnostic(str(path), 0, 0, "", "no such file; pass --sources FILE "
-                        f"(the shipped one is {default_sources()})")],
+            [Diagnostic(str(path), 0, 0, "", _("no such file; pass --sources FILE (the shipped one "
+                                              "is {shipped})", shipped=default_sources()))],
             "antivirus sources",
         )  # fmt: skip
     doc, diags = load_yaml_file(path)

@@ -33,6 +33,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from govnet import i18n
 from govnet.errors import GovnetError
 from govnet.inventory.model import Inventory, MaintenanceWindow
 from govnet.store.availability import Span
@@ -210,7 +211,9 @@ def local_zone(name: str | None) -> tzinfo:
         try:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise GovnetError(f"--tz {name!r}: unknown time zone (e.g. Asia/Shanghai)") from None
+            raise GovnetError(
+                i18n._("--tz {name!r}: unknown time zone (e.g. Asia/Shanghai)", name=name)
+            ) from None
     local = datetime.now().astimezone().tzinfo
     assert local is not None
     return local
@@ -246,13 +249,16 @@ def parse_period(text: str, now: float, tz: tzinfo) -> tuple[float, float, str]:
     m = re.fullmatch(r"(.+?)\.\.(.+)", text)
     if not m:
         raise GovnetError(
-            f"--period {text!r}: expected {', '.join(_KEYWORDS)} or FROM..TO "
-            "(e.g. 2025-01-01..2025-01-31)"
+            i18n._(
+                "--period {text!r}: expected {keywords} or FROM..TO (e.g. 2025-01-01..2025-01-31)",
+                text=text,
+                keywords=", ".join(_KEYWORDS),
+            )
         )
     start = _when(m[1], tz, False)
     end = _when(m[2], tz, True)
     if end <= start:
-        raise GovnetError(f"--period {text!r}: TO must be after FROM")
+        raise GovnetError(i18n._("--period {text!r}: TO must be after FROM", text=text))
     return start, end, f"{m[1].strip()}..{m[2].strip()}"
 
 
@@ -266,7 +272,9 @@ def _when(text: str, tz: tzinfo, is_end: bool) -> float:
             return datetime.combine(d, time(), tz).timestamp()
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise GovnetError(f"--period: bad date or time {text!r} (YYYY-MM-DD or ISO)") from None
+        raise GovnetError(
+            i18n._("--period: bad date or time {text!r} (YYYY-MM-DD or ISO)", text=text)
+        ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
     return value.timestamp()

@@ -33,6 +33,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from govnet.errors import GovnetError
+from govnet.i18n import _
 from govnet.inventory.model import Device
 from govnet.transport.snmp import SnmpValue, to_bytes
 from govnet.validation import Strict, first_problem
@@ -132,7 +133,9 @@ def health_catalogue() -> HealthCatalogue:
         return HealthCatalogue.model_validate(yaml.safe_load(text))
     except ValidationError as exc:  # shipped data: a bug, but say where
         where, message = first_problem(exc, HealthCatalogue)
-        raise GovnetError(f"govnet/data/health.yaml: {where}: {message}") from exc
+        raise GovnetError(
+            _("govnet/data/health.yaml: {where}: {message}", where=where, message=message)
+        ) from exc
 
 
 def health_set_for(platform: str) -> HealthSet | None:

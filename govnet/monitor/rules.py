@@ -48,6 +48,7 @@ from pydantic import (
     model_validator,
 )
 
+from govnet import i18n
 from govnet.core.controls import controls
 from govnet.core.vocabulary import Severity, Text
 from govnet.durations import Duration
@@ -298,7 +299,7 @@ def load_rules(path: Path) -> AlertRules:
     """Load and validate an alert rules file; :class:`PlaybookError` with every problem."""
     diagnostics: list[Diagnostic] = []
     if not path.exists():
-        raise PlaybookError([Diagnostic(str(path), 0, 0, "", "no such file (alert rules)")])
+        raise PlaybookError([Diagnostic(str(path), 0, 0, "", i18n._("no such file (alert rules)"))])
     doc, diags = load_yaml_file(path, kind="playbook")
     diagnostics.extend(diags)
     if doc is None:

@@ -29,7 +29,7 @@ from govnet import __version__
 from govnet.checks.model import Finding
 from govnet.core.vocabulary import Evidence, Severity, Status
 from govnet.errors import GovnetError
-from govnet.i18n import N_, tr
+from govnet.i18n import N_, _, tr
 from govnet.inventory.labels import Labels
 from govnet.textsafe import visible
 
@@ -78,7 +78,7 @@ def report_zone(name: str | None = None) -> tzinfo:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
             raise GovnetError(
-                f"timezone {name!r}: unknown time zone (e.g. Asia/Shanghai)"
+                _("timezone {name!r}: unknown time zone (e.g. Asia/Shanghai)", name=name)
             ) from None
     local = datetime.now().astimezone().tzinfo
     assert local is not None

@@ -40,6 +40,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from govnet.errors import GovnetError, StoreError
+from govnet.i18n import _
 
 metadata = MetaData()
 
@@ -210,7 +211,9 @@ def _create_private(path: Path) -> None:
             except FileExistsError:
                 pass  # another process created it meanwhile
     except OSError as exc:
-        raise StoreError(f"store {path}: cannot create it: {exc.strerror}") from exc
+        raise StoreError(
+            _("store {path}: cannot create it: {strerror}", path=path, strerror=exc.strerror)
+        ) from exc
 
 
 class Store:
@@ -241,8 +244,11 @@ class Store:
             path = Path(url.removeprefix("sqlite:///")).expanduser()
             if not create and not path.is_file():
                 raise GovnetError(
-                    f"store {path}: no such file; check --db / GOVNET_DB (nothing has been "
-                    "recorded there: run 'govnet monitor run', 'audit' or 'backup' first)"
+                    _(
+                        "store {path}: no such file; check --db / GOVNET_DB (nothing has been "
+                        "recorded there: run 'govnet monitor run', 'audit' or 'backup' first)",
+                        path=path,
+                    )
                 )
             _create_private(path)
             url = f"sqlite:///{path}"
@@ -253,7 +259,12 @@ class Store:
             if isinstance(exc, ImportError) and url.startswith("postgresql"):
                 hint = " (install the driver: pip install 'govnet[postgres]')"
             raise StoreError(
-                f"--db {safe_url(url)}: cannot open the store: {_reason(exc, url)}{hint}"
+                _(
+                    "--db {url}: cannot open the store: {exc}{hint}",
+                    url=safe_url(url),
+                    exc=_reason(exc, url),
+                    hint=hint,
+                )
             ) from exc
         if engine.dialect.name == "sqlite":
 
@@ -276,8 +287,12 @@ class Store:
                 metadata.create_all(engine)
         except SQLAlchemyError as exc:
             raise StoreError(
-                f"store {safe_url(url)}: cannot open or initialise: {_reason(exc, url)}"
-                " (is the database server running and the URL right?)"
+                _(
+                    "store {url}: cannot open or initialise: {exc} (is the database server "
+                    "running and the URL right?)",
+                    url=safe_url(url),
+                    exc=_reason(exc, url),
+                )
             ) from exc
         return cls(engine)
 
@@ -289,7 +304,12 @@ class Store:
         except SQLAlchemyError as exc:
             url = self.engine.url.render_as_string(hide_password=False)
             raise StoreError(
-                f"store {safe_url(url)}: {exc.__class__.__name__}: {_reason(exc, url)}"
+                _(
+                    "store {url}: {name}: {exc}",
+                    url=safe_url(url),
+                    name=exc.__class__.__name__,
+                    exc=_reason(exc, url),
+                )
             ) from exc
 
     # -- runs and findings -------------------------------------------------------------

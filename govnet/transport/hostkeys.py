@@ -51,6 +51,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, get_args
 
+from govnet import i18n
 from govnet.errors import GovnetError, TransportError
 from govnet.inventory.model import HostKeyPolicy
 from govnet.limits import LimitError, limits, read_regular
@@ -334,7 +335,9 @@ def _read_known_hosts(path: Path) -> str:
     try:
         raw = read_regular(path, limits().config_bytes, "config_bytes", "known hosts")
     except LimitError as exc:
-        raise GovnetError(f"{path}: cannot read known hosts: {exc.message}") from None
+        raise GovnetError(
+            i18n._("{path}: cannot read known hosts: {message}", path=path, message=exc.message)
+        ) from None
     return raw.decode("utf-8", errors="replace")
 
 
@@ -362,7 +365,11 @@ class KnownHosts:
         except FileNotFoundError:
             return _EMPTY
         except OSError as exc:
-            raise GovnetError(f"{path}: cannot read known hosts: {exc.strerror}") from exc
+            raise GovnetError(
+                i18n._(
+                    "{path}: cannot read known hosts: {strerror}", path=path, strerror=exc.strerror
+                )
+            ) from exc
         stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
         with self._mutex:
             cached = self._cache.get(path)
@@ -421,7 +428,13 @@ class KnownHosts:
             os.replace(tmp, self.path)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
-            raise GovnetError(f"{self.path}: cannot write known hosts: {exc.strerror}") from exc
+            raise GovnetError(
+                i18n._(
+                    "{path}: cannot write known hosts: {strerror}",
+                    path=self.path,
+                    strerror=exc.strerror,
+                )
+            ) from exc
 
     def _lines(self) -> list[str]:
         if not self.path.exists():
@@ -466,7 +479,13 @@ class KnownHosts:
             finally:
                 os.close(fd)
         except OSError as exc:
-            raise GovnetError(f"{self.path}: cannot write known hosts: {exc.strerror}") from exc
+            raise GovnetError(
+                i18n._(
+                    "{path}: cannot write known hosts: {strerror}",
+                    path=self.path,
+                    strerror=exc.strerror,
+                )
+            ) from exc
         with self._mutex:
             if before is not _EMPTY and before.stamp == (st.st_mtime_ns, st.st_size, st.st_ino):
                 entry = Entry(self.path, before.lines + 1, name, key, "", comment)
@@ -506,7 +525,11 @@ def _private_dir(path: Path) -> None:
         try:
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
-            raise GovnetError(f"{path}: cannot create directory: {exc.strerror}") from exc
+            raise GovnetError(
+                i18n._(
+                    "{path}: cannot create directory: {strerror}", path=path, strerror=exc.strerror
+                )
+            ) from exc
 
 
 # ---------------------------------------------------------------------------------- verify

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from govnet import i18n
 from govnet.errors import AuthError, ConnectError, DeviceTimeout, SecretError, TransportError
 from govnet.inventory.model import CredentialSpec, Device, JumpHost
 from govnet.secrets import REDACTOR
@@ -54,16 +55,32 @@ def load_key(creds: CredentialSpec, who: str) -> Any:
                 path, password=passphrase.encode() if passphrase else None
             )
         except FileNotFoundError:
-            raise SecretError(f"{who}: key_file {path} does not exist; fix the path") from None
+            raise SecretError(
+                i18n._("{who}: key_file {path} does not exist; fix the path", who=who, path=path)
+            ) from None
         except PermissionError:
-            raise SecretError(f"{who}: cannot read key_file {path}: permission denied") from None
+            raise SecretError(
+                i18n._("{who}: cannot read key_file {path}: permission denied", who=who, path=path)
+            ) from None
         except paramiko.PasswordRequiredException:
             raise SecretError(
-                f"{who}: key_file {path} is encrypted; add passphrase: env:…/file:…/cmd:…"
+                i18n._(
+                    "{who}: key_file {path} is encrypted; add passphrase: env:…/file:…/cmd:…",
+                    who=who,
+                    path=path,
+                )
             ) from None
         except (paramiko.SSHException, ValueError, OSError) as exc:
             why = "wrong passphrase or not a private key" if passphrase else "not a private key"
-            raise SecretError(f"{who}: cannot load key_file {path} ({why}: {exc})") from None
+            raise SecretError(
+                i18n._(
+                    "{who}: cannot load key_file {path} ({why}: {exc})",
+                    who=who,
+                    path=path,
+                    why=why,
+                    exc=exc,
+                )
+            ) from None
         _keys[cache_key] = key
         return key
 

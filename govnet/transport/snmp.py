@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from govnet.errors import GovnetError, TransportError
+from govnet.i18n import _
 from govnet.inventory.model import Device, SnmpProfileSpec, normalize_mac
 
 SnmpValue = int | str | bytes | None
@@ -230,7 +231,7 @@ def snmp_backend(name: str = "pysnmp", concurrency: int = DEFAULT_CONCURRENCY) -
         except ImportError as exc:
             if name == "gufo":
                 raise GovnetError(
-                    "--backend gufo: gufo-snmp is not installed (pip install gufo-snmp)"
+                    _("--backend gufo: gufo-snmp is not installed (pip install gufo-snmp)")
                 ) from exc
         else:
             return GufoBackend(max_concurrency=concurrency)
@@ -238,4 +239,4 @@ def snmp_backend(name: str = "pysnmp", concurrency: int = DEFAULT_CONCURRENCY) -
         from govnet.transport.snmp_pysnmp import PysnmpBackend
 
         return PysnmpBackend(max_concurrency=concurrency)
-    raise GovnetError(f"unknown SNMP backend {name!r} (known: gufo, pysnmp)")
+    raise GovnetError(_("unknown SNMP backend {name!r} (known: gufo, pysnmp)", name=name))

@@ -439,9 +439,15 @@ class SshSession:
         self.options = options or SshOptions()
         self.platform: Platform = get_platform(device.platform)
         if not self.platform.netmiko:
-            raise GovnetError(f"{device.name}: platform {device.platform} has no SSH driver")
+            raise GovnetError(
+                _(
+                    "{name}: platform {platform} has no SSH driver",
+                    name=device.name,
+                    platform=device.platform,
+                )
+            )
         if device.credentials is None:
-            raise GovnetError(f"{device.name}: no credentials in the inventory")
+            raise GovnetError(_("{name}: no credentials in the inventory", name=device.name))
         self._errors = re.compile(self.platform.errors, re.M) if self.platform.errors else None
         self._conn: Any = None
         self.host_key_check: HostKeyCheck | None = None
@@ -569,7 +575,11 @@ class SshSession:
         device_type = f"{self.platform.netmiko}_telnet"
         if device_type not in CLASS_MAPPER:
             raise GovnetError(
-                f"{self.device.name}: platform {self.platform.name} has no Telnet driver"
+                _(
+                    "{name}: platform {name2} has no Telnet driver",
+                    name=self.device.name,
+                    name2=self.platform.name,
+                )
             )
         log.warning(
             "%s: using Telnet (clear text, allow_insecure) at %s:%d; replace or enable SSH",
@@ -657,7 +667,12 @@ class SshSession:
         command = self.platform.command(what)
         if command is None:
             raise GovnetError(
-                f"{self.device.name}: platform {self.platform.name} has no {what!r} command"
+                _(
+                    "{name}: platform {name2} has no {what!r} command",
+                    name=self.device.name,
+                    name2=self.platform.name,
+                    what=what,
+                )
             )
         return self.send(command)
 
@@ -719,7 +734,11 @@ class SshSession:
             return str(self._conn.save_config())
         except NotImplementedError as exc:
             raise GovnetError(
-                f"{self.device.name}: saving is not supported on {self.platform.name}"
+                _(
+                    "{name}: saving is not supported on {name2}",
+                    name=self.device.name,
+                    name2=self.platform.name,
+                )
             ) from exc
         except Exception as exc:
             raise self._translate(exc) from exc
