@@ -130,8 +130,17 @@ def _rows_under(file: str, kind: str, header: list[str], lines: Iterator[tuple[i
     out: list[tuple[int, list[Any]]] = []
     for number, row in lines:
         if len(row) > lim.columns and row[lim.columns] is not None:
-            raise LimitError(file, f"more than {lim.columns} columns ({raise_hint('columns')})",
-                             number, lim.columns + 1, WHAT)  # fmt: skip
+            raise LimitError(
+                file,
+                _(
+                    "more than {columns} columns ({hint})",
+                    columns=lim.columns,
+                    hint=raise_hint("columns"),
+                ),
+                number,
+                lim.columns + 1,
+                WHAT,
+            )
         cells = list(row[:named])
         if len(row) > named:
             tail = row[named:]
@@ -190,15 +199,22 @@ def decode(raw: bytes) -> str:
 
 def _too_many_rows(file: str, line: int, lim: Limits) -> LimitError:
     message = f"more than {lim.rows} rows ({raise_hint('rows')}); split the export or check it"
-    return LimitError(file, message + " is the right file", line, what=WHAT)
+    return LimitError(file, message + _(" is the right file"), line, what=WHAT)
 
 
 def _csv_error(file: str, exc: csv.Error, start: int, lim: Limits) -> InputError:
     message = str(exc)
     if "field larger than field limit" in message:
-        return LimitError(file, f"a cell longer than {max(lim.cell_chars, csv.field_size_limit())} "
-                                f"characters ({raise_hint('cell_chars')}); is this really an "
-                                "export?", start, what=WHAT)  # fmt: skip
+        return LimitError(
+            file,
+            _(
+                "a cell longer than {cell_chars} characters ({hint}); is this really an export?",
+                cell_chars=max(lim.cell_chars, csv.field_size_limit()),
+                hint=raise_hint("cell_chars"),
+            ),
+            start,
+            what=WHAT,
+        )
     if "unexpected end of data" in message:
         return _error(file, _("a quoted cell opened here is never closed: the file ends inside "
                                  "it (an export cut short?)"), start)  # fmt: skip
@@ -246,8 +262,16 @@ def _read_csv(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
             if count > lim.rows:
                 raise _too_many_rows(file, start, lim)
             if len(row) > lim.columns:
-                raise LimitError(file, f"more than {lim.columns} columns "
-                                       f"({raise_hint('columns')})", start, what=WHAT)  # fmt: skip
+                raise LimitError(
+                    file,
+                    _(
+                        "more than {columns} columns ({hint})",
+                        columns=lim.columns,
+                        hint=raise_hint("columns"),
+                    ),
+                    start,
+                    what=WHAT,
+                )
             yield start, row
 
     return _detect(file, "csv", lines(), source, lim)
@@ -337,9 +361,18 @@ def _read_json(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
     # an overestimate when strings hold braces). An endpoint is one object, plus a few nested.
     containers = raw.count(b"{") + raw.count(b"[")
     if containers > JSON_CONTAINERS_PER_ROW * lim.rows:
-        raise LimitError(file, f"about {containers} JSON objects and arrays, more than "
-                               f"{JSON_CONTAINERS_PER_ROW} for each of {lim.rows} rows "
-                               f"({raise_hint('rows')})", what=WHAT)  # fmt: skip
+        raise LimitError(
+            file,
+            _(
+                "about {containers} JSON objects and arrays, more than "
+                "{json_containers_per_row} for each of {rows} rows ({hint})",
+                containers=containers,
+                json_containers_per_row=JSON_CONTAINERS_PER_ROW,
+                rows=lim.rows,
+                hint=raise_hint("rows"),
+            ),
+            what=WHAT,
+        )
     try:
         data = json.loads(content)
     except json.JSONDecodeError as exc:
@@ -363,8 +396,15 @@ def _read_json(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
                 seen.add(key)
                 header.append(str(key))
                 if len(header) > lim.columns:
-                    raise LimitError(file, f"more than {lim.columns} different keys "
-                                           f"({raise_hint('columns')})", what=WHAT)  # fmt: skip
+                    raise LimitError(
+                        file,
+                        _(
+                            "more than {columns} different keys ({hint})",
+                            columns=lim.columns,
+                            hint=raise_hint("columns"),
+                        ),
+                        what=WHAT,
+                    )
     table = Table(file, "json", header, 0)
     for n, item in enumerate(items, 1):
         cells = [item.get(k) for k in header]
@@ -408,7 +448,7 @@ def read_table(path: Path, source: Source, lim: Limits | None = None) -> tuple[T
     cap, key = _cap(kind, lim)
     if len(raw) > cap:
         message = f"{human(len(raw))} is larger than the {human(cap)} limit for {kind.upper()} "
-        raise LimitError(str(path), message + f"files ({raise_hint(key)})", what=WHAT)
+        raise LimitError(str(path), message + _("files ({hint})", hint=raise_hint(key)), what=WHAT)
     if kind == "xlsx":
         return _read_xlsx(path, raw, source, lim), raw
     if kind == "json":

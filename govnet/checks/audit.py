@@ -101,14 +101,20 @@ def read_saved_config(path: Path, lim: Limits | None = None) -> str:
     raw = read_regular(path, lim.config_bytes, "config_bytes", "saved config")
     if b"\x00" in raw[:65536]:
         raise LimitError(
-            str(path), "binary data (NUL bytes), not a saved config text", what="saved config"
+            str(path), _("binary data (NUL bytes), not a saved config text"), what="saved config"
         )
     try:
         return decode_text(raw)
     except UnicodeDecodeError as exc:
-        raise LimitError(str(path), f"neither UTF-8 nor GBK text (undecodable byte at offset "
-                                    f"{exc.start}); save the config as text",
-                         what="saved config") from None  # fmt: skip
+        raise LimitError(
+            str(path),
+            _(
+                "neither UTF-8 nor GBK text (undecodable byte at offset {start}); save the "
+                "config as text",
+                start=exc.start,
+            ),
+            what="saved config",
+        ) from None
 
 
 def _facts_from_dir(devices: list[Device], folder: Path) -> dict[str, DeviceFacts]:

@@ -253,8 +253,13 @@ def accept(
         if expect and key.fingerprint != expect.strip():
             raise HostKeyError(
                 d.name,
-                f"{_where(d)} presents {key}, not {expect}; nothing recorded. Is this the "
-                "device whose console you read?",
+                _(
+                    "{d} presents {key}, not {expect}; nothing recorded. Is this the device "
+                    "whose console you read?",
+                    d=_where(d),
+                    key=key,
+                    expect=expect,
+                ),
             )
         removed = store.record(d.name, d.host, d.port, key, via="accept", replace=True)
         replaced = [e.key.fingerprint for e in removed if e.key != key]

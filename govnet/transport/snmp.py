@@ -142,7 +142,7 @@ class SnmpTarget:
     def for_device(cls, device: Device) -> SnmpTarget:
         if device.snmp is None:
             raise TransportError(
-                device.name, "has no SNMP profile; set snmp_profile in the inventory"
+                device.name, _("has no SNMP profile; set snmp_profile in the inventory")
             )
         return cls(device.host, device.snmp_port, device.snmp, device.name)
 
