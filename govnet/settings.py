@@ -254,7 +254,7 @@ def load_config(path: Path) -> ConfigSpec:
     if doc.data is None or doc.data == {}:
         return ConfigSpec()
     if not isinstance(doc.data, dict):
-        raise ConfigError([doc.diag((), "the top level must be a mapping of settings")])
+        raise ConfigError([doc.diag((), _("the top level must be a mapping of settings"))])
     try:
         return ConfigSpec.model_validate(doc.data)
     except ValidationError as exc:

@@ -146,8 +146,12 @@ def _rows_under(file: str, kind: str, header: list[str], lines: Iterator[tuple[i
             tail = row[named:]
             if tail.count(None) + tail.count("") != len(tail):
                 col = next(i for i, c in enumerate(tail, named + 1) if c is not None and c != "")
-                message = f"a value right of the last header column ({named} named): is the row "
-                problems.add(number, col, "", message + _("shifted or merged?"))
+                message = _(
+                    "a value right of the last header column ({named} named): is the "
+                    "row shifted or merged?",
+                    named=named,
+                )
+                problems.add(number, col, "", message)
                 continue
         if _blank(cells):
             continue
@@ -198,8 +202,12 @@ def decode(raw: bytes) -> str:
 
 
 def _too_many_rows(file: str, line: int, lim: Limits) -> LimitError:
-    message = f"more than {lim.rows} rows ({raise_hint('rows')}); split the export or check it"
-    return LimitError(file, message + _(" is the right file"), line, what=WHAT)
+    message = _(
+        "more than {rows} rows ({hint}); split the export or check it is the right file",
+        rows=lim.rows,
+        hint=raise_hint("rows"),
+    )
+    return LimitError(file, message, line, what=WHAT)
 
 
 def _csv_error(file: str, exc: csv.Error, start: int, lim: Limits) -> InputError:
@@ -447,8 +455,14 @@ def read_table(path: Path, source: Source, lim: Limits | None = None) -> tuple[T
         kind = "csv"
     cap, key = _cap(kind, lim)
     if len(raw) > cap:
-        message = f"{human(len(raw))} is larger than the {human(cap)} limit for {kind.upper()} "
-        raise LimitError(str(path), message + _("files ({hint})", hint=raise_hint(key)), what=WHAT)
+        message = _(
+            "{size} is larger than the {cap} limit for {kind} files ({hint})",
+            size=human(len(raw)),
+            cap=human(cap),
+            kind=kind.upper(),
+            hint=raise_hint(key),
+        )
+        raise LimitError(str(path), message, what=WHAT)
     if kind == "xlsx":
         return _read_xlsx(path, raw, source, lim), raw
     if kind == "json":

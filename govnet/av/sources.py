@@ -198,7 +198,13 @@ class Catalogue:
             known = ", ".join(sorted(self.sources))
             close = difflib.get_close_matches(name, list(self.sources), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            message = f"--source {name!r}: no such source in {self.path} (known: {known}){hint}"
+            message = _(
+                "--source {name!r}: no such source in {path} (known: {known}){hint}",
+                name=name,
+                path=self.path,
+                known=known,
+                hint=hint,
+            )
             raise InputError(
                 [Diagnostic(self.path, 0, 0, "sources", message)], "antivirus sources"
             ) from None
@@ -227,14 +233,18 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
         base = ("sources", name)
         if src.product not in spec.products:
             known = ", ".join(sorted(spec.products))
-            message = f"unknown product {src.product!r} (known: {known})"
+            message = _(
+                "unknown product {product!r} (known: {known})", product=src.product, known=known
+            )
             problems.append(doc.diag((*base, "product"), message))
         if not any(src.columns.get(f) for f in IDENTITY):  # type: ignore[call-overload]
-            problems.append(doc.diag((*base, "columns"), "map at least one of host, ip, mac"))
+            problems.append(doc.diag((*base, "columns"), _("map at least one of host, ip, mac")))
         for i, req in enumerate(src.required):
             if not src.columns.get(req):
                 problems.append(
-                    doc.diag((*base, "required", i), f"required field {req!r} has no columns")
+                    doc.diag(
+                        (*base, "required", i), _("required field {req!r} has no columns", req=req)
+                    )
                 )
     if problems:
         raise InputError(problems, N_("antivirus sources"))

@@ -305,7 +305,7 @@ def load_rules(path: Path) -> AlertRules:
     if doc is None:
         raise PlaybookError(diagnostics)
     if not isinstance(doc.data, dict):
-        raise PlaybookError([doc.diag((), "the top level must be a mapping with 'rules'")])
+        raise PlaybookError([doc.diag((), i18n._("the top level must be a mapping with 'rules'"))])
     spec = validate_at(RulesFileSpec, doc.data, doc, (), diagnostics, skip=_nested_rule)
     rules: list[AlertRule] = []
     seen: dict[str, int] = {}
@@ -313,18 +313,24 @@ def load_rules(path: Path) -> AlertRules:
     for i, raw in enumerate(raw_rules if isinstance(raw_rules, list) else []):
         where: Path_ = ("rules", i)
         if not isinstance(raw, dict):
-            diagnostics.append(doc.diag(where, "a rule must be a mapping"))
+            diagnostics.append(doc.diag(where, i18n._("a rule must be a mapping")))
             continue
         rule = validate_at(RuleSpec, raw, doc, where, diagnostics)
         control = raw.get("control")
         if isinstance(control, str) and control not in controls():
-            message = f"unknown control {control!r}" + _suggest(control, controls())
+            message = i18n._("unknown control {control!r}", control=control) + _suggest(
+                control, controls()
+            )
             diagnostics.append(doc.diag((*where, "control"), message))
             rule = None
         rule_id = raw.get("id")
         if isinstance(rule_id, str):
             if rule_id in seen:
-                message = f"duplicate rule id {rule_id!r} (first at line {seen[rule_id]})"
+                message = i18n._(
+                    "duplicate rule id {rule_id!r} (first at line {line})",
+                    rule_id=rule_id,
+                    line=seen[rule_id],
+                )
                 diagnostics.append(doc.diag((*where, "id"), message))
                 rule = None
             else:

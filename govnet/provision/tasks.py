@@ -557,9 +557,13 @@ class Job:
         for d in devices:
             reason = self.task.skip_reason(self.inventory, d, self.args)
             if reason is None and not self.templates.has(d.platform, self.task.name):
-                reason = f"no {self.task.name} template for platform {d.platform}"
+                reason = _(
+                    "no {task} template for platform {platform}",
+                    task=self.task.name,
+                    platform=d.platform,
+                )
             if reason is None and d.credentials is None:
-                reason = "no credentials in the inventory"
+                reason = _("no credentials in the inventory")
             out.append(Target(d, reason))
         return out
 
