@@ -307,7 +307,7 @@ def load_report(store: Store, run_id: str) -> AuditReport:
             _("{run_id!r}: no audit run with that id; see 'govnet audit history'", run_id=run_id)
         )
     if run_status(row) != "complete":
-        reason = row["meta"].get("reason") or "the process stopped before writing its findings"
+        reason = row["meta"].get("reason") or _("the process stopped before writing its findings")
         raise GovnetError(
             _(
                 "{id}: this audit run is {row} ({reason}); it has no findings",

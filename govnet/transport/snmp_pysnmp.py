@@ -281,7 +281,9 @@ class PysnmpBackend(WalkingBackend):
         try:
             result = await asyncio.wait_for(self._send(target, transport, kind, args), deadline)
         except TimeoutError as exc:
-            raise self._timeout(target, f"no SNMP reply within {deadline:.1f} s") from exc
+            raise self._timeout(
+                target, i18n._("no SNMP reply within {seconds:.1f} s", seconds=deadline)
+            ) from exc
         except GovnetError:
             raise
         except _pysnmp().Error as exc:
@@ -324,7 +326,7 @@ class PysnmpBackend(WalkingBackend):
 
     def _indication(self, target: SnmpTarget, indication: Any) -> TransportError:
         if isinstance(indication, _pysnmp().errind.RequestTimedOut):
-            return self._timeout(target, "no SNMP reply")
+            return self._timeout(target, i18n._("no SNMP reply"))
         if isinstance(indication, _auth_indications()):
             return AuthError(
                 target.label,
