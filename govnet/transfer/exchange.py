@@ -515,7 +515,11 @@ def import_batches(
         held = False
         for seq, path in sorted(by_source[source]):
             if held:
-                done(Outcome(path.name, source, seq, "held", message="waits for the missing batch"))
+                done(
+                    Outcome(
+                        path.name, source, seq, "held", message=_("waits for the missing batch")
+                    )
+                )
                 continue
             try:
                 batch = load(path, trusted)
@@ -540,20 +544,21 @@ def import_batches(
                 if recorded is not None:
                     if recorded.hash == batch.hash:
                         done(Outcome(path.name, source, seq, "already-imported",
-                                     message="imported before; nothing changed"))  # fmt: skip
+                                     message=_("imported before; nothing changed")))  # fmt: skip
                     else:
                         done(Outcome(
                             path.name, source, seq, "refused", problem="replayed",
-                            message=f"{path}: batch {seq} of {source} was imported before with "
-                            "other content: a replayed or forged batch; not imported",
+                            message=_("{path}: batch {seq} of {source} was imported before with "
+                                      "other content: a replayed or forged batch; not imported",
+                                      path=path, seq=seq, source=source),
                         ))  # fmt: skip
                     continue
                 if seq > last + 1:
                     _gap_alert(conn, source, last, seq, lang)
                     done(Outcome(
                         path.name, source, seq, "held", problem="gap",
-                        message=f"batch {last + 1} of {source} has not arrived; this one waits "
-                        "(alert raised)",
+                        message=_("batch {missing} of {source} has not arrived; this one waits "
+                                  "(alert raised)", missing=last + 1, source=source),
                     ))  # fmt: skip
                     held = True
                     continue
@@ -568,8 +573,9 @@ def import_batches(
                 if batch.manifest.prev != prev:
                     done(Outcome(
                         path.name, source, seq, "refused", problem="broken-chain",
-                        message=f"{path}: does not follow batch {last} of {source} (previous-"
-                        "batch hash differs): out of order or forged; not imported",
+                        message=_("{path}: does not follow batch {last} of {source} (previous-"
+                                  "batch hash differs): out of order or forged; not imported",
+                                  path=path, last=last, source=source),
                     ))  # fmt: skip
                     held = True
                     continue

@@ -574,13 +574,14 @@ def verify(
     if verdict.status == "new" and policy != "strict":
         if store.learn(device, host, port, key, policy):
             others = sorted({e.key.keytype for e in entries if not e.marker})
-            what = "first contact with"
+            what = i18n._("first contact with")
             if others:
-                what = f"a new key type beside {', '.join(others)} at"
-            log.warning(
-                "%s: %s %s:%d: learned host key %s (host_key_policy %s; recorded in %s)",
-                device, what, host, port, key, policy, store.path,
-            )  # fmt: skip
+                what = i18n._("a new key type beside {types} at", types=", ".join(others))
+            log.warning("%s", i18n._(
+                "{device}: {what} {host}:{port}: learned host key {key} (host_key_policy "
+                "{policy}; recorded in {path})", device=device, what=what, host=host, port=port,
+                key=key, policy=policy, path=store.path,
+            ))  # fmt: skip
             return verdict
         verdict = assess(store.lookup(host, port), key, policy)  # someone else was quicker
     if verdict.status == "known":

@@ -612,10 +612,14 @@ class SshSession:
                 )
             )
         log.warning(
-            "%s: using Telnet (clear text, allow_insecure) at %s:%d; replace or enable SSH",
-            self.device.name,
-            self.device.host,
-            self.device.port,
+            "%s",
+            _(
+                "{device}: using Telnet (clear text, allow_insecure) at {host}:{port}; replace "
+                "or enable SSH",
+                device=self.device.name,
+                host=self.device.host,
+                port=self.device.port,
+            ),
         )
         for key in ("use_keys", "key_file", "pkey", "allow_agent", "banner_timeout"):
             params.pop(key, None)

@@ -326,7 +326,15 @@ class _DnsResponder:
         try:
             self._sock.bind((address, port))
         except OSError as exc:
-            log.warning("canary: not answering DNS on %s:%s (%s)", address, port, exc)
+            log.warning(
+                "%s",
+                _(
+                    "canary: not answering DNS on {address}:{port} ({exc})",
+                    address=address,
+                    port=port,
+                    exc=exc,
+                ),
+            )
             self._sock.close()
             self._sock = None
             return
