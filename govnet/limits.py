@@ -138,7 +138,13 @@ def configure(values: Mapping[str, int]) -> None:
     known = {f.name for f in fields(Limits)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ValueError(f"unknown limit {unknown[0]!r} (known: {', '.join(sorted(known))})")
+        raise ValueError(
+            _(
+                "unknown limit {unknown!r} (known: {known})",
+                unknown=unknown[0],
+                known=", ".join(sorted(known)),
+            )
+        )
     _configured.clear()
     _configured.update(values)
 
@@ -150,10 +156,12 @@ def parse_size(value: str) -> int:
     """``65536``, ``64K``, ``32M``, ``1G`` (powers of 1024) → a positive int."""
     m = _SIZE.match(value)
     if not m:
-        raise ValueError(f"not a size or count {value.strip()!r} (e.g. 500000, 64K, 32M, 1G)")
+        raise ValueError(
+            _("not a size or count {strip!r} (e.g. 500000, 64K, 32M, 1G)", strip=value.strip())
+        )
     number = int(m[1]) * {"": 1, "k": KIB, "m": MIB, "g": 1024 * MIB}[m[2].lower()]
     if number <= 0:
-        raise ValueError("must be positive")
+        raise ValueError(_("must be positive"))
     return number
 
 
@@ -268,7 +276,7 @@ def read_input(path: Path, kind: str, name: str | None = None) -> bytes:
     key = f"{kind}_bytes"
     cap = getattr(limits(), key, None)
     if not isinstance(cap, int):
-        raise ValueError(f"no size limit for {kind!r} files")
+        raise ValueError(_("no size limit for {kind!r} files", kind=kind))
     try:
         return read_regular(path, cap, key, what=f"{kind} file")
     except LimitError as exc:

@@ -371,8 +371,10 @@ class SecretRef:
     def parse(cls, text: str, base_dir: Path | None = None) -> SecretRef:
         if not isinstance(text, str) or not _REF.match(text.strip()):
             raise ValueError(
-                "plain-text secrets are not allowed; use env:NAME, file:PATH, cmd:COMMAND, "
-                "keyring:SERVICE/USER or prompt"
+                i18n._(
+                    "plain-text secrets are not allowed; use env:NAME, file:PATH, cmd:COMMAND, "
+                    "keyring:SERVICE/USER or prompt"
+                )
             )
         return cls(text.strip(), base_dir or Path("."))
 

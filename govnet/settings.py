@@ -76,7 +76,7 @@ def _limits(value: Any) -> Any:
     out: dict[str, int] = {}
     for key, raw in value.items():
         if key not in known:
-            raise ValueError(f"unknown limit {key!r}" + suggest(key, known))
+            raise ValueError(_("unknown limit {key!r}", key=key) + suggest(key, known))
         try:
             out[key] = input_limits.parse_size(str(raw))
         except ValueError as exc:
@@ -105,7 +105,9 @@ class RemoteWriteSpec(Strict):
     @classmethod
     def _url(cls, v: str) -> str:
         if not re.match(r"^https?://[^\s/]+", v):
-            raise ValueError("must be an http:// or https:// URL, e.g. http://vm:8428/api/v1/write")
+            raise ValueError(
+                _("must be an http:// or https:// URL, e.g. http://vm:8428/api/v1/write")
+            )
         return v
 
     @field_validator("max_buffer")
@@ -118,14 +120,14 @@ class RemoteWriteSpec(Strict):
     @classmethod
     def _duration(cls, v: str) -> str:
         if parse_duration(v) <= 0:
-            raise ValueError("must be longer than 0s")
+            raise ValueError(_("must be longer than 0s"))
         return v
 
     @field_validator("max_samples_per_send")
     @classmethod
     def _positive(cls, v: int) -> int:
         if v < 1:
-            raise ValueError("must be at least 1")
+            raise ValueError(_("must be at least 1"))
         return v
 
     @field_validator("labels")
@@ -134,7 +136,7 @@ class RemoteWriteSpec(Strict):
         reserved = {"__name__", "device", "zone", "site", "role", "component", "instance"}
         for key in v:
             if not re.match(r"^[a-zA-Z_][a-zA-Z0-9_]*$", key) or key in reserved:
-                raise ValueError(f"label {key!r}: not a label name govnet may set")
+                raise ValueError(_("label {key!r}: not a label name govnet may set", key=key))
         return v
 
     @property
@@ -182,7 +184,7 @@ class ConfigSpec(Strict):
     @classmethod
     def _nonempty(cls, v: str | None) -> str | None:
         if v is not None and not v.strip():
-            raise ValueError("must not be empty")
+            raise ValueError(_("must not be empty"))
         return v
 
 

@@ -75,7 +75,9 @@ def _version_regex(value: Any) -> Any:
         try:
             check_version_pattern(value)
         except re.error as exc:
-            raise ValueError(f"bad regular expression {value!r}: {exc}") from None
+            raise ValueError(
+                _("bad regular expression {value!r}: {exc}", value=value, exc=exc)
+            ) from None
     return value
 
 

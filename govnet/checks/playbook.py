@@ -47,7 +47,7 @@ from govnet.yamlsrc import Path_, SourceDoc, load_yaml_file, suggest, yaml_files
 
 def _platform(value: Any) -> Any:
     if isinstance(value, str) and value not in platforms():
-        raise ValueError(f"unknown platform {value!r}" + suggest(value, platforms()))
+        raise ValueError(_("unknown platform {value!r}", value=value) + suggest(value, platforms()))
     return value
 
 

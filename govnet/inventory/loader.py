@@ -1146,18 +1146,30 @@ class _Terminals:
             problems = []
             if zone is None:
                 problems.append(
-                    ("zone", f"unknown zone {zone_text!r}" + suggest(zone_text, self.zones))
+                    (
+                        "zone",
+                        _("unknown zone {zone!r}", zone=zone_text) + suggest(zone_text, self.zones),
+                    )
                 )
             if unit is None:
                 problems.append(
-                    ("unit", f"unknown unit {unit_text!r}" + suggest(unit_text, self.units))
+                    (
+                        "unit",
+                        _("unknown unit {unit!r}", unit=unit_text) + suggest(unit_text, self.units),
+                    )
                 )
             if name in self.source:
                 first = self.source[name]
-                problems.append(("name", f"terminal {name!r} is defined twice (first at {first})"))
+                problems.append(
+                    ("name", _("terminal {name!r} is defined twice (first at {first})",
+                               name=name, first=first))
+                )  # fmt: skip
                 return problems
             if mac in self.by_mac:
-                problems.append(("mac", f"MAC {mac} is already terminal {self.by_mac[mac]!r}"))
+                problems.append(
+                    ("mac", _("MAC {mac} is already terminal {other!r}", mac=mac,
+                              other=self.by_mac[mac]))
+                )  # fmt: skip
                 return problems
             if zone is None or unit is None:
                 return problems
@@ -1184,7 +1196,9 @@ class _Terminals:
     @staticmethod
     def _outside(ip: int | str, zone: str) -> tuple[str, str]:
         shown = IPv4Address(ip) if isinstance(ip, int) else ip
-        return ("ip", f"warning: {shown} is outside zone {zone}'s pools")
+        # "warning: " marks the severity (add's callers strip it); the text is the reader's
+        return ("ip", "warning: " + _("{address} is outside zone {zone}'s pools", address=shown,
+                                      zone=zone))  # fmt: skip
 
 
 def _build_terminals(

@@ -151,7 +151,7 @@ class CommonSnmp(_Model):
             try:
                 oid(v)
             except ValueError:
-                raise ValueError(f"bad OID {v!r} (expected dotted numbers)") from None
+                raise ValueError(i18n._("bad OID {v!r} (expected dotted numbers)", v=v)) from None
         return v
 
 
@@ -188,7 +188,12 @@ class StorageSpec(_Model):
     def _fits(self) -> StorageSpec:
         if self.used > self.size:
             raise ValueError(
-                f"storage {self.descr!r}: used ({self.used}) exceeds size ({self.size})"
+                i18n._(
+                    "storage {descr!r}: used ({used}) exceeds size ({size})",
+                    descr=self.descr,
+                    used=self.used,
+                    size=self.size,
+                )
             )
         return self
 
@@ -222,7 +227,7 @@ class ServerSnmp(CommonSnmp):
     @classmethod
     def _percent(cls, v: list[int]) -> list[int]:
         if not v or any(not 0 <= x <= 100 for x in v):
-            raise ValueError("cpu: one load percentage (0-100) per core, at least one")
+            raise ValueError(i18n._("cpu: one load percentage (0-100) per core, at least one"))
         return v
 
 
@@ -244,7 +249,9 @@ class UpsSnmp(CommonSnmp):
     @model_validator(mode="after")
     def _lines(self) -> UpsSnmp:
         if self.output_voltage is not None and len(self.output_voltage) != len(self.output_load):
-            raise ValueError("output_voltage and output_load need one value per output line each")
+            raise ValueError(
+                i18n._("output_voltage and output_load need one value per output line each")
+            )
         return self
 
 
@@ -284,7 +291,9 @@ class SensorSpec(_Model):
     @model_validator(mode="after")
     def _truth(self) -> SensorSpec:
         if self.type == "truthvalue" and self.value not in (1, 2):
-            raise ValueError(f"sensor {self.name!r}: a truthvalue is 1 (true) or 2 (false)")
+            raise ValueError(
+                i18n._("sensor {name!r}: a truthvalue is 1 (true) or 2 (false)", name=self.name)
+            )
         return self
 
     @property

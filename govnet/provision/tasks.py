@@ -56,7 +56,9 @@ class OnboardArgs(Args):
             value = [p.strip() for p in value.split(",") if p.strip()]
         for port in value:
             if not isinstance(port, str) or not _IFNAME.match(port):
-                raise ValueError(f"bad interface name {port!r} (e.g. GigabitEthernet0/0/5)")
+                raise ValueError(
+                    _("bad interface name {port!r} (e.g. GigabitEthernet0/0/5)", port=port)
+                )
         return tuple(dict.fromkeys(value))
 
 
@@ -266,7 +268,7 @@ class RemoveDefaultAccountsArgs(Args):
             value = [a.strip() for a in value.split(",") if a.strip()]
         for name in value:
             if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.@-]+", name):
-                raise ValueError(f"bad account name {name!r}")
+                raise ValueError(_("bad account name {name!r}", name=name))
         return tuple(dict.fromkeys(value))
 
 

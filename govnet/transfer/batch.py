@@ -192,7 +192,7 @@ def decode_row(table: Table, row: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in row.items():
         if key not in table.c:
-            raise ValueError(f"unknown column {key!r} of {table.name}")
+            raise ValueError(_("unknown column {key!r} of {name}", key=key, name=table.name))
         kind = table.c[key].type
         if value is not None and isinstance(kind, DateTime):
             out[key] = datetime.fromisoformat(value)

@@ -130,13 +130,13 @@ class HostKey:
         try:
             blob = base64.b64decode(text.encode("ascii"), validate=True)
         except (binascii.Error, UnicodeEncodeError) as exc:
-            raise ValueError("key is not valid base64") from exc
+            raise ValueError(i18n._("key is not valid base64")) from exc
         if len(blob) < 8:
-            raise ValueError("key is too short")
+            raise ValueError(i18n._("key is too short"))
         key = cls(blob)
         (length,) = struct.unpack(">I", blob[:4])
         if length > len(blob) - 4 or key.keytype != keytype:
-            raise ValueError(f"key data is not a {keytype} key")
+            raise ValueError(i18n._("key data is not a {keytype} key", keytype=keytype))
         return key
 
 

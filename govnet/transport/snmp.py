@@ -121,7 +121,7 @@ def oid_tuple(oid: str) -> tuple[int, ...]:
         return tuple(int(arc) for arc in oid_text(oid).split("."))
     except ValueError:
         raise ValueError(
-            f"bad OID {oid!r} (expected dotted numbers like 1.3.6.1.2.1.1.1.0)"
+            _("bad OID {oid!r} (expected dotted numbers like 1.3.6.1.2.1.1.1.0)", oid=oid)
         ) from None
 
 
@@ -203,7 +203,7 @@ class WalkingBackend:
         self, target: SnmpTarget, oid: str, max_repetitions: int = DEFAULT_MAX_REPETITIONS
     ) -> dict[str, SnmpValue]:
         if max_repetitions < 1:
-            raise ValueError("max_repetitions must be at least 1")
+            raise ValueError(_("max_repetitions must be at least 1"))
         return await self._walk(target, oid, max_repetitions)
 
     async def bulkwalk_many(

@@ -10,7 +10,10 @@ f-string, ``+`` of those or ``"…".format()`` instead of ``_("… {name}", name
 - ``Diagnostic(file, line, column, path, message)``;
 - any govnet function or method with a parameter named message / msg / problem / reason
   (``state.error(doc, path, message)``, ``CheckResult.failed(message)``, ``_error(file,
-  message)``): findings' messages and input diagnostics.
+  message)``): findings' messages and input diagnostics;
+- ``ValueError`` raised in a pydantic validator (a function decorated ``field_validator``,
+  ``model_validator``, …): pydantic turns it into the inventory's, config's or rules'
+  ``FILE:LINE:COL: key: message``.
 
 A literal whose text has no word in it (``f"{device}: {exc}"``) joins messages that are
 already translated and is not counted.
@@ -117,9 +120,24 @@ def bare(node: ast.expr) -> bool:
     return False
 
 
+def _validator_raises(tree: ast.Module) -> Iterator[ast.Call]:
+    """``ValueError(…)`` raised in functions decorated as pydantic validators."""
+    for fn in ast.walk(tree):
+        if isinstance(fn, ast.FunctionDef) and any(
+            "validator" in ast.unparse(d) for d in fn.decorator_list
+        ):
+            for node in ast.walk(fn):
+                exc = node.exc if isinstance(node, ast.Raise) else None
+                if isinstance(exc, ast.Call) and _name(exc.func) == "ValueError":
+                    yield exc
+
+
 def untranslated() -> Iterator[tuple[str, int, str]]:
     errors, helpers = error_classes(), message_helpers()
     for rel, tree in _trees().items():
+        for call in _validator_raises(tree):
+            if call.args and bare(call.args[0]):
+                yield rel, call.lineno, f"ValueError({ast.unparse(call.args[0])[:80]})"
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
@@ -146,6 +164,10 @@ def test_the_scan_sees_the_kinds_of_call_it_guards() -> None:
     assert errors["TransferError"] == 0
     assert errors["InputError"] == -1  # takes diagnostics, not a message
     assert "error" in message_helpers()  # the loaders' state.error(doc, path, message)
+    validator = ast.parse(
+        "@field_validator('x')\ndef check(cls, v):\n    raise ValueError(f'bad VLAN {v!r}')\n"
+    )
+    assert [bare(c.args[0]) for c in _validator_raises(validator)] == [True]
     sample = ast.parse(
         'raise StoreError(f"store {url}: cannot open")\n'
         'raise StoreError(_("store {url}: cannot open", url=url))\n'
