@@ -696,8 +696,12 @@ def parse_export(
     if when is None:
         when = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         warnings.append(
-            f"{path}: no export time or last-seen column; using the file's "
-            f"modification time {when:%Y-%m-%d %H:%M} UTC (pass --date)"
+            _(
+                "{path}: no export time or last-seen column; using the file's modification time "
+                "{when:%Y-%m-%d %H:%M} UTC (pass --date)",
+                path=path,
+                when=when,
+            )
         )
     records = [replace(r, as_of=when) for r in records]
     return Snapshot(

@@ -75,7 +75,9 @@ def import_cmd(app: App, /, file: Path, source: str, taken: datetime | None, con
         inv = None
     result = import_file(app.store(), file, source, sources_path, taken, console, inv)
     for warning in result.snapshot.warnings:
-        app.err.print(f"govnet: warning: {warning}", style="yellow", markup=False, highlight=False)
+        app.err.print(
+            "govnet: " + _("warning: ") + warning, style="yellow", markup=False, highlight=False
+        )
     if fmt == "json":
         app.write(to_json(result.to_dict()), output)
         return
