@@ -112,7 +112,7 @@ def bare(node: ast.expr) -> bool:
     if isinstance(node, ast.Constant):
         return isinstance(node.value, str) and _words([node.value])
     if isinstance(node, ast.JoinedStr):
-        return _words([v.value for v in node.values if isinstance(v, ast.Constant)])
+        return _words([str(v.value) for v in node.values if isinstance(v, ast.Constant)])
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
         return bare(node.left) or (isinstance(node.op, ast.Add) and bare(node.right))
     if isinstance(node, ast.Call) and _name(node.func) == "format":
