@@ -32,6 +32,11 @@ MESSAGE_PARAMS = {"message", "msg", "problem", "reason"}
 CLICK_ERRORS = {"BadParameter", "UsageError", "ClickException", "BadOptionUsage",
                 "BadArgumentUsage", "FileError"}  # fmt: skip
 
+# Errors outside GovnetError's tree whose message people read: an ssh_config file's problem
+# (shown as an inventory diagnostic), a notifier's delivery failure (shown by 'notify test' and
+# the outbox).
+PEOPLE_READ = {"SshConfigError", "DeliveryError"}
+
 # Sites whose text is not for people, each with why. Keep it short: a message a person can
 # read belongs in the catalogue.
 NOT_FOR_PEOPLE: dict[tuple[str, str], str] = {
@@ -73,7 +78,7 @@ def error_classes() -> dict[str, int]:
                     own[node.name] = next(
                         (i for i, a in enumerate(names) if a in MESSAGE_PARAMS), -1
                     )
-    out = dict.fromkeys(("GovnetError", *CLICK_ERRORS), 0)
+    out = dict.fromkeys(("GovnetError", *CLICK_ERRORS, *PEOPLE_READ), 0)
     grew = True
     while grew:
         grew = False
@@ -163,6 +168,7 @@ def test_the_scan_sees_the_kinds_of_call_it_guards() -> None:
     assert errors["AuthError"] == 1  # inherited
     assert errors["TransferError"] == 0
     assert errors["InputError"] == -1  # takes diagnostics, not a message
+    assert errors["SshConfigError"] == 0 and errors["DeliveryError"] == 0
     assert "error" in message_helpers()  # the loaders' state.error(doc, path, message)
     validator = ast.parse(
         "@field_validator('x')\ndef check(cls, v):\n    raise ValueError(f'bad VLAN {v!r}')\n"
