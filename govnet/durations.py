@@ -17,6 +17,8 @@ from typing import Annotated, Any
 import click
 from pydantic import BeforeValidator
 
+from govnet.i18n import _
+
 
 def utcnow() -> datetime:
     """Now, in UTC (here rather than in govnet.store.db: importing SQLAlchemy costs ~0.5 s)."""
@@ -42,7 +44,9 @@ def parse_duration(value: Any, what: str = "duration") -> float:
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
     elif isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(f"bad {what} {value!r} ({EXAMPLES})")
+        raise ValueError(
+            _("bad {what} {value!r} ({examples})", what=what, value=value, examples=EXAMPLES)
+        )
     elif isinstance(value, int | float):
         seconds = float(value)
     else:
@@ -52,9 +56,17 @@ def parse_duration(value: Any, what: str = "duration") -> float:
         elif _WHOLE.match(text):
             seconds = sum(float(n) * UNITS[u] for n, u in _PART.findall(text))
         else:
-            raise ValueError(f"bad {what} {value!r} ({EXAMPLES})")
+            raise ValueError(
+                _("bad {what} {value!r} ({examples})", what=what, value=value, examples=EXAMPLES)
+            )
     if seconds < 0 or seconds != seconds or seconds == float("inf"):
-        raise ValueError(f"bad {what} {value!r}: must be a finite, non-negative duration")
+        raise ValueError(
+            _(
+                "bad {what} {value!r}: must be a finite, non-negative duration",
+                what=what,
+                value=value,
+            )
+        )
     return seconds
 
 
@@ -70,7 +82,12 @@ def parse_since(value: str, now: datetime | None = None, what: str = "--since") 
         when = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(
-            f"bad {what} {value!r}: a duration ({EXAMPLES}), a date (2026-11-01) or an ISO time"
+            _(
+                "bad {what} {value!r}: a duration ({examples}), a date (2026-11-01) or an ISO time",
+                what=what,
+                value=value,
+                examples=EXAMPLES,
+            )
         ) from None
     return when if when.tzinfo else when.replace(tzinfo=now.tzinfo or UTC)
 
@@ -119,7 +136,7 @@ class DurationParam(click.ParamType):  # type: ignore[type-arg]
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
         if self.positive and seconds == 0:
-            self.fail(f"{value!r}: must be longer than 0", param, ctx)
+            self.fail(_("{value!r}: must be longer than 0", value=value), param, ctx)
         return timedelta(seconds=seconds) if self.as_timedelta else seconds
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from govnet.errors import Diagnostic, InputError
-from govnet.i18n import N_
+from govnet.i18n import N_, _
 
 ENV = "GOVNET_LIMITS"
 KIB = 1024
@@ -138,7 +138,13 @@ def configure(values: Mapping[str, int]) -> None:
     known = {f.name for f in fields(Limits)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ValueError(f"unknown limit {unknown[0]!r} (known: {', '.join(sorted(known))})")
+        raise ValueError(
+            _(
+                "unknown limit {unknown!r} (known: {known})",
+                unknown=unknown[0],
+                known=", ".join(sorted(known)),
+            )
+        )
     _configured.clear()
     _configured.update(values)
 
@@ -150,10 +156,12 @@ def parse_size(value: str) -> int:
     """``65536``, ``64K``, ``32M``, ``1G`` (powers of 1024) → a positive int."""
     m = _SIZE.match(value)
     if not m:
-        raise ValueError(f"not a size or count {value.strip()!r} (e.g. 500000, 64K, 32M, 1G)")
+        raise ValueError(
+            _("not a size or count {strip!r} (e.g. 500000, 64K, 32M, 1G)", strip=value.strip())
+        )
     number = int(m[1]) * {"": 1, "k": KIB, "m": MIB, "g": 1024 * MIB}[m[2].lower()]
     if number <= 0:
-        raise ValueError("must be positive")
+        raise ValueError(_("must be positive"))
     return number
 
 
@@ -210,16 +218,28 @@ def read_regular(path: Path, cap: int, key: str, what: str = "input") -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
-        raise LimitError(name, f"cannot read: {exc.strerror or exc}", what=what) from None
+        raise LimitError(
+            name, _("cannot read: {strerror}", strerror=exc.strerror or exc), what=what
+        ) from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise LimitError(
-                name, f"{_kind(st.st_mode)}, not a regular file: give a file", what=what
+                name,
+                _("{st_mode}, not a regular file: give a file", st_mode=_kind(st.st_mode)),
+                what=what,
             )
         if st.st_size > cap:
-            raise LimitError(name, f"{human(st.st_size)} is larger than the {human(cap)} limit for "
-                                   f"this kind of file ({raise_hint(key)})", what=what)  # fmt: skip
+            raise LimitError(
+                name,
+                _(
+                    "{st_size} is larger than the {cap} limit for this kind of file ({hint})",
+                    st_size=human(st.st_size),
+                    cap=human(cap),
+                    hint=raise_hint(key),
+                ),
+                what=what,
+            )
         chunks: list[bytes] = []
         left = cap + 1
         while left > 0:
@@ -232,11 +252,20 @@ def read_regular(path: Path, cap: int, key: str, what: str = "input") -> bytes:
             chunks.append(chunk)
             left -= len(chunk)
         if left <= 0:
-            raise LimitError(name, f"grew past the {human(cap)} limit while being read "
-                                   f"({raise_hint(key)})", what=what)  # fmt: skip
+            raise LimitError(
+                name,
+                _(
+                    "grew past the {cap} limit while being read ({hint})",
+                    cap=human(cap),
+                    hint=raise_hint(key),
+                ),
+                what=what,
+            )
         return b"".join(chunks)
     except OSError as exc:
-        raise LimitError(name, f"cannot read: {exc.strerror or exc}", what=what) from None
+        raise LimitError(
+            name, _("cannot read: {strerror}", strerror=exc.strerror or exc), what=what
+        ) from None
     finally:
         os.close(fd)
 
@@ -247,7 +276,7 @@ def read_input(path: Path, kind: str, name: str | None = None) -> bytes:
     key = f"{kind}_bytes"
     cap = getattr(limits(), key, None)
     if not isinstance(cap, int):
-        raise ValueError(f"no size limit for {kind!r} files")
+        raise ValueError(_("no size limit for {kind!r} files", kind=kind))
     try:
         return read_regular(path, cap, key, what=f"{kind} file")
     except LimitError as exc:
@@ -260,9 +289,19 @@ def check_cells(file: str, line: int, cells: list[Any], cap: int, what: str = "i
     """Refuse a row with a text cell longer than ``cap`` characters (line:column)."""
     for i, cell in enumerate(cells):
         if isinstance(cell, str) and len(cell) > cap:
-            raise LimitError(file, f"a cell of {len(cell)} characters, more than the {cap} limit "
-                                   f"({raise_hint('cell_chars')}); is this really an export?",
-                             line, i + 1, what)  # fmt: skip
+            raise LimitError(
+                file,
+                _(
+                    "a cell of {n_cell} characters, more than the {cap} limit ({hint}); is this "
+                    "really an export?",
+                    n_cell=len(cell),
+                    cap=cap,
+                    hint=raise_hint("cell_chars"),
+                ),
+                line,
+                i + 1,
+                what,
+            )
 
 
 # ----------------------------------------------------------------------------- XLSX
@@ -302,8 +341,15 @@ def check_xlsx(file: str, raw: bytes, lim: Limits, what: str = "input") -> list[
     undimensioned: list[str] = []
     entries = raw.count(b"PK\x01\x02")  # central directory headers (may overcount, never under)
     if entries > ZIP_MEMBERS:
-        raise LimitError(file, f"about {entries} zip entries; a workbook has a few dozen "
-                               f"(limit {ZIP_MEMBERS})", what=what)  # fmt: skip
+        raise LimitError(
+            file,
+            _(
+                "about {entries} zip entries; a workbook has a few dozen (limit {zip_members})",
+                entries=entries,
+                zip_members=ZIP_MEMBERS,
+            ),
+            what=what,
+        )
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
             infos = zf.infolist()
@@ -312,14 +358,29 @@ def check_xlsx(file: str, raw: bytes, lim: Limits, what: str = "input") -> list[
                 total += info.file_size
                 sheet = info.filename.startswith("xl/worksheets/")
                 if not sheet and info.file_size > lim.xlsx_part:
-                    raise LimitError(file, f"part {info.filename} unpacks to "
-                                           f"{human(info.file_size)}, more than the "
-                                           f"{human(lim.xlsx_part)} limit "
-                                           f"({raise_hint('xlsx_part')})", what=what)  # fmt: skip
+                    raise LimitError(
+                        file,
+                        _(
+                            "part {filename} unpacks to {file_size}, more than the {xlsx_part} "
+                            "limit ({hint})",
+                            filename=info.filename,
+                            file_size=human(info.file_size),
+                            xlsx_part=human(lim.xlsx_part),
+                            hint=raise_hint("xlsx_part"),
+                        ),
+                        what=what,
+                    )
             if total > lim.xlsx_unzipped:
-                raise LimitError(file, f"unpacks to {human(total)}, more than the "
-                                       f"{human(lim.xlsx_unzipped)} limit "
-                                       f"({raise_hint('xlsx_unzipped')})", what=what)  # fmt: skip
+                raise LimitError(
+                    file,
+                    _(
+                        "unpacks to {total}, more than the {xlsx_unzipped} limit ({hint})",
+                        total=human(total),
+                        xlsx_unzipped=human(lim.xlsx_unzipped),
+                        hint=raise_hint("xlsx_unzipped"),
+                    ),
+                    what=what,
+                )
             for info in infos:
                 if not info.filename.lower().endswith(XML_SUFFIXES) or info.is_dir():
                     continue
@@ -327,7 +388,11 @@ def check_xlsx(file: str, raw: bytes, lim: Limits, what: str = "input") -> list[
                     head = member.read(XML_PROLOG)
                 problem = xml_prolog_problem(head, len(head) < XML_PROLOG)
                 if problem:
-                    raise LimitError(f"{file}[{info.filename}]", f"refused: {problem}", what=what)
+                    raise LimitError(
+                        f"{file}[{info.filename}]",
+                        _("refused: {problem}", problem=problem),
+                        what=what,
+                    )
                 if info.filename.startswith("xl/worksheets/") and _lacks_dimension(head):
                     undimensioned.append(info.filename)
         return undimensioned
@@ -336,7 +401,9 @@ def check_xlsx(file: str, raw: bytes, lim: Limits, what: str = "input") -> list[
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError,
             OSError, ValueError, zlib.error) as exc:  # fmt: skip
         raise LimitError(
-            file, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})", what=what
+            file,
+            _("not a readable .xlsx workbook ({name}: {exc})", name=type(exc).__name__, exc=exc),
+            what=what,
         ) from None
 
 

@@ -35,6 +35,7 @@ from typing import Any
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
+from govnet import i18n
 from govnet.errors import SecretError
 from govnet.limits import LimitError, limits, read_regular
 
@@ -87,33 +88,65 @@ def _run_secret_cmd(command: str, what: str) -> str:
             argv = shlex.split(command)
         except ValueError as exc:
             raise SecretError(
-                f"{what}: cannot parse cmd: reference ({exc}); fix its quoting"
+                i18n._(
+                    "{what}: cannot parse cmd: reference ({exc}); fix its quoting",
+                    what=what,
+                    exc=exc,
+                )
             ) from None
         if not argv:
-            raise SecretError(f"{what}: empty cmd: reference; give a command")
+            raise SecretError(i18n._("{what}: empty cmd: reference; give a command", what=what))
         timeout = _cmd_timeout()
         try:
             done = _run(argv, timeout)
         except FileNotFoundError:
             raise SecretError(
-                f"{what}: command {argv[0]!r} not found; install it or fix the path"
+                i18n._(
+                    "{what}: command {argv!r} not found; install it or fix the path",
+                    what=what,
+                    argv=argv[0],
+                )
             ) from None
         except subprocess.TimeoutExpired:
             raise SecretError(
-                f"{what}: command {argv[0]!r} did not finish within {timeout:g} s (is it waiting "
-                "for a passphrase? unlock the store first); set GOVNET_SECRET_CMD_TIMEOUT"
+                i18n._(
+                    "{what}: command {argv!r} did not finish within {timeout:g} s (is it "
+                    "waiting for a passphrase? unlock the store first); set "
+                    "GOVNET_SECRET_CMD_TIMEOUT",
+                    what=what,
+                    argv=argv[0],
+                    timeout=timeout,
+                )
             ) from None
         except OSError as exc:
-            raise SecretError(f"{what}: cannot run {argv[0]!r}: {exc.strerror}") from None
+            raise SecretError(
+                i18n._(
+                    "{what}: cannot run {argv!r}: {strerror}",
+                    what=what,
+                    argv=argv[0],
+                    strerror=exc.strerror,
+                )
+            ) from None
         if done.returncode != 0:
             raise SecretError(
-                f"{what}: command {argv[0]!r} failed (exit {done.returncode}); "
-                "run it by hand to see why"
+                i18n._(
+                    "{what}: command {argv!r} failed (exit {returncode}); run it by hand to see "
+                    "why",
+                    what=what,
+                    argv=argv[0],
+                    returncode=done.returncode,
+                )
             )
         lines = done.stdout.decode("utf-8", "replace").splitlines()
         value = lines[0].rstrip("\r") if lines else ""
         if not value:
-            raise SecretError(f"{what}: command {argv[0]!r} printed nothing; check the entry")
+            raise SecretError(
+                i18n._(
+                    "{what}: command {argv!r} printed nothing; check the entry",
+                    what=what,
+                    argv=argv[0],
+                )
+            )
         _cmd_cache[command] = value
         return value
 
@@ -134,7 +167,9 @@ def _read_keyring(entry: str, what: str) -> str:
     service, username = service.strip(), username.strip()
     if not service or not username:
         raise SecretError(
-            f"{what}: keyring reference needs SERVICE/USER, e.g. keyring:govnet/admin"
+            i18n._(
+                "{what}: keyring reference needs SERVICE/USER, e.g. keyring:govnet/admin", what=what
+            )
         )
     timeout = _cmd_timeout()
     box: dict[str, Any] = {}
@@ -150,9 +185,15 @@ def _read_keyring(entry: str, what: str) -> str:
     worker.join(timeout)
     if worker.is_alive():
         raise SecretError(
-            f"{what}: the keyring did not answer within {timeout:g} s for {service}/{username} "
-            "(is it locked and waiting for a password? unlock it first); "
-            "set GOVNET_SECRET_CMD_TIMEOUT"
+            i18n._(
+                "{what}: the keyring did not answer within {timeout:g} s for "
+                "{service}/{username} (is it locked and waiting for a password? unlock it "
+                "first); set GOVNET_SECRET_CMD_TIMEOUT",
+                what=what,
+                timeout=timeout,
+                service=service,
+                username=username,
+            )
         )
     error = box.get("error")
     if error is not None:
@@ -165,12 +206,27 @@ def _read_keyring(entry: str, what: str) -> str:
         else:
             text = REDACTOR(str(error)).strip().splitlines()
             why = f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
-        raise SecretError(f"{what}: cannot read keyring entry {service}/{username} ({why})")
+        raise SecretError(
+            i18n._(
+                "{what}: cannot read keyring entry {service}/{username} ({why})",
+                what=what,
+                service=service,
+                username=username,
+                why=why,
+            )
+        )
     value = box.get("value")
     if not value:
         raise SecretError(
-            f"{what}: no password for {username!r} in keyring service {service!r}; "
-            f"store it with: keyring set {shlex.quote(service)} {shlex.quote(username)}"
+            i18n._(
+                "{what}: no password for {username!r} in keyring service {service!r}; store it "
+                "with: keyring set {service_arg} {user_arg}",
+                what=what,
+                username=username,
+                service=service,
+                service_arg=shlex.quote(service),
+                user_arg=shlex.quote(username),
+            )
         )
     with _cmd_lock:
         _keyring_cache["keyring", entry] = value
@@ -271,11 +327,20 @@ def _read_secret_file(path: Path, what: str) -> str:
     try:
         raw = read_regular(path, limits().secret_bytes, "secret_bytes", "secret")
     except LimitError as exc:
-        raise SecretError(f"{what}: cannot read secret file {path}: {exc.message}") from None
+        raise SecretError(
+            i18n._(
+                "{what}: cannot read secret file {path}: {message}",
+                what=what,
+                path=path,
+                message=exc.message,
+            )
+        ) from None
     try:
         return raw.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError:
-        raise SecretError(f"{what}: secret file {path} is not UTF-8 text") from None
+        raise SecretError(
+            i18n._("{what}: secret file {path} is not UTF-8 text", what=what, path=path)
+        ) from None
 
 
 def check_all(refs: Iterable[tuple[str, SecretRef]]) -> None:
@@ -306,8 +371,10 @@ class SecretRef:
     def parse(cls, text: str, base_dir: Path | None = None) -> SecretRef:
         if not isinstance(text, str) or not _REF.match(text.strip()):
             raise ValueError(
-                "plain-text secrets are not allowed; use env:NAME, file:PATH, cmd:COMMAND, "
-                "keyring:SERVICE/USER or prompt"
+                i18n._(
+                    "plain-text secrets are not allowed; use env:NAME, file:PATH, cmd:COMMAND, "
+                    "keyring:SERVICE/USER or prompt"
+                )
             )
         return cls(text.strip(), base_dir or Path("."))
 
@@ -321,7 +388,13 @@ class SecretRef:
         if m["env"]:
             value = os.environ.get(m["env"])
             if value is None:
-                raise SecretError(f"{what}: environment variable {m['env']} is not set; export it")
+                raise SecretError(
+                    i18n._(
+                        "{what}: environment variable {env} is not set; export it",
+                        what=what,
+                        env=m["env"],
+                    )
+                )
         elif m["file"]:
             path = Path(os.path.expanduser(m["file"]))
             if not path.is_absolute():
@@ -335,7 +408,9 @@ class SecretRef:
             try:
                 value = getpass.getpass(f"{what}: ")
             except (EOFError, OSError) as exc:
-                raise SecretError(f"{what}: no terminal to prompt for the secret") from exc
+                raise SecretError(
+                    i18n._("{what}: no terminal to prompt for the secret", what=what)
+                ) from exc
         REDACTOR.add(value)
         return value
 

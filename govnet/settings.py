@@ -80,7 +80,7 @@ def _limits(value: Any) -> Any:
     out: dict[str, int] = {}
     for key, raw in value.items():
         if key not in known:
-            raise ValueError(f"unknown limit {key!r}" + suggest(key, known))
+            raise ValueError(_("unknown limit {key!r}", key=key) + suggest(key, known))
         try:
             out[key] = input_limits.parse_size(str(raw))
         except ValueError as exc:
@@ -109,7 +109,9 @@ class RemoteWriteSpec(Strict):
     @classmethod
     def _url(cls, v: str) -> str:
         if not re.match(r"^https?://[^\s/]+", v):
-            raise ValueError("must be an http:// or https:// URL, e.g. http://vm:8428/api/v1/write")
+            raise ValueError(
+                _("must be an http:// or https:// URL, e.g. http://vm:8428/api/v1/write")
+            )
         return v
 
     @field_validator("max_buffer")
@@ -122,14 +124,14 @@ class RemoteWriteSpec(Strict):
     @classmethod
     def _duration(cls, v: str) -> str:
         if parse_duration(v) <= 0:
-            raise ValueError("must be longer than 0s")
+            raise ValueError(_("must be longer than 0s"))
         return v
 
     @field_validator("max_samples_per_send")
     @classmethod
     def _positive(cls, v: int) -> int:
         if v < 1:
-            raise ValueError("must be at least 1")
+            raise ValueError(_("must be at least 1"))
         return v
 
     @field_validator("labels")
@@ -138,7 +140,7 @@ class RemoteWriteSpec(Strict):
         reserved = {"__name__", "device", "zone", "site", "role", "component", "instance"}
         for key in v:
             if not re.match(r"^[a-zA-Z_][a-zA-Z0-9_]*$", key) or key in reserved:
-                raise ValueError(f"label {key!r}: not a label name govnet may set")
+                raise ValueError(_("label {key!r}: not a label name govnet may set", key=key))
         return v
 
     @property
@@ -178,9 +180,11 @@ class ConfigSpec(Strict):
     @classmethod
     def _broker(cls, v: str | None) -> str | None:
         if v is not None and not re.match(r"^rediss?://[^\s/]*(/\d+)?$", v):
-            raise ValueError("must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0")
+            raise ValueError(
+                _("must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0")
+            )
         if v is not None and re.match(r"^rediss?://[^/@]*:[^/@]+@", v):
-            raise ValueError("no password in the URL: give it as broker_password: env:NAME")
+            raise ValueError(_("no password in the URL: give it as broker_password: env:NAME"))
         return v
 
     @field_validator("timezone")
@@ -197,7 +201,7 @@ class ConfigSpec(Strict):
     @classmethod
     def _nonempty(cls, v: str | None) -> str | None:
         if v is not None and not v.strip():
-            raise ValueError("must not be empty")
+            raise ValueError(_("must not be empty"))
         return v
 
 
@@ -271,7 +275,7 @@ def load_config(path: Path) -> ConfigSpec:
     if doc.data is None or doc.data == {}:
         return ConfigSpec()
     if not isinstance(doc.data, dict):
-        raise ConfigError([doc.diag((), "the top level must be a mapping of settings")])
+        raise ConfigError([doc.diag((), _("the top level must be a mapping of settings"))])
     try:
         return ConfigSpec.model_validate(doc.data)
     except ValidationError as exc:
@@ -359,7 +363,9 @@ def time_zone(name: str | None, what: str = "timezone") -> tzinfo:
         try:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise GovnetError(f"{what} {name!r}: unknown time zone (e.g. Asia/Shanghai)") from None
+            raise GovnetError(
+                _("{what} {name!r}: unknown time zone (e.g. Asia/Shanghai)", what=what, name=name)
+            ) from None
     local = datetime.now().astimezone().tzinfo
     assert local is not None
     return local

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from govnet.errors import GovnetError
+from govnet.i18n import _
 from govnet.settings import CONFIG_NAME, shipped_playbooks
 
 INVENTORY_NAME = "inventory.yaml"
@@ -110,13 +111,17 @@ def write_starter(directory: Path, force: bool = False) -> list[Path]:
     Without ``force``, nothing is written when any target exists (GovnetError, exit 2)."""
     files = plan()
     if directory.exists() and not directory.is_dir():
-        raise GovnetError(f"{directory}: exists and is not a directory")
+        raise GovnetError(_("{directory}: exists and is not a directory", directory=directory))
     existing = [directory / f.relative for f in files if (directory / f.relative).exists()]
     if existing and not force:
         shown = ", ".join(str(p) for p in existing[:3]) + (", …" if len(existing) > 3 else "")
         raise GovnetError(
-            f"{len(existing)} file(s) already exist ({shown}); nothing written. "
-            "Pass --force to overwrite them, or choose another directory"
+            _(
+                "{n_existing} file(s) already exist ({shown}); nothing written. Pass --force to "
+                "overwrite them, or choose another directory",
+                n_existing=len(existing),
+                shown=shown,
+            )
         )
     written: list[Path] = []
     try:
@@ -129,5 +134,11 @@ def write_starter(directory: Path, force: bool = False) -> list[Path]:
                 target.write_text(f.text or "", encoding="utf-8")
             written.append(target)
     except OSError as exc:
-        raise GovnetError(f"{exc.filename or directory}: cannot write: {exc.strerror}") from exc
+        raise GovnetError(
+            _(
+                "{path}: cannot write: {strerror}",
+                path=exc.filename or directory,
+                strerror=exc.strerror,
+            )
+        ) from exc
     return written

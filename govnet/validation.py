@@ -72,7 +72,9 @@ def check_regex(value: Any) -> Any:
         try:
             re.compile(value)
         except re.error as exc:
-            raise ValueError(f"bad regular expression {value!r}: {exc}") from None
+            raise ValueError(
+                _("bad regular expression {value!r}: {exc}", value=value, exc=exc)
+            ) from None
     return value
 
 

@@ -180,12 +180,16 @@ class _Builder:
             else:
                 key = self.build_scalar_key(key_node)
                 if key is None:
-                    self._diag(key_node, path, "keys must be plain scalars")
+                    self._diag(key_node, path, _("keys must be plain scalars"))
                     continue
             child = (*path, key)
             if key in out:
                 line = positions[child][0]
-                self._diag(key_node, child, f"duplicate key {key!r} (first at line {line})")
+                self._diag(
+                    key_node,
+                    child,
+                    _("duplicate key {key!r} (first at line {line})", key=key, line=line),
+                )
                 continue
             mark = key_node.start_mark
             positions[child] = (mark.line + 1, mark.column + 1)
@@ -203,13 +207,17 @@ class _Builder:
         for i, (key_node, value_node) in enumerate(node.value):
             key = self.build_scalar_key(key_node)
             if key is None:
-                self._diag(key_node, path, "keys must be plain scalars")
+                self._diag(key_node, path, _("keys must be plain scalars"))
                 continue
             child = (*path, key)
             if i >= merged:
                 if key in explicit_keys:
                     line = positions[child][0]
-                    self._diag(key_node, child, f"duplicate key {key!r} (first at line {line})")
+                    self._diag(
+                        key_node,
+                        child,
+                        _("duplicate key {key!r} (first at line {line})", key=key, line=line),
+                    )
                     continue
                 explicit_keys.add(key)
             if key in out:  # a merged value overridden: its positions go with it

@@ -38,6 +38,7 @@ from govnet.av.parse import (
 )
 from govnet.av.sources import FIELDS, IDENTITY, Source
 from govnet.errors import Diagnostic, InputError
+from govnet.i18n import _
 from govnet.inventory.loader import decode_text
 from govnet.inventory.model import normalize_mac
 from govnet.limits import (
@@ -129,21 +130,35 @@ def _rows_under(file: str, kind: str, header: list[str], lines: Iterator[tuple[i
     out: list[tuple[int, list[Any]]] = []
     for number, row in lines:
         if len(row) > lim.columns and row[lim.columns] is not None:
-            raise LimitError(file, f"more than {lim.columns} columns ({raise_hint('columns')})",
-                             number, lim.columns + 1, WHAT)  # fmt: skip
+            raise LimitError(
+                file,
+                _(
+                    "more than {columns} columns ({hint})",
+                    columns=lim.columns,
+                    hint=raise_hint("columns"),
+                ),
+                number,
+                lim.columns + 1,
+                WHAT,
+            )
         cells = list(row[:named])
         if len(row) > named:
             tail = row[named:]
             if tail.count(None) + tail.count("") != len(tail):
                 col = next(i for i, c in enumerate(tail, named + 1) if c is not None and c != "")
-                message = f"a value right of the last header column ({named} named): is the row "
-                problems.add(number, col, "", message + "shifted or merged?")
+                message = _(
+                    "a value right of the last header column ({named} named): is the "
+                    "row shifted or merged?",
+                    named=named,
+                )
+                problems.add(number, col, "", message)
                 continue
         if _blank(cells):
             continue
         if kind == "csv" and len(row) < named:
-            problems.add(number, 0, "", f"{len(row)} cells but the header has {named}: "
-                                        "is the row (or the file) cut short?")  # fmt: skip
+            problems.add(number, 0, "", _("{n} cells but the header has {named}: is the row "
+                                          "(or the file) cut short?", n=len(row),
+                                          named=named))  # fmt: skip
             continue
         longest = (max(map(len, cells)) if kind == "csv" else  # all text: C speed
                    max((len(c) for c in cells if type(c) is str), default=0))  # fmt: skip
@@ -187,22 +202,33 @@ def decode(raw: bytes) -> str:
 
 
 def _too_many_rows(file: str, line: int, lim: Limits) -> LimitError:
-    message = f"more than {lim.rows} rows ({raise_hint('rows')}); split the export or check it"
-    return LimitError(file, message + " is the right file", line, what=WHAT)
+    message = _(
+        "more than {rows} rows ({hint}); split the export or check it is the right file",
+        rows=lim.rows,
+        hint=raise_hint("rows"),
+    )
+    return LimitError(file, message, line, what=WHAT)
 
 
 def _csv_error(file: str, exc: csv.Error, start: int, lim: Limits) -> InputError:
     message = str(exc)
     if "field larger than field limit" in message:
-        return LimitError(file, f"a cell longer than {max(lim.cell_chars, csv.field_size_limit())} "
-                                f"characters ({raise_hint('cell_chars')}); is this really an "
-                                "export?", start, what=WHAT)  # fmt: skip
+        return LimitError(
+            file,
+            _(
+                "a cell longer than {cell_chars} characters ({hint}); is this really an export?",
+                cell_chars=max(lim.cell_chars, csv.field_size_limit()),
+                hint=raise_hint("cell_chars"),
+            ),
+            start,
+            what=WHAT,
+        )
     if "unexpected end of data" in message:
-        return _error(file, "a quoted cell opened here is never closed: the file ends inside "
-                            "it (an export cut short?)", start)  # fmt: skip
+        return _error(file, _("a quoted cell opened here is never closed: the file ends inside "
+                                 "it (an export cut short?)"), start)  # fmt: skip
     if "NUL" in message:
-        return _error(file, "binary data (NUL bytes), not CSV text", start)
-    return _error(file, f"bad CSV: {message}", start)
+        return _error(file, _("binary data (NUL bytes), not CSV text"), start)
+    return _error(file, _("bad CSV: {message}", message=message), start)
 
 
 def _read_csv(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
@@ -210,11 +236,12 @@ def _read_csv(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
         content = decode(raw)
     except UnicodeDecodeError:
         raise _error(
-            str(path), "neither UTF-8 nor GBK text; export as CSV (UTF-8 or GBK)"
+            str(path), _("neither UTF-8 nor GBK text; export as CSV (UTF-8 or GBK)")
         ) from None
     if "\x00" in content[:4096]:
         raise _error(
-            str(path), "binary data, not CSV text; is it an .xls workbook? Save it as .xlsx or CSV"
+            str(path),
+            _("binary data, not CSV text; is it an .xls workbook? Save it as .xlsx or CSV"),
         )
     try:
         sniffed: Any = csv.Sniffer().sniff(content[:8192], delimiters=",\t;")
@@ -243,8 +270,16 @@ def _read_csv(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
             if count > lim.rows:
                 raise _too_many_rows(file, start, lim)
             if len(row) > lim.columns:
-                raise LimitError(file, f"more than {lim.columns} columns "
-                                       f"({raise_hint('columns')})", start, what=WHAT)  # fmt: skip
+                raise LimitError(
+                    file,
+                    _(
+                        "more than {columns} columns ({hint})",
+                        columns=lim.columns,
+                        hint=raise_hint("columns"),
+                    ),
+                    start,
+                    what=WHAT,
+                )
             yield start, row
 
     return _detect(file, "csv", lines(), source, lim)
@@ -270,7 +305,7 @@ def _read_xlsx(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
                 last = exc
                 continue
             return table
-        raise last or _error(file, "the workbook has no sheets")
+        raise last or _error(file, _("the workbook has no sheets"))
     finally:
         book.close()
 
@@ -279,9 +314,14 @@ def _xlsx_error(file: str, exc: Exception, row: int = 0) -> InputError:
     if isinstance(exc, ParseError):
         line, col = exc.position
         reason = str(exc).split(":")[0]
-        return _error(file, f"malformed XML inside the workbook ({reason} at XML line {line}, "
-                            f"column {col}); re-save it from Excel or export CSV", row)  # fmt: skip
-    return _error(file, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})", row)
+        return _error(file, _("malformed XML inside the workbook ({reason} at XML line {line}, "
+                                   "column {col}); re-save it from Excel or export CSV",
+                                   reason=reason, line=line, col=col), row)  # fmt: skip
+    return _error(
+        file,
+        _("not a readable .xlsx workbook ({name}: {exc})", name=type(exc).__name__, exc=exc),
+        row,
+    )
 
 
 def _sheet_rows(name: str, sheet: Any, lim: Limits) -> Iterator[tuple[int, Sequence[Any]]]:
@@ -323,19 +363,28 @@ def _read_json(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
     try:
         content = decode(raw)
     except UnicodeDecodeError:
-        raise _error(file, "neither UTF-8 nor GBK text") from None
+        raise _error(file, _("neither UTF-8 nor GBK text")) from None
     too_deep = f"nested deeper than {lim.json_depth} levels ({raise_hint('json_depth')})"
     # Memory: a parsed JSON object costs ~100x its 3 bytes ('{},'); count them first (C speed,
     # an overestimate when strings hold braces). An endpoint is one object, plus a few nested.
     containers = raw.count(b"{") + raw.count(b"[")
     if containers > JSON_CONTAINERS_PER_ROW * lim.rows:
-        raise LimitError(file, f"about {containers} JSON objects and arrays, more than "
-                               f"{JSON_CONTAINERS_PER_ROW} for each of {lim.rows} rows "
-                               f"({raise_hint('rows')})", what=WHAT)  # fmt: skip
+        raise LimitError(
+            file,
+            _(
+                "about {containers} JSON objects and arrays, more than "
+                "{json_containers_per_row} for each of {rows} rows ({hint})",
+                containers=containers,
+                json_containers_per_row=JSON_CONTAINERS_PER_ROW,
+                rows=lim.rows,
+                hint=raise_hint("rows"),
+            ),
+            what=WHAT,
+        )
     try:
         data = json.loads(content)
     except json.JSONDecodeError as exc:
-        raise _error(file, f"bad JSON: {exc.msg}", exc.lineno, exc.colno) from None
+        raise _error(file, _("bad JSON: {msg}", msg=exc.msg), exc.lineno, exc.colno) from None
     except RecursionError:
         at = json_depth_at(content, lim.json_depth) or (0, 0)
         raise LimitError(file, too_deep, *at, what=WHAT) from None
@@ -344,7 +393,7 @@ def _read_json(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
         raise LimitError(file, too_deep, *at, what=WHAT)
     items = _json_rows(data)
     if not items or not all(isinstance(i, dict) for i in items):
-        raise _error(file, "expected a JSON list of objects (one per endpoint)")
+        raise _error(file, _("expected a JSON list of objects (one per endpoint)"))
     if len(items) > lim.rows:
         raise _too_many_rows(file, 0, lim)
     header: list[str] = []
@@ -355,8 +404,15 @@ def _read_json(path: Path, raw: bytes, source: Source, lim: Limits) -> Table:
                 seen.add(key)
                 header.append(str(key))
                 if len(header) > lim.columns:
-                    raise LimitError(file, f"more than {lim.columns} different keys "
-                                           f"({raise_hint('columns')})", what=WHAT)  # fmt: skip
+                    raise LimitError(
+                        file,
+                        _(
+                            "more than {columns} different keys ({hint})",
+                            columns=lim.columns,
+                            hint=raise_hint("columns"),
+                        ),
+                        what=WHAT,
+                    )
     table = Table(file, "json", header, 0)
     for n, item in enumerate(items, 1):
         cells = [item.get(k) for k in header]
@@ -385,22 +441,28 @@ def read_table(path: Path, source: Source, lim: Limits | None = None) -> tuple[T
     )
     raw = read_regular(path, cap, key, WHAT)
     if not raw.strip(b" \t\r\n\x00\xff\xfe\xef\xbb\xbf"):
-        raise _error(str(path), "empty file")
+        raise _error(str(path), _("empty file"))
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm") or (
         suffix not in (".csv", ".txt", ".json") and raw[:2] == b"PK"
     ):
         kind = "xlsx"
     elif suffix == ".xls" or raw[:4] == b"\xd0\xcf\x11\xe0":
-        raise _error(str(path), "an old .xls workbook: save it as .xlsx or CSV")
+        raise _error(str(path), _("an old .xls workbook: save it as .xlsx or CSV"))
     elif suffix == ".json" or (suffix not in (".csv", ".txt") and raw.lstrip()[:1] in (b"{", b"[")):
         kind = "json"
     else:
         kind = "csv"
     cap, key = _cap(kind, lim)
     if len(raw) > cap:
-        message = f"{human(len(raw))} is larger than the {human(cap)} limit for {kind.upper()} "
-        raise LimitError(str(path), message + f"files ({raise_hint(key)})", what=WHAT)
+        message = _(
+            "{size} is larger than the {cap} limit for {kind} files ({hint})",
+            size=human(len(raw)),
+            cap=human(cap),
+            kind=kind.upper(),
+            hint=raise_hint(key),
+        )
+        raise LimitError(str(path), message, what=WHAT)
     if kind == "xlsx":
         return _read_xlsx(path, raw, source, lim), raw
     if kind == "json":
@@ -427,7 +489,9 @@ class _Problems:
         if self.items:
             diags = list(self.items)
             if self.more:
-                diags.append(Diagnostic(self.file, 0, 0, "", f"… and {self.more} more problems"))
+                diags.append(
+                    Diagnostic(self.file, 0, 0, "", _("… and {more} more problems", more=self.more))
+                )
             raise InputError(diags, WHAT)
 
 
@@ -438,8 +502,9 @@ def _missing_columns(table: Table, source: Source, mapping: dict[str, int]) -> N
     have = ", ".join(h for h in table.header if h) or "nothing"
     diags = [
         Diagnostic(table.file, table.header_line, 0, "",
-                   f"missing column {'|'.join(source.aliases(f))} ({f}) required by source "
-                   f"{source.name!r} ({source.where}); the header has: {have}")
+                   _("missing column {names} ({field}) required by source {name!r} ({where}); "
+                     "the header has: {have}", names="|".join(source.aliases(f)), field=f,
+                     name=source.name, where=source.where, have=have))
         for f in missing
     ]  # fmt: skip
     raise InputError(diags, WHAT)
@@ -532,8 +597,9 @@ def _record(row: _Row, source: Source, file_name: str, default_host: str | None)
         if sig_date is None and not row.bad and "signature_date" not in row.mapping:
             i = row.mapping["signature_version"]
             row.problems.add(row.line, i + 1, row.table.header[i],
-                             f"signature version {sig_version!r} does not have {source.name}'s "
-                             f"shape {source.spec.signature.version_date!r}")  # fmt: skip
+                             _("signature version {sig_version!r} does not have {name}'s shape "
+                               "{version_date!r}", sig_version=sig_version, name=source.name,
+                               version_date=source.spec.signature.version_date))  # fmt: skip
             row.bad = True
     named = row.get("product", txt)
     vendor, spec = source.identify(named)
@@ -574,7 +640,7 @@ def _record(row: _Row, source: Source, file_name: str, default_host: str | None)
     if row.bad:
         return None
     if not (record.host or record.ip or record.mac):
-        row.problems.add(row.line, 0, "", "no host name, IP or MAC: cannot tell which endpoint")
+        row.problems.add(row.line, 0, "", _("no host name, IP or MAC: cannot tell which endpoint"))
         return None
     return record
 
@@ -609,8 +675,9 @@ def parse_export(
     default_host = path.stem if table.kind == "json" and len(table.rows) == 1 else None
     if not any(f in mapping for f in IDENTITY) and default_host is None:
         wanted = ", ".join("|".join(source.aliases(f)) for f in IDENTITY if source.aliases(f))
-        raise _error(table.file, f"no column names the endpoint (looked for {wanted}); "
-                                 "is --source right?", table.header_line)  # fmt: skip
+        raise _error(table.file, _("no column names the endpoint (looked for {wanted}); "
+                                   "is --source right?", wanted=wanted),
+                     table.header_line)  # fmt: skip
     _missing_columns(table, source, mapping)
     problems = _Problems(table.file)
     rows = [_Row(table, mapping, n, cells, problems) for n, cells in table.rows
@@ -620,7 +687,7 @@ def parse_export(
     records = [r for r in (_record(row, source, name, default_host) for row in rows) if r]
     problems.raise_if_any()
     if not records:
-        raise _error(table.file, "no endpoint rows under the header", table.header_line)
+        raise _error(table.file, _("no endpoint rows under the header"), table.header_line)
     warnings: list[str] = []
     when = taken or _export_time(table, source.tz)
     if when is None:
@@ -629,8 +696,12 @@ def parse_export(
     if when is None:
         when = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         warnings.append(
-            f"{path}: no export time or last-seen column; using the file's "
-            f"modification time {when:%Y-%m-%d %H:%M} UTC (pass --date)"
+            _(
+                "{path}: no export time or last-seen column; using the file's modification time "
+                "{when:%Y-%m-%d %H:%M} UTC (pass --date)",
+                path=path,
+                when=when,
+            )
         )
     records = [replace(r, as_of=when) for r in records]
     return Snapshot(

@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
+from govnet.i18n import _
 from govnet.store.avrecords import Edition
 
 MIN_YEAR, MAX_YEAR = 1990, 2100
@@ -223,7 +224,7 @@ def check_version_pattern(pattern: str) -> re.Pattern[str]:
     compiled = re.compile(pattern)
     groups = set(compiled.groupindex)
     if not ({"y", "yy"} & groups and {"m", "d"} <= groups):
-        raise ValueError("needs named groups (?P<y>…) or (?P<yy>…), (?P<m>…) and (?P<d>…)")
+        raise ValueError(_("needs named groups (?P<y>…) or (?P<yy>…), (?P<m>…) and (?P<d>…)"))
     return compiled
 
 

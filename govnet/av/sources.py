@@ -48,7 +48,7 @@ from govnet.av.parse import (
     parse_offset,
 )
 from govnet.errors import Diagnostic, InputError
-from govnet.i18n import N_
+from govnet.i18n import N_, _
 from govnet.store.avrecords import Edition
 from govnet.validation import Listed, Regex, Strict, diagnostics_from
 from govnet.yamlsrc import load_yaml_file
@@ -75,7 +75,9 @@ def _version_regex(value: Any) -> Any:
         try:
             check_version_pattern(value)
         except re.error as exc:
-            raise ValueError(f"bad regular expression {value!r}: {exc}") from None
+            raise ValueError(
+                _("bad regular expression {value!r}: {exc}", value=value, exc=exc)
+            ) from None
     return value
 
 
@@ -198,7 +200,13 @@ class Catalogue:
             known = ", ".join(sorted(self.sources))
             close = difflib.get_close_matches(name, list(self.sources), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            message = f"--source {name!r}: no such source in {self.path} (known: {known}){hint}"
+            message = _(
+                "--source {name!r}: no such source in {path} (known: {known}){hint}",
+                name=name,
+                path=self.path,
+                known=known,
+                hint=hint,
+            )
             raise InputError(
                 [Diagnostic(self.path, 0, 0, "sources", message)], "antivirus sources"
             ) from None
@@ -209,8 +217,8 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
     path = path or default_sources()
     if not path.exists():
         raise InputError(
-            [Diagnostic(str(path), 0, 0, "", "no such file; pass --sources FILE "
-                        f"(the shipped one is {default_sources()})")],
+            [Diagnostic(str(path), 0, 0, "", _("no such file; pass --sources FILE (the shipped one "
+                                              "is {shipped})", shipped=default_sources()))],
             "antivirus sources",
         )  # fmt: skip
     doc, diags = load_yaml_file(path)
@@ -227,14 +235,18 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
         base = ("sources", name)
         if src.product not in spec.products:
             known = ", ".join(sorted(spec.products))
-            message = f"unknown product {src.product!r} (known: {known})"
+            message = _(
+                "unknown product {product!r} (known: {known})", product=src.product, known=known
+            )
             problems.append(doc.diag((*base, "product"), message))
         if not any(src.columns.get(f) for f in IDENTITY):  # type: ignore[call-overload]
-            problems.append(doc.diag((*base, "columns"), "map at least one of host, ip, mac"))
+            problems.append(doc.diag((*base, "columns"), _("map at least one of host, ip, mac")))
         for i, req in enumerate(src.required):
             if not src.columns.get(req):
                 problems.append(
-                    doc.diag((*base, "required", i), f"required field {req!r} has no columns")
+                    doc.diag(
+                        (*base, "required", i), _("required field {req!r} has no columns", req=req)
+                    )
                 )
     if problems:
         raise InputError(problems, N_("antivirus sources"))

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
+from govnet import i18n
 from govnet.errors import GovnetError
 from govnet.inventory.model import Inventory, MaintenanceWindow
 from govnet.settings import time_zone
@@ -235,13 +236,16 @@ def parse_period(text: str, now: float, tz: tzinfo) -> tuple[float, float, str]:
     m = re.fullmatch(r"(.+?)\.\.(.+)", text)
     if not m:
         raise GovnetError(
-            f"--period {text!r}: expected {', '.join(_KEYWORDS)} or FROM..TO "
-            "(e.g. 2025-01-01..2025-01-31)"
+            i18n._(
+                "--period {text!r}: expected {keywords} or FROM..TO (e.g. 2025-01-01..2025-01-31)",
+                text=text,
+                keywords=", ".join(_KEYWORDS),
+            )
         )
     start = _when(m[1], tz, False)
     end = _when(m[2], tz, True)
     if end <= start:
-        raise GovnetError(f"--period {text!r}: TO must be after FROM")
+        raise GovnetError(i18n._("--period {text!r}: TO must be after FROM", text=text))
     return start, end, f"{m[1].strip()}..{m[2].strip()}"
 
 
@@ -255,7 +259,9 @@ def _when(text: str, tz: tzinfo, is_end: bool) -> float:
             return datetime.combine(d, time(), tz).timestamp()
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise GovnetError(f"--period: bad date or time {text!r} (YYYY-MM-DD or ISO)") from None
+        raise GovnetError(
+            i18n._("--period: bad date or time {text!r} (YYYY-MM-DD or ISO)", text=text)
+        ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
     return value.timestamp()

@@ -103,14 +103,20 @@ def read_saved_config(path: Path, lim: Limits | None = None) -> str:
     raw = read_regular(path, lim.config_bytes, "config_bytes", "saved config")
     if b"\x00" in raw[:65536]:
         raise LimitError(
-            str(path), "binary data (NUL bytes), not a saved config text", what="saved config"
+            str(path), _("binary data (NUL bytes), not a saved config text"), what="saved config"
         )
     try:
         return decode_text(raw)
     except UnicodeDecodeError as exc:
-        raise LimitError(str(path), f"neither UTF-8 nor GBK text (undecodable byte at offset "
-                                    f"{exc.start}); save the config as text",
-                         what="saved config") from None  # fmt: skip
+        raise LimitError(
+            str(path),
+            _(
+                "neither UTF-8 nor GBK text (undecodable byte at offset {start}); save the "
+                "config as text",
+                start=exc.start,
+            ),
+            what="saved config",
+        ) from None
 
 
 def _facts_from_dir(devices: list[Device], folder: Path) -> dict[str, DeviceFacts]:
@@ -232,7 +238,7 @@ def run_audit(
         candidates += [terminal_target(inventory, t) for t in terminals]
     targets = applicable(candidates, playbooks)
     if not targets:
-        raise GovnetError("no selected device is covered by any rule of the playbooks")
+        raise GovnetError(_("no selected device is covered by any rule of the playbooks"))
     started = utcnow()
     run_id = new_run_id("audit", started)
     if store is not None:  # visible at once; marked interrupted if this process stops early
@@ -271,7 +277,7 @@ def _audit(
         facts = _facts_from_dir(hosts, options.from_dir)
     else:
         if store is None:
-            raise GovnetError("--from-backup needs the store")
+            raise GovnetError(_("--from-backup needs the store"))
         facts = _facts_from_backup(hosts, store)
     for t in targets:
         if t.platform == TERMINAL:
@@ -299,11 +305,18 @@ def load_report(store: Store, run_id: str) -> AuditReport:
 
     row = store.run(run_id)
     if row is None or row["kind"] != "audit":
-        raise GovnetError(f"{run_id!r}: no audit run with that id; see 'govnet audit history'")
-    if run_status(row) != "complete":
-        reason = row["meta"].get("reason") or "the process stopped before writing its findings"
         raise GovnetError(
-            f"{row['id']}: this audit run is {run_status(row)} ({reason}); it has no findings"
+            _("{run_id!r}: no audit run with that id; see 'govnet audit history'", run_id=run_id)
+        )
+    if run_status(row) != "complete":
+        reason = row["meta"].get("reason") or _("the process stopped before writing its findings")
+        raise GovnetError(
+            _(
+                "{id}: this audit run is {row} ({reason}); it has no findings",
+                id=row["id"],
+                row=run_status(row),
+                reason=reason,
+            )
         )
     findings = [finding_from_row(r) for r in store.findings(row["id"])]
     meta = row["meta"]

@@ -36,6 +36,7 @@ from govnet.checks.registry import get_kind, kinds
 from govnet.core.controls import controls
 from govnet.core.vocabulary import Severity, Text
 from govnet.errors import Diagnostic, PlaybookError
+from govnet.i18n import _
 from govnet.inventory.model import Device, Name, Role
 from govnet.platforms import platforms
 from govnet.validation import Listed, StrictStripped, TextSpec, validate_at
@@ -46,7 +47,7 @@ from govnet.yamlsrc import Path_, SourceDoc, load_yaml_file, suggest, yaml_files
 
 def _platform(value: Any) -> Any:
     if isinstance(value, str) and value not in platforms():
-        raise ValueError(f"unknown platform {value!r}" + suggest(value, platforms()))
+        raise ValueError(_("unknown platform {value!r}", value=value) + suggest(value, platforms()))
     return value
 
 
@@ -166,11 +167,13 @@ def load_playbooks(paths: Path | Sequence[Path]) -> list[Playbook]:
     files: list[Path] = []
     for root in roots:
         if not root.exists():
-            state.diagnostics.append(Diagnostic(str(root), 0, 0, "", "no such file or directory"))
+            state.diagnostics.append(
+                Diagnostic(str(root), 0, 0, "", _("no such file or directory"))
+            )
             continue
         found = yaml_files(root)
         if not found:
-            state.diagnostics.append(Diagnostic(str(root), 0, 0, "", "no *.yaml files here"))
+            state.diagnostics.append(Diagnostic(str(root), 0, 0, "", _("no *.yaml files here")))
         files.extend(found)
     books: list[Playbook] = []
     for file in files:
@@ -187,12 +190,16 @@ def load_playbooks(paths: Path | Sequence[Path]) -> list[Playbook]:
 
 def _load_doc(state: _State, doc: SourceDoc, file: Path) -> Playbook | None:
     if not isinstance(doc.data, dict):
-        state.error(doc, (), "the top level must be a mapping with 'rules'")
+        state.error(doc, (), _("the top level must be a mapping with 'rules'"))
         return None
     spec = validate_at(PlaybookSpec, doc.data, doc, (), state.diagnostics)
     name = (spec.name if spec and spec.name else None) or file.stem
     if name in state.names:
-        state.error(doc, ("name",), f"playbook {name!r} is also defined in {state.names[name]}")
+        state.error(
+            doc,
+            ("name",),
+            _("playbook {name!r} is also defined in {names}", name=name, names=state.names[name]),
+        )
     state.names.setdefault(name, doc.file)
     raw_rules = doc.data.get("rules")
     rules: list[Rule] = []
@@ -214,14 +221,16 @@ def _load_doc(state: _State, doc: SourceDoc, file: Path) -> Playbook | None:
 
 def _load_rule(state: _State, doc: SourceDoc, path: Path_, raw: Any, playbook: str) -> Rule | None:
     if not isinstance(raw, dict):
-        state.error(doc, path, "a rule must be a mapping")
+        state.error(doc, path, _("a rule must be a mapping"))
         return None
     spec = validate_at(RuleSpec, raw, doc, path, state.diagnostics)
     # Parts a failed RuleSpec cannot vouch for are checked anyway: all errors at once.
     control = raw.get("control")
     if isinstance(control, str) and control not in controls():
         state.error(
-            doc, (*path, "control"), f"unknown control {control!r}" + suggest(control, controls())
+            doc,
+            (*path, "control"),
+            _("unknown control {control!r}", control=control) + suggest(control, controls()),
         )
         spec = None
     kind_params = _load_check(state, doc, (*path, "check"), raw.get("check"), "check" in raw)
@@ -231,7 +240,11 @@ def _load_rule(state: _State, doc: SourceDoc, path: Path_, raw: Any, playbook: s
         here = f"{doc.file}:{line}"
         first = state.rule_ids.get(rule_id)
         if first is not None:
-            state.error(doc, (*path, "id"), f"duplicate rule id {rule_id!r} (first at {first})")
+            state.error(
+                doc,
+                (*path, "id"),
+                _("duplicate rule id {rule_id!r} (first at {first})", rule_id=rule_id, first=first),
+            )
             spec = None
         else:
             state.rule_ids[rule_id] = here
@@ -260,15 +273,18 @@ def _load_check(
     if not present:
         return None  # RuleSpec reported the missing key
     if not isinstance(raw, dict):
-        state.error(doc, path, "must be a mapping with 'kind' and the kind's keys")
+        state.error(doc, path, _("must be a mapping with 'kind' and the kind's keys"))
         return None
     if "kind" not in raw:
-        state.error(doc, path, "required key 'kind' is missing" + suggest("", kinds()))
+        state.error(doc, path, _("required key 'kind' is missing") + suggest("", kinds()))
         return None
     kind_name = raw["kind"]
     if not isinstance(kind_name, str) or kind_name not in kinds():
         state.error(
-            doc, (*path, "kind"), f"unknown check kind {kind_name!r}" + suggest(kind_name, kinds())
+            doc,
+            (*path, "kind"),
+            _("unknown check kind {kind_name!r}", kind_name=kind_name)
+            + suggest(kind_name, kinds()),
         )
         return None
     model = get_kind(kind_name).params

@@ -26,6 +26,7 @@ from pydantic import BaseModel
 
 from govnet.checks.facts import DeviceFacts
 from govnet.core.vocabulary import Evidence, Status
+from govnet.i18n import _
 from govnet.inventory.model import Device
 
 
@@ -77,7 +78,7 @@ def register(name: str) -> Callable[[type[K]], type[K]]:
 
     def decorate(cls: type[K]) -> type[K]:
         if name in _KINDS:
-            raise ValueError(f"check kind {name!r} is registered twice")
+            raise ValueError(_("check kind {name!r} is registered twice", name=name))
         instance = cls()
         instance.name = name  # type: ignore[attr-defined]
         _KINDS[name] = instance  # type: ignore[assignment]

@@ -14,7 +14,7 @@ from govnet.cli.complete import complete_devices
 from govnet.core.vocabulary import Severity
 from govnet.durations import SinceParam
 from govnet.errors import ExitCode, GovnetError
-from govnet.i18n import tr
+from govnet.i18n import _, tr
 from govnet.report.tabular import Column, emit_rows
 from govnet.textsafe import safe_text, visible
 
@@ -103,8 +103,11 @@ def ack_cmd(app: App, /, ids: tuple[int, ...], by: str | None, comment: str) -> 
                       markup=False, highlight=False)  # fmt: skip
     if missing:
         raise GovnetError(
-            f"alert(s) {', '.join(map(str, missing))}: not firing, already acknowledged, or no "
-            "such id (see 'govnet alerts list')"
+            _(
+                "alert(s) {str}: not firing, already acknowledged, or no such id (see 'govnet "
+                "alerts list')",
+                str=", ".join(map(str, missing)),
+            )
         )
 
 

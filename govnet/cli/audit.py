@@ -17,7 +17,7 @@ from govnet.cli.documents import channel_sender, deliver, notify_options, write_
 from govnet.collect.fetch import CollectOptions
 from govnet.core.vocabulary import Severity
 from govnet.errors import GovnetError
-from govnet.i18n import NP_, tr
+from govnet.i18n import NP_, _, tr
 from govnet.inventory.labels import Labels
 from govnet.inventory.select import select_targets
 from govnet.report import audit as render
@@ -119,14 +119,18 @@ def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | N
     app: App = ctx.obj
     sender = channel_sender(app, notify, notify_rules) if notify else None  # fail before auditing
     if from_dir and from_backup:
-        raise click.UsageError("--from-dir and --from-backup exclude each other")
+        raise click.UsageError(_("--from-dir and --from-backup exclude each other"))
     if distributed and (from_dir or from_backup or no_store):
-        raise click.UsageError("--distributed collects live devices into the store: not with "
-                               "--from-dir, --from-backup or --no-store")  # fmt: skip
+        raise click.UsageError(
+            _("--distributed collects live devices into the store: not with --from-dir, "
+              "--from-backup or --no-store")
+        )  # fmt: skip
     if not playbooks:
         default = active().playbook(DEFAULT_PLAYBOOK)
         if not default.exists():
-            raise GovnetError(f"no playbook given and {default} is not there; pass -p FILE")
+            raise GovnetError(
+                _("no playbook given and {default} is not there; pass -p FILE", default=default)
+            )
         playbooks = (default,)
     inv = app.inventory()
     filters = filters_from(kwargs)

@@ -14,7 +14,7 @@ from govnet.checks.kinds.antivirus import load_policy
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.cli.documents import channel_sender, notify_options, send_document
 from govnet.errors import ExitCode, GovnetError
-from govnet.i18n import tr
+from govnet.i18n import _, tr
 from govnet.inventory.select import DeviceOnlyFilter, select_only_terminals
 from govnet.report import av as render
 from govnet.report.tabular import emit_rows, to_json
@@ -36,9 +36,9 @@ class DateTimeParam(click.ParamType):  # type: ignore[type-arg]  # generic only 
         try:
             when = parse_datetime(value, CHINA)
         except ValueProblem as exc:
-            self.fail(f"{exc} (expected YYYY-MM-DD or YYYY-MM-DD HH:MM)", param, ctx)
+            self.fail(_("{exc} (expected YYYY-MM-DD or YYYY-MM-DD HH:MM)", exc=exc), param, ctx)
         if when is None:
-            self.fail("empty date", param, ctx)
+            self.fail(_("empty date"), param, ctx)
         return when
 
 
@@ -75,7 +75,9 @@ def import_cmd(app: App, /, file: Path, source: str, taken: datetime | None, con
         inv = None
     result = import_file(app.store(), file, source, sources_path, taken, console, inv)
     for warning in result.snapshot.warnings:
-        app.err.print(f"govnet: warning: {warning}", style="yellow", markup=False, highlight=False)
+        app.err.print(
+            "govnet: " + _("warning: ") + warning, style="yellow", markup=False, highlight=False
+        )
     if fmt == "json":
         app.write(to_json(result.to_dict()), output)
         return

@@ -16,7 +16,7 @@ from govnet.collect.fetch import CollectOptions
 from govnet.collect.sanitize import mask_secrets
 from govnet.durations import SinceParam
 from govnet.errors import ExitCode, GovnetError
-from govnet.i18n import tr
+from govnet.i18n import _, tr
 from govnet.inventory import select_devices
 from govnet.report.tabular import Column, emit_rows
 from govnet.transport.ssh import SshOptions
@@ -71,7 +71,7 @@ def backup(
     app: App = ctx.obj
     devices = ssh_devices(app, kwargs)
     if not devices:
-        raise GovnetError("no SSH device matches the filters")
+        raise GovnetError(_("no SSH device matches the filters"))
     remote = remote_for(app, distributed, broker, batch_size, worker_wait)
     options = CollectOptions(workers, SshOptions(timeout=timeout, retries=retries), remote=remote)
     with app.progress(len(devices), tr(app.lang, "backing up")) as advance:
@@ -99,7 +99,7 @@ def backup(
 def diff(app: App, host: str, since: datetime | None) -> None:
     """Unified diff of HOST's newest backup (secrets masked, volatile lines dropped)."""
     if host not in app.inventory().devices:
-        raise GovnetError(f"{host!r}: no such device in the inventory")
+        raise GovnetError(_("{host!r}: no such device in the inventory", host=host))
     text = backup_diff(app.store(create=False), host, since)
     if not text:
         app.err.print(tr(app.lang, "{host}: no change", host=host))
@@ -114,7 +114,7 @@ def show(app: App, host: str) -> None:
     """Print HOST's newest backup (secrets masked)."""
     cfg = app.store(create=False).latest_config(host)
     if cfg is None:
-        raise GovnetError(f"{host}: no backup in the store; run 'govnet backup' first")
+        raise GovnetError(_("{host}: no backup in the store; run 'govnet backup' first", host=host))
     app.write(mask_secrets(cfg.text), None)
 
 
@@ -168,7 +168,12 @@ def macs(
     else:
         devices = [d for d in ssh_devices(app, kwargs) if platforms()[d.platform].command("mac")]
     if not devices:
-        raise GovnetError(f"no switch matches the filters with a MAC table over {via.upper()}")
+        raise GovnetError(
+            _(
+                "no switch matches the filters with a MAC table over {protocol}",
+                protocol=via.upper(),
+            )
+        )
     store = app.store()
     now = utcnow()
     ssh = SshOptions(timeout=timeout, retries=retries)

@@ -13,6 +13,7 @@ from govnet.cli.common import App, pass_app
 from govnet.cli.complete import complete_devices, complete_zones
 from govnet.durations import parse_duration
 from govnet.errors import GovnetError
+from govnet.i18n import _
 from govnet.textsafe import SafeConsole
 
 
@@ -27,7 +28,8 @@ def _moment(value: str | None) -> float | None:
         return datetime.fromisoformat(value).timestamp()
     except ValueError:
         raise click.BadParameter(
-            f"{value!r}: expected seconds since 1970 or an ISO time", param_hint="--now"
+            _("{value!r}: expected seconds since 1970 or an ISO time", value=value),
+            param_hint="--now",
         ) from None
 
 
@@ -97,15 +99,16 @@ def dashboard(
         )
         if device is not None:
             if not any(r[0] == device for r in ms.device_summaries()):
-                raise GovnetError(f"--device {device}: no state stored for it (govnet monitor "
-                                  "status lists the monitored devices)")  # fmt: skip
+                raise GovnetError(_("--device {device}: no state stored for it (govnet monitor "
+                                    "status lists the monitored devices)",
+                                    device=device))  # fmt: skip
             shown = detail(device, View(cols, height, app.lang))
         else:
             shown = frame(View(cols, height, app.lang, page - 1))
         console.print(shown.renderable)
         return
     if not sys.stdout.isatty():
-        raise GovnetError("the live dashboard needs a terminal; use --once for a single frame")
+        raise GovnetError(_("the live dashboard needs a terminal; use --once for a single frame"))
     console = SafeConsole(width=width, height=height)
     try:
         run_live(frame, console, app.lang, every, turn, detail)

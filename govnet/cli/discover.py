@@ -9,7 +9,7 @@ import click
 
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.errors import GovnetError
-from govnet.i18n import tr
+from govnet.i18n import _, tr
 
 SWITCH_ROLES = ("core", "aggregation", "access", "router", "firewall")
 
@@ -70,7 +70,9 @@ def discover(
             )
         devices = [d for d in devices if d.platform not in unparsable]
     if not devices:
-        raise GovnetError(f"no switch matches the filters with LLDP over {via.upper()}")
+        raise GovnetError(
+            _("no switch matches the filters with LLDP over {protocol}", protocol=via.upper())
+        )
     if via == "snmp":
         read = collect_neighbors_snmp(devices)
     else:

@@ -11,6 +11,7 @@ import click
 
 from govnet.cli.common import App, pass_app
 from govnet.cli.complete import complete_zones
+from govnet.i18n import _
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,7 +63,7 @@ def remote_for(app: App, distributed: bool, broker: str | None, batch_size: int,
     """The gatherer for ``CollectOptions.remote`` (None without --distributed)."""
     if not distributed:
         if broker is not None:
-            raise click.UsageError("--broker needs --distributed")
+            raise click.UsageError(_("--broker needs --distributed"))
         return None
     from govnet.distributed.submit import Distributed
 
@@ -115,7 +116,13 @@ def worker(app: App, /, zones: tuple[str, ...], concurrency: int, threads_per_ba
     for z in zones:
         if z not in known:
             choices = ", ".join(sorted(known))
-            raise click.UsageError(f"--zone {z}: no such zone in the inventory ({choices})")
+            raise click.UsageError(
+                _(
+                    "--zone {zone}: no such zone in the inventory ({choices})",
+                    zone=z,
+                    choices=choices,
+                )
+            )
     ctx = WorkerContext(inv, app.store(), name or default_name(), threads_per_batch)
     level = "WARNING" if app.quiet or logging.getLogger().level > logging.INFO else "INFO"
     start(url, ctx, list(zones), concurrency, level)

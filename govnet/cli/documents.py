@@ -11,14 +11,14 @@ import click
 
 from govnet.cli.common import App
 from govnet.errors import ExitCode, GovnetError
-from govnet.i18n import tr
+from govnet.i18n import _, tr
 
 
 def write_binary(app: App, data: bytes, output: Path | None) -> None:
     """An XLSX or PDF to ``output`` (atomically), or to stdout when that is not a terminal."""
     if output is None:
         if sys.stdout.isatty():
-            raise click.UsageError("xlsx and pdf are binary: pass -o FILE (or redirect stdout)")
+            raise click.UsageError(_("xlsx and pdf are binary: pass -o FILE (or redirect stdout)"))
         if not app.quiet:
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
@@ -31,7 +31,9 @@ def write_binary(app: App, data: bytes, output: Path | None) -> None:
         tmp.write_bytes(data)
         tmp.replace(output)
     except OSError as exc:
-        raise GovnetError(f"{output}: cannot write: {exc.strerror}") from exc
+        raise GovnetError(
+            _("{output}: cannot write: {strerror}", output=output, strerror=exc.strerror)
+        ) from exc
 
 
 def emit_document(app: App, doc: Any, fmt: str, output: Path | None) -> None:

@@ -13,7 +13,7 @@ import click
 
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.errors import ExitCode, GovnetError, TransportError
-from govnet.i18n import tr
+from govnet.i18n import _, tr
 from govnet.inventory import select_devices
 from govnet.inventory.model import Device
 from govnet.report.tabular import Column, emit_rows, to_json
@@ -78,11 +78,15 @@ def _named(app: App, names: tuple[str, ...]) -> list[Device]:
     known = {**_bastions(inv.devices.values()), **inv.devices}
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise GovnetError(f"{', '.join(map(repr, unknown))}: no such device in the inventory")
+        raise GovnetError(
+            _("{repr}: no such device in the inventory", repr=", ".join(map(repr, unknown)))
+        )
     devices = [known[n] for n in names]
     no_ssh = [d.name for d in devices if not _ssh_devices([d])]
     if no_ssh:
-        raise GovnetError(f"{', '.join(no_ssh)}: no SSH platform or credentials in the inventory")
+        raise GovnetError(
+            _("{no_ssh}: no SSH platform or credentials in the inventory", no_ssh=", ".join(no_ssh))
+        )
     return devices
 
 
@@ -184,7 +188,7 @@ def scan(
     store = app.host_keys()
     devices = _ssh_devices(select_devices(app.inventory(), filters_from(kwargs)))
     if not devices:
-        raise GovnetError("no SSH device matches the filters")
+        raise GovnetError(_("no SSH device matches the filters"))
     # the bastions first, a chain's first hop before the next: a device behind them is
     # reached only through hops whose keys were checked (and learned, by their policy)
     bastions = list(_bastions(devices).values())
@@ -237,7 +241,7 @@ def accept(
     store = app.host_keys()
     targets = _named(app, devices)
     if expect and len(targets) > 1:
-        raise click.UsageError("--expect names one key: give one DEVICE with it")
+        raise click.UsageError(_("--expect names one key: give one DEVICE with it"))
     rows: list[dict[str, Any]] = []
     problems: list[TransportError] = []
     for d in targets:
@@ -249,8 +253,13 @@ def accept(
         if expect and key.fingerprint != expect.strip():
             raise HostKeyError(
                 d.name,
-                f"{_where(d)} presents {key}, not {expect}; nothing recorded. Is this the "
-                "device whose console you read?",
+                _(
+                    "{d} presents {key}, not {expect}; nothing recorded. Is this the device "
+                    "whose console you read?",
+                    d=_where(d),
+                    key=key,
+                    expect=expect,
+                ),
             )
         removed = store.record(d.name, d.host, d.port, key, via="accept", replace=True)
         replaced = [e.key.fingerprint for e in removed if e.key != key]

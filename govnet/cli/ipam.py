@@ -10,7 +10,7 @@ import click
 from govnet.cli.common import App, format_option, pass_app
 from govnet.cli.complete import complete_units, complete_zones
 from govnet.errors import GovnetError
-from govnet.i18n import N_, NP_, tr
+from govnet.i18n import N_, NP_, _, tr
 from govnet.provision import ipam as service
 from govnet.report.tabular import Column, emit_rows, to_json
 
@@ -41,7 +41,11 @@ def _zone(app: App, unit: str, zone: str | None) -> str:
     if found is not None and len(found.zones) == 1:
         return found.zones[0]
     raise GovnetError(
-        f"{unit}: pass --zone (the unit is on {', '.join(found.zones) if found else 'no zone'})"
+        _(
+            "{unit}: pass --zone (the unit is on {zones})",
+            unit=unit,
+            zones=", ".join(found.zones) if found else "no zone",
+        )
     )
 
 
@@ -61,7 +65,13 @@ def list_(app: App, zone: str | None, fmt: str, output: Path | None) -> None:
     """Allocations, and per zone how much of its pools is left."""
     inv = app.inventory()
     if zone is not None and zone not in inv.zones:
-        raise GovnetError(f"--zone {zone!r}: no such zone (known: {', '.join(sorted(inv.zones))})")
+        raise GovnetError(
+            _(
+                "--zone {zone!r}: no such zone (known: {zones})",
+                zone=zone,
+                zones=", ".join(sorted(inv.zones)),
+            )
+        )
     taken = service.allocations(app.store(create=False), zone)
     rows = [a.to_dict() for a in taken]
     usage = [u for u in service.usage(inv, taken) if zone is None or u["zone"] == zone]
@@ -107,7 +117,7 @@ def allocate(
         try:
             net = ipaddress.ip_network(prefix)
         except ValueError as exc:
-            raise GovnetError(f"--prefix {prefix!r}: {exc}") from None
+            raise GovnetError(_("--prefix {prefix!r}: {exc}", prefix=prefix, exc=exc)) from None
     req = service.Request(unit, _zone(app, unit, zone), prefix_len, vlan, net, note)
     alloc, created = service.allocate(app.store(), app.inventory(), req)
     if fmt == "json":

@@ -10,7 +10,7 @@ import click
 
 from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.errors import ExitCode
-from govnet.i18n import tr
+from govnet.i18n import _, tr
 from govnet.lab import launcher
 from govnet.report.tabular import Column, emit_rows, to_json
 
@@ -61,7 +61,9 @@ def up(app: App, state_dir: Path | None, scenarios: tuple[str, ...]) -> None:
     inv = app.inventory()
     _served, refused = launcher.lab_devices(inv)
     for line in refused:
-        app.err.print(f"govnet: lab: skipping {line}", style="yellow", markup=False)
+        app.err.print(
+            "govnet: " + _("lab: skipping {line}", line=line), style="yellow", markup=False
+        )
     path = app.inventory_path or Path("inventory/lab.yaml")
     st = launcher.up(path, state_dir, scenarios=scenarios)
     app.console.print(

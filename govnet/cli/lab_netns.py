@@ -8,7 +8,7 @@ import click
 
 from govnet.cli.common import App, exit_with, format_option, pass_app
 from govnet.errors import ExitCode, LabError
-from govnet.i18n import tr
+from govnet.i18n import _, tr
 from govnet.lab import netns as lab_netns
 from govnet.report.tabular import Column, emit_rows, to_json
 
@@ -90,7 +90,7 @@ def status(app: App, /, prefix: str, fmt: str, output: Path | None) -> None:
     """Which namespaces exist, their addresses, and whether the leak is on (exit 3 if down)."""
     reason = lab_netns.unavailable()
     if reason:
-        raise LabError(f"netns lab: {reason}")
+        raise LabError(_("netns lab: {reason}", reason=reason))
     st = lab_netns.status(prefix)
     if fmt == "json":
         app.write(to_json(st.to_dict()), output)

@@ -33,6 +33,13 @@ from govnet.i18n import default_lang, set_lang
     "default from LC_ALL/LC_MESSAGES/LANG].",
 )
 @click.option(
+    "--csv-keys",
+    is_flag=True,
+    envvar="GOVNET_CSV_KEYS",
+    help="CSV headers are the machine keys (device,zone,…) and no BOM, also in Chinese "
+    "[env GOVNET_CSV_KEYS].",
+)
+@click.option(
     "--db",
     envvar="GOVNET_DB",
     metavar="URL",
@@ -56,6 +63,7 @@ def cli(
     ctx: click.Context,
     inventory: Path | None,
     lang: str | None,
+    csv_keys: bool,
     db: str | None,
     no_cache: bool,
     quiet: bool,
@@ -81,6 +89,10 @@ def cli(
     _settings.activate(conf)
     ctx.call_on_close(lambda: _settings.activate(None))
     ctx.call_on_close(lambda: set_lang(default_lang()))  # CliRunner: the next command starts anew
+    from govnet.report.tabular import set_csv_keys
+
+    set_csv_keys(csv_keys)
+    ctx.call_on_close(lambda: set_csv_keys(False))
     ctx.obj = App(
         inventory_path=conf.inventory,
         lang=conf.lang or default_lang(),

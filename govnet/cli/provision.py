@@ -14,7 +14,7 @@ from govnet.checks.playbook import Playbook, load_playbooks
 from govnet.cli.audit import DEFAULT_PLAYBOOK as BASELINE_PLAYBOOK
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.errors import GovnetError
-from govnet.i18n import N_, tr
+from govnet.i18n import N_, _, tr
 from govnet.inventory.model import Device
 from govnet.provision.operations import (
     CHANGE,
@@ -241,7 +241,7 @@ def _confirm(
             yes = click.confirm(question, default=False, err=True)
         except click.Abort:
             raise GovnetError(
-                "no answer to the confirmation: pass --yes to apply without asking"
+                _("no answer to the confirmation: pass --yes to apply without asking")
             ) from None
         if not yes:
             app.err.print(tr(app.lang, "cancelled: nothing was sent"))

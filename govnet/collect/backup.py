@@ -15,6 +15,7 @@ from govnet.collect.sanitize import mask_secrets, stored_text
 from govnet.core.ids import new_run_id
 from govnet.durations import utcnow
 from govnet.errors import GovnetError
+from govnet.i18n import _
 from govnet.inventory.model import Device
 
 if TYPE_CHECKING:  # SQLAlchemy: imported by the commands that open the store
@@ -92,7 +93,9 @@ def backup_diff(store: Store, device: str, since: datetime | None = None) -> str
     (default: the backup before the newest)."""
     history = store.config_history(device)
     if not history:
-        raise GovnetError(f"{device}: no backup in the store; run 'govnet backup' first")
+        raise GovnetError(
+            _("{device}: no backup in the store; run 'govnet backup' first", device=device)
+        )
     new_when, new = history[-1]
     if since is None:
         if len(history) < 2:

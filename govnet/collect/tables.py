@@ -38,6 +38,7 @@ from typing import Any, Literal, TypeVar
 
 import yaml
 
+from govnet import i18n
 from govnet.errors import GovnetError, ProtocolError, TransportError
 from govnet.inventory.model import Device
 from govnet.platforms import get_platform, platforms
@@ -256,11 +257,16 @@ def parse_rows(device: str, platform: str, command: str, output: str) -> list[di
 
     templates = get_platform(platform).templates
     if not templates:
-        raise ProtocolError(device, f"platform {platform} has no TextFSM templates")
+        raise ProtocolError(
+            device, i18n._("platform {platform} has no TextFSM templates", platform=platform)
+        )
     try:
         return ntc.parse(templates, command, output)
     except ntc.TemplateParseError as exc:
-        raise ProtocolError(device, f"cannot parse the output of {command!r}: {exc}") from exc
+        raise ProtocolError(
+            device,
+            i18n._("cannot parse the output of {command!r}: {exc}", command=command, exc=exc),
+        ) from exc
 
 
 def _is_own_arp(platform: str, row: Mapping[str, Any]) -> bool:

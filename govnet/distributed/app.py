@@ -11,6 +11,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from celery import Celery
 
 from govnet.errors import ExitCode, GovnetError
+from govnet.i18n import _
 from govnet.secrets import SecretRef
 
 TASK = "govnet.collect_batch"
@@ -41,9 +42,13 @@ def visibility_timeout() -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise GovnetError(f"{ENV_VISIBILITY}={raw!r}: not a number of seconds") from None
+        raise GovnetError(
+            _("{var}={raw!r}: not a number of seconds", var=ENV_VISIBILITY, raw=raw)
+        ) from None
     if value <= 0:
-        raise GovnetError(f"{ENV_VISIBILITY}={raw!r}: must be more than 0 seconds")
+        raise GovnetError(
+            _("{var}={raw!r}: must be more than 0 seconds", var=ENV_VISIBILITY, raw=raw)
+        )
     return value
 
 
@@ -52,11 +57,15 @@ def broker_url(url: str | None, password: SecretRef | None = None) -> str:
     config's ``broker_password`` reference resolved into it."""
     if not url:
         raise GovnetError(
-            "no broker: pass --broker redis://HOST:PORT/DB, set GOVNET_BROKER, or put "
-            "'broker:' in govnet.yaml"
+            _(
+                "no broker: pass --broker redis://HOST:PORT/DB, set GOVNET_BROKER, or put "
+                "'broker:' in govnet.yaml"
+            )
         )
     if not re.match(r"^rediss?://", url):
-        raise GovnetError(f"--broker {safe_broker(url)}: must be a redis:// or rediss:// URL")
+        raise GovnetError(
+            _("--broker {url}: must be a redis:// or rediss:// URL", url=safe_broker(url))
+        )
     if password is None:
         return url
     parts = urlsplit(url)

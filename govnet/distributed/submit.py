@@ -79,9 +79,11 @@ class Distributed:
             elif idle > 2 * self.stall:
                 for name in pending:
                     zone = by_name[name].zone or "-"
-                    err = TransportError(name, f"no worker collected it within "
-                                         f"{2 * self.stall:.0f}s; is 'govnet worker' running "
-                                         f"for zone {zone}?")  # fmt: skip
+                    err = TransportError(
+                        name,
+                        _("no worker collected it within {wait}s; is 'govnet worker' running "
+                          "for zone {zone}?", wait=f"{2 * self.stall:.0f}", zone=zone),
+                    )  # fmt: skip
                     err.kind = "worker"
                     got[name] = DeviceResult(name, None, err)
                     if on_done is not None:
@@ -98,8 +100,13 @@ class Distributed:
                 conn.ensure_connection(max_retries=2, interval_start=0.2, interval_step=0.5)
         except Exception as exc:  # kombu/redis raise many kinds: all mean "not reachable"
             raise BrokerError(
-                f"broker {safe_broker(self.url)}: cannot connect ({type(exc).__name__}: {exc}); "
-                "is redis-server running and --broker / GOVNET_BROKER right?"
+                _(
+                    "broker {url}: cannot connect ({kind}: {exc}); is redis-server running and "
+                    "--broker / GOVNET_BROKER right?",
+                    url=safe_broker(self.url),
+                    kind=type(exc).__name__,
+                    exc=exc,
+                )
             ) from exc
 
     def _publish(self, app: Celery, names: list[str], by_name: Mapping[str, Device],

@@ -17,6 +17,7 @@ from govnet.distributed.app import TASK, make_app, queues_for
 from govnet.distributed.codec import encode, ssh_from_dict
 from govnet.durations import utcnow
 from govnet.errors import GovnetError, StoreError
+from govnet.i18n import _
 from govnet.inventory.model import Device, Inventory
 from govnet.secrets import check_all
 from govnet.store import distributed as results
@@ -62,8 +63,10 @@ def run_batch(ctx: WorkerContext, message: dict[str, Any]) -> int:
     for name in names:
         device = ctx.inventory.devices.get(name)
         if device is None:
-            err = GovnetError(f"{name}: not in the inventory of worker {ctx.name}; give the "
-                              "workers the submitter's inventory")  # fmt: skip
+            err = GovnetError(
+                _("{device}: not in the inventory of worker {worker}; give the workers the "
+                  "submitter's inventory", device=name, worker=ctx.name)
+            )  # fmt: skip
             save(DeviceResult(name, None, err))
         else:
             devices.append(device)
@@ -80,7 +83,10 @@ def run_batch(ctx: WorkerContext, message: dict[str, Any]) -> int:
 
     def one(device: Device) -> Any:
         if bad:  # one command per line, as playbooks write them: never typed-ahead input
-            raise GovnetError(f"{device.name}: refused a task with a multi-line command {bad[0]!r}")
+            raise GovnetError(
+                _("{device}: refused a task with a multi-line command {command!r}",
+                  device=device.name, command=bad[0])
+            )  # fmt: skip
         check_all(device.ssh_secrets())  # a secret missing on this worker: this device's error
         check_keys([device])
         return fetch_one(device, commands.get(device.name, []), opts, with_config)
@@ -93,8 +99,10 @@ def run_batch(ctx: WorkerContext, message: dict[str, Any]) -> int:
         log.exception("batch of run %s failed", run_id)
         missing = set(d.name for d in devices) - results.done_devices(ctx.store, run_id)
         for name in sorted(missing):
-            err = GovnetError(f"{name}: internal error on worker {ctx.name}: "
-                              f"{type(exc).__name__}: {exc}")  # fmt: skip
+            err = GovnetError(
+                _("{device}: internal error on worker {worker}: {kind}: {exc}", device=name,
+                  worker=ctx.name, kind=type(exc).__name__, exc=exc)
+            )  # fmt: skip
             save(DeviceResult(name, None, err))
     return kept
 

@@ -318,7 +318,7 @@ class _Core:
 
 def _collect(state: _State, doc: SourceDoc) -> None:
     if not isinstance(doc.data, dict):
-        state.error(doc, (), "the top level must be a mapping of sections")
+        state.error(doc, (), _("the top level must be a mapping of sections"))
         return
     base = Path(doc.file).parent
     for section, body in doc.data.items():
@@ -331,7 +331,7 @@ def _collect(state: _State, doc: SourceDoc) -> None:
             continue
         if section in LIST_SECTIONS:
             if not isinstance(body, list):
-                state.error(doc, (section,), "must be a list")
+                state.error(doc, (section,), _("must be a list"))
                 continue
             state.lists[section].extend(
                 _Entry(doc, (section, i), item) for i, item in enumerate(body)
@@ -340,7 +340,7 @@ def _collect(state: _State, doc: SourceDoc) -> None:
         if body is None:
             continue
         if not isinstance(body, dict):
-            state.error(doc, (section,), "must be a mapping of names to entries")
+            state.error(doc, (section,), _("must be a mapping of names to entries"))
             continue
         target = state.defaults if section == "defaults" else state.named[section]
         for name, raw in body.items():
@@ -503,9 +503,10 @@ def _walk_secret_vars(state: _State, doc: SourceDoc, path: Path_, value: Any, se
             state.error(
                 doc,
                 path,
-                "plain-text secret: use a reference (env:NAME, file:PATH, cmd:COMMAND, "
-                "keyring:SERVICE/USER or prompt), "
-                "as credentials do",
+                _(
+                    "plain-text secret: use a reference (env:NAME, file:PATH, cmd:COMMAND, "
+                    "keyring:SERVICE/USER or prompt), as credentials do"
+                ),
             )
 
 
@@ -746,7 +747,7 @@ def _build_devices(
                 ok = False
         host = spec.host or (str(spec.address) if spec.address else None)
         if host is None:
-            state.error(entry.doc, entry.path, "needs host (where to connect) or address")
+            state.error(entry.doc, entry.path, _("needs host (where to connect) or address"))
             ok = False
         if not ok:
             continue
@@ -764,13 +765,18 @@ def _build_devices(
             state.error(
                 entry.doc,
                 (*entry.path, "transport"),
-                "telnet sends passwords in clear text; add allow_insecure: true to the device "
-                "if this is intended (e.g. a last backup before replacement), or enable SSH",
+                _(
+                    "telnet sends passwords in clear text; add allow_insecure: true to the "
+                    "device if this is intended (e.g. a last backup before replacement), or "
+                    "enable SSH"
+                ),
             )
             continue
         if transport == "telnet" and chain:
             state.error(
-                entry.doc, (*entry.path, "jump"), "telnet devices cannot be reached via a bastion"
+                entry.doc,
+                (*entry.path, "jump"),
+                _("telnet devices cannot be reached via a bastion"),
             )
             continue
         creds = refs.credentials.get(values["credentials"]) if values["credentials"] else None
@@ -790,8 +796,13 @@ def _build_devices(
             state.error(
                 entry.doc,
                 (*entry.path, "credentials"),
-                f"credentials {values['credentials']!r} name no {missing} for {host}; add it, "
-                "or ssh_config: with a User and IdentityFile for this host",
+                _(
+                    "credentials {credentials!r} name no {missing} for {host}; add it, or "
+                    "ssh_config: with a User and IdentityFile for this host",
+                    credentials=values["credentials"],
+                    missing=missing,
+                    host=host,
+                ),
             )
             continue
         tags = base_tags.union(spec.tags) if spec.tags else base_tags
@@ -807,14 +818,21 @@ def _build_devices(
             state.warn(
                 entry.doc,
                 (*entry.path, "address"),
-                f"{spec.address} is outside zone {zone.name}'s pools ({nets})",
+                _(
+                    "{address} is outside zone {name}'s pools ({nets})",
+                    address=spec.address,
+                    name=zone.name,
+                    nets=nets,
+                ),
             )
         port = port or 22
         if spec.port is not None or values["platform"] != "snmp":
             other = endpoints.get((host, port))
             if other and values["platform"] != "snmp":
                 state.warn(
-                    entry.doc, (*entry.path, "port"), f"same host and port as device {other!r}"
+                    entry.doc,
+                    (*entry.path, "port"),
+                    _("same host and port as device {other!r}", other=other),
                 )
             endpoints[(host, port)] = name
         devices[name] = _device(
@@ -882,8 +900,9 @@ def _apply_ssh_config(
     for setting in found.ignored:
         state.warn(
             entry.doc, where,
-            f"{path}: {setting} for {host} is ignored: govnet checks host keys by its "
-            f"host_key_policy ({values['host_key_policy'] or 'tofu'}), never weaker",
+            _("{path}: {setting} for {host} is ignored: govnet checks host keys by its "
+                "host_key_policy ({policy}), never weaker", path=path, setting=setting, host=host,
+                policy=values["host_key_policy"] or "tofu"),
         )  # fmt: skip
     if creds is not None:
         update: dict[str, Any] = {}
@@ -903,8 +922,8 @@ def _apply_ssh_config(
             if not hop.user:
                 state.error(
                     entry.doc, where,
-                    f"{path}: ProxyJump hop {hop.alias} of {host} has no user; add User to its "
-                    "Host block, or define it under bastions:",
+                    _("{path}: ProxyJump hop {alias} of {host} has no user; add User to its Host "
+                      "block, or define it under bastions:", path=path, alias=hop.alias, host=host),
                 )  # fmt: skip
                 return None
             hop_creds = CredentialSpec(
@@ -930,7 +949,7 @@ def _build_bastions(
                 state.error(
                     entry.doc,
                     (*entry.path, "credentials"),
-                    f"unknown credentials {spec.credentials!r}"
+                    _("unknown credentials {credentials!r}", credentials=spec.credentials)
                     + suggest(spec.credentials, state.named["credentials"]),
                 )
             continue
@@ -939,8 +958,11 @@ def _build_bastions(
             state.error(
                 entry.doc,
                 (*entry.path, "credentials"),
-                f"credentials {spec.credentials!r} need a username and a password, key_file "
-                "or agent for a bastion",
+                _(
+                    "credentials {credentials!r} need a username and a password, key_file or "
+                    "agent for a bastion",
+                    credentials=spec.credentials,
+                ),
             )
             continue
         out[name] = JumpHost(
@@ -1004,10 +1026,12 @@ class _Jumps:
             known = state.named["bastions"]
             if any(n not in known for n in unknown):  # an invalid entry was reported already
                 bad = next(n for n in unknown if n not in known)
-                state.error(entry.doc, where, f"unknown bastion {bad!r}" + suggest(bad, known))
+                state.error(
+                    entry.doc, where, _("unknown bastion {bad!r}", bad=bad) + suggest(bad, known)
+                )
             return None
         if len(set(names)) != len(names):
-            state.error(entry.doc, where, "a bastion appears twice in the jump chain")
+            state.error(entry.doc, where, _("a bastion appears twice in the jump chain"))
             return None
         hops = self._cache[key] = tuple(self.bastions[n] for n in names)
         return hops
@@ -1122,18 +1146,30 @@ class _Terminals:
             problems = []
             if zone is None:
                 problems.append(
-                    ("zone", f"unknown zone {zone_text!r}" + suggest(zone_text, self.zones))
+                    (
+                        "zone",
+                        _("unknown zone {zone!r}", zone=zone_text) + suggest(zone_text, self.zones),
+                    )
                 )
             if unit is None:
                 problems.append(
-                    ("unit", f"unknown unit {unit_text!r}" + suggest(unit_text, self.units))
+                    (
+                        "unit",
+                        _("unknown unit {unit!r}", unit=unit_text) + suggest(unit_text, self.units),
+                    )
                 )
             if name in self.source:
                 first = self.source[name]
-                problems.append(("name", f"terminal {name!r} is defined twice (first at {first})"))
+                problems.append(
+                    ("name", _("terminal {name!r} is defined twice (first at {first})",
+                               name=name, first=first))
+                )  # fmt: skip
                 return problems
             if mac in self.by_mac:
-                problems.append(("mac", f"MAC {mac} is already terminal {self.by_mac[mac]!r}"))
+                problems.append(
+                    ("mac", _("MAC {mac} is already terminal {other!r}", mac=mac,
+                              other=self.by_mac[mac]))
+                )  # fmt: skip
                 return problems
             if zone is None or unit is None:
                 return problems
@@ -1160,7 +1196,9 @@ class _Terminals:
     @staticmethod
     def _outside(ip: int | str, zone: str) -> tuple[str, str]:
         shown = IPv4Address(ip) if isinstance(ip, int) else ip
-        return ("ip", f"warning: {shown} is outside zone {zone}'s pools")
+        # "warning: " marks the severity (add's callers strip it); the text is the reader's
+        return ("ip", "warning: " + _("{address} is outside zone {zone}'s pools", address=shown,
+                                      zone=zone))  # fmt: skip
 
 
 def _build_terminals(
@@ -1180,7 +1218,7 @@ def _build_terminals(
     refs: list[_CsvRef] = []
     for entry in state.lists["terminals_csv"]:
         if not isinstance(entry.raw, str):
-            state.error(entry.doc, entry.path, "must be a CSV file path")
+            state.error(entry.doc, entry.path, _("must be a CSV file path"))
             continue
         csv_path = Path(entry.raw)
         if not csv_path.is_absolute():
@@ -1203,7 +1241,9 @@ def _read_csv_bytes(diagnostics: list[Diagnostic], ref: _CsvRef) -> bytes | None
     try:
         return input_limits.read_input(ref.path, "terminals")
     except input_limits.LimitError as exc:
-        diagnostics.append(ref.diag(f"terminals CSV {ref.path}: {exc.message}"))
+        diagnostics.append(
+            ref.diag(_("terminals CSV {path}: {message}", path=ref.path, message=exc.message))
+        )
     return None
 
 
@@ -1284,7 +1324,7 @@ def _parse_terminal_csv(
     name = str(ref.path)
     encoding = text_encoding(data)
     if encoding is None:
-        diagnostics.append(ref.diag(f"{name} is neither UTF-8 nor GBK text"))
+        diagnostics.append(ref.diag(_("{name} is neither UTF-8 nor GBK text", name=name)))
         return
     # decoded as it is read: a 24 MB CSV as one str (and StringIO's copy) cost ~140 MB
     reader_stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
@@ -1292,10 +1332,12 @@ def _parse_terminal_csv(
     try:
         header = next(reader)
     except StopIteration:
-        diagnostics.append(Diagnostic(name, 1, 1, "", "empty CSV: expected a header row"))
+        diagnostics.append(Diagnostic(name, 1, 1, "", _("empty CSV: expected a header row")))
         return
     except csv.Error as exc:
-        diagnostics.append(Diagnostic(name, reader.line_num or 1, 1, "", f"bad CSV: {exc}"))
+        diagnostics.append(
+            Diagnostic(name, reader.line_num or 1, 1, "", _("bad CSV: {exc}", exc=exc))
+        )
         return
     columns: list[str | None] = []
     for i, col in enumerate(header, start=1):
@@ -1307,14 +1349,16 @@ def _parse_terminal_csv(
                     1,
                     i,
                     "header",
-                    f"unknown column {col!r}" + suggest(col, set(CSV_ALIASES.values())),
+                    _("unknown column {col!r}", col=col) + suggest(col, set(CSV_ALIASES.values())),
                 )
             )
         columns.append(key)
     missing = [c for c in CSV_REQUIRED if c not in columns]
     if missing:
         diagnostics.append(
-            Diagnostic(name, 1, 1, "header", f"missing column(s): {', '.join(missing)}")
+            Diagnostic(
+                name, 1, 1, "header", _("missing column(s): {missing}", missing=", ".join(missing))
+            )
         )
         return
     keyed = [(i, k) for i, k in enumerate(columns) if k]
@@ -1386,7 +1430,7 @@ def _parse_terminal_csv(
                 one(row, reader.line_num)
         except csv.Error as exc:  # a cell over the field limit, …
             diagnostics.append(
-                Diagnostic(name, reader.line_num, 1, "", f"bad CSV: {exc}; fix this row")
+                Diagnostic(name, reader.line_num, 1, "", _("bad CSV: {exc}; fix this row", exc=exc))
             )
         return
     stream = reader_stream
@@ -1407,7 +1451,9 @@ def _parse_terminal_csv(
                     one(row, first + k)
             except csv.Error as exc:  # a cell over the field limit
                 line = first + chunk.line_num - 1
-                diagnostics.append(Diagnostic(name, line, 1, "", f"bad CSV: {exc}; fix this row"))
+                diagnostics.append(
+                    Diagnostic(name, line, 1, "", _("bad CSV: {exc}; fix this row", exc=exc))
+                )
                 return
         first += n
 
@@ -1505,7 +1551,9 @@ def _build_links(state: _State, devices: dict[str, Device]) -> list[Link]:
             dev, port = value.split(":", 1)
             if dev not in known:
                 state.error(
-                    entry.doc, (*entry.path, key), f"unknown device {dev!r}" + suggest(dev, known)
+                    entry.doc,
+                    (*entry.path, key),
+                    _("unknown device {dev!r}", dev=dev) + suggest(dev, known),
                 )
             ends.append((dev, port))
         links.append(Link(ends[0][0], ends[0][1], ends[1][0], ends[1][1], spec.description))
@@ -1534,7 +1582,7 @@ def _build_services(
                 state.error(
                     entry.doc,
                     (*entry.path, key),
-                    f"unknown {what} {value!r}" + suggest(value, known),
+                    _("unknown {what} {value!r}", what=what, value=value) + suggest(value, known),
                 )
                 ok = False
         if not ok:
@@ -1582,7 +1630,8 @@ def _build_maintenance(
                     state.error(
                         entry.doc,
                         (*entry.path, key, i),
-                        f"unknown {what} {value!r}" + suggest(value, known),
+                        _("unknown {what} {value!r}", what=what, value=value)
+                        + suggest(value, known),
                     )
                     ok = False
         if ok:

@@ -32,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from govnet import i18n
 from govnet.durations import Duration
 from govnet.secrets import SecretRef
 from govnet.validation import StrictStripped
@@ -56,12 +57,14 @@ def _ip_text(kind: str) -> Any:
                         pass
                 return parse(value)
             except ValueError:
-                raise ValueError(f"not a valid IP {kind}, got {value!r}") from None
+                raise ValueError(
+                    i18n._("not a valid IP {kind}, got {value!r}", kind=kind, value=value)
+                ) from None
         if isinstance(value, ipaddress.IPv4Address | ipaddress.IPv6Address):
             return value
         if isinstance(value, ipaddress.IPv4Network | ipaddress.IPv6Network):
             return value
-        raise ValueError(f"not a valid IP {kind}, got {value!r}")
+        raise ValueError(i18n._("not a valid IP {kind}, got {value!r}", kind=kind, value=value))
 
     return BeforeValidator(check)
 
@@ -88,14 +91,14 @@ def normalize_mac(value: str) -> str:
     """Any common MAC notation (aa:bb.., aa-bb.., aabb-cc.., aabb.cc..) → ``aa:bb:cc:dd:ee:ff``."""
     text = str(value).strip().lower()
     if not _MAC_RE.match(text):
-        raise ValueError(f"bad MAC address {value!r}")
+        raise ValueError(i18n._("bad MAC address {value!r}", value=value))
     digits = re.sub(r"[^0-9a-f]", "", text)
     return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
 
 
 def _mac(value: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"bad MAC address {value!r}")
+        raise ValueError(i18n._("bad MAC address {value!r}", value=value))
     return normalize_mac(value)
 
 
@@ -112,7 +115,7 @@ def check_host(value: Any) -> str:
     dotted name that is no IPv4 address (``999.12.1.300``) is a typo, never a host name.
     """
     if not isinstance(value, str):
-        raise ValueError(f"not a host name or IP address, got {value!r}")
+        raise ValueError(i18n._("not a host name or IP address, got {value!r}", value=value))
     text = value.strip()
     try:
         ipaddress.ip_address(text)
@@ -127,8 +130,11 @@ def check_host(value: Any) -> str:
         or not all(_HOST_LABEL.match(label) for label in name.split("."))
     ):
         raise ValueError(
-            f"not a host name or IP address, got {value!r} (use an IPv4/IPv6 address or an "
-            "RFC 1123 name: letters, digits, '-' inside labels, dots between them)"
+            i18n._(
+                "not a host name or IP address, got {value!r} (use an IPv4/IPv6 address or an "
+                "RFC 1123 name: letters, digits, '-' inside labels, dots between them)",
+                value=value,
+            )
         )
     return text
 
@@ -139,7 +145,11 @@ HostName = Annotated[str, BeforeValidator(check_host)]
 def _name(value: Any) -> str:
     if not isinstance(value, str) or not NAME_RE.match(value):
         raise ValueError(
-            f"bad name {value!r}: use ASCII letters, digits, '-', '_' and '.' (labels carry zh/en)"
+            i18n._(
+                "bad name {value!r}: use ASCII letters, digits, '-', '_' and '.' (labels carry "
+                "zh/en)",
+                value=value,
+            )
         )
     return value
 
@@ -152,12 +162,12 @@ def parse_vlan_range(value: Any) -> tuple[int, int]:
     text = str(value).strip()
     m = re.fullmatch(r"(\d{1,4})(?:\s*-\s*(\d{1,4}))?", text)
     if not m:
-        raise ValueError(f"bad VLAN range {value!r} (expected N or N-M)")
+        raise ValueError(i18n._("bad VLAN range {value!r} (expected N or N-M)", value=value))
     first, last = int(m[1]), int(m[2] or m[1])
     if not (1 <= first <= 4094 and 1 <= last <= 4094):
-        raise ValueError(f"VLAN {value!r} out of range 1-4094")
+        raise ValueError(i18n._("VLAN {value!r} out of range 1-4094", value=value))
     if last < first:
-        raise ValueError(f"VLAN range {value!r} is backwards")
+        raise ValueError(i18n._("VLAN range {value!r} is backwards", value=value))
     return first, last
 
 
@@ -166,10 +176,10 @@ VlanRange = Annotated[tuple[int, int], BeforeValidator(parse_vlan_range)]
 
 def _vlan(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError(f"bad VLAN {value!r}")
+        raise ValueError(i18n._("bad VLAN {value!r}", value=value))
     first, last = parse_vlan_range(value)
     if first != last:
-        raise ValueError(f"expected one VLAN, got range {value!r}")
+        raise ValueError(i18n._("expected one VLAN, got range {value!r}", value=value))
     return first
 
 
@@ -179,7 +189,7 @@ Vlan = Annotated[int, BeforeValidator(_vlan)]
 def _ssh_config_value(value: Any) -> Any:
     """``ssh_config: true`` (``~/.ssh/config``), ``false`` (none) or a path."""
     if isinstance(value, str) and not value.strip():
-        raise ValueError("ssh_config needs true, false or a path")
+        raise ValueError(i18n._("ssh_config needs true, false or a path"))
     return value
 
 
@@ -248,7 +258,7 @@ def _key_path(value: Any) -> Any:
     if isinstance(value, str):
         value = value.strip().removeprefix("file:")
         if not value:
-            raise ValueError("key_file needs a path: file:PATH")
+            raise ValueError(i18n._("key_file needs a path: file:PATH"))
     return value
 
 
@@ -272,9 +282,9 @@ class CredentialSpec(StrictStripped):
         # ``{}``: everything from ssh_config (User, IdentityFile); checked per device then
         everything_from_ssh_config = self.username is None and self.secret is None
         if not self.way_in() and not everything_from_ssh_config:
-            raise ValueError("credentials need password, key_file or agent: true")
+            raise ValueError(i18n._("credentials need password, key_file or agent: true"))
         if self.passphrase is not None and self.key_file is None:
-            raise ValueError("passphrase goes with key_file")
+            raise ValueError(i18n._("passphrase goes with key_file"))
         return self
 
 
@@ -384,7 +394,7 @@ class LinkSpec(StrictStripped):
     @classmethod
     def _endpoint(cls, v: str) -> str:
         if ":" not in v or not v.split(":", 1)[0] or not v.split(":", 1)[1]:
-            raise ValueError(f"bad link endpoint {v!r} (expected DEVICE:INTERFACE)")
+            raise ValueError(i18n._("bad link endpoint {v!r} (expected DEVICE:INTERFACE)", v=v))
         return v
 
 
@@ -408,10 +418,12 @@ class HttpProbeSpec(StrictStripped):
     @classmethod
     def _url(cls, v: str) -> str:
         if not v.startswith(("http://", "https://")):
-            raise ValueError(f"url {v!r} must start with http:// or https://")
+            raise ValueError(i18n._("url {v!r} must start with http:// or https://", v=v))
         netloc = v.split("://", 1)[1].split("/", 1)[0]
         if "@" in netloc and ":" in netloc.rsplit("@", 1)[0]:  # never echo the value
-            raise ValueError("url holds a password (user:password@…): secrets must be references")
+            raise ValueError(
+                i18n._("url holds a password (user:password@…): secrets must be references")
+            )
         return v
 
     @field_validator("expect_status", mode="before")
@@ -491,7 +503,7 @@ class WeeklySpec(StrictStripped):
     def _at(cls, v: str) -> str:
         m = re.fullmatch(r"(\d{1,2}):(\d{2})", str(v))
         if not m or int(m[1]) > 23 or int(m[2]) > 59:
-            raise ValueError(f"bad time of day {v!r} (expected HH:MM)")
+            raise ValueError(i18n._("bad time of day {v!r} (expected HH:MM)", v=v))
         return v
 
 
@@ -515,20 +527,20 @@ class MaintenanceSpec(StrictStripped):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r} (e.g. Asia/Shanghai)") from None
+            raise ValueError(i18n._("unknown time zone {v!r} (e.g. Asia/Shanghai)", v=v)) from None
         return v
 
     @model_validator(mode="after")
     def _shape(self) -> MaintenanceSpec:
         if not (self.services or self.devices or self.units or self.sites):
-            raise ValueError("a window needs services, devices, units or sites")
+            raise ValueError(i18n._("a window needs services, devices, units or sites"))
         if self.weekly is None:
             if self.start is None or self.end is None:
-                raise ValueError("a window needs start and end, or weekly")
+                raise ValueError(i18n._("a window needs start and end, or weekly"))
             if self.end <= self.start:
-                raise ValueError("end must be after start")
+                raise ValueError(i18n._("end must be after start"))
         elif self.start is not None or self.end is not None:
-            raise ValueError("use start/end or weekly, not both")
+            raise ValueError(i18n._("use start/end or weekly, not both"))
         return self
 
 
@@ -827,7 +839,7 @@ class _Sources(Sequence[str]):
 
     def __init__(self, files: list[str], index: array[int], lines: array[int]) -> None:
         if len(index) != len(lines) or (len(index) and max(index) >= len(files)):
-            raise ValueError("bad terminal sources")
+            raise ValueError(i18n._("bad terminal sources"))
         self._files, self._index, self._lines = files, index, lines
 
     def __len__(self) -> int:
@@ -853,7 +865,7 @@ class PackedTerminals(Mapping[str, Terminal]):
 
     def __init__(self, columns: tuple[list[Any], ...]) -> None:
         if len(columns) != len(self.FIELDS) or len({len(c) for c in columns}) > 1:
-            raise ValueError("bad packed terminals")
+            raise ValueError(i18n._("bad packed terminals"))
         self._columns = columns
         self._index: dict[str, int] | None = None
         self._made: dict[int, Terminal] = {}
@@ -901,7 +913,7 @@ class PackedTerminals(Mapping[str, Terminal]):
             files, index, lines = encoded[cls.SOURCE]
             out[cls.SOURCE] = _Sources(files, array("I", index), array("I", lines))
         except (TypeError, IndexError, ValueError) as exc:
-            raise ValueError("bad packed terminals") from exc
+            raise ValueError(i18n._("bad packed terminals")) from exc
         return cls(tuple(out))
 
     def _at(self, i: int) -> Terminal:

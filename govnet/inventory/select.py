@@ -132,7 +132,7 @@ def select_targets(
     skip = (device_only(f) and "terminal" not in f.role) or not terminals_apply()
     terminals = [] if skip else select_terminals(inv, f)
     if not devices and not terminals:
-        raise GovnetError("no device or terminal matches the filters")
+        raise GovnetError(_("no device or terminal matches the filters"))
     return devices, terminals
 
 
@@ -140,8 +140,8 @@ def select_only_terminals(inv: Inventory, f: Filters) -> list[Terminal]:
     """Terminals for a command about terminals only (``govnet av status``): DeviceOnlyFilter
     for --role/--platform/--tag, GovnetError when none matches."""
     if device_only(f):
-        raise DeviceOnlyFilter("--role, --platform and --tag select devices, not terminals")
+        raise DeviceOnlyFilter(_("--role, --platform and --tag select devices, not terminals"))
     terminals = select_terminals(inv, f)
     if not terminals:
-        raise GovnetError("no terminal matches the filters")
+        raise GovnetError(_("no terminal matches the filters"))
     return terminals

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from govnet import i18n
+
 DEFAULT = Path("~/.ssh/config")
 WEAK_CHECKING = {"no", "off", "accept-new"}
 
@@ -74,11 +76,21 @@ class SshConfigFile:
         try:
             self._config = paramiko.SSHConfig.from_path(str(path))
         except FileNotFoundError:
-            raise SshConfigError(f"ssh_config {path} does not exist; fix the path") from None
+            raise SshConfigError(
+                i18n._("ssh_config {path} does not exist; fix the path", path=path)
+            ) from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise SshConfigError(f"cannot read ssh_config {path}: {exc}") from None
+            raise SshConfigError(
+                i18n._("cannot read ssh_config {path}: {exc}", path=path, exc=exc)
+            ) from None
         except Exception as exc:  # paramiko's ConfigParseError and the like
-            raise SshConfigError(f"ssh_config {path}: {str(exc).splitlines()[0]}") from None
+            raise SshConfigError(
+                i18n._(
+                    "ssh_config {path}: {problem}",
+                    path=path,
+                    problem=str(exc).splitlines()[0],
+                )
+            ) from None
         self._cache: dict[str, HostEntry] = {}
         self._index()
 
@@ -119,7 +131,14 @@ class SshConfigFile:
             return dict(config.lookup(name))
         except Exception as exc:  # a Match exec that fails, a bad token
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise SshConfigError(f"ssh_config {self.path}: Host {name}: {first}") from None
+            raise SshConfigError(
+                i18n._(
+                    "ssh_config {path}: Host {name}: {first}",
+                    path=self.path,
+                    name=name,
+                    first=first,
+                )
+            ) from None
 
     def lookup(self, name: str) -> HostEntry:
         cached = self._cache.get(name)
@@ -128,8 +147,12 @@ class SshConfigFile:
         found = self._lookup(name)
         if found.get("proxycommand") and found["proxycommand"].lower() != "none":
             raise SshConfigError(
-                f"ssh_config {self.path}: Host {name} uses ProxyCommand, which govnet does not "
-                "run; use ProxyJump or the inventory's jump:"
+                i18n._(
+                    "ssh_config {path}: Host {name} uses ProxyCommand, which govnet does not "
+                    "run; use ProxyJump or the inventory's jump:",
+                    path=self.path,
+                    name=name,
+                )
             )
         ignored: list[str] = []
         checking = str(found.get("stricthostkeychecking", "")).lower()
@@ -163,7 +186,14 @@ class SshConfigFile:
         except ValueError:
             port = 0
         if not 1 <= port <= 65535:
-            raise SshConfigError(f"ssh_config {self.path}: Host {name}: bad Port {value!r}")
+            raise SshConfigError(
+                i18n._(
+                    "ssh_config {path}: Host {name}: bad Port {value!r}",
+                    path=self.path,
+                    name=name,
+                    value=value,
+                )
+            )
         return port
 
     def chain(self, hops: tuple[str, ...], seen: tuple[str, ...] = ()) -> list[Hop]:
@@ -173,7 +203,13 @@ class SshConfigFile:
         for spec in hops:
             hop = self.hop(spec)
             if hop.alias in seen:
-                raise SshConfigError(f"ssh_config {self.path}: ProxyJump loops through {hop.alias}")
+                raise SshConfigError(
+                    i18n._(
+                        "ssh_config {path}: ProxyJump loops through {alias}",
+                        path=self.path,
+                        alias=hop.alias,
+                    )
+                )
             inner = self.lookup(hop.alias).proxy_jump
             if inner:
                 out += self.chain(inner, (*seen, hop.alias))
@@ -197,7 +233,13 @@ class SshConfigFile:
             text, _, number = text.partition(":")
             port = self._port(spec, number)
         if not text:
-            raise SshConfigError(f"ssh_config {self.path}: ProxyJump hop {spec!r} has no host")
+            raise SshConfigError(
+                i18n._(
+                    "ssh_config {path}: ProxyJump hop {spec!r} has no host",
+                    path=self.path,
+                    spec=spec,
+                )
+            )
         entry = self.lookup(text)
         return Hop(
             alias=text,

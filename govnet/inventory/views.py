@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govnet.errors import GovnetError
+from govnet.i18n import _
 from govnet.inventory.model import Device, Inventory, Terminal
 
 
@@ -108,4 +109,6 @@ def describe(inv: Inventory, name: str) -> dict[str, Any]:
             "vlans": [f"{a}-{b}" if a != b else str(a) for a, b in z.pools.vlans],
             "canaries": [c.model_dump(mode="json") for c in z.canaries],
         }
-    raise GovnetError(f"{name!r}: no device, terminal, unit, site or zone of that name")
+    raise GovnetError(
+        _("{name!r}: no device, terminal, unit, site or zone of that name", name=name)
+    )

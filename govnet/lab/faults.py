@@ -30,6 +30,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
+from govnet import i18n
 from govnet.validation import Strict
 
 log = logging.getLogger("govnet.lab.faults")
@@ -72,7 +73,7 @@ class FlapFault(Strict):
     @model_validator(mode="after")
     def _fits(self) -> FlapFault:
         if self.down is not None and not 0 < self.down < self.period:
-            raise ValueError("flap.down must be between 0 and flap.period")
+            raise ValueError(i18n._("flap.down must be between 0 and flap.period"))
         return self
 
     @property

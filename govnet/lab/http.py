@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from govnet.errors import LabError
+from govnet.i18n import _
 from govnet.inventory.model import HttpProbeSpec, Inventory, Service
 
 log = logging.getLogger("govnet.lab.http")
@@ -89,8 +90,12 @@ def set_down(inv: Inventory, state_dir: Path, service: str, down: bool) -> bool:
     if service not in served:
         known = ", ".join(sorted(served)) or "none"
         raise LabError(
-            f"service {service!r} is not served by the lab (lab services: {known}); "
-            "declare it in the inventory with an http:// probe on 127.0.0.1"
+            _(
+                "service {service!r} is not served by the lab (lab services: {known}); declare "
+                "it in the inventory with an http:// probe on 127.0.0.1",
+                service=service,
+                known=known,
+            )
         )
     path = switch_path(state_dir, service)
     if down == path.exists():

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from govnet.errors import GovnetError, LabError
+from govnet.i18n import _
 from govnet.inventory.model import Device, Inventory
 
 READY = "ready.json"
@@ -163,8 +164,12 @@ def up(
     current = status(state_dir)
     if current.running:
         raise LabError(
-            f"the lab is already running (pid {current.pid}, state {state_dir}); "
-            "run 'govnet lab down' first"
+            _(
+                "the lab is already running (pid {pid}, state {state_dir}); run 'govnet lab "
+                "down' first",
+                pid=current.pid,
+                state_dir=state_dir,
+            )
         )
     state_dir.mkdir(parents=True, exist_ok=True)
     for name in (READY, PIDFILE):
@@ -202,11 +207,23 @@ def up(
         if done:
             (state_dir / PIDFILE).unlink(missing_ok=True)
             exit_code = os.waitstatus_to_exitcode(code)
-            raise LabError(f"the lab server exited with code {exit_code}: {_log_tail(state_dir)}")
+            raise LabError(
+                _(
+                    "the lab server exited with code {exit_code}: {state_dir}",
+                    exit_code=exit_code,
+                    state_dir=_log_tail(state_dir),
+                )
+            )
         time.sleep(0.05)
     _terminate(pid, grace=2.0)
     (state_dir / PIDFILE).unlink(missing_ok=True)
-    raise LabError(f"the lab did not come up within {wait:.0f} s: {_log_tail(state_dir)}")
+    raise LabError(
+        _(
+            "the lab did not come up within {wait:.0f} s: {state_dir}",
+            wait=wait,
+            state_dir=_log_tail(state_dir),
+        )
+    )
 
 
 def _terminate(pid: int, grace: float) -> None:
@@ -267,12 +284,16 @@ def rotate_host_key(
     state_dir = state_dir or default_state_dir()
     device = inv.devices.get(name)
     if device is None:
-        raise LabError(f"{name!r}: no such device in the inventory")
+        raise LabError(_("{name!r}: no such device in the inventory", name=name))
     if not (is_loopback(device.host) and has_ssh(device)):
-        raise LabError(f"{name}: not an SSH device of the lab (loopback host, SSH platform)")
+        raise LabError(
+            _("{name}: not an SSH device of the lab (loopback host, SSH platform)", name=name)
+        )
     st = status(state_dir)
     if any(d.get("name") == name and d.get("silent") for d in st.devices):
-        raise LabError(f"{name}: silent in the lab (never sends an SSH banner): no key to rotate")
+        raise LabError(
+            _("{name}: silent in the lab (never sends an SSH banner): no key to rotate", name=name)
+        )
     path = device_state_dir(state_dir, name) / HOST_KEY_FILE
     old = HostKey(load_host_key(path).public_data).fingerprint if path.is_file() else None
     new = HostKey(new_host_key(path).public_data)
@@ -288,8 +309,13 @@ def rotate_host_key(
             pass
         if time.monotonic() > deadline:
             raise LabError(
-                f"{name}: new host key written to {path}, but the lab did not serve it within "
-                f"{wait:.0f} s; restart the lab ('govnet lab down', 'govnet lab up')"
+                _(
+                    "{name}: new host key written to {path}, but the lab did not serve it "
+                    "within {wait:.0f} s; restart the lab ('govnet lab down', 'govnet lab up')",
+                    name=name,
+                    path=path,
+                    wait=wait,
+                )
             )
         time.sleep(0.05)
 

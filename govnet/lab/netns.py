@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govnet.errors import LabError
+from govnet.i18n import _
 from govnet.inventory.model import Inventory
 
 ROLES = ("int", "leak", "ext", "inet")
@@ -99,14 +100,18 @@ def _from_top(net: ipaddress.IPv4Network, count: int, avoid: set[str]) -> list[s
             out.append(text)
         candidate -= 1
     if len(out) < count:
-        raise LabError(f"netns lab: prefix {net} is too small")
+        raise LabError(_("netns lab: prefix {net} is too small", net=net))
     return out
 
 
 def check_prefix(prefix: str) -> str:
     if not PREFIX_RE.match(prefix):
         raise LabError(
-            f"--prefix {prefix!r}: use 1-12 lower-case letters and digits, starting with a letter"
+            _(
+                "--prefix {prefix!r}: use 1-12 lower-case letters and digits, starting with a "
+                "letter",
+                prefix=prefix,
+            )
         )
     return prefix
 
@@ -122,18 +127,28 @@ def plan(
     check_prefix(prefix)
     for zone in (inside, outside, internet):
         if zone not in inv.zones:
-            raise LabError(f"netns lab: the inventory has no zone {zone!r}")
+            raise LabError(_("netns lab: the inventory has no zone {zone!r}", zone=zone))
     int_net, ext_net = _first_v4(inv, inside), _first_v4(inv, outside)
     if int_net is None or ext_net is None:
-        raise LabError(f"netns lab: zones {inside} and {outside} need an IPv4 pool prefix")
+        raise LabError(
+            _(
+                "netns lab: zones {inside} and {outside} need an IPv4 pool prefix",
+                inside=inside,
+                outside=outside,
+            )
+        )
     canary = next(
         (c for c in inv.zones[outside].canaries if c.address.version == 4 and c.address in ext_net),
         None,
     )
     if canary is None:
         raise LabError(
-            f"netns lab: zone {outside} declares no IPv4 canary inside {ext_net} "
-            f"(zones.{outside}.canaries)"
+            _(
+                "netns lab: zone {outside} declares no IPv4 canary inside {ext_net} "
+                "(zones.{outside}.canaries)",
+                outside=outside,
+                ext_net=ext_net,
+            )
         )
     inet_net = _first_v4(inv, internet) or INTERNET_FALLBACK
     vantage, gw_int = _from_top(int_net, 2, set())[::-1]
@@ -190,9 +205,11 @@ def _run(argv: Sequence[str], stdin: str | None = None) -> str:
             list(argv), input=stdin, capture_output=True, text=True, timeout=TIMEOUT, check=False
         )
     except FileNotFoundError as exc:
-        raise LabError(f"{argv[0]}: not found (apt-get install iproute2)") from exc
+        raise LabError(_("{argv}: not found (apt-get install iproute2)", argv=argv[0])) from exc
     except subprocess.TimeoutExpired as exc:
-        raise LabError(f"{' '.join(argv)}: timed out after {TIMEOUT:.0f}s") from exc
+        raise LabError(
+            _("{argv}: timed out after {timeout:.0f}s", argv=" ".join(argv), timeout=TIMEOUT)
+        ) from exc
     if done.returncode != 0:
         what = (done.stderr or done.stdout).strip().replace("\n", "; ")
         raise LabError(f"{' '.join(argv)}: {what or f'exit {done.returncode}'}")
@@ -257,12 +274,16 @@ def up(p: NetnsPlan, leak: bool = False) -> None:
     """Build the namespaces; on any failure remove what was built and raise LabError."""
     reason = unavailable()
     if reason:
-        raise LabError(f"netns lab: {reason}")
+        raise LabError(_("netns lab: {reason}", reason=reason))
     existing = list_namespaces(p.prefix)
     if existing:
         raise LabError(
-            f"netns lab {p.prefix!r} is already up ({', '.join(existing)}); "
-            f"'govnet lab netns down --prefix {p.prefix}' first"
+            _(
+                "netns lab {prefix!r} is already up ({existing}); 'govnet lab netns down "
+                "--prefix {prefix}' first",
+                prefix=p.prefix,
+                existing=", ".join(existing),
+            )
         )
     root = [f"netns add {ns}" for ns in p.namespaces]
     root += [
@@ -290,7 +311,9 @@ def set_leak(prefix: str, on: bool) -> None:
     check_prefix(prefix)
     ns = f"{prefix}-leak"
     if ns not in list_namespaces(prefix):
-        raise LabError(f"netns lab {prefix!r} is not up; 'govnet lab netns up' first")
+        raise LabError(
+            _("netns lab {prefix!r} is not up; 'govnet lab netns up' first", prefix=prefix)
+        )
     _sysctl(ns, "net.ipv4.ip_forward", "1" if on else "0")
 
 
@@ -328,7 +351,13 @@ def down(prefix: str, grace: float = 3.0) -> list[str]:
             errors.append(str(exc))
     left = list_namespaces(prefix)
     if left:
-        raise LabError(f"netns lab: could not remove {', '.join(left)}: {'; '.join(errors)}")
+        raise LabError(
+            _(
+                "netns lab: could not remove {left}: {errors}",
+                left=", ".join(left),
+                errors="; ".join(errors),
+            )
+        )
     return present
 
 

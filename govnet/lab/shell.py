@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from govnet.errors import LabError
+from govnet.i18n import _
 from govnet.lab.configtree import ConfigNode, ConfigTree
 from govnet.lab.data import LabDeviceData
 from govnet.lab.vendors import Command, Vendor, get_vendor, render_neighbors, render_table
@@ -38,7 +39,9 @@ def default_config(platform: str) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise LabError(f"no default configuration for platform {platform!r}") from exc
+        raise LabError(
+            _("no default configuration for platform {platform!r}", platform=platform)
+        ) from exc
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -122,7 +125,14 @@ class DeviceState:
             running = running_path.read_text("utf-8") if running_path.is_file() else seed
             state.startup = startup_path.read_text("utf-8") if startup_path.is_file() else seed
         except OSError as exc:
-            raise LabError(f"{name}: cannot read saved state in {state_dir}: {exc}") from exc
+            raise LabError(
+                _(
+                    "{name}: cannot read saved state in {state_dir}: {exc}",
+                    name=name,
+                    state_dir=state_dir,
+                    exc=exc,
+                )
+            ) from exc
         state.running = ConfigTree.parse(running, dialect.syntax, dialect.is_top_section)
         return state
 

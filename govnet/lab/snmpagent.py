@@ -90,6 +90,7 @@ from typing import Any, Literal, NamedTuple, cast
 
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from govnet import i18n
 from govnet.errors import LabError
 from govnet.lab import snmpwire as w
 from govnet.lab.data import LabDeviceData, LabInterface, LabTables
@@ -150,7 +151,7 @@ class CommonSnmp(_Model):
             try:
                 oid(v)
             except ValueError:
-                raise ValueError(f"bad OID {v!r} (expected dotted numbers)") from None
+                raise ValueError(i18n._("bad OID {v!r} (expected dotted numbers)", v=v)) from None
         return v
 
 
@@ -187,7 +188,12 @@ class StorageSpec(_Model):
     def _fits(self) -> StorageSpec:
         if self.used > self.size:
             raise ValueError(
-                f"storage {self.descr!r}: used ({self.used}) exceeds size ({self.size})"
+                i18n._(
+                    "storage {descr!r}: used ({used}) exceeds size ({size})",
+                    descr=self.descr,
+                    used=self.used,
+                    size=self.size,
+                )
             )
         return self
 
@@ -221,7 +227,7 @@ class ServerSnmp(CommonSnmp):
     @classmethod
     def _percent(cls, v: list[int]) -> list[int]:
         if not v or any(not 0 <= x <= 100 for x in v):
-            raise ValueError("cpu: one load percentage (0-100) per core, at least one")
+            raise ValueError(i18n._("cpu: one load percentage (0-100) per core, at least one"))
         return v
 
 
@@ -243,7 +249,9 @@ class UpsSnmp(CommonSnmp):
     @model_validator(mode="after")
     def _lines(self) -> UpsSnmp:
         if self.output_voltage is not None and len(self.output_voltage) != len(self.output_load):
-            raise ValueError("output_voltage and output_load need one value per output line each")
+            raise ValueError(
+                i18n._("output_voltage and output_load need one value per output line each")
+            )
         return self
 
 
@@ -283,7 +291,9 @@ class SensorSpec(_Model):
     @model_validator(mode="after")
     def _truth(self) -> SensorSpec:
         if self.type == "truthvalue" and self.value not in (1, 2):
-            raise ValueError(f"sensor {self.name!r}: a truthvalue is 1 (true) or 2 (false)")
+            raise ValueError(
+                i18n._("sensor {name!r}: a truthvalue is 1 (true) or 2 (false)", name=self.name)
+            )
         return self
 
     @property
@@ -314,13 +324,24 @@ def parse_snmp_behaviour(device: str, role: str, raw: dict[str, Any]) -> CommonS
     """Validate ``behaviour.snmp`` for ``role``; errors name the device and the key."""
     model = _ROLE_MODELS.get(role)
     if model is None:
-        raise LabError(f"{device}: no SNMP agent for role {role!r} (known: {sorted(_ROLE_MODELS)})")
+        raise LabError(
+            i18n._(
+                "{device}: no SNMP agent for role {role!r} (known: {role_models})",
+                device=device,
+                role=role,
+                role_models=sorted(_ROLE_MODELS),
+            )
+        )
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
         where, message = first_problem(exc, model)
         where = f"snmp.{where}" if where else "snmp"
-        raise LabError(f"{device}: lab.yaml {where}: {message}") from exc
+        raise LabError(
+            i18n._(
+                "{device}: lab.yaml {where}: {message}", device=device, where=where, message=message
+            )
+        ) from exc
 
 
 # ---------------------------------------------------------------------------------------
@@ -1235,10 +1256,19 @@ class Agent:
                     spec.priv_key,
                 )
             except ValueError as exc:
-                raise LabError(f"{spec.name}: SNMP v3 user {spec.v3_user!r}: {exc}") from exc
+                raise LabError(
+                    i18n._(
+                        "{name}: SNMP v3 user {v3_user!r}: {exc}",
+                        name=spec.name,
+                        v3_user=spec.v3_user,
+                        exc=exc,
+                    )
+                ) from exc
             self.usm = w.UsmAgent(self.engine_id, [user], self._engine_time)
         if self.community is None and self.usm is None and not self.silent:
-            raise LabError(f"{spec.name}: SNMP agent needs a community or a v3 user")
+            raise LabError(
+                i18n._("{name}: SNMP agent needs a community or a v3 user", name=spec.name)
+            )
 
     @property
     def mib(self) -> Mib:
@@ -1382,8 +1412,13 @@ def _check_tables(name: str, tables: LabTables) -> None:
                 ipaddress.ip_interface(row.ip)
             except ValueError:
                 raise LabError(
-                    f"{name}: tables.yaml interfaces.{i}.ip: bad address {row.ip!r} "
-                    "(expected e.g. 10.1.1.1/24)"
+                    i18n._(
+                        "{name}: tables.yaml interfaces.{i}.ip: bad address {ip!r} (expected "
+                        "e.g. 10.1.1.1/24)",
+                        name=name,
+                        i=i,
+                        ip=row.ip,
+                    )
                 ) from None
 
 
@@ -1445,11 +1480,15 @@ class SnmpLab:
         names = [a.name for a in agents]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise LabError(f"SNMP lab: duplicate agent names: {', '.join(dupes)}")
+            raise LabError(
+                i18n._("SNMP lab: duplicate agent names: {dupes}", dupes=", ".join(dupes))
+            )
         ports = [(a.host, a.port) for a in agents if a.port]
         clash = sorted({f"{h}:{p}" for h, p in ports if ports.count((h, p)) > 1})
         if clash:
-            raise LabError(f"SNMP lab: several agents on udp {', '.join(clash)}")
+            raise LabError(
+                i18n._("SNMP lab: several agents on udp {clash}", clash=", ".join(clash))
+            )
         self._agents = [Agent(spec, clock) for spec in agents]
         self._running: dict[str, _Running] = {}
 
@@ -1464,8 +1503,14 @@ class SnmpLab:
                     )
                 except OSError as exc:
                     raise LabError(
-                        f"{spec.name}: cannot bind SNMP agent to udp {spec.host}:{spec.port}: "
-                        f"{exc.strerror or exc}; stop whatever holds the port or change snmp_port"
+                        i18n._(
+                            "{name}: cannot bind SNMP agent to udp {host}:{port}: {reason}; stop "
+                            "whatever holds the port or change snmp_port",
+                            name=spec.name,
+                            host=spec.host,
+                            port=spec.port,
+                            reason=exc.strerror or exc,
+                        )
                     ) from exc
                 host, port = transport.get_extra_info("sockname")[:2]
                 agent.restart_clock()

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from govnet import i18n
+
 with warnings.catch_warnings():
     # cryptography >= 47 deprecates DSA and asyncssh names its classes at import; the lab's
     # devices never offer DSA keys, so the warning says nothing to a lab user.
@@ -247,10 +249,25 @@ class SshSimulator:
         for d in devices:
             other = seen.setdefault((d.host, d.port), d.name)
             if other != d.name:
-                raise LabError(f"{d.name} and {other} both use {d.host}:{d.port}")
+                raise LabError(
+                    i18n._(
+                        "{name} and {other} both use {host}:{port}",
+                        name=d.name,
+                        other=other,
+                        host=d.host,
+                        port=d.port,
+                    )
+                )
             if d.platform not in VENDORS and not d.data.behaviour.no_banner:
                 known = ", ".join(sorted(VENDORS))
-                raise LabError(f"{d.name}: cannot simulate platform {d.platform!r} ({known})")
+                raise LabError(
+                    i18n._(
+                        "{name}: cannot simulate platform {platform!r} ({known})",
+                        name=d.name,
+                        platform=d.platform,
+                        known=known,
+                    )
+                )
         self.devices = list(devices)
         self.host_key = host_key
         self.states: dict[str, DeviceState] = {}

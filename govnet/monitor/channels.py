@@ -42,7 +42,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from govnet.core.vocabulary import Severity
-from govnet.i18n import N_, NP_, tr
+from govnet.i18n import N_, NP_, _, tr
 from govnet.secrets import REDACTOR
 
 STATUS = {
@@ -253,16 +253,22 @@ def _post_json(url: str, body: dict[str, Any], timeout: float, what: str) -> dic
             raw = response.read(65536)
     except urllib.error.HTTPError as exc:
         retry = exc.code >= 500 or exc.code == 429
-        raise DeliveryError(f"{what}: HTTP {exc.code}", retry=retry) from None
+        raise DeliveryError(
+            _("{what}: HTTP {code}", what=what, code=exc.code), retry=retry
+        ) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise DeliveryError(f"{what}: cannot reach the robot: {reason}") from None
+        raise DeliveryError(
+            _("{what}: cannot reach the robot: {reason}", what=what, reason=reason)
+        ) from None
     try:
         reply = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise DeliveryError(f"{what}: the reply is not JSON ({raw[:80]!r})") from None
+        raise DeliveryError(
+            _("{what}: the reply is not JSON ({raw!r})", what=what, raw=raw[:80])
+        ) from None
     if not isinstance(reply, dict):
-        raise DeliveryError(f"{what}: unexpected reply {raw[:80]!r}")
+        raise DeliveryError(_("{what}: unexpected reply {raw!r}", what=what, raw=raw[:80]))
     return reply
 
 
@@ -273,7 +279,10 @@ def _check_errcode(reply: dict[str, Any], what: str, rate_codes: Sequence[int]) 
     message = str(reply.get("errmsg", ""))[:200]
     # over the rate limit: try again later; anything else (bad key, signature, keyword) will
     # not get better by itself, but the message is kept and retried slowly all the same
-    raise DeliveryError(f"{what}: errcode {code}: {message}", retry=code in rate_codes)
+    raise DeliveryError(
+        _("{what}: errcode {code}: {message}", what=what, code=code, message=message),
+        retry=code in rate_codes,
+    )
 
 
 @dataclass(frozen=True)
@@ -368,12 +377,26 @@ class Email:
                     smtp.login(self.username, self.password)
                 refused = smtp.send_message(mail)
         except smtplib.SMTPAuthenticationError as exc:
-            raise DeliveryError(f"email: login refused by {self.host}: {exc.smtp_code}") from None
+            raise DeliveryError(
+                _(
+                    "email: login refused by {host}: {smtp_code}",
+                    host=self.host,
+                    smtp_code=exc.smtp_code,
+                )
+            ) from None
         except smtplib.SMTPRecipientsRefused as exc:
             raise DeliveryError(
-                f"email: every recipient refused: {', '.join(exc.recipients)}", retry=False
+                _(
+                    "email: every recipient refused: {recipients}",
+                    recipients=", ".join(exc.recipients),
+                ),
+                retry=False,
             ) from None
         except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
-            raise DeliveryError(f"email: {self.host}:{self.port}: {exc}") from None
+            raise DeliveryError(
+                _("email: {host}:{port}: {exc}", host=self.host, port=self.port, exc=exc)
+            ) from None
         if refused:
-            raise DeliveryError(f"email: refused for {', '.join(refused)}", retry=False)
+            raise DeliveryError(
+                _("email: refused for {refused}", refused=", ".join(refused)), retry=False
+            )

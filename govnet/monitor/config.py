@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from govnet import i18n
 from govnet.durations import parse_duration
 from govnet.errors import GovnetError
 from govnet.inventory.model import Device
@@ -36,12 +37,15 @@ class Retention:
             key, _, value = part.partition("=")
             if key.strip() not in keys or not value:
                 raise GovnetError(
-                    f"--retention {text!r}: expected raw=DURATION,5m=DURATION,1h=DURATION"
+                    i18n._(
+                        "--retention {text!r}: expected raw=DURATION,5m=DURATION,1h=DURATION",
+                        text=text,
+                    )
                 )
             try:
                 values[keys[key.strip()]] = parse_duration(value, f"retention {key}")
             except ValueError as exc:
-                raise GovnetError(f"--retention: {exc}") from None
+                raise GovnetError(i18n._("--retention: {exc}", exc=exc)) from None
         return replace(cls(), **values)
 
 
@@ -67,7 +71,9 @@ class MonitorConfig:
             except ValueError as exc:
                 raise GovnetError(f"{device.name}: {exc}") from None
             if value < 1:
-                raise GovnetError(f"{device.name}: vars.poll_interval must be at least 1s")
+                raise GovnetError(
+                    i18n._("{name}: vars.poll_interval must be at least 1s", name=device.name)
+                )
             return value
         return float(self.intervals.get(device.role, self.default_interval))
 

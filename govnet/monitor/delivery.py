@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from govnet import i18n
 from govnet.core.vocabulary import Severity
 from govnet.monitor.channels import DeliveryError, DingTalk, Email, Item, Message, WeCom
 from govnet.monitor.model import Clock, SystemClock
@@ -70,7 +71,7 @@ def build_sender(spec: NotifierSpec) -> Sender:
             spec.timeout,
             spec.cafile,
         )
-    raise ValueError(f"{spec.kind} is not a delivery channel")
+    raise ValueError(i18n._("{kind} is not a delivery channel", kind=spec.kind))
 
 
 def _add(url: str, name: str, value: str) -> str:

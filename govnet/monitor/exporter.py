@@ -39,6 +39,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.exposition import ThreadingWSGIServer
 
+from govnet import i18n
 from govnet.errors import GovnetError
 from govnet.monitor.histogram import Histogram
 from govnet.monitor.metrics import METRICS
@@ -230,7 +231,9 @@ def parse_listen(text: str) -> tuple[str, int]:
     """``127.0.0.1:9163``, ``:9163`` (loopback), ``[::1]:9163`` → (address, port)."""
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise GovnetError(f"--listen {text!r}: expected ADDRESS:PORT, e.g. 127.0.0.1:9163")
+        raise GovnetError(
+            i18n._("--listen {text!r}: expected ADDRESS:PORT, e.g. 127.0.0.1:9163", text=text)
+        )
     host = host.strip("[]") or "127.0.0.1"
     return host, int(port)
 
@@ -280,8 +283,12 @@ def serve_metrics(view: ExporterView, listen: str) -> MetricsServer:
         server = make_server(host, port, make_app(view), server_class, handler_class=_QuietHandler)
     except OSError as exc:
         raise GovnetError(
-            f"--listen {listen}: cannot serve /metrics: {exc.strerror or exc}; pick another "
-            "address or port (or --no-metrics)"
+            i18n._(
+                "--listen {listen}: cannot serve /metrics: {reason}; pick another address or port "
+                "(or --no-metrics)",
+                listen=listen,
+                reason=exc.strerror or exc,
+            )
         ) from exc
     thread = threading.Thread(target=server.serve_forever, name="govnet-metrics", daemon=True)
     thread.start()

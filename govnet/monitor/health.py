@@ -33,6 +33,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from govnet.errors import GovnetError
+from govnet.i18n import _
 from govnet.inventory.model import Device
 from govnet.transport.snmp import SnmpValue, to_bytes
 from govnet.validation import Strict, first_problem
@@ -65,14 +66,20 @@ class HealthColumn(Strict):
     @model_validator(mode="after")
     def _shape(self) -> HealthColumn:
         if self.label != ENTITY and not all(p.isdigit() for p in self.label.split(".")):
-            raise ValueError(f"label {self.label!r}: 'entity' or the OID of a name column")
+            raise ValueError(
+                _("label {label!r}: 'entity' or the OID of a name column", label=self.label)
+            )
         if (self.kind == "state") != bool(self.ok):
-            raise ValueError("'ok' (the values meaning working) belongs to kind: state")
+            raise ValueError(_("'ok' (the values meaning working) belongs to kind: state"))
         if (self.kind == "pool") != (self.free is not None):
-            raise ValueError("kind: pool needs 'free' (the free column; 'oid' is the used one)")
+            raise ValueError(_("kind: pool needs 'free' (the free column; 'oid' is the used one)"))
         if (self.kind == "state") != (self.metric in STATE_METRICS):
             raise ValueError(
-                f"{self.metric} needs kind {'state' if self.kind != 'state' else 'gauge'}"
+                _(
+                    "{metric} needs kind {kind}",
+                    metric=self.metric,
+                    kind="state" if self.kind != "state" else "gauge",
+                )
             )
         return self
 
@@ -120,7 +127,14 @@ class HealthCatalogue(Strict):
         for s in self.sets:
             for p in s.platforms:
                 if p in seen:
-                    raise ValueError(f"platform {p!r} is in sets {seen[p]!r} and {s.id!r}")
+                    raise ValueError(
+                        _(
+                            "platform {p!r} is in sets {seen!r} and {id!r}",
+                            p=p,
+                            seen=seen[p],
+                            id=s.id,
+                        )
+                    )
                 seen[p] = s.id
         return self
 
@@ -132,7 +146,9 @@ def health_catalogue() -> HealthCatalogue:
         return HealthCatalogue.model_validate(yaml.safe_load(text))
     except ValidationError as exc:  # shipped data: a bug, but say where
         where, message = first_problem(exc, HealthCatalogue)
-        raise GovnetError(f"govnet/data/health.yaml: {where}: {message}") from exc
+        raise GovnetError(
+            _("govnet/data/health.yaml: {where}: {message}", where=where, message=message)
+        ) from exc
 
 
 def health_set_for(platform: str) -> HealthSet | None:

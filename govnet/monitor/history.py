@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
+from govnet import i18n
 from govnet.errors import GovnetError
 from govnet.monitor.metrics import METRICS, is_series
 from govnet.store.monitor import MonitorStore
@@ -83,11 +84,16 @@ def parse_since(text: str, now: float, tz: tzinfo) -> tuple[float, float]:
         since = _when(parts[0], tz, False, text)
         until = min(_when(parts[1], tz, True, text), now) if parts[1].strip() else now
         if until <= since:
-            raise GovnetError(f"--since {text!r}: TO must be after FROM (and FROM in the past)")
+            raise GovnetError(
+                i18n._("--since {text!r}: TO must be after FROM (and FROM in the past)", text=text)
+            )
         return since, until
     raise GovnetError(
-        f"--since {text!r}: expected a duration back from now (24h, 7d, 90m) or FROM..TO "
-        "(2026-11-01..2026-11-30, or ISO times)"
+        i18n._(
+            "--since {text!r}: expected a duration back from now (24h, 7d, 90m) or FROM..TO "
+            "(2026-11-01..2026-11-30, or ISO times)",
+            text=text,
+        )
     )
 
 
@@ -100,7 +106,11 @@ def _when(text: str, tz: tzinfo, is_end: bool, whole: str) -> float:
         when = datetime.fromisoformat(text)
     except ValueError:
         raise GovnetError(
-            f"--since {whole!r}: {text!r} is not a date (YYYY-MM-DD) or ISO time"
+            i18n._(
+                "--since {whole!r}: {text!r} is not a date (YYYY-MM-DD) or ISO time",
+                whole=whole,
+                text=text,
+            )
         ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=tz)
@@ -115,25 +125,42 @@ def select_series(
     keys = ms.series_keys(device)
     if not keys:
         raise GovnetError(
-            f"{device}: no history stored (not monitored, not a device name, or no samples yet: "
-            "govnet monitor status)"
+            i18n._(
+                "{device}: no history stored (not monitored, not a device name, or no samples "
+                "yet: govnet monitor status)",
+                device=device,
+            )
         )
     if wanted:
         chosen: dict[tuple[str, str, str], int] = {}
         for item in wanted:
             metric, _, instance = item.partition(":")
             if metric not in METRICS:
-                raise GovnetError(f"{item}: unknown metric; known: {', '.join(sorted(METRICS))}")
+                raise GovnetError(
+                    i18n._(
+                        "{item}: unknown metric; known: {metrics}",
+                        item=item,
+                        metrics=", ".join(sorted(METRICS)),
+                    )
+                )
             if not is_series(metric):
                 raise GovnetError(
-                    f"{item}: {metric} is kept as its latest value only (govnet monitor show)"
+                    i18n._(
+                        "{item}: {metric} is kept as its latest value only (govnet monitor show)",
+                        item=item,
+                        metric=metric,
+                    )
                 )
             found = {k: v for k, v in keys.items() if k[1] == metric and
                      (not instance or k[2] == instance)}  # fmt: skip
             if not found:
                 have = sorted({k[2] for k in keys if k[1] == metric})
                 hint = f" (instances: {', '.join(have[:10])})" if have else ""
-                raise GovnetError(f"{device}: no history of {item}{hint}")
+                raise GovnetError(
+                    i18n._(
+                        "{device}: no history of {item}{hint}", device=device, item=item, hint=hint
+                    )
+                )
             chosen.update(found)
         return chosen
     busiest = _busiest_interfaces(ms, device, DEFAULT_INTERFACES)

@@ -34,6 +34,7 @@ import yaml
 from pydantic import Field, ValidationError
 
 from govnet.errors import GovnetError, TransportError
+from govnet.i18n import _
 from govnet.inventory.model import Device
 from govnet.monitor.counters import DeltaKind, UptimeChange, counter_rate, uptime_change
 from govnet.monitor.health import as_int, as_text, poll_health
@@ -110,8 +111,12 @@ def metric_sets_for(device: Device) -> tuple[str, ...]:
         unknown = [s for s in names if s not in METRIC_SETS]
         if unknown:
             raise GovnetError(
-                f"{device.name}: vars.metric_sets: unknown set(s) {', '.join(unknown)} "
-                f"(known: {', '.join(METRIC_SETS)})"
+                _(
+                    "{name}: vars.metric_sets: unknown set(s) {unknown} (known: {metric_sets})",
+                    name=device.name,
+                    unknown=", ".join(unknown),
+                    metric_sets=", ".join(METRIC_SETS),
+                )
             )
         return ("system", *(s for s in names if s != "system"))
     return ROLE_SETS.get(device.role, ("system",))
@@ -498,7 +503,9 @@ def probe_catalogue() -> ProbeCatalogue:
         return ProbeCatalogue.model_validate(yaml.safe_load(text))
     except ValidationError as exc:  # shipped data: a bug, but say where
         where, message = first_problem(exc, ProbeCatalogue)
-        raise GovnetError(f"govnet/data/env-probes.yaml: {where}: {message}") from exc
+        raise GovnetError(
+            _("govnet/data/env-probes.yaml: {where}: {message}", where=where, message=message)
+        ) from exc
 
 
 _KIND_METRIC = {"temperature": "temperature_c", "humidity": "humidity_pct"}

@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from govnet import i18n
 from govnet.core.vocabulary import Severity
 from govnet.monitor.rules import CHANNEL_KINDS, NotifierSpec
 from govnet.secrets import REDACTOR
@@ -149,7 +150,9 @@ class Notifier:
                 address = (host, int(port))
             facility = logging.handlers.SysLogHandler.facility_names.get(spec.facility)
             if facility is None:
-                raise ValueError(f"unknown syslog facility {spec.facility!r}")
+                raise ValueError(
+                    i18n._("unknown syslog facility {facility!r}", facility=spec.facility)
+                )
             handler = logging.handlers.SysLogHandler(address=address, facility=facility)
             handler.ident = "govnetd: "
             self._syslog[key] = handler

@@ -19,7 +19,7 @@ from typing import Any, TypedDict, cast
 from govnet.core.vocabulary import Severity
 from govnet.durations import format_duration
 from govnet.errors import GovnetError
-from govnet.i18n import NP_, tr
+from govnet.i18n import NP_, _, tr
 from govnet.monitor.config import MonitorConfig
 from govnet.monitor.metrics import METRICS
 from govnet.monitor.model import DeviceState
@@ -233,7 +233,9 @@ def alert_history(store: Store, alert_id: int) -> tuple[Alert, list[AlertEvent]]
     ms = MonitorStore(store)
     row = ms.alert(alert_id)
     if row is None:
-        raise GovnetError(f"alert {alert_id}: no such alert (see 'govnet alerts list --all')")
+        raise GovnetError(
+            _("alert {alert_id}: no such alert (see 'govnet alerts list --all')", alert_id=alert_id)
+        )
     events = [AlertEvent(cast(AlertEventRecord, e)) for e in ms.alert_events(alert_id)]
     return Alert(cast(AlertRecord, row)), events
 
@@ -344,7 +346,9 @@ def latest_values(
     store's order; GovnetError when there is none."""
     rows = MonitorStore(store).latest_values(list(metrics) if metrics else None, device)
     if not rows:
-        raise GovnetError(f"{device}: no values stored (not monitored yet, or not a device name)")
+        raise GovnetError(
+            _("{device}: no values stored (not monitored yet, or not a device name)", device=device)
+        )
     return [MetricValue(cast(LatestRecord, r)) for r in rows]
 
 

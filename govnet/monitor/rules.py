@@ -48,6 +48,7 @@ from pydantic import (
     model_validator,
 )
 
+from govnet import i18n
 from govnet.core.controls import controls
 from govnet.core.vocabulary import Severity, Text
 from govnet.durations import Duration
@@ -119,27 +120,46 @@ class RuleSpec(StrictStripped):
     @model_validator(mode="after")
     def _shape(self) -> RuleSpec:
         if (self.metric is None) == (self.state is None):
-            raise ValueError("a rule needs either 'metric' (threshold) or 'state', not both")
+            raise ValueError(
+                i18n._("a rule needs either 'metric' (threshold) or 'state', not both")
+            )
         if self.metric is not None:
             if self.metric not in METRICS:
-                raise ValueError(f"unknown metric {self.metric!r}" + _suggest(self.metric, METRICS))
+                raise ValueError(
+                    i18n._("unknown metric {metric!r}", metric=self.metric)
+                    + _suggest(self.metric, METRICS)
+                )
             if (self.above is None) == (self.below is None):
-                raise ValueError("a threshold rule needs exactly one of 'above' and 'below'")
+                raise ValueError(
+                    i18n._("a threshold rule needs exactly one of 'above' and 'below'")
+                )
             if self.clear is not None:
                 if self.above is not None and self.clear > self.above:
                     raise ValueError(
-                        f"clear ({self.clear:g}) must not be above 'above' ({self.above:g}): "
-                        "it is the level the value falls back to"
+                        i18n._(
+                            "clear ({clear:g}) must not be above 'above' ({above:g}): it is the "
+                            "level the value falls back to",
+                            clear=self.clear,
+                            above=self.above,
+                        )
                     )
                 if self.below is not None and self.clear < self.below:
                     raise ValueError(
-                        f"clear ({self.clear:g}) must not be below 'below' ({self.below:g}): "
-                        "it is the level the value rises back to"
+                        i18n._(
+                            "clear ({clear:g}) must not be below 'below' ({below:g}): it is the "
+                            "level the value rises back to",
+                            clear=self.clear,
+                            below=self.below,
+                        )
                     )
         elif self.above is not None or self.below is not None or self.clear is not None:
-            raise ValueError("'above', 'below' and 'clear' belong to threshold rules (metric)")
+            raise ValueError(
+                i18n._("'above', 'below' and 'clear' belong to threshold rules (metric)")
+            )
         if self.state == "device_rebooted" and self.clear_after is None:
-            raise ValueError("state device_rebooted needs 'clear_after' (how long it shows)")
+            raise ValueError(
+                i18n._("state device_rebooted needs 'clear_after' (how long it shows)")
+            )
         return self
 
 
@@ -196,37 +216,55 @@ class NotifierSpec(StrictStripped):
     @model_validator(mode="after")
     def _needs(self) -> NotifierSpec:
         if self.kind == "webhook" and not self.url:
-            raise ValueError("a webhook notifier needs 'url'")
+            raise ValueError(i18n._("a webhook notifier needs 'url'"))
         if self.url and not self.url.startswith(("http://", "https://")):
-            raise ValueError(f"url {self.url!r} must start with http:// or https://")
+            raise ValueError(
+                i18n._("url {url!r} must start with http:// or https://", url=self.url)
+            )
         if self.kind == "command" and not self.argv:
-            raise ValueError("a command notifier needs 'argv' (a list: program and arguments)")
+            raise ValueError(
+                i18n._("a command notifier needs 'argv' (a list: program and arguments)")
+            )
         if self.kind in ("dingtalk", "wecom") and self.token is None:
             what = "access_token" if self.kind == "dingtalk" else "key"
             raise ValueError(
-                f"a {self.kind} notifier needs 'token': the robot's {what} by reference "
-                "(env:NAME or file:PATH), never in the file"
+                i18n._(
+                    "a {kind} notifier needs 'token': the robot's {what} by reference (env:NAME "
+                    "or file:PATH), never in the file",
+                    kind=self.kind,
+                    what=what,
+                )
             )
         if self.kind == "email":
             missing = [k for k in ("smtp", "sender") if not getattr(self, k)]
             if not self.to:
                 missing.append("to")
             if missing:
-                raise ValueError(f"an email notifier needs {', '.join(missing)}")
+                raise ValueError(
+                    i18n._("an email notifier needs {missing}", missing=", ".join(missing))
+                )
             host, _, port = (self.smtp or "").rpartition(":")
             if not host or not port.isdigit() or not 0 < int(port) < 65536:
-                raise ValueError(f"smtp {self.smtp!r}: expected host:port, e.g. mail.gov.cn:587")
+                raise ValueError(
+                    i18n._(
+                        "smtp {smtp!r}: expected host:port, e.g. mail.gov.cn:587", smtp=self.smtp
+                    )
+                )
             if self.username and self.password is None:
-                raise ValueError("an email login needs 'password' by reference (env:NAME)")
+                raise ValueError(i18n._("an email login needs 'password' by reference (env:NAME)"))
         if self.timezone:
             try:
                 ZoneInfo(self.timezone)
             except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown time zone {self.timezone!r}") from None
+                raise ValueError(
+                    i18n._("unknown time zone {timezone!r}", timezone=self.timezone)
+                ) from None
         if self.kind not in CHANNEL_KINDS:
             extra = [k for k in ("token", "secret", "smtp", "repeat_critical") if getattr(self, k)]
             if extra:
-                raise ValueError(f"{', '.join(extra)}: only for dingtalk, wecom and email")
+                raise ValueError(
+                    i18n._("{extra}: only for dingtalk, wecom and email", extra=", ".join(extra))
+                )
         return self
 
 
@@ -240,7 +278,11 @@ class RulesFileSpec(StrictStripped):
         names = [n.channel for n in self.notifiers if n.kind in CHANNEL_KINDS]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
-            raise ValueError(f"channel name(s) {', '.join(twice)} used twice: give each a 'name'")
+            raise ValueError(
+                i18n._(
+                    "channel name(s) {twice} used twice: give each a 'name'", twice=", ".join(twice)
+                )
+            )
         return self
 
 
@@ -298,13 +340,13 @@ def load_rules(path: Path) -> AlertRules:
     """Load and validate an alert rules file; :class:`PlaybookError` with every problem."""
     diagnostics: list[Diagnostic] = []
     if not path.exists():
-        raise PlaybookError([Diagnostic(str(path), 0, 0, "", "no such file (alert rules)")])
+        raise PlaybookError([Diagnostic(str(path), 0, 0, "", i18n._("no such file (alert rules)"))])
     doc, diags = load_yaml_file(path, kind="playbook")
     diagnostics.extend(diags)
     if doc is None:
         raise PlaybookError(diagnostics)
     if not isinstance(doc.data, dict):
-        raise PlaybookError([doc.diag((), "the top level must be a mapping with 'rules'")])
+        raise PlaybookError([doc.diag((), i18n._("the top level must be a mapping with 'rules'"))])
     spec = validate_at(RulesFileSpec, doc.data, doc, (), diagnostics, skip=_nested_rule)
     rules: list[AlertRule] = []
     seen: dict[str, int] = {}
@@ -312,18 +354,24 @@ def load_rules(path: Path) -> AlertRules:
     for i, raw in enumerate(raw_rules if isinstance(raw_rules, list) else []):
         where: Path_ = ("rules", i)
         if not isinstance(raw, dict):
-            diagnostics.append(doc.diag(where, "a rule must be a mapping"))
+            diagnostics.append(doc.diag(where, i18n._("a rule must be a mapping")))
             continue
         rule = validate_at(RuleSpec, raw, doc, where, diagnostics)
         control = raw.get("control")
         if isinstance(control, str) and control not in controls():
-            message = f"unknown control {control!r}" + _suggest(control, controls())
+            message = i18n._("unknown control {control!r}", control=control) + _suggest(
+                control, controls()
+            )
             diagnostics.append(doc.diag((*where, "control"), message))
             rule = None
         rule_id = raw.get("id")
         if isinstance(rule_id, str):
             if rule_id in seen:
-                message = f"duplicate rule id {rule_id!r} (first at line {seen[rule_id]})"
+                message = i18n._(
+                    "duplicate rule id {rule_id!r} (first at line {line})",
+                    rule_id=rule_id,
+                    line=seen[rule_id],
+                )
                 diagnostics.append(doc.diag((*where, "id"), message))
                 rule = None
             else:

@@ -35,6 +35,7 @@ from typing import Any, Protocol, TypeVar
 
 from govnet import __version__
 from govnet.errors import GovnetError
+from govnet.i18n import _
 from govnet.monitor.model import Clock, SystemClock
 from govnet.monitor.shards import plan
 from govnet.store.cluster import (
@@ -122,7 +123,10 @@ class ShardMember:
         try:
             return await asyncio.wait_for(asyncio.to_thread(fn), limit)
         except TimeoutError:
-            raise LeaseLost(f"{what}: no answer from PostgreSQL within {limit:.0f}s") from None
+            raise LeaseLost(
+                _("{what}: no answer from PostgreSQL within {limit}s", what=what,
+                  limit=f"{limit:.0f}")
+            ) from None  # fmt: skip
 
     # ------------------------------------------------------------------ start / stop
 
@@ -136,9 +140,13 @@ class ShardMember:
             if running and m.shards_total and m.shards_total != self.options.shards:
                 self.leases.close()
                 raise GovnetError(
-                    f"--shards {self.options.shards}: the pollers already running on this "
-                    f"store use --shards {m.shards_total} ({m.holder}); use the same "
-                    "number on every poller"
+                    _(
+                        "--shards {n}: the pollers already running on this store use --shards "
+                        "{theirs} ({holder}); use the same number on every poller",
+                        n=self.options.shards,
+                        theirs=m.shards_total,
+                        holder=m.holder,
+                    )
                 )
         self._session_ok = True
         await self._beat()

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from govnet.durations import utcnow
 from govnet.errors import GovnetError
+from govnet.i18n import _
 from govnet.inventory.model import Inventory, Zone
 from govnet.store.db import Store
 from govnet.store.ipam import ipam_allocations, ipam_events, ipam_zones
@@ -106,24 +107,44 @@ def check_request(inventory: Inventory, req: Request) -> Zone:
     """The zone to allocate from; IpamError naming what is wrong with the request."""
     if req.unit not in inventory.units:
         known = ", ".join(sorted(inventory.units))
-        raise IpamError(f"unit {req.unit!r}: no such unit in the inventory (known: {known})")
+        raise IpamError(
+            _(
+                "unit {unit!r}: no such unit in the inventory (known: {known})",
+                unit=req.unit,
+                known=known,
+            )
+        )
     if req.zone not in inventory.zones:
         known = ", ".join(sorted(inventory.zones))
-        raise IpamError(f"zone {req.zone!r}: no such zone in the inventory (known: {known})")
+        raise IpamError(
+            _(
+                "zone {zone!r}: no such zone in the inventory (known: {known})",
+                zone=req.zone,
+                known=known,
+            )
+        )
     unit = inventory.units[req.unit]
     if unit.zones and req.zone not in unit.zones:
         raise IpamError(
-            f"unit {req.unit} is not on zone {req.zone} (its zones: {', '.join(unit.zones)}); "
-            f"add the zone to units.{req.unit}.zones first"
+            _(
+                "unit {unit} is not on zone {zone} (its zones: {zones}); add the zone to "
+                "units.{unit}.zones first",
+                unit=req.unit,
+                zone=req.zone,
+                zones=", ".join(unit.zones),
+            )
         )
     zone = inventory.zones[req.zone]
     if not zone.pools.vlans or not zone.pools.prefixes:
         raise IpamError(
-            f"zone {req.zone} has no address pools: set zones.{req.zone}.pools.vlans and "
-            "pools.prefixes in the inventory"
+            _(
+                "zone {zone} has no address pools: set zones.{zone}.pools.vlans and "
+                "pools.prefixes in the inventory",
+                zone=req.zone,
+            )
         )
     if not 8 <= req.prefix_len <= 30:
-        raise IpamError(f"prefix length /{req.prefix_len}: use 8 to 30")
+        raise IpamError(_("prefix length /{prefix_len}: use 8 to 30", prefix_len=req.prefix_len))
     return zone
 
 
@@ -164,28 +185,59 @@ def choose(
     if req.vlan is not None:
         if req.vlan not in set(_vlans(zone)):
             raise IpamError(
-                f"VLAN {req.vlan} is outside zone {zone.name}'s pools ({_pool_text(zone)})"
+                _(
+                    "VLAN {vlan} is outside zone {name}'s pools ({zone})",
+                    vlan=req.vlan,
+                    name=zone.name,
+                    zone=_pool_text(zone),
+                )
             )
         if req.vlan in taken_vlans:
             owner = next(a.unit for a in taken if a.vlan == req.vlan)
-            raise IpamError(f"VLAN {req.vlan} in zone {zone.name} is already allocated to {owner}")
+            raise IpamError(
+                _(
+                    "VLAN {vlan} in zone {name} is already allocated to {owner}",
+                    vlan=req.vlan,
+                    name=zone.name,
+                    owner=owner,
+                )
+            )
         vlan = req.vlan
     else:
         free = next((v for v in _vlans(zone) if v not in taken_vlans), None)
         if free is None:
             raise IpamError(
-                f"zone {zone.name} has no free VLAN left in its pools ({_pool_text(zone)}, "
-                f"{len(taken_vlans)} allocated): release one or widen zones.{zone.name}.pools.vlans"
+                _(
+                    "zone {name} has no free VLAN left in its pools ({zone}, {n_taken_vlans} "
+                    "allocated): release one or widen zones.{name}.pools.vlans",
+                    name=zone.name,
+                    zone=_pool_text(zone),
+                    n_taken_vlans=len(taken_vlans),
+                )
             )
         vlan = free
     if req.prefix is not None:
         net = req.prefix
         if not any(net.version == p.version and net.subnet_of(p) for p in zone.pools.prefixes):  # type: ignore[arg-type]
             pools = ", ".join(str(p) for p in zone.pools.prefixes)
-            raise IpamError(f"{net} is outside zone {zone.name}'s pools ({pools})")
+            raise IpamError(
+                _(
+                    "{net} is outside zone {name}'s pools ({pools})",
+                    net=net,
+                    name=zone.name,
+                    pools=pools,
+                )
+            )
         clash = next((a for a in taken if a.prefix.overlaps(net)), None)
         if clash is not None:
-            raise IpamError(f"{net} overlaps {clash.prefix}, allocated to {clash.unit}")
+            raise IpamError(
+                _(
+                    "{net} overlaps {prefix}, allocated to {unit}",
+                    net=net,
+                    prefix=clash.prefix,
+                    unit=clash.unit,
+                )
+            )
         return vlan, net
     length = req.prefix_len
     reserved = {
@@ -202,8 +254,13 @@ def choose(
             return vlan, cand
     pools = ", ".join(str(p) for p in zone.pools.prefixes)
     raise IpamError(
-        f"zone {zone.name} has no free /{length} left in its pools ({pools}): release one, "
-        f"ask for a longer prefix, or widen zones.{zone.name}.pools.prefixes"
+        _(
+            "zone {name} has no free /{length} left in its pools ({pools}): release one, ask "
+            "for a longer prefix, or widen zones.{name}.pools.prefixes",
+            name=zone.name,
+            length=length,
+            pools=pools,
+        )
     )
 
 
@@ -233,13 +290,26 @@ def _transaction(store: Store, what: str, work: Any) -> Any:
                 return work(conn)
         except IntegrityError:  # a concurrent allocation won: look again on a fresh view
             if attempt == ATTEMPTS - 1:
-                raise IpamError(f"{what}: lost {ATTEMPTS} races in a row; try again") from None
+                raise IpamError(
+                    _(
+                        "{what}: lost {attempts} races in a row; try again",
+                        what=what,
+                        attempts=ATTEMPTS,
+                    )
+                ) from None
         except OperationalError as exc:  # "database is locked" beyond busy_timeout
             if attempt == ATTEMPTS - 1 or "locked" not in str(exc).lower():
-                raise GovnetError(f"store error during {what}: {exc.orig or exc}") from exc
+                raise GovnetError(
+                    _("store error during {what}: {exc}", what=what, exc=exc.orig or exc)
+                ) from exc
         except SQLAlchemyError as exc:
             raise GovnetError(
-                f"store error during {what}: {exc.__class__.__name__}: {exc}"
+                _(
+                    "store error during {what}: {name}: {exc}",
+                    what=what,
+                    name=exc.__class__.__name__,
+                    exc=exc,
+                )
             ) from exc
         time.sleep(0.01 * (attempt + 1))
     raise AssertionError("unreachable")  # pragma: no cover
@@ -261,8 +331,14 @@ def allocate(
                 req.prefix is not None and req.prefix != mine.prefix
             ):
                 raise IpamError(
-                    f"unit {req.unit} already has VLAN {mine.vlan} and {mine.prefix} in zone "
-                    f"{req.zone}; release it first to change it"
+                    _(
+                        "unit {unit} already has VLAN {vlan} and {prefix} in zone {zone}; "
+                        "release it first to change it",
+                        unit=req.unit,
+                        vlan=mine.vlan,
+                        prefix=mine.prefix,
+                        zone=req.zone,
+                    )
                 )
             return mine, False
         vlan, net = choose(zone, req, taken, used)
@@ -297,7 +373,13 @@ def release(store: Store, zone: str, unit: str, now: datetime | None = None) -> 
         _lock_zone(conn, zone)
         mine = next((a for a in _taken(conn, zone) if a.unit == unit), None)
         if mine is None:
-            raise IpamError(f"unit {unit} has no allocation in zone {zone}; see 'govnet ipam list'")
+            raise IpamError(
+                _(
+                    "unit {unit} has no allocation in zone {zone}; see 'govnet ipam list'",
+                    unit=unit,
+                    zone=zone,
+                )
+            )
         conn.execute(
             delete(ipam_allocations).where(
                 ipam_allocations.c.zone == zone, ipam_allocations.c.unit == unit

@@ -30,6 +30,7 @@ from typing import Any
 from govnet.collect.sanitize import mask_line
 from govnet.core.configtext import parse_config
 from govnet.errors import GovnetError
+from govnet.i18n import _
 from govnet.provision.rules import PlatformRules, hconfig_driver, platform_rules
 
 ABSENT = "@absent"
@@ -117,20 +118,42 @@ def parse_intended(text: str, platform: str, source: str = "template") -> Intend
     for depth, line in canonical_lines(text):
         if depth > len(stack):
             raise TemplateError(
-                f"{source}: {line!r} is nested under an {ABSENT} directive; "
-                "directives cannot have children"
+                _(
+                    "{source}: {line!r} is nested under an {absent} directive; directives "
+                    "cannot have children",
+                    source=source,
+                    line=line,
+                    absent=ABSENT,
+                )
             )
         del stack[depth:]
         if f" {ABSENT}" in line:
-            raise TemplateError(f"{source}: {line!r}: {ABSENT} must start its own line")
+            raise TemplateError(
+                _(
+                    "{source}: {line!r}: {absent} must start its own line",
+                    source=source,
+                    line=line,
+                    absent=ABSENT,
+                )
+            )
         if line == ABSENT or line.startswith(ABSENT + " "):
             regex = line[len(ABSENT) :].strip()
             try:
                 pattern = re.compile(regex)
             except re.error as exc:
-                raise TemplateError(f"{source}: {ABSENT} {regex!r}: bad regex: {exc}") from None
+                raise TemplateError(
+                    _(
+                        "{source}: {absent} {regex!r}: bad regex: {exc}",
+                        source=source,
+                        absent=ABSENT,
+                        regex=regex,
+                        exc=exc,
+                    )
+                ) from None
             if not regex:
-                raise TemplateError(f"{source}: {ABSENT} needs a regex")
+                raise TemplateError(
+                    _("{source}: {absent} needs a regex", source=source, absent=ABSENT)
+                )
             absent.append(Absent(tuple(stack), pattern))
             continue
         if rules.is_silent_negation(line):
@@ -152,7 +175,9 @@ def _hconfig(platform: str, text: str, what: str) -> Any:
     try:
         return get_hconfig(hconfig_driver(platform), text)
     except (DuplicateChildError, ValueError) as exc:
-        raise GovnetError(f"{what}: cannot read the configuration: {exc}") from exc
+        raise GovnetError(
+            _("{what}: cannot read the configuration: {exc}", what=what, exc=exc)
+        ) from exc
 
 
 def _compare_key(text: str, rules: PlatformRules) -> str:
@@ -280,7 +305,9 @@ def remediate(intended: Intended, running_text: str, what: str = "device") -> Re
         back.set_order_weight()
         diff = _diff(running.unified_diff(target), rules)
     except (DuplicateChildError, ValueError) as exc:
-        raise GovnetError(f"{what}: cannot compute the change: {exc}") from exc
+        raise GovnetError(
+            _("{what}: cannot compute the change: {exc}", what=what, exc=exc)
+        ) from exc
     return Remediation(_commands(forward, rules), _commands(back, rules), diff)
 
 

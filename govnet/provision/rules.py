@@ -18,6 +18,7 @@ import yaml
 from pydantic import Field, ValidationError
 
 from govnet.errors import GovnetError
+from govnet.i18n import _
 from govnet.platforms import get_platform
 from govnet.validation import Regex, Strict, TextSpec, first_problem
 
@@ -122,7 +123,13 @@ def _table() -> dict[str, PlatformRulesSpec]:
         return {name: PlatformRulesSpec.model_validate(row) for name, row in raw.items()}
     except ValidationError as exc:  # a broken data file is a bug in govnet, said plainly
         where, message = first_problem(exc, PlatformRulesSpec)
-        raise GovnetError(f"govnet/data/provision.yaml: platforms: {where}: {message}") from exc
+        raise GovnetError(
+            _(
+                "govnet/data/provision.yaml: platforms: {where}: {message}",
+                where=where,
+                message=message,
+            )
+        ) from exc
 
 
 def supported_platforms() -> tuple[str, ...]:
@@ -136,7 +143,13 @@ def platform_rules(platform: str) -> PlatformRules:
     hier = get_platform(platform).hier_config if spec is not None else None
     if spec is None or hier is None:
         known = ", ".join(supported_platforms())
-        raise GovnetError(f"platform {platform!r} cannot be provisioned (supported: {known})")
+        raise GovnetError(
+            _(
+                "platform {platform!r} cannot be provisioned (supported: {known})",
+                platform=platform,
+                known=known,
+            )
+        )
     return PlatformRules(
         platform=platform,
         hier_config=hier,
@@ -167,7 +180,11 @@ def left_to_people(platform: str = "") -> dict[str, LeftToPeople]:
     except ValidationError as exc:
         where, message = first_problem(exc, LeftToPeople)
         raise GovnetError(
-            f"govnet/data/provision.yaml: left_to_people: {where}: {message}"
+            _(
+                "govnet/data/provision.yaml: left_to_people: {where}: {message}",
+                where=where,
+                message=message,
+            )
         ) from exc
 
 
@@ -186,7 +203,11 @@ def hconfig_driver(platform: str) -> Any:
         driver = get_hconfig_driver(Platform[rules.hier_config.upper()])
     except (KeyError, ValueError) as exc:
         raise GovnetError(
-            f"platform {platform!r}: hier_config has no driver {rules.hier_config!r}"
+            _(
+                "platform {platform!r}: hier_config has no driver {hier_config!r}",
+                platform=platform,
+                hier_config=rules.hier_config,
+            )
         ) from exc
     driver.rules.idempotent_commands.extend(
         IdempotentCommandsRule(

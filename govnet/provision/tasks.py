@@ -56,7 +56,9 @@ class OnboardArgs(Args):
             value = [p.strip() for p in value.split(",") if p.strip()]
         for port in value:
             if not isinstance(port, str) or not _IFNAME.match(port):
-                raise ValueError(f"bad interface name {port!r} (e.g. GigabitEthernet0/0/5)")
+                raise ValueError(
+                    _("bad interface name {port!r} (e.g. GigabitEthernet0/0/5)", port=port)
+                )
         return tuple(dict.fromkeys(value))
 
 
@@ -141,16 +143,34 @@ class OnboardUnit(Task):
         unit = inventory.units.get(args.unit)
         if unit is None:
             known = ", ".join(sorted(inventory.units))
-            raise TaskError(f"onboard-unit: unit={args.unit!r}: no such unit (known: {known})")
+            raise TaskError(
+                _(
+                    "onboard-unit: unit={unit!r}: no such unit (known: {known})",
+                    unit=args.unit,
+                    known=known,
+                )
+            )
         if args.zone is not None:
             if args.zone not in inventory.zones:
                 known = ", ".join(sorted(inventory.zones))
-                raise TaskError(f"onboard-unit: zone={args.zone!r}: no such zone (known: {known})")
+                raise TaskError(
+                    _(
+                        "onboard-unit: zone={zone!r}: no such zone (known: {known})",
+                        zone=args.zone,
+                        known=known,
+                    )
+                )
             return args.zone
         if len(unit.zones) == 1:
             return unit.zones[0]
         zones = ", ".join(unit.zones) or "none listed"
-        raise TaskError(f"onboard-unit: unit {unit.name} is on zones {zones}: pass zone=NAME")
+        raise TaskError(
+            _(
+                "onboard-unit: unit {name} is on zones {zones}: pass zone=NAME",
+                name=unit.name,
+                zones=zones,
+            )
+        )
 
     def default_targets(self, inventory: Inventory, args: Args) -> list[Device] | None:
         assert isinstance(args, OnboardArgs)
@@ -163,8 +183,12 @@ class OnboardUnit(Task):
         ]
         if not found:
             raise TaskError(
-                f"onboard-unit: no aggregation switch on zone {zone} at {' or '.join(chain)}; "
-                "choose the devices with --limit"
+                _(
+                    "onboard-unit: no aggregation switch on zone {zone} at {chain}; choose the "
+                    "devices with --limit",
+                    zone=zone,
+                    chain=" or ".join(chain),
+                )
             )
         nearest = min(chain.index(d.site) for d in found)
         return [d for d in found if chain.index(d.site) == nearest]
@@ -244,7 +268,7 @@ class RemoveDefaultAccountsArgs(Args):
             value = [a.strip() for a in value.split(",") if a.strip()]
         for name in value:
             if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.@-]+", name):
-                raise ValueError(f"bad account name {name!r}")
+                raise ValueError(_("bad account name {name!r}", name=name))
         return tuple(dict.fromkeys(value))
 
 
@@ -454,7 +478,7 @@ class ShutdownUnusedPorts(Task):
     def context(
         self, inventory: Inventory, device: Device, args: Args, prepared: Prepared
     ) -> dict[str, Any]:
-        raise TaskError(f"{self.name}: needs the device's running configuration")
+        raise TaskError(_("{name}: needs the device's running configuration", name=self.name))
 
 
 TASKS: dict[str, Task] = {
@@ -465,7 +489,9 @@ TASKS: dict[str, Task] = {
 def get_task(name: str) -> Task:
     task = TASKS.get(name)
     if task is None:
-        raise TaskError(f"unknown task {name!r} (known: {', '.join(sorted(TASKS))})")
+        raise TaskError(
+            _("unknown task {name!r} (known: {tasks})", name=name, tasks=", ".join(sorted(TASKS)))
+        )
     return task
 
 
@@ -479,12 +505,24 @@ def parse_args(task: Task, words: Sequence[str]) -> Args:
         key = key.strip().replace("-", "_")
         if not sep or not key:
             raise TaskError(
-                f"{task.name}: bad argument {word!r}: expected KEY=VALUE (arguments: {known})"
+                _(
+                    "{name}: bad argument {word!r}: expected KEY=VALUE (arguments: {known})",
+                    name=task.name,
+                    word=word,
+                    known=known,
+                )
             )
         if key not in model.model_fields:
-            raise TaskError(f"{task.name}: unknown argument {key!r} (arguments: {known})")
+            raise TaskError(
+                _(
+                    "{name}: unknown argument {key!r} (arguments: {known})",
+                    name=task.name,
+                    key=key,
+                    known=known,
+                )
+            )
         if key in raw:
-            raise TaskError(f"{task.name}: argument {key!r} given twice")
+            raise TaskError(_("{name}: argument {key!r} given twice", name=task.name, key=key))
         raw[key] = value
     try:
         return model.model_validate(raw)
@@ -521,9 +559,13 @@ class Job:
         for d in devices:
             reason = self.task.skip_reason(self.inventory, d, self.args)
             if reason is None and not self.templates.has(d.platform, self.task.name):
-                reason = f"no {self.task.name} template for platform {d.platform}"
+                reason = _(
+                    "no {task} template for platform {platform}",
+                    task=self.task.name,
+                    platform=d.platform,
+                )
             if reason is None and d.credentials is None:
-                reason = "no credentials in the inventory"
+                reason = _("no credentials in the inventory")
             out.append(Target(d, reason))
         return out
 
@@ -532,7 +574,13 @@ class Job:
         device's running configuration (and records what it chose in :attr:`explained`)."""
         if self.task.uses_running:
             if running is None:
-                raise TaskError(f"{self.task.name}: needs {device.name}'s running configuration")
+                raise TaskError(
+                    _(
+                        "{name}: needs {name2}'s running configuration",
+                        name=self.task.name,
+                        name2=device.name,
+                    )
+                )
             context, why = self.task.running_context(
                 self.inventory, device, self.args, self.prepared, running
             )
@@ -565,11 +613,13 @@ def make_job(
     task = get_task(task_name)
     args = parse_args(task, task_args)
     if not templates.is_dir():
-        raise TaskError(f"template folder {templates} not found: pass --templates DIR")
+        raise TaskError(
+            _("template folder {templates} not found: pass --templates DIR", templates=templates)
+        )
     job = Job(task, args, inventory, TemplateSet(templates))
     targets = job.select(select_devices(inventory, filters), filtered=not filters.is_empty())
     if not targets:
-        raise TaskError("no device matches the filters")
+        raise TaskError(_("no device matches the filters"))
     job.prepared = task.prepare(store, inventory, args, commit=commit)
     targets = [
         Target(t.device, task.skip_prepared(inventory, t.device, args, job.prepared))

@@ -33,6 +33,7 @@ from typing import Any, Literal
 import jinja2
 from pydantic import ValidationError
 
+from govnet.i18n import _
 from govnet.inventory.loader import decode_text
 from govnet.inventory.model import Device, Inventory, Unit
 from govnet.limits import LimitError, limits, read_regular
@@ -102,8 +103,13 @@ def snmp_v3_for(device: Device, inventory_dir: Path) -> SnmpV3 | None:
         except ValidationError as exc:
             where, message = first_problem(exc, SnmpV3Vars)
             raise TemplateError(
-                f"{device.name}: vars.snmp_v3.{where}: {message} (keys are secret "
-                "references: env:NAME, file:PATH, cmd:COMMAND, keyring:SERVICE/USER or prompt)"
+                _(
+                    "{name}: vars.snmp_v3.{where}: {message} (keys are secret references: "
+                    "env:NAME, file:PATH, cmd:COMMAND, keyring:SERVICE/USER or prompt)",
+                    name=device.name,
+                    where=where,
+                    message=message,
+                )
             ) from None
         return SnmpV3(
             spec.user,
@@ -145,7 +151,9 @@ class _BoundedLoader(jinja2.BaseLoader):
         except LimitError as exc:
             raise TemplateError(str(exc.diagnostic)) from None
         except UnicodeDecodeError:
-            raise TemplateError(f"{path}: neither UTF-8 nor GBK text; save it as text") from None
+            raise TemplateError(
+                _("{path}: neither UTF-8 nor GBK text; save it as text", path=path)
+            ) from None
         mtime = path.stat().st_mtime
         return text, str(path), lambda: path.exists() and path.stat().st_mtime == mtime
 
@@ -190,18 +198,33 @@ class TemplateSet:
         try:
             return self.env.get_template(name).render(**context)
         except jinja2.TemplateNotFound:
-            raise TemplateError(f"{device}: no template {where}") from None
+            raise TemplateError(
+                _("{device}: no template {where}", device=device, where=where)
+            ) from None
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(
-                f"{where}:{exc.lineno}: template syntax error: {exc.message}"
+                _(
+                    "{where}:{lineno}: template syntax error: {message}",
+                    where=where,
+                    lineno=exc.lineno,
+                    message=exc.message,
+                )
             ) from None
         except TemplateError as exc:  # raised by a filter (``network``)
-            raise TemplateError(f"{where}: {exc} (rendering for {device})") from None
+            raise TemplateError(
+                _("{where}: {exc} (rendering for {device})", where=where, exc=exc, device=device)
+            ) from None
         except jinja2.UndefinedError as exc:
             line = _template_line(exc, name)
             raise TemplateError(
-                f"{where}{f':{line}' if line else ''}: {exc.message} (rendering for {device}); "
-                "set it in the inventory's vars (device, group or defaults) or as a task argument"
+                _(
+                    "{where}{at}: {message} (rendering for {device}); set it in the inventory's "
+                    "vars (device, group or defaults) or as a task argument",
+                    where=where,
+                    at=f":{line}" if line else "",
+                    message=exc.message,
+                    device=device,
+                )
             ) from None
 
     def intended(
@@ -219,7 +242,9 @@ def _network(value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     try:
         return ipaddress.ip_network(str(value), strict=False)
     except ValueError as exc:
-        raise TemplateError(f"{value!r} is not an IP prefix ({exc})") from None
+        raise TemplateError(
+            _("{value!r} is not an IP prefix ({exc})", value=value, exc=exc)
+        ) from None
 
 
 def _template_line(exc: BaseException, name: str) -> int | None:

@@ -23,6 +23,7 @@ from govnet.checks.model import AuditReport, Finding
 from govnet.core.vocabulary import Status
 from govnet.i18n import N_, NP_, tr, trp
 from govnet.report.bulletin import build, evidence_line, report_css, severity_label
+from govnet.report.tabular import Column, csv_header
 from govnet.textsafe import csv_cell, safe_text, visible
 
 STATUS_STYLE = {"pass": "green", "fail": "bold red", "error": "yellow", "skip": "dim"}
@@ -52,19 +53,27 @@ def to_json(report: AuditReport) -> str:
     return json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
 
 
-CSV_FIELDS = ["device", "zone", "site", "unit", "platform", "rule", "control", "clause",
-              "severity", "status", "new", "message", "evidence"]  # fmt: skip
+CSV_COLUMNS = [Column("device", "Device"), Column("zone", "Zone"), Column("site", "Site"),
+               Column("unit", "Unit"), Column("platform", "Platform"), Column("rule", "Rule"),
+               Column("control", "Control"), Column("clause", "Clause"),
+               Column("severity", "Severity"), Column("status", "Status"), Column("new", "New"),
+               Column("message", "Message"), Column("evidence", "Evidence")]  # fmt: skip
+CSV_FIELDS = [c.key for c in CSV_COLUMNS]
 
 
-def to_csv(report: AuditReport) -> str:
+def to_csv(report: AuditReport, lang: str | None = None) -> str:
+    """One row per finding; the header in ``lang`` (tabular.csv_header: labels and a BOM in
+    Chinese, the keys in English or with --csv-keys)."""
+    start, header = csv_header(CSV_COLUMNS, lang)
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, CSV_FIELDS, lineterminator="\n")
-    writer.writeheader()
+    buf.write(start)
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
     for f in report.run.findings:
         row = f.to_dict()
         row["new"] = report.is_new(f)
         row["evidence"] = " | ".join(str(e) for e in f.evidence)
-        writer.writerow({k: csv_cell(row.get(k, "")) for k in CSV_FIELDS})
+        writer.writerow([csv_cell(row.get(k, "")) for k in CSV_FIELDS])
     return buf.getvalue()
 
 

@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from govnet.errors import GovnetError
+from govnet.i18n import _
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_TIMEOUT = 120.0
@@ -55,16 +56,18 @@ def html_to_pdf(html: str, engine: str | None = None) -> bytes:
     if engine is None:
         if not available:
             raise PdfError(
-                "--format pdf needs WeasyPrint (pip install weasyprint; Debian libpango-1.0-0) "
-                "or Chromium on PATH (Debian package chromium); for Chinese text also "
-                "fonts-noto-cjk"
+                _(
+                    "--format pdf needs WeasyPrint (pip install weasyprint; Debian "
+                    "libpango-1.0-0) or Chromium on PATH (Debian package chromium); for Chinese "
+                    "text also fonts-noto-cjk"
+                )
             )
         engine = available[0]
     if engine == "weasyprint":
         return _weasyprint(html)
     if engine == "chromium":
         return _chromium(html)
-    raise PdfError(f"unknown PDF engine {engine!r} (weasyprint | chromium)")
+    raise PdfError(_("unknown PDF engine {engine!r} (weasyprint | chromium)", engine=engine))
 
 
 def _no_fetch(url: str, *args: object, **kwargs: object) -> dict[str, object]:
@@ -85,7 +88,7 @@ def _weasyprint(html: str) -> bytes:
 def _chromium(html: str) -> bytes:
     exe = chromium()
     if exe is None:
-        raise PdfError("Chromium is not on PATH (Debian package chromium)")
+        raise PdfError(_("Chromium is not on PATH (Debian package chromium)"))
     with tempfile.TemporaryDirectory(prefix="govnet-pdf-") as tmp:
         page, out = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
         page.write_text(html, encoding="utf-8")
@@ -93,7 +96,7 @@ def _chromium(html: str) -> bytes:
                f"--print-to-pdf={out}", page.as_uri()]  # fmt: skip
         _run(cmd)
         if not out.is_file():
-            raise PdfError("chromium printed no PDF")
+            raise PdfError(_("chromium printed no PDF"))
         return out.read_bytes()
 
 
@@ -112,19 +115,30 @@ def _run(cmd: list[str]) -> None:
     try:
         done = subprocess.run(cmd, capture_output=True, timeout=CHROMIUM_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
-        raise PdfError(f"chromium did not finish in {CHROMIUM_TIMEOUT:.0f} s") from None
+        raise PdfError(
+            _(
+                "chromium did not finish in {chromium_timeout:.0f} s",
+                chromium_timeout=CHROMIUM_TIMEOUT,
+            )
+        ) from None
     except OSError as exc:
-        raise PdfError(f"cannot run chromium: {exc.strerror}") from None
+        raise PdfError(_("cannot run chromium: {strerror}", strerror=exc.strerror)) from None
     if done.returncode != 0:
         tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-        raise PdfError(f"chromium failed (exit {done.returncode}): {tail[0][:200]}")
+        raise PdfError(
+            _(
+                "chromium failed (exit {returncode}): {tail}",
+                returncode=done.returncode,
+                tail=tail[0][:200],
+            )
+        )
 
 
 def screenshot(html: str, out: Path, width: int = 1240, height: int = 1754) -> None:
     """Render ``html`` in headless Chromium to a PNG (A4 at 150 dpi by default)."""
     exe = chromium()
     if exe is None:
-        raise PdfError("Chromium is not on PATH (Debian package chromium)")
+        raise PdfError(_("Chromium is not on PATH (Debian package chromium)"))
     with tempfile.TemporaryDirectory(prefix="govnet-png-") as tmp:
         page = Path(tmp) / "report.html"
         page.write_text(html, encoding="utf-8")

@@ -1,4 +1,11 @@
-"""Rows of plain values rendered as a rich table (people), JSON or CSV (machines)."""
+"""Rows of plain values rendered as a rich table (people), JSON or CSV.
+
+CSV is read by people in Excel as much as by scripts: in Chinese (``--lang zh``) its header
+row holds the columns' Chinese labels and the file starts with a UTF-8 BOM, so Excel on
+Windows opens it as UTF-8 rather than GBK; in English, or with ``--csv-keys``
+(GOVNET_CSV_KEYS=1), the header is the machine keys (``device,zone,…``) and there is no BOM.
+JSON always keeps the keys.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from govnet.i18n import tr
+from govnet.i18n import current_lang, tr
 from govnet.textsafe import csv_cell, safe_text
 
 
@@ -51,10 +58,37 @@ def rich_table(
     return table
 
 
-def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> str:
+BOM = "\ufeff"
+_csv_keys = False
+
+
+def set_csv_keys(keys: bool) -> None:
+    """CSV headers are the machine keys whatever the language (the CLI's ``--csv-keys``)."""
+    global _csv_keys
+    _csv_keys = keys
+
+
+def csv_labels(lang: str | None = None) -> bool:
+    """Whether a CSV in ``lang`` (default: this process's) has labelled headers and a BOM."""
+    return (lang or current_lang()) != "en" and not _csv_keys
+
+
+def csv_header(columns: Sequence[Column], lang: str | None = None) -> tuple[str, list[str]]:
+    """(the text the file starts with, the header row) for a CSV in ``lang``."""
+    lang = lang or current_lang()
+    if csv_labels(lang):
+        return BOM, [c.label(lang) for c in columns]
+    return "", [c.key for c in columns]
+
+
+def to_csv(
+    rows: Sequence[dict[str, Any]], columns: Sequence[Column], lang: str | None = None
+) -> str:
+    start, header = csv_header(columns, lang)
     buf = io.StringIO()
+    buf.write(start)
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([c.key for c in columns])
+    writer.writerow(header)
     for row in rows:
         writer.writerow([csv_cell(_cell(row.get(c.key))) for c in columns])
     return buf.getvalue()
@@ -77,6 +111,6 @@ def emit_rows(
     if fmt == "json":
         return to_json(json_data if json_data is not None else list(rows))
     if fmt == "csv":
-        return to_csv(rows, columns)
+        return to_csv(rows, columns, lang)
     console.print(rich_table(rows, columns, lang, title))
     return None

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from govnet.errors import GovnetError
+from govnet.i18n import _
 from govnet.store.db import Store, metadata, safe_url
 from govnet.store.monitor import DAEMON_LOCK_KEY, MonitorStore, meta, upsert
 
@@ -89,8 +90,12 @@ class Member:
 def require_postgresql(store: Store) -> None:
     if store.engine.dialect.name != "postgresql":
         raise GovnetError(
-            f"--shards: sharding needs a shared PostgreSQL store (--db postgresql+psycopg://…); "
-            f"{safe_url(str(store.engine.url))} is {store.engine.dialect.name}"
+            _(
+                "--shards: sharding needs a shared PostgreSQL store (--db postgresql+psycopg://…); "
+                "{url} is {dialect}",
+                url=safe_url(str(store.engine.url)),
+                dialect=store.engine.dialect.name,
+            )
         )
 
 
@@ -117,14 +122,19 @@ class ShardLeases:
                 text("SELECT pg_try_advisory_lock_shared(:k)"), {"k": DAEMON_LOCK_KEY}
             ).scalar()
         except SQLAlchemyError as exc:
-            raise LeaseLost(f"cannot open the shard lock session: {_short(exc)}") from exc
+            raise LeaseLost(
+                _("cannot open the shard lock session: {why}", why=_short(exc))
+            ) from exc
         self._conn = conn
         if not shared:
             self.close()
             who = MonitorStore(self.store).get_meta("daemon") or "?"
             raise GovnetError(
-                f"a govnetd without --shards already monitors this store ({who}); stop it "
-                "before starting sharded pollers"
+                _(
+                    "a govnetd without --shards already monitors this store ({who}); stop it "
+                    "before starting sharded pollers",
+                    who=who,
+                )
             )
 
     def close(self) -> None:
@@ -143,12 +153,12 @@ class ShardLeases:
 
     def _exec(self, sql: str, **params: Any) -> Any:
         if self._conn is None:
-            raise LeaseLost("the shard lock session is closed")
+            raise LeaseLost(_("the shard lock session is closed"))
         try:
             return self._conn.execute(text(sql), params).scalar()
         except SQLAlchemyError as exc:
             self.close()
-            raise LeaseLost(f"shard lock session failed: {_short(exc)}") from exc
+            raise LeaseLost(_("shard lock session failed: {why}", why=_short(exc))) from exc
 
     def ping(self) -> None:
         """Raise :class:`LeaseLost` unless the lock session still answers."""

@@ -41,6 +41,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from govnet.errors import GovnetError, StoreError
+from govnet.i18n import _
 
 metadata = MetaData()
 
@@ -211,7 +212,9 @@ def _create_private(path: Path) -> None:
             except FileExistsError:
                 pass  # another process created it meanwhile
     except OSError as exc:
-        raise StoreError(f"store {path}: cannot create it: {exc.strerror}") from exc
+        raise StoreError(
+            _("store {path}: cannot create it: {strerror}", path=path, strerror=exc.strerror)
+        ) from exc
 
 
 class Store:
@@ -242,8 +245,11 @@ class Store:
             path = Path(url.removeprefix("sqlite:///")).expanduser()
             if not create and not path.is_file():
                 raise GovnetError(
-                    f"store {path}: no such file; check --db / GOVNET_DB (nothing has been "
-                    "recorded there: run 'govnet monitor run', 'audit' or 'backup' first)"
+                    _(
+                        "store {path}: no such file; check --db / GOVNET_DB (nothing has been "
+                        "recorded there: run 'govnet monitor run', 'audit' or 'backup' first)",
+                        path=path,
+                    )
                 )
             _create_private(path)
             url = f"sqlite:///{path}"
@@ -254,7 +260,12 @@ class Store:
             if isinstance(exc, ImportError) and url.startswith("postgresql"):
                 hint = " (install the driver: pip install 'govnet[postgres]')"
             raise StoreError(
-                f"--db {safe_url(url)}: cannot open the store: {_reason(exc, url)}{hint}"
+                _(
+                    "--db {url}: cannot open the store: {exc}{hint}",
+                    url=safe_url(url),
+                    exc=_reason(exc, url),
+                    hint=hint,
+                )
             ) from exc
         if engine.dialect.name == "sqlite":
 
@@ -279,8 +290,12 @@ class Store:
                     time.sleep(0.05 * (attempt + 1))  # it finishes its CREATE TABLEs meanwhile
         except SQLAlchemyError as exc:
             raise StoreError(
-                f"store {safe_url(url)}: cannot open or initialise: {_reason(exc, url)}"
-                " (is the database server running and the URL right?)"
+                _(
+                    "store {url}: cannot open or initialise: {exc} (is the database server "
+                    "running and the URL right?)",
+                    url=safe_url(url),
+                    exc=_reason(exc, url),
+                )
             ) from exc
         return cls(engine)
 
@@ -292,7 +307,12 @@ class Store:
         except SQLAlchemyError as exc:
             url = self.engine.url.render_as_string(hide_password=False)
             raise StoreError(
-                f"store {safe_url(url)}: {exc.__class__.__name__}: {_reason(exc, url)}"
+                _(
+                    "store {url}: {name}: {exc}",
+                    url=safe_url(url),
+                    name=exc.__class__.__name__,
+                    exc=_reason(exc, url),
+                )
             ) from exc
 
     # -- runs and findings -------------------------------------------------------------

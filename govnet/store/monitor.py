@@ -50,6 +50,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from govnet import i18n
 from govnet.errors import GovnetError
 from govnet.locks import exclusive
 from govnet.store.db import Store, metadata
@@ -824,7 +825,10 @@ class MonitorStore:
             if not got:
                 who = self.get_meta("daemon") or "?"
                 raise GovnetError(
-                    f"another govnetd already monitors this store ({who}); stop it first"
+                    i18n._(
+                        "another govnetd already monitors this store ({who}); stop it first",
+                        who=who,
+                    )
                 )
             self.set_meta("daemon", holder)
             try:

@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from govnet.errors import GovnetError
+from govnet.i18n import _
 from govnet.store.db import Store, metadata, runs
 
 probe_sent = Table(
@@ -174,7 +175,9 @@ def _first_claim(store: Store, token_id: str, expires: datetime, arrival: Arriva
     except IntegrityError:
         return False
     except SQLAlchemyError as exc:
-        raise GovnetError(f"store error: {exc.__class__.__name__}: {exc}") from exc
+        raise GovnetError(
+            _("store error: {name}: {exc}", name=exc.__class__.__name__, exc=exc)
+        ) from exc
     return True
 
 

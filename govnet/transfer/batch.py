@@ -29,6 +29,7 @@ from pydantic import Field, ValidationError
 from sqlalchemy import Date, DateTime, Table
 
 from govnet.errors import GovnetError
+from govnet.i18n import _
 from govnet.secrets import SecretRef
 from govnet.validation import Strict
 
@@ -101,9 +102,13 @@ def generate_key(path: Path) -> tuple[Path, str]:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise TransferError(f"{path}: exists; a signing key is never overwritten") from None
+        raise TransferError(
+            _("{path}: exists; a signing key is never overwritten", path=path)
+        ) from None
     except OSError as exc:
-        raise TransferError(f"{path}: cannot write: {exc.strerror}") from exc
+        raise TransferError(
+            _("{path}: cannot write: {strerror}", path=path, strerror=exc.strerror)
+        ) from exc
     with os.fdopen(fd, "wb") as stream:
         stream.write(pem)
     pub_path.write_bytes(
@@ -118,17 +123,19 @@ def load_signing_key(ref: str) -> Ed25519PrivateKey:
     try:
         secret = SecretRef.parse(ref)
     except ValueError as exc:
-        raise TransferError(f"signing key: {exc}") from None
+        raise TransferError(_("signing key: {exc}", exc=exc)) from None
     text = secret.resolve("signing key")
     try:
         key = serialization.load_pem_private_key(text.encode(), password=None)
     except (ValueError, TypeError) as exc:
         raise TransferError(
-            "signing key: not an unencrypted PEM private key; make one with "
-            "`govnet export --generate-key PATH`"
+            _(
+                "signing key: not an unencrypted PEM private key; make one with `govnet export "
+                "--generate-key PATH`"
+            )
         ) from exc
     if not isinstance(key, Ed25519PrivateKey):
-        raise TransferError("signing key: not an Ed25519 key")
+        raise TransferError(_("signing key: not an Ed25519 key"))
     return key
 
 
@@ -139,14 +146,20 @@ def load_trusted(paths: list[Path]) -> dict[str, Ed25519PublicKey]:
             data = path.read_bytes()[:65536]
             key = serialization.load_pem_public_key(data)
         except OSError as exc:
-            raise TransferError(f"{path}: cannot read the public key: {exc.strerror}") from exc
+            raise TransferError(
+                _(
+                    "{path}: cannot read the public key: {strerror}",
+                    path=path,
+                    strerror=exc.strerror,
+                )
+            ) from exc
         except (ValueError, TypeError) as exc:
-            raise TransferError(f"{path}: not a PEM public key") from exc
+            raise TransferError(_("{path}: not a PEM public key", path=path)) from exc
         if not isinstance(key, Ed25519PublicKey):
-            raise TransferError(f"{path}: not an Ed25519 public key")
+            raise TransferError(_("{path}: not an Ed25519 public key", path=path))
         keys[key_id(key)] = key
     if not keys:
-        raise TransferError("no trusted key: pass --trust FILE.pub (the sender's public key)")
+        raise TransferError(_("no trusted key: pass --trust FILE.pub (the sender's public key)"))
     return keys
 
 
@@ -179,7 +192,7 @@ def decode_row(table: Table, row: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in row.items():
         if key not in table.c:
-            raise ValueError(f"unknown column {key!r} of {table.name}")
+            raise ValueError(_("unknown column {key!r} of {name}", key=key, name=table.name))
         kind = table.c[key].type
         if value is not None and isinstance(kind, DateTime):
             out[key] = datetime.fromisoformat(value)
@@ -212,9 +225,17 @@ class Loaded:
                 try:
                     value = json.loads(line)
                 except ValueError:
-                    raise TransferError(f"{self.path / name}:{number}: not JSON") from None
+                    raise TransferError(
+                        _("{file}:{number}: not JSON", file=self.path / name, number=number)
+                    ) from None
                 if not isinstance(value, dict):
-                    raise TransferError(f"{self.path / name}:{number}: not a JSON object")
+                    raise TransferError(
+                        _(
+                            "{file}:{number}: not a JSON object",
+                            file=self.path / name,
+                            number=number,
+                        )
+                    )
                 out.append(value)
         return out
 
@@ -225,17 +246,34 @@ def read_manifest(path: Path) -> tuple[Manifest, bytes]:
         with file.open("rb") as stream:
             raw = stream.read(MAX_MANIFEST + 1)
     except OSError as exc:
-        raise TransferError(f"{file}: cannot read: {exc.strerror}") from exc
+        raise TransferError(
+            _("{file}: cannot read: {strerror}", file=file, strerror=exc.strerror)
+        ) from exc
     if len(raw) > MAX_MANIFEST:
-        raise TransferError(f"{file}: larger than {MAX_MANIFEST} bytes: not a govnet manifest")
+        raise TransferError(
+            _(
+                "{file}: larger than {max_manifest} bytes: not a govnet manifest",
+                file=file,
+                max_manifest=MAX_MANIFEST,
+            )
+        )
     try:
         data = json.loads(raw)
         manifest = Manifest.model_validate(data)
     except (ValueError, ValidationError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise TransferError(f"{file}: not a govnet batch manifest ({first})") from None
+        raise TransferError(
+            _("{file}: not a govnet batch manifest ({first})", file=file, first=first)
+        ) from None
     if manifest.format != FORMAT:
-        raise TransferError(f"{file}: format {manifest.format!r}, expected {FORMAT!r}")
+        raise TransferError(
+            _(
+                "{file}: format {format!r}, expected {format2!r}",
+                file=file,
+                format=manifest.format,
+                format2=FORMAT,
+            )
+        )
     return manifest, raw
 
 
@@ -245,32 +283,53 @@ def load(path: Path, trusted: dict[str, Ed25519PublicKey]) -> Loaded:
     public = trusted.get(manifest.key_id)
     if public is None:
         raise TransferError(
-            f"{path}: signed by key {manifest.key_id}, which is not trusted; "
-            "pass the sender's public key with --trust"
+            _(
+                "{path}: signed by key {key_id}, which is not trusted; pass the sender's public "
+                "key with --trust",
+                path=path,
+                key_id=manifest.key_id,
+            )
         )
     try:
         signature = (path / SIGNATURE).read_bytes()[:4096]
     except OSError:
-        raise TransferError(f"{path}: {SIGNATURE} is missing; the batch is incomplete") from None
+        raise TransferError(
+            _(
+                "{path}: {signature} is missing; the batch is incomplete",
+                path=path,
+                signature=SIGNATURE,
+            )
+        ) from None
     if not verify_signature(public, raw, signature):
         raise TransferError(
-            f"{path}: the signature does not match the manifest: the batch was altered; "
-            "do not use it, ask the sending side to copy it again"
+            _(
+                "{path}: the signature does not match the manifest: the batch was altered; do "
+                "not use it, ask the sending side to copy it again",
+                path=path,
+            )
         )
     if path.name != batch_name(manifest.source, manifest.seq):
         raise TransferError(
-            f"{path}: the manifest says batch {batch_name(manifest.source, manifest.seq)}"
+            _(
+                "{path}: the manifest says batch {source}",
+                path=path,
+                source=batch_name(manifest.source, manifest.seq),
+            )
         )
     present = {p.name for p in path.iterdir()}
     extra = sorted(present - set(manifest.files) - {MANIFEST, SIGNATURE})
     if extra:
-        raise TransferError(f"{path}: files not in the manifest: {', '.join(extra)}")
+        raise TransferError(
+            _("{path}: files not in the manifest: {extra}", path=path, extra=", ".join(extra))
+        )
     for name, entry in manifest.files.items():
         file = path / name
         if "/" in name or name.startswith(".") or not name.endswith(".jsonl"):
-            raise TransferError(f"{path}: bad file name {name!r} in the manifest")
+            raise TransferError(
+                _("{path}: bad file name {name!r} in the manifest", path=path, name=name)
+            )
         if name not in present:
-            raise TransferError(f"{file}: missing; the batch is incomplete")
+            raise TransferError(_("{file}: missing; the batch is incomplete", file=file))
         digest = hashlib.sha256()
         size = lines = 0
         with file.open("rb") as stream:
@@ -280,9 +339,19 @@ def load(path: Path, trusted: dict[str, Ed25519PublicKey]) -> Loaded:
                 lines += block.count(b"\n")
         if size != entry.bytes or digest.hexdigest() != entry.sha256:
             raise TransferError(
-                f"{file}: content differs from the signed manifest (SHA-256); the batch was "
-                "altered or damaged in transit; ask the sending side to copy it again"
+                _(
+                    "{file}: content differs from the signed manifest (SHA-256); the batch was "
+                    "altered or damaged in transit; ask the sending side to copy it again",
+                    file=file,
+                )
             )
         if lines != entry.rows:
-            raise TransferError(f"{file}: {lines} rows, the manifest says {entry.rows}")
+            raise TransferError(
+                _(
+                    "{file}: {lines} rows, the manifest says {rows}",
+                    file=file,
+                    lines=lines,
+                    rows=entry.rows,
+                )
+            )
     return Loaded(path, manifest, raw, hashlib.sha256(raw).hexdigest())

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection
 
 from govnet import __version__
 from govnet.durations import utcnow
-from govnet.i18n import both, tr
+from govnet.i18n import _, both, tr
 from govnet.store import ledger
 from govnet.store.av import av_records, av_snapshots
 from govnet.store.db import Store, findings, runs
@@ -174,14 +174,19 @@ def export_batch(
     """Write the next batch of ``source`` into ``out_dir``; record it in the store."""
     if not valid_source(source):
         raise TransferError(
-            f"source name {source!r}: use lowercase letters, digits, - _ . (at most 64)"
+            _(
+                "source name {source!r}: use lowercase letters, digits, - _ . (at most 64)",
+                source=source,
+            )
         )
     now = now or utcnow()
     end = now - SETTLE
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise TransferError(f"{out_dir}: cannot create: {exc.strerror}") from exc
+        raise TransferError(
+            _("{out_dir}: cannot create: {strerror}", out_dir=out_dir, strerror=exc.strerror)
+        ) from exc
     with store.begin() as conn:
         last = conn.execute(
             select(transfer_exports)
@@ -199,7 +204,11 @@ def export_batch(
             )
         if start is not None and start >= end:
             raise TransferError(
-                f"nothing to export yet: the window would end before it starts ({start:%F %T} UTC)"
+                _(
+                    "nothing to export yet: the window would end before it starts ({start:%F "
+                    "%T} UTC)",
+                    start=start,
+                )
             )
         ledger.adopt(conn)  # a store older than the ledger: its runs get entries first
         head_seq, head_hash = ledger.head(conn)
@@ -209,8 +218,11 @@ def export_batch(
         final = out_dir / name
         if final.exists():
             raise TransferError(
-                f"{final}: exists but this store has not recorded it; move it away or "
-                "export into an empty directory"
+                _(
+                    "{final}: exists but this store has not recorded it; move it away or export "
+                    "into an empty directory",
+                    final=final,
+                )
             )
         tmp = out_dir / f".{name}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
@@ -271,7 +283,10 @@ class Outcome:
 def find_batches(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise TransferError(
-            f"{folder}: not a directory; give the folder the batches were copied to"
+            _(
+                "{folder}: not a directory; give the folder the batches were copied to",
+                folder=folder,
+            )
         )
     if (folder / MANIFEST).exists():
         return [folder]
@@ -369,7 +384,9 @@ def _store_batch(conn: Connection, batch: Loaded) -> int:
                 for r in raw_rollups
             ]
         except (KeyError, TypeError, ValueError) as exc:
-            raise TransferError(f"{batch.path / 'rollups.jsonl'}: bad row ({exc})") from None
+            raise TransferError(
+                _("{file}: bad row ({exc})", file=batch.path / "rollups.jsonl", exc=exc)
+            ) from None
         upsert(conn, rollups, values)
         count += len(values)
     for row in decoded("alerts.jsonl", alerts):
@@ -390,8 +407,11 @@ def _store_batch(conn: Connection, batch: Loaded) -> int:
         local_alert = _map(conn, source, "alerts", int(row["alert_id"]))
         if local_alert is None:
             raise TransferError(
-                f"{batch.path / 'alert_events.jsonl'}: an event of alert {row['alert_id']}, "
-                "which this batch does not carry"
+                _(
+                    "{file}: an event of alert {alert_id}, which this batch does not carry",
+                    file=batch.path / "alert_events.jsonl",
+                    alert_id=row["alert_id"],
+                )
             )
         made = conn.execute(
             alert_events.insert().values(**{**row, "alert_id": local_alert})
@@ -495,7 +515,11 @@ def import_batches(
         held = False
         for seq, path in sorted(by_source[source]):
             if held:
-                done(Outcome(path.name, source, seq, "held", message="waits for the missing batch"))
+                done(
+                    Outcome(
+                        path.name, source, seq, "held", message=_("waits for the missing batch")
+                    )
+                )
                 continue
             try:
                 batch = load(path, trusted)
@@ -520,20 +544,21 @@ def import_batches(
                 if recorded is not None:
                     if recorded.hash == batch.hash:
                         done(Outcome(path.name, source, seq, "already-imported",
-                                     message="imported before; nothing changed"))  # fmt: skip
+                                     message=_("imported before; nothing changed")))  # fmt: skip
                     else:
                         done(Outcome(
                             path.name, source, seq, "refused", problem="replayed",
-                            message=f"{path}: batch {seq} of {source} was imported before with "
-                            "other content: a replayed or forged batch; not imported",
+                            message=_("{path}: batch {seq} of {source} was imported before with "
+                                      "other content: a replayed or forged batch; not imported",
+                                      path=path, seq=seq, source=source),
                         ))  # fmt: skip
                     continue
                 if seq > last + 1:
                     _gap_alert(conn, source, last, seq, lang)
                     done(Outcome(
                         path.name, source, seq, "held", problem="gap",
-                        message=f"batch {last + 1} of {source} has not arrived; this one waits "
-                        "(alert raised)",
+                        message=_("batch {missing} of {source} has not arrived; this one waits "
+                                  "(alert raised)", missing=last + 1, source=source),
                     ))  # fmt: skip
                     held = True
                     continue
@@ -548,8 +573,9 @@ def import_batches(
                 if batch.manifest.prev != prev:
                     done(Outcome(
                         path.name, source, seq, "refused", problem="broken-chain",
-                        message=f"{path}: does not follow batch {last} of {source} (previous-"
-                        "batch hash differs): out of order or forged; not imported",
+                        message=_("{path}: does not follow batch {last} of {source} (previous-"
+                                  "batch hash differs): out of order or forged; not imported",
+                                  path=path, last=last, source=source),
                     ))  # fmt: skip
                     held = True
                     continue

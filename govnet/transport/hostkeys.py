@@ -51,6 +51,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, get_args
 
+from govnet import i18n
 from govnet.errors import GovnetError, TransportError
 from govnet.inventory.model import HostKeyPolicy
 from govnet.limits import LimitError, limits, read_regular
@@ -129,13 +130,13 @@ class HostKey:
         try:
             blob = base64.b64decode(text.encode("ascii"), validate=True)
         except (binascii.Error, UnicodeEncodeError) as exc:
-            raise ValueError("key is not valid base64") from exc
+            raise ValueError(i18n._("key is not valid base64")) from exc
         if len(blob) < 8:
-            raise ValueError("key is too short")
+            raise ValueError(i18n._("key is too short"))
         key = cls(blob)
         (length,) = struct.unpack(">I", blob[:4])
         if length > len(blob) - 4 or key.keytype != keytype:
-            raise ValueError(f"key data is not a {keytype} key")
+            raise ValueError(i18n._("key data is not a {keytype} key", keytype=keytype))
         return key
 
 
@@ -334,7 +335,9 @@ def _read_known_hosts(path: Path) -> str:
     try:
         raw = read_regular(path, limits().config_bytes, "config_bytes", "known hosts")
     except LimitError as exc:
-        raise GovnetError(f"{path}: cannot read known hosts: {exc.message}") from None
+        raise GovnetError(
+            i18n._("{path}: cannot read known hosts: {message}", path=path, message=exc.message)
+        ) from None
     return raw.decode("utf-8", errors="replace")
 
 
@@ -362,7 +365,11 @@ class KnownHosts:
         except FileNotFoundError:
             return _EMPTY
         except OSError as exc:
-            raise GovnetError(f"{path}: cannot read known hosts: {exc.strerror}") from exc
+            raise GovnetError(
+                i18n._(
+                    "{path}: cannot read known hosts: {strerror}", path=path, strerror=exc.strerror
+                )
+            ) from exc
         stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
         with self._mutex:
             cached = self._cache.get(path)
@@ -421,7 +428,13 @@ class KnownHosts:
             os.replace(tmp, self.path)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
-            raise GovnetError(f"{self.path}: cannot write known hosts: {exc.strerror}") from exc
+            raise GovnetError(
+                i18n._(
+                    "{path}: cannot write known hosts: {strerror}",
+                    path=self.path,
+                    strerror=exc.strerror,
+                )
+            ) from exc
 
     def _lines(self) -> list[str]:
         if not self.path.exists():
@@ -466,7 +479,13 @@ class KnownHosts:
             finally:
                 os.close(fd)
         except OSError as exc:
-            raise GovnetError(f"{self.path}: cannot write known hosts: {exc.strerror}") from exc
+            raise GovnetError(
+                i18n._(
+                    "{path}: cannot write known hosts: {strerror}",
+                    path=self.path,
+                    strerror=exc.strerror,
+                )
+            ) from exc
         with self._mutex:
             if before is not _EMPTY and before.stamp == (st.st_mtime_ns, st.st_size, st.st_ino):
                 entry = Entry(self.path, before.lines + 1, name, key, "", comment)
@@ -506,7 +525,11 @@ def _private_dir(path: Path) -> None:
         try:
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
-            raise GovnetError(f"{path}: cannot create directory: {exc.strerror}") from exc
+            raise GovnetError(
+                i18n._(
+                    "{path}: cannot create directory: {strerror}", path=path, strerror=exc.strerror
+                )
+            ) from exc
 
 
 # ---------------------------------------------------------------------------------- verify
@@ -551,13 +574,14 @@ def verify(
     if verdict.status == "new" and policy != "strict":
         if store.learn(device, host, port, key, policy):
             others = sorted({e.key.keytype for e in entries if not e.marker})
-            what = "first contact with"
+            what = i18n._("first contact with")
             if others:
-                what = f"a new key type beside {', '.join(others)} at"
-            log.warning(
-                "%s: %s %s:%d: learned host key %s (host_key_policy %s; recorded in %s)",
-                device, what, host, port, key, policy, store.path,
-            )  # fmt: skip
+                what = i18n._("a new key type beside {types} at", types=", ".join(others))
+            log.warning("%s", i18n._(
+                "{device}: {what} {host}:{port}: learned host key {key} (host_key_policy "
+                "{policy}; recorded in {path})", device=device, what=what, host=host, port=port,
+                key=key, policy=policy, path=store.path,
+            ))  # fmt: skip
             return verdict
         verdict = assess(store.lookup(host, port), key, policy)  # someone else was quicker
     if verdict.status == "known":

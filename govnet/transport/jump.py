@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from govnet import i18n
 from govnet.errors import AuthError, ConnectError, DeviceTimeout, SecretError, TransportError
 from govnet.inventory.model import CredentialSpec, Device, JumpHost
 from govnet.secrets import REDACTOR
@@ -54,16 +55,32 @@ def load_key(creds: CredentialSpec, who: str) -> Any:
                 path, password=passphrase.encode() if passphrase else None
             )
         except FileNotFoundError:
-            raise SecretError(f"{who}: key_file {path} does not exist; fix the path") from None
+            raise SecretError(
+                i18n._("{who}: key_file {path} does not exist; fix the path", who=who, path=path)
+            ) from None
         except PermissionError:
-            raise SecretError(f"{who}: cannot read key_file {path}: permission denied") from None
+            raise SecretError(
+                i18n._("{who}: cannot read key_file {path}: permission denied", who=who, path=path)
+            ) from None
         except paramiko.PasswordRequiredException:
             raise SecretError(
-                f"{who}: key_file {path} is encrypted; add passphrase: env:…/file:…/cmd:…"
+                i18n._(
+                    "{who}: key_file {path} is encrypted; add passphrase: env:…/file:…/cmd:…",
+                    who=who,
+                    path=path,
+                )
             ) from None
         except (paramiko.SSHException, ValueError, OSError) as exc:
             why = "wrong passphrase or not a private key" if passphrase else "not a private key"
-            raise SecretError(f"{who}: cannot load key_file {path} ({why}: {exc})") from None
+            raise SecretError(
+                i18n._(
+                    "{who}: cannot load key_file {path} ({why}: {exc})",
+                    who=who,
+                    path=path,
+                    why=why,
+                    exc=exc,
+                )
+            ) from None
         _keys[cache_key] = key
         return key
 
@@ -118,21 +135,40 @@ def _hop_error(device: Device, hop: JumpHost, exc: BaseException, via: str) -> T
     if isinstance(exc, paramiko.AuthenticationException):
         return AuthError(
             device.name,
-            f"{where} refused the login of {hop.credentials.username!r}; check its credentials",
+            i18n._(
+                "{where} refused the login of {username!r}; check its credentials",
+                where=where,
+                username=hop.credentials.username,
+            ),
         )
     if isinstance(exc, paramiko.ChannelException):
         return ConnectError(
-            device.name, f"{via} could not open a channel to {where}: {exc.text or exc.code}"
+            device.name,
+            i18n._(
+                "{via} could not open a channel to {where}: {text}",
+                via=via,
+                where=where,
+                text=exc.text or exc.code,
+            ),
         )
     if isinstance(exc, ConnectionRefusedError):
-        return ConnectError(device.name, f"{where} refused the connection; is sshd running?")
+        return ConnectError(
+            device.name, i18n._("{where} refused the connection; is sshd running?", where=where)
+        )
     if isinstance(exc, socket.timeout | TimeoutError):
-        return DeviceTimeout(device.name, f"{where} did not answer in time")
+        return DeviceTimeout(device.name, i18n._("{where} did not answer in time", where=where))
     text = REDACTOR(str(exc)).strip() or type(exc).__name__
     if isinstance(exc, EOFError | paramiko.SSHException) and "banner" in text.lower():
-        return ConnectError(device.name, f"{where} closed the connection before SSH started")
+        return ConnectError(
+            device.name, i18n._("{where} closed the connection before SSH started", where=where)
+        )
     if isinstance(exc, OSError):
-        return ConnectError(device.name, f"cannot connect to {where}: {exc.strerror or text}")
+        return ConnectError(
+            device.name,
+            i18n._(
+                "cannot connect to {where}: {strerror}", where=where, strerror=exc.strerror or text
+            ),
+        )
     return ConnectError(device.name, f"{where}: {text.splitlines()[0]}")
 
 
@@ -235,8 +271,12 @@ class Bastion:
         if not self._slots.acquire(timeout=timeout * 4):
             raise DeviceTimeout(
                 device.name,
-                f"{_where(self.last)}: all {self.last.max_channels} channels stayed busy; "
-                "raise its max_channels or lower the run's concurrency",
+                i18n._(
+                    "{last}: all {max_channels} channels stayed busy; raise its max_channels or "
+                    "lower the run's concurrency",
+                    last=_where(self.last),
+                    max_channels=self.last.max_channels,
+                ),
             )
         released = False
 
@@ -263,12 +303,22 @@ class Bastion:
             except paramiko.ChannelException as exc:
                 raise ConnectError(
                     device.name,
-                    f"{_where(self.last)} could not reach {device.host}:{device.port}: "
-                    f"{exc.text or exc.code}",
+                    i18n._(
+                        "{last} could not reach {host}:{port}: {text}",
+                        last=_where(self.last),
+                        host=device.host,
+                        port=device.port,
+                        text=exc.text or exc.code,
+                    ),
                 ) from exc
             except (paramiko.SSHException, EOFError, OSError) as exc:
                 raise ConnectError(
-                    device.name, f"{_where(self.last)} dropped the connection ({exc or 'EOF'})"
+                    device.name,
+                    i18n._(
+                        "{last} dropped the connection ({exc})",
+                        last=_where(self.last),
+                        exc=exc or "EOF",
+                    ),
                 ) from exc
         except BaseException:
             release()

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from govnet.errors import GovnetError, TransportError
+from govnet.i18n import _
 from govnet.inventory.model import Device, SnmpProfileSpec, normalize_mac
 
 SnmpValue = int | str | bytes | None
@@ -120,7 +121,7 @@ def oid_tuple(oid: str) -> tuple[int, ...]:
         return tuple(int(arc) for arc in oid_text(oid).split("."))
     except ValueError:
         raise ValueError(
-            f"bad OID {oid!r} (expected dotted numbers like 1.3.6.1.2.1.1.1.0)"
+            _("bad OID {oid!r} (expected dotted numbers like 1.3.6.1.2.1.1.1.0)", oid=oid)
         ) from None
 
 
@@ -141,7 +142,7 @@ class SnmpTarget:
     def for_device(cls, device: Device) -> SnmpTarget:
         if device.snmp is None:
             raise TransportError(
-                device.name, "has no SNMP profile; set snmp_profile in the inventory"
+                device.name, _("has no SNMP profile; set snmp_profile in the inventory")
             )
         return cls(device.host, device.snmp_port, device.snmp, device.name)
 
@@ -202,7 +203,7 @@ class WalkingBackend:
         self, target: SnmpTarget, oid: str, max_repetitions: int = DEFAULT_MAX_REPETITIONS
     ) -> dict[str, SnmpValue]:
         if max_repetitions < 1:
-            raise ValueError("max_repetitions must be at least 1")
+            raise ValueError(_("max_repetitions must be at least 1"))
         return await self._walk(target, oid, max_repetitions)
 
     async def bulkwalk_many(
@@ -230,7 +231,7 @@ def snmp_backend(name: str = "pysnmp", concurrency: int = DEFAULT_CONCURRENCY) -
         except ImportError as exc:
             if name == "gufo":
                 raise GovnetError(
-                    "--backend gufo: gufo-snmp is not installed (pip install gufo-snmp)"
+                    _("--backend gufo: gufo-snmp is not installed (pip install gufo-snmp)")
                 ) from exc
         else:
             return GufoBackend(max_concurrency=concurrency)
@@ -238,4 +239,4 @@ def snmp_backend(name: str = "pysnmp", concurrency: int = DEFAULT_CONCURRENCY) -
         from govnet.transport.snmp_pysnmp import PysnmpBackend
 
         return PysnmpBackend(max_concurrency=concurrency)
-    raise GovnetError(f"unknown SNMP backend {name!r} (known: gufo, pysnmp)")
+    raise GovnetError(_("unknown SNMP backend {name!r} (known: gufo, pysnmp)", name=name))

@@ -58,6 +58,7 @@ from gufo.snmp import (
 from gufo.snmp._fast import GetIter  # gufo-snmp 0.13's request context (see _bulk_pages)
 from gufo.snmp.aio.client import SnmpSession
 
+from govnet import i18n
 from govnet.errors import AuthError, ConnectError, DeviceTimeout, ProtocolError, TransportError
 from govnet.inventory.model import SnmpProfileSpec
 from govnet.transport.snmp import (
@@ -139,14 +140,14 @@ class GufoBackend(WalkingBackend):
         who = target.label
         if profile.version == "2c":
             if profile.community is None:
-                raise AuthError(who, "SNMP v2c profile has no community; fix the inventory")
+                raise AuthError(who, i18n._("SNMP v2c profile has no community; fix the inventory"))
             creds: tuple[str, User | None] = (
                 profile.community.resolve(f"{who} SNMP community"),
                 None,
             )
         else:
             if not profile.user:
-                raise AuthError(who, "SNMP v3 profile has no user; fix the inventory")
+                raise AuthError(who, i18n._("SNMP v3 profile has no user; fix the inventory"))
             auth = priv = None
             if profile.auth_protocol and profile.auth_key:
                 secret = profile.auth_key.resolve(f"{who} SNMP auth key").encode()
@@ -163,7 +164,9 @@ class GufoBackend(WalkingBackend):
                     key_expansion=KeyExpansion.Blumenthal,
                 )
             except ValueError as exc:
-                raise AuthError(who, f"SNMP v3 credentials rejected by gufo-snmp: {exc}") from exc
+                raise AuthError(
+                    who, i18n._("SNMP v3 credentials rejected by gufo-snmp: {exc}", exc=exc)
+                ) from exc
             creds = ("", user)
         self._credentials[profile] = creds
         return creds
@@ -182,7 +185,8 @@ class GufoBackend(WalkingBackend):
                 )
             except OSError as exc:
                 raise ConnectError(
-                    target.label, f"cannot resolve {host}; check the inventory host"
+                    target.label,
+                    i18n._("cannot resolve {host}; check the inventory host", host=host),
                 ) from exc
             address = str(infos[0][4][0])
         self._addresses[host] = address
@@ -213,7 +217,10 @@ class GufoBackend(WalkingBackend):
                 )
             except (OSError, ValueError, SnmpError) as exc:
                 raise ConnectError(
-                    target.label, f"cannot open an SNMP socket to {target.where}: {exc}"
+                    target.label,
+                    i18n._(
+                        "cannot open an SNMP socket to {where}: {exc}", where=target.where, exc=exc
+                    ),
                 ) from exc
             entry = _Session(session, v3=user is not None)
             self._sessions[key] = entry
@@ -256,19 +263,28 @@ class GufoBackend(WalkingBackend):
                             continue
                         raise AuthError(
                             target.label,
-                            f"SNMP v3 authentication failed at {target.where}: {exc}; check "
-                            "the user, protocols and keys of the SNMP profile",
+                            i18n._(
+                                "SNMP v3 authentication failed at {where}: {exc}; check the "
+                                "user, protocols and keys of the SNMP profile",
+                                where=target.where,
+                                exc=exc,
+                            ),
                         ) from exc
                     except (TransportError, NoSuchInstance):
                         raise
                     except SnmpError as exc:
                         raise ProtocolError(
                             target.label,
-                            f"bad SNMP reply from {target.where}: {exc}; check the agent",
+                            i18n._(
+                                "bad SNMP reply from {where}: {exc}; check the agent",
+                                where=target.where,
+                                exc=exc,
+                            ),
                         ) from exc
                     except OSError as exc:
                         raise ConnectError(
-                            target.label, f"SNMP to {target.where} failed: {exc}"
+                            target.label,
+                            i18n._("SNMP to {where} failed: {exc}", where=target.where, exc=exc),
                         ) from exc
                 raise self._timeout(target)
 
@@ -277,8 +293,14 @@ class GufoBackend(WalkingBackend):
         hint = "community" if p.version == "2c" else "v3 user"
         return DeviceTimeout(
             target.label,
-            f"no SNMP reply from {target.where} ({p.retries + 1} tries of {p.timeout:g} s); "
-            f"check that SNMP is enabled there and that the {hint} and ACL allow this host",
+            i18n._(
+                "no SNMP reply from {where} ({tries} tries of {timeout:g} s); check that SNMP "
+                "is enabled there and that the {hint} and ACL allow this host",
+                where=target.where,
+                tries=p.retries + 1,
+                timeout=p.timeout,
+                hint=hint,
+            ),
         )
 
     # operations ------------------------------------------------------------------------
@@ -297,7 +319,9 @@ class GufoBackend(WalkingBackend):
         try:
             return {name: convert(got.get(name)) for name in names}
         except ValueError as exc:
-            raise ProtocolError(target.label, f"{exc} from {target.where}") from exc
+            raise ProtocolError(
+                target.label, i18n._("{exc} from {where}", exc=exc, where=target.where)
+            ) from exc
 
     async def bulkwalk_many(
         self, target: SnmpTarget, oids: Sequence[str],
@@ -316,7 +340,9 @@ class GufoBackend(WalkingBackend):
         try:
             return await self._call(target, op, deadline)
         except ValueError as exc:
-            raise ProtocolError(target.label, f"{exc} from {target.where}") from exc
+            raise ProtocolError(
+                target.label, i18n._("{exc} from {where}", exc=exc, where=target.where)
+            ) from exc
 
     async def _walk(
         self, target: SnmpTarget, oid: str, max_repetitions: int | None
@@ -328,7 +354,9 @@ class GufoBackend(WalkingBackend):
         try:
             return await self._call(target, op, deadline)
         except ValueError as exc:
-            raise ProtocolError(target.label, f"{exc} from {target.where}") from exc
+            raise ProtocolError(
+                target.label, i18n._("{exc} from {where}", exc=exc, where=target.where)
+            ) from exc
 
     @staticmethod
     def _walk_op(
@@ -340,9 +368,14 @@ class GufoBackend(WalkingBackend):
 
         def twice(name: str) -> ProtocolError:  # an agent returning an OID again would loop
             return ProtocolError(
-                label, f"SNMP agent at {where} returned {name} twice (OIDs not increasing); "
-                "the agent is broken",
-            )  # fmt: skip
+                label,
+                i18n._(
+                    "SNMP agent at {where} returned {name} twice (OIDs not increasing); the "
+                    "agent is broken",
+                    where=where,
+                    name=name,
+                ),
+            )
 
         async def op(session: SnmpSession) -> dict[str, SnmpValue]:
             out: dict[str, SnmpValue] = {}

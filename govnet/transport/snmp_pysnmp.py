@@ -16,6 +16,7 @@ from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
+from govnet import i18n
 from govnet.errors import (
     AuthError,
     ConnectError,
@@ -196,11 +197,11 @@ class PysnmpBackend(WalkingBackend):
         who = target.label
         if profile.version == "2c":
             if profile.community is None:
-                raise AuthError(who, "SNMP v2c profile has no community; fix the inventory")
+                raise AuthError(who, i18n._("SNMP v2c profile has no community; fix the inventory"))
             data = h.CommunityData(profile.community.resolve(f"{who} SNMP community"), mpModel=1)
         else:
             if not profile.user:
-                raise AuthError(who, "SNMP v3 profile has no user; fix the inventory")
+                raise AuthError(who, i18n._("SNMP v3 profile has no user; fix the inventory"))
             auth_key = priv_key = None
             auth_proto = h.USM_AUTH_NONE
             priv_proto = h.USM_PRIV_NONE
@@ -219,7 +220,9 @@ class PysnmpBackend(WalkingBackend):
                     privProtocol=priv_proto,
                 )
             except _pysnmp().Error as exc:
-                raise AuthError(who, f"SNMP v3 credentials rejected by pysnmp: {exc}") from exc
+                raise AuthError(
+                    who, i18n._("SNMP v3 credentials rejected by pysnmp: {exc}", exc=exc)
+                ) from exc
         self._auth[profile] = data
         return data
 
@@ -236,7 +239,8 @@ class PysnmpBackend(WalkingBackend):
             )
         except _pysnmp().Error as exc:
             raise ConnectError(
-                target.label, f"cannot resolve {target.host}; check the inventory host"
+                target.label,
+                i18n._("cannot resolve {host}; check the inventory host", host=target.host),
             ) from exc
         self._transports[key] = transport
         return transport
@@ -277,17 +281,25 @@ class PysnmpBackend(WalkingBackend):
         try:
             result = await asyncio.wait_for(self._send(target, transport, kind, args), deadline)
         except TimeoutError as exc:
-            raise self._timeout(target, f"no SNMP reply within {deadline:.1f} s") from exc
+            raise self._timeout(
+                target, i18n._("no SNMP reply within {seconds:.1f} s", seconds=deadline)
+            ) from exc
         except GovnetError:
             raise
         except _pysnmp().Error as exc:
             raise ProtocolError(
-                target.label, f"pysnmp refused the request to {target.where}: {exc}"
+                target.label,
+                i18n._("pysnmp refused the request to {where}: {exc}", where=target.where, exc=exc),
             ) from exc
         except Exception as exc:  # pyasn1 raises many kinds on a garbled reply
             raise ProtocolError(
                 target.label,
-                f"bad SNMP reply from {target.where}: {type(exc).__name__}: {exc}; check the agent",
+                i18n._(
+                    "bad SNMP reply from {where}: {name}: {exc}; check the agent",
+                    where=target.where,
+                    name=type(exc).__name__,
+                    exc=exc,
+                ),
             ) from exc
         error_indication, error_status, error_index, varbinds = result
         if error_indication:
@@ -301,21 +313,37 @@ class PysnmpBackend(WalkingBackend):
         hint = "community" if p.version == "2c" else "v3 user"
         return DeviceTimeout(
             target.label,
-            f"{what} from {target.where} ({p.retries + 1} tries of {p.timeout:g} s); check "
-            f"that SNMP is enabled there and that the {hint} and ACL allow this host",
+            i18n._(
+                "{what} from {where} ({tries} tries of {timeout:g} s); check that SNMP is "
+                "enabled there and that the {hint} and ACL allow this host",
+                what=what,
+                where=target.where,
+                tries=p.retries + 1,
+                timeout=p.timeout,
+                hint=hint,
+            ),
         )
 
     def _indication(self, target: SnmpTarget, indication: Any) -> TransportError:
         if isinstance(indication, _pysnmp().errind.RequestTimedOut):
-            return self._timeout(target, "no SNMP reply")
+            return self._timeout(target, i18n._("no SNMP reply"))
         if isinstance(indication, _auth_indications()):
             return AuthError(
                 target.label,
-                f"SNMP v3 authentication failed at {target.where}: {indication}; "
-                "check the user, protocols and keys of the SNMP profile",
+                i18n._(
+                    "SNMP v3 authentication failed at {where}: {indication}; check the user, "
+                    "protocols and keys of the SNMP profile",
+                    where=target.where,
+                    indication=indication,
+                ),
             )
         return ProtocolError(
-            target.label, f"SNMP error from {target.where}: {indication}; check the agent"
+            target.label,
+            i18n._(
+                "SNMP error from {where}: {indication}; check the agent",
+                where=target.where,
+                indication=indication,
+            ),
         )
 
     @staticmethod
@@ -328,11 +356,22 @@ class PysnmpBackend(WalkingBackend):
         if code in _AUTH_STATUS:
             return AuthError(
                 target.label,
-                f"SNMP agent at {target.where} refused access ({name}){where}; check the "
-                "profile's security level and the device's SNMP view",
+                i18n._(
+                    "SNMP agent at {where} refused access ({name}){where2}; check the profile's "
+                    "security level and the device's SNMP view",
+                    where=target.where,
+                    name=name,
+                    where2=where,
+                ),
             )
         return ProtocolError(
-            target.label, f"SNMP agent at {target.where} answered {name}{where}; check the OID"
+            target.label,
+            i18n._(
+                "SNMP agent at {where} answered {name}{where2}; check the OID",
+                where=target.where,
+                name=name,
+                where2=where,
+            ),
         )
 
     @staticmethod
@@ -378,8 +417,13 @@ class PysnmpBackend(WalkingBackend):
                     if current <= last:
                         raise ProtocolError(
                             target.label,
-                            f"SNMP agent at {target.where} returned {oid_text(current)} after "
-                            f"{oid_text(last)} (OIDs not increasing); the agent is broken",
+                            i18n._(
+                                "SNMP agent at {where} returned {current} after {last} (OIDs "
+                                "not increasing); the agent is broken",
+                                where=target.where,
+                                current=oid_text(current),
+                                last=oid_text(last),
+                            ),
                         )
                     out[oid_text(current)] = self._convert(target, value)
                     last = current
@@ -392,7 +436,9 @@ class PysnmpBackend(WalkingBackend):
         try:
             return convert(value)
         except ValueError as exc:
-            raise ProtocolError(target.label, f"{exc} from {target.where}") from exc
+            raise ProtocolError(
+                target.label, i18n._("{exc} from {where}", exc=exc, where=target.where)
+            ) from exc
 
 
 @cache

@@ -183,24 +183,41 @@ def _banner_failure(device: Device, where: str, timeout: float) -> TransportErro
     if device.jump:
         return NoBanner(
             device.name,
-            f"{where} (via bastion {device.jump[-1].name}) sent no SSH banner within "
-            f"{timeout:g} s; is it hung, or not SSH on that port?",
+            _(
+                "{where} (via bastion {name}) sent no SSH banner within {timeout:g} s; is it "
+                "hung, or not SSH on that port?",
+                where=where,
+                name=device.jump[-1].name,
+                timeout=timeout,
+            ),
         )
     first = peek_banner(device.host, device.port, timeout=min(2.0, timeout))
     if first is None:
-        return ConnectError(device.name, f"cannot connect to {where}; check reachability and port")
+        return ConnectError(
+            device.name, _("cannot connect to {where}; check reachability and port", where=where)
+        )
     if first == b"":
         return NoBanner(
             device.name,
-            f"{where} accepts TCP but sent no SSH banner within {timeout:g} s; is it hung?",
+            _(
+                "{where} accepts TCP but sent no SSH banner within {timeout:g} s; is it hung?",
+                where=where,
+                timeout=timeout,
+            ),
         )
     if not first.startswith(b"SSH-"):
         shown = first.split(b"\n", 1)[0].decode("ascii", "replace").strip()[:40]
         return ProtocolError(
             device.name,
-            f"{where} answers, but not with SSH (got {shown!r}); wrong port or service?",
+            _(
+                "{where} answers, but not with SSH (got {shown!r}); wrong port or service?",
+                where=where,
+                shown=shown,
+            ),
         )
-    return DeviceTimeout(device.name, f"{where} sent its SSH banner but the login timed out")
+    return DeviceTimeout(
+        device.name, _("{where} sent its SSH banner but the login timed out", where=where)
+    )
 
 
 # ---------------------------------------------------------------------------------- host keys
@@ -335,14 +352,18 @@ def fetch_host_key(device: Device, store: KnownHosts | None = None, timeout: flo
 def garbled(device: Device, where: str) -> ProtocolError:
     return ProtocolError(
         device.name,
-        f"garbled reply / prompt not found at {where}: line noise in the output; "
-        "check the line, the terminal settings or the platform",
+        _(
+            "garbled reply / prompt not found at {where}: line noise in the output; check the "
+            "line, the terminal settings or the platform",
+            where=where,
+        ),
     )
 
 
 def dropped(device: Device, where: str) -> ConnectError:
     return ConnectError(
-        device.name, f"connection dropped mid-command by {where}; the device closed the session"
+        device.name,
+        _("connection dropped mid-command by {where}; the device closed the session", where=where),
     )
 
 
@@ -419,16 +440,21 @@ def translate(
     if broken and conn is not None and _closed(conn):
         return dropped(device, where)
     if isinstance(exc, paramiko.SSHException):
-        return ProtocolError(name, f"SSH error with {where}: {text}")
+        return ProtocolError(name, _("SSH error with {where}: {text}", where=where, text=text))
     if isinstance(exc, ReadException | ValueError):
         if looks_garbled(transcript):
             return garbled(device, where)
-        return ProtocolError(name, f"unexpected reply from {where}: {text}")
+        return ProtocolError(
+            name, _("unexpected reply from {where}: {text}", where=where, text=text)
+        )
     if isinstance(exc, OSError):
         return ConnectError(
             name, _("cannot connect to {where}: {reason}", where=where, reason=exc.strerror or text)
         )
-    return ProtocolError(name, f"{type(exc).__name__} talking to {where}: {text}")
+    return ProtocolError(
+        name,
+        _("{name} talking to {where}: {text}", name=type(exc).__name__, where=where, text=text),
+    )
 
 
 class SshSession:
@@ -439,9 +465,15 @@ class SshSession:
         self.options = options or SshOptions()
         self.platform: Platform = get_platform(device.platform)
         if not self.platform.netmiko:
-            raise GovnetError(f"{device.name}: platform {device.platform} has no SSH driver")
+            raise GovnetError(
+                _(
+                    "{name}: platform {platform} has no SSH driver",
+                    name=device.name,
+                    platform=device.platform,
+                )
+            )
         if device.credentials is None:
-            raise GovnetError(f"{device.name}: no credentials in the inventory")
+            raise GovnetError(_("{name}: no credentials in the inventory", name=device.name))
         self._errors = re.compile(self.platform.errors, re.M) if self.platform.errors else None
         self._conn: Any = None
         self.host_key_check: HostKeyCheck | None = None
@@ -556,8 +588,12 @@ class SshSession:
             hop = self._bastion.last
             return ConnectError(
                 self.device.name,
-                f"bastion {hop.name} ({hop.host}:{hop.port}) dropped the connection; "
-                "check the bastion",
+                _(
+                    "bastion {name} ({host}:{port}) dropped the connection; check the bastion",
+                    name=hop.name,
+                    host=hop.host,
+                    port=hop.port,
+                ),
             )
         return None
 
@@ -569,13 +605,21 @@ class SshSession:
         device_type = f"{self.platform.netmiko}_telnet"
         if device_type not in CLASS_MAPPER:
             raise GovnetError(
-                f"{self.device.name}: platform {self.platform.name} has no Telnet driver"
+                _(
+                    "{name}: platform {name2} has no Telnet driver",
+                    name=self.device.name,
+                    name2=self.platform.name,
+                )
             )
         log.warning(
-            "%s: using Telnet (clear text, allow_insecure) at %s:%d; replace or enable SSH",
-            self.device.name,
-            self.device.host,
-            self.device.port,
+            "%s",
+            _(
+                "{device}: using Telnet (clear text, allow_insecure) at {host}:{port}; replace "
+                "or enable SSH",
+                device=self.device.name,
+                host=self.device.host,
+                port=self.device.port,
+            ),
         )
         for key in ("use_keys", "key_file", "pkey", "allow_agent", "banner_timeout"):
             params.pop(key, None)
@@ -585,7 +629,7 @@ class SshSession:
         except Exception as exc:
             err = translate(self.device, exc)
             if "login" in str(exc).lower() or "password" in str(exc).lower():
-                err = AuthError(self.device.name, "Telnet login failed; check the credentials")
+                err = AuthError(self.device.name, _("Telnet login failed; check the credentials"))
             raise err from exc
         return self
 
@@ -596,7 +640,11 @@ class SshSession:
             first = next(
                 (ln.strip() for ln in output.splitlines() if self._errors.search(ln)), output
             )
-            raise CommandError(self.device.name, f"rejected {command!r}: {first}", output)
+            raise CommandError(
+                self.device.name,
+                _("rejected {command!r}: {first}", command=command, first=first),
+                output,
+            )
         return output
 
     def _prompt(self) -> str | None:
@@ -657,7 +705,12 @@ class SshSession:
         command = self.platform.command(what)
         if command is None:
             raise GovnetError(
-                f"{self.device.name}: platform {self.platform.name} has no {what!r} command"
+                _(
+                    "{name}: platform {name2} has no {what!r} command",
+                    name=self.device.name,
+                    name2=self.platform.name,
+                    what=what,
+                )
             )
         return self.send(command)
 
@@ -704,7 +757,7 @@ class SshSession:
 
             if isinstance(exc, ConfigInvalidException):
                 raise CommandError(
-                    self.device.name, f"config rejected: {REDACTOR(str(exc))}"
+                    self.device.name, _("config rejected: {exc}", exc=REDACTOR(str(exc)))
                 ) from exc
             raise self._translate(exc) from exc
         finally:
@@ -719,7 +772,11 @@ class SshSession:
             return str(self._conn.save_config())
         except NotImplementedError as exc:
             raise GovnetError(
-                f"{self.device.name}: saving is not supported on {self.platform.name}"
+                _(
+                    "{name}: saving is not supported on {name2}",
+                    name=self.device.name,
+                    name2=self.platform.name,
+                )
             ) from exc
         except Exception as exc:
             raise self._translate(exc) from exc

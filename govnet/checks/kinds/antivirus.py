@@ -49,7 +49,9 @@ def load_policy(path: Path) -> dict[str, AvPolicy]:
             if rule.kind == "antivirus" and isinstance(rule.params, AntivirusParams):
                 out.setdefault(rule.params.test, rule.params.policy)
     if not out:
-        raise GovnetError(f"{path}: no rule of kind 'antivirus' (see playbooks/antivirus.yaml)")
+        raise GovnetError(
+            _("{path}: no rule of kind 'antivirus' (see playbooks/antivirus.yaml)", path=path)
+        )
     return out
 
 

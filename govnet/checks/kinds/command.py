@@ -41,7 +41,7 @@ _NUMERIC_OPS = ("lt", "le", "gt", "ge")
 
 def _scalar(value: Any) -> Any:
     if isinstance(value, bool) or not (value is None or isinstance(value, str | int | float)):
-        raise ValueError(f"expected a string or a number, got {value!r}")
+        raise ValueError(_("expected a string or a number, got {value!r}", value=value))
     return value
 
 
@@ -57,17 +57,21 @@ class Condition(Strict):
     def _check(self) -> Condition:
         if self.op == "absent":
             if self.value is not None:
-                raise ValueError("op 'absent' takes no value")
+                raise ValueError(_("op 'absent' takes no value"))
             return self
         if self.value is None:
-            raise ValueError(f"op {self.op!r} needs a value")
+            raise ValueError(_("op {op!r} needs a value", op=self.op))
         if self.op in _NUMERIC_OPS and _number(self.value) is None:
-            raise ValueError(f"op {self.op!r} needs a number, got {self.value!r}")
+            raise ValueError(
+                _("op {op!r} needs a number, got {value!r}", op=self.op, value=self.value)
+            )
         if self.op == "match":
             try:
                 _compile(str(self.value))
             except re.error as exc:
-                raise ValueError(f"bad regular expression {self.value!r}: {exc}") from None
+                raise ValueError(
+                    _("bad regular expression {value!r}: {exc}", value=self.value, exc=exc)
+                ) from None
         return self
 
     def describe(self) -> str:
@@ -104,13 +108,21 @@ class CommandParams(Strict):
     @model_validator(mode="after")
     def _check(self) -> CommandParams:
         if not self.command and not self.commands:
-            raise ValueError("give 'command' (a platform-table key or command line) or 'commands'")
+            raise ValueError(
+                _("give 'command' (a platform-table key or command line) or 'commands'")
+            )
         for platform in self.commands:
             if platform not in platforms():
                 known = ", ".join(sorted(platforms()))
-                raise ValueError(f"commands: unknown platform {platform!r} (known: {known})")
+                raise ValueError(
+                    _(
+                        "commands: unknown platform {platform!r} (known: {known})",
+                        platform=platform,
+                        known=known,
+                    )
+                )
         if not self.expect and not self.min_rows:
-            raise ValueError("give at least one 'expect' test or 'min_rows'")
+            raise ValueError(_("give at least one 'expect' test or 'min_rows'"))
         return self
 
 

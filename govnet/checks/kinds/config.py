@@ -53,7 +53,9 @@ def _regex(value: Any) -> re.Pattern[str]:
     if isinstance(value, re.Pattern):
         return value
     if not isinstance(value, str) or not value:
-        raise ValueError(f"expected a regular expression (non-empty string), got {value!r}")
+        raise ValueError(
+            _("expected a regular expression (non-empty string), got {value!r}", value=value)
+        )
     return compile_regex(check_regex(value))
 
 
@@ -77,18 +79,33 @@ class ValueTest(Strict):
     @model_validator(mode="after")
     def _check(self) -> ValueTest:
         if all(b is None for b in (self.gt, self.ge, self.lt, self.le, self.eq)):
-            raise ValueError("give at least one bound: gt, ge, lt, le or eq")
+            raise ValueError(_("give at least one bound: gt, ge, lt, le or eq"))
         if self.match.groups < len(self.weights):
             raise ValueError(
-                f"match has {self.match.groups} group(s) but {len(self.weights)} weight(s)"
+                _(
+                    "match has {groups} group(s) but {n_weights} weight(s)",
+                    groups=self.match.groups,
+                    n_weights=len(self.weights),
+                )
             )
         for platform, line in self.default.items():
             if platform not in platforms():
                 known = ", ".join(sorted(platforms()))
-                raise ValueError(f"default: unknown platform {platform!r} (known: {known})")
+                raise ValueError(
+                    _(
+                        "default: unknown platform {platform!r} (known: {known})",
+                        platform=platform,
+                        known=known,
+                    )
+                )
             if self.match.search(line) is None:
                 raise ValueError(
-                    f"default for {platform}: {line!r} does not match {self.match.pattern!r}"
+                    _(
+                        "default for {platform}: {line!r} does not match {pattern!r}",
+                        platform=platform,
+                        line=line,
+                        pattern=self.match.pattern,
+                    )
                 )
         return self
 
@@ -147,7 +164,7 @@ class _ClauseFields(Strict):
         if self.section is None:
             for key in ("quantifier", "when_absent", "where", "unless"):
                 if getattr(self, key):
-                    raise ValueError(f"{key!r} needs 'section'")
+                    raise ValueError(_("{key!r} needs 'section'", key=key))
 
 
 class Clause(_ClauseFields):
@@ -155,7 +172,7 @@ class Clause(_ClauseFields):
     def _check(self) -> Clause:
         self.check_section_keys()
         if not self.has_tests():
-            raise ValueError("a clause needs must_match, must_not_match or value")
+            raise ValueError(_("a clause needs must_match, must_not_match or value"))
         return self
 
 
@@ -166,9 +183,9 @@ class ConfigParams(_ClauseFields):
     def _check(self) -> ConfigParams:
         self.check_section_keys()
         if not self.has_tests() and not self.all_of:
-            raise ValueError("a config check needs must_match, must_not_match, value or all_of")
+            raise ValueError(_("a config check needs must_match, must_not_match, value or all_of"))
         if not self.has_tests() and (self.section is not None or self.if_match or self.if_no_match):
-            raise ValueError("'section', 'if_match' and 'if_no_match' need tests beside them")
+            raise ValueError(_("'section', 'if_match' and 'if_no_match' need tests beside them"))
         return self
 
     @cached_property

@@ -21,6 +21,7 @@ from govnet.checks.kinds.config import parsed
 from govnet.checks.registry import CheckResult, register
 from govnet.core.configtext import ParsedConfig
 from govnet.core.vocabulary import Evidence
+from govnet.i18n import _
 from govnet.inventory.model import Device
 from govnet.isolation.firewall import (
     FIREWALL_PLATFORMS,
@@ -77,10 +78,13 @@ def _default_deny(policy: FirewallPolicy) -> CheckResult:
     if problems:
         return CheckResult.failed("; ".join(problems), bad[:MAX_EVIDENCE])
     if policy.default_line is not None:
-        return CheckResult.passed("default action deny", [_ev(policy.default_line)])
+        return CheckResult.passed(_("default action deny"), [_ev(policy.default_line)])
     return CheckResult.passed(
-        f"no default permit and no catch-all permit among {len(policy.rules)} rule(s) "
-        "(unmatched traffic is dropped by default)"
+        _(
+            "no default permit and no catch-all permit among {n_rules} rule(s) (unmatched "
+            "traffic is dropped by default)",
+            n_rules=len(policy.rules),
+        )
     )
 
 
@@ -104,11 +108,18 @@ def _no_any_any(policy: FirewallPolicy) -> CheckResult:
     if names:
         more = f" (+{len(names) - 5} more)" if len(names) > 5 else ""
         return CheckResult.failed(
-            f"{len(names)} inter-zone any→any permit rule(s): {', '.join(names[:5])}{more}",
+            _(
+                "{n_names} inter-zone any→any permit rule(s): {names}{more}",
+                n_names=len(names),
+                names=", ".join(names[:5]),
+                more=more,
+            ),
             bad[:MAX_EVIDENCE],
         )
     permits = sum(1 for r in policy.rules if r.action == "permit" and not r.disabled)
-    return CheckResult.passed(f"none of {permits} permit rule(s) is any→any between zones")
+    return CheckResult.passed(
+        _("none of {permits} permit rule(s) is any→any between zones", permits=permits)
+    )
 
 
 def _deny_logging(policy: FirewallPolicy) -> CheckResult:
@@ -130,11 +141,15 @@ def _deny_logging(policy: FirewallPolicy) -> CheckResult:
         bad.append(_ev(policy.section, "no 'default policy logging': denied traffic unlogged"))
     if names:
         return CheckResult.failed(
-            f"deny without logging: {', '.join(names[:8])}"
-            + (f" (+{len(names) - 8} more)" if len(names) > 8 else ""),
+            _("deny without logging: {names}", names=", ".join(names[:8]))
+            + f" (+{len(names) - 8} more)"
+            if len(names) > 8
+            else "",
             bad[:MAX_EVIDENCE],
         )
-    return CheckResult.passed(f"{len(good)} deny rule(s), all logged", good[:MAX_EVIDENCE])
+    return CheckResult.passed(
+        _("{n_good} deny rule(s), all logged", n_good=len(good)), good[:MAX_EVIDENCE]
+    )
 
 
 def _policy_log_syslog(policy: FirewallPolicy, facts: DeviceFacts, device: Device) -> CheckResult:
@@ -160,7 +175,7 @@ def _policy_log_syslog(policy: FirewallPolicy, facts: DeviceFacts, device: Devic
     assert host is not None
     permits = sum(1 for r in policy.rules if r.action == "permit" and not r.disabled)
     return CheckResult.passed(
-        f"{permits} permit rule(s) log sessions; logs go to syslog",
+        _("{permits} permit rule(s) log sessions; logs go to syslog", permits=permits),
         [Evidence(cfg.texts[host[0]], cfg.numbers[host[0]])],
     )
 
@@ -191,13 +206,17 @@ class FirewallPolicyKind:
         if device.platform not in FIREWALL_PLATFORMS:
             known = ", ".join(sorted(FIREWALL_PLATFORMS))
             return CheckResult.errored(
-                f"{device.platform} is not a firewall platform this kind reads ({known})"
+                _(
+                    "{platform} is not a firewall platform this kind reads ({known})",
+                    platform=device.platform,
+                    known=known,
+                )
             )
         cfg = parsed(facts, device.platform)
         if cfg is None:
-            return CheckResult.errored("the running configuration was not collected")
+            return CheckResult.errored(_("the running configuration was not collected"))
         if not len(cfg):
-            return CheckResult.errored("the running configuration is empty")
+            return CheckResult.errored(_("the running configuration is empty"))
         policy = policy_of(facts, cfg, device.platform)
         if params.require == "default-deny":
             return _default_deny(policy)

@@ -77,7 +77,9 @@ class L2Params(Strict):
         for value in values:
             text = str(value).strip().lower().replace("-", ":")
             if not _PREFIX.match(text):
-                raise ValueError(f"bad MAC prefix {value!r} (expected like 00:1a:2b or 00-1a-2b)")
+                raise ValueError(
+                    _("bad MAC prefix {value!r} (expected like 00:1a:2b or 00-1a-2b)", value=value)
+                )
             out.append(text)
         return out
 

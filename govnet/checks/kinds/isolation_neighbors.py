@@ -24,6 +24,7 @@ from govnet.checks.fleet import FleetContext, fleet_of
 from govnet.checks.registry import CheckResult, register
 from govnet.collect.neighbors import DeviceNeighbors, neighbor_commands, neighbors_from_ssh
 from govnet.core.vocabulary import Evidence, Status
+from govnet.i18n import _
 from govnet.inventory.model import Device
 from govnet.inventory.terminals import TERMINAL
 from govnet.isolation.discovery import Discovery, analyse
@@ -75,32 +76,45 @@ class IsolationNeighborsKind:
     def evaluate(self, device: Device, facts: DeviceFacts, params: NeighborParams) -> CheckResult:
         ctx = fleet_of(facts)
         if ctx is None or ctx.inventory is None:
-            return CheckResult.errored(f"{NAME} needs the inventory (run it through an audit)")
+            return CheckResult.errored(
+                _("{name} needs the inventory (run it through an audit)", name=NAME)
+            )
         if ctx.source != "live":
             return CheckResult(
                 Status.SKIP, (), "not applicable: LLDP/CDP neighbours are read live, not from files"
             )
         result = ctx.data.get(NAME)
         if isinstance(result, str):
-            return CheckResult.errored(f"cannot compare the neighbours: {result}")
+            return CheckResult.errored(_("cannot compare the neighbours: {result}", result=result))
         if not isinstance(result, Discovery):
-            return CheckResult.errored("the LLDP/CDP neighbours were not collected for this audit")
+            return CheckResult.errored(
+                _("the LLDP/CDP neighbours were not collected for this audit")
+            )
         mine = result.read.get(device.name)
         if mine is None:
-            return CheckResult.errored("no neighbours were collected from this device")
+            return CheckResult.errored(_("no neighbours were collected from this device"))
         if mine.error is not None:
-            return CheckResult.errored(f"cannot read the LLDP/CDP neighbours: {mine.error}")
+            return CheckResult.errored(
+                _("cannot read the LLDP/CDP neighbours: {error}", error=mine.error)
+            )
         crossings = result.cross_zone_of(device.name)
         if not crossings:
             return CheckResult.passed(
-                f"{len(mine.neighbors)} neighbour(s); none in a zone isolated from {device.zone}"
+                _(
+                    "{n_neighbors} neighbour(s); none in a zone isolated from {zone}",
+                    n_neighbors=len(mine.neighbors),
+                    zone=device.zone,
+                )
             )
         evidence = [
             Evidence(c.describe(), None, "cable between isolated zones without a gap")
             for c in crossings
         ]
         return CheckResult.failed(
-            f"{len(crossings)} neighbour relation(s) across isolated zones without a gap: "
+            _(
+                "{n_crossings} neighbour relation(s) across isolated zones without a gap: ",
+                n_crossings=len(crossings),
+            )
             + "; ".join(c.describe() for c in crossings[:5]),
             evidence,
         )

@@ -30,6 +30,7 @@ from types import FrameType
 from typing import Any
 
 from govnet.durations import utcnow
+from govnet.i18n import _
 from govnet.inventory.model import Inventory
 from govnet.isolation.probe.token import ForgedToken, ProbeError, Token, TokenRejected, Verifier
 from govnet.store.db import Store
@@ -73,8 +74,10 @@ def listen_plan(
     }
     if not declared:
         raise ProbeError(
-            "the inventory declares no canary: add zones.<zone>.canaries "
-            "(address, port, dns_name) for the zones isolated networks must never reach"
+            _(
+                "the inventory declares no canary: add zones.<zone>.canaries (address, port, "
+                "dns_name) for the zones isolated networks must never reach"
+            )
         )
     here = dict(local) if local is not None else local_addresses()
     listing = ", ".join(sorted(declared))
@@ -83,25 +86,35 @@ def listen_plan(
         try:
             address = str(ipaddress.ip_address(text.strip()))
         except ValueError:
-            raise ProbeError(f"--listen {text!r}: not an IP address") from None
+            raise ProbeError(_("--listen {text!r}: not an IP address", text=text)) from None
         if address not in declared:
             raise ProbeError(
-                f"--listen {address}: not a canary declared in the inventory (declared: "
-                f"{listing}); a canary listens only where the inventory says"
+                _(
+                    "--listen {address}: not a canary declared in the inventory (declared: "
+                    "{listing}); a canary listens only where the inventory says",
+                    address=address,
+                    listing=listing,
+                )
             )
         if address not in here:
             raise ProbeError(
-                f"--listen {address}: not an address of this host; add it to an interface "
-                f"('ip addr add {address}/32 dev IFACE') or run the canary where it lives"
+                _(
+                    "--listen {address}: not an address of this host; add it to an interface "
+                    "('ip addr add {address}/32 dev IFACE') or run the canary where it lives",
+                    address=address,
+                )
             )
         wanted.append(address)
     if not listen:
         wanted = sorted(a for a in declared if a in here)
         if not wanted:
             raise ProbeError(
-                f"none of the inventory's canaries ({listing}) is an address of this host: "
-                "run the canary on the host that owns one (in the lab: "
-                "'ip netns exec <prefix>-ext govnet isolation canary')"
+                _(
+                    "none of the inventory's canaries ({listing}) is an address of this host: "
+                    "run the canary on the host that owns one (in the lab: 'ip netns exec "
+                    "<prefix>-ext govnet isolation canary')",
+                    listing=listing,
+                )
             )
     out = []
     for address in dict.fromkeys(wanted):
@@ -313,7 +326,15 @@ class _DnsResponder:
         try:
             self._sock.bind((address, port))
         except OSError as exc:
-            log.warning("canary: not answering DNS on %s:%s (%s)", address, port, exc)
+            log.warning(
+                "%s",
+                _(
+                    "canary: not answering DNS on {address}:{port} ({exc})",
+                    address=address,
+                    port=port,
+                    exc=exc,
+                ),
+            )
             self._sock.close()
             self._sock = None
             return

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from govnet.i18n import _
 from govnet.isolation.probe.token import ProbeError, ProbeProtocol
 
 # scapy logs "No route found" and similar as WARNING on import and use; govnet reports those
@@ -245,7 +246,13 @@ class Sniffer:
         try:
             self._sniffer.start()
         except (OSError, RuntimeError) as exc:
-            raise ProbeError(f"canary: cannot capture on {', '.join(self.ifaces)}: {exc}") from exc
+            raise ProbeError(
+                _(
+                    "canary: cannot capture on {ifaces}: {exc}",
+                    ifaces=", ".join(self.ifaces),
+                    exc=exc,
+                )
+            ) from exc
 
     def stop(self) -> None:
         if self._sniffer.running:

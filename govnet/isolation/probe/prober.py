@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from govnet import i18n
 from govnet.core.ids import new_run_id
 from govnet.durations import utcnow
 from govnet.inventory.model import Canary, Inventory
@@ -59,12 +60,21 @@ def plan_probes(
     """Every (canary, protocol) of the zones ``from_zone`` must be isolated from."""
     if from_zone not in inv.zones:
         known = ", ".join(sorted(inv.zones))
-        raise ProbeError(f"--from {from_zone!r}: no such zone in the inventory (known: {known})")
+        raise ProbeError(
+            i18n._(
+                "--from {from_zone!r}: no such zone in the inventory (known: {known})",
+                from_zone=from_zone,
+                known=known,
+            )
+        )
     forbidden = sorted(inv.zones[from_zone].isolated_from)
     if not forbidden:
         raise ProbeError(
-            f"zone {from_zone} is isolated from no zone (zones.{from_zone}.isolated_from is "
-            "empty): nothing to probe"
+            i18n._(
+                "zone {from_zone} is isolated from no zone (zones.{from_zone}.isolated_from is "
+                "empty): nothing to probe",
+                from_zone=from_zone,
+            )
         )
     targets: list[Target] = []
     untested: list[str] = []
@@ -76,8 +86,12 @@ def plan_probes(
             targets.extend(Target(from_zone, zone, canary, p) for p in protocols)
     if not targets:
         raise ProbeError(
-            f"none of the zones {from_zone} must be isolated from ({', '.join(forbidden)}) "
-            "declares a canary: add zones.<zone>.canaries to the inventory"
+            i18n._(
+                "none of the zones {from_zone} must be isolated from ({forbidden}) declares a "
+                "canary: add zones.<zone>.canaries to the inventory",
+                from_zone=from_zone,
+                forbidden=", ".join(forbidden),
+            )
         )
     return ProbePlan(from_zone, tuple(targets), tuple(untested))
 
@@ -96,9 +110,12 @@ def has_raw_privilege(status: Path = Path("/proc/self/status")) -> bool:
 def require_raw_privilege(what: str, check: Callable[[], bool] = has_raw_privilege) -> None:
     if not check():
         raise ProbeError(
-            f"{what} needs root or CAP_NET_RAW to send and capture raw packets: run it with "
-            "sudo, or grant the capability to the interpreter "
-            "('setcap cap_net_raw+ep \"$(readlink -f .venv/bin/python)\"')"
+            i18n._(
+                "{what} needs root or CAP_NET_RAW to send and capture raw packets: run it with "
+                "sudo, or grant the capability to the interpreter ('setcap cap_net_raw+ep "
+                '"$(readlink -f .venv/bin/python)"\')',
+                what=what,
+            )
         )
 
 

@@ -41,6 +41,7 @@ from hashlib import sha256
 from typing import Any, Protocol
 
 from govnet.errors import GovnetError
+from govnet.i18n import _
 from govnet.secrets import SecretRef
 
 VERSION = 1
@@ -158,8 +159,12 @@ class TokenCodec:
     def __init__(self, secret: bytes) -> None:
         if len(secret) < MIN_SECRET:
             raise ProbeError(
-                f"the probe secret is {len(secret)} bytes; use at least {MIN_SECRET} "
-                "(e.g. 'openssl rand -hex 32 > probe.secret')"
+                _(
+                    "the probe secret is {n_secret} bytes; use at least {min_secret} (e.g. "
+                    "'openssl rand -hex 32 > probe.secret')",
+                    n_secret=len(secret),
+                    min_secret=MIN_SECRET,
+                )
             )
         self._secret = secret
 
@@ -170,7 +175,7 @@ class TokenCodec:
             try:
                 ref = SecretRef.parse(ref)
             except ValueError as exc:
-                raise ProbeError(f"--secret: {exc}") from None
+                raise ProbeError(_("--secret: {exc}", exc=exc)) from None
         return cls(ref.resolve("probe secret").encode("utf-8"))
 
     @property
