@@ -128,7 +128,7 @@ def _prefilter_patterns(draw: st.DrawFn) -> re.Pattern[str]:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(config_text, _prefilter_patterns())
 def test_first_word_prefilter_agrees_with_a_full_scan(text: str, pattern: re.Pattern[str]) -> None:
-    from govnet.checks.configtext import _first_words
+    from govnet.core.configtext import _first_words
 
     cfg = parse_config(text)
     words = _first_words(pattern)
