@@ -122,9 +122,8 @@ if __name__ == "__main__" and "--update" in sys.argv:
 def test_first_word_prefilter_finds_what_a_full_scan_finds() -> None:
     """Every baseline pattern: lines pre-filtered by first word, then matched, are exactly the
     lines a regex search over the whole text finds (lab configs and generated ones)."""
-    from govnet.core.configtext import _first_words, parse_config
-
     from govnet.checks.kinds.config import ConfigParams
+    from govnet.core.configtext import _first_words, parse_config
 
     patterns = set()
     for book in _baseline():
