@@ -52,6 +52,8 @@ def check_invariants(cfg: ParsedConfig, raw: str) -> None:
         previous_number = line.number
         assert source[line.number - 1].strip() == line.text
         assert i < line.end <= n
+        # the one-pass reading (top-level ancestors) agrees with the full tree
+        assert cfg.top_of[i] == (i if line.parent < 0 else cfg.top_of[line.parent])
         if line.parent < 0:
             assert line.depth == 0 and i in cfg.top
         else:
