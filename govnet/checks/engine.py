@@ -13,12 +13,14 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from govnet.checks.facts import DeviceFacts
-from govnet.checks.model import Finding
+from govnet.checks.model import Finding, new_finding
 from govnet.checks.playbook import Playbook, Rule
-from govnet.checks.registry import CheckResult, get_kind
-from govnet.core.vocabulary import Status
+from govnet.checks.registry import CheckKind, CheckResult, get_kind
+from govnet.core.vocabulary import Severity, Status, Text
 from govnet.inventory.model import Device
 
 __all__ = ["DeviceFacts", "evaluate", "evaluate_device", "required_commands"]
@@ -124,28 +126,80 @@ def evaluate(
             gc.enable()
 
 
+# A rule's fields as a finding needs them, in Finding's order around the device's and the
+# result's: (id, control, severity, clause, title, remediation).
+_RuleFields = tuple[str, str, Severity, str, Text, Text]
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One rule for one kind of device (platform, role, zone, tags): a skip, or what to run."""
+
+    fields: _RuleFields
+    skip: CheckResult | None
+    rule: Rule
+    kind: CheckKind | None  # None when skipped
+    params: Any
+
+
+def _plan(device: Device, rules: Sequence[Rule], fields: Sequence[_RuleFields]) -> list[_Step]:
+    steps = []
+    for rule, these in zip(rules, fields, strict=True):
+        miss = rule.out_of_scope(device)
+        if miss is not None:
+            steps.append(_Step(these, _skip(*miss), rule, None, None))
+        else:
+            steps.append(_Step(these, None, rule, get_kind(rule.kind), rule.params))
+    return steps
+
+
 def _evaluate_all(
     devices: Iterable[Device],
     facts_by_device: Mapping[str, DeviceFacts],
     playbooks: Sequence[Playbook],
 ) -> list[Finding]:
     rules = _rules(playbooks)
+    fields = [(r.id, r.control, r.severity, r.clause, r.title, r.remediation) for r in rules]
     # Applicability depends on four device fields only: work it out once per combination,
     # so rules of other platforms are settled before any evaluation.
-    skips: dict[tuple[str, str, str, frozenset[str]], list[CheckResult | None]] = {}
+    plans: dict[tuple[str, str, str, frozenset[str]], list[_Step]] = {}
     findings: list[Finding] = []
+    add = findings.append
+    clock = time.perf_counter
     for device in devices:
         key = (device.platform, device.role, device.zone, device.tags)
-        why = skips.get(key)
-        if why is None:
-            misses = [rule.out_of_scope(device) for rule in rules]
-            why = skips[key] = [None if m is None else _skip(*m) for m in misses]
+        plan = plans.get(key)
+        if plan is None:
+            plan = plans[key] = _plan(device, rules, fields)
         facts = facts_by_device.get(device.name)
-        kept = set(facts.cache) if facts is not None else set()
-        findings.extend(
-            _evaluate(device, facts, rule, skip) for rule, skip in zip(rules, why, strict=True)
-        )
-        if facts is not None and len(facts.cache) > len(kept):
+        if facts is None or facts.error is not None:
+            findings.extend(_evaluate(device, facts, s.rule, s.skip) for s in plan)
+            continue
+        kept = set(facts.cache)
+        name, zone, site, unit, platform = (
+            device.name, device.zone, device.site, device.unit, device.platform
+        )  # fmt: skip
+        for step in plan:
+            rule_id, control, severity, clause, title, remediation = step.fields
+            result = step.skip
+            elapsed = 0.0
+            if result is None:
+                began = clock()
+                try:
+                    result = step.kind.evaluate(device, facts, step.params)  # type: ignore[union-attr]
+                except Exception as exc:  # a kind's bug or odd data: record it, keep auditing
+                    result = CheckResult.errored(
+                        f"check {step.rule.kind!r} failed: {type(exc).__name__}: {exc}"
+                    )
+                elapsed = clock() - began
+            add(
+                new_finding(
+                    name, zone, site, unit, rule_id, control, severity, result.status,
+                    result.evidence, result.message, clause, platform, title, remediation,
+                    result.out_of_scope, elapsed,
+                )
+            )  # fmt: skip
+        if len(facts.cache) > len(kept):
             # Parsed configs and tables served this device's rules; holding thousands of them
             # until the run ends costs memory and makes every garbage collection slower.
             # What the caller put in the cache (a fleet context, say) stays.
