@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import accumulate
@@ -474,6 +474,60 @@ class ParsedConfig:
         found = [i for i in self.hits(header) if top_of[i] == i]
         self._sections[id(header)] = (header, found)
         return found
+
+
+class PatternScan:
+    """Several patterns searched together: one pass over a configuration's lines fills
+    :meth:`ParsedConfig.hits` for all of them.
+
+    Each line's first word is looked up once (a word → patterns table, filled as words are
+    met) and only the patterns that can match a line with that first word (see
+    :func:`_first_words`) run on it. Patterns whose first word is not known are left to
+    :meth:`ParsedConfig.hits`. Build one per set of rules, reuse it for every configuration.
+    """
+
+    _MEMO_LIMIT = 4096  # distinct first words remembered (a bound against garbage input)
+
+    def __init__(self, patterns: Iterable[re.Pattern[str]]) -> None:
+        self.patterns: list[re.Pattern[str]] = []
+        self._words: list[tuple[tuple[str, bool], ...]] = []
+        for pattern in dict.fromkeys(patterns):
+            words = _first_words(pattern)
+            if words is not None:
+                self.patterns.append(pattern)
+                self._words.append(words)
+        self._match = [p.match for p in self.patterns]
+        self._memo: dict[str, tuple[int, ...]] = {}
+
+    def _fits(self, word: str) -> tuple[int, ...]:
+        """The patterns a line whose first word is ``word`` may match."""
+        return tuple(
+            k
+            for k, words in enumerate(self._words)
+            if any(word == w if exact else word.startswith(w) for w, exact in words)
+        )
+
+    def run(self, cfg: ParsedConfig) -> None:
+        if not self.patterns:
+            return
+        memo, match = self._memo, self._match
+        get = memo.get
+        found: list[list[int]] = [[] for _ in self.patterns]
+        for i, text in enumerate(cfg.texts):
+            word = text.partition(" ")[0]
+            slots = get(word)
+            if slots is None:
+                if len(memo) >= self._MEMO_LIMIT:
+                    memo.clear()
+                slots = memo[word] = self._fits(word)
+            for k in slots:
+                if match[k](text) is not None:
+                    found[k].append(i)
+        cache = cfg._hits
+        for pattern, lines in zip(self.patterns, found, strict=True):
+            entry = cache.get(id(pattern))
+            if entry is None or entry[0] is not pattern:
+                cache[id(pattern)] = (pattern, lines)
 
 
 def parse_config(raw: str) -> ParsedConfig:

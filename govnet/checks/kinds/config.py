@@ -25,6 +25,7 @@ Regexes match stripped lines, anchored per line (``re.MULTILINE``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Annotated, Any, Literal
@@ -33,7 +34,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from govnet.checks.facts import DeviceFacts
 from govnet.checks.registry import CheckResult, register
-from govnet.core.configtext import ParsedConfig, parse_config
+from govnet.core.configtext import ParsedConfig, PatternScan, parse_config
 from govnet.core.vocabulary import Evidence
 from govnet.inventory.model import Device
 from govnet.platforms import platforms
@@ -499,3 +500,32 @@ class ConfigKind:
     def required_commands(self, device: Device, params: ConfigParams) -> set[str]:
         command = platforms()[device.platform].command("running_config")
         return {command} if command else set()
+
+    def shared(self, params: Sequence[ConfigParams]) -> Callable[[Device, DeviceFacts], None]:
+        """For rules about to run on many devices: parse each device's configuration once
+        and search it for every pattern of these rules in one pass over its lines."""
+        scan = PatternScan(
+            pattern for p in params if isinstance(p, ConfigParams) for pattern in _patterns(p)
+        )
+
+        def warm(device: Device, facts: DeviceFacts) -> None:
+            cfg = parsed(facts, device.platform)
+            if cfg is not None:
+                scan.run(cfg)
+
+        return warm
+
+
+def _patterns(params: ConfigParams) -> Iterator[re.Pattern[str]]:
+    """Every regex the check searches configurations with."""
+    for c in params.clauses:
+        yield from c.if_match
+        yield from c.if_no_match
+        if c.section is not None:
+            yield c.section
+        yield from c.where
+        yield from c.unless
+        yield from c.must_match
+        yield from c.must_not_match
+        if c.value is not None:
+            yield c.value.match
