@@ -476,14 +476,38 @@ class ParsedConfig:
         return found
 
 
+_LITERAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_- ")
+
+
+def _literal_prefix(pattern: re.Pattern[str]) -> tuple[str, bool]:
+    """For a pattern with known first words: the text every line it matches starts with,
+    and whether the pattern is just that text and ``$`` (a line matches exactly when it is
+    that text). ``("", False)`` when the pattern starts with anything but a literal."""
+    body = pattern.pattern[1:]
+    i = 0
+    while i < len(body) and body[i] in _LITERAL:
+        i += 1
+    prefix, rest = body[:i], body[i:]
+    if rest[:1] and rest[0] in _QUANTIFIERS:  # its last character may be absent or repeated
+        return prefix[:-1], False
+    return prefix, rest == "$"
+
+
+# What to run on a line whose first word fits a pattern: (pattern number, literal prefix the
+# line must start with or "" when its first word already says so, exact: equal to the prefix)
+_Test = tuple[int, str, bool]
+
+
 class PatternScan:
     """Several patterns searched together: one pass over a configuration's lines fills
     :meth:`ParsedConfig.hits` for all of them.
 
-    Each line's first word is looked up once (a word → patterns table, filled as words are
-    met) and only the patterns that can match a line with that first word (see
-    :func:`_first_words`) run on it. Patterns whose first word is not known are left to
-    :meth:`ParsedConfig.hits`. Build one per set of rules, reuse it for every configuration.
+    Each line's first word is looked up once (a word → tests table, filled as words are met)
+    and only the patterns that can match a line with that first word (see
+    :func:`_first_words`) are tried on it, after a cheap test of their literal start (a
+    pattern that is only literal text is a string comparison). Patterns whose first word is
+    not known are left to :meth:`ParsedConfig.hits`. Build one per set of rules and reuse it
+    for every configuration.
     """
 
     _MEMO_LIMIT = 4096  # distinct first words remembered (a bound against garbage input)
@@ -496,16 +520,18 @@ class PatternScan:
             if words is not None:
                 self.patterns.append(pattern)
                 self._words.append(words)
+        self._prefixes = [_literal_prefix(p) for p in self.patterns]
         self._match = [p.match for p in self.patterns]
-        self._memo: dict[str, tuple[int, ...]] = {}
+        self._memo: dict[str, tuple[_Test, ...]] = {}
 
-    def _fits(self, word: str) -> tuple[int, ...]:
-        """The patterns a line whose first word is ``word`` may match."""
-        return tuple(
-            k
-            for k, words in enumerate(self._words)
-            if any(word == w if exact else word.startswith(w) for w, exact in words)
-        )
+    def _tests(self, word: str) -> tuple[_Test, ...]:
+        """What to try on a line whose first word is ``word``."""
+        out = []
+        for k, words in enumerate(self._words):
+            if any(word == w if exact else word.startswith(w) for w, exact in words):
+                prefix, exact = self._prefixes[k]
+                out.append((k, "" if word.startswith(prefix) and not exact else prefix, exact))
+        return tuple(out)
 
     def run(self, cfg: ParsedConfig) -> None:
         if not self.patterns:
@@ -515,13 +541,16 @@ class PatternScan:
         found: list[list[int]] = [[] for _ in self.patterns]
         for i, text in enumerate(cfg.texts):
             word = text.partition(" ")[0]
-            slots = get(word)
-            if slots is None:
+            tests = get(word)
+            if tests is None:
                 if len(memo) >= self._MEMO_LIMIT:
                     memo.clear()
-                slots = memo[word] = self._fits(word)
-            for k in slots:
-                if match[k](text) is not None:
+                tests = memo[word] = self._tests(word)
+            for k, prefix, exact in tests:
+                if exact:
+                    if text == prefix:
+                        found[k].append(i)
+                elif (not prefix or text.startswith(prefix)) and match[k](text) is not None:
                     found[k].append(i)
         cache = cfg._hits
         for pattern, lines in zip(self.patterns, found, strict=True):

@@ -25,9 +25,11 @@ Regexes match stripped lines, anchored per line (``re.MULTILINE``).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import repeat
+from operator import eq
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
@@ -181,19 +183,22 @@ class ConfigParams(_ClauseFields):
 # ---------------------------------------------------------------------------- evaluation
 
 
-@dataclass
 class _Outcome:
     """A clause's verdict: lines that support a pass, and lines that show a failure.
 
     Passing evidence beyond :data:`MAX_EVIDENCE` is only counted, never built: a switch with
-    400 described ports would otherwise make 400 objects for a finding that shows 20.
+    400 described ports would otherwise make 400 objects for a finding that shows 20. Once
+    the clause has failed, passing evidence is not built at all (only failures are shown).
     """
 
-    ok: bool = True
-    good: list[Evidence] = field(default_factory=list)
-    bad: list[Evidence] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    good_more: int = 0
+    __slots__ = ("bad", "good", "good_more", "ok", "problems")
+
+    def __init__(self, ok: bool = True, good: list[Evidence] | None = None) -> None:
+        self.ok = ok
+        self.good: list[Evidence] = [] if good is None else good
+        self.bad: list[Evidence] = []
+        self.problems: list[str] = []
+        self.good_more = 0
 
     def fail(self, problem: str, *evidence: Evidence) -> None:
         self.ok = False
@@ -201,6 +206,8 @@ class _Outcome:
         self.bad.extend(evidence)
 
     def has_room(self) -> bool:
+        if not self.ok:
+            return False
         if len(self.good) < MAX_EVIDENCE:
             return True
         self.good_more += 1
@@ -401,26 +408,28 @@ def _test_blocks(
     out = _Outcome()
     top_of = cfg.top_of
     for pattern in clause.must_match:
-        first_hit: dict[int, int] = {}
-        for index in cfg.hits(pattern):
-            block = top_of[index]
-            if block != index and block not in first_hit:
-                first_hit[block] = index
-        get = first_hit.get
-        found = [get(block, -1) for block in blocks]
+        # Block → its first line the pattern matches. Built from the last hit to the first so
+        # that the first wins; a block whose header itself matched maps to the header and is
+        # looked at again below.
+        hits = cfg.hits(pattern)
+        backwards = hits[::-1]
+        first_hit = dict(zip(map(top_of.__getitem__, backwards), backwards, strict=True))
+        found = list(map(first_hit.get, blocks, repeat(-1)))
+        if any(map(eq, blocks, found)):
+            found = [_first_below(cfg, hits, block) for block in blocks]
         if -1 not in found:  # every block complies: evidence for the first, a count after
-            room = max(MAX_EVIDENCE - len(out.good), 0)
-            out.good.extend(_line(cfg, index) for index in found[:room])
-            out.good_more += max(len(found) - room, 0)
+            if out.ok:
+                room = max(MAX_EVIDENCE - len(out.good), 0)
+                out.good.extend(_line(cfg, index) for index in found[:room])
+                out.good_more += max(len(found) - room, 0)
             continue
+        # Some block fails, so the clause does: only the failures will be shown.
         for block, index in zip(blocks, found, strict=True):
             if index < 0:
                 out.fail(
                     f"{_where(cfg, block)}no line matches {pattern.pattern!r}",
                     _missing(cfg, block, f"no line matches {pattern.pattern}"),
                 )
-            elif out.has_room():
-                out.good.append(_line(cfg, index))
     if clause.must_not_match:
         wanted = set(blocks)
         for pattern in clause.must_not_match:
@@ -445,6 +454,14 @@ def _test_blocks(
         for block in blocks:
             _judge_values(cfg, test, platform, by_block.get(block, []), block, out)
     return out
+
+
+def _first_below(cfg: ParsedConfig, hits: list[int], block: int) -> int:
+    """The first of ``hits`` among a top-level line's descendants, or -1."""
+    k = bisect_right(hits, block)
+    if k < len(hits) and cfg.top_of[hits[k]] == block:
+        return hits[k]
+    return -1
 
 
 def evaluate_config(cfg: ParsedConfig, params: ConfigParams, platform: str) -> CheckResult:
