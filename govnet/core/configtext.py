@@ -533,25 +533,90 @@ class PatternScan:
                 out.append((k, "" if word.startswith(prefix) and not exact else prefix, exact))
         return tuple(out)
 
+    def _new_tests(self, word: str) -> tuple[_Test, ...]:
+        memo = self._memo
+        if len(memo) >= self._MEMO_LIMIT:
+            memo.clear()
+        tests = memo[word] = self._tests(word)
+        return tests
+
     def run(self, cfg: ParsedConfig) -> None:
+        """Search an already parsed configuration."""
         if not self.patterns:
             return
-        memo, match = self._memo, self._match
-        get = memo.get
+        match, get = self._match, self._memo.get
         found: list[list[int]] = [[] for _ in self.patterns]
         for i, text in enumerate(cfg.texts):
             word = text.partition(" ")[0]
             tests = get(word)
             if tests is None:
-                if len(memo) >= self._MEMO_LIMIT:
-                    memo.clear()
-                tests = memo[word] = self._tests(word)
+                tests = self._new_tests(word)
             for k, prefix, exact in tests:
                 if exact:
                     if text == prefix:
                         found[k].append(i)
                 elif (not prefix or text.startswith(prefix)) and match[k](text) is not None:
                     found[k].append(i)
+        self._store(cfg, found)
+
+    def parse(self, raw: str) -> ParsedConfig:
+        """``parse_config(raw)`` searched as by :meth:`run`, in one pass over the lines.
+
+        The reading is :func:`parse_config`'s, line for line (a test holds them equal);
+        each kept line then goes through :meth:`run`'s tests at once.
+        """
+        texts: list[str] = []
+        numbers: list[int] = []
+        top_of: list[int] = []
+        floor = -1
+        top = -1
+        closing: str | None = None
+        match, get = self._match, self._memo.get
+        found: list[list[int]] = [[] for _ in self.patterns]
+        for number, raw_line in enumerate(raw.splitlines(), 1):
+            if closing is not None:
+                if closing in raw_line:
+                    closing = None
+                continue
+            stripped = raw_line.strip()
+            if not stripped:
+                continue
+            first = stripped[0]
+            if first == "#" or first == "!":
+                if raw_line[0] == first and len(stripped) == 1:
+                    floor = -1
+                continue
+            if raw_line[0] == first:
+                if stripped == "return" or stripped == "end":
+                    break
+                floor = 0
+                top = len(texts)
+            else:
+                indent = len(raw_line) - len(raw_line.lstrip())
+                if floor < 0 or indent <= floor:
+                    floor = indent
+                    top = len(texts)
+            index = len(texts)
+            texts.append(stripped)
+            numbers.append(number)
+            top_of.append(top)
+            word = stripped.partition(" ")[0]
+            tests = get(word)
+            if tests is None:
+                tests = self._new_tests(word)
+            for k, prefix, exact in tests:
+                if exact:
+                    if stripped == prefix:
+                        found[k].append(index)
+                elif (not prefix or stripped.startswith(prefix)) and match[k](stripped) is not None:
+                    found[k].append(index)
+            if (first == "b" or first == "h") and stripped.startswith(("banner", "header")):
+                closing = _opaque_text(stripped)
+        cfg = ParsedConfig(raw, texts, numbers, top_of)
+        self._store(cfg, found)
+        return cfg
+
+    def _store(self, cfg: ParsedConfig, found: list[list[int]]) -> None:
         cache = cfg._hits
         for pattern, lines in zip(self.patterns, found, strict=True):
             entry = cache.get(id(pattern))

@@ -222,7 +222,11 @@ class _Outcome:
         return len(self.good) + self.good_more if self.ok else len(self.bad)
 
 
-def parsed(facts: DeviceFacts, platform: str | None = None) -> ParsedConfig | None:
+def parsed(
+    facts: DeviceFacts,
+    platform: str | None = None,
+    parse: Callable[[str], ParsedConfig] = parse_config,
+) -> ParsedConfig | None:
     """The device's configuration, parsed once and cached on its facts.
 
     Taken from ``facts.config``, or else from the output of the platform's running-config
@@ -236,7 +240,7 @@ def parsed(facts: DeviceFacts, platform: str | None = None) -> ParsedConfig | No
             text = facts.outputs.get(command) if command else None
         if text is None:
             return None
-        cfg = facts.cache[_CACHE_KEY] = parse_config(text)
+        cfg = facts.cache[_CACHE_KEY] = parse(text)
     assert isinstance(cfg, ParsedConfig)
     return cfg
 
@@ -526,8 +530,9 @@ class ConfigKind:
         )
 
         def warm(device: Device, facts: DeviceFacts) -> None:
-            cfg = parsed(facts, device.platform)
-            if cfg is not None:
+            known = _CACHE_KEY in facts.cache
+            cfg = parsed(facts, device.platform, scan.parse)
+            if known and cfg is not None:  # parsed before (by another kind): search it now
                 scan.run(cfg)
 
         return warm
