@@ -51,6 +51,22 @@ class CheckResult:
         return cls(Status.ERROR, tuple(evidence), message)
 
 
+_set_status, _set_evidence, _set_message, _set_scope = (
+    CheckResult.__dict__[k].__set__ for k in ("status", "evidence", "message", "out_of_scope")
+)
+
+
+def new_result(status: Status, evidence: tuple[Evidence, ...], message: str) -> CheckResult:
+    """``CheckResult(status, evidence, message)`` without the frozen dataclass's per-field
+    ``object.__setattr__`` (kinds make one per device and rule)."""
+    result: CheckResult = object.__new__(CheckResult)
+    _set_status(result, status)
+    _set_evidence(result, evidence)
+    _set_message(result, message)
+    _set_scope(result, "")
+    return result
+
+
 class CheckKind(Protocol):
     """What the engine needs from a kind."""
 

@@ -35,9 +35,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from govnet.checks.facts import DeviceFacts
-from govnet.checks.registry import CheckResult, register
+from govnet.checks.registry import CheckResult, new_result, register
 from govnet.core.configtext import ParsedConfig, PatternScan, parse_config
-from govnet.core.vocabulary import Evidence
+from govnet.core.vocabulary import Evidence, Status
 from govnet.inventory.model import Device
 from govnet.platforms import platforms
 from govnet.validation import Listed, Strict, check_regex
@@ -245,8 +245,23 @@ def parsed(
     return cfg
 
 
+# Evidence(...) sets its fields through object.__setattr__ (it is frozen); a finding's
+# evidence lines are made by the thousand, so their slots are set directly.
+_new = object.__new__
+_set_text, _set_line, _set_note = (Evidence.__dict__[k].__set__ for k in ("text", "line", "note"))
+
+
+def _evidence(text: str, line: int | None, note: str) -> Evidence:
+    """``Evidence(text, line, note)``, equal to it, at half the cost."""
+    e: Evidence = _new(Evidence)
+    _set_text(e, text)
+    _set_line(e, line)
+    _set_note(e, note)
+    return e
+
+
 def _line(cfg: ParsedConfig, index: int, note: str = "") -> Evidence:
-    return Evidence(cfg.texts[index], cfg.numbers[index], note)
+    return _evidence(cfg.texts[index], cfg.numbers[index], note)
 
 
 def _where(cfg: ParsedConfig, header: int | None) -> str:
@@ -288,7 +303,7 @@ def _test_scope(
 
 def _missing(cfg: ParsedConfig, header: int | None, note: str) -> Evidence:
     if header is None:
-        return Evidence(note)
+        return _evidence(note, None, "")
     return _line(cfg, header, note)
 
 
@@ -356,7 +371,7 @@ def _judge_values(
 
 def _test_clause(cfg: ParsedConfig, clause: _ClauseFields, platform: str) -> _Outcome | None:
     """The clause's outcome, or None when its ``if_match`` condition does not hold."""
-    lo, hi = cfg.whole()
+    lo, hi = 0, len(cfg.texts)
     for pattern in clause.if_match:
         if not cfg.contains(pattern, lo, hi):
             return None
@@ -480,27 +495,29 @@ def evaluate_config(cfg: ParsedConfig, params: ConfigParams, platform: str) -> C
             continue
         if outcome.ok:
             if ok:
-                evidence.extend(outcome.evidence)
-                total += outcome.total
+                good = outcome.good
+                evidence.extend(good)
+                total += len(good) + outcome.good_more
         else:
             if ok:  # from now on, show only what is wrong
                 evidence.clear()
                 total = 0
             ok = False
-            evidence.extend(outcome.evidence)
-            total += outcome.total
+            bad = outcome.bad
+            evidence.extend(bad)
+            total += len(bad)
             problems.extend(outcome.problems)
     extra = total - MAX_EVIDENCE
-    shown = evidence[:MAX_EVIDENCE]
+    shown = tuple(evidence[:MAX_EVIDENCE])
     if ok:
         message = "compliant" + (f" ({extra} more lines not shown)" if extra > 0 else "")
-        return CheckResult.passed(message, shown)
+        return new_result(Status.PASS, shown, message)
     message = "; ".join(problems[:3])
     if len(problems) > 3:
         message += f"; and {len(problems) - 3} more"
     if extra > 0:
         message += f" ({extra} more lines of evidence not shown)"
-    return CheckResult.failed(message, shown)
+    return new_result(Status.FAIL, shown, message)
 
 
 @register("config")
@@ -511,7 +528,9 @@ class ConfigKind:
     params = ConfigParams
 
     def evaluate(self, device: Device, facts: DeviceFacts, params: ConfigParams) -> CheckResult:
-        cfg = parsed(facts, device.platform)
+        cfg = facts.cache.get(_CACHE_KEY)
+        if not isinstance(cfg, ParsedConfig):
+            cfg = parsed(facts, device.platform)
         if cfg is None:
             return CheckResult.errored("the running configuration was not collected")
         if not len(cfg):
