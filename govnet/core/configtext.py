@@ -205,9 +205,11 @@ _FIRST_WORDS: dict[int, tuple[re.Pattern[str], tuple[tuple[str, bool], ...] | No
 def _first_words(pattern: re.Pattern[str]) -> tuple[tuple[str, bool], ...] | None:
     """What a line's first word must be for ``pattern`` to match it: ``(word, exact)`` pairs
     (exact: the first word equals it; else starts with it), or None when the pattern does
-    not say (no ``^`` and literal start, case-insensitive, lookbehind, may span lines).
+    not say (no ``^`` and literal start, case-insensitive, lookbehind).
 
-    Lines are then pre-filtered by their first word before the regex runs on them."""
+    Lines are then pre-filtered by their first word before the regex runs on them. A pattern
+    that could match across lines (``[^ ]+``, ``\\s``) is no exception: a line is a hit when
+    the pattern matches that line alone, and a line it matches alone starts with the word."""
     entry = _FIRST_WORDS.get(id(pattern))
     if entry is not None and entry[0] is pattern:
         return entry[1]
@@ -225,7 +227,6 @@ def _analyse_first_words(pattern: re.Pattern[str]) -> tuple[tuple[str, bool], ..
         or pattern.flags & (re.IGNORECASE | re.VERBOSE)
         or "(?<" in text
         or _top_level_alternation(text)
-        or _may_span_lines(pattern)
     ):
         return None
     body = text[1:]
@@ -268,7 +269,6 @@ class ParsedConfig:
         self.top_of = tuple(top_of)  # each line's top-level ancestor (itself at top level)
         self._sections: dict[int, tuple[re.Pattern[str], list[int]]] = {}
         self._hits: dict[int, tuple[re.Pattern[str], list[int]]] = {}
-        self._line_of_start: dict[int, int] | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -365,19 +365,19 @@ class ParsedConfig:
         fast = _line_start_variant(pattern)
         if fast is None:
             return self._scan_slow(pattern)
-        # In "\n" + text the newline before line j sits at offset starts[j], so a match of
-        # "\n…" starts exactly there; one that runs past its line spanned lines (\s matches
-        # \n) and the rest is searched line by line.
-        line_of = self._line_of_start
-        if line_of is None:
-            line_of = self._line_of_start = dict(zip(self.starts, range(len(texts)), strict=True))
-        if not _may_span_lines(pattern):
-            return [line_of[m.start()] for m in fast.finditer(self._shifted)]
+        # In "\n" + text line j starts after the (j+1)-th newline, so a match of "\n…" starts
+        # on the newline before its line (counted from the previous match on); one that runs
+        # past its line spanned lines (\s matches \n) and the rest is searched line by line.
+        shifted = self._shifted
+        count = shifted.count
+        spans = _may_span_lines(pattern)
         out: list[int] = []
-        for m in fast.finditer(self._shifted):
+        index, counted = -1, 0
+        for m in fast.finditer(shifted):
             start, end = m.span()
-            index = line_of[start]
-            if end > start + 1 + len(texts[index]):
+            index += count("\n", counted, start + 1)
+            counted = start + 1
+            if spans and end > counted + len(texts[index]):
                 out.extend(i for i in range(index, len(texts)) if pattern.search(texts[i]))
                 return out
             out.append(index)
