@@ -582,21 +582,21 @@ class PatternScan:
             if not stripped:
                 continue
             first = stripped[0]
-            if first == "#" or first == "!":
+            if first in "#!":
                 if raw_line[0] == first and len(stripped) == 1:
                     floor = -1
                 continue
+            index = len(texts)
             if raw_line[0] == first:
                 if stripped == "return" or stripped == "end":
                     break
                 floor = 0
-                top = len(texts)
+                top = index
             else:
                 indent = len(raw_line) - len(raw_line.lstrip())
                 if floor < 0 or indent <= floor:
                     floor = indent
-                    top = len(texts)
-            index = len(texts)
+                    top = index
             texts.append(stripped)
             numbers.append(number)
             top_of.append(top)
@@ -610,7 +610,7 @@ class PatternScan:
                         found[k].append(index)
                 elif (not prefix or stripped.startswith(prefix)) and match[k](stripped) is not None:
                     found[k].append(index)
-            if (first == "b" or first == "h") and stripped.startswith(("banner", "header")):
+            if first in "bh" and stripped.startswith(("banner", "header")):
                 closing = _opaque_text(stripped)
         cfg = ParsedConfig(raw, texts, numbers, top_of)
         self._store(cfg, found)
@@ -650,7 +650,7 @@ def parse_config(raw: str) -> ParsedConfig:
         if not stripped:
             continue
         first = stripped[0]
-        if first == "#" or first == "!":
+        if first in "#!":
             if raw_line[0] == first and len(stripped) == 1:  # a separator at column 0
                 floor = -1
             continue
@@ -667,7 +667,7 @@ def parse_config(raw: str) -> ParsedConfig:
         texts.append(stripped)
         numbers.append(number)
         top_of.append(top)
-        if (first == "b" or first == "h") and stripped.startswith(("banner", "header")):
+        if first in "bh" and stripped.startswith(("banner", "header")):
             closing = _opaque_text(stripped)
     return ParsedConfig(raw, texts, numbers, top_of)
 
