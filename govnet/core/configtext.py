@@ -502,15 +502,17 @@ class PatternScan:
     """Several patterns searched together: one pass over a configuration's lines fills
     :meth:`ParsedConfig.hits` for all of them.
 
-    Each line's first word is looked up once (a word → tests table, filled as words are met)
-    and only the patterns that can match a line with that first word (see
-    :func:`_first_words`) are tried on it, after a cheap test of their literal start (a
-    pattern that is only literal text is a string comparison). Patterns whose first word is
-    not known are left to :meth:`ParsedConfig.hits`. Build one per set of rules and reuse it
-    for every configuration.
+    A line is tried only against the patterns that can match a line with its first word (see
+    :func:`_first_words`), each after a cheap test of its literal start (a pattern that is
+    only literal text is a string comparison). What a line matched is remembered by its
+    text: configurations of one fleet repeat most of their lines (``shutdown``, port names,
+    ``port link-type access``), so a line already seen costs one lookup. Patterns whose
+    first word is not known are left to :meth:`ParsedConfig.hits`. Build one per set of
+    rules and reuse it for every configuration.
     """
 
-    _MEMO_LIMIT = 4096  # distinct first words remembered (a bound against garbage input)
+    _WORD_LIMIT = 4096  # distinct first words remembered
+    _LINE_LIMIT = 65536  # distinct lines remembered (then forgotten all at once)
 
     def __init__(self, patterns: Iterable[re.Pattern[str]]) -> None:
         self.patterns: list[re.Pattern[str]] = []
@@ -522,7 +524,8 @@ class PatternScan:
                 self._words.append(words)
         self._prefixes = [_literal_prefix(p) for p in self.patterns]
         self._match = [p.match for p in self.patterns]
-        self._memo: dict[str, tuple[_Test, ...]] = {}
+        self._by_word: dict[str, tuple[_Test, ...]] = {}
+        self._by_line: dict[str, tuple[int, ...]] = {}
 
     def _tests(self, word: str) -> tuple[_Test, ...]:
         """What to try on a line whose first word is ``word``."""
@@ -533,30 +536,37 @@ class PatternScan:
                 out.append((k, "" if word.startswith(prefix) and not exact else prefix, exact))
         return tuple(out)
 
-    def _new_tests(self, word: str) -> tuple[_Test, ...]:
-        memo = self._memo
-        if len(memo) >= self._MEMO_LIMIT:
-            memo.clear()
-        tests = memo[word] = self._tests(word)
-        return tests
+    def _matches(self, text: str) -> tuple[int, ...]:
+        """The patterns (by number) that match the line ``text``, remembered."""
+        word = text.partition(" ")[0]
+        tests = self._by_word.get(word)
+        if tests is None:
+            if len(self._by_word) >= self._WORD_LIMIT:
+                self._by_word.clear()
+            tests = self._by_word[word] = self._tests(word)
+        match = self._match
+        hits = tuple(
+            k
+            for k, prefix, exact in tests
+            if (text == prefix if exact else text.startswith(prefix) and match[k](text))
+        )
+        if len(self._by_line) >= self._LINE_LIMIT:
+            self._by_line.clear()
+        self._by_line[text] = hits
+        return hits
 
     def run(self, cfg: ParsedConfig) -> None:
         """Search an already parsed configuration."""
         if not self.patterns:
             return
-        match, get = self._match, self._memo.get
+        get, matches = self._by_line.get, self._matches
         found: list[list[int]] = [[] for _ in self.patterns]
         for i, text in enumerate(cfg.texts):
-            word = text.partition(" ")[0]
-            tests = get(word)
-            if tests is None:
-                tests = self._new_tests(word)
-            for k, prefix, exact in tests:
-                if exact:
-                    if text == prefix:
-                        found[k].append(i)
-                elif (not prefix or text.startswith(prefix)) and match[k](text) is not None:
-                    found[k].append(i)
+            hits = get(text)
+            if hits is None:
+                hits = matches(text)
+            for k in hits:
+                found[k].append(i)
         self._store(cfg, found)
 
     def parse(self, raw: str) -> ParsedConfig:
@@ -571,7 +581,7 @@ class PatternScan:
         floor = -1
         top = -1
         closing: str | None = None
-        match, get = self._match, self._memo.get
+        get, matches = self._by_line.get, self._matches
         found: list[list[int]] = [[] for _ in self.patterns]
         for number, raw_line in enumerate(raw.splitlines(), 1):
             if closing is not None:
@@ -600,16 +610,11 @@ class PatternScan:
             texts.append(stripped)
             numbers.append(number)
             top_of.append(top)
-            word = stripped.partition(" ")[0]
-            tests = get(word)
-            if tests is None:
-                tests = self._new_tests(word)
-            for k, prefix, exact in tests:
-                if exact:
-                    if stripped == prefix:
-                        found[k].append(index)
-                elif (not prefix or stripped.startswith(prefix)) and match[k](stripped) is not None:
-                    found[k].append(index)
+            hits = get(stripped)
+            if hits is None:
+                hits = matches(stripped)
+            for k in hits:
+                found[k].append(index)
             if first in "bh" and stripped.startswith(("banner", "header")):
                 closing = _opaque_text(stripped)
         cfg = ParsedConfig(raw, texts, numbers, top_of)
