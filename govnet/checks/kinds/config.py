@@ -278,6 +278,8 @@ def _test_scope(
     out: _Outcome,
 ) -> bool:
     """Test one scope, adding to ``out``; True when the scope complies."""
+    if header is None and lo == 0 and hi == len(cfg.texts):
+        return _test_whole(cfg, clause, platform, out)
     ok = True
     for pattern in clause.must_match:
         hit = cfg.first(pattern, lo, hi)
@@ -298,6 +300,36 @@ def _test_scope(
             )
     if clause.value is not None:
         ok = _test_value(cfg, clause.value, platform, lo, hi, header, out) and ok
+    return ok
+
+
+def _test_whole(cfg: ParsedConfig, clause: _ClauseFields, platform: str, out: _Outcome) -> bool:
+    """:func:`_test_scope` on the whole configuration: every hit is in scope."""
+    ok = True
+    texts = cfg.texts
+    for pattern in clause.must_match:
+        hits = cfg.hits(pattern)
+        if not hits or pattern.search(texts[hits[0]]) is None:
+            ok = False
+            out.fail(
+                f"no line matches {pattern.pattern!r}",
+                _evidence(f"no line matches {pattern.pattern}", None, ""),
+            )
+        elif out.has_room():
+            out.good.append(_line(cfg, hits[0]))
+    for pattern in clause.must_not_match:
+        for index in cfg.hits(pattern):
+            if pattern.search(texts[index]) is not None:
+                ok = False
+                out.fail(
+                    f"{texts[index]!r} matches {pattern.pattern!r}",
+                    _line(cfg, index, f"must not match {pattern.pattern}"),
+                )
+    test = clause.value
+    if test is not None:
+        search = test.match.search
+        found = [(i, m) for i in cfg.hits(test.match) if (m := search(texts[i])) is not None]
+        ok = _judge_values(cfg, test, platform, found, None, out) and ok
     return ok
 
 
