@@ -565,7 +565,7 @@ class ConfigKind:
             cfg = parsed(facts, device.platform)
         if cfg is None:
             return CheckResult.errored("the running configuration was not collected")
-        if not len(cfg):
+        if not cfg.texts:
             return CheckResult.errored("the running configuration is empty")
         return evaluate_config(cfg, params, device.platform)
 
