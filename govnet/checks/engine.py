@@ -15,12 +15,12 @@ import gc
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from govnet.checks.facts import DeviceFacts
 from govnet.checks.model import Finding, new_finding
 from govnet.checks.playbook import Playbook, Rule
-from govnet.checks.registry import CheckKind, CheckResult, get_kind
+from govnet.checks.registry import CheckResult, get_kind
 from govnet.core.vocabulary import Severity, Status, Text
 from govnet.inventory.model import Device
 
@@ -127,20 +127,20 @@ def evaluate(
             gc.enable()
 
 
-# A rule's fields as a finding needs them, in Finding's order around the device's and the
-# result's: (id, control, severity, clause, title, remediation).
-_RuleFields = tuple[str, str, Severity, str, Text, Text]
+class _Step(NamedTuple):
+    """One rule for one kind of device (platform, role, zone, tags): a skip, or what to run,
+    with the rule's fields a finding takes. A tuple: the engine unpacks it once per device."""
 
-
-@dataclass(frozen=True, slots=True)
-class _Step:
-    """One rule for one kind of device (platform, role, zone, tags): a skip, or what to run."""
-
-    fields: _RuleFields
+    evaluate: Callable[[Device, DeviceFacts, Any], CheckResult] | None  # None: skipped
+    params: Any
     skip: CheckResult | None
     rule: Rule
-    kind: CheckKind | None  # None when skipped
-    params: Any
+    rule_id: str
+    control: str
+    severity: Severity
+    clause: str
+    title: Text
+    remediation: Text
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,15 +149,17 @@ class _Plan:
     warm: list[Callable[[Device, DeviceFacts], None]]  # kinds' shared work, before the steps
 
 
-def _plan(device: Device, rules: Sequence[Rule], fields: Sequence[_RuleFields]) -> _Plan:
+def _plan(device: Device, rules: Sequence[Rule]) -> _Plan:
     steps = []
     by_kind: dict[str, list[Any]] = {}
-    for rule, these in zip(rules, fields, strict=True):
+    for rule in rules:
+        fields = (rule, rule.id, rule.control, rule.severity, rule.clause, rule.title)
         miss = rule.out_of_scope(device)
         if miss is not None:
-            steps.append(_Step(these, _skip(*miss), rule, None, None))
+            steps.append(_Step(None, None, _skip(*miss), *fields, rule.remediation))
         else:
-            steps.append(_Step(these, None, rule, get_kind(rule.kind), rule.params))
+            kind = get_kind(rule.kind)
+            steps.append(_Step(kind.evaluate, rule.params, None, *fields, rule.remediation))
             by_kind.setdefault(rule.kind, []).append(rule.params)
     warm = []
     for name, params in by_kind.items():
@@ -176,7 +178,6 @@ def _evaluate_all(
     playbooks: Sequence[Playbook],
 ) -> list[Finding]:
     rules = _rules(playbooks)
-    fields = [(r.id, r.control, r.severity, r.clause, r.title, r.remediation) for r in rules]
     # Applicability depends on four device fields only: work it out once per combination,
     # so rules of other platforms are settled before any evaluation.
     plans: dict[tuple[str, str, str, frozenset[str]], _Plan] = {}
@@ -187,7 +188,7 @@ def _evaluate_all(
         key = (device.platform, device.role, device.zone, device.tags)
         plan = plans.get(key)
         if plan is None:
-            plan = plans[key] = _plan(device, rules, fields)
+            plan = plans[key] = _plan(device, rules)
         facts = facts_by_device.get(device.name)
         if facts is None or facts.error is not None:
             findings.extend(_evaluate(device, facts, s.rule, s.skip) for s in plan.steps)
@@ -205,20 +206,37 @@ def _evaluate_all(
         name, zone, site, unit, platform = (
             device.name, device.zone, device.site, device.unit, device.platform
         )  # fmt: skip
-        for step in plan.steps:
-            rule_id, control, severity, clause, title, remediation = step.fields
-            result = step.skip
-            elapsed = 0.0
-            if result is None:
-                began = clock()
-                try:
-                    result = step.kind.evaluate(device, facts, step.params)  # type: ignore[union-attr]
-                except Exception as exc:  # a kind's bug or odd data: record it, keep auditing
-                    result = CheckResult.errored(
-                        f"check {step.rule.kind!r} failed: {type(exc).__name__}: {exc}"
+        for (
+            evaluate,
+            params,
+            result,
+            rule,
+            rule_id,
+            control,
+            severity,
+            clause,
+            title,
+            remediation,
+        ) in plan.steps:
+            if evaluate is None:  # skipped: the result was settled with the plan
+                assert result is not None
+                add(
+                    new_finding(
+                        name, zone, site, unit, rule_id, control, severity, result.status, (),
+                        result.message, clause, platform, title, remediation,
+                        result.out_of_scope, 0.0,
                     )
-                elapsed = clock() - began + shared
-                shared = 0.0
+                )  # fmt: skip
+                continue
+            began = clock()
+            try:
+                result = evaluate(device, facts, params)
+            except Exception as exc:  # a kind's bug or odd data: record it, keep auditing
+                result = CheckResult.errored(
+                    f"check {rule.kind!r} failed: {type(exc).__name__}: {exc}"
+                )
+            elapsed = clock() - began + shared
+            shared = 0.0
             add(
                 new_finding(
                     name, zone, site, unit, rule_id, control, severity, result.status,
