@@ -81,6 +81,11 @@ def main() -> None:
     parser.add_argument("--ports", type=int, default=48)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--distinct",
+        action="store_true",
+        help="give every config its own port descriptions (no two devices share those lines)",
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     playbooks = load_playbooks(ROOT / "playbooks" / "mlps2-baseline.yaml")
@@ -95,7 +100,10 @@ def main() -> None:
             Device(name=name, host="127.0.0.1", platform=platform, role="access",
                    zone="internal", site="city")
         )  # fmt: skip
-        configs.append((name, rng.choice(variants[platform])))
+        text = rng.choice(variants[platform])
+        if args.distinct:  # lines a fleet does not repeat: the per-line memo cannot help
+            text = text.replace(" description office-", f" description {name}-office-")
+        configs.append((name, text))
     lines = sum(text.count("\n") for _, text in configs)
 
     times, cpus = [], []
