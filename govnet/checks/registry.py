@@ -9,6 +9,11 @@ hold besides ``kind``), ``evaluate`` and ``required_commands``. Register one wit
         def evaluate(self, device, facts, params): ...
         def required_commands(self, device, params): ...
 
+A kind may also offer ``shared(params_list) -> Callable[[device, facts], None]``: the
+offline engine calls it once per class of devices with the params of the kind's rules that
+apply, and the function it returns once per device before those rules (work they share, such
+as one search of the configuration for all their patterns). It must not change any verdict.
+
 Kinds live in :mod:`govnet.checks.kinds`, one module each; every module of that package is
 imported on the first lookup, so a new kind (``isolation``, ``antivirus``) is added by dropping
 its module there.
