@@ -149,6 +149,13 @@ class _Plan:
     warm: list[Callable[[Device, DeviceFacts], None]]  # kinds' shared work, before the steps
 
 
+def _raiser(exc: Exception) -> Callable[[Device, DeviceFacts, Any], CheckResult]:
+    def evaluate(device: Device, facts: DeviceFacts, params: Any) -> CheckResult:
+        raise exc
+
+    return evaluate
+
+
 def _plan(device: Device, rules: Sequence[Rule]) -> _Plan:
     steps = []
     by_kind: dict[str, list[Any]] = {}
@@ -158,9 +165,14 @@ def _plan(device: Device, rules: Sequence[Rule]) -> _Plan:
         if miss is not None:
             steps.append(_Step(None, None, _skip(*miss), *fields, rule.remediation))
         else:
-            kind = get_kind(rule.kind)
-            steps.append(_Step(kind.evaluate, rule.params, None, *fields, rule.remediation))
-            by_kind.setdefault(rule.kind, []).append(rule.params)
+            evaluate: Callable[[Device, DeviceFacts, Any], CheckResult]
+            try:
+                evaluate = get_kind(rule.kind).evaluate
+            except KeyError as exc:  # not from a loaded playbook: an error finding, as before
+                evaluate = _raiser(exc)
+            else:
+                by_kind.setdefault(rule.kind, []).append(rule.params)
+            steps.append(_Step(evaluate, rule.params, None, *fields, rule.remediation))
     warm = []
     for name, params in by_kind.items():
         # A kind may offer ``shared(params)``: the work its rules share on one device (a
