@@ -12,13 +12,13 @@ per config (the one-core figure). Prints figures; asserts nothing.
 ``--distinct`` gives every config its own port descriptions: the engine remembers what each
 line text matched, and a fleet's configs repeat most lines, so this is the worse case.
 
-Figures (this 2-core machine shared with 7 other jobs, load 7-10; 3,000 configs, best of 3,
-interleaved with the engine before #16 item 4's second round, commit eaeeef4, in the same
-minutes; process CPU seconds):
+Figures (this 2-core machine shared with 7 other jobs, load 1-10; 3,000 configs, best of 3,
+seven rounds interleaved with the engine before #16 item 4's second round, commit eaeeef4;
+process CPU seconds):
 
-    before           1,337-1,743 configs/s CPU
-    now              3,005-3,358 configs/s CPU   (1.7-2.4x fewer CPU-s per round)
-    now, --distinct  2,291-2,728 configs/s CPU
+    before           1,337-1,775 configs/s CPU
+    now              2,609-4,045 configs/s CPU   (median 3,251; 1.7-2.5x per round, median 2.0)
+    now, --distinct  2,207-2,885 configs/s CPU
 
 In one process, alternating old and new engine on the same 600 configs ten times: median
 CPU-s ratio 1.76-1.89, instructions per config (callgrind) 4.86 M before, 2.53 M after the
