@@ -10,15 +10,18 @@ stops the others.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from govnet.checks.facts import DeviceFacts
-from govnet.checks.model import Finding
+from govnet.checks.model import Finding, new_finding
 from govnet.checks.playbook import Playbook, Rule
 from govnet.checks.registry import CheckResult, get_kind
-from govnet.core.vocabulary import Status
+from govnet.core.vocabulary import Severity, Status, Text
 from govnet.i18n import _
 from govnet.inventory.model import Device
 
@@ -128,6 +131,63 @@ def evaluate(
             gc.enable()
 
 
+class _Step(NamedTuple):
+    """One rule for one kind of device (platform, role, zone, tags): a skip, or what to run,
+    with the rule's fields a finding takes. A tuple: the engine unpacks it once per device."""
+
+    evaluate: Callable[[Device, DeviceFacts, Any], CheckResult] | None  # None: skipped
+    params: Any
+    skip: CheckResult | None
+    rule: Rule
+    rule_id: str
+    control: str
+    severity: Severity
+    clause: str
+    title: Text
+    remediation: Text
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    steps: list[_Step]
+    warm: list[Callable[[Device, DeviceFacts], None]]  # kinds' shared work, before the steps
+
+
+def _raiser(exc: Exception) -> Callable[[Device, DeviceFacts, Any], CheckResult]:
+    def evaluate(device: Device, facts: DeviceFacts, params: Any) -> CheckResult:
+        raise exc
+
+    return evaluate
+
+
+def _plan(device: Device, rules: Sequence[Rule]) -> _Plan:
+    steps = []
+    by_kind: dict[str, list[Any]] = {}
+    for rule in rules:
+        fields = (rule, rule.id, rule.control, rule.severity, rule.clause, rule.title)
+        miss = rule.out_of_scope(device)
+        if miss is not None:
+            steps.append(_Step(None, None, _skip(*miss), *fields, rule.remediation))
+        else:
+            evaluate: Callable[[Device, DeviceFacts, Any], CheckResult]
+            try:
+                evaluate = get_kind(rule.kind).evaluate
+            except KeyError as exc:  # not from a loaded playbook: an error finding, as before
+                evaluate = _raiser(exc)
+            else:
+                by_kind.setdefault(rule.kind, []).append(rule.params)
+            steps.append(_Step(evaluate, rule.params, None, *fields, rule.remediation))
+    warm = []
+    for name, params in by_kind.items():
+        # A kind may offer ``shared(params)``: the work its rules share on one device (a
+        # parse, one search for all their patterns), run once per device before them.
+        shared = getattr(get_kind(name), "shared", None)
+        if shared is not None:
+            with contextlib.suppress(Exception):  # as below: the rules report for themselves
+                warm.append(shared(params))
+    return _Plan(steps, warm)
+
+
 def _evaluate_all(
     devices: Iterable[Device],
     facts_by_device: Mapping[str, DeviceFacts],
@@ -136,20 +196,72 @@ def _evaluate_all(
     rules = _rules(playbooks)
     # Applicability depends on four device fields only: work it out once per combination,
     # so rules of other platforms are settled before any evaluation.
-    skips: dict[tuple[str, str, str, frozenset[str]], list[CheckResult | None]] = {}
+    plans: dict[tuple[str, str, str, frozenset[str]], _Plan] = {}
     findings: list[Finding] = []
+    add = findings.append
+    clock = time.perf_counter
     for device in devices:
         key = (device.platform, device.role, device.zone, device.tags)
-        why = skips.get(key)
-        if why is None:
-            misses = [rule.out_of_scope(device) for rule in rules]
-            why = skips[key] = [None if m is None else _skip(*m) for m in misses]
+        plan = plans.get(key)
+        if plan is None:
+            plan = plans[key] = _plan(device, rules)
         facts = facts_by_device.get(device.name)
-        kept = set(facts.cache) if facts is not None else set()
-        findings.extend(
-            _evaluate(device, facts, rule, skip) for rule, skip in zip(rules, why, strict=True)
-        )
-        if facts is not None and len(facts.cache) > len(kept):
+        if facts is None or facts.error is not None:
+            findings.extend(_evaluate(device, facts, s.rule, s.skip) for s in plan.steps)
+            continue
+        kept = set(facts.cache)
+        # Work shared by a kind's rules (a parse, one search for all their patterns) is
+        # counted in the time of the first rule that runs, as it was before it was shared.
+        began = clock()
+        for warm in plan.warm:
+            # Only a head start: if it fails, each rule meets the problem itself and reports
+            # it as its own error finding.
+            with contextlib.suppress(Exception):
+                warm(device, facts)
+        shared = clock() - began
+        name, zone, site, unit, platform = (
+            device.name, device.zone, device.site, device.unit, device.platform
+        )  # fmt: skip
+        for (
+            evaluate,
+            params,
+            result,
+            rule,
+            rule_id,
+            control,
+            severity,
+            clause,
+            title,
+            remediation,
+        ) in plan.steps:
+            if evaluate is None:  # skipped: the result was settled with the plan
+                assert result is not None
+                add(
+                    new_finding(
+                        name, zone, site, unit, rule_id, control, severity, result.status, (),
+                        result.message, clause, platform, title, remediation,
+                        result.out_of_scope, 0.0,
+                    )
+                )  # fmt: skip
+                continue
+            began = clock()
+            try:
+                result = evaluate(device, facts, params)
+            except Exception as exc:  # a kind's bug or odd data: record it, keep auditing
+                result = CheckResult.errored(
+                    _("check {kind!r} failed: {error}: {exc}", kind=rule.kind,
+                      error=type(exc).__name__, exc=exc)
+                )  # fmt: skip
+            elapsed = clock() - began + shared
+            shared = 0.0
+            add(
+                new_finding(
+                    name, zone, site, unit, rule_id, control, severity, result.status,
+                    result.evidence, result.message, clause, platform, title, remediation,
+                    result.out_of_scope, elapsed,
+                )
+            )  # fmt: skip
+        if len(facts.cache) > len(kept):
             # Parsed configs and tables served this device's rules; holding thousands of them
             # until the run ends costs memory and makes every garbage collection slower.
             # What the caller put in the cache (a fleet context, say) stays.

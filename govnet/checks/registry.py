@@ -9,6 +9,11 @@ hold besides ``kind``), ``evaluate`` and ``required_commands``. Register one wit
         def evaluate(self, device, facts, params): ...
         def required_commands(self, device, params): ...
 
+A kind may also offer ``shared(params_list) -> Callable[[device, facts], None]``: the
+offline engine calls it once per class of devices with the params of the kind's rules that
+apply, and the function it returns once per device before those rules (work they share, such
+as one search of the configuration for all their patterns). It must not change any verdict.
+
 Kinds live in :mod:`govnet.checks.kinds`, one module each; every module of that package is
 imported on the first lookup, so a new kind (``isolation``, ``antivirus``) is added by dropping
 its module there.
@@ -50,6 +55,22 @@ class CheckResult:
     @classmethod
     def errored(cls, message: str, evidence: Sequence[Evidence] = ()) -> CheckResult:
         return cls(Status.ERROR, tuple(evidence), message)
+
+
+_set_status, _set_evidence, _set_message, _set_scope = (
+    CheckResult.__dict__[k].__set__ for k in ("status", "evidence", "message", "out_of_scope")
+)
+
+
+def new_result(status: Status, evidence: tuple[Evidence, ...], message: str) -> CheckResult:
+    """``CheckResult(status, evidence, message)`` without the frozen dataclass's per-field
+    ``object.__setattr__`` (kinds make one per device and rule)."""
+    result: CheckResult = object.__new__(CheckResult)
+    _set_status(result, status)
+    _set_evidence(result, evidence)
+    _set_message(result, message)
+    _set_scope(result, "")
+    return result
 
 
 class CheckKind(Protocol):

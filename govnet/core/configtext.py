@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import accumulate
 
 COMMENT_CHARS = "#!"
 FOOTERS = frozenset({"return", "end"})
@@ -204,9 +205,11 @@ _FIRST_WORDS: dict[int, tuple[re.Pattern[str], tuple[tuple[str, bool], ...] | No
 def _first_words(pattern: re.Pattern[str]) -> tuple[tuple[str, bool], ...] | None:
     """What a line's first word must be for ``pattern`` to match it: ``(word, exact)`` pairs
     (exact: the first word equals it; else starts with it), or None when the pattern does
-    not say (no ``^`` and literal start, case-insensitive, lookbehind, may span lines).
+    not say (no ``^`` and literal start, case-insensitive, lookbehind).
 
-    Lines are then pre-filtered by their first word before the regex runs on them."""
+    Lines are then pre-filtered by their first word before the regex runs on them. A pattern
+    that could match across lines (``[^ ]+``, ``\\s``) is no exception: a line is a hit when
+    the pattern matches that line alone, and a line it matches alone starts with the word."""
     entry = _FIRST_WORDS.get(id(pattern))
     if entry is not None and entry[0] is pattern:
         return entry[1]
@@ -224,7 +227,6 @@ def _analyse_first_words(pattern: re.Pattern[str]) -> tuple[tuple[str, bool], ..
         or pattern.flags & (re.IGNORECASE | re.VERBOSE)
         or "(?<" in text
         or _top_level_alternation(text)
-        or _may_span_lines(pattern)
     ):
         return None
     body = text[1:]
@@ -250,36 +252,65 @@ def _analyse_first_words(pattern: re.Pattern[str]) -> tuple[tuple[str, bool], ..
 
 
 class ParsedConfig:
-    """One configuration: per-line arrays, the joined text, and where each line starts in it."""
+    """One configuration: per-line arrays, the joined text, and where each line starts in it.
 
-    def __init__(
-        self,
-        texts: list[str],
-        numbers: list[int],
-        depths: list[int],
-        parents: list[int],
-        ends: list[int],
-        starts: list[int],
-        top_of: list[int],
-    ) -> None:
+    Built eagerly: each line's stripped text, line number and top-level ancestor, and the
+    top-level lines. Everything else (depth, parent and extent of each line, the joined text,
+    line offsets, the first-word index) is derived on first use: the checks of an offline
+    audit need only the eager part, and most configurations are read once.
+    """
+
+    def __init__(self, raw: str, texts: list[str], numbers: list[int], top_of: list[int]) -> None:
         # Tuples of str/int are untracked by the garbage collector once it has seen them:
         # parsed configs held in memory then cost no time in collections.
+        self._raw = raw
         self.texts = tuple(texts)
         self.numbers = tuple(numbers)
-        self.depths = tuple(depths)
-        self.parents = tuple(parents)
-        self.ends = tuple(ends)
-        self.starts = tuple(starts)
         self.top_of = tuple(top_of)  # each line's top-level ancestor (itself at top level)
-        self.text = "\n".join(texts)
-        self._shifted = "\n" + self.text  # for ^-anchored patterns searched as \n…
-        self.top = tuple(i for i, p in enumerate(parents) if p < 0)
         self._sections: dict[int, tuple[re.Pattern[str], list[int]]] = {}
         self._hits: dict[int, tuple[re.Pattern[str], list[int]]] = {}
-        self._line_of_start: dict[int, int] | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
+
+    @cached_property
+    def top(self) -> tuple[int, ...]:
+        """The top-level lines, ascending."""
+        return tuple(i for i, t in enumerate(self.top_of) if i == t)
+
+    @cached_property
+    def _tree(self) -> _Tree:
+        tree = _parse_tree(self._raw)
+        assert tree.texts == list(self.texts)  # one reading of the text, two passes
+        return tree
+
+    @cached_property
+    def depths(self) -> tuple[int, ...]:
+        return tuple(self._tree.depths)
+
+    @cached_property
+    def parents(self) -> tuple[int, ...]:
+        return tuple(self._tree.parents)
+
+    @cached_property
+    def ends(self) -> tuple[int, ...]:
+        """Each line's index one past its last descendant."""
+        return tuple(self._tree.ends)
+
+    @cached_property
+    def text(self) -> str:
+        """Every stripped line joined by ``\\n``."""
+        return "\n".join(self.texts)
+
+    @cached_property
+    def _shifted(self) -> str:
+        return "\n" + self.text  # for ^-anchored patterns searched as \n…
+
+    @cached_property
+    def starts(self) -> tuple[int, ...]:
+        """Where each line starts in :attr:`text`."""
+        texts = self.texts
+        return tuple(accumulate([len(t) + 1 for t in texts[:-1]], initial=0)) if texts else ()
 
     @cached_property
     def lines(self) -> list[ConfigLine]:
@@ -292,9 +323,16 @@ class ParsedConfig:
         ]
 
     # ------------------------------------------------------------------ ranges
+    @cached_property
+    def _top_ends(self) -> dict[int, int]:
+        # A top-level line's descendants are every line up to the next top-level line.
+        top = self.top
+        return dict(zip(top, (*top[1:], len(self.texts)), strict=True))
+
     def body(self, index: int) -> tuple[int, int]:
         """The line index range ``[lo, hi)`` of a line's descendants."""
-        return index + 1, self.ends[index]
+        end = self._top_ends.get(index)
+        return index + 1, self.ends[index] if end is None else end
 
     def whole(self) -> tuple[int, int]:
         return 0, len(self.texts)
@@ -327,19 +365,19 @@ class ParsedConfig:
         fast = _line_start_variant(pattern)
         if fast is None:
             return self._scan_slow(pattern)
-        # In "\n" + text the newline before line j sits at offset starts[j], so a match of
-        # "\n…" starts exactly there; one that runs past its line spanned lines (\s matches
-        # \n) and the rest is searched line by line.
-        line_of = self._line_of_start
-        if line_of is None:
-            line_of = self._line_of_start = dict(zip(self.starts, range(len(texts)), strict=True))
-        if not _may_span_lines(pattern):
-            return [line_of[m.start()] for m in fast.finditer(self._shifted)]
+        # In "\n" + text line j starts after the (j+1)-th newline, so a match of "\n…" starts
+        # on the newline before its line (counted from the previous match on); one that runs
+        # past its line spanned lines (\s matches \n) and the rest is searched line by line.
+        shifted = self._shifted
+        count = shifted.count
+        spans = _may_span_lines(pattern)
         out: list[int] = []
-        for m in fast.finditer(self._shifted):
+        index, counted = -1, 0
+        for m in fast.finditer(shifted):
             start, end = m.span()
-            index = line_of[start]
-            if end > start + 1 + len(texts[index]):
+            index += count("\n", counted, start + 1)
+            counted = start + 1
+            if spans and end > counted + len(texts[index]):
                 out.extend(i for i in range(index, len(texts)) if pattern.search(texts[i]))
                 return out
             out.append(index)
@@ -349,8 +387,9 @@ class ParsedConfig:
     def _words(self) -> dict[str, list[int]]:
         """First word of each line → the indices of its lines, ascending."""
         index: dict[str, list[int]] = {}
-        for i, word in enumerate([t.split(" ", 1)[0] for t in self.texts]):
-            found = index.get(word)
+        get = index.get
+        for i, word in enumerate([t.partition(" ")[0] for t in self.texts]):
+            found = get(word)
             if found is None:
                 index[word] = [i]
             else:
@@ -431,28 +470,229 @@ class ParsedConfig:
         entry = self._sections.get(id(header))
         if entry is not None and entry[0] is header:
             return entry[1]
-        parents = self.parents
-        found = [i for i in self.hits(header) if parents[i] < 0]
+        top_of = self.top_of
+        found = [i for i in self.hits(header) if top_of[i] == i]
         self._sections[id(header)] = (header, found)
         return found
 
 
+_LITERAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_- ")
+
+
+def _literal_prefix(pattern: re.Pattern[str]) -> tuple[str, bool]:
+    """For a pattern with known first words: the text every line it matches starts with,
+    and whether the pattern is just that text and ``$`` (a line matches exactly when it is
+    that text). ``("", False)`` when the pattern starts with anything but a literal."""
+    body = pattern.pattern[1:]
+    i = 0
+    while i < len(body) and body[i] in _LITERAL:
+        i += 1
+    prefix, rest = body[:i], body[i:]
+    if rest[:1] and rest[0] in _QUANTIFIERS:  # its last character may be absent or repeated
+        return prefix[:-1], False
+    return prefix, rest == "$"
+
+
+# What to run on a line whose first word fits a pattern: (pattern number, literal prefix the
+# line must start with or "" when its first word already says so, exact: equal to the prefix)
+_Test = tuple[int, str, bool]
+
+
+class PatternScan:
+    """Several patterns searched together: one pass over a configuration's lines fills
+    :meth:`ParsedConfig.hits` for all of them.
+
+    A line is tried only against the patterns that can match a line with its first word (see
+    :func:`_first_words`), each after a cheap test of its literal start (a pattern that is
+    only literal text is a string comparison). What a line matched is remembered by its
+    text: configurations of one fleet repeat most of their lines (``shutdown``, port names,
+    ``port link-type access``), so a line already seen costs one lookup. Patterns whose
+    first word is not known are left to :meth:`ParsedConfig.hits`. Build one per set of
+    rules and reuse it for every configuration.
+    """
+
+    _WORD_LIMIT = 4096  # distinct first words remembered
+    _LINE_LIMIT = 65536  # distinct lines remembered (then forgotten all at once)
+
+    def __init__(self, patterns: Iterable[re.Pattern[str]]) -> None:
+        self.patterns: list[re.Pattern[str]] = []
+        self._words: list[tuple[tuple[str, bool], ...]] = []
+        for pattern in dict.fromkeys(patterns):
+            words = _first_words(pattern)
+            if words is not None:
+                self.patterns.append(pattern)
+                self._words.append(words)
+        self._prefixes = [_literal_prefix(p) for p in self.patterns]
+        self._match = [p.match for p in self.patterns]
+        self._by_word: dict[str, tuple[_Test, ...]] = {}
+        self._by_line: dict[str, tuple[int, ...]] = {}
+
+    def _tests(self, word: str) -> tuple[_Test, ...]:
+        """What to try on a line whose first word is ``word``."""
+        out = []
+        for k, words in enumerate(self._words):
+            if any(word == w if exact else word.startswith(w) for w, exact in words):
+                prefix, exact = self._prefixes[k]
+                out.append((k, "" if word.startswith(prefix) and not exact else prefix, exact))
+        return tuple(out)
+
+    def _matches(self, text: str) -> tuple[int, ...]:
+        """The patterns (by number) that match the line ``text``, remembered."""
+        word = text.partition(" ")[0]
+        tests = self._by_word.get(word)
+        if tests is None:
+            if len(self._by_word) >= self._WORD_LIMIT:
+                self._by_word.clear()
+            tests = self._by_word[word] = self._tests(word)
+        match = self._match
+        hits = tuple(
+            k
+            for k, prefix, exact in tests
+            if (text == prefix if exact else text.startswith(prefix) and match[k](text))
+        )
+        if len(self._by_line) >= self._LINE_LIMIT:
+            self._by_line.clear()
+        self._by_line[text] = hits
+        return hits
+
+    def run(self, cfg: ParsedConfig) -> None:
+        """Search an already parsed configuration."""
+        if not self.patterns:
+            return
+        get, matches = self._by_line.get, self._matches
+        found: list[list[int]] = [[] for _ in self.patterns]
+        for i, text in enumerate(cfg.texts):
+            hits = get(text)
+            if hits is None:
+                hits = matches(text)
+            for k in hits:
+                found[k].append(i)
+        self._store(cfg, found)
+
+    def parse(self, raw: str) -> ParsedConfig:
+        """``parse_config(raw)`` searched as by :meth:`run`, in one pass over the lines.
+
+        The reading is :func:`parse_config`'s, line for line (a test holds them equal);
+        each kept line then goes through :meth:`run`'s tests at once.
+        """
+        texts: list[str] = []
+        numbers: list[int] = []
+        top_of: list[int] = []
+        floor = -1
+        top = -1
+        closing: str | None = None
+        get, matches = self._by_line.get, self._matches
+        found: list[list[int]] = [[] for _ in self.patterns]
+        for number, raw_line in enumerate(raw.splitlines(), 1):
+            if closing is not None:
+                if closing in raw_line:
+                    closing = None
+                continue
+            stripped = raw_line.strip()
+            if not stripped:
+                continue
+            first = stripped[0]
+            if first in "#!":
+                if raw_line[0] == first and len(stripped) == 1:
+                    floor = -1
+                continue
+            index = len(texts)
+            if raw_line[0] == first:
+                if stripped == "return" or stripped == "end":
+                    break
+                floor = 0
+                top = index
+            else:
+                indent = len(raw_line) - len(raw_line.lstrip())
+                if floor < 0 or indent <= floor:
+                    floor = indent
+                    top = index
+            texts.append(stripped)
+            numbers.append(number)
+            top_of.append(top)
+            hits = get(stripped)
+            if hits is None:
+                hits = matches(stripped)
+            for k in hits:
+                found[k].append(index)
+            if first in "bh" and stripped.startswith(("banner", "header")):
+                closing = _opaque_text(stripped)
+        cfg = ParsedConfig(raw, texts, numbers, top_of)
+        self._store(cfg, found)
+        return cfg
+
+    def _store(self, cfg: ParsedConfig, found: list[list[int]]) -> None:
+        cache = cfg._hits
+        for pattern, lines in zip(self.patterns, found, strict=True):
+            entry = cache.get(id(pattern))
+            if entry is None or entry[0] is not pattern:
+                cache[id(pattern)] = (pattern, lines)
+
+
 def parse_config(raw: str) -> ParsedConfig:
-    """Read configuration text; never raises."""
+    """Read configuration text; never raises.
+
+    One pass keeps what checks need (stripped text, line number, top-level ancestor); the
+    full tree (depths, parents, extents) is read from the same text by :func:`_parse_tree`
+    when something asks for it. Both follow the rules in the module docstring.
+
+    A line is top-level exactly when no line kept since the last separator is indented less
+    (the open block's outermost line is the least indented open line), so the pass tracks
+    one indentation (``floor``) instead of a stack.
+    """
     texts: list[str] = []
     numbers: list[int] = []
-    depths: list[int] = []
-    parents: list[int] = []
-    ends: list[int] = []
-    starts: list[int] = []
     top_of: list[int] = []
+    floor = -1  # indentation of the open top-level line; -1: none since the last separator
+    top = -1
+    closing: str | None = None  # inside banner/header text: its closing delimiter
+    for number, raw_line in enumerate(raw.splitlines(), 1):
+        if closing is not None:
+            if closing in raw_line:
+                closing = None
+            continue
+        stripped = raw_line.strip()
+        if not stripped:
+            continue
+        first = stripped[0]
+        if first in "#!":
+            if raw_line[0] == first and len(stripped) == 1:  # a separator at column 0
+                floor = -1
+            continue
+        if raw_line[0] == first:  # column 0
+            if stripped == "return" or stripped == "end":
+                break
+            floor = 0
+            top = len(texts)
+        else:
+            indent = len(raw_line) - len(raw_line.lstrip())
+            if floor < 0 or indent <= floor:
+                floor = indent
+                top = len(texts)
+        texts.append(stripped)
+        numbers.append(number)
+        top_of.append(top)
+        if first in "bh" and stripped.startswith(("banner", "header")):
+            closing = _opaque_text(stripped)
+    return ParsedConfig(raw, texts, numbers, top_of)
+
+
+@dataclass
+class _Tree:
+    texts: list[str] = field(default_factory=list)
+    depths: list[int] = field(default_factory=list)
+    parents: list[int] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+
+
+def _parse_tree(raw: str) -> _Tree:
+    """The full tree: each line's depth, parent and extent (a stack of open lines)."""
+    tree = _Tree()
+    texts, depths, parents, ends = tree.texts, tree.depths, tree.parents, tree.ends
     stack_indent: list[int] = []  # indentation of the open lines, outermost first
     stack_index: list[int] = []
     closing: str | None = None  # inside banner/header text: its closing delimiter
-    offset = 0
-    number = 0
     for raw_line in raw.splitlines():
-        number += 1
         if closing is not None:
             if closing in raw_line:
                 closing = None
@@ -470,24 +710,16 @@ def parse_config(raw: str) -> ParsedConfig:
                 stack_indent.clear()
                 stack_index.clear()
             continue
-        if indent == 0 and (stripped == "return" or stripped == "end"):
+        if indent == 0 and stripped in FOOTERS:
             break
         index = len(texts)
         while stack_indent and stack_indent[-1] >= indent:
             stack_indent.pop()
             ends[stack_index.pop()] = index
         texts.append(stripped)
-        numbers.append(number)
         depths.append(len(stack_index))
-        if stack_index:
-            parents.append(stack_index[-1])
-            top_of.append(stack_index[0])
-        else:
-            parents.append(-1)
-            top_of.append(index)
+        parents.append(stack_index[-1] if stack_index else -1)
         ends.append(index + 1)
-        starts.append(offset)
-        offset += len(stripped) + 1
         stack_indent.append(indent)
         stack_index.append(index)
         if (first == "b" or first == "h") and stripped.startswith(("banner", "header")):
@@ -495,14 +727,16 @@ def parse_config(raw: str) -> ParsedConfig:
     n = len(texts)
     for open_index in stack_index:
         ends[open_index] = n
-    return ParsedConfig(texts, numbers, depths, parents, ends, starts, top_of)
+    return tree
 
 
 def _opaque_text(line: str) -> str | None:
     """The closing delimiter if ``line`` opens multi-line banner text, else None."""
-    m = _BANNER_RE.match(line) or _HEADER_RE.match(line)
+    m = _BANNER_RE.match(line)
     if m is None:
-        return None
+        m = _HEADER_RE.match(line)
+        if m is None:
+            return None
     delimiter = m.group(1)
     rest = line[m.end() :]
     return None if delimiter in rest else delimiter

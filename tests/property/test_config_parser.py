@@ -52,6 +52,8 @@ def check_invariants(cfg: ParsedConfig, raw: str) -> None:
         previous_number = line.number
         assert source[line.number - 1].strip() == line.text
         assert i < line.end <= n
+        # the one-pass reading (top-level ancestors) agrees with the full tree
+        assert cfg.top_of[i] == (i if line.parent < 0 else cfg.top_of[line.parent])
         if line.parent < 0:
             assert line.depth == 0 and i in cfg.top
         else:
@@ -111,6 +113,8 @@ def test_every_baseline_rule_gives_a_verdict_on_any_text(text: str, platform: st
 # must find exactly what a regex search over the whole text finds, for any pattern shape.
 _HEADS = ["shutdown", "description", "interface", "idle-timeout", "undo", "x", "a-b", "ab"]
 _TAILS = ["", "$", " ", " ?", "?", "x", "\\d", " \\S+", "( |$)", "\\b", ".*", "+", "{2}", "-"]
+# tails that could run into the next line when searched over the whole text
+_TAILS += ["\\s+\\S", " [^ ]+", " [^ ]+(?:$| (?!x\\b))", "\\s*$", "[^x]*y"]
 
 
 @st.composite
@@ -135,3 +139,33 @@ def test_first_word_prefilter_agrees_with_a_full_scan(text: str, pattern: re.Pat
     if words is not None and len(cfg):
         assert cfg._scan_words(pattern, words) == cfg._scan_slow(pattern)
     assert [i for i, _ in cfg.search(pattern, *cfg.whole())] == naive(cfg, pattern, *cfg.whole())
+
+
+# A PatternScan searches a configuration for many patterns in one pass over its lines, while
+# parsing it or after: each pattern's hits must be exactly the lines it matches, and the
+# parse it does on the way must be parse_config's.
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(any_text, config_text),
+    line_ends,
+    st.lists(_prefilter_patterns(), min_size=1, max_size=6),
+)
+def test_a_pattern_scan_finds_what_a_line_by_line_search_finds(
+    text: str, end: str, patterns: list[re.Pattern[str]]
+) -> None:
+    from govnet.core.configtext import PatternScan
+
+    raw = text.replace("\n", end)
+    patterns = [*patterns, *PATTERNS]  # and forms without a known first word (left to hits)
+    scan = PatternScan(patterns)
+    plain, scanned, searched = parse_config(raw), scan.parse(raw), parse_config(raw)
+    scan.run(searched)
+    assert (scanned.texts, scanned.numbers, scanned.top_of) == (
+        plain.texts,
+        plain.numbers,
+        plain.top_of,
+    )
+    for pattern in patterns:
+        want = naive(plain, pattern, *plain.whole())
+        assert scanned.hits(pattern) == want, pattern.pattern
+        assert searched.hits(pattern) == want, pattern.pattern

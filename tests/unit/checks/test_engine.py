@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -247,3 +248,13 @@ def test_derived_data_is_released_and_caller_entries_kept() -> None:
     [finding] = evaluate([make_device("huawei", "hw")], {"hw": facts}, book(rule("r")))
     assert finding.status is Status.PASS
     assert facts.cache == {"fleet": marker}  # the parsed config is gone, the caller's entry stays
+
+
+def test_an_unknown_kind_is_an_error_finding_and_the_others_still_run() -> None:
+    # Rules built in code (not from a loaded playbook) may name a kind nobody registered.
+    odd = dataclasses.replace(rule("odd"), kind="no-such-kind")
+    book = Playbook("p", "p.yaml", [odd, rule("ok")])
+    device = make_device("huawei", "sw1")
+    found = evaluate([device], {"sw1": DeviceFacts("sw1", config="sysname x\n")}, [book])
+    assert [f.status for f in found] == [Status.ERROR, Status.PASS]
+    assert found[0].message.startswith("check 'no-such-kind' failed: KeyError: ")
