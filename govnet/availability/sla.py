@@ -415,16 +415,23 @@ def build_report(
         windows = windows_for(inventory.maintenance, kind, name, unit, chain, start, end)
         t = tally(by_target.get((kind, name), []), start, end, windows)
         rows.append(Row(kind, name, en, zh, unit or "", site, zone, t))
-        for level, key in (("unit", unit), ("site", site), ("zone", zone)):
-            if key:
-                g = group(level, key)
-                g.tally.add(t)
-                g.members += 1
-    parts: dict[tuple[str, str], list[Tally]] = {}
+    # A member never polled in the period could not be counted: the 通报 lists it apart and it
+    # is not held against its unit, site or zone — unless no member of that group was polled
+    # (then the group itself has no data for the period, and says so).
+    observed = {(r.level, r.name) for r in rows if by_target.get((r.level, r.name))}
+    counted: dict[tuple[str, str], list[Row]] = {}
     for row in rows:
-        for level, name in (("unit", row.unit), ("site", row.site), ("zone", row.zone)):
-            if name:
-                parts.setdefault((level, name), []).append(row.tally)
+        for level, key in (("unit", row.unit), ("site", row.site), ("zone", row.zone)):
+            if key:
+                counted.setdefault((level, key), []).append(row)
+    parts: dict[tuple[str, str], list[Tally]] = {}
+    for where, members_ in counted.items():
+        seen = [r for r in members_ if (r.level, r.name) in observed] or members_
+        g = group(*where)
+        for r in seen:
+            g.tally.add(r.tally)
+            g.members += 1
+            parts.setdefault(where, []).append(r.tally)
     for where, g in groups.items():
         g.wall = wall_tally(parts.get(where, []), start, end)
     ordered: list[Row] = []

@@ -56,6 +56,22 @@ def test_one_member_down_is_wall_time_and_device_share(inventory: Inventory) -> 
     assert d["availability_pct"] == pytest.approx(100 * 10 / 11, abs=1e-3)  # device-time
 
 
+def test_a_member_never_polled_is_not_held_against_its_unit(inventory: Inventory) -> None:
+    """Issue 14: could-not-check is reported apart, not counted as non-availability."""
+    spans = [
+        Span(kind, name, "up", 0.0, PERIOD, 60.0)
+        for kind, name in _targets(inventory)
+        if name != "int-fw-1"  # never polled in the period
+    ]
+    report = build_report(inventory, spans, 0.0, PERIOD, "day", "UTC")
+    (unit,) = [r for r in report.by_level("unit") if r.name == "city-it-center"]
+    d = unit.to_dict()
+    assert unit.members == 10 and d["unknown_s"] == 0
+    assert d["availability_pct"] == pytest.approx(100.0)
+    (fw,) = [r for r in report.by_level("device") if r.name == "int-fw-1"]
+    assert fw.to_dict()["unknown_s"] == PERIOD  # still in the report, as no data
+
+
 spans_strategy = st.lists(
     st.tuples(
         st.integers(0, 14),  # target index (modulo the inventory's)

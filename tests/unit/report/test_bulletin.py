@@ -318,7 +318,7 @@ def test_notify_failures_are_one_line_and_keep_the_audit_code(
     wecom.mode = "errcode"
     wecom.errcode = 93000
     refused = audit(configs, "-f", "json", "--notify", "duty-wecom", "--notify-rules", str(rules))
-    assert refused.exit_code == 3 and "通报未送达：wecom: errcode 93000" in refused.stderr
+    assert refused.exit_code == 3 and "通报未送达：wecom：errcode 93000" in refused.stderr
 
 
 # ------------------------------------------- the same shape for isolation, antivirus, availability
