@@ -137,3 +137,16 @@ def test_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     secrets._keyring_cache.clear()
     yield path
     secrets._keyring_cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _redactor_per_test() -> Iterator[None]:
+    """Secrets a test resolves are masked in every later output of the process (by design);
+    between tests that leaks: a test whose secret is the word "secret" masked the JSON key
+    "secret" in another test's output. Each test starts with the secrets it started with."""
+    from govnet.secrets import REDACTOR
+
+    saved = (set(REDACTOR._values), set(REDACTOR._forms), REDACTOR._pattern)
+    yield
+    with REDACTOR._lock:
+        REDACTOR._values, REDACTOR._forms, REDACTOR._pattern = (saved[0], saved[1], saved[2])
