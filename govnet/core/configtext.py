@@ -153,32 +153,9 @@ def _ends_word(rest: str) -> bool:
     return rest[:1] == " " and rest[1:2] not in _QUANTIFIERS
 
 
-def _split_alternatives(group: str) -> list[str]:
-    """The top-level ``|`` branches of a group's body."""
-    out, depth, i, start, in_class = [], 0, 0, 0, False
-    while i < len(group):
-        c = group[i]
-        if c == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "|" and depth == 0:
-            out.append(group[start:i])
-            start = i + 1
-        i += 1
-    out.append(group[start:])
-    return out
-
-
-def _closing_paren(text: str) -> int:
-    """Index of the ``)`` closing the group that opens at ``text[0]``, or -1."""
+def _structure(text: str) -> Iterator[tuple[int, str, int]]:
+    """``(index, char, depth after it)`` for each ``(``, ``)`` and ``|`` of a regex that is
+    neither escaped nor inside a character class: the one walk both helpers below need."""
     depth, i, in_class = 0, 0, False
     while i < len(text):
         c = text[i]
@@ -189,14 +166,26 @@ def _closing_paren(text: str) -> int:
             in_class = c != "]"
         elif c == "[":
             in_class = True
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return i
+        elif c in "()|":
+            depth += {"(": 1, ")": -1, "|": 0}[c]
+            yield i, c, depth
         i += 1
-    return -1
+
+
+def _split_alternatives(group: str) -> list[str]:
+    """The top-level ``|`` branches of a group's body."""
+    out, start = [], 0
+    for i, c, depth in _structure(group):
+        if c == "|" and depth == 0:
+            out.append(group[start:i])
+            start = i + 1
+    out.append(group[start:])
+    return out
+
+
+def _closing_paren(text: str) -> int:
+    """Index of the ``)`` closing the group that opens at ``text[0]``, or -1."""
+    return next((i for i, c, depth in _structure(text) if c == ")" and depth == 0), -1)
 
 
 _FIRST_WORDS: dict[int, tuple[re.Pattern[str], tuple[tuple[str, bool], ...] | None]] = {}
