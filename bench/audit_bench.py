@@ -80,10 +80,15 @@ def bench_nornir(inv_path: Path, folder: Path) -> tuple[float, float, int]:
     (folder / "groups.yaml").write_text("{}")
     nr = InitNornir(
         runner={"plugin": "threaded", "options": {"num_workers": WORKERS}},
-        inventory={"plugin": "SimpleInventory", "options": {
-            "host_file": str(folder / "hosts.yaml"), "group_file": str(folder / "groups.yaml")}},
+        inventory={
+            "plugin": "SimpleInventory",
+            "options": {
+                "host_file": str(folder / "hosts.yaml"),
+                "group_file": str(folder / "groups.yaml"),
+            },
+        },
         logging={"enabled": False},
-    )  # fmt: skip
+    )
     c0, t0 = cpu(), time.perf_counter()
     result = nr.run(task=lambda task: netmiko_send_command(task, command_string=task.host["cmd"]))
     nr.close_connections()  # govnet closes its sessions too: same work on both sides

@@ -52,16 +52,22 @@ PORT = {
     "cisco_ios": "interface GigabitEthernet0/{n}\n{body}!\n",
 }
 FLIPS = {
-    "huawei": [(" stelnet server enable\n", " stelnet server enable\n telnet server enable\n"),
-               (" idle-timeout 5 0", " idle-timeout 0 0"),
-               (" snmp-agent\n", " snmp-agent\n snmp-agent community read public\n")],
-    "hp_comware": [(" ssh server enable\n", " ssh server enable\n telnet server enable\n"),
-                   (" idle-timeout 5 0", " idle-timeout 30 0"),
-                   (" undo ip http enable", " ip http enable")],
-    "cisco_ios": [("no ip http server", "ip http server"),
-                  (" exec-timeout 5 0", " exec-timeout 0 0"),
-                  ("snmp-server group", "snmp-server community public RO\nsnmp-server group")],
-}  # fmt: skip
+    "huawei": [
+        (" stelnet server enable\n", " stelnet server enable\n telnet server enable\n"),
+        (" idle-timeout 5 0", " idle-timeout 0 0"),
+        (" snmp-agent\n", " snmp-agent\n snmp-agent community read public\n"),
+    ],
+    "hp_comware": [
+        (" ssh server enable\n", " ssh server enable\n telnet server enable\n"),
+        (" idle-timeout 5 0", " idle-timeout 30 0"),
+        (" undo ip http enable", " ip http enable"),
+    ],
+    "cisco_ios": [
+        ("no ip http server", "ip http server"),
+        (" exec-timeout 5 0", " exec-timeout 0 0"),
+        ("snmp-server group", "snmp-server community public RO\nsnmp-server group"),
+    ],
+}
 
 
 def _ports_re(platform: str) -> re.Pattern[str]:
@@ -114,9 +120,15 @@ def main() -> None:
         platform = platforms[i % len(platforms)]
         name = f"sw{i:05d}"
         devices.append(
-            Device(name=name, host="127.0.0.1", platform=platform, role="access",
-                   zone="internal", site="city")
-        )  # fmt: skip
+            Device(
+                name=name,
+                host="127.0.0.1",
+                platform=platform,
+                role="access",
+                zone="internal",
+                site="city",
+            )
+        )
         text = rng.choice(variants[platform])
         if args.distinct:  # lines a fleet does not repeat: the per-line memo cannot help
             text = text.replace(" description office-", f" description {name}-office-")

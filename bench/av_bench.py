@@ -33,8 +33,19 @@ from govnet.store.db import Store
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = [int(x) for x in os.environ.get("GOVNET_BENCH_SIZES", "5000,50000").split(",")]
 TAKEN = datetime(2026, 11, 20, 9, 0, tzinfo=CHINA)
-HEADER = ["终端名称", "IP地址", "MAC地址", "所属单位", "操作系统", "客户端版本", "病毒库版本",
-          "病毒库更新时间", "实时防护", "在线状态", "最后在线时间"]  # fmt: skip
+HEADER = [
+    "终端名称",
+    "IP地址",
+    "MAC地址",
+    "所属单位",
+    "操作系统",
+    "客户端版本",
+    "病毒库版本",
+    "病毒库更新时间",
+    "实时防护",
+    "在线状态",
+    "最后在线时间",
+]
 
 
 def mac(i: int) -> str:
@@ -49,12 +60,21 @@ def rows(n: int) -> list[list[str]]:
     out = []
     for i in range(n):
         sig = TAKEN - timedelta(days=i % 45)
-        out.append([
-            f"PC-{i:06d}", ip(i), "" if i % 10 == 1 else mac(i), "青石镇政府", "Windows 10",
-            "10.0.0.4120", f"{sig:%Y.%m.%d}.01", f"{sig:%Y-%m-%d %H:%M:%S}",
-            "开启" if i % 50 else "关闭", "在线",
-            f"{TAKEN - timedelta(minutes=i % 600):%Y-%m-%d %H:%M:%S}",
-        ])  # fmt: skip
+        out.append(
+            [
+                f"PC-{i:06d}",
+                ip(i),
+                "" if i % 10 == 1 else mac(i),
+                "青石镇政府",
+                "Windows 10",
+                "10.0.0.4120",
+                f"{sig:%Y.%m.%d}.01",
+                f"{sig:%Y-%m-%d %H:%M:%S}",
+                "开启" if i % 50 else "关闭",
+                "在线",
+                f"{TAKEN - timedelta(minutes=i % 600):%Y-%m-%d %H:%M:%S}",
+            ]
+        )
     return out
 
 
@@ -64,12 +84,20 @@ def endpoints(n: int) -> list[Device]:
         if i % 20 == 3:
             i += 10_000_000  # not in the export: not covered
         by_name = i % 10 == 2
-        out.append(Device(
-            name=f"pc-{i:06d}", host="", platform="terminal", role="terminal",
-            zone=("internal", "external")[i % 2], site="town", unit="office",
-            address=None if by_name else ipaddress.ip_address(ip(i)),
-            mac=None if by_name else mac(i).replace("-", ":").lower(), description="pc",
-        ))  # fmt: skip
+        out.append(
+            Device(
+                name=f"pc-{i:06d}",
+                host="",
+                platform="terminal",
+                role="terminal",
+                zone=("internal", "external")[i % 2],
+                site="town",
+                unit="office",
+                address=None if by_name else ipaddress.ip_address(ip(i)),
+                mac=None if by_name else mac(i).replace("-", ":").lower(),
+                description="pc",
+            )
+        )
     return out
 
 

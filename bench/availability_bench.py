@@ -76,11 +76,16 @@ def services(ports: list[int]) -> list[Service]:
             )
         out.append(
             Service(
-                name=f"svc-{i:04d}", label=Label(en=f"service {i}"), zone="external",
-                unit="city-it-center", site="city", host=None, interval=INTERVAL,
+                name=f"svc-{i:04d}",
+                label=Label(en=f"service {i}"),
+                zone="external",
+                unit="city-it-center",
+                site="city",
+                host=None,
+                interval=INTERVAL,
                 probes=(Probe(spec.kind, spec),),
             )
-        )  # fmt: skip
+        )
     return out
 
 
@@ -109,9 +114,11 @@ def main() -> None:
     ports = free_ports(PORTS)
     server = subprocess.Popen(
         [sys.executable, "-c", SERVER, *map(str, ports)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
         cwd=Path(__file__).resolve().parent.parent,
-    )  # fmt: skip
+    )
     assert server.stdout is not None and server.stdin is not None
     try:
         assert server.stdout.readline().strip() == "ready"
@@ -126,18 +133,28 @@ def main() -> None:
     http_ms = [r.ms for r in results if r.ms is not None and r.outcomes[0].kind == "http"]
     tcp_ms = [r.ms for r in results if r.ms is not None and r.outcomes[0].kind == "tcp"]
     expected = N * wall / INTERVAL
-    print(f"services: {N} ({N - N // 2} http, {N // 2} tcp) at {INTERVAL:.0f} s, "
-          f"{PORTS} local server ports, concurrency 64, {wall:.0f} s")  # fmt: skip
-    print(f"checks: {len(results)} ({len(results) / wall:.1f}/s; {expected:.0f} due), "
-          f"failures: {len(failed)}")  # fmt: skip
+    print(
+        f"services: {N} ({N - N // 2} http, {N // 2} tcp) at {INTERVAL:.0f} s, "
+        f"{PORTS} local server ports, concurrency 64, {wall:.0f} s"
+    )
+    print(
+        f"checks: {len(results)} ({len(results) / wall:.1f}/s; {expected:.0f} due), "
+        f"failures: {len(failed)}"
+    )
     if failed:
         print(f"  first failure: {failed[0].service}: {failed[0].error}")
-    print(f"lag: p50 {pct(lags, 0.5) * 1000:.1f} ms, p99 {pct(lags, 0.99) * 1000:.1f} ms, "
-          f"max {max(lags, default=0) * 1000:.1f} ms")  # fmt: skip
-    print(f"response: http p50 {pct(http_ms, 0.5):.1f} ms p99 {pct(http_ms, 0.99):.1f} ms; "
-          f"tcp p50 {pct(tcp_ms, 0.5):.1f} ms p99 {pct(tcp_ms, 0.99):.1f} ms")  # fmt: skip
-    print(f"client CPU: {cpu:.2f} s in {wall:.0f} s = {cpu / wall * 100:.1f}% of one core "
-          f"({cpu / max(1, len(results)) * 1000:.2f} ms per check)")  # fmt: skip
+    print(
+        f"lag: p50 {pct(lags, 0.5) * 1000:.1f} ms, p99 {pct(lags, 0.99) * 1000:.1f} ms, "
+        f"max {max(lags, default=0) * 1000:.1f} ms"
+    )
+    print(
+        f"response: http p50 {pct(http_ms, 0.5):.1f} ms p99 {pct(http_ms, 0.99):.1f} ms; "
+        f"tcp p50 {pct(tcp_ms, 0.5):.1f} ms p99 {pct(tcp_ms, 0.99):.1f} ms"
+    )
+    print(
+        f"client CPU: {cpu:.2f} s in {wall:.0f} s = {cpu / wall * 100:.1f}% of one core "
+        f"({cpu / max(1, len(results)) * 1000:.2f} ms per check)"
+    )
     server_s = server_cpu.ru_utime + server_cpu.ru_stime
     print(f"server CPU (child, not counted above): {server_s:.2f} s")
 

@@ -77,12 +77,16 @@ def main() -> None:
             for _ in range(ROUNDS):
                 rows["direct"].append(sum(session(d) for d in direct) / len(direct))
                 rows["via bastion"].append(sum(session(d) for d in via) / len(via))
-            print(f"bastion login (TCP + kex + host key check + publickey), median of {ROUNDS}: "
-                  f"{statistics.median(logins) * 1000:.1f} ms")  # fmt: skip
+            print(
+                f"bastion login (TCP + kex + host key check + publickey), median of {ROUNDS}: "
+                f"{statistics.median(logins) * 1000:.1f} ms"
+            )
             for name, values in rows.items():
-                print(f"session (login, running_config, logout), {name}: "
-                      f"{statistics.median(values) * 1000:.1f} ms per device "
-                      f"(range {min(values) * 1000:.1f}-{max(values) * 1000:.1f})")  # fmt: skip
+                print(
+                    f"session (login, running_config, logout), {name}: "
+                    f"{statistics.median(values) * 1000:.1f} ms per device "
+                    f"(range {min(values) * 1000:.1f}-{max(values) * 1000:.1f})"
+                )
             shared = bastion.logins - before
             print(f"bastion logins for {ROUNDS * len(via)} device sessions: {shared}")
             secret = base / "pw"
@@ -107,8 +111,9 @@ def main() -> None:
                         fetch_host_key(d, store)
                     fetches[name].append((time.perf_counter() - started) / len(devices))
             for name, values in fetches.items():
-                print(f"host key fetch, {name}: {statistics.median(values) * 1000:.1f} ms "
-                      "per device")  # fmt: skip
+                print(
+                    f"host key fetch, {name}: {statistics.median(values) * 1000:.1f} ms per device"
+                )
 
             # keyring: through the keyring library (tests/keyringfile.py's JSON backend)
             import keyring
@@ -133,10 +138,14 @@ def main() -> None:
             from govnet.inventory.sshconfig import SshConfigFile
 
             config = base / "ssh_config"
-            config.write_text("".join(
-                f"Host sw-{i:05d}\n  HostName 10.{i // 65536}.{i // 256 % 256}.{i % 256}\n"
-                "  User ops\n  ProxyJump b1\n" for i in range(2000)
-            ) + "Host *\n  ServerAliveInterval 10\n")  # fmt: skip
+            config.write_text(
+                "".join(
+                    f"Host sw-{i:05d}\n  HostName 10.{i // 65536}.{i // 256 % 256}.{i % 256}\n"
+                    "  User ops\n  ProxyJump b1\n"
+                    for i in range(2000)
+                )
+                + "Host *\n  ServerAliveInterval 10\n"
+            )
             started = time.perf_counter()
             parsed = SshConfigFile(config)
             parse = time.perf_counter() - started
@@ -144,8 +153,10 @@ def main() -> None:
             for i in range(0, 2000, 10):
                 parsed.lookup(f"sw-{i:05d}")
             per = (time.perf_counter() - started) / 200
-            print(f"ssh_config with 2000 Host blocks: parse {parse * 1000:.1f} ms, "
-                  f"{per * 1000:.2f} ms per device looked up")  # fmt: skip
+            print(
+                f"ssh_config with 2000 Host blocks: parse {parse * 1000:.1f} ms, "
+                f"{per * 1000:.2f} ms per device looked up"
+            )
         finally:
             pool().close()
             b1.stop()

@@ -29,8 +29,10 @@ def build(arch: str, out: Path) -> tuple[Path, float]:
     started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, str(BUILDER), "--arch", arch, "--out", str(out)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
         sys.exit(f"bundle_bench: building {arch} failed: {result.stderr.strip()}")
     path = next(out.glob(f"govnet-*-offline-{arch}.tar.gz"))
@@ -48,21 +50,35 @@ def info(bundle: Path) -> dict[str, str]:
 
 def install(bundle: Path, work: Path, netns: str | None) -> tuple[float, float]:
     """Seconds for install.sh (unpack included) and for the first ``govnet --version``."""
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME": str(work),
-           "LANG": "C.UTF-8"}  # fmt: skip
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+        "HOME": str(work),
+        "LANG": "C.UTF-8",
+    }
     wrap = ["ip", "netns", "exec", netns] if netns else []
     started = time.perf_counter()
     with tarfile.open(bundle) as tar:
         tar.extractall(work / "media", filter="data")
     top = next((work / "media").iterdir())
-    args = ["--prefix", work / "opt", "--bin-dir", work / "bin", "--config-dir", work / "etc",
-            "--state-dir", work / "var", "--no-systemd"]  # fmt: skip
-    subprocess.run([*wrap, str(top / "install.sh"), *map(str, args)], env=env, check=True,
-                   capture_output=True)  # fmt: skip
+    args = [
+        "--prefix",
+        work / "opt",
+        "--bin-dir",
+        work / "bin",
+        "--config-dir",
+        work / "etc",
+        "--state-dir",
+        work / "var",
+        "--no-systemd",
+    ]
+    subprocess.run(
+        [*wrap, str(top / "install.sh"), *map(str, args)], env=env, check=True, capture_output=True
+    )
     installed = time.perf_counter() - started
     started = time.perf_counter()
-    subprocess.run([*wrap, str(work / "bin" / "govnet"), "--version"], env=env, check=True,
-                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        [*wrap, str(work / "bin" / "govnet"), "--version"], env=env, check=True, capture_output=True
+    )
     return installed, time.perf_counter() - started
 
 
@@ -81,9 +97,11 @@ def main() -> None:
             meta = info(path)
             built[arch] = path
             size = path.stat().st_size / 1e6
-            print(f"{arch:8} {path.name}: {size:5.1f} MB, {meta['wheels']} wheels, needs glibc "
-                  f">= {meta['glibc']} ({meta['glibc_from']}), Python {meta['python']}, "
-                  f"built in {seconds:.1f} s")  # fmt: skip
+            print(
+                f"{arch:8} {path.name}: {size:5.1f} MB, {meta['wheels']} wheels, needs glibc "
+                f">= {meta['glibc']} ({meta['glibc_from']}), Python {meta['python']}, "
+                f"built in {seconds:.1f} s"
+            )
         here = os.uname().machine
         if here not in built:
             print(f"install: skipped (this machine is {here})")
@@ -103,8 +121,10 @@ def main() -> None:
                 subprocess.run(["ip", "netns", "del", netns], check=False)
         where = f"in network namespace {netns} (loopback only)" if netns else "(not root: no netns)"
         for installed, first in times:
-            print(f"install {here} {where}: {installed:.1f} s (unpack, SHA-256 check, venv, "
-                  f"{meta['wheels']} wheels); first 'govnet --version' {first:.2f} s")  # fmt: skip
+            print(
+                f"install {here} {where}: {installed:.1f} s (unpack, SHA-256 check, venv, "
+                f"{meta['wheels']} wheels); first 'govnet --version' {first:.2f} s"
+            )
 
 
 if __name__ == "__main__":

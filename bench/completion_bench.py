@@ -28,14 +28,19 @@ FULL = "from govnet.cli.main import main; main()"
 def tab(code: str, inventory: Path, runs: int = 5) -> tuple[float, float, int]:
     """Median wall and CPU seconds of one completion process, and how many names it offered."""
     words = f"govnet -i {inventory} backup diff int-acc-county-12-t"
-    env = {**os.environ, "_GOVNET_COMPLETE": "bash_complete", "COMP_WORDS": words,
-           "COMP_CWORD": "5"}  # fmt: skip
+    env = {
+        **os.environ,
+        "_GOVNET_COMPLETE": "bash_complete",
+        "COMP_WORDS": words,
+        "COMP_CWORD": "5",
+    }
     walls, cpus, count = [], [], 0
     for _ in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                             text=True, check=True).stdout  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        ).stdout
         walls.append(time.perf_counter() - t0)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
@@ -56,14 +61,20 @@ def main() -> int:
         t0 = time.perf_counter()
         names = inventory_names(city)
         names_read = time.perf_counter() - t0
-        print(f"inventory: {n_dev} devices, {len(names['sites'])} sites, "
-              f"{len(names['units'])} units, {n_term} terminals")  # fmt: skip
-        print(f"full load (validated): {full_load * 1000:.0f} ms; names only: "
-              f"{names_read * 1000:.1f} ms")  # fmt: skip
+        print(
+            f"inventory: {n_dev} devices, {len(names['sites'])} sites, "
+            f"{len(names['units'])} units, {n_term} terminals"
+        )
+        print(
+            f"full load (validated): {full_load * 1000:.0f} ms; names only: "
+            f"{names_read * 1000:.1f} ms"
+        )
         for label, code in (("fast path", FAST), ("click on the full CLI", FULL)):
             wall, cpu, count = tab(code, city)
-            print(f"<TAB> via {label}: {wall * 1000:.0f} ms wall, {cpu * 1000:.0f} ms CPU "
-                  f"({count} names)")  # fmt: skip
+            print(
+                f"<TAB> via {label}: {wall * 1000:.0f} ms wall, {cpu * 1000:.0f} ms CPU "
+                f"({count} names)"
+            )
     return 0
 
 

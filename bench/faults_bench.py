@@ -79,10 +79,19 @@ def main() -> int:
         if errors and fleet.expect[name] and all(fleet.expect[name] in f.message for f in errors):
             named[fault] += 1
 
-    print(f"{N} lab switches (huawei/hp_comware/cisco_ios), {WORKERS} workers, connect timeout "
-          f"{CONNECT_TIMEOUT:g} s, read timeout {READ_TIMEOUT:g} s")  # fmt: skip
-    for fault in ("healthy", "slow-ok", "slow-timeout", "silent", "wrong_password", "garbled",
-                  "drop"):  # fmt: skip
+    print(
+        f"{N} lab switches (huawei/hp_comware/cisco_ios), {WORKERS} workers, connect timeout "
+        f"{CONNECT_TIMEOUT:g} s, read timeout {READ_TIMEOUT:g} s"
+    )
+    for fault in (
+        "healthy",
+        "slow-ok",
+        "slow-timeout",
+        "silent",
+        "wrong_password",
+        "garbled",
+        "drop",
+    ):
         v = verdicts.get(fault, Counter())
         total = sum(v.values())
         line = f"  {fault:15s} {total:3d} devices: {v['audited']:3d} audited, {v['error']:3d} error"
@@ -92,24 +101,32 @@ def main() -> int:
         for m in sorted(messages.get(fault, ())):
             print(f"      “{m}…”")
     counts = report.run.counts()
-    print(f"findings: {counts}   exit code: {report.exit_code} "
-          f"(1 = a failure at --fail-on high wins over 3 = unreadable devices)")  # fmt: skip
+    print(
+        f"findings: {counts}   exit code: {report.exit_code} "
+        f"(1 = a failure at --fail-on high wins over 3 = unreadable devices)"
+    )
     slowest = max(elapsed, key=lambda k: elapsed[k])
     # Worst case of one device: connect + banner peek, then session preparation and the
     # config command each waiting up to the read timeout (garbled lines hit two of them).
     budget = CONNECT_TIMEOUT + min(2.0, CONNECT_TIMEOUT) + 2 * READ_TIMEOUT
     print(f"run wall time:          {wall:6.2f} s")
-    print(f"max per-device elapsed: {elapsed[slowest]:6.2f} s ({slowest}, "
-          f"{fleet.faults[slowest] or 'healthy'}); budget {budget:g} s + margin")  # fmt: skip
+    print(
+        f"max per-device elapsed: {elapsed[slowest]:6.2f} s ({slowest}, "
+        f"{fleet.faults[slowest] or 'healthy'}); budget {budget:g} s + margin"
+    )
     by_fault: dict[str, float] = defaultdict(float)
     for name, secs in elapsed.items():
         key = fleet.faults[name] or "healthy"
         by_fault[key] = max(by_fault[key], secs)
-    print("max elapsed per class:  " + ", ".join(
-        f"{k} {v:.2f} s" for k, v in sorted(by_fault.items())))  # fmt: skip
+    print(
+        "max elapsed per class:  "
+        + ", ".join(f"{k} {v:.2f} s" for k, v in sorted(by_fault.items()))
+    )
     status = row["meta"].get("status") if row else None
-    print(f"store: run row status={status}, finished={'yes' if row and row['finished'] else 'no'}"
-          f", findings stored {stored}/{len(report.run.findings)}")  # fmt: skip
+    print(
+        f"store: run row status={status}, finished={'yes' if row and row['finished'] else 'no'}"
+        f", findings stored {stored}/{len(report.run.findings)}"
+    )
     return 0
 
 

@@ -42,9 +42,16 @@ def usg(rules: int) -> str:
     out += ["security-policy", " default policy logging"]
     for i in range(rules):
         dst = "172.20.0.20 32" if i % SEEDED_EVERY == 7 else f"10.10.9.{i % 250} 32"
-        out += [f" rule name r{i}", "  source-zone trust", "  destination-zone dmz",
-                f"  source-address address-set SET{i // 10}", f"  destination-address {dst}",
-                "  service https", "  action permit", "  session logging"]  # fmt: skip
+        out += [
+            f" rule name r{i}",
+            "  source-zone trust",
+            "  destination-zone dmz",
+            f"  source-address address-set SET{i // 10}",
+            f"  destination-address {dst}",
+            "  service https",
+            "  action permit",
+            "  session logging",
+        ]
     return "\n".join([*out, "#", "return", ""])
 
 
@@ -62,9 +69,15 @@ def secpath(rules: int) -> str:
     out += ["#", "security-policy ip"]
     for i in range(rules):
         dst = "10.10.9.0 255.255.255.0" if i % SEEDED_EVERY == 7 else "202.96.1.0 255.255.255.0"
-        out += [f" rule {i} name r{i}", "  action pass", "  logging enable",
-                "  source-zone Trust", "  destination-zone Untrust", f"  source-ip G{i // 10}",
-                f"  destination-ip-subnet {dst}"]  # fmt: skip
+        out += [
+            f" rule {i} name r{i}",
+            "  action pass",
+            "  logging enable",
+            "  source-zone Trust",
+            "  destination-zone Untrust",
+            f"  source-ip G{i // 10}",
+            f"  destination-ip-subnet {dst}",
+        ]
     return "\n".join([*out, "#", "return", ""])
 
 

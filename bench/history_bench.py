@@ -36,8 +36,15 @@ def seed(ms: MonitorStore, links: int, now: float) -> None:
     for i in range(links):
         for metric in ("if_in_bps", "if_out_bps"):
             for ts in range(int(mark), int(now), 60):
-                raw.append((f"sw-{i // 48:03d}", metric, f"GE1/0/{i % 48 + 1}", float(ts),
-                            rng.uniform(1e6, 9e8)))  # fmt: skip
+                raw.append(
+                    (
+                        f"sw-{i // 48:03d}",
+                        metric,
+                        f"GE1/0/{i % 48 + 1}",
+                        float(ts),
+                        rng.uniform(1e6, 9e8),
+                    )
+                )
     ms.write(Batch(raw, [], []), now)  # creates the series too
     ids = ms.series_keys(metrics=["if_in_bps", "if_out_bps"])
     with ms.store.begin() as conn:
@@ -45,12 +52,30 @@ def seed(ms: MonitorStore, links: int, now: float) -> None:
             rows = []
             for k in range(int((mark - start) // 300)):
                 v = rng.uniform(1e6, 9e8)
-                rows.append({"series_id": sid, "step": 300, "ts": start + k * 300, "n": 5,
-                             "sum": v * 5, "min": v * 0.8, "max": v * 1.3})  # fmt: skip
+                rows.append(
+                    {
+                        "series_id": sid,
+                        "step": 300,
+                        "ts": start + k * 300,
+                        "n": 5,
+                        "sum": v * 5,
+                        "min": v * 0.8,
+                        "max": v * 1.3,
+                    }
+                )
             for k in range(int((mark - start) // 3600)):
                 v = rng.uniform(1e6, 9e8)
-                rows.append({"series_id": sid, "step": 3600, "ts": start + k * 3600, "n": 60,
-                             "sum": v * 60, "min": v * 0.5, "max": v * 1.5})  # fmt: skip
+                rows.append(
+                    {
+                        "series_id": sid,
+                        "step": 3600,
+                        "ts": start + k * 3600,
+                        "n": 60,
+                        "sum": v * 60,
+                        "min": v * 0.5,
+                        "max": v * 1.5,
+                    }
+                )
             conn.execute(insert(rollups), rows)
         for step in (300, 3600):
             conn.execute(
@@ -76,11 +101,13 @@ def main() -> None:
             h = read_history(ms, "sw-000", ["if_in_bps:GE1/0/1"], now - 30 * DAY, now, now)
             chart = time.perf_counter() - t1
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            print(f"{links:5d} links: seed {seeded:5.1f}s | report traffic (30 d, step {step}, "
-                  f"{buckets} buckets/link): {wall:5.2f}s wall {cpu:5.2f}s CPU, "
-                  f"{links * 2 * buckets / max(wall, 1e-9) / 1e6:.2f}M buckets/s | history 30d "
-                  f"one link: {len(h.series[0].points)} points in {chart * 1000:.0f} ms | "
-                  f"peak RSS {rss:.0f} MiB")  # fmt: skip
+            print(
+                f"{links:5d} links: seed {seeded:5.1f}s | report traffic (30 d, step {step}, "
+                f"{buckets} buckets/link): {wall:5.2f}s wall {cpu:5.2f}s CPU, "
+                f"{links * 2 * buckets / max(wall, 1e-9) / 1e6:.2f}M buckets/s | history 30d "
+                f"one link: {len(h.series[0].points)} points in {chart * 1000:.0f} ms | "
+                f"peak RSS {rss:.0f} MiB"
+            )
             ms.store.engine.dispose()
     sys.stdout.flush()
 

@@ -66,10 +66,17 @@ def unverified_login(device, password: str) -> None:  # type: ignore[no-untyped-
 
     platform = get_platform(device.platform)
     conn = ConnectHandler(
-        device_type=platform.netmiko, host=device.host, port=device.port,
-        username="govnet", password=password, fast_cli=True, allow_agent=False,
-        use_keys=False, ssh_strict=False, system_host_keys=False,
-    )  # fmt: skip
+        device_type=platform.netmiko,
+        host=device.host,
+        port=device.port,
+        username="govnet",
+        password=password,
+        fast_cli=True,
+        allow_agent=False,
+        use_keys=False,
+        ssh_strict=False,
+        system_host_keys=False,
+    )
     conn.write_channel(platform.logout + conn.RETURN)
     conn.paramiko_cleanup()
 
@@ -111,8 +118,10 @@ def connections(folder: Path) -> None:
         print(f"  unverified (old AutoAddPolicy)   {med(without) * 1000:8.1f} ms")
         diff = (med(with_check) - med(without)) * 1000
         print(f"  difference                       {diff:+8.1f} ms  (the login itself dominates)")
-        print(f"  time inside the key decision     {med(checked) * 1e6:8.1f} µs median, "
-              f"{max(checked) * 1e6:.1f} µs max")  # fmt: skip
+        print(
+            f"  time inside the key decision     {med(checked) * 1e6:8.1f} µs median, "
+            f"{max(checked) * 1e6:.1f} µs max"
+        )
         print(f"key fetch only (hostkeys scan)     {med(fetch) * 1000:8.1f} ms per device")
     finally:
         launcher.down(state)
@@ -155,8 +164,10 @@ def big_files(folder: Path) -> None:
         others.append(time.perf_counter() - t0)
     print(f"verify() with {ENTRIES} govnet entries + {ENTRIES} hashed system entries:")
     print(f"  first call (parse both files)    {first * 1000:8.1f} ms")
-    print(f"  another device (files parsed)    {statistics.median(others) * 1000:8.2f} ms median"
-          "  (HMAC of every hashed system line)")  # fmt: skip
+    print(
+        f"  another device (files parsed)    {statistics.median(others) * 1000:8.2f} ms median"
+        "  (HMAC of every hashed system line)"
+    )
     print(f"  the same device again            {statistics.median(times) * 1000:8.2f} ms median")
     t0 = time.perf_counter()
     verify(KnownHosts(own, []), "sw", host, port, "tofu", key)

@@ -47,11 +47,29 @@ from typing import Any
 
 import yaml
 
-COUNTY_NAMES = ["东城县", "西山县", "南湖区", "北岭县", "清河县", "云台县", "白沙县", "青峰区",
-                "龙泉县", "石门县", "桃源县", "金川区"]  # fmt: skip
+COUNTY_NAMES = [
+    "东城县",
+    "西山县",
+    "南湖区",
+    "北岭县",
+    "清河县",
+    "云台县",
+    "白沙县",
+    "青峰区",
+    "龙泉县",
+    "石门县",
+    "桃源县",
+    "金川区",
+]
 TOWN_NAMES = ["城关镇", "青石镇", "柳林镇", "河口镇", "新桥镇", "长安镇", "石桥乡", "杨柳乡"]
-UNIT_KINDS = [("gov", "政府办"), ("fin", "财政局"), ("edu", "教育局"), ("hr", "人社局"),
-              ("health", "卫健委"), ("police", "公安局")]  # fmt: skip
+UNIT_KINDS = [
+    ("gov", "政府办"),
+    ("fin", "财政局"),
+    ("edu", "教育局"),
+    ("hr", "人社局"),
+    ("health", "卫健委"),
+    ("police", "公安局"),
+]
 
 
 def _dump(path: Path, data: dict[str, Any], header: str) -> None:
@@ -64,20 +82,32 @@ def generate(out: Path, counties: int, towns: int, pcs: int) -> tuple[int, int]:
     out.mkdir(parents=True, exist_ok=True)
     base = {
         "zones": {
-            "internal": {"label": {"zh": "政务内网", "en": "Internal e-gov network"},
-                         "isolated_from": ["external", "internet"],
-                         "pools": {"prefixes": ["10.0.0.0/8"], "vlans": ["100-1999"]}},
-            "external": {"label": {"zh": "政务外网", "en": "External e-gov network"},
-                         "isolated_from": ["internal"],
-                         "pools": {"prefixes": ["172.16.0.0/12"], "vlans": ["2000-3999"]}},
-            "internet": {"label": {"zh": "互联网", "en": "Internet"},
-                         "isolated_from": ["internal"]},
+            "internal": {
+                "label": {"zh": "政务内网", "en": "Internal e-gov network"},
+                "isolated_from": ["external", "internet"],
+                "pools": {"prefixes": ["10.0.0.0/8"], "vlans": ["100-1999"]},
+            },
+            "external": {
+                "label": {"zh": "政务外网", "en": "External e-gov network"},
+                "isolated_from": ["internal"],
+                "pools": {"prefixes": ["172.16.0.0/12"], "vlans": ["2000-3999"]},
+            },
+            "internet": {
+                "label": {"zh": "互联网", "en": "Internet"},
+                "isolated_from": ["internal"],
+            },
         },
         "credentials": {"netops": {"username": "netops", "password": "env:GOVNET_NETOPS_PASSWORD"}},
-        "snmp_profiles": {"v3": {"version": "3", "user": "govnet", "auth_protocol": "sha",
-                                 "auth_key": "file:/etc/govnet/snmp-auth",
-                                 "priv_protocol": "aes128",
-                                 "priv_key": "file:/etc/govnet/snmp-priv"}},
+        "snmp_profiles": {
+            "v3": {
+                "version": "3",
+                "user": "govnet",
+                "auth_protocol": "sha",
+                "auth_key": "file:/etc/govnet/snmp-auth",
+                "priv_protocol": "aes128",
+                "priv_key": "file:/etc/govnet/snmp-priv",
+            }
+        },
         "defaults": {"credentials": "netops", "snmp_profile": "v3", "timeout": 20},
         "groups": {
             "huawei-access": {"platform": "huawei", "role": "access"},
@@ -85,7 +115,7 @@ def generate(out: Path, counties: int, towns: int, pcs: int) -> tuple[int, int]:
             "agg": {"platform": "huawei", "role": "aggregation"},
             "ext-agg": {"platform": "cisco_ios", "role": "aggregation"},
         },
-    }  # fmt: skip
+    }
     _dump(out / "00-base.yaml", base, "Zones, credentials (by reference only), groups")
     sites: dict[str, Any] = {"city": {"label": {"zh": "市本级", "en": "City"}, "level": "city"}}
     units: dict[str, Any] = {}
@@ -94,34 +124,58 @@ def generate(out: Path, counties: int, towns: int, pcs: int) -> tuple[int, int]:
     n_site = 0
     for c in range(counties):
         cname = f"county-{c + 1:02d}"
-        sites[cname] = {"label": {"zh": COUNTY_NAMES[c % len(COUNTY_NAMES)]}, "level": "county",
-                        "parent": "city"}  # fmt: skip
+        sites[cname] = {
+            "label": {"zh": COUNTY_NAMES[c % len(COUNTY_NAMES)]},
+            "level": "county",
+            "parent": "city",
+        }
         site_list = [(cname, COUNTY_NAMES[c % len(COUNTY_NAMES)])]
         for t in range(towns):
             tname = f"{cname}-town-{t + 1:02d}"
-            sites[tname] = {"label": {"zh": TOWN_NAMES[t % len(TOWN_NAMES)]}, "level": "town",
-                            "parent": cname}  # fmt: skip
+            sites[tname] = {
+                "label": {"zh": TOWN_NAMES[t % len(TOWN_NAMES)]},
+                "level": "town",
+                "parent": cname,
+            }
             site_list.append((tname, TOWN_NAMES[t % len(TOWN_NAMES)]))
         for site, zh in site_list:
             n_site += 1
             kinds = UNIT_KINDS if site == cname else UNIT_KINDS[:1]
             for key, kzh in kinds:
                 unit = f"{site}-{key}"
-                units[unit] = {"label": {"zh": f"{zh}{kzh}"}, "site": site,
-                               "zones": ["internal", "external"]}  # fmt: skip
+                units[unit] = {
+                    "label": {"zh": f"{zh}{kzh}"},
+                    "site": site,
+                    "zones": ["internal", "external"],
+                }
             a, b = divmod(n_site, 250)
-            devices[f"int-acc-{site}"] = {"address": f"10.{a + 1}.{b}.2", "zone": "internal",
-                                          "site": site, "unit": f"{site}-gov",
-                                          "groups": ["huawei-access"]}  # fmt: skip
-            devices[f"ext-acc-{site}"] = {"address": f"172.{16 + a}.{b}.2", "zone": "external",
-                                          "site": site, "unit": f"{site}-gov",
-                                          "groups": ["h3c-access"]}  # fmt: skip
+            devices[f"int-acc-{site}"] = {
+                "address": f"10.{a + 1}.{b}.2",
+                "zone": "internal",
+                "site": site,
+                "unit": f"{site}-gov",
+                "groups": ["huawei-access"],
+            }
+            devices[f"ext-acc-{site}"] = {
+                "address": f"172.{16 + a}.{b}.2",
+                "zone": "external",
+                "site": site,
+                "unit": f"{site}-gov",
+                "groups": ["h3c-access"],
+            }
             if site == cname:
-                devices[f"int-agg-{site}"] = {"address": f"10.{a + 1}.{b}.1", "zone": "internal",
-                                              "site": site, "groups": ["agg"]}  # fmt: skip
-                devices[f"ext-agg-{site}"] = {"address": f"172.{16 + a}.{b}.1",
-                                              "zone": "external", "site": site,
-                                              "groups": ["ext-agg"]}  # fmt: skip
+                devices[f"int-agg-{site}"] = {
+                    "address": f"10.{a + 1}.{b}.1",
+                    "zone": "internal",
+                    "site": site,
+                    "groups": ["agg"],
+                }
+                devices[f"ext-agg-{site}"] = {
+                    "address": f"172.{16 + a}.{b}.1",
+                    "zone": "external",
+                    "site": site,
+                    "groups": ["ext-agg"],
+                }
             for u, (key, _) in enumerate(kinds):
                 for p in range(pcs):
                     i = len(rows)
@@ -130,10 +184,17 @@ def generate(out: Path, counties: int, towns: int, pcs: int) -> tuple[int, int]:
                         if p % 3
                         else ("政务外网", f"172.{16 + a}.{b}")
                     )
-                    rows.append([f"pc-{site}-{key}-{p:03d}",
-                                 f"00-1A-2B-{i >> 16 & 255:02X}-{i >> 8 & 255:02X}-{i & 255:02X}",
-                                 f"{net}.{(u * pcs + p) % 250 + 3}" if (u * pcs + p) < 250 else "",
-                                 f"{site}-{key}", zone, "pc", f"用户{i}"])  # fmt: skip
+                    rows.append(
+                        [
+                            f"pc-{site}-{key}-{p:03d}",
+                            f"00-1A-2B-{i >> 16 & 255:02X}-{i >> 8 & 255:02X}-{i & 255:02X}",
+                            f"{net}.{(u * pcs + p) % 250 + 3}" if (u * pcs + p) < 250 else "",
+                            f"{site}-{key}",
+                            zone,
+                            "pc",
+                            f"用户{i}",
+                        ]
+                    )
     _dump(out / "10-sites.yaml", {"sites": sites, "units": units}, "City → counties → towns; units")
     _dump(out / "20-devices.yaml", {"devices": devices}, "Switches; values inherited from groups")
     buf = io.StringIO()
@@ -141,8 +202,11 @@ def generate(out: Path, counties: int, towns: int, pcs: int) -> tuple[int, int]:
     writer.writerow(["名称", "MAC地址", "IP地址", "单位", "所属网络", "类型", "使用人"])
     writer.writerows(rows)
     (out / "terminals.csv").write_bytes(buf.getvalue().encode("gbk"))
-    _dump(out / "30-terminals.yaml", {"terminals_csv": ["terminals.csv"]},
-          "Terminals exported from the asset spreadsheet (GBK, Chinese headers)")  # fmt: skip
+    _dump(
+        out / "30-terminals.yaml",
+        {"terminals_csv": ["terminals.csv"]},
+        "Terminals exported from the asset spreadsheet (GBK, Chinese headers)",
+    )
     return len(devices), len(rows)
 
 
@@ -169,9 +233,14 @@ terminals_csv: [terminals.csv]
 
 
 def generate_province(
-    out: Path, cities: int = 20, counties: int = 100, units: int = 500,
-    devices: int = 50_000, terminals: int = 300_000, seed: int = 21,
-) -> tuple[int, int]:  # fmt: skip
+    out: Path,
+    cities: int = 20,
+    counties: int = 100,
+    units: int = 500,
+    devices: int = 50_000,
+    terminals: int = 300_000,
+    seed: int = 21,
+) -> tuple[int, int]:
     """Issue 21's province: one YAML (sites, units, devices) and one UTF-8 terminals CSV.
 
     Seeded: the same arguments write the same bytes, so figures compare across runs.
@@ -255,8 +324,10 @@ def _child(folder: Path, **options: Any) -> dict[str, Any]:
 
     out = subprocess.run(
         [sys.executable, "-c", CHILD, str(folder), json.dumps(options)],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     result: dict[str, Any] = json.loads(out.stdout)
     return result
 
@@ -276,12 +347,16 @@ def province(args: argparse.Namespace) -> int:
         gen = time.perf_counter() - t0
         size_yaml = (folder / "province.yaml").stat().st_size / 1e6
         size_csv = (folder / "terminals.csv").stat().st_size / 1e6
-        print(f"province: {n_dev:,} devices, {n_term:,} terminals; YAML {size_yaml:.1f} MB, "
-              f"CSV {size_csv:.1f} MB (generated in {gen:.1f} s)")  # fmt: skip
+        print(
+            f"province: {n_dev:,} devices, {n_term:,} terminals; YAML {size_yaml:.1f} MB, "
+            f"CSV {size_csv:.1f} MB (generated in {gen:.1f} s)"
+        )
         env = dict(os.environ, GOVNET_CACHE_DIR=str(Path(tmp) / "cache"))
         os.environ.update(env)
-        print("(CPU: the process's own CPU seconds, what one idle core takes; wall time grows "
-              "with the machine's load)")  # fmt: skip
+        print(
+            "(CPU: the process's own CPU seconds, what one idle core takes; wall time grows "
+            "with the machine's load)"
+        )
         for label, options in (
             ("cold load (no cache)", {"cache": False}),
             ("first load (fills the cache)", {"cache": True}),
@@ -290,23 +365,41 @@ def province(args: argparse.Namespace) -> int:
             ("cold load, terminals not used", {"cache": False, "touch_terminals": False}),
         ):
             r = _child(folder, **options)
-            print(f"{label + ':':31} CPU {r['cpu']:5.2f} s  wall {r['load']:5.2f} s  "
-                  f"peak RSS {r['rss_mib']:4.0f} MiB  (+ imports {r['import']:.2f} s)")  # fmt: skip
+            print(
+                f"{label + ':':31} CPU {r['cpu']:5.2f} s  wall {r['load']:5.2f} s  "
+                f"peak RSS {r['rss_mib']:4.0f} MiB  (+ imports {r['import']:.2f} s)"
+            )
         configs = Path(tmp) / "configs"
         configs.mkdir()
         (configs / "sw-00001.cfg").write_text("sysname sw-00001\nstelnet server enable\n")
         for label, extra in (("warm", []), ("cold", ["--no-cache"])):
-            cmd = [str(Path(sys.executable).parent / "govnet"), "-q", "-i", str(folder), *extra,
-                   "audit", "--limit", "sw-00001", "--from-dir", str(configs), "--no-store",
-                   "-f", "json", "-o", os.devnull]  # fmt: skip
+            cmd = [
+                str(Path(sys.executable).parent / "govnet"),
+                "-q",
+                "-i",
+                str(folder),
+                *extra,
+                "audit",
+                "--limit",
+                "sw-00001",
+                "--from-dir",
+                str(configs),
+                "--no-store",
+                "-f",
+                "json",
+                "-o",
+                os.devnull,
+            ]
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
             proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
             wall = time.perf_counter() - t0
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-            print(f"govnet audit --limit sw-00001 --from-dir ({label}): CPU {cpu:.2f} s, "
-                  f"wall {wall:.2f} s end to end, exit {proc.returncode}")  # fmt: skip
+            print(
+                f"govnet audit --limit sw-00001 --from-dir ({label}): CPU {cpu:.2f} s, "
+                f"wall {wall:.2f} s end to end, exit {proc.returncode}"
+            )
             if proc.returncode not in (0, 1):
                 print(proc.stderr.strip()[-500:])
     return 0

@@ -55,10 +55,14 @@ def build() -> tuple[Inventory, dict[str, DeviceTables]]:
     per_terminal = 4
     terminals_per_zone = ENTRIES // per_terminal // len(ZONES)
     zones = {
-        name: Zone(name, Label(), frozenset(set(ZONES) - {name}),
-                   Pools(prefixes=[p], vlans=[f"{v[0]}-{v[1]}"]))  # type: ignore[list-item]
+        name: Zone(
+            name,
+            Label(),
+            frozenset(set(ZONES) - {name}),
+            Pools(prefixes=[p], vlans=[f"{v[0]}-{v[1]}"]),
+        )  # type: ignore[list-item]
         for name, (p, v) in ZONES.items()
-    }  # fmt: skip
+    }
     sites = {"city": Site("city", Label(), "city", None)}
     units = {"office": Unit("office", Label(), "city", tuple(ZONES))}
     devices: dict[str, Device] = {}
@@ -108,15 +112,29 @@ def build() -> tuple[Inventory, dict[str, DeviceTables]]:
             for k in range(SEEDED):
                 victim = terminals[f"pc-internal-{k}"]
                 tables[f"external-acc-{k % ACCESS}"].entries.append(
-                    TableEntry(f"external-acc-{k % ACCESS}", zone, victim.mac, None, 2000,
-                               "GigabitEthernet1/0/47", "ssh-mac")
-                )  # fmt: skip
+                    TableEntry(
+                        f"external-acc-{k % ACCESS}",
+                        zone,
+                        victim.mac,
+                        None,
+                        2000,
+                        "GigabitEthernet1/0/47",
+                        "ssh-mac",
+                    )
+                )
         for k in range(SEEDED):  # strangers on access ports
             acc = f"{zone}-acc-{k % ACCESS}"
             tables[acc].entries.append(
-                TableEntry(acc, zone, mac(0x0200_0000_0000 + z * 1000 + k), None, 100,
-                           "GigabitEthernet1/0/46", "ssh-mac")
-            )  # fmt: skip
+                TableEntry(
+                    acc,
+                    zone,
+                    mac(0x0200_0000_0000 + z * 1000 + k),
+                    None,
+                    100,
+                    "GigabitEthernet1/0/46",
+                    "ssh-mac",
+                )
+            )
     inv = Inventory(zones, sites, units, devices, terminals, links)
     return inv, tables
 
@@ -125,8 +143,10 @@ def main() -> None:
     t0 = time.perf_counter()
     inv, tables = build()
     entries = sum(len(t.entries) for t in tables.values())
-    print(f"synthetic city: {len(inv.devices)} switches, {len(inv.terminals):,} terminals, "
-          f"{entries:,} table entries (built in {time.perf_counter() - t0:.2f} s)")  # fmt: skip
+    print(
+        f"synthetic city: {len(inv.devices)} switches, {len(inv.terminals):,} terminals, "
+        f"{entries:,} table entries (built in {time.perf_counter() - t0:.2f} s)"
+    )
     times, cpu = [], []
     result = correlate(inv, tables)
     for _ in range(RUNS):
@@ -141,9 +161,11 @@ def main() -> None:
     assert unknown == SEEDED * len(ZONES), unknown
     assert not result.dual_by_device.get("internal-core"), "uplink noise on the core"
     best, median = min(times), statistics.median(times)
-    print(f"correlate {entries:,} entries: best {best:.3f} s, median {median:.3f} s wall, "
-          f"median {statistics.median(cpu):.3f} s CPU ({entries / median:,.0f} entries/s; "
-          f"target < 1 s) → {dual} dual-homed, {unknown} unknown")  # fmt: skip
+    print(
+        f"correlate {entries:,} entries: best {best:.3f} s, median {median:.3f} s wall, "
+        f"median {statistics.median(cpu):.3f} s CPU ({entries / median:,.0f} entries/s; "
+        f"target < 1 s) → {dual} dual-homed, {unknown} unknown"
+    )
 
     # worst case: no terminal in the inventory yet, every host MAC is unknown and located
     bare = dataclasses.replace(inv, terminals={})
@@ -151,21 +173,29 @@ def main() -> None:
     start, start_cpu = time.perf_counter(), time.process_time()
     worst = correlate(bare, tables)
     took, took_cpu = time.perf_counter() - start, time.process_time() - start_cpu
-    print(f"correlate {entries:,} entries, empty terminal list ({len(worst.unknown):,} unknown "
-          f"MACs located): {took:.3f} s wall, {took_cpu:.3f} s CPU")  # fmt: skip
+    print(
+        f"correlate {entries:,} entries, empty terminal list ({len(worst.unknown):,} unknown "
+        f"MACs located): {took:.3f} s wall, {took_cpu:.3f} s CPU"
+    )
 
     # the normaliser behind SSH and SNMP: template rows → entries
     device = inv.devices["internal-acc-0"]
     rows = [
-        {"mac_address": f"{i:012x}"[:4] + "-" + f"{i:012x}"[4:8] + "-" + f"{i:012x}"[8:],
-         "vlan_id": "100", "interface": f"GE1/0/{i % 48 + 1}", "state": "Learned"}
+        {
+            "mac_address": f"{i:012x}"[:4] + "-" + f"{i:012x}"[4:8] + "-" + f"{i:012x}"[8:],
+            "vlan_id": "100",
+            "interface": f"GE1/0/{i % 48 + 1}",
+            "state": "Learned",
+        }
         for i in range(1, 100_001)
-    ]  # fmt: skip
+    ]
     start = time.perf_counter()
     parsed, _ = entries_from_rows(device, "mac", rows)
     took = time.perf_counter() - start
-    print(f"normalise {len(rows):,} MAC-table rows into entries: {took:.3f} s "
-          f"({len(parsed) / took:,.0f} rows/s)")  # fmt: skip
+    print(
+        f"normalise {len(rows):,} MAC-table rows into entries: {took:.3f} s "
+        f"({len(parsed) / took:,.0f} rows/s)"
+    )
 
 
 if __name__ == "__main__":

@@ -90,9 +90,14 @@ def main() -> int:
         pushes = []
         for name in ("sw000", "sw001", "sw002"):  # one per platform
             device = inv.devices[name]
-            lines = [f"interface GigabitEthernet0/0/{i}" if device.platform == "huawei"
-                     else f"interface GigabitEthernet1/0/{i}" if device.platform == "hp_comware"
-                     else f"interface GigabitEthernet0/{i}" for i in range(1, 11)]  # fmt: skip
+            lines = [
+                f"interface GigabitEthernet0/0/{i}"
+                if device.platform == "huawei"
+                else f"interface GigabitEthernet1/0/{i}"
+                if device.platform == "hp_comware"
+                else f"interface GigabitEthernet0/{i}"
+                for i in range(1, 11)
+            ]
             config = [x for line in lines for x in (line, " description bench")]
             with SshSession(device) as session:
                 t1 = time.perf_counter()
@@ -118,8 +123,10 @@ def main() -> int:
         os.kill(st.pid, signal.SIGKILL)
         time.sleep(0.5)
         launcher.down(state)  # cleans the stale pid file
-        print(f"after kill -9 of the lab server:   {listening(ports)} ports listening, "
-              f"{len(children)} child processes existed")  # fmt: skip
+        print(
+            f"after kill -9 of the lab server:   {listening(ports)} ports listening, "
+            f"{len(children)} child processes existed"
+        )
     return 0
 
 

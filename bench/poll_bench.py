@@ -308,13 +308,29 @@ def exporter_config() -> str:
     same IF-MIB columns as govnet, labelled by ifIndex as the generator's if_mib does."""
     lines = ["if_mib:", "  walk:"]
     lines += [f"  - {oid}" for oid, _ in EXPORTER_WALKS.values()]
-    lines += ["  get:", "  - 1.3.6.1.2.1.1.3.0", "  version: 2", "  max_repetitions: 25",
-              "  retries: 1", "  timeout: 5s", "  auth:", f"    community: {COMMUNITY}",
-              "  metrics:",
-              "  - name: sysUpTime", "    oid: 1.3.6.1.2.1.1.3", "    type: gauge"]  # fmt: skip
+    lines += [
+        "  get:",
+        "  - 1.3.6.1.2.1.1.3.0",
+        "  version: 2",
+        "  max_repetitions: 25",
+        "  retries: 1",
+        "  timeout: 5s",
+        "  auth:",
+        f"    community: {COMMUNITY}",
+        "  metrics:",
+        "  - name: sysUpTime",
+        "    oid: 1.3.6.1.2.1.1.3",
+        "    type: gauge",
+    ]
     for name, (oid, kind) in EXPORTER_WALKS.items():
-        lines += [f"  - name: {name}", f"    oid: {oid}", f"    type: {kind}", "    indexes:",
-                  "    - labelname: ifIndex", "      type: gauge"]  # fmt: skip
+        lines += [
+            f"  - name: {name}",
+            f"    oid: {oid}",
+            f"    type: {kind}",
+            "    indexes:",
+            "    - labelname: ifIndex",
+            "      type: gauge",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -330,8 +346,15 @@ def exporter_comparison() -> None:
     snmpd = shutil.which("snmpd") or (
         "/usr/sbin/snmpd" if Path("/usr/sbin/snmpd").exists() else None
     )
-    missing = [n for n, p in (("prometheus-snmp-exporter", exporter), ("snmpd", snmpd),
-                              ("ip", shutil.which("ip"))) if not p]  # fmt: skip
+    missing = [
+        n
+        for n, p in (
+            ("prometheus-snmp-exporter", exporter),
+            ("snmpd", snmpd),
+            ("ip", shutil.which("ip")),
+        )
+        if not p
+    ]
     if missing or os.geteuid() != 0:
         why = f"missing {', '.join(missing)}" if missing else "needs root (network namespace)"
         print(f"  skipped: {why} (apt-get install -y snmpd prometheus-snmp-exporter iproute2)")
@@ -349,8 +372,10 @@ def exporter_comparison() -> None:
         subprocess.run(["ip", "-n", ns, "-batch", "-"], input=script, text=True, check=True)
         out = subprocess.run(
             ["ip", "netns", "exec", ns, sys.executable, __file__, "--exporter-child"],
-            capture_output=True, text=True, timeout=900,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         sys.stdout.write("".join(x + "\n" for x in out.stdout.splitlines() if x[:7] != "RESULT "))
         if out.returncode:
             print(f"  failed (exit {out.returncode}): {out.stderr.strip()[-800:]}")
@@ -390,16 +415,32 @@ def exporter_child() -> int:
     conf.write_text(f"rocommunity {COMMUNITY} 127.0.0.1\n", encoding="utf-8")
     env = {**os.environ, "SNMP_PERSISTENT_DIR": str(folder), "MIBS": ""}
     snmpd = subprocess.Popen(
-        ["/usr/sbin/snmpd", "-f", "-Lf", str(folder / "snmpd.log"), "-C", "-c", str(conf),
-         "-p", str(folder / "snmpd.pid"), f"udp:127.0.0.1:{SNMPD_PORT}"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            "/usr/sbin/snmpd",
+            "-f",
+            "-Lf",
+            str(folder / "snmpd.log"),
+            "-C",
+            "-c",
+            str(conf),
+            "-p",
+            str(folder / "snmpd.pid"),
+            f"udp:127.0.0.1:{SNMPD_PORT}",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     (folder / "snmp.yml").write_text(exporter_config(), encoding="utf-8")
     exporter = subprocess.Popen(
-        ["prometheus-snmp-exporter", f"--config.file={folder / 'snmp.yml'}",
-         f"--web.listen-address=127.0.0.1:{EXPORTER_PORT}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        [
+            "prometheus-snmp-exporter",
+            f"--config.file={folder / 'snmp.yml'}",
+            f"--web.listen-address=127.0.0.1:{EXPORTER_PORT}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{EXPORTER_PORT}/snmp?module=if_mib&target=127.0.0.1:{SNMPD_PORT}"
 
     def scrape() -> tuple[str, float]:
@@ -429,8 +470,12 @@ def exporter_child() -> int:
                 device("snmpd", "access", "linux", ("127.0.0.1", SNMPD_PORT)),
                 vars={"metric_sets": ["interfaces"]},
             )
-            poller = Poller([dev], backend, MonitorConfig(concurrency=8),
-                            on_result=lambda r, st, _t: writer.poll(r, st))  # fmt: skip
+            poller = Poller(
+                [dev],
+                backend,
+                MonitorConfig(concurrency=8),
+                on_result=lambda r, st, _t: writer.poll(r, st),
+            )
             for _ in range(5):
                 await poller.poll_all()  # warm up: names, first counters
                 scrape()

@@ -67,8 +67,9 @@ def make(folder: Path) -> dict[str, tuple[Path, str]]:
         "utf-8",
     )
     out["CSV, 129 KiB cell"] = (cell, "generic")
-    sizes = ", ".join(f"{p.name} {p.stat().st_size / MIB:.2f} MiB" for p, _ in out.values()
-                      if p.suffix == ".xlsx")  # fmt: skip
+    sizes = ", ".join(
+        f"{p.name} {p.stat().st_size / MIB:.2f} MiB" for p, _ in out.values() if p.suffix == ".xlsx"
+    )
     print(f"hostile files written in {time.perf_counter() - t0:.1f} s ({sizes} on disk)")
     return out
 
@@ -91,8 +92,10 @@ def normal(folder: Path, n: int) -> dict[str, tuple[Path, str]]:
     for r in data:
         sheet.append(r)
     book.save(folder / "export.xlsx")
-    return {f"normal CSV, {n:,} rows": (folder / "export.csv", "qianxin"),
-            f"normal XLSX, {n:,} rows": (folder / "export.xlsx", "qianxin")}  # fmt: skip
+    return {
+        f"normal CSV, {n:,} rows": (folder / "export.csv", "qianxin"),
+        f"normal XLSX, {n:,} rows": (folder / "export.xlsx", "qianxin"),
+    }
 
 
 def child(path: str, source: str) -> None:
@@ -140,8 +143,10 @@ def run(name: str, path: Path, source: str, timeout: float = 300) -> None:
         return
     n = name.split(", ")[-1].split(" ")[0].replace(",", "")
     rate = f"{int(n) / got['s']:>9,.0f} rows/s" if name.startswith("normal") else " " * 16
-    print(f"  {name:<34} {got['s']:7.3f} s (cpu {got['cpu']:6.3f}) {rate}  "
-          f"peak RSS {got['rss']:5.0f} MB (+{got['grew']:4.0f})  {got['outcome']}")  # fmt: skip
+    print(
+        f"  {name:<34} {got['s']:7.3f} s (cpu {got['cpu']:6.3f}) {rate}  "
+        f"peak RSS {got['rss']:5.0f} MB (+{got['grew']:4.0f})  {got['outcome']}"
+    )
 
 
 def main() -> None:

@@ -38,12 +38,24 @@ def synthetic(n: int) -> AuditReport:
                 )
             else:
                 status, evidence = Status.PASS, (Evidence("stelnet server enable", 16),)
-            findings.append(Finding(
-                f"sw-{d:05d}", "internal" if d % 2 else "external", f"site-{d % 10}", unit,
-                f"rule-{r}", f"control.{r}", SEVERITIES[r % 4], status, evidence,
-                "timeout: no answer" if status is Status.ERROR else "", "L3-CES1-03", "huawei",
-                Text(f"Rule {r}", f"规则 {r}"), Text("fix it", "整改"),
-            ))  # fmt: skip
+            findings.append(
+                Finding(
+                    f"sw-{d:05d}",
+                    "internal" if d % 2 else "external",
+                    f"site-{d % 10}",
+                    unit,
+                    f"rule-{r}",
+                    f"control.{r}",
+                    SEVERITIES[r % 4],
+                    status,
+                    evidence,
+                    "timeout: no answer" if status is Status.ERROR else "",
+                    "L3-CES1-03",
+                    "huawei",
+                    Text(f"Rule {r}", f"规则 {r}"),
+                    Text("fix it", "整改"),
+                )
+            )
     start = datetime(2026, 12, 6, 2, 30, tzinfo=UTC)
     run = Run("audit-bench", start, start + timedelta(minutes=4), ["mlps2-baseline"], findings)
     units = {f"unit-{i}": (f"单位{i}", f"Unit {i}") for i in range(40)}
@@ -61,9 +73,11 @@ def main() -> None:
         t1 = time.perf_counter()
         xlsx = to_xlsx(build(report, "zh", report.labels))
         t2 = time.perf_counter()
-        line = (f"N={n:5d} findings={len(report.run.findings):6d} fail={fails:5d}  "
-                f"html {t1 - t0:6.2f} s {len(html) / 1e6:5.2f} MB  "
-                f"xlsx {t2 - t1:6.2f} s {len(xlsx) / 1e6:5.2f} MB")  # fmt: skip
+        line = (
+            f"N={n:5d} findings={len(report.run.findings):6d} fail={fails:5d}  "
+            f"html {t1 - t0:6.2f} s {len(html) / 1e6:5.2f} MB  "
+            f"xlsx {t2 - t1:6.2f} s {len(xlsx) / 1e6:5.2f} MB"
+        )
         if engines():
             pdf = html_to_pdf(html)
             line += f"  pdf {time.perf_counter() - t2:6.2f} s {len(pdf) / 1e6:5.2f} MB"

@@ -64,13 +64,21 @@ def inventory(path: Path, addresses: dict[str, tuple[str, int]]) -> None:
         "zones": {"internal": {}},
         "sites": {"city": {"level": "city"}},
         "snmp_profiles": {
-            "bench": {"version": "2c", "community": "env:GOVNET_BENCH_COMMUNITY",
-                      "timeout": 5, "retries": 1}
+            "bench": {
+                "version": "2c",
+                "community": "env:GOVNET_BENCH_COMMUNITY",
+                "timeout": 5,
+                "retries": 1,
+            }
         },
-        "defaults": {"snmp_profile": "bench", "zone": "internal", "site": "city",
-                     "vars": {"poll_interval": f"{INTERVAL:g}s"}},
+        "defaults": {
+            "snmp_profile": "bench",
+            "zone": "internal",
+            "site": "city",
+            "vars": {"poll_interval": f"{INTERVAL:g}s"},
+        },
         "devices": devices,
-    }  # fmt: skip
+    }
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 
@@ -85,16 +93,26 @@ def q(url: str, sql: str) -> list[Any]:
 
 def holders(url: str) -> dict[int, int]:
     """shard → backend pid, from pg_locks (this database)."""
-    rows = q(url, "SELECT objid::int, pid FROM pg_locks WHERE locktype = 'advisory' AND "
-                  "classid::bigint = 1936224868 AND objsubid = 2 AND granted AND database = "
-                  "(SELECT oid FROM pg_database WHERE datname = current_database())")  # fmt: skip
+    rows = q(
+        url,
+        "SELECT objid::int, pid FROM pg_locks WHERE locktype = 'advisory' AND "
+        "classid::bigint = 1936224868 AND objsubid = 2 AND granted AND database = "
+        "(SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
     return {int(s): int(p) for s, p in rows}
 
 
 def members(url: str) -> dict[int, dict[str, Any]]:
     rows = q(url, "SELECT pid, backend_pid, shards, devices, lag_p99 FROM monitor_cluster")
-    return {int(r[0]): {"backend": int(r[1]), "shards": json.loads(r[2]), "devices": int(r[3]),
-                        "lag_p99": float(r[4])} for r in rows}  # fmt: skip
+    return {
+        int(r[0]): {
+            "backend": int(r[1]),
+            "shards": json.loads(r[2]),
+            "devices": int(r[3]),
+            "lag_p99": float(r[4]),
+        }
+        for r in rows
+    }
 
 
 def cpu(pid: int) -> float:
@@ -103,16 +121,20 @@ def cpu(pid: int) -> float:
 
 
 def main() -> int:
-    print(f"== {DEVICES} devices at {INTERVAL:g} s, {POLLERS} sharded govnetd, {SHARDS} shards, "
-          f"{SECONDS:.0f} s")  # fmt: skip
+    print(
+        f"== {DEVICES} devices at {INTERVAL:g} s, {POLLERS} sharded govnetd, {SHARDS} shards, "
+        f"{SECONDS:.0f} s"
+    )
     folder = Path(tempfile.mkdtemp(prefix="govnet-shard-bench-"))
     os.environ["GOVNET_BENCH_COMMUNITY"] = COMMUNITY
     os.environ["GOVNET_CACHE_DIR"] = str(folder / "cache")
     os.environ["GOVNET_CONFIG"] = os.devnull
     t0 = time.perf_counter()
     agents = Agents(DEVICES, AGENT_PROCESSES)
-    print(f"  agents: {DEVICES} in {AGENT_PROCESSES} processes, up in "
-          f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
+    print(
+        f"  agents: {DEVICES} in {AGENT_PROCESSES} processes, up in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
     inv = folder / "inventory.yaml"
     inventory(inv, agents.addresses)
     pg_base = Path(tempfile.mkdtemp(prefix="govnet-bench-pg-"))
@@ -123,11 +145,26 @@ def main() -> int:
             with server.database() as url:
                 for i in range(POLLERS):
                     log = (folder / f"govnetd-{i}.log").open("wb")
-                    procs.append(subprocess.Popen(
-                        [*DAEMON, "-i", str(inv), "--db", url, "--no-metrics", "--log-format",
-                         "json", "--shards", str(SHARDS), "--backend", "gufo"],
-                        stdout=subprocess.DEVNULL, stderr=log,
-                    ))  # fmt: skip
+                    procs.append(
+                        subprocess.Popen(
+                            [
+                                *DAEMON,
+                                "-i",
+                                str(inv),
+                                "--db",
+                                url,
+                                "--no-metrics",
+                                "--log-format",
+                                "json",
+                                "--shards",
+                                str(SHARDS),
+                                "--backend",
+                                "gufo",
+                            ],
+                            stdout=subprocess.DEVNULL,
+                            stderr=log,
+                        )
+                    )
                 run(url, procs, folder)
             server.engine.dispose()
     finally:
@@ -164,9 +201,11 @@ def run(url: str, procs: list[subprocess.Popen[bytes]], folder: Path) -> None:
     for p in procs:
         m = rows.get(p.pid, {})
         rss = psutil.Process(p.pid).memory_info().rss / 2**20
-        print(f"    pid {p.pid}: {len(m.get('shards', {}))} shards, {m.get('devices', 0)} devices, "
-              f"CPU {(cpu(p.pid) - cpu0[p.pid]) / window * 100:.1f}% of a core, RSS {rss:.0f} MiB, "
-              f"lag p99 {m.get('lag_p99', 0.0) * 1000:.0f} ms")  # fmt: skip
+        print(
+            f"    pid {p.pid}: {len(m.get('shards', {}))} shards, {m.get('devices', 0)} devices, "
+            f"CPU {(cpu(p.pid) - cpu0[p.pid]) / window * 100:.1f}% of a core, RSS {rss:.0f} MiB, "
+            f"lag p99 {m.get('lag_p99', 0.0) * 1000:.0f} ms"
+        )
 
     # kill -9 one poller
     victim = procs[1]
@@ -183,8 +222,10 @@ def run(url: str, procs: list[subprocess.Popen[bytes]], folder: Path) -> None:
             break
         time.sleep(0.1)
     locks_back = time.time() - killed
-    print(f"  kill -9 of pid {victim.pid} ({len(victim_shards)} shards): every shard held again "
-          f"after {locks_back:.2f} s")  # fmt: skip
+    print(
+        f"  kill -9 of pid {victim.pid} ({len(victim_shards)} shards): every shard held again "
+        f"after {locks_back:.2f} s"
+    )
     time.sleep(max(2 * INTERVAL + 5, SECONDS / 2))
     survivors = [p for p in procs if p is not victim]
     stopping = time.time()
@@ -196,16 +237,23 @@ def run(url: str, procs: list[subprocess.Popen[bytes]], folder: Path) -> None:
             p.wait(300)
         except subprocess.TimeoutExpired:
             tail = (folder / f"govnetd-{procs.index(p)}.log").read_text().splitlines()[-5:]
-            print(f"  pid {p.pid} did not stop within 300 s after SIGTERM; its log ends:", *tail,
-                  sep="\n    ")  # fmt: skip
+            print(
+                f"  pid {p.pid} did not stop within 300 s after SIGTERM; its log ends:",
+                *tail,
+                sep="\n    ",
+            )
             p.kill()
         took.append(time.time() - stopping)
-    print(f"  SIGTERM: the survivors handed over and stopped within {max(took):.1f} s "
-          f"(polls in flight finish first)")  # fmt: skip
+    print(
+        f"  SIGTERM: the survivors handed over and stopped within {max(took):.1f} s "
+        f"(polls in flight finish first)"
+    )
 
     events: dict[str, list[float]] = {}
-    sql = ("SELECT s.device, m.ts FROM monitor_samples m JOIN monitor_series s "
-           "ON s.id = m.series_id GROUP BY s.device, m.ts ORDER BY 1, 2")  # fmt: skip
+    sql = (
+        "SELECT s.device, m.ts FROM monitor_samples m JOIN monitor_series s "
+        "ON s.id = m.series_id GROUP BY s.device, m.ts ORDER BY 1, 2"
+    )
     for device, ts in q(url, sql):
         events.setdefault(str(device), []).append(float(ts))
     since = window_start
@@ -227,13 +275,17 @@ def run(url: str, procs: list[subprocess.Popen[bytes]], folder: Path) -> None:
             if after and before:
                 resumed.append(after[0] - before[-1])
     polled = len(events)
-    print(f"  devices with polls: {polled} of {DEVICES}; double polls: {doubles}; missed slots: "
-          f"{missed} (steady), {missed_kill} across the kill")  # fmt: skip
+    print(
+        f"  devices with polls: {polled} of {DEVICES}; double polls: {doubles}; missed slots: "
+        f"{missed} (steady), {missed_kill} across the kill"
+    )
     if resumed:
         resumed.sort()
-        print(f"  the killed poller's {len(resumed)} devices: gap between the last poll before "
-              f"the kill and the first after, median {statistics.median(resumed):.1f} s, max "
-              f"{resumed[-1]:.1f} s (interval {INTERVAL:g} s)")  # fmt: skip
+        print(
+            f"  the killed poller's {len(resumed)} devices: gap between the last poll before "
+            f"the kill and the first after, median {statistics.median(resumed):.1f} s, max "
+            f"{resumed[-1]:.1f} s (interval {INTERVAL:g} s)"
+        )
 
 
 if __name__ == "__main__":

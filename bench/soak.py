@@ -46,8 +46,9 @@ RULES = ROOT / "playbooks" / "alerts.yaml"
 PLATFORMS = ("huawei", "hp_comware", "cisco_ios")
 
 
-def write_inventory(folder: Path, n: int, flap_share: float, poll: float, period: float,
-                    down: float) -> tuple[Path, set[str]]:  # fmt: skip
+def write_inventory(
+    folder: Path, n: int, flap_share: float, poll: float, period: float, down: float
+) -> tuple[Path, set[str]]:
     """``n`` SNMP-only switches on free UDP ports; a seeded ``flap_share`` of them flap."""
     (folder / "community").write_text("soak-community\n")
     picker = PortPicker()
@@ -106,11 +107,24 @@ def query(db: Path, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...
 def start(inventory: Path, db: Path, log: Path, down_after: float) -> subprocess.Popen[bytes]:
     with log.open("ab") as err:
         return subprocess.Popen(
-            [*DAEMON, "-i", str(inventory), "--db", f"sqlite:///{db}", "--rules", str(RULES),
-             "--listen", "127.0.0.1:0", "--log-format", "json", "--down-after",
-             f"{down_after:g}s"],
-            stdout=subprocess.DEVNULL, stderr=err,
-        )  # fmt: skip
+            [
+                *DAEMON,
+                "-i",
+                str(inventory),
+                "--db",
+                f"sqlite:///{db}",
+                "--rules",
+                str(RULES),
+                "--listen",
+                "127.0.0.1:0",
+                "--log-format",
+                "json",
+                "--down-after",
+                f"{down_after:g}s",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
 
 
 def figures(proc: subprocess.Popen[bytes], db: Path) -> dict[str, float]:
@@ -126,17 +140,27 @@ def figures(proc: subprocess.Popen[bytes], db: Path) -> dict[str, float]:
     }
 
 
-def watch(proc: subprocess.Popen[bytes], db: Path, seconds: float, every: float, t0: float,
-          label: str, rows: list[tuple[str, float, dict[str, float]]]) -> None:  # fmt: skip
+def watch(
+    proc: subprocess.Popen[bytes],
+    db: Path,
+    seconds: float,
+    every: float,
+    t0: float,
+    label: str,
+    rows: list[tuple[str, float, dict[str, float]]],
+) -> None:
     end = time.monotonic() + seconds
     while True:
         if proc.poll() is not None:
             raise SystemExit(f"govnetd exited early with {proc.returncode}; see its log")
         f = figures(proc, db)
         rows.append((label, time.monotonic() - t0, f))
-        print(f"  {label:7s} t={rows[-1][1]:7.0f} s  RSS {f['rss']:7.1f} MiB  fds {f['fds']:4.0f}  "
-              f"samples {f['samples']:9.0f}  firing {f['firing']:3.0f}  "
-              f"CPU {f['cpu']:7.1f} s", flush=True)  # fmt: skip
+        print(
+            f"  {label:7s} t={rows[-1][1]:7.0f} s  RSS {f['rss']:7.1f} MiB  fds {f['fds']:4.0f}  "
+            f"samples {f['samples']:9.0f}  firing {f['firing']:3.0f}  "
+            f"CPU {f['cpu']:7.1f} s",
+            flush=True,
+        )
         left = end - time.monotonic()
         if left <= 0:
             return
@@ -152,15 +176,21 @@ def series_snapshot(db: Path) -> dict[int, tuple[int, float]]:
 def lost_samples(db: Path, before: dict[int, tuple[int, float]]) -> int:
     lost = 0
     for sid, (n, newest) in before.items():
-        got = query(db, "SELECT count(*) FROM monitor_samples WHERE series_id = ? AND ts <= ?",
-                    (sid, newest))[0][0]  # fmt: skip
+        got = query(
+            db,
+            "SELECT count(*) FROM monitor_samples WHERE series_id = ? AND ts <= ?",
+            (sid, newest),
+        )[0][0]
         lost += max(0, n - int(got))
     return lost
 
 
 def alert_audit(db: Path, flapping: set[str], open_at_kill: dict[str, int]) -> dict[str, Any]:
-    rows = query(db, "SELECT id, key, device, status, opened, resolved FROM monitor_alerts "
-                     "ORDER BY key, opened, id")  # fmt: skip
+    rows = query(
+        db,
+        "SELECT id, key, device, status, opened, resolved FROM monitor_alerts "
+        "ORDER BY key, opened, id",
+    )
     events = query(db, "SELECT alert_id, event FROM monitor_alert_events")
     opened_events: dict[int, int] = defaultdict(int)
     for alert_id, event in events:
@@ -231,11 +261,13 @@ def main() -> int:
         db, log = folder / "soak.sqlite", folder / "govnetd.log"
         t_lab = time.monotonic()
         launcher.up(inventory, folder / "state", wait=120)
-        print(f"lab: {args.devices} SNMP agents up in {time.monotonic() - t_lab:.1f} s, "
-              f"{len(flapping)} flapping (silent {args.flap_down:g} s of every "
-              f"{args.flap_period:g} s); poll every {args.poll:g} s, down after "
-              f"{args.down_after:g} s; soak {args.minutes:g} min, then kill -9, restart, "
-              f"{args.after:g} s")  # fmt: skip
+        print(
+            f"lab: {args.devices} SNMP agents up in {time.monotonic() - t_lab:.1f} s, "
+            f"{len(flapping)} flapping (silent {args.flap_down:g} s of every "
+            f"{args.flap_period:g} s); poll every {args.poll:g} s, down after "
+            f"{args.down_after:g} s; soak {args.minutes:g} min, then kill -9, restart, "
+            f"{args.after:g} s"
+        )
         rows: list[tuple[str, float, dict[str, float]]] = []
         first = second = None
         try:
@@ -244,16 +276,17 @@ def main() -> int:
             watch(first, db, seconds, every, t0, "soak", rows)
             before = series_snapshot(db)
             committed = sum(n for n, _ in before.values())
-            open_at_kill = {k: int(i) for i, k in query(
-                db, "SELECT id, key FROM monitor_alerts WHERE status = 'firing'")}  # fmt: skip
+            open_at_kill = {
+                k: int(i)
+                for i, k in query(db, "SELECT id, key FROM monitor_alerts WHERE status = 'firing'")
+            }
             first.send_signal(signal.SIGKILL)
             first.wait(30)
             integrity = query(db, "PRAGMA integrity_check")
             after_kill = sum(n for n, _ in series_snapshot(db).values())
             t_restart = time.monotonic()
             second = start(inventory, db, log, args.down_after)
-            watch(second, db, args.after, min(every, max(5.0, args.after / 6)), t0,
-                  "restart", rows)  # fmt: skip
+            watch(second, db, args.after, min(every, max(5.0, args.after / 6)), t0, "restart", rows)
             second.send_signal(signal.SIGTERM)
             code = second.wait(60)
             restart_s = time.monotonic() - t_restart
@@ -274,26 +307,36 @@ def main() -> int:
     hours = max((last[1] - warm[1]) / 3600, 1e-9)
     growth = last[2]["rss"] - warm[2]["rss"]
     print("\n--- figures ---")
-    print(f"RSS after warm-up (t={warm[1]:.0f} s): {warm[2]['rss']:.1f} MiB; before the kill "
-          f"(t={last[1]:.0f} s): {last[2]['rss']:.1f} MiB; growth {growth:+.1f} MiB "
-          f"({growth / hours:+.1f} MiB/h)")  # fmt: skip
+    print(
+        f"RSS after warm-up (t={warm[1]:.0f} s): {warm[2]['rss']:.1f} MiB; before the kill "
+        f"(t={last[1]:.0f} s): {last[2]['rss']:.1f} MiB; growth {growth:+.1f} MiB "
+        f"({growth / hours:+.1f} MiB/h)"
+    )
     fds = [int(r[2]["fds"]) for r in soak if r[1] >= warm[1]]
-    print(f"open fds after warm-up: min {min(fds)}, max {max(fds)}, before the kill "
-          f"{int(last[2]['fds'])}; restarted daemon at the end {int(rows[-1][2]['fds'])} "
-          "(one UDP socket per polled agent)")  # fmt: skip
+    print(
+        f"open fds after warm-up: min {min(fds)}, max {max(fds)}, before the kill "
+        f"{int(last[2]['fds'])}; restarted daemon at the end {int(rows[-1][2]['fds'])} "
+        "(one UDP socket per polled agent)"
+    )
     rate = (last[2]["samples"] - soak[0][2]["samples"]) / max(last[1] - soak[0][1], 1e-9)
-    print(f"samples: {committed} committed before kill -9 ({rate:.0f}/s), {after_kill} "
-          f"readable after it, integrity {integrity[0][0] if integrity else '?'}; "
-          f"lost after restart: {lost}")  # fmt: skip
+    print(
+        f"samples: {committed} committed before kill -9 ({rate:.0f}/s), {after_kill} "
+        f"readable after it, integrity {integrity[0][0] if integrity else '?'}; "
+        f"lost after restart: {lost}"
+    )
     print(f"govnetd CPU before the kill: {last[2]['cpu']:.1f} s over {last[1]:.0f} s")
     print(f"restart: ran {restart_s:.0f} s, SIGTERM exit code {code}")
-    print(f"alerts: {audit['alerts']} in the store; flapping agents with alerts "
-          f"{audit['flapping_with_alerts']}/{len(flapping)}; alerts per flapping agent "
-          f"min {min(audit['per_flapping_device'] or [0])} max "
-          f"{max(audit['per_flapping_device'] or [0])}; on healthy agents "
-          f"{sum(audit['healthy_alerts'].values())}")  # fmt: skip
-    print(f"alerts open at the kill: {len(open_at_kill)}, carried on by the restarted daemon "
-          f"(same alert, not reopened): {audit['carried']}")  # fmt: skip
+    print(
+        f"alerts: {audit['alerts']} in the store; flapping agents with alerts "
+        f"{audit['flapping_with_alerts']}/{len(flapping)}; alerts per flapping agent "
+        f"min {min(audit['per_flapping_device'] or [0])} max "
+        f"{max(audit['per_flapping_device'] or [0])}; on healthy agents "
+        f"{sum(audit['healthy_alerts'].values())}"
+    )
+    print(
+        f"alerts open at the kill: {len(open_at_kill)}, carried on by the restarted daemon "
+        f"(same alert, not reopened): {audit['carried']}"
+    )
     print(f"alert history inconsistencies: {len(audit['problems'])}")
     for p in audit["problems"][:20]:
         print(f"  {p}")

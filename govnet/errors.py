@@ -59,8 +59,9 @@ class InputError(GovnetError):
         self.diagnostics = sorted(diagnostics)
         self.what = what
         errors = [d for d in self.diagnostics if d.severity == "error"]
-        super().__init__(ngettext("{n} error in {what}", "{n} errors in {what}", len(errors),
-                                  what=_(what)))  # fmt: skip
+        super().__init__(
+            ngettext("{n} error in {what}", "{n} errors in {what}", len(errors), what=_(what))
+        )
 
 
 class InventoryError(InputError):

@@ -398,8 +398,15 @@ def check_xlsx(file: str, raw: bytes, lim: Limits, what: str = "input") -> list[
         return undimensioned
     except LimitError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError,
-            OSError, ValueError, zlib.error) as exc:  # fmt: skip
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        EOFError,
+        OSError,
+        ValueError,
+        zlib.error,
+    ) as exc:
         raise LimitError(
             file,
             _("not a readable .xlsx workbook ({name}: {exc})", name=type(exc).__name__, exc=exc),

@@ -256,9 +256,13 @@ def find_config(environ: Mapping[str, str]) -> Path | None:
         path = Path(given).expanduser()
         if not path.exists():
             raise GovnetError(
-                _("{var}={given}: no such file (unset it, or point it at a govnet.yaml; "
-                  "'govnet init DIR' writes one)", var=ENV_CONFIG, given=given)
-            )  # fmt: skip
+                _(
+                    "{var}={given}: no such file (unset it, or point it at a govnet.yaml; "
+                    "'govnet init DIR' writes one)",
+                    var=ENV_CONFIG,
+                    given=given,
+                )
+            )
         return path
     xdg = environ.get("XDG_CONFIG_HOME") or str(Path(environ.get("HOME") or "~") / ".config")
     for path in (Path(xdg).expanduser() / "govnet" / CONFIG_NAME, SYSTEM_CONFIG):
@@ -296,8 +300,9 @@ def _sqlite_relative(url: str, base: Path | None) -> str:
     return prefix + str((base / rest).resolve())
 
 
-def resolve(environ: Mapping[str, str], config: ConfigSpec | None = None,
-            config_path: Path | None = None) -> Settings:  # fmt: skip
+def resolve(
+    environ: Mapping[str, str], config: ConfigSpec | None = None, config_path: Path | None = None
+) -> Settings:
     """Environment over config file over built-in defaults (options come on top later)."""
     values: dict[str, Any] = {}
     base = config_path.parent if config_path is not None else None

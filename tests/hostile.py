@@ -125,14 +125,43 @@ def write_zip(target: Path | BinaryIO, parts: dict[str, str | bytes | Repeat]) -
         data, crc, size = _deflated(content)
         raw = name.encode()
         offset = out.tell()
-        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0x800, 8, 0, 0x21, crc, len(data),
-                              size, len(raw), 0) + raw + data)  # fmt: skip
-        central.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0x800, 8, 0, 0x21,
-                                  crc, len(data), size, len(raw), 0, 0, 0, 0, 0, offset) + raw)  # fmt: skip
+        out.write(
+            struct.pack(
+                "<IHHHHHIIIHH", 0x04034B50, 20, 0x800, 8, 0, 0x21, crc, len(data), size, len(raw), 0
+            )
+            + raw
+            + data
+        )
+        central.write(
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                0x800,
+                8,
+                0,
+                0x21,
+                crc,
+                len(data),
+                size,
+                len(raw),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + raw
+        )
     start = out.tell()
     out.write(central.getvalue())
-    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(parts), len(parts),
-                          len(central.getvalue()), start, 0))  # fmt: skip
+    out.write(
+        struct.pack(
+            "<IHHHHIIH", 0x06054B50, 0, 0, len(parts), len(parts), len(central.getvalue()), start, 0
+        )
+    )
     if isinstance(target, Path):
         target.write_bytes(out.getvalue())
     else:

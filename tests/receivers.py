@@ -105,8 +105,9 @@ class RobotReceiver:
                 stamp = query.get("timestamp", "")
                 if not stamp.isdigit() or abs(time.time() * 1000 - int(stamp)) > 3600_000:
                     return self._reject("invalid timestamp", 310000)
-                digest = hmac.new(self.secret.encode(), f"{stamp}\n{self.secret}".encode(),
-                                  hashlib.sha256).digest()  # fmt: skip
+                digest = hmac.new(
+                    self.secret.encode(), f"{stamp}\n{self.secret}".encode(), hashlib.sha256
+                ).digest()
                 if query.get("sign") != base64.b64encode(digest).decode():
                     return self._reject("sign not match", 310000)
             md = body.get("markdown") or {}
@@ -153,8 +154,9 @@ class MailReceiver:
                 receiver.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
                 return "250 OK"
 
-        def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
-                          auth_data: Any) -> AuthResult:  # fmt: skip
+        def authenticator(
+            server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+        ) -> AuthResult:
             ok = isinstance(auth_data, LoginPassword) and (
                 auth_data.login.decode() == user and auth_data.password.decode() == password
             )
@@ -170,9 +172,14 @@ class MailReceiver:
         context.load_cert_chain(c.name, k.name)
         free = reserve_port()  # not a just-closed ephemeral port: a client could take it
         self.controller = Controller(
-            Handler(), hostname="127.0.0.1", port=free, tls_context=context,
-            require_starttls=True, authenticator=authenticator, auth_require_tls=True,
-        )  # fmt: skip
+            Handler(),
+            hostname="127.0.0.1",
+            port=free,
+            tls_context=context,
+            require_starttls=True,
+            authenticator=authenticator,
+            auth_require_tls=True,
+        )
         self.controller.start()
         self.port = free
 
@@ -191,8 +198,12 @@ def tls_mail_receiver(
 
     ca = trustme.CA()
     cert = ca.issue_cert("127.0.0.1")
-    receiver = MailReceiver(cert.cert_chain_pems[0].bytes().decode(),
-                            cert.private_key_pem.bytes().decode(), user, password)  # fmt: skip
+    receiver = MailReceiver(
+        cert.cert_chain_pems[0].bytes().decode(),
+        cert.private_key_pem.bytes().decode(),
+        user,
+        password,
+    )
     with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as f:
         f.write(ca.cert_pem.bytes())
     try:

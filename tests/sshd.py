@@ -109,8 +109,11 @@ class Sshd:
         if root_password is not None:
             hashed = subprocess.run(
                 ["openssl", "passwd", "-6", "-stdin"],
-                input=root_password, capture_output=True, text=True, check=True,
-            ).stdout.strip()  # fmt: skip
+                input=root_password,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
             self.shadow = self.dir / "shadow"
             self.shadow.write_text(f"root:{hashed}:19000:0:99999:7:::\n")
             self.shadow.chmod(0o600)
@@ -125,8 +128,17 @@ class Sshd:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation dir
         argv = [str(SSHD), "-D", "-e", "-f", str(self.config)]
         if self.shadow is not None:  # unshare and sh exec: sshd keeps the pid started here
-            argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                    'mount --bind "$0" /etc/shadow && exec "$@"', str(self.shadow), *argv]  # fmt: skip
+            argv = [
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                'mount --bind "$0" /etc/shadow && exec "$@"',
+                str(self.shadow),
+                *argv,
+            ]
         if self.netns:
             argv = ["ip", "netns", "exec", self.netns, *argv]  # execs sshd: the same pid
         listening = self.log_text().count("Server listening") if self.log.exists() else 0

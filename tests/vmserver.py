@@ -43,11 +43,17 @@ class VictoriaMetrics:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [BINARY, f"-httpListenAddr=127.0.0.1:{self.port}",
-             f"-storageDataPath={self.data}", "-retentionPeriod=100y", "-loggerLevel=ERROR",
-             "-search.latencyOffset=0s"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                BINARY,
+                f"-httpListenAddr=127.0.0.1:{self.port}",
+                f"-storageDataPath={self.data}",
+                "-retentionPeriod=100y",
+                "-loggerLevel=ERROR",
+                "-search.latencyOffset=0s",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

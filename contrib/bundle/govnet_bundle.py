@@ -120,9 +120,24 @@ def _download(lock: Path, arch: str, cache: Path) -> list[Path]:
     if cached is not None:  # everything is here already: no need to ask the index
         return cached
     platform_args = [a for p in PLATFORMS for a in ("--platform", p.format(arch=arch))]
-    common = ["download", "--no-deps", "--only-binary=:all:", "--python-version", PYTHON,
-              "--implementation", "cp", "--abi", "cp" + PYTHON.replace(".", ""), "--abi", "abi3",
-              "--abi", "none", *platform_args, "-d", str(cache)]  # fmt: skip
+    common = [
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--python-version",
+        PYTHON,
+        "--implementation",
+        "cp",
+        "--abi",
+        "cp" + PYTHON.replace(".", ""),
+        "--abi",
+        "abi3",
+        "--abi",
+        "none",
+        *platform_args,
+        "-d",
+        str(cache),
+    ]
     result = _pip(*common, "--require-hashes", "-r", str(lock))
     if result.returncode == 0:
         picked = _pick(lock, cache, arch)
@@ -222,8 +237,10 @@ def build_own_wheel(into: Path) -> Path:
         names = set(whl.namelist())
     for needed in SHIPPED:
         if needed not in names:
-            raise BundleError(f"{wheels[-1].name} lacks {needed} (is govnet/data/playbooks the "
-                              "symlink to playbooks/?)")  # fmt: skip
+            raise BundleError(
+                f"{wheels[-1].name} lacks {needed} (is govnet/data/playbooks the "
+                "symlink to playbooks/?)"
+            )
     return wheels[-1]
 
 
@@ -236,15 +253,35 @@ def verify(top: Path, arch: str) -> None:
     platform_args = [a for p in PLATFORMS for a in ("--platform", p.format(arch=arch))]
     with tempfile.TemporaryDirectory(prefix="govnet-verify-") as tmp:
         report = Path(tmp) / "report.json"
-        cmd = [sys.executable, "-m", "pip", "install", "-q", "--dry-run", "--ignore-installed",
-               "--no-index", "--find-links", str(top / "wheels"), "--only-binary=:all:",
-               *platform_args, "--python-version", PYTHON, "--implementation", "cp",
-               "--target", str(Path(tmp) / "t"), "--report", str(report),
-               f"{own}[postgres]"]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--dry-run",
+            "--ignore-installed",
+            "--no-index",
+            "--find-links",
+            str(top / "wheels"),
+            "--only-binary=:all:",
+            *platform_args,
+            "--python-version",
+            PYTHON,
+            "--implementation",
+            "cp",
+            "--target",
+            str(Path(tmp) / "t"),
+            "--report",
+            str(report),
+            f"{own}[postgres]",
+        ]
         result = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
         if result.returncode != 0:
-            raise BundleError(f"{arch}: the bundle's wheels do not install govnet offline: "
-                              f"{result.stderr.strip()[-800:]}")  # fmt: skip
+            raise BundleError(
+                f"{arch}: the bundle's wheels do not install govnet offline: "
+                f"{result.stderr.strip()[-800:]}"
+            )
         used = {
             item["download_info"]["url"].rsplit("/", 1)[-1]
             for item in json.loads(report.read_text())["install"]
@@ -311,10 +348,14 @@ def build(arch: str, out: Path, cache: Path, lock: Path) -> Built:
         glibcs = [(g, w.name) for w in wheels if (g := wheel_glibc(w.name)) is not None]
         glibc, glibc_from = max(glibcs) if glibcs else (None, "")
         info = {
-            "name": "govnet", "version": ver, "arch": arch, "python": PYTHON,
+            "name": "govnet",
+            "version": ver,
+            "arch": arch,
+            "python": PYTHON,
             "glibc": glibc_text(glibc),
-            "glibc_from": glibc_from, "wheels": str(len(wheels) + 1),
-        }  # fmt: skip
+            "glibc_from": glibc_from,
+            "wheels": str(len(wheels) + 1),
+        }
         (top / "BUNDLE-INFO").write_text(
             "".join(f"{k}={v}\n" for k, v in info.items()), encoding="utf-8"
         )
@@ -335,12 +376,18 @@ def build(arch: str, out: Path, cache: Path, lock: Path) -> Built:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--arch", action="append", choices=ARCHES,
-                        help="x86_64 and/or aarch64 (repeatable; default both)")  # fmt: skip
+    parser.add_argument(
+        "--arch",
+        action="append",
+        choices=ARCHES,
+        help="x86_64 and/or aarch64 (repeatable; default both)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "dist")
-    parser.add_argument("--cache", type=Path,
-                        default=Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-                        / "govnet-bundle")  # fmt: skip
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "govnet-bundle",
+    )
     parser.add_argument("--lock", type=Path, default=ROOT / "requirements" / "runtime-py3.11.txt")
     args = parser.parse_args(argv)
     try:
@@ -348,8 +395,10 @@ def main(argv: list[str] | None = None) -> int:
             b = build(arch, args.out, args.cache, args.lock)
             size = b.path.stat().st_size / 1e6
             glibc = f"{glibc_text(b.glibc)} ({b.glibc_from})" if b.glibc else "any"
-            print(f"{b.path}: {len(b.wheels)} wheels, {size:.1f} MB, needs glibc >= {glibc}, "
-                  f"built in {b.seconds:.1f} s")  # fmt: skip
+            print(
+                f"{b.path}: {len(b.wheels)} wheels, {size:.1f} MB, needs glibc >= {glibc}, "
+                f"built in {b.seconds:.1f} s"
+            )
     except BundleError as exc:
         print(f"govnet-bundle: {exc}", file=sys.stderr)
         return 2

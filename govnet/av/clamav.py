@@ -25,8 +25,17 @@ from govnet.transport.ssh import SshOptions
 CLAMSCAN = "clamscan --version"
 UNITS = ("clamav-daemon", "clamav-freshclam")
 SYSTEMCTL = "systemctl is-active " + " ".join(UNITS)
-STATES = ("active", "inactive", "failed", "activating", "deactivating", "reloading", "unknown",
-          "maintenance", "refreshing")  # fmt: skip
+STATES = (
+    "active",
+    "inactive",
+    "failed",
+    "activating",
+    "deactivating",
+    "reloading",
+    "unknown",
+    "maintenance",
+    "refreshing",
+)
 _VERSION = re.compile(r"^ClamAV\s+(?P<engine>\d[\w.\-]*)(?:/(?P<daily>\d+)/(?P<date>.+?))?\s*$")
 
 

@@ -120,8 +120,9 @@ def _blank(cells: Sequence[Any]) -> bool:
     return all(c is None or c == "" for c in cells)
 
 
-def _rows_under(file: str, kind: str, header: list[str], lines: Iterator[tuple[int, Sequence[Any]]],
-                lim: Limits) -> list[tuple[int, list[Any]]]:  # fmt: skip
+def _rows_under(
+    file: str, kind: str, header: list[str], lines: Iterator[tuple[int, Sequence[Any]]], lim: Limits
+) -> list[tuple[int, list[Any]]]:
     """The rows under the header, cut to the header's width. A CSV row with fewer cells than the
     header (a file cut mid-row) and a value right of the last named column (a shifted or merged
     row) are errors with their line; so is a cell over the size limit."""
@@ -156,12 +157,23 @@ def _rows_under(file: str, kind: str, header: list[str], lines: Iterator[tuple[i
         if _blank(cells):
             continue
         if kind == "csv" and len(row) < named:
-            problems.add(number, 0, "", _("{n} cells but the header has {named}: is the row "
-                                          "(or the file) cut short?", n=len(row),
-                                          named=named))  # fmt: skip
+            problems.add(
+                number,
+                0,
+                "",
+                _(
+                    "{n} cells but the header has {named}: is the row (or the file) cut short?",
+                    n=len(row),
+                    named=named,
+                ),
+            )
             continue
-        longest = (max(map(len, cells)) if kind == "csv" else  # all text: C speed
-                   max((len(c) for c in cells if type(c) is str), default=0))  # fmt: skip
+        longest = (
+            max(map(len, cells))
+            if kind == "csv"
+            # all text: C speed
+            else max((len(c) for c in cells if type(c) is str), default=0)
+        )
         if longest > lim.cell_chars:
             check_cells(file, number, cells, lim.cell_chars, WHAT)
         out.append((number, cells))
@@ -169,8 +181,9 @@ def _rows_under(file: str, kind: str, header: list[str], lines: Iterator[tuple[i
     return out
 
 
-def _detect(file: str, kind: str, lines: Iterator[tuple[int, Sequence[Any]]], source: Source,
-            lim: Limits) -> Table:  # fmt: skip
+def _detect(
+    file: str, kind: str, lines: Iterator[tuple[int, Sequence[Any]]], source: Source, lim: Limits
+) -> Table:
     preamble: list[str] = []
     for number, cells in lines:
         if _looks_like_header(cells, source):
@@ -224,8 +237,14 @@ def _csv_error(file: str, exc: csv.Error, start: int, lim: Limits) -> InputError
             what=WHAT,
         )
     if "unexpected end of data" in message:
-        return _error(file, _("a quoted cell opened here is never closed: the file ends inside "
-                                 "it (an export cut short?)"), start)  # fmt: skip
+        return _error(
+            file,
+            _(
+                "a quoted cell opened here is never closed: the file ends inside "
+                "it (an export cut short?)"
+            ),
+            start,
+        )
     if "NUL" in message:
         return _error(file, _("binary data (NUL bytes), not CSV text"), start)
     return _error(file, _("bad CSV: {message}", message=message), start)
@@ -314,9 +333,17 @@ def _xlsx_error(file: str, exc: Exception, row: int = 0) -> InputError:
     if isinstance(exc, ParseError):
         line, col = exc.position
         reason = str(exc).split(":")[0]
-        return _error(file, _("malformed XML inside the workbook ({reason} at XML line {line}, "
-                                   "column {col}); re-save it from Excel or export CSV",
-                                   reason=reason, line=line, col=col), row)  # fmt: skip
+        return _error(
+            file,
+            _(
+                "malformed XML inside the workbook ({reason} at XML line {line}, "
+                "column {col}); re-save it from Excel or export CSV",
+                reason=reason,
+                line=line,
+                col=col,
+            ),
+            row,
+        )
     return _error(
         file,
         _("not a readable .xlsx workbook ({name}: {exc})", name=type(exc).__name__, exc=exc),
@@ -501,12 +528,23 @@ def _missing_columns(table: Table, source: Source, mapping: dict[str, int]) -> N
         return
     have = ", ".join(h for h in table.header if h) or "nothing"
     diags = [
-        Diagnostic(table.file, table.header_line, 0, "",
-                   _("missing column {names} ({field}) required by source {name!r} ({where}); "
-                     "the header has: {have}", names="|".join(source.aliases(f)), field=f,
-                     name=source.name, where=source.where, have=have))
+        Diagnostic(
+            table.file,
+            table.header_line,
+            0,
+            "",
+            _(
+                "missing column {names} ({field}) required by source {name!r} ({where}); "
+                "the header has: {have}",
+                names="|".join(source.aliases(f)),
+                field=f,
+                name=source.name,
+                where=source.where,
+                have=have,
+            ),
+        )
         for f in missing
-    ]  # fmt: skip
+    ]
     raise InputError(diags, WHAT)
 
 
@@ -537,8 +575,14 @@ def _mac(value: str) -> str:
 class _Row:
     """One row's cells by field, and the problems found reading them."""
 
-    def __init__(self, table: Table, mapping: dict[str, int], line: int, cells: list[Any],
-                 problems: _Problems) -> None:  # fmt: skip
+    def __init__(
+        self,
+        table: Table,
+        mapping: dict[str, int],
+        line: int,
+        cells: list[Any],
+        problems: _Problems,
+    ) -> None:
         self.table, self.mapping, self.line, self.cells = table, mapping, line, cells
         self.problems = problems
         self.bad = False
@@ -596,10 +640,18 @@ def _record(row: _Row, source: Source, file_name: str, default_host: str | None)
         sig_date = row.get("signature_version", lambda v: date_from_version(v, version_re))
         if sig_date is None and not row.bad and "signature_date" not in row.mapping:
             i = row.mapping["signature_version"]
-            row.problems.add(row.line, i + 1, row.table.header[i],
-                             _("signature version {sig_version!r} does not have {name}'s shape "
-                               "{version_date!r}", sig_version=sig_version, name=source.name,
-                               version_date=source.spec.signature.version_date))  # fmt: skip
+            row.problems.add(
+                row.line,
+                i + 1,
+                row.table.header[i],
+                _(
+                    "signature version {sig_version!r} does not have {name}'s shape "
+                    "{version_date!r}",
+                    sig_version=sig_version,
+                    name=source.name,
+                    version_date=source.spec.signature.version_date,
+                ),
+            )
             row.bad = True
     named = row.get("product", txt)
     vendor, spec = source.identify(named)
@@ -675,13 +727,21 @@ def parse_export(
     default_host = path.stem if table.kind == "json" and len(table.rows) == 1 else None
     if not any(f in mapping for f in IDENTITY) and default_host is None:
         wanted = ", ".join("|".join(source.aliases(f)) for f in IDENTITY if source.aliases(f))
-        raise _error(table.file, _("no column names the endpoint (looked for {wanted}); "
-                                   "is --source right?", wanted=wanted),
-                     table.header_line)  # fmt: skip
+        raise _error(
+            table.file,
+            _(
+                "no column names the endpoint (looked for {wanted}); is --source right?",
+                wanted=wanted,
+            ),
+            table.header_line,
+        )
     _missing_columns(table, source, mapping)
     problems = _Problems(table.file)
-    rows = [_Row(table, mapping, n, cells, problems) for n, cells in table.rows
-            if not all(is_empty(c) for c in cells)]  # fmt: skip
+    rows = [
+        _Row(table, mapping, n, cells, problems)
+        for n, cells in table.rows
+        if not all(is_empty(c) for c in cells)
+    ]
     name = path.name
     # Parse once without the snapshot date; it may come from the rows' last_seen.
     records = [r for r in (_record(row, source, name, default_host) for row in rows) if r]

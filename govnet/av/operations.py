@@ -54,8 +54,13 @@ class ImportResult:
     unknown: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.snapshot.to_dict(), "new": self.new, "joined": self.joined,
-                "unknown": self.unknown, "warnings": list(self.snapshot.warnings)}  # fmt: skip
+        return {
+            **self.snapshot.to_dict(),
+            "new": self.new,
+            "joined": self.joined,
+            "unknown": self.unknown,
+            "warnings": list(self.snapshot.warnings),
+        }
 
 
 def import_file(
@@ -151,9 +156,13 @@ class AvFleet:
         found = self._cache.get(key)
         if found is None:
             found = self._cache[key] = assess(
-                endpoint, self.joined.of(endpoint.name), policy, now,
-                self.errors.get(endpoint.name, ()), self.no_data(endpoint),
-            )  # fmt: skip
+                endpoint,
+                self.joined.of(endpoint.name),
+                policy,
+                now,
+                self.errors.get(endpoint.name, ()),
+                self.no_data(endpoint),
+            )
         return found
 
 
@@ -210,12 +219,17 @@ class ScopeSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "scope": self.scope, "name": self.name, "terminals": self.terminals,
-            "covered": self.covered, "fresh": self.fresh, "managed": self.managed,
-            "exempt": self.exempt, "coverage": self.coverage,
+            "scope": self.scope,
+            "name": self.name,
+            "terminals": self.terminals,
+            "covered": self.covered,
+            "fresh": self.fresh,
+            "managed": self.managed,
+            "exempt": self.exempt,
+            "coverage": self.coverage,
             "fresh_share": self._share(self.fresh, self.terminals),
             "managed_share": self._share(self.managed, self.terminals),
-        }  # fmt: skip
+        }
 
 
 @dataclass
@@ -253,21 +267,32 @@ def terminal_row(inv: Inventory, t: Terminal, a: Assessment) -> dict[str, Any]:
         (v.message for v in a.verdicts.values() if v.status in (Status.FAIL, Status.ERROR)), ""
     )
     return {
-        "terminal": t.name, "unit": t.unit, "site": inv.units[t.unit].site, "zone": t.zone,
-        "kind": t.kind, "ip": str(t.ip) if t.ip else None, "mac": t.mac, "state": a.state,
-        "product": r.product if r else None, "vendor": r.vendor if r else None,
-        "edition": r.edition if r else None, "client_version": r.client_version if r else None,
+        "terminal": t.name,
+        "unit": t.unit,
+        "site": inv.units[t.unit].site,
+        "zone": t.zone,
+        "kind": t.kind,
+        "ip": str(t.ip) if t.ip else None,
+        "mac": t.mac,
+        "state": a.state,
+        "product": r.product if r else None,
+        "vendor": r.vendor if r else None,
+        "edition": r.edition if r else None,
+        "client_version": r.client_version if r else None,
         "sig_version": r.sig_version if r else None,
         "sig_date": r.sig_date.isoformat() if r and r.sig_date else None,
-        "age_days": a.age_days, "limit_days": a.limit,
-        "realtime": r.realtime_on if r else None, "running": r.running if r else None,
+        "age_days": a.age_days,
+        "limit_days": a.limit,
+        "realtime": r.realtime_on if r else None,
+        "running": r.running if r else None,
         "last_seen": _fmt(r.last_seen) if r else None,
         "as_of": _fmt(sig.as_of if sig else (r.as_of if r else None)),
-        "data_age_days": a.data_age_days, "matched_by": main.by if main else None,
+        "data_age_days": a.data_age_days,
+        "matched_by": main.by if main else None,
         "source": r.source if r else None,
         "verdicts": {k: v.status.value for k, v in a.verdicts.items()},
         "message": problem or "; ".join(a.notes),
-    }  # fmt: skip
+    }
 
 
 def _summaries(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -299,10 +324,16 @@ def _unknown_row(inv: Inventory, r: AvRecord) -> dict[str, Any]:
     if zone is None and r.ip:
         zone = inv.zone_of_address(ipaddress.ip_address(r.ip))
     return {
-        "host": r.host, "ip": r.ip, "mac": r.mac, "unit": r.unit, "zone": zone,
-        "product": r.product, "sig_date": r.sig_date.isoformat() if r.sig_date else None,
-        "last_seen": _fmt(r.last_seen), "source": r.source,
-    }  # fmt: skip
+        "host": r.host,
+        "ip": r.ip,
+        "mac": r.mac,
+        "unit": r.unit,
+        "zone": zone,
+        "product": r.product,
+        "sig_date": r.sig_date.isoformat() if r.sig_date else None,
+        "last_seen": _fmt(r.last_seen),
+        "source": r.source,
+    }
 
 
 def status(
@@ -332,8 +363,16 @@ def status(
             "signatures-fresh": fresh.verdicts["signatures-fresh"],
             "centrally-managed": managed.verdicts["centrally-managed"],
         }
-        merged = Assessment(e, inst.products, verdicts, state, fresh.limit, fresh.age_days,
-                            fresh.data_age_days, fresh.notes)  # fmt: skip
+        merged = Assessment(
+            e,
+            inst.products,
+            verdicts,
+            state,
+            fresh.limit,
+            fresh.age_days,
+            fresh.data_age_days,
+            fresh.notes,
+        )
         rows.append(terminal_row(inv, t, merged))
     limits = policy_for(policies, "signatures-fresh")
     snaps = []

@@ -106,8 +106,17 @@ def _check_year(year: int, raw: Any) -> None:
         raise ValueProblem(f"date {raw!r} is out of range ({MIN_YEAR}-{MAX_YEAR})")
 
 
-def _build(raw: Any, y: int, m: int, d: int, hh: int = 0, mm: int = 0, ss: int = 0,
-           us: int = 0, tz: timezone | None = None) -> datetime:  # fmt: skip
+def _build(
+    raw: Any,
+    y: int,
+    m: int,
+    d: int,
+    hh: int = 0,
+    mm: int = 0,
+    ss: int = 0,
+    us: int = 0,
+    tz: timezone | None = None,
+) -> datetime:
     _check_year(y, raw)
     try:
         return datetime(y, m, d, hh, mm, ss, us, tzinfo=tz)
@@ -132,8 +141,16 @@ def _digits(s: str, raw: Any, tz: timezone) -> datetime | None:
     if len(s) == 8:
         return _build(raw, int(s[:4]), int(s[4:6]), int(s[6:8]), tz=tz)
     if len(s) == 14:
-        return _build(raw, int(s[:4]), int(s[4:6]), int(s[6:8]), int(s[8:10]), int(s[10:12]),
-                      int(s[12:14]), tz=tz)  # fmt: skip
+        return _build(
+            raw,
+            int(s[:4]),
+            int(s[4:6]),
+            int(s[6:8]),
+            int(s[8:10]),
+            int(s[10:12]),
+            int(s[12:14]),
+            tz=tz,
+        )
     return None
 
 
@@ -189,13 +206,30 @@ def parse_datetime(
     if m:
         frac = (m["f"] or "0")[:6].ljust(6, "0")
         zone = _offset(m["tz"]) if m["tz"] else tz
-        return _build(value, int(m["y"]), int(m["m"]), int(m["d"]), int(m["H"] or 0),
-                      int(m["M"] or 0), int(m["S"] or 0), int(frac), zone)  # fmt: skip
+        return _build(
+            value,
+            int(m["y"]),
+            int(m["m"]),
+            int(m["d"]),
+            int(m["H"] or 0),
+            int(m["M"] or 0),
+            int(m["S"] or 0),
+            int(frac),
+            zone,
+        )
     m = _CTIME.fullmatch(s)
     if m and m["b"].lower() in _MONTHS:
         zone = UTC if (m["zone"] or "").upper() in ("UTC", "GMT") else tz
-        return _build(value, int(m["y"]), _MONTHS[m["b"].lower()], int(m["d"]), int(m["H"]),
-                      int(m["M"]), int(m["S"]), tz=zone)  # fmt: skip
+        return _build(
+            value,
+            int(m["y"]),
+            _MONTHS[m["b"].lower()],
+            int(m["d"]),
+            int(m["H"]),
+            int(m["M"]),
+            int(m["S"]),
+            tz=zone,
+        )
     raise ValueProblem(f"not a date/time {value!r}")
 
 
@@ -258,16 +292,75 @@ def version_key(version: str | None) -> tuple[int, ...]:
 
 # ----------------------------------------------------------------------------- words
 
-DEFAULT_TRUE = ("1", "true", "yes", "y", "on", "enabled", "enable", "active", "running",
-                "online", "是", "开", "开启", "已开启", "启用", "已启用", "打开", "在线", "正常",
-                "运行", "运行中", "已运行")  # fmt: skip
-DEFAULT_FALSE = ("0", "false", "no", "n", "off", "disabled", "disable", "inactive", "stopped",
-                 "offline", "failed", "否", "关", "关闭", "已关闭", "未开启", "禁用", "已禁用",
-                 "离线", "停止", "已停止", "未运行", "异常")  # fmt: skip
-DEFAULT_NETWORK = ("network", "enterprise", "managed", "网络版", "企业版", "政企版", "终端安全管理",
-                   "集中管理")  # fmt: skip
-DEFAULT_STANDALONE = ("standalone", "personal", "home", "free", "单机版", "个人版", "免费版",
-                      "家庭版")  # fmt: skip
+DEFAULT_TRUE = (
+    "1",
+    "true",
+    "yes",
+    "y",
+    "on",
+    "enabled",
+    "enable",
+    "active",
+    "running",
+    "online",
+    "是",
+    "开",
+    "开启",
+    "已开启",
+    "启用",
+    "已启用",
+    "打开",
+    "在线",
+    "正常",
+    "运行",
+    "运行中",
+    "已运行",
+)
+DEFAULT_FALSE = (
+    "0",
+    "false",
+    "no",
+    "n",
+    "off",
+    "disabled",
+    "disable",
+    "inactive",
+    "stopped",
+    "offline",
+    "failed",
+    "否",
+    "关",
+    "关闭",
+    "已关闭",
+    "未开启",
+    "禁用",
+    "已禁用",
+    "离线",
+    "停止",
+    "已停止",
+    "未运行",
+    "异常",
+)
+DEFAULT_NETWORK = (
+    "network",
+    "enterprise",
+    "managed",
+    "网络版",
+    "企业版",
+    "政企版",
+    "终端安全管理",
+    "集中管理",
+)
+DEFAULT_STANDALONE = (
+    "standalone",
+    "personal",
+    "home",
+    "free",
+    "单机版",
+    "个人版",
+    "免费版",
+    "家庭版",
+)
 
 
 def _some(words: Sequence[str]) -> list[str]:

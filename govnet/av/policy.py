@@ -89,8 +89,18 @@ class Verdict:
     evidence: tuple[Evidence, ...] = ()
 
 
-State = Literal["ok", "exempt", "no-data", "unreadable", "not-covered", "unapproved",
-                "not-running", "stale", "unknown-age", "standalone"]  # fmt: skip
+State = Literal[
+    "ok",
+    "exempt",
+    "no-data",
+    "unreadable",
+    "not-covered",
+    "unapproved",
+    "not-running",
+    "stale",
+    "unknown-age",
+    "standalone",
+]
 
 
 @dataclass
@@ -153,9 +163,15 @@ def _installed(policy: AvPolicy, products: list[Current]) -> tuple[Verdict, Stat
     if not approved:
         names = ", ".join(_describe(c) for c in products)
         allowed = ", ".join(a.name for a in policy.approved)
-        return Verdict(Status.FAIL, _("not an approved product: {names} (approved: {allowed})",
-                                      names=names, allowed=allowed),
-                       evidence), "unapproved"  # fmt: skip
+        return Verdict(
+            Status.FAIL,
+            _(
+                "not an approved product: {names} (approved: {allowed})",
+                names=names,
+                allowed=allowed,
+            ),
+            evidence,
+        ), "unapproved"
     problems = []
     for c in approved:
         r = c.record
@@ -164,11 +180,16 @@ def _installed(policy: AvPolicy, products: list[Current]) -> tuple[Verdict, Stat
         elif policy.realtime_required and r.realtime_on is False:
             problems.append(_("{product}: real-time protection is off", product=_describe(c)))
         else:
-            realtime = {True: _(", real-time protection on"),
-                        False: _(", real-time protection off"),
-                        None: ""}[r.realtime_on]  # fmt: skip
-            unknown = (_(" (the source does not report real-time protection)")
-                       if policy.realtime_required and r.realtime_on is None else "")  # fmt: skip
+            realtime = {
+                True: _(", real-time protection on"),
+                False: _(", real-time protection off"),
+                None: "",
+            }[r.realtime_on]
+            unknown = (
+                _(" (the source does not report real-time protection)")
+                if policy.realtime_required and r.realtime_on is None
+                else ""
+            )
             return Verdict(Status.PASS, f"{_describe(c)}{realtime}{unknown}", evidence), "ok"
     return Verdict(Status.FAIL, _("; ").join(problems), evidence), "not-running"
 
@@ -177,8 +198,9 @@ def _days(a: datetime, b: datetime, tz: timezone) -> int:
     return (local_date(a, tz) - local_date(b, tz)).days
 
 
-def _fresh(policy: AvPolicy, endpoint: Device, products: list[Current], now: datetime,
-           a: Assessment) -> Verdict:  # fmt: skip
+def _fresh(
+    policy: AvPolicy, endpoint: Device, products: list[Current], now: datetime, a: Assessment
+) -> Verdict:
     approved = [c for c in products if policy.approved_as(c.record.product, c.record.vendor)]
     judged = approved or products
     limit = a.limit
@@ -223,18 +245,34 @@ def _fresh(policy: AvPolicy, endpoint: Device, products: list[Current], now: dat
     if worst is not None and worst[0] > limit:
         src = worst[1].sig_record
         assert src is not None and src.sig_date is not None
-        return Verdict(Status.FAIL,
-                       _("signatures {age} days old ({date}); {zone} allows {limit}{suffix}",
-                         age=worst[0], date=src.sig_date.isoformat(), zone=endpoint.zone,
-                         limit=limit, suffix=suffix), tuple(evidence))  # fmt: skip
+        return Verdict(
+            Status.FAIL,
+            _(
+                "signatures {age} days old ({date}); {zone} allows {limit}{suffix}",
+                age=worst[0],
+                date=src.sig_date.isoformat(),
+                zone=endpoint.zone,
+                limit=limit,
+                suffix=suffix,
+            ),
+            tuple(evidence),
+        )
     if unknown:
         names = ", ".join(unknown)
         message = _("no source reports the signature date of {names}", names=names)
         return Verdict(Status.ERROR, message, tuple(evidence))
     assert worst is not None
-    return Verdict(Status.PASS, _("signatures {age} day(s) old; {zone} allows {limit}{suffix}",
-                                  age=worst[0], zone=endpoint.zone, limit=limit, suffix=suffix),
-                   tuple(evidence))  # fmt: skip
+    return Verdict(
+        Status.PASS,
+        _(
+            "signatures {age} day(s) old; {zone} allows {limit}{suffix}",
+            age=worst[0],
+            zone=endpoint.zone,
+            limit=limit,
+            suffix=suffix,
+        ),
+        tuple(evidence),
+    )
 
 
 def _managed(policy: AvPolicy, products: list[Current]) -> tuple[Verdict, bool]:
@@ -254,8 +292,14 @@ def _managed(policy: AvPolicy, products: list[Current]) -> tuple[Verdict, bool]:
         unsaid = _("no source says which edition {names} is", names=names)
         return Verdict(Status.ERROR, unsaid, evidence), True
     names = ", ".join(_describe(c) for c in judged if c.record.edition == "standalone")
-    return Verdict(Status.FAIL, _("standalone edition: {names}; a centrally managed network "
-                                  "edition is required", names=names), evidence), False  # fmt: skip
+    return Verdict(
+        Status.FAIL,
+        _(
+            "standalone edition: {names}; a centrally managed network edition is required",
+            names=names,
+        ),
+        evidence,
+    ), False
 
 
 def assess(
@@ -274,8 +318,9 @@ def assess(
     """
     limit = policy.limit(endpoint.zone)
     if policy.exempt(endpoint):
-        v = _skip(_("{what} (exempt_kinds: no antivirus on such terminals)",
-                    what=endpoint.description))  # fmt: skip
+        v = _skip(
+            _("{what} (exempt_kinds: no antivirus on such terminals)", what=endpoint.description)
+        )
         return Assessment(endpoint, [], dict.fromkeys(TESTS, v), "exempt", limit)
     products = current(matches)
     if not products:
@@ -286,8 +331,14 @@ def assess(
                 endpoint, [], dict.fromkeys(TESTS, v), "unreadable" if errors else "no-data", limit
             )
         ident = ", ".join(x for x in (endpoint.mac, str(endpoint.address or "")) if x)
-        fail = Verdict(Status.FAIL, _("not covered: no antivirus record matches {name} ({ident})",
-                                      name=endpoint.name, ident=ident))  # fmt: skip
+        fail = Verdict(
+            Status.FAIL,
+            _(
+                "not covered: no antivirus record matches {name} ({ident})",
+                name=endpoint.name,
+                ident=ident,
+            ),
+        )
         skip = _skip(_("no antivirus installed (see av.installed)"))
         verdicts = {"installed": fail, "signatures-fresh": skip, "centrally-managed": skip}
         return Assessment(endpoint, [], verdicts, "not-covered", limit)
@@ -296,9 +347,14 @@ def assess(
     fresh = _fresh(policy, endpoint, products, now, a)
     managed, is_managed = _managed(policy, products)
     if errors:  # judged from what other sources said; say what could not be asked
-        installed = replace(installed, message=_("{message} (not read now: {errors})",
-                                                 message=installed.message,
-                                                 errors="; ".join(errors)))  # fmt: skip
+        installed = replace(
+            installed,
+            message=_(
+                "{message} (not read now: {errors})",
+                message=installed.message,
+                errors="; ".join(errors),
+            ),
+        )
         a.notes.extend(errors)
     a.verdicts = {"installed": installed, "signatures-fresh": fresh, "centrally-managed": managed}
     if state == "ok":

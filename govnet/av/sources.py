@@ -63,9 +63,23 @@ def default_sources() -> Path:
     return active().playbook(SOURCES_FILE)
 
 
-Field_ = Literal["host", "ip", "mac", "zone", "unit", "product", "edition", "client_version",
-                 "signature_version", "signature_date", "realtime", "running", "online",
-                 "last_seen", "os"]  # fmt: skip
+Field_ = Literal[
+    "host",
+    "ip",
+    "mac",
+    "zone",
+    "unit",
+    "product",
+    "edition",
+    "client_version",
+    "signature_version",
+    "signature_date",
+    "realtime",
+    "running",
+    "online",
+    "last_seen",
+    "os",
+]
 FIELDS: tuple[str, ...] = Field_.__args__  # type: ignore[attr-defined]
 IDENTITY = ("host", "ip", "mac")
 
@@ -217,10 +231,20 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
     path = path or default_sources()
     if not path.exists():
         raise InputError(
-            [Diagnostic(str(path), 0, 0, "", _("no such file; pass --sources FILE (the shipped one "
-                                              "is {shipped})", shipped=default_sources()))],
+            [
+                Diagnostic(
+                    str(path),
+                    0,
+                    0,
+                    "",
+                    _(
+                        "no such file; pass --sources FILE (the shipped one is {shipped})",
+                        shipped=default_sources(),
+                    ),
+                )
+            ],
             "antivirus sources",
-        )  # fmt: skip
+        )
     doc, diags = load_yaml_file(path)
     if doc is None or diags:
         raise InputError(diags, N_("antivirus sources"))
@@ -253,11 +277,14 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
     tz = parse_offset(spec.utc_offset)
     sources = {
         name: Source(
-            name, src, spec.products[src.product], src.values or spec.values,
+            name,
+            src,
+            spec.products[src.product],
+            src.values or spec.values,
             parse_offset(src.utc_offset) if src.utc_offset else tz,
             f"{doc.file}:{doc.where(('sources', name))[0]}",
             dict(spec.products),
         )
         for name, src in spec.sources.items()
-    }  # fmt: skip
+    }
     return Catalogue(str(path), dict(spec.products), sources, tz)

@@ -38,9 +38,13 @@ log = logging.getLogger("govnet.availability.alerts")
 
 def _rule(rule_id: str, title: str, severity: str, state: str) -> AlertRule:
     return AlertRule(
-        id=rule_id, title=Text(**both(title)), severity=Severity(severity),
-        applies_to=AppliesTo(), state=state, source="govnet/availability/alerts.py",
-    )  # fmt: skip
+        id=rule_id,
+        title=Text(**both(title)),
+        severity=Severity(severity),
+        applies_to=AppliesTo(),
+        state=state,
+        source="govnet/availability/alerts.py",
+    )
 
 
 DOWN = _rule("service-down", N_("Service down"), "critical", "service_down")
@@ -103,9 +107,9 @@ class ServiceAlerts:
             if p.device not in self.services:
                 self.book.drop(p, "service removed from the inventory")
 
-    def conditions(self, service: Service, result: CheckResult, status: DeviceStatus) -> list[
-        _Condition
-    ]:  # fmt: skip
+    def conditions(
+        self, service: Service, result: CheckResult, status: DeviceStatus
+    ) -> list[_Condition]:
         out: list[_Condition] = []
         if status.state is DeviceState.DOWN:
             # the alert opens when the state turns down: say since when, not "down 0.0078s"
@@ -117,11 +121,15 @@ class ServiceAlerts:
         if limits.slow_ms is not None and result.ok and result.ms is not None:
             out.append(
                 _Condition(
-                    SLOW, "", result.ms > limits.slow_ms, result.ms,
+                    SLOW,
+                    "",
+                    result.ms > limits.slow_ms,
+                    result.ms,
                     f"response {result.ms:.0f} ms above {limits.slow_ms:g} ms for "
-                    f"{format_duration(limits.slow_for)}", limits.slow_for,
+                    f"{format_duration(limits.slow_for)}",
+                    limits.slow_for,
                 )
-            )  # fmt: skip
+            )
         if limits.cert_days is not None:
             for probe in result.outcomes:
                 if probe.cert_days is None:
@@ -129,10 +137,13 @@ class ServiceAlerts:
                 word = "expired" if probe.cert_days < 0 else f"expires in {probe.cert_days:.0f} d"
                 out.append(
                     _Condition(
-                        CERT, probe.probe, probe.cert_days < limits.cert_days, probe.cert_days,
+                        CERT,
+                        probe.probe,
+                        probe.cert_days < limits.cert_days,
+                        probe.cert_days,
                         f"TLS certificate {word} (alert below {limits.cert_days:g} d)",
                     )
-                )  # fmt: skip
+                )
         return out
 
     def on_check(self, result: CheckResult, status: DeviceStatus) -> None:

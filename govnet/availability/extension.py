@@ -164,10 +164,17 @@ class ServiceChecks(DaemonExtension):
         batch = self.pending
         for p in result.outcomes:
             batch.samples.append(
-                {"service": result.service, "probe": p.probe, "ts": result.started,
-                 "ok": int(p.ok), "ms": p.ms, "cert_days": p.cert_days, "error": p.error,
-                 "error_kind": p.error_kind}
-            )  # fmt: skip
+                {
+                    "service": result.service,
+                    "probe": p.probe,
+                    "ts": result.started,
+                    "ok": int(p.ok),
+                    "ms": p.ms,
+                    "cert_days": p.cert_days,
+                    "error": p.error,
+                    "error_kind": p.error_kind,
+                }
+            )
         batch.states.append(state_row(service, status, result))
         valid = 2 * next_delay(status, service.interval, self.config) + self.runner.timeout(service)
         batch.observations.append(

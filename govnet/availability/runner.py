@@ -169,10 +169,15 @@ class ServiceRunner(Scheduler[CheckResult]):
             )
         except TimeoutError:
             result.outcomes = [
-                CheckOutcome(p.name, p.kind, False, error=f"check did not finish within "
-                            f"{timeout:g} s", error_kind="timeout")
+                CheckOutcome(
+                    p.name,
+                    p.kind,
+                    False,
+                    error=f"check did not finish within {timeout:g} s",
+                    error_kind="timeout",
+                )
                 for p in service.probes
-            ]  # fmt: skip
+            ]
         result.duration = self.clock.monotonic() - start
         self.stats.checks += 1
         self.stats.lags.append(result.lag)
@@ -183,15 +188,23 @@ class ServiceRunner(Scheduler[CheckResult]):
         else:
             self.stats.failures += 1
             transition = states.on_failure(
-                status, result.started, result.error, result.error_kind, service.interval,
+                status,
+                result.started,
+                result.error,
+                result.error_kind,
+                service.interval,
                 self.config,
-            )  # fmt: skip
+            )
         if transition is not None:
             log.info(
                 "service state changed",
-                extra={"service": service.name, "from": transition[0].value,
-                       "to": transition[1].value, "error": status.error},
-            )  # fmt: skip
+                extra={
+                    "service": service.name,
+                    "from": transition[0].value,
+                    "to": transition[1].value,
+                    "error": status.error,
+                },
+            )
         if self.on_check is not None:
             self.on_check(result, status, transition)
         return result

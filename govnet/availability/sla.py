@@ -394,11 +394,19 @@ def build_report(
     def group(level: str, name: str) -> Row:
         row = groups.get((level, name))
         if row is None:
-            table: Any = {"unit": inventory.units, "site": inventory.sites,
-                          "zone": inventory.zones}[level]  # fmt: skip
+            table: Any = {
+                "unit": inventory.units,
+                "site": inventory.sites,
+                "zone": inventory.zones,
+            }[level]
             label = table[name].label if name in table else None
-            row = Row(level, name, label.en or name if label else name,
-                      label.zh or name if label else name, members=0)  # fmt: skip
+            row = Row(
+                level,
+                name,
+                label.en or name if label else name,
+                label.zh or name if label else name,
+                members=0,
+            )
             groups[(level, name)] = row
         return row
 
@@ -408,8 +416,17 @@ def build_report(
         members.append(("device", name, d.unit, d.site, d.zone, name, name))
     for name in wanted_services:
         svc = inventory.services[name]
-        members.append(("service", name, svc.unit, svc.site, svc.zone,
-                        svc.label.en or name, svc.label.zh or name))  # fmt: skip
+        members.append(
+            (
+                "service",
+                name,
+                svc.unit,
+                svc.site,
+                svc.zone,
+                svc.label.en or name,
+                svc.label.zh or name,
+            )
+        )
     for kind, name, unit, site, zone, en, zh in members:
         chain = inventory.site_chain(site)
         windows = windows_for(inventory.maintenance, kind, name, unit, chain, start, end)

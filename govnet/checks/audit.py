@@ -178,29 +178,49 @@ def _masked(f: Finding) -> Finding:
 def finding_row(f: Finding) -> dict[str, Any]:
     d = f.to_dict()
     return {
-        "device": f.device, "zone": f.zone, "site": f.site, "unit": f.unit, "rule": f.rule,
-        "control": f.control, "severity": f.severity.value, "status": f.status.value,
-        "message": f.message, "evidence": d["evidence"],
-        "detail": {"title": d["title"], "remediation": d["remediation"], "clause": f.clause,
-                   "platform": f.platform, "out_of_scope": f.out_of_scope,
-                   "elapsed": round(f.elapsed, 6)},
-    }  # fmt: skip
+        "device": f.device,
+        "zone": f.zone,
+        "site": f.site,
+        "unit": f.unit,
+        "rule": f.rule,
+        "control": f.control,
+        "severity": f.severity.value,
+        "status": f.status.value,
+        "message": f.message,
+        "evidence": d["evidence"],
+        "detail": {
+            "title": d["title"],
+            "remediation": d["remediation"],
+            "clause": f.clause,
+            "platform": f.platform,
+            "out_of_scope": f.out_of_scope,
+            "elapsed": round(f.elapsed, 6),
+        },
+    }
 
 
 def finding_from_row(row: dict[str, Any]) -> Finding:
     detail = row.get("detail") or {}
     return Finding(
-        device=row["device"], zone=row["zone"], site=row["site"], unit=row["unit"],
-        rule=row["rule"], control=row["control"], severity=Severity(row["severity"]),
+        device=row["device"],
+        zone=row["zone"],
+        site=row["site"],
+        unit=row["unit"],
+        rule=row["rule"],
+        control=row["control"],
+        severity=Severity(row["severity"]),
         status=Status(row["status"]),
         evidence=tuple(
             Evidence(e["text"], e.get("line"), e.get("note", "")) for e in row["evidence"]
         ),
-        message=row["message"], clause=detail.get("clause", ""),
+        message=row["message"],
+        clause=detail.get("clause", ""),
         platform=detail.get("platform", ""),
-        title=Text(**detail.get("title", {})), remediation=Text(**detail.get("remediation", {})),
-        out_of_scope=detail.get("out_of_scope", ""), elapsed=float(detail.get("elapsed", 0.0)),
-    )  # fmt: skip
+        title=Text(**detail.get("title", {})),
+        remediation=Text(**detail.get("remediation", {})),
+        out_of_scope=detail.get("out_of_scope", ""),
+        elapsed=float(detail.get("elapsed", 0.0)),
+    )
 
 
 def _new_failures(store: Store, run: Run) -> tuple[str | None, set[tuple[str, str]]]:
@@ -242,15 +262,26 @@ def run_audit(
     started = utcnow()
     run_id = new_run_id("audit", started)
     if store is not None:  # visible at once; marked interrupted if this process stops early
-        store.start_run(run_id, "audit", started,
-                        {"playbooks": [p.name for p in playbooks], "source": options.source,
-                         "fail_on": options.fail_on.value, "devices": len(targets)})  # fmt: skip
+        store.start_run(
+            run_id,
+            "audit",
+            started,
+            {
+                "playbooks": [p.name for p in playbooks],
+                "source": options.source,
+                "fail_on": options.fail_on.value,
+                "devices": len(targets),
+            },
+        )
     try:
         report = _audit(targets, playbooks, options, store, run_id, started, on_done, inventory)
     except BaseException as exc:  # Ctrl-C, a store error, a bug: the run row says so
         if store is not None:
-            reason = "interrupted by the user" if isinstance(exc, KeyboardInterrupt) else (
-                f"{type(exc).__name__}: {exc}"[:200])  # fmt: skip
+            reason = (
+                "interrupted by the user"
+                if isinstance(exc, KeyboardInterrupt)
+                else (f"{type(exc).__name__}: {exc}"[:200])
+            )
             # If the store itself failed, the row stays 'running' and reads as interrupted.
             with contextlib.suppress(GovnetError):
                 store.interrupt_run(run_id, utcnow(), reason)
@@ -291,8 +322,13 @@ def _audit(
     report = AuditReport(run, options.fail_on, exit_code=run.exit_code(options.fail_on))
     if store is not None:
         report.previous_run, report.new_failures = _new_failures(store, run)
-        meta = {"playbooks": run.playbooks, "counts": run.counts(), "source": options.source,
-                "fail_on": options.fail_on.value, "devices": len(targets)}  # fmt: skip
+        meta = {
+            "playbooks": run.playbooks,
+            "counts": run.counts(),
+            "source": options.source,
+            "fail_on": options.fail_on.value,
+            "devices": len(targets),
+        }
         assert run.finished is not None
         store.finish_run(
             run_id, run.finished, meta, [finding_row(f) for f in findings], report.exit_code
@@ -341,13 +377,18 @@ def history(store: Store, limit: int = 20) -> list[dict[str, Any]]:
                     tally = shares[scope].setdefault(f[scope] or "-", [0, 0])
                     tally[0] += f["status"] == "pass"
                     tally[1] += 1
-        out.append({
-            "id": row["id"], "started": row["started"], "exit_code": row["exit_code"],
-            "status": run_status(row),
-            "devices": row["meta"].get("devices"), **row["meta"].get("counts", {}),
-            "zones": {k: round(p / n, 4) for k, (p, n) in sorted(shares["zone"].items())},
-            "sites": {k: round(p / n, 4) for k, (p, n) in sorted(shares["site"].items())},
-        })  # fmt: skip
+        out.append(
+            {
+                "id": row["id"],
+                "started": row["started"],
+                "exit_code": row["exit_code"],
+                "status": run_status(row),
+                "devices": row["meta"].get("devices"),
+                **row["meta"].get("counts", {}),
+                "zones": {k: round(p / n, 4) for k, (p, n) in sorted(shares["zone"].items())},
+                "sites": {k: round(p / n, 4) for k, (p, n) in sorted(shares["site"].items())},
+            }
+        )
     return out
 
 

@@ -95,9 +95,13 @@ def _evaluate(
         result = get_kind(rule.kind).evaluate(device, facts, rule.params)
     except Exception as exc:  # a kind's bug or odd data: record it, keep auditing
         result = CheckResult.errored(
-            _("check {kind!r} failed: {error}: {exc}", kind=rule.kind, error=type(exc).__name__,
-              exc=exc)
-        )  # fmt: skip
+            _(
+                "check {kind!r} failed: {error}: {exc}",
+                kind=rule.kind,
+                error=type(exc).__name__,
+                exc=exc,
+            )
+        )
     return _finding(device, rule, result, time.perf_counter() - began)
 
 
@@ -220,8 +224,12 @@ def _evaluate_all(
                 warm(device, facts)
         shared = clock() - began
         name, zone, site, unit, platform = (
-            device.name, device.zone, device.site, device.unit, device.platform
-        )  # fmt: skip
+            device.name,
+            device.zone,
+            device.site,
+            device.unit,
+            device.platform,
+        )
         for (
             evaluate,
             params,
@@ -238,29 +246,59 @@ def _evaluate_all(
                 assert result is not None
                 add(
                     new_finding(
-                        name, zone, site, unit, rule_id, control, severity, result.status, (),
-                        result.message, clause, platform, title, remediation,
-                        result.out_of_scope, 0.0,
+                        name,
+                        zone,
+                        site,
+                        unit,
+                        rule_id,
+                        control,
+                        severity,
+                        result.status,
+                        (),
+                        result.message,
+                        clause,
+                        platform,
+                        title,
+                        remediation,
+                        result.out_of_scope,
+                        0.0,
                     )
-                )  # fmt: skip
+                )
                 continue
             began = clock()
             try:
                 result = evaluate(device, facts, params)
             except Exception as exc:  # a kind's bug or odd data: record it, keep auditing
                 result = CheckResult.errored(
-                    _("check {kind!r} failed: {error}: {exc}", kind=rule.kind,
-                      error=type(exc).__name__, exc=exc)
-                )  # fmt: skip
+                    _(
+                        "check {kind!r} failed: {error}: {exc}",
+                        kind=rule.kind,
+                        error=type(exc).__name__,
+                        exc=exc,
+                    )
+                )
             elapsed = clock() - began + shared
             shared = 0.0
             add(
                 new_finding(
-                    name, zone, site, unit, rule_id, control, severity, result.status,
-                    result.evidence, result.message, clause, platform, title, remediation,
-                    result.out_of_scope, elapsed,
+                    name,
+                    zone,
+                    site,
+                    unit,
+                    rule_id,
+                    control,
+                    severity,
+                    result.status,
+                    result.evidence,
+                    result.message,
+                    clause,
+                    platform,
+                    title,
+                    remediation,
+                    result.out_of_scope,
+                    elapsed,
                 )
-            )  # fmt: skip
+            )
         if len(facts.cache) > len(kept):
             # Parsed configs and tables served this device's rules; holding thousands of them
             # until the run ends costs memory and makes every garbage collection slower.

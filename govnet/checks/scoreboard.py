@@ -36,10 +36,14 @@ class Score:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "scope": self.scope, "name": self.name, "passed": self.passed,
-            "failed": self.failed, "errors": self.errors, "devices": self.devices,
+            "scope": self.scope,
+            "name": self.name,
+            "passed": self.passed,
+            "failed": self.failed,
+            "errors": self.errors,
+            "devices": self.devices,
             "share": round(self.share, 4),
-        }  # fmt: skip
+        }
 
 
 def scoreboard(findings: Iterable[Finding]) -> dict[str, list[Score]]:

@@ -48,8 +48,9 @@ def alerts() -> None:
     default=None,
     help="Only alerts changed since then: 7d, 1.5h, 2026-11-01 or an ISO time.",
 )
-@click.option("--device", default=None, help="Only this device's alerts.",
-              shell_complete=complete_devices)  # fmt: skip
+@click.option(
+    "--device", default=None, help="Only this device's alerts.", shell_complete=complete_devices
+)
 @click.option(
     "--fail-on",
     type=click.Choice(["critical", "high", "medium", "low"]),
@@ -60,9 +61,15 @@ def alerts() -> None:
 @format_option("table", "json", "csv")
 @pass_app
 def list_cmd(
-    app: App, /, show_all: bool, since: datetime | None, device: str | None, fail_on: str,
-    fmt: str, output: Path | None,
-) -> None:  # fmt: skip
+    app: App,
+    /,
+    show_all: bool,
+    since: datetime | None,
+    device: str | None,
+    fail_on: str,
+    fmt: str,
+    output: Path | None,
+) -> None:
     """Firing alerts, newest first (with --all, resolved ones too). Exit 1 if any firing,
     unsuppressed alert is at or above --fail-on."""
     from govnet.monitor.query import any_at_least, list_alerts
@@ -99,8 +106,11 @@ def ack_cmd(app: App, /, ids: tuple[int, ...], by: str | None, comment: str) -> 
     done = ms.ack(list(ids), who, comment, time.time())
     missing = [i for i in ids if i not in done]
     for alert_id in done:
-        app.err.print(tr(app.lang, "acknowledged alert {alert_id}", alert_id=alert_id),
-                      markup=False, highlight=False)  # fmt: skip
+        app.err.print(
+            tr(app.lang, "acknowledged alert {alert_id}", alert_id=alert_id),
+            markup=False,
+            highlight=False,
+        )
     if missing:
         raise GovnetError(
             _(

@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from govnet.checks.audit import AuditOptions, audit_lock, history, load_report, run_audit
+from govnet.checks.audit import (
+    AuditOptions,
+    Source,
+    audit_lock,
+    history,
+    load_report,
+    run_audit,
+)
 from govnet.checks.model import AuditReport
 from govnet.cli.common import App, exit_with, filter_options, filters_from, format_option, pass_app
 from govnet.cli.complete import complete_playbooks
@@ -30,8 +37,9 @@ DEFAULT_PLAYBOOK = "mlps2-baseline.yaml"  # in the playbooks folder (govnet/sett
 FORMATS = ("table", "json", "junit", "csv", "html", "xlsx", "pdf")
 
 
-def emit_report(app: App, report: AuditReport, fmt: str, output: Path | None,
-                group: str, show_all: bool) -> None:  # fmt: skip
+def emit_report(
+    app: App, report: AuditReport, fmt: str, output: Path | None, group: str, show_all: bool
+) -> None:
     if fmt == "table":
         render.print_report(app.console, report, app.lang, group, show_all)
         return
@@ -47,16 +55,23 @@ def emit_report(app: App, report: AuditReport, fmt: str, output: Path | None,
         app.write(text, output)
     if output is not None and not app.quiet:
         c, rid = report.run.counts(), report.run.id
-        said = tr(app.lang, "audit {rid}: {fail} fail, {error} error → {output}", rid=rid,
-                  fail=c["fail"], error=c["error"], output=output)  # fmt: skip
+        said = tr(
+            app.lang,
+            "audit {rid}: {fail} fail, {error} error → {output}",
+            rid=rid,
+            fail=c["fail"],
+            error=c["error"],
+            output=output,
+        )
         app.err.print(said, markup=False, highlight=False)
 
 
 # ------------------------------------------------------------------ binary output, --notify
 
 
-def send_summary(app: App, report: AuditReport, channel: str, sender: Any,
-                 show_all: bool, code: int) -> int:  # fmt: skip
+def send_summary(
+    app: App, report: AuditReport, channel: str, sender: Any, show_all: bool, code: int
+) -> int:
     """Send the 通报 summary; the exit code after it (see the audit command's help)."""
     spec, send = sender
     return deliver(app, channel, lambda: documents.send_report(report, spec, send, show_all), code)
@@ -94,19 +109,40 @@ def send_summary(app: App, report: AuditReport, channel: str, sender: Any,
 @click.option("--workers", default=16, show_default=True, help="Devices collected at once.")
 @click.option("--timeout", type=float, help="Connect timeout per device (s).")
 @click.option(
-    "--read-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+    "--read-timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
     help="Longest wait for a device's prompt after a command (s).",
-)  # fmt: skip
+)
 @click.option("--no-store", is_flag=True, help="Do not record the run (or backups) in the store.")
 @notify_options
 @distributed_options
 @format_option(*FORMATS)
 @click.pass_context
-def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | None,
-          from_backup: bool, fail_on: str, group_by: str, show_all: bool, workers: int,
-          timeout: float | None, read_timeout: float, no_store: bool, notify: str | None,
-          notify_rules: Path | None, distributed: bool, broker: str | None, batch_size: int,
-          worker_wait: float, fmt: str, output: Path | None, **kwargs: Any) -> None:  # fmt: skip
+def audit(
+    ctx: click.Context,
+    /,
+    playbooks: tuple[Path, ...],
+    from_dir: Path | None,
+    from_backup: bool,
+    fail_on: str,
+    group_by: str,
+    show_all: bool,
+    workers: int,
+    timeout: float | None,
+    read_timeout: float,
+    no_store: bool,
+    notify: str | None,
+    notify_rules: Path | None,
+    distributed: bool,
+    broker: str | None,
+    batch_size: int,
+    worker_wait: float,
+    fmt: str,
+    output: Path | None,
+    **kwargs: Any,
+) -> None:
     """Audit devices against 等保 2.0 playbooks; findings pass/fail/error/skip with evidence.
 
     Exit 0 clean; 1 a failure at or above --fail-on; 2 usage, inventory or playbook error;
@@ -122,9 +158,11 @@ def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | N
         raise click.UsageError(_("--from-dir and --from-backup exclude each other"))
     if distributed and (from_dir or from_backup or no_store):
         raise click.UsageError(
-            _("--distributed collects live devices into the store: not with --from-dir, "
-              "--from-backup or --no-store")
-        )  # fmt: skip
+            _(
+                "--distributed collects live devices into the store: not with --from-dir, "
+                "--from-backup or --no-store"
+            )
+        )
     if not playbooks:
         default = active().playbook(DEFAULT_PLAYBOOK)
         if not default.exists():
@@ -135,13 +173,16 @@ def audit(ctx: click.Context, /, playbooks: tuple[Path, ...], from_dir: Path | N
     inv = app.inventory()
     filters = filters_from(kwargs)
     devices, terminals = select_targets(inv, filters, lambda: _reach_terminals(playbooks))
-    source = "dir" if from_dir else ("backup" if from_backup else "live")
+    source: Source = "dir" if from_dir else ("backup" if from_backup else "live")
     remote = remote_for(app, distributed, broker, batch_size, worker_wait)
     ssh = SshOptions(timeout=timeout, read_timeout=read_timeout)
     options = AuditOptions(
-        tuple(playbooks), source, from_dir,  # type: ignore[arg-type]
-        CollectOptions(workers, ssh, remote=remote), Severity(fail_on),
-    )  # fmt: skip
+        tuple(playbooks),
+        source,
+        from_dir,
+        CollectOptions(workers, ssh, remote=remote),
+        Severity(fail_on),
+    )
     store = None if no_store and not from_backup else app.store()
     with audit_lock():
         label = tr(app.lang, "collecting")
@@ -161,11 +202,12 @@ def _reach_terminals(playbooks: tuple[Path, ...]) -> bool:
     from govnet.inventory.terminals import TERMINAL
 
     return any(
-        (not a.platform or TERMINAL in a.platform) and (not a.role or TERMINAL in a.role)
+        (not a.platform or TERMINAL in a.platform)
+        and (not a.role or TERMINAL in a.role)
         and not a.tags
         for book in load_playbooks(list(playbooks))
         for a in (rule.applies_to for rule in book.rules)
-    )  # fmt: skip
+    )
 
 
 HISTORY_COLUMNS = [
@@ -188,12 +230,22 @@ def history_cmd(app: App, /, limit: int, fmt: str, output: Path | None) -> None:
     """Recent audit runs: counts and the pass share per zone and site (the trend)."""
     rows = history(app.store(create=False), limit)
     table_rows = [
-        {**r, "started": f"{r['started']:%Y-%m-%d %H:%M}",
-         "zones": " ".join(f"{z}={s:.0%}" for z, s in r["zones"].items())}
+        {
+            **r,
+            "started": f"{r['started']:%Y-%m-%d %H:%M}",
+            "zones": " ".join(f"{z}={s:.0%}" for z, s in r["zones"].items()),
+        }
         for r in rows
-    ]  # fmt: skip
-    text = emit_rows(app.console, table_rows, HISTORY_COLUMNS, fmt, app.lang,
-                     tr(app.lang, "audit history"), json_data=rows)  # fmt: skip
+    ]
+    text = emit_rows(
+        app.console,
+        table_rows,
+        HISTORY_COLUMNS,
+        fmt,
+        app.lang,
+        tr(app.lang, "audit history"),
+        json_data=rows,
+    )
     if text is not None:
         app.write(text if fmt != "json" else to_json(rows), output)
 
@@ -204,8 +256,9 @@ def history_cmd(app: App, /, limit: int, fmt: str, output: Path | None) -> None:
 @click.option("--all", "show_all", is_flag=True)
 @format_option(*FORMATS)
 @pass_app
-def show_cmd(app: App, /, run_id: str, group_by: str, show_all: bool, fmt: str,
-             output: Path | None) -> None:  # fmt: skip
+def show_cmd(
+    app: App, /, run_id: str, group_by: str, show_all: bool, fmt: str, output: Path | None
+) -> None:
     """Re-render a stored run (any format); RUN_ID may be a unique prefix."""
     report = load_report(app.store(create=False), run_id)
     with contextlib.suppress(GovnetError):  # no inventory here: ids stand for names

@@ -49,21 +49,45 @@ def av() -> None:
 
 @av.command("import")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--source", "-s", required=True,
-              help="Export layout: a key of av-sources.yaml's sources (qianxin, huorong, rising, "
-                   "kingsoft, defender, generic).")  # fmt: skip
-@click.option("--date", "taken", type=DateTimeParam(),
-              help="When the export was taken [default: its export time, else the newest "
-                   "last-seen time in it].")  # fmt: skip
-@click.option("--console", help="Which console it came from, when several consoles use the "
-                                "same layout [default: the source name].")  # fmt: skip
-@click.option("--sources", "sources_path", type=click.Path(path_type=Path), default=None,
-              help="Column mappings and product catalogue [default av-sources.yaml of the "
-                   "playbooks folder].")  # fmt: skip
+@click.option(
+    "--source",
+    "-s",
+    required=True,
+    help="Export layout: a key of av-sources.yaml's sources (qianxin, huorong, rising, "
+    "kingsoft, defender, generic).",
+)
+@click.option(
+    "--date",
+    "taken",
+    type=DateTimeParam(),
+    help="When the export was taken [default: its export time, else the newest "
+    "last-seen time in it].",
+)
+@click.option(
+    "--console",
+    help="Which console it came from, when several consoles use the "
+    "same layout [default: the source name].",
+)
+@click.option(
+    "--sources",
+    "sources_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Column mappings and product catalogue [default av-sources.yaml of the playbooks folder].",
+)
 @format_option("table", "json")
 @pass_app
-def import_cmd(app: App, /, file: Path, source: str, taken: datetime | None, console: str | None,
-               sources_path: Path | None, fmt: str, output: Path | None) -> None:  # fmt: skip
+def import_cmd(
+    app: App,
+    /,
+    file: Path,
+    source: str,
+    taken: datetime | None,
+    console: str | None,
+    sources_path: Path | None,
+    fmt: str,
+    output: Path | None,
+) -> None:
     """Read a console export (CSV/XLSX/JSON, UTF-8 or GBK) and keep it as a snapshot.
 
     Exit 2 on a bad file (every problem named with file, line and column); nothing is stored
@@ -86,19 +110,44 @@ def import_cmd(app: App, /, file: Path, source: str, taken: datetime | None, con
 
 @av.command("status")
 @filter_options
-@click.option("--policy", "-p", "policy_path", type=click.Path(path_type=Path),
-              default=None, help="Playbook whose antivirus rules hold the policy [default "
-                                 f"{POLICY_FILE} of the playbooks folder].")  # fmt: skip
-@click.option("--view", type=click.Choice(VIEWS), default="all", show_default=True,
-              help="Table: what to show; CSV: which table (all = terminals).")  # fmt: skip
-@click.option("--state", "states", multiple=True, type=click.Choice(list(render.STATE_LABEL)),
-              help="Only terminals in this state (repeatable).")  # fmt: skip
+@click.option(
+    "--policy",
+    "-p",
+    "policy_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Playbook whose antivirus rules hold the policy [default "
+    f"{POLICY_FILE} of the playbooks folder].",
+)
+@click.option(
+    "--view",
+    type=click.Choice(VIEWS),
+    default="all",
+    show_default=True,
+    help="Table: what to show; CSV: which table (all = terminals).",
+)
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    type=click.Choice(list(render.STATE_LABEL)),
+    help="Only terminals in this state (repeatable).",
+)
 @format_option("table", "json", "csv", "html", "xlsx")
 @notify_options
 @pass_app
-def status_cmd(app: App, /, policy_path: Path | None, view: str, states: tuple[str, ...], fmt: str,
-               output: Path | None, notify: str | None, notify_rules: Path | None,
-               **kwargs: Any) -> None:  # fmt: skip
+def status_cmd(
+    app: App,
+    /,
+    policy_path: Path | None,
+    view: str,
+    states: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+    notify: str | None,
+    notify_rules: Path | None,
+    **kwargs: Any,
+) -> None:
     """Per-terminal antivirus state and coverage per unit, site and zone (worst first).
 
     Judged from the newest snapshot of each console, as of the snapshot's date. Exit 1 when a
@@ -116,14 +165,21 @@ def status_cmd(app: App, /, policy_path: Path | None, view: str, states: tuple[s
         report.terminals = [x for x in report.terminals if x["state"] in states]
     for snap in report.snapshots:
         if snap["stale_for"]:
-            app.err.print(tr(
-                app.lang,
-                "govnet: warning: snapshot #{id} {console} ({file}) is {age_days} days old, "
-                "older than the limit for {stale_for}: import a newer export",
-                id=snap["id"], console=snap["console"], file=snap["file"],
-                age_days=snap["age_days"],
-                stale_for=tr(app.lang, ", ").join(snap["stale_for"]),
-            ), style="yellow", markup=False, highlight=False)  # fmt: skip
+            app.err.print(
+                tr(
+                    app.lang,
+                    "govnet: warning: snapshot #{id} {console} ({file}) is {age_days} days old, "
+                    "older than the limit for {stale_for}: import a newer export",
+                    id=snap["id"],
+                    console=snap["console"],
+                    file=snap["file"],
+                    age_days=snap["age_days"],
+                    stale_for=tr(app.lang, ", ").join(snap["stale_for"]),
+                ),
+                style="yellow",
+                markup=False,
+                highlight=False,
+            )
     if fmt in ("html", "xlsx"):  # the 通报
         from govnet.cli.documents import emit_document
         from govnet.inventory.labels import Labels

@@ -57,10 +57,20 @@ def ssh_devices(app: App, kwargs: dict[str, Any]) -> list[Any]:
 @format_option("table", "json", "csv")
 @click.pass_context
 def backup(
-    ctx: click.Context, /, workers: int, timeout: float | None, retries: int, keep_secrets: bool,
-    distributed: bool, broker: str | None, batch_size: int, worker_wait: float, fmt: str,
-    output: Path | None, **kwargs: Any,
-) -> None:  # fmt: skip
+    ctx: click.Context,
+    /,
+    workers: int,
+    timeout: float | None,
+    retries: int,
+    keep_secrets: bool,
+    distributed: bool,
+    broker: str | None,
+    batch_size: int,
+    worker_wait: float,
+    fmt: str,
+    output: Path | None,
+    **kwargs: Any,
+) -> None:
     """Back up running configs over SSH (unchanged configs are stored once).
 
     Secrets are masked in the store as on screen unless --keep-secrets.
@@ -80,8 +90,15 @@ def backup(
         )
     rows = [o.to_dict() for o in outcomes]
     title = tr(app.lang, "backup {run_id}", run_id=run_id)
-    text = emit_rows(app.console, rows, RESULT_COLUMNS, fmt, app.lang, title,
-                     json_data={"run": run_id, "results": rows})  # fmt: skip
+    text = emit_rows(
+        app.console,
+        rows,
+        RESULT_COLUMNS,
+        fmt,
+        app.lang,
+        title,
+        json_data={"run": run_id, "results": rows},
+    )
     if text is not None:
         app.write(text, output)
     if any(o.status == "failed" for o in outcomes):
@@ -148,9 +165,17 @@ MAC_COLUMNS = [
 @format_option("table", "json", "csv")
 @pass_app
 def macs(
-    app: App, /, via: str, workers: int, timeout: float | None, retries: int, retention: int,
-    fmt: str, output: Path | None, **kwargs: Any,
-) -> None:  # fmt: skip
+    app: App,
+    /,
+    via: str,
+    workers: int,
+    timeout: float | None,
+    retries: int,
+    retention: int,
+    fmt: str,
+    output: Path | None,
+    **kwargs: Any,
+) -> None:
     """Record the switches' MAC tables in the store (which MAC was on which port, first and
     last seen); run it daily from cron. 'provision apply shutdown-unused-ports' decides on
     these records. Exit 3 if some devices could not be read."""
@@ -182,9 +207,15 @@ def macs(
     pruned = store_macs.prune(store, now - timedelta(days=retention))
     rows = [o.to_dict() for o in outcomes]
     title = tr(app.lang, "MAC tables recorded")
-    text = emit_rows(app.console, rows, MAC_COLUMNS, fmt, app.lang, title,
-                     json_data={"results": rows, "pruned": {"sightings": pruned[0],
-                                                            "collections": pruned[1]}})  # fmt: skip
+    text = emit_rows(
+        app.console,
+        rows,
+        MAC_COLUMNS,
+        fmt,
+        app.lang,
+        title,
+        json_data={"results": rows, "pruned": {"sightings": pruned[0], "collections": pruned[1]}},
+    )
     if text is not None:
         app.write(text, output)
     if any(o.status == "failed" for o in outcomes):
@@ -205,9 +236,15 @@ def macs(
 def stale(app: App, /, days: int, fmt: str, output: Path | None, **kwargs: Any) -> None:
     """Devices whose newest backup is older than --days (exit 1 if any)."""
     rows = stale_devices(app.store(create=False), ssh_devices(app, kwargs), timedelta(days=days))
-    text = emit_rows(app.console, rows, STALE_COLUMNS, fmt, app.lang,
-                     tr(app.lang, "stale backups (> {days} d)", days=days),
-                     json_data=rows)  # fmt: skip
+    text = emit_rows(
+        app.console,
+        rows,
+        STALE_COLUMNS,
+        fmt,
+        app.lang,
+        tr(app.lang, "stale backups (> {days} d)", days=days),
+        json_data=rows,
+    )
     if text is not None:
         app.write(text, output)
     if rows:

@@ -111,9 +111,12 @@ class App:
             if path is None:
                 if not DEFAULT_INVENTORY.exists():
                     raise GovnetError(
-                        _("no inventory given: pass -i FILE|DIR or set GOVNET_INVENTORY "
-                          "(the default {default} is not here)", default=DEFAULT_INVENTORY)
-                    )  # fmt: skip
+                        _(
+                            "no inventory given: pass -i FILE|DIR or set GOVNET_INVENTORY "
+                            "(the default {default} is not here)",
+                            default=DEFAULT_INVENTORY,
+                        )
+                    )
                 path = DEFAULT_INVENTORY
             # terminals CSVs are read when a command first looks at terminals
             # one command, one inventory until exit: kept out of the cyclic GC's walks (freeze)
@@ -172,22 +175,34 @@ pass_app = click.make_pass_decorator(App)
 def filter_options(func: F) -> F:
     """The inventory filters every fleet command takes."""
     opts = [
-        click.option("--zone", multiple=True, help="Zone name (repeatable).",
-                     shell_complete=complete.complete_zones),
-        click.option("--site", multiple=True, help="Site name; includes its child sites.",
-                     shell_complete=complete.complete_sites),
-        click.option("--unit", multiple=True, help="Unit name.",
-                     shell_complete=complete.complete_units),
+        click.option(
+            "--zone",
+            multiple=True,
+            help="Zone name (repeatable).",
+            shell_complete=complete.complete_zones,
+        ),
+        click.option(
+            "--site",
+            multiple=True,
+            help="Site name; includes its child sites.",
+            shell_complete=complete.complete_sites,
+        ),
+        click.option(
+            "--unit", multiple=True, help="Unit name.", shell_complete=complete.complete_units
+        ),
         click.option("--role", multiple=True, help="Device role: core, access, ups, …"),
         click.option(
             "--platform", multiple=True, help="Platform: huawei, hp_comware, cisco_ios, …"
         ),
         click.option("--tag", multiple=True, help="Device tag."),
         click.option(
-            "--limit", "-l", multiple=True, help="Name globs, comma-separated; !GLOB excludes.",
+            "--limit",
+            "-l",
+            multiple=True,
+            help="Name globs, comma-separated; !GLOB excludes.",
             shell_complete=complete.complete_limit,
         ),
-    ]  # fmt: skip
+    ]
     for opt in reversed(opts):
         func = opt(func)
     return func

@@ -22,9 +22,12 @@ from govnet.inventory_names import Names, inventory_names
 DEFAULT_INVENTORY = Path("inventory/lab.yaml")
 DEFAULT_PLAYBOOKS = Path("playbooks")
 SECTIONS_OF = {
-    "devices": ("devices",), "zones": ("zones",), "sites": ("sites",), "units": ("units",),
+    "devices": ("devices",),
+    "zones": ("zones",),
+    "sites": ("sites",),
+    "units": ("units",),
     "any_name": ("devices", "services", "units", "sites", "zones"),
-}  # fmt: skip
+}
 KINDS = (*SECTIONS_OF, "limit", "playbooks")
 
 Completer = Callable[[click.Context, click.Parameter, str], list[CompletionItem]]

@@ -47,22 +47,44 @@ def _zone_labels(app: App) -> dict[str, tuple[str, str]]:
 @click.command("dashboard")
 @click.option("--once", is_flag=True, help="Print one frame and exit (cron mails, screenshots).")
 @click.option("--refresh", default="2s", show_default=True, help="Time between frames (≥ 0.25s).")
-@click.option("--rotate", default="15s", show_default=True,
-              help="Turn pages this often when devices do not fit (0 = never).")  # fmt: skip
-@click.option("--zone", multiple=True, help="Only these zones (repeatable).",
-              shell_complete=complete_zones)  # fmt: skip
+@click.option(
+    "--rotate",
+    default="15s",
+    show_default=True,
+    help="Turn pages this often when devices do not fit (0 = never).",
+)
+@click.option(
+    "--zone", multiple=True, help="Only these zones (repeatable).", shell_complete=complete_zones
+)
 @click.option("--width", type=click.IntRange(60, 1000), default=None, help="Frame width.")
-@click.option("--height", type=click.IntRange(20, 1000), default=None,
-              help="Frame height (--once: default as tall as needed).")  # fmt: skip
+@click.option(
+    "--height",
+    type=click.IntRange(20, 1000),
+    default=None,
+    help="Frame height (--once: default as tall as needed).",
+)
 @click.option("--page", type=click.IntRange(1, None), default=1, help="Page to show (--once).")
-@click.option("--device", default=None, shell_complete=complete_devices,
-              help="--once: one device's details (health, interfaces, sparklines).")  # fmt: skip
+@click.option(
+    "--device",
+    default=None,
+    shell_complete=complete_devices,
+    help="--once: one device's details (health, interfaces, sparklines).",
+)
 @click.option("--now", default=None, hidden=True, help="Render as of this time (tests).")
 @pass_app
 def dashboard(
-    app: App, /, once: bool, refresh: str, rotate: str, zone: tuple[str, ...], width: int | None,
-    height: int | None, page: int, device: str | None, now: str | None,
-) -> None:  # fmt: skip
+    app: App,
+    /,
+    once: bool,
+    refresh: str,
+    rotate: str,
+    zone: tuple[str, ...],
+    width: int | None,
+    height: int | None,
+    page: int,
+    device: str | None,
+    now: str | None,
+) -> None:
     """The machine room at a glance, from the monitor's store (govnetd runs elsewhere):
     devices by zone worst first, UPS and environment, busiest links, firing alerts.
 
@@ -99,9 +121,13 @@ def dashboard(
         )
         if device is not None:
             if not any(r[0] == device for r in ms.device_summaries()):
-                raise GovnetError(_("--device {device}: no state stored for it (govnet monitor "
-                                    "status lists the monitored devices)",
-                                    device=device))  # fmt: skip
+                raise GovnetError(
+                    _(
+                        "--device {device}: no state stored for it (govnet monitor "
+                        "status lists the monitored devices)",
+                        device=device,
+                    )
+                )
             shown = detail(device, View(cols, height, app.lang))
         else:
             shown = frame(View(cols, height, app.lang, page - 1))

@@ -29,9 +29,16 @@ SWITCH_ROLES = ("core", "aggregation", "access", "router", "firewall")
 @format_option("table", "json", "csv")
 @pass_app
 def discover(
-    app: App, /, via: str, workers: int, timeout: float | None, retries: int, fmt: str,
-    output: Path | None, **kwargs: Any,
-) -> None:  # fmt: skip
+    app: App,
+    /,
+    via: str,
+    workers: int,
+    timeout: float | None,
+    retries: int,
+    fmt: str,
+    output: Path | None,
+    **kwargs: Any,
+) -> None:
     """Read LLDP (and CDP on Cisco) neighbours over SSH from the inventory's devices and report
     neighbours the inventory lacks (candidate entries to paste), links missing from `links`,
     declared links not seen, and cables between isolated zones that bypass the gap (the

@@ -58,8 +58,9 @@ def broker_url(broker: str | None) -> str:
     return resolve(broker or conf.broker, conf.broker_password)
 
 
-def remote_for(app: App, distributed: bool, broker: str | None, batch_size: int,
-               worker_wait: float) -> Any:  # fmt: skip
+def remote_for(
+    app: App, distributed: bool, broker: str | None, batch_size: int, worker_wait: float
+) -> Any:
     """The gatherer for ``CollectOptions.remote`` (None without --distributed)."""
     if not distributed:
         if broker is not None:
@@ -100,8 +101,15 @@ def remote_for(app: App, distributed: bool, broker: str | None, batch_size: int,
 @click.option("--broker", metavar="URL", help=BROKER_HELP)
 @click.option("--name", help="This worker's name in the store [default govnet@HOST:PID].")
 @pass_app
-def worker(app: App, /, zones: tuple[str, ...], concurrency: int, threads_per_batch: int,
-           broker: str | None, name: str | None) -> None:  # fmt: skip
+def worker(
+    app: App,
+    /,
+    zones: tuple[str, ...],
+    concurrency: int,
+    threads_per_batch: int,
+    broker: str | None,
+    name: str | None,
+) -> None:
     """Run a Celery worker for 'audit --distributed' and 'backup --distributed'.
 
     It consumes the queues govnet.zone.ZONE of the given zones, opens the SSH sessions with

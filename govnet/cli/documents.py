@@ -48,14 +48,18 @@ def emit_document(app: App, doc: Any, fmt: str, output: Path | None) -> None:
 
 def notify_options(func: Any) -> Any:
     func = click.option(
-        "--notify-rules", type=click.Path(path_type=Path), default=None,
+        "--notify-rules",
+        type=click.Path(path_type=Path),
+        default=None,
         help="Alert rules file naming the channels [default alerts.yaml of the playbooks folder].",
-    )(func)  # fmt: skip
+    )(func)
     return click.option(
-        "--notify", metavar="CHANNEL", default=None,
+        "--notify",
+        metavar="CHANNEL",
+        default=None,
         help="After the run, send the summary (compliance, worst units, failures) to this "
         "channel of the alert rules; e-mail gets the HTML and XLSX reports attached.",
-    )(func)  # fmt: skip
+    )(func)
 
 
 def channel_sender(app: App, channel: str, rules: Path | None) -> Any:
@@ -88,16 +92,24 @@ def deliver(app: App, channel: str, send: Callable[[], None], code: int) -> int:
         send()
     except DeliveryError as exc:
         app.errors.print(
-            tr(app.lang, "govnet: --notify {channel}: not delivered: {exc}", channel=channel,
-               exc=exc),
-            markup=False, highlight=False, style="red", soft_wrap=True,
-        )  # fmt: skip
+            tr(
+                app.lang,
+                "govnet: --notify {channel}: not delivered: {exc}",
+                channel=channel,
+                exc=exc,
+            ),
+            markup=False,
+            highlight=False,
+            style="red",
+            soft_wrap=True,
+        )
         return code or int(ExitCode.UNREACHABLE)
     if not app.quiet:
         app.err.print(
             tr(app.lang, "{channel}: bulletin delivered", channel=channel),
-            markup=False, highlight=False,
-        )  # fmt: skip
+            markup=False,
+            highlight=False,
+        )
     return code
 
 

@@ -17,8 +17,13 @@ import sys
 
 COMPLETE_VAR = "_GOVNET_COMPLETE"
 
-_FILTERS = {"--zone": "zones", "--site": "sites", "--unit": "units", "--limit": "limit",
-            "-l": "limit"}  # fmt: skip
+_FILTERS = {
+    "--zone": "zones",
+    "--site": "sites",
+    "--unit": "units",
+    "--limit": "limit",
+    "-l": "limit",
+}
 # command path → option → completer (the names in govnet.cli.complete, without "complete_")
 OPTIONS: dict[tuple[str, ...], dict[str, str]] = {
     **{
@@ -52,11 +57,14 @@ OPTIONS: dict[tuple[str, ...], dict[str, str]] = {
 }
 # command path → completer of its first argument
 ARGS: dict[tuple[str, ...], str] = {
-    ("inventory", "show"): "any_name", ("backup", "diff"): "devices",
-    ("backup", "show"): "devices", ("monitor", "show"): "devices",
+    ("inventory", "show"): "any_name",
+    ("backup", "diff"): "devices",
+    ("backup", "show"): "devices",
+    ("monitor", "show"): "devices",
     ("monitor", "history"): "devices",
-    ("ipam", "allocate"): "units", ("ipam", "release"): "units",
-}  # fmt: skip
+    ("ipam", "allocate"): "units",
+    ("ipam", "release"): "units",
+}
 _GLOBAL_VALUES = {"-i", "--inventory", "--lang", "--db"}
 _GROUPS = {path[0] for path in [*OPTIONS, *ARGS] if len(path) > 1}
 

@@ -65,11 +65,18 @@ def _bastions(devices: Any) -> dict[str, Device]:
         for i, hop in enumerate(d.jump):
             if hop.name not in out:
                 out[hop.name] = Device(
-                    name=hop.name, host=hop.host, port=hop.port, platform="linux",
-                    role="bastion", zone=d.zone, site=d.site, credentials=hop.credentials,
-                    timeout=hop.timeout, host_key_policy=hop.host_key_policy,
+                    name=hop.name,
+                    host=hop.host,
+                    port=hop.port,
+                    platform="linux",
+                    role="bastion",
+                    zone=d.zone,
+                    site=d.site,
+                    credentials=hop.credentials,
+                    timeout=hop.timeout,
+                    host_key_policy=hop.host_key_policy,
                     jump=d.jump[:i],
-                )  # fmt: skip
+                )
     return out
 
 
@@ -128,18 +135,27 @@ def list_cmd(app: App, /, fmt: str, output: Path | None, **kwargs: Any) -> None:
         meta = e.meta()
         if wanted is not None and e.hosts not in wanted:
             continue
-        rows.append({
-            "device": by_name.get(e.hosts) or meta.get("device", ""),
-            "host": e.hosts,
-            "type": e.key.keytype,
-            "fingerprint": e.key.fingerprint,
-            "first_seen": meta.get("first-seen", ""),
-            "via": meta.get("via", ""),
-            "line": e.line,
-        })  # fmt: skip
+        rows.append(
+            {
+                "device": by_name.get(e.hosts) or meta.get("device", ""),
+                "host": e.hosts,
+                "type": e.key.keytype,
+                "fingerprint": e.key.fingerprint,
+                "first_seen": meta.get("first-seen", ""),
+                "via": meta.get("via", ""),
+                "line": e.line,
+            }
+        )
     title = tr(app.lang, "host keys ({path})", path=store.path)
-    text = emit_rows(app.console, rows, LIST_COLUMNS, fmt, app.lang, title,
-                     json_data={"file": str(store.path), "keys": rows})  # fmt: skip
+    text = emit_rows(
+        app.console,
+        rows,
+        LIST_COLUMNS,
+        fmt,
+        app.lang,
+        title,
+        json_data={"file": str(store.path), "keys": rows},
+    )
     if text is not None:
         app.write(text, output)
 
@@ -173,9 +189,14 @@ def _scan_one(store: KnownHosts, d: Device, timeout: float | None) -> dict[str, 
 @format_option("table", "json", "csv")
 @pass_app
 def scan(
-    app: App, /, workers: int, timeout: float | None, fmt: str, output: Path | None,
+    app: App,
+    /,
+    workers: int,
+    timeout: float | None,
+    fmt: str,
+    output: Path | None,
     **kwargs: Any,
-) -> None:  # fmt: skip
+) -> None:
     """Fetch each device's host key (key exchange only, no login) and apply its policy:
     known, learned (tofu, accept-new), unknown (strict: not recorded), changed.
 
@@ -208,8 +229,15 @@ def scan(
                 if r.error is not None
             ]
     title = tr(app.lang, "host key scan")
-    text = emit_rows(app.console, rows, SCAN_COLUMNS, fmt, app.lang, title,
-                     json_data={"file": str(store.path), "results": rows})  # fmt: skip
+    text = emit_rows(
+        app.console,
+        rows,
+        SCAN_COLUMNS,
+        fmt,
+        app.lang,
+        title,
+        json_data={"file": str(store.path), "results": rows},
+    )
     if text is not None:
         app.write(text, output)
     statuses = {r["status"] for r in rows}
@@ -230,9 +258,13 @@ def scan(
 @format_option("table", "json")
 @pass_app
 def accept(
-    app: App, devices: tuple[str, ...], expect: str | None, timeout: float | None, fmt: str,
+    app: App,
+    devices: tuple[str, ...],
+    expect: str | None,
+    timeout: float | None,
+    fmt: str,
     output: Path | None,
-) -> None:  # fmt: skip
+) -> None:
     """Trust the key each DEVICE presents now, replacing what govnet had for it (after a
     legitimate change: device replaced, key regenerated). Compare the fingerprint shown
     with the device's own ('display ssh server-key', 'show crypto key mypubkey')."""
@@ -263,8 +295,15 @@ def accept(
             )
         removed = store.record(d.name, d.host, d.port, key, via="accept", replace=True)
         replaced = [e.key.fingerprint for e in removed if e.key != key]
-        rows.append({"device": d.name, "host": _where(d), "type": key.keytype,
-                     "fingerprint": key.fingerprint, "replaced": replaced})  # fmt: skip
+        rows.append(
+            {
+                "device": d.name,
+                "host": _where(d),
+                "type": key.keytype,
+                "fingerprint": key.fingerprint,
+                "replaced": replaced,
+            }
+        )
         verdict = assess(store.lookup(d.host, d.port), key, d.host_key_policy)
         if verdict.status != "known":  # a system known_hosts file still disagrees
             problems.append(
@@ -276,10 +315,18 @@ def accept(
         for r in rows:
             was = ", ".join(r["replaced"]) or tr(app.lang, "nothing else")
             app.console.print(
-                tr(app.lang, "{device}: trusting {type} {fingerprint} (replaced: {was})",
-                   device=r["device"], type=r["type"], fingerprint=r["fingerprint"], was=was),
-                markup=False, highlight=False, soft_wrap=True,
-            )  # fmt: skip
+                tr(
+                    app.lang,
+                    "{device}: trusting {type} {fingerprint} (replaced: {was})",
+                    device=r["device"],
+                    type=r["type"],
+                    fingerprint=r["fingerprint"],
+                    was=was,
+                ),
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
     if problems:
         if len(problems) > 1:
             for p in problems[:-1]:
@@ -298,9 +345,20 @@ def forget(app: App, devices: tuple[str, ...]) -> None:
         removed = store.forget(d.host, d.port)
         keys = ", ".join(e.key.fingerprint for e in removed)
         if removed:
-            said = tr(app.lang, "{name}: forgot {n} key(s) for {where}: {keys}", name=d.name,
-                      n=len(removed), where=_where(d), keys=keys)  # fmt: skip
+            said = tr(
+                app.lang,
+                "{name}: forgot {n} key(s) for {where}: {keys}",
+                name=d.name,
+                n=len(removed),
+                where=_where(d),
+                keys=keys,
+            )
         else:
-            said = tr(app.lang, "{name}: nothing on record for {where} in {path}", name=d.name,
-                      where=_where(d), path=store.path)  # fmt: skip
+            said = tr(
+                app.lang,
+                "{name}: nothing on record for {where} in {path}",
+                name=d.name,
+                where=_where(d),
+                path=store.path,
+            )
         app.console.print(said, markup=False, highlight=False, soft_wrap=True)

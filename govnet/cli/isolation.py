@@ -146,9 +146,13 @@ PROBE_COLUMNS = [
 
 @isolation.command()
 @click.option(
-    "--from", "from_zone", required=True, metavar="ZONE", help="The isolated zone this host is in.",
+    "--from",
+    "from_zone",
+    required=True,
+    metavar="ZONE",
+    help="The isolated zone this host is in.",
     shell_complete=complete_zones,
-)  # fmt: skip
+)
 @secret_option
 @click.option(
     "--wait",
@@ -297,8 +301,15 @@ REPORT_COLUMNS = [
 @format_option("table", "json", "csv", "html", "xlsx")
 @notify_options
 @pass_app
-def report(app: App, /, max_age: timedelta, fmt: str, output: Path | None,
-           notify: str | None, notify_rules: Path | None) -> None:  # fmt: skip
+def report(
+    app: App,
+    /,
+    max_age: timedelta,
+    fmt: str,
+    output: Path | None,
+    notify: str | None,
+    notify_rules: Path | None,
+) -> None:
     """Per pair of isolated zones: the static, L2 and probe verdicts and their age.
 
     Exit 1 when any angle fails for any pair. --notify: as for audit (a failed delivery keeps

@@ -161,8 +161,13 @@ def hostkey_rotate(app: App, state_dir: Path | None, device: str) -> None:
 
     govnet then refuses to talk to it (exit 3) until 'govnet hostkeys accept DEVICE'."""
     r = launcher.rotate_host_key(app.inventory(), device, state_dir)
-    said = tr(app.lang, "{device}: new host key {new} (was {old})", device=device, new=r.new,
-              old=r.old or tr(app.lang, "none"))  # fmt: skip
+    said = tr(
+        app.lang,
+        "{device}: new host key {new} (was {old})",
+        device=device,
+        new=r.new,
+        old=r.old or tr(app.lang, "none"),
+    )
     if r.live:
         said += tr(app.lang, "; the lab serves it now")
     else:

@@ -49,32 +49,77 @@ def _duration(value: str | None, option: str) -> float | None:
 def run_options(func: F) -> F:
     """Options shared by ``govnet monitor run`` and ``govnetd``."""
     opts = [
-        click.option("--rules", type=click.Path(path_type=Path), default=None,
-                     help="Alert rules file [default alerts.yaml of the playbooks folder]."),
-        click.option("--listen", default="127.0.0.1:9163", show_default=True, metavar="ADDR:PORT",
-                     help="Serve Prometheus /metrics here."),
+        click.option(
+            "--rules",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="Alert rules file [default alerts.yaml of the playbooks folder].",
+        ),
+        click.option(
+            "--listen",
+            default="127.0.0.1:9163",
+            show_default=True,
+            metavar="ADDR:PORT",
+            help="Serve Prometheus /metrics here.",
+        ),
         click.option("--no-metrics", is_flag=True, help="Do not serve /metrics."),
-        click.option("--backend", type=click.Choice(["auto", "gufo", "pysnmp"]), default="auto",
-                     show_default=True, help="SNMP client (auto: gufo-snmp when installed)."),
-        click.option("--concurrency", type=click.IntRange(1, 4096), default=64,
-                     show_default=True, help="Polls in flight at once."),
-        click.option("--poll-timeout", default="30s", show_default=True,
-                     help="Outer limit on one poll (capped at 90% of the device's interval)."),
-        click.option("--down-after", default="45s", show_default=True,
-                     help="Unreachable for this long = down."),
-        click.option("--retention", default="raw=48h,5m=30d,1h=1y", show_default=True,
-                     help="How long raw samples and 5-minute/hourly rollups are kept."),
+        click.option(
+            "--backend",
+            type=click.Choice(["auto", "gufo", "pysnmp"]),
+            default="auto",
+            show_default=True,
+            help="SNMP client (auto: gufo-snmp when installed).",
+        ),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(1, 4096),
+            default=64,
+            show_default=True,
+            help="Polls in flight at once.",
+        ),
+        click.option(
+            "--poll-timeout",
+            default="30s",
+            show_default=True,
+            help="Outer limit on one poll (capped at 90% of the device's interval).",
+        ),
+        click.option(
+            "--down-after",
+            default="45s",
+            show_default=True,
+            help="Unreachable for this long = down.",
+        ),
+        click.option(
+            "--retention",
+            default="raw=48h,5m=30d,1h=1y",
+            show_default=True,
+            help="How long raw samples and 5-minute/hourly rollups are kept.",
+        ),
         click.option("--once", is_flag=True, help="Poll every device once, store, alert, exit."),
         click.option("--duration", default=None, help="Stop after this long (e.g. 20s)."),
-        click.option("--log-format", type=click.Choice(["json", "text"]), default=None,
-                     help="Log lines as JSON (default off a terminal) or text."),
-        click.option("--shards", type=click.IntRange(1, 4096), default=None, metavar="N",
-                     help="Sharded pollers on one PostgreSQL store: devices split into N "
-                          "shards (SHA-1 of the name mod N), leased by the running pollers."),
-        click.option("--remote-write", "remote_write", metavar="URL", default=None,
-                     help="Also send samples to this Prometheus remote-write URL (e.g. "
-                          "VictoriaMetrics' /api/v1/write) [config remote_write:]."),
-    ]  # fmt: skip
+        click.option(
+            "--log-format",
+            type=click.Choice(["json", "text"]),
+            default=None,
+            help="Log lines as JSON (default off a terminal) or text.",
+        ),
+        click.option(
+            "--shards",
+            type=click.IntRange(1, 4096),
+            default=None,
+            metavar="N",
+            help="Sharded pollers on one PostgreSQL store: devices split into N "
+            "shards (SHA-1 of the name mod N), leased by the running pollers.",
+        ),
+        click.option(
+            "--remote-write",
+            "remote_write",
+            metavar="URL",
+            default=None,
+            help="Also send samples to this Prometheus remote-write URL (e.g. "
+            "VictoriaMetrics' /api/v1/write) [config remote_write:].",
+        ),
+    ]
     for opt in reversed(opts):
         func = opt(func)
     return func
@@ -107,9 +152,12 @@ def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:
         url = app.db_url or default_url()
         if not url.startswith("postgresql"):
             raise GovnetError(
-                tr(app.lang, "--shards: sharding needs a shared PostgreSQL store (--db "
-                   "postgresql+psycopg://…); the store is SQLite")
-            )  # fmt: skip
+                tr(
+                    app.lang,
+                    "--shards: sharding needs a shared PostgreSQL store (--db "
+                    "postgresql+psycopg://…); the store is SQLite",
+                )
+            )
     fmt = opts["log_format"] or ("text" if sys.stderr.isatty() else "json")
     logfmt.setup(fmt, verbose, quiet=app.quiet)
     app.freeze_inventory = False  # a daemon reloads it: the old one must stay collectable
@@ -149,10 +197,15 @@ def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:
     summary = asyncio.run(daemon.run())
     if options.once:
         if not app.quiet:
-            said = tr(app.lang, "polled {polls} devices: {failures} without an answer, "
-                      "{varbinds} varbinds; {firing} alert(s) firing", polls=summary.polls,
-                      failures=summary.failures, varbinds=summary.varbinds,
-                      firing=summary.firing)  # fmt: skip
+            said = tr(
+                app.lang,
+                "polled {polls} devices: {failures} without an answer, "
+                "{varbinds} varbinds; {firing} alert(s) firing",
+                polls=summary.polls,
+                failures=summary.failures,
+                varbinds=summary.varbinds,
+                firing=summary.firing,
+            )
             app.err.print(said, markup=False, highlight=False)
         return int(ExitCode.UNREACHABLE) if summary.failures else 0
     return 0
@@ -294,20 +347,36 @@ HISTORY_COLUMNS = [
 @click.argument("device", shell_complete=complete_devices)
 @click.argument("metrics", nargs=-1)
 @click.option(
-    "--since", "-s", default="24h", show_default=True,
+    "--since",
+    "-s",
+    default="24h",
+    show_default=True,
     help="How far back: 24h, 7d, 90m, or FROM..TO (2026-11-01..2026-11-30, ISO times).",
-)  # fmt: skip
-@click.option("--height", type=click.IntRange(3, 60), default=8, show_default=True,
-              help="Rows per chart.")  # fmt: skip
-@click.option("--width", type=click.IntRange(40, 400), default=None,
-              help="Chart width [default: the terminal's].")  # fmt: skip
+)
+@click.option(
+    "--height", type=click.IntRange(3, 60), default=8, show_default=True, help="Rows per chart."
+)
+@click.option(
+    "--width",
+    type=click.IntRange(40, 400),
+    default=None,
+    help="Chart width [default: the terminal's].",
+)
 @click.option("--tz", default=None, help="Time zone of FROM..TO and of the times shown.")
 @format_option("chart", "json", "csv", default="chart")
 @pass_app
 def history_cmd(
-    app: App, /, device: str, metrics: tuple[str, ...], since: str, height: int,
-    width: int | None, tz: str | None, fmt: str, output: Path | None,
-) -> None:  # fmt: skip
+    app: App,
+    /,
+    device: str,
+    metrics: tuple[str, ...],
+    since: str,
+    height: int,
+    width: int | None,
+    tz: str | None,
+    fmt: str,
+    output: Path | None,
+) -> None:
     """DEVICE's history: a chart per series, or its points as CSV/JSON.
 
     METRIC is a metric name (all its instances: if_in_bps) or METRIC:INSTANCE
@@ -328,12 +397,16 @@ def history_cmd(
     if fmt == "chart":
         from govnet.dashboard.chart import history_chart
 
-        step = {0: tr(app.lang, "raw samples"),
-                300: tr(app.lang, "5-minute averages"),
-                3600: tr(app.lang, "hourly averages")}[history.step]  # fmt: skip
+        step = {
+            0: tr(app.lang, "raw samples"),
+            300: tr(app.lang, "5-minute averages"),
+            3600: tr(app.lang, "hourly averages"),
+        }[history.step]
         stamp = "%Y-%m-%d %H:%M"
-        head = (f"{device}  {datetime.fromtimestamp(start, zone).strftime(stamp)} — "
-                f"{datetime.fromtimestamp(end, zone).strftime(stamp)}  ({step})")  # fmt: skip
+        head = (
+            f"{device}  {datetime.fromtimestamp(start, zone).strftime(stamp)} — "
+            f"{datetime.fromtimestamp(end, zone).strftime(stamp)}  ({step})"
+        )
         chart_w = width or app.console.width
         if output is not None:
             from rich.console import Console
@@ -347,20 +420,36 @@ def history_cmd(
         app.console.print(history_chart(history, chart_w, height, app.lang))
         return
     rows = [
-        {"device": s.device, "metric": s.metric, "instance": s.instance,
-         "time": datetime.fromtimestamp(p.ts, zone).isoformat(timespec="seconds"),
-         "ts": p.ts, "value": p.value, "min": p.low, "max": p.high, "unit": s.unit}
-        for s in history.series for p in s.points
-    ]  # fmt: skip
+        {
+            "device": s.device,
+            "metric": s.metric,
+            "instance": s.instance,
+            "time": datetime.fromtimestamp(p.ts, zone).isoformat(timespec="seconds"),
+            "ts": p.ts,
+            "value": p.value,
+            "min": p.low,
+            "max": p.high,
+            "unit": s.unit,
+        }
+        for s in history.series
+        for p in s.points
+    ]
     if fmt == "json":
         data = {
-            "device": device, "since": start, "until": end, "step": history.step,
+            "device": device,
+            "since": start,
+            "until": end,
+            "step": history.step,
             "series": [
-                {"metric": s.metric, "instance": s.instance, "unit": s.unit,
-                 "points": [[p.ts, p.value, p.low, p.high] for p in s.points]}
+                {
+                    "metric": s.metric,
+                    "instance": s.instance,
+                    "unit": s.unit,
+                    "points": [[p.ts, p.value, p.low, p.high] for p in s.points],
+                }
                 for s in history.series
             ],
-        }  # fmt: skip
+        }
         app.write(to_json(data), output)
         return
     app.write(to_csv(rows, HISTORY_COLUMNS), output)
@@ -390,11 +479,16 @@ def cluster_cmd(app: App, /, fmt: str, output: Path | None) -> None:
     view = cluster_view(store, time.time())
     none = tr(app.lang, "(none)")
     rows = [
-        {"shard": r.shard, "holder": r.holder or none, "host": r.host, "pid": r.pid or "",
-         "lag": "" if r.lag is None else f"{r.lag:.2f}s",
-         "heartbeat": "" if r.heartbeat_age is None else f"{r.heartbeat_age:.0f}s ago"}
+        {
+            "shard": r.shard,
+            "holder": r.holder or none,
+            "host": r.host,
+            "pid": r.pid or "",
+            "lag": "" if r.lag is None else f"{r.lag:.2f}s",
+            "heartbeat": "" if r.heartbeat_age is None else f"{r.heartbeat_age:.0f}s ago",
+        }
         for r in view.rows
-    ]  # fmt: skip
+    ]
     if not view.rows and fmt == "table":
         empty = tr(app.lang, "no sharded pollers on this store (govnetd --shards N)")
         app.err.print(empty, markup=False)

@@ -27,10 +27,13 @@ def period_options(command: F) -> F:
         help="Time zone of the period [env GOVNET_TZ; config 'timezone'; default this machine's].",
     )(command)
     return click.option(
-        "--period", "-p", default="month", show_default=True,
+        "--period",
+        "-p",
+        default="month",
+        show_default=True,
         help="month|week|day (so far), yesterday|last-week|last-month, or FROM..TO "
         "(YYYY-MM-DD or ISO times; a date as TO includes that day).",
-    )(command)  # fmt: skip
+    )(command)
 
 
 @click.group()
@@ -41,16 +44,25 @@ def report() -> None:
 @report.command("availability")
 @period_options
 @click.option(
-    "--by", "levels", multiple=True, type=click.Choice(LEVELS),
+    "--by",
+    "levels",
+    multiple=True,
+    type=click.Choice(LEVELS),
     help="Only these levels (repeatable; default all: zone, site, unit, device, service).",
-)  # fmt: skip
+)
 @filter_options
 @format_option("table", "json", "csv", "html", "xlsx")
 @pass_app
 def availability(
-    app: App, /, period: str, tz: str | None, levels: tuple[str, ...], fmt: str,
-    output: Path | None, **kwargs: Any,
-) -> None:  # fmt: skip
+    app: App,
+    /,
+    period: str,
+    tz: str | None,
+    levels: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+    **kwargs: Any,
+) -> None:
     """Availability %, outages and unknown time per device, service, unit, site and zone,
     planned maintenance excluded, worst first."""
     filters = filters_from(kwargs)
@@ -62,12 +74,13 @@ def availability(
     end = min(end, now)
     devices = [d.name for d in select_devices(inventory, filters)]
     services = [
-        s.name for s in inventory.services.values()
+        s.name
+        for s in inventory.services.values()
         if (not filters.zone or s.zone in filters.zone)
         and (not filters.unit or s.unit in filters.unit)
         and (not filters.site or any(x in filters.site for x in inventory.site_chain(s.site)))
         and not (filters.role or filters.platform or filters.tag or filters.limit)
-    ]  # fmt: skip
+    ]
     spans = ServiceStore(app.store(create=False)).spans(start, end)
     result = build_report(inventory, spans, start, end, label, str(zone), devices, services)
     if fmt in ("html", "xlsx"):  # the 通报: ranked tables, period, scope, footer, A4
@@ -88,9 +101,15 @@ def availability(
 @format_option("table", "json", "csv", "html", "xlsx", "pdf")
 @pass_app
 def traffic(
-    app: App, /, period: str, tz: str | None, top: int | None, fmt: str,
-    output: Path | None, **kwargs: Any,
-) -> None:  # fmt: skip
+    app: App,
+    /,
+    period: str,
+    tz: str | None,
+    top: int | None,
+    fmt: str,
+    output: Path | None,
+    **kwargs: Any,
+) -> None:
     """Per-link 95th percentile and peak utilisation, busiest first (from the samples and
     their 5-minute rollups)."""
     from govnet.monitor.history import traffic_report

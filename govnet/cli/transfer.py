@@ -103,7 +103,7 @@ def export_cmd(
         )
         return
     if folder is None:
-        raise TransferError(tr(app.lang, "give the FOLDER to write the batch to"))  # fmt: skip
+        raise TransferError(tr(app.lang, "give the FOLDER to write the batch to"))
     if not key_ref:
         raise TransferError(
             tr(
@@ -193,14 +193,19 @@ def import_cmd(
     order = {"refused": 0, "held": 1, "imported": 2, "already-imported": 3}
     shown = sorted(rows, key=lambda r: (order[str(r["status"])], str(r["source"]), int(r["seq"])))
     text = emit_rows(
-        app.console, shown, IMPORT_COLUMNS, fmt, app.lang,
+        app.console,
+        shown,
+        IMPORT_COLUMNS,
+        fmt,
+        app.lang,
         title=tr(app.lang, "Batches imported"),
-    )  # fmt: skip
+    )
     if text is not None:
         app.write(text, output)
     if not rows and not app.quiet:
-        app.err.print(tr(app.lang, "{folder}: no batches here", folder=folder),
-                      markup=False, highlight=False)  # fmt: skip
+        app.err.print(
+            tr(app.lang, "{folder}: no batches here", folder=folder), markup=False, highlight=False
+        )
     if any(o.status == "refused" for o in outcomes):
         exit_with(ExitCode.USAGE)
     if any(o.status == "held" for o in outcomes):
@@ -226,20 +231,34 @@ def verify_cmd(app: App, /, fmt: str, output: Path | None) -> None:
     with store.begin() as conn:
         verdict = ledger.verify(conn)
     rows = [
-        {"seq": p.seq, "kind": p.kind, "ref": p.ref, "problem": p.what,
-         "message": p.message(app.lang)}
+        {
+            "seq": p.seq,
+            "kind": p.kind,
+            "ref": p.ref,
+            "problem": p.what,
+            "message": p.message(app.lang),
+        }
         for p in verdict.problems
-    ]  # fmt: skip
+    ]
     data = {
         "entries": verdict.entries,
         "head": {"seq": verdict.head_seq, "hash": verdict.head_hash},
         "ok": not verdict.problems,
         "problems": rows,
     }
-    text = emit_rows(
-        app.console, rows, VERIFY_COLUMNS, fmt, app.lang,
-        title=tr(app.lang, "Store hash chain"), json_data=data,
-    ) if rows or fmt != "table" else None  # fmt: skip
+    text = (
+        emit_rows(
+            app.console,
+            rows,
+            VERIFY_COLUMNS,
+            fmt,
+            app.lang,
+            title=tr(app.lang, "Store hash chain"),
+            json_data=data,
+        )
+        if rows or fmt != "table"
+        else None
+    )
     if text is not None:
         app.write(text, output)
     if fmt == "table" and not app.quiet:

@@ -33,9 +33,13 @@ class BackupOutcome:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "device": self.device, "status": self.status, "elapsed": round(self.elapsed, 3),
-            "error_kind": self.error_kind, "message": self.message, "lines": self.lines,
-        }  # fmt: skip
+            "device": self.device,
+            "status": self.status,
+            "elapsed": round(self.elapsed, 3),
+            "error_kind": self.error_kind,
+            "message": self.message,
+            "lines": self.lines,
+        }
 
 
 def store_config(
@@ -128,6 +132,12 @@ def stale_devices(
         ok: datetime | None = info.get("last_ok")
         if ok is None or now - ok > max_age:
             age = None if ok is None else round((now - ok).total_seconds() / 86400, 1)
-            out.append({"device": d.name, "last_backup": ok, "age_days": age,
-                        "last_attempt": info.get("last_try")})  # fmt: skip
+            out.append(
+                {
+                    "device": d.name,
+                    "last_backup": ok,
+                    "age_days": age,
+                    "last_attempt": info.get("last_try"),
+                }
+            )
     return out

@@ -88,11 +88,28 @@ _TRUNK_MODE = re.compile(
 _ROUTE = re.compile(r"^(ipv6|ip) (route-static|route)\s+(.+)$")
 _DEFAULT_GW = re.compile(r"^ip default-gateway\s+(\d{1,3}(?:\.\d{1,3}){3})\s*$")
 _VLAN_TOKEN = re.compile(r"(\d{1,4})\s*(?:(?:-|\bto\b)\s*(\d{1,4}))?")
-_ROUTE_STOP = frozenset({
-    "preference", "description", "name", "tag", "track", "permanent", "distance", "bfd",
-    "multicast", "tunnel-id", "no-install", "inherit-cost", "recursive-lookup", "label",
-    "public", "dhcp", "global", "vpn-instance",
-})  # fmt: skip
+_ROUTE_STOP = frozenset(
+    {
+        "preference",
+        "description",
+        "name",
+        "tag",
+        "track",
+        "permanent",
+        "distance",
+        "bfd",
+        "multicast",
+        "tunnel-id",
+        "no-install",
+        "inherit-cost",
+        "recursive-lookup",
+        "label",
+        "public",
+        "dhcp",
+        "global",
+        "vpn-instance",
+    }
+)
 
 
 def parse_vlan_list(text: str) -> list[int]:

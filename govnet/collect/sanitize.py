@@ -17,10 +17,23 @@ from govnet.secrets import MASK, REDACTOR
 
 KNOWN_DEFAULTS = frozenset({"public", "private"})
 # words after "password"/"secret" that name a setting, not a secret value
-NOT_SECRETS = frozenset({
-    "policy", "control", "expire", "history", "complexity", "recovery", "min-length",
-    "length", "aging", "composition", "encryption", "alert-before-expire", "restricted",
-})  # fmt: skip
+NOT_SECRETS = frozenset(
+    {
+        "policy",
+        "control",
+        "expire",
+        "history",
+        "complexity",
+        "recovery",
+        "min-length",
+        "length",
+        "aging",
+        "composition",
+        "encryption",
+        "alert-before-expire",
+        "restricted",
+    }
+)
 
 # keyword, optional qualifier (encryption type / cipher / simple …), then the secret token
 _SECRET = re.compile(

@@ -112,8 +112,9 @@ def series_chart(
     body = area(columns(s.points, since, until, plot_w), height, lo, hi, style)
     for i, line in enumerate(body):
         label = human(hi, s.unit) if i == 0 else human(lo, s.unit) if i == height - 1 else ""
-        row = Text(label.rjust(axis_w - 1) + " ┤" if label else " " * (axis_w - 1) + " │",
-                   style="dim")  # fmt: skip
+        row = Text(
+            label.rjust(axis_w - 1) + " ┤" if label else " " * (axis_w - 1) + " │", style="dim"
+        )
         row.append_text(line)
         out.append(row)
     span = until - since

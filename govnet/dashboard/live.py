@@ -36,13 +36,27 @@ SEQUENCE_WAIT = 0.05  # the rest of an escape sequence arrives within this (a ba
 
 # escape sequences (xterm, VT220, tmux, the Linux console) → key names
 SEQUENCES = {
-    "\x1b[A": "up", "\x1b[B": "down", "\x1b[C": "right", "\x1b[D": "left",
-    "\x1bOA": "up", "\x1bOB": "down", "\x1bOC": "right", "\x1bOD": "left",
-    "\x1b[5~": "pgup", "\x1b[6~": "pgdn",
-    "\x1b[H": "home", "\x1b[F": "end", "\x1bOH": "home", "\x1bOF": "end",
-    "\x1b[1~": "home", "\x1b[4~": "end", "\x1b[7~": "home", "\x1b[8~": "end",
-    "\x1b[Z": "btab", "\x1b": "esc",
-}  # fmt: skip
+    "\x1b[A": "up",
+    "\x1b[B": "down",
+    "\x1b[C": "right",
+    "\x1b[D": "left",
+    "\x1bOA": "up",
+    "\x1bOB": "down",
+    "\x1bOC": "right",
+    "\x1bOD": "left",
+    "\x1b[5~": "pgup",
+    "\x1b[6~": "pgdn",
+    "\x1b[H": "home",
+    "\x1b[F": "end",
+    "\x1bOH": "home",
+    "\x1bOF": "end",
+    "\x1b[1~": "home",
+    "\x1b[4~": "end",
+    "\x1b[7~": "home",
+    "\x1b[8~": "end",
+    "\x1b[Z": "btab",
+    "\x1b": "esc",
+}
 SINGLE = {"\t": "tab", "\r": "enter", "\n": "enter", "\x7f": "backspace", "\x03": "ctrl-c"}
 
 NEXT = {"n", " ", "pgdn", "down", "right", "j"}
@@ -171,8 +185,15 @@ def run_live(
         while True:
             names = board.devices if board is not None else ()
             selected = names[state.selected] if 0 <= state.selected < len(names) else ""
-            view = View(console.width, console.height, lang, state.page, live=True,
-                        selected=selected, help=state.help)  # fmt: skip
+            view = View(
+                console.width,
+                console.height,
+                lang,
+                state.page,
+                live=True,
+                selected=selected,
+                help=state.help,
+            )
             board = frame(view)
             shown = board
             if state.detail and detail is not None:

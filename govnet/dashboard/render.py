@@ -71,14 +71,22 @@ SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "lo
 SEVERITY_SHORT = {"critical": "CRIT", "high": "HIGH", "medium": "MED", "low": "LOW"}
 SEVERITY_WORDS = {s.value: s.value for s in Severity}  # the header: "(2 critical)"
 UPS_SOURCE = {
-    3: (N_("MAINS"), "green"), 4: (N_("BYPASS"), "yellow"),
-    5: (N_("BATTERY"), "bold red"), 2: (N_("OUTPUT OFF"), "bold red"),
-}  # fmt: skip
+    3: (N_("MAINS"), "green"),
+    4: (N_("BYPASS"), "yellow"),
+    5: (N_("BATTERY"), "bold red"),
+    2: (N_("OUTPUT OFF"), "bold red"),
+}
 IF_SHORT = (
-    ("TenGigabitEthernet", "Te"), ("XGigabitEthernet", "XGE"), ("GigabitEthernet", "GE"),
-    ("FastEthernet", "Fa"), ("Ten-GigabitEthernet", "XGE"), ("Bridge-Aggregation", "BAGG"),
-    ("Port-channel", "Po"), ("Vlan-interface", "Vlan"), ("Vlanif", "Vlanif"),
-)  # fmt: skip
+    ("TenGigabitEthernet", "Te"),
+    ("XGigabitEthernet", "XGE"),
+    ("GigabitEthernet", "GE"),
+    ("FastEthernet", "Fa"),
+    ("Ten-GigabitEthernet", "XGE"),
+    ("Bridge-Aggregation", "BAGG"),
+    ("Port-channel", "Po"),
+    ("Vlan-interface", "Vlan"),
+    ("Vlanif", "Vlanif"),
+)
 
 
 @dataclass(frozen=True)
@@ -134,9 +142,13 @@ def clip(text: str, width: int) -> str:
 
 
 def sparkline(
-    points: Sequence[tuple[float, float]], now: float, width: int, lo: float, hi: float,
+    points: Sequence[tuple[float, float]],
+    now: float,
+    width: int,
+    lo: float,
+    hi: float,
     window: float = 3600.0,
-) -> str:  # fmt: skip
+) -> str:
     """The last ``window`` seconds in ``width`` cells, each the average of its slice."""
     if width <= 0:
         return ""
@@ -307,8 +319,7 @@ def _header(snap: Snapshot, view: View, width: int) -> Table:
     if newest is not None:
         age = short_age(snap.now - newest)
         fresh = not any(d.last_poll == newest and d.stale(snap.now) for d in snap.devices)
-        right.append(" " + _t(view, "data {age} old", age=age),
-                     style="" if fresh else "bold red")  # fmt: skip
+        right.append(" " + _t(view, "data {age} old", age=age), style="" if fresh else "bold red")
     grid = Table.grid(expand=True)
     grid.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
     grid.add_column(no_wrap=True, justify="right")
@@ -337,9 +348,9 @@ def _footer(view: View, pages: int, width: int) -> Text:
             )
         )
     if view.live:
-        parts.append(_t(view, "n/p: page  Enter: details  ?: keys  q: quit"))  # fmt: skip
+        parts.append(_t(view, "n/p: page  Enter: details  ?: keys  q: quit"))
     else:
-        parts.append(_t(view, "details: govnet alerts list · govnet monitor status"))  # fmt: skip
+        parts.append(_t(view, "details: govnet alerts list · govnet monitor status"))
     return Text(clip("  ·  ".join(parts), width), style="dim", no_wrap=True)
 
 
@@ -727,8 +738,9 @@ def render_detail(d: Detail, view: View) -> Frame:
         if spark_w and points:
             lo = min(v for _, v in points)
             hi = max(v for _, v in points)
-            line.append(" " + sparkline(points, d.now, spark_w, min(lo, 0.0), hi or 1.0),
-                        style="cyan")  # fmt: skip
+            line.append(
+                " " + sparkline(points, d.now, spark_w, min(lo, 0.0), hi or 1.0), style="cyan"
+            )
         readings.append(line)
     if not readings:
         readings.append(Text(_t(view, "no readings stored"), style="dim"))
@@ -748,8 +760,9 @@ def render_detail(d: Detail, view: View) -> Frame:
         room = inner - line.cell_len - 2
         if points and room >= 6:
             peak = max(v for _, v in points)
-            line.append(" " + sparkline(points, d.now, min(room, 24), 0.0, peak or 1.0),
-                        style="cyan")  # fmt: skip
+            line.append(
+                " " + sparkline(points, d.now, min(room, 24), 0.0, peak or 1.0), style="cyan"
+            )
         if p.alias and line.cell_len + 3 < inner:
             line.append("  " + visible(p.alias, keep_layout=False), style="dim")
         line.truncate(inner, overflow="ellipsis")
@@ -781,8 +794,7 @@ def render_detail(d: Detail, view: View) -> Frame:
         _panel(readings, _t(view, "Health and readings"), reading_lines),
     ]
     if ports:
-        parts.append(_panel(ports, _t(view, "Interfaces, busiest first"),
-                            port_lines))  # fmt: skip
+        parts.append(_panel(ports, _t(view, "Interfaces, busiest first"), port_lines))
     if chart_lines and chart is not None:
         from govnet.dashboard.chart import series_chart
 

@@ -22,9 +22,13 @@ STALE_INTERVALS = 3  # a device state older than this many poll intervals is dra
 DEFAULT_INTERVAL = 60.0
 
 UPS_METRICS = (
-    "ups_output_source", "ups_battery_status", "ups_charge_pct", "ups_minutes_left",
-    "ups_seconds_on_battery", "ups_load_pct",
-)  # fmt: skip
+    "ups_output_source",
+    "ups_battery_status",
+    "ups_charge_pct",
+    "ups_minutes_left",
+    "ups_seconds_on_battery",
+    "ups_load_pct",
+)
 ENV_METRICS = ("temperature_c", "humidity_pct", "leak", "sensor_ok")
 ROOM_ROLES = ("ups", "env")
 # network devices' health (govnet/monitor/health.py), instance = the component's name
@@ -206,10 +210,14 @@ def read_health(ms: MonitorStore, devices: set[str]) -> dict[str, DeviceHealth]:
             seen = worst.setdefault(device, {})
             seen[metric] = max(seen.get(metric, value), value)
     return {
-        d: DeviceHealth(v.get("cpu_pct"), v.get("mem_used_pct"), v.get("temperature_c"),
-                        tuple(sorted(failed.get(d, ()))))
+        d: DeviceHealth(
+            v.get("cpu_pct"),
+            v.get("mem_used_pct"),
+            v.get("temperature_c"),
+            tuple(sorted(failed.get(d, ()))),
+        )
         for d, v in worst.items()
-    }  # fmt: skip
+    }
 
 
 def read_snapshot(
@@ -235,9 +243,22 @@ def read_snapshot(
         sev = per_device.get(device)
         worst = min(sev, key=lambda s: order.get(s, 9)) if sev else ""
         interval = next_poll - last_poll if last_poll and next_poll > last_poll else 0.0
-        snap.devices.append(DeviceTile(device, zone, site, rack, role, state, since, error,
-                                       len(sev) if sev else 0, worst, float(last_poll or 0.0),
-                                       interval or DEFAULT_INTERVAL))  # fmt: skip
+        snap.devices.append(
+            DeviceTile(
+                device,
+                zone,
+                site,
+                rack,
+                role,
+                state,
+                since,
+                error,
+                len(sev) if sev else 0,
+                worst,
+                float(last_poll or 0.0),
+                interval or DEFAULT_INTERVAL,
+            )
+        )
         names.add(device)
     for r in ServiceStore(ms.store).states():
         if wanted and r["zone"] not in wanted:
@@ -245,10 +266,21 @@ def read_snapshot(
         sev = per_device.get(r["service"])
         worst = min(sev, key=lambda s: order.get(s, 9)) if sev else ""
         snap.services.append(
-            ServiceTile(r["service"], r["label_en"], r["label_zh"], r["zone"], r["unit"],
-                        r["state"], r["since"], r["ms"], r["cert_days"], r["error"],
-                        len(sev) if sev else 0, worst)
-        )  # fmt: skip
+            ServiceTile(
+                r["service"],
+                r["label_en"],
+                r["label_zh"],
+                r["zone"],
+                r["unit"],
+                r["state"],
+                r["since"],
+                r["ms"],
+                r["cert_days"],
+                r["error"],
+                len(sev) if sev else 0,
+                worst,
+            )
+        )
         names.add(r["service"])  # its alerts (device = the service) pass the zone filter
     snap.services.sort(key=lambda t: t.rank)
     states = {d.name: d.state for d in snap.devices}
@@ -270,10 +302,17 @@ def read_snapshot(
             env.setdefault((r["device"], r["instance"]), {})[r["metric"]] = r["value"]
     for device, v in sorted(ups.items()):
         snap.ups.append(
-            Ups(device, states.get(device, "unknown"), v.get("ups_output_source"),
-                v.get("ups_battery_status"), v.get("ups_charge_pct"), v.get("ups_minutes_left"),
-                v.get("ups_seconds_on_battery"), v.get("ups_load_pct"))
-        )  # fmt: skip
+            Ups(
+                device,
+                states.get(device, "unknown"),
+                v.get("ups_output_source"),
+                v.get("ups_battery_status"),
+                v.get("ups_charge_pct"),
+                v.get("ups_minutes_left"),
+                v.get("ups_seconds_on_battery"),
+                v.get("ups_load_pct"),
+            )
+        )
     for (device, name), v in sorted(env.items()):
         ok = v.get("sensor_ok") != 0.0
         for metric in ("temperature_c", "humidity_pct", "leak"):
@@ -296,10 +335,20 @@ def read_snapshot(
         if wanted and a["device"] not in names:
             continue
         snap.alerts.append(
-            ActiveAlert(a["id"], a["opened"], a["severity"], a["device"], a["instance"],
-                        a["title_en"], a["title_zh"], a["message"], bool(a["suppressed"]),
-                        bool(a["acked"]), bool(a["flapping"]))
-        )  # fmt: skip
+            ActiveAlert(
+                a["id"],
+                a["opened"],
+                a["severity"],
+                a["device"],
+                a["instance"],
+                a["title_en"],
+                a["title_zh"],
+                a["message"],
+                bool(a["suppressed"]),
+                bool(a["acked"]),
+                bool(a["flapping"]),
+            )
+        )
     keys = [(u.device, "ups_charge_pct", "") for u in snap.ups]
     keys += [(s.device, s.metric, s.name) for s in snap.sensors if s.metric != "leak"]
     keys += [(k.device, "if_in_bps", k.interface) for k in snap.links]
@@ -352,8 +401,16 @@ class Detail:
     sparks: dict[tuple[str, str, str], list[tuple[float, float]]] = field(default_factory=dict)
 
 
-_PORT_METRICS = {"if_in_bps", "if_out_bps", "if_util_pct", "if_oper", "if_admin", "if_alias",
-                 "if_errors_ps", "if_speed_bps"}  # fmt: skip
+_PORT_METRICS = {
+    "if_in_bps",
+    "if_out_bps",
+    "if_util_pct",
+    "if_oper",
+    "if_admin",
+    "if_alias",
+    "if_errors_ps",
+    "if_speed_bps",
+}
 
 
 def read_detail(ms: MonitorStore, device: str, now: float, ports: int = 12) -> Detail:
@@ -382,16 +439,35 @@ def read_detail(ms: MonitorStore, device: str, now: float, ports: int = 12) -> D
 
     ranked = sorted(by_port.items(), key=lambda kv: (-traffic(kv[1]), kv[0]))
     for name, v in ranked[:ports]:
-        detail.ports.append(Port(name, str(v.get("if_alias") or ""), num(v, "if_oper"),
-                                 num(v, "if_admin"), num(v, "if_util_pct"), num(v, "if_in_bps"),
-                                 num(v, "if_out_bps"), num(v, "if_errors_ps")))  # fmt: skip
+        detail.ports.append(
+            Port(
+                name,
+                str(v.get("if_alias") or ""),
+                num(v, "if_oper"),
+                num(v, "if_admin"),
+                num(v, "if_util_pct"),
+                num(v, "if_in_bps"),
+                num(v, "if_out_bps"),
+                num(v, "if_errors_ps"),
+            )
+        )
     for a in ms.list_alerts("firing", limit=500):
         if a["device"] == device:
             detail.alerts.append(
-                ActiveAlert(a["id"], a["opened"], a["severity"], a["device"], a["instance"],
-                            a["title_en"], a["title_zh"], a["message"], bool(a["suppressed"]),
-                            bool(a["acked"]), bool(a["flapping"]))
-            )  # fmt: skip
+                ActiveAlert(
+                    a["id"],
+                    a["opened"],
+                    a["severity"],
+                    a["device"],
+                    a["instance"],
+                    a["title_en"],
+                    a["title_zh"],
+                    a["message"],
+                    bool(a["suppressed"]),
+                    bool(a["acked"]),
+                    bool(a["flapping"]),
+                )
+            )
     keys = [(device, r.metric, r.instance) for r in detail.readings if is_series(r.metric)]
     keys += [(device, "if_in_bps", p.name) for p in detail.ports[:6]]
     detail.sparks = ms.values_many(keys, now - SPARK_WINDOW, now)

@@ -46,8 +46,12 @@ def decode(device: str, payload: dict[str, Any]) -> DeviceResult[Collected]:
 
 
 def ssh_to_dict(ssh: SshOptions) -> dict[str, Any]:
-    return {"timeout": ssh.timeout, "read_timeout": ssh.read_timeout, "retries": ssh.retries,
-            "retry_delay": ssh.retry_delay}  # fmt: skip
+    return {
+        "timeout": ssh.timeout,
+        "read_timeout": ssh.read_timeout,
+        "retries": ssh.retries,
+        "retry_delay": ssh.retry_delay,
+    }
 
 
 def ssh_from_dict(data: dict[str, Any]) -> SshOptions:

@@ -71,9 +71,12 @@ class Distributed:
             if idle > self.stall and not republished:
                 wait, left = f"{self.stall:.0f}", len(pending)
                 self.notice(
-                    _("no device finished for {wait}s: publishing the {left} left again",
-                      wait=wait, left=left)
-                )  # fmt: skip
+                    _(
+                        "no device finished for {wait}s: publishing the {left} left again",
+                        wait=wait,
+                        left=left,
+                    )
+                )
                 self._publish(app, pending, by_name, commands, request)
                 republished = True
             elif idle > 2 * self.stall:
@@ -81,9 +84,13 @@ class Distributed:
                     zone = by_name[name].zone or "-"
                     err = TransportError(
                         name,
-                        _("no worker collected it within {wait}s; is 'govnet worker' running "
-                          "for zone {zone}?", wait=f"{2 * self.stall:.0f}", zone=zone),
-                    )  # fmt: skip
+                        _(
+                            "no worker collected it within {wait}s; is 'govnet worker' running "
+                            "for zone {zone}?",
+                            wait=f"{2 * self.stall:.0f}",
+                            zone=zone,
+                        ),
+                    )
                     err.kind = "worker"
                     got[name] = DeviceResult(name, None, err)
                     if on_done is not None:
@@ -109,8 +116,14 @@ class Distributed:
                 )
             ) from exc
 
-    def _publish(self, app: Celery, names: list[str], by_name: Mapping[str, Device],
-                 commands: Mapping[str, list[str]], request: CollectRequest) -> None:  # fmt: skip
+    def _publish(
+        self,
+        app: Celery,
+        names: list[str],
+        by_name: Mapping[str, Device],
+        commands: Mapping[str, list[str]],
+        request: CollectRequest,
+    ) -> None:
         """One task per batch of at most ``batch_size`` devices of one zone; a broker outage
         while publishing is waited out (the run resumes when the broker is back)."""
         by_queue: dict[str, list[str]] = {}
@@ -120,10 +133,13 @@ class Distributed:
             for i in range(0, len(members), self.batch_size):
                 batch = members[i : i + self.batch_size]
                 message: dict[str, Any] = {
-                    "run_id": request.run_id, "devices": batch, "queue": queue,
+                    "run_id": request.run_id,
+                    "devices": batch,
+                    "queue": queue,
                     "commands": {n: list(commands.get(n, [])) for n in batch},
-                    "with_config": request.with_config, "ssh": ssh_to_dict(request.ssh),
-                }  # fmt: skip
+                    "with_config": request.with_config,
+                    "ssh": ssh_to_dict(request.ssh),
+                }
                 self._send(app, message, queue)
 
     def _send(self, app: Celery, message: dict[str, Any], queue: str) -> None:
@@ -142,9 +158,12 @@ class Distributed:
                 if not told:
                     where, kind = safe_broker(self.url), type(exc).__name__
                     self.notice(
-                        _("broker {where} unreachable ({kind}); retrying until it is back",
-                          where=where, kind=kind)
-                    )  # fmt: skip
+                        _(
+                            "broker {where} unreachable ({kind}); retrying until it is back",
+                            where=where,
+                            kind=kind,
+                        )
+                    )
                     told = True
                 self.sleep(delay)
                 delay = min(delay * 2, 5.0)

@@ -64,9 +64,13 @@ def run_batch(ctx: WorkerContext, message: dict[str, Any]) -> int:
         device = ctx.inventory.devices.get(name)
         if device is None:
             err = GovnetError(
-                _("{device}: not in the inventory of worker {worker}; give the workers the "
-                  "submitter's inventory", device=name, worker=ctx.name)
-            )  # fmt: skip
+                _(
+                    "{device}: not in the inventory of worker {worker}; give the workers the "
+                    "submitter's inventory",
+                    device=name,
+                    worker=ctx.name,
+                )
+            )
             save(DeviceResult(name, None, err))
         else:
             devices.append(device)
@@ -84,9 +88,12 @@ def run_batch(ctx: WorkerContext, message: dict[str, Any]) -> int:
     def one(device: Device) -> Any:
         if bad:  # one command per line, as playbooks write them: never typed-ahead input
             raise GovnetError(
-                _("{device}: refused a task with a multi-line command {command!r}",
-                  device=device.name, command=bad[0])
-            )  # fmt: skip
+                _(
+                    "{device}: refused a task with a multi-line command {command!r}",
+                    device=device.name,
+                    command=bad[0],
+                )
+            )
         check_all(device.ssh_secrets())  # a secret missing on this worker: this device's error
         check_keys([device])
         return fetch_one(device, commands.get(device.name, []), opts, with_config)
@@ -100,9 +107,14 @@ def run_batch(ctx: WorkerContext, message: dict[str, Any]) -> int:
         missing = set(d.name for d in devices) - results.done_devices(ctx.store, run_id)
         for name in sorted(missing):
             err = GovnetError(
-                _("{device}: internal error on worker {worker}: {kind}: {exc}", device=name,
-                  worker=ctx.name, kind=type(exc).__name__, exc=exc)
-            )  # fmt: skip
+                _(
+                    "{device}: internal error on worker {worker}: {kind}: {exc}",
+                    device=name,
+                    worker=ctx.name,
+                    kind=type(exc).__name__,
+                    exc=exc,
+                )
+            )
             save(DeviceResult(name, None, err))
     return kept
 
@@ -123,8 +135,12 @@ def worker_app(url: str, ctx_factory: Callable[[], WorkerContext]) -> Celery:
         try:
             return run_batch(holder[0], message)
         except StoreError as exc:  # queued again (a new message; this one is acknowledged)
-            log.warning("store unavailable, batch of run %s retried in %ss: %s",
-                        message.get("run_id"), STORE_RETRY, exc)  # fmt: skip
+            log.warning(
+                "store unavailable, batch of run %s retried in %ss: %s",
+                message.get("run_id"),
+                STORE_RETRY,
+                exc,
+            )
             raise task.retry(exc=exc, countdown=STORE_RETRY, max_retries=None) from exc
 
     return app
@@ -137,8 +153,19 @@ def start(url: str, ctx: WorkerContext, zones: list[str], concurrency: int, logl
     queues = queues_for(zones) if zones else queues_for(every)
     app = worker_app(url, lambda: ctx)
     argv = [
-        "worker", "--pool", "threads", "--concurrency", str(concurrency),
-        "--queues", ",".join(queues), "--hostname", ctx.name, "--loglevel", loglevel,
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
-    ]  # fmt: skip
+        "worker",
+        "--pool",
+        "threads",
+        "--concurrency",
+        str(concurrency),
+        "--queues",
+        ",".join(queues),
+        "--hostname",
+        ctx.name,
+        "--loglevel",
+        loglevel,
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
     app.worker_main(argv)

@@ -91,16 +91,33 @@ DEFAULT_TIMEOUT = 15.0
 
 # CSV headers admins actually export (Chinese spreadsheets) → our column names.
 CSV_ALIASES = {
-    "name": "name", "hostname": "name", "名称": "name", "终端名称": "name", "计算机名": "name",
+    "name": "name",
+    "hostname": "name",
+    "名称": "name",
+    "终端名称": "name",
+    "计算机名": "name",
     "主机名": "name",
-    "mac": "mac", "mac地址": "mac", "物理地址": "mac",
-    "ip": "ip", "ip地址": "ip",
-    "unit": "unit", "单位": "unit", "所属单位": "unit",
-    "zone": "zone", "网络": "zone", "所属网络": "zone", "区域": "zone",
-    "kind": "kind", "类型": "kind", "设备类型": "kind",
-    "owner": "owner", "使用人": "owner", "责任人": "owner",
-    "os": "os", "操作系统": "os",
-}  # fmt: skip
+    "mac": "mac",
+    "mac地址": "mac",
+    "物理地址": "mac",
+    "ip": "ip",
+    "ip地址": "ip",
+    "unit": "unit",
+    "单位": "unit",
+    "所属单位": "unit",
+    "zone": "zone",
+    "网络": "zone",
+    "所属网络": "zone",
+    "区域": "zone",
+    "kind": "kind",
+    "类型": "kind",
+    "设备类型": "kind",
+    "owner": "owner",
+    "使用人": "owner",
+    "责任人": "owner",
+    "os": "os",
+    "操作系统": "os",
+}
 CSV_REQUIRED = ("name", "mac", "unit", "zone")
 
 
@@ -260,8 +277,12 @@ class _Core:
 
     def __getstate__(self) -> dict[str, Any]:
         base = replace(self.base, terminals={})
-        return {"base": base, "yaml_terminals": self.yaml_terminals, "csv_refs": self.csv_refs,
-                "ssh_configs": self.ssh_configs}  # fmt: skip
+        return {
+            "base": base,
+            "yaml_terminals": self.yaml_terminals,
+            "csv_refs": self.csv_refs,
+            "ssh_configs": self.ssh_configs,
+        }
 
     def fresh(self) -> bool:
         """Whether the ssh_config files the devices were resolved with are unchanged."""
@@ -417,10 +438,14 @@ def _build(state: _State) -> tuple[Inventory, _Terminals, list[_CsvRef]]:
             named = {n: e for n, e in named.items() if _validate_name(state, e, n)}
         try:  # the whole section in one call (50,000 devices: no Python call per entry)
             specs[section] = dict(
-                zip(named, _list_adapter(model).validate_python(
-                    [{} if e.raw is None else e.raw for e in named.values()]
-                ), strict=True)
-            )  # fmt: skip
+                zip(
+                    named,
+                    _list_adapter(model).validate_python(
+                        [{} if e.raw is None else e.raw for e in named.values()]
+                    ),
+                    strict=True,
+                )
+            )
             continue
         except ValidationError:
             pass  # entry by entry, to place each error
@@ -455,17 +480,34 @@ def _build(state: _State) -> tuple[Inventory, _Terminals, list[_CsvRef]]:
     services = _build_services(state, specs["services"], zones, units)
     maintenance = _build_maintenance(state, services, units, sites)
     inventory = Inventory(
-        zones=zones, sites=sites, units=units, devices=devices, terminals={}, links=links,
-        services=services, maintenance=maintenance,
-    )  # fmt: skip
+        zones=zones,
+        sites=sites,
+        units=units,
+        devices=devices,
+        terminals={},
+        links=links,
+        services=services,
+        maintenance=maintenance,
+    )
     return inventory, book, csv_refs
 
 
 # A ``vars`` key whose last word is one of these holds a secret: its value must be a reference.
-SECRET_WORDS = frozenset({
-    "password", "passwd", "pwd", "secret", "community", "key", "token", "psk", "passphrase",
-    "credential", "cipher",
-})  # fmt: skip
+SECRET_WORDS = frozenset(
+    {
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "community",
+        "key",
+        "token",
+        "psk",
+        "passphrase",
+        "credential",
+        "cipher",
+    }
+)
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 
 
@@ -569,8 +611,11 @@ class _Refs:
         return value in self._valid[key]
 
 
-_REF_LABEL = {"snmp_profile": N_("SNMP profile"), "credentials": N_("credentials"),
-              "platform": N_("platform")}  # fmt: skip
+_REF_LABEL = {
+    "snmp_profile": N_("SNMP profile"),
+    "credentials": N_("credentials"),
+    "platform": N_("platform"),
+}
 
 
 _REF_KEYS = ("zone", "site", "unit", "credentials", "snmp_profile", "platform")
@@ -899,11 +944,17 @@ def _apply_ssh_config(
         return None
     for setting in found.ignored:
         state.warn(
-            entry.doc, where,
-            _("{path}: {setting} for {host} is ignored: govnet checks host keys by its "
-                "host_key_policy ({policy}), never weaker", path=path, setting=setting, host=host,
-                policy=values["host_key_policy"] or "tofu"),
-        )  # fmt: skip
+            entry.doc,
+            where,
+            _(
+                "{path}: {setting} for {host} is ignored: govnet checks host keys by its "
+                "host_key_policy ({policy}), never weaker",
+                path=path,
+                setting=setting,
+                host=host,
+                policy=values["host_key_policy"] or "tofu",
+            ),
+        )
     if creds is not None:
         update: dict[str, Any] = {}
         if creds.username is None and found.user:
@@ -921,18 +972,29 @@ def _apply_ssh_config(
                 continue
             if not hop.user:
                 state.error(
-                    entry.doc, where,
-                    _("{path}: ProxyJump hop {alias} of {host} has no user; add User to its Host "
-                      "block, or define it under bastions:", path=path, alias=hop.alias, host=host),
-                )  # fmt: skip
+                    entry.doc,
+                    where,
+                    _(
+                        "{path}: ProxyJump hop {alias} of {host} has no user; add User to its Host "
+                        "block, or define it under bastions:",
+                        path=path,
+                        alias=hop.alias,
+                        host=host,
+                    ),
+                )
                 return None
             hop_creds = CredentialSpec(
                 username=hop.user, key_file=hop.key_file, agent=hop.key_file is None
             )
-            built.append(JumpHost(
-                name=hop.alias, host=hop.host, port=hop.port, credentials=hop_creds,
-                host_key_policy=values["host_key_policy"] or "tofu",
-            ))  # fmt: skip
+            built.append(
+                JumpHost(
+                    name=hop.alias,
+                    host=hop.host,
+                    port=hop.port,
+                    credentials=hop_creds,
+                    host_key_policy=values["host_key_policy"] or "tofu",
+                )
+            )
         chain = tuple(built)
     return found.host, port or found.port, creds, chain, str(path)
 
@@ -966,10 +1028,14 @@ def _build_bastions(
             )
             continue
         out[name] = JumpHost(
-            name=name, host=spec.host, port=spec.port, credentials=creds,
-            host_key_policy=spec.host_key_policy, max_channels=spec.max_channels,
+            name=name,
+            host=spec.host,
+            port=spec.port,
+            credentials=creds,
+            host_key_policy=spec.host_key_policy,
+            max_channels=spec.max_channels,
             timeout=spec.timeout,
-        )  # fmt: skip
+        )
     return out
 
 
@@ -1085,8 +1151,16 @@ _Row = tuple[str, str, int | str | None, str, str, str, str | None, str | None]
 
 
 def _row_of(spec: TerminalSpec) -> _Row:
-    return (spec.name, spec.mac, _pack_ip(spec.ip), spec.unit, spec.zone, spec.kind,
-            spec.owner, spec.os)  # fmt: skip
+    return (
+        spec.name,
+        spec.mac,
+        _pack_ip(spec.ip),
+        spec.unit,
+        spec.zone,
+        spec.kind,
+        spec.owner,
+        spec.os,
+    )
 
 
 def _pack_ip(ip: IPAddress | None) -> int | str | None:
@@ -1161,15 +1235,27 @@ class _Terminals:
             if name in self.source:
                 first = self.source[name]
                 problems.append(
-                    ("name", _("terminal {name!r} is defined twice (first at {first})",
-                               name=name, first=first))
-                )  # fmt: skip
+                    (
+                        "name",
+                        _(
+                            "terminal {name!r} is defined twice (first at {first})",
+                            name=name,
+                            first=first,
+                        ),
+                    )
+                )
                 return problems
             if mac in self.by_mac:
                 problems.append(
-                    ("mac", _("MAC {mac} is already terminal {other!r}", mac=mac,
-                              other=self.by_mac[mac]))
-                )  # fmt: skip
+                    (
+                        "mac",
+                        _(
+                            "MAC {mac} is already terminal {other!r}",
+                            mac=mac,
+                            other=self.by_mac[mac],
+                        ),
+                    )
+                )
                 return problems
             if zone is None or unit is None:
                 return problems
@@ -1197,8 +1283,10 @@ class _Terminals:
     def _outside(ip: int | str, zone: str) -> tuple[str, str]:
         shown = IPv4Address(ip) if isinstance(ip, int) else ip
         # "warning: " marks the severity (add's callers strip it); the text is the reader's
-        return ("ip", "warning: " + _("{address} is outside zone {zone}'s pools", address=shown,
-                                      zone=zone))  # fmt: skip
+        return (
+            "ip",
+            "warning: " + _("{address} is outside zone {zone}'s pools", address=shown, zone=zone),
+        )
 
 
 def _build_terminals(
@@ -1278,16 +1366,27 @@ _MAC17 = re.compile(r"[0-9a-f]{2}([:\-])(?:[0-9a-f]{2}\1){4}[0-9a-f]{2}")
 def _fast_row(values: dict[str, str]) -> _Row | None:
     """``values`` validated as :class:`TerminalSpec` would, or None to let it explain why."""
     return _fast_fields(
-        values.get("name", ""), values.get("mac", ""), values.get("ip", ""),
-        values.get("unit", ""), values.get("zone", ""), values.get("kind", ""),
-        values.get("owner"), values.get("os"),
-    )  # fmt: skip
+        values.get("name", ""),
+        values.get("mac", ""),
+        values.get("ip", ""),
+        values.get("unit", ""),
+        values.get("zone", ""),
+        values.get("kind", ""),
+        values.get("owner"),
+        values.get("os"),
+    )
 
 
 def _fast_fields(
-    name: str, mac: str, ip_text: str, unit: str, zone: str, kind: str,
-    owner: str | None, os_: str | None,
-) -> _Row | None:  # fmt: skip
+    name: str,
+    mac: str,
+    ip_text: str,
+    unit: str,
+    zone: str,
+    kind: str,
+    owner: str | None,
+    os_: str | None,
+) -> _Row | None:
     """Stripped cells ("" = empty) validated as :class:`TerminalSpec` would, or None.
 
     Accepts only what the model accepts, with the same result; anything unusual (or wrong)
@@ -1464,9 +1563,15 @@ _KINDS_OR_PC = {**_KINDS, "": "pc"}
 
 
 def _bulk_columns(
-    file: str, body: str, n: int, ncols: int, first: int, cols: tuple[int, ...],
-    book: _Terminals, limit: int,
-) -> bool:  # fmt: skip
+    file: str,
+    body: str,
+    n: int,
+    ncols: int,
+    first: int,
+    cols: tuple[int, ...],
+    book: _Terminals,
+    limit: int,
+) -> bool:
     """Add the ``n`` rows of ``body`` (lines ``first``…, ``ncols`` cells each, no quotes) if
     every one is a plain valid terminal with nothing to warn about, checked column by column;
     else add nothing and return False, for the row-by-row path to explain."""

@@ -72,8 +72,18 @@ def _ip_text(kind: str) -> Any:
 IPAddress = Annotated[ipaddress.IPv4Address | ipaddress.IPv6Address, _ip_text("address")]
 IPNetwork = Annotated[ipaddress.IPv4Network | ipaddress.IPv6Network, _ip_text("prefix")]
 
-ROLES = ("core", "aggregation", "access", "firewall", "gap", "router", "server", "ups", "env",
-         "terminal")  # fmt: skip
+ROLES = (
+    "core",
+    "aggregation",
+    "access",
+    "firewall",
+    "gap",
+    "router",
+    "server",
+    "ups",
+    "env",
+    "terminal",
+)
 # "terminal" is the role terminals take as audit targets (antivirus, isolation rules)
 Role = Literal[
     "core", "aggregation", "access", "firewall", "gap", "router", "server", "ups", "env", "terminal"
@@ -580,8 +590,11 @@ class Unit:
 def credential_secrets(who: str, creds: CredentialSpec | None) -> list[tuple[str, SecretRef]]:
     if creds is None:
         return []
-    refs = [("password", creds.password), ("secret", creds.secret),
-            ("key passphrase", creds.passphrase)]  # fmt: skip
+    refs = [
+        ("password", creds.password),
+        ("secret", creds.secret),
+        ("key passphrase", creds.passphrase),
+    ]
     return [(f"{who} {what}", ref) for what, ref in refs if ref is not None]
 
 
@@ -638,8 +651,11 @@ class Device:
         p = self.snmp
         if p is None:
             return []
-        refs = [("SNMP community", p.community), ("SNMP auth key", p.auth_key),
-                ("SNMP priv key", p.priv_key)]  # fmt: skip
+        refs = [
+            ("SNMP community", p.community),
+            ("SNMP auth key", p.auth_key),
+            ("SNMP priv key", p.priv_key),
+        ]
         return [(f"{self.name} {what}", ref) for what, ref in refs if ref is not None]
 
     def to_dict(self) -> dict[str, Any]:

@@ -55,9 +55,14 @@ def check_filters(inv: Inventory, f: Filters) -> None:
             if value not in table:
                 known = ", ".join(sorted(table))
                 raise GovnetError(
-                    _("--{key} {value!r}: no such {what} in the inventory (known: {known})",
-                      key=key, value=value, what=_(key), known=known)
-                )  # fmt: skip
+                    _(
+                        "--{key} {value!r}: no such {what} in the inventory (known: {known})",
+                        key=key,
+                        value=value,
+                        what=_(key),
+                        known=known,
+                    )
+                )
 
 
 def _in_sites(inv: Inventory, site: str, wanted: tuple[str, ...]) -> bool:

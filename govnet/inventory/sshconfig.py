@@ -164,9 +164,11 @@ class SshConfigFile:
         jump = found.get("proxyjump")
         hops: tuple[str, ...] | None = None
         if jump is not None:
-            hops = () if jump.strip().lower() == "none" else tuple(
-                h.strip() for h in jump.split(",") if h.strip()
-            )  # fmt: skip
+            hops = (
+                ()
+                if jump.strip().lower() == "none"
+                else tuple(h.strip() for h in jump.split(",") if h.strip())
+            )
         entry = HostEntry(
             host=str(found.get("hostname") or name),
             port=self._port(name, found.get("port")),

@@ -116,9 +116,12 @@ def _gap_addresses(inventory: Inventory) -> set[Address]:
 
 
 def config_leaks(
-    device: Device, config: DeviceConfig, inventory: Inventory, zones: ZoneMap | None = None,
+    device: Device,
+    config: DeviceConfig,
+    inventory: Inventory,
+    zones: ZoneMap | None = None,
     kinds: Iterable[LeakKind] = KINDS,
-) -> list[Leak]:  # fmt: skip
+) -> list[Leak]:
     """Addresses, routes and VLANs of ``config`` that reach a zone ``device`` must not touch."""
     zones = zones or ZoneMap(inventory)
     forbidden = isolated_from(inventory, device.zone)
@@ -135,14 +138,29 @@ def config_leaks(
                 if address.network.prefixlen > 0:
                     reached |= zones.of_network(address.network)
                 for zone in sorted(reached & forbidden):
-                    leaks.append(Leak(
-                        "address", zone,
-                        _("{iface} has {address}, an address of zone {zone}{down}",
-                          iface=iface.name, address=address.with_prefixlen, zone=zone, down=down),
-                        (iface.header, line),
-                        ("", _("{network} is in zone {zone}'s pool{down}",
-                               network=address.network, zone=zone, down=down)),
-                    ))  # fmt: skip
+                    leaks.append(
+                        Leak(
+                            "address",
+                            zone,
+                            _(
+                                "{iface} has {address}, an address of zone {zone}{down}",
+                                iface=iface.name,
+                                address=address.with_prefixlen,
+                                zone=zone,
+                                down=down,
+                            ),
+                            (iface.header, line),
+                            (
+                                "",
+                                _(
+                                    "{network} is in zone {zone}'s pool{down}",
+                                    network=address.network,
+                                    zone=zone,
+                                    down=down,
+                                ),
+                            ),
+                        )
+                    )
     if "route" in wanted:
         gaps = _gap_addresses(inventory)
         for route in config.routes:
@@ -172,11 +190,20 @@ def config_leaks(
                         )
                     )
                 kind = _("default route") if route.destination.prefixlen == 0 else _("static route")
-                leaks.append(Leak(
-                    "route", zone, _("{kind} to {destination}: {what}", kind=kind,
-                                     destination=route.destination, what=_(", ").join(what)),
-                    (route.line,), (_("{what} (not a gap device)", what=_("; ").join(what)),),
-                ))  # fmt: skip
+                leaks.append(
+                    Leak(
+                        "route",
+                        zone,
+                        _(
+                            "{kind} to {destination}: {what}",
+                            kind=kind,
+                            destination=route.destination,
+                            what=_(", ").join(what),
+                        ),
+                        (route.line,),
+                        (_("{what} (not a gap device)", what=_("; ").join(what)),),
+                    )
+                )
     if "vlan" in wanted:
         found: dict[tuple[int, str], list[tuple[Line, str]]] = {}
         declared = _("declared")
@@ -191,12 +218,23 @@ def config_leaks(
                 found.setdefault((vlan, zone), []).append((line, where))
         for (vlan, zone), hits in sorted(found.items()):
             unique = list(dict.fromkeys(hits))
-            leaks.append(Leak(
-                "vlan", zone, _("VLAN {vlan} belongs to zone {zone}", vlan=vlan, zone=zone),
-                tuple(line for line, _where in unique),
-                tuple(_("VLAN {vlan} ({where}) is in zone {zone}'s VLAN pool", vlan=vlan,
-                        where=where, zone=zone) for _line, where in unique),
-            ))  # fmt: skip
+            leaks.append(
+                Leak(
+                    "vlan",
+                    zone,
+                    _("VLAN {vlan} belongs to zone {zone}", vlan=vlan, zone=zone),
+                    tuple(line for line, _where in unique),
+                    tuple(
+                        _(
+                            "VLAN {vlan} ({where}) is in zone {zone}'s VLAN pool",
+                            vlan=vlan,
+                            where=where,
+                            zone=zone,
+                        )
+                        for _line, where in unique
+                    ),
+                )
+            )
     return leaks
 
 
@@ -349,12 +387,21 @@ def link_leaks(
             note += _("; path {path}", path=path)
         iface = config.interfaces.get(canonical_port(platform, port)) if config else None
         lines = (iface.header,) if iface else ()
-        leaks.append(Leak(
-            "link", reached,
-            _("link {a} — {b} joins {one} and {other} without a gap", a=a, b=b,
-              one=c.joined[0], other=c.joined[1]),
-            lines, (note,),
-        ))  # fmt: skip
+        leaks.append(
+            Leak(
+                "link",
+                reached,
+                _(
+                    "link {a} — {b} joins {one} and {other} without a gap",
+                    a=a,
+                    b=b,
+                    one=c.joined[0],
+                    other=c.joined[1],
+                ),
+                lines,
+                (note,),
+            )
+        )
     return leaks
 
 

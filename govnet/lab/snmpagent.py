@@ -256,27 +256,87 @@ class UpsSnmp(CommonSnmp):
 
 
 SENSOR_TYPES = {
-    "other": 1, "unknown": 2, "voltsAC": 3, "voltsDC": 4, "amperes": 5, "watts": 6,
-    "hertz": 7, "celsius": 8, "percentRH": 9, "rpm": 10, "cmm": 11, "truthvalue": 12,
-    "specialEnum": 13, "dBm": 14,
-}  # fmt: skip
+    "other": 1,
+    "unknown": 2,
+    "voltsAC": 3,
+    "voltsDC": 4,
+    "amperes": 5,
+    "watts": 6,
+    "hertz": 7,
+    "celsius": 8,
+    "percentRH": 9,
+    "rpm": 10,
+    "cmm": 11,
+    "truthvalue": 12,
+    "specialEnum": 13,
+    "dBm": 14,
+}
 SENSOR_SCALES = {
-    "yocto": 1, "zepto": 2, "atto": 3, "femto": 4, "pico": 5, "nano": 6, "micro": 7,
-    "milli": 8, "units": 9, "kilo": 10, "mega": 11, "giga": 12, "tera": 13, "exa": 14,
-    "peta": 15, "zetta": 16, "yotta": 17,
-}  # fmt: skip
+    "yocto": 1,
+    "zepto": 2,
+    "atto": 3,
+    "femto": 4,
+    "pico": 5,
+    "nano": 6,
+    "micro": 7,
+    "milli": 8,
+    "units": 9,
+    "kilo": 10,
+    "mega": 11,
+    "giga": 12,
+    "tera": 13,
+    "exa": 14,
+    "peta": 15,
+    "zetta": 16,
+    "yotta": 17,
+}
 SENSOR_STATUS = {"ok": 1, "unavailable": 2, "nonoperational": 3}
-_SENSOR_UNITS = {"celsius": "Celsius", "percentRH": "%RH", "voltsAC": "V", "voltsDC": "V",
-                 "amperes": "A", "watts": "W", "hertz": "Hz", "rpm": "RPM"}  # fmt: skip
+_SENSOR_UNITS = {
+    "celsius": "Celsius",
+    "percentRH": "%RH",
+    "voltsAC": "V",
+    "voltsDC": "V",
+    "amperes": "A",
+    "watts": "W",
+    "hertz": "Hz",
+    "rpm": "RPM",
+}
 
 SensorType = Literal[
-    "other", "unknown", "voltsAC", "voltsDC", "amperes", "watts", "hertz", "celsius",
-    "percentRH", "rpm", "cmm", "truthvalue", "specialEnum", "dBm",
-]  # fmt: skip
+    "other",
+    "unknown",
+    "voltsAC",
+    "voltsDC",
+    "amperes",
+    "watts",
+    "hertz",
+    "celsius",
+    "percentRH",
+    "rpm",
+    "cmm",
+    "truthvalue",
+    "specialEnum",
+    "dBm",
+]
 SensorScale = Literal[
-    "yocto", "zepto", "atto", "femto", "pico", "nano", "micro", "milli", "units", "kilo",
-    "mega", "giga", "tera", "exa", "peta", "zetta", "yotta",
-]  # fmt: skip
+    "yocto",
+    "zepto",
+    "atto",
+    "femto",
+    "pico",
+    "nano",
+    "micro",
+    "milli",
+    "units",
+    "kilo",
+    "mega",
+    "giga",
+    "tera",
+    "exa",
+    "peta",
+    "zetta",
+    "yotta",
+]
 
 
 class SensorSpec(_Model):
@@ -982,16 +1042,28 @@ def _entity_sensors(b: MibBuilder, d: _Device) -> None:
     b.row(
         ENT_PHYSICAL_ENTRY,
         (1,),
-        {2: octets("Environment monitor chassis"), 3: object_id("0.0"), 4: integer(0),
-         5: integer(3), 6: integer(-1), 7: octets(d.name)},
-    )  # fmt: skip
+        {
+            2: octets("Environment monitor chassis"),
+            3: object_id("0.0"),
+            4: integer(0),
+            5: integer(3),
+            6: integer(-1),
+            7: octets(d.name),
+        },
+    )
     for n, sensor in enumerate(s.sensors, start=2):
         b.row(
             ENT_PHYSICAL_ENTRY,
             (n,),
-            {2: octets(f"{sensor.type} sensor"), 3: object_id("0.0"), 4: integer(1),
-             5: integer(8), 6: integer(n - 1), 7: octets(sensor.name)},
-        )  # fmt: skip
+            {
+                2: octets(f"{sensor.type} sensor"),
+                3: object_id("0.0"),
+                4: integer(1),
+                5: integer(8),
+                6: integer(n - 1),
+                7: octets(sensor.name),
+            },
+        )
         units = sensor.units if sensor.units is not None else _SENSOR_UNITS.get(sensor.type, "")
         b.row(
             ENT_PHY_SENSOR_ENTRY,

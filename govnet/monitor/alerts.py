@@ -216,8 +216,9 @@ class AlertEngine:
                     said = _("{what} {value}{unit} above {limit}{unit}{held}")
                 else:
                     said = _("{what} {value}{unit} below {limit}{unit}{held}")
-                message = said.format(what=what, value=f"{value:g}", unit=meta.unit,
-                                      limit=f"{limit:g}", held=held)  # fmt: skip
+                message = said.format(
+                    what=what, value=f"{value:g}", unit=meta.unit, limit=f"{limit:g}", held=held
+                )
                 out.append((rule, instance, rule.condition(value), value, message))
             return out
         conditions: StateConditions = _STATE_CONDITIONS[str(rule.state)]
@@ -259,9 +260,12 @@ class AlertEngine:
 
 
 def _link_down(
-    engine: AlertEngine, rule: AlertRule, device: Device, result: PollResult,
+    engine: AlertEngine,
+    rule: AlertRule,
+    device: Device,
+    result: PollResult,
     values: Mapping[tuple[str, str], float],
-) -> list[Condition]:  # fmt: skip
+) -> list[Condition]:
     out: list[Condition] = []
     for (metric, instance), oper in values.items():
         if metric != "if_oper" or not engine.topology.watches(device.name, instance):
@@ -273,15 +277,19 @@ def _link_down(
             out.append((rule, instance, False, oper, ""))
             continue
         down = oper != 1
-        out.append((rule, instance, down, oper,
-                    _("link {instance} is down (admin up)", instance=instance)))  # fmt: skip
+        out.append(
+            (rule, instance, down, oper, _("link {instance} is down (admin up)", instance=instance))
+        )
     return out
 
 
 def _ups_on_battery(
-    engine: AlertEngine, rule: AlertRule, device: Device, result: PollResult,
+    engine: AlertEngine,
+    rule: AlertRule,
+    device: Device,
+    result: PollResult,
     values: Mapping[tuple[str, str], float],
-) -> list[Condition]:  # fmt: skip
+) -> list[Condition]:
     source = values.get(("ups_output_source", ""))
     if source is None:
         return []
@@ -299,9 +307,12 @@ def _ups_on_battery(
 
 
 def _ups_battery_low(
-    engine: AlertEngine, rule: AlertRule, device: Device, result: PollResult,
+    engine: AlertEngine,
+    rule: AlertRule,
+    device: Device,
+    result: PollResult,
     values: Mapping[tuple[str, str], float],
-) -> list[Condition]:  # fmt: skip
+) -> list[Condition]:
     status = values.get(("ups_battery_status", ""))
     if status is None:
         return []
@@ -313,9 +324,12 @@ def _ups_battery_low(
 
 def _per_instance(metric: str, active_value: float, text: str) -> StateConditions:
     def conditions(
-        engine: AlertEngine, rule: AlertRule, device: Device, result: PollResult,
+        engine: AlertEngine,
+        rule: AlertRule,
+        device: Device,
+        result: PollResult,
         values: Mapping[tuple[str, str], float],
-    ) -> list[Condition]:  # fmt: skip
+    ) -> list[Condition]:
         return [
             (rule, instance, value == active_value, value, _(text, instance=instance))
             for (m, instance), value in values.items()
@@ -326,9 +340,12 @@ def _per_instance(metric: str, active_value: float, text: str) -> StateCondition
 
 
 def _rebooted(
-    engine: AlertEngine, rule: AlertRule, device: Device, result: PollResult,
+    engine: AlertEngine,
+    rule: AlertRule,
+    device: Device,
+    result: PollResult,
     values: Mapping[tuple[str, str], float],
-) -> list[Condition]:  # fmt: skip
+) -> list[Condition]:
     uptime = values.get(("uptime_s", ""))
     up = _(" (up {duration})", duration=format_duration(uptime)) if uptime is not None else ""
     return [(rule, "", result.rebooted, uptime, _("rebooted{up}", up=up))]
@@ -337,8 +354,12 @@ def _rebooted(
 # the metrics each state rule reads
 _READS: dict[str, tuple[str, ...]] = {
     "link_down": ("if_oper", "if_admin"),
-    "ups_on_battery": ("ups_output_source", "ups_seconds_on_battery", "ups_charge_pct",
-                       "ups_minutes_left"),
+    "ups_on_battery": (
+        "ups_output_source",
+        "ups_seconds_on_battery",
+        "ups_charge_pct",
+        "ups_minutes_left",
+    ),
     "ups_battery_low": ("ups_battery_status", "ups_minutes_left"),
     "leak": ("leak",),
     "sensor_failed": ("sensor_ok",),
@@ -347,7 +368,7 @@ _READS: dict[str, tuple[str, ...]] = {
     "hw_fault": ("hw_ok",),
     "device_rebooted": ("uptime_s",),
     "device_down": (),
-}  # fmt: skip
+}
 
 _STATE_CONDITIONS: dict[str, StateConditions] = {
     "link_down": _link_down,

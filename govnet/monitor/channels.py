@@ -123,9 +123,12 @@ class Message:
         return tr(
             self.lang,
             "{status} · {severity} · {name} ({device}){tail}",
-            status=self._status(worst), severity=severity_word(self.lang, worst.severity),
-            name=self._title_of(worst), device=worst.device, tail=tail,
-        )  # fmt: skip
+            status=self._status(worst),
+            severity=severity_word(self.lang, worst.severity),
+            name=self._title_of(worst),
+            device=worst.device,
+            tail=tail,
+        )
 
     def markdown(self, keyword: str = "") -> str:
         lang = self.lang
@@ -169,8 +172,14 @@ class Message:
         for item in sorted(self.items, key=lambda i: (-_rank(i.severity), i.opened)):
             sev = severity_word(lang, item.severity)
             where = f"{item.device}:{item.instance}" if item.instance else item.device
-            cells = [self._status(item), sev, self._title_of(item), where,
-                     self.when(item.opened), item.message]  # fmt: skip
+            cells = [
+                self._status(item),
+                sev,
+                self._title_of(item),
+                where,
+                self.when(item.opened),
+                item.message,
+            ]
             rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
         heads = [
             tr(lang, h)

@@ -15,9 +15,16 @@ from govnet.errors import GovnetError
 from govnet.inventory.model import Device
 
 DEFAULT_INTERVALS: dict[str, float] = {
-    "core": 60, "aggregation": 60, "access": 60, "firewall": 60, "gap": 60, "router": 60,
-    "server": 60, "ups": 30, "env": 30,
-}  # fmt: skip
+    "core": 60,
+    "aggregation": 60,
+    "access": 60,
+    "firewall": 60,
+    "gap": 60,
+    "router": 60,
+    "server": 60,
+    "ups": 30,
+    "env": 30,
+}
 
 
 @dataclass(frozen=True)

@@ -76,11 +76,27 @@ def batch_of(result: PollResult, status: DeviceStatus) -> Batch:
     for s in result.samples:
         if s.metric not in LATEST_ONLY:
             series.append((name, s.metric, s.instance, ts, s.value))
-        rows.append({"device": name, "metric": s.metric, "instance": s.instance, "ts": ts,
-                     "value": s.value, "text": ""})  # fmt: skip
+        rows.append(
+            {
+                "device": name,
+                "metric": s.metric,
+                "instance": s.instance,
+                "ts": ts,
+                "value": s.value,
+                "text": "",
+            }
+        )
     for metric, instance, value, text in result.latest:
-        rows.append({"device": name, "metric": metric, "instance": instance, "ts": ts,
-                     "value": None if value is None else float(value), "text": text})  # fmt: skip
+        rows.append(
+            {
+                "device": name,
+                "metric": metric,
+                "instance": instance,
+                "ts": ts,
+                "value": None if value is None else float(value),
+                "text": text,
+            }
+        )
     batch.devices.append(status.to_row())
     return batch
 
@@ -387,8 +403,12 @@ class Daemon:
 
         def writer() -> dict[str, float]:
             w = self.writer
-            return {"queue_depth": float(w.depth()), "write_errors": float(w.errors),
-                    "dropped_batches": float(w.dropped), "writer_cpu_seconds": w.cpu}  # fmt: skip
+            return {
+                "queue_depth": float(w.depth()),
+                "write_errors": float(w.errors),
+                "dropped_batches": float(w.dropped),
+                "writer_cpu_seconds": w.cpu,
+            }
 
         return ExporterView(
             statuses=lambda: dict(self.poller.statuses) if self.poller else {},
@@ -420,8 +440,11 @@ class Daemon:
                 late.append(now - st.next_poll)
         total = len(self.poller.statuses)
         if late:
-            return Health(False, f"behind: {len(late)} of {total} devices more than one poll "
-                          f"interval late (worst {max(late):.0f}s)")  # fmt: skip
+            return Health(
+                False,
+                f"behind: {len(late)} of {total} devices more than one poll "
+                f"interval late (worst {max(late):.0f}s)",
+            )
         if self.writer.dropped:
             return Health(False, f"store writer dropped {self.writer.dropped} batches")
         return Health(True, f"ok: {total} devices polled on time")
@@ -495,9 +518,13 @@ class Daemon:
         self.poller.set_devices(current + [self.selection[n] for n in names], first_due, seed)
         log.info(
             "polling shards",
-            extra={"gained": sorted(shards), "devices": len(names), "alerts": len(firing),
-                   "held": sorted(self.member.held) if self.member else []},
-        )  # fmt: skip
+            extra={
+                "gained": sorted(shards),
+                "devices": len(names),
+                "alerts": len(firing),
+                "held": sorted(self.member.held) if self.member else [],
+            },
+        )
         if 0 in shards:
             await self._leader_on()
 
@@ -518,9 +545,13 @@ class Daemon:
             await asyncio.to_thread(self.writer.flush)
         log.info(
             "stopped polling shards",
-            extra={"shards": sorted(shards), "devices": len(names), "alerts_handed_over": handed,
-                   "failed": failed},
-        )  # fmt: skip
+            extra={
+                "shards": sorted(shards),
+                "devices": len(names),
+                "alerts_handed_over": handed,
+                "failed": failed,
+            },
+        )
 
     def beat(self) -> dict[str, Any]:
         lags, self._shard_lag = self._shard_lag, {}
@@ -629,16 +660,21 @@ class Daemon:
         installed: list[signal.Signals] = []
         if opts.handle_signals:
             for sig, handler in (
-                (signal.SIGTERM, self.stop), (signal.SIGINT, self.stop),
+                (signal.SIGTERM, self.stop),
+                (signal.SIGINT, self.stop),
                 (signal.SIGHUP, self.request_reload),
-            ):  # fmt: skip
+            ):
                 loop.add_signal_handler(sig, handler)
                 installed.append(sig)
         log.info(
             "govnetd started",
-            extra={"devices": len(self.poller.devices), "rules": len(rules.rules),
-                   "backend": type(backend).__name__, "version": __version__},
-        )  # fmt: skip
+            extra={
+                "devices": len(self.poller.devices),
+                "rules": len(rules.rules),
+                "backend": type(backend).__name__,
+                "version": __version__,
+            },
+        )
         tasks: list[asyncio.Task[Any]] = []
         try:
             self._heartbeat()
@@ -650,9 +686,12 @@ class Daemon:
                     await self.member.step()  # --once --shards: the shards this one gets
                 await asyncio.gather(
                     self.poller.poll_all(),
-                    *(ext.run_once() for ext in self.extensions
-                      if not (self.sharded and ext.singleton)),
-                )  # fmt: skip
+                    *(
+                        ext.run_once()
+                        for ext in self.extensions
+                        if not (self.sharded and ext.singleton)
+                    ),
+                )
             else:
                 if not self.sharded:
                     self.delivery.start()
@@ -725,10 +764,13 @@ class Daemon:
 
     def _heartbeat(self) -> None:
         info = {
-            "pid": os.getpid(), "host": socket.gethostname(), "started": self.started,
-            "heartbeat": self.clock.time(), "version": __version__,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": self.started,
+            "heartbeat": self.clock.time(),
+            "version": __version__,
             "metrics": f"{self.metrics.address}:{self.metrics.port}" if self.metrics else "",
-        }  # fmt: skip
+        }
         text = json.dumps(info)
         self.writer.call(lambda: self.mstore.set_meta("daemon", text))
 
@@ -809,7 +851,10 @@ class Daemon:
             self.writer.call(partial(self.mstore.forget_devices, removed))
             log.info(
                 "reloaded",
-                extra={"devices": len(self.poller.devices), "rules": len(rules.rules),
-                       "removed": sorted(removed)},
-            )  # fmt: skip
+                extra={
+                    "devices": len(self.poller.devices),
+                    "rules": len(rules.rules),
+                    "removed": sorted(removed),
+                },
+            )
             self.options.sd.ready(f"polling {len(self.poller.devices)} devices")

@@ -259,12 +259,16 @@ def make_app(view: ExporterView) -> Callable[..., Iterable[bytes]]:
             health = view.health()
             status = "200 OK" if health.ok else "503 Service Unavailable"
             body = (health.detail + "\n").encode()
-            start_response(status, [("Content-Type", "text/plain; charset=utf-8"),
-                                    ("Content-Length", str(len(body)))])  # fmt: skip
+            start_response(
+                status,
+                [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+            )
             return [body]
         body = b"not found: govnetd serves /metrics and /healthz\n"
-        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8"),
-                                         ("Content-Length", str(len(body)))])  # fmt: skip
+        start_response(
+            "404 Not Found",
+            [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+        )
         return [body]
 
     return app

@@ -151,8 +151,11 @@ def select_series(
                         metric=metric,
                     )
                 )
-            found = {k: v for k, v in keys.items() if k[1] == metric and
-                     (not instance or k[2] == instance)}  # fmt: skip
+            found = {
+                k: v
+                for k, v in keys.items()
+                if k[1] == metric and (not instance or k[2] == instance)
+            }
             if not found:
                 have = sorted({k[2] for k in keys if k[1] == metric})
                 hint = f" (instances: {', '.join(have[:10])})" if have else ""
@@ -165,9 +168,10 @@ def select_series(
         return chosen
     busiest = _busiest_interfaces(ms, device, DEFAULT_INTERFACES)
     return {
-        k: v for k, v in keys.items()
+        k: v
+        for k, v in keys.items()
         if k[1] != "up" and (not k[1].startswith("if_") or k[2] in busiest)
-    }  # fmt: skip
+    }
 
 
 def _busiest_interfaces(ms: MonitorStore, device: str, n: int) -> set[str]:
@@ -271,10 +275,16 @@ def traffic_report(
         speed = speeds.get((device, interface))
         links.append(
             LinkTraffic(
-                device, interface, aliases.get((device, interface)) or "",
-                float(speed) if speed else None, inbound[0], outbound[0], inbound[1],
-                outbound[1], max(inbound[2], outbound[2]),
+                device,
+                interface,
+                aliases.get((device, interface)) or "",
+                float(speed) if speed else None,
+                inbound[0],
+                outbound[0],
+                inbound[1],
+                outbound[1],
+                max(inbound[2], outbound[2]),
             )
-        )  # fmt: skip
+        )
     links.sort(key=lambda k: (-(k.p95_util or 0.0), -k.p95_bps, k.device, k.interface))
     return step, links

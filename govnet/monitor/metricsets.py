@@ -55,19 +55,29 @@ ENGINE_BOOTS = "1.3.6.1.6.3.10.2.1.2.0"
 IF = "1.3.6.1.2.1.2.2.1"
 IF_DESCR, IF_SPEED, IF_ADMIN, IF_OPER = f"{IF}.2", f"{IF}.5", f"{IF}.7", f"{IF}.8"
 IF_IN_OCTETS, IF_IN_ERRORS, IF_OUT_OCTETS, IF_OUT_ERRORS = (
-    f"{IF}.10", f"{IF}.14", f"{IF}.16", f"{IF}.20",
-)  # fmt: skip
+    f"{IF}.10",
+    f"{IF}.14",
+    f"{IF}.16",
+    f"{IF}.20",
+)
 IFX = "1.3.6.1.2.1.31.1.1.1"
 IF_NAME, IF_HC_IN, IF_HC_OUT, IF_HIGH_SPEED, IF_ALIAS = (
-    f"{IFX}.1", f"{IFX}.6", f"{IFX}.10", f"{IFX}.15", f"{IFX}.18",
-)  # fmt: skip
+    f"{IFX}.1",
+    f"{IFX}.6",
+    f"{IFX}.10",
+    f"{IFX}.15",
+    f"{IFX}.18",
+)
 
 HR_PROCESSOR_LOAD = "1.3.6.1.2.1.25.3.3.1.2"
 HR_STORAGE = "1.3.6.1.2.1.25.2.3.1"
 HR_STORAGE_TYPE, HR_STORAGE_DESCR, HR_STORAGE_UNITS, HR_STORAGE_SIZE, HR_STORAGE_USED = (
-    f"{HR_STORAGE}.2", f"{HR_STORAGE}.3", f"{HR_STORAGE}.4", f"{HR_STORAGE}.5",
+    f"{HR_STORAGE}.2",
+    f"{HR_STORAGE}.3",
+    f"{HR_STORAGE}.4",
+    f"{HR_STORAGE}.5",
     f"{HR_STORAGE}.6",
-)  # fmt: skip
+)
 HR_STORAGE_RAM = "1.3.6.1.2.1.25.2.1.2"
 HR_STORAGE_FIXED_DISK = "1.3.6.1.2.1.25.2.1.4"
 
@@ -84,9 +94,12 @@ UPS_ALARMS = f"{UPS}.6.1.0"
 ENT_PHYSICAL_NAME = "1.3.6.1.2.1.47.1.1.1.1.7"
 ENT_SENSOR = "1.3.6.1.2.1.99.1.1.1"
 ENT_SENSOR_TYPE, ENT_SENSOR_SCALE, ENT_SENSOR_PRECISION, ENT_SENSOR_VALUE, ENT_SENSOR_STATUS = (
-    f"{ENT_SENSOR}.1", f"{ENT_SENSOR}.2", f"{ENT_SENSOR}.3", f"{ENT_SENSOR}.4",
+    f"{ENT_SENSOR}.1",
+    f"{ENT_SENSOR}.2",
+    f"{ENT_SENSOR}.3",
+    f"{ENT_SENSOR}.4",
     f"{ENT_SENSOR}.5",
-)  # fmt: skip
+)
 
 # ------------------------------------------------------------------------- role → sets
 
@@ -285,9 +298,17 @@ async def poll_interfaces(ctx: PollContext) -> None:
         in_octets, out_octets = await ctx.walk_many((IF_IN_OCTETS, IF_OUT_OCTETS))
     read_at = ctx.wall()  # rates over the time between readings, not between poll starts
     interface_samples(
-        ctx, mem.interfaces, admin, oper, in_octets, out_octets, in_errors, out_errors, bits,
+        ctx,
+        mem.interfaces,
+        admin,
+        oper,
+        in_octets,
+        out_octets,
+        in_errors,
+        out_errors,
+        bits,
         read_at,
-    )  # fmt: skip
+    )
 
 
 def interface_samples(
@@ -316,8 +337,12 @@ def interface_samples(
     seconds = read_at - mem.counter_time if mem.counter_time is not None else 0.0
     previous = mem.counters
     current: dict[tuple[str, str], int] = {}
-    columns = (("in", in_octets, bits), ("out", out_octets, bits), ("in_err", in_errors, 32),
-               ("out_err", out_errors, 32))  # fmt: skip
+    columns = (
+        ("in", in_octets, bits),
+        ("out", out_octets, bits),
+        ("in_err", in_errors, 32),
+        ("out_err", out_errors, 32),
+    )
     for idx, iface in interfaces.items():
         name = iface.name
         raw_oper, raw_admin = oper.get(idx), admin.get(idx)
@@ -419,9 +444,15 @@ def host_samples(
 
 async def poll_ups(ctx: PollContext) -> None:
     scalars = await ctx.get(
-        [UPS_BATTERY_STATUS, UPS_SECONDS_ON_BATTERY, UPS_MINUTES_LEFT, UPS_CHARGE,
-         UPS_OUTPUT_SOURCE, UPS_ALARMS]
-    )  # fmt: skip
+        [
+            UPS_BATTERY_STATUS,
+            UPS_SECONDS_ON_BATTERY,
+            UPS_MINUTES_LEFT,
+            UPS_CHARGE,
+            UPS_OUTPUT_SOURCE,
+            UPS_ALARMS,
+        ]
+    )
     voltages = await ctx.walk(UPS_INPUT_VOLTAGE)
     loads = await ctx.walk(UPS_OUTPUT_LOAD)
     samples, latest = ups_values(scalars, voltages, loads)
@@ -523,9 +554,14 @@ async def poll_sensors(ctx: PollContext) -> None:
         statuses = await ctx.walk(ENT_SENSOR_STATUS)
         leak_names = ctx.device.vars.get("leak_sensors")
         for metric, instance, value in entity_sensor_samples(
-            types, scales, precisions, values, statuses, mem.sensor_names,
+            types,
+            scales,
+            precisions,
+            values,
+            statuses,
+            mem.sensor_names,
             leak_names if isinstance(leak_names, list) else None,
-        ):  # fmt: skip
+        ):
             _emit(ctx, metric, instance, value)
     catalogue = probe_catalogue()
     for probe in catalogue.probes:

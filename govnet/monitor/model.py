@@ -107,14 +107,24 @@ class DeviceStatus:
         except ValueError:
             state = DeviceState.UNKNOWN
         return cls(
-            device=str(row["device"]), zone=str(row["zone"]), site=str(row["site"]),
-            role=str(row["role"]), rack=str(row["rack"]), state=state, since=float(row["since"]),
-            last_poll=float(row["last_poll"]), last_ok=float(row["last_ok"]),
-            failures=int(row["failures"]), error=str(row["error"]),
-            error_kind=str(row["error_kind"]), rtt_ms=row["rtt_ms"], uptime_s=row["uptime_s"],
-            next_poll=float(row["next_poll"]), sys_name=str(row["sys_name"]),
+            device=str(row["device"]),
+            zone=str(row["zone"]),
+            site=str(row["site"]),
+            role=str(row["role"]),
+            rack=str(row["rack"]),
+            state=state,
+            since=float(row["since"]),
+            last_poll=float(row["last_poll"]),
+            last_ok=float(row["last_ok"]),
+            failures=int(row["failures"]),
+            error=str(row["error"]),
+            error_kind=str(row["error_kind"]),
+            rtt_ms=row["rtt_ms"],
+            uptime_s=row["uptime_s"],
+            next_poll=float(row["next_poll"]),
+            sys_name=str(row["sys_name"]),
             sys_descr=str(row["sys_descr"]),
-        )  # fmt: skip
+        )
 
     def to_row(self) -> dict[str, Any]:
         return {

@@ -101,8 +101,12 @@ class Notifier:
 
     def _queue(self, spec: NotifierSpec, notice: Notice) -> None:
         if self.delivery is None:
-            log.warning("%s channel %s: no outbox here; not sent: %s", spec.kind, spec.channel,
-                        notice.line())  # fmt: skip
+            log.warning(
+                "%s channel %s: no outbox here; not sent: %s",
+                spec.kind,
+                spec.channel,
+                notice.line(),
+            )
             return
         try:
             self.delivery.queue(spec.channel, notice.status, notice.to_dict())
@@ -189,9 +193,13 @@ def _post(spec: NotifierSpec, notice: Notice) -> None:
 async def _run_command(spec: NotifierSpec, notice: Notice) -> None:
     assert spec.argv is not None
     fields = {
-        "device": notice.device, "severity": notice.severity, "rule": notice.rule,
-        "status": notice.status, "instance": notice.instance, "message": notice.message,
-    }  # fmt: skip
+        "device": notice.device,
+        "severity": notice.severity,
+        "rule": notice.rule,
+        "status": notice.status,
+        "instance": notice.instance,
+        "message": notice.message,
+    }
     argv = [REDACTOR(arg.format_map(fields)) for arg in spec.argv]
     env = dict(os.environ)
     for key, value in notice.to_dict().items():

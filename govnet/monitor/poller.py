@@ -142,9 +142,12 @@ class Poller(Scheduler[PollResult]):
                 continue
             old = self._entries.get(device.name)
             entry = _Entry(
-                device, target, sets, old.memory if old else DeviceMemory(),
+                device,
+                target,
+                sets,
+                old.memory if old else DeviceMemory(),
                 old.phased if old else False,
-            )  # fmt: skip
+            )
             entries[device.name] = entry
             status = self.statuses.get(device.name)
             fresh = device_status(device)
@@ -225,9 +228,15 @@ class Poller(Scheduler[PollResult]):
         now = self.clock.time()
         result = PollResult(device=device.name, started=now, scheduled=min(scheduled, now))
         ctx = PollContext(
-            device, entry.target, self.backend, now, entry.memory, result,
-            self.clock.monotonic, self.clock.time,
-        )  # fmt: skip
+            device,
+            entry.target,
+            self.backend,
+            now,
+            entry.memory,
+            result,
+            self.clock.monotonic,
+            self.clock.time,
+        )
         start = self.clock.monotonic()
         timeout = self.config.timeout(device)
         error = kind = ""
@@ -277,9 +286,13 @@ class Poller(Scheduler[PollResult]):
             old, new = transition
             log.info(
                 "device state changed",
-                extra={"device": status.device, "from": old.value, "to": new.value,
-                       "error": status.error},
-            )  # fmt: skip
+                extra={
+                    "device": status.device,
+                    "from": old.value,
+                    "to": new.value,
+                    "error": status.error,
+                },
+            )
         return transition
 
     def _account(self, result: PollResult) -> None:

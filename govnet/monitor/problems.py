@@ -208,8 +208,13 @@ class ProblemBook:
             latched = _(" (cleared; latched until acknowledged)")
             if not p.flapping and p.message and not p.message.endswith(latched):
                 p.message += latched
-                self.sink.update(p.key, {"message": p.message, "updated": now}, "cleared",
-                                 "condition cleared; latched until acknowledged", now)  # fmt: skip
+                self.sink.update(
+                    p.key,
+                    {"message": p.message, "updated": now},
+                    "cleared",
+                    "condition cleared; latched until acknowledged",
+                    now,
+                )
             return
         if flapping:
             if not p.flapping:
@@ -254,9 +259,14 @@ class ProblemBook:
         self.sink.open(row)
         log.info(
             "alert opened",
-            extra={"alert": p.key, "severity": rule.severity.value, self.subject: p.device,
-                   "suppressed": p.suppressed, "zone": self.place(p.device)[0]},
-        )  # fmt: skip
+            extra={
+                "alert": p.key,
+                "severity": rule.severity.value,
+                self.subject: p.device,
+                "suppressed": p.suppressed,
+                "zone": self.place(p.device)[0],
+            },
+        )
         if p.suppressed:
             self.sink.update(p.key, {}, "suppressed", p.suppressed, now)
         elif flapping:
@@ -316,8 +326,13 @@ class ProblemBook:
                 continue
             was, p.suppressed = p.suppressed, reason
             fields = {"suppressed": bool(reason), "suppressed_by": reason, "updated": now}
-            self.sink.update(p.key, fields, "suppressed" if reason else "unsuppressed",
-                             reason or f"was {was}", now)  # fmt: skip
+            self.sink.update(
+                p.key,
+                fields,
+                "suppressed" if reason else "unsuppressed",
+                reason or f"was {was}",
+                now,
+            )
             if not reason and not p.notified and not p.flapping:
                 self._notify(p, "firing", now)
 

@@ -49,22 +49,28 @@ STATE_EXPRS: dict[str, str] = {
 }
 
 RECORDING_RULES: list[dict[str, str]] = [
-    {"record": "zone:govnet_device_up:ratio",
-     "expr": "avg by (zone) (govnet_device_up)"},
-    {"record": "zone_state:govnet_devices:count",
-     "expr": "sum by (zone, state) (govnet_device_state"
-             " * on(device) group_left(zone) govnet_device_info)"},
-    {"record": "device:govnet_if_util_ratio:max",
-     "expr": "max by (device) (govnet_if_util_ratio)"},
-    {"record": "device:govnet_if_traffic_bytes_per_second:sum",
-     "expr": "sum by (device) (govnet_if_in_bytes_per_second + govnet_if_out_bytes_per_second)"},
-    {"record": "job:govnet_poll_lag_seconds:p90_5m",
-     "expr": "histogram_quantile(0.9,"
-             " sum by (job, le) (rate(govnet_poll_lag_seconds_bucket[5m])))"},
-    {"record": "job:govnet_poll_failures:ratio_5m",
-     "expr": "sum by (job) (rate(govnet_poll_failures_total[5m]))"
-             " / sum by (job) (rate(govnet_polls_total[5m]))"},
-]  # fmt: skip
+    {"record": "zone:govnet_device_up:ratio", "expr": "avg by (zone) (govnet_device_up)"},
+    {
+        "record": "zone_state:govnet_devices:count",
+        "expr": "sum by (zone, state) (govnet_device_state"
+        " * on(device) group_left(zone) govnet_device_info)",
+    },
+    {"record": "device:govnet_if_util_ratio:max", "expr": "max by (device) (govnet_if_util_ratio)"},
+    {
+        "record": "device:govnet_if_traffic_bytes_per_second:sum",
+        "expr": "sum by (device) (govnet_if_in_bytes_per_second + govnet_if_out_bytes_per_second)",
+    },
+    {
+        "record": "job:govnet_poll_lag_seconds:p90_5m",
+        "expr": "histogram_quantile(0.9,"
+        " sum by (job, le) (rate(govnet_poll_lag_seconds_bucket[5m])))",
+    },
+    {
+        "record": "job:govnet_poll_failures:ratio_5m",
+        "expr": "sum by (job) (rate(govnet_poll_failures_total[5m]))"
+        " / sum by (job) (rate(govnet_polls_total[5m]))",
+    },
+]
 
 
 def alert_name(rule_id: str) -> str:
@@ -135,9 +141,10 @@ def _state(rule: AlertRule) -> str:
         raise _Untranslatable
     own, join = _device_filter(rule)
     expr = template.format(
-        sel=(", " + own) if own else "", sel0=own,
+        sel=(", " + own) if own else "",
+        sel0=own,
         clear_after=_num(rule.clear_after or 900.0),
-    )  # fmt: skip
+    )
     return f"({expr}){join}" if join else expr
 
 

@@ -157,8 +157,10 @@ class Buffer:
             log.error(
                 "remote write: buffer over %d bytes: dropped the oldest %d samples (%s); "
                 "the receiver has been unreachable too long or max_buffer is too small",
-                self.max_bytes, oldest.samples, oldest.path.name,
-            )  # fmt: skip
+                self.max_bytes,
+                oldest.samples,
+                oldest.path.name,
+            )
 
     def oldest(self) -> Segment | None:
         return self.segments[0] if self.segments else None
@@ -209,11 +211,14 @@ class RemoteWrite(DaemonExtension):
     def reload(self, inventory: Inventory) -> None:
         self._labels = {
             d.name: (
-                ("device", d.name), ("zone", d.zone), ("site", d.site), ("role", d.role),
+                ("device", d.name),
+                ("zone", d.zone),
+                ("site", d.site),
+                ("role", d.role),
                 *self._static,
             )
             for d in inventory.devices.values()
-        }  # fmt: skip
+        }
 
     def on_device_poll(self, result: PollResult, status: DeviceStatus) -> None:
         base = self._labels.get(result.device) or (("device", result.device), *self._static)
@@ -291,8 +296,12 @@ class RemoteWrite(DaemonExtension):
                 return sent
             log.error(
                 "remote write: %s refused segment %s (%d samples) with HTTP %d: %s; dropped",
-                self.spec.url, segment.path.name, segment.samples, reply.status_code, text,
-            )  # fmt: skip
+                self.spec.url,
+                segment.path.name,
+                segment.samples,
+                reply.status_code,
+                text,
+            )
             self.buffer.dropped_samples += segment.samples
             self.buffer.remove(segment)
         return sent
@@ -304,8 +313,11 @@ class RemoteWrite(DaemonExtension):
         if why != self.last_error:
             log.warning(
                 "remote write: %s: %s; %d samples kept on disk, retrying in %.0fs",
-                self.spec.url, why, self.buffer.samples, self._backoff,
-            )  # fmt: skip
+                self.spec.url,
+                why,
+                self.buffer.samples,
+                self._backoff,
+            )
         self.last_error = why
 
     def client(self) -> httpx.AsyncClient:

@@ -71,13 +71,29 @@ def default_rules() -> Path:
 
 
 STATES = (
-    "device_down", "link_down", "ups_on_battery", "ups_battery_low", "leak", "sensor_failed",
-    "device_rebooted", "fan_failed", "psu_failed", "hw_fault",
-)  # fmt: skip
+    "device_down",
+    "link_down",
+    "ups_on_battery",
+    "ups_battery_low",
+    "leak",
+    "sensor_failed",
+    "device_rebooted",
+    "fan_failed",
+    "psu_failed",
+    "hw_fault",
+)
 StateName = Literal[
-    "device_down", "link_down", "ups_on_battery", "ups_battery_low", "leak", "sensor_failed",
-    "device_rebooted", "fan_failed", "psu_failed", "hw_fault",
-]  # fmt: skip
+    "device_down",
+    "link_down",
+    "ups_on_battery",
+    "ups_battery_low",
+    "leak",
+    "sensor_failed",
+    "device_rebooted",
+    "fan_failed",
+    "psu_failed",
+    "hw_fault",
+]
 
 
 class AppliesTo(StrictStripped):

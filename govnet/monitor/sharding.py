@@ -124,9 +124,12 @@ class ShardMember:
             return await asyncio.wait_for(asyncio.to_thread(fn), limit)
         except TimeoutError:
             raise LeaseLost(
-                _("{what}: no answer from PostgreSQL within {limit}s", what=what,
-                  limit=f"{limit:.0f}")
-            ) from None  # fmt: skip
+                _(
+                    "{what}: no answer from PostgreSQL within {limit}s",
+                    what=what,
+                    limit=f"{limit:.0f}",
+                )
+            ) from None
 
     # ------------------------------------------------------------------ start / stop
 
@@ -193,8 +196,9 @@ class ShardMember:
         if self._session_ok or self.held:
             log.error(
                 "shard lock session lost (%s): stopped polling shards %s at once",
-                why, sorted(self.held),
-            )  # fmt: skip
+                why,
+                sorted(self.held),
+            )
         shards, self.held = set(self.held), set()
         self._session_ok = False
         if shards:
@@ -266,12 +270,16 @@ class ShardMember:
     async def _beat(self) -> None:
         info = self.host.beat()
         row = {
-            "host": socket.gethostname(), "pid": os.getpid(),
-            "shards_total": self.options.shards, "started": self.started,
-            "heartbeat": self.clock.time(), "version": __version__,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "shards_total": self.options.shards,
+            "started": self.started,
+            "heartbeat": self.clock.time(),
+            "version": __version__,
             "shards": {s: float(info.get("shards", {}).get(s, 0.0)) for s in self.held},
-            "devices": int(info.get("devices", 0)), "lag_p99": float(info.get("lag_p99", 0.0)),
-        }  # fmt: skip
+            "devices": int(info.get("devices", 0)),
+            "lag_p99": float(info.get("lag_p99", 0.0)),
+        }
         await self._db(lambda: self.leases.beat(row), "heartbeat")
 
 
@@ -289,9 +297,13 @@ class ShardRow:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "shard": self.shard, "holder": self.holder or None, "host": self.host or None,
-            "pid": self.pid or None, "lag_s": self.lag, "heartbeat_age_s": self.heartbeat_age,
-        }  # fmt: skip
+            "shard": self.shard,
+            "holder": self.holder or None,
+            "host": self.host or None,
+            "pid": self.pid or None,
+            "lag_s": self.lag,
+            "heartbeat_age_s": self.heartbeat_age,
+        }
 
 
 @dataclass(frozen=True)
@@ -335,12 +347,16 @@ def cluster_view(store: Store, now: float, stale_after: float = 60.0) -> Cluster
         )
     listed = [
         {
-            "holder": m.holder, "host": m.host, "pid": m.pid,
+            "holder": m.holder,
+            "host": m.host,
+            "pid": m.pid,
             "live": m.backend_pid in alive and m.live(now, stale_after),
             "shards": sorted(s for s, p in owners.items() if p == m.backend_pid),
-            "devices": m.devices, "lag_p99_s": round(m.lag_p99, 3),
-            "heartbeat_age_s": round(now - m.heartbeat, 1), "version": m.version,
+            "devices": m.devices,
+            "lag_p99_s": round(m.lag_p99, 3),
+            "heartbeat_age_s": round(now - m.heartbeat, 1),
+            "version": m.version,
         }
         for m in rows
-    ]  # fmt: skip
+    ]
     return ClusterView(n, out, listed)

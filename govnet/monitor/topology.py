@@ -24,9 +24,17 @@ from govnet.inventory.model import Device, Inventory, Link
 from govnet.monitor.model import DeviceState
 
 TIERS = {
-    "core": 0, "gap": 1, "firewall": 1, "router": 1, "aggregation": 2, "access": 3,
-    "server": 4, "ups": 4, "env": 4, "terminal": 5,
-}  # fmt: skip
+    "core": 0,
+    "gap": 1,
+    "firewall": 1,
+    "router": 1,
+    "aggregation": 2,
+    "access": 3,
+    "server": 4,
+    "ups": 4,
+    "env": 4,
+    "terminal": 5,
+}
 
 LatestLookup = Mapping[tuple[str, str, str], float | None]
 

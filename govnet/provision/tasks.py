@@ -250,8 +250,17 @@ class OnboardUnit(Task):
 # Account names the audit counts as default or shared (playbooks/mlps2-baseline.yaml,
 # auth.default-accounts).
 DEFAULT_ACCOUNTS = (
-    "admin", "huawei", "h3c", "cisco", "root", "guest", "test", "user", "manager", "super",
-)  # fmt: skip
+    "admin",
+    "huawei",
+    "h3c",
+    "cisco",
+    "root",
+    "guest",
+    "test",
+    "user",
+    "manager",
+    "super",
+)
 
 
 class RemoveDefaultAccountsArgs(Args):

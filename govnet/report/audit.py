@@ -28,9 +28,11 @@ from govnet.textsafe import csv_cell, safe_text, visible
 
 STATUS_STYLE = {"pass": "green", "fail": "bold red", "error": "yellow", "skip": "dim"}
 STATUS_WORDS = {
-    "pass": NP_("finding status", "pass"), "fail": NP_("finding status", "fail"),
-    "error": NP_("finding status", "error"), "skip": NP_("finding status", "skip"),
-}  # fmt: skip
+    "pass": NP_("finding status", "pass"),
+    "fail": NP_("finding status", "fail"),
+    "error": NP_("finding status", "error"),
+    "skip": NP_("finding status", "skip"),
+}
 
 
 SCOPES = {"unit": N_("unit"), "site": N_("site"), "zone": N_("zone")}
@@ -53,11 +55,21 @@ def to_json(report: AuditReport) -> str:
     return json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
 
 
-CSV_COLUMNS = [Column("device", "Device"), Column("zone", "Zone"), Column("site", "Site"),
-               Column("unit", "Unit"), Column("platform", "Platform"), Column("rule", "Rule"),
-               Column("control", "Control"), Column("clause", "Clause"),
-               Column("severity", "Severity"), Column("status", "Status"), Column("new", "New"),
-               Column("message", "Message"), Column("evidence", "Evidence")]  # fmt: skip
+CSV_COLUMNS = [
+    Column("device", "Device"),
+    Column("zone", "Zone"),
+    Column("site", "Site"),
+    Column("unit", "Unit"),
+    Column("platform", "Platform"),
+    Column("rule", "Rule"),
+    Column("control", "Control"),
+    Column("clause", "Clause"),
+    Column("severity", "Severity"),
+    Column("status", "Status"),
+    Column("new", "New"),
+    Column("message", "Message"),
+    Column("evidence", "Evidence"),
+]
 CSV_FIELDS = [c.key for c in CSV_COLUMNS]
 
 
@@ -92,16 +104,31 @@ def to_junit(report: AuditReport) -> str:
     for device, items in sorted(by_device.items()):
         c = {s: sum(1 for f in items if f.status.value == s) for s in ("fail", "error", "skip")}
         suite = ET.SubElement(
-            root, "testsuite", name=device, tests=str(len(items)), failures=str(c["fail"]),
-            errors=str(c["error"]), skipped=str(c["skip"]), timestamp=run.started.isoformat(),
+            root,
+            "testsuite",
+            name=device,
+            tests=str(len(items)),
+            failures=str(c["fail"]),
+            errors=str(c["error"]),
+            skipped=str(c["skip"]),
+            timestamp=run.started.isoformat(),
             time=_seconds(sum(f.elapsed for f in items)),
-        )  # fmt: skip
-        for key, n in (("tests", len(items)), ("failures", c["fail"]), ("errors", c["error"]),
-                       ("skipped", c["skip"])):  # fmt: skip
+        )
+        for key, n in (
+            ("tests", len(items)),
+            ("failures", c["fail"]),
+            ("errors", c["error"]),
+            ("skipped", c["skip"]),
+        ):
             totals[key] += n
         for f in items:
-            case = ET.SubElement(suite, "testcase", classname=f"{device}.{f.control}", name=f.rule,
-                                 time=_seconds(f.elapsed))  # fmt: skip
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"{device}.{f.control}",
+                name=f.rule,
+                time=_seconds(f.elapsed),
+            )
             detail = visible(
                 "\
 ".join(str(e) for e in f.evidence)
@@ -127,8 +154,9 @@ def _seconds(value: float) -> str:
     return f"{max(0.0, value):.3f}"
 
 
-def to_html(report: AuditReport, lang: str, show_all: bool = False,
-            tz: tzinfo | None = None) -> str:  # fmt: skip
+def to_html(
+    report: AuditReport, lang: str, show_all: bool = False, tz: tzinfo | None = None
+) -> str:
     """The 通报 as one self-contained HTML file (inline CSS, no scripts, no remote assets)
     to mail or print on A4 (:mod:`govnet.report.bulletin` has the layout)."""
     import jinja2
@@ -231,9 +259,14 @@ def _scoreboard_table(report: AuditReport, lang: str) -> Table:
     for scope, scores in report.scores.items():
         for s in scores:
             style = "red" if s.share < 0.8 else ("yellow" if s.share < 1 else "green")
-            table.add_row(t(SCOPES.get(scope, scope)), s.name,
-                          Text(f"{s.share:.0%}", style=style), str(s.failed), str(s.errors),
-                          str(s.devices))  # fmt: skip
+            table.add_row(
+                t(SCOPES.get(scope, scope)),
+                s.name,
+                Text(f"{s.share:.0%}", style=style),
+                str(s.failed),
+                str(s.errors),
+                str(s.devices),
+            )
     return table
 
 

@@ -107,8 +107,11 @@ def _pct(value: float) -> Text:
 def terminals_table(rows: Sequence[dict[str, Any]], lang: str, title: str | None = None) -> Table:
     table = Table(title=title, header_style="bold")
     for col in TERMINAL_COLUMNS:
-        table.add_column(col.label(lang), justify=col.justify,  # type: ignore[arg-type]
-                         overflow="fold" if col.key == "message" else "ellipsis")  # fmt: skip
+        table.add_column(
+            col.label(lang),
+            justify=col.justify,  # type: ignore[arg-type]
+            overflow="fold" if col.key == "message" else "ellipsis",
+        )
     for row in rows:
         cells: list[RenderableType] = []
         for col in TERMINAL_COLUMNS:
@@ -116,8 +119,7 @@ def terminals_table(rows: Sequence[dict[str, Any]], lang: str, title: str | None
             if col.key == "state":
                 cells.append(_state(str(value), lang))
             elif col.key == "realtime":
-                cells.append({True: tr(lang, "on"), False: tr(lang, "OFF"),
-                              None: ""}[value])  # fmt: skip
+                cells.append({True: tr(lang, "on"), False: tr(lang, "OFF"), None: ""}[value])
             else:
                 cells.append("" if value is None else str(value))
         table.add_row(*cells)
@@ -132,10 +134,17 @@ def summary_table(summary: dict[str, list[dict[str, Any]]], lang: str) -> Table:
     for scope, items in summary.items():
         for s in items:
             table.add_row(
-                tr(lang, SCOPES.get(scope, scope)), s["name"], str(s["terminals"]),
-                _pct(s["coverage"]), _pct(s["fresh_share"]), _pct(s["managed_share"]),
-                str(s["covered"]), str(s["fresh"]), str(s["managed"]), str(s["exempt"]),
-            )  # fmt: skip
+                tr(lang, SCOPES.get(scope, scope)),
+                s["name"],
+                str(s["terminals"]),
+                _pct(s["coverage"]),
+                _pct(s["fresh_share"]),
+                _pct(s["managed_share"]),
+                str(s["covered"]),
+                str(s["fresh"]),
+                str(s["managed"]),
+                str(s["exempt"]),
+            )
     return table
 
 
@@ -150,7 +159,7 @@ def render_status(report: StatusReport, lang: str, view: str = "all") -> Rendera
     if view in ("all", "summary"):
         parts.append(summary_table(report.summary, lang))
     if view in ("all", "unknown") and report.unknown:
-        title = tr(lang, "Unknown endpoints (in an export, not in the inventory)")  # fmt: skip
+        title = tr(lang, "Unknown endpoints (in an export, not in the inventory)")
         parts.append(rich_table(report.unknown, UNKNOWN_COLUMNS, lang, title))
     c = len(report.terminals)
     line = tr(
@@ -184,7 +193,7 @@ def print_status(console: Console, report: StatusReport, lang: str, view: str) -
 
 def import_lines(result: ImportResult, lang: str) -> str:
     s = result.snapshot
-    what = tr(lang, "imported") if result.new else tr(lang, "already imported")  # fmt: skip
+    what = tr(lang, "imported") if result.new else tr(lang, "already imported")
     return tr(
         lang,
         "{what}: snapshot #{id} {console} ({source}) {file} taken {taken:%Y-%m-%d %H:%M %z}: "

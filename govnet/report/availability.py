@@ -26,18 +26,38 @@ COLUMNS = [
 ]
 CSV_COLUMNS = [
     Column(k, k)
-    for k in ("level", "name", "label_en", "label_zh", "unit", "site", "zone", "members",
-              "availability_pct", "up_s", "down_s", "unknown_s", "maintenance_s", "outages",
-              "outage_s", "longest_outage_s", "times", "availability_of")
-]  # fmt: skip
+    for k in (
+        "level",
+        "name",
+        "label_en",
+        "label_zh",
+        "unit",
+        "site",
+        "zone",
+        "members",
+        "availability_pct",
+        "up_s",
+        "down_s",
+        "unknown_s",
+        "maintenance_s",
+        "outages",
+        "outage_s",
+        "longest_outage_s",
+        "times",
+        "availability_of",
+    )
+]
 GROUP_NOTE = N_(
     "Unit, site and zone rows: times are wall-clock (outage and unknown time = while any member "
     "was down or without data); availability is over device-time (members' up ÷ scheduled)."
 )
 LEVEL_TITLES = {
-    "zone": N_("By zone"), "site": N_("By site"), "unit": N_("By unit"),
-    "device": N_("By device"), "service": N_("By service"),
-}  # fmt: skip
+    "zone": N_("By zone"),
+    "site": N_("By site"),
+    "unit": N_("By unit"),
+    "device": N_("By device"),
+    "service": N_("By service"),
+}
 
 
 def duration(seconds: float) -> str:
@@ -82,9 +102,12 @@ def display_rows(report: AvailabilityReport, level: str, lang: str) -> list[dict
 
 
 def render(
-    report: AvailabilityReport, fmt: str, lang: str, console: Console,
+    report: AvailabilityReport,
+    fmt: str,
+    lang: str,
+    console: Console,
     levels: Sequence[str] = LEVELS,
-) -> str | None:  # fmt: skip
+) -> str | None:
     """Print the table to ``console``, or return JSON/CSV/HTML text."""
     if fmt == "json":
         data = report.to_dict()

@@ -190,11 +190,16 @@ class Tally:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "key": self.key, "label": self.label, "parent": self.parent,
-            "passed": self.passed, "failed": self.failed, "unchecked": self.unchecked,
-            "devices": self.devices, "share": self.share,
+            "key": self.key,
+            "label": self.label,
+            "parent": self.parent,
+            "passed": self.passed,
+            "failed": self.failed,
+            "unchecked": self.unchecked,
+            "devices": self.devices,
+            "share": self.share,
             "share_text": "—" if self.share is None else f"{self.share:.1%}",
-        }  # fmt: skip
+        }
 
 
 def _tallies(findings: list[Finding], scope: str, labels: Labels, lang: str) -> list[Tally]:
@@ -209,10 +214,17 @@ def _tallies(findings: list[Finding], scope: str, labels: Labels, lang: str) -> 
         devices[key].add(f.device)
         site_of.setdefault(key, f.site)
     out = [
-        Tally(key, labels.name(scope, key, lang), p, fl, e, len(devices[key]),
-              labels.name("site", site_of[key], lang) if scope == "unit" else "")
+        Tally(
+            key,
+            labels.name(scope, key, lang),
+            p,
+            fl,
+            e,
+            len(devices[key]),
+            labels.name("site", site_of[key], lang) if scope == "unit" else "",
+        )
         for key, (p, fl, e) in counts.items()
-    ]  # fmt: skip
+    ]
     # worst first: lowest share, most failures; units nothing could be checked on go last
     out.sort(key=lambda t: (t.share is None, t.share or 0.0, -t.failed, t.label))
     return out
@@ -224,16 +236,24 @@ def _evidence(e: Evidence, lang: str) -> dict[str, Any]:
 
 _NOTES = (
     (re.compile(r"^must not match (?P<pattern>.+)$"), N_("must not match {pattern}")),
-    (re.compile(r"^no line matches (?P<pattern>.+?) \(platform default: (?P<default>.*)\) = "
-                r"(?P<shown>.+?), required (?P<need>.+)$"),
-     N_("no line matches {pattern} (platform default: {default}) = {shown}, required {need}")),
-    (re.compile(r"^no line matches (?P<pattern>.+?) \(platform default: (?P<default>.*)\) = "
-                r"(?P<shown>.+)$"),
-     N_("no line matches {pattern} (platform default: {default}) = {shown}")),
+    (
+        re.compile(
+            r"^no line matches (?P<pattern>.+?) \(platform default: (?P<default>.*)\) = "
+            r"(?P<shown>.+?), required (?P<need>.+)$"
+        ),
+        N_("no line matches {pattern} (platform default: {default}) = {shown}, required {need}"),
+    ),
+    (
+        re.compile(
+            r"^no line matches (?P<pattern>.+?) \(platform default: (?P<default>.*)\) = "
+            r"(?P<shown>.+)$"
+        ),
+        N_("no line matches {pattern} (platform default: {default}) = {shown}"),
+    ),
     (re.compile(r"^no line matches (?P<pattern>.+)$"), N_("no line matches {pattern}")),
     (re.compile(r"^no section matches (?P<pattern>.+)$"), N_("no section matches {pattern}")),
     (_VALUE, N_("= {shown}, required {need}")),
-)  # fmt: skip
+)
 
 
 def note_text(note: str, lang: str) -> str:
@@ -275,11 +295,14 @@ def build(
     zones = _tallies(findings, "zone", labels, lang)
     units = _tallies(findings, "unit", labels, lang)
     considered = [f for f in findings if f.status is not Status.SKIP]
-    total = Tally("", t("All"),
-                  sum(f.status is Status.PASS for f in considered),
-                  sum(f.status is Status.FAIL for f in considered),
-                  sum(f.status is Status.ERROR for f in considered),
-                  len({f.device for f in considered}))  # fmt: skip
+    total = Tally(
+        "",
+        t("All"),
+        sum(f.status is Status.PASS for f in considered),
+        sum(f.status is Status.FAIL for f in considered),
+        sum(f.status is Status.ERROR for f in considered),
+        len({f.device for f in considered}),
+    )
 
     failures: list[dict[str, Any]] = []
     for sev in SEVERITIES:
@@ -307,10 +330,18 @@ def build(
     for f in findings:
         if f.status is Status.SKIP:
             continue
-        c = controls.setdefault(f.control, {
-            "control": f.control, "clause": f.clause, "title": f.title.get(lang) or f.rule,
-            "passed": 0, "failed": 0, "unchecked": 0, "devices": set(),
-        })  # fmt: skip
+        c = controls.setdefault(
+            f.control,
+            {
+                "control": f.control,
+                "clause": f.clause,
+                "title": f.title.get(lang) or f.rule,
+                "passed": 0,
+                "failed": 0,
+                "unchecked": 0,
+                "devices": set(),
+            },
+        )
         c[{Status.PASS: "passed", Status.FAIL: "failed", Status.ERROR: "unchecked"}[f.status]] += 1
         if f.status is Status.PASS:
             c["devices"].add(f.device)
@@ -323,11 +354,17 @@ def build(
     for f in findings:
         if f.status is not Status.ERROR:
             continue
-        d = unchecked.setdefault(f.device, {
-            "device": f.device, "unit": labels.name("unit", f.unit, lang),
-            "site": labels.name("site", f.site, lang), "zone": labels.name("zone", f.zone, lang),
-            "rules": 0, "reasons": [],
-        })  # fmt: skip
+        d = unchecked.setdefault(
+            f.device,
+            {
+                "device": f.device,
+                "unit": labels.name("unit", f.unit, lang),
+                "site": labels.name("site", f.site, lang),
+                "zone": labels.name("zone", f.zone, lang),
+                "rules": 0,
+                "reasons": [],
+            },
+        )
         d["rules"] += 1
         said = visible(reason(f.message, lang))
         if said not in d["reasons"]:
@@ -337,11 +374,15 @@ def build(
             more = len(d["reasons"]) - 3
             d["reasons"] = [*d["reasons"][:3], t("and {more} more", more=more)]
 
-    passes = [
-        _finding(f, report, labels, lang)
-        for f in sorted(findings, key=lambda f: (f.unit or "", f.device, f.control))
-        if f.status is Status.PASS
-    ] if show_all else []  # fmt: skip
+    passes = (
+        [
+            _finding(f, report, labels, lang)
+            for f in sorted(findings, key=lambda f: (f.unit or "", f.device, f.control))
+            if f.status is Status.PASS
+        ]
+        if show_all
+        else []
+    )
 
     generated = now or datetime.now(tz)
     scope_units = sorted({f.unit for f in considered if f.unit})

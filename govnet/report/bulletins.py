@@ -277,11 +277,14 @@ def availability_document(report: Any, lang: str, levels: Sequence[str]) -> Docu
         if observed(row):
             overall.add(row.tally)
         else:
-            unseen.append({
-                "level": t(LEVEL_NAMES.get(row.level, row.level)), "name": row.name,
-                "label": label(row),
-                "why": t("no sample in the period (the monitor did not poll it)"),
-            })  # fmt: skip
+            unseen.append(
+                {
+                    "level": t(LEVEL_NAMES.get(row.level, row.level)),
+                    "name": row.name,
+                    "label": label(row),
+                    "why": t("no sample in the period (the monitor did not poll it)"),
+                }
+            )
     total = overall.availability
     figures.append(
         (
@@ -311,9 +314,16 @@ def availability_document(report: Any, lang: str, levels: Sequence[str]) -> Docu
             )
         en = LEVEL_TITLES.get(level, level)
         sections.append(
-            Section(t(en), cols, rows, sheet=t(en), percent=frozenset({"availability"}),
-                    bad="outages", empty=t("Nothing observed at this level in the period."))
-        )  # fmt: skip
+            Section(
+                t(en),
+                cols,
+                rows,
+                sheet=t(en),
+                percent=frozenset({"availability"}),
+                bad="outages",
+                empty=t("Nothing observed at this level in the period."),
+            )
+        )
         if level == "zone":
             for r in rows:
                 value = r["availability"]
@@ -328,11 +338,17 @@ def availability_document(report: Any, lang: str, levels: Sequence[str]) -> Docu
     sections.append(
         Section(
             t("Could not check (no data, not counted)"),
-            [Column("level", "Level"), Column("name", "Name"), Column("label", "Label"),
-             Column("why", "Why")],
-            unseen, sheet=t("No data"), empty=t("Every device and service was observed."),
+            [
+                Column("level", "Level"),
+                Column("name", "Name"),
+                Column("label", "Label"),
+                Column("why", "Why"),
+            ],
+            unseen,
+            sheet=t("No data"),
+            empty=t("Every device and service was observed."),
         )
-    )  # fmt: skip
+    )
     start = datetime.fromtimestamp(report.start, zone)
     end = datetime.fromtimestamp(report.end, zone)
     zones = [label(r) or r.name for r in report.by_level("zone")]

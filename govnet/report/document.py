@@ -90,11 +90,15 @@ def to_html(doc: Document) -> str:
                     cls += " " + share_class(float(value))
                 cells.append({"text": _text(value, pct, tz), "cls": cls.strip()})
             rows.append({"cells": cells, "cls": "bad" if s.bad and r.get(s.bad) else ""})
-        sections.append({
-            "title": s.title, "note": s.note, "rows": rows,
-            "empty": s.empty or tr(doc.lang, "Nothing to report."),
-            "columns": [{"label": c.label(doc.lang), "justify": c.justify} for c in s.columns],
-        })  # fmt: skip
+        sections.append(
+            {
+                "title": s.title,
+                "note": s.note,
+                "rows": rows,
+                "empty": s.empty or tr(doc.lang, "Nothing to report."),
+                "columns": [{"label": c.label(doc.lang), "justify": c.justify} for c in s.columns],
+            }
+        )
     from importlib import resources
 
     template = resources.files("govnet").joinpath("data/document.html.j2").read_text("utf-8")
@@ -142,8 +146,7 @@ def to_xlsx(doc: Document) -> bytes:
         [tr(lang, "Time zone"), said.split(" ", 2)[-1]],
         [tr(lang, "govnet version"), __version__],
     ]
-    ws = _sheet(wb, tr(lang, "Summary"), [tr(lang, "Item"),
-                tr(lang, "Value")], summary)  # fmt: skip
+    ws = _sheet(wb, tr(lang, "Summary"), [tr(lang, "Item"), tr(lang, "Value")], summary)
     for row in ws.iter_rows(min_row=2, min_col=2, max_col=2):
         for cell in row:
             if isinstance(cell.value, datetime):

@@ -37,9 +37,14 @@ class ReportMessage(Message):
     def title(self) -> str:
         b = self.bulletin
         total = b["total"]
-        return tr(self.lang, "Compliance bulletin: {share} overall, {failed} failed, {unchecked} "
-                  "devices not checked", share=total["share_text"], failed=total["failed"],
-                  unchecked=len(b["unchecked"]))  # fmt: skip
+        return tr(
+            self.lang,
+            "Compliance bulletin: {share} overall, {failed} failed, {unchecked} "
+            "devices not checked",
+            share=total["share_text"],
+            failed=total["failed"],
+            unchecked=len(b["unchecked"]),
+        )
 
     def _lines(self) -> list[tuple[str, str]]:
         """(kind, text) lines: h = heading, p = paragraph, li = list item."""
@@ -50,19 +55,26 @@ class ReportMessage(Message):
 
         sep = t(", ")
         out: list[tuple[str, str]] = [("h", self.title())]
-        out.append(("p", t("Run ") + b["run_id"] + t(", ")
-                    + t("period ") + b["period"]["start"]))  # fmt: skip
+        out.append(("p", t("Run ") + b["run_id"] + t(", ") + t("period ") + b["period"]["start"]))
         zones = sep.join(f"{z['label']} {z['share_text']}" for z in b["zones"])
         out.append(("p", t("Compliance per zone: ") + zones))
         sev = sep.join(f"{s['label']} {s['count']}" for s in b["failures"]) or t("none")
         out.append(("p", t("Failures by severity: ") + sev))
         out.append(("h2", t("Units, worst first")))
         for i, u in enumerate(b["units"][:WORST_UNITS], start=1):
-            out.append(("li", t(
-                "{i}. {label}: {share_text} (failed {failed}, could not check {unchecked})",
-                i=i, label=u["label"], share_text=u["share_text"], failed=u["failed"],
-                unchecked=u["unchecked"],
-            )))  # fmt: skip
+            out.append(
+                (
+                    "li",
+                    t(
+                        "{i}. {label}: {share_text} (failed {failed}, could not check {unchecked})",
+                        i=i,
+                        label=u["label"],
+                        share_text=u["share_text"],
+                        failed=u["failed"],
+                        unchecked=u["unchecked"],
+                    ),
+                )
+            )
         if b["unchecked"]:
             names = sep.join(d["device"] for d in b["unchecked"][:10])
             more = len(b["unchecked"]) - 10
@@ -73,8 +85,9 @@ class ReportMessage(Message):
             )
             out.append(("p", t("Not checked (not counted as failures): ") + names + tail))
         if self.attachments:
-            out.append(("p", t("Full report attached: ")
-                        + sep.join(p.name for p in self.attachments)))  # fmt: skip
+            out.append(
+                ("p", t("Full report attached: ") + sep.join(p.name for p in self.attachments))
+            )
         out.append(("p", f"govnet {b['version']} · {b['generated']}"))
         return out
 

@@ -92,8 +92,13 @@ def _chromium(html: str) -> bytes:
     with tempfile.TemporaryDirectory(prefix="govnet-pdf-") as tmp:
         page, out = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
         page.write_text(html, encoding="utf-8")
-        cmd = [exe, *chromium_flags(tmp), "--no-pdf-header-footer",
-               f"--print-to-pdf={out}", page.as_uri()]  # fmt: skip
+        cmd = [
+            exe,
+            *chromium_flags(tmp),
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={out}",
+            page.as_uri(),
+        ]
         _run(cmd)
         if not out.is_file():
             raise PdfError(_("chromium printed no PDF"))
@@ -103,12 +108,21 @@ def _chromium(html: str) -> bytes:
 def chromium_flags(profile_dir: str) -> list[str]:
     """Headless, offline, no sandbox (root in cron), a private throwaway profile."""
     return [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--no-first-run", "--disable-extensions", "--disable-background-networking",
-        "--disable-sync", "--disable-default-apps", "--mute-audio",
-        "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-        f"--user-data-dir={profile_dir}/profile", "--crash-dumps-dir=" + profile_dir,
-    ]  # fmt: skip
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-extensions",
+        "--disable-background-networking",
+        "--disable-sync",
+        "--disable-default-apps",
+        "--mute-audio",
+        "--proxy-server=127.0.0.1:9",
+        "--proxy-bypass-list=<-loopback>",
+        f"--user-data-dir={profile_dir}/profile",
+        "--crash-dumps-dir=" + profile_dir,
+    ]
 
 
 def _run(cmd: list[str]) -> None:
@@ -142,5 +156,13 @@ def screenshot(html: str, out: Path, width: int = 1240, height: int = 1754) -> N
     with tempfile.TemporaryDirectory(prefix="govnet-png-") as tmp:
         page = Path(tmp) / "report.html"
         page.write_text(html, encoding="utf-8")
-        _run([exe, *chromium_flags(tmp), f"--window-size={width},{height}",
-              "--hide-scrollbars", f"--screenshot={out}", page.as_uri()])  # fmt: skip
+        _run(
+            [
+                exe,
+                *chromium_flags(tmp),
+                f"--window-size={width},{height}",
+                "--hide-scrollbars",
+                f"--screenshot={out}",
+                page.as_uri(),
+            ]
+        )

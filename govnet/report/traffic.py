@@ -64,27 +64,43 @@ def data(report: TrafficReport) -> dict[str, Any]:
         "end_local": datetime.fromtimestamp(report.end, report.tz).isoformat(),
         "percentile_of": f"{report.step // 60}-minute averages",
         "links": [
-            {"rank": i, "device": k.device, "interface": k.interface, "alias": k.alias,
-             "speed_bps": k.speed_bps, "p95_util": k.p95_util, "peak_util": k.peak_util,
-             "in_p95_bps": k.in_p95_bps, "out_p95_bps": k.out_p95_bps,
-             "in_peak_bps": k.in_peak_bps, "out_peak_bps": k.out_peak_bps,
-             "buckets": k.samples}
+            {
+                "rank": i,
+                "device": k.device,
+                "interface": k.interface,
+                "alias": k.alias,
+                "speed_bps": k.speed_bps,
+                "p95_util": k.p95_util,
+                "peak_util": k.peak_util,
+                "in_p95_bps": k.in_p95_bps,
+                "out_p95_bps": k.out_p95_bps,
+                "in_peak_bps": k.in_peak_bps,
+                "out_peak_bps": k.out_peak_bps,
+                "buckets": k.samples,
+            }
             for i, k in enumerate(report.links, start=1)
         ],
-    }  # fmt: skip
+    }
 
 
 def rows(report: TrafficReport, shares_as_text: bool = True) -> list[dict[str, Any]]:
     out = []
     for i, k in enumerate(report.links, start=1):
-        out.append({
-            "rank": i, "device": k.device, "interface": k.interface, "alias": k.alias,
-            "speed": rate(k.speed_bps),
-            "p95_util": _share(k.p95_util) if shares_as_text else k.p95_util,
-            "peak_util": _share(k.peak_util) if shares_as_text else k.peak_util,
-            "in_p95": rate(k.in_p95_bps), "out_p95": rate(k.out_p95_bps), "peak": rate(k.peak_bps),
-            "hot": (k.p95_util or 0.0) >= 0.7,
-        })  # fmt: skip
+        out.append(
+            {
+                "rank": i,
+                "device": k.device,
+                "interface": k.interface,
+                "alias": k.alias,
+                "speed": rate(k.speed_bps),
+                "p95_util": _share(k.p95_util) if shares_as_text else k.p95_util,
+                "peak_util": _share(k.peak_util) if shares_as_text else k.peak_util,
+                "in_p95": rate(k.in_p95_bps),
+                "out_p95": rate(k.out_p95_bps),
+                "peak": rate(k.peak_bps),
+                "hot": (k.p95_util or 0.0) >= 0.7,
+            }
+        )
     return out
 
 
@@ -114,9 +130,13 @@ def document(report: TrafficReport, lang: str) -> Document:
         (t("95th ≥ 70 %"), str(len(hot)), "bad" if hot else "good"),
     ]
     if busiest is not None and busiest.p95_util is not None:
-        figures.append((t("Busiest link (95th)"),
-                        f"{busiest.device} {busiest.interface} {busiest.p95_util:.1%}",
-                        "bad" if busiest.p95_util >= 0.9 else "warn"))  # fmt: skip
+        figures.append(
+            (
+                t("Busiest link (95th)"),
+                f"{busiest.device} {busiest.interface} {busiest.p95_util:.1%}",
+                "bad" if busiest.p95_util >= 0.9 else "warn",
+            )
+        )
     minutes = report.step // 60
     note = t(
         "95th percentile of {minutes}-minute averages (the larger of in "

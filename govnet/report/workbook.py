@@ -42,8 +42,14 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _sheet(wb: Any, title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]],
-           formats: dict[int, str] | None = None, wrap: Sequence[int] = ()) -> Any:  # fmt: skip
+def _sheet(
+    wb: Any,
+    title: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    formats: dict[int, str] | None = None,
+    wrap: Sequence[int] = (),
+) -> Any:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
@@ -121,14 +127,35 @@ def to_xlsx(b: dict[str, Any]) -> bytes:
     ws.column_dimensions["B"].width = max(ws.column_dimensions["B"].width, 22)
 
     _sheet(
-        wb, name("ranking"),
-        [t("Rank"), t("Unit"), t("Site"), t("Compliance"),
-         t("Passed"), t("Failed"), t("Could not check"),
-         t("Devices"), t("Unit id")],
-        [[i, u["label"], u["parent"], u["share"], u["passed"], u["failed"], u["unchecked"],
-          u["devices"], u["key"]] for i, u in enumerate(b["units"], start=1)],
+        wb,
+        name("ranking"),
+        [
+            t("Rank"),
+            t("Unit"),
+            t("Site"),
+            t("Compliance"),
+            t("Passed"),
+            t("Failed"),
+            t("Could not check"),
+            t("Devices"),
+            t("Unit id"),
+        ],
+        [
+            [
+                i,
+                u["label"],
+                u["parent"],
+                u["share"],
+                u["passed"],
+                u["failed"],
+                u["unchecked"],
+                u["devices"],
+                u["key"],
+            ]
+            for i, u in enumerate(b["units"], start=1)
+        ],
         formats={4: PERCENT_FORMAT},
-    )  # fmt: skip
+    )
 
     finding_rows = []
     for sev in b["failures"]:
@@ -138,28 +165,62 @@ def to_xlsx(b: dict[str, Any]) -> bytes:
                     (f"{e['line']}: " if e["line"] is not None else "") + e["text"]
                     for e in f["evidence"]
                 )
-                finding_rows.append([
-                    f["severity"], f["unit"], f["device"], f["zone"], f["control"], f["clause"],
-                    f["title"], "\n".join(f["explanation"]), evidence, f["remediation"],
-                    t("yes") if f["new"] else "", b["period"]["start_dt"],
-                ])  # fmt: skip
+                finding_rows.append(
+                    [
+                        f["severity"],
+                        f["unit"],
+                        f["device"],
+                        f["zone"],
+                        f["control"],
+                        f["clause"],
+                        f["title"],
+                        "\n".join(f["explanation"]),
+                        evidence,
+                        f["remediation"],
+                        t("yes") if f["new"] else "",
+                        b["period"]["start_dt"],
+                    ]
+                )
     _sheet(
-        wb, name("findings"),
-        [t("Severity"), t("Unit"), t("Device"), t("Zone"),
-         t("Control"), t("Clause"), t("Requirement"),
-         t(NP_("workbook", "Finding")), t("Evidence"), t("Remediation"),
-         t("New"), t("Checked at")],
-        finding_rows, formats={12: DATE_FORMAT}, wrap=(7, 8, 9, 10),
-    )  # fmt: skip
+        wb,
+        name("findings"),
+        [
+            t("Severity"),
+            t("Unit"),
+            t("Device"),
+            t("Zone"),
+            t("Control"),
+            t("Clause"),
+            t("Requirement"),
+            t(NP_("workbook", "Finding")),
+            t("Evidence"),
+            t("Remediation"),
+            t("New"),
+            t("Checked at"),
+        ],
+        finding_rows,
+        formats={12: DATE_FORMAT},
+        wrap=(7, 8, 9, 10),
+    )
 
     _sheet(
-        wb, name("unchecked"),
-        [t("Device"), t("Unit"), t("Zone"), t("Checks"),
-         t("Why"), t("Checked at")],
-        [[d["device"], d["unit"], d["zone"], d["rules"], "\n".join(d["reasons"]),
-          b["period"]["start_dt"]] for d in b["unchecked"]],
-        formats={6: DATE_FORMAT}, wrap=(5,),
-    )  # fmt: skip
+        wb,
+        name("unchecked"),
+        [t("Device"), t("Unit"), t("Zone"), t("Checks"), t("Why"), t("Checked at")],
+        [
+            [
+                d["device"],
+                d["unit"],
+                d["zone"],
+                d["rules"],
+                "\n".join(d["reasons"]),
+                b["period"]["start_dt"],
+            ]
+            for d in b["unchecked"]
+        ],
+        formats={6: DATE_FORMAT},
+        wrap=(5,),
+    )
 
     wb.properties.creator = f"govnet {b['version']}"
     wb.properties.title = b["title"]

@@ -70,9 +70,24 @@ av_records = Table(
     Index("ix_av_records_snapshot", "snapshot_id"),
 )
 
-_RECORD_COLUMNS = ("source", "host", "ip", "mac", "zone", "unit", "vendor", "product", "edition",
-                   "client_version", "sig_version", "sig_date", "realtime_on", "running",
-                   "online", "last_seen")  # fmt: skip
+_RECORD_COLUMNS = (
+    "source",
+    "host",
+    "ip",
+    "mac",
+    "zone",
+    "unit",
+    "vendor",
+    "product",
+    "edition",
+    "client_version",
+    "sig_version",
+    "sig_date",
+    "realtime_on",
+    "running",
+    "online",
+    "last_seen",
+)
 
 
 def _utc(value: datetime) -> datetime:
@@ -103,10 +118,15 @@ def save_snapshot(store: Store, snap: Snapshot) -> tuple[int, bool]:
             return int(existing), False
         key = conn.execute(
             av_snapshots.insert().values(
-                source=snap.source, console=snap.console, file=snap.file, sha256=snap.sha256,
-                taken=taken, imported=snap.imported or utcnow(), records=len(snap.records),
+                source=snap.source,
+                console=snap.console,
+                file=snap.file,
+                sha256=snap.sha256,
+                taken=taken,
+                imported=snap.imported or utcnow(),
+                records=len(snap.records),
             )
-        ).inserted_primary_key  # fmt: skip
+        ).inserted_primary_key
         assert key is not None
         snapshot_id = int(key[0])
         if snap.records:
@@ -119,10 +139,15 @@ def save_snapshot(store: Store, snap: Snapshot) -> tuple[int, bool]:
 
 def _snapshot(m: Any) -> Snapshot:
     return Snapshot(
-        source=m["source"], console=m["console"], file=m["file"], taken=_utc(m["taken"]),
-        id=int(m["id"]), imported=_utc(m["imported"]), sha256=m["sha256"],
+        source=m["source"],
+        console=m["console"],
+        file=m["file"],
+        taken=_utc(m["taken"]),
+        id=int(m["id"]),
+        imported=_utc(m["imported"]),
+        sha256=m["sha256"],
         stored=int(m["records"]),
-    )  # fmt: skip
+    )
 
 
 def _record(m: Any, as_of: datetime) -> AvRecord:

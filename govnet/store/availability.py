@@ -177,8 +177,14 @@ class ServiceStore:
                 if state == ob.state:
                     self._last[key] = (span_id, state, ob.ts, ob.valid)
                     continue
-            row = {"kind": ob.kind, "name": ob.name, "state": ob.state, "start": ob.ts,
-                   "end": ob.ts, "valid": ob.valid}  # fmt: skip
+            row = {
+                "kind": ob.kind,
+                "name": ob.name,
+                "state": ob.state,
+                "start": ob.ts,
+                "end": ob.ts,
+                "valid": ob.valid,
+            }
             new = conn.execute(insert(spans).values(**row)).inserted_primary_key
             assert new is not None
             self._last[key] = (int(new[0]), ob.state, ob.ts, ob.valid)
@@ -227,8 +233,17 @@ class ServiceStore:
         with self.store.begin() as conn:
             conn.execute(
                 insert(spans),
-                [{"kind": s.kind, "name": s.name, "state": s.state, "start": s.start,
-                  "end": s.end, "valid": s.valid} for s in rows],
-            )  # fmt: skip
+                [
+                    {
+                        "kind": s.kind,
+                        "name": s.name,
+                        "state": s.state,
+                        "start": s.start,
+                        "end": s.end,
+                        "valid": s.valid,
+                    }
+                    for s in rows
+                ],
+            )
         self._loaded = False
         self._last.clear()

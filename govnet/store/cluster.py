@@ -78,10 +78,18 @@ class Member:
         except (ValueError, AttributeError):
             shards = {}
         return cls(
-            str(row.holder), str(row.host), int(row.pid), int(row.backend_pid),
-            int(row.shards_total), shards, float(row.started), float(row.heartbeat),
-            int(row.devices), float(row.lag_p99), str(row.version),
-        )  # fmt: skip
+            str(row.holder),
+            str(row.host),
+            int(row.pid),
+            int(row.backend_pid),
+            int(row.shards_total),
+            shards,
+            float(row.started),
+            float(row.heartbeat),
+            int(row.devices),
+            float(row.lag_p99),
+            str(row.version),
+        )
 
     def live(self, now: float, stale_after: float) -> bool:
         return now - self.heartbeat <= stale_after

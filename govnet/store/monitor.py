@@ -444,8 +444,18 @@ class MonitorStore:
         """(device, zone, site, rack, role, state, since, error, last_poll, next_poll) of every
         device: the dashboard's tiles, as plain tuples (2,000 rows in a few ms)."""
         d = devices.c
-        query = select(d.device, d.zone, d.site, d.rack, d.role, d.state, d.since, d.error,
-                       d.last_poll, d.next_poll)  # fmt: skip
+        query = select(
+            d.device,
+            d.zone,
+            d.site,
+            d.rack,
+            d.role,
+            d.state,
+            d.since,
+            d.error,
+            d.last_poll,
+            d.next_poll,
+        )
         with self.store.begin() as conn:
             return [tuple(r) for r in conn.execute(query)]
 
@@ -580,13 +590,23 @@ class MonitorStore:
                     yield from tail[sid]
                 return
             rows = conn.execute(
-                select(rollups.c.series_id, rollups.c.ts, rollups.c.n, rollups.c.sum,
-                       rollups.c.min, rollups.c.max)
-                .where(rollups.c.series_id.in_(id_list), rollups.c.step == step,
-                       rollups.c.ts >= since, rollups.c.ts < until)
+                select(
+                    rollups.c.series_id,
+                    rollups.c.ts,
+                    rollups.c.n,
+                    rollups.c.sum,
+                    rollups.c.min,
+                    rollups.c.max,
+                )
+                .where(
+                    rollups.c.series_id.in_(id_list),
+                    rollups.c.step == step,
+                    rollups.c.ts >= since,
+                    rollups.c.ts < until,
+                )
                 .order_by(rollups.c.series_id, rollups.c.ts)
                 .execution_options(stream_results=True, yield_per=20_000)
-            )  # fmt: skip
+            )
             current, last = None, float("-inf")
             for sid_, ts_, n, total, lo, hi in rows:
                 sid, ts = int(sid_), float(ts_)
@@ -710,9 +730,13 @@ class MonitorStore:
         return alert_id
 
     def update_alert(
-        self, alert_id: int, fields: dict[str, Any], event: str | None = None, detail: str = "",
+        self,
+        alert_id: int,
+        fields: dict[str, Any],
+        event: str | None = None,
+        detail: str = "",
         ts: float | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         with self.store.begin() as conn:
             if fields:
                 conn.execute(update(alerts).where(alerts.c.id == alert_id).values(**fields))

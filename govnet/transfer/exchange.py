@@ -233,8 +233,10 @@ def export_batch(
             blob = "".join(lines).encode("utf-8")
             (tmp / file).write_bytes(blob)
             files[file] = {
-                "rows": len(lines), "bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest()
-            }  # fmt: skip
+                "rows": len(lines),
+                "bytes": len(blob),
+                "sha256": hashlib.sha256(blob).hexdigest(),
+            }
         manifest = {
             "format": FORMAT,
             "source": source,
@@ -257,10 +259,16 @@ def export_batch(
         total = sum(f["rows"] for f in files.values())
         conn.execute(
             transfer_exports.insert().values(
-                source=source, seq=seq, hash=digest, window_from=start, window_to=end,
-                created=now, rows=total, ledger_to=head_seq,
+                source=source,
+                seq=seq,
+                hash=digest,
+                window_from=start,
+                window_to=end,
+                created=now,
+                rows=total,
+                ledger_to=head_seq,
             )
-        )  # fmt: skip
+        )
         tmp.rename(final)  # the store commits after: a failed commit leaves a batch to re-copy
     return Exported(final, seq, digest, {f: v["rows"] for f, v in files.items()}, start, end)
 
@@ -463,11 +471,19 @@ def _gap_alert(conn: Connection, source: str, have: int, got: int, lang: str) ->
         return
     alert_id = conn.execute(
         alerts.insert().values(
-            key=key, rule=GAP_RULE, device=source, instance="", severity="critical",
-            status="firing", opened=now, updated=now, message=message,
-            title_en=title["en"], title_zh=title["zh"],
+            key=key,
+            rule=GAP_RULE,
+            device=source,
+            instance="",
+            severity="critical",
+            status="firing",
+            opened=now,
+            updated=now,
+            message=message,
+            title_en=title["en"],
+            title_zh=title["zh"],
         )
-    ).inserted_primary_key  # fmt: skip
+    ).inserted_primary_key
     assert alert_id is not None
     conn.execute(alert_events.insert().values(alert_id=int(alert_id[0]), ts=now, event="open"))
 
@@ -543,23 +559,50 @@ def import_batches(
                 last = int(head or 0)
                 if recorded is not None:
                     if recorded.hash == batch.hash:
-                        done(Outcome(path.name, source, seq, "already-imported",
-                                     message=_("imported before; nothing changed")))  # fmt: skip
+                        done(
+                            Outcome(
+                                path.name,
+                                source,
+                                seq,
+                                "already-imported",
+                                message=_("imported before; nothing changed"),
+                            )
+                        )
                     else:
-                        done(Outcome(
-                            path.name, source, seq, "refused", problem="replayed",
-                            message=_("{path}: batch {seq} of {source} was imported before with "
-                                      "other content: a replayed or forged batch; not imported",
-                                      path=path, seq=seq, source=source),
-                        ))  # fmt: skip
+                        done(
+                            Outcome(
+                                path.name,
+                                source,
+                                seq,
+                                "refused",
+                                problem="replayed",
+                                message=_(
+                                    "{path}: batch {seq} of {source} was imported before with "
+                                    "other content: a replayed or forged batch; not imported",
+                                    path=path,
+                                    seq=seq,
+                                    source=source,
+                                ),
+                            )
+                        )
                     continue
                 if seq > last + 1:
                     _gap_alert(conn, source, last, seq, lang)
-                    done(Outcome(
-                        path.name, source, seq, "held", problem="gap",
-                        message=_("batch {missing} of {source} has not arrived; this one waits "
-                                  "(alert raised)", missing=last + 1, source=source),
-                    ))  # fmt: skip
+                    done(
+                        Outcome(
+                            path.name,
+                            source,
+                            seq,
+                            "held",
+                            problem="gap",
+                            message=_(
+                                "batch {missing} of {source} has not arrived; this one waits "
+                                "(alert raised)",
+                                missing=last + 1,
+                                source=source,
+                            ),
+                        )
+                    )
                     held = True
                     continue
                 prev = ""
@@ -571,21 +614,35 @@ def import_batches(
                     ).first()
                     prev = str(row.hash) if row else ""
                 if batch.manifest.prev != prev:
-                    done(Outcome(
-                        path.name, source, seq, "refused", problem="broken-chain",
-                        message=_("{path}: does not follow batch {last} of {source} (previous-"
-                                  "batch hash differs): out of order or forged; not imported",
-                                  path=path, last=last, source=source),
-                    ))  # fmt: skip
+                    done(
+                        Outcome(
+                            path.name,
+                            source,
+                            seq,
+                            "refused",
+                            problem="broken-chain",
+                            message=_(
+                                "{path}: does not follow batch {last} of {source} (previous-"
+                                "batch hash differs): out of order or forged; not imported",
+                                path=path,
+                                last=last,
+                                source=source,
+                            ),
+                        )
+                    )
                     held = True
                     continue
                 rows = _store_batch(conn, batch)
                 conn.execute(
                     transfer_imports.insert().values(
-                        source=source, seq=seq, hash=batch.hash,
-                        window_to=batch.manifest.window.end, imported=utcnow(), rows=rows,
+                        source=source,
+                        seq=seq,
+                        hash=batch.hash,
+                        window_to=batch.manifest.window.end,
+                        imported=utcnow(),
+                        rows=rows,
                     )
-                )  # fmt: skip
+                )
                 _resolve_gap(conn, source)
             done(Outcome(path.name, source, seq, "imported", rows=rows))
     return outcomes

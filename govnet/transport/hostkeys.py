@@ -577,11 +577,20 @@ def verify(
             what = i18n._("first contact with")
             if others:
                 what = i18n._("a new key type beside {types} at", types=", ".join(others))
-            log.warning("%s", i18n._(
-                "{device}: {what} {host}:{port}: learned host key {key} (host_key_policy "
-                "{policy}; recorded in {path})", device=device, what=what, host=host, port=port,
-                key=key, policy=policy, path=store.path,
-            ))  # fmt: skip
+            log.warning(
+                "%s",
+                i18n._(
+                    "{device}: {what} {host}:{port}: learned host key {key} (host_key_policy "
+                    "{policy}; recorded in {path})",
+                    device=device,
+                    what=what,
+                    host=host,
+                    port=port,
+                    key=key,
+                    policy=policy,
+                    path=store.path,
+                ),
+            )
             return verdict
         verdict = assess(store.lookup(host, port), key, policy)  # someone else was quicker
     if verdict.status == "known":

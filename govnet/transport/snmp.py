@@ -173,9 +173,11 @@ class SnmpBackend(Protocol):
         ...
 
     async def bulkwalk_many(
-        self, target: SnmpTarget, oids: Sequence[str],
+        self,
+        target: SnmpTarget,
+        oids: Sequence[str],
         max_repetitions: int = DEFAULT_MAX_REPETITIONS,
-    ) -> list[dict[str, SnmpValue]]:  # fmt: skip
+    ) -> list[dict[str, SnmpValue]]:
         """:meth:`bulkwalk` of each of ``oids`` in turn (one result per OID, in order): the
         same requests, with the per-operation bookkeeping (slot, session, timeout) once."""
         ...
@@ -207,9 +209,11 @@ class WalkingBackend:
         return await self._walk(target, oid, max_repetitions)
 
     async def bulkwalk_many(
-        self, target: SnmpTarget, oids: Sequence[str],
+        self,
+        target: SnmpTarget,
+        oids: Sequence[str],
         max_repetitions: int = DEFAULT_MAX_REPETITIONS,
-    ) -> list[dict[str, SnmpValue]]:  # fmt: skip
+    ) -> list[dict[str, SnmpValue]]:
         return [await self.bulkwalk(target, oid, max_repetitions) for oid in oids]
 
 

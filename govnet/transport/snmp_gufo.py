@@ -75,13 +75,20 @@ from govnet.transport.snmp import (
 V3_RESYNC = 120.0  # seconds; agents accept ±150 s (RFC 3414 time window)
 
 _AUTH_KEYS = {
-    "md5": Md5Key, "sha": Sha1Key, "sha224": Sha224Key, "sha256": Sha256Key,
-    "sha384": Sha384Key, "sha512": Sha512Key,
-}  # fmt: skip
+    "md5": Md5Key,
+    "sha": Sha1Key,
+    "sha224": Sha224Key,
+    "sha256": Sha256Key,
+    "sha384": Sha384Key,
+    "sha512": Sha512Key,
+}
 _PRIV_KEYS = {
-    "des": DesKey, "aes": Aes128Key, "aes128": Aes128Key, "aes192": Aes192Key,
+    "des": DesKey,
+    "aes": Aes128Key,
+    "aes128": Aes128Key,
+    "aes192": Aes192Key,
     "aes256": Aes256Key,
-}  # fmt: skip
+}
 
 T = TypeVar("T")
 
@@ -324,9 +331,11 @@ class GufoBackend(WalkingBackend):
             ) from exc
 
     async def bulkwalk_many(
-        self, target: SnmpTarget, oids: Sequence[str],
+        self,
+        target: SnmpTarget,
+        oids: Sequence[str],
         max_repetitions: int = DEFAULT_MAX_REPETITIONS,
-    ) -> list[dict[str, SnmpValue]]:  # fmt: skip
+    ) -> list[dict[str, SnmpValue]]:
         """The walks one after another on the target's session under one slot and lock (the
         interfaces set reads six columns a poll)."""
         if max_repetitions < 1:

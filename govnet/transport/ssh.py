@@ -407,9 +407,13 @@ def translate(
         waited = _(" after {seconds} s", seconds=f"{read_timeout:g}") if read_timeout else ""
         return DeviceTimeout(
             name,
-            _("timed out{waited} waiting for the prompt from {where}; the device is slow or "
-              "stopped answering", waited=waited, where=where),
-        )  # fmt: skip
+            _(
+                "timed out{waited} waiting for the prompt from {where}; the device is slow or "
+                "stopped answering",
+                waited=waited,
+                where=where,
+            ),
+        )
     if isinstance(exc, ReadException) and "closed" in str(exc).lower():
         return dropped(device, where)
     if isinstance(exc, ValueError) and "prompt not found" in str(exc).lower():
@@ -433,9 +437,13 @@ def translate(
         )
     if isinstance(exc, socket.timeout | TimeoutError):
         return DeviceTimeout(
-            name, _("timed out after {seconds} s talking to {where}", seconds=f"{timeout:g}",
-                    where=where)
-        )  # fmt: skip
+            name,
+            _(
+                "timed out after {seconds} s talking to {where}",
+                seconds=f"{timeout:g}",
+                where=where,
+            ),
+        )
     broken = isinstance(exc, OSError | EOFError | paramiko.SSHException)
     if broken and conn is not None and _closed(conn):
         return dropped(device, where)

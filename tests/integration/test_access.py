@@ -67,13 +67,32 @@ def test_a_lab_password_read_from_the_keyring_logs_in_and_is_never_shown(
     assert LAB_PASSWORD not in result.stdout and LAB_PASSWORD not in result.stderr
 
     # a subprocess, the backend named by PYTHON_KEYRING_BACKEND as an operator would
-    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "tests.keyringfile.JsonKeyring",
-           "PYTHONPATH": str(ROOT)}  # fmt: skip
+    env = {
+        **os.environ,
+        "PYTHON_KEYRING_BACKEND": "tests.keyringfile.JsonKeyring",
+        "PYTHONPATH": str(ROOT),
+    }
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "govnet"), "-i", str(path), "--lang", "en", "-vv", "audit",
-         "--limit", "int-core-1", "--no-store", "-f", "json"],
-        env=env, capture_output=True, text=True, timeout=120, cwd=ROOT,
-    )  # fmt: skip
+        [
+            str(Path(sys.executable).parent / "govnet"),
+            "-i",
+            str(path),
+            "--lang",
+            "en",
+            "-vv",
+            "audit",
+            "--limit",
+            "int-core-1",
+            "--no-store",
+            "-f",
+            "json",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert done.returncode in (0, 1), done.stderr
     assert json.loads(done.stdout)["findings"]
     assert LAB_PASSWORD not in done.stdout and LAB_PASSWORD not in done.stderr
@@ -90,29 +109,50 @@ def test_a_lab_password_read_from_the_keyring_logs_in_and_is_never_shown(
 
 
 def test_a_server_that_wants_a_key_and_a_password_gets_both(
-    lab: Lab, tmp_path: Path, keys: Path, servers: Servers, cli_env: None,
+    lab: Lab,
+    tmp_path: Path,
+    keys: Path,
+    servers: Servers,
+    cli_env: None,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     """sshd with ``AuthenticationMethods publickey,password``: as a Linux device (netmiko) and
     as a bastion (paramiko) in front of a lab switch; the key alone is refused."""
     both = Sshd(servers.base, "both", [keys / "ops"], root_password=BOTH_PASSWORD).start()
     servers.all["both"] = both
     monkeypatch.setenv("GOVNET_T_ROOT_PW", BOTH_PASSWORD)
-    server = {"host": "127.0.0.1", "port": both.port, "platform": "linux", "role": "server",
-              "groups": ["internal-net"], "site": "city", "snmp_profile": None}  # fmt: skip
-    key_only = {"username": "root", "key_file": f"file:{keys / 'ops'}",
-                "passphrase": f"cmd:cat {keys / 'ops.pass'}"}  # fmt: skip
+    server = {
+        "host": "127.0.0.1",
+        "port": both.port,
+        "platform": "linux",
+        "role": "server",
+        "groups": ["internal-net"],
+        "site": "city",
+        "snmp_profile": None,
+    }
+    key_only = {
+        "username": "root",
+        "key_file": f"file:{keys / 'ops'}",
+        "passphrase": f"cmd:cat {keys / 'ops.pass'}",
+    }
     path = inventory(
-        lab, tmp_path, keys,
-        credentials={"key-and-pw": {**key_only, "password": "env:GOVNET_T_ROOT_PW"},
-                     "key-only": key_only},
+        lab,
+        tmp_path,
+        keys,
+        credentials={
+            "key-and-pw": {**key_only, "password": "env:GOVNET_T_ROOT_PW"},
+            "key-only": key_only,
+        },
         bastions={"both": bastion(both, credentials="key-and-pw")},
-        devices={"srv-both": {**server, "credentials": "key-and-pw"},
-                 "srv-key-only": {**server, "credentials": "key-only", "port": both.port},
-                 "int-core-1": {"jump": "both"}},
-    )  # fmt: skip
-    result = govnet(path, "backup", "--limit", "srv-both,int-core-1", "--retries", "0",
-                    "-f", "json")  # fmt: skip
+        devices={
+            "srv-both": {**server, "credentials": "key-and-pw"},
+            "srv-key-only": {**server, "credentials": "key-only", "port": both.port},
+            "int-core-1": {"jump": "both"},
+        },
+    )
+    result = govnet(
+        path, "backup", "--limit", "srv-both,int-core-1", "--retries", "0", "-f", "json"
+    )
     assert result.exit_code == 0, result.output
     assert {r["status"] for r in rows(result).values()} == {"new"}
     log = both.log_text()
@@ -221,8 +261,9 @@ def test_provisioning_and_mac_discovery_through_the_bastion_apply_and_roll_back(
         assert row["status"] == "rolled-back" and row["rollback"]
         assert running("int-core-1") == before
 
-        macs = govnet(path, "backup", "macs", "--limit", "ext-acc-west", "--retries", "0",
-                      "-f", "json")  # fmt: skip
+        macs = govnet(
+            path, "backup", "macs", "--limit", "ext-acc-west", "--retries", "0", "-f", "json"
+        )
         assert macs.exit_code == 0, macs.output
         [found] = json.loads(macs.stdout)["results"]
         assert found["status"] == "ok" and found["sightings"] > 0
@@ -254,15 +295,25 @@ def test_ssh_config_host_blocks_reach_a_real_sshd_and_proxyjump_becomes_the_chai
         "Host core-via-jumpbox\n  HostName 127.0.0.1\n  ProxyJump jumpbox\n"
     )
     path = inventory(
-        lab, tmp_path, keys,
+        lab,
+        tmp_path,
+        keys,
         credentials={"from-ssh-config": {}},
-        devices={"srv-cfg": {"host": "linux-box", "ssh_config": str(config), "platform": "linux",
-                             "role": "server", "groups": ["internal-net"], "site": "city",
-                             "credentials": "from-ssh-config", "snmp_profile": None},
-                 "int-core-1": {"host": "core-via-jumpbox", "ssh_config": str(config)}},
-    )  # fmt: skip
-    result = govnet(path, "backup", "--limit", "srv-cfg,int-core-1", "--retries", "0",
-                    "-f", "json")  # fmt: skip
+        devices={
+            "srv-cfg": {
+                "host": "linux-box",
+                "ssh_config": str(config),
+                "platform": "linux",
+                "role": "server",
+                "groups": ["internal-net"],
+                "site": "city",
+                "credentials": "from-ssh-config",
+                "snmp_profile": None,
+            },
+            "int-core-1": {"host": "core-via-jumpbox", "ssh_config": str(config)},
+        },
+    )
+    result = govnet(path, "backup", "--limit", "srv-cfg,int-core-1", "--retries", "0", "-f", "json")
     assert result.exit_code == 0, result.output
     assert {r["status"] for r in rows(result).values()} == {"new"}
     assert "Accepted publickey for root" in linux.log_text()
@@ -296,23 +347,39 @@ def test_max_channels_caps_the_sessions_through_a_bastion(
 
     capped = servers.start("capped")
     path = inventory(
-        lab, tmp_path, keys, bastions={"capped": bastion(capped, max_channels=1)},
+        lab,
+        tmp_path,
+        keys,
+        bastions={"capped": bastion(capped, max_channels=1)},
         zones={"internal": {"jump": "capped"}},
         devices={"int-acc-west": {"timeout": 0.25}},  # waits 4 × its timeout for a channel
-    )  # fmt: skip
+    )
     inv = load_inventory(path)
     options = SshOptions(retries=0)
     with SshSession(inv.devices["int-core-1"], options) as first:
-        with pytest.raises(DeviceTimeout, match=r"bastion capped \(127\.0\.0\.1:\d+\): all 1 "
-                                                r"channels stayed busy"):  # fmt: skip
+        with pytest.raises(
+            DeviceTimeout,
+            match=r"bastion capped \(127\.0\.0\.1:\d+\): all 1 "
+            r"channels stayed busy",
+        ):
             SshSession(inv.devices["int-acc-west"], options).open()
         assert "sysname" in first.fetch("running_config").lower()
     with SshSession(inv.devices["int-acc-west"], SshOptions(retries=0, timeout=10)) as second:
         assert second.fetch("running_config")  # the slot was given back
 
     switches = ("int-core-1", "int-agg-east", "int-acc-town", "int-acc-west")
-    result = govnet(path, "backup", "--limit", ",".join(switches), "--retries", "0",
-                    "--timeout", "10", "-f", "json")  # fmt: skip
+    result = govnet(
+        path,
+        "backup",
+        "--limit",
+        ",".join(switches),
+        "--retries",
+        "0",
+        "--timeout",
+        "10",
+        "-f",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     assert sorted(set(forwarded_ports(capped))) == sorted(
         lab.inventory.devices[n].port for n in switches
@@ -329,19 +396,32 @@ def test_a_chain_reports_which_hop_failed_for_each_device(
     servers.all["picky"] = picky
     down.stop()
     path = inventory(
-        lab, tmp_path, keys,
+        lab,
+        tmp_path,
+        keys,
         bastions={"outer": bastion(outer), "down": bastion(down), "picky": bastion(picky)},
-        devices={"int-core-1": {"jump": ["outer", "down"]},
-                 "int-agg-east": {"jump": ["outer", "picky"]}},
-    )  # fmt: skip
-    result = govnet(path, "backup", "--limit", "int-core-1,int-agg-east,ext-core-1",
-                    "--retries", "0", "-f", "json")  # fmt: skip
+        devices={
+            "int-core-1": {"jump": ["outer", "down"]},
+            "int-agg-east": {"jump": ["outer", "picky"]},
+        },
+    )
+    result = govnet(
+        path,
+        "backup",
+        "--limit",
+        "int-core-1,int-agg-east,ext-core-1",
+        "--retries",
+        "0",
+        "-f",
+        "json",
+    )
     assert result.exit_code == 3, result.output
     by = rows(result)
     assert re.search(
         r"bastion outer \(127\.0\.0\.1:\d+\) could not open a channel to bastion down "
-        rf"\(127\.0\.0\.1:{down.port}\)", by["int-core-1"]["message"]
-    ), by["int-core-1"]  # fmt: skip
+        rf"\(127\.0\.0\.1:{down.port}\)",
+        by["int-core-1"]["message"],
+    ), by["int-core-1"]
     assert by["int-agg-east"]["error_kind"] == "auth"
     assert (
         f"bastion picky (127.0.0.1:{picky.port}) refused the login of 'root'"
@@ -355,9 +435,13 @@ def test_a_chain_reports_which_hop_failed_for_each_device(
 
 
 def test_agent_credentials_log_in_with_the_key_held_by_a_real_ssh_agent(
-    lab: Lab, tmp_path: Path, keys: Path, servers: Servers, cli_env: None,
+    lab: Lab,
+    tmp_path: Path,
+    keys: Path,
+    servers: Servers,
+    cli_env: None,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     """`agent: true`: the key is only in ssh-agent (no file named in the inventory), for a
     Linux host and for the bastion in front of a switch."""
     keygen(keys / "agentkey")
@@ -371,21 +455,34 @@ def test_agent_credentials_log_in_with_the_key_held_by_a_real_ssh_agent(
                 break
             time.sleep(0.05)
         env = {**os.environ, "SSH_AUTH_SOCK": str(sock)}
-        subprocess.run(["ssh-add", "-q", str(keys / "agentkey")], env=env, check=True,
-                       capture_output=True)  # fmt: skip
+        subprocess.run(
+            ["ssh-add", "-q", str(keys / "agentkey")], env=env, check=True, capture_output=True
+        )
         (keys / "agentkey").unlink()  # only the agent has it now
         monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
         path = inventory(
-            lab, tmp_path, keys,
+            lab,
+            tmp_path,
+            keys,
             credentials={"by-agent": {"username": "root", "agent": True}},
             bastions={"agent-b": bastion(host, credentials="by-agent")},
-            devices={"srv-agent": {"host": "127.0.0.1", "port": host.port, "platform": "linux",
-                                   "role": "server", "groups": ["internal-net"], "site": "city",
-                                   "credentials": "by-agent", "snmp_profile": None},
-                     "int-core-1": {"jump": "agent-b"}},
-        )  # fmt: skip
-        result = govnet(path, "backup", "--limit", "srv-agent,int-core-1", "--retries", "0",
-                        "-f", "json")  # fmt: skip
+            devices={
+                "srv-agent": {
+                    "host": "127.0.0.1",
+                    "port": host.port,
+                    "platform": "linux",
+                    "role": "server",
+                    "groups": ["internal-net"],
+                    "site": "city",
+                    "credentials": "by-agent",
+                    "snmp_profile": None,
+                },
+                "int-core-1": {"jump": "agent-b"},
+            },
+        )
+        result = govnet(
+            path, "backup", "--limit", "srv-agent,int-core-1", "--retries", "0", "-f", "json"
+        )
         assert result.exit_code == 0, result.output
         assert {r["status"] for r in rows(result).values()} == {"new"}
         assert host.log_text().count("Accepted publickey for root") == 2  # device + bastion

@@ -47,9 +47,18 @@ def test_audit_finds_exactly_the_seeded_violations(lab: Lab, store_env: Path) ->
     )
     assert "no SSH banner" in hung["message"] or "timed out" in hung["message"]
     audited = {f["device"] for f in report["findings"] if f["status"] in ("pass", "fail")}
-    assert audited == {"int-core-1", "ext-core-1", "int-agg-east", "ext-agg-east", "int-acc-west",
-                       "ext-acc-west", "int-acc-town", "int-acc-east", "int-fw-1",
-                       "ext-fw-1"}  # fmt: skip
+    assert audited == {
+        "int-core-1",
+        "ext-core-1",
+        "int-agg-east",
+        "ext-agg-east",
+        "int-acc-west",
+        "ext-acc-west",
+        "int-acc-town",
+        "int-acc-east",
+        "int-fw-1",
+        "ext-fw-1",
+    }
     # the configs fetched during the audit were kept as backups
     code, out = govnet(lab.inventory_path, "audit", "--from-backup", "-f", "json")
     assert (
@@ -128,8 +137,16 @@ def test_wrong_credentials_timeout_and_garbled_reply_each_have_their_message(
     assert (
         "protocol" in messages["ext-core-1"].lower() or "banner" in messages["ext-core-1"].lower()
     )
-    assert len({messages["int-core-1"].split(":")[0], messages["ext-acc-town"].split(":")[0],
-                messages["ext-core-1"].split(":")[0]}) == 3, messages  # fmt: skip
+    assert (
+        len(
+            {
+                messages["int-core-1"].split(":")[0],
+                messages["ext-acc-town"].split(":")[0],
+                messages["ext-core-1"].split(":")[0],
+            }
+        )
+        == 3
+    ), messages
 
 
 def test_backup_history_and_diff_after_a_change(lab: Lab, store_env: Path) -> None:

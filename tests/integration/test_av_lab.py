@@ -52,8 +52,11 @@ def test_snmp_software_lists_of_the_lab_servers(lab: Lab) -> None:
 def test_snmp_failure_is_recorded_per_server(lab: Lab) -> None:
     from dataclasses import replace
 
-    silent = replace(lab.inventory.devices["srv-int-1"], snmp_port=lab.inventory.devices["ext-acc-town"].snmp_port,
-                     timeout=1)  # fmt: skip
+    silent = replace(
+        lab.inventory.devices["srv-int-1"],
+        snmp_port=lab.inventory.devices["ext-acc-town"].snmp_port,
+        timeout=1,
+    )
     snmp = silent.snmp.model_copy(update={"timeout": 0.3, "retries": 0}) if silent.snmp else None
     records, errors = live_records(
         [replace(silent, snmp=snmp)], load_catalogue(), utcnow(), ["snmp"]
@@ -76,11 +79,27 @@ def test_clamav_over_ssh(lab: Lab) -> None:
 
 
 def test_audit_antivirus_on_the_lab_json_and_junit(lab: Lab, store_env: Path) -> None:
-    code, out = govnet(lab.inventory_path, "av", "import", str(EXPORT), "--source", "qianxin",
-                       "--date", "2026-11-20 09:00")  # fmt: skip
+    code, out = govnet(
+        lab.inventory_path,
+        "av",
+        "import",
+        str(EXPORT),
+        "--source",
+        "qianxin",
+        "--date",
+        "2026-11-20 09:00",
+    )
     assert code == 0, out
-    code, out = govnet(lab.inventory_path, "audit", "-p", "playbooks/antivirus.yaml", "--timeout", "3",
-                       "-f", "json")  # fmt: skip
+    code, out = govnet(
+        lab.inventory_path,
+        "audit",
+        "-p",
+        "playbooks/antivirus.yaml",
+        "--timeout",
+        "3",
+        "-f",
+        "json",
+    )
     assert code == 1, out
     report = json.loads(out)
     fails = {(f["device"], f["control"]) for f in report["findings"] if f["status"] == "fail"}
@@ -101,8 +120,16 @@ def test_audit_antivirus_on_the_lab_json_and_junit(lab: Lab, store_env: Path) ->
     units = {s["name"]: s for s in report["scoreboard"]["unit"]}
     assert units["qingshi-gov"]["failed"] == 1 and units["east-gov"]["failed"] == 0
 
-    code, xml = govnet(lab.inventory_path, "audit", "-p", "playbooks/antivirus.yaml", "--timeout", "3",
-                       "-f", "junit")  # fmt: skip
+    code, xml = govnet(
+        lab.inventory_path,
+        "audit",
+        "-p",
+        "playbooks/antivirus.yaml",
+        "--timeout",
+        "3",
+        "-f",
+        "junit",
+    )
     assert code == 1
     root = ET.fromstring(xml[xml.index("<testsuites") :])
     assert root.get("failures") == "2" and root.get("errors") == "0"

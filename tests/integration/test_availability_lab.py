@@ -87,16 +87,30 @@ def test_portal_outage_is_recorded_alerted_and_reported(
     start = time.time() - 1
     with (tmp_path / "govnetd.log").open("wb") as err:
         daemon = subprocess.Popen(
-            [*GOVNET, "-i", str(inventory), "--db", f"sqlite:///{db}", "monitor", "run",
-             "--down-after", "2s", "--no-metrics", "--log-format", "json"],
-            stdout=subprocess.DEVNULL, stderr=err,
-        )  # fmt: skip
+            [
+                *GOVNET,
+                "-i",
+                str(inventory),
+                "--db",
+                f"sqlite:///{db}",
+                "monitor",
+                "run",
+                "--down-after",
+                "2s",
+                "--no-metrics",
+                "--log-format",
+                "json",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
     try:
         portal = "SELECT state FROM service_states WHERE service = 'portal'"
         wait_for("the portal up", lambda: query(db, portal) == [("up",)])
 
-        down = govnet("-i", str(inventory), "lab", "service", "down", "portal",
-                      "--state-dir", str(state))  # fmt: skip
+        down = govnet(
+            "-i", str(inventory), "lab", "service", "down", "portal", "--state-dir", str(state)
+        )
         assert down.returncode == 0, down.stderr
         assert "service portal down (503)" in down.stdout
         wait_for("the portal down", lambda: query(db, portal) == [("down",)])
@@ -105,8 +119,9 @@ def test_portal_outage_is_recorded_alerted_and_reported(
         error = query(db, "SELECT error FROM service_states WHERE service = 'portal'")[0][0]
         assert "HTTP 503" in error
 
-        up = govnet("-i", str(inventory), "lab", "service", "up", "portal",
-                    "--state-dir", str(state))  # fmt: skip
+        up = govnet(
+            "-i", str(inventory), "lab", "service", "up", "portal", "--state-dir", str(state)
+        )
         assert up.returncode == 0, up.stderr
         wait_for("the portal back up", lambda: query(db, portal) == [("up",)], timeout=40)
         wait_for("service-down resolved", lambda: query(db, firing) == [("resolved",)])
@@ -121,15 +136,26 @@ def test_portal_outage_is_recorded_alerted_and_reported(
 
     # the recorded history: up, then down, then up again
     spans = query(
-        db, "SELECT state FROM availability_spans WHERE kind = 'service' AND name = 'portal' "
+        db,
+        "SELECT state FROM availability_spans WHERE kind = 'service' AND name = 'portal' "
         "ORDER BY start, id",
-    )  # fmt: skip
+    )
     assert [s for (s,) in spans] == ["up", "down", "up"]
     oa = query(db, "SELECT DISTINCT state FROM availability_spans WHERE name = 'oa'")
     assert oa == [("up",)]
 
-    report = govnet("-i", str(inventory), "--db", f"sqlite:///{db}", "report", "availability",
-                    "--period", f"{iso(start)}..{iso(end)}", "-f", "json")  # fmt: skip
+    report = govnet(
+        "-i",
+        str(inventory),
+        "--db",
+        f"sqlite:///{db}",
+        "report",
+        "availability",
+        "--period",
+        f"{iso(start)}..{iso(end)}",
+        "-f",
+        "json",
+    )
     assert report.returncode == 0, report.stderr
     rows = {(r["level"], r["name"]): r for r in json.loads(report.stdout)["rows"]}
     service = rows[("service", "portal")]

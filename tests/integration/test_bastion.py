@@ -141,9 +141,12 @@ def test_backup_and_audit_reach_the_switches_through_a_real_openssh_bastion(
     b1 = servers.start("b1")
     # jump set on the zone: every internal device goes through b1, with b1's own key login
     path = inventory(
-        lab, tmp_path, keys, bastions={"b1": bastion(b1, max_channels=2)},
+        lab,
+        tmp_path,
+        keys,
+        bastions={"b1": bastion(b1, max_channels=2)},
         zones={"internal": {"jump": "b1"}},
-    )  # fmt: skip
+    )
     inv = load_inventory(path)
     assert [h.name for h in inv.devices["int-core-1"].jump] == ["b1"]
     assert inv.devices["ext-core-1"].jump == ()  # another zone: direct
@@ -172,10 +175,12 @@ def test_a_two_hop_chain(
 ) -> None:
     outer, inner = servers.start("outer"), servers.start("inner")
     path = inventory(
-        lab, tmp_path, keys,
+        lab,
+        tmp_path,
+        keys,
         bastions={"outer": bastion(outer), "inner": bastion(inner)},
         devices={"int-core-1": {"jump": ["outer", "inner"]}},
-    )  # fmt: skip
+    )
     result = govnet(path, "backup", "--limit", "int-core-1", "--retries", "0", "-f", "json")
     assert result.exit_code == 0, result.output
     assert forwarded_ports(outer) == [inner.port]  # the first hop only reaches the second
@@ -225,8 +230,16 @@ def test_a_bastion_that_drops_mid_run_is_reported_per_device_naming_the_hop(
     with pytest.raises(ConnectError, match=r"bastion b1 \(127\.0\.0\.1:\d+\) refused"):
         SshSession(inv.devices["int-acc-west"], options).open()
 
-    result = govnet(path, "backup", "--limit", "int-core-1,int-acc-west,ext-core-1", "-f", "json",
-                    "--retries", "0")  # fmt: skip
+    result = govnet(
+        path,
+        "backup",
+        "--limit",
+        "int-core-1,int-acc-west,ext-core-1",
+        "-f",
+        "json",
+        "--retries",
+        "0",
+    )
     assert result.exit_code == 3
     by = rows(result)
     for name in ("int-core-1", "int-acc-west"):
@@ -242,11 +255,22 @@ def test_a_linux_host_reached_with_a_key_whose_passphrase_comes_from_cmd(
 ) -> None:
     host = servers.start("linux")
     path = inventory(
-        lab, tmp_path, keys,
-        devices={"srv-key": {"host": "127.0.0.1", "port": host.port, "platform": "linux",
-                             "role": "server", "groups": ["internal-net"], "site": "city",
-                             "credentials": "ops-key", "snmp_profile": None}},
-    )  # fmt: skip
+        lab,
+        tmp_path,
+        keys,
+        devices={
+            "srv-key": {
+                "host": "127.0.0.1",
+                "port": host.port,
+                "platform": "linux",
+                "role": "server",
+                "groups": ["internal-net"],
+                "site": "city",
+                "credentials": "ops-key",
+                "snmp_profile": None,
+            }
+        },
+    )
     result = govnet(path, "backup", "--limit", "srv-key", "--retries", "0", "-f", "json")
     assert result.exit_code == 0, result.output
     assert rows(result)["srv-key"]["status"] == "new"
@@ -313,10 +337,23 @@ def walled_lab(tmp_path: Path, keys: Path, namespace: str) -> Iterator[Walled]:
     state.mkdir()
     with (tmp_path / "lab.log").open("wb") as log:
         lab = subprocess.Popen(
-            ["ip", "netns", "exec", namespace, sys.executable, "-m", "govnet.lab.server",
-             "--inventory", str(path), "--state-dir", str(state)],
-            stdout=log, stderr=log, cwd=ROOT,
-        )  # fmt: skip
+            [
+                "ip",
+                "netns",
+                "exec",
+                namespace,
+                sys.executable,
+                "-m",
+                "govnet.lab.server",
+                "--inventory",
+                str(path),
+                "--state-dir",
+                str(state),
+            ],
+            stdout=log,
+            stderr=log,
+            cwd=ROOT,
+        )
     (state / "lab.pid").write_text(f"{lab.pid}\n")  # `ip netns exec` execs: the server's pid
     relay: subprocess.Popen[str] | None = None
     b1 = Sshd(tmp_path / "sshd", "b1", [keys / "ops"], netns=namespace)
@@ -330,16 +367,18 @@ def walled_lab(tmp_path: Path, keys: Path, namespace: str) -> Iterator[Walled]:
         b1.start()
         relay = subprocess.Popen(
             [sys.executable, str(ROOT / "tests" / "nsrelay.py"), namespace, str(b1.port)],
-            stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert relay.stdout is not None
         door = int(relay.stdout.readline())
 
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         data["credentials"]["ops-key"] = {
-            "username": "root", "key_file": f"file:{keys / 'ops'}",
+            "username": "root",
+            "key_file": f"file:{keys / 'ops'}",
             "passphrase": f"cmd:cat {keys / 'ops.pass'}",
-        }  # fmt: skip
+        }
         data["bastions"] = {"b1": {"host": "127.0.0.1", "port": door, "credentials": "ops-key"}}
         data["defaults"]["jump"] = "b1"
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
@@ -366,8 +405,9 @@ def test_the_lab_in_a_namespace_is_reached_only_through_the_bastion(
     with walled_lab(tmp_path, keys, namespace) as walled:
         path, inv, b1 = walled.path, walled.inventory, walled.b1
         switches = ("int-core-1", "ext-core-1", "int-agg-east", "ext-agg-east", "int-acc-west")
-        result = govnet(path, "backup", "--limit", ",".join(switches), "--retries", "0",
-                        "-f", "json")  # fmt: skip
+        result = govnet(
+            path, "backup", "--limit", ",".join(switches), "--retries", "0", "-f", "json"
+        )
         assert result.exit_code == 0, result.output
         assert {r["status"] for r in rows(result).values()} == {"new"}
         assert sorted(forwarded_ports(b1)) == sorted(inv.devices[n].port for n in switches)
@@ -375,8 +415,9 @@ def test_the_lab_in_a_namespace_is_reached_only_through_the_bastion(
 
         audit = govnet(path, "audit", "--limit", "int-acc-town", "--no-store", "-f", "json")
         assert audit.exit_code == 1, audit.output
-        failed = {f["control"] for f in json.loads(audit.stdout)["findings"]
-                  if f["status"] == "fail"}  # fmt: skip
+        failed = {
+            f["control"] for f in json.loads(audit.stdout)["findings"] if f["status"] == "fail"
+        }
         assert "mgmt.ssh-only" in failed
         secrets_absent(result)
         secrets_absent(audit)

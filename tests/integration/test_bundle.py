@@ -59,8 +59,11 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if not path.is_file():
             result = subprocess.run(
                 [sys.executable, str(BUILDER), "--arch", "x86_64", "--out", str(out)],
-                capture_output=True, text=True, timeout=600, check=False,
-            )  # fmt: skip
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
+            )
             assert result.returncode == 0, result.stderr
             assert f"{path}: " in result.stdout
     return path
@@ -85,17 +88,27 @@ def unpack(bundle: Path, into: Path) -> Path:
     return into / NAME
 
 
-def in_ns(ns: str, *cmd: str | Path, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:  # fmt: skip
+def in_ns(
+    ns: str, *cmd: str | Path, cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["ip", "netns", "exec", ns, *map(str, cmd)],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def clean_env(home: Path) -> dict[str, str]:
     """No PIP_* (this machine's wheel folders), no GOVNET_*, no virtualenv: a fresh server."""
-    return {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            "HOME": str(home), "LANG": "C.UTF-8"}  # fmt: skip
+    return {
+        "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+    }
 
 
 def test_bundle_contents_and_manifest(bundle: Path, tmp_path: Path) -> None:
@@ -144,16 +157,38 @@ def test_install_and_run_offline_in_a_namespace(bundle: Path, tmp_path: Path, ne
     data[len(data) // 2] ^= 0xFF
     victim.write_bytes(bytes(data))
     bad_dirs = [tmp_path / "bad" / d for d in ("opt", "bin", "etc", "var")]
-    bad = in_ns(netns, damaged / "install.sh", "--prefix", bad_dirs[0], "--bin-dir", bad_dirs[1],
-                "--config-dir", bad_dirs[2], "--state-dir", bad_dirs[3], "--no-systemd",
-                cwd=tmp_path, env=clean_env(tmp_path))  # fmt: skip
+    bad = in_ns(
+        netns,
+        damaged / "install.sh",
+        "--prefix",
+        bad_dirs[0],
+        "--bin-dir",
+        bad_dirs[1],
+        "--config-dir",
+        bad_dirs[2],
+        "--state-dir",
+        bad_dirs[3],
+        "--no-systemd",
+        cwd=tmp_path,
+        env=clean_env(tmp_path),
+    )
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "SHA256SUMS mismatch" in bad.stderr and not (tmp_path / "bad").exists()
 
     prefix, bindir, etc = tmp_path / "opt" / "govnet", tmp_path / "bin", tmp_path / "etc"
     state, units = tmp_path / "var", tmp_path / "systemd"
-    args: list[str | Path] = ["--prefix", prefix, "--bin-dir", bindir, "--config-dir", etc, "--state-dir", state,
-            "--systemd-dir", units]  # fmt: skip
+    args: list[str | Path] = [
+        "--prefix",
+        prefix,
+        "--bin-dir",
+        bindir,
+        "--config-dir",
+        etc,
+        "--state-dir",
+        state,
+        "--systemd-dir",
+        units,
+    ]
     # the admin already has a config: it is kept, the bundle's goes next to it
     mine = f"# mine\ninventory: inventory.yaml\ndb: sqlite:///{state}/govnet.sqlite\nlang: zh\n"
     etc.mkdir()
@@ -165,8 +200,10 @@ def test_install_and_run_offline_in_a_namespace(bundle: Path, tmp_path: Path, ne
     assert f"ExecStart={prefix}/venv/bin/govnetd " in unit
     assert f"GOVNET_CONFIG={etc}/govnet.yaml" in unit and f"ReadWritePaths={state}" in unit
     assert {p.name for p in units.iterdir()} == {
-        "govnetd.service", "govnet-audit.service", "govnet-audit.timer"
-    }  # fmt: skip
+        "govnetd.service",
+        "govnet-audit.service",
+        "govnet-audit.timer",
+    }
 
     assert (etc / "govnet.yaml").read_text() == mine
     assert f"kept {etc}/govnet.yaml" in done.stdout
@@ -176,13 +213,21 @@ def test_install_and_run_offline_in_a_namespace(bundle: Path, tmp_path: Path, ne
     # from a folder that is not the checkout, with only what the bundle installed
     work = tmp_path / "elsewhere"
     work.mkdir()
-    env = clean_env(tmp_path) | {"GOVNET_CONFIG": str(etc / "govnet.yaml"),
-                                 "GOVNET_LOCK_DIR": str(state)}  # fmt: skip
+    env = clean_env(tmp_path) | {
+        "GOVNET_CONFIG": str(etc / "govnet.yaml"),
+        "GOVNET_LOCK_DIR": str(state),
+    }
     govnet = bindir / "govnet"
     version = in_ns(netns, govnet, "--version", cwd=work, env=env)
     assert version.stdout.strip() == f"govnet, version {__version__}", version.stderr
-    where = in_ns(netns, prefix / "venv" / "bin" / "python", "-c",
-                  "import govnet.settings as s; print(s.shipped_playbooks())", cwd=work, env=env)  # fmt: skip
+    where = in_ns(
+        netns,
+        prefix / "venv" / "bin" / "python",
+        "-c",
+        "import govnet.settings as s; print(s.shipped_playbooks())",
+        cwd=work,
+        env=env,
+    )
     shipped = Path(where.stdout.strip())
     assert shipped.is_relative_to(prefix) and not shipped.is_symlink(), where.stderr
     assert (shipped / "mlps2-baseline.yaml").read_bytes() == (
@@ -199,8 +244,9 @@ def test_install_and_run_offline_in_a_namespace(bundle: Path, tmp_path: Path, ne
     init = in_ns(netns, govnet, "init", "site", cwd=work, env=env)
     assert init.returncode == 0, init.stderr
     site_env = env | {"GOVNET_CONFIG": str(work / "site" / "govnet.yaml")}
-    valid = in_ns(netns, govnet, "--lang", "en", "inventory", "validate", cwd=tmp_path,
-                  env=site_env)  # fmt: skip
+    valid = in_ns(
+        netns, govnet, "--lang", "en", "inventory", "validate", cwd=tmp_path, env=site_env
+    )
     assert valid.returncode == 0 and valid.stdout.startswith("OK: 2 zones"), valid.stderr
 
     # offline audit with the playbooks inside the installed package (the config names none):
@@ -209,8 +255,21 @@ def test_install_and_run_offline_in_a_namespace(bundle: Path, tmp_path: Path, ne
     configs.mkdir()
     seeded = ROOT / "inventory" / "lab-data" / "int-acc-town" / "running.cfg"
     (configs / "int-core-1.cfg").write_bytes(seeded.read_bytes())
-    audit = in_ns(netns, govnet, "--lang", "en", "audit", "--from-dir", configs, "--limit",
-                  "int-core-1", "-f", "json", cwd=work, env=env)  # fmt: skip
+    audit = in_ns(
+        netns,
+        govnet,
+        "--lang",
+        "en",
+        "audit",
+        "--from-dir",
+        configs,
+        "--limit",
+        "int-core-1",
+        "-f",
+        "json",
+        cwd=work,
+        env=env,
+    )
     assert audit.returncode == 1, audit.stderr  # findings at or above high
     report = json.loads(audit.stdout)
     failed = {f["control"] for f in report["findings"] if f["status"] == "fail"}

@@ -77,18 +77,28 @@ def test_the_cross_zone_cable_is_discovered_and_fails_the_isolation_audit(
     assert code == 3
     assert [{"a": s["a"], "b": s["b"]} for s in report["undeclared_links"]] == [CABLE]
     assert report["undeclared_links"][0]["seen_by"] == ["ext-acc-west", "int-acc-west"]
-    assert report["cross_zone"] == [{**CABLE, "a_zone": "external", "b_zone": "internal",
-                                     "via": None}]  # fmt: skip
+    assert report["cross_zone"] == [
+        {**CABLE, "a_zone": "external", "b_zone": "internal", "via": None}
+    ]
 
-    code, out = run(cable_lab, "audit", "--timeout", "3", "-f", "json",
-                    "-p", str(ROOT / "playbooks/isolation.yaml"))  # fmt: skip
+    code, out = run(
+        cable_lab,
+        "audit",
+        "--timeout",
+        "3",
+        "-f",
+        "json",
+        "-p",
+        str(ROOT / "playbooks/isolation.yaml"),
+    )
     findings = [f for f in json.loads(out)["findings"] if f["rule"] == RULE]
     assert code == 3
     status = {f["device"]: f["status"] for f in findings if f["status"] != "skip"}
     assert {d for d, s in status.items() if s == "fail"} == {"int-acc-west", "ext-acc-west"}
     assert status["ext-acc-town"] == "error"
-    assert {s for d, s in status.items() if d not in {"int-acc-west", "ext-acc-west",
-                                                       "ext-acc-town"}} == {"pass"}  # fmt: skip
+    assert {
+        s for d, s in status.items() if d not in {"int-acc-west", "ext-acc-west", "ext-acc-town"}
+    } == {"pass"}
     west = next(f for f in findings if f["device"] == "int-acc-west")
     assert west["control"] == "isolation.no-cross-zone-path" and west["severity"] == "critical"
     evidence = west["evidence"][0]["text"]
@@ -97,8 +107,18 @@ def test_the_cross_zone_cable_is_discovered_and_fails_the_isolation_audit(
 
 
 def test_without_the_scenario_the_isolation_rule_passes(lab: Lab, store_env: Path) -> None:
-    _code, out = run(lab, "audit", "--timeout", "3", "-f", "json", "--zone", "internal",
-                    "-p", str(ROOT / "playbooks/isolation.yaml"))  # fmt: skip
+    _code, out = run(
+        lab,
+        "audit",
+        "--timeout",
+        "3",
+        "-f",
+        "json",
+        "--zone",
+        "internal",
+        "-p",
+        str(ROOT / "playbooks/isolation.yaml"),
+    )
     findings = [f for f in json.loads(out)["findings"] if f["rule"] == RULE]
     assert {f["status"] for f in findings if f["status"] != "skip"} == {"pass"}
 

@@ -63,18 +63,29 @@ class Cluster:
         }
 
     def worker(self, name: str, *zones: str, concurrency: int = 2) -> subprocess.Popen[bytes]:
-        argv = [GOVNET, "-i", str(self.lab.inventory_path), "worker", "--name", name,
-                "--concurrency", str(concurrency), *(a for z in zones for a in ("--zone", z))]  # fmt: skip
+        argv = [
+            GOVNET,
+            "-i",
+            str(self.lab.inventory_path),
+            "worker",
+            "--name",
+            name,
+            "--concurrency",
+            str(concurrency),
+            *(a for z in zones for a in ("--zone", z)),
+        ]
         with (self.base / f"{name}.log").open("ab") as log:
-            proc = subprocess.Popen(argv, env=self.env, cwd=ROOT, stdout=log, stderr=log,
-                                    start_new_session=True)  # fmt: skip
+            proc = subprocess.Popen(
+                argv, env=self.env, cwd=ROOT, stdout=log, stderr=log, start_new_session=True
+            )
         self.workers[name] = proc
         return proc
 
     def submit(self, *args: str) -> subprocess.Popen[str]:
         argv = [GOVNET, "-i", str(self.lab.inventory_path), *args]
-        return subprocess.Popen(argv, env=self.env, cwd=ROOT, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        return subprocess.Popen(
+            argv, env=self.env, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
 
     def run(self, *args: str, timeout: float = 120) -> tuple[int, str, str]:
         proc = self.submit(*args)
@@ -97,15 +108,20 @@ class Cluster:
         self.redis.close()
 
     def logs(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
-                         for p in sorted(self.base.glob("*.log")))  # fmt: skip
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
+            for p in sorted(self.base.glob("*.log"))
+        )
 
 
 def comparable(report: dict[str, Any]) -> dict[str, Any]:
     """The report without what differs between two runs: the run's id and times, the
     comparison with a previous run, each finding's elapsed time."""
-    run = {k: v for k, v in report["run"].items()
-           if k not in ("id", "started", "finished", "previous_run", "new_failures")}  # fmt: skip
+    run = {
+        k: v
+        for k, v in report["run"].items()
+        if k not in ("id", "started", "finished", "previous_run", "new_failures")
+    }
     findings = [{k: v for k, v in f.items() if k != "elapsed"} for f in report["findings"]]
     return {**report, "run": run, "findings": findings}
 
@@ -114,11 +130,22 @@ def comparable(report: dict[str, Any]) -> dict[str, Any]:
 def local_report(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A local audit of the lab (its own store): what every distributed run must equal."""
     base = tmp_path_factory.mktemp("local")
-    env = {**os.environ, "GOVNET_CONFIG": os.devnull, "GOVNET_LOCK_DIR": str(base / "locks"),
-           "GOVNET_DB": f"sqlite:///{base / 'store.sqlite'}",
-           "GOVNET_KNOWN_HOSTS": str(base / "known_hosts"), "GOVNET_SYSTEM_KNOWN_HOSTS": ""}  # fmt: skip
-    proc = subprocess.run([GOVNET, "-i", str(lab.inventory_path), *AUDIT], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    env = {
+        **os.environ,
+        "GOVNET_CONFIG": os.devnull,
+        "GOVNET_LOCK_DIR": str(base / "locks"),
+        "GOVNET_DB": f"sqlite:///{base / 'store.sqlite'}",
+        "GOVNET_KNOWN_HOSTS": str(base / "known_hosts"),
+        "GOVNET_SYSTEM_KNOWN_HOSTS": "",
+    }
+    proc = subprocess.run(
+        [GOVNET, "-i", str(lab.inventory_path), *AUDIT],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 3, proc.stderr  # the hung switch is unreadable
     report: dict[str, Any] = json.loads(proc.stdout)
     assert {f["device"] for f in report["findings"]} >= INTERNAL | EXTERNAL
@@ -183,8 +210,22 @@ def test_distributed_audit_equals_local_and_zones_stay_apart(
 def test_distributed_backup(sqlite_cluster: Cluster) -> None:
     cluster = sqlite_cluster
     cluster.worker("w-all")
-    code, out, err = cluster.run("--lang", "en", "backup", "--distributed", "--timeout", "2",
-                                 "--retries", "0", "-l", "int-*", "-l", HUNG, "-f", "json")  # fmt: skip
+    code, out, err = cluster.run(
+        "--lang",
+        "en",
+        "backup",
+        "--distributed",
+        "--timeout",
+        "2",
+        "--retries",
+        "0",
+        "-l",
+        "int-*",
+        "-l",
+        HUNG,
+        "-f",
+        "json",
+    )
     assert code == 3, err + cluster.logs()  # the hung switch could not be read
     data = json.loads(out)
     status = {r["device"]: r["status"] for r in data["results"]}
@@ -278,8 +319,9 @@ def test_no_worker_for_a_zone_is_reported_not_waited_for_forever(sqlite_cluster:
     then reported unread (exit 3) naming their zone; the internal ones are audited."""
     cluster = sqlite_cluster
     cluster.worker("w-internal", "internal")
-    code, out, err = cluster.run(*AUDIT, "--distributed", "--worker-wait", "2", "-l", "int-core-1",
-                                 "-l", "ext-core-1")  # fmt: skip
+    code, out, err = cluster.run(
+        *AUDIT, "--distributed", "--worker-wait", "2", "-l", "int-core-1", "-l", "ext-core-1"
+    )
     assert code == 3, err + cluster.logs()
     assert "publishing the 1 left again" in err
     report = json.loads(out)

@@ -52,8 +52,15 @@ def test_fleet_has_the_fault_mix() -> None:
 
     kinds = assign(N)
     counts = {k: kinds.count(k) for k in set(kinds)}
-    assert counts == {"": 28, "silent": 4, "wrong_password": 2, "garbled": 2, "drop": 2,
-                      "slow-ok": 1, "slow-timeout": 1}  # fmt: skip
+    assert counts == {
+        "": 28,
+        "silent": 4,
+        "wrong_password": 2,
+        "garbled": 2,
+        "drop": 2,
+        "slow-ok": 1,
+        "slow-timeout": 1,
+    }
 
 
 def test_audit_names_every_fault(
@@ -113,9 +120,21 @@ def test_critical_only_audit_exits_3_when_devices_are_unreadable(
     faulty = sorted(n for n, k in fleet.faults.items() if k == "wrong_password")
     result = CliRunner().invoke(
         cli,
-        ["-i", str(fleet.inventory), "--lang", "en", "audit", "-p", str(BASELINE),
-         "--no-store", "--limit", ",".join(faulty), "-f", "json"],
-    )  # fmt: skip
+        [
+            "-i",
+            str(fleet.inventory),
+            "--lang",
+            "en",
+            "audit",
+            "-p",
+            str(BASELINE),
+            "--no-store",
+            "--limit",
+            ",".join(faulty),
+            "-f",
+            "json",
+        ],
+    )
     assert result.exit_code == ExitCode.UNREACHABLE, result.output
     findings = json.loads(result.stdout)["findings"]
     messages = {f["message"] for f in findings if f["status"] == "error"}

@@ -201,9 +201,14 @@ def test_backup_refuses_the_impostor_with_exit_3_and_never_says_unchanged(
     ids=["audit", "provision", "av-clamav"],
 )
 def test_every_ssh_command_refuses_the_impostor(
-    fake: Fake, device_at: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    args: list[str], platform: str, role: str,
-) -> None:  # fmt: skip
+    fake: Fake,
+    device_at: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    platform: str,
+    role: str,
+) -> None:
     path, _ = device_at("tofu", platform, role)
     monkeypatch.setenv("GOVNET_DB", f"sqlite:///{tmp_path / 'store.sqlite'}")
     monkeypatch.setenv("GOVNET_LOCK_DIR", str(tmp_path / "locks"))
@@ -438,5 +443,13 @@ def test_simulated_devices_keep_their_own_key_across_restarts_and_rotate_one(
 def load_inventory_device(name: str, port: int, tmp_path: Path) -> Any:
     from govnet.inventory.model import Device
 
-    return Device(name=name, host="127.0.0.1", platform="huawei", role="core", zone="z",
-                  site="s", port=port, timeout=3)  # fmt: skip
+    return Device(
+        name=name,
+        host="127.0.0.1",
+        platform="huawei",
+        role="core",
+        zone="z",
+        site="s",
+        port=port,
+        timeout=3,
+    )

@@ -20,8 +20,15 @@ from tests.integration.conftest import Lab
 pytestmark = pytest.mark.integration
 
 PC_WEST_03 = "00:1a:2b:10:02:03"
-SWITCHES = ("int-core-1", "ext-core-1", "int-agg-east", "ext-agg-east", "int-acc-west",
-            "ext-acc-west", "int-acc-town")  # fmt: skip
+SWITCHES = (
+    "int-core-1",
+    "ext-core-1",
+    "int-agg-east",
+    "ext-agg-east",
+    "int-acc-west",
+    "ext-acc-west",
+    "int-acc-town",
+)
 ISOLATION_FAILS = {
     ("int-acc-west", "isolation.no-dual-homed-host"),
     ("ext-acc-west", "isolation.no-dual-homed-host"),
@@ -39,8 +46,12 @@ BASELINE_FAILS = {
 
 
 def sightings(tables: dict[str, DeviceTables]) -> set[tuple[str, str, int | None, str | None]]:
-    return {(t.device, e.mac, e.vlan, e.port) for t in tables.values() for e in t.entries
-            if not e.is_arp}  # fmt: skip
+    return {
+        (t.device, e.mac, e.vlan, e.port)
+        for t in tables.values()
+        for e in t.entries
+        if not e.is_arp
+    }
 
 
 def test_tables_over_ssh_and_snmp_tell_the_same_story(lab: Lab) -> None:
@@ -103,13 +114,19 @@ def test_audit_with_the_baseline_finds_the_dual_homed_pc_over_ssh(
     assert fails(report) == BASELINE_FAILS | ISOLATION_FAILS
     errors = {f["device"] for f in report["findings"] if f["status"] == "error"}
     assert errors == {"ext-acc-town"}
-    static = [f for f in report["findings"] if f["control"] == "isolation.no-cross-zone-path"
-              and f["status"] != "skip"]  # fmt: skip
+    static = [
+        f
+        for f in report["findings"]
+        if f["control"] == "isolation.no-cross-zone-path" and f["status"] != "skip"
+    ]
     # the switches' configs pass; int-fw-1 fails on its policy; the hung switch is an error
     assert {f["device"] for f in static if f["status"] == "fail"} == {"int-fw-1"}
     assert {f["status"] for f in static} == {"pass", "fail", "error"}
-    finding = next(f for f in report["findings"]
-                   if (f["device"], f["rule"]) == ("int-acc-west", "isolation.no-dual-homed-host"))  # fmt: skip
+    finding = next(
+        f
+        for f in report["findings"]
+        if (f["device"], f["rule"]) == ("int-acc-west", "isolation.no-dual-homed-host")
+    )
     assert "ext-acc-west GigabitEthernet0/5" in finding["message"]
     assert finding["evidence"][0]["text"].startswith(
         f"{PC_WEST_03} in internal at int-acc-west GigabitEthernet1/0/3"
@@ -126,11 +143,17 @@ def test_audit_finds_the_dual_homed_pc_over_snmp(lab: Lab, store_env: Path) -> N
     assert code == 3  # findings, and the hung switch unread
     assert fails(report) == ISOLATION_FAILS
     assert {f["device"] for f in report["findings"] if f["status"] == "error"} == {"ext-acc-town"}
-    finding = next(f for f in report["findings"]
-                   if (f["device"], f["rule"]) == ("ext-acc-west", "isolation.no-dual-homed-host"))  # fmt: skip
+    finding = next(
+        f
+        for f in report["findings"]
+        if (f["device"], f["rule"]) == ("ext-acc-west", "isolation.no-dual-homed-host")
+    )
     assert "(snmp)" not in finding["message"] and PC_WEST_03 in finding["message"]
-    passes = [f["message"] for f in report["findings"]
-              if f["rule"] == "isolation.no-unknown-device" and f["status"] == "pass"]  # fmt: skip
+    passes = [
+        f["message"]
+        for f in report["findings"]
+        if f["rule"] == "isolation.no-unknown-device" and f["status"] == "pass"
+    ]
     assert passes and all("(snmp)" in m for m in passes)
     # the tables the audit read are recorded as MAC sightings (shutdown-unused-ports)
     from govnet.store import macs

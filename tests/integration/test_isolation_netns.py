@@ -62,8 +62,12 @@ class NetnsLab:
     canary: subprocess.Popen[bytes]
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, "GOVNET_DB": self.db, "GOVNET_LANG": "en",
-                "GOVNET_LOCK_DIR": str(self.base / "locks")}  # fmt: skip
+        return {
+            **os.environ,
+            "GOVNET_DB": self.db,
+            "GOVNET_LANG": "en",
+            "GOVNET_LOCK_DIR": str(self.base / "locks"),
+        }
 
     def govnet(
         self, *args: str, ns: str | None = None, wrap: tuple[str, ...] = ()
@@ -76,14 +80,25 @@ class NetnsLab:
         argv = [*wrap, GOVNET, "-i", str(LAB_INVENTORY), *args]
         if ns is not None:
             argv = netns.exec_argv(self.plan.ns(ns), argv)
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=ROOT,
-                              env=self.env(), check=False)  # fmt: skip
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=60, cwd=ROOT, env=self.env(), check=False
+        )
         return done.returncode, done.stdout + done.stderr
 
     def probe(self, secret: Path | None = None) -> tuple[int, dict[str, Any]]:
-        code, out = self.govnet("isolation", "probe", "--from", "internal", "--secret",
-                                f"file:{secret or self.secret}", "--wait", "1.5", "-f", "json",
-                                ns="int")  # fmt: skip
+        code, out = self.govnet(
+            "isolation",
+            "probe",
+            "--from",
+            "internal",
+            "--secret",
+            f"file:{secret or self.secret}",
+            "--wait",
+            "1.5",
+            "-f",
+            "json",
+            ns="int",
+        )
         assert code in (0, 1, 3), out
         return code, json.loads(out)
 
@@ -123,11 +138,25 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NetnsLab]:
     proc: subprocess.Popen[bytes] | None = None
     try:
         with open(log, "wb") as out:
-            argv = [GOVNET, "-i", str(LAB_INVENTORY), "isolation", "canary", "--secret",
-                    f"file:{secret}", "--duration", "300"]  # fmt: skip
+            argv = [
+                GOVNET,
+                "-i",
+                str(LAB_INVENTORY),
+                "isolation",
+                "canary",
+                "--secret",
+                f"file:{secret}",
+                "--duration",
+                "300",
+            ]
             env = {**os.environ, "GOVNET_DB": db}
-            proc = subprocess.Popen(netns.exec_argv(plan.ns("ext"), argv), stdout=out,
-                                    stderr=subprocess.STDOUT, cwd=ROOT, env=env)  # fmt: skip
+            proc = subprocess.Popen(
+                netns.exec_argv(plan.ns("ext"), argv),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env=env,
+            )
         _wait_for_canary(store, proc, log)
         yield NetnsLab(plan, base, db, secret, proc)
     finally:
@@ -147,8 +176,10 @@ def test_isolated_case_passes(lab: NetnsLab) -> None:
     assert code == 0, run
     results = _by_protocol(run)
     assert {p: r["verdict"] for p, r in results.items()} == {
-        "icmp": "isolated", "tcp": "isolated", "dns": "isolated"
-    }  # fmt: skip
+        "icmp": "isolated",
+        "tcp": "isolated",
+        "dns": "isolated",
+    }
     assert all(r["claimed_source"] == VANTAGE for r in results.values())
     assert [r["verdict"] for r in run["results"] if r["to_zone"] == "internet"] == ["untested"]
 
@@ -162,8 +193,10 @@ def test_leak_case_fails_with_the_protocols_that_leaked(lab: NetnsLab) -> None:
     assert code == 1, run
     results = _by_protocol(run)
     assert {p: r["verdict"] for p, r in results.items()} == {
-        "icmp": "LEAK", "tcp": "LEAK", "dns": "LEAK"
-    }  # fmt: skip
+        "icmp": "LEAK",
+        "tcp": "LEAK",
+        "dns": "LEAK",
+    }
     for r in results.values():
         assert r["source"] == VANTAGE and r["canary"] == CANARY and r["received"]
         assert r["source_mac"]  # the leaky host's external MAC: the last hop before the canary
@@ -174,8 +207,17 @@ def test_leak_case_fails_with_the_protocols_that_leaked(lab: NetnsLab) -> None:
     for device in ("int-core-1", "ext-core-1"):
         shutil.copy(ROOT / "inventory" / "lab-data" / device / "running.cfg", cfg / f"{device}.cfg")
     (lab.base / "pb.yaml").write_text(PLAYBOOK)
-    code, out = lab.govnet("audit", "-p", str(lab.base / "pb.yaml"), "--from-dir", str(cfg),
-                           "--role", "core", "-f", "json")  # fmt: skip
+    code, out = lab.govnet(
+        "audit",
+        "-p",
+        str(lab.base / "pb.yaml"),
+        "--from-dir",
+        str(cfg),
+        "--role",
+        "core",
+        "-f",
+        "json",
+    )
     assert code == 1, out
     findings = {f["device"]: f for f in json.loads(out)["findings"]}
     leak = findings["int-core-1"]
@@ -185,15 +227,20 @@ def test_leak_case_fails_with_the_protocols_that_leaked(lab: NetnsLab) -> None:
 
     code, out = lab.govnet("isolation", "report", "-f", "json")
     assert code == 1, out
-    probe = next(v for v in json.loads(out)["verdicts"]
-                 if v["zones"] == ["external", "internal"] and v["angle"] == "probe")  # fmt: skip
+    probe = next(
+        v
+        for v in json.loads(out)["verdicts"]
+        if v["zones"] == ["external", "internal"] and v["angle"] == "probe"
+    )
     assert probe["verdict"] == "fail" and "LEAK dns,icmp,tcp" in probe["detail"]
 
     code, out = lab.govnet("isolation", "evidence", "-f", "json")
     assert code == 0, out
     assert {(a["protocol"], a["src"]) for a in json.loads(out)} >= {
-        ("icmp", VANTAGE), ("tcp", VANTAGE), ("dns", VANTAGE)
-    }  # fmt: skip
+        ("icmp", VANTAGE),
+        ("tcp", VANTAGE),
+        ("dns", VANTAGE),
+    }
 
 
 def test_probes_signed_with_another_secret_are_not_counted(lab: NetnsLab) -> None:
@@ -215,8 +262,16 @@ def test_without_cap_net_raw_the_probe_stops_with_exit_2(lab: NetnsLab) -> None:
     if setpriv is None:
         pytest.skip("util-linux setpriv is not installed")
     wrap = (setpriv, "--bounding-set", "-net_raw", "--inh-caps", "-net_raw", "--")
-    code, out = lab.govnet("isolation", "probe", "--from", "internal", "--secret",
-                           f"file:{lab.secret}", ns="int", wrap=wrap)  # fmt: skip
+    code, out = lab.govnet(
+        "isolation",
+        "probe",
+        "--from",
+        "internal",
+        "--secret",
+        f"file:{lab.secret}",
+        ns="int",
+        wrap=wrap,
+    )
     assert code == 2 and "needs root or CAP_NET_RAW" in out
 
 

@@ -29,9 +29,10 @@ pytestmark = pytest.mark.integration
 
 def ssh_devices(lab: Lab) -> list[str]:
     return sorted(
-        d.name for d in lab.inventory.devices.values()
+        d.name
+        for d in lab.inventory.devices.values()
         if platforms()[d.platform].netmiko and d.name != "ext-acc-town"
-    )  # fmt: skip
+    )
 
 
 def test_netmiko_reads_every_lab_device_config(lab: Lab) -> None:
@@ -115,9 +116,23 @@ def test_net_snmp_reaches_the_lab(lab: Lab) -> None:
     assert d.snmp is not None and d.snmp.community is not None
     community = d.snmp.community.resolve()
     out = subprocess.run(
-        ["snmpget", "-v2c", "-c", community, "-t", "2", "-r", "1", f"127.0.0.1:{d.snmp_port}", "1.3.6.1.2.1.1.5.0"],
-        capture_output=True, text=True, timeout=20, check=False,
-    )  # fmt: skip
+        [
+            "snmpget",
+            "-v2c",
+            "-c",
+            community,
+            "-t",
+            "2",
+            "-r",
+            "1",
+            f"127.0.0.1:{d.snmp_port}",
+            "1.3.6.1.2.1.1.5.0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
     assert out.returncode == 0 and "int-core-1" in out.stdout, out.stderr
 
 

@@ -60,11 +60,25 @@ class Daemon:
         self.log = log
         with log.open("wb") as err:
             self.proc = subprocess.Popen(
-                [*DAEMON, "-i", str(inventory), "--db", f"sqlite:///{db}", "--rules", str(RULES),
-                 "--listen", "127.0.0.1:0", "--log-format", "json", "--down-after", "2s", *extra],
+                [
+                    *DAEMON,
+                    "-i",
+                    str(inventory),
+                    "--db",
+                    f"sqlite:///{db}",
+                    "--rules",
+                    str(RULES),
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--log-format",
+                    "json",
+                    "--down-after",
+                    "2s",
+                    *extra,
+                ],
                 stdout=subprocess.DEVNULL,
                 stderr=err,
-            )  # fmt: skip
+            )
 
     def logs(self) -> list[dict[str, Any]]:
         out = []
@@ -119,12 +133,25 @@ def test_govnetd_on_the_lab(lab: Lab, tmp_path: Path, daemons: Callable[..., Dae
     inventory = fast_inventory(lab, tmp_path / "inv")
     db = tmp_path / "monitor.sqlite"
     d = daemons(inventory, db, tmp_path / "govnetd.log")
-    wait_for("the UPS-on-battery alert", lambda: query(
-        db, "SELECT severity FROM monitor_alerts WHERE key = 'ups-on-battery|ups-1|' AND status = 'firing'"
-    ))  # fmt: skip
-    wait_for("samples from every answering device", lambda: len(query(
-        db, "SELECT DISTINCT device FROM monitor_series JOIN monitor_samples ON id = series_id"
-    )) >= 12)  # fmt: skip
+    wait_for(
+        "the UPS-on-battery alert",
+        lambda: query(
+            db,
+            "SELECT severity FROM monitor_alerts WHERE key = 'ups-on-battery|ups-1|' AND status = 'firing'",
+        ),
+    )
+    wait_for(
+        "samples from every answering device",
+        lambda: (
+            len(
+                query(
+                    db,
+                    "SELECT DISTINCT device FROM monitor_series JOIN monitor_samples ON id = series_id",
+                )
+            )
+            >= 12
+        ),
+    )
 
     meta = json.loads(query(db, "SELECT value FROM monitor_meta WHERE key = 'daemon'")[0][0])
     with urllib.request.urlopen(f"http://{meta['metrics']}/metrics", timeout=5) as response:
@@ -135,8 +162,9 @@ def test_govnetd_on_the_lab(lab: Lab, tmp_path: Path, daemons: Callable[..., Dae
     assert "govnet_poll_lag_seconds_bucket{le=" in text and "govnet_varbinds_total" in text
     assert 'instance="' not in text and "quantile=" not in text
     # Debian's promtool lints the live exposition (units, counters, histogram, help)
-    lint = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
-                          text=True, timeout=30)  # fmt: skip
+    lint = subprocess.run(
+        ["promtool", "check", "metrics"], input=text, capture_output=True, text=True, timeout=30
+    )
     assert lint.returncode == 0, lint.stdout + lint.stderr
     with urllib.request.urlopen(f"http://{meta['metrics']}/healthz", timeout=5) as response:
         assert response.status == 200 and response.read().decode().startswith("ok: ")
@@ -144,13 +172,32 @@ def test_govnetd_on_the_lab(lab: Lab, tmp_path: Path, daemons: Callable[..., Dae
         urllib.request.urlopen(f"http://{meta['metrics']}/", timeout=5)
     assert missing.value.code == 404
     # the samples so far as history (a chart's data)
-    wait_for("two rates of an int-core-1 interface", lambda: query(
-        db, "SELECT 1 FROM monitor_series JOIN monitor_samples ON id = series_id WHERE device ="
-        " 'int-core-1' AND metric = 'if_in_bps' GROUP BY series_id HAVING count(*) >= 2"))  # fmt: skip
+    wait_for(
+        "two rates of an int-core-1 interface",
+        lambda: query(
+            db,
+            "SELECT 1 FROM monitor_series JOIN monitor_samples ON id = series_id WHERE device ="
+            " 'int-core-1' AND metric = 'if_in_bps' GROUP BY series_id HAVING count(*) >= 2",
+        ),
+    )
     history = subprocess.run(
-        [*GOVNET, "--db", f"sqlite:///{db}", "monitor", "history", "int-core-1", "if_in_bps",
-         "--since", "1h", "-f", "json"], capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [
+            *GOVNET,
+            "--db",
+            f"sqlite:///{db}",
+            "monitor",
+            "history",
+            "int-core-1",
+            "if_in_bps",
+            "--since",
+            "1h",
+            "-f",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert history.returncode == 0, history.stderr
     series = json.loads(history.stdout)["series"]
     assert series and all(s["metric"] == "if_in_bps" for s in series)
@@ -161,10 +208,30 @@ def test_govnetd_on_the_lab(lab: Lab, tmp_path: Path, daemons: Callable[..., Dae
         subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for cmd in (
             [*DAEMON, "-i", str(inventory), "--db", f"sqlite:///{db}", "--no-metrics"],
-            [*GOVNET, "-i", str(inventory), "--db", f"sqlite:///{db}", "alerts", "list", "-f", "json"],
-            [*GOVNET, "--db", f"sqlite:///{db}", "--lang", "en", "dashboard", "--once", "--width", "100"],
+            [
+                *GOVNET,
+                "-i",
+                str(inventory),
+                "--db",
+                f"sqlite:///{db}",
+                "alerts",
+                "list",
+                "-f",
+                "json",
+            ],
+            [
+                *GOVNET,
+                "--db",
+                f"sqlite:///{db}",
+                "--lang",
+                "en",
+                "dashboard",
+                "--once",
+                "--width",
+                "100",
+            ],
         )
-    )  # fmt: skip
+    )
     shown = frame.communicate(timeout=30)[0]
     assert frame.returncode == 0
     assert "ups-1    BATTERY 64% 18min" in shown and "daemon ok" in shown
@@ -178,24 +245,32 @@ def test_govnetd_on_the_lab(lab: Lab, tmp_path: Path, daemons: Callable[..., Dae
     assert alerts["ups-on-battery"]["severity"] == "critical"
 
     # the hung switch is judged down after 2 s of silence
-    wait_for("ext-acc-town down", lambda: query(
-        db, "SELECT 1 FROM monitor_devices WHERE device = 'ext-acc-town' AND state = 'down'"))  # fmt: skip
+    wait_for(
+        "ext-acc-town down",
+        lambda: query(
+            db, "SELECT 1 FROM monitor_devices WHERE device = 'ext-acc-town' AND state = 'down'"
+        ),
+    )
 
     # SIGHUP: a device left the inventory
     fast_inventory(lab, tmp_path / "inv", drop=("gap-1",))
     d.proc.send_signal(signal.SIGHUP)
     reloaded = wait_for("the reload", lambda: [r for r in d.logs() if r["msg"] == "reloaded"])
     assert reloaded[0]["removed"] == ["gap-1"]
-    wait_for("gap-1 forgotten", lambda: not query(
-        db, "SELECT 1 FROM monitor_devices WHERE device = 'gap-1'"))  # fmt: skip
+    wait_for(
+        "gap-1 forgotten",
+        lambda: not query(db, "SELECT 1 FROM monitor_devices WHERE device = 'gap-1'"),
+    )
 
     # SIGHUP with a broken inventory: the old one stays, and each error is in the log
     broken = tmp_path / "inv" / "lab.yaml"
     good = broken.read_text(encoding="utf-8")
     broken.write_text(good.replace("host: 127.0.0.1", "host: 999.12.1.300", 1), encoding="utf-8")
     d.proc.send_signal(signal.SIGHUP)
-    lines = wait_for("the failed reload", lambda: [
-        r["msg"] for r in d.logs() if str(r["msg"]).startswith("reload: ")])  # fmt: skip
+    lines = wait_for(
+        "the failed reload",
+        lambda: [r["msg"] for r in d.logs() if str(r["msg"]).startswith("reload: ")],
+    )
     assert "lab.yaml:" in lines[0] and "not a host name or IP address" in lines[0], lines
     broken.write_text(good, encoding="utf-8")
 
@@ -245,35 +320,74 @@ def test_ups_alert_reaches_dingtalk_wecom_and_mail_once_each_after_they_were_dow
     cafile.write_bytes(ca.cert_pem.bytes())
     ding = RobotReceiver("dingtalk", "ding-token-1", "SECding-secret-1", "告警", mode="down")
     wecom = RobotReceiver("wecom", "wecom-key-1", mode="down")
-    mail = MailReceiver(cert.cert_chain_pems[0].bytes().decode(),
-                        cert.private_key_pem.bytes().decode(), "duty", "mail-pass-1")  # fmt: skip
+    mail = MailReceiver(
+        cert.cert_chain_pems[0].bytes().decode(),
+        cert.private_key_pem.bytes().decode(),
+        "duty",
+        "mail-pass-1",
+    )
     mail.down = True
     try:
         rules = yaml.safe_load(RULES.read_text(encoding="utf-8"))
         fast = {"group_window": "1s", "retry_initial": "1s", "retry_max": "2s", "timeout": 3}
         rules["notifiers"] = [
             {"kind": "log"},
-            {"kind": "dingtalk", "url": ding.url, "token": "env:DING_TOKEN",
-             "secret": "env:DING_SECRET", "keyword": "告警", "min_severity": "critical", **fast},
-            {"kind": "wecom", "url": wecom.url, "token": "env:WECOM_KEY",
-             "min_severity": "critical", **fast},
-            {"kind": "email", "smtp": f"127.0.0.1:{mail.port}", "security": "starttls",
-             "username": "duty", "password": "env:MAIL_PASSWORD", "sender": "govnet@city.gov.cn",
-             "to": ["duty@city.gov.cn"], "cafile": str(cafile), "min_severity": "critical", **fast},
-        ]  # fmt: skip
+            {
+                "kind": "dingtalk",
+                "url": ding.url,
+                "token": "env:DING_TOKEN",
+                "secret": "env:DING_SECRET",
+                "keyword": "告警",
+                "min_severity": "critical",
+                **fast,
+            },
+            {
+                "kind": "wecom",
+                "url": wecom.url,
+                "token": "env:WECOM_KEY",
+                "min_severity": "critical",
+                **fast,
+            },
+            {
+                "kind": "email",
+                "smtp": f"127.0.0.1:{mail.port}",
+                "security": "starttls",
+                "username": "duty",
+                "password": "env:MAIL_PASSWORD",
+                "sender": "govnet@city.gov.cn",
+                "to": ["duty@city.gov.cn"],
+                "cafile": str(cafile),
+                "min_severity": "critical",
+                **fast,
+            },
+        ]
         path = tmp_path / "alerts.yaml"
         path.write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
         inventory = fast_inventory(lab, tmp_path / "inv")
         db = tmp_path / "monitor.sqlite"
         daemons(inventory, db, tmp_path / "d.log", "--rules", str(path))
-        wait_for("the UPS alert queued and refused by all three channels", lambda: len(query(
-            db, "SELECT DISTINCT channel FROM notify_outbox WHERE alert_key = 'ups-on-battery|ups-1|'"
-                " AND status = 'pending' AND attempts > 0")) == 3, timeout=60)  # fmt: skip
+        wait_for(
+            "the UPS alert queued and refused by all three channels",
+            lambda: (
+                len(
+                    query(
+                        db,
+                        "SELECT DISTINCT channel FROM notify_outbox WHERE alert_key = 'ups-on-battery|ups-1|'"
+                        " AND status = 'pending' AND attempts > 0",
+                    )
+                )
+                == 3
+            ),
+            timeout=60,
+        )
         time.sleep(3)  # down a while longer: more refused tries, still one row per channel
         ding.mode = wecom.mode = "ok"
         mail.down = False
-        wait_for("delivered everywhere", lambda: ding.received and wecom.received and mail.mails,
-                 timeout=30)  # fmt: skip
+        wait_for(
+            "delivered everywhere",
+            lambda: ding.received and wecom.received and mail.mails,
+            timeout=30,
+        )
         time.sleep(4)  # several more dispatcher passes: nothing goes twice
         ups = [t for t in ding.texts() if "ups-1" in t]
         assert len(ups) == 1

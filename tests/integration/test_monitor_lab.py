@@ -76,9 +76,13 @@ def lab_specs(tmp: Path, names: Sequence[str] | None = None) -> tuple[list[Agent
 
 def switch(name: str, utilisation: float, **snmp: Any) -> AgentSpec:
     tables = LabTables.model_validate(
-        {"interfaces": [{"name": "GigabitEthernet0/0/1", "speed": 1000},
-                        {"name": "GigabitEthernet0/0/2", "oper": "down"}]}
-    )  # fmt: skip
+        {
+            "interfaces": [
+                {"name": "GigabitEthernet0/0/1", "speed": 1000},
+                {"name": "GigabitEthernet0/0/2", "oper": "down"},
+            ]
+        }
+    )
     data = LabDeviceData(
         name, None, tables, LabBehaviour(snmp={"utilisation": utilisation, **snmp})
     )
@@ -87,9 +91,11 @@ def switch(name: str, utilisation: float, **snmp: Any) -> AgentSpec:
 
 def ups(minutes: int, source: int) -> AgentSpec:
     data = LabDeviceData(
-        "ups-t", None, LabTables(),
+        "ups-t",
+        None,
+        LabTables(),
         LabBehaviour(snmp={"output_source": source, "minutes_remaining": minutes, "charge": 70}),
-    )  # fmt: skip
+    )
     return AgentSpec("ups-t", "ups", "snmp", 0, data, community="lab-ro-test")
 
 
@@ -100,15 +106,30 @@ def bare_device(name: str, role: str, **vars_: Any) -> Device:
     profile = SnmpProfileSpec(  # healthy agents: patient, a loaded CI machine must not miss a poll
         version="2c", community=SecretRef.parse("env:GOVNET_T_COMMUNITY"), **PATIENT
     )
-    return Device(name=name, host="127.0.0.1", platform="huawei", role=role, zone="internal",
-                  site="city", snmp=profile, vars=dict(vars_))  # fmt: skip
+    return Device(
+        name=name,
+        host="127.0.0.1",
+        platform="huawei",
+        role=role,
+        zone="internal",
+        site="city",
+        snmp=profile,
+        vars=dict(vars_),
+    )
 
 
 class Rig:
     """Agents + poller + alert engine + store, on one fake clock."""
 
-    def __init__(self, tmp: Path, backend: str, specs: list[AgentSpec], devices: list[Device],
-                 links: Sequence[Link] = (), rules: str = RULES) -> None:  # fmt: skip
+    def __init__(
+        self,
+        tmp: Path,
+        backend: str,
+        specs: list[AgentSpec],
+        devices: list[Device],
+        links: Sequence[Link] = (),
+        rules: str = RULES,
+    ) -> None:
         self.tmp = tmp
         self.clock = FakeClock()
         self.backend_name = backend
@@ -128,11 +149,18 @@ class Rig:
         devices = [dataclasses.replace(d, snmp_port=ports[d.name]) for d in self.devices]
         self.devices = devices
         by_name = {d.name: d for d in devices}
-        self.engine = AlertEngine(self.rules, by_name, Topology.build(by_name, self.links),
-                                  StoreWriter(self.ms), None, self.clock)  # fmt: skip
+        self.engine = AlertEngine(
+            self.rules,
+            by_name,
+            Topology.build(by_name, self.links),
+            StoreWriter(self.ms),
+            None,
+            self.clock,
+        )
         self.backend = snmp_backend(self.backend_name, 16)
-        self.poller = Poller(devices, self.backend, MonitorConfig(first_spread=0), self.clock,
-                             self.on_result)  # fmt: skip
+        self.poller = Poller(
+            devices, self.backend, MonitorConfig(first_spread=0), self.clock, self.on_result
+        )
 
     def on_result(self, result: PollResult, status: Any, transition: Any) -> None:
         self.results.append(result)
@@ -177,8 +205,12 @@ def community(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def samples(results: Sequence[PollResult], skip: Sequence[str] = ("rtt_ms",)) -> dict[Any, float]:
-    return {(r.device, s.metric, s.instance): s.value for r in results for s in r.samples
-            if s.metric not in skip}  # fmt: skip
+    return {
+        (r.device, s.metric, s.instance): s.value
+        for r in results
+        for s in r.samples
+        if s.metric not in skip
+    }
 
 
 def fast_devices(inv: Any, specs: list[AgentSpec], patient: bool = False) -> list[Device]:
@@ -354,8 +386,9 @@ def test_seeded_hot_switch_failed_fan_and_failed_psu_raise_the_shipped_alerts(
     shipped = (Path(__file__).resolve().parents[2] / "playbooks" / "alerts.yaml").read_text()
 
     async def scenario() -> None:
-        async with rig(tmp_path, backend, specs, fast_devices(inv, specs, patient=True),
-                       rules=shipped) as r:  # fmt: skip
+        async with rig(
+            tmp_path, backend, specs, fast_devices(inv, specs, patient=True), rules=shipped
+        ) as r:
             first = await r.poller.poll_all()
             got = samples(first)
             latest = {(x.device, m, i): v for x in first for m, i, v, _ in x.latest}

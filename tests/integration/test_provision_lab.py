@@ -90,9 +90,15 @@ def plab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProvLab]:
         "port": free_port(socket.SOCK_STREAM),
         "snmp_port": free_port(socket.SOCK_DGRAM),
         "address": "10.10.9.2",
-        "vars": {"snmp_v3": {"user": "govnet-v3", "group": "govnet-ro",
-                             "auth_key": "env:GOVNET_T_V3_AUTH", "priv_key": "env:GOVNET_T_V3_PRIV"}},
-    }  # fmt: skip
+        "vars": {
+            "snmp_v3": {
+                "user": "govnet-v3",
+                "group": "govnet-ro",
+                "auth_key": "env:GOVNET_T_V3_AUTH",
+                "priv_key": "env:GOVNET_T_V3_PRIV",
+            }
+        },
+    }
     last = 10
     for name, (platform, group, site) in WEAK.items():  # realistic weak starting configs
         for suffix, reject in (("", None), ("-ntp", NTP_REJECT[platform])):
@@ -129,8 +135,13 @@ def plab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProvLab]:
 # other by an access port (in `links`: never shut); macs-ios refuses its third port's line
 IDLE = {
     "macs-hw": ("int-acc-town", "huawei", "GigabitEthernet0/0/1", None),
-    "macs-ios": ("ext-acc-west", "cisco_ios", "GigabitEthernet0/2", "^interface GigabitEthernet0/6$"),
-}  # fmt: skip
+    "macs-ios": (
+        "ext-acc-west",
+        "cisco_ios",
+        "GigabitEthernet0/2",
+        "^interface GigabitEthernet0/6$",
+    ),
+}
 
 
 def _idle_port_switches(lab_data: Path, data: dict) -> None:  # type: ignore[type-arg]
@@ -405,10 +416,29 @@ V3_KEYS = {"GOVNET_T_V3_AUTH": "AuthK-XYZZY-55", "GOVNET_T_V3_PRIV": "Priv.K(ey)
 def test_verbose_apply_logs_no_rendering_of_the_keys(plab: ProvLab) -> None:
     """-vv used to show netmiko's expect patterns: "Pattern found: (…AuthK\\-XYZZY\\-55…)"."""
     proc = subprocess.run(
-        [sys.executable, "-c", "from govnet.cli.main import main; main()", "-i", str(plab.path), "--lang", "en", "-vv",
-         "provision", "apply", "baseline", "--limit", "new-sw2", "--yes", "-f", "json"],
-        capture_output=True, text=True, timeout=120, env={**os.environ, **V3_KEYS},
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "from govnet.cli.main import main; main()",
+            "-i",
+            str(plab.path),
+            "--lang",
+            "en",
+            "-vv",
+            "provision",
+            "apply",
+            "baseline",
+            "--limit",
+            "new-sw2",
+            "--yes",
+            "-f",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **V3_KEYS},
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert [d["status"] for d in as_json(proc.stdout)["devices"]] == ["changed"]
     log = proc.stderr
@@ -508,9 +538,17 @@ def test_unused_ports_are_shut_only_after_enough_days_of_mac_records(plab: ProvL
     ]
 
     code, out = govnet(
-        plab, "provision", "apply", "shutdown-unused-ports", "days=30", "--limit", "macs-hw",
-        "--yes", "-f", "json",
-    )  # fmt: skip
+        plab,
+        "provision",
+        "apply",
+        "shutdown-unused-ports",
+        "days=30",
+        "--limit",
+        "macs-hw",
+        "--yes",
+        "-f",
+        "json",
+    )
     assert code == 0, out
     assert [d["status"] for d in as_json(out)["devices"]] == ["changed"]
     running = plab.running("macs-hw")
@@ -522,9 +560,17 @@ def test_unused_ports_are_shut_only_after_enough_days_of_mac_records(plab: ProvL
     # macs-ios refuses the line of its second idle port: the first is brought back up
     before = plab.running("macs-ios")
     code, out = govnet(
-        plab, "provision", "apply", "shutdown-unused-ports", "days=30", "--limit", "macs-ios",
-        "--yes", "-f", "json",
-    )  # fmt: skip
+        plab,
+        "provision",
+        "apply",
+        "shutdown-unused-ports",
+        "days=30",
+        "--limit",
+        "macs-ios",
+        "--yes",
+        "-f",
+        "json",
+    )
     assert code == 1, out
     [result] = as_json(out)["devices"]
     assert result["status"] == "rolled-back", result
@@ -539,9 +585,18 @@ def test_mac_collection_reports_an_unreadable_switch_and_records_the_others(
     plab: ProvLab,
 ) -> None:
     code, out = govnet(
-        plab, "backup", "macs", "--limit", "ext-acc-town,ext-acc-west", "--timeout", "1",
-        "--retries", "0", "-f", "json",
-    )  # fmt: skip
+        plab,
+        "backup",
+        "macs",
+        "--limit",
+        "ext-acc-town,ext-acc-west",
+        "--timeout",
+        "1",
+        "--retries",
+        "0",
+        "-f",
+        "json",
+    )
     assert code == 3, out
     results = {r["device"]: r for r in as_json(out)["results"]}
     assert results["ext-acc-town"]["status"] == "failed" and results["ext-acc-town"]["message"]

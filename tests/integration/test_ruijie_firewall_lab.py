@@ -37,9 +37,17 @@ def test_backed_up_and_audited_with_their_seeded_findings(lab: Lab, store_env: P
     code, shown = govnet(lab.inventory_path, "backup", "show", "int-fw-1")
     assert code == 0 and "rule name temp-ext-portal" in shown and "security-policy" in shown
     code, out = govnet(
-        lab.inventory_path, "audit", "--limit", NEW,
-        "-p", "playbooks/mlps2-baseline.yaml", "-p", "playbooks/isolation.yaml", "-f", "json",
-    )  # fmt: skip
+        lab.inventory_path,
+        "audit",
+        "--limit",
+        NEW,
+        "-p",
+        "playbooks/mlps2-baseline.yaml",
+        "-p",
+        "playbooks/isolation.yaml",
+        "-f",
+        "json",
+    )
     assert code == 1, out
     findings = json.loads(out)["findings"]
     fails = {(f["device"], f["rule"]) for f in findings if f["status"] == "fail"}
@@ -57,9 +65,10 @@ def test_backed_up_and_audited_with_their_seeded_findings(lab: Lab, store_env: P
     # 13 switch controls + isolation; 12 management-plane + 4 firewall controls + isolation
     assert by_device == {"int-acc-east": 14, "int-fw-1": 17, "ext-fw-1": 17}
     isolation = next(
-        f for f in findings
+        f
+        for f in findings
         if f["device"] == "int-fw-1" and f["rule"] == "isolation.no-cross-zone-path"
-    )  # fmt: skip
+    )
     assert "rule temp-ext-portal permits 10.10.8.0/24 (zone internal)" in isolation["message"]
     assert "172.20.0.20/32 (zone external)" in isolation["message"]
     evidence = [e["text"] for e in isolation["evidence"]]

@@ -42,11 +42,26 @@ class Poller:
         self.log = log
         with log.open("wb") as err:
             self.proc = subprocess.Popen(
-                [*DAEMON, "-i", str(inventory), "--db", url, "--rules", str(RULES),
-                 "--listen", "127.0.0.1:0", "--log-format", "json", "--down-after", "2s",
-                 "--shards", str(SHARDS)],
-                stdout=subprocess.DEVNULL, stderr=err,
-            )  # fmt: skip
+                [
+                    *DAEMON,
+                    "-i",
+                    str(inventory),
+                    "--db",
+                    url,
+                    "--rules",
+                    str(RULES),
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--log-format",
+                    "json",
+                    "--down-after",
+                    "2s",
+                    "--shards",
+                    str(SHARDS),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
 
     def logs(self) -> list[dict[str, Any]]:
         return [
@@ -84,8 +99,10 @@ def pollers() -> Iterator[Callable[..., Poller]]:
 def cluster(url: str) -> dict[str, Any]:
     out = subprocess.run(
         [*GOVNET, "--db", url, "monitor", "cluster", "-f", "json"],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode in (0, 1), out.stderr
     return dict(json.loads(out.stdout))
 
@@ -147,11 +164,12 @@ def alerts(url: str) -> list[dict[str, Any]]:
             found = [dict(r._mapping) for r in rows]
             for a in found:
                 a["events"] = [
-                    e for (e,) in conn.execute(
+                    e
+                    for (e,) in conn.execute(
                         text("SELECT event FROM monitor_alert_events WHERE alert_id = :i"),
                         {"i": a["id"]},
                     )
-                ]  # fmt: skip
+                ]
             return found
     finally:
         engine.dispose()
@@ -167,22 +185,41 @@ def test_sharded_pollers_share_the_lab(
 
     # SQLite cannot be shared: refused in one line, before anything starts
     refused = subprocess.run(
-        [*DAEMON, "-i", str(inventory), "--db", f"sqlite:///{tmp_path / 's.sqlite'}",
-         "--shards", "3", "--no-metrics"], capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [
+            *DAEMON,
+            "-i",
+            str(inventory),
+            "--db",
+            f"sqlite:///{tmp_path / 's.sqlite'}",
+            "--shards",
+            "3",
+            "--no-metrics",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert refused.returncode == 2
     assert "sharding needs a shared PostgreSQL store" in refused.stderr
     assert "Traceback" not in refused.stderr
 
     ps = [pollers(inventory, pg_url, tmp_path / f"govnetd-{i}.log") for i in range(3)]
     view = cluster_when(
-        pg_url, "three pollers holding two shards each",
-        lambda held: sorted(map(len, held.values())) == [2, 2, 2], timeout=60,
-    )  # fmt: skip
+        pg_url,
+        "three pollers holding two shards each",
+        lambda held: sorted(map(len, held.values())) == [2, 2, 2],
+        timeout=60,
+    )
     assert sorted(s for shards in by_pid(view).values() for s in shards) == list(range(SHARDS))
-    wait_for("the UPS-on-battery alert", lambda: [
-        a for a in alerts(pg_url) if a["key"] == "ups-on-battery|ups-1|" and a["status"] == "firing"
-    ], timeout=30)  # fmt: skip
+    wait_for(
+        "the UPS-on-battery alert",
+        lambda: [
+            a
+            for a in alerts(pg_url)
+            if a["key"] == "ups-on-battery|ups-1|" and a["status"] == "firing"
+        ],
+        timeout=30,
+    )
     time.sleep(4 * INTERVAL)  # steady state
 
     # kill -9 the poller of ups-1: its shards go to the others, its alerts with them
@@ -202,9 +239,14 @@ def test_sharded_pollers_share_the_lab(
     assert sorted(len(s) for s in by_pid(view).values()) == [3, 3]
     assert taken_over < 2 * INTERVAL + 3.0  # + the cluster command's own start-up
     heir = next(p for p in ps if ups_shard in by_pid(view).get(p.proc.pid, []))
-    gained = wait_for("the heir restoring ups-1's alerts", lambda: [
-        r for r in heir.logs() if r.get("msg") == "polling shards" and ups_shard in r["gained"]
-        and r["alerts"] >= 1])  # fmt: skip
+    gained = wait_for(
+        "the heir restoring ups-1's alerts",
+        lambda: [
+            r
+            for r in heir.logs()
+            if r.get("msg") == "polling shards" and ups_shard in r["gained"] and r["alerts"] >= 1
+        ],
+    )
     assert gained
     time.sleep(3 * INTERVAL)
 
@@ -212,13 +254,21 @@ def test_sharded_pollers_share_the_lab(
     # the other takes everything, then it comes back and the two balance again
     engine = create_engine(pg_url)
     with engine.connect() as conn:
-        pid_of = {int(p): int(b) for p, b in conn.execute(
-            text("SELECT pid, backend_pid FROM monitor_cluster"))}  # fmt: skip
+        pid_of = {
+            int(p): int(b)
+            for p, b in conn.execute(text("SELECT pid, backend_pid FROM monitor_cluster"))
+        }
         survivor = next(p for p in ps if p is not victim and p is not heir)
         conn.execute(text("SELECT pg_terminate_backend(:b)"), {"b": pid_of[survivor.proc.pid]})
     engine.dispose()
-    wait_for("the survivor noticing", lambda: [
-        r for r in survivor.logs() if str(r.get("msg", "")).startswith("shard lock session lost")])  # fmt: skip
+    wait_for(
+        "the survivor noticing",
+        lambda: [
+            r
+            for r in survivor.logs()
+            if str(r.get("msg", "")).startswith("shard lock session lost")
+        ],
+    )
     cluster_when(
         pg_url, "the two balanced again", lambda held: sorted(map(len, held.values())) == [3, 3]
     )
@@ -233,8 +283,12 @@ def test_sharded_pollers_share_the_lab(
         lambda held: list(held.values()) == [list(range(SHARDS))],
     )
     time.sleep(3 * INTERVAL)
-    table = subprocess.run([*GOVNET, "--db", pg_url, "--lang", "en", "monitor", "cluster"],
-                           capture_output=True, text=True, timeout=60)  # fmt: skip
+    table = subprocess.run(
+        [*GOVNET, "--db", pg_url, "--lang", "en", "monitor", "cluster"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert table.returncode == 0, table.stderr
     assert str(heir.proc.pid) in table.stdout and "(none)" not in table.stdout
 
@@ -254,11 +308,16 @@ def test_sharded_pollers_share_the_lab(
             if b - a > limit:
                 missed.append((device, round(a - killed, 1), round(b - a, 1)))
     handovers = sorted(
-        (round(datetime.fromisoformat(r["ts"].replace("Z", "+00:00")).timestamp(), 3),
-         p.proc.pid, r["msg"],
-         r.get("shards") or r.get("gained"))
-        for p in ps for r in p.logs() if "shards" in str(r.get("msg"))
-    )  # fmt: skip
+        (
+            round(datetime.fromisoformat(r["ts"].replace("Z", "+00:00")).timestamp(), 3),
+            p.proc.pid,
+            r["msg"],
+            r.get("shards") or r.get("gained"),
+        )
+        for p in ps
+        for r in p.logs()
+        if "shards" in str(r.get("msg"))
+    )
     assert not doubles, (killed, doubles, handovers)
     assert not missed, (killed, missed, handovers)
 

@@ -95,11 +95,15 @@ class _LoopingAgent(asyncio.DatagramProtocol):
         pdu = req.pdu
         if pdu.tag == 0xA5:  # GETBULK: .1 and .2 under the column, again and again
             root = pdu.oids[0][:10]  # the walked column (1.3.6.1.2.1.2.2.1.N)
-            binds = [w.varbind(w.encode_oid_tlv((*root, i)), w.encode_value(w.INTEGER, i))
-                     for i in (1, 2)]  # fmt: skip
+            binds = [
+                w.varbind(w.encode_oid_tlv((*root, i)), w.encode_value(w.INTEGER, i))
+                for i in (1, 2)
+            ]
         else:
-            binds = [w.varbind(w.encode_oid_tlv(o), w.encode_value(w.OCTET_STRING, b"loop"))
-                     for o in pdu.oids]  # fmt: skip
+            binds = [
+                w.varbind(w.encode_oid_tlv(o), w.encode_value(w.OCTET_STRING, b"loop"))
+                for o in pdu.oids
+            ]
         reply = w.encode_v2c(req.community, w.encode_response(pdu.request_id, 0, 0, binds))
         self.transport.sendto(reply, addr)
 
@@ -118,8 +122,9 @@ def test_an_agent_repeating_oids_is_refused_and_the_session_keeps_working() -> N
             _LoopingAgent, local_addr=("127.0.0.1", 0)
         )
         port = transport.get_extra_info("sockname")[1]
-        profile = SnmpProfileSpec(version="2c", community=SecretRef.parse("env:GOVNET_T_LOOP"),
-                                  timeout=1.0, retries=0)  # fmt: skip
+        profile = SnmpProfileSpec(
+            version="2c", community=SecretRef.parse("env:GOVNET_T_LOOP"), timeout=1.0, retries=0
+        )
         target = SnmpTarget("127.0.0.1", port, profile, "looper")
         backend = GufoBackend()
         try:

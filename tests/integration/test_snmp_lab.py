@@ -75,25 +75,75 @@ V3 = {"v3_user": USER, "auth_key": AUTH_KEY, "priv_key": PRIV_KEY}
 V3_PROTOCOLS = [("md5", "des"), ("sha", "aes128"), ("sha256", "aes192"), ("sha512", "aes256")]
 
 AGENTS = [
-    AgentSpec("acc-1", "access", "huawei", 0, data("acc-1", SWITCH_TABLES), community=COMMUNITY,
-              auth_protocol="sha", priv_protocol="aes128", **V3),
-    AgentSpec("srv-1", "server", "linux", 0,
-              data("srv-1", snmp={"installed": INSTALLED, "running": RUNNING}),
-              community=COMMUNITY),
-    AgentSpec("ups-1", "ups", "snmp", 0,
-              data("ups-1", snmp={"battery_status": 2, "output_source": 5, "charge": 87,
-                                  "minutes_remaining": 31, "output_load": [40]}),
-              community=COMMUNITY),
-    AgentSpec("env-1", "env", "snmp", 0,
-              data("env-1", snmp={"sensors": [
-                  {"name": "Inlet temperature", "type": "celsius", "value": 24.5, "precision": 1},
-                  {"name": "Water leak", "type": "truthvalue", "value": 1}]}),
-              community=COMMUNITY),
-    AgentSpec("hung-1", "access", "hp_comware", 0, data("hung-1", silent=True),
-              community=COMMUNITY),
-    *(AgentSpec(f"v3-{a}-{p}", "core", "cisco_ios", 0, data(f"v3-{a}-{p}"), auth_protocol=a,
-                priv_protocol=p, **V3) for a, p in V3_PROTOCOLS),
-]  # fmt: skip
+    AgentSpec(
+        "acc-1",
+        "access",
+        "huawei",
+        0,
+        data("acc-1", SWITCH_TABLES),
+        community=COMMUNITY,
+        auth_protocol="sha",
+        priv_protocol="aes128",
+        **V3,
+    ),
+    AgentSpec(
+        "srv-1",
+        "server",
+        "linux",
+        0,
+        data("srv-1", snmp={"installed": INSTALLED, "running": RUNNING}),
+        community=COMMUNITY,
+    ),
+    AgentSpec(
+        "ups-1",
+        "ups",
+        "snmp",
+        0,
+        data(
+            "ups-1",
+            snmp={
+                "battery_status": 2,
+                "output_source": 5,
+                "charge": 87,
+                "minutes_remaining": 31,
+                "output_load": [40],
+            },
+        ),
+        community=COMMUNITY,
+    ),
+    AgentSpec(
+        "env-1",
+        "env",
+        "snmp",
+        0,
+        data(
+            "env-1",
+            snmp={
+                "sensors": [
+                    {"name": "Inlet temperature", "type": "celsius", "value": 24.5, "precision": 1},
+                    {"name": "Water leak", "type": "truthvalue", "value": 1},
+                ]
+            },
+        ),
+        community=COMMUNITY,
+    ),
+    AgentSpec(
+        "hung-1", "access", "hp_comware", 0, data("hung-1", silent=True), community=COMMUNITY
+    ),
+    *(
+        AgentSpec(
+            f"v3-{a}-{p}",
+            "core",
+            "cisco_ios",
+            0,
+            data(f"v3-{a}-{p}"),
+            auth_protocol=a,
+            priv_protocol=p,
+            **V3,
+        )
+        for a, p in V3_PROTOCOLS
+    ),
+]
 
 IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
 IF_HC_IN = "1.3.6.1.2.1.31.1.1.1.6"
@@ -290,11 +340,13 @@ def test_arp_table_maps_back_to_lab_entries(
             arp = await client.bulkwalk(t, "1.3.6.1.2.1.4.22.1")
             names = column(await client.bulkwalk(t, IF_NAME), IF_NAME)
             seen = {
-                str(ip): (snmp.mac_address(column(arp, "1.3.6.1.2.1.4.22.1.2")[index]),
-                          names[str(if_index)])
+                str(ip): (
+                    snmp.mac_address(column(arp, "1.3.6.1.2.1.4.22.1.2")[index]),
+                    names[str(if_index)],
+                )
                 for index, ip in column(arp, "1.3.6.1.2.1.4.22.1.3").items()
                 for if_index in [column(arp, "1.3.6.1.2.1.4.22.1.1")[index]]
-            }  # fmt: skip
+            }
             expected = {
                 a["ip"]: (normalize_mac(a["mac"]), a["interface"]) for a in SWITCH_TABLES["arp"]
             }
@@ -324,8 +376,10 @@ def test_fdb_maps_back_to_lab_entries(
             q = column(
                 await client.bulkwalk(t, "1.3.6.1.2.1.17.7.1.2.2.1.2"), "1.3.6.1.2.1.17.7.1.2.2.1.2"
             )
-            seen_q = {(int(i.split(".")[0]), mac_from_index(i)): names[str(port_if[str(p)])]
-                      for i, p in q.items()}  # fmt: skip
+            seen_q = {
+                (int(i.split(".")[0]), mac_from_index(i)): names[str(port_if[str(p)])]
+                for i, p in q.items()
+            }
             assert seen_q == {
                 (m["vlan"], normalize_mac(m["mac"])): m["interface"] for m in SWITCH_TABLES["mac"]
             }
@@ -345,9 +399,14 @@ def test_server_ups_and_sensors(
             assert list(running.values()) == RUNNING
             ups = await client.get(
                 target(lab, "ups-1", profiles["v2c"]),
-                ["1.3.6.1.2.1.33.1.2.1.0", "1.3.6.1.2.1.33.1.4.1.0", "1.3.6.1.2.1.33.1.2.4.0",
-                 "1.3.6.1.2.1.33.1.2.3.0", "1.3.6.1.2.1.33.1.4.4.1.5.1"],
-            )  # fmt: skip
+                [
+                    "1.3.6.1.2.1.33.1.2.1.0",
+                    "1.3.6.1.2.1.33.1.4.1.0",
+                    "1.3.6.1.2.1.33.1.2.4.0",
+                    "1.3.6.1.2.1.33.1.2.3.0",
+                    "1.3.6.1.2.1.33.1.4.4.1.5.1",
+                ],
+            )
             assert list(ups.values()) == [2, 5, 87, 31, 40]
             env = target(lab, "env-1", profiles["v2c"])
             names = await client.bulkwalk(env, "1.3.6.1.2.1.47.1.1.1.1.7")
@@ -464,8 +523,26 @@ def test_net_snmp_get_and_walks(
             host, port = lab.address("acc-1")
             where = f"udp:{host}:{port}"
             v2c = ["-v2c", "-c", COMMUNITY, "-On", "-t", "1", "-r", "0"]
-            v3 = ["-v3", "-l", "authPriv", "-u", USER, "-a", "SHA", "-A", AUTH_KEY, "-x", "AES",
-                  "-X", PRIV_KEY, "-On", "-t", "1", "-r", "0"]  # fmt: skip
+            v3 = [
+                "-v3",
+                "-l",
+                "authPriv",
+                "-u",
+                USER,
+                "-a",
+                "SHA",
+                "-A",
+                AUTH_KEY,
+                "-x",
+                "AES",
+                "-X",
+                PRIV_KEY,
+                "-On",
+                "-t",
+                "1",
+                "-r",
+                "0",
+            ]
             for version in (v2c, v3):
                 lines = await net_snmp("snmpget", *version, where, "1.3.6.1.2.1.1.5.0")
                 assert lines == ['.1.3.6.1.2.1.1.5.0 = STRING: "acc-1"']

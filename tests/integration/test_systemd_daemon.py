@@ -40,13 +40,29 @@ def test_govnetd_speaks_sd_notify_and_journal_priorities(lab: Lab, tmp_path: Pat
         sock.bind(str(notify))
         sock.settimeout(0.5)
         st = os.fstat(err.fileno())
-        env = {**os.environ, "NOTIFY_SOCKET": str(notify), "WATCHDOG_USEC": "1000000",
-               "JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}"}  # fmt: skip
+        env = {
+            **os.environ,
+            "NOTIFY_SOCKET": str(notify),
+            "WATCHDOG_USEC": "1000000",
+            "JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}",
+        }
         proc = subprocess.Popen(
-            [*DAEMON, "-i", str(inventory), "--db", f"sqlite:///{tmp_path / 'db.sqlite'}",
-             "--rules", str(RULES), "--no-metrics", "--log-format", "json"],
-            stdout=subprocess.DEVNULL, stderr=err, env=env,
-        )  # fmt: skip
+            [
+                *DAEMON,
+                "-i",
+                str(inventory),
+                "--db",
+                f"sqlite:///{tmp_path / 'db.sqlite'}",
+                "--rules",
+                str(RULES),
+                "--no-metrics",
+                "--log-format",
+                "json",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=env,
+        )
         try:
             first = _messages(sock, time.monotonic() + 30, b"WATCHDOG=1")
             assert first and first[0].startswith(b"READY=1\nSTATUS=polling "), first

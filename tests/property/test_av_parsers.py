@@ -95,8 +95,14 @@ anything = st.one_of(
 @settings(max_examples=300)
 @given(anything)
 def test_parsers_fail_only_with_a_value_problem(value: object) -> None:
-    for parse in (parse_datetime, parse_date, parse_bool, parse_edition,
-                  lambda v: date_from_version(v, RISING), lambda v: date_from_version(v, KINGSOFT)):  # fmt: skip
+    for parse in (
+        parse_datetime,
+        parse_date,
+        parse_bool,
+        parse_edition,
+        lambda v: date_from_version(v, RISING),
+        lambda v: date_from_version(v, KINGSOFT),
+    ):
         try:
             parse(value)
         except ValueProblem as exc:
@@ -111,8 +117,9 @@ def test_clamscan_fails_only_with_a_value_problem(text: str) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(st.binary(max_size=400), st.sampled_from(["x.csv", "x.json", "x.xlsx", "x.txt"]))
-def test_any_file_is_read_or_refused_with_an_input_error(tmp_path_factory: object, raw: bytes,
-                                                         name: str) -> None:  # fmt: skip
+def test_any_file_is_read_or_refused_with_an_input_error(
+    tmp_path_factory: object, raw: bytes, name: str
+) -> None:
     folder: Path = tmp_path_factory.mktemp("av")  # type: ignore[attr-defined]
     path = folder / name
     path.write_bytes(raw)
@@ -125,11 +132,18 @@ def test_any_file_is_read_or_refused_with_an_input_error(tmp_path_factory: objec
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["pc-1", "", "PC-2"]),
-                          st.sampled_from(["10.0.0.1", "", "bad", "10.0.0.1;10.0.0.2"]),
-                          st.sampled_from(["00-1A-2B-00-00-01", "", "zz"]),
-                          st.one_of(st.text(max_size=12), st.sampled_from(["2025-06-29", "1751245000"])),
-                          st.sampled_from(["是", "否", "", "maybe", "1"])), max_size=6))  # fmt: skip
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["pc-1", "", "PC-2"]),
+            st.sampled_from(["10.0.0.1", "", "bad", "10.0.0.1;10.0.0.2"]),
+            st.sampled_from(["00-1A-2B-00-00-01", "", "zz"]),
+            st.one_of(st.text(max_size=12), st.sampled_from(["2025-06-29", "1751245000"])),
+            st.sampled_from(["是", "否", "", "maybe", "1"]),
+        ),
+        max_size=6,
+    )
+)
 def test_rows_with_any_cells_never_crash(
     tmp_path_factory: object, rows: list[tuple[str, ...]]
 ) -> None:

@@ -22,14 +22,39 @@ BASELINE = load_playbooks(Path(__file__).resolve().parents[2] / "playbooks" / "m
 RULES = [r for b in BASELINE for r in b.rules if r.kind == "config"]
 
 WORDS = [
-    "interface GigabitEthernet0/0/1", "description uplink", "shutdown", "undo shutdown",
-    "user-interface vty 0 4", "line vty 0 4", "idle-timeout 0 0", "idle-timeout 5",
-    "exec-timeout 10 0", "acl 2001 inbound", "protocol inbound all", "telnet server enable",
-    "snmp-agent community read public", "aaa", "local-user admin password cipher x",
-    "banner motd ^C", "^C", 'header login information "hi', '"', "return", "end", "#", "!",
-    "!Software Version V200R011", "ntp-service unicast-server 10.0.0.1", "sysname X",
-    "transport input ssh", "password-control length 4", "version 5.20", "", "\t", "x y z",
-]  # fmt: skip
+    "interface GigabitEthernet0/0/1",
+    "description uplink",
+    "shutdown",
+    "undo shutdown",
+    "user-interface vty 0 4",
+    "line vty 0 4",
+    "idle-timeout 0 0",
+    "idle-timeout 5",
+    "exec-timeout 10 0",
+    "acl 2001 inbound",
+    "protocol inbound all",
+    "telnet server enable",
+    "snmp-agent community read public",
+    "aaa",
+    "local-user admin password cipher x",
+    "banner motd ^C",
+    "^C",
+    'header login information "hi',
+    '"',
+    "return",
+    "end",
+    "#",
+    "!",
+    "!Software Version V200R011",
+    "ntp-service unicast-server 10.0.0.1",
+    "sysname X",
+    "transport input ssh",
+    "password-control length 4",
+    "version 5.20",
+    "",
+    "\t",
+    "x y z",
+]
 
 config_lines = st.tuples(
     st.integers(min_value=0, max_value=4), st.sampled_from(WORDS) | st.text(max_size=12)

@@ -15,12 +15,32 @@ from govnet.provision.remediation import (
 )
 
 WORDS = [
-    "interface GigabitEthernet0/0/1", "description  uplink ", "shutdown", "undo shutdown",
-    "user-interface vty 0 4", "idle-timeout 5 0", "acl 2001 inbound", "@absent ^x",
-    "@absent (", "@absent", "telnet server enable", "snmp-agent community read public", "aaa",
-    "banner motd ^C", "^C", "return", "end", "#", "!", "!Software Version V200R011",
-    "sysname X", "x @absent y", "", "\t", "rule 5 deny",
-]  # fmt: skip
+    "interface GigabitEthernet0/0/1",
+    "description  uplink ",
+    "shutdown",
+    "undo shutdown",
+    "user-interface vty 0 4",
+    "idle-timeout 5 0",
+    "acl 2001 inbound",
+    "@absent ^x",
+    "@absent (",
+    "@absent",
+    "telnet server enable",
+    "snmp-agent community read public",
+    "aaa",
+    "banner motd ^C",
+    "^C",
+    "return",
+    "end",
+    "#",
+    "!",
+    "!Software Version V200R011",
+    "sysname X",
+    "x @absent y",
+    "",
+    "\t",
+    "rule 5 deny",
+]
 lines = st.tuples(st.integers(0, 4), st.sampled_from(WORDS) | st.text(max_size=10)).map(
     lambda t: " " * t[0] + t[1]
 )

@@ -25,10 +25,14 @@ from tests.conftest import ROOT
 CATALOGUE = load_catalogue(ROOT / "playbooks" / "av-sources.yaml")
 GENERIC = CATALOGUE.source("generic")
 TAKEN = datetime(2025, 7, 1, tzinfo=UTC)
-SMALL = Limits(rows=50, columns=12, cell_chars=200, json_depth=8, xlsx_part=64 * 1024,
-               xlsx_unzipped=256 * 1024)  # fmt: skip
-FUZZ = settings(max_examples=int(__import__("os").environ.get("FUZZ_N", "60")), deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
+SMALL = Limits(
+    rows=50, columns=12, cell_chars=200, json_depth=8, xlsx_part=64 * 1024, xlsx_unzipped=256 * 1024
+)
+FUZZ = settings(
+    max_examples=int(__import__("os").environ.get("FUZZ_N", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 cells = st.text(alphabet=st.sampled_from('ab火,"\n\r;\t x1-.:'), max_size=12)
 good_row = st.tuples(
@@ -52,8 +56,9 @@ def read(path: Path, lim: Limits = SMALL) -> list[str] | None:
 
 @FUZZ
 @given(st.lists(good_row, min_size=1, max_size=8), st.data())
-def test_a_csv_cut_anywhere_imports_only_unchanged_rows(tmp_path: Path, rows: list[tuple[str, ...]],
-                                                        data: st.DataObject) -> None:  # fmt: skip
+def test_a_csv_cut_anywhere_imports_only_unchanged_rows(
+    tmp_path: Path, rows: list[tuple[str, ...]], data: st.DataObject
+) -> None:
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(hostile.HEADER)
@@ -87,10 +92,16 @@ def test_any_csv_cells_are_read_or_refused(tmp_path: Path, rows: list[list[str]]
 
 
 @FUZZ
-@given(st.recursive(st.none() | st.booleans() | st.integers() | cells,
-                    lambda inner: st.lists(inner, max_size=4)
-                    | st.dictionaries(st.sampled_from([*hostile.HEADER, "data", "x"]), inner, max_size=5),
-                    max_leaves=30))  # fmt: skip
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | cells,
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.dictionaries(st.sampled_from([*hostile.HEADER, "data", "x"]), inner, max_size=5)
+        ),
+        max_leaves=30,
+    )
+)
 def test_any_json_is_read_or_refused(tmp_path: Path, value: object) -> None:
     path = tmp_path / "x.json"
     path.write_text(json.dumps(value, ensure_ascii=False), "utf-8")
@@ -119,8 +130,9 @@ xml_text = st.text(alphabet=st.sampled_from('<>/="&;!?x aAr1:-[]\n'), max_size=1
 
 @FUZZ
 @given(st.sampled_from(PARTS), st.one_of(xml_text, st.binary(max_size=120)), st.booleans())
-def test_any_workbook_part_is_read_or_refused(tmp_path: Path, part: str, body: str | bytes,
-                                              keep_start: bool) -> None:  # fmt: skip
+def test_any_workbook_part_is_read_or_refused(
+    tmp_path: Path, part: str, body: str | bytes, keep_start: bool
+) -> None:
     with zipfile.ZipFile(io.BytesIO(WORKBOOK)) as zf:
         original = zf.read(part)
     if keep_start and isinstance(body, str):  # a damaged tail after a valid start

@@ -42,9 +42,13 @@ def notations(raw: bytes) -> list[str]:
     pairs = [h[i : i + 2] for i in range(0, 12, 2)]
     quads = [h[i : i + 4] for i in range(0, 12, 4)]
     return [
-        ":".join(pairs), "-".join(pairs), ".".join(quads), "-".join(quads), h,
+        ":".join(pairs),
+        "-".join(pairs),
+        ".".join(quads),
+        "-".join(quads),
+        h,
         ":".join(p.lstrip("0") or "0" for p in pairs),  # BSD's one-digit groups
-    ]  # fmt: skip
+    ]
 
 
 @RELAXED
@@ -78,8 +82,18 @@ def test_vlans_are_in_range_or_none(value: object) -> None:
         assert vlan is None or 1 <= vlan <= 4094
 
 
-FIELDS = ["mac_address", "destination_address", "ip_address", "interface", "destination_port",
-          "vlan_id", "type", "age", "state", "junk"]  # fmt: skip
+FIELDS = [
+    "mac_address",
+    "destination_address",
+    "ip_address",
+    "interface",
+    "destination_port",
+    "vlan_id",
+    "type",
+    "age",
+    "state",
+    "junk",
+]
 values = st.one_of(
     st.text(max_size=20),
     octets.map(lambda b: notations(b)[2]),
@@ -87,8 +101,9 @@ values = st.one_of(
     st.none(),
 )
 rows = st.lists(st.dictionaries(st.sampled_from(FIELDS), values, max_size=8), max_size=10)
-SWITCH = Device(name="sw", host="127.0.0.1", platform="huawei", role="access", zone="internal",
-                site="city")  # fmt: skip
+SWITCH = Device(
+    name="sw", host="127.0.0.1", platform="huawei", role="access", zone="internal", site="city"
+)
 
 
 @RELAXED
@@ -98,8 +113,9 @@ SWITCH = Device(name="sw", host="127.0.0.1", platform="huawei", role="access", z
 def test_rows_of_any_shape_never_raise(
     data: list[dict[str, object]], what: str, platform: str
 ) -> None:
-    device = Device(name="sw", host="127.0.0.1", platform=platform, role="access",
-                    zone="internal", site="city")  # fmt: skip
+    device = Device(
+        name="sw", host="127.0.0.1", platform=platform, role="access", zone="internal", site="city"
+    )
     entries, own = entries_from_rows(device, what, data)  # type: ignore[arg-type]
     for e in entries:
         assert CANONICAL.match(e.mac) and e.device == "sw" and e.zone == "internal"
@@ -154,13 +170,28 @@ def test_snmp_walks_round_trip(
 
 
 CONFIG_WORDS = [
-    "interface Vlanif100", "interface GigabitEthernet0/0/1", "interface Vlan 5", " ip address 10.1.1.1 255.255.255.0",
-    " ip address 10.1.1.1 24 sub", " ip address 1.2.3.4/33", " ipv6 address 2001:db8::1/64",
-    " port trunk allow-pass vlan 100 to 103 200", " switchport trunk allowed vlan add 1-4094",
-    " port default vlan 4095", " port link-type trunk", " shutdown", "vlan batch 1 to 4094",
-    "vlan 200,201-205", "ip route-static 0.0.0.0 0 10.0.0.1", "ip route 10.0.0.0 255.0.0.0 Null0",
-    "ip route-static vpn-instance x", "ipv6 route ::/0 fe80::1", "ip default-gateway 1.1.1.1", "#", "!",
-]  # fmt: skip
+    "interface Vlanif100",
+    "interface GigabitEthernet0/0/1",
+    "interface Vlan 5",
+    " ip address 10.1.1.1 255.255.255.0",
+    " ip address 10.1.1.1 24 sub",
+    " ip address 1.2.3.4/33",
+    " ipv6 address 2001:db8::1/64",
+    " port trunk allow-pass vlan 100 to 103 200",
+    " switchport trunk allowed vlan add 1-4094",
+    " port default vlan 4095",
+    " port link-type trunk",
+    " shutdown",
+    "vlan batch 1 to 4094",
+    "vlan 200,201-205",
+    "ip route-static 0.0.0.0 0 10.0.0.1",
+    "ip route 10.0.0.0 255.0.0.0 Null0",
+    "ip route-static vpn-instance x",
+    "ipv6 route ::/0 fe80::1",
+    "ip default-gateway 1.1.1.1",
+    "#",
+    "!",
+]
 
 
 @RELAXED

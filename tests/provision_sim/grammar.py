@@ -46,8 +46,12 @@ HUAWEI: tuple[Slot, ...] = (
     (_NONE, ("snmp-agent usm-user v3 old-v3 authentication-mode md5 cipher OldAuthKey123",)),
     (
         _NONE,
-        ("acl number 2001", " description mgmt-access", " rule 5 permit source 10.10.0.0 0.0.0.255",
-         " rule 100 deny"),
+        (
+            "acl number 2001",
+            " description mgmt-access",
+            " rule 5 permit source 10.10.0.0 0.0.0.255",
+            " rule 100 deny",
+        ),
         ("acl number 2001", " rule 5 permit source 192.168.0.0 0.0.255.255"),
         ("acl number 2001", " description old", " rule 10 permit"),
     ),
@@ -60,11 +64,23 @@ HUAWEI: tuple[Slot, ...] = (
     (
         _NONE,
         ("aaa", " local-aaa-user password policy administrator", "  password expire 0"),
-        ("aaa", " local-aaa-user password policy administrator", "  password expire 90",
-         "  password history record number 5"),
-        ("aaa", " local-aaa-user password policy administrator", "  password history record number 3"),
+        (
+            "aaa",
+            " local-aaa-user password policy administrator",
+            "  password expire 90",
+            "  password history record number 5",
+        ),
+        (
+            "aaa",
+            " local-aaa-user password policy administrator",
+            "  password history record number 3",
+        ),
     ),
-    (_NONE, ("user-interface con 0", " idle-timeout 0 0"), ("user-interface con 0", " idle-timeout 5 0")),
+    (
+        _NONE,
+        ("user-interface con 0", " idle-timeout 0 0"),
+        ("user-interface con 0", " idle-timeout 5 0"),
+    ),
     *(
         (
             _NONE,
@@ -91,7 +107,7 @@ HUAWEI: tuple[Slot, ...] = (
     (_NONE, ("snmp-agent sys-info contact noc@county.gov",)),
     (_NONE, ("interface GigabitEthernet0/0/2", " description office-2")),
     (_NONE, ("vlan 30", " description printers")),
-)  # fmt: skip
+)
 
 COMWARE: tuple[Slot, ...] = (
     (_NONE, ("undo telnet server enable",), ("telnet server enable",)),
@@ -105,39 +121,68 @@ COMWARE: tuple[Slot, ...] = (
     (_NONE, ("password-control enable",)),
     (_NONE, ("password-control length 10",), ("password-control length 6",)),
     (_NONE, ("password-control aging 90",), ("password-control aging 180",)),
-    (_NONE, ("password-control composition type-number 3 type-length 1",),
-     ("password-control composition type-number 1 type-length 1",)),
-    (_NONE, ("password-control login-attempt 5 exceed lock-time 30",),
-     ("password-control login-attempt 10 exceed unblock",)),
+    (
+        _NONE,
+        ("password-control composition type-number 3 type-length 1",),
+        ("password-control composition type-number 1 type-length 1",),
+    ),
+    (
+        _NONE,
+        ("password-control login-attempt 5 exceed lock-time 30",),
+        ("password-control login-attempt 10 exceed unblock",),
+    ),
     (_NONE, ("snmp-agent community read public",), ("snmp-agent community read town-ro",)),
     (_NONE, ("snmp-agent community write private",)),
     (_NONE, ("snmp-agent sys-info version v3",), ("snmp-agent sys-info version all",)),
-    (_NONE, ("snmp-agent group v3 govnet-ro privacy",), ("snmp-agent group v3 govnet-ro authentication",)),
+    (
+        _NONE,
+        ("snmp-agent group v3 govnet-ro privacy",),
+        ("snmp-agent group v3 govnet-ro authentication",),
+    ),
     (_NONE, ("snmp-agent usm-user v3 old-v3 old-ro cipher authentication-mode md5 $c$3$OldKey==",)),
     (
         _NONE,
-        ("acl basic 2001", " description mgmt-access", " rule 5 permit source 10.10.0.0 0.0.0.255",
-         " rule 100 deny"),
+        (
+            "acl basic 2001",
+            " description mgmt-access",
+            " rule 5 permit source 10.10.0.0 0.0.0.255",
+            " rule 100 deny",
+        ),
         ("acl basic 2001", " rule 5 permit source 192.168.0.0 0.0.255.255"),
     ),
     (_NONE, ("line aux 0", " idle-timeout 0 0"), ("line aux 0", " idle-timeout 5 0")),
-    (_NONE, ("line vty 0 63", " protocol inbound telnet"), ("line vty 0 63", " protocol inbound all"),
-     ("line vty 0 63", " protocol inbound ssh")),
+    (
+        _NONE,
+        ("line vty 0 63", " protocol inbound telnet"),
+        ("line vty 0 63", " protocol inbound all"),
+        ("line vty 0 63", " protocol inbound ssh"),
+    ),
     (_NONE, ("line vty 0 63", " acl 2001 inbound"), ("line vty 0 63", " acl 3000 inbound")),
     (_NONE, ("line vty 0 63", " idle-timeout 0 0"), ("line vty 0 63", " idle-timeout 30 0")),
-    (_NONE, ("line vty 0 63", " authentication-mode none"), ("line vty 0 63", " authentication-mode password")),
+    (
+        _NONE,
+        ("line vty 0 63", " authentication-mode none"),
+        ("line vty 0 63", " authentication-mode password"),
+    ),
     (_NONE, ("undo lldp global enable",)),
     (_NONE, ("snmp-agent sys-info contact noc@county.gov",)),
     (_NONE, ("interface GigabitEthernet1/0/2", " description office-2")),
     (_NONE, ("vlan 30", " name printers")),
-)  # fmt: skip
+)
 
 IOS: tuple[Slot, ...] = (
-    (_NONE, ("service timestamps log datetime msec",),
-     ("service timestamps log datetime msec localtime show-timezone",)),
+    (
+        _NONE,
+        ("service timestamps log datetime msec",),
+        ("service timestamps log datetime msec localtime show-timezone",),
+    ),
     (_NONE, ("ip ssh version 2",), ("ip ssh version 1",)),
     (_NONE, ("ip ssh authentication-retries 3",), ("ip ssh authentication-retries 5",)),
-    (_NONE, ("login block-for 120 attempts 3 within 60",), ("login block-for 30 attempts 10 within 60",)),
+    (
+        _NONE,
+        ("login block-for 120 attempts 3 within 60",),
+        ("login block-for 30 attempts 10 within 60",),
+    ),
     (_NONE, ("security passwords min-length 8",), ("security passwords min-length 4",)),
     (_NONE, ("ip http server",), ("no ip http server",)),
     (_NONE, ("ip http secure-server",), ("no ip http secure-server",)),
@@ -150,12 +195,21 @@ IOS: tuple[Slot, ...] = (
     (_NONE, ("no logging on",)),
     (_NONE, ("snmp-server community public RO",), ("snmp-server community town-ro RO",)),
     (_NONE, ("snmp-server community private RW",)),
-    (_NONE, ("snmp-server group govnet-ro v3 priv",), ("snmp-server group govnet-ro v3 auth",),
-     ("snmp-server group old v2c",)),
+    (
+        _NONE,
+        ("snmp-server group govnet-ro v3 priv",),
+        ("snmp-server group govnet-ro v3 auth",),
+        ("snmp-server group old v2c",),
+    ),
     (_NONE, ("line con 0", " exec-timeout 0 0"), ("line con 0", " exec-timeout 5 0")),
     *(
-        (_NONE, (vty, " transport input telnet"), (vty, " transport input all"),
-         (vty, " transport input ssh"), (vty, " transport input telnet ssh"))
+        (
+            _NONE,
+            (vty, " transport input telnet"),
+            (vty, " transport input all"),
+            (vty, " transport input ssh"),
+            (vty, " transport input telnet ssh"),
+        )
         for vty in ("line vty 0 4", "line vty 5 15")
     ),
     *(
@@ -170,7 +224,7 @@ IOS: tuple[Slot, ...] = (
     (_NONE, ("spanning-tree mode rapid-pvst",)),
     (_NONE, ("interface GigabitEthernet0/2", " description office-2")),
     (_NONE, ("vlan 30", " name printers")),
-)  # fmt: skip
+)
 
 GRAMMARS: dict[str, tuple[Slot, ...]] = {"huawei": HUAWEI, "hp_comware": COMWARE, "cisco_ios": IOS}
 

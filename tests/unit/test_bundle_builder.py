@@ -22,12 +22,18 @@ finally:
         ("rich-15.0.0-py3-none-any.whl", None),
         ("gufo_snmp-0.13.0-cp311-cp311-manylinux_2_28_aarch64.whl", (2, 28)),
         # several tags: the most permissive one decides
-        ("psutil-7.2.2-cp36-abi3-manylinux2010_x86_64.manylinux_2_12_x86_64.manylinux_2_28_x86_64.whl", (2, 12)),
+        (
+            "psutil-7.2.2-cp36-abi3-manylinux2010_x86_64.manylinux_2_12_x86_64.manylinux_2_28_x86_64.whl",
+            (2, 12),
+        ),
         ("bcrypt-5.0.0-cp39-abi3-manylinux2014_aarch64.manylinux_2_17_aarch64.whl", (2, 17)),
-        ("psycopg_binary-3.3.9-cp311-cp311-manylinux_2_27_aarch64.manylinux_2_28_aarch64.whl", (2, 27)),
+        (
+            "psycopg_binary-3.3.9-cp311-cp311-manylinux_2_27_aarch64.manylinux_2_28_aarch64.whl",
+            (2, 27),
+        ),
         ("old-1.0-cp311-cp311-manylinux1_x86_64.whl", (2, 5)),
     ],
-)  # fmt: skip
+)
 def test_wheel_glibc(name: str, glibc: tuple[int, int] | None) -> None:
     assert wheel_glibc(name) == glibc
 

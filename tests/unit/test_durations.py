@@ -20,10 +20,22 @@ from govnet.durations import (
 )
 
 GRAMMAR = [
-    ("300", 300), (300, 300), (1.5, 1.5), ("90s", 90), ("5m", 300), ("1.5h", 5400),
-    ("24h", 86400), ("7d", 604800), ("2w", 1209600), ("1y", 31536000), ("1h30m", 5400),
-    ("1d12h", 129600), (" 5M ", 300), ("0", 0), ("0s", 0),
-]  # fmt: skip
+    ("300", 300),
+    (300, 300),
+    (1.5, 1.5),
+    ("90s", 90),
+    ("5m", 300),
+    ("1.5h", 5400),
+    ("24h", 86400),
+    ("7d", 604800),
+    ("2w", 1209600),
+    ("1y", 31536000),
+    ("1h30m", 5400),
+    ("1d12h", 129600),
+    (" 5M ", 300),
+    ("0", 0),
+    ("0s", 0),
+]
 
 
 @pytest.mark.parametrize(("text", "seconds"), GRAMMAR)
@@ -31,8 +43,24 @@ def test_the_grammar(text: str | float, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("bad", ["", "5x", "-5m", "m", "1.5.5h", "5 m x", "1h-30m", True, None,
-                                 -1, float("inf"), float("nan"), "1e3s"])  # fmt: skip
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "5x",
+        "-5m",
+        "m",
+        "1.5.5h",
+        "5 m x",
+        "1h-30m",
+        True,
+        None,
+        -1,
+        float("inf"),
+        float("nan"),
+        "1e3s",
+    ],
+)
 def test_what_is_not_a_duration(bad: object) -> None:
     with pytest.raises(ValueError, match=r"bad duration"):
         parse_duration(bad)
@@ -52,11 +80,21 @@ def test_formatted_durations_parse_back(seconds: int) -> None:
 
 def test_formats() -> None:
     assert [format_duration(s) for s in (0, 0.5, 59, 90, 3600, 90061)] == [
-        "0s", "0.5s", "59s", "1m30s", "1h", "1d1h1m1s"
-    ]  # fmt: skip
+        "0s",
+        "0.5s",
+        "59s",
+        "1m30s",
+        "1h",
+        "1d1h1m1s",
+    ]
     assert [format_age(timedelta(seconds=s)) for s in (5, 300, 3600, 3660, 90000, 86400)] == [
-        "5s", "5m", "1h", "1h1m", "1d1h", "1d"
-    ]  # fmt: skip
+        "5s",
+        "5m",
+        "1h",
+        "1h1m",
+        "1d1h",
+        "1d",
+    ]
 
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -97,8 +135,9 @@ def test_options_share_the_grammar_and_refuse_zero() -> None:
         ["isolation", "evidence", "--since", "1y"],
     ],
 )
-def test_every_since_option_takes_the_same_forms(args: list[str], tmp_path: object,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_every_since_option_takes_the_same_forms(
+    args: list[str], tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from govnet.cli.main import cli
     from govnet.store.db import Store
     from tests.conftest import LAB_INVENTORY

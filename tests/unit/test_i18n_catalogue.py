@@ -132,8 +132,9 @@ def test_the_shipped_mo_is_the_compiled_po() -> None:
     [("zh", "设备清单中有 2 处错误"), ("en", "2 errors in inventory")],
 )
 def test_a_counted_message_in_each_language(lang: str, expected: str) -> None:
-    said = i18n.ntr(lang, "{n} error in {what}", "{n} errors in {what}", 2,
-                    what=i18n.tr(lang, "inventory"))  # fmt: skip
+    said = i18n.ntr(
+        lang, "{n} error in {what}", "{n} errors in {what}", 2, what=i18n.tr(lang, "inventory")
+    )
     assert said == expected
 
 
@@ -176,9 +177,12 @@ def _chinese_literals(path: Path, msgids: set[str]) -> list[int]:
     return sorted(
         n.lineno
         for n in ast.walk(tree)
-        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs
-        and n.value not in msgids and re.search(r"[\u4e00-\u9fff]", n.value)
-    )  # fmt: skip
+        if isinstance(n, ast.Constant)
+        and isinstance(n.value, str)
+        and id(n) not in docs
+        and n.value not in msgids
+        and re.search(r"[\u4e00-\u9fff]", n.value)
+    )
 
 
 def test_the_package_data_carries_the_catalogue() -> None:

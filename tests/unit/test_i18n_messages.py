@@ -29,8 +29,14 @@ from functools import cache
 from tests.conftest import ROOT
 
 MESSAGE_PARAMS = {"message", "msg", "problem", "reason"}
-CLICK_ERRORS = {"BadParameter", "UsageError", "ClickException", "BadOptionUsage",
-                "BadArgumentUsage", "FileError"}  # fmt: skip
+CLICK_ERRORS = {
+    "BadParameter",
+    "UsageError",
+    "ClickException",
+    "BadOptionUsage",
+    "BadArgumentUsage",
+    "FileError",
+}
 
 # Errors outside GovnetError's tree whose message people read: an ssh_config file's problem
 # (shown as an inventory diagnostic), a notifier's delivery failure (shown by 'notify test' and

@@ -176,12 +176,15 @@ def test_keyring_refs_round_trip_through_the_keyring_library_once_per_run(
 @pytest.mark.parametrize(
     ("state", "message"),
     [
-        ({}, r"sw1 password: no password for 'core-admin' in keyring service 'net'; store it "
-             r"with: keyring set net core-admin"),
+        (
+            {},
+            r"sw1 password: no password for 'core-admin' in keyring service 'net'; store it "
+            r"with: keyring set net core-admin",
+        ),
         ({"locked": True}, r"cannot read keyring entry net/core-admin \(the keyring is locked"),
         ({"hang": True}, r"did not answer within 0.5 s for net/core-admin"),
     ],
-)  # fmt: skip
+)
 def test_keyring_failures_are_one_line_secret_errors(
     state: dict[str, bool], message: str, test_keyring: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

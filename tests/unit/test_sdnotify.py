@@ -75,13 +75,30 @@ def test_cli_errors_on_the_journal_stream_are_priority_3(tmp_path: Path) -> None
     log = tmp_path / "stderr"
     with log.open("wb") as err:
         st = os.fstat(err.fileno())
-        env = {**os.environ, "JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}",
-               "GOVNET_DB": f"sqlite:///{tmp_path / 'db.sqlite'}"}  # fmt: skip
+        env = {
+            **os.environ,
+            "JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}",
+            "GOVNET_DB": f"sqlite:///{tmp_path / 'db.sqlite'}",
+        }
         code = subprocess.run(
-            [sys.executable, "-c", "from govnet.cli.main import main; main()", "-q", "-i",
-             str(LAB_INVENTORY), "backup", "diff", "no-such-device"],
-            stdout=subprocess.PIPE, stderr=err, env=env, cwd=ROOT, timeout=60, check=False,
-        ).returncode  # fmt: skip
+            [
+                sys.executable,
+                "-c",
+                "from govnet.cli.main import main; main()",
+                "-q",
+                "-i",
+                str(LAB_INVENTORY),
+                "backup",
+                "diff",
+                "no-such-device",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            env=env,
+            cwd=ROOT,
+            timeout=60,
+            check=False,
+        ).returncode
     assert code == 2
     (line,) = log.read_text(encoding="utf-8").splitlines()
     assert line.startswith("<3>govnet: ") and "no-such-device" in line

@@ -49,8 +49,12 @@ def test_no_secret_in_any_inventory_output(tmp_path: Path) -> None:
     )
     runner = CliRunner()
     outputs = []
-    for args in (["inventory", "show", "int-core-1", "-f", "json"], ["inventory", "list", "-f", "json"],
-                 ["inventory", "list", "-f", "csv"], ["inventory", "show", "ups-1"]):  # fmt: skip
+    for args in (
+        ["inventory", "show", "int-core-1", "-f", "json"],
+        ["inventory", "list", "-f", "json"],
+        ["inventory", "list", "-f", "csv"],
+        ["inventory", "show", "ups-1"],
+    ):
         result = runner.invoke(cli, ["-i", "inventory/lab.yaml", *args])
         assert result.exit_code == 0, result.output
         outputs.append(result.output)

@@ -69,8 +69,20 @@ def test_defaults_need_no_working_directory(
     (configs / "int-acc-town.cfg").write_bytes(town.read_bytes())
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GOVNET_LOCK_DIR", str(tmp_path / "locks"))
-    code, out, err = run("-i", str(LAB_INVENTORY), "--lang", "en", "audit", "--from-dir",
-                         str(configs), "--no-store", "--limit", "int-acc-town", "-f", "json")  # fmt: skip
+    code, out, err = run(
+        "-i",
+        str(LAB_INVENTORY),
+        "--lang",
+        "en",
+        "audit",
+        "--from-dir",
+        str(configs),
+        "--no-store",
+        "--limit",
+        "int-acc-town",
+        "-f",
+        "json",
+    )
     assert code == 1, err  # the lab's seeded Telnet/public community on int-acc-town
     assert '"snmp.no-default-community"' in out
 
@@ -119,10 +131,16 @@ def test_broker_key_keeps_its_password_by_reference(tmp_path: Path) -> None:
 
 
 def test_environment_beats_config_file(tmp_path: Path) -> None:
-    path = write(tmp_path / "govnet.yaml", "inventory: a.yaml\ndb: sqlite:///a\nlang: en\n"
-                                           "templates: t\n")  # fmt: skip
-    env = {"GOVNET_INVENTORY": "/x/b.yaml", "GOVNET_DB": "sqlite:////b", "GOVNET_LANG": "zh_CN",
-           "GOVNET_TEMPLATES": "/x/tpl", "GOVNET_TZ": "UTC"}  # fmt: skip
+    path = write(
+        tmp_path / "govnet.yaml", "inventory: a.yaml\ndb: sqlite:///a\nlang: en\ntemplates: t\n"
+    )
+    env = {
+        "GOVNET_INVENTORY": "/x/b.yaml",
+        "GOVNET_DB": "sqlite:////b",
+        "GOVNET_LANG": "zh_CN",
+        "GOVNET_TEMPLATES": "/x/tpl",
+        "GOVNET_TZ": "UTC",
+    }
     s = resolve(env, load_config(path), path)
     assert (s.inventory, s.db, s.lang) == (Path("/x/b.yaml"), "sqlite:////b", "zh")
     assert (s.templates_dir, s.timezone) == (Path("/x/tpl"), "UTC")
@@ -141,8 +159,9 @@ def test_option_beats_environment_beats_config_through_the_cli(tmp_path: Path) -
     assert code == 0 and out.startswith("OK:"), err
     code, _out, err = run("-i", str(broken), "inventory", "validate", env=env)  # option wins
     assert code == 2 and "broken.yaml:1" in err
-    code, out, _err = run("--lang", "zh", "-i", str(LAB_INVENTORY), "inventory", "validate",
-                          env=env)  # fmt: skip
+    code, out, _err = run(
+        "--lang", "zh", "-i", str(LAB_INVENTORY), "inventory", "validate", env=env
+    )
     assert out.startswith("校验通过")
 
 
@@ -169,9 +188,12 @@ def test_unknown_key_and_bad_values_name_file_and_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("- a\n- b\n", "the top level must be a mapping"), ("a: [\n", "YAML syntax error"),
-     ("lang: en\nlang: zh\n", "duplicate key 'lang'")],
-)  # fmt: skip
+    [
+        ("- a\n- b\n", "the top level must be a mapping"),
+        ("a: [\n", "YAML syntax error"),
+        ("lang: en\nlang: zh\n", "duplicate key 'lang'"),
+    ],
+)
 def test_malformed_config_files(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path / "govnet.yaml", text)
     with pytest.raises(ConfigError) as info:
@@ -216,8 +238,9 @@ def test_init_writes_what_validate_accepts_from_another_directory(
     assert (
         out.strip() == "校验通过：2 个网络，1 个地点，1 个单位，6 台设备，0 个终端，0 条链路"
     )  # lang: zh
-    code, out, _ = run("inventory", "list", "-f", "csv",
-                       env={"GOVNET_CONFIG": str(target / "govnet.yaml")})  # fmt: skip
+    code, out, _ = run(
+        "inventory", "list", "-f", "csv", env={"GOVNET_CONFIG": str(target / "govnet.yaml")}
+    )
     platforms = {line.split(",")[5] for line in out.splitlines()[1:]}
     assert platforms == {"huawei", "hp_comware", "ruijie_os", "cisco_ios", "linux", "snmp"}
 

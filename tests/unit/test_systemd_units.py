@@ -47,8 +47,11 @@ def test_units_verify_without_a_warning(tmp_path: Path) -> None:
     assert ANALYZE is not None
     done = subprocess.run(
         [ANALYZE, "verify", *map(str, _installable(tmp_path))],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == "" and done.stdout.strip() == ""
 
@@ -60,8 +63,11 @@ def test_security_exposure_is_under_3(tmp_path: Path, unit: str) -> None:
     path = dict(zip(UNITS, _installable(tmp_path), strict=True))[unit]
     done = subprocess.run(
         [ANALYZE, "security", "--offline=yes", "--no-pager", str(path)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     found = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", done.stdout)
     assert found, done.stdout + done.stderr
     assert float(found[1]) < 3.0, done.stdout
@@ -72,9 +78,16 @@ def test_govnetd_is_notify_with_watchdog_and_only_net_raw() -> None:
     assert s["Type"] == ["notify"] and int(s["WatchdogSec"][0]) > 0
     assert s["CapabilityBoundingSet"] == ["CAP_NET_RAW"]
     assert s["AmbientCapabilities"] == ["CAP_NET_RAW"]
-    for key in ("ProtectSystem", "ProtectHome", "PrivateTmp", "NoNewPrivileges",
-                "RestrictAddressFamilies", "SystemCallFilter", "StateDirectory",
-                "LogsDirectory"):  # fmt: skip
+    for key in (
+        "ProtectSystem",
+        "ProtectHome",
+        "PrivateTmp",
+        "NoNewPrivileges",
+        "RestrictAddressFamilies",
+        "SystemCallFilter",
+        "StateDirectory",
+        "LogsDirectory",
+    ):
         assert key in s, key
     assert "example.invalid" not in s["Documentation"][0]
     timer = _settings("govnet-audit.timer")

@@ -31,10 +31,18 @@ from govnet.transfer.exchange import export_batch, import_batches
 
 def _finding(device: str, status: str) -> dict[str, Any]:
     return dict(
-        device=device, zone="internal", site="city", unit="gov", rule="mgmt.ssh-only.huawei",
-        control="mgmt.ssh-only", severity="high", status=status, message="第 3 行启用了 Telnet 服务",
-        evidence=["3: telnet server enable"], detail={"title_zh": "仅允许 SSH 管理"},
-    )  # fmt: skip
+        device=device,
+        zone="internal",
+        site="city",
+        unit="gov",
+        rule="mgmt.ssh-only.huawei",
+        control="mgmt.ssh-only",
+        severity="high",
+        status=status,
+        message="第 3 行启用了 Telnet 服务",
+        evidence=["3: telnet server enable"],
+        detail={"title_zh": "仅允许 SSH 管理"},
+    )
 
 
 def _fill_day(store: Store, now: Any, tag: str) -> None:
@@ -42,16 +50,28 @@ def _fill_day(store: Store, now: Any, tag: str) -> None:
     for hour in range(24, 0, -1):
         at = now - timedelta(hours=hour)
         store.save_run(
-            f"audit-{tag}-{hour:02d}", "audit", at, at + timedelta(seconds=30), {"n": hour},
-            [_finding(f"sw-{hour}", "fail"), _finding(f"sw-{hour}b", "pass")], exit_code=1,
-        )  # fmt: skip
+            f"audit-{tag}-{hour:02d}",
+            "audit",
+            at,
+            at + timedelta(seconds=30),
+            {"n": hour},
+            [_finding(f"sw-{hour}", "fail"), _finding(f"sw-{hour}b", "pass")],
+            exit_code=1,
+        )
     at = now - timedelta(hours=5)
     store.start_run(f"provision-{tag}", "provision", at, {"task": "onboard"})
     record_change(
-        store, f"provision-{tag}",
-        {"device": "sw-1", "task": "onboard", "status": "changed", "finished": at,
-         "commands": ["sysname sw-1"], "message": "ok"},
-    )  # fmt: skip
+        store,
+        f"provision-{tag}",
+        {
+            "device": "sw-1",
+            "task": "onboard",
+            "status": "changed",
+            "finished": at,
+            "commands": ["sysname sw-1"],
+            "message": "ok",
+        },
+    )
     store.finish_run(f"provision-{tag}", at + timedelta(seconds=5), {"task": "onboard"}, [], 0)
     with store.begin() as conn:
         sid = conn.execute(
@@ -61,11 +81,18 @@ def _fill_day(store: Store, now: Any, tag: str) -> None:
         conn.execute(
             rollups.insert(),
             [
-                {"series_id": sid, "step": 3600, "ts": base + 3600 * k, "n": 12, "sum": 0.0,
-                 "min": 0.0, "max": 0.0}
+                {
+                    "series_id": sid,
+                    "step": 3600,
+                    "ts": base + 3600 * k,
+                    "n": 12,
+                    "sum": 0.0,
+                    "min": 0.0,
+                    "max": 0.0,
+                }
                 for k in range(10)
             ],
-        )  # fmt: skip
+        )
         ts = (now - timedelta(hours=3)).timestamp()
         alert_id = conn.execute(
             alerts.insert().values(
@@ -83,11 +110,15 @@ def _fill_day(store: Store, now: Any, tag: str) -> None:
     save_snapshot(
         store,
         Snapshot(
-            source="qianxin", console=f"console-{tag}", file="av.csv", taken=now - timedelta(hours=6),
-            imported=now - timedelta(hours=6), sha256="0" * 64,
+            source="qianxin",
+            console=f"console-{tag}",
+            file="av.csv",
+            taken=now - timedelta(hours=6),
+            imported=now - timedelta(hours=6),
+            sha256="0" * 64,
             records=[AvRecord(source="av.csv:2", host="pc-1", ip="10.1.1.2", vendor="qianxin")],
         ),
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
@@ -239,17 +270,35 @@ def test_cli_export_import_verify(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     _fill_day(store, utcnow(), "c")
     r = runner.invoke(
         cli,
-        ["--db", f"sqlite:///{inner}", "export", "--key", f"file:{key}", "--source", "county-9",
-         "-f", "json", str(tmp_path / "spool")],
-    )  # fmt: skip
+        [
+            "--db",
+            f"sqlite:///{inner}",
+            "export",
+            "--key",
+            f"file:{key}",
+            "--source",
+            "county-9",
+            "-f",
+            "json",
+            str(tmp_path / "spool"),
+        ],
+    )
     assert r.exit_code == 0, r.output
     info = json.loads(r.stdout)
     assert info["seq"] == 1 and info["rows"]["runs.jsonl"] == 25
     r = runner.invoke(
         cli,
-        ["--db", f"sqlite:///{outer}", "--lang", "zh", "import", "--trust", f"{key}.pub",
-         str(tmp_path / "spool")],
-    )  # fmt: skip
+        [
+            "--db",
+            f"sqlite:///{outer}",
+            "--lang",
+            "zh",
+            "import",
+            "--trust",
+            f"{key}.pub",
+            str(tmp_path / "spool"),
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "已导入" in r.stdout
     # no key given: a one-line error, exit 2
@@ -261,8 +310,9 @@ def test_cli_export_import_verify(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert "chain intact" in r.stdout
     with Store.open(f"sqlite:///{outer}") as s, s.begin() as conn:
         conn.execute(findings.update().where(findings.c.id == 7).values(status="pass"))
-    r = runner.invoke(cli, ["--db", f"sqlite:///{outer}", "--lang", "zh", "store", "verify",
-                            "-f", "json"])  # fmt: skip
+    r = runner.invoke(
+        cli, ["--db", f"sqlite:///{outer}", "--lang", "zh", "store", "verify", "-f", "json"]
+    )
     assert r.exit_code == 1
     problems = json.loads(r.stdout)["problems"]
     assert [p["problem"] for p in problems] == ["changed"]

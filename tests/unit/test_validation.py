@@ -97,10 +97,12 @@ def test_durations_use_the_one_grammar() -> None:
         ({"inner": {}}, "required key is missing"),
         ({"inner": "x"}, "must be a mapping"),
         ({"kind": "c"}, "Input should be 'a' or 'b', got 'c'"),
-        ({"inner": {"name": "x", "port": "ssh"}}, "Input should be a valid integer, unable to "
-         "parse string as an integer, got 'ssh'"),
+        (
+            {"inner": {"name": "x", "port": "ssh"}},
+            "Input should be a valid integer, unable to parse string as an integer, got 'ssh'",
+        ),
     ],
-)  # fmt: skip
+)
 def test_message_for_says_what_is_wrong_the_same_way_everywhere(
     data: dict[str, object], message: str
 ) -> None:

@@ -200,9 +200,12 @@ class CommandKind:
         command = resolve_command(device.platform, params)
         if command is None:
             return CheckResult.errored(
-                _("platform {platform} has no {command!r} command; give it under 'commands'",
-                  platform=device.platform, command=params.command)
-            )  # fmt: skip
+                _(
+                    "platform {platform} has no {command!r} command; give it under 'commands'",
+                    platform=device.platform,
+                    command=params.command,
+                )
+            )
         output = facts.outputs.get(command)
         if output is None:
             return CheckResult.errored(
@@ -227,10 +230,14 @@ def evaluate_rows(rows: list[Row], params: CommandParams, command: str = "") -> 
         for cond in [*params.where, *params.expect]:
             if cond.field not in fields:
                 return CheckResult.errored(
-                    _("field {field!r} is not in the parsed output of {command!r} (fields: "
-                      "{fields})", field=cond.field, command=command,
-                      fields=", ".join(sorted(fields)))
-                )  # fmt: skip
+                    _(
+                        "field {field!r} is not in the parsed output of {command!r} (fields: "
+                        "{fields})",
+                        field=cond.field,
+                        command=command,
+                        fields=", ".join(sorted(fields)),
+                    )
+                )
     selected = [r for r in rows if all(c.holds(r) for c in params.where)]
     problems: list[str] = []
     evidence: list[Evidence] = []
@@ -244,8 +251,14 @@ def evaluate_rows(rows: list[Row], params: CommandParams, command: str = "") -> 
         if test.quantifier == "all":
             offending = [r for r in selected if not test.holds(r)]
             if offending:
-                problems.append(_("{bad} of {n} row(s) fail {what}", bad=len(offending),
-                                  n=len(selected), what=what))  # fmt: skip
+                problems.append(
+                    _(
+                        "{bad} of {n} row(s) fail {what}",
+                        bad=len(offending),
+                        n=len(selected),
+                        what=what,
+                    )
+                )
                 evidence += [Evidence(_show(r), None, f"fails {what}") for r in offending]
         elif test.quantifier == "none":
             if passing:

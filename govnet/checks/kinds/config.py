@@ -304,20 +304,28 @@ def _test_scope(
         if hit is None:
             ok = False
             out.fail(
-                _("{where}no line matches {pattern!r}", where=_where(cfg, header),
-                  pattern=pattern.pattern),
+                _(
+                    "{where}no line matches {pattern!r}",
+                    where=_where(cfg, header),
+                    pattern=pattern.pattern,
+                ),
                 _missing(cfg, header, f"no line matches {pattern.pattern}"),
-            )  # fmt: skip
+            )
         elif out.has_room():
             out.good.append(_line(cfg, hit[0]))
     for pattern in clause.must_not_match:
         for index, _m in cfg.search(pattern, lo, hi):
             ok = False
             out.fail(
-                _("{where}line {number}: {line!r} matches {pattern!r}", where=_where(cfg, header),
-                  number=cfg.numbers[index], line=cfg.texts[index], pattern=pattern.pattern),
+                _(
+                    "{where}line {number}: {line!r} matches {pattern!r}",
+                    where=_where(cfg, header),
+                    number=cfg.numbers[index],
+                    line=cfg.texts[index],
+                    pattern=pattern.pattern,
+                ),
                 _line(cfg, index, f"must not match {pattern.pattern}"),
-            )  # fmt: skip
+            )
     if clause.value is not None:
         ok = _test_value(cfg, clause.value, platform, lo, hi, header, out) and ok
     return ok
@@ -342,10 +350,15 @@ def _test_whole(cfg: ParsedConfig, clause: _ClauseFields, platform: str, out: _O
             if pattern.search(texts[index]) is not None:
                 ok = False
                 out.fail(
-                    _("{where}line {number}: {line!r} matches {pattern!r}", where="",
-                      number=cfg.numbers[index], line=texts[index], pattern=pattern.pattern),
+                    _(
+                        "{where}line {number}: {line!r} matches {pattern!r}",
+                        where="",
+                        number=cfg.numbers[index],
+                        line=texts[index],
+                        pattern=pattern.pattern,
+                    ),
                     _line(cfg, index, f"must not match {pattern.pattern}"),
-                )  # fmt: skip
+                )
     test = clause.value
     if test is not None:
         search = test.match.search
@@ -480,9 +493,13 @@ def _test_clause(cfg: ParsedConfig, clause: _ClauseFields, platform: str) -> _Ou
         for r in results:
             out.bad.extend(r.bad)
         out.problems.append(
-            _("none of {n} section(s) matching {pattern!r} complies: {first}", n=len(results),
-              pattern=clause.section.pattern, first=results[0].problems[0])
-        )  # fmt: skip
+            _(
+                "none of {n} section(s) matching {pattern!r} complies: {first}",
+                n=len(results),
+                pattern=clause.section.pattern,
+                first=results[0].problems[0],
+            )
+        )
         return out
     return _test_blocks(cfg, clause, platform, blocks)
 

@@ -279,9 +279,14 @@ class IsolationL2Kind:
             records = result.dual_by_device.get(device.name, [])
             if not records:
                 return CheckResult.passed(
-                    _("{n} table entries ({via}); no MAC here is also in a zone isolated from "
-                      "{zone}", n=n, via=tables.via, zone=device.zone)
-                )  # fmt: skip
+                    _(
+                        "{n} table entries ({via}); no MAC here is also in a zone isolated from "
+                        "{zone}",
+                        n=n,
+                        via=tables.via,
+                        zone=device.zone,
+                    )
+                )
             evidence = [ev for r in records for ev in _dual_evidence(r, device.name)]
             summary = "; ".join(_dual_summary(r) for r in records[:5])
             return _failed(
@@ -301,9 +306,12 @@ class IsolationL2Kind:
         unknown = [u for u in result.unknown_by_device.get(device.name, []) if u.zone in watched]
         if not unknown:
             return CheckResult.passed(
-                _("{n} table entries ({via}); every MAC is a known terminal or device", n=n,
-                  via=tables.via)
-            )  # fmt: skip
+                _(
+                    "{n} table entries ({via}); every MAC is a known terminal or device",
+                    n=n,
+                    via=tables.via,
+                )
+            )
         evidence = [
             Evidence(
                 _("{mac} at {where}", mac=u.mac, where=_where(e, u.ips)),

@@ -123,9 +123,15 @@ class IsolationStaticKind:
             links = _("; links checked") if "link" in params.checks else ""
             rules = _(", {policies} security-policy rule(s)", policies=policies) if policies else ""
             return CheckResult.passed(
-                _("nothing reaches {isolated} from zone {zone} ({counts}{rules}{links})",
-                  isolated=isolated, zone=device.zone, counts=counts, rules=rules, links=links)
-            )  # fmt: skip
+                _(
+                    "nothing reaches {isolated} from zone {zone} ({counts}{rules}{links})",
+                    isolated=isolated,
+                    zone=device.zone,
+                    counts=counts,
+                    rules=rules,
+                    links=links,
+                )
+            )
         evidence: list[Evidence] = []
         for leak in leaks:
             if leak.lines:

@@ -187,8 +187,9 @@ def test_bad_values_are_all_reported_with_line_and_column(catalogue: Catalogue) 
         ),
     ],
 )
-def test_bad_files_end_in_one_clear_error(catalogue: Catalogue, tmp_path: Path, content: bytes,
-                                          name: str, expected: str) -> None:  # fmt: skip
+def test_bad_files_end_in_one_clear_error(
+    catalogue: Catalogue, tmp_path: Path, content: bytes, name: str, expected: str
+) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(InputError) as exc:

@@ -103,8 +103,10 @@ def test_size_cap_is_checked_before_reading(catalogue: Catalogue, tmp_path: Path
     with path.open("wb") as fh:  # sparse: 100 MiB that cost nothing to write
         fh.truncate(100 * MIB)
     (msg,) = refused(catalogue, path)
-    assert msg == (f"{path}: 100 MiB is larger than the 64 MiB limit for this kind of file "
-                   "(raise it with GOVNET_LIMITS=csv_bytes=…)")  # fmt: skip
+    assert msg == (
+        f"{path}: 100 MiB is larger than the 64 MiB limit for this kind of file "
+        "(raise it with GOVNET_LIMITS=csv_bytes=…)"
+    )
 
 
 # ----------------------------------------------------------------------------- truncated CSV
@@ -134,9 +136,15 @@ def test_rows_longer_or_shorter_than_the_header_are_errors(
     catalogue: Catalogue, tmp_path: Path
 ) -> None:
     path = tmp_path / "ragged.csv"
-    path.write_text(HEADER + ROW.format(i=1) + "pc-2,10.0.0.2,火绒,2025-06-29,yes,extra\n"
-                    + "pc-3,10.0.0.3\n" + ROW.format(i=4) + "pc-5,10.0.0.5,火绒,2025-06-29,yes,,\n",
-                    "utf-8")  # fmt: skip
+    path.write_text(
+        HEADER
+        + ROW.format(i=1)
+        + "pc-2,10.0.0.2,火绒,2025-06-29,yes,extra\n"
+        + "pc-3,10.0.0.3\n"
+        + ROW.format(i=4)
+        + "pc-5,10.0.0.5,火绒,2025-06-29,yes,,\n",
+        "utf-8",
+    )
     assert refused(catalogue, path) == [
         f"{path}:3:6: a value right of the last header column (5 named): is the row shifted or merged?",
         f"{path}:4: 2 cells but the header has 5: is the row (or the file) cut short?",
@@ -182,8 +190,10 @@ def test_a_gigabyte_shared_string_is_refused_from_the_zip_directory(
     path = hostile.huge_shared_string(tmp_path / "sst.xlsx", 1024 * MIB)  # the reported case
     assert path.stat().st_size < 1.1 * MIB
     (msg,) = refused(catalogue, path)
-    assert msg == (f"{path}: part xl/sharedStrings.xml unpacks to 1 GiB, more than the 32 MiB "
-                   "limit (raise it with GOVNET_LIMITS=xlsx_part=…)")  # fmt: skip
+    assert msg == (
+        f"{path}: part xl/sharedStrings.xml unpacks to 1 GiB, more than the 32 MiB "
+        "limit (raise it with GOVNET_LIMITS=xlsx_part=…)"
+    )
 
 
 def test_twenty_million_rows_are_refused_from_the_zip_directory(
@@ -191,8 +201,10 @@ def test_twenty_million_rows_are_refused_from_the_zip_directory(
 ) -> None:
     path = hostile.many_rows(tmp_path / "rows.xlsx", 20_000_000)  # 2 MB on disk, 496 MiB of XML
     (msg,) = refused(catalogue, path)
-    assert msg == (f"{path}: unpacks to 496 MiB, more than the 256 MiB limit (raise it with "
-                   "GOVNET_LIMITS=xlsx_unzipped=…)")  # fmt: skip
+    assert msg == (
+        f"{path}: unpacks to 496 MiB, more than the 256 MiB limit (raise it with "
+        "GOVNET_LIMITS=xlsx_unzipped=…)"
+    )
 
 
 def test_a_sheet_that_unpacks_past_the_total_cap_is_refused(
@@ -288,13 +300,30 @@ def test_a_dtd_behind_a_comment_or_in_utf16_is_found(catalogue: Catalogue, tmp_p
 @pytest.mark.parametrize(
     ("part", "body", "expected"),
     [
-        ("xl/workbook.xml", "<workbook><sheets", "malformed XML inside the workbook (unclosed token at XML line 1, column 10)"),
-        ("xl/worksheets/sheet1.xml", hostile.SHEET_OPEN.replace("<sheetData>", '<dimension ref="A1"/><sheetData>')
-         + "".join(hostile.good_rows(3)) + "<row><c><v>1</c>", "malformed XML inside the workbook (mismatched tag"),
-        ("xl/sharedStrings.xml", "<sst><si><t>x</si>", "malformed XML inside the workbook (mismatched tag"),
-        ("[Content_Types].xml", "not xml at all", "malformed XML inside the workbook (syntax error"),
+        (
+            "xl/workbook.xml",
+            "<workbook><sheets",
+            "malformed XML inside the workbook (unclosed token at XML line 1, column 10)",
+        ),
+        (
+            "xl/worksheets/sheet1.xml",
+            hostile.SHEET_OPEN.replace("<sheetData>", '<dimension ref="A1"/><sheetData>')
+            + "".join(hostile.good_rows(3))
+            + "<row><c><v>1</c>",
+            "malformed XML inside the workbook (mismatched tag",
+        ),
+        (
+            "xl/sharedStrings.xml",
+            "<sst><si><t>x</si>",
+            "malformed XML inside the workbook (mismatched tag",
+        ),
+        (
+            "[Content_Types].xml",
+            "not xml at all",
+            "malformed XML inside the workbook (syntax error",
+        ),
     ],
-)  # fmt: skip
+)
 def test_malformed_xml_is_exit_2(env: Path, part: str, body: str, expected: str) -> None:
     path = hostile.write_xlsx(env / "bad.xlsx", {part: body})
     code, err = import_(path)
@@ -401,8 +430,10 @@ def test_json_of_millions_of_tiny_objects_is_refused_before_parsing(
     path = tmp_path / "objs.json"
     path.write_text("[" + "{}," * 2_000_000 + "{}]", "utf-8")  # 6 MB that would parse to 400 MB
     (msg,) = refused(catalogue, path)
-    assert msg == (f"{path}: about 2000002 JSON objects and arrays, more than 8 for each of "
-                   "200000 rows (raise it with GOVNET_LIMITS=rows=…)")  # fmt: skip
+    assert msg == (
+        f"{path}: about 2000002 JSON objects and arrays, more than 8 for each of "
+        "200000 rows (raise it with GOVNET_LIMITS=rows=…)"
+    )
 
 
 def test_a_bad_row_in_the_first_sheet_is_reported_not_hidden_by_the_next(

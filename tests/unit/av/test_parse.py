@@ -119,8 +119,10 @@ def test_words() -> None:
 def test_clamscan_version() -> None:
     v = parse_clamscan("ClamAV 1.0.7/27463/Thu Nov 21 09:33:02 2024\n")
     assert (v.engine, v.sig_version, v.sig_date()) == ("1.0.7", "27463", date(2024, 11, 21))
-    old = parse_clamscan("LibClamAV Warning: *** The virus database is older than 7 days! ***\n"
-                         "ClamAV 0.103.11/26907/Mon May  1 07:25:16 2023")  # fmt: skip
+    old = parse_clamscan(
+        "LibClamAV Warning: *** The virus database is older than 7 days! ***\n"
+        "ClamAV 0.103.11/26907/Mon May  1 07:25:16 2023"
+    )
     assert (old.engine, old.sig_date()) == ("0.103.11", date(2023, 5, 1))
     bare = parse_clamscan("ClamAV 1.4.1")
     assert bare.sig_version is None and bare.sig_date() is None

@@ -28,17 +28,38 @@ POLICY = AvPolicy.model_validate(
 )
 
 
-def terminal(name: str, zone: str = "internal", mac: str | None = None, ip: str | None = None,
-             kind: str = "pc") -> Device:  # fmt: skip
-    return Device(name=name, host=ip or "", platform="terminal", role="terminal", zone=zone,
-                  site="town", unit="office", address=ipaddress.ip_address(ip) if ip else None,
-                  mac=mac, description=kind)  # fmt: skip
+def terminal(
+    name: str,
+    zone: str = "internal",
+    mac: str | None = None,
+    ip: str | None = None,
+    kind: str = "pc",
+) -> Device:
+    return Device(
+        name=name,
+        host=ip or "",
+        platform="terminal",
+        role="terminal",
+        zone=zone,
+        site="town",
+        unit="office",
+        address=ipaddress.ip_address(ip) if ip else None,
+        mac=mac,
+        description=kind,
+    )
 
 
 def record(**kw: object) -> AvRecord:
-    base: dict[str, object] = {"source": "x.csv:2", "vendor": "qianxin", "product": "奇安信天擎",
-                               "edition": "network", "sig_date": TAKEN.date() - timedelta(days=1),
-                               "realtime_on": True, "last_seen": TAKEN, "as_of": TAKEN}  # fmt: skip
+    base: dict[str, object] = {
+        "source": "x.csv:2",
+        "vendor": "qianxin",
+        "product": "奇安信天擎",
+        "edition": "network",
+        "sig_date": TAKEN.date() - timedelta(days=1),
+        "realtime_on": True,
+        "last_seen": TAKEN,
+        "as_of": TAKEN,
+    }
     base.update(kw)
     return AvRecord(**base)  # type: ignore[arg-type]
 
@@ -72,15 +93,28 @@ def test_join_precedence_mac_then_ip_then_host() -> None:
 
 
 def test_records_of_known_devices_are_not_unknown() -> None:
-    server = Device(name="srv-1", host="127.0.0.1", platform="linux", role="server", zone="internal",
-                    site="city", mac="00:16:3e:00:00:01")  # fmt: skip
+    server = Device(
+        name="srv-1",
+        host="127.0.0.1",
+        platform="linux",
+        role="server",
+        zone="internal",
+        site="city",
+        mac="00:16:3e:00:00:01",
+    )
     joined = join([A], [record(mac="00:16:3e:00:00:01")], known=[server])
     assert joined.unknown == [] and joined.matches == {}
 
 
 def test_newest_record_wins_and_older_ones_fill_in() -> None:
-    old = record(source="old.csv:2", mac=A.mac, sig_date=date(2025, 5, 1), client_version="1.0",
-                 last_seen=TAKEN - timedelta(days=20), as_of=TAKEN - timedelta(days=20))  # fmt: skip
+    old = record(
+        source="old.csv:2",
+        mac=A.mac,
+        sig_date=date(2025, 5, 1),
+        client_version="1.0",
+        last_seen=TAKEN - timedelta(days=20),
+        as_of=TAKEN - timedelta(days=20),
+    )
     new = record(source="new.csv:2", mac=A.mac, sig_date=date(2025, 6, 28), client_version=None)
     (cur,) = current(join([A], [old, new]).of("pc-a"))
     assert cur.record.sig_date == date(2025, 6, 28) and cur.record.client_version == "1.0"
@@ -92,10 +126,24 @@ def test_newest_record_wins_and_older_ones_fill_in() -> None:
 
 def test_products_seen_at_the_same_moment_all_count() -> None:
     live = TAKEN
-    snmp = record(source="snmp:srv", vendor="clamav", product="clamav-1.0.7", sig_date=None,
-                  running=True, realtime_on=None, mac=A.mac)  # fmt: skip
-    ssh = record(source="ssh:srv", vendor="clamav", product="ClamAV 1.0.7", sig_date=date(2025, 6, 29),
-                 running=True, realtime_on=None, mac=A.mac)  # fmt: skip
+    snmp = record(
+        source="snmp:srv",
+        vendor="clamav",
+        product="clamav-1.0.7",
+        sig_date=None,
+        running=True,
+        realtime_on=None,
+        mac=A.mac,
+    )
+    ssh = record(
+        source="ssh:srv",
+        vendor="clamav",
+        product="ClamAV 1.0.7",
+        sig_date=date(2025, 6, 29),
+        running=True,
+        realtime_on=None,
+        mac=A.mac,
+    )
     tq = record(source="snmp:srv", mac=A.mac, sig_date=None, last_seen=live)
     got = current(join([A], [snmp, ssh, tq]).of("pc-a"))
     assert {c.record.vendor for c in got} == {"clamav", "qianxin"}

@@ -41,9 +41,16 @@ def govnet(*args: str) -> tuple[int, str, str]:
 
 def test_store_keeps_snapshots_once_and_gives_the_newest_per_console(store_url: str) -> None:
     store = Store.open(store_url)
-    rec = AvRecord(source="a.csv:2", host="pc-1", mac="00:1a:2b:00:00:01", vendor="qianxin",
-                   sig_date=date(2026, 11, 1), realtime_on=True, detail={"os": "Windows 10"},
-                   last_seen=TAKEN)  # fmt: skip
+    rec = AvRecord(
+        source="a.csv:2",
+        host="pc-1",
+        mac="00:1a:2b:00:00:01",
+        vendor="qianxin",
+        sig_date=date(2026, 11, 1),
+        realtime_on=True,
+        detail={"os": "Windows 10"},
+        last_seen=TAKEN,
+    )
     first = Snapshot("qianxin", "city", "a.csv", TAKEN - timedelta(days=7), [rec], sha256="1")
     second = Snapshot("qianxin", "city", "b.csv", TAKEN, [rec, rec], sha256="2")
     county = Snapshot("huorong", "county", "c.csv", TAKEN - timedelta(days=30), [rec], sha256="3")
@@ -63,10 +70,19 @@ def test_store_keeps_snapshots_once_and_gives_the_newest_per_console(store_url: 
 
 def test_snmp_software_lists_to_records() -> None:
     cat = load_catalogue(ROOT / "playbooks" / "av-sources.yaml")
-    srv = Device(name="srv", host="127.0.0.1", platform="linux", role="server", zone="internal",
-                 site="city", mac="00:16:3e:00:00:01")  # fmt: skip
-    sw = Software(("kernel-4.19", "奇安信天擎终端安全管理系统 10.0.0.4000", "clamav-1.0.7-1.ky10"),
-                  ("systemd", "clamd", "sshd"))  # fmt: skip
+    srv = Device(
+        name="srv",
+        host="127.0.0.1",
+        platform="linux",
+        role="server",
+        zone="internal",
+        site="city",
+        mac="00:16:3e:00:00:01",
+    )
+    sw = Software(
+        ("kernel-4.19", "奇安信天擎终端安全管理系统 10.0.0.4000", "clamav-1.0.7-1.ky10"),
+        ("systemd", "clamd", "sshd"),
+    )
     got = {r.vendor: r for r in software_records(srv, sw, cat.products, TAKEN)}
     assert set(got) == {"qianxin", "clamav"}
     assert got["qianxin"].running is False and got["qianxin"].edition == "network"
@@ -157,8 +173,17 @@ def test_audit_offline_judges_terminals_from_the_snapshot(env: Path) -> None:
     assert code == 0, err
     empty = env / "configs"
     empty.mkdir()
-    code, out, err = govnet("audit", "-p", "playbooks/antivirus.yaml", "--from-dir", str(empty),
-                            "--role", "terminal", "-f", "json")  # fmt: skip
+    code, out, err = govnet(
+        "audit",
+        "-p",
+        "playbooks/antivirus.yaml",
+        "--from-dir",
+        str(empty),
+        "--role",
+        "terminal",
+        "-f",
+        "json",
+    )
     report = json.loads(out)
     fails = {(f["device"], f["control"]) for f in report["findings"] if f["status"] == "fail"}
     assert fails == {("pc-town-02", "av.signatures-fresh")}, err
@@ -173,8 +198,17 @@ def test_audit_offline_judges_terminals_from_the_snapshot(env: Path) -> None:
 def test_audit_without_a_snapshot_is_an_error_not_a_pass(env: Path) -> None:
     empty = env / "configs"
     empty.mkdir()
-    code, out, _ = govnet("audit", "-p", "playbooks/antivirus.yaml", "--from-dir", str(empty),
-                          "--limit", "pc-town-*", "-f", "json")  # fmt: skip
+    code, out, _ = govnet(
+        "audit",
+        "-p",
+        "playbooks/antivirus.yaml",
+        "--from-dir",
+        str(empty),
+        "--limit",
+        "pc-town-*",
+        "-f",
+        "json",
+    )
     report = json.loads(out)
     assert code == 3 and {f["status"] for f in report["findings"]} == {"error"}
     assert "govnet av import" in report["findings"][0]["message"]

@@ -124,9 +124,15 @@ def test_dns_expected_answer(dns_port: int) -> None:
     # machine's wait for dnslib's server thread (2 s was once too short under CI load).
     def spec(name: str, expect: list[str]) -> DnsProbeSpec:
         return DnsProbeSpec.model_validate(
-            {"kind": "dns", "server": "127.0.0.1", "port": dns_port, "name": name,
-             "expect": expect, "timeout": 10}
-        )  # fmt: skip
+            {
+                "kind": "dns",
+                "server": "127.0.0.1",
+                "port": dns_port,
+                "name": name,
+                "expect": expect,
+                "timeout": 10,
+            }
+        )
 
     assert asyncio.run(_run(spec("portal.gov.test", ["10.10.1.80"]))).ok
     wrong = asyncio.run(_run(spec("portal.gov.test", ["10.10.1.81"])))

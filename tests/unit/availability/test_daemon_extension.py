@@ -67,9 +67,12 @@ def test_service_alerts_muted_in_a_window_then_behind_the_host_then_told(
 
     def check(ok: bool) -> None:
         now = clock.time()
-        result = CheckResult("portal", now, now, outcomes=[
-            CheckOutcome("tcp", "tcp", ok, ms=3.0, error="" if ok else "refused")
-        ])  # fmt: skip
+        result = CheckResult(
+            "portal",
+            now,
+            now,
+            outcomes=[CheckOutcome("tcp", "tcp", ok, ms=3.0, error="" if ok else "refused")],
+        )
         state = DeviceState.UP if ok else DeviceState.DOWN
         status = DeviceStatus("portal", state=state, since=now - 60, error=result.error)
         checks.alerts.on_check(result, status)

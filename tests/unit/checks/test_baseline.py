@@ -135,122 +135,466 @@ def test_bad_config_fails_every_rule(baseline: list[Playbook], platform: str) ->
 
 CASES = [
     # ---------------------------------------------------------------- Huawei VRP
-    ("huawei", "good.cfg", [(" undo telnet server enable", " telnet server enable")], {"mgmt.ssh-only"}),
-    ("huawei", "good.cfg", [(" stelnet server enable", " undo stelnet server enable")], {"mgmt.ssh-only"}),
-    ("huawei", "good.cfg", [(" protocol inbound ssh", " protocol inbound telnet")], {"mgmt.ssh-only"}),
-    ("huawei", "good.cfg", [(" acl 2001 inbound\n authentication-mode aaa\n idle-timeout 3", " authentication-mode aaa\n idle-timeout 3")], {"mgmt.vty-acl"}),
+    (
+        "huawei",
+        "good.cfg",
+        [(" undo telnet server enable", " telnet server enable")],
+        {"mgmt.ssh-only"},
+    ),
+    (
+        "huawei",
+        "good.cfg",
+        [(" stelnet server enable", " undo stelnet server enable")],
+        {"mgmt.ssh-only"},
+    ),
+    (
+        "huawei",
+        "good.cfg",
+        [(" protocol inbound ssh", " protocol inbound telnet")],
+        {"mgmt.ssh-only"},
+    ),
+    (
+        "huawei",
+        "good.cfg",
+        [
+            (
+                " acl 2001 inbound\n authentication-mode aaa\n idle-timeout 3",
+                " authentication-mode aaa\n idle-timeout 3",
+            )
+        ],
+        {"mgmt.vty-acl"},
+    ),
     ("huawei", "good.cfg", [("idle-timeout 10 0", "idle-timeout 11 0")], {"mgmt.idle-timeout"}),
     ("huawei", "good.cfg", [("idle-timeout 10 0", "idle-timeout 9 59")], set()),
     ("huawei", "good.cfg", [("idle-timeout 3\n", "idle-timeout 0 0\n")], {"mgmt.idle-timeout"}),
     # absent idle-timeout = VRP default 10 minutes: passes a ≤ 10 rule
     ("huawei", "good.cfg", [(" idle-timeout 5 0\n", ""), (" idle-timeout 10 0\n", "")], set()),
     # login lockout is on by default; only switching it off (or loosening it) fails
-    ("huawei", "defaults.cfg", [("aaa\n", "aaa\n undo local-aaa-user wrong-password\n")], {"auth.login-lockout"}),
+    (
+        "huawei",
+        "defaults.cfg",
+        [("aaa\n", "aaa\n undo local-aaa-user wrong-password\n")],
+        {"auth.login-lockout"},
+    ),
     ("huawei", "good.cfg", [("retry-time 3", "retry-time 8")], {"auth.login-lockout"}),
-    ("huawei", "good.cfg", [("ops-zhang password irreversible-cipher", "ops-zhang password cipher")], {"auth.password-storage"}),
-    ("huawei", "good.cfg", [("ops-zhang password irreversible-cipher", "ops-zhang password simple")], {"auth.password-storage"}),
-    ("huawei", "good.cfg", [("password expire 60", "password expire 120")], {"auth.password-policy"}),
+    (
+        "huawei",
+        "good.cfg",
+        [("ops-zhang password irreversible-cipher", "ops-zhang password cipher")],
+        {"auth.password-storage"},
+    ),
+    (
+        "huawei",
+        "good.cfg",
+        [("ops-zhang password irreversible-cipher", "ops-zhang password simple")],
+        {"auth.password-storage"},
+    ),
+    (
+        "huawei",
+        "good.cfg",
+        [("password expire 60", "password expire 120")],
+        {"auth.password-policy"},
+    ),
     ("huawei", "good.cfg", [("password expire 60", "password expire 0")], {"auth.password-policy"}),
-    ("huawei", "good.cfg", [(" local-aaa-user password policy administrator\n", "")], {"auth.password-policy"}),
-    ("huawei", "good.cfg", [(" local-user ops-zhang privilege", " local-user admin privilege")], {"auth.default-accounts"}),
-    ("huawei", "good.cfg", [(" snmp-agent\n", " snmp-agent\n snmp-agent community read cipher %^%#Xy1%^%#\n")], {"snmp.v3-only"}),
-    ("huawei", "good.cfg", [(" snmp-agent\n", " snmp-agent\n snmp-agent community read private\n")], {"snmp.v3-only", "snmp.no-default-community"}),
+    (
+        "huawei",
+        "good.cfg",
+        [(" local-aaa-user password policy administrator\n", "")],
+        {"auth.password-policy"},
+    ),
+    (
+        "huawei",
+        "good.cfg",
+        [(" local-user ops-zhang privilege", " local-user admin privilege")],
+        {"auth.default-accounts"},
+    ),
+    (
+        "huawei",
+        "good.cfg",
+        [(" snmp-agent\n", " snmp-agent\n snmp-agent community read cipher %^%#Xy1%^%#\n")],
+        {"snmp.v3-only"},
+    ),
+    (
+        "huawei",
+        "good.cfg",
+        [(" snmp-agent\n", " snmp-agent\n snmp-agent community read private\n")],
+        {"snmp.v3-only", "snmp.no-default-community"},
+    ),
     ("huawei", "good.cfg", [("version v3", "version v2c v3")], {"snmp.v3-only"}),
-    ("huawei", "good.cfg", [("group v3 nms privacy", "group v3 nms authentication")], {"snmp.v3-only"}),
+    (
+        "huawei",
+        "good.cfg",
+        [("group v3 nms privacy", "group v3 nms authentication")],
+        {"snmp.v3-only"},
+    ),
     ("huawei", "good.cfg", [("privacy-mode aes128", "privacy-mode des56")], {"snmp.v3-only"}),
-    ("huawei", "good.cfg", [("info-center loghost 10.0.0.10", "info-center loghost source Vlanif10")], {"audit.syslog"}),
-    ("huawei", "good.cfg", [(" undo telnet server enable\n", " undo telnet server enable\n undo info-center enable\n")], {"audit.syslog"}),
+    (
+        "huawei",
+        "good.cfg",
+        [("info-center loghost 10.0.0.10", "info-center loghost source Vlanif10")],
+        {"audit.syslog"},
+    ),
+    (
+        "huawei",
+        "good.cfg",
+        [
+            (
+                " undo telnet server enable\n",
+                " undo telnet server enable\n undo info-center enable\n",
+            )
+        ],
+        {"audit.syslog"},
+    ),
     ("huawei", "good.cfg", [(" ntp-service unicast-server 10.0.0.10\n", "")], {"time.ntp"}),
-    ("huawei", "good.cfg", [(" undo http server enable", " http server enable")], {"service.http-off"}),
+    (
+        "huawei",
+        "good.cfg",
+        [(" undo http server enable", " http server enable")],
+        {"service.http-off"},
+    ),
     ("huawei", "good.cfg", [(" undo http server enable\n", "")], {"service.http-off"}),
-    ("huawei", "good.cfg", [("GigabitEthernet0/0/3\n shutdown", "GigabitEthernet0/0/3\n port link-type access")], {"port.unused-shutdown"}),
-    ("huawei", "good.cfg", [("XGigabitEthernet0/0/1\n shutdown", "XGigabitEthernet0/0/1\n undo shutdown")], {"port.unused-shutdown"}),
+    (
+        "huawei",
+        "good.cfg",
+        [("GigabitEthernet0/0/3\n shutdown", "GigabitEthernet0/0/3\n port link-type access")],
+        {"port.unused-shutdown"},
+    ),
+    (
+        "huawei",
+        "good.cfg",
+        [("XGigabitEthernet0/0/1\n shutdown", "XGigabitEthernet0/0/1\n undo shutdown")],
+        {"port.unused-shutdown"},
+    ),
     # ---------------------------------------------------------------- H3C Comware
     # Telnet is off by default on V7: only the explicit line fails
-    ("hp_comware", "defaults.cfg", [(" ssh server enable\n", " ssh server enable\n telnet server enable\n")], {"mgmt.ssh-only"}),
+    (
+        "hp_comware",
+        "defaults.cfg",
+        [(" ssh server enable\n", " ssh server enable\n telnet server enable\n")],
+        {"mgmt.ssh-only"},
+    ),
     ("hp_comware", "good.cfg", [(" ssh server enable\n", "")], {"mgmt.ssh-only"}),
-    ("hp_comware", "good.cfg", [("protocol inbound ssh", "protocol inbound all")], {"mgmt.ssh-only"}),
+    (
+        "hp_comware",
+        "good.cfg",
+        [("protocol inbound ssh", "protocol inbound all")],
+        {"mgmt.ssh-only"},
+    ),
     ("hp_comware", "good.cfg", [(" acl 2001 inbound\n", "")], {"mgmt.vty-acl"}),
     ("hp_comware", "good.cfg", [("idle-timeout 10 0", "idle-timeout 10 1")], {"mgmt.idle-timeout"}),
     ("hp_comware", "good.cfg", [("idle-timeout 5 0", "idle-timeout 0 0")], {"mgmt.idle-timeout"}),
     ("hp_comware", "good.cfg", [("login-attempt 5", "login-attempt 6")], {"auth.login-lockout"}),
-    ("hp_comware", "good.cfg", [(" password-control enable\n", "")], {"auth.login-lockout", "auth.password-policy"}),
+    (
+        "hp_comware",
+        "good.cfg",
+        [(" password-control enable\n", "")],
+        {"auth.login-lockout", "auth.password-policy"},
+    ),
     ("hp_comware", "good.cfg", [(" password hash", " password cipher")], {"auth.password-storage"}),
-    ("hp_comware", "good.cfg", [("password-control length 8", "password-control length 7")], {"auth.password-policy"}),
-    ("hp_comware", "good.cfg", [("password-control aging 60", "password-control aging 180")], {"auth.password-policy"}),
+    (
+        "hp_comware",
+        "good.cfg",
+        [("password-control length 8", "password-control length 7")],
+        {"auth.password-policy"},
+    ),
+    (
+        "hp_comware",
+        "good.cfg",
+        [("password-control aging 60", "password-control aging 180")],
+        {"auth.password-policy"},
+    ),
     # composition defaults to one character type: it must be configured
-    ("hp_comware", "defaults.cfg", [(" password-control composition type-number 3 type-length 1\n", "")], {"auth.password-policy"}),
-    ("hp_comware", "good.cfg", [("local-user ops-wang class", "local-user h3c class")], {"auth.default-accounts"}),
-    ("hp_comware", "good.cfg", [(" snmp-agent\n", " snmp-agent\n snmp-agent community read simple Nms-r0\n")], {"snmp.v3-only"}),
-    ("hp_comware", "good.cfg", [(" snmp-agent\n", " snmp-agent\n snmp-agent community write simple Nms-rw\n")], {"snmp.v3-only", "snmp.no-default-community"}),
+    (
+        "hp_comware",
+        "defaults.cfg",
+        [(" password-control composition type-number 3 type-length 1\n", "")],
+        {"auth.password-policy"},
+    ),
+    (
+        "hp_comware",
+        "good.cfg",
+        [("local-user ops-wang class", "local-user h3c class")],
+        {"auth.default-accounts"},
+    ),
+    (
+        "hp_comware",
+        "good.cfg",
+        [(" snmp-agent\n", " snmp-agent\n snmp-agent community read simple Nms-r0\n")],
+        {"snmp.v3-only"},
+    ),
+    (
+        "hp_comware",
+        "good.cfg",
+        [(" snmp-agent\n", " snmp-agent\n snmp-agent community write simple Nms-rw\n")],
+        {"snmp.v3-only", "snmp.no-default-community"},
+    ),
     ("hp_comware", "good.cfg", [("version v3", "version v1 v3")], {"snmp.v3-only"}),
-    ("hp_comware", "good.cfg", [("authentication-mode sha", "authentication-mode md5")], {"snmp.v3-only"}),
+    (
+        "hp_comware",
+        "good.cfg",
+        [("authentication-mode sha", "authentication-mode md5")],
+        {"snmp.v3-only"},
+    ),
     ("hp_comware", "good.cfg", [(" info-center loghost 172.20.0.10\n", "")], {"audit.syslog"}),
     ("hp_comware", "good.cfg", [(" ntp-service enable\n", "")], {"time.ntp"}),
     ("hp_comware", "good.cfg", [(" clock protocol ntp\n", "")], {"time.ntp"}),
     # Comware V5 has neither `ntp-service enable` nor `clock protocol ntp`
-    ("hp_comware", "good.cfg", [("version 7.1.070, Release 6327", "version 5.20.99, Release 2222P02"), (" ntp-service enable\n", ""), (" clock protocol ntp\n", "")], set()),
+    (
+        "hp_comware",
+        "good.cfg",
+        [
+            ("version 7.1.070, Release 6327", "version 5.20.99, Release 2222P02"),
+            (" ntp-service enable\n", ""),
+            (" clock protocol ntp\n", ""),
+        ],
+        set(),
+    ),
     ("hp_comware", "good.cfg", [(" undo ip http enable", " ip http enable")], {"service.http-off"}),
-    ("hp_comware", "good.cfg", [("Ten-GigabitEthernet1/0/25\n shutdown", "Ten-GigabitEthernet1/0/25\n port link-type trunk")], {"port.unused-shutdown"}),
+    (
+        "hp_comware",
+        "good.cfg",
+        [
+            (
+                "Ten-GigabitEthernet1/0/25\n shutdown",
+                "Ten-GigabitEthernet1/0/25\n port link-type trunk",
+            )
+        ],
+        {"port.unused-shutdown"},
+    ),
     # ---------------------------------------------------------------- Cisco IOS
     ("cisco_ios", "good.cfg", [("ip ssh version 2", "ip ssh version 1")], {"mgmt.ssh-only"}),
-    ("cisco_ios", "good.cfg", [("exec-timeout 0 30\n transport input ssh", "exec-timeout 0 30\n transport input telnet ssh")], {"mgmt.ssh-only"}),
-    ("cisco_ios", "good.cfg", [("exec-timeout 0 30\n transport input ssh\n", "exec-timeout 0 30\n")], {"mgmt.ssh-only"}),
-    ("cisco_ios", "good.cfg", [("line vty 0 4\n access-class MGMT in\n", "line vty 0 4\n")], {"mgmt.vty-acl"}),
+    (
+        "cisco_ios",
+        "good.cfg",
+        [
+            (
+                "exec-timeout 0 30\n transport input ssh",
+                "exec-timeout 0 30\n transport input telnet ssh",
+            )
+        ],
+        {"mgmt.ssh-only"},
+    ),
+    (
+        "cisco_ios",
+        "good.cfg",
+        [("exec-timeout 0 30\n transport input ssh\n", "exec-timeout 0 30\n")],
+        {"mgmt.ssh-only"},
+    ),
+    (
+        "cisco_ios",
+        "good.cfg",
+        [("line vty 0 4\n access-class MGMT in\n", "line vty 0 4\n")],
+        {"mgmt.vty-acl"},
+    ),
     ("cisco_ios", "good.cfg", [("exec-timeout 10 0", "exec-timeout 10 1")], {"mgmt.idle-timeout"}),
-    ("cisco_ios", "defaults.cfg", [("line con 0\n", "line con 0\n exec-timeout 0 0\n")], {"mgmt.idle-timeout"}),
-    ("cisco_ios", "good.cfg", [("login block-for 120 attempts 3 within 60\n", "")], {"auth.login-lockout"}),
+    (
+        "cisco_ios",
+        "defaults.cfg",
+        [("line con 0\n", "line con 0\n exec-timeout 0 0\n")],
+        {"mgmt.idle-timeout"},
+    ),
+    (
+        "cisco_ios",
+        "good.cfg",
+        [("login block-for 120 attempts 3 within 60\n", "")],
+        {"auth.login-lockout"},
+    ),
     ("cisco_ios", "good.cfg", [("attempts 3", "attempts 6")], {"auth.login-lockout"}),
     # type 7 is reversible: `username … password` fails even with service password-encryption
-    ("cisco_ios", "good.cfg", [("username ops-chen privilege 15 secret 9", "username ops-chen privilege 15 password 7 0822455D0A16 x")], {"auth.password-storage"}),
-    ("cisco_ios", "good.cfg", [("enable secret 9", "enable password 7 0822455D0A16 x\nenable secret 9")], {"auth.password-storage"}),
-    ("cisco_ios", "good.cfg", [("security passwords min-length 10", "security passwords min-length 7")], {"auth.password-policy"}),
-    ("cisco_ios", "good.cfg", [("username ops-chen privilege", "username admin privilege")], {"auth.default-accounts"}),
-    ("cisco_ios", "good.cfg", [("snmp-server group nms v3 priv", "snmp-server group nms v3 priv\nsnmp-server community N0c-ro RO")], {"snmp.v3-only"}),
-    ("cisco_ios", "good.cfg", [("snmp-server group nms v3 priv", "snmp-server group nms v3 priv\nsnmp-server community private RO")], {"snmp.v3-only", "snmp.no-default-community"}),
-    ("cisco_ios", "good.cfg", [("snmp-server group nms v3 priv", "snmp-server group nms v3 auth")], {"snmp.v3-only"}),
-    ("cisco_ios", "good.cfg", [("host 172.20.0.10 version 3 priv", "host 172.20.0.10 version 2c")], {"snmp.v3-only"}),
-    ("cisco_ios", "good.cfg", [("logging host 172.20.0.10", "logging buffered 64000")], {"audit.syslog"}),
-    ("cisco_ios", "good.cfg", [("service timestamps log datetime msec localtime show-timezone\n", "")], {"audit.syslog"}),
+    (
+        "cisco_ios",
+        "good.cfg",
+        [
+            (
+                "username ops-chen privilege 15 secret 9",
+                "username ops-chen privilege 15 password 7 0822455D0A16 x",
+            )
+        ],
+        {"auth.password-storage"},
+    ),
+    (
+        "cisco_ios",
+        "good.cfg",
+        [("enable secret 9", "enable password 7 0822455D0A16 x\nenable secret 9")],
+        {"auth.password-storage"},
+    ),
+    (
+        "cisco_ios",
+        "good.cfg",
+        [("security passwords min-length 10", "security passwords min-length 7")],
+        {"auth.password-policy"},
+    ),
+    (
+        "cisco_ios",
+        "good.cfg",
+        [("username ops-chen privilege", "username admin privilege")],
+        {"auth.default-accounts"},
+    ),
+    (
+        "cisco_ios",
+        "good.cfg",
+        [
+            (
+                "snmp-server group nms v3 priv",
+                "snmp-server group nms v3 priv\nsnmp-server community N0c-ro RO",
+            )
+        ],
+        {"snmp.v3-only"},
+    ),
+    (
+        "cisco_ios",
+        "good.cfg",
+        [
+            (
+                "snmp-server group nms v3 priv",
+                "snmp-server group nms v3 priv\nsnmp-server community private RO",
+            )
+        ],
+        {"snmp.v3-only", "snmp.no-default-community"},
+    ),
+    (
+        "cisco_ios",
+        "good.cfg",
+        [("snmp-server group nms v3 priv", "snmp-server group nms v3 auth")],
+        {"snmp.v3-only"},
+    ),
+    (
+        "cisco_ios",
+        "good.cfg",
+        [("host 172.20.0.10 version 3 priv", "host 172.20.0.10 version 2c")],
+        {"snmp.v3-only"},
+    ),
+    (
+        "cisco_ios",
+        "good.cfg",
+        [("logging host 172.20.0.10", "logging buffered 64000")],
+        {"audit.syslog"},
+    ),
+    (
+        "cisco_ios",
+        "good.cfg",
+        [("service timestamps log datetime msec localtime show-timezone\n", "")],
+        {"audit.syslog"},
+    ),
     ("cisco_ios", "good.cfg", [("ntp server 172.20.0.10\n", "")], {"time.ntp"}),
     ("cisco_ios", "good.cfg", [("no ip http server", "ip http server")], {"service.http-off"}),
-    ("cisco_ios", "good.cfg", [("GigabitEthernet0/3\n shutdown", "GigabitEthernet0/3\n switchport mode access")], {"port.unused-shutdown"}),
+    (
+        "cisco_ios",
+        "good.cfg",
+        [("GigabitEthernet0/3\n shutdown", "GigabitEthernet0/3\n switchport mode access")],
+        {"port.unused-shutdown"},
+    ),
     # ---------------------------------------------------------------- Ruijie RGOS
     # Telnet is on by default: without the explicit `no enable service telnet-server` it fails
     ("ruijie_os", "good.cfg", [("no enable service telnet-server\n", "")], {"mgmt.ssh-only"}),
     ("ruijie_os", "good.cfg", [("enable service ssh-server\n", "")], {"mgmt.ssh-only"}),
-    ("ruijie_os", "good.cfg", [("transport input ssh", "transport input telnet ssh")], {"mgmt.ssh-only"}),
+    (
+        "ruijie_os",
+        "good.cfg",
+        [("transport input ssh", "transport input telnet ssh")],
+        {"mgmt.ssh-only"},
+    ),
     ("ruijie_os", "good.cfg", [("ip ssh version 2", "ip ssh version 1")], {"mgmt.ssh-only"}),
     ("ruijie_os", "good.cfg", [(" access-class MGMT in\n", "")], {"mgmt.vty-acl"}),
     ("ruijie_os", "good.cfg", [("exec-timeout 10 0", "exec-timeout 10 1")], {"mgmt.idle-timeout"}),
     ("ruijie_os", "good.cfg", [("exec-timeout 5 0", "exec-timeout 0")], {"mgmt.idle-timeout"}),
     # absent exec-timeout = the RGOS default of 10 minutes
     ("ruijie_os", "good.cfg", [(" exec-timeout 5 0\n", ""), (" exec-timeout 10 0\n", "")], set()),
-    ("ruijie_os", "good.cfg", [("aaa local authentication attempts 3", "aaa local authentication attempts 10")], {"auth.login-lockout"}),
+    (
+        "ruijie_os",
+        "good.cfg",
+        [("aaa local authentication attempts 3", "aaa local authentication attempts 10")],
+        {"auth.login-lockout"},
+    ),
     # without aaa new-model lines use `login local`: nothing is ever locked
     ("ruijie_os", "defaults.cfg", [("aaa new-model\n", "")], {"auth.login-lockout"}),
     ("ruijie_os", "good.cfg", [("service password-encryption\n", "")], {"auth.password-storage"}),
-    ("ruijie_os", "good.cfg", [("password 7 0825734f0c0e1a5e", "password 0 Ops-Li-2026")], {"auth.password-storage"}),
-    ("ruijie_os", "good.cfg", [("enable secret 5", "enable password 7 0825734f0c0e1a5e\nenable secret 5")], {"auth.password-storage"}),
+    (
+        "ruijie_os",
+        "good.cfg",
+        [("password 7 0825734f0c0e1a5e", "password 0 Ops-Li-2026")],
+        {"auth.password-storage"},
+    ),
+    (
+        "ruijie_os",
+        "good.cfg",
+        [("enable secret 5", "enable password 7 0825734f0c0e1a5e\nenable secret 5")],
+        {"auth.password-storage"},
+    ),
     ("ruijie_os", "good.cfg", [("password policy strong\n", "")], {"auth.password-policy"}),
     ("ruijie_os", "good.cfg", [("min-size 10", "min-size 6")], {"auth.password-policy"}),
     ("ruijie_os", "good.cfg", [("life-cycle 60", "life-cycle 180")], {"auth.password-policy"}),
     # no life cycle = passwords never expire (RGOS has no default life cycle)
-    ("ruijie_os", "defaults.cfg", [("password policy life-cycle 90\n", "")], {"auth.password-policy"}),
-    ("ruijie_os", "good.cfg", [("username ops-li privilege", "username ruijie privilege")], {"auth.default-accounts"}),
-    ("ruijie_os", "good.cfg", [("snmp-server group nms v3 priv", "snmp-server group nms v3 priv\nsnmp-server community N0c-ro ro")], {"snmp.v3-only"}),
-    ("ruijie_os", "good.cfg", [("snmp-server group nms v3 priv", "snmp-server group nms v3 priv\nsnmp-server community 7 public ro")], {"snmp.v3-only", "snmp.no-default-community"}),
-    ("ruijie_os", "good.cfg", [("snmp-server group nms v3 priv", "snmp-server group nms v3 priv\nsnmp-server community N0c-rw rw")], {"snmp.v3-only", "snmp.no-default-community"}),
+    (
+        "ruijie_os",
+        "defaults.cfg",
+        [("password policy life-cycle 90\n", "")],
+        {"auth.password-policy"},
+    ),
+    (
+        "ruijie_os",
+        "good.cfg",
+        [("username ops-li privilege", "username ruijie privilege")],
+        {"auth.default-accounts"},
+    ),
+    (
+        "ruijie_os",
+        "good.cfg",
+        [
+            (
+                "snmp-server group nms v3 priv",
+                "snmp-server group nms v3 priv\nsnmp-server community N0c-ro ro",
+            )
+        ],
+        {"snmp.v3-only"},
+    ),
+    (
+        "ruijie_os",
+        "good.cfg",
+        [
+            (
+                "snmp-server group nms v3 priv",
+                "snmp-server group nms v3 priv\nsnmp-server community 7 public ro",
+            )
+        ],
+        {"snmp.v3-only", "snmp.no-default-community"},
+    ),
+    (
+        "ruijie_os",
+        "good.cfg",
+        [
+            (
+                "snmp-server group nms v3 priv",
+                "snmp-server group nms v3 priv\nsnmp-server community N0c-rw rw",
+            )
+        ],
+        {"snmp.v3-only", "snmp.no-default-community"},
+    ),
     ("ruijie_os", "good.cfg", [("v3 auth sha", "v3 auth md5")], {"snmp.v3-only"}),
     ("ruijie_os", "good.cfg", [("traps version 3 priv", "traps version 2c")], {"snmp.v3-only"}),
     ("ruijie_os", "good.cfg", [("logging server 10.10.0.10\n", "")], {"audit.syslog"}),
-    ("ruijie_os", "good.cfg", [("logging server 10.10.0.10\n", "logging 10.10.0.10\n")], set()),  # RGOS 10 form
-    ("ruijie_os", "defaults.cfg", [("logging server 10.10.0.10\n", "logging server 10.10.0.10\nno logging on\n")], {"audit.syslog"}),
+    (
+        "ruijie_os",
+        "good.cfg",
+        [("logging server 10.10.0.10\n", "logging 10.10.0.10\n")],
+        set(),
+    ),  # RGOS 10 form
+    (
+        "ruijie_os",
+        "defaults.cfg",
+        [("logging server 10.10.0.10\n", "logging server 10.10.0.10\nno logging on\n")],
+        {"audit.syslog"},
+    ),
     ("ruijie_os", "good.cfg", [("ntp server 10.10.0.10\n", "")], {"time.ntp"}),
     ("ruijie_os", "good.cfg", [("web-server https", "web-server http")], {"service.http-off"}),
     ("ruijie_os", "good.cfg", [("web-server https", "web-server")], {"service.http-off"}),
-    ("ruijie_os", "good.cfg", [("TenGigabitEthernet 0/25\n shutdown", "TenGigabitEthernet 0/25\n switchport mode trunk")], {"port.unused-shutdown"}),
-]  # fmt: skip
+    (
+        "ruijie_os",
+        "good.cfg",
+        [("TenGigabitEthernet 0/25\n shutdown", "TenGigabitEthernet 0/25\n switchport mode trunk")],
+        {"port.unused-shutdown"},
+    ),
+]
 
 
 @pytest.mark.parametrize(("platform", "base", "replacements", "failing"), CASES)

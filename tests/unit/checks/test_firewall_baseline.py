@@ -109,25 +109,65 @@ CASES = [
     ("huawei_usg", " default action deny\n", "", set()),
     ("huawei_usg", " default policy logging\n", "", {"fw.deny-logging"}),
     ("huawei_usg", "  session logging\n", "", {"fw.policy-log-syslog"}),
-    ("huawei_usg", " info-center loghost 10.10.0.10\n", "", {"fw.policy-log-syslog", "audit.syslog"}),
+    (
+        "huawei_usg",
+        " info-center loghost 10.10.0.10\n",
+        "",
+        {"fw.policy-log-syslog", "audit.syslog"},
+    ),
     # a named destination makes a trust→dmz permit acceptable; any→any is not
     ("huawei_usg", "  destination-address address-set OA-SERVERS\n", "", set()),
-    ("huawei_usg", "  source-address address-set OFFICE\n  destination-address address-set OA-SERVERS\n", "", {"fw.no-any-any-permit"}),
+    (
+        "huawei_usg",
+        "  source-address address-set OFFICE\n  destination-address address-set OA-SERVERS\n",
+        "",
+        {"fw.no-any-any-permit"},
+    ),
     # a disabled rule is not judged
-    ("huawei_usg", "  source-address address-set OFFICE\n  destination-address address-set OA-SERVERS\n", "  disable\n", set()),
-    ("huawei_usg", " service-manage https permit\n", " service-manage http permit\n", {"service.http-off"}),
-    ("huawei_usg", " lock-authentication failed-count 3\n", " lock-authentication failed-count 10\n", {"auth.login-lockout"}),
+    (
+        "huawei_usg",
+        "  source-address address-set OFFICE\n  destination-address address-set OA-SERVERS\n",
+        "  disable\n",
+        set(),
+    ),
+    (
+        "huawei_usg",
+        " service-manage https permit\n",
+        " service-manage http permit\n",
+        {"service.http-off"},
+    ),
+    (
+        "huawei_usg",
+        " lock-authentication failed-count 3\n",
+        " lock-authentication failed-count 10\n",
+        {"auth.login-lockout"},
+    ),
     ("huawei_usg", " lock-authentication failed-count 3\n", "", set()),  # default 3
     ("huawei_usg", " manager-user ops-sun\n", " manager-user admin\n", {"auth.default-accounts"}),
     # SecPath: a catch-all pass rule is a default permit
     # any source to any destination between zones fails even for one service
     ("h3c_secpath", "  source-ip EXT-OFFICE\n", "", {"fw.no-any-any-permit"}),
-    ("h3c_secpath", "  source-zone Trust\n  destination-zone Untrust\n  source-ip EXT-OFFICE\n  service http\n  service https\n", "", {"fw.default-deny", "fw.no-any-any-permit"}),
+    (
+        "h3c_secpath",
+        "  source-zone Trust\n  destination-zone Untrust\n  source-ip EXT-OFFICE\n  service http\n  service https\n",
+        "",
+        {"fw.default-deny", "fw.no-any-any-permit"},
+    ),
     ("h3c_secpath", "  action drop\n  logging enable\n", "  action drop\n", {"fw.deny-logging"}),
-    ("h3c_secpath", "  action pass\n  logging enable\n", "  action pass\n", {"fw.policy-log-syslog"}),
+    (
+        "h3c_secpath",
+        "  action pass\n  logging enable\n",
+        "  action pass\n",
+        {"fw.policy-log-syslog"},
+    ),
     ("h3c_secpath", " undo ip http enable\n", " ip http enable\n", {"service.http-off"}),
-    ("h3c_secpath", "local-user ops-wang class", "local-user admin class", {"auth.default-accounts"}),
-]  # fmt: skip
+    (
+        "h3c_secpath",
+        "local-user ops-wang class",
+        "local-user admin class",
+        {"auth.default-accounts"},
+    ),
+]
 
 
 @pytest.mark.parametrize(("platform", "old", "new", "failing"), CASES)

@@ -144,5 +144,8 @@ def test_lab_firewalls_fail_only_their_seeded_policy_rules(
         f for f in findings if f.rule == "fw.no-any-any-permit" and f.status is Status.FAIL
     )
     assert [e.text for e in anyany.evidence] == [
-        "rule 0 name web-out", "source-zone Trust", "destination-zone Untrust", "action pass",
-    ]  # fmt: skip
+        "rule 0 name web-out",
+        "source-zone Trust",
+        "destination-zone Untrust",
+        "action pass",
+    ]

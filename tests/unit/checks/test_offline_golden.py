@@ -63,9 +63,16 @@ def _inputs(bench: ModuleType) -> tuple[list[Device], dict[str, DeviceFacts]]:
         name = f"sw{i:03d}"
         role, zone = ROLES[i % len(ROLES)], ZONES[(i // 3) % len(ZONES)]
         devices.append(
-            Device(name=name, host="127.0.0.1", platform=platform, role=role, zone=zone,
-                   site="city", tags=frozenset({"golden"} if i % 5 == 0 else set()))
-        )  # fmt: skip
+            Device(
+                name=name,
+                host="127.0.0.1",
+                platform=platform,
+                role=role,
+                zone=zone,
+                site="city",
+                tags=frozenset({"golden"} if i % 5 == 0 else set()),
+            )
+        )
         facts[name] = DeviceFacts(name, config=bench.generate(platform, 48, rng))
     return devices, facts
 
@@ -139,11 +146,22 @@ def test_first_word_prefilter_finds_what_a_full_scan_finds() -> None:
     from govnet.checks.kinds.config import compile_regex
 
     # forms the baseline does not use, where a careless pre-filter would lose lines
-    patterns.update(compile_regex(p) for p in (
-        "^shutdown", "^descr", "^(shutdown|description)", "^(shutdown|description)$",
-        "^(shutdown|description) ", "^interface ?X", "^(interface|vlan) ?X", "^descriptiona?",
-        "^(description|shutdown)x?", "^interface X$", "^(?:interface|shutdown)",
-    ))  # fmt: skip
+    patterns.update(
+        compile_regex(p)
+        for p in (
+            "^shutdown",
+            "^descr",
+            "^(shutdown|description)",
+            "^(shutdown|description)$",
+            "^(shutdown|description) ",
+            "^interface ?X",
+            "^(interface|vlan) ?X",
+            "^descriptiona?",
+            "^(description|shutdown)x?",
+            "^interface X$",
+            "^(?:interface|shutdown)",
+        )
+    )
     patterns.add(re.compile("^SHUTDOWN", re.M | re.I))
     bench = _bench()
     rng = random.Random(SEED)

@@ -248,20 +248,59 @@ def test_missing_path_and_empty_directory(write: Write) -> None:
 
 
 CHECK_ERRORS = [
-    ("{kind: config}", "rules[0].check: a config check needs must_match, must_not_match, value or all_of"),
-    ("{kind: config, quantifier: any, must_match: x}", "rules[0].check: 'quantifier' needs 'section'"),
-    ("{kind: config, all_of: [{section: x}]}", "rules[0].check.all_of[0]: a clause needs must_match, must_not_match or value"),
-    ("{kind: config, value: {match: '(\\d+)'}}", "rules[0].check.value: give at least one bound: gt, ge, lt, le or eq"),
-    ("{kind: config, value: {match: '(\\d+)', le: many}}", "rules[0].check.value.le: Input should be a valid number, unable to parse string as a number, got 'many'"),
-    ("{kind: config, must_match: [1]}", "rules[0].check.must_match[0]: expected a regular expression (non-empty string), got 1"),
-    ("{kind: command}", "rules[0].check: give 'command' (a platform-table key or command line) or 'commands'"),
-    ("{kind: command, command: arp, expect: [{field: x, op: gt, value: ten}]}", "rules[0].check.expect[0]: op 'gt' needs a number, got 'ten'"),
-    ("{kind: command, command: arp, expect: [{field: x, op: match, value: '['}]}", "rules[0].check.expect[0]: bad regular expression '['"),
-    ("{kind: command, command: arp, expect: [{field: x, op: absent, value: 1}]}", "rules[0].check.expect[0]: op 'absent' takes no value"),
-    ("{kind: command, command: arp, expect: [{field: x, quantifier: most}]}", "rules[0].check.expect[0].quantifier: Input should be 'all', 'any' or 'none', got 'most'"),
-    ("{kind: command, commands: {ios: show arp}, min_rows: 1}", "rules[0].check: commands: unknown platform 'ios'"),
-    ("{kind: command, command: arp}", "rules[0].check: give at least one 'expect' test or 'min_rows'"),
-]  # fmt: skip
+    (
+        "{kind: config}",
+        "rules[0].check: a config check needs must_match, must_not_match, value or all_of",
+    ),
+    (
+        "{kind: config, quantifier: any, must_match: x}",
+        "rules[0].check: 'quantifier' needs 'section'",
+    ),
+    (
+        "{kind: config, all_of: [{section: x}]}",
+        "rules[0].check.all_of[0]: a clause needs must_match, must_not_match or value",
+    ),
+    (
+        "{kind: config, value: {match: '(\\d+)'}}",
+        "rules[0].check.value: give at least one bound: gt, ge, lt, le or eq",
+    ),
+    (
+        "{kind: config, value: {match: '(\\d+)', le: many}}",
+        "rules[0].check.value.le: Input should be a valid number, unable to parse string as a number, got 'many'",
+    ),
+    (
+        "{kind: config, must_match: [1]}",
+        "rules[0].check.must_match[0]: expected a regular expression (non-empty string), got 1",
+    ),
+    (
+        "{kind: command}",
+        "rules[0].check: give 'command' (a platform-table key or command line) or 'commands'",
+    ),
+    (
+        "{kind: command, command: arp, expect: [{field: x, op: gt, value: ten}]}",
+        "rules[0].check.expect[0]: op 'gt' needs a number, got 'ten'",
+    ),
+    (
+        "{kind: command, command: arp, expect: [{field: x, op: match, value: '['}]}",
+        "rules[0].check.expect[0]: bad regular expression '['",
+    ),
+    (
+        "{kind: command, command: arp, expect: [{field: x, op: absent, value: 1}]}",
+        "rules[0].check.expect[0]: op 'absent' takes no value",
+    ),
+    (
+        "{kind: command, command: arp, expect: [{field: x, quantifier: most}]}",
+        "rules[0].check.expect[0].quantifier: Input should be 'all', 'any' or 'none', got 'most'",
+    ),
+    (
+        "{kind: command, commands: {ios: show arp}, min_rows: 1}",
+        "rules[0].check: commands: unknown platform 'ios'",
+    ),
+    (
+        "{kind: command, command: arp}",
+        "rules[0].check: give at least one 'expect' test or 'min_rows'",
+    ),
+]
 
 
 @pytest.mark.parametrize(("check", "expected"), CHECK_ERRORS)

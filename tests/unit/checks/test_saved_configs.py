@@ -70,14 +70,23 @@ def test_bad_files_are_errors_of_their_device_only(configs: Path) -> None:
     assert code == 3  # devices could not be read (that outranks findings)
     assert any(f["status"] == "fail" for f in report["findings"])  # int-acc-town still judged
     found = errors(report)
-    assert found.pop("ext-acc-town") == {"missing: no saved config ext-acc-town.cfg|.conf|.txt in "
-                                         f"{configs}"}  # fmt: skip
+    assert found.pop("ext-acc-town") == {
+        f"missing: no saved config ext-acc-town.cfg|.conf|.txt in {configs}"
+    }
     assert {d: sorted(m) for d, m in found.items()} == {
-        "int-core-1": [f"unreadable: {configs}/int-core-1.cfg: binary data (NUL bytes), not a saved config text"],
-        "int-agg-east": [f"unreadable: {configs}/int-agg-east.cfg: neither UTF-8 nor GBK text (undecodable byte at offset 10); save the config as text"],
-        "ext-core-1": [f"unreadable: {configs}/ext-core-1.cfg: a FIFO (named pipe), not a regular file: give a file"],
-        "ext-agg-east": [f"unreadable: {configs}/ext-agg-east.cfg: a device, not a regular file: give a file"],
-    }  # fmt: skip
+        "int-core-1": [
+            f"unreadable: {configs}/int-core-1.cfg: binary data (NUL bytes), not a saved config text"
+        ],
+        "int-agg-east": [
+            f"unreadable: {configs}/int-agg-east.cfg: neither UTF-8 nor GBK text (undecodable byte at offset 10); save the config as text"
+        ],
+        "ext-core-1": [
+            f"unreadable: {configs}/ext-core-1.cfg: a FIFO (named pipe), not a regular file: give a file"
+        ],
+        "ext-agg-east": [
+            f"unreadable: {configs}/ext-agg-east.cfg: a device, not a regular file: give a file"
+        ],
+    }
     audited = {f["device"] for f in report["findings"] if f["status"] in ("pass", "fail")}
     assert {"int-acc-town", "int-acc-west", "ext-acc-west"} <= audited
 

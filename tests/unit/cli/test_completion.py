@@ -27,10 +27,18 @@ def complete(words: str, cword: int) -> str:
     """What bash gets from `govnet` (the console script's code) for this command line."""
     done = subprocess.run(
         [sys.executable, "-c", FAST],
-        env={**os.environ, "_GOVNET_COMPLETE": "bash_complete", "COMP_WORDS": words,
-             "COMP_CWORD": str(cword)},
-        capture_output=True, text=True, timeout=60, cwd=ROOT, check=False,
-    )  # fmt: skip
+        env={
+            **os.environ,
+            "_GOVNET_COMPLETE": "bash_complete",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(cword),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+    )
     assert done.returncode == 0 and done.stderr == "", done.stderr
     return done.stdout
 
@@ -41,8 +49,13 @@ def values(out: str) -> list[str]:
 
 def test_device_names_complete_in_bash() -> None:
     assert values(complete("govnet backup diff int-", 3)) == [
-        "int-core-1", "int-agg-east", "int-acc-west", "int-acc-town", "int-acc-east", "int-fw-1",
-    ]  # fmt: skip
+        "int-core-1",
+        "int-agg-east",
+        "int-acc-west",
+        "int-acc-town",
+        "int-acc-east",
+        "int-fw-1",
+    ]
     city = complete(f"govnet -i {CITY} monitor show ext-", 5)
     assert "ext-acc-county-01" in values(city) and all(v.startswith("ext-") for v in values(city))
 
@@ -175,14 +188,26 @@ def test_in_bash_itself(tmp_path: Path) -> None:
     script.chmod(0o755)
     env = {**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}"}
     source = subprocess.run(
-        ["govnet"], env={**env, "_GOVNET_COMPLETE": "bash_source"}, capture_output=True,
-        text=True, check=True, timeout=60, cwd=ROOT,
-    ).stdout  # fmt: skip
+        ["govnet"],
+        env={**env, "_GOVNET_COMPLETE": "bash_source"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        cwd=ROOT,
+    ).stdout
     (tmp_path / "complete.bash").write_text(source, encoding="utf-8")
     shell = (
         f". {tmp_path / 'complete.bash'}; COMP_WORDS=(govnet backup diff int-a); COMP_CWORD=3; "
         '_govnet_completion govnet; printf "%s\\n" "${COMPREPLY[@]}"'
     )
-    done = subprocess.run(["bash", "-c", shell], env=env, capture_output=True, text=True,
-                          check=True, timeout=60, cwd=ROOT)  # fmt: skip
+    done = subprocess.run(
+        ["bash", "-c", shell],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert done.stdout.split() == ["int-agg-east", "int-acc-west", "int-acc-town", "int-acc-east"]

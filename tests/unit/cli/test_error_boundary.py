@@ -33,8 +33,13 @@ SCRIPT = textwrap.dedent("""\
 def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     script = tmp_path / "cli.py"
     script.write_text(SCRIPT, encoding="utf-8")
-    return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True,
-                          timeout=60, env={**os.environ, **env})  # fmt: skip
+    return subprocess.run(
+        [sys.executable, str(script), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
+    )
 
 
 def test_a_bug_is_one_line_and_exit_4(tmp_path: Path) -> None:
@@ -66,9 +71,11 @@ def test_govnetd_bad_config_is_one_line_exit_2(tmp_path: Path) -> None:
     conf.write_text("inventroy: x\n", encoding="utf-8")
     done = subprocess.run(
         [sys.executable, "-c", "from govnet.cli.daemon import main; main()", "--once"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, "GOVNET_CONFIG": str(conf)},
-    )  # fmt: skip
+    )
     assert done.returncode == 2, done.stderr
     assert "govnet.yaml:1:1" in done.stderr and "Traceback" not in done.stderr
 

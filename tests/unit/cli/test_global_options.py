@@ -35,8 +35,9 @@ def test_inventory_after_the_subcommand() -> None:
 
 
 def test_lang_after_the_subcommand_wins_over_the_one_before() -> None:
-    code, out, _ = run("--lang", "en", "inventory", "tree", "--inventory", str(LAB_INVENTORY),
-                       "--lang", "zh")  # fmt: skip
+    code, out, _ = run(
+        "--lang", "en", "inventory", "tree", "--inventory", str(LAB_INVENTORY), "--lang", "zh"
+    )
     assert code == 0
     assert "东城县" in out and "East County" not in out
 
@@ -54,8 +55,21 @@ def test_db_and_quiet_after_a_nested_subcommand(elsewhere: Path) -> None:
     (configs / "int-core-1.cfg").write_text(
         (ROOT / "inventory" / "lab-data" / "int-core-1" / "running.cfg").read_text()
     )
-    code, out, err = run(*args, str(configs), "-i", str(LAB_INVENTORY), "--db", f"sqlite:///{db}",
-                         "-q", "-f", "json", "--limit", "int-core-1", "-o", str(elsewhere / "r.json"))  # fmt: skip
+    code, out, err = run(
+        *args,
+        str(configs),
+        "-i",
+        str(LAB_INVENTORY),
+        "--db",
+        f"sqlite:///{db}",
+        "-q",
+        "-f",
+        "json",
+        "--limit",
+        "int-core-1",
+        "-o",
+        str(elsewhere / "r.json"),
+    )
     assert code in (0, 1), err
     assert err == "" and out == ""  # -q: nothing but errors; the report goes to --output
     assert json.loads((elsewhere / "r.json").read_text())["findings"]

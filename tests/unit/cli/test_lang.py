@@ -40,15 +40,28 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The lab's saved configs but one (ext-acc-town: could not check)."""
     folder = tmp_path_factory.mktemp("configs")
     for device in ("int-acc-town", "int-core-1"):
-        shutil.copy(ROOT / "inventory" / "lab-data" / device / "running.cfg",
-                    folder / f"{device}.cfg")  # fmt: skip
+        shutil.copy(
+            ROOT / "inventory" / "lab-data" / device / "running.cfg", folder / f"{device}.cfg"
+        )
     return folder
 
 
 def audit(env: dict[str, str], saved: Path, tmp_path: Path, *extra: str) -> str:
-    done = govnet(env, "-i", str(LAB_INVENTORY), "--db", f"sqlite:///{tmp_path / 's.sqlite'}",
-                  "audit", "-p", str(BASELINE), "--from-dir", str(saved),
-                  "--limit", "int-acc-town,int-core-1,ext-acc-town", *extra)  # fmt: skip
+    done = govnet(
+        env,
+        "-i",
+        str(LAB_INVENTORY),
+        "--db",
+        f"sqlite:///{tmp_path / 's.sqlite'}",
+        "audit",
+        "-p",
+        str(BASELINE),
+        "--from-dir",
+        str(saved),
+        "--limit",
+        "int-acc-town,int-core-1,ext-acc-town",
+        *extra,
+    )
     assert done.returncode == 3, done.stderr  # ext-acc-town has no saved config
     return done.stdout
 

@@ -38,8 +38,15 @@ OUTPUTS = ROOT / "tests" / "fixtures" / "isolation" / "outputs"
 def switch(
     platform: str, name: str = "sw1", zone: str = "internal", address: str | None = None
 ) -> Device:
-    return Device(name=name, host="127.0.0.1", platform=platform, role="access", zone=zone,
-                  site="city", address=ipaddress.ip_address(address) if address else None)  # fmt: skip
+    return Device(
+        name=name,
+        host="127.0.0.1",
+        platform=platform,
+        role="access",
+        zone=zone,
+        site="city",
+        address=ipaddress.ip_address(address) if address else None,
+    )
 
 
 def raw(name: str) -> str:
@@ -73,8 +80,15 @@ def test_normalise_mac(text: object, expected: str | None) -> None:
 
 def test_vlans_from_values_and_interface_names() -> None:
     assert [vlan_of(v) for v in ("100", "100/-/-", "N/A", "", 4095, 7, " 12 ", None)] == [
-        100, 100, None, None, None, 7, 12, None,
-    ]  # fmt: skip
+        100,
+        100,
+        None,
+        None,
+        None,
+        7,
+        12,
+        None,
+    ]
     names = ("Vlanif100", "Vlan-interface102", "Vlan202", "VLAN 5", "Vl30", "GE0/0/1", None)
     assert [vlan_of_interface(n) for n in names] == [100, 102, 202, 5, 30, None, None]
 
@@ -96,8 +110,10 @@ def test_port_names_per_platform() -> None:
 def test_huawei_interface_rows_are_the_switch_itself() -> None:
     sw = switch("huawei")
     cmds = table_commands("huawei")
-    outputs = {cmds["arp"]: raw("huawei_vrp_display_arp_all.raw"),
-               cmds["mac"]: raw("huawei_vrp_display_mac-address.raw")}  # fmt: skip
+    outputs = {
+        cmds["arp"]: raw("huawei_vrp_display_arp_all.raw"),
+        cmds["mac"]: raw("huawei_vrp_display_mac-address.raw"),
+    }
     t = tables_from_ssh(sw, outputs)
     assert t.ok and t.via == "ssh"
     assert t.own_macs == {"b0:76:1b:65:6a:40", "b0:76:1b:65:6a:4b", "b0:76:1b:65:6a:46"}
@@ -139,16 +155,22 @@ def test_cisco_own_rows_by_age_and_cpu_entries() -> None:
 def test_h3c_rows_and_own_addresses_from_the_configuration() -> None:
     sw = switch("hp_comware", address="10.20.1.2")
     cmds = table_commands("hp_comware")
-    outputs = {cmds["arp"]: raw("hp_comware_display_arp.raw"),
-               cmds["mac"]: raw("hp_comware_display_mac-address.raw")}  # fmt: skip
+    outputs = {
+        cmds["arp"]: raw("hp_comware_display_arp.raw"),
+        cmds["mac"]: raw("hp_comware_display_mac-address.raw"),
+    }
     t = tables_from_ssh(sw, outputs, own_addresses={"10.20.10.1"})
     # own: the configured address and the device's inventory address
     assert t.own_macs == {"00:1e:c1:dc:fc:01", "2c:23:3a:40:7e:18"}
     arp = [(e.ip, e.vlan, e.port) for e in t.entries if e.is_arp]
     assert arp == [("10.20.1.254", 1, "Ten-GigabitEthernet1/0/47")]
     ports = [e.port for e in t.entries if not e.is_arp]
-    assert ports == ["Bridge-Aggregation1", "GigabitEthernet1/0/20", "GigabitEthernet1/0/41",
-                     "GigabitEthernet1/0/10"]  # fmt: skip
+    assert ports == [
+        "Bridge-Aggregation1",
+        "GigabitEthernet1/0/20",
+        "GigabitEthernet1/0/41",
+        "GigabitEthernet1/0/10",
+    ]
 
 
 def test_missing_or_garbled_output_is_an_error_not_an_exception() -> None:
@@ -215,8 +237,10 @@ def test_snmp_tables() -> None:
 def test_snmp_dot1d_when_there_is_no_q_bridge() -> None:
     walks = lab_walks()
     walks.fdb_q = {}
-    walks.fdb = {f"{DOT1D_TP_FDB_PORT}.{mac_arcs('00:1a:2b:10:00:02')}": 2,
-                 f"{DOT1D_TP_FDB_PORT}.1.2.3": 2}  # a short index is ignored  # fmt: skip
+    walks.fdb = {
+        f"{DOT1D_TP_FDB_PORT}.{mac_arcs('00:1a:2b:10:00:02')}": 2,
+        f"{DOT1D_TP_FDB_PORT}.1.2.3": 2,
+    }  # a short index is ignored
     walks.fdb_status = {f"{DOT1D_TP_FDB_STATUS}.{mac_arcs('00:1a:2b:10:00:02')}": 3}
     t = tables_from_snmp(switch("huawei"), walks)
     assert [(e.mac, e.vlan, e.port) for e in t.entries if not e.is_arp] == [

@@ -24,14 +24,20 @@ GOLDEN = Path(__file__).resolve().parents[2] / "fixtures" / "monitor"
 NOW = 1_800_000_000.0  # 2027-01-15 16:00:00 in Beijing
 
 DEVICES = [  # name, zone, role, state, since
-    ("int-core-1", "internal", "core", "up"), ("gap-1", "internal", "gap", "up"),
-    ("int-agg-east", "internal", "aggregation", "up"), ("int-acc-west", "internal", "access", "up"),
-    ("int-acc-town", "internal", "access", "unreachable"), ("srv-int-1", "internal", "server", "up"),
-    ("ups-1", "internal", "ups", "up"), ("env-1", "internal", "env", "up"),
-    ("ext-core-1", "external", "core", "up"), ("ext-agg-east", "external", "aggregation", "up"),
-    ("ext-acc-west", "external", "access", "up"), ("ext-acc-town", "external", "access", "down"),
+    ("int-core-1", "internal", "core", "up"),
+    ("gap-1", "internal", "gap", "up"),
+    ("int-agg-east", "internal", "aggregation", "up"),
+    ("int-acc-west", "internal", "access", "up"),
+    ("int-acc-town", "internal", "access", "unreachable"),
+    ("srv-int-1", "internal", "server", "up"),
+    ("ups-1", "internal", "ups", "up"),
+    ("env-1", "internal", "env", "up"),
+    ("ext-core-1", "external", "core", "up"),
+    ("ext-agg-east", "external", "aggregation", "up"),
+    ("ext-acc-west", "external", "access", "up"),
+    ("ext-acc-town", "external", "access", "down"),
     ("srv-ext-1", "external", "server", "up"),
-]  # fmt: skip
+]
 
 
 @pytest.fixture(autouse=True)
@@ -50,18 +56,41 @@ def machine_room(path: Path) -> str:
     ms = MonitorStore(Store.open(url))
     batch = Batch.empty()
     for name, zone, role, state in DEVICES:
-        batch.devices.append({
-            "device": name, "zone": zone, "site": "city", "role": role, "rack": "", "state": state,
-            "since": NOW - 600, "last_poll": NOW - 10, "last_ok": NOW - 10, "failures": 0,
-            "error": "" if state == "up" else "no SNMP reply", "error_kind": "", "rtt_ms": 2.0,
-            "uptime_s": 3e6, "next_poll": NOW + 50, "sys_name": name, "sys_descr": "",
-        })  # fmt: skip
+        batch.devices.append(
+            {
+                "device": name,
+                "zone": zone,
+                "site": "city",
+                "role": role,
+                "rack": "",
+                "state": state,
+                "since": NOW - 600,
+                "last_poll": NOW - 10,
+                "last_ok": NOW - 10,
+                "failures": 0,
+                "error": "" if state == "up" else "no SNMP reply",
+                "error_kind": "",
+                "rtt_ms": 2.0,
+                "uptime_s": 3e6,
+                "next_poll": NOW + 50,
+                "sys_name": name,
+                "sys_descr": "",
+            }
+        )
 
     def latest(
         device: str, metric: str, value: float | None, instance: str = "", text: str = ""
     ) -> None:
-        batch.latest.append({"device": device, "metric": metric, "instance": instance,
-                             "ts": NOW - 10, "value": value, "text": text})  # fmt: skip
+        batch.latest.append(
+            {
+                "device": device,
+                "metric": metric,
+                "instance": instance,
+                "ts": NOW - 10,
+                "value": value,
+                "text": text,
+            }
+        )
 
     for metric, value in (
         ("ups_output_source", 5),
@@ -71,14 +100,14 @@ def machine_room(path: Path) -> str:
         ("ups_seconds_on_battery", 1500),
         ("ups_load_pct", 46),
     ):
-        latest("ups-1", metric, value)  # fmt: skip
+        latest("ups-1", metric, value)
     for metric, reading, name in (
         ("temperature_c", 28.1, "Inlet temperature"),
         ("humidity_pct", 45, "Humidity"),
         ("leak", 0, "Water leak"),
     ):
         latest("env-1", metric, reading, name)
-        latest("env-1", "sensor_ok", 1, name)  # fmt: skip
+        latest("env-1", "sensor_ok", 1, name)
     for device, port, util in (
         ("int-core-1", "GigabitEthernet0/0/24", 93.5),
         ("gap-1", "int0", 71.2),
@@ -86,16 +115,22 @@ def machine_room(path: Path) -> str:
         ("int-agg-east", "GigabitEthernet0/0/1", 12.5),
     ):
         latest(device, "if_util_pct", util, port)
-        latest(device, "if_alias", None, port, "uplink")  # fmt: skip
+        latest(device, "if_alias", None, port, "uplink")
     # int-core-1 in depth (the detail view): health readings as a vendor metric set stores
     # them (per component), interfaces, an hour of samples
     for metric, level, instance in (
-        ("cpu_pct", 35.0, "MPU Board 1"), ("mem_used_pct", 61.0, "MPU Board 1"),
-        ("temperature_c", 48.0, "MPU Board 1"), ("rtt_ms", 2.0, ""), ("uptime_s", 3e6, ""),
-    ):  # fmt: skip
+        ("cpu_pct", 35.0, "MPU Board 1"),
+        ("mem_used_pct", 61.0, "MPU Board 1"),
+        ("temperature_c", 48.0, "MPU Board 1"),
+        ("rtt_ms", 2.0, ""),
+        ("uptime_s", 3e6, ""),
+    ):
         latest("int-core-1", metric, level, instance)
-    for port, oper, bps in (("GigabitEthernet0/0/24", 1, 9.35e8), ("GigabitEthernet0/0/1", 1, 2e7),
-                            ("GigabitEthernet0/0/2", 2, 0.0)):  # fmt: skip
+    for port, oper, bps in (
+        ("GigabitEthernet0/0/24", 1, 9.35e8),
+        ("GigabitEthernet0/0/1", 1, 2e7),
+        ("GigabitEthernet0/0/2", 2, 0.0),
+    ):
         latest("int-core-1", "if_oper", oper, port)
         latest("int-core-1", "if_admin", 1, port)
         latest("int-core-1", "if_in_bps", bps, port)
@@ -112,40 +147,130 @@ def machine_room(path: Path) -> str:
         )
         batch.samples.append(("env-1", "humidity_pct", "Humidity", ts, 45.0))
     ms.write(batch, NOW)
-    for i, (key, severity, device, title_en, title_zh, message, suppressed) in enumerate([
-        ("device-down|ext-acc-town|", "critical", "ext-acc-town", "Device down", "设备不可达",
-         "not answering SNMP (no SNMP reply); down 10m", False),
-        ("ups-on-battery|ups-1|", "critical", "ups-1", "UPS on battery", "UPS电池供电（市电中断）",
-         "on battery (mains failed), for 25m, 64% charge, 18 min left", False),
-        ("inlet-temperature-high|env-1|Inlet temperature", "high", "env-1", "Inlet temperature high",
-         "机房进风温度过高", "Temperature Inlet temperature 28.1°C above 27°C for 5m", False),
-        ("link-down|int-agg-east|GigabitEthernet0/0/1", "high", "int-agg-east", "Link down", "链路中断",
-         "link GigabitEthernet0/0/1 is down (admin up)", False),
-        ("device-down|int-acc-town|", "critical", "int-acc-town", "Device down", "设备不可达",
-         "not answering SNMP", True),
-    ]):  # fmt: skip
-        ms.open_alert({"key": key, "rule": key.split("|")[0], "device": device,
-                       "instance": key.split("|")[2], "severity": severity, "status": "firing",
-                       "opened": NOW - 1500 + i * 120, "updated": NOW, "message": message,
-                       "title_en": title_en, "title_zh": title_zh, "suppressed": suppressed,
-                       "suppressed_by": "behind int-agg-east:GigabitEthernet0/0/1 (link down)" if suppressed else ""})  # fmt: skip
+    for i, (key, severity, device, title_en, title_zh, message, suppressed) in enumerate(
+        [
+            (
+                "device-down|ext-acc-town|",
+                "critical",
+                "ext-acc-town",
+                "Device down",
+                "设备不可达",
+                "not answering SNMP (no SNMP reply); down 10m",
+                False,
+            ),
+            (
+                "ups-on-battery|ups-1|",
+                "critical",
+                "ups-1",
+                "UPS on battery",
+                "UPS电池供电（市电中断）",
+                "on battery (mains failed), for 25m, 64% charge, 18 min left",
+                False,
+            ),
+            (
+                "inlet-temperature-high|env-1|Inlet temperature",
+                "high",
+                "env-1",
+                "Inlet temperature high",
+                "机房进风温度过高",
+                "Temperature Inlet temperature 28.1°C above 27°C for 5m",
+                False,
+            ),
+            (
+                "link-down|int-agg-east|GigabitEthernet0/0/1",
+                "high",
+                "int-agg-east",
+                "Link down",
+                "链路中断",
+                "link GigabitEthernet0/0/1 is down (admin up)",
+                False,
+            ),
+            (
+                "device-down|int-acc-town|",
+                "critical",
+                "int-acc-town",
+                "Device down",
+                "设备不可达",
+                "not answering SNMP",
+                True,
+            ),
+        ]
+    ):
+        ms.open_alert(
+            {
+                "key": key,
+                "rule": key.split("|")[0],
+                "device": device,
+                "instance": key.split("|")[2],
+                "severity": severity,
+                "status": "firing",
+                "opened": NOW - 1500 + i * 120,
+                "updated": NOW,
+                "message": message,
+                "title_en": title_en,
+                "title_zh": title_zh,
+                "suppressed": suppressed,
+                "suppressed_by": "behind int-agg-east:GigabitEthernet0/0/1 (link down)"
+                if suppressed
+                else "",
+            }
+        )
     ms.set_meta("daemon", '{"heartbeat": %r, "pid": 1}' % (NOW - 3))
-    ServiceStore(ms.store).write(ServiceBatch(states=[
-        {"service": "oa", "zone": "internal", "unit": "city-it-center", "site": "city",
-         "host": "srv-int-1", "label_zh": "协同办公系统", "label_en": "OA system", "state": "up",
-         "since": NOW - 86400, "last_check": NOW - 20, "last_ok": NOW - 20, "failures": 0,
-         "error": "", "ms": 182.4, "cert_days": 12.6, "next_check": NOW + 10, "updated": NOW},
-        {"service": "portal", "zone": "external", "unit": "city-it-center", "site": "city",
-         "host": "srv-ext-1", "label_zh": "门户网站", "label_en": "Government portal",
-         "state": "down", "since": NOW - 300, "last_check": NOW - 5, "last_ok": NOW - 330,
-         "failures": 9, "error": "http: HTTP 503 (expected 200)", "ms": 8.1, "cert_days": None,
-         "next_check": NOW + 25, "updated": NOW},
-    ]))  # fmt: skip
+    ServiceStore(ms.store).write(
+        ServiceBatch(
+            states=[
+                {
+                    "service": "oa",
+                    "zone": "internal",
+                    "unit": "city-it-center",
+                    "site": "city",
+                    "host": "srv-int-1",
+                    "label_zh": "协同办公系统",
+                    "label_en": "OA system",
+                    "state": "up",
+                    "since": NOW - 86400,
+                    "last_check": NOW - 20,
+                    "last_ok": NOW - 20,
+                    "failures": 0,
+                    "error": "",
+                    "ms": 182.4,
+                    "cert_days": 12.6,
+                    "next_check": NOW + 10,
+                    "updated": NOW,
+                },
+                {
+                    "service": "portal",
+                    "zone": "external",
+                    "unit": "city-it-center",
+                    "site": "city",
+                    "host": "srv-ext-1",
+                    "label_zh": "门户网站",
+                    "label_en": "Government portal",
+                    "state": "down",
+                    "since": NOW - 300,
+                    "last_check": NOW - 5,
+                    "last_ok": NOW - 330,
+                    "failures": 9,
+                    "error": "http: HTTP 503 (expected 200)",
+                    "ms": 8.1,
+                    "cert_days": None,
+                    "next_check": NOW + 25,
+                    "updated": NOW,
+                },
+            ]
+        )
+    )
     return url
 
 
-FRAMES = [("en", 100, 30), ("zh", 80, 24), ("en", 80, None), ("en", 80, 24), ("zh", 200, 60),
-          ("en", 200, 60)]  # fmt: skip
+FRAMES = [
+    ("en", 100, 30),
+    ("zh", 80, 24),
+    ("en", 80, None),
+    ("en", 80, 24),
+    ("zh", 200, 60),
+    ("en", 200, 60),
+]
 
 
 @pytest.mark.parametrize(("lang", "width", "height"), FRAMES)
@@ -159,8 +284,15 @@ def test_once_matches_the_golden_frame(
 def test_device_detail_matches_the_golden_frame(
     tmp_path: Path, lang: str, width: int, height: int
 ) -> None:
-    output = check_golden(tmp_path, f"dashboard-detail-{lang}-{width}x{height}.txt", lang, width,
-                          height, "--device", "int-core-1")  # fmt: skip
+    output = check_golden(
+        tmp_path,
+        f"dashboard-detail-{lang}-{width}x{height}.txt",
+        lang,
+        width,
+        height,
+        "--device",
+        "int-core-1",
+    )
     for text in ("int-core-1", "MPU Board 1", "GE0/0/24", "48"):
         assert text in output
 
@@ -170,20 +302,43 @@ def test_stale_states_are_grey_with_their_age(
     tmp_path: Path, lang: str, width: int, height: int
 ) -> None:
     """The daemon stopped an hour ago: the header says how old the data is, every tile its age."""
-    output = check_golden(tmp_path, f"dashboard-stale-{lang}-{width}x{height}.txt", lang, width,
-                          height, now=NOW + 3600)  # fmt: skip
+    output = check_golden(
+        tmp_path,
+        f"dashboard-stale-{lang}-{width}x{height}.txt",
+        lang,
+        width,
+        height,
+        now=NOW + 3600,
+    )
     assert ("data 1h old" if lang == "en" else "数据1h前") in output
     for n in (8, 5):  # per zone
         assert (f"{n} stale" if lang == "en" else f"{n} 台数据过时") in output
 
 
 def check_golden(
-    tmp_path: Path, name: str, lang: str, width: int, height: int | None, *extra: str,
+    tmp_path: Path,
+    name: str,
+    lang: str,
+    width: int,
+    height: int | None,
+    *extra: str,
     now: float = NOW,
-) -> str:  # fmt: skip
+) -> str:
     url = machine_room(tmp_path / "m.sqlite")
-    args = ["--db", url, "--lang", lang, "--no-color", "dashboard", "--once", "--width", str(width),
-            "--now", str(now), *extra]  # fmt: skip
+    args = [
+        "--db",
+        url,
+        "--lang",
+        lang,
+        "--no-color",
+        "dashboard",
+        "--once",
+        "--width",
+        str(width),
+        "--now",
+        str(now),
+        *extra,
+    ]
     if height:
         args += ["--height", str(height)]
     result = CliRunner().invoke(cli, args, catch_exceptions=False)
@@ -202,17 +357,46 @@ def fleet(n: int) -> Snapshot:
     devices = []
     for i in range(n):
         state = "down" if i % 397 == 5 else "unreachable" if i % 211 == 7 else "up"
-        devices.append(DeviceTile(f"acc-{i:04d}", "internal" if i % 3 else "external", "town", "",
-                                  "access", state, NOW - 60, ""))  # fmt: skip
-    alerts = [ActiveAlert(i, NOW - i, "critical", d.name, "", "Device down", "设备不可达", "x",
-                          False, False, False)
-              for i, d in enumerate(d for d in devices if d.state == "down")]  # fmt: skip
+        devices.append(
+            DeviceTile(
+                f"acc-{i:04d}",
+                "internal" if i % 3 else "external",
+                "town",
+                "",
+                "access",
+                state,
+                NOW - 60,
+                "",
+            )
+        )
+    alerts = [
+        ActiveAlert(
+            i,
+            NOW - i,
+            "critical",
+            d.name,
+            "",
+            "Device down",
+            "设备不可达",
+            "x",
+            False,
+            False,
+            False,
+        )
+        for i, d in enumerate(d for d in devices if d.state == "down")
+    ]
     return Snapshot(now=NOW, devices=devices, alerts=alerts, daemon={"heartbeat": NOW})
 
 
 def lines_of(frame_view: View, snap: Snapshot) -> list[str]:
-    console = Console(width=frame_view.width, file=None, record=True, no_color=True,
-                      force_terminal=False, legacy_windows=False)  # fmt: skip
+    console = Console(
+        width=frame_view.width,
+        file=None,
+        record=True,
+        no_color=True,
+        force_terminal=False,
+        legacy_windows=False,
+    )
     with console.capture() as capture:
         console.print(render(snap, frame_view).renderable)
     return capture.get().splitlines()

@@ -17,14 +17,33 @@ NOW = 1_765_000_000.0
 def store(path: Path) -> MonitorStore:
     ms = MonitorStore(Store.open(f"sqlite:///{path}"))
     batch = Batch.empty()
-    for name, role in (("sw-hot", "aggregation"), ("sw-fan", "core"), ("sw-fine", "access"),
-                       ("env-1", "env")):  # fmt: skip
-        batch.devices.append({
-            "device": name, "zone": "internal", "site": "city", "role": role, "rack": "",
-            "state": "up", "since": NOW - 600, "last_poll": NOW - 10, "last_ok": NOW - 10,
-            "failures": 0, "error": "", "error_kind": "", "rtt_ms": 2.0, "uptime_s": 3e6,
-            "next_poll": NOW + 50, "sys_name": name, "sys_descr": "",
-        })  # fmt: skip
+    for name, role in (
+        ("sw-hot", "aggregation"),
+        ("sw-fan", "core"),
+        ("sw-fine", "access"),
+        ("env-1", "env"),
+    ):
+        batch.devices.append(
+            {
+                "device": name,
+                "zone": "internal",
+                "site": "city",
+                "role": role,
+                "rack": "",
+                "state": "up",
+                "since": NOW - 600,
+                "last_poll": NOW - 10,
+                "last_ok": NOW - 10,
+                "failures": 0,
+                "error": "",
+                "error_kind": "",
+                "rtt_ms": 2.0,
+                "uptime_s": 3e6,
+                "next_poll": NOW + 50,
+                "sys_name": name,
+                "sys_descr": "",
+            }
+        )
     for device, metric, instance, value in (
         ("sw-hot", "temperature_c", "MPU Board 0", 78.0),
         ("sw-hot", "cpu_pct", "MPU Board 0", 93.0),
@@ -37,8 +56,16 @@ def store(path: Path) -> MonitorStore:
         ("env-1", "temperature_c", "Inlet temperature", 23.5),
         ("env-1", "sensor_ok", "Inlet temperature", 1.0),
     ):
-        batch.latest.append({"device": device, "metric": metric, "instance": instance,
-                             "ts": NOW - 10, "value": value, "text": ""})  # fmt: skip
+        batch.latest.append(
+            {
+                "device": device,
+                "metric": metric,
+                "instance": instance,
+                "ts": NOW - 10,
+                "value": value,
+                "text": "",
+            }
+        )
     ms.write(batch, NOW)
     return ms
 

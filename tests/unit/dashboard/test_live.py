@@ -24,8 +24,13 @@ NOW = 1_800_000_000.0
 def test_escape_sequences_are_keys_not_an_escape_and_letters() -> None:
     assert decode("\x1b[A\x1b[B\x1b[C\x1b[D") == ["up", "down", "right", "left"]
     assert decode("\x1b[5~\x1b[6~\x1b[H\x1b[F\x1b[1~\x1b[4~") == [
-        "pgup", "pgdn", "home", "end", "home", "end",
-    ]  # fmt: skip
+        "pgup",
+        "pgdn",
+        "home",
+        "end",
+        "home",
+        "end",
+    ]
     assert decode("\x1bOA\x1bOH") == ["up", "home"]  # application cursor mode
     assert decode("\x1b") == ["esc"]
     assert decode("\x1b[15~q") == ["unknown", "q"]  # F5: ignored, and q still seen
@@ -43,8 +48,24 @@ def press(*keys: str, state: State | None = None) -> State | None:
     return current
 
 
-@pytest.mark.parametrize("key", ["esc", "up", "down", "left", "right", "pgup", "pgdn", "home",
-                                 "end", "unknown", "x", "tab", "backspace"])  # fmt: skip
+@pytest.mark.parametrize(
+    "key",
+    [
+        "esc",
+        "up",
+        "down",
+        "left",
+        "right",
+        "pgup",
+        "pgdn",
+        "home",
+        "end",
+        "unknown",
+        "x",
+        "tab",
+        "backspace",
+    ],
+)
 def test_no_key_but_q_and_ctrl_c_quits(key: str) -> None:
     assert press(key) is not None
 
@@ -82,15 +103,37 @@ def fleet_store(path: Path, n: int = 200) -> str:
     ms = MonitorStore(Store.open(url))
     batch = Batch.empty()
     for i in range(n):
-        batch.devices.append({
-            "device": f"acc-{i:03d}", "zone": "internal" if i % 2 else "external", "site": "city",
-            "role": "access", "rack": "", "state": "down" if i == 7 else "up",
-            "since": NOW - 600, "last_poll": NOW - 10, "last_ok": NOW - 10, "failures": 0,
-            "error": "", "error_kind": "", "rtt_ms": 2.0, "uptime_s": 3e6, "next_poll": NOW + 50,
-            "sys_name": "", "sys_descr": "",
-        })  # fmt: skip
-    batch.latest.append({"device": "acc-007", "metric": "cpu_pct", "instance": "slot 1",
-                         "ts": NOW - 10, "value": 97.0, "text": ""})  # fmt: skip
+        batch.devices.append(
+            {
+                "device": f"acc-{i:03d}",
+                "zone": "internal" if i % 2 else "external",
+                "site": "city",
+                "role": "access",
+                "rack": "",
+                "state": "down" if i == 7 else "up",
+                "since": NOW - 600,
+                "last_poll": NOW - 10,
+                "last_ok": NOW - 10,
+                "failures": 0,
+                "error": "",
+                "error_kind": "",
+                "rtt_ms": 2.0,
+                "uptime_s": 3e6,
+                "next_poll": NOW + 50,
+                "sys_name": "",
+                "sys_descr": "",
+            }
+        )
+    batch.latest.append(
+        {
+            "device": "acc-007",
+            "metric": "cpu_pct",
+            "instance": "slot 1",
+            "ts": NOW - 10,
+            "value": 97.0,
+            "text": "",
+        }
+    )
     ms.write(batch, NOW)
     ms.set_meta("daemon", '{"heartbeat": %r, "pid": 1}' % (NOW - 3))
     ms.store.engine.dispose()
@@ -103,12 +146,26 @@ class Tmux:
     def __init__(self, command: list[str]) -> None:
         self.socket = f"govnet-test-{os.getpid()}-{time.monotonic_ns()}"
         line = " ".join(f"'{part}'" for part in command)
-        self.run("new-session", "-d", "-x", "80", "-y", "24", "-s", "dash",
-                 f"env TERM=xterm-256color {line}; echo EXIT=$?; sleep 60")  # fmt: skip
+        self.run(
+            "new-session",
+            "-d",
+            "-x",
+            "80",
+            "-y",
+            "24",
+            "-s",
+            "dash",
+            f"env TERM=xterm-256color {line}; echo EXIT=$?; sleep 60",
+        )
 
     def run(self, *args: str) -> str:
-        return subprocess.run(["tmux", "-L", self.socket, *args], check=True,
-                              capture_output=True, text=True, timeout=10).stdout  # fmt: skip
+        return subprocess.run(
+            ["tmux", "-L", self.socket, *args],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout
 
     def screen(self) -> str:
         return self.run("capture-pane", "-p", "-t", "dash")
@@ -126,8 +183,7 @@ class Tmux:
         raise AssertionError(f"{text!r} not on screen:\n{self.screen()}")
 
     def close(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True,
-                       timeout=10)  # fmt: skip
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=10)
 
 
 @pytest.fixture
@@ -137,9 +193,24 @@ def dashboard(tmp_path: Path) -> Iterator[Tmux]:
             pytest.fail("tmux missing: .ci/run installs it")
         pytest.skip("tmux not installed (apt-get install tmux)")
     url = fleet_store(tmp_path / "fleet.sqlite")
-    session = Tmux([sys.executable, "-c", "from govnet.cli.main import main; main()", "--db", url,
-                    "--lang", "en", "dashboard", "--now", str(NOW), "--refresh", "0.25",
-                    "--rotate", "0"])  # fmt: skip
+    session = Tmux(
+        [
+            sys.executable,
+            "-c",
+            "from govnet.cli.main import main; main()",
+            "--db",
+            url,
+            "--lang",
+            "en",
+            "dashboard",
+            "--now",
+            str(NOW),
+            "--refresh",
+            "0.25",
+            "--rotate",
+            "0",
+        ]
+    )
     yield session
     session.close()
 

@@ -51,8 +51,9 @@ class FakeSession:
             raise DeviceTimeout("sw3", "no SSH banner within 3s")
         return self
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None,
-                 tb: TracebackType | None) -> None:  # fmt: skip
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         return None
 
     def fetch(self, what: str) -> str:
@@ -63,8 +64,9 @@ class FakeSession:
 
 
 @pytest.fixture
-def ctx(write_inventory: Callable[..., Path], tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> WorkerContext:  # fmt: skip
+def ctx(
+    write_inventory: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> WorkerContext:
     monkeypatch.setenv("GOVNET_TEST_PW", "secret")
     inv = load_inventory(write_inventory(INVENTORY), cache=False)
     store = Store.open(f"sqlite:///{tmp_path / 'store.sqlite'}")
@@ -73,9 +75,14 @@ def ctx(write_inventory: Callable[..., Path], tmp_path: Path,
 
 
 def message(*devices: str) -> dict[str, Any]:
-    return {"run_id": "audit-1", "devices": list(devices), "queue": "govnet.zone.internal",
-            "commands": {d: ["display version"] for d in devices}, "with_config": True,
-            "ssh": {"timeout": 3, "read_timeout": 5, "retries": 0}}  # fmt: skip
+    return {
+        "run_id": "audit-1",
+        "devices": list(devices),
+        "queue": "govnet.zone.internal",
+        "commands": {d: ["display version"] for d in devices},
+        "with_config": True,
+        "ssh": {"timeout": 3, "read_timeout": 5, "retries": 0},
+    }
 
 
 def test_a_batch_delivered_twice_keeps_each_device_once(ctx: WorkerContext) -> None:
@@ -141,8 +148,10 @@ def test_errors_travel_with_their_text_and_kind(error: GovnetError) -> None:
 def test_queues_and_broker_urls(monkeypatch: pytest.MonkeyPatch) -> None:
     assert queue_for("internal") == "govnet.zone.internal"
     assert queues_for(["external", "internal", None, "internal"]) == [
-        "govnet.zone._none", "govnet.zone.external", "govnet.zone.internal"
-    ]  # fmt: skip
+        "govnet.zone._none",
+        "govnet.zone.external",
+        "govnet.zone.internal",
+    ]
     monkeypatch.setenv("REDIS_PW", "p@ss/word")
     url = broker_url("redis://10.0.0.5:6379/0", SecretRef.parse("env:REDIS_PW"))
     assert url == "redis://:p%40ss%2Fword@10.0.0.5:6379/0"

@@ -36,10 +36,16 @@ def test_the_instance_name_is_the_zone() -> None:
 def test_worker_unit_verifies_and_is_confined(tmp_path: Path) -> None:
     assert ANALYZE is not None
     path = _instance(tmp_path)
-    done = subprocess.run([ANALYZE, "verify", str(path)], capture_output=True, text=True,
-                          timeout=60, check=False)  # fmt: skip
+    done = subprocess.run(
+        [ANALYZE, "verify", str(path)], capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == 0 and done.stderr.strip() == "", done.stderr
-    done = subprocess.run([ANALYZE, "security", "--offline=yes", "--no-pager", str(path)],
-                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    done = subprocess.run(
+        [ANALYZE, "security", "--offline=yes", "--no-pager", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     found = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", done.stdout)
     assert found and float(found[1]) < 3.0, done.stdout + done.stderr

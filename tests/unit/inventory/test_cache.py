@@ -155,9 +155,19 @@ def test_cli_no_cache_and_audit_without_terminal_rules(inv_dir: Path, tmp_path: 
     (configs / "sw1.cfg").write_text("sysname sw1\n")
     result = runner.invoke(
         cli,
-        ["-i", str(inv_dir), "audit", "--limit", "sw1", "--from-dir", str(configs),
-         "--no-store", "-f", "json"],
-    )  # fmt: skip
+        [
+            "-i",
+            str(inv_dir),
+            "audit",
+            "--limit",
+            "sw1",
+            "--from-dir",
+            str(configs),
+            "--no-store",
+            "-f",
+            "json",
+        ],
+    )
     assert result.exit_code in (0, 1), result.output
     result = runner.invoke(cli, ["-i", str(inv_dir), "inventory", "validate"])
     assert result.exit_code == 2 and "t.csv" in result.output

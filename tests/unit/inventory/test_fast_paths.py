@@ -27,8 +27,17 @@ def rows(bad: bool) -> list[list[str]]:
     out = []
     for i in range(3000):
         ip = f"10.1.{i >> 8}.{i & 255}" if i % 7 else ""
-        out.append([f"pc-{i:05d}", f"00-1A-2B-00-{i >> 8:02X}-{i & 255:02X}", ip, "office",
-                    "internal", "laptop" if i % 5 == 0 else "", f"用户{i}" if i % 3 else ""])  # fmt: skip
+        out.append(
+            [
+                f"pc-{i:05d}",
+                f"00-1A-2B-00-{i >> 8:02X}-{i & 255:02X}",
+                ip,
+                "office",
+                "internal",
+                "laptop" if i % 5 == 0 else "",
+                f"用户{i}" if i % 3 else "",
+            ]
+        )
     out[1500][1] = "00:1a:2b:99:00:01"  # another notation in the middle of a chunk
     out[2100][2] = "2001:db8::1"  # IPv6: outside internal's (IPv4) pools, a warning
     out[2200][1] = "001a.2b99.0002"
@@ -83,9 +92,14 @@ def test_unquoted_csv_loads_as_the_quoted_one(
     errors, warnings, terminals = fast
     if bad:
         assert [e.split("t.csv:")[1].split(":")[:2] for e in errors] == [
-            ["12", "2"], ["1202", "1"], ["1802", "4"], ["2102", "3"], ["2502", "3"], ["2602", "6"],
+            ["12", "2"],
+            ["1202", "1"],
+            ["1802", "4"],
+            ["2102", "3"],
+            ["2502", "3"],
+            ["2602", "6"],
             ["3001", "3"],
-        ]  # fmt: skip
+        ]
     else:
         assert not errors and len(terminals) == 3000
         assert [w.split("t.csv:")[1].split(":")[:2] for w in warnings] == [["2102", "3"]]

@@ -25,8 +25,11 @@ def test_site_includes_child_sites() -> None:
 
 def test_filters_and_across_or_within() -> None:
     assert names(zone=("internal",), role=("access", "aggregation")) == [
-        "int-acc-east", "int-acc-town", "int-acc-west", "int-agg-east",
-    ]  # fmt: skip
+        "int-acc-east",
+        "int-acc-town",
+        "int-acc-west",
+        "int-agg-east",
+    ]
     assert names(platform=("cisco_ios",), tag=("mlps-l3",)) == ["ext-acc-west", "ext-agg-east"]
 
 

@@ -46,8 +46,11 @@ def test_services_and_windows_load(write_inventory: Writer) -> None:
     inv = load_inventory(write_inventory(MINIMAL + SERVICES))
     portal = inv.services["portal"]
     assert (portal.zone, portal.unit, portal.site, portal.host) == (
-        "external", "office", "town", "sw2"
-    )  # fmt: skip
+        "external",
+        "office",
+        "town",
+        "sw2",
+    )
     assert portal.interval == 30.0
     assert [p.name for p in portal.probes] == ["http", "tcp", "tcp-2", "dns", "icmp"]
     assert portal.label.get("zh") == "门户网站"
@@ -64,8 +67,9 @@ def test_unknown_references_are_located_errors(write_inventory: Writer) -> None:
     )
     text = text.replace("devices: [sw1]", "devices: [sw7]")
     errs = errors_of(write_inventory(text))
-    assert any("services.portal.zone: unknown zone 'extrnal'" in e and "external" in e
-               for e in errs), errs  # fmt: skip
+    assert any(
+        "services.portal.zone: unknown zone 'extrnal'" in e and "external" in e for e in errs
+    ), errs
     assert any("services.portal.unit: unknown unit 'ofice'" in e for e in errs), errs
     assert any("services.portal.host: unknown device 'sw9'" in e for e in errs), errs
     assert any("maintenance[1].devices[0]: unknown device 'sw7'" in e for e in errs), errs
@@ -88,12 +92,11 @@ def test_unknown_references_are_located_errors(write_inventory: Writer) -> None:
 def test_bad_values(write_inventory: Writer, replace: str, message: str) -> None:
     broken = {
         "kind: tcp, host: 127.0.0.1, port: 8443": "kind: tcp, host: 127.0.0.1, port: 70000",
-        "url: \"https://127.0.0.1:8443/\"": "url: \"ftp://127.0.0.1/\"",
+        'url: "https://127.0.0.1:8443/"': 'url: "ftp://127.0.0.1/"',
         "interval: 30s": "interval: soon",
         "weekly: {days: [tue]": "weekly: {days: [tuesday]",
-        "start: \"2027-01-01T00:00:00+08:00\", end: \"2027-01-01T04:00:00+08:00\"":
-            "start: \"2027-01-01T00:00:00+08:00\"",
-    }[replace]  # fmt: skip
+        'start: "2027-01-01T00:00:00+08:00", end: "2027-01-01T04:00:00+08:00"': 'start: "2027-01-01T00:00:00+08:00"',
+    }[replace]
     errs = errors_of(write_inventory((MINIMAL + SERVICES).replace(replace, broken)))
     assert any(message in e for e in errs), errs
     assert all(":" in e.split(" ")[0] for e in errs)
@@ -114,8 +117,9 @@ def test_weekly_window_intervals_in_its_time_zone(write_inventory: Writer) -> No
     start = datetime(2027, 1, 4, tzinfo=UTC).timestamp()
     spans = weekly.intervals(start, start + 14 * 86400)
     assert [datetime.fromtimestamp(a, UTC).isoformat() for a, _ in spans] == [
-        "2027-01-04T18:00:00+00:00", "2027-01-11T18:00:00+00:00"
-    ]  # fmt: skip
+        "2027-01-04T18:00:00+00:00",
+        "2027-01-11T18:00:00+00:00",
+    ]
     assert all(b - a == 7200 for a, b in spans)
     # clipped to the asked range
     mid = datetime(2027, 1, 4, 19, tzinfo=UTC).timestamp()

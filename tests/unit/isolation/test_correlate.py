@@ -23,8 +23,13 @@ from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "isolation"
 PLAYBOOK = ROOT / "playbooks" / "isolation.yaml"
-ZONE = {"int-core": "internal", "int-acc": "internal", "ext-core": "external",
-        "ext-acc": "external", "dmz-sw": "dmz"}  # fmt: skip
+ZONE = {
+    "int-core": "internal",
+    "int-acc": "internal",
+    "ext-core": "external",
+    "ext-acc": "external",
+    "dmz-sw": "dmz",
+}
 
 PC_INT_1, PC_INT_2, PC_INT_3 = "00:1a:2b:10:00:01", "00:1a:2b:10:00:02", "00:1a:2b:10:00:03"
 PC_EXT_1 = "00:1a:2b:20:00:01"
@@ -45,9 +50,12 @@ def arp(device: str, address: str, ip: str, port: str = "Vlanif100") -> TableEnt
     return TableEntry(device, ZONE[device], address, ip, None, port, "ssh-arp")
 
 
-def tables(*entries: TableEntry, own: dict[str, set[str]] | None = None,
-           broken: tuple[str, ...] = (), uplinks: dict[str, set[str]] | None = None,
-           ) -> dict[str, DeviceTables]:  # fmt: skip
+def tables(
+    *entries: TableEntry,
+    own: dict[str, set[str]] | None = None,
+    broken: tuple[str, ...] = (),
+    uplinks: dict[str, set[str]] | None = None,
+) -> dict[str, DeviceTables]:
     out = {name: DeviceTables(name, zone, "ssh") for name, zone in ZONE.items()}
     for e in entries:
         out[e.device].entries.append(e)
@@ -85,15 +93,18 @@ def test_a_clean_network_has_no_findings(inventory: Inventory) -> None:
 
 
 def test_dual_homed_names_both_access_ports_not_the_uplinks(inventory: Inventory) -> None:
-    result = correlate(inventory, tables(
-        *baseline(),
-        mac("int-acc", PC_INT_3, "GigabitEthernet1/0/3", 102),
-        mac("int-core", PC_INT_3, "GigabitEthernet0/0/2", 100),
-        arp("int-core", PC_INT_3, "10.10.2.13"),
-        mac("ext-acc", PC_INT_3, "GigabitEthernet0/5", 202),
-        mac("ext-core", PC_INT_3, "GigabitEthernet1/0/2", 200),
-        arp("ext-acc", PC_INT_3, "172.20.2.99", "Vlan202"),
-    ))  # fmt: skip
+    result = correlate(
+        inventory,
+        tables(
+            *baseline(),
+            mac("int-acc", PC_INT_3, "GigabitEthernet1/0/3", 102),
+            mac("int-core", PC_INT_3, "GigabitEthernet0/0/2", 100),
+            arp("int-core", PC_INT_3, "10.10.2.13"),
+            mac("ext-acc", PC_INT_3, "GigabitEthernet0/5", 202),
+            mac("ext-core", PC_INT_3, "GigabitEthernet1/0/2", 200),
+            arp("ext-acc", PC_INT_3, "172.20.2.99", "Vlan202"),
+        ),
+    )
     (record,) = result.dual_homed
     assert record.mac == PC_INT_3 and record.owner is not None and record.owner.name == "pc-int-3"
     assert record.zones == ("external", "internal") and record.pairs == (("external", "internal"),)
@@ -118,11 +129,14 @@ def test_a_terminal_carried_to_the_other_network(inventory: Inventory) -> None:
 
 
 def test_a_stranger_on_both_networks_is_dual_homed_and_unknown(inventory: Inventory) -> None:
-    result = correlate(inventory, tables(
-        *baseline(),
-        mac("int-acc", STRANGER, "GigabitEthernet1/0/9"),
-        mac("ext-acc", STRANGER, "GigabitEthernet0/9"),
-    ))  # fmt: skip
+    result = correlate(
+        inventory,
+        tables(
+            *baseline(),
+            mac("int-acc", STRANGER, "GigabitEthernet1/0/9"),
+            mac("ext-acc", STRANGER, "GigabitEthernet0/9"),
+        ),
+    )
     assert [d.mac for d in result.dual_homed] == [STRANGER]
     assert sorted((u.zone, u.where[0].device, u.where[0].port) for u in result.unknown) == [
         ("external", "ext-acc", "GigabitEthernet0/9"),
@@ -131,11 +145,14 @@ def test_a_stranger_on_both_networks_is_dual_homed_and_unknown(inventory: Invent
 
 
 def test_unknown_located_at_the_access_port_below_the_uplinks(inventory: Inventory) -> None:
-    result = correlate(inventory, tables(
-        *baseline(),
-        mac("int-acc", STRANGER, "GigabitEthernet1/0/9"),
-        mac("int-core", STRANGER, "GigabitEthernet0/0/2"),
-    ))  # fmt: skip
+    result = correlate(
+        inventory,
+        tables(
+            *baseline(),
+            mac("int-acc", STRANGER, "GigabitEthernet1/0/9"),
+            mac("int-core", STRANGER, "GigabitEthernet0/0/2"),
+        ),
+    )
     (unknown,) = result.unknown
     assert [(e.device, e.port) for e in unknown.where] == [("int-acc", "GigabitEthernet1/0/9")]
     assert set(result.unknown_by_device) == {"int-acc"}
@@ -153,23 +170,31 @@ def test_behind_a_switch_that_did_not_answer_it_is_located_at_the_uplink(
 
 
 def test_only_uplink_sightings_on_both_switches(inventory: Inventory) -> None:
-    result = correlate(inventory, tables(
-        *baseline(),
-        mac("int-core", STRANGER, "GigabitEthernet0/0/2"),
-        mac("int-acc", STRANGER, "GigabitEthernet1/0/24"),
-    ))  # fmt: skip
+    result = correlate(
+        inventory,
+        tables(
+            *baseline(),
+            mac("int-core", STRANGER, "GigabitEthernet0/0/2"),
+            mac("int-acc", STRANGER, "GigabitEthernet1/0/24"),
+        ),
+    )
     (unknown,) = result.unknown  # each cable leads to a switch that saw it: both are named
     assert {e.device for e in unknown.where} == {"int-core", "int-acc"}
 
 
 def test_a_port_with_many_macs_is_an_uplink(inventory: Inventory) -> None:
     crowd = [mac("int-core", f"00:1a:2b:10:00:0{i}", "GigabitEthernet0/0/5") for i in (1, 2, 3)]
-    entries = [*baseline(), *crowd, mac("int-core", STRANGER, "GigabitEthernet0/0/5"),
-               mac("int-acc", STRANGER, "GigabitEthernet1/0/9")]  # fmt: skip
+    entries = [
+        *baseline(),
+        *crowd,
+        mac("int-core", STRANGER, "GigabitEthernet0/0/5"),
+        mac("int-acc", STRANGER, "GigabitEthernet1/0/9"),
+    ]
     few = correlate(inventory, tables(*entries), L2Options(uplink_macs=50))
     assert {(e.device, e.port) for e in few.unknown[0].where} == {
-        ("int-core", "GigabitEthernet0/0/5"), ("int-acc", "GigabitEthernet1/0/9"),
-    }  # fmt: skip
+        ("int-core", "GigabitEthernet0/0/5"),
+        ("int-acc", "GigabitEthernet1/0/9"),
+    }
     many = correlate(inventory, tables(*entries), L2Options(uplink_macs=4))
     assert {(e.device, e.port) for e in many.unknown[0].where} == {
         ("int-acc", "GigabitEthernet1/0/9")
@@ -178,18 +203,24 @@ def test_a_port_with_many_macs_is_an_uplink(inventory: Inventory) -> None:
 
 
 def test_trunk_ports_from_the_configuration_are_uplinks(inventory: Inventory) -> None:
-    entries = [*baseline(), mac("int-core", STRANGER, "GigabitEthernet0/0/7"),
-               mac("int-acc", STRANGER, "GigabitEthernet1/0/9")]  # fmt: skip
+    entries = [
+        *baseline(),
+        mac("int-core", STRANGER, "GigabitEthernet0/0/7"),
+        mac("int-acc", STRANGER, "GigabitEthernet1/0/9"),
+    ]
     result = correlate(inventory, tables(*entries, uplinks={"int-core": {"GigabitEthernet0/0/7"}}))
     assert [e.device for e in result.unknown[0].where] == ["int-acc"]
 
 
 def test_gaps_are_exempt(inventory: Inventory) -> None:
-    result = correlate(inventory, tables(
-        *baseline(),
-        mac("ext-core", GAP_MAC, "GigabitEthernet1/0/24"),  # the gap's MAC on both sides
-        mac("ext-core", "00:e0:fc:0b:00:ff", "GigabitEthernet1/0/24"),  # another gap interface
-    ))  # fmt: skip
+    result = correlate(
+        inventory,
+        tables(
+            *baseline(),
+            mac("ext-core", GAP_MAC, "GigabitEthernet1/0/24"),  # the gap's MAC on both sides
+            mac("ext-core", "00:e0:fc:0b:00:ff", "GigabitEthernet1/0/24"),  # another gap interface
+        ),
+    )
     assert result.dual_homed == [] and result.unknown == []
 
 
@@ -202,14 +233,17 @@ def test_a_known_host_behind_the_gap_port_still_counts(inventory: Inventory) -> 
 
 def test_switch_own_macs_devices_and_device_addresses_are_known(inventory: Inventory) -> None:
     own, printer = "00:e0:fc:01:00:01", "00:11:22:33:44:55"
-    result = correlate(inventory, tables(
-        *baseline(),
-        arp("int-core", own, "10.10.0.1"),
-        mac("int-acc", own, "GigabitEthernet1/0/24"),
-        arp("int-core", printer, "10.10.0.30"),  # printer-gw has an address but no mac
-        mac("int-acc", printer, "GigabitEthernet1/0/12"),
-        own={"int-core": {own}},
-    ))  # fmt: skip
+    result = correlate(
+        inventory,
+        tables(
+            *baseline(),
+            arp("int-core", own, "10.10.0.1"),
+            mac("int-acc", own, "GigabitEthernet1/0/24"),
+            arp("int-core", printer, "10.10.0.30"),  # printer-gw has an address but no mac
+            mac("int-acc", printer, "GigabitEthernet1/0/12"),
+            own={"int-core": {own}},
+        ),
+    )
     assert result.unknown == []
 
 
@@ -267,11 +301,15 @@ def lab_audit(source: str = "live") -> dict[tuple[str, str], Finding]:
             facts[d.name] = DeviceFacts(d.name, error="no SSH banner", error_kind="timeout")
             continue
         vendor = get_vendor(d.platform)
-        outputs = {cmd: render_table(vendor, what, data.tables)
-                   for what, cmd in table_commands(d.platform).items()}  # fmt: skip
+        outputs = {
+            cmd: render_table(vendor, what, data.tables)
+            for what, cmd in table_commands(d.platform).items()
+        }
         # the LLDP/CDP neighbours too, for isolation.no-cross-zone-neighbor
-        outputs |= {cmd: render_neighbors(vendor, data.tables, protocol)
-                    for protocol, cmd in neighbor_commands(d.platform).items()}  # fmt: skip
+        outputs |= {
+            cmd: render_neighbors(vendor, data.tables, protocol)
+            for protocol, cmd in neighbor_commands(d.platform).items()
+        }
         facts[d.name] = DeviceFacts(d.name, config=data.running_config, outputs=outputs)
     ctx = FleetContext(inv, targets, facts, None, datetime.now(UTC), source)
     for f in facts.values():

@@ -63,8 +63,10 @@ def test_an_undeclared_cable_between_isolated_zones_fails_both_ends(inventory: I
     cable = Neighbor("int-acc-west", "GE1/0/20", "ext-acc-west", "Gi0/20")
     result = analyse(inventory, reports(*declared(), cable))
     [link] = result.undeclared
-    assert (link.a, link.b) == (("ext-acc-west", "GigabitEthernet0/20"),
-                                ("int-acc-west", "GigabitEthernet1/0/20"))  # fmt: skip
+    assert (link.a, link.b) == (
+        ("ext-acc-west", "GigabitEthernet0/20"),
+        ("int-acc-west", "GigabitEthernet1/0/20"),
+    )
     assert link.yaml() == (
         '- {a: "ext-acc-west:GigabitEthernet0/20", b: "int-acc-west:GigabitEthernet1/0/20"}'
     )
@@ -85,11 +87,14 @@ def test_a_gap_between_the_zones_is_no_crossing(inventory: Inventory) -> None:
 
 def test_an_unknown_box_seen_from_both_zones_joins_them(inventory: Inventory) -> None:
     hub = dict(name="hub", remote_port="1", chassis="58:69:6c:00:00:01")
-    result = analyse(inventory, reports(
-        *declared(),
-        Neighbor("int-acc-town", "GigabitEthernet0/0/5", **hub),  # type: ignore[arg-type]
-        Neighbor("ext-acc-west", "GigabitEthernet0/7", **hub),  # type: ignore[arg-type]
-    ))  # fmt: skip
+    result = analyse(
+        inventory,
+        reports(
+            *declared(),
+            Neighbor("int-acc-town", "GigabitEthernet0/0/5", **hub),  # type: ignore[arg-type]
+            Neighbor("ext-acc-west", "GigabitEthernet0/7", **hub),  # type: ignore[arg-type]
+        ),
+    )
     [unknown] = result.unknown
     assert unknown.zones == {"internal", "external"} and len(unknown.seen) == 2
     [cross] = result.cross_zone
@@ -100,11 +105,16 @@ def test_an_unknown_box_seen_from_both_zones_joins_them(inventory: Inventory) ->
 
 
 def test_neighbours_match_by_name_domain_address_or_chassis(inventory: Inventory) -> None:
-    result = analyse(inventory, reports(
-        Neighbor("int-core-1", "GigabitEthernet0/0/1", "INT-AGG-EAST.lab.gov", "GE0/0/24"),
-        Neighbor("int-core-1", "GigabitEthernet0/0/2", "sw", "GE1/0/24", address="10.10.2.1"),
-        Neighbor("int-core-1", "GigabitEthernet0/0/24", "x", "int0", chassis="00:e0:fc:0a:00:fe"),
-    ))  # fmt: skip
+    result = analyse(
+        inventory,
+        reports(
+            Neighbor("int-core-1", "GigabitEthernet0/0/1", "INT-AGG-EAST.lab.gov", "GE0/0/24"),
+            Neighbor("int-core-1", "GigabitEthernet0/0/2", "sw", "GE1/0/24", address="10.10.2.1"),
+            Neighbor(
+                "int-core-1", "GigabitEthernet0/0/24", "x", "int0", chassis="00:e0:fc:0a:00:fe"
+            ),
+        ),
+    )
     assert result.unknown == [] and result.undeclared == []
     # the declared links from int-core-1 are seen; the others have no end that was read
     assert result.not_seen == []
@@ -117,8 +127,12 @@ def test_a_declared_link_not_seen_is_reported_only_when_an_end_was_read(
     result = analyse(inventory, reports(*without))
     assert [(k.a_device, k.b_device) for k in result.not_seen] == [("int-core-1", "int-acc-west")]
     # int-core-1 could not be read and int-acc-west was not asked: nothing can be said
-    result = analyse(inventory, reports(*[n for n in without if n.device != "int-core-1"],
-                                        errors={"int-core-1": "timeout"}))  # fmt: skip
+    result = analyse(
+        inventory,
+        reports(
+            *[n for n in without if n.device != "int-core-1"], errors={"int-core-1": "timeout"}
+        ),
+    )
     pairs = {(k.a_device, k.b_device) for k in result.not_seen}
     assert ("int-core-1", "int-acc-west") not in pairs and ("int-core-1", "gap-1") not in pairs
     # int-agg-east was read and does not report its cable to int-core-1
@@ -131,8 +145,10 @@ def test_the_lab_tables_parse_with_ntc_templates(inventory: Inventory, device: s
     d = inventory.devices[device]
     data = load_device_data(DATA, device, frozenset({"cross-zone-cable"}))
     vendor = get_vendor(d.platform)
-    outputs = {cmd: render_neighbors(vendor, data.tables, protocol)
-               for protocol, cmd in neighbor_commands(d.platform).items()}  # fmt: skip
+    outputs = {
+        cmd: render_neighbors(vendor, data.tables, protocol)
+        for protocol, cmd in neighbor_commands(d.platform).items()
+    }
     # a leftover echo of the command line, as netmiko sometimes leaves it, is no error
     first = next(iter(outputs))
     outputs[first] = f"<{device}>{first}\n{outputs[first]}"

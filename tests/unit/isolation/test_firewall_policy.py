@@ -41,16 +41,23 @@ def test_usg_policy_zones_and_address_sets() -> None:
         "untrust": ["GigabitEthernet1/0/3"],
     }
     assert [r.name for r in policy.rules] == [
-        "office-to-oa", "temp-ext-portal", "ext-to-gap", "old-vendor", "no-ext",
-    ]  # fmt: skip
+        "office-to-oa",
+        "temp-ext-portal",
+        "ext-to-gap",
+        "old-vendor",
+        "no-ext",
+    ]
     temp = policy.rules[1]
     assert temp.source.networks == [ipaddress.ip_network("10.10.8.0/24")]
     assert temp.destination.networks == [ipaddress.ip_network("172.20.0.20/32")]
     assert temp.action == "permit" and not temp.session_logging
     assert policy.rules[3].disabled
     assert [str(n) for n in policy.rules[3].destination.networks] == [
-        "172.20.5.1/32", "172.20.5.2/31", "172.20.5.4/30", "172.20.5.8/31",
-    ]  # fmt: skip
+        "172.20.5.1/32",
+        "172.20.5.2/31",
+        "172.20.5.4/30",
+        "172.20.5.8/31",
+    ]
     assert policy.rules[4].action == "deny" and policy.rules[4].logging
     assert policy.default_action == "deny" and policy.default_logging
 

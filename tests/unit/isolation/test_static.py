@@ -74,8 +74,10 @@ def test_read_config_cisco_routes_and_gateway() -> None:
     leaky = read_config(parse_config(fixture("cisco_ios", "access-leaky.cfg")), "cisco_ios")
     route = leaky.routes[0]
     assert (str(route.destination), route.interface, str(route.next_hop)) == (
-        "10.10.0.0/16", "Vlan202", "172.20.2.254",
-    )  # fmt: skip
+        "10.10.0.0/16",
+        "Vlan202",
+        "172.20.2.254",
+    )
 
 
 def test_read_config_odd_lines_do_not_raise() -> None:
@@ -112,8 +114,9 @@ def test_huawei_leaking_route_stray_vlan_and_address(inventory: Inventory) -> No
     assert set(by_kind) == {("address", "external"), ("route", "external"), ("vlan", "external")}
     address = by_kind[("address", "external")]
     assert [(line.number, line.text) for line in address.lines] == [
-        (11, "interface Vlanif205"), (13, "ip address 172.20.5.1 255.255.255.0"),
-    ]  # fmt: skip
+        (11, "interface Vlanif205"),
+        (13, "ip address 172.20.5.1 255.255.255.0"),
+    ]
     assert "shut down" in address.message
     routes = [leak for leak in leaks if leak.kind == "route"]
     assert [(r.lines[0].number, r.lines[0].text) for r in routes] == [
@@ -140,9 +143,12 @@ def test_h3c_default_route_to_the_internet_and_stray_vlan(inventory: Inventory) 
 def test_cisco_external_switch_reaching_internal(inventory: Inventory) -> None:
     leaks = leaks_of(inventory, "ext-acc", "cisco_ios", "access-leaky.cfg")
     assert sorted((leak.kind, leak.zone) for leak in leaks) == [
-        ("address", "internal"), ("route", "internal"),
-        ("vlan", "internal"), ("vlan", "internal"), ("vlan", "internal"),
-    ]  # fmt: skip
+        ("address", "internal"),
+        ("route", "internal"),
+        ("vlan", "internal"),
+        ("vlan", "internal"),
+        ("vlan", "internal"),
+    ]
     vlan150 = next(leak for leak in leaks if leak.message == "VLAN 150 belongs to zone internal")
     assert [line.number for line in vlan150.lines] == [8, 17, 20]
 
@@ -240,14 +246,19 @@ def audit(inventory: Inventory, configs: dict[str, str], source: str = "dir") ->
 
 
 def test_kind_reports_lines_and_zones(inventory: Inventory) -> None:
-    found = audit(inventory, {
-        "int-core": fixture("huawei", "core-leaky.cfg"),
-        "int-acc": fixture("hp_comware", "access-legal.cfg"),
-        "ext-acc": fixture("cisco_ios", "access-leaky.cfg"),
-    })  # fmt: skip
+    found = audit(
+        inventory,
+        {
+            "int-core": fixture("huawei", "core-leaky.cfg"),
+            "int-acc": fixture("hp_comware", "access-legal.cfg"),
+            "ext-acc": fixture("cisco_ios", "access-leaky.cfg"),
+        },
+    )
     assert {d: f.status for d, f in found.items()} == {  # type: ignore[attr-defined]
-        "int-core": Status.FAIL, "int-acc": Status.PASS, "ext-acc": Status.FAIL,
-    }  # fmt: skip
+        "int-core": Status.FAIL,
+        "int-acc": Status.PASS,
+        "ext-acc": Status.FAIL,
+    }
     core = found["int-core"]
     assert core.message.startswith("zone internal reaches external by address/route/vlan")  # type: ignore[attr-defined]
     lines = {(e.line, e.text) for e in core.evidence}  # type: ignore[attr-defined]

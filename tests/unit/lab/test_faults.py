@@ -28,8 +28,15 @@ def test_faults_are_read_from_lab_yaml_and_unknown_keys_name_the_folder(tmp_path
         "         wrong_password: true, snmp: {loss: 10, delay: 0.5, flap: {period: 8}}}\n"
     )
     faults = load_device_data(tmp_path, "sw1").behaviour.faults
-    assert faults.names() == ["slow", "garbled", "drop", "wrong_password", "snmp_loss",
-                              "snmp_delay", "snmp_flap"]  # fmt: skip
+    assert faults.names() == [
+        "slow",
+        "garbled",
+        "drop",
+        "wrong_password",
+        "snmp_loss",
+        "snmp_delay",
+        "snmp_flap",
+    ]
     assert faults.garbled is not None and faults.garbled.rate == 0.3  # `true` = the defaults
     (folder / "lab.yaml").write_text("faults: {slow: {line_delay: 0.1}, laggy: true}\n")
     with pytest.raises(LabError, match=r"sw1/lab\.yaml:1:\d+: faults\.laggy: unknown key"):
@@ -64,7 +71,13 @@ def test_garble_is_seeded_mangles_the_prompt_and_is_recognised() -> None:
 def test_flap_is_up_first_then_down_each_period() -> None:
     flap = FlapFault(period=10, down=4)
     assert [flap.is_down(t) for t in (0, 5.9, 6.0, 9.9, 10.0, 16.5)] == [
-        False, False, True, True, False, True]  # fmt: skip
+        False,
+        False,
+        True,
+        True,
+        False,
+        True,
+    ]
     assert FlapFault(period=10).down_seconds == 5
     assert FlapFault(period=10, down=4, offset=6).is_down(0)
 
@@ -92,8 +105,9 @@ def _get(request_id: int) -> bytes:
 
 def _agent(name: str, faults: LabFaults) -> AgentSpec:
     data = LabDeviceData(name, None, behaviour=LabBehaviour(faults=faults))
-    return AgentSpec(name=name, role="access", platform="huawei", port=0, data=data,
-                     community="public")  # fmt: skip
+    return AgentSpec(
+        name=name, role="access", platform="huawei", port=0, data=data, community="public"
+    )
 
 
 async def _ask(address: tuple[str, int], n: int, wait: float) -> list[float]:

@@ -30,8 +30,11 @@ def test_the_lab_plan_uses_the_pools_and_the_declared_canary() -> None:
     # every veth joins two of the lab's namespaces: none reaches the host's network
     assert all(a in p.namespaces and b in p.namespaces for a, _ia, b, _ib in p.links)
     assert exec_argv("gvt1-ext", ["govnet", "isolation", "canary"])[:4] == [
-        "ip", "netns", "exec", "gvt1-ext"
-    ]  # fmt: skip
+        "ip",
+        "netns",
+        "exec",
+        "gvt1-ext",
+    ]
 
 
 @pytest.mark.parametrize("prefix", ["", "Govnet", "1abc", "a-b", "abcdefghijklm", "a b"])
@@ -47,6 +50,6 @@ def test_a_zone_without_canary_cannot_host_the_lab(write_inventory: Callable[...
           external: {pools: {prefixes: [172.16.0.0/12]}}
           internet: {}
         sites: {city: {level: city}}
-        """)  # fmt: skip
+        """)
     with pytest.raises(LabError, match="declares no IPv4 canary"):
         plan(load_inventory(path), "gvt2")

@@ -161,9 +161,17 @@ def test_if_index_is_position_then_unlisted_interfaces() -> None:
 
 @pytest.mark.parametrize(
     ("name", "kind"),
-    [("GigabitEthernet0/0/1", 6), ("Vlan-interface102", 136), ("LoopBack0", 24), ("NULL0", 1),
-     ("Bridge-Aggregation1", 161), ("Port-channel1", 161), ("lo", 24), ("local0", 6)],
-)  # fmt: skip
+    [
+        ("GigabitEthernet0/0/1", 6),
+        ("Vlan-interface102", 136),
+        ("LoopBack0", 24),
+        ("NULL0", 1),
+        ("Bridge-Aggregation1", 161),
+        ("Port-channel1", 161),
+        ("lo", 24),
+        ("local0", 6),
+    ],
+)
 def test_if_type_from_name(name: str, kind: int) -> None:
     assert if_type(name) == kind
 
@@ -266,9 +274,16 @@ def test_server_names_in_gbk() -> None:
 
 
 def test_ups_on_battery() -> None:
-    snmp = {"battery_status": 3, "output_source": 5, "seconds_on_battery": 120,
-            "minutes_remaining": 8, "charge": 41, "input_voltage": [0, 0, 0],
-            "output_load": [35, 40, 38], "alarms": 2}  # fmt: skip
+    snmp = {
+        "battery_status": 3,
+        "output_source": 5,
+        "seconds_on_battery": 120,
+        "minutes_remaining": 8,
+        "charge": 41,
+        "input_voltage": [0, 0, 0],
+        "output_load": [35, 40, 38],
+        "alarms": 2,
+    }
     mib = build_mib("ups-1", "ups", "snmp", device("ups-1", snmp, interfaces=[]))
     assert at(mib, "1.3.6.1.2.1.33.1.2.1.0") == 3
     assert at(mib, "1.3.6.1.2.1.33.1.2.2.0", 0) == 120
@@ -281,11 +296,13 @@ def test_ups_on_battery() -> None:
 
 
 def test_env_sensors_scaled_by_precision() -> None:
-    snmp = {"sensors": [
-        {"name": "Inlet temperature", "type": "celsius", "value": 23.5, "precision": 1},
-        {"name": "Humidity", "type": "percentRH", "value": 45},
-        {"name": "Water leak", "type": "truthvalue", "value": 1},
-    ]}  # fmt: skip
+    snmp = {
+        "sensors": [
+            {"name": "Inlet temperature", "type": "celsius", "value": 23.5, "precision": 1},
+            {"name": "Humidity", "type": "percentRH", "value": 45},
+            {"name": "Water leak", "type": "truthvalue", "value": 1},
+        ]
+    }
     mib = build_mib("env-1", "env", "snmp", device("env-1", snmp, interfaces=[]))
     assert at(mib, "1.3.6.1.2.1.47.1.1.1.1.7.2") == b"Inlet temperature"
     assert at(mib, "1.3.6.1.2.1.99.1.1.1.1.2") == 8
@@ -434,21 +451,33 @@ def test_wrong_community_is_dropped() -> None:
 
 def test_v3_discovery_reports_unknown_engine_id() -> None:
     spec = AgentSpec(
-        "sw1", "access", "huawei", 0, device(), v3_user="ops", auth_protocol="sha",
-        auth_key="authpass1", priv_protocol="aes", priv_key="privpass1",
-    )  # fmt: skip
+        "sw1",
+        "access",
+        "huawei",
+        0,
+        device(),
+        v3_user="ops",
+        auth_protocol="sha",
+        auth_key="authpass1",
+        priv_protocol="aes",
+        priv_key="privpass1",
+    )
     agent = Agent(spec)
     usm = w.tlv(
         w.SEQUENCE,
-        w.tlv(w.OCTET_STRING, b"") + b"\x02\x01\x00\x02\x01\x00" + w.tlv(w.OCTET_STRING, b"")
-        + w.tlv(w.OCTET_STRING, b"") + w.tlv(w.OCTET_STRING, b""),
-    )  # fmt: skip
+        w.tlv(w.OCTET_STRING, b"")
+        + b"\x02\x01\x00\x02\x01\x00"
+        + w.tlv(w.OCTET_STRING, b"")
+        + w.tlv(w.OCTET_STRING, b"")
+        + w.tlv(w.OCTET_STRING, b""),
+    )
     header = w.tlv(w.SEQUENCE, b"\x02\x02\x30\x39\x02\x03\x00\xff\xe3\x04\x01\x04\x02\x01\x03")
     scoped = w.tlv(
         w.SEQUENCE,
-        w.tlv(w.OCTET_STRING, b"") + w.tlv(w.OCTET_STRING, b"")
+        w.tlv(w.OCTET_STRING, b"")
+        + w.tlv(w.OCTET_STRING, b"")
         + w.tlv(w.GET, b"\x02\x01\x07\x02\x01\x00\x02\x01\x00" + w.tlv(w.SEQUENCE, b"")),
-    )  # fmt: skip
+    )
     message = w.tlv(w.SEQUENCE, b"\x02\x01\x03" + header + w.tlv(w.OCTET_STRING, usm) + scoped)
     answer = agent.handle(message)
     assert answer is not None

@@ -16,9 +16,16 @@ PROFILE = SnmpProfileSpec(version="2c", community=SecretRef.parse("env:GOVNET_TE
 
 def device(name: str = "sw1", role: str = "access", zone: str = "internal", **vars_: Any) -> Device:
     return Device(
-        name=name, host="127.0.0.1", platform="huawei", role=role, zone=zone, site="city",
-        snmp=PROFILE, snmp_port=161, vars=dict(vars_),
-    )  # fmt: skip
+        name=name,
+        host="127.0.0.1",
+        platform="huawei",
+        role=role,
+        zone=zone,
+        site="city",
+        snmp=PROFILE,
+        snmp_port=161,
+        vars=dict(vars_),
+    )
 
 
 class FakeSnmp:

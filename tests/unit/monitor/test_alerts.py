@@ -65,8 +65,13 @@ class Recorder:
 
 
 class Rig:
-    def __init__(self, tmp: Path, rules: str = RULES, devices: list[Any] | None = None,
-                 links: list[Link] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        tmp: Path,
+        rules: str = RULES,
+        devices: list[Any] | None = None,
+        links: list[Link] | None = None,
+    ) -> None:
         path = tmp / "alerts.yaml"
         path.write_text(textwrap.dedent(rules), encoding="utf-8")
         self.rules = load_rules(path)
@@ -79,11 +84,22 @@ class Rig:
 
     def make_engine(self, links: list[Link]) -> AlertEngine:
         topo = Topology.build(self.devices, links)
-        return AlertEngine(self.rules, self.devices, topo, StoreWriter(self.ms),
-                           self.notifier, self.clock)  # type: ignore[arg-type]  # fmt: skip
+        return AlertEngine(
+            self.rules,
+            self.devices,
+            topo,
+            StoreWriter(self.ms),
+            self.notifier,  # type: ignore[arg-type]
+            self.clock,
+        )
 
-    def poll(self, name: str = "env-1", ok: bool = True, latest: list[Any] | None = None,
-             **samples: float) -> None:  # fmt: skip
+    def poll(
+        self,
+        name: str = "env-1",
+        ok: bool = True,
+        latest: list[Any] | None = None,
+        **samples: float,
+    ) -> None:
         result = PollResult(name, self.clock.time(), self.clock.time(), ok=ok)
         for key, value in samples.items():
             metric, _, instance = key.partition("__")
@@ -184,8 +200,11 @@ def test_a_restored_flapping_alert_stays_held_until_stable(tmp_path: Path) -> No
 
 
 def test_device_behind_a_down_uplink_is_suppressed(tmp_path: Path) -> None:
-    devices = [device("core", role="core"), device("agg", role="aggregation"),
-               device("acc", role="access")]  # fmt: skip
+    devices = [
+        device("core", role="core"),
+        device("agg", role="aggregation"),
+        device("acc", role="access"),
+    ]
     links = [Link("core", "Gi0/1", "agg", "Gi0/24"), Link("agg", "Gi0/1", "acc", "Gi0/24")]
     rig = Rig(tmp_path, devices=devices, links=links)
     for name in ("agg", "acc"):
@@ -199,8 +218,7 @@ def test_device_behind_a_down_uplink_is_suppressed(tmp_path: Path) -> None:
     assert rig.notifier.seen() == [("firing", "down|agg|")]
     # agg comes back, acc is still down: no longer a consequence, told now
     rig.statuses["agg"].state = DeviceState.UP
-    rig.poll("agg", latest=[("if_oper", "Gi0/1", 1.0, ""), ("if_admin", "Gi0/1", 1.0, "")],
-             up=1.0)  # fmt: skip
+    rig.poll("agg", latest=[("if_oper", "Gi0/1", 1.0, ""), ("if_admin", "Gi0/1", 1.0, "")], up=1.0)
     rig.poll("acc", ok=False)
     assert not rig.firing()["down|acc|"]["suppressed"]
     assert ("firing", "down|acc|") in rig.notifier.seen()
@@ -209,10 +227,16 @@ def test_device_behind_a_down_uplink_is_suppressed(tmp_path: Path) -> None:
 def test_link_down_only_on_watched_ports_and_suppresses_what_is_behind(tmp_path: Path) -> None:
     devices = [device("agg", role="aggregation"), device("acc", role="access")]
     rig = Rig(tmp_path, devices=devices, links=[Link("agg", "Gi0/1", "acc", "Gi0/24")])
-    rig.poll("agg", up=1.0, latest=[
-        ("if_oper", "Gi0/1", 2.0, ""), ("if_admin", "Gi0/1", 1.0, ""),
-        ("if_oper", "Gi0/9", 2.0, ""), ("if_admin", "Gi0/9", 1.0, ""),   # a PC switched off
-    ])  # fmt: skip
+    rig.poll(
+        "agg",
+        up=1.0,
+        latest=[
+            ("if_oper", "Gi0/1", 2.0, ""),
+            ("if_admin", "Gi0/1", 1.0, ""),
+            ("if_oper", "Gi0/9", 2.0, ""),
+            ("if_admin", "Gi0/9", 1.0, ""),  # a PC switched off
+        ],
+    )
     rig.statuses["acc"].state = DeviceState.DOWN
     rig.poll("acc", ok=False)
     firing = rig.firing()
@@ -234,18 +258,28 @@ def test_power_feed_suppresses(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("- {id: x, title: {en: a, zh: b}, severity: high, metric: temperature_c, above: 27, clear: 28}",
-         "rules[0]: clear (28) must not be above 'above' (27): it is the level the value falls back to"),
-        ("- {id: x, title: {en: a, zh: b}, severity: high, metric: temprature_c, above: 27}",
-         "rules[0]: unknown metric 'temprature_c'"),
-        ("- {id: x, title: {en: a, zh: b}, severity: high, state: ups_on_battery, for: soon}",
-         "rules[0].for: bad duration 'soon' (e.g. 90s, 5m, 1.5h, 7d, 2w, 1y or 1h30m)"),
-        ("- {id: x, title: {en: a, zh: b}, severity: urgent, state: leak}",
-         "rules[0].severity: Input should be 'critical', 'high', 'medium' or 'low'"),
-        ("- {id: x, title: {en: a, zh: b}, severity: low, state: leak, control: room.ups2}",
-         "rules[0].control: unknown control 'room.ups2'"),
+        (
+            "- {id: x, title: {en: a, zh: b}, severity: high, metric: temperature_c, above: 27, clear: 28}",
+            "rules[0]: clear (28) must not be above 'above' (27): it is the level the value falls back to",
+        ),
+        (
+            "- {id: x, title: {en: a, zh: b}, severity: high, metric: temprature_c, above: 27}",
+            "rules[0]: unknown metric 'temprature_c'",
+        ),
+        (
+            "- {id: x, title: {en: a, zh: b}, severity: high, state: ups_on_battery, for: soon}",
+            "rules[0].for: bad duration 'soon' (e.g. 90s, 5m, 1.5h, 7d, 2w, 1y or 1h30m)",
+        ),
+        (
+            "- {id: x, title: {en: a, zh: b}, severity: urgent, state: leak}",
+            "rules[0].severity: Input should be 'critical', 'high', 'medium' or 'low'",
+        ),
+        (
+            "- {id: x, title: {en: a, zh: b}, severity: low, state: leak, control: room.ups2}",
+            "rules[0].control: unknown control 'room.ups2'",
+        ),
     ],
-)  # fmt: skip
+)
 def test_rule_errors_are_located(tmp_path: Path, body: str, message: str) -> None:
     path = tmp_path / "alerts.yaml"
     path.write_text(f"rules:\n  {body}\n", encoding="utf-8")

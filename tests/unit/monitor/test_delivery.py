@@ -57,12 +57,27 @@ def spec(kind: str, url: str, **extra: Any) -> NotifierSpec:
     return NotifierSpec.model_validate(base | {"timezone": "Asia/Shanghai"} | extra)
 
 
-def item(device: str, severity: str = "critical", rule: str = "ups-on-battery",
-         status: str = "firing", at: float = 1_800_000_000.0) -> dict[str, Any]:  # fmt: skip
-    return {"status": status, "key": f"{rule}|{device}|", "rule": rule, "device": device,
-            "instance": "", "severity": severity, "title_en": "UPS on battery",
-            "title_zh": "UPS 市电中断", "message": "output source battery", "opened": at,
-            "zone": "internal", "site": "city"}  # fmt: skip
+def item(
+    device: str,
+    severity: str = "critical",
+    rule: str = "ups-on-battery",
+    status: str = "firing",
+    at: float = 1_800_000_000.0,
+) -> dict[str, Any]:
+    return {
+        "status": status,
+        "key": f"{rule}|{device}|",
+        "rule": rule,
+        "device": device,
+        "instance": "",
+        "severity": severity,
+        "title_en": "UPS on battery",
+        "title_zh": "UPS 市电中断",
+        "message": "output source battery",
+        "opened": at,
+        "zone": "internal",
+        "site": "city",
+    }
 
 
 class Rig:
@@ -77,8 +92,9 @@ class Rig:
             self.delivery.queue(channel, kw.get("status", "firing"), item(d, **kw))
 
 
-def test_dingtalk_signed_markdown_with_keyword_and_local_time(ding: RobotReceiver,
-                                                              store_url: str) -> None:  # fmt: skip
+def test_dingtalk_signed_markdown_with_keyword_and_local_time(
+    ding: RobotReceiver, store_url: str
+) -> None:
     rig = Rig(store_url, spec("dingtalk", ding.url))
     rig.queue("dingtalk", "ups-1")
     assert rig.delivery.step() == 0  # waits for what fires together
@@ -95,8 +111,9 @@ def test_dingtalk_signed_markdown_with_keyword_and_local_time(ding: RobotReceive
     assert row.status == "sent" and not row.late
 
 
-def test_a_wrong_signature_is_refused_and_kept(ding: RobotReceiver, store_url: str,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_a_wrong_signature_is_refused_and_kept(
+    ding: RobotReceiver, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DING_SECRET", "SECwrong")
     rig = Rig(store_url, spec("dingtalk", ding.url, group_window=0))
     rig.queue("dingtalk", "ups-1")
@@ -185,8 +202,9 @@ def test_rate_limit_per_channel(ding: RobotReceiver, store_url: str) -> None:
     assert "迟发" in ding.texts()[-1]
 
 
-def test_a_restarted_daemon_sends_what_the_killed_one_queued(ding: RobotReceiver,
-                                                             store_url: str) -> None:  # fmt: skip
+def test_a_restarted_daemon_sends_what_the_killed_one_queued(
+    ding: RobotReceiver, store_url: str
+) -> None:
     first = Rig(store_url, spec("dingtalk", ding.url, group_window=0))
     first.queue("dingtalk", "ups-1", "env-1")
     del first  # killed before sending: the rows are committed
@@ -196,12 +214,15 @@ def test_a_restarted_daemon_sends_what_the_killed_one_queued(ding: RobotReceiver
     assert "ups-1" in ding.texts()[0] and "env-1" in ding.texts()[0]
 
 
-def test_unacknowledged_critical_alerts_repeat_until_acknowledged(ding: RobotReceiver,
-                                                                 store_url: str) -> None:  # fmt: skip
+def test_unacknowledged_critical_alerts_repeat_until_acknowledged(
+    ding: RobotReceiver, store_url: str
+) -> None:
     rig = Rig(store_url, spec("dingtalk", ding.url, group_window=0, repeat_critical="30m"))
     rig.queue("dingtalk", "ups-1")
-    firing = [{**item("ups-1"), "acked": False, "suppressed": False},
-              {**item("sw-2", severity="high"), "acked": False, "suppressed": False}]  # fmt: skip
+    firing = [
+        {**item("ups-1"), "acked": False, "suppressed": False},
+        {**item("sw-2", severity="high"), "acked": False, "suppressed": False},
+    ]
     assert rig.delivery.queue_repeats(firing) == 0  # just sent
     rig.clock.advance(1800)
     assert rig.delivery.queue_repeats(firing) == 1  # the critical one only
@@ -236,10 +257,20 @@ def test_email_over_starttls_with_login_text_html_and_attachment(
     receiver.mails.clear()
     report = tmp_path / "audit.html"
     report.write_text("<html><body>通报</body></html>", encoding="utf-8")
-    email = Email("127.0.0.1", receiver.port, "govnet@city.gov.cn", ("duty@city.gov.cn",),
-                  "starttls", "duty", "mail-pass-77", 10, str(cafile))  # fmt: skip
-    message = Message((Item.from_dict(item("ups-1")),), timezone="Asia/Shanghai",
-                      attachments=(report,))  # fmt: skip
+    email = Email(
+        "127.0.0.1",
+        receiver.port,
+        "govnet@city.gov.cn",
+        ("duty@city.gov.cn",),
+        "starttls",
+        "duty",
+        "mail-pass-77",
+        10,
+        str(cafile),
+    )
+    message = Message(
+        (Item.from_dict(item("ups-1")),), timezone="Asia/Shanghai", attachments=(report,)
+    )
     email.send(message)
     [mail] = receiver.mails
     assert mail["Subject"] == "【告警】严重 UPS 市电中断（ups-1）"
@@ -247,8 +278,17 @@ def test_email_over_starttls_with_login_text_html_and_attachment(
     assert "text/plain" in kinds and "text/html" in kinds
     [attached] = [p for p in mail.walk() if p.get_filename() == "audit.html"]
     assert "通报" in attached.get_content()
-    bad = Email("127.0.0.1", receiver.port, "govnet@city.gov.cn", ("duty@city.gov.cn",),
-                "starttls", "duty", "wrong", 10, str(cafile))  # fmt: skip
+    bad = Email(
+        "127.0.0.1",
+        receiver.port,
+        "govnet@city.gov.cn",
+        ("duty@city.gov.cn",),
+        "starttls",
+        "duty",
+        "wrong",
+        10,
+        str(cafile),
+    )
     with pytest.raises(DeliveryError, match="login refused"):
         bad.send(message)
 
@@ -271,7 +311,8 @@ def test_rules_refuse_plain_tokens_and_incomplete_channels(tmp_path: Path) -> No
 
 def test_notify_test_command(ding: RobotReceiver, tmp_path: Path) -> None:
     rules = tmp_path / "alerts.yaml"
-    rules.write_text(textwrap.dedent(f"""\
+    rules.write_text(
+        textwrap.dedent(f"""\
         notifiers:
           - {{kind: dingtalk, name: duty-group, url: '{ding.url}', token: env:DING_TOKEN,
               secret: env:DING_SECRET, keyword: 告警}}
@@ -279,7 +320,9 @@ def test_notify_test_command(ding: RobotReceiver, tmp_path: Path) -> None:
               timeout: 2}}
         rules:
           - {{id: x, title: {{en: a, zh: b}}, severity: high, state: ups_on_battery}}
-        """), encoding="utf-8")  # fmt: skip
+        """),
+        encoding="utf-8",
+    )
     run = CliRunner().invoke
     ok = run(cli, ["--lang", "zh", "notify", "test", "duty-group", "--rules", str(rules)])
     assert ok.exit_code == 0, ok.output

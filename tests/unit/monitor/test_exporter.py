@@ -71,11 +71,15 @@ def view(health: Health = HEALTHY) -> ExporterView:
         ("core-1", "not_a_metric", ""): 1.0,
     }
     return ExporterView(
-        statuses=lambda: statuses, latest=lambda: latest, stats=lambda: stats,
-        alerts=lambda: {"critical": 1}, writer=lambda: {"queue_depth": 0.0, "write_errors": 2.0},
-        health=lambda: health, watched=lambda d, i: (d, i) == ("core-1", "GE1/0/1"),
+        statuses=lambda: statuses,
+        latest=lambda: latest,
+        stats=lambda: stats,
+        alerts=lambda: {"critical": 1},
+        writer=lambda: {"queue_depth": 0.0, "write_errors": 2.0},
+        health=lambda: health,
+        watched=lambda d, i: (d, i) == ("core-1", "GE1/0/1"),
         firing=lambda: [("link-down", "core-1", "GE1/0/1", "high")],
-    )  # fmt: skip
+    )
 
 
 def exposition(v: ExporterView) -> str:
@@ -93,8 +97,9 @@ def test_metrics_in_base_units_with_device_labels_and_unknown_absent() -> None:
     assert 'govnet_if_util_ratio{device="core-1",interface="GE1/0/1"} 0.5' in text
     assert 'govnet_temperature_celsius{component="inlet",device="env-1"} 24.5' in text
     assert 'govnet_if_watched{device="core-1",interface="GE1/0/1"} 1.0' in text
-    assert ('govnet_alert_firing{device="core-1",object="GE1/0/1",rule="link-down",'
-            'severity="high"} 1.0') in text  # fmt: skip
+    assert (
+        'govnet_alert_firing{device="core-1",object="GE1/0/1",rule="link-down",severity="high"} 1.0'
+    ) in text
     # up 1, down 0, unknown: no sample at all (not 0), but its own state value
     assert 'govnet_device_up{device="core-1",role="core",zone="internal"} 1.0' in text
     assert 'govnet_device_up{device="sw-2",role="access",zone="external"} 0.0' in text
@@ -110,8 +115,13 @@ def test_metrics_in_base_units_with_device_labels_and_unknown_absent() -> None:
 
 
 def test_promtool_accepts_the_exposition() -> None:
-    lint = subprocess.run([promtool(), "check", "metrics"], input=exposition(view()),
-                          capture_output=True, text=True, timeout=30)  # fmt: skip
+    lint = subprocess.run(
+        [promtool(), "check", "metrics"],
+        input=exposition(view()),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert lint.returncode == 0, lint.stdout + lint.stderr
 
 
@@ -177,11 +187,19 @@ def test_shipped_prometheus_rules_are_generated_from_the_alert_rules_and_pass_pr
     for rule in (r for g in groups for r in g["rules"]):
         for name in re.findall(r"\b(govnet_\w+)", rule["expr"]):
             assert name in known or name.removesuffix("_bucket") in known, (rule, name)
-    check = subprocess.run([promtool(), "check", "rules", str(PROMETHEUS / "govnet-rules.yml")],
-                           capture_output=True, text=True, timeout=30)  # fmt: skip
+    check = subprocess.run(
+        [promtool(), "check", "rules", str(PROMETHEUS / "govnet-rules.yml")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert check.returncode == 0, check.stdout + check.stderr
-    check = subprocess.run([promtool(), "check", "config", str(PROMETHEUS / "prometheus.yml")],
-                           capture_output=True, text=True, timeout=30)  # fmt: skip
+    check = subprocess.run(
+        [promtool(), "check", "config", str(PROMETHEUS / "prometheus.yml")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert check.returncode == 0, check.stdout + check.stderr
 
 
@@ -236,13 +254,21 @@ def test_grafana_queries_are_valid_promql(tmp_path: Path) -> None:
     inside label matchers' strings, so the expressions are PromQL as they stand)."""
     board = json.loads(GRAFANA.read_text(encoding="utf-8"))
     exprs = [t["expr"] for p in board["panels"] for t in p.get("targets", [])]
-    rules = {"groups": [{"name": "grafana", "rules": [
-        {"record": f"govnet:grafana_panel_{i}", "expr": e} for i, e in enumerate(exprs)
-    ]}]}  # fmt: skip
+    rules = {
+        "groups": [
+            {
+                "name": "grafana",
+                "rules": [
+                    {"record": f"govnet:grafana_panel_{i}", "expr": e} for i, e in enumerate(exprs)
+                ],
+            }
+        ]
+    }
     path = tmp_path / "grafana-exprs.yml"
     path.write_text(yaml.safe_dump(rules), encoding="utf-8")
-    check = subprocess.run([promtool(), "check", "rules", str(path)], capture_output=True,
-                           text=True, timeout=30)  # fmt: skip
+    check = subprocess.run(
+        [promtool(), "check", "rules", str(path)], capture_output=True, text=True, timeout=30
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     assert f"SUCCESS: {len(exprs)} rules found" in check.stdout
 

@@ -84,12 +84,26 @@ def squeeze(events: list[str]) -> list[str]:
 
 def alert_row(key: str, rule: str, opened: float) -> dict[str, Any]:
     return {
-        "key": key, "rule": rule, "device": key.split("|")[1], "instance": "",
-        "severity": "high", "status": "firing", "opened": opened, "updated": opened,
-        "value": None, "message": "from the previous run", "title_en": rule, "title_zh": rule,
-        "control": "", "suppressed": False, "suppressed_by": "", "flapping": False,
-        "latched": False, "notified": True, "acked": False,
-    }  # fmt: skip
+        "key": key,
+        "rule": rule,
+        "device": key.split("|")[1],
+        "instance": "",
+        "severity": "high",
+        "status": "firing",
+        "opened": opened,
+        "updated": opened,
+        "value": None,
+        "message": "from the previous run",
+        "title_en": rule,
+        "title_zh": rule,
+        "control": "",
+        "suppressed": False,
+        "suppressed_by": "",
+        "flapping": False,
+        "latched": False,
+        "notified": True,
+        "acked": False,
+    }
 
 
 class Rig:

@@ -23,8 +23,9 @@ CISCO_ENV = "1.3.6.1.4.1.9.9.13.1"
 RUIJIE = "1.3.6.1.4.1.4881.1.1.10.2"
 
 
-def decode(platform: str, columns: dict[str, dict[str, SnmpValue]],
-           labels: dict[str, dict[str, SnmpValue]]) -> dict[tuple[str, str], float]:  # fmt: skip
+def decode(
+    platform: str, columns: dict[str, dict[str, SnmpValue]], labels: dict[str, dict[str, SnmpValue]]
+) -> dict[tuple[str, str], float]:
     hset = health_set_for(platform)
     assert hset is not None
     return {(m, i): v for m, i, v in health_values(hset, columns, labels)}
@@ -32,8 +33,12 @@ def decode(platform: str, columns: dict[str, dict[str, SnmpValue]],
 
 def test_every_column_says_where_its_oid_was_checked_and_names_a_known_metric() -> None:
     sets = health_catalogue().sets
-    assert {p for s in sets for p in s.platforms} >= {"huawei", "hp_comware", "cisco_ios",
-                                                       "ruijie_os"}  # fmt: skip
+    assert {p for s in sets for p in s.platforms} >= {
+        "huawei",
+        "hp_comware",
+        "cisco_ios",
+        "ruijie_os",
+    }
     for s in sets:
         for c in s.columns:
             assert c.source.startswith("[") and "MIB" in c.source, (s.id, c.metric)
@@ -77,11 +82,16 @@ def test_h3c_error_status_split_by_entity_class() -> None:
             f"{H3C}.19": {"2": 91, "10": 41, "11": 2, "20": 51, "21": 4},
         },
         {
-            ENT_PHYSICAL_NAME: {"2": b"Board 1", "10": b"Fan 1", "11": b"Fan 2",
-                                "20": b"PSU 1", "21": b"PSU 2"},
+            ENT_PHYSICAL_NAME: {
+                "2": b"Board 1",
+                "10": b"Fan 1",
+                "11": b"Fan 2",
+                "20": b"PSU 1",
+                "21": b"PSU 2",
+            },
             ENT_PHYSICAL_CLASS: {"2": 9, "10": 7, "11": 7, "20": 6, "21": 6},
         },
-    )  # fmt: skip
+    )
     assert got == {
         ("cpu_pct", "Board 1"): 22.0,
         ("mem_used_pct", "Board 1"): 48.0,
@@ -160,8 +170,9 @@ def test_network_roles_poll_health_and_unknown_platforms_have_no_set() -> None:
     assert health_set_for("linux") is None
     from govnet.inventory.model import Device
 
-    dev = Device(name="sw", host="127.0.0.1", platform="huawei", role="core", zone="internal",
-                 site="city")  # fmt: skip
+    dev = Device(
+        name="sw", host="127.0.0.1", platform="huawei", role="core", zone="internal", site="city"
+    )
     assert "health" in metric_sets_for(dev)
 
 
@@ -175,7 +186,11 @@ def test_network_roles_poll_health_and_unknown_platforms_have_no_set() -> None:
     ],
 )
 def test_a_bad_column_is_refused_with_what_to_fix(spec: dict[str, object], message: str) -> None:
-    base = {"metric": "cpu_pct", "oid": "1.3.6.1.4.1.9.9.109.1.1.1.1.8", "object": "x",
-            "source": "[pysnmp] x"}  # fmt: skip
+    base = {
+        "metric": "cpu_pct",
+        "oid": "1.3.6.1.4.1.9.9.109.1.1.1.1.8",
+        "object": "x",
+        "source": "[pysnmp] x",
+    }
     with pytest.raises(ValidationError, match=message):
         HealthColumn.model_validate({**base, **spec})

@@ -52,10 +52,14 @@ def db(tmp_path: Path) -> Path:
             samples.append(("core-1", "rtt_ms", "", ts, 2.0 + (j % 3)))
     latest = [
         {"device": "core-1", "metric": m, "instance": i, "ts": END, "value": v, "text": t}
-        for m, i, v, t in (("if_speed_bps", "GE1/0/1", 1e9, ""), ("if_speed_bps", "GE1/0/2", 1e8, ""),
-                           ("if_alias", "GE1/0/1", None, "uplink to 政务外网"),
-                           ("if_in_bps", "GE1/0/1", 900 * M, ""), ("if_in_bps", "GE1/0/2", M, ""))
-    ]  # fmt: skip
+        for m, i, v, t in (
+            ("if_speed_bps", "GE1/0/1", 1e9, ""),
+            ("if_speed_bps", "GE1/0/2", 1e8, ""),
+            ("if_alias", "GE1/0/1", None, "uplink to 政务外网"),
+            ("if_in_bps", "GE1/0/1", 900 * M, ""),
+            ("if_in_bps", "GE1/0/2", M, ""),
+        )
+    ]
     ms.write(Batch(samples, latest, []), END)
     # the first 60 buckets are rolled up; the rest is still raw only
     ms.maintain(START + 60 * 300 + 120, raw=10 * 86400, rollup_5m=30 * 86400, rollup_1h=400 * 86400)
@@ -154,12 +158,22 @@ def test_history_command_formats(db: Path, tmp_path: Path) -> None:
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0] == "device,metric,instance,time,value,min,max,unit" and len(lines) == 501
-    code, out, err = govnet(db, "monitor", "history", "core-1", "rtt_ms", "--since", "7d",
-                            "-f", "json")  # fmt: skip
+    code, out, err = govnet(
+        db, "monitor", "history", "core-1", "rtt_ms", "--since", "7d", "-f", "json"
+    )
     data = json.loads(out)
     assert data["step"] == 300 and len(data["series"][0]["points"]) == 100
-    code, out, err = govnet(db, "monitor", "history", "core-1", "if_in_bps:GE1/0/1", "--width",
-                            "100", "-o", str(tmp_path / "chart.txt"))  # fmt: skip
+    code, out, err = govnet(
+        db,
+        "monitor",
+        "history",
+        "core-1",
+        "if_in_bps:GE1/0/1",
+        "--width",
+        "100",
+        "-o",
+        str(tmp_path / "chart.txt"),
+    )
     chart = (tmp_path / "chart.txt").read_text(encoding="utf-8")
     assert code == 0 and "core-1  " in chart and "(raw samples)" in chart and "┤" in chart
     code, out, err = govnet(db, "monitor", "history", "core-1", "bogus")
@@ -167,8 +181,9 @@ def test_history_command_formats(db: Path, tmp_path: Path) -> None:
 
 
 def test_report_traffic_in_every_format(db: Path, tmp_path: Path) -> None:
-    period = (f"{datetime.fromtimestamp(START).isoformat()}.."
-              f"{datetime.fromtimestamp(END).isoformat()}")  # fmt: skip
+    period = (
+        f"{datetime.fromtimestamp(START).isoformat()}..{datetime.fromtimestamp(END).isoformat()}"
+    )
     code, out, err = govnet(db, "report", "traffic", "--period", period, "-f", "json")
     assert code == 0, err
     links = json.loads(out)["links"]
@@ -180,12 +195,14 @@ def test_report_traffic_in_every_format(db: Path, tmp_path: Path) -> None:
     )
     code, out, err = govnet(db, "report", "traffic", "--period", period)
     assert code == 0 and "GE1/0/1" in out and "27.0%" in out
-    code, out, err = govnet(db, "--lang", "zh", "report", "traffic", "--period", period,
-                            "-f", "html")  # fmt: skip
+    code, out, err = govnet(
+        db, "--lang", "zh", "report", "traffic", "--period", period, "-f", "html"
+    )
     assert "链路流量通报" in out and "uplink to 政务外网" in out and "27.0%" in out
     xlsx = tmp_path / "traffic.xlsx"
-    code, out, err = govnet(db, "report", "traffic", "--period", period, "-f", "xlsx",
-                            "-o", str(xlsx))  # fmt: skip
+    code, out, err = govnet(
+        db, "report", "traffic", "--period", period, "-f", "xlsx", "-o", str(xlsx)
+    )
     assert code == 0, err
     sheet = load_workbook(xlsx)["Links"]
     assert sheet["C2"].value == "GE1/0/1" and sheet["F2"].value == pytest.approx(0.27)
@@ -201,8 +218,9 @@ def test_history_rows_merge_rollups_and_raw_only_series_in_order(store_url: str)
     samples = [(d, "if_in_bps", "p1", t0 + k * 60, float(k)) for d in ("a", "c") for k in range(20)]
     ms.write(Batch(samples, [], []), t0)
     ms.maintain(t0 + 600 + 120, raw=1e9, rollup_5m=1e9, rollup_1h=1e9)  # 2 buckets rolled up
-    ms.write(Batch([("b", "if_in_bps", "p1", t0 + 900 + k * 60, 7.0) for k in range(3)], [], []),
-             t0)  # fmt: skip
+    ms.write(
+        Batch([("b", "if_in_bps", "p1", t0 + 900 + k * 60, 7.0) for k in range(3)], [], []), t0
+    )
     ids = ms.series_keys(metrics=["if_in_bps"])
     rows = list(ms.history_rows(sorted(ids.values()), t0, t0 + 1200, 300))
     by_series: dict[str, list[tuple[float, int, float]]] = {}

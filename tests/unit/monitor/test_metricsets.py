@@ -29,8 +29,14 @@ def test_entity_sensor_scale_and_precision() -> None:
     precisions = {"2": 1, "3": 0, "4": 0, "5": 0, "6": 0, "7": 0}
     values = {"2": 235, "3": 45, "4": 1, "5": 2, "6": 23500, "7": 99}
     statuses = {"2": 1, "3": 1, "4": 1, "5": 1, "6": 1, "7": 3}
-    names = {"2": "Inlet", "3": "Humidity", "4": "Water leak under floor", "5": "Door",
-             "6": "Outlet", "7": "Broken"}  # fmt: skip
+    names = {
+        "2": "Inlet",
+        "3": "Humidity",
+        "4": "Water leak under floor",
+        "5": "Door",
+        "6": "Outlet",
+        "7": "Broken",
+    }
     out = entity_sensor_samples(types, scales, precisions, values, statuses, names)
     got = {(m, i): v for m, i, v in out}
     assert got[("temperature_c", "Inlet")] == 23.5
@@ -50,8 +56,13 @@ def test_leak_sensors_named_in_vars_override_the_words() -> None:
 
 
 def test_ups_on_battery() -> None:
-    scalars = {UPS_OUTPUT_SOURCE: 5, UPS_BATTERY_STATUS: 2, UPS_CHARGE: 64,
-               UPS_MINUTES_LEFT: 18, UPS_SECONDS_ON_BATTERY: 420}  # fmt: skip
+    scalars = {
+        UPS_OUTPUT_SOURCE: 5,
+        UPS_BATTERY_STATUS: 2,
+        UPS_CHARGE: 64,
+        UPS_MINUTES_LEFT: 18,
+        UPS_SECONDS_ON_BATTERY: 420,
+    }
     samples, latest = ups_values(scalars, {"1": 0}, {"1": 46, "2": 30})
     assert ("ups_on_battery", "", 1.0) in samples
     assert ("ups_charge_pct", "", 64.0) in samples
@@ -62,10 +73,17 @@ def test_ups_on_battery() -> None:
 
 
 def test_host_resources() -> None:
-    storage = {"1": (HR_STORAGE_RAM, "Physical memory", 1024), "2": (HR_STORAGE_FIXED_DISK, "/", 4096),
-               "3": ("1.3.6.1.2.1.25.2.1.3", "Swap", 1024)}  # fmt: skip
-    out = host_samples({"196608": 10, "196609": 20}, storage, {"1": 1000, "2": 200, "3": 10},
-                       {"1": 600, "2": 50, "3": 10})  # fmt: skip
+    storage = {
+        "1": (HR_STORAGE_RAM, "Physical memory", 1024),
+        "2": (HR_STORAGE_FIXED_DISK, "/", 4096),
+        "3": ("1.3.6.1.2.1.25.2.1.3", "Swap", 1024),
+    }
+    out = host_samples(
+        {"196608": 10, "196609": 20},
+        storage,
+        {"1": 1000, "2": 200, "3": 10},
+        {"1": 600, "2": 50, "3": 10},
+    )
     assert out == [
         ("cpu_pct", "", 15.0),
         ("storage_used_pct", "/", 25.0),

@@ -15,10 +15,18 @@ from govnet.monitor.notify import Notice, Notifier
 from govnet.monitor.rules import NotifierSpec
 
 NOTICE = Notice(
-    status="firing", key="ups-on-battery|ups-1|", rule="ups-on-battery", device="ups-1",
-    instance="", severity="critical", title_en="UPS on battery", title_zh="UPS电池供电",
-    message="on battery (mains failed), 64% charge, 18 min left", value=5.0, opened=1.8e9,
-)  # fmt: skip
+    status="firing",
+    key="ups-on-battery|ups-1|",
+    rule="ups-on-battery",
+    device="ups-1",
+    instance="",
+    severity="critical",
+    title_en="UPS on battery",
+    title_zh="UPS电池供电",
+    message="on battery (mains failed), 64% charge, 18 min left",
+    value=5.0,
+    opened=1.8e9,
+)
 
 
 def test_webhook_posts_json() -> None:
@@ -60,10 +68,12 @@ def test_failures_are_reported_not_raised() -> None:
 
     async def go() -> None:
         n = Notifier(
-            [NotifierSpec(kind="webhook", url="http://127.0.0.1:9/none", timeout=1),
-             NotifierSpec(kind="command", argv=[sys.executable, "-c", "raise SystemExit(3)"])],
+            [
+                NotifierSpec(kind="webhook", url="http://127.0.0.1:9/none", timeout=1),
+                NotifierSpec(kind="command", argv=[sys.executable, "-c", "raise SystemExit(3)"]),
+            ],
             on_failure=lambda notice, detail: failures.append(detail),
-        )  # fmt: skip
+        )
         n.notify(NOTICE)
         await n.drain()
 
@@ -84,8 +94,13 @@ def test_command_gets_arguments_stdin_and_environment(tmp_path: Path) -> None:
     )
 
     async def go() -> None:
-        n = Notifier([NotifierSpec(kind="command", argv=[sys.executable, "-c", script,
-                                                         "{severity}", "{device}"])])  # fmt: skip
+        n = Notifier(
+            [
+                NotifierSpec(
+                    kind="command", argv=[sys.executable, "-c", script, "{severity}", "{device}"]
+                )
+            ]
+        )
         n.notify(NOTICE)
         await n.drain()
 
@@ -101,8 +116,16 @@ def test_syslog_over_udp_and_min_severity() -> None:
     try:
 
         async def go() -> None:
-            n = Notifier([NotifierSpec(kind="syslog", address=f"127.0.0.1:{port}",
-                                       facility="local3", min_severity="high")])  # fmt: skip
+            n = Notifier(
+                [
+                    NotifierSpec(
+                        kind="syslog",
+                        address=f"127.0.0.1:{port}",
+                        facility="local3",
+                        min_severity="high",
+                    )
+                ]
+            )
             n.notify(NOTICE)
             n.notify(Notice(**{**NOTICE.__dict__, "severity": "low", "key": "quiet"}))
             await n.drain()

@@ -128,9 +128,10 @@ def test_a_hung_device_costs_its_own_timeout_only() -> None:
     async def go() -> tuple[float, list]:  # type: ignore[type-arg]
         loop = asyncio.get_running_loop()
         poller = Poller(
-            [device(f"sw{i}") for i in range(5)], snmp,
+            [device(f"sw{i}") for i in range(5)],
+            snmp,
             MonitorConfig(poll_timeout=0.5, concurrency=2),
-        )  # fmt: skip
+        )
         t0 = loop.time()
         results = await poller.poll_all()
         return loop.time() - t0, results
@@ -145,8 +146,11 @@ def test_a_hung_device_costs_its_own_timeout_only() -> None:
 def test_schedule_keeps_phase_and_intervals_by_role_and_vars() -> None:
     snmp = FakeSnmp({n: system_mib(name=n) for n in ("core", "ups", "fast")})
     clock = FakeClock()
-    devices = [device("core", role="core"), device("ups", role="ups"),
-               device("fast", role="access", poll_interval="10s")]  # fmt: skip
+    devices = [
+        device("core", role="core"),
+        device("ups", role="ups"),
+        device("fast", role="access", poll_interval="10s"),
+    ]
     seen: dict[str, list[float]] = {d.name: [] for d in devices}
 
     async def go() -> None:

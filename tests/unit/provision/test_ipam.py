@@ -196,12 +196,25 @@ def test_separate_govnet_processes_allocating_at_once(store_url: str) -> None:
     units = ["city-it-center", "city-finance", "east-gov", "east-market"]
     procs = [
         subprocess.Popen(
-            [str(Path(sys.executable).parent / "govnet"), "-i", str(LAB_INVENTORY), "ipam", "allocate", unit,
-             "--zone", "external", "-f", "json"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+            [
+                str(Path(sys.executable).parent / "govnet"),
+                "-i",
+                str(LAB_INVENTORY),
+                "ipam",
+                "allocate",
+                unit,
+                "--zone",
+                "external",
+                "-f",
+                "json",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
         )
         for unit in units
-    ]  # fmt: skip
+    ]
     outs = [p.communicate(timeout=60) for p in procs]
     assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
     got = [json.loads(o[0]) for o in outs]

@@ -191,9 +191,14 @@ def _skip(inv: Inventory, store: Store, days: int = 30) -> str | None:
     task = ShutdownUnusedPorts()
     args = parse_args(task, [f"days={days}"])
     job, _ = make_job(
-        inv, store, task.name, [f"days={days}"], ROOT / "playbooks" / "templates",
-        Filters(limit=("int-acc-town",)), commit=False,
-    )  # fmt: skip
+        inv,
+        store,
+        task.name,
+        [f"days={days}"],
+        ROOT / "playbooks" / "templates",
+        Filters(limit=("int-acc-town",)),
+        commit=False,
+    )
     return task.skip_prepared(inv, inv.devices["int-acc-town"], args, job.prepared)
 
 
@@ -213,9 +218,14 @@ def test_a_device_not_watched_long_enough_is_skipped(inv: Inventory, store: Stor
 
 def test_make_job_marks_the_short_history_devices_skipped(inv: Inventory, store: Store) -> None:
     job, targets = make_job(
-        inv, store, "shutdown-unused-ports", ["days=7"], ROOT / "playbooks" / "templates",
-        Filters(limit=("int-acc-town", "ext-acc-west")), commit=False,
-    )  # fmt: skip
+        inv,
+        store,
+        "shutdown-unused-ports",
+        ["days=7"],
+        ROOT / "playbooks" / "templates",
+        Filters(limit=("int-acc-town", "ext-acc-west")),
+        commit=False,
+    )
     assert sorted((t.device.name, t.skip is not None) for t in targets) == [
         ("ext-acc-west", True),
         ("int-acc-town", True),
@@ -286,9 +296,14 @@ def test_idle_ports_are_shut_and_a_refused_line_rolls_back_on_each_platform(
 
     def apply() -> str:
         job, targets = make_job(
-            inv, store, "shutdown-unused-ports", ["days=30"], ROOT / "playbooks" / "templates",
-            Filters(limit=(name,)), commit=True,
-        )  # fmt: skip
+            inv,
+            store,
+            "shutdown-unused-ports",
+            ["days=30"],
+            ROOT / "playbooks" / "templates",
+            Filters(limit=(name,)),
+            commit=True,
+        )
         opts = ProvisionOptions(workers=1, session=bench.session)
         _, [change] = apply_devices(job, targets, store, opts)
         return change.status

@@ -93,23 +93,36 @@ def test_html_bulletin_reads_in_chinese_failures_first(configs: Path) -> None:
 
 def finding(device: str, unit: str | None, status: Status, **kw: object) -> Finding:
     base: dict[str, object] = {
-        "device": device, "zone": "internal", "site": "city", "unit": unit, "rule": "r1",
-        "control": "mgmt.ssh-only", "severity": Severity.HIGH, "status": status,
+        "device": device,
+        "zone": "internal",
+        "site": "city",
+        "unit": unit,
+        "rule": "r1",
+        "control": "mgmt.ssh-only",
+        "severity": Severity.HIGH,
+        "status": status,
         "title": Text("SSH only", "仅允许SSH远程管理"),
         "remediation": Text("undo telnet", "关闭 Telnet"),
-    }  # fmt: skip
+    }
     return Finding(**(base | kw))  # type: ignore[arg-type]
 
 
 def test_untrusted_text_is_escaped_and_unchecked_units_rank_last() -> None:
     hostile = "<script>alert(1)</script>\x1b[2J"
-    run = Run("audit-1", datetime(2026, 12, 6, 1, 0, 5, tzinfo=UTC), None, ["base"], [
-        finding("sw-1", "u1", Status.FAIL,
-                evidence=(Evidence(hostile, 7, "must not match ^x$"),)),
-        finding("sw-2", "u1", Status.PASS),
-        finding("sw-3", "u2", Status.ERROR, message="timeout: <b>no answer</b>"),
-        finding("sw-4", "u3", Status.PASS),
-    ])  # fmt: skip
+    run = Run(
+        "audit-1",
+        datetime(2026, 12, 6, 1, 0, 5, tzinfo=UTC),
+        None,
+        ["base"],
+        [
+            finding(
+                "sw-1", "u1", Status.FAIL, evidence=(Evidence(hostile, 7, "must not match ^x$"),)
+            ),
+            finding("sw-2", "u1", Status.PASS),
+            finding("sw-3", "u2", Status.ERROR, message="timeout: <b>no answer</b>"),
+            finding("sw-4", "u3", Status.PASS),
+        ],
+    )
     labels = Labels(units={"u1": ("一号单位", "Unit One"), "u2": ("二号单位", "Unit Two")})
     report = AuditReport(run, labels=labels)
     html = to_html(report, "zh")
@@ -175,8 +188,9 @@ def test_xlsx_golden_read_back(configs: Path, tmp_path: Path) -> None:
 
 
 def _pdftext(path: Path) -> str:
-    done = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"],
-                          capture_output=True, check=True, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True, timeout=60
+    )
     return done.stdout.decode("utf-8")
 
 
@@ -241,10 +255,12 @@ def mail() -> Iterator[tuple[MailReceiver, Path]]:
         yield got
 
 
-def rules_file(tmp_path: Path, ding: RobotReceiver, wecom: RobotReceiver, port: int,
-               cafile: Path) -> Path:  # fmt: skip
+def rules_file(
+    tmp_path: Path, ding: RobotReceiver, wecom: RobotReceiver, port: int, cafile: Path
+) -> Path:
     path = tmp_path / "alerts.yaml"
-    path.write_text(textwrap.dedent(f"""\
+    path.write_text(
+        textwrap.dedent(f"""\
         notifiers:
           - {{kind: dingtalk, name: duty-ding, url: '{ding.url}', token: env:DING_TOKEN,
               secret: env:DING_SECRET, keyword: 通报, timezone: Asia/Shanghai}}
@@ -256,21 +272,35 @@ def rules_file(tmp_path: Path, ding: RobotReceiver, wecom: RobotReceiver, port: 
               timeout: 2}}
         rules:
           - {{id: x, title: {{en: a, zh: b}}, severity: high, state: ups_on_battery}}
-        """), encoding="utf-8")  # fmt: skip
+        """),
+        encoding="utf-8",
+    )
     return path
 
 
 def test_notify_sends_the_summary_to_robots_and_mail_with_attachments(
-    configs: Path, tmp_path: Path, robots: tuple[RobotReceiver, RobotReceiver],
+    configs: Path,
+    tmp_path: Path,
+    robots: tuple[RobotReceiver, RobotReceiver],
     mail: tuple[MailReceiver, Path],
-) -> None:  # fmt: skip
+) -> None:
     ding, wecom = robots
     receiver, cafile = mail
     receiver.mails.clear()
     rules = rules_file(tmp_path, ding, wecom, receiver.port, cafile)
     for channel in ("duty-ding", "duty-wecom", "leaders"):
-        result = audit(configs, "-q", "-f", "json", "-o", str(tmp_path / "a.json"),
-                       "--notify", channel, "--notify-rules", str(rules))  # fmt: skip
+        result = audit(
+            configs,
+            "-q",
+            "-f",
+            "json",
+            "-o",
+            str(tmp_path / "a.json"),
+            "--notify",
+            channel,
+            "--notify-rules",
+            str(rules),
+        )
         assert result.exit_code == 3, result.output  # the audit's own code is kept
     assert not ding.rejected and len(ding.received) == 1  # signed, keyword present
     [text] = ding.texts()
@@ -291,13 +321,14 @@ def test_notify_sends_the_summary_to_robots_and_mail_with_attachments(
 
 
 def test_notify_failures_are_one_line_and_keep_the_audit_code(
-    configs: Path, tmp_path: Path, robots: tuple[RobotReceiver, RobotReceiver],
+    configs: Path,
+    tmp_path: Path,
+    robots: tuple[RobotReceiver, RobotReceiver],
     mail: tuple[MailReceiver, Path],
-) -> None:  # fmt: skip
+) -> None:
     ding, wecom = robots
     rules = rules_file(tmp_path, ding, wecom, mail[0].port, mail[1])
-    dead = audit(configs, "-f", "json", "--notify", "dead", "--notify-rules", str(rules),
-                 lang="en")  # fmt: skip
+    dead = audit(configs, "-f", "json", "--notify", "dead", "--notify-rules", str(rules), lang="en")
     assert dead.exit_code == 3
     lines = dead.stderr.strip().splitlines()
     assert lines[-1].startswith("govnet: --notify dead: not delivered: wecom: cannot reach")
@@ -310,10 +341,26 @@ def test_notify_failures_are_one_line_and_keep_the_audit_code(
     clean = tmp_path / "clean"
     clean.mkdir()
     shutil.copy(configs / "int-core-1.cfg", clean / "int-core-1.cfg")
-    ok = CliRunner().invoke(cli, ["-i", str(LAB_INVENTORY), "--lang", "en", "audit",
-                                  "--from-dir", str(clean), "--limit", "int-core-1",
-                                  "-f", "json", "--notify", "dead",
-                                  "--notify-rules", str(rules)])  # fmt: skip
+    ok = CliRunner().invoke(
+        cli,
+        [
+            "-i",
+            str(LAB_INVENTORY),
+            "--lang",
+            "en",
+            "audit",
+            "--from-dir",
+            str(clean),
+            "--limit",
+            "int-core-1",
+            "-f",
+            "json",
+            "--notify",
+            "dead",
+            "--notify-rules",
+            str(rules),
+        ],
+    )
     assert ok.exit_code == 3 and "not delivered" in ok.stderr
     wecom.mode = "errcode"
     wecom.errcode = 93000
@@ -366,9 +413,11 @@ def test_isolation_av_and_availability_bulletins(configs: Path, tmp_path: Path) 
 
 
 def test_av_and_isolation_notify(
-    configs: Path, tmp_path: Path, robots: tuple[RobotReceiver, RobotReceiver],
+    configs: Path,
+    tmp_path: Path,
+    robots: tuple[RobotReceiver, RobotReceiver],
     mail: tuple[MailReceiver, Path],
-) -> None:  # fmt: skip
+) -> None:
     ding, wecom = robots
     receiver, cafile = mail
     receiver.mails.clear()
@@ -383,8 +432,9 @@ def test_av_and_isolation_notify(
     assert av.exit_code == 1, av.output  # the command's own code
     [text] = ding.texts()
     assert "终端防病毒情况通报" in text and "pc-town-02" in text and "青石镇政府" in text
-    iso = run("isolation", "report", "-f", "json", "--notify", "leaders",
-              "--notify-rules", str(rules))  # fmt: skip
+    iso = run(
+        "isolation", "report", "-f", "json", "--notify", "leaders", "--notify-rules", str(rules)
+    )
     assert iso.exit_code == 0, iso.output
     [message] = receiver.mails
     assert "网络隔离检查通报" in message["Subject"]

@@ -45,8 +45,9 @@ def test_english_or_csv_keys_give_the_machine_keys(args: tuple[str, ...]) -> Non
 
 
 def test_the_environment_asks_for_keys_too() -> None:
-    code, out, _err = run("--lang", "zh", "inventory", "list", "-f", "csv",
-                          env={"GOVNET_CSV_KEYS": "1"})  # fmt: skip
+    code, out, _err = run(
+        "--lang", "zh", "inventory", "list", "-f", "csv", env={"GOVNET_CSV_KEYS": "1"}
+    )
     assert code == 0 and not out.startswith(BOM)
 
 
@@ -65,10 +66,12 @@ def test_to_csv_follows_the_language_it_is_given() -> None:
 
 
 def test_a_store_error_is_said_in_chinese_and_names_the_file() -> None:
-    code, _out, err = run("--lang", "zh", "--db", "sqlite:////nonexistent/x.sqlite",
-                          "monitor", "status")  # fmt: skip
+    code, _out, err = run(
+        "--lang", "zh", "--db", "sqlite:////nonexistent/x.sqlite", "monitor", "status"
+    )
     assert code == 2, err  # nothing recorded there yet: a usage error
     assert err.startswith("govnet: 存储 /nonexistent/x.sqlite：文件不存在；请检查 --db"), err
-    code, _out, err = run("--lang", "en", "--db", "sqlite:////nonexistent/x.sqlite",
-                          "monitor", "status")  # fmt: skip
+    code, _out, err = run(
+        "--lang", "en", "--db", "sqlite:////nonexistent/x.sqlite", "monitor", "status"
+    )
     assert "store /nonexistent/x.sqlite: no such file; check --db" in err, err

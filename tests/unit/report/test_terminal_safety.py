@@ -126,10 +126,21 @@ def test_the_dashboard_shows_hostile_alert_text_as_text() -> None:
         now=now,
         devices=[DeviceTile("sw1", "internal", "city", "", "access", "down", now - 60, HOSTILE)],
         alerts=[
-            ActiveAlert(1, now - 60, "critical", "sw1", "", "Port :x: [bold]down", "端口", HOSTILE,
-                        False, False, False)
+            ActiveAlert(
+                1,
+                now - 60,
+                "critical",
+                "sw1",
+                "",
+                "Port :x: [bold]down",
+                "端口",
+                HOSTILE,
+                False,
+                False,
+                False,
+            )
         ],
-    )  # fmt: skip
+    )
     console = SafeConsole(width=120, record=True, force_terminal=False, no_color=True)
     with console.capture() as capture:
         console.print(render(snap, View(120, 24, "en")).renderable)

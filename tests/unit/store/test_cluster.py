@@ -98,13 +98,27 @@ def test_cluster_rows(pg: Store) -> None:
     a = ShardLeases(pg, "host-a:1:x")
     a.open()
     try:
-        a.beat({"host": "host-a", "pid": 1, "shards_total": 4, "started": 10.0,
-                "heartbeat": 20.0, "version": "t", "shards": {0: 0.25, 2: 1.5},
-                "devices": 7, "lag_p99": 0.5})  # fmt: skip
+        a.beat(
+            {
+                "host": "host-a",
+                "pid": 1,
+                "shards_total": 4,
+                "started": 10.0,
+                "heartbeat": 20.0,
+                "version": "t",
+                "shards": {0: 0.25, 2: 1.5},
+                "devices": 7,
+                "lag_p99": 0.5,
+            }
+        )
         (m,) = members(pg)
         assert (m.holder, m.backend_pid, m.shards_total, m.shards, m.devices) == (
-            "host-a:1:x", a.backend_pid, 4, {0: 0.25, 2: 1.5}, 7,
-        )  # fmt: skip
+            "host-a:1:x",
+            a.backend_pid,
+            4,
+            {0: 0.25, 2: 1.5},
+            7,
+        )
         assert m.live(25.0, 10.0) and not m.live(31.0, 10.0)
         a.leave()
         assert members(pg) == []

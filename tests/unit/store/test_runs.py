@@ -24,9 +24,19 @@ def test_a_run_is_running_then_complete_with_its_findings(tmp_path: Path) -> Non
     row = store.run("audit-1")
     assert row is not None and run_status(row) == "running" and row["finished"] is None
     assert store.previous_run("audit", T0 + timedelta(hours=1)) is None  # not a complete run
-    finding = {"device": "sw1", "zone": "z", "site": "s", "unit": "u", "rule": "r",
-               "control": "c", "severity": "high", "status": "fail", "message": "m",
-               "evidence": [], "detail": {}}  # fmt: skip
+    finding = {
+        "device": "sw1",
+        "zone": "z",
+        "site": "s",
+        "unit": "u",
+        "rule": "r",
+        "control": "c",
+        "severity": "high",
+        "status": "fail",
+        "message": "m",
+        "evidence": [],
+        "detail": {},
+    }
     store.finish_run("audit-1", T0 + timedelta(minutes=1), {"devices": 2}, [finding], 1)
     row = store.run("audit-1")
     assert row is not None and run_status(row) == "complete" and row["exit_code"] == 1
@@ -42,9 +52,10 @@ def test_a_run_whose_process_died_reads_interrupted_and_is_marked_by_the_next(
     store.start_run("audit-1", "audit", T0, {})
     with store.begin() as conn:  # as if a process killed with SIGKILL had started it
         conn.execute(
-            runs.update().where(runs.c.id == "audit-1").values(
-                meta={"status": "running", "pid": _dead_pid()})
-        )  # fmt: skip
+            runs.update()
+            .where(runs.c.id == "audit-1")
+            .values(meta={"status": "running", "pid": _dead_pid()})
+        )
     row = store.run("audit-1")
     assert row is not None and run_status(row) == "interrupted"
     store.start_run("audit-2", "audit", T0 + timedelta(hours=1), {})

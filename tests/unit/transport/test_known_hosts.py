@@ -91,8 +91,10 @@ def test_same_key_is_known_and_a_different_one_of_its_type_changed(
 def test_nothing_on_record_is_new_for_every_policy(tmp_path: Path) -> None:
     verdicts = {p: assess([], k1, p) for p in ("strict", "tofu", "accept-new")}
     assert {p: (v.status, v.accepted(p)) for p, v in verdicts.items()} == {  # type: ignore[arg-type]
-        "strict": ("new", False), "tofu": ("new", True), "accept-new": ("new", True),
-    }  # fmt: skip
+        "strict": ("new", False),
+        "tofu": ("new", True),
+        "accept-new": ("new", True),
+    }
 
 
 def test_a_new_key_type_is_a_change_for_tofu_and_strict_but_new_for_accept_new(
@@ -249,8 +251,10 @@ def test_host_key_policy_is_inherited_like_other_device_values(write_inventory: 
         """)
     devices = load_inventory(path).devices
     assert {n: d.host_key_policy for n, d in devices.items()} == {
-        "a": "strict", "b": "accept-new", "c": "tofu",
-    }  # fmt: skip
+        "a": "strict",
+        "b": "accept-new",
+        "c": "tofu",
+    }
     assert devices["a"].to_dict()["host_key_policy"] == "strict"
     bad = write_inventory(path.read_text().replace("host_key_policy: tofu", "host_key_policy: yes"))
     with pytest.raises(InventoryError) as err:

@@ -51,17 +51,31 @@ class FakeNetwork:
     def mac(self, iface: str) -> str | None:
         return "02:00:0a:0a:ff:fd"
 
-    def send(self, protocol: ProbeProtocol, dst: str, port: int, token_text: str,
-             dns_name: str | None, src: str) -> None:  # fmt: skip
+    def send(
+        self,
+        protocol: ProbeProtocol,
+        dst: str,
+        port: int,
+        token_text: str,
+        dns_name: str | None,
+        src: str,
+    ) -> None:
         self.sent.append((protocol.value, dst, port))
         if self.deliver_to is not None:
-            frame = Ether(src="02:00:ac:14:ff:fe") / build(protocol, dst, port, token_text,
-                                                            dns_name, src)  # fmt: skip
+            frame = Ether(src="02:00:ac:14:ff:fe") / build(
+                protocol, dst, port, token_text, dns_name, src
+            )
             self.outcomes.append(self.deliver_to.handle(Ether(bytes(frame))))
 
 
-def probe(inv: Inventory, store: Store, net: FakeNetwork, clock: Clock,
-          canary: CanaryService | None, secret: bytes = SECRET) -> ProbeRun:  # fmt: skip
+def probe(
+    inv: Inventory,
+    store: Store,
+    net: FakeNetwork,
+    clock: Clock,
+    canary: CanaryService | None,
+    secret: bytes = SECRET,
+) -> ProbeRun:
     beat: Callable[[float], None] = (lambda _s: canary.beat()) if canary else (lambda _s: None)
     opts = ProbeOptions(wait=0.05, poll=0.01, host="vantage")
     return run_probe(inv, "internal", TokenCodec(secret), store, opts, net, clock, beat)

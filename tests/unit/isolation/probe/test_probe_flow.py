@@ -58,8 +58,9 @@ def test_the_plan_covers_every_canary_of_every_forbidden_zone_and_nothing_else(
         plan_probes(inv, "external")  # internal declares no canary
 
 
-def test_isolated_when_nothing_arrives_while_the_canary_listens(inv: Inventory,
-                                                                store: Store) -> None:  # fmt: skip
+def test_isolated_when_nothing_arrives_while_the_canary_listens(
+    inv: Inventory, store: Store
+) -> None:
     clock = Clock()
     canary = canary_for(store, clock)
     canary.beat()
@@ -67,8 +68,12 @@ def test_isolated_when_nothing_arrives_while_the_canary_listens(inv: Inventory,
     run = probe(inv, store, net, clock, canary)
     assert {d for _p, d, _port in net.sent} == {CANARY}  # only the declared canary
     verdicts = {(r.to_zone, r.protocol): r.verdict for r in run.results}
-    assert verdicts == {("external", "icmp"): Verdict.ISOLATED, ("external", "tcp"): Verdict.ISOLATED,
-                        ("external", "dns"): Verdict.ISOLATED, ("internet", None): Verdict.UNTESTED}  # fmt: skip
+    assert verdicts == {
+        ("external", "icmp"): Verdict.ISOLATED,
+        ("external", "tcp"): Verdict.ISOLATED,
+        ("external", "dns"): Verdict.ISOLATED,
+        ("internet", None): Verdict.UNTESTED,
+    }
     assert run.exit_code == 0
 
 
@@ -98,11 +103,19 @@ def test_a_late_arrival_turns_a_stored_result_into_a_leak(inv: Inventory, store:
     held: list[Ether] = []
 
     class Holding(FakeNetwork):
-        def send(self, protocol: ProbeProtocol, dst: str, port: int, token_text: str,
-                 dns_name: str | None, src: str) -> None:  # fmt: skip
+        def send(
+            self,
+            protocol: ProbeProtocol,
+            dst: str,
+            port: int,
+            token_text: str,
+            dns_name: str | None,
+            src: str,
+        ) -> None:
             if protocol is ProbeProtocol.DNS:  # a slow resolver path
-                held.append(Ether(bytes(Ether() / build(protocol, dst, port, token_text,
-                                                        dns_name, src))))  # fmt: skip
+                held.append(
+                    Ether(bytes(Ether() / build(protocol, dst, port, token_text, dns_name, src)))
+                )
 
     run = probe(inv, store, Holding(), clock, canary)
     assert not run.leaks
@@ -121,13 +134,19 @@ def test_rejected_probes_are_not_evidence(inv: Inventory, store: Store) -> None:
     assert {r.verdict for r in run.results if r.protocol} == {Verdict.ERROR}
     assert "different probe secret" in run.results[0].note
     # a replayed capture of a good probe is counted once
-    text = TokenCodec(SECRET).encode(TokenCodec(SECRET).issue(
-        "00112233aabbccdd", ProbeProtocol.ICMP, clock.now, ipaddress.ip_address("10.10.0.9")))  # fmt: skip
+    text = TokenCodec(SECRET).encode(
+        TokenCodec(SECRET).issue(
+            "00112233aabbccdd", ProbeProtocol.ICMP, clock.now, ipaddress.ip_address("10.10.0.9")
+        )
+    )
     frame = Ether(bytes(Ether() / IP(src="10.10.0.9", dst=CANARY) / ICMP() / Raw(payload(text))))
     assert [canary.handle(frame) for _ in range(3)] == ["accepted", "replayed", "replayed"]
     # an old capture is expired; a plain ping is unsigned; a token moved to another protocol is forged
-    old = TokenCodec(SECRET).encode(TokenCodec(SECRET).issue(
-        "00112233aabbccdd", ProbeProtocol.ICMP, clock.now - timedelta(hours=1)))  # fmt: skip
+    old = TokenCodec(SECRET).encode(
+        TokenCodec(SECRET).issue(
+            "00112233aabbccdd", ProbeProtocol.ICMP, clock.now - timedelta(hours=1)
+        )
+    )
     assert (
         canary.handle(Ether(bytes(Ether() / IP(dst=CANARY) / ICMP() / Raw(payload(old)))))
         == "expired"
@@ -136,12 +155,28 @@ def test_rejected_probes_are_not_evidence(inv: Inventory, store: Store) -> None:
         canary.handle(Ether(bytes(Ether() / IP(dst=CANARY) / ICMP() / Raw(b"x" * 56))))
         == "unsigned"
     )
-    moved = Ether(bytes(Ether() / build(ProbeProtocol.DNS, CANARY, 53, TokenCodec(SECRET).encode(
-        TokenCodec(SECRET).issue("00112233aabbccdd", ProbeProtocol.ICMP, clock.now)))))  # fmt: skip
+    moved = Ether(
+        bytes(
+            Ether()
+            / build(
+                ProbeProtocol.DNS,
+                CANARY,
+                53,
+                TokenCodec(SECRET).encode(
+                    TokenCodec(SECRET).issue("00112233aabbccdd", ProbeProtocol.ICMP, clock.now)
+                ),
+            )
+        )
+    )
     assert canary.handle(moved) == "forged"
     assert len(arrivals_since(store, clock.now - timedelta(hours=2))) == 1
-    assert canary.snapshot() == {"accepted": 1, "expired": 1, "forged": 4, "replayed": 2,
-                                 "unsigned": 1}  # fmt: skip
+    assert canary.snapshot() == {
+        "accepted": 1,
+        "expired": 1,
+        "forged": 4,
+        "replayed": 2,
+        "unsigned": 1,
+    }
 
 
 def test_a_deaf_canary_never_reads_as_isolated(inv: Inventory, store: Store) -> None:

@@ -34,8 +34,14 @@ NOW = datetime(2026, 11, 23, 2, 30, tzinfo=UTC)
 
 
 def text_for(protocol: ProbeProtocol) -> str:
-    t = CODEC.issue("00112233aabbccdd", protocol, NOW, ipaddress.ip_address("10.10.255.253"),
-                    "02:00:0a:0a:ff:fd", "vantage")  # fmt: skip
+    t = CODEC.issue(
+        "00112233aabbccdd",
+        protocol,
+        NOW,
+        ipaddress.ip_address("10.10.255.253"),
+        "02:00:0a:0a:ff:fd",
+        "vantage",
+    )
     return CODEC.encode(t)
 
 
@@ -75,8 +81,9 @@ def test_the_probe_shapes() -> None:
 
 def test_a_dns_probe_on_another_port_is_still_read() -> None:
     text = text_for(ProbeProtocol.DNS)
-    obs = observe(on_wire(build(ProbeProtocol.DNS, CANARY, 5300, text)), ADDRESSES,
-                  frozenset({5300}))  # fmt: skip
+    obs = observe(
+        on_wire(build(ProbeProtocol.DNS, CANARY, 5300, text)), ADDRESSES, frozenset({5300})
+    )
     assert obs is not None and obs.token == text
 
 
@@ -97,8 +104,9 @@ def test_what_is_not_a_probe_is_ignored(pkt: Packet) -> None:
 
 
 def test_a_plain_ping_is_a_probe_without_token() -> None:
-    obs = observe(on_wire(IP(src="10.0.0.1", dst=CANARY) / ICMP() / Raw(b"abcdefgh")), ADDRESSES,
-                  PORTS)  # fmt: skip
+    obs = observe(
+        on_wire(IP(src="10.0.0.1", dst=CANARY) / ICMP() / Raw(b"abcdefgh")), ADDRESSES, PORTS
+    )
     assert obs is not None and obs.token is None
 
 

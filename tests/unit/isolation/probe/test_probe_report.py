@@ -44,8 +44,9 @@ def store(tmp_path: Path) -> Store:
     return Store.open(f"sqlite:///{tmp_path / 'store.sqlite'}")
 
 
-def audit(inv: Inventory, store: Store | None, clock: Clock, tmp_path: Path,
-          age: timedelta = timedelta(0)) -> dict[str, tuple[Status, str, list[str]]]:  # fmt: skip
+def audit(
+    inv: Inventory, store: Store | None, clock: Clock, tmp_path: Path, age: timedelta = timedelta(0)
+) -> dict[str, tuple[Status, str, list[str]]]:
     (tmp_path / "pb.yaml").write_text(textwrap.dedent(PLAYBOOK))
     books = load_playbooks(tmp_path / "pb.yaml")
     cores = [d for d in inv.devices.values() if d.role == "core"]
@@ -108,18 +109,47 @@ def test_the_report_joins_audit_findings_and_probes(inv: Inventory, store: Store
     canary = canary_for(store, clock)
     canary.beat()
     probe(inv, store, FakeNetwork(deliver_to=canary), clock, canary)
-    finding: dict[str, Any] = {"zone": "internal", "site": "city", "unit": None, "rule": "r",
-                               "severity": "high", "message": "", "evidence": [], "detail": {}}  # fmt: skip
-    store.save_run("audit-1", "audit", clock.now - timedelta(hours=30), clock.now, {}, [
-        {**finding, "device": "int-acc-west", "control": "isolation.no-dual-homed-host",
-         "status": "fail"},
-        {**finding, "device": "int-core-1", "control": "isolation.no-cross-zone-path",
-         "status": "pass"},
-        {**finding, "device": "int-core-1", "control": "isolation.no-unknown-device",
-         "status": "skip"},
-    ])  # fmt: skip
-    verdicts = {(v.zone_a, v.zone_b, v.angle): v for v in
-                overview(inv, store, clock.now, timedelta(hours=24))}  # fmt: skip
+    finding: dict[str, Any] = {
+        "zone": "internal",
+        "site": "city",
+        "unit": None,
+        "rule": "r",
+        "severity": "high",
+        "message": "",
+        "evidence": [],
+        "detail": {},
+    }
+    store.save_run(
+        "audit-1",
+        "audit",
+        clock.now - timedelta(hours=30),
+        clock.now,
+        {},
+        [
+            {
+                **finding,
+                "device": "int-acc-west",
+                "control": "isolation.no-dual-homed-host",
+                "status": "fail",
+            },
+            {
+                **finding,
+                "device": "int-core-1",
+                "control": "isolation.no-cross-zone-path",
+                "status": "pass",
+            },
+            {
+                **finding,
+                "device": "int-core-1",
+                "control": "isolation.no-unknown-device",
+                "status": "skip",
+            },
+        ],
+    )
+    verdicts = {
+        (v.zone_a, v.zone_b, v.angle): v
+        for v in overview(inv, store, clock.now, timedelta(hours=24))
+    }
     ext = verdicts[("external", "internal", "probe")]
     assert ext.verdict == "fail" and "internal→external: LEAK dns,icmp,tcp" in ext.detail
     assert not ext.stale
