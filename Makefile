@@ -70,6 +70,7 @@ test: $(STAMP)  ## the whole test suite (unit, property, integration against the
 lint: $(STAMP)  ## ruff, mypy and the import layers (.importlinter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@! git grep -n -e '# fmt: skip' -e '# fmt: off' -- '*.py' || { echo "ruff's layout, please: no fmt: skip/off (#13)"; exit 1; }
 	$(BIN)/mypy govnet
 	$(BIN)/mypy --explicit-package-bases tests
 	$(BIN)/lint-imports
