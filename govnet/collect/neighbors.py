@@ -8,8 +8,9 @@ one, ``address`` the management address when the output shows it.
 
 The commands are the platform table's ``lldp`` and ``cdp`` rows (Huawei ``display lldp
 neighbor``, H3C ``display lldp neighbor-information list``, Cisco ``show lldp neighbors`` and
-``show cdp neighbors``), parsed with ntc-templates; field names differ per template and are
-read through one alias list.
+``show cdp neighbors``, Ruijie ``show lldp neighbors detail``), parsed with ntc-templates (or
+govnet's own templates where it has none, govnet/data/textfsm); field names differ per
+template and are read through one alias list.
 """
 
 from __future__ import annotations
@@ -102,19 +103,15 @@ def neighbor_commands(platform: str) -> dict[Protocol, str]:
 
 @cache
 def lldp_parsable(platform: str) -> bool:
-    """Whether ntc-templates has a template for the platform's LLDP command (Ruijie, for
-    one, has none: read its neighbours over SNMP)."""
-    from ntc_templates.parse import ParsingException, parse_output
+    """Whether a TextFSM template reads the platform's LLDP command: ntc-templates', or
+    govnet's own (govnet/data/textfsm: Ruijie's ``show lldp neighbors detail``)."""
+    from govnet.collect import ntc
 
     command = neighbor_commands(platform).get("lldp")
     templates = get_platform(platform).templates if platform in platforms() else None
     if not command or not templates:
         return False
-    try:
-        parse_output(platform=templates, command=command, data="")
-    except ParsingException:
-        return False
-    return True
+    return ntc.has_template(templates, command)
 
 
 def _first(row: Mapping[str, Any], names: Sequence[str]) -> str | None:

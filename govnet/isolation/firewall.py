@@ -28,7 +28,7 @@ H3C SecPath (Comware V7 security policies; "H3C SecPath Firewall Security Config
      import interface GigabitEthernet1/0/1    0 network subnet 10.10.0.0 255.255.0.0
     security-policy ip                        10 network host address 10.10.0.10
      rule 0 name int-to-dmz                   20 network range 10.10.1.1 10.10.1.9
-      action pass                            (drop = deny)
+      action pass                            (drop = deny; absent = drop, the default)
       logging enable
       source-zone Trust
       destination-zone DMZ
@@ -259,6 +259,10 @@ def read_policy(cfg: ParsedConfig, platform: str) -> FirewallPolicy:
                     rule = PolicyRule(name, _line(cfg, i))
                     for j in _children(cfg, i):
                         _rule_line(cfg, j, rule, usg, pending)
+                    if not usg and rule.action is None:
+                        # SecPath: "The action for a security policy rule is drop" by default
+                        # (H3C SecPath Command Reference V7, Security policy commands, action)
+                        rule.action = "deny"
                     out.rules.append(rule)
     for endpoint, set_name, line in pending:
         resolved = out.address_sets.get(set_name)

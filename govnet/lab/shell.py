@@ -301,6 +301,9 @@ class Shell:
             ),
             "lldp": lambda c, a: render_neighbors(self.vendor, self.state.data.tables),
             "cdp": lambda c, a: render_neighbors(self.vendor, self.state.data.tables, "cdp"),
+            "lldp-brief": lambda c, a: render_neighbors(
+                self.vendor, self.state.data.tables, "lldp-brief"
+            ),
             "clock": lambda c, a: datetime.now().strftime(c.text),
             "configure": self._configure,
             "save": self._save,

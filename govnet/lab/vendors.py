@@ -149,7 +149,8 @@ class Vendor:
     abbreviations: bool = True  # keywords may be shortened to a unique prefix
     config: ConfigDialect | None = None
     # How neighbour tables are printed: "vrp" (display lldp neighbor), "comware" (display
-    # lldp neighbor-information list), "ios" (show lldp/cdp neighbors); "" prints nothing.
+    # lldp neighbor-information list), "ios" (show lldp/cdp neighbors), "rgos" (show lldp
+    # neighbors detail; "show lldp neighbors" gets the summary); "" prints nothing.
     lldp_style: str = ""
 
     def mac(self, mac: str) -> str:
@@ -318,17 +319,82 @@ def _cdp_ios(vendor: Vendor, neighbors: list[LabNeighbor]) -> str:
     return "\n".join(out)
 
 
+_RGOS_RULE = "-" * 60
+_RGOS_ABBREV = {"GigabitEthernet": "Gi", "TenGigabitEthernet": "Te", "AggregatePort": "Ag"}
+_RGOS_SHORT = re.compile(r"^(TenGigabitEthernet|GigabitEthernet|AggregatePort)")
+
+
+def _lldp_rgos(vendor: Vendor, neighbors: list[LabNeighbor]) -> str:
+    """Ruijie ``show lldp neighbors detail``: a dashed block per local port, then ``key :
+    value`` lines per neighbour (the layout govnet/data/textfsm/README.md cites)."""
+    out: list[str] = []
+    by_port: dict[str, list[LabNeighbor]] = {}
+    for n in neighbors:
+        by_port.setdefault(n.local, []).append(n)
+
+    def kv(key: str, value: object) -> str:
+        return f"  {key:<34}: {value}".rstrip()
+
+    for port, group in by_port.items():
+        out += [_RGOS_RULE, f"Lldp neighbor-information of port [{port}]", _RGOS_RULE]
+        for i, n in enumerate(group, start=1):
+            out += [
+                kv("Neighbor index", i),
+                kv("Device type", "LLDP Device"),
+                kv("Update time", "0day 1hours 12minutes 5seconds"),
+                kv("Aging time", "104seconds"),
+                kv("Chassis ID type", "MAC address"),
+                kv("Chassis ID", vendor.mac(n.chassis)),
+                kv("System name", n.name),
+                kv("System description", n.description or n.name),
+                kv("System capabilities supported", "Bridge, Router"),
+                kv("System capabilities enabled", "Bridge, Router"),
+            ]
+            if n.address is not None:
+                out += [
+                    kv("Management address subtype", "ipv4"),
+                    kv("Management address", n.address),
+                ]
+            out += [
+                kv("Port ID type", "Interface name"),
+                kv("Port ID", n.port),
+                kv("Port description", n.port),
+                kv("Maximum frame Size", 1500),
+                "",
+            ]
+    return "\n".join(out)
+
+
+def _lldp_rgos_brief(vendor: Vendor, neighbors: list[LabNeighbor]) -> str:
+    """Ruijie ``show lldp neighbors`` (the summary: names, short local ports, port ids)."""
+    out = [
+        "Capability codes:",
+        "    (R) Router, (B) Bridge, (T) Telephone, (C) DOCSIS Cable Device",
+        "    (W) WLAN Access Point, (P) Repeater, (S) Station, (O) Other",
+        f"{'System Name':<28}{'Local Intf':<20}{'Port ID':<28}{'Capability':<13}Aging-time",
+    ]
+    for n in neighbors:
+        local = _RGOS_SHORT.sub(lambda m: _RGOS_ABBREV[m[1]], n.local).replace(" ", "")
+        out.append(f"{n.name[:27]:<28}{local:<20}{n.port[:27]:<28}{'B, R':<13}1minutes 44seconds")
+    out += ["", f"Total entries displayed: {len(neighbors)}"]
+    return "\n".join(out)
+
+
 _LLDP_STYLES: dict[str, Callable[[Vendor, list[LabNeighbor]], str]] = {
     "vrp": _lldp_vrp,
     "comware": _lldp_comware,
     "ios": _lldp_ios,
+    "rgos": _lldp_rgos,
 }
 
 
 def render_neighbors(vendor: Vendor, tables: LabTables, protocol: str = "lldp") -> str:
-    """The vendor's LLDP (or CDP) neighbour table; nothing for a vendor without a style."""
+    """The vendor's LLDP (or CDP) neighbour table; nothing for a vendor without a style.
+    ``protocol`` "lldp-brief" is Ruijie's summary (``show lldp neighbors``)."""
     if protocol == "cdp":
         return _cdp_ios(vendor, tables.lldp) if vendor.lldp_style == "ios" else ""
+    if protocol == "lldp-brief" and vendor.lldp_style == "rgos":
+        return _lldp_rgos_brief(vendor, list(tables.lldp))
     render = _LLDP_STYLES.get(vendor.lldp_style)
     return render(vendor, list(tables.lldp)) if render is not None else ""
 
@@ -1172,7 +1238,8 @@ RUIJIE = Vendor(
         Command("show arp", "arp", privileged=False),
         Command("show mac-address-table", "mac", privileged=False),
         Command("show ip interface brief", "interfaces", privileged=False),
-        Command("show lldp neighbors", "lldp", privileged=False),
+        Command("show lldp neighbors detail", "lldp", privileged=False),
+        Command("show lldp neighbors", "lldp-brief", privileged=False),
         Command(
             "show ntp status", "say", text="Clock is unsynchronized, stratum 16", privileged=False
         ),
@@ -1188,22 +1255,26 @@ RUIJIE = Vendor(
     ),
     errors=_CISCO_ERRORS,
     mac_style="dot4",
+    lldp_style="rgos",
     tables={
+        # layouts: govnet/data/textfsm/README.md (the templates that read them)
         "arp": (
             Table(
-                header="Protocol  Address          Age(min)  Hardware         Type   Interface",
-                row="Internet  {ip:<16} 1         {mac:<16} arpa   {interface}",
+                header="Protocol  Address          Age(min)  Hardware        Type   Interface",
+                row="Internet  {ip:<16} 1         {mac:<15} arpa   {interface}",
                 footer="Total number of ARP entries: {count}",
             ),
         ),
         "mac": (
             Table(
                 header=(
-                    "Vlan        MAC Address          Type     Interface\n"
-                    "----------  -------------------- -------- -------------------"
+                    "Vlan        MAC Address          Type     Interface"
+                    "                      Live Time\n"
+                    "----------  -------------------- -------- ------------------------------"
+                    " -------------------"
                 ),
-                row="{vlan:<11} {mac:<20} {type:<8} {interface}",
-                words={"dynamic": "DYNAMIC", "static": "STATIC"},
+                row="{vlan:>10}  {mac:<20} {type:<8} {interface:<30} {aging}",
+                words={"dynamic": "DYNAMIC", "static": "STATIC", "dynamic_aging": "0d 00:02:17"},
             ),
         ),
         "interfaces": (

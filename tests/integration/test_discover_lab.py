@@ -57,6 +57,40 @@ def test_discover_finds_the_undeclared_switch_and_no_cross_zone_cable(
     assert report["undeclared_links"] == [] and report["cross_zone"] == []
     # every declared link is seen from at least one end (gap-1 and ext-acc-town are not asked)
     assert report["declared_links_not_seen"] == []
+    # the Ruijie switch is read over SSH (govnet's own LLDP template) and its uplink, like the
+    # firewalls' management links, is declared and seen from both switch ends
+    assert "int-acc-east" in report["devices_read"]
+    seen = {(n["device"], n["port"], n["name"]) for n in report["neighbors"]}
+    assert {
+        ("int-acc-east", "GigabitEthernet0/24", "int-agg-east"),
+        ("int-agg-east", "GigabitEthernet0/0/23", "int-acc-east"),
+        ("int-core-1", "GigabitEthernet0/0/23", "int-fw-1"),
+        ("ext-core-1", "GigabitEthernet1/0/23", "ext-fw-1"),
+    } <= seen
+
+
+def test_discover_reads_ruijie_over_ssh_without_a_skip_notice(lab: Lab, store_env: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        [
+            "-i",
+            str(lab.inventory_path),
+            "--lang",
+            "en",
+            "discover",
+            "--timeout",
+            "3",
+            "--limit",
+            "int-acc-east,int-agg-east",
+            "-f",
+            "json",
+        ],
+    )
+    assert "skipping" not in result.stderr
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0, report
+    assert report["devices_read"] == ["int-acc-east", "int-agg-east"]
+    assert report["unknown_neighbors"] == report["undeclared_links"] == []
 
 
 def test_discover_table_prints_candidate_yaml(lab: Lab, store_env: Path) -> None:
@@ -133,3 +167,7 @@ def test_snmp_lldp_mib_tells_the_same_story(cable_lab: Lab, store_env: Path) -> 
     assert [{"a": s["a"], "b": s["b"]} for s in report["undeclared_links"]] == [CABLE]
     assert [(c["a"], c["b"]) for c in report["cross_zone"]] == [(CABLE["a"], CABLE["b"])]
     assert report["declared_links_not_seen"] == []
+    # the firewalls answer LLDP-MIB too: their management links are seen from both ends
+    assert {"int-fw-1", "ext-fw-1", "int-acc-east"} <= set(report["devices_read"])
+    seen = {(n["device"], n["name"]) for n in report["neighbors"]}
+    assert {("int-fw-1", "int-core-1"), ("ext-fw-1", "ext-core-1")} <= seen

@@ -126,15 +126,14 @@ def test_the_lab_answers_every_command_govnet_sends() -> None:
     assert not problems, "\n".join(problems)
 
 
-# Known holes, each a real one: ntc-templates has no ruijie_os templates, so ARP/MAC collection
-# over SSH errors on Ruijie devices (SNMP tables still work). The test fails once one is filled,
-# so the entry is removed with the fix.
-NTC_GAPS = {("ruijie_os", "arp"), ("ruijie_os", "mac")}
+# Known holes, each a real one (the test fails once one is filled, so the entry is removed with
+# the fix). ntc-templates has no ruijie_os templates: govnet ships its own (govnet/data/textfsm).
+NTC_GAPS: set[tuple[str, str]] = set()
 
 
 def test_table_commands_have_an_ntc_template() -> None:
-    """ARP and MAC tables are parsed with ntc-templates: the index must have a template for
-    the command the platform's row sends."""
+    """ARP and MAC tables are parsed with TextFSM (ntc-templates, else govnet's own
+    templates): an index must have a template for the command the platform's row sends."""
     from govnet.collect.ntc import has_template
 
     gaps = {
@@ -152,5 +151,19 @@ def test_table_commands_have_an_ntc_template() -> None:
     problems += [
         f"platform {n!r}: {w} now parses: remove it from NTC_GAPS"
         for n, w in sorted(NTC_GAPS - gaps)
+    ]
+    assert not problems, "\n".join(problems)
+
+
+def test_lldp_commands_have_a_template() -> None:
+    """Discovery over SSH parses the platform's ``lldp`` (and ``cdp``) command with TextFSM:
+    a platform that names one must have a template for it, or discovery skips its devices."""
+    from govnet.collect.ntc import has_template
+
+    problems = [
+        f"platform {n!r}: no TextFSM template ({p.templates}) for {what} {p.command(what)!r}"
+        for n, p in sorted(platforms().items())
+        for what in ("lldp", "cdp")
+        if (cmd := p.command(what)) and not (p.templates and has_template(p.templates, cmd))
     ]
     assert not problems, "\n".join(problems)

@@ -140,11 +140,9 @@ def _deny_logging(policy: FirewallPolicy) -> CheckResult:
         names.append("default")
         bad.append(_ev(policy.section, "no 'default policy logging': denied traffic unlogged"))
     if names:
+        more = f" (+{len(names) - 8} more)" if len(names) > 8 else ""
         return CheckResult.failed(
-            _("deny without logging: {names}", names=", ".join(names[:8]))
-            + f" (+{len(names) - 8} more)"
-            if len(names) > 8
-            else "",
+            _("deny without logging: {names}", names=", ".join(names[:8])) + more,
             bad[:MAX_EVIDENCE],
         )
     return CheckResult.passed(

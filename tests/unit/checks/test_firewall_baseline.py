@@ -28,7 +28,7 @@ RULES = {
         "mgmt.idle-timeout": "huawei.mgmt.idle-timeout",
         "auth.login-lockout": "usg.auth.login-lockout",
         "auth.password-storage": "usg.auth.password-storage",
-        "auth.password-policy": "huawei.auth.password-policy",
+        "auth.password-policy": "usg.auth.password-policy",
         "auth.default-accounts": "usg.auth.default-accounts",
         "snmp.no-default-community": "vrp-comware.snmp.no-default-community",
         "snmp.v3-only": "vrp-comware.snmp.v3-only",
@@ -144,6 +144,26 @@ CASES = [
     ),
     ("huawei_usg", " lock-authentication failed-count 3\n", "", set()),  # default 3
     ("huawei_usg", " manager-user ops-sun\n", " manager-user admin\n", {"auth.default-accounts"}),
+    # administrator passwords expire only with password-modify on; valid-days 1..90, default 90
+    (
+        "huawei_usg",
+        " manager-user password-modify enable\n",
+        "",
+        {"auth.password-policy"},
+    ),
+    ("huawei_usg", " manager-user password valid-days 90\n", "", set()),
+    (
+        "huawei_usg",
+        " manager-user password valid-days 90\n",
+        " manager-user password valid-days 0\n",
+        {"auth.password-policy"},
+    ),
+    (
+        "huawei_usg",
+        " manager-user password valid-days 90\n",
+        " manager-user password valid-days 180\n",
+        {"auth.password-policy"},
+    ),
     # SecPath: a catch-all pass rule is a default permit
     # any source to any destination between zones fails even for one service
     ("h3c_secpath", "  source-ip EXT-OFFICE\n", "", {"fw.no-any-any-permit"}),
@@ -154,6 +174,9 @@ CASES = [
         {"fw.default-deny", "fw.no-any-any-permit"},
     ),
     ("h3c_secpath", "  action drop\n  logging enable\n", "  action drop\n", {"fw.deny-logging"}),
+    # a SecPath rule without action drops (the command's default): a deny rule that must log
+    ("h3c_secpath", "  action drop\n  logging enable\n", "  logging enable\n", set()),
+    ("h3c_secpath", "  action drop\n  logging enable\n", "", {"fw.deny-logging"}),
     (
         "h3c_secpath",
         "  action pass\n  logging enable\n",
@@ -194,6 +217,14 @@ def test_policy_findings_show_the_rule_lines(baseline: list[Playbook]) -> None:
     assert anyany.clause == "L3-ABS1-07"
     default = findings["fw.default-deny"]
     assert [e.text for e in default.evidence] == ["default action permit"]
+    # the failure names what is unlogged (the message was once empty below 9 names)
+    assert findings["fw.deny-logging"].message.startswith("deny without logging: ")
+    assert {f.clause for r, f in findings.items() if r.startswith("fw.")} == {
+        "L3-ABS1-05",
+        "L3-ABS1-07",
+        "L3-ABS1-16",
+        "L3-ABS1-18",
+    }
 
 
 def test_firewall_kind_says_what_it_cannot_judge(baseline: list[Playbook]) -> None:

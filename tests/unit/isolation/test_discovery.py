@@ -13,6 +13,7 @@ from govnet.collect.neighbors import (
     neighbor_commands,
     neighbors_from_ssh,
 )
+from govnet.collect.tables import canonical_port
 from govnet.inventory import Inventory, load_inventory
 from govnet.isolation.discovery import analyse
 from govnet.lab.data import load_device_data
@@ -30,6 +31,10 @@ DECLARED = [
     ("ext-core-1", "GigabitEthernet1/0/1", "ext-agg-east", "Gi0/24"),
     ("ext-core-1", "GigabitEthernet1/0/2", "ext-acc-west", "Gi0/24"),
     ("ext-agg-east", "GigabitEthernet0/1", "ext-acc-town", "GigabitEthernet1/0/24"),
+    # the Ruijie access switch and the two zone-edge firewalls (RGOS names carry a space)
+    ("int-agg-east", "GigabitEthernet0/0/23", "int-acc-east", "GigabitEthernet 0/24"),
+    ("int-core-1", "GigabitEthernet0/0/23", "int-fw-1", "GigabitEthernet0/0/0"),
+    ("ext-core-1", "GigabitEthernet1/0/23", "ext-fw-1", "GigabitEthernet1/0/0"),
 ]
 
 
@@ -113,6 +118,9 @@ def test_neighbours_match_by_name_domain_address_or_chassis(inventory: Inventory
             Neighbor(
                 "int-core-1", "GigabitEthernet0/0/24", "x", "int0", chassis="00:e0:fc:0a:00:fe"
             ),
+            Neighbor(
+                "int-core-1", "GigabitEthernet0/0/23", "USG", "GE0/0/0", address="10.10.0.253"
+            ),
         ),
     )
     assert result.unknown == [] and result.undeclared == []
@@ -140,7 +148,9 @@ def test_a_declared_link_not_seen_is_reported_only_when_an_end_was_read(
     assert result.unreadable == ["int-core-1"] and result.exit_code() == 3
 
 
-@pytest.mark.parametrize("device", ["int-core-1", "int-acc-west", "ext-agg-east", "int-acc-town"])
+@pytest.mark.parametrize(
+    "device", ["int-core-1", "int-acc-west", "ext-agg-east", "int-acc-town", "int-acc-east"]
+)
 def test_the_lab_tables_parse_with_ntc_templates(inventory: Inventory, device: str) -> None:
     d = inventory.devices[device]
     data = load_device_data(DATA, device, frozenset({"cross-zone-cable"}))
@@ -154,7 +164,7 @@ def test_the_lab_tables_parse_with_ntc_templates(inventory: Inventory, device: s
     outputs[first] = f"<{device}>{first}\n{outputs[first]}"
     got = neighbors_from_ssh(d, outputs)
     assert got.ok, got.error
-    want = {(n.local, n.name, n.port) for n in data.tables.lldp}
+    want = {(canonical_port(d.platform, n.local), n.name, n.port) for n in data.tables.lldp}
     assert {(n.port, n.name, n.remote_port) for n in got.neighbors} == want
 
 
@@ -208,5 +218,6 @@ def test_the_lab_arp_output_parses_for_discovery(inventory: Inventory) -> None:
 def test_platforms_without_an_lldp_template_are_known() -> None:
     from govnet.collect.neighbors import lldp_parsable
 
-    assert [p for p in ("huawei", "hp_comware", "cisco_ios") if not lldp_parsable(p)] == []
-    assert not lldp_parsable("ruijie_os") and not lldp_parsable("linux")
+    parsable = ("huawei", "hp_comware", "cisco_ios", "ruijie_os")  # Ruijie: govnet's template
+    assert [p for p in parsable if not lldp_parsable(p)] == []
+    assert not lldp_parsable("linux") and not lldp_parsable("huawei_usg")
