@@ -71,8 +71,8 @@ def _default_source() -> str:
     type=click.Choice(["ed25519", "sm2"]),
     default="ed25519",
     show_default=True,
-    help="With --generate-key: ed25519, or sm2 for 国密 (SM2 signature, SM3 digests; needs "
-    "govnet[gm]). A batch is signed with the algorithm of its --key.",
+    help="With --generate-key: ed25519, or sm2 for Chinese commercial cryptography (SM2 "
+    "signature, SM3 digests; needs govnet[gm]). A batch is signed with the algorithm of its --key.",
 )
 @format_option("table", "json")
 @pass_app

@@ -107,11 +107,23 @@ class Manifest(Strict):
     def _one_digest(self) -> Manifest:
         if self.digest != DIGEST_OF[self.algorithm]:
             wanted = DIGEST_OF[self.algorithm]
-            raise ValueError(f"algorithm {self.algorithm} goes with digest {wanted}")
+            raise ValueError(
+                _(
+                    "algorithm {algorithm} goes with digest {wanted}",
+                    algorithm=self.algorithm,
+                    wanted=wanted,
+                )
+            )
         for name, entry in self.files.items():
             other = "sha256" if self.digest == "sm3" else "sm3"
             if entry.digest(self.digest) is None or entry.digest(other) is not None:
-                raise ValueError(f"file {name}: give its {self.digest} and no other digest")
+                raise ValueError(
+                    _(
+                        "file {name}: give its {digest} and no other digest",
+                        name=name,
+                        digest=self.digest,
+                    )
+                )
         return self
 
 

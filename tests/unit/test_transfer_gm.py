@@ -219,7 +219,9 @@ def test_cli_sm2_export_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert r.exit_code == 2 and "签名" in r.stdout and "sm2_verify" not in r.output
     # without the optional library: a one-line error naming what to install
     monkeypatch.setitem(sys.modules, "gmssl_pyx", None)
-    r = runner.invoke(cli, ["export", "--generate-key", str(tmp_path / "x.key"), "--algorithm", "sm2"])
+    r = runner.invoke(
+        cli, ["export", "--generate-key", str(tmp_path / "x.key"), "--algorithm", "sm2"]
+    )
     assert r.exit_code == 2 and "govnet[gm]" in r.stderr and "Traceback" not in r.output
 
 
@@ -232,7 +234,7 @@ def test_bad_sm2_key_files(tmp_path: Path) -> None:
     bad = tmp_path / "bad.key"
     body = base64.encodebytes(bytes(der)).decode()
     bad.write_text(f"-----BEGIN PRIVATE KEY-----\n{body}-----END PRIVATE KEY-----\n")
-    with pytest.raises(TransferError, match="SM2|do not belong"):
+    with pytest.raises(TransferError, match=r"SM2|do not belong"):
         load_signing_key(f"file:{bad}")
     pub_der = bytearray(base64.b64decode("".join(pub.read_text().splitlines()[1:-1])))
     pub_der[-1] ^= 1  # off the curve
