@@ -428,7 +428,17 @@ def test_broker_down_while_the_batches_are_queued_then_back(
         time.sleep(2)
         assert submitter.poll() is None  # waiting for the broker, not failed
         cluster.redis.start()
-        out, err = submitter.communicate(timeout=120)
+        try:
+            out, err = submitter.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            submitter.kill()
+            out, err = submitter.communicate()
+            with cluster.store() as store, store.begin() as conn:
+                from sqlalchemy import select
+
+                tried = [tuple(r) for r in conn.execute(select(dist.dist_attempts)).all()]
+                done = [r.device for r in conn.execute(select(dist.dist_results.c.device))]
+            pytest.fail(f"no end: {err}\ntried: {tried}\ndone: {done}\n{cluster.logs()}")
     finally:
         gate.close()
     assert submitter.returncode == 3, err + cluster.logs()
