@@ -174,7 +174,7 @@ class Distributed:
                             "batches ({done} of {total} queued; {kind}: {exc}); start "
                             "redis-server and run again",
                             where=safe_broker(self.url),
-                            wait=f"{self.stall:.0f}",
+                            wait=f"{self.clock() - since:.0f}",
                             done=progress[0],
                             total=progress[1],
                             kind=type(exc).__name__,
