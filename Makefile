@@ -33,7 +33,7 @@ lock:  ## refresh requirements/py3.11.txt, py3.12.txt (+ runtime-only runtime-py
 	  $(PY) -m uv pip compile setup.cfg --extra dev --extra postgres --extra gm --generate-hashes --no-strip-extras -q \
 	    --python-version $$v --python-platform x86_64-manylinux_2_28 --no-header \
 	    -o requirements/py$$v.txt || exit 1; \
-	  $(PY) -m uv pip compile setup.cfg --extra postgres --extra gm --generate-hashes --no-strip-extras -q \
+	  $(PY) -m uv pip compile setup.cfg --extra postgres --generate-hashes --no-strip-extras -q \
 	    --python-version $$v --python-platform x86_64-manylinux_2_28 --no-header \
 	    -c requirements/py$$v.txt -o requirements/runtime-py$$v.txt || exit 1; \
 	done
