@@ -130,6 +130,7 @@ class PublishGate:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.first_publish = threading.Event()
+        self.first_reply = threading.Event()  # Redis answered that LPUSH: batch 1 is queued
         self.open = threading.Event()
         self.open.set()
         self.closing = False
@@ -159,16 +160,21 @@ class PublishGate:
                 client.close()  # Redis is down: refused, as the broker itself would
                 continue
             server.settimeout(None)
-            dead = threading.Event()
+            dead, pushed = threading.Event(), threading.Event()
             threading.Thread(
-                target=self._pump, args=(client, server, dead, True), daemon=True
+                target=self._pump, args=(client, server, dead, pushed, True), daemon=True
             ).start()
             threading.Thread(
-                target=self._pump, args=(server, client, dead, False), daemon=True
+                target=self._pump, args=(server, client, dead, pushed, False), daemon=True
             ).start()
 
     def _pump(
-        self, src: socket.socket, dst: socket.socket, dead: threading.Event, up: bool
+        self,
+        src: socket.socket,
+        dst: socket.socket,
+        dead: threading.Event,
+        pushed: threading.Event,
+        up: bool,
     ) -> None:
         try:
             while True:
@@ -183,7 +189,10 @@ class PublishGate:
                 dst.sendall(data)
                 if up and b"LPUSH" in data and not self.first_publish.is_set():
                     self.open.clear()  # the next command waits until the test releases it
+                    pushed.set()
                     self.first_publish.set()
+                elif not up and pushed.is_set():
+                    self.first_reply.set()
         except OSError:
             pass
         finally:
@@ -423,7 +432,7 @@ def test_broker_down_while_the_batches_are_queued_then_back(
         cluster.worker("w-1", concurrency=2)
         submitter = cluster.submit(*AUDIT, "--distributed", "--batch-size", "1", broker=gate.url)
         assert gate.first_publish.wait(60), "the submitter never queued a batch"
-        time.sleep(0.3)  # the LPUSH's reply reaches the submitter; the next command is held
+        assert gate.first_reply.wait(10)  # batch 1 is queued; the next command is held
         cluster.redis.stop()
         gate.release()  # the held command's connection is gone: it is dropped, not sent
         time.sleep(2)
@@ -471,7 +480,7 @@ def test_broker_down_past_the_wait_while_queuing_is_one_line_and_exit_3(
             broker=gate.url,
         )
         assert gate.first_publish.wait(60), "the submitter never queued a batch"
-        time.sleep(0.3)
+        assert gate.first_reply.wait(10)
         cluster.redis.stop()
         gate.release()
         out, err = submitter.communicate(timeout=60)
