@@ -30,7 +30,7 @@ install: $(STAMP)  ## create .venv and install govnet with its dev tools from th
 lock:  ## refresh requirements/py3.11.txt, py3.12.txt (+ runtime-only runtime-py*.txt for bundles)
 	$(PY) -m pip install -q 'uv>=0.4'
 	for v in 3.11 3.12; do \
-	  $(PY) -m uv pip compile setup.cfg --extra dev --extra postgres --generate-hashes --no-strip-extras -q \
+	  $(PY) -m uv pip compile setup.cfg --extra dev --extra postgres --extra gm --generate-hashes --no-strip-extras -q \
 	    --python-version $$v --python-platform x86_64-manylinux_2_28 --no-header \
 	    -o requirements/py$$v.txt || exit 1; \
 	  $(PY) -m uv pip compile setup.cfg --extra postgres --generate-hashes --no-strip-extras -q \
@@ -41,7 +41,7 @@ lock:  ## refresh requirements/py3.11.txt, py3.12.txt (+ runtime-only runtime-py
 test-latest:  ## the suite on today's newest allowed versions (a throwaway venv; not CI's path)
 	rm -rf .venv-latest
 	$(PY) -m venv .venv-latest
-	.venv-latest/bin/pip install -q --upgrade -e '.[dev,postgres]'
+	.venv-latest/bin/pip install -q --upgrade -e '.[dev,postgres,gm]'
 	.venv-latest/bin/python -m pytest -q -n 2
 
 demo: $(STAMP)  ## the main job on the embedded lab: lab up, inventory, backup, 等保 audit, report

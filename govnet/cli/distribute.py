@@ -41,7 +41,8 @@ def distributed_options(func: F) -> F:
         show_default=True,
         metavar="SECONDS",
         help="--distributed: with no device finished for this long the devices left are "
-        "queued again; after twice as long they are reported unread (no worker for their zone?).",
+        "queued again; after twice as long they are reported unread (no worker for their zone?). "
+        "Also how long an unreachable broker is waited for while the batches are queued.",
     )
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

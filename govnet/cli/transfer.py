@@ -64,7 +64,15 @@ def _default_source() -> str:
 @click.option(
     "--generate-key",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write a new Ed25519 signing key to PATH (0600) and PATH.pub, then exit.",
+    help="Write a new signing key to PATH (0600, never overwritten) and PATH.pub, then exit.",
+)
+@click.option(
+    "--algorithm",
+    type=click.Choice(["ed25519", "sm2"]),
+    default="ed25519",
+    show_default=True,
+    help="With --generate-key: ed25519, or sm2 for Chinese commercial cryptography (SM2 "
+    "signature, SM3 digests; needs govnet[gm]). A batch is signed with the algorithm of its --key.",
 )
 @format_option("table", "json")
 @pass_app
@@ -76,6 +84,7 @@ def export_cmd(
     source: str | None,
     since: Any,
     generate_key: Path | None,
+    algorithm: str,
     fmt: str,
     output: Path | None,
 ) -> None:
@@ -88,12 +97,13 @@ def export_cmd(
     from govnet.transfer.exchange import export_batch
 
     if generate_key is not None:
-        pub, kid = make_key(generate_key)
+        pub, kid = make_key(generate_key, algorithm)
         app.err.print(
             tr(
                 app.lang,
-                "signing key {generate_key} (keep it private), public key {pub} "
+                "{algorithm} signing key {generate_key} (keep it private), public key {pub} "
                 "(give it to the importing side), key id {kid}",
+                algorithm=algorithm.upper() if algorithm == "sm2" else "Ed25519",
                 generate_key=generate_key,
                 pub=pub,
                 kid=kid,
@@ -123,6 +133,8 @@ def export_cmd(
                     "batch": str(done.path),
                     "seq": done.seq,
                     "hash": done.hash,
+                    "algorithm": key.algorithm,
+                    "digest": key.digest,
                     "rows": done.rows,
                     "from": done.window_from.isoformat() if done.window_from else None,
                     "to": done.window_to.isoformat(),
@@ -137,10 +149,12 @@ def export_cmd(
         app.console.print(
             tr(
                 app.lang,
-                "batch {seq} written to {path}: {total} rows (sha256 {hash}…)",
+                "batch {seq} written to {path}: {total} rows ({algorithm}, {digest} {hash}…)",
                 seq=done.seq,
                 path=done.path,
                 total=total,
+                algorithm=key.algorithm,
+                digest=key.digest,
                 hash=done.hash[:16],
             ),
             markup=False,
@@ -161,7 +175,8 @@ def _trusted(paths: tuple[Path, ...]) -> list[Path]:
     "--trust",
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The sender's public key (PEM); repeatable [env GOVNET_TRANSFER_TRUST, ':'-separated].",
+    help="The sender's public key (PEM, Ed25519 or SM2; a batch is checked with its key's "
+    "algorithm); repeatable [env GOVNET_TRANSFER_TRUST, ':'-separated].",
 )
 @format_option("table", "json", "csv")
 @pass_app

@@ -88,9 +88,12 @@ def safe_broker(url: str) -> str:
 
 def make_app(url: str) -> Celery:
     """A Celery app on ``url`` with govnet's reliability settings (no result backend)."""
+    from govnet.distributed import transport
+
     visibility = visibility_timeout()
     app = Celery("govnet", broker=url, set_as_current=False)
     conf: dict[str, Any] = {
+        "broker_transport": transport.PATH,  # Redis, surviving an outage mid-batch
         "task_acks_late": True,  # a task is acknowledged when done, not when received
         "task_reject_on_worker_lost": True,  # a pool process lost mid-task: back to the queue
         "worker_prefetch_multiplier": 1,  # reserve no more than the worker is running

@@ -32,7 +32,9 @@ class Distributed:
 
     ``stall``: seconds without any device finishing after which the devices left are
     published again (a broker that lost its data); twice that and they are reported as not
-    collected (no worker serves their zone?), so a run never waits forever."""
+    collected (no worker serves their zone?), so a run never waits forever. A broker outage
+    while the batches are being published is waited out for ``stall`` seconds as well, then
+    the run stops with a :class:`BrokerError` (exit 3) naming the broker."""
 
     url: str
     store: Store
@@ -129,21 +131,31 @@ class Distributed:
         by_queue: dict[str, list[str]] = {}
         for name in names:
             by_queue.setdefault(queue_for(by_name[name].zone), []).append(name)
-        for queue, members in sorted(by_queue.items()):
-            for i in range(0, len(members), self.batch_size):
-                batch = members[i : i + self.batch_size]
-                message: dict[str, Any] = {
-                    "run_id": request.run_id,
-                    "devices": batch,
-                    "queue": queue,
-                    "commands": {n: list(commands.get(n, [])) for n in batch},
-                    "with_config": request.with_config,
-                    "ssh": ssh_to_dict(request.ssh),
-                }
-                self._send(app, message, queue)
+        batches = [
+            (queue, members[i : i + self.batch_size])
+            for queue, members in sorted(by_queue.items())
+            for i in range(0, len(members), self.batch_size)
+        ]
+        for done, (queue, batch) in enumerate(batches):
+            message: dict[str, Any] = {
+                "run_id": request.run_id,
+                "devices": batch,
+                "queue": queue,
+                "commands": {n: list(commands.get(n, [])) for n in batch},
+                "with_config": request.with_config,
+                "ssh": ssh_to_dict(request.ssh),
+            }
+            self._send(app, message, queue, (done, len(batches)))
 
-    def _send(self, app: Celery, message: dict[str, Any], queue: str) -> None:
-        delay, told = 0.5, False
+    def _send(
+        self, app: Celery, message: dict[str, Any], queue: str, progress: tuple[int, int]
+    ) -> None:
+        """Publish one batch; on a broker error wait (backing off) until the broker is back,
+        at most ``stall`` seconds. A publish whose reply was lost in the outage may have been
+        queued all the same; publishing it again then queues the batch twice, which costs a
+        second collection but never a second result: the first result of a device is kept
+        (the store's results are keyed by run and device)."""
+        delay, told, since = 0.5, False, 0.0
         while True:
             try:
                 # declared with the message: a queue no worker has declared yet would drop it
@@ -155,7 +167,22 @@ class Distributed:
                     self.notice(_("broker {where} is back", where=where))
                 return
             except Exception as exc:  # connection refused/reset: wait for the broker
+                if told and self.clock() - since >= self.stall:
+                    raise BrokerError(
+                        _(
+                            "broker {where} unreachable for {wait}s while queuing the run's "
+                            "batches ({done} of {total} queued; {kind}: {exc}); start "
+                            "redis-server and run again",
+                            where=safe_broker(self.url),
+                            wait=f"{self.clock() - since:.0f}",
+                            done=progress[0],
+                            total=progress[1],
+                            kind=type(exc).__name__,
+                            exc=exc,
+                        )
+                    ) from exc
                 if not told:
+                    since = self.clock()
                     where, kind = safe_broker(self.url), type(exc).__name__
                     self.notice(
                         _(
@@ -165,5 +192,5 @@ class Distributed:
                         )
                     )
                     told = True
-                self.sleep(delay)
+                self.sleep(min(delay, max(0.05, self.stall - (self.clock() - since))))
                 delay = min(delay * 2, 5.0)

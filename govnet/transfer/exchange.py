@@ -19,7 +19,6 @@ transaction with its place in the chain: a batch is in the store entirely or not
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -48,15 +47,16 @@ from govnet.transfer.batch import (
     MANIFEST,
     SIGNATURE,
     Loaded,
+    PublicKey,
+    SigningKey,
     TransferError,
     batch_name,
     decode_row,
+    digester,
     dumps,
     encode_row,
-    key_id,
     load,
     read_manifest,
-    sign,
     valid_source,
 )
 
@@ -86,6 +86,12 @@ class Exported:
     rows: dict[str, int]
     window_from: datetime | None
     window_to: datetime
+
+
+def _digest(name: str, blob: bytes) -> str:
+    digest = digester(name)
+    digest.update(blob)
+    return digest.hexdigest()
 
 
 def _ts(value: datetime | None) -> float | None:
@@ -167,7 +173,7 @@ def export_batch(
     store: Store,
     out_dir: Path,
     source: str,
-    signing_key: Any,
+    signing_key: SigningKey,
     since: datetime | None = None,
     now: datetime | None = None,
 ) -> Exported:
@@ -235,7 +241,7 @@ def export_batch(
             files[file] = {
                 "rows": len(lines),
                 "bytes": len(blob),
-                "sha256": hashlib.sha256(blob).hexdigest(),
+                signing_key.digest: _digest(signing_key.digest, blob),
             }
         manifest = {
             "format": FORMAT,
@@ -246,16 +252,18 @@ def export_batch(
             "window": {"from": start.isoformat() if start else None, "to": end.isoformat()},
             "files": files,
             "ledger_head": {"seq": head_seq, "hash": head_hash},
-            "key_id": key_id(signing_key.public_key()),
+            "key_id": signing_key.key_id,
             "tool": f"govnet {__version__}",
+            "algorithm": signing_key.algorithm,
+            "digest": signing_key.digest,
         }
         raw = (json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
         (tmp / MANIFEST).write_bytes(raw)
-        (tmp / SIGNATURE).write_bytes(sign(signing_key, raw))
+        (tmp / SIGNATURE).write_bytes(signing_key.sign(raw))
         for written in tmp.iterdir():
             with written.open("rb") as stream:
                 os.fsync(stream.fileno())
-        digest = hashlib.sha256(raw).hexdigest()
+        digest = _digest(signing_key.digest, raw)
         total = sum(f["rows"] for f in files.values())
         conn.execute(
             transfer_exports.insert().values(
@@ -505,7 +513,7 @@ def _resolve_gap(conn: Connection, source: str) -> None:
 def import_batches(
     store: Store,
     folder: Path,
-    trusted: dict[str, Any],
+    trusted: dict[str, PublicKey],
     lang: str = "en",
     progress: Callable[[Outcome], None] | None = None,
 ) -> list[Outcome]:

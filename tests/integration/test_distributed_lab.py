@@ -7,11 +7,15 @@ the same findings and counts, only the run's id and times differ."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,10 +85,11 @@ class Cluster:
         self.workers[name] = proc
         return proc
 
-    def submit(self, *args: str) -> subprocess.Popen[str]:
+    def submit(self, *args: str, broker: str | None = None) -> subprocess.Popen[str]:
         argv = [GOVNET, "-i", str(self.lab.inventory_path), *args]
+        env = self.env if broker is None else {**self.env, "GOVNET_BROKER": broker}
         return subprocess.Popen(
-            argv, env=self.env, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            argv, env=env, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
 
     def run(self, *args: str, timeout: float = 120) -> tuple[int, str, str]:
@@ -112,6 +117,90 @@ class Cluster:
             f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
             for p in sorted(self.base.glob("*.log"))
         )
+
+
+class PublishGate:
+    """A TCP relay on 127.0.0.1 between the submitting govnet and Redis that holds the
+    submitter's traffic right after its first LPUSH (the first batch queued), so the test can
+    stop redis-server at exactly that point of the publishing; a connection whose Redis side
+    closes is closed on the submitter's side too (what a broker going down looks like)."""
+
+    def __init__(self, redis_port: int) -> None:
+        self.redis_port = redis_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.first_publish = threading.Event()
+        self.first_reply = threading.Event()  # Redis answered that LPUSH: batch 1 is queued
+        self.open = threading.Event()
+        self.open.set()
+        self.closing = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def release(self) -> None:
+        self.open.set()
+
+    def close(self) -> None:
+        self.closing = True
+        self.open.set()
+        self.listener.close()
+
+    def _accept(self) -> None:
+        while not self.closing:
+            try:
+                client, _addr = self.listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(("127.0.0.1", self.redis_port), timeout=1)
+            except OSError:
+                client.close()  # Redis is down: refused, as the broker itself would
+                continue
+            server.settimeout(None)
+            dead, pushed = threading.Event(), threading.Event()
+            threading.Thread(
+                target=self._pump, args=(client, server, dead, pushed, True), daemon=True
+            ).start()
+            threading.Thread(
+                target=self._pump, args=(server, client, dead, pushed, False), daemon=True
+            ).start()
+
+    def _pump(
+        self,
+        src: socket.socket,
+        dst: socket.socket,
+        dead: threading.Event,
+        pushed: threading.Event,
+        up: bool,
+    ) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                while up and not self.open.wait(0.05):
+                    if dead.is_set():
+                        return
+                if dead.is_set():
+                    return
+                dst.sendall(data)
+                if up and b"LPUSH" in data and not self.first_publish.is_set():
+                    self.open.clear()  # the next command waits until the test releases it
+                    pushed.set()
+                    self.first_publish.set()
+                elif not up and pushed.is_set():
+                    self.first_reply.set()
+        except OSError:
+            pass
+        finally:
+            dead.set()
+            for end in (src, dst):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+                end.close()
 
 
 def comparable(report: dict[str, Any]) -> dict[str, Any]:
@@ -329,3 +418,76 @@ def test_no_worker_for_a_zone_is_reported_not_waited_for_forever(sqlite_cluster:
     assert set(errors) == {"ext-core-1"}
     assert "is 'govnet worker' running for zone external?" in errors["ext-core-1"]
     assert {f["status"] for f in report["findings"] if f["device"] == "int-core-1"} >= {"pass"}
+
+
+def test_broker_down_while_the_batches_are_queued_then_back(
+    sqlite_cluster: Cluster, local_report: dict[str, Any]
+) -> None:
+    """Redis stopped right after the first of eleven batches was queued and started again two
+    seconds later: the submitter waits, queues the rest once it is back, and the run completes
+    with the local run's report, no device twice."""
+    cluster = sqlite_cluster
+    gate = PublishGate(cluster.redis.port)
+    try:
+        cluster.worker("w-1", concurrency=2)
+        submitter = cluster.submit(*AUDIT, "--distributed", "--batch-size", "1", broker=gate.url)
+        assert gate.first_publish.wait(60), "the submitter never queued a batch"
+        assert gate.first_reply.wait(10)  # batch 1 is queued; the next command is held
+        cluster.redis.stop()
+        gate.release()  # the held command's connection is gone: it is dropped, not sent
+        time.sleep(2)
+        assert submitter.poll() is None  # waiting for the broker, not failed
+        cluster.redis.start()
+        try:
+            out, err = submitter.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            submitter.kill()
+            out, err = submitter.communicate()
+            with cluster.store() as store, store.begin() as conn:
+                from sqlalchemy import select
+
+                tried = [tuple(r) for r in conn.execute(select(dist.dist_attempts)).all()]
+                done = [r.device for r in conn.execute(select(dist.dist_results.c.device))]
+            pytest.fail(f"no end: {err}\ntried: {tried}\ndone: {done}\n{cluster.logs()}")
+    finally:
+        gate.close()
+    assert submitter.returncode == 3, err + cluster.logs()
+    assert "unreachable" in err and "is back" in err
+    report = json.loads(out)
+    assert comparable(report) == comparable(local_report)
+    pairs = [(f["device"], f["rule"]) for f in report["findings"]]
+    assert len(pairs) == len(set(pairs))
+    with cluster.store() as store:
+        assert len(store.findings(_run_id(report))) == len(report["findings"])
+        assert len(dist.results(store, _run_id(report))) == len(INTERNAL | EXTERNAL)
+
+
+def test_broker_down_past_the_wait_while_queuing_is_one_line_and_exit_3(
+    sqlite_cluster: Cluster,
+) -> None:
+    cluster = sqlite_cluster
+    gate = PublishGate(cluster.redis.port)
+    try:
+        submitter = cluster.submit(
+            *AUDIT,
+            "--distributed",
+            "--batch-size",
+            "1",
+            "--worker-wait",
+            "1",
+            "-l",
+            "int-*",
+            broker=gate.url,
+        )
+        assert gate.first_publish.wait(60), "the submitter never queued a batch"
+        assert gate.first_reply.wait(10)
+        cluster.redis.stop()
+        gate.release()
+        out, err = submitter.communicate(timeout=60)
+    finally:
+        gate.close()
+    assert submitter.returncode == 3, err
+    assert out == ""
+    last = err.strip().splitlines()[-1]
+    assert f"127.0.0.1:{gate.port}" in last and re.search(r"unreachable for \d+s", last), err
+    assert "(1 of 6 queued" in last and "Traceback" not in err

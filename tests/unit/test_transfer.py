@@ -3,7 +3,8 @@
 A day of results on the internal side is exported in signed batches; the external side
 imports what was copied, refuses an altered batch, a replayed one and one signed by a key it
 does not trust, holds batches behind a lost one (with an alert) and takes them once the lost
-one arrives; importing twice changes nothing.
+one arrives; importing twice changes nothing. Each with an Ed25519 key and with an SM2 key
+(国密: SM2 signature, SM3 digests; tests/unit/test_transfer_gm.py has the algorithm's own tests).
 """
 
 from __future__ import annotations
@@ -121,11 +122,14 @@ def _fill_day(store: Store, now: Any, tag: str) -> None:
     )
 
 
-@pytest.fixture
-def keys(tmp_path: Path) -> tuple[str, list[Path]]:
+DIGEST_LABEL = {"ed25519": "SHA-256", "sm2": "SM3"}
+
+
+@pytest.fixture(params=["ed25519", "sm2"])
+def keys(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[str, list[Path]]:
     key = tmp_path / "keys" / "internal.key"
     key.parent.mkdir()
-    pub, _kid = generate_key(key)
+    pub, _kid = generate_key(key, request.param)
     assert key.stat().st_mode & 0o777 == 0o600
     return f"file:{key}", [pub]
 
@@ -147,6 +151,10 @@ def test_a_day_crosses_once_and_tampering_replay_and_gaps_are_refused(
     _fill_day(inner, now, "a")
 
     first = export_batch(inner, spool, "county-1", key, now=now)
+    manifest = json.loads((first.path / "manifest.json").read_text())
+    digest = {"ed25519": "sha256", "sm2": "sm3"}[key.algorithm]
+    assert (manifest["algorithm"], manifest["digest"]) == (key.algorithm, digest)
+    assert all(set(f) == {"rows", "bytes", digest} for f in manifest["files"].values())
     assert first.seq == 1 and first.rows["runs.jsonl"] == 25 and first.rows["findings.jsonl"] == 48
     assert first.rows["rollups.jsonl"] == 10 and first.rows["av_records.jsonl"] == 1
     media.mkdir()
@@ -176,7 +184,7 @@ def test_a_day_crosses_once_and_tampering_replay_and_gaps_are_refused(
     before = _count(outer, findings)
     [o1, o2] = import_batches(outer, media, trusted)
     assert (o1.status, o2.status) == ("already-imported", "refused")
-    assert o2.problem == "tampered" and "SHA-256" in o2.message
+    assert o2.problem == "tampered" and DIGEST_LABEL[key.algorithm] in o2.message
     assert _count(outer, findings) == before  # nothing of the altered batch was stored
 
     # the good copy replaces it; batch 3 is lost, batch 4 arrives: it waits, an alert fires
