@@ -14,12 +14,14 @@ import io
 import ipaddress
 import re
 import string
+import sys
+from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cache, partial
 from ipaddress import IPv4Address, IPv6Address
-from itertools import repeat
+from itertools import compress, repeat
 from pathlib import Path
 from socket import AF_INET, inet_aton, inet_pton
 from typing import Any, TypeVar
@@ -1189,8 +1191,11 @@ class _Terminals:
         # columns in PackedTerminals.FIELDS order (name, mac, unit, zone, ip, kind, owner, os,
         # source): no tuple per terminal, and what the cache and PackedTerminals keep
         self.cols: tuple[list[Any], ...] = tuple([] for _ in PackedTerminals.FIELDS)
-        self.source: dict[str, str] = {}  # name → where it was first defined
+        # name → where it was first defined, MAC → name: for the rows of ``cols`` up to
+        # ``indexed`` (bulk chunks append without them: see :meth:`sync`, :func:`_bulk_columns`)
+        self.source: dict[str, str] = {}
         self.by_mac: dict[str, str] = {}
+        self.indexed = 0
 
     @property
     def columns(self) -> tuple[list[Any], ...]:
@@ -1207,11 +1212,33 @@ class _Terminals:
         """Start from terminals already checked (the YAML ones of a cached inventory)."""
         for mine, theirs in zip(self.cols, columns, strict=True):
             mine.extend(theirs)
-        self.source.update(zip(columns[0], columns[8], strict=True))
-        self.by_mac.update(zip(columns[1], columns[0], strict=True))
+
+    def sync(self) -> None:
+        """Index the rows appended without ``source``/``by_mac`` (bulk chunks, seed)."""
+        start, names = self.indexed, self.cols[0]
+        if start < len(names):
+            fresh = names[start:]
+            self.source.update(zip(fresh, self.cols[8][start:], strict=True))
+            self.by_mac.update(zip(self.cols[1][start:], fresh, strict=True))
+            self.indexed = len(names)
+
+    def unique(self) -> bool:
+        """No name and no MAC twice among all rows (what :meth:`add` alone guarantees)."""
+        names, macs = self.cols[0], self.cols[1]
+        return len(set(names)) == len(names) and len(set(macs)) == len(macs)
+
+    def truncate(self, rows: int) -> None:
+        """Back to the first ``rows`` rows (a CSV read again the careful way)."""
+        for column in self.cols:
+            del column[rows:]
+        self.source.clear()
+        self.by_mac.clear()
+        self.indexed = 0
 
     def add(self, row: _Row, where: str) -> list[tuple[str, str]]:
         """Add one terminal; the (key, message) problems, ``"warning: …"`` for warnings."""
+        if self.indexed != len(self.cols[0]):
+            self.sync()
         name, mac, ip, unit_text, zone_text, kind, owner, os_ = row
         zone = self.zone_index.get(zone_text)
         unit = self.unit_index.get(unit_text)
@@ -1277,6 +1304,7 @@ class _Terminals:
             column.append(cell)
         self.source[name] = where
         self.by_mac[mac] = name
+        self.indexed += 1
         return problems
 
     @staticmethod
@@ -1418,7 +1446,28 @@ def _fast_fields(
 
 
 def _parse_terminal_csv(
-    diagnostics: list[Diagnostic], ref: _CsvRef, data: bytes, book: _Terminals
+    diagnostics: list[Diagnostic],
+    ref: _CsvRef,
+    data: bytes,
+    book: _Terminals,
+    careful: bool = False,
+) -> None:
+    """Check and add the terminals of one CSV file.
+
+    Chunks taken column by column are checked for names and MACs seen before only at the end
+    (one set of each instead of a dict lookup and insert per row); if one was, the file is read
+    again with that check per chunk (``careful``), which places every error as before.
+    """
+    since = len(diagnostics), len(book.cols[0])
+    _parse_csv_rows(diagnostics, ref, data, book, careful)
+    if not careful and len(book.cols[0]) > since[1] and not book.unique():
+        del diagnostics[since[0] :]
+        book.truncate(since[1])
+        _parse_csv_rows(diagnostics, ref, data, book, careful=True)
+
+
+def _parse_csv_rows(
+    diagnostics: list[Diagnostic], ref: _CsvRef, data: bytes, book: _Terminals, careful: bool
 ) -> None:
     name = str(ref.path)
     encoding = text_encoding(data)
@@ -1542,7 +1591,7 @@ def _parse_terminal_csv(
         if (
             body.count(",") != n * (ncols - 1)
             or set(map(str.count, body.split("\n"), repeat(",", n))) != {ncols - 1}
-            or not _bulk_columns(name, body, n, ncols, first, cols, book, limit)
+            or not _bulk_columns(name, body, n, ncols, first, cols, book, limit, careful)
         ):
             chunk = csv.reader(io.StringIO(body))
             try:
@@ -1562,6 +1611,46 @@ _MAC_CHARS = {sep: str.maketrans(dict.fromkeys("0123456789abcdef\n" + sep)) for 
 _KINDS_OR_PC = {**_KINDS, "": "pc"}
 
 
+_PTON4 = partial(inet_pton, AF_INET)
+
+
+def _v4_column(texts: list[str], zones: list[str], book: _Terminals) -> list[int | None] | None:
+    """A column of IP texts as ints (None where empty) if every one is a dotted quad inside
+    its zone's pools; else None, for the row-by-row path to explain (an IPv6 address too).
+
+    inet_pton takes what IPv4Address takes (four decimal octets, no leading zero); all of
+    them packed into one byte string and read back as one array; a zone's addresses lie in
+    its only pool if their least and greatest do (a pool is one contiguous range)."""
+    all_given = "" not in texts
+    given = texts if all_given else [t for t in texts if t]
+    at = zones if all_given else [z for t, z in zip(texts, zones, strict=True) if t]
+    try:
+        packed = array("I", b"".join(map(_PTON4, given)))
+    except (OSError, UnicodeError, ValueError):  # not a dotted quad
+        return None
+    if packed.itemsize != 4:  # pragma: no cover - no such platform here
+        return None
+    if sys.byteorder == "little":
+        packed.byteswap()
+    ints: list[int] = packed.tolist()
+    kinds = set(at)
+    for zone in kinds:
+        if not book.nets[zone]:
+            continue
+        pools = book.v4[zone]
+        mine = ints if len(kinds) == 1 else list(compress(ints, map(zone.__eq__, at)))
+        if len(pools) == 1:
+            mask, net = pools[0]
+            if min(mine) & mask != net or max(mine) & mask != net:
+                return None  # a warning to give: the row path words it
+        elif not all(any(ip & m == n for m, n in pools) for ip in mine):
+            return None
+    if all_given:
+        return ints  # type: ignore[return-value]
+    values = iter(ints)
+    return [next(values) if t else None for t in texts]
+
+
 def _bulk_columns(
     file: str,
     body: str,
@@ -1571,15 +1660,21 @@ def _bulk_columns(
     cols: tuple[int, ...],
     book: _Terminals,
     limit: int,
+    careful: bool = True,
 ) -> bool:
     """Add the ``n`` rows of ``body`` (lines ``first``…, ``ncols`` cells each, no quotes) if
     every one is a plain valid terminal with nothing to warn about, checked column by column;
-    else add nothing and return False, for the row-by-row path to explain."""
+    else add nothing and return False, for the row-by-row path to explain.
+
+    Not ``careful``: names and MACs are checked within the chunk only, the caller checks them
+    across all rows at the end (:meth:`_Terminals.unique`)."""
     i_name, i_mac, i_ip, i_unit, i_zone, i_kind, i_owner, i_os = cols
     cells = body.replace("\n", ",").split(",")
     if len(body) >= limit and max(map(len, cells)) >= limit:  # the csv module's cell limit
         return False
     strip = str.strip
+    if careful:
+        book.sync()
     source, by_mac = book.source, book.by_mac
     names = list(map(strip, cells[i_name::ncols]))
     text = "\n" + "\n".join(names) + "\n"  # NAME_RE, for every name at once:
@@ -1587,7 +1682,7 @@ def _bulk_columns(
         text.translate(_NAME_CHARS)  # only letters, digits, _ . -
         or any(f"\n{c}" in text for c in "\n_.-")  # not empty, starting with a letter or digit
         or len(set(names)) != n
-        or not source.keys().isdisjoint(names)
+        or (careful and not source.keys().isdisjoint(names))
     ):
         return False
     text = "\n".join(map(strip, cells[i_mac::ncols])).lower() + "\n"  # _MAC17, for all:
@@ -1602,7 +1697,7 @@ def _bulk_columns(
     ):
         return False
     macs = text.replace("-", ":").split("\n", n)[:n]
-    if len(set(macs)) != n or not by_mac.keys().isdisjoint(macs):
+    if len(set(macs)) != n or (careful and not by_mac.keys().isdisjoint(macs)):
         return False
     zones = list(map(book.zone_index.get, map(strip, cells[i_zone::ncols])))
     units = list(map(book.unit_index.get, map(strip, cells[i_unit::ncols])))
@@ -1615,22 +1710,10 @@ def _bulk_columns(
         return False
     ips: list[int | None] = [None] * n
     if i_ip >= 0:
-        texts = list(map(strip, cells[i_ip::ncols]))
-        v4, nets = book.v4, book.nets
-        try:
-            for k, (ip_text, zone) in enumerate(zip(texts, zones, strict=True)):
-                if ip_text:
-                    # inet_pton takes what IPv4Address takes (four decimal octets, no
-                    # leading zero); an IPv6 address goes the row path
-                    ip = ips[k] = int.from_bytes(inet_pton(AF_INET, ip_text))
-                    if nets[zone]:  # type: ignore[index]
-                        for mask, net in v4[zone]:  # type: ignore[index]
-                            if ip & mask == net:
-                                break
-                        else:
-                            return False  # a warning to give: the row path words it
-        except (OSError, UnicodeError, ValueError):  # not a dotted quad
+        found = _v4_column(list(map(strip, cells[i_ip::ncols])), zones, book)  # type: ignore[arg-type]
+        if found is None:
             return False
+        ips = found
     none = [None] * n
     owners = [t or None for t in map(strip, cells[i_owner::ncols])] if i_owner >= 0 else none
     oses = [t or None for t in map(strip, cells[i_os::ncols])] if i_os >= 0 else none
@@ -1639,8 +1722,8 @@ def _bulk_columns(
         book.cols, (names, macs, units, zones, ips, kinds, owners, oses, wheres), strict=True
     ):
         column.extend(values)
-    source.update(zip(names, wheres, strict=True))
-    by_mac.update(zip(macs, names, strict=True))
+    if careful:
+        book.sync()
     return True
 
 
