@@ -23,7 +23,7 @@ from functools import cache, partial
 from ipaddress import IPv4Address, IPv6Address
 from itertools import compress, repeat
 from pathlib import Path
-from socket import AF_INET, inet_aton, inet_pton
+from socket import AF_INET, inet_aton, inet_ntoa, inet_pton
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -34,6 +34,7 @@ from govnet.i18n import N_, _
 from govnet.inventory import cache as inv_cache
 from govnet.inventory.model import (
     NAME_RE,
+    ROLES,
     BastionSpec,
     CredentialSpec,
     Device,
@@ -433,11 +434,17 @@ def _list_adapter(model: type[M]) -> TypeAdapter[list[M]]:
 
 def _build(state: _State) -> tuple[Inventory, _Terminals, list[_CsvRef]]:
     specs: dict[str, dict[str, Any]] = {}
+    device_fields: dict[str, dict[str, Any]] = {}
     for section, model in NAMED_SECTIONS.items():
         specs[section] = {}
         named = state.named[section]
         if section != "credentials" and section != "snmp_profiles":
             named = {n: e for n, e in named.items() if _validate_name(state, e, n)}
+        if section == "devices":
+            device_fields = dict.fromkeys(named, _UNCHECKED)
+            for name, entry in named.items():
+                device_fields[name] = _plain_device(entry.raw)
+            named = {n: e for n, e in named.items() if device_fields[n] is _UNCHECKED}
         try:  # the whole section in one call (50,000 devices: no Python call per entry)
             specs[section] = dict(
                 zip(
@@ -474,8 +481,15 @@ def _build(state: _State) -> tuple[Inventory, _Terminals, list[_CsvRef]]:
         _check_refs(state, _Entry(first.doc, ("defaults",), None), defaults, refs)
     bastions = _build_bastions(state, specs["bastions"], specs["credentials"])
     jumps = _Jumps(specs["zones"], specs["sites"], bastions)
+    for name, spec in specs["devices"].items():  # the ones the model checked
+        device_fields[name] = spec.__dict__
     devices = _build_devices(
-        state, specs["devices"], groups, defaults or DeviceValues(), refs, jumps
+        state,
+        {n: f for n, f in device_fields.items() if f is not _UNCHECKED},
+        groups,
+        defaults or DeviceValues(),
+        refs,
+        jumps,
     )
     book, csv_refs = _build_terminals(state, zones, units)
     links = _build_links(state, devices)
@@ -612,6 +626,10 @@ class _Refs:
     def valid(self, key: str, value: str) -> bool:
         return value in self._valid[key]
 
+    def valid_names(self, key: str) -> Any:
+        """The names of valid entries (``in`` works on it)."""
+        return self._valid[key]
+
 
 _REF_LABEL = {
     "snmp_profile": N_("SNMP profile"),
@@ -747,23 +765,83 @@ _INHERITED = (
 _REQUIRED = ("platform", "role", "zone", "site")
 
 
+_UNCHECKED: dict[str, Any] = {}  # "let the model check it" (compared by identity)
+_DEVICE_DEFAULTS: dict[str, Any] = {
+    key: info.get_default(call_default_factory=True)
+    for key, info in DeviceSpec.model_fields.items()
+}
+_NAME_ONLY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*\Z")  # NAME_RE without its "\n" at the end
+_PLAIN_NAMES = frozenset({"zone", "site", "unit", "credentials", "snmp_profile"})
+_PLAIN_TEXTS = frozenset({"platform", "description"})
+_PLAIN_LISTS = frozenset({"groups", "tags"})
+_ROLE_SET = frozenset(ROLES)
+
+
+def _plain_device(raw: Any) -> dict[str, Any]:
+    """``raw`` as :class:`DeviceSpec`'s fields, without the model, when it is written the plain
+    way (names, text without surrounding blanks, a role, an IPv4 address, lists of names): the
+    values the model would make of it. Anything else — another key, another type, a value
+    the model would change or refuse — gives ``_UNCHECKED``: the model checks and explains it.
+    """
+    if type(raw) is not dict:
+        return _UNCHECKED
+    out = _DEVICE_DEFAULTS.copy()
+    name_only = _NAME_ONLY.match
+    for key, value in raw.items():
+        if type(value) is str:
+            if key in _PLAIN_NAMES:
+                if name_only(value) is None:
+                    return _UNCHECKED
+            elif key == "address":
+                try:  # what the model's address validator does with text
+                    value = IPv4Address(int.from_bytes(inet_pton(AF_INET, value)))
+                except (OSError, UnicodeError):
+                    return _UNCHECKED
+            elif key == "role":
+                if value not in _ROLE_SET:
+                    return _UNCHECKED
+            elif key not in _PLAIN_TEXTS or value != value.strip():
+                return _UNCHECKED
+        elif key in _PLAIN_LISTS and type(value) is list:
+            for item in value:
+                if type(item) is not str or name_only(item) is None:
+                    return _UNCHECKED
+            value = list(value)
+        else:
+            return _UNCHECKED
+        out[key] = value
+    return out
+
+
 def _build_devices(
     state: _State,
-    specs: dict[str, DeviceSpec],
+    specs: dict[str, dict[str, Any]],
     groups: dict[str, GroupSpec],
     defaults: DeviceValues,
     refs: _Refs,
     jumps: _Jumps | None = None,
 ) -> dict[str, Device]:
+    """Devices from their checked fields (:class:`DeviceSpec`'s, as a dict), with what they
+    inherit from their groups and the defaults."""
     jumps = jumps or _Jumps({}, {}, {})
     devices: dict[str, Device] = {}
     endpoints: dict[tuple[str, int], str] = {}
     inherited: dict[tuple[str, ...], tuple[dict[str, Any], frozenset[str], dict[str, Any]]] = {}
-    for name, spec in specs.items():
+    tables = [(key, refs.table(key), refs.valid_names(key)) for key in _REF_KEYS]
+    pools = {  # zone → its IPv4 pools as (netmask, network), or None to ask the zone
+        name: [(int(n.netmask), int(n.network_address)) for n in zone.pools.prefixes]
+        if all(n.version == 4 for n in zone.pools.prefixes)
+        else None
+        for name, zone in refs.zones.items()
+    }
+    chains: dict[tuple[Any, ...], tuple[tuple[JumpHost, ...], bool]] = {}
+    configs: dict[tuple[Any, ...], bool | str | None] = {}
+    for name, own in specs.items():
         entry = state.named["devices"][name]
         ok = True
-        known_groups = spec.groups
-        for i, group in enumerate(spec.groups):
+        spec_groups: list[str] = own["groups"]
+        known_groups = spec_groups
+        for i, group in enumerate(spec_groups):
             if group not in groups:
                 state.error(
                     entry.doc,
@@ -773,17 +851,28 @@ def _build_devices(
                 )
                 ok = False
         if not ok:
-            known_groups = [g for g in spec.groups if g in groups]
+            known_groups = [g for g in spec_groups if g in groups]
         key_groups = tuple(known_groups)
         base = inherited.get(key_groups)
         if base is None:  # devices share a few group lists: inherit once per list
             base = inherited[key_groups] = _inherit([groups[g] for g in key_groups] + [defaults])
         base_values, base_tags, base_vars = base
-        own = spec.__dict__  # a pydantic model's fields: one dict lookup, not a getattr each
         values: dict[str, Any] = {
             key: own[key] if own[key] is not None else base_values[key] for key in _INHERITED
         }
-        _check_refs(state, entry, spec, refs)  # inherited values were checked where set
+        valid = True  # every reference names a valid entry
+        for key, known, good in tables:  # inherited values were checked where set
+            value = own[key]
+            if value is not None and known is not None and value not in known:
+                state.error(
+                    entry.doc,
+                    (*entry.path, key),
+                    _("unknown {what} {value!r}", what=_(_REF_LABEL.get(key, key)), value=value)
+                    + suggest(value, known),
+                )
+            value = values[key]
+            if value is not None and value not in good:
+                valid = False
         for key in _REQUIRED:
             if values[key] is None:
                 state.error(
@@ -792,21 +881,28 @@ def _build_devices(
                     _("no {key}: set it on the device, one of its groups or defaults", key=key),
                 )
                 ok = False
-        host = spec.host or (str(spec.address) if spec.address else None)
+        address = own["address"]
+        host = own["host"]
+        if host is None and address is not None:
+            host = str(address) if type(address) is not IPv4Address else inet_ntoa(address.packed)
         if host is None:
             state.error(entry.doc, entry.path, _("needs host (where to connect) or address"))
             ok = False
-        if not ok:
+        if not ok or not valid:
             continue
-        for k in _REF_KEYS:
-            if values[k] is not None and not refs.valid(k, values[k]):
-                ok = False
-                break
-        if not ok:
-            continue
-        chain = jumps.chain(state, entry, spec, [groups[g] for g in key_groups], values, defaults)
-        if chain is None:
-            continue
+        group_specs = [groups[g] for g in key_groups]
+        own_jump = own["jump"]
+        chain_key = (key_groups, values["site"], values["zone"])
+        found_chain = chains.get(chain_key) if own_jump is None else None
+        if found_chain is not None:
+            chain, jumps.inherited = found_chain
+        else:
+            made = jumps.chain(state, entry, own_jump, group_specs, values, defaults)
+            if made is None:
+                continue
+            chain = made
+            if own_jump is None:
+                chains[chain_key] = (chain, jumps.inherited)
         transport: Transport = values["transport"] or "ssh"
         if transport == "telnet" and not values["allow_insecure"]:
             state.error(
@@ -830,10 +926,18 @@ def _build_devices(
         port: int | None = values["port"]
         assert host is not None
         cfg_path: str | None = None
-        cfg_value = jumps.ssh_config(spec, [groups[g] for g in key_groups], values, defaults)
+        cfg_value = own["ssh_config"]
+        if cfg_value is None:
+            config_key = (key_groups, values["zone"])
+            if config_key in configs:
+                cfg_value = configs[config_key]
+            else:
+                cfg_value = configs[config_key] = jumps.ssh_config(
+                    None, group_specs, values, defaults
+                )
         if cfg_value not in (None, False) and transport == "ssh":
             reached = _apply_ssh_config(
-                state, entry, cfg_value, host, port, creds, spec.jump, chain, jumps, values
+                state, entry, cfg_value, host, port, creds, own_jump, chain, jumps, values
             )
             if reached is None:
                 continue
@@ -852,28 +956,31 @@ def _build_devices(
                 ),
             )
             continue
-        tags = base_tags.union(spec.tags) if spec.tags else base_tags
-        merged_vars = {**base_vars, **spec.vars} if spec.vars else dict(base_vars)
+        tags = base_tags.union(own["tags"]) if own["tags"] else base_tags
+        merged_vars = {**base_vars, **own["vars"]} if own["vars"] else dict(base_vars)
         profile = refs.snmp_profiles.get(values["snmp_profile"]) if values["snmp_profile"] else None
-        zone = refs.zones[values["zone"]]
-        if (
-            spec.address is not None
-            and zone.pools.prefixes
-            and not zone.pools.contains(spec.address)
-        ):
-            nets = ", ".join(str(n) for n in zone.pools.prefixes)
-            state.warn(
-                entry.doc,
-                (*entry.path, "address"),
-                _(
-                    "{address} is outside zone {name}'s pools ({nets})",
-                    address=spec.address,
-                    name=zone.name,
-                    nets=nets,
-                ),
-            )
+        zone_name = values["zone"]
+        if address is not None and refs.zones[zone_name].pools.prefixes:
+            v4 = pools[zone_name]
+            if v4 is not None and type(address) is IPv4Address:
+                inside = any(int(address) & mask == net for mask, net in v4)
+            else:
+                inside = refs.zones[zone_name].pools.contains(address)
+            if not inside:
+                zone = refs.zones[zone_name]
+                nets = ", ".join(str(n) for n in zone.pools.prefixes)
+                state.warn(
+                    entry.doc,
+                    (*entry.path, "address"),
+                    _(
+                        "{address} is outside zone {name}'s pools ({nets})",
+                        address=address,
+                        name=zone.name,
+                        nets=nets,
+                    ),
+                )
         port = port or 22
-        if spec.port is not None or values["platform"] != "snmp":
+        if own["port"] is not None or values["platform"] != "snmp":
             other = endpoints.get((host, port))
             if other and values["platform"] != "snmp":
                 state.warn(
@@ -887,20 +994,20 @@ def _build_devices(
             host=host,
             platform=values["platform"],
             role=values["role"],
-            zone=values["zone"],
+            zone=zone_name,
             site=values["site"],
             unit=values["unit"],
-            address=spec.address,
-            mac=spec.mac,
+            address=address,
+            mac=own["mac"],
             port=port,
             credentials=creds,
             snmp=profile,
             snmp_port=values["snmp_port"] or (profile.port if profile else 161),
             tags=tags,
-            groups=tuple(spec.groups),
+            groups=tuple(spec_groups),
             vars=merged_vars,
             timeout=values["timeout"] or DEFAULT_TIMEOUT,
-            description=spec.description,
+            description=own["description"],
             host_key_policy=values["host_key_policy"] or "tofu",
             jump=chain,
             transport=transport,
@@ -1054,13 +1161,15 @@ class _Jumps:
 
     def ssh_config(
         self,
-        spec: DeviceSpec,
+        own: bool | str | None,
         groups: list[GroupSpec],
         values: dict[str, Any],
         defaults: DeviceValues,
     ) -> bool | str | None:
-        """``ssh_config`` from the device, its groups, its zone, then the defaults."""
-        for source in (spec, *groups, self.zones.get(values["zone"]), defaults):
+        """``ssh_config`` from the device (``own``), its groups, its zone, then the defaults."""
+        if own is not None:
+            return own
+        for source in (*groups, self.zones.get(values["zone"]), defaults):
             found = source.ssh_config if source is not None else None
             if found is not None:
                 return found
@@ -1070,12 +1179,13 @@ class _Jumps:
         self,
         state: _State,
         entry: _Entry,
-        spec: DeviceSpec,
+        own: list[str] | None,
         groups: list[GroupSpec],
         values: dict[str, Any],
         defaults: DeviceValues,
     ) -> tuple[JumpHost, ...] | None:
-        names: list[str] | None = spec.jump
+        """The chain of the device whose own ``jump`` is ``own``; None after an error."""
+        names: list[str] | None = own
         where: Path_ = (*entry.path, "jump")
         for source in (*groups, self.sites.get(values["site"]), self.zones.get(values["zone"])):
             if names is not None:
