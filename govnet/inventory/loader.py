@@ -211,7 +211,7 @@ def load_inventory(
             if isinstance(core, _Core) and core.fresh():
                 return core.inventory(lazy_terminals, _CacheSlot(slot, key), freeze)
         for file, raw in raws:
-            doc, diags = load_yaml_bytes(raw, str(file))
+            doc, diags = load_yaml_bytes(raw, str(file), lazy=True)
             state.diagnostics.extend(diags)
             if doc is not None:
                 _collect(state, doc)
