@@ -18,7 +18,7 @@ import sys
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cache, partial
 from ipaddress import IPv4Address, IPv6Address
 from itertools import compress, repeat
@@ -269,6 +269,9 @@ class _CacheSlot:
     key: str
 
 
+_DEVICE_FIELDS = tuple(f.name for f in fields(Device))  # "name" first
+
+
 @dataclass
 class _Core:
     """What the cache keeps of a validated inventory: all but the CSV terminals."""
@@ -279,13 +282,29 @@ class _Core:
     ssh_configs: dict[str, str] = field(default_factory=dict)  # path -> digest of the file
 
     def __getstate__(self) -> dict[str, Any]:
-        base = replace(self.base, terminals={})
+        base = replace(self.base, terminals={}, devices={})
+        devices = list(self.base.devices.values())
         return {
             "base": base,
+            # devices as columns: 50,000 objects with a dict each unpickle in ~0.3 s, their
+            # columns in ~0.05 s and the objects are made again from them in ~0.1 s
+            "devices": (_DEVICE_FIELDS, [[d.__dict__[f] for d in devices] for f in _DEVICE_FIELDS]),
             "yaml_terminals": self.yaml_terminals,
             "csv_refs": self.csv_refs,
             "ssh_configs": self.ssh_configs,
         }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        names, columns = state.pop("devices")
+        if tuple(names) != _DEVICE_FIELDS or len(columns) != len(names):
+            raise ValueError("cached devices of another layout")
+        self.__dict__.update(state)
+        make, devices = object.__new__, {}
+        for row in zip(*columns, strict=True):
+            device = make(Device)
+            device.__dict__.update(zip(names, row, strict=True))
+            devices[row[0]] = device
+        self.base.devices = devices
 
     def fresh(self) -> bool:
         """Whether the ssh_config files the devices were resolved with are unchanged."""

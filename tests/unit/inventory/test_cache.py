@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import pickle
 import stat
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from govnet.cli.main import cli
 from govnet.errors import InventoryError
+from govnet.inventory import cache as inv_cache
 from govnet.inventory import load_inventory
 from govnet.inventory.model import LazyTerminals, PackedTerminals
 from tests.conftest import MINIMAL
@@ -139,6 +142,64 @@ def test_packed_terminals_round_trip(inv_dir: Path) -> None:
     assert dict(PackedTerminals(columns)) == dict(full.terminals)
     with pytest.raises(ValueError):
         PackedTerminals(columns[:3])
+
+
+@pytest.mark.parametrize("kind", ["plain", "unusual"])
+def test_encoded_terminals_decode_to_the_same_terminals(kind: str) -> None:
+    n = 5
+    columns: tuple[list[Any], ...] = (
+        [f"pc-{i}" for i in range(n)],
+        [f"00:11:22:33:44:{i:02x}" for i in range(n)],
+        ["office", "office", "lab", "office", "lab"],
+        ["internal"] * n,
+        [167772161 + i for i in range(n)],
+        ["pc", "printer", "pc", "pc", "pc"],
+        [f"用户{i}" for i in range(n)],
+        ["win10"] * n,
+        [f"/x/t.csv:{i + 2}" for i in range(n)],
+    )
+    if kind == "unusual":  # a missing IP, an IPv6 one, no owner, a line break in a cell
+        columns[4][1], columns[4][2] = None, "2001:db8::1"
+        columns[6][3], columns[6][4] = None, "two\nlines"
+        columns[7][0] = None
+    encoded = PackedTerminals.encode(columns)
+    assert dict(PackedTerminals.decode(encoded)) == dict(PackedTerminals(columns))
+    # what the cache holds is nothing but plain values (pickle needs no govnet class)
+    assert "govnet" not in repr(pickle.dumps(encoded))
+    empty: tuple[list[Any], ...] = tuple([] for _ in PackedTerminals.FIELDS)
+    assert dict(PackedTerminals.decode(PackedTerminals.encode(empty))) == {}
+
+
+def test_a_cache_of_another_format_or_code_is_not_used(
+    inv_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    len(load_inventory(inv_dir, lazy_terminals=True, cache=True).terminals)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "cache").iterdir()}
+    loads: list[int] = []
+    real = pickle.loads
+
+    def counted(data: Any) -> Any:
+        loads.append(1)
+        return real(data)
+
+    monkeypatch.setattr(pickle, "loads", counted)
+    load_inventory(inv_dir, lazy_terminals=True, cache=True)
+    assert loads  # the same version reads its own entry
+    loads.clear()
+    monkeypatch.setattr(inv_cache, "FORMAT", b"govnet-inventory-cache-999\n")
+    inv = load_inventory(inv_dir, lazy_terminals=True, cache=True)
+    assert not loads and inv.devices["sw1"].port == 2222  # an older layout: refused unread
+    monkeypatch.undo()
+    monkeypatch.setenv("GOVNET_CACHE_DIR", str(tmp_path / "cache"))
+    for name, data in before.items():  # an entry of other code under the same format
+        (tmp_path / "cache" / name).write_bytes(data)
+    monkeypatch.setattr(inv_cache, "code_fingerprint", lambda: b"another govnet")
+    monkeypatch.setattr(pickle, "loads", counted)
+    inv = load_inventory(inv_dir, lazy_terminals=True, cache=True)
+    assert inv.devices["sw1"].port == 2222 and inv.terminals["pc-1"].kind == "printer"
+    assert not loads  # refused unread, and written again for this code:
+    core = next(name for name in before if name.endswith(".core"))
+    assert (tmp_path / "cache" / core).read_bytes() != before[core]
 
 
 def test_cli_no_cache_and_audit_without_terminal_rules(inv_dir: Path, tmp_path: Path) -> None:
