@@ -100,6 +100,9 @@ _SCALAR = yaml.ScalarEvent
 # First characters of a plain scalar the resolver may tag as other than a string (it looks
 # resolvers up by the first character): any other plain scalar is a string.
 _RESOLVED = frozenset(_Loader.yaml_implicit_resolvers)
+# Digits with two or more dots (an IPv4 address, a version): a string to the resolver (its int
+# and float patterns allow one dot at most, timestamps need a dash), decided without asking it.
+_DOTTED_NUMBERS = re.compile(r"[0-9]+(?:\.[0-9]+){2,}").fullmatch
 _FLATTEN_TAGS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
 
 
@@ -399,6 +402,7 @@ class _StreamBuilder:
             raise _Unusual
         get = self.parser.get_event
         memo = self.memo
+        dotted_numbers = _DOTTED_NUMBERS
         deep = len(path) >= self.keep  # no positions below here
         ends = self.ends if len(path) == self.keep - 1 else None  # children end where?
         # A plain untagged scalar the resolver already called a string (names, addresses:
@@ -436,6 +440,7 @@ class _StreamBuilder:
                     and (
                         ((text := item.value) and text[0] not in _RESOLVED)
                         or memo.get(text) == _STR_TAG
+                        or dotted_numbers(text) is not None
                     )
                 ):
                     out[key] = text
@@ -465,6 +470,7 @@ class _StreamBuilder:
                     and (
                         ((text := item.value) and text[0] not in _RESOLVED)
                         or memo.get(text) == _STR_TAG
+                        or dotted_numbers(text) is not None
                     )
                 ):
                     items.append(text)

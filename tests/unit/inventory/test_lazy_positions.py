@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from govnet import yamlsrc
 from govnet.errors import InventoryError
@@ -125,3 +128,13 @@ def test_a_lazy_document_found_by_entry(tmp_path: Path) -> None:
     assert doc.where(("devices", "sw3", "zone")) == full.where(("devices", "sw3", "zone"))
     assert doc.lazy is not None  # the entry alone was parsed, not the file
     assert all(full.positions[p] == w for p, w in doc.positions.items())
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.from_regex(r"\A[0-9]{1,4}(\.[0-9]{1,4}){2,5}\Z"))
+def test_dotted_numbers_are_strings_to_the_resolver(text: str) -> None:
+    # the parser takes such a scalar as a string without asking the resolver: it must agree
+    assert yamlsrc._DOTTED_NUMBERS(text) is not None
+    resolved = yamlsrc._Loader("").resolve(yaml.ScalarNode, text, (True, False))
+    assert resolved == "tag:yaml.org,2002:str"
+    assert yamlsrc.load_yaml(f"a: {text}\n", "x")[0].data == {"a": text}  # type: ignore[union-attr]
