@@ -785,10 +785,7 @@ _REQUIRED = ("platform", "role", "zone", "site")
 
 
 _UNCHECKED: dict[str, Any] = {}  # "let the model check it" (compared by identity)
-_DEVICE_DEFAULTS: dict[str, Any] = {
-    key: info.get_default(call_default_factory=True)
-    for key, info in DeviceSpec.model_fields.items()
-}
+_NO_NAMES: list[str] = []
 _NAME_ONLY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*\Z")  # NAME_RE without its "\n" at the end
 _PLAIN_NAMES = frozenset({"zone", "site", "unit", "credentials", "snmp_profile"})
 _PLAIN_TEXTS = frozenset({"platform", "description"})
@@ -799,12 +796,14 @@ _ROLE_SET = frozenset(ROLES)
 def _plain_device(raw: Any) -> dict[str, Any]:
     """``raw`` as :class:`DeviceSpec`'s fields, without the model, when it is written the plain
     way (names, text without surrounding blanks, a role, an IPv4 address, lists of names): the
-    values the model would make of it. Anything else — another key, another type, a value
-    the model would change or refuse — gives ``_UNCHECKED``: the model checks and explains it.
+    values the model would make of it, for the keys given (the others take the model's
+    defaults: None, or empty for groups, tags and vars). Anything else — another key, another
+    type, a value the model would change or refuse — gives ``_UNCHECKED``: the model checks
+    and explains it.
     """
     if type(raw) is not dict:
         return _UNCHECKED
-    out = _DEVICE_DEFAULTS.copy()
+    out: dict[str, Any] = {}  # the keys given; the others take the model's defaults
     name_only = _NAME_ONLY.match
     for key, value in raw.items():
         if type(value) is str:
@@ -858,7 +857,8 @@ def _build_devices(
     for name, own in specs.items():
         entry = state.named["devices"][name]
         ok = True
-        spec_groups: list[str] = own["groups"]
+        get = own.get  # a plain device's dict holds only the keys it was given
+        spec_groups: list[str] = get("groups") or _NO_NAMES
         known_groups = spec_groups
         for i, group in enumerate(spec_groups):
             if group not in groups:
@@ -876,12 +876,13 @@ def _build_devices(
         if base is None:  # devices share a few group lists: inherit once per list
             base = inherited[key_groups] = _inherit([groups[g] for g in key_groups] + [defaults])
         base_values, base_tags, base_vars = base
-        values: dict[str, Any] = {
-            key: own[key] if own[key] is not None else base_values[key] for key in _INHERITED
-        }
+        values = base_values.copy()
+        for key, value in own.items():
+            if value is not None and key in values:  # the keys it inherits
+                values[key] = value
         valid = True  # every reference names a valid entry
         for key, known, good in tables:  # inherited values were checked where set
-            value = own[key]
+            value = get(key)
             if value is not None and known is not None and value not in known:
                 state.error(
                     entry.doc,
@@ -900,8 +901,8 @@ def _build_devices(
                     _("no {key}: set it on the device, one of its groups or defaults", key=key),
                 )
                 ok = False
-        address = own["address"]
-        host = own["host"]
+        address = get("address")
+        host = get("host")
         if host is None and address is not None:
             host = str(address) if type(address) is not IPv4Address else inet_ntoa(address.packed)
         if host is None:
@@ -910,7 +911,7 @@ def _build_devices(
         if not ok or not valid:
             continue
         group_specs = [groups[g] for g in key_groups]
-        own_jump = own["jump"]
+        own_jump = get("jump")
         chain_key = (key_groups, values["site"], values["zone"])
         found_chain = chains.get(chain_key) if own_jump is None else None
         if found_chain is not None:
@@ -945,7 +946,7 @@ def _build_devices(
         port: int | None = values["port"]
         assert host is not None
         cfg_path: str | None = None
-        cfg_value = own["ssh_config"]
+        cfg_value = get("ssh_config")
         if cfg_value is None:
             config_key = (key_groups, values["zone"])
             if config_key in configs:
@@ -975,8 +976,9 @@ def _build_devices(
                 ),
             )
             continue
-        tags = base_tags.union(own["tags"]) if own["tags"] else base_tags
-        merged_vars = {**base_vars, **own["vars"]} if own["vars"] else dict(base_vars)
+        own_tags, own_vars = get("tags"), get("vars")
+        tags = base_tags.union(own_tags) if own_tags else base_tags
+        merged_vars = {**base_vars, **own_vars} if own_vars else dict(base_vars)
         profile = refs.snmp_profiles.get(values["snmp_profile"]) if values["snmp_profile"] else None
         zone_name = values["zone"]
         if address is not None and refs.zones[zone_name].pools.prefixes:
@@ -999,7 +1001,7 @@ def _build_devices(
                     ),
                 )
         port = port or 22
-        if own["port"] is not None or values["platform"] != "snmp":
+        if get("port") is not None or values["platform"] != "snmp":
             other = endpoints.get((host, port))
             if other and values["platform"] != "snmp":
                 state.warn(
@@ -1017,7 +1019,7 @@ def _build_devices(
             site=values["site"],
             unit=values["unit"],
             address=address,
-            mac=own["mac"],
+            mac=get("mac"),
             port=port,
             credentials=creds,
             snmp=profile,
@@ -1026,7 +1028,7 @@ def _build_devices(
             groups=tuple(spec_groups),
             vars=merged_vars,
             timeout=values["timeout"] or DEFAULT_TIMEOUT,
-            description=own["description"],
+            description=get("description"),
             host_key_policy=values["host_key_policy"] or "tofu",
             jump=chain,
             transport=transport,

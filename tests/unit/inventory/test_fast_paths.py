@@ -184,8 +184,11 @@ def test_a_plain_device_is_what_the_model_makes_of_it(raw: dict[str, Any]) -> No
     if fields is loader._UNCHECKED:
         return
     spec = DeviceSpec.model_validate(raw)  # accepted by the model too …
-    assert fields == spec.__dict__  # … with the same values
-    assert {k: type(v) for k, v in fields.items()} == {k: type(v) for k, v in vars(spec).items()}
+    defaults = {
+        k: f.get_default(call_default_factory=True) for k, f in DeviceSpec.model_fields.items()
+    }
+    assert {**defaults, **fields} == spec.__dict__  # … with the same values
+    assert {k: type(v) for k, v in fields.items()} == {k: type(vars(spec)[k]) for k in fields}
 
 
 def test_the_province_s_devices_are_plain() -> None:
