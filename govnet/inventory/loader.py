@@ -458,11 +458,16 @@ def _build(state: _State) -> tuple[Inventory, _Terminals, list[_CsvRef]]:
         specs[section] = {}
         named = state.named[section]
         if section != "credentials" and section != "snmp_profiles":
-            named = {n: e for n, e in named.items() if _validate_name(state, e, n)}
+            try:  # every name at once (one C call per name); else each, to report it
+                good = all(map(NAME_RE.match, named))
+            except TypeError:  # a number as a name
+                good = False
+            if not good:
+                named = {n: e for n, e in named.items() if _validate_name(state, e, n)}
         if section == "devices":
-            device_fields = dict.fromkeys(named, _UNCHECKED)
-            for name, entry in named.items():
-                device_fields[name] = _plain_device(entry.raw)
+            device_fields = dict(
+                zip(named, map(_plain_device, [e.raw for e in named.values()]), strict=True)
+            )
             named = {n: e for n, e in named.items() if device_fields[n] is _UNCHECKED}
         try:  # the whole section in one call (50,000 devices: no Python call per entry)
             specs[section] = dict(
@@ -558,10 +563,13 @@ def _check_secret_vars(state: _State) -> None:
     entries = [e for section in ("groups", "devices") for e in state.named[section].values()]
     if "vars" in state.defaults:
         entries.append(state.defaults["vars"])
+    defaults_vars = state.defaults.get("vars")
     for entry in entries:
         raw, path = entry.raw, entry.path
-        if entry is not state.defaults.get("vars"):
-            raw = raw.get("vars") if isinstance(raw, dict) else None
+        if entry is not defaults_vars:
+            raw = raw.get("vars") if type(raw) is dict else None
+            if raw is None:  # nothing to walk (most devices)
+                continue
             path = (*path, "vars")
         _walk_secret_vars(state, entry.doc, path, raw, secret=False)
 
