@@ -232,3 +232,18 @@ def test_cli_no_cache_and_audit_without_terminal_rules(inv_dir: Path, tmp_path: 
     assert result.exit_code in (0, 1), result.output
     result = runner.invoke(cli, ["-i", str(inv_dir), "inventory", "validate"])
     assert result.exit_code == 2 and "t.csv" in result.output
+
+
+def test_packed_terminals_are_whole_terminals(inv_dir: Path) -> None:
+    import dataclasses
+
+    from govnet.inventory.model import Terminal
+
+    assert tuple(f.name for f in dataclasses.fields(Terminal)) == PackedTerminals.FIELDS
+    for inv in (load_inventory(inv_dir), load_inventory(inv_dir, lazy_terminals=True, cache=True)):
+        made = list(inv.terminals.values())
+        assert made and [t.name for t in made] == list(inv.terminals)
+        assert dict(inv.terminals.items()) == {t.name: t for t in made}
+        for t in made:
+            assert Terminal(**vars(t)) == t and hash(t) == hash(Terminal(**vars(t)))
+            assert inv.terminals[t.name] is t  # one object per terminal
