@@ -427,8 +427,8 @@ class _StreamBuilder:
                     key = self.key(key_event)
                 if key in out or key == "<<":
                     raise _Unusual
-                child = (*path, key)
                 if not deep:
+                    child = (*path, key)
                     mark: Any = key_event.start_mark
                     positions[child] = (mark.line + 1, mark.column + 1)
                 item = get()
@@ -444,11 +444,10 @@ class _StreamBuilder:
                     )
                 ):
                     out[key] = text
-                    self.last = item
                 else:
-                    out[key] = self.value(item, child)
-                if ends is not None:
-                    mark = self.last.end_mark
+                    out[key] = self.value(item, (*path, key) if deep else child)
+                if ends is not None:  # a scalar ends itself, a collection at its end event
+                    mark = (item if type(item) is _SCALAR else self.last).end_mark
                     ends[child] = (mark.line + 1, mark.column + 1)
         if kind is yaml.SequenceStartEvent:
             items: list[Any] = []
@@ -474,11 +473,10 @@ class _StreamBuilder:
                     )
                 ):
                     items.append(text)
-                    self.last = item
                 else:
                     items.append(self.value(item, child))
                 if ends is not None:
-                    mark = self.last.end_mark
+                    mark = (item if type(item) is _SCALAR else self.last).end_mark
                     ends[child] = (mark.line + 1, mark.column + 1)
         raise _Unusual  # an alias
 
