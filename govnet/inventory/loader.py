@@ -918,13 +918,13 @@ def _build_devices(
             ok = False
         if not ok or not valid:
             continue
-        group_specs = [groups[g] for g in key_groups]
         own_jump = get("jump")
         chain_key = (key_groups, values["site"], values["zone"])
         found_chain = chains.get(chain_key) if own_jump is None else None
         if found_chain is not None:
             chain, jumps.inherited = found_chain
         else:
+            group_specs = [groups[g] for g in key_groups]
             made = jumps.chain(state, entry, own_jump, group_specs, values, defaults)
             if made is None:
                 continue
@@ -961,7 +961,7 @@ def _build_devices(
                 cfg_value = configs[config_key]
             else:
                 cfg_value = configs[config_key] = jumps.ssh_config(
-                    None, group_specs, values, defaults
+                    None, [groups[g] for g in key_groups], values, defaults
                 )
         if cfg_value not in (None, False) and transport == "ssh":
             reached = _apply_ssh_config(
