@@ -1727,10 +1727,8 @@ def _parse_csv_rows(
         block += stream.readline()  # to the end of a line
         body = block.replace("\r\n", "\n").removesuffix("\n")
         n = body.count("\n") + 1
-        if (
-            body.count(",") != n * (ncols - 1)
-            or set(map(str.count, body.split("\n"), repeat(",", n))) != {ncols - 1}
-            or not _bulk_columns(name, body, n, ncols, first, cols, book, limit, careful)
+        if body.count(",") != n * (ncols - 1) or not _bulk_columns(
+            name, body, n, ncols, first, cols, book, limit, careful
         ):
             chunk = csv.reader(io.StringIO(body))
             try:
@@ -1808,7 +1806,11 @@ def _bulk_columns(
     Not ``careful``: names and MACs are checked within the chunk only, the caller checks them
     across all rows at the end (:meth:`_Terminals.unique`)."""
     i_name, i_mac, i_ip, i_unit, i_zone, i_kind, i_owner, i_os = cols
-    cells = body.replace("\n", ",").split(",")
+    cells = body.replace("\n", ",\n").split(",")
+    # n lines of ncols cells each: every row but the first starts at a cell that starts with
+    # the line break, and there are only n - 1 breaks (that "\n" goes with the cell's blanks)
+    if len(cells) != n * ncols or not all(map(str.startswith, cells[ncols::ncols], repeat("\n"))):
+        return False
     if len(body) >= limit and max(map(len, cells)) >= limit:  # the csv module's cell limit
         return False
     strip = str.strip

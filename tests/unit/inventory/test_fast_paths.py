@@ -27,7 +27,7 @@ HEADER = ["名称", "MAC地址", "IP地址", "单位", "所属网络", "类型",
 
 def rows(bad: bool) -> list[list[str]]:
     out = []
-    for i in range(3000):
+    for i in range(4000):  # four chunks: the last without anything unusual
         ip = f"10.1.{i >> 8}.{i & 255}" if i % 7 else ""
         out.append(
             [
@@ -43,6 +43,8 @@ def rows(bad: bool) -> list[list[str]]:
     out[1500][1] = "00:1a:2b:99:00:01"  # another notation in the middle of a chunk
     out[2100][2] = "2001:db8::1"  # IPv6: outside internal's (IPv4) pools, a warning
     out[2200][1] = "001a.2b99.0002"
+    out[700].append("")  # a cell too many here, one too few next: the same count of commas
+    out[701].pop()
     if bad:
         out[10][1] = "not-a-mac"
         out[1200][0] = "pc-00003"  # a name twice
@@ -103,7 +105,7 @@ def test_unquoted_csv_loads_as_the_quoted_one(
             ["3001", "3"],
         ]
     else:
-        assert not errors and len(terminals) == 3000
+        assert not errors and len(terminals) == 4000
         assert [w.split("t.csv:")[1].split(":")[:2] for w in warnings] == [["2102", "3"]]
 
 
