@@ -853,7 +853,8 @@ def _build_devices(
     devices: dict[str, Device] = {}
     endpoints: dict[tuple[str, int], str] = {}
     inherited: dict[tuple[str, ...], tuple[dict[str, Any], frozenset[str], dict[str, Any]]] = {}
-    tables = [(key, refs.table(key), refs.valid_names(key)) for key in _REF_KEYS]
+    tables = {key: (refs.table(key), refs.valid_names(key)) for key in _REF_KEYS}
+    unusable: dict[tuple[str, ...], list[str]] = {}  # group list → inherited invalid references
     pools = {  # zone → its IPv4 pools as (netmask, network), or None to ask the zone
         name: [(int(n.netmask), int(n.network_address)) for n in zone.pools.prefixes]
         if all(n.version == 4 for n in zone.pools.prefixes)
@@ -883,24 +884,38 @@ def _build_devices(
         base = inherited.get(key_groups)
         if base is None:  # devices share a few group lists: inherit once per list
             base = inherited[key_groups] = _inherit([groups[g] for g in key_groups] + [defaults])
+            unusable[key_groups] = [
+                key
+                for key, (_known, good) in tables.items()
+                if base[0][key] is not None and base[0][key] not in good
+            ]
         base_values, base_tags, base_vars = base
         values = base_values.copy()
+        valid = True  # every reference names a valid entry
+        unknown: list[str] | None = None  # own references to nothing at all
         for key, value in own.items():
             if value is not None and key in values:  # the keys it inherits
                 values[key] = value
-        valid = True  # every reference names a valid entry
-        for key, known, good in tables:  # inherited values were checked where set
-            value = get(key)
-            if value is not None and known is not None and value not in known:
+                check = tables.get(key)
+                if check is not None:  # a reference (inherited ones were checked where set)
+                    known, good = check
+                    if value not in good:
+                        valid = False
+                        if known is not None and value not in known:
+                            unknown = [*(unknown or ()), key]
+        for key in unusable[key_groups]:  # an inherited reference to an invalid entry
+            if get(key) is None:
+                valid = False
+        for key in _REF_KEYS if unknown is not None else ():  # reported in this order
+            known, _good = tables[key]
+            if key in unknown and known is not None:  # type: ignore[operator]
+                value = own[key]
                 state.error(
                     entry.doc,
                     (*entry.path, key),
                     _("unknown {what} {value!r}", what=_(_REF_LABEL.get(key, key)), value=value)
                     + suggest(value, known),
                 )
-            value = values[key]
-            if value is not None and value not in good:
-                valid = False
         for key in _REQUIRED:
             if values[key] is None:
                 state.error(
