@@ -880,7 +880,6 @@ class _Sources(Sequence[str]):
         return f"{self._files[self._index[i]]}:{self._lines[i]}"
 
 
-_new = object.__new__
 _V4 = ipaddress.IPv4Address
 
 
@@ -1056,10 +1055,9 @@ class PackedTerminals(Mapping[str, Terminal]):
             ip = row[4]
             if ip is not None:
                 row[4] = _V4(ip) if type(ip) is int else ipaddress.IPv6Address(ip)
-            # every field given: the frozen dataclass's __init__ would setattr them one by one
-            made = _new(Terminal)
-            made.__dict__.update(zip(self.FIELDS, row, strict=True))
-            self._made[i] = made
+            # (the dataclass's own __init__: its instances share their dicts' keys, ~20 MB
+            # less for 300,000 than filling each __dict__, for ~0.1 s more)
+            made = self._made[i] = Terminal(*row)
         return made
 
     def _all(self) -> range:
