@@ -316,7 +316,8 @@ class _Lazy:
             return  # not an entry: its ancestors' positions are all there is
         line, column = start
         piece = self.text[self.offset(*start) : self.offset(*end)]
-        keyed = not isinstance(entry[-1], int)  # "name: value", or a list item's value
+        section = doc.data.get(entry[0]) if isinstance(doc.data, dict) else None
+        keyed = not isinstance(section, list)  # "name: value", or a list item's value
         stream = _StreamBuilder("\n" * (line - 1) + " " * (column - 1) + piece)
         try:
             found, data = stream.document()

@@ -138,3 +138,22 @@ def test_dotted_numbers_are_strings_to_the_resolver(text: str) -> None:
     resolved = yamlsrc._Loader("").resolve(yaml.ScalarNode, text, (True, False))
     assert resolved == "tag:yaml.org,2002:str"
     assert yamlsrc.load_yaml(f"a: {text}\n", "x")[0].data == {"a": text}  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "  1: {address: 10.0.0.300, site: town}\n",  # a number as the entry's key
+        "  sw3:\n    address: 10.0.0.3\n    site: town\n    zone: [internal]\n",
+        "  sw3: {address: 10.0.0.3,\n        site: town, zone: nowhere}  # a comment\n",
+        'terminals:\n- {name: "pc 1", mac: x}\n-\n  name: pc-2\n  mac: y\n',
+    ],
+)
+def test_late_positions_of_unusual_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tail: str
+) -> None:
+    path = tmp_path / "inv.yaml"
+    path.write_text(MINIMAL + tail, encoding="utf-8")
+    late = messages(path)
+    every_position(monkeypatch)
+    assert late == messages(path) and late
