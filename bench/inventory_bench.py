@@ -12,26 +12,37 @@ from a fresh child process: CPU and wall seconds of ``load_inventory`` (with ``f
 commands load it) and its peak RSS; then ``govnet audit --limit sw-00001 --from-dir`` end to
 end (imports included), warm and ``--no-cache``.
 
-Third round, 2026-12-06 07:05-07:09 UTC: this code and the code before the round (git
-``df1a54f``, run as ``PYTHONPATH=<its checkout> python bench/inventory_bench.py`` from outside
-the work tree) interleaved, two runs each, on the shared 2-core build machine at load average
-9-11 (it was 3-6 for the earlier figures: CPU seconds grow ~20-40 % with that load, so compare
-within a block only):
+Third round: this code and the code before the round (git ``df1a54f``, run as
+``PYTHONPATH=<its checkout> python bench/inventory_bench.py`` from outside the work tree)
+interleaved, two runs each, on the shared 2-core build machine (CPU seconds grow ~20-40 % with
+its load: compare within a block only).
 
+    2026-12-06 07:17-07:18 UTC, load average 4-5 (it was 3-6 for the second-round figures)
     scale 1 (50,000 devices, 300,000 terminals)   CPU s, now   before     peak RSS now / before
+      cold load (no cache)                          2.23-2.33    3.47-3.90  308 / 343-346 MiB
+      first load (fills the cache)                  2.78-3.08    3.43-4.37  323 / 350-356 MiB
+      warm load (cached)                            0.26-0.35    0.46-0.48  161 / 277 MiB
+      warm load, every terminal made                1.22-1.31    1.89-2.46  308 / 304 MiB
+      warm load, terminals not used                 0.18         0.29-0.41  154 / 158 MiB
+      cold load, terminals not used                 1.77-1.78    2.42-3.03  211 / 333 MiB
+      govnet audit --limit ONE --from-dir, warm     0.79-0.99    1.02-1.45  (end to end,
+      govnet audit --limit ONE --from-dir, cold     2.30-2.65    2.73-4.51   imports included)
+
+    2026-12-06 07:05-07:09 UTC, load average 9-11
       cold load (no cache)                          2.51-2.66    3.58-4.12  307 / 342-348 MiB
       first load (fills the cache)                  3.24-3.25    4.04-4.55  320 / 353-357 MiB
       warm load (cached)                            0.31-0.33    0.50-0.58  161 / 277 MiB
       warm load, every terminal made                1.33-1.49    2.09-2.21  326 / 304 MiB
       warm load, terminals not used                 0.17-0.25    0.27-0.33  154 / 158 MiB
       cold load, terminals not used                 1.56-2.58    2.97-3.70  210 / 333 MiB
-      govnet audit --limit ONE --from-dir, warm     0.75-1.01    1.33-1.72  (end to end,
-      govnet audit --limit ONE --from-dir, cold     2.11-3.39    3.60-4.57   imports included)
+      govnet audit --limit ONE --from-dir, warm     0.75-1.01    1.33-1.72
+      govnet audit --limit ONE --from-dir, cold     2.11-3.39    3.60-4.57
+    ("every terminal made": 326 MiB there, before each Terminal took its dataclass __init__
+    again, which shares dict keys: 308 MiB since.)
     Cold and warm alone, four interleaved child processes each (07:03 and 07:13 UTC, load
     average 9-12), median (range): cold 2.64 (2.36-2.78) and 2.90 (2.53-3.27) CPU-s against
-    3.97 (3.59-4.22) and 4.62 (4.59-5.71); warm 0.28-0.30 against 0.49-0.56. Now is ~0.63-0.66
-    of before in the same minutes: on the load of the earlier figures (before: 3.0-3.4 cold,
-    0.38-0.41 warm) that is ~2.0-2.2 s cold and ~0.25 s warm.
+    3.97 (3.59-4.22) and 4.62 (4.59-5.71); warm 0.28-0.30 against 0.49-0.56: now is ~0.6-0.7
+    of before in the same minutes.
 
 Second round, 2026-12-06 02:08 UTC, load average 3-6 (the code before the third round):
 cold 3.0-3.4 CPU-s / 335 MiB, warm 0.38-0.41 s / 255 MiB, audit --limit ONE warm 0.67-0.99 s,
