@@ -22,6 +22,7 @@ from collections.abc import (
 )
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import repeat
 from socket import AF_INET, inet_pton
 from typing import Annotated, Any, Literal, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -993,11 +994,9 @@ class PackedTerminals(Mapping[str, Terminal]):
         string apiece unpickles ~5x slower than one split), IPv4 addresses as one array."""
         out: list[Any] = list(columns)
         for c in cls.CATEGORIES:
-            codes: dict[Any, int] = {}
-            out[c] = (
-                array("I", [codes.setdefault(v, len(codes)) for v in columns[c]]).tobytes(),
-                list(codes),
-            )
+            values = list(dict.fromkeys(columns[c]))  # in order of first use
+            codes = {v: i for i, v in enumerate(values)}
+            out[c] = (array("I", map(codes.__getitem__, columns[c])).tobytes(), values)
         for c in cls.TEXTS:
             values = columns[c]
             text = "\n".join([v or "" for v in values])
@@ -1008,14 +1007,30 @@ class PackedTerminals(Mapping[str, Terminal]):
         if all(type(ip) is int for ip in ips if ip is not None):
             v4 = array("I", [0 if ip is None else ip for ip in ips])
             out[cls.IP] = ("v4", v4.tobytes(), array("I", missing).tobytes())
+        out[cls.SOURCE] = cls._encode_sources(list(columns[cls.SOURCE]))
+        return tuple(out)
+
+    @staticmethod
+    def _encode_sources(sources: list[str]) -> tuple[list[str], bytes, bytes]:
+        """``file:line`` texts as (files, file indices, line numbers); one file at once."""
+        prefix = sources[0].rpartition(":")[0] + ":" if sources else ""
+        if len(prefix) > 1 and all(map(str.startswith, sources, repeat(prefix))):
+            text = "\n".join(sources)
+            if text.count(prefix) == len(sources):  # each once: the rest is its line number
+                try:
+                    lines = array("I", map(int, text.replace(prefix, "").split("\n")))
+                except (ValueError, OverflowError):
+                    pass
+                else:
+                    index = array("I", bytes(4 * len(sources)))
+                    return [prefix[:-1]], index.tobytes(), lines.tobytes()
         files: dict[str, int] = {}
         index, lines = array("I"), array("I")
-        for source in columns[cls.SOURCE]:
+        for source in sources:
             file, _, line = source.rpartition(":")
             index.append(files.setdefault(file, len(files)))
             lines.append(int(line))
-        out[cls.SOURCE] = (list(files), index.tobytes(), lines.tobytes())
-        return tuple(out)
+        return list(files), index.tobytes(), lines.tobytes()
 
     @classmethod
     def decode(cls, encoded: tuple[Any, ...]) -> PackedTerminals:

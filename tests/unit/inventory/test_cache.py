@@ -162,6 +162,7 @@ def test_encoded_terminals_decode_to_the_same_terminals(kind: str) -> None:
         columns[4][1], columns[4][2] = None, "2001:db8::1"
         columns[6][3], columns[6][4] = None, "two\nlines"
         columns[7][0] = None
+        columns[8][1] = "/y/inv.yaml:7"  # a terminal from another file
     encoded = PackedTerminals.encode(columns)
     assert dict(PackedTerminals.decode(encoded)) == dict(PackedTerminals(columns))
     # what the cache holds is nothing but plain values (pickle needs no govnet class)
