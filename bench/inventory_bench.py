@@ -12,21 +12,42 @@ from a fresh child process: CPU and wall seconds of ``load_inventory`` (with ``f
 commands load it) and its peak RSS; then ``govnet audit --limit sw-00001 --from-dir`` end to
 end (imports included), warm and ``--no-cache``.
 
-Measured on the shared 2-core build machine, 2026-12-06 02:08 UTC, load average 3-6 (CPU
-seconds vary ±15 % with the machine's load; the range is over three runs):
+Third round: this code and the code before the round (git ``df1a54f``, run as
+``PYTHONPATH=<its checkout> python bench/inventory_bench.py`` from outside the work tree)
+interleaved, two runs each, on the shared 2-core build machine (CPU seconds grow ~20-40 % with
+its load: compare within a block only).
 
-    scale 1 (50,000 devices, 300,000 terminals)   CPU s       peak RSS
-      cold load (no cache)                          3.0-3.4    335 MiB  (before issue 21: 19.9 s
-      first load (fills the cache)                  3.5-3.8    336 MiB   and 666 MB)
-      warm load (cached)                            0.38-0.41  255 MiB
-      warm load, terminals not used                 0.20       154 MiB
-      cold load, terminals not used                 2.0-2.4    300 MiB
-      govnet audit --limit ONE --from-dir, warm     0.67-0.99  (end to end, imports included)
-      govnet audit --limit ONE --from-dir, cold     2.5-3.3
-    Interleaved with the code before this round (same machine, same minute; cold, terminals
-    used): 2.83-2.86 CPU-s against 3.87-4.11.
-    scale 2 (100,000 devices, 600,000 terminals) — the largest measured (load average ~2)
-      cold 7.0 s / 620 MiB; warm 0.85 s / 508 MiB; audit --limit ONE, warm 0.9 s
+    2026-12-06 07:17-07:18 UTC, load average 4-5 (it was 3-6 for the second-round figures)
+    scale 1 (50,000 devices, 300,000 terminals)   CPU s, now   before     peak RSS now / before
+      cold load (no cache)                          2.23-2.33    3.47-3.90  308 / 343-346 MiB
+      first load (fills the cache)                  2.78-3.08    3.43-4.37  323 / 350-356 MiB
+      warm load (cached)                            0.26-0.35    0.46-0.48  161 / 277 MiB
+      warm load, every terminal made                1.22-1.31    1.89-2.46  308 / 304 MiB
+      warm load, terminals not used                 0.18         0.29-0.41  154 / 158 MiB
+      cold load, terminals not used                 1.77-1.78    2.42-3.03  211 / 333 MiB
+      govnet audit --limit ONE --from-dir, warm     0.79-0.99    1.02-1.45  (end to end,
+      govnet audit --limit ONE --from-dir, cold     2.30-2.65    2.73-4.51   imports included)
+
+    2026-12-06 07:05-07:09 UTC, load average 9-11
+      cold load (no cache)                          2.51-2.66    3.58-4.12  307 / 342-348 MiB
+      first load (fills the cache)                  3.24-3.25    4.04-4.55  320 / 353-357 MiB
+      warm load (cached)                            0.31-0.33    0.50-0.58  161 / 277 MiB
+      warm load, every terminal made                1.33-1.49    2.09-2.21  326 / 304 MiB
+      warm load, terminals not used                 0.17-0.25    0.27-0.33  154 / 158 MiB
+      cold load, terminals not used                 1.56-2.58    2.97-3.70  210 / 333 MiB
+      govnet audit --limit ONE --from-dir, warm     0.75-1.01    1.33-1.72
+      govnet audit --limit ONE --from-dir, cold     2.11-3.39    3.60-4.57
+    ("every terminal made": 326 MiB there, before each Terminal took its dataclass __init__
+    again, which shares dict keys: 308 MiB since.)
+    Cold and warm alone, four interleaved child processes each (07:03 and 07:13 UTC, load
+    average 9-12), median (range): cold 2.64 (2.36-2.78) and 2.90 (2.53-3.27) CPU-s against
+    3.97 (3.59-4.22) and 4.62 (4.59-5.71); warm 0.28-0.30 against 0.49-0.56: now is ~0.6-0.7
+    of before in the same minutes.
+
+Second round, 2026-12-06 02:08 UTC, load average 3-6 (the code before the third round):
+cold 3.0-3.4 CPU-s / 335 MiB, warm 0.38-0.41 s / 255 MiB, audit --limit ONE warm 0.67-0.99 s,
+cold 2.5-3.3 s; scale 2 (100,000 devices, 600,000 terminals, load average ~2): cold 7.0 s /
+620 MiB, warm 0.85 s / 508 MiB, audit --limit ONE warm 0.9 s.
 
 With ``--write DIR`` it writes a realistic example city inventory (several YAML files and a GBK
 terminals CSV with Chinese headers) instead of measuring; that is how ``inventory/city/`` was
@@ -311,6 +332,8 @@ options = json.loads(sys.argv[2])
 touch = options.pop("touch_terminals", True)
 inv = load_inventory(Path(sys.argv[1]), lazy_terminals=True, freeze=True, **options)
 n_terminals = len(inv.terminals) if touch else None
+if touch == "all":  # every Terminal object made, every column read
+    n_terminals = sum(1 for t in inv.terminals.values() if t.mac)
 t2 = time.perf_counter()
 print(json.dumps({"import": t1 - t0, "load": t2 - t1, "devices": len(inv.devices),
                   "terminals": n_terminals, "cpu": time.process_time() - c1,
@@ -361,12 +384,13 @@ def province(args: argparse.Namespace) -> int:
             ("cold load (no cache)", {"cache": False}),
             ("first load (fills the cache)", {"cache": True}),
             ("warm load (cached)", {"cache": True}),
+            ("warm load, every terminal made", {"cache": True, "touch_terminals": "all"}),
             ("warm load, terminals not used", {"cache": True, "touch_terminals": False}),
             ("cold load, terminals not used", {"cache": False, "touch_terminals": False}),
         ):
             r = _child(folder, **options)
             print(
-                f"{label + ':':31} CPU {r['cpu']:5.2f} s  wall {r['load']:5.2f} s  "
+                f"{label + ':':32} CPU {r['cpu']:5.2f} s  wall {r['load']:5.2f} s  "
                 f"peak RSS {r['rss_mib']:4.0f} MiB  (+ imports {r['import']:.2f} s)"
             )
         configs = Path(tmp) / "configs"

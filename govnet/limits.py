@@ -242,9 +242,10 @@ def read_regular(path: Path, cap: int, key: str, what: str = "input") -> bytes:
             )
         chunks: list[bytes] = []
         left = cap + 1
+        size = max(MIB, st.st_size + 1)  # the whole file in one read: no 1 MiB pieces to join
         while left > 0:
             try:
-                chunk = os.read(fd, min(left, MIB))
+                chunk = os.read(fd, min(left, size))
             except BlockingIOError:  # pragma: no cover - regular files never block
                 continue
             if not chunk:

@@ -39,7 +39,8 @@ class Platform(Strict):
 @cache
 def platforms() -> dict[str, Platform]:
     text = resources.files("govnet").joinpath("data/platforms.yaml").read_text(encoding="utf-8")
-    raw = yaml.safe_load(text)["platforms"]
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster at start-up
+    raw = yaml.load(text, Loader=loader)["platforms"]  # a safe loader either way
     return {name: Platform(name=name, **row) for name, row in raw.items()}
 
 

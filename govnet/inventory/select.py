@@ -7,13 +7,16 @@ names, comma-separated; a leading ``!`` excludes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from typing import TypeVar
 
 from govnet.errors import GovnetError
 from govnet.i18n import _
 from govnet.inventory.model import Device, Inventory, Terminal
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -75,11 +78,22 @@ def _match_name(name: str, include: list[str], exclude: list[str]) -> bool:
     return not any(fnmatchcase(name, p) for p in exclude)
 
 
+def _named(include: list[str], table: Mapping[str, T]) -> Iterable[T] | None:
+    """The entries ``include`` names, when it names them without wildcards (``--limit sw1``):
+    looked up, not matched against every name (a province has 50,000 devices and 300,000
+    terminals, each made only when used); None when a pattern has a wildcard or none is given.
+    """
+    if not include or any(c in p for p in include for c in "*?["):
+        return None
+    return [table[name] for name in dict.fromkeys(include) if name in table]
+
+
 def select_devices(inv: Inventory, f: Filters) -> list[Device]:
     check_filters(inv, f)
     include, exclude = _patterns(f.limit)
     out = []
-    for d in inv.devices.values():
+    named = _named(include, inv.devices)
+    for d in inv.devices.values() if named is None else named:
         if f.zone and d.zone not in f.zone:
             continue
         if f.unit and d.unit not in f.unit:
@@ -101,7 +115,8 @@ def select_terminals(inv: Inventory, f: Filters) -> list[Terminal]:
     check_filters(inv, f)
     include, exclude = _patterns(f.limit)
     out = []
-    for t in inv.terminals.values():
+    named = _named(include, inv.terminals)
+    for t in inv.terminals.values() if named is None else named:
         if f.zone and t.zone not in f.zone:
             continue
         if f.unit and t.unit not in f.unit:

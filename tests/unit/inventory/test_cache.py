@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import pickle
 import stat
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from govnet.cli.main import cli
 from govnet.errors import InventoryError
+from govnet.inventory import cache as inv_cache
 from govnet.inventory import load_inventory
 from govnet.inventory.model import LazyTerminals, PackedTerminals
 from tests.conftest import MINIMAL
@@ -141,6 +144,65 @@ def test_packed_terminals_round_trip(inv_dir: Path) -> None:
         PackedTerminals(columns[:3])
 
 
+@pytest.mark.parametrize("kind", ["plain", "unusual"])
+def test_encoded_terminals_decode_to_the_same_terminals(kind: str) -> None:
+    n = 5
+    columns: tuple[list[Any], ...] = (
+        [f"pc-{i}" for i in range(n)],
+        [f"00:11:22:33:44:{i:02x}" for i in range(n)],
+        ["office", "office", "lab", "office", "lab"],
+        ["internal"] * n,
+        [167772161 + i for i in range(n)],
+        ["pc", "printer", "pc", "pc", "pc"],
+        [f"用户{i}" for i in range(n)],
+        ["win10"] * n,
+        [f"/x/t.csv:{i + 2}" for i in range(n)],
+    )
+    if kind == "unusual":  # a missing IP, an IPv6 one, no owner, a line break in a cell
+        columns[4][1], columns[4][2] = None, "2001:db8::1"
+        columns[6][3], columns[6][4] = None, "two\nlines"
+        columns[7][0] = None
+        columns[8][1] = "/y/inv.yaml:7"  # a terminal from another file
+    encoded = PackedTerminals.encode(columns)
+    assert dict(PackedTerminals.decode(encoded)) == dict(PackedTerminals(columns))
+    # what the cache holds is nothing but plain values (pickle needs no govnet class)
+    assert "govnet" not in repr(pickle.dumps(encoded))
+    empty: tuple[list[Any], ...] = tuple([] for _ in PackedTerminals.FIELDS)
+    assert dict(PackedTerminals.decode(PackedTerminals.encode(empty))) == {}
+
+
+def test_a_cache_of_another_format_or_code_is_not_used(
+    inv_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    len(load_inventory(inv_dir, lazy_terminals=True, cache=True).terminals)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "cache").iterdir()}
+    loads: list[int] = []
+    real = pickle.loads
+
+    def counted(data: Any) -> Any:
+        loads.append(1)
+        return real(data)
+
+    monkeypatch.setattr(pickle, "loads", counted)
+    load_inventory(inv_dir, lazy_terminals=True, cache=True)
+    assert loads  # the same version reads its own entry
+    loads.clear()
+    monkeypatch.setattr(inv_cache, "FORMAT", b"govnet-inventory-cache-999\n")
+    inv = load_inventory(inv_dir, lazy_terminals=True, cache=True)
+    assert not loads and inv.devices["sw1"].port == 2222  # an older layout: refused unread
+    monkeypatch.undo()
+    monkeypatch.setenv("GOVNET_CACHE_DIR", str(tmp_path / "cache"))
+    for name, data in before.items():  # an entry of other code under the same format
+        (tmp_path / "cache" / name).write_bytes(data)
+    monkeypatch.setattr(inv_cache, "code_fingerprint", lambda: b"another govnet")
+    monkeypatch.setattr(pickle, "loads", counted)
+    inv = load_inventory(inv_dir, lazy_terminals=True, cache=True)
+    assert inv.devices["sw1"].port == 2222 and inv.terminals["pc-1"].kind == "printer"
+    assert not loads  # refused unread, and written again for this code:
+    core = next(name for name in before if name.endswith(".core"))
+    assert (tmp_path / "cache" / core).read_bytes() != before[core]
+
+
 def test_cli_no_cache_and_audit_without_terminal_rules(inv_dir: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(cli, ["--no-cache", "-i", str(inv_dir), "inventory", "validate"])
@@ -171,3 +233,18 @@ def test_cli_no_cache_and_audit_without_terminal_rules(inv_dir: Path, tmp_path: 
     assert result.exit_code in (0, 1), result.output
     result = runner.invoke(cli, ["-i", str(inv_dir), "inventory", "validate"])
     assert result.exit_code == 2 and "t.csv" in result.output
+
+
+def test_packed_terminals_are_whole_terminals(inv_dir: Path) -> None:
+    import dataclasses
+
+    from govnet.inventory.model import Terminal
+
+    assert tuple(f.name for f in dataclasses.fields(Terminal)) == PackedTerminals.FIELDS
+    for inv in (load_inventory(inv_dir), load_inventory(inv_dir, lazy_terminals=True, cache=True)):
+        made = list(inv.terminals.values())
+        assert made and [t.name for t in made] == list(inv.terminals)
+        assert dict(inv.terminals.items()) == {t.name: t for t in made}
+        for t in made:
+            assert Terminal(**vars(t)) == t and hash(t) == hash(Terminal(**vars(t)))
+            assert inv.terminals[t.name] is t  # one object per terminal

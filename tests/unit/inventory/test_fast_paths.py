@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from govnet.errors import InventoryError
 from govnet.inventory import load_inventory, loader
-from govnet.inventory.model import Device
+from govnet.inventory.model import Device, DeviceSpec
 from tests.conftest import LAB_INVENTORY, MINIMAL
 
 HEADER = ["名称", "MAC地址", "IP地址", "单位", "所属网络", "类型", "使用人"]
@@ -25,7 +27,7 @@ HEADER = ["名称", "MAC地址", "IP地址", "单位", "所属网络", "类型",
 
 def rows(bad: bool) -> list[list[str]]:
     out = []
-    for i in range(3000):
+    for i in range(4000):  # four chunks: the last without anything unusual
         ip = f"10.1.{i >> 8}.{i & 255}" if i % 7 else ""
         out.append(
             [
@@ -41,6 +43,8 @@ def rows(bad: bool) -> list[list[str]]:
     out[1500][1] = "00:1a:2b:99:00:01"  # another notation in the middle of a chunk
     out[2100][2] = "2001:db8::1"  # IPv6: outside internal's (IPv4) pools, a warning
     out[2200][1] = "001a.2b99.0002"
+    out[700].append("")  # a cell too many here, one too few next: the same count of commas
+    out[701].pop()
     if bad:
         out[10][1] = "not-a-mac"
         out[1200][0] = "pc-00003"  # a name twice
@@ -101,7 +105,7 @@ def test_unquoted_csv_loads_as_the_quoted_one(
             ["3001", "3"],
         ]
     else:
-        assert not errors and len(terminals) == 3000
+        assert not errors and len(terminals) == 4000
         assert [w.split("t.csv:")[1].split(":")[:2] for w in warnings] == [["2102", "3"]]
 
 
@@ -119,3 +123,76 @@ def test_a_bad_device_is_still_located(write_inventory: Callable[..., Path]) -> 
         load_inventory(write_inventory(text))
     messages = [str(d) for d in info.value.diagnostics if d.severity == "error"]
     assert any("devices.extra-1.port" in m and "inv.yaml:" in m for m in messages), messages
+
+
+# A device's fields without the model (loader._plain_device) must be exactly what DeviceSpec
+# makes of the same mapping, or left to the model: never a value the model would change or refuse.
+_device_values = st.one_of(
+    st.sampled_from(
+        [
+            "core-1",
+            "internal",
+            " internal",
+            "internal\n",
+            "bad name",
+            "-x",
+            "access",
+            "Access",
+            "10.0.0.1",
+            "10.0.0.01",
+            "10.0.0.1 ",
+            "2001:db8::1",
+            "300.1.1.1",
+            "huawei",
+            " huawei ",
+            "",
+            "描述",
+            "aa:bb:cc:dd:ee:ff",
+        ]
+    ),
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 70000),
+    st.lists(st.sampled_from(["g1", "g-2", " g", "g\n", "", "组"]), max_size=3),
+    st.dictionaries(st.sampled_from(["a", "key"]), st.integers(), max_size=2),
+)
+_device_keys = st.sampled_from(
+    [
+        "address",
+        "zone",
+        "site",
+        "unit",
+        "groups",
+        "tags",
+        "role",
+        "platform",
+        "description",
+        "credentials",
+        "snmp_profile",
+        "host",
+        "port",
+        "vars",
+        "mac",
+        "jump",
+        "nonsense",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(_device_keys, _device_values, max_size=6))
+def test_a_plain_device_is_what_the_model_makes_of_it(raw: dict[str, Any]) -> None:
+    fields = loader._plain_device(raw)
+    if fields is loader._UNCHECKED:
+        return
+    spec = DeviceSpec.model_validate(raw)  # accepted by the model too …
+    defaults = {
+        k: f.get_default(call_default_factory=True) for k, f in DeviceSpec.model_fields.items()
+    }
+    assert {**defaults, **fields} == spec.__dict__  # … with the same values
+    assert {k: type(v) for k, v in fields.items()} == {k: type(vars(spec)[k]) for k in fields}
+
+
+def test_the_province_s_devices_are_plain() -> None:
+    raw = {"address": "10.1.2.3", "zone": "internal", "site": "county-001", "unit": "unit-001"}
+    assert loader._plain_device({**raw, "groups": ["huawei-access"]}) is not loader._UNCHECKED

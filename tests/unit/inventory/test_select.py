@@ -90,3 +90,35 @@ def test_terminal_only_selection_refuses_device_filters() -> None:
             select_only_terminals(INV, Filters(**kw))
     with pytest.raises(GovnetError, match="no terminal matches the filters"):
         select_only_terminals(INV, Filters(limit=("nothing-*",)))
+
+
+@pytest.mark.parametrize(
+    "limit",
+    [
+        ("int-core-1",),
+        ("int-core-1,int-fw-1", "int-core-1"),
+        ("int-fw-1,int-core-1,!int-fw-1",),
+        ("no-such-device",),
+        ("int-core-1", "no-such-device"),
+    ],
+)
+def test_names_without_wildcards_are_looked_up_as_globs_would_match(
+    limit: tuple[str, ...],
+) -> None:
+    # "[x]" matches the letter x: the same selection by the glob path, as a reference
+    as_globs = tuple(
+        ",".join(
+            ("!" + f"[{p[1]}]{p[2:]}") if p.startswith("!") else f"[{p[0]}]{p[1:]}"
+            for p in item.split(",")
+        )
+        for item in limit
+    )
+    for kw in ({}, {"zone": ("internal",)}, {"role": ("firewall",)}):
+        assert names(limit=limit, **kw) == names(limit=as_globs, **kw)
+    terminal_names = [t.name for t in select_terminals(INV, Filters(limit=limit))]
+    assert terminal_names == [t.name for t in select_terminals(INV, Filters(limit=as_globs))]
+
+
+def test_a_terminal_by_name() -> None:
+    first = next(iter(INV.terminals))
+    assert [t.name for t in select_terminals(INV, Filters(limit=(first,)))] == [first]
