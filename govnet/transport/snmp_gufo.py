@@ -409,12 +409,14 @@ class GufoBackend(WalkingBackend):
             if max_repetitions is not None and pager is not None:
                 sock = pager.sock
                 ctx = GetIter(root, max_repetitions)
-                while True:
-                    page = await pager.request(
-                        lambda: sock.send_get_bulk(ctx), lambda: sock.recv_get_bulk(ctx)
-                    )
+
+                def send() -> None:
+                    sock.send_get_bulk(ctx)
+
+                def receive() -> bool:  # a reply: its varbinds into out; True at the end
+                    page = sock.recv_get_bulk(ctx)
                     if not page:
-                        return out
+                        return True
                     end = page[-1] is None  # the end of the subtree (or of the agent's view)
                     if end:
                         page.pop()
@@ -427,8 +429,10 @@ class GufoBackend(WalkingBackend):
                     for name, value in page:  # numbers stay as gufo gives them
                         if type(value) is not int:
                             out[name] = convert(value)
-                    if end:
-                        return out
+                    return end
+
+                await pager.converse(send, receive)
+                return out
             pages = (
                 session.getnext(root)
                 if max_repetitions is None
@@ -468,8 +472,11 @@ def _fast_ok(session: SnmpSession) -> bool:
 
 
 class _Pager:
-    """One operation's requests on a session: each sent, then its reply read when the socket
-    is readable, within the session's timeout of the wait (TimeoutError, as gufo's)."""
+    """One operation's requests on a session. A conversation sends a request, and each time
+    the socket is readable its reply is read and handled right in the event loop's callback,
+    which sends the next request itself: the awaiting coroutine wakes once per conversation
+    (a whole walk), not once per PDU. Each wait is bounded by the session's timeout
+    (TimeoutError, as gufo's)."""
 
     def __init__(self, session: SnmpSession) -> None:
         self.session = session
@@ -477,7 +484,9 @@ class _Pager:
         self.fd: int = session._fd
         self.timeout: float = session._timeout
         self.loop = asyncio.get_running_loop()
-        self.waiter: asyncio.Future[None] | None = None
+        self.waiter: asyncio.Future[bool] | None = None
+        self.send: Callable[[], None] = _nothing
+        self.receive: Callable[[], bool] = _done
         self.deadline = 0.0
         self.timer: asyncio.TimerHandle | None = None
 
@@ -491,10 +500,35 @@ class _Pager:
             self.timer.cancel()
             self.timer = None
 
+    def _wait(self) -> None:
+        """A request is out (or a stray datagram was dropped): wait ``timeout`` from now."""
+        self.deadline = self.loop.time() + self.timeout
+        if self.timer is None:
+            self.timer = self.loop.call_at(self.deadline, self._expire)
+
     def _readable(self) -> None:
         waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        if waiter is None or waiter.done():
+            return
+        try:
+            if self.receive():
+                waiter.set_result(False)
+                return
+        except BlockingIOError:  # a stray datagram (another request id): wait again
+            self._wait()
+            return
+        except Exception as exc:
+            waiter.set_exception(exc)
+            return
+        try:
+            self.send()
+        except BlockingIOError:  # the send buffer is full: the coroutine waits for it
+            waiter.set_result(True)
+            return
+        except Exception as exc:
+            waiter.set_exception(exc)
+            return
+        self._wait()
 
     def _expire(self) -> None:
         # one timer for the whole operation: when it fires early (a later wait moved the
@@ -508,21 +542,41 @@ class _Pager:
         else:
             waiter.set_exception(TimeoutError())
 
-    async def request(self, send: Callable[[], None], recv: Callable[[], T]) -> T:
+    async def converse(self, send: Callable[[], None], receive: Callable[[], bool]) -> None:
+        """``send()``, then ``receive()`` each reply until it returns True; after a False it
+        is ``send()`` again (the next request)."""
+        self.send, self.receive = send, receive
         try:
-            send()
-        except BlockingIOError:  # the send buffer is full: let gufo wait for it
-            await self.session._send(send)
-        while True:  # wait until readable, then read (a stray datagram: wait again)
-            self.deadline = self.loop.time() + self.timeout
-            if self.timer is None:
-                self.timer = self.loop.call_at(self.deadline, self._expire)
-            self.waiter = self.loop.create_future()
-            try:
-                await self.waiter
-            finally:
-                self.waiter = None
-            try:
-                return recv()
-            except BlockingIOError:
-                continue
+            while True:
+                try:
+                    send()
+                except BlockingIOError:  # the send buffer is full: let gufo wait for it
+                    await self.session._send(send)
+                self._wait()
+                self.waiter = self.loop.create_future()
+                try:
+                    if not await self.waiter:  # True: the next request still has to go out
+                        return
+                finally:
+                    self.waiter = None
+        finally:
+            self.send, self.receive = _nothing, _done
+
+    async def request(self, send: Callable[[], None], recv: Callable[[], T]) -> T:
+        """One request and its reply."""
+        got: list[T] = []
+
+        def receive() -> bool:
+            got.append(recv())
+            return True
+
+        await self.converse(send, receive)
+        return got[0]
+
+
+def _nothing() -> None:
+    pass
+
+
+def _done() -> bool:
+    return True
