@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -67,22 +68,25 @@ HEARTBEAT_EVERY = 5.0
 LATEST_REFRESH = 300.0
 
 
+_latest_key = itemgetter("device", "metric", "instance")  # a latest row's primary key
+
+
 def batch_of(result: PollResult, status: DeviceStatus) -> Batch:
     """The rows one poll writes."""
     batch = Batch.empty()
     ts = result.started
     name = result.device
     series, rows = batch.samples, batch.latest
-    for s in result.samples:
-        if s.metric not in LATEST_ONLY:
-            series.append((name, s.metric, s.instance, ts, s.value))
+    for metric, instance, number in result.samples:
+        if metric not in LATEST_ONLY:
+            series.append((name, metric, instance, ts, number))
         rows.append(
             {
                 "device": name,
-                "metric": s.metric,
-                "instance": s.instance,
+                "metric": metric,
+                "instance": instance,
                 "ts": ts,
-                "value": s.value,
+                "value": number,
                 "text": "",
             }
         )
@@ -108,7 +112,7 @@ def merge(batches: list[Batch]) -> Batch:
     for b in batches:
         out.samples.extend(b.samples)
         for row in b.latest:
-            latest[(row["device"], row["metric"], row["instance"])] = row
+            latest[_latest_key(row)] = row
         for row in b.devices:
             devices[row["device"]] = row
     out.latest = list(latest.values())
@@ -235,7 +239,7 @@ class StoreWriter:
         fresh: list[dict[str, Any]] = []
         remember: list[tuple[tuple[str, str, str], tuple[float | None, str, float]]] = []
         for row in batch.latest:
-            key = (row["device"], row["metric"], row["instance"])
+            key = _latest_key(row)
             seen = memo.get(key)
             value, text, ts = row["value"], row["text"], row["ts"]
             if (

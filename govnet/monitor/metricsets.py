@@ -138,6 +138,10 @@ def metric_sets_for(device: Device) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- poll state
 
 
+# an interface's octets in, out, errors in, out at the last poll (None: not read)
+Counters = tuple[int | None, int | None, int | None, int | None]
+
+
 @dataclass
 class Interface:
     name: str
@@ -157,7 +161,7 @@ class DeviceMemory:
     sys_object_id: str = ""
     interfaces: dict[str, Interface] | None = None
     if_bits: int = 64
-    counters: dict[tuple[str, str], int] = field(default_factory=dict)
+    counters: dict[str, Counters] = field(default_factory=dict)  # ifIndex → the four counters
     counter_time: float | None = None
     storage: dict[str, tuple[str, str, int]] | None = None  # index → (type oid, descr, units)
     sensor_names: dict[str, str] | None = None
@@ -326,8 +330,9 @@ def interface_samples(
     """Statuses, rates (bit/s), errors (/s) and utilisation of every interface.
 
     The poller's hottest loop (a 50-port switch is 300 counters a poll): values are appended
-    to the result directly and the usual counter step (grew, within the line's speed) is
-    computed inline; anything else (first reading, a wrap, a reset, a spike) goes through
+    to the result directly, an interface's four counters are remembered as one tuple under its
+    index, and the usual counter step (grew, within the line's speed) is computed in
+    :func:`_rate` itself; anything else (first reading, a wrap, a reset, a spike) goes through
     :func:`counter_rate`, which says which it is. Same figures as one call per counter.
     """
     mem = ctx.memory
@@ -336,18 +341,14 @@ def interface_samples(
     static = ctx.refresh or mem.counter_time is None
     seconds = read_at - mem.counter_time if mem.counter_time is not None else 0.0
     previous = mem.counters
-    current: dict[tuple[str, str], int] = {}
-    columns = (
-        ("in", in_octets, bits),
-        ("out", out_octets, bits),
-        ("in_err", in_errors, 32),
-        ("out_err", out_errors, 32),
-    )
+    current: dict[str, Counters] = {}
+    nothing: Counters = (None, None, None, None)
     for idx, iface in interfaces.items():
         name = iface.name
-        raw_oper, raw_admin = oper.get(idx), admin.get(idx)
-        oper_status = raw_oper if type(raw_oper) is int else as_int(raw_oper)
-        admin_status = raw_admin if type(raw_admin) is int else as_int(raw_admin)
+        raw = oper.get(idx)
+        oper_status = raw if type(raw) is int else as_int(raw)
+        raw = admin.get(idx)
+        admin_status = raw if type(raw) is int else as_int(raw)
         latest.append(("if_oper", name, oper_status, ""))
         latest.append(("if_admin", name, admin_status, ""))
         speed = iface.speed_bps
@@ -356,42 +357,59 @@ def interface_samples(
             if iface.alias:
                 latest.append(("if_alias", name, None, iface.alias))
         max_rate = speed / 8 * 1.1 if speed > 0 else None
-        rates: dict[str, float] = {}
-        for key, table, width in columns:
-            raw = table.get(idx)
-            value = raw if type(raw) is int else as_int(raw)
-            if value is None:
-                continue
-            ckey = (key, idx)
-            current[ckey] = value
-            prev = previous.get(ckey)
-            limit = max_rate if key in ("in", "out") else None
-            if prev is not None and seconds > 0 and value >= prev:
-                rate = (value - prev) / seconds
-                if limit is None or rate <= limit:
-                    rates[key] = rate
-                    continue
-            delta = counter_rate(prev, value, seconds, width, limit)
-            if delta.rate is not None:
-                rates[key] = delta.rate
-            elif delta.kind is not DeltaKind.FIRST:
-                ctx.event("counter-gap", f"{name} {key}: {delta.kind.value}, left as a gap", name)
+        raw = in_octets.get(idx)
+        v_in = raw if type(raw) is int else as_int(raw)
+        raw = out_octets.get(idx)
+        v_out = raw if type(raw) is int else as_int(raw)
+        raw = in_errors.get(idx)
+        v_ie = raw if type(raw) is int else as_int(raw)
+        raw = out_errors.get(idx)
+        v_oe = raw if type(raw) is int else as_int(raw)
+        current[idx] = (v_in, v_out, v_ie, v_oe)
+        p_in, p_out, p_ie, p_oe = previous.get(idx, nothing)
+        r_in = _rate(ctx, name, "in", p_in, v_in, seconds, bits, max_rate)
+        r_out = _rate(ctx, name, "out", p_out, v_out, seconds, bits, max_rate)
+        r_ie = _rate(ctx, name, "in_err", p_ie, v_ie, seconds, 32, None)
+        r_oe = _rate(ctx, name, "out_err", p_oe, v_oe, seconds, 32, None)
         up = oper_status == 1
         if up:
-            if "in" in rates:
-                samples.append(Sample("if_in_bps", name, round(rates["in"] * 8, 3)))
-            if "out" in rates:
-                samples.append(Sample("if_out_bps", name, round(rates["out"] * 8, 3)))
-            if "in_err" in rates and "out_err" in rates:
-                errors = round(rates["in_err"] + rates["out_err"], 6)
-                samples.append(Sample("if_errors_ps", name, errors))
-        if speed > 0 and ("in" in rates or "out" in rates):
-            peak = max(rates.get("in", 0.0), rates.get("out", 0.0)) * 8
-            latest.append(("if_util_pct", name, round(min(peak / speed * 100, 100.0), 3), ""))
+            if r_in is not None:
+                samples.append(Sample("if_in_bps", name, round(r_in * 8, 3)))
+            if r_out is not None:
+                samples.append(Sample("if_out_bps", name, round(r_out * 8, 3)))
+            if r_ie is not None and r_oe is not None:
+                samples.append(Sample("if_errors_ps", name, round(r_ie + r_oe, 6)))
+        if speed > 0 and (r_in is not None or r_out is not None):
+            peak = max(r_in if r_in is not None else 0.0, r_out if r_out is not None else 0.0)
+            latest.append(("if_util_pct", name, round(min(peak * 8 / speed * 100, 100.0), 3), ""))
         elif not up:
             latest.append(("if_util_pct", name, 0.0, ""))
     mem.counters = current
     mem.counter_time = read_at
+
+
+def _rate(
+    ctx: PollContext,
+    name: str,
+    key: str,
+    prev: int | None,
+    value: int | None,
+    seconds: float,
+    width: int,
+    limit: float | None,
+) -> float | None:
+    """A counter's rate per second since the previous poll, None for none (no value, the
+    first reading, or a gap: a wrap, a reset or a spike, which is also an event)."""
+    if value is None:
+        return None
+    if prev is not None and seconds > 0 and value >= prev:  # the usual step, inline
+        rate = (value - prev) / seconds
+        if limit is None or rate <= limit:
+            return rate
+    delta = counter_rate(prev, value, seconds, width, limit)
+    if delta.rate is None and delta.kind is not DeltaKind.FIRST:
+        ctx.event("counter-gap", f"{name} {key}: {delta.kind.value}, left as a gap", name)
+    return delta.rate
 
 
 # -------------------------------------------------------------------------------- host

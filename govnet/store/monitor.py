@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -285,12 +287,15 @@ class MonitorStore:
             return
         try:
             with self.store.begin() as conn:
-                ids = self._series_ids(conn, {(d, m, i) for d, m, i, _, _ in batch.samples})
+                keys = [(d, m, i) for d, m, i, _, _ in batch.samples]
+                ids = self._series_ids(conn, keys)
                 self._bulk(
-                    conn, "samples", [(ids[(d, m, i)], ts, v) for d, m, i, ts, v in batch.samples]
+                    conn,
+                    "samples",
+                    [(ids[k], s[3], s[4]) for k, s in zip(keys, batch.samples, strict=True)],
                 )
                 order = self._bulk_sql(conn, "latest")[1]
-                self._bulk(conn, "latest", [tuple(r[k] for k in order) for r in batch.latest])
+                self._bulk(conn, "latest", list(map(_row_getter(order), batch.latest)))
                 order = self._bulk_sql(conn, "devices")[1]
                 self._bulk(
                     conn,
@@ -861,6 +866,15 @@ class MonitorStore:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
         finally:
             conn.close()
+
+
+@cache
+def _row_getter(order: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A row (a dict) → its values in ``order``, the statement's parameters (one C call)."""
+    if len(order) == 1:
+        return lambda row: (row[order[0]],)
+    getter: Callable[[Mapping[str, Any]], tuple[Any, ...]] = itemgetter(*order)
+    return getter
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

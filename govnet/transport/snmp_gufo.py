@@ -33,8 +33,7 @@ import ipaddress
 import socket
 import time
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
-from contextlib import aclosing
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -55,7 +54,7 @@ from gufo.snmp import (
     SnmpError,
     User,
 )
-from gufo.snmp._fast import GetIter  # gufo-snmp 0.13's request context (see _bulk_pages)
+from gufo.snmp._fast import GetIter  # gufo-snmp 0.13's request context (see _Pager)
 from gufo.snmp.aio.client import SnmpSession
 
 from govnet import i18n
@@ -320,7 +319,14 @@ class GufoBackend(WalkingBackend):
             oid_tuple(name)  # ValueError on a bad OID, as the pysnmp backend
 
         async def op(session: SnmpSession) -> dict[str, Any]:
-            return await session.get_many(names)
+            if not _fast_ok(session):
+                return await session.get_many(names)
+            sock = session._sock
+            with _Pager(session) as pager:
+                got: dict[str, Any] = await pager.request(
+                    lambda: sock.send_get_many(names), sock.recv_get_many
+                )
+                return got
 
         got = await self._call(target, op, target.profile.timeout + self.grace)
         try:
@@ -343,7 +349,10 @@ class GufoBackend(WalkingBackend):
         ops = [self._walk_op(target, oid, max_repetitions) for oid in oids]
 
         async def op(session: SnmpSession) -> list[dict[str, SnmpValue]]:
-            return [await one(session) for one in ops]
+            if not _fast_ok(session):
+                return [await one(session, None) for one in ops]
+            with _Pager(session) as pager:  # the socket watched once for all the walks
+                return [await one(session, pager) for one in ops]
 
         deadline = max(60.0, target.profile.timeout * 30) * max(1, len(oids))
         try:
@@ -356,7 +365,14 @@ class GufoBackend(WalkingBackend):
     async def _walk(
         self, target: SnmpTarget, oid: str, max_repetitions: int | None
     ) -> dict[str, SnmpValue]:
-        op = self._walk_op(target, oid, max_repetitions)
+        walk = self._walk_op(target, oid, max_repetitions)
+
+        async def op(session: SnmpSession) -> dict[str, SnmpValue]:
+            if max_repetitions is None or not _fast_ok(session):
+                return await walk(session, None)
+            with _Pager(session) as pager:
+                return await walk(session, pager)
+
         # a walk is many PDUs, each under gufo's own timeout: the outer bound only has to
         # stop a walk that never ends
         deadline = max(60.0, target.profile.timeout * 30)
@@ -370,7 +386,9 @@ class GufoBackend(WalkingBackend):
     @staticmethod
     def _walk_op(
         target: SnmpTarget, oid: str, max_repetitions: int | None
-    ) -> Callable[[SnmpSession], Awaitable[dict[str, SnmpValue]]]:
+    ) -> Callable[[SnmpSession, _Pager | None], Awaitable[dict[str, SnmpValue]]]:
+        """The walk under ``oid``: a GETBULK reply at a time through ``pager`` when there is
+        one, else through gufo's public iterator (GETNEXT when ``max_repetitions`` is None)."""
         root = oid_text(oid)
         oid_tuple(root)
         label, where = target.label, target.where
@@ -386,21 +404,34 @@ class GufoBackend(WalkingBackend):
                 ),
             )
 
-        async def op(session: SnmpSession) -> dict[str, SnmpValue]:
+        async def op(session: SnmpSession, pager: _Pager | None) -> dict[str, SnmpValue]:
             out: dict[str, SnmpValue] = {}
-            if max_repetitions is not None and _fast_bulk_ok(session):
-                # aclosing: a refused reply stops the socket watch now, not at garbage collection
-                async with aclosing(_bulk_pages(session, root, max_repetitions)) as replies:
-                    async for page in replies:
-                        n = len(out)
-                        out.update(page)
-                        if len(out) != n + len(page):  # rare: the agent repeated an OID
-                            names = [name for name, _ in page]
-                            again = [x for x in names if names.count(x) > 1]
-                            raise twice(again[0] if again else names[0])  # else: earlier reply's
-                        for name, value in page:  # numbers stay as gufo gives them
-                            if type(value) is not int:
-                                out[name] = convert(value)
+            if max_repetitions is not None and pager is not None:
+                sock = pager.sock
+                ctx = GetIter(root, max_repetitions)
+
+                def send() -> None:
+                    sock.send_get_bulk(ctx)
+
+                def receive() -> bool:  # a reply: its varbinds into out; True at the end
+                    page = sock.recv_get_bulk(ctx)
+                    if not page:
+                        return True
+                    end = page[-1] is None  # the end of the subtree (or of the agent's view)
+                    if end:
+                        page.pop()
+                    n = len(out)
+                    out.update(page)
+                    if len(out) != n + len(page):  # rare: the agent repeated an OID
+                        names = [name for name, _ in page]
+                        again = [x for x in names if names.count(x) > 1]
+                        raise twice(again[0] if again else names[0])  # else: earlier reply's
+                    for name, value in page:  # numbers stay as gufo gives them
+                        if type(value) is not int:
+                            out[name] = convert(value)
+                    return end
+
+                await pager.converse(send, receive)
                 return out
             pages = (
                 session.getnext(root)
@@ -417,71 +448,135 @@ class GufoBackend(WalkingBackend):
 
 
 # ---------------------------------------------------------------------------------------
-# GETBULK walks a page at a time
+# Requests on gufo's socket, without gufo's per-PDU machinery
 #
-# gufo's public iterator hands out one varbind per ``__anext__`` (a coroutine step, a list
-# pop, a closure per varbind) and registers the socket with the event loop and starts an
-# ``asyncio.wait_for`` task for every PDU; on a 50-port switch that was most of the poller's
-# CPU (bench/poll_bench.py, the prometheus-snmp-exporter comparison). The same requests and
-# decoding (gufo's Rust ``send_get_bulk``/``recv_get_bulk`` on its ``GetIter``), but a page of
-# varbinds per PDU, the socket watched once per walk and the timeout a timer handle. It uses
-# three attributes of gufo-snmp 0.13's SnmpSession (``_sock``, ``_fd``, ``_policer``; the
-# version is pinned in setup.cfg); any other shape falls back to the public iterator.
+# gufo's public API hands out one varbind per ``__anext__`` (a coroutine step, a list pop, a
+# closure per varbind) and, for every PDU, registers the socket with the event loop and starts
+# an ``asyncio.wait_for`` task; on a 50-port switch that was most of the poller's CPU
+# (bench/poll_bench.py, the prometheus-snmp-exporter comparison). The same requests and
+# decoding (gufo's Rust ``send_*``/``recv_*``, its ``GetIter`` for GETBULK), but a page of
+# varbinds per PDU, the socket watched once per backend operation (the interfaces set's six
+# walks are one) and one timer re-armed instead of a timer per PDU. It uses three attributes
+# of gufo-snmp 0.13's SnmpSession (``_sock``, ``_fd``, ``_policer``; the version is pinned in
+# setup.cfg); any other shape falls back to the public API.
 
 
-def _fast_bulk_ok(session: SnmpSession) -> bool:
+def _fast_ok(session: SnmpSession) -> bool:
+    sock = getattr(session, "_sock", None)
     return (
         getattr(session, "_policer", True) is None
         and hasattr(session, "_fd")
-        and hasattr(getattr(session, "_sock", None), "send_get_bulk")
+        and hasattr(sock, "send_get_bulk")
+        and hasattr(sock, "send_get_many")
     )
 
 
-async def _bulk_pages(
-    session: SnmpSession, root: str, max_repetitions: int
-) -> AsyncGenerator[list[tuple[str, Any]], None]:
-    """The varbinds under ``root``, one GETBULK reply at a time (TimeoutError as gufo's)."""
-    sock: Any = session._sock
-    fd: int = session._fd
-    timeout: float = session._timeout
-    ctx = GetIter(root, max_repetitions)
-    loop = asyncio.get_running_loop()
-    waiter: asyncio.Future[None] | None = None
+class _Pager:
+    """One operation's requests on a session. A conversation sends a request, and each time
+    the socket is readable its reply is read and handled right in the event loop's callback,
+    which sends the next request itself: the awaiting coroutine wakes once per conversation
+    (a whole walk), not once per PDU. Each wait is bounded by the session's timeout
+    (TimeoutError, as gufo's)."""
 
-    def readable() -> None:
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+    def __init__(self, session: SnmpSession) -> None:
+        self.session = session
+        self.sock: Any = session._sock
+        self.fd: int = session._fd
+        self.timeout: float = session._timeout
+        self.loop = asyncio.get_running_loop()
+        self.waiter: asyncio.Future[bool] | None = None
+        self.send: Callable[[], None] = _nothing
+        self.receive: Callable[[], bool] = _done
+        self.deadline = 0.0
+        self.timer: asyncio.TimerHandle | None = None
 
-    def expire() -> None:
-        if waiter is not None and not waiter.done():
+    def __enter__(self) -> _Pager:
+        self.loop.add_reader(self.fd, self._readable)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.loop.remove_reader(self.fd)  # a refused reply stops the socket watch now
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def _wait(self) -> None:
+        """A request is out (or a stray datagram was dropped): wait ``timeout`` from now."""
+        self.deadline = self.loop.time() + self.timeout
+        if self.timer is None:
+            self.timer = self.loop.call_at(self.deadline, self._expire)
+
+    def _readable(self) -> None:
+        waiter = self.waiter
+        if waiter is None or waiter.done():
+            return
+        try:
+            if self.receive():
+                waiter.set_result(False)
+                return
+        except BlockingIOError:  # a stray datagram (another request id): wait again
+            self._wait()
+            return
+        except Exception as exc:
+            waiter.set_exception(exc)
+            return
+        try:
+            self.send()
+        except BlockingIOError:  # the send buffer is full: the coroutine waits for it
+            waiter.set_result(True)
+            return
+        except Exception as exc:
+            waiter.set_exception(exc)
+            return
+        self._wait()
+
+    def _expire(self) -> None:
+        # one timer for the whole operation: when it fires early (a later wait moved the
+        # deadline), it is set again for the deadline now in force
+        self.timer = None
+        waiter = self.waiter
+        if waiter is None or waiter.done():
+            return
+        if self.loop.time() < self.deadline:
+            self.timer = self.loop.call_at(self.deadline, self._expire)
+        else:
             waiter.set_exception(TimeoutError())
 
-    loop.add_reader(fd, readable)
-    try:
-        while True:
-            try:
-                sock.send_get_bulk(ctx)
-            except BlockingIOError:  # the send buffer is full: let gufo wait for it
-                await session._send(lambda: sock.send_get_bulk(ctx))
-            while True:  # wait until readable, then read (a stray datagram: wait again)
-                waiter = loop.create_future()
-                timer = loop.call_later(timeout, expire)
+    async def converse(self, send: Callable[[], None], receive: Callable[[], bool]) -> None:
+        """``send()``, then ``receive()`` each reply until it returns True; after a False it
+        is ``send()`` again (the next request)."""
+        self.send, self.receive = send, receive
+        try:
+            while True:
                 try:
-                    await waiter
+                    send()
+                except BlockingIOError:  # the send buffer is full: let gufo wait for it
+                    await self.session._send(send)
+                self._wait()
+                self.waiter = self.loop.create_future()
+                try:
+                    if not await self.waiter:  # True: the next request still has to go out
+                        return
                 finally:
-                    timer.cancel()
-                    waiter = None
-                try:
-                    page = sock.recv_get_bulk(ctx)
-                    break
-                except BlockingIOError:
-                    continue
-            if not page:
-                return
-            if page[-1] is None:  # the end of the subtree (or of the agent's view)
-                if len(page) > 1:
-                    yield page[:-1]
-                return
-            yield page
-    finally:
-        loop.remove_reader(fd)
+                    self.waiter = None
+        finally:
+            self.send, self.receive = _nothing, _done
+
+    async def request(self, send: Callable[[], None], recv: Callable[[], T]) -> T:
+        """One request and its reply."""
+        got: list[T] = []
+
+        def receive() -> bool:
+            got.append(recv())
+            return True
+
+        await self.converse(send, receive)
+        return got[0]
+
+
+def _nothing() -> None:
+    pass
+
+
+def _done() -> bool:
+    return True
