@@ -38,7 +38,7 @@ from govnet.checks.facts import DeviceFacts
 from govnet.checks.registry import CheckResult, new_result, register
 from govnet.core.configtext import ParsedConfig, PatternScan, parse_config
 from govnet.core.vocabulary import Evidence, Status
-from govnet.i18n import _
+from govnet.i18n import _, current_lang, tr
 from govnet.inventory.model import Device
 from govnet.platforms import platforms
 from govnet.validation import Listed, Strict, check_regex
@@ -581,7 +581,106 @@ def _first_below(cfg: ParsedConfig, hits: list[int], block: int) -> int:
 
 
 def evaluate_config(cfg: ParsedConfig, params: ConfigParams, platform: str) -> CheckResult:
-    """Judge one parsed configuration (exposed for benches and tests)."""
+    """Judge one parsed configuration (exposed for benches and tests).
+
+    Most rules pass on most devices: :func:`_compliant` tries that first, in one tight pass
+    that builds only what a passing finding shows; at the first sign of a failure the check
+    is judged again in full by :func:`_judge`, which explains every failure.
+    """
+    result = _compliant(cfg, params, platform)
+    return _judge(cfg, params, platform) if result is None else result
+
+
+@lru_cache(maxsize=8)
+def _compliant_text(lang: str) -> str:
+    return tr(lang, "compliant")
+
+
+def _compliant(cfg: ParsedConfig, params: ConfigParams, platform: str) -> CheckResult | None:
+    """The passing result, equal to :func:`_judge`'s, or None when some clause does not hold.
+
+    Evidence is the clauses' passing lines in order, the first :data:`MAX_EVIDENCE` shown
+    and the rest counted, as :func:`_judge` shows them.
+    """
+    shown: list[Evidence] = []
+    total = 0
+    whole = len(cfg.texts)
+    for clause in params.clauses:
+        if clause.if_match and not all(cfg.contains(p, 0, whole) for p in clause.if_match):
+            continue
+        if clause.if_no_match and any(cfg.contains(p, 0, whole) for p in clause.if_no_match):
+            continue
+        if clause.section is None:
+            n = _compliant_whole(cfg, clause, platform, shown)
+            if n < 0:
+                return None
+            total += n
+            continue
+        outcome = _test_clause(cfg, clause, platform)
+        assert outcome is not None  # its conditions held above
+        if not outcome.ok:
+            return None
+        shown.extend(outcome.good[: MAX_EVIDENCE - len(shown)])
+        total += len(outcome.good) + outcome.good_more
+    message = _compliant_text(current_lang())
+    if total > MAX_EVIDENCE:
+        message += _(" ({extra} more lines not shown)", extra=total - MAX_EVIDENCE)
+    return new_result(Status.PASS, tuple(shown), message)
+
+
+def _compliant_whole(
+    cfg: ParsedConfig, clause: _ClauseFields, platform: str, shown: list[Evidence]
+) -> int:
+    """:func:`_test_whole` for a compliant configuration: how many passing lines the clause
+    has (those within :data:`MAX_EVIDENCE` added to ``shown``), or -1 when it fails."""
+    texts = cfg.texts
+    n = 0
+    for pattern in clause.must_match:
+        hits = cfg.hits(pattern)
+        if not hits or pattern.search(texts[hits[0]]) is None:
+            return -1
+        if len(shown) < MAX_EVIDENCE:
+            shown.append(_line(cfg, hits[0]))
+        n += 1
+    for pattern in clause.must_not_match:
+        search = pattern.search
+        for index in cfg.hits(pattern):
+            if search(texts[index]) is not None:
+                return -1
+    test = clause.value
+    if test is None:
+        return n
+    unit = f" {test.unit}" if test.unit else ""
+    search = test.match.search
+    found = False
+    for index in cfg.hits(test.match):
+        m = search(texts[index])
+        if m is None:
+            continue
+        found = True
+        v = test.number(m)
+        if v is None or not test.holds(v):
+            return -1
+        if len(shown) < MAX_EVIDENCE:
+            shown.append(_line(cfg, index, f"= {_fmt(v)}{unit}"))
+        n += 1
+    if found:
+        return n
+    default = test.default.get(platform)
+    if default is None:
+        return -1
+    m = search(default)
+    v = test.number(m) if m else None
+    if v is None or not test.holds(v):
+        return -1
+    if len(shown) < MAX_EVIDENCE:
+        note = f"no line matches {test.match.pattern} (platform default: {default})"
+        shown.append(_evidence(f"{note} = {_fmt(v)}{unit}", None, ""))
+    return n + 1
+
+
+def _judge(cfg: ParsedConfig, params: ConfigParams, platform: str) -> CheckResult:
+    """Every clause tested, every failure explained."""
     ok = True
     evidence: list[Evidence] = []
     total = 0
