@@ -487,6 +487,19 @@ def _literal_prefix(pattern: re.Pattern[str]) -> tuple[str, bool]:
 _Read = tuple[str, int, tuple[int, ...], str | None]
 _SKIP, _SEPARATOR, _FOOTER = -1, -2, -3  # blank or comment; "#"/"!" at column 0; return/end
 
+
+class _Readings(dict[str, _Read]):
+    """Raw line → its reading; a line not seen yet is read (and remembered) on lookup, so
+    the parse loop looks its lines up in one C-level ``map``."""
+
+    def __init__(self, read: Callable[[str], _Read]) -> None:
+        super().__init__()
+        self._read = read
+
+    def __missing__(self, raw_line: str) -> _Read:
+        return self._read(raw_line)
+
+
 # What to run on a line whose first word fits a pattern: ((pattern number,), literal prefix the
 # line must start with or "" when its first word already says so, exact: equal to the prefix,
 # the pattern's match)
@@ -521,7 +534,7 @@ class PatternScan:
         self._match = [p.match for p in self.patterns]
         self._by_word: dict[str, tuple[_Test, ...]] = {}
         self._by_line: dict[str, tuple[int, ...]] = {}
-        self._by_raw: dict[str, _Read] = {}
+        self._readings = _Readings(self._read)
 
     def _tests(self, word: str) -> tuple[_Test, ...]:
         """What to try on a line whose first word is ``word``."""
@@ -595,9 +608,10 @@ class PatternScan:
                     opens = _opaque_text(stripped)
                 indent = len(raw_line) - len(raw_line.lstrip())
                 read = (stripped, indent, self._match_line(stripped), opens)
-        if len(self._by_raw) >= self._LINE_LIMIT:
-            self._by_raw.clear()
-        self._by_raw[raw_line] = read
+        readings = self._readings
+        if len(readings) >= self._LINE_LIMIT:
+            readings.clear()
+        readings[raw_line] = read
         return read
 
     def parse(self, raw: str) -> ParsedConfig:
@@ -615,34 +629,33 @@ class PatternScan:
         top_of: list[int] = []
         floor = -1
         top = -1
+        index = -1  # of the last kept line
         closing: str | None = None
-        get, read = self._by_raw.get, self._read
         found: list[list[int]] = [[] for _ in self.patterns]
         add_text, add_number, add_top = texts.append, numbers.append, top_of.append
-        for number, raw_line in enumerate(raw.splitlines(), 1):
-            if closing is not None:
-                if closing in raw_line:
+        lines = raw.splitlines()
+        readings = map(self._readings.__getitem__, lines)  # a line not seen yet is read
+        for number, (stripped, indent, hits, opens) in enumerate(readings, 1):
+            if closing is not None:  # banner text (read above for nothing: rare)
+                if closing in lines[number - 1]:
                     closing = None
                 continue
-            entry = get(raw_line)
-            if entry is None:
-                entry = read(raw_line)
-            stripped, indent, hits, opens = entry
             if indent < 0:
                 if indent == _SEPARATOR:
                     floor = -1
                 elif indent == _FOOTER:
                     break
                 continue
-            index = len(texts)
+            index += 1
             if floor < 0 or indent <= floor:  # column 0 (indent 0) always starts a block
                 floor = indent
                 top = index
             add_text(stripped)
             add_number(number)
             add_top(top)
-            for k in hits:
-                found[k].append(index)
+            if hits:
+                for k in hits:
+                    found[k].append(index)
             if opens is not None:
                 closing = opens
         cfg = ParsedConfig(raw, texts, numbers, top_of)
