@@ -68,10 +68,11 @@ class _NewFinding:
     to it, at a quarter of the cost: an offline audit makes tens of thousands of findings.
 
     ``Finding`` is frozen, so its constructor stores each of its 16 fields through
-    ``object.__setattr__``. This class has the same slots (CPython lays slots out in sorted order) and no
-    ``__setattr__`` of its own, so CPython stores them directly; the last line then makes the
-    object a ``Finding`` (CPython allows the change of class because the layouts are
-    identical, and raises ``TypeError`` if they ever differ). Only :data:`new_finding` uses it.
+    ``object.__setattr__``. This class has the same slots (CPython lays slots out in sorted
+    order, so the order written does not matter) and no ``__setattr__`` of its own, so CPython
+    stores them directly; the last line then makes the object a ``Finding`` (CPython allows
+    the change of class because the layouts are identical, and raises ``TypeError`` if they
+    ever differ). Only :data:`new_finding` uses it.
     """
 
     __slots__ = (
