@@ -24,8 +24,18 @@ the round (commit df1a54f) and then this one, default then ``--distinct``):
     before, distinct 1,999  2,294  1,932  1,702  1,991  2,452  2,075   1,999
     now, distinct    2,377  3,282  2,757  2,191  2,394  2,602  2,762   2,602
 
-Under that load neither target is met in every round: 2,895-3,826 (default) and 2,191-3,282
-(``--distinct``) configs/s CPU, 1.03-1.43x per round. Instructions per config (callgrind,
+Three more rounds with the final code (commit 164802c; the rounds above ran one commit
+before the last two small ones), load 7.1-8.3:
+
+    round              1      2      3
+    before           2,952  3,364  3,505
+    now              4,492  4,354  4,713
+    before, distinct 2,442  2,485  2,858
+    now, distinct    3,618  3,361  3,380
+
+Over all ten rounds the target is not met in every round: 2,895-4,713 (default) and
+2,191-3,618 (``--distinct``) configs/s CPU, 1.03-1.52x per round; the lowest rounds ran at
+load 10-12. Instructions per config (callgrind,
 300 configs, deterministic): 2.93 M before, 2.03 M now (default); 3.24 M and 2.34 M
 (``--distinct``). Of the 2.34 M: parse and pattern search 1.09 M (splitting 0.12 M, the line
 lookups 0.17 M, tracking blocks and filling the arrays 0.33 M, reading the 29 new lines
