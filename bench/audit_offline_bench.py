@@ -9,22 +9,39 @@ part of the measured time. The run is repeated and the best wall time reported w
 median (other processes on the machine only ever slow a run down), and the process's CPU time
 per config (the one-core figure). Prints figures; asserts nothing.
 
-``--distinct`` gives every config its own port descriptions: the engine remembers what each
-line text matched, and a fleet's configs repeat most lines, so this is the worse case.
+``--distinct`` gives every config its own port descriptions: the engine remembers how each
+raw line reads and what it matched, and a fleet's configs repeat most lines, so this is the
+worse case (29 lines of each config are new to it).
 
-Figures (this 2-core machine shared with 7 other jobs, load 1-10; 3,000 configs, best of 3,
-seven rounds interleaved with the engine before #16 item 4's second round, commit eaeeef4;
-process CPU seconds):
+Figures, #16 item 4 third round (this 2-core machine shared with 6 other jobs, load average
+7.3-11.8 during the runs; 3,000 configs of 48 ports, 53 baseline rules, 13 per platform;
+best of 3 CPU seconds of the process; seven rounds, each running the engine at the start of
+the round (commit df1a54f) and then this one, default then ``--distinct``):
 
-    before           1,337-1,775 configs/s CPU
-    now              2,609-4,045 configs/s CPU   (median 3,251; 1.7-2.5x per round, median 2.0)
-    now, --distinct  2,207-2,885 configs/s CPU
+    round              1      2      3      4      5      6      7    median
+    before           2,691  3,037  2,815  2,205  2,293  2,830  2,535   2,691
+    now              2,981  3,826  2,897  3,136  2,895  3,110  3,014   3,014
+    before, distinct 1,999  2,294  1,932  1,702  1,991  2,452  2,075   1,999
+    now, distinct    2,377  3,282  2,757  2,191  2,394  2,602  2,762   2,602
 
-In one process, alternating old and new engine on the same 600 configs ten times: median
-CPU-s ratio 1.76-1.89, instructions per config (callgrind) 4.86 M before, 2.53 M after the
-line memo. Where the rest goes (µs per config, best of 7, loaded): parse + pattern scan ~110
-(of which the parse loop ~75), the 13 rules of the device's platform ~95, findings and the
-per-rule loop ~70 (33 findings a device, 20 of them skips of other platforms' rules).
+Three more rounds with the final code (commit 164802c; the rounds above ran one commit
+before the last two small ones), load 7.1-8.3:
+
+    round              1      2      3
+    before           2,952  3,364  3,505
+    now              4,492  4,354  4,713
+    before, distinct 2,442  2,485  2,858
+    now, distinct    3,618  3,361  3,380
+
+Over all ten rounds the target is not met in every round: 2,895-4,713 (default) and
+2,191-3,618 (``--distinct``) configs/s CPU, 1.03-1.52x per round; the lowest rounds ran at
+load 10-12. Instructions per config (callgrind,
+300 configs, deterministic): 2.93 M before, 2.03 M now (default); 3.24 M and 2.34 M
+(``--distinct``). Of the 2.34 M: parse and pattern search 1.09 M (splitting 0.12 M, the line
+lookups 0.17 M, tracking blocks and filling the arrays 0.33 M, reading the 29 new lines
+~0.3 M, building the index 0.1 M); the 13 rules, 53 findings and the engine loop 1.25 M.
+The round before (#16 item 4, second round, commit eaeeef4 → f985f69): 1,337-1,775 →
+2,609-4,045 configs/s CPU (median 3,251) under load 1-10.
 """
 
 from __future__ import annotations

@@ -213,7 +213,7 @@ def _evaluate_all(
         if facts is None or facts.error is not None:
             findings.extend(_evaluate(device, facts, s.rule, s.skip) for s in plan.steps)
             continue
-        kept = set(facts.cache)
+        kept = set(facts.cache) if facts.cache else None
         # Work shared by a kind's rules (a parse, one search for all their patterns) is
         # counted in the time of the first rule that runs, as it was before it was shared.
         began = clock()
@@ -299,10 +299,12 @@ def _evaluate_all(
                     elapsed,
                 )
             )
-        if len(facts.cache) > len(kept):
-            # Parsed configs and tables served this device's rules; holding thousands of them
-            # until the run ends costs memory and makes every garbage collection slower.
-            # What the caller put in the cache (a fleet context, say) stays.
+        # Parsed configs and tables served this device's rules; holding thousands of them
+        # until the run ends costs memory and makes every garbage collection slower.
+        # What the caller put in the cache (a fleet context, say) stays.
+        if kept is None:
+            facts.cache.clear()
+        elif len(facts.cache) > len(kept):
             for added in [k for k in facts.cache if k not in kept]:
                 del facts.cache[added]
     return findings

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import accumulate
@@ -482,9 +482,28 @@ def _literal_prefix(pattern: re.Pattern[str]) -> tuple[str, bool]:
     return prefix, rest == "$"
 
 
-# What to run on a line whose first word fits a pattern: (pattern number, literal prefix the
-# line must start with or "" when its first word already says so, exact: equal to the prefix)
-_Test = tuple[int, str, bool]
+# What PatternScan.parse makes of a raw line: (stripped text, indentation or one of the kinds
+# below, the patterns it matches, the closing delimiter if it opens banner text)
+_Read = tuple[str, int, tuple[int, ...], str | None]
+_SKIP, _SEPARATOR, _FOOTER = -1, -2, -3  # blank or comment; "#"/"!" at column 0; return/end
+
+
+class _Readings(dict[str, _Read]):
+    """Raw line → its reading; a line not seen yet is read (and remembered) on lookup, so
+    the parse loop looks its lines up in one C-level ``map``."""
+
+    def __init__(self, read: Callable[[str], _Read]) -> None:
+        super().__init__()
+        self._read = read
+
+    def __missing__(self, raw_line: str) -> _Read:
+        return self._read(raw_line)
+
+
+# What to run on a line whose first word fits a pattern: ((pattern number,), literal prefix the
+# line must start with or "" when its first word already says so, exact: equal to the prefix,
+# the pattern's match)
+_Test = tuple[tuple[int], str, bool, Callable[[str], "re.Match[str] | None"]]
 
 
 class PatternScan:
@@ -515,6 +534,7 @@ class PatternScan:
         self._match = [p.match for p in self.patterns]
         self._by_word: dict[str, tuple[_Test, ...]] = {}
         self._by_line: dict[str, tuple[int, ...]] = {}
+        self._readings = _Readings(self._read)
 
     def _tests(self, word: str) -> tuple[_Test, ...]:
         """What to try on a line whose first word is ``word``."""
@@ -522,23 +542,34 @@ class PatternScan:
         for k, words in enumerate(self._words):
             if any(word == w if exact else word.startswith(w) for w, exact in words):
                 prefix, exact = self._prefixes[k]
-                out.append((k, "" if word.startswith(prefix) and not exact else prefix, exact))
+                prefix = "" if word.startswith(prefix) and not exact else prefix
+                out.append(((k,), prefix, exact, self._match[k]))
         return tuple(out)
 
-    def _matches(self, text: str) -> tuple[int, ...]:
-        """The patterns (by number) that match the line ``text``, remembered."""
+    def _match_line(self, text: str) -> tuple[int, ...]:
+        """The patterns (by number) that match the stripped line ``text``."""
         word = text.partition(" ")[0]
         tests = self._by_word.get(word)
         if tests is None:
             if len(self._by_word) >= self._WORD_LIMIT:
                 self._by_word.clear()
             tests = self._by_word[word] = self._tests(word)
-        match = self._match
-        hits = tuple(
-            k
-            for k, prefix, exact in tests
-            if (text == prefix if exact else text.startswith(prefix) and match[k](text))
+        if len(tests) == 1:  # the usual case: one pattern starts with this word
+            hit, prefix, exact, match = tests[0]
+            if text == prefix if exact else text.startswith(prefix) and match(text):
+                return hit
+            return ()
+        return tuple(
+            [
+                hit[0]
+                for hit, prefix, exact, match in tests
+                if (text == prefix if exact else text.startswith(prefix) and match(text))
+            ]
         )
+
+    def _matches(self, text: str) -> tuple[int, ...]:
+        """:meth:`_match_line`, remembered by the line's text."""
+        hits = self._match_line(text)
         if len(self._by_line) >= self._LINE_LIMIT:
             self._by_line.clear()
         self._by_line[text] = hits
@@ -558,54 +589,75 @@ class PatternScan:
                 found[k].append(i)
         self._store(cfg, found)
 
+    def _read(self, raw_line: str) -> _Read:
+        """What :func:`parse_config` makes of one line, and the patterns it matches: the
+        part of the reading that depends on the line alone (remembered by its raw text)."""
+        stripped = raw_line.strip()
+        if not stripped:
+            read: _Read = ("", _SKIP, (), None)
+        else:
+            first = stripped[0]
+            column0 = raw_line[0] == first
+            if first in "#!":
+                read = ("", _SEPARATOR if column0 and len(stripped) == 1 else _SKIP, (), None)
+            elif column0 and (stripped == "return" or stripped == "end"):
+                read = ("", _FOOTER, (), None)
+            else:
+                opens = None
+                if first in "bh" and stripped.startswith(("banner", "header")):
+                    opens = _opaque_text(stripped)
+                indent = len(raw_line) - len(raw_line.lstrip())
+                read = (stripped, indent, self._match_line(stripped), opens)
+        readings = self._readings
+        if len(readings) >= self._LINE_LIMIT:
+            readings.clear()
+        readings[raw_line] = read
+        return read
+
     def parse(self, raw: str) -> ParsedConfig:
         """``parse_config(raw)`` searched as by :meth:`run`, in one pass over the lines.
 
-        The reading is :func:`parse_config`'s, line for line (a test holds them equal);
-        each kept line then goes through :meth:`run`'s tests at once.
+        The reading is :func:`parse_config`'s, line for line (a property test holds them
+        equal). What a line is (its stripped text, indentation, separator or not, the
+        patterns it matches) depends on its raw text only, so it is remembered by that text:
+        configurations of one fleet repeat most of their lines (``shutdown``, port names,
+        ``port link-type access``), and a line seen before costs one lookup. The loop then
+        only tracks the blocks (see :func:`parse_config`).
         """
         texts: list[str] = []
         numbers: list[int] = []
         top_of: list[int] = []
         floor = -1
         top = -1
+        index = -1  # of the last kept line
         closing: str | None = None
-        get, matches = self._by_line.get, self._matches
         found: list[list[int]] = [[] for _ in self.patterns]
-        for number, raw_line in enumerate(raw.splitlines(), 1):
-            if closing is not None:
-                if closing in raw_line:
+        add_text, add_number, add_top = texts.append, numbers.append, top_of.append
+        lines = raw.splitlines()
+        readings = map(self._readings.__getitem__, lines)  # a line not seen yet is read
+        for number, (stripped, indent, hits, opens) in enumerate(readings, 1):
+            if closing is not None:  # banner text (read above for nothing: rare)
+                if closing in lines[number - 1]:
                     closing = None
                 continue
-            stripped = raw_line.strip()
-            if not stripped:
-                continue
-            first = stripped[0]
-            if first in "#!":
-                if raw_line[0] == first and len(stripped) == 1:
+            if indent < 0:
+                if indent == _SEPARATOR:
                     floor = -1
-                continue
-            index = len(texts)
-            if raw_line[0] == first:
-                if stripped == "return" or stripped == "end":
+                elif indent == _FOOTER:
                     break
-                floor = 0
+                continue
+            index += 1
+            if floor < 0 or indent <= floor:  # column 0 (indent 0) always starts a block
+                floor = indent
                 top = index
-            else:
-                indent = len(raw_line) - len(raw_line.lstrip())
-                if floor < 0 or indent <= floor:
-                    floor = indent
-                    top = index
-            texts.append(stripped)
-            numbers.append(number)
-            top_of.append(top)
-            hits = get(stripped)
-            if hits is None:
-                hits = matches(stripped)
-            for k in hits:
-                found[k].append(index)
-            if first in "bh" and stripped.startswith(("banner", "header")):
-                closing = _opaque_text(stripped)
+            add_text(stripped)
+            add_number(number)
+            add_top(top)
+            if hits:
+                for k in hits:
+                    found[k].append(index)
+            if opens is not None:
+                closing = opens
         cfg = ParsedConfig(raw, texts, numbers, top_of)
         self._store(cfg, found)
         return cfg

@@ -194,3 +194,33 @@ def test_a_pattern_scan_finds_what_a_line_by_line_search_finds(
         want = naive(plain, pattern, *plain.whole())
         assert scanned.hits(pattern) == want, pattern.pattern
         assert searched.hits(pattern) == want, pattern.pattern
+
+
+# One PatternScan serves a whole fleet: what it remembers of lines it read in one
+# configuration (their reading, the patterns they matched) must not change how it reads the
+# next. Configurations here share their first lines and differ after them, and the same
+# raw line comes back at other indentations and after other separators.
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    config_text,
+    st.lists(st.one_of(config_text, any_text), min_size=1, max_size=4),
+    line_ends,
+    st.lists(_prefilter_patterns(), min_size=1, max_size=4),
+)
+def test_a_pattern_scan_reused_across_configs_reads_each_afresh(
+    head: str, tails: list[str], end: str, patterns: list[re.Pattern[str]]
+) -> None:
+    from govnet.core.configtext import PatternScan
+
+    patterns = [*patterns, *PATTERNS]
+    scan = PatternScan(patterns)
+    for tail in [*tails, *reversed(tails)]:
+        raw = (head + "\n" + tail).replace("\n", end)
+        plain, scanned = parse_config(raw), scan.parse(raw)
+        assert (scanned.texts, scanned.numbers, scanned.top_of) == (
+            plain.texts,
+            plain.numbers,
+            plain.top_of,
+        )
+        for pattern in patterns:
+            assert scanned.hits(pattern) == naive(plain, pattern, *plain.whole()), pattern.pattern

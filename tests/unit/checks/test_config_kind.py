@@ -354,3 +354,64 @@ def test_kind_reads_config_from_outputs_and_names_its_command() -> None:
     assert kind.required_commands(cisco, params) == {"show running-config"}
     facts = DeviceFacts("sw1", outputs={"display current-configuration": HUAWEI})
     assert kind.evaluate(huawei, facts, params).status is Status.PASS
+
+
+def test_a_pattern_scan_does_not_carry_one_config_into_the_next() -> None:
+    """The scan remembers lines it has read; two configurations with the same first lines
+    (and the same line at another depth) are still each read as themselves."""
+    from govnet.core.configtext import PatternScan
+
+    shutdown, port = _re("^shutdown$"), _re("^interface ")
+    scan = PatternScan([shutdown, port])
+    first = "interface A\n shutdown\n#\ninterface B\n description up\n"
+    second = "interface A\n shutdown\n#\nshutdown\ninterface C\n shutdown\n"
+    one, two = scan.parse(first), scan.parse(second)
+    assert (one.texts, one.numbers, one.top_of) == (
+        ("interface A", "shutdown", "interface B", "description up"),
+        (1, 2, 4, 5),
+        (0, 0, 2, 2),
+    )
+    assert (one.hits(shutdown), one.hits(port)) == ([1], [0, 2])
+    assert (two.texts, two.numbers, two.top_of) == (
+        ("interface A", "shutdown", "shutdown", "interface C", "shutdown"),
+        (1, 2, 4, 5, 6),
+        (0, 0, 2, 3, 3),  # the column-0 "shutdown" is a block of its own
+    )
+    assert (two.hits(shutdown), two.hits(port)) == ([1, 2, 4], [0, 3])
+    again = scan.parse(first)  # and the first reads as before
+    assert (again.texts, again.numbers, again.top_of) == (one.texts, one.numbers, one.top_of)
+    assert (again.hits(shutdown), again.hits(port)) == ([1], [0, 2])
+
+
+def _re(pattern: str) -> Any:
+    from govnet.checks.kinds.config import compile_regex
+
+    return compile_regex(pattern)
+
+
+def test_made_fast_results_are_the_frozen_classes() -> None:
+    """Findings, results and evidence lines made by the engine's fast constructors are
+    instances of their frozen classes, equal to the ones their constructors make."""
+    import dataclasses
+
+    from govnet.checks.kinds.config import _evidence
+    from govnet.checks.model import Finding, new_finding
+    from govnet.checks.registry import new_result
+    from govnet.core.vocabulary import Severity, Text
+
+    line = _evidence("shutdown", 3, "note")
+    assert type(line) is Evidence and line == Evidence("shutdown", 3, "note")
+    result = new_result(Status.PASS, (line,), "compliant")
+    assert type(result) is CheckResult and result == CheckResult(Status.PASS, (line,), "compliant")
+    fields = (
+        *("sw1", "internal", "city", None, "r1", "c1", Severity.HIGH, Status.FAIL, (line,)),
+        *("bad", "L3-CES1-01", "huawei", Text(en="t"), Text(en="r"), "", 0.5),
+    )
+    finding = new_finding(*fields)
+    assert type(finding) is Finding and finding == Finding(*fields)
+    assert hash(finding) == hash(Finding(*fields))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        line.text = "changed"  # type: ignore[misc]
+    for frozen in (result, finding):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            frozen.message = "changed"  # type: ignore[misc]

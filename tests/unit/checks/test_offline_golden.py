@@ -181,3 +181,24 @@ def test_first_word_prefilter_finds_what_a_full_scan_finds() -> None:
             indexed += 1
             assert cfg._scan_words(pattern, words) == cfg._scan_slow(pattern), pattern.pattern
     assert indexed > 100
+
+
+def test_the_passing_shortcut_judges_as_the_full_check() -> None:
+    """evaluate_config first tries a tight pass for compliant configurations; on every rule
+    and generated configuration (passing and failing), its result is the full judgement's."""
+    from govnet.checks.kinds.config import ConfigParams, _judge, evaluate_config
+    from govnet.core.configtext import parse_config
+
+    devices, facts = _inputs(_bench())
+    rules = [r for book in _baseline() for r in book.rules if isinstance(r.params, ConfigParams)]
+    judged = 0
+    for device in devices[::4]:
+        text = facts[device.name].config
+        assert text is not None
+        for rule in rules:
+            params = rule.params
+            if rule.applies(device) and isinstance(params, ConfigParams):
+                got = evaluate_config(parse_config(text), params, device.platform)
+                assert got == _judge(parse_config(text), params, device.platform), rule.id
+                judged += 1
+    assert judged > 200
