@@ -567,16 +567,46 @@ Dynamic = Callable[[float], Value]  # seconds since the agent started → value
 Cell = Value | Dynamic
 
 
+class _Layout:
+    """The OID side of a MIB (sorted names, positions, objects, encoded names), shared by
+    every agent serving the same set of OIDs: a bench's 10,000 switches of a few shapes keep
+    one copy of it, not one each."""
+
+    __slots__ = ("objects", "oid_tlv", "oids", "pos")
+
+    def __init__(self, oids: list[OID], objects: frozenset[OID]) -> None:
+        self.oids = oids
+        self.pos = {o: i for i, o in enumerate(oids)}
+        self.objects = objects
+        self.oid_tlv: list[bytes | None] = [None] * len(oids)
+
+
+_LAYOUTS: dict[tuple[tuple[OID, ...], frozenset[OID]], _Layout] = {}
+_MAX_LAYOUTS = 1024
+
+
+def _layout(oids: list[OID], objects: frozenset[OID]) -> _Layout:
+    key = (tuple(oids), objects)
+    found = _LAYOUTS.get(key)
+    if found is None:
+        found = _Layout(oids, objects)
+        if len(_LAYOUTS) < _MAX_LAYOUTS:
+            _LAYOUTS[key] = found
+    return found
+
+
 class Mib:
     """An agent's read-only MIB: lexicographic OID order, bisect for GETNEXT."""
 
     def __init__(self, cells: dict[OID, Cell], objects: set[OID]) -> None:
-        self.oids: list[OID] = sorted(cells)
-        self._cells = [cells[o] for o in self.oids]
-        self._pos = {o: i for i, o in enumerate(self.oids)}
-        self._objects = frozenset(objects)
-        self._oid_tlv: list[bytes | None] = [None] * len(self.oids)
-        self._varbind: list[bytes | None] = [None] * len(self.oids)
+        oids = sorted(cells)
+        self._cells = [cells[o] for o in oids]
+        layout = self._layout = _layout(oids, frozenset(objects))
+        self.oids: list[OID] = layout.oids
+        self._pos = layout.pos
+        self._objects = layout.objects
+        self._oid_tlv = layout.oid_tlv
+        self._varbind: list[bytes | None] = [None] * len(oids)
 
     def __len__(self) -> int:
         return len(self.oids)
@@ -635,6 +665,23 @@ class Mib:
         return isinstance(self._cells[i], Value)
 
 
+_VALUES: dict[Value, Value] = {}
+_MAX_VALUES = 200_000
+
+
+def _shared(cell: Cell) -> Cell:
+    """One object for equal static values (ifMtu 1500, ifType 6, a port name) across
+    agents; moving cells stay their own."""
+    if not isinstance(cell, Value):
+        return cell
+    found = _VALUES.get(cell)
+    if found is None:
+        if len(_VALUES) < _MAX_VALUES:
+            _VALUES[cell] = cell
+        return cell
+    return found
+
+
 class MibBuilder:
     """Collects scalars and table rows; the first row for an index wins (like a real FDB)."""
 
@@ -644,7 +691,7 @@ class MibBuilder:
 
     def scalar(self, name: OID, cell: Cell) -> None:
         self.objects.add(name)
-        self.cells[(*name, 0)] = cell
+        self.cells[(*name, 0)] = _shared(cell)
 
     def row(self, entry: OID, index: OID, columns: dict[int, Cell]) -> None:
         cells, objects = self.cells, self.objects
@@ -653,7 +700,7 @@ class MibBuilder:
             objects.add(obj)
             key = obj + index
             if key not in cells:
-                cells[key] = cell
+                cells[key] = _shared(cell)
 
     def build(self) -> Mib:
         return Mib(self.cells, self.objects)
@@ -687,17 +734,25 @@ def ip_address(v: str | ipaddress.IPv4Address) -> Value:
     return Value(w.IP_ADDRESS, ipaddress.IPv4Address(v).packed)
 
 
+class Growing:
+    """A counter at ``rate`` per second that has been counting for ``base`` seconds (a
+    :data:`Dynamic` cell; a class, not a closure: a switch has a thousand of them)."""
+
+    __slots__ = ("base", "mask", "rate", "tag")
+
+    def __init__(self, rate: float, base: float, tag: int, mask: int) -> None:
+        self.rate, self.base, self.tag, self.mask = rate, base, tag, mask
+
+    def __call__(self, elapsed: float) -> Value:
+        return Value(self.tag, int(self.rate * (self.base + elapsed)) & self.mask)
+
+
 def growing(rate: float, base: float, tag: int = w.COUNTER64) -> Cell:
     """A counter at ``rate`` per second that has been counting for ``base`` seconds."""
-    bits = 64 if tag == w.COUNTER64 else 32
-    mask = (1 << bits) - 1
+    mask = 0xFFFFFFFFFFFFFFFF if tag == w.COUNTER64 else 0xFFFFFFFF
     if rate == 0:
         return Value(tag, int(base) & mask)
-
-    def value(elapsed: float) -> Value:
-        return Value(tag, int(rate * (base + elapsed)) & mask)
-
-    return value
+    return Growing(rate, base, tag, mask)
 
 
 def uptime_ticks(uptime: float) -> Dynamic:
