@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import math
@@ -50,8 +51,14 @@ from govnet.monitor.model import Clock, DeviceStatus, PollResult, SystemClock
 from govnet.monitor.notify import Notice, Notifier
 from govnet.monitor.poller import Poller, PollerStats, stable_fraction
 from govnet.monitor.rules import AlertRules, load_rules
-from govnet.monitor.sharding import ShardMember, ShardOptions, guard, lease_period
-from govnet.monitor.shards import shard_of
+from govnet.monitor.sharding import (
+    ShardMember,
+    ShardOptions,
+    guard,
+    lease_period,
+    resolve_shards,
+)
+from govnet.monitor.shards import AUTO_SHARDS, shard_of
 from govnet.monitor.states import Transition
 from govnet.monitor.topology import Topology
 from govnet.sdnotify import SdNotify
@@ -285,7 +292,8 @@ class DaemonOptions:
     once: bool = False
     duration: float | None = None
     handle_signals: bool = True
-    # sharded pollers (PostgreSQL): 0 = one daemon per store, N = this device's shards of N
+    # sharded pollers (PostgreSQL): 0 = one daemon per store, N = this device's shards of N,
+    # AUTO_SHARDS = the N of the cluster (sharding.resolve_shards)
     shards: int = 0
     # systemd's Type=notify: READY=1 once polling starts, WATCHDOG=1 pings, STOPPING=1
     sd: SdNotify = field(default_factory=SdNotify)
@@ -457,6 +465,12 @@ class Daemon:
     async def run(self) -> DaemonSummary:
         if self.options.shards:  # shard leases instead of the one-daemon lock
             require_postgresql(self.mstore.store)
+            if self.options.shards == AUTO_SHARDS:
+                n, source = await asyncio.to_thread(
+                    resolve_shards, self.mstore.store, self.clock.time()
+                )
+                log.info("--shards auto", extra={"shards": n, "from": source})
+                self.options = dataclasses.replace(self.options, shards=n)
             return await self._run()
         with self.mstore.daemon_lock(self.holder()):
             return await self._run()
