@@ -12,15 +12,15 @@ Modes (``GOVNET_BENCH_MODE``):
                       default, or ``sqlite``).
 
 After the pollers balance and one interval of warm-up (first polls take up their phase),
-``GOVNET_BENCH_ROUNDS`` (3) intervals are measured. Figures:
+``GOVNET_BENCH_ROUNDS`` (3) intervals are measured (at least 125 s: two stats lines). Figures:
 
 - the machine's load average (1/5/15 min) at the start, at the window's start and end;
 - the agents apart: processes, start-up time, CPU (% of one core) and RSS over the window;
 - PostgreSQL apart: its server processes' CPU (% of a core) over the window;
-- per poller: shards and devices held, CPU (% of a core, and the store writer thread's share),
-  RSS, poll lag p50/p99 over the window (from each poller's ``govnet_poll_lag_seconds``
-  histogram: the quantile is interpolated within its bucket; the share of polls over 2 s is
-  exact, 2 s being a bucket bound) and the polls done;
+- per poller: shards and devices held, CPU (% of a core; the store writer thread's share) and
+  RSS (peak) over the window; its polls and poll lag (start minus due time) from the
+  ``poller stats`` line govnetd logs every minute: the median of the minutes' p50, the worst
+  minute's p99, the largest lag;
 - polls per device from the store (each poll writes an ``up`` sample): in every measured interval
   each device must be polled once. A **double** poll is two polls less than half an interval
   apart, a **missed** slot a gap over 1.5 intervals (gaps, not calendar windows: a device whose
@@ -47,7 +47,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import re
 import shutil
 import signal
 import statistics
@@ -55,8 +54,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,10 +70,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from agent_farm import AgentFarm  # noqa: E402
 from poll_bench import COMMUNITY, kind_of  # noqa: E402
 
-from govnet.monitor.histogram import LAG_BUCKETS  # noqa: E402
 from govnet.monitor.shards import shard_of  # noqa: E402
 from tests.pgserver import PostgresServer, private_server  # noqa: E402
-from tests.ports import reserve_port  # noqa: E402
 
 SCALE = max(1, int(os.environ.get("GOVNET_BENCH_SCALE", "1")))
 DEVICES = int(os.environ.get("GOVNET_BENCH_DEVICES", "10000")) // SCALE
@@ -85,6 +82,7 @@ STORE = os.environ.get("GOVNET_BENCH_STORE", "postgresql")
 POLLERS = int(os.environ.get("GOVNET_BENCH_POLLERS", "4")) if MODE == "shards" else 1
 SHARDS = int(os.environ.get("GOVNET_BENCH_SHARDS", "16"))
 AGENT_PROCESSES = int(os.environ.get("GOVNET_BENCH_AGENT_PROCESSES", "4"))
+WINDOW = max(ROUNDS * INTERVAL, 125.0)  # the pollers log their stats once a minute
 DAEMON = [sys.executable, "-c", "from govnet.cli.daemon import main; main()"]
 SHARD_LOCK_SPACE = 1936224868
 
@@ -178,65 +176,62 @@ class PgCpu:
         return float(total)
 
 
-# --- a poller's /metrics ---------------------------------------------------------------------
-
-_SAMPLE = re.compile(r'^(govnet_[a-z_]+?)(?:\{le="([^"]+)"\})? ([0-9.e+-]+|[+-]Inf|NaN)$')
+# --- a poller's "poller stats" log lines ---------------------------------------------------------
 
 
 @dataclass
-class Scrape:
-    lag_buckets: dict[float, float] = field(default_factory=dict)  # le → cumulative count
-    polls: float = 0.0
-    failures: float = 0.0
-    writer_cpu: float = 0.0
+class Stats:
+    """One ``poller stats`` line: the polls of the minute before ``ts``."""
+
+    ts: float
+    polls: int
+    failures_total: int
+    lag_p50: float
+    lag_p99: float
+    lag_max: float
+    writer_cpu: float
 
 
-def scrape(port: int) -> Scrape:
-    out = Scrape()
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=60) as r:
-        body = r.read().decode()
-    for line in body.splitlines():
-        if not line.startswith(("govnet_poll", "govnet_store_writer_cpu")):
+def stats_lines(log: Path) -> list[Stats]:
+    out = []
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if not line.startswith("{") or '"poller stats"' not in line:
             continue
-        m = _SAMPLE.match(line)
-        if not m:
-            continue
-        name, le, value = m.group(1), m.group(2), float(m.group(3))
-        if name == "govnet_poll_lag_seconds_bucket" and le is not None:
-            out.lag_buckets[float(le)] = value
-        elif name == "govnet_polls_total":
-            out.polls = value
-        elif name == "govnet_poll_failures_total":
-            out.failures = value
-        elif name == "govnet_store_writer_cpu_seconds_total":
-            out.writer_cpu = value
+        r = json.loads(line)
+        when = datetime.strptime(r["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        out.append(
+            Stats(
+                when.timestamp(),
+                int(r["polls"]),
+                int(r["failures_total"]),
+                float(r["lag_p50_s"]),
+                float(r["lag_p99_s"]),
+                float(r["lag_max_s"]),
+                float(r["writer_cpu_s"]),
+            )
+        )
     return out
 
 
-def quantile(before: Scrape, after: Scrape, q: float) -> float:
-    """The q-quantile of the lags observed between two scrapes (linear within a bucket)."""
-    bounds = sorted(after.lag_buckets)
-    counts = [after.lag_buckets[b] - before.lag_buckets.get(b, 0.0) for b in bounds]
-    total = counts[-1] if counts else 0.0
-    if total <= 0:
-        return 0.0
-    rank = q * total
-    lower, below = 0.0, 0.0
-    for bound, cumulative in zip(bounds, counts, strict=True):
-        if cumulative >= rank:
-            if bound == float("inf"):
-                return lower  # beyond the last bound: say the bound
-            share = (rank - below) / max(cumulative - below, 1e-9)
-            return lower + (bound - lower) * share
-        lower, below = bound, cumulative
-    return lower
-
-
-def late_share(before: Scrape, after: Scrape, limit: float = 2.0) -> tuple[float, float]:
-    """(polls, share of them later than ``limit``) between two scrapes (``limit`` a bound)."""
-    total = after.lag_buckets.get(float("inf"), 0.0) - before.lag_buckets.get(float("inf"), 0.0)
-    within = after.lag_buckets.get(limit, 0.0) - before.lag_buckets.get(limit, 0.0)
-    return total, (total - within) / total if total else 0.0
+def window_stats(log: Path, start: float, end: float) -> dict[str, float]:
+    """Polls, lag (median of the minutes' p50, worst minute's p99, max) and the writer's CPU
+    over the minutes that lie within [start, end]."""
+    lines = stats_lines(log)
+    inside = [s for s in lines if start + 50 <= s.ts <= end + 10]
+    if not inside:
+        return {}
+    before = [s for s in lines if s.ts < inside[0].ts]
+    first = before[-1] if before else inside[0]
+    span = inside[-1].ts - first.ts
+    return {
+        "minutes": len(inside),
+        "polls": sum(s.polls for s in inside),
+        "failures": inside[-1].failures_total - first.failures_total,
+        "p50": statistics.median(s.lag_p50 for s in inside),
+        "p99": max(s.lag_p99 for s in inside),
+        "max": max(s.lag_max for s in inside),
+        "writer": (inside[-1].writer_cpu - first.writer_cpu) / span * 100 if span > 0 else 0.0,
+    }
 
 
 # --- running ------------------------------------------------------------------------------------
@@ -245,14 +240,12 @@ def late_share(before: Scrape, after: Scrape, limit: float = 2.0) -> tuple[float
 @dataclass
 class Poller:
     proc: subprocess.Popen[bytes]
-    port: int
     log: Path
 
 
 def start_pollers(url: str, inv: Path, folder: Path) -> list[Poller]:
     out = []
     for i in range(POLLERS):
-        port = reserve_port()
         log = folder / f"govnetd-{i}.log"
         args = [
             *DAEMON,
@@ -260,8 +253,7 @@ def start_pollers(url: str, inv: Path, folder: Path) -> list[Poller]:
             str(inv),
             "--db",
             url,
-            "--listen",
-            f"127.0.0.1:{port}",
+            "--no-metrics",
             "--log-format",
             "json",
             "--backend",
@@ -271,7 +263,7 @@ def start_pollers(url: str, inv: Path, folder: Path) -> list[Poller]:
             args += ["--shards", str(SHARDS)]
         with log.open("wb") as err:
             proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
-        out.append(Poller(proc, port, log))
+        out.append(Poller(proc, log))
     return out
 
 
@@ -344,12 +336,8 @@ def wait_ready(url: str, pollers: list[Poller]) -> float:
                 and max(counts) <= -(-SHARDS // POLLERS)
             ):
                 break
-        else:
-            try:
-                scrape(pollers[0].port)
-                break
-            except OSError:
-                pass
+        elif '"govnetd started"' in pollers[0].log.read_text(errors="replace"):
+            break
         time.sleep(0.5)
     return time.time() - started
 
@@ -359,17 +347,16 @@ def run(url: str, pollers: list[Poller], farm: AgentFarm, pg: PgCpu | None) -> N
     if MODE == "shards":
         print(f"  balanced ({POLLERS} × ≤{-(-SHARDS // POLLERS)} shards) after {took:.1f} s")
     else:
-        print(f"  govnetd serving /metrics after {took:.1f} s")
+        print(f"  govnetd polling after {took:.1f} s")
     time.sleep(INTERVAL + 10)  # every device polled, the second polls in their phase
     print(f"  window starts: load average {load()}")
     window_start = time.time()
     cpu0 = {p.proc.pid: cpu(p.proc.pid) for p in pollers}
-    scrapes0 = {p.proc.pid: scrape(p.port) for p in pollers}
     agents0 = farm.cpu()
     pg0 = pg.seconds() if pg else 0.0
     peak: dict[int, float] = {p.proc.pid: 0.0 for p in pollers}
     agents_peak = 0.0
-    while time.time() - window_start < ROUNDS * INTERVAL:
+    while time.time() - window_start < WINDOW:
         time.sleep(min(5.0, INTERVAL / 4))
         for p in pollers:
             peak[p.proc.pid] = max(peak[p.proc.pid], psutil.Process(p.proc.pid).memory_info().rss)
@@ -378,9 +365,11 @@ def run(url: str, pollers: list[Poller], farm: AgentFarm, pg: PgCpu | None) -> N
     cpu1 = {p.proc.pid: cpu(p.proc.pid) for p in pollers}
     agents1 = farm.cpu()
     pg1 = pg.seconds() if pg else 0.0
-    scrapes1 = {p.proc.pid: scrape(p.port) for p in pollers}
     window_end = time.time()
-    print(f"  window: {window:.0f} s ({ROUNDS} intervals); load average at its end {load()}")
+    print(
+        f"  window: {window:.0f} s ({window / INTERVAL:.1f} intervals); load average at its end "
+        f"{load()}"
+    )
     print(
         f"    agents ({len(farm.children)} processes): {(agents1 - agents0) / window * 100:.1f}% "
         f"of a core together, RSS {agents_peak:.0f} MiB together"
@@ -392,18 +381,20 @@ def run(url: str, pollers: list[Poller], farm: AgentFarm, pg: PgCpu | None) -> N
     for p in pollers:
         pid = p.proc.pid
         m = rows.get(pid, {})
-        a, b = scrapes0[pid], scrapes1[pid]
-        polls, late = late_share(a, b)
         used = (cpu1[pid] - cpu0[pid]) / window * 100
         total_cpu += used
-        writer = (b.writer_cpu - a.writer_cpu) / window * 100
+        w = window_stats(p.log, window_start, window_end)
         held = f"{len(m.get('shards', {}))} shards, {m.get('devices', 0)} devices, " if m else ""
         print(
-            f"    govnetd {pid}: {held}CPU {used:.1f}% of a core (store writer {writer:.1f}%), "
-            f"RSS {peak[pid] / 2**20:.0f} MiB; {polls:,.0f} polls ({b.failures - a.failures:,.0f} "
-            f"failed), lag p50 {quantile(a, b, 0.5) * 1000:.0f} ms, p99 "
-            f"{quantile(a, b, 0.99) * 1000:.0f} ms, later than 2 s: {late * 100:.2f}%"
+            f"    govnetd {pid}: {held}CPU {used:.1f}% of a core (store writer thread "
+            f"{w.get('writer', 0.0):.1f}%), RSS {peak[pid] / 2**20:.0f} MiB"
         )
+        if w:
+            print(
+                f"      {w['polls']:,.0f} polls in {w['minutes']:.0f} minutes "
+                f"({w['failures']:,.0f} failed); lag p50 {w['p50'] * 1000:.0f} ms, p99 "
+                f"{w['p99'] * 1000:.0f} ms (worst minute), max {w['max']:.1f} s"
+            )
     if len(pollers) > 1:
         print(f"    pollers together: {total_cpu:.1f}% of a core")
     killed = None
@@ -503,5 +494,4 @@ def polls_from_store(
 
 
 if __name__ == "__main__":
-    assert 2.0 in LAG_BUCKETS, "the 2 s target needs its own lag bucket"
     raise SystemExit(main())
