@@ -12,7 +12,7 @@ Modes (``GOVNET_BENCH_MODE``):
                       default, or ``sqlite``).
 
 After the pollers balance and one interval of warm-up (first polls take up their phase),
-``GOVNET_BENCH_ROUNDS`` (3) intervals are measured (at least 125 s: two stats lines). Figures:
+``GOVNET_BENCH_ROUNDS`` (3) intervals are measured (at least 150 s: two stats lines). Figures:
 
 - the machine's load average (1/5/15 min) at the start, at the window's start and end;
 - the agents apart: processes, start-up time, CPU (% of one core) and RSS over the window;
@@ -82,7 +82,7 @@ STORE = os.environ.get("GOVNET_BENCH_STORE", "postgresql")
 POLLERS = int(os.environ.get("GOVNET_BENCH_POLLERS", "4")) if MODE == "shards" else 1
 SHARDS = int(os.environ.get("GOVNET_BENCH_SHARDS", "16"))
 AGENT_PROCESSES = int(os.environ.get("GOVNET_BENCH_AGENT_PROCESSES", "4"))
-WINDOW = max(ROUNDS * INTERVAL, 125.0)  # the pollers log their stats once a minute
+WINDOW = max(ROUNDS * INTERVAL, 150.0)  # the pollers log their stats once a minute
 DAEMON = [sys.executable, "-c", "from govnet.cli.daemon import main; main()"]
 SHARD_LOCK_SPACE = 1936224868
 
