@@ -397,6 +397,25 @@ def run(url: str, pollers: list[Poller], farm: AgentFarm, pg: PgCpu | None) -> N
             )
     if len(pollers) > 1:
         print(f"    pollers together: {total_cpu:.1f}% of a core")
+    done = sum(window_stats(p.log, window_start, window_end).get("polls", 0) for p in pollers)
+    minutes = max(window_stats(p.log, window_start, window_end).get("minutes", 0) for p in pollers)
+    if done:
+        # CPU per poll (what bounds the size a machine carries, whatever else runs on it)
+        rate = done / (minutes * 60) if minutes else done / window
+        per = {
+            "pollers": total_cpu / 100 / rate * 1000,
+            "agents": (agents1 - agents0) / window / rate * 1000,
+        }
+        if pg is not None:
+            per["PostgreSQL"] = (pg1 - pg0) / window / rate * 1000
+        need = DEVICES / INTERVAL
+        print(
+            "    CPU per poll: "
+            + ", ".join(f"{k} {v:.1f} ms" for k, v in per.items())
+            + f"; {rate:.0f} polls/s done of the {need:.0f} needed (needs "
+            + ", ".join(f"{k} {v * need / 1000:.2f} cores" for k, v in per.items())
+            + ")"
+        )
     killed = None
     victim_shards: set[int] = set()
     if MODE == "shards":
