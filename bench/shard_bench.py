@@ -21,10 +21,10 @@ After the pollers balance and one interval of warm-up (first polls take up their
   RSS (peak) over the window; its polls and poll lag (start minus due time) from the
   ``poller stats`` line govnetd logs every minute: the median of the minutes' p50, the worst
   minute's p99, the largest lag;
-- polls per device from the store (each poll writes an ``up`` sample): in every measured interval
-  each device must be polled once. A **double** poll is two polls less than half an interval
-  apart, a **missed** slot a gap over 1.5 intervals (gaps, not calendar windows: a device whose
-  slot sits at a window's edge would otherwise count as missed in one and double in the next);
+- polls per device from the store (each poll writes an ``up`` sample): a device is due once
+  per interval, so in a window of k whole intervals it must be polled k times; a **missed**
+  slot is each poll short of that, a **double** poll two polls less than half an interval
+  apart;
 - shards: ``kill -9`` of one poller → seconds until every shard is held again (``pg_locks``), the
   gap of its devices between their last poll before the kill and the first after, double or
   missed polls across the kill; then SIGTERM of the others (hand-over time).
@@ -476,15 +476,17 @@ def polls_from_store(
     )
     for device, ts in q(url, sql):
         events.setdefault(str(device), []).append(float(ts))
-    doubles = missed = doubles_kill = missed_kill = polls = 0
+    doubles = missed = doubles_kill = missed_kill = polls = orphaned = 0
     resumed: list[float] = []
     end = killed or window_end
-    for name, ts in events.items():
+    slots = (end - window_start) / INTERVAL  # each device is due this many times (±1 at edges)
+    for name in (f"dev{i:04d}" for i in range(DEVICES)):
+        ts = events.get(name, [])
         steady = [t for t in ts if window_start <= t <= end]
         polls += len(steady)
+        missed += max(0, int(slots) - len(steady))
         for a, b in itertools.pairwise(steady):
             doubles += b - a < 0.5 * INTERVAL
-            missed += b - a > 1.5 * INTERVAL
         if killed is None:
             continue
         for a, b in itertools.pairwise(t for t in ts if t >= window_start):
@@ -496,6 +498,8 @@ def polls_from_store(
             before = [t for t in ts if t <= killed]
             if after and before:
                 resumed.append(after[0] - before[-1])
+            elif not after:
+                orphaned += 1
     span = (end - window_start) / INTERVAL
     print(
         f"  polls in the store: {len(events):,} of {DEVICES:,} devices polled; measured window "
@@ -508,7 +512,7 @@ def polls_from_store(
         print(
             f"  the killed poller's {len(resumed):,} devices: gap between the last poll before "
             f"the kill and the first after, median {statistics.median(resumed):.1f} s, max "
-            f"{resumed[-1]:.1f} s (interval {INTERVAL:g} s)"
+            f"{resumed[-1]:.1f} s (interval {INTERVAL:g} s); {orphaned} never polled after it"
         )
 
 
