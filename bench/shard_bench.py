@@ -11,7 +11,8 @@ Modes (``GOVNET_BENCH_MODE``):
 ``single``            one ``govnetd`` without ``--shards`` (``GOVNET_BENCH_STORE=postgresql``, the
                       default, or ``sqlite``).
 
-After the pollers balance and one interval of warm-up (first polls take up their phase),
+After the pollers balance and two intervals of warm-up (the first polls, spread over 5 s,
+are a burst; then each device takes up its phase),
 ``GOVNET_BENCH_ROUNDS`` (3) intervals are measured (at least 150 s: two stats lines). Figures:
 
 - the machine's load average (1/5/15 min) at the start, at the window's start and end;
@@ -348,7 +349,7 @@ def run(url: str, pollers: list[Poller], farm: AgentFarm, pg: PgCpu | None) -> N
         print(f"  balanced ({POLLERS} × ≤{-(-SHARDS // POLLERS)} shards) after {took:.1f} s")
     else:
         print(f"  govnetd polling after {took:.1f} s")
-    time.sleep(INTERVAL + 10)  # every device polled, the second polls in their phase
+    time.sleep(2 * INTERVAL + 10)  # every device polled, in its phase, the first burst gone
     print(f"  window starts: load average {load()}")
     window_start = time.time()
     cpu0 = {p.proc.pid: cpu(p.proc.pid) for p in pollers}
