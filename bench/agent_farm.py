@@ -180,7 +180,7 @@ class AgentFarm:
 
     def rss(self) -> float:
         """Resident memory of the agent processes together (MiB)."""
-        return sum(psutil.Process(c.pid).memory_info().rss for c in self.children) / 2**20
+        return float(sum(psutil.Process(c.pid).memory_info().rss for c in self.children)) / 2**20
 
     def close(self) -> None:
         for child in self.children:
