@@ -43,17 +43,18 @@ quick look; its figures say so.
 Measured on the shared 2-core machine (load average 7-15 from other work; README "How far one
 machine goes" has the table):
 
-- 10,000 @ 60 s, 4 × ``--shards 16``: 8.7-9.0 % of a core each (all they got), 31 of the 167
-  polls/s needed, lag p99 ~185 s and growing, 0 double polls; ``kill -9`` → every shard held
-  again in 7.0 s. Agents 13 % of a core, PostgreSQL 10 %.
+- 10,000 @ 60 s, 4 × ``--shards 16``, the machine nearly to itself (load 8 with the bench):
+  33-35 % of a core and 674-759 MiB each, PostgreSQL 46 %, agents 15 % (both cores busy): 141
+  of the 167 polls/s needed, lag p99 63-70 s, 0 double polls; ``kill -9`` → every shard held
+  again in 6.5 s. At load 13-15: 8.7-9.0 % each (all they got), 31 polls/s, lag p99 ~185 s.
 - 10,000 @ 60 s, one govnetd on PostgreSQL: 45 % of a core (writer thread 18 %), RSS 773 MiB,
   39 of 167 polls/s, lag p99 186 s.
 - 2,000 @ 60 s, 4 × ``--shards 16``: held: lag p99 86-202 ms, 8.5-8.9 % and 162-169 MiB each,
   0 double / 0 missed; ``kill -9`` → shards held again in 4.4 s, the victim's 485 devices polled
   again after a median 60.1 s (max 120.1 s), none twice.
 - 2,000 @ 60 s, one govnetd on PostgreSQL: held (0 missed / 0 double) at 45 % of a core.
-- CPU per poll of the mix: govnetd 10.3-11.5 ms (a third in the store writer thread),
-  PostgreSQL 2.9-4.1 ms, agents 1.2-1.6 ms: 10,000 @ 60 s needs ~2.6 cores in all.
+- CPU per poll of the mix: govnetd 9.6-11.5 ms (a third to a half in the store writer
+  thread), PostgreSQL 2.9-4.1 ms, agents 1.1-1.6 ms: 10,000 @ 60 s needs 2.3-2.7 cores in all.
 """
 
 from __future__ import annotations
