@@ -46,8 +46,9 @@ machine goes" has the table):
 - 10,000 @ 60 s, 4 × ``--shards 16``, the machine nearly to itself (load 8 with the bench):
   33-35 % of a core and 674-759 MiB each, PostgreSQL 46 %, agents 15 % (both cores busy): 141
   of the 167 polls/s needed, lag p99 63-70 s, 7,160 of 30,000 slots missed, 29 late polls
-  followed by an on-time one within half an interval (counted as double); ``kill -9`` → every shard held
-  again in 6.5 s. At load 13-15: 8.7-9.0 % each (all they got), 31 polls/s, lag p99 ~185 s.
+  followed by an on-time one within half an interval (counted as double); ``kill -9`` → every
+  shard held again in 6.5 s. At load 13-15: 8.7-9.0 % each (all they got), 31 polls/s, lag
+  p99 ~185 s.
 - 10,000 @ 60 s, one govnetd on PostgreSQL: 45 % of a core (writer thread 18 %), RSS 773 MiB,
   39 of 167 polls/s, lag p99 186 s.
 - 2,000 @ 60 s, 4 × ``--shards 16``: held: lag p99 86-202 ms, 8.5-8.9 % and 162-169 MiB each,
