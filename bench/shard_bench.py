@@ -1,21 +1,62 @@
-"""Sharded pollers at scale: N simulated devices polled by 4 ``govnetd --shards`` on PostgreSQL.
+"""Pollers at province scale: N simulated devices polled by sharded ``govnetd`` on PostgreSQL.
 
-Prints figures; asserts nothing. The agents are the lab's (``bench/poll_bench.py``'s, in child
-processes on 127.0.0.1); PostgreSQL is a private server (``tests/pgserver.py``); each poller is
-a real ``govnetd`` process. Figures:
+Prints figures; asserts nothing. Real parts: the agents are the lab's
+(:mod:`bench.agent_farm`: several processes, one 127.77.x.y address per device), PostgreSQL is a
+private server (``tests/pgserver.py``, fsync off), each poller a real ``govnetd`` process.
 
-- per poller: shards and devices held, CPU (% of a core) and RSS over the steady window, the
-  poll lag p99 its heartbeat reports;
-- takeover: a ``kill -9`` of one poller mid-run → seconds until every shard is held again
-  (``pg_locks``), and until each of its devices was polled again;
-- poll events from the store (each poll's sample times): double polls (two within half an
-  interval) and missed slots (a gap over 1.5 intervals), outside and across the kill. Gaps
-  are all the store records, so when polls lag (a saturated machine) a late poll followed by
-  one on time also counts as "double": read that figure only where lag p99 is small.
+Modes (``GOVNET_BENCH_MODE``):
 
-    python bench/shard_bench.py                                  # 2,000 devices, 60 s, 4 pollers
-    GOVNET_BENCH_DEVICES=10000 GOVNET_BENCH_INTERVAL=60 GOVNET_BENCH_SECONDS=360 \\
-        python bench/shard_bench.py
+``shards`` (default)  ``GOVNET_BENCH_POLLERS`` (4) × ``govnetd --shards GOVNET_BENCH_SHARDS`` (16)
+                      on PostgreSQL, then a ``kill -9`` of one of them;
+``single``            one ``govnetd`` without ``--shards`` (``GOVNET_BENCH_STORE=postgresql``, the
+                      default, or ``sqlite``).
+
+After the pollers balance and two intervals of warm-up (the first polls, spread over 5 s,
+are a burst; then each device takes up its phase),
+``GOVNET_BENCH_ROUNDS`` (3) intervals are measured (at least 150 s: two stats lines). Figures:
+
+- the machine's load average (1/5/15 min) at the start, at the window's start and end;
+- the agents apart: processes, start-up time, CPU (% of one core) and RSS over the window;
+- PostgreSQL apart: its server processes' CPU (% of a core) over the window;
+- per poller: shards and devices held, CPU (% of a core; the store writer thread's share) and
+  RSS (peak) over the window; its polls and poll lag (start minus due time) from the
+  ``poller stats`` line govnetd logs every minute: the median of the minutes' p50, the worst
+  minute's p99, the largest lag;
+- polls per device from the store (each poll writes an ``up`` sample): a device is due once
+  per interval, so in a window of k whole intervals it must be polled k times; a **missed**
+  slot is each poll short of that, a **double** poll two polls less than half an interval
+  apart;
+- shards: ``kill -9`` of one poller → seconds until every shard is held again (``pg_locks``), the
+  gap of its devices between their last poll before the kill and the first after, double or
+  missed polls across the kill; then SIGTERM of the others (hand-over time).
+
+The headline is the issue's size, 10,000 devices at 60 s. ``GOVNET_BENCH_SCALE=k`` divides both
+the devices and the interval by k (the same polls per second in a k-times shorter run) for a
+quick look; its figures say so.
+
+    python bench/shard_bench.py                                   # 10,000 devices, 60 s, 4 pollers
+    GOVNET_BENCH_MODE=single python bench/shard_bench.py          # one govnetd, PostgreSQL
+    GOVNET_BENCH_MODE=single GOVNET_BENCH_STORE=sqlite python bench/shard_bench.py
+    GOVNET_BENCH_DEVICES=2000 GOVNET_BENCH_ROUNDS=2 python bench/shard_bench.py
+    GOVNET_BENCH_SCALE=4 python bench/shard_bench.py              # 2,500 devices at 15 s
+
+Measured on the shared 2-core machine (load average 7-15 from other work; README "How far one
+machine goes" has the table):
+
+- 10,000 @ 60 s, 4 × ``--shards 16``, the machine nearly to itself (load 8 with the bench):
+  33-35 % of a core and 674-759 MiB each, PostgreSQL 46 %, agents 15 % (both cores busy): 141
+  of the 167 polls/s needed, lag p99 63-70 s, 7,160 of 30,000 slots missed, 29 late polls
+  followed by an on-time one within half an interval (counted as double); ``kill -9`` → every
+  shard held again in 6.5 s. At load 13-15: 8.7-9.0 % each (all they got), 31 polls/s, lag
+  p99 ~185 s.
+- 10,000 @ 60 s, one govnetd on PostgreSQL: 45 % of a core (writer thread 18 %), RSS 773 MiB,
+  39 of 167 polls/s, lag p99 186 s.
+- 2,000 @ 60 s, 4 × ``--shards 16``: held: lag p99 86-202 ms, 8.5-8.9 % and 162-169 MiB each,
+  0 double / 0 missed; ``kill -9`` → shards held again in 4.4 s, the victim's 485 devices polled
+  again after a median 60.1 s (max 120.1 s), none twice.
+- 2,000 @ 60 s, one govnetd on PostgreSQL: held (0 missed / 0 double) at 45 % of a core.
+- CPU per poll of the mix: govnetd 9.6-11.5 ms (a third to a half in the store writer
+  thread), PostgreSQL 2.9-4.1 ms, agents 1.1-1.6 ms: 10,000 @ 60 s needs 2.3-2.7 cores in all.
 """
 
 from __future__ import annotations
@@ -30,6 +71,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,18 +84,28 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from poll_bench import COMMUNITY, Agents, kind_of  # noqa: E402
+from agent_farm import AgentFarm  # noqa: E402
+from poll_bench import COMMUNITY, kind_of  # noqa: E402
 
 from govnet.monitor.shards import shard_of  # noqa: E402
 from tests.pgserver import PostgresServer, private_server  # noqa: E402
 
-DEVICES = int(os.environ.get("GOVNET_BENCH_DEVICES", "2000"))
-INTERVAL = float(os.environ.get("GOVNET_BENCH_INTERVAL", "60"))
-SECONDS = float(os.environ.get("GOVNET_BENCH_SECONDS", "240"))
-POLLERS = int(os.environ.get("GOVNET_BENCH_POLLERS", "4"))
+SCALE = max(1, int(os.environ.get("GOVNET_BENCH_SCALE", "1")))
+DEVICES = int(os.environ.get("GOVNET_BENCH_DEVICES", "10000")) // SCALE
+INTERVAL = float(os.environ.get("GOVNET_BENCH_INTERVAL", "60")) / SCALE
+ROUNDS = int(os.environ.get("GOVNET_BENCH_ROUNDS", "3"))
+MODE = os.environ.get("GOVNET_BENCH_MODE", "shards")
+STORE = os.environ.get("GOVNET_BENCH_STORE", "postgresql")
+POLLERS = int(os.environ.get("GOVNET_BENCH_POLLERS", "4")) if MODE == "shards" else 1
 SHARDS = int(os.environ.get("GOVNET_BENCH_SHARDS", "16"))
-AGENT_PROCESSES = int(os.environ.get("GOVNET_BENCH_AGENT_PROCESSES", "2"))
+AGENT_PROCESSES = int(os.environ.get("GOVNET_BENCH_AGENT_PROCESSES", "4"))
+WINDOW = max(ROUNDS * INTERVAL, 150.0)  # the pollers log their stats once a minute
 DAEMON = [sys.executable, "-c", "from govnet.cli.daemon import main; main()"]
+SHARD_LOCK_SPACE = 1936224868
+
+
+def load() -> str:
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def inventory(path: Path, addresses: dict[str, tuple[str, int]]) -> None:
@@ -96,7 +149,7 @@ def holders(url: str) -> dict[int, int]:
     rows = q(
         url,
         "SELECT objid::int, pid FROM pg_locks WHERE locktype = 'advisory' AND "
-        "classid::bigint = 1936224868 AND objsubid = 2 AND granted AND database = "
+        f"classid::bigint = {SHARD_LOCK_SPACE} AND objsubid = 2 AND granted AND database = "
         "(SELECT oid FROM pg_database WHERE datname = current_database())",
     )
     return {int(s): int(p) for s, p in rows}
@@ -120,100 +173,283 @@ def cpu(pid: int) -> float:
     return float(t.user + t.system)
 
 
+class PgCpu:
+    """CPU seconds of a PostgreSQL server: the postmaster, its live backends and (through the
+    postmaster's children times) the backends that already ended."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.pid = int((data_dir / "postmaster.pid").read_text().split()[0])
+
+    def seconds(self) -> float:
+        main = psutil.Process(self.pid)
+        t = main.cpu_times()
+        total = t.user + t.system + t.children_user + t.children_system
+        for child in main.children():
+            try:
+                c = child.cpu_times()
+                total += c.user + c.system
+            except psutil.NoSuchProcess:
+                pass
+        return float(total)
+
+
+# --- a poller's "poller stats" log lines ---------------------------------------------------------
+
+
+@dataclass
+class Stats:
+    """One ``poller stats`` line: the polls of the minute before ``ts``."""
+
+    ts: float
+    polls: int
+    failures_total: int
+    lag_p50: float
+    lag_p99: float
+    lag_max: float
+    writer_cpu: float
+
+
+def stats_lines(log: Path) -> list[Stats]:
+    out = []
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if not line.startswith("{") or '"poller stats"' not in line:
+            continue
+        r = json.loads(line)
+        when = datetime.strptime(r["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        out.append(
+            Stats(
+                when.timestamp(),
+                int(r["polls"]),
+                int(r["failures_total"]),
+                float(r["lag_p50_s"]),
+                float(r["lag_p99_s"]),
+                float(r["lag_max_s"]),
+                float(r["writer_cpu_s"]),
+            )
+        )
+    return out
+
+
+def window_stats(log: Path, start: float, end: float) -> dict[str, float]:
+    """Polls, lag (median of the minutes' p50, worst minute's p99, max) and the writer's CPU
+    over the minutes that lie within [start, end]."""
+    lines = stats_lines(log)
+    inside = [s for s in lines if start + 50 <= s.ts <= end + 10]
+    if not inside:
+        return {}
+    before = [s for s in lines if s.ts < inside[0].ts]
+    first = before[-1] if before else inside[0]
+    span = inside[-1].ts - first.ts
+    return {
+        "minutes": len(inside),
+        "polls": sum(s.polls for s in inside),
+        "failures": inside[-1].failures_total - first.failures_total,
+        "p50": statistics.median(s.lag_p50 for s in inside),
+        "p99": max(s.lag_p99 for s in inside),
+        "max": max(s.lag_max for s in inside),
+        "writer": (inside[-1].writer_cpu - first.writer_cpu) / span * 100 if span > 0 else 0.0,
+    }
+
+
+# --- running ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Poller:
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+
+def start_pollers(url: str, inv: Path, folder: Path) -> list[Poller]:
+    out = []
+    for i in range(POLLERS):
+        log = folder / f"govnetd-{i}.log"
+        args = [
+            *DAEMON,
+            "-i",
+            str(inv),
+            "--db",
+            url,
+            "--no-metrics",
+            "--log-format",
+            "json",
+            "--backend",
+            "gufo",
+        ]
+        if MODE == "shards":
+            args += ["--shards", str(SHARDS)]
+        with log.open("wb") as err:
+            proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
+        out.append(Poller(proc, log))
+    return out
+
+
 def main() -> int:
+    scaled = f" (scaled 1/{SCALE}: the same polls per second)" if SCALE > 1 else ""
+    what = (
+        f"{POLLERS} × govnetd --shards {SHARDS} on PostgreSQL"
+        if MODE == "shards"
+        else f"one govnetd on {'SQLite' if STORE == 'sqlite' else 'PostgreSQL'}"
+    )
     print(
-        f"== {DEVICES} devices at {INTERVAL:g} s, {POLLERS} sharded govnetd, {SHARDS} shards, "
-        f"{SECONDS:.0f} s"
+        f"== {DEVICES:,} devices at {INTERVAL:g} s{scaled}: {what}; {ROUNDS} measured intervals; "
+        f"{psutil.cpu_count()} CPUs, load average {load()}"
     )
     folder = Path(tempfile.mkdtemp(prefix="govnet-shard-bench-"))
     os.environ["GOVNET_BENCH_COMMUNITY"] = COMMUNITY
     os.environ["GOVNET_CACHE_DIR"] = str(folder / "cache")
     os.environ["GOVNET_CONFIG"] = os.devnull
     t0 = time.perf_counter()
-    agents = Agents(DEVICES, AGENT_PROCESSES)
+    farm = AgentFarm(DEVICES, AGENT_PROCESSES)
     print(
-        f"  agents: {DEVICES} in {AGENT_PROCESSES} processes, up in "
-        f"{time.perf_counter() - t0:.1f} s"
+        f"  agents: {DEVICES:,} lab agents in {len(farm.children)} processes on 127.77.x.y, "
+        f"ready in {time.perf_counter() - t0:.0f} s ({farm.cpu():.0f} s CPU building MIBs), "
+        f"{farm.rss():.0f} MiB RSS together"
     )
     inv = folder / "inventory.yaml"
-    inventory(inv, agents.addresses)
+    inventory(inv, farm.addresses)
     pg_base = Path(tempfile.mkdtemp(prefix="govnet-bench-pg-"))
-    procs: list[subprocess.Popen[bytes]] = []
+    pollers: list[Poller] = []
     try:
-        with private_server(pg_base) as admin:
-            server = PostgresServer(admin)
-            with server.database() as url:
-                for i in range(POLLERS):
-                    log = (folder / f"govnetd-{i}.log").open("wb")
-                    procs.append(
-                        subprocess.Popen(
-                            [
-                                *DAEMON,
-                                "-i",
-                                str(inv),
-                                "--db",
-                                url,
-                                "--no-metrics",
-                                "--log-format",
-                                "json",
-                                "--shards",
-                                str(SHARDS),
-                                "--backend",
-                                "gufo",
-                            ],
-                            stdout=subprocess.DEVNULL,
-                            stderr=log,
-                        )
-                    )
-                run(url, procs, folder)
-            server.engine.dispose()
+        if STORE == "sqlite" and MODE == "single":
+            url = f"sqlite:///{folder / 'govnet.db'}"
+            pollers = start_pollers(url, inv, folder)
+            run(url, pollers, farm, None)
+        else:
+            with private_server(pg_base) as admin:
+                server = PostgresServer(admin)
+                pg = PgCpu(pg_base / "pgdata")
+                with server.database() as url:
+                    pollers = start_pollers(url, inv, folder)
+                    run(url, pollers, farm, pg)
+                server.engine.dispose()
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-            p.wait(30)
-        agents.close()
+        for p in pollers:
+            if p.proc.poll() is None:
+                p.proc.kill()
+            p.proc.wait(30)
+        farm.close()
         shutil.rmtree(pg_base, ignore_errors=True)
         shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 
-def run(url: str, procs: list[subprocess.Popen[bytes]], folder: Path) -> None:
+def wait_ready(url: str, pollers: list[Poller]) -> float:
     started = time.time()
-    share = -(-SHARDS // POLLERS)
-    while time.time() - started < 120:
-        try:
-            held = holders(url)
-        except Exception:
-            held = {}
-        counts = sorted(list(held.values()).count(pid) for pid in set(held.values()))
-        if len(held) == SHARDS and len(counts) == POLLERS and max(counts) <= share:
+    while time.time() - started < 300:
+        for p in pollers:
+            if p.proc.poll() is not None:
+                tail = p.log.read_text(errors="replace").splitlines()[-5:]
+                raise SystemExit(f"govnetd {p.proc.pid} exited: " + " | ".join(tail))
+        if MODE == "shards":
+            try:
+                held = holders(url)
+            except Exception:
+                held = {}
+            counts = sorted(list(held.values()).count(pid) for pid in set(held.values()))
+            if (
+                len(held) == SHARDS
+                and len(counts) == POLLERS
+                and max(counts) <= -(-SHARDS // POLLERS)
+            ):
+                break
+        elif '"govnetd started"' in pollers[0].log.read_text(errors="replace"):
             break
         time.sleep(0.5)
-    print(f"  balanced ({POLLERS} × ≤{share} shards) after {time.time() - started:.1f} s")
-    time.sleep(INTERVAL + 5)  # one full round, then measure
-    window_start = time.time()
-    cpu0 = {p.pid: cpu(p.pid) for p in procs}
-    time.sleep(max(10.0, SECONDS / 2 - INTERVAL - 5))
-    window = time.time() - window_start
-    rows = members(url)
-    print(f"  steady window {window:.0f} s:")
-    for p in procs:
-        m = rows.get(p.pid, {})
-        rss = psutil.Process(p.pid).memory_info().rss / 2**20
-        print(
-            f"    pid {p.pid}: {len(m.get('shards', {}))} shards, {m.get('devices', 0)} devices, "
-            f"CPU {(cpu(p.pid) - cpu0[p.pid]) / window * 100:.1f}% of a core, RSS {rss:.0f} MiB, "
-            f"lag p99 {m.get('lag_p99', 0.0) * 1000:.0f} ms"
-        )
+    return time.time() - started
 
-    # kill -9 one poller
-    victim = procs[1]
-    backend = rows.get(victim.pid, {}).get("backend")
+
+def run(url: str, pollers: list[Poller], farm: AgentFarm, pg: PgCpu | None) -> None:
+    took = wait_ready(url, pollers)
+    if MODE == "shards":
+        print(f"  balanced ({POLLERS} × ≤{-(-SHARDS // POLLERS)} shards) after {took:.1f} s")
+    else:
+        print(f"  govnetd polling after {took:.1f} s")
+    time.sleep(2 * INTERVAL + 10)  # every device polled, in its phase, the first burst gone
+    print(f"  window starts: load average {load()}")
+    window_start = time.time()
+    cpu0 = {p.proc.pid: cpu(p.proc.pid) for p in pollers}
+    agents0 = farm.cpu()
+    pg0 = pg.seconds() if pg else 0.0
+    peak: dict[int, float] = {p.proc.pid: 0.0 for p in pollers}
+    agents_peak = 0.0
+    while time.time() - window_start < WINDOW:
+        time.sleep(min(5.0, INTERVAL / 4))
+        for p in pollers:
+            peak[p.proc.pid] = max(peak[p.proc.pid], psutil.Process(p.proc.pid).memory_info().rss)
+        agents_peak = max(agents_peak, farm.rss())
+    window = time.time() - window_start
+    cpu1 = {p.proc.pid: cpu(p.proc.pid) for p in pollers}
+    agents1 = farm.cpu()
+    pg1 = pg.seconds() if pg else 0.0
+    window_end = time.time()
+    print(
+        f"  window: {window:.0f} s ({window / INTERVAL:.1f} intervals); load average at its end "
+        f"{load()}"
+    )
+    print(
+        f"    agents ({len(farm.children)} processes): {(agents1 - agents0) / window * 100:.1f}% "
+        f"of a core together, RSS {agents_peak:.0f} MiB together"
+    )
+    if pg is not None:
+        print(f"    PostgreSQL server: {(pg1 - pg0) / window * 100:.1f}% of a core")
+    rows = members(url) if MODE == "shards" else {}
+    total_cpu = 0.0
+    for p in pollers:
+        pid = p.proc.pid
+        m = rows.get(pid, {})
+        used = (cpu1[pid] - cpu0[pid]) / window * 100
+        total_cpu += used
+        w = window_stats(p.log, window_start, window_end)
+        held = f"{len(m.get('shards', {}))} shards, {m.get('devices', 0)} devices, " if m else ""
+        print(
+            f"    govnetd {pid}: {held}CPU {used:.1f}% of a core (store writer thread "
+            f"{w.get('writer', 0.0):.1f}%), RSS {peak[pid] / 2**20:.0f} MiB"
+        )
+        if w:
+            print(
+                f"      {w['polls']:,.0f} polls in {w['minutes']:.0f} minutes "
+                f"({w['failures']:,.0f} failed); lag p50 {w['p50'] * 1000:.0f} ms, p99 "
+                f"{w['p99'] * 1000:.0f} ms (worst minute), max {w['max']:.1f} s"
+            )
+    if len(pollers) > 1:
+        print(f"    pollers together: {total_cpu:.1f}% of a core")
+    done = sum(window_stats(p.log, window_start, window_end).get("polls", 0) for p in pollers)
+    minutes = max(window_stats(p.log, window_start, window_end).get("minutes", 0) for p in pollers)
+    if done:
+        # CPU per poll (what bounds the size a machine carries, whatever else runs on it)
+        rate = done / (minutes * 60) if minutes else done / window
+        per = {
+            "pollers": total_cpu / 100 / rate * 1000,
+            "agents": (agents1 - agents0) / window / rate * 1000,
+        }
+        if pg is not None:
+            per["PostgreSQL"] = (pg1 - pg0) / window / rate * 1000
+        need = DEVICES / INTERVAL
+        print(
+            "    CPU per poll: "
+            + ", ".join(f"{k} {v:.1f} ms" for k, v in per.items())
+            + f"; {rate:.0f} polls/s done of the {need:.0f} needed (needs "
+            + ", ".join(f"{k} {v * need / 1000:.2f} cores" for k, v in per.items())
+            + ")"
+        )
+    killed = None
+    victim_shards: set[int] = set()
+    if MODE == "shards":
+        killed, victim_shards = kill_one(url, pollers, rows)
+    stop_all(pollers, killed)
+    polls_from_store(url, window_start, window_end, killed, victim_shards)
+
+
+def kill_one(
+    url: str, pollers: list[Poller], rows: dict[int, dict[str, Any]]
+) -> tuple[float, set[int]]:
+    victim = pollers[1]
+    backend = rows.get(victim.proc.pid, {}).get("backend")
     victim_shards = {s for s, pid in holders(url).items() if pid == backend}
     killed = time.time()
-    victim.send_signal(signal.SIGKILL)
-    victim.wait(10)
+    victim.proc.send_signal(signal.SIGKILL)
+    victim.proc.wait(10)
     while True:
         held = holders(url)
         if len(held) == SHARDS and backend not in held.values():
@@ -221,74 +457,81 @@ def run(url: str, procs: list[subprocess.Popen[bytes]], folder: Path) -> None:
         if time.time() - killed > 4 * INTERVAL:
             break
         time.sleep(0.1)
-    locks_back = time.time() - killed
     print(
-        f"  kill -9 of pid {victim.pid} ({len(victim_shards)} shards): every shard held again "
-        f"after {locks_back:.2f} s"
+        f"  kill -9 of govnetd {victim.proc.pid} ({len(victim_shards)} shards): every shard held "
+        f"again after {time.time() - killed:.2f} s"
     )
-    time.sleep(max(2 * INTERVAL + 5, SECONDS / 2))
-    survivors = [p for p in procs if p is not victim]
-    stopping = time.time()
-    for p in survivors:
-        p.send_signal(signal.SIGTERM)
-    took = []
-    for p in survivors:
-        try:
-            p.wait(300)
-        except subprocess.TimeoutExpired:
-            tail = (folder / f"govnetd-{procs.index(p)}.log").read_text().splitlines()[-5:]
-            print(
-                f"  pid {p.pid} did not stop within 300 s after SIGTERM; its log ends:",
-                *tail,
-                sep="\n    ",
-            )
-            p.kill()
-        took.append(time.time() - stopping)
-    print(
-        f"  SIGTERM: the survivors handed over and stopped within {max(took):.1f} s "
-        f"(polls in flight finish first)"
-    )
+    time.sleep(2 * INTERVAL + 10)
+    return killed, victim_shards
 
+
+def stop_all(pollers: list[Poller], killed: float | None) -> None:
+    alive = [p for p in pollers if p.proc.poll() is None]
+    stopping = time.time()
+    for p in alive:
+        p.proc.send_signal(signal.SIGTERM)
+    took = []
+    for p in alive:
+        try:
+            p.proc.wait(300)
+        except subprocess.TimeoutExpired:
+            tail = p.log.read_text(errors="replace").splitlines()[-5:]
+            print(f"  govnetd {p.proc.pid} did not stop within 300 s:", *tail, sep="\n    ")
+            p.proc.kill()
+        took.append(time.time() - stopping)
+    what = "the survivors handed over and stopped" if killed else "stopped"
+    print(f"  SIGTERM: {what} within {max(took):.1f} s (polls in flight finish first)")
+
+
+def polls_from_store(
+    url: str, window_start: float, window_end: float, killed: float | None, victim: set[int]
+) -> None:
     events: dict[str, list[float]] = {}
     sql = (
         "SELECT s.device, m.ts FROM monitor_samples m JOIN monitor_series s "
-        "ON s.id = m.series_id GROUP BY s.device, m.ts ORDER BY 1, 2"
+        "ON s.id = m.series_id WHERE s.metric = 'up' ORDER BY 1, 2"
     )
     for device, ts in q(url, sql):
         events.setdefault(str(device), []).append(float(ts))
-    since = window_start
-    doubles = missed = missed_kill = 0
+    doubles = missed = doubles_kill = missed_kill = polls = orphaned = 0
     resumed: list[float] = []
-    for name, ts in events.items():
-        ts = [t for t in ts if t >= since]
-        for a, b in itertools.pairwise(ts):
-            if b - a < 0.5 * INTERVAL:
-                doubles += 1
-            if b - a > 1.5 * INTERVAL:
-                if a <= killed <= b:
-                    missed_kill += 1
-                else:
-                    missed += 1
-        if shard_of(name, SHARDS) in victim_shards:
+    end = killed or window_end
+    slots = (end - window_start) / INTERVAL  # each device is due this many times (±1 at edges)
+    for name in (f"dev{i:04d}" for i in range(DEVICES)):
+        ts = events.get(name, [])
+        steady = [t for t in ts if window_start <= t <= end]
+        polls += len(steady)
+        missed += max(0, int(slots) - len(steady))
+        for a, b in itertools.pairwise(steady):
+            doubles += b - a < 0.5 * INTERVAL
+        if killed is None:
+            continue
+        for a, b in itertools.pairwise(t for t in ts if t >= window_start):
+            if b > killed:  # a gap that ends after the kill
+                doubles_kill += b - a < 0.5 * INTERVAL
+                missed_kill += b - a > 1.5 * INTERVAL
+        if shard_of(name, SHARDS) in victim:
             after = [t for t in ts if t > killed]
             before = [t for t in ts if t <= killed]
             if after and before:
                 resumed.append(after[0] - before[-1])
-    polled = len(events)
+            elif not after:
+                orphaned += 1
+    span = (end - window_start) / INTERVAL
     print(
-        f"  devices with polls: {polled} of {DEVICES}; double polls: {doubles}; missed slots: "
-        f"{missed} (steady), {missed_kill} across the kill"
+        f"  polls in the store: {len(events):,} of {DEVICES:,} devices polled; measured window "
+        f"({span:.1f} intervals): {polls:,} polls, double {doubles}, missed slots {missed}"
     )
+    if killed is not None:
+        print(f"  after the kill (to the end): double {doubles_kill}, missed slots {missed_kill}")
     if resumed:
         resumed.sort()
         print(
-            f"  the killed poller's {len(resumed)} devices: gap between the last poll before "
+            f"  the killed poller's {len(resumed):,} devices: gap between the last poll before "
             f"the kill and the first after, median {statistics.median(resumed):.1f} s, max "
-            f"{resumed[-1]:.1f} s (interval {INTERVAL:g} s)"
+            f"{resumed[-1]:.1f} s (interval {INTERVAL:g} s); {orphaned} never polled after it"
         )
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--serve"]:  # not used: the agents are poll_bench's
-        raise SystemExit(2)
     raise SystemExit(main())

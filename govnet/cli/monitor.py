@@ -25,7 +25,7 @@ from govnet.cli.common import (
 from govnet.cli.complete import complete_devices
 from govnet.durations import format_duration, parse_duration
 from govnet.errors import ExitCode, GovnetError, StaleError
-from govnet.i18n import NP_, tr
+from govnet.i18n import NP_, _, tr
 from govnet.inventory import Filters, Inventory, load_inventory, select_devices
 from govnet.inventory.model import Device
 from govnet.monitor.config import MonitorConfig, Retention
@@ -105,11 +105,12 @@ def run_options(func: F) -> F:
         ),
         click.option(
             "--shards",
-            type=click.IntRange(1, 4096),
+            type=ShardsParam(),
             default=None,
-            metavar="N",
+            metavar="N|auto",
             help="Sharded pollers on one PostgreSQL store: devices split into N "
-            "shards (SHA-1 of the name mod N), leased by the running pollers.",
+            "shards (SHA-1 of the name mod N), leased by the running pollers; auto: the N "
+            "of the pollers running on the store, else the N it last ran with, else 16.",
         ),
         click.option(
             "--remote-write",
@@ -123,6 +124,32 @@ def run_options(func: F) -> F:
     for opt in reversed(opts):
         func = opt(func)
     return func
+
+
+class ShardsParam(click.ParamType):  # type: ignore[type-arg]
+    """``--shards 16`` or ``--shards auto`` (:data:`~govnet.monitor.shards.AUTO_SHARDS`)."""
+
+    name = "shards"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from govnet.monitor.shards import AUTO_SHARDS, MAX_SHARDS
+
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().lower()
+        if text == "auto":
+            return AUTO_SHARDS
+        if not text.isdigit() or not 1 <= int(text) <= MAX_SHARDS:
+            self.fail(
+                _(
+                    "{value!r}: expected a number of shards from 1 to {most}, or auto",
+                    value=value,
+                    most=MAX_SHARDS,
+                ),
+                param,
+                ctx,
+            )
+        return int(text)
 
 
 def run_daemon(app: App, filters: Filters, verbose: int, **opts: Any) -> int:

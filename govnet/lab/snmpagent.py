@@ -567,16 +567,46 @@ Dynamic = Callable[[float], Value]  # seconds since the agent started → value
 Cell = Value | Dynamic
 
 
+class _Layout:
+    """The OID side of a MIB (sorted names, positions, objects, encoded names), shared by
+    every agent serving the same set of OIDs: a bench's 10,000 switches of a few shapes keep
+    one copy of it, not one each."""
+
+    __slots__ = ("objects", "oid_tlv", "oids", "pos")
+
+    def __init__(self, oids: list[OID], objects: frozenset[OID]) -> None:
+        self.oids = oids
+        self.pos = {o: i for i, o in enumerate(oids)}
+        self.objects = objects
+        self.oid_tlv: list[bytes | None] = [None] * len(oids)
+
+
+_LAYOUTS: dict[tuple[tuple[OID, ...], frozenset[OID]], _Layout] = {}
+_MAX_LAYOUTS = 1024
+
+
+def _layout(oids: list[OID], objects: frozenset[OID]) -> _Layout:
+    key = (tuple(oids), objects)
+    found = _LAYOUTS.get(key)
+    if found is None:
+        found = _Layout(oids, objects)
+        if len(_LAYOUTS) < _MAX_LAYOUTS:
+            _LAYOUTS[key] = found
+    return found
+
+
 class Mib:
     """An agent's read-only MIB: lexicographic OID order, bisect for GETNEXT."""
 
     def __init__(self, cells: dict[OID, Cell], objects: set[OID]) -> None:
-        self.oids: list[OID] = sorted(cells)
-        self._cells = [cells[o] for o in self.oids]
-        self._pos = {o: i for i, o in enumerate(self.oids)}
-        self._objects = frozenset(objects)
-        self._oid_tlv: list[bytes | None] = [None] * len(self.oids)
-        self._varbind: list[bytes | None] = [None] * len(self.oids)
+        oids = sorted(cells)
+        self._cells = [cells[o] for o in oids]
+        layout = self._layout = _layout(oids, frozenset(objects))
+        self.oids: list[OID] = layout.oids
+        self._pos = layout.pos
+        self._objects = layout.objects
+        self._oid_tlv = layout.oid_tlv
+        self._varbind: list[bytes | None] = [None] * len(oids)
 
     def __len__(self) -> int:
         return len(self.oids)
@@ -630,6 +660,27 @@ class Mib:
     def index_of(self, name: OID) -> int | None:
         return self._pos.get(name)
 
+    def is_static(self, i: int) -> bool:
+        """Whether the cell at position ``i`` has a fixed value (its varbind never changes)."""
+        return isinstance(self._cells[i], Value)
+
+
+_VALUES: dict[Value, Value] = {}
+_MAX_VALUES = 200_000
+
+
+def _shared(cell: Cell) -> Cell:
+    """One object for equal static values (ifMtu 1500, ifType 6, a port name) across
+    agents; moving cells stay their own."""
+    if not isinstance(cell, Value):
+        return cell
+    found = _VALUES.get(cell)
+    if found is None:
+        if len(_VALUES) < _MAX_VALUES:
+            _VALUES[cell] = cell
+        return cell
+    return found
+
 
 class MibBuilder:
     """Collects scalars and table rows; the first row for an index wins (like a real FDB)."""
@@ -640,7 +691,7 @@ class MibBuilder:
 
     def scalar(self, name: OID, cell: Cell) -> None:
         self.objects.add(name)
-        self.cells[(*name, 0)] = cell
+        self.cells[(*name, 0)] = _shared(cell)
 
     def row(self, entry: OID, index: OID, columns: dict[int, Cell]) -> None:
         cells, objects = self.cells, self.objects
@@ -649,7 +700,7 @@ class MibBuilder:
             objects.add(obj)
             key = obj + index
             if key not in cells:
-                cells[key] = cell
+                cells[key] = _shared(cell)
 
     def build(self) -> Mib:
         return Mib(self.cells, self.objects)
@@ -683,17 +734,25 @@ def ip_address(v: str | ipaddress.IPv4Address) -> Value:
     return Value(w.IP_ADDRESS, ipaddress.IPv4Address(v).packed)
 
 
+class Growing:
+    """A counter at ``rate`` per second that has been counting for ``base`` seconds (a
+    :data:`Dynamic` cell; a class, not a closure: a switch has a thousand of them)."""
+
+    __slots__ = ("base", "mask", "rate", "tag")
+
+    def __init__(self, rate: float, base: float, tag: int, mask: int) -> None:
+        self.rate, self.base, self.tag, self.mask = rate, base, tag, mask
+
+    def __call__(self, elapsed: float) -> Value:
+        return Value(self.tag, int(self.rate * (self.base + elapsed)) & self.mask)
+
+
 def growing(rate: float, base: float, tag: int = w.COUNTER64) -> Cell:
     """A counter at ``rate`` per second that has been counting for ``base`` seconds."""
-    bits = 64 if tag == w.COUNTER64 else 32
-    mask = (1 << bits) - 1
+    mask = 0xFFFFFFFFFFFFFFFF if tag == w.COUNTER64 else 0xFFFFFFFF
     if rate == 0:
         return Value(tag, int(base) & mask)
-
-    def value(elapsed: float) -> Value:
-        return Value(tag, int(rate * (base + elapsed)) & mask)
-
-    return value
+    return Growing(rate, base, tag, mask)
 
 
 def uptime_ticks(uptime: float) -> Dynamic:
@@ -1297,6 +1356,9 @@ def build_mib(
 
 _BULK_MAX_VARBINDS = 2048
 _V3_OVERHEAD = 256  # header, USM parameters, padding
+_MAX_PLANS = 512  # remembered request shapes per agent (a poller sends a few dozen)
+_GROWTH = 10  # bytes a moving varbind may still grow by (a Counter64 from 1 to 9 octets,
+# its SEQUENCE length from short to long form)
 
 
 class Agent:
@@ -1312,6 +1374,7 @@ class Agent:
         self.settings = parse_snmp_behaviour(spec.name, spec.role, spec.data.behaviour.snmp)
         _check_tables(spec.name, spec.data.tables)
         self._mib: Mib | None = None
+        self._plans: dict[bytes, tuple[int | bytes, ...]] = {}
         self.community = spec.community.encode() if spec.community is not None else None
         self._clock = clock
         self._started = clock()
@@ -1370,11 +1433,21 @@ class Agent:
         if version == 1:  # v2c
             if self.community is None:
                 return None
+            known = self._v2c_key(data)
+            if known is not None:
+                request_id, key = known
+                plan = self._plans.get(key)
+                if plan is not None:  # the same request as before: only the values are new
+                    varbinds = self._render(plan, self.elapsed())
+                    return w.encode_v2c(
+                        self.community, w.encode_response(request_id, 0, 0, [varbinds])
+                    )
             request = w.decode_v2c(data)
             if request.community != self.community:
                 log.debug("%s: dropped request with a wrong community", self.name)
                 return None
-            pdu = self.respond(request.pdu, w.MAX_MESSAGE - 64 - len(request.community))
+            budget = w.MAX_MESSAGE - 64 - len(request.community)
+            pdu = self.respond(request.pdu, budget, known[1] if known is not None else None)
             return w.encode_v2c(request.community, pdu) if pdu is not None else None
         if version == 3 and self.usm is not None:
             opened = self.usm.unwrap(data)
@@ -1393,51 +1466,107 @@ class Agent:
             return self.usm.wrap(opened, pdu)
         return None  # v1, or v3 without a user: not served
 
+    def _v2c_key(self, data: bytes) -> tuple[int, bytes] | None:
+        """(request-id, what identifies the request apart from its id) of a v2c message in
+        this agent's community; None for anything else (the full decode then says why)."""
+        try:
+            start, stop = w.expect(data, 0, w.SEQUENCE)
+            _, e = w.expect(data, start, w.INTEGER, stop)
+            s, e = w.expect(data, e, w.OCTET_STRING, stop)
+            if data[s:e] != self.community:
+                return None
+            tag, ps, pe = w.read_tlv(data, e, stop)
+            s, e = w.expect(data, ps, w.INTEGER, pe)
+            return w.decode_int(data, s, e), bytes((tag,)) + data[e:pe]
+        except w.BerError:
+            return None
+
     @staticmethod
     def _echo(pdu: w.Pdu) -> list[bytes]:
         return [w.tlv(w.SEQUENCE, raw + b"\x05\x00") for raw in pdu.raw_oids]
 
-    def respond(self, pdu: w.Pdu, budget: int) -> bytes | None:
-        """The Response-PDU for a request PDU, within ``budget`` bytes."""
+    def respond(self, pdu: w.Pdu, budget: int, key: bytes | None = None) -> bytes | None:
+        """The Response-PDU for a request PDU, within ``budget`` bytes.
+
+        With ``key`` (the request's bytes apart from its id), a reply whose shape cannot
+        change (which OIDs answer, in what order, far enough within the budget whatever the
+        growing values become) is remembered as a plan: the same request again only encodes
+        the values that move (counters, uptime). Pollers send the same few requests every
+        interval, so the agents of a 10,000-device bench stay cheap."""
         elapsed = self.elapsed()
         mib = self.mib
+        plan: list[int | bytes] = []  # MIB positions, or varbinds made for this request
         pairs = zip(pdu.oids, pdu.raw_oids, strict=True)
         if pdu.tag == w.GET:
-            out = []
             for name, raw in pairs:
                 i = mib.index_of(name)
                 if i is None:
-                    out.append(w.tlv(w.SEQUENCE, raw + bytes((mib.missing_tag(name), 0))))
+                    plan.append(w.tlv(w.SEQUENCE, raw + bytes((mib.missing_tag(name), 0))))
                 else:
-                    out.append(mib.varbind_at(i, elapsed))
+                    plan.append(i)
         elif pdu.tag == w.GETNEXT:
-            out = [self._next(mib.next_index(name), raw, elapsed) for name, raw in pairs]
+            plan = [self._next(mib.next_index(name), raw) for name, raw in pairs]
         elif pdu.tag == w.GETBULK:
-            return self._bulk(pdu, budget, elapsed)
+            plan_or_pdu = self._bulk(pdu, budget, elapsed)
+            if isinstance(plan_or_pdu, bytes):
+                return plan_or_pdu
+            plan = plan_or_pdu
         elif pdu.tag == w.SET:
             return w.encode_response(pdu.request_id, w.NO_ACCESS, 1, self._echo(pdu))
         else:
             return None
-        if sum(len(vb) for vb in out) > budget:
+        parts = self._compile(plan)
+        varbinds = self._render(parts, elapsed)
+        if len(varbinds) > budget:
             return w.encode_response(pdu.request_id, w.TOO_BIG, 0, [])
-        return w.encode_response(pdu.request_id, 0, 0, out)
+        if key is not None and len(self._plans) < _MAX_PLANS:
+            moving = sum(1 for p in parts if type(p) is int)
+            if len(varbinds) + _GROWTH * moving <= budget:
+                self._plans[key] = parts
+        return w.encode_response(pdu.request_id, 0, 0, [varbinds])
 
-    def _next(self, i: int, raw: bytes, elapsed: float) -> bytes:
+    def _compile(self, plan: list[int | bytes]) -> tuple[int | bytes, ...]:
+        """Static cells as their encoded varbinds, runs of them joined; moving cells stay
+        MIB positions (encoded at each answer)."""
+        mib = self.mib
+        parts: list[int | bytes] = []
+        run: list[bytes] = []
+        for item in plan:
+            if type(item) is int and not mib.is_static(item):
+                if run:
+                    parts.append(b"".join(run))
+                    run = []
+                parts.append(item)
+            else:
+                run.append(item if isinstance(item, bytes) else mib.varbind_at(item, 0.0))
+        if run:
+            parts.append(b"".join(run))
+        return tuple(parts)
+
+    def _render(self, parts: tuple[int | bytes, ...], elapsed: float) -> bytes:
+        varbind_at = self.mib.varbind_at
+        return b"".join([p if isinstance(p, bytes) else varbind_at(p, elapsed) for p in parts])
+
+    def _next(self, i: int, raw: bytes) -> int | bytes:
         if i >= len(self.mib):
             return w.tlv(w.SEQUENCE, raw + b"\x82\x00")
-        return self.mib.varbind_at(i, elapsed)
+        return i
 
-    def _bulk(self, pdu: w.Pdu, budget: int, elapsed: float) -> bytes:
+    def _bulk(self, pdu: w.Pdu, budget: int, elapsed: float) -> list[int | bytes] | bytes:
+        """The GETBULK answer as a plan (see :meth:`respond`), or a whole Response-PDU
+        (tooBig). A reply cut short by the budget is not a plan: its length would move with
+        the values."""
         mib = self.mib
         end = len(mib)
         n = min(max(pdu.a, 0), len(pdu.oids))
         reps = max(pdu.b, 0)
-        out: list[bytes] = []
+        out: list[int | bytes] = []
         size = 0
+        cut = False
         for name, raw in zip(pdu.oids[:n], pdu.raw_oids[:n], strict=True):
-            vb = self._next(mib.next_index(name), raw, elapsed)
-            out.append(vb)
-            size += len(vb)
+            item = self._next(mib.next_index(name), raw)
+            out.append(item)
+            size += len(item) if isinstance(item, bytes) else len(mib.varbind_at(item, elapsed))
         if size > budget:
             return w.encode_response(pdu.request_id, w.TOO_BIG, 0, [])
         repeaters = list(zip(pdu.oids[n:], pdu.raw_oids[n:], strict=True))
@@ -1447,24 +1576,32 @@ class Agent:
         positions = list(first)
         for _ in range(reps):
             at_end = all(p >= end for p in positions)  # this row is all endOfMibView: last one
-            row: list[bytes] = []
+            row: list[int | bytes] = []
+            row_size = 0
             for j, (_, raw) in enumerate(repeaters):
                 i = positions[j]
                 if i >= end:
                     # endOfMibView names the request's OID, or this repeater's last answer
                     last = raw if i == first[j] else mib.varbind_at(end - 1, elapsed)
-                    row.append(self._end_of_view(last))
+                    vb = self._end_of_view(last)
+                    row.append(vb)
+                    row_size += len(vb)
                 else:
-                    row.append(mib.varbind_at(i, elapsed))
+                    row.append(i)
+                    row_size += len(mib.varbind_at(i, elapsed))
                     positions[j] = i + 1
-            row_size = sum(len(vb) for vb in row)
             if size + row_size > budget:
+                cut = True
                 break
             out.extend(row)
             size += row_size
             if at_end:
                 break
-        return w.encode_response(pdu.request_id, 0, 0, out)
+        if cut:  # answered now, not remembered
+            return w.encode_response(
+                pdu.request_id, 0, 0, [self._render(self._compile(out), elapsed)]
+            )
+        return out
 
     @staticmethod
     def _end_of_view(source: bytes) -> bytes:

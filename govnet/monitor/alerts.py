@@ -207,6 +207,10 @@ class AlertEngine:
             for (metric, instance), value in values.items():
                 if metric != rule.metric or not rule.instance_matches(instance):
                     continue
+                active = rule.condition(value)
+                if not active:  # the message is read only while the condition holds
+                    out.append((rule, instance, active, value, ""))
+                    continue
                 limit = rule.above if rule.above is not None else rule.below
                 what = f"{meta.label(current_lang())} {instance}".strip()
                 held = (
@@ -219,7 +223,7 @@ class AlertEngine:
                 message = said.format(
                     what=what, value=f"{value:g}", unit=meta.unit, limit=f"{limit:g}", held=held
                 )
-                out.append((rule, instance, rule.condition(value), value, message))
+                out.append((rule, instance, active, value, message))
             return out
         conditions: StateConditions = _STATE_CONDITIONS[str(rule.state)]
         return conditions(self, rule, device, result, values)

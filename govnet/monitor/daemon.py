@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import math
@@ -49,10 +50,16 @@ from govnet.monitor.extension import DaemonContext, DaemonExtension
 from govnet.monitor.metrics import LATEST_ONLY
 from govnet.monitor.model import Clock, DeviceStatus, PollResult, SystemClock
 from govnet.monitor.notify import Notice, Notifier
-from govnet.monitor.poller import Poller, PollerStats, stable_fraction
+from govnet.monitor.poller import Poller, PollerStats, quantile, stable_fraction
 from govnet.monitor.rules import AlertRules, load_rules
-from govnet.monitor.sharding import ShardMember, ShardOptions, guard, lease_period
-from govnet.monitor.shards import shard_of
+from govnet.monitor.sharding import (
+    ShardMember,
+    ShardOptions,
+    guard,
+    lease_period,
+    resolve_shards,
+)
+from govnet.monitor.shards import AUTO_SHARDS, shard_of
 from govnet.monitor.states import Transition
 from govnet.monitor.topology import Topology
 from govnet.sdnotify import SdNotify
@@ -65,6 +72,7 @@ from govnet.transport.snmp import SnmpBackend, snmp_backend
 log = logging.getLogger("govnet.monitor")
 
 HEARTBEAT_EVERY = 5.0
+STATS_EVERY = 60.0  # the "poller stats" log line: polls, lag quantiles, store writer
 LATEST_REFRESH = 300.0
 
 
@@ -289,7 +297,8 @@ class DaemonOptions:
     once: bool = False
     duration: float | None = None
     handle_signals: bool = True
-    # sharded pollers (PostgreSQL): 0 = one daemon per store, N = this device's shards of N
+    # sharded pollers (PostgreSQL): 0 = one daemon per store, N = this device's shards of N,
+    # AUTO_SHARDS = the N of the cluster (sharding.resolve_shards)
     shards: int = 0
     # systemd's Type=notify: READY=1 once polling starts, WATCHDOG=1 pings, STOPPING=1
     sd: SdNotify = field(default_factory=SdNotify)
@@ -461,6 +470,12 @@ class Daemon:
     async def run(self) -> DaemonSummary:
         if self.options.shards:  # shard leases instead of the one-daemon lock
             require_postgresql(self.mstore.store)
+            if self.options.shards == AUTO_SHARDS:
+                n, source = await asyncio.to_thread(
+                    resolve_shards, self.mstore.store, self.clock.time()
+                )
+                log.info("--shards auto", extra={"shards": n, "from": source})
+                self.options = dataclasses.replace(self.options, shards=n)
             return await self._run()
         with self.mstore.daemon_lock(self.holder()):
             return await self._run()
@@ -780,10 +795,13 @@ class Daemon:
 
     async def _housekeeping(self) -> None:
         cfg = self.options.config
-        last_maintenance = self.clock.monotonic()
+        last_maintenance = last_stats = self.clock.monotonic()
         while True:
             await asyncio.sleep(HEARTBEAT_EVERY)
             self._heartbeat()
+            if self.clock.monotonic() - last_stats >= STATS_EVERY:
+                last_stats = self.clock.monotonic()
+                self._log_stats()
             try:
                 acked = await asyncio.to_thread(self.mstore.acked_firing_keys)
             except GovnetError as exc:
@@ -805,6 +823,28 @@ class Daemon:
                 last_maintenance = self.clock.monotonic()
                 if self.leader:  # once per store: sharded, the holder of shard 0
                     self.writer.call(partial(self._maintain, self.clock.time()))
+
+    def _log_stats(self) -> None:
+        """Once a minute: whether the poller keeps up (polls, lag quantiles of the polls since
+        the last line, the store writer's queue and CPU)."""
+        if self.poller is None:
+            return
+        stats = self.poller.stats
+        lags = stats.take_recent()
+        log.info(
+            "poller stats",
+            extra={
+                "devices": len(self.poller.devices),
+                "polls": len(lags),
+                "polls_total": stats.polls,
+                "failures_total": stats.failures,
+                "lag_p50_s": round(quantile(lags, 0.5), 4),
+                "lag_p99_s": round(quantile(lags, 0.99), 4),
+                "lag_max_s": round(lags[-1], 4) if lags else 0.0,
+                "writer_queue": self.writer.depth(),
+                "writer_cpu_s": round(self.writer.cpu, 3),
+            },
+        )
 
     def _maintain(self, now: float) -> None:
         r = self.options.config.retention

@@ -45,6 +45,7 @@ from govnet.transport.snmp import SnmpBackend, SnmpTarget
 
 log = logging.getLogger("govnet.monitor.poller")
 
+RECENT_MAX = 1_000_000
 OnResult = Callable[[PollResult, DeviceStatus, states.Transition | None], None]
 
 
@@ -64,11 +65,23 @@ class PollerStats:
     lag_histogram: Histogram = field(default_factory=lambda: Histogram(LAG_BUCKETS))
     duration_histogram: Histogram = field(default_factory=lambda: Histogram(DURATION_BUCKETS))
 
+    recent: list[float] = field(default_factory=list)  # lags since take_recent()
+
     def lag_quantile(self, q: float) -> float:
-        if not self.lags:
-            return 0.0
-        ordered = sorted(self.lags)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+        return quantile(sorted(self.lags), q)
+
+    def take_recent(self) -> list[float]:
+        """The lags of the polls since the last call, sorted (the daemon's stats line)."""
+        out, self.recent = self.recent, []
+        out.sort()
+        return out
+
+
+def quantile(ordered: Sequence[float], q: float) -> float:
+    """The q-quantile of sorted values (0.0 if none)."""
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 @dataclass
@@ -300,6 +313,8 @@ class Poller(Scheduler[PollResult]):
         stats.polls += 1
         stats.varbinds += result.varbinds
         stats.lags.append(result.lag)
+        if len(stats.recent) < RECENT_MAX:  # the daemon takes them every minute
+            stats.recent.append(result.lag)
         stats.durations.append(result.duration)
         stats.lag_histogram.observe(result.lag)
         stats.duration_histogram.observe(result.duration)

@@ -37,7 +37,7 @@ from govnet import __version__
 from govnet.errors import GovnetError
 from govnet.i18n import _
 from govnet.monitor.model import Clock, SystemClock
-from govnet.monitor.shards import plan
+from govnet.monitor.shards import DEFAULT_SHARDS, MAX_SHARDS, plan
 from govnet.store.cluster import (
     LeaseLost,
     ShardLeases,
@@ -47,12 +47,14 @@ from govnet.store.cluster import (
     members,
 )
 from govnet.store.db import Store
+from govnet.store.monitor import MonitorStore
 
 log = logging.getLogger("govnet.monitor.sharding")
 
 T = TypeVar("T")
 
 FORGET_AFTER = 3600.0  # rows of members dead this long leave the cluster table
+SHARDS_META = "shards"  # monitor_meta: the N the pollers of this store last started with
 
 
 def lease_period(min_interval: float) -> float:
@@ -64,6 +66,35 @@ def lease_period(min_interval: float) -> float:
 def guard(every: float) -> float:
     """How long a holder whose lock session died may still poll before it notices."""
     return 2 * every + 0.5
+
+
+def resolve_shards(store: Store, now: float, stale_after: float = 20.0) -> tuple[int, str]:
+    """``--shards auto``: (N, where it came from: ``running``, ``recorded`` or ``default``).
+
+    The N of the pollers running on this store (a live lock session and a heartbeat younger
+    than ``stale_after``); if none runs, the N recorded by the last poller that started; on a
+    store never sharded, :data:`~govnet.monitor.shards.DEFAULT_SHARDS`. Running pollers that
+    disagree are an error: no N would be right."""
+    alive = live_sessions(store)
+    running: dict[int, list[str]] = {}
+    for m in members(store):
+        if m.backend_pid in alive and m.live(now, stale_after) and m.shards_total:
+            running.setdefault(m.shards_total, []).append(m.holder)
+    if len(running) > 1:
+        counts = "; ".join(f"{n} ({', '.join(sorted(who))})" for n, who in sorted(running.items()))
+        raise GovnetError(
+            _(
+                "--shards auto: the pollers running on this store use different shard counts "
+                "({counts}); stop them and start every poller with the same --shards N",
+                counts=counts,
+            )
+        )
+    if running:
+        return next(iter(running)), "running"
+    recorded = MonitorStore(store).get_meta(SHARDS_META) or ""
+    if recorded.isdigit() and 1 <= int(recorded) <= MAX_SHARDS:
+        return int(recorded), "recorded"
+    return DEFAULT_SHARDS, "default"
 
 
 class ShardHost(Protocol):
@@ -153,6 +184,8 @@ class ShardMember:
                 )
         self._session_ok = True
         await self._beat()
+        n = str(self.options.shards)  # what the next `--shards auto` starts with
+        await self._db(lambda: MonitorStore(self.store).set_meta(SHARDS_META, n), "record N")
 
     async def stop(self) -> None:
         """Hand every shard over cleanly, leave the cluster table, end the session."""

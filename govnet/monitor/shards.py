@@ -12,6 +12,11 @@ Balancing: every live member (a fresh heartbeat in the cluster table) aims at
 shard numbers first, keeping shard 0, whose holder runs the store maintenance and the
 notification delivery, where it is); a member below it tries free shards (lowest first). A
 member joining therefore gets shards within a lease period or two: the others shed, it takes.
+
+``--shards auto`` takes N from the cluster: the N of the pollers running on the store, else the
+N it last ran with (``monitor_meta`` ``shards``, written by every poller that starts), else
+:data:`DEFAULT_SHARDS` (16: four pollers hold four shards each, and up to sixteen can share the
+work); see :func:`govnet.monitor.sharding.resolve_shards`.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 MAX_SHARDS = 4096
+AUTO_SHARDS = -1  # ``--shards auto``: the cluster's N (see sharding.resolve_shards)
+DEFAULT_SHARDS = 16  # ``--shards auto`` on a store no poller has sharded yet
 
 
 def shard_of(name: str, shards: int) -> int:

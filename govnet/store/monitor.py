@@ -265,6 +265,7 @@ class MonitorStore:
     ) -> dict[tuple[str, str, str], int]:
         missing = {k for k in keys if k not in self._series}
         if missing:
+            missing_keys = {k: k for k in missing}
             insert_new(
                 conn,
                 series,
@@ -278,7 +279,10 @@ class MonitorStore:
                     )
                 )
                 for sid, d, m, i in rows:
-                    self._series[(d, m, i)] = sid
+                    key = (d, m, i)
+                    if key not in self._series:  # keyed by the caller's strings, not the
+                        # driver's copies: 10,000 switches are a million series names
+                        self._series[missing_keys.get(key, key)] = sid
         return self._series
 
     def write(self, batch: Batch, now: float) -> None:

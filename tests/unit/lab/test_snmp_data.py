@@ -435,6 +435,60 @@ def test_getbulk_truncates_to_the_size_budget() -> None:
     assert names == sorted(names) and names[0] == oid("1.3.6.1.2.1.2.1.0")
 
 
+def v2c_request(pdu: w.Pdu, request_id: int) -> bytes:
+    body = b"".join(w.tlv(w.SEQUENCE, raw + b"\x05\x00") for raw in pdu.raw_oids)
+    return w.encode_v2c(
+        b"public",
+        w.tlv(
+            pdu.tag,
+            w.tlv(w.INTEGER, w.encode_signed(request_id))
+            + w.tlv(w.INTEGER, w.encode_signed(pdu.a))
+            + w.tlv(w.INTEGER, w.encode_signed(pdu.b))
+            + w.tlv(w.SEQUENCE, body),
+        ),
+    )
+
+
+def test_a_repeated_request_is_answered_from_its_plan_with_fresh_values() -> None:
+    now = [100.0]
+    agent = Agent(
+        AgentSpec("sw1", "access", "huawei", 0, device(), community="public"), lambda: now[0]
+    )
+    fresh = Agent(
+        AgentSpec("sw1", "access", "huawei", 0, device(), community="public"), lambda: now[0]
+    )
+    walk = request(w.GETBULK, ["1.3.6.1.2.1.1.3", "1.3.6.1.2.1.31.1.1.1.6"], a=1, b=3)
+    first = agent.handle(v2c_request(walk, 11))
+    assert first is not None and len(agent._plans) == 1
+    now[0] += 30  # counters and uptime move; the plan's answer moves with them
+    second = agent.handle(v2c_request(walk, 12))
+    assert second is not None and second != first
+    assert second == fresh.handle(v2c_request(walk, 12))  # what a first answer would be
+    vbs = decode_response(_pdu_of(second))[2]
+    assert [t for _, t, _ in vbs] == [w.TIMETICKS, w.COUNTER64, w.COUNTER64, w.COUNTER64]
+
+
+def _pdu_of(message: bytes) -> bytes:
+    """The PDU of a v2c message, with request-id 7 as decode_response expects."""
+    start, stop = w.expect(message, 0, w.SEQUENCE)
+    _, e = w.expect(message, start, w.INTEGER, stop)
+    _, e = w.expect(message, e, w.OCTET_STRING, stop)
+    tag, ps, pe = w.read_tlv(message, e, stop)
+    _, re_ = w.expect(message, ps, w.INTEGER, pe)
+    return w.tlv(tag, w.tlv(w.INTEGER, w.encode_signed(7)) + message[re_:pe])
+
+
+def test_a_reply_cut_by_the_budget_or_refused_is_not_remembered() -> None:
+    agent = switch_agent()
+    assert agent.respond(request(w.GETBULK, ["1.3.6.1.2.1.2"], b=200), 600, b"cut") is not None
+    assert agent.respond(request(w.GETBULK, ["1.3.6.1.2.1.2"], b=2), 600, b"fits") is not None
+    assert set(agent._plans) == {b"fits"}
+    agent._plans.clear()
+    refused = request(w.SET, ["1.3.6.1.2.1.1.5.0"])
+    assert agent.handle(v2c_request(refused, 2)) is not None
+    assert agent._plans == {}
+
+
 def test_set_is_refused() -> None:
     reply = switch_agent().respond(request(w.SET, ["1.3.6.1.2.1.1.5.0"]), 60000)
     assert reply is not None

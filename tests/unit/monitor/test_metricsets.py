@@ -112,3 +112,13 @@ def test_metric_sets_by_role_and_vars() -> None:
     assert metric_sets_for(device(metric_sets=["sensors"])) == ("system", "sensors")
     with pytest.raises(GovnetError, match="unknown set"):
         metric_sets_for(device(metric_sets=["bogus"]))
+
+
+def test_column_walks_take_the_fewest_even_pages_within_about_a_kilobyte() -> None:
+    from govnet.monitor.metricsets import MAX_COLUMN_REPETITIONS, column_repetitions
+
+    assert column_repetitions(52) == 27  # 53 OIDs (the rows and the one past): 2 pages
+    assert column_repetitions(28) == 29  # one page
+    assert column_repetitions(39) == MAX_COLUMN_REPETITIONS
+    assert column_repetitions(100) == 34  # 3 pages
+    assert column_repetitions(0) == column_repetitions(4) == 25  # never below the default

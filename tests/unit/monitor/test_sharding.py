@@ -12,7 +12,15 @@ import pytest
 from sqlalchemy import text
 
 from govnet.errors import GovnetError
-from govnet.monitor.sharding import ShardMember, ShardOptions, cluster_view, guard, lease_period
+from govnet.monitor.sharding import (
+    ShardMember,
+    ShardOptions,
+    cluster_view,
+    guard,
+    lease_period,
+    resolve_shards,
+)
+from govnet.monitor.shards import DEFAULT_SHARDS
 from govnet.store.cluster import live_sessions
 from govnet.store.db import Store
 from tests.pgserver import PostgresServer
@@ -108,5 +116,28 @@ def test_members_balance_hand_over_and_stop_at_once(
         assert set(last(hb)[1]) == set(last(hb)[2])
         await b.stop()
         assert cluster_view(pg, time.time()).rows == []  # nobody left: nothing to show
+
+    asyncio.run(go())
+
+
+def test_shards_auto_takes_the_running_then_the_recorded_n(pg: Store) -> None:
+    async def go() -> None:
+        assert resolve_shards(pg, time.time()) == (DEFAULT_SHARDS, "default")  # never sharded
+        a, _ = member(pg, "a", n=6)
+        await a.start()
+        assert resolve_shards(pg, time.time()) == (6, "running")
+        # a poller that slipped past the start-up check with another N: auto cannot choose
+        c, _ = member(pg, "c", n=8)
+        await asyncio.to_thread(c.leases.open)
+        await c._beat()
+        with pytest.raises(GovnetError, match=r"different shard counts \(6 \(a\); 8 \(c\)\)"):
+            resolve_shards(pg, time.time())
+        await c.stop()
+        await a.stop()
+        assert resolve_shards(pg, time.time()) == (6, "recorded")  # nobody runs: the last N
+        b, _ = member(pg, "b", n=4)  # an explicit N on an idle store is the new record
+        await b.start()
+        await b.stop()
+        assert resolve_shards(pg, time.time()) == (4, "recorded")
 
     asyncio.run(go())

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import math
 
+import click
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from govnet.monitor.shards import fair_share, plan, shard_of, split
+from govnet.cli.monitor import ShardsParam
+from govnet.monitor.shards import AUTO_SHARDS, MAX_SHARDS, fair_share, plan, shard_of, split
 
 
 def test_shard_of_is_sha1_of_the_name_mod_n() -> None:
@@ -119,3 +121,14 @@ def test_a_device_taken_over_keeps_its_slots(monkeypatch: pytest.MonkeyPatch) ->
     poller = asyncio.run(go())
     assert seen == [7.0, 67.0, 127.0, 187.0]
     assert poller.polls("sw1") and not poller.polls("sw2")
+
+
+def test_shards_option_takes_a_number_or_auto() -> None:
+    param = ShardsParam()
+    assert (
+        param.convert("16", None, None) == 16 and param.convert("AUTO", None, None) == AUTO_SHARDS
+    )
+    assert param.convert(str(MAX_SHARDS), None, None) == MAX_SHARDS
+    for bad in ("0", "-3", "4097", "sixteen", ""):
+        with pytest.raises(click.BadParameter, match="expected a number of shards from 1 to 4096"):
+            param.convert(bad, None, None)
