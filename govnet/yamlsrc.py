@@ -319,6 +319,7 @@ class _Lazy:
         section = doc.data.get(entry[0]) if isinstance(doc.data, dict) else None
         keyed = not isinstance(section, list)  # "name: value", or a list item's value
         stream = _StreamBuilder("\n" * (line - 1) + " " * (column - 1) + piece)
+        found, data = False, _MISSING  # a fragment that fails to parse: the whole file again
         try:
             found, data = stream.document()
         except (_Unusual, yaml.YAMLError, RecursionError):

@@ -113,3 +113,15 @@ def test_text_mutations(tmp_path: Path, pos: int, cut: int, insert: str) -> None
     path = tmp_path / "inv.yaml"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     check(path)
+
+
+def test_an_entry_that_does_not_parse_alone(tmp_path: Path) -> None:
+    """Found by test_structural_mutations: a key of one line break makes the entry's text fail
+    to parse on its own; the diagnostic's position then comes from the whole file (it raised
+    UnboundLocalError)."""
+    data = copy.deepcopy(BASE)
+    data["snmp_profiles"]["\n"] = None
+    data["groups"]["internal"]["port"] = 2222
+    path = tmp_path / "inv.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    check(path)
