@@ -253,6 +253,7 @@ class MonitorStore:
         self.store = store
         self._series: dict[tuple[str, str, str], int] = {}
         self._sql: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+        self._pg_sql: dict[str, _PgBulk] = {}
 
     @property
     def dialect(self) -> str:
@@ -340,11 +341,56 @@ class MonitorStore:
     def _bulk(self, conn: Connection, name: str, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return
+        if conn.dialect.name == "postgresql":
+            self._bulk_pg(conn, name, rows)
+            return
         sql, order = self._bulk_sql(conn, name)
         if conn.dialect.positional:
             conn.exec_driver_sql(sql, rows)
         else:
             conn.exec_driver_sql(sql, [dict(zip(order, r, strict=True)) for r in rows])
+
+    def _bulk_pg(self, conn: Connection, name: str, rows: list[tuple[Any, ...]]) -> None:
+        """PostgreSQL: the batch as one statement per table, each column one array parameter
+        (``unnest``), not one statement per row. An upsert may not touch a key twice in one
+        statement, so a repeated key keeps its last row, as row-by-row upserts left it; a
+        repeated sample keeps its first (``unnest`` yields the rows in order), as before."""
+        sql, key, cast_ = self._pg_bulk_sql(conn, name)
+        if name != "samples":  # a repeated sample: DO NOTHING skips it in the statement too
+            last = {key(r): r for r in rows}
+            if len(last) != len(rows):
+                rows = list(last.values())
+        conn.exec_driver_sql(
+            sql, tuple(f(c) for f, c in zip(cast_, zip(*rows, strict=True), strict=True))
+        )
+
+    def _pg_bulk_sql(self, conn: Connection, name: str) -> _PgBulk:
+        """``INSERT … SELECT * FROM unnest(%s::type[], …) ON CONFLICT …`` for ``name`` with the
+        columns in :meth:`_bulk_sql`'s order (the rows' order), a row's primary key, and per
+        column what makes its array (psycopg dumps a list of one type: 0 among floats → 0.0)."""
+        cached = self._pg_sql.get(name)
+        if cached is not None:
+            return cached
+        table = {"samples": samples, "latest": latest, "devices": devices}[name]
+        order = self._bulk_sql(conn, name)[1]
+        keys = [c.name for c in table.primary_key.columns]
+        q = conn.dialect.identifier_preparer.quote
+        arrays = ", ".join(f"%s::{table.c[c].type.compile(dialect=conn.dialect)}[]" for c in order)
+        if name == "samples":
+            conflict = "DO NOTHING"
+        else:
+            sets = ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in order if c not in keys)
+            conflict = f"({', '.join(map(q, keys))}) DO UPDATE SET {sets}"
+        sql = (
+            f"INSERT INTO {q(table.name)} ({', '.join(map(q, order))}) "
+            f"SELECT * FROM unnest({arrays}) ON CONFLICT {conflict}"
+        )
+        at = [order.index(k) for k in keys]
+        key: Callable[[tuple[Any, ...]], tuple[Any, ...]] = (
+            (lambda r: (r[at[0]],)) if len(at) == 1 else itemgetter(*at)
+        )
+        self._pg_sql[name] = (sql, key, tuple(_pg_array(table.c[c]) for c in order))
+        return self._pg_sql[name]
 
     def forget_devices(self, names: Iterable[str]) -> None:
         """Devices removed from the inventory: their state and latest values go."""
@@ -870,6 +916,28 @@ class MonitorStore:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
         finally:
             conn.close()
+
+
+_PgBulk = tuple[
+    str,
+    Callable[[tuple[Any, ...]], tuple[Any, ...]],
+    tuple[Callable[[tuple[Any, ...]], list[Any]], ...],
+]
+
+
+def _floats(values: tuple[Any, ...]) -> list[Any]:
+    return list(map(float, values))
+
+
+def _floats_or_null(values: tuple[Any, ...]) -> list[Any]:
+    return [None if v is None else float(v) for v in values]
+
+
+def _pg_array(column: Column[Any]) -> Callable[[tuple[Any, ...]], list[Any]]:
+    """A column's values → the list psycopg sends as its array."""
+    if isinstance(column.type, Float):
+        return _floats_or_null if column.nullable else _floats
+    return list
 
 
 @cache

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from govnet.errors import GovnetError
 from govnet.store.db import Store
 from govnet.store.monitor import Batch, MonitorStore
+from tests.pgserver import PostgresServer
 
 T0 = 1_800_000_000.0  # a multiple of 3600
 
@@ -129,3 +131,46 @@ def test_one_daemon_per_store(ms: MonitorStore) -> None:
         pass
     with ms.daemon_lock("pid 3"):
         pass
+
+
+def test_postgresql_bulk_writes_the_rows_sqlite_writes(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    """PostgreSQL writes a batch per table in one ``unnest`` statement: a repeated latest value
+    or device keeps its last row, a stored or repeated sample its first, as SQLite's row by row."""
+    second = batch(T0 + 60, 2e6)
+    second.samples += [
+        ("sw1", "if_in_bps", "Gi0/1", T0, 9.0),  # already stored: stays 1e6
+        ("sw1", "if_in_bps", "Gi0/1", T0 + 60, 7.0),  # repeated in the batch: the first wins
+        ("sw2", "up", "", T0 + 60, 0),  # an int among floats
+    ]
+    again = {**second.latest[0], "value": 0.5, "text": "last"}
+    blank = {**second.latest[0], "metric": "if_alias", "value": None, "text": "上联"}
+    second.latest += [again, blank]
+    second.devices += [{**second.devices[0], "state": "down", "rtt_ms": None}]
+    seen = []
+    with postgres_server.database() as pg_url:
+        for url in (f"sqlite:///{tmp_path / 'store.sqlite'}", pg_url):
+            store = Store.open(url)
+            try:
+                ms = MonitorStore(store)
+                ms.write(batch(T0, 1e6), T0)
+                ms.write(second, T0 + 60)
+                key = ("sw1", "if_in_bps", "Gi0/1")
+                seen.append(
+                    (
+                        ms.values(key, 0, T0 + 120),
+                        ms.values(("sw2", "up", ""), 0, T0 + 120),
+                        ms.count_samples(),
+                        sorted(ms.latest_values(), key=lambda r: r["metric"]),
+                        ms.device_rows(["sw1"]),
+                    )
+                )
+            finally:
+                store.engine.dispose()
+    sqlite_rows, pg_rows = seen
+    assert sqlite_rows == pg_rows
+    assert sqlite_rows[0] == [(T0, 1e6), (T0 + 60, 2e6)] and sqlite_rows[1] == [(T0 + 60, 0.0)]
+    assert [(r["value"], r["text"]) for r in sqlite_rows[3]] == [(None, "上联"), (0.5, "last")]
+    row = sqlite_rows[4]["sw1"]
+    assert (row["state"], row["rtt_ms"], row["updated"]) == ("down", None, T0 + 60)
