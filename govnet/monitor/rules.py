@@ -70,18 +70,6 @@ def default_rules() -> Path:
     return active().playbook(RULES_FILE)
 
 
-STATES = (
-    "device_down",
-    "link_down",
-    "ups_on_battery",
-    "ups_battery_low",
-    "leak",
-    "sensor_failed",
-    "device_rebooted",
-    "fan_failed",
-    "psu_failed",
-    "hw_fault",
-)
 StateName = Literal[
     "device_down",
     "link_down",
