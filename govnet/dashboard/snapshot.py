@@ -334,21 +334,7 @@ def read_snapshot(
     for a in alerts:
         if wanted and a["device"] not in names:
             continue
-        snap.alerts.append(
-            ActiveAlert(
-                a["id"],
-                a["opened"],
-                a["severity"],
-                a["device"],
-                a["instance"],
-                a["title_en"],
-                a["title_zh"],
-                a["message"],
-                bool(a["suppressed"]),
-                bool(a["acked"]),
-                bool(a["flapping"]),
-            )
-        )
+        snap.alerts.append(_active_alert(a))
     keys = [(u.device, "ups_charge_pct", "") for u in snap.ups]
     keys += [(s.device, s.metric, s.name) for s in snap.sensors if s.metric != "leak"]
     keys += [(k.device, "if_in_bps", k.interface) for k in snap.links]
@@ -453,22 +439,25 @@ def read_detail(ms: MonitorStore, device: str, now: float, ports: int = 12) -> D
         )
     for a in ms.list_alerts("firing", limit=500):
         if a["device"] == device:
-            detail.alerts.append(
-                ActiveAlert(
-                    a["id"],
-                    a["opened"],
-                    a["severity"],
-                    a["device"],
-                    a["instance"],
-                    a["title_en"],
-                    a["title_zh"],
-                    a["message"],
-                    bool(a["suppressed"]),
-                    bool(a["acked"]),
-                    bool(a["flapping"]),
-                )
-            )
+            detail.alerts.append(_active_alert(a))
     keys = [(device, r.metric, r.instance) for r in detail.readings if is_series(r.metric)]
     keys += [(device, "if_in_bps", p.name) for p in detail.ports[:6]]
     detail.sparks = ms.values_many(keys, now - SPARK_WINDOW, now)
     return detail
+
+
+def _active_alert(a: Mapping[str, Any]) -> ActiveAlert:
+    """A firing alert as the store lists it (``MonitorStore.list_alerts``/``firing_alerts``)."""
+    return ActiveAlert(
+        a["id"],
+        a["opened"],
+        a["severity"],
+        a["device"],
+        a["instance"],
+        a["title_en"],
+        a["title_zh"],
+        a["message"],
+        bool(a["suppressed"]),
+        bool(a["acked"]),
+        bool(a["flapping"]),
+    )
