@@ -12,7 +12,8 @@ from pathlib import Path
 from tests.ports import Reserver, port_range, reserve_port
 
 ROOT = Path(__file__).resolve().parents[2]
-CHILD = "import json; from tests.ports import reserve_port; print(json.dumps([reserve_port() for _ in range(300)]))"
+# Each child holds its reservations (its locks die with it) until every child has reported.
+CHILD = "import json, sys; from tests.ports import reserve_port; print(json.dumps([reserve_port() for _ in range(300)]), flush=True); sys.stdin.read()"
 
 
 def ephemeral() -> range:
@@ -23,10 +24,19 @@ def ephemeral() -> range:
 def test_concurrent_processes_never_share_a_port() -> None:
     mine = [reserve_port() for _ in range(100)]  # held by this process meanwhile
     children = [
-        subprocess.Popen([sys.executable, "-c", CHILD], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", CHILD],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(3)
     ]
-    got = [json.loads(c.communicate(timeout=60)[0]) for c in children]
+    # all alive at once: a port of a child that already exited may rightly be handed out again
+    got = [json.loads(c.stdout.readline()) for c in children]  # type: ignore[union-attr]
+    for c in children:
+        c.communicate(timeout=60)
     everything = mine + [p for ports in got for p in ports]
     assert len(everything) == 100 + 3 * 300
     assert len(set(everything)) == len(everything)  # no number twice, in or across processes
