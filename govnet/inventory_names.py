@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from govnet.yamlsrc import yaml_files
+from govnet.yamlsrc import SAFE_LOADER, yaml_files
 
 SECTIONS = ("devices", "zones", "sites", "units", "services")
 _TOP = re.compile(r"([A-Za-z_][\w-]*)\s*:\s*(?:#.*)?$")
@@ -89,9 +88,8 @@ def scan(text: str) -> Names | None:
 
 def _parsed(text: str) -> Names:
     out: Names = {s: [] for s in SECTIONS}
-    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        docs = list(yaml.load_all(text, Loader=loader))
+        docs = list(yaml.load_all(text, Loader=SAFE_LOADER))
     except yaml.YAMLError:
         return out
     for doc in docs:

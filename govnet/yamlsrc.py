@@ -26,6 +26,9 @@ try:  # the C loader composes ~10x faster; fall back where libyaml is missing
 except ImportError:  # pragma: no cover - depends on the build of PyYAML
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
+SAFE_LOADER = _BaseLoader
+"""The safe loader, libyaml's where PyYAML has it, for plain data without positions."""
+
 
 class _Loader(_BaseLoader):
     """The safe loader with a memoised resolver.
