@@ -51,6 +51,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from govnet import i18n
 from govnet.errors import GovnetError
@@ -254,6 +255,7 @@ class MonitorStore:
         self._series: dict[tuple[str, str, str], int] = {}
         self._sql: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
         self._pg_sql: dict[str, _PgBulk] = {}
+        self._pg_stage: dict[str, str] = {}
 
     @property
     def dialect(self) -> str:
@@ -351,23 +353,45 @@ class MonitorStore:
             conn.exec_driver_sql(sql, [dict(zip(order, r, strict=True)) for r in rows])
 
     def _bulk_pg(self, conn: Connection, name: str, rows: list[tuple[Any, ...]]) -> None:
-        """PostgreSQL: the batch as one statement per table, each column one array parameter
-        (``unnest``), not one statement per row. An upsert may not touch a key twice in one
-        statement, so a repeated key keeps its last row, as row-by-row upserts left it; a
-        repeated sample keeps its first (``unnest`` yields the rows in order), as before."""
-        sql, key, cast_ = self._pg_bulk_sql(conn, name)
+        """PostgreSQL: the batch is COPYed into a temporary table of the session, then moved
+        with one ``INSERT … SELECT … ON CONFLICT`` per table. COPY's rows are encoded by
+        psycopg's C code (an array parameter per column went through its Python list dumper:
+        a third of the writer thread's time, bench/shard_bench.py). An upsert may not touch a
+        key twice in one statement, so a repeated key keeps its last row, as row-by-row
+        upserts left it; a repeated sample keeps its first (the staged rows are read in the
+        order they were copied), as before."""
+        staged, sql, key = self._pg_bulk_sql(conn, name)
         if name != "samples":  # a repeated sample: DO NOTHING skips it in the statement too
             last = {key(r): r for r in rows}
             if len(last) != len(rows):
                 rows = list(last.values())
-        conn.exec_driver_sql(
-            sql, tuple(f(c) for f, c in zip(cast_, zip(*rows, strict=True), strict=True))
-        )
+        driver = conn.connection.driver_connection
+        assert driver is not None  # an open connection inside a transaction
+        txn = conn.get_transaction()
+        made: tuple[object, set[str]] | None = conn.info.get("govnet_staged")
+        if made is None or made[0] is not txn:  # the transaction's first bulk write
+            made = conn.info["govnet_staged"] = (txn, set())
+        dbapi_error = conn.dialect.loaded_dbapi.Error
+        try:
+            with driver.cursor() as cur:
+                if staged not in made[1]:
+                    cur.execute(self._pg_stage[name])
+                    made[1].add(staged)
+                with cur.copy(f"COPY {staged} FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                cur.execute(sql)
+        except dbapi_error as exc:  # as SQLAlchemy's own calls raise it (Store.begin words it)
+            raise DBAPIError.instance(sql, None, exc, dbapi_error) from exc
 
     def _pg_bulk_sql(self, conn: Connection, name: str) -> _PgBulk:
-        """``INSERT … SELECT * FROM unnest(%s::type[], …) ON CONFLICT …`` for ``name`` with the
-        columns in :meth:`_bulk_sql`'s order (the rows' order), a row's primary key, and per
-        column what makes its array (psycopg dumps a list of one type: 0 among floats → 0.0)."""
+        """For ``name``: the staging table's name, the ``INSERT … SELECT`` from it with the
+        columns in :meth:`_bulk_sql`'s order (the rows' order), and a row's primary key.
+
+        The staging table is a temporary table ``ON COMMIT DELETE ROWS`` with exactly those
+        columns, created ``IF NOT EXISTS`` once per transaction (a rolled-back transaction
+        takes a table it created with it; through a pooler in transaction mode the next
+        transaction may be another session): one more statement per batch, not per row."""
         cached = self._pg_sql.get(name)
         if cached is not None:
             return cached
@@ -375,21 +399,29 @@ class MonitorStore:
         order = self._bulk_sql(conn, name)[1]
         keys = [c.name for c in table.primary_key.columns]
         q = conn.dialect.identifier_preparer.quote
-        arrays = ", ".join(f"%s::{table.c[c].type.compile(dialect=conn.dialect)}[]" for c in order)
+        staged = f"govnet_stage_{name}"
+        columns = ", ".join(
+            f"{q(c)} {table.c[c].type.compile(dialect=conn.dialect)}" for c in order
+        )
+        self._pg_stage[name] = (
+            "SET LOCAL client_min_messages = warning; "  # no NOTICE when it exists
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staged} ({columns}) ON COMMIT DELETE ROWS"
+        )
         if name == "samples":
             conflict = "DO NOTHING"
         else:
             sets = ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in order if c not in keys)
             conflict = f"({', '.join(map(q, keys))}) DO UPDATE SET {sets}"
+        names = ", ".join(map(q, order))
         sql = (
-            f"INSERT INTO {q(table.name)} ({', '.join(map(q, order))}) "
-            f"SELECT * FROM unnest({arrays}) ON CONFLICT {conflict}"
+            f"INSERT INTO {q(table.name)} ({names}) "
+            f"SELECT {names} FROM {staged} ON CONFLICT {conflict}"
         )
         at = [order.index(k) for k in keys]
         key: Callable[[tuple[Any, ...]], tuple[Any, ...]] = (
             (lambda r: (r[at[0]],)) if len(at) == 1 else itemgetter(*at)
         )
-        self._pg_sql[name] = (sql, key, tuple(_pg_array(table.c[c]) for c in order))
+        self._pg_sql[name] = (staged, sql, key)
         return self._pg_sql[name]
 
     def forget_devices(self, names: Iterable[str]) -> None:
@@ -918,26 +950,7 @@ class MonitorStore:
             conn.close()
 
 
-_PgBulk = tuple[
-    str,
-    Callable[[tuple[Any, ...]], tuple[Any, ...]],
-    tuple[Callable[[tuple[Any, ...]], list[Any]], ...],
-]
-
-
-def _floats(values: tuple[Any, ...]) -> list[Any]:
-    return list(map(float, values))
-
-
-def _floats_or_null(values: tuple[Any, ...]) -> list[Any]:
-    return [None if v is None else float(v) for v in values]
-
-
-def _pg_array(column: Column[Any]) -> Callable[[tuple[Any, ...]], list[Any]]:
-    """A column's values → the list psycopg sends as its array."""
-    if isinstance(column.type, Float):
-        return _floats_or_null if column.nullable else _floats
-    return list
+_PgBulk = tuple[str, str, Callable[[tuple[Any, ...]], tuple[Any, ...]]]
 
 
 @cache

@@ -174,3 +174,24 @@ def test_postgresql_bulk_writes_the_rows_sqlite_writes(
     assert [(r["value"], r["text"]) for r in sqlite_rows[3]] == [(None, "上联"), (0.5, "last")]
     row = sqlite_rows[4]["sw1"]
     assert (row["state"], row["rtt_ms"], row["updated"]) == ("down", None, T0 + 60)
+
+
+def test_postgresql_bulk_write_recovers_from_a_failed_transaction(
+    postgres_server: PostgresServer,
+) -> None:
+    """A batch the server refuses rolls back whole (its staging tables too) as a store error,
+    not a driver exception; the next batch on the same pooled connection is written."""
+    with postgres_server.database() as pg_url:
+        store = Store.open(pg_url)
+        try:
+            ms = MonitorStore(store)
+            bad = batch(T0, 1e6)
+            bad.devices[0]["state"] = None  # NOT NULL: the last statement of the batch fails
+            with pytest.raises(GovnetError, match="NotNullViolation|null value"):
+                ms.write(bad, T0)
+            assert ms.count_samples() == 0  # nothing of the refused batch stayed
+            ms.write(batch(T0 + 60, 2e6), T0 + 60)
+            assert ms.values(("sw1", "if_in_bps", "Gi0/1"), 0, T0 + 120) == [(T0 + 60, 2e6)]
+            assert ms.device_rows(["sw1"])["sw1"]["state"] == "up"
+        finally:
+            store.engine.dispose()
