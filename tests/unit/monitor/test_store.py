@@ -187,7 +187,7 @@ def test_postgresql_bulk_write_recovers_from_a_failed_transaction(
             ms = MonitorStore(store)
             bad = batch(T0, 1e6)
             bad.devices[0]["state"] = None  # NOT NULL: the last statement of the batch fails
-            with pytest.raises(GovnetError, match="NotNullViolation|null value"):
+            with pytest.raises(GovnetError, match=r"NotNullViolation|null value"):
                 ms.write(bad, T0)
             assert ms.count_samples() == 0  # nothing of the refused batch stayed
             ms.write(batch(T0 + 60, 2e6), T0 + 60)
