@@ -35,7 +35,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +64,7 @@ from govnet.monitor.topology import Topology
 from govnet.sdnotify import SdNotify
 from govnet.store.cluster import require_postgresql
 from govnet.store.db import Store
-from govnet.store.monitor import Batch, MonitorStore
+from govnet.store.monitor import Batch, LatestRow, MonitorStore
 from govnet.store.outbox import Outbox
 from govnet.transport.snmp import SnmpBackend, snmp_backend
 
@@ -76,55 +75,31 @@ STATS_EVERY = 60.0  # the "poller stats" log line: polls, lag quantiles, store w
 LATEST_REFRESH = 300.0
 
 
-_latest_key = itemgetter("device", "metric", "instance")  # a latest row's primary key
-
-
 def batch_of(result: PollResult, status: DeviceStatus) -> Batch:
     """The rows one poll writes."""
-    batch = Batch.empty()
     ts = result.started
     name = result.device
-    series, rows = batch.samples, batch.latest
+    series: list[tuple[str, str, str, float, float]] = []
+    rows: list[LatestRow] = []
     for metric, instance, number in result.samples:
         if metric not in LATEST_ONLY:
             series.append((name, metric, instance, ts, number))
-        rows.append(
-            {
-                "device": name,
-                "metric": metric,
-                "instance": instance,
-                "ts": ts,
-                "value": number,
-                "text": "",
-            }
-        )
+        rows.append((name, metric, instance, ts, number, ""))
     for metric, instance, value, text in result.latest:
-        rows.append(
-            {
-                "device": name,
-                "metric": metric,
-                "instance": instance,
-                "ts": ts,
-                "value": None if value is None else float(value),
-                "text": text,
-            }
-        )
-    batch.devices.append(status.to_row())
-    return batch
+        rows.append((name, metric, instance, ts, None if value is None else float(value), text))
+    return Batch(series, rows, [status.to_row()])
 
 
 def merge(batches: list[Batch]) -> Batch:
+    """One transaction's rows; a latest value or device repeated keeps its last row (the
+    store's upserts take them in order)."""
+    if len(batches) == 1:
+        return batches[0]
     out = Batch.empty()
-    latest: dict[tuple[str, str, str], dict[str, Any]] = {}
-    devices: dict[str, dict[str, Any]] = {}
     for b in batches:
-        out.samples.extend(b.samples)
-        for row in b.latest:
-            latest[_latest_key(row)] = row
-        for row in b.devices:
-            devices[row["device"]] = row
-    out.latest = list(latest.values())
-    out.devices = list(devices.values())
+        out.samples += b.samples
+        out.latest += b.latest
+        out.devices += b.devices
     return out
 
 
@@ -244,21 +219,20 @@ class StoreWriter:
         """Latest values that did not change are rewritten only every LATEST_REFRESH
         seconds: most of a switch's statuses and names stay the same poll after poll."""
         memo = self._latest_memo
-        fresh: list[dict[str, Any]] = []
+        fresh: list[LatestRow] = []
         remember: list[tuple[tuple[str, str, str], tuple[float | None, str, float]]] = []
         for row in batch.latest:
-            key = _latest_key(row)
+            key = row[:3]
             seen = memo.get(key)
-            value, text, ts = row["value"], row["text"], row["ts"]
             if (
                 seen is not None
-                and seen[0] == value
-                and seen[1] == text
-                and ts - seen[2] < LATEST_REFRESH
+                and seen[0] == row[4]
+                and seen[1] == row[5]
+                and row[3] - seen[2] < LATEST_REFRESH
             ):
                 continue
             fresh.append(row)
-            remember.append((key, (value, text, ts)))
+            remember.append((key, (row[4], row[5], row[3])))
         self.mstore.write(Batch(batch.samples, fresh, batch.devices), self.clock.time())
         memo.update(remember)
 

@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -231,12 +230,18 @@ def insert_new(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -
     conn.execute(stmt.on_conflict_do_nothing(), list(rows))
 
 
+LatestRow = tuple[str, str, str, float, float | None, str]
+"""A latest value: device, metric, instance, ts, value, text (``monitor_latest``'s columns)."""
+LATEST_COLUMNS = ("device", "metric", "instance", "ts", "value", "text")
+
+
 @dataclass
 class Batch:
-    """What one transaction writes: samples, latest values, device states."""
+    """What one transaction writes: samples, latest values, device states. Samples and latest
+    values are plain tuples (a poll of a 50-port switch makes hundreds: no dict per row)."""
 
     samples: list[tuple[str, str, str, float, float]]  # device, metric, instance, ts, value
-    latest: list[dict[str, Any]]
+    latest: list[LatestRow]
     devices: list[dict[str, Any]]
 
     @classmethod
@@ -302,7 +307,11 @@ class MonitorStore:
                     [(ids[k], s[3], s[4]) for k, s in zip(keys, batch.samples, strict=True)],
                 )
                 order = self._bulk_sql(conn, "latest")[1]
-                self._bulk(conn, "latest", list(map(_row_getter(order), batch.latest)))
+                if order == LATEST_COLUMNS:  # the rows are already the statement's parameters
+                    self._bulk(conn, "latest", batch.latest)
+                else:
+                    at = [LATEST_COLUMNS.index(c) for c in order]
+                    self._bulk(conn, "latest", [tuple(r[i] for i in at) for r in batch.latest])
                 order = self._bulk_sql(conn, "devices")[1]
                 self._bulk(
                     conn,
@@ -340,7 +349,7 @@ class MonitorStore:
         self._sql[key] = (str(compiled), order)
         return self._sql[key]
 
-    def _bulk(self, conn: Connection, name: str, rows: list[tuple[Any, ...]]) -> None:
+    def _bulk(self, conn: Connection, name: str, rows: Sequence[tuple[Any, ...]]) -> None:
         if not rows:
             return
         if conn.dialect.name == "postgresql":
@@ -352,7 +361,7 @@ class MonitorStore:
         else:
             conn.exec_driver_sql(sql, [dict(zip(order, r, strict=True)) for r in rows])
 
-    def _bulk_pg(self, conn: Connection, name: str, rows: list[tuple[Any, ...]]) -> None:
+    def _bulk_pg(self, conn: Connection, name: str, rows: Sequence[tuple[Any, ...]]) -> None:
         """PostgreSQL: the batch is COPYed into a temporary table of the session, then moved
         with one ``INSERT … SELECT … ON CONFLICT`` per table. COPY's rows are encoded by
         psycopg's C code (an array parameter per column went through its Python list dumper:
@@ -951,15 +960,6 @@ class MonitorStore:
 
 
 _PgBulk = tuple[str, str, Callable[[tuple[Any, ...]], tuple[Any, ...]]]
-
-
-@cache
-def _row_getter(order: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
-    """A row (a dict) → its values in ``order``, the statement's parameters (one C call)."""
-    if len(order) == 1:
-        return lambda row: (row[order[0]],)
-    getter: Callable[[Mapping[str, Any]], tuple[Any, ...]] = itemgetter(*order)
-    return getter
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

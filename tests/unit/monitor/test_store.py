@@ -26,16 +26,7 @@ def ms(store_url: str) -> Iterator[MonitorStore]:
 def batch(ts: float, value: float, device: str = "sw1") -> Batch:
     return Batch(
         samples=[(device, "if_in_bps", "Gi0/1", ts, value), (device, "up", "", ts, 1.0)],
-        latest=[
-            {
-                "device": device,
-                "metric": "if_util_pct",
-                "instance": "Gi0/1",
-                "ts": ts,
-                "value": value / 1e7,
-                "text": "",
-            }
-        ],
+        latest=[(device, "if_util_pct", "Gi0/1", ts, value / 1e7, "")],
         devices=[
             {
                 "device": device,
@@ -144,8 +135,9 @@ def test_postgresql_bulk_writes_the_rows_sqlite_writes(
         ("sw1", "if_in_bps", "Gi0/1", T0 + 60, 7.0),  # repeated in the batch: the first wins
         ("sw2", "up", "", T0 + 60, 0),  # an int among floats
     ]
-    again = {**second.latest[0], "value": 0.5, "text": "last"}
-    blank = {**second.latest[0], "metric": "if_alias", "value": None, "text": "上联"}
+    device, metric, instance, ts, _, _ = second.latest[0]
+    again = (device, metric, instance, ts, 0.5, "last")
+    blank = (device, "if_alias", instance, ts, None, "上联")
     second.latest += [again, blank]
     second.devices += [{**second.devices[0], "state": "down", "rtt_ms": None}]
     seen = []
