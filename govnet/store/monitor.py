@@ -8,6 +8,8 @@ Times are UNIX seconds (float, UTC). Layout:
                           (3600) bucket, kept 30 days and 1 year by default
 ``monitor_latest``        the newest value (and text: names, aliases) of every metric, for the
                           dashboard, ``/metrics`` and alert suppression
+``monitor_ranked``        the latest values of the metrics read as "the N highest" (link
+                          utilisation), indexed by value; ``monitor_latest`` is not
 ``monitor_devices``       each device's state as the poller sees it
 ``monitor_alerts``        one row per problem occurrence; at most one ``firing`` row per key
 ``monitor_alert_events``  alert history: opened, notified, suppressed, acked, resolved, …
@@ -100,8 +102,26 @@ latest = Table(
     Column("ts", Float, nullable=False),
     Column("value", Float),
     Column("text", Text, nullable=False, default=""),
-    Index("ix_monitor_latest_metric_value", "metric", "value"),
+    # no index on the value: a poll rewrites most of a switch's latest values, and an index
+    # on a changing column makes each of those an index update (no HOT update in
+    # PostgreSQL); "the busiest" lists read the small monitor_ranked table instead
 )
+
+RANKED = frozenset({"if_util_pct"})
+"""The latest values read as "the N highest" (the dashboard's busiest links)."""
+
+ranked = Table(
+    "monitor_ranked",
+    metadata,
+    Column("device", String(200), primary_key=True),
+    Column("metric", String(64), primary_key=True),
+    Column("instance", String(200), primary_key=True),
+    Column("ts", Float, nullable=False),
+    Column("value", Float),
+    Index("ix_monitor_ranked_metric_value", "metric", "value"),
+)
+# dropped when a store is opened (Store.open): stores made before monitor_ranked had it
+metadata.info.setdefault("retired_indexes", []).append("ix_monitor_latest_metric_value")
 
 devices = Table(
     "monitor_devices",
@@ -312,6 +332,10 @@ class MonitorStore:
                 else:
                     at = [LATEST_COLUMNS.index(c) for c in order]
                     self._bulk(conn, "latest", [tuple(r[i] for i in at) for r in batch.latest])
+                top = [r for r in batch.latest if r[1] in RANKED]
+                if top:
+                    at = [LATEST_COLUMNS.index(c) for c in self._bulk_sql(conn, "ranked")[1]]
+                    self._bulk(conn, "ranked", [tuple(r[i] for i in at) for r in top])
                 order = self._bulk_sql(conn, "devices")[1]
                 self._bulk(
                     conn,
@@ -331,7 +355,7 @@ class MonitorStore:
         cached = self._sql.get(key)
         if cached is not None:
             return cached
-        table = {"samples": samples, "latest": latest, "devices": devices}[name]
+        table = _BULK_TABLES[name]
         stmt = _insert(conn, table)
         if stmt is None:
             stmt = insert(table)
@@ -404,7 +428,7 @@ class MonitorStore:
         cached = self._pg_sql.get(name)
         if cached is not None:
             return cached
-        table = {"samples": samples, "latest": latest, "devices": devices}[name]
+        table = _BULK_TABLES[name]
         order = self._bulk_sql(conn, name)[1]
         keys = [c.name for c in table.primary_key.columns]
         q = conn.dialect.identifier_preparer.quote
@@ -442,6 +466,7 @@ class MonitorStore:
             for chunk in _chunks(names, 400):
                 conn.execute(delete(devices).where(devices.c.device.in_(chunk)))
                 conn.execute(delete(latest).where(latest.c.device.in_(chunk)))
+                conn.execute(delete(ranked).where(ranked.c.device.in_(chunk)))
 
     # -- rollups and retention ------------------------------------------------------
 
@@ -567,14 +592,18 @@ class MonitorStore:
             return [dict(r._mapping) for r in conn.execute(query)]
 
     def top(self, metric: str, n: int) -> list[dict[str, Any]]:
+        """The ``n`` highest latest values of ``metric`` (one of :data:`RANKED`), highest
+        first, as :meth:`latest_values` gives rows."""
+        if metric not in RANKED:
+            raise ValueError(f"{metric} is not ranked (monitor_ranked keeps {sorted(RANKED)})")
         query = (
-            select(latest)
-            .where(latest.c.metric == metric, latest.c.value.is_not(None))
-            .order_by(latest.c.value.desc(), latest.c.device, latest.c.instance)
+            select(ranked)
+            .where(ranked.c.metric == metric, ranked.c.value.is_not(None))
+            .order_by(ranked.c.value.desc(), ranked.c.device, ranked.c.instance)
             .limit(n)
         )
         with self.store.begin() as conn:
-            return [dict(r._mapping) for r in conn.execute(query)]
+            return [{**r._mapping, "text": ""} for r in conn.execute(query)]
 
     def series_ids(self, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
         out: dict[tuple[str, str, str], int] = {}
@@ -960,6 +989,7 @@ class MonitorStore:
 
 
 _PgBulk = tuple[str, str, Callable[[tuple[Any, ...]], tuple[Any, ...]]]
+_BULK_TABLES = {"samples": samples, "latest": latest, "ranked": ranked, "devices": devices}
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect
 
 from govnet.errors import GovnetError
 from govnet.store.db import Store
@@ -187,3 +188,42 @@ def test_postgresql_bulk_write_recovers_from_a_failed_transaction(
             assert ms.device_rows(["sw1"])["sw1"]["state"] == "up"
         finally:
             store.engine.dispose()
+
+
+def test_top_reads_the_ranked_values_and_an_old_store_loses_the_slow_index(
+    store_url: str,
+) -> None:
+    """The busiest links come from monitor_ranked, kept with monitor_latest in one write
+    (the last value wins, a removed device goes); monitor_latest has no index on its value
+    column, and a store made with the old one has it dropped when it is opened."""
+    store = Store.open(store_url)
+    try:
+        with store.begin() as conn:  # a store made before monitor_ranked
+            conn.exec_driver_sql(
+                "CREATE INDEX ix_monitor_latest_metric_value ON monitor_latest (metric, value)"
+            )
+    finally:
+        store.engine.dispose()
+    store = Store.open(store_url)
+    try:
+        assert "ix_monitor_latest_metric_value" not in {
+            ix["name"] for ix in inspect(store.engine).get_indexes("monitor_latest")
+        }
+        ms = MonitorStore(store)
+        rows = [
+            ("sw1", "if_util_pct", "Gi0/1", T0, 12.5, ""),
+            ("sw1", "if_util_pct", "Gi0/2", T0, 97.0, ""),
+            ("sw2", "if_util_pct", "Gi0/1", T0, 40.0, ""),
+            ("sw2", "if_util_pct", "Gi0/9", T0, None, ""),
+            ("sw2", "cpu_pct", "", T0, 99.0, ""),
+        ]
+        ms.write(Batch([], rows, []), T0)
+        ms.write(Batch([], [("sw1", "if_util_pct", "Gi0/2", T0 + 60, 3.0, "")], []), T0 + 60)
+        top = [(r["device"], r["instance"], r["value"]) for r in ms.top("if_util_pct", 3)]
+        assert top == [("sw2", "Gi0/1", 40.0), ("sw1", "Gi0/1", 12.5), ("sw1", "Gi0/2", 3.0)]
+        ms.forget_devices(["sw2"])
+        assert [r["device"] for r in ms.top("if_util_pct", 5)] == ["sw1", "sw1"]
+        with pytest.raises(ValueError, match="not ranked"):
+            ms.top("cpu_pct", 3)
+    finally:
+        store.engine.dispose()
