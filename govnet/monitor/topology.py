@@ -37,6 +37,8 @@ TIERS = {
 }
 
 LatestLookup = Mapping[tuple[str, str, str], float | None]
+READS = frozenset({"if_oper", "ups_output_source", "ups_battery_status"})
+"""The latest values suppression looks up (a parent's port state, a UPS's output)."""
 
 
 @dataclass(frozen=True)
