@@ -82,14 +82,12 @@ def batch_of(result: PollResult, status: DeviceStatus) -> Batch:
     """The rows one poll writes."""
     ts = result.started
     name = result.device
-    series: list[tuple[str, str, str, float, float]] = []
-    rows: list[LatestRow] = []
-    for metric, instance, number in result.samples:
-        if metric not in LATEST_ONLY:
-            series.append((name, metric, instance, ts, number))
-        rows.append((name, metric, instance, ts, number, ""))
-    for metric, instance, value, text in result.latest:
-        rows.append((name, metric, instance, ts, None if value is None else float(value), text))
+    polled = result.samples
+    series = [(name, m, i, ts, v) for m, i, v in polled if m not in LATEST_ONLY]
+    rows: list[LatestRow] = [(name, m, i, ts, v, "") for m, i, v in polled]
+    rows += [
+        (name, m, i, ts, None if v is None else float(v), text) for m, i, v, text in result.latest
+    ]
     return Batch(series, rows, [status.to_row()])
 
 

@@ -395,7 +395,7 @@ class MonitorStore:
         order they were copied), as before."""
         staged, sql, key = self._pg_bulk_sql(conn, name)
         if name != "samples":  # a repeated sample: DO NOTHING skips it in the statement too
-            last = {key(r): r for r in rows}
+            last = dict(zip(map(key, rows), rows, strict=True))  # (C loops)
             if len(last) != len(rows):
                 rows = list(last.values())
         driver = conn.connection.driver_connection

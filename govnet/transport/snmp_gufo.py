@@ -35,6 +35,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from gufo.snmp import (
@@ -316,7 +317,7 @@ class GufoBackend(WalkingBackend):
             return {}
         names = [oid_text(o) for o in oids]
         for name in names:
-            oid_tuple(name)  # ValueError on a bad OID, as the pysnmp backend
+            _check_oid(name)  # ValueError on a bad OID, as the pysnmp backend
 
         async def op(session: SnmpSession) -> dict[str, Any]:
             if not _fast_ok(session):
@@ -390,7 +391,7 @@ class GufoBackend(WalkingBackend):
         """The walk under ``oid``: a GETBULK reply at a time through ``pager`` when there is
         one, else through gufo's public iterator (GETNEXT when ``max_repetitions`` is None)."""
         root = oid_text(oid)
-        oid_tuple(root)
+        _check_oid(root)
         label, where = target.label, target.where
 
         def twice(name: str) -> ProtocolError:  # an agent returning an OID again would loop
@@ -459,6 +460,12 @@ class GufoBackend(WalkingBackend):
 # walks are one) and one timer re-armed instead of a timer per PDU. It uses three attributes
 # of gufo-snmp 0.13's SnmpSession (``_sock``, ``_fd``, ``_policer``; the version is pinned in
 # setup.cfg); any other shape falls back to the public API.
+
+
+@lru_cache(maxsize=8192)
+def _check_oid(name: str) -> None:
+    """A bad OID raises ValueError; a good one is checked once (a poll asks the same ones)."""
+    oid_tuple(name)
 
 
 def _fast_ok(session: SnmpSession) -> bool:
