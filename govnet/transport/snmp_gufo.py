@@ -12,7 +12,8 @@ host name that does not resolve, socket errors        → :class:`ConnectError`
 
 How it differs underneath:
 
-- one UDP socket (``SnmpSession``) per target, kept in an LRU of ``max_sessions``; requests
+- one UDP socket (``SnmpSession``) per target, kept in an LRU of ``max_sessions`` (half the
+  file descriptor limit: :func:`session_budget`); requests
   to one target are serialised (a session matches replies by request id and drops others),
   requests to different targets run concurrently up to ``max_concurrency``;
 - gufo sends each PDU once and waits ``timeout``; govnet adds the profile's ``retries``: a
@@ -29,7 +30,9 @@ How it differs underneath:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
+import resource
 import socket
 import time
 from collections import OrderedDict
@@ -112,6 +115,22 @@ class _Session:
     synced: float | None = None  # monotonic time of the last v3 engine synchronisation
 
 
+def session_budget() -> int:
+    """How many sockets the session cache may keep open: half the process's file descriptor
+    limit (the rest for the store, logs, the exporter), raised first to its hard limit (up to
+    65,536) as daemons do. A poller whose devices all fit keeps one socket per device; past
+    that the least recently used is closed and a new one opened at its next poll (an SNMPv3
+    session then discovers the agent's engine again)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard if hard != resource.RLIM_INFINITY else 65536, 65536)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+            soft = want
+    limit = 65536 if soft == resource.RLIM_INFINITY else soft
+    return max(256, limit // 2)
+
+
 class GufoBackend(WalkingBackend):
     """:class:`~govnet.transport.snmp.SnmpBackend` on gufo-snmp."""
 
@@ -119,13 +138,13 @@ class GufoBackend(WalkingBackend):
         self,
         max_concurrency: int = DEFAULT_CONCURRENCY,
         grace: float = 1.0,
-        max_sessions: int = 4096,
+        max_sessions: int | None = None,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
         self.max_concurrency = max_concurrency
         self.grace = grace
-        self.max_sessions = max(1, max_sessions)
+        self.max_sessions = max(1, max_sessions or session_budget())
         self._semaphore: asyncio.Semaphore | None = None
         self._sessions: OrderedDict[tuple[str, int, SnmpProfileSpec], _Session] = OrderedDict()
         self._opening: dict[tuple[str, int, SnmpProfileSpec], asyncio.Lock] = {}
