@@ -61,7 +61,7 @@ from govnet.monitor.sharding import (
 )
 from govnet.monitor.shards import AUTO_SHARDS, shard_of
 from govnet.monitor.states import Transition
-from govnet.monitor.topology import Topology
+from govnet.monitor.topology import DEPENDENCY_METRICS, RemoteStates, Topology
 from govnet.sdnotify import SdNotify
 from govnet.store.cluster import require_postgresql
 from govnet.store.db import Store
@@ -353,6 +353,7 @@ class Daemon:
         self._shard_lag: dict[int, float] = {}
         self._singletons: list[asyncio.Task[Any]] = []
         self._singleton_stop: asyncio.Event | None = None
+        self._stale_remote: list[str] = []  # other pollers' devices last seen stale
 
     # ------------------------------------------------------------------ set-up
 
@@ -638,6 +639,11 @@ class Daemon:
             self.engine = AlertEngine(
                 rules, by_name, topology, self.writer, self.notifier, self.clock, self._maintenance
             )
+            if self.sharded:  # parents other pollers hold: from the store (_refresh_remote)
+                self.engine.remote = RemoteStates()
+                # a poll elsewhere is in the store this long after it (its writer's batches);
+                # --once: one round, judged from the view read before it, nothing waits
+                self.engine.settle = None if opts.once else opts.config.flush_every + 1.0
             firing: list[Mapping[str, Any]] = list(
                 await asyncio.to_thread(self.mstore.firing_alerts)
             )
@@ -703,6 +709,7 @@ class Daemon:
             if opts.once:
                 if self.member is not None:
                     await self.member.step()  # --once --shards: the shards this one gets
+                    await self._refresh_remote()
                 await asyncio.gather(
                     self.poller.poll_all(),
                     *(
@@ -799,6 +806,8 @@ class Daemon:
         while True:
             await asyncio.sleep(HEARTBEAT_EVERY)
             self._heartbeat()
+            if self.sharded:
+                await self._refresh_remote()
             if self.clock.monotonic() - last_stats >= STATS_EVERY:
                 last_stats = self.clock.monotonic()
                 self._log_stats()
@@ -823,6 +832,42 @@ class Daemon:
                 last_maintenance = self.clock.monotonic()
                 if self.leader:  # once per store: sharded, the holder of shard 0
                     self.writer.call(partial(self._maintain, self.clock.time()))
+
+    async def _refresh_remote(self) -> None:
+        """Sharded: one read of the store's rows of the parents and UPSes that this poller's
+        devices depend on and other pollers hold, for topology suppression (once a tick)."""
+        engine, poller = self.engine, self.poller
+        if engine is None or poller is None:
+            return
+        # the parents of the devices polled here that this poller does not know itself (a
+        # device just gained is known from its first poll here on: until then, from the store)
+        topology = engine.topology
+        wanted = sorted(
+            {d for name in poller.devices for d in topology.dependencies(name)}
+            - engine.states.keys()
+        )
+        now = self.clock.time()  # before the read: the view is at least this new
+        if not wanted:
+            engine.set_remote(RemoteStates(read_at=now))
+            return
+        try:
+            rows, values = await asyncio.to_thread(
+                self.mstore.dependency_rows, wanted, DEPENDENCY_METRICS
+            )
+        except GovnetError as exc:
+            log.error("cannot read the states of other pollers' devices: %s", exc)
+            engine.recheck_remote()  # waits run out and rows grow stale all the same
+            return
+        view = RemoteStates.from_rows(rows, values, now, self.selection, self.options.config)
+        stale = view.stale(self.clock.time())
+        if stale != self._stale_remote:
+            if stale:
+                log.warning(
+                    "stale states from other pollers: alerts behind these devices are told",
+                    extra={"devices": stale},
+                )
+            self._stale_remote = stale
+        engine.set_remote(view)
 
     def _log_stats(self) -> None:
         """Once a minute: whether the poller keeps up (polls, lag quantiles of the polls since

@@ -493,6 +493,31 @@ class MonitorStore:
                     out[str(r.device)] = dict(r._mapping)
         return out
 
+    def dependency_rows(
+        self, names: Sequence[str], metrics: Sequence[str]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """One read of some devices' states and of their latest values of ``metrics``: what a
+        sharded poller needs of the parents and UPSes other pollers hold (topology
+        suppression), once per housekeeping tick."""
+        d, v = devices.c, latest.c
+        states: list[dict[str, Any]] = []
+        values: list[dict[str, Any]] = []
+        with self.store.begin() as conn:
+            for chunk in _chunks(list(names), 400):
+                rows = conn.execute(
+                    select(d.device, d.state, d.since, d.last_poll, d.updated).where(
+                        d.device.in_(chunk)
+                    )
+                )
+                states += [dict(r._mapping) for r in rows]
+                rows = conn.execute(
+                    select(v.device, v.metric, v.instance, v.value).where(
+                        v.device.in_(chunk), v.metric.in_(list(metrics))
+                    )
+                )
+                values += [dict(r._mapping) for r in rows]
+        return states, values
+
     def device_summaries(
         self,
     ) -> list[tuple[str, str, str, str, str, str, float, str, float, float]]:
