@@ -246,7 +246,7 @@ class AlertEngine:
 
     # ------------------------------------------------------------------ suppression
 
-    def _suppression(self, device: str) -> str:
+    def _suppression(self, device: str, problems: Iterable[Problem] | None = None) -> str:
         now = self.clock.time()
         if self.maintenance is not None:
             muted = self.maintenance(device, now)
@@ -260,23 +260,35 @@ class AlertEngine:
         )
         if why:
             return why
-        waiting = self._waiting_for(device, remote, now)
+        waiting = self._waiting_for(device, remote, now, problems)
         if waiting:
             return _("waiting for the state of {devices} from their pollers", devices=waiting)
         return ""
 
-    def _waiting_for(self, device: str, remote: RemoteStates, now: float) -> str:
-        """The other pollers' devices a new alert on ``device`` waits for ("" if none): the
-        store's view must be read ``settle`` seconds after the alert opened, so a failure
-        their pollers saw before it counts (in one poller it would), at most MAX_REMOTE_WAIT."""
+    def _waiting_for(
+        self,
+        device: str,
+        remote: RemoteStates,
+        now: float,
+        problems: Iterable[Problem] | None = None,
+    ) -> str:
+        """The other pollers' devices the alerts of ``device`` wait for ("" if none): those
+        the view was not read for yet, and for a new alert, a view read ``settle`` seconds
+        after it opened, so a failure their pollers saw before it counts (in one poller it
+        would). At most MAX_REMOTE_WAIT: a store that cannot be read does not hold them."""
         if self.settle is None:
             return ""
         others = sorted(self.topology.dependencies(device) - self.states.keys())
         if not others:
             return ""
+        unasked = [d for d in others if d not in remote.asked]
+        if unasked:
+            return ", ".join(unasked) if now - remote.read_at < MAX_REMOTE_WAIT else ""
+        if problems is None:
+            problems = (p for p in self.problems.values() if p.device == device)
         newest = 0.0
-        for p in self.problems.values():
-            if p.device != device or not p.firing:
+        for p in problems:
+            if not p.firing:
                 continue
             if p.notified and not p.suppressed:
                 return ""  # already told as no consequence: no flip-flop for a second alert
@@ -306,7 +318,7 @@ class AlertEngine:
         for device, problems in sorted(by_device.items()):
             if not self.topology.dependencies(device) - self.states.keys():
                 continue  # everything it depends on is polled here
-            reason = self._suppression(device)
+            reason = self._suppression(device, problems)
             if any(p.suppressed != reason for p in problems):
                 self.book.recheck(device, now)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import json
 import logging
 import math
@@ -32,7 +33,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from operator import itemgetter
@@ -534,6 +535,7 @@ class Daemon:
             slots = max(1, math.ceil((earliest - last) / interval))
             first_due[name] = last + slots * interval
         self.engine.restore(firing)
+        await self._refresh_remote(names)  # their parents elsewhere: known before they poll
         current = list(self.poller.devices.values())
         self.poller.set_devices(current + [self.selection[n] for n in names], first_due, seed)
         log.info(
@@ -709,7 +711,6 @@ class Daemon:
             if opts.once:
                 if self.member is not None:
                     await self.member.step()  # --once --shards: the shards this one gets
-                    await self._refresh_remote()
                 await asyncio.gather(
                     self.poller.poll_all(),
                     *(
@@ -833,18 +834,19 @@ class Daemon:
                 if self.leader:  # once per store: sharded, the holder of shard 0
                     self.writer.call(partial(self._maintain, self.clock.time()))
 
-    async def _refresh_remote(self) -> None:
+    async def _refresh_remote(self, gained: Iterable[str] = ()) -> None:
         """Sharded: one read of the store's rows of the parents and UPSes that this poller's
-        devices depend on and other pollers hold, for topology suppression (once a tick)."""
+        devices (and ``gained``, about to be) depend on and other pollers hold, for topology
+        suppression: once a housekeeping tick, and when shards come."""
         engine, poller = self.engine, self.poller
         if engine is None or poller is None:
             return
-        # the parents of the devices polled here that this poller does not know itself (a
-        # device just gained is known from its first poll here on: until then, from the store)
+        # the parents this poller does not know itself (a device just gained is known from
+        # its first poll here on: until then, from the store)
         topology = engine.topology
+        subjects = itertools.chain(poller.devices, gained)
         wanted = sorted(
-            {d for name in poller.devices for d in topology.dependencies(name)}
-            - engine.states.keys()
+            {d for name in subjects for d in topology.dependencies(name)} - engine.states.keys()
         )
         now = self.clock.time()  # before the read: the view is at least this new
         if not wanted:
@@ -858,7 +860,9 @@ class Daemon:
             log.error("cannot read the states of other pollers' devices: %s", exc)
             engine.recheck_remote()  # waits run out and rows grow stale all the same
             return
-        view = RemoteStates.from_rows(rows, values, now, self.selection, self.options.config)
+        view = RemoteStates.from_rows(
+            rows, values, now, self.selection, self.options.config, wanted
+        )
         stale = view.stale(self.clock.time())
         if stale != self._stale_remote:
             if stale:

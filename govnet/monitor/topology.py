@@ -188,6 +188,7 @@ class RemoteStates:
     until: Mapping[str, float] = field(default_factory=dict)
     latest: LatestLookup = field(default_factory=dict)
     read_at: float = 0.0  # 0: never read
+    asked: frozenset[str] = frozenset()  # the devices the read was for (found or not)
 
     @classmethod
     def from_rows(
@@ -197,6 +198,7 @@ class RemoteStates:
         read_at: float,
         devices: Mapping[str, Device],
         config: MonitorConfig,
+        asked: Iterable[str] = (),
     ) -> RemoteStates:
         states: dict[str, DeviceState] = {}
         until: dict[str, float] = {}
@@ -206,16 +208,17 @@ class RemoteStates:
             if device is None or not row["last_poll"]:
                 continue  # not in this inventory, or never polled: nothing to tell
             try:
-                states[name] = DeviceState(str(row["state"]))
+                state = DeviceState(str(row["state"]))
                 until[name] = trusted_until(row, device, config)
             except (ValueError, GovnetError):
                 continue  # an unknown state or a bad interval: not trusted
+            states[name] = state
         values: dict[tuple[str, str, str], float | None] = {
             (str(r["device"]), str(r["metric"]), str(r["instance"])): r["value"]
             for r in latest
             if str(r["device"]) in until
         }
-        return cls(states, until, values, read_at)
+        return cls(states, until, values, read_at, frozenset(asked) | states.keys())
 
     def adopt(
         self, states: Mapping[str, DeviceState], latest: LatestLookup, until: float
@@ -227,6 +230,7 @@ class RemoteStates:
             {**self.until, **dict.fromkeys(states, until)},
             {**self.latest, **{k: v for k, v in latest.items() if k[0] in states}},
             self.read_at,
+            self.asked | states.keys(),
         )
 
     def trusted(self, device: str, now: float) -> bool:

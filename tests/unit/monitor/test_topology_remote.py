@@ -146,3 +146,29 @@ def test_unsharded_nothing_waits(tmp_path: Path) -> None:
     assert rig.engine.remote is None
     down(rig, "acc")  # agg never polled: unknown, not a cause
     assert rig.notifier.seen() == [("firing", "down|acc|")]
+
+
+def test_a_parent_not_read_yet_holds_a_restored_alert_rather_than_telling_it(
+    tmp_path: Path,
+) -> None:
+    rig = rig_of(tmp_path)
+    down(rig, "agg")  # a previous holder saw agg down: acc's alert suppressed, not told
+    down(rig, "acc")
+    assert rig.firing()["down|acc|"]["suppressed_by"] == "behind agg (down)"
+    rig.engine.release(["agg", "acc"])
+    rig.engine = rig.make_engine(LINKS)  # acc's shard comes to a poller that never read agg
+    rig.engine.restore(rig.ms.firing_alerts())
+    rig.clock.advance(60)
+    rig.engine.remote = RemoteStates(read_at=rig.clock.time())  # read for others, not agg
+    down(rig, "acc")
+    assert rig.firing()["down|acc|"]["suppressed"]
+    assert rig.notifier.seen() == [("firing", "down|agg|")]
+    now = rig.clock.time()
+    rig.engine.set_remote(view(rig, [row("agg", "down", now - 1)], ()))
+    assert rig.firing()["down|acc|"]["suppressed_by"] == "behind agg (down)"
+    rig.clock.advance(MAX_REMOTE_WAIT)  # no view since: agg's row still within its time
+    rig.engine.recheck_remote()
+    assert rig.notifier.seen() == [("firing", "down|agg|")]
+    rig.clock.advance(100)  # past two intervals after agg's last poll: acc is told
+    rig.engine.recheck_remote()
+    assert rig.notifier.seen() == [("firing", "down|agg|"), ("firing", "down|acc|")]
