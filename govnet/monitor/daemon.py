@@ -62,7 +62,7 @@ from govnet.monitor.sharding import (
 )
 from govnet.monitor.shards import AUTO_SHARDS, shard_of
 from govnet.monitor.states import Transition
-from govnet.monitor.topology import DEPENDENCY_METRICS, RemoteStates, Topology
+from govnet.monitor.topology import RemoteStates, Topology
 from govnet.sdnotify import SdNotify
 from govnet.store.cluster import require_postgresql
 from govnet.store.db import Store
@@ -844,17 +844,19 @@ class Daemon:
         # the parents this poller does not know itself (a device just gained is known from
         # its first poll here on: until then, from the store)
         topology = engine.topology
-        subjects = itertools.chain(poller.devices, gained)
-        wanted = sorted(
-            {d for name in subjects for d in topology.dependencies(name)} - engine.states.keys()
-        )
+        local = engine.states.keys()
+        wanted: set[str] = set()
+        keys: set[tuple[str, str, str]] = set()
+        for name in itertools.chain(poller.devices, gained):
+            wanted.update(d for d in topology.dependencies(name) if d not in local)
+            keys.update(k for k in topology.dependency_keys(name) if k[0] not in local)
         now = self.clock.time()  # before the read: the view is at least this new
         if not wanted:
             engine.set_remote(RemoteStates(read_at=now))
             return
         try:
             rows, values = await asyncio.to_thread(
-                self.mstore.dependency_rows, wanted, DEPENDENCY_METRICS
+                self.mstore.dependency_rows, sorted(wanted), sorted(keys)
             )
         except GovnetError as exc:
             log.error("cannot read the states of other pollers' devices: %s", exc)

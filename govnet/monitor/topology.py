@@ -47,8 +47,8 @@ TIERS = {
 
 LatestLookup = Mapping[tuple[str, str, str], float | None]
 
-# the latest values suppression reads (a parent's port status, a UPS's output and battery)
-DEPENDENCY_METRICS = ("if_oper", "ups_output_source", "ups_battery_status")
+# the latest values suppression reads of a UPS (output source, battery status)
+UPS_METRICS = ("ups_output_source", "ups_battery_status")
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,13 @@ class Topology:
     def dependencies(self, device: str) -> set[str]:
         """The devices whose failure suppresses ``device``'s alerts: its parents and UPSes."""
         return {u.parent for u in self.uplinks.get(device, ())} | set(self.feeds.get(device, ()))
+
+    def dependency_keys(self, device: str) -> list[tuple[str, str, str]]:
+        """The latest values suppression reads for ``device``: its parents' ports towards it
+        (``if_oper``) and its UPSes' output and battery."""
+        keys = [(u.parent, "if_oper", u.parent_port) for u in self.uplinks.get(device, ())]
+        keys += [(ups, m, "") for ups in self.feeds.get(device, ()) for m in UPS_METRICS]
+        return [k for k in keys if k[2] or k[1] != "if_oper"]
 
     def watches(self, device: str, port: str) -> bool:
         return device in self.watch_all or port in self.watched.get(device, ())
@@ -194,7 +201,7 @@ class RemoteStates:
     def from_rows(
         cls,
         rows: Iterable[Mapping[str, Any]],
-        latest: Iterable[Mapping[str, Any]],
+        latest: Iterable[tuple[str, str, str, float | None]],
         read_at: float,
         devices: Mapping[str, Device],
         config: MonitorConfig,
@@ -214,9 +221,7 @@ class RemoteStates:
                 continue  # an unknown state or a bad interval: not trusted
             states[name] = state
         values: dict[tuple[str, str, str], float | None] = {
-            (str(r["device"]), str(r["metric"]), str(r["instance"])): r["value"]
-            for r in latest
-            if str(r["device"]) in until
+            (d, m, i): value for d, m, i, value in latest if d in until
         }
         return cls(states, until, values, read_at, frozenset(asked) | states.keys())
 

@@ -9,8 +9,10 @@ from typing import Any
 from govnet.inventory.model import Link
 from govnet.monitor.alerts import MAX_REMOTE_WAIT
 from govnet.monitor.config import MonitorConfig
-from govnet.monitor.model import DeviceState
-from govnet.monitor.topology import RemoteStates, trusted_until
+from govnet.monitor.model import DeviceState, DeviceStatus
+from govnet.monitor.topology import RemoteStates, Topology, trusted_until
+from govnet.store.db import Store
+from govnet.store.monitor import Batch, MonitorStore
 from tests.unit.monitor.support import device
 from tests.unit.monitor.test_alerts import Rig
 
@@ -36,8 +38,7 @@ def row(name: str, state: str, last_poll: float, since: float | None = None) -> 
 def view(
     rig: Rig, rows: list[dict[str, Any]], latest: list[tuple[str, str, str, float]] = ()
 ) -> RemoteStates:
-    values = [{"device": d, "metric": m, "instance": i, "value": v} for d, m, i, v in latest]
-    return RemoteStates.from_rows(rows, values, rig.clock.time(), rig.devices, CONFIG)
+    return RemoteStates.from_rows(rows, latest, rig.clock.time(), rig.devices, CONFIG)
 
 
 def rig_of(tmp: Path) -> Rig:
@@ -172,3 +173,37 @@ def test_a_parent_not_read_yet_holds_a_restored_alert_rather_than_telling_it(
     rig.clock.advance(100)  # past two intervals after agg's last poll: acc is told
     rig.engine.recheck_remote()
     assert rig.notifier.seen() == [("firing", "down|agg|"), ("firing", "down|acc|")]
+
+
+def test_the_store_read_gives_the_rows_and_only_the_values_asked_for(store_url: str) -> None:
+    topology = Topology.build({d.name: d for d in DEVICES}, LINKS)
+    assert topology.dependencies("acc") == {"agg"} and topology.dependencies("srv") == {"ups-1"}
+    keys = topology.dependency_keys("acc") + topology.dependency_keys("srv")
+    assert keys == [
+        ("agg", "if_oper", "Gi0/1"),
+        ("ups-1", "ups_output_source", ""),
+        ("ups-1", "ups_battery_status", ""),
+    ]
+    latest = [
+        ("agg", "if_oper", "Gi0/1", 2.0),
+        ("agg", "if_oper", "Gi0/2", 1.0),  # a port towards no device of this poller
+        ("agg", "if_in_bps", "Gi0/1", 5.0),
+        ("ups-1", "ups_output_source", "", 3.0),
+    ]
+    with Store.open(store_url) as store:
+        ms = MonitorStore(store)
+        rows = [
+            DeviceStatus("agg", state=DeviceState.UP, last_poll=100.0).to_row(),
+            DeviceStatus("acc", state=DeviceState.DOWN, last_poll=100.0).to_row(),
+        ]
+        values = [
+            {"device": d, "metric": m, "instance": i, "ts": 100.0, "value": v, "text": ""}
+            for d, m, i, v in latest
+        ]
+        ms.write(Batch([], values, rows), 100.0)
+        states, got = ms.dependency_rows(["agg", "ups-1"], keys)
+    assert [(r["device"], r["state"], r["last_poll"]) for r in states] == [("agg", "up", 100.0)]
+    assert sorted(got) == [
+        ("agg", "if_oper", "Gi0/1", 2.0),
+        ("ups-1", "ups_output_source", "", 3.0),
+    ]
