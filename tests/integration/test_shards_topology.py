@@ -29,12 +29,12 @@ from govnet.lab.data import LabBehaviour, LabDeviceData, LabTables
 from govnet.lab.snmpagent import AgentSpec, SnmpLab
 from govnet.monitor import daemon as daemon_module
 from govnet.monitor.config import MonitorConfig
-from govnet.monitor.daemon import Daemon, DaemonOptions
-from govnet.monitor.model import DeviceState, DeviceStatus
+from govnet.monitor.daemon import Daemon, DaemonOptions, batch_of
+from govnet.monitor.model import DeviceState, DeviceStatus, PollResult
 from govnet.monitor.sharding import ShardMember, ShardOptions
 from govnet.monitor.shards import shard_of
 from govnet.store.db import Store
-from govnet.store.monitor import Batch, MonitorStore
+from govnet.store.monitor import MonitorStore
 from tests.pgserver import PostgresServer
 
 pytestmark = pytest.mark.integration
@@ -109,9 +109,10 @@ class OtherPoller:
             failures=0 if up else 3,
             error="" if up else "no answer",
         )
-        oper = [{"device": PARENT, "metric": "if_oper", "instance": "GigabitEthernet0/0/1"}]
-        latest = [{**k, "ts": now, "value": 1.0, "text": ""} for k in oper] if up else []
-        self.mstore.write(Batch([], latest, [status.to_row()]), now)
+        result = PollResult(PARENT, now, now, ok=up)  # a poll of agg-4, as its poller's
+        if up:  # store writer commits it (a failed poll carries no port values)
+            result.latest = [("if_oper", "GigabitEthernet0/0/1", 1.0, "")]
+        self.mstore.write(batch_of(result, status), now)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

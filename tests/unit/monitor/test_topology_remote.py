@@ -9,10 +9,11 @@ from typing import Any
 from govnet.inventory.model import Link
 from govnet.monitor.alerts import MAX_REMOTE_WAIT
 from govnet.monitor.config import MonitorConfig
-from govnet.monitor.model import DeviceState, DeviceStatus
+from govnet.monitor.daemon import batch_of
+from govnet.monitor.model import DeviceState, DeviceStatus, PollResult
 from govnet.monitor.topology import RemoteStates, Topology, trusted_until
 from govnet.store.db import Store
-from govnet.store.monitor import Batch, MonitorStore
+from govnet.store.monitor import MonitorStore
 from tests.unit.monitor.support import device
 from tests.unit.monitor.test_alerts import Rig
 
@@ -192,17 +193,16 @@ def test_the_store_read_gives_the_rows_and_only_the_values_asked_for(store_url: 
     ]
     with Store.open(store_url) as store:
         ms = MonitorStore(store)
-        rows = [
-            DeviceStatus("agg", state=DeviceState.UP, last_poll=100.0).to_row(),
-            DeviceStatus("acc", state=DeviceState.DOWN, last_poll=100.0).to_row(),
-        ]
-        values = [
-            {"device": d, "metric": m, "instance": i, "ts": 100.0, "value": v, "text": ""}
-            for d, m, i, v in latest
-        ]
-        ms.write(Batch([], values, rows), 100.0)
+        for name, state in (("agg", DeviceState.UP), ("acc", DeviceState.DOWN)):
+            result = PollResult(name, 100.0, 100.0, ok=True)  # written as the daemon writes
+            result.latest = [(m, i, v, "") for d, m, i, v in latest if d == name]
+            ms.write(batch_of(result, DeviceStatus(name, state=state, last_poll=100.0)), 100.0)
+        ups = PollResult("ups-1", 100.0, 100.0, ok=True)
+        ups.latest = [(m, i, v, "") for d, m, i, v in latest if d == "ups-1"]
+        ms.write(batch_of(ups, DeviceStatus("ups-1", state=DeviceState.UP, last_poll=100.0)), 100.0)
         states, got = ms.dependency_rows(["agg", "ups-1"], keys)
-    assert [(r["device"], r["state"], r["last_poll"]) for r in states] == [("agg", "up", 100.0)]
+    got_states = sorted((r["device"], r["state"], r["last_poll"]) for r in states)
+    assert got_states == [("agg", "up", 100.0), ("ups-1", "up", 100.0)]
     assert sorted(got) == [
         ("agg", "if_oper", "Gi0/1", 2.0),
         ("ups-1", "ups_output_source", "", 3.0),
