@@ -3,6 +3,7 @@ long a row is trusted, the wait of a new alert for a view newer than itself, a h
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ def row(name: str, state: str, last_poll: float, since: float | None = None) -> 
 
 
 def view(
-    rig: Rig, rows: list[dict[str, Any]], latest: list[tuple[str, str, str, float]] = ()
+    rig: Rig, rows: list[dict[str, Any]], latest: Sequence[tuple[str, str, str, float]] = ()
 ) -> RemoteStates:
     return RemoteStates.from_rows(rows, latest, rig.clock.time(), rig.devices, CONFIG)
 
