@@ -156,7 +156,7 @@ async def until(what: str, check: Callable[[], Any], timeout: float = 10.0) -> A
 
 
 def test_a_child_behind_a_parent_another_poller_holds(
-    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     assert (shard_of(PARENT, 2), shard_of(CHILD, 2)) == (0, 1)  # the shards the test expects
     monkeypatch.setenv("GOVNET_T_COMMUNITY", "lab-ro-test")
@@ -259,6 +259,8 @@ def test_a_child_behind_a_parent_another_poller_holds(
                 assert time.time() - gone < 1.0 + 1.0 + 1.0 + 2.0 + 2.0
                 said = events(ms, alert)
                 assert said[-2:] == [("unsuppressed", "was behind agg-4 (down)"), ("notified", "")]
+                stale = [r for r in caplog.records if r.msg.startswith("stale states from other")]
+                assert [getattr(r, "devices", None) for r in stale] == [[PARENT]]
             finally:
                 daemon.stop()
                 stop.set()
