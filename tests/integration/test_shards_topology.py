@@ -16,6 +16,7 @@ second after its agent stops. The alert on acc-1 must then:
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -161,6 +162,7 @@ def test_a_child_behind_a_parent_another_poller_holds(
     assert (shard_of(PARENT, 2), shard_of(CHILD, 2)) == (0, 1)  # the shards the test expects
     monkeypatch.setenv("GOVNET_T_COMMUNITY", "lab-ro-test")
     monkeypatch.setattr(daemon_module, "HEARTBEAT_EVERY", 0.25)  # the view's refresh
+    caplog.set_level(logging.INFO, logger="govnet.monitor")  # a quiet CLI test may have raised it
     (tmp_path / "alerts.yaml").write_text(RULES, encoding="utf-8")
 
     async def scenario() -> None:
