@@ -189,8 +189,10 @@ def test_a_child_behind_a_parent_another_poller_holds(
                 asyncio.create_task(other.member.run(stop)),
                 asyncio.create_task(other.run(stop)),
             ]
+            # flush_every 2 s: a settle window of 3 s for the test to act in (the writer
+            # still commits within 0.2 s of a poll)
             config = MonitorConfig(
-                down_after=1.0, retry_delay=0.5, max_backoff=1.0, first_spread=0.0
+                down_after=1.0, retry_delay=0.5, max_backoff=1.0, first_spread=0.0, flush_every=2.0
             )
             options = DaemonOptions(
                 config=config,
@@ -210,7 +212,7 @@ def test_a_child_behind_a_parent_another_poller_holds(
                         and other.member.held == {0}
                     ),
                 )
-                assert daemon.engine is not None and daemon.engine.settle == 2.0
+                assert daemon.engine is not None and daemon.engine.settle == 3.0
                 await until(
                     "acc-1 up",
                     lambda: daemon.engine and daemon.engine.states.get(CHILD) is DeviceState.UP,
@@ -235,9 +237,8 @@ def test_a_child_behind_a_parent_another_poller_holds(
                 await lab.stop()
                 alert = await until("acc-1's second alert", lambda: firing(ms))
                 assert alert["suppressed_by"].startswith("waiting for the state of agg-4")
-                opened = time.time()
                 await asyncio.to_thread(other.set_state, DeviceState.DOWN)
-                assert time.time() - opened < daemon.engine.settle  # within the window
+                assert time.time() - alert["opened"] < daemon.engine.settle  # within the window
                 alert = await until(
                     "suppressed behind agg-4",
                     lambda: (
@@ -257,8 +258,9 @@ def test_a_child_behind_a_parent_another_poller_holds(
                     "acc-1's alert told once agg-4's row is stale",
                     lambda: (firing(ms) or {}).get("notified") and firing(ms),
                 )
-                # trusted for last poll + interval (down: its back-off) + interval + commit
-                assert time.time() - gone < 1.0 + 1.0 + 1.0 + 2.0 + 2.0
+                # trusted until its last poll + 1 s (down: its back-off, at most 1 s here)
+                # + 1 s + flush_every + 1 s; then one refresh
+                assert time.time() - gone < 1.0 + 1.0 + 2.0 + 1.0 + 2.0
                 said = events(ms, alert)
                 assert said[-2:] == [("unsuppressed", "was behind agg-4 (down)"), ("notified", "")]
                 stale = [r for r in caplog.records if r.msg.startswith("stale states from other")]
