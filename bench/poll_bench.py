@@ -674,14 +674,7 @@ def dashboard() -> None:
         )
         for port in range(24):
             batch.latest.append(
-                {
-                    "device": name,
-                    "metric": "if_util_pct",
-                    "instance": f"GE0/0/{port}",
-                    "ts": now,
-                    "value": (i * 7 + port * 13) % 100,
-                    "text": "",
-                }
+                (name, "if_util_pct", f"GE0/0/{port}", now, (i * 7 + port * 13) % 100, "")
             )
     for u in range(4):
         for metric, value in (
@@ -689,16 +682,7 @@ def dashboard() -> None:
             ("ups_charge_pct", 100),
             ("ups_minutes_left", 40),
         ):
-            batch.latest.append(
-                {
-                    "device": f"dev{u:04d}",
-                    "metric": metric,
-                    "instance": "",
-                    "ts": now,
-                    "value": value,
-                    "text": "",
-                }
-            )
+            batch.latest.append((f"dev{u:04d}", metric, "", now, value, ""))
         for minute in range(60):
             batch.samples.append(
                 (f"dev{u:04d}", "ups_charge_pct", "", now - 3600 + minute * 60, 100.0)

@@ -84,6 +84,10 @@ class AlertEngine:
         self.states: dict[str, DeviceState] = {}
         self.statuses: dict[str, DeviceStatus] = {}
         self.latest: dict[tuple[str, str, str], float | None] = {}
+        # the metrics kept in self.latest; None: all (the /metrics exporter serves them).
+        # Without the exporter only what suppression reads (topology.READS): at 10,000
+        # switches every latest value is millions of entries
+        self.keep_latest: frozenset[str] | None = None
         self._applies: dict[str, tuple[AlertRules, list[AlertRule]]] = {}
         # sharded pollers: what the store says of devices held by the others (None: this
         # engine sees every device itself) and how long a poll takes to reach the store
@@ -160,9 +164,10 @@ class AlertEngine:
             if value is not None:
                 values[(metric, instance)] = float(value)
         by_metric: dict[str, dict[tuple[str, str], float]] = {}
-        latest = self.latest
+        latest, keep = self.latest, self.keep_latest
         for metric_instance, value in values.items():
-            latest[(name, *metric_instance)] = value
+            if keep is None or metric_instance[0] in keep:
+                latest[(name, *metric_instance)] = value
             by_metric.setdefault(metric_instance[0], {})[metric_instance] = value
         now = self.clock.time()
         book = self.book

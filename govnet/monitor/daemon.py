@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -62,11 +63,12 @@ from govnet.monitor.sharding import (
 )
 from govnet.monitor.shards import AUTO_SHARDS, shard_of
 from govnet.monitor.states import Transition
+from govnet.monitor.topology import READS as TOPOLOGY_READS
 from govnet.monitor.topology import RemoteStates, Topology
 from govnet.sdnotify import SdNotify
 from govnet.store.cluster import require_postgresql
 from govnet.store.db import Store
-from govnet.store.monitor import Batch, MonitorStore
+from govnet.store.monitor import Batch, LatestRow, MonitorStore
 from govnet.store.outbox import Outbox
 from govnet.transport.snmp import SnmpBackend, snmp_backend
 
@@ -77,56 +79,48 @@ STATS_EVERY = 60.0  # the "poller stats" log line: polls, lag quantiles, store w
 LATEST_REFRESH = 300.0
 
 
-_latest_key = itemgetter("device", "metric", "instance")  # a latest row's primary key
-
-
 def batch_of(result: PollResult, status: DeviceStatus) -> Batch:
     """The rows one poll writes."""
-    batch = Batch.empty()
     ts = result.started
     name = result.device
-    series, rows = batch.samples, batch.latest
+    series: list[tuple[str, str, str, float, float]] = []
+    rows: list[LatestRow] = []
     for metric, instance, number in result.samples:
         if metric not in LATEST_ONLY:
             series.append((name, metric, instance, ts, number))
-        rows.append(
-            {
-                "device": name,
-                "metric": metric,
-                "instance": instance,
-                "ts": ts,
-                "value": number,
-                "text": "",
-            }
-        )
+        rows.append((name, metric, instance, ts, number, ""))
     for metric, instance, value, text in result.latest:
-        rows.append(
-            {
-                "device": name,
-                "metric": metric,
-                "instance": instance,
-                "ts": ts,
-                "value": None if value is None else float(value),
-                "text": text,
-            }
-        )
-    batch.devices.append(status.to_row())
-    return batch
+        rows.append((name, metric, instance, ts, None if value is None else float(value), text))
+    return Batch(series, rows, [status.to_row()])
 
 
 def merge(batches: list[Batch]) -> Batch:
+    """One transaction's rows; a latest value or device repeated keeps its last row (the
+    store's upserts take them in order)."""
+    if len(batches) == 1:
+        return batches[0]
     out = Batch.empty()
-    latest: dict[tuple[str, str, str], dict[str, Any]] = {}
-    devices: dict[str, dict[str, Any]] = {}
     for b in batches:
-        out.samples.extend(b.samples)
-        for row in b.latest:
-            latest[_latest_key(row)] = row
-        for row in b.devices:
-            devices[row["device"]] = row
-    out.latest = list(latest.values())
-    out.devices = list(devices.values())
+        out.samples += b.samples
+        out.latest += b.latest
+        out.devices += b.devices
     return out
+
+
+_row_key = itemgetter(1, 2)  # a latest row's metric and instance
+_row_value = itemgetter(4)
+_row_text = itemgetter(5)
+
+
+@dataclass(slots=True)
+class Written:
+    """A device's latest values as last written: ``keys`` (metric, instance, metric, …) in
+    the poll's order, their values and texts, and when all were last written."""
+
+    keys: tuple[str, ...]
+    values: list[float | None]
+    texts: tuple[str, ...]
+    refreshed: float
 
 
 class StoreWriter:
@@ -148,7 +142,7 @@ class StoreWriter:
         self.dropped = 0
         self.batches = 0
         self.cpu = 0.0  # CPU seconds the writer thread has used (self-metric, bench)
-        self._latest_memo: dict[tuple[str, str, str], tuple[float | None, str, float]] = {}
+        self._written: dict[str, Written] = {}  # per device: the latest values last written
 
     # producer side (event loop) --------------------------------------------------------
 
@@ -237,31 +231,56 @@ class StoreWriter:
 
     def _write_batches(self, batches: list[Batch]) -> None:
         if batches:
-            batch = merge(batches)
-            self._retry(partial(self._write, batch), "samples")
+            self._retry(partial(self._write, batches), "samples")
             self.batches += 1
 
-    def _write(self, batch: Batch) -> None:
+    def _write(self, batches: list[Batch]) -> None:
         """Latest values that did not change are rewritten only every LATEST_REFRESH
-        seconds: most of a switch's statuses and names stay the same poll after poll."""
-        memo = self._latest_memo
-        fresh: list[dict[str, Any]] = []
-        remember: list[tuple[tuple[str, str, str], tuple[float | None, str, float]]] = []
-        for row in batch.latest:
-            key = _latest_key(row)
-            seen = memo.get(key)
-            value, text, ts = row["value"], row["text"], row["ts"]
-            if (
-                seen is not None
-                and seen[0] == value
-                and seen[1] == text
-                and ts - seen[2] < LATEST_REFRESH
-            ):
+        seconds: most of a switch's statuses and names stay the same poll after poll.
+
+        What was written is remembered per device by position (a poll gives a device's
+        values in the same order each time), not per value: a dictionary entry per latest
+        value was a quarter of govnetd's memory at 10,000 switches."""
+        written = self._written
+        staged: dict[str, Written] = {}  # becomes `written` once the transaction committed
+        fresh: list[LatestRow] = []
+        for batch in batches:  # one poll each
+            rows = batch.latest
+            if not rows:
                 continue
-            fresh.append(row)
-            remember.append((key, (value, text, ts)))
+            device = rows[0][0]
+            keys = tuple(chain.from_iterable(map(_row_key, rows)))
+            values = list(map(_row_value, rows))
+            texts = tuple(map(_row_text, rows))
+            ts = rows[0][3]
+            seen = staged.get(device) or written.get(device)
+            if seen is None or seen.keys != keys or ts - seen.refreshed >= LATEST_REFRESH:
+                fresh += rows  # new, changed in shape, or due for its refresh: all of them
+                staged[device] = Written(keys, values, texts, ts)
+                continue
+            fresh += [
+                row
+                for row, value, text, was, had in zip(
+                    rows, values, texts, seen.values, seen.texts, strict=True
+                )
+                if value != was or text != had
+            ]
+            staged[device] = Written(seen.keys, values, texts, seen.refreshed)
+        batch = merge(batches)
         self.mstore.write(Batch(batch.samples, fresh, batch.devices), self.clock.time())
-        memo.update(remember)
+        written.update(staged)
+
+    def forget(self, names: Iterable[str]) -> None:
+        """Devices no longer polled here (removed, handed over, taken over: another poller
+        may have written theirs meanwhile): what was written for them is forgotten, in
+        order with the batches queued before."""
+        gone = list(names)
+        if gone:
+            self.call(partial(self._forget, gone))
+
+    def _forget(self, names: list[str]) -> None:
+        for name in names:
+            self._written.pop(name, None)
 
     def _alert_op(self, kind: str, payload: Any) -> None:
         if kind == "open":
@@ -535,6 +554,7 @@ class Daemon:
             slots = max(1, math.ceil((earliest - last) / interval))
             first_due[name] = last + slots * interval
         self.engine.restore(firing)
+        self.writer.forget(names)  # their holder meanwhile wrote other latest values
         await self._refresh_remote(names)  # their parents elsewhere: known before they poll
         current = list(self.poller.devices.values())
         self.poller.set_devices(current + [self.selection[n] for n in names], first_due, seed)
@@ -561,6 +581,7 @@ class Daemon:
         if not failed:
             await self.poller.settle(names)
         handed = self.engine.release(names)
+        self.writer.forget(names)
         for s in shards:
             self._shard_lag.pop(s, None)
         if not failed:
@@ -641,6 +662,8 @@ class Daemon:
             self.engine = AlertEngine(
                 rules, by_name, topology, self.writer, self.notifier, self.clock, self._maintenance
             )
+            if self.metrics is None:  # nobody reads the other latest values in memory
+                self.engine.keep_latest = TOPOLOGY_READS
             if self.sharded:  # parents other pollers hold: from the store (_refresh_remote)
                 self.engine.remote = RemoteStates()
                 # a poll elsewhere is in the store this long after it (its writer's batches);
@@ -944,6 +967,7 @@ class Daemon:
             self.inventory = inventory
             removed = before - (set(self.selection) if self.sharded else set(self.poller.devices))
             self.writer.call(partial(self.mstore.forget_devices, removed))
+            self.writer.forget(removed)
             log.info(
                 "reloaded",
                 extra={

@@ -46,9 +46,9 @@ TIERS = {
 }
 
 LatestLookup = Mapping[tuple[str, str, str], float | None]
-
-# the latest values suppression reads of a UPS (output source, battery status)
-UPS_METRICS = ("ups_output_source", "ups_battery_status")
+READS = frozenset({"if_oper", "ups_output_source", "ups_battery_status"})
+"""The latest values suppression looks up (a parent's port state, a UPS's output)."""
+UPS_METRICS = ("ups_output_source", "ups_battery_status")  # of READS, a UPS's
 
 
 @dataclass(frozen=True)

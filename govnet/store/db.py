@@ -121,6 +121,18 @@ def _load_schema_modules() -> None:
             importlib.import_module(f"govnet.store.{info.name}")
 
 
+def _retire_indexes(engine: Engine) -> None:
+    """Indexes a schema module stopped declaring (``metadata.info["retired_indexes"]``) are
+    dropped from stores made before: they would only slow the writes down."""
+    names: list[str] = metadata.info.get("retired_indexes", [])
+    for name in names:
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+        except SQLAlchemyError:  # a role that may not drop it (read-only): the writer will
+            continue
+
+
 def safe_url(url: str) -> str:
     """The URL as it may be shown: the password replaced by ***."""
     try:
@@ -283,6 +295,7 @@ class Store:
             for attempt in range(20):
                 try:
                     metadata.create_all(engine)
+                    _retire_indexes(engine)
                     break
                 except SQLAlchemyError as exc:  # another process is creating the tables
                     if "already exists" not in str(exc) or attempt == 19:

@@ -8,6 +8,8 @@ Times are UNIX seconds (float, UTC). Layout:
                           (3600) bucket, kept 30 days and 1 year by default
 ``monitor_latest``        the newest value (and text: names, aliases) of every metric, for the
                           dashboard, ``/metrics`` and alert suppression
+``monitor_ranked``        the latest values of the metrics read as "the N highest" (link
+                          utilisation), indexed by value; ``monitor_latest`` is not
 ``monitor_devices``       each device's state as the poller sees it
 ``monitor_alerts``        one row per problem occurrence; at most one ``firing`` row per key
 ``monitor_alert_events``  alert history: opened, notified, suppressed, acked, resolved, …
@@ -21,10 +23,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from govnet import i18n
 from govnet.errors import GovnetError
@@ -100,8 +102,26 @@ latest = Table(
     Column("ts", Float, nullable=False),
     Column("value", Float),
     Column("text", Text, nullable=False, default=""),
-    Index("ix_monitor_latest_metric_value", "metric", "value"),
+    # no index on the value: a poll rewrites most of a switch's latest values, and an index
+    # on a changing column makes each of those an index update (no HOT update in
+    # PostgreSQL); "the busiest" lists read the small monitor_ranked table instead
 )
+
+RANKED = frozenset({"if_util_pct"})
+"""The latest values read as "the N highest" (the dashboard's busiest links)."""
+
+ranked = Table(
+    "monitor_ranked",
+    metadata,
+    Column("device", String(200), primary_key=True),
+    Column("metric", String(64), primary_key=True),
+    Column("instance", String(200), primary_key=True),
+    Column("ts", Float, nullable=False),
+    Column("value", Float),
+    Index("ix_monitor_ranked_metric_value", "metric", "value"),
+)
+# dropped when a store is opened (Store.open): stores made before monitor_ranked had it
+metadata.info.setdefault("retired_indexes", []).append("ix_monitor_latest_metric_value")
 
 devices = Table(
     "monitor_devices",
@@ -230,12 +250,18 @@ def insert_new(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -
     conn.execute(stmt.on_conflict_do_nothing(), list(rows))
 
 
+LatestRow = tuple[str, str, str, float, float | None, str]
+"""A latest value: device, metric, instance, ts, value, text (``monitor_latest``'s columns)."""
+LATEST_COLUMNS = ("device", "metric", "instance", "ts", "value", "text")
+
+
 @dataclass
 class Batch:
-    """What one transaction writes: samples, latest values, device states."""
+    """What one transaction writes: samples, latest values, device states. Samples and latest
+    values are plain tuples (a poll of a 50-port switch makes hundreds: no dict per row)."""
 
     samples: list[tuple[str, str, str, float, float]]  # device, metric, instance, ts, value
-    latest: list[dict[str, Any]]
+    latest: list[LatestRow]
     devices: list[dict[str, Any]]
 
     @classmethod
@@ -254,6 +280,7 @@ class MonitorStore:
         self._series: dict[tuple[str, str, str], int] = {}
         self._sql: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
         self._pg_sql: dict[str, _PgBulk] = {}
+        self._pg_stage: dict[str, str] = {}
 
     @property
     def dialect(self) -> str:
@@ -300,7 +327,15 @@ class MonitorStore:
                     [(ids[k], s[3], s[4]) for k, s in zip(keys, batch.samples, strict=True)],
                 )
                 order = self._bulk_sql(conn, "latest")[1]
-                self._bulk(conn, "latest", list(map(_row_getter(order), batch.latest)))
+                if order == LATEST_COLUMNS:  # the rows are already the statement's parameters
+                    self._bulk(conn, "latest", batch.latest)
+                else:
+                    at = [LATEST_COLUMNS.index(c) for c in order]
+                    self._bulk(conn, "latest", [tuple(r[i] for i in at) for r in batch.latest])
+                top = [r for r in batch.latest if r[1] in RANKED]
+                if top:
+                    at = [LATEST_COLUMNS.index(c) for c in self._bulk_sql(conn, "ranked")[1]]
+                    self._bulk(conn, "ranked", [tuple(r[i] for i in at) for r in top])
                 order = self._bulk_sql(conn, "devices")[1]
                 self._bulk(
                     conn,
@@ -320,7 +355,7 @@ class MonitorStore:
         cached = self._sql.get(key)
         if cached is not None:
             return cached
-        table = {"samples": samples, "latest": latest, "devices": devices}[name]
+        table = _BULK_TABLES[name]
         stmt = _insert(conn, table)
         if stmt is None:
             stmt = insert(table)
@@ -338,7 +373,7 @@ class MonitorStore:
         self._sql[key] = (str(compiled), order)
         return self._sql[key]
 
-    def _bulk(self, conn: Connection, name: str, rows: list[tuple[Any, ...]]) -> None:
+    def _bulk(self, conn: Connection, name: str, rows: Sequence[tuple[Any, ...]]) -> None:
         if not rows:
             return
         if conn.dialect.name == "postgresql":
@@ -350,46 +385,76 @@ class MonitorStore:
         else:
             conn.exec_driver_sql(sql, [dict(zip(order, r, strict=True)) for r in rows])
 
-    def _bulk_pg(self, conn: Connection, name: str, rows: list[tuple[Any, ...]]) -> None:
-        """PostgreSQL: the batch as one statement per table, each column one array parameter
-        (``unnest``), not one statement per row. An upsert may not touch a key twice in one
-        statement, so a repeated key keeps its last row, as row-by-row upserts left it; a
-        repeated sample keeps its first (``unnest`` yields the rows in order), as before."""
-        sql, key, cast_ = self._pg_bulk_sql(conn, name)
+    def _bulk_pg(self, conn: Connection, name: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """PostgreSQL: the batch is COPYed into a temporary table of the session, then moved
+        with one ``INSERT … SELECT … ON CONFLICT`` per table. COPY's rows are encoded by
+        psycopg's C code (an array parameter per column went through its Python list dumper:
+        a third of the writer thread's time, bench/shard_bench.py). An upsert may not touch a
+        key twice in one statement, so a repeated key keeps its last row, as row-by-row
+        upserts left it; a repeated sample keeps its first (the staged rows are read in the
+        order they were copied), as before."""
+        staged, sql, key = self._pg_bulk_sql(conn, name)
         if name != "samples":  # a repeated sample: DO NOTHING skips it in the statement too
             last = {key(r): r for r in rows}
             if len(last) != len(rows):
                 rows = list(last.values())
-        conn.exec_driver_sql(
-            sql, tuple(f(c) for f, c in zip(cast_, zip(*rows, strict=True), strict=True))
-        )
+        driver = conn.connection.driver_connection
+        assert driver is not None  # an open connection inside a transaction
+        txn = conn.get_transaction()
+        made: tuple[object, set[str]] | None = conn.info.get("govnet_staged")
+        if made is None or made[0] is not txn:  # the transaction's first bulk write
+            made = conn.info["govnet_staged"] = (txn, set())
+        dbapi_error = conn.dialect.loaded_dbapi.Error
+        try:
+            with driver.cursor() as cur:
+                if staged not in made[1]:
+                    cur.execute(self._pg_stage[name])
+                    made[1].add(staged)
+                with cur.copy(f"COPY {staged} FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                cur.execute(sql)
+        except dbapi_error as exc:  # as SQLAlchemy's own calls raise it (Store.begin words it)
+            raise DBAPIError.instance(sql, None, exc, dbapi_error) from exc
 
     def _pg_bulk_sql(self, conn: Connection, name: str) -> _PgBulk:
-        """``INSERT … SELECT * FROM unnest(%s::type[], …) ON CONFLICT …`` for ``name`` with the
-        columns in :meth:`_bulk_sql`'s order (the rows' order), a row's primary key, and per
-        column what makes its array (psycopg dumps a list of one type: 0 among floats → 0.0)."""
+        """For ``name``: the staging table's name, the ``INSERT … SELECT`` from it with the
+        columns in :meth:`_bulk_sql`'s order (the rows' order), and a row's primary key.
+
+        The staging table is a temporary table ``ON COMMIT DELETE ROWS`` with exactly those
+        columns, created ``IF NOT EXISTS`` once per transaction (a rolled-back transaction
+        takes a table it created with it; through a pooler in transaction mode the next
+        transaction may be another session): one more statement per batch, not per row."""
         cached = self._pg_sql.get(name)
         if cached is not None:
             return cached
-        table = {"samples": samples, "latest": latest, "devices": devices}[name]
+        table = _BULK_TABLES[name]
         order = self._bulk_sql(conn, name)[1]
         keys = [c.name for c in table.primary_key.columns]
         q = conn.dialect.identifier_preparer.quote
-        arrays = ", ".join(f"%s::{table.c[c].type.compile(dialect=conn.dialect)}[]" for c in order)
+        staged = f"govnet_stage_{name}"
+        columns = ", ".join(
+            f"{q(c)} {table.c[c].type.compile(dialect=conn.dialect)}" for c in order
+        )
+        self._pg_stage[name] = (
+            "SET LOCAL client_min_messages = warning; "  # no NOTICE when it exists
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staged} ({columns}) ON COMMIT DELETE ROWS"
+        )
         if name == "samples":
             conflict = "DO NOTHING"
         else:
             sets = ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in order if c not in keys)
             conflict = f"({', '.join(map(q, keys))}) DO UPDATE SET {sets}"
+        names = ", ".join(map(q, order))
         sql = (
-            f"INSERT INTO {q(table.name)} ({', '.join(map(q, order))}) "
-            f"SELECT * FROM unnest({arrays}) ON CONFLICT {conflict}"
+            f"INSERT INTO {q(table.name)} ({names}) "
+            f"SELECT {names} FROM {staged} ON CONFLICT {conflict}"
         )
         at = [order.index(k) for k in keys]
         key: Callable[[tuple[Any, ...]], tuple[Any, ...]] = (
             (lambda r: (r[at[0]],)) if len(at) == 1 else itemgetter(*at)
         )
-        self._pg_sql[name] = (sql, key, tuple(_pg_array(table.c[c]) for c in order))
+        self._pg_sql[name] = (staged, sql, key)
         return self._pg_sql[name]
 
     def forget_devices(self, names: Iterable[str]) -> None:
@@ -401,6 +466,7 @@ class MonitorStore:
             for chunk in _chunks(names, 400):
                 conn.execute(delete(devices).where(devices.c.device.in_(chunk)))
                 conn.execute(delete(latest).where(latest.c.device.in_(chunk)))
+                conn.execute(delete(ranked).where(ranked.c.device.in_(chunk)))
 
     # -- rollups and retention ------------------------------------------------------
 
@@ -555,14 +621,18 @@ class MonitorStore:
             return [dict(r._mapping) for r in conn.execute(query)]
 
     def top(self, metric: str, n: int) -> list[dict[str, Any]]:
+        """The ``n`` highest latest values of ``metric`` (one of :data:`RANKED`), highest
+        first, as :meth:`latest_values` gives rows."""
+        if metric not in RANKED:
+            raise ValueError(f"{metric} is not ranked (monitor_ranked keeps {sorted(RANKED)})")
         query = (
-            select(latest)
-            .where(latest.c.metric == metric, latest.c.value.is_not(None))
-            .order_by(latest.c.value.desc(), latest.c.device, latest.c.instance)
+            select(ranked)
+            .where(ranked.c.metric == metric, ranked.c.value.is_not(None))
+            .order_by(ranked.c.value.desc(), ranked.c.device, ranked.c.instance)
             .limit(n)
         )
         with self.store.begin() as conn:
-            return [dict(r._mapping) for r in conn.execute(query)]
+            return [{**r._mapping, "text": ""} for r in conn.execute(query)]
 
     def series_ids(self, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
         out: dict[tuple[str, str, str], int] = {}
@@ -947,35 +1017,8 @@ class MonitorStore:
             conn.close()
 
 
-_PgBulk = tuple[
-    str,
-    Callable[[tuple[Any, ...]], tuple[Any, ...]],
-    tuple[Callable[[tuple[Any, ...]], list[Any]], ...],
-]
-
-
-def _floats(values: tuple[Any, ...]) -> list[Any]:
-    return list(map(float, values))
-
-
-def _floats_or_null(values: tuple[Any, ...]) -> list[Any]:
-    return [None if v is None else float(v) for v in values]
-
-
-def _pg_array(column: Column[Any]) -> Callable[[tuple[Any, ...]], list[Any]]:
-    """A column's values → the list psycopg sends as its array."""
-    if isinstance(column.type, Float):
-        return _floats_or_null if column.nullable else _floats
-    return list
-
-
-@cache
-def _row_getter(order: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
-    """A row (a dict) → its values in ``order``, the statement's parameters (one C call)."""
-    if len(order) == 1:
-        return lambda row: (row[order[0]],)
-    getter: Callable[[Mapping[str, Any]], tuple[Any, ...]] = itemgetter(*order)
-    return getter
+_PgBulk = tuple[str, str, Callable[[tuple[Any, ...]], tuple[Any, ...]]]
+_BULK_TABLES = {"samples": samples, "latest": latest, "ranked": ranked, "devices": devices}
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

@@ -81,16 +81,7 @@ def machine_room(path: Path) -> str:
     def latest(
         device: str, metric: str, value: float | None, instance: str = "", text: str = ""
     ) -> None:
-        batch.latest.append(
-            {
-                "device": device,
-                "metric": metric,
-                "instance": instance,
-                "ts": NOW - 10,
-                "value": value,
-                "text": text,
-            }
-        )
+        batch.latest.append((device, metric, instance, NOW - 10, value, text))
 
     for metric, value in (
         ("ups_output_source", 5),

@@ -56,16 +56,7 @@ def store(path: Path) -> MonitorStore:
         ("env-1", "temperature_c", "Inlet temperature", 23.5),
         ("env-1", "sensor_ok", "Inlet temperature", 1.0),
     ):
-        batch.latest.append(
-            {
-                "device": device,
-                "metric": metric,
-                "instance": instance,
-                "ts": NOW - 10,
-                "value": value,
-                "text": "",
-            }
-        )
+        batch.latest.append((device, metric, instance, NOW - 10, value, ""))
     ms.write(batch, NOW)
     return ms
 

@@ -124,16 +124,7 @@ def fleet_store(path: Path, n: int = 200) -> str:
                 "sys_descr": "",
             }
         )
-    batch.latest.append(
-        {
-            "device": "acc-007",
-            "metric": "cpu_pct",
-            "instance": "slot 1",
-            "ts": NOW - 10,
-            "value": 97.0,
-            "text": "",
-        }
-    )
+    batch.latest.append(("acc-007", "cpu_pct", "slot 1", NOW - 10, 97.0, ""))
     ms.write(batch, NOW)
     ms.set_meta("daemon", '{"heartbeat": %r, "pid": 1}' % (NOW - 3))
     ms.store.engine.dispose()

@@ -51,7 +51,7 @@ def db(tmp_path: Path) -> Path:
             samples.append(("core-1", "if_in_bps", "GE1/0/2", ts, 1 * M))
             samples.append(("core-1", "rtt_ms", "", ts, 2.0 + (j % 3)))
     latest = [
-        {"device": "core-1", "metric": m, "instance": i, "ts": END, "value": v, "text": t}
+        ("core-1", m, i, END, v, t)
         for m, i, v, t in (
             ("if_speed_bps", "GE1/0/1", 1e9, ""),
             ("if_speed_bps", "GE1/0/2", 1e8, ""),

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect
 
 from govnet.errors import GovnetError
 from govnet.store.db import Store
@@ -26,16 +27,7 @@ def ms(store_url: str) -> Iterator[MonitorStore]:
 def batch(ts: float, value: float, device: str = "sw1") -> Batch:
     return Batch(
         samples=[(device, "if_in_bps", "Gi0/1", ts, value), (device, "up", "", ts, 1.0)],
-        latest=[
-            {
-                "device": device,
-                "metric": "if_util_pct",
-                "instance": "Gi0/1",
-                "ts": ts,
-                "value": value / 1e7,
-                "text": "",
-            }
-        ],
+        latest=[(device, "if_util_pct", "Gi0/1", ts, value / 1e7, "")],
         devices=[
             {
                 "device": device,
@@ -144,8 +136,9 @@ def test_postgresql_bulk_writes_the_rows_sqlite_writes(
         ("sw1", "if_in_bps", "Gi0/1", T0 + 60, 7.0),  # repeated in the batch: the first wins
         ("sw2", "up", "", T0 + 60, 0),  # an int among floats
     ]
-    again = {**second.latest[0], "value": 0.5, "text": "last"}
-    blank = {**second.latest[0], "metric": "if_alias", "value": None, "text": "上联"}
+    device, metric, instance, ts, _, _ = second.latest[0]
+    again = (device, metric, instance, ts, 0.5, "last")
+    blank = (device, "if_alias", instance, ts, None, "上联")
     second.latest += [again, blank]
     second.devices += [{**second.devices[0], "state": "down", "rtt_ms": None}]
     seen = []
@@ -174,3 +167,63 @@ def test_postgresql_bulk_writes_the_rows_sqlite_writes(
     assert [(r["value"], r["text"]) for r in sqlite_rows[3]] == [(None, "上联"), (0.5, "last")]
     row = sqlite_rows[4]["sw1"]
     assert (row["state"], row["rtt_ms"], row["updated"]) == ("down", None, T0 + 60)
+
+
+def test_postgresql_bulk_write_recovers_from_a_failed_transaction(
+    postgres_server: PostgresServer,
+) -> None:
+    """A batch the server refuses rolls back whole (its staging tables too) as a store error,
+    not a driver exception; the next batch on the same pooled connection is written."""
+    with postgres_server.database() as pg_url:
+        store = Store.open(pg_url)
+        try:
+            ms = MonitorStore(store)
+            bad = batch(T0, 1e6)
+            bad.devices[0]["state"] = None  # NOT NULL: the last statement of the batch fails
+            with pytest.raises(GovnetError, match=r"NotNullViolation|null value"):
+                ms.write(bad, T0)
+            assert ms.count_samples() == 0  # nothing of the refused batch stayed
+            ms.write(batch(T0 + 60, 2e6), T0 + 60)
+            assert ms.values(("sw1", "if_in_bps", "Gi0/1"), 0, T0 + 120) == [(T0 + 60, 2e6)]
+            assert ms.device_rows(["sw1"])["sw1"]["state"] == "up"
+        finally:
+            store.engine.dispose()
+
+
+def test_top_reads_the_ranked_values_and_an_old_store_loses_the_slow_index(
+    store_url: str,
+) -> None:
+    """The busiest links come from monitor_ranked, kept with monitor_latest in one write
+    (the last value wins, a removed device goes); monitor_latest has no index on its value
+    column, and a store made with the old one has it dropped when it is opened."""
+    store = Store.open(store_url)
+    try:
+        with store.begin() as conn:  # a store made before monitor_ranked
+            conn.exec_driver_sql(
+                "CREATE INDEX ix_monitor_latest_metric_value ON monitor_latest (metric, value)"
+            )
+    finally:
+        store.engine.dispose()
+    store = Store.open(store_url)
+    try:
+        assert "ix_monitor_latest_metric_value" not in {
+            ix["name"] for ix in inspect(store.engine).get_indexes("monitor_latest")
+        }
+        ms = MonitorStore(store)
+        rows = [
+            ("sw1", "if_util_pct", "Gi0/1", T0, 12.5, ""),
+            ("sw1", "if_util_pct", "Gi0/2", T0, 97.0, ""),
+            ("sw2", "if_util_pct", "Gi0/1", T0, 40.0, ""),
+            ("sw2", "if_util_pct", "Gi0/9", T0, None, ""),
+            ("sw2", "cpu_pct", "", T0, 99.0, ""),
+        ]
+        ms.write(Batch([], rows, []), T0)
+        ms.write(Batch([], [("sw1", "if_util_pct", "Gi0/2", T0 + 60, 3.0, "")], []), T0 + 60)
+        top = [(r["device"], r["instance"], r["value"]) for r in ms.top("if_util_pct", 3)]
+        assert top == [("sw2", "Gi0/1", 40.0), ("sw1", "Gi0/1", 12.5), ("sw1", "Gi0/2", 3.0)]
+        ms.forget_devices(["sw2"])
+        assert [r["device"] for r in ms.top("if_util_pct", 5)] == ["sw1", "sw1"]
+        with pytest.raises(ValueError, match="not ranked"):
+            ms.top("cpu_pct", 3)
+    finally:
+        store.engine.dispose()

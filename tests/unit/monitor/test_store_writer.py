@@ -1,0 +1,67 @@
+"""The store writer's latest values: unchanged ones are not rewritten until their refresh."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from govnet.monitor.daemon import LATEST_REFRESH, StoreWriter
+from govnet.monitor.model import DeviceState, DeviceStatus, PollResult, Sample
+from govnet.store.db import Store
+from govnet.store.monitor import MonitorStore
+
+T0 = 1_800_000_000.0
+
+
+def poll(ts: float, util: float, alias: str = "上联", ports: int = 2) -> PollResult:
+    result = PollResult(device="sw1", started=ts, scheduled=ts, ok=True)
+    for i in range(ports):
+        result.samples.append(Sample("if_in_bps", f"Gi0/{i}", ts + i))  # changes each poll
+        result.latest.append(("if_util_pct", f"Gi0/{i}", util if i == 0 else 5.0, ""))
+        result.latest.append(("if_alias", f"Gi0/{i}", None, alias))
+    return result
+
+
+def stamps(ms: MonitorStore) -> dict[tuple[str, str], tuple[float, float | None, str]]:
+    return {
+        (r["metric"], r["instance"]): (r["ts"], r["value"], r["text"])
+        for r in ms.latest_values(device="sw1")
+    }
+
+
+def test_unchanged_latest_values_wait_for_their_refresh(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'm.sqlite'}")
+    try:
+        ms = MonitorStore(store)
+        writer = StoreWriter(ms)  # not started: writes in the caller
+        status = DeviceStatus("sw1", state=DeviceState.UP)
+        writer.poll(poll(T0, 10.0), status)
+        first = stamps(ms)
+        assert first[("if_util_pct", "Gi0/0")] == (T0, 10.0, "")
+        assert first[("if_alias", "Gi0/1")] == (T0, None, "上联")
+
+        writer.poll(poll(T0 + 60, 20.0), status)  # one value changed
+        second = stamps(ms)
+        assert second[("if_util_pct", "Gi0/0")] == (T0 + 60, 20.0, "")
+        assert second[("if_util_pct", "Gi0/1")] == first[("if_util_pct", "Gi0/1")]
+        assert second[("if_alias", "Gi0/0")] == first[("if_alias", "Gi0/0")]
+        assert second[("if_in_bps", "Gi0/1")][0] == T0 + 60  # changed: written
+
+        writer.poll(poll(T0 + 120, 20.0, alias="到县局"), status)  # a text changed
+        assert stamps(ms)[("if_alias", "Gi0/1")] == (T0 + 120, None, "到县局")
+
+        writer.poll(poll(T0 + 180, 20.0, alias="到县局", ports=3), status)  # a new port
+        third = stamps(ms)
+        assert {ts for ts, _, _ in third.values()} == {T0 + 180}  # the shape changed: all
+        writer.poll(poll(T0 + 180 + LATEST_REFRESH, 20.0, alias="到县局", ports=3), status)
+        assert {ts for ts, _, _ in stamps(ms).values()} == {T0 + 180 + LATEST_REFRESH}
+
+        # another poller wrote the device meanwhile (a shard taken over): forgotten, the
+        # next poll writes everything again even where it matches what was written here
+        with store.begin() as conn:
+            conn.exec_driver_sql("UPDATE monitor_latest SET value = 99.0, ts = 0")
+        writer.forget(["sw1"])
+        writer.poll(poll(T0 + 240 + LATEST_REFRESH, 20.0, alias="到县局", ports=3), status)
+        assert stamps(ms)[("if_util_pct", "Gi0/0")] == (T0 + 240 + LATEST_REFRESH, 20.0, "")
+        assert stamps(ms)[("if_util_pct", "Gi0/2")] == (T0 + 240 + LATEST_REFRESH, 5.0, "")
+    finally:
+        store.engine.dispose()
