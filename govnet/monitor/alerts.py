@@ -15,7 +15,10 @@ temperature``. After every poll of a device the engine evaluates the rules that 
   stable for the window;
 - an alert on a device behind a failed uplink or fed by a failed UPS is *suppressed*
   (topology.py): recorded and shown, not notified; if the cause recovers first and the alert
-  is still firing, it is notified then.
+  is still firing, it is notified then. Sharded (:meth:`AlertEngine.set_remote`), parents and
+  UPSes another poller holds are judged from the store's view of them, and a new alert that
+  depends on them waits (suppressed "waiting for …") until a view read ``settle`` seconds after
+  it opened has come: the other poller's last polls then count as they would in one poller.
 
 Notifications go out when an alert opens (unless suppressed or flapping) and when a notified
 alert resolves. State changes are written through an :class:`AlertSink` (the store writer)
@@ -36,13 +39,16 @@ from govnet.monitor.model import Clock, DeviceState, DeviceStatus, PollResult, S
 from govnet.monitor.notify import Notifier
 from govnet.monitor.problems import AlertSink, Problem, ProblemBook, problem_key
 from govnet.monitor.rules import AlertRule, AlertRules
-from govnet.monitor.topology import Topology
+from govnet.monitor.topology import RemoteStates, Topology
 
 __all__ = ["AlertEngine", "AlertSink", "Problem", "problem_key"]
 
 log = logging.getLogger("govnet.monitor.alerts")
 
 VALUE_REFRESH = 60.0  # seconds between updates of a firing alert's value in the store
+# sharded: a new alert waits for the store's view of other pollers' devices at most this long
+# (a store that cannot be read must not hold notifications back: past it, fail open)
+MAX_REMOTE_WAIT = 30.0
 
 
 Condition = tuple[AlertRule, str, bool | None, float | None, str]
@@ -83,6 +89,10 @@ class AlertEngine:
         # switches every latest value is millions of entries
         self.keep_latest: frozenset[str] | None = None
         self._applies: dict[str, tuple[AlertRules, list[AlertRule]]] = {}
+        # sharded pollers: what the store says of devices held by the others (None: this
+        # engine sees every device itself) and how long a poll takes to reach the store
+        self.remote: RemoteStates | None = None
+        self.settle: float | None = 2.0  # None: new alerts do not wait for a newer view
 
     @property
     def problems(self) -> dict[str, Problem]:
@@ -125,6 +135,12 @@ class AlertEngine:
         handed = [k for k, p in self.problems.items() if p.device in gone]
         for key in handed:
             del self.problems[key]
+        if self.remote is not None and gone:  # until the next view: what we knew of them
+            self.remote = self.remote.adopt(
+                {n: s for n, s in self.states.items() if n in gone},
+                {k: v for k, v in self.latest.items() if k[0] in gone},
+                self.clock.time() + MAX_REMOTE_WAIT,
+            )
         for name in gone:
             self.states.pop(name, None)
             self.statuses.pop(name, None)
@@ -235,12 +251,81 @@ class AlertEngine:
 
     # ------------------------------------------------------------------ suppression
 
-    def _suppression(self, device: str) -> str:
+    def _suppression(self, device: str, problems: Iterable[Problem] | None = None) -> str:
+        now = self.clock.time()
         if self.maintenance is not None:
-            muted = self.maintenance(device, self.clock.time())
+            muted = self.maintenance(device, now)
             if muted:
                 return muted
-        return self.topology.suppressed_by(device, self.states, self.latest)
+        remote = self.remote
+        if remote is None:
+            return self.topology.suppressed_by(device, self.states, self.latest)
+        why = self.topology.suppressed_by(
+            device, remote.states_with(self.states, now), remote.latest_with(self.latest, now)
+        )
+        if why:
+            return why
+        waiting = self._waiting_for(device, remote, now, problems)
+        if waiting:
+            return _("waiting for the state of {devices} from their pollers", devices=waiting)
+        return ""
+
+    def _waiting_for(
+        self,
+        device: str,
+        remote: RemoteStates,
+        now: float,
+        problems: Iterable[Problem] | None = None,
+    ) -> str:
+        """The other pollers' devices the alerts of ``device`` wait for ("" if none): those
+        the view was not read for yet, and for a new alert, a view read ``settle`` seconds
+        after it opened, so a failure their pollers saw before it counts (in one poller it
+        would). At most MAX_REMOTE_WAIT: a store that cannot be read does not hold them."""
+        if self.settle is None:
+            return ""
+        others = sorted(self.topology.dependencies(device) - self.states.keys())
+        if not others:
+            return ""
+        unasked = [d for d in others if d not in remote.asked]
+        if unasked:
+            return ", ".join(unasked) if now - remote.read_at < MAX_REMOTE_WAIT else ""
+        if problems is None:
+            problems = (p for p in self.problems.values() if p.device == device)
+        newest = 0.0
+        for p in problems:
+            if not p.firing:
+                continue
+            if p.notified and not p.suppressed:
+                return ""  # already told as no consequence: no flip-flop for a second alert
+            if not p.notified:
+                newest = max(newest, p.opened)
+        if remote.read_at >= newest + self.settle or now - newest >= MAX_REMOTE_WAIT:
+            return ""
+        return ", ".join(others)
+
+    def set_remote(self, remote: RemoteStates | None) -> None:
+        """A new view of the other pollers' devices (sharding): alerts whose suppression it
+        changes follow it — suppressed when a parent another poller holds failed, told when
+        the wait for the view is over and nothing explains them (or the cause is stale)."""
+        self.remote = remote
+        self.recheck_remote()
+
+    def recheck_remote(self) -> None:
+        """Re-judge the firing alerts of devices that depend on other pollers' devices (also
+        when the view could not be read: waits run out, rows grow stale)."""
+        if self.remote is None:
+            return
+        by_device: dict[str, list[Problem]] = {}
+        for p in self.problems.values():
+            if p.firing:
+                by_device.setdefault(p.device, []).append(p)
+        now = self.clock.time()
+        for device, problems in sorted(by_device.items()):
+            if not self.topology.dependencies(device) - self.states.keys():
+                continue  # everything it depends on is polled here
+            reason = self._suppression(device, problems)
+            if any(p.suppressed != reason for p in problems):
+                self.book.recheck(device, now)
 
     def host_suppression(self, host: str) -> str:
         """Why the alerts of something running on ``host`` are consequences ("" if not): the

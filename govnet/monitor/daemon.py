@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import json
 import logging
 import math
@@ -63,7 +64,7 @@ from govnet.monitor.sharding import (
 from govnet.monitor.shards import AUTO_SHARDS, shard_of
 from govnet.monitor.states import Transition
 from govnet.monitor.topology import READS as TOPOLOGY_READS
-from govnet.monitor.topology import Topology
+from govnet.monitor.topology import RemoteStates, Topology
 from govnet.sdnotify import SdNotify
 from govnet.store.cluster import require_postgresql
 from govnet.store.db import Store
@@ -370,6 +371,7 @@ class Daemon:
         self._shard_lag: dict[int, float] = {}
         self._singletons: list[asyncio.Task[Any]] = []
         self._singleton_stop: asyncio.Event | None = None
+        self._stale_remote: list[str] = []  # other pollers' devices last seen stale
 
     # ------------------------------------------------------------------ set-up
 
@@ -551,6 +553,7 @@ class Daemon:
             first_due[name] = last + slots * interval
         self.engine.restore(firing)
         self.writer.forget(names)  # their holder meanwhile wrote other latest values
+        await self._refresh_remote(names)  # their parents elsewhere: known before they poll
         current = list(self.poller.devices.values())
         self.poller.set_devices(current + [self.selection[n] for n in names], first_due, seed)
         log.info(
@@ -659,6 +662,11 @@ class Daemon:
             )
             if self.metrics is None:  # nobody reads the other latest values in memory
                 self.engine.keep_latest = TOPOLOGY_READS
+            if self.sharded:  # parents other pollers hold: from the store (_refresh_remote)
+                self.engine.remote = RemoteStates()
+                # a poll elsewhere is in the store this long after it (its writer's batches);
+                # --once: one round, judged from the view read before it, nothing waits
+                self.engine.settle = None if opts.once else opts.config.flush_every + 1.0
             firing: list[Mapping[str, Any]] = list(
                 await asyncio.to_thread(self.mstore.firing_alerts)
             )
@@ -820,6 +828,8 @@ class Daemon:
         while True:
             await asyncio.sleep(HEARTBEAT_EVERY)
             self._heartbeat()
+            if self.sharded:
+                await self._refresh_remote()
             if self.clock.monotonic() - last_stats >= STATS_EVERY:
                 last_stats = self.clock.monotonic()
                 self._log_stats()
@@ -844,6 +854,47 @@ class Daemon:
                 last_maintenance = self.clock.monotonic()
                 if self.leader:  # once per store: sharded, the holder of shard 0
                     self.writer.call(partial(self._maintain, self.clock.time()))
+
+    async def _refresh_remote(self, gained: Iterable[str] = ()) -> None:
+        """Sharded: one read of the store's rows of the parents and UPSes that this poller's
+        devices (and ``gained``, about to be) depend on and other pollers hold, for topology
+        suppression: once a housekeeping tick, and when shards come."""
+        engine, poller = self.engine, self.poller
+        if engine is None or poller is None:
+            return
+        # the parents this poller does not know itself (a device just gained is known from
+        # its first poll here on: until then, from the store)
+        topology = engine.topology
+        local = engine.states.keys()
+        wanted: set[str] = set()
+        keys: set[tuple[str, str, str]] = set()
+        for name in itertools.chain(poller.devices, gained):
+            wanted.update(d for d in topology.dependencies(name) if d not in local)
+            keys.update(k for k in topology.dependency_keys(name) if k[0] not in local)
+        now = self.clock.time()  # before the read: the view is at least this new
+        if not wanted:
+            engine.set_remote(RemoteStates(read_at=now))
+            return
+        try:
+            rows, values = await asyncio.to_thread(
+                self.mstore.dependency_rows, sorted(wanted), sorted(keys)
+            )
+        except GovnetError as exc:
+            log.error("cannot read the states of other pollers' devices: %s", exc)
+            engine.recheck_remote()  # waits run out and rows grow stale all the same
+            return
+        view = RemoteStates.from_rows(
+            rows, values, now, self.selection, self.options.config, wanted
+        )
+        stale = view.stale(self.clock.time())
+        if stale != self._stale_remote:
+            if stale:
+                log.warning(
+                    "stale states from other pollers: alerts behind these devices are told",
+                    extra={"devices": stale},
+                )
+            self._stale_remote = stale
+        engine.set_remote(view)
 
     def _log_stats(self) -> None:
         """Once a minute: whether the poller keeps up (polls, lag quantiles of the polls since
