@@ -28,8 +28,9 @@ both sides with timeouts derived from the lease period ``e`` (:class:`SessionTim
   server probes at ``I`` and ``I + V`` after the last packet it received and drops the session
   (and its locks) at ``S`` — 3 s for ``e`` ≤ 1, 4 s for ``e`` = 2, 11 s for ``e`` = 5 (the poll
   interval is at least ``4 e``). ``tcp_user_timeout`` bounds the same way a reply the server was
-  still retransmitting when the cut came. ``client_connection_check_interval`` is not used: it
-  only watches a running query, and the lock session is idle between its pings.
+  still retransmitting when the cut came. ``client_connection_check_interval`` (1 s, PostgreSQL
+  14+) ends a statement still running for a client whose connection is known gone (the
+  statements are short: this is a backstop; the idle session is the keepalives' job).
 * **client** (libpq, psycopg/psycopg2): keepalives with the same ``I``/``V``/count,
   ``tcp_user_timeout`` and ``statement_timeout`` ``P = max(2, 1.5 e)`` s, ``connect_timeout``
   ``max(2, ceil(2 e))`` s, and every statement of the lock session runs under a watchdog that
@@ -38,8 +39,8 @@ both sides with timeouts derived from the lease period ``e`` (:class:`SessionTim
   ``L = max(3, 2 e + 1)`` s (:attr:`SessionTimeouts.lease`). The server cannot drop the session
   sooner than ``S`` after that answer's statement reached it, and a new holder starts polling a
   shard taken from a dead session :func:`~govnet.monitor.sharding.guard` = ``2 e + 0.5`` s later
-  still; ``L`` < ``S + guard`` for every ``e`` (by 1.5 s at ``e`` = 0.5, more above), so a cut poller
-  has stopped before anyone else polls its devices.
+  still; ``L`` < ``S + guard`` for every ``e`` (by 1.5 s at ``e`` = 0.5, more above), so a cut
+  poller has stopped before anyone else polls its devices.
 """
 
 from __future__ import annotations
@@ -196,6 +197,8 @@ class SessionTimeouts:
             "tcp_keepalives_count": str(self.count),
             "tcp_user_timeout": str(self.server_drop * 1000),
             "statement_timeout": str(int(self.statement * 1000)),
+            # PostgreSQL 14+: a backend busy with a statement of a client gone ends it
+            "client_connection_check_interval": "1000",
         }
 
     def libpq(self) -> dict[str, Any]:

@@ -176,7 +176,6 @@ def owners(engine: Engine) -> dict[int, tuple[int, str]]:
 def test_a_poller_cut_off_by_the_network_gives_its_shards_up_within_the_bound(
     net: Net,
 ) -> None:
-    timeouts = SessionTimeouts(EVERY)
     base = Path(tempfile.mkdtemp(prefix="govnet-test-netcut-"))  # the server runs as postgres
     with private_server(base, netns=net.s, listen=SERVER, trust=["10.77.1.0/24"]) as admin:
         server = PostgresServer(admin)
@@ -228,8 +227,10 @@ def run(net: Net, local_url: str, tmp: Path) -> None:
         # (b) B takes them
         wait_for(
             "B to hold every shard",
-            lambda: {s for s, (_, addr) in owners(observer).items() if addr == "local"}
-            == set(range(SHARDS)),
+            lambda: (
+                {s for s, (_, addr) in owners(observer).items() if addr == "local"}
+                == set(range(SHARDS))
+            ),
             10,
             tmp,
         )
