@@ -233,13 +233,9 @@ class ShardMember:
         while not stop.is_set():
             left = self.lease_left()
             if self.held and left <= 0:
-                await self._lost(
-                    _(
-                        "no answer from the shard lock session for {lease}s",
-                        lease=f"{self.leases.timeouts.lease:g}",
-                    ),
-                    sever=True,
-                )
+                lease = f"{self.leases.timeouts.lease:g}"
+                why = _("no answer from the shard lock session for {lease}s", lease=lease)
+                await self._lost(why, sever=True)
                 continue
             idle = min(0.25, self.options.every)  # holding nothing: only notice a take soon
             await asyncio.sleep(min(max(left, 0.05), self.options.every) if self.held else idle)

@@ -223,11 +223,13 @@ class _Watchdog:
     def __init__(self, fd: int | None) -> None:
         self._fd = fd
         self._lock = threading.Lock()
+        self.severed = False
 
     def sever(self) -> None:
         with self._lock:
             if self._fd is None:
                 return
+            self.severed = True
             with contextlib.suppress(OSError):
                 dup = socket.socket(fileno=os.dup(self._fd))
                 try:
@@ -355,8 +357,12 @@ class ShardLeases:
         try:
             value = self._watchdog.run(conn, sql, params, self.timeouts.statement)
         except SQLAlchemyError as exc:
+            why = _short(exc)
+            if self._watchdog.severed:  # the driver's error would only say the socket closed
+                limit = f"{self.timeouts.statement:g}"
+                why = _("no answer within {limit}s", limit=limit)
             self.close()
-            raise LeaseLost(_("shard lock session failed: {why}", why=_short(exc))) from exc
+            raise LeaseLost(_("shard lock session failed: {why}", why=why)) from exc
         self.alive_at = max(self.alive_at, sent)
         return value
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -177,13 +178,16 @@ def test_a_poller_cut_off_by_the_network_gives_its_shards_up_within_the_bound(
     net: Net,
 ) -> None:
     base = Path(tempfile.mkdtemp(prefix="govnet-test-netcut-"))  # the server runs as postgres
-    with private_server(base, netns=net.s, listen=SERVER, trust=["10.77.1.0/24"]) as admin:
-        server = PostgresServer(admin)
-        try:
-            with server.database() as local_url:
-                run(net, local_url, base)
-        finally:
-            server.close()
+    try:
+        with private_server(base, netns=net.s, listen=SERVER, trust=["10.77.1.0/24"]) as admin:
+            server = PostgresServer(admin)
+            try:
+                with server.database() as local_url:
+                    run(net, local_url, base)
+            finally:
+                server.close()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def run(net: Net, local_url: str, tmp: Path) -> None:
