@@ -21,26 +21,29 @@ kernel defaults the server would keep the silent session, and its locks, for abo
 (TCP keepalive) and a client read on it could block as long. The lock session therefore bounds
 both sides with timeouts derived from the lease period ``e`` (:class:`SessionTimeouts`):
 
+* **fence**: a member polls only while its lock session answered within the last
+  ``L = max(3, 2 e + 1)`` s (:attr:`SessionTimeouts.lease`; ``e`` plus the step's time plus
+  a margin, so a live poller never comes near it).
 * **server** (per-session settings the lock session sets on itself): ``tcp_keepalives_idle``
   ``I = ceil(e)``, ``tcp_keepalives_interval`` ``V = max(1, ceil(e / 2))``,
-  ``tcp_keepalives_count`` 2 and ``tcp_user_timeout`` ``S = I + 2 V`` (ms). The member pings
-  every ``e`` s, so the session is never idle ``I`` s while the poller lives; once cut, the
-  server probes at ``I`` and ``I + V`` after the last packet it received and drops the session
-  (and its locks) at ``S`` — 3 s for ``e`` ≤ 1, 4 s for ``e`` = 2, 11 s for ``e`` = 5 (the poll
-  interval is at least ``4 e``). ``tcp_user_timeout`` bounds the same way a reply the server was
-  still retransmitting when the cut came. ``client_connection_check_interval`` (1 s, PostgreSQL
-  14+) ends a statement still running for a client whose connection is known gone (the
-  statements are short: this is a backstop; the idle session is the keepalives' job).
-* **client** (libpq, psycopg/psycopg2): keepalives with the same ``I``/``V``/count,
+  ``tcp_keepalives_count`` ``C = max(2, ceil((L - I) / V))`` and ``tcp_user_timeout``
+  ``S = I + C V`` (in ms). The member pings every ``e`` s, so the session is never idle ``I`` s
+  while the poller lives; once cut, the server probes ``I``, ``I + V``, … after the last packet
+  it received and drops the session (and its locks) at ``S`` — 3 s for ``e`` ≤ 1, 5 s for
+  ``e`` = 2, 11 s for ``e`` = 5: about one poll interval (at least ``4 e``), and never before
+  ``L`` (``S`` ≥ ``L``). ``tcp_user_timeout`` bounds the same way a reply the server was still
+  retransmitting when the cut came. ``client_connection_check_interval`` (1 s, PostgreSQL 14+)
+  ends a statement still running for a client whose connection is known gone (the statements
+  are short: a backstop; the idle session is the keepalives' job).
+* **client** (libpq, psycopg/psycopg2): keepalives with the same ``I``/``V``/``C``,
   ``tcp_user_timeout`` and ``statement_timeout`` ``P = max(2, 1.5 e)`` s, ``connect_timeout``
   ``max(2, ceil(2 e))`` s, and every statement of the lock session runs under a watchdog that
   shuts the socket down after ``P`` s, so no thread stays blocked on a dead connection.
-* **fence**: a member polls only while its lock session answered within the last
-  ``L = max(3, 2 e + 1)`` s (:attr:`SessionTimeouts.lease`). The server cannot drop the session
-  sooner than ``S`` after that answer's statement reached it, and a new holder starts polling a
-  shard taken from a dead session :func:`~govnet.monitor.sharding.guard` = ``2 e + 0.5`` s later
-  still; ``L`` < ``S + guard`` for every ``e`` (by 1.5 s at ``e`` = 0.5, more above), so a cut
-  poller has stopped before anyone else polls its devices.
+
+So a cut poller has stopped polling by its last answered statement + ``L``, which is no later
+than the server can free its locks (that statement + ``S``); a new holder then waits
+:func:`~govnet.monitor.sharding.guard` (``2 e + 0.5`` s) more before polling a shard taken from
+a dead session, which covers the scheduling slack of the two ends.
 """
 
 from __future__ import annotations
@@ -167,7 +170,11 @@ class SessionTimeouts:
         """Seconds between keepalive probes (both sides)."""
         return max(1, math.ceil(self.every / 2))
 
-    count = 2  # unanswered probes before the session is dropped
+    @property
+    def count(self) -> int:
+        """Unanswered probes before the session is dropped: enough that it outlives the
+        lease."""
+        return max(2, math.ceil((self.lease - self.idle) / self.interval))
 
     @property
     def server_drop(self) -> int:

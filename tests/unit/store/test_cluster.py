@@ -131,15 +131,17 @@ def test_cluster_rows(pg: Store) -> None:
 
 def test_lease_arithmetic() -> None:
     """The server drops a cut-off session within about one poll interval (4 lease periods),
-    and a cut poller's lease ends before a new holder may poll (server drop + guard)."""
-    for every, drop, lease in ((0.5, 3, 3.0), (1.0, 3, 3.0), (2.0, 4, 5.0), (5.0, 11, 11.0)):
+    never before the cut poller's lease has run out (it stops polling first)."""
+    for every, drop, lease in ((0.5, 3, 3.0), (1.0, 3, 3.0), (2.0, 5, 5.0), (5.0, 11, 11.0)):
         t = SessionTimeouts(every)
         assert (t.server_drop, t.lease) == (drop, lease)
-        assert t.lease + 1.5 <= t.server_drop + (2 * every + 0.5)  # guard(every)
-        assert t.statement < max(5.0, 2 * every)  # a statement gives up before the member's
+    for tenth in range(5, 51):
+        t = SessionTimeouts(tenth / 10)
+        assert t.lease <= t.server_drop <= 4 * t.every + 3  # the cut poller stops first
+        assert t.statement < max(5.0, 2 * t.every)  # a statement gives up before the member's
         settings = t.server_settings()
-        assert settings["tcp_user_timeout"] == str(drop * 1000)
-        assert int(settings["tcp_keepalives_idle"]) >= every  # never probes a live poller
+        assert settings["tcp_user_timeout"] == str(t.server_drop * 1000)
+        assert int(settings["tcp_keepalives_idle"]) >= t.every  # never probes a live poller
 
 
 def test_the_lock_session_asks_both_ends_to_notice_a_silent_peer(pg: Store) -> None:
@@ -155,9 +157,9 @@ def test_the_lock_session_asks_both_ends_to_notice_a_silent_peer(pg: Store) -> N
         assert shown == {
             "tcp_keepalives_idle": "2",
             "tcp_keepalives_interval": "1",
-            "tcp_keepalives_count": "2",
+            "tcp_keepalives_count": "3",
         }
-        assert a._exec("SHOW tcp_user_timeout") == "4000"  # ms
+        assert a._exec("SHOW tcp_user_timeout") == "5000"  # ms
         assert a._exec("SHOW statement_timeout") == "3s"
         assert a._exec("SHOW client_connection_check_interval") == "1s"
         conn = a._conn
@@ -168,7 +170,7 @@ def test_the_lock_session_asks_both_ends_to_notice_a_silent_peer(pg: Store) -> N
             assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
             assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 2
             assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL) == 1
-            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == 2
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT) == 3
             assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT) == 3000
         finally:
             sock.detach()  # libpq's descriptor: not ours to close
