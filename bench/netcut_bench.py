@@ -15,10 +15,18 @@ from the cut until A stopped polling (its lease ``L``), until the server freed A
     python bench/netcut_bench.py
     GOVNET_BENCH_EVERY=5 GOVNET_BENCH_CUTS=drop python bench/netcut_bench.py
 
-Measured on the shared 2-core machine (one run each):
+Measured on the shared 2-core machine (one run each, drop / link; seconds):
 
-- e = 0.5 (L 3, S 3, guard 1.5): fenced 2.4-2.5 s, locks gone 3.0 s, B held all 3.2-3.4 s,
-  B polled A's shards 4.6-4.8 s; rejoined 1.3 s after the restore.
+=====  ==  ==  =====  ===========  ===========  ===========  ===========  ==========
+e      L   S   guard  fenced       locks gone   B held all   B polls      rejoined
+=====  ==  ==  =====  ===========  ===========  ===========  ===========  ==========
+0.5    3   3   1.5    2.38 / 2.42  2.95 / 3.06  3.25 / 3.26  4.77 / 4.73  1.1 / 1.5
+2      5   5   4.5    4.48 / 4.45  4.59 / 4.60  6.22 / 6.44  10.8 / 11.0  3.0 / 2.7
+5      11  11  10.5   10.4 / 10.5  10.8 / 10.8  15.0 / 15.1  25.4 / 25.6  6.5 / 10.2
+=====  ==  ==  =====  ===========  ===========  ===========  ===========  ==========
+
+Before #17's fix the locks of the cut poller were still held 30 s after the cut (the test's
+limit; the kernel's keepalive would free them after 2 h 11 min).
 """
 
 from __future__ import annotations
