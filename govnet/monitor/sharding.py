@@ -21,7 +21,8 @@ holder released cleanly (``monitor_meta`` ``shard:N`` = ``released``, written af
 were committed and before the unlock) continues at the next slot; a shard whose holder died
 or lost its session continues at the first slot at least :func:`guard` from now: a holder whose
 session died but who has not noticed yet (it pings every lease period) polls no more than
-that, so no slot is polled twice.
+that, so no slot is polled twice. (A holder cut off by the network stops within its lease, and
+the server frees its locks no sooner: :mod:`govnet.store.cluster` has the arithmetic.)
 """
 
 from __future__ import annotations

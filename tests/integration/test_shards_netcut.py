@@ -105,11 +105,8 @@ def network(how: str) -> Iterator[Net]:
             ip("-n", ns, "link", "set", dev, "up")
         ip("-n", n.c, "route", "add", "default", "via", ROUTER_C)
         ip("-n", n.s, "route", "add", "default", "via", ROUTER_S)
-        subprocess.run(
-            ["ip", "netns", "exec", n.r, "sysctl", "-qw", "net.ipv4.ip_forward=1"],
-            check=True,
-            capture_output=True,
-        )
+        forward = "echo 1 > /proc/sys/net/ipv4/ip_forward"  # the router's own (per namespace)
+        ip("netns", "exec", n.r, "sh", "-c", forward)
         yield n
     finally:
         for ns in (n.c, n.r, n.s):
