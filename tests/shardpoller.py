@@ -1,17 +1,20 @@
 """A sharded poller without devices, for the network-cut test (issue 17).
 
-``python tests/shardpoller.py URL SHARDS EVERY HOLDER LOG`` runs the real
+``python tests/shardpoller.py URL SHARDS EVERY HOLDER LOG [ROW]`` runs the real
 :class:`~govnet.monitor.sharding.ShardMember` on the store at URL and a host that "polls" each
 shard it holds every 0.1 s, as govnetd would poll the shard's devices: a shard taken from a
 session that died starts only :func:`~govnet.monitor.sharding.guard` later (the daemon polls
 it on the first slot past the guard), one released cleanly at once. Every poll, gain and loss
-is a JSON line in LOG (wall-clock ``t``), so the test can tell who polled what when. SIGTERM
-stops it cleanly (shards handed over).
+is a JSON line in LOG (wall-clock ``t``), so the test can tell who polled what when. With ROW
+it also keeps a transaction open on another store session holding that ``monitor_meta`` row's
+lock, as a poller cut off in the middle of a write would. SIGTERM stops it cleanly (shards
+handed over).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import signal
@@ -19,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
+
+from sqlalchemy import text
 
 from govnet.monitor.sharding import ShardMember, ShardOptions, guard
 from govnet.store.db import Store
@@ -59,13 +64,22 @@ class PollingHost:
             await asyncio.sleep(TICK)
 
 
-async def main(url: str, shards: int, every: float, holder: str, log_path: Path) -> None:
+async def main(url: str, shards: int, every: float, holder: str, log_path: Path, row: str) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
-    with log_path.open("a", encoding="utf-8") as log, Store.open(url) as store:
+    with (
+        log_path.open("a", encoding="utf-8") as log,
+        Store.open(url) as store,
+        contextlib.ExitStack() as held,
+    ):
         host = PollingHost(log, every)
         member = ShardMember(store, ShardOptions(shards, every), host, holder=holder)
+        if row:  # a write in flight: its transaction and row lock stay open
+            conn = held.enter_context(store.engine.connect())
+            lock = "SELECT value FROM monitor_meta WHERE key = :k FOR UPDATE"
+            conn.execute(text(lock), {"k": row})
+            host.write(row_locked=row)
         await member.start()
         host.write(started=holder)
         polling = asyncio.create_task(host.poll(stop))
@@ -78,4 +92,5 @@ async def main(url: str, shards: int, every: float, holder: str, log_path: Path)
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     url, n, every, holder, path = sys.argv[1:6]
-    asyncio.run(main(url, int(n), float(every), holder, Path(path)))
+    row = sys.argv[6] if len(sys.argv) > 6 else ""
+    asyncio.run(main(url, int(n), float(every), holder, Path(path), row))

@@ -46,6 +46,7 @@ from govnet.monitor.shards import DEFAULT_SHARDS, MAX_SHARDS, plan
 from govnet.store.cluster import (
     LeaseLost,
     ShardLeases,
+    bound_store_sessions,
     forget_members,
     live_sessions,
     lock_owners,
@@ -146,6 +147,7 @@ class ShardMember:
         self.clock: Clock = clock or SystemClock()
         self.holder = holder or member_id()
         self.leases = ShardLeases(store, self.holder, options.every)
+        bound_store_sessions(store, self.leases.timeouts)  # a cut frees its row locks too
         self.held: set[int] = set()
         self.started = self.clock.time()
         self._session_ok = False

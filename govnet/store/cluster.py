@@ -40,6 +40,10 @@ both sides with timeouts derived from the lease period ``e`` (:class:`SessionTim
   ``max(2, ceil(2 e))`` s, and every statement of the lock session runs under a watchdog that
   shuts the socket down after ``P`` s, so no thread stays blocked on a dead connection.
 
+The poller's other sessions on the store get the same server-side keepalives and
+``tcp_user_timeout`` (:func:`bound_store_sessions`): a transaction open when the cut came
+(a write in flight) would otherwise keep its row locks from the new holder for hours.
+
 So a cut poller has stopped polling by its last answered statement + ``L``, which is no later
 than the server can free its locks (that statement + ``S``); a new holder then waits
 :func:`~govnet.monitor.sharding.guard` (``2 e + 0.5`` s) more before polling a shard taken from
@@ -55,6 +59,7 @@ import os
 import socket
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +72,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     delete,
+    event,
     select,
     text,
 )
@@ -221,6 +227,41 @@ class SessionTimeouts:
 
 
 LIBPQ_DRIVERS = frozenset({"psycopg", "psycopg2"})
+
+_BOUNDED: weakref.WeakSet[Engine] = weakref.WeakSet()  # engines bound_store_sessions set up
+# the keepalive settings of a sharded poller's other sessions, set only where the server has them
+_SET_KNOWN = (
+    "SELECT count(set_config(w.name, w.value, false)) FROM (VALUES {rows}) AS w(name, value) "
+    "JOIN pg_settings p ON p.name = w.name"
+)
+
+
+def bound_store_sessions(store: Store, timeouts: SessionTimeouts) -> None:
+    """A sharded poller's other sessions on the store (heartbeat, poll results, alerts) die
+    with a network cut as soon as its lock session does: a transaction of a cut-off poller
+    left open on the server would otherwise keep its row locks (its devices' rows, their
+    alerts) from the new holder for hours. New connections set the lock session's server-side
+    keepalives and ``tcp_user_timeout``; the idle ones already pooled are replaced."""
+    require_postgresql(store)
+    wanted = timeouts.server_settings()
+    names = ("tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count")
+    settings = {n: wanted[n] for n in (*names, "tcp_user_timeout")}
+    rows = ", ".join(f"('{name}', '{value}')" for name, value in settings.items())
+    sql = _SET_KNOWN.format(rows=rows)
+
+    def bound(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute(sql)
+        finally:
+            cur.close()
+        dbapi_conn.commit()  # a SET in a transaction rolled back would be undone
+
+    engine = store.engine
+    if engine not in _BOUNDED:
+        event.listen(engine, "connect", bound)
+        _BOUNDED.add(engine)
+        engine.dispose(close=True)  # checked-out connections go when returned
 
 
 class _Watchdog:
@@ -461,6 +502,7 @@ __all__ = [
     "Member",
     "SessionTimeouts",
     "ShardLeases",
+    "bound_store_sessions",
     "cluster",
     "forget_members",
     "live_sessions",

@@ -13,7 +13,8 @@ every 0.1 s, starting a shard taken from a dead session after the guard as govne
 
 Shown: (a) the server ends A's lock session, so its locks go, within the session's
 ``server_drop`` of the cut (pg_locks read through the socket; before #17's fix they stayed
-for the kernel's 2 h 11 min); (b) B then holds every shard; (c) A stopped polling every shard
+for the kernel's 2 h 11 min), and A's other store session too, with the transaction A left
+open there (a write in flight when the cut came) and its row lock; (b) B then holds every shard; (c) A stopped polling every shard
 at once within its lease ``L`` of the cut, and B polls none of A's shards before A's last poll
 of it; (d) once the path is back A rejoins and the shards are shared again. ``scenario`` is
 also what ``bench/netcut_bench.py`` runs with longer lease periods.
@@ -39,6 +40,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 
 from govnet.lab import netns
 from govnet.monitor.sharding import guard
@@ -51,6 +53,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EVERY = 0.5  # lease period: poll interval 2 s
 SHARDS = 4
 CLIENT, ROUTER_C, ROUTER_S, SERVER = "10.77.1.2", "10.77.1.1", "10.77.2.1", "10.77.2.2"
+ROW = "netcut-probe"  # the monitor_meta row A keeps locked in an open transaction
 SLACK = 2.0  # observing on a loaded 2-core machine; the bounds themselves are the product's
 
 
@@ -153,10 +156,12 @@ class Poller:
                 self.proc.wait()
 
 
-def start_poller(name: str, url: str, every: float, tmp: Path, inside: str | None = None) -> Poller:
+def start_poller(
+    name: str, url: str, every: float, tmp: Path, inside: str | None = None, row: str = ""
+) -> Poller:
     log = tmp / f"{name}.jsonl"
     argv = [sys.executable, str(ROOT / "tests" / "shardpoller.py"), url, str(SHARDS)]
-    argv += [str(every), name, str(log)]
+    argv += [str(every), name, str(log), *([row] if row else [])]
     if inside:
         argv = ["ip", "netns", "exec", inside, *argv]
     err = (tmp / f"{name}.stderr").open("wb")
@@ -233,6 +238,24 @@ def scenario(net: Net, every: float) -> Figures:
         shutil.rmtree(base, ignore_errors=True)
 
 
+def sessions_from(engine: Engine, addr: str) -> int:
+    with engine.connect() as conn:
+        query = "SELECT count(*) FROM pg_stat_activity WHERE host(client_addr) = :a"
+        return int(conn.execute(text(query), {"a": addr}).scalar() or 0)
+
+
+def row_free(engine: Engine) -> bool:
+    """Can another session lock the row A holds in its open transaction?"""
+    with engine.connect() as conn:
+        try:
+            conn.execute(text(f"SELECT 1 FROM monitor_meta WHERE key = '{ROW}' FOR UPDATE NOWAIT"))
+        except OperationalError:  # lock not available
+            return False
+        finally:
+            conn.rollback()
+    return True
+
+
 def run(net: Net, every: float, local_url: str, tmp: Path) -> Figures:
     over_tcp = (
         make_url(local_url)
@@ -242,10 +265,14 @@ def run(net: Net, every: float, local_url: str, tmp: Path) -> Figures:
     timeouts = SessionTimeouts(every)
     wait = guard(every) + 4 * every + 10  # a step, the guard, a poll: on a loaded machine
     observer = create_engine(local_url, isolation_level="AUTOCOMMIT")
-    a = start_poller("A", over_tcp, every, tmp, inside=net.c)
+    rows = create_engine(local_url)
+    with observer.connect() as conn:
+        conn.execute(text(f"INSERT INTO monitor_meta (key, value) VALUES ('{ROW}', '')"))
+    a = start_poller("A", over_tcp, every, tmp, inside=net.c, row=ROW)
     b = None
     try:
         wait_for("A to hold every shard", lambda: len(owners(observer)) == SHARDS, 30, tmp)
+        assert not row_free(rows)  # A's write in flight holds it
         b = start_poller("B", local_url, every, tmp)
 
         def shared() -> dict[str, set[int]] | None:
@@ -272,6 +299,15 @@ def run(net: Net, every: float, local_url: str, tmp: Path) -> Figures:
             tmp,
         )
         t_gone = time.time()
+        # and every other session of A's: a transaction it left open no longer holds its rows
+        wait_for(
+            "the server to drop A's other sessions",
+            lambda: sessions_from(observer, CLIENT) == 0,
+            timeouts.server_drop + wait,
+            tmp,
+        )
+        t_all_gone = time.time()
+        assert row_free(rows)
         # (b) B takes them
         wait_for(
             "B to hold every shard",
@@ -298,6 +334,7 @@ def run(net: Net, every: float, local_url: str, tmp: Path) -> Figures:
             assert a_last < b_first, (s, a_last, b_first)  # never two pollers on one shard
             assert a_last <= t_fence < t_cut + timeouts.lease + SLACK
         assert t_gone - t_cut < timeouts.server_drop + SLACK
+        assert t_all_gone - t_cut < timeouts.server_drop + SLACK
 
         # (d) the path comes back: A rejoins with a new session and the shards are shared
         t_restore = time.time()
@@ -323,3 +360,4 @@ def run(net: Net, every: float, local_url: str, tmp: Path) -> Figures:
         if b is not None:
             b.stop()
         observer.dispose()
+        rows.dispose()

@@ -181,3 +181,21 @@ def test_a_member_blocked_past_its_lease_stops_polling_at_once(
     lost = [r.getMessage() for r in caplog.records if "lock session lost" in r.getMessage()]
     lease = SessionTimeouts(0.5).lease
     assert lost and f"no answer from the shard lock session for {lease:g}s" in lost[0]
+
+
+def test_a_sharded_pollers_other_sessions_die_with_a_cut_too(pg: Store) -> None:
+    """The store's pooled sessions of a sharded poller carry the lock session's server-side
+    keepalives (a transaction left open by a cut-off poller must not hold its rows for hours),
+    and nothing else of the lock session's (no statement timeout on maintenance)."""
+    with pg.engine.connect() as before:
+        assert before.execute(text("SHOW tcp_user_timeout")).scalar() == "0"
+    a, _ = member(pg, "a")
+    member(pg, "b")  # set up once per engine
+    with pg.engine.connect() as conn:
+        shown = [
+            conn.execute(text(f"SHOW {name}")).scalar()
+            for name in ("tcp_keepalives_idle", "tcp_keepalives_count", "tcp_user_timeout")
+        ]
+        assert shown == ["1", "2", "3000"]
+        assert conn.execute(text("SHOW statement_timeout")).scalar() == "0"
+    assert a.leases.timeouts.server_drop == 3
