@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -50,8 +50,14 @@ def _missing(reason: str) -> None:
 
 
 @contextmanager
-def private_server(base: Path) -> Iterator[str]:
-    """Start a throw-away cluster in ``base``; yield the admin URL (database ``postgres``)."""
+def private_server(
+    base: Path, netns: str | None = None, listen: str = "", trust: Sequence[str] = ()
+) -> Iterator[str]:
+    """Start a throw-away cluster in ``base``; yield the admin URL (database ``postgres``).
+
+    By default it listens on a free port of 127.0.0.1. With ``netns`` it runs in that network
+    namespace on port 5432 of ``listen``, ``trust`` names the client networks it accepts there,
+    and the URL yielded reaches it through its Unix socket in ``base`` (from any namespace)."""
     bindir = _bin_dir()
     if bindir is None:
         _missing("PostgreSQL is not installed (Debian: apt-get install postgresql)")
@@ -70,22 +76,30 @@ def private_server(base: Path) -> Iterator[str]:
     if run_as:
         shutil.chown(base, user="postgres")
         os.chmod(base, 0o700)
-    port = _free_port()
+    port = 5432 if netns else _free_port()
+    listen = listen or "127.0.0.1"
     log = base / "server.log"
     subprocess.run(
         [*run_as, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", user, "-E", "UTF8"],
         check=True,
         capture_output=True,
     )
-    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
-    pg_ctl = [*run_as, str(bindir / "pg_ctl"), "-D", str(data)]
+    if trust:
+        with (data / "pg_hba.conf").open("a", encoding="utf-8") as hba:
+            hba.writelines(f"host all all {net} trust\n" for net in trust)
+    options = f"-p {port} -k {base} -c listen_addresses={listen} -c fsync=off"
+    inside = ["ip", "netns", "exec", netns] if netns else []
+    pg_ctl = [*inside, *run_as, str(bindir / "pg_ctl"), "-D", str(data)]
     subprocess.run(
         [*pg_ctl, "-o", options, "-l", str(log), "-w", "-t", "60", "start"],
         check=True,
         capture_output=True,
     )
     try:
-        yield f"postgresql+psycopg://{user}@127.0.0.1:{port}/postgres"
+        if netns:
+            yield f"postgresql+psycopg://{user}@/postgres?host={base}&port={port}"
+        else:
+            yield f"postgresql+psycopg://{user}@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run(
             [*pg_ctl, "-m", "immediate", "stop"],

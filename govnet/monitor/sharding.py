@@ -4,7 +4,10 @@ One :class:`ShardMember` runs beside the poller of ``govnetd --shards N``. Every
 seconds (a quarter of the shortest poll interval, 0.5–5 s) it:
 
 1. pings its lock session: if that failed, the daemon stops polling every shard **at once**
-   (``ShardHost.lose(…, failed=True)``) and the member opens a new session holding nothing;
+   (``ShardHost.lose(…, failed=True)``) and the member opens a new session holding nothing
+   (a network cut included: the session's timeouts and the fence are in
+   :mod:`govnet.store.cluster`; :meth:`ShardMember.run` fences the member once its lock
+   session has not answered for the lease ``L``, even while a step is blocked);
 2. reads who holds which shard (``pg_locks``) and which members are live (a heartbeat younger
    than ``stale_after`` and their lock session still connected);
 3. releases its surplus above ``ceil(N / live)`` (the daemon stops polling those devices,
@@ -18,7 +21,8 @@ holder released cleanly (``monitor_meta`` ``shard:N`` = ``released``, written af
 were committed and before the unlock) continues at the next slot; a shard whose holder died
 or lost its session continues at the first slot at least :func:`guard` from now: a holder whose
 session died but who has not noticed yet (it pings every lease period) polls no more than
-that, so no slot is polled twice.
+that, so no slot is polled twice. (A holder cut off by the network stops within its lease, and
+the server frees its locks no sooner: :mod:`govnet.store.cluster` has the arithmetic.)
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +46,7 @@ from govnet.monitor.shards import DEFAULT_SHARDS, MAX_SHARDS, plan
 from govnet.store.cluster import (
     LeaseLost,
     ShardLeases,
+    bound_store_sessions,
     forget_members,
     live_sessions,
     lock_owners,
@@ -140,10 +146,12 @@ class ShardMember:
         self.host = host
         self.clock: Clock = clock or SystemClock()
         self.holder = holder or member_id()
-        self.leases = ShardLeases(store, self.holder)
+        self.leases = ShardLeases(store, self.holder, options.every)
+        bound_store_sessions(store, self.leases.timeouts)  # a cut frees its row locks too
         self.held: set[int] = set()
         self.started = self.clock.time()
         self._session_ok = False
+        self._losses = 0  # how many times the shards were dropped for a failed session
         self.takeovers = 0
 
     # ------------------------------------------------------------------ blocking calls
@@ -201,13 +209,39 @@ class ShardMember:
             await self._db(self.leases.leave, "leave")
         except GovnetError as exc:
             log.warning("could not remove this poller from the cluster table: %s", exc)
-        await asyncio.to_thread(self.leases.close)
+        await asyncio.to_thread(self.leases.dispose)
 
     async def run(self, stop: asyncio.Event) -> None:
+        fence = asyncio.create_task(self._fence_watch(stop), name="shard fence")
+        try:
+            while not stop.is_set():
+                await self.step()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.options.every)
+        finally:
+            fence.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fence
+
+    # ------------------------------------------------------------------ the fence
+
+    def lease_left(self) -> float:
+        """Seconds this member may still poll its shards without a new answer from its lock
+        session (negative: it must have stopped)."""
+        return self.leases.alive_at + self.leases.timeouts.lease - time.monotonic()
+
+    async def _fence_watch(self, stop: asyncio.Event) -> None:
+        """Beside the steps: once the lock session has not answered for the lease (a network
+        cut: a step may be blocked on a dead connection), stop polling every shard at once."""
         while not stop.is_set():
-            await self.step()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.options.every)
+            left = self.lease_left()
+            if self.held and left <= 0:
+                lease = f"{self.leases.timeouts.lease:g}"
+                why = _("no answer from the shard lock session for {lease}s", lease=lease)
+                await self._lost(why, sever=True)
+                continue
+            idle = min(0.25, self.options.every)  # holding nothing: only notice a take soon
+            await asyncio.sleep(min(max(left, 0.05), self.options.every) if self.held else idle)
 
     # ------------------------------------------------------------------ one step
 
@@ -225,7 +259,9 @@ class ShardMember:
         except GovnetError as exc:  # the store (not the lock session) failed: try again
             log.error("shard balancing: %s", exc)
 
-    async def _lost(self, why: str) -> None:
+    async def _lost(self, why: str, sever: bool = False) -> None:
+        """Stop polling every shard at once; ``sever``: from beside a step that may be blocked
+        on the lock session (end it now: the step then fails and calls this again)."""
         if self._session_ok or self.held:
             log.error(
                 "shard lock session lost (%s): stopped polling shards %s at once",
@@ -234,13 +270,18 @@ class ShardMember:
             )
         shards, self.held = set(self.held), set()
         self._session_ok = False
+        self._losses += 1
+        if sever:
+            self.leases.sever()
         if shards:
             await self.host.lose(shards, failed=True)
-        with contextlib.suppress(TimeoutError):  # a hung connection may not close promptly
-            await asyncio.wait_for(asyncio.to_thread(self.leases.close), 5.0)
+        if not sever:
+            with contextlib.suppress(TimeoutError):  # bounded by the session's own timeouts
+                await asyncio.wait_for(asyncio.to_thread(self.leases.close), 5.0)
 
     async def _balance(self) -> None:
         n = self.options.shards
+        losses = self._losses  # the fence may drop every shard while this step waits
         owners = await self._db(lambda: lock_owners(self.store), "read locks")
         mine = {s for s, pid in owners.items() if pid == self.leases.backend_pid}
         vanished = self.held - mine
@@ -271,6 +312,8 @@ class ShardMember:
         for s in step.take:
             if await self._db(lambda s=s: self.leases.try_lock(s), "lock"):  # type: ignore[misc]
                 gained.add(s)
+        if gained and self._losses != losses:
+            raise LeaseLost(_("the shard lock session was lost while taking shards"))
         if gained:
             self.held |= gained
             self.takeovers += len(gained)
@@ -278,6 +321,9 @@ class ShardMember:
                 clean = await self._db(lambda: self.leases.released_cleanly(gained), "hand-over")
                 await self._mark(gained, f"held by {self.holder}")
                 await self.host.gain(gained, clean)
+                if self._losses != losses:  # fenced meanwhile: they are not ours to poll
+                    await self.host.lose(gained, failed=True)
+                    raise LeaseLost(_("the shard lock session was lost while taking shards"))
             except LeaseLost:
                 raise
             except GovnetError as exc:  # not set up: let them go, nobody would poll them

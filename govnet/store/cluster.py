@@ -15,18 +15,70 @@ space does not overlap the single-bigint one (PostgreSQL documents this), so the
 pid), how many shards the cluster runs with, which it holds with each one's poll lag, and a
 heartbeat. Who really holds a lock is read from ``pg_locks`` (:meth:`ShardLeases.lock_owners`),
 not from the rows, which only say who the backend pids are.
+
+A network cut (cable, firewall dropping packets, frozen host) sends no FIN or RST: with the
+kernel defaults the server would keep the silent session, and its locks, for about 2 h 11 min
+(TCP keepalive) and a client read on it could block as long. The lock session therefore bounds
+both sides with timeouts derived from the lease period ``e`` (:class:`SessionTimeouts`):
+
+* **fence**: a member polls only while its lock session answered within the last
+  ``L = max(3, 2 e + 1)`` s (:attr:`SessionTimeouts.lease`; ``e`` plus the step's time plus
+  a margin, so a live poller never comes near it).
+* **server** (per-session settings the lock session sets on itself): ``tcp_keepalives_idle``
+  ``I = ceil(e)``, ``tcp_keepalives_interval`` ``V = max(1, ceil(e / 2))``,
+  ``tcp_keepalives_count`` ``C = max(2, ceil((L - I) / V))`` and ``tcp_user_timeout``
+  ``S = I + C V`` (in ms). The member pings every ``e`` s, so the session is never idle ``I`` s
+  while the poller lives; once cut, the server probes ``I``, ``I + V``, … after the last packet
+  it received and drops the session (and its locks) at ``S`` — 3 s for ``e`` ≤ 1, 5 s for
+  ``e`` = 2, 11 s for ``e`` = 5: about one poll interval (at least ``4 e``), and never before
+  ``L`` (``S`` ≥ ``L``). ``tcp_user_timeout`` bounds the same way a reply the server was still
+  retransmitting when the cut came. ``client_connection_check_interval`` (1 s, PostgreSQL 14+)
+  ends a statement still running for a client whose connection is known gone (the statements
+  are short: a backstop; the idle session is the keepalives' job).
+* **client** (libpq, psycopg/psycopg2): keepalives with the same ``I``/``V``/``C``,
+  ``tcp_user_timeout`` and ``statement_timeout`` ``P = max(2, 1.5 e)`` s, ``connect_timeout``
+  ``max(2, ceil(2 e))`` s, and every statement of the lock session runs under a watchdog that
+  shuts the socket down after ``P`` s, so no thread stays blocked on a dead connection.
+
+The poller's other sessions on the store get the same server-side keepalives and
+``tcp_user_timeout`` (:func:`bound_store_sessions`): a transaction open when the cut came
+(a write in flight) would otherwise keep its row locks from the new holder for hours.
+
+So a cut poller has stopped polling by its last answered statement + ``L``, which is no later
+than the server can free its locks (that statement + ``S``); a new holder then waits
+:func:`~govnet.monitor.sharding.guard` (``2 e + 0.5`` s) more before polling a shard taken from
+a dead session, which covers the scheduling slack of the two ends.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
+import os
+import socket
+import threading
+import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Float, Integer, String, Table, Text, delete, select, text
-from sqlalchemy.engine import Connection
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    select,
+    text,
+)
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from govnet.errors import GovnetError
 from govnet.i18n import _
@@ -107,33 +159,194 @@ def require_postgresql(store: Store) -> None:
         )
 
 
+@dataclass(frozen=True)
+class SessionTimeouts:
+    """The lock session's timeouts for lease period ``every`` (the module docstring has the
+    arithmetic)."""
+
+    every: float
+
+    @property
+    def idle(self) -> int:
+        """Seconds of silence before the first keepalive probe (both sides)."""
+        return max(1, math.ceil(self.every))
+
+    @property
+    def interval(self) -> int:
+        """Seconds between keepalive probes (both sides)."""
+        return max(1, math.ceil(self.every / 2))
+
+    @property
+    def count(self) -> int:
+        """Unanswered probes before the session is dropped: enough that it outlives the
+        lease."""
+        return max(2, math.ceil((self.lease - self.idle) / self.interval))
+
+    @property
+    def server_drop(self) -> int:
+        """Seconds after the last packet from a cut-off poller until the server ends its
+        session (and frees its locks)."""
+        return self.idle + self.count * self.interval
+
+    @property
+    def statement(self) -> float:
+        """Longest wait for one statement of the lock session."""
+        return max(2.0, 1.5 * self.every)
+
+    @property
+    def connect(self) -> int:
+        return max(2, math.ceil(2 * self.every))
+
+    @property
+    def lease(self) -> float:
+        """A member polls only while its lock session answered within this many seconds."""
+        return max(3.0, 2 * self.every + 1)
+
+    def server_settings(self) -> dict[str, str]:
+        """Per-session settings (``SET``) that make the server drop a silent session."""
+        return {
+            "tcp_keepalives_idle": str(self.idle),
+            "tcp_keepalives_interval": str(self.interval),
+            "tcp_keepalives_count": str(self.count),
+            "tcp_user_timeout": str(self.server_drop * 1000),
+            "statement_timeout": str(int(self.statement * 1000)),
+            # PostgreSQL 14+: a backend busy with a statement of a client gone ends it
+            "client_connection_check_interval": "1000",
+        }
+
+    def libpq(self) -> dict[str, Any]:
+        """libpq connection parameters (psycopg, psycopg2) of the lock connection."""
+        return {
+            "keepalives": 1,
+            "keepalives_idle": self.idle,
+            "keepalives_interval": self.interval,
+            "keepalives_count": self.count,
+            "tcp_user_timeout": int(self.statement * 1000),
+            "connect_timeout": self.connect,
+        }
+
+
+LIBPQ_DRIVERS = frozenset({"psycopg", "psycopg2"})
+
+_BOUNDED: weakref.WeakSet[Engine] = weakref.WeakSet()  # engines bound_store_sessions set up
+# the keepalive settings of a sharded poller's other sessions, set only where the server has them
+_SET_KNOWN = (
+    "SELECT count(set_config(w.name, w.value, false)) FROM (VALUES {rows}) AS w(name, value) "
+    "JOIN pg_settings p ON p.name = w.name"
+)
+
+
+def bound_store_sessions(store: Store, timeouts: SessionTimeouts) -> None:
+    """A sharded poller's other sessions on the store (heartbeat, poll results, alerts) die
+    with a network cut as soon as its lock session does: a transaction of a cut-off poller
+    left open on the server would otherwise keep its row locks (its devices' rows, their
+    alerts) from the new holder for hours. New connections set the lock session's server-side
+    keepalives and ``tcp_user_timeout``; the idle ones already pooled are replaced."""
+    require_postgresql(store)
+    wanted = timeouts.server_settings()
+    names = ("tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count")
+    settings = {n: wanted[n] for n in (*names, "tcp_user_timeout")}
+    rows = ", ".join(f"('{name}', '{value}')" for name, value in settings.items())
+    sql = _SET_KNOWN.format(rows=rows)
+
+    def bound(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute(sql)
+        finally:
+            cur.close()
+        dbapi_conn.commit()  # a SET in a transaction rolled back would be undone
+
+    engine = store.engine
+    if engine not in _BOUNDED:
+        event.listen(engine, "connect", bound)
+        _BOUNDED.add(engine)
+        engine.dispose(close=True)  # checked-out connections go when returned
+
+
+class _Watchdog:
+    """Shuts a connection's socket down when a statement runs past its bound, or at once on
+    :meth:`sever`: libpq's blocked read then fails instead of waiting for TCP to give up."""
+
+    def __init__(self, fd: int | None) -> None:
+        self._fd = fd
+        self._lock = threading.Lock()
+        self.severed = False
+
+    def sever(self) -> None:
+        with self._lock:
+            if self._fd is None:
+                return
+            self.severed = True
+            with contextlib.suppress(OSError):
+                dup = socket.socket(fileno=os.dup(self._fd))
+                try:
+                    dup.shutdown(socket.SHUT_RDWR)  # the socket, not only this descriptor
+                finally:
+                    dup.close()
+
+    def retire(self) -> None:
+        """The connection is closing: its descriptor may be reused, never touch it again."""
+        with self._lock:
+            self._fd = None
+
+    def run(self, conn: Connection, sql: str, params: dict[str, Any], bound: float) -> Any:
+        timer = threading.Timer(bound, self.sever)
+        timer.daemon = True
+        timer.start()
+        try:
+            return conn.execute(text(sql), params).scalar()
+        finally:
+            timer.cancel()
+
+
+def _fileno(conn: Connection) -> int | None:
+    try:
+        return int(conn.connection.dbapi_connection.fileno())  # type: ignore[union-attr]
+    except (AttributeError, TypeError, ValueError, SQLAlchemyError):
+        return None
+
+
 class ShardLeases:
     """One member's lock session: take, release and check shard locks; the cluster rows."""
 
-    def __init__(self, store: Store, holder: str) -> None:
+    def __init__(self, store: Store, holder: str, every: float = 5.0) -> None:
         require_postgresql(store)
         self.store = store
         self.holder = holder
+        self.timeouts = SessionTimeouts(every)
+        self._engine: Engine | None = None
         self._conn: Connection | None = None
+        self._watchdog = _Watchdog(None)
         self.backend_pid = 0
+        self.alive_at = 0.0  # time.monotonic() when the last statement that answered was sent
 
     # -- the lock session ------------------------------------------------------------------
+
+    def _lock_engine(self) -> Engine:
+        """The lock connection's own engine: no pool (a closed session is gone, never reused)
+        and libpq's keepalives and timeouts on its socket."""
+        if self._engine is None:
+            url = self.store.engine.url
+            args = self.timeouts.libpq() if url.get_driver_name() in LIBPQ_DRIVERS else {}
+            self._engine = create_engine(url, poolclass=NullPool, connect_args=args)
+        return self._engine
 
     def open(self) -> None:
         """A new lock session (after a failure: a new one, holding nothing)."""
         self.close()
         try:
-            conn = self.store.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            self.backend_pid = int(conn.execute(text("SELECT pg_backend_pid()")).scalar() or 0)
-            # shared: sharded pollers together; a govnetd without --shards takes it exclusively
-            shared = conn.execute(
-                text("SELECT pg_try_advisory_lock_shared(:k)"), {"k": DAEMON_LOCK_KEY}
-            ).scalar()
+            conn = self._lock_engine().connect().execution_options(isolation_level="AUTOCOMMIT")
         except SQLAlchemyError as exc:
             raise LeaseLost(
                 _("cannot open the shard lock session: {why}", why=_short(exc))
             ) from exc
         self._conn = conn
+        self._watchdog = _Watchdog(_fileno(conn))
+        self.backend_pid = int(self._exec("SELECT pg_backend_pid()") or 0)
+        self._set_timeouts()
+        # shared: sharded pollers together; a govnetd without --shards takes it exclusively
+        shared = self._exec("SELECT pg_try_advisory_lock_shared(:k)", k=DAEMON_LOCK_KEY)
         if not shared:
             self.close()
             who = MonitorStore(self.store).get_meta("daemon") or "?"
@@ -145,6 +358,23 @@ class ShardLeases:
                 )
             )
 
+    def _set_timeouts(self) -> None:
+        """Ask the server to drop this session soon after its poller goes silent (the
+        settings it knows: ``tcp_user_timeout`` is PostgreSQL 12+)."""
+        wanted = self.timeouts.server_settings()
+        known = self._exec(
+            "SELECT string_agg(name, ',') FROM pg_settings WHERE name = ANY(:names)",
+            names=list(wanted),
+        )
+        for name in str(known or "").split(","):
+            if name in wanted:
+                self._exec("SELECT set_config(:n, :v, false)", n=name, v=wanted[name])
+
+    def sever(self) -> None:
+        """End the session from any thread, at once: a statement blocked on it fails now (the
+        server frees the locks when it sees the connection go, or by its keepalive)."""
+        self._watchdog.sever()
+
     def close(self) -> None:
         """End the session: PostgreSQL frees every lock it held."""
         conn, self._conn = self._conn, None
@@ -152,21 +382,37 @@ class ShardLeases:
             # now, not when the server notices the socket closed (a broken session's locks
             # die with it)
             with contextlib.suppress(SQLAlchemyError):
-                conn.execute(text("SELECT pg_advisory_unlock_all()"))
+                self._watchdog.run(conn, "SELECT pg_advisory_unlock_all()", {}, 1.0)
+            self._watchdog.retire()
             try:
-                conn.invalidate()  # never back into the pool with locks held
+                conn.invalidate()  # never back into a pool with locks held
                 conn.close()
             except SQLAlchemyError:
                 pass
 
+    def dispose(self) -> None:
+        """Close the session and the lock connection's engine."""
+        self.close()
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
     def _exec(self, sql: str, **params: Any) -> Any:
-        if self._conn is None:
+        conn = self._conn
+        if conn is None:
             raise LeaseLost(_("the shard lock session is closed"))
+        sent = time.monotonic()
         try:
-            return self._conn.execute(text(sql), params).scalar()
+            value = self._watchdog.run(conn, sql, params, self.timeouts.statement)
         except SQLAlchemyError as exc:
+            why = _short(exc)
+            if self._watchdog.severed:  # the driver's error would only say the socket closed
+                limit = f"{self.timeouts.statement:g}"
+                why = _("no answer within {limit}s", limit=limit)
             self.close()
-            raise LeaseLost(_("shard lock session failed: {why}", why=_short(exc))) from exc
+            raise LeaseLost(_("shard lock session failed: {why}", why=why)) from exc
+        self.alive_at = max(self.alive_at, sent)
+        return value
 
     def ping(self) -> None:
         """Raise :class:`LeaseLost` unless the lock session still answers."""
@@ -254,7 +500,9 @@ __all__ = [
     "SHARD_LOCK_SPACE",
     "LeaseLost",
     "Member",
+    "SessionTimeouts",
     "ShardLeases",
+    "bound_store_sessions",
     "cluster",
     "forget_members",
     "live_sessions",

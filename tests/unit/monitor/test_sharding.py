@@ -4,6 +4,7 @@ clean hand-over on stop, at-once stop on a failed lock session, a different N re
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -21,7 +22,7 @@ from govnet.monitor.sharding import (
     resolve_shards,
 )
 from govnet.monitor.shards import DEFAULT_SHARDS
-from govnet.store.cluster import live_sessions
+from govnet.store.cluster import SessionTimeouts, live_sessions
 from govnet.store.db import Store
 from tests.pgserver import PostgresServer
 
@@ -141,3 +142,60 @@ def test_shards_auto_takes_the_running_then_the_recorded_n(pg: Store) -> None:
         assert resolve_shards(pg, time.time()) == (4, "recorded")
 
     asyncio.run(go())
+
+
+def test_a_member_blocked_past_its_lease_stops_polling_at_once(
+    pg: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The fence beside the steps: a step stuck on the store (here its heartbeat waits for a
+    row another transaction holds, as a write to a cut-off server would hang) cannot prove
+    the lock session any more; once the lease has run out the member stops polling every
+    shard, before the step's own timeout, then takes its shards again when it gets going."""
+
+    async def go() -> None:
+        a, ha = member(pg, "a")
+        await a.start()
+        await a.step()
+        assert ha.polling == set(range(6))
+        stop = asyncio.Event()
+        with pg.engine.connect() as blocker:
+            blocker.execute(text("SELECT 1 FROM monitor_cluster WHERE holder = 'a' FOR UPDATE"))
+            running = asyncio.create_task(a.run(stop))
+            for _ in range(200):
+                if not ha.polling:
+                    break
+                await asyncio.sleep(0.05)
+            assert last(ha) == ("lose", (0, 1, 2, 3, 4, 5), True) and a.held == set()
+            blocker.rollback()
+        for _ in range(200):
+            if ha.polling == set(range(6)):
+                break
+            await asyncio.sleep(0.05)
+        assert ha.polling == set(range(6))  # a new session: the same member polls again
+        stop.set()
+        await running
+        await a.stop()
+
+    with caplog.at_level(logging.ERROR, logger="govnet.monitor.sharding"):
+        asyncio.run(go())
+    lost = [r.getMessage() for r in caplog.records if "lock session lost" in r.getMessage()]
+    lease = SessionTimeouts(0.5).lease
+    assert lost and f"no answer from the shard lock session for {lease:g}s" in lost[0]
+
+
+def test_a_sharded_pollers_other_sessions_die_with_a_cut_too(pg: Store) -> None:
+    """The store's pooled sessions of a sharded poller carry the lock session's server-side
+    keepalives (a transaction left open by a cut-off poller must not hold its rows for hours),
+    and nothing else of the lock session's (no statement timeout on maintenance)."""
+    with pg.engine.connect() as before:
+        assert before.execute(text("SHOW tcp_user_timeout")).scalar() == "0"
+    a, _ = member(pg, "a")
+    member(pg, "b")  # set up once per engine
+    with pg.engine.connect() as conn:
+        shown = [
+            conn.execute(text(f"SHOW {name}")).scalar()
+            for name in ("tcp_keepalives_idle", "tcp_keepalives_count", "tcp_user_timeout")
+        ]
+        assert shown == ["1", "2", "3000"]
+        assert conn.execute(text("SHOW statement_timeout")).scalar() == "0"
+    assert a.leases.timeouts.server_drop == 3
