@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import json
 import os
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain, groupby
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -250,6 +252,12 @@ def insert_new(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -
     conn.execute(stmt.on_conflict_do_nothing(), list(rows))
 
 
+_KnownSeries = tuple[tuple[str, ...], "array[int]"]
+_sample_device = itemgetter(0)
+_sample_key = itemgetter(1, 2)
+_sample_ts = itemgetter(3)
+_sample_value = itemgetter(4)
+
 LatestRow = tuple[str, str, str, float, float | None, str]
 """A latest value: device, metric, instance, ts, value, text (``monitor_latest``'s columns)."""
 LATEST_COLUMNS = ("device", "metric", "instance", "ts", "value", "text")
@@ -277,7 +285,9 @@ class MonitorStore:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._series: dict[tuple[str, str, str], int] = {}
+        # per device: its samples' (metric, instance, metric, …) in poll order and their
+        # series ids (_sample_rows)
+        self._known: dict[str, _KnownSeries] = {}
         self._sql: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
         self._pg_sql: dict[str, _PgBulk] = {}
         self._pg_stage: dict[str, str] = {}
@@ -291,27 +301,68 @@ class MonitorStore:
     def _series_ids(
         self, conn: Connection, keys: Iterable[tuple[str, str, str]]
     ) -> dict[tuple[str, str, str], int]:
-        missing = {k for k in keys if k not in self._series}
-        if missing:
-            missing_keys = {k: k for k in missing}
-            insert_new(
-                conn,
-                series,
-                [{"device": d, "metric": m, "instance": i} for d, m, i in sorted(missing)],
-            )
-            devices_ = sorted({d for d, _, _ in missing})
-            for chunk in _chunks(devices_, 400):
+        """The ids of these series, created where missing (one query per 400 devices)."""
+        wanted = set(keys)
+        out: dict[tuple[str, str, str], int] = {}
+        if not wanted:
+            return out
+        by_device = sorted({d for d, _, _ in wanted})
+        for attempt in range(2):  # look up; create what is missing; look up again
+            for chunk in _chunks(by_device, 400):
                 rows = conn.execute(
                     select(series.c.id, series.c.device, series.c.metric, series.c.instance).where(
                         series.c.device.in_(chunk)
                     )
                 )
                 for sid, d, m, i in rows:
-                    key = (d, m, i)
-                    if key not in self._series:  # keyed by the caller's strings, not the
-                        # driver's copies: 10,000 switches are a million series names
-                        self._series[missing_keys.get(key, key)] = sid
-        return self._series
+                    if (d, m, i) in wanted:
+                        out[(d, m, i)] = sid
+            missing = wanted - out.keys()
+            if not missing or attempt:
+                break
+            insert_new(
+                conn,
+                series,
+                [{"device": d, "metric": m, "instance": i} for d, m, i in sorted(missing)],
+            )
+        return out
+
+    def _sample_rows(
+        self, conn: Connection, polled: list[tuple[str, str, str, float, float]]
+    ) -> tuple[list[tuple[int, float, float]], dict[str, _KnownSeries]]:
+        """The samples as ``monitor_samples`` rows (series id, ts, value), and the devices
+        whose series ids were looked up (remembered once the transaction committed).
+
+        A device's samples come in the same order poll after poll, so its series ids are
+        remembered by position: the (metric, instance) keys in order and an array of ids,
+        about 24 bytes a series (a dictionary entry per series was ~190 at 10,000 switches,
+        a million series)."""
+        runs = [(d, list(run)) for d, run in groupby(polled, _sample_device)]
+        known = self._known
+        shapes = [tuple(chain.from_iterable(map(_sample_key, run))) for _, run in runs]
+        unknown = [
+            (d, run, keys)
+            for (d, run), keys in zip(runs, shapes, strict=True)
+            if (k := known.get(d)) is None or k[0] != keys
+        ]
+        learned: dict[str, _KnownSeries] = {}
+        if unknown:
+            ids = self._series_ids(conn, (s[:3] for _, run, _ in unknown for s in run))
+            for d, run, keys in unknown:
+                learned[d] = (keys, array("q", [ids[s[:3]] for s in run]))
+        out: list[tuple[int, float, float]] = []
+        for (d, run), keys in zip(runs, shapes, strict=True):
+            entry = learned.get(d)
+            if entry is None or entry[0] != keys:  # a device twice in one batch: its own
+                entry = known[d] if entry is None else (keys, self._ids_of(conn, run))
+            out += zip(entry[1], map(_sample_ts, run), map(_sample_value, run), strict=True)
+        return out, learned
+
+    def _ids_of(
+        self, conn: Connection, run: Sequence[tuple[str, str, str, float, float]]
+    ) -> array[int]:
+        ids = self._series_ids(conn, (s[:3] for s in run))
+        return array("q", [ids[s[:3]] for s in run])
 
     def write(self, batch: Batch, now: float) -> None:
         """One transaction: samples, latest values and device states of a batch of polls."""
@@ -319,13 +370,8 @@ class MonitorStore:
             return
         try:
             with self.store.begin() as conn:
-                keys = [(d, m, i) for d, m, i, _, _ in batch.samples]
-                ids = self._series_ids(conn, keys)
-                self._bulk(
-                    conn,
-                    "samples",
-                    [(ids[k], s[3], s[4]) for k, s in zip(keys, batch.samples, strict=True)],
-                )
+                rows, learned = self._sample_rows(conn, batch.samples)
+                self._bulk(conn, "samples", rows)
                 order = self._bulk_sql(conn, "latest")[1]
                 if order == LATEST_COLUMNS:  # the rows are already the statement's parameters
                     self._bulk(conn, "latest", batch.latest)
@@ -343,8 +389,9 @@ class MonitorStore:
                     [tuple(now if k == "updated" else r[k] for k in order) for r in batch.devices],
                 )
         except GovnetError:
-            self._series.clear()  # ids inserted in a rolled-back transaction are gone
+            self._known.clear()  # ids inserted in a rolled-back transaction are gone
             raise
+        self._known.update(learned)
 
     # the hot path: thousands of rows a second through the driver, SQL compiled once
 

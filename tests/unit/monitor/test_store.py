@@ -227,3 +227,50 @@ def test_top_reads_the_ranked_values_and_an_old_store_loses_the_slow_index(
             ms.top("cpu_pct", 3)
     finally:
         store.engine.dispose()
+
+
+def test_series_ids_remembered_by_position_follow_a_change_of_shape(store_url: str) -> None:
+    """A device's series ids are remembered by the order of its samples: a new interface,
+    a removed one, the same device twice in one batch and a refused batch (its new series
+    rolled back) all still put every value on its own series."""
+    store = Store.open(store_url)
+    try:
+        ms = MonitorStore(store)
+
+        def poll(ts: float, ports: list[str]) -> list[tuple[str, str, str, float, float]]:
+            return [("sw1", "if_in_bps", p, ts, ts + k) for k, p in enumerate(ports)] + [
+                ("sw2", "up", "", ts, 1.0)
+            ]
+
+        ms.write(Batch(poll(T0, ["Gi0/1", "Gi0/2"]), [], []), T0)
+        ms.write(Batch(poll(T0 + 60, ["Gi0/1", "Gi0/2"]), [], []), T0 + 60)
+        ms.write(Batch(poll(T0 + 120, ["Gi0/3", "Gi0/1"]), [], []), T0 + 120)  # new, moved
+        twice = poll(T0 + 180, ["Gi0/2"]) + poll(T0 + 181, ["Gi0/1", "Gi0/2", "Gi0/3"])
+        ms.write(Batch(twice, [], []), T0 + 181)
+        refused = batch(T0 + 240, 0.0).devices
+        refused[0]["state"] = None  # NOT NULL: the batch's last statement fails
+        bad = Batch(poll(T0 + 240, ["Gi0/4"]), [], refused)
+        with pytest.raises(GovnetError):
+            ms.write(bad, T0 + 240)  # Gi0/4's new series is rolled back with it
+        ms.write(Batch(poll(T0 + 300, ["Gi0/4"]), [], []), T0 + 300)  # as refused
+
+        def values(port: str) -> list[tuple[float, float]]:
+            return ms.values(("sw1", "if_in_bps", port), 0, T0 + 600)
+
+        assert values("Gi0/1") == [
+            (T0, T0),
+            (T0 + 60, T0 + 60),
+            (T0 + 120, T0 + 121),
+            (T0 + 181, T0 + 181),
+        ]
+        assert values("Gi0/2") == [
+            (T0, T0 + 1),
+            (T0 + 60, T0 + 61),
+            (T0 + 180, T0 + 180),
+            (T0 + 181, T0 + 182),
+        ]
+        assert values("Gi0/3") == [(T0 + 120, T0 + 120), (T0 + 181, T0 + 183)]
+        assert values("Gi0/4") == [(T0 + 300, T0 + 300)]
+        assert len(ms.values(("sw2", "up", ""), 0, T0 + 600)) == 6
+    finally:
+        store.engine.dispose()
