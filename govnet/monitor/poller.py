@@ -8,7 +8,8 @@ engine, the exporter). A dead device costs its own slot for at most its timeout;
 keep their schedule.
 
 Schedules keep their phase: a device polled at 10:00:07 every 60 s is due at 10:01:07 however
-long the poll took. First polls are spread over ``first_spread`` seconds, and the second poll
+long the poll took. First polls are spread over ``first_spread`` seconds (longer when there are
+more than ``first_rate`` a second of them, up to the interval), and the second poll
 lands at a stable per-device offset within the interval, so a thousand devices do not all
 come due in the same second. A device that falls behind is not polled twice to catch up.
 
@@ -171,13 +172,15 @@ class Poller(Scheduler[PollResult]):
                 status.rack = fresh.rack
         now = self.clock.monotonic()
         wall = self.clock.time()
+        first = sum(1 for n in entries if n not in self._due and n not in first_due)
+        spread_all = max(self.config.first_spread, first / self.config.first_rate)
         for name, entry in entries.items():
             if name not in self._due:
                 if name in first_due:  # taken over: keep the phase the last holder had
                     entry.phased = True
                     self._schedule(name, now + max(0.0, first_due[name] - wall))
                     continue
-                spread = min(self.config.first_spread, self.config.interval(entry.device))
+                spread = min(spread_all, self.config.interval(entry.device))
                 self._schedule(name, now + stable_fraction(name) * spread)
         for name in list(self._due):
             if name not in entries:

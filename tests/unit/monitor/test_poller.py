@@ -169,6 +169,23 @@ def test_schedule_keeps_phase_and_intervals_by_role_and_vars() -> None:
         assert gaps == {interval}, (name, gaps)
 
 
+def test_first_polls_of_many_devices_are_spread_at_the_first_rate() -> None:
+    """Thousands of devices at start: their first polls come at most ``first_rate`` a second
+    (never later than one interval); a handful still within ``first_spread``."""
+    clock = FakeClock()
+    config = MonitorConfig(first_spread=5, first_rate=100)
+    many = [device(f"sw{i:04d}") for i in range(3000)]
+    poller = Poller(many, FakeSnmp({}), config, clock)
+    start = clock.monotonic()
+    firsts = sorted(due - start for due in poller._due.values())
+    assert firsts[-1] <= 30.0  # 3,000 at 100 a second
+    assert 25.0 < firsts[-1] and firsts[len(firsts) // 2] > 10.0  # not all in 5 s
+    slow = Poller(many, FakeSnmp({}), MonitorConfig(first_spread=5, first_rate=10), clock)
+    assert max(slow._due.values()) - clock.monotonic() <= 60.0  # the access interval
+    few = Poller(many[:20], FakeSnmp({}), config, clock)
+    assert max(few._due.values()) - clock.monotonic() <= 5.0
+
+
 def test_reload_keeps_state_and_drops_removed() -> None:
     snmp = FakeSnmp({"a": system_mib(name="a"), "b": system_mib(name="b")})
 
