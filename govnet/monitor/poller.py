@@ -173,7 +173,10 @@ class Poller(Scheduler[PollResult]):
         now = self.clock.monotonic()
         wall = self.clock.time()
         first = sum(1 for n in entries if n not in self._due and n not in first_due)
-        spread_all = max(self.config.first_spread, first / self.config.first_rate)
+        burst = first / self.config.first_rate  # seconds the first polls take at that rate
+        spread_all = (
+            burst if burst > max(1.0, self.config.first_spread) else self.config.first_spread
+        )
         for name, entry in entries.items():
             if name not in self._due:
                 if name in first_due:  # taken over: keep the phase the last holder had

@@ -179,7 +179,7 @@ def test_first_polls_of_many_devices_are_spread_at_the_first_rate() -> None:
     start = clock.monotonic()
     firsts = sorted(due - start for due in poller._due.values())
     assert firsts[-1] <= 30.0  # 3,000 at 100 a second
-    assert 25.0 < firsts[-1] and firsts[len(firsts) // 2] > 10.0  # not all in 5 s
+    assert firsts[-1] > 25.0 and firsts[len(firsts) // 2] > 10.0  # not all in 5 s
     slow = Poller(many, FakeSnmp({}), MonitorConfig(first_spread=5, first_rate=10), clock)
     assert max(slow._due.values()) - clock.monotonic() <= 60.0  # the access interval
     few = Poller(many[:20], FakeSnmp({}), config, clock)
