@@ -372,6 +372,7 @@ class Daemon:
         self._singletons: list[asyncio.Task[Any]] = []
         self._singleton_stop: asyncio.Event | None = None
         self._stale_remote: list[str] = []  # other pollers' devices last seen stale
+        self._guards: set[asyncio.Task[None]] = set()  # devices taken over, after the guard
 
     # ------------------------------------------------------------------ set-up
 
@@ -526,8 +527,9 @@ class Daemon:
     async def gain(self, shards: set[int], clean: set[int]) -> None:
         """Shards just locked: restore their devices' alerts and state, poll them on their
         slots (the last holder's last poll plus whole intervals): the next slot when the
-        last holder released the shard cleanly, else the first one past the guard time (a
-        holder that lost its session may poll until it notices). A device never polled starts
+        last holder released the shard cleanly; else a device whose next slot falls within the
+        guard time (a holder that lost its session may poll until it notices) waits for its
+        end (:meth:`_after_guard`): polled late, not skipped. A device never polled starts
         at a stable point within its interval."""
         assert self.poller is not None and self.engine is not None
         names = [n for n in self.selection if self.shard(n) in shards]
@@ -537,6 +539,7 @@ class Daemon:
         wait = guard(self.member.options.every) if self.member is not None else 0.0
         first_due: dict[str, float] = {}
         seed: dict[str, DeviceStatus] = {}
+        guarded: dict[str, float] = {}  # due within the guard time: name → its last poll
         for name in names:
             try:
                 interval = self.options.config.interval(self.selection[name])
@@ -547,15 +550,23 @@ class Daemon:
                 first_due[name] = now + wait + stable_fraction(name) * interval
                 continue
             seed[name] = DeviceStatus.from_row(row)
-            earliest = now if self.shard(name) in clean else now + wait
             last = float(row["last_poll"])
-            slots = max(1, math.ceil((earliest - last) / interval))
-            first_due[name] = last + slots * interval
+            due = last + max(1, math.ceil((now - last) / interval)) * interval
+            if self.shard(name) not in clean and due < now + wait:
+                guarded[name] = last  # decided once the old holder can no longer poll
+                continue
+            first_due[name] = due
         self.engine.restore(firing)
         self.writer.forget(names)  # their holder meanwhile wrote other latest values
         await self._refresh_remote(names)  # their parents elsewhere: known before they poll
         current = list(self.poller.devices.values())
-        self.poller.set_devices(current + [self.selection[n] for n in names], first_due, seed)
+        self.poller.set_devices(
+            current + [self.selection[n] for n in names if n not in guarded], first_due, seed
+        )
+        if guarded:
+            task = asyncio.create_task(self._after_guard(guarded, seed, wait), name="guard")
+            self._guards.add(task)
+            task.add_done_callback(self._guards.discard)
         log.info(
             "polling shards",
             extra={
@@ -567,6 +578,39 @@ class Daemon:
         )
         if 0 in shards:
             await self._leader_on()
+
+    async def _after_guard(
+        self, guarded: Mapping[str, float], seed: Mapping[str, DeviceStatus], wait: float
+    ) -> None:
+        """Devices of a shard whose holder died, due within the guard time: once the old
+        holder can no longer poll (and what it polled is committed), each is polled at once
+        unless the store shows it polled after ``guarded[name]`` (then at its next slot) —
+        late by the guard time at most, never skipped, never twice."""
+        await asyncio.sleep(wait + self.options.config.flush_every + 0.5)
+        assert self.poller is not None
+        held = self.member.held if self.member is not None else set()
+        names = [n for n in guarded if n in self.selection and self.shard(n) in held]
+        if not names:
+            return
+        try:
+            rows = await asyncio.to_thread(self.mstore.device_rows, names)
+        except GovnetError as exc:  # poll them anyway: late beats missed
+            log.error("cannot read the devices taken over: %s", exc)
+            rows = {}
+        now = self.clock.time()
+        first_due: dict[str, float] = {}
+        for name in names:
+            row = rows.get(name)
+            last = float(row["last_poll"]) if row and row["last_poll"] else guarded[name]
+            interval = self._interval(self.selection[name])
+            if last > guarded[name]:  # the old holder polled it after all: its next slot
+                first_due[name] = last + max(1, math.ceil((now - last) / interval)) * interval
+            else:
+                first_due[name] = now
+        held = self.member.held if self.member is not None else set()
+        names = [n for n in names if self.shard(n) in held]  # (the read took a moment)
+        current = list(self.poller.devices.values())
+        self.poller.set_devices(current + [self.selection[n] for n in names], first_due, seed)
 
     async def lose(self, shards: set[int], failed: bool) -> None:
         """Shards going: stop polling their devices now; unless the lock session failed,
@@ -767,6 +811,7 @@ class Daemon:
                 member_tasks = [t for t in tasks if t.get_name() == "shards"]
                 await asyncio.gather(*member_tasks, return_exceptions=True)
                 await self.member.stop()
+            tasks += self._guards
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
