@@ -551,9 +551,16 @@ class Daemon:
                 continue
             seed[name] = DeviceStatus.from_row(row)
             last = float(row["last_poll"])
-            due = last + max(1, math.ceil((now - last) / interval)) * interval
-            if self.shard(name) not in clean and due < now + wait:
-                guarded[name] = last  # decided once the old holder can no longer poll
+            if self.shard(name) in clean:
+                first_due[name] = last + max(1, math.ceil((now - last) / interval)) * interval
+                continue
+            # the first slot past the guard time (a holder that lost its session may poll
+            # until it notices); but if its next slot is already past (the holder died with
+            # that poll uncommitted, or before it) or within the guard, and that first slot
+            # comes later than the check after the guard would: decided then (_after_guard)
+            due = last + max(1, math.ceil((now + wait - last) / interval)) * interval
+            if last + interval < now + wait and due > now + self._guard_check(wait):
+                guarded[name] = last
                 continue
             first_due[name] = due
         self.engine.restore(firing)
@@ -579,14 +586,19 @@ class Daemon:
         if 0 in shards:
             await self._leader_on()
 
+    def _guard_check(self, wait: float) -> float:
+        """Seconds after a takeover when the old holder can no longer poll and what it
+        polled is committed (its writer flushes every ``flush_every``)."""
+        return wait + self.options.config.flush_every + 0.5
+
     async def _after_guard(
         self, guarded: Mapping[str, float], seed: Mapping[str, DeviceStatus], wait: float
     ) -> None:
-        """Devices of a shard whose holder died, due within the guard time: once the old
-        holder can no longer poll (and what it polled is committed), each is polled at once
-        unless the store shows it polled after ``guarded[name]`` (then at its next slot) —
-        late by the guard time at most, never skipped, never twice."""
-        await asyncio.sleep(wait + self.options.config.flush_every + 0.5)
+        """Devices of a shard whose holder died, whose next slot is past or within the guard
+        time: once the old holder can no longer poll (and what it polled is committed), each
+        is polled at once unless the store shows it polled after ``guarded[name]`` (then at
+        its next slot) — late by the guard time at most, never skipped, never twice."""
+        await asyncio.sleep(self._guard_check(wait))
         assert self.poller is not None
         held = self.member.held if self.member is not None else set()
         names = [n for n in guarded if n in self.selection and self.shard(n) in held]
