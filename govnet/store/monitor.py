@@ -454,9 +454,11 @@ class MonitorStore:
         dbapi_error = conn.dialect.loaded_dbapi.Error
         try:
             with driver.cursor() as cur:
-                if staged not in made[1]:
-                    cur.execute(self._pg_stage[name])
-                    made[1].add(staged)
+                if not made[1]:  # every staging table in one round trip
+                    for other in _BULK_TABLES:
+                        self._pg_bulk_sql(conn, other)
+                    cur.execute("; ".join(self._pg_stage[t] for t in _BULK_TABLES))
+                    made[1].update(self._pg_sql[t][0] for t in _BULK_TABLES)
                 with cur.copy(f"COPY {staged} FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row)
