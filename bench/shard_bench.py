@@ -40,27 +40,18 @@ quick look; its figures say so.
     GOVNET_BENCH_DEVICES=2000 GOVNET_BENCH_ROUNDS=2 python bench/shard_bench.py
     GOVNET_BENCH_SCALE=4 python bench/shard_bench.py              # 2,500 devices at 15 s
 
-Measured on the shared 2-core machine (load average 7-15 from other work; README "How far one
-machine goes" has the table):
+Measured on the 2-core machine, December 2026 (README "How far one machine goes" has the table;
+the pollers, PostgreSQL, the agents and this bench share the two cores):
 
-- 10,000 @ 60 s, 4 × ``--shards 16``, the machine nearly to itself (load 8 with the bench):
-  33-35 % of a core and 674-759 MiB each, PostgreSQL 46 %, agents 15 % (both cores busy): 141
-  of the 167 polls/s needed, lag p99 63-70 s, 7,160 of 30,000 slots missed, 29 late polls
-  followed by an on-time one within half an interval (counted as double); ``kill -9`` → every
-  shard held again in 6.5 s. At load 13-15: 8.7-9.0 % each (all they got), 31 polls/s, lag
-  p99 ~185 s.
-- 10,000 @ 60 s, one govnetd on PostgreSQL: 45 % of a core (writer thread 18 %), RSS 773 MiB,
-  39 of 167 polls/s, lag p99 186 s.
-- 2,000 @ 60 s, 4 × ``--shards 16``: held: lag p99 86-202 ms, 8.5-8.9 % and 162-169 MiB each,
-  0 double / 0 missed; ``kill -9`` → shards held again in 4.4 s, the victim's 485 devices polled
-  again after a median 60.1 s (max 120.1 s), none twice.
-- 2,000 @ 60 s, one govnetd on PostgreSQL: held (0 missed / 0 double) at 45 % of a core.
-- CPU per poll of the mix: govnetd 9.6-11.5 ms (a third to a half in the store writer
-  thread), PostgreSQL 2.9-4.1 ms, agents 1.1-1.6 ms: 10,000 @ 60 s needs 2.3-2.7 cores in all.
-  (Before the store wrote a batch as one ``unnest`` statement per table on PostgreSQL.)
-- With that (2,000 @ 60 s, one govnetd, 2 rounds, load 0.7-2.2, interleaved with the old
-  executemany): govnetd 6.5-7.1 ms (writer thread 2.9-3.2 ms) against 9.3-9.6 ms (writer
-  5.1-5.3 ms); PostgreSQL 2.7-2.9 ms against 4.2-4.3 ms.
+- 10,000 @ 60 s, 4 × ``--shards 16`` (three runs): 168 of 167 polls/s, 20-25 % of a core and
+  246-303 MiB each, PostgreSQL 52-56 %, agents 21-23 %, lag p99 (worst minute) 0.03-1.2 s,
+  0 double, 0/0/4 missed slots (the 4: the killed poller's last batch, in flight at the kill);
+  ``kill -9`` → every shard held again in 2.3-4.0 s; after the kill 0 double, 0 missed (with
+  the polls after the guard: the victim's 2,501 devices next polled after a median 60.0 s, max
+  77.9 s; before that change 514 of 2,550 lost a slot, max 120.5 s).
+- CPU per poll: govnetd 4.6-5.7 ms, PostgreSQL 1.9-3.3 ms, agents 1.0-1.4 ms (before this
+  session's store and memory work: 9.6-11.5, 2.9-4.1 and 1.1-1.6 ms, and 10,000 @ 60 s did
+  not keep up: 141 of 167 polls/s, 7,160 of 30,000 slots missed).
 """
 
 from __future__ import annotations

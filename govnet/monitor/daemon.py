@@ -195,10 +195,7 @@ class StoreWriter:
         while True:
             item = self._queue.get()
             items = [item]
-            # a second of polls (flush_every) is one transaction: at 10,000 devices a 0.2 s
-            # window made five a second, and the round trips (each a wait for the GIL the
-            # poller holds) left the writer a minute behind
-            deadline = time.monotonic() + self.flush_every if item[0] == "batch" else 0
+            deadline = time.monotonic() + min(self.flush_every, 0.2) if item[0] == "batch" else 0
             # gather what else is queued (a burst of polls becomes one transaction)
             while items[-1][0] not in ("stop", "flush") and len(items) < 5000:
                 try:
