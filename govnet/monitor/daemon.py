@@ -183,10 +183,19 @@ class StoreWriter:
         return done.wait(timeout)
 
     def stop(self, timeout: float = 60.0) -> None:
+        """Commit everything queued, waiting at most ``timeout`` seconds; what is still queued
+        then is lost with the process, and said so in an error line (never silently)."""
         if self._thread is None:
             return
         self._queue.put(("stop", None))
         self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.error(
+                "store writer did not finish within %g s: about %d queued items (polls, "
+                "alert changes) are not written",
+                timeout,
+                self._queue.qsize(),
+            )
         self._thread = None
 
     # the thread --------------------------------------------------------------------------

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from pathlib import Path
+
+import pytest
 
 from govnet.monitor.daemon import LATEST_REFRESH, StoreWriter
 from govnet.monitor.model import DeviceState, DeviceStatus, PollResult, Sample
 from govnet.store.db import Store
-from govnet.store.monitor import MonitorStore
+from govnet.store.monitor import Batch, MonitorStore
 
 T0 = 1_800_000_000.0
 
@@ -63,5 +67,41 @@ def test_unchanged_latest_values_wait_for_their_refresh(tmp_path: Path) -> None:
         writer.poll(poll(T0 + 240 + LATEST_REFRESH, 20.0, alias="到县局", ports=3), status)
         assert stamps(ms)[("if_util_pct", "Gi0/0")] == (T0 + 240 + LATEST_REFRESH, 20.0, "")
         assert stamps(ms)[("if_util_pct", "Gi0/2")] == (T0 + 240 + LATEST_REFRESH, 5.0, "")
+    finally:
+        store.engine.dispose()
+
+
+def test_a_writer_stopped_before_it_drained_says_what_is_lost(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A store slower than the stop timeout: the items still queued are named in an error
+    line, not dropped in silence."""
+    store = Store.open(f"sqlite:///{tmp_path / 'm.sqlite'}")
+    try:
+        ms = MonitorStore(store)
+        slow, entered = threading.Event(), threading.Event()
+        write = ms.write
+
+        def slow_write(batch: Batch, now: float) -> None:
+            entered.set()
+            slow.wait(5)  # held until the test ends
+            write(batch, now)
+
+        ms.write = slow_write  # type: ignore[method-assign]
+        writer = StoreWriter(ms)
+        writer.start()
+        status = DeviceStatus("sw1", state=DeviceState.UP)
+        for k in range(5):
+            writer.poll(poll(T0 + 60 * k, float(k)), status)
+        assert entered.wait(5)  # the first batch is being written; the rest wait behind it
+        for k in range(5, 8):
+            writer.poll(poll(T0 + 60 * k, float(k)), status)
+        with caplog.at_level(logging.ERROR, logger="govnet.monitor"):
+            writer.stop(timeout=0.3)
+        slow.set()
+        lines = [r.getMessage() for r in caplog.records]
+        assert any(
+            "did not finish within 0.3 s" in line and "about 4 queued" in line for line in lines
+        ), lines
     finally:
         store.engine.dispose()
