@@ -290,7 +290,6 @@ class MonitorStore:
         self._known: dict[str, _KnownSeries] = {}
         self._sql: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
         self._pg_sql: dict[str, _PgBulk] = {}
-        self._pg_stage: dict[str, str] = {}
 
     @property
     def dialect(self) -> str:
@@ -338,31 +337,23 @@ class MonitorStore:
         about 24 bytes a series (a dictionary entry per series was ~190 at 10,000 switches,
         a million series)."""
         runs = [(d, list(run)) for d, run in groupby(polled, _sample_device)]
-        known = self._known
         shapes = [tuple(chain.from_iterable(map(_sample_key, run))) for _, run in runs]
-        unknown = [
-            (d, run, keys)
-            for (d, run), keys in zip(runs, shapes, strict=True)
-            if (k := known.get(d)) is None or k[0] != keys
+        entries: list[_KnownSeries | None] = [
+            k if (k := self._known.get(d)) is not None and k[0] == keys else None
+            for (d, _), keys in zip(runs, shapes, strict=True)
         ]
+        todo = [i for i, entry in enumerate(entries) if entry is None]  # new or reshaped
         learned: dict[str, _KnownSeries] = {}
-        if unknown:
-            ids = self._series_ids(conn, (s[:3] for _, run, _ in unknown for s in run))
-            for d, run, keys in unknown:
-                learned[d] = (keys, array("q", [ids[s[:3]] for s in run]))
+        if todo:
+            ids = self._series_ids(conn, (s[:3] for i in todo for s in runs[i][1]))
+            for i in todo:  # (a device twice in one batch: each run its own ids)
+                d, run = runs[i]
+                entries[i] = learned[d] = (shapes[i], array("q", [ids[s[:3]] for s in run]))
         out: list[tuple[int, float, float]] = []
-        for (d, run), keys in zip(runs, shapes, strict=True):
-            entry = learned.get(d)
-            if entry is None or entry[0] != keys:  # a device twice in one batch: its own
-                entry = known[d] if entry is None else (keys, self._ids_of(conn, run))
+        for (_, run), entry in zip(runs, entries, strict=True):
+            assert entry is not None
             out += zip(entry[1], map(_sample_ts, run), map(_sample_value, run), strict=True)
         return out, learned
-
-    def _ids_of(
-        self, conn: Connection, run: Sequence[tuple[str, str, str, float, float]]
-    ) -> array[int]:
-        ids = self._series_ids(conn, (s[:3] for s in run))
-        return array("q", [ids[s[:3]] for s in run])
 
     def write(self, batch: Batch, now: float) -> None:
         """One transaction: samples, latest values and device states of a batch of polls."""
@@ -440,7 +431,7 @@ class MonitorStore:
         key twice in one statement, so a repeated key keeps its last row, as row-by-row
         upserts left it; a repeated sample keeps its first (the staged rows are read in the
         order they were copied), as before."""
-        staged, sql, key = self._pg_bulk_sql(conn, name)
+        staged, _, sql, key = self._pg_bulk_sql(conn, name)
         if name != "samples":  # a repeated sample: DO NOTHING skips it in the statement too
             last = dict(zip(map(key, rows), rows, strict=True))  # (C loops)
             if len(last) != len(rows):
@@ -448,17 +439,14 @@ class MonitorStore:
         driver = conn.connection.driver_connection
         assert driver is not None  # an open connection inside a transaction
         txn = conn.get_transaction()
-        made: tuple[object, set[str]] | None = conn.info.get("govnet_staged")
-        if made is None or made[0] is not txn:  # the transaction's first bulk write
-            made = conn.info["govnet_staged"] = (txn, set())
         dbapi_error = conn.dialect.loaded_dbapi.Error
         try:
             with driver.cursor() as cur:
-                if not made[1]:  # every staging table in one round trip
-                    for other in _BULK_TABLES:
-                        self._pg_bulk_sql(conn, other)
-                    cur.execute("; ".join(self._pg_stage[t] for t in _BULK_TABLES))
-                    made[1].update(self._pg_sql[t][0] for t in _BULK_TABLES)
+                if conn.info.get("govnet_staged") is not txn:  # the transaction's first:
+                    creates = [self._pg_bulk_sql(conn, t)[1] for t in _BULK_TABLES]
+                    # every staging table in one round trip, no NOTICE where one exists
+                    cur.execute("; ".join(["SET LOCAL client_min_messages = warning", *creates]))
+                    conn.info["govnet_staged"] = txn
                 with cur.copy(f"COPY {staged} FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row)
@@ -467,8 +455,9 @@ class MonitorStore:
             raise DBAPIError.instance(sql, None, exc, dbapi_error) from exc
 
     def _pg_bulk_sql(self, conn: Connection, name: str) -> _PgBulk:
-        """For ``name``: the staging table's name, the ``INSERT … SELECT`` from it with the
-        columns in :meth:`_bulk_sql`'s order (the rows' order), and a row's primary key.
+        """For ``name``: the staging table's name and its ``CREATE``, the ``INSERT … SELECT``
+        from it with the columns in :meth:`_bulk_sql`'s order (the rows' order), and a row's
+        primary key.
 
         The staging table is a temporary table ``ON COMMIT DELETE ROWS`` with exactly those
         columns, created ``IF NOT EXISTS`` once per transaction (a rolled-back transaction
@@ -485,10 +474,7 @@ class MonitorStore:
         columns = ", ".join(
             f"{q(c)} {table.c[c].type.compile(dialect=conn.dialect)}" for c in order
         )
-        self._pg_stage[name] = (
-            "SET LOCAL client_min_messages = warning; "  # no NOTICE when it exists
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staged} ({columns}) ON COMMIT DELETE ROWS"
-        )
+        create = f"CREATE TEMPORARY TABLE IF NOT EXISTS {staged} ({columns}) ON COMMIT DELETE ROWS"
         if name == "samples":
             conflict = "DO NOTHING"
         else:
@@ -503,7 +489,7 @@ class MonitorStore:
         key: Callable[[tuple[Any, ...]], tuple[Any, ...]] = (
             (lambda r: (r[at[0]],)) if len(at) == 1 else itemgetter(*at)
         )
-        self._pg_sql[name] = (staged, sql, key)
+        self._pg_sql[name] = (staged, create, sql, key)
         return self._pg_sql[name]
 
     def forget_devices(self, names: Iterable[str]) -> None:
@@ -1066,7 +1052,7 @@ class MonitorStore:
             conn.close()
 
 
-_PgBulk = tuple[str, str, Callable[[tuple[Any, ...]], tuple[Any, ...]]]
+_PgBulk = tuple[str, str, str, Callable[[tuple[Any, ...]], tuple[Any, ...]]]
 _BULK_TABLES = {"samples": samples, "latest": latest, "ranked": ranked, "devices": devices}
 
 
