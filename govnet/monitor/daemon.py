@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import itertools
 import json
 import logging
 import math
@@ -103,6 +102,12 @@ def merge(batches: list[Batch]) -> Batch:
         out.latest += b.latest
         out.devices += b.devices
     return out
+
+
+def next_slot(last: float, after: float, interval: float) -> float:
+    """The first of a device's slots (``last`` plus whole intervals, at least one) not
+    before ``after``: a device taken over keeps the phase its last holder polled it in."""
+    return last + max(1, math.ceil((after - last) / interval)) * interval
 
 
 _row_key = itemgetter(1, 2)  # a latest row's metric and instance
@@ -561,13 +566,13 @@ class Daemon:
             seed[name] = DeviceStatus.from_row(row)
             last = float(row["last_poll"])
             if self.shard(name) in clean:
-                first_due[name] = last + max(1, math.ceil((now - last) / interval)) * interval
+                first_due[name] = next_slot(last, now, interval)
                 continue
             # the first slot past the guard time (a holder that lost its session may poll
             # until it notices); but if its next slot is already past (the holder died with
             # that poll uncommitted, or before it) or within the guard, and that first slot
             # comes later than the check after the guard would: decided then (_after_guard)
-            due = last + max(1, math.ceil((now + wait - last) / interval)) * interval
+            due = next_slot(last, now + wait, interval)
             if last + interval < now + wait and due > now + self._guard_check(wait):
                 guarded[name] = last
                 continue
@@ -625,7 +630,7 @@ class Daemon:
             last = float(row["last_poll"]) if row and row["last_poll"] else guarded[name]
             interval = self._interval(self.selection[name])
             if last > guarded[name]:  # the old holder polled it after all: its next slot
-                first_due[name] = last + max(1, math.ceil((now - last) / interval)) * interval
+                first_due[name] = next_slot(last, now, interval)
             else:
                 first_due[name] = now
         held = self.member.held if self.member is not None else set()
@@ -934,7 +939,7 @@ class Daemon:
         local = engine.states.keys()
         wanted: set[str] = set()
         keys: set[tuple[str, str, str]] = set()
-        for name in itertools.chain(poller.devices, gained):
+        for name in chain(poller.devices, gained):
             wanted.update(d for d in topology.dependencies(name) if d not in local)
             keys.update(k for k in topology.dependency_keys(name) if k[0] not in local)
         now = self.clock.time()  # before the read: the view is at least this new

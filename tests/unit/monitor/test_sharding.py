@@ -199,3 +199,12 @@ def test_a_sharded_pollers_other_sessions_die_with_a_cut_too(pg: Store) -> None:
         assert shown == ["1", "2", "3000"]
         assert conn.execute(text("SHOW statement_timeout")).scalar() == "0"
     assert a.leases.timeouts.server_drop == 3
+
+
+def test_next_slot_keeps_the_phase_and_is_never_the_last_poll_again() -> None:
+    from govnet.monitor.daemon import next_slot
+
+    assert next_slot(100.0, 130.0, 60.0) == 160.0  # the next one
+    assert next_slot(100.0, 160.0, 60.0) == 160.0  # a slot exactly at ``after`` counts
+    assert next_slot(100.0, 161.0, 60.0) == 220.0  # one passed: the one after
+    assert next_slot(100.0, 90.0, 60.0) == 160.0  # never the last poll itself
