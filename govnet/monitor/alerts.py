@@ -88,7 +88,7 @@ class AlertEngine:
         # Without the exporter only what suppression reads (topology.READS): at 10,000
         # switches every latest value is millions of entries
         self.keep_latest: frozenset[str] | None = None
-        self._applies: dict[str, tuple[AlertRules, list[AlertRule]]] = {}
+        self._applies: dict[str, tuple[AlertRules, list[AlertRule], frozenset[str]]] = {}
         # sharded pollers: what the store says of devices held by the others (None: this
         # engine sees every device itself) and how long a poll takes to reach the store
         self.remote: RemoteStates | None = None
@@ -157,22 +157,27 @@ class AlertEngine:
             return
         self.states[name] = status.state
         self.statuses[name] = status
-        values: dict[tuple[str, str], float] = {}
-        for s in result.samples:
-            values[(s.metric, s.instance)] = s.value
-        for metric, instance, value, _text in result.latest:
-            if value is not None:
-                values[(metric, instance)] = float(value)
+        rules, reads = self._rules_for(device)
+        # only the values a rule reads or `latest` keeps (a switch's poll has hundreds; a
+        # value in both lists counts as the latest one, in the sample's place)
         by_metric: dict[str, dict[tuple[str, str], float]] = {}
         latest, keep = self.latest, self.keep_latest
-        for metric_instance, value in values.items():
-            if keep is None or metric_instance[0] in keep:
-                latest[(name, *metric_instance)] = value
-            by_metric.setdefault(metric_instance[0], {})[metric_instance] = value
+        for metric, instance, sample in result.samples:
+            if keep is None or metric in keep:
+                latest[(name, metric, instance)] = sample
+            if metric in reads:
+                by_metric.setdefault(metric, {})[(metric, instance)] = sample
+        for metric, instance, value, _text in result.latest:
+            if value is None:
+                continue
+            if keep is None or metric in keep:
+                latest[(name, metric, instance)] = float(value)
+            if metric in reads:
+                by_metric.setdefault(metric, {})[(metric, instance)] = float(value)
         now = self.clock.time()
         book = self.book
-        for rule in self._rules_for(device):
-            # each rule sees the values of the metrics it reads (a switch has hundreds)
+        for rule in rules:
+            # each rule sees the values of the metrics it reads
             wanted = _READS.get(str(rule.state), ()) if rule.metric is None else (rule.metric,)
             view = {k: v for m in wanted for k, v in by_metric.get(m, {}).items()}
             for _rule, instance, active, value, message in self._conditions(
@@ -186,12 +191,19 @@ class AlertEngine:
             for child in self.topology.children(name):
                 book.recheck(child, now)
 
-    def _rules_for(self, device: Device) -> list[AlertRule]:
+    def _rules_for(self, device: Device) -> tuple[list[AlertRule], frozenset[str]]:
+        """The rules that apply to ``device`` and the metrics they read."""
         cached = self._applies.get(device.name)
         if cached is None or cached[0] is not self.rules:
-            cached = (self.rules, [r for r in self.rules.rules if r.applies(device)])
+            rules = [r for r in self.rules.rules if r.applies(device)]
+            reads = frozenset(
+                m
+                for r in rules
+                for m in (_READS.get(str(r.state), ()) if r.metric is None else (r.metric,))
+            )
+            cached = (self.rules, rules, reads)
             self._applies[device.name] = cached
-        return cached[1]
+        return cached[1], cached[2]
 
     def _conditions(
         self,
