@@ -1,0 +1,36 @@
+"""Availability spans written from batches of observations (one statement for the spans a
+batch extends), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from govnet.store.availability import Observation, ServiceBatch, ServiceStore, Span
+from govnet.store.db import Store
+
+
+def _spans(store: Store) -> list[Span]:
+    return ServiceStore(store).spans(0.0, 10_000.0)
+
+
+def test_a_batch_extends_opens_and_ends_spans_as_observation_by_observation(
+    store_url: str,
+) -> None:
+    with Store.open(store_url) as store:
+        sstore = ServiceStore(store)
+        sstore.write(ServiceBatch(observations=[Observation("device", "sw-1", "up", 100.0, 90)]))
+        obs = [
+            Observation("device", "sw-1", "up", 160.0, 90),  # extends the stored span
+            Observation("device", "sw-2", "up", 160.0, 90),  # a new device: a new span
+            Observation("device", "sw-1", "down", 220.0, 90),  # ends it at 220, opens one
+            Observation("device", "sw-1", "down", 280.0, 90),  # extends the new one
+            Observation("device", "sw-2", "up", 220.0, 90),
+            Observation("device", "sw-2", "up", 400.0, 90),  # 180 s later: unknown between
+        ]
+        sstore.write(ServiceBatch(observations=obs))
+        sstore.write(ServiceBatch(observations=[Observation("device", "sw-1", "up", 250.0, 90)]))
+        got = _spans(store)  # a fresh reader: what is stored, not what was remembered
+    assert got == [
+        Span("device", "sw-1", "up", 100.0, 220.0, 90),
+        Span("device", "sw-1", "down", 220.0, 280.0, 90),
+        Span("device", "sw-2", "up", 160.0, 220.0, 90),
+        Span("device", "sw-2", "up", 400.0, 400.0, 90),
+    ]
