@@ -26,11 +26,16 @@ def test_a_batch_extends_opens_and_ends_spans_as_observation_by_observation(
             Observation("device", "sw-2", "up", 400.0, 90),  # 180 s later: unknown between
         ]
         sstore.write(ServiceBatch(observations=obs))
-        sstore.write(ServiceBatch(observations=[Observation("device", "sw-1", "up", 250.0, 90)]))
+        later = [
+            Observation("device", "sw-1", "up", 250.0, 90),  # older than what is stored
+            Observation("device", "sw-1", "down", 330.0, 90),  # the ids learned at insert
+            Observation("device", "sw-2", "up", 450.0, 90),
+        ]
+        sstore.write(ServiceBatch(observations=later))
         got = _spans(store)  # a fresh reader: what is stored, not what was remembered
     assert got == [
         Span("device", "sw-1", "up", 100.0, 220.0, 90),
-        Span("device", "sw-1", "down", 220.0, 280.0, 90),
+        Span("device", "sw-1", "down", 220.0, 330.0, 90),
         Span("device", "sw-2", "up", 160.0, 220.0, 90),
-        Span("device", "sw-2", "up", 400.0, 400.0, 90),
+        Span("device", "sw-2", "up", 400.0, 450.0, 90),
     ]
