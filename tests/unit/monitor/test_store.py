@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import inspect
@@ -274,3 +275,36 @@ def test_series_ids_remembered_by_position_follow_a_change_of_shape(store_url: s
         assert len(ms.values(("sw2", "up", ""), 0, T0 + 600)) == 6
     finally:
         store.engine.dispose()
+
+
+def test_postgresql_series_another_poller_creates_meanwhile_are_looked_up(
+    postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two pollers' first polls of a device's new interface race: the series the other one
+    inserted between this one's lookup and its insert is not returned by the insert (ON
+    CONFLICT DO NOTHING) and is looked up again; every value lands on the one series."""
+    with postgres_server.database() as url:
+        store = Store.open(url)
+        try:
+            ms, other = MonitorStore(store), MonitorStore(store)
+            create = ms._create_series_pg
+
+            def racing(conn: Any, keys: list[tuple[str, str, str]]) -> Any:
+                # committed in its own transaction while this one is between the two steps
+                other.write(Batch([("sw1", "if_in_bps", "Gi0/1", T0, 1.0)], [], []), T0)
+                return create(conn, keys)
+
+            monkeypatch.setattr(ms, "_create_series_pg", racing)
+            polled = [
+                ("sw1", "if_in_bps", p, T0 + 60, v) for p, v in (("Gi0/1", 2.0), ("Gi0/2", 3.0))
+            ]
+            ms.write(Batch(polled, [], []), T0 + 60)
+            assert ms.values(("sw1", "if_in_bps", "Gi0/1"), 0, T0 + 600) == [
+                (T0, 1.0),
+                (T0 + 60, 2.0),
+            ]
+            assert ms.values(("sw1", "if_in_bps", "Gi0/2"), 0, T0 + 600) == [(T0 + 60, 3.0)]
+            with store.begin() as conn:
+                assert conn.exec_driver_sql("SELECT count(*) FROM monitor_series").scalar() == 2
+        finally:
+            store.engine.dispose()
