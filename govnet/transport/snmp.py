@@ -62,7 +62,8 @@ class Text(str):
 
 
 def _is_text(text: str) -> bool:
-    return all(ch.isprintable() or ch in "\r\n\t" for ch in text)
+    # str.isprintable() first: a name or description is printable all through (C speed)
+    return text.isprintable() or all(ch.isprintable() or ch in "\r\n\t" for ch in text)
 
 
 def decode_octets(raw: bytes) -> str | bytes:
