@@ -9,9 +9,12 @@ keep their schedule.
 
 Schedules keep their phase: a device polled at 10:00:07 every 60 s is due at 10:01:07 however
 long the poll took. First polls are spread over ``first_spread`` seconds (longer when there are
-more than ``first_rate`` a second of them, up to the interval), and the second poll
-lands at a stable per-device offset within the interval, so a thousand devices do not all
-come due in the same second. A device that falls behind is not polled twice to catch up.
+more than ``first_rate`` a second of them), and the second poll lands at a stable per-device
+offset within the interval, so a thousand devices do not all come due in the same second.
+When the first polls would fill half the interval or more (10,000 devices at 60 s), they are
+spread over the whole interval at the device's stable offset and keep that phase: the second
+polls then do not come on top of the first ones (which made the start twice the steady rate).
+A device that falls behind is not polled twice to catch up.
 
 Self-metrics (:class:`PollerStats`): polls, failures, timeouts, varbinds, and poll lag (start
 time minus due time) for the p99 the bench reports.
@@ -67,15 +70,19 @@ class PollerStats:
     duration_histogram: Histogram = field(default_factory=lambda: Histogram(DURATION_BUCKETS))
 
     recent: list[float] = field(default_factory=list)  # lags since take_recent()
+    recent_durations: list[float] = field(default_factory=list)  # durations, likewise
 
     def lag_quantile(self, q: float) -> float:
         return quantile(sorted(self.lags), q)
 
-    def take_recent(self) -> list[float]:
-        """The lags of the polls since the last call, sorted (the daemon's stats line)."""
-        out, self.recent = self.recent, []
-        out.sort()
-        return out
+    def take_recent(self) -> tuple[list[float], list[float]]:
+        """The lags and the durations of the polls since the last call, each sorted (the
+        daemon's stats line)."""
+        lags, self.recent = self.recent, []
+        durations, self.recent_durations = self.recent_durations, []
+        lags.sort()
+        durations.sort()
+        return lags, durations
 
 
 def quantile(ordered: Sequence[float], q: float) -> float:
@@ -183,8 +190,15 @@ class Poller(Scheduler[PollResult]):
                     entry.phased = True
                     self._schedule(name, now + max(0.0, first_due[name] - wall))
                     continue
-                spread = min(spread_all, self.config.interval(entry.device))
-                self._schedule(name, now + stable_fraction(name) * spread)
+                interval = self.config.interval(entry.device)
+                if spread_all * 2 >= interval:
+                    # so many first polls that they fill half the interval or more: spread
+                    # them over all of it and keep that phase, so the second polls (taking
+                    # up a phase of their own) do not come on top of the first ones
+                    entry.phased = True
+                    self._schedule(name, now + stable_fraction(name) * interval)
+                    continue
+                self._schedule(name, now + stable_fraction(name) * spread_all)
         for name in list(self._due):
             if name not in entries:
                 del self._due[name]
@@ -321,6 +335,7 @@ class Poller(Scheduler[PollResult]):
         stats.lags.append(result.lag)
         if len(stats.recent) < RECENT_MAX:  # the daemon takes them every minute
             stats.recent.append(result.lag)
+            stats.recent_durations.append(result.duration)
         stats.durations.append(result.duration)
         stats.lag_histogram.observe(result.lag)
         stats.duration_histogram.observe(result.duration)
