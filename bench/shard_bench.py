@@ -93,6 +93,7 @@ MODE = os.environ.get("GOVNET_BENCH_MODE", "shards")
 STORE = os.environ.get("GOVNET_BENCH_STORE", "postgresql")
 POLLERS = int(os.environ.get("GOVNET_BENCH_POLLERS", "4")) if MODE == "shards" else 1
 SHARDS = int(os.environ.get("GOVNET_BENCH_SHARDS", "16"))
+CONCURRENCY = int(os.environ.get("GOVNET_BENCH_CONCURRENCY", "0"))  # 0: govnetd's default
 AGENT_PROCESSES = int(os.environ.get("GOVNET_BENCH_AGENT_PROCESSES", "4"))
 WINDOW = max(ROUNDS * INTERVAL, 150.0)  # the pollers log their stats once a minute
 DAEMON = [sys.executable, "-c", "from govnet.cli.daemon import main; main()"]
@@ -202,6 +203,8 @@ class Stats:
     lag_p99: float
     lag_max: float
     writer_cpu: float
+    duration_p50: float
+    duration_p99: float
 
 
 def stats_lines(log: Path) -> list[Stats]:
@@ -220,6 +223,8 @@ def stats_lines(log: Path) -> list[Stats]:
                 float(r["lag_p99_s"]),
                 float(r["lag_max_s"]),
                 float(r["writer_cpu_s"]),
+                float(r.get("duration_p50_s", 0.0)),
+                float(r.get("duration_p99_s", 0.0)),
             )
         )
     return out
@@ -242,6 +247,8 @@ def window_stats(log: Path, start: float, end: float) -> dict[str, float]:
         "p50": statistics.median(s.lag_p50 for s in inside),
         "p99": max(s.lag_p99 for s in inside),
         "max": max(s.lag_max for s in inside),
+        "d50": statistics.median(s.duration_p50 for s in inside),
+        "d99": max(s.duration_p99 for s in inside),
         "writer": (inside[-1].writer_cpu - first.writer_cpu) / span * 100 if span > 0 else 0.0,
     }
 
@@ -273,6 +280,8 @@ def start_pollers(url: str, inv: Path, folder: Path) -> list[Poller]:
         ]
         if MODE == "shards":
             args += ["--shards", str(SHARDS)]
+        if CONCURRENCY:
+            args += ["--concurrency", str(CONCURRENCY)]
         with log.open("wb") as err:
             proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
         out.append(Poller(proc, log))
@@ -405,7 +414,8 @@ def run(url: str, pollers: list[Poller], farm: AgentFarm, pg: PgCpu | None) -> N
             print(
                 f"      {w['polls']:,.0f} polls in {w['minutes']:.0f} minutes "
                 f"({w['failures']:,.0f} failed); lag p50 {w['p50'] * 1000:.0f} ms, p99 "
-                f"{w['p99'] * 1000:.0f} ms (worst minute), max {w['max']:.1f} s"
+                f"{w['p99'] * 1000:.0f} ms (worst minute), max {w['max']:.1f} s; poll "
+                f"duration p50 {w['d50'] * 1000:.0f} ms, p99 {w['d99'] * 1000:.0f} ms"
             )
     if len(pollers) > 1:
         print(f"    pollers together: {total_cpu:.1f}% of a core")

@@ -973,7 +973,7 @@ class Daemon:
         if self.poller is None:
             return
         stats = self.poller.stats
-        lags = stats.take_recent()
+        lags, durations = stats.take_recent()
         log.info(
             "poller stats",
             extra={
@@ -984,6 +984,8 @@ class Daemon:
                 "lag_p50_s": round(quantile(lags, 0.5), 4),
                 "lag_p99_s": round(quantile(lags, 0.99), 4),
                 "lag_max_s": round(lags[-1], 4) if lags else 0.0,
+                "duration_p50_s": round(quantile(durations, 0.5), 4),
+                "duration_p99_s": round(quantile(durations, 0.99), 4),
                 "writer_queue": self.writer.depth(),
                 "writer_cpu_s": round(self.writer.cpu, 3),
             },
