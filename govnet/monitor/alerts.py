@@ -86,8 +86,11 @@ class AlertEngine:
         self.latest: dict[tuple[str, str, str], float | None] = {}
         # the metrics kept in self.latest; None: all (the /metrics exporter serves them).
         # Without the exporter only what suppression reads (topology.READS): at 10,000
-        # switches every latest value is millions of entries
+        # switches every latest value is millions of entries, every port status 400,000
         self.keep_latest: frozenset[str] | None = None
+        # …and of those, per device, the (metric, instance) pairs the topology reads (a
+        # parent's port towards a child, a UPS's output): not every port of every switch
+        self._suppression_keys = _suppression_keys(topology)
         self._applies: dict[str, tuple[AlertRules, list[AlertRule], frozenset[str]]] = {}
         # sharded pollers: what the store says of devices held by the others (None: this
         # engine sees every device itself) and how long a poll takes to reach the store
@@ -113,6 +116,7 @@ class AlertEngine:
     def reload(self, rules: AlertRules, devices: Mapping[str, Device], topology: Topology) -> None:
         """SIGHUP: new rules and inventory; problems of removed rules or devices resolve."""
         self.rules, self.devices, self.topology = rules, dict(devices), topology
+        self._suppression_keys = _suppression_keys(topology)
         self.book.flap = rules.flap
         self._applies.clear()
         by_id = rules.by_id()
@@ -162,15 +166,16 @@ class AlertEngine:
         # value in both lists counts as the latest one, in the sample's place)
         by_metric: dict[str, dict[tuple[str, str], float]] = {}
         latest, keep = self.latest, self.keep_latest
+        kept = self._suppression_keys.get(name, _NOTHING) if keep is not None else _NOTHING
         for metric, instance, sample in result.samples:
-            if keep is None or metric in keep:
+            if keep is None or (kept and metric in keep and (metric, instance) in kept):
                 latest[(name, metric, instance)] = sample
             if metric in reads:
                 by_metric.setdefault(metric, {})[(metric, instance)] = sample
         for metric, instance, value, _text in result.latest:
             if value is None:
                 continue
-            if keep is None or metric in keep:
+            if keep is None or (kept and metric in keep and (metric, instance) in kept):
                 latest[(name, metric, instance)] = float(value)
             if metric in reads:
                 by_metric.setdefault(metric, {})[(metric, instance)] = float(value)
@@ -455,6 +460,18 @@ def _rebooted(
     uptime = values.get(("uptime_s", ""))
     up = _(" (up {duration})", duration=format_duration(uptime)) if uptime is not None else ""
     return [(rule, "", result.rebooted, uptime, _("rebooted{up}", up=up))]
+
+
+_NOTHING: frozenset[tuple[str, str]] = frozenset()
+
+
+def _suppression_keys(topology: Topology) -> dict[str, frozenset[tuple[str, str]]]:
+    """Per device, the (metric, instance) of its latest values that suppression reads."""
+    found: dict[str, set[tuple[str, str]]] = {}
+    for child in topology.uplinks.keys() | topology.feeds.keys():
+        for device, metric, instance in topology.dependency_keys(child):
+            found.setdefault(device, set()).add((metric, instance))
+    return {device: frozenset(keys) for device, keys in found.items()}
 
 
 # the metrics each state rule reads

@@ -16,6 +16,7 @@ from govnet.monitor.daemon import StoreWriter
 from govnet.monitor.model import DeviceState, DeviceStatus, PollResult, Sample
 from govnet.monitor.notify import Notice
 from govnet.monitor.rules import AlertRules, load_rules
+from govnet.monitor.topology import READS as TOPOLOGY_READS
 from govnet.monitor.topology import Topology
 from govnet.store.db import Store
 from govnet.store.monitor import MonitorStore
@@ -253,6 +254,38 @@ def test_power_feed_suppresses(tmp_path: Path) -> None:
     rig.statuses["srv"].state = DeviceState.DOWN
     rig.poll("srv", ok=False)
     assert rig.firing()["down|srv|"]["suppressed_by"] == "power: ups-1 (battery depleted)"
+
+
+def test_without_the_exporter_only_what_suppression_reads_is_kept(tmp_path: Path) -> None:
+    """No /metrics: the engine keeps in memory only the latest values suppression reads (the
+    parent's port towards a child, a UPS's output and battery), not every port's status of
+    every switch; suppression still sees them."""
+    devices = [
+        device("agg", role="aggregation"),
+        device("acc", role="access"),
+        device("ups-1", role="ups"),
+        device("srv", role="server", power_feed="ups-1"),
+    ]
+    rig = Rig(tmp_path, devices=devices, links=[Link("agg", "Gi0/1", "acc", "Gi0/24")])
+    rig.engine.keep_latest = TOPOLOGY_READS
+    ports = [("if_oper", "Gi0/1", 2.0, ""), ("if_admin", "Gi0/1", 1.0, "")]
+    ports += [("if_oper", "Gi0/9", 2.0, ""), ("if_admin", "Gi0/9", 1.0, "")]
+    rig.poll("agg", up=1.0, latest=ports)
+    rig.poll(
+        "ups-1", latest=[("ups_output_source", "", 5.0, ""), ("ups_battery_status", "", 4.0, "")]
+    )
+    rig.poll("acc", up=1.0, latest=[("if_oper", "Gi0/24", 1.0, "")])
+    assert rig.engine.latest == {
+        ("agg", "if_oper", "Gi0/1"): 2.0,
+        ("ups-1", "ups_output_source", ""): 5.0,
+        ("ups-1", "ups_battery_status", ""): 4.0,
+    }
+    for name in ("acc", "srv"):
+        rig.statuses[name].state = DeviceState.DOWN
+        rig.poll(name, ok=False)
+    firing = rig.firing()
+    assert firing["down|acc|"]["suppressed_by"] == "behind agg:Gi0/1 (link down)"
+    assert firing["down|srv|"]["suppressed_by"] == "power: ups-1 (battery depleted)"
 
 
 @pytest.mark.parametrize(
