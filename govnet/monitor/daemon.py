@@ -30,6 +30,7 @@ import os
 import queue
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -76,6 +77,7 @@ log = logging.getLogger("govnet.monitor")
 HEARTBEAT_EVERY = 5.0
 STATS_EVERY = 60.0  # the "poller stats" log line: polls, lag quantiles, store writer
 LATEST_REFRESH = 300.0
+SWITCH_INTERVAL = 0.001  # s: the interpreter's thread switch interval while the writer runs
 
 
 def batch_of(result: PollResult, status: DeviceStatus) -> Batch:
@@ -146,11 +148,19 @@ class StoreWriter:
         self.batches = 0
         self.cpu = 0.0  # CPU seconds the writer thread has used (self-metric, bench)
         self._written: dict[str, Written] = {}  # per device: the latest values last written
+        self._switch = sys.getswitchinterval()  # the interpreter's, while the thread runs
 
     # producer side (event loop) --------------------------------------------------------
 
     def start(self) -> None:
         if self._thread is None:
+            # The event loop gives the interpreter lock up at every select() and waits to get
+            # it back; with CPython's default switch interval (5 ms) a busy writer thread kept
+            # it that long each time: at 10,000 devices a poll's dozen requests then took
+            # 300 ms and one govnetd fell 30 s behind (lag p99 1.8 s with 1 ms, same CPU;
+            # bench/shard_bench.py single). Restored by stop().
+            self._switch = sys.getswitchinterval()
+            sys.setswitchinterval(min(self._switch, SWITCH_INTERVAL))
             self._thread = threading.Thread(
                 target=self._run, name="govnet-store-writer", daemon=True
             )
@@ -202,6 +212,7 @@ class StoreWriter:
                 self._queue.qsize(),
             )
         self._thread = None
+        sys.setswitchinterval(self._switch)
 
     # the thread --------------------------------------------------------------------------
 

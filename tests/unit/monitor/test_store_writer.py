@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from pathlib import Path
 
@@ -104,4 +105,23 @@ def test_a_writer_stopped_before_it_drained_says_what_is_lost(
             "did not finish within 0.3 s" in line and "about 4 queued" in line for line in lines
         ), lines
     finally:
+        store.engine.dispose()
+
+
+def test_the_writer_thread_runs_with_a_short_switch_interval(tmp_path: Path) -> None:
+    """While the writer thread runs, the interpreter hands the lock over every 1 ms (not
+    CPython's 5 ms), so the event loop is not kept waiting that long after each select();
+    stop() puts the interpreter's own interval back."""
+    store = Store.open(f"sqlite:///{tmp_path / 'm.sqlite'}")
+    before = sys.getswitchinterval()
+    try:
+        writer = StoreWriter(MonitorStore(store))
+        writer.start()
+        try:
+            assert sys.getswitchinterval() <= 0.001 < before
+        finally:
+            writer.stop()
+        assert sys.getswitchinterval() == before
+    finally:
+        sys.setswitchinterval(before)
         store.engine.dispose()
