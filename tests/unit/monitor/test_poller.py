@@ -61,6 +61,39 @@ def test_rates_from_two_polls_and_gaps_on_wrap_and_reboot() -> None:
     assert util == {"Gi0/1": 0.8}
 
 
+def test_rates_follow_interfaces_by_index_when_the_set_changes() -> None:
+    """Counters are remembered by position in the device's interfaces; when the interfaces
+    change (one removed, one added, re-read), each rate still compares its own interface's
+    readings, a new interface has none yet, and a counter not read gives no rate."""
+    mib = {
+        **system_mib(),
+        **interfaces_mib([("Gi0/1", 1, 1_000, 1_000), ("Gi0/2", 1, 5_000, 5_000)]),
+    }
+    del mib["1.3.6.1.2.1.31.1.1.1.10.2"]  # Gi0/2's ifHCOutOctets not there on this poll
+    snmp = FakeSnmp({"sw1": mib})
+    clock = FakeClock()
+
+    async def go() -> list:  # type: ignore[type-arg]
+        poller = Poller([device()], snmp, MonitorConfig(), clock)
+        out = [await poller.poll("sw1")]
+        clock.advance(60)
+        mib.clear()  # Gi0/1 removed from the agent, Gi0/3 added: indices 2 and 3
+        ports = interfaces_mib([("Gi0/1", 1, 0, 0), ("Gi0/2", 1, 0, 0), ("Gi0/3", 1, 0, 0)])
+        mib.update({k: v for k, v in ports.items() if not k.endswith(".1")})
+        mib.update(system_mib(uptime_ticks=106_000))
+        mib["1.3.6.1.2.1.31.1.1.1.6.2"] = 5_000 + 60 * 1_000  # 8 kbit/s in
+        mib["1.3.6.1.2.1.31.1.1.1.10.2"] = 5_000 + 60 * 2_000
+        mib["1.3.6.1.2.1.31.1.1.1.6.3"] = 7_000
+        poller._entries["sw1"].memory.interfaces = None  # read the names again
+        out.append(await poller.poll("sw1"))
+        return out
+
+    first, second = run(go())
+    assert values(first, "if_in_bps") == {}
+    assert values(second, "if_in_bps") == {"Gi0/2": 8_000.0}  # Gi0/3 is new: no rate yet
+    assert values(second, "if_out_bps") == {}  # Gi0/2's out was not read the poll before
+
+
 def test_32bit_counters_when_asked_and_wrap_is_a_gap() -> None:
     mib = {**system_mib(), **interfaces_mib([("Gi0/1", 1, 2**32 - 1000, 0)])}
     snmp = FakeSnmp({"sw1": mib})
