@@ -41,17 +41,17 @@ quick look; its figures say so.
     GOVNET_BENCH_SCALE=4 python bench/shard_bench.py              # 2,500 devices at 15 s
 
 Measured on the 2-core machine, December 2026 (README "How far one machine goes" has the table;
-the pollers, PostgreSQL, the agents and this bench share the two cores):
+the pollers, PostgreSQL, the agents and this bench share the two cores), after the fifth
+session's work:
 
-- 10,000 @ 60 s, 4 × ``--shards 16`` (three runs): 168 of 167 polls/s, 20-25 % of a core and
-  246-303 MiB each, PostgreSQL 52-56 %, agents 21-23 %, lag p99 (worst minute) 0.03-1.2 s,
-  0 double, 0/0/4 missed slots (the 4: the killed poller's last batch, in flight at the kill);
-  ``kill -9`` → every shard held again in 2.3-4.0 s; after the kill 0 double, 0 missed (with
-  the polls after the guard: the victim's 2,501 devices next polled after a median 60.0 s, max
-  77.9 s; before that change 514 of 2,550 lost a slot, max 120.5 s).
-- CPU per poll: govnetd 4.6-5.7 ms, PostgreSQL 1.9-3.3 ms, agents 1.0-1.4 ms (before this
-  session's store and memory work: 9.6-11.5, 2.9-4.1 and 1.1-1.6 ms, and 10,000 @ 60 s did
-  not keep up: 141 of 167 polls/s, 7,160 of 30,000 slots missed).
+- 10,000 @ 60 s, one govnetd (``GOVNET_BENCH_MODE=single``, three runs): 63 %, 66 % and 88 % of
+  a core, RSS 539-849 MiB, lag p99 (worst minute) 0.4 s, 1.1 s and 12.6 s (the third: a start
+  that fell 10 s behind, still catching up at 173 of 167 polls/s), 0 missed, 0 double; CPU per
+  poll 3.7-3.9 ms (5.1 ms in the third); before: 91-92 %, 1.1-1.2 GiB, 23-57 s behind.
+- 10,000 @ 60 s, 4 × ``--shards 16``: 19-21 % of a core and 209-237 MiB each, PostgreSQL 52 %,
+  agents 21 %, lag p99 20-25 ms, 0 double, 0 missed (kill included); ``kill -9`` → every shard
+  held again in 4.2 s; the victim's 2,501 devices next polled after a median 61.0 s, max
+  80.7 s. CPU per poll: pollers 4.8 ms, PostgreSQL 3.1 ms, agents 1.3 ms.
 """
 
 from __future__ import annotations
@@ -416,6 +416,12 @@ def run(url: str, pollers: list[Poller], farm: AgentFarm, pg: PgCpu | None) -> N
                 f"({w['failures']:,.0f} failed); lag p50 {w['p50'] * 1000:.0f} ms, p99 "
                 f"{w['p99'] * 1000:.0f} ms (worst minute), max {w['max']:.1f} s; poll "
                 f"duration p50 {w['d50'] * 1000:.0f} ms, p99 {w['d99'] * 1000:.0f} ms"
+            )
+        if MODE == "single":  # from the start: how the first intervals went
+            minutes_so_far = stats_lines(p.log)
+            print(
+                "      every minute since the start: polls / lag p99 "
+                + ", ".join(f"{s.polls:,} / {s.lag_p99:.1f} s" for s in minutes_so_far)
             )
     if len(pollers) > 1:
         print(f"    pollers together: {total_cpu:.1f}% of a core")
