@@ -11,9 +11,11 @@ Schedules keep their phase: a device polled at 10:00:07 every 60 s is due at 10:
 long the poll took. First polls are spread over ``first_spread`` seconds (longer when there are
 more than ``first_rate`` a second of them), and the second poll lands at a stable per-device
 offset within the interval, so a thousand devices do not all come due in the same second.
-When the first polls would fill half the interval or more (10,000 devices at 60 s), they are
-spread over the whole interval at the device's stable offset and keep that phase: the second
-polls then do not come on top of the first ones (which made the start twice the steady rate).
+When the first polls would fill half the interval or more, they are spread over whole
+intervals (as many as ``first_rate`` needs: 10,000 devices at 60 s over two) at the device's
+stable offset and keep that phase: the second polls then do not come on top of the first ones
+(which made the start twice the steady rate), and a first poll, which reads names, aliases and
+speeds and writes every latest value, costs about two steady ones.
 A device that falls behind is not polled twice to catch up.
 
 Self-metrics (:class:`PollerStats`): polls, failures, timeouts, varbinds, and poll lag (start
@@ -25,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -193,10 +196,12 @@ class Poller(Scheduler[PollResult]):
                 interval = self.config.interval(entry.device)
                 if spread_all * 2 >= interval:
                     # so many first polls that they fill half the interval or more: spread
-                    # them over all of it and keep that phase, so the second polls (taking
-                    # up a phase of their own) do not come on top of the first ones
+                    # them over whole intervals (as many as first_rate needs) and keep that
+                    # phase, so the second polls (taking up a phase of their own) do not
+                    # come on top of the first ones; whole intervals: phases stay even
                     entry.phased = True
-                    self._schedule(name, now + stable_fraction(name) * interval)
+                    whole = interval * max(1, math.ceil(spread_all / interval))
+                    self._schedule(name, now + stable_fraction(name) * whole)
                     continue
                 self._schedule(name, now + stable_fraction(name) * spread_all)
         for name in list(self._due):

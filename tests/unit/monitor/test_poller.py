@@ -214,7 +214,9 @@ def test_first_polls_of_many_devices_are_spread_at_the_first_rate() -> None:
     assert firsts[-1] <= 20.0  # 2,000 at 100 a second
     assert firsts[-1] > 17.0 and firsts[len(firsts) // 2] > 7.0  # not all in 5 s
     slow = Poller(many, FakeSnmp({}), MonitorConfig(first_spread=5, first_rate=10), clock)
-    assert max(slow._due.values()) - clock.monotonic() <= 60.0  # the access interval
+    # 3,000 at 10 a second: 300 s, five whole intervals of the access switches (60 s)
+    latest = max(slow._due.values()) - clock.monotonic()
+    assert 290.0 < latest <= 300.0
     few = Poller(many[:20], FakeSnmp({}), config, clock)
     assert max(few._due.values()) - clock.monotonic() <= 5.0
 
@@ -247,6 +249,19 @@ def test_first_polls_filling_half_the_interval_take_their_phase_at_once() -> Non
         times = polled[name]
         assert abs(times[0] - wall0 - firsts[name]) <= 0.5
         assert [round(b - a) for a, b in pairwise(times)] == [60] * (len(times) - 1)
+
+
+def test_first_polls_needing_more_than_an_interval_take_whole_intervals() -> None:
+    """5,000 devices at 60 first polls a second need 83 s: they are spread over two whole
+    intervals (120 s), so their phases stay even within the 60 s interval."""
+    clock = FakeClock()
+    many = [device(f"sw{i:04d}") for i in range(5000)]
+    poller = Poller(many, FakeSnmp({}), MonitorConfig(first_spread=5, first_rate=60), clock)
+    start = clock.monotonic()
+    firsts = [due - start for due in poller._due.values()]
+    assert 115.0 < max(firsts) <= 120.0
+    per_10s = [sum(1 for t in firsts if k <= t % 60 < k + 10) for k in range(0, 60, 10)]
+    assert min(per_10s) > 700 and max(per_10s) < 970  # ~833 each
 
 
 def test_reload_keeps_state_and_drops_removed() -> None:
