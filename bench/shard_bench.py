@@ -44,10 +44,12 @@ Measured on the 2-core machine, December 2026 (README "How far one machine goes"
 the pollers, PostgreSQL, the agents and this bench share the two cores), after the fifth
 session's work:
 
-- 10,000 @ 60 s, one govnetd (``GOVNET_BENCH_MODE=single``, three runs): 63 %, 66 % and 88 % of
-  a core, RSS 539-849 MiB, lag p99 (worst minute) 0.4 s, 1.1 s and 12.6 s (the third: a start
-  that fell 10 s behind, still catching up at 173 of 167 polls/s), 0 missed, 0 double; CPU per
-  poll 3.7-3.9 ms (5.1 ms in the third); before: 91-92 %, 1.1-1.2 GiB, 23-57 s behind.
+- 10,000 @ 60 s, one govnetd (``GOVNET_BENCH_MODE=single``), first polls over two intervals
+  (two runs): 44 % and 48 % of a core, RSS 494-495 MiB, lag p99 0.28-0.33 s (every minute from
+  the start), 0 missed, 0 double, CPU per poll 2.6-2.9 ms (a quicker machine than before: the
+  agents 0.8-0.9 ms). With the first polls over one interval (three runs): 63-88 %,
+  539-849 MiB, lag p99 0.4 s, 1.1 s and 12.6 s (a start that fell 10 s behind), 3.7-5.1 ms;
+  before this session: 91-92 %, 1.1-1.2 GiB, 23-57 s behind.
 - 10,000 @ 60 s, 4 × ``--shards 16``: 19-21 % of a core and 209-237 MiB each, PostgreSQL 52 %,
   agents 21 %, lag p99 20-25 ms, 0 double, 0 missed (kill included); ``kill -9`` → every shard
   held again in 4.2 s; the victim's 2,501 devices next polled after a median 61.0 s, max
