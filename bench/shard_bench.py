@@ -50,10 +50,11 @@ session's work:
   agents 0.8-0.9 ms). With the first polls over one interval (three runs): 63-88 %,
   539-849 MiB, lag p99 0.4 s, 1.1 s and 12.6 s (a start that fell 10 s behind), 3.7-5.1 ms;
   before this session: 91-92 %, 1.1-1.2 GiB, 23-57 s behind.
-- 10,000 @ 60 s, 4 × ``--shards 16``: 19-21 % of a core and 209-237 MiB each, PostgreSQL 52 %,
-  agents 21 %, lag p99 20-25 ms, 0 double, 0 missed (kill included); ``kill -9`` → every shard
-  held again in 4.2 s; the victim's 2,501 devices next polled after a median 61.0 s, max
-  80.7 s. CPU per poll: pollers 4.8 ms, PostgreSQL 3.1 ms, agents 1.3 ms.
+- 10,000 @ 60 s, 4 × ``--shards 16`` (two runs): 17-21 % of a core and 194-237 MiB each,
+  PostgreSQL 38-52 %, agents 20-21 %, lag p99 20-155 ms, 0 double, 0 missed (kill included);
+  ``kill -9`` → every shard held again in 2.6-4.2 s; the victim's ~2,500 devices next polled
+  after a median 60.0-61.0 s, max 77.1-80.7 s. CPU per poll: pollers 4.2-4.8 ms, PostgreSQL
+  2.3-3.1 ms, agents 1.2-1.3 ms.
 """
 
 from __future__ import annotations
