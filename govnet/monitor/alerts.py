@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from itertools import chain
 from typing import Any
 
 from govnet.durations import format_duration
@@ -90,7 +91,7 @@ class AlertEngine:
         self.keep_latest: frozenset[str] | None = None
         # …and of those, per device, the (metric, instance) pairs the topology reads (a
         # parent's port towards a child, a UPS's output): not every port of every switch
-        self._suppression_keys = _suppression_keys(topology)
+        self._suppression_keys = topology.read_keys()
         self._applies: dict[str, tuple[AlertRules, list[AlertRule], frozenset[str]]] = {}
         # sharded pollers: what the store says of devices held by the others (None: this
         # engine sees every device itself) and how long a poll takes to reach the store
@@ -116,7 +117,7 @@ class AlertEngine:
     def reload(self, rules: AlertRules, devices: Mapping[str, Device], topology: Topology) -> None:
         """SIGHUP: new rules and inventory; problems of removed rules or devices resolve."""
         self.rules, self.devices, self.topology = rules, dict(devices), topology
-        self._suppression_keys = _suppression_keys(topology)
+        self._suppression_keys = topology.read_keys()
         self.book.flap = rules.flap
         self._applies.clear()
         by_id = rules.by_id()
@@ -167,18 +168,12 @@ class AlertEngine:
         by_metric: dict[str, dict[tuple[str, str], float]] = {}
         latest, keep = self.latest, self.keep_latest
         kept = self._suppression_keys.get(name, _NOTHING) if keep is not None else _NOTHING
-        for metric, instance, sample in result.samples:
+        numbers = ((m, i, float(v)) for m, i, v, _text in result.latest if v is not None)
+        for metric, instance, number in chain(result.samples, numbers):
             if keep is None or (kept and metric in keep and (metric, instance) in kept):
-                latest[(name, metric, instance)] = sample
+                latest[(name, metric, instance)] = number
             if metric in reads:
-                by_metric.setdefault(metric, {})[(metric, instance)] = sample
-        for metric, instance, value, _text in result.latest:
-            if value is None:
-                continue
-            if keep is None or (kept and metric in keep and (metric, instance) in kept):
-                latest[(name, metric, instance)] = float(value)
-            if metric in reads:
-                by_metric.setdefault(metric, {})[(metric, instance)] = float(value)
+                by_metric.setdefault(metric, {})[(metric, instance)] = number
         now = self.clock.time()
         book = self.book
         for rule in rules:
@@ -463,15 +458,6 @@ def _rebooted(
 
 
 _NOTHING: frozenset[tuple[str, str]] = frozenset()
-
-
-def _suppression_keys(topology: Topology) -> dict[str, frozenset[tuple[str, str]]]:
-    """Per device, the (metric, instance) of its latest values that suppression reads."""
-    found: dict[str, set[tuple[str, str]]] = {}
-    for child in topology.uplinks.keys() | topology.feeds.keys():
-        for device, metric, instance in topology.dependency_keys(child):
-            found.setdefault(device, set()).add((metric, instance))
-    return {device: frozenset(keys) for device, keys in found.items()}
 
 
 # the metrics each state rule reads

@@ -66,8 +66,8 @@ class MonitorConfig:
     down_after: float = 45.0  # failing for this long makes it down
     max_backoff: float = 600.0  # a down device is polled at most this far apart
     first_spread: float = 5.0  # first polls are spread over this many seconds
-    first_rate: float = 100.0  # …or longer: at most this many first polls a second (a first
-    # poll costs about two steady ones; 10,000 devices at 60 s: over two intervals, poller.py)
+    first_rate: float = 100.0  # …or longer: at most this many first polls a second (first and
+    # second polls cost ~1.4-1.5 steady ones; 10,000 devices at 60 s: over two intervals)
     retention: Retention = Retention()
     maintenance_every: float = 300.0  # rollups and retention
     flush_every: float = 1.0  # samples are committed at least this often

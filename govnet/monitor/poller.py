@@ -14,8 +14,9 @@ offset within the interval, so a thousand devices do not all come due in the sam
 When the first polls would fill half the interval or more, they are spread over whole
 intervals (as many as ``first_rate`` needs: 10,000 devices at 60 s over two) at the device's
 stable offset and keep that phase: the second polls then do not come on top of the first ones
-(which made the start twice the steady rate), and a first poll, which reads names, aliases and
-speeds and writes every latest value, costs about two steady ones.
+(10,000 devices at 60 s were due at ~290 a second at the start, 167 steady). A first poll reads
+names, aliases and speeds and writes every latest value, the second creates the rate series:
+1.4 and 1.5 times a steady poll's CPU (300 lab switches in one process on SQLite).
 A device that falls behind is not polled twice to catch up.
 
 Self-metrics (:class:`PollerStats`): polls, failures, timeouts, varbinds, and poll lag (start

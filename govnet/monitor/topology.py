@@ -116,6 +116,15 @@ class Topology:
         keys += [(ups, m, "") for ups in self.feeds.get(device, ()) for m in UPS_METRICS]
         return [k for k in keys if k[2] or k[1] != "if_oper"]
 
+    def read_keys(self) -> dict[str, frozenset[tuple[str, str]]]:
+        """Per device, the (metric, instance) of its latest values suppression reads (a
+        parent's ports towards its children, a UPS's output and battery)."""
+        found: dict[str, set[tuple[str, str]]] = {}
+        for child in self.uplinks.keys() | self.feeds.keys():
+            for device, metric, instance in self.dependency_keys(child):
+                found.setdefault(device, set()).add((metric, instance))
+        return {device: frozenset(keys) for device, keys in found.items()}
+
     def watches(self, device: str, port: str) -> bool:
         return device in self.watch_all or port in self.watched.get(device, ())
 
